@@ -1,0 +1,45 @@
+//! Shared vocabulary of Regulars, the loyalty and customer-intelligence platform for
+//! food & beverage businesses.
+//!
+//! Every other crate speaks in these types: identifiers ([`BrandId`], [`CustomerId`], ...),
+//! [`Money`] (an exact decimal amount in an ISO currency), [`Points`] (whole loyalty
+//! points), [`Phone`] (an E.164 phone number), [`Order`]s with their [`LineItem`]s,
+//! [`Refund`]s and [`Customer`]s.
+//!
+//! The crate is pure: no I/O, no clock reads, no randomness. Anything that depends on
+//! "now" takes it as an argument.
+//!
+//! ```
+//! use regulars_domain::{Currency, Money, Phone, Points};
+//! use rust_decimal::Decimal;
+//!
+//! // A Vietnamese mobile number given at the till, in its national form.
+//! let phone = Phone::parse("090 123 4567", Phone::VIETNAM)?;
+//! assert_eq!(phone.as_str(), "+84901234567");
+//!
+//! // 45,000 VND: the đồng has no minor unit.
+//! let price = Money::new(Decimal::from(45_000), Currency::VND)?;
+//! assert_eq!(price.to_string(), "45000 VND");
+//!
+//! let earned = Points::new(45).checked_add(Points::new(5)).ok_or("overflow")?;
+//! assert_eq!(earned, Points::new(50));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod customer;
+mod error;
+mod ids;
+mod local_time;
+mod money;
+mod order;
+mod phone;
+mod points;
+
+pub use customer::{Channel, ChannelConsent, Customer};
+pub use error::DomainError;
+pub use ids::{BrandId, CampaignId, CustomerId, LocationId, OrderId, RewardId, TierId, VoucherId};
+pub use local_time::{local_date, local_datetime};
+pub use money::{Currency, Money};
+pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};
+pub use phone::{CallingCode, Phone};
+pub use points::Points;
