@@ -1,1 +1,113 @@
-fn main() {}
+//! Project automation for Regulars, run as `cargo xtask <command>`.
+//!
+//! * `test`  — formatting check, clippy with `-D warnings`, the layout rules (`tidy`) and
+//!   every test of the workspace. CI runs exactly this.
+//! * `tidy`  — only the layout rules (also run as an ordinary `#[test]` by `cargo test`).
+//! * `bench` — every benchmark; results in `bench/results/latest.json` and `bench/RESULTS.md`.
+
+mod bench;
+mod tidy;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test     fmt check, clippy -D warnings, tidy, all tests (what CI runs)
+  tidy     check the workspace layout and dependency rules
+  bench    run every benchmark, write bench/results/latest.json and bench/RESULTS.md
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&root, &args[1..]),
+        Some("tidy") => {
+            let problems = tidy::check(&root)?;
+            if problems.is_empty() {
+                println!("tidy: ok");
+                Ok(())
+            } else {
+                for p in &problems {
+                    eprintln!("tidy: {p}");
+                }
+                bail!("tidy found {} problem(s)", problems.len())
+            }
+        }
+        Some("bench") => bench::run(&root, &args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => {
+            eprint!("{USAGE}");
+            bail!("unknown command {other:?}")
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    println!("$ {shown}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn test(root: &Path, extra: &[String]) -> Result<()> {
+    let started = std::time::Instant::now();
+    run(cargo()
+        .current_dir(root)
+        .args(["fmt", "--all", "--", "--check"]))
+    .context("formatting differs: run `cargo fmt --all`")?;
+    run(cargo().current_dir(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let problems = tidy::check(root)?;
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("tidy: {p}");
+        }
+        bail!("tidy found {} problem(s)", problems.len());
+    }
+    println!("tidy: ok");
+    let mut cmd = cargo();
+    cmd.current_dir(root)
+        .args(["test", "--workspace", "--all-features", "--locked"])
+        .args(extra);
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        // On CI a missing PostgreSQL must fail the run, never silently skip its tests.
+        cmd.env("REGULARS_REQUIRE_PG", "1");
+    }
+    run(&mut cmd)?;
+    println!("xtask test: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! `cargo xtask bench`: runs every benchmark and writes the results next to their peers.
+//!
+//! Two kinds of benchmark plug in:
+//! * criterion benches (`benches/*.rs` in any crate): their estimates are read from
+//!   `target/criterion/**/new/{benchmark,estimates}.json`;
+//! * suite binaries that measure against an outside peer (pgbench, COPY, Python
+//!   `lifetimes`, ...) and write one JSON report each into `target/bench-reports/`:
+//!   `{"name", "value", "unit", "peer": {"name", "value", "unit"}?, "ratio"?, "note"?}`.
+//!
+//! Criterion figures are paired with a peer from [`PEERS`] measured in the same run, so
+//! every figure is read as a ratio, never as an absolute time that depends on the machine.
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// (benchmark, its peer or physical limit measured in the same run, what the peer is).
+const PEERS: &[(&str, &str, &str)] = &[
+    (
+        "ledger/fold_10000_entries",
+        "baseline/sum_10000_i64",
+        "summing 10,000 integers (the floor for any fold)",
+    ),
+    (
+        "rules/evaluate_5_lines_20_rules",
+        "baseline/parse_order_json",
+        "deserialising the same order from JSON",
+    ),
+];
+
+/// A measured figure.
+#[derive(Debug, Clone)]
+struct Figure {
+    name: String,
+    value: f64,
+    unit: String,
+}
+
+pub fn run(root: &Path, extra: &[String]) -> Result<()> {
+    let target = target_dir(root);
+    let reports = target.join("bench-reports");
+    let _ = std::fs::remove_dir_all(&reports);
+    std::fs::create_dir_all(&reports)?;
+    let _ = std::fs::remove_dir_all(target.join("criterion"));
+
+    let mut cmd =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root)
+        .args(["bench", "--workspace", "--benches", "--locked", "--"])
+        .args(["--warm-up-time", "1", "--measurement-time", "3"])
+        .args(extra)
+        .env("REGULARS_BENCH_REPORTS", &reports);
+    crate::run(&mut cmd)?;
+
+    let criterion = read_criterion(&target.join("criterion"))?;
+    let mut rows = Vec::new();
+    for fig in &criterion {
+        if fig.name.starts_with("baseline/") {
+            continue;
+        }
+        let peer = PEERS
+            .iter()
+            .find(|(name, _, _)| *name == fig.name)
+            .and_then(|(_, peer, what)| {
+                criterion
+                    .iter()
+                    .find(|f| f.name == *peer)
+                    .map(|p| (p.clone(), *what))
+            });
+        let mut row = json!({"name": fig.name, "value": fig.value, "unit": fig.unit});
+        if let Some((peer, what)) = peer {
+            row["peer"] =
+                json!({"name": peer.name, "value": peer.value, "unit": peer.unit, "what": what});
+            if peer.value > 0.0 {
+                row["ratio"] = json!(fig.value / peer.value);
+            }
+        }
+        rows.push(row);
+    }
+    rows.extend(read_reports(&reports)?);
+
+    let out_dir = root.join("bench").join("results");
+    std::fs::create_dir_all(&out_dir)?;
+    let latest = json!({"results": rows, "machine": machine()});
+    std::fs::write(
+        out_dir.join("latest.json"),
+        serde_json::to_string_pretty(&latest)?,
+    )?;
+    let table = markdown(&rows);
+    std::fs::write(root.join("bench").join("RESULTS.md"), &table)?;
+    println!("{table}");
+    println!("wrote bench/results/latest.json and bench/RESULTS.md");
+    Ok(())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn machine() -> Value {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_default();
+    json!({"cpus": cpus, "cpu": model})
+}
+
+/// Reads every criterion estimate under `dir` (mean, in ns per iteration).
+fn read_criterion(dir: &Path) -> Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    if !dir.exists() {
+        return Ok(figures);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "new") {
+                    if let Some(fig) = read_estimate(&path)? {
+                        figures.push(fig);
+                    }
+                } else {
+                    stack.push(path);
+                }
+            }
+        }
+    }
+    figures.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(figures)
+}
+
+fn read_estimate(new_dir: &Path) -> Result<Option<Figure>> {
+    let (Ok(bench), Ok(est)) = (
+        std::fs::read_to_string(new_dir.join("benchmark.json")),
+        std::fs::read_to_string(new_dir.join("estimates.json")),
+    ) else {
+        return Ok(None);
+    };
+    let bench: Value = serde_json::from_str(&bench)?;
+    let est: Value = serde_json::from_str(&est)?;
+    let name = bench
+        .get("full_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let value = est
+        .pointer("/mean/point_estimate")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::NAN);
+    Ok(Some(Figure {
+        name,
+        value,
+        unit: "ns/op".into(),
+    }))
+}
+
+fn read_reports(dir: &Path) -> Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(rows);
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path)?;
+            let v: Value =
+                serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            match v {
+                Value::Array(items) => rows.extend(items),
+                other => rows.push(other),
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn fmt_num(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn markdown(rows: &[Value]) -> String {
+    let mut out = String::from(
+        "# Benchmark results\n\nWritten by `cargo xtask bench`. Each figure stands next to a peer or limit measured in the same run; read the ratio, not the absolute value.\n\n| benchmark | value | peer | peer value | ratio |\n|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let name = r.get("name").and_then(Value::as_str).unwrap_or("?");
+        let value = r.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let unit = r.get("unit").and_then(Value::as_str).unwrap_or("");
+        let (peer, peer_value) = match r.get("peer") {
+            Some(p) => (
+                format!(
+                    "{} ({})",
+                    p.get("name").and_then(Value::as_str).unwrap_or("?"),
+                    p.get("what").and_then(Value::as_str).unwrap_or("")
+                ),
+                format!(
+                    "{} {}",
+                    fmt_num(p.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN)),
+                    p.get("unit").and_then(Value::as_str).unwrap_or("")
+                ),
+            ),
+            None => ("—".into(), "—".into()),
+        };
+        let ratio = r
+            .get("ratio")
+            .and_then(Value::as_f64)
+            .map(|x| format!("{x:.2}×"))
+            .unwrap_or_else(|| "—".into());
+        let _ = writeln!(
+            out,
+            "| {name} | {} {unit} | {peer} | {peer_value} | {ratio} |",
+            fmt_num(value)
+        );
+        if let Some(note) = r.get("note").and_then(Value::as_str) {
+            let _ = writeln!(out, "| ↳ {note} | | | | |");
+        }
+    }
+    out
+}

@@ -1,0 +1,271 @@
+//! Layout and dependency rules of the workspace, checked from `cargo metadata`.
+//!
+//! The rules keep the hexagon honest:
+//! * pure crates (domain, loyalty, segments, models, campaigns) depend only on a short
+//!   allow-list of data and numeric crates — nothing async, no I/O, no ORM, no web;
+//! * `regulars-ports` holds traits only: pure crates plus async-trait/mockall;
+//! * `regulars-service` never sees an adapter, an ORM or a web framework;
+//! * adapters (store, http, senders, pos) never depend on each other;
+//! * the test kit is only ever a dev-dependency;
+//! * every crate opts into the workspace lints and is named after its folder.
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const PURE: &[&str] = &[
+    "regulars-domain",
+    "regulars-loyalty",
+    "regulars-segments",
+    "regulars-models",
+    "regulars-campaigns",
+];
+
+/// External crates a pure crate may use. Adding one is a design decision: it must do no
+/// I/O, spawn nothing and read no clock.
+const PURE_ALLOWED: &[&str] = &["rust_decimal", "serde", "thiserror", "time", "uuid"];
+
+const PORTS: &str = "regulars-ports";
+const PORTS_ALLOWED: &[&str] = &[
+    "async-trait",
+    "mockall",
+    "rust_decimal",
+    "serde",
+    "serde_json",
+    "thiserror",
+    "time",
+    "uuid",
+];
+
+const SERVICE: &str = "regulars-service";
+
+const ADAPTERS: &[&str] = &[
+    "regulars-store",
+    "regulars-http",
+    "regulars-senders",
+    "regulars-pos",
+];
+
+/// Crates that mean I/O, an ORM, a web framework or a network client.
+const INFRASTRUCTURE: &[&str] = &[
+    "actix-web",
+    "actix-rt",
+    "axum",
+    "hyper",
+    "lettre",
+    "reqwest",
+    "rusqlite",
+    "sea-orm",
+    "sea-orm-migration",
+    "sea-query",
+    "sqlx",
+    "tokio-postgres",
+];
+
+const TESTKIT: &str = "regulars-testkit";
+
+/// Runs `cargo metadata` and checks every rule; returns the problems found.
+pub fn check(root: &Path) -> Result<Vec<String>> {
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .context("could not run cargo metadata")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let meta: Value = serde_json::from_slice(&output.stdout).context("cargo metadata output")?;
+    let mut problems = check_metadata(&meta);
+    problems.extend(check_manifests(&meta));
+    Ok(problems)
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The dependency rules, on parsed `cargo metadata` output.
+pub fn check_metadata(meta: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let packages = meta
+        .get("packages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for pkg in &packages {
+        let name = str_of(pkg, "name");
+        let deps = pkg
+            .get("dependencies")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for dep in &deps {
+            let dep_name = str_of(dep, "name");
+            // `kind` is null for normal dependencies, "dev" or "build" otherwise.
+            let kind = dep.get("kind").and_then(Value::as_str).unwrap_or("normal");
+            if kind == "dev" {
+                continue;
+            }
+            if dep_name == TESTKIT {
+                problems.push(format!(
+                    "{name} depends on {TESTKIT} outside dev-dependencies; the test kit is for tests only"
+                ));
+            }
+            let internal = dep_name.starts_with("regulars");
+            if PURE.contains(&name) {
+                let ok = if internal {
+                    PURE.contains(&dep_name)
+                } else {
+                    PURE_ALLOWED.contains(&dep_name)
+                };
+                if !ok {
+                    problems.push(format!(
+                        "pure crate {name} depends on {dep_name}; pure crates may use only {PURE_ALLOWED:?} and other pure crates"
+                    ));
+                }
+            } else if name == PORTS {
+                let ok = if internal {
+                    PURE.contains(&dep_name)
+                } else {
+                    PORTS_ALLOWED.contains(&dep_name)
+                };
+                if !ok {
+                    problems.push(format!(
+                        "{PORTS} depends on {dep_name}; ports hold traits over domain types only"
+                    ));
+                }
+            } else if name == SERVICE {
+                if ADAPTERS.contains(&dep_name) || INFRASTRUCTURE.contains(&dep_name) {
+                    problems.push(format!(
+                        "{SERVICE} depends on {dep_name}; use cases reach the world through ports only"
+                    ));
+                }
+            } else if ADAPTERS.contains(&name) && ADAPTERS.contains(&dep_name) {
+                problems.push(format!(
+                    "adapter {name} depends on adapter {dep_name}; adapters never depend on each other"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Manifest habits: workspace lints, folder names.
+fn check_manifests(meta: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let packages = meta
+        .get("packages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for pkg in &packages {
+        let name = str_of(pkg, "name");
+        let manifest_path = Path::new(str_of(pkg, "manifest_path"));
+        let text = match std::fs::read_to_string(manifest_path) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!(
+                    "{name}: cannot read {}: {e}",
+                    manifest_path.display()
+                ));
+                continue;
+            }
+        };
+        let normalized: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !normalized.contains("[lints] workspace = true") {
+            problems.push(format!(
+                "{name}: add `[lints] workspace = true` so the workspace lints apply"
+            ));
+        }
+        let folder = manifest_path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|f| f.to_str())
+            .unwrap_or_default();
+        let parent = manifest_path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .and_then(|f| f.to_str())
+            .unwrap_or_default();
+        if parent == "crates" {
+            let expected = if folder == "app" {
+                "regulars".to_owned()
+            } else {
+                format!("regulars-{folder}")
+            };
+            if name != expected {
+                problems.push(format!(
+                    "crates/{folder} is named {name}; name it {expected} (folder name = crate name)"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pkg(name: &str, deps: &[(&str, Option<&str>)]) -> Value {
+        json!({
+            "name": name,
+            "manifest_path": "",
+            "dependencies": deps.iter().map(|(d, kind)| json!({"name": d, "kind": kind})).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn workspace_obeys_the_rules() -> Result<()> {
+        let problems = check(&crate::workspace_root())?;
+        assert!(
+            problems.is_empty(),
+            "tidy problems:\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn catches_forbidden_dependencies() {
+        let meta = json!({"packages": [
+            pkg("regulars-loyalty", &[("tokio", None), ("proptest", Some("dev")), ("regulars-domain", None)]),
+            pkg("regulars-ports", &[("sea-orm", None)]),
+            pkg("regulars-service", &[("actix-web", None), ("regulars-store", Some("dev"))]),
+            pkg("regulars-http", &[("regulars-store", None), ("regulars-service", None)]),
+            pkg("regulars-store", &[("regulars-testkit", None)]),
+        ]});
+        let problems = check_metadata(&meta);
+        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert!(problems[0].contains("tokio"));
+        assert!(problems[1].contains("sea-orm"));
+        assert!(problems[2].contains("actix-web"));
+        assert!(problems[3].contains("regulars-store"));
+        assert!(problems[4].contains("test kit"));
+    }
+
+    #[test]
+    fn accepts_the_intended_shape() {
+        let meta = json!({"packages": [
+            pkg("regulars-domain", &[("serde", None), ("time", None), ("proptest", Some("dev"))]),
+            pkg("regulars-loyalty", &[("regulars-domain", None), ("rust_decimal", None)]),
+            pkg("regulars-ports", &[("regulars-loyalty", None), ("async-trait", None), ("mockall", None)]),
+            pkg("regulars-service", &[("regulars-ports", None), ("regulars-ports", Some("dev"))]),
+            pkg("regulars-store", &[("regulars-ports", None), ("sea-orm", None), ("regulars-testkit", Some("dev"))]),
+            pkg("regulars", &[("regulars-store", None), ("regulars-http", None)]),
+        ]});
+        assert_eq!(check_metadata(&meta), Vec::<String>::new());
+    }
+}
