@@ -1,0 +1,10 @@
+//! Throwaway PostgreSQL clusters, and whether tests can have one.
+
+mod availability;
+mod cluster;
+mod install;
+mod options;
+
+pub use availability::{pg_available, require_pg};
+pub use cluster::{PgCluster, StopMode};
+pub use options::PgOptions;
