@@ -13,14 +13,18 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 /// use time::macros::{datetime, offset};
 /// // 18:30 UTC is 01:30 the next day in Ho Chi Minh City.
 /// let local = local_datetime(datetime!(2026-03-01 18:30 UTC), offset!(+7));
-/// assert_eq!(local, datetime!(2026-03-02 01:30));
+/// assert_eq!(local, Some(datetime!(2026-03-02 01:30)));
 /// ```
-pub fn local_datetime(at: OffsetDateTime, offset: UtcOffset) -> PrimitiveDateTime {
-    let local = at.to_offset(offset);
-    PrimitiveDateTime::new(local.date(), local.time())
+///
+/// `None` only at the edges of the representable range (years ±9999), where the shifted
+/// instant does not exist.
+pub fn local_datetime(at: OffsetDateTime, offset: UtcOffset) -> Option<PrimitiveDateTime> {
+    let local = at.checked_to_offset(offset)?;
+    Some(PrimitiveDateTime::new(local.date(), local.time()))
 }
 
-/// The wall-clock date at `offset` for the instant `at`.
-pub fn local_date(at: OffsetDateTime, offset: UtcOffset) -> Date {
-    at.to_offset(offset).date()
+/// The wall-clock date at `offset` for the instant `at`; `None` only at the edges of the
+/// representable range.
+pub fn local_date(at: OffsetDateTime, offset: UtcOffset) -> Option<Date> {
+    at.checked_to_offset(offset).map(|local| local.date())
 }
