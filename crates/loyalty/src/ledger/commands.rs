@@ -1,6 +1,6 @@
 //! The commands that append to a ledger: earn, redeem, expire, reverse and adjust.
 
-use super::state::{check_expiry, negate, non_empty, sub};
+use super::state::{Core, OrderUpdate, check_expiry, negate, non_empty, sub};
 use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, fold};
 use regulars_domain::{EventKey, Money, Points};
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,8 @@ impl Ledger {
         require_positive(points)?;
         let mut batch = self.begin(at)?;
         batch.push(points, EntryKind::Earn { order, expires_at })?;
-        Ok(self.commit(batch))
+        let done = batch.finish();
+        Ok(self.commit(done))
     }
 
     /// Spends `points` on `reference` (a reward or voucher id).
@@ -197,7 +198,8 @@ impl Ledger {
         batch.sweep()?;
         batch.refuse_overdraft(points)?;
         batch.push(negate(points)?, EntryKind::Redeem { reference })?;
-        Ok(self.commit(batch))
+        let done = batch.finish();
+        Ok(self.commit(done))
     }
 
     /// Expires every open lot whose expiry is at or before `now`, in expiry order (ties by
@@ -206,7 +208,8 @@ impl Ledger {
     pub fn expire_due(&mut self, now: OffsetDateTime) -> Result<Vec<LedgerEntry>, LedgerError> {
         let mut batch = self.begin(now)?;
         batch.sweep()?;
-        Ok(self.commit(batch))
+        let done = batch.finish();
+        Ok(self.commit(done))
     }
 
     /// Reverses everything `order` earned that is not yet reversed (a full refund).
@@ -275,7 +278,8 @@ impl Ledger {
                 unrecovered,
             },
         )?;
-        Ok(self.commit(batch))
+        let done = batch.finish();
+        Ok(self.commit(done))
     }
 
     /// A manual adjustment by `actor` for `reason` (both required, for the audit trail).
@@ -317,7 +321,8 @@ impl Ledger {
             return Err(LedgerError::ZeroAdjustment);
         }
         batch.push(delta, kind)?;
-        Ok(self.commit(batch))
+        let done = batch.finish();
+        Ok(self.commit(done))
     }
 
     fn order_points(&self, order: &EventKey) -> Result<super::OrderPoints, LedgerError> {
@@ -329,57 +334,81 @@ impl Ledger {
             })
     }
 
-    /// Starts a command at `at` on a scratch copy of the state.
-    fn begin(&self, at: OffsetDateTime) -> Result<Batch, LedgerError> {
-        self.state.check_time(at)?;
+    /// Starts a command at `at` on a scratch copy of the state's core.
+    fn begin(&self, at: OffsetDateTime) -> Result<Batch<'_>, LedgerError> {
+        self.state.core.check_time(at)?;
         Ok(Batch {
-            state: self.state.clone(),
+            core: self.state.core.clone(),
+            state: &self.state,
+            staged: Vec::new(),
             entries: Vec::new(),
             at,
         })
     }
 
-    /// Makes a command's entries and state the ledger's; returns the new entries.
-    fn commit(&mut self, batch: Batch) -> Vec<LedgerEntry> {
-        self.state = batch.state;
-        self.entries.extend_from_slice(&batch.entries);
-        batch.entries
+    /// Makes a command's entries and their effect the ledger's; returns the new entries.
+    fn commit(&mut self, done: Done) -> Vec<LedgerEntry> {
+        self.state.core = done.core;
+        for update in done.staged {
+            self.state.record(Some(update));
+        }
+        self.entries.extend_from_slice(&done.entries);
+        done.entries
     }
 }
 
-/// The entries a command is building, folded as they are added.
-struct Batch {
-    state: LedgerState,
+/// The entries a command is building, folded as they are added into a copy of the core,
+/// with the order tallies they change held aside: the ledger is untouched until commit.
+struct Batch<'a> {
+    core: Core,
+    state: &'a LedgerState,
+    staged: Vec<OrderUpdate>,
     entries: Vec<LedgerEntry>,
     at: OffsetDateTime,
 }
 
-impl Batch {
+/// A finished batch, ready to commit.
+struct Done {
+    core: Core,
+    staged: Vec<OrderUpdate>,
+    entries: Vec<LedgerEntry>,
+}
+
+impl Batch<'_> {
     /// Adds an entry at the command's time, checking it against every rule.
     fn push(&mut self, amount: Points, kind: EntryKind) -> Result<(), LedgerError> {
         let entry = LedgerEntry {
-            seq: self.state.next_seq(),
+            seq: self.core.next_seq(),
             at: self.at,
             amount,
             kind,
         };
-        self.state.apply(&entry)?;
+        let (staged, state) = (&self.staged, self.state);
+        let update = self.core.apply(&entry, |order| {
+            staged
+                .iter()
+                .rev()
+                .find(|(key, _)| key == order)
+                .map(|(_, points)| *points)
+                .or_else(|| state.order(order).copied())
+        })?;
+        self.staged.extend(update);
         self.entries.push(entry);
         Ok(())
     }
 
     /// Expires every lot due at the command's time.
     fn sweep(&mut self) -> Result<(), LedgerError> {
-        let due: Vec<_> = self.state.due_lots(self.at).collect();
-        for lot in due {
-            self.push(negate(lot.remaining)?, EntryKind::Expire { lot: lot.seq })?;
+        let due: Vec<_> = self.core.due_lots(self.at).collect();
+        for (lot, remaining) in due {
+            self.push(negate(remaining)?, EntryKind::Expire { lot })?;
         }
         Ok(())
     }
 
     /// What can be spent now: the balance, or nothing while in debt.
     fn available(&self) -> Points {
-        self.state.balance().max(Points::ZERO)
+        self.core.balance().max(Points::ZERO)
     }
 
     fn refuse_overdraft(&self, requested: Points) -> Result<(), LedgerError> {
@@ -391,6 +420,14 @@ impl Batch {
             });
         }
         Ok(())
+    }
+
+    fn finish(self) -> Done {
+        Done {
+            core: self.core,
+            staged: self.staged,
+            entries: self.entries,
+        }
     }
 }
 

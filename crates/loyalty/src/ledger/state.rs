@@ -60,26 +60,37 @@ pub struct OrderPoints {
 /// `balance == sum(lot remaining) - debt`, `debt >= 0`, and `debt > 0` implies no open lot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerState {
+    pub(super) core: Core,
+    orders: BTreeMap<EventKey, OrderPoints>,
+}
+
+/// Everything but the per-order tallies: small (open lots only), so a command can work on a
+/// copy of it and throw the copy away when it refuses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Core {
     balance: Points,
     debt: Points,
     /// Open lots keyed in consumption order: expiry (dated first), then credit seq.
     lots: BTreeMap<(Expiry, u64), Points>,
     /// Open lot seq -> its expiry, to find a lot by seq in `lots`.
     lot_expiry: BTreeMap<u64, Expiry>,
-    orders: BTreeMap<EventKey, OrderPoints>,
     next_seq: u64,
     last_at: Option<OffsetDateTime>,
 }
 
+/// The new tally of the order an entry earned or reversed, recorded once the entry is
+/// accepted.
+pub(super) type OrderUpdate = (EventKey, OrderPoints);
+
 impl LedgerState {
     /// The balance: the sum of all entry amounts. Negative while the customer is in debt.
     pub fn balance(&self) -> Points {
-        self.balance
+        self.core.balance
     }
 
     /// Points owed after a reversal took back more than was left (zero or positive).
     pub fn debt(&self) -> Points {
-        self.debt
+        self.core.debt
     }
 
     /// What the customer could spend at `now`: the open lots not yet due to expire.
@@ -88,7 +99,8 @@ impl LedgerState {
         // Open lots sum to the balance (there is no debt while a lot is open), which fits in
         // an i64, so the sum cannot overflow.
         Points::checked_sum(
-            self.lots
+            self.core
+                .lots
                 .iter()
                 .filter(|((expiry, _), _)| !expiry.is_due(now))
                 .map(|(_, remaining)| *remaining),
@@ -99,17 +111,20 @@ impl LedgerState {
     /// Open lots in the order debits consume them: earliest expiry first, never-expiring
     /// lots last, ties by the older credit.
     pub fn lots(&self) -> impl Iterator<Item = Lot> + '_ {
-        self.lots.iter().map(|(&(expiry, seq), &remaining)| Lot {
-            seq,
-            expires_at: expiry.to_option(),
-            remaining,
-        })
+        self.core
+            .lots
+            .iter()
+            .map(|(&(expiry, seq), &remaining)| Lot {
+                seq,
+                expires_at: expiry.to_option(),
+                remaining,
+            })
     }
 
     /// The open lot opened by the credit entry `seq`, if it still holds points.
     pub fn lot(&self, seq: u64) -> Option<Lot> {
-        let expiry = *self.lot_expiry.get(&seq)?;
-        let remaining = *self.lots.get(&(expiry, seq))?;
+        let expiry = *self.core.lot_expiry.get(&seq)?;
+        let remaining = *self.core.lots.get(&(expiry, seq))?;
         Some(Lot {
             seq,
             expires_at: expiry.to_option(),
@@ -136,17 +151,56 @@ impl LedgerState {
 
     /// The `seq` the next entry must carry (the number of entries folded).
     pub fn next_seq(&self) -> u64 {
-        self.next_seq
+        self.core.next_seq
     }
 
     /// Time of the last entry; the next one may not be earlier.
     pub fn last_at(&self) -> Option<OffsetDateTime> {
-        self.last_at
+        self.core.last_at
     }
 
     /// Folds one more entry, checking every rule. On error the state may be partly
-    /// updated; callers fold into a scratch copy or discard the state.
+    /// updated; callers discard it.
     pub(super) fn apply(&mut self, entry: &LedgerEntry) -> Result<(), LedgerError> {
+        let orders = &self.orders;
+        let update = self.core.apply(entry, |order| orders.get(order).copied())?;
+        self.record(update);
+        Ok(())
+    }
+
+    /// Records an accepted entry's order tally.
+    pub(super) fn record(&mut self, update: Option<OrderUpdate>) {
+        if let Some((order, points)) = update {
+            self.orders.insert(order, points);
+        }
+    }
+}
+
+impl Core {
+    pub(super) fn balance(&self) -> Points {
+        self.balance
+    }
+
+    pub(super) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Open lots due at `now`, in expiry order, as `(seq, remaining)`.
+    pub(super) fn due_lots(&self, now: OffsetDateTime) -> impl Iterator<Item = (u64, Points)> + '_ {
+        self.lots
+            .iter()
+            .take_while(move |((expiry, _), _)| expiry.is_due(now))
+            .map(|(&(_, seq), &remaining)| (seq, remaining))
+    }
+
+    /// Folds one more entry into everything but the order tallies, checking every rule
+    /// (`orders` looks a tally up), and returns the order tally the entry changes. On error
+    /// the core may be partly updated; callers discard it.
+    pub(super) fn apply(
+        &mut self,
+        entry: &LedgerEntry,
+        orders: impl Fn(&EventKey) -> Option<OrderPoints>,
+    ) -> Result<Option<OrderUpdate>, LedgerError> {
         if entry.seq != self.next_seq {
             return Err(LedgerError::SeqMismatch {
                 expected: self.next_seq,
@@ -156,18 +210,19 @@ impl LedgerState {
         self.check_time(entry.at)?;
         let at = entry.at;
         let amount = entry.amount;
+        let mut update = None;
         match &entry.kind {
             EntryKind::Earn { order, expires_at } => {
                 order.validate()?;
                 require(amount.is_positive(), "an earn must credit points")?;
                 check_expiry(at, *expires_at)?;
-                if self.orders.contains_key(order) {
+                if orders(order).is_some() {
                     return Err(LedgerError::DuplicateEarn {
                         order: order.clone(),
                     });
                 }
                 self.credit(entry.seq, amount, *expires_at)?;
-                self.orders.insert(
+                update = Some((
                     order.clone(),
                     OrderPoints {
                         earn_seq: entry.seq,
@@ -175,7 +230,7 @@ impl LedgerState {
                         reversed: Points::ZERO,
                         unrecovered: Points::ZERO,
                     },
-                );
+                ));
             }
             EntryKind::Redeem { reference } => {
                 non_empty("reference", reference)?;
@@ -225,12 +280,9 @@ impl LedgerState {
                 let recovered = negate(amount)?;
                 let claim = add(recovered, *unrecovered)?;
                 require(claim.is_positive(), "a reversal must reverse some points")?;
-                let tally = *self
-                    .orders
-                    .get(order)
-                    .ok_or_else(|| LedgerError::UnknownOrder {
-                        order: order.clone(),
-                    })?;
+                let tally = orders(order).ok_or_else(|| LedgerError::UnknownOrder {
+                    order: order.clone(),
+                })?;
                 let reversed = add(tally.reversed, claim)?;
                 if reversed > tally.earned {
                     return Err(LedgerError::OverReversal {
@@ -249,14 +301,14 @@ impl LedgerState {
                 self.refuse_unswept(at)?;
                 self.debit(recovered, Some(tally.earn_seq))?;
                 let unrecovered = add(tally.unrecovered, *unrecovered)?;
-                self.orders.insert(
+                update = Some((
                     order.clone(),
                     OrderPoints {
                         reversed,
                         unrecovered,
                         ..tally
                     },
-                );
+                ));
             }
             EntryKind::Adjust {
                 reason,
@@ -281,7 +333,7 @@ impl LedgerState {
         }
         self.next_seq = self.next_seq.checked_add(1).ok_or(LedgerError::Overflow)?;
         self.last_at = Some(at);
-        Ok(())
+        Ok(update)
     }
 
     /// Refuses a time earlier than the last entry's.
@@ -351,7 +403,7 @@ impl LedgerState {
     /// Refuses a debit while a lot due at `at` is open: it would spend expired points.
     fn refuse_unswept(&self, at: OffsetDateTime) -> Result<(), LedgerError> {
         match self.due_lots(at).next() {
-            Some(lot) => Err(LedgerError::ExpiredLotUnswept { lot: lot.seq }),
+            Some((lot, _)) => Err(LedgerError::ExpiredLotUnswept { lot }),
             None => Ok(()),
         }
     }
@@ -402,10 +454,10 @@ pub fn check<'a>(
     cached_balance: Points,
 ) -> Result<LedgerState, LedgerError> {
     let state = fold(entries)?;
-    if state.balance != cached_balance {
+    if state.balance() != cached_balance {
         return Err(LedgerError::BalanceMismatch {
             cached: cached_balance,
-            computed: state.balance,
+            computed: state.balance(),
         });
     }
     Ok(state)
