@@ -57,7 +57,10 @@
 //! // Nobody can spend more than they have.
 //! assert_eq!(
 //!     ledger.redeem(Points::new(100), day0 + Duration::days(32), "reward:cake"),
-//!     Err(LedgerError::InsufficientPoints { available: Points::new(80), requested: Points::new(100) })
+//!     Err(LedgerError::InsufficientPoints {
+//!         available: Points::new(80),
+//!         requested: Points::new(100),
+//!     })
 //! );
 //!
 //! // A-2 is refunded: its 80 points go back, the balance is zero again.

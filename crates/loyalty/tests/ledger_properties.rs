@@ -237,7 +237,8 @@ proptest! {
         prop_assume!(policy == RefundPolicy::AllowNegative || before.debt() == Points::ZERO);
         let key = customer.fresh_order();
         let ledger = &mut customer.ledger;
-        ledger.earn(key.clone(), Points::new(points), now, expires_in_days.map(|d| now + Duration::days(d))).unwrap();
+        let expires_at = expires_in_days.map(|d| now + Duration::days(d));
+        ledger.earn(key.clone(), Points::new(points), now, expires_at).unwrap();
         let reversal = ledger.reverse_order(&key, now, policy).unwrap();
         prop_assert_eq!(reversal.len(), 1);
         let after = ledger.state();
@@ -278,7 +279,10 @@ proptest! {
                 prop_assert!(after.due_lots(now).next().is_none());
                 // What the redemption took came out of unexpired lots only.
                 let unexpired = Points::checked_sum(
-                    lots_before.lots().filter(|l| l.expires_at.is_none_or(|at| at > now)).map(|l| l.remaining),
+                    lots_before
+                        .lots()
+                        .filter(|l| l.expires_at.is_none_or(|at| at > now))
+                        .map(|l| l.remaining),
                 ).unwrap();
                 let left = Points::checked_sum(after.lots().map(|l| l.remaining)).unwrap();
                 prop_assert_eq!(unexpired.checked_sub(left).unwrap(), Points::new(points));
@@ -336,7 +340,8 @@ proptest! {
         let mut customer = Customer::replay(&steps);
         let key = customer.fresh_order();
         let now = customer.now;
-        customer.ledger.earn(key.clone(), Points::new(points), now, Some(now + Duration::days(3))).unwrap();
+        let expires_at = Some(now + Duration::days(3));
+        customer.ledger.earn(key.clone(), Points::new(points), now, expires_at).unwrap();
         shares.sort_unstable();
         for (share, step) in shares.iter().zip(&between) {
             // Other activity, but no other refund share of this order.

@@ -383,7 +383,11 @@ impl ReferenceStateMachine for LedgerModel {
             2 => (0..ORDERS, 1i64..=600, policy)
                 .prop_map(|(order, add, policy)| Op::RefundPartial { order, add, policy }),
             2 => (-300i64..=300, proptest::option::weighted(0.3, 1i64..=6), overdraft).prop_map(
-                |(delta, expires_in_hours, overdraft)| Op::Adjust { delta, expires_in_hours, overdraft }
+                |(delta, expires_in_hours, overdraft)| Op::Adjust {
+                    delta,
+                    expires_in_hours,
+                    overdraft,
+                }
             ),
             1 => (1i64..=3600).prop_map(|seconds| Op::Backdated { seconds }),
         ]

@@ -155,7 +155,8 @@ impl Ledger {
         &self.state
     }
 
-    /// The balance (sum of all entries); negative while in debt.
+    /// The balance (sum of all entries); negative while in debt. Counts due lots until
+    /// they are swept (see [`LedgerState::balance`]).
     pub fn balance(&self) -> Points {
         self.state.balance()
     }

@@ -84,6 +84,10 @@ pub(super) type OrderUpdate = (EventKey, OrderPoints);
 
 impl LedgerState {
     /// The balance: the sum of all entry amounts. Negative while the customer is in debt.
+    ///
+    /// It still counts the points of lots that are due but not yet swept; to show what a
+    /// customer can spend, sweep first ([`Ledger::expire_due`](super::Ledger::expire_due))
+    /// or read [`available_at`](Self::available_at).
     pub fn balance(&self) -> Points {
         self.core.balance
     }
