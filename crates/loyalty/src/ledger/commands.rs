@@ -1,0 +1,441 @@
+//! The commands that append to a ledger: earn, redeem, expire, reverse and adjust.
+
+use super::state::{Core, OrderUpdate, check_expiry, negate, non_empty, sub};
+use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, fold};
+use regulars_domain::{EventKey, Money, Points};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// What a refund does when the customer has already spent the points it reverses.
+///
+/// A brand setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundPolicy {
+    /// Take everything back; the balance may go negative and the shortfall becomes debt,
+    /// paid by the next credits.
+    AllowNegative,
+    /// Take back only what the balance holds and record the rest as `unrecovered` on the
+    /// reversal entry; the balance never goes below zero.
+    ClampAndRecord,
+}
+
+/// Whether a negative adjustment may take the balance below zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overdraft {
+    /// Refuse an adjustment larger than the available points
+    /// ([`LedgerError::InsufficientPoints`]).
+    Refuse,
+    /// Allow it: the shortfall becomes debt, as with [`RefundPolicy::AllowNegative`].
+    Allow,
+}
+
+/// The cumulative share of an order refunded so far: `refunded / total`, with
+/// `0 <= refunded <= total` and `total > 0`, in any common unit (usually minor units of
+/// money).
+///
+/// A partial reversal brings the order's total reversed points to
+/// `floor(earned * refunded / total)`. Because the share is cumulative, successive partial
+/// refunds never reverse more than the order earned, and the final full refund
+/// (`refunded == total`) brings the total to exactly what it earned.
+///
+/// ```
+/// use regulars_domain::{Currency, Money, Points};
+/// use regulars_loyalty::ledger::RefundFraction;
+///
+/// let total = Money::from_minor_units(100_000, Currency::VND);
+/// let refunded = Money::from_minor_units(30_000, Currency::VND);
+/// let share = RefundFraction::from_money(&refunded, &total)?;
+/// assert_eq!(share.reversal_target(Points::new(45))?, Points::new(13)); // floor(13.5)
+/// assert_eq!(RefundFraction::FULL.reversal_target(Points::new(45))?, Points::new(45));
+/// # Ok::<(), regulars_loyalty::ledger::LedgerError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefundFraction {
+    refunded: i64,
+    total: i64,
+}
+
+impl RefundFraction {
+    /// The whole order.
+    pub const FULL: RefundFraction = RefundFraction {
+        refunded: 1,
+        total: 1,
+    };
+
+    /// `refunded / total`; refuses `total <= 0`, `refunded < 0` and `refunded > total`.
+    pub fn new(refunded: i64, total: i64) -> Result<Self, LedgerError> {
+        if total <= 0 || refunded < 0 || refunded > total {
+            return Err(LedgerError::InvalidRefundFraction { refunded, total });
+        }
+        Ok(RefundFraction { refunded, total })
+    }
+
+    /// The share `refunded_so_far / order_total`, both in the same currency, computed
+    /// exactly in minor units.
+    pub fn from_money(refunded_so_far: &Money, order_total: &Money) -> Result<Self, LedgerError> {
+        // Refuses mixed currencies before comparing minor units of different sizes.
+        refunded_so_far.cmp_amount(order_total)?;
+        Self::new(
+            refunded_so_far.to_minor_units()?,
+            order_total.to_minor_units()?,
+        )
+    }
+
+    /// Refunded part (numerator).
+    pub fn refunded(&self) -> i64 {
+        self.refunded
+    }
+
+    /// Order total (denominator).
+    pub fn total(&self) -> i64 {
+        self.total
+    }
+
+    /// `floor(earned * refunded / total)`, computed exactly: what an order that earned
+    /// `earned` has reversed in total once this share is refunded.
+    pub fn reversal_target(&self, earned: Points) -> Result<Points, LedgerError> {
+        // Both factors are below 2^63, so the product fits in an i128.
+        let product = i128::from(earned.value())
+            .checked_mul(i128::from(self.refunded))
+            .ok_or(LedgerError::Overflow)?;
+        let target = product
+            .checked_div_euclid(i128::from(self.total))
+            .ok_or(LedgerError::Overflow)?;
+        i64::try_from(target)
+            .map(Points::new)
+            .map_err(|_| LedgerError::Overflow)
+    }
+}
+
+/// A customer's ledger: the entries, and the state they fold to.
+///
+/// Every command validates its input, computes the entries it implies, folds them through
+/// the same rules as [`fold`], and only then appends them and returns them, so a
+/// persistence layer can insert exactly those entries, with the new
+/// [`balance`](Ledger::balance), in one transaction. A command that fails leaves the
+/// ledger unchanged. No command reads a clock: the time is always an argument and may not
+/// precede the last entry ([`LedgerError::OutOfOrder`]).
+///
+/// Debit commands (redeem, reverse, negative adjust) first expire the lots due at their
+/// time and return those [`EntryKind::Expire`] entries before their own, so they never
+/// spend expired points. Credits (earn, positive adjust) do not sweep: they consume nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    entries: Vec<LedgerEntry>,
+    state: LedgerState,
+}
+
+impl Ledger {
+    /// An empty ledger (a new customer).
+    pub fn new() -> Self {
+        Ledger::default()
+    }
+
+    /// Loads a ledger from its stored entries, in `seq` order, refusing any that breaks a
+    /// rule (see [`fold`]).
+    pub fn from_entries(entries: Vec<LedgerEntry>) -> Result<Self, LedgerError> {
+        let state = fold(&entries)?;
+        Ok(Ledger { entries, state })
+    }
+
+    /// All entries, in order.
+    pub fn entries(&self) -> &[LedgerEntry] {
+        &self.entries
+    }
+
+    /// Gives the entries back.
+    pub fn into_entries(self) -> Vec<LedgerEntry> {
+        self.entries
+    }
+
+    /// The folded state: balance, lots, debt, per-order points.
+    pub fn state(&self) -> &LedgerState {
+        &self.state
+    }
+
+    /// The balance (sum of all entries); negative while in debt. Counts due lots until
+    /// they are swept (see [`LedgerState::balance`]).
+    pub fn balance(&self) -> Points {
+        self.state.balance()
+    }
+
+    /// Credits `points` earned by `order`, in a lot expiring at `expires_at` (`None`: never).
+    ///
+    /// Refuses non-positive points, an expiry not after `at`, an invalid order key, and an
+    /// order that has already earned ([`LedgerError::DuplicateEarn`]); storage enforces the
+    /// same idempotency, this is the second line. If the customer is in debt the points pay
+    /// it first and the lot holds the rest.
+    pub fn earn(
+        &mut self,
+        order: EventKey,
+        points: Points,
+        at: OffsetDateTime,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        require_positive(points)?;
+        let mut batch = self.begin(at)?;
+        batch.push(points, EntryKind::Earn { order, expires_at })?;
+        let done = batch.finish();
+        Ok(self.commit(done))
+    }
+
+    /// Spends `points` on `reference` (a reward or voucher id).
+    ///
+    /// First expires the lots due at `at` (those entries come first in the result), then
+    /// debits first-expiring-first. Refuses to overdraw with
+    /// [`LedgerError::InsufficientPoints`], where `available` is the balance after expiry.
+    pub fn redeem(
+        &mut self,
+        points: Points,
+        at: OffsetDateTime,
+        reference: impl Into<String>,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let reference = reference.into();
+        require_positive(points)?;
+        non_empty("reference", &reference)?;
+        let mut batch = self.begin(at)?;
+        batch.sweep()?;
+        batch.refuse_overdraft(points)?;
+        batch.push(negate(points)?, EntryKind::Redeem { reference })?;
+        let done = batch.finish();
+        Ok(self.commit(done))
+    }
+
+    /// Expires every open lot whose expiry is at or before `now`, in expiry order (ties by
+    /// the older credit), each entry removing exactly what remains of its lot. Unexpired
+    /// lots are untouched. Returns no entries when nothing is due.
+    pub fn expire_due(&mut self, now: OffsetDateTime) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let mut batch = self.begin(now)?;
+        batch.sweep()?;
+        let done = batch.finish();
+        Ok(self.commit(done))
+    }
+
+    /// Reverses everything `order` earned that is not yet reversed (a full refund).
+    ///
+    /// Points come back from the order's own lot first, then first-expiring-first from the
+    /// others; lots due at `at` are expired first. What the balance cannot cover follows
+    /// `policy`. A second full reversal is refused with [`LedgerError::AlreadyReversed`] so
+    /// the caller learns that a refund it has not recorded as applied finds nothing to
+    /// take back; a duplicate delivery of the same refund is stopped earlier by storage.
+    pub fn reverse_order(
+        &mut self,
+        order: &EventKey,
+        at: OffsetDateTime,
+        policy: RefundPolicy,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let tally = self.order_points(order)?;
+        if tally.reversed >= tally.earned {
+            return Err(LedgerError::AlreadyReversed {
+                order: order.clone(),
+            });
+        }
+        self.reverse_order_partial(order, RefundFraction::FULL, at, policy)
+    }
+
+    /// Brings the order's total reversed points to `floor(earned * refunded / total)` for the
+    /// *cumulative* share `refunded` of the order refunded so far (this refund included).
+    ///
+    /// Reverses only the difference with what is already reversed, taken as in
+    /// [`reverse_order`](Self::reverse_order). Returns no entries when the share adds no
+    /// whole point. Refuses a share that implies less than is already reversed
+    /// ([`LedgerError::RefundNotCumulative`]); so reversals never exceed what the order
+    /// earned, and `RefundFraction::FULL` completes them exactly.
+    pub fn reverse_order_partial(
+        &mut self,
+        order: &EventKey,
+        refunded: RefundFraction,
+        at: OffsetDateTime,
+        policy: RefundPolicy,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let mut batch = self.begin(at)?;
+        let tally = self.order_points(order)?;
+        let target = refunded.reversal_target(tally.earned)?;
+        if target < tally.reversed {
+            return Err(LedgerError::RefundNotCumulative {
+                order: order.clone(),
+                target,
+                reversed: tally.reversed,
+            });
+        }
+        let claim = sub(target, tally.reversed)?;
+        if !claim.is_positive() {
+            return Ok(Vec::new());
+        }
+        batch.sweep()?;
+        let (recovered, unrecovered) = match policy {
+            RefundPolicy::AllowNegative => (claim, Points::ZERO),
+            RefundPolicy::ClampAndRecord => {
+                let recovered = claim.min(batch.available());
+                (recovered, sub(claim, recovered)?)
+            }
+        };
+        batch.push(
+            negate(recovered)?,
+            EntryKind::Reverse {
+                order: order.clone(),
+                unrecovered,
+            },
+        )?;
+        let done = batch.finish();
+        Ok(self.commit(done))
+    }
+
+    /// A manual adjustment by `actor` for `reason` (both required, for the audit trail).
+    ///
+    /// A positive `delta` opens a lot expiring at `expires_at` (after paying any debt). A
+    /// negative one expires due lots first, then debits like a redemption; it may not carry
+    /// an expiry, and it may overdraw only with [`Overdraft::Allow`] (the shortfall becomes
+    /// debt). The overdraft permission is the caller's decision and is not recorded; the
+    /// reason should say why.
+    pub fn adjust(
+        &mut self,
+        delta: Points,
+        at: OffsetDateTime,
+        reason: impl Into<String>,
+        actor: impl Into<String>,
+        expires_at: Option<OffsetDateTime>,
+        overdraft: Overdraft,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let (reason, actor) = (reason.into(), actor.into());
+        non_empty("reason", &reason)?;
+        non_empty("actor", &actor)?;
+        let kind = EntryKind::Adjust {
+            reason,
+            actor,
+            expires_at,
+        };
+        let mut batch = self.begin(at)?;
+        if delta.is_negative() {
+            if expires_at.is_some() {
+                return Err(LedgerError::ExpiryOnDebit);
+            }
+            batch.sweep()?;
+            if overdraft == Overdraft::Refuse {
+                batch.refuse_overdraft(negate(delta)?)?;
+            }
+        } else if delta.is_positive() {
+            check_expiry(at, expires_at)?;
+        } else {
+            return Err(LedgerError::ZeroAdjustment);
+        }
+        batch.push(delta, kind)?;
+        let done = batch.finish();
+        Ok(self.commit(done))
+    }
+
+    fn order_points(&self, order: &EventKey) -> Result<super::OrderPoints, LedgerError> {
+        self.state
+            .order(order)
+            .copied()
+            .ok_or_else(|| LedgerError::UnknownOrder {
+                order: order.clone(),
+            })
+    }
+
+    /// Starts a command at `at` on a scratch copy of the state's core.
+    fn begin(&self, at: OffsetDateTime) -> Result<Batch<'_>, LedgerError> {
+        self.state.core.check_time(at)?;
+        Ok(Batch {
+            core: self.state.core.clone(),
+            state: &self.state,
+            staged: Vec::new(),
+            entries: Vec::new(),
+            at,
+        })
+    }
+
+    /// Makes a command's entries and their effect the ledger's; returns the new entries.
+    fn commit(&mut self, done: Done) -> Vec<LedgerEntry> {
+        self.state.core = done.core;
+        for update in done.staged {
+            self.state.record(Some(update));
+        }
+        self.entries.extend_from_slice(&done.entries);
+        done.entries
+    }
+}
+
+/// The entries a command is building, folded as they are added into a copy of the core,
+/// with the order tallies they change held aside: the ledger is untouched until commit.
+struct Batch<'a> {
+    core: Core,
+    state: &'a LedgerState,
+    staged: Vec<OrderUpdate>,
+    entries: Vec<LedgerEntry>,
+    at: OffsetDateTime,
+}
+
+/// A finished batch, ready to commit.
+struct Done {
+    core: Core,
+    staged: Vec<OrderUpdate>,
+    entries: Vec<LedgerEntry>,
+}
+
+impl Batch<'_> {
+    /// Adds an entry at the command's time, checking it against every rule.
+    fn push(&mut self, amount: Points, kind: EntryKind) -> Result<(), LedgerError> {
+        let entry = LedgerEntry {
+            seq: self.core.next_seq(),
+            at: self.at,
+            amount,
+            kind,
+        };
+        let (staged, state) = (&self.staged, self.state);
+        let update = self.core.apply(&entry, |order| {
+            staged
+                .iter()
+                .rev()
+                .find(|(key, _)| key == order)
+                .map(|(_, points)| *points)
+                .or_else(|| state.order(order).copied())
+        })?;
+        self.staged.extend(update);
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// Expires every lot due at the command's time.
+    fn sweep(&mut self) -> Result<(), LedgerError> {
+        let due: Vec<_> = self.core.due_lots(self.at).collect();
+        for (lot, remaining) in due {
+            self.push(negate(remaining)?, EntryKind::Expire { lot })?;
+        }
+        Ok(())
+    }
+
+    /// What can be spent now: the balance, or nothing while in debt.
+    fn available(&self) -> Points {
+        self.core.balance().max(Points::ZERO)
+    }
+
+    fn refuse_overdraft(&self, requested: Points) -> Result<(), LedgerError> {
+        let available = self.available();
+        if requested > available {
+            return Err(LedgerError::InsufficientPoints {
+                available,
+                requested,
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Done {
+        Done {
+            core: self.core,
+            staged: self.staged,
+            entries: self.entries,
+        }
+    }
+}
+
+fn require_positive(points: Points) -> Result<(), LedgerError> {
+    if points.is_positive() {
+        Ok(())
+    } else {
+        Err(LedgerError::NonPositivePoints { points })
+    }
+}

@@ -1,0 +1,104 @@
+//! Ledger entries: the only thing storage keeps about a customer's points.
+
+use regulars_domain::{EventKey, Points};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// One immutable line of a customer's points ledger.
+///
+/// `amount` is signed: credits (earn, positive adjustment) are positive, debits (redeem,
+/// expire, reverse, negative adjustment) are negative or, for a reversal that could take
+/// nothing back, zero. The balance is the sum of the amounts.
+///
+/// Serialised with `at`/`expires_at` as RFC 3339 and `kind` tagged by `"type"`:
+///
+/// ```
+/// use regulars_domain::{EventKey, Points};
+/// use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
+/// use time::macros::datetime;
+///
+/// let entry = LedgerEntry {
+///     seq: 0,
+///     at: datetime!(2026-03-02 09:00 UTC),
+///     amount: Points::new(45),
+///     kind: EntryKind::Earn {
+///         order: EventKey::new("pos:generic", "A-1")?,
+///         expires_at: Some(datetime!(2026-09-02 09:00 UTC)),
+///     },
+/// };
+/// let json = serde_json::to_value(&entry)?;
+/// assert_eq!(json["kind"]["type"], "earn");
+/// assert_eq!(json["at"], "2026-03-02T09:00:00Z");
+/// assert_eq!(serde_json::from_value::<LedgerEntry>(json)?, entry);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntry {
+    /// Position in the customer's ledger, starting at 0 with no gaps.
+    pub seq: u64,
+    /// When the entry took effect. Never earlier than the previous entry's.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Signed change to the balance.
+    pub amount: Points,
+    /// What happened, with the details the rules need.
+    pub kind: EntryKind,
+}
+
+/// What a [`LedgerEntry`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EntryKind {
+    /// Points earned by an order. Opens a lot (after paying any debt).
+    Earn {
+        /// The order, as the point of sale identifies it. Each order earns at most once.
+        order: EventKey,
+        /// When the lot expires; `None` for points that never expire.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        expires_at: Option<OffsetDateTime>,
+    },
+    /// Points spent on a reward or voucher.
+    Redeem {
+        /// What was bought, e.g. a reward or voucher id. Never empty.
+        reference: String,
+    },
+    /// What remained of an expired lot, removed.
+    Expire {
+        /// `seq` of the credit entry that opened the lot.
+        lot: u64,
+    },
+    /// Points taken back because an order was refunded (fully or in part).
+    Reverse {
+        /// The refunded order; it must have earned in this ledger.
+        order: EventKey,
+        /// Points this reversal should have taken back but could not, because the customer
+        /// had already spent them (only under [`RefundPolicy::ClampAndRecord`]).
+        ///
+        /// [`RefundPolicy::ClampAndRecord`]: super::RefundPolicy::ClampAndRecord
+        unrecovered: Points,
+    },
+    /// A manual correction by staff, positive or negative, with who and why.
+    Adjust {
+        /// Why the adjustment was made. Never empty.
+        reason: String,
+        /// Who made it (a staff or system account). Never empty.
+        actor: String,
+        /// Expiry of the lot a positive adjustment opens; always `None` on a negative one.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        expires_at: Option<OffsetDateTime>,
+    },
+}
+
+impl EntryKind {
+    /// A short name of the kind, as used in the serialised `"type"` tag.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EntryKind::Earn { .. } => "earn",
+            EntryKind::Redeem { .. } => "redeem",
+            EntryKind::Expire { .. } => "expire",
+            EntryKind::Reverse { .. } => "reverse",
+            EntryKind::Adjust { .. } => "adjust",
+        }
+    }
+}
