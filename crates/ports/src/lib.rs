@@ -1,1 +1,62 @@
-//! placeholder
+//! Port traits of Regulars: everything the use cases need from the outside world.
+//!
+//! The service layer is written against these traits only; adapters implement them
+//! (`regulars-store` with sea-orm on SQLite and PostgreSQL, `regulars-senders` for Zalo,
+//! SMS and email). The crate holds traits and plain records, no implementations.
+//!
+//! * [`UnitOfWork`] begins a [`Transaction`]; every repository is reached through it, so
+//!   a use case is one atomic database transaction.
+//! * Repositories: [`BrandRepo`], [`CustomerRepo`], [`OrderRepo`], [`LedgerRepo`],
+//!   [`VoucherRepo`], [`IdempotencyRepo`].
+//! * [`Clock`] and [`IdGen`]: "now" and randomness, so use cases are reproducible in tests.
+//! * [`MessageSender`]: one messaging channel (Zalo, SMS, email).
+//!
+//! With the `mocks` feature every port has a `mockall` mock (`MockClock`,
+//! `MockCustomerRepo`, …) and [`mocks::MockTransaction`] bundles the repository mocks
+//! into a transaction that records whether it was committed.
+//!
+//! ```
+//! use regulars_ports::{Clock, StoreError};
+//! use time::OffsetDateTime;
+//!
+//! /// A clock for a test or a replay: always the same instant.
+//! struct Frozen(OffsetDateTime);
+//! impl Clock for Frozen {
+//!     fn now(&self) -> OffsetDateTime { self.0 }
+//! }
+//! let clock = Frozen(OffsetDateTime::UNIX_EPOCH);
+//! assert_eq!(clock.now().unix_timestamp(), 0);
+//! let err = StoreError::Conflict("orders (brand_id, source, external_id)".into());
+//! assert!(err.is_conflict());
+//! ```
+
+mod error;
+mod messaging;
+#[cfg(any(test, feature = "mocks"))]
+pub mod mocks;
+mod records;
+mod repos;
+mod system;
+mod uow;
+
+pub use error::StoreError;
+pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+pub use records::{
+    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, RedeemOutcome,
+    StoredOrder, TierState,
+};
+pub use repos::{BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, VoucherRepo};
+pub use system::{Clock, IdGen};
+pub use uow::{Transaction, UnitOfWork};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use messaging::MockMessageSender;
+#[cfg(any(test, feature = "mocks"))]
+pub use repos::{
+    MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo, MockOrderRepo,
+    MockVoucherRepo,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use system::{MockClock, MockIdGen};
+#[cfg(any(test, feature = "mocks"))]
+pub use uow::MockUnitOfWork;

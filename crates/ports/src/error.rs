@@ -1,0 +1,32 @@
+//! Errors a storage adapter reports.
+
+use thiserror::Error;
+
+/// A storage failure, classified so use cases can react: retry a conflict, report a
+/// missing row, give up on an unavailable database.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// A uniqueness or concurrency conflict (duplicate key, a row changed underneath).
+    /// Retrying the whole transaction is the right reaction.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A row the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database cannot be reached or timed out; the operation may be retried later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be decoded (a bug or a hand-edited row).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// True for [`StoreError::Conflict`].
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict(_))
+    }
+}

@@ -1,0 +1,68 @@
+//! Messaging channels.
+
+use async_trait::async_trait;
+use regulars_domain::{BrandId, Channel};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use thiserror::Error;
+
+/// A message ready for a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    /// The sending brand.
+    pub brand_id: BrandId,
+    /// The channel it goes out on.
+    pub channel: Channel,
+    /// Phone (E.164), Zalo user id or email address, as the channel needs.
+    pub recipient: String,
+    /// Provider template id, for channels that send templates (Zalo ZNS).
+    pub template: Option<String>,
+    /// Subject line, for email.
+    pub subject: Option<String>,
+    /// The rendered text.
+    pub body: String,
+    /// Template variables.
+    pub data: BTreeMap<String, String>,
+    /// Unique per intended delivery; providers that support it get it as their
+    /// idempotency/tracking id, so a retry after a crash never sends twice.
+    pub dedupe_key: String,
+    /// Promotional (subject to consent, caps and quiet hours) or transactional.
+    pub promotional: bool,
+}
+
+/// What a provider answered for an accepted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    /// The provider's id for the message, used to match delivery-status callbacks.
+    pub provider_message_id: String,
+}
+
+/// Why a send failed, classified for the delivery worker.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SendError {
+    /// Worth retrying later (timeouts, rate limits, provider outages).
+    #[error("temporary failure: {reason}")]
+    Retryable {
+        /// The provider's explanation.
+        reason: String,
+        /// When the provider asked to retry, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// Retrying cannot help (invalid recipient, template rejected, no consent).
+    #[error("permanent failure: {reason}")]
+    Permanent {
+        /// The provider's explanation.
+        reason: String,
+    },
+}
+
+/// One messaging channel.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MessageSender: Send + Sync {
+    /// The channel this sender serves.
+    fn channel(&self) -> Channel;
+    /// Sends one message.
+    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError>;
+}

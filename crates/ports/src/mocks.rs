@@ -1,0 +1,164 @@
+//! A mock [`Transaction`] made of the repository mocks, for tests of use cases.
+//!
+//! ```
+//! use regulars_domain::BrandId;
+//! use regulars_ports::mocks::{MockTransaction, TxOutcome};
+//! use regulars_ports::{StoreError, Transaction};
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().build()?;
+//! rt.block_on(async {
+//!     let mut tx = MockTransaction::default();
+//!     tx.brands
+//!         .expect_brand()
+//!         .returning(|_| Err(StoreError::Unavailable("down".into())));
+//!     let outcome = tx.outcome();
+//!     let mut tx: Box<dyn Transaction> = Box::new(tx);
+//!     assert!(tx.brands().brand(BrandId::from_bytes([0; 16])).await.is_err());
+//!     drop(tx); // a use case that fails must not commit
+//!     assert_eq!(outcome.get(), TxOutcome::Dropped);
+//! });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use crate::{
+    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, MockBrandRepo, MockCustomerRepo,
+    MockIdempotencyRepo, MockLedgerRepo, MockOrderRepo, MockVoucherRepo, OrderRepo, StoreError,
+    Transaction, VoucherRepo,
+};
+use async_trait::async_trait;
+use std::sync::{Arc, Mutex};
+
+/// How a mock transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Still open, or dropped without an explicit end (a rollback).
+    Dropped,
+    /// `commit` was called.
+    Committed,
+    /// `rollback` was called.
+    RolledBack,
+}
+
+/// A shared view of a mock transaction's outcome, readable after the transaction is gone.
+#[derive(Debug, Clone)]
+pub struct OutcomeHandle(Arc<Mutex<TxOutcome>>);
+
+impl OutcomeHandle {
+    /// The outcome so far.
+    pub fn get(&self) -> TxOutcome {
+        self.0.lock().map(|g| *g).unwrap_or(TxOutcome::Dropped)
+    }
+
+    fn set(&self, outcome: TxOutcome) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = outcome;
+        }
+    }
+}
+
+/// A [`Transaction`] whose repositories are `mockall` mocks. Set expectations on the
+/// public fields, hand it out through a `MockUnitOfWork`, then check [`Self::outcome`].
+pub struct MockTransaction {
+    /// Brand repository mock.
+    pub brands: MockBrandRepo,
+    /// Customer repository mock.
+    pub customers: MockCustomerRepo,
+    /// Order repository mock.
+    pub orders: MockOrderRepo,
+    /// Ledger repository mock.
+    pub ledger: MockLedgerRepo,
+    /// Voucher repository mock.
+    pub vouchers: MockVoucherRepo,
+    /// Idempotency repository mock.
+    pub idempotency: MockIdempotencyRepo,
+    /// What `commit` returns.
+    pub commit_result: Result<(), StoreError>,
+    outcome: OutcomeHandle,
+}
+
+impl Default for MockTransaction {
+    fn default() -> Self {
+        MockTransaction {
+            brands: MockBrandRepo::new(),
+            customers: MockCustomerRepo::new(),
+            orders: MockOrderRepo::new(),
+            ledger: MockLedgerRepo::new(),
+            vouchers: MockVoucherRepo::new(),
+            idempotency: MockIdempotencyRepo::new(),
+            commit_result: Ok(()),
+            outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
+        }
+    }
+}
+
+impl MockTransaction {
+    /// A handle that tells, later, whether this transaction was committed.
+    pub fn outcome(&self) -> OutcomeHandle {
+        self.outcome.clone()
+    }
+}
+
+#[async_trait]
+impl Transaction for MockTransaction {
+    fn brands(&mut self) -> &mut dyn BrandRepo {
+        &mut self.brands
+    }
+    fn customers(&mut self) -> &mut dyn CustomerRepo {
+        &mut self.customers
+    }
+    fn orders(&mut self) -> &mut dyn OrderRepo {
+        &mut self.orders
+    }
+    fn ledger(&mut self) -> &mut dyn LedgerRepo {
+        &mut self.ledger
+    }
+    fn vouchers(&mut self) -> &mut dyn VoucherRepo {
+        &mut self.vouchers
+    }
+    fn idempotency(&mut self) -> &mut dyn IdempotencyRepo {
+        &mut self.idempotency
+    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if self.commit_result.is_ok() {
+            self.outcome.set(TxOutcome::Committed);
+        }
+        self.commit_result.clone()
+    }
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.outcome.set(TxOutcome::RolledBack);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, std::io::Error> {
+        Ok(tokio::runtime::Builder::new_current_thread()
+            .build()?
+            .block_on(f))
+    }
+
+    #[test]
+    fn records_commit_rollback_and_failed_commit() -> Result<(), std::io::Error> {
+        let tx = MockTransaction::default();
+        let committed = tx.outcome();
+        assert_eq!(block_on(Box::new(tx).commit())?, Ok(()));
+        assert_eq!(committed.get(), TxOutcome::Committed);
+
+        let tx = MockTransaction::default();
+        let rolled_back = tx.outcome();
+        assert_eq!(block_on(Box::new(tx).rollback())?, Ok(()));
+        assert_eq!(rolled_back.get(), TxOutcome::RolledBack);
+
+        let tx = MockTransaction {
+            commit_result: Err(StoreError::Unavailable("gone".into())),
+            ..MockTransaction::default()
+        };
+        let failed = tx.outcome();
+        assert!(block_on(Box::new(tx).commit())?.is_err());
+        assert_eq!(failed.get(), TxOutcome::Dropped);
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! Plain records the repositories read and write, beyond the pure crates' own types.
+
+use regulars_domain::{BrandId, CallingCode, Currency, CustomerId, Money, Order, OrderId, Points};
+use regulars_loyalty::ledger::RefundPolicy;
+use regulars_loyalty::rules::EarningRules;
+use regulars_loyalty::tiers::TierProgram;
+use regulars_loyalty::vouchers::Voucher;
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
+
+/// A brand (tenant) and its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brand {
+    /// Its id; every row of the brand carries it.
+    pub id: BrandId,
+    /// Display name.
+    pub name: String,
+    /// The currency all its money is in.
+    pub currency: Currency,
+    /// How national phone numbers given at its tills are read.
+    pub calling_code: CallingCode,
+    /// Its wall-clock offset from UTC (Vietnam: +07:00).
+    pub utc_offset: UtcOffset,
+    /// What a refund does when the points it earned were already spent.
+    pub refund_policy: RefundPolicy,
+    /// Days earned points stay valid; `None` means they never expire.
+    pub points_validity_days: Option<u32>,
+    /// When the brand was created.
+    pub created_at: OffsetDateTime,
+}
+
+/// A brand's loyalty programme: how points are earned and how tiers work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoyaltyProgram {
+    /// Earning rules.
+    pub earning_rules: EarningRules,
+    /// Tier programme, if the brand runs tiers.
+    pub tiers: Option<TierProgram>,
+}
+
+/// A customer's tier and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierState {
+    /// The tier's code.
+    pub code: String,
+    /// When the customer entered it.
+    pub since: OffsetDateTime,
+}
+
+/// Facts kept current as orders arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerStats {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Orders counted as visits (refunded orders still count: the visit happened).
+    pub visits: u64,
+    /// Total paid, less refunds.
+    pub spend: Money,
+    /// First visit.
+    pub first_visit_at: Option<OffsetDateTime>,
+    /// Latest visit.
+    pub last_visit_at: Option<OffsetDateTime>,
+    /// Current tier.
+    pub tier: Option<TierState>,
+}
+
+/// The locked head of a customer's ledger: what the next append must build on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountHead {
+    /// The cached balance (the sum of all entries).
+    pub balance: Points,
+    /// Sequence number of the last entry, 0 when the ledger is empty.
+    pub last_seq: u64,
+}
+
+/// An order as stored, with what it earned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOrder {
+    /// Regulars' id for it.
+    pub id: OrderId,
+    /// The order as the POS sent it.
+    pub order: Order,
+    /// The customer it was credited to, if any.
+    pub customer_id: Option<CustomerId>,
+    /// Points it earned.
+    pub points_earned: Points,
+    /// Amount refunded so far.
+    pub refunded: Money,
+}
+
+/// The remembered result of an external event, returned on a repeated delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotentRecord {
+    /// What kind of event it was (`"order"`, `"refund"`, ...).
+    pub kind: String,
+    /// The result the first delivery returned.
+    pub result: serde_json::Value,
+}
+
+/// What an attempt to redeem a voucher found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RedeemOutcome {
+    /// This call redeemed it; the voucher as it now is.
+    Redeemed(Voucher),
+    /// It was not redeemable (already redeemed, expired, voided); the voucher as it is.
+    Refused(Voucher),
+    /// No voucher with that code in this brand.
+    NotFound,
+}

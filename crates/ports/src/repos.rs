@@ -1,0 +1,191 @@
+//! Repository ports. Every method is scoped to one brand: there is no way to ask for
+//! another brand's rows through a brand's id.
+
+use crate::{
+    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, RedeemOutcome, StoreError,
+    StoredOrder,
+};
+use async_trait::async_trait;
+use regulars_domain::{
+    BrandId, Customer, CustomerId, EventKey, Money, OrderId, Phone, Points, RewardId,
+};
+use regulars_loyalty::ledger::LedgerEntry;
+use regulars_loyalty::rewards::Reward;
+use regulars_loyalty::vouchers::{Voucher, VoucherCode};
+use time::OffsetDateTime;
+
+/// Brands, their programmes and reward catalogues.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait BrandRepo: Send {
+    /// Stores a new brand.
+    async fn insert_brand(&mut self, brand: &Brand) -> Result<(), StoreError>;
+    /// A brand by id.
+    async fn brand(&mut self, brand: BrandId) -> Result<Option<Brand>, StoreError>;
+    /// Every brand's id, for operator jobs that visit brands one by one.
+    async fn brand_ids(&mut self) -> Result<Vec<BrandId>, StoreError>;
+    /// The brand's loyalty programme.
+    async fn program(&mut self, brand: BrandId) -> Result<Option<LoyaltyProgram>, StoreError>;
+    /// Replaces the brand's loyalty programme.
+    async fn save_program(
+        &mut self,
+        brand: BrandId,
+        program: &LoyaltyProgram,
+    ) -> Result<(), StoreError>;
+    /// Inserts or replaces a catalogue reward.
+    async fn save_reward(&mut self, brand: BrandId, reward: &Reward) -> Result<(), StoreError>;
+    /// A catalogue reward.
+    async fn reward(&mut self, brand: BrandId, id: RewardId) -> Result<Option<Reward>, StoreError>;
+    /// The whole catalogue.
+    async fn rewards(&mut self, brand: BrandId) -> Result<Vec<Reward>, StoreError>;
+}
+
+/// Customers and their running facts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CustomerRepo: Send {
+    /// A customer by phone. The phone is unique within a brand.
+    async fn customer_by_phone(
+        &mut self,
+        brand: BrandId,
+        phone: &Phone,
+    ) -> Result<Option<Customer>, StoreError>;
+    /// A customer by id.
+    async fn customer(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+    ) -> Result<Option<Customer>, StoreError>;
+    /// Stores a new customer; a duplicate phone is a [`StoreError::Conflict`].
+    async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// Updates profile fields (name, birthday, email, Zalo id, consent).
+    async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// The customer's running facts.
+    async fn stats(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerStats>, StoreError>;
+    /// Replaces the customer's running facts.
+    async fn save_stats(&mut self, brand: BrandId, stats: &CustomerStats)
+    -> Result<(), StoreError>;
+}
+
+/// Orders and their refunds.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderRepo: Send {
+    /// An order by its POS identity.
+    async fn order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError>;
+    /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
+    async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
+    /// Records the new refunded total of an order.
+    async fn set_refunded(
+        &mut self,
+        brand: BrandId,
+        id: OrderId,
+        refunded: Money,
+    ) -> Result<(), StoreError>;
+}
+
+/// The append-only points ledger with its cached balances.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LedgerRepo: Send {
+    /// Locks the customer's account for the rest of the transaction (creating it empty
+    /// if needed) and returns its head. Concurrent use cases on the same account wait here.
+    async fn lock_account(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<AccountHead, StoreError>;
+    /// Every entry of the customer's ledger, in sequence order.
+    async fn entries(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// Appends entries after `head` and sets the cached balance, in the same transaction.
+    /// Fails with [`StoreError::Conflict`] when the head moved.
+    async fn append(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        head: AccountHead,
+        entries: &[LedgerEntry],
+        new_balance: Points,
+    ) -> Result<AccountHead, StoreError>;
+    /// Cached balances of a brand, a page at a time, ordered by customer id.
+    async fn balances(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<(CustomerId, Points)>, StoreError>;
+}
+
+/// Vouchers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait VoucherRepo: Send {
+    /// Stores a new voucher; `issued_by` is the order whose refund must void it, if any.
+    async fn insert_voucher(
+        &mut self,
+        brand: BrandId,
+        voucher: &Voucher,
+        issued_by: Option<OrderId>,
+    ) -> Result<(), StoreError>;
+    /// A voucher by code.
+    async fn voucher_by_code(
+        &mut self,
+        brand: BrandId,
+        code: &VoucherCode,
+    ) -> Result<Option<Voucher>, StoreError>;
+    /// A customer's vouchers, newest first.
+    async fn vouchers_of(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<Voucher>, StoreError>;
+    /// Redeems a voucher with one conditional update (issued and not expired at `now`),
+    /// so concurrent attempts redeem it exactly once.
+    async fn redeem_voucher(
+        &mut self,
+        brand: BrandId,
+        code: &VoucherCode,
+        now: OffsetDateTime,
+        order: Option<EventKey>,
+    ) -> Result<RedeemOutcome, StoreError>;
+    /// Voids every still-issued voucher issued by `order`; returns how many.
+    async fn void_issued_by(
+        &mut self,
+        brand: BrandId,
+        order: OrderId,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Results of external events, so a repeated delivery returns the first result.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyRepo: Send {
+    /// The remembered result for an event, if it was seen.
+    async fn seen(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<IdempotentRecord>, StoreError>;
+    /// Remembers an event's result; a second record for the same key is a
+    /// [`StoreError::Conflict`].
+    async fn remember(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        record: &IdempotentRecord,
+    ) -> Result<(), StoreError>;
+}

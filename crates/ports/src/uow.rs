@@ -1,0 +1,37 @@
+//! The unit of work: one database transaction per use case.
+
+use crate::{
+    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, StoreError, VoucherRepo,
+};
+use async_trait::async_trait;
+
+/// Begins transactions.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Begins a transaction. Everything done through it is applied by
+    /// [`Transaction::commit`] or not at all.
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
+}
+
+/// An open transaction and the repositories that work inside it. Dropping it without
+/// committing rolls it back.
+#[async_trait]
+pub trait Transaction: Send {
+    /// Brands, programmes, rewards.
+    fn brands(&mut self) -> &mut dyn BrandRepo;
+    /// Customers.
+    fn customers(&mut self) -> &mut dyn CustomerRepo;
+    /// Orders.
+    fn orders(&mut self) -> &mut dyn OrderRepo;
+    /// The points ledger.
+    fn ledger(&mut self) -> &mut dyn LedgerRepo;
+    /// Vouchers.
+    fn vouchers(&mut self) -> &mut dyn VoucherRepo;
+    /// Idempotency records.
+    fn idempotency(&mut self) -> &mut dyn IdempotencyRepo;
+    /// Applies everything done in the transaction.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    /// Discards everything done in the transaction.
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}
