@@ -104,6 +104,15 @@ fn fold_bench(c: &mut Criterion) {
     c.bench_function("ledger/fold_10000_entries", |b| {
         b.iter(|| fold(black_box(&entries)))
     });
+    // The floor any fold over the same entries has to pay: touching every amount once.
+    c.bench_function("baseline/sum_10000_i64", |b| {
+        b.iter(|| {
+            black_box(&entries)
+                .iter()
+                .map(|e| e.amount.value())
+                .fold(0i64, i64::wrapping_add)
+        })
+    });
 }
 
 criterion_group!(benches, fold_bench);
