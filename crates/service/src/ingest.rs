@@ -1,0 +1,490 @@
+//! Order in: a paid order from a point of sale earns its customer points.
+
+use crate::Services;
+use crate::account::{Account, load_brand, points_expiry};
+use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::tiering::{held_tier, qualifying};
+use regulars_domain::{
+    BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
+    OrderId, Phone, Points, local_date,
+};
+use regulars_loyalty::ledger::{EntryKind, LedgerEntry, LedgerError};
+use regulars_loyalty::rules::{
+    Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
+};
+use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
+use regulars_ports::{
+    CustomerStats, IdempotentRecord, LoyaltyProgram, StoreError, StoredOrder, TierState,
+    Transaction,
+};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use thiserror::Error;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The `kind` of the idempotency record an order leaves.
+pub const ORDER_EVENT: &str = "order";
+
+/// What ingesting an order did; a repeated delivery gets the first delivery's receipt back
+/// with `duplicate` set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderReceipt {
+    /// Regulars' id of the stored order.
+    pub order_id: OrderId,
+    /// The customer credited, `None` when the order carried no phone number.
+    pub customer_id: Option<CustomerId>,
+    /// Points credited by this order.
+    pub points_earned: Points,
+    /// The customer's balance afterwards (due points swept).
+    pub balance: Option<Points>,
+    /// The customer's tier code afterwards.
+    pub tier: Option<String>,
+    /// True when this order moved the customer up a tier.
+    pub upgraded: bool,
+    /// Why the order earns what it earns, one line per rule that applied.
+    pub explanation: Vec<ExplanationLine>,
+    /// True when the order arrived so late, after later ledger entries, that the points
+    /// it earned (per `explanation`) had already expired: nothing was credited.
+    pub lapsed: bool,
+    /// True when this is a repeated delivery: nothing was applied again.
+    pub duplicate: bool,
+}
+
+/// Why an order was not ingested.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum IngestError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// The order names another brand than the one it was sent to.
+    #[error("the order belongs to brand {order}, not to brand {brand}")]
+    BrandMismatch {
+        /// The brand it was sent to.
+        brand: BrandId,
+        /// The brand the order names.
+        order: BrandId,
+    },
+    /// The order is incoherent (no lines, negative prices, mixed currencies, bad key).
+    #[error("invalid order: {0}")]
+    InvalidOrder(DomainError),
+    /// The order is not in the brand's currency.
+    #[error("the order is in {order}, the brand works in {brand}")]
+    CurrencyMismatch {
+        /// The brand's currency.
+        brand: Currency,
+        /// The order's currency.
+        order: Currency,
+    },
+    /// The order's key was already used by another kind of event.
+    #[error("key {}/{} was already used by a {kind} event", key.source, key.external_id)]
+    KeyReused {
+        /// The key.
+        key: EventKey,
+        /// The kind of event that used it.
+        kind: String,
+    },
+    /// The earning rules could not evaluate the order.
+    #[error("earning rules: {0}")]
+    Rules(RulesError),
+    /// The customer's stored ledger is invalid.
+    #[error(transparent)]
+    CorruptLedger(CorruptLedger),
+    /// The ledger refused the points (an arithmetic overflow on absurd amounts).
+    #[error("ledger: {0}")]
+    Ledger(LedgerError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(IngestError, ledger);
+
+impl UseCaseError for IngestError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            IngestError::UnknownBrand(_) => ErrorClass::NotFound,
+            IngestError::BrandMismatch { .. }
+            | IngestError::InvalidOrder(_)
+            | IngestError::CurrencyMismatch { .. } => ErrorClass::Invalid,
+            IngestError::KeyReused { .. } => ErrorClass::Refused,
+            IngestError::Rules(e) => match e {
+                RulesError::CurrencyMismatch { .. } | RulesError::InvalidOrder { .. } => {
+                    ErrorClass::Invalid
+                }
+                _ => ErrorClass::Internal,
+            },
+            IngestError::CorruptLedger(_) | IngestError::Ledger(_) => ErrorClass::Internal,
+            IngestError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            IngestError::UnknownBrand(_) => Some("brand"),
+            IngestError::BrandMismatch { .. } => Some("brand_id"),
+            IngestError::InvalidOrder(e) => e.field(),
+            IngestError::CurrencyMismatch { .. } => Some("total"),
+            IngestError::KeyReused { .. } => Some("key"),
+            IngestError::Rules(RulesError::CurrencyMismatch { .. }) => Some("total"),
+            IngestError::Rules(RulesError::InvalidOrder { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl Services {
+    /// Ingests a paid order: one transaction that credits the customer's points.
+    ///
+    /// * **Idempotent** by `(brand, order.key)`: a repeated delivery returns the first
+    ///   receipt with `duplicate: true` and writes nothing. Two concurrent deliveries
+    ///   collide on the order's unique key; the loser runs again and finds the first.
+    /// * The customer is found by phone, or created (a concurrent creation is a conflict,
+    ///   and the retry finds the other's customer). An order without a phone is stored
+    ///   and earns nothing.
+    /// * Under the customer's account lock: lots due at the order's time are expired, the
+    ///   brand's earning rules evaluate the order (tier, birthday, visit number and points
+    ///   already earned that local day as context; the held tier's earning multiplier is
+    ///   applied as one more multiplier so the explanation stays exact), the points are
+    ///   credited in a lot valid for the brand's `points_validity_days` from the order's
+    ///   time, and the visit, spend and tier are updated (upgrades only; see
+    ///   [`crate::tiering`] for how the qualifying value is obtained).
+    /// * An order older than the customer's last ledger entry (a late delivery) is
+    ///   recorded at that entry's time, because the ledger is append-only in time order;
+    ///   its lot still expires counting from the order's own time, and when that is
+    ///   already past, nothing is credited (`lapsed`).
+    /// * A brand without a loyalty programme stores orders and customers but credits
+    ///   nothing.
+    pub async fn ingest_order(
+        &self,
+        brand: BrandId,
+        order: Order,
+    ) -> Result<OrderReceipt, IngestError> {
+        if order.brand_id != brand {
+            return Err(IngestError::BrandMismatch {
+                brand,
+                order: order.brand_id,
+            });
+        }
+        order.validate().map_err(IngestError::InvalidOrder)?;
+        let order = &order;
+        self.transact("ingest_order", |mut tx| async move {
+            let result = self.ingest_in(tx.as_mut(), brand, order).await;
+            (tx, result)
+        })
+        .await
+    }
+
+    async fn ingest_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        order: &Order,
+    ) -> Result<OrderReceipt, IngestError> {
+        let brand = load_brand::<IngestError>(tx, brand_id).await?;
+        if order.currency() != brand.currency {
+            return Err(IngestError::CurrencyMismatch {
+                brand: brand.currency,
+                order: order.currency(),
+            });
+        }
+        if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
+            return first_receipt(&order.key, record);
+        }
+        let program = tx.brands().program(brand_id).await?;
+        let now = self.clock.now();
+        let mut receipt = OrderReceipt {
+            order_id: OrderId::from_uuid(self.ids.new_id()),
+            customer_id: None,
+            points_earned: Points::ZERO,
+            balance: None,
+            tier: None,
+            upgraded: false,
+            explanation: Vec::new(),
+            lapsed: false,
+            duplicate: false,
+        };
+        match &order.customer_phone {
+            None => {
+                let stored = stored_order(receipt.order_id, order, None, Points::ZERO);
+                tx.orders().insert_order(&stored).await?;
+            }
+            Some(phone) => {
+                let first_seen = order.placed_at.min(now);
+                let customer = self.customer_for(tx, brand_id, phone, first_seen).await?;
+                let credit = Credit {
+                    brand: &brand,
+                    program: program.as_ref(),
+                    customer: &customer,
+                    order,
+                };
+                credit.apply(tx, &mut receipt).await?;
+            }
+        }
+        let record = IdempotentRecord {
+            kind: ORDER_EVENT.into(),
+            result: serde_json::to_value(&receipt)
+                .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+        };
+        tx.idempotency()
+            .remember(brand_id, &order.key, &record)
+            .await?;
+        Ok(receipt)
+    }
+
+    /// The brand's customer with this phone, created if new.
+    async fn customer_for(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        phone: &Phone,
+        first_seen: OffsetDateTime,
+    ) -> Result<Customer, StoreError> {
+        if let Some(customer) = tx.customers().customer_by_phone(brand, phone).await? {
+            return Ok(customer);
+        }
+        let customer = Customer {
+            id: CustomerId::from_uuid(self.ids.new_id()),
+            brand_id: brand,
+            phone: phone.clone(),
+            name: None,
+            birthday: None,
+            email: None,
+            zalo_user_id: None,
+            consent: ChannelConsent::default(),
+            created_at: first_seen,
+        };
+        tx.customers().insert_customer(&customer).await?;
+        Ok(customer)
+    }
+}
+
+/// The receipt a first delivery remembered, marked as a duplicate.
+fn first_receipt(key: &EventKey, record: IdempotentRecord) -> Result<OrderReceipt, IngestError> {
+    if record.kind != ORDER_EVENT {
+        return Err(IngestError::KeyReused {
+            key: key.clone(),
+            kind: record.kind,
+        });
+    }
+    let mut receipt: OrderReceipt = serde_json::from_value(record.result)
+        .map_err(|e| StoreError::Corrupt(format!("remembered order receipt: {e}")))?;
+    receipt.duplicate = true;
+    Ok(receipt)
+}
+
+fn stored_order(
+    id: OrderId,
+    order: &Order,
+    customer_id: Option<CustomerId>,
+    points_earned: Points,
+) -> StoredOrder {
+    StoredOrder {
+        id,
+        order: order.clone(),
+        customer_id,
+        points_earned,
+        refunded: Money::zero(order.currency()),
+    }
+}
+
+/// Crediting one order to one customer.
+struct Credit<'a> {
+    brand: &'a regulars_ports::Brand,
+    program: Option<&'a LoyaltyProgram>,
+    customer: &'a Customer,
+    order: &'a Order,
+}
+
+impl Credit<'_> {
+    async fn apply(
+        &self,
+        tx: &mut dyn Transaction,
+        receipt: &mut OrderReceipt,
+    ) -> Result<(), IngestError> {
+        let (brand_id, customer_id) = (self.brand.id, self.customer.id);
+        receipt.customer_id = Some(customer_id);
+        // Lock first: the stats below are only consistent under the account lock.
+        let mut account = Account::open::<IngestError>(tx, brand_id, customer_id).await?;
+        let mut stats = tx
+            .customers()
+            .stats(brand_id, customer_id)
+            .await?
+            .unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
+        let at = account.time_for(self.order.placed_at);
+        let mut entries = account.ledger.expire_due(at).map_err(IngestError::Ledger)?;
+
+        let earning = match self.program {
+            Some(program) => self.evaluate(program, &stats, account.ledger.entries())?,
+            None => Earning {
+                points: Points::ZERO,
+                explanation: Vec::new(),
+            },
+        };
+        receipt.explanation = earning.explanation;
+        if earning.points.is_positive() {
+            let expires_at = points_expiry(self.brand, self.order.placed_at);
+            if expires_at.is_some_and(|expiry| expiry <= at) {
+                receipt.lapsed = true;
+            } else {
+                let credited = account
+                    .ledger
+                    .earn(self.order.key.clone(), earning.points, at, expires_at)
+                    .map_err(IngestError::Ledger)?;
+                entries.extend(credited);
+                receipt.points_earned = earning.points;
+            }
+        }
+
+        let stored = stored_order(
+            receipt.order_id,
+            self.order,
+            Some(customer_id),
+            receipt.points_earned,
+        );
+        tx.orders().insert_order(&stored).await?;
+        account.append(tx, brand_id, &entries).await?;
+
+        record_visit(&mut stats, self.order).map_err(IngestError::InvalidOrder)?;
+        if let Some(tiers) = self.program.and_then(|p| p.tiers.as_ref()) {
+            receipt.upgraded =
+                upgrade_tier(tiers, &mut stats, account.ledger.entries(), at, self.order);
+        }
+        tx.customers().save_stats(brand_id, &stats).await?;
+
+        receipt.balance = Some(account.balance());
+        receipt.tier = stats.tier.as_ref().map(|t| t.code.clone());
+        Ok(())
+    }
+
+    /// Evaluates the brand's rules for the order, in the customer's context.
+    fn evaluate(
+        &self,
+        program: &LoyaltyProgram,
+        stats: &CustomerStats,
+        entries: &[LedgerEntry],
+    ) -> Result<Earning, IngestError> {
+        let offset = self.brand.utc_offset;
+        let visit_number = u32::try_from(stats.visits.saturating_add(1)).unwrap_or(u32::MAX);
+        let held = program.tiers.as_ref().and_then(|t| held_tier(t, stats));
+        let mut context = EarningContext::new(offset, visit_number)
+            .with_birthday_of(self.customer, self.order.placed_at)
+            .with_earned_today(earned_on_day(entries, self.order.placed_at, offset));
+        if let Some(code) = &held {
+            context = context.with_tier(code.as_str());
+        }
+        let rules = with_tier_multiplier(&program.earning_rules, program.tiers.as_ref(), held);
+        rules
+            .evaluate(self.order, &context)
+            .map_err(IngestError::Rules)
+    }
+}
+
+/// Stats of a customer without any visit yet.
+pub(crate) fn fresh_stats(customer_id: CustomerId, currency: Currency) -> CustomerStats {
+    CustomerStats {
+        customer_id,
+        visits: 0,
+        spend: Money::zero(currency),
+        first_visit_at: None,
+        last_visit_at: None,
+        tier: None,
+    }
+}
+
+/// Counts the order as a visit.
+fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainError> {
+    stats.visits = stats.visits.saturating_add(1);
+    stats.spend = stats.spend.checked_add(&order.total)?;
+    let at = order.placed_at;
+    stats.first_visit_at = Some(stats.first_visit_at.map_or(at, |first| first.min(at)));
+    stats.last_visit_at = Some(stats.last_visit_at.map_or(at, |last| last.max(at)));
+    Ok(())
+}
+
+/// Points earned by orders on the brand's local day of `at` (for the per-day cap).
+/// Earn entries are dated when they were recorded, which is the order's own time except
+/// for late deliveries.
+pub(crate) fn earned_on_day(
+    entries: &[LedgerEntry],
+    at: OffsetDateTime,
+    offset: UtcOffset,
+) -> Points {
+    let Some(day) = local_date(at, offset) else {
+        return Points::ZERO;
+    };
+    let earned = entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Earn { .. }))
+        .filter(|e| local_date(e.at, offset) == Some(day))
+        .map(|e| e.amount);
+    Points::checked_sum(earned).unwrap_or(Points::new(i64::MAX))
+}
+
+/// The brand's rules with the held tier's earning multiplier added as one more
+/// multiplier, so it stacks, is capped and is explained like any other. A multiplier of 1
+/// adds nothing. Should the rules then fail validation (a document already at its limit
+/// of multipliers), the tier multiplier is left out and a warning logged rather than
+/// refusing the order.
+fn with_tier_multiplier<'r>(
+    rules: &'r EarningRules,
+    tiers: Option<&TierProgram>,
+    held: Option<TierCode>,
+) -> Cow<'r, EarningRules> {
+    let Some((tiers, code)) = tiers.zip(held) else {
+        return Cow::Borrowed(rules);
+    };
+    let Some(tier) = tiers.tier(&code) else {
+        return Cow::Borrowed(rules);
+    };
+    if tier.benefits.earn_multiplier <= rust_decimal::Decimal::ONE {
+        return Cow::Borrowed(rules);
+    }
+    let mut augmented = rules.clone();
+    augmented.multipliers.push(Multiplier {
+        label: Some(format!("{} tier", tier.name)),
+        factor: tier.benefits.earn_multiplier,
+        when: Conditions {
+            tiers: Some(vec![code.as_str().to_owned()]),
+            ..Conditions::default()
+        },
+    });
+    match augmented.validate() {
+        Ok(()) => Cow::Owned(augmented),
+        Err(error) => {
+            tracing::warn!(%error, tier = %code, "tier multiplier left out: the rules cannot take it");
+            Cow::Borrowed(rules)
+        }
+    }
+}
+
+/// Moves the customer up when the qualifying value over the window ending at `at` earns
+/// a higher tier. Never down: downgrades happen only at a period-end review. A tier
+/// question that cannot be answered (a programme inconsistent with the brand's currency)
+/// leaves the tier as it is and is logged; it never blocks the points.
+fn upgrade_tier(
+    tiers: &TierProgram,
+    stats: &mut CustomerStats,
+    entries: &[LedgerEntry],
+    at: OffsetDateTime,
+    order: &Order,
+) -> bool {
+    let held = held_tier(tiers, stats);
+    let decision = qualifying(tiers, entries, stats, at, Some(order.total)).and_then(|q| {
+        q.map(|q| tiers.on_activity(held.as_ref(), q.value))
+            .transpose()
+    });
+    match decision {
+        Ok(Some(TierDecision::Upgrade { to, .. })) => {
+            stats.tier = Some(TierState {
+                code: to.as_str().to_owned(),
+                since: at,
+            });
+            true
+        }
+        Ok(_) => false,
+        Err(error) => {
+            tracing::warn!(%error, customer = %stats.customer_id, "tier left unchanged");
+            false
+        }
+    }
+}

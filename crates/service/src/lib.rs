@@ -1,0 +1,118 @@
+//! The use cases of Regulars: what happens when an order comes in, a refund follows, a
+//! customer spends points or a cashier checks a voucher.
+//!
+//! Each use case is a method of [`Services`] and runs as **one database transaction**
+//! through the [`UnitOfWork`] port: begin, work, commit. Any error rolls the transaction
+//! back, so nothing is ever half-written. A storage conflict (two deliveries of the same
+//! order racing, two tills creating the same customer, a voucher code drawn twice) runs
+//! the whole use case again, up to [`DEFAULT_MAX_ATTEMPTS`] times.
+//!
+//! The rules themselves live in the pure crates (`regulars-loyalty`); this crate only
+//! gathers their inputs through the ports and writes their outputs back:
+//!
+//! | use case | what it does |
+//! |---|---|
+//! | [`Services::ingest_order`] | idempotent order in: customer by phone, points, visit, tier |
+//! | [`Services::refund_order`] | idempotent refund: reverses the order's points, voids its vouchers |
+//! | [`Services::adjust_points`] | audited manual correction |
+//! | [`Services::redeem_reward`] | spends points on a catalogue reward, issues its voucher |
+//! | [`Services::issue_voucher`] | a voucher from a campaign or staff, no points spent |
+//! | [`Services::validate_voucher`], [`Services::redeem_voucher`] | at the till, exactly once |
+//! | [`Services::expire_points`] | sweeps expired lots |
+//! | [`Services::customer_lookup`] | balance, tier, vouchers and what can be redeemed |
+//! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
+//!
+//! Every use case has its own error enum; all implement [`UseCaseError`], which names the
+//! offending input field and classifies the error ([`ErrorClass`]) for the HTTP layer.
+//!
+//! The crate knows no database, web framework or message channel: adapters implement the
+//! ports and the application wires them in.
+//!
+//! ```
+//! use regulars_domain::{BrandId, Order};
+//! use regulars_service::{IngestError, Services, UseCaseError};
+//!
+//! /// What a POS webhook handler does with a verified, parsed order.
+//! async fn order_in(services: &Services, brand: BrandId, order: Order) -> String {
+//!     match services.ingest_order(brand, order).await {
+//!         Ok(receipt) if receipt.duplicate => "already counted".to_owned(),
+//!         Ok(receipt) => format!(
+//!             "+{} points, balance {:?}",
+//!             receipt.points_earned.value(),
+//!             receipt.balance.map(|b| b.value()),
+//!         ),
+//!         Err(error) => format!("{:?} in {:?}: {error}", error.class(), error.field()),
+//!     }
+//! }
+//! ```
+
+mod account;
+mod error;
+mod ingest;
+mod ledger_ops;
+mod lookup;
+mod refund;
+mod rewards;
+mod tiering;
+mod transact;
+mod vouchers;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
+pub use ingest::{IngestError, ORDER_EVENT, OrderReceipt};
+pub use ledger_ops::{
+    AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
+    InvalidLedger, LedgerReport,
+};
+pub use lookup::{CustomerView, LookupError};
+pub use refund::{REFUND_EVENT, RefundError, RefundReceipt};
+pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
+pub use transact::DEFAULT_MAX_ATTEMPTS;
+pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
+
+use regulars_ports::{Clock, IdGen, UnitOfWork};
+use std::fmt;
+use std::sync::Arc;
+
+/// The use cases, over the ports they need. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Services {
+    uow: Arc<dyn UnitOfWork>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGen>,
+    max_attempts: u32,
+}
+
+impl Services {
+    /// Use cases over a unit of work (storage), a clock and an id/randomness source.
+    pub fn new(uow: Arc<dyn UnitOfWork>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
+        Services {
+            uow,
+            clock,
+            ids,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// Sets how many times a use case runs before a storage conflict is returned (at
+    /// least once).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// How many times a use case runs before a storage conflict is returned.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+}
+
+impl fmt::Debug for Services {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Services")
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}

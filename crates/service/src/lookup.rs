@@ -1,0 +1,197 @@
+//! Who is this customer: what the till and the customer's QR page show.
+
+use crate::Services;
+use crate::account::{load_brand, load_ledger};
+use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::ingest::fresh_stats;
+use crate::tiering::{held_tier, qualifying};
+use regulars_domain::{BrandId, Customer, CustomerId, DomainError, Phone, Points};
+use regulars_loyalty::rewards::Reward;
+use regulars_loyalty::tiers::TierProgress;
+use regulars_loyalty::vouchers::Voucher;
+use regulars_ports::{Brand, CustomerStats, StoreError, TierState, Transaction};
+use serde::Serialize;
+use thiserror::Error;
+
+/// A customer as the till and their own page see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerView {
+    /// The profile.
+    pub customer: Customer,
+    /// Points spendable now: lots already due to expire are not counted, swept or not.
+    pub balance: Points,
+    /// Visits, spend and tier.
+    pub stats: CustomerStats,
+    /// The tier held, if any.
+    pub tier: Option<TierState>,
+    /// How far the next tier is, when the brand runs tiers and the qualifying value is
+    /// known exactly (see [`crate::tiering`]).
+    pub tier_progress: Option<TierProgress>,
+    /// Vouchers usable now, newest first.
+    pub vouchers: Vec<Voucher>,
+    /// Active catalogue rewards the balance can buy now, cheapest first.
+    pub redeemable_rewards: Vec<Reward>,
+}
+
+/// Why a customer could not be shown.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum LookupError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// The phone number is not one (read with the brand's calling code).
+    #[error("invalid phone: {0}")]
+    InvalidPhone(DomainError),
+    /// No customer with this phone number in the brand.
+    #[error("no customer with phone {0}")]
+    UnknownPhone(String),
+    /// No customer with this id in the brand.
+    #[error("customer {0} does not exist")]
+    UnknownCustomer(CustomerId),
+    /// The customer's stored ledger is invalid.
+    #[error(transparent)]
+    CorruptLedger(CorruptLedger),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(LookupError, ledger);
+
+impl UseCaseError for LookupError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            LookupError::UnknownBrand(_)
+            | LookupError::UnknownPhone(_)
+            | LookupError::UnknownCustomer(_) => ErrorClass::NotFound,
+            LookupError::InvalidPhone(_) => ErrorClass::Invalid,
+            LookupError::CorruptLedger(_) => ErrorClass::Internal,
+            LookupError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            LookupError::UnknownBrand(_) => Some("brand"),
+            LookupError::InvalidPhone(_) | LookupError::UnknownPhone(_) => Some("phone"),
+            LookupError::UnknownCustomer(_) => Some("customer"),
+            LookupError::CorruptLedger(_) | LookupError::Store(_) => None,
+        }
+    }
+}
+
+impl Services {
+    /// Looks a customer up by the phone number given at the till, in any common form
+    /// (national numbers are read with the brand's calling code). Read-only.
+    pub async fn customer_lookup(
+        &self,
+        brand: BrandId,
+        phone: &str,
+    ) -> Result<CustomerView, LookupError> {
+        self.transact("customer_lookup", |mut tx| async move {
+            let result = self.lookup_by_phone(tx.as_mut(), brand, phone).await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// The same view of a customer known by id (the customer's own page). Read-only.
+    pub async fn customer_view(
+        &self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<CustomerView, LookupError> {
+        self.transact("customer_view", |mut tx| async move {
+            let result = self.lookup_by_id(tx.as_mut(), brand, customer).await;
+            (tx, result)
+        })
+        .await
+    }
+
+    async fn lookup_by_phone(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        input: &str,
+    ) -> Result<CustomerView, LookupError> {
+        let brand = load_brand::<LookupError>(tx, brand_id).await?;
+        let phone = Phone::parse(input, brand.calling_code).map_err(LookupError::InvalidPhone)?;
+        let customer = tx
+            .customers()
+            .customer_by_phone(brand_id, &phone)
+            .await?
+            .ok_or_else(|| LookupError::UnknownPhone(phone.masked()))?;
+        self.view(tx, &brand, customer).await
+    }
+
+    async fn lookup_by_id(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        id: CustomerId,
+    ) -> Result<CustomerView, LookupError> {
+        let brand = load_brand::<LookupError>(tx, brand_id).await?;
+        let customer = tx
+            .customers()
+            .customer(brand_id, id)
+            .await?
+            .ok_or(LookupError::UnknownCustomer(id))?;
+        self.view(tx, &brand, customer).await
+    }
+
+    async fn view(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+        customer: Customer,
+    ) -> Result<CustomerView, LookupError> {
+        let now = self.clock.now();
+        let ledger = load_ledger::<LookupError>(tx, brand.id, customer.id).await?;
+        let balance = ledger.state().available_at(now);
+        let stats = tx
+            .customers()
+            .stats(brand.id, customer.id)
+            .await?
+            .unwrap_or_else(|| fresh_stats(customer.id, brand.currency));
+
+        let program = tx.brands().program(brand.id).await?;
+        let tier_progress = program
+            .as_ref()
+            .and_then(|p| p.tiers.as_ref())
+            .and_then(|tiers| {
+                let q = qualifying(tiers, ledger.entries(), &stats, now, None).ok()??;
+                if !q.exact {
+                    return None;
+                }
+                tiers
+                    .progress(held_tier(tiers, &stats).as_ref(), q.value)
+                    .ok()
+            });
+
+        let vouchers = tx
+            .vouchers()
+            .vouchers_of(brand.id, customer.id)
+            .await?
+            .into_iter()
+            .filter(|v| v.validate(now).is_ok())
+            .collect();
+        let mut redeemable_rewards: Vec<Reward> = tx
+            .brands()
+            .rewards(brand.id)
+            .await?
+            .into_iter()
+            .filter(|r| r.check_purchase(balance).is_ok())
+            .collect();
+        redeemable_rewards.sort_by_key(|r| r.cost);
+
+        Ok(CustomerView {
+            tier: stats.tier.clone(),
+            customer,
+            balance,
+            stats,
+            tier_progress,
+            vouchers,
+            redeemable_rewards,
+        })
+    }
+}

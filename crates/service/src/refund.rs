@@ -1,0 +1,368 @@
+//! Refunds: an order's points go back, its unused vouchers are voided.
+
+use crate::Services;
+use crate::account::{Account, load_brand};
+use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::ingest::fresh_stats;
+use regulars_domain::{
+    BrandId, Currency, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund,
+    RefundScope,
+};
+use regulars_loyalty::ledger::{EntryKind, LedgerError, RefundFraction};
+use regulars_ports::{IdempotentRecord, StoreError, StoredOrder, Transaction};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use thiserror::Error;
+
+/// The `kind` of the idempotency record a refund leaves.
+pub const REFUND_EVENT: &str = "refund";
+
+/// The reason recorded on vouchers voided by a full refund of the order that issued them.
+pub const VOID_REASON: &str = "order refunded";
+
+/// What a refund did; a repeated delivery gets the first delivery's receipt back with
+/// `duplicate` set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundReceipt {
+    /// The refunded order.
+    pub order_id: OrderId,
+    /// Its customer, if it had one.
+    pub customer_id: Option<CustomerId>,
+    /// Refunded so far, this refund included.
+    pub refunded_total: Money,
+    /// True when the order is now refunded in full.
+    pub fully_refunded: bool,
+    /// Points this refund took back from the balance.
+    pub points_reversed: Points,
+    /// Points this refund should have taken back but could not because they were already
+    /// spent (brand policy `clamp_and_record`).
+    pub points_unrecovered: Points,
+    /// The customer's balance afterwards.
+    pub balance: Option<Points>,
+    /// Still-issued vouchers of the order voided by this refund.
+    pub vouchers_voided: u64,
+    /// True when this is a repeated delivery: nothing was applied again.
+    pub duplicate: bool,
+}
+
+/// Why a refund was not applied.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum RefundError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// The refund names another brand than the one it was sent to.
+    #[error("the refund belongs to brand {refund}, not to brand {brand}")]
+    BrandMismatch {
+        /// The brand it was sent to.
+        brand: BrandId,
+        /// The brand the refund names.
+        refund: BrandId,
+    },
+    /// The refund's own key is invalid.
+    #[error("invalid refund key: {0}")]
+    InvalidKey(DomainError),
+    /// The key of the refunded order is invalid.
+    #[error("invalid order key: {0}")]
+    InvalidOrderKey(DomainError),
+    /// No such order in the brand.
+    #[error("order {}/{} does not exist", order.source, order.external_id)]
+    UnknownOrder {
+        /// The key given.
+        order: EventKey,
+    },
+    /// The refunded amount is not in the order's currency.
+    #[error("the refund is in {refund}, the order in {order}")]
+    CurrencyMismatch {
+        /// The order's currency.
+        order: Currency,
+        /// The refund's currency.
+        refund: Currency,
+    },
+    /// A partial refund of zero or less.
+    #[error("a refunded amount must be positive, got {amount}")]
+    NonPositiveAmount {
+        /// The amount given.
+        amount: Money,
+    },
+    /// The refunds would exceed what the order paid.
+    #[error("refunding {amount} on top of {refunded} exceeds the order total {total}")]
+    ExceedsOrder {
+        /// This refund's amount.
+        amount: Money,
+        /// Refunded before it.
+        refunded: Money,
+        /// The order's total.
+        total: Money,
+    },
+    /// The order is already refunded in full.
+    #[error("order {}/{} is already fully refunded", order.source, order.external_id)]
+    AlreadyRefunded {
+        /// The order.
+        order: EventKey,
+    },
+    /// The refund's key was already used by another kind of event.
+    #[error("key {}/{} was already used by a {kind} event", key.source, key.external_id)]
+    KeyReused {
+        /// The key.
+        key: EventKey,
+        /// The kind of event that used it.
+        kind: String,
+    },
+    /// Stored amounts that cannot be combined (another currency, an overflow).
+    #[error("amounts: {0}")]
+    Money(DomainError),
+    /// The customer's stored ledger is invalid.
+    #[error(transparent)]
+    CorruptLedger(CorruptLedger),
+    /// The ledger refused the reversal; the stored order and ledger disagree.
+    #[error("ledger: {0}")]
+    Ledger(LedgerError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(RefundError, ledger);
+
+impl UseCaseError for RefundError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            RefundError::UnknownBrand(_) | RefundError::UnknownOrder { .. } => ErrorClass::NotFound,
+            RefundError::BrandMismatch { .. }
+            | RefundError::InvalidKey(_)
+            | RefundError::InvalidOrderKey(_)
+            | RefundError::CurrencyMismatch { .. }
+            | RefundError::NonPositiveAmount { .. }
+            | RefundError::ExceedsOrder { .. } => ErrorClass::Invalid,
+            RefundError::AlreadyRefunded { .. } | RefundError::KeyReused { .. } => {
+                ErrorClass::Refused
+            }
+            RefundError::Money(_) | RefundError::CorruptLedger(_) | RefundError::Ledger(_) => {
+                ErrorClass::Internal
+            }
+            RefundError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            RefundError::UnknownBrand(_) => Some("brand"),
+            RefundError::BrandMismatch { .. } => Some("brand_id"),
+            RefundError::InvalidKey(_) | RefundError::KeyReused { .. } => Some("key"),
+            RefundError::InvalidOrderKey(_)
+            | RefundError::UnknownOrder { .. }
+            | RefundError::AlreadyRefunded { .. } => Some("order"),
+            RefundError::CurrencyMismatch { .. }
+            | RefundError::NonPositiveAmount { .. }
+            | RefundError::ExceedsOrder { .. } => Some("scope.amount"),
+            _ => None,
+        }
+    }
+}
+
+impl Services {
+    /// Applies a refund of an earlier order, in one transaction.
+    ///
+    /// * **Idempotent** by the refund's own key (remembered under a `refund:` prefix of
+    ///   its source, so a POS that numbers a refund like its order does not collide).
+    /// * Refunds are cumulative: the order's refunded total grows by this refund, and the
+    ///   order's points are reversed to `floor(earned × refunded / total)`, exactly what
+    ///   it earned once refunded in full. Points already spent follow the brand's
+    ///   refund policy (debt, or recorded as unrecovered).
+    /// * The customer's net spend goes down by the refunded amount; visits stay (the visit
+    ///   happened) and the tier stays (downgrades wait for the period-end review).
+    /// * Once the order is refunded in full, the still-issued vouchers it issued are
+    ///   voided. A partial refund leaves them.
+    pub async fn refund_order(
+        &self,
+        brand: BrandId,
+        refund: Refund,
+    ) -> Result<RefundReceipt, RefundError> {
+        if refund.brand_id != brand {
+            return Err(RefundError::BrandMismatch {
+                brand,
+                refund: refund.brand_id,
+            });
+        }
+        refund.key.validate().map_err(RefundError::InvalidKey)?;
+        refund
+            .order
+            .validate()
+            .map_err(RefundError::InvalidOrderKey)?;
+        let idempotency_key = refund_event_key(&refund.key).map_err(RefundError::InvalidKey)?;
+        let (refund, idempotency_key) = (&refund, &idempotency_key);
+        self.transact("refund_order", |mut tx| async move {
+            let result = self
+                .refund_in(tx.as_mut(), brand, refund, idempotency_key)
+                .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    async fn refund_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        refund: &Refund,
+        idempotency_key: &EventKey,
+    ) -> Result<RefundReceipt, RefundError> {
+        let brand = load_brand::<RefundError>(tx, brand_id).await?;
+        if let Some(record) = tx.idempotency().seen(brand_id, idempotency_key).await? {
+            return first_receipt(&refund.key, record);
+        }
+        let stored = tx
+            .orders()
+            .order_by_key(brand_id, &refund.order)
+            .await?
+            .ok_or_else(|| RefundError::UnknownOrder {
+                order: refund.order.clone(),
+            })?;
+        let (refunded_total, delta) = refunded_after(&stored, &refund.scope)?;
+        let total = stored.order.total;
+        let fully_refunded = refunded_total == total;
+        let mut receipt = RefundReceipt {
+            order_id: stored.id,
+            customer_id: stored.customer_id,
+            refunded_total,
+            fully_refunded,
+            points_reversed: Points::ZERO,
+            points_unrecovered: Points::ZERO,
+            balance: None,
+            vouchers_voided: 0,
+            duplicate: false,
+        };
+
+        if let Some(customer) = stored.customer_id {
+            let mut account = Account::open::<RefundError>(tx, brand_id, customer).await?;
+            if stored.points_earned.is_positive() {
+                let share = if fully_refunded {
+                    RefundFraction::FULL
+                } else {
+                    RefundFraction::from_money(&refunded_total, &total)
+                        .map_err(RefundError::Ledger)?
+                };
+                let at = account.time_for(refund.refunded_at);
+                let entries = account
+                    .ledger
+                    .reverse_order_partial(&refund.order, share, at, brand.refund_policy)
+                    .map_err(|error| match error {
+                        LedgerError::AlreadyReversed { .. } => RefundError::AlreadyRefunded {
+                            order: refund.order.clone(),
+                        },
+                        other => RefundError::Ledger(other),
+                    })?;
+                for entry in &entries {
+                    if let EntryKind::Reverse { unrecovered, .. } = &entry.kind {
+                        receipt.points_reversed = Points::new(-entry.amount.value());
+                        receipt.points_unrecovered = *unrecovered;
+                    }
+                }
+                account.append(tx, brand_id, &entries).await?;
+            }
+            let mut stats = tx
+                .customers()
+                .stats(brand_id, customer)
+                .await?
+                .unwrap_or_else(|| fresh_stats(customer, brand.currency));
+            let spend = stats
+                .spend
+                .checked_sub(&delta)
+                .map_err(RefundError::Money)?;
+            // Net spend never goes below nothing, whatever older data says.
+            stats.spend = if spend.is_negative() {
+                Money::zero(spend.currency())
+            } else {
+                spend
+            };
+            tx.customers().save_stats(brand_id, &stats).await?;
+            receipt.balance = Some(account.balance());
+        }
+
+        tx.orders()
+            .set_refunded(brand_id, stored.id, refunded_total)
+            .await?;
+        if fully_refunded {
+            receipt.vouchers_voided = tx
+                .vouchers()
+                .void_issued_by(brand_id, stored.id, self.clock.now(), VOID_REASON)
+                .await?;
+        }
+        let record = IdempotentRecord {
+            kind: REFUND_EVENT.into(),
+            result: serde_json::to_value(&receipt)
+                .map_err(|e| StoreError::Other(format!("encoding the refund receipt: {e}")))?,
+        };
+        tx.idempotency()
+            .remember(brand_id, idempotency_key, &record)
+            .await?;
+        Ok(receipt)
+    }
+}
+
+/// The key a refund's idempotency record is kept under: its source prefixed with
+/// `refund:`, so that it never collides with an order of the same source and number.
+pub(crate) fn refund_event_key(key: &EventKey) -> Result<EventKey, DomainError> {
+    EventKey::new(format!("refund:{}", key.source), key.external_id.clone())
+}
+
+/// The order's refunded total after this refund, and what this refund adds.
+fn refunded_after(
+    stored: &StoredOrder,
+    scope: &RefundScope,
+) -> Result<(Money, Money), RefundError> {
+    let total = stored.order.total;
+    let before = stored.refunded;
+    let already_full = || RefundError::AlreadyRefunded {
+        order: stored.order.key.clone(),
+    };
+    match scope {
+        RefundScope::Full => {
+            // A zero-total order has nothing to refund in money but may still have points
+            // to reverse; the ledger tells whether they already were.
+            if before == total && !total.is_zero() {
+                return Err(already_full());
+            }
+            let delta = total.checked_sub(&before).map_err(RefundError::Money)?;
+            Ok((total, delta))
+        }
+        RefundScope::Amount { amount } => {
+            if amount.currency() != total.currency() {
+                return Err(RefundError::CurrencyMismatch {
+                    order: total.currency(),
+                    refund: amount.currency(),
+                });
+            }
+            if amount.is_negative() || amount.is_zero() {
+                return Err(RefundError::NonPositiveAmount { amount: *amount });
+            }
+            if before == total {
+                return Err(already_full());
+            }
+            let after = before.checked_add(amount).map_err(RefundError::Money)?;
+            if after.cmp_amount(&total).map_err(RefundError::Money)? == Ordering::Greater {
+                return Err(RefundError::ExceedsOrder {
+                    amount: *amount,
+                    refunded: before,
+                    total,
+                });
+            }
+            Ok((after, *amount))
+        }
+    }
+}
+
+/// The receipt a first delivery remembered, marked as a duplicate.
+fn first_receipt(key: &EventKey, record: IdempotentRecord) -> Result<RefundReceipt, RefundError> {
+    if record.kind != REFUND_EVENT {
+        return Err(RefundError::KeyReused {
+            key: key.clone(),
+            kind: record.kind,
+        });
+    }
+    let mut receipt: RefundReceipt = serde_json::from_value(record.result)
+        .map_err(|e| StoreError::Corrupt(format!("remembered refund receipt: {e}")))?;
+    receipt.duplicate = true;
+    Ok(receipt)
+}
