@@ -147,7 +147,7 @@ impl Services {
     ///   applied as one more multiplier so the explanation stays exact), the points are
     ///   credited in a lot valid for the brand's `points_validity_days` from the order's
     ///   time, and the visit, spend and tier are updated (upgrades only; see
-    ///   [`crate::tiering`] for how the qualifying value is obtained).
+    ///   [tier qualification](crate#tier-qualification) for how the qualifying value is obtained).
     /// * An order older than the customer's last ledger entry (a late delivery) is
     ///   recorded at that entry's time, because the ledger is append-only in time order;
     ///   its lot still expires counting from the order's own time, and when that is

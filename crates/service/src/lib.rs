@@ -28,6 +28,49 @@
 //! The crate knows no database, web framework or message channel: adapters implement the
 //! ports and the application wires them in.
 //!
+//! # Idempotency and retries
+//!
+//! Every POS event carries an [`EventKey`](regulars_domain::EventKey). The first delivery
+//! of an order remembers its receipt through the `IdempotencyRepo` in the same
+//! transaction as its effects; a later delivery finds it and returns it with
+//! `duplicate: true`, writing nothing. Two deliveries racing both miss the record; the
+//! second to write hits a unique key (order, idempotency record), its transaction rolls
+//! back and the retry finds the first one's receipt. Refunds are remembered under their
+//! key with the source prefixed by `refund:`, so a POS that numbers a refund like its
+//! order does not collide with it.
+//!
+//! # Time order
+//!
+//! The points ledger is append-only in time order. A command is recorded at its own time
+//! or at the account's last entry time, whichever is later: an order delivered late
+//! (after entries dated after it) is recorded at the last entry's time, while its lot
+//! still expires counting from the order's own time. Same for the clock of a server
+//! slightly behind another.
+//!
+//! # Tier qualification
+//!
+//! Upgrades happen as orders come in; downgrades only at the period-end review (not
+//! part of these use cases yet). The qualifying value comes from what storage keeps:
+//!
+//! * **Points metric** — exact: the earn entries of the customer's ledger inside the
+//!   window, less what their reversals took back (recovered or not). Manual adjustments
+//!   do not count: they are corrections, not activity.
+//! * **Spend metric** — storage keeps only the customer's total net spend, not spend per
+//!   order over a window. When the customer's first visit falls inside the window, the
+//!   total *is* the window's spend (exact). Otherwise only a lower bound is known: the
+//!   order being ingested. An upgrade decided on a lower bound is never wrong, but one
+//!   may be missed until a later order or the review; the customer view then shows no
+//!   progress figure rather than a wrong one.
+//!
+//! The held tier's earning multiplier (`TierBenefits::earn_multiplier`) is added to the
+//! brand's earning rules as one more multiplier conditioned on that tier, so it stacks,
+//! is capped and is explained like any other rule.
+//!
+//! # Points earned today
+//!
+//! The per-day cap needs the points the customer already earned on the brand's local day
+//! of the order: the sum of the ledger's earn entries dated that local day.
+//!
 //! ```
 //! use regulars_domain::{BrandId, Order};
 //! use regulars_service::{IngestError, Services, UseCaseError};

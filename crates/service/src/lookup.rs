@@ -25,7 +25,7 @@ pub struct CustomerView {
     /// The tier held, if any.
     pub tier: Option<TierState>,
     /// How far the next tier is, when the brand runs tiers and the qualifying value is
-    /// known exactly (see [`crate::tiering`]).
+    /// known exactly (see [tier qualification](crate#tier-qualification)).
     pub tier_progress: Option<TierProgress>,
     /// Vouchers usable now, newest first.
     pub vouchers: Vec<Voucher>,

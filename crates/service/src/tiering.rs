@@ -1,16 +1,6 @@
-//! A customer's qualifying value for the brand's tier programme, from what storage keeps.
-//!
-//! * **Points metric** — exact: the earn entries of the customer's ledger inside the
-//!   window, less the points their reversals took back (recovered or not). Manual
-//!   adjustments do not count: they are corrections, not activity. An entry is dated when
-//!   it was recorded, which is the order's time except for a late delivery recorded at a
-//!   later entry's time (see `Account::time_for`).
-//! * **Spend metric** — storage keeps only the customer's total net spend, not spend per
-//!   order over a window. When the customer's first visit falls inside the window the
-//!   total *is* the window's spend (exact). Otherwise only a lower bound is known: the
-//!   order being ingested. An upgrade decided on a lower bound is never wrong, but one may
-//!   be missed until the customer's next order or the period-end review; the customer page
-//!   shows no progress figure then rather than a wrong one.
+//! A customer's qualifying value for the brand's tier programme, from what storage keeps
+//! (exact for a points metric, sometimes a lower bound for a spend metric: see the crate
+//! documentation, "Tier qualification").
 
 use regulars_domain::Money;
 use regulars_loyalty::ledger::{EntryKind, LedgerEntry};

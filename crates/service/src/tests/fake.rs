@@ -1,0 +1,541 @@
+//! A small transactional store made of the ports' `mockall` mocks.
+//!
+//! Every transaction works on its own copy of the committed [`World`]; the copy becomes
+//! the committed world only if the use case called `commit` (read through the mock
+//! transaction's outcome handle). Failures are injected per repository method, and every
+//! write a use case *attempts* is logged, committed or not.
+
+use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
+use regulars_loyalty::ledger::LedgerEntry;
+use regulars_loyalty::rewards::Reward;
+use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
+use regulars_ports::mocks::{MockTransaction, OutcomeHandle, TxOutcome};
+use regulars_ports::{
+    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, MockClock, MockIdGen,
+    MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder, Transaction,
+};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A customer's stored account: entries and the cached balance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredAccount {
+    pub entries: Vec<LedgerEntry>,
+    pub balance: Points,
+}
+
+/// Everything storage holds.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub brands: BTreeMap<BrandId, Brand>,
+    pub programs: BTreeMap<BrandId, LoyaltyProgram>,
+    pub rewards: Vec<(BrandId, Reward)>,
+    pub customers: Vec<Customer>,
+    pub stats: BTreeMap<(BrandId, CustomerId), CustomerStats>,
+    pub accounts: BTreeMap<(BrandId, CustomerId), StoredAccount>,
+    pub orders: Vec<StoredOrder>,
+    pub vouchers: Vec<(BrandId, Voucher, Option<OrderId>)>,
+    pub idempotency: BTreeMap<(BrandId, EventKey), IdempotentRecord>,
+}
+
+impl World {
+    pub fn account(&self, brand: BrandId, customer: CustomerId) -> StoredAccount {
+        self.accounts
+            .get(&(brand, customer))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An injected failure.
+struct Fault {
+    error: StoreError,
+    other_writer: Box<dyn FnOnce(&mut World) + Send>,
+}
+
+/// A transaction begun and not yet settled: how it ended, and its copy of the world.
+type OpenTransaction = (OutcomeHandle, Arc<Mutex<World>>);
+
+/// Shared state of the fake: the committed world, open transactions, faults, the log.
+#[derive(Clone, Default)]
+pub struct Fake {
+    committed: Arc<Mutex<World>>,
+    open: Arc<Mutex<Vec<OpenTransaction>>>,
+    faults: Arc<Mutex<HashMap<&'static str, VecDeque<Fault>>>>,
+    log: Arc<Mutex<Vec<&'static str>>>,
+    begun: Arc<Mutex<u32>>,
+    outcomes: Arc<Mutex<Vec<OutcomeHandle>>>,
+}
+
+impl Fake {
+    pub fn new(world: World) -> Self {
+        let fake = Fake::default();
+        *lock(&fake.committed) = world;
+        fake
+    }
+
+    /// Makes the next call of `method` fail with `error` (queued: several calls fail in
+    /// turn). `method` is the repository method's name, or `"commit"` / `"begin"`.
+    pub fn fail(&self, method: &'static str, error: StoreError) {
+        self.fail_after(method, error, |_| {});
+    }
+
+    /// Like [`Fake::fail`], and at the moment of the failure `other_writer` changes the
+    /// committed world: what a concurrent transaction that won the race committed.
+    pub fn fail_after(
+        &self,
+        method: &'static str,
+        error: StoreError,
+        other_writer: impl FnOnce(&mut World) + Send + 'static,
+    ) {
+        lock(&self.faults)
+            .entry(method)
+            .or_default()
+            .push_back(Fault {
+                error,
+                other_writer: Box::new(other_writer),
+            });
+    }
+
+    /// The committed world.
+    pub fn world(&self) -> World {
+        self.settle();
+        lock(&self.committed).clone()
+    }
+
+    /// Replaces the committed world.
+    pub fn edit(&self, f: impl FnOnce(&mut World)) {
+        self.settle();
+        f(&mut lock(&self.committed));
+    }
+
+    /// Writes attempted since the last call, in order, committed or not.
+    pub fn take_writes(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *lock(&self.log))
+    }
+
+    /// Transactions begun so far.
+    pub fn begun(&self) -> u32 {
+        *lock(&self.begun)
+    }
+
+    /// How every transaction begun so far ended.
+    pub fn outcomes(&self) -> Vec<TxOutcome> {
+        lock(&self.outcomes)
+            .iter()
+            .map(OutcomeHandle::get)
+            .collect()
+    }
+
+    /// Applies the copies of committed transactions. Transactions are sequential here, so
+    /// at most one is open, and its copy was taken from the latest committed world.
+    fn settle(&self) {
+        let open = std::mem::take(&mut *lock(&self.open));
+        for (outcome, staged) in open {
+            if outcome.get() == TxOutcome::Committed {
+                *lock(&self.committed) = lock(&staged).clone();
+            }
+        }
+    }
+
+    fn take_fault(&self, method: &'static str) -> Result<(), StoreError> {
+        let fault = lock(&self.faults)
+            .get_mut(method)
+            .and_then(VecDeque::pop_front);
+        match fault {
+            Some(fault) => {
+                (fault.other_writer)(&mut lock(&self.committed));
+                Err(fault.error)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A unit of work over this fake.
+    pub fn uow(&self) -> MockUnitOfWork {
+        let fake = self.clone();
+        let mut uow = MockUnitOfWork::new();
+        uow.expect_begin().returning(move || {
+            fake.settle();
+            *lock(&fake.begun) += 1;
+            fake.take_fault("begin")?;
+            let tx: Box<dyn Transaction> = Box::new(fake.transaction());
+            Ok(tx)
+        });
+        uow
+    }
+
+    fn transaction(&self) -> MockTransaction {
+        let staged = Arc::new(Mutex::new(lock(&self.committed).clone()));
+        let mut tx = MockTransaction::default();
+        if let Err(error) = self.take_fault("commit") {
+            tx.commit_result = Err(error);
+        }
+        lock(&self.open).push((tx.outcome(), staged.clone()));
+        lock(&self.outcomes).push(tx.outcome());
+        let h = Handle {
+            fake: self.clone(),
+            world: staged,
+        };
+        brands(&mut tx, &h);
+        customers(&mut tx, &h);
+        orders(&mut tx, &h);
+        ledger(&mut tx, &h);
+        vouchers(&mut tx, &h);
+        idempotency(&mut tx, &h);
+        tx
+    }
+}
+
+/// What a mocked method closure holds: the fake and the transaction's copy of the world.
+#[derive(Clone)]
+struct Handle {
+    fake: Fake,
+    world: Arc<Mutex<World>>,
+}
+
+impl Handle {
+    fn read<T>(&self, method: &'static str, f: impl FnOnce(&World) -> T) -> Result<T, StoreError> {
+        self.fake.take_fault(method)?;
+        Ok(f(&lock(&self.world)))
+    }
+
+    fn write<T>(
+        &self,
+        method: &'static str,
+        f: impl FnOnce(&mut World) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        lock(&self.fake.log).push(method);
+        self.fake.take_fault(method)?;
+        f(&mut lock(&self.world))
+    }
+}
+
+fn conflict(what: &str) -> StoreError {
+    StoreError::Conflict(what.into())
+}
+
+fn brands(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.brands
+        .expect_brand()
+        .returning(move |id| r.read("brand", |w| w.brands.get(&id).cloned()));
+    let r = h.clone();
+    tx.brands
+        .expect_brand_ids()
+        .returning(move || r.read("brand_ids", |w| w.brands.keys().copied().collect()));
+    let r = h.clone();
+    tx.brands
+        .expect_program()
+        .returning(move |id| r.read("program", |w| w.programs.get(&id).cloned()));
+    let r = h.clone();
+    tx.brands.expect_reward().returning(move |brand, id| {
+        r.read("reward", |w| {
+            w.rewards
+                .iter()
+                .find(|(b, reward)| *b == brand && reward.id == id)
+                .map(|(_, reward)| reward.clone())
+        })
+    });
+    let r = h.clone();
+    tx.brands.expect_rewards().returning(move |brand| {
+        r.read("rewards", |w| {
+            w.rewards
+                .iter()
+                .filter(|(b, _)| *b == brand)
+                .map(|(_, reward)| reward.clone())
+                .collect()
+        })
+    });
+}
+
+fn customers(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.customers
+        .expect_customer_by_phone()
+        .returning(move |brand, phone| {
+            r.read("customer_by_phone", |w| {
+                w.customers
+                    .iter()
+                    .find(|c| c.brand_id == brand && &c.phone == phone)
+                    .cloned()
+            })
+        });
+    let r = h.clone();
+    tx.customers.expect_customer().returning(move |brand, id| {
+        r.read("customer", |w| {
+            w.customers
+                .iter()
+                .find(|c| c.brand_id == brand && c.id == id)
+                .cloned()
+        })
+    });
+    let r = h.clone();
+    tx.customers
+        .expect_insert_customer()
+        .returning(move |customer| {
+            let customer = customer.clone();
+            r.write("insert_customer", move |w| {
+                if w.customers
+                    .iter()
+                    .any(|c| c.brand_id == customer.brand_id && c.phone == customer.phone)
+                {
+                    return Err(conflict("customers (brand_id, phone)"));
+                }
+                w.customers.push(customer);
+                Ok(())
+            })
+        });
+    let r = h.clone();
+    tx.customers
+        .expect_stats()
+        .returning(move |brand, id| r.read("stats", |w| w.stats.get(&(brand, id)).cloned()));
+    let r = h.clone();
+    tx.customers
+        .expect_save_stats()
+        .returning(move |brand, stats| {
+            let stats = stats.clone();
+            r.write("save_stats", move |w| {
+                w.stats.insert((brand, stats.customer_id), stats);
+                Ok(())
+            })
+        });
+}
+
+fn orders(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.orders
+        .expect_order_by_key()
+        .returning(move |brand, key| {
+            r.read("order_by_key", |w| {
+                w.orders
+                    .iter()
+                    .find(|o| o.order.brand_id == brand && &o.order.key == key)
+                    .cloned()
+            })
+        });
+    let r = h.clone();
+    tx.orders.expect_insert_order().returning(move |order| {
+        let order = order.clone();
+        r.write("insert_order", move |w| {
+            if w.orders
+                .iter()
+                .any(|o| o.order.brand_id == order.order.brand_id && o.order.key == order.order.key)
+            {
+                return Err(conflict("orders (brand_id, source, external_id)"));
+            }
+            w.orders.push(order);
+            Ok(())
+        })
+    });
+    let r = h.clone();
+    tx.orders
+        .expect_set_refunded()
+        .returning(move |brand, id, refunded| {
+            r.write("set_refunded", move |w| {
+                let order = w
+                    .orders
+                    .iter_mut()
+                    .find(|o| o.order.brand_id == brand && o.id == id)
+                    .ok_or_else(|| StoreError::NotFound("order".into()))?;
+                order.refunded = refunded;
+                Ok(())
+            })
+        });
+}
+
+fn ledger(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.ledger
+        .expect_lock_account()
+        .returning(move |brand, customer| {
+            r.read("lock_account", |w| {
+                let account = w.account(brand, customer);
+                AccountHead {
+                    balance: account.balance,
+                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                }
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_entries()
+        .returning(move |brand, customer| {
+            r.read("entries", |w| w.account(brand, customer).entries)
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_append()
+        .returning(move |brand, customer, head, entries, balance| {
+            let entries = entries.to_vec();
+            r.write("append", move |w| {
+                let account = w.accounts.entry((brand, customer)).or_default();
+                let current = AccountHead {
+                    balance: account.balance,
+                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                };
+                if current != head {
+                    return Err(conflict("ledger head moved"));
+                }
+                account.entries.extend(entries);
+                account.balance = balance;
+                Ok(AccountHead {
+                    balance,
+                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                })
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_balances()
+        .returning(move |brand, after, limit| {
+            r.read("balances", |w| {
+                w.accounts
+                    .iter()
+                    .filter(|((b, c), _)| *b == brand && after.is_none_or(|a| *c > a))
+                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                    .map(|((_, c), a)| (*c, a.balance))
+                    .collect()
+            })
+        });
+}
+
+fn vouchers(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.vouchers
+        .expect_insert_voucher()
+        .returning(move |brand, voucher, issued_by| {
+            let voucher = voucher.clone();
+            r.write("insert_voucher", move |w| {
+                if w.vouchers
+                    .iter()
+                    .any(|(b, v, _)| *b == brand && v.code() == voucher.code())
+                {
+                    return Err(conflict("vouchers (brand_id, code)"));
+                }
+                w.vouchers.push((brand, voucher, issued_by));
+                Ok(())
+            })
+        });
+    let r = h.clone();
+    tx.vouchers
+        .expect_voucher_by_code()
+        .returning(move |brand, code| {
+            r.read("voucher_by_code", |w| {
+                w.vouchers
+                    .iter()
+                    .find(|(b, v, _)| *b == brand && v.code() == code)
+                    .map(|(_, v, _)| v.clone())
+            })
+        });
+    let r = h.clone();
+    tx.vouchers
+        .expect_vouchers_of()
+        .returning(move |brand, customer| {
+            r.read("vouchers_of", |w| {
+                w.vouchers
+                    .iter()
+                    .rev()
+                    .filter(|(b, v, _)| *b == brand && v.customer() == customer)
+                    .map(|(_, v, _)| v.clone())
+                    .collect()
+            })
+        });
+    let r = h.clone();
+    tx.vouchers
+        .expect_redeem_voucher()
+        .returning(move |brand, code, now, order| {
+            let code = code.clone();
+            r.write("redeem_voucher", move |w| {
+                let Some((_, voucher, _)) = w
+                    .vouchers
+                    .iter_mut()
+                    .find(|(b, v, _)| *b == brand && *v.code() == code)
+                else {
+                    return Ok(RedeemOutcome::NotFound);
+                };
+                Ok(match voucher.redeem(now, order) {
+                    Ok(()) => RedeemOutcome::Redeemed(voucher.clone()),
+                    Err(_) => RedeemOutcome::Refused(voucher.clone()),
+                })
+            })
+        });
+    let r = h.clone();
+    tx.vouchers
+        .expect_void_issued_by()
+        .returning(move |brand, order, now, reason| {
+            let reason = reason.to_owned();
+            r.write("void_issued_by", move |w| {
+                let mut voided = 0;
+                for (b, voucher, issued_by) in &mut w.vouchers {
+                    if *b == brand
+                        && *issued_by == Some(order)
+                        && *voucher.status() == VoucherStatus::Issued
+                        && voucher.void(now, reason.clone()).is_ok()
+                    {
+                        voided += 1;
+                    }
+                }
+                Ok(voided)
+            })
+        });
+}
+
+fn idempotency(tx: &mut MockTransaction, h: &Handle) {
+    let r = h.clone();
+    tx.idempotency.expect_seen().returning(move |brand, key| {
+        r.read("seen", |w| {
+            w.idempotency.get(&(brand, key.clone())).cloned()
+        })
+    });
+    let r = h.clone();
+    tx.idempotency
+        .expect_remember()
+        .returning(move |brand, key, record| {
+            let (key, record) = (key.clone(), record.clone());
+            r.write("remember", move |w| {
+                if w.idempotency.contains_key(&(brand, key.clone())) {
+                    return Err(conflict("idempotency (brand_id, source, external_id)"));
+                }
+                w.idempotency.insert((brand, key), record);
+                Ok(())
+            })
+        });
+}
+
+/// A clock that stays where it is set.
+pub fn clock(now: Arc<Mutex<OffsetDateTime>>) -> MockClock {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(move || *lock(&now));
+    clock
+}
+
+/// Ids counting up from 1. Random bytes come from `bytes` in turn, then, once it is
+/// empty, from a counter, so a test can script two vouchers to draw the same code.
+pub fn ids(bytes: Arc<Mutex<VecDeque<u64>>>) -> MockIdGen {
+    let counter = Arc::new(Mutex::new(0_u128));
+    let mut ids = MockIdGen::new();
+    ids.expect_new_id().returning(move || {
+        let mut n = lock(&counter);
+        *n += 1;
+        Uuid::from_u128(*n)
+    });
+    let drawn = Arc::new(Mutex::new(0xF000_0000_u64));
+    ids.expect_fill_bytes().returning(move |dest| {
+        let value = lock(&bytes).pop_front().unwrap_or_else(|| {
+            let mut n = lock(&drawn);
+            *n += 1;
+            *n
+        });
+        for (d, s) in dest.iter_mut().zip(value.to_be_bytes().iter().cycle()) {
+            *d = *s;
+        }
+    });
+    ids
+}

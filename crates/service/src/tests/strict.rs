@@ -1,0 +1,176 @@
+//! Bare mocks with only the expectations a path needs: any other repository call,
+//! a write above all, fails the test.
+
+use super::*;
+use crate::{ErrorClass, IngestError, OrderReceipt, UseCaseError};
+use regulars_domain::OrderId;
+use regulars_ports::mocks::{MockTransaction, TxOutcome};
+use regulars_ports::{
+    IdempotentRecord, MockClock, MockIdGen, MockUnitOfWork, StoreError, Transaction,
+};
+use std::sync::Mutex;
+
+fn services(tx: MockTransaction) -> Services {
+    let tx = Mutex::new(Some(tx));
+    let mut uow = MockUnitOfWork::new();
+    uow.expect_begin().times(1).returning(move || {
+        let tx: Box<dyn Transaction> = Box::new(tx.lock().unwrap().take().unwrap());
+        Ok(tx)
+    });
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(t0);
+    Services::new(Arc::new(uow), Arc::new(clock), Arc::new(MockIdGen::new()))
+}
+
+/// Services that are never run.
+fn idle() -> Services {
+    Services::new(
+        Arc::new(MockUnitOfWork::new()),
+        Arc::new(MockClock::new()),
+        Arc::new(MockIdGen::new()),
+    )
+}
+
+fn receipt() -> OrderReceipt {
+    OrderReceipt {
+        order_id: OrderId::from_bytes([5; 16]),
+        customer_id: Some(CustomerId::from_bytes([6; 16])),
+        points_earned: Points::new(65),
+        balance: Some(Points::new(65)),
+        tier: None,
+        upgraded: false,
+        explanation: Vec::new(),
+        lapsed: false,
+        duplicate: false,
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_delivery_reads_and_writes_nothing() {
+    let mut tx = MockTransaction::default();
+    tx.brands
+        .expect_brand()
+        .times(1)
+        .returning(|id| Ok(Some(brand(id))));
+    let remembered = serde_json::to_value(receipt()).unwrap();
+    tx.idempotency
+        .expect_seen()
+        .times(1)
+        .returning(move |_, _| {
+            Ok(Some(IdempotentRecord {
+                kind: "order".into(),
+                result: remembered.clone(),
+            }))
+        });
+    let outcome = tx.outcome();
+
+    let got = services(tx)
+        .ingest_order(BRAND, order("A-1", 45_000))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        got,
+        OrderReceipt {
+            duplicate: true,
+            ..receipt()
+        }
+    );
+    // Nothing was written; committing the read-only transaction is harmless.
+    assert_eq!(outcome.get(), TxOutcome::Committed);
+}
+
+#[tokio::test]
+async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
+    let mut tx = MockTransaction::default();
+    tx.brands.expect_brand().returning(|id| Ok(Some(brand(id))));
+    tx.idempotency.expect_seen().returning(|_, _| {
+        Ok(Some(IdempotentRecord {
+            kind: "refund".into(),
+            result: serde_json::Value::Null,
+        }))
+    });
+    let outcome = tx.outcome();
+    let error = services(tx)
+        .ingest_order(BRAND, order("A-1", 45_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IngestError::KeyReused { .. }));
+    assert_eq!(
+        (error.class(), error.field()),
+        (ErrorClass::Refused, Some("key"))
+    );
+    assert_eq!(outcome.get(), TxOutcome::RolledBack);
+}
+
+#[tokio::test]
+async fn a_corrupt_remembered_receipt_is_an_internal_error() {
+    let mut tx = MockTransaction::default();
+    tx.brands.expect_brand().returning(|id| Ok(Some(brand(id))));
+    tx.idempotency.expect_seen().returning(|_, _| {
+        Ok(Some(IdempotentRecord {
+            kind: "order".into(),
+            result: serde_json::json!({"points": "lots"}),
+        }))
+    });
+    let error = services(tx)
+        .ingest_order(BRAND, order("A-1", 45_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IngestError::Store(StoreError::Corrupt(_))));
+    assert_eq!(error.class(), ErrorClass::Internal);
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_begin_is_unavailable() {
+    let mut uow = MockUnitOfWork::new();
+    uow.expect_begin()
+        .times(1)
+        .returning(|| Err(StoreError::Unavailable("no connection".into())));
+    let services = Services::new(
+        Arc::new(uow),
+        Arc::new(MockClock::new()),
+        Arc::new(MockIdGen::new()),
+    );
+    let error = services
+        .ingest_order(BRAND, order("A-1", 45_000))
+        .await
+        .unwrap_err();
+    assert_eq!(error.class(), ErrorClass::Unavailable);
+}
+
+#[test]
+fn use_case_futures_can_be_spawned() {
+    fn spawnable<F: std::future::Future + Send>(_: &F) {}
+    let services = idle();
+    spawnable(&services.ingest_order(BRAND, order("A-1", 1)));
+    spawnable(&services.refund_order(
+        BRAND,
+        regulars_domain::Refund {
+            brand_id: BRAND,
+            key: key("R-1"),
+            order: key("A-1"),
+            refunded_at: t0(),
+            scope: regulars_domain::RefundScope::Full,
+        },
+    ));
+    spawnable(&services.adjust_points(
+        BRAND,
+        CustomerId::from_bytes([1; 16]),
+        Points::new(1),
+        "r",
+        "a",
+    ));
+    spawnable(&services.redeem_reward(BRAND, CustomerId::from_bytes([1; 16]), FREE_DRINK));
+    spawnable(&services.validate_voucher(BRAND, "x"));
+    spawnable(&services.redeem_voucher(BRAND, "x", None));
+    spawnable(&services.expire_points(BRAND, t0()));
+    spawnable(&services.customer_lookup(BRAND, PHONE));
+    spawnable(&services.check_ledger(None));
+}
+
+#[test]
+fn attempts_are_at_least_one() {
+    let services = idle().with_max_attempts(0);
+    assert_eq!(services.max_attempts(), 1);
+}
