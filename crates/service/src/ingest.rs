@@ -22,6 +22,11 @@ use std::borrow::Cow;
 use thiserror::Error;
 use time::{OffsetDateTime, UtcOffset};
 
+/// How far in the future an event's own time may be, by the server's clock: tills'
+/// clocks drift, but an event dated later than this (a till sending local time as UTC,
+/// say) is refused rather than allowed to move the customer's ledger forward in time.
+pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::HOUR;
+
 /// The `kind` of the idempotency record an order leaves.
 pub const ORDER_EVENT: &str = "order";
 
@@ -67,6 +72,17 @@ pub enum IngestError {
     /// The order is incoherent (no lines, negative prices, mixed currencies, bad key).
     #[error("invalid order: {0}")]
     InvalidOrder(DomainError),
+    /// The order is dated further in the future than clocks can disagree: recording it
+    /// would drag every later ledger entry of the customer forward to its time.
+    #[error(
+        "the order is placed at {placed_at}, after now ({now}) by more than the allowed clock skew"
+    )]
+    PlacedInFuture {
+        /// The order's time.
+        placed_at: OffsetDateTime,
+        /// Now, by the server's clock.
+        now: OffsetDateTime,
+    },
     /// The order is not in the brand's currency.
     #[error("the order is in {order}, the brand works in {brand}")]
     CurrencyMismatch {
@@ -105,6 +121,7 @@ impl UseCaseError for IngestError {
             IngestError::UnknownBrand(_) => ErrorClass::NotFound,
             IngestError::BrandMismatch { .. }
             | IngestError::InvalidOrder(_)
+            | IngestError::PlacedInFuture { .. }
             | IngestError::CurrencyMismatch { .. } => ErrorClass::Invalid,
             IngestError::KeyReused { .. } => ErrorClass::Refused,
             IngestError::Rules(e) => match e {
@@ -123,6 +140,7 @@ impl UseCaseError for IngestError {
             IngestError::UnknownBrand(_) => Some("brand"),
             IngestError::BrandMismatch { .. } => Some("brand_id"),
             IngestError::InvalidOrder(e) => e.field(),
+            IngestError::PlacedInFuture { .. } => Some("placed_at"),
             IngestError::CurrencyMismatch { .. } => Some("total"),
             IngestError::KeyReused { .. } => Some("key"),
             IngestError::Rules(RulesError::CurrencyMismatch { .. }) => Some("total"),
@@ -151,7 +169,9 @@ impl Services {
     /// * An order older than the customer's last ledger entry (a late delivery) is
     ///   recorded at that entry's time, because the ledger is append-only in time order;
     ///   its lot still expires counting from the order's own time, and when that is
-    ///   already past, nothing is credited (`lapsed`).
+    ///   already past, nothing is credited (`lapsed`). An order dated more than
+    ///   [`MAX_CLOCK_SKEW`] in the future is refused for the same reason: it would drag
+    ///   every later entry forward.
     /// * A brand without a loyalty programme stores orders and customers but credits
     ///   nothing.
     pub async fn ingest_order(
@@ -166,6 +186,13 @@ impl Services {
             });
         }
         order.validate().map_err(IngestError::InvalidOrder)?;
+        let now = self.clock.now();
+        if order.placed_at > now + MAX_CLOCK_SKEW {
+            return Err(IngestError::PlacedInFuture {
+                placed_at: order.placed_at,
+                now,
+            });
+        }
         let order = &order;
         self.transact("ingest_order", |mut tx| async move {
             let result = self.ingest_in(tx.as_mut(), brand, order).await;

@@ -45,7 +45,8 @@
 //! or at the account's last entry time, whichever is later: an order delivered late
 //! (after entries dated after it) is recorded at the last entry's time, while its lot
 //! still expires counting from the order's own time. Same for the clock of a server
-//! slightly behind another.
+//! slightly behind another. An order or refund dated more than [`MAX_CLOCK_SKEW`] in
+//! the future is refused: it would drag every later entry of the account forward.
 //!
 //! # Tier qualification
 //!
@@ -104,13 +105,13 @@ mod vouchers;
 mod tests;
 
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
-pub use ingest::{IngestError, ORDER_EVENT, OrderReceipt};
+pub use ingest::{IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
     InvalidLedger, LedgerReport,
 };
 pub use lookup::{CustomerView, LookupError};
-pub use refund::{REFUND_EVENT, RefundError, RefundReceipt};
+pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};

@@ -3,7 +3,7 @@
 use crate::Services;
 use crate::account::{Account, load_brand};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
-use crate::ingest::fresh_stats;
+use crate::ingest::{MAX_CLOCK_SKEW, fresh_stats};
 use regulars_domain::{
     BrandId, Currency, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund,
     RefundScope,
@@ -65,6 +65,16 @@ pub enum RefundError {
     /// The key of the refunded order is invalid.
     #[error("invalid order key: {0}")]
     InvalidOrderKey(DomainError),
+    /// The refund is dated further in the future than clocks can disagree.
+    #[error(
+        "the refund is dated {refunded_at}, after now ({now}) by more than the allowed clock skew"
+    )]
+    RefundedInFuture {
+        /// The refund's time.
+        refunded_at: time::OffsetDateTime,
+        /// Now, by the server's clock.
+        now: time::OffsetDateTime,
+    },
     /// No such order in the brand.
     #[error("order {}/{} does not exist", order.source, order.external_id)]
     UnknownOrder {
@@ -132,6 +142,7 @@ impl UseCaseError for RefundError {
             RefundError::BrandMismatch { .. }
             | RefundError::InvalidKey(_)
             | RefundError::InvalidOrderKey(_)
+            | RefundError::RefundedInFuture { .. }
             | RefundError::CurrencyMismatch { .. }
             | RefundError::NonPositiveAmount { .. }
             | RefundError::ExceedsOrder { .. } => ErrorClass::Invalid,
@@ -150,6 +161,7 @@ impl UseCaseError for RefundError {
             RefundError::UnknownBrand(_) => Some("brand"),
             RefundError::BrandMismatch { .. } => Some("brand_id"),
             RefundError::InvalidKey(_) | RefundError::KeyReused { .. } => Some("key"),
+            RefundError::RefundedInFuture { .. } => Some("refunded_at"),
             RefundError::InvalidOrderKey(_)
             | RefundError::UnknownOrder { .. }
             | RefundError::AlreadyRefunded { .. } => Some("order"),
@@ -190,6 +202,13 @@ impl Services {
             .order
             .validate()
             .map_err(RefundError::InvalidOrderKey)?;
+        let now = self.clock.now();
+        if refund.refunded_at > now + MAX_CLOCK_SKEW {
+            return Err(RefundError::RefundedInFuture {
+                refunded_at: refund.refunded_at,
+                now,
+            });
+        }
         let idempotency_key = refund_event_key(&refund.key).map_err(RefundError::InvalidKey)?;
         let (refund, idempotency_key) = (&refund, &idempotency_key);
         self.transact("refund_order", |mut tx| async move {

@@ -11,11 +11,7 @@ use regulars_ports::mocks::TxOutcome;
 #[tokio::test]
 async fn a_first_order_creates_the_customer_and_credits_points() {
     let h = Harness::standard();
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 45_000)).await.unwrap();
 
     assert_eq!(receipt.points_earned, Points::new(45 + 20));
     assert_eq!(receipt.balance, Some(Points::new(65)));
@@ -75,11 +71,7 @@ async fn a_second_delivery_returns_the_first_receipt_and_writes_nothing() {
     let first = h.given_order(order("A-1", 45_000)).await;
     let before = h.fake.world();
 
-    let second = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap();
+    let second = h.ingest(order("A-1", 45_000)).await.unwrap();
 
     assert!(second.duplicate);
     assert_eq!(
@@ -101,8 +93,7 @@ async fn a_returning_customer_earns_without_the_welcome_bonus() {
     let h = Harness::standard();
     h.given_order(order("A-1", 45_000)).await;
     let receipt = h
-        .services
-        .ingest_order(BRAND, order_at("A-2", 30_000, t0() + days(2)))
+        .ingest(order_at("A-2", 30_000, t0() + days(2)))
         .await
         .unwrap();
     assert_eq!(receipt.points_earned, Points::new(30));
@@ -121,7 +112,7 @@ async fn an_order_without_a_phone_is_stored_and_earns_nothing() {
     let h = Harness::standard();
     let mut anonymous = order("A-1", 45_000);
     anonymous.customer_phone = None;
-    let receipt = h.services.ingest_order(BRAND, anonymous).await.unwrap();
+    let receipt = h.ingest(anonymous).await.unwrap();
     assert_eq!(receipt.points_earned, Points::ZERO);
     assert_eq!((receipt.customer_id, receipt.balance), (None, None));
     assert_eq!(h.fake.take_writes(), ["insert_order", "remember"]);
@@ -136,11 +127,7 @@ async fn a_ledger_failure_after_the_other_writes_leaves_nothing_written() {
     h.fake
         .fail("append", StoreError::Unavailable("connection reset".into()));
 
-    let error = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap_err();
+    let error = h.ingest(order("A-1", 45_000)).await.unwrap_err();
 
     assert_eq!(
         error,
@@ -164,11 +151,7 @@ async fn a_failed_commit_is_reported_and_nothing_is_applied() {
     let h = Harness::standard();
     h.fake
         .fail("commit", StoreError::Unavailable("commit lost".into()));
-    let error = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap_err();
+    let error = h.ingest(order("A-1", 45_000)).await.unwrap_err();
     assert_eq!(error.class(), ErrorClass::Unavailable);
     assert_ne!(h.fake.outcomes(), [TxOutcome::Committed]);
     assert!(h.fake.world().orders.is_empty());
@@ -188,11 +171,7 @@ async fn a_concurrent_duplicate_delivery_resolves_to_the_first_receipt() {
         StoreError::Conflict("orders (brand_id, source, external_id)".into()),
         move |world| *world = committed_by_winner,
     );
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 45_000)).await.unwrap();
 
     assert!(receipt.duplicate);
     assert_eq!(receipt.order_id, first.order_id);
@@ -226,11 +205,7 @@ async fn a_customer_created_concurrently_is_found_on_the_retry() {
         move |world| world.customers.push(inserted),
     );
 
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 45_000)).await.unwrap();
 
     assert_eq!(receipt.customer_id, Some(theirs.id));
     assert_eq!(h.fake.begun(), 2);
@@ -244,11 +219,7 @@ async fn conflicts_are_retried_a_bounded_number_of_times() {
         h.fake
             .fail("insert_order", StoreError::Conflict("busy".into()));
     }
-    let error = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap_err();
+    let error = h.ingest(order("A-1", 45_000)).await.unwrap_err();
     assert!(error.is_conflict());
     assert_eq!(h.fake.begun(), crate::DEFAULT_MAX_ATTEMPTS);
     assert!(h.fake.outcomes().iter().all(|o| *o != TxOutcome::Committed));
@@ -260,11 +231,7 @@ async fn a_late_order_is_recorded_after_the_last_entry_and_keeps_its_own_expiry(
     let h = Harness::standard();
     h.given_order(order_at("A-2", 45_000, t0() + days(1))).await;
     // Placed before A-2, delivered after it.
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 10_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 10_000)).await.unwrap();
     assert_eq!(receipt.points_earned, Points::new(10));
     let entries = h.fake.world().account(BRAND, h.customer_id()).entries;
     assert_eq!(entries[1].at, t0() + days(1));
@@ -284,11 +251,7 @@ async fn a_very_late_order_whose_points_already_expired_credits_nothing() {
     let h = Harness::standard();
     h.given_order(order_at("A-2", 45_000, t0() + days(400)))
         .await;
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 10_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 10_000)).await.unwrap();
     assert!(receipt.lapsed);
     assert_eq!(receipt.points_earned, Points::ZERO);
     assert_eq!(receipt.explanation[0].points, Points::new(10));
@@ -302,8 +265,7 @@ async fn due_lots_are_swept_before_crediting() {
     let h = Harness::standard();
     h.given_order(order("A-1", 45_000)).await;
     let receipt = h
-        .services
-        .ingest_order(BRAND, order_at("A-2", 10_000, t0() + days(366)))
+        .ingest(order_at("A-2", 10_000, t0() + days(366)))
         .await
         .unwrap();
     assert_eq!(receipt.balance, Some(Points::new(10)));
@@ -325,11 +287,7 @@ async fn points_earned_earlier_the_same_local_day_count_towards_the_day_cap() {
     h.given_order(order("A-1", 45_000)).await; // 65 with the welcome bonus
     // 16:59 UTC is 23:59 the same local day.
     let same_day = datetime!(2026-05-06 16:59 UTC);
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order_at("A-2", 30_000, same_day))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order_at("A-2", 30_000, same_day)).await.unwrap();
     assert_eq!(receipt.points_earned, Points::new(15));
     assert!(matches!(
         receipt.explanation.last().map(|l| &l.source),
@@ -337,11 +295,7 @@ async fn points_earned_earlier_the_same_local_day_count_towards_the_day_cap() {
     ));
     // 17:00 UTC is the next local day: no cap carried over.
     let next_day = datetime!(2026-05-06 17:00 UTC);
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order_at("A-3", 30_000, next_day))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order_at("A-3", 30_000, next_day)).await.unwrap();
     assert_eq!(receipt.points_earned, Points::new(30));
 }
 
@@ -352,8 +306,7 @@ async fn reaching_a_threshold_upgrades_and_the_tier_multiplier_applies_next_time
     assert_eq!((first.tier.clone(), first.upgraded), (None, false));
 
     let second = h
-        .services
-        .ingest_order(BRAND, order_at("A-2", 45_000, t0() + days(1)))
+        .ingest(order_at("A-2", 45_000, t0() + days(1)))
         .await
         .unwrap(); // 215 points earned in the window
     assert_eq!(
@@ -367,8 +320,7 @@ async fn reaching_a_threshold_upgrades_and_the_tier_multiplier_applies_next_time
     assert_eq!((tier.code.as_str(), tier.since), ("silver", t0() + days(1)));
 
     let third = h
-        .services
-        .ingest_order(BRAND, order_at("A-3", 10_000, t0() + days(2)))
+        .ingest(order_at("A-3", 10_000, t0() + days(2)))
         .await
         .unwrap();
     assert_eq!(third.points_earned, Points::new(15));
@@ -382,8 +334,7 @@ async fn earned_points_leaving_the_window_do_not_count_for_an_upgrade() {
     let h = Harness::standard();
     h.given_order(order("A-1", 150_000)).await; // 170 points, a year before A-2
     let receipt = h
-        .services
-        .ingest_order(BRAND, order_at("A-2", 45_000, t0() + days(365)))
+        .ingest(order_at("A-2", 45_000, t0() + days(365)))
         .await
         .unwrap();
     assert_eq!((receipt.tier, receipt.upgraded), (None, false));
@@ -395,11 +346,7 @@ async fn a_brand_without_a_programme_keeps_customers_but_credits_nothing() {
     h.fake.edit(|world| {
         world.programs.remove(&BRAND);
     });
-    let receipt = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap();
+    let receipt = h.ingest(order("A-1", 45_000)).await.unwrap();
     assert_eq!(receipt.points_earned, Points::ZERO);
     assert!(receipt.explanation.is_empty());
     assert_eq!(h.fake.world().stats[&(BRAND, h.customer_id())].visits, 1);
@@ -410,7 +357,7 @@ async fn incoherent_orders_are_refused_before_any_transaction() {
     let h = Harness::standard();
     let mut empty = order("A-1", 45_000);
     empty.lines.clear();
-    let error = h.services.ingest_order(BRAND, empty).await.unwrap_err();
+    let error = h.ingest(empty).await.unwrap_err();
     assert_eq!(
         error,
         IngestError::InvalidOrder(DomainError::Empty { field: "lines" })
@@ -438,7 +385,7 @@ async fn an_order_in_another_currency_names_the_total() {
     let mut dollars = order("A-1", 45_000);
     dollars.total = Money::from_minor_units(500, Currency::USD);
     dollars.lines[0].unit_price = dollars.total;
-    let error = h.services.ingest_order(BRAND, dollars).await.unwrap_err();
+    let error = h.ingest(dollars).await.unwrap_err();
     assert!(matches!(error, IngestError::CurrencyMismatch { .. }));
     assert_eq!(error.field(), Some("total"));
     assert!(h.fake.take_writes().is_empty());
@@ -447,11 +394,7 @@ async fn an_order_in_another_currency_names_the_total() {
 #[tokio::test]
 async fn an_unknown_brand_is_not_found() {
     let h = Harness::new(World::default());
-    let error = h
-        .services
-        .ingest_order(BRAND, order("A-1", 45_000))
-        .await
-        .unwrap_err();
+    let error = h.ingest(order("A-1", 45_000)).await.unwrap_err();
     assert_eq!(error, IngestError::UnknownBrand(BRAND));
     assert_eq!(
         (error.class(), error.field()),
@@ -474,4 +417,22 @@ async fn brands_do_not_share_customers() {
     assert!(!receipt.duplicate);
     assert_eq!(receipt.points_earned, Points::new(65));
     assert_ne!(receipt.customer_id, Some(h.customer_id()));
+}
+
+#[tokio::test]
+async fn an_order_dated_in_the_future_is_refused() {
+    let h = Harness::standard();
+    // A till sending 17:00 local time as 17:00 UTC: seven hours ahead.
+    let ahead = order_at("A-1", 45_000, t0() + time::Duration::hours(7));
+    let error = h.services.ingest_order(BRAND, ahead).await.unwrap_err();
+    assert!(matches!(error, IngestError::PlacedInFuture { .. }));
+    assert_eq!(
+        (error.class(), error.field()),
+        (ErrorClass::Invalid, Some("placed_at"))
+    );
+    assert_eq!(h.fake.begun(), 0);
+
+    // Within the allowed skew it is accepted.
+    let slightly = order_at("A-1", 45_000, t0() + crate::MAX_CLOCK_SKEW);
+    assert!(h.services.ingest_order(BRAND, slightly).await.is_ok());
 }

@@ -218,9 +218,19 @@ impl Harness {
         self.fake.world().account(BRAND, self.customer_id()).balance
     }
 
+    /// Ingests an order of [`BRAND`] arriving when it was placed (or now, if that is
+    /// later): the clock moves on to the order's time.
+    pub async fn ingest(&self, order: Order) -> Result<crate::OrderReceipt, crate::IngestError> {
+        {
+            let mut now = self.now.lock().unwrap();
+            *now = (*now).max(order.placed_at);
+        }
+        self.services.ingest_order(BRAND, order).await
+    }
+
     /// Ingests an order that must succeed, forgetting the writes it made.
     pub async fn given_order(&self, order: Order) -> crate::OrderReceipt {
-        let receipt = self.services.ingest_order(BRAND, order).await.unwrap();
+        let receipt = self.ingest(order).await.unwrap();
         self.fake.take_writes();
         receipt
     }

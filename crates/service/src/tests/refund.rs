@@ -13,7 +13,7 @@ fn refund(id: &str, of: &str, scope: RefundScope) -> Refund {
         brand_id: BRAND,
         key: EventKey::new("pos:generic", id).unwrap(),
         order: key(of),
-        refunded_at: t0() + days(1),
+        refunded_at: t0() + time::Duration::minutes(30),
         scope,
     }
 }
@@ -283,4 +283,18 @@ async fn an_anonymous_order_is_refunded_without_touching_any_account() {
         h.fake.take_writes(),
         ["set_refunded", "void_issued_by", "remember"]
     );
+}
+
+#[tokio::test]
+async fn a_refund_dated_in_the_future_is_refused() {
+    let (h, _) = with_an_order().await;
+    let mut late = refund("R-1", "A-1", RefundScope::Full);
+    late.refunded_at = t0() + time::Duration::hours(7);
+    let error = h.services.refund_order(BRAND, late).await.unwrap_err();
+    assert!(matches!(error, RefundError::RefundedInFuture { .. }));
+    assert_eq!(
+        (error.class(), error.field()),
+        (ErrorClass::Invalid, Some("refunded_at"))
+    );
+    assert!(h.fake.take_writes().is_empty());
 }

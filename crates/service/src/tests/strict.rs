@@ -127,11 +127,9 @@ async fn a_database_that_cannot_begin_is_unavailable() {
     uow.expect_begin()
         .times(1)
         .returning(|| Err(StoreError::Unavailable("no connection".into())));
-    let services = Services::new(
-        Arc::new(uow),
-        Arc::new(MockClock::new()),
-        Arc::new(MockIdGen::new()),
-    );
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(t0);
+    let services = Services::new(Arc::new(uow), Arc::new(clock), Arc::new(MockIdGen::new()));
     let error = services
         .ingest_order(BRAND, order("A-1", 45_000))
         .await
