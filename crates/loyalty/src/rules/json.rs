@@ -672,8 +672,8 @@ mod tests {
             Some("items[0]: missing field `n`")
         );
         assert_eq!(
-            err(r#"[]"#).as_deref(),
-            Some("invalid type: sequence, expected struct Outer")
+            err("5").as_deref(),
+            Some("invalid type: integer `5`, expected struct Outer")
         );
     }
 }
