@@ -104,6 +104,15 @@ fn evaluate(c: &mut Criterion) {
     c.bench_function("rules/evaluate_5_lines_20_rules", |b| {
         b.iter(|| black_box(&rules).evaluate(black_box(&order), black_box(&ctx)))
     });
+    // The peer: reading the same order from the POS's JSON, which every evaluation in
+    // production follows. Rules should cost about as much as, or less than, parsing.
+    let order_json = match serde_json::to_string(&order) {
+        Ok(json) => json,
+        Err(e) => panic!("benchmark order must serialise: {e}"),
+    };
+    c.bench_function("baseline/parse_order_json", |b| {
+        b.iter(|| serde_json::from_str::<regulars_domain::Order>(black_box(&order_json)))
+    });
 }
 
 criterion_group!(benches, evaluate);
