@@ -5,6 +5,7 @@ use super::model::{
     BaseRate, Conditions, EarningRules, LocalTime, Multiplier, ProductBonus, Rounding, Stacking,
     VisitBonus, decimal_text,
 };
+use super::validate::exact;
 use regulars_domain::{Customer, Money, Order, Points};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -217,6 +218,30 @@ impl EarningRules {
     /// absurd amounts.
     pub fn evaluate(&self, order: &Order, ctx: &EarningContext) -> Result<Earning, RulesError> {
         self.validate()?;
+        self.check_inputs(order, ctx)?;
+        let mut out = Explanation::default();
+        if let Some(min) = &self.minimum_spend
+            && order.total.amount() < min.amount
+        {
+            let minimum = money(min.amount, order, "minimum_spend.amount")?;
+            out.push(
+                label_or(&min.label, || "Minimum spend".into()),
+                Points::ZERO,
+                LineSource::MinimumSpendNotMet {
+                    spent: order.total,
+                    minimum,
+                },
+            )?;
+            return Ok(out.finish());
+        }
+        let multiplied = self.base_and_product_bonuses(order, &mut out)?;
+        self.apply_multipliers(multiplied, order, ctx, &mut out)?;
+        self.add_visit_bonuses(ctx, &mut out)?;
+        self.apply_caps(ctx, &mut out)?;
+        Ok(out.finish())
+    }
+
+    fn check_inputs(&self, order: &Order, ctx: &EarningContext) -> Result<(), RulesError> {
         let currency = order.total.currency();
         if currency != self.currency {
             return Err(RulesError::CurrencyMismatch {
@@ -242,37 +267,25 @@ impl EarningRules {
                 reason: "must not be negative",
             });
         }
+        Ok(())
+    }
 
-        let mut out = Explanation::default();
-        if let Some(min) = &self.minimum_spend
-            && order.total.amount() < min.amount
-        {
-            let minimum = Money::new(min.amount, currency).map_err(|_| {
-                RulesError::invalid("minimum_spend.amount", "is too precise for the currency")
-            })?;
-            out.push(
-                label_or(&min.label, || "Minimum spend".into()),
-                Points::ZERO,
-                LineSource::MinimumSpendNotMet {
-                    spent: order.total,
-                    minimum,
-                },
-            )?;
-            return Ok(out.finish());
-        }
-
+    /// Steps 3 and 4: base points and product bonuses; returns their sum, the part
+    /// multipliers apply to.
+    fn base_and_product_bonuses(
+        &self,
+        order: &Order,
+        out: &mut Explanation,
+    ) -> Result<Points, RulesError> {
         let mut multiplied = Points::ZERO;
         if let Some(base) = &self.base {
             let points = base_points(base, order.total)?;
-            let per_amount = Money::new(base.per_amount, currency).map_err(|_| {
-                RulesError::invalid("base.per_amount", "is too precise for the currency")
-            })?;
             out.push(
                 label_or(&base.label, || "Base rate".into()),
                 points,
                 LineSource::Base {
                     spent: order.total,
-                    per_amount,
+                    per_amount: money(base.per_amount, order, "base.per_amount")?,
                     points_per_amount: base.points,
                     rounding: base.rounding,
                 },
@@ -304,7 +317,17 @@ impl EarningRules {
             )?;
             multiplied = add(multiplied, points)?;
         }
+        Ok(multiplied)
+    }
 
+    /// Step 5: the applicable multipliers on `multiplied`, rounded once.
+    fn apply_multipliers(
+        &self,
+        multiplied: Points,
+        order: &Order,
+        ctx: &EarningContext,
+        out: &mut Explanation,
+    ) -> Result<(), RulesError> {
         let rounding = self.base.as_ref().map_or(Rounding::Floor, |b| b.rounding);
         let facts = Facts::of(order, ctx, &self.multipliers)?;
         let applicable = self
@@ -315,24 +338,34 @@ impl EarningRules {
         match self.stacking {
             Stacking::Highest => {
                 // `max_by` keeps the last maximum; reversing keeps the first listed.
-                if let Some((rule, m)) = applicable.rev().max_by(|a, b| a.1.factor.cmp(&b.1.factor))
-                {
+                let highest = applicable.rev().max_by(|a, b| a.1.factor.cmp(&b.1.factor));
+                if let Some((rule, m)) = highest {
                     let after = multiply(multiplied, &Ratio::of(m.factor)?, rounding)?;
-                    push_multiplier(&mut out, rule, m, multiplied, after)?;
+                    push_multiplier(out, rule, m, multiplied, after)?;
                 }
             }
             Stacking::Multiply => {
+                // Each line is what its factor added to the running, rounded result; the
+                // lines telescope to round(multiplied × all factors) − multiplied.
                 let mut product = Ratio::ONE;
                 let mut before = multiplied;
                 for (rule, m) in applicable {
                     product = product.times(&Ratio::of(m.factor)?)?;
                     let after = multiply(multiplied, &product, rounding)?;
-                    push_multiplier(&mut out, rule, m, before, after)?;
+                    push_multiplier(out, rule, m, before, after)?;
                     before = after;
                 }
             }
         }
+        Ok(())
+    }
 
+    /// Step 6: visit bonuses, never multiplied.
+    fn add_visit_bonuses(
+        &self,
+        ctx: &EarningContext,
+        out: &mut Explanation,
+    ) -> Result<(), RulesError> {
         for (rule, bonus) in self.visit_bonuses.iter().enumerate() {
             if bonus.applies_to(ctx.visit_number) {
                 out.push(
@@ -345,14 +378,17 @@ impl EarningRules {
                 )?;
             }
         }
+        Ok(())
+    }
 
+    /// Step 7: the per-order cap, then the room left under the per-day cap.
+    fn apply_caps(&self, ctx: &EarningContext, out: &mut Explanation) -> Result<(), RulesError> {
         if let Some(cap) = &self.order_cap {
             let before = out.total;
             if before > cap.points {
-                let clipped = sub(cap.points, before)?;
                 out.push(
                     label_or(&cap.label, || "Per-order cap".into()),
-                    clipped,
+                    sub(cap.points, before)?,
                     LineSource::OrderCap {
                         cap: cap.points,
                         before,
@@ -364,10 +400,9 @@ impl EarningRules {
             let before = out.total;
             let room = sub(cap.points, ctx.earned_today)?.max(Points::ZERO);
             if before > room {
-                let clipped = sub(room, before)?;
                 out.push(
                     label_or(&cap.label, || "Daily cap".into()),
-                    clipped,
+                    sub(room, before)?,
                     LineSource::DayCap {
                         cap: cap.points,
                         earned_today: ctx.earned_today,
@@ -376,8 +411,14 @@ impl EarningRules {
                 )?;
             }
         }
-        Ok(out.finish())
+        Ok(())
     }
+}
+
+/// An amount of the rules in the order's currency (validation has checked its precision).
+fn money(amount: Decimal, order: &Order, field: &'static str) -> Result<Money, RulesError> {
+    Money::new(amount, order.total.currency())
+        .map_err(|_| RulesError::invalid(field, "is too precise for the currency"))
 }
 
 /// Explanation lines and their running sum, kept together so they cannot disagree.
@@ -543,7 +584,7 @@ impl Ratio {
     const ONE: Ratio = Ratio { num: 1, den: 1 };
 
     fn of(value: Decimal) -> Result<Ratio, RulesError> {
-        let value = value.normalize();
+        let value = exact(value);
         let den = 10_i128
             .checked_pow(value.scale())
             .ok_or(RulesError::Overflow("a decimal"))?;

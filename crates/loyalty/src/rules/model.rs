@@ -59,8 +59,8 @@ impl EarningRules {
     }
 }
 
-/// Points per amount spent: `points` for every full `per_amount` of the paid total, the
-/// remainder rounded by `rounding`.
+/// Points per amount spent: `paid total × points / per_amount`, computed exactly and
+/// rounded to whole points by `rounding`.
 ///
 /// `{"per_amount": "10000", "points": 1, "rounding": "floor"}` gives 1 point per
 /// 10,000 VND: 19,999 VND earns 1 point.

@@ -93,20 +93,20 @@ fn at_owned(path: impl FnOnce() -> String) -> impl FnOnce(String) -> RulesError 
 
 fn label(label: Option<&str>) -> Check {
     let Some(label) = label else { return Ok(()) };
-    if label.trim().is_empty() {
+    if label.chars().all(char::is_whitespace) {
         return Err("must not be blank (leave it out for the default)".into());
     }
-    if label.chars().count() > MAX_LABEL_CHARS {
+    if label.len() > MAX_LABEL_CHARS && label.chars().count() > MAX_LABEL_CHARS {
         return Err(format!("must be at most {MAX_LABEL_CHARS} characters"));
     }
     Ok(())
 }
 
 fn code(code: &str) -> Check {
-    if code.trim().is_empty() {
+    if code.chars().all(char::is_whitespace) {
         return Err("must not be blank".into());
     }
-    if code.trim() != code {
+    if code.starts_with(char::is_whitespace) || code.ends_with(char::is_whitespace) {
         return Err("must not start or end with whitespace".into());
     }
     if code.len() > MAX_CODE_BYTES {
@@ -132,7 +132,7 @@ fn amount(amount: Decimal, currency: Currency, zero_allowed: bool) -> Check {
     if amount > MAX_AMOUNT {
         return Err(format!("must be <= {MAX_AMOUNT}"));
     }
-    if amount.normalize().scale() > currency.minor_units() {
+    if decimals(amount) > currency.minor_units() {
         return Err(format!(
             "must have at most {} decimal places in {currency}",
             currency.minor_units()
@@ -162,10 +162,13 @@ fn factor(factor: Decimal) -> Check {
     if factor.is_sign_negative() && !factor.is_zero() {
         return Err("must be >= 0".into());
     }
-    if factor > MAX_FACTOR {
+    // Compared as integers: `Decimal`'s comparison rescales, and this runs per evaluation.
+    let factor = exact(factor);
+    let max = MAX_FACTOR.mantissa() * 10_i128.pow(factor.scale());
+    if factor.mantissa() > max {
         return Err(format!("must be <= {MAX_FACTOR}"));
     }
-    if factor.normalize().scale() > MAX_FACTOR_DECIMALS {
+    if factor.scale() > MAX_FACTOR_DECIMALS {
         return Err(format!(
             "must have at most {MAX_FACTOR_DECIMALS} decimal places"
         ));
@@ -174,30 +177,49 @@ fn factor(factor: Decimal) -> Check {
 }
 
 /// Bounds every combination of factors so that evaluation under `"multiply"` stays exact
-/// in 128-bit integers: the product of the factors above 1 is at most
-/// [`MAX_COMBINED_FACTOR`], their decimal places add up to at most
-/// [`MAX_COMBINED_FACTOR_DECIMALS`].
+/// in 128-bit integers: their decimal places add up to at most
+/// [`MAX_COMBINED_FACTOR_DECIMALS`], the product of the factors above 1 is at most
+/// [`MAX_COMBINED_FACTOR`].
 fn combined_factors(rules: &EarningRules) -> Check {
-    let mut product = Decimal::ONE;
-    let mut decimals = 0_u32;
-    for multiplier in &rules.multipliers {
-        let factor = multiplier.factor.normalize();
-        decimals = decimals.saturating_add(factor.scale());
-        product = product
-            .checked_mul(factor.max(Decimal::ONE))
-            .unwrap_or(Decimal::MAX);
-        if product > MAX_COMBINED_FACTOR {
-            return Err(format!(
-                "with \"multiply\" stacking, the factors above 1 may multiply to at most {MAX_COMBINED_FACTOR}"
-            ));
-        }
-    }
+    let decimals: u32 = rules.multipliers.iter().map(|m| decimals(m.factor)).sum();
     if decimals > MAX_COMBINED_FACTOR_DECIMALS {
         return Err(format!(
             "with \"multiply\" stacking, the factors may have at most {MAX_COMBINED_FACTOR_DECIMALS} decimal places in all"
         ));
     }
+    // With at most 16 decimal places in all and each factor at most 100 (checked before),
+    // `num / den` stays far inside i128 while the product is at most 1000.
+    let (mut num, mut den) = (1_i128, 1_i128);
+    let limit = MAX_COMBINED_FACTOR.mantissa();
+    for multiplier in &rules.multipliers {
+        let factor = exact(multiplier.factor);
+        let scale = 10_i128.pow(factor.scale());
+        if factor.mantissa() > scale {
+            num = num.saturating_mul(factor.mantissa());
+            den = den.saturating_mul(scale);
+            if num > den.saturating_mul(limit) {
+                return Err(format!(
+                    "with \"multiply\" stacking, the factors above 1 may multiply to at most {MAX_COMBINED_FACTOR}"
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// `value` without trailing zeros after the point; integers are returned as they are,
+/// which is the common case and saves the division loop of `normalize`.
+pub(super) fn exact(value: Decimal) -> Decimal {
+    if value.scale() == 0 {
+        value
+    } else {
+        value.normalize()
+    }
+}
+
+/// Significant decimal places: 2 for `1.25` and for `1.250`, 0 for `2.0`.
+fn decimals(value: Decimal) -> u32 {
+    exact(value).scale()
 }
 
 fn conditions(when: &Conditions, path: &dyn Fn(&str) -> String) -> Result<(), RulesError> {

@@ -1,0 +1,19 @@
+//! `balances`: the head of each customer's ledger (cached balance, last sequence number).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "balances")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub brand_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub customer_id: Uuid,
+    pub balance: i64,
+    pub last_seq: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,32 @@
+//! `customers`: profile and consent; the phone is unique within a brand.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "customers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub brand_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(column_type = "Text")]
+    pub phone: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub name: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub birthday: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub email: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub zalo_user_id: Option<String>,
+    pub consent_zalo: bool,
+    pub consent_sms: bool,
+    pub consent_email: bool,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,33 @@
+//! `orders`: paid orders, unique per brand by their POS identity (source, external id).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub brand_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(column_type = "Text")]
+    pub source: String,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: String,
+    pub customer_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub customer_phone: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub location: Option<String>,
+    pub placed_at: i64,
+    #[sea_orm(column_type = "Text")]
+    pub currency: String,
+    pub total_minor: i64,
+    pub points_earned: i64,
+    pub refunded_minor: i64,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! Schema migrations, applied in order and recorded in `seaql_migrations`.
+//!
+//! A migration, once released, is never edited: a schema change is a new migration. Each
+//! migration is written once for both databases with sea-query's schema builder; where
+//! the databases differ (PostgreSQL's `uuid` and `boolean`, SQLite's dynamic types) the
+//! builder picks the type, and every value whose meaning must be identical on both
+//! (money, points, timestamps) is a 64-bit integer.
+
+mod m20260601_000001_initial;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every migration of the store, oldest first.
+pub(crate) struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260601_000001_initial::Migration)]
+    }
+}

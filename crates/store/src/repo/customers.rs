@@ -1,0 +1,198 @@
+//! [`CustomerRepo`]: customers and their running facts.
+
+use crate::convert::{
+    DATE_FORMAT, from_micros, from_micros_opt, money, to_i64, to_micros, to_micros_opt, to_minor,
+    to_u64,
+};
+use crate::entity::{customer, customer_stats};
+use crate::error::{corrupt, in_ctx, unstorable};
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, ChannelConsent, Customer, CustomerId, Phone};
+use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use time::Date;
+
+#[async_trait]
+impl CustomerRepo for StoreTransaction {
+    async fn customer_by_phone(
+        &mut self,
+        brand: BrandId,
+        phone: &Phone,
+    ) -> Result<Option<Customer>, StoreError> {
+        customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+            .filter(customer::Column::Phone.eq(phone.as_str()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from customers"))?
+            .map(customer_from_row)
+            .transpose()
+    }
+
+    async fn customer(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+    ) -> Result<Option<Customer>, StoreError> {
+        customer::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from customers"))?
+            .map(customer_from_row)
+            .transpose()
+    }
+
+    async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let row = customer_to_row(customer)?;
+        customer::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into customers (brand_id, phone unique)"))?;
+        Ok(())
+    }
+
+    /// Updates the profile fields; the phone, id and creation time stay as stored.
+    async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let row = customer_to_row(customer)?;
+        let updated = customer::Entity::update_many()
+            .col_expr(customer::Column::Name, Expr::value(row.name))
+            .col_expr(customer::Column::Birthday, Expr::value(row.birthday))
+            .col_expr(customer::Column::Email, Expr::value(row.email))
+            .col_expr(customer::Column::ZaloUserId, Expr::value(row.zalo_user_id))
+            .col_expr(customer::Column::ConsentZalo, Expr::value(row.consent_zalo))
+            .col_expr(customer::Column::ConsentSms, Expr::value(row.consent_sms))
+            .col_expr(
+                customer::Column::ConsentEmail,
+                Expr::value(row.consent_email),
+            )
+            .filter(customer::Column::BrandId.eq(row.brand_id))
+            .filter(customer::Column::Id.eq(row.id))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update customers"))?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound(format!("customer {}", customer.id)));
+        }
+        Ok(())
+    }
+
+    /// `None` until facts are first saved for the customer.
+    async fn stats(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerStats>, StoreError> {
+        customer_stats::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from customer_stats"))?
+            .map(stats_from_row)
+            .transpose()
+    }
+
+    async fn save_stats(
+        &mut self,
+        brand: BrandId,
+        stats: &CustomerStats,
+    ) -> Result<(), StoreError> {
+        let row = customer_stats::Model {
+            brand_id: brand.as_uuid(),
+            customer_id: stats.customer_id.as_uuid(),
+            visits: to_i64("visits", stats.visits)?,
+            spend_minor: to_minor(&stats.spend)?,
+            spend_currency: stats.spend.currency().code().to_owned(),
+            first_visit_at: to_micros_opt(stats.first_visit_at),
+            last_visit_at: to_micros_opt(stats.last_visit_at),
+            tier_code: stats.tier.as_ref().map(|tier| tier.code.clone()),
+            tier_since: stats.tier.as_ref().map(|tier| to_micros(tier.since)),
+        };
+        use customer_stats::Column as C;
+        customer_stats::Entity::insert(row.into_active_model().reset_all())
+            .on_conflict(
+                OnConflict::columns([C::BrandId, C::CustomerId])
+                    .update_columns([
+                        C::Visits,
+                        C::SpendMinor,
+                        C::SpendCurrency,
+                        C::FirstVisitAt,
+                        C::LastVisitAt,
+                        C::TierCode,
+                        C::TierSince,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("upsert into customer_stats"))?;
+        Ok(())
+    }
+}
+
+fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
+    Ok(customer::Model {
+        brand_id: customer.brand_id.as_uuid(),
+        id: customer.id.as_uuid(),
+        phone: customer.phone.as_str().to_owned(),
+        name: customer.name.clone(),
+        birthday: customer
+            .birthday
+            .map(|date| date.format(DATE_FORMAT))
+            .transpose()
+            .map_err(|e| unstorable("birthday", e))?,
+        email: customer.email.clone(),
+        zalo_user_id: customer.zalo_user_id.clone(),
+        consent_zalo: customer.consent.zalo,
+        consent_sms: customer.consent.sms,
+        consent_email: customer.consent.email,
+        created_at: to_micros(customer.created_at),
+    })
+}
+
+fn customer_from_row(row: customer::Model) -> Result<Customer, StoreError> {
+    Ok(Customer {
+        id: CustomerId::from_uuid(row.id),
+        brand_id: BrandId::from_uuid(row.brand_id),
+        phone: Phone::parse_e164(&row.phone).map_err(|e| corrupt("customers.phone", e))?,
+        name: row.name,
+        birthday: row
+            .birthday
+            .as_deref()
+            .map(|text| Date::parse(text, DATE_FORMAT))
+            .transpose()
+            .map_err(|e| corrupt("customers.birthday", e))?,
+        email: row.email,
+        zalo_user_id: row.zalo_user_id,
+        consent: ChannelConsent {
+            zalo: row.consent_zalo,
+            sms: row.consent_sms,
+            email: row.consent_email,
+        },
+        created_at: from_micros(row.created_at)?,
+    })
+}
+
+fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {
+    let tier = match (row.tier_code, row.tier_since) {
+        (Some(code), Some(since)) => Some(TierState {
+            code,
+            since: from_micros(since)?,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(corrupt(
+                "customer_stats.tier_code/tier_since",
+                "one is set without the other",
+            ));
+        }
+    };
+    Ok(CustomerStats {
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        visits: to_u64("customer_stats.visits", row.visits)?,
+        spend: money(row.spend_minor, &row.spend_currency)?,
+        first_visit_at: from_micros_opt(row.first_visit_at)?,
+        last_visit_at: from_micros_opt(row.last_visit_at)?,
+        tier,
+    })
+}

@@ -1,0 +1,60 @@
+//! [`IdempotencyRepo`]: remembered results of external events.
+
+use crate::convert::{from_json, to_json, to_micros};
+use crate::entity::idempotency;
+use crate::error::in_ctx;
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, EventKey};
+use regulars_ports::{IdempotencyRepo, IdempotentRecord, StoreError};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl IdempotencyRepo for StoreTransaction {
+    async fn seen(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<IdempotentRecord>, StoreError> {
+        let Some(row) = idempotency::Entity::find_by_id((
+            brand.as_uuid(),
+            key.source.clone(),
+            key.external_id.clone(),
+        ))
+        .one(&self.tx)
+        .await
+        .map_err(in_ctx("select from idempotency"))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(IdempotentRecord {
+            kind: row.kind,
+            result: from_json("idempotency.result", &row.result)?,
+        }))
+    }
+
+    /// Inserts the record; `created_at` is the time of this call.
+    async fn remember(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        record: &IdempotentRecord,
+    ) -> Result<(), StoreError> {
+        let row = idempotency::Model {
+            brand_id: brand.as_uuid(),
+            source: key.source.clone(),
+            external_id: key.external_id.clone(),
+            kind: record.kind.clone(),
+            result: to_json("idempotent result", &record.result)?,
+            created_at: to_micros(OffsetDateTime::now_utc()),
+        };
+        idempotency::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx(
+                "insert into idempotency (brand_id, source, external_id)",
+            ))?;
+        Ok(())
+    }
+}

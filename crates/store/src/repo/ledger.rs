@@ -1,0 +1,222 @@
+//! [`LedgerRepo`]: the append-only points ledger and its cached balances.
+//!
+//! The `balances` row is the account's head: its balance and the sequence number of the
+//! last entry. [`lock_account`](LedgerRepo::lock_account) creates it if needed and locks
+//! it; [`append`](LedgerRepo::append) moves it with a conditional `UPDATE … WHERE last_seq
+//! = head`, so a writer that built on a stale head gets a conflict instead of forking the
+//! ledger, whatever the isolation level.
+
+use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
+use crate::entity::{balance, ledger_entry};
+use crate::error::{corrupt, in_ctx, unstorable};
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, CustomerId, Points};
+use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
+use regulars_ports::{AccountHead, LedgerRepo, StoreError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+#[async_trait]
+impl LedgerRepo for StoreTransaction {
+    /// Creates the account's head row if missing (`INSERT … ON CONFLICT DO NOTHING`), then
+    /// reads it. On PostgreSQL the read is `SELECT … FOR UPDATE`: the row stays locked until
+    /// the transaction ends, and a concurrent transaction on the same account waits here.
+    /// On SQLite the store's single connection already runs one transaction at a time.
+    /// A customer that does not exist is [`StoreError::NotFound`].
+    async fn lock_account(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<AccountHead, StoreError> {
+        let empty = balance::Model {
+            brand_id: brand.as_uuid(),
+            customer_id: customer.as_uuid(),
+            balance: 0,
+            last_seq: 0,
+        };
+        balance::Entity::insert(empty.into_active_model().reset_all())
+            .on_conflict_do_nothing_on([balance::Column::BrandId, balance::Column::CustomerId])
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into balances"))?;
+        let mut select = balance::Entity::find_by_id((brand.as_uuid(), customer.as_uuid()));
+        if self.is_postgres() {
+            select = select.lock_exclusive();
+        }
+        let row = select
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from balances for update"))?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("ledger account of customer {customer}"))
+            })?;
+        head_from_row(&row)
+    }
+
+    async fn entries(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let rows: Vec<(i64, String)> = ledger_entry::Entity::find()
+            .select_only()
+            .column(ledger_entry::Column::Seq)
+            .column(ledger_entry::Column::Entry)
+            .filter(ledger_entry::Column::BrandId.eq(brand.as_uuid()))
+            .filter(ledger_entry::Column::CustomerId.eq(customer.as_uuid()))
+            .order_by_asc(ledger_entry::Column::Seq)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from ledger_entries"))?;
+        rows.iter()
+            .map(|(seq, text)| {
+                let entry: LedgerEntry = from_json("ledger_entries.entry", text)?;
+                if i64::try_from(entry.seq).ok() != Some(*seq) {
+                    return Err(corrupt(
+                        "ledger_entries.entry",
+                        format!("entry says seq {} in row {seq}", entry.seq),
+                    ));
+                }
+                Ok(entry)
+            })
+            .collect()
+    }
+
+    /// Checks that the entries continue `head` (sequence numbers `head.last_seq + 1, …`)
+    /// and that `new_balance` is `head.balance` plus their amounts, then moves the head with
+    /// one conditional `UPDATE` (zero rows: [`StoreError::Conflict`]) and inserts the
+    /// entries. Entries that do not fit the head, or a balance that does not add up, are
+    /// a caller's bug and reported as [`StoreError::Other`].
+    async fn append(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        head: AccountHead,
+        entries: &[LedgerEntry],
+        new_balance: Points,
+    ) -> Result<AccountHead, StoreError> {
+        let mut last_seq = head.last_seq;
+        let mut sum = head.balance;
+        for entry in entries {
+            let expected = last_seq
+                .checked_add(1)
+                .ok_or_else(|| unstorable("ledger entries", "sequence number overflow"))?;
+            if entry.seq != expected {
+                return Err(unstorable(
+                    "ledger entries",
+                    format!("entry seq {} does not follow {last_seq}", entry.seq),
+                ));
+            }
+            last_seq = expected;
+            sum = sum
+                .checked_add(entry.amount)
+                .ok_or_else(|| unstorable("ledger entries", "balance overflow"))?;
+        }
+        if sum != new_balance {
+            return Err(unstorable(
+                "ledger entries",
+                format!(
+                    "the new balance {new_balance} is not the head's plus the entries' ({sum})"
+                ),
+            ));
+        }
+        let moved = balance::Entity::update_many()
+            .col_expr(balance::Column::Balance, Expr::value(new_balance.value()))
+            .col_expr(
+                balance::Column::LastSeq,
+                Expr::value(to_i64("seq", last_seq)?),
+            )
+            .filter(balance::Column::BrandId.eq(brand.as_uuid()))
+            .filter(balance::Column::CustomerId.eq(customer.as_uuid()))
+            .filter(balance::Column::LastSeq.eq(to_i64("seq", head.last_seq)?))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update balances"))?;
+        if moved.rows_affected == 0 {
+            return Err(StoreError::Conflict(format!(
+                "ledger of customer {customer} moved past seq {} (or its account is not locked)",
+                head.last_seq
+            )));
+        }
+        let rows = entries
+            .iter()
+            .map(|entry| {
+                entry_row(brand, customer, entry).map(|row| row.into_active_model().reset_all())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if !rows.is_empty() {
+            ledger_entry::Entity::insert_many(rows)
+                .exec_without_returning(&self.tx)
+                .await
+                .map_err(in_ctx("insert into ledger_entries"))?;
+        }
+        Ok(AccountHead {
+            balance: new_balance,
+            last_seq,
+        })
+    }
+
+    async fn balances(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<(CustomerId, Points)>, StoreError> {
+        let mut select = balance::Entity::find()
+            .select_only()
+            .column(balance::Column::CustomerId)
+            .column(balance::Column::Balance)
+            .filter(balance::Column::BrandId.eq(brand.as_uuid()));
+        if let Some(after) = after {
+            select = select.filter(balance::Column::CustomerId.gt(after.as_uuid()));
+        }
+        let rows: Vec<(uuid::Uuid, i64)> = select
+            .order_by_asc(balance::Column::CustomerId)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from balances"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, balance)| (CustomerId::from_uuid(id), Points::new(balance)))
+            .collect())
+    }
+}
+
+fn head_from_row(row: &balance::Model) -> Result<AccountHead, StoreError> {
+    Ok(AccountHead {
+        balance: Points::new(row.balance),
+        last_seq: to_u64("balances.last_seq", row.last_seq)?,
+    })
+}
+
+fn entry_row(
+    brand: BrandId,
+    customer: CustomerId,
+    entry: &LedgerEntry,
+) -> Result<ledger_entry::Model, StoreError> {
+    let (order, expires_at) = match &entry.kind {
+        EntryKind::Earn { order, expires_at } => (Some(order), *expires_at),
+        EntryKind::Reverse { order, .. } => (Some(order), None),
+        EntryKind::Adjust { expires_at, .. } => (None, *expires_at),
+        EntryKind::Redeem { .. } | EntryKind::Expire { .. } => (None, None),
+    };
+    Ok(ledger_entry::Model {
+        brand_id: brand.as_uuid(),
+        customer_id: customer.as_uuid(),
+        seq: to_i64("seq", entry.seq)?,
+        at: to_micros(entry.at),
+        amount: entry.amount.value(),
+        kind: entry.kind.name().to_owned(),
+        order_source: order.map(|key| key.source.clone()),
+        order_external_id: order.map(|key| key.external_id.clone()),
+        expires_at: to_micros_opt(expires_at),
+        entry: to_json("ledger entry", entry)?,
+    })
+}

@@ -1,0 +1,189 @@
+//! [`OrderRepo`]: orders with their lines, and their refunded totals.
+
+use crate::convert::{currency, from_json, from_micros, money, to_json, to_micros, to_minor};
+use crate::entity::{order, order_line};
+use crate::error::{corrupt, in_ctx, unstorable};
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{
+    BrandId, CustomerId, EventKey, LineItem, Money, Order, OrderId, Phone, Points,
+};
+use regulars_ports::{OrderRepo, StoreError, StoredOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl OrderRepo for StoreTransaction {
+    async fn order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        let Some(row) = order::Entity::find()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::Source.eq(key.source.as_str()))
+            .filter(order::Column::ExternalId.eq(key.external_id.as_str()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?
+        else {
+            return Ok(None);
+        };
+        let lines = order_line::Entity::find()
+            .filter(order_line::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order_line::Column::OrderId.eq(row.id))
+            .order_by_asc(order_line::Column::LineNo)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from order_lines"))?;
+        order_from_rows(row, lines).map(Some)
+    }
+
+    /// Stores the order and its lines; `created_at` is the time of this call.
+    async fn insert_order(&mut self, stored: &StoredOrder) -> Result<(), StoreError> {
+        let order = &stored.order;
+        let brand_id = order.brand_id.as_uuid();
+        let row = order::Model {
+            brand_id,
+            id: stored.id.as_uuid(),
+            source: order.key.source.clone(),
+            external_id: order.key.external_id.clone(),
+            customer_id: stored.customer_id.map(|id| id.as_uuid()),
+            customer_phone: order.customer_phone.as_ref().map(|p| p.as_str().to_owned()),
+            location: order.location.clone(),
+            placed_at: to_micros(order.placed_at),
+            currency: order.total.currency().code().to_owned(),
+            total_minor: to_minor(&order.total)?,
+            points_earned: stored.points_earned.value(),
+            refunded_minor: to_minor(&stored.refunded)?,
+            created_at: to_micros(OffsetDateTime::now_utc()),
+        };
+        if stored.refunded.currency() != order.total.currency() {
+            return Err(unstorable(
+                "the refunded amount",
+                format!(
+                    "{} is not in the order's currency {}",
+                    stored.refunded,
+                    order.total.currency()
+                ),
+            ));
+        }
+        let lines = order
+            .lines
+            .iter()
+            .zip(1..)
+            .map(|(line, line_no)| {
+                Ok(order_line::Model {
+                    brand_id,
+                    order_id: stored.id.as_uuid(),
+                    line_no,
+                    sku: line.sku.clone(),
+                    name: line.name.clone(),
+                    category: line.category.clone(),
+                    quantity: i64::from(line.quantity),
+                    unit_price_minor: to_minor(&line.unit_price)?,
+                    currency: line.unit_price.currency().code().to_owned(),
+                    modifiers: to_json("modifiers", &line.modifiers)?,
+                }
+                .into_active_model()
+                .reset_all())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        order::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx(
+                "insert into orders (brand_id, source, external_id unique)",
+            ))?;
+        if !lines.is_empty() {
+            order_line::Entity::insert_many(lines)
+                .exec_without_returning(&self.tx)
+                .await
+                .map_err(in_ctx("insert into order_lines"))?;
+        }
+        Ok(())
+    }
+
+    async fn set_refunded(
+        &mut self,
+        brand: BrandId,
+        id: OrderId,
+        refunded: Money,
+    ) -> Result<(), StoreError> {
+        let stored_currency: Option<String> =
+            order::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
+                .select_only()
+                .column(order::Column::Currency)
+                .into_tuple()
+                .one(&self.tx)
+                .await
+                .map_err(in_ctx("select from orders"))?;
+        let Some(stored_currency) = stored_currency else {
+            return Err(StoreError::NotFound(format!("order {id}")));
+        };
+        if currency(&stored_currency)? != refunded.currency() {
+            return Err(unstorable(
+                "the refunded amount",
+                format!("{refunded} is not in the order's currency {stored_currency}"),
+            ));
+        }
+        order::Entity::update_many()
+            .col_expr(
+                order::Column::RefundedMinor,
+                Expr::value(to_minor(&refunded)?),
+            )
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::Id.eq(id.as_uuid()))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update orders"))?;
+        Ok(())
+    }
+}
+
+fn order_from_rows(
+    row: order::Model,
+    lines: Vec<order_line::Model>,
+) -> Result<StoredOrder, StoreError> {
+    let lines = lines
+        .into_iter()
+        .map(|line| {
+            Ok(LineItem {
+                sku: line.sku,
+                name: line.name,
+                category: line.category,
+                quantity: u32::try_from(line.quantity)
+                    .map_err(|e| corrupt("order_lines.quantity", e))?,
+                unit_price: money(line.unit_price_minor, &line.currency)?,
+                modifiers: from_json("order_lines.modifiers", &line.modifiers)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(StoredOrder {
+        id: OrderId::from_uuid(row.id),
+        order: Order {
+            brand_id: BrandId::from_uuid(row.brand_id),
+            key: EventKey {
+                source: row.source,
+                external_id: row.external_id,
+            },
+            location: row.location,
+            customer_phone: row
+                .customer_phone
+                .as_deref()
+                .map(Phone::parse_e164)
+                .transpose()
+                .map_err(|e| corrupt("orders.customer_phone", e))?,
+            placed_at: from_micros(row.placed_at)?,
+            lines,
+            total: money(row.total_minor, &row.currency)?,
+        },
+        customer_id: row.customer_id.map(CustomerId::from_uuid),
+        points_earned: Points::new(row.points_earned),
+        refunded: money(row.refunded_minor, &row.currency)?,
+    })
+}

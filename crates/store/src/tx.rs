@@ -1,0 +1,64 @@
+//! One open database transaction, and every repository working inside it.
+
+use crate::error::db_error;
+use async_trait::async_trait;
+use regulars_ports::{
+    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, StoreError, Transaction,
+    VoucherRepo,
+};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+
+/// A sea-orm transaction that implements every repository port; the `Transaction`
+/// accessors hand out the same object as each repository. Dropping it rolls back.
+pub(crate) struct StoreTransaction {
+    pub(crate) tx: DatabaseTransaction,
+}
+
+impl StoreTransaction {
+    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
+        Self { tx }
+    }
+
+    /// Whether the transaction runs on PostgreSQL (where row locks are spelled out).
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.tx.get_database_backend() == DbBackend::Postgres
+    }
+}
+
+#[async_trait]
+impl Transaction for StoreTransaction {
+    fn brands(&mut self) -> &mut dyn BrandRepo {
+        self
+    }
+
+    fn customers(&mut self) -> &mut dyn CustomerRepo {
+        self
+    }
+
+    fn orders(&mut self) -> &mut dyn OrderRepo {
+        self
+    }
+
+    fn ledger(&mut self) -> &mut dyn LedgerRepo {
+        self
+    }
+
+    fn vouchers(&mut self) -> &mut dyn VoucherRepo {
+        self
+    }
+
+    fn idempotency(&mut self) -> &mut dyn IdempotencyRepo {
+        self
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(|e| db_error("commit", e))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx
+            .rollback()
+            .await
+            .map_err(|e| db_error("rollback", e))
+    }
+}

@@ -1,0 +1,103 @@
+//! The repository suite of regulars-store, run against SQLite and PostgreSQL.
+//!
+//! Every case is an async function taking a freshly connected and migrated [`Store`]; the
+//! `both_databases!` table below runs each one twice: on a new SQLite file
+//! (`sqlite::<module>::<case>`) and on a new database in the shared throwaway PostgreSQL
+//! cluster (`postgres::<module>::<case>`). Without PostgreSQL the second half prints
+//! "skipped" and passes, except under `CI=true`, where it fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod brands;
+mod concurrency;
+mod connect;
+mod customers;
+mod exactness;
+mod idempotency;
+mod ledger;
+mod orders;
+mod schema;
+mod support;
+mod tenancy;
+mod transactions;
+mod vouchers;
+
+pub(crate) use regulars_store::Store;
+
+/// What every case returns: any error fails the test with its message.
+pub(crate) type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+macro_rules! both_databases {
+    ($($module:ident { $($case:ident),* $(,)? })*) => {
+        mod sqlite {
+            $(mod $module {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() -> crate::TestResult {
+                    crate::support::on_sqlite(crate::$module::$case).await
+                })*
+            })*
+        }
+        mod postgres {
+            $(mod $module {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() -> crate::TestResult {
+                    crate::support::on_postgres(stringify!($case), crate::$module::$case).await
+                })*
+            })*
+        }
+    };
+}
+
+both_databases! {
+    brands {
+        brand_round_trip,
+        program_round_trip_and_replace,
+        rewards_round_trip_upsert_and_catalogue_order,
+    }
+    customers {
+        customer_round_trip_and_lookup_by_phone,
+        duplicate_phone_is_a_conflict,
+        update_customer_changes_profile_only,
+        stats_round_trip,
+    }
+    orders {
+        order_with_lines_round_trip,
+        duplicate_order_key_is_a_conflict,
+        set_refunded_records_the_new_total,
+    }
+    ledger {
+        lock_append_entries_and_balances,
+        append_on_a_stale_head_is_a_conflict,
+        append_rejects_entries_that_do_not_fit,
+        lock_account_of_unknown_customer_is_not_found,
+    }
+    vouchers {
+        voucher_round_trip_and_listing,
+        redeem_once_then_refused,
+        expired_or_not_yet_valid_is_refused,
+        unknown_code_is_not_found,
+        void_issued_by_voids_only_issued_vouchers,
+        duplicate_code_is_a_conflict,
+    }
+    idempotency {
+        remember_then_seen_and_duplicate_is_a_conflict,
+    }
+    transactions {
+        dropping_a_transaction_discards_everything,
+        rollback_discards_everything,
+        commit_makes_writes_visible_to_later_transactions,
+    }
+    tenancy {
+        another_brand_never_sees_or_touches_these_rows,
+    }
+    exactness {
+        money_round_trips_exactly,
+        timestamps_round_trip_to_the_microsecond,
+        points_round_trip_at_the_extremes,
+    }
+    concurrency {
+        fifty_concurrent_redemptions_redeem_once,
+        concurrent_appends_to_one_account_serialise,
+        a_deadlock_is_a_conflict,
+    }
+}
