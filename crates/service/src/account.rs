@@ -29,8 +29,9 @@ impl Account {
     /// Locks the account (concurrent use cases on it wait) and loads its ledger.
     ///
     /// A cached balance that disagrees with the entries is logged, not refused: the
-    /// entries are the truth, and the next append writes the balance they fold to.
-    /// `check_ledger` reports such accounts.
+    /// entries are the truth and decide every command, so the customer is not blocked.
+    /// Appends move the cache by exactly what they add (the storage contract), which
+    /// keeps the drift visible to `check_ledger` until someone repairs it.
     pub async fn open<E>(
         tx: &mut dyn Transaction,
         brand: BrandId,
@@ -64,12 +65,13 @@ impl Account {
         }
     }
 
-    /// The balance after the commands run so far.
+    /// The balance after the commands run so far, from the entries.
     pub fn balance(&self) -> Points {
         self.ledger.balance()
     }
 
-    /// Appends `entries` (what ledger commands returned) with the new cached balance.
+    /// Appends `entries` (what ledger commands returned); the cached balance moves by
+    /// their sum.
     pub async fn append(
         &mut self,
         tx: &mut dyn Transaction,
@@ -79,15 +81,15 @@ impl Account {
         if entries.is_empty() {
             return Ok(());
         }
+        let new_balance = entries
+            .iter()
+            .try_fold(self.head.balance, |balance, e| {
+                balance.checked_add(e.amount)
+            })
+            .ok_or_else(|| StoreError::Other("cached balance overflow".into()))?;
         self.head = tx
             .ledger()
-            .append(
-                brand,
-                self.customer,
-                self.head,
-                entries,
-                self.ledger.balance(),
-            )
+            .append(brand, self.customer, self.head, entries, new_balance)
             .await?;
         Ok(())
     }

@@ -383,6 +383,13 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                 if current != head {
                     return Err(conflict("ledger head moved"));
                 }
+                // The storage contract: the cache moves by exactly the entries' sum.
+                let sum = entries
+                    .iter()
+                    .try_fold(head.balance, |b, e| b.checked_add(e.amount));
+                if sum != Some(balance) {
+                    return Err(StoreError::Other("new balance does not add up".into()));
+                }
                 account.entries.extend(entries);
                 account.balance = balance;
                 Ok(AccountHead {

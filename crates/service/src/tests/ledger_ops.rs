@@ -242,17 +242,23 @@ async fn the_check_of_an_unknown_brand_fails() {
 }
 
 #[tokio::test]
-async fn an_account_with_a_stale_cache_is_appended_to_with_the_entries_balance() {
+async fn a_stale_cache_does_not_block_the_account_and_stays_reported() {
     let h = Harness::standard();
-    h.given_order(order("A-1", 45_000)).await;
+    h.given_order(order("A-1", 45_000)).await; // 65
     let customer = h.customer_id();
     h.fake
         .edit(|world| world.accounts.get_mut(&(BRAND, customer)).unwrap().balance = Points::new(1));
-    h.services
+    let receipt = h
+        .services
         .adjust_points(BRAND, customer, Points::new(5), "goodwill", "staff:an")
         .await
         .unwrap();
-    assert_eq!(h.balance(), Points::new(70));
+    // The entries decide: 65 + 5.
+    assert_eq!(receipt.balance, Points::new(70));
+    // The cache moved by what was appended, and the check still sees the drift.
+    assert_eq!(h.balance(), Points::new(6));
+    let report = h.services.check_ledger(Some(BRAND)).await.unwrap();
+    assert_eq!(report.mismatches[0].recomputed, Points::new(70));
 }
 
 #[tokio::test]
