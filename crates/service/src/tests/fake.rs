@@ -383,7 +383,15 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                 if current != head {
                     return Err(conflict("ledger head moved"));
                 }
-                // The storage contract: the cache moves by exactly the entries' sum.
+                // The storage contract: entries continue at `last_seq + 1` (storage numbers
+                // them from 1) and the cache moves by exactly their sum.
+                let numbered = entries
+                    .iter()
+                    .zip(head.last_seq + 1..)
+                    .all(|(e, seq)| e.seq == seq);
+                if !numbered {
+                    return Err(StoreError::Other("entries do not follow the head".into()));
+                }
                 let sum = entries
                     .iter()
                     .try_fold(head.balance, |b, e| b.checked_add(e.amount));

@@ -270,7 +270,9 @@ async fn due_lots_are_swept_before_crediting() {
         .unwrap();
     assert_eq!(receipt.balance, Some(Points::new(10)));
     let entries = h.fake.world().account(BRAND, h.customer_id()).entries;
-    assert_eq!(entries[1].kind, EntryKind::Expire { lot: 0 });
+    // Storage numbers entries from 1: the expiry names the first entry's lot.
+    assert_eq!(entries[1].kind, EntryKind::Expire { lot: 1 });
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(entries[1].amount, Points::new(-65));
 }
 
