@@ -18,8 +18,8 @@
 //! | [`Services::redeem_reward`] | spends points on a catalogue reward, issues its voucher |
 //! | [`Services::issue_voucher`] | a voucher from a campaign or staff, no points spent |
 //! | [`Services::validate_voucher`], [`Services::redeem_voucher`] | at the till, exactly once |
-//! | [`Services::expire_points`] | sweeps expired lots |
-//! | [`Services::customer_lookup`] | balance, tier, vouchers and what can be redeemed |
+//! | [`Services::expire_points`], [`Services::expire_customer_points`] | sweeps expired lots |
+//! | [`Services::customer_lookup`], [`Services::customer_view`] | balance, tier, vouchers and what can be redeemed |
 //! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
 //!
 //! Every use case has its own error enum; all implement [`UseCaseError`], which names the

@@ -111,7 +111,9 @@ impl UseCaseError for RedeemVoucherError {
 
 impl Services {
     /// What the voucher with this code (as typed or scanned: case, spaces and hyphens do
-    /// not matter) gives, and whether it can be redeemed now. Read-only.
+    /// not matter) gives, and whether it can be redeemed now. Read-only. The brand is not
+    /// loaded: a code is only ever looked up within it, so an unknown brand has no
+    /// vouchers.
     pub async fn validate_voucher(
         &self,
         brand: BrandId,
