@@ -1,11 +1,17 @@
 //! `regulars`: the loyalty platform's binary.
 
+mod demo;
 mod rules_cmd;
+mod system;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use regulars_domain::BrandId;
+use regulars_service::Services;
+use regulars_store::{Store, StoreOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use time::UtcOffset;
 
 #[derive(Parser)]
@@ -21,6 +27,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Simulate a café chain's last months through the real use cases, then print
+    /// balances, tiers and the ledger check.
+    Demo {
+        /// Customers to simulate.
+        #[arg(long, default_value_t = 300)]
+        customers: u32,
+        /// Days of history, ending now.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Seed of the simulation.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every balance from its ledger and report mismatches (exit code 1 when
+    /// there are any).
+    CheckLedger {
+        /// Only this brand.
+        #[arg(long)]
+        brand: Option<BrandId>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Check and try earning rules without a database.
     Rules {
         #[command(subcommand)]
@@ -61,13 +96,44 @@ enum RulesCommand {
     },
 }
 
+/// Where the data lives.
+#[derive(clap::Args)]
+struct DbArgs {
+    /// The database: `sqlite://FILE?mode=rwc` (embedded) or `postgres://user:pass@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    database_url: String,
+}
+
+/// The embedded default: a SQLite file in the working directory.
+const DEFAULT_DATABASE_URL: &str = "sqlite://regulars.db?mode=rwc";
+
+impl DbArgs {
+    async fn connect(&self) -> Result<Store> {
+        let store = Store::connect(&self.database_url, StoreOptions::default())
+            .await
+            .context("cannot open the database")?;
+        Ok(store)
+    }
+}
+
 fn parse_offset(s: &str) -> Result<UtcOffset, String> {
     let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
     UtcOffset::parse(s, format).map_err(|e| format!("expected an offset like +07:00: {e}"))
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -76,8 +142,58 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Demo {
+            customers,
+            days,
+            seed,
+            db,
+        } => {
+            let store = db.connect().await?;
+            println!("database: {}", redact(&db.database_url));
+            demo::run(
+                store,
+                &demo::DemoOptions {
+                    customers,
+                    days,
+                    seed,
+                },
+            )
+            .await
+        }
+        Command::Migrate { db } => {
+            db.connect().await?;
+            println!("schema up to date: {}", redact(&db.database_url));
+            Ok(())
+        }
+        Command::CheckLedger { brand, db } => {
+            let store = Arc::new(db.connect().await?);
+            let services = Services::new(
+                store,
+                Arc::new(system::SystemClock),
+                Arc::new(system::OsIdGen),
+            );
+            let report = services.check_ledger(brand).await?;
+            println!(
+                "{} brands, {} accounts checked, {} mismatches, {} invalid ledgers",
+                report.brands_checked,
+                report.accounts_checked,
+                report.mismatches.len(),
+                report.invalid.len()
+            );
+            for m in &report.mismatches {
+                println!("  mismatch: {m:?}");
+            }
+            for i in &report.invalid {
+                println!("  invalid: {i:?}");
+            }
+            if report.mismatches.is_empty() && report.invalid.is_empty() {
+                Ok(())
+            } else {
+                bail!("the ledger check found problems")
+            }
+        }
         Command::Rules { command } => match command {
             RulesCommand::Check { rules } => {
                 let loaded = rules_cmd::load_rules(&rules)?;
@@ -107,5 +223,24 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         },
+    }
+}
+
+/// The URL with any password hidden, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
