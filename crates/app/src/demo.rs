@@ -16,7 +16,7 @@ use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::tiers::TierProgram;
 use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, UnitOfWork};
-use regulars_service::{RedeemVoucherError, Services};
+use regulars_service::{BrandSetup, RedeemVoucherError, Services};
 use regulars_store::Store;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -180,11 +180,11 @@ pub async fn run(store: Store, options: &DemoOptions) -> Result<()> {
     let ids: Arc<dyn IdGen> = Arc::new(OsIdGen);
     let store = Arc::new(store);
     let uow: Arc<dyn UnitOfWork> = store.clone();
-    let services = Services::new(uow.clone(), clock.clone(), ids.clone());
+    let services = Services::new(uow, clock.clone(), ids.clone());
 
     let offset = UtcOffset::from_hms(7, 0, 0).context("offset")?;
     let brand = BrandId::from_uuid(ids.new_id());
-    let rewards = create_brand(uow.as_ref(), ids.as_ref(), brand, offset, start).await?;
+    let rewards = create_brand(&services, ids.as_ref(), brand, offset, start).await?;
     println!(
         "brand {brand}: Mây Tea (demo), VND, +07:00, {} rewards",
         rewards.len()
@@ -290,7 +290,7 @@ pub async fn run(store: Store, options: &DemoOptions) -> Result<()> {
             views.push(view);
         }
     }
-    views.sort_by(|a, b| b.stats.visits.cmp(&a.stats.visits));
+    views.sort_by_key(|v| std::cmp::Reverse(v.stats.visits));
     println!();
     println!("top customers            visits  balance  tier     vouchers");
     for view in views.iter().take(5) {
@@ -322,7 +322,7 @@ pub async fn run(store: Store, options: &DemoOptions) -> Result<()> {
 }
 
 async fn create_brand(
-    uow: &dyn UnitOfWork,
+    services: &Services,
     ids: &dyn IdGen,
     brand: BrandId,
     offset: UtcOffset,
@@ -364,32 +364,25 @@ async fn create_brand(
             },
         ),
     ];
-    let mut tx = uow.begin().await?;
-    tx.brands()
-        .insert_brand(&Brand {
-            id: brand,
-            name: "Mây Tea (demo)".into(),
-            currency: Currency::VND,
-            calling_code: CallingCode(84),
-            utc_offset: offset,
-            refund_policy: RefundPolicy::ClampAndRecord,
-            points_validity_days: Some(180),
-            created_at,
-        })
-        .await?;
-    tx.brands()
-        .save_program(
-            brand,
-            &LoyaltyProgram {
+    services
+        .create_brand(BrandSetup {
+            brand: Brand {
+                id: brand,
+                name: "Mây Tea (demo)".into(),
+                currency: Currency::VND,
+                calling_code: CallingCode(84),
+                utc_offset: offset,
+                refund_policy: RefundPolicy::ClampAndRecord,
+                points_validity_days: Some(180),
+                created_at,
+            },
+            program: Some(LoyaltyProgram {
                 earning_rules,
                 tiers: Some(tiers),
-            },
-        )
+            }),
+            rewards: rewards.clone(),
+        })
         .await?;
-    for r in &rewards {
-        tx.brands().save_reward(brand, r).await?;
-    }
-    tx.commit().await?;
     Ok(rewards)
 }
 

@@ -12,6 +12,7 @@
 //!
 //! | use case | what it does |
 //! |---|---|
+//! | [`Services::create_brand`] | a brand with its programme and reward catalogue |
 //! | [`Services::ingest_order`] | idempotent order in: customer by phone, points, visit, tier |
 //! | [`Services::refund_order`] | idempotent refund: reverses the order's points, voids its vouchers |
 //! | [`Services::adjust_points`] | audited manual correction |
@@ -91,6 +92,7 @@
 //! ```
 
 mod account;
+mod admin;
 mod error;
 mod ingest;
 mod ledger_ops;
@@ -104,6 +106,7 @@ mod vouchers;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{BrandSetup, SetupError};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use ledger_ops::{

@@ -172,3 +172,57 @@ fn attempts_are_at_least_one() {
     let services = idle().with_max_attempts(0);
     assert_eq!(services.max_attempts(), 1);
 }
+
+fn setup(id: BrandId) -> crate::BrandSetup {
+    crate::BrandSetup {
+        brand: brand(id),
+        program: None,
+        rewards: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn creating_an_existing_brand_writes_nothing() {
+    let mut tx = MockTransaction::default();
+    tx.brands
+        .expect_brand()
+        .times(1)
+        .returning(|id| Ok(Some(brand(id))));
+    let outcome = tx.outcome();
+    let id = BrandId::from_bytes([9; 16]);
+    let err = services(tx).create_brand(setup(id)).await.unwrap_err();
+    assert_eq!(err, crate::SetupError::Exists(id));
+    assert_eq!(err.field(), Some("id"));
+    assert_ne!(outcome.get(), TxOutcome::Committed);
+}
+
+#[tokio::test]
+async fn a_failed_catalogue_write_leaves_no_brand_behind() {
+    let mut tx = MockTransaction::default();
+    tx.brands.expect_brand().times(1).returning(|_| Ok(None));
+    tx.brands
+        .expect_insert_brand()
+        .times(1)
+        .returning(|_| Ok(()));
+    tx.brands
+        .expect_save_program()
+        .times(1)
+        .returning(|_, _| Err(StoreError::Unavailable("disk full".into())));
+    let outcome = tx.outcome();
+    let mut s = setup(BrandId::from_bytes([9; 16]));
+    s.program = Some(regulars_ports::LoyaltyProgram {
+        earning_rules: regulars_loyalty::rules::EarningRules::empty(s.brand.currency),
+        tiers: None,
+    });
+    let err = services(tx).create_brand(s).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Unavailable);
+    assert_ne!(outcome.get(), TxOutcome::Committed);
+}
+
+#[tokio::test]
+async fn a_blank_brand_name_is_refused_before_any_transaction() {
+    let mut s = setup(BrandId::from_bytes([9; 16]));
+    s.brand.name = "  ".into();
+    let err = idle().create_brand(s).await.unwrap_err();
+    assert_eq!(err.field(), Some("name"));
+}
