@@ -5,8 +5,8 @@
 //! at the till — against the configured database. Time is simulated: the demo's clock
 //! is advanced event by event, which is what the `Clock` port is for.
 
-use crate::system::OsIdGen;
 use anyhow::{Context, Result};
+use regulars::system::OsIdGen;
 use regulars_domain::{
     BrandId, CallingCode, Currency, EventKey, LineItem, Modifier, Money, Order, Phone, Points,
     Refund, RefundScope, RewardId,

@@ -2,7 +2,8 @@
 
 mod demo;
 mod rules_cmd;
-mod system;
+
+use regulars::system;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};

@@ -238,6 +238,13 @@ impl Services {
             Some(phone) => {
                 let first_seen = order.placed_at.min(now);
                 let customer = self.customer_for(tx, brand_id, phone, first_seen).await?;
+                // A concurrent delivery of the same order may have committed while this
+                // one waited for the account lock: READ COMMITTED shows its record only
+                // now, after the lock, so look again before crediting anything.
+                tx.ledger().lock_account(brand_id, customer.id).await?;
+                if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
+                    return first_receipt(&order.key, record);
+                }
                 let credit = Credit {
                     brand: &brand,
                     program: program.as_ref(),

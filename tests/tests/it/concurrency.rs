@@ -1,0 +1,185 @@
+//! Concurrency claims, tested rather than argued: many tasks at once against one account,
+//! one voucher, one order. On PostgreSQL the tasks really run in parallel transactions;
+//! on SQLite they queue for the single writer.
+
+use crate::targets;
+use regulars_domain::{CustomerId, Points};
+use regulars_service::{RedeemRewardError, RedeemVoucherError};
+use regulars_tests::{REWARD_COST, World, order};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+async fn customer_with_points(world: &World, n: u64, extra: i64) -> (CustomerId, Points) {
+    let now = OffsetDateTime::now_utc();
+    let receipt = world
+        .services
+        .ingest_order(
+            world.brand,
+            order(world.brand, &format!("seed-{n}"), n, now, 2),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("seed order: {e}"));
+    let customer = receipt
+        .customer_id
+        .unwrap_or_else(|| panic!("seed order has a phone"));
+    let adjusted = world
+        .services
+        .adjust_points(
+            world.brand,
+            customer,
+            Points::new(extra),
+            "test credit",
+            "tests",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("credit: {e}"));
+    (customer, adjusted.balance)
+}
+
+async fn assert_ledger_clean(world: &World) {
+    let report = world
+        .services
+        .check_ledger(Some(world.brand))
+        .await
+        .unwrap_or_else(|e| panic!("check ledger: {e}"));
+    assert!(
+        report.mismatches.is_empty() && report.invalid.is_empty(),
+        "ledger check: {report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_tasks_spending_one_balance_never_overdraw() {
+    for target in targets("spend").await {
+        let world = Arc::new(target.world);
+        let (customer, balance) = customer_with_points(&world, 1, 1_000).await;
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let world = world.clone();
+                tokio::spawn(async move {
+                    world
+                        .services
+                        .redeem_reward(world.brand, customer, world.reward)
+                        .await
+                })
+            })
+            .collect();
+        let mut won = 0i64;
+        for task in tasks {
+            match task.await.unwrap_or_else(|e| panic!("task: {e}")) {
+                Ok(_) => won += 1,
+                Err(RedeemRewardError::InsufficientPoints { .. }) => {}
+                Err(other) => panic!("{}: unexpected error {other:?}", target.name),
+            }
+        }
+        let expected = (balance.value() / REWARD_COST).min(50);
+        assert_eq!(won, expected, "{}: successful redemptions", target.name);
+        let view = world
+            .services
+            .customer_view(world.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("view: {e}"));
+        assert_eq!(
+            view.balance.value(),
+            balance.value() - won * REWARD_COST,
+            "{}: final balance",
+            target.name
+        );
+        assert!(view.balance.value() >= 0);
+        assert_ledger_clean(&world).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_tasks_redeeming_one_voucher_redeem_it_once() {
+    for target in targets("voucher").await {
+        let world = Arc::new(target.world);
+        let (customer, _) = customer_with_points(&world, 2, 100).await;
+        let voucher = world
+            .services
+            .redeem_reward(world.brand, customer, world.reward)
+            .await
+            .unwrap_or_else(|e| panic!("buy voucher: {e}"));
+        let code = voucher.code().as_str().to_owned();
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let world = world.clone();
+                let code = code.clone();
+                tokio::spawn(async move {
+                    let till = regulars_domain::EventKey::new("pos:generic", format!("till-{i}"))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    world
+                        .services
+                        .redeem_voucher(world.brand, &code, Some(till))
+                        .await
+                })
+            })
+            .collect();
+        let (mut redeemed, mut refused) = (0, 0);
+        for task in tasks {
+            match task.await.unwrap_or_else(|e| panic!("task: {e}")) {
+                Ok(_) => redeemed += 1,
+                Err(RedeemVoucherError::Refused { reason, .. }) => {
+                    assert!(
+                        reason.to_string().contains("already redeemed"),
+                        "{}: refusal says why: {reason}",
+                        target.name
+                    );
+                    refused += 1;
+                }
+                Err(other) => panic!("{}: unexpected error {other:?}", target.name),
+            }
+        }
+        assert_eq!((redeemed, refused), (1, 49), "{}", target.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_order_delivered_twenty_times_at_once_earns_once() {
+    for target in targets("dupes").await {
+        let world = Arc::new(target.world);
+        let the_order = order(world.brand, "HD-0001", 3, OffsetDateTime::now_utc(), 5);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let world = world.clone();
+                let the_order = the_order.clone();
+                tokio::spawn(
+                    async move { world.services.ingest_order(world.brand, the_order).await },
+                )
+            })
+            .collect();
+        let mut receipts = Vec::new();
+        for task in tasks {
+            receipts.push(
+                task.await
+                    .unwrap_or_else(|e| panic!("task: {e}"))
+                    .unwrap_or_else(|e| panic!("{}: ingest: {e}", target.name)),
+            );
+        }
+        let first: Vec<_> = receipts.iter().filter(|r| !r.duplicate).collect();
+        assert_eq!(
+            first.len(),
+            1,
+            "{}: exactly one delivery applied",
+            target.name
+        );
+        let earned = first[0].points_earned;
+        assert!(earned.is_positive());
+        for r in &receipts {
+            assert_eq!(r.order_id, first[0].order_id);
+            assert_eq!(
+                r.points_earned, earned,
+                "duplicates return the first receipt"
+            );
+        }
+        let customer = first[0].customer_id.unwrap_or_else(|| panic!("customer"));
+        let view = world
+            .services
+            .customer_view(world.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("view: {e}"));
+        assert_eq!(view.balance, earned, "{}: earned once", target.name);
+        assert_eq!(view.stats.visits, 1, "{}: one visit", target.name);
+        assert_ledger_clean(&world).await;
+    }
+}

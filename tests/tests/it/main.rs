@@ -1,0 +1,47 @@
+//! End-to-end tests of the use cases on real databases: every test runs on a fresh SQLite
+//! file and on a fresh database of a throwaway PostgreSQL cluster.
+
+mod concurrency;
+mod flows;
+
+use regulars_store::StoreOptions;
+use regulars_testkit::{SqliteFile, require_pg};
+use regulars_tests::{World, world};
+
+/// A database to run a test on; keeps its SQLite file alive as long as needed.
+pub struct Target {
+    /// Which database.
+    pub name: &'static str,
+    /// The brand and use cases on it.
+    pub world: World,
+    _file: Option<SqliteFile>,
+}
+
+/// A fresh world on SQLite and, when PostgreSQL is installed, on PostgreSQL (on CI a
+/// missing PostgreSQL fails the run instead).
+pub async fn targets(prefix: &str) -> Vec<Target> {
+    let mut out = Vec::new();
+    let file = SqliteFile::new().unwrap_or_else(|e| panic!("sqlite file: {e}"));
+    let sqlite = world(&file.url(), StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.push(Target {
+        name: "sqlite",
+        world: sqlite,
+        _file: Some(file),
+    });
+    if let Some(cluster) = require_pg() {
+        let url = cluster
+            .create_database(prefix)
+            .unwrap_or_else(|e| panic!("create database: {e}"));
+        let pg = world(&url, StoreOptions::default().max_connections(60))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        out.push(Target {
+            name: "postgres",
+            world: pg,
+            _file: None,
+        });
+    }
+    out
+}
