@@ -97,20 +97,26 @@ pub trait OrderRepo: Send {
 #[async_trait]
 pub trait LedgerRepo: Send {
     /// Locks the customer's account for the rest of the transaction (creating it empty
-    /// if needed) and returns its head. Concurrent use cases on the same account wait here.
+    /// if needed) and returns its head: the cached balance and `next_seq`, the number of
+    /// entries, which is the sequence number the next appended entry must carry (0 for an
+    /// empty account). Concurrent use cases on the same account wait here.
     async fn lock_account(
         &mut self,
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<AccountHead, StoreError>;
-    /// Every entry of the customer's ledger, in sequence order.
+    /// Every entry of the customer's ledger, in sequence order, exactly as appended
+    /// (numbered `0, 1, …`).
     async fn entries(
         &mut self,
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<LedgerEntry>, StoreError>;
-    /// Appends entries after `head` and sets the cached balance, in the same transaction.
-    /// Fails with [`StoreError::Conflict`] when the head moved.
+    /// Appends entries after `head` and sets the cached balance, in the same transaction;
+    /// returns the new head. The entries must be numbered `head.next_seq,
+    /// head.next_seq + 1, …` and `new_balance` must be `head.balance` plus their amounts,
+    /// otherwise [`StoreError::Invalid`]. Fails with [`StoreError::Conflict`] when the
+    /// head moved.
     async fn append(
         &mut self,
         brand: BrandId,
