@@ -60,7 +60,8 @@ pub trait CustomerRepo: Send {
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
-    /// The customer's running facts.
+    /// The customer's running facts; `None` until they are first saved with
+    /// [`save_stats`](CustomerRepo::save_stats), even for an existing customer.
     async fn stats(
         &mut self,
         brand: BrandId,
@@ -125,7 +126,9 @@ pub trait LedgerRepo: Send {
         entries: &[LedgerEntry],
         new_balance: Points,
     ) -> Result<AccountHead, StoreError>;
-    /// Cached balances of a brand, a page at a time, ordered by customer id.
+    /// Cached balances of a brand, a page at a time, ordered by customer id. Lists only
+    /// accounts that were locked at least once ([`lock_account`](LedgerRepo::lock_account)
+    /// creates the account); a customer never locked has no entry here.
     async fn balances(
         &mut self,
         brand: BrandId,
@@ -157,8 +160,9 @@ pub trait VoucherRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<Voucher>, StoreError>;
-    /// Redeems a voucher with one conditional update (issued and not expired at `now`),
-    /// so concurrent attempts redeem it exactly once.
+    /// Redeems a voucher with one conditional update (issued, already valid, and not
+    /// expired at `now`), so concurrent attempts redeem it exactly once. A voucher not yet
+    /// valid (`issued_at > now`) is [`RedeemOutcome::Refused`] like an expired one.
     async fn redeem_voucher(
         &mut self,
         brand: BrandId,
