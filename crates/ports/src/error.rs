@@ -19,6 +19,11 @@ pub enum StoreError {
     /// Stored data could not be decoded (a bug or a hand-edited row).
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    /// The caller passed something the store refuses: entries that do not continue the
+    /// head, a balance that does not add up, a bad key. A bug in the caller; retrying the
+    /// same call fails the same way.
+    #[error("invalid input: {0}")]
+    Invalid(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Other(String),

@@ -69,8 +69,10 @@ pub struct CustomerStats {
 pub struct AccountHead {
     /// The cached balance (the sum of all entries).
     pub balance: Points,
-    /// Sequence number of the last entry, 0 when the ledger is empty.
-    pub last_seq: u64,
+    /// The number of entries in the ledger, which is also the sequence number the next
+    /// appended entry must carry: entries are numbered from 0, so an empty ledger has
+    /// `next_seq` 0 and its first entry is numbered 0 (as `LedgerState::next_seq` says).
+    pub next_seq: u64,
 }
 
 /// An order as stored, with what it earned.

@@ -60,7 +60,8 @@ pub trait CustomerRepo: Send {
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
-    /// The customer's running facts.
+    /// The customer's running facts; `None` until they are first saved with
+    /// [`save_stats`](CustomerRepo::save_stats), even for an existing customer.
     async fn stats(
         &mut self,
         brand: BrandId,
@@ -97,20 +98,26 @@ pub trait OrderRepo: Send {
 #[async_trait]
 pub trait LedgerRepo: Send {
     /// Locks the customer's account for the rest of the transaction (creating it empty
-    /// if needed) and returns its head. Concurrent use cases on the same account wait here.
+    /// if needed) and returns its head: the cached balance and `next_seq`, the number of
+    /// entries, which is the sequence number the next appended entry must carry (0 for an
+    /// empty account). Concurrent use cases on the same account wait here.
     async fn lock_account(
         &mut self,
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<AccountHead, StoreError>;
-    /// Every entry of the customer's ledger, in sequence order.
+    /// Every entry of the customer's ledger, in sequence order, exactly as appended
+    /// (numbered `0, 1, …`).
     async fn entries(
         &mut self,
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<LedgerEntry>, StoreError>;
-    /// Appends entries after `head` and sets the cached balance, in the same transaction.
-    /// Fails with [`StoreError::Conflict`] when the head moved.
+    /// Appends entries after `head` and sets the cached balance, in the same transaction;
+    /// returns the new head. The entries must be numbered `head.next_seq,
+    /// head.next_seq + 1, …` and `new_balance` must be `head.balance` plus their amounts,
+    /// otherwise [`StoreError::Invalid`]. Fails with [`StoreError::Conflict`] when the
+    /// head moved.
     async fn append(
         &mut self,
         brand: BrandId,
@@ -119,7 +126,9 @@ pub trait LedgerRepo: Send {
         entries: &[LedgerEntry],
         new_balance: Points,
     ) -> Result<AccountHead, StoreError>;
-    /// Cached balances of a brand, a page at a time, ordered by customer id.
+    /// Cached balances of a brand, a page at a time, ordered by customer id. Lists only
+    /// accounts that were locked at least once ([`lock_account`](LedgerRepo::lock_account)
+    /// creates the account); a customer never locked has no entry here.
     async fn balances(
         &mut self,
         brand: BrandId,
@@ -151,8 +160,9 @@ pub trait VoucherRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<Voucher>, StoreError>;
-    /// Redeems a voucher with one conditional update (issued and not expired at `now`),
-    /// so concurrent attempts redeem it exactly once.
+    /// Redeems a voucher with one conditional update (issued, already valid, and not
+    /// expired at `now`), so concurrent attempts redeem it exactly once. A voucher not yet
+    /// valid (`issued_at > now`) is [`RedeemOutcome::Refused`] like an expired one.
     async fn redeem_voucher(
         &mut self,
         brand: BrandId,

@@ -11,11 +11,20 @@ use async_trait::async_trait;
 pub trait UnitOfWork: Send + Sync {
     /// Begins a transaction. Everything done through it is applied by
     /// [`Transaction::commit`] or not at all.
+    ///
+    /// A task must not call `begin` while it holds a transaction: a store may have a
+    /// single connection (SQLite does), and the second `begin` would wait for the first
+    /// transaction, held by the same task, until the store's acquire timeout.
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
 }
 
 /// An open transaction and the repositories that work inside it. Dropping it without
 /// committing rolls it back.
+///
+/// After any error from one of its repositories the transaction must be rolled back
+/// (or dropped), not used further or committed: PostgreSQL aborts the transaction on an
+/// error and refuses every later statement until it ends, while SQLite keeps it open, so
+/// what a later statement or a commit would do differs from one database to the other.
 #[async_trait]
 pub trait Transaction: Send {
     /// Brands, programmes, rewards.

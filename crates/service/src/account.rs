@@ -1,17 +1,9 @@
 //! Steps shared by the use cases: loading a brand, opening a customer's points account
 //! under its lock, and writing the entries a ledger command produced.
-//!
-//! # Entry numbers in storage
-//!
-//! The ledger numbers a customer's entries from 0 (`seq` is the position). Storage numbers
-//! them from 1: `AccountHead::last_seq` is the last entry's number and 0 for an empty
-//! account, and `LedgerRepo::append` takes entries continuing at `last_seq + 1`. The
-//! port does not say which is meant, so [`to_stored`] and [`from_stored`] translate at
-//! this one boundary: `seq` and the lot an expiry names are one higher in storage.
 
 use crate::error::{CorruptLedger, UnknownBrand};
 use regulars_domain::{BrandId, CustomerId, Points};
-use regulars_loyalty::ledger::{EntryKind, Ledger, LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{Ledger, LedgerEntry};
 use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
 use time::{Duration, OffsetDateTime};
 
@@ -95,10 +87,9 @@ impl Account {
                 balance.checked_add(e.amount)
             })
             .ok_or_else(|| StoreError::Other("cached balance overflow".into()))?;
-        let stored: Vec<LedgerEntry> = entries.iter().map(to_stored).collect::<Result<_, _>>()?;
         self.head = tx
             .ledger()
-            .append(brand, self.customer, self.head, &stored, new_balance)
+            .append(brand, self.customer, self.head, entries, new_balance)
             .await?;
         Ok(())
     }
@@ -113,47 +104,8 @@ pub(crate) async fn load_ledger<E>(
 where
     E: From<StoreError> + From<CorruptLedger>,
 {
-    let stored = tx.ledger().entries(brand, customer).await?;
-    from_stored(stored)
-        .and_then(Ledger::from_entries)
-        .map_err(|error| CorruptLedger { customer, error }.into())
-}
-
-/// An entry as storage numbers it (from 1).
-pub(crate) fn to_stored(entry: &LedgerEntry) -> Result<LedgerEntry, StoreError> {
-    let overflow = || StoreError::Other("ledger entry number overflow".into());
-    let mut stored = entry.clone();
-    stored.seq = entry.seq.checked_add(1).ok_or_else(overflow)?;
-    if let EntryKind::Expire { lot } = &mut stored.kind {
-        *lot = lot.checked_add(1).ok_or_else(overflow)?;
-    }
-    Ok(stored)
-}
-
-/// Stored entries (numbered from 1) as the ledger numbers them (from 0). An entry
-/// numbered 0 in storage is reported at its position.
-pub(crate) fn from_stored(stored: Vec<LedgerEntry>) -> Result<Vec<LedgerEntry>, LedgerError> {
-    stored
-        .into_iter()
-        .enumerate()
-        .map(|(position, mut entry)| {
-            let misnumbered = || LedgerError::SeqMismatch {
-                expected: u64::try_from(position)
-                    .unwrap_or(u64::MAX)
-                    .saturating_add(1),
-                found: entry.seq,
-            };
-            let seq = entry.seq.checked_sub(1).ok_or_else(misnumbered)?;
-            if let EntryKind::Expire { lot } = &mut entry.kind {
-                // Lot numbers name earlier entries; 0 in storage names none.
-                *lot = lot
-                    .checked_sub(1)
-                    .ok_or(LedgerError::LotNotOpen { lot: 0 })?;
-            }
-            entry.seq = seq;
-            Ok(entry)
-        })
-        .collect()
+    let entries = tx.ledger().entries(brand, customer).await?;
+    Ledger::from_entries(entries).map_err(|error| CorruptLedger { customer, error }.into())
 }
 
 /// When points credited at `from` expire under the brand's validity, `None` when they

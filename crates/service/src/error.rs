@@ -50,7 +50,10 @@ pub(crate) fn store_class(error: &StoreError) -> ErrorClass {
         StoreError::Conflict(_) => ErrorClass::Conflict,
         StoreError::NotFound(_) => ErrorClass::NotFound,
         StoreError::Unavailable(_) => ErrorClass::Unavailable,
-        StoreError::Corrupt(_) | StoreError::Other(_) => ErrorClass::Internal,
+        // A refused input is a bug in the use case: retrying it would fail the same way.
+        StoreError::Corrupt(_) | StoreError::Invalid(_) | StoreError::Other(_) => {
+            ErrorClass::Internal
+        }
     }
 }
 

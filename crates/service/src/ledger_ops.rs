@@ -2,7 +2,7 @@
 //! expiry sweep and the ledger check.
 
 use crate::Services;
-use crate::account::{Account, from_stored, load_brand, points_expiry};
+use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{
     CorruptLedger, ErrorClass, UnknownBrand, UseCaseError, common_variants, store_class,
 };
@@ -464,8 +464,8 @@ async fn check_page(
     };
     for (customer, cached) in accounts {
         page.checked += 1;
-        let stored = tx.ledger().entries(brand, customer).await?;
-        match from_stored(stored).and_then(|entries| fold(&entries)) {
+        let entries = tx.ledger().entries(brand, customer).await?;
+        match fold(&entries) {
             Ok(state) if state.balance() == cached => {}
             Ok(state) => page.mismatches.push(BalanceMismatch {
                 brand,

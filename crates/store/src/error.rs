@@ -4,7 +4,8 @@
 //! "retry the whole transaction" (a unique key taken, a PostgreSQL serialization failure or
 //! deadlock, a SQLite write lock lost to another process), [`StoreError::Unavailable`]
 //! means "the database cannot be reached right now", [`StoreError::NotFound`] a row a
-//! foreign key needs is missing, [`StoreError::Corrupt`] a stored value does not decode.
+//! foreign key needs is missing, [`StoreError::Corrupt`] a stored value does not decode,
+//! [`StoreError::Invalid`] the caller passed something the store refuses.
 
 use regulars_ports::StoreError;
 use sea_orm::{DbErr, RuntimeErr, sqlx};
@@ -94,10 +95,10 @@ pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {err}"))
 }
 
-/// A value the caller passed that cannot be stored as given. The ports have no variant
-/// for bad input, so it is reported as [`StoreError::Other`] with the reason.
+/// A value the caller passed that cannot be stored as given: [`StoreError::Invalid`] with
+/// the reason.
 pub(crate) fn unstorable(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("cannot store {what}: {err}"))
+    StoreError::Invalid(format!("cannot store {what}: {err}"))
 }
 
 /// Maps errors of sea-orm calls: `result.map_err(in_ctx("insert into orders"))`.

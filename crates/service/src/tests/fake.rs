@@ -350,6 +350,11 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
         });
 }
 
+/// The number of entries, which is the seq the next one must carry.
+fn next_seq(entries: &[LedgerEntry]) -> u64 {
+    u64::try_from(entries.len()).unwrap_or(u64::MAX)
+}
+
 fn ledger(tx: &mut MockTransaction, h: &Handle) {
     let r = h.clone();
     tx.ledger
@@ -359,7 +364,7 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                 let account = w.account(brand, customer);
                 AccountHead {
                     balance: account.balance,
-                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                    next_seq: next_seq(&account.entries),
                 }
             })
         });
@@ -378,31 +383,31 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                 let account = w.accounts.entry((brand, customer)).or_default();
                 let current = AccountHead {
                     balance: account.balance,
-                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                    next_seq: next_seq(&account.entries),
                 };
                 if current != head {
                     return Err(conflict("ledger head moved"));
                 }
-                // The storage contract: entries continue at `last_seq + 1` (storage numbers
-                // them from 1) and the cache moves by exactly their sum.
+                // The storage contract: entries continue at `next_seq` (numbered from 0,
+                // as the ledger numbers them) and the cache moves by exactly their sum.
                 let numbered = entries
                     .iter()
-                    .zip(head.last_seq + 1..)
+                    .zip(head.next_seq..)
                     .all(|(e, seq)| e.seq == seq);
                 if !numbered {
-                    return Err(StoreError::Other("entries do not follow the head".into()));
+                    return Err(StoreError::Invalid("entries do not follow the head".into()));
                 }
                 let sum = entries
                     .iter()
                     .try_fold(head.balance, |b, e| b.checked_add(e.amount));
                 if sum != Some(balance) {
-                    return Err(StoreError::Other("new balance does not add up".into()));
+                    return Err(StoreError::Invalid("new balance does not add up".into()));
                 }
                 account.entries.extend(entries);
                 account.balance = balance;
                 Ok(AccountHead {
                     balance,
-                    last_seq: account.entries.last().map_or(0, |e| e.seq),
+                    next_seq: next_seq(&account.entries),
                 })
             })
         });

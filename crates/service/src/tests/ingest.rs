@@ -47,6 +47,9 @@ async fn a_first_order_creates_the_customer_and_credits_points() {
     assert_eq!(customer.created_at, t0());
     let account = world.account(BRAND, customer.id);
     assert_eq!(account.balance, Points::new(65));
+    // The first entry is numbered 0, as the ledger numbers it, and is read back as written.
+    assert_eq!(account.entries.len(), 1);
+    assert_eq!(account.entries[0].seq, 0);
     assert_eq!(
         account.entries[0].kind,
         EntryKind::Earn {
@@ -144,6 +147,36 @@ async fn a_ledger_failure_after_the_other_writes_leaves_nothing_written() {
     assert!(world.customers.is_empty());
     assert!(world.orders.is_empty());
     assert!(world.accounts.is_empty() && world.stats.is_empty() && world.idempotency.is_empty());
+}
+
+#[tokio::test]
+async fn entries_the_store_refuses_are_an_internal_error_and_not_retried() {
+    let h = Harness::standard();
+    h.fake.fail(
+        "append",
+        StoreError::Invalid("entries do not follow the head".into()),
+    );
+
+    let error = h.ingest(order("A-1", 45_000)).await.unwrap_err();
+
+    assert_eq!(error.class(), ErrorClass::Internal);
+    assert!(!error.is_conflict());
+    assert_eq!(h.fake.outcomes(), [TxOutcome::RolledBack]);
+    assert!(h.fake.world().orders.is_empty());
+}
+
+#[tokio::test]
+async fn a_second_order_continues_the_numbering() {
+    let h = Harness::standard();
+    h.ingest(order("A-1", 45_000)).await.unwrap();
+    let receipt = h
+        .ingest(order_at("A-2", 30_000, t0() + days(1)))
+        .await
+        .unwrap();
+
+    assert_eq!(receipt.balance, Some(Points::new(65 + 30)));
+    let entries = h.fake.world().account(BRAND, h.customer_id()).entries;
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1]);
 }
 
 #[tokio::test]
@@ -270,9 +303,9 @@ async fn due_lots_are_swept_before_crediting() {
         .unwrap();
     assert_eq!(receipt.balance, Some(Points::new(10)));
     let entries = h.fake.world().account(BRAND, h.customer_id()).entries;
-    // Storage numbers entries from 1: the expiry names the first entry's lot.
-    assert_eq!(entries[1].kind, EntryKind::Expire { lot: 1 });
-    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    // Stored as the ledger numbers them: from 0, the expiry naming the first entry's lot.
+    assert_eq!(entries[1].kind, EntryKind::Expire { lot: 0 });
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2]);
     assert_eq!(entries[1].amount, Points::new(-65));
 }
 

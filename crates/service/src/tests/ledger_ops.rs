@@ -201,7 +201,7 @@ async fn the_check_reports_a_wrong_cache_and_broken_entries() {
     h.fake.edit(|world| {
         world.accounts.get_mut(&(BRAND, lan)).unwrap().balance = Points::new(999);
         let broken = LedgerEntry {
-            seq: 2,
+            seq: 1,
             at: t0(),
             amount: Points::new(-1000),
             kind: EntryKind::Redeem {
@@ -269,32 +269,4 @@ async fn a_storage_failure_in_the_sweep_is_returned() {
         .fail("balances", StoreError::Unavailable("down".into()));
     let error = h.services.expire_points(BRAND, t0()).await.unwrap_err();
     assert_eq!(error.class(), ErrorClass::Unavailable);
-}
-
-#[test]
-fn entries_are_numbered_from_one_in_storage_and_from_zero_in_the_ledger() {
-    use crate::account::{from_stored, to_stored};
-    let entries = vec![
-        LedgerEntry {
-            seq: 0,
-            at: t0(),
-            amount: Points::new(10),
-            kind: EntryKind::Earn {
-                order: key("A-1"),
-                expires_at: Some(t0() + days(1)),
-            },
-        },
-        LedgerEntry {
-            seq: 1,
-            at: t0() + days(2),
-            amount: Points::new(-10),
-            kind: EntryKind::Expire { lot: 0 },
-        },
-    ];
-    let stored: Vec<LedgerEntry> = entries.iter().map(|e| to_stored(e).unwrap()).collect();
-    assert_eq!((stored[0].seq, stored[1].seq), (1, 2));
-    assert_eq!(stored[1].kind, EntryKind::Expire { lot: 1 });
-    assert_eq!(from_stored(stored).unwrap(), entries);
-    // An entry numbered 0 in storage does not fit the storage's numbering.
-    assert!(from_stored(entries).is_err());
 }

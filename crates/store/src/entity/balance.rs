@@ -1,4 +1,4 @@
-//! `balances`: the head of each customer's ledger (cached balance, last sequence number).
+//! `balances`: the head of each customer's ledger (cached balance, number of entries).
 
 use sea_orm::entity::prelude::*;
 
@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: Uuid,
     pub balance: i64,
-    pub last_seq: i64,
+    pub next_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -181,7 +181,7 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(uuid("brand_id"))
             .col(uuid("customer_id"))
             .col(big_integer("balance"))
-            .col(big_integer("last_seq"))
+            .col(big_integer("next_seq"))
             .primary_key(&mut primary_key(&["brand_id", "customer_id"]))
             .foreign_key(&mut of_customer("balances"))
             .to_owned(),

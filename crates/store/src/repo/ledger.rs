@@ -1,9 +1,10 @@
 //! [`LedgerRepo`]: the append-only points ledger and its cached balances.
 //!
-//! The `balances` row is the account's head: its balance and the sequence number of the
-//! last entry. [`lock_account`](LedgerRepo::lock_account) creates it if needed and locks
-//! it; [`append`](LedgerRepo::append) moves it with a conditional `UPDATE … WHERE last_seq
-//! = head`, so a writer that built on a stale head gets a conflict instead of forking the
+//! The `balances` row is the account's head: its balance and its number of entries, which
+//! is the sequence number the next entry must carry (entries are numbered from 0, as the
+//! ledger numbers them). [`lock_account`](LedgerRepo::lock_account) creates it if needed
+//! and locks it; [`append`](LedgerRepo::append) moves it with a conditional `UPDATE …
+//! WHERE next_seq = head`, so a writer that built on a stale head gets a conflict instead of forking the
 //! ledger, whatever the isolation level.
 
 use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
@@ -36,7 +37,7 @@ impl LedgerRepo for StoreTransaction {
             brand_id: brand.as_uuid(),
             customer_id: customer.as_uuid(),
             balance: 0,
-            last_seq: 0,
+            next_seq: 0,
         };
         balance::Entity::insert(empty.into_active_model().reset_all())
             .on_conflict_do_nothing_on([balance::Column::BrandId, balance::Column::CustomerId])
@@ -87,11 +88,12 @@ impl LedgerRepo for StoreTransaction {
             .collect()
     }
 
-    /// Checks that the entries continue `head` (sequence numbers `head.last_seq + 1, …`)
-    /// and that `new_balance` is `head.balance` plus their amounts, then moves the head with
-    /// one conditional `UPDATE` (zero rows: [`StoreError::Conflict`]) and inserts the
-    /// entries. Entries that do not fit the head, or a balance that does not add up, are
-    /// a caller's bug and reported as [`StoreError::Other`].
+    /// Checks that the entries continue `head` (sequence numbers `head.next_seq,
+    /// head.next_seq + 1, …`) and that `new_balance` is `head.balance` plus their amounts,
+    /// then moves the head with one conditional `UPDATE` (zero rows:
+    /// [`StoreError::Conflict`]) and inserts the entries. Entries that do not fit the head,
+    /// or a balance that does not add up, are a caller's bug and reported as
+    /// [`StoreError::Invalid`].
     async fn append(
         &mut self,
         brand: BrandId,
@@ -100,19 +102,18 @@ impl LedgerRepo for StoreTransaction {
         entries: &[LedgerEntry],
         new_balance: Points,
     ) -> Result<AccountHead, StoreError> {
-        let mut last_seq = head.last_seq;
+        let mut next_seq = head.next_seq;
         let mut sum = head.balance;
         for entry in entries {
-            let expected = last_seq
-                .checked_add(1)
-                .ok_or_else(|| unstorable("ledger entries", "sequence number overflow"))?;
-            if entry.seq != expected {
+            if entry.seq != next_seq {
                 return Err(unstorable(
                     "ledger entries",
-                    format!("entry seq {} does not follow {last_seq}", entry.seq),
+                    format!("entry seq {} where {next_seq} comes next", entry.seq),
                 ));
             }
-            last_seq = expected;
+            next_seq = next_seq
+                .checked_add(1)
+                .ok_or_else(|| unstorable("ledger entries", "sequence number overflow"))?;
             sum = sum
                 .checked_add(entry.amount)
                 .ok_or_else(|| unstorable("ledger entries", "balance overflow"))?;
@@ -128,19 +129,20 @@ impl LedgerRepo for StoreTransaction {
         let moved = balance::Entity::update_many()
             .col_expr(balance::Column::Balance, Expr::value(new_balance.value()))
             .col_expr(
-                balance::Column::LastSeq,
-                Expr::value(to_i64("seq", last_seq)?),
+                balance::Column::NextSeq,
+                Expr::value(to_i64("seq", next_seq)?),
             )
             .filter(balance::Column::BrandId.eq(brand.as_uuid()))
             .filter(balance::Column::CustomerId.eq(customer.as_uuid()))
-            .filter(balance::Column::LastSeq.eq(to_i64("seq", head.last_seq)?))
+            .filter(balance::Column::NextSeq.eq(to_i64("seq", head.next_seq)?))
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update balances"))?;
         if moved.rows_affected == 0 {
             return Err(StoreError::Conflict(format!(
-                "ledger of customer {customer} moved past seq {} (or its account is not locked)",
-                head.last_seq
+                "ledger of customer {customer} no longer has {} entries (or its account is not \
+                 locked)",
+                head.next_seq
             )));
         }
         let rows = entries
@@ -157,7 +159,7 @@ impl LedgerRepo for StoreTransaction {
         }
         Ok(AccountHead {
             balance: new_balance,
-            last_seq,
+            next_seq,
         })
     }
 
@@ -192,7 +194,7 @@ impl LedgerRepo for StoreTransaction {
 fn head_from_row(row: &balance::Model) -> Result<AccountHead, StoreError> {
     Ok(AccountHead {
         balance: Points::new(row.balance),
-        last_seq: to_u64("balances.last_seq", row.last_seq)?,
+        next_seq: to_u64("balances.next_seq", row.next_seq)?,
     })
 }
 

@@ -90,7 +90,7 @@ pub(crate) async fn concurrent_appends_to_one_account_serialise(store: Store) ->
             let head = tx.ledger().lock_account(brand.id, lan.id).await?;
             tokio::task::yield_now().await;
             let entry = earn(
-                head.last_seq + 1,
+                head.next_seq,
                 10,
                 &format!("A-{n}"),
                 datetime!(2026-05-06 08:30 UTC),
@@ -111,11 +111,11 @@ pub(crate) async fn concurrent_appends_to_one_account_serialise(store: Store) ->
 
     let mut tx = store.begin().await?;
     let head = tx.ledger().lock_account(brand.id, lan.id).await?;
-    assert_eq!(head.last_seq, TASKS);
+    assert_eq!(head.next_seq, TASKS);
     assert_eq!(head.balance, Points::new(10 * i64::try_from(TASKS)?));
     let entries = tx.ledger().entries(brand.id, lan.id).await?;
     let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=TASKS).collect::<Vec<_>>());
+    assert_eq!(seqs, (0..TASKS).collect::<Vec<_>>());
     Ok(())
 }
 

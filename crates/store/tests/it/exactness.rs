@@ -141,7 +141,7 @@ pub(crate) async fn points_round_trip_at_the_extremes(store: Store) -> TestResul
             expires_at: None,
         },
     };
-    let entries = [entry(1, i64::MAX), entry(2, -i64::MAX), entry(3, -i64::MAX)];
+    let entries = [entry(0, i64::MAX), entry(1, -i64::MAX), entry(2, -i64::MAX)];
     let mut placed = order(brand.id, 1, "A-1", Some(&lan));
     placed.points_earned = Points::new(i64::MAX);
 

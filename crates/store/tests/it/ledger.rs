@@ -3,7 +3,7 @@
 use crate::support::{customer, key, seed};
 use crate::{Store, TestResult};
 use regulars_domain::{CustomerId, Points};
-use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
+use regulars_loyalty::ledger::{EntryKind, LedgerEntry, fold};
 use regulars_ports::{AccountHead, StoreError, UnitOfWork};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -46,12 +46,12 @@ pub(crate) async fn lock_append_entries_and_balances(store: Store) -> TestResult
         head,
         AccountHead {
             balance: Points::ZERO,
-            last_seq: 0
+            next_seq: 0
         }
     );
     let first = vec![
-        earn(1, 120, "A-1001", datetime!(2026-05-06 08:30:15.250001 UTC)),
-        earn(2, 30, "A-1002", datetime!(2026-05-07 09:00 UTC)),
+        earn(0, 120, "A-1001", datetime!(2026-05-06 08:30:15.250001 UTC)),
+        earn(1, 30, "A-1002", datetime!(2026-05-07 09:00 UTC)),
     ];
     let head = tx
         .ledger()
@@ -61,7 +61,7 @@ pub(crate) async fn lock_append_entries_and_balances(store: Store) -> TestResult
         head,
         AccountHead {
             balance: Points::new(150),
-            last_seq: 2
+            next_seq: 2
         }
     );
     tx.commit().await?;
@@ -69,8 +69,8 @@ pub(crate) async fn lock_append_entries_and_balances(store: Store) -> TestResult
     let mut tx = store.begin().await?;
     let head = tx.ledger().lock_account(brand.id, lan.id).await?;
     assert_eq!(head.balance, Points::new(150));
-    assert_eq!(head.last_seq, 2);
-    let second = vec![redeem(3, 100, "voucher:ABC")];
+    assert_eq!(head.next_seq, 2);
+    let second = vec![redeem(2, 100, "voucher:ABC")];
     let head = tx
         .ledger()
         .append(brand.id, lan.id, head, &second, Points::new(50))
@@ -81,7 +81,7 @@ pub(crate) async fn lock_append_entries_and_balances(store: Store) -> TestResult
             brand.id,
             minh,
             minh_head,
-            &[earn(1, 7, "A-2001", datetime!(2026-05-09 00:00 UTC))],
+            &[earn(0, 7, "A-2001", datetime!(2026-05-09 00:00 UTC))],
             Points::new(7),
         )
         .await?;
@@ -115,6 +115,60 @@ pub(crate) async fn lock_append_entries_and_balances(store: Store) -> TestResult
     Ok(())
 }
 
+pub(crate) async fn the_first_entry_is_numbered_zero_and_reads_back_as_written(
+    store: Store,
+) -> TestResult {
+    let (brand, lan, _) = seed(&store, 1).await?;
+    let mut tx = store.begin().await?;
+    let empty = tx.ledger().lock_account(brand.id, lan.id).await?;
+    assert_eq!(
+        empty.next_seq, 0,
+        "an empty account's next entry is numbered 0"
+    );
+    let first = earn(0, 40, "A-1", datetime!(2026-05-06 08:30 UTC));
+    let head = tx
+        .ledger()
+        .append(
+            brand.id,
+            lan.id,
+            empty,
+            std::slice::from_ref(&first),
+            Points::new(40),
+        )
+        .await?;
+    assert_eq!(head.next_seq, 1);
+    // An expiry names the lot by the seq of the entry that opened it.
+    let expiry = LedgerEntry {
+        seq: 1,
+        at: datetime!(2027-05-07 00:00 UTC),
+        amount: Points::new(-40),
+        kind: EntryKind::Expire { lot: 0 },
+    };
+    let head = tx
+        .ledger()
+        .append(
+            brand.id,
+            lan.id,
+            head,
+            std::slice::from_ref(&expiry),
+            Points::ZERO,
+        )
+        .await?;
+    tx.commit().await?;
+
+    let mut tx = store.begin().await?;
+    let read = tx.ledger().entries(brand.id, lan.id).await?;
+    assert_eq!(read, vec![first, expiry], "read back exactly as written");
+    assert_eq!(tx.ledger().lock_account(brand.id, lan.id).await?, head);
+    // The ledger accepts the stored entries as they are, and agrees with the head.
+    let state = fold(&read)?;
+    assert_eq!(
+        (state.next_seq(), state.balance()),
+        (head.next_seq, head.balance)
+    );
+    Ok(())
+}
+
 pub(crate) async fn append_on_a_stale_head_is_a_conflict(store: Store) -> TestResult {
     let (brand, lan, _) = seed(&store, 1).await?;
     let mut tx = store.begin().await?;
@@ -124,7 +178,7 @@ pub(crate) async fn append_on_a_stale_head_is_a_conflict(store: Store) -> TestRe
             brand.id,
             lan.id,
             stale,
-            &[earn(1, 10, "A-1", datetime!(2026-05-06 08:00 UTC))],
+            &[earn(0, 10, "A-1", datetime!(2026-05-06 08:00 UTC))],
             Points::new(10),
         )
         .await?;
@@ -135,7 +189,7 @@ pub(crate) async fn append_on_a_stale_head_is_a_conflict(store: Store) -> TestRe
             brand.id,
             lan.id,
             stale,
-            &[earn(1, 20, "A-2", datetime!(2026-05-06 09:00 UTC))],
+            &[earn(0, 20, "A-2", datetime!(2026-05-06 09:00 UTC))],
             Points::new(20),
         )
         .await;
@@ -145,7 +199,7 @@ pub(crate) async fn append_on_a_stale_head_is_a_conflict(store: Store) -> TestRe
     let mut tx = store.begin().await?;
     assert_eq!(
         tx.ledger().entries(brand.id, lan.id).await?,
-        vec![earn(1, 10, "A-1", datetime!(2026-05-06 08:00 UTC))]
+        vec![earn(0, 10, "A-1", datetime!(2026-05-06 08:00 UTC))]
     );
     assert_eq!(
         tx.ledger().lock_account(brand.id, lan.id).await?.balance,
@@ -159,29 +213,44 @@ pub(crate) async fn append_rejects_entries_that_do_not_fit(store: Store) -> Test
     let mut tx = store.begin().await?;
     let head = tx.ledger().lock_account(brand.id, lan.id).await?;
     let at = datetime!(2026-05-06 08:00 UTC);
+    // Numbering from 1 skips the empty account's next seq, 0.
     let gap = tx
         .ledger()
         .append(
             brand.id,
             lan.id,
             head,
-            &[earn(2, 10, "A-1", at)],
+            &[earn(1, 10, "A-1", at)],
             Points::new(10),
         )
         .await;
-    assert!(matches!(gap, Err(StoreError::Other(_))), "{gap:?}");
+    assert!(matches!(gap, Err(StoreError::Invalid(_))), "{gap:?}");
+    let repeated = tx
+        .ledger()
+        .append(
+            brand.id,
+            lan.id,
+            head,
+            &[earn(0, 10, "A-1", at), earn(0, 10, "A-2", at)],
+            Points::new(20),
+        )
+        .await;
+    assert!(
+        matches!(repeated, Err(StoreError::Invalid(_))),
+        "{repeated:?}"
+    );
     let wrong_sum = tx
         .ledger()
         .append(
             brand.id,
             lan.id,
             head,
-            &[earn(1, 10, "A-1", at)],
+            &[earn(0, 10, "A-1", at)],
             Points::new(11),
         )
         .await;
     assert!(
-        matches!(wrong_sum, Err(StoreError::Other(_))),
+        matches!(wrong_sum, Err(StoreError::Invalid(_))),
         "{wrong_sum:?}"
     );
     assert_eq!(tx.ledger().entries(brand.id, lan.id).await?, vec![]);

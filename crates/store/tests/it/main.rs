@@ -67,6 +67,7 @@ both_databases! {
     }
     ledger {
         lock_append_entries_and_balances,
+        the_first_entry_is_numbered_zero_and_reads_back_as_written,
         append_on_a_stale_head_is_a_conflict,
         append_rejects_entries_that_do_not_fit,
         lock_account_of_unknown_customer_is_not_found,

@@ -106,6 +106,6 @@ pub(crate) async fn set_refunded_records_the_new_total(store: Store) -> TestResu
             Money::from_minor_units(100, Currency::USD),
         )
         .await;
-    assert!(matches!(err, Err(StoreError::Other(_))), "{err:?}");
+    assert!(matches!(err, Err(StoreError::Invalid(_))), "{err:?}");
     Ok(())
 }

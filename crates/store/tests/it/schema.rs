@@ -15,7 +15,7 @@ const EXACT_COLUMNS: &[(&str, &str)] = &[
     ("customer_stats", "last_visit_at"),
     ("customer_stats", "tier_since"),
     ("balances", "balance"),
-    ("balances", "last_seq"),
+    ("balances", "next_seq"),
     ("ledger_entries", "at"),
     ("ledger_entries", "amount"),
     ("ledger_entries", "expires_at"),

@@ -41,7 +41,7 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
             a.id,
             lan.id,
             head,
-            &[earn(1, 12, "A-1001", datetime!(2026-05-06 08:30 UTC))],
+            &[earn(0, 12, "A-1001", datetime!(2026-05-06 08:30 UTC))],
             Points::new(12),
         )
         .await?;
@@ -117,7 +117,7 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
             b.id,
             lan.id,
             head,
-            &[earn(1, 99, "X", datetime!(2026-05-06 08:30 UTC))],
+            &[earn(0, 99, "X", datetime!(2026-05-06 08:30 UTC))],
             Points::new(99),
         )
         .await;

@@ -24,7 +24,7 @@ async fn write_everything(tx: &mut dyn Transaction) -> TestResult {
             brand.id,
             lan.id,
             head,
-            &[earn(1, 12, "A-1001", datetime!(2026-05-06 08:30 UTC))],
+            &[earn(0, 12, "A-1001", datetime!(2026-05-06 08:30 UTC))],
             Points::new(12),
         )
         .await?;

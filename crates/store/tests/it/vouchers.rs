@@ -251,7 +251,7 @@ pub(crate) async fn void_issued_by_voids_only_issued_vouchers(store: Store) -> T
         .vouchers()
         .void_issued_by(brand.id, kept.id, now, "  ")
         .await;
-    assert!(matches!(blank, Err(StoreError::Other(_))), "{blank:?}");
+    assert!(matches!(blank, Err(StoreError::Invalid(_))), "{blank:?}");
     Ok(())
 }
 
