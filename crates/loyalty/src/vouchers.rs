@@ -41,4 +41,4 @@ mod code;
 mod voucher;
 
 pub use code::{VoucherCode, VoucherCodeError};
-pub use voucher::{NewVoucher, Voucher, VoucherError, VoucherSource, VoucherStatus};
+pub use voucher::{NewVoucher, Voucher, VoucherError, VoucherRecord, VoucherSource, VoucherStatus};

@@ -202,20 +202,30 @@ pub struct Voucher {
     source: VoucherSource,
 }
 
-/// The stored shape of a voucher, checked before it becomes a [`Voucher`].
-#[derive(Deserialize)]
+/// The stored shape of a voucher, checked before it becomes a [`Voucher`]: storage
+/// rebuilds vouchers with `Voucher::try_from(record)`, so a row can only become a voucher
+/// the life cycle could have produced.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VoucherRecord {
-    id: VoucherId,
-    code: VoucherCode,
-    customer: CustomerId,
-    reward: RewardId,
-    status: VoucherStatus,
+pub struct VoucherRecord {
+    /// Its id.
+    pub id: VoucherId,
+    /// Its code.
+    pub code: VoucherCode,
+    /// Who holds it.
+    pub customer: CustomerId,
+    /// What it gives.
+    pub reward: RewardId,
+    /// Where it is in its life cycle.
+    pub status: VoucherStatus,
+    /// When it was issued.
     #[serde(with = "time::serde::rfc3339")]
-    issued_at: OffsetDateTime,
+    pub issued_at: OffsetDateTime,
+    /// When it stops being redeemable.
     #[serde(with = "time::serde::rfc3339")]
-    expires_at: OffsetDateTime,
-    source: VoucherSource,
+    pub expires_at: OffsetDateTime,
+    /// Who issued it and why.
+    pub source: VoucherSource,
 }
 
 impl TryFrom<VoucherRecord> for Voucher {

@@ -11,13 +11,14 @@ use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, EventKey, OrderId, RewardId, VoucherId};
-use regulars_loyalty::vouchers::{Voucher, VoucherCode, VoucherSource, VoucherStatus};
+use regulars_loyalty::vouchers::{
+    Voucher, VoucherCode, VoucherRecord, VoucherSource, VoucherStatus,
+};
 use regulars_ports::{RedeemOutcome, StoreError, VoucherRepo};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
-use serde::Serialize;
 use time::OffsetDateTime;
 
 const ISSUED: &str = "issued";
@@ -213,22 +214,6 @@ fn voucher_to_row(
     Ok(row)
 }
 
-/// The shape `Voucher`'s deserializer reads; serializing it and reading that back runs the
-/// loyalty crate's own checks on what the columns hold.
-#[derive(Serialize)]
-struct VoucherParts {
-    id: VoucherId,
-    code: VoucherCode,
-    customer: CustomerId,
-    reward: RewardId,
-    status: VoucherStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    issued_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    expires_at: OffsetDateTime,
-    source: VoucherSource,
-}
-
 fn voucher_from_row(row: voucher::Model) -> Result<Voucher, StoreError> {
     let expires_at = from_micros(row.expires_at)?;
     let status = match row.status.as_str() {
@@ -263,7 +248,7 @@ fn voucher_from_row(row: voucher::Model) -> Result<Voucher, StoreError> {
             ));
         }
     };
-    let parts = VoucherParts {
+    let record = VoucherRecord {
         id: VoucherId::from_uuid(row.id),
         code: VoucherCode::parse(&row.code).map_err(|e| corrupt("vouchers.code", e))?,
         customer: CustomerId::from_uuid(row.customer_id),
@@ -273,6 +258,5 @@ fn voucher_from_row(row: voucher::Model) -> Result<Voucher, StoreError> {
         expires_at,
         source: from_json("vouchers.source", &row.source)?,
     };
-    let document = serde_json::to_value(&parts).map_err(|e| corrupt("vouchers", e))?;
-    serde_json::from_value(document).map_err(|e| corrupt("vouchers", e))
+    Voucher::try_from(record).map_err(|e| corrupt("vouchers", e))
 }
