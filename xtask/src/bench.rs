@@ -47,7 +47,7 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     let mut cmd =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root)
-        .args(["bench", "--workspace", "--benches", "--locked", "--"])
+        .args(["bench", "--workspace", "--bench", "*", "--locked", "--"])
         .args(["--warm-up-time", "1", "--measurement-time", "3"])
         .args(extra)
         .env("REGULARS_BENCH_REPORTS", &reports);
