@@ -106,22 +106,20 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// The array under `key`, empty when absent.
+fn array_of<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 /// The dependency rules, on parsed `cargo metadata` output.
 pub fn check_metadata(meta: &Value) -> Vec<String> {
     let mut problems = Vec::new();
-    let packages = meta
-        .get("packages")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for pkg in &packages {
+    for pkg in array_of(meta, "packages") {
         let name = str_of(pkg, "name");
-        let deps = pkg
-            .get("dependencies")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for dep in &deps {
+        for dep in array_of(pkg, "dependencies") {
             let dep_name = str_of(dep, "name");
             // `kind` is null for normal dependencies, "dev" or "build" otherwise.
             let kind = dep.get("kind").and_then(Value::as_str).unwrap_or("normal");
@@ -175,12 +173,7 @@ pub fn check_metadata(meta: &Value) -> Vec<String> {
 /// Manifest habits: workspace lints, folder names.
 fn check_manifests(meta: &Value) -> Vec<String> {
     let mut problems = Vec::new();
-    let packages = meta
-        .get("packages")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for pkg in &packages {
+    for pkg in array_of(meta, "packages") {
         let name = str_of(pkg, "name");
         let manifest_path = Path::new(str_of(pkg, "manifest_path"));
         let text = match std::fs::read_to_string(manifest_path) {

@@ -238,10 +238,11 @@ impl Services {
             Some(phone) => {
                 let first_seen = order.placed_at.min(now);
                 let customer = self.customer_for(tx, brand_id, phone, first_seen).await?;
-                // A concurrent delivery of the same order may have committed while this
-                // one waited for the account lock: READ COMMITTED shows its record only
-                // now, after the lock, so look again before crediting anything.
-                tx.ledger().lock_account(brand_id, customer.id).await?;
+                // Lock first: the stats read while crediting are only consistent under
+                // the account lock. A concurrent delivery of the same order may have
+                // committed while this one waited for it: READ COMMITTED shows its record
+                // only now, after the lock, so look again before crediting anything.
+                let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
                 if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
                     return first_receipt(&order.key, record);
                 }
@@ -251,7 +252,7 @@ impl Services {
                     customer: &customer,
                     order,
                 };
-                credit.apply(tx, &mut receipt).await?;
+                credit.apply(tx, account, &mut receipt).await?;
             }
         }
         let record = IdempotentRecord {
@@ -330,15 +331,15 @@ struct Credit<'a> {
 }
 
 impl Credit<'_> {
+    /// Credits the order to the customer's `account`, opened (locked) by the caller.
     async fn apply(
         &self,
         tx: &mut dyn Transaction,
+        mut account: Account,
         receipt: &mut OrderReceipt,
     ) -> Result<(), IngestError> {
         let (brand_id, customer_id) = (self.brand.id, self.customer.id);
         receipt.customer_id = Some(customer_id);
-        // Lock first: the stats below are only consistent under the account lock.
-        let mut account = Account::open::<IngestError>(tx, brand_id, customer_id).await?;
         let mut stats = tx
             .customers()
             .stats(brand_id, customer_id)
