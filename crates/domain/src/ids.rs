@@ -77,3 +77,12 @@ define_id!(
     /// A marketing campaign.
     CampaignId
 );
+
+define_id!(
+    /// An API key of a brand (its public id; the secret is never stored).
+    ApiKeyId
+);
+define_id!(
+    /// A POS integration of a brand: where its webhooks come in and with which secret.
+    IntegrationId
+);

@@ -37,7 +37,10 @@ mod points;
 
 pub use customer::{Channel, ChannelConsent, Customer};
 pub use error::DomainError;
-pub use ids::{BrandId, CampaignId, CustomerId, LocationId, OrderId, RewardId, TierId, VoucherId};
+pub use ids::{
+    ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,
+    TierId, VoucherId,
+};
 pub use local_time::{local_date, local_datetime};
 pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};

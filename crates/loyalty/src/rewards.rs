@@ -334,6 +334,12 @@ impl Reward {
         })
     }
 
+    /// The currency of the reward's amounts (discount, cap or minimum order), if it has any.
+    pub fn currency(&self) -> Option<Currency> {
+        self.kind_currency()
+            .or(self.min_order_total.map(|m| m.currency()))
+    }
+
     /// The currency of the reward's own amounts (discount amount or cap), if it has any.
     fn kind_currency(&self) -> Option<Currency> {
         match &self.kind {

@@ -42,10 +42,13 @@ mod uow;
 pub use error::StoreError;
 pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
 pub use records::{
-    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, RedeemOutcome,
-    StoredOrder, TierState,
+    AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
+    IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,
 };
-pub use repos::{BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, VoucherRepo};
+pub use repos::{
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
+    VoucherRepo,
+};
 pub use system::{Clock, IdGen};
 pub use uow::{Transaction, UnitOfWork};
 
@@ -53,8 +56,8 @@ pub use uow::{Transaction, UnitOfWork};
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
-    MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo, MockOrderRepo,
-    MockVoucherRepo,
+    MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,
+    MockLocationRepo, MockOrderRepo, MockVoucherRepo,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGen};

@@ -21,9 +21,9 @@
 //! ```
 
 use crate::{
-    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, MockBrandRepo, MockCustomerRepo,
-    MockIdempotencyRepo, MockLedgerRepo, MockOrderRepo, MockVoucherRepo, OrderRepo, StoreError,
-    Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, MockAccessRepo,
+    MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo, MockLocationRepo,
+    MockOrderRepo, MockVoucherRepo, OrderRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -71,6 +71,10 @@ pub struct MockTransaction {
     pub vouchers: MockVoucherRepo,
     /// Idempotency repository mock.
     pub idempotency: MockIdempotencyRepo,
+    /// Access (keys, integrations) repository mock.
+    pub access: MockAccessRepo,
+    /// Location repository mock.
+    pub locations: MockLocationRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -85,6 +89,8 @@ impl Default for MockTransaction {
             ledger: MockLedgerRepo::new(),
             vouchers: MockVoucherRepo::new(),
             idempotency: MockIdempotencyRepo::new(),
+            access: MockAccessRepo::new(),
+            locations: MockLocationRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -117,6 +123,12 @@ impl Transaction for MockTransaction {
     }
     fn idempotency(&mut self) -> &mut dyn IdempotencyRepo {
         &mut self.idempotency
+    }
+    fn access(&mut self) -> &mut dyn AccessRepo {
+        &mut self.access
+    }
+    fn locations(&mut self) -> &mut dyn LocationRepo {
+        &mut self.locations
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

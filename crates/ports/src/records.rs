@@ -1,6 +1,9 @@
 //! Plain records the repositories read and write, beyond the pure crates' own types.
 
-use regulars_domain::{BrandId, CallingCode, Currency, CustomerId, Money, Order, OrderId, Points};
+use regulars_domain::{
+    ApiKeyId, BrandId, CallingCode, Currency, CustomerId, IntegrationId, LocationId, Money, Order,
+    OrderId, Points,
+};
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::tiers::TierProgram;
@@ -108,4 +111,124 @@ pub enum RedeemOutcome {
     Refused(Voucher),
     /// No voucher with that code in this brand.
     NotFound,
+}
+
+/// What an API key may do. Every key acts for exactly one brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including keys, integrations and the programme.
+    Admin,
+    /// What a till needs: orders, refunds, customer look-up, vouchers, redemptions.
+    Pos,
+    /// Read only.
+    Viewer,
+}
+
+impl Role {
+    /// The role's name as stored and shown (`admin`, `pos`, `viewer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Pos => "pos",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Reads a role's name.
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "admin" => Some(Role::Admin),
+            "pos" => Some(Role::Pos),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API key. The secret itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// The key's id.
+    pub id: ApiKeyId,
+    /// The brand it acts for.
+    pub brand_id: BrandId,
+    /// The public part of the token that finds the key; unique across brands.
+    pub prefix: String,
+    /// Hex SHA-256 of the token's secret part.
+    pub secret_hash: String,
+    /// What it may do.
+    pub role: Role,
+    /// A note for people ("till 3, Quận 1").
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked; a revoked key authenticates nothing.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Which webhook dialect an integration speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationKind {
+    /// Regulars' own documented order/refund webhook.
+    Generic,
+    /// KiotViet's webhooks, as KiotViet documents them.
+    Kiotviet,
+}
+
+impl IntegrationKind {
+    /// The kind's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationKind::Generic => "generic",
+            IntegrationKind::Kiotviet => "kiotviet",
+        }
+    }
+
+    /// Reads a kind's name.
+    pub fn parse(name: &str) -> Option<IntegrationKind> {
+        match name {
+            "generic" => Some(IntegrationKind::Generic),
+            "kiotviet" => Some(IntegrationKind::Kiotviet),
+            _ => None,
+        }
+    }
+}
+
+/// A stored POS integration: the webhook secret is kept sealed (encrypted with the
+/// server's secret key), never in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationRecord {
+    /// The integration's id; part of its webhook URL.
+    pub id: IntegrationId,
+    /// The brand whose orders it brings in.
+    pub brand_id: BrandId,
+    /// Its dialect.
+    pub kind: IntegrationKind,
+    /// A note for people.
+    pub label: Option<String>,
+    /// The sealed webhook secret (nonce and ciphertext, base64).
+    pub sealed_secret: String,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked; a revoked integration accepts no webhook.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A shop of a brand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Its id.
+    pub id: LocationId,
+    /// The brand it belongs to.
+    pub brand_id: BrandId,
+    /// The code POS orders carry (`"q1"`), unique within the brand.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Its own UTC offset when it differs from the brand's.
+    pub utc_offset: Option<UtcOffset>,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
 }

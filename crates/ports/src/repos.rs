@@ -2,12 +2,13 @@
 //! another brand's rows through a brand's id.
 
 use crate::{
-    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, RedeemOutcome, StoreError,
-    StoredOrder,
+    AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationRecord, Location,
+    LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder,
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    BrandId, Customer, CustomerId, EventKey, Money, OrderId, Phone, Points, RewardId,
+    ApiKeyId, BrandId, Customer, CustomerId, EventKey, IntegrationId, LocationId, Money, OrderId,
+    Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -56,6 +57,13 @@ pub trait CustomerRepo: Send {
         brand: BrandId,
         id: CustomerId,
     ) -> Result<Option<Customer>, StoreError>;
+    /// A page of the brand's customers ordered by id, starting after `after`.
+    async fn customers(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<Customer>, StoreError>;
     /// Stores a new customer; a duplicate phone is a [`StoreError::Conflict`].
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).
@@ -82,6 +90,21 @@ pub trait OrderRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<StoredOrder>, StoreError>;
+    /// An order by id.
+    async fn order(
+        &mut self,
+        brand: BrandId,
+        id: OrderId,
+    ) -> Result<Option<StoredOrder>, StoreError>;
+    /// A page of the brand's orders ordered by id (ids grow with time), starting after
+    /// `after`; only the customer's when `customer` is given.
+    async fn orders(
+        &mut self,
+        brand: BrandId,
+        customer: Option<CustomerId>,
+        after: Option<OrderId>,
+        limit: u64,
+    ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
     /// Records the new refunded total of an order.
@@ -198,4 +221,66 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         record: &IdempotentRecord,
     ) -> Result<(), StoreError>;
+}
+
+/// API keys and POS integrations: who may call in, and with which secret.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AccessRepo: Send {
+    /// Stores a new key; a duplicate prefix is a [`StoreError::Conflict`].
+    async fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// The key with this prefix, whatever its brand: the one look-up not scoped to a
+    /// brand, because it is how a request's brand is found.
+    async fn api_key_by_prefix(&mut self, prefix: &str)
+    -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// The brand's keys, revoked ones included, oldest first.
+    async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Marks a key revoked at `now`; `false` when the brand has no such key or it was
+    /// revoked already.
+    async fn revoke_api_key(
+        &mut self,
+        brand: BrandId,
+        id: ApiKeyId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Stores a new integration.
+    async fn insert_integration(
+        &mut self,
+        integration: &IntegrationRecord,
+    ) -> Result<(), StoreError>;
+    /// The integration with this id, whatever its brand: webhooks are addressed by
+    /// integration id and authenticated by its secret, not by an API key.
+    async fn integration(
+        &mut self,
+        id: IntegrationId,
+    ) -> Result<Option<IntegrationRecord>, StoreError>;
+    /// The brand's integrations, oldest first.
+    async fn integrations(&mut self, brand: BrandId) -> Result<Vec<IntegrationRecord>, StoreError>;
+    /// Marks an integration revoked at `now`; `false` when the brand has no such
+    /// integration or it was revoked already.
+    async fn revoke_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The shops of a brand.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LocationRepo: Send {
+    /// Stores a new location; a duplicate code is a [`StoreError::Conflict`].
+    async fn insert_location(&mut self, location: &Location) -> Result<(), StoreError>;
+    /// Replaces a location's code, name and offset; [`StoreError::NotFound`] when absent,
+    /// [`StoreError::Conflict`] when the new code is taken.
+    async fn update_location(&mut self, location: &Location) -> Result<(), StoreError>;
+    /// A location by id.
+    async fn location(
+        &mut self,
+        brand: BrandId,
+        id: LocationId,
+    ) -> Result<Option<Location>, StoreError>;
+    /// Every location of the brand, by code.
+    async fn locations(&mut self, brand: BrandId) -> Result<Vec<Location>, StoreError>;
 }

@@ -1,7 +1,8 @@
 //! The unit of work: one database transaction per use case.
 
 use crate::{
-    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, StoreError, VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
+    StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -39,6 +40,10 @@ pub trait Transaction: Send {
     fn vouchers(&mut self) -> &mut dyn VoucherRepo;
     /// Idempotency records.
     fn idempotency(&mut self) -> &mut dyn IdempotencyRepo;
+    /// API keys and POS integrations.
+    fn access(&mut self) -> &mut dyn AccessRepo;
+    /// Locations.
+    fn locations(&mut self) -> &mut dyn LocationRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

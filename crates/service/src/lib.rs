@@ -91,12 +91,14 @@
 //! }
 //! ```
 
+mod access;
 mod account;
 mod admin;
 mod error;
 mod ingest;
 mod ledger_ops;
 mod lookup;
+mod manage;
 mod refund;
 mod rewards;
 mod tiering;
@@ -106,6 +108,10 @@ mod vouchers;
 #[cfg(test)]
 mod tests;
 
+pub use access::{
+    AccessError, ApiKeyInfo, AuthError, CreatedApiKey, CreatedIntegration, IntegrationInfo,
+    MAX_LABEL_LEN, Principal, SecretKey, WEBHOOK_SECRET_LEN, WebhookEndpoint,
+};
 pub use admin::{BrandSetup, SetupError};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
@@ -114,6 +120,7 @@ pub use ledger_ops::{
     InvalidLedger, LedgerReport,
 };
 pub use lookup::{CustomerView, LookupError};
+pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
@@ -130,6 +137,7 @@ pub struct Services {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     max_attempts: u32,
+    secret_key: Option<SecretKey>,
 }
 
 impl Services {
@@ -140,7 +148,15 @@ impl Services {
             clock,
             ids,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            secret_key: None,
         }
+    }
+
+    /// Sets the server's key for sealing and opening webhook secrets; without one,
+    /// integrations cannot be made or checked.
+    pub fn with_secret_key(mut self, key: SecretKey) -> Self {
+        self.secret_key = Some(key);
+        self
     }
 
     /// Sets how many times a use case runs before a storage conflict is returned (at

@@ -1,15 +1,18 @@
 //! sea-orm entities: one module per table the repositories read and write.
 //!
 //! Column types mirror the migrations; see [`crate::convert`] for how domain values map to
-//! them. Tables created for later features (locations, API keys, outbox) get an entity when
-//! code first uses them.
+//! them. Tables created for later features (the outbox) get an entity when code first uses
+//! them.
 
+pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;
 pub(crate) mod customer;
 pub(crate) mod customer_stats;
 pub(crate) mod idempotency;
+pub(crate) mod integration;
 pub(crate) mod ledger_entry;
+pub(crate) mod location;
 pub(crate) mod order;
 pub(crate) mod order_line;
 pub(crate) mod program;

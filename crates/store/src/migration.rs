@@ -7,6 +7,7 @@
 //! (money, points, timestamps) is a 64-bit integer.
 
 mod m20260601_000001_initial;
+mod m20261123_000001_integrations;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -15,6 +16,9 @@ pub(crate) struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260601_000001_initial::Migration)]
+        vec![
+            Box::new(m20260601_000001_initial::Migration),
+            Box::new(m20261123_000001_integrations::Migration),
+        ]
     }
 }

@@ -3,8 +3,8 @@
 use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
-    BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, StoreError, Transaction,
-    VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
+    StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -48,6 +48,14 @@ impl Transaction for StoreTransaction {
     }
 
     fn idempotency(&mut self) -> &mut dyn IdempotencyRepo {
+        self
+    }
+
+    fn access(&mut self) -> &mut dyn AccessRepo {
+        self
+    }
+
+    fn locations(&mut self) -> &mut dyn LocationRepo {
         self
     }
 

@@ -11,7 +11,10 @@ use async_trait::async_trait;
 use regulars_domain::{BrandId, ChannelConsent, Customer, CustomerId, Phone};
 use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use time::Date;
 
 #[async_trait]
@@ -42,6 +45,28 @@ impl CustomerRepo for StoreTransaction {
             .map_err(in_ctx("select from customers"))?
             .map(customer_from_row)
             .transpose()
+    }
+
+    async fn customers(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut query = customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(customer::Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(customer::Column::Id.gt(after.as_uuid()));
+        }
+        query
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from customers"))?
+            .into_iter()
+            .map(customer_from_row)
+            .collect()
     }
 
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {

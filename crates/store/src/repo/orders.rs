@@ -43,6 +43,46 @@ impl OrderRepo for StoreTransaction {
         order_from_rows(row, lines).map(Some)
     }
 
+    async fn order(
+        &mut self,
+        brand: BrandId,
+        id: OrderId,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        let Some(row) = order::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?
+        else {
+            return Ok(None);
+        };
+        let mut orders = self.with_lines(brand, vec![row]).await?;
+        Ok(orders.pop())
+    }
+
+    async fn orders(
+        &mut self,
+        brand: BrandId,
+        customer: Option<CustomerId>,
+        after: Option<OrderId>,
+        limit: u64,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        let mut query = order::Entity::find()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(order::Column::Id)
+            .limit(limit);
+        if let Some(customer) = customer {
+            query = query.filter(order::Column::CustomerId.eq(customer.as_uuid()));
+        }
+        if let Some(after) = after {
+            query = query.filter(order::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?;
+        self.with_lines(brand, rows).await
+    }
+
     /// Stores the order and its lines; `created_at` is the time of this call.
     async fn insert_order(&mut self, stored: &StoredOrder) -> Result<(), StoreError> {
         let order = &stored.order;
@@ -142,6 +182,39 @@ impl OrderRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update orders"))?;
         Ok(())
+    }
+}
+
+impl StoreTransaction {
+    /// Loads the lines of `rows` in one query and assembles the orders, in `rows` order.
+    async fn with_lines(
+        &mut self,
+        brand: BrandId,
+        rows: Vec<order::Model>,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|row| row.id).collect();
+        let mut lines: std::collections::HashMap<uuid::Uuid, Vec<order_line::Model>> =
+            std::collections::HashMap::new();
+        for line in order_line::Entity::find()
+            .filter(order_line::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order_line::Column::OrderId.is_in(ids))
+            .order_by_asc(order_line::Column::OrderId)
+            .order_by_asc(order_line::Column::LineNo)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from order_lines"))?
+        {
+            lines.entry(line.order_id).or_default().push(line);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let of_row = lines.remove(&row.id).unwrap_or_default();
+                order_from_rows(row, of_row)
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,688 @@
+//! Who may call in: API keys (per brand, with a role, stored hashed) and POS
+//! integrations (per brand, with a webhook secret stored sealed).
+//!
+//! # API keys
+//!
+//! A key reads `rgk_<prefix>_<secret>`: 13 and 52 lowercase Crockford base32 symbols
+//! (64 and 256 random bits). The prefix finds the stored key (it is unique across
+//! brands, and it is what logs may show); the secret is kept only as its SHA-256, compared
+//! in constant time. A 256-bit random secret needs no slow password hash: there is
+//! nothing to guess. The full key is returned once, when it is made.
+//!
+//! # Webhook secrets
+//!
+//! A POS signs its webhooks with a secret both sides know, so the server must keep the
+//! secret itself, not a hash. It is sealed with ChaCha20-Poly1305 under the server's
+//! [`SecretKey`] (from the environment, never stored), the brand and integration ids as
+//! associated data so a sealed secret copied onto another row does not open.
+
+use crate::error::{common_variants, store_class};
+use crate::{ErrorClass, Services, UseCaseError};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
+use regulars_ports::{
+    ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError, Transaction,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+const KEY_TAG: &str = "rgk";
+const PREFIX_BYTES: usize = 8;
+const SECRET_BYTES: usize = 32;
+const NONCE_BYTES: usize = 12;
+/// Longest label kept for a key or an integration.
+pub const MAX_LABEL_LEN: usize = 200;
+/// Shortest and longest webhook secret a brand may supply.
+pub const WEBHOOK_SECRET_LEN: std::ops::RangeInclusive<usize> = 16..=256;
+
+/// The server's key for sealing webhook secrets: 32 bytes from the environment.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// Reads 64 hexadecimal digits.
+    pub fn from_hex(hex: &str) -> Result<SecretKey, String> {
+        let bytes = from_hex(hex.trim()).ok_or("must be hexadecimal")?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "must be 32 bytes (64 hexadecimal digits)".to_owned())?;
+        Ok(SecretKey(key))
+    }
+
+    /// Uses `bytes` as the key.
+    pub fn from_bytes(bytes: [u8; 32]) -> SecretKey {
+        SecretKey(bytes)
+    }
+
+    fn cipher(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(&Key::from(self.0))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+/// An API key as shown to people: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKeyInfo {
+    /// Its id.
+    pub id: ApiKeyId,
+    /// The public prefix (`rgk_<prefix>_…`), to recognise a key in logs.
+    pub prefix: String,
+    /// What it may do.
+    pub role: Role,
+    /// A note for people.
+    pub label: Option<String>,
+    /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it was revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<&ApiKeyRecord> for ApiKeyInfo {
+    fn from(key: &ApiKeyRecord) -> Self {
+        ApiKeyInfo {
+            id: key.id,
+            prefix: key.prefix.clone(),
+            role: key.role,
+            label: key.label.clone(),
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+/// A key just made: its description and the full key, which is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedApiKey {
+    /// The key's description.
+    pub info: ApiKeyInfo,
+    /// The full key to give to the caller.
+    pub token: String,
+}
+
+/// Who a request acts for, once its key is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The brand every read and write is scoped to.
+    pub brand: BrandId,
+    /// What the key may do.
+    pub role: Role,
+    /// The key.
+    pub key: ApiKeyId,
+}
+
+/// An integration as shown to people: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrationInfo {
+    /// Its id, part of its webhook URL.
+    pub id: IntegrationId,
+    /// Its dialect.
+    pub kind: IntegrationKind,
+    /// A note for people.
+    pub label: Option<String>,
+    /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it was revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<&IntegrationRecord> for IntegrationInfo {
+    fn from(record: &IntegrationRecord) -> Self {
+        IntegrationInfo {
+            id: record.id,
+            kind: record.kind,
+            label: record.label.clone(),
+            created_at: record.created_at,
+            revoked_at: record.revoked_at,
+        }
+    }
+}
+
+/// An integration just made, with its webhook secret (shown once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedIntegration {
+    /// Its description.
+    pub info: IntegrationInfo,
+    /// The secret the POS signs with.
+    pub secret: String,
+}
+
+/// What a webhook is checked against: its integration and the secret in clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    /// The brand the webhook's orders belong to.
+    pub brand: BrandId,
+    /// The integration.
+    pub integration: IntegrationId,
+    /// Its dialect.
+    pub kind: IntegrationKind,
+    /// The secret the POS signs with.
+    pub secret: Vec<u8>,
+}
+
+impl fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("brand", &self.brand)
+            .field("integration", &self.integration)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why managing keys or integrations failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum AccessError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// The brand has no such key, or it is revoked already.
+    #[error("no active API key {0}")]
+    UnknownKey(ApiKeyId),
+    /// The brand has no such integration, or it is revoked already.
+    #[error("no active integration {0}")]
+    UnknownIntegration(IntegrationId),
+    /// The label is too long or has control characters.
+    #[error("label must be at most {MAX_LABEL_LEN} bytes without control characters")]
+    InvalidLabel,
+    /// A supplied webhook secret is too short, too long or not printable.
+    #[error("secret must be {min} to {max} printable ASCII characters", min = WEBHOOK_SECRET_LEN.start(), max = WEBHOOK_SECRET_LEN.end())]
+    InvalidSecret,
+    /// The server has no key to seal webhook secrets with.
+    #[error("the server has no secret key (set REGULARS_SECRET_KEY) to keep webhook secrets")]
+    NoSecretKey,
+    /// Revoking the key making the request would lock the brand out of its last admin key.
+    #[error("the brand's last active admin key cannot be revoked")]
+    LastAdminKey,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(AccessError, brand);
+
+impl UseCaseError for AccessError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            AccessError::UnknownBrand(_)
+            | AccessError::UnknownKey(_)
+            | AccessError::UnknownIntegration(_) => ErrorClass::NotFound,
+            AccessError::InvalidLabel | AccessError::InvalidSecret => ErrorClass::Invalid,
+            AccessError::LastAdminKey => ErrorClass::Refused,
+            AccessError::NoSecretKey => ErrorClass::Unavailable,
+            AccessError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            AccessError::UnknownBrand(_) => Some("brand"),
+            AccessError::UnknownKey(_) | AccessError::LastAdminKey => Some("key"),
+            AccessError::UnknownIntegration(_) => Some("integration"),
+            AccessError::InvalidLabel => Some("label"),
+            AccessError::InvalidSecret => Some("secret"),
+            AccessError::NoSecretKey | AccessError::Store(_) => None,
+        }
+    }
+}
+
+/// Why a presented key or webhook was not accepted. The caller should not learn which
+/// (unknown, revoked, wrong secret): [`AuthError::class`] is the same for all but storage.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum AuthError {
+    /// Not shaped like a key.
+    #[error("malformed API key")]
+    Malformed,
+    /// No such key, a wrong secret, or a revoked key.
+    #[error("unknown or revoked API key")]
+    Rejected,
+    /// No such integration, or revoked, or its secret cannot be opened.
+    #[error("unknown or revoked integration")]
+    UnknownIntegration,
+    /// Webhook secrets cannot be opened without the server's secret key.
+    #[error("the server has no secret key (set REGULARS_SECRET_KEY) to check webhooks")]
+    NoSecretKey,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        AuthError::Store(error)
+    }
+}
+
+impl UseCaseError for AuthError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            AuthError::Malformed | AuthError::Rejected => ErrorClass::Refused,
+            AuthError::UnknownIntegration => ErrorClass::NotFound,
+            AuthError::NoSecretKey => ErrorClass::Unavailable,
+            AuthError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl Services {
+    /// Makes an API key for the brand. The returned token is the only copy of its secret.
+    pub async fn create_api_key(
+        &self,
+        brand: BrandId,
+        role: Role,
+        label: Option<String>,
+    ) -> Result<CreatedApiKey, AccessError> {
+        let label = clean_label(label)?;
+        let label = &label;
+        self.transact("create_api_key", |mut tx| async move {
+            let result = self.create_key_in(tx.as_mut(), brand, role, label).await;
+            (tx, result)
+        })
+        .await
+    }
+
+    async fn create_key_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        role: Role,
+        label: &Option<String>,
+    ) -> Result<CreatedApiKey, AccessError> {
+        crate::account::load_brand::<AccessError>(tx, brand).await?;
+        let mut prefix = [0u8; PREFIX_BYTES];
+        self.ids.fill_bytes(&mut prefix);
+        let mut secret = [0u8; SECRET_BYTES];
+        self.ids.fill_bytes(&mut secret);
+        let prefix = base32(&prefix);
+        let secret = base32(&secret);
+        let record = ApiKeyRecord {
+            id: ApiKeyId::from_uuid(self.ids.new_id()),
+            brand_id: brand,
+            prefix: prefix.clone(),
+            secret_hash: sha256_hex(secret.as_bytes()),
+            role,
+            label: label.clone(),
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        // A prefix drawn twice is a conflict: the use case runs again with new bytes.
+        tx.access().insert_api_key(&record).await?;
+        Ok(CreatedApiKey {
+            info: ApiKeyInfo::from(&record),
+            token: format!("{KEY_TAG}_{prefix}_{secret}"),
+        })
+    }
+
+    /// The brand's keys, revoked ones included.
+    pub async fn api_keys(&self, brand: BrandId) -> Result<Vec<ApiKeyInfo>, AccessError> {
+        self.transact("api_keys", |mut tx| async move {
+            let result = async {
+                crate::account::load_brand::<AccessError>(tx.as_mut(), brand).await?;
+                let keys = tx.access().api_keys(brand).await?;
+                Ok(keys.iter().map(ApiKeyInfo::from).collect())
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Revokes a key of the brand. The brand's last active admin key stays: without it
+    /// nobody could make keys again.
+    pub async fn revoke_api_key(&self, brand: BrandId, key: ApiKeyId) -> Result<(), AccessError> {
+        self.transact("revoke_api_key", |mut tx| async move {
+            let result = async {
+                let keys = tx.access().api_keys(brand).await?;
+                let Some(target) = keys.iter().find(|k| k.id == key && k.revoked_at.is_none())
+                else {
+                    return Err(AccessError::UnknownKey(key));
+                };
+                let other_admins = keys
+                    .iter()
+                    .filter(|k| k.id != key && k.role == Role::Admin && k.revoked_at.is_none())
+                    .count();
+                if target.role == Role::Admin && other_admins == 0 {
+                    return Err(AccessError::LastAdminKey);
+                }
+                if tx
+                    .access()
+                    .revoke_api_key(brand, key, self.clock.now())
+                    .await?
+                {
+                    Ok(())
+                } else {
+                    Err(AccessError::UnknownKey(key))
+                }
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Checks a presented key: who it acts for and as what.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        let (prefix, secret) = split_token(token).ok_or(AuthError::Malformed)?;
+        let presented = Sha256::digest(secret.as_bytes());
+        self.transact("authenticate", |mut tx| async move {
+            let result = async {
+                let key = tx.access().api_key_by_prefix(prefix).await?;
+                let Some(key) = key else {
+                    return Err(AuthError::Rejected);
+                };
+                let stored = from_hex(&key.secret_hash).unwrap_or_default();
+                let matches: bool = stored.as_slice().ct_eq(&presented[..]).into();
+                if !matches || key.revoked_at.is_some() {
+                    return Err(AuthError::Rejected);
+                }
+                Ok(Principal {
+                    brand: key.brand_id,
+                    role: key.role,
+                    key: key.id,
+                })
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Makes a POS integration. `secret` is the webhook secret when the POS chose it
+    /// (KiotViet asks the brand for one); otherwise one is drawn. Either way it is
+    /// returned once and stored sealed.
+    pub async fn create_integration(
+        &self,
+        brand: BrandId,
+        kind: IntegrationKind,
+        label: Option<String>,
+        secret: Option<String>,
+    ) -> Result<CreatedIntegration, AccessError> {
+        let key = self.secret_key.as_ref().ok_or(AccessError::NoSecretKey)?;
+        let label = clean_label(label)?;
+        let secret = match secret {
+            Some(secret) => {
+                let ok = WEBHOOK_SECRET_LEN.contains(&secret.len())
+                    && secret.bytes().all(|b| b.is_ascii_graphic());
+                if !ok {
+                    return Err(AccessError::InvalidSecret);
+                }
+                secret
+            }
+            None => {
+                let mut bytes = [0u8; SECRET_BYTES];
+                self.ids.fill_bytes(&mut bytes);
+                format!("whsec_{}", base32(&bytes))
+            }
+        };
+        let (label, secret) = (&label, &secret);
+        self.transact("create_integration", |mut tx| async move {
+            let result = async {
+                crate::account::load_brand::<AccessError>(tx.as_mut(), brand).await?;
+                let id = IntegrationId::from_uuid(self.ids.new_id());
+                let mut nonce = [0u8; NONCE_BYTES];
+                self.ids.fill_bytes(&mut nonce);
+                let sealed = seal(key, brand, id, &nonce, secret.as_bytes())
+                    .ok_or(AccessError::NoSecretKey)?;
+                let record = IntegrationRecord {
+                    id,
+                    brand_id: brand,
+                    kind,
+                    label: label.clone(),
+                    sealed_secret: sealed,
+                    created_at: self.clock.now(),
+                    revoked_at: None,
+                };
+                tx.access().insert_integration(&record).await?;
+                Ok(CreatedIntegration {
+                    info: IntegrationInfo::from(&record),
+                    secret: secret.clone(),
+                })
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// The brand's integrations, revoked ones included.
+    pub async fn integrations(&self, brand: BrandId) -> Result<Vec<IntegrationInfo>, AccessError> {
+        self.transact("integrations", |mut tx| async move {
+            let result = async {
+                crate::account::load_brand::<AccessError>(tx.as_mut(), brand).await?;
+                let all = tx.access().integrations(brand).await?;
+                Ok(all.iter().map(IntegrationInfo::from).collect())
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Revokes an integration: its webhooks are refused from now on.
+    pub async fn revoke_integration(
+        &self,
+        brand: BrandId,
+        id: IntegrationId,
+    ) -> Result<(), AccessError> {
+        self.transact("revoke_integration", |mut tx| async move {
+            let result = match tx
+                .access()
+                .revoke_integration(brand, id, self.clock.now())
+                .await
+            {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(AccessError::UnknownIntegration(id)),
+                Err(e) => Err(e.into()),
+            };
+            (tx, result)
+        })
+        .await
+    }
+
+    /// The active integration a webhook is addressed to, with its secret opened.
+    pub async fn webhook_endpoint(&self, id: IntegrationId) -> Result<WebhookEndpoint, AuthError> {
+        let key = self.secret_key.as_ref().ok_or(AuthError::NoSecretKey)?;
+        self.transact("webhook_endpoint", |mut tx| async move {
+            let result = async {
+                let record = tx.access().integration(id).await?;
+                let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
+                    return Err(AuthError::UnknownIntegration);
+                };
+                let secret = open(key, record.brand_id, record.id, &record.sealed_secret)
+                    .ok_or(AuthError::UnknownIntegration)?;
+                Ok(WebhookEndpoint {
+                    brand: record.brand_id,
+                    integration: record.id,
+                    kind: record.kind,
+                    secret,
+                })
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+}
+
+fn clean_label(label: Option<String>) -> Result<Option<String>, AccessError> {
+    match label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()) {
+        Some(l) if l.len() > MAX_LABEL_LEN || l.chars().any(char::is_control) => {
+            Err(AccessError::InvalidLabel)
+        }
+        other => Ok(other),
+    }
+}
+
+/// `rgk_<prefix>_<secret>` → `(prefix, secret)` when both parts have the right shape.
+fn split_token(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix(KEY_TAG)?.strip_prefix('_')?;
+    let (prefix, secret) = rest.split_once('_')?;
+    let shaped = |part: &str, bytes: usize| {
+        part.len() == (bytes * 8).div_ceil(5) && part.bytes().all(|b| ALPHABET.contains(&b))
+    };
+    (shaped(prefix, PREFIX_BYTES) && shaped(secret, SECRET_BYTES)).then_some((prefix, secret))
+}
+
+fn associated_data(brand: BrandId, id: IntegrationId) -> [u8; 32] {
+    let mut aad = [0u8; 32];
+    aad[..16].copy_from_slice(brand.as_uuid().as_bytes());
+    aad[16..].copy_from_slice(id.as_uuid().as_bytes());
+    aad
+}
+
+fn seal(
+    key: &SecretKey,
+    brand: BrandId,
+    id: IntegrationId,
+    nonce: &[u8; NONCE_BYTES],
+    secret: &[u8],
+) -> Option<String> {
+    let aad = associated_data(brand, id);
+    let sealed = key
+        .cipher()
+        .encrypt(
+            &Nonce::from(*nonce),
+            Payload {
+                msg: secret,
+                aad: &aad,
+            },
+        )
+        .ok()?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Some(to_hex(&out))
+}
+
+fn open(key: &SecretKey, brand: BrandId, id: IntegrationId, sealed: &str) -> Option<Vec<u8>> {
+    let bytes = from_hex(sealed)?;
+    if bytes.len() < NONCE_BYTES {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+    let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
+    let aad = associated_data(brand, id);
+    key.cipher()
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad,
+            },
+        )
+        .ok()
+}
+
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// Lowercase Crockford base32 without padding.
+fn base32(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity((bytes.len() * 8).div_ceil(5));
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_has_the_expected_length_and_alphabet() {
+        assert_eq!(base32(&[0u8; 8]).len(), 13);
+        assert_eq!(base32(&[0xffu8; 32]).len(), 52);
+        assert_eq!(base32(&[0xff]), "zw");
+        assert!(
+            base32(&[0x12, 0x34, 0x56])
+                .bytes()
+                .all(|b| ALPHABET.contains(&b))
+        );
+    }
+
+    #[test]
+    fn tokens_split_only_when_well_shaped() {
+        let token = format!("rgk_{}_{}", base32(&[1; 8]), base32(&[2; 32]));
+        assert!(split_token(&token).is_some());
+        assert!(split_token(&token.to_uppercase()).is_none());
+        assert!(split_token(&token[..token.len() - 1]).is_none());
+        assert!(split_token("rgk__").is_none());
+        assert!(split_token("Bearer x").is_none());
+        assert!(split_token("rgk_é_é").is_none());
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_the_same_key_brand_and_integration() {
+        let key = SecretKey::from_bytes([7; 32]);
+        let brand = BrandId::from_bytes([1; 16]);
+        let id = IntegrationId::from_bytes([2; 16]);
+        let sealed = seal(&key, brand, id, &[3; 12], b"whsec_abc").unwrap_or_default();
+        assert_eq!(
+            open(&key, brand, id, &sealed).as_deref(),
+            Some(&b"whsec_abc"[..])
+        );
+        let other_key = SecretKey::from_bytes([8; 32]);
+        assert_eq!(open(&other_key, brand, id, &sealed), None);
+        assert_eq!(open(&key, BrandId::from_bytes([9; 16]), id, &sealed), None);
+        assert_eq!(
+            open(&key, brand, IntegrationId::from_bytes([9; 16]), &sealed),
+            None
+        );
+        assert_eq!(open(&key, brand, id, "zz"), None);
+    }
+
+    #[test]
+    fn secret_keys_read_from_hex() {
+        assert!(SecretKey::from_hex(&"ab".repeat(32)).is_ok());
+        assert!(SecretKey::from_hex("abc").is_err());
+        assert!(SecretKey::from_hex(&"ab".repeat(16)).is_err());
+        assert!(SecretKey::from_hex(&"zz".repeat(32)).is_err());
+        assert_eq!(
+            format!("{:?}", SecretKey::from_bytes([1; 32])),
+            "SecretKey(..)"
+        );
+    }
+}

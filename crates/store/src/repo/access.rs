@@ -1,0 +1,168 @@
+//! [`AccessRepo`]: API keys and POS integrations.
+
+use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
+use crate::entity::{api_key, integration};
+use crate::error::{corrupt, in_ctx};
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
+use regulars_ports::{
+    AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use time::OffsetDateTime;
+
+#[async_trait]
+impl AccessRepo for StoreTransaction {
+    async fn insert_api_key(&mut self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let row = api_key::Model {
+            brand_id: key.brand_id.as_uuid(),
+            id: key.id.as_uuid(),
+            prefix: key.prefix.clone(),
+            secret_hash: key.secret_hash.clone(),
+            role: key.role.as_str().to_owned(),
+            label: key.label.clone(),
+            created_at: to_micros(key.created_at),
+            revoked_at: to_micros_opt(key.revoked_at),
+        };
+        api_key::Entity::insert(row.into_active_model())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into api_keys (prefix unique)"))?;
+        Ok(())
+    }
+
+    async fn api_key_by_prefix(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        api_key::Entity::find()
+            .filter(api_key::Column::Prefix.eq(prefix))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from api_keys"))?
+            .map(key_from_row)
+            .transpose()
+    }
+
+    async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        api_key::Entity::find()
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(api_key::Column::CreatedAt)
+            .order_by_asc(api_key::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from api_keys"))?
+            .into_iter()
+            .map(key_from_row)
+            .collect()
+    }
+
+    async fn revoke_api_key(
+        &mut self,
+        brand: BrandId,
+        id: ApiKeyId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(to_micros(now)))
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .filter(api_key::Column::Id.eq(id.as_uuid()))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update api_keys"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn insert_integration(
+        &mut self,
+        integration: &IntegrationRecord,
+    ) -> Result<(), StoreError> {
+        let row = integration::Model {
+            brand_id: integration.brand_id.as_uuid(),
+            id: integration.id.as_uuid(),
+            kind: integration.kind.as_str().to_owned(),
+            label: integration.label.clone(),
+            sealed_secret: integration.sealed_secret.clone(),
+            created_at: to_micros(integration.created_at),
+            revoked_at: to_micros_opt(integration.revoked_at),
+        };
+        integration::Entity::insert(row.into_active_model())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into integrations (id unique)"))?;
+        Ok(())
+    }
+
+    async fn integration(
+        &mut self,
+        id: IntegrationId,
+    ) -> Result<Option<IntegrationRecord>, StoreError> {
+        integration::Entity::find()
+            .filter(integration::Column::Id.eq(id.as_uuid()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from integrations"))?
+            .map(integration_from_row)
+            .transpose()
+    }
+
+    async fn integrations(&mut self, brand: BrandId) -> Result<Vec<IntegrationRecord>, StoreError> {
+        integration::Entity::find()
+            .filter(integration::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(integration::Column::CreatedAt)
+            .order_by_asc(integration::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from integrations"))?
+            .into_iter()
+            .map(integration_from_row)
+            .collect()
+    }
+
+    async fn revoke_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = integration::Entity::update_many()
+            .col_expr(integration::Column::RevokedAt, Expr::value(to_micros(now)))
+            .filter(integration::Column::BrandId.eq(brand.as_uuid()))
+            .filter(integration::Column::Id.eq(id.as_uuid()))
+            .filter(integration::Column::RevokedAt.is_null())
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update integrations"))?;
+        Ok(done.rows_affected == 1)
+    }
+}
+
+fn key_from_row(row: api_key::Model) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: ApiKeyId::from_uuid(row.id),
+        brand_id: BrandId::from_uuid(row.brand_id),
+        prefix: row.prefix,
+        secret_hash: row.secret_hash,
+        role: Role::parse(&row.role)
+            .ok_or_else(|| corrupt("api_keys.role", format!("unknown role {:?}", row.role)))?,
+        label: row.label,
+        created_at: from_micros(row.created_at)?,
+        revoked_at: from_micros_opt(row.revoked_at)?,
+    })
+}
+
+fn integration_from_row(row: integration::Model) -> Result<IntegrationRecord, StoreError> {
+    Ok(IntegrationRecord {
+        id: IntegrationId::from_uuid(row.id),
+        brand_id: BrandId::from_uuid(row.brand_id),
+        kind: IntegrationKind::parse(&row.kind)
+            .ok_or_else(|| corrupt("integrations.kind", format!("unknown kind {:?}", row.kind)))?,
+        label: row.label,
+        sealed_secret: row.sealed_secret,
+        created_at: from_micros(row.created_at)?,
+        revoked_at: from_micros_opt(row.revoked_at)?,
+    })
+}
