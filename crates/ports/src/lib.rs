@@ -38,6 +38,7 @@ mod records;
 mod repos;
 mod system;
 mod uow;
+mod webhooks;
 
 pub use error::StoreError;
 pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
@@ -51,6 +52,7 @@ pub use repos::{
 };
 pub use system::{Clock, IdGen};
 pub use uow::{Transaction, UnitOfWork};
+pub use webhooks::{PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, WebhookError};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;

@@ -104,6 +104,7 @@ mod rewards;
 mod tiering;
 mod transact;
 mod vouchers;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -125,6 +126,7 @@ pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
+pub use webhooks::{WEBHOOK_EVENT, WebhookError, WebhookOutcome, WebhookReceipt};
 
 use regulars_ports::{Clock, IdGen, UnitOfWork};
 use std::fmt;

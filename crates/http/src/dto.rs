@@ -1,0 +1,718 @@
+//! The API's JSON shapes. Only this crate knows them; they are built from the use
+//! cases' results and documented in the OpenAPI document.
+//!
+//! Money is `{"amount": "45000", "currency": "VND"}` with the amount a decimal string;
+//! points are integers; times are RFC 3339 in UTC; ids are UUIDs.
+
+use regulars_domain::{Customer, Money};
+use regulars_loyalty::ledger::LedgerEntry;
+use regulars_loyalty::rewards::Reward;
+use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
+use regulars_ports::{Brand, Location, StoredOrder};
+use regulars_service::{
+    AdjustmentReceipt, ApiKeyInfo, CustomerView, IntegrationInfo, OrderReceipt, RefundReceipt,
+    VoucherCheck,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// An amount of money.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MoneyDto {
+    /// Decimal amount in major units, e.g. `"45000"` (VND) or `"4.50"` (USD).
+    #[schema(example = "45000")]
+    pub amount: String,
+    /// ISO 4217 code.
+    #[schema(example = "VND")]
+    pub currency: String,
+}
+
+impl From<&Money> for MoneyDto {
+    fn from(money: &Money) -> Self {
+        MoneyDto {
+            amount: money.amount().to_string(),
+            currency: money.currency().code().to_owned(),
+        }
+    }
+}
+
+/// A brand's settings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BrandDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The country calling code national phone numbers are read with.
+    pub calling_code: u16,
+    /// UTC offset in seconds (Vietnam: 25200).
+    pub utc_offset_seconds: i32,
+    /// Days points stay valid, if they expire.
+    pub points_validity_days: Option<u32>,
+    /// When it was created.
+    pub created_at: String,
+}
+
+impl From<&Brand> for BrandDto {
+    fn from(brand: &Brand) -> Self {
+        BrandDto {
+            id: brand.id.as_uuid(),
+            name: brand.name.clone(),
+            currency: brand.currency.code().to_owned(),
+            calling_code: brand.calling_code.0,
+            utc_offset_seconds: brand.utc_offset.whole_seconds(),
+            points_validity_days: brand.points_validity_days,
+            created_at: rfc3339(brand.created_at),
+        }
+    }
+}
+
+/// A location to create or replace.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationIn {
+    /// The code POS orders carry, e.g. `"q1"`.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Its own UTC offset in seconds, when it differs from the brand's.
+    pub utc_offset_seconds: Option<i32>,
+}
+
+/// A location.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LocationDto {
+    /// Its id.
+    pub id: Uuid,
+    /// The code POS orders carry.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Its own UTC offset in seconds, if any.
+    pub utc_offset_seconds: Option<i32>,
+    /// When it was created.
+    pub created_at: String,
+}
+
+impl From<&Location> for LocationDto {
+    fn from(l: &Location) -> Self {
+        LocationDto {
+            id: l.id.as_uuid(),
+            code: l.code.clone(),
+            name: l.name.clone(),
+            utc_offset_seconds: l.utc_offset.map(|o| o.whole_seconds()),
+            created_at: rfc3339(l.created_at),
+        }
+    }
+}
+
+/// A key to create.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyIn {
+    /// `admin`, `pos` or `viewer`.
+    #[schema(example = "pos")]
+    pub role: String,
+    /// A note for people.
+    pub label: Option<String>,
+}
+
+/// An API key (never its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KeyDto {
+    /// Its id.
+    pub id: Uuid,
+    /// The public prefix.
+    pub prefix: String,
+    /// `admin`, `pos` or `viewer`.
+    pub role: String,
+    /// A note for people.
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+}
+
+impl From<&ApiKeyInfo> for KeyDto {
+    fn from(k: &ApiKeyInfo) -> Self {
+        KeyDto {
+            id: k.id.as_uuid(),
+            prefix: k.prefix.clone(),
+            role: k.role.as_str().to_owned(),
+            label: k.label.clone(),
+            created_at: rfc3339(k.created_at),
+            revoked_at: k.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// A key just made, with its secret token: shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedKeyDto {
+    /// The key.
+    pub key: KeyDto,
+    /// The full key for `Authorization: Bearer …`. Not retrievable later.
+    pub token: String,
+}
+
+/// An integration to create.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationIn {
+    /// `generic` or `kiotviet`.
+    #[schema(example = "generic")]
+    pub kind: String,
+    /// A note for people.
+    pub label: Option<String>,
+    /// The webhook secret, when the POS lets the brand choose it; drawn when absent.
+    pub secret: Option<String>,
+}
+
+/// A POS integration (never its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntegrationDto {
+    /// Its id.
+    pub id: Uuid,
+    /// `generic` or `kiotviet`.
+    pub kind: String,
+    /// A note for people.
+    pub label: Option<String>,
+    /// Where the POS posts its webhooks (path; prefix it with the server's URL).
+    pub webhook_path: String,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+}
+
+impl From<&IntegrationInfo> for IntegrationDto {
+    fn from(i: &IntegrationInfo) -> Self {
+        IntegrationDto {
+            id: i.id.as_uuid(),
+            kind: i.kind.as_str().to_owned(),
+            label: i.label.clone(),
+            webhook_path: format!("/webhooks/{}", i.id),
+            created_at: rfc3339(i.created_at),
+            revoked_at: i.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// An integration just made, with its webhook secret: shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedIntegrationDto {
+    /// The integration.
+    pub integration: IntegrationDto,
+    /// The secret the POS signs webhooks with.
+    pub secret: String,
+}
+
+/// Consent to be contacted, per channel.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentDto {
+    /// Zalo.
+    #[serde(default)]
+    pub zalo: bool,
+    /// SMS.
+    #[serde(default)]
+    pub sms: bool,
+    /// Email.
+    #[serde(default)]
+    pub email: bool,
+}
+
+/// A customer to register.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerIn {
+    /// Phone in any common form (`0912345678`, `84912345678`, `+84912345678`).
+    #[schema(example = "0912345678")]
+    pub phone: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Birthday, `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Zalo follower id.
+    pub zalo_user_id: Option<String>,
+    /// Consent per channel (all false when absent).
+    #[serde(default)]
+    pub consent: ConsentDto,
+}
+
+/// A customer's profile to replace (the phone stays).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerUpdate {
+    /// Name.
+    pub name: Option<String>,
+    /// Birthday, `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Zalo follower id.
+    pub zalo_user_id: Option<String>,
+    /// Consent per channel.
+    #[serde(default)]
+    pub consent: ConsentDto,
+}
+
+/// A customer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerDto {
+    /// Id.
+    pub id: Uuid,
+    /// Phone, E.164.
+    pub phone: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Birthday.
+    pub birthday: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Zalo follower id.
+    pub zalo_user_id: Option<String>,
+    /// Consent per channel.
+    pub consent: ConsentDto,
+    /// When they were first seen.
+    pub created_at: String,
+}
+
+impl From<&Customer> for CustomerDto {
+    fn from(c: &Customer) -> Self {
+        CustomerDto {
+            id: c.id.as_uuid(),
+            phone: c.phone.as_str().to_owned(),
+            name: c.name.clone(),
+            birthday: c.birthday.map(|d| d.to_string()),
+            email: c.email.clone(),
+            zalo_user_id: c.zalo_user_id.clone(),
+            consent: ConsentDto {
+                zalo: c.consent.zalo,
+                sms: c.consent.sms,
+                email: c.consent.email,
+            },
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+/// A voucher.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoucherDto {
+    /// Id.
+    pub id: Uuid,
+    /// The code the customer shows.
+    pub code: String,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The reward it gives.
+    pub reward_id: Uuid,
+    /// `issued`, `redeemed`, `expired` or `voided`.
+    pub status: String,
+    /// Status details (when, which order, why).
+    #[schema(value_type = Object)]
+    pub status_detail: Value,
+    /// How it was obtained.
+    #[schema(value_type = Object)]
+    pub source: Value,
+    /// Valid from.
+    pub issued_at: String,
+    /// Valid until.
+    pub expires_at: String,
+}
+
+impl From<&Voucher> for VoucherDto {
+    fn from(v: &Voucher) -> Self {
+        let status = match v.status() {
+            VoucherStatus::Issued => "issued",
+            VoucherStatus::Redeemed { .. } => "redeemed",
+            VoucherStatus::Expired { .. } => "expired",
+            VoucherStatus::Voided { .. } => "voided",
+        };
+        VoucherDto {
+            id: v.id().as_uuid(),
+            code: v.code().to_string(),
+            customer_id: v.customer().as_uuid(),
+            reward_id: v.reward().as_uuid(),
+            status: status.to_owned(),
+            status_detail: json(v.status()),
+            source: json(v.source()),
+            issued_at: rfc3339(v.issued_at()),
+            expires_at: rfc3339(v.expires_at()),
+        }
+    }
+}
+
+/// A catalogue reward. `kind` is one of `{"type": "free_item", "sku"}`,
+/// `{"type": "free_modifier", "sku"}`, `{"type": "fixed_discount", "amount"}`,
+/// `{"type": "percent_discount", "percent", "cap"?}`; see `docs/rules.md`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RewardDto {
+    /// Id (ignored on input).
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// Display name.
+    pub name: String,
+    /// Price in points.
+    pub cost: i64,
+    /// What it gives.
+    #[schema(value_type = Object)]
+    pub kind: Value,
+    /// Whether it can be bought now.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Days a voucher for it stays valid.
+    pub validity_days: u32,
+    /// Order total needed for it to apply.
+    #[serde(default)]
+    pub min_order_total: Option<MoneyDto>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl From<&Reward> for RewardDto {
+    fn from(r: &Reward) -> Self {
+        RewardDto {
+            id: Some(r.id.as_uuid()),
+            name: r.name.clone(),
+            cost: r.cost.value(),
+            kind: json(&r.kind),
+            active: r.active,
+            validity_days: r.validity_days,
+            min_order_total: r.min_order_total.as_ref().map(MoneyDto::from),
+        }
+    }
+}
+
+/// A customer as the till sees them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileDto {
+    /// The profile.
+    pub customer: CustomerDto,
+    /// Points spendable now.
+    pub balance: i64,
+    /// Visits counted.
+    pub visits: u64,
+    /// Net spend.
+    pub spend: MoneyDto,
+    /// First visit.
+    pub first_visit_at: Option<String>,
+    /// Last visit.
+    pub last_visit_at: Option<String>,
+    /// Tier held.
+    pub tier: Option<String>,
+    /// Progress to the next tier, when known exactly.
+    #[schema(value_type = Option<Object>)]
+    pub tier_progress: Option<Value>,
+    /// Vouchers usable now.
+    pub vouchers: Vec<VoucherDto>,
+    /// Rewards the balance can buy now.
+    pub redeemable_rewards: Vec<RewardDto>,
+}
+
+impl From<&CustomerView> for ProfileDto {
+    fn from(v: &CustomerView) -> Self {
+        ProfileDto {
+            customer: CustomerDto::from(&v.customer),
+            balance: v.balance.value(),
+            visits: v.stats.visits,
+            spend: MoneyDto::from(&v.stats.spend),
+            first_visit_at: v.stats.first_visit_at.map(rfc3339),
+            last_visit_at: v.stats.last_visit_at.map(rfc3339),
+            tier: v.tier.as_ref().map(|t| t.code.clone()),
+            tier_progress: v.tier_progress.as_ref().map(json),
+            vouchers: v.vouchers.iter().map(VoucherDto::from).collect(),
+            redeemable_rewards: v.redeemable_rewards.iter().map(RewardDto::from).collect(),
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerEntryDto {
+    /// Position in the customer's ledger, from 0.
+    pub seq: u64,
+    /// When it was recorded.
+    pub at: String,
+    /// Points added (positive) or taken (negative).
+    pub amount: i64,
+    /// What it was (`earn`, `redeem`, `expire`, `reverse`, `adjust`) and its details.
+    #[schema(value_type = Object)]
+    pub kind: Value,
+}
+
+impl From<&LedgerEntry> for LedgerEntryDto {
+    fn from(e: &LedgerEntry) -> Self {
+        LedgerEntryDto {
+            seq: e.seq,
+            at: rfc3339(e.at),
+            amount: e.amount.value(),
+            kind: json(&e.kind),
+        }
+    }
+}
+
+/// A line of an order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LineDto {
+    /// Product code.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Units.
+    pub quantity: u32,
+    /// Price per unit.
+    pub unit_price: MoneyDto,
+    /// Modifiers (`sku`, `name`, `unit_price`).
+    #[schema(value_type = Vec<Object>)]
+    pub modifiers: Vec<Value>,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderDto {
+    /// Id.
+    pub id: Uuid,
+    /// Sending system, e.g. `pos:generic`.
+    pub source: String,
+    /// Id in that system.
+    pub external_id: String,
+    /// Location code.
+    pub location: Option<String>,
+    /// The customer, when they gave a phone.
+    pub customer_id: Option<Uuid>,
+    /// When it was paid.
+    pub placed_at: String,
+    /// Lines.
+    pub lines: Vec<LineDto>,
+    /// Paid total.
+    pub total: MoneyDto,
+    /// Points it earned.
+    pub points_earned: i64,
+    /// Refunded so far.
+    pub refunded: MoneyDto,
+}
+
+impl From<&StoredOrder> for OrderDto {
+    fn from(s: &StoredOrder) -> Self {
+        let o = &s.order;
+        OrderDto {
+            id: s.id.as_uuid(),
+            source: o.key.source.clone(),
+            external_id: o.key.external_id.clone(),
+            location: o.location.clone(),
+            customer_id: s.customer_id.map(|c| c.as_uuid()),
+            placed_at: rfc3339(o.placed_at),
+            lines: o
+                .lines
+                .iter()
+                .map(|l| LineDto {
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    category: l.category.clone(),
+                    quantity: l.quantity,
+                    unit_price: MoneyDto::from(&l.unit_price),
+                    modifiers: l.modifiers.iter().map(json).collect(),
+                })
+                .collect(),
+            total: MoneyDto::from(&o.total),
+            points_earned: s.points_earned.value(),
+            refunded: MoneyDto::from(&s.refunded),
+        }
+    }
+}
+
+/// What an order earned.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderReceiptDto {
+    /// The stored order.
+    pub order_id: Uuid,
+    /// The customer credited.
+    pub customer_id: Option<Uuid>,
+    /// Points earned.
+    pub points_earned: i64,
+    /// Balance after.
+    pub balance: Option<i64>,
+    /// Tier after.
+    pub tier: Option<String>,
+    /// Whether the order moved the customer up a tier.
+    pub upgraded: bool,
+    /// True when this delivery repeats one already counted (nothing was written).
+    pub duplicate: bool,
+    /// How the points were computed, line by line.
+    #[schema(value_type = Vec<Object>)]
+    pub explanation: Vec<Value>,
+}
+
+impl From<&OrderReceipt> for OrderReceiptDto {
+    fn from(r: &OrderReceipt) -> Self {
+        OrderReceiptDto {
+            order_id: r.order_id.as_uuid(),
+            customer_id: r.customer_id.map(|c| c.as_uuid()),
+            points_earned: r.points_earned.value(),
+            balance: r.balance.map(|b| b.value()),
+            tier: r.tier.clone(),
+            upgraded: r.upgraded,
+            duplicate: r.duplicate,
+            explanation: r.explanation.iter().map(json).collect(),
+        }
+    }
+}
+
+/// What a refund reversed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundReceiptDto {
+    /// The order refunded.
+    pub order_id: Uuid,
+    /// Its customer.
+    pub customer_id: Option<Uuid>,
+    /// Refunded so far in all.
+    pub refunded_total: MoneyDto,
+    /// Whether the order is now fully refunded.
+    pub fully_refunded: bool,
+    /// Points taken back.
+    pub points_reversed: i64,
+    /// Points that could not be taken back (already spent, under the brand's policy).
+    pub points_unrecovered: i64,
+    /// Balance after.
+    pub balance: Option<i64>,
+    /// True when this delivery repeats one already counted.
+    pub duplicate: bool,
+}
+
+impl From<&RefundReceipt> for RefundReceiptDto {
+    fn from(r: &RefundReceipt) -> Self {
+        RefundReceiptDto {
+            order_id: r.order_id.as_uuid(),
+            customer_id: r.customer_id.map(|c| c.as_uuid()),
+            refunded_total: MoneyDto::from(&r.refunded_total),
+            fully_refunded: r.fully_refunded,
+            points_reversed: r.points_reversed.value(),
+            points_unrecovered: r.points_unrecovered.value(),
+            balance: r.balance.map(|b| b.value()),
+            duplicate: r.duplicate,
+        }
+    }
+}
+
+/// A manual points adjustment.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentIn {
+    /// Points to add (positive) or take (negative); not zero.
+    pub points: i64,
+    /// Why, for the audit trail (required).
+    pub reason: String,
+}
+
+/// The result of an adjustment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdjustmentDto {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Points added or taken.
+    pub delta: i64,
+    /// Points that expired on the way.
+    pub expired: i64,
+    /// Balance after.
+    pub balance: i64,
+}
+
+impl From<&AdjustmentReceipt> for AdjustmentDto {
+    fn from(r: &AdjustmentReceipt) -> Self {
+        AdjustmentDto {
+            customer_id: r.customer_id.as_uuid(),
+            delta: r.delta.value(),
+            expired: r.expired.value(),
+            balance: r.balance.value(),
+        }
+    }
+}
+
+/// A reward to buy with points.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionIn {
+    /// The catalogue reward.
+    pub reward_id: Uuid,
+}
+
+/// A voucher to redeem at the till.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoucherRedeemIn {
+    /// The POS order it is used on, if known.
+    pub order_external_id: Option<String>,
+    /// The POS that sends the order (default `pos:generic`).
+    pub order_source: Option<String>,
+}
+
+/// Whether a voucher can be used now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoucherCheckDto {
+    /// The voucher.
+    pub voucher: VoucherDto,
+    /// Its reward, if still in the catalogue.
+    pub reward: Option<RewardDto>,
+    /// Whether it can be redeemed now.
+    pub redeemable: bool,
+    /// Why not, when not.
+    pub refusal: Option<String>,
+}
+
+impl From<&VoucherCheck> for VoucherCheckDto {
+    fn from(c: &VoucherCheck) -> Self {
+        VoucherCheckDto {
+            voucher: VoucherDto::from(&c.voucher),
+            reward: c.reward.as_ref().map(RewardDto::from),
+            redeemable: c.redeemable,
+            refusal: c.refusal.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// What became of one event of a webhook delivery.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookEventAck {
+    /// The sender's event id.
+    pub event_id: String,
+    /// `counted`, `duplicate` (the order or refund was counted before under another
+    /// event id) or `replayed` (this event id was received before; nothing changed).
+    pub outcome: String,
+    /// The order's receipt, for an order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderReceiptDto>,
+    /// The refund's receipt, for a refund.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund: Option<RefundReceiptDto>,
+}
+
+/// A webhook delivery's outcome: one entry per event it carried (none for an event
+/// type with nothing to count).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookAck {
+    /// The events, in delivery order.
+    pub events: Vec<WebhookEventAck>,
+}

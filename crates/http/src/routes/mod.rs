@@ -1,0 +1,90 @@
+//! The routes, one module per resource.
+
+pub(crate) mod access;
+pub(crate) mod catalog;
+pub(crate) mod customers;
+pub(crate) mod health;
+pub(crate) mod orders;
+pub(crate) mod webhooks;
+
+use crate::error::ApiError;
+use actix_web::web;
+use regulars_loyalty::rewards::Reward;
+use std::str::FromStr;
+
+/// Reads an id from a path segment; anything that is not an id of that kind is
+/// unknown (404), exactly like an id of another brand.
+pub(crate) fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse::<T>()
+        .map_err(|_| ApiError::not_found(what, what))
+}
+
+/// Builds a reward from its DTO, naming the JSON path of what is wrong.
+pub(crate) fn reward_from(dto: &crate::dto::RewardDto) -> Result<Reward, ApiError> {
+    let mut value =
+        serde_json::to_value(dto).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    if let Some(map) = value.as_object_mut() {
+        // The id comes from the path or is drawn; a placeholder keeps the shape valid.
+        map.insert("id".into(), serde_json::json!(uuid::Uuid::nil()));
+    }
+    let text = value.to_string();
+    crate::body::parse_json(text.as_bytes())
+}
+
+/// Registers every route of the API under `cfg`.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/webhooks/{integration}", web::post().to(webhooks::receive))
+        .service(
+            web::scope("/v1")
+                .route("/brand", web::get().to(catalog::brand))
+                .route("/keys", web::get().to(access::list_keys))
+                .route("/keys", web::post().to(access::create_key))
+                .route("/keys/{id}", web::delete().to(access::revoke_key))
+                .route("/integrations", web::get().to(access::list_integrations))
+                .route("/integrations", web::post().to(access::create_integration))
+                .route(
+                    "/integrations/{id}",
+                    web::delete().to(access::revoke_integration),
+                )
+                .route("/locations", web::get().to(catalog::list_locations))
+                .route("/locations", web::post().to(catalog::create_location))
+                .route("/locations/{id}", web::get().to(catalog::get_location))
+                .route("/locations/{id}", web::put().to(catalog::update_location))
+                .route("/program", web::get().to(catalog::get_program))
+                .route(
+                    "/program/earning-rules",
+                    web::put().to(catalog::put_earning_rules),
+                )
+                .route("/program/tiers", web::put().to(catalog::put_tiers))
+                .route("/rewards", web::get().to(catalog::list_rewards))
+                .route("/rewards", web::post().to(catalog::create_reward))
+                .route("/rewards/{id}", web::get().to(catalog::get_reward))
+                .route("/rewards/{id}", web::put().to(catalog::update_reward))
+                .route("/customers", web::get().to(customers::list))
+                .route("/customers", web::post().to(customers::create))
+                .route("/customers/lookup", web::get().to(customers::lookup))
+                .route("/customers/{id}", web::get().to(customers::profile))
+                .route("/customers/{id}", web::put().to(customers::update))
+                .route("/customers/{id}/ledger", web::get().to(customers::ledger))
+                .route("/customers/{id}/orders", web::get().to(customers::orders))
+                .route(
+                    "/customers/{id}/adjustments",
+                    web::post().to(customers::adjust),
+                )
+                .route(
+                    "/customers/{id}/redemptions",
+                    web::post().to(customers::redeem_reward),
+                )
+                .route("/orders", web::get().to(orders::list))
+                .route("/orders", web::post().to(orders::ingest))
+                .route("/orders/{id}", web::get().to(orders::get))
+                .route("/refunds", web::post().to(orders::refund))
+                .route("/vouchers/{code}", web::get().to(orders::validate_voucher))
+                .route(
+                    "/vouchers/{code}/redeem",
+                    web::post().to(orders::redeem_voucher),
+                ),
+        );
+}

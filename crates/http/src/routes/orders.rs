@@ -1,0 +1,159 @@
+//! Orders and refunds posted through the API, and vouchers at the till.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::body::RawBody;
+use crate::dto::{
+    OrderDto, OrderReceiptDto, RefundReceiptDto, VoucherCheckDto, VoucherDto, VoucherRedeemIn,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::paging::{Page, PageQuery};
+use crate::routes::id;
+use crate::routes::webhooks::decode_error;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use regulars_domain::{EventKey, OrderId};
+
+fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be JSON (Content-Type: application/json)",
+            Some("content-type".to_owned()),
+        ))
+    }
+}
+
+/// Counts an order, in the generic POS format (`docs/pos.md`). Idempotent on
+/// `external_id`: a second post answers the first receipt with `duplicate: true`.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", security(("api_key" = [])),
+    request_body(content = Object, description = "An order in the generic POS format"),
+    responses((status = 200, body = OrderReceiptDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn ingest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.till()?;
+    require_json(&req)?;
+    let found = state.services.brand(brand).await?;
+    let order = state
+        .decoder
+        .generic_order(&body.0, brand, found.currency, found.calling_code)
+        .map_err(decode_error)?;
+    let receipt = state.services.ingest_order(brand, order).await?;
+    Ok(HttpResponse::Ok().json(OrderReceiptDto::from(&receipt)))
+}
+
+/// Refunds an order (fully or an amount), in the generic POS format. Idempotent on the
+/// refund's own id.
+#[utoipa::path(post, path = "/v1/refunds", tag = "orders", security(("api_key" = [])),
+    request_body(content = Object, description = "A refund in the generic POS format"),
+    responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn refund(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.till()?;
+    require_json(&req)?;
+    let found = state.services.brand(brand).await?;
+    let refund = state
+        .decoder
+        .generic_refund(&body.0, brand, found.currency)
+        .map_err(decode_error)?;
+    let receipt = state.services.refund_order(brand, refund).await?;
+    Ok(HttpResponse::Ok().json(RefundReceiptDto::from(&receipt)))
+}
+
+/// A page of the brand's orders.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<OrderDto>)))]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let after: Option<OrderId> = query.after()?;
+    let limit = query.limit();
+    let orders = state
+        .services
+        .orders(caller.reader(), None, after, limit)
+        .await?;
+    let items: Vec<OrderDto> = orders.iter().map(OrderDto::from).collect();
+    Ok(HttpResponse::Ok().json(Page::of(items, limit, |o| o.id.to_string())))
+}
+
+/// One order.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("api_key" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order: OrderId = id(&path, "order")?;
+    let stored = state.services.order(caller.reader(), order).await?;
+    Ok(HttpResponse::Ok().json(OrderDto::from(&stored)))
+}
+
+/// Whether a voucher can be used now (read only).
+#[utoipa::path(get, path = "/v1/vouchers/{code}", tag = "vouchers", security(("api_key" = [])),
+    params(("code" = String, Path)), responses((status = 200, body = VoucherCheckDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn validate_voucher(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let check = state
+        .services
+        .validate_voucher(caller.reader(), &path)
+        .await?;
+    Ok(HttpResponse::Ok().json(VoucherCheckDto::from(&check)))
+}
+
+/// Redeems a voucher, exactly once however many tills try at the same moment.
+#[utoipa::path(post, path = "/v1/vouchers/{code}/redeem", tag = "vouchers", security(("api_key" = [])),
+    params(("code" = String, Path)), request_body(content = VoucherRedeemIn, description = "Optional: the order it is used on"),
+    responses((status = 200, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(crate) async fn redeem_voucher(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.till()?;
+    let input: VoucherRedeemIn = if body.0.is_empty() {
+        VoucherRedeemIn::default()
+    } else {
+        crate::body::parse_json(&body.0)?
+    };
+    let order = match input.order_external_id {
+        Some(external) => Some(
+            EventKey::new(
+                input
+                    .order_source
+                    .unwrap_or_else(|| "pos:generic".to_owned()),
+                external,
+            )
+            .map_err(|e| ApiError::invalid("order_external_id", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let voucher = state.services.redeem_voucher(brand, &path, order).await?;
+    Ok(HttpResponse::Ok().json(VoucherDto::from(&voucher)))
+}

@@ -1,0 +1,102 @@
+//! POS webhooks: `POST /webhooks/{integration}`, authenticated by the integration's
+//! signature scheme instead of an API key.
+
+use crate::AppState;
+use crate::body::RawBody;
+use crate::dto::{OrderReceiptDto, RefundReceiptDto, WebhookAck, WebhookEventAck};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::id;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use regulars_domain::IntegrationId;
+use regulars_ports::{WebhookDelivery, WebhookError};
+use regulars_service::WebhookOutcome;
+
+/// Maps a refused delivery: signature problems are 401, payload problems 400 naming
+/// the field.
+pub(crate) fn decode_error(error: WebhookError) -> ApiError {
+    match error {
+        WebhookError::Signature(message) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            message,
+            Some("signature".to_owned()),
+        ),
+        WebhookError::Stale(message) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "stale_timestamp",
+            message,
+            Some("timestamp".to_owned()),
+        ),
+        WebhookError::Invalid { field, message } => ApiError::invalid(field, message),
+    }
+}
+
+/// Receives a POS webhook: verifies its signature and time window, refuses replays,
+/// counts its order or refund once.
+#[utoipa::path(post, path = "/webhooks/{integration}", tag = "webhooks",
+    params(("integration" = String, Path, description = "The integration id")),
+    request_body(content = Object, description = "The POS's payload, signed as its dialect documents (see docs/pos.md)"),
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn receive(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let integration: IntegrationId = id(&path, "integration")?;
+    let endpoint = state.services.webhook_endpoint(integration).await?;
+    let brand = state.services.brand(endpoint.brand).await?;
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|v| (name.as_str().to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    let delivery = WebhookDelivery {
+        kind: endpoint.kind,
+        headers: &headers,
+        body: &body.0,
+        secret: &endpoint.secret,
+        brand: endpoint.brand,
+        currency: brand.currency,
+        calling_code: brand.calling_code,
+        now: state.now(),
+    };
+    let events = state.decoder.decode(&delivery).map_err(decode_error)?;
+    let mut acks = Vec::with_capacity(events.len());
+    for event in events {
+        let event_id = event.event_id.clone();
+        let receipt = state.services.receive_webhook(&endpoint, event).await?;
+        let mut ack = WebhookEventAck {
+            event_id,
+            outcome: String::new(),
+            order: None,
+            refund: None,
+        };
+        let duplicate = match &receipt.outcome {
+            WebhookOutcome::Order { receipt } => {
+                ack.order = Some(OrderReceiptDto::from(receipt));
+                receipt.duplicate
+            }
+            WebhookOutcome::Refund { receipt } => {
+                ack.refund = Some(RefundReceiptDto::from(receipt));
+                receipt.duplicate
+            }
+        };
+        ack.outcome = if receipt.replayed {
+            "replayed"
+        } else if duplicate {
+            "duplicate"
+        } else {
+            "counted"
+        }
+        .to_owned();
+        acks.push(ack);
+    }
+    Ok(HttpResponse::Ok().json(WebhookAck { events: acks }))
+}
