@@ -252,10 +252,7 @@ impl<R: Read> CsvOrders<R> {
 
     /// The text of column `col` of the current record ("" when the column is absent).
     fn field(&self, col: usize) -> Result<&str, String> {
-        let Some(bytes) = self.index[col].and_then(|i| self.record.get(i)) else {
-            return Ok("");
-        };
-        std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())
+        field_of(&self.record, &self.index, col)
     }
 
     fn error(&mut self, column: Option<usize>, order_id: Option<&str>, problem: String) {
@@ -349,26 +346,29 @@ impl<R: Read> CsvOrders<R> {
     /// Reads the order-level columns: on the first row of an order they are stored, on
     /// later rows they must agree with the first.
     fn read_order_fields(&mut self, order_id: &str, first: bool) {
-        let brand = self.brand;
         let mut errors: Vec<(usize, String)> = Vec::new();
-        let texts: Vec<Result<&str, String>> = [PLACED_AT, LOCATION, PHONE, ORDER_TOTAL, CURRENCY]
-            .iter()
-            .map(|c| self.field(*c))
-            .collect();
-        let text = |i: usize, col: usize, errors: &mut Vec<(usize, String)>| match &texts[i] {
-            Ok(t) => Some((*t).to_owned()),
+        // Borrow the record and the group apart, so later rows compare without copying.
+        let CsvOrders {
+            record,
+            index,
+            group,
+            brand,
+            ..
+        } = self;
+        let brand = *brand;
+        let mut text = |col: usize| match field_of(record, index, col) {
+            Ok(t) => Some(t),
             Err(p) => {
-                errors.push((col, p.clone()));
+                errors.push((col, p));
                 None
             }
         };
-        let placed_at = text(0, PLACED_AT, &mut errors);
-        let location = text(1, LOCATION, &mut errors);
-        let phone = text(2, PHONE, &mut errors);
-        let total = text(3, ORDER_TOTAL, &mut errors);
-        let currency = text(4, CURRENCY, &mut errors);
-        drop(texts);
-        let Some(group) = self.group.as_mut() else {
+        let placed_at = text(PLACED_AT);
+        let location = text(LOCATION);
+        let phone = text(PHONE);
+        let total = text(ORDER_TOTAL);
+        let currency = text(CURRENCY);
+        let Some(group) = group.as_mut() else {
             return;
         };
         let first_line = group.first_line;
@@ -378,15 +378,15 @@ impl<R: Read> CsvOrders<R> {
 
         if let Some(raw) = placed_at {
             if first {
-                group.placed_at = parse_time(&raw, &brand)
+                group.placed_at = parse_time(raw, &brand)
                     .map_err(|p| errors.push((PLACED_AT, p)))
                     .ok();
-                group.placed_at_raw = raw;
+                group.placed_at_raw = raw.to_owned();
             } else if raw != group.placed_at_raw {
-                match parse_time(&raw, &brand) {
+                match parse_time(raw, &brand) {
                     Ok(at) if Some(at) == group.placed_at => {}
                     Ok(_) => {
-                        errors.push((PLACED_AT, disagree("placed_at", &group.placed_at_raw, &raw)))
+                        errors.push((PLACED_AT, disagree("placed_at", &group.placed_at_raw, raw)))
                     }
                     Err(p) => errors.push((PLACED_AT, p)),
                 }
@@ -394,9 +394,9 @@ impl<R: Read> CsvOrders<R> {
         }
         if let Some(raw) = location {
             if first {
-                group.location = raw;
+                group.location = raw.to_owned();
             } else if raw != group.location {
-                errors.push((LOCATION, disagree("location", &group.location, &raw)));
+                errors.push((LOCATION, disagree("location", &group.location, raw)));
             }
         }
         if let Some(raw) = phone {
@@ -407,13 +407,13 @@ impl<R: Read> CsvOrders<R> {
                     .map_err(|e| e.to_string()),
             };
             if first {
-                group.phone = parse(&raw).map_err(|p| errors.push((PHONE, p))).ok();
-                group.phone_raw = raw;
+                group.phone = parse(raw).map_err(|p| errors.push((PHONE, p))).ok();
+                group.phone_raw = raw.to_owned();
             } else if raw != group.phone_raw {
-                match parse(&raw) {
+                match parse(raw) {
                     Ok(p) if Some(&p) == group.phone.as_ref() => {}
                     Ok(_) => {
-                        errors.push((PHONE, disagree("customer_phone", &group.phone_raw, &raw)))
+                        errors.push((PHONE, disagree("customer_phone", &group.phone_raw, raw)))
                     }
                     Err(p) => errors.push((PHONE, p)),
                 }
@@ -421,15 +421,15 @@ impl<R: Read> CsvOrders<R> {
         }
         if let Some(raw) = total {
             if first {
-                group.total = parse_money(&raw, &brand)
+                group.total = parse_money(raw, &brand)
                     .map_err(|p| errors.push((ORDER_TOTAL, p)))
                     .ok();
-                group.total_raw = raw;
+                group.total_raw = raw.to_owned();
             } else if raw != group.total_raw {
-                match parse_money(&raw, &brand) {
+                match parse_money(raw, &brand) {
                     Ok(m) if Some(m) == group.total => {}
                     Ok(_) => {
-                        errors.push((ORDER_TOTAL, disagree("order_total", &group.total_raw, &raw)))
+                        errors.push((ORDER_TOTAL, disagree("order_total", &group.total_raw, raw)))
                     }
                     Err(p) => errors.push((ORDER_TOTAL, p)),
                 }
@@ -445,10 +445,10 @@ impl<R: Read> CsvOrders<R> {
                     ),
                 ));
             } else if !first && raw != group.currency_raw {
-                errors.push((CURRENCY, disagree("currency", &group.currency_raw, &raw)));
+                errors.push((CURRENCY, disagree("currency", &group.currency_raw, raw)));
             }
             if first {
-                group.currency_raw = raw;
+                group.currency_raw = raw.to_owned();
             }
         }
         if !errors.is_empty() {
@@ -596,6 +596,18 @@ impl<R: Read> Iterator for CsvOrders<R> {
             }
         }
     }
+}
+
+/// The text of column `col` of `record` ("" when the column is absent).
+fn field_of<'r>(
+    record: &'r ByteRecord,
+    index: &[Option<usize>; COLUMNS.len()],
+    col: usize,
+) -> Result<&'r str, String> {
+    let Some(bytes) = index[col].and_then(|i| record.get(i)) else {
+        return Ok("");
+    };
+    std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())
 }
 
 fn fingerprint(order_id: &str) -> u64 {

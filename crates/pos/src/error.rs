@@ -32,7 +32,7 @@ pub enum WebhookError {
     },
     /// The event is older than the tolerance allows: possibly a replay.
     #[error(
-        "the event was signed at {timestamp}, {age_seconds} s ago; at most {tolerance_seconds} s are allowed"
+        "the event is dated {timestamp}, {age_seconds} s ago; at most {tolerance_seconds} s are allowed"
     )]
     Stale {
         /// The time the signature (or the event) carries.
