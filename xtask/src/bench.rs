@@ -27,6 +27,11 @@ const PEERS: &[(&str, &str, &str)] = &[
         "baseline/parse_order_json",
         "deserialising the same order from JSON",
     ),
+    (
+        "csv/import_100000_rows",
+        "baseline/csv_read_100000_records",
+        "the csv crate splitting the same file into records (no parsing)",
+    ),
 ];
 
 /// A measured figure.

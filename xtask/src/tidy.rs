@@ -6,6 +6,7 @@
 //! * `regulars-ports` holds traits only: pure crates plus async-trait/mockall;
 //! * `regulars-service` never sees an adapter, an ORM or a web framework;
 //! * adapters (store, http, senders, pos) never depend on each other;
+//! * `regulars-pos` parses bytes it is handed: no async runtime, no I/O crates, no ports;
 //! * the test kit is only ever a dev-dependency;
 //! * every crate opts into the workspace lints and is named after its folder.
 
@@ -69,6 +70,18 @@ const INFRASTRUCTURE: &[&str] = &[
     "sea-query",
     "sqlx",
     "tokio-postgres",
+];
+
+/// The POS adapter turns bytes handed to it into domain values: no runtime, no network,
+/// no database, and no use cases or ports (the caller wires it to those).
+const POS: &str = "regulars-pos";
+const POS_FORBIDDEN: &[&str] = &[
+    "async-std",
+    "async-trait",
+    "futures",
+    "regulars-ports",
+    "regulars-service",
+    "tokio",
 ];
 
 const TESTKIT: &str = "regulars-testkit";
@@ -164,6 +177,12 @@ pub fn check_metadata(meta: &Value) -> Vec<String> {
                 problems.push(format!(
                     "adapter {name} depends on adapter {dep_name}; adapters never depend on each other"
                 ));
+            } else if name == POS
+                && (POS_FORBIDDEN.contains(&dep_name) || INFRASTRUCTURE.contains(&dep_name))
+            {
+                problems.push(format!(
+                    "{POS} depends on {dep_name}; it parses bytes it is given and does no I/O or async"
+                ));
             }
         }
     }
@@ -251,14 +270,17 @@ mod tests {
             pkg("regulars-service", &[("actix-web", None), ("regulars-store", Some("dev"))]),
             pkg("regulars-http", &[("regulars-store", None), ("regulars-service", None)]),
             pkg("regulars-store", &[("regulars-testkit", None)]),
+            pkg("regulars-pos", &[("tokio", None), ("regulars-service", None), ("criterion", Some("dev"))]),
         ]});
         let problems = check_metadata(&meta);
-        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems.len(), 7, "{problems:#?}");
         assert!(problems[0].contains("tokio"));
         assert!(problems[1].contains("sea-orm"));
         assert!(problems[2].contains("actix-web"));
         assert!(problems[3].contains("regulars-store"));
         assert!(problems[4].contains("test kit"));
+        assert!(problems[5].contains("regulars-pos depends on tokio"));
+        assert!(problems[6].contains("regulars-pos depends on regulars-service"));
     }
 
     #[test]
@@ -269,6 +291,7 @@ mod tests {
             pkg("regulars-ports", &[("regulars-loyalty", None), ("async-trait", None), ("mockall", None)]),
             pkg("regulars-service", &[("regulars-ports", None), ("regulars-ports", Some("dev"))]),
             pkg("regulars-store", &[("regulars-ports", None), ("sea-orm", None), ("regulars-testkit", Some("dev"))]),
+            pkg("regulars-pos", &[("regulars-domain", None), ("hmac", None), ("csv", None), ("criterion", Some("dev"))]),
             pkg("regulars", &[("regulars-store", None), ("regulars-http", None)]),
         ]});
         assert_eq!(check_metadata(&meta), Vec::<String>::new());
