@@ -1,4 +1,8 @@
 //! The pieces of the `regulars` binary that other programs (its tests and benchmarks)
-//! share: the real clock and the operating system's secure random numbers.
+//! share: the real clock and secure random numbers, the configuration, the POS decoder
+//! and the server itself.
 
+pub mod decoder;
+pub mod server;
+pub mod settings;
 pub mod system;

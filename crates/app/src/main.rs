@@ -1,8 +1,12 @@
 //! `regulars`: the loyalty platform's binary.
 
+mod admin_cmd;
 mod demo;
+mod import_cmd;
 mod rules_cmd;
 
+use regulars::server::{Application, redact};
+use regulars::settings::{LogFormat, Settings};
 use regulars::system;
 
 use anyhow::{Context, Result, bail};
@@ -28,6 +32,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP API server (configuration: regulars.toml and REGULARS_* variables).
+    Serve {
+        /// Configuration file (default: ./regulars.toml when it exists).
+        #[arg(long, env = "REGULARS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Manage brands.
+    Brand {
+        #[command(subcommand)]
+        command: admin_cmd::BrandCommand,
+    },
+    /// Manage a brand's API keys.
+    Key {
+        #[command(subcommand)]
+        command: admin_cmd::KeyCommand,
+    },
+    /// Import history.
+    Import {
+        #[command(subcommand)]
+        command: import_cmd::ImportCommand,
+    },
     /// Simulate a café chain's last months through the real use cases, then print
     /// balances, tiers and the ledger check.
     Demo {
@@ -99,17 +124,16 @@ enum RulesCommand {
 
 /// Where the data lives.
 #[derive(clap::Args)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// The database: `sqlite://FILE?mode=rwc` (embedded) or `postgres://user:pass@host/db`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    database_url: String,
+    pub(crate) database_url: String,
 }
 
-/// The embedded default: a SQLite file in the working directory.
-const DEFAULT_DATABASE_URL: &str = "sqlite://regulars.db?mode=rwc";
+use regulars::settings::DEFAULT_DATABASE_URL;
 
 impl DbArgs {
-    async fn connect(&self) -> Result<Store> {
+    pub(crate) async fn connect(&self) -> Result<Store> {
         let store = Store::connect(&self.database_url, StoreOptions::default())
             .await
             .context("cannot open the database")?;
@@ -117,7 +141,7 @@ impl DbArgs {
     }
 }
 
-fn parse_offset(s: &str) -> Result<UtcOffset, String> {
+pub(crate) fn parse_offset(s: &str) -> Result<UtcOffset, String> {
     let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
     UtcOffset::parse(s, format).map_err(|e| format!("expected an offset like +07:00: {e}"))
 }
@@ -145,6 +169,10 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Serve { config } => serve(config).await,
+        Command::Brand { command } => admin_cmd::brand(command).await,
+        Command::Key { command } => admin_cmd::key(command).await,
+        Command::Import { command } => import_cmd::run(command).await,
         Command::Demo {
             customers,
             days,
@@ -227,21 +255,43 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The URL with any password hidden, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+async fn serve(config: Option<PathBuf>) -> Result<()> {
+    let settings = Settings::load(config.as_deref(), |name| std::env::var(name).ok())
+        .context("invalid configuration")?;
+    init_logs(settings.log_format);
+    let app = Application::build(&settings).await?;
+    tracing::info!(
+        port = app.port(),
+        database = %redact(&settings.database_url),
+        webhooks = settings.secret_key.is_some(),
+        "serving"
+    );
+    if settings.secret_key.is_none() {
+        tracing::warn!("REGULARS_SECRET_KEY is not set: POS integrations (webhooks) are disabled");
     }
+    println!(
+        "regulars listening on http://{}:{} (API reference: /docs/)",
+        settings
+            .listen
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(h, _)| h),
+        app.port()
+    );
+    app.run_until_stopped().await.context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Structured logs on stderr, filtered by `RUST_LOG` (default `info`).
+pub(crate) fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }

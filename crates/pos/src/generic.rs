@@ -168,6 +168,36 @@ pub fn parse(body: &[u8], brand: &BrandContext) -> Result<VerifiedEvent, Webhook
     })
 }
 
+/// Reads an order given on its own: the `data` object of an `order.paid` event, as
+/// posted to the API's `/v1/orders` (authenticated by an API key, not a signature).
+/// Error paths are relative to the object (`lines[0].quantity`).
+pub fn parse_order_data(body: &[u8], brand: &BrandContext) -> Result<Order, WebhookError> {
+    let data: OrderData =
+        from_json(&mut serde_json::Deserializer::from_slice(body), "").map_err(unprefixed)?;
+    data.into_order(brand).map_err(unprefixed)
+}
+
+/// Reads a refund given on its own: the `data` object of an `order.refunded` event.
+pub fn parse_refund_data(body: &[u8], brand: &BrandContext) -> Result<Refund, WebhookError> {
+    let data: RefundData =
+        from_json(&mut serde_json::Deserializer::from_slice(body), "").map_err(unprefixed)?;
+    data.into_refund(brand).map_err(unprefixed)
+}
+
+/// Drops the `data.` the event readers put before a field's path.
+fn unprefixed(error: WebhookError) -> WebhookError {
+    match error {
+        WebhookError::InvalidPayload { path, problem } => WebhookError::InvalidPayload {
+            path: path
+                .strip_prefix("data.")
+                .map(str::to_owned)
+                .unwrap_or(path),
+            problem,
+        },
+        other => other,
+    }
+}
+
 /// Deserialises with the JSON path of any error, under `prefix`.
 pub(crate) fn from_json<'de, T, D>(de: D, prefix: &str) -> Result<T, WebhookError>
 where

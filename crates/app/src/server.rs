@@ -1,0 +1,136 @@
+//! `regulars serve`: the store, the use cases and the HTTP API wired into one server.
+//!
+//! [`Application::build`] binds the listener first (port 0 picks a free one) and
+//! returns a handle with the port, so the binary and every end-to-end test start the
+//! server the same way.
+
+use crate::decoder::PosDecoder;
+use crate::settings::Settings;
+use crate::system::{OsIdGen, SystemClock};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use regulars_http::AppState;
+use regulars_service::Services;
+use regulars_store::{Store, StoreOptions};
+use std::net::TcpListener;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The database cannot be opened or migrated.
+    #[error("cannot open the database {url}: {error}")]
+    Database {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        error: regulars_ports::StoreError,
+    },
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {address}: {error}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Arc<Services>,
+}
+
+impl Application {
+    /// Opens the database (running migrations) and binds the listener.
+    pub async fn build(settings: &Settings) -> Result<Application, StartError> {
+        let store = Store::connect(&settings.database_url, StoreOptions::default())
+            .await
+            .map_err(|error| StartError::Database {
+                url: redact(&settings.database_url),
+                error,
+            })?;
+        Self::with_store(settings, Arc::new(store))
+    }
+
+    /// Binds the listener over an open store.
+    pub fn with_store(settings: &Settings, store: Arc<Store>) -> Result<Application, StartError> {
+        let mut services = Services::new(store, Arc::new(SystemClock), Arc::new(OsIdGen));
+        if let Some(key) = &settings.secret_key {
+            services = services.with_secret_key(key.clone());
+        }
+        let services = Arc::new(services);
+        let tolerance = time::Duration::try_from(settings.webhook_tolerance)
+            .unwrap_or(time::Duration::minutes(5));
+        let state = web::Data::new(AppState {
+            services: services.clone(),
+            decoder: Arc::new(PosDecoder::new(tolerance)),
+            clock: Arc::new(SystemClock),
+            body_limit: settings.body_limit,
+        });
+        let listen_error = |error| StartError::Listen {
+            address: settings.listen.clone(),
+            error,
+        };
+        let listener = TcpListener::bind(&settings.listen).map_err(listen_error)?;
+        let port = listener.local_addr().map_err(listen_error)?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(regulars_http::error_fallback())
+                .wrap(from_fn(regulars_http::request_log))
+                .configure(|cfg| regulars_http::configure(cfg, state.clone()))
+        })
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(listen_error)?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            services,
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The use cases the server runs, for callers that set data up before serving.
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
+    }
+
+    /// A handle that stops the server (gracefully: in-flight requests finish).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped by the handle or by SIGINT/SIGTERM (graceful).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The URL with any password hidden, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

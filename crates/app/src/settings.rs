@@ -1,0 +1,306 @@
+//! The server's configuration: built-in defaults, then `regulars.toml`, then `REGULARS_*`
+//! environment variables (and `DATABASE_URL`). Secrets come only from the environment.
+//!
+//! | setting | file key | environment | default |
+//! |---|---|---|---|
+//! | database | `database_url` | `REGULARS_DATABASE_URL`, `DATABASE_URL` | `sqlite://regulars.db?mode=rwc` |
+//! | listen address | `listen` | `REGULARS_LISTEN` | `127.0.0.1:8080` |
+//! | largest request body (bytes) | `body_limit_bytes` | `REGULARS_BODY_LIMIT_BYTES` | 262144 |
+//! | webhook time window (s) | `webhook_tolerance_seconds` | `REGULARS_WEBHOOK_TOLERANCE_SECONDS` | 300 |
+//! | log format | `log_format` | `REGULARS_LOG_FORMAT` | `text` (or `json`) |
+//! | graceful shutdown (s) | `shutdown_timeout_seconds` | `REGULARS_SHUTDOWN_TIMEOUT_SECONDS` | 30 |
+//! | webhook-secret key | — | `REGULARS_SECRET_KEY` (64 hex digits) | none: integrations disabled |
+
+use regulars_service::SecretKey;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// The embedded default: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://regulars.db?mode=rwc";
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The configuration file read from the working directory when none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "regulars.toml";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database URL.
+    pub database_url: String,
+    /// `host:port` to listen on (port 0 picks a free one).
+    pub listen: String,
+    /// Largest request body accepted.
+    pub body_limit: usize,
+    /// How far a webhook's timestamp may be from now.
+    pub webhook_tolerance: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// How long in-flight requests get to finish on shutdown.
+    pub shutdown_timeout: Duration,
+    /// The key sealing webhook secrets.
+    pub secret_key: Option<SecretKey>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            listen: DEFAULT_LISTEN.to_owned(),
+            body_limit: regulars_http::DEFAULT_BODY_LIMIT,
+            webhook_tolerance: Duration::from_secs(300),
+            log_format: LogFormat::Text,
+            shutdown_timeout: Duration::from_secs(30),
+            secret_key: None,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    /// The configuration file cannot be read.
+    #[error("cannot read {path}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The configuration file is not valid.
+    #[error("{path} is not a valid configuration: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the key.
+        message: String,
+    },
+    /// An environment variable is not valid.
+    #[error("{name}: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    listen: Option<String>,
+    body_limit_bytes: Option<usize>,
+    webhook_tolerance_seconds: Option<u64>,
+    log_format: Option<LogFormat>,
+    shutdown_timeout_seconds: Option<u64>,
+}
+
+impl Settings {
+    /// Loads the configuration: `file` when given (it must exist), otherwise
+    /// `regulars.toml` in the working directory when there is one; then the environment
+    /// as read by `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingsError> {
+        let mut settings = Settings::default();
+        let path = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => {
+                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+                default.exists().then_some(default)
+            }
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|error| SettingsError::Read {
+                path: path.clone(),
+                error,
+            })?;
+            settings.apply_file(&path, &text)?;
+        }
+        settings.apply_env(env)?;
+        Ok(settings)
+    }
+
+    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), SettingsError> {
+        let file_error = |message: String| SettingsError::File {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Ok(table) = text.parse::<toml::Table>()
+            && table.contains_key("secret_key")
+        {
+            return Err(file_error(
+                "secret_key must not be written in a file; set REGULARS_SECRET_KEY".to_owned(),
+            ));
+        }
+        let file: FileSettings = toml::from_str(text).map_err(|e| file_error(e.to_string()))?;
+        if let Some(v) = file.database_url {
+            self.database_url = v;
+        }
+        if let Some(v) = file.listen {
+            self.listen = v;
+        }
+        if let Some(v) = file.body_limit_bytes {
+            self.body_limit = check_body_limit(v).map_err(file_error)?;
+        }
+        if let Some(v) = file.webhook_tolerance_seconds {
+            self.webhook_tolerance = Duration::from_secs(v);
+        }
+        if let Some(v) = file.log_format {
+            self.log_format = v;
+        }
+        if let Some(v) = file.shutdown_timeout_seconds {
+            self.shutdown_timeout = Duration::from_secs(v);
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        if let Some(v) = env("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = env("REGULARS_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = env("REGULARS_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = env("REGULARS_BODY_LIMIT_BYTES") {
+            let n = number("REGULARS_BODY_LIMIT_BYTES", &v)?;
+            self.body_limit = check_body_limit(n).map_err(|message| SettingsError::Env {
+                name: "REGULARS_BODY_LIMIT_BYTES",
+                message,
+            })?;
+        }
+        if let Some(v) = env("REGULARS_WEBHOOK_TOLERANCE_SECONDS") {
+            let n = number("REGULARS_WEBHOOK_TOLERANCE_SECONDS", &v)?;
+            self.webhook_tolerance = Duration::from_secs(n as u64);
+        }
+        if let Some(v) = env("REGULARS_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(SettingsError::Env {
+                        name: "REGULARS_LOG_FORMAT",
+                        message: "must be text or json".to_owned(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("REGULARS_SHUTDOWN_TIMEOUT_SECONDS") {
+            let n = number("REGULARS_SHUTDOWN_TIMEOUT_SECONDS", &v)?;
+            self.shutdown_timeout = Duration::from_secs(n as u64);
+        }
+        if let Some(v) = env("REGULARS_SECRET_KEY") {
+            self.secret_key =
+                Some(
+                    SecretKey::from_hex(&v).map_err(|message| SettingsError::Env {
+                        name: "REGULARS_SECRET_KEY",
+                        message,
+                    })?,
+                );
+        }
+        Ok(())
+    }
+}
+
+fn number(name: &'static str, text: &str) -> Result<usize, SettingsError> {
+    text.trim().parse().map_err(|_| SettingsError::Env {
+        name,
+        message: format!("{text:?} is not a whole number"),
+    })
+}
+
+fn check_body_limit(n: usize) -> Result<usize, String> {
+    if (1024..=64 * 1024 * 1024).contains(&n) {
+        Ok(n)
+    } else {
+        Err("body_limit_bytes must be between 1024 and 67108864".to_owned())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_then_file_then_environment() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("regulars-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\nbody_limit_bytes = 4096\n",
+        )?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.body_limit, 4096);
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("REGULARS_LISTEN", "127.0.0.1:0"),
+                ("DATABASE_URL", "postgres://a@b/c"),
+                ("REGULARS_LOG_FORMAT", "json"),
+            ]),
+        )?;
+        assert_eq!(s.listen, "127.0.0.1:0");
+        assert_eq!(s.database_url, "postgres://a@b/c");
+        assert_eq!(s.log_format, LogFormat::Json);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn bad_settings_are_named() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("regulars-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(&path, "listn = \"x\"\n")?;
+        let e = Settings::load(Some(&path), env_of(&[]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("listn"), "{e}");
+        std::fs::write(&path, format!("secret_key = \"{}\"\n", "ab".repeat(32)))?;
+        let e = Settings::load(Some(&path), env_of(&[]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("REGULARS_SECRET_KEY"), "{e}");
+        let e = Settings::load(None, env_of(&[("REGULARS_SECRET_KEY", "abc")]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().starts_with("REGULARS_SECRET_KEY"), "{e}");
+        let e = Settings::load(None, env_of(&[("REGULARS_BODY_LIMIT_BYTES", "ten")]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("ten"), "{e}");
+        let missing = dir.join("absent.toml");
+        assert!(Settings::load(Some(&missing), env_of(&[])).is_err());
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}
