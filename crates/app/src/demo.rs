@@ -171,14 +171,13 @@ struct Tally {
     upgrades: u64,
 }
 
-/// Runs the demo against `store` and prints what happened.
-pub async fn run(store: Store, options: &DemoOptions) -> Result<()> {
+/// Runs the demo against `store`, prints what happened and returns the demo brand.
+pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
     let now = OffsetDateTime::now_utc();
     let start = now - Duration::days(i64::from(options.days));
     let clock = Arc::new(SimClock(AtomicI64::new(0)));
     clock.set(start);
     let ids: Arc<dyn IdGen> = Arc::new(OsIdGen);
-    let store = Arc::new(store);
     let uow: Arc<dyn UnitOfWork> = store.clone();
     let services = Services::new(uow, clock.clone(), ids.clone());
 
@@ -318,7 +317,7 @@ pub async fn run(store: Store, options: &DemoOptions) -> Result<()> {
     if !report.mismatches.is_empty() || !report.invalid.is_empty() {
         anyhow::bail!("the ledger check found problems: {report:?}");
     }
-    Ok(())
+    Ok(brand)
 }
 
 async fn create_brand(

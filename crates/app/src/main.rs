@@ -56,6 +56,12 @@ enum Command {
     /// Simulate a café chain's last months through the real use cases, then print
     /// balances, tiers and the ledger check.
     Demo {
+        /// Only simulate and print the summary; do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+        /// Where the server listens (default 127.0.0.1:8080, or REGULARS_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
         /// Customers to simulate.
         #[arg(long, default_value_t = 300)]
         customers: u32,
@@ -174,22 +180,54 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
         Command::Demo {
+            no_serve,
+            listen,
             customers,
             days,
             seed,
             db,
         } => {
-            let store = db.connect().await?;
+            let store = Arc::new(db.connect().await?);
             println!("database: {}", redact(&db.database_url));
-            demo::run(
-                store,
+            let brand = demo::run(
+                store.clone(),
                 &demo::DemoOptions {
                     customers,
                     days,
                     seed,
                 },
             )
-            .await
+            .await?;
+            if no_serve {
+                return Ok(());
+            }
+            let mut settings = Settings::load(None, |name| std::env::var(name).ok())
+                .context("invalid configuration")?;
+            settings.database_url = db.database_url.clone();
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            init_logs(settings.log_format);
+            let app = Application::with_store(&settings, store)?;
+            let key = app
+                .services()
+                .create_api_key(brand, regulars_ports::Role::Admin, Some("demo".to_owned()))
+                .await
+                .context("cannot create the demo's admin key")?;
+            let host = settings
+                .listen
+                .rsplit_once(':')
+                .map_or("127.0.0.1", |(h, _)| h);
+            let url = format!("http://{host}:{}", app.port());
+            println!();
+            println!("serving the demo brand on {url} (Ctrl-C stops it)");
+            println!("  admin key   {}", key.token);
+            println!("  API docs    {url}/docs/");
+            println!(
+                "  try         curl -H 'Authorization: Bearer {}' '{url}/v1/customers?limit=3'",
+                key.token
+            );
+            app.run_until_stopped().await.context("the server failed")
         }
         Command::Migrate { db } => {
             db.connect().await?;
