@@ -86,3 +86,7 @@ define_id!(
     /// A POS integration of a brand: where its webhooks come in and with which secret.
     IntegrationId
 );
+define_id!(
+    /// A custom segment definition of a brand.
+    SegmentId
+);

@@ -39,7 +39,7 @@ pub use customer::{Channel, ChannelConsent, Customer};
 pub use error::DomainError;
 pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,
-    TierId, VoucherId,
+    SegmentId, TierId, VoucherId,
 };
 pub use local_time::{local_date, local_datetime};
 pub use money::{Currency, Money};

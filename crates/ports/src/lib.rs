@@ -31,6 +31,7 @@
 //! ```
 
 mod error;
+mod intelligence;
 mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
@@ -41,6 +42,9 @@ mod uow;
 mod webhooks;
 
 pub use error::StoreError;
+pub use intelligence::{
+    CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
+};
 pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
@@ -54,6 +58,8 @@ pub use system::{Clock, IdGen};
 pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, WebhookError};
 
+#[cfg(any(test, feature = "mocks"))]
+pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]

@@ -21,9 +21,10 @@
 //! ```
 
 use crate::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, MockAccessRepo,
-    MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo, MockLocationRepo,
-    MockOrderRepo, MockVoucherRepo, OrderRepo, StoreError, Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
+    LocationRepo, MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo,
+    MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo, MockVoucherRepo,
+    OrderRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -75,6 +76,8 @@ pub struct MockTransaction {
     pub access: MockAccessRepo,
     /// Location repository mock.
     pub locations: MockLocationRepo,
+    /// Intelligence repository mock.
+    pub intelligence: MockIntelligenceRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -91,6 +94,7 @@ impl Default for MockTransaction {
             idempotency: MockIdempotencyRepo::new(),
             access: MockAccessRepo::new(),
             locations: MockLocationRepo::new(),
+            intelligence: MockIntelligenceRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -129,6 +133,9 @@ impl Transaction for MockTransaction {
     }
     fn locations(&mut self) -> &mut dyn LocationRepo {
         &mut self.locations
+    }
+    fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
+        &mut self.intelligence
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

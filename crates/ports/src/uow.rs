@@ -1,8 +1,8 @@
 //! The unit of work: one database transaction per use case.
 
 use crate::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
-    StoreError, VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
+    LocationRepo, OrderRepo, StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -44,6 +44,8 @@ pub trait Transaction: Send {
     fn access(&mut self) -> &mut dyn AccessRepo;
     /// Locations.
     fn locations(&mut self) -> &mut dyn LocationRepo;
+    /// Scores, segments and scoring runs.
+    fn intelligence(&mut self) -> &mut dyn IntelligenceRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

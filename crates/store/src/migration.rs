@@ -8,6 +8,7 @@
 
 mod m20260601_000001_initial;
 mod m20261123_000001_integrations;
+mod m20261123_000002_intelligence;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260601_000001_initial::Migration),
             Box::new(m20261123_000001_integrations::Migration),
+            Box::new(m20261123_000002_intelligence::Migration),
         ]
     }
 }

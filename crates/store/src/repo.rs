@@ -6,8 +6,9 @@
 
 mod access;
 mod brands;
-mod customers;
+pub(crate) mod customers;
 mod idempotency;
+mod intelligence;
 mod ledger;
 mod locations;
 mod orders;

@@ -3,8 +3,8 @@
 use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
-    StoreError, Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
+    LocationRepo, OrderRepo, StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -56,6 +56,10 @@ impl Transaction for StoreTransaction {
     }
 
     fn locations(&mut self) -> &mut dyn LocationRepo {
+        self
+    }
+
+    fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
         self
     }
 

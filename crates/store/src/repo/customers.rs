@@ -175,7 +175,7 @@ fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
     })
 }
 
-fn customer_from_row(row: customer::Model) -> Result<Customer, StoreError> {
+pub(crate) fn customer_from_row(row: customer::Model) -> Result<Customer, StoreError> {
     Ok(Customer {
         id: CustomerId::from_uuid(row.id),
         brand_id: BrandId::from_uuid(row.brand_id),
@@ -198,7 +198,7 @@ fn customer_from_row(row: customer::Model) -> Result<Customer, StoreError> {
     })
 }
 
-fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {
+pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {
     let tier = match (row.tier_code, row.tier_since) {
         (Some(code), Some(since)) => Some(TierState {
             code,

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod brands;
 mod concurrency;
 mod connect;
@@ -49,6 +50,13 @@ macro_rules! both_databases {
 }
 
 both_databases! {
+    admin {
+        keys_are_found_by_prefix_and_revoked_once,
+        integrations_round_trip_and_revoke,
+        locations_round_trip_with_unique_codes,
+        customers_and_orders_page_by_id,
+        histories_scores_runs_and_segments,
+    }
     brands {
         brand_round_trip,
         program_round_trip_and_replace,
