@@ -27,6 +27,11 @@ const PEERS: &[(&str, &str, &str)] = &[
         "baseline/parse_order_json",
         "deserialising the same order from JSON",
     ),
+    (
+        "segments/rule_5_clauses_1m_rows",
+        "baseline/hand_written_5_clauses_1m_rows",
+        "the same 5-clause predicate hand-written in Rust",
+    ),
 ];
 
 /// A measured figure.
