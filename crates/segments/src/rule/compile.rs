@@ -187,24 +187,30 @@ fn flatten_and<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-fn all(mut parts: Vec<Predicate>) -> Predicate {
-    if parts.len() == 2
-        && let (Some(b), Some(a)) = (parts.pop(), parts.pop())
-    {
-        return Box::new(move |c| a(c) && b(c));
+/// `p1 and p2 and ...` as nested closures, so each call site always calls the same
+/// closure: a shared loop over a slice would make one indirect call site jump to every
+/// part in turn, which branch predictors handle far worse.
+fn all(parts: Vec<Predicate>) -> Predicate {
+    let mut parts = parts.into_iter().rev();
+    let Some(mut acc) = parts.next() else {
+        return Box::new(|_| true);
+    };
+    for p in parts {
+        acc = Box::new(move |c| p(c) && acc(c));
     }
-    let parts = parts.into_boxed_slice();
-    Box::new(move |c| parts.iter().all(|p| p(c)))
+    acc
 }
 
-fn any(mut parts: Vec<Predicate>) -> Predicate {
-    if parts.len() == 2
-        && let (Some(b), Some(a)) = (parts.pop(), parts.pop())
-    {
-        return Box::new(move |c| a(c) || b(c));
+/// `p1 or p2 or ...` as nested closures (see [`all`]).
+fn any(parts: Vec<Predicate>) -> Predicate {
+    let mut parts = parts.into_iter().rev();
+    let Some(mut acc) = parts.next() else {
+        return Box::new(|_| false);
+    };
+    for p in parts {
+        acc = Box::new(move |c| p(c) || acc(c));
     }
-    let parts = parts.into_boxed_slice();
-    Box::new(move |c| parts.iter().any(|p| p(c)))
+    acc
 }
 
 /// A numeric test, applied to a field's value by [`number_leaf`].
@@ -284,11 +290,46 @@ where
     G: for<'c> Fn(&'c CustomerFeatures) -> Option<&'c str> + Send + Sync + 'static,
 {
     match test {
-        TextTest::Eq(b, negated) => Box::new(move |c| get(c).is_some_and(|a| (a == b) != negated)),
-        TextTest::In(values, negated) => {
-            Box::new(move |c| get(c).is_some_and(|a| values.iter().any(|v| v == a) != negated))
+        TextTest::Eq(b, negated) => {
+            Box::new(move |c| get(c).is_some_and(|a| text_eq(a, &b) != negated))
         }
+        TextTest::In(values, negated) => Box::new(move |c| {
+            get(c).is_some_and(|a| values.iter().any(|v| text_eq(a, v)) != negated)
+        }),
     }
+}
+
+/// String equality without a library call for short strings: codes and SKUs are
+/// short, and a call to `memcmp` per comparison cost more than the rest of a rule.
+#[inline]
+fn text_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    // Two overlapping loads cover any length from the load size to twice it.
+    match a.len() {
+        0 => true,
+        1..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => {
+            load::<4>(a, false) == load::<4>(b, false) && load::<4>(a, true) == load::<4>(b, true)
+        }
+        8..=16 => {
+            load::<8>(a, false) == load::<8>(b, false) && load::<8>(a, true) == load::<8>(b, true)
+        }
+        _ => a == b,
+    }
+}
+
+/// The first (or last) `N` bytes of `s`; zeros if `s` is shorter (never, as called).
+#[inline]
+fn load<const N: usize>(s: &[u8], last: bool) -> [u8; N] {
+    let chunk = if last {
+        s.last_chunk::<N>()
+    } else {
+        s.first_chunk::<N>()
+    };
+    chunk.copied().unwrap_or([0; N])
 }
 
 fn compare_leaf(field: Field, op: CmpOp, value: &Literal) -> Predicate {
@@ -332,5 +373,28 @@ fn in_leaf(field: Field, negated: bool, values: &[Literal]) -> Predicate {
     match texts {
         Some(texts) => text_test(field, TextTest::In(texts, negated)),
         None => Box::new(|_| false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_eq;
+
+    #[test]
+    fn text_eq_agrees_with_string_equality_at_every_length() {
+        let base = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF";
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(text_eq(a, a));
+            for pos in 0..len {
+                let mut b = a.as_bytes().to_vec();
+                b[pos] = b'_';
+                let b = String::from_utf8(b).unwrap_or_default();
+                assert!(!text_eq(a, &b), "{a} vs {b}");
+            }
+            if len > 0 {
+                assert!(!text_eq(a, &base[..len - 1]));
+            }
+        }
     }
 }
