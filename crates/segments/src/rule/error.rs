@@ -95,6 +95,10 @@ pub enum RuleErrorKind {
         /// The field.
         field: Field,
     },
+    /// Parentheses or `not`s nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    TooDeep,
+    /// More comparisons than [`MAX_CLAUSES`](super::MAX_CLAUSES).
+    TooManyClauses,
     /// `between low and high` with `low > high`: nothing would ever match.
     EmptyRange {
         /// The lower bound written.
@@ -198,6 +202,16 @@ impl fmt::Display for RuleError {
             RuleErrorKind::NeverNull { field } => write!(
                 f,
                 "field `{field}` always has a value, so `is null` at {at} can never change the result"
+            ),
+            RuleErrorKind::TooDeep => write!(
+                f,
+                "rule nests parentheses or `not` more than {} deep at {at}",
+                super::MAX_DEPTH
+            ),
+            RuleErrorKind::TooManyClauses => write!(
+                f,
+                "rule has more than {} comparisons at {at}; split it into several segments",
+                super::MAX_CLAUSES
             ),
             RuleErrorKind::EmptyRange { low, high } => write!(
                 f,

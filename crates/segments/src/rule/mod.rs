@@ -41,6 +41,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
+/// The deepest nesting of parentheses and `not` a rule may have.
+pub const MAX_DEPTH: usize = 32;
+
+/// The most comparisons a rule may have. Far above any hand-written rule; it keeps a
+/// stored rule from costing unbounded time or stack to read, print or compile.
+pub const MAX_CLAUSES: usize = 256;
+
 /// Parses and type-checks a rule into its syntax tree.
 ///
 /// ```

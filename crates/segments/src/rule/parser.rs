@@ -23,6 +23,8 @@ pub(crate) fn parse(source: &str) -> Result<Expr, RuleError> {
         source,
         tokens,
         pos: 0,
+        depth: 0,
+        clauses: 0,
     };
     let expr = parser.or_expr()?;
     let next = parser.peek();
@@ -36,6 +38,10 @@ struct Parser<'s> {
     source: &'s str,
     tokens: Vec<Spanned>,
     pos: usize,
+    /// Current nesting of parentheses and `not`.
+    depth: usize,
+    /// Comparisons read so far.
+    clauses: usize,
 }
 
 const END: Spanned = Spanned {
@@ -111,9 +117,21 @@ impl Parser<'_> {
         Ok(left)
     }
 
+    fn enter(&mut self) -> Result<(), RuleError> {
+        self.depth += 1;
+        if self.depth > super::MAX_DEPTH {
+            return Err(self.error(self.peek().offset, RuleErrorKind::TooDeep));
+        }
+        Ok(())
+    }
+
     fn not_expr(&mut self) -> Result<Expr, RuleError> {
-        if self.eat_keyword("not") {
-            Ok(Expr::Not(Box::new(self.not_expr()?)))
+        if self.is_keyword("not") {
+            self.enter()?;
+            self.pos += 1;
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            Ok(Expr::Not(Box::new(inner)))
         } else {
             self.primary()
         }
@@ -121,10 +139,16 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Expr, RuleError> {
         if self.peek().token == Token::LParen {
+            self.enter()?;
             self.pos += 1;
             let inner = self.or_expr()?;
             self.expect(Token::RParen)?;
+            self.depth -= 1;
             return Ok(inner);
+        }
+        self.clauses += 1;
+        if self.clauses > super::MAX_CLAUSES {
+            return Err(self.error(self.peek().offset, RuleErrorKind::TooManyClauses));
         }
         self.predicate()
     }

@@ -141,3 +141,36 @@ fn lexical_errors_point_at_the_character() {
         "unknown escape `\\n` at column 10; only `\\\"` and `\\\\` are allowed"
     );
 }
+
+#[test]
+fn rules_are_bounded_in_depth_and_length() {
+    use regulars_segments::rule::{MAX_CLAUSES, MAX_DEPTH};
+    let ok = format!(
+        "{}frequency = 1{}",
+        "(".repeat(MAX_DEPTH),
+        ")".repeat(MAX_DEPTH)
+    );
+    assert!(parse(&ok).is_ok());
+    let deep = format!(
+        "{}frequency = 1{}",
+        "(".repeat(MAX_DEPTH + 1),
+        ")".repeat(MAX_DEPTH + 1)
+    );
+    let err = parse(&deep).unwrap_err();
+    assert_eq!(err.kind, RuleErrorKind::TooDeep);
+    assert_eq!(err.position.column, MAX_DEPTH + 1);
+    let nots = format!("{}frequency = 1", "not ".repeat(100_000));
+    assert_eq!(parse(&nots).unwrap_err().kind, RuleErrorKind::TooDeep);
+    let parens = "(".repeat(1_000_000);
+    assert_eq!(parse(&parens).unwrap_err().kind, RuleErrorKind::TooDeep);
+
+    let long_ok = vec!["frequency = 1"; MAX_CLAUSES].join(" or ");
+    assert!(parse(&long_ok).is_ok());
+    let too_long = vec!["frequency = 1"; MAX_CLAUSES + 1].join(" or ");
+    let err = parse(&too_long).unwrap_err();
+    assert_eq!(err.kind, RuleErrorKind::TooManyClauses);
+    assert!(
+        err.to_string().contains("more than 256 comparisons"),
+        "{err}"
+    );
+}
