@@ -32,6 +32,16 @@ const PEERS: &[(&str, &str, &str)] = &[
         "baseline/csv_read_100000_records",
         "the csv crate splitting the same file into records (no parsing)",
     ),
+    (
+        "segments/rule_5_clauses_1m_rows",
+        "baseline/hand_written_5_clauses_1m_rows",
+        "the same 5-clause predicate hand-written in Rust",
+    ),
+    (
+        "affinity/build_1m_orders",
+        "baseline/count_skus_1m_orders",
+        "counting every SKU of the same orders in a string-keyed hash map",
+    ),
 ];
 
 /// A measured figure.
