@@ -26,6 +26,11 @@ const PURE: &[&str] = &[
 /// External crates a pure crate may use. Adding one is a design decision: it must do no
 /// I/O, spawn nothing and read no clock.
 const PURE_ALLOWED: &[&str] = &[
+    // Numerical optimisation (L-BFGS, Nelder–Mead) for the customer models. Pure
+    // computation; its executor reads the clock only when a timer or timeout is asked for,
+    // and the models ask for neither.
+    "argmin",
+    "argmin-math",
     "rust_decimal",
     "serde",
     "serde_json",

@@ -1,0 +1,2 @@
+//! Scale benchmark (filled in below).
+fn main() {}
