@@ -48,6 +48,15 @@ enum Command {
         #[command(subcommand)]
         command: admin_cmd::KeyCommand,
     },
+    /// Fit the customer models on stored orders, score every customer and recompute
+    /// segments (all brands, or one).
+    Score {
+        /// Only this brand.
+        #[arg(long)]
+        brand: Option<BrandId>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Import history.
     Import {
         #[command(subcommand)]
@@ -179,6 +188,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Brand { command } => admin_cmd::brand(command).await,
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
+        Command::Score { brand, db } => score(brand, &db).await,
         Command::Demo {
             no_serve,
             listen,
@@ -198,6 +208,20 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             )
             .await?;
+            let scorer = Services::new(
+                store.clone(),
+                Arc::new(system::SystemClock),
+                Arc::new(system::OsIdGen),
+            );
+            let run = scorer
+                .score_brand(brand, &regulars_service::ScoringOptions::default())
+                .await
+                .context("scoring the demo brand")?;
+            println!();
+            println!("scored {} customers; segments:", run.customers);
+            for (segment, size) in &run.segment_sizes {
+                println!("  {segment:<28} {size}");
+            }
             if no_serve {
                 return Ok(());
             }
@@ -293,6 +317,49 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
+async fn score(brand: Option<BrandId>, db: &DbArgs) -> Result<()> {
+    let store = Arc::new(db.connect().await?);
+    let services = Services::new(
+        store,
+        Arc::new(system::SystemClock),
+        Arc::new(system::OsIdGen),
+    );
+    let options = regulars_service::ScoringOptions::default();
+    let runs = match brand {
+        Some(brand) => vec![(brand, services.score_brand(brand, &options).await)],
+        None => services.score_all_brands(&options).await?,
+    };
+    let mut failed = 0;
+    for (brand, run) in runs {
+        match run {
+            Ok(run) => {
+                println!("brand {brand}: {} customers scored", run.customers);
+                for model in ["bgnbd", "gamma_gamma"] {
+                    let fit = &run.summary[model];
+                    match fit.get("parameters") {
+                        Some(params) => println!(
+                            "  {model:<12} {params}  log-likelihood {}",
+                            fit["stats"]["log_likelihood"]
+                        ),
+                        None => println!("  {model:<12} not fitted: {}", fit["error"]),
+                    }
+                }
+                for (segment, size) in &run.segment_sizes {
+                    println!("  {segment:<28} {size}");
+                }
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("brand {brand}: {error}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} brands could not be scored");
+    }
+    Ok(())
+}
+
 async fn serve(config: Option<PathBuf>) -> Result<()> {
     let settings = Settings::load(config.as_deref(), |name| std::env::var(name).ok())
         .context("invalid configuration")?;
@@ -306,6 +373,9 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     );
     if settings.secret_key.is_none() {
         tracing::warn!("REGULARS_SECRET_KEY is not set: POS integrations (webhooks) are disabled");
+    }
+    if let Some(interval) = settings.scoring_interval {
+        app.schedule_scoring(interval);
     }
     println!(
         "regulars listening on http://{}:{} (API reference: /docs/)",

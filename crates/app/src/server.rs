@@ -11,7 +11,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use regulars_http::AppState;
-use regulars_service::Services;
+use regulars_service::{ScoringOptions, Services};
 use regulars_store::{Store, StoreOptions};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -113,6 +113,33 @@ impl Application {
     /// Serves until stopped by the handle or by SIGINT/SIGTERM (graceful).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Runs the scoring job for every brand every `interval` (first run one minute
+    /// after start) until the process ends. With several servers on one database, turn
+    /// it on for one of them only.
+    pub fn schedule_scoring(&self, interval: std::time::Duration) {
+        let services = self.services.clone();
+        tokio::spawn(async move {
+            let mut next = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                tokio::time::sleep_until(next).await;
+                next += interval;
+                match services.score_all_brands(&ScoringOptions::default()).await {
+                    Ok(runs) => {
+                        for (brand, run) in runs {
+                            match run {
+                                Ok(run) => {
+                                    tracing::info!(%brand, customers = run.customers, "scored")
+                                }
+                                Err(error) => tracing::warn!(%brand, %error, "scoring failed"),
+                            }
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "scoring could not list brands"),
+                }
+            }
+        });
     }
 }
 

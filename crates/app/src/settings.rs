@@ -9,6 +9,7 @@
 //! | webhook time window (s) | `webhook_tolerance_seconds` | `REGULARS_WEBHOOK_TOLERANCE_SECONDS` | 300 |
 //! | log format | `log_format` | `REGULARS_LOG_FORMAT` | `text` (or `json`) |
 //! | graceful shutdown (s) | `shutdown_timeout_seconds` | `REGULARS_SHUTDOWN_TIMEOUT_SECONDS` | 30 |
+//! | scoring job every (h) | `scoring_interval_hours` | `REGULARS_SCORING_INTERVAL_HOURS` | 24 (0: off) |
 //! | webhook-secret key | — | `REGULARS_SECRET_KEY` (64 hex digits) | none: integrations disabled |
 
 use regulars_service::SecretKey;
@@ -51,6 +52,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// The key sealing webhook secrets.
     pub secret_key: Option<SecretKey>,
+    /// How often `serve` runs the scoring job for every brand; `None`: never.
+    pub scoring_interval: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
             secret_key: None,
+            scoring_interval: Some(Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -105,6 +109,7 @@ struct FileSettings {
     webhook_tolerance_seconds: Option<u64>,
     log_format: Option<LogFormat>,
     shutdown_timeout_seconds: Option<u64>,
+    scoring_interval_hours: Option<u64>,
 }
 
 impl Settings {
@@ -165,6 +170,9 @@ impl Settings {
         if let Some(v) = file.shutdown_timeout_seconds {
             self.shutdown_timeout = Duration::from_secs(v);
         }
+        if let Some(v) = file.scoring_interval_hours {
+            self.scoring_interval = hours(v);
+        }
         Ok(())
     }
 
@@ -205,6 +213,10 @@ impl Settings {
             let n = number("REGULARS_SHUTDOWN_TIMEOUT_SECONDS", &v)?;
             self.shutdown_timeout = Duration::from_secs(n as u64);
         }
+        if let Some(v) = env("REGULARS_SCORING_INTERVAL_HOURS") {
+            let n = number("REGULARS_SCORING_INTERVAL_HOURS", &v)?;
+            self.scoring_interval = hours(n as u64);
+        }
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
                 Some(
@@ -216,6 +228,10 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn hours(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n.saturating_mul(3600)))
 }
 
 fn number(name: &'static str, text: &str) -> Result<usize, SettingsError> {

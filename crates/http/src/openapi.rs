@@ -3,7 +3,7 @@
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
-use crate::routes::{access, catalog, customers, health, orders, webhooks};
+use crate::routes::{access, catalog, customers, health, intelligence, orders, webhooks};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -47,6 +47,9 @@ impl Modify for BearerKey {
         customers::ledger, customers::orders, customers::adjust, customers::redeem_reward,
         orders::ingest, orders::refund, orders::list, orders::get,
         orders::validate_voucher, orders::redeem_voucher,
+        intelligence::list, intelligence::create, intelligence::get, intelligence::update,
+        intelligence::delete, intelligence::history, intelligence::entrants,
+        intelligence::customer_scores, intelligence::run_scoring,
         webhooks::receive,
     ),
     components(schemas(
@@ -57,7 +60,8 @@ impl Modify for BearerKey {
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
         dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
-        Page<dto::LedgerEntryDto>,
+        Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
+        dto::ScoresDto, Page<dto::ScoresDto>,
     )),
     modifiers(&BearerKey),
 )]

@@ -75,6 +75,11 @@ pub struct CustomerScores {
     pub segments: Vec<String>,
     /// Segments at the previous scoring run.
     pub previous_segments: Vec<String>,
+    /// The features segments are evaluated on, as of `scored_at` (JSON of
+    /// `regulars_segments::CustomerFeatures`), so a new or edited segment can be counted
+    /// without rescoring.
+    #[serde(default)]
+    pub features: Option<serde_json::Value>,
 }
 
 /// A brand's custom segment.
@@ -127,6 +132,13 @@ pub trait IntelligenceRepo: Send {
         brand: BrandId,
         scores: &[CustomerScores],
     ) -> Result<(), StoreError>;
+    /// A page of the brand's stored scores, by customer id, after `after`.
+    async fn scores_page(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerScores>, StoreError>;
     /// The stored scores of these customers (those that have any).
     async fn scores_of(
         &mut self,

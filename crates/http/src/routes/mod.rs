@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod catalog;
 pub(crate) mod customers;
 pub(crate) mod health;
+pub(crate) mod intelligence;
 pub(crate) mod orders;
 pub(crate) mod webhooks;
 
@@ -66,6 +67,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/customers", web::post().to(customers::create))
                 .route("/customers/lookup", web::get().to(customers::lookup))
                 .route("/customers/{id}", web::get().to(customers::profile))
+                .route(
+                    "/customers/{id}/scores",
+                    web::get().to(intelligence::customer_scores),
+                )
                 .route("/customers/{id}", web::put().to(customers::update))
                 .route("/customers/{id}/ledger", web::get().to(customers::ledger))
                 .route("/customers/{id}/orders", web::get().to(customers::orders))
@@ -77,6 +82,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{id}/redemptions",
                     web::post().to(customers::redeem_reward),
                 )
+                .route("/segments", web::get().to(intelligence::list))
+                .route("/segments", web::post().to(intelligence::create))
+                .route("/segments/history", web::get().to(intelligence::history))
+                .route("/segments/entrants", web::get().to(intelligence::entrants))
+                .route("/segments/{id}", web::get().to(intelligence::get))
+                .route("/segments/{id}", web::put().to(intelligence::update))
+                .route("/segments/{id}", web::delete().to(intelligence::delete))
+                .route("/scoring/runs", web::post().to(intelligence::run_scoring))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

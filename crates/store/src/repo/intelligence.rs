@@ -155,6 +155,28 @@ impl IntelligenceRepo for StoreTransaction {
         Ok(())
     }
 
+    async fn scores_page(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerScores>, StoreError> {
+        let mut query = customer_scores::Entity::find()
+            .filter(customer_scores::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(customer_scores::Column::CustomerId)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(customer_scores::Column::CustomerId.gt(after.as_uuid()));
+        }
+        query
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from customer_scores"))?
+            .into_iter()
+            .map(|row| from_json("customer_scores.scores", &row.scores))
+            .collect()
+    }
+
     async fn scores_of(
         &mut self,
         brand: BrandId,

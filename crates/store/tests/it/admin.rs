@@ -217,6 +217,7 @@ fn scores(customer: CustomerId, segments: &[&str]) -> CustomerScores {
         rfm: Some([5, 4, 3]),
         segments: segments.iter().map(|s| (*s).to_owned()).collect(),
         previous_segments: vec![],
+        features: Some(serde_json::json!({"recency_days": 3})),
     }
 }
 

@@ -1,0 +1,348 @@
+//! Custom segments and what the scoring job found: definitions with live counts, segment
+//! sizes over time, who just entered a segment, and a customer's scores.
+//!
+//! A live count evaluates the rule on every customer's features as stored by the last
+//! scoring run, with the day counts (`recency_days`, `days_since_first_visit`) moved on
+//! to today; model outputs (P(alive), CLV) stay those of the last run.
+
+use crate::Services;
+use crate::account::load_brand;
+use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
+use regulars_domain::{BrandId, CustomerId, SegmentId};
+use regulars_ports::{CustomerScores, ScoringRun, SegmentRecord, StoreError, Transaction};
+use regulars_segments::{CustomerFeatures, Rule};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Scores read per transaction when counting.
+const COUNT_PAGE: u64 = 2_000;
+/// Longest segment name.
+pub const MAX_SEGMENT_NAME: usize = 100;
+
+/// A custom segment and how many customers are in it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentView {
+    /// The definition.
+    pub segment: SegmentRecord,
+    /// Customers matching its rule today.
+    pub live_count: u64,
+}
+
+/// Why a segment use case failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SegmentError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// No such segment in the brand.
+    #[error("segment {0} does not exist")]
+    UnknownSegment(SegmentId),
+    /// No such customer in the brand, or not scored yet.
+    #[error("customer {0} does not exist or has not been scored yet")]
+    UnknownCustomer(CustomerId),
+    /// The rule does not parse or type-check.
+    #[error("{0}")]
+    InvalidRule(String),
+    /// The name is blank, too long, or taken.
+    #[error("{0}")]
+    InvalidName(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(SegmentError, brand);
+
+impl UseCaseError for SegmentError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SegmentError::UnknownBrand(_)
+            | SegmentError::UnknownSegment(_)
+            | SegmentError::UnknownCustomer(_) => ErrorClass::NotFound,
+            SegmentError::InvalidRule(_) | SegmentError::InvalidName(_) => ErrorClass::Invalid,
+            SegmentError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            SegmentError::UnknownBrand(_) => Some("brand"),
+            SegmentError::UnknownSegment(_) => Some("segment"),
+            SegmentError::UnknownCustomer(_) => Some("customer"),
+            SegmentError::InvalidRule(_) => Some("rule"),
+            SegmentError::InvalidName(_) => Some("name"),
+            SegmentError::Store(_) => None,
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<String, SegmentError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > MAX_SEGMENT_NAME || name.chars().any(char::is_control) {
+        return Err(SegmentError::InvalidName(format!(
+            "name must be 1 to {MAX_SEGMENT_NAME} bytes without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_rule(rule: &str) -> Result<Rule, SegmentError> {
+    Rule::parse(rule).map_err(|e| SegmentError::InvalidRule(e.to_string()))
+}
+
+/// The stored features moved on to `now`.
+fn features_now(score: &CustomerScores, now: OffsetDateTime) -> Option<CustomerFeatures> {
+    let mut features: CustomerFeatures = serde_json::from_value(score.features.clone()?).ok()?;
+    let elapsed = u32::try_from((now - score.scored_at).whole_days().max(0)).unwrap_or(0);
+    features.recency_days = features.recency_days.saturating_add(elapsed);
+    features.days_since_first_visit = features.days_since_first_visit.saturating_add(elapsed);
+    Some(features)
+}
+
+impl Services {
+    async fn count_matching(
+        &self,
+        brand: BrandId,
+        rules: &[Option<Rule>],
+    ) -> Result<Vec<u64>, SegmentError> {
+        let now = self.clock.now();
+        let mut counts = vec![0u64; rules.len()];
+        let mut after = None;
+        loop {
+            let page = self
+                .transact("segment_count", |mut tx| async move {
+                    let result: Result<_, SegmentError> = tx
+                        .intelligence()
+                        .scores_page(brand, after, COUNT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            let Some(last) = page.last().map(|s| s.customer_id) else {
+                break;
+            };
+            for score in &page {
+                if let Some(features) = features_now(score, now) {
+                    for (count, rule) in counts.iter_mut().zip(rules) {
+                        if rule.as_ref().is_some_and(|r| r.matches(&features)) {
+                            *count += 1;
+                        }
+                    }
+                }
+            }
+            if (page.len() as u64) < COUNT_PAGE {
+                break;
+            }
+            after = Some(last);
+        }
+        Ok(counts)
+    }
+
+    /// The brand's custom segments with their live counts.
+    pub async fn segments(&self, brand: BrandId) -> Result<Vec<SegmentView>, SegmentError> {
+        let records = self
+            .transact("segments", |mut tx| async move {
+                let result: Result<_, SegmentError> = async {
+                    load_brand::<SegmentError>(tx.as_mut(), brand).await?;
+                    Ok(tx.intelligence().segments(brand).await?)
+                }
+                .await;
+                (tx, result)
+            })
+            .await?;
+        // A stored rule that no longer parses counts nobody rather than failing the list.
+        let rules: Vec<Option<Rule>> = records.iter().map(|r| Rule::parse(&r.rule).ok()).collect();
+        let counts = self.count_matching(brand, &rules).await?;
+        Ok(records
+            .into_iter()
+            .zip(counts)
+            .map(|(segment, live_count)| SegmentView {
+                segment,
+                live_count,
+            })
+            .collect())
+    }
+
+    /// One custom segment with its live count.
+    pub async fn segment(
+        &self,
+        brand: BrandId,
+        id: SegmentId,
+    ) -> Result<SegmentView, SegmentError> {
+        let all = self.segments(brand).await?;
+        all.into_iter()
+            .find(|s| s.segment.id == id)
+            .ok_or(SegmentError::UnknownSegment(id))
+    }
+
+    /// Creates (`id: None`) or replaces a custom segment after checking its rule.
+    pub async fn save_segment(
+        &self,
+        brand: BrandId,
+        id: Option<SegmentId>,
+        name: &str,
+        rule: &str,
+    ) -> Result<SegmentView, SegmentError> {
+        let name = check_name(name)?;
+        let parsed = parse_rule(rule)?;
+        let now = self.clock.now();
+        let (name, rule) = (&name, &rule);
+        let record = self
+            .transact("save_segment", |mut tx| async move {
+                let result = save_in(tx.as_mut(), brand, id, name, rule, now, self).await;
+                (tx, result)
+            })
+            .await?;
+        let live_count = self
+            .count_matching(brand, &[Some(parsed)])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        Ok(SegmentView {
+            segment: record,
+            live_count,
+        })
+    }
+
+    /// Deletes a custom segment.
+    pub async fn delete_segment(&self, brand: BrandId, id: SegmentId) -> Result<(), SegmentError> {
+        self.transact("delete_segment", |mut tx| async move {
+            let result = match tx.intelligence().delete_segment(brand, id).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(SegmentError::UnknownSegment(id)),
+                Err(e) => Err(e.into()),
+            };
+            (tx, result)
+        })
+        .await
+    }
+
+    /// The latest scoring runs (segment sizes over time), newest first.
+    pub async fn scoring_runs(
+        &self,
+        brand: BrandId,
+        limit: u64,
+    ) -> Result<Vec<ScoringRun>, SegmentError> {
+        let limit = limit.clamp(1, 500);
+        self.transact("scoring_runs", |mut tx| async move {
+            let result: Result<_, SegmentError> = async {
+                load_brand::<SegmentError>(tx.as_mut(), brand).await?;
+                Ok(tx.intelligence().runs(brand, limit).await?)
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// A customer's scores from the last run (with the segments they were in before it).
+    pub async fn customer_scores(
+        &self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<CustomerScores, SegmentError> {
+        self.transact("customer_scores", |mut tx| async move {
+            let result: Result<_, SegmentError> = async {
+                let found = tx.intelligence().scores_of(brand, &[customer]).await?;
+                found
+                    .into_iter()
+                    .next()
+                    .ok_or(SegmentError::UnknownCustomer(customer))
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Customers who are in `segment` since the last run and were not before it ("who
+    /// just became at risk"), a page at a time by customer id.
+    pub async fn segment_entrants(
+        &self,
+        brand: BrandId,
+        segment: &str,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerScores>, SegmentError> {
+        let limit = usize::try_from(limit.clamp(1, 500)).unwrap_or(500);
+        let mut found = Vec::new();
+        let mut cursor = after;
+        while found.len() < limit {
+            let page = self
+                .transact("segment_entrants", |mut tx| async move {
+                    let result: Result<_, SegmentError> = tx
+                        .intelligence()
+                        .scores_page(brand, cursor, COUNT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            let Some(last) = page.last().map(|s| s.customer_id) else {
+                break;
+            };
+            let short = (page.len() as u64) < COUNT_PAGE;
+            for score in page {
+                let entered = score.segments.iter().any(|s| s == segment)
+                    && !score.previous_segments.iter().any(|s| s == segment);
+                if entered {
+                    found.push(score);
+                    if found.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if short {
+                break;
+            }
+            cursor = Some(last);
+        }
+        Ok(found)
+    }
+}
+
+async fn save_in(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    id: Option<SegmentId>,
+    name: &str,
+    rule: &str,
+    now: OffsetDateTime,
+    services: &Services,
+) -> Result<SegmentRecord, SegmentError> {
+    load_brand::<SegmentError>(tx, brand).await?;
+    let existing = tx.intelligence().segments(brand).await?;
+    if existing
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case(name) && Some(s.id) != id)
+    {
+        return Err(SegmentError::InvalidName(format!(
+            "a segment named {name:?} exists already"
+        )));
+    }
+    let record = match id {
+        Some(id) => {
+            let Some(old) = existing.into_iter().find(|s| s.id == id) else {
+                return Err(SegmentError::UnknownSegment(id));
+            };
+            SegmentRecord {
+                name: name.to_owned(),
+                rule: rule.to_owned(),
+                updated_at: now,
+                ..old
+            }
+        }
+        None => SegmentRecord {
+            id: SegmentId::from_uuid(services.ids.new_id()),
+            brand_id: brand,
+            name: name.to_owned(),
+            rule: rule.to_owned(),
+            created_at: now,
+            updated_at: now,
+        },
+    };
+    tx.intelligence().save_segment(&record).await?;
+    Ok(record)
+}
