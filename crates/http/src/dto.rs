@@ -699,7 +699,9 @@ pub struct WebhookEventAck {
     /// The sender's event id.
     pub event_id: String,
     /// `counted`, `duplicate` (the order or refund was counted before under another
-    /// event id) or `replayed` (this event id was received before; nothing changed).
+    /// event id), `replayed` (this event id was received before; nothing changed) or,
+    /// for KiotViet only, `skipped` (the invoice cannot be counted, e.g. the
+    /// cancellation of an order never received; the delivery's other invoices are).
     pub outcome: String,
     /// The order's receipt, for an order.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,8 +1,15 @@
-//! End-to-end tests of the use cases on real databases: every test runs on a fresh SQLite
-//! file and on a fresh database of a throwaway PostgreSQL cluster.
+//! End-to-end tests on real databases: every test runs on a fresh SQLite file and on a
+//! fresh database of a throwaway PostgreSQL cluster, through the use cases or over HTTP
+//! against the real server.
 
+mod bad_input;
 mod concurrency;
 mod flows;
+mod isolation;
+mod pos;
+mod server;
+mod story;
+mod webhooks;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};

@@ -9,8 +9,8 @@ use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::IntegrationId;
-use regulars_ports::{WebhookDelivery, WebhookError};
-use regulars_service::WebhookOutcome;
+use regulars_ports::{IntegrationKind, WebhookDelivery, WebhookError};
+use regulars_service::{ErrorClass, UseCaseError, WebhookOutcome};
 
 /// Maps a refused delivery: signature problems are 401, payload problems 400 naming
 /// the field.
@@ -71,7 +71,31 @@ pub(crate) async fn receive(
     let mut acks = Vec::with_capacity(events.len());
     for event in events {
         let event_id = event.event_id.clone();
-        let receipt = state.services.receive_webhook(&endpoint, event).await?;
+        let receipt = match state.services.receive_webhook(&endpoint, event).await {
+            Ok(receipt) => receipt,
+            // KiotViet switches off an endpoint that answers 4xx, and one delivery
+            // carries several invoices: an invoice that cannot be counted (a
+            // cancellation of one never completed) is acknowledged as skipped instead
+            // of refusing the others. Storage failures still fail the delivery, so it
+            // is retried.
+            Err(error)
+                if endpoint.kind == IntegrationKind::Kiotviet
+                    && !matches!(
+                        error.class(),
+                        ErrorClass::Internal | ErrorClass::Unavailable
+                    ) =>
+            {
+                tracing::warn!(%error, %event_id, "KiotViet invoice skipped");
+                acks.push(WebhookEventAck {
+                    event_id,
+                    outcome: "skipped".to_owned(),
+                    order: None,
+                    refund: None,
+                });
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
         let mut ack = WebhookEventAck {
             event_id,
             outcome: String::new(),

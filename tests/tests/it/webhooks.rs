@@ -1,0 +1,296 @@
+//! POS webhooks over HTTP: signatures, time windows, replays, duplicates, unknown and
+//! revoked integrations, and a real KiotViet delivery.
+
+use crate::pos::{order_data, paid, sign};
+use crate::server::{Body, TestServer, dbs, spawn};
+use regulars_pos::{Secret, kiotviet};
+use regulars_tests::phone;
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::macros::format_description;
+use time::{Duration, OffsetDateTime};
+
+const KIOTVIET_DELIVERY: &str =
+    include_str!("../../../crates/pos/tests/fixtures/kiotviet_invoice_update.json");
+
+async fn post_signed(
+    server: &TestServer,
+    path: &str,
+    body: &[u8],
+    header: (&str, String),
+) -> crate::server::Reply {
+    server
+        .send(
+            Method::POST,
+            path,
+            None,
+            Body::Raw(Some("application/json"), body.to_vec()),
+            &[(header.0, header.1)],
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_authenticated_fresh_and_counted_once() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let tenant = server.tenant("Hooks").await;
+        let admin = tenant.admin.as_str();
+        let rules: Value =
+            serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
+        server
+            .put("/v1/program/earning-rules", admin, &rules)
+            .await
+            .expect(200, "rules");
+        let integration = server
+            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
+            .await
+            .expect(201, "integration");
+        let path = integration.str("/integration/webhook_path");
+        let secret = integration.str("/secret");
+        let now = OffsetDateTime::now_utc();
+        let customer = phone(55).as_str().to_owned();
+        let body = paid(
+            "evt-1",
+            order_data("W-1", Some(&customer), now - Duration::hours(2), 3),
+        );
+        let what = |s: &str| format!("{db:?}: {s}");
+
+        // Refused deliveries count nothing.
+        post_signed(
+            &server,
+            &path,
+            &body,
+            sign("whsec_not_the_secret", &body, now),
+        )
+        .await
+        .expect_error(401, "bad_signature", &what("wrong secret"));
+        server
+            .call(
+                Method::POST,
+                &path,
+                None,
+                Body::Raw(Some("application/json"), body.clone()),
+            )
+            .await
+            .expect_error(401, "bad_signature", &what("no signature"));
+        post_signed(
+            &server,
+            &path,
+            &body,
+            ("Regulars-Signature", "t=1,v1=zz".to_owned()),
+        )
+        .await
+        .expect_error(401, "bad_signature", &what("malformed signature"));
+        let mut tampered = body.clone();
+        tampered.extend_from_slice(b" ");
+        post_signed(&server, &path, &tampered, sign(&secret, &body, now))
+            .await
+            .expect_error(401, "bad_signature", &what("body changed after signing"));
+        post_signed(
+            &server,
+            &path,
+            &body,
+            sign(&secret, &body, now - Duration::minutes(10)),
+        )
+        .await
+        .expect_error(401, "stale_timestamp", &what("signed 10 minutes ago"));
+        post_signed(
+            &server,
+            &path,
+            &body,
+            sign(&secret, &body, now + Duration::minutes(10)),
+        )
+        .await
+        .expect_error(401, "stale_timestamp", &what("signed 10 minutes ahead"));
+        let orders = server.get("/v1/orders", admin).await.expect(200, "orders");
+        assert_eq!(
+            orders.json["items"].as_array().map(Vec::len),
+            Some(0),
+            "{}",
+            orders.text
+        );
+
+        // Counted once; the same delivery again is a replay that changes nothing.
+        let signature = sign(&secret, &body, now);
+        let first = post_signed(&server, &path, &body, signature.clone())
+            .await
+            .expect(200, &what("first delivery"));
+        assert_eq!(first.str("/events/0/outcome"), "counted");
+        let earned = first.int("/events/0/order/points_earned");
+        assert!(earned > 0);
+        let customer_id = first.str("/events/0/order/customer_id");
+        let replay = post_signed(&server, &path, &body, signature)
+            .await
+            .expect(200, &what("replay"));
+        assert_eq!(
+            replay.str("/events/0/outcome"),
+            "replayed",
+            "{}",
+            replay.text
+        );
+
+        // The same order under a new event id is a duplicate: earned once.
+        let again = paid(
+            "evt-2",
+            order_data("W-1", Some(&customer), now - Duration::hours(2), 3),
+        );
+        let duplicate = post_signed(&server, &path, &again, sign(&secret, &again, now))
+            .await
+            .expect(200, &what("duplicate"));
+        assert_eq!(
+            duplicate.str("/events/0/outcome"),
+            "duplicate",
+            "{}",
+            duplicate.text
+        );
+        assert_eq!(duplicate.int("/events/0/order/points_earned"), earned);
+        let profile = server
+            .get(&format!("/v1/customers/{customer_id}"), admin)
+            .await
+            .expect(200, "profile");
+        assert_eq!(profile.int("/balance"), earned, "{db:?}: earned once");
+        let orders = server.get("/v1/orders", admin).await.expect(200, "orders");
+        assert_eq!(
+            orders.json["items"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            orders.text
+        );
+
+        // Unknown, malformed and revoked integrations answer 404.
+        let fresh = paid(
+            "evt-3",
+            order_data("W-3", None, now - Duration::hours(1), 1),
+        );
+        for unknown in [
+            format!("/webhooks/{}", uuid::Uuid::now_v7()),
+            "/webhooks/not-a-uuid".to_owned(),
+        ] {
+            post_signed(&server, &unknown, &fresh, sign(&secret, &fresh, now))
+                .await
+                .expect_error(404, "not_found", &what(&unknown));
+        }
+        let id = integration.str("/integration/id");
+        server
+            .call(
+                Method::DELETE,
+                &format!("/v1/integrations/{id}"),
+                Some(admin),
+                Body::None,
+            )
+            .await
+            .expect(204, "revoke");
+        post_signed(&server, &path, &fresh, sign(&secret, &fresh, now))
+            .await
+            .expect_error(404, "not_found", &what("revoked integration"));
+
+        kiotviet_delivery(&server, admin).await;
+        server.assert_ledger_clean().await;
+        server.stop().await;
+    }
+}
+
+/// The documented KiotViet delivery, with its invoice times moved to an hour ago:
+/// the completed invoice becomes an order; the one in progress is skipped.
+async fn kiotviet_delivery(server: &TestServer, admin: &str) {
+    let db = server.db;
+    let secret = "a2lvdHZpZXQtc2VjcmV0LTIwMjY=";
+    let integration = server
+        .post(
+            "/v1/integrations",
+            admin,
+            &json!({"kind": "kiotviet", "secret": secret}),
+        )
+        .await
+        .expect(201, "kiotviet integration");
+    let path = integration.str("/integration/webhook_path");
+    let sign_kv = |body: &[u8]| {
+        (
+            kiotviet::SIGNATURE_HEADER,
+            kiotviet::signature_header(body, &Secret::new(secret.as_bytes())),
+        )
+    };
+
+    // As documented, dated months ago: outside KiotViet's window.
+    let old = KIOTVIET_DELIVERY.as_bytes();
+    post_signed(server, &path, old, sign_kv(old))
+        .await
+        .expect_error(
+            401,
+            "stale_timestamp",
+            &format!("{db:?}: old KiotViet delivery"),
+        );
+
+    let mut delivery: Value =
+        serde_json::from_str(KIOTVIET_DELIVERY).unwrap_or_else(|e| panic!("fixture: {e}"));
+    let recent = (OffsetDateTime::now_utc() - Duration::hours(1))
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].0000000"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let invoices = delivery["Notifications"][0]["Data"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("fixture has invoices"));
+    for invoice in invoices.iter_mut() {
+        invoice["PurchaseDate"] = json!(recent);
+        invoice["ModifiedDate"] = json!(recent);
+    }
+    let body = delivery.to_string().into_bytes();
+    post_signed(server, &path, &body, ("X-Hub-Signature", "0".repeat(64)))
+        .await
+        .expect_error(
+            401,
+            "bad_signature",
+            &format!("{db:?}: KiotViet bad signature"),
+        );
+    // The completed invoice is counted; the cancellation of an invoice never completed
+    // is skipped without refusing the delivery (KiotViet switches off an endpoint that
+    // answers 4xx); the invoice still in progress is no event at all.
+    let ack = post_signed(server, &path, &body, sign_kv(&body))
+        .await
+        .expect(200, &format!("{db:?}: KiotViet delivery"));
+    let outcomes: Vec<&str> = ack.json["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["outcome"].as_str())
+        .collect();
+    assert_eq!(outcomes, ["counted", "skipped"], "{db:?}: {}", ack.text);
+    let orders = server.walk("/v1/orders", admin, 50, "id").await;
+    let kv: Vec<&Value> = orders
+        .iter()
+        .filter(|o| o["source"] == kiotviet::SOURCE)
+        .collect();
+    assert_eq!(kv.len(), 1, "{db:?}: {orders:?}");
+    assert_eq!(kv[0]["external_id"], "HD012345");
+    assert_eq!(kv[0]["total"]["amount"], "129000");
+    // KiotViet retries with the same body: nothing more is counted.
+    let retry = post_signed(server, &path, &body, sign_kv(&body))
+        .await
+        .expect(200, "KiotViet retry");
+    assert_eq!(retry.str("/events/0/outcome"), "replayed", "{}", retry.text);
+    assert_eq!(retry.str("/events/1/outcome"), "skipped", "{}", retry.text);
+
+    // Later the completed invoice is cancelled: a full refund.
+    let mut cancel = delivery.clone();
+    cancel["Id"] = json!("c1a7e3f0-5b2d-4f8e-9a61-2f4b8d0e7c56");
+    let first = cancel["Notifications"][0]["Data"][0].clone();
+    let mut cancelled = first;
+    cancelled["Status"] = json!(2);
+    cancel["Notifications"][0]["Data"] = json!([cancelled]);
+    let body = cancel.to_string().into_bytes();
+    let ack = post_signed(server, &path, &body, sign_kv(&body))
+        .await
+        .expect(200, &format!("{db:?}: KiotViet cancellation"));
+    assert_eq!(ack.str("/events/0/outcome"), "counted", "{}", ack.text);
+    assert_eq!(ack.json["events"][0]["refund"]["fully_refunded"], true);
+    let order = server
+        .get(
+            &format!("/v1/orders/{}", ack.str("/events/0/refund/order_id")),
+            admin,
+        )
+        .await
+        .expect(200, "refunded order");
+    assert_eq!(order.str("/refunded/amount"), "129000");
+}
