@@ -356,6 +356,15 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
         .await
         .expect(201, "integration")
         .str("/integration/id");
+    let segment = server
+        .post(
+            "/v1/segments",
+            admin,
+            &json!({"name": "Fuzzed", "rule": "frequency >= 1"}),
+        )
+        .await
+        .expect(201, "segment")
+        .str("/id");
     let doc = server
         .call(Method::GET, "/openapi.json", None, Body::None)
         .await
@@ -371,6 +380,7 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                 .replace("/orders/{id}", &format!("/orders/{order}"))
                 .replace("/locations/{id}", &format!("/locations/{location}"))
                 .replace("/rewards/{id}", &format!("/rewards/{reward}"))
+                .replace("/segments/{id}", &format!("/segments/{segment}"))
                 .replace("/vouchers/{code}", "/vouchers/NOPE-NOPE")
                 .replace(
                     "/webhooks/{integration}",

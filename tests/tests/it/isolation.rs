@@ -21,6 +21,7 @@ struct Data {
     integration: String,
     secret: String,
     voucher: String,
+    segment: String,
 }
 
 impl Data {
@@ -36,6 +37,7 @@ impl Data {
             self.key.clone(),
             self.integration.clone(),
             self.voucher.clone(),
+            self.segment.clone(),
         ]
     }
 }
@@ -102,7 +104,21 @@ async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
         .await
         .expect(201, "voucher")
         .str("/code");
+    let segment = server
+        .post(
+            "/v1/segments",
+            admin,
+            &json!({"name": format!("{name} regulars"), "rule": "frequency >= 1"}),
+        )
+        .await
+        .expect(201, "segment")
+        .str("/id");
+    server
+        .post("/v1/scoring/runs", admin, &json!({}))
+        .await
+        .expect(201, "scoring run");
     Data {
+        segment,
         customer,
         phone,
         order: receipt.str("/order_id"),
@@ -137,6 +153,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("customers", "id") => data.customer.clone(),
         ("orders", "id") => data.order.clone(),
         ("vouchers", "code") => data.voucher.clone(),
+        ("segments", "id") => data.segment.clone(),
         _ => panic!("no substitution rule for {{{param}}} in {path}: add one to this test"),
     }
 }
@@ -170,6 +187,10 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
         ("post", "/v1/refunds") => json!({"refund_id": "ISO-R", "order_id": "ISO-1",
             "refunded_at": crate::pos::rfc3339(OffsetDateTime::now_utc()), "full": true}),
         ("post", "/v1/vouchers/{code}/redeem") => json!({}),
+        ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
+            json!({"name": "Someone else's", "rule": "frequency > 0"})
+        }
+        ("post", "/v1/scoring/runs") => json!({}),
         ("post", "/webhooks/{integration}") => json!({}),
         _ => panic!("no valid body for {method} {path}: add one to this test"),
     };
@@ -282,7 +303,13 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             if method != "get" || path.contains('{') || !secured || path.contains("lookup") {
                 continue;
             }
-            let reply = server.get(path, &a.tenant.admin).await.expect(200, path);
+            // Entrants need a segment: every RFM segment name exists in every brand.
+            let url = if path.ends_with("/entrants") {
+                format!("{path}?segment=Champions")
+            } else {
+                path.clone()
+            };
+            let reply = server.get(&url, &a.tenant.admin).await.expect(200, path);
             for id in b.identifiers() {
                 assert!(!reply.text.contains(&id), "{db:?}: {path} shows B's {id}");
             }
@@ -353,6 +380,9 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             let mut url = fill(path, &a);
             if path.ends_with("/lookup") {
                 url.push_str(&format!("?phone={}", a.phone.replace('+', "%2B")));
+            }
+            if path.ends_with("/entrants") {
+                url.push_str("?segment=Champions");
             }
             let body = valid_body(method, path, &a);
             let send = |key: Option<String>| {
