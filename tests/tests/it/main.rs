@@ -7,6 +7,7 @@ mod concurrency;
 mod flows;
 mod isolation;
 mod pos;
+mod scoring;
 mod server;
 mod story;
 mod webhooks;
