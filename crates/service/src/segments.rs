@@ -100,6 +100,37 @@ fn features_now(score: &CustomerScores, now: OffsetDateTime) -> Option<CustomerF
 }
 
 impl Services {
+    /// Reads the brand's stored scores a page at a time from `after`, handing each
+    /// page to `visit` until it returns `false` or the scores run out.
+    async fn each_score_page(
+        &self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        mut visit: impl FnMut(Vec<CustomerScores>) -> bool,
+    ) -> Result<(), SegmentError> {
+        let mut cursor = after;
+        loop {
+            let page = self
+                .transact("score_pages", |mut tx| async move {
+                    let result: Result<_, SegmentError> = tx
+                        .intelligence()
+                        .scores_page(brand, cursor, COUNT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            let Some(last) = page.last().map(|s| s.customer_id) else {
+                return Ok(());
+            };
+            let short = (page.len() as u64) < COUNT_PAGE;
+            if !visit(page) || short {
+                return Ok(());
+            }
+            cursor = Some(last);
+        }
+    }
+
     async fn count_matching(
         &self,
         brand: BrandId,
@@ -107,21 +138,7 @@ impl Services {
     ) -> Result<Vec<u64>, SegmentError> {
         let now = self.clock.now();
         let mut counts = vec![0u64; rules.len()];
-        let mut after = None;
-        loop {
-            let page = self
-                .transact("segment_count", |mut tx| async move {
-                    let result: Result<_, SegmentError> = tx
-                        .intelligence()
-                        .scores_page(brand, after, COUNT_PAGE)
-                        .await
-                        .map_err(Into::into);
-                    (tx, result)
-                })
-                .await?;
-            let Some(last) = page.last().map(|s| s.customer_id) else {
-                break;
-            };
+        self.each_score_page(brand, None, |page| {
             for score in &page {
                 if let Some(features) = features_now(score, now) {
                     for (count, rule) in counts.iter_mut().zip(rules) {
@@ -131,11 +148,9 @@ impl Services {
                     }
                 }
             }
-            if (page.len() as u64) < COUNT_PAGE {
-                break;
-            }
-            after = Some(last);
-        }
+            true
+        })
+        .await?;
         Ok(counts)
     }
 
@@ -268,37 +283,20 @@ impl Services {
     ) -> Result<Vec<CustomerScores>, SegmentError> {
         let limit = usize::try_from(limit.clamp(1, 500)).unwrap_or(500);
         let mut found = Vec::new();
-        let mut cursor = after;
-        while found.len() < limit {
-            let page = self
-                .transact("segment_entrants", |mut tx| async move {
-                    let result: Result<_, SegmentError> = tx
-                        .intelligence()
-                        .scores_page(brand, cursor, COUNT_PAGE)
-                        .await
-                        .map_err(Into::into);
-                    (tx, result)
-                })
-                .await?;
-            let Some(last) = page.last().map(|s| s.customer_id) else {
-                break;
-            };
-            let short = (page.len() as u64) < COUNT_PAGE;
+        self.each_score_page(brand, after, |page| {
             for score in page {
                 let entered = score.segments.iter().any(|s| s == segment)
                     && !score.previous_segments.iter().any(|s| s == segment);
                 if entered {
                     found.push(score);
                     if found.len() == limit {
-                        break;
+                        return false;
                     }
                 }
             }
-            if short {
-                break;
-            }
-            cursor = Some(last);
-        }
+            true
+        })
+        .await?;
         Ok(found)
     }
 }

@@ -26,12 +26,19 @@ fn birthday(raw: Option<&str>) -> Result<Option<Date>, ApiError> {
     .transpose()
 }
 
-fn consent(c: ConsentDto) -> ChannelConsent {
-    ChannelConsent {
-        zalo: c.zalo,
-        sms: c.sms,
-        email: c.email,
-    }
+fn profile_input(input: CustomerUpdate) -> Result<CustomerInput, ApiError> {
+    let c: ConsentDto = input.consent;
+    Ok(CustomerInput {
+        name: input.name,
+        birthday: birthday(input.birthday.as_deref())?,
+        email: input.email,
+        zalo_user_id: input.zalo_user_id,
+        consent: ChannelConsent {
+            zalo: c.zalo,
+            sms: c.sms,
+            email: c.email,
+        },
+    })
 }
 
 /// A page of customers, by id.
@@ -62,13 +69,13 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.till()?;
     let input = body.0;
-    let profile = CustomerInput {
+    let profile = profile_input(CustomerUpdate {
         name: input.name,
-        birthday: birthday(input.birthday.as_deref())?,
+        birthday: input.birthday,
         email: input.email,
         zalo_user_id: input.zalo_user_id,
-        consent: consent(input.consent),
-    };
+        consent: input.consent,
+    })?;
     let customer = state
         .services
         .create_customer(brand, &input.phone, profile)
@@ -127,14 +134,7 @@ pub(crate) async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.till()?;
     let customer: CustomerId = id(&path, "customer")?;
-    let input = body.0;
-    let profile = CustomerInput {
-        name: input.name,
-        birthday: birthday(input.birthday.as_deref())?,
-        email: input.email,
-        zalo_user_id: input.zalo_user_id,
-        consent: consent(input.consent),
-    };
+    let profile = profile_input(body.0)?;
     let updated = state
         .services
         .update_customer(brand, customer, profile)
