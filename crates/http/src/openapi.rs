@@ -61,7 +61,8 @@ impl Modify for BearerKey {
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
         dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
         Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
-        dto::ScoresDto, Page<dto::ScoresDto>,
+        dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
+        Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
     )),
     modifiers(&BearerKey),
 )]

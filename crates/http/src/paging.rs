@@ -38,6 +38,33 @@ impl PageQuery {
     }
 }
 
+impl PageQuery {
+    /// Pages a list the brand keeps small and the server loads whole (keys,
+    /// integrations, locations, rewards, segments): ordered by `id`, the items after the
+    /// cursor, at most `limit` of them.
+    pub fn page_loaded<T>(
+        &self,
+        mut items: Vec<T>,
+        id: impl Fn(&T) -> String,
+    ) -> Result<Page<T>, ApiError> {
+        let limit = self.limit();
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "limit: must be 1 to 500",
+                Some("limit".to_owned()),
+            ));
+        }
+        items.sort_by_key(|item| id(item));
+        if let Some(after) = &self.after {
+            items.retain(|item| id(item).as_str() > after.as_str());
+        }
+        items.truncate(usize::try_from(limit).unwrap_or(500));
+        Ok(Page::of(items, limit, id))
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Page<T> {
@@ -58,5 +85,44 @@ impl<T> Page<T> {
             None
         };
         Page { items, next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(limit: u64, after: Option<&str>) -> PageQuery {
+        PageQuery {
+            limit: Some(limit),
+            after: after.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn loaded_lists_walk_in_id_order_exactly_once() -> Result<(), ApiError> {
+        let items = vec!["c", "a", "e", "b", "d"];
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = query(2, after.as_deref()).page_loaded(items.clone(), |s| s.to_string())?;
+            seen.extend(page.items.iter().map(|s| s.to_string()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+        assert!(
+            query(0, None)
+                .page_loaded(items.clone(), |s| s.to_string())
+                .is_err()
+        );
+        assert!(
+            query(501, None)
+                .page_loaded(items, |s| s.to_string())
+                .is_err()
+        );
+        Ok(())
     }
 }

@@ -356,7 +356,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             .await
             .expect(200, "B's keys");
         assert!(
-            keys.json
+            keys.json["items"]
                 .as_array()
                 .is_some_and(|k| k.iter().all(|k| k["revoked_at"].is_null()))
         );

@@ -7,21 +7,24 @@ use crate::dto::{
     CreatedIntegrationDto, CreatedKeyDto, IntegrationDto, IntegrationIn, KeyDto, KeyIn,
 };
 use crate::error::{ApiError, ErrorBody};
+use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{ApiKeyId, IntegrationId};
 use regulars_ports::{IntegrationKind, Role};
 
 /// The brand's API keys.
-#[utoipa::path(get, path = "/v1/keys", tag = "access", security(("api_key" = [])),
-    responses((status = 200, body = Vec<KeyDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/keys", tag = "access", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<KeyDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn list_keys(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let keys = state.services.api_keys(brand).await?;
-    Ok(HttpResponse::Ok().json(keys.iter().map(KeyDto::from).collect::<Vec<_>>()))
+    let items = keys.iter().map(KeyDto::from).collect();
+    Ok(HttpResponse::Ok().json(query.page_loaded(items, |k| k.id.to_string())?))
 }
 
 /// Makes a key; the token in the answer is shown this once.
@@ -61,15 +64,17 @@ pub(crate) async fn revoke_key(
 }
 
 /// The brand's POS integrations.
-#[utoipa::path(get, path = "/v1/integrations", tag = "access", security(("api_key" = [])),
-    responses((status = 200, body = Vec<IntegrationDto>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/integrations", tag = "access", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<IntegrationDto>), (status = 403, body = ErrorBody)))]
 pub(crate) async fn list_integrations(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let all = state.services.integrations(brand).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(IntegrationDto::from).collect::<Vec<_>>()))
+    let items = all.iter().map(IntegrationDto::from).collect();
+    Ok(HttpResponse::Ok().json(query.page_loaded(items, |i| i.id.to_string())?))
 }
 
 /// Makes a POS integration; the secret in the answer is shown this once.

@@ -5,6 +5,7 @@ use crate::auth::Caller;
 use crate::body::Json;
 use crate::dto::{BrandDto, LocationDto, LocationIn, RewardDto};
 use crate::error::{ApiError, ErrorBody};
+use crate::paging::{Page, PageQuery};
 use crate::routes::{id, reward_from};
 use actix_web::{HttpResponse, web};
 use regulars_domain::{LocationId, RewardId};
@@ -39,14 +40,16 @@ fn location_input(input: LocationIn) -> Result<LocationInput, ApiError> {
 }
 
 /// The brand's locations.
-#[utoipa::path(get, path = "/v1/locations", tag = "brand", security(("api_key" = [])),
-    responses((status = 200, body = Vec<LocationDto>)))]
+#[utoipa::path(get, path = "/v1/locations", tag = "brand", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<LocationDto>)))]
 pub(crate) async fn list_locations(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = state.services.locations(caller.reader()).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(LocationDto::from).collect::<Vec<_>>()))
+    let items = all.iter().map(LocationDto::from).collect();
+    Ok(HttpResponse::Ok().json(query.page_loaded(items, |l| l.id.to_string())?))
 }
 
 /// Adds a location.
@@ -144,14 +147,17 @@ pub(crate) async fn put_tiers(
 }
 
 /// The reward catalogue.
-#[utoipa::path(get, path = "/v1/rewards", tag = "program", security(("api_key" = [])),
-    responses((status = 200, body = Vec<RewardDto>)))]
+#[utoipa::path(get, path = "/v1/rewards", tag = "program", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<RewardDto>)))]
 pub(crate) async fn list_rewards(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = state.services.rewards(caller.reader()).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(RewardDto::from).collect::<Vec<_>>()))
+    let items = all.iter().map(RewardDto::from).collect();
+    Ok(HttpResponse::Ok()
+        .json(query.page_loaded(items, |r| r.id.map(|id| id.to_string()).unwrap_or_default())?))
 }
 
 /// Adds a reward.

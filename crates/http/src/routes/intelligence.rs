@@ -14,14 +14,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 /// The brand's custom segments with live counts.
-#[utoipa::path(get, path = "/v1/segments", tag = "segments", security(("api_key" = [])),
-    responses((status = 200, body = Vec<SegmentDto>)))]
+#[utoipa::path(get, path = "/v1/segments", tag = "segments", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = Page<SegmentDto>)))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = state.services.segments(caller.reader()).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(SegmentDto::from).collect::<Vec<_>>()))
+    let items = all.iter().map(SegmentDto::from).collect();
+    Ok(HttpResponse::Ok().json(query.page_loaded(items, |s| s.id.to_string())?))
 }
 
 /// Creates a custom segment; a rule that does not parse is a 422 naming the position.
