@@ -1,6 +1,7 @@
 //! `regulars`: the loyalty platform's binary.
 
 mod demo;
+mod models_cmd;
 mod rules_cmd;
 
 use regulars::system;
@@ -61,6 +62,12 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Fit customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) on a summary
+    /// CSV and score every customer.
+    Models {
+        #[command(subcommand)]
+        command: models_cmd::ModelsCommand,
     },
 }
 
@@ -145,6 +152,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Models { command } => models_cmd::run(command).and_then(models_cmd::print),
         Command::Demo {
             customers,
             days,

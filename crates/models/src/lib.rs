@@ -64,6 +64,7 @@ pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod pnbd;
+pub mod score;
 pub mod simulate;
 pub mod special;
 pub mod summary;
