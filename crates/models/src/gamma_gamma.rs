@@ -202,6 +202,21 @@ pub fn customer_lifetime_value<C: CountModel>(
     customer: &Summary,
     options: &ClvOptions,
 ) -> Result<f64, ModelError> {
+    let value = spend.expected_spend(customer)?;
+    finite(
+        value * discounted_purchases(counts, customer, options)?,
+        "lifetime value",
+    )
+}
+
+/// Σₖ₌₁ᴷ (E[Y(kτ)] − E[Y((k − 1)τ)]) / (1 + d)ᵏ: the discounted expected purchases that
+/// [`customer_lifetime_value`] multiplies by the expected spend. It depends on (x, tₓ, T)
+/// only, so customers who share those share it.
+pub fn discounted_purchases<C: CountModel>(
+    counts: &C,
+    customer: &Summary,
+    options: &ClvOptions,
+) -> Result<f64, ModelError> {
     let d = options.monthly_discount;
     let tau = options.units_per_month;
     if !(d.is_finite() && d > -1.0 && tau.is_finite() && tau > 0.0) {
@@ -209,14 +224,13 @@ pub fn customer_lifetime_value<C: CountModel>(
             "the discount rate must exceed -100 % and a month must be a positive time".into(),
         ));
     }
-    let value = spend.expected_spend(customer)?;
-    let mut clv = 0.0;
+    let mut total = 0.0;
     let mut previous = 0.0;
     for k in 1..=options.months {
         let k = f64::from(k);
         let cumulative = counts.expected_purchases(k * tau, customer)?;
-        clv += value * (cumulative - previous) / (1.0 + d).powf(k);
+        total += (cumulative - previous) / (1.0 + d).powf(k);
         previous = cumulative;
     }
-    finite(clv, "lifetime value")
+    finite(total, "discounted purchases")
 }

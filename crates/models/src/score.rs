@@ -3,9 +3,8 @@
 //! (x, tₓ, T) cost.
 
 use crate::fit::{CountModel, ModelError};
-use crate::gamma_gamma::{ClvOptions, GammaGamma, customer_lifetime_value};
+use crate::gamma_gamma::{ClvOptions, GammaGamma, discounted_purchases};
 use crate::summary::Summary;
-use std::collections::HashMap;
 
 /// What a count model says about one customer.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -59,7 +58,7 @@ fn cached<T: Copy>(
     with_money: bool,
     mut f: impl FnMut(&Summary) -> Result<T, ModelError>,
 ) -> Result<Vec<T>, ScoreError> {
-    let mut cache: HashMap<Key, T> = HashMap::new();
+    let mut cache: crate::summary::WordMap<Key, T> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for (row, s) in rows.iter().enumerate() {
         let k = key(s, with_money);
@@ -99,7 +98,8 @@ pub fn score_counts<C: CountModel>(
 }
 
 /// Counts, expected spend and discounted CLV for every row, in order. The CLV horizon
-/// is `clv.months` months.
+/// is `clv.months` months. The count-model part is computed once per distinct (x, tₓ, T);
+/// the spend part is closed-form per row.
 pub fn score_value<C: CountModel>(
     counts: &C,
     spend: &GammaGamma,
@@ -107,12 +107,26 @@ pub fn score_value<C: CountModel>(
     horizon: f64,
     clv: &ClvOptions,
 ) -> Result<Vec<ValueScore>, ScoreError> {
-    cached(rows, true, |s| {
-        Ok(ValueScore {
-            expected_purchases: counts.expected_purchases(horizon, s)?,
-            p_alive: counts.p_alive(s)?,
-            expected_spend: spend.expected_spend(s)?,
-            clv: customer_lifetime_value(counts, spend, s, clv)?,
+    let count_part = cached(rows, false, |s| {
+        Ok((
+            counts.expected_purchases(horizon, s)?,
+            counts.p_alive(s)?,
+            discounted_purchases(counts, s, clv)?,
+        ))
+    })?;
+    rows.iter()
+        .zip(count_part)
+        .enumerate()
+        .map(|(row, (s, (expected_purchases, p_alive, discounted)))| {
+            let expected_spend = spend
+                .expected_spend(s)
+                .map_err(|error| ScoreError { row, error })?;
+            Ok(ValueScore {
+                expected_purchases,
+                p_alive,
+                expected_spend,
+                clv: expected_spend * discounted,
+            })
         })
-    })
+        .collect()
 }
