@@ -156,7 +156,7 @@ impl GammaGamma {
         Self::likelihood(rows)?.value_and_gradient(&self.values())
     }
 
-    /// E[Z] = p v / (q − 1): the mean spend per transaction of a new customer (q > 1).
+    /// E\[Z\] = p v / (q − 1): the mean spend per transaction of a new customer (q > 1).
     pub fn population_mean(&self) -> Result<f64, ModelError> {
         if self.q <= 1.0 {
             return Err(ModelError::Domain(format!(
