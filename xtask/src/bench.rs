@@ -23,6 +23,11 @@ const PEERS: &[(&str, &str, &str)] = &[
         "summing 10,000 integers (the floor for any fold)",
     ),
     (
+        "models/bgnbd_fit_20000_customers",
+        "baseline/bgnbd_loglik_20000_customers",
+        "one log-likelihood and gradient evaluation on the same customers",
+    ),
+    (
         "rules/evaluate_5_lines_20_rules",
         "baseline/parse_order_json",
         "deserialising the same order from JSON",

@@ -3,6 +3,7 @@
 mod admin_cmd;
 mod demo;
 mod import_cmd;
+mod models_cmd;
 mod rules_cmd;
 
 use regulars::server::{Application, redact};
@@ -102,6 +103,12 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Fit customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) on a summary
+    /// CSV and score every customer.
+    Models {
+        #[command(subcommand)]
+        command: models_cmd::ModelsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +196,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
         Command::Score { brand, db } => score(brand, &db).await,
+        Command::Models { command } => models_cmd::run(command).and_then(models_cmd::print),
         Command::Demo {
             no_serve,
             listen,

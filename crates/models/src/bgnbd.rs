@@ -79,48 +79,89 @@ struct BetaGeoLikelihood {
     variant: Variant,
 }
 
+/// What ln Lᵢ and its gradient need from x alone, computed once per distinct x.
+struct PerCount {
+    /// ln Γ(r + x) + ln B(a, b + x + k)
+    value: f64,
+    /// ψ(r + x)
+    dr: f64,
+    /// −ψ(a + b + x + k)
+    da: f64,
+    /// ψ(b + x + k) − ψ(a + b + x + k)
+    db: f64,
+    /// ln a − ln(b + x + k − 1), when the second term exists
+    ln_odds: Option<f64>,
+    /// 1/(b + x + k − 1)
+    inv_bx1: f64,
+}
+
 impl BetaGeoLikelihood {
-    /// ln Lᵢ and its gradient (r, α, a, b) for one row; `k` = 0 for BG, 1 for MBG shifts
-    /// b + x to b + x + k in the beta terms.
+    /// Σ wᵢ ln Lᵢ and its gradient in (r, α, a, b); `k` = 0 for BG, 1 for MBG shifts
+    /// b + x to b + x + k in the beta terms:
     ///
     /// ```text
     /// ln L = ln Γ(r + x) − ln Γ(r) + r ln α + ln B(a, b + x + k) − ln B(a, b)
     ///        + ln[(α + T)^−(r+x) + d · a/(b + x + k − 1) · (α + tₓ)^−(r+x)]
     /// ```
     /// with d = 1 when x > 0 (BG) or always (MBG).
-    fn row(&self, p: &[f64; 4], x: f64, tx: f64, t: f64) -> (f64, [f64; 4]) {
+    fn evaluate(&self, p: &[f64; 4]) -> (f64, [f64; 4]) {
         let [r, alpha, a, b] = *p;
         let k = match self.variant {
             Variant::Bg => 0.0,
             Variant::Mbg => 1.0,
         };
-        let second = self.variant == Variant::Mbg || x > 0.0;
-        let bx = b + x + k;
-        let ln_at = (alpha + t).ln();
-        let ln_atx = (alpha + tx).ln();
-        let u1 = -(r + x) * ln_at;
-        let (l3, w1, w2) = if second {
-            let u2 = a.ln() - (bx - 1.0).ln() - (r + x) * ln_atx;
-            let l = log_add_exp(u1, u2);
-            (l, (u1 - l).exp(), (u2 - l).exp())
-        } else {
-            (u1, 1.0, 0.0)
-        };
-        let value =
-            ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, bx) - ln_beta(a, b) + l3;
         let psi_ab = digamma(a + b);
-        let psi_abx = digamma(a + bx);
-        let dr = digamma(r + x) - digamma(r) + alpha.ln() - w1 * ln_at - w2 * ln_atx;
-        let dalpha = r / alpha - w1 * (r + x) / (alpha + t) - w2 * (r + x) / (alpha + tx);
-        // w2 is 0 without the second term, and bx − 1 may be 0 there.
-        let (da2, db2) = if second {
-            (w2 / a, w2 / (bx - 1.0))
-        } else {
-            (0.0, 0.0)
-        };
-        let da = psi_ab - psi_abx + da2;
-        let db = digamma(bx) - psi_abx - digamma(b) + psi_ab - db2;
-        (value, [dr, dalpha, da, db])
+        let per_count: Vec<PerCount> = self
+            .data
+            .x_values
+            .iter()
+            .map(|&x| {
+                let bx = b + x + k;
+                let psi_abx = digamma(a + bx);
+                let second = self.variant == Variant::Mbg || x > 0.0;
+                PerCount {
+                    value: ln_gamma(r + x) + ln_beta(a, bx),
+                    dr: digamma(r + x),
+                    da: -psi_abx,
+                    db: digamma(bx) - psi_abx,
+                    ln_odds: second.then(|| a.ln() - (bx - 1.0).ln()),
+                    inv_bx1: if second { 1.0 / (bx - 1.0) } else { 0.0 },
+                }
+            })
+            .collect();
+        let ln_alpha = alpha.ln();
+        let d = &self.data;
+        let mut total = 0.0;
+        let mut grad = [0.0; 4];
+        let mut weight = 0.0;
+        for i in 0..d.len() {
+            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+            let c = &per_count[d.x_index[i]];
+            let ln_at = (alpha + t).ln();
+            let u1 = -(r + x) * ln_at;
+            let (l3, w1, w2, ln_atx) = match c.ln_odds {
+                Some(ln_odds) => {
+                    let ln_atx = (alpha + tx).ln();
+                    let u2 = ln_odds - (r + x) * ln_atx;
+                    let l = log_add_exp(u1, u2);
+                    (l, (u1 - l).exp(), (u2 - l).exp(), ln_atx)
+                }
+                None => (u1, 1.0, 0.0, 0.0),
+            };
+            total += w * (c.value + l3);
+            grad[0] += w * (c.dr - w1 * ln_at - w2 * ln_atx);
+            grad[1] += w * (-w1 * (r + x) / (alpha + t) - w2 * (r + x) / (alpha + tx));
+            grad[2] += w * (c.da + w2 / a);
+            grad[3] += w * (c.db - w2 * c.inv_bx1);
+            weight += w;
+        }
+        // Terms that are the same for every customer.
+        total += weight * (-ln_gamma(r) + r * ln_alpha - ln_beta(a, b));
+        grad[0] += weight * (-digamma(r) + ln_alpha);
+        grad[1] += weight * r / alpha;
+        grad[2] += weight * psi_ab;
+        grad[3] += weight * (psi_ab - digamma(b));
+        (total, grad)
     }
 }
 
@@ -129,16 +170,7 @@ impl Likelihood for BetaGeoLikelihood {
         let p: [f64; 4] = params
             .try_into()
             .map_err(|_| ModelError::Domain("four parameters expected".into()))?;
-        let mut total = 0.0;
-        let mut grad = [0.0; 4];
-        let d = &self.data;
-        for i in 0..d.len() {
-            let (v, g) = self.row(&p, d.x[i], d.tx[i], d.t[i]);
-            total += d.w[i] * v;
-            for j in 0..4 {
-                grad[j] += d.w[i] * g[j];
-            }
-        }
+        let (total, grad) = self.evaluate(&p);
         Ok((total, grad.to_vec()))
     }
 

@@ -148,6 +148,11 @@ pub(crate) struct CountData {
     pub tx: Vec<f64>,
     pub t: Vec<f64>,
     pub w: Vec<f64>,
+    /// The distinct purchase counts, so terms that depend on x alone are computed once
+    /// per count rather than once per row.
+    pub x_values: Vec<f64>,
+    /// For each row, its count's position in `x_values`.
+    pub x_index: Vec<usize>,
 }
 
 impl CountData {
@@ -164,11 +169,21 @@ impl CountData {
             return Err(ModelError::NoRepeatPurchases);
         }
         let grouped = crate::summary::group_counts(rows);
+        let x: Vec<f64> = grouped.iter().map(|r| r.frequency).collect();
+        let mut x_values = x.clone();
+        x_values.sort_by(f64::total_cmp);
+        x_values.dedup();
+        let x_index = x
+            .iter()
+            .map(|v| x_values.partition_point(|u| u < v))
+            .collect();
         Ok(Self {
-            x: grouped.iter().map(|r| r.frequency).collect(),
+            x,
             tx: grouped.iter().map(|r| r.recency).collect(),
             t: grouped.iter().map(|r| r.t).collect(),
             w: grouped.iter().map(|r| r.weight).collect(),
+            x_values,
+            x_index,
         })
     }
 
@@ -222,7 +237,13 @@ struct Objective<'a, L> {
     lik: &'a L,
     penalizer: f64,
     scale: f64,
+    /// The last point evaluated: the line search asks for the cost and then the gradient
+    /// at the same point, and one evaluation yields both.
+    last: std::cell::RefCell<Option<Evaluation>>,
 }
+
+/// θ, the cost there and its gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
 impl<L> Clone for Objective<'_, L> {
     fn clone(&self) -> Self {
@@ -230,12 +251,24 @@ impl<L> Clone for Objective<'_, L> {
             lik: self.lik,
             penalizer: self.penalizer,
             scale: self.scale,
+            last: std::cell::RefCell::new(None),
         }
     }
 }
 
 impl<L: Likelihood> Objective<'_, L> {
     fn eval(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), ModelError> {
+        if let Some((at, cost, grad)) = self.last.borrow().as_ref()
+            && at.as_slice() == theta
+        {
+            return Ok((*cost, grad.clone()));
+        }
+        let (cost, grad) = self.eval_uncached(theta)?;
+        *self.last.borrow_mut() = Some((theta.to_vec(), cost, grad.clone()));
+        Ok((cost, grad))
+    }
+
+    fn eval_uncached(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), ModelError> {
         if theta.iter().any(|t| !t.is_finite() || t.abs() > 40.0) {
             return Err(ModelError::NoConvergence(
                 "the parameters left the representable range".into(),
@@ -296,6 +329,7 @@ pub(crate) fn maximise<M: Parameters, L: Likelihood>(
         lik,
         penalizer: options.penalizer,
         scale: 1.0 / lik.observations(),
+        last: std::cell::RefCell::new(None),
     };
     let theta0: Vec<f64> = lik.start().iter().map(|p| p.ln()).collect();
     let (start_cost, _) = objective.eval(&theta0)?;

@@ -46,6 +46,8 @@ struct SpendLikelihood {
     x: Vec<f64>,
     m: Vec<f64>,
     w: Vec<f64>,
+    x_values: Vec<f64>,
+    x_index: Vec<usize>,
 }
 
 impl Likelihood for SpendLikelihood {
@@ -55,23 +57,38 @@ impl Likelihood for SpendLikelihood {
     /// ```
     fn value_and_gradient(&self, params: &[f64]) -> Result<(f64, Vec<f64>), ModelError> {
         let GammaGamma { p, q, v } = GammaGamma::from_values(params);
-        let (mut total, mut gp, mut gq, mut gv) = (0.0, 0.0, 0.0, 0.0);
         let (lg_q, psi_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
+        // ln Γ and ψ depend on x alone: once per distinct x.
+        let per_count: Vec<[f64; 4]> = self
+            .x_values
+            .iter()
+            .map(|&x| {
+                let px = p * x;
+                [
+                    ln_gamma(px + q) - ln_gamma(px) + px * x.ln(),
+                    digamma(px + q),
+                    digamma(px),
+                    x.ln(),
+                ]
+            })
+            .collect();
+        let (mut total, mut gp, mut gq, mut gv) = (0.0, 0.0, 0.0, 0.0);
+        let mut weight = 0.0;
         for i in 0..self.x.len() {
             let (x, m, w) = (self.x[i], self.m[i], self.w[i]);
+            let [lg, psi_pxq, psi_px, ln_x] = per_count[self.x_index[i]];
             let px = p * x;
+            let ln_m = m.ln();
             let ln_xm_v = (x * m + v).ln();
-            total += w
-                * (ln_gamma(px + q) - ln_gamma(px) - lg_q
-                    + q * ln_v
-                    + (px - 1.0) * m.ln()
-                    + px * x.ln()
-                    - (px + q) * ln_xm_v);
-            let psi_pxq = digamma(px + q);
-            gp += w * x * (psi_pxq - digamma(px) + m.ln() + x.ln() - ln_xm_v);
-            gq += w * (psi_pxq - psi_q + ln_v - ln_xm_v);
-            gv += w * (q / v - (px + q) / (x * m + v));
+            total += w * (lg + (px - 1.0) * ln_m - (px + q) * ln_xm_v);
+            gp += w * x * (psi_pxq - psi_px + ln_m + ln_x - ln_xm_v);
+            gq += w * (psi_pxq - ln_xm_v);
+            gv += w * (px + q) / (x * m + v);
+            weight += w;
         }
+        total += weight * (q * ln_v - lg_q);
+        gq += weight * (ln_v - psi_q);
+        gv = weight * q / v - gv;
         Ok((total, vec![gp, gq, gv]))
     }
 
@@ -104,6 +121,8 @@ impl GammaGamma {
             x: Vec::with_capacity(grouped.len()),
             m: Vec::with_capacity(grouped.len()),
             w: Vec::with_capacity(grouped.len()),
+            x_values: Vec::new(),
+            x_index: Vec::new(),
         };
         for row in grouped {
             if let Some(m) = row.monetary_value {
@@ -115,6 +134,14 @@ impl GammaGamma {
         if lik.x.is_empty() {
             return Err(ModelError::NoSpendData);
         }
+        lik.x_values = lik.x.clone();
+        lik.x_values.sort_by(f64::total_cmp);
+        lik.x_values.dedup();
+        lik.x_index = lik
+            .x
+            .iter()
+            .map(|v| lik.x_values.partition_point(|u| u < v))
+            .collect();
         Ok(lik)
     }
 
@@ -129,7 +156,7 @@ impl GammaGamma {
         Self::likelihood(rows)?.value_and_gradient(&self.values())
     }
 
-    /// E[Z] = p v / (q − 1): the mean spend per transaction of a new customer (q > 1).
+    /// E\[Z\] = p v / (q − 1): the mean spend per transaction of a new customer (q > 1).
     pub fn population_mean(&self) -> Result<f64, ModelError> {
         if self.q <= 1.0 {
             return Err(ModelError::Domain(format!(
@@ -202,6 +229,21 @@ pub fn customer_lifetime_value<C: CountModel>(
     customer: &Summary,
     options: &ClvOptions,
 ) -> Result<f64, ModelError> {
+    let value = spend.expected_spend(customer)?;
+    finite(
+        value * discounted_purchases(counts, customer, options)?,
+        "lifetime value",
+    )
+}
+
+/// Σₖ₌₁ᴷ (E[Y(kτ)] − E[Y((k − 1)τ)]) / (1 + d)ᵏ: the discounted expected purchases that
+/// [`customer_lifetime_value`] multiplies by the expected spend. It depends on (x, tₓ, T)
+/// only, so customers who share those share it.
+pub fn discounted_purchases<C: CountModel>(
+    counts: &C,
+    customer: &Summary,
+    options: &ClvOptions,
+) -> Result<f64, ModelError> {
     let d = options.monthly_discount;
     let tau = options.units_per_month;
     if !(d.is_finite() && d > -1.0 && tau.is_finite() && tau > 0.0) {
@@ -209,14 +251,13 @@ pub fn customer_lifetime_value<C: CountModel>(
             "the discount rate must exceed -100 % and a month must be a positive time".into(),
         ));
     }
-    let value = spend.expected_spend(customer)?;
-    let mut clv = 0.0;
+    let mut total = 0.0;
     let mut previous = 0.0;
     for k in 1..=options.months {
         let k = f64::from(k);
         let cumulative = counts.expected_purchases(k * tau, customer)?;
-        clv += value * (cumulative - previous) / (1.0 + d).powf(k);
+        total += (cumulative - previous) / (1.0 + d).powf(k);
         previous = cumulative;
     }
-    finite(clv, "lifetime value")
+    finite(total, "discounted purchases")
 }

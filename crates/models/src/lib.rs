@@ -69,6 +69,7 @@ pub mod fit;
 pub mod gamma_gamma;
 pub mod habits;
 pub mod pnbd;
+pub mod score;
 pub mod simulate;
 pub mod special;
 pub mod summary;

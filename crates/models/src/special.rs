@@ -6,23 +6,26 @@
 //! ₂F₁(a, b; c; z) = Σₙ (a)ₙ (b)ₙ / ((c)ₙ n!) zⁿ for |z| < 1. The models need it with large
 //! parameters (a, b, c grow with a customer's purchase count) and with z close to 1, where
 //! the value is astronomically large and the plain series either overflows or needs
-//! millions of terms. [`ln_hyp2f1`] therefore:
+//! millions of terms. [`ln_abs_hyp2f1`] therefore writes the function in several ways and
+//! sums the first that works:
 //!
-//! 1. maps z < 0 into (0, 1) with Pfaff's transformation
-//!    ₂F₁(a, b; c; z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z/(z − 1)), or its twin with a and b
-//!    exchanged;
-//! 2. for 0 < z < 1 chooses between the series itself and Euler's transformation
-//!    ₂F₁(a, b; c; z) = (1 − z)^(c − a − b) ₂F₁(c − a, c − b; c; z), preferring a series
-//!    whose terms are all positive (no cancellation) and, among those, the one whose terms
-//!    decay fastest (the n-th term behaves like n^(a + b − c − 1) zⁿ);
-//! 3. sums the chosen series by the term ratio, carrying a running power-of-ten scale so
-//!    neither the terms nor the sum overflow, and returns ln |₂F₁| — the prefactors of the
-//!    transformations are added in log space;
-//! 4. at z = 1 uses Gauss's theorem when it converges (c − a − b > 0).
+//! 1. for z < 0, Pfaff's transformation
+//!    ₂F₁(a, b; c; z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z/(z − 1)), its twin with a and b
+//!    exchanged (both with an argument in (0, 1)), and the alternating series itself;
+//! 2. for 0 < z < 1, the series and Euler's transformation
+//!    ₂F₁(a, b; c; z) = (1 − z)^(c − a − b) ₂F₁(c − a, c − b; c; z);
+//! 3. candidates whose terms all have one sign (no cancellation) go first, then by how
+//!    fast their terms decay (the n-th behaves like n^(a + b − c − 1) zⁿ); each gets a cheap
+//!    budget of terms before any gets the full one;
+//! 4. each series is summed by the ratio of consecutive terms with a running scale shared
+//!    by term and sum, so neither overflows, and prefactors are added in log space; a sum
+//!    whose largest term exceeds the result by more than 10⁴ is rejected as cancelling;
+//! 5. for z > 1/2 the connection formula to 1 − z (DLMF 15.8.4) is the last resort when
+//!    c − a − b is not an integer; at z = 1 Gauss's theorem applies when c − a − b > 0.
 //!
 //! Anything else — |z| > 1, c a non-positive integer, a series that has not converged
-//! after two million terms, a non-positive value asked for as a logarithm — is an
-//! [`SpecialError`], never a NaN or an infinity.
+//! after two million terms, every representation cancelling, a non-positive value asked
+//! for as a logarithm — is a [`SpecialError`], never a NaN or an infinity.
 
 use std::f64::consts::PI;
 

@@ -232,8 +232,35 @@ pub fn group_counts(rows: &[Summary]) -> Vec<Summary> {
 
 type Key = (u64, u64, u64, Option<u64>);
 
+/// A fast hasher for keys made of f64 bit patterns (multiply–rotate, as in rustc's FxHash).
+/// The keys come from the caller's own data, so flooding resistance is not needed.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map keyed by f64 bit patterns.
+pub(crate) type WordMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<WordHasher>>;
+
 fn group_by(rows: &[Summary], key: impl Fn(&Summary) -> Key) -> Vec<Summary> {
-    let mut index: HashMap<Key, usize> = HashMap::with_capacity(rows.len().min(1 << 16));
+    let mut index: WordMap<Key, usize> = WordMap::default();
+    index.reserve(rows.len().min(1 << 16));
     let mut out: Vec<Summary> = Vec::new();
     for row in rows {
         match index.entry(key(row)) {

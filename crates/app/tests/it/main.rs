@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod models;
 mod serve;
 
 use regulars_testkit::{SqliteFile, require_pg};

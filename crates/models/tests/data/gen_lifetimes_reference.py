@@ -30,7 +30,11 @@ def count_model(name, model, has_pmf):
     else:
         ll = -model._negative_log_likelihood(np.log(values), f.values, r.values, T.values, ones, 0.0) * len(df)
     ll = float(ll)
-    entry = {"params": params, "log_likelihood": ll}
+    try:
+        se = {k: float(v) for k, v in model.summary["se(coef)"].items()}
+    except AttributeError:  # lifetimes' Pareto/NBD fitter reports none
+        se = None
+    entry = {"params": params, "standard_errors": se, "log_likelihood": ll}
     fs, rs, Ts = f.iloc[sample], r.iloc[sample], T.iloc[sample]
     entry["expected_purchases"] = [float(v) for v in
                                    model.conditional_expected_number_of_purchases_up_to_time(39.0, fs, rs, Ts)]
@@ -54,6 +58,7 @@ gg.fit(spenders["frequency"], spenders["monetary_value"])
 fs, ms = df["frequency"].iloc[sample], df["monetary_value"].iloc[sample]
 out["gamma_gamma"] = {
     "params": {k: float(v) for k, v in gg.params_.items()},
+    "standard_errors": {k: float(v) for k, v in gg.summary["se(coef)"].items()},
     "log_likelihood": float(-gg._negative_log_likelihood(
         np.log(np.array([gg.params_[k] for k in ("p", "q", "v")])), spenders["frequency"].values,
         spenders["monetary_value"].values, np.ones(len(spenders)), 0.0) * len(spenders)),

@@ -43,6 +43,19 @@ fn close(what: &str, got: f64, want: f64, rel: f64) {
     );
 }
 
+/// Standard errors against lifetimes' (the inverse Hessian of the same likelihood in
+/// log-parameters, mapped by the delta method), where lifetimes reports them.
+fn check_standard_errors(key: &str, names: &[&str], se: Option<Vec<f64>>, r: &Value) {
+    let Some(reference) = r["standard_errors"].as_object() else {
+        return;
+    };
+    let se = se.unwrap();
+    for (name, got) in names.iter().zip(se) {
+        let want = reference[*name].as_f64().unwrap();
+        close(&format!("{key} SE({name})"), got, want, 1e-2);
+    }
+}
+
 fn sample(reference: &Value, rows: &[Summary]) -> Vec<Summary> {
     reference["sample_rows"]
         .as_array()
@@ -55,9 +68,14 @@ fn sample(reference: &Value, rows: &[Summary]) -> Vec<Summary> {
 /// Fitted parameters and log-likelihood against lifetimes; predictions at lifetimes'
 /// parameters against lifetimes' own predictions (so the formulas are checked tightly,
 /// apart from the optimiser).
-fn check_count_model<M: CountModel + Parameters>(key: &str, fitted: (M, f64), reference: &Value) {
+fn check_count_model<M: CountModel + Parameters>(
+    key: &str,
+    fitted: (M, f64, Option<Vec<f64>>),
+    reference: &Value,
+) {
     let r = &reference[key];
-    let (model, ll) = fitted;
+    let (model, ll, se) = fitted;
+    check_standard_errors(key, M::NAMES, se, r);
     for (name, (got, want)) in M::NAMES
         .iter()
         .zip(model.values().into_iter().zip(params(r, M::NAMES)))
@@ -124,7 +142,11 @@ fn bgnbd_matches_the_published_estimates_and_lifetimes() {
     }
     assert_eq!(fitted.stats.observations, 2357.0);
     assert!(fitted.stats.distinct_rows < 2357);
-    check_count_model("bgnbd", (m, fitted.stats.log_likelihood), &reference());
+    check_count_model(
+        "bgnbd",
+        (m, fitted.stats.log_likelihood, fitted.stats.standard_errors),
+        &reference(),
+    );
 }
 
 #[test]
@@ -132,7 +154,11 @@ fn mbgnbd_matches_lifetimes() {
     let fitted = MbgNbd::fit(&rows(), &FitOptions::default()).unwrap();
     check_count_model(
         "mbgnbd",
-        (fitted.model, fitted.stats.log_likelihood),
+        (
+            fitted.model,
+            fitted.stats.log_likelihood,
+            fitted.stats.standard_errors.clone(),
+        ),
         &reference(),
     );
 }
@@ -142,7 +168,11 @@ fn pareto_nbd_matches_lifetimes() {
     let fitted = ParetoNbd::fit(&rows(), &FitOptions::default()).unwrap();
     check_count_model(
         "pnbd",
-        (fitted.model, fitted.stats.log_likelihood),
+        (
+            fitted.model,
+            fitted.stats.log_likelihood,
+            fitted.stats.standard_errors.clone(),
+        ),
         &reference(),
     );
     assert!(fitted.stats.standard_errors.is_some());
@@ -154,6 +184,12 @@ fn gamma_gamma_and_clv_match_lifetimes() {
     let r = &reference["gamma_gamma"];
     let rows = rows();
     let fitted = GammaGamma::fit(&rows, &FitOptions::default()).unwrap();
+    check_standard_errors(
+        "gamma_gamma",
+        GammaGamma::NAMES,
+        fitted.stats.standard_errors.clone(),
+        r,
+    );
     for (name, (got, want)) in ["p", "q", "v"].iter().zip(
         fitted
             .model

@@ -130,3 +130,35 @@ fn predictions_refuse_bad_horizons() {
         Err(ModelError::Domain(_))
     ));
 }
+
+#[test]
+fn nelder_mead_takes_over_when_lbfgs_stops_short() {
+    use regulars_models::{Method, Parameters};
+    let truth = BgNbd {
+        r: 0.5,
+        alpha: 20.0,
+        a: 0.8,
+        b: 2.5,
+    };
+    let cohorts = regulars_models::simulate::Cohorts {
+        min: 30.0,
+        max: 300.0,
+        step: 1.0,
+    };
+    let rows = regulars_models::simulate::bgnbd(&truth, 2_000, &cohorts, 17);
+    // Two L-BFGS iterations cannot reach a stationary point; the simplex carries on from
+    // the start and must end better than where it began.
+    let options = FitOptions {
+        max_iters: 2,
+        ..FitOptions::default()
+    };
+    let fitted = BgNbd::fit(&rows, &options).unwrap();
+    assert_eq!(fitted.stats.method, Method::NelderMead);
+    let start = BgNbd::from_values(&[1.0, 1.0, 1.0, 1.0]);
+    let (at_start, _) = start.log_likelihood(&rows).unwrap();
+    assert!(fitted.stats.log_likelihood > at_start);
+    // With room to work, L-BFGS finishes the job itself.
+    let full = BgNbd::fit(&rows, &FitOptions::default()).unwrap();
+    assert_eq!(full.stats.method, Method::Lbfgs);
+    assert!(full.stats.log_likelihood >= fitted.stats.log_likelihood);
+}
