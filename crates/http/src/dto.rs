@@ -428,6 +428,10 @@ pub struct ProfileDto {
     pub vouchers: Vec<VoucherDto>,
     /// Rewards the balance can buy now.
     pub redeemable_rewards: Vec<RewardDto>,
+    /// What the last scoring run concluded (P(alive), CLV, next visit, segments, ...);
+    /// absent until the customer is scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoresDto>,
 }
 
 impl From<&CustomerView> for ProfileDto {
@@ -443,6 +447,7 @@ impl From<&CustomerView> for ProfileDto {
             tier_progress: v.tier_progress.as_ref().map(json),
             vouchers: v.vouchers.iter().map(VoucherDto::from).collect(),
             redeemable_rewards: v.redeemable_rewards.iter().map(RewardDto::from).collect(),
+            scores: None,
         }
     }
 }

@@ -366,6 +366,15 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             .expect(200, "B's customer");
         assert_eq!(profile.json["customer"]["name"], Value::Null);
         assert_eq!(profile.json["vouchers"].as_array().map(Vec::len), Some(1));
+        // B's own scoring run put B's customer in B's segment, on the profile too.
+        let segments = &profile.json["scores"]["segments"];
+        assert!(
+            segments
+                .as_array()
+                .is_some_and(|s| s.iter().any(|x| x == "Brand B regulars")),
+            "{db:?}: {}",
+            profile.text
+        );
 
         // A viewer may read but never write; without a key nothing answers but 401.
         let viewer = server

@@ -41,6 +41,28 @@ fn profile_input(input: CustomerUpdate) -> Result<CustomerInput, ApiError> {
     })
 }
 
+/// The profile of `view` with the customer's scores from the last run, if any.
+async fn with_scores(
+    state: &AppState,
+    view: &regulars_service::CustomerView,
+) -> Result<ProfileDto, ApiError> {
+    let mut profile = ProfileDto::from(view);
+    let brand = view.customer.brand_id;
+    match state
+        .services
+        .customer_scores(brand, view.customer.id)
+        .await
+    {
+        Ok(scores) => {
+            let currency = view.stats.spend.currency();
+            profile.scores = Some(crate::dto::ScoresDto::new(&scores, currency));
+        }
+        Err(regulars_service::SegmentError::UnknownCustomer(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    Ok(profile)
+}
+
 /// A page of customers, by id.
 #[utoipa::path(get, path = "/v1/customers", tag = "customers", security(("api_key" = [])), params(PageQuery),
     responses((status = 200, body = Page<CustomerDto>), (status = 400, body = ErrorBody)))]
@@ -104,7 +126,7 @@ pub(crate) async fn lookup(
         .services
         .customer_lookup(caller.reader(), &query.phone)
         .await?;
-    Ok(HttpResponse::Ok().json(ProfileDto::from(&view)))
+    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
 }
 
 /// A customer's profile: balance, tier, vouchers, what they can redeem.
@@ -120,7 +142,7 @@ pub(crate) async fn profile(
         .services
         .customer_view(caller.reader(), customer)
         .await?;
-    Ok(HttpResponse::Ok().json(ProfileDto::from(&view)))
+    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
 }
 
 /// Replaces a customer's profile fields (the phone stays).
