@@ -34,6 +34,24 @@ const PEERS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Suite benchmarks that measure against an outside peer: (report file each writes into
+/// `target/bench-reports/`, what it measures). A missing report fails the run, so a
+/// suite that stopped writing one cannot drop out of the results unnoticed.
+const SUITES: &[(&str, &str)] = &[
+    (
+        "ingest.json",
+        "tests/benches/ingest.rs: ingest_order in process vs pgbench and a minimal SQLite transaction",
+    ),
+    (
+        "http.json",
+        "tests/benches/http.rs: signed webhooks through the real server vs ingest_order in process and pgbench",
+    ),
+    (
+        "csv_import.json",
+        "tests/benches/csv_import.rs: CSV history import as the CLI does it vs PostgreSQL COPY",
+    ),
+];
+
 /// A measured figure.
 #[derive(Debug, Clone)]
 struct Figure {
@@ -57,6 +75,12 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
         .args(extra)
         .env("REGULARS_BENCH_REPORTS", &reports);
     crate::run(&mut cmd)?;
+    for (report, what) in SUITES {
+        anyhow::ensure!(
+            reports.join(report).exists(),
+            "no {report} was written ({what})"
+        );
+    }
 
     let criterion = read_criterion(&target.join("criterion"))?;
     let mut rows = Vec::new();
