@@ -252,7 +252,14 @@ fn markdown(rows: &[Value]) -> String {
         let ratio = r
             .get("ratio")
             .and_then(Value::as_f64)
-            .map(|x| format!("{x:.2}×"))
+            .map(|x| {
+                // Small ratios (a per-order import against COPY) keep two significant digits.
+                if x != 0.0 && x.abs() < 0.01 {
+                    format!("{x:.4}×")
+                } else {
+                    format!("{x:.2}×")
+                }
+            })
             .unwrap_or_else(|| "—".into());
         let _ = writeln!(
             out,
