@@ -12,27 +12,26 @@
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{PgCluster, PgOptions, SqliteFile};
-use regulars_tests::{order, world};
-use serde_json::{Value, json};
-use std::process::Command;
+use regulars_tests::bench::{
+    Throughput, ingest_in_process, pgbench, pgbench_pair, seconds, write_report,
+};
+use regulars_tests::world;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use time::OffsetDateTime;
 
 type BenchResult<T> = Result<T, String>;
+
+/// Line items of every order.
+fn five_lines(_: u64) -> usize {
+    5
+}
 
 fn main() {
     if let Err(e) = run() {
         eprintln!("ingest benchmark failed: {e}");
         std::process::exit(1);
     }
-}
-
-fn seconds() -> u64 {
-    std::env::var("REGULARS_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5)
 }
 
 fn run() -> BenchResult<()> {
@@ -78,15 +77,7 @@ fn run() -> BenchResult<()> {
             clients,
             secs,
         ))?;
-        let c = clients.to_string();
-        let j = clients.min(2).to_string();
-        let t = secs.to_string();
-        let tpcb = pgbench_tps(&cluster, &bench_name, &["-n", "-c", &c, "-j", &j, "-T", &t])?;
-        let simple = pgbench_tps(
-            &cluster,
-            &bench_name,
-            &["-n", "-N", "-c", &c, "-j", &j, "-T", &t],
-        )?;
+        let (tpcb, simple) = pgbench_pair(&cluster, &bench_name, clients, secs)?;
         rows.push(row(
             &format!("ingest/postgres/{clients}_clients"),
             &ours,
@@ -107,38 +98,24 @@ fn run() -> BenchResult<()> {
         ));
     }
 
-    let table = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
-    println!("{table}");
-    if let Some(dir) = std::env::var_os("REGULARS_BENCH_REPORTS") {
-        std::fs::write(std::path::Path::new(&dir).join("ingest.json"), table)
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// What one measurement found.
-struct Throughput {
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    operations: usize,
+    write_report("ingest.json", &rows)
 }
 
 fn row(name: &str, ours: &Throughput, peer: (&str, f64, &str)) -> Value {
-    json!({
-        "name": name,
-        "value": ours.per_second,
-        "unit": "orders/s",
-        "peer": {"name": peer.0, "value": peer.1, "unit": "tx/s", "what": peer.2},
-        "ratio": if peer.1 > 0.0 { ours.per_second / peer.1 } else { f64::NAN },
-        "note": format!(
+    regulars_tests::bench::row(
+        name,
+        ours.per_second,
+        "orders/s",
+        Some((peer.0, peer.1, "tx/s", peer.2)),
+        &format!(
             "{} orders, p50 {:.2} ms, p99 {:.2} ms per order",
             ours.operations, ours.p50_ms, ours.p99_ms
         ),
-    })
+    )
 }
 
-/// Ingests orders from `clients` concurrent tasks for `secs` seconds on a fresh brand.
+/// Ingests orders of 5 lines from `clients` concurrent tasks for `secs` seconds on a
+/// fresh brand.
 async fn ingest(
     url: &str,
     options: StoreOptions,
@@ -146,53 +123,7 @@ async fn ingest(
     secs: u64,
 ) -> BenchResult<Throughput> {
     let world = Arc::new(world(url, options).await?);
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for client in 0..clients {
-        let world = world.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                n += 1;
-                // Each client serves its own 500 customers, as tills of different shops do.
-                let customer = client as u64 * 1_000_000 + n % 500;
-                let id = format!("c{client}-{n}");
-                let o = order(world.brand, &id, customer, OffsetDateTime::now_utc(), 5);
-                let t = Instant::now();
-                world
-                    .services
-                    .ingest_order(world.brand, o)
-                    .await
-                    .map_err(|e| format!("ingest {id}: {e}"))?;
-                latencies.push(t.elapsed());
-            }
-            Ok::<_, String>(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.map_err(|e| e.to_string())??);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    Ok(summarise(latencies, elapsed))
-}
-
-fn summarise(mut latencies: Vec<Duration>, elapsed: f64) -> Throughput {
-    latencies.sort();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
-            .map(|d| d.as_secs_f64() * 1e3)
-            .unwrap_or(f64::NAN)
-    };
-    Throughput {
-        per_second: latencies.len() as f64 / elapsed,
-        p50_ms: pick(0.5),
-        p99_ms: pick(0.99),
-        operations: latencies.len(),
-    }
+    ingest_in_process(world, clients, secs, five_lines).await
 }
 
 /// The SQLite peer: `BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT` with the store's settings.
@@ -244,33 +175,4 @@ async fn sqlite_minimal_tx(url: &str, clients: usize, secs: u64) -> BenchResult<
         total += task.await.map_err(|e| e.to_string())??;
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
-}
-
-fn pgbench(cluster: &PgCluster, db: &str, args: &[&str]) -> BenchResult<String> {
-    let port = cluster.port().to_string();
-    let out = Command::new(cluster.bin("pgbench"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
-        .args(args)
-        .arg(db)
-        .output()
-        .map_err(|e| format!("cannot run pgbench: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "pgbench {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// TPS reported by pgbench (without initial connection time).
-fn pgbench_tps(cluster: &PgCluster, db: &str, args: &[&str]) -> BenchResult<f64> {
-    let out = pgbench(cluster, db, args)?;
-    out.lines()
-        .find_map(|l| {
-            l.strip_prefix("tps = ")
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-        })
-        .ok_or_else(|| format!("no tps line in pgbench output:\n{out}"))
 }

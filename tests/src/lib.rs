@@ -18,6 +18,9 @@ use regulars_store::{Store, StoreOptions};
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
 
+pub mod bench;
+pub mod webhook;
+
 /// The bubble-tea rules of docs/rules.md: 20 rule lines of every kind.
 pub const RULES: &str = include_str!("../../docs/examples/bubble-tea.rules.json");
 

@@ -49,6 +49,24 @@ const PEERS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Suite benchmarks that measure against an outside peer: (report file each writes into
+/// `target/bench-reports/`, what it measures). A missing report fails the run, so a
+/// suite that stopped writing one cannot drop out of the results unnoticed.
+const SUITES: &[(&str, &str)] = &[
+    (
+        "ingest.json",
+        "tests/benches/ingest.rs: ingest_order in process vs pgbench and a minimal SQLite transaction",
+    ),
+    (
+        "http.json",
+        "tests/benches/http.rs: signed webhooks through the real server vs ingest_order in process and pgbench",
+    ),
+    (
+        "csv_import.json",
+        "tests/benches/csv_import.rs: CSV history import as the CLI does it vs PostgreSQL COPY",
+    ),
+];
+
 /// A measured figure.
 #[derive(Debug, Clone)]
 struct Figure {
@@ -72,6 +90,12 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
         .args(extra)
         .env("REGULARS_BENCH_REPORTS", &reports);
     crate::run(&mut cmd)?;
+    for (report, what) in SUITES {
+        anyhow::ensure!(
+            reports.join(report).exists(),
+            "no {report} was written ({what})"
+        );
+    }
 
     let criterion = read_criterion(&target.join("criterion"))?;
     let mut rows = Vec::new();
@@ -243,7 +267,14 @@ fn markdown(rows: &[Value]) -> String {
         let ratio = r
             .get("ratio")
             .and_then(Value::as_f64)
-            .map(|x| format!("{x:.2}×"))
+            .map(|x| {
+                // Small ratios (a per-order import against COPY) keep two significant digits.
+                if x != 0.0 && x.abs() < 0.01 {
+                    format!("{x:.4}×")
+                } else {
+                    format!("{x:.2}×")
+                }
+            })
             .unwrap_or_else(|| "—".into());
         let _ = writeln!(
             out,
