@@ -22,7 +22,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
 use regulars_ports::{
-    ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError, Transaction,
+    ApiKeyRecord, Brand, IntegrationKind, IntegrationRecord, Role, StoreError, Transaction,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -161,7 +161,7 @@ pub struct CreatedIntegration {
 }
 
 /// What a webhook is checked against: its integration and the secret in clear.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct WebhookEndpoint {
     /// The brand the webhook's orders belong to.
     pub brand: BrandId,
@@ -171,6 +171,8 @@ pub struct WebhookEndpoint {
     pub kind: IntegrationKind,
     /// The secret the POS signs with.
     pub secret: Vec<u8>,
+    /// The brand's settings (currency and calling code read the payloads).
+    pub settings: Brand,
 }
 
 impl fmt::Debug for WebhookEndpoint {
@@ -507,11 +509,17 @@ impl Services {
                 };
                 let secret = open(key, record.brand_id, record.id, &record.sealed_secret)
                     .ok_or(AuthError::UnknownIntegration)?;
+                let settings = tx
+                    .brands()
+                    .brand(record.brand_id)
+                    .await?
+                    .ok_or(AuthError::UnknownIntegration)?;
                 Ok(WebhookEndpoint {
                     brand: record.brand_id,
                     integration: record.id,
                     kind: record.kind,
                     secret,
+                    settings,
                 })
             }
             .await;

@@ -179,6 +179,17 @@ impl Services {
         brand: BrandId,
         order: Order,
     ) -> Result<OrderReceipt, IngestError> {
+        self.check_order(brand, &order)?;
+        let order = &order;
+        self.transact("ingest_order", |mut tx| async move {
+            let result = self.ingest_in(tx.as_mut(), brand, order).await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// What can be refused about an order before any storage is read.
+    pub(crate) fn check_order(&self, brand: BrandId, order: &Order) -> Result<(), IngestError> {
         if order.brand_id != brand {
             return Err(IngestError::BrandMismatch {
                 brand,
@@ -193,15 +204,10 @@ impl Services {
                 now,
             });
         }
-        let order = &order;
-        self.transact("ingest_order", |mut tx| async move {
-            let result = self.ingest_in(tx.as_mut(), brand, order).await;
-            (tx, result)
-        })
-        .await
+        Ok(())
     }
 
-    async fn ingest_in(
+    pub(crate) async fn ingest_in(
         &self,
         tx: &mut dyn Transaction,
         brand_id: BrandId,

@@ -191,6 +191,24 @@ impl Services {
         brand: BrandId,
         refund: Refund,
     ) -> Result<RefundReceipt, RefundError> {
+        let idempotency_key = self.check_refund(brand, &refund)?;
+        let (refund, idempotency_key) = (&refund, &idempotency_key);
+        self.transact("refund_order", |mut tx| async move {
+            let result = self
+                .refund_in(tx.as_mut(), brand, refund, idempotency_key)
+                .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// What can be refused about a refund before any storage is read; the key its
+    /// result is remembered under.
+    pub(crate) fn check_refund(
+        &self,
+        brand: BrandId,
+        refund: &Refund,
+    ) -> Result<EventKey, RefundError> {
         if refund.brand_id != brand {
             return Err(RefundError::BrandMismatch {
                 brand,
@@ -209,18 +227,10 @@ impl Services {
                 now,
             });
         }
-        let idempotency_key = refund_event_key(&refund.key).map_err(RefundError::InvalidKey)?;
-        let (refund, idempotency_key) = (&refund, &idempotency_key);
-        self.transact("refund_order", |mut tx| async move {
-            let result = self
-                .refund_in(tx.as_mut(), brand, refund, idempotency_key)
-                .await;
-            (tx, result)
-        })
-        .await
+        refund_event_key(&refund.key).map_err(RefundError::InvalidKey)
     }
 
-    async fn refund_in(
+    pub(crate) async fn refund_in(
         &self,
         tx: &mut dyn Transaction,
         brand_id: BrandId,

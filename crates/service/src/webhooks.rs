@@ -10,7 +10,7 @@ use crate::access::WebhookEndpoint;
 use crate::error::{ErrorClass, UseCaseError, store_class};
 use crate::{IngestError, OrderReceipt, RefundError, RefundReceipt, Services};
 use regulars_domain::{BrandId, EventKey};
-use regulars_ports::{IdempotentRecord, PosEvent, StoreError, VerifiedEvent};
+use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -90,7 +90,9 @@ impl UseCaseError for WebhookError {
 }
 
 impl Services {
-    /// Counts a verified webhook event once per event id (see the module docs).
+    /// Counts a verified webhook event once per event id (see the module docs), in one
+    /// transaction: the event id is looked up, the order or refund applied and the
+    /// outcome remembered together, so a crash leaves either all of it or none.
     pub async fn receive_webhook(
         &self,
         endpoint: &WebhookEndpoint,
@@ -99,89 +101,81 @@ impl Services {
         let brand = endpoint.brand;
         let key = EventKey::new(format!("webhook:{}", endpoint.integration), &event.event_id)
             .map_err(|_| WebhookError::BadEventId)?;
-        if let Some(outcome) = self.remembered(brand, &key).await? {
-            return Ok(WebhookReceipt {
-                outcome,
-                replayed: true,
-            });
-        }
-        let outcome = match event.event {
+        // Refusals that need no storage come first, as in the use cases themselves.
+        let refund_key = match &event.event {
             PosEvent::Order(order) => {
                 if order.brand_id != brand {
                     return Err(WebhookError::WrongBrand);
                 }
-                let receipt = self
-                    .ingest_order(brand, order)
-                    .await
+                self.check_order(brand, order)
                     .map_err(WebhookError::Order)?;
-                WebhookOutcome::Order { receipt }
+                None
             }
             PosEvent::Refund(refund) => {
                 if refund.brand_id != brand {
                     return Err(WebhookError::WrongBrand);
                 }
-                let receipt = self
-                    .refund_order(brand, refund)
-                    .await
-                    .map_err(WebhookError::Refund)?;
-                WebhookOutcome::Refund { receipt }
+                Some(
+                    self.check_refund(brand, refund)
+                        .map_err(WebhookError::Refund)?,
+                )
             }
         };
-        // Counting and remembering are two transactions: a crash between them leaves
-        // the event unremembered, and its replay is then counted again — which the
-        // order's or refund's own idempotency turns into a duplicate receipt.
-        let replayed = !self.remember(brand, &key, &outcome).await?;
-        Ok(WebhookReceipt { outcome, replayed })
-    }
-
-    async fn remembered(
-        &self,
-        brand: BrandId,
-        key: &EventKey,
-    ) -> Result<Option<WebhookOutcome>, WebhookError> {
-        self.transact("webhook_seen", |mut tx| async move {
-            let result = async {
-                let Some(record) = tx.idempotency().seen(brand, key).await? else {
-                    return Ok(None);
-                };
-                serde_json::from_value(record.result)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")).into())
-            }
-            .await;
+        let (key, event, refund_key) = (&key, &event, &refund_key);
+        self.transact("receive_webhook", |mut tx| async move {
+            let result = self
+                .receive_in(tx.as_mut(), brand, key, &event.event, refund_key.as_ref())
+                .await;
             (tx, result)
         })
         .await
     }
 
-    /// Remembers the outcome; `false` when a concurrent delivery remembered it first.
-    async fn remember(
+    async fn receive_in(
         &self,
+        tx: &mut dyn Transaction,
         brand: BrandId,
         key: &EventKey,
-        outcome: &WebhookOutcome,
-    ) -> Result<bool, WebhookError> {
+        event: &PosEvent,
+        refund_key: Option<&EventKey>,
+    ) -> Result<WebhookReceipt, WebhookError> {
+        if let Some(record) = tx.idempotency().seen(brand, key).await? {
+            let outcome = serde_json::from_value(record.result)
+                .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")))?;
+            return Ok(WebhookReceipt {
+                outcome,
+                replayed: true,
+            });
+        }
+        let outcome = match (event, refund_key) {
+            (PosEvent::Order(order), _) => WebhookOutcome::Order {
+                receipt: self
+                    .ingest_in(tx, brand, order)
+                    .await
+                    .map_err(WebhookError::Order)?,
+            },
+            (PosEvent::Refund(refund), Some(refund_key)) => WebhookOutcome::Refund {
+                receipt: self
+                    .refund_in(tx, brand, refund, refund_key)
+                    .await
+                    .map_err(WebhookError::Refund)?,
+            },
+            (PosEvent::Refund(_), None) => {
+                return Err(StoreError::Other("a refund without its key".into()).into());
+            }
+        };
         let record = IdempotentRecord {
             kind: WEBHOOK_EVENT.into(),
-            result: serde_json::to_value(outcome)
+            result: serde_json::to_value(&outcome)
                 .map_err(|e| StoreError::Other(format!("encoding a webhook outcome: {e}")))?,
         };
-        let record = &record;
-        let stored = self
-            .transact("webhook_remember", |mut tx| async move {
-                let result: Result<(), WebhookError> = tx
-                    .idempotency()
-                    .remember(brand, key, record)
-                    .await
-                    .map_err(Into::into);
-                (tx, result)
-            })
-            .await;
-        match stored {
-            Ok(()) => Ok(true),
-            Err(WebhookError::Store(e)) if e.is_conflict() => Ok(false),
-            Err(e) => Err(e),
-        }
+        // A concurrent delivery of the same event that committed first makes this a
+        // conflict: the transaction runs again and finds it above.
+        tx.idempotency().remember(brand, key, &record).await?;
+        Ok(WebhookReceipt {
+            outcome,
+            replayed: false,
+        })
     }
 
     /// Whether storage answers: a transaction can be begun and rolled back.

@@ -294,3 +294,70 @@ async fn kiotviet_delivery(server: &TestServer, admin: &str) {
         .expect(200, "refunded order");
     assert_eq!(order.str("/refunded/amount"), "129000");
 }
+
+/// The same signed delivery sent twelve times at once (a POS retrying while the first
+/// is still in flight): it is counted once, every other copy is told it was a replay,
+/// and the balance holds the points once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_copies_of_one_event_are_counted_once() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let tenant = server.tenant("Racing hooks").await;
+        let admin = tenant.admin.as_str();
+        let rules: Value =
+            serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
+        server
+            .put("/v1/program/earning-rules", admin, &rules)
+            .await
+            .expect(200, "rules");
+        let integration = server
+            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
+            .await
+            .expect(201, "integration");
+        let path = integration.str("/integration/webhook_path");
+        let secret = integration.str("/secret");
+        let now = OffsetDateTime::now_utc();
+        let customer = phone(77).as_str().to_owned();
+        let body = paid(
+            "evt-race",
+            order_data("RACE-1", Some(&customer), now - Duration::hours(1), 2),
+        );
+        let header = sign(&secret, &body, now);
+        let copies = (0..12).map(|_| post_signed(&server, &path, &body, header.clone()));
+        let replies = futures_util::future::join_all(copies).await;
+        let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+        let mut earned = None;
+        for reply in &replies {
+            assert_eq!(reply.status, 200, "{db:?}: {}", reply.text);
+            let event = &reply.json["events"][0];
+            *outcomes
+                .entry(event["outcome"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            let points = event["order"]["points_earned"].as_i64();
+            assert!(
+                earned.is_none() || earned == points,
+                "{db:?}: one receipt for all"
+            );
+            earned = points;
+        }
+        assert_eq!(outcomes.get("counted"), Some(&1), "{db:?}: {outcomes:?}");
+        assert_eq!(outcomes.get("replayed"), Some(&11), "{db:?}: {outcomes:?}");
+        let lookup = server
+            .get(
+                &format!(
+                    "/v1/customers/lookup?phone={}",
+                    customer.replace('+', "%2B")
+                ),
+                admin,
+            )
+            .await
+            .expect(200, "lookup");
+        assert_eq!(
+            lookup.json["balance"].as_i64(),
+            earned,
+            "{db:?}: {}",
+            lookup.text
+        );
+        assert_eq!(lookup.json["visits"], 1, "{db:?}");
+    }
+}

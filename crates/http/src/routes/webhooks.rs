@@ -46,7 +46,6 @@ pub(crate) async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     let integration: IntegrationId = id(&path, "integration")?;
     let endpoint = state.services.webhook_endpoint(integration).await?;
-    let brand = state.services.brand(endpoint.brand).await?;
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -63,8 +62,8 @@ pub(crate) async fn receive(
         body: &body.0,
         secret: &endpoint.secret,
         brand: endpoint.brand,
-        currency: brand.currency,
-        calling_code: brand.calling_code,
+        currency: endpoint.settings.currency,
+        calling_code: endpoint.settings.calling_code,
         now: state.now(),
     };
     let events = state.decoder.decode(&delivery).map_err(decode_error)?;
