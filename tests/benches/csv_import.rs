@@ -1,7 +1,8 @@
 //! Order-history import: a CSV of N orders (`REGULARS_BENCH_CSV_ORDERS`, 20,000 unless
 //! set) made by `csv_gen::sample_orders`, read from a file and imported the way
 //! `regulars import orders` does it — `CsvOrders` over a buffered file, then
-//! `ingest_order` for each order, one after another — into PostgreSQL and SQLite.
+//! `ingest_orders` on batches of `IMPORT_BATCH` orders in file order — into PostgreSQL and
+//! SQLite.
 //! Reported in rows (line items) per second, orders per second in the note.
 //!
 //! Peer on PostgreSQL, same cluster, same run: `COPY` of the same file into a plain table
@@ -14,6 +15,7 @@ use regulars_domain::BrandId;
 use regulars_pos::BrandContext;
 use regulars_pos::csv_gen::{sample_orders, write_csv};
 use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE};
+use regulars_service::IMPORT_BATCH;
 use regulars_store::StoreOptions;
 use regulars_testkit::{PgCluster, PgOptions, SqliteFile};
 use regulars_tests::bench::{row, write_report};
@@ -141,11 +143,12 @@ fn run() -> BenchResult<()> {
 
 fn note(ours: &Imported, csv: &CsvFile) -> String {
     format!(
-        "{} orders/s; {} orders of {} rows in {:.1} s, one order after another as `regulars import orders` does",
+        "{} orders/s; {} orders of {} rows in {:.1} s, in batches of {} orders as `regulars import orders` does",
         (csv.orders as f64 / ours.seconds).round(),
         csv.orders,
         csv.rows,
-        ours.seconds
+        ours.seconds,
+        IMPORT_BATCH
     )
 }
 
@@ -161,7 +164,8 @@ fn check(ours: &Imported, csv: &CsvFile) -> BenchResult<()> {
 }
 
 /// Imports the file into the world's brand: the brand's context looked up, the file read
-/// through a buffer by `CsvOrders`, each order ingested in turn. Every row must import.
+/// through a buffer by `CsvOrders`, the orders ingested `IMPORT_BATCH` at a time in file
+/// order. Every row must import.
 async fn import(world: &World, path: &Path) -> BenchResult<Imported> {
     let started = Instant::now();
     let found = world
@@ -179,18 +183,22 @@ async fn import(world: &World, path: &Path) -> BenchResult<Imported> {
     let orders = CsvOrders::with_source(BufReader::new(handle), context, DEFAULT_SOURCE)
         .map_err(|e| e.to_string())?;
     let mut imported = 0;
-    for item in orders {
-        let order = item.map_err(|row| format!("line {}: {}", row.line, row.problem))?;
-        let id = order.key.external_id.clone();
-        let receipt = world
-            .services
-            .ingest_order(world.brand, order)
-            .await
-            .map_err(|e| format!("order {id}: {e}"))?;
-        if receipt.duplicate {
-            return Err(format!("order {id} was already known"));
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut rows = orders.peekable();
+    while let Some(item) = rows.next() {
+        batch.push(item.map_err(|row| format!("line {}: {}", row.line, row.problem))?);
+        if batch.len() < IMPORT_BATCH && rows.peek().is_some() {
+            continue;
         }
-        imported += 1;
+        let receipts = world.services.ingest_orders(world.brand, &batch).await;
+        for (order, receipt) in batch.drain(..).zip(receipts) {
+            let id = order.key.external_id;
+            let receipt = receipt.map_err(|e| format!("order {id}: {e}"))?;
+            if receipt.duplicate {
+                return Err(format!("order {id} was already known"));
+            }
+            imported += 1;
+        }
     }
     Ok(Imported {
         seconds: started.elapsed().as_secs_f64(),

@@ -1,6 +1,6 @@
 //! `regulars import orders FILE.csv`: order history from a CSV file (format in
 //! `docs/pos.md`), through the same ingestion as live orders, so a re-run counts
-//! nothing twice.
+//! nothing twice. Orders are committed `IMPORT_BATCH` at a time, in file order.
 
 use crate::DbArgs;
 use anyhow::{Context, Result, bail};
@@ -10,7 +10,7 @@ use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::BrandId;
 use regulars_pos::BrandContext;
 use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE};
-use regulars_service::Services;
+use regulars_service::{IMPORT_BATCH, Services};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
@@ -121,25 +121,12 @@ pub async fn run(command: ImportCommand) -> Result<()> {
     );
     let mut summary = ImportSummary::default();
     let mut problems = Vec::new();
-    for item in orders {
-        match item {
-            Ok(order) => {
-                let order_id = order.key.external_id.clone();
-                match services.ingest_order(brand, order).await {
-                    Ok(receipt) if receipt.duplicate => summary.already_known += 1,
-                    Ok(_) => summary.imported += 1,
-                    Err(error) => {
-                        summary.failed += 1;
-                        problems.push(Problem {
-                            line: None,
-                            column: None,
-                            order_id: Some(order_id),
-                            message: error.to_string(),
-                        });
-                    }
-                }
-            }
-            Err(row) => {
+    let mut batch: Vec<regulars_domain::Order> = Vec::with_capacity(IMPORT_BATCH);
+    let mut rows = orders.peekable();
+    while rows.peek().is_some() || !batch.is_empty() {
+        match rows.next() {
+            Some(Ok(order)) => batch.push(order),
+            Some(Err(row)) => {
                 summary.failed += 1;
                 problems.push(Problem {
                     line: Some(row.line),
@@ -148,12 +135,31 @@ pub async fn run(command: ImportCommand) -> Result<()> {
                     message: row.problem.clone(),
                 });
             }
+            None => {}
         }
-        bar.set_position(read.load(Ordering::Relaxed));
-        bar.set_message(format!(
-            "{} new, {} known, {} failed",
-            summary.imported, summary.already_known, summary.failed
-        ));
+        if batch.len() == IMPORT_BATCH || (rows.peek().is_none() && !batch.is_empty()) {
+            let results = services.ingest_orders(brand, &batch).await;
+            for (order, result) in batch.drain(..).zip(results) {
+                match result {
+                    Ok(receipt) if receipt.duplicate => summary.already_known += 1,
+                    Ok(_) => summary.imported += 1,
+                    Err(error) => {
+                        summary.failed += 1;
+                        problems.push(Problem {
+                            line: None,
+                            column: None,
+                            order_id: Some(order.key.external_id),
+                            message: error.to_string(),
+                        });
+                    }
+                }
+            }
+            bar.set_position(read.load(Ordering::Relaxed));
+            bar.set_message(format!(
+                "{} new, {} known, {} failed",
+                summary.imported, summary.already_known, summary.failed
+            ));
+        }
     }
     bar.finish_and_clear();
     println!(

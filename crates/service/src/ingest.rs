@@ -30,6 +30,11 @@ pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::HOUR;
 /// The `kind` of the idempotency record an order leaves.
 pub const ORDER_EVENT: &str = "order";
 
+/// How many orders of an import go into one transaction (see
+/// [`Services::ingest_orders`]): enough that the commit no longer dominates, few enough
+/// that a batch falling back to one-by-one costs little.
+pub const IMPORT_BATCH: usize = 200;
+
 /// What ingesting an order did; a repeated delivery gets the first delivery's receipt back
 /// with `duplicate` set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +191,46 @@ impl Services {
             (tx, result)
         })
         .await
+    }
+
+    /// Ingests several orders — order history from an import, [`IMPORT_BATCH`] at a
+    /// time — with one transaction
+    /// (one durable commit) for the whole batch instead of one per order. Each result is
+    /// exactly what [`Services::ingest_order`] would give for that order, in order: the
+    /// orders are applied one after another inside the transaction, so a customer's
+    /// second order sees the first. When any order of the batch is refused, the batch is
+    /// rolled back and its orders are ingested one by one instead, so one bad order
+    /// costs its batch the speed-up, never its neighbours' results.
+    pub async fn ingest_orders(
+        &self,
+        brand: BrandId,
+        orders: &[Order],
+    ) -> Vec<Result<OrderReceipt, IngestError>> {
+        let all_checked = orders
+            .iter()
+            .all(|order| self.check_order(brand, order).is_ok());
+        if all_checked && !orders.is_empty() {
+            let batch = self
+                .transact("ingest_orders", |mut tx| async move {
+                    let mut receipts = Vec::with_capacity(orders.len());
+                    for order in orders {
+                        match self.ingest_in(tx.as_mut(), brand, order).await {
+                            Ok(receipt) => receipts.push(receipt),
+                            Err(error) => return (tx, Err(error)),
+                        }
+                    }
+                    (tx, Ok(receipts))
+                })
+                .await;
+            if let Ok(receipts) = batch {
+                return receipts.into_iter().map(Ok).collect();
+            }
+        }
+        let mut results = Vec::with_capacity(orders.len());
+        for order in orders {
+            results.push(self.ingest_order(brand, order.clone()).await);
+        }
+        results
     }
 
     /// What can be refused about an order before any storage is read.

@@ -117,7 +117,7 @@ pub use access::{
 };
 pub use admin::{BrandSetup, SetupError};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
-pub use ingest::{IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
+pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
     InvalidLedger, LedgerReport,

@@ -94,3 +94,80 @@ async fn earn_spend_redeem_refund_and_the_ledger_adds_up() {
         );
     }
 }
+
+/// Importing history in batches gives every order exactly the receipt it gets alone —
+/// including a duplicate inside the batch and a bad order, which sends its batch down
+/// the one-by-one path — and leaves the same balances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_ingestion_equals_one_by_one() {
+    let alone = targets("batch_alone").await;
+    let batched = targets("batch_together").await;
+    for (a, b) in alone.iter().zip(&batched) {
+        let start = OffsetDateTime::now_utc() - Duration::days(20);
+        let history = |brand| {
+            let mut orders: Vec<_> = (0..40u64)
+                .map(|i| {
+                    order(
+                        brand,
+                        &format!("H-{i}"),
+                        i % 6,
+                        start + Duration::hours(7 * i as i64),
+                        1 + (i % 4) as usize,
+                    )
+                })
+                .collect();
+            orders.insert(10, orders[3].clone()); // delivered twice within one batch
+            let mut bad = orders[30].clone();
+            bad.key.external_id = "H-bad".into();
+            bad.lines.clear(); // refused: an order has at least one line
+            orders.insert(31, bad);
+            orders
+        };
+        let wa = &a.world;
+        let wb = &b.world;
+        let mut one_by_one = Vec::new();
+        for o in history(wa.brand) {
+            one_by_one.push(wa.services.ingest_order(wa.brand, o).await);
+        }
+        let mut together = Vec::new();
+        for chunk in history(wb.brand).chunks(16) {
+            together.extend(wb.services.ingest_orders(wb.brand, chunk).await);
+        }
+        assert_eq!(one_by_one.len(), together.len());
+        for (i, (x, y)) in one_by_one.iter().zip(&together).enumerate() {
+            match (x, y) {
+                (Ok(x), Ok(y)) => {
+                    assert_eq!(x.points_earned, y.points_earned, "{}: order {i}", a.name);
+                    assert_eq!(x.balance, y.balance, "{}: order {i}", a.name);
+                    assert_eq!(x.duplicate, y.duplicate, "{}: order {i}", a.name);
+                    assert_eq!(x.tier, y.tier, "{}: order {i}", a.name);
+                }
+                (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string(), "{}", a.name),
+                _ => panic!("{}: order {i}: {x:?} vs {y:?}", a.name),
+            }
+        }
+        assert!(
+            together.iter().filter(|r| r.is_err()).count() == 1,
+            "{}",
+            a.name
+        );
+        assert!(
+            together
+                .iter()
+                .filter(|r| matches!(r, Ok(x) if x.duplicate))
+                .count()
+                == 1,
+            "{}",
+            a.name
+        );
+        let report = wb
+            .services
+            .check_ledger(Some(wb.brand))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            report.mismatches.is_empty() && report.invalid.is_empty(),
+            "{report:?}"
+        );
+    }
+}
