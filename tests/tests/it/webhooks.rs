@@ -30,24 +30,52 @@ async fn post_signed(
         .await
 }
 
+/// A brand with the bubble-tea rules and a generic integration.
+struct Hooked {
+    tenant: crate::server::Tenant,
+    /// The integration's id.
+    id: String,
+    /// Its webhook path.
+    path: String,
+    /// Its secret.
+    secret: String,
+}
+
+async fn generic_integration(server: &TestServer, name: &str) -> Hooked {
+    let tenant = server.tenant(name).await;
+    let rules: Value =
+        serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
+    server
+        .put("/v1/program/earning-rules", &tenant.admin, &rules)
+        .await
+        .expect(200, "rules");
+    let integration = server
+        .post(
+            "/v1/integrations",
+            &tenant.admin,
+            &json!({"kind": "generic"}),
+        )
+        .await
+        .expect(201, "integration");
+    Hooked {
+        tenant,
+        id: integration.str("/integration/id"),
+        path: integration.str("/integration/webhook_path"),
+        secret: integration.str("/secret"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_authenticated_fresh_and_counted_once() {
     for db in dbs() {
         let server = spawn(db).await;
-        let tenant = server.tenant("Hooks").await;
+        let Hooked {
+            tenant,
+            id,
+            path,
+            secret,
+        } = generic_integration(&server, "Hooks").await;
         let admin = tenant.admin.as_str();
-        let rules: Value =
-            serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
-        server
-            .put("/v1/program/earning-rules", admin, &rules)
-            .await
-            .expect(200, "rules");
-        let integration = server
-            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
-            .await
-            .expect(201, "integration");
-        let path = integration.str("/integration/webhook_path");
-        let secret = integration.str("/secret");
         let now = OffsetDateTime::now_utc();
         let customer = phone(55).as_str().to_owned();
         let body = paid(
@@ -171,7 +199,6 @@ async fn webhooks_are_authenticated_fresh_and_counted_once() {
                 .await
                 .expect_error(404, "not_found", &what(&unknown));
         }
-        let id = integration.str("/integration/id");
         server
             .call(
                 Method::DELETE,
@@ -302,20 +329,13 @@ async fn kiotviet_delivery(server: &TestServer, admin: &str) {
 async fn concurrent_copies_of_one_event_are_counted_once() {
     for db in dbs() {
         let server = spawn(db).await;
-        let tenant = server.tenant("Racing hooks").await;
+        let Hooked {
+            tenant,
+            path,
+            secret,
+            ..
+        } = generic_integration(&server, "Racing hooks").await;
         let admin = tenant.admin.as_str();
-        let rules: Value =
-            serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
-        server
-            .put("/v1/program/earning-rules", admin, &rules)
-            .await
-            .expect(200, "rules");
-        let integration = server
-            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
-            .await
-            .expect(201, "integration");
-        let path = integration.str("/integration/webhook_path");
-        let secret = integration.str("/secret");
         let now = OffsetDateTime::now_utc();
         let customer = phone(77).as_str().to_owned();
         let body = paid(
