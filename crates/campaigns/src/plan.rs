@@ -697,7 +697,18 @@ pub fn plan(
             promotional: prepared.promotional,
         }));
     }
-    outcomes.sort_by_key(Outcome::customer_id);
+    // Order by customer id by sorting small keys and moving each outcome once.
+    let mut by_id: Vec<(CustomerId, usize)> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(k, o)| (o.customer_id(), k))
+        .collect();
+    by_id.sort_unstable();
+    let mut slots: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+    let outcomes: Vec<Outcome> = by_id
+        .into_iter()
+        .filter_map(|(_, k)| slots.get_mut(k).and_then(Option::take))
+        .collect();
     Ok(Plan {
         campaign_id: campaign.id,
         outcomes,
