@@ -9,6 +9,7 @@ use regulars_domain::{
 use regulars_loyalty::rewards::RewardKind;
 use regulars_segments::CustomerFeatures;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use thiserror::Error;
@@ -454,6 +455,11 @@ struct Prepared<'a> {
     /// (reward, cost in minor units) in the order of the campaign.
     offers: Vec<(&'a PricedReward, i64)>,
     max_cost: Option<i64>,
+    /// Which computed variables the template needs (the others are not formatted).
+    uses_expiry: bool,
+    uses_reward_value: bool,
+    uses_points: bool,
+    uses_balance: bool,
 }
 
 impl Prepared<'_> {
@@ -534,6 +540,10 @@ pub fn plan(
     };
     let prepared = Prepared {
         campaign,
+        uses_expiry: template.uses("expiry_date"),
+        uses_reward_value: template.uses("reward_value"),
+        uses_points: template.uses("points"),
+        uses_balance: template.uses("balance"),
         template,
         promotional: campaign.is_promotional(),
         offers,
@@ -698,6 +708,7 @@ pub fn plan(
             format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
         };
         let expiry_date = match (&campaign.trigger, chosen) {
+            _ if !prepared.uses_expiry => None,
             (Trigger::PointsExpiring { .. }, _) => c.expiring_points.map(|e| local_date(e.at)),
             (_, Some((r, _))) => Some(local_date(
                 send_at + Duration::days(i64::from(r.reward.validity_days)),
@@ -705,20 +716,27 @@ pub fn plan(
             _ => None,
         };
         let values = Values {
-            name: c.name.clone(),
-            reward: chosen.map(|(r, _)| r.reward.name.clone()),
-            reward_value: chosen.and_then(|(r, _)| reward_value(r)),
+            name: c.name.as_deref().map(Cow::Borrowed),
+            reward: chosen.map(|(r, _)| Cow::Borrowed(r.reward.name.as_str())),
+            reward_value: chosen
+                .filter(|_| prepared.uses_reward_value)
+                .and_then(|(r, _)| reward_value(r))
+                .map(Cow::Owned),
             points: c
                 .expiring_points
-                .map(|e| group_digits(&e.points.value().to_string(), sep)),
-            balance: Some(group_digits(&c.points_balance.value().to_string(), sep)),
-            expiry_date,
-            shop: Some(campaign.shop.clone()),
+                .filter(|_| prepared.uses_points)
+                .map(|e| Cow::Owned(group_digits(&e.points.value().to_string(), sep))),
+            balance: prepared
+                .uses_balance
+                .then(|| Cow::Owned(group_digits(&c.points_balance.value().to_string(), sep))),
+            expiry_date: expiry_date.map(Cow::Owned),
+            shop: Some(Cow::Borrowed(campaign.shop.as_str())),
             tier: c
                 .tier_upgrade
                 .as_ref()
-                .map(|u| u.tier.clone())
-                .or_else(|| c.features.tier.clone()),
+                .map(|u| u.tier.as_str())
+                .or(c.features.tier.as_deref())
+                .map(Cow::Borrowed),
         };
         let body = prepared.template.render(&values);
         let text = if prepared.promotional {

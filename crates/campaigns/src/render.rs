@@ -4,6 +4,7 @@
 use crate::campaign::Trigger;
 use regulars_domain::Money;
 use rust_decimal::{Decimal, RoundingStrategy};
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// The variables a template may use.
@@ -50,31 +51,33 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     pieces: Vec<Piece>,
+    /// Bytes of fixed text plus an allowance per variable, to size the output once.
+    capacity_hint: usize,
 }
 
 /// Values for the variables of one message; absent values render as empty text, except
 /// `name`, which falls back to "bạn" ("you").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values {
+pub struct Values<'a> {
     /// `{{name}}`.
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// `{{reward}}`: the reward's name.
-    pub reward: Option<String>,
+    pub reward: Option<Cow<'a, str>>,
     /// `{{reward_value}}`: the discount (`20.000 ₫`, `10%`).
-    pub reward_value: Option<String>,
+    pub reward_value: Option<Cow<'a, str>>,
     /// `{{points}}`: the points concerned (those expiring).
-    pub points: Option<String>,
+    pub points: Option<Cow<'a, str>>,
     /// `{{balance}}`: the points balance.
-    pub balance: Option<String>,
+    pub balance: Option<Cow<'a, str>>,
     /// `{{expiry_date}}`: `dd/mm/yyyy`.
-    pub expiry_date: Option<String>,
+    pub expiry_date: Option<Cow<'a, str>>,
     /// `{{shop}}`.
-    pub shop: Option<String>,
+    pub shop: Option<Cow<'a, str>>,
     /// `{{tier}}`.
-    pub tier: Option<String>,
+    pub tier: Option<Cow<'a, str>>,
 }
 
-impl Values {
+impl Values<'_> {
     fn get(&self, index: usize) -> Option<&str> {
         match VARIABLES.get(index).copied() {
             Some("name") => Some(self.name.as_deref().unwrap_or("bạn")),
@@ -129,7 +132,24 @@ impl Template {
         if !rest.is_empty() {
             pieces.push(Piece::Text(rest.to_owned()));
         }
-        Ok(Template { pieces })
+        let capacity_hint = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len(),
+                Piece::Var(_) => 24,
+            })
+            .sum();
+        Ok(Template {
+            pieces,
+            capacity_hint,
+        })
+    }
+
+    /// Whether the template mentions `variable`.
+    pub fn uses(&self, variable: &str) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Var(i) if VARIABLES.get(*i) == Some(&variable)))
     }
 
     /// Whether the template mentions the offer (`{{reward}}` or `{{reward_value}}`).
@@ -142,7 +162,7 @@ impl Template {
 
     /// The text with every variable replaced.
     pub fn render(&self, values: &Values) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.capacity_hint);
         for p in &self.pieces {
             match p {
                 Piece::Text(t) => out.push_str(t),
