@@ -107,3 +107,38 @@ fn errors_name_the_field() {
         Err(CampaignError::Syntax { line: 1, .. })
     ));
 }
+
+#[test]
+fn the_documented_example_reads_and_plans() {
+    use regulars_campaigns::{Outcome, plan};
+    use regulars_domain::{Currency, Money};
+    use time::macros::datetime;
+    let c = Campaign::from_json(include_str!(
+        "../../../../docs/examples/win-back.campaign.json"
+    ))
+    .unwrap();
+    assert_eq!(c.policy, Policy::vietnam_decree_91());
+    // A gold regular, 20 days since the last visit where 10 were expected.
+    let now = datetime!(2026-03-02 03:00 UTC);
+    let mut lan = super::customer(42);
+    lan.name = Some("Lan".into());
+    lan.features.frequency = 8;
+    lan.features.tier = Some("gold".into());
+    lan.last_visit_at = Some(now - time::Duration::days(20));
+    lan.next_visit_at = Some(now - time::Duration::days(10));
+    lan.favourite_item = Some("TS-OOLONG".into());
+    lan.preferred_hour = Some(18);
+    let p = plan(&c, &[lan], now, &[], Money::zero(Currency::VND)).unwrap();
+    let Outcome::Send(m) = &p.outcomes[0] else {
+        panic!("{:?}", p.outcomes[0])
+    };
+    assert_eq!(m.send_at, datetime!(2026-03-02 18:00 +7));
+    assert_eq!(
+        m.text,
+        "[QC] Lan ơi, Trà Sữa Mây nhớ bạn! Tặng bạn Trà sữa ô long miễn phí, dùng đến 16/03/2026."
+    );
+    assert_eq!(
+        p.budget_used,
+        Money::from_minor_units(18_000, Currency::VND)
+    );
+}
