@@ -223,3 +223,45 @@ proptest! {
         prop_assert!((1_745..=2_255).contains(&held), "{}", held);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Outside the allowed hours a promotional message is moved, never dropped; a
+    /// transactional one goes at once, unmarked.
+    #[test]
+    fn late_messages_are_moved_not_dropped(
+        n in 1u32..40,
+        now_secs in 1_767_225_600i64..1_767_225_600 + 3 * DAY,
+        hour in prop::option::of(0u8..24),
+    ) {
+        let now = OffsetDateTime::from_unix_timestamp(now_secs).unwrap();
+        let customers: Vec<_> = (0..n)
+            .map(|i| {
+                let mut c = customer(i);
+                c.preferred_hour = hour;
+                c.last_order = Some(regulars_campaigns::OrderFact {
+                    id: regulars_domain::OrderId::from_bytes([i as u8; 16]),
+                    at: now - Duration::minutes(5),
+                });
+                c
+            })
+            .collect();
+        let promo = campaign(json!({"send_time": {"type": "preferred_hour"}}));
+        let p = plan(&promo, &customers, now, &[], Money::zero(Currency::VND)).unwrap();
+        prop_assert_eq!(p.messages().count(), customers.len());
+        for m in p.messages() {
+            let local = m.send_at.to_offset(promo.utc_offset);
+            prop_assert!((7..22).contains(&local.hour()));
+            prop_assert!(m.send_at >= now && m.send_at - now < Duration::days(2));
+        }
+        let thanks = campaign(json!({"trigger": {"type": "after_purchase"}}));
+        let p = plan(&thanks, &customers, now, &[], Money::zero(Currency::VND)).unwrap();
+        prop_assert_eq!(p.messages().count(), customers.len());
+        for m in p.messages() {
+            prop_assert!(!m.promotional);
+            prop_assert_eq!(m.send_at, now);
+            prop_assert!(!m.text.starts_with("[QC]"));
+        }
+    }
+}
