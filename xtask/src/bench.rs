@@ -43,6 +43,11 @@ const PEERS: &[(&str, &str, &str)] = &[
         "the same 5-clause predicate hand-written in Rust",
     ),
     (
+        "campaigns/plan_1m_customers",
+        "baseline/audience_rule_1m_customers",
+        "evaluating only the campaign's audience rule on the same customers",
+    ),
+    (
         "affinity/build_1m_orders",
         "baseline/count_skus_1m_orders",
         "counting every SKU of the same orders in a string-keyed hash map",

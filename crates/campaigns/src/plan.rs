@@ -1,0 +1,783 @@
+//! Planning: for every customer, one message to send or one reason not to.
+
+use crate::campaign::{Audience, Campaign, CampaignError, Offer, PricedReward, SendTime, Trigger};
+use crate::render::{Template, Values, format_money, group_digits};
+use regulars_domain::{
+    CampaignId, Channel, ChannelConsent, Currency, CustomerId, DomainError, Money, OrderId, Phone,
+    Points, RewardId,
+};
+use regulars_loyalty::rewards::RewardKind;
+use regulars_segments::CustomerFeatures;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use thiserror::Error;
+use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset};
+
+/// What the planner knows about one customer: contact details, consent, and the facts
+/// the scoring run and the loyalty ledger computed. Plain data, filled in by the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFacts {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Name for `{{name}}`, when given.
+    pub name: Option<String>,
+    /// Phone number (customers are known by it); SMS goes here, and the legal cap counts
+    /// per phone number.
+    pub phone: Phone,
+    /// Email address, when given.
+    pub email: Option<String>,
+    /// Zalo user id when the customer follows the brand's Official Account.
+    pub zalo_user_id: Option<String>,
+    /// Promotional consent per channel.
+    pub consent: ChannelConsent,
+    /// The customer refused all promotional messages; always honoured.
+    pub opted_out: bool,
+    /// Date of birth (any year when the year is unknown).
+    pub birthday: Option<Date>,
+    /// Segment names the customer belonged to at the last scoring run.
+    pub segments: Vec<String>,
+    /// The features segment rules are evaluated on (audience rules only).
+    pub features: CustomerFeatures,
+    /// Probability the customer is still active.
+    pub p_alive: Option<f64>,
+    /// When the customer last visited.
+    pub last_visit_at: Option<OffsetDateTime>,
+    /// When the next visit is expected.
+    pub next_visit_at: Option<OffsetDateTime>,
+    /// The most recent order.
+    pub last_order: Option<OrderFact>,
+    /// The item bought most.
+    pub favourite_item: Option<String>,
+    /// The item most likely to appeal next.
+    pub next_best_item: Option<String>,
+    /// Preferred local hour to be contacted, 0–23.
+    pub preferred_hour: Option<u8>,
+    /// Current points balance.
+    pub points_balance: Points,
+    /// The next batch of points to expire.
+    pub expiring_points: Option<PointsExpiry>,
+    /// The latest tier upgrade.
+    pub tier_upgrade: Option<TierUpgrade>,
+}
+
+impl CustomerFacts {
+    /// Facts of a customer known only by id and phone: nothing else known, no consent.
+    pub fn new(customer_id: CustomerId, phone: Phone) -> CustomerFacts {
+        CustomerFacts {
+            customer_id,
+            name: None,
+            phone,
+            email: None,
+            zalo_user_id: None,
+            consent: ChannelConsent::default(),
+            opted_out: false,
+            birthday: None,
+            segments: Vec::new(),
+            features: CustomerFeatures::new(customer_id, 0, 0, 0),
+            p_alive: None,
+            last_visit_at: None,
+            next_visit_at: None,
+            last_order: None,
+            favourite_item: None,
+            next_best_item: None,
+            preferred_hour: None,
+            points_balance: Points::ZERO,
+            expiring_points: None,
+            tier_upgrade: None,
+        }
+    }
+
+    fn reachable(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Zalo => self.zalo_user_id.is_some(),
+            Channel::Sms => true,
+            Channel::Email => self.email.is_some(),
+        }
+    }
+}
+
+/// An order, as far as a thank-you needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFact {
+    /// The order.
+    pub id: OrderId,
+    /// When it was placed.
+    pub at: OffsetDateTime,
+}
+
+/// Points about to expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsExpiry {
+    /// How many.
+    pub points: Points,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A move up the tiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierUpgrade {
+    /// Name of the new tier.
+    pub tier: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A message already sent or scheduled, by any campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    /// The campaign that sent it.
+    pub campaign_id: CampaignId,
+    /// To whom.
+    pub customer_id: CustomerId,
+    /// The phone number it counted against.
+    pub phone: Phone,
+    /// When it went (or will go) out.
+    pub send_at: OffsetDateTime,
+    /// Promotional (counts towards caps) or transactional.
+    pub promotional: bool,
+    /// Its dedupe key.
+    pub dedupe_key: String,
+}
+
+/// The offer a planned message carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedOffer {
+    /// The reward to issue as a voucher.
+    pub reward_id: RewardId,
+    /// Its name.
+    pub reward_name: String,
+    /// What it costs the shop.
+    pub cost: Money,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedMessage {
+    /// To whom.
+    pub customer_id: CustomerId,
+    /// On which channel.
+    pub channel: Channel,
+    /// When: never before planning time, and for promotional messages inside the allowed
+    /// local hours.
+    pub send_at: OffsetDateTime,
+    /// The offer, if the campaign has one.
+    pub offer: Option<PlannedOffer>,
+    /// The rendered text, prefixed for promotional messages as the policy says.
+    pub text: String,
+    /// `campaign:customer:occasion`; a message with a key already in the history is not
+    /// sent again.
+    pub dedupe_key: String,
+    /// Promotional (`true`) or transactional (`false`).
+    pub promotional: bool,
+}
+
+/// Why a customer gets nothing from this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The trigger does not fire for the customer now.
+    NotTriggered,
+    /// The customer is not in the audience.
+    NotInAudience,
+    /// A message for this occasion was already sent.
+    AlreadySent,
+    /// The customer refused promotional messages.
+    OptedOut,
+    /// No channel of the campaign has both consent and a way to reach the customer.
+    NoChannel,
+    /// In the campaign's control group.
+    HoldOut,
+    /// The customer had as many promotional messages as the frequency cap allows.
+    FrequencyCap,
+    /// The phone number had as many promotional messages as the law allows.
+    LegalCap,
+    /// No candidate reward fits the customer within the cost limit.
+    OfferTooExpensive,
+    /// The campaign budget cannot pay for the customer's offer.
+    BudgetExhausted,
+}
+
+/// One customer's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A message to send.
+    Send(PlannedMessage),
+    /// Nothing, and why.
+    Skip {
+        /// The customer.
+        customer_id: CustomerId,
+        /// Why.
+        reason: SkipReason,
+    },
+}
+
+impl Outcome {
+    /// The customer concerned.
+    pub fn customer_id(&self) -> CustomerId {
+        match self {
+            Outcome::Send(m) => m.customer_id,
+            Outcome::Skip { customer_id, .. } => *customer_id,
+        }
+    }
+}
+
+/// The result of planning: one outcome per customer, ordered by customer id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// One per customer given, by customer id.
+    pub outcomes: Vec<Outcome>,
+    /// Budget spent before this plan plus the cost of its offers.
+    pub budget_used: Money,
+}
+
+impl Plan {
+    /// The messages to send.
+    pub fn messages(&self) -> impl Iterator<Item = &PlannedMessage> {
+        self.outcomes.iter().filter_map(|o| match o {
+            Outcome::Send(m) => Some(m),
+            Outcome::Skip { .. } => None,
+        })
+    }
+
+    /// How many customers were skipped for `reason`.
+    pub fn skipped(&self, reason: SkipReason) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Skip { reason: r, .. } if *r == reason))
+            .count()
+    }
+}
+
+/// Why a plan could not be made.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PlanError {
+    /// The campaign is invalid.
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
+    /// `budget_used` is not in the campaign currency.
+    #[error("budget used is in {found}, the campaign in {expected}")]
+    Currency {
+        /// The campaign's currency.
+        expected: Currency,
+        /// The one given.
+        found: Currency,
+    },
+    /// An amount does not fit.
+    #[error(transparent)]
+    Money(#[from] DomainError),
+}
+
+/// A stable 64-bit hash (FNV-1a, then the SplitMix64 finaliser): the same on every
+/// platform and in every release, unlike `std`'s hasher.
+fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in *part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// FNV-1a for the planner's own maps, keyed by customer ids (random UUIDs) and phone
+/// numbers: several times cheaper than SipHash on such short keys.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
+
+/// Whether a customer is in a campaign's hold-out group of share `fraction`: decided by a
+/// hash of (campaign id, customer id) alone, so stable across runs and input orders.
+///
+/// ```
+/// use regulars_campaigns::plan::in_holdout;
+/// use regulars_domain::{CampaignId, CustomerId};
+/// let campaign = CampaignId::from_bytes([7; 16]);
+/// let held = (0..10_000u32)
+///     .filter(|i| {
+///         let mut b = [0u8; 16];
+///         b[..4].copy_from_slice(&i.to_le_bytes());
+///         in_holdout(campaign, CustomerId::from_bytes(b), 0.1)
+///     })
+///     .count();
+/// assert!((900..1100).contains(&held));
+/// ```
+pub fn in_holdout(campaign: CampaignId, customer: CustomerId, fraction: f64) -> bool {
+    let h = stable_hash(&[
+        b"holdout",
+        campaign.as_uuid().as_bytes(),
+        customer.as_uuid().as_bytes(),
+    ]);
+    ((h >> 11) as f64 / (1u64 << 53) as f64) < fraction
+}
+
+/// Order in which customers draw on caps and budget: a hash, so no group of ids is
+/// always first, and the same whatever the input order.
+fn priority(campaign: CampaignId, customer: CustomerId) -> u64 {
+    stable_hash(&[
+        b"priority",
+        campaign.as_uuid().as_bytes(),
+        customer.as_uuid().as_bytes(),
+    ])
+}
+
+/// Whether adding `t` to `times` keeps every rolling window `[s, s + window)` at no more
+/// than `max` events. Only windows containing `t` can change; the fullest starts at an
+/// event or at `t`.
+fn fits_rolling(times: &[OffsetDateTime], t: OffsetDateTime, window: Duration, max: u32) -> bool {
+    let near: Vec<OffsetDateTime> = times
+        .iter()
+        .copied()
+        .filter(|e| *e > t - window && *e < t + window)
+        .collect();
+    let starts = near.iter().copied().filter(|e| *e <= t).chain([t]);
+    for s in starts {
+        let count = near.iter().filter(|e| **e >= s && **e < s + window).count() + 1;
+        if count > max as usize {
+            return false;
+        }
+    }
+    true
+}
+
+fn at_local_hour(t: OffsetDateTime, offset: UtcOffset, hour: u8) -> OffsetDateTime {
+    let local = t.to_offset(offset);
+    let time = Time::from_hms(hour.min(23), 0, 0).unwrap_or(Time::MIDNIGHT);
+    let at = local.replace_time(time);
+    if at < local { at + Duration::DAY } else { at }
+}
+
+fn same_day(birthday: Date, day: Date) -> bool {
+    if birthday.month() == day.month() && birthday.day() == day.day() {
+        return true;
+    }
+    birthday.month() == Month::February
+        && birthday.day() == 29
+        && day.month() == Month::February
+        && day.day() == 28
+        && !time::util::is_leap_year(day.year())
+}
+
+/// The occasion the trigger fires for, or `None` when it does not fire now.
+fn occasion(
+    trigger: &Trigger,
+    c: &CustomerFacts,
+    now: OffsetDateTime,
+    offset: UtcOffset,
+) -> Option<String> {
+    match *trigger {
+        Trigger::AfterPurchase { within_hours } => c
+            .last_order
+            .filter(|o| o.at <= now && now - o.at <= Duration::hours(i64::from(within_hours)))
+            .map(|o| format!("order-{}", o.id)),
+        Trigger::Birthday { days_before } => {
+            let birthday = c.birthday?;
+            let today = now.to_offset(offset).date();
+            (0..=i64::from(days_before))
+                .filter_map(|d| today.checked_add(Duration::days(d)))
+                .find(|day| same_day(birthday, *day))
+                .map(|day| format!("birthday-{}", day.year()))
+        }
+        Trigger::Overdue { factor } => {
+            let (last, next) = (c.last_visit_at?, c.next_visit_at?);
+            let gap = (next - last).as_seconds_f64();
+            (gap > 0.0 && (now - last).as_seconds_f64() >= factor * gap)
+                .then(|| format!("overdue-{}", last.unix_timestamp()))
+        }
+        Trigger::PAliveBelow { threshold } => {
+            let p = c.p_alive?;
+            (p < threshold).then(|| match c.last_visit_at {
+                Some(last) => format!("lapsing-{}", last.unix_timestamp()),
+                None => "lapsing".to_owned(),
+            })
+        }
+        Trigger::TierUpgrade { within_days } => c
+            .tier_upgrade
+            .as_ref()
+            .filter(|u| u.at <= now && now - u.at <= Duration::days(i64::from(within_days)))
+            .map(|u| format!("tier-{}", u.tier)),
+        Trigger::PointsExpiring { within_days } => c
+            .expiring_points
+            .filter(|e| {
+                e.points > Points::ZERO
+                    && e.at > now
+                    && e.at - now <= Duration::days(i64::from(within_days))
+            })
+            .map(|e| format!("points-expiring-{}", e.at.unix_timestamp())),
+        Trigger::Broadcast => Some("broadcast".to_owned()),
+    }
+}
+
+fn reward_value(r: &PricedReward) -> Option<String> {
+    match &r.reward.kind {
+        RewardKind::FixedDiscount { amount } => Some(format_money(amount)),
+        RewardKind::PercentDiscount { percent, .. } => Some(format!("{}%", percent.normalize())),
+        RewardKind::FreeItem { .. } | RewardKind::FreeModifier { .. } => None,
+    }
+}
+
+struct Prepared<'a> {
+    campaign: &'a Campaign,
+    template: Template,
+    promotional: bool,
+    /// (reward, cost in minor units) in the order of the campaign.
+    offers: Vec<(&'a PricedReward, i64)>,
+    max_cost: Option<i64>,
+    /// Which computed variables the template needs (the others are not formatted).
+    uses_expiry: bool,
+    uses_reward_value: bool,
+    uses_points: bool,
+    uses_balance: bool,
+}
+
+impl Prepared<'_> {
+    /// The reward for `c`, or why there is none.
+    fn choose(&self, c: &CustomerFacts) -> Result<Option<(&PricedReward, i64)>, SkipReason> {
+        let within = |cost: i64| self.max_cost.is_none_or(|m| cost <= m);
+        match &self.campaign.offer {
+            None => Ok(None),
+            Some(Offer::Fixed { .. }) => match self.offers.first() {
+                Some(&(r, cost)) if within(cost) => Ok(Some((r, cost))),
+                _ => Err(SkipReason::OfferTooExpensive),
+            },
+            Some(Offer::Personalised { .. }) => {
+                let wanted = [c.favourite_item.as_deref(), c.next_best_item.as_deref()];
+                for item in wanted.into_iter().flatten() {
+                    if let Some(&(r, cost)) = self
+                        .offers
+                        .iter()
+                        .find(|(r, cost)| r.item() == Some(item) && within(*cost))
+                    {
+                        return Ok(Some((r, cost)));
+                    }
+                }
+                self.offers
+                    .iter()
+                    .find(|(r, cost)| r.item().is_none() && within(*cost))
+                    .map(|&(r, cost)| Some((r, cost)))
+                    .ok_or(SkipReason::OfferTooExpensive)
+            }
+        }
+    }
+}
+
+/// Plans `campaign` for `customers` at `now`.
+///
+/// Every customer gets exactly one [`Outcome`]. The checks, in order: trigger, audience,
+/// dedupe against `history`, opt-out, channel (the first of the campaign's channels with
+/// consent — not needed for transactional messages — and a way to reach the customer),
+/// hold-out, send time (moved into the policy's allowed hours for promotional messages),
+/// frequency cap, legal cap per phone number (both over `history` and this plan),
+/// offer within the per-customer cost limit, and the campaign budget given
+/// `budget_used` so far. Customers draw on caps and budget in an order fixed by a hash
+/// of (campaign, customer), so the plan does not depend on the order of `customers`.
+/// Each customer id should appear once in `customers`.
+///
+/// Pure: `now` is an argument and nothing is read or written.
+pub fn plan(
+    campaign: &Campaign,
+    customers: &[CustomerFacts],
+    now: OffsetDateTime,
+    history: &[SentMessage],
+    budget_used: Money,
+) -> Result<Plan, PlanError> {
+    campaign.validate()?;
+    if budget_used.currency() != campaign.currency {
+        return Err(PlanError::Currency {
+            expected: campaign.currency,
+            found: budget_used.currency(),
+        });
+    }
+    let template = campaign.template().map_err(|e| CampaignError::Invalid {
+        path: "template".into(),
+        message: e.to_string(),
+    })?;
+    let (offers, max_cost) = match &campaign.offer {
+        None => (Vec::new(), None),
+        Some(Offer::Fixed { reward }) => (vec![(reward, reward.cost.to_minor_units()?)], None),
+        Some(Offer::Personalised {
+            candidates,
+            max_cost_per_customer,
+        }) => {
+            let mut offers = Vec::with_capacity(candidates.len());
+            for c in candidates {
+                offers.push((c, c.cost.to_minor_units()?));
+            }
+            (offers, Some(max_cost_per_customer.to_minor_units()?))
+        }
+    };
+    let prepared = Prepared {
+        campaign,
+        uses_expiry: template.uses("expiry_date"),
+        uses_reward_value: template.uses("reward_value"),
+        uses_points: template.uses("points"),
+        uses_balance: template.uses("balance"),
+        template,
+        promotional: campaign.is_promotional(),
+        offers,
+        max_cost,
+    };
+    let mut spent = budget_used.to_minor_units()?;
+    let budget = campaign
+        .budget
+        .as_ref()
+        .map(Money::to_minor_units)
+        .transpose()?;
+
+    let sent_keys: FastSet<&str> = history.iter().map(|m| m.dedupe_key.as_str()).collect();
+    let mut planned_keys: FastSet<String> = FastSet::default();
+    let mut by_customer: FastMap<CustomerId, Vec<OffsetDateTime>> = FastMap::default();
+    let mut by_phone: FastMap<&str, Vec<OffsetDateTime>> = FastMap::default();
+    for m in history.iter().filter(|m| m.promotional) {
+        by_customer
+            .entry(m.customer_id)
+            .or_default()
+            .push(m.send_at);
+        by_phone
+            .entry(m.phone.as_str())
+            .or_default()
+            .push(m.send_at);
+    }
+
+    // Trigger and audience depend on the customer alone: decide them in input order
+    // (a sequential scan), and only the eligible draw on caps and budget in hashed order.
+    let offset = campaign.utc_offset;
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(customers.len());
+    let mut order: Vec<(u64, CustomerId, usize, String)> = Vec::new();
+    for (i, c) in customers.iter().enumerate() {
+        let skip = |reason| Outcome::Skip {
+            customer_id: c.customer_id,
+            reason,
+        };
+        let Some(occasion) = occasion(&campaign.trigger, c, now, offset) else {
+            outcomes.push(skip(SkipReason::NotTriggered));
+            continue;
+        };
+        let in_audience = match &campaign.audience {
+            None => true,
+            Some(Audience::Segment(name)) => c.segments.iter().any(|s| s == name),
+            Some(Audience::Rule(rule)) => rule.matches(&c.features),
+        };
+        if !in_audience {
+            outcomes.push(skip(SkipReason::NotInAudience));
+            continue;
+        }
+        order.push((
+            priority(campaign.id, c.customer_id),
+            c.customer_id,
+            i,
+            occasion,
+        ));
+    }
+    order.sort_unstable();
+
+    let key_prefix = format!("{}:", campaign.id);
+    let mut uuid_buf = [0u8; 36];
+    for (_, _, i, occasion) in order {
+        let c = &customers[i];
+        let skip = |reason| Outcome::Skip {
+            customer_id: c.customer_id,
+            reason,
+        };
+        let mut dedupe_key = String::with_capacity(key_prefix.len() + 38 + occasion.len());
+        dedupe_key.push_str(&key_prefix);
+        dedupe_key.push_str(
+            c.customer_id
+                .as_uuid()
+                .hyphenated()
+                .encode_lower(&mut uuid_buf),
+        );
+        dedupe_key.push(':');
+        dedupe_key.push_str(&occasion);
+        if sent_keys.contains(dedupe_key.as_str()) || planned_keys.contains(&dedupe_key) {
+            outcomes.push(skip(SkipReason::AlreadySent));
+            continue;
+        }
+        if prepared.promotional && c.opted_out {
+            outcomes.push(skip(SkipReason::OptedOut));
+            continue;
+        }
+        let Some(channel) = campaign
+            .channels
+            .iter()
+            .copied()
+            .find(|ch| c.reachable(*ch) && (!prepared.promotional || c.consent.allows(*ch)))
+        else {
+            outcomes.push(skip(SkipReason::NoChannel));
+            continue;
+        };
+        if in_holdout(campaign.id, c.customer_id, campaign.holdout) {
+            outcomes.push(skip(SkipReason::HoldOut));
+            continue;
+        }
+        let mut send_at = match campaign.send_time {
+            SendTime::Now => now,
+            SendTime::FixedHour { hour } => at_local_hour(now, offset, hour),
+            SendTime::PreferredHour { fallback_hour } => {
+                match c.preferred_hour.filter(|h| *h < 24).or(fallback_hour) {
+                    Some(hour) => at_local_hour(now, offset, hour),
+                    None => now,
+                }
+            }
+        };
+        if prepared.promotional
+            && let Some(window) = campaign.policy.allowed_hours
+            && !window.contains(send_at.to_offset(offset).hour())
+        {
+            send_at = at_local_hour(send_at, offset, window.start_hour);
+        }
+        if prepared.promotional {
+            if let Some(cap) = campaign.frequency_cap {
+                let times = by_customer
+                    .get(&c.customer_id)
+                    .map_or(&[][..], Vec::as_slice);
+                let window = Duration::days(i64::from(cap.days));
+                if !fits_rolling(times, send_at, window, cap.max) {
+                    outcomes.push(skip(SkipReason::FrequencyCap));
+                    continue;
+                }
+            }
+            if let Some(max) = campaign.policy.max_per_phone {
+                let times = by_phone
+                    .get(c.phone.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                let window = Duration::hours(i64::from(campaign.policy.cap_window_hours));
+                if !fits_rolling(times, send_at, window, max) {
+                    outcomes.push(skip(SkipReason::LegalCap));
+                    continue;
+                }
+            }
+        }
+        let chosen = match prepared.choose(c) {
+            Ok(chosen) => chosen,
+            Err(reason) => {
+                outcomes.push(skip(reason));
+                continue;
+            }
+        };
+        if let Some((_, cost)) = chosen {
+            let after = spent
+                .checked_add(cost)
+                .ok_or(DomainError::Overflow("money"))?;
+            if budget.is_some_and(|b| after > b) {
+                outcomes.push(skip(SkipReason::BudgetExhausted));
+                continue;
+            }
+            spent = after;
+        }
+
+        let sep = if campaign.currency.code() == "VND" {
+            '.'
+        } else {
+            ','
+        };
+        let local_date = |t: OffsetDateTime| {
+            let d = t.to_offset(offset).date();
+            format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+        };
+        let expiry_date = match (&campaign.trigger, chosen) {
+            _ if !prepared.uses_expiry => None,
+            (Trigger::PointsExpiring { .. }, _) => c.expiring_points.map(|e| local_date(e.at)),
+            (_, Some((r, _))) => Some(local_date(
+                send_at + Duration::days(i64::from(r.reward.validity_days)),
+            )),
+            _ => None,
+        };
+        let values = Values {
+            name: c.name.as_deref().map(Cow::Borrowed),
+            reward: chosen.map(|(r, _)| Cow::Borrowed(r.reward.name.as_str())),
+            reward_value: chosen
+                .filter(|_| prepared.uses_reward_value)
+                .and_then(|(r, _)| reward_value(r))
+                .map(Cow::Owned),
+            points: c
+                .expiring_points
+                .filter(|_| prepared.uses_points)
+                .map(|e| Cow::Owned(group_digits(&e.points.value().to_string(), sep))),
+            balance: prepared
+                .uses_balance
+                .then(|| Cow::Owned(group_digits(&c.points_balance.value().to_string(), sep))),
+            expiry_date: expiry_date.map(Cow::Owned),
+            shop: Some(Cow::Borrowed(campaign.shop.as_str())),
+            tier: c
+                .tier_upgrade
+                .as_ref()
+                .map(|u| u.tier.as_str())
+                .or(c.features.tier.as_deref())
+                .map(Cow::Borrowed),
+        };
+        let body = prepared.template.render(&values);
+        let text = if prepared.promotional {
+            format!("{}{}", campaign.policy.promotional_prefix, body)
+        } else {
+            body
+        };
+        if prepared.promotional {
+            by_customer.entry(c.customer_id).or_default().push(send_at);
+            by_phone.entry(c.phone.as_str()).or_default().push(send_at);
+        }
+        planned_keys.insert(dedupe_key.clone());
+        outcomes.push(Outcome::Send(PlannedMessage {
+            customer_id: c.customer_id,
+            channel,
+            send_at,
+            offer: chosen.map(|(r, cost)| PlannedOffer {
+                reward_id: r.reward.id,
+                reward_name: r.reward.name.clone(),
+                cost: Money::from_minor_units(cost, campaign.currency),
+            }),
+            text,
+            dedupe_key,
+            promotional: prepared.promotional,
+        }));
+    }
+    // Order by customer id by sorting small keys and moving each outcome once.
+    let mut by_id: Vec<(CustomerId, usize)> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(k, o)| (o.customer_id(), k))
+        .collect();
+    by_id.sort_unstable();
+    let mut slots: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+    let outcomes: Vec<Outcome> = by_id
+        .into_iter()
+        .filter_map(|(_, k)| slots.get_mut(k).and_then(Option::take))
+        .collect();
+    Ok(Plan {
+        campaign_id: campaign.id,
+        outcomes,
+        budget_used: Money::from_minor_units(spent, campaign.currency),
+    })
+}
