@@ -266,8 +266,15 @@ impl Services {
                 });
             }
         }
+        // Refunds can leave a customer's repeat visits worth nothing: such a customer has
+        // no spend to model (the spend model takes positive averages only), but still
+        // counts for the purchase model.
         let summaries: HashMap<usize, Summary> = from_visits(&visits, local_days(now, offset), 1.0)
             .into_iter()
+            .map(|(i, mut s)| {
+                s.monetary_value = s.monetary_value.filter(|m| m.is_finite() && *m > 0.0);
+                (i, s)
+            })
             .collect();
         drop(visits);
         let rows: Vec<Summary> = summaries.values().cloned().collect();

@@ -48,14 +48,20 @@ async fn scoring_fits_scores_segments_and_keeps_movement() {
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
             }
         }
-        // Lapsed: every 6 days from 180 to 126 days ago, then nothing.
+        // Lapsed: every 6 days from 180 to 126 days ago, then nothing. The first of them
+        // had every order refunded: visits worth nothing, which the spend model cannot
+        // take but the purchase model must still fit around.
         for c in REGULARS..REGULARS + LAPSED {
             for k in 0..10i64 {
                 let at = now - Duration::days(126 + 6 * k);
+                let id = next_id();
                 w.services
-                    .ingest_order(w.brand, order(w.brand, &next_id(), c, at, 1))
+                    .ingest_order(w.brand, order(w.brand, &id, c, at, 1))
                     .await
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
+                if c == REGULARS {
+                    refund_in_full(w, &id, at + Duration::hours(1)).await;
+                }
             }
         }
         // One-time buyers, 45 days ago; the first of them refunded in full.
@@ -66,18 +72,7 @@ async fn scoring_fits_scores_segments_and_keeps_movement() {
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             if c == REGULARS + LAPSED {
-                let refund = Refund {
-                    brand_id: w.brand,
-                    key: EventKey::new("pos:generic", format!("R-{id}"))
-                        .unwrap_or_else(|e| panic!("{e}")),
-                    order: EventKey::new("pos:generic", id).unwrap_or_else(|e| panic!("{e}")),
-                    refunded_at: now - Duration::days(44),
-                    scope: RefundScope::Full,
-                };
-                w.services
-                    .refund_order(w.brand, refund)
-                    .await
-                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                refund_in_full(w, &id, now - Duration::days(44)).await;
             }
         }
         let lapsing = w
@@ -216,6 +211,23 @@ async fn scoring_fits_scores_segments_and_keeps_movement() {
         assert_eq!(runs.len(), 2, "{name}");
         assert!(runs[0].at >= runs[1].at, "{name}: newest first");
     }
+}
+
+/// Refunds order `id` in full at `at`.
+async fn refund_in_full(w: &regulars_tests::World, id: &str, at: OffsetDateTime) {
+    let key =
+        |source: &str, id: String| EventKey::new(source, id).unwrap_or_else(|e| panic!("{e}"));
+    let refund = Refund {
+        brand_id: w.brand,
+        key: key("pos:generic", format!("R-{id}")),
+        order: key("pos:generic", id.to_owned()),
+        refunded_at: at,
+        scope: RefundScope::Full,
+    };
+    w.services
+        .refund_order(w.brand, refund)
+        .await
+        .unwrap_or_else(|e| panic!("refund {id}: {e}"));
 }
 
 /// The brand's customers in the order the fixture created them (customer n has phone n).
