@@ -223,8 +223,9 @@ impl UseCaseError for AccessError {
             | AccessError::UnknownKey(_)
             | AccessError::UnknownIntegration(_) => ErrorClass::NotFound,
             AccessError::InvalidLabel | AccessError::InvalidSecret => ErrorClass::Invalid,
-            AccessError::LastAdminKey => ErrorClass::Refused,
-            AccessError::NoSecretKey => ErrorClass::Unavailable,
+            // Not a passing outage: the operator must set the key, so say so (409), not
+            // "try again later".
+            AccessError::LastAdminKey | AccessError::NoSecretKey => ErrorClass::Refused,
             AccessError::Store(e) => store_class(e),
         }
     }
@@ -680,6 +681,13 @@ mod tests {
             None
         );
         assert_eq!(open(&key, brand, id, "zz"), None);
+    }
+
+    #[test]
+    fn a_missing_server_key_is_a_refusal_that_names_the_variable() {
+        let error = AccessError::NoSecretKey;
+        assert_eq!(error.class(), ErrorClass::Refused);
+        assert!(error.to_string().contains("REGULARS_SECRET_KEY"));
     }
 
     #[test]
