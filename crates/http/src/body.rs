@@ -1,9 +1,9 @@
 //! The JSON body extractor: content type checked (415), size capped while reading (413),
 //! and shape errors reported with the JSON path of the offending field (400).
 
-use crate::error::{ApiError, too_large};
+use crate::error::{ApiError, too_large, unsupported_media_type};
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -30,26 +30,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| {
-                let v = v.trim().to_ascii_lowercase();
-                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-            })
-            .unwrap_or(false);
+        let is_json = require_json(req);
         let body = read_body(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "the body must be JSON (Content-Type: application/json)",
-                    Some("content-type".to_owned()),
-                ));
-            }
+            is_json?;
             let bytes = body.await?;
             parse_json(&bytes).map(Json)
         })
@@ -63,6 +47,26 @@ impl FromRequest for RawBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
         Box::pin(async move { body.await.map(RawBody) })
+    }
+}
+
+/// 415 unless the request says its body is JSON (`application/json`, any parameters,
+/// or an `application/*+json` type). Routes that read the raw bytes themselves check
+/// the same way as [`Json`].
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim().to_ascii_lowercase();
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        });
+    if is_json {
+        Ok(())
+    } else {
+        Err(unsupported_media_type())
     }
 }
 

@@ -151,18 +151,23 @@ impl ResponseError for ApiError {
 /// not JSON or not the expected shape (400 naming the JSON path).
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
-        JsonPayloadError::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be JSON (Content-Type: application/json)",
-            Some("content-type".to_owned()),
-        ),
+        JsonPayloadError::ContentType => unsupported_media_type(),
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => too_large(*limit),
         JsonPayloadError::Deserialize(e) => ApiError::invalid("body", e.to_string()),
         other => ApiError::invalid("body", other.to_string()),
     };
     api.into()
+}
+
+/// 415 for a body that is not declared JSON.
+pub fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the body must be JSON (Content-Type: application/json)",
+        Some("content-type".to_owned()),
+    )
 }
 
 /// 413 for a body over `limit` bytes.

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::RawBody;
+use crate::body::{RawBody, require_json};
 use crate::dto::{
     OrderDto, OrderReceiptDto, RefundReceiptDto, VoucherCheckDto, VoucherDto, VoucherRedeemIn,
 };
@@ -10,31 +10,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use crate::routes::webhooks::decode_error;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{EventKey, OrderId};
-
-fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if is_json {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be JSON (Content-Type: application/json)",
-            Some("content-type".to_owned()),
-        ))
-    }
-}
 
 /// Counts an order, in the generic POS format (`docs/pos.md`). Idempotent on
 /// `external_id`: a second post answers the first receipt with `duplicate: true`.
