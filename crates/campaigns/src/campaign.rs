@@ -399,7 +399,7 @@ impl Campaign {
         if self.offer.is_none() && template.uses_offer() {
             return Err(invalid(
                 "template",
-                "uses {{reward}} or {{reward_value}} but the campaign has no offer",
+                "uses {{reward}}, {{reward_value}} or {{code}} but the campaign has no offer",
             ));
         }
         Ok(())

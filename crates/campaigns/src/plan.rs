@@ -1,7 +1,7 @@
 //! Planning: for every customer, one message to send or one reason not to.
 
 use crate::campaign::{Audience, Campaign, CampaignError, Offer, PricedReward, SendTime, Trigger};
-use crate::render::{Template, Values, format_money, group_digits};
+use crate::render::{CODE_MARKER, Template, Values, format_money, group_digits};
 use regulars_domain::{
     CampaignId, Channel, ChannelConsent, Currency, CustomerId, DomainError, Money, OrderId, Phone,
     Points, RewardId,
@@ -172,6 +172,30 @@ pub struct PlannedMessage {
     pub dedupe_key: String,
     /// Promotional (`true`) or transactional (`false`).
     pub promotional: bool,
+}
+
+impl PlannedMessage {
+    /// The text with the voucher code in place of [`CODE_MARKER`] (where the template says
+    /// `{{code}}`); the caller issues the voucher for [`PlannedMessage::offer`] and calls
+    /// this with its code.
+    ///
+    /// ```
+    /// # use regulars_campaigns::plan::PlannedMessage;
+    /// # use regulars_domain::{Channel, CustomerId};
+    /// let m = PlannedMessage {
+    ///     customer_id: CustomerId::from_bytes([1; 16]),
+    ///     channel: Channel::Sms,
+    ///     send_at: time::OffsetDateTime::UNIX_EPOCH,
+    ///     offer: None,
+    ///     text: "Mã của bạn: {{code}}".into(),
+    ///     dedupe_key: "k".into(),
+    ///     promotional: true,
+    /// };
+    /// assert_eq!(m.with_code("7K2M-9QXH"), "Mã của bạn: 7K2M-9QXH");
+    /// ```
+    pub fn with_code(&self, code: &str) -> String {
+        self.text.replace(CODE_MARKER, code)
+    }
 }
 
 /// Why a customer gets nothing from this run.
@@ -737,6 +761,7 @@ pub fn plan(
                 .map(|u| u.tier.as_str())
                 .or(c.features.tier.as_deref())
                 .map(Cow::Borrowed),
+            code: chosen.map(|_| Cow::Borrowed(CODE_MARKER)),
         };
         let body = prepared.template.render(&values);
         let text = if prepared.promotional {

@@ -17,7 +17,13 @@ pub const VARIABLES: &[&str] = &[
     "expiry_date",
     "shop",
     "tier",
+    "code",
 ];
+
+/// What `{{code}}` renders to in a planned message: the planner does not issue vouchers,
+/// so the caller issues one per message with an offer and puts its code in place of this
+/// marker ([`crate::plan::PlannedMessage::with_code`]).
+pub const CODE_MARKER: &str = "{{code}}";
 
 /// Why a template was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -30,7 +36,7 @@ pub enum TemplateError {
     },
     /// A variable that is not in [`VARIABLES`].
     #[error(
-        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier"
+        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier, code"
     )]
     UnknownVariable {
         /// The name used.
@@ -75,6 +81,8 @@ pub struct Values<'a> {
     pub shop: Option<Cow<'a, str>>,
     /// `{{tier}}`.
     pub tier: Option<Cow<'a, str>>,
+    /// `{{code}}`: the voucher code.
+    pub code: Option<Cow<'a, str>>,
 }
 
 impl Values<'_> {
@@ -88,6 +96,7 @@ impl Values<'_> {
             Some("expiry_date") => self.expiry_date.as_deref(),
             Some("shop") => self.shop.as_deref(),
             Some("tier") => self.tier.as_deref(),
+            Some("code") => self.code.as_deref(),
             _ => None,
         }
     }
@@ -152,10 +161,14 @@ impl Template {
             .any(|p| matches!(p, Piece::Var(i) if VARIABLES.get(*i) == Some(&variable)))
     }
 
-    /// Whether the template mentions the offer (`{{reward}}` or `{{reward_value}}`).
+    /// Whether the template mentions the offer (`{{reward}}`, `{{reward_value}}` or the
+    /// voucher's `{{code}}`).
     pub fn uses_offer(&self) -> bool {
         self.pieces.iter().any(|p| match p {
-            Piece::Var(i) => matches!(VARIABLES.get(*i), Some(&"reward" | &"reward_value")),
+            Piece::Var(i) => matches!(
+                VARIABLES.get(*i),
+                Some(&"reward" | &"reward_value" | &"code")
+            ),
             Piece::Text(_) => false,
         })
     }
@@ -236,32 +249,32 @@ pub fn default_template_vi(trigger: &Trigger, has_offer: bool) -> &'static str {
             "Cảm ơn {{name}} đã ghé {{shop}}! Số dư của bạn: {{balance}} điểm."
         }
         (Trigger::AfterPurchase { .. }, true) => {
-            "Cảm ơn {{name}} đã ghé {{shop}}! Tặng bạn {{reward}} cho lần sau, dùng đến {{expiry_date}}."
+            "Cảm ơn {{name}} đã ghé {{shop}}! Tặng bạn {{reward}} cho lần sau (mã {{code}}), dùng đến {{expiry_date}}."
         }
         (Trigger::Birthday { .. }, false) => {
             "Chúc mừng sinh nhật {{name}}! {{shop}} chúc bạn một tuổi mới thật vui."
         }
         (Trigger::Birthday { .. }, true) => {
-            "Chúc mừng sinh nhật {{name}}! {{shop}} tặng bạn {{reward}}, dùng đến {{expiry_date}}."
+            "Chúc mừng sinh nhật {{name}}! {{shop}} tặng bạn {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."
         }
         (Trigger::Overdue { .. } | Trigger::PAliveBelow { .. }, false) => {
             "{{name}} ơi, lâu rồi {{shop}} chưa gặp bạn. Ghé chơi nhé!"
         }
         (Trigger::Overdue { .. } | Trigger::PAliveBelow { .. }, true) => {
-            "{{name}} ơi, {{shop}} nhớ bạn! Tặng bạn {{reward}}, dùng đến {{expiry_date}}."
+            "{{name}} ơi, {{shop}} nhớ bạn! Tặng bạn {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."
         }
         (Trigger::TierUpgrade { .. }, false) => {
             "Chúc mừng {{name}} đã lên hạng {{tier}} tại {{shop}}!"
         }
         (Trigger::TierUpgrade { .. }, true) => {
-            "Chúc mừng {{name}} đã lên hạng {{tier}} tại {{shop}}! Quà của bạn: {{reward}}, dùng đến {{expiry_date}}."
+            "Chúc mừng {{name}} đã lên hạng {{tier}} tại {{shop}}! Quà của bạn: {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."
         }
         (Trigger::PointsExpiring { .. }, _) => {
             "{{name}} ơi, {{points}} điểm của bạn tại {{shop}} sẽ hết hạn ngày {{expiry_date}}. Số dư: {{balance}} điểm."
         }
         (Trigger::Broadcast, false) => "{{shop}} gửi {{name}} lời chào!",
         (Trigger::Broadcast, true) => {
-            "{{shop}} tặng {{name}} {{reward}}, dùng đến {{expiry_date}}."
+            "{{shop}} tặng {{name}} {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."
         }
     }
 }

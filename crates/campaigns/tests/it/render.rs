@@ -34,7 +34,7 @@ fn templates_are_checked() {
 #[test]
 fn every_variable_renders() {
     let t = Template::parse(
-        "{{name}}|{{reward}}|{{reward_value}}|{{points}}|{{balance}}|{{expiry_date}}|{{shop}}|{{tier}}",
+        "{{name}}|{{reward}}|{{reward_value}}|{{points}}|{{balance}}|{{expiry_date}}|{{shop}}|{{tier}}|{{code}}",
     )
     .unwrap();
     let v = Values {
@@ -46,9 +46,11 @@ fn every_variable_renders() {
         expiry_date: Some("02/03/2026".into()),
         shop: Some("S".into()),
         tier: Some("gold".into()),
+        code: Some("7K2M".into()),
     };
-    assert_eq!(t.render(&v), "Lan|R|10%|50|1.250|02/03/2026|S|gold");
-    assert_eq!(t.render(&Values::default()), "bạn|||||||");
+    assert_eq!(t.render(&v), "Lan|R|10%|50|1.250|02/03/2026|S|gold|7K2M");
+    assert_eq!(t.render(&Values::default()), "bạn||||||||");
+    assert!(Template::parse("{{code}}").unwrap().uses_offer());
     assert!(t.uses_offer());
     assert!(!Template::parse("{{name}}").unwrap().uses_offer());
 }
