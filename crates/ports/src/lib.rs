@@ -7,7 +7,8 @@
 //! * [`UnitOfWork`] begins a [`Transaction`]; every repository is reached through it, so
 //!   a use case is one atomic database transaction.
 //! * Repositories: [`BrandRepo`], [`CustomerRepo`], [`OrderRepo`], [`LedgerRepo`],
-//!   [`VoucherRepo`], [`IdempotencyRepo`].
+//!   [`VoucherRepo`], [`IdempotencyRepo`], [`AccessRepo`], [`LocationRepo`],
+//!   [`IntelligenceRepo`], [`CampaignRepo`], [`OutboxRepo`].
 //! * [`Clock`] and [`IdGen`]: "now" and randomness, so use cases are reproducible in tests.
 //! * [`MessageSender`]: one messaging channel (Zalo, SMS, email).
 //!
@@ -30,22 +31,28 @@
 //! assert!(err.is_conflict());
 //! ```
 
+mod campaigns;
 mod error;
 mod intelligence;
 mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
+mod outbox;
 mod records;
 mod repos;
 mod system;
 mod uow;
 mod webhooks;
 
+pub use campaigns::{
+    CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
+};
 pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
 pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+pub use outbox::{DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SentRecord};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
     IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,
@@ -59,9 +66,13 @@ pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, WebhookError};
 
 #[cfg(any(test, feature = "mocks"))]
+pub use campaigns::MockCampaignRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
+#[cfg(any(test, feature = "mocks"))]
+pub use outbox::MockOutboxRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
     MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,

@@ -21,10 +21,10 @@
 //! ```
 
 use crate::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
-    LocationRepo, MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo,
-    MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo, MockVoucherRepo,
-    OrderRepo, StoreError, Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, MockAccessRepo, MockBrandRepo, MockCampaignRepo, MockCustomerRepo,
+    MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo,
+    MockOutboxRepo, MockVoucherRepo, OrderRepo, OutboxRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -78,6 +78,10 @@ pub struct MockTransaction {
     pub locations: MockLocationRepo,
     /// Intelligence repository mock.
     pub intelligence: MockIntelligenceRepo,
+    /// Campaign repository mock.
+    pub campaigns: MockCampaignRepo,
+    /// Outbox repository mock.
+    pub outbox: MockOutboxRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -95,6 +99,8 @@ impl Default for MockTransaction {
             access: MockAccessRepo::new(),
             locations: MockLocationRepo::new(),
             intelligence: MockIntelligenceRepo::new(),
+            campaigns: MockCampaignRepo::new(),
+            outbox: MockOutboxRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -136,6 +142,12 @@ impl Transaction for MockTransaction {
     }
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
         &mut self.intelligence
+    }
+    fn campaigns(&mut self) -> &mut dyn CampaignRepo {
+        &mut self.campaigns
+    }
+    fn outbox(&mut self) -> &mut dyn OutboxRepo {
+        &mut self.outbox
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

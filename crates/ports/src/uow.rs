@@ -1,8 +1,8 @@
 //! The unit of work: one database transaction per use case.
 
 use crate::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
-    LocationRepo, OrderRepo, StoreError, VoucherRepo,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -46,6 +46,10 @@ pub trait Transaction: Send {
     fn locations(&mut self) -> &mut dyn LocationRepo;
     /// Scores, segments and scoring runs.
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo;
+    /// Campaigns and their members.
+    fn campaigns(&mut self) -> &mut dyn CampaignRepo;
+    /// The message outbox.
+    fn outbox(&mut self) -> &mut dyn OutboxRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -1,12 +1,13 @@
 //! sea-orm entities: one module per table the repositories read and write.
 //!
 //! Column types mirror the migrations; see [`crate::convert`] for how domain values map to
-//! them. Tables created for later features (the outbox) get an entity when code first uses
 //! them.
 
 pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;
+pub(crate) mod campaign;
+pub(crate) mod campaign_member;
 pub(crate) mod customer;
 pub(crate) mod customer_scores;
 pub(crate) mod customer_stats;
@@ -16,6 +17,7 @@ pub(crate) mod ledger_entry;
 pub(crate) mod location;
 pub(crate) mod order;
 pub(crate) mod order_line;
+pub(crate) mod outbox;
 pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;

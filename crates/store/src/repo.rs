@@ -6,10 +6,20 @@
 
 mod access;
 mod brands;
+mod campaigns;
 pub(crate) mod customers;
 mod idempotency;
 mod intelligence;
 mod ledger;
 mod locations;
 mod orders;
+mod outbox;
 mod vouchers;
+
+/// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).
+pub(crate) fn inserted(result: sea_orm::TryInsertResult<u64>) -> u64 {
+    match result {
+        sea_orm::TryInsertResult::Inserted(n) => n,
+        sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
+    }
+}

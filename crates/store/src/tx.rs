@@ -3,8 +3,8 @@
 use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
-    LocationRepo, OrderRepo, StoreError, Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -60,6 +60,14 @@ impl Transaction for StoreTransaction {
     }
 
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
+        self
+    }
+
+    fn campaigns(&mut self) -> &mut dyn CampaignRepo {
+        self
+    }
+
+    fn outbox(&mut self) -> &mut dyn OutboxRepo {
         self
     }
 

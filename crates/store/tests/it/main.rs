@@ -17,6 +17,7 @@ mod exactness;
 mod idempotency;
 mod ledger;
 mod orders;
+mod outreach;
 mod schema;
 mod support;
 mod tenancy;
@@ -103,6 +104,12 @@ both_databases! {
         money_round_trips_exactly,
         timestamps_round_trip_to_the_microsecond,
         points_round_trip_at_the_extremes,
+    }
+    outreach {
+        campaigns_round_trip_page_and_filter,
+        members_keep_their_first_assignment_and_revenue_counts_the_window,
+        outbox_claims_records_and_reports,
+        concurrent_claims_never_share_a_message,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,

@@ -1,0 +1,232 @@
+//! The outbox: messages written in the same transaction as the decision to send them,
+//! and delivered afterwards by a worker that claims them, calls the channel, and records
+//! what happened.
+//!
+//! A message is `pending` until its `due_at`; a worker claims it (`sending`, with a lease)
+//! and then records `sent` (the provider accepted it), a retry (`pending` again, later),
+//! a fall-back to the next channel, or `dead` (given up). Delivery reports from the
+//! provider move a sent message to `delivered` or `failed`. A worker that dies while
+//! holding a claim loses the lease, and another claims the message again with the same
+//! dedupe key, which the providers that support it treat as the same request.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Where a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for `due_at`.
+    Pending,
+    /// Claimed by a worker until its lease ends.
+    Sending,
+    /// Accepted by the provider.
+    Sent,
+    /// The provider reported it delivered.
+    Delivered,
+    /// The provider accepted it but reported it undeliverable.
+    Failed,
+    /// Given up: permanent failures on every channel, or too many attempts.
+    Dead,
+}
+
+impl OutboxStatus {
+    /// Every status, in life-cycle order.
+    pub const ALL: [OutboxStatus; 6] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Delivered,
+        OutboxStatus::Failed,
+        OutboxStatus::Dead,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Failed => "failed",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        OutboxStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A channel and the address on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The channel.
+    pub channel: Channel,
+    /// Phone (E.164) for Zalo and SMS, address for email.
+    pub recipient: String,
+}
+
+/// One message of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Its id.
+    pub id: Uuid,
+    /// The sending brand.
+    pub brand_id: BrandId,
+    /// The campaign that planned it, if any.
+    pub campaign_id: Option<CampaignId>,
+    /// The customer, if it goes to one.
+    pub customer_id: Option<CustomerId>,
+    /// The phone number the legal cap counts it against.
+    pub phone: Option<String>,
+    /// Unique within the brand; the provider's idempotency key where it has one.
+    pub dedupe_key: String,
+    /// The channel it goes out on now.
+    pub route: Route,
+    /// Channels to try, in order, if this one fails for good.
+    pub fallbacks: Vec<Route>,
+    /// Provider template id (Zalo ZNS).
+    pub template: Option<String>,
+    /// Subject line (email).
+    pub subject: Option<String>,
+    /// The text.
+    pub body: String,
+    /// Template variables.
+    pub data: BTreeMap<String, String>,
+    /// Promotional or transactional.
+    pub promotional: bool,
+    /// Where it is.
+    pub status: OutboxStatus,
+    /// Claims so far on the current channel.
+    pub attempts: u32,
+    /// When it may go out (for `sending`: when the claim's lease ends).
+    pub due_at: OffsetDateTime,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When the provider accepted it.
+    pub sent_at: Option<OffsetDateTime>,
+    /// When the provider reported it delivered or failed.
+    pub delivered_at: Option<OffsetDateTime>,
+    /// The provider's id for it.
+    pub provider_message_id: Option<String>,
+    /// When it was written.
+    pub created_at: OffsetDateTime,
+}
+
+/// A message counted against caps: who, when, promotional or not, and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord {
+    /// The campaign, if any.
+    pub campaign_id: Option<CampaignId>,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The phone counted.
+    pub phone: Option<String>,
+    /// When it goes (or went) out.
+    pub at: OffsetDateTime,
+    /// Promotional or transactional.
+    pub promotional: bool,
+    /// Its dedupe key.
+    pub dedupe_key: String,
+}
+
+/// What the provider reported about a sent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Delivered to the recipient.
+    Delivered,
+    /// Not deliverable, and why.
+    Failed(String),
+}
+
+/// Storage of the outbox.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OutboxRepo: Send {
+    /// Writes messages; one whose dedupe key the brand already has is skipped. Returns how
+    /// many were written.
+    async fn enqueue(&mut self, messages: &[OutboxMessage]) -> Result<u64, StoreError>;
+    /// Claims up to `limit` messages of any brand that are due at `now` (pending with
+    /// `due_at <= now`, or sending with an expired lease), oldest due first: they become
+    /// `sending` with `due_at = lease_until` and one more attempt. On PostgreSQL rows
+    /// claimed by a concurrent worker are skipped (`FOR UPDATE SKIP LOCKED`).
+    async fn claim_due(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// The provider accepted a message this worker claimed (`attempts` as claimed, so a
+    /// worker whose lease was taken over records nothing). `false` when the claim was lost.
+    async fn mark_sent(
+        &mut self,
+        message: &OutboxMessage,
+        provider_message_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Back to `pending` until `due_at`, with the error; `false` when the claim was lost.
+    async fn reschedule(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+    /// Moves to the next channel: the first fallback becomes the route, attempts start
+    /// again, due at `due_at`; `false` when the claim was lost.
+    async fn fall_back(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+    /// Gives up on a message; `false` when the claim was lost.
+    async fn mark_dead(
+        &mut self,
+        message: &OutboxMessage,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Records a provider's delivery report for the sent message with this provider id on
+    /// this channel; returns the message's brand and id, or `None` when no sent message
+    /// matches (unknown id, or already reported).
+    async fn record_delivery(
+        &mut self,
+        channel: Channel,
+        provider_message_id: &str,
+        state: &DeliveryState,
+        at: OffsetDateTime,
+    ) -> Result<Option<(BrandId, Uuid)>, StoreError>;
+    /// Messages to these customers counted against caps: those of `campaign` at any time
+    /// (for dedupe) and every other one due at or after `since`, not dead.
+    async fn history(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        campaign: Option<CampaignId>,
+        since: OffsetDateTime,
+    ) -> Result<Vec<SentRecord>, StoreError>;
+    /// A page of the brand's messages (of one campaign, when given), newest first, after
+    /// `after` (exclusive) in that order.
+    async fn messages(
+        &mut self,
+        brand: BrandId,
+        campaign: Option<CampaignId>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// How many messages per status (of one campaign, when given).
+    async fn counts(
+        &mut self,
+        brand: BrandId,
+        campaign: Option<CampaignId>,
+    ) -> Result<BTreeMap<OutboxStatus, u64>, StoreError>;
+    /// How many messages per status over every brand (for the operator's metrics).
+    async fn depth(&mut self) -> Result<BTreeMap<OutboxStatus, u64>, StoreError>;
+}

@@ -1,0 +1,476 @@
+//! [`OutboxRepo`]: messages to deliver, claimed by workers, and what became of them.
+//!
+//! A claim is an update of `status`, `attempts` and `due_at` (the lease's end); every
+//! later record of the worker is conditional on the row still being `sending` with the
+//! attempt number it claimed, so a worker whose lease ran out and was taken over by
+//! another cannot overwrite what the other recorded.
+
+use crate::convert::{from_json, from_micros, from_micros_opt, to_json, to_micros, to_u64};
+use crate::entity::outbox;
+use crate::error::{corrupt, in_ctx, unstorable};
+use crate::repo::inserted;
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
+use regulars_ports::{
+    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SentRecord, StoreError,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Rows per insert statement: well under both databases' parameter limits.
+const INSERT_CHUNK: usize = 500;
+/// Ids per `IN (...)` list.
+const IN_CHUNK: usize = 5_000;
+/// Longest error text kept.
+const MAX_ERROR_BYTES: usize = 1_000;
+
+/// What is sent, stored as JSON.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    body: String,
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+}
+
+#[async_trait]
+impl OutboxRepo for StoreTransaction {
+    async fn enqueue(&mut self, messages: &[OutboxMessage]) -> Result<u64, StoreError> {
+        use outbox::Column as C;
+        let mut written = 0;
+        for chunk in messages.chunks(INSERT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|m| message_to_row(m).map(IntoActiveModel::into_active_model))
+                .collect::<Result<Vec<_>, _>>()?;
+            written += inserted(
+                outbox::Entity::insert_many(rows)
+                    .on_conflict_do_nothing_on([C::BrandId, C::DedupeKey])
+                    .exec_without_returning(&self.tx)
+                    .await
+                    .map_err(in_ctx("insert into outbox (brand_id, dedupe_key unique)"))?,
+            );
+        }
+        Ok(written)
+    }
+
+    async fn claim_due(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        use outbox::Column as C;
+        let now_us = to_micros(now);
+        let due = Condition::any()
+            .add(
+                Condition::all()
+                    .add(C::Status.eq(OutboxStatus::Pending.as_str()))
+                    .add(C::DueAt.lte(now_us)),
+            )
+            .add(
+                Condition::all()
+                    .add(C::Status.eq(OutboxStatus::Sending.as_str()))
+                    .add(C::DueAt.lte(now_us)),
+            );
+        let mut select = outbox::Entity::find()
+            .filter(due)
+            .order_by_asc(C::DueAt)
+            .order_by_asc(C::Id)
+            .limit(limit);
+        if self.is_postgres() {
+            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = select
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select due rows from outbox for update skip locked"))?;
+        let lease = to_micros(lease_until);
+        let mut claimed = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            outbox::Entity::update_many()
+                .col_expr(C::Status, Expr::value(OutboxStatus::Sending.as_str()))
+                .col_expr(C::Attempts, Expr::col(C::Attempts).add(Expr::value(1)))
+                .col_expr(C::DueAt, Expr::value(lease))
+                .filter(C::BrandId.eq(row.brand_id))
+                .filter(C::Id.eq(row.id))
+                .exec(&self.tx)
+                .await
+                .map_err(in_ctx("update outbox (claim)"))?;
+            row.status = OutboxStatus::Sending.as_str().to_owned();
+            row.attempts = row.attempts.saturating_add(1);
+            row.due_at = lease;
+            claimed.push(message_from_row(row)?);
+        }
+        Ok(claimed)
+    }
+
+    async fn mark_sent(
+        &mut self,
+        message: &OutboxMessage,
+        provider_message_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(OutboxStatus::Sent.as_str()))
+            .col_expr(C::SentAt, Expr::value(to_micros(at)))
+            .col_expr(
+                C::ProviderMessageId,
+                Expr::value(provider_message_id.to_owned()),
+            )
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (sent)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn reschedule(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(C::DueAt, Expr::value(to_micros(due_at)))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (retry)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn fall_back(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let Some((next, rest)) = message.fallbacks.split_first() else {
+            return Err(StoreError::Invalid(format!(
+                "outbox message {} has no channel to fall back to",
+                message.id
+            )));
+        };
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(C::Channel, Expr::value(channel_name(next.channel)))
+            .col_expr(C::Recipient, Expr::value(next.recipient.clone()))
+            .col_expr(
+                C::Fallbacks,
+                Expr::value(to_json("outbox fallbacks", rest)?),
+            )
+            .col_expr(C::Attempts, Expr::value(0))
+            .col_expr(C::DueAt, Expr::value(to_micros(due_at)))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (fall back)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn mark_dead(
+        &mut self,
+        message: &OutboxMessage,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(OutboxStatus::Dead.as_str()))
+            .col_expr(C::DueAt, Expr::value(to_micros(at)))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (dead)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn record_delivery(
+        &mut self,
+        channel: Channel,
+        provider_message_id: &str,
+        state: &DeliveryState,
+        at: OffsetDateTime,
+    ) -> Result<Option<(BrandId, Uuid)>, StoreError> {
+        use outbox::Column as C;
+        let Some(row) = outbox::Entity::find()
+            .filter(C::Channel.eq(channel_name(channel)))
+            .filter(C::ProviderMessageId.eq(provider_message_id))
+            .filter(C::Status.eq(OutboxStatus::Sent.as_str()))
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from outbox by provider id"))?
+        else {
+            return Ok(None);
+        };
+        let (status, error) = match state {
+            DeliveryState::Delivered => (OutboxStatus::Delivered, None),
+            DeliveryState::Failed(reason) => (OutboxStatus::Failed, Some(clip(reason))),
+        };
+        let mut update = outbox::Entity::update_many()
+            .col_expr(C::Status, Expr::value(status.as_str()))
+            .col_expr(C::DeliveredAt, Expr::value(to_micros(at)))
+            .filter(C::BrandId.eq(row.brand_id))
+            .filter(C::Id.eq(row.id))
+            .filter(C::Status.eq(OutboxStatus::Sent.as_str()));
+        if let Some(error) = error {
+            update = update.col_expr(C::LastError, Expr::value(error));
+        }
+        let done = update
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (delivery report)"))?;
+        Ok((done.rows_affected == 1).then(|| (BrandId::from_uuid(row.brand_id), row.id)))
+    }
+
+    async fn history(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        campaign: Option<CampaignId>,
+        since: OffsetDateTime,
+    ) -> Result<Vec<SentRecord>, StoreError> {
+        use outbox::Column as C;
+        let mut out = Vec::new();
+        let ids: Vec<Uuid> = customers.iter().map(|c| c.as_uuid()).collect();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let mut wanted = Condition::any().add(C::DueAt.gte(to_micros(since)));
+            if let Some(campaign) = campaign {
+                wanted = wanted.add(C::CampaignId.eq(campaign.as_uuid()));
+            }
+            let rows = outbox::Entity::find()
+                .filter(C::BrandId.eq(brand.as_uuid()))
+                .filter(C::CustomerId.is_in(chunk.to_vec()))
+                .filter(C::Status.ne(OutboxStatus::Dead.as_str()))
+                .filter(wanted)
+                .all(&self.tx)
+                .await
+                .map_err(in_ctx("select from outbox (history)"))?;
+            for row in rows {
+                let Some(customer) = row.customer_id else {
+                    continue;
+                };
+                // A sending row's due_at is its lease; the send time is close enough.
+                let at = match row.sent_at {
+                    Some(sent) => from_micros(sent)?,
+                    None => from_micros(row.due_at)?,
+                };
+                out.push(SentRecord {
+                    campaign_id: row.campaign_id.map(CampaignId::from_uuid),
+                    customer_id: CustomerId::from_uuid(customer),
+                    phone: row.phone,
+                    at,
+                    promotional: row.promotional,
+                    dedupe_key: row.dedupe_key,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn messages(
+        &mut self,
+        brand: BrandId,
+        campaign: Option<CampaignId>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        use outbox::Column as C;
+        let b = brand.as_uuid();
+        let mut query = outbox::Entity::find()
+            .filter(C::BrandId.eq(b))
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .limit(limit);
+        if let Some(campaign) = campaign {
+            query = query.filter(C::CampaignId.eq(campaign.as_uuid()));
+        }
+        if let Some(after) = after {
+            let Some(cursor) = outbox::Entity::find_by_id((b, after))
+                .one(&self.tx)
+                .await
+                .map_err(in_ctx("select from outbox"))?
+            else {
+                return Ok(Vec::new());
+            };
+            query = query.filter(
+                Condition::any()
+                    .add(C::CreatedAt.lt(cursor.created_at))
+                    .add(
+                        Condition::all()
+                            .add(C::CreatedAt.eq(cursor.created_at))
+                            .add(C::Id.lt(cursor.id)),
+                    ),
+            );
+        }
+        query
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from outbox"))?
+            .into_iter()
+            .map(message_from_row)
+            .collect()
+    }
+
+    async fn counts(
+        &mut self,
+        brand: BrandId,
+        campaign: Option<CampaignId>,
+    ) -> Result<BTreeMap<OutboxStatus, u64>, StoreError> {
+        use outbox::Column as C;
+        let mut query = outbox::Entity::find()
+            .select_only()
+            .column(C::Status)
+            .column_as(C::Id.count(), "n")
+            .filter(C::BrandId.eq(brand.as_uuid()))
+            .group_by(C::Status);
+        if let Some(campaign) = campaign {
+            query = query.filter(C::CampaignId.eq(campaign.as_uuid()));
+        }
+        let rows: Vec<(String, i64)> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("count outbox"))?;
+        tally(rows)
+    }
+
+    async fn depth(&mut self) -> Result<BTreeMap<OutboxStatus, u64>, StoreError> {
+        use outbox::Column as C;
+        let rows: Vec<(String, i64)> = outbox::Entity::find()
+            .select_only()
+            .column(C::Status)
+            .column_as(C::Id.count(), "n")
+            .group_by(C::Status)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("count outbox"))?;
+        tally(rows)
+    }
+}
+
+/// An update of the row as this worker claimed it (still `sending`, same attempt).
+fn claimed_by(message: &OutboxMessage) -> Result<sea_orm::UpdateMany<outbox::Entity>, StoreError> {
+    use outbox::Column as C;
+    let attempts = i32::try_from(message.attempts).map_err(|e| unstorable("outbox attempts", e))?;
+    Ok(outbox::Entity::update_many()
+        .filter(C::BrandId.eq(message.brand_id.as_uuid()))
+        .filter(C::Id.eq(message.id))
+        .filter(C::Status.eq(OutboxStatus::Sending.as_str()))
+        .filter(C::Attempts.eq(attempts)))
+}
+
+fn tally(rows: Vec<(String, i64)>) -> Result<BTreeMap<OutboxStatus, u64>, StoreError> {
+    let mut out = BTreeMap::new();
+    for (status, n) in rows {
+        let status =
+            OutboxStatus::parse(&status).ok_or_else(|| corrupt("outbox status", &status))?;
+        out.insert(status, to_u64("outbox count", n)?);
+    }
+    Ok(out)
+}
+
+fn clip(text: &str) -> String {
+    if text.len() <= MAX_ERROR_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_ERROR_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Zalo => "zalo",
+        Channel::Sms => "sms",
+        Channel::Email => "email",
+    }
+}
+
+fn parse_channel(name: &str) -> Result<Channel, StoreError> {
+    match name {
+        "zalo" => Ok(Channel::Zalo),
+        "sms" => Ok(Channel::Sms),
+        "email" => Ok(Channel::Email),
+        other => Err(corrupt("outbox channel", other)),
+    }
+}
+
+fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
+    let payload = Payload {
+        template: m.template.clone(),
+        subject: m.subject.clone(),
+        body: m.body.clone(),
+        data: m.data.clone(),
+    };
+    Ok(outbox::Model {
+        brand_id: m.brand_id.as_uuid(),
+        id: m.id,
+        campaign_id: m.campaign_id.map(|c| c.as_uuid()),
+        customer_id: m.customer_id.map(|c| c.as_uuid()),
+        phone: m.phone.clone(),
+        dedupe_key: m.dedupe_key.clone(),
+        channel: channel_name(m.route.channel).to_owned(),
+        recipient: m.route.recipient.clone(),
+        fallbacks: to_json("outbox fallbacks", &m.fallbacks)?,
+        payload: to_json("outbox payload", &payload)?,
+        promotional: m.promotional,
+        status: m.status.as_str().to_owned(),
+        attempts: i32::try_from(m.attempts).map_err(|e| unstorable("outbox attempts", e))?,
+        due_at: to_micros(m.due_at),
+        last_error: m.last_error.as_deref().map(clip),
+        sent_at: m.sent_at.map(to_micros),
+        delivered_at: m.delivered_at.map(to_micros),
+        provider_message_id: m.provider_message_id.clone(),
+        created_at: to_micros(m.created_at),
+    })
+}
+
+fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
+    let payload: Payload = from_json("outbox payload", &row.payload)?;
+    let fallbacks: Vec<Route> = from_json("outbox fallbacks", &row.fallbacks)?;
+    Ok(OutboxMessage {
+        id: row.id,
+        brand_id: BrandId::from_uuid(row.brand_id),
+        campaign_id: row.campaign_id.map(CampaignId::from_uuid),
+        customer_id: row.customer_id.map(CustomerId::from_uuid),
+        phone: row.phone,
+        dedupe_key: row.dedupe_key,
+        route: Route {
+            channel: parse_channel(&row.channel)?,
+            recipient: row.recipient,
+        },
+        fallbacks,
+        template: payload.template,
+        subject: payload.subject,
+        body: payload.body,
+        data: payload.data,
+        promotional: row.promotional,
+        status: OutboxStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("outbox status", &row.status))?,
+        attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,
+        due_at: from_micros(row.due_at)?,
+        last_error: row.last_error,
+        sent_at: from_micros_opt(row.sent_at)?,
+        delivered_at: from_micros_opt(row.delivered_at)?,
+        provider_message_id: row.provider_message_id,
+        created_at: from_micros(row.created_at)?,
+    })
+}
