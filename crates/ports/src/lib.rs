@@ -52,7 +52,9 @@ pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
 pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
-pub use outbox::{DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SentRecord};
+pub use outbox::{
+    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
+};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
     IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,

@@ -73,6 +73,55 @@ pub struct Route {
     pub recipient: String,
 }
 
+/// The local hours a promotional message may go out in (the legal window); a message
+/// due outside them waits for the next opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendWindow {
+    /// The recipient's (the brand's) offset from UTC, in seconds.
+    pub utc_offset_seconds: i32,
+    /// First allowed local hour.
+    pub start_hour: u8,
+    /// First local hour no longer allowed (exclusive end).
+    pub end_hour: u8,
+}
+
+impl SendWindow {
+    /// `at` itself when it is inside the window, otherwise the next opening after it.
+    ///
+    /// ```
+    /// use regulars_ports::SendWindow;
+    /// use time::macros::datetime;
+    /// let vn = SendWindow { utc_offset_seconds: 7 * 3600, start_hour: 7, end_hour: 22 };
+    /// // 15:30 UTC is 22:30 in Hanoi: wait for 07:00 there (00:00 UTC).
+    /// assert_eq!(vn.next_open(datetime!(2026-06-01 15:30 UTC)), datetime!(2026-06-02 00:00 UTC));
+    /// assert_eq!(vn.next_open(datetime!(2026-06-01 03:00 UTC)), datetime!(2026-06-01 03:00 UTC));
+    /// ```
+    pub fn next_open(&self, at: OffsetDateTime) -> OffsetDateTime {
+        let Ok(offset) = time::UtcOffset::from_whole_seconds(self.utc_offset_seconds) else {
+            return at;
+        };
+        if self.start_hour >= self.end_hour || self.end_hour > 24 {
+            return at;
+        }
+        let local = at.to_offset(offset);
+        let hour = local.hour();
+        if (self.start_hour..self.end_hour).contains(&hour) {
+            return at;
+        }
+        let day = if hour < self.start_hour {
+            local.date()
+        } else {
+            local.date().next_day().unwrap_or(local.date())
+        };
+        let Ok(start) = time::Time::from_hms(self.start_hour, 0, 0) else {
+            return at;
+        };
+        day.with_time(start)
+            .assume_offset(offset)
+            .to_offset(time::UtcOffset::UTC)
+    }
+}
+
 /// One message of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
@@ -102,6 +151,8 @@ pub struct OutboxMessage {
     pub data: BTreeMap<String, String>,
     /// Promotional or transactional.
     pub promotional: bool,
+    /// For promotional messages under a legal window: when they may go out.
+    pub send_window: Option<SendWindow>,
     /// Where it is.
     pub status: OutboxStatus,
     /// Claims so far on the current channel.
@@ -177,6 +228,13 @@ pub trait OutboxRepo: Send {
         message: &OutboxMessage,
         due_at: OffsetDateTime,
         error: &str,
+    ) -> Result<bool, StoreError>;
+    /// Back to `pending` until `due_at` without using up the attempt (the message was
+    /// claimed outside its send window and not sent); `false` when the claim was lost.
+    async fn defer(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Moves to the next channel: the first fallback becomes the route, attempts start
     /// again, due at `due_at`; `false` when the claim was lost.

@@ -13,7 +13,8 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
-    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SentRecord, StoreError,
+    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
+    StoreError,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
@@ -41,6 +42,8 @@ struct Payload {
     body: String,
     #[serde(default)]
     data: BTreeMap<String, String>,
+    #[serde(default)]
+    window: Option<SendWindow>,
 }
 
 #[async_trait]
@@ -149,6 +152,22 @@ impl OutboxRepo for StoreTransaction {
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update outbox (retry)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn defer(
+        &mut self,
+        message: &OutboxMessage,
+        due_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(C::DueAt, Expr::value(to_micros(due_at)))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).sub(Expr::value(1)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (defer)"))?;
         Ok(done.rows_affected == 1)
     }
 
@@ -419,6 +438,7 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
         subject: m.subject.clone(),
         body: m.body.clone(),
         data: m.data.clone(),
+        window: m.send_window,
     };
     Ok(outbox::Model {
         brand_id: m.brand_id.as_uuid(),
@@ -463,6 +483,7 @@ fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
         body: payload.body,
         data: payload.data,
         promotional: row.promotional,
+        send_window: payload.window,
         status: OutboxStatus::parse(&row.status)
             .ok_or_else(|| corrupt("outbox status", &row.status))?,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,

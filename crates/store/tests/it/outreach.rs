@@ -53,6 +53,11 @@ fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) -> OutboxMe
         body: "[QC] Chào Lan, mã 7K2M".into(),
         data: BTreeMap::from([("code".into(), "7K2M".into())]),
         promotional: true,
+        send_window: Some(regulars_ports::SendWindow {
+            utc_offset_seconds: 7 * 3600,
+            start_hour: 7,
+            end_hour: 22,
+        }),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,
@@ -240,9 +245,15 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     );
     assert_eq!(claimed[0].data, first.data);
     assert_eq!(claimed[0].fallbacks, first.fallbacks);
+    assert_eq!(claimed[0].send_window, first.send_window);
 
     // Nothing more is due while the lease runs.
     let mut tx = store.begin().await?;
+    // A deferred message gives its attempt back.
+    assert!(tx.outbox().defer(&claimed[1], now).await?);
+    let again = tx.outbox().claim_due(now, lease, 10).await?;
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    let claimed = vec![claimed[0].clone(), again[0].clone()];
     assert!(tx.outbox().claim_due(now, lease, 10).await?.is_empty());
     assert!(
         tx.outbox()
