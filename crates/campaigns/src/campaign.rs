@@ -58,6 +58,26 @@ pub struct Campaign {
     /// The legal rules for promotional messages (default: Vietnam, Decree 91/2020).
     #[serde(default)]
     pub policy: Policy,
+    /// The provider template for Zalo ZNS (ZNS sends approved templates filled with the
+    /// message's data, not free text); Zalo is skipped by the sender without one.
+    #[serde(default)]
+    pub zalo_template: Option<String>,
+    /// Days after a customer is messaged (or held out) in which their orders count for
+    /// the campaign (default 14).
+    #[serde(default = "default_attribution_days")]
+    pub attribution_days: u32,
+    /// Gross margin on revenue, 0 to 1 (default 0.65): incremental revenue times this
+    /// is the incremental margin that ROI sets against the offers' cost.
+    #[serde(default = "default_gross_margin")]
+    pub gross_margin: f64,
+}
+
+fn default_attribution_days() -> u32 {
+    14
+}
+
+fn default_gross_margin() -> f64 {
+    0.65
 }
 
 fn default_offset() -> UtcOffset {
@@ -319,6 +339,19 @@ impl Campaign {
         }
         if !(0.0..=0.5).contains(&self.holdout) {
             return Err(invalid("holdout", "must be between 0 and 0.5"));
+        }
+        if !(1..=365).contains(&self.attribution_days) {
+            return Err(invalid("attribution_days", "must be 1 to 365"));
+        }
+        if !(self.gross_margin > 0.0 && self.gross_margin <= 1.0) {
+            return Err(invalid("gross_margin", "must be above 0 and at most 1"));
+        }
+        if self
+            .zalo_template
+            .as_ref()
+            .is_some_and(|t| t.trim().is_empty() || t.len() > 100)
+        {
+            return Err(invalid("zalo_template", "must be 1 to 100 characters"));
         }
         match self.trigger {
             Trigger::Overdue { factor } if !(factor.is_finite() && factor > 0.0) => {

@@ -3,7 +3,9 @@
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
-use crate::routes::{access, catalog, customers, health, intelligence, orders, webhooks};
+use crate::routes::{
+    access, campaigns, catalog, customers, health, intelligence, orders, webhooks,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +52,9 @@ impl Modify for BearerKey {
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
         intelligence::delete, intelligence::history, intelligence::entrants,
         intelligence::customer_scores, intelligence::run_scoring,
+        campaigns::list, campaigns::create, campaigns::get, campaigns::update,
+        campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
+        campaigns::run, campaigns::messages, campaigns::report,
         webhooks::receive,
     ),
     components(schemas(
@@ -63,6 +68,9 @@ impl Modify for BearerKey {
         Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
         dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
+        campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,
+        campaigns::AttributionDto, campaigns::CampaignReportDto, Page<campaigns::CampaignDto>,
+        Page<campaigns::MessageDto>,
     )),
     modifiers(&BearerKey),
 )]

@@ -56,8 +56,9 @@ pub use outbox::{
     DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
 };
 pub use records::{
-    AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
-    IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,
+    AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
+    IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
+    TierState,
 };
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,

@@ -102,6 +102,17 @@ pub struct IdempotentRecord {
     pub result: serde_json::Value,
 }
 
+/// Vouchers of one reward a campaign issued, and how many of them were redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignVoucherCount {
+    /// The reward.
+    pub reward: regulars_domain::RewardId,
+    /// Vouchers issued.
+    pub issued: u64,
+    /// Of which redeemed.
+    pub redeemed: u64,
+}
+
 /// What an attempt to redeem a voucher found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RedeemOutcome {

@@ -2,13 +2,13 @@
 //! another brand's rows through a brand's id.
 
 use crate::{
-    AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationRecord, Location,
-    LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder,
+    AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
+    IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder,
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    ApiKeyId, BrandId, Customer, CustomerId, EventKey, IntegrationId, LocationId, Money, OrderId,
-    Phone, Points, RewardId,
+    ApiKeyId, BrandId, CampaignId, Customer, CustomerId, EventKey, IntegrationId, LocationId,
+    Money, OrderId, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -183,6 +183,12 @@ pub trait VoucherRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<Voucher>, StoreError>;
+    /// How many vouchers a campaign issued and how many were redeemed, per reward.
+    async fn campaign_vouchers(
+        &mut self,
+        brand: BrandId,
+        campaign: CampaignId,
+    ) -> Result<Vec<CampaignVoucherCount>, StoreError>;
     /// Redeems a voucher with one conditional update (issued, already valid, and not
     /// expired at `now`), so concurrent attempts redeem it exactly once. A voucher not yet
     /// valid (`issued_at > now`) is [`RedeemOutcome::Refused`] like an expired one.

@@ -94,6 +94,8 @@
 mod access;
 mod account;
 mod admin;
+mod campaigns;
+mod delivery;
 mod error;
 mod ingest;
 mod ledger_ops;
@@ -116,6 +118,11 @@ pub use access::{
     MAX_LABEL_LEN, Principal, SecretKey, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
+pub use campaigns::{
+    CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
+    DEFAULT_ATTRIBUTION_DAYS,
+};
+pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use ledger_ops::{

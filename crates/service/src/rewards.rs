@@ -315,7 +315,7 @@ impl Services {
     }
 
     /// A fresh voucher code from 8 secure random bytes.
-    fn voucher_code(&self) -> VoucherCode {
+    pub(crate) fn voucher_code(&self) -> VoucherCode {
         let mut bytes = [0_u8; 8];
         self.ids.fill_bytes(&mut bytes);
         VoucherCode::from_random_bytes(bytes)

@@ -91,7 +91,10 @@ fn parse_rule(rule: &str) -> Result<Rule, SegmentError> {
 }
 
 /// The stored features moved on to `now`.
-fn features_now(score: &CustomerScores, now: OffsetDateTime) -> Option<CustomerFeatures> {
+pub(crate) fn features_now(
+    score: &CustomerScores,
+    now: OffsetDateTime,
+) -> Option<CustomerFeatures> {
     let mut features: CustomerFeatures = serde_json::from_value(score.features.clone()?).ok()?;
     let elapsed = u32::try_from((now - score.scored_at).whole_days().max(0)).unwrap_or(0);
     features.recency_days = features.recency_days.saturating_add(elapsed);

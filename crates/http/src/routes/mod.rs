@@ -1,6 +1,7 @@
 //! The routes, one module per resource.
 
 pub(crate) mod access;
+pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod customers;
 pub(crate) mod health;
@@ -90,6 +91,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments/{id}", web::put().to(intelligence::update))
                 .route("/segments/{id}", web::delete().to(intelligence::delete))
                 .route("/scoring/runs", web::post().to(intelligence::run_scoring))
+                .route("/campaigns", web::get().to(campaigns::list))
+                .route("/campaigns", web::post().to(campaigns::create))
+                .route("/campaigns/runs", web::post().to(campaigns::run))
+                .route("/campaigns/{id}", web::get().to(campaigns::get))
+                .route("/campaigns/{id}", web::put().to(campaigns::update))
+                .route("/campaigns/{id}/launch", web::post().to(campaigns::launch))
+                .route("/campaigns/{id}/pause", web::post().to(campaigns::pause))
+                .route("/campaigns/{id}/end", web::post().to(campaigns::end))
+                .route(
+                    "/campaigns/{id}/preview",
+                    web::post().to(campaigns::preview),
+                )
+                .route(
+                    "/campaigns/{id}/messages",
+                    web::get().to(campaigns::messages),
+                )
+                .route("/campaigns/{id}/report", web::get().to(campaigns::report))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

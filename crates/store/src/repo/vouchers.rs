@@ -5,21 +5,23 @@
 //! state change is one `UPDATE` of those columns and there is no second copy of the status
 //! to keep in step.
 
-use crate::convert::{from_json, from_micros, from_micros_opt, to_json, to_micros};
+use crate::convert::{from_json, from_micros, from_micros_opt, to_json, to_micros, to_u64};
 use crate::entity::voucher;
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, EventKey, OrderId, RewardId, VoucherId};
+use regulars_domain::{BrandId, CampaignId, CustomerId, EventKey, OrderId, RewardId, VoucherId};
 use regulars_loyalty::vouchers::{
     Voucher, VoucherCode, VoucherRecord, VoucherSource, VoucherStatus,
 };
-use regulars_ports::{RedeemOutcome, StoreError, VoucherRepo};
+use regulars_ports::{CampaignVoucherCount, RedeemOutcome, StoreError, VoucherRepo};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 const ISSUED: &str = "issued";
 const REDEEMED: &str = "redeemed";
@@ -69,6 +71,50 @@ impl VoucherRepo for StoreTransaction {
             .into_iter()
             .map(voucher_from_row)
             .collect()
+    }
+
+    async fn campaign_vouchers(
+        &mut self,
+        brand: BrandId,
+        campaign: CampaignId,
+    ) -> Result<Vec<CampaignVoucherCount>, StoreError> {
+        use voucher::Column as C;
+        let rows: Vec<(Uuid, String, i64)> = voucher::Entity::find()
+            .select_only()
+            .column(C::RewardId)
+            .column(C::Status)
+            .column_as(C::Id.count(), "n")
+            .filter(C::BrandId.eq(brand.as_uuid()))
+            .filter(C::CampaignId.eq(campaign.as_uuid()))
+            .group_by(C::RewardId)
+            .group_by(C::Status)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("count vouchers of a campaign"))?;
+        let mut counts: Vec<CampaignVoucherCount> = Vec::new();
+        for (reward, status, n) in rows {
+            let n = to_u64("voucher count", n)?;
+            let reward = RewardId::from_uuid(reward);
+            let entry = match counts.iter_mut().find(|c| c.reward == reward) {
+                Some(entry) => entry,
+                None => {
+                    counts.push(CampaignVoucherCount {
+                        reward,
+                        issued: 0,
+                        redeemed: 0,
+                    });
+                    let last = counts.len() - 1;
+                    &mut counts[last]
+                }
+            };
+            entry.issued += n;
+            if status == REDEEMED {
+                entry.redeemed += n;
+            }
+        }
+        counts.sort_by_key(|c| c.reward);
+        Ok(counts)
     }
 
     /// One statement decides: `UPDATE vouchers SET status = 'redeemed', … WHERE brand_id = ?

@@ -253,7 +253,7 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     assert!(tx.outbox().defer(&claimed[1], now).await?);
     let again = tx.outbox().claim_due(now, lease, 10).await?;
     assert_eq!((again.len(), again[0].attempts), (1, 1));
-    let claimed = vec![claimed[0].clone(), again[0].clone()];
+    let claimed = [claimed[0].clone(), again[0].clone()];
     assert!(tx.outbox().claim_due(now, lease, 10).await?.is_empty());
     assert!(
         tx.outbox()

@@ -1,0 +1,359 @@
+//! The delivery worker's use cases: claim due outbox messages, send each through its
+//! channel's [`MessageSender`], and record what happened — sent, retried later with
+//! exponential back-off and jitter, moved to the next channel, or given up — and record
+//! the providers' delivery reports.
+//!
+//! Exactly-once towards a provider rests on two things: a message is claimed by one
+//! worker at a time (a lease; on PostgreSQL `FOR UPDATE SKIP LOCKED`), and when a worker
+//! dies between the provider's answer and the record, the message is claimed again after
+//! its lease and sent with the same dedupe key, which the provider treats as the same
+//! request where it supports idempotency keys (see `docs/senders.md`).
+
+use crate::Services;
+use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
+use regulars_domain::{BrandId, Channel};
+use regulars_ports::{
+    DeliveryState, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
+    StoreError,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use thiserror::Error;
+use time::{Duration, OffsetDateTime};
+
+/// The senders of the configured channels.
+#[derive(Clone, Default)]
+pub struct ChannelSenders {
+    senders: HashMap<Channel, Arc<dyn MessageSender>>,
+}
+
+impl ChannelSenders {
+    /// No channel configured.
+    pub fn new() -> ChannelSenders {
+        ChannelSenders::default()
+    }
+
+    /// Adds (or replaces) the sender of its channel.
+    pub fn with(mut self, sender: Arc<dyn MessageSender>) -> ChannelSenders {
+        self.senders.insert(sender.channel(), sender);
+        self
+    }
+
+    /// The sender of a channel.
+    pub fn get(&self, channel: Channel) -> Option<&Arc<dyn MessageSender>> {
+        self.senders.get(&channel)
+    }
+
+    /// The configured channels.
+    pub fn channels(&self) -> Vec<Channel> {
+        let mut out: Vec<Channel> = self.senders.keys().copied().collect();
+        out.sort_by_key(|c| format!("{c:?}"));
+        out
+    }
+}
+
+impl std::fmt::Debug for ChannelSenders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelSenders")
+            .field("channels", &self.channels())
+            .finish()
+    }
+}
+
+/// How the worker behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryOptions {
+    /// Messages claimed at once.
+    pub batch: u64,
+    /// Messages sent at once.
+    pub concurrency: usize,
+    /// How long a claim lasts: longer than any send may take, since a message whose
+    /// lease ends is claimed again.
+    pub lease: Duration,
+    /// Attempts per channel before a retryable failure counts as permanent.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubled each time, with jitter.
+    pub base_backoff: Duration,
+    /// The longest delay between retries.
+    pub max_backoff: Duration,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> DeliveryOptions {
+        DeliveryOptions {
+            batch: 100,
+            concurrency: 16,
+            lease: Duration::minutes(2),
+            max_attempts: 8,
+            base_backoff: Duration::seconds(30),
+            max_backoff: Duration::hours(1),
+        }
+    }
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryRound {
+    /// Messages claimed.
+    pub claimed: u64,
+    /// Accepted by a provider.
+    pub sent: u64,
+    /// To be retried later.
+    pub retried: u64,
+    /// Moved to the next channel.
+    pub fell_back: u64,
+    /// Given up.
+    pub dead: u64,
+    /// Claimed outside their send window and put back until it opens.
+    pub deferred: u64,
+    /// Whose claim was taken over by another worker before the result was recorded.
+    pub lost: u64,
+}
+
+impl DeliveryRound {
+    fn add(&mut self, step: Step) {
+        match step {
+            Step::Sent => self.sent += 1,
+            Step::Retried => self.retried += 1,
+            Step::FellBack => self.fell_back += 1,
+            Step::Dead => self.dead += 1,
+            Step::Deferred => self.deferred += 1,
+            Step::Lost => self.lost += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Sent,
+    Retried,
+    FellBack,
+    Dead,
+    Deferred,
+    Lost,
+}
+
+/// Why a delivery use case failed (storage only: send failures are recorded, not
+/// returned).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum DeliveryError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(DeliveryError, brand);
+
+impl UseCaseError for DeliveryError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            DeliveryError::UnknownBrand(_) => ErrorClass::NotFound,
+            DeliveryError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            DeliveryError::UnknownBrand(_) => Some("brand"),
+            DeliveryError::Store(_) => None,
+        }
+    }
+}
+
+/// What to do with a message after its send.
+enum Decision {
+    Sent(String),
+    Retry(OffsetDateTime, String),
+    FallBack(String),
+    Defer(OffsetDateTime),
+}
+
+impl Services {
+    /// One round: claims up to `options.batch` due messages, sends them (at most
+    /// `options.concurrency` at once) and records each result in its own transaction.
+    pub async fn deliver_due(
+        &self,
+        senders: &ChannelSenders,
+        options: &DeliveryOptions,
+    ) -> Result<DeliveryRound, DeliveryError> {
+        let now = self.clock.now();
+        let lease_until = now + options.lease;
+        let claimed = self
+            .transact("claim_outbox", |mut tx| async move {
+                let result: Result<_, DeliveryError> = tx
+                    .outbox()
+                    .claim_due(now, lease_until, options.batch)
+                    .await
+                    .map_err(Into::into);
+                (tx, result)
+            })
+            .await?;
+        let mut round = DeliveryRound {
+            claimed: claimed.len() as u64,
+            ..DeliveryRound::default()
+        };
+        let concurrency = options.concurrency.max(1);
+        let mut pending = claimed.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < concurrency {
+                let Some(message) = pending.next() else { break };
+                let services = self.clone();
+                let senders = senders.clone();
+                let options = *options;
+                running.spawn(async move {
+                    let decision = services.attempt_send(&senders, &options, &message).await;
+                    services.record(&message, decision).await
+                });
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            match joined {
+                Ok(Ok(step)) => round.add(step),
+                Ok(Err(error)) => {
+                    // The claim stays; the message is sent again after its lease.
+                    tracing::warn!(%error, "recording a delivery failed");
+                }
+                Err(join) => tracing::error!(%join, "a delivery task failed"),
+            }
+        }
+        Ok(round)
+    }
+
+    /// Sends one claimed message and decides what to record.
+    async fn attempt_send(
+        &self,
+        senders: &ChannelSenders,
+        options: &DeliveryOptions,
+        message: &OutboxMessage,
+    ) -> Decision {
+        let now = self.clock.now();
+        if let Some(window) = message.send_window {
+            let open = window.next_open(now);
+            if open > now {
+                return Decision::Defer(open);
+            }
+        }
+        let Some(sender) = senders.get(message.route.channel) else {
+            return Decision::FallBack(format!(
+                "no {:?} sender is configured",
+                message.route.channel
+            ));
+        };
+        let outgoing = OutgoingMessage {
+            brand_id: message.brand_id,
+            channel: message.route.channel,
+            recipient: message.route.recipient.clone(),
+            template: message.template.clone(),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            data: message.data.clone(),
+            dedupe_key: message.dedupe_key.clone(),
+            promotional: message.promotional,
+        };
+        match sender.send(&outgoing).await {
+            Ok(receipt) => Decision::Sent(receipt.provider_message_id),
+            Err(SendError::Permanent { reason }) => Decision::FallBack(reason),
+            Err(SendError::Retryable {
+                reason,
+                retry_after,
+            }) => {
+                if message.attempts >= options.max_attempts {
+                    return Decision::FallBack(format!(
+                        "{reason} (gave up after {} attempts)",
+                        message.attempts
+                    ));
+                }
+                let mut delay = self.backoff(options, message.attempts);
+                if let Some(after) = retry_after.and_then(|d| Duration::try_from(d).ok()) {
+                    delay = delay.max(after);
+                }
+                Decision::Retry(now + delay, reason)
+            }
+        }
+    }
+
+    /// `base × 2^(attempt−1)`, capped, then a uniformly random share of it between a
+    /// half and the whole ("equal jitter"), so retries of many messages spread out.
+    fn backoff(&self, options: &DeliveryOptions, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(30);
+        let base = options.base_backoff.whole_milliseconds().max(1);
+        let capped = base
+            .saturating_mul(1_i128 << exp)
+            .min(options.max_backoff.whole_milliseconds().max(base));
+        let mut bytes = [0_u8; 8];
+        self.ids.fill_bytes(&mut bytes);
+        let unit = (u64::from_le_bytes(bytes) >> 11) as f64 / (1_u64 << 53) as f64;
+        let ms = (capped as f64) * (0.5 + 0.5 * unit);
+        Duration::milliseconds(ms as i64)
+    }
+
+    /// Records a decision, conditional on the claim still being this worker's.
+    async fn record(
+        &self,
+        message: &OutboxMessage,
+        decision: Decision,
+    ) -> Result<Step, DeliveryError> {
+        let decision = &decision;
+        self.transact("record_delivery", |mut tx| async move {
+            let now = self.clock.now();
+            let result: Result<Step, DeliveryError> = async {
+                let outbox = tx.outbox();
+                let (kept, step) = match decision {
+                    Decision::Sent(id) => (outbox.mark_sent(message, id, now).await?, Step::Sent),
+                    Decision::Retry(at, reason) => (
+                        outbox.reschedule(message, *at, reason).await?,
+                        Step::Retried,
+                    ),
+                    Decision::Defer(at) => (outbox.defer(message, *at).await?, Step::Deferred),
+                    Decision::FallBack(reason) if !message.fallbacks.is_empty() => (
+                        outbox.fall_back(message, now, reason).await?,
+                        Step::FellBack,
+                    ),
+                    Decision::FallBack(reason) => {
+                        (outbox.mark_dead(message, reason, now).await?, Step::Dead)
+                    }
+                };
+                Ok(if kept { step } else { Step::Lost })
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Records a provider's delivery report for the message it knows by
+    /// `provider_message_id`; `false` when no sent message matches (unknown, or already
+    /// reported).
+    pub async fn record_delivery_report(
+        &self,
+        channel: Channel,
+        provider_message_id: &str,
+        state: &DeliveryState,
+        at: OffsetDateTime,
+    ) -> Result<bool, DeliveryError> {
+        self.transact("delivery_report", |mut tx| async move {
+            let result: Result<bool, DeliveryError> = tx
+                .outbox()
+                .record_delivery(channel, provider_message_id, state, at)
+                .await
+                .map(|found| found.is_some())
+                .map_err(Into::into);
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Messages per status over every brand (for the operator's metrics).
+    pub async fn outbox_depth(&self) -> Result<BTreeMap<OutboxStatus, u64>, DeliveryError> {
+        self.transact("outbox_depth", |mut tx| async move {
+            let result: Result<_, DeliveryError> = tx.outbox().depth().await.map_err(Into::into);
+            (tx, result)
+        })
+        .await
+    }
+}
