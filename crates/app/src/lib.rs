@@ -6,3 +6,4 @@ pub mod decoder;
 pub mod server;
 pub mod settings;
 pub mod system;
+pub mod worker;

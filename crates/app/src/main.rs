@@ -8,12 +8,13 @@ mod rules_cmd;
 
 use regulars::server::{Application, redact};
 use regulars::settings::{LogFormat, Settings};
-use regulars::system;
+use regulars::system::{self, OsIdGen, SystemClock};
+use regulars::worker::{WorkerOptions, run_worker};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use regulars_domain::BrandId;
-use regulars_service::Services;
+use regulars_service::{ChannelSenders, Services};
 use regulars_store::{Store, StoreOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,13 @@ struct Cli {
 enum Command {
     /// Run the HTTP API server (configuration: regulars.toml and REGULARS_* variables).
     Serve {
+        /// Configuration file (default: ./regulars.toml when it exists).
+        #[arg(long, env = "REGULARS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Run the background worker: plan active campaigns on schedule and deliver the
+    /// outbox (configuration as for `serve`). Stops gracefully on SIGINT/SIGTERM.
+    Work {
         /// Configuration file (default: ./regulars.toml when it exists).
         #[arg(long, env = "REGULARS_CONFIG")]
         config: Option<PathBuf>,
@@ -192,6 +200,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { config } => serve(config).await,
+        Command::Work { config } => work(config).await,
         Command::Brand { command } => admin_cmd::brand(command).await,
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
@@ -385,6 +394,16 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     if let Some(interval) = settings.scoring_interval {
         app.schedule_scoring(interval);
     }
+    if settings.worker.in_serve {
+        let senders = senders(&settings)?;
+        let options = WorkerOptions::from_settings(&settings.worker);
+        let services = app.services();
+        let handle = app.handle();
+        tokio::spawn(async move {
+            run_worker(services, senders, options, std::future::pending::<()>()).await;
+            drop(handle);
+        });
+    }
     println!(
         "regulars listening on http://{}:{} (API reference: /docs/)",
         settings
@@ -396,6 +415,74 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     app.run_until_stopped().await.context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn work(config: Option<PathBuf>) -> Result<()> {
+    let settings = Settings::load(config.as_deref(), |name| std::env::var(name).ok())
+        .context("invalid configuration")?;
+    init_logs(settings.log_format);
+    let store = Store::connect(&settings.database_url, StoreOptions::default())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact(&settings.database_url)
+            )
+        })?;
+    let mut services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
+    if let Some(key) = &settings.secret_key {
+        services = services.with_secret_key(key.clone());
+    }
+    let senders = senders(&settings)?;
+    tracing::info!(
+        database = %redact(&settings.database_url),
+        channels = ?senders.channels(),
+        "worker started"
+    );
+    let totals = run_worker(
+        Arc::new(services),
+        senders,
+        WorkerOptions::from_settings(&settings.worker),
+        shutdown_signal(),
+    )
+    .await;
+    tracing::info!(
+        campaign_runs = totals.campaign_runs,
+        planned = totals.planned,
+        sent = totals.delivery.sent,
+        dead = totals.delivery.dead,
+        "worker stopped"
+    );
+    Ok(())
+}
+
+/// The channels the configuration sets up.
+fn senders(_settings: &Settings) -> Result<ChannelSenders> {
+    Ok(ChannelSenders::new())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// Structured logs on stderr, filtered by `RUST_LOG` (default `info`).

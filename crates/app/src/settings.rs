@@ -11,6 +11,12 @@
 //! | graceful shutdown (s) | `shutdown_timeout_seconds` | `REGULARS_SHUTDOWN_TIMEOUT_SECONDS` | 30 |
 //! | scoring job every (h) | `scoring_interval_hours` | `REGULARS_SCORING_INTERVAL_HOURS` | 24 (0: off) |
 //! | webhook-secret key | — | `REGULARS_SECRET_KEY` (64 hex digits) | none: integrations disabled |
+//! | run the worker inside `serve` | `[worker] in_serve` | `REGULARS_WORKER_IN_SERVE` | `false` |
+//! | plan active campaigns every (min) | `[worker] campaign_interval_minutes` | `REGULARS_CAMPAIGN_INTERVAL_MINUTES` | 15 (0: never) |
+//! | delivery claim lease (s) | `[worker] lease_seconds` | `REGULARS_DELIVERY_LEASE_SECONDS` | 120 |
+//! | attempts per channel | `[worker] max_attempts` | `REGULARS_DELIVERY_MAX_ATTEMPTS` | 8 |
+//! | messages sent at once | `[worker] concurrency` | `REGULARS_DELIVERY_CONCURRENCY` | 16 |
+//! | first retry after (s), doubling | `[worker] backoff_seconds` | `REGULARS_DELIVERY_BACKOFF_SECONDS` | 30 |
 
 use regulars_service::SecretKey;
 use serde::Deserialize;
@@ -54,6 +60,101 @@ pub struct Settings {
     pub secret_key: Option<SecretKey>,
     /// How often `serve` runs the scoring job for every brand; `None`: never.
     pub scoring_interval: Option<Duration>,
+    /// The campaign and delivery worker.
+    pub worker: WorkerSettings,
+}
+
+/// How the worker (`regulars work`, or `serve` with `in_serve`) runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerSettings {
+    /// `serve` also runs the worker (one process for small shops and the demo).
+    pub in_serve: bool,
+    /// How often active campaigns are planned; `None`: never.
+    pub campaign_interval: Option<Duration>,
+    /// How long a delivery claim lasts before another worker may take the message.
+    pub lease: Duration,
+    /// Attempts per channel before a temporary failure counts as permanent.
+    pub max_attempts: u32,
+    /// Messages sent at once.
+    pub concurrency: usize,
+    /// Delay before the first retry (doubled each time, with jitter, at most an hour).
+    pub backoff: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            in_serve: false,
+            campaign_interval: Some(Duration::from_secs(15 * 60)),
+            lease: Duration::from_secs(120),
+            max_attempts: 8,
+            concurrency: 16,
+            backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkerFile {
+    in_serve: Option<bool>,
+    campaign_interval_minutes: Option<u64>,
+    lease_seconds: Option<u64>,
+    max_attempts: Option<u32>,
+    concurrency: Option<usize>,
+    backoff_seconds: Option<u64>,
+}
+
+impl WorkerSettings {
+    fn apply_file(&mut self, file: WorkerFile) -> Result<(), String> {
+        if let Some(v) = file.in_serve {
+            self.in_serve = v;
+        }
+        if let Some(v) = file.campaign_interval_minutes {
+            self.campaign_interval = minutes(v);
+        }
+        if let Some(v) = file.lease_seconds {
+            self.lease = lease(v)?;
+        }
+        if let Some(v) = file.max_attempts {
+            self.max_attempts = attempts(v)?;
+        }
+        if let Some(v) = file.concurrency {
+            self.concurrency = concurrency(v)?;
+        }
+        if let Some(v) = file.backoff_seconds {
+            self.backoff = Duration::from_secs(v.max(1));
+        }
+        Ok(())
+    }
+}
+
+fn minutes(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n.saturating_mul(60)))
+}
+
+fn lease(n: u64) -> Result<Duration, String> {
+    if (1..=3600).contains(&n) {
+        Ok(Duration::from_secs(n))
+    } else {
+        Err("lease_seconds must be 1 to 3600".to_owned())
+    }
+}
+
+fn attempts(n: u32) -> Result<u32, String> {
+    if (1..=100).contains(&n) {
+        Ok(n)
+    } else {
+        Err("max_attempts must be 1 to 100".to_owned())
+    }
+}
+
+fn concurrency(n: usize) -> Result<usize, String> {
+    if (1..=1024).contains(&n) {
+        Ok(n)
+    } else {
+        Err("concurrency must be 1 to 1024".to_owned())
+    }
 }
 
 impl Default for Settings {
@@ -67,6 +168,7 @@ impl Default for Settings {
             shutdown_timeout: Duration::from_secs(30),
             secret_key: None,
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
+            worker: WorkerSettings::default(),
         }
     }
 }
@@ -110,6 +212,7 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     shutdown_timeout_seconds: Option<u64>,
     scoring_interval_hours: Option<u64>,
+    worker: Option<WorkerFile>,
 }
 
 impl Settings {
@@ -173,6 +276,11 @@ impl Settings {
         if let Some(v) = file.scoring_interval_hours {
             self.scoring_interval = hours(v);
         }
+        if let Some(worker) = file.worker {
+            self.worker
+                .apply_file(worker)
+                .map_err(|m| file_error(format!("[worker] {m}")))?;
+        }
         Ok(())
     }
 
@@ -216,6 +324,43 @@ impl Settings {
         if let Some(v) = env("REGULARS_SCORING_INTERVAL_HOURS") {
             let n = number("REGULARS_SCORING_INTERVAL_HOURS", &v)?;
             self.scoring_interval = hours(n as u64);
+        }
+        let env_error =
+            |name: &'static str| move |message: String| SettingsError::Env { name, message };
+        if let Some(v) = env("REGULARS_WORKER_IN_SERVE") {
+            self.worker.in_serve = match v.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(SettingsError::Env {
+                        name: "REGULARS_WORKER_IN_SERVE",
+                        message: "must be true or false".to_owned(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("REGULARS_CAMPAIGN_INTERVAL_MINUTES") {
+            let n = number("REGULARS_CAMPAIGN_INTERVAL_MINUTES", &v)?;
+            self.worker.campaign_interval = minutes(n as u64);
+        }
+        if let Some(v) = env("REGULARS_DELIVERY_LEASE_SECONDS") {
+            let n = number("REGULARS_DELIVERY_LEASE_SECONDS", &v)?;
+            self.worker.lease =
+                lease(n as u64).map_err(env_error("REGULARS_DELIVERY_LEASE_SECONDS"))?;
+        }
+        if let Some(v) = env("REGULARS_DELIVERY_MAX_ATTEMPTS") {
+            let n = number("REGULARS_DELIVERY_MAX_ATTEMPTS", &v)?;
+            self.worker.max_attempts = attempts(u32::try_from(n).unwrap_or(u32::MAX))
+                .map_err(env_error("REGULARS_DELIVERY_MAX_ATTEMPTS"))?;
+        }
+        if let Some(v) = env("REGULARS_DELIVERY_CONCURRENCY") {
+            let n = number("REGULARS_DELIVERY_CONCURRENCY", &v)?;
+            self.worker.concurrency =
+                concurrency(n).map_err(env_error("REGULARS_DELIVERY_CONCURRENCY"))?;
+        }
+        if let Some(v) = env("REGULARS_DELIVERY_BACKOFF_SECONDS") {
+            let n = number("REGULARS_DELIVERY_BACKOFF_SECONDS", &v)?;
+            self.worker.backoff = Duration::from_secs((n as u64).max(1));
         }
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
