@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod flows;
 mod isolation;
+mod limits;
 mod pos;
 mod scoring;
 mod server;
