@@ -8,6 +8,7 @@ mod flows;
 mod isolation;
 mod limits;
 mod pos;
+mod reliability;
 mod scoring;
 mod server;
 mod story;
