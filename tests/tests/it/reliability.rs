@@ -195,6 +195,9 @@ fn client() -> reqwest::Client {
         .unwrap_or_else(|e| panic!("client: {e}"))
 }
 
+/// A JSON body and, for a webhook, its signature header.
+type Payload<'a> = (&'a [u8], Option<(&'a str, String)>);
+
 /// An answer, or `None` when the connection failed (the server is gone).
 async fn call(
     client: &reqwest::Client,
@@ -202,7 +205,7 @@ async fn call(
     method: reqwest::Method,
     path: &str,
     key: Option<&str>,
-    body: Option<(&[u8], Option<(&str, String)>)>,
+    body: Option<Payload<'_>>,
 ) -> Option<(u16, Value, String)> {
     let mut request = client.request(method, format!("{base}{path}"));
     if let Some(key) = key {
