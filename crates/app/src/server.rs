@@ -10,7 +10,8 @@ use crate::system::{OsIdGen, SystemClock};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use regulars_http::AppState;
+use regulars_http::{AppState, Metrics, RateLimiter};
+use regulars_ports::Clock;
 use regulars_service::{ScoringOptions, Services};
 use regulars_store::{Store, StoreOptions};
 use std::net::TcpListener;
@@ -43,12 +44,16 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Arc<Services>,
+    metrics: Arc<Metrics>,
 }
 
 impl Application {
     /// Opens the database (running migrations) and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Application, StartError> {
-        let store = Store::connect(&settings.database_url, StoreOptions::default())
+        let options = StoreOptions::default()
+            .acquire_timeout(settings.database_timeout)
+            .connect_timeout(settings.database_timeout);
+        let store = Store::connect(&settings.database_url, options)
             .await
             .map_err(|error| StartError::Database {
                 url: redact(&settings.database_url),
@@ -59,18 +64,32 @@ impl Application {
 
     /// Binds the listener over an open store.
     pub fn with_store(settings: &Settings, store: Arc<Store>) -> Result<Application, StartError> {
-        let mut services = Services::new(store, Arc::new(SystemClock), Arc::new(OsIdGen));
+        Self::with_store_and_clock(settings, store, Arc::new(SystemClock))
+    }
+
+    /// Binds the listener over an open store, with `clock` as the time of the use
+    /// cases, webhook windows and rate limits (tests move it by hand).
+    pub fn with_store_and_clock(
+        settings: &Settings,
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
+        let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen));
         if let Some(key) = &settings.secret_key {
             services = services.with_secret_key(key.clone());
         }
         let services = Arc::new(services);
+        let metrics = Arc::new(Metrics::new());
         let tolerance = time::Duration::try_from(settings.webhook_tolerance)
             .unwrap_or(time::Duration::minutes(5));
         let state = web::Data::new(AppState {
             services: services.clone(),
             decoder: Arc::new(PosDecoder::new(tolerance)),
-            clock: Arc::new(SystemClock),
+            clock,
             body_limit: settings.body_limit,
+            limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
+            metrics: metrics.clone(),
+            metrics_token: settings.metrics_token.clone(),
         });
         let listen_error = |error| StartError::Listen {
             address: settings.listen.clone(),
@@ -81,6 +100,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(regulars_http::error_fallback())
+                .wrap(from_fn(regulars_http::track_metrics))
                 .wrap(from_fn(regulars_http::request_log))
                 .configure(|cfg| regulars_http::configure(cfg, state.clone()))
         })
@@ -92,6 +112,7 @@ impl Application {
             port,
             server,
             services,
+            metrics,
         })
     }
 
@@ -103,6 +124,12 @@ impl Application {
     /// The use cases the server runs, for callers that set data up before serving.
     pub fn services(&self) -> Arc<Services> {
         self.services.clone()
+    }
+
+    /// The process's metrics registry, served at `/metrics`: background workers
+    /// register their own series on it ([`Metrics::register`]).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// A handle that stops the server (gracefully: in-flight requests finish).
@@ -120,6 +147,7 @@ impl Application {
     /// it on for one of them only.
     pub fn schedule_scoring(&self, interval: std::time::Duration) {
         let services = self.services.clone();
+        let metrics = self.metrics.clone();
         tokio::spawn(async move {
             let mut next = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
             loop {
@@ -130,9 +158,13 @@ impl Application {
                         for (brand, run) in runs {
                             match run {
                                 Ok(run) => {
+                                    metrics.record_scoring_run(true);
                                     tracing::info!(%brand, customers = run.customers, "scored")
                                 }
-                                Err(error) => tracing::warn!(%brand, %error, "scoring failed"),
+                                Err(error) => {
+                                    metrics.record_scoring_run(false);
+                                    tracing::warn!(%brand, %error, "scoring failed")
+                                }
                             }
                         }
                     }

@@ -17,6 +17,10 @@
 //! | attempts per channel | `[worker] max_attempts` | `REGULARS_DELIVERY_MAX_ATTEMPTS` | 8 |
 //! | messages sent at once | `[worker] concurrency` | `REGULARS_DELIVERY_CONCURRENCY` | 16 |
 //! | first retry after (s), doubling | `[worker] backoff_seconds` | `REGULARS_DELIVERY_BACKOFF_SECONDS` | 30 |
+//! | requests a second per key or integration | `rate_limit_per_second` | `REGULARS_RATE_LIMIT_PER_SECOND` | 50 (0: no limit) |
+//! | burst per key or integration | `rate_limit_burst` | `REGULARS_RATE_LIMIT_BURST` | 200 |
+//! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
+//! | wait for a database connection (s) | `database_timeout_seconds` | `REGULARS_DATABASE_TIMEOUT_SECONDS` | 5 |
 
 use regulars_service::SecretKey;
 use serde::Deserialize;
@@ -62,6 +66,13 @@ pub struct Settings {
     pub scoring_interval: Option<Duration>,
     /// The campaign and delivery worker.
     pub worker: WorkerSettings,
+    /// The rate limit of each API key and POS integration; `None`: no limit.
+    pub rate_limit: Option<regulars_http::RateLimit>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// How long a request waits for a database connection (or to open one) before it
+    /// answers 503: during a database outage, callers get an answer, not a hang.
+    pub database_timeout: Duration,
 }
 
 /// How the worker (`regulars work`, or `serve` with `in_serve`) runs.
@@ -169,6 +180,9 @@ impl Default for Settings {
             secret_key: None,
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
             worker: WorkerSettings::default(),
+            rate_limit: Some(regulars_http::RateLimit::DEFAULT),
+            metrics_token: None,
+            database_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -213,6 +227,9 @@ struct FileSettings {
     shutdown_timeout_seconds: Option<u64>,
     scoring_interval_hours: Option<u64>,
     worker: Option<WorkerFile>,
+    rate_limit_per_second: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    database_timeout_seconds: Option<u64>,
 }
 
 impl Settings {
@@ -280,6 +297,10 @@ impl Settings {
             self.worker
                 .apply_file(worker)
                 .map_err(|m| file_error(format!("[worker] {m}")))?;
+        }
+        self.set_rate_limit(file.rate_limit_per_second, file.rate_limit_burst);
+        if let Some(v) = file.database_timeout_seconds {
+            self.database_timeout = Duration::from_secs(v.max(1));
         }
         Ok(())
     }
@@ -362,6 +383,23 @@ impl Settings {
             let n = number("REGULARS_DELIVERY_BACKOFF_SECONDS", &v)?;
             self.worker.backoff = Duration::from_secs((n as u64).max(1));
         }
+        let per_second = match env("REGULARS_RATE_LIMIT_PER_SECOND") {
+            Some(v) => Some(small_number("REGULARS_RATE_LIMIT_PER_SECOND", &v)?),
+            None => None,
+        };
+        let burst = match env("REGULARS_RATE_LIMIT_BURST") {
+            Some(v) => Some(small_number("REGULARS_RATE_LIMIT_BURST", &v)?),
+            None => None,
+        };
+        self.set_rate_limit(per_second, burst);
+        if let Some(v) = env("REGULARS_DATABASE_TIMEOUT_SECONDS") {
+            let n = number("REGULARS_DATABASE_TIMEOUT_SECONDS", &v)?;
+            self.database_timeout = Duration::from_secs((n as u64).max(1));
+        }
+        if let Some(v) = env("REGULARS_METRICS_TOKEN") {
+            let v = v.trim().to_owned();
+            self.metrics_token = (!v.is_empty()).then_some(v);
+        }
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
                 Some(
@@ -373,6 +411,41 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+impl Settings {
+    /// Applies a rate given as requests a second (0: off) and a burst (0: the default
+    /// burst, or the rate when that is larger); either may be left as it was.
+    fn set_rate_limit(&mut self, per_second: Option<u32>, burst: Option<u32>) {
+        if per_second.is_none() && burst.is_none() {
+            return;
+        }
+        let current = self.rate_limit;
+        let per_second = match per_second {
+            Some(n) => n,
+            None => current.map_or(regulars_http::RateLimit::DEFAULT.per_second, |l| {
+                l.per_second
+            }),
+        };
+        if per_second == 0 {
+            self.rate_limit = None;
+            return;
+        }
+        let burst = match burst {
+            Some(n) if n > 0 => n,
+            _ => current
+                .map_or(regulars_http::RateLimit::DEFAULT.burst, |l| l.burst)
+                .max(per_second),
+        };
+        self.rate_limit = Some(regulars_http::RateLimit { per_second, burst });
+    }
+}
+
+fn small_number(name: &'static str, text: &str) -> Result<u32, SettingsError> {
+    text.trim().parse().map_err(|_| SettingsError::Env {
+        name,
+        message: format!("{text:?} is not a whole number below 4294967296"),
+    })
 }
 
 fn hours(n: u64) -> Option<Duration> {
@@ -432,6 +505,35 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.database_url, "postgres://a@b/c");
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.rate_limit, Some(regulars_http::RateLimit::DEFAULT));
+        assert_eq!(s.metrics_token, None);
+        std::fs::write(&path, "rate_limit_per_second = 5\nrate_limit_burst = 20\n")?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        let limit = regulars_http::RateLimit {
+            per_second: 5,
+            burst: 20,
+        };
+        assert_eq!(s.rate_limit, Some(limit));
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("REGULARS_RATE_LIMIT_BURST", "30"),
+                ("REGULARS_METRICS_TOKEN", "scrape-me"),
+            ]),
+        )?;
+        assert_eq!(
+            s.rate_limit,
+            Some(regulars_http::RateLimit {
+                per_second: 5,
+                burst: 30
+            })
+        );
+        assert_eq!(s.metrics_token.as_deref(), Some("scrape-me"));
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[("REGULARS_RATE_LIMIT_PER_SECOND", "0")]),
+        )?;
+        assert_eq!(s.rate_limit, None, "0 turns the limit off");
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

@@ -77,6 +77,7 @@ impl FromRequest for Caller {
             match state.services.authenticate(&token).await {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);
+                    state.limit(&format!("key:{}", principal.key))?;
                     Ok(Caller(principal))
                 }
                 Err(AuthError::Malformed | AuthError::Rejected) => {

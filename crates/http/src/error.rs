@@ -33,6 +33,7 @@ pub struct ErrorDetail {
 pub struct ApiError {
     status: StatusCode,
     detail: ErrorDetail,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -50,7 +51,25 @@ impl ApiError {
                 message: message.into(),
                 field,
             },
+            retry_after: None,
         }
+    }
+
+    /// 429 `rate_limited`, with `Retry-After: seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests for this key; retry in {seconds} s"),
+            None,
+        );
+        error.retry_after = Some(seconds.max(1));
+        error
+    }
+
+    /// Seconds the caller should wait before retrying, when the answer says so.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// 400 `invalid` naming the field.
@@ -140,6 +159,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
         }
         response.json(ErrorBody {
             error: self.detail.clone(),

@@ -13,7 +13,11 @@
 //!   signature scheme (see [`regulars_ports::WebhookDecoder`]).
 //! * `/openapi.json` and `/docs/` — the OpenAPI 3 document and an API reference page
 //!   (Swagger UI, served from assets compiled into the binary: nothing is fetched).
-//! * `/healthz`, `/readyz` — liveness and readiness.
+//! * `/healthz`, `/readyz` — liveness and readiness; `/metrics` — Prometheus metrics
+//!   (see [`metrics`]).
+//!
+//! Each API key and each POS integration has a token-bucket rate limit (see
+//! [`ratelimit`]); over it the answer is 429 `rate_limited` with `Retry-After`.
 //!
 //! Every error is `{"error": {"code", "message", "field"?}}` with a 4xx status for bad
 //! input (malformed JSON 400, wrong content type 415, body too large 413, unknown fields
@@ -28,6 +32,7 @@
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .wrap(regulars_http::error_fallback())
+//!             .wrap(actix_web::middleware::from_fn(regulars_http::track_metrics))
 //!             .wrap(actix_web::middleware::from_fn(regulars_http::request_log))
 //!             .configure(|cfg| configure(cfg, state.clone()))
 //!     })
@@ -42,8 +47,10 @@ pub mod body;
 pub mod dto;
 pub mod error;
 mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod paging;
+pub mod ratelimit;
 mod routes;
 
 use actix_web::middleware::ErrorHandlers;
@@ -57,7 +64,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use body::{BodyLimit, DEFAULT_BODY_LIMIT};
 pub use logging::{REQUEST_ID_HEADER, request_log};
+pub use metrics::{Metrics, track_metrics};
+
 pub use openapi::ApiDoc;
+pub use ratelimit::{RateLimit, RateLimiter};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -70,6 +80,12 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Per-key and per-integration rate limits (measured on `clock`).
+    pub limiter: Arc<RateLimiter>,
+    /// The process's metrics, served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -77,12 +93,22 @@ impl AppState {
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
+
+    /// Takes one request from `caller`'s rate limit; 429 with `Retry-After` when it is
+    /// spent.
+    pub fn limit(&self, caller: &str) -> Result<(), error::ApiError> {
+        self.limiter.check(caller, self.now()).map_err(|seconds| {
+            self.metrics.record_rate_limited();
+            error::ApiError::rate_limited(seconds)
+        })
+    }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("body_limit", &self.body_limit)
+            .field("rate_limit", &self.limiter.limit())
             .finish_non_exhaustive()
     }
 }

@@ -38,7 +38,7 @@ impl Modify for BearerKey {
         license(name = "Apache-2.0")
     ),
     paths(
-        health::healthz, health::readyz,
+        health::healthz, health::readyz, health::metrics,
         catalog::brand,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,

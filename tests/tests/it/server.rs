@@ -69,6 +69,20 @@ pub async fn spawn(db: Db) -> TestServer {
 
 /// Starts a server on `db` accepting bodies of at most `body_limit` bytes.
 pub async fn spawn_with(db: Db, body_limit: usize) -> TestServer {
+    spawn_configured(
+        db,
+        |settings| settings.body_limit = body_limit,
+        Arc::new(regulars::system::SystemClock),
+    )
+    .await
+}
+
+/// Starts a server on `db` with the test settings changed by `configure`, on `clock`.
+pub async fn spawn_configured(
+    db: Db,
+    configure: impl FnOnce(&mut Settings),
+    clock: Arc<dyn regulars_ports::Clock>,
+) -> TestServer {
     init_logs();
     let (url, file, options) = match db {
         Db::Sqlite => {
@@ -86,14 +100,14 @@ pub async fn spawn_with(db: Db, body_limit: usize) -> TestServer {
     let store = Store::connect(&url, options)
         .await
         .unwrap_or_else(|e| panic!("{db:?}: connect {url}: {e}"));
-    let settings = Settings {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
         secret_key: Some(SecretKey::from_bytes([0x5a; 32])),
-        body_limit,
         shutdown_timeout: std::time::Duration::from_secs(1),
         ..Settings::default()
     };
-    let app = Application::with_store(&settings, Arc::new(store))
+    configure(&mut settings);
+    let app = Application::with_store_and_clock(&settings, Arc::new(store), clock)
         .unwrap_or_else(|e| panic!("{db:?}: start: {e}"));
     let base = format!("http://127.0.0.1:{}", app.port());
     let services = app.services();

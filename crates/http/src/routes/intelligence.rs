@@ -176,6 +176,8 @@ pub(crate) async fn run_scoring(
     let run = state
         .services
         .score_brand(brand, &ScoringOptions::default())
-        .await?;
+        .await;
+    state.metrics.record_scoring_run(run.is_ok());
+    let run = run?;
     Ok(HttpResponse::Created().json(ScoringRunDto::from(&run)))
 }

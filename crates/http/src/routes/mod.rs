@@ -37,6 +37,7 @@ pub(crate) fn reward_from(dto: &crate::dto::RewardDto) -> Result<Reward, ApiErro
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/webhooks/{integration}", web::post().to(webhooks::receive))
         .service(
             web::scope("/v1")

@@ -31,7 +31,17 @@ pub(crate) async fn ingest(
         .decoder
         .generic_order(&body.0, brand, found.currency, found.calling_code)
         .map_err(decode_error)?;
-    let receipt = state.services.ingest_order(brand, order).await?;
+    let receipt = state
+        .services
+        .ingest_order(brand, order)
+        .await
+        .inspect_err(|_| state.metrics.record_ingested("order", "api", "rejected"))?;
+    let outcome = if receipt.duplicate {
+        "duplicate"
+    } else {
+        "counted"
+    };
+    state.metrics.record_ingested("order", "api", outcome);
     Ok(HttpResponse::Ok().json(OrderReceiptDto::from(&receipt)))
 }
 
@@ -53,7 +63,17 @@ pub(crate) async fn refund(
         .decoder
         .generic_refund(&body.0, brand, found.currency)
         .map_err(decode_error)?;
-    let receipt = state.services.refund_order(brand, refund).await?;
+    let receipt = state
+        .services
+        .refund_order(brand, refund)
+        .await
+        .inspect_err(|_| state.metrics.record_ingested("refund", "api", "rejected"))?;
+    let outcome = if receipt.duplicate {
+        "duplicate"
+    } else {
+        "counted"
+    };
+    state.metrics.record_ingested("refund", "api", outcome);
     Ok(HttpResponse::Ok().json(RefundReceiptDto::from(&receipt)))
 }
 

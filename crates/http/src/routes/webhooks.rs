@@ -9,7 +9,7 @@ use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::IntegrationId;
-use regulars_ports::{IntegrationKind, WebhookDelivery, WebhookError};
+use regulars_ports::{IntegrationKind, PosEvent, WebhookDelivery, WebhookError};
 use regulars_service::{ErrorClass, UseCaseError, WebhookOutcome};
 
 /// Maps a refused delivery: signature problems are 401, payload problems 400 naming
@@ -46,6 +46,7 @@ pub(crate) async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     let integration: IntegrationId = id(&path, "integration")?;
     let endpoint = state.services.webhook_endpoint(integration).await?;
+    state.limit(&format!("integration:{integration}"))?;
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -66,10 +67,22 @@ pub(crate) async fn receive(
         calling_code: endpoint.settings.calling_code,
         now: state.now(),
     };
-    let events = state.decoder.decode(&delivery).map_err(decode_error)?;
+    let events = state
+        .decoder
+        .decode(&delivery)
+        .map_err(decode_error)
+        .inspect_err(|_| {
+            state
+                .metrics
+                .record_ingested("delivery", "webhook", "rejected")
+        })?;
     let mut acks = Vec::with_capacity(events.len());
     for event in events {
         let event_id = event.event_id.clone();
+        let kind = match event.event {
+            PosEvent::Order(_) => "order",
+            PosEvent::Refund(_) => "refund",
+        };
         let receipt = match state.services.receive_webhook(&endpoint, event).await {
             Ok(receipt) => receipt,
             // KiotViet switches off an endpoint that answers 4xx, and one delivery
@@ -85,6 +98,7 @@ pub(crate) async fn receive(
                     ) =>
             {
                 tracing::warn!(%error, %event_id, "KiotViet invoice skipped");
+                state.metrics.record_ingested(kind, "webhook", "skipped");
                 acks.push(WebhookEventAck {
                     event_id,
                     outcome: "skipped".to_owned(),
@@ -93,7 +107,10 @@ pub(crate) async fn receive(
                 });
                 continue;
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => {
+                state.metrics.record_ingested(kind, "webhook", "rejected");
+                return Err(error.into());
+            }
         };
         let mut ack = WebhookEventAck {
             event_id,
@@ -119,6 +136,7 @@ pub(crate) async fn receive(
             "counted"
         }
         .to_owned();
+        state.metrics.record_ingested(kind, "webhook", &ack.outcome);
         acks.push(ack);
     }
     Ok(HttpResponse::Ok().json(WebhookAck { events: acks }))
