@@ -394,6 +394,7 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     if let Some(interval) = settings.scoring_interval {
         app.schedule_scoring(interval);
     }
+    app.track_outbox(std::time::Duration::from_secs(15));
     if settings.worker.in_serve {
         let senders = senders(&settings)?;
         let options = WorkerOptions::from_settings(&settings.worker);

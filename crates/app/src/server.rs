@@ -142,6 +142,41 @@ impl Application {
         self.server.await
     }
 
+    /// Exports the outbox at `/metrics` as `regulars_outbox_messages{status}` (every
+    /// brand's messages by status: pending and sending are the queue's depth, sent,
+    /// delivered, failed and dead what became of deliveries), read from the database
+    /// every `every`.
+    pub fn track_outbox(&self, every: std::time::Duration) {
+        use regulars_http::metrics::prometheus_client::metrics::family::Family;
+        use regulars_http::metrics::prometheus_client::metrics::gauge::Gauge;
+        let family: Family<Vec<(String, String)>, Gauge> = Family::default();
+        self.metrics.register(
+            "regulars_outbox_messages",
+            "Outbox messages by status, over every brand",
+            family.clone(),
+        );
+        let services = self.services.clone();
+        tokio::spawn(async move {
+            loop {
+                match services.outbox_depth().await {
+                    Ok(depth) => {
+                        for status in regulars_ports::OutboxStatus::ALL {
+                            let n = depth.get(&status).copied().unwrap_or(0);
+                            family
+                                .get_or_create(&vec![(
+                                    "status".to_owned(),
+                                    status.as_str().to_owned(),
+                                )])
+                                .set(i64::try_from(n).unwrap_or(i64::MAX));
+                        }
+                    }
+                    Err(error) => tracing::debug!(%error, "outbox depth unavailable"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
     /// Runs the scoring job for every brand every `interval` (first run one minute
     /// after start) until the process ends. With several servers on one database, turn
     /// it on for one of them only.
