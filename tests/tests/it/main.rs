@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod concurrency;
+mod delivery;
 mod flows;
 mod isolation;
 mod limits;
