@@ -45,7 +45,9 @@ pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
-pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+pub use messaging::{
+    DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage, SendError, SendReceipt,
+};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
     IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,
