@@ -83,7 +83,8 @@ pub fn esms_callback(
     };
     let count = |name: &str| get(name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let smsid = get("SMSID").ok_or_else(|| CallbackError::Malformed("no SMSID".into()))?;
-    let status = get("SendStatus").ok_or_else(|| CallbackError::Malformed("no SendStatus".into()))?;
+    let status =
+        get("SendStatus").ok_or_else(|| CallbackError::Malformed("no SendStatus".into()))?;
     let status = match status {
         ESMS_SENT if count("SendSuccess") > 0 => DeliveryStatus::Delivered,
         ESMS_SENT if count("SendFailed") > 0 => DeliveryStatus::Failed {
@@ -194,8 +195,8 @@ pub fn zalo_event(
         .filter(|v| !v.is_empty())
         .ok_or(CallbackError::MissingSignature(ZALO_SIGNATURE_HEADER))?;
     // The timestamp is inside the signed body: read it before trusting anything else.
-    let event: ZaloEvent = serde_json::from_slice(body)
-        .map_err(|e| CallbackError::Malformed(format!("body: {e}")))?;
+    let event: ZaloEvent =
+        serde_json::from_slice(body).map_err(|e| CallbackError::Malformed(format!("body: {e}")))?;
     let timestamp = event.timestamp.clone().unwrap_or_default();
     let expected = zalo_signature(app_id, body, &timestamp, oa_secret_key);
     let supplied_hex = supplied

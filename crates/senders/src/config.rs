@@ -278,7 +278,10 @@ where
 
     if let Some(email) = &config.email {
         let password = match &email.username {
-            Some(_) => Some(require(ENV_SMTP_PASSWORD, "SMTP login (email.username is set)")?),
+            Some(_) => Some(require(
+                ENV_SMTP_PASSWORD,
+                "SMTP login (email.username is set)",
+            )?),
             None => None,
         };
         let sender = SmtpSender::new(SmtpSettings {

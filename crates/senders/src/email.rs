@@ -72,8 +72,10 @@ impl SmtpSender {
             .parse()
             .map_err(|e| format!("from address {:?}: {e}", settings.from))?;
         let builder = match settings.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-                .port(settings.port.unwrap_or(25)),
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .port(settings.port.unwrap_or(25))
+            }
             SmtpTls::Starttls => {
                 AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
                     .map_err(|e| format!("STARTTLS to {}: {e}", settings.host))?
@@ -103,7 +105,10 @@ impl SmtpSender {
             .trim()
             .parse()
             .map_err(|e| SendError::Permanent {
-                reason: format!("recipient {:?} is not an email address: {e}", message.recipient),
+                reason: format!(
+                    "recipient {:?} is not an email address: {e}",
+                    message.recipient
+                ),
             })?;
         let domain = self.from.email.domain().to_owned();
         let mut builder = Message::builder()
@@ -185,6 +190,9 @@ pub fn message_id_for(dedupe_key: &str, domain: &str) -> String {
     if plain {
         format!("<{dedupe_key}@{domain}>")
     } else {
-        format!("<{}@{domain}>", hex::encode(Sha256::digest(dedupe_key.as_bytes())))
+        format!(
+            "<{}@{domain}>",
+            hex::encode(Sha256::digest(dedupe_key.as_bytes()))
+        )
     }
 }

@@ -148,7 +148,10 @@ impl MessageSender for Esms {
             request_id: &message.dedupe_key,
             callback_url: self.settings.callback_url.as_deref(),
         };
-        let url = format!("{}{ESMS_SEND_PATH}", self.settings.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}{ESMS_SEND_PATH}",
+            self.settings.base_url.trim_end_matches('/')
+        );
         let response = self
             .client
             .post(url)
@@ -157,7 +160,10 @@ impl MessageSender for Esms {
             .await
             .map_err(|e| transport_error(PROVIDER, &e))?;
         let status = response.status();
-        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).cloned();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .cloned();
         let body = response
             .text()
             .await

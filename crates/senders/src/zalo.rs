@@ -58,9 +58,15 @@ impl std::fmt::Debug for ZaloCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZaloCredentials")
             .field("access_token", &"<redacted>")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("app_id", &self.app_id)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -144,7 +150,10 @@ impl ZaloZns {
     /// # Errors
     ///
     /// When the HTTP client cannot be built (TLS initialisation).
-    pub fn new(settings: ZaloSettings, credentials: ZaloCredentials) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        settings: ZaloSettings,
+        credentials: ZaloCredentials,
+    ) -> Result<Self, reqwest::Error> {
         Ok(Self {
             client: client(settings.timeout)?,
             settings,
@@ -193,7 +202,10 @@ impl ZaloZns {
         access_token: &str,
         request: &TemplateRequest<'_>,
     ) -> Result<Answer, SendError> {
-        let url = format!("{}/message/template", self.settings.api_base.trim_end_matches('/'));
+        let url = format!(
+            "{}/message/template",
+            self.settings.api_base.trim_end_matches('/')
+        );
         let response = self
             .client
             .post(url)
@@ -203,7 +215,10 @@ impl ZaloZns {
             .await
             .map_err(|e| transport_error(PROVIDER, &e))?;
         let status = response.status();
-        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).cloned();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .cloned();
         let body = response
             .text()
             .await
@@ -234,9 +249,11 @@ impl ZaloZns {
     /// Refreshes with the lock held, so that concurrent senders do not burn the
     /// single-use refresh token twice.
     async fn refresh_locked(&self, tokens: &mut ZaloTokens) -> Result<(), SendError> {
-        let (Some(refresh_token), Some(app_id), Some(secret_key)) =
-            (tokens.refresh_token.as_deref(), self.app_id.as_deref(), self.secret_key.as_deref())
-        else {
+        let (Some(refresh_token), Some(app_id), Some(secret_key)) = (
+            tokens.refresh_token.as_deref(),
+            self.app_id.as_deref(),
+            self.secret_key.as_deref(),
+        ) else {
             return Err(SendError::Permanent {
                 reason: format!(
                     "{PROVIDER}: access token invalid and no refresh configured \
@@ -244,7 +261,10 @@ impl ZaloZns {
                 ),
             });
         };
-        let url = format!("{}/v4/oa/access_token", self.settings.oauth_base.trim_end_matches('/'));
+        let url = format!(
+            "{}/v4/oa/access_token",
+            self.settings.oauth_base.trim_end_matches('/')
+        );
         let response = self
             .client
             .post(url)
@@ -258,13 +278,21 @@ impl ZaloZns {
             .await
             .map_err(|e| transport_error("Zalo OAuth", &e))?;
         let status = response.status();
-        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).cloned();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .cloned();
         let body = response
             .text()
             .await
             .map_err(|e| transport_error("Zalo OAuth", &e))?;
         if !status.is_success() {
-            return Err(status_error("Zalo OAuth", status, retry_after.as_ref(), &body));
+            return Err(status_error(
+                "Zalo OAuth",
+                status,
+                retry_after.as_ref(),
+                &body,
+            ));
         }
         let answer: RefreshAnswer =
             serde_json::from_str(&body).map_err(|e| SendError::Retryable {
