@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use regulars_domain::Channel;
 use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt};
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::config::SmtpTls;
@@ -56,7 +58,10 @@ impl std::fmt::Debug for SmtpSettings {
 /// 5xx replies, malformed addresses and TLS failures are `Permanent`.
 #[derive(Debug)]
 pub struct SmtpSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    builder: AsyncSmtpTransportBuilder,
+    /// Built on first use: the connection pool spawns a task, which needs the runtime
+    /// that sends run on, not whichever thread built the sender.
+    transport: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
 }
 
@@ -94,7 +99,8 @@ impl SmtpSender {
             _ => builder,
         };
         Ok(Self {
-            transport: builder.build(),
+            builder,
+            transport: OnceLock::new(),
             from,
         })
     }
@@ -145,7 +151,8 @@ impl MessageSender for SmtpSender {
             .get_raw("Message-ID")
             .unwrap_or_default()
             .to_owned();
-        match self.transport.send(email).await {
+        let transport = self.transport.get_or_init(|| self.builder.clone().build());
+        match transport.send(email).await {
             Ok(_) => Ok(SendReceipt {
                 provider_message_id: message_id,
             }),
