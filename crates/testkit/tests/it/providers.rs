@@ -43,10 +43,10 @@ fn post(base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<
         if line.trim().is_empty() {
             break;
         }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap();
-            }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap();
         }
     }
     let mut body = vec![0; length];
