@@ -2,6 +2,7 @@
 
 use crate::email::{SmtpSender, SmtpSettings};
 use crate::esms::{Esms, EsmsSettings};
+use crate::twilio::{TwilioSettings, TwilioSms};
 use crate::zalo::{ZaloCredentials, ZaloSettings, ZaloZns};
 use regulars_domain::Channel;
 use regulars_ports::MessageSender;
@@ -24,6 +25,8 @@ pub const ENV_ZALO_SECRET_KEY: &str = "REGULARS_ZALO_SECRET_KEY";
 pub const ENV_ESMS_API_KEY: &str = "REGULARS_ESMS_API_KEY";
 /// Environment variable: the eSMS secret key (required for SMS).
 pub const ENV_ESMS_SECRET_KEY: &str = "REGULARS_ESMS_SECRET_KEY";
+/// Environment variable: the Twilio auth token (required for `twilio`).
+pub const ENV_TWILIO_AUTH_TOKEN: &str = "REGULARS_TWILIO_AUTH_TOKEN";
 /// Environment variable: the SMTP password (required when `email.username` is set).
 pub const ENV_SMTP_PASSWORD: &str = "REGULARS_SMTP_PASSWORD";
 
@@ -38,6 +41,9 @@ pub struct SendersConfig {
     /// Brandname SMS through eSMS.
     #[serde(default)]
     pub sms: Option<EsmsConfig>,
+    /// SMS through a Twilio-style API instead of eSMS (configure one of the two).
+    #[serde(default)]
+    pub twilio: Option<TwilioConfig>,
     /// Email over SMTP.
     #[serde(default)]
     pub email: Option<SmtpConfig>,
@@ -99,6 +105,26 @@ fn default_esms_base() -> String {
 
 fn default_sms_type() -> String {
     "2".to_owned()
+}
+
+/// Twilio-style SMS settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// API base (default `https://api.twilio.com`).
+    #[serde(default = "default_twilio_base")]
+    pub base_url: String,
+    /// Account SID (`AC…`); its auth token comes from `REGULARS_TWILIO_AUTH_TOKEN`.
+    pub account_sid: String,
+    /// Sender number (`+…`) or messaging service SID (`MG…`).
+    pub from: String,
+    /// `StatusCallback` URL, if any.
+    #[serde(default)]
+    pub status_callback: Option<String>,
+}
+
+fn default_twilio_base() -> String {
+    "https://api.twilio.com".to_owned()
 }
 
 /// How an SMTP connection is secured.
@@ -196,12 +222,14 @@ impl Senders {
 /// | `REGULARS_ZALO_REFRESH_TOKEN` | optional; enables token refresh |
 /// | `REGULARS_ZALO_APP_ID`, `REGULARS_ZALO_SECRET_KEY` | a refresh token is set |
 /// | `REGULARS_ESMS_API_KEY`, `REGULARS_ESMS_SECRET_KEY` | `sms` is configured |
+/// | `REGULARS_TWILIO_AUTH_TOKEN` | `twilio` is configured |
 /// | `REGULARS_SMTP_PASSWORD` | `email.username` is set |
 ///
 /// # Errors
 ///
 /// [`ConfigError::MissingEnv`] naming the first missing variable, or
-/// [`ConfigError::Invalid`] for an unusable value (bad `from` address, bad base URL).
+/// [`ConfigError::Invalid`] for an unusable value (bad `from` address, bad base URL, both
+/// `sms` and `twilio` configured).
 pub fn build<F>(config: &SendersConfig, env: F) -> Result<Senders, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
@@ -271,6 +299,33 @@ where
         )
         .map_err(|e| ConfigError::Invalid {
             field: "sms",
+            reason: e.to_string(),
+        })?;
+        by_channel.insert(Channel::Sms, Arc::new(sender));
+    }
+
+    if let Some(twilio) = &config.twilio {
+        if config.sms.is_some() {
+            return Err(ConfigError::Invalid {
+                field: "twilio",
+                reason: "both sms (eSMS) and twilio are configured; choose one SMS provider"
+                    .to_owned(),
+            });
+        }
+        check_url("twilio.base_url", &twilio.base_url)?;
+        let auth_token = require(ENV_TWILIO_AUTH_TOKEN, "Twilio SMS")?;
+        let sender = TwilioSms::new(
+            TwilioSettings {
+                base_url: twilio.base_url.clone(),
+                account_sid: twilio.account_sid.clone(),
+                from: twilio.from.clone(),
+                status_callback: twilio.status_callback.clone(),
+                timeout,
+            },
+            auth_token,
+        )
+        .map_err(|e| ConfigError::Invalid {
+            field: "twilio",
             reason: e.to_string(),
         })?;
         by_channel.insert(Channel::Sms, Arc::new(sender));

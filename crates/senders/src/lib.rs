@@ -3,7 +3,8 @@
 //!
 //! * [`ZaloZns`]: Zalo Notification Service template messages by phone number, with the
 //!   OAuth v4 access-token refresh.
-//! * [`Esms`]: eSMS.vn brandname SMS (`SendMultipleMessage_V4_post_json`).
+//! * [`Esms`]: eSMS.vn brandname SMS (`SendMultipleMessage_V4_post_json`), or
+//!   [`TwilioSms`] for a Twilio-style `Messages.json` API.
 //! * [`SmtpSender`]: email over SMTP (lettre; plain, STARTTLS or implicit TLS with rustls).
 //! * [`callbacks`]: pure functions that turn the providers' delivery-status callbacks into
 //!   [`DeliveryUpdate`](regulars_ports::DeliveryUpdate)s.
@@ -45,11 +46,14 @@ mod config;
 mod email;
 mod esms;
 mod http;
+mod twilio;
 mod zalo;
 
 pub use config::{
-    ConfigError, EsmsConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, ZaloConfig, build,
+    ConfigError, EsmsConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig,
+    build,
 };
 pub use email::{SmtpSender, SmtpSettings, message_id_for};
 pub use esms::{Esms, EsmsSettings, classify_esms_code};
+pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns, classify_zns_error};

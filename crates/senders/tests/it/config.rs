@@ -150,6 +150,10 @@ async fn built_senders_reach_their_providers() {
         zalo.secret_key(),
     );
     let (api_key, esms_secret) = (esms.api_key(), esms.secret_key());
+    assert!(
+        !format!("{config:?}").contains(&access),
+        "secrets never in the config"
+    );
     let senders = build(
         &config,
         env_of(&[
@@ -190,5 +194,50 @@ async fn built_senders_reach_their_providers() {
     assert!(
         !format!("{senders:?}").contains(&access),
         "no secret in Debug"
+    );
+}
+
+#[tokio::test]
+async fn twilio_can_carry_sms_instead_of_esms() {
+    let stub = regulars_testkit::providers::TwilioStub::start().unwrap();
+    let config = config(&format!(
+        r#"{{"twilio": {{"base_url": "{}", "account_sid": "{}", "from": "+15005550006"}}}}"#,
+        stub.base_url(),
+        stub.account_sid()
+    ));
+    let err = build(&config, env_of(&[])).unwrap_err();
+    assert!(
+        err.to_string().contains("REGULARS_TWILIO_AUTH_TOKEN"),
+        "{err}"
+    );
+    let token = stub.auth_token();
+    let senders = build(&config, env_of(&[("REGULARS_TWILIO_AUTH_TOKEN", &token)])).unwrap();
+    senders
+        .get(Channel::Sms)
+        .unwrap()
+        .send(&message(Channel::Sms, "+84912345678", "cfg-t"))
+        .await
+        .unwrap();
+    assert_eq!(stub.accepted_count(), 1);
+
+    let both = r#"{"sms": {"brandname": "X"}, "twilio": {"account_sid": "AC1", "from": "+1"}}"#;
+    let err = build(
+        &serde_json::from_str(both).unwrap(),
+        env_of(&[
+            ("REGULARS_ESMS_API_KEY", "k"),
+            ("REGULARS_ESMS_SECRET_KEY", "s"),
+            ("REGULARS_TWILIO_AUTH_TOKEN", "t"),
+        ]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Invalid {
+                field: "twilio",
+                ..
+            }
+        ),
+        "{err:?}"
     );
 }

@@ -5,6 +5,7 @@ mod callbacks;
 mod config;
 mod email;
 mod esms;
+mod twilio;
 mod zalo;
 
 use regulars_domain::{BrandId, Channel};

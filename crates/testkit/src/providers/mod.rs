@@ -1,7 +1,7 @@
 //! Local stand-ins for the messaging providers, for tests and benchmarks of the senders
 //! and the delivery worker.
 //!
-//! [`ZaloZnsStub`] and [`EsmsStub`] are HTTP servers on `127.0.0.1:0` that speak the
+//! [`ZaloZnsStub`], [`EsmsStub`] and [`TwilioStub`] are HTTP servers on `127.0.0.1:0` that speak the
 //! providers' documented request and answer formats, validate requests the way the
 //! providers do (a wrong token or phone number gets the provider's error code), honour
 //! the idempotency key (a repeated Zalo `tracking_id` gets the first answer again, a
@@ -18,9 +18,11 @@ mod common;
 mod esms;
 mod server;
 mod smtp;
+mod twilio;
 mod zalo;
 
 pub use common::{Delivery, Fault, RecordedRequest};
 pub use esms::EsmsStub;
 pub use smtp::{ReceivedMail, SmtpServer, require_smtp, smtp_available};
+pub use twilio::TwilioStub;
 pub use zalo::ZaloZnsStub;
