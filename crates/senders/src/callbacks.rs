@@ -47,7 +47,8 @@ const ESMS_SENT: &str = "5";
 ///
 /// `SendStatus` 5 ("sent successfully") with `SendSuccess` ≥ 1 is [`Delivered`]; 5 with
 /// no success and `SendFailed` ≥ 1, or 4 ("rejected"), is [`Failed`]; 1, 2 and 7 are
-/// not final ([`CallbackError::NotFinal`]). eSMS gives no time in the callback, so `at`
+/// not final ([`CallbackError::NotFinal`]), and so is a 5 that counts neither a success
+/// nor a failure. eSMS gives no time in the callback, so `at`
 /// is `received_at`. `RequestId`, when not empty, is the message's dedupe key.
 ///
 /// [`Delivered`]: DeliveryStatus::Delivered
@@ -93,6 +94,11 @@ pub fn esms_callback(
         ESMS_REJECTED => DeliveryStatus::Failed {
             reason: "eSMS: the message was rejected".to_owned(),
         },
+        ESMS_SENT => {
+            return Err(CallbackError::NotFinal(format!(
+                "{ESMS_SENT} (neither SendSuccess nor SendFailed counted)"
+            )));
+        }
         other => return Err(CallbackError::NotFinal(other.to_owned())),
     };
     Ok(DeliveryUpdate {

@@ -34,6 +34,11 @@ fn esms_success_failure_rejection_and_pending() {
     assert!(matches!(failed.status, DeliveryStatus::Failed { .. }));
     assert_eq!(failed.dedupe_key, None, "an empty RequestId is no key");
 
+    assert!(matches!(
+        esms_callback("SMSID=abc&SendStatus=5&SendSuccess=0&SendFailed=0", NOW),
+        Err(CallbackError::NotFinal(_))
+    ));
+
     let rejected = esms_callback("SMSID=abc&SendStatus=4", NOW).unwrap();
     assert!(matches!(rejected.status, DeliveryStatus::Failed { .. }));
 
