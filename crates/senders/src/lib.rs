@@ -50,10 +50,14 @@ mod twilio;
 mod zalo;
 
 pub use config::{
-    ConfigError, EsmsConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig,
-    build,
+    ConfigError, ENV_ESMS_API_KEY, ENV_ESMS_SECRET_KEY, ENV_SMTP_PASSWORD, ENV_TWILIO_AUTH_TOKEN,
+    ENV_ZALO_ACCESS_TOKEN, ENV_ZALO_APP_ID, ENV_ZALO_REFRESH_TOKEN, ENV_ZALO_SECRET_KEY,
+    EsmsConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig, build,
 };
 pub use email::{SmtpSender, SmtpSettings, message_id_for};
-pub use esms::{Esms, EsmsSettings, classify_esms_code};
+pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
-pub use zalo::{ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns, classify_zns_error};
+pub use zalo::{
+    ZNS_INVALID_ACCESS_TOKEN, ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns,
+    classify_zns_error,
+};
