@@ -51,10 +51,10 @@ pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
-pub use messaging::{MessageSender, OutgoingMessage, SendError, SendReceipt};
-pub use outbox::{
-    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
+pub use messaging::{
+    DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage, SendError, SendReceipt,
 };
+pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,

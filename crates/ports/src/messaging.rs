@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use thiserror::Error;
+use time::OffsetDateTime;
 
 /// A message ready for a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,4 +66,34 @@ pub trait MessageSender: Send + Sync {
     fn channel(&self) -> Channel;
     /// Sends one message.
     async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError>;
+}
+
+/// What a provider reported, after the send, about one message it had accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryUpdate {
+    /// The channel the message went out on.
+    pub channel: Channel,
+    /// The provider's id for the message, as in [`SendReceipt::provider_message_id`].
+    pub provider_message_id: String,
+    /// The message's dedupe key, when the provider echoes it back (eSMS `RequestId`,
+    /// Zalo `tracking_id`); lets a message be matched even when its receipt was lost.
+    pub dedupe_key: Option<String>,
+    /// What happened to it.
+    pub status: DeliveryStatus,
+    /// When the provider says it happened, or when the report arrived if it did not say.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// The outcome a provider reports for a message it had accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// It reached the recipient's device or mailbox.
+    Delivered,
+    /// The provider gave up on it.
+    Failed {
+        /// The provider's explanation.
+        reason: String,
+    },
 }

@@ -9,7 +9,7 @@
 //! holding a claim loses the lease, and another claims the message again with the same
 //! dedupe key, which the providers that support it treat as the same request.
 
-use crate::StoreError;
+use crate::{DeliveryStatus, StoreError};
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use serde::{Deserialize, Serialize};
@@ -188,15 +188,6 @@ pub struct SentRecord {
     pub dedupe_key: String,
 }
 
-/// What the provider reported about a sent message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeliveryState {
-    /// Delivered to the recipient.
-    Delivered,
-    /// Not deliverable, and why.
-    Failed(String),
-}
-
 /// Storage of the outbox.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -258,7 +249,7 @@ pub trait OutboxRepo: Send {
         &mut self,
         channel: Channel,
         provider_message_id: &str,
-        state: &DeliveryState,
+        state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<Option<(BrandId, Uuid)>, StoreError>;
     /// Messages to these customers counted against caps: those of `campaign` at any time

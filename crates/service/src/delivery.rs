@@ -13,7 +13,7 @@ use crate::Services;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, Channel};
 use regulars_ports::{
-    DeliveryState, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
+    DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
     StoreError,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -333,7 +333,7 @@ impl Services {
         &self,
         channel: Channel,
         provider_message_id: &str,
-        state: &DeliveryState,
+        state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<bool, DeliveryError> {
         self.transact("delivery_report", |mut tx| async move {

@@ -1,5 +1,6 @@
 //! Test tooling for real databases: throwaway PostgreSQL clusters and temporary SQLite
-//! files, for store, service and end-to-end tests and for benchmarks.
+//! files, for store, service and end-to-end tests and for benchmarks; and local
+//! stand-ins for the messaging providers ([`providers`]: Zalo ZNS, eSMS, an SMTP server).
 //!
 //! A test that needs PostgreSQL asks for the process-wide shared cluster and makes itself
 //! a fresh database in it:
@@ -32,8 +33,10 @@
 mod error;
 mod os;
 mod pg;
+pub mod providers;
 mod sqlite;
 
 pub use error::TestkitError;
 pub use pg::{PgCluster, PgOptions, StopMode, pg_available, require_pg};
+pub use providers::SmtpServer;
 pub use sqlite::SqliteFile;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use regulars::system::OsIdGen;
 use regulars_domain::{Channel, CustomerId};
 use regulars_ports::{
-    Clock, DeliveryState, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route,
+    Clock, DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route,
     SendError, SendReceipt, SendWindow, UnitOfWork,
 };
 use regulars_service::{ChannelSenders, DeliveryOptions, Services};
@@ -358,13 +358,13 @@ async fn retries_fall_back_defer_and_give_up_by_the_rules() {
         let at = t0 + Duration::minutes(1);
         assert!(
             services
-                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryState::Delivered, at)
+                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryStatus::Delivered, at)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         );
         assert!(
             !services
-                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryState::Delivered, at)
+                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryStatus::Delivered, at)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         );

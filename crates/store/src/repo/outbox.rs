@@ -13,7 +13,7 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
-    DeliveryState, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
+    DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
     StoreError,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -222,7 +222,7 @@ impl OutboxRepo for StoreTransaction {
         &mut self,
         channel: Channel,
         provider_message_id: &str,
-        state: &DeliveryState,
+        state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<Option<(BrandId, Uuid)>, StoreError> {
         use outbox::Column as C;
@@ -237,8 +237,8 @@ impl OutboxRepo for StoreTransaction {
             return Ok(None);
         };
         let (status, error) = match state {
-            DeliveryState::Delivered => (OutboxStatus::Delivered, None),
-            DeliveryState::Failed(reason) => (OutboxStatus::Failed, Some(clip(reason))),
+            DeliveryStatus::Delivered => (OutboxStatus::Delivered, None),
+            DeliveryStatus::Failed { reason } => (OutboxStatus::Failed, Some(clip(reason))),
         };
         let mut update = outbox::Entity::update_many()
             .col_expr(C::Status, Expr::value(status.as_str()))

@@ -4,7 +4,7 @@ use crate::support::{customer, order, seed, vnd};
 use crate::{Store, TestResult};
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
-    CampaignMember, CampaignRecord, CampaignStatus, DeliveryState, MemberGroup, OutboxMessage,
+    CampaignMember, CampaignRecord, CampaignStatus, DeliveryStatus, MemberGroup, OutboxMessage,
     OutboxStatus, Route, UnitOfWork,
 };
 use std::collections::BTreeMap;
@@ -309,19 +309,19 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     let at = now + Duration::minutes(2);
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Zalo, "zns-1", &DeliveryState::Delivered, at)
+            .record_delivery(Channel::Zalo, "zns-1", &DeliveryStatus::Delivered, at)
             .await?,
         Some((b.id, first.id))
     );
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Zalo, "zns-1", &DeliveryState::Delivered, at)
+            .record_delivery(Channel::Zalo, "zns-1", &DeliveryStatus::Delivered, at)
             .await?,
         None
     );
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Sms, "zns-1", &DeliveryState::Delivered, at)
+            .record_delivery(Channel::Sms, "zns-1", &DeliveryStatus::Delivered, at)
             .await?,
         None
     );

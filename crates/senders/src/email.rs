@@ -1,0 +1,205 @@
+//! Email over SMTP.
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use regulars_domain::Channel;
+use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::config::SmtpTls;
+
+/// Where and how [`SmtpSender`] submits mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// The submission server's host name (also the name its TLS certificate must carry).
+    pub host: String,
+    /// Its port; `None` takes the usual one for the TLS mode (25, 587, 465).
+    pub port: Option<u16>,
+    /// How the connection is secured.
+    pub tls: SmtpTls,
+    /// The `From` mailbox, e.g. `Regulars <no-reply@example.com>`.
+    pub from: String,
+    /// Login, if the server wants one.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+    /// Timeout of one SMTP conversation step.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Sends [`Channel::Email`] messages over SMTP: a `text/plain; charset=utf-8` body
+/// (lettre picks quoted-printable or base64 for non-ASCII text), the subject encoded per
+/// RFC 2047 when it is not ASCII, and a `Message-ID` derived from the dedupe key
+/// ([`message_id_for`]) so a resent message carries the same id.
+///
+/// SMTP has no idempotency: a crash after the server accepted the message and before
+/// the receipt was recorded sends it again on retry; only receiving systems that
+/// collapse equal `Message-ID`s hide the duplicate.
+///
+/// Classification: SMTP 4xx replies, timeouts and connection failures are `Retryable`;
+/// 5xx replies, malformed addresses and TLS failures are `Permanent`.
+#[derive(Debug)]
+pub struct SmtpSender {
+    builder: AsyncSmtpTransportBuilder,
+    /// Built on first use: the connection pool spawns a task, which needs the runtime
+    /// that sends run on, not whichever thread built the sender.
+    transport: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+}
+
+impl SmtpSender {
+    /// A sender for the given server. Nothing is connected until the first send.
+    ///
+    /// # Errors
+    ///
+    /// When `from` is not a mailbox or the TLS parameters cannot be built for `host`.
+    pub fn new(settings: SmtpSettings) -> Result<Self, String> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| format!("from address {:?}: {e}", settings.from))?;
+        let builder = match settings.tls {
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .port(settings.port.unwrap_or(25))
+            }
+            SmtpTls::Starttls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
+                    .map_err(|e| format!("STARTTLS to {}: {e}", settings.host))?
+                    .port(settings.port.unwrap_or(587))
+            }
+            SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)
+                .map_err(|e| format!("TLS to {}: {e}", settings.host))?
+                .port(settings.port.unwrap_or(465)),
+        };
+        let builder = builder.timeout(Some(settings.timeout));
+        let builder = match (settings.username, settings.password) {
+            (Some(user), Some(password)) => builder.credentials(Credentials::new(user, password)),
+            (Some(user), None) => {
+                return Err(format!("SMTP user {user:?} has no password"));
+            }
+            _ => builder,
+        };
+        Ok(Self {
+            builder,
+            transport: OnceLock::new(),
+            from,
+        })
+    }
+
+    fn build_message(&self, message: &OutgoingMessage) -> Result<Message, SendError> {
+        let to: Mailbox = message
+            .recipient
+            .trim()
+            .parse()
+            .map_err(|e| SendError::Permanent {
+                reason: format!(
+                    "recipient {:?} is not an email address: {e}",
+                    message.recipient
+                ),
+            })?;
+        let domain = self.from.email.domain().to_owned();
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .message_id(Some(message_id_for(&message.dedupe_key, &domain)))
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(subject) = &message.subject {
+            builder = builder.subject(subject.clone());
+        }
+        builder
+            .body(message.body.clone())
+            .map_err(|e| SendError::Permanent {
+                reason: format!("email could not be built: {e}"),
+            })
+    }
+}
+
+#[async_trait]
+impl MessageSender for SmtpSender {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
+        if message.channel != Channel::Email {
+            return Err(SendError::Permanent {
+                reason: format!("SMTP cannot send {:?} messages", message.channel),
+            });
+        }
+        let email = self.build_message(message)?;
+        let message_id = email
+            .headers()
+            .get_raw("Message-ID")
+            .unwrap_or_default()
+            .to_owned();
+        let transport = self.transport.get_or_init(|| self.builder.clone().build());
+        match transport.send(email).await {
+            Ok(_) => Ok(SendReceipt {
+                provider_message_id: message_id,
+            }),
+            Err(e) => Err(classify_smtp_error(&e)),
+        }
+    }
+}
+
+fn classify_smtp_error(err: &lettre::transport::smtp::Error) -> SendError {
+    let reason = format!("SMTP: {err}");
+    if err.is_permanent() || err.is_tls() || err.is_client() {
+        SendError::Permanent { reason }
+    } else {
+        // 4xx replies, timeouts, refused or dropped connections, unreadable replies.
+        SendError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+/// The `Message-ID` for a dedupe key: `<key@domain>` when the key is made of characters
+/// a message id may hold, `<sha256-hex-of-key@domain>` otherwise. Always the same for the
+/// same key, so every attempt at one delivery carries one id.
+///
+/// ```
+/// use regulars_senders::message_id_for;
+/// assert_eq!(message_id_for("msg-42", "example.com"), "<msg-42@example.com>");
+/// let odd = message_id_for("a b<c>", "example.com");
+/// assert!(odd.starts_with('<') && odd.ends_with("@example.com>") && !odd.contains(' '));
+/// ```
+#[must_use]
+pub fn message_id_for(dedupe_key: &str, domain: &str) -> String {
+    let plain = !dedupe_key.is_empty()
+        && dedupe_key.len() <= 128
+        && !dedupe_key.starts_with('.')
+        && !dedupe_key.ends_with('.')
+        && !dedupe_key.contains("..")
+        && dedupe_key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+    if plain {
+        format!("<{dedupe_key}@{domain}>")
+    } else {
+        format!(
+            "<{}@{domain}>",
+            hex::encode(Sha256::digest(dedupe_key.as_bytes()))
+        )
+    }
+}
