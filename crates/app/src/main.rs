@@ -457,9 +457,20 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The channels the configuration sets up.
-fn senders(_settings: &Settings) -> Result<ChannelSenders> {
-    Ok(ChannelSenders::new())
+/// The channels the configuration sets up, with their secrets from the environment.
+fn senders(settings: &Settings) -> Result<ChannelSenders> {
+    let built = regulars_senders::build(&settings.senders, |name| std::env::var(name).ok())
+        .context("the message channels ([senders]) cannot be set up")?;
+    let mut senders = ChannelSenders::new();
+    for (_, sender) in built.into_map() {
+        senders = senders.with(sender);
+    }
+    if senders.channels().is_empty() {
+        tracing::warn!(
+            "no message channel is configured ([senders] in regulars.toml): every due message will be marked dead"
+        );
+    }
+    Ok(senders)
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -20,6 +20,7 @@
 //! | requests a second per key or integration | `rate_limit_per_second` | `REGULARS_RATE_LIMIT_PER_SECOND` | 50 (0: no limit) |
 //! | burst per key or integration | `rate_limit_burst` | `REGULARS_RATE_LIMIT_BURST` | 200 |
 //! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
+//! | message channels | `[senders]` (see docs/senders.md) | secrets only: `REGULARS_ZALO_*`, `REGULARS_ESMS_*`, `REGULARS_TWILIO_AUTH_TOKEN`, `REGULARS_SMTP_PASSWORD` | none configured |
 //! | wait for a database connection (s) | `database_timeout_seconds` | `REGULARS_DATABASE_TIMEOUT_SECONDS` | 5 |
 
 use regulars_service::SecretKey;
@@ -66,6 +67,9 @@ pub struct Settings {
     pub scoring_interval: Option<Duration>,
     /// The campaign and delivery worker.
     pub worker: WorkerSettings,
+    /// The message channels (`[senders]`, see docs/senders.md); secrets come from the
+    /// environment when the worker builds them.
+    pub senders: regulars_senders::SendersConfig,
     /// The rate limit of each API key and POS integration; `None`: no limit.
     pub rate_limit: Option<regulars_http::RateLimit>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -180,6 +184,7 @@ impl Default for Settings {
             secret_key: None,
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
             worker: WorkerSettings::default(),
+            senders: regulars_senders::SendersConfig::default(),
             rate_limit: Some(regulars_http::RateLimit::DEFAULT),
             metrics_token: None,
             database_timeout: Duration::from_secs(5),
@@ -227,6 +232,7 @@ struct FileSettings {
     shutdown_timeout_seconds: Option<u64>,
     scoring_interval_hours: Option<u64>,
     worker: Option<WorkerFile>,
+    senders: Option<regulars_senders::SendersConfig>,
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
     database_timeout_seconds: Option<u64>,
@@ -292,6 +298,9 @@ impl Settings {
         }
         if let Some(v) = file.scoring_interval_hours {
             self.scoring_interval = hours(v);
+        }
+        if let Some(senders) = file.senders {
+            self.senders = senders;
         }
         if let Some(worker) = file.worker {
             self.worker
