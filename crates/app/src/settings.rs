@@ -11,6 +11,8 @@
 //! | graceful shutdown (s) | `shutdown_timeout_seconds` | `REGULARS_SHUTDOWN_TIMEOUT_SECONDS` | 30 |
 //! | scoring job every (h) | `scoring_interval_hours` | `REGULARS_SCORING_INTERVAL_HOURS` | 24 (0: off) |
 //! | webhook-secret key | — | `REGULARS_SECRET_KEY` (64 hex digits) | none: integrations disabled |
+//! | public URL of customer links | `public_url` | `REGULARS_PUBLIC_URL` | the request's own host |
+//! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
 
 use regulars_service::SecretKey;
 use serde::Deserialize;
@@ -54,6 +56,10 @@ pub struct Settings {
     pub secret_key: Option<SecretKey>,
     /// How often `serve` runs the scoring job for every brand; `None`: never.
     pub scoring_interval: Option<Duration>,
+    /// The public base URL customer links are made with (`https://…`).
+    pub public_url: Option<String>,
+    /// Whether dashboard cookies are marked `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -67,6 +73,8 @@ impl Default for Settings {
             shutdown_timeout: Duration::from_secs(30),
             secret_key: None,
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
+            public_url: None,
+            secure_cookies: false,
         }
     }
 }
@@ -110,6 +118,8 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     shutdown_timeout_seconds: Option<u64>,
     scoring_interval_hours: Option<u64>,
+    public_url: Option<String>,
+    secure_cookies: Option<bool>,
 }
 
 impl Settings {
@@ -173,6 +183,12 @@ impl Settings {
         if let Some(v) = file.scoring_interval_hours {
             self.scoring_interval = hours(v);
         }
+        if let Some(v) = file.public_url {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = file.secure_cookies {
+            self.secure_cookies = v;
+        }
         Ok(())
     }
 
@@ -216,6 +232,21 @@ impl Settings {
         if let Some(v) = env("REGULARS_SCORING_INTERVAL_HOURS") {
             let n = number("REGULARS_SCORING_INTERVAL_HOURS", &v)?;
             self.scoring_interval = hours(n as u64);
+        }
+        if let Some(v) = env("REGULARS_PUBLIC_URL") {
+            self.public_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("REGULARS_SECURE_COOKIES") {
+            self.secure_cookies = match v.trim() {
+                "1" | "true" => true,
+                "0" | "false" | "" => false,
+                _ => {
+                    return Err(SettingsError::Env {
+                        name: "REGULARS_SECURE_COOKIES",
+                        message: "must be true or false".to_owned(),
+                    });
+                }
+            };
         }
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =

@@ -420,8 +420,14 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_heaviest_supported_language() {
-        assert_eq!(from_accept_language("vi-VN,vi;q=0.9,en;q=0.8"), Some(Lang::Vi));
-        assert_eq!(from_accept_language("fr;q=1, en;q=0.5, vi;q=0.7"), Some(Lang::Vi));
+        assert_eq!(
+            from_accept_language("vi-VN,vi;q=0.9,en;q=0.8"),
+            Some(Lang::Vi)
+        );
+        assert_eq!(
+            from_accept_language("fr;q=1, en;q=0.5, vi;q=0.7"),
+            Some(Lang::Vi)
+        );
         assert_eq!(from_accept_language("en-GB"), Some(Lang::En));
         assert_eq!(from_accept_language("fr, de"), None);
     }

@@ -249,10 +249,18 @@ pub(crate) async fn profile(
     let currency = view.stats.spend.currency();
     let base = format!("/dashboard/customers/{id}");
     let next_orders = (orders.len() as u64 == HISTORY_PAGE)
-        .then(|| orders.last().map(|o| format!("{base}?orders_after={}", o.id)))
+        .then(|| {
+            orders
+                .last()
+                .map(|o| format!("{base}?orders_after={}", o.id))
+        })
         .flatten();
     let next_ledger = (ledger.len() as u64 == HISTORY_PAGE)
-        .then(|| ledger.last().map(|e| format!("{base}?ledger_after={}", e.seq)))
+        .then(|| {
+            ledger
+                .last()
+                .map(|e| format!("{base}?ledger_after={}", e.seq))
+        })
         .flatten();
     let c = &view.customer;
     let title = c.name.clone().unwrap_or_else(|| c.phone.to_string());

@@ -181,7 +181,11 @@ pub(crate) async fn save_rules(
     session.authorise_change(&state, &form.csrf)?;
     let outcome = match parse_document::<EarningRules>(&form.document) {
         Err(e) => Err(e),
-        Ok(rules) => match state.services.set_earning_rules(session.brand(), rules).await {
+        Ok(rules) => match state
+            .services
+            .set_earning_rules(session.brand(), rules)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
         },
@@ -318,7 +322,9 @@ mod tests {
 
     #[test]
     fn documents_name_the_path_of_the_first_problem() {
-        let error = parse_document::<TierProgram>("{\"metric\": 5}").err().unwrap_or_default();
+        let error = parse_document::<TierProgram>("{\"metric\": 5}")
+            .err()
+            .unwrap_or_default();
         assert!(error.starts_with("metric"), "{error}");
         assert!(parse_document::<TierProgram>("{} x").is_err());
     }

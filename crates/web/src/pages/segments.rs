@@ -45,11 +45,7 @@ async fn render(
     let t = session.lang.text();
     let brand = session.brand();
     let fail = |e: SegmentError| Fail::internal(session.lang, &e);
-    let mut runs = state
-        .services
-        .scoring_runs(brand, 30)
-        .await
-        .map_err(fail)?;
+    let mut runs = state.services.scoring_runs(brand, 30).await.map_err(fail)?;
     runs.reverse();
     let (labels, series) = segment_series(&runs);
     let entrants = state
@@ -57,11 +53,7 @@ async fn render(
         .segment_entrants(brand, AT_RISK, after, PAGE)
         .await
         .map_err(fail)?;
-    let customers = state
-        .services
-        .segments(brand)
-        .await
-        .map_err(fail)?;
+    let customers = state.services.segments(brand).await.map_err(fail)?;
     let next = (entrants.len() as u64 == PAGE)
         .then(|| entrants.last().map(|s| s.customer_id))
         .flatten();
