@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod concurrency;
+mod dashboard;
 mod flows;
 mod isolation;
 mod pos;
