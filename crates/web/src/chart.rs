@@ -41,7 +41,7 @@ pub(crate) fn line_chart(id: &str, labels: &[String], series: &[Series]) -> Mark
         svg.chart id=(id) viewBox=(format!("0 0 {width} {height}")) role="img" xmlns="http://www.w3.org/2000/svg" {
             @for tick in ticks {
                 line x1=(left) x2=(width - right) y1=(y(tick)) y2=(y(tick)) stroke="#e3e6eb" {}
-                text x=(left - 6.0) y=(y(tick) + 4.0) text-anchor="end" font-size="11" fill="#5a6475" { (format!("{tick:.0}")) }
+                text x=(left - 6.0) y=(y(tick) + 4.0) text-anchor="end" font-size="11" fill="#5a6475" { (tick_label(tick)) }
             }
             @for (i, label) in labels.iter().enumerate() {
                 @if i % label_step == 0 || i + 1 == n {
@@ -66,6 +66,15 @@ pub(crate) fn line_chart(id: &str, labels: &[String], series: &[Series]) -> Mark
                 span style=(format!("color:{};margin-right:1rem", COLOURS[k % COLOURS.len()])) { "■ " (s.name) }
             }
         }
+    }
+}
+
+/// An axis label: whole numbers as such, others with one decimal.
+fn tick_label(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
     }
 }
 

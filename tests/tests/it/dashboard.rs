@@ -43,6 +43,17 @@ pub async fn shop(server: &TestServer, name: &str, n: u64) -> Shop {
         .put("/v1/program/earning-rules", admin, &rules)
         .await
         .expect(200, "rules");
+    let tiers = json!({
+        "metric": {"kind": "points"}, "window_days": 365, "review_period": "year",
+        "tiers": [
+            {"code": "member", "name": "Member", "threshold": 0, "benefits": {"earn_multiplier": "1"}},
+            {"code": "silver", "name": "Silver", "threshold": 100_000, "benefits": {"earn_multiplier": "1"}}
+        ]
+    });
+    server
+        .put("/v1/program/tiers", admin, &tiers)
+        .await
+        .expect(200, "tiers");
     server
         .post("/v1/locations", admin, &json!({"code": "q1", "name": name}))
         .await

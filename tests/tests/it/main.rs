@@ -3,6 +3,7 @@
 //! against the real server.
 
 mod bad_input;
+mod browser;
 mod concurrency;
 mod dashboard;
 mod flows;

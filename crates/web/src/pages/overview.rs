@@ -84,7 +84,7 @@ pub(crate) async fn show(
             }
             div.card #at-risk {
                 div.label { (t.at_risk_now) }
-                div.value { (latest.and_then(|r| r.segment_sizes.get("At risk")).map_or("—".to_owned(), |n| n.to_string())) }
+                div.value { (latest.map_or("—".to_owned(), |r| r.segment_sizes.get("At risk").copied().unwrap_or(0).to_string())) }
             }
             div.card #last-run {
                 div.label { (t.last_run) }
