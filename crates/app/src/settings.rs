@@ -323,6 +323,36 @@ mod tests {
     }
 
     #[test]
+    fn link_host_and_cookie_security_come_from_file_or_environment()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("regulars-web-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(
+            &path,
+            "public_url = \"https://a.example\"\nsecure_cookies = true\n",
+        )?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        assert_eq!(s.public_url.as_deref(), Some("https://a.example"));
+        assert!(s.secure_cookies);
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("REGULARS_PUBLIC_URL", "https://b.example"),
+                ("REGULARS_SECURE_COOKIES", "false"),
+            ]),
+        )?;
+        assert_eq!(s.public_url.as_deref(), Some("https://b.example"));
+        assert!(!s.secure_cookies);
+        let e = Settings::load(Some(&path), env_of(&[("REGULARS_SECURE_COOKIES", "maybe")]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("REGULARS_SECURE_COOKIES"), "{e}");
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
     fn bad_settings_are_named() -> Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("regulars-bad-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;

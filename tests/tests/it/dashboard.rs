@@ -149,6 +149,7 @@ struct Page {
     status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
+    csp: Option<String>,
     text: String,
 }
 
@@ -215,11 +216,17 @@ impl<'a> Visitor<'a> {
             .filter_map(|v| v.to_str().ok())
             .map(str::to_owned)
             .collect();
+        let csp = response
+            .headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = response.text().await.unwrap_or_default();
         Page {
             status,
             location,
             set_cookies,
+            csp,
             text,
         }
     }
@@ -511,6 +518,12 @@ async fn customer_links_are_signed_and_scoped() {
         );
         assert!(card.text.contains(&a.voucher));
         assert!(card.text.contains("<svg"), "the voucher's QR code");
+        let csp = card.csp.clone().unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'"),
+            "nothing loads from elsewhere: {csp}"
+        );
+        assert!(!card.text.contains("<script"), "no JavaScript");
 
         // Any change to the token is a 404 page, never a 500 or another customer.
         let token = path.trim_start_matches("/c/").to_owned();
