@@ -72,12 +72,11 @@ impl Application {
             clock: Arc::new(SystemClock),
             body_limit: settings.body_limit,
         });
-        let ids = OsIdGen;
         let web_state = web::Data::new(
             regulars_web::WebState::new(
                 services.clone(),
                 Arc::new(SystemClock),
-                &ids,
+                Arc::new(OsIdGen),
                 settings.secret_key.as_ref(),
             )
             .with_secure_cookies(settings.secure_cookies)

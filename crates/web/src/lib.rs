@@ -60,6 +60,8 @@ pub struct WebState {
     pub services: Arc<Services>,
     /// The clock sessions and links expire by.
     pub clock: Arc<dyn Clock>,
+    /// Random bytes (sign-in form nonces).
+    pub ids: Arc<dyn IdGen>,
     keys: Keys,
     persistent_keys: bool,
     /// Whether cookies are marked `Secure` (the server is reached over HTTPS).
@@ -80,7 +82,7 @@ impl WebState {
     pub fn new(
         services: Arc<Services>,
         clock: Arc<dyn Clock>,
-        ids: &dyn IdGen,
+        ids: Arc<dyn IdGen>,
         secret: Option<&SecretKey>,
     ) -> WebState {
         let (keys, persistent_keys) = match secret {
@@ -94,6 +96,7 @@ impl WebState {
         WebState {
             services,
             clock,
+            ids,
             keys,
             persistent_keys,
             secure_cookies: false,

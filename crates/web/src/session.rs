@@ -11,8 +11,10 @@ use crate::cookies;
 use crate::i18n::Lang;
 use crate::render::{Fail, document, ok};
 use crate::sign::SessionClaims;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{Markup, html};
 use regulars_domain::BrandId;
 use regulars_ports::Role;
@@ -21,6 +23,10 @@ use serde::Deserialize;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "regulars_session";
+/// The cookie binding the sign-in form to the browser that was shown it.
+pub const LOGIN_COOKIE: &str = "regulars_login";
+/// How long a sign-in form stays good, in seconds.
+const LOGIN_FORM_TTL: i64 = 3600;
 
 /// A signed-in dashboard user.
 #[derive(Debug, Clone)]
@@ -90,7 +96,7 @@ impl Session {
     }
 }
 
-fn login_form(lang: Lang, error: Option<&str>) -> Markup {
+fn login_form(lang: Lang, token: &str, error: Option<&str>) -> Markup {
     let t = lang.text();
     document(
         lang,
@@ -105,6 +111,7 @@ fn login_form(lang: Lang, error: Option<&str>) -> Markup {
                         a href="?lang=en" { "English" }
                     }
                     form method="post" action="/dashboard/login" {
+                        input type="hidden" name="csrf" value=(token);
                         label for="key" { (t.api_key) }
                         input #key type="password" name="key" autocomplete="off" required;
                         @if let Some(error) = error {
@@ -118,14 +125,40 @@ fn login_form(lang: Lang, error: Option<&str>) -> Markup {
     )
 }
 
+/// The sign-in form with a fresh nonce cookie and the token that goes with it.
+fn fresh_login_form(
+    req: &HttpRequest,
+    state: &WebState,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    let mut bytes = [0u8; 16];
+    state.ids.fill_bytes(&mut bytes);
+    let nonce = URL_SAFE_NO_PAD.encode(bytes);
+    let token = state.keys().login_token(&nonce);
+    let mut reply = ok(req, login_form(Lang::of(req), &token, error));
+    *reply.status_mut() = status;
+    if let Ok(value) = header::HeaderValue::from_str(&cookies::set(
+        LOGIN_COOKIE,
+        &nonce,
+        LOGIN_FORM_TTL,
+        state.secure_cookies,
+    )) {
+        reply.headers_mut().append(header::SET_COOKIE, value);
+    }
+    reply
+}
+
 /// `GET /dashboard/login`.
-pub(crate) async fn login_page(req: HttpRequest) -> HttpResponse {
-    ok(&req, login_form(Lang::of(&req), None))
+pub(crate) async fn login_page(req: HttpRequest, state: web::Data<WebState>) -> HttpResponse {
+    fresh_login_form(&req, &state, StatusCode::OK, None)
 }
 
 /// The sign-in form.
 #[derive(Debug, Deserialize)]
 pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     key: String,
 }
 
@@ -137,11 +170,17 @@ pub(crate) async fn login(
 ) -> Result<HttpResponse, Fail> {
     let lang = Lang::of(&req);
     let t = lang.text();
-    let refuse = |message: &str| {
-        let mut reply = ok(&req, login_form(lang, Some(message)));
-        *reply.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
-        reply
-    };
+    let nonce = cookies::get(&req, LOGIN_COOKIE).unwrap_or_default();
+    if !state.keys().login_ok(&nonce, &form.csrf) {
+        return Ok(fresh_login_form(
+            &req,
+            &state,
+            StatusCode::FORBIDDEN,
+            Some(t.bad_form),
+        ));
+    }
+    let refuse =
+        |message: &str| fresh_login_form(&req, &state, StatusCode::UNAUTHORIZED, Some(message));
     let principal = match state.services.authenticate(form.key.trim()).await {
         Ok(principal) => principal,
         Err(AuthError::Malformed | AuthError::Rejected) => return Ok(refuse(t.bad_key)),
@@ -166,6 +205,10 @@ pub(crate) async fn login(
                 state.session_ttl.whole_seconds(),
                 state.secure_cookies,
             ),
+        ))
+        .append_header((
+            header::SET_COOKIE,
+            cookies::set(LOGIN_COOKIE, "", 0, state.secure_cookies),
         ))
         .finish())
 }

@@ -112,6 +112,18 @@ impl Keys {
         URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[session_cookie.as_bytes()]))
     }
 
+    /// The CSRF token of the sign-in form shown with `nonce` (before there is a session,
+    /// the form is bound to a nonce cookie instead).
+    pub fn login_token(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[b"sign-in", nonce.as_bytes()]))
+    }
+
+    /// Whether `token` is the sign-in form's token for `nonce`.
+    pub fn login_ok(&self, nonce: &str, token: &str) -> bool {
+        let expected = self.login_token(nonce);
+        !nonce.is_empty() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
     /// Whether `token` is the CSRF token of the session.
     pub fn csrf_ok(&self, session_cookie: &str, token: &str) -> bool {
         let expected = self.csrf_token(session_cookie);
@@ -213,6 +225,11 @@ mod tests {
         assert!(k.csrf_ok(&a, &token));
         assert!(!k.csrf_ok(&b, &token));
         assert!(!k.csrf_ok(&a, ""));
+        let login = k.login_token("nonce-1");
+        assert!(k.login_ok("nonce-1", &login));
+        assert!(!k.login_ok("nonce-2", &login));
+        assert!(!k.login_ok("", &k.login_token("")));
+        assert_ne!(login, k.csrf_token("nonce-1"));
     }
 
     #[test]

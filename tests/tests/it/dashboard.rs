@@ -241,9 +241,39 @@ impl<'a> Visitor<'a> {
         self.send(self.client.post(url).form(form), path).await
     }
 
-    /// Signs in with `key`; returns the sign-in answer.
+    /// The sign-in form's nonce cookie (`name=value`) and token.
+    async fn login_form(&self) -> (String, String) {
+        let form = self.get("/dashboard/login").await.expect(200, "login form");
+        let cookie = form
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("regulars_login="))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_else(|| panic!("no sign-in cookie: {form:?}"))
+            .to_owned();
+        (cookie, form.csrf())
+    }
+
+    /// Posts the sign-in form with `key`, the form's `cookie` and `token`.
+    async fn post_login(&self, key: &str, cookie: &str, token: &str) -> Page {
+        let url = format!("{}/dashboard/login", self.server.base);
+        let request = self
+            .client
+            .post(url)
+            .header("cookie", cookie)
+            .form(&[("key", key), ("csrf", token)]);
+        let response = Visitor {
+            server: self.server,
+            client: self.client.clone(),
+            cookie: None,
+        };
+        response.send(request, "sign in").await
+    }
+
+    /// Signs in with `key` as a browser does (form first); returns the sign-in answer.
     async fn sign_in(&mut self, key: &str) -> Page {
-        let page = self.post("/dashboard/login", &[("key", key)]).await;
+        let (cookie, token) = self.login_form().await;
+        let page = self.post_login(key, &cookie, &token).await;
         if let Some(cookie) = page
             .set_cookies
             .iter()
@@ -269,6 +299,23 @@ async fn sessions_are_signed_scoped_and_end_with_their_key() {
             .await
             .expect(303, "signed out");
         assert_eq!(page.location.as_deref(), Some("/dashboard/login"));
+
+        // The sign-in form is bound to its own nonce cookie: without it, or with
+        // another browser's, a sign-in is refused (no login CSRF).
+        let (cookie, token) = admin.login_form().await;
+        let (other_cookie, _) = admin.login_form().await;
+        admin
+            .post_login(&a.tenant.admin, "", &token)
+            .await
+            .expect(403, "no sign-in cookie");
+        admin
+            .post_login(&a.tenant.admin, &other_cookie, &token)
+            .await
+            .expect(403, "another form's cookie");
+        admin
+            .post_login(&a.tenant.admin, &cookie, "")
+            .await
+            .expect(403, "no token");
 
         // A wrong key is refused in the form; a till key cannot open the dashboard.
         admin.sign_in("rgk_not_a_key").await.expect(401, "bad key");
