@@ -89,7 +89,7 @@ pub fn from_accept_language(header: &str) -> Option<Lang> {
 }
 
 /// Every string of the interface.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 #[allow(missing_docs)]
 pub struct Text {
     pub app_name: &'static str,
@@ -189,6 +189,8 @@ pub struct Text {
     pub cost: &'static str,
     pub active: &'static str,
     pub validity_days: &'static str,
+    pub cost_not_number: &'static str,
+    pub days_not_number: &'static str,
     pub save: &'static str,
     pub saved: &'static str,
     pub no_programme: &'static str,
@@ -297,6 +299,8 @@ pub static EN: Text = Text {
     cost: "Cost (points)",
     active: "Active",
     validity_days: "Valid for (days)",
+    cost_not_number: "The cost must be a whole number of points.",
+    days_not_number: "The validity must be a whole number of days.",
     save: "Save",
     saved: "Saved.",
     no_programme: "This brand has no programme yet.",
@@ -405,6 +409,8 @@ pub static VI: Text = Text {
     cost: "Giá (điểm)",
     active: "Đang áp dụng",
     validity_days: "Hiệu lực (ngày)",
+    cost_not_number: "Giá phải là số điểm nguyên.",
+    days_not_number: "Hiệu lực phải là số ngày nguyên.",
     save: "Lưu",
     saved: "Đã lưu.",
     no_programme: "Thương hiệu chưa có chương trình.",
@@ -433,8 +439,28 @@ mod tests {
     }
 
     #[test]
-    fn the_tables_differ_where_the_languages_do() {
-        assert_ne!(EN.sign_in, VI.sign_in);
-        assert_ne!(EN.balance, VI.balance);
+    fn every_string_is_translated() {
+        let table = |t: &Text| match serde_json::to_value(t) {
+            Ok(serde_json::Value::Object(map)) => map,
+            other => panic!("not a table: {other:?}"),
+        };
+        let (en, vi) = (table(&EN), table(&VI));
+        assert_eq!(en.len(), vi.len());
+        // The product's name is the same in every language.
+        let same_everywhere = ["app_name"];
+        for (key, english) in &en {
+            let vietnamese = &vi[key];
+            assert!(
+                english.as_str().is_some_and(|s| !s.trim().is_empty()),
+                "{key}"
+            );
+            assert!(
+                vietnamese.as_str().is_some_and(|s| !s.trim().is_empty()),
+                "{key}"
+            );
+            if !same_everywhere.contains(&key.as_str()) {
+                assert_ne!(english, vietnamese, "{key} is not translated");
+            }
+        }
     }
 }

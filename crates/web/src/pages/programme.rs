@@ -4,6 +4,7 @@
 //! errors are shown next to the field.
 
 use crate::WebState;
+use crate::i18n::Text;
 use crate::render::{Fail, Nav, dashboard, ok};
 use crate::session::Session;
 use actix_web::http::StatusCode;
@@ -254,19 +255,19 @@ pub(crate) async fn save_tiers(
 }
 
 /// The reward as edited by `form`, or what is wrong with the form.
-fn edited(mut reward: Reward, form: &RewardForm) -> Result<Reward, String> {
+fn edited(t: &Text, mut reward: Reward, form: &RewardForm) -> Result<Reward, String> {
     reward.name = form.name.trim().to_owned();
     reward.cost = Points::new(
         form.cost
             .trim()
             .parse::<i64>()
-            .map_err(|_| "cost: must be a whole number of points".to_owned())?,
+            .map_err(|_| t.cost_not_number.to_owned())?,
     );
     reward.validity_days = form
         .validity_days
         .trim()
         .parse::<u32>()
-        .map_err(|_| "validity_days: must be a whole number of days".to_owned())?;
+        .map_err(|_| t.days_not_number.to_owned())?;
     reward.active = form.active.is_some();
     Ok(reward)
 }
@@ -289,7 +290,7 @@ pub(crate) async fn save_reward(
         Err(ManageError::NotFound { .. }) => return Err(Fail::not_found(session.lang)),
         Err(e) => return Err(Fail::internal(session.lang, &e)),
     };
-    let outcome = match edited(reward, &form) {
+    let outcome = match edited(session.lang.text(), reward, &form) {
         Err(e) => Err(e),
         Ok(reward) => match state.services.save_reward(brand, Some(id), reward).await {
             Ok(_) => Ok(()),
