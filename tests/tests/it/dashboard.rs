@@ -444,6 +444,15 @@ async fn sessions_are_signed_scoped_and_end_with_their_key() {
             .await
             .expect(200, "programme");
         assert!(!programme.text.contains("rules-form"));
+        let segments = viewer
+            .get("/dashboard/segments")
+            .await
+            .expect(200, "segments");
+        assert!(!segments.text.contains("segment-form"));
+        assert!(
+            segments.text.contains("Loyal fans"),
+            "the admin's new segment is listed"
+        );
         assert!(!programme.text.contains(&format!("reward-{}", a.reward)));
         let viewer_csrf = programme.csrf();
         viewer
