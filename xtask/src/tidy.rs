@@ -5,7 +5,7 @@
 //!   allow-list of data and numeric crates — nothing async, no I/O, no ORM, no web;
 //! * `regulars-ports` holds traits only: pure crates plus async-trait/mockall;
 //! * `regulars-service` never sees an adapter, an ORM or a web framework;
-//! * adapters (store, http, senders, pos) never depend on each other;
+//! * adapters (store, http, web, senders, pos) never depend on each other;
 //! * `regulars-pos` parses bytes it is handed: no async runtime, no I/O crates, no ports;
 //! * the test kit is only ever a dev-dependency;
 //! * every crate opts into the workspace lints and is named after its folder.
@@ -57,6 +57,7 @@ const SERVICE: &str = "regulars-service";
 const ADAPTERS: &[&str] = &[
     "regulars-store",
     "regulars-http",
+    "regulars-web",
     "regulars-senders",
     "regulars-pos",
 ];

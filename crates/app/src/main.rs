@@ -264,6 +264,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("serving the demo brand on {url} (Ctrl-C stops it)");
             println!("  admin key   {}", key.token);
             println!("  API docs    {url}/docs/");
+            println!("  dashboard   {url}/dashboard/login (sign in with the admin key)");
             println!(
                 "  try         curl -H 'Authorization: Bearer {}' '{url}/v1/customers?limit=3'",
                 key.token

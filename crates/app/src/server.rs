@@ -91,6 +91,21 @@ impl Application {
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.clone(),
         });
+        let web_state = web::Data::new(
+            regulars_web::WebState::new(
+                services.clone(),
+                Arc::new(SystemClock),
+                Arc::new(OsIdGen),
+                settings.secret_key.as_ref(),
+            )
+            .with_secure_cookies(settings.secure_cookies)
+            .with_public_url(settings.public_url.clone()),
+        );
+        if !web_state.persistent_keys() {
+            tracing::warn!(
+                "no REGULARS_SECRET_KEY: dashboard sessions and customer links end when the server restarts"
+            );
+        }
         let listen_error = |error| StartError::Listen {
             address: settings.listen.clone(),
             error,
@@ -102,6 +117,8 @@ impl Application {
                 .wrap(regulars_http::error_fallback())
                 .wrap(from_fn(regulars_http::track_metrics))
                 .wrap(from_fn(regulars_http::request_log))
+                // First: its link route must be matched ahead of the API's `/v1` scope.
+                .configure(|cfg| regulars_web::configure(cfg, web_state.clone()))
                 .configure(|cfg| regulars_http::configure(cfg, state.clone()))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())

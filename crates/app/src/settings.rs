@@ -22,6 +22,8 @@
 //! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
 //! | message channels | `[senders]` (see docs/senders.md) | secrets only: `REGULARS_ZALO_*`, `REGULARS_ESMS_*`, `REGULARS_TWILIO_AUTH_TOKEN`, `REGULARS_SMTP_PASSWORD` | none configured |
 //! | wait for a database connection (s) | `database_timeout_seconds` | `REGULARS_DATABASE_TIMEOUT_SECONDS` | 5 |
+//! | public URL of customer links | `public_url` | `REGULARS_PUBLIC_URL` | the request's own host |
+//! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
 
 use regulars_service::SecretKey;
 use serde::Deserialize;
@@ -77,6 +79,10 @@ pub struct Settings {
     /// How long a request waits for a database connection (or to open one) before it
     /// answers 503: during a database outage, callers get an answer, not a hang.
     pub database_timeout: Duration,
+    /// The public base URL customer links are made with (`https://…`).
+    pub public_url: Option<String>,
+    /// Whether dashboard cookies are marked `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// How the worker (`regulars work`, or `serve` with `in_serve`) runs.
@@ -188,6 +194,8 @@ impl Default for Settings {
             rate_limit: Some(regulars_http::RateLimit::DEFAULT),
             metrics_token: None,
             database_timeout: Duration::from_secs(5),
+            public_url: None,
+            secure_cookies: false,
         }
     }
 }
@@ -236,6 +244,8 @@ struct FileSettings {
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
     database_timeout_seconds: Option<u64>,
+    public_url: Option<String>,
+    secure_cookies: Option<bool>,
 }
 
 impl Settings {
@@ -311,6 +321,12 @@ impl Settings {
         if let Some(v) = file.database_timeout_seconds {
             self.database_timeout = Duration::from_secs(v.max(1));
         }
+        if let Some(v) = file.public_url {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = file.secure_cookies {
+            self.secure_cookies = v;
+        }
         Ok(())
     }
 
@@ -364,6 +380,21 @@ impl Settings {
                 _ => {
                     return Err(SettingsError::Env {
                         name: "REGULARS_WORKER_IN_SERVE",
+                        message: "must be true or false".to_owned(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("REGULARS_PUBLIC_URL") {
+            self.public_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("REGULARS_SECURE_COOKIES") {
+            self.secure_cookies = match v.trim() {
+                "1" | "true" => true,
+                "0" | "false" | "" => false,
+                _ => {
+                    return Err(SettingsError::Env {
+                        name: "REGULARS_SECURE_COOKIES",
                         message: "must be true or false".to_owned(),
                     });
                 }
@@ -543,6 +574,36 @@ mod tests {
             env_of(&[("REGULARS_RATE_LIMIT_PER_SECOND", "0")]),
         )?;
         assert_eq!(s.rate_limit, None, "0 turns the limit off");
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn link_host_and_cookie_security_come_from_file_or_environment()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("regulars-web-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(
+            &path,
+            "public_url = \"https://a.example\"\nsecure_cookies = true\n",
+        )?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        assert_eq!(s.public_url.as_deref(), Some("https://a.example"));
+        assert!(s.secure_cookies);
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("REGULARS_PUBLIC_URL", "https://b.example"),
+                ("REGULARS_SECURE_COOKIES", "false"),
+            ]),
+        )?;
+        assert_eq!(s.public_url.as_deref(), Some("https://b.example"));
+        assert!(!s.secure_cookies);
+        let e = Settings::load(Some(&path), env_of(&[("REGULARS_SECURE_COOKIES", "maybe")]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("REGULARS_SECURE_COOKIES"), "{e}");
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

@@ -76,7 +76,8 @@ pub async fn request_log(
 }
 
 /// Replaces a non-JSON error answer (4xx/5xx from the framework itself, such as 405)
-/// with the API's JSON error shape, keeping its status.
+/// with the API's JSON error shape, keeping its status. HTML answers are left alone:
+/// they are pages that render their own errors for people.
 pub(crate) fn json_fallback<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
@@ -84,7 +85,7 @@ pub(crate) fn json_fallback<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -59,6 +59,25 @@ impl SecretKey {
         SecretKey(bytes)
     }
 
+    /// A key for one purpose, derived from this one (HMAC-SHA256 of the purpose's
+    /// name): sessions, links and sealed secrets each get their own, so a value signed
+    /// for one purpose is never accepted for another.
+    ///
+    /// ```
+    /// use regulars_service::SecretKey;
+    /// let key = SecretKey::from_bytes([7; 32]);
+    /// assert_ne!(key.derive("dashboard-session"), key.derive("customer-link"));
+    /// assert_eq!(key.derive("x"), key.derive("x"));
+    /// ```
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{KeyInit as _, Mac};
+        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"regulars/");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(&Key::from(self.0))
     }

@@ -3,7 +3,9 @@
 //! against the real server.
 
 mod bad_input;
+mod browser;
 mod concurrency;
+mod dashboard;
 mod delivery;
 mod flows;
 mod isolation;

@@ -1,0 +1,183 @@
+//! The Regulars web front end: the owner's dashboard and the customer's QR page,
+//! server-rendered HTML (`maud`) with inline SVG charts and QR codes drawn on the
+//! server. Nothing is fetched from elsewhere at run time and no JavaScript runs.
+//!
+//! * `/dashboard/...` — sign in with a viewer or admin API key; a signed, expiring,
+//!   HttpOnly, SameSite=Strict session cookie holds the key's id (never the key), and
+//!   every request checks that the key is still active. State-changing forms carry a
+//!   CSRF token bound to the session. Viewer sessions see no edit forms and get 403 on
+//!   every POST but sign-out.
+//! * `/c/{token}` — a customer's own page: balance, tier progress and each active
+//!   voucher with its QR code. The token is signed over brand, customer and expiry.
+//! * `POST /v1/customers/{id}/qr-link` — for admin and till keys: the URL of a
+//!   customer's page and its QR code.
+//!
+//! Every read goes through [`Services`], the same calls the JSON API makes, scoped to
+//! the session's brand. Register [`configure`] *before* the JSON API's, so that the
+//! link route is matched ahead of the API's `/v1` scope.
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer, web};
+//! use regulars_web::{WebState, configure};
+//!
+//! async fn serve(state: WebState) -> std::io::Result<()> {
+//!     let state = web::Data::new(state);
+//!     HttpServer::new(move || App::new().configure(|cfg| configure(cfg, state.clone())))
+//!         .bind(("127.0.0.1", 8080))?
+//!         .run()
+//!         .await
+//! }
+//! ```
+
+mod chart;
+pub mod cookies;
+pub mod i18n;
+mod link;
+mod pages;
+mod qr;
+mod render;
+mod session;
+pub mod sign;
+
+use actix_web::web;
+use regulars_ports::{Clock, IdGen};
+use regulars_service::{SecretKey, Services};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+pub use i18n::Lang;
+pub use sign::{Keys, LinkClaims, SessionClaims};
+
+/// How long a dashboard session lasts by default.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::hours(12);
+/// How long a customer link works by default.
+pub const DEFAULT_LINK_TTL: Duration = Duration::days(90);
+
+/// What the pages share.
+#[derive(Clone)]
+pub struct WebState {
+    /// The use cases.
+    pub services: Arc<Services>,
+    /// The clock sessions and links expire by.
+    pub clock: Arc<dyn Clock>,
+    /// Random bytes (sign-in form nonces).
+    pub ids: Arc<dyn IdGen>,
+    keys: Keys,
+    persistent_keys: bool,
+    /// Whether cookies are marked `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a session lasts.
+    pub session_ttl: Duration,
+    /// How long a customer link works.
+    pub link_ttl: Duration,
+    /// The public base URL of customer links (`https://loyalty.example.com`); without
+    /// one, the request's own scheme and host are used.
+    pub public_url: Option<String>,
+}
+
+impl WebState {
+    /// The pages' state. Keys are derived from the server's `secret`; without one a
+    /// random key is drawn from `ids`, and sessions and customer links then stop
+    /// working when the process restarts.
+    pub fn new(
+        services: Arc<Services>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGen>,
+        secret: Option<&SecretKey>,
+    ) -> WebState {
+        let (keys, persistent_keys) = match secret {
+            Some(secret) => (Keys::from_secret(secret), true),
+            None => {
+                let mut bytes = [0u8; 32];
+                ids.fill_bytes(&mut bytes);
+                (Keys::from_secret(&SecretKey::from_bytes(bytes)), false)
+            }
+        };
+        WebState {
+            services,
+            clock,
+            ids,
+            keys,
+            persistent_keys,
+            secure_cookies: false,
+            session_ttl: DEFAULT_SESSION_TTL,
+            link_ttl: DEFAULT_LINK_TTL,
+            public_url: None,
+        }
+    }
+
+    /// Marks cookies `Secure`.
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+
+    /// Sets the public base URL of customer links.
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url.map(|u| u.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Whether sessions and links survive a restart (the keys come from the server's
+    /// secret rather than from a random per-process key).
+    pub fn persistent_keys(&self) -> bool {
+        self.persistent_keys
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The time now.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState")
+            .field("persistent_keys", &self.persistent_keys)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registers the dashboard, the customer pages and the link endpoint on `cfg`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
+    cfg.app_data(state)
+        .app_data(web::FormConfig::default().limit(256 * 1024))
+        .route(
+            "/v1/customers/{id}/qr-link",
+            web::post().to(link::create_link),
+        )
+        .route("/c/{token}", web::get().to(pages::card::show))
+        .service(
+            web::scope("/dashboard")
+                .route("", web::get().to(pages::home))
+                .route("/", web::get().to(pages::home))
+                .route("/login", web::get().to(session::login_page))
+                .route("/login", web::post().to(session::login))
+                .route("/logout", web::post().to(session::logout))
+                .route("/overview", web::get().to(pages::overview::show))
+                .route("/segments", web::get().to(pages::segments::show))
+                .route("/segments", web::post().to(pages::segments::create))
+                .route("/customers", web::get().to(pages::customers::list))
+                .route("/customers/{id}", web::get().to(pages::customers::profile))
+                .route("/programme", web::get().to(pages::programme::show))
+                .route(
+                    "/programme/earning-rules",
+                    web::post().to(pages::programme::save_rules),
+                )
+                .route(
+                    "/programme/tiers",
+                    web::post().to(pages::programme::save_tiers),
+                )
+                .route(
+                    "/programme/rewards/{id}",
+                    web::post().to(pages::programme::save_reward),
+                )
+                .default_service(web::to(pages::not_found)),
+        );
+}

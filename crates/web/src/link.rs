@@ -1,0 +1,124 @@
+//! `POST /v1/customers/{id}/qr-link`: the signed URL of a customer's own page and its
+//! QR code, for admin and till keys. Answers in the JSON API's shapes.
+
+use crate::WebState;
+use crate::qr;
+use crate::sign::LinkClaims;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use regulars_domain::CustomerId;
+use regulars_ports::Role;
+use regulars_service::{AuthError, LookupError};
+use serde_json::json;
+
+fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> HttpResponse {
+    let mut body = json!({"error": {"code": code, "message": message}});
+    if let Some(field) = field {
+        body["error"]["field"] = json!(field);
+    }
+    HttpResponse::build(status).json(body)
+}
+
+/// The base of customer links: the configured public URL, else the request's own.
+fn base_url(req: &HttpRequest, state: &WebState) -> String {
+    match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+/// Makes a link to the customer's page.
+pub(crate) async fn create_link(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send an API key: Authorization: Bearer rgk_…",
+            None,
+        );
+    };
+    let principal = match state.services.authenticate(token).await {
+        Ok(principal) => principal,
+        Err(AuthError::Malformed | AuthError::Rejected) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "unknown or revoked API key",
+                None,
+            );
+        }
+        Err(other) => {
+            tracing::error!(error = %other, "authentication failed");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "try again later",
+                None,
+            );
+        }
+    };
+    if !matches!(principal.role, Role::Admin | Role::Pos) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this needs a key with role admin or pos",
+            None,
+        );
+    }
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such customer",
+            Some("customer"),
+        )
+    };
+    let Ok(customer) = path.parse::<CustomerId>() else {
+        return not_found();
+    };
+    match state
+        .services
+        .customer_view(principal.brand, customer)
+        .await
+    {
+        Ok(_) => {}
+        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => return not_found(),
+        Err(other) => {
+            tracing::error!(error = %other, "customer view failed");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the customer could not be read",
+                None,
+            );
+        }
+    }
+    let expires_at = state.now() + state.link_ttl;
+    let token = state.keys().link_token(&LinkClaims {
+        brand: principal.brand,
+        customer,
+        expires_at,
+    });
+    let url = format!("{}/c/{token}", base_url(&req, &state));
+    let svg = qr::svg(&url).unwrap_or_default();
+    HttpResponse::Created().json(json!({
+        "url": url,
+        "expires_at": expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "qr_svg": svg,
+    }))
+}

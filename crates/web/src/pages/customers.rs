@@ -1,0 +1,352 @@
+//! Customers: search by phone or name, a page at a time, and each customer's profile
+//! (orders, points ledger, tier and progress, vouchers, scores).
+
+use crate::WebState;
+use crate::i18n::Text;
+use crate::pages::cursor;
+use crate::render::{Fail, Nav, dashboard, ok, percent, when};
+use crate::session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use regulars_domain::{Customer, CustomerId, Money};
+use regulars_loyalty::ledger::EntryKind;
+use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
+use regulars_service::{LookupError, ManageError, SegmentError};
+use serde::Deserialize;
+
+/// Customers per page.
+const PAGE: u64 = 25;
+/// Customers read per step of a name search.
+const SCAN_PAGE: u64 = 500;
+/// Steps a name search takes before it offers a "next page" link instead.
+const SCAN_STEPS: usize = 20;
+/// Orders and ledger entries per page of a profile.
+const HISTORY_PAGE: u64 = 20;
+
+/// The list's query.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    q: Option<String>,
+    after: Option<String>,
+}
+
+/// Whether a search looks like a phone number rather than a name.
+fn looks_like_phone(q: &str) -> bool {
+    let digits = q.chars().filter(char::is_ascii_digit).count();
+    digits >= 6
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+}
+
+/// Customers matching `q` from `after` on, and where the next page starts.
+async fn search(
+    state: &WebState,
+    session: &Session,
+    q: &str,
+    after: Option<CustomerId>,
+) -> Result<(Vec<Customer>, Option<CustomerId>), Fail> {
+    let brand = session.brand();
+    let fail = |e: ManageError| Fail::internal(session.lang, &e);
+    if q.is_empty() {
+        let page = state
+            .services
+            .customers(brand, after, PAGE)
+            .await
+            .map_err(fail)?;
+        let next = (page.len() as u64 == PAGE)
+            .then(|| page.last().map(|c| c.id))
+            .flatten();
+        return Ok((page, next));
+    }
+    if looks_like_phone(q) {
+        return match state.services.customer_lookup(brand, q).await {
+            Ok(view) => Ok((vec![view.customer], None)),
+            Err(LookupError::UnknownPhone(_) | LookupError::InvalidPhone(_)) => Ok((vec![], None)),
+            Err(other) => Err(Fail::internal(session.lang, &other)),
+        };
+    }
+    let needle = q.to_lowercase();
+    let mut found = Vec::new();
+    let mut cursor = after;
+    for _ in 0..SCAN_STEPS {
+        let page = state
+            .services
+            .customers(brand, cursor, SCAN_PAGE)
+            .await
+            .map_err(fail)?;
+        let short = (page.len() as u64) < SCAN_PAGE;
+        for customer in page {
+            cursor = Some(customer.id);
+            let hit = customer
+                .name
+                .as_deref()
+                .is_some_and(|n| n.to_lowercase().contains(&needle));
+            if hit {
+                found.push(customer);
+                if found.len() as u64 == PAGE {
+                    return Ok((found, cursor));
+                }
+            }
+        }
+        if short {
+            return Ok((found, None));
+        }
+    }
+    Ok((found, cursor))
+}
+
+/// `GET /dashboard/customers`.
+pub(crate) async fn list(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    let t = session.lang.text();
+    let q = query.q.as_deref().unwrap_or("").trim().to_owned();
+    let (customers, next) = search(&state, &session, &q, cursor(query.after.as_ref())).await?;
+    let next_link = next.map(|n| {
+        let mut url = format!("/dashboard/customers?after={n}");
+        if !q.is_empty() {
+            url.push_str("&q=");
+            url.push_str(&encode(&q));
+        }
+        url
+    });
+    let body = html! {
+        section {
+            form method="get" action="/dashboard/customers" #customer-search {
+                label for="q" { (t.search_hint) }
+                input #q type="search" name="q" value=(q);
+                button #search type="submit" { (t.search) }
+            }
+        }
+        section {
+            @if customers.is_empty() { p.muted #no-match { (t.no_match) } }
+            @else {
+                table #customers {
+                    tr { th { (t.name) } th { (t.phone) } th { (t.joined) } }
+                    @for c in &customers {
+                        tr {
+                            td { a href=(format!("/dashboard/customers/{}", c.id)) { (c.name.clone().unwrap_or_else(|| "—".to_owned())) } }
+                            td { (c.phone) }
+                            td { (when(c.created_at)) }
+                        }
+                    }
+                }
+            }
+            @if let Some(next) = next_link { p { a #next-page href=(next) { (t.next_page) } } }
+        }
+    };
+    Ok(ok(
+        &req,
+        dashboard(&session, Nav::Customers, t.customers_title, body),
+    ))
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A qualifying value as people read it.
+pub(crate) fn qualifying(t: &Text, value: &QualifyingValue) -> String {
+    match value {
+        QualifyingValue::Points(p) => format!("{} {}", p.value(), t.points),
+        QualifyingValue::Spend(m) => m.to_string(),
+    }
+}
+
+fn magnitude(value: &QualifyingValue) -> f64 {
+    match value {
+        QualifyingValue::Points(p) => p.value() as f64,
+        QualifyingValue::Spend(m) => m.to_minor_units().unwrap_or(0) as f64,
+    }
+}
+
+/// The tier held and the bar to the next one.
+pub(crate) fn tier_block(t: &Text, tier: Option<&str>, progress: Option<&TierProgress>) -> Markup {
+    html! {
+        p #tier { strong { (t.tier) ": " } (tier.unwrap_or(t.no_tier)) }
+        @if let Some(progress) = progress {
+            @match &progress.next {
+                Some(next) => {
+                    @let share = (magnitude(&progress.value) / magnitude(&next.threshold).max(1.0)).clamp(0.0, 1.0);
+                    div.bar { span style=(format!("width:{:.0}%", share * 100.0)) {} }
+                    p.muted #tier-progress { (qualifying(t, &next.remaining)) " " (t.to_next_tier) " " (next.tier) }
+                }
+                None => { p.muted #tier-progress { (t.top_tier) } }
+            }
+        }
+    }
+}
+
+fn entry_kind(t: &Text, kind: &EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Earn { .. } => t.entry_earn,
+        EntryKind::Redeem { .. } => t.entry_redeem,
+        EntryKind::Expire { .. } => t.entry_expire,
+        EntryKind::Reverse { .. } => t.entry_reverse,
+        EntryKind::Adjust { .. } => t.entry_adjust,
+    }
+}
+
+/// The profile's query: where its two lists start.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProfileQuery {
+    orders_after: Option<String>,
+    ledger_after: Option<String>,
+}
+
+/// `GET /dashboard/customers/{id}`: 404 for an id of another brand, exactly as for
+/// one that does not exist.
+pub(crate) async fn profile(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    path: web::Path<String>,
+    query: web::Query<ProfileQuery>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    let lang = session.lang;
+    let t = lang.text();
+    let brand = session.brand();
+    let Ok(id) = path.parse::<CustomerId>() else {
+        return Err(Fail::not_found(lang));
+    };
+    let view = match state.services.customer_view(brand, id).await {
+        Ok(view) => view,
+        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => {
+            return Err(Fail::not_found(lang));
+        }
+        Err(other) => return Err(Fail::internal(lang, &other)),
+    };
+    let scores = match state.services.customer_scores(brand, id).await {
+        Ok(scores) => Some(scores),
+        Err(SegmentError::UnknownCustomer(_)) => None,
+        Err(other) => return Err(Fail::internal(lang, &other)),
+    };
+    let fail = |e: ManageError| Fail::internal(lang, &e);
+    let orders_after = cursor(query.orders_after.as_ref());
+    let orders = state
+        .services
+        .orders(brand, Some(id), orders_after, HISTORY_PAGE)
+        .await
+        .map_err(fail)?;
+    let ledger_after: Option<u64> = cursor(query.ledger_after.as_ref());
+    let ledger = state
+        .services
+        .customer_ledger(brand, id, ledger_after, HISTORY_PAGE)
+        .await
+        .map_err(fail)?;
+    let currency = view.stats.spend.currency();
+    let base = format!("/dashboard/customers/{id}");
+    let next_orders = (orders.len() as u64 == HISTORY_PAGE)
+        .then(|| {
+            orders
+                .last()
+                .map(|o| format!("{base}?orders_after={}", o.id))
+        })
+        .flatten();
+    let next_ledger = (ledger.len() as u64 == HISTORY_PAGE)
+        .then(|| {
+            ledger
+                .last()
+                .map(|e| format!("{base}?ledger_after={}", e.seq))
+        })
+        .flatten();
+    let c = &view.customer;
+    let title = c.name.clone().unwrap_or_else(|| c.phone.to_string());
+    let body = html! {
+        div.cards {
+            div.card #balance { div.label { (t.balance) } div.value { (view.balance.value()) " " (t.points) } }
+            div.card { div.label { (t.visits) } div.value #visits { (view.stats.visits) } }
+            div.card { div.label { (t.spend) } div.value #spend style="font-size:1.1rem" { (view.stats.spend) } }
+        }
+        div.grid2 {
+            section #profile {
+                h2 { (t.profile) }
+                p { strong { (t.phone) ": " } (c.phone) }
+                p { strong { (t.joined) ": " } (when(c.created_at)) }
+                (tier_block(t, view.tier.as_ref().map(|s| s.code.as_str()), view.tier_progress.as_ref()))
+            }
+            section #scores {
+                @match &scores {
+                    Some(s) => {
+                        p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
+                        p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| Money::from_minor_units(m, currency).to_string())) } }
+                        p { strong { (t.favourite) ": " } (s.favourite_item.clone().unwrap_or_else(|| "—".to_owned())) }
+                        p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
+                        p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
+                    }
+                    None => { p.muted { (t.not_scored) } }
+                }
+            }
+        }
+        section #vouchers {
+            h2 { (t.vouchers) }
+            @if view.vouchers.is_empty() { p.muted { (t.no_vouchers) } }
+            @else {
+                table {
+                    tr { th { (t.code) } th { (t.expires) } }
+                    @for v in &view.vouchers {
+                        tr { td { code { (v.code()) } } td { (when(v.expires_at())) } }
+                    }
+                }
+            }
+        }
+        section #orders {
+            h2 { (t.order_history) }
+            @if orders.is_empty() { p.muted { (t.none) } }
+            @else {
+                table {
+                    tr { th { (t.placed_at) } th { (t.total) } th { (t.earned) } th { (t.refunded) } }
+                    @for o in &orders {
+                        tr {
+                            td { (when(o.order.placed_at)) }
+                            td { (o.order.total) }
+                            td { (o.points_earned.value()) }
+                            td { (o.refunded) }
+                        }
+                    }
+                }
+                @if let Some(next) = next_orders { p { a href=(next) { (t.next_page) } } }
+            }
+        }
+        section #ledger {
+            h2 { (t.ledger) }
+            @if ledger.is_empty() { p.muted { (t.none) } }
+            @else {
+                table {
+                    tr { th { (t.when) } th { (t.kind) } th { (t.amount) } }
+                    @for e in &ledger {
+                        tr { td { (when(e.at)) } td { (entry_kind(t, &e.kind)) } td { (e.amount.value()) } }
+                    }
+                }
+                @if let Some(next) = next_ledger { p { a href=(next) { (t.next_page) } } }
+            }
+        }
+    };
+    Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_names_are_told_apart() {
+        assert!(looks_like_phone("0901 234 567"));
+        assert!(looks_like_phone("+84901234567"));
+        assert!(!looks_like_phone("Lan"));
+        assert!(!looks_like_phone("123"));
+        assert_eq!(encode("Trần Lan"), "Tr%E1%BA%A7n%20Lan");
+    }
+}

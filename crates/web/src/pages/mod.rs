@@ -1,0 +1,36 @@
+//! The dashboard's pages and the customer's card.
+
+pub(crate) mod card;
+pub(crate) mod customers;
+pub(crate) mod overview;
+pub(crate) mod programme;
+pub(crate) mod segments;
+
+use crate::WebState;
+use crate::i18n::Lang;
+use crate::render::Fail;
+use crate::session::Session;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// `GET /dashboard`: the overview when signed in, else the sign-in page.
+pub(crate) async fn home(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, Fail> {
+    Session::of(&req, &state).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/dashboard/overview"))
+        .finish())
+}
+
+/// Any other path under `/dashboard`.
+pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    Fail::not_found(Lang::of(&req)).error_response()
+}
+
+/// The `after` cursor of a page link, percent-encoding nothing: ids are URL-safe.
+pub(crate) fn cursor<T: std::str::FromStr>(raw: Option<&String>) -> Option<T> {
+    raw.and_then(|r| r.parse().ok())
+}

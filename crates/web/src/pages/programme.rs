@@ -1,0 +1,332 @@
+//! The programme: earning rules, tiers and the reward catalogue, editable by admins.
+//! Documents are read exactly as the API reads them (the same types, the JSON path of
+//! the first problem named) and saved through the same use cases, whose validation
+//! errors are shown next to the field.
+
+use crate::WebState;
+use crate::i18n::Text;
+use crate::render::{Fail, Nav, dashboard, ok};
+use crate::session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use regulars_domain::{Points, RewardId};
+use regulars_loyalty::rewards::Reward;
+use regulars_loyalty::rules::EarningRules;
+use regulars_loyalty::tiers::TierProgram;
+use regulars_service::ManageError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Reads a JSON document as `T`, naming the JSON path of the first problem (as the
+/// API's body reader does).
+pub(crate) fn parse_document<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." || path.is_empty() {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// A reward form's fields as typed.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct RewardForm {
+    csrf: String,
+    name: String,
+    cost: String,
+    validity_days: String,
+    active: Option<String>,
+}
+
+/// What the page shows again after a save or a refusal.
+#[derive(Debug, Default)]
+struct Shown {
+    rules_text: Option<String>,
+    rules_error: Option<String>,
+    tiers_text: Option<String>,
+    tiers_error: Option<String>,
+    reward: Option<(RewardId, RewardForm, String)>,
+    saved: bool,
+}
+
+fn message(error: &ManageError) -> Option<String> {
+    match error {
+        ManageError::Invalid { field, message } => Some(format!("{field}: {message}")),
+        ManageError::Taken { message, .. } => Some(message.clone()),
+        _ => None,
+    }
+}
+
+async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Markup, Fail> {
+    let t = session.lang.text();
+    let brand = session.brand();
+    let fail = |e: ManageError| Fail::internal(session.lang, &e);
+    let program = state.services.program(brand).await.map_err(fail)?;
+    let rewards = state.services.rewards(brand).await.map_err(fail)?;
+    let rules_text = shown.rules_text.clone().unwrap_or_else(|| {
+        program
+            .as_ref()
+            .map(|p| pretty(&p.earning_rules))
+            .unwrap_or_default()
+    });
+    let tiers_text = shown.tiers_text.clone().unwrap_or_else(|| {
+        program
+            .as_ref()
+            .and_then(|p| p.tiers.as_ref())
+            .map(pretty)
+            .unwrap_or_default()
+    });
+    let edit = session.can_edit();
+    let body = html! {
+        @if shown.saved { p.ok #saved { (t.saved) } }
+        @if program.is_none() { p.muted { (t.no_programme) } }
+        section {
+            h2 { (t.earning_rules) }
+            p.muted { (t.tiers_help) }
+            @if edit {
+                form method="post" action="/dashboard/programme/earning-rules" #rules-form {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    textarea #rules name="document" { (rules_text) }
+                    @if let Some(e) = &shown.rules_error { p.error #rules-error { (e) } }
+                    button type="submit" { (t.save) }
+                }
+            } @else {
+                pre #rules { (rules_text) }
+            }
+        }
+        section {
+            h2 { (t.tiers) }
+            @if edit {
+                form method="post" action="/dashboard/programme/tiers" #tiers-form {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    textarea #tiers name="document" { (tiers_text) }
+                    @if let Some(e) = &shown.tiers_error { p.error #tiers-error { (e) } }
+                    button type="submit" { (t.save) }
+                }
+            } @else {
+                pre #tiers { (tiers_text) }
+            }
+        }
+        section #rewards {
+            h2 { (t.rewards) }
+            @if rewards.is_empty() { p.muted { (t.none) } }
+            @for reward in &rewards {
+                @let again = shown.reward.as_ref().filter(|(id, _, _)| *id == reward.id);
+                @let name = again.map_or(reward.name.clone(), |(_, f, _)| f.name.clone());
+                @let cost = again.map_or(reward.cost.value().to_string(), |(_, f, _)| f.cost.clone());
+                @let days = again.map_or(reward.validity_days.to_string(), |(_, f, _)| f.validity_days.clone());
+                @let active = again.map_or(reward.active, |(_, f, _)| f.active.is_some());
+                @if edit {
+                    form.reward method="post" action=(format!("/dashboard/programme/rewards/{}", reward.id)) id=(format!("reward-{}", reward.id)) {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        div.grid2 {
+                            div { label { (t.name) } input type="text" name="name" value=(name); }
+                            div { label { (t.cost) } input type="number" name="cost" value=(cost); }
+                            div { label { (t.validity_days) } input type="number" name="validity_days" value=(days); }
+                            div { label { input type="checkbox" name="active" value="on" checked[active]; " " (t.active) } }
+                        }
+                        @if let Some((_, _, e)) = again { p.error.reward-error { (e) } }
+                        button type="submit" { (t.save) }
+                    }
+                } @else {
+                    p { strong { (reward.name) } " — " (reward.cost.value()) " " (t.points) }
+                }
+            }
+        }
+    };
+    Ok(dashboard(session, Nav::Programme, t.programme_title, body))
+}
+
+/// Pretty JSON of a document shown in a text area.
+fn pretty<T: serde::Serialize>(document: &T) -> String {
+    serde_json::to_string_pretty(document).unwrap_or_default()
+}
+
+fn reply(req: &HttpRequest, page: Markup, status: StatusCode) -> HttpResponse {
+    let mut reply = ok(req, page);
+    *reply.status_mut() = status;
+    reply
+}
+
+/// `GET /dashboard/programme`.
+pub(crate) async fn show(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    let page = render(&state, &session, Shown::default()).await?;
+    Ok(ok(&req, page))
+}
+
+/// A document form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DocumentForm {
+    csrf: String,
+    document: String,
+}
+
+/// `POST /dashboard/programme/earning-rules`.
+pub(crate) async fn save_rules(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    form: web::Form<DocumentForm>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    session.authorise_change(&state, &form.csrf)?;
+    let outcome = match parse_document::<EarningRules>(&form.document) {
+        Err(e) => Err(e),
+        Ok(rules) => match state
+            .services
+            .set_earning_rules(session.brand(), rules)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+        },
+    };
+    let (shown, status) = match outcome {
+        Ok(()) => (
+            Shown {
+                saved: true,
+                ..Shown::default()
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => (
+            Shown {
+                rules_text: Some(form.document.clone()),
+                rules_error: Some(e),
+                ..Shown::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let page = render(&state, &session, shown).await?;
+    Ok(reply(&req, page, status))
+}
+
+/// `POST /dashboard/programme/tiers`; an empty document removes the tiers.
+pub(crate) async fn save_tiers(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    form: web::Form<DocumentForm>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    session.authorise_change(&state, &form.csrf)?;
+    let text = form.document.trim();
+    let parsed = if text.is_empty() {
+        Ok(None)
+    } else {
+        parse_document::<TierProgram>(text).map(Some)
+    };
+    let outcome = match parsed {
+        Err(e) => Err(e),
+        Ok(tiers) => match state.services.set_tiers(session.brand(), tiers).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+        },
+    };
+    let (shown, status) = match outcome {
+        Ok(()) => (
+            Shown {
+                saved: true,
+                ..Shown::default()
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => (
+            Shown {
+                tiers_text: Some(form.document.clone()),
+                tiers_error: Some(e),
+                ..Shown::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let page = render(&state, &session, shown).await?;
+    Ok(reply(&req, page, status))
+}
+
+/// The reward as edited by `form`, or what is wrong with the form.
+fn edited(t: &Text, mut reward: Reward, form: &RewardForm) -> Result<Reward, String> {
+    reward.name = form.name.trim().to_owned();
+    reward.cost = Points::new(
+        form.cost
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| t.cost_not_number.to_owned())?,
+    );
+    reward.validity_days = form
+        .validity_days
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| t.days_not_number.to_owned())?;
+    reward.active = form.active.is_some();
+    Ok(reward)
+}
+
+/// `POST /dashboard/programme/rewards/{id}`.
+pub(crate) async fn save_reward(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    path: web::Path<String>,
+    form: web::Form<RewardForm>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    session.authorise_change(&state, &form.csrf)?;
+    let brand = session.brand();
+    let Ok(id) = path.parse::<RewardId>() else {
+        return Err(Fail::not_found(session.lang));
+    };
+    let reward = match state.services.reward(brand, id).await {
+        Ok(reward) => reward,
+        Err(ManageError::NotFound { .. }) => return Err(Fail::not_found(session.lang)),
+        Err(e) => return Err(Fail::internal(session.lang, &e)),
+    };
+    let outcome = match edited(session.lang.text(), reward, &form) {
+        Err(e) => Err(e),
+        Ok(reward) => match state.services.save_reward(brand, Some(id), reward).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+        },
+    };
+    let (shown, status) = match outcome {
+        Ok(()) => (
+            Shown {
+                saved: true,
+                ..Shown::default()
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => (
+            Shown {
+                reward: Some((id, form.into_inner(), e)),
+                ..Shown::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let page = render(&state, &session, shown).await?;
+    Ok(reply(&req, page, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_name_the_path_of_the_first_problem() {
+        let error = parse_document::<TierProgram>("{\"metric\": 5}")
+            .err()
+            .unwrap_or_default();
+        assert!(error.starts_with("metric"), "{error}");
+        assert!(parse_document::<TierProgram>("{} x").is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! The page frame (head, style, navigation), error pages and small formatters.
+
+use crate::cookies;
+use crate::i18n::{LANG_COOKIE, Lang, Text, query_lang};
+use crate::session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use regulars_ports::Role;
+use std::fmt;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// The style sheet, inline in every page: nothing is fetched.
+const STYLE: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#f6f7f9}
+a{color:#0b6bcb}
+header.top{background:#14324f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.8rem;align-items:center}
+header.top a{color:#fff;text-decoration:none;padding:.2rem .4rem;border-radius:4px}
+header.top a.on{background:#2a5a86}
+header.top .brand{font-weight:700;margin-right:1rem}
+header.top .who{margin-left:auto;font-size:.85rem;display:flex;gap:.5rem;align-items:center}
+main{max-width:1100px;margin:0 auto;padding:1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:.8rem;margin:1rem 0}
+.card{background:#fff;border-radius:8px;padding:.8rem 1rem;box-shadow:0 1px 2px #0002}
+.card .label{font-size:.85rem;color:#5a6475}
+.card .value{font-size:1.6rem;font-weight:700}
+.card.pending .value{color:#9aa3b2;font-size:1.1rem}
+section{background:#fff;border-radius:8px;padding:1rem;margin:1rem 0;box-shadow:0 1px 2px #0002}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6eb;font-size:.92rem;vertical-align:top}
+label{display:block;font-weight:600;margin:.6rem 0 .2rem}
+input[type=text],input[type=password],input[type=number],input[type=search],textarea{width:100%;padding:.45rem;border:1px solid #b8c0cc;border-radius:4px;font:inherit}
+textarea{font-family:ui-monospace,monospace;font-size:.85rem;min-height:12rem}
+button{background:#0b6bcb;color:#fff;border:0;border-radius:4px;padding:.5rem 1rem;font:inherit;cursor:pointer;margin-top:.6rem}
+button.link{background:none;color:#fff;padding:0;margin:0;text-decoration:underline}
+.error{color:#b00020;font-size:.9rem;margin:.2rem 0}
+.ok{color:#1b7f3b}
+.muted{color:#5a6475;font-size:.9rem}
+.bar{height:10px;background:#e3e6eb;border-radius:5px;overflow:hidden}
+.bar span{display:block;height:100%;background:#1b7f3b}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:1rem}
+svg.chart{width:100%;height:auto;max-height:300px}
+.login{max-width:420px;margin:3rem auto}
+.lang a{margin-right:.5rem}
+.phone{max-width:480px;margin:0 auto;padding:1rem}
+.phone .balance{font-size:2.6rem;font-weight:800}
+.voucher{border:2px dashed #14324f;border-radius:10px;padding:1rem;margin:1rem 0;text-align:center;background:#fff}
+.voucher svg{width:70%;max-width:260px;height:auto}
+.voucher .code{font-family:ui-monospace,monospace;font-size:1.2rem;letter-spacing:.08em}
+"#;
+
+/// What a page may load: nothing from elsewhere, no scripts, inline styles and SVG only;
+/// forms post to this server; no framing (clickjacking); no referrer leaves the site
+/// (a customer link's token stays private).
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    ("x-content-type-options", "nosniff"),
+];
+
+/// Formats a time as `YYYY-MM-DD HH:MM` UTC.
+pub(crate) fn when(at: OffsetDateTime) -> String {
+    at.format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_default()
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub(crate) fn day(at: OffsetDateTime) -> String {
+    at.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+/// A share as a percentage with one decimal.
+pub(crate) fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// The name of a role in the interface's language.
+pub(crate) fn role_name(t: &Text, role: Role) -> &'static str {
+    match role {
+        Role::Admin => t.role_admin,
+        Role::Viewer => t.role_viewer,
+        Role::Pos => t.role_pos,
+    }
+}
+
+/// Which navigation entry a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    Overview,
+    Segments,
+    Customers,
+    Programme,
+}
+
+/// A whole HTML document.
+pub(crate) fn document(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.text().app_name) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// A dashboard page: navigation, the session's role, sign-out, then `content`.
+pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Markup) -> Markup {
+    let t = session.lang.text();
+    let entries = [
+        (Nav::Overview, "/dashboard/overview", t.nav_overview),
+        (Nav::Segments, "/dashboard/segments", t.nav_segments),
+        (Nav::Customers, "/dashboard/customers", t.nav_customers),
+        (Nav::Programme, "/dashboard/programme", t.nav_programme),
+    ];
+    document(
+        session.lang,
+        title,
+        html! {
+            header.top {
+                span.brand { (t.app_name) }
+                nav {
+                    @for (entry, href, label) in entries {
+                        a href=(href) class=[(entry == nav).then_some("on")] { (label) }
+                    }
+                }
+                div.who {
+                    span.lang {
+                        a href="?lang=vi" { "VI" }
+                        a href="?lang=en" { "EN" }
+                    }
+                    span #role { (t.signed_in_as) " " (role_name(t, session.role)) }
+                    form method="post" action="/dashboard/logout" {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        button.link type="submit" #sign-out { (t.sign_out) }
+                    }
+                }
+            }
+            main {
+                h1 { (title) }
+                (content)
+            }
+        },
+    )
+}
+
+/// A 200 HTML answer; remembers a language chosen with `?lang=` in its cookie.
+pub(crate) fn ok(req: &HttpRequest, markup: Markup) -> HttpResponse {
+    let mut reply = HttpResponse::Ok();
+    reply.content_type("text/html; charset=utf-8");
+    reply.insert_header((header::CACHE_CONTROL, "no-store"));
+    for pair in SECURITY_HEADERS {
+        reply.insert_header(pair);
+    }
+    if let Some(lang) = query_lang(req) {
+        reply.append_header((
+            header::SET_COOKIE,
+            cookies::set(LANG_COOKIE, lang.code(), 365 * 24 * 3600, false),
+        ));
+    }
+    reply.body(markup.into_string())
+}
+
+/// A page that could not be shown: an HTML error page or a redirect.
+#[derive(Debug)]
+pub(crate) struct Fail {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Fail {
+    /// A redirect (303) to `location`.
+    pub(crate) fn redirect(location: &str) -> Fail {
+        Fail {
+            status: StatusCode::SEE_OTHER,
+            location: Some(location.to_owned()),
+            body: String::new(),
+        }
+    }
+
+    /// An error page with `status`, `title` and `message`.
+    pub(crate) fn page(lang: Lang, status: StatusCode, title: &str, message: &str) -> Fail {
+        let body = document(
+            lang,
+            title,
+            html! {
+                main.login {
+                    h1 { (title) }
+                    p #message { (message) }
+                    p { a href="/dashboard/overview" { (lang.text().nav_overview) } }
+                }
+            },
+        );
+        Fail {
+            status,
+            location: None,
+            body: body.into_string(),
+        }
+    }
+
+    /// 404.
+    pub(crate) fn not_found(lang: Lang) -> Fail {
+        let t = lang.text();
+        Fail::page(
+            lang,
+            StatusCode::NOT_FOUND,
+            t.not_found_title,
+            t.not_found_body,
+        )
+    }
+
+    /// 403 with `message`.
+    pub(crate) fn forbidden(lang: Lang, message: &str) -> Fail {
+        Fail::page(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.text().forbidden_title,
+            message,
+        )
+    }
+
+    /// 500 (or 503) for a failure of storage; the details go to the log.
+    pub(crate) fn internal(lang: Lang, error: &dyn fmt::Display) -> Fail {
+        tracing::error!(%error, "dashboard page failed");
+        let t = lang.text();
+        Fail::page(
+            lang,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            t.error_title,
+            t.error_body,
+        )
+    }
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "page answered {}", self.status)
+    }
+}
+
+impl ResponseError for Fail {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut reply = HttpResponse::build(self.status);
+        reply.insert_header((header::CACHE_CONTROL, "no-store"));
+        for pair in SECURITY_HEADERS {
+            reply.insert_header(pair);
+        }
+        if let Some(location) = &self.location {
+            reply.insert_header((header::LOCATION, location.clone()));
+        }
+        reply
+            .content_type("text/html; charset=utf-8")
+            .body(self.body.clone())
+    }
+}

@@ -1,0 +1,266 @@
+//! Signed values: the dashboard's session cookie, its CSRF tokens and the customer
+//! link tokens. Each purpose has its own HMAC-SHA256 key derived from the server's
+//! secret, so nothing signed for one purpose is accepted for another.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use regulars_domain::{ApiKeyId, BrandId, CustomerId};
+use regulars_service::SecretKey;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Bytes of a link token's MAC: 128 bits is past guessing and keeps the URL short.
+const LINK_MAC_BYTES: usize = 16;
+/// Bytes of a link token: brand, customer, expiry, MAC.
+const LINK_BYTES: usize = 16 + 16 + 8 + LINK_MAC_BYTES;
+
+/// The keys of the dashboard and the customer pages.
+#[derive(Clone)]
+pub struct Keys {
+    session: [u8; 32],
+    csrf: [u8; 32],
+    link: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+fn mac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// A signed-in dashboard session as its cookie holds it: the key's brand and id (never
+/// the key) and when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionClaims {
+    /// The brand of the key.
+    pub brand: BrandId,
+    /// The key signed in with.
+    pub key: ApiKeyId,
+    /// When the session ends.
+    pub expires_at: OffsetDateTime,
+}
+
+/// What a customer link points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkClaims {
+    /// The brand.
+    pub brand: BrandId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When the link stops working.
+    pub expires_at: OffsetDateTime,
+}
+
+impl Keys {
+    /// Keys derived from the server's secret.
+    pub fn from_secret(secret: &SecretKey) -> Keys {
+        Keys {
+            session: secret.derive("dashboard-session"),
+            csrf: secret.derive("dashboard-csrf"),
+            link: secret.derive("customer-link"),
+        }
+    }
+
+    /// The session cookie's value: `<brand>.<key>.<expiry>.<mac>`.
+    pub fn session_cookie(&self, claims: &SessionClaims) -> String {
+        let payload = format!(
+            "{}.{}.{}",
+            claims.brand,
+            claims.key,
+            claims.expires_at.unix_timestamp()
+        );
+        let tag = mac(&self.session, &[payload.as_bytes()]);
+        format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The claims of a session cookie that is authentic and not expired at `now`.
+    pub fn open_session(&self, cookie: &str, now: OffsetDateTime) -> Option<SessionClaims> {
+        let (payload, tag) = cookie.rsplit_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let expected = mac(&self.session, &[payload.as_bytes()]);
+        if !bool::from(expected.as_slice().ct_eq(&tag)) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let brand: BrandId = parts.next()?.parse().ok()?;
+        let key: ApiKeyId = parts.next()?.parse().ok()?;
+        let expiry: i64 = parts.next()?.parse().ok()?;
+        let expires_at = OffsetDateTime::from_unix_timestamp(expiry).ok()?;
+        (parts.next().is_none() && expires_at > now).then_some(SessionClaims {
+            brand,
+            key,
+            expires_at,
+        })
+    }
+
+    /// The CSRF token of a session: a MAC of its cookie, so it is good for that
+    /// session only.
+    pub fn csrf_token(&self, session_cookie: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[session_cookie.as_bytes()]))
+    }
+
+    /// The CSRF token of the sign-in form shown with `nonce` (before there is a session,
+    /// the form is bound to a nonce cookie instead).
+    pub fn login_token(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[b"sign-in", nonce.as_bytes()]))
+    }
+
+    /// Whether `token` is the sign-in form's token for `nonce`.
+    pub fn login_ok(&self, nonce: &str, token: &str) -> bool {
+        let expected = self.login_token(nonce);
+        !nonce.is_empty() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
+    /// Whether `token` is the CSRF token of the session.
+    pub fn csrf_ok(&self, session_cookie: &str, token: &str) -> bool {
+        let expected = self.csrf_token(session_cookie);
+        bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
+    /// A URL-safe token for a customer's page.
+    pub fn link_token(&self, claims: &LinkClaims) -> String {
+        let mut bytes = Vec::with_capacity(LINK_BYTES);
+        bytes.extend_from_slice(claims.brand.as_uuid().as_bytes());
+        bytes.extend_from_slice(claims.customer.as_uuid().as_bytes());
+        bytes.extend_from_slice(&claims.expires_at.unix_timestamp().to_be_bytes());
+        let tag = mac(&self.link, &[&bytes]);
+        bytes.extend_from_slice(&tag[..LINK_MAC_BYTES]);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The claims of a link token that is authentic and not expired at `now`; any
+    /// change to a token makes it fail.
+    pub fn open_link(&self, token: &str, now: OffsetDateTime) -> Option<LinkClaims> {
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        if bytes.len() != LINK_BYTES {
+            return None;
+        }
+        let (body, tag) = bytes.split_at(LINK_BYTES - LINK_MAC_BYTES);
+        let expected = mac(&self.link, &[body]);
+        if !bool::from(expected[..LINK_MAC_BYTES].ct_eq(tag)) {
+            return None;
+        }
+        let brand = Uuid::from_slice(&body[..16]).ok()?;
+        let customer = Uuid::from_slice(&body[16..32]).ok()?;
+        let expiry = i64::from_be_bytes(body[32..40].try_into().ok()?);
+        let expires_at = OffsetDateTime::from_unix_timestamp(expiry).ok()?;
+        (expires_at > now).then_some(LinkClaims {
+            brand: BrandId::from_uuid(brand),
+            customer: CustomerId::from_uuid(customer),
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use time::Duration;
+
+    fn keys(byte: u8) -> Keys {
+        Keys::from_secret(&SecretKey::from_bytes([byte; 32]))
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    fn session() -> SessionClaims {
+        SessionClaims {
+            brand: BrandId::from_bytes([1; 16]),
+            key: ApiKeyId::from_bytes([2; 16]),
+            expires_at: now() + Duration::hours(8),
+        }
+    }
+
+    fn link() -> LinkClaims {
+        LinkClaims {
+            brand: BrandId::from_bytes([1; 16]),
+            customer: CustomerId::from_bytes([3; 16]),
+            expires_at: now() + Duration::days(30),
+        }
+    }
+
+    #[test]
+    fn sessions_open_with_their_key_until_they_expire() {
+        let cookie = keys(7).session_cookie(&session());
+        assert_eq!(keys(7).open_session(&cookie, now()), Some(session()));
+        assert_eq!(keys(8).open_session(&cookie, now()), None);
+        assert_eq!(
+            keys(7).open_session(&cookie, now() + Duration::hours(9)),
+            None
+        );
+        let other_brand = cookie.replacen(
+            &BrandId::from_bytes([1; 16]).to_string(),
+            &BrandId::from_bytes([9; 16]).to_string(),
+            1,
+        );
+        assert_ne!(other_brand, cookie);
+        assert_eq!(keys(7).open_session(&other_brand, now()), None);
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_their_session() {
+        let k = keys(7);
+        let a = k.session_cookie(&session());
+        let b = k.session_cookie(&SessionClaims {
+            expires_at: now() + Duration::hours(7),
+            ..session()
+        });
+        let token = k.csrf_token(&a);
+        assert!(k.csrf_ok(&a, &token));
+        assert!(!k.csrf_ok(&b, &token));
+        assert!(!k.csrf_ok(&a, ""));
+        let login = k.login_token("nonce-1");
+        assert!(k.login_ok("nonce-1", &login));
+        assert!(!k.login_ok("nonce-2", &login));
+        assert!(!k.login_ok("", &k.login_token("")));
+        assert_ne!(login, k.csrf_token("nonce-1"));
+    }
+
+    #[test]
+    fn links_open_until_they_expire_and_not_with_the_session_key() {
+        let k = keys(7);
+        let token = k.link_token(&link());
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(k.open_link(&token, now()), Some(link()));
+        assert_eq!(k.open_link(&token, now() + Duration::days(31)), None);
+        assert_eq!(keys(8).open_link(&token, now()), None);
+        assert_ne!(k.session, k.link);
+    }
+
+    #[test]
+    fn every_single_byte_change_of_a_link_is_refused() {
+        let k = keys(7);
+        let token = k.link_token(&link());
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        for i in 0..bytes.len() {
+            for flip in [1u8, 0x80] {
+                bytes[i] ^= flip;
+                let altered = URL_SAFE_NO_PAD.encode(&bytes);
+                assert_eq!(k.open_link(&altered, now()), None, "byte {i}");
+                bytes[i] ^= flip;
+            }
+        }
+        assert_eq!(k.open_link("not-a-token", now()), None);
+        assert_eq!(k.open_link("", now()), None);
+    }
+}

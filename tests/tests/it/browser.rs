@@ -1,0 +1,351 @@
+//! The dashboard and the customer's page in a real headless Chromium, driven over
+//! WebDriver: sign in, read the overview, find a customer, make a segment (after a
+//! refused rule), edit a reward, and open a customer's page on a phone-sized screen.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without a chromedriver the test says
+//! so and passes, unless `REGULARS_REQUIRE_BROWSER=1` (set by CI), which makes it fail.
+//! On failure a screenshot is written under `target/browser-screenshots/`.
+
+use crate::dashboard::{Shop, shop};
+use crate::server::{Db, TestServer, spawn};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Where chromedriver is: `REGULARS_CHROMEDRIVER`, else the first on `PATH`.
+fn chromedriver() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("REGULARS_CHROMEDRIVER") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromedriver"))
+        .find(|p| p.is_file())
+}
+
+/// The browser binary chromedriver should start, when one is found where Debian puts it.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("REGULARS_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("free port: {e}"))
+}
+
+/// A running chromedriver and the browser profile directory; both go away on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    profile: PathBuf,
+}
+
+impl Driver {
+    async fn start(binary: &Path) -> Driver {
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        let profile =
+            std::env::temp_dir().join(format!("regulars-chromium-{}", uuid::Uuid::now_v7()));
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile,
+        };
+        // Readiness, not timing: wait until it accepts connections (bounded).
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chromedriver did not start listening on port {port}");
+    }
+
+    async fn browser(&self) -> Client {
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", self.profile.display()),
+        ];
+        args.push("--lang=en-US".to_owned());
+        let mut options = json!({ "args": args });
+        if let Some(binary) = chromium() {
+            options["binary"] = json!(binary.display().to_string());
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".to_owned(), json!("chrome"));
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver session: {e}"))
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// A step's failure, with what was being done.
+type Step<T> = Result<T, String>;
+
+fn context<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> Step<T> {
+    result.map_err(|e| format!("{what}: {e}"))
+}
+
+async fn text_of(browser: &Client, css: &str) -> Step<String> {
+    let element = context(browser.find(Locator::Css(css)).await, css)?;
+    context(element.text().await, css)
+}
+
+async fn fill(browser: &Client, css: &str, value: &str) -> Step<()> {
+    let element = context(browser.find(Locator::Css(css)).await, css)?;
+    context(element.clear().await, css)?;
+    context(element.send_keys(value).await, css)
+}
+
+async fn click(browser: &Client, css: &str) -> Step<()> {
+    let element = context(browser.find(Locator::Css(css)).await, css)?;
+    context(element.click().await, css)
+}
+
+/// Waits (bounded) until the browser is at a URL `wanted` accepts: a click that submits
+/// a form returns before the next page is there.
+async fn wait_for_url(browser: &Client, wanted: impl Fn(&str) -> bool) -> Step<()> {
+    let mut last = String::new();
+    for _ in 0..200 {
+        last = context(browser.current_url().await, "url")?.to_string();
+        if wanted(&last) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err(format!("still at {last}"))
+}
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> Step<()> {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+async fn dashboard(browser: &Client, server: &TestServer, shop: &Shop) -> Step<()> {
+    let base = &server.base;
+
+    // Sign in.
+    context(
+        browser
+            .goto(&format!("{base}/dashboard/login?lang=en"))
+            .await,
+        "login page",
+    )?;
+    fill(browser, "#key", &shop.tenant.admin).await?;
+    click(browser, "#sign-in").await?;
+    let url = context(browser.current_url().await, "url")?;
+    check(url.path() == "/dashboard/overview", || {
+        format!("after sign-in at {url}")
+    })?;
+
+    // The overview's figures: one customer, scored.
+    let customers = text_of(browser, "#customers-total .value").await?;
+    check(customers.trim() == "1", || {
+        format!("customers card shows {customers:?}")
+    })?;
+    context(
+        browser.find(Locator::Css("#chart-segments polyline")).await,
+        "segment chart",
+    )?;
+
+    // Search and open a customer.
+    click(browser, "nav a[href='/dashboard/customers']").await?;
+    fill(browser, "#q", "lan").await?;
+    click(browser, "#search").await?;
+    wait_for_url(browser, |url| url.contains("q=lan")).await?;
+    let link = context(
+        browser.find(Locator::LinkText(&shop.name)).await,
+        "the customer in the results",
+    )?;
+    context(link.click().await, "open the customer")?;
+    let balance = text_of(browser, "#balance .value").await?;
+    check(balance.starts_with(&shop.balance.to_string()), || {
+        format!("balance shows {balance:?}, expected {}", shop.balance)
+    })?;
+    let vouchers = text_of(browser, "#vouchers").await?;
+    check(vouchers.contains(&shop.voucher), || {
+        format!("vouchers: {vouchers}")
+    })?;
+
+    // A segment: a refused rule first, its error next to the field, then a good one.
+    click(browser, "nav a[href='/dashboard/segments']").await?;
+    fill(browser, "#segment-name", "Regulars").await?;
+    fill(browser, "#segment-rule", "recency > 3").await?;
+    click(browser, "#create-segment").await?;
+    let error = text_of(browser, "#rule-error").await?;
+    check(
+        error.contains("column 1") && error.contains("did you mean `recency_days`"),
+        || format!("rule error: {error:?}"),
+    )?;
+    fill(browser, "#segment-rule", "frequency >= 2").await?;
+    click(browser, "#create-segment").await?;
+    text_of(browser, "#segment-saved").await?;
+    let table = text_of(browser, "#custom-segments").await?;
+    check(
+        table.contains("Regulars") && table.contains("frequency >= 2"),
+        || format!("segments: {table}"),
+    )?;
+
+    // Edit a reward: a refused cost first, then a good edit.
+    click(browser, "nav a[href='/dashboard/programme']").await?;
+    let form = format!("#reward-{}", shop.reward);
+    fill(
+        browser,
+        &format!("{form} input[name=name]"),
+        "Free cheese foam",
+    )
+    .await?;
+    fill(browser, &format!("{form} input[name=cost]"), "0").await?;
+    click(browser, &format!("{form} button")).await?;
+    let error = text_of(browser, &format!("{form} .reward-error")).await?;
+    check(error.contains("cost") || error.contains("reward"), || {
+        format!("reward error: {error:?}")
+    })?;
+    fill(browser, &format!("{form} input[name=cost]"), "15").await?;
+    click(browser, &format!("{form} button")).await?;
+    text_of(browser, "#saved").await?;
+    let saved = server
+        .get(&format!("/v1/rewards/{}", shop.reward), &shop.tenant.admin)
+        .await
+        .expect(200, "reward");
+    check(
+        saved.json["name"] == "Free cheese foam" && saved.json["cost"] == 15,
+        || format!("reward after the edit: {}", saved.text),
+    )
+}
+
+async fn phone_card(browser: &Client, server: &TestServer, shop: &Shop) -> Step<()> {
+    let link = server
+        .post(
+            &format!("/v1/customers/{}/qr-link", shop.customer),
+            &shop.pos,
+            &json!({}),
+        )
+        .await
+        .expect(201, "link");
+    context(browser.set_window_size(390, 844).await, "phone size")?;
+    context(browser.goto(&link.str("/url")).await, "customer page")?;
+    let balance = text_of(browser, "#card-balance").await?;
+    check(balance.starts_with(&shop.balance.to_string()), || {
+        format!("card balance {balance:?}, expected {}", shop.balance)
+    })?;
+    let progress = text_of(browser, "#tier-progress").await?;
+    check(progress.contains("to reach silver"), || {
+        format!("tier progress {progress:?}")
+    })?;
+    let code = text_of(browser, ".voucher .code").await?;
+    check(code.trim() == shop.voucher, || {
+        format!("voucher code {code:?}")
+    })?;
+    let qr = context(
+        browser.find(Locator::Css(".voucher .qr svg")).await,
+        "voucher QR",
+    )?;
+    let (_, _, width, height) = context(qr.rectangle().await, "QR size")?;
+    check(width >= 150.0 && height >= 150.0 && width <= 390.0, || {
+        format!("QR code is {width}x{height}")
+    })?;
+    // Mobile-first: nothing wider than the screen.
+    let overflow: Value = context(
+        browser
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await,
+        "page width",
+    )?;
+    check(overflow.as_f64().is_some_and(|w| w <= 390.0), || {
+        format!("page is {overflow} px wide on a 390 px screen")
+    })
+}
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("browser-screenshots")
+}
+
+/// Runs a scenario; on failure saves a screenshot and panics with the step that failed.
+async fn scenario<F: Future<Output = Step<()>>>(browser: &Client, name: &str, run: F) {
+    if let Err(failure) = run.await {
+        let dir = screenshot_dir();
+        let saved = match browser.screenshot().await {
+            Ok(png) => std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join(format!("{name}.png")), png))
+                .map(|()| {
+                    format!(
+                        "screenshot in {}",
+                        dir.join(format!("{name}.png")).display()
+                    )
+                })
+                .unwrap_or_else(|e| format!("screenshot not written: {e}")),
+            Err(e) => format!("no screenshot: {e}"),
+        };
+        let source = browser.source().await.unwrap_or_default();
+        panic!("{name}: {failure}\n{saved}\npage source:\n{source}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_and_customer_pages_work_in_a_real_browser() {
+    let Some(binary) = chromedriver() else {
+        let required = std::env::var("REGULARS_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "REGULARS_REQUIRE_BROWSER=1 but no chromedriver: install Debian's chromium and chromium-driver"
+        );
+        eprintln!("skipped: no chromedriver on PATH (install chromium and chromium-driver)");
+        return;
+    };
+    let server = spawn(Db::Sqlite).await;
+    let shop = shop(&server, "Trà Sữa", 901).await;
+    let driver = Driver::start(&binary).await;
+    let browser = driver.browser().await;
+    // Finding an element waits for it a while: pages load after the click that asks.
+    browser
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            None,
+            None,
+            Some(Duration::from_secs(5)),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("timeouts: {e}"));
+    scenario(&browser, "dashboard", dashboard(&browser, &server, &shop)).await;
+    scenario(&browser, "phone-card", phone_card(&browser, &server, &shop)).await;
+    let _ = browser.close().await;
+}
