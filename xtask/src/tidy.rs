@@ -21,6 +21,7 @@ const PURE: &[&str] = &[
     "regulars-segments",
     "regulars-models",
     "regulars-campaigns",
+    "regulars-reports",
 ];
 
 /// External crates a pure crate may use. Adding one is a design decision: it must do no
