@@ -44,7 +44,7 @@ fn orders(period: Period) -> Vec<OrderFact> {
             customer[..8].copy_from_slice(&who.to_be_bytes());
             OrderFact {
                 id: OrderId::from_bytes(id),
-                customer: (who % 10 != 0).then(|| CustomerId::from_bytes(customer)),
+                customer: (!who.is_multiple_of(10)).then(|| CustomerId::from_bytes(customer)),
                 location: Some(locations[(next() % 5) as usize].to_owned()),
                 placed_at: period.from + Duration::seconds((next() % span) as i64),
                 total: Money::from_minor_units(total, Currency::VND),
