@@ -36,6 +36,7 @@ mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
 mod records;
+mod reports;
 mod repos;
 mod system;
 mod uow;
@@ -50,6 +51,7 @@ pub use records::{
     AccountHead, ApiKeyRecord, Brand, CustomerStats, IdempotentRecord, IntegrationKind,
     IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierState,
 };
+pub use reports::ReportRepo;
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
     VoucherRepo,
@@ -62,6 +64,8 @@ pub use webhooks::{PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, Web
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
+#[cfg(any(test, feature = "mocks"))]
+pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
     MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,

@@ -23,8 +23,8 @@
 use crate::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
     LocationRepo, MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo,
-    MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo, MockVoucherRepo,
-    OrderRepo, StoreError, Transaction, VoucherRepo,
+    MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo, MockReportRepo,
+    MockVoucherRepo, OrderRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -78,6 +78,8 @@ pub struct MockTransaction {
     pub locations: MockLocationRepo,
     /// Intelligence repository mock.
     pub intelligence: MockIntelligenceRepo,
+    /// Report repository mock.
+    pub reports: MockReportRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -95,6 +97,7 @@ impl Default for MockTransaction {
             access: MockAccessRepo::new(),
             locations: MockLocationRepo::new(),
             intelligence: MockIntelligenceRepo::new(),
+            reports: MockReportRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -136,6 +139,9 @@ impl Transaction for MockTransaction {
     }
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
         &mut self.intelligence
+    }
+    fn reports(&mut self) -> &mut dyn ReportRepo {
+        &mut self.reports
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

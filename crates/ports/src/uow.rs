@@ -2,7 +2,7 @@
 
 use crate::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
-    LocationRepo, OrderRepo, StoreError, VoucherRepo,
+    LocationRepo, OrderRepo, ReportRepo, StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -46,6 +46,8 @@ pub trait Transaction: Send {
     fn locations(&mut self) -> &mut dyn LocationRepo;
     /// Scores, segments and scoring runs.
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo;
+    /// What the brand reports read.
+    fn reports(&mut self) -> &mut dyn ReportRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -12,4 +12,5 @@ mod intelligence;
 mod ledger;
 mod locations;
 mod orders;
+mod reports;
 mod vouchers;

@@ -4,7 +4,7 @@ use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo, LedgerRepo,
-    LocationRepo, OrderRepo, StoreError, Transaction, VoucherRepo,
+    LocationRepo, OrderRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -60,6 +60,10 @@ impl Transaction for StoreTransaction {
     }
 
     fn intelligence(&mut self) -> &mut dyn IntelligenceRepo {
+        self
+    }
+
+    fn reports(&mut self) -> &mut dyn ReportRepo {
         self
     }
 
