@@ -3,7 +3,7 @@
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
-use crate::routes::{access, catalog, customers, health, intelligence, orders, webhooks};
+use crate::routes::{access, catalog, customers, health, intelligence, orders, reports, webhooks};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +50,7 @@ impl Modify for BearerKey {
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
         intelligence::delete, intelligence::history, intelligence::entrants,
         intelligence::customer_scores, intelligence::run_scoring,
+        reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive,
     ),
     components(schemas(
@@ -63,6 +64,8 @@ impl Modify for BearerKey {
         Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
         dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
+        reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
+        reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
     )),
     modifiers(&BearerKey),
 )]

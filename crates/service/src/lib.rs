@@ -127,7 +127,7 @@ pub use ledger_ops::{
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
-pub use reports::{REPORT_PAGE, ReportsError};
+pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use segments::{MAX_SEGMENT_NAME, SegmentError, SegmentView};

@@ -9,17 +9,28 @@
 use crate::Services;
 use crate::account::load_brand;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
-use regulars_domain::{BrandId, CustomerId, OrderId};
+use regulars_domain::{BrandId, CustomerId, OrderId, local_date};
 use regulars_ports::{Brand, StoreError};
 use regulars_reports::{
     Breakdown, CohortBuilder, Cohorts, Interval, OrderFact, Overview, OverviewBuilder, Period,
     PointsTotals, ReportError, RevenueBuilder, RevenueReport, VoucherCounts, YearMonth,
 };
 use thiserror::Error;
-use time::{Date, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 
 /// Rows read per page (and per transaction).
 pub const REPORT_PAGE: u64 = 10_000;
+/// Days a report period spans when its start is not given.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// A report's period as the brand's local days `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalDays {
+    /// The first day.
+    pub from: Date,
+    /// The day after the last.
+    pub to: Date,
+}
 
 /// Why a report could not be made.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -69,7 +80,11 @@ impl UseCaseError for ReportsError {
 /// stored facts it is the data's.
 fn setup_error(error: ReportError) -> ReportsError {
     let field = match &error {
-        ReportError::EmptyPeriod | ReportError::TooLong { what: "days" | "weeks", .. } => "to",
+        ReportError::EmptyPeriod
+        | ReportError::TooLong {
+            what: "days" | "weeks",
+            ..
+        } => "to",
         ReportError::TooLong { .. } => "months",
         ReportError::OutOfRange => "from",
         ReportError::Currency { .. } | ReportError::Overflow(_) => {
@@ -195,17 +210,49 @@ impl Services {
         }
     }
 
+    /// The local days `[from, to)`; `to` defaults to tomorrow (the period includes
+    /// today) and `from` to [`DEFAULT_DAYS`] days before `to`.
+    fn local_period(
+        &self,
+        brand: &Brand,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<(LocalDays, Period), ReportsError> {
+        let today =
+            local_date(self.clock.now(), brand.utc_offset).ok_or(ReportsError::Invalid {
+                field: "to",
+                message: "the clock is outside the calendar".to_owned(),
+            })?;
+        let out_of_range = |field| ReportsError::Invalid {
+            field,
+            message: format!("`{field}` is outside the calendar"),
+        };
+        let to = match to {
+            Some(to) => to,
+            None => today.next_day().ok_or_else(|| out_of_range("to"))?,
+        };
+        let from = match from {
+            Some(from) => from,
+            None => to
+                .checked_sub(Duration::days(DEFAULT_DAYS))
+                .ok_or_else(|| out_of_range("from"))?,
+        };
+        let period = Period::local_days(from, to, brand.utc_offset).map_err(setup_error)?;
+        Ok((LocalDays { from, to }, period))
+    }
+
     /// The overview of the brand's local days `[from, to)` with a series by `interval`
-    /// (see [`Overview`] for what each figure means).
+    /// (see [`Overview`] for what each figure means). Without `to` the period ends
+    /// today, without `from` it is [`DEFAULT_DAYS`] days long.
     pub async fn report_overview(
         &self,
         brand: BrandId,
-        from: Date,
-        to: Date,
+        from: Option<Date>,
+        to: Option<Date>,
         interval: Interval,
-    ) -> Result<Overview, ReportsError> {
+    ) -> Result<(LocalDays, Overview), ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
-        let period = Period::local_days(from, to, found.utc_offset).map_err(setup_error)?;
+        let (days, period) = self.local_period(&found, from, to)?;
         let mut builder = OverviewBuilder::new(period, found.utc_offset, interval, found.currency)
             .map_err(setup_error)?;
         let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
@@ -215,19 +262,32 @@ impl Services {
             .await?;
         self.each_order(brand, period, |fact| builder.add_order(fact))
             .await?;
-        builder.finish().map_err(ReportsError::Data)
+        Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
 
     /// Retention of the `months` monthly cohorts from `first` (months in the brand's
-    /// local time), as known now: months that have not begun are left out.
+    /// local time), as known now: months that have not begun are left out. Without
+    /// `first`, the table ends with the current month.
     pub async fn report_cohorts(
         &self,
         brand: BrandId,
-        first: YearMonth,
+        first: Option<YearMonth>,
         months: u32,
     ) -> Result<Cohorts, ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
         let now = self.clock.now();
+        let first = match first {
+            Some(first) => first,
+            None => {
+                let today = local_date(now, found.utc_offset)
+                    .ok_or(ReportError::OutOfRange)
+                    .map_err(setup_error)?;
+                let back = i64::from(months.max(1)) - 1;
+                YearMonth::from_index(YearMonth::of(today).index() - back)
+                    .ok_or(ReportError::OutOfRange)
+                    .map_err(setup_error)?
+            }
+        };
         let mut builder = CohortBuilder::new(first, months, found.utc_offset, now, found.currency)
             .map_err(setup_error)?;
         let start = builder.window_start();
@@ -240,16 +300,17 @@ impl Services {
     }
 
     /// Revenue of the brand's local days `[from, to)` by customer segment (the latest
-    /// scoring run's) or by location.
+    /// scoring run's) or by location; the period defaults as in
+    /// [`report_overview`](Self::report_overview).
     pub async fn report_revenue(
         &self,
         brand: BrandId,
-        from: Date,
-        to: Date,
+        from: Option<Date>,
+        to: Option<Date>,
         by: Breakdown,
-    ) -> Result<RevenueReport, ReportsError> {
+    ) -> Result<(LocalDays, RevenueReport), ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
-        let period = Period::local_days(from, to, found.utc_offset).map_err(setup_error)?;
+        let (days, period) = self.local_period(&found, from, to)?;
         let mut builder = RevenueBuilder::new(period, by, found.currency);
         if by == Breakdown::Segment {
             self.each_segment(brand, |c, s| builder.add_segment(c, s))
@@ -257,6 +318,6 @@ impl Services {
         }
         self.each_order(brand, period, |fact| builder.add_order(fact))
             .await?;
-        builder.finish().map_err(ReportsError::Data)
+        Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
 }

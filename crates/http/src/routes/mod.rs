@@ -6,6 +6,7 @@ pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod orders;
+pub(crate) mod reports;
 pub(crate) mod webhooks;
 
 use crate::error::ApiError;
@@ -90,6 +91,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments/{id}", web::put().to(intelligence::update))
                 .route("/segments/{id}", web::delete().to(intelligence::delete))
                 .route("/scoring/runs", web::post().to(intelligence::run_scoring))
+                .route("/reports/overview", web::get().to(reports::overview))
+                .route("/reports/cohorts", web::get().to(reports::cohorts))
+                .route("/reports/revenue", web::get().to(reports::revenue))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

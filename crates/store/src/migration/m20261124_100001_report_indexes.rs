@@ -13,9 +13,17 @@ impl MigrationName for Migration {
 
 /// (index, table, columns). Orders are paged by `(placed_at, id)` within a brand.
 const INDEXES: &[(&str, &str, &[&str])] = &[
-    ("ix_orders_placed", "orders", &["brand_id", "placed_at", "id"]),
+    (
+        "ix_orders_placed",
+        "orders",
+        &["brand_id", "placed_at", "id"],
+    ),
     ("ix_vouchers_issued", "vouchers", &["brand_id", "issued_at"]),
-    ("ix_ledger_entries_at", "ledger_entries", &["brand_id", "at"]),
+    (
+        "ix_ledger_entries_at",
+        "ledger_entries",
+        &["brand_id", "at"],
+    ),
 ];
 
 #[async_trait::async_trait]

@@ -122,7 +122,10 @@ impl ReportRepo for StoreTransaction {
     ) -> Result<VoucherCounts, StoreError> {
         let counts: Option<(i64, i64)> = voucher::Entity::find()
             .select_only()
-            .column_as(Expr::from(Func::count(Expr::col(voucher::Column::Id))), "issued")
+            .column_as(
+                Expr::from(Func::count(Expr::col(voucher::Column::Id))),
+                "issued",
+            )
             .column_as(
                 Expr::from(Func::count(Expr::col(voucher::Column::RedeemedAt))),
                 "redeemed",
