@@ -7,6 +7,7 @@ mod concurrency;
 mod flows;
 mod isolation;
 mod pos;
+mod reports;
 mod scoring;
 mod server;
 mod story;
