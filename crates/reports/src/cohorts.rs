@@ -1,9 +1,8 @@
 //! Retention by monthly cohort: customers grouped by the month of their first order, and
 //! the share of each group that ordered again one, two, … months later.
 
-use crate::facts::{OrderFact, ReportError, YearMonth, counted_net, local, ratio};
+use crate::facts::{IdMap, IdSet, OrderFact, ReportError, YearMonth, counted_net, local, ratio};
 use regulars_domain::{Currency, CustomerId};
-use std::collections::{HashMap, HashSet};
 use time::{OffsetDateTime, Time, UtcOffset};
 
 /// Most months a cohort table may span.
@@ -96,8 +95,8 @@ pub struct CohortBuilder {
     window_start: OffsetDateTime,
     window_end: OffsetDateTime,
     /// Bit `m` set: the customer had a counted order in month `first + m`.
-    active: HashMap<CustomerId, u64>,
-    prior: HashSet<CustomerId>,
+    active: IdMap<CustomerId, u64>,
+    prior: IdSet<CustomerId>,
 }
 
 impl CohortBuilder {
@@ -132,8 +131,8 @@ impl CohortBuilder {
             visible: u32::try_from(visible).map_err(|_| ReportError::OutOfRange)?,
             window_start: start_of(first)?,
             window_end: start_of(last)?,
-            active: HashMap::new(),
-            prior: HashSet::new(),
+            active: IdMap::default(),
+            prior: IdSet::default(),
         })
     }
 

@@ -2,13 +2,12 @@
 //! redemption rates, and a daily or weekly series for charts.
 
 use crate::facts::{
-    OrderFact, Period, PointsTotals, ReportError, Sum, VoucherCounts, counted_net, decimal_ratio,
-    local, money, ratio,
+    IdMap, IdSet, OrderFact, Period, PointsTotals, ReportError, Sum, VoucherCounts, counted_net,
+    decimal_ratio, local, money, ratio,
 };
 use regulars_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use time::{Date, Duration, UtcOffset};
 
 /// Most buckets a series may have (about two and a half years of days).
@@ -152,20 +151,33 @@ pub struct Overview {
 #[derive(Debug, Clone)]
 pub struct OverviewBuilder {
     period: Period,
-    offset: UtcOffset,
     interval: Interval,
     currency: Currency,
-    first_bucket: Date,
+    /// The first bucket's local midnight, in Unix seconds.
+    origin: i64,
     buckets: Vec<Bucket>,
     revenue: Sum,
     orders: u64,
-    /// Counted orders in the period per customer.
-    customers: HashMap<CustomerId, u32>,
-    /// (bucket, customer) pairs seen.
-    bucket_customers: HashSet<(u32, CustomerId)>,
-    prior: HashSet<CustomerId>,
+    /// Per customer: counted orders in the period, and the buckets they fell in.
+    customers: IdMap<CustomerId, Activity>,
+    /// `(bucket << 32) | customer number` for every visit to a bucket, duplicates allowed;
+    /// sorted and deduplicated at the end to count each bucket's distinct customers.
+    /// Appending keeps the per-order work to one hash look-up.
+    visits: Vec<u64>,
+    prior: IdSet<CustomerId>,
     vouchers: VoucherCounts,
     points: PointsTotals,
+}
+
+/// A customer's orders in the period.
+#[derive(Debug, Clone, Copy)]
+struct Activity {
+    /// Counted orders.
+    orders: u32,
+    /// The customer's number in [`OverviewBuilder::visits`].
+    index: u32,
+    /// The bucket of the customer's latest visit recorded.
+    last: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -217,16 +229,18 @@ impl OverviewBuilder {
         }
         Ok(OverviewBuilder {
             period,
-            offset,
             interval,
             currency,
-            first_bucket,
+            origin: first_bucket
+                .with_time(time::Time::MIDNIGHT)
+                .assume_offset(offset)
+                .unix_timestamp(),
             buckets,
             revenue: Sum::new(currency),
             orders: 0,
-            customers: HashMap::new(),
-            bucket_customers: HashSet::new(),
-            prior: HashSet::new(),
+            customers: IdMap::default(),
+            visits: Vec::new(),
+            prior: IdSet::default(),
             vouchers: VoucherCounts::default(),
             points: PointsTotals::default(),
         })
@@ -241,22 +255,34 @@ impl OverviewBuilder {
         if !self.period.contains(order.placed_at) {
             return Ok(());
         }
-        let day = local(order.placed_at, self.offset)?;
-        let index = (bucket_start(day, self.interval) - self.first_bucket).whole_days()
-            / step_days(self.interval);
+        // A fixed offset makes every local day 86,400 seconds long, so the bucket is
+        // plain arithmetic on the instant (no calendar per order).
+        let days = (order.placed_at.unix_timestamp() - self.origin).div_euclid(86_400);
+        let index = days / step_days(self.interval);
         let slot = u32::try_from(index).map_err(|_| ReportError::OutOfRange)?;
         let bucket = self
             .buckets
             .get_mut(slot as usize)
             .ok_or(ReportError::OutOfRange)?;
-        bucket.revenue.add(&net)?;
+        bucket.revenue.add(net)?;
         bucket.orders += 1;
-        self.revenue.add(&net)?;
+        self.revenue.add(net)?;
         self.orders += 1;
         if let Some(customer) = order.customer {
-            *self.customers.entry(customer).or_default() += 1;
-            if self.bucket_customers.insert((slot, customer)) {
-                bucket.active += 1;
+            let next = u32::try_from(self.customers.len())
+                .map_err(|_| ReportError::Overflow("customers"))?;
+            let activity = self.customers.entry(customer).or_insert(Activity {
+                orders: 0,
+                index: next,
+                last: u32::MAX,
+            });
+            activity.orders += 1;
+            // Orders come from storage in time order, so a customer's next order is
+            // mostly in the bucket of the one before.
+            if activity.last != slot {
+                activity.last = slot;
+                self.visits
+                    .push((u64::from(slot) << 32) | u64::from(activity.index));
             }
         }
         Ok(())
@@ -290,9 +316,16 @@ impl OverviewBuilder {
     }
 
     /// The overview.
-    pub fn finish(self) -> Result<Overview, ReportError> {
+    pub fn finish(mut self) -> Result<Overview, ReportError> {
+        self.visits.sort_unstable();
+        self.visits.dedup();
+        for visit in &self.visits {
+            if let Some(bucket) = self.buckets.get_mut((visit >> 32) as usize) {
+                bucket.active += 1;
+            }
+        }
         let active = self.customers.len() as u64;
-        let repeat = self.customers.values().filter(|&&n| n >= 2).count() as u64;
+        let repeat = self.customers.values().filter(|a| a.orders >= 2).count() as u64;
         let returning = self
             .customers
             .keys()

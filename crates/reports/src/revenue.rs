@@ -1,6 +1,6 @@
 //! Revenue of a period broken down by customer segment or by location.
 
-use crate::facts::{OrderFact, Period, ReportError, Sum, counted_net, decimal_ratio};
+use crate::facts::{IdMap, OrderFact, Period, ReportError, Sum, counted_net, decimal_ratio};
 use regulars_domain::{Currency, CustomerId, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -105,8 +105,8 @@ pub struct RevenueBuilder {
     orders: u64,
     /// By segment: per customer (`None`: no customer); by location: per location.
     groups: HashMap<Option<String>, (Sum, u64)>,
-    per_customer: HashMap<Option<CustomerId>, (Sum, u64)>,
-    segments: HashMap<CustomerId, String>,
+    per_customer: IdMap<Option<CustomerId>, (Sum, u64)>,
+    segments: IdMap<CustomerId, String>,
 }
 
 impl RevenueBuilder {
@@ -119,8 +119,8 @@ impl RevenueBuilder {
             total: Sum::new(currency),
             orders: 0,
             groups: HashMap::new(),
-            per_customer: HashMap::new(),
-            segments: HashMap::new(),
+            per_customer: IdMap::default(),
+            segments: IdMap::default(),
         }
     }
 
@@ -132,7 +132,7 @@ impl RevenueBuilder {
         if !self.period.contains(order.placed_at) {
             return Ok(());
         }
-        self.total.add(&net)?;
+        self.total.add(net)?;
         self.orders += 1;
         let currency = self.currency;
         let slot = match self.by {
@@ -151,7 +151,7 @@ impl RevenueBuilder {
                     .ok_or(ReportError::OutOfRange)?
             }
         };
-        slot.0.add(&net)?;
+        slot.0.add(net)?;
         slot.1 += 1;
         Ok(())
     }
@@ -172,7 +172,7 @@ impl RevenueBuilder {
                 .groups
                 .entry(key)
                 .or_insert_with(|| (Sum::new(self.currency), 0));
-            slot.0.add(&sum.money()?)?;
+            slot.0.add(sum.amount())?;
             slot.1 += orders;
         }
         let total = self.total.amount();
