@@ -3,13 +3,14 @@
 
 use crate::facts::{IdMap, IdSet, OrderFact, ReportError, YearMonth, counted_net, local, ratio};
 use regulars_domain::{Currency, CustomerId};
+use serde::Serialize;
 use time::{OffsetDateTime, Time, UtcOffset};
 
 /// Most months a cohort table may span.
 pub const MAX_MONTHS: u32 = 60;
 
 /// One cell of the triangle: of a cohort, who ordered in its month + `offset`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RetentionCell {
     /// Months after the cohort's month (0 is the cohort's own month).
     pub offset: u32,
@@ -20,7 +21,7 @@ pub struct RetentionCell {
 }
 
 /// Customers whose first counted order fell in one month.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cohort {
     /// The month of their first counted order (local time).
     pub month: YearMonth,
@@ -33,7 +34,7 @@ pub struct Cohort {
 
 /// The cohort table (the classic triangle). Cohorts of size zero are listed with no
 /// cells, so every month of the table has its row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cohorts {
     /// The first cohort's month.
     pub first: YearMonth,

@@ -115,13 +115,27 @@ proptest! {
             .map(|o| o.total.to_minor_units().unwrap() - o.refunded.to_minor_units().unwrap())
             .sum();
         let count = orders.iter().filter(|o| period().contains(o.placed_at) && counted(o)).count();
-        let overview = overview(&orders, Interval::Day);
-        prop_assert_eq!(overview.revenue, vnd(expected));
-        prop_assert_eq!(overview.orders, count as u64);
-        let series: i64 = overview.series.iter().map(|p| p.revenue.to_minor_units().unwrap()).sum();
+        let daily = overview(&orders, Interval::Day);
+        prop_assert_eq!(daily.revenue, vnd(expected));
+        prop_assert_eq!(daily.orders, count as u64);
+        let series: i64 = daily.series.iter().map(|p| p.revenue.to_minor_units().unwrap()).sum();
         prop_assert_eq!(series, expected);
-        prop_assert_eq!(overview.series.iter().map(|p| p.orders).sum::<u64>(), count as u64);
-        prop_assert_eq!(overview.series.len(), 91); // April, May, June
+        prop_assert_eq!(daily.series.iter().map(|p| p.orders).sum::<u64>(), count as u64);
+        prop_assert_eq!(daily.series.len(), 91); // April, May, June
+        // Distinct customers per local day, worked out with the calendar.
+        let mut per_day: BTreeMap<time::Date, BTreeSet<CustomerId>> = BTreeMap::new();
+        for o in orders.iter().filter(|o| period().contains(o.placed_at) && counted(o)) {
+            if let Some(c) = o.customer {
+                per_day.entry(o.placed_at.to_offset(OFFSET).date()).or_default().insert(c);
+            }
+        }
+        for point in &daily.series {
+            let expected = per_day.get(&point.start).map_or(0, BTreeSet::len);
+            prop_assert_eq!(point.active_customers, expected as u64, "{}", point.start);
+        }
+        let weekly = overview(&orders, Interval::Week);
+        let active: BTreeSet<CustomerId> = per_day.values().flatten().copied().collect();
+        prop_assert_eq!(weekly.active_customers, active.len() as u64);
     }
 
     #[test]
