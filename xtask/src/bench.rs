@@ -48,6 +48,11 @@ const PEERS: &[(&str, &str, &str)] = &[
         "evaluating only the campaign's audience rule on the same customers",
     ),
     (
+        "reports/overview_1m_orders",
+        "baseline/sum_1m_amounts",
+        "adding the same orders' net amounts as decimals in one pass",
+    ),
+    (
         "affinity/build_1m_orders",
         "baseline/count_skus_1m_orders",
         "counting every SKU of the same orders in a string-keyed hash map",

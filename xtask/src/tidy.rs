@@ -1,7 +1,7 @@
 //! Layout and dependency rules of the workspace, checked from `cargo metadata`.
 //!
 //! The rules keep the hexagon honest:
-//! * pure crates (domain, loyalty, segments, models, campaigns) depend only on a short
+//! * pure crates (domain, loyalty, segments, models, campaigns, reports) depend only on a short
 //!   allow-list of data and numeric crates — nothing async, no I/O, no ORM, no web;
 //! * `regulars-ports` holds traits only: pure crates plus async-trait/mockall;
 //! * `regulars-service` never sees an adapter, an ORM or a web framework;
@@ -21,6 +21,7 @@ const PURE: &[&str] = &[
     "regulars-segments",
     "regulars-models",
     "regulars-campaigns",
+    "regulars-reports",
 ];
 
 /// External crates a pure crate may use. Adding one is a design decision: it must do no

@@ -4,7 +4,7 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, campaigns, catalog, customers, health, intelligence, orders, webhooks,
+    access, campaigns, catalog, customers, health, intelligence, orders, reports, webhooks,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -55,6 +55,7 @@ impl Modify for BearerKey {
         campaigns::list, campaigns::create, campaigns::get, campaigns::update,
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
+        reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive,
     ),
     components(schemas(
@@ -71,6 +72,8 @@ impl Modify for BearerKey {
         campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,
         campaigns::AttributionDto, campaigns::CampaignReportDto, Page<campaigns::CampaignDto>,
         Page<campaigns::MessageDto>,
+        reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
+        reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
     )),
     modifiers(&BearerKey),
 )]

@@ -39,6 +39,7 @@ mod messaging;
 pub mod mocks;
 mod outbox;
 mod records;
+mod reports;
 mod repos;
 mod system;
 mod uow;
@@ -60,6 +61,7 @@ pub use records::{
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
     TierState,
 };
+pub use reports::ReportRepo;
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
     VoucherRepo,
@@ -76,6 +78,7 @@ pub use intelligence::MockIntelligenceRepo;
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutboxRepo;
+pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
     MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,

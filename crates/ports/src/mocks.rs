@@ -24,7 +24,8 @@ use crate::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
     LedgerRepo, LocationRepo, MockAccessRepo, MockBrandRepo, MockCampaignRepo, MockCustomerRepo,
     MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo,
-    MockOutboxRepo, MockVoucherRepo, OrderRepo, OutboxRepo, StoreError, Transaction, VoucherRepo,
+    MockOutboxRepo, MockReportRepo, MockVoucherRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
+    Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -82,6 +83,8 @@ pub struct MockTransaction {
     pub campaigns: MockCampaignRepo,
     /// Outbox repository mock.
     pub outbox: MockOutboxRepo,
+    /// Report repository mock.
+    pub reports: MockReportRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -101,6 +104,7 @@ impl Default for MockTransaction {
             intelligence: MockIntelligenceRepo::new(),
             campaigns: MockCampaignRepo::new(),
             outbox: MockOutboxRepo::new(),
+            reports: MockReportRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -148,6 +152,9 @@ impl Transaction for MockTransaction {
     }
     fn outbox(&mut self) -> &mut dyn OutboxRepo {
         &mut self.outbox
+    }
+    fn reports(&mut self) -> &mut dyn ReportRepo {
+        &mut self.reports
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -2,7 +2,7 @@
 
 use crate::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, StoreError, VoucherRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -50,6 +50,8 @@ pub trait Transaction: Send {
     fn campaigns(&mut self) -> &mut dyn CampaignRepo;
     /// The message outbox.
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
+    /// What the brand reports read.
+    fn reports(&mut self) -> &mut dyn ReportRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -22,6 +22,7 @@
 //! | [`Services::expire_points`], [`Services::expire_customer_points`] | sweeps expired lots |
 //! | [`Services::customer_lookup`], [`Services::customer_view`] | balance, tier, vouchers and what can be redeemed |
 //! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
+//! | [`Services::report_overview`], [`Services::report_cohorts`], [`Services::report_revenue`] | brand reports, folded page by page |
 //!
 //! Every use case has its own error enum; all implement [`UseCaseError`], which names the
 //! offending input field and classifies the error ([`ErrorClass`]) for the HTTP layer.
@@ -102,6 +103,7 @@ mod ledger_ops;
 mod lookup;
 mod manage;
 mod refund;
+mod reports;
 mod rewards;
 mod scoring;
 mod segments;
@@ -132,6 +134,7 @@ pub use ledger_ops::{
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
+pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use segments::{MAX_SEGMENT_NAME, SegmentError, SegmentView};

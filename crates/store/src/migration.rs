@@ -10,6 +10,7 @@ mod m20260601_000001_initial;
 mod m20261123_000001_integrations;
 mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
+mod m20261124_100001_report_indexes;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_integrations::Migration),
             Box::new(m20261123_000002_intelligence::Migration),
             Box::new(m20261124_000001_campaigns::Migration),
+            Box::new(m20261124_100001_report_indexes::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod ledger;
 mod locations;
 mod orders;
 mod outbox;
+mod reports;
 mod vouchers;
 
 /// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).

@@ -4,7 +4,8 @@ use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, StoreError, Transaction, VoucherRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError, Transaction,
+    VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -68,6 +69,10 @@ impl Transaction for StoreTransaction {
     }
 
     fn outbox(&mut self) -> &mut dyn OutboxRepo {
+        self
+    }
+
+    fn reports(&mut self) -> &mut dyn ReportRepo {
         self
     }
 

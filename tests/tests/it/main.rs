@@ -12,6 +12,7 @@ mod isolation;
 mod limits;
 mod pos;
 mod reliability;
+mod reports;
 mod scoring;
 mod server;
 mod story;

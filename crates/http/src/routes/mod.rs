@@ -7,6 +7,7 @@ pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod orders;
+pub(crate) mod reports;
 pub(crate) mod webhooks;
 
 use crate::error::ApiError;
@@ -109,6 +110,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(campaigns::messages),
                 )
                 .route("/campaigns/{id}/report", web::get().to(campaigns::report))
+                .route("/reports/overview", web::get().to(reports::overview))
+                .route("/reports/cohorts", web::get().to(reports::cohorts))
+                .route("/reports/revenue", web::get().to(reports::revenue))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

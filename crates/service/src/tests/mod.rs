@@ -11,6 +11,7 @@ mod ingest;
 mod ledger_ops;
 mod lookup;
 mod refund;
+mod reports;
 mod rewards;
 mod strict;
 mod vouchers;

@@ -18,6 +18,7 @@ mod idempotency;
 mod ledger;
 mod orders;
 mod outreach;
+mod reports;
 mod schema;
 mod support;
 mod tenancy;
@@ -91,6 +92,11 @@ both_databases! {
     }
     idempotency {
         remember_then_seen_and_duplicate_is_a_conflict,
+    }
+    reports {
+        order_facts_page_by_time_then_id,
+        vouchers_are_counted_by_issue_time,
+        segments_are_the_first_of_the_latest_scores,
     }
     transactions {
         dropping_a_transaction_discards_everything,

@@ -1,0 +1,54 @@
+//! What the brand reports read: orders as plain facts, page by page, and totals that
+//! storage can add up exactly itself.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, CustomerId, OrderId};
+use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
+use time::OffsetDateTime;
+
+/// Storage of the brand reports. Every method reads one brand's rows only, and none
+/// returns more than `limit` rows: a brand may have millions of orders.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ReportRepo: Send {
+    /// A page of the brand's orders placed in `period`, ordered by `(placed_at, id)`,
+    /// starting after the key `after` (the last fact of the previous page).
+    async fn order_facts(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        after: Option<(OffsetDateTime, OrderId)>,
+        limit: u64,
+    ) -> Result<Vec<OrderFact>, StoreError>;
+    /// A page of the customers (by id, after `after`) with at least one order placed
+    /// before `before` that counts in reports (not refunded in full, see
+    /// [`OrderFact::counts`]).
+    async fn customers_before(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+    /// Vouchers issued in `period`, and how many of them have been redeemed since.
+    async fn voucher_counts(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<VoucherCounts, StoreError>;
+    /// Points earned (earn entries) and redeemed (redeem entries) in `period`.
+    async fn points_totals(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<PointsTotals, StoreError>;
+    /// A page of customers (by id, after `after`) with the segment the latest scoring run
+    /// put them in (its named RFM segment); customers never scored are left out.
+    async fn current_segments(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<(CustomerId, String)>, StoreError>;
+}

@@ -1,0 +1,323 @@
+//! Brand reports: the overview of a period, retention by monthly cohort, and revenue by
+//! segment or location.
+//!
+//! The figures are computed by the pure folds of `regulars-reports`; this module streams
+//! their facts from storage a page at a time, each page in its own short read
+//! transaction (a brand may have millions of orders, and SQLite has one connection), so
+//! a report made while orders arrive reflects each page as it was read.
+
+use crate::Services;
+use crate::account::load_brand;
+use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
+use regulars_domain::{BrandId, CustomerId, OrderId, local_date};
+use regulars_ports::{Brand, StoreError};
+use regulars_reports::{
+    Breakdown, CohortBuilder, Cohorts, Interval, OrderFact, Overview, OverviewBuilder, Period,
+    PointsTotals, ReportError, RevenueBuilder, RevenueReport, VoucherCounts, YearMonth,
+};
+use thiserror::Error;
+use time::{Date, Duration, OffsetDateTime};
+
+/// Rows read per page (and per transaction).
+pub const REPORT_PAGE: u64 = 10_000;
+/// Days a report period spans when its start is not given.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// A report's period as the brand's local days `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalDays {
+    /// The first day.
+    pub from: Date,
+    /// The day after the last.
+    pub to: Date,
+}
+
+/// Why a report could not be made.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ReportsError {
+    /// The brand does not exist.
+    #[error("brand {0} does not exist")]
+    UnknownBrand(BrandId),
+    /// A parameter is out of range: an empty period, too many days, weeks or months.
+    #[error("{message}")]
+    Invalid {
+        /// The parameter at fault (`from`, `to`, `months`).
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Stored data the report cannot fold (an order in another currency, a sum out of
+    /// range).
+    #[error("stored data cannot be reported: {0}")]
+    Data(ReportError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+common_variants!(ReportsError, brand);
+
+impl UseCaseError for ReportsError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ReportsError::UnknownBrand(_) => ErrorClass::NotFound,
+            ReportsError::Invalid { .. } => ErrorClass::Invalid,
+            ReportsError::Data(_) => ErrorClass::Internal,
+            ReportsError::Store(e) => store_class(e),
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            ReportsError::UnknownBrand(_) => Some("brand"),
+            ReportsError::Invalid { field, .. } => Some(field),
+            ReportsError::Data(_) | ReportsError::Store(_) => None,
+        }
+    }
+}
+
+/// A fold error while setting a report up is the caller's parameter; while folding
+/// stored facts it is the data's.
+fn setup_error(error: ReportError) -> ReportsError {
+    let field = match &error {
+        ReportError::EmptyPeriod
+        | ReportError::TooLong {
+            what: "days" | "weeks",
+            ..
+        } => "to",
+        ReportError::TooLong { .. } => "months",
+        ReportError::OutOfRange => "from",
+        ReportError::Currency { .. } | ReportError::Overflow(_) => {
+            return ReportsError::Data(error);
+        }
+    };
+    ReportsError::Invalid {
+        field,
+        message: error.to_string(),
+    }
+}
+
+impl Services {
+    /// The brand, and the totals storage adds up itself for `period`.
+    async fn report_setup(
+        &self,
+        brand: BrandId,
+        period: Option<Period>,
+    ) -> Result<(Brand, VoucherCounts, PointsTotals), ReportsError> {
+        self.transact("report_setup", |mut tx| async move {
+            let result: Result<_, ReportsError> = async {
+                let found = load_brand::<ReportsError>(tx.as_mut(), brand).await?;
+                let Some(period) = period else {
+                    return Ok((found, VoucherCounts::default(), PointsTotals::default()));
+                };
+                let vouchers = tx.reports().voucher_counts(brand, period).await?;
+                let points = tx.reports().points_totals(brand, period).await?;
+                Ok((found, vouchers, points))
+            }
+            .await;
+            (tx, result)
+        })
+        .await
+    }
+
+    /// Hands every order placed in `period` to `visit`, a page at a time.
+    async fn each_order(
+        &self,
+        brand: BrandId,
+        period: Period,
+        mut visit: impl FnMut(&OrderFact) -> Result<(), ReportError>,
+    ) -> Result<(), ReportsError> {
+        let mut after: Option<(OffsetDateTime, OrderId)> = None;
+        loop {
+            let page = self
+                .transact("report_orders", |mut tx| async move {
+                    let result: Result<_, ReportsError> = tx
+                        .reports()
+                        .order_facts(brand, period, after, REPORT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            for fact in &page {
+                visit(fact).map_err(ReportsError::Data)?;
+            }
+            match page.last() {
+                Some(last) if page.len() as u64 == REPORT_PAGE => {
+                    after = Some((last.placed_at, last.id));
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Hands every customer with a counted order before `before` to `visit`.
+    async fn each_prior_customer(
+        &self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        mut visit: impl FnMut(CustomerId),
+    ) -> Result<(), ReportsError> {
+        let mut after = None;
+        loop {
+            let page = self
+                .transact("report_customers", |mut tx| async move {
+                    let result: Result<_, ReportsError> = tx
+                        .reports()
+                        .customers_before(brand, before, after, REPORT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            for &customer in &page {
+                visit(customer);
+            }
+            match page.last() {
+                Some(&last) if page.len() as u64 == REPORT_PAGE => after = Some(last),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Hands every scored customer's current segment to `visit`.
+    async fn each_segment(
+        &self,
+        brand: BrandId,
+        mut visit: impl FnMut(CustomerId, String),
+    ) -> Result<(), ReportsError> {
+        let mut after = None;
+        loop {
+            let page = self
+                .transact("report_segments", |mut tx| async move {
+                    let result: Result<_, ReportsError> = tx
+                        .reports()
+                        .current_segments(brand, after, REPORT_PAGE)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                })
+                .await?;
+            let full = page.len() as u64 == REPORT_PAGE;
+            let last = page.last().map(|(c, _)| *c);
+            for (customer, segment) in page {
+                visit(customer, segment);
+            }
+            match last {
+                Some(last) if full => after = Some(last),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The local days `[from, to)`; `to` defaults to tomorrow (the period includes
+    /// today) and `from` to [`DEFAULT_DAYS`] days before `to`.
+    fn local_period(
+        &self,
+        brand: &Brand,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<(LocalDays, Period), ReportsError> {
+        let today =
+            local_date(self.clock.now(), brand.utc_offset).ok_or(ReportsError::Invalid {
+                field: "to",
+                message: "the clock is outside the calendar".to_owned(),
+            })?;
+        let out_of_range = |field| ReportsError::Invalid {
+            field,
+            message: format!("`{field}` is outside the calendar"),
+        };
+        let to = match to {
+            Some(to) => to,
+            None => today.next_day().ok_or_else(|| out_of_range("to"))?,
+        };
+        let from = match from {
+            Some(from) => from,
+            None => to
+                .checked_sub(Duration::days(DEFAULT_DAYS))
+                .ok_or_else(|| out_of_range("from"))?,
+        };
+        let period = Period::local_days(from, to, brand.utc_offset).map_err(setup_error)?;
+        Ok((LocalDays { from, to }, period))
+    }
+
+    /// The overview of the brand's local days `[from, to)` with a series by `interval`
+    /// (see [`Overview`] for what each figure means). Without `to` the period ends
+    /// today, without `from` it is [`DEFAULT_DAYS`] days long.
+    pub async fn report_overview(
+        &self,
+        brand: BrandId,
+        from: Option<Date>,
+        to: Option<Date>,
+        interval: Interval,
+    ) -> Result<(LocalDays, Overview), ReportsError> {
+        let (found, _, _) = self.report_setup(brand, None).await?;
+        let (days, period) = self.local_period(&found, from, to)?;
+        let mut builder = OverviewBuilder::new(period, found.utc_offset, interval, found.currency)
+            .map_err(setup_error)?;
+        let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
+        builder.add_vouchers(vouchers);
+        builder.add_points(points).map_err(ReportsError::Data)?;
+        self.each_prior_customer(brand, period.from, |c| builder.add_prior_customer(c))
+            .await?;
+        self.each_order(brand, period, |fact| builder.add_order(fact))
+            .await?;
+        Ok((days, builder.finish().map_err(ReportsError::Data)?))
+    }
+
+    /// Retention of the `months` monthly cohorts from `first` (months in the brand's
+    /// local time), as known now: months that have not begun are left out. Without
+    /// `first`, the table ends with the current month.
+    pub async fn report_cohorts(
+        &self,
+        brand: BrandId,
+        first: Option<YearMonth>,
+        months: u32,
+    ) -> Result<Cohorts, ReportsError> {
+        let (found, _, _) = self.report_setup(brand, None).await?;
+        let now = self.clock.now();
+        let first = match first {
+            Some(first) => first,
+            None => {
+                let today = local_date(now, found.utc_offset)
+                    .ok_or(ReportError::OutOfRange)
+                    .map_err(setup_error)?;
+                let back = i64::from(months.max(1)) - 1;
+                YearMonth::from_index(YearMonth::of(today).index() - back)
+                    .ok_or(ReportError::OutOfRange)
+                    .map_err(setup_error)?
+            }
+        };
+        let mut builder = CohortBuilder::new(first, months, found.utc_offset, now, found.currency)
+            .map_err(setup_error)?;
+        let start = builder.window_start();
+        self.each_prior_customer(brand, start, |c| builder.add_prior_customer(c))
+            .await?;
+        let window = Period::new(start, builder.window_end()).map_err(setup_error)?;
+        self.each_order(brand, window, |fact| builder.add_order(fact))
+            .await?;
+        builder.finish().map_err(ReportsError::Data)
+    }
+
+    /// Revenue of the brand's local days `[from, to)` by customer segment (the latest
+    /// scoring run's) or by location; the period defaults as in
+    /// [`report_overview`](Self::report_overview).
+    pub async fn report_revenue(
+        &self,
+        brand: BrandId,
+        from: Option<Date>,
+        to: Option<Date>,
+        by: Breakdown,
+    ) -> Result<(LocalDays, RevenueReport), ReportsError> {
+        let (found, _, _) = self.report_setup(brand, None).await?;
+        let (days, period) = self.local_period(&found, from, to)?;
+        let mut builder = RevenueBuilder::new(period, by, found.currency);
+        if by == Breakdown::Segment {
+            self.each_segment(brand, |c, s| builder.add_segment(c, s))
+                .await?;
+        }
+        self.each_order(brand, period, |fact| builder.add_order(fact))
+            .await?;
+        Ok((days, builder.finish().map_err(ReportsError::Data)?))
+    }
+}

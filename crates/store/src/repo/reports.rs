@@ -1,0 +1,214 @@
+//! [`ReportRepo`]: orders as report facts, page by page, and totals added up in SQL
+//! where the sum is plain integer arithmetic (counts, points).
+
+use crate::convert::{from_micros, money, to_micros};
+use crate::entity::{customer_scores, ledger_entry, order, voucher};
+use crate::error::{corrupt, in_ctx};
+use crate::tx::StoreTransaction;
+use async_trait::async_trait;
+use regulars_domain::{BrandId, CustomerId, OrderId, Points};
+use regulars_ports::{ReportRepo, StoreError};
+use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The columns of an order a report reads.
+type OrderRow = (Uuid, Option<Uuid>, Option<String>, i64, String, i64, i64);
+
+/// The part of a stored score the reports need.
+#[derive(Deserialize)]
+struct StoredSegments {
+    #[serde(default)]
+    segments: Vec<String>,
+}
+
+/// Orders that count in reports: not refunded in full (`OrderFact::counts`, in SQL).
+fn counted_orders() -> Condition {
+    Condition::any()
+        .add(order::Column::RefundedMinor.eq(0))
+        .add(Expr::col(order::Column::RefundedMinor).lt(Expr::col(order::Column::TotalMinor)))
+}
+
+#[async_trait]
+impl ReportRepo for StoreTransaction {
+    async fn order_facts(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        after: Option<(OffsetDateTime, OrderId)>,
+        limit: u64,
+    ) -> Result<Vec<OrderFact>, StoreError> {
+        let mut query = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::CustomerId)
+            .column(order::Column::Location)
+            .column(order::Column::PlacedAt)
+            .column(order::Column::Currency)
+            .column(order::Column::TotalMinor)
+            .column(order::Column::RefundedMinor)
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::PlacedAt.gte(to_micros(period.from)))
+            .filter(order::Column::PlacedAt.lt(to_micros(period.to)))
+            .order_by_asc(order::Column::PlacedAt)
+            .order_by_asc(order::Column::Id)
+            .limit(limit);
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            query = query.filter(
+                Condition::any().add(order::Column::PlacedAt.gt(at)).add(
+                    Condition::all()
+                        .add(order::Column::PlacedAt.eq(at))
+                        .add(order::Column::Id.gt(id.as_uuid())),
+                ),
+            );
+        }
+        let rows: Vec<OrderRow> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?;
+        rows.into_iter()
+            .map(
+                |(id, customer, location, placed_at, currency, total, refunded)| {
+                    Ok(OrderFact {
+                        id: OrderId::from_uuid(id),
+                        customer: customer.map(CustomerId::from_uuid),
+                        location,
+                        placed_at: from_micros(placed_at)?,
+                        total: money(total, &currency)?,
+                        refunded: money(refunded, &currency)?,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    async fn customers_before(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        let mut query = order::Entity::find()
+            .select_only()
+            .column(order::Column::CustomerId)
+            .distinct()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::CustomerId.is_not_null())
+            .filter(order::Column::PlacedAt.lt(to_micros(before)))
+            .filter(counted_orders())
+            .order_by_asc(order::Column::CustomerId)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(order::Column::CustomerId.gt(after.as_uuid()));
+        }
+        let ids: Vec<Uuid> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?;
+        Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
+    }
+
+    async fn voucher_counts(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<VoucherCounts, StoreError> {
+        let counts: Option<(i64, i64)> = voucher::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::from(Func::count(Expr::col(voucher::Column::Id))),
+                "issued",
+            )
+            .column_as(
+                Expr::from(Func::count(Expr::col(voucher::Column::RedeemedAt))),
+                "redeemed",
+            )
+            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
+            .filter(voucher::Column::IssuedAt.gte(to_micros(period.from)))
+            .filter(voucher::Column::IssuedAt.lt(to_micros(period.to)))
+            .into_tuple()
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("count vouchers"))?;
+        let (issued, redeemed) = counts.unwrap_or((0, 0));
+        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("voucher count", e));
+        Ok(VoucherCounts {
+            issued: count(issued)?,
+            redeemed: count(redeemed)?,
+        })
+    }
+
+    async fn points_totals(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<PointsTotals, StoreError> {
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back, the total fits (points are
+        // i64 and a brand's flows over a period are far from the limit).
+        let sums: Vec<(String, i64)> = ledger_entry::Entity::find()
+            .select_only()
+            .column(ledger_entry::Column::Kind)
+            .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+            .filter(ledger_entry::Column::BrandId.eq(brand.as_uuid()))
+            .filter(ledger_entry::Column::At.gte(to_micros(period.from)))
+            .filter(ledger_entry::Column::At.lt(to_micros(period.to)))
+            .filter(ledger_entry::Column::Kind.is_in(["earn", "redeem"]))
+            .group_by(ledger_entry::Column::Kind)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("sum ledger_entries"))?;
+        let mut totals = PointsTotals::default();
+        for (kind, sum) in sums {
+            match kind.as_str() {
+                "earn" => totals.earned = Points::new(sum),
+                _ => {
+                    totals.redeemed = Points::new(sum)
+                        .checked_neg()
+                        .ok_or_else(|| corrupt("points redeemed", "overflow"))?
+                }
+            }
+        }
+        Ok(totals)
+    }
+
+    async fn current_segments(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<(CustomerId, String)>, StoreError> {
+        let mut query = customer_scores::Entity::find()
+            .select_only()
+            .column(customer_scores::Column::CustomerId)
+            .column(customer_scores::Column::Scores)
+            .filter(customer_scores::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(customer_scores::Column::CustomerId)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(customer_scores::Column::CustomerId.gt(after.as_uuid()));
+        }
+        let rows: Vec<(Uuid, String)> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from customer_scores"))?;
+        let mut page = Vec::with_capacity(rows.len());
+        for (id, json) in rows {
+            let stored: StoredSegments =
+                serde_json::from_str(&json).map_err(|e| corrupt("scores", e))?;
+            // The scoring job lists the named RFM segment first, custom segments after.
+            if let Some(segment) = stored.segments.into_iter().next() {
+                page.push((CustomerId::from_uuid(id), segment));
+            }
+        }
+        Ok(page)
+    }
+}
