@@ -3,6 +3,7 @@
 //! against the real server.
 
 mod bad_input;
+mod campaigns;
 mod concurrency;
 mod flows;
 mod isolation;
