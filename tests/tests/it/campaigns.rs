@@ -152,6 +152,24 @@ fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// An order of a customer who comes back, with the voucher it redeems and whether it is
+/// then refunded in full.
+struct Return {
+    data: Value,
+    voucher: Option<String>,
+    refunded: bool,
+}
+
+impl Return {
+    fn plain(data: Value) -> Return {
+        Return {
+            data,
+            voucher: None,
+            refunded: false,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn win_back_over_http_messages_the_lapsed_and_reports_what_they_brought() {
     for db in dbs() {
@@ -518,31 +536,40 @@ async fn win_back(server: TestServer) {
     };
     let mut treated_revenue = vec![0_i64; treated_list.len()];
     let mut held_revenue = vec![0_i64; held_list.len()];
-    let mut orders: Vec<(Value, Option<String>, Option<(usize, bool)>)> = Vec::new();
+    let mut orders: Vec<Return> = Vec::new();
     for (k, lines) in [(0, 2), (1, 3), (2, 1), (3, 4)] {
         let (data, total) = buy(treated_list[k], lines);
         if k != 3 {
             treated_revenue[k] += total;
         }
         let code = (k < 2).then(|| codes[treated_list[k]].clone());
-        orders.push((data, code, Some((k, k == 3))));
+        orders.push(Return {
+            data,
+            voucher: code,
+            refunded: k == 3,
+        });
     }
     for (k, lines) in [(0, 2), (1, 1), (1, 5)] {
         let (data, total) = buy(held_list[k], lines);
         held_revenue[k] += total;
-        orders.push((data, None, None));
+        orders.push(Return::plain(data));
     }
     for outsider in [&ids[0], &ids[(REGULARS + LAPSED - 1) as usize]] {
         let (data, _) = buy(outsider, 3);
-        orders.push((data, None, None));
+        orders.push(Return::plain(data));
     }
-    for (data, code, refund) in &orders {
+    for Return {
+        data,
+        voucher,
+        refunded,
+    } in &orders
+    {
         server
             .post("/v1/orders", &till, data)
             .await
             .expect(200, "returning order");
         let external = data["order_id"].as_str().unwrap_or_default();
-        if let Some(code) = code {
+        if let Some(code) = voucher {
             let redeemed = server
                 .post(
                     &format!("/v1/vouchers/{code}/redeem"),
@@ -553,7 +580,7 @@ async fn win_back(server: TestServer) {
                 .expect(200, "redeem");
             assert_eq!(redeemed.str("/status"), "redeemed");
         }
-        if let Some((_, true)) = refund {
+        if *refunded {
             server
                 .post(
                     "/v1/refunds",
