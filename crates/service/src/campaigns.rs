@@ -637,10 +637,13 @@ impl Services {
                         group: MemberGroup::Treatment,
                         at: m.send_at,
                     });
+                    if m.offer.is_some() {
+                        // A preview counts the vouchers a run would issue.
+                        result.vouchers += 1;
+                    }
                     if write {
                         let voucher = match &m.offer {
                             Some(offer) => {
-                                result.vouchers += 1;
                                 Some(self.campaign_voucher(&campaign, m, offer.reward_id, now)?)
                             }
                             None => None,
@@ -661,7 +664,13 @@ impl Services {
             }
         }
         if write {
-            result.held_out = tx.campaigns().add_members(brand, &members).await?;
+            // Treatment and hold-out members are added apart: the report counts the
+            // customers newly held out, not every new member.
+            let (held, treated): (Vec<CampaignMember>, Vec<CampaignMember>) = members
+                .into_iter()
+                .partition(|m| m.group == MemberGroup::Holdout);
+            tx.campaigns().add_members(brand, &treated).await?;
+            result.held_out = tx.campaigns().add_members(brand, &held).await?;
             let written = tx.outbox().enqueue(&outbox).await?;
             if written != outbox.len() as u64 {
                 // A message with the same key appeared since the history was read: the

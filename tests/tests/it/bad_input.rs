@@ -270,6 +270,17 @@ const FIELDS: &[&str] = &[
     "secret",
     "order_external_id",
     "utc_offset_seconds",
+    "trigger",
+    "audience",
+    "segment",
+    "rule",
+    "offer",
+    "template",
+    "channels",
+    "holdout",
+    "policy",
+    "send_time",
+    "factor",
 ];
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {
@@ -365,6 +376,17 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
         .await
         .expect(201, "segment")
         .str("/id");
+    let campaign = server
+        .post(
+            "/v1/campaigns",
+            admin,
+            &json!({"name": "Fuzzed", "trigger": {"type": "broadcast"},
+                    "offer": {"type": "fixed", "reward": {"reward_id": reward,
+                              "cost": {"amount": "10000", "currency": "VND"}}}}),
+        )
+        .await
+        .expect(201, "campaign")
+        .str("/id");
     let doc = server
         .call(Method::GET, "/openapi.json", None, Body::None)
         .await
@@ -381,6 +403,7 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                 .replace("/locations/{id}", &format!("/locations/{location}"))
                 .replace("/rewards/{id}", &format!("/rewards/{reward}"))
                 .replace("/segments/{id}", &format!("/segments/{segment}"))
+                .replace("/campaigns/{id}", &format!("/campaigns/{campaign}"))
                 .replace("/vouchers/{code}", "/vouchers/NOPE-NOPE")
                 .replace(
                     "/webhooks/{integration}",

@@ -22,6 +22,7 @@ struct Data {
     secret: String,
     voucher: String,
     segment: String,
+    campaign: String,
 }
 
 impl Data {
@@ -38,6 +39,7 @@ impl Data {
             self.integration.clone(),
             self.voucher.clone(),
             self.segment.clone(),
+            self.campaign.clone(),
         ]
     }
 }
@@ -117,8 +119,14 @@ async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
         .post("/v1/scoring/runs", admin, &json!({}))
         .await
         .expect(201, "scoring run");
+    let campaign = server
+        .post("/v1/campaigns", admin, &campaign_body(&reward))
+        .await
+        .expect(201, "campaign")
+        .str("/id");
     Data {
         segment,
+        campaign,
         customer,
         phone,
         order: receipt.str("/order_id"),
@@ -130,6 +138,13 @@ async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
         voucher,
         tenant,
     }
+}
+
+/// A campaign document whose offer is the brand's `reward`.
+fn campaign_body(reward: &str) -> Value {
+    json!({"name": "Come back", "trigger": {"type": "overdue"},
+           "offer": {"type": "fixed", "reward": {"reward_id": reward, "cost": {"amount": "10000", "currency": "VND"}}},
+           "channels": ["sms"], "policy": {}})
 }
 
 fn reward_body() -> Value {
@@ -154,6 +169,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("orders", "id") => data.order.clone(),
         ("vouchers", "code") => data.voucher.clone(),
         ("segments", "id") => data.segment.clone(),
+        ("campaigns", "id") => data.campaign.clone(),
         _ => panic!("no substitution rule for {{{param}}} in {path}: add one to this test"),
     }
 }
@@ -191,6 +207,15 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }
         ("post", "/v1/scoring/runs") => json!({}),
+        ("post" | "put", "/v1/campaigns" | "/v1/campaigns/{id}") => campaign_body(&data.reward),
+        (
+            "post",
+            "/v1/campaigns/runs"
+            | "/v1/campaigns/{id}/launch"
+            | "/v1/campaigns/{id}/pause"
+            | "/v1/campaigns/{id}/end"
+            | "/v1/campaigns/{id}/preview",
+        ) => json!({}),
         ("post", "/webhooks/{integration}") => json!({}),
         _ => panic!("no valid body for {method} {path}: add one to this test"),
     };
@@ -320,9 +345,11 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 &a.reward,
                 &a.key,
                 &a.integration,
+                &a.campaign,
             ] {
                 let lists_it = path.ends_with(match id {
                     x if x == &a.customer => "customers",
+                    x if x == &a.campaign => "campaigns",
                     x if x == &a.order => "orders",
                     x if x == &a.location => "locations",
                     x if x == &a.reward => "rewards",
@@ -359,6 +386,20 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             keys.json["items"]
                 .as_array()
                 .is_some_and(|k| k.iter().all(|k| k["revoked_at"].is_null()))
+        );
+        let campaign = server
+            .get(&format!("/v1/campaigns/{}", b.campaign), &b.tenant.admin)
+            .await
+            .expect(200, "B's campaign");
+        assert_eq!(
+            campaign.json["status"], "draft",
+            "{db:?}: {}",
+            campaign.text
+        );
+        assert_eq!(
+            campaign.json["name"], "Come back",
+            "{db:?}: {}",
+            campaign.text
         );
         let profile = server
             .get(&format!("/v1/customers/{}", b.customer), &b.tenant.admin)
@@ -421,7 +462,9 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             // Keys and integrations are the brand's access settings: admin only, even
             // to read.
             let admin_only = ["/v1/keys", "/v1/integrations"].contains(&path.as_str());
-            if method == "get" && !admin_only {
+            // A preview plans without writing anything: a read, though it is a POST.
+            let reads = method == "get" || path == "/v1/campaigns/{id}/preview";
+            if reads && !admin_only {
                 assert_eq!(
                     as_viewer.status, 200,
                     "viewer reads {what}: {}",

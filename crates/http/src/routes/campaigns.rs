@@ -9,7 +9,7 @@ use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::CampaignId;
 use regulars_ports::{CampaignRecord, OutboxMessage, OutboxStatus};
-use regulars_service::{CampaignAction, CampaignReport, CampaignRunReport};
+use regulars_service::{CampaignAction, CampaignError, CampaignReport, CampaignRunReport};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -238,6 +238,20 @@ impl From<&CampaignReport> for CampaignReportDto {
     }
 }
 
+/// A document refused for one field names that field by its JSON path
+/// (`trigger.threshold`, `offer.reward.reward_id`), as every other body error does.
+fn document_error(error: CampaignError) -> ApiError {
+    match &error {
+        CampaignError::Invalid { path, .. } if !path.is_empty() => ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            error.to_string(),
+            Some(path.clone()),
+        ),
+        _ => error.into(),
+    }
+}
+
 /// The brand's campaigns, newest first.
 #[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", security(("api_key" = [])), params(PageQuery),
     responses((status = 200, body = Page<CampaignDto>)))]
@@ -281,7 +295,11 @@ pub(crate) async fn create(
     body: Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
-    let record = state.services.create_campaign(brand, &body.0).await?;
+    let record = state
+        .services
+        .create_campaign(brand, &body.0)
+        .await
+        .map_err(document_error)?;
     Ok(HttpResponse::Created().json(CampaignDto::from(&record)))
 }
 
@@ -313,7 +331,8 @@ pub(crate) async fn update(
     let record = state
         .services
         .update_campaign(brand, campaign, &body.0)
-        .await?;
+        .await
+        .map_err(document_error)?;
     Ok(HttpResponse::Ok().json(CampaignDto::from(&record)))
 }
 
@@ -381,7 +400,7 @@ pub(crate) async fn preview(
     Ok(HttpResponse::Ok().json(RunReportDto::from(&report)))
 }
 
-/// Runs every active campaign of the brand now (the worker also runs them on its schedule).
+/// Runs every active campaign of the brand now (`regulars work` also runs them on its schedule).
 #[utoipa::path(post, path = "/v1/campaigns/runs", tag = "campaigns", security(("api_key" = [])),
     responses((status = 201, body = Vec<RunReportDto>)))]
 pub(crate) async fn run(
