@@ -10,6 +10,7 @@ mod dashboard;
 mod delivery;
 mod flows;
 mod isolation;
+mod outbox_faults;
 mod limits;
 mod pos;
 mod reliability;

@@ -60,7 +60,7 @@ fn newest_source(dir: &Path) -> SystemTime {
 
 /// The `regulars` binary built next to this test, checked to be newer than every
 /// source it is made of.
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
     // target/<profile>/deps/it-<hash> -> target/<profile>/regulars
     let bin = exe
@@ -94,7 +94,7 @@ fn binary() -> PathBuf {
 }
 
 /// `regulars` with a clean environment (no `REGULARS_*` of the caller) in `dir`.
-fn regulars(dir: &Path, url: &str) -> Command {
+pub(crate) fn regulars(dir: &Path, url: &str) -> Command {
     let mut command = Command::new(binary());
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
