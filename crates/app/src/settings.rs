@@ -17,6 +17,7 @@
 //! | attempts per channel | `[worker] max_attempts` | `REGULARS_DELIVERY_MAX_ATTEMPTS` | 8 |
 //! | messages sent at once | `[worker] concurrency` | `REGULARS_DELIVERY_CONCURRENCY` | 16 |
 //! | first retry after (s), doubling | `[worker] backoff_seconds` | `REGULARS_DELIVERY_BACKOFF_SECONDS` | 30 |
+//! | longest wait between retries (s) | `[worker] max_backoff_seconds` | `REGULARS_DELIVERY_MAX_BACKOFF_SECONDS` | 3600 |
 //! | requests a second per key or integration | `rate_limit_per_second` | `REGULARS_RATE_LIMIT_PER_SECOND` | 50 (0: no limit) |
 //! | burst per key or integration | `rate_limit_burst` | `REGULARS_RATE_LIMIT_BURST` | 200 |
 //! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
@@ -98,8 +99,10 @@ pub struct WorkerSettings {
     pub max_attempts: u32,
     /// Messages sent at once.
     pub concurrency: usize,
-    /// Delay before the first retry (doubled each time, with jitter, at most an hour).
+    /// Delay before the first retry (doubled each time, with jitter).
     pub backoff: Duration,
+    /// The longest delay between retries.
+    pub max_backoff: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -111,6 +114,7 @@ impl Default for WorkerSettings {
             max_attempts: 8,
             concurrency: 16,
             backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(3600),
         }
     }
 }
@@ -124,6 +128,7 @@ struct WorkerFile {
     max_attempts: Option<u32>,
     concurrency: Option<usize>,
     backoff_seconds: Option<u64>,
+    max_backoff_seconds: Option<u64>,
 }
 
 impl WorkerSettings {
@@ -145,6 +150,9 @@ impl WorkerSettings {
         }
         if let Some(v) = file.backoff_seconds {
             self.backoff = Duration::from_secs(v.max(1));
+        }
+        if let Some(v) = file.max_backoff_seconds {
+            self.max_backoff = Duration::from_secs(v.max(1));
         }
         Ok(())
     }
@@ -422,6 +430,10 @@ impl Settings {
         if let Some(v) = env("REGULARS_DELIVERY_BACKOFF_SECONDS") {
             let n = number("REGULARS_DELIVERY_BACKOFF_SECONDS", &v)?;
             self.worker.backoff = Duration::from_secs((n as u64).max(1));
+        }
+        if let Some(v) = env("REGULARS_DELIVERY_MAX_BACKOFF_SECONDS") {
+            let n = number("REGULARS_DELIVERY_MAX_BACKOFF_SECONDS", &v)?;
+            self.worker.max_backoff = Duration::from_secs((n as u64).max(1));
         }
         let per_second = match env("REGULARS_RATE_LIMIT_PER_SECOND") {
             Some(v) => Some(small_number("REGULARS_RATE_LIMIT_PER_SECOND", &v)?),

@@ -31,6 +31,8 @@ impl WorkerOptions {
             max_attempts: settings.max_attempts,
             base_backoff: time::Duration::try_from(settings.backoff)
                 .unwrap_or(time::Duration::seconds(30)),
+            max_backoff: time::Duration::try_from(settings.max_backoff)
+                .unwrap_or(time::Duration::hours(1)),
             ..DeliveryOptions::default()
         };
         WorkerOptions {

@@ -108,7 +108,11 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     w.services
-        .set_campaign_status(w.brand, campaign.id, regulars_service::CampaignAction::Launch)
+        .set_campaign_status(
+            w.brand,
+            campaign.id,
+            regulars_service::CampaignAction::Launch,
+        )
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let runs = w
@@ -132,7 +136,7 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
         dir.join("regulars.toml"),
         format!(
             "[senders]\ntimeout_secs = 2\n\n[senders.sms]\nbase_url = \"{}\"\nbrandname = \"{}\"\n\n\
-             [worker]\ncampaign_interval_minutes = 0\nlease_seconds = 2\nbackoff_seconds = 1\n\
+             [worker]\ncampaign_interval_minutes = 0\nlease_seconds = 2\nbackoff_seconds = 1\nmax_backoff_seconds = 4\n\
              max_attempts = 40\nconcurrency = 8\n",
             stub.base_url(),
             stub.brandname()
@@ -165,10 +169,24 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
         if open == 0 {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{name}: still open after 120 s: {c:?}"
-        );
+        if started.elapsed() > Duration::from_secs(120) {
+            let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+            let open: Vec<String> = tx
+                .outbox()
+                .messages(w.brand, None, None, 1_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .filter(|m| matches!(m.status, OutboxStatus::Pending | OutboxStatus::Sending))
+                .map(|m| {
+                    format!(
+                        "{} {:?} attempts {} due {} error {:?}",
+                        m.dedupe_key, m.status, m.attempts, m.due_at, m.last_error
+                    )
+                })
+                .collect();
+            panic!("{name}: still open after 120 s: {c:?}: {open:#?}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     worker.kill();
@@ -182,13 +200,20 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
     let deliveries = stub.deliveries();
     let delivered: Vec<&str> = deliveries.iter().map(|d| d.dedupe_key.as_str()).collect();
     let unique: HashSet<&str> = delivered.iter().copied().collect();
-    assert_eq!(unique.len(), delivered.len(), "{name}: a key delivered twice");
+    assert_eq!(
+        unique.len(),
+        delivered.len(),
+        "{name}: a key delivered twice"
+    );
     assert_eq!(
         unique,
         keys.iter().map(String::as_str).collect::<HashSet<_>>(),
         "{name}: the provider delivered exactly the outbox's keys"
     );
-    let resent: u32 = deliveries.iter().map(|d| d.requests.saturating_sub(1)).sum();
+    let resent: u32 = deliveries
+        .iter()
+        .map(|d| d.requests.saturating_sub(1))
+        .sum();
     println!(
         "{name}: {planned} messages; worker killed after {accepted_at_kill} accepted \
          (outbox then {at_kill:?}); provider saw {} requests ({:.0} % failing by design), \
@@ -216,8 +241,7 @@ async fn worker_killed_mid_run_against_a_failing_provider_delivers_each_message_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn worker_killed_mid_run_against_a_failing_provider_delivers_each_message_once_on_postgres()
-{
+async fn worker_killed_mid_run_against_a_failing_provider_delivers_each_message_once_on_postgres() {
     let Some(cluster) = require_pg() else {
         return;
     };
