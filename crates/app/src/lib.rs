@@ -3,6 +3,7 @@
 //! and the server itself.
 
 pub mod decoder;
+pub mod delivery_reports;
 pub mod server;
 pub mod settings;
 pub mod system;

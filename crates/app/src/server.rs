@@ -90,6 +90,11 @@ impl Application {
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.clone(),
+            delivery_reports: settings.report_keys.any().then(|| {
+                Arc::new(crate::delivery_reports::ProviderReports::new(
+                    settings.report_keys.clone(),
+                )) as Arc<dyn regulars_ports::DeliveryReportDecoder>
+            }),
         });
         let web_state = web::Data::new(
             regulars_web::WebState::new(

@@ -22,6 +22,7 @@
 //! | burst per key or integration | `rate_limit_burst` | `REGULARS_RATE_LIMIT_BURST` | 200 |
 //! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
 //! | message channels | `[senders]` (see docs/senders.md) | secrets only: `REGULARS_ZALO_*`, `REGULARS_ESMS_*`, `REGULARS_TWILIO_AUTH_TOKEN`, `REGULARS_SMTP_PASSWORD` | none configured |
+//! | delivery reports (`/callbacks/zalo`, `/callbacks/esms?token=`) | — | `REGULARS_ZALO_APP_ID` + `REGULARS_ZALO_OA_SECRET_KEY`; `REGULARS_ESMS_CALLBACK_TOKEN` | not taken |
 //! | wait for a database connection (s) | `database_timeout_seconds` | `REGULARS_DATABASE_TIMEOUT_SECONDS` | 5 |
 //! | public URL of customer links | `public_url` | `REGULARS_PUBLIC_URL` | the request's own host |
 //! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
@@ -80,6 +81,8 @@ pub struct Settings {
     /// How long a request waits for a database connection (or to open one) before it
     /// answers 503: during a database outage, callers get an answer, not a hang.
     pub database_timeout: Duration,
+    /// Keys that delivery reports from the providers are checked with (environment only).
+    pub report_keys: crate::delivery_reports::ReportKeys,
     /// The public base URL customer links are made with (`https://…`).
     pub public_url: Option<String>,
     /// Whether dashboard cookies are marked `Secure` (served over HTTPS).
@@ -202,6 +205,7 @@ impl Default for Settings {
             rate_limit: Some(regulars_http::RateLimit::DEFAULT),
             metrics_token: None,
             database_timeout: Duration::from_secs(5),
+            report_keys: crate::delivery_reports::ReportKeys::default(),
             public_url: None,
             secure_cookies: false,
         }
@@ -452,6 +456,7 @@ impl Settings {
             let v = v.trim().to_owned();
             self.metrics_token = (!v.is_empty()).then_some(v);
         }
+        self.report_keys = crate::delivery_reports::ReportKeys::from_env(&env);
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
                 Some(

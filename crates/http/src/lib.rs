@@ -86,6 +86,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Decodes providers' delivery reports at `/callbacks/{provider}`; `None`: none taken.
+    pub delivery_reports: Option<Arc<dyn regulars_ports::DeliveryReportDecoder>>,
 }
 
 impl AppState {

@@ -4,7 +4,8 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, campaigns, catalog, customers, health, intelligence, orders, reports, webhooks,
+    access, callbacks, campaigns, catalog, customers, health, intelligence, orders, reports,
+    webhooks,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -56,7 +57,7 @@ impl Modify for BearerKey {
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
-        webhooks::receive,
+        webhooks::receive, callbacks::receive, callbacks::receive_get,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::LocationIn, dto::LocationDto,
@@ -74,6 +75,7 @@ impl Modify for BearerKey {
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
+        callbacks::DeliveryReportAck,
     )),
     modifiers(&BearerKey),
 )]

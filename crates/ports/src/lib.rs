@@ -53,7 +53,8 @@ pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
 pub use messaging::{
-    DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage, SendError, SendReceipt,
+    DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage,
+    ReportRejection, SendError, SendReceipt,
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use records::{

@@ -97,3 +97,37 @@ pub enum DeliveryStatus {
         reason: String,
     },
 }
+
+/// Why a provider's delivery report was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ReportRejection {
+    /// No reports are taken from this provider (unknown, or not configured).
+    #[error("no delivery reports are taken from {0}")]
+    UnknownProvider(String),
+    /// The signature or token does not match: the report is not trusted.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The request is not a report this provider sends.
+    #[error("{0}")]
+    Malformed(String),
+    /// A genuine report with nothing to record (another event, a non-final status); the
+    /// provider should still get a success answer.
+    #[error("{0}")]
+    Ignored(String),
+}
+
+/// Turns a provider's delivery-report request into a [`DeliveryUpdate`], checking its
+/// signature or token. Implemented over the providers' documented formats outside the
+/// HTTP adapter, which only hands the request over.
+pub trait DeliveryReportDecoder: Send + Sync {
+    /// `provider` is the path segment (`zalo`, `esms`); `headers` have lower-case names;
+    /// `query` is the raw query string without `?`.
+    fn decode(
+        &self,
+        provider: &str,
+        headers: &[(String, String)],
+        query: &str,
+        body: &[u8],
+        received_at: OffsetDateTime,
+    ) -> Result<DeliveryUpdate, ReportRejection>;
+}

@@ -170,6 +170,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("vouchers", "code") => data.voucher.clone(),
         ("segments", "id") => data.segment.clone(),
         ("campaigns", "id") => data.campaign.clone(),
+        ("callbacks", "provider") => "zalo".to_owned(),
         _ => panic!("no substitution rule for {{{param}}} in {path}: add one to this test"),
     }
 }
@@ -216,7 +217,7 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
             | "/v1/campaigns/{id}/end"
             | "/v1/campaigns/{id}/preview",
         ) => json!({}),
-        ("post", "/webhooks/{integration}") => json!({}),
+        ("post", "/webhooks/{integration}") | ("post", "/callbacks/{provider}") => json!({}),
         _ => panic!("no valid body for {method} {path}: add one to this test"),
     };
     Some(body)
@@ -277,7 +278,20 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
         for (method, path, _) in ops.iter().filter(|(_, p, _)| p.contains('{')) {
             let url = fill(path, &b);
             let body = valid_body(method, path, &a);
-            if path.starts_with("/webhooks/") {
+            if path.starts_with("/callbacks/") {
+                // Provider reports belong to no brand and an API key never authenticates
+                // one: without the provider's keys configured none is taken at all.
+                server
+                    .send(
+                        if method == "get" { Method::GET } else { Method::POST },
+                        &url,
+                        Some(&a.tenant.admin),
+                        Body::Raw(Some("application/json"), b"{}".to_vec()),
+                        &[],
+                    )
+                    .await
+                    .expect_error(404, "not_found", &format!("{db:?}: {method} {url}"));
+            } else if path.starts_with("/webhooks/") {
                 // A webhook is addressed by its integration, not by a key: A's till
                 // signing with A's secret is refused at B's endpoint.
                 let bytes = paid(

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod browser;
+mod callbacks;
 mod campaigns;
 mod concurrency;
 mod dashboard;

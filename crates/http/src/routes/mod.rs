@@ -1,6 +1,7 @@
 //! The routes, one module per resource.
 
 pub(crate) mod access;
+pub(crate) mod callbacks;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod customers;
@@ -40,6 +41,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/webhooks/{integration}", web::post().to(webhooks::receive))
+        .route("/callbacks/{provider}", web::post().to(callbacks::receive))
+        .route(
+            "/callbacks/{provider}",
+            web::get().to(callbacks::receive_get),
+        )
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))
