@@ -75,6 +75,14 @@ const SUITES: &[(&str, &str)] = &[
         "csv_import.json",
         "tests/benches/csv_import.rs: CSV history import as the CLI does it vs PostgreSQL COPY",
     ),
+    (
+        "campaign_memory.json",
+        "crates/campaigns/benches/plan.rs: peak memory of planning 1M customers vs the facts' own size",
+    ),
+    (
+        "delivery.json",
+        "tests/benches/delivery.rs: outbox delivery to the eSMS stand-in vs the same sends without an outbox",
+    ),
 ];
 
 /// A measured figure.

@@ -343,10 +343,22 @@ async fn score(brand: Option<BrandId>, db: &DbArgs) -> Result<()> {
         Arc::new(system::OsIdGen),
     );
     let options = regulars_service::ScoringOptions::default();
+    // A spinner with the elapsed time on a terminal (hidden when stderr is not one).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(match brand {
+        Some(brand) => format!("fitting and scoring brand {brand}"),
+        None => "fitting and scoring every brand".to_owned(),
+    });
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let runs = match brand {
         Some(brand) => vec![(brand, services.score_brand(brand, &options).await)],
         None => services.score_all_brands(&options).await?,
     };
+    spinner.finish_and_clear();
     let mut failed = 0;
     for (brand, run) in runs {
         match run {

@@ -85,11 +85,61 @@ fn campaign() -> Campaign {
     Campaign::from_json(&doc.to_string()).unwrap_or_else(|e| panic!("bench campaign: {e}"))
 }
 
+/// A `/proc/self/status` field in KiB (Linux), 0 elsewhere.
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Memory of one plan over the million customers: the peak resident size it adds, next
+/// to the resident size of its input (the customers' facts), written as a report row for
+/// `cargo xtask bench` (`campaign_memory.json`).
+fn measure_memory(customers_kib: u64, campaign: &Campaign, customers: &[CustomerFacts]) {
+    let before = status_kib("VmRSS:");
+    let now = datetime!(2026-03-02 03:00 UTC);
+    let messages = plan(campaign, customers, now, &[], Money::zero(Currency::VND))
+        .map(|p| p.messages().count())
+        .unwrap_or(0);
+    let peak = status_kib("VmHWM:");
+    let added_mib = peak.saturating_sub(before) as f64 / 1024.0;
+    let input_mib = customers_kib as f64 / 1024.0;
+    eprintln!(
+        "plan of {ROWS} customers: peak +{added_mib:.0} MiB over {input_mib:.0} MiB of facts, {messages} messages"
+    );
+    let row = serde_json::json!([{
+        "name": "campaigns/plan_1m_customers/peak_memory",
+        "value": added_mib,
+        "unit": "MiB",
+        "note": format!("peak resident size a plan adds ({messages} messages planned)"),
+        "peer": {
+            "name": "the 1M customers' facts in memory",
+            "value": input_mib,
+            "unit": "MiB",
+            "what": "resident size of the planner's input, same process",
+        },
+        "ratio": if input_mib > 0.0 { added_mib / input_mib } else { 0.0 },
+    }])
+    .to_string();
+    if let Some(dir) = std::env::var_os("REGULARS_BENCH_REPORTS") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join("campaign_memory.json"), row);
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    let at_start = status_kib("VmRSS:");
     let customers = customers();
+    let customers_kib = status_kib("VmRSS:").saturating_sub(at_start);
     let campaign = campaign();
     let rule = Rule::parse(RULE).unwrap_or_else(|e| panic!("bench rule: {e}"));
     let now = datetime!(2026-03-02 03:00 UTC);
+    measure_memory(customers_kib, &campaign, &customers);
     // What is measured: how many customers end in a message and in each skip.
     if let Ok(p) = plan(&campaign, &customers, now, &[], Money::zero(Currency::VND)) {
         let mut counts = std::collections::BTreeMap::new();

@@ -283,7 +283,11 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 // one: without the provider's keys configured none is taken at all.
                 server
                     .send(
-                        if method == "get" { Method::GET } else { Method::POST },
+                        if method == "get" {
+                            Method::GET
+                        } else {
+                            Method::POST
+                        },
                         &url,
                         Some(&a.tenant.admin),
                         Body::Raw(Some("application/json"), b"{}".to_vec()),
