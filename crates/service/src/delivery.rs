@@ -163,6 +163,33 @@ impl UseCaseError for DeliveryError {
     }
 }
 
+/// Results recorded per transaction.
+const RECORD_GROUP: usize = 50;
+
+/// Records one decision, conditional on the claim still being this worker's.
+async fn record_one(
+    tx: &mut dyn regulars_ports::Transaction,
+    message: &OutboxMessage,
+    decision: &Decision,
+    now: OffsetDateTime,
+) -> Result<Step, DeliveryError> {
+    let outbox = tx.outbox();
+    let (kept, step) = match decision {
+        Decision::Sent(id) => (outbox.mark_sent(message, id, now).await?, Step::Sent),
+        Decision::Retry(at, reason) => (
+            outbox.reschedule(message, *at, reason).await?,
+            Step::Retried,
+        ),
+        Decision::Defer(at) => (outbox.defer(message, *at).await?, Step::Deferred),
+        Decision::FallBack(reason) if !message.fallbacks.is_empty() => (
+            outbox.fall_back(message, now, reason).await?,
+            Step::FellBack,
+        ),
+        Decision::FallBack(reason) => (outbox.mark_dead(message, reason, now).await?, Step::Dead),
+    };
+    Ok(if kept { step } else { Step::Lost })
+}
+
 /// What to do with a message after its send.
 enum Decision {
     Sent(String),
@@ -173,7 +200,8 @@ enum Decision {
 
 impl Services {
     /// One round: claims up to `options.batch` due messages, sends them (at most
-    /// `options.concurrency` at once) and records each result in its own transaction.
+    /// `options.concurrency` at once) and records the results in groups of up to 50 per
+    /// transaction, each conditional on its claim.
     pub async fn deliver_due(
         &self,
         senders: &ChannelSenders,
@@ -198,6 +226,7 @@ impl Services {
         let concurrency = options.concurrency.max(1);
         let mut pending = claimed.into_iter();
         let mut running = tokio::task::JoinSet::new();
+        let mut decided: Vec<(OutboxMessage, Decision)> = Vec::new();
         loop {
             while running.len() < concurrency {
                 let Some(message) = pending.next() else { break };
@@ -206,19 +235,35 @@ impl Services {
                 let options = *options;
                 running.spawn(async move {
                     let decision = services.attempt_send(&senders, &options, &message).await;
-                    services.record(&message, decision).await
+                    (message, decision)
                 });
             }
-            let Some(joined) = running.join_next().await else {
-                break;
-            };
-            match joined {
-                Ok(Ok(step)) => round.add(step),
-                Ok(Err(error)) => {
-                    // The claim stays; the message is sent again after its lease.
-                    tracing::warn!(%error, "recording a delivery failed");
+            let finished = match running.join_next().await {
+                Some(Ok(done)) => {
+                    decided.push(done);
+                    false
                 }
-                Err(join) => tracing::error!(%join, "a delivery task failed"),
+                Some(Err(join)) => {
+                    tracing::error!(%join, "a delivery task failed");
+                    false
+                }
+                None => true,
+            };
+            // Results are recorded a few at a time, one transaction for each group: a
+            // commit per message would bound the worker by the database's commits.
+            if decided.len() >= RECORD_GROUP || (finished && !decided.is_empty()) {
+                let group = std::mem::take(&mut decided);
+                match self.record(&group).await {
+                    Ok(steps) => steps.into_iter().for_each(|s| round.add(s)),
+                    Err(error) => {
+                        // The claims stay; these messages go again after their lease, with
+                        // the same dedupe keys.
+                        tracing::warn!(%error, messages = group.len(), "recording deliveries failed");
+                    }
+                }
+            }
+            if finished {
+                break;
             }
         }
         Ok(round)
@@ -292,36 +337,26 @@ impl Services {
         Duration::milliseconds(ms as i64)
     }
 
-    /// Records a decision, conditional on the claim still being this worker's.
+    /// Records decisions in one transaction, each conditional on its claim still being
+    /// this worker's.
     async fn record(
         &self,
-        message: &OutboxMessage,
-        decision: Decision,
-    ) -> Result<Step, DeliveryError> {
-        let decision = &decision;
-        self.transact("record_delivery", |mut tx| async move {
+        decided: &[(OutboxMessage, Decision)],
+    ) -> Result<Vec<Step>, DeliveryError> {
+        self.transact("record_deliveries", |mut tx| async move {
             let now = self.clock.now();
-            let result: Result<Step, DeliveryError> = async {
-                let outbox = tx.outbox();
-                let (kept, step) = match decision {
-                    Decision::Sent(id) => (outbox.mark_sent(message, id, now).await?, Step::Sent),
-                    Decision::Retry(at, reason) => (
-                        outbox.reschedule(message, *at, reason).await?,
-                        Step::Retried,
-                    ),
-                    Decision::Defer(at) => (outbox.defer(message, *at).await?, Step::Deferred),
-                    Decision::FallBack(reason) if !message.fallbacks.is_empty() => (
-                        outbox.fall_back(message, now, reason).await?,
-                        Step::FellBack,
-                    ),
-                    Decision::FallBack(reason) => {
-                        (outbox.mark_dead(message, reason, now).await?, Step::Dead)
+            let mut steps = Vec::with_capacity(decided.len());
+            let mut result: Result<(), DeliveryError> = Ok(());
+            for (message, decision) in decided {
+                match record_one(tx.as_mut(), message, decision, now).await {
+                    Ok(step) => steps.push(step),
+                    Err(error) => {
+                        result = Err(error);
+                        break;
                     }
-                };
-                Ok(if kept { step } else { Step::Lost })
+                }
             }
-            .await;
-            (tx, result)
+            (tx, result.map(|()| steps))
         })
         .await
     }
