@@ -6,8 +6,10 @@ use crate::paging::Page;
 use crate::routes::{
     access, campaigns, catalog, customers, health, intelligence, orders, webhooks,
 };
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 struct BearerKey;
 
@@ -24,6 +26,81 @@ impl Modify for BearerKey {
                     .build(),
             ),
         );
+    }
+}
+
+/// The error answers any operation can give besides its own, added to every operation
+/// that does not list them: without them a client generated from the document (or a
+/// fuzzer checking answers against it) meets statuses the document never mentions.
+///
+/// * every API and webhook operation: 400 (a query or body that does not parse), 422
+///   (a value out of range), 429 (rate limited) and 503 (database unavailable);
+/// * with an API key (`security`): 401 (missing or unknown key) and 403 (role);
+/// * with a request body: 413 (too large) and 415 (not JSON).
+struct CommonErrors;
+
+impl CommonErrors {
+    fn error(description: &str) -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::content::ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            ErrorBody::name(),
+                        ))))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    fn complete(operation: &mut Operation) {
+        let mut statuses = vec![
+            ("400", "The query or body does not parse."),
+            ("422", "A value is invalid."),
+            ("429", "Too many requests: wait `Retry-After` seconds."),
+            ("503", "The database is unavailable: try again."),
+        ];
+        if operation.security.is_some() {
+            statuses.push(("401", "No API key, or an unknown or revoked one."));
+            statuses.push(("403", "The key's role may not do this."));
+        }
+        if operation.request_body.is_some() {
+            statuses.push(("413", "The body is too large."));
+            statuses.push(("415", "The body is not JSON."));
+        }
+        for (status, description) in statuses {
+            if !operation.responses.responses.contains_key(status) {
+                operation
+                    .responses
+                    .responses
+                    .insert(status.to_owned(), Self::error(description));
+            }
+        }
+    }
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !(path.starts_with("/v1/") || path.starts_with("/webhooks/")) {
+                continue;
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::complete(operation);
+            }
+        }
     }
 }
 
@@ -72,6 +149,6 @@ impl Modify for BearerKey {
         campaigns::AttributionDto, campaigns::CampaignReportDto, Page<campaigns::CampaignDto>,
         Page<campaigns::MessageDto>,
     )),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &CommonErrors),
 )]
 pub struct ApiDoc;
