@@ -152,3 +152,83 @@ impl Modify for CommonErrors {
     modifiers(&BearerKey, &CommonErrors),
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::ApiDoc;
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).unwrap()
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut found = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                found.push((path.clone(), method.clone(), operation));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_api_operation_documents_the_errors_it_can_answer() {
+        let doc = document();
+        let mut checked = 0;
+        for (path, method, operation) in operations(&doc) {
+            if !(path.starts_with("/v1/") || path.starts_with("/webhooks/")) {
+                continue;
+            }
+            let responses = operation["responses"].as_object().unwrap();
+            let mut expected = vec!["400", "422", "429", "503"];
+            if operation.get("security").is_some() {
+                expected.extend(["401", "403"]);
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["413", "415"]);
+            }
+            for status in expected {
+                let response = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{method} {path} does not document {status}"));
+                assert_eq!(
+                    response
+                        .pointer("/content/application~1json/schema/$ref")
+                        .and_then(Value::as_str),
+                    Some("#/components/schemas/ErrorBody"),
+                    "{method} {path} {status}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} operations");
+    }
+
+    #[test]
+    fn an_operation_keeps_its_own_description_of_a_status() {
+        let doc = document();
+        let put = &doc["paths"]["/v1/locations/{id}"]["put"]["responses"];
+        assert_eq!(put["409"]["description"], "Another location has this code.");
+        let adjust = &doc["paths"]["/v1/customers/{id}/adjustments"]["post"]["responses"];
+        assert!(adjust.get("409").is_some());
+        // Health checks answer without a key and are left as they are.
+        let healthz = doc["paths"]["/healthz"]["get"]["responses"]
+            .as_object()
+            .unwrap();
+        assert!(!healthz.contains_key("401"));
+    }
+
+    #[test]
+    fn the_page_size_has_its_range() {
+        let doc = document();
+        let params = doc["paths"]["/v1/customers"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!(limit["schema"]["minimum"], 1);
+        assert_eq!(limit["schema"]["maximum"], 500);
+    }
+}
