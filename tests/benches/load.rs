@@ -108,15 +108,14 @@ fn start(binary: &Path, url: &str) -> BenchResult<Server> {
         .nth(1)
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|p| p.parse::<u16>().ok());
-    let server = Server {
+    let mut server = Server {
         child,
         base: String::new(),
     };
+    // Dropping `server` on the error path stops the process.
     let port = port.ok_or_else(|| format!("regulars serve printed no port: {line:?}"))?;
-    Ok(Server {
-        base: format!("http://127.0.0.1:{port}"),
-        ..server
-    })
+    server.base = format!("http://127.0.0.1:{port}");
+    Ok(server)
 }
 
 /// A field of `/proc/PID/status` in MiB (`VmRSS`, `VmHWM`).

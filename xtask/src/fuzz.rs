@@ -85,7 +85,10 @@ pub fn run(root: &Path) -> Result<()> {
         .arg(&events)
         .args(["--no-color", "--output-truncate", "true"]);
     // The key is a throwaway one, but keys are not printed.
-    println!("$ {}", format!("{command:?}").replace(server.key(), "rgk_…"));
+    println!(
+        "$ {}",
+        format!("{command:?}").replace(server.key(), "rgk_…")
+    );
     let status = command.status().context("could not start schemathesis")?;
     let Ok(log) = std::fs::read_to_string(&events) else {
         bail!("schemathesis ended with {status} and left no event log");
