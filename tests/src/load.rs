@@ -7,7 +7,9 @@
 //! a voucher with their points and using it at the till. [`replay`] sends that day in a
 //! configurable wall time, open loop: each request leaves at its planned moment whether
 //! or not the server kept up, and its latency is counted from that moment, so a server
-//! that falls behind shows it in the percentiles instead of slowing the load down.
+//! that falls behind shows it in the percentiles instead of slowing the load down. Two
+//! exceptions keep the day causal: a refund leaves only once its order was answered, and
+//! a voucher is bought and redeemed right after the order that gave the points.
 
 use crate::webhook::order_paid_body;
 use regulars_domain::BrandId;
@@ -446,6 +448,14 @@ pub async fn replay(
             _ => None,
         })
         .collect();
+    let refunded: BTreeSet<&String> = day
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::Refund { order_id } => Some(order_id),
+            _ => None,
+        })
+        .collect();
+    let mut answered: BTreeMap<String, Arc<tokio::sync::Notify>> = BTreeMap::new();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(day.len());
     for p in day {
@@ -465,6 +475,20 @@ pub async fn replay(
                 body
             }
         };
+        // A refund leaves only once its order was answered, as a till refunds only a
+        // sale it has made: on a compressed day the two are milliseconds apart.
+        let order_done = match &p.kind {
+            Kind::Refund { order_id } => answered.get(order_id).cloned(),
+            _ => None,
+        };
+        let done = match &p.kind {
+            Kind::Order { order_id, .. } if refunded.contains(order_id) => {
+                let done = Arc::new(tokio::sync::Notify::new());
+                answered.insert(order_id.clone(), done.clone());
+                Some(done)
+            }
+            _ => None,
+        };
         let permit = limit
             .clone()
             .acquire_owned()
@@ -479,6 +503,9 @@ pub async fn replay(
         );
         let planned = p.clone();
         tasks.push(tokio::spawn(async move {
+            if let Some(order_done) = order_done {
+                order_done.notified().await;
+            }
             let signature = generic::signature_header(
                 OffsetDateTime::now_utc().unix_timestamp(),
                 &body,
@@ -505,9 +532,10 @@ pub async fn replay(
                 .pointer("/events/0/outcome")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let expected_replay = matches!(planned.kind, Kind::Duplicate { .. });
+            // An event and its resend may race: whichever the server takes first is
+            // counted, the other replayed.
             let result = match (status, outcome) {
-                (200, "counted") if !expected_replay => Outcome::Acknowledged,
+                (200, "counted") => Outcome::Acknowledged,
                 (200, "replayed" | "duplicate") => Outcome::Replayed,
                 _ => Outcome::Error,
             };
@@ -521,6 +549,10 @@ pub async fn replay(
                 .unwrap_or(0);
             if let Ok(mut s) = shared.lock() {
                 s.record(status, result, due.elapsed());
+            }
+            if let Some(done) = done {
+                // Stores a permit when the refund is not waiting yet.
+                done.notify_one();
             }
             drop(permit);
             if let (Kind::Order { voucher: true, .. }, Some(customer), true) =

@@ -8,6 +8,7 @@ mod delivery;
 mod flows;
 mod isolation;
 mod limits;
+mod load;
 mod pos;
 mod reliability;
 mod scoring;
