@@ -1,7 +1,7 @@
 //! A short day of POS traffic (`regulars_tests::load`) against the real `regulars serve`
 //! process (the release build `cargo xtask bench` makes) on SQLite: 100 locations, their
 //! orders with lunch and evening peaks, refunds, duplicate deliveries and vouchers,
-//! compressed into a few seconds so the server runs at or near saturation.
+//! offered faster than the server can answer, so it runs at saturation.
 //!
 //! Recorded, each next to a peer measured in the same run:
 //! * throughput and p99 latency of the day, against the same number of `GET /healthz`
@@ -195,9 +195,10 @@ fn run() -> BenchResult<()> {
         ..DayPlan::default()
     };
     let planned = plan(&day);
-    // The whole day in twice the bench's time unit: well above what a quiet server needs,
-    // so the peaks push it to saturation.
-    let wall = Duration::from_secs(2 * seconds());
+    // The whole day in a fifth of the bench's time unit (1 s by default): about 2,000
+    // requests a second offered, more than the server takes on SQLite here, so the
+    // figure is its capacity under this mix and the p99 includes the queue.
+    let wall = Duration::from_millis(200 * seconds());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -231,12 +232,14 @@ fn run() -> BenchResult<()> {
 
     let note = format!(
         "{} requests ({} acknowledged, {} replayed, {} vouchers, {} refused) of a 100-location \
-         day in {:.1} s, {CONCURRENCY} in flight at most; check-ledger clean",
+         day offered in {:.1} s, answered in {:.1} s, {CONCURRENCY} in flight at most; \
+         check-ledger clean",
         report.sent,
         report.acknowledged,
         report.replayed,
         report.vouchers_redeemed,
         report.refused,
+        wall.as_secs_f64(),
         report.elapsed_seconds
     );
     let rows = vec![
