@@ -19,6 +19,7 @@ use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
 
 pub mod bench;
+pub mod load;
 pub mod webhook;
 
 /// The bubble-tea rules of docs/rules.md: 20 rule lines of every kind.

@@ -72,6 +72,10 @@ const SUITES: &[(&str, &str)] = &[
         "tests/benches/http.rs: signed webhooks through the real server vs ingest_order in process and pgbench",
     ),
     (
+        "load.json",
+        "tests/benches/load.rs: a 100-location POS day against `regulars serve` vs GET /healthz, server RSS under load vs at rest",
+    ),
+    (
         "csv_import.json",
         "tests/benches/csv_import.rs: CSV history import as the CLI does it vs PostgreSQL COPY",
     ),
@@ -100,6 +104,15 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     std::fs::create_dir_all(&reports)?;
     let _ = std::fs::remove_dir_all(target.join("criterion"));
 
+    // The load benchmark runs the release binary as its own process (its memory is
+    // measured from /proc), which `cargo bench` does not build for another package.
+    crate::run(crate::cargo().current_dir(root).args([
+        "build",
+        "--release",
+        "--locked",
+        "--package",
+        "regulars",
+    ]))?;
     let mut cmd =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root)
@@ -157,9 +170,7 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
 }
 
 fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
+    crate::target_dir(root)
 }
 
 fn machine() -> Value {

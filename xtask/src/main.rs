@@ -4,8 +4,14 @@
 //!   every test of the workspace. CI runs exactly this.
 //! * `tidy`  — only the layout rules (also run as an ordinary `#[test]` by `cargo test`).
 //! * `bench` — every benchmark; results in `bench/results/latest.json` and `bench/RESULTS.md`.
+//! * `fuzz`  — schemathesis against the real server (also the last step of `test`).
+//! * `deny`  — cargo-deny's licence, ban and source checks (also a step of `test`).
+//! * `load`  — a day of POS traffic for a 100-location chain against a running server.
 
 mod bench;
+mod deny;
+mod fuzz;
+mod server;
 mod tidy;
 
 use anyhow::{Context, Result, bail};
@@ -19,6 +25,9 @@ commands:
   test     fmt check, clippy -D warnings, tidy, all tests (what CI runs)
   tidy     check the workspace layout and dependency rules
   bench    run every benchmark, write bench/results/latest.json and bench/RESULTS.md
+  fuzz     schemathesis against `regulars serve` on a fresh SQLite database
+  deny     cargo-deny: licences, bans and sources of every dependency
+  load     replay a day of POS traffic against a running server (--help for options)
 ";
 
 fn main() -> Result<()> {
@@ -39,6 +48,21 @@ fn main() -> Result<()> {
             }
         }
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root),
+        Some("deny") => deny::run(&root),
+        Some("load") => run(cargo()
+            .current_dir(&root)
+            .args([
+                "run",
+                "--release",
+                "--locked",
+                "--package",
+                "regulars-tests",
+                "--bin",
+                "regulars-load",
+                "--",
+            ])
+            .args(&args[1..])),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -57,6 +81,13 @@ pub(crate) fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or(manifest_dir)
+}
+
+/// The target directory (`CARGO_TARGET_DIR` or `target/` at the root).
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 fn cargo() -> Command {
@@ -99,6 +130,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         bail!("tidy found {} problem(s)", problems.len());
     }
     println!("tidy: ok");
+    deny::run(root)?;
     let mut cmd = cargo();
     cmd.current_dir(root)
         .args(["test", "--workspace", "--all-features", "--locked"])
@@ -108,6 +140,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         cmd.env("REGULARS_REQUIRE_PG", "1");
     }
     run(&mut cmd)?;
+    fuzz::run(root)?;
     println!("xtask test: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -7,8 +7,10 @@ use crate::routes::{
     access, callbacks, campaigns, catalog, customers, health, intelligence, orders, reports,
     webhooks,
 };
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 struct BearerKey;
 
@@ -25,6 +27,81 @@ impl Modify for BearerKey {
                     .build(),
             ),
         );
+    }
+}
+
+/// The error answers any operation can give besides its own, added to every operation
+/// that does not list them: without them a client generated from the document (or a
+/// fuzzer checking answers against it) meets statuses the document never mentions.
+///
+/// * every API and webhook operation: 400 (a query or body that does not parse), 422
+///   (a value out of range), 429 (rate limited) and 503 (database unavailable);
+/// * with an API key (`security`): 401 (missing or unknown key) and 403 (role);
+/// * with a request body: 413 (too large) and 415 (not JSON).
+struct CommonErrors;
+
+impl CommonErrors {
+    fn error(description: &str) -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::content::ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            ErrorBody::name(),
+                        ))))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    fn complete(operation: &mut Operation) {
+        let mut statuses = vec![
+            ("400", "The query or body does not parse."),
+            ("422", "A value is invalid."),
+            ("429", "Too many requests: wait `Retry-After` seconds."),
+            ("503", "The database is unavailable: try again."),
+        ];
+        if operation.security.is_some() {
+            statuses.push(("401", "No API key, or an unknown or revoked one."));
+            statuses.push(("403", "The key's role may not do this."));
+        }
+        if operation.request_body.is_some() {
+            statuses.push(("413", "The body is too large."));
+            statuses.push(("415", "The body is not JSON."));
+        }
+        for (status, description) in statuses {
+            if !operation.responses.responses.contains_key(status) {
+                operation
+                    .responses
+                    .responses
+                    .insert(status.to_owned(), Self::error(description));
+            }
+        }
+    }
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !(path.starts_with("/v1/") || path.starts_with("/webhooks/")) {
+                continue;
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::complete(operation);
+            }
+        }
     }
 }
 
@@ -77,6 +154,86 @@ impl Modify for BearerKey {
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck,
     )),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &CommonErrors),
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::ApiDoc;
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).unwrap()
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut found = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                found.push((path.clone(), method.clone(), operation));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_api_operation_documents_the_errors_it_can_answer() {
+        let doc = document();
+        let mut checked = 0;
+        for (path, method, operation) in operations(&doc) {
+            if !(path.starts_with("/v1/") || path.starts_with("/webhooks/")) {
+                continue;
+            }
+            let responses = operation["responses"].as_object().unwrap();
+            let mut expected = vec!["400", "422", "429", "503"];
+            if operation.get("security").is_some() {
+                expected.extend(["401", "403"]);
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["413", "415"]);
+            }
+            for status in expected {
+                let response = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{method} {path} does not document {status}"));
+                assert_eq!(
+                    response
+                        .pointer("/content/application~1json/schema/$ref")
+                        .and_then(Value::as_str),
+                    Some("#/components/schemas/ErrorBody"),
+                    "{method} {path} {status}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} operations");
+    }
+
+    #[test]
+    fn an_operation_keeps_its_own_description_of_a_status() {
+        let doc = document();
+        let put = &doc["paths"]["/v1/locations/{id}"]["put"]["responses"];
+        assert_eq!(put["409"]["description"], "Another location has this code.");
+        let adjust = &doc["paths"]["/v1/customers/{id}/adjustments"]["post"]["responses"];
+        assert!(adjust.get("409").is_some());
+        // Health checks answer without a key and are left as they are.
+        let healthz = doc["paths"]["/healthz"]["get"]["responses"]
+            .as_object()
+            .unwrap();
+        assert!(!healthz.contains_key("401"));
+    }
+
+    #[test]
+    fn the_page_size_has_its_range() {
+        let doc = document();
+        let params = doc["paths"]["/v1/customers"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!(limit["schema"]["minimum"], 1);
+        assert_eq!(limit["schema"]["maximum"], 500);
+    }
+}

@@ -14,6 +14,7 @@ pub const DEFAULT_LIMIT: u64 = 50;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,

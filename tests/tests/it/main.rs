@@ -13,6 +13,7 @@ mod flows;
 mod isolation;
 mod limits;
 mod outbox_faults;
+mod load;
 mod pos;
 mod reliability;
 mod reports;

@@ -86,7 +86,8 @@ pub(crate) async fn get_location(
 
 /// Replaces a location's fields.
 #[utoipa::path(put, path = "/v1/locations/{id}", tag = "brand", security(("api_key" = [])), request_body = LocationIn,
-    params(("id" = String, Path)), responses((status = 200, body = LocationDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = LocationDto), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another location has this code.", body = ErrorBody)))]
 pub(crate) async fn update_location(
     state: web::Data<AppState>,
     caller: Caller,

@@ -206,7 +206,8 @@ pub(crate) async fn orders(
 
 /// An audited manual correction of the customer's points (admin).
 #[utoipa::path(post, path = "/v1/customers/{id}/adjustments", tag = "customers", security(("api_key" = [])), request_body = AdjustmentIn,
-    params(("id" = String, Path)), responses((status = 201, body = AdjustmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 201, body = AdjustmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "A deduction larger than the points available.", body = ErrorBody)))]
 pub(crate) async fn adjust(
     state: web::Data<AppState>,
     caller: Caller,
