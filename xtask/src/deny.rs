@@ -134,7 +134,7 @@ fn atom(t: &[&str], pos: &mut usize, allowed: &[String]) -> bool {
                 name = format!("{name} WITH {}", t.get(*pos + 1).unwrap_or(&""));
                 *pos += 2;
             }
-            allowed.iter().any(|a| *a == name)
+            allowed.contains(&name)
         }
         None => false,
     }
@@ -145,10 +145,19 @@ fn builtin(root: &Path) -> Result<()> {
     let config = std::fs::read_to_string(root.join("deny.toml"))?;
     let allowed = quoted_list(&config, "allow");
     let banned = quoted_list(&config, "deny");
-    anyhow::ensure!(!allowed.is_empty(), "deny.toml: no [licenses] allow list found");
+    anyhow::ensure!(
+        !allowed.is_empty(),
+        "deny.toml: no [licenses] allow list found"
+    );
     let output = crate::cargo()
         .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--locked", "--all-features"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--all-features",
+        ])
         .output()?;
     anyhow::ensure!(
         output.status.success(),
@@ -180,9 +189,9 @@ fn builtin(root: &Path) -> Result<()> {
         }
         match package["license"].as_str() {
             Some(expression) if satisfied(expression, &allowed) => {}
-            Some(expression) => {
-                problems.push(format!("{name} {version}: licence {expression} is not allowed"))
-            }
+            Some(expression) => problems.push(format!(
+                "{name} {version}: licence {expression} is not allowed"
+            )),
             None => problems.push(format!("{name} {version} declares no SPDX licence")),
         }
     }
@@ -201,10 +210,15 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        ["MIT", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "Unicode-3.0"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        [
+            "MIT",
+            "Apache-2.0",
+            "Apache-2.0 WITH LLVM-exception",
+            "Unicode-3.0",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
     }
 
     #[test]
