@@ -266,6 +266,12 @@ pub struct Text {
     pub last_campaign_run: &'static str,
     pub not_yet: &'static str,
     pub budget_used: &'static str,
+    pub message_pending: &'static str,
+    pub message_sending: &'static str,
+    pub message_sent: &'static str,
+    pub message_delivered: &'static str,
+    pub message_failed: &'static str,
+    pub message_dead: &'static str,
 }
 
 /// English.
@@ -444,6 +450,12 @@ pub static EN: Text = Text {
     last_campaign_run: "last run",
     not_yet: "not yet",
     budget_used: "budget used",
+    message_pending: "waiting to be sent",
+    message_sending: "being sent",
+    message_sent: "sent",
+    message_delivered: "delivered",
+    message_failed: "failed after sending",
+    message_dead: "undeliverable",
 };
 
 /// Vietnamese.
@@ -622,6 +634,12 @@ pub static VI: Text = Text {
     last_campaign_run: "lần chạy gần nhất",
     not_yet: "chưa có",
     budget_used: "ngân sách đã dùng",
+    message_pending: "chờ gửi",
+    message_sending: "đang gửi",
+    message_sent: "đã gửi",
+    message_delivered: "đã nhận",
+    message_failed: "lỗi sau khi gửi",
+    message_dead: "không gửi được",
 };
 
 #[cfg(test)]

@@ -48,6 +48,17 @@ fn skip_name(t: &Text, reason: SkipReason) -> &'static str {
     }
 }
 
+fn message_status_name(t: &Text, status: OutboxStatus) -> &'static str {
+    match status {
+        OutboxStatus::Pending => t.message_pending,
+        OutboxStatus::Sending => t.message_sending,
+        OutboxStatus::Sent => t.message_sent,
+        OutboxStatus::Delivered => t.message_delivered,
+        OutboxStatus::Failed => t.message_failed,
+        OutboxStatus::Dead => t.message_dead,
+    }
+}
+
 /// The API's name of a skip reason (`not_triggered`, …).
 fn skip_code(reason: SkipReason) -> String {
     serde_json::to_value(reason)
@@ -334,7 +345,7 @@ fn report_section(t: &Text, report: &CampaignReport, currency: Currency) -> Mark
                     @else {
                         table #messages-by-status {
                             @for (status, n) in &report.messages {
-                                tr data-status=(status.as_str()) { th { (status.as_str()) } td { data value=(n) { (n) } } }
+                                tr data-status=(status.as_str()) { th { (message_status_name(t, *status)) } td { data value=(n) { (n) } } }
                             }
                         }
                     }
