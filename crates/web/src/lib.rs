@@ -178,6 +178,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )
+                .route("/campaigns", web::get().to(pages::campaigns::list))
+                .route("/campaigns", web::post().to(pages::campaigns::create))
+                .route("/campaigns/new", web::get().to(pages::campaigns::new))
+                .route("/campaigns/{id}", web::get().to(pages::campaigns::show))
+                .route(
+                    "/campaigns/{id}/{action}",
+                    web::post().to(pages::campaigns::transition),
+                )
                 .default_service(web::to(pages::not_found)),
         );
 }

@@ -27,7 +27,14 @@ main{max-width:1100px;margin:0 auto;padding:1rem}
 .card{background:#fff;border-radius:8px;padding:.8rem 1rem;box-shadow:0 1px 2px #0002}
 .card .label{font-size:.85rem;color:#5a6475}
 .card .value{font-size:1.6rem;font-weight:700}
-.card.pending .value{color:#9aa3b2;font-size:1.1rem}
+.card .value data{font:inherit}
+nav.periods{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.5rem 0}
+nav.periods a{padding:.2rem .6rem;border-radius:4px;background:#fff;text-decoration:none;box-shadow:0 1px 2px #0002}
+nav.periods a.on{background:#14324f;color:#fff}
+.scroll{overflow-x:auto}
+table.heat td{text-align:center;min-width:3.2rem}
+table.heat td.dark{color:#fff}
+pre{white-space:pre-wrap;word-break:break-word;font-size:.85rem}
 section{background:#fff;border-radius:8px;padding:1rem;margin:1rem 0;box-shadow:0 1px 2px #0002}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6eb;font-size:.92rem;vertical-align:top}
@@ -98,6 +105,7 @@ pub(crate) enum Nav {
     Segments,
     Customers,
     Programme,
+    Campaigns,
 }
 
 /// A whole HTML document.
@@ -124,6 +132,7 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         (Nav::Segments, "/dashboard/segments", t.nav_segments),
         (Nav::Customers, "/dashboard/customers", t.nav_customers),
         (Nav::Programme, "/dashboard/programme", t.nav_programme),
+        (Nav::Campaigns, "/dashboard/campaigns", t.nav_campaigns),
     ];
     document(
         session.lang,

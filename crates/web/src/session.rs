@@ -219,6 +219,13 @@ pub(crate) struct CsrfOnly {
     csrf: String,
 }
 
+impl CsrfOnly {
+    /// The form's CSRF token.
+    pub(crate) fn token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /dashboard/logout`: forgets the session cookie (viewers may sign out too).
 pub(crate) async fn logout(
     req: HttpRequest,

@@ -1,6 +1,7 @@
 //! The dashboard and the customer's page in a real headless Chromium, driven over
 //! WebDriver: sign in, read the overview, find a customer, make a segment (after a
-//! refused rule), edit a reward, and open a customer's page on a phone-sized screen.
+//! refused rule), edit a reward, create and launch a campaign (after a refused
+//! document), and open a customer's page on a phone-sized screen.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without a chromedriver the test says
 //! so and passes, unless `REGULARS_REQUIRE_BROWSER=1` (set by CI), which makes it fail.
@@ -250,6 +251,57 @@ async fn dashboard(browser: &Client, server: &TestServer, shop: &Shop) -> Step<(
     )
 }
 
+/// A campaign made through the form: an invalid document first (its error next to the
+/// text area), then the prefilled example; launched, and listed as active.
+async fn campaign(browser: &Client, shop: &Shop) -> Step<()> {
+    click(browser, "nav a[href='/dashboard/campaigns']").await?;
+    click(browser, "#new-campaign").await?;
+    let area = context(
+        browser.find(Locator::Css("#campaign-document")).await,
+        "document",
+    )?;
+    let example = context(area.prop("value").await, "prefilled document")?.unwrap_or_default();
+    check(example.contains(&shop.reward), || {
+        format!("the example does not offer the brand's reward: {example}")
+    })?;
+    let example: Value = context(serde_json::from_str(&example), "the example is JSON")?;
+    let mut invalid = example.clone();
+    invalid["holdout"] = json!(0.9);
+    fill(browser, "#campaign-document", &invalid.to_string()).await?;
+    click(browser, "#create-campaign").await?;
+    let error = text_of(browser, "#document-error").await?;
+    check(error.starts_with("holdout: "), || {
+        format!("document error: {error:?}")
+    })?;
+    fill(browser, "#campaign-document", &example.to_string()).await?;
+    click(browser, "#create-campaign").await?;
+    let status = text_of(browser, "#status").await?;
+    check(status == "draft", || format!("new campaign is {status:?}"))?;
+    let url = context(browser.current_url().await, "url")?;
+    let page = url.path().to_owned();
+    click(browser, "#campaign-launch").await?;
+    wait_for_url(browser, |u| u.ends_with(&page)).await?;
+    let status = context(
+        browser
+            .find(Locator::Css("#status[data-status=active]"))
+            .await,
+        "launched",
+    )?;
+    check(context(status.text().await, "status")? == "active", || {
+        "status text".to_owned()
+    })?;
+    click(browser, "nav a[href='/dashboard/campaigns']").await?;
+    let id = page.trim_start_matches("/dashboard/campaigns/");
+    let row = text_of(
+        browser,
+        &format!("#campaigns tr[data-id='{id}'][data-status=active]"),
+    )
+    .await?;
+    check(row.contains("Win back") && row.contains("active"), || {
+        format!("listed as {row:?}")
+    })
+}
+
 async fn phone_card(browser: &Client, server: &TestServer, shop: &Shop) -> Step<()> {
     let link = server
         .post(
@@ -346,6 +398,7 @@ async fn owner_and_customer_pages_work_in_a_real_browser() {
         .await
         .unwrap_or_else(|e| panic!("timeouts: {e}"));
     scenario(&browser, "dashboard", dashboard(&browser, &server, &shop)).await;
+    scenario(&browser, "campaign", campaign(&browser, &shop)).await;
     scenario(&browser, "phone-card", phone_card(&browser, &server, &shop)).await;
     let _ = browser.close().await;
 }

@@ -625,3 +625,593 @@ async fn customer_links_are_signed_and_scoped() {
             .expect_error(401, "unauthorized", "no key");
     }
 }
+
+/// Every `<data value="…">` of the element whose id is `id`, up to the end of the first
+/// table (or section) after it, in order; HTML entities in values undone.
+#[track_caller]
+fn values_in(text: &str, id: &str) -> Vec<String> {
+    let start = text
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {text}"));
+    let rest = &text[start..];
+    let end = ["</table>", "</section>"]
+        .iter()
+        .filter_map(|m| rest.find(m))
+        .min()
+        .unwrap_or(rest.len());
+    let mut region = &rest[..end];
+    let mut values = Vec::new();
+    while let Some(at) = region.find("<data") {
+        region = &region[at..];
+        let tag_end = region.find('>').unwrap_or(region.len());
+        let tag = &region[..tag_end];
+        let marker = "value=\"";
+        if let Some(v) = tag.find(marker) {
+            let from = v + marker.len();
+            let to = tag[from..].find('"').map_or(tag.len(), |e| e + from);
+            values.push(
+                tag[from..to]
+                    .replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            );
+        }
+        region = &region[tag_end.min(region.len())..];
+    }
+    values
+}
+
+/// The one exact value of the figure `id`.
+#[track_caller]
+fn figure(text: &str, id: &str) -> String {
+    values_in(text, id)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("#{id} has no value"))
+}
+
+/// A page value against the API's: the same number, or both absent.
+#[track_caller]
+fn same_number(page: &str, api: &Value, what: &str) {
+    match api {
+        Value::Null => assert_eq!(page, "", "{what}: the API has none"),
+        Value::String(s) => assert_eq!(page, s, "{what}"),
+        Value::Number(n) => {
+            let page: f64 = page
+                .parse()
+                .unwrap_or_else(|e| panic!("{what}: {page:?}: {e}"));
+            assert_eq!(Some(page), n.as_f64(), "{what}");
+        }
+        other => panic!("{what}: unexpected {other}"),
+    }
+}
+
+/// The texts of the cells with class `class` in the table `id`, in order.
+#[track_caller]
+fn cells(text: &str, id: &str, class: &str) -> Vec<String> {
+    let start = text
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &text[start..];
+    let rest = &rest[..rest.find("</table>").unwrap_or(rest.len())];
+    let marker = format!("<td class=\"{class}\">");
+    rest.match_indices(&marker)
+        .map(|(at, _)| {
+            let from = at + marker.len();
+            let to = rest[from..].find("</td>").map_or(rest.len(), |e| e + from);
+            rest[from..to].to_owned()
+        })
+        .collect()
+}
+
+/// Orders that make the reports say something: a second customer ordering twice this
+/// week, an order without a customer, and an order two months ago.
+async fn more_orders(server: &TestServer, shop: &Shop, tag: &str, n: u64) {
+    let now = OffsetDateTime::now_utc();
+    let regular = phone(n + 5_000).as_str().to_owned();
+    let orders = [
+        (
+            format!("{tag}-r1"),
+            Some(regular.as_str()),
+            now - Duration::days(3),
+        ),
+        (
+            format!("{tag}-r2"),
+            Some(regular.as_str()),
+            now - Duration::days(1),
+        ),
+        (format!("{tag}-anon"), None, now - Duration::hours(5)),
+        (
+            format!("{tag}-old"),
+            Some(shop.phone.as_str()),
+            now - Duration::days(60),
+        ),
+    ];
+    for (id, phone, at) in orders {
+        server
+            .post(
+                "/v1/orders",
+                &shop.tenant.admin,
+                &order_data(&id, phone, at, 3),
+            )
+            .await
+            .expect(200, "order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_the_figures_of_the_reports_api() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = shop(&server, "Brand A", 601).await;
+        more_orders(&server, &a, "A", 601).await;
+        let admin_key = a.tenant.admin.as_str();
+        let mut admin = Visitor::new(&server);
+        admin.sign_in(admin_key).await.expect(303, "sign in");
+
+        // The API's default period is the page's default, and its `to` is the day
+        // every other period ends on.
+        let default = server
+            .get("/v1/reports/overview", admin_key)
+            .await
+            .expect(200, "overview");
+        let to = default.str("/to");
+        let to_date = time::Date::parse(
+            &to,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap_or_else(|e| panic!("{to}: {e}"));
+        for (days, query) in [(30, ""), (7, "?days=7"), (90, "?days=90")] {
+            let what = format!("{db:?}, {days} days");
+            let page = admin
+                .get(&format!("/dashboard/overview{query}"))
+                .await
+                .expect(200, &what);
+            let from = (to_date - Duration::days(days)).to_string();
+            let interval = if days > 31 { "week" } else { "day" };
+            let api = if days == 30 {
+                server.get("/v1/reports/overview", admin_key).await
+            } else {
+                server
+                    .get(
+                        &format!("/v1/reports/overview?from={from}&interval={interval}"),
+                        admin_key,
+                    )
+                    .await
+            }
+            .expect(200, &what);
+            assert_eq!(api.str("/from"), from, "{what}");
+            assert_eq!(api.str("/to"), to, "{what}");
+            assert!(
+                page.text
+                    .contains(&format!("data-from=\"{from}\" data-to=\"{to}\"")),
+                "{what}: the page's period: {}",
+                page.text
+            );
+            let j = &api.json;
+            for (id, field) in [
+                ("active-customers", &j["active_customers"]),
+                ("revenue", &j["revenue"]["amount"]),
+                ("orders", &j["orders"]),
+                ("average-order-value", &j["average_order_value"]["amount"]),
+                ("repeat-rate", &j["repeat_rate"]),
+                ("redemption-rate", &j["voucher_redemption_rate"]),
+                ("new-customers", &j["new_customers"]),
+                ("comeback-rate", &j["comeback_rate"]),
+            ] {
+                same_number(&figure(&page.text, id), field, &format!("{what}: {id}"));
+            }
+            assert!(
+                j["orders"].as_u64().is_some_and(|n| n >= 3),
+                "{what}: the data says little: {}",
+                api.text
+            );
+            // Money as people read it.
+            let revenue = j["revenue"]["amount"].as_str().unwrap_or_default();
+            let digits: String = revenue.chars().filter(char::is_ascii_digit).collect();
+            let grouped = page.text[page.text.find("id=\"revenue\"").unwrap_or(0)..]
+                .split("</data>")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(
+                grouped.contains(" ₫") && grouped.contains('.') || digits.len() < 4,
+                "{what}: revenue shown as {grouped}"
+            );
+            // One point per bucket of the API's series in both trend charts.
+            let buckets = j["series"].as_array().map_or(0, Vec::len);
+            for chart in ["chart-revenue", "chart-orders"] {
+                let svg = &page.text[page.text.find(&format!("id=\"{chart}\"")).unwrap_or(0)..];
+                let svg = &svg[..svg.find("</svg>").unwrap_or(svg.len())];
+                let lines = svg.matches("<polyline").count();
+                assert_eq!(
+                    svg.matches("<circle").count(),
+                    buckets * lines,
+                    "{what}: {chart}"
+                );
+            }
+
+            // Revenue by segment and by location: the same rows in the same order.
+            for (by, id) in [
+                ("segment", "revenue-by-segment"),
+                ("location", "revenue-by-location"),
+            ] {
+                let api = server
+                    .get(
+                        &format!("/v1/reports/revenue?by={by}&from={from}&to={to}"),
+                        admin_key,
+                    )
+                    .await
+                    .expect(200, &what);
+                let rows = api.json["rows"].as_array().cloned().unwrap_or_default();
+                assert!(!rows.is_empty(), "{what}: no revenue by {by}");
+                let amounts: Vec<Value> = rows
+                    .iter()
+                    .map(|r| r["revenue"]["amount"].clone())
+                    .collect();
+                let shown = values_in(&page.text, id);
+                assert_eq!(shown.len(), amounts.len(), "{what}: rows by {by}");
+                for (shown, api) in shown.iter().zip(&amounts) {
+                    same_number(shown, api, &format!("{what}: revenue by {by}"));
+                }
+                let labels: Vec<String> = rows
+                    .iter()
+                    .map(|r| r["label"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                assert_eq!(cells(&page.text, id, "key"), labels, "{what}: {by} labels");
+                let orders: Vec<String> = rows.iter().map(|r| r["orders"].to_string()).collect();
+                assert_eq!(
+                    cells(&page.text, id, "orders"),
+                    orders,
+                    "{what}: {by} orders"
+                );
+            }
+        }
+
+        // Retention: every cell of the API's triangle, in order.
+        let page = admin
+            .get("/dashboard/overview")
+            .await
+            .expect(200, "overview");
+        let cohorts = server
+            .get("/v1/reports/cohorts", admin_key)
+            .await
+            .expect(200, "cohorts");
+        let shares: Vec<Value> = cohorts.json["cohorts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["retention"].as_array().cloned().unwrap_or_default())
+            .map(|cell| cell["share"].clone())
+            .collect();
+        let shown = values_in(&page.text, "cohorts");
+        assert_eq!(shown.len(), shares.len(), "{db:?}: cohort cells");
+        assert!(
+            shares.iter().any(|s| s.as_f64().is_some_and(|s| s > 0.0)),
+            "{db:?}: an empty triangle proves little: {}",
+            cohorts.text
+        );
+        for (shown, api) in shown.iter().zip(&shares) {
+            same_number(shown, api, &format!("{db:?}: retention"));
+        }
+        let sizes: Vec<String> = cohorts.json["cohorts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["size"].to_string())
+            .collect();
+        assert_eq!(
+            cells(&page.text, "cohorts", "size"),
+            sizes,
+            "{db:?}: cohort sizes"
+        );
+
+        // Vietnamese money and labels.
+        let vi = admin
+            .get("/dashboard/overview?lang=vi")
+            .await
+            .expect(200, "vi");
+        assert!(vi.text.contains("Doanh thu theo phân khúc"), "{}", vi.text);
+    }
+}
+
+/// A broadcast campaign of `shop` offering its reward, as the API takes it.
+fn broadcast(shop: &Shop, name: &str) -> Value {
+    json!({
+        "name": name,
+        "trigger": {"type": "broadcast"},
+        "offer": {"type": "fixed", "reward": {"reward_id": shop.reward,
+                  "cost": {"amount": "10000", "currency": "VND"}}},
+        "template": "{{name}} ơi, {{shop}} tặng bạn {{reward}}",
+        "holdout": 0.5,
+        "policy": {}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_pages_show_the_report_of_the_api_to_their_brand_only() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = shop(&server, "Brand A", 701).await;
+        let b = shop(&server, "Brand B", 702).await;
+        more_orders(&server, &a, "A", 701).await;
+        let admin_key = a.tenant.admin.as_str();
+        // Customers who accept promotional SMS: some get the message, some are held out.
+        for i in 0..6 {
+            server
+                .post(
+                    "/v1/customers",
+                    admin_key,
+                    &json!({"phone": phone(7_100 + i).as_str(), "name": format!("Khách {i}"),
+                            "consent": {"sms": true}}),
+                )
+                .await
+                .expect(201, "customer");
+        }
+        let mut admin = Visitor::new(&server);
+        admin.sign_in(admin_key).await.expect(303, "sign in");
+
+        // The form: prefilled with a win-back offering the brand's reward; an invalid
+        // document comes back with its path and message next to the text area.
+        let form = admin
+            .get("/dashboard/campaigns/new")
+            .await
+            .expect(200, "new campaign form");
+        assert!(form.text.contains("overdue"), "{}", form.text);
+        assert!(
+            form.text.contains(&a.reward),
+            "the first reward: {}",
+            form.text
+        );
+        let csrf = form.csrf();
+        let mut bad = broadcast(&a, "Too many held out");
+        bad["holdout"] = json!(0.9);
+        let refused = admin
+            .post(
+                "/dashboard/campaigns",
+                &[("csrf", &csrf), ("document", &bad.to_string())],
+            )
+            .await
+            .expect(422, "invalid document");
+        assert!(refused.text.contains("document-error"), "{}", refused.text);
+        assert!(refused.text.contains("holdout: "), "{}", refused.text);
+        let created = admin
+            .post(
+                "/dashboard/campaigns",
+                &[
+                    ("csrf", &csrf),
+                    ("document", &broadcast(&a, "Everyone").to_string()),
+                ],
+            )
+            .await
+            .expect(303, "create");
+        let location = created.location.clone().unwrap_or_default();
+        let id = location
+            .strip_prefix("/dashboard/campaigns/")
+            .unwrap_or_else(|| panic!("created at {location}"))
+            .to_owned();
+        let api = server
+            .get(&format!("/v1/campaigns/{id}"), admin_key)
+            .await
+            .expect(200, "the campaign in the API");
+        assert_eq!(api.str("/status"), "draft");
+
+        // Life cycle through the page's buttons.
+        let page = admin.get(&location).await.expect(200, "campaign page");
+        assert!(
+            page.text.contains("id=\"campaign-launch\""),
+            "{}",
+            page.text
+        );
+        admin
+            .post(&format!("{location}/launch"), &[("csrf", "")])
+            .await
+            .expect(403, "launch without a token");
+        admin
+            .post(&format!("{location}/launch"), &[("csrf", &csrf)])
+            .await
+            .expect(303, "launch");
+        let again = admin
+            .post(&format!("{location}/launch"), &[("csrf", &csrf)])
+            .await
+            .expect(409, "launch twice");
+        assert!(again.text.contains("id=\"refused\""), "{}", again.text);
+        assert_eq!(
+            server
+                .get(&format!("/v1/campaigns/{id}"), admin_key)
+                .await
+                .str("/status"),
+            "active"
+        );
+
+        // The preview's counts by skip reason are the API's.
+        let preview_api = server
+            .post(
+                &format!("/v1/campaigns/{id}/preview"),
+                admin_key,
+                &json!({}),
+            )
+            .await
+            .expect(200, "preview");
+        let preview = admin
+            .get(&format!("{location}?preview=1"))
+            .await
+            .expect(200, "preview page");
+        same_number(
+            &figure(&preview.text, "preview-customers"),
+            &preview_api.json["customers"],
+            "preview customers",
+        );
+        same_number(
+            &figure(&preview.text, "preview-messages"),
+            &preview_api.json["messages"],
+            "preview messages",
+        );
+        let skipped = preview_api.json["skipped"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (reason, n) in &skipped {
+            let at = preview
+                .text
+                .find(&format!("data-reason=\"{reason}\""))
+                .unwrap_or_else(|| panic!("{reason} not in the preview: {}", preview.text));
+            let value = preview.text[at..]
+                .split("value=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or_default();
+            same_number(value, n, &format!("skipped {reason}"));
+        }
+
+        // Run it; the report page shows the API's report.
+        server
+            .post("/v1/campaigns/runs", admin_key, &json!({}))
+            .await
+            .expect(201, "run");
+        let report = server
+            .get(&format!("/v1/campaigns/{id}/report"), admin_key)
+            .await
+            .expect(200, "report");
+        let page = admin.get(&location).await.expect(200, "report page");
+        let r = &report.json;
+        let groups = values_in(&page.text, "groups");
+        assert_eq!(groups.len(), 4, "{}", page.text);
+        same_number(&groups[0], &r["treated"], "treated");
+        same_number(&groups[1], &r["treated_revenue_minor"], "treated revenue");
+        same_number(&groups[2], &r["held_out"], "held out");
+        same_number(&groups[3], &r["holdout_revenue_minor"], "held-out revenue");
+        assert!(
+            r["treated"].as_u64().unwrap_or(0) + r["held_out"].as_u64().unwrap_or(0) > 0,
+            "nobody in the campaign: {}",
+            report.text
+        );
+        for (id, field) in [
+            ("vouchers-issued", &r["vouchers_issued"]),
+            ("vouchers-redeemed", &r["vouchers_redeemed"]),
+            ("redemption", &r["redemption_rate"]),
+            ("offer-cost", &r["offer_cost_minor"]),
+        ] {
+            same_number(&figure(&page.text, id), field, id);
+        }
+        let by_status = r["messages"].as_object().cloned().unwrap_or_default();
+        for (status, n) in &by_status {
+            let at = page
+                .text
+                .find(&format!("<tr data-status=\"{status}\">"))
+                .unwrap_or_else(|| panic!("{status} not on the page: {}", page.text));
+            let value = page.text[at..]
+                .split("value=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or_default();
+            same_number(value, n, &format!("messages {status}"));
+        }
+        match &r["attribution"] {
+            Value::Null => {
+                let reason = r["attribution_unavailable"].as_str().unwrap_or_default();
+                assert!(!reason.is_empty(), "{}", report.text);
+                let shown = page.text[page
+                    .text
+                    .find("id=\"attribution-unavailable\"")
+                    .unwrap_or_else(|| panic!("no reason shown: {}", page.text))..]
+                    .split("</p>")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                assert!(shown.contains(reason), "{shown} vs {reason}");
+            }
+            attribution => {
+                for (id, field) in [
+                    ("incremental-revenue", &attribution["incremental_revenue"]),
+                    ("incremental-margin", &attribution["incremental_margin"]),
+                    ("roi", &attribution["roi"]),
+                ] {
+                    same_number(&figure(&page.text, id), field, id);
+                }
+                let interval = values_in(&page.text, "interval");
+                same_number(&interval[0], &attribution["ci_low"], "ci low");
+                same_number(&interval[1], &attribution["ci_high"], "ci high");
+            }
+        }
+
+        // The list shows it active, with its figures.
+        let list = admin.get("/dashboard/campaigns").await.expect(200, "list");
+        assert!(
+            list.text
+                .contains(&format!("data-id=\"{id}\" data-status=\"active\"")),
+            "{}",
+            list.text
+        );
+        assert!(list.text.contains("Everyone"));
+
+        // Another brand's session: the campaign does not exist for it.
+        let mut other = Visitor::new(&server);
+        other
+            .sign_in(&b.tenant.admin)
+            .await
+            .expect(303, "B signs in");
+        let hidden = other
+            .get(&location)
+            .await
+            .expect(404, "B opens A's campaign");
+        assert!(!hidden.text.contains("Everyone"));
+        assert!(hidden.text.contains("<html"));
+        let b_csrf = other
+            .get("/dashboard/campaigns")
+            .await
+            .expect(200, "B's list")
+            .csrf();
+        other
+            .post(&format!("{location}/pause"), &[("csrf", &b_csrf)])
+            .await
+            .expect(404, "B pauses A's campaign");
+        other
+            .get("/dashboard/campaigns/not-an-id")
+            .await
+            .expect(404, "not an id");
+
+        // A viewer reads everything, sees no buttons and may change nothing.
+        let mut viewer = Visitor::new(&server);
+        viewer
+            .sign_in(&a.viewer)
+            .await
+            .expect(303, "viewer signs in");
+        let seen = viewer.get(&location).await.expect(200, "viewer's page");
+        assert!(seen.text.contains("id=\"report\""));
+        assert!(!seen.text.contains("campaign-pause") && !seen.text.contains("campaign-end"));
+        let list = viewer
+            .get("/dashboard/campaigns")
+            .await
+            .expect(200, "viewer's list");
+        assert!(!list.text.contains("new-campaign"));
+        viewer
+            .get("/dashboard/campaigns/new")
+            .await
+            .expect(403, "viewer's form");
+        let viewer_csrf = seen.csrf();
+        viewer
+            .post(&format!("{location}/pause"), &[("csrf", &viewer_csrf)])
+            .await
+            .expect(403, "viewer pauses");
+        viewer
+            .post(
+                "/dashboard/campaigns",
+                &[
+                    ("csrf", &viewer_csrf),
+                    ("document", &broadcast(&a, "Viewer's").to_string()),
+                ],
+            )
+            .await
+            .expect(403, "viewer creates");
+        assert_eq!(
+            server
+                .get(&format!("/v1/campaigns/{id}"), admin_key)
+                .await
+                .str("/status"),
+            "active",
+            "the viewer changed nothing"
+        );
+    }
+}

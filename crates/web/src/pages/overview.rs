@@ -1,19 +1,35 @@
-//! The overview: the brand's customers, its latest scoring run and trends over runs.
+//! The overview: the brand report of a period (last 7, 30 or 90 days) with its trend
+//! charts, revenue by segment and by location, retention by monthly cohort, and the
+//! brand's customers at its latest scoring run with trends over runs.
 //!
-//! Revenue, orders, repeat rate and redemption rate come from the brand reports; their
-//! cards are in place and say so until those figures are connected.
+//! Every report figure comes from the same service calls, with the same defaults, as
+//! `GET /v1/reports/*`: the 30-day view asks for the API's default period, the others
+//! for the same local days ending today. Each figure is shown as people read it and
+//! carries its exact value in a `<data value="…">` element, so the page can be checked
+//! against the API.
 
 use crate::WebState;
 use crate::chart::{Series, line_chart};
-use crate::render::{Fail, Nav, dashboard, day, ok, when};
+use crate::render::{Fail, Nav, dashboard, day, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use maud::html;
+use maud::{Markup, html};
+use regulars_campaigns::render::format_money;
+use regulars_domain::{Money, local_date};
 use regulars_ports::ScoringRun;
+use regulars_reports::{Breakdown, Cohorts, Interval, Overview, RevenueReport};
+use regulars_service::{DEFAULT_DAYS, LocalDays, ReportsError};
+use serde::Deserialize;
 use std::collections::BTreeSet;
+use time::macros::format_description;
+use time::{Date, Duration};
 
 /// Runs shown in the trends.
 const TREND_RUNS: u64 = 30;
+/// The periods one can choose, in days.
+pub(crate) const PERIODS: [i64; 3] = [7, 30, 90];
+/// Monthly cohorts in the retention table (as `GET /v1/reports/cohorts` by default).
+pub(crate) const COHORT_MONTHS: u32 = 12;
 
 /// The x labels and the series "segment sizes" of runs, oldest first.
 pub(crate) fn segment_series(runs: &[ScoringRun]) -> (Vec<String>, Vec<Series>) {
@@ -36,13 +52,184 @@ fn with_visits(run: &ScoringRun) -> Option<u64> {
     run.summary.get("customers_with_visits")?.as_u64()
 }
 
+/// The page's query: `?days=7|30|90`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OverviewQuery {
+    days: Option<String>,
+}
+
+/// The chosen period in days: one of [`PERIODS`], else the API's default.
+pub(crate) fn chosen_days(raw: Option<&str>) -> i64 {
+    raw.and_then(|d| d.trim().parse::<i64>().ok())
+        .filter(|d| PERIODS.contains(d))
+        .unwrap_or(DEFAULT_DAYS)
+}
+
+/// The series interval of a period: daily up to a month, weekly beyond.
+pub(crate) fn interval_for(days: i64) -> Interval {
+    if days > 31 {
+        Interval::Week
+    } else {
+        Interval::Day
+    }
+}
+
+fn format_date(date: Date) -> String {
+    date.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_else(|_| date.to_string())
+}
+
+/// The exact amount of a sum of money, as the API writes it.
+fn exact(money: &Money) -> String {
+    money.amount().to_string()
+}
+
+fn money_value(money: &Money) -> f64 {
+    money.amount().to_string().parse().unwrap_or(0.0)
+}
+
+/// A figure: `shown` for people, `value` for machines.
+fn figure(id: &str, label: &str, value: &str, shown: &str) -> Markup {
+    html! {
+        div.card id=(id) {
+            div.label { (label) }
+            div.value { data value=(value) { (shown) } }
+        }
+    }
+}
+
+/// A rate as a figure; `None` (no denominator) shows a dash and an empty value.
+fn rate_figure(id: &str, label: &str, rate: Option<f64>) -> Markup {
+    figure(
+        id,
+        label,
+        &rate.map_or(String::new(), |r| r.to_string()),
+        &rate.map_or("—".to_owned(), percent),
+    )
+}
+
+/// The reports of the page's period.
+struct Reports {
+    days: LocalDays,
+    overview: Overview,
+    by_segment: RevenueReport,
+    by_location: RevenueReport,
+    cohorts: Cohorts,
+}
+
+async fn reports(state: &WebState, session: &Session, days: i64) -> Result<Reports, Fail> {
+    let brand = session.brand();
+    let fail = |e: ReportsError| Fail::internal(session.lang, &e);
+    // The API's default period when it is the one chosen; otherwise the same local days
+    // ending today that `?from=` asks for.
+    let from = if days == DEFAULT_DAYS {
+        None
+    } else {
+        let found = state
+            .services
+            .brand(brand)
+            .await
+            .map_err(|e| Fail::internal(session.lang, &e))?;
+        local_date(state.now(), found.utc_offset)
+            .and_then(|today| today.next_day())
+            .and_then(|to| to.checked_sub(Duration::days(days)))
+    };
+    let services = &state.services;
+    let (days, overview) = services
+        .report_overview(brand, from, None, interval_for(days))
+        .await
+        .map_err(fail)?;
+    let (_, by_segment) = services
+        .report_revenue(brand, Some(days.from), Some(days.to), Breakdown::Segment)
+        .await
+        .map_err(fail)?;
+    let (_, by_location) = services
+        .report_revenue(brand, Some(days.from), Some(days.to), Breakdown::Location)
+        .await
+        .map_err(fail)?;
+    let cohorts = services
+        .report_cohorts(brand, None, COHORT_MONTHS)
+        .await
+        .map_err(fail)?;
+    Ok(Reports {
+        days,
+        overview,
+        by_segment,
+        by_location,
+        cohorts,
+    })
+}
+
+fn revenue_table(id: &str, report: &RevenueReport, t: &crate::i18n::Text) -> Markup {
+    html! {
+        @if report.rows.is_empty() { p.muted { (t.no_orders) } }
+        @else {
+            table id=(id) {
+                tr { th { (t.group) } th { (t.revenue) } th { (t.orders) } th { (t.share) } }
+                @for row in &report.rows {
+                    tr {
+                        td.key { (row.label(report.by)) }
+                        td.revenue { data value=(exact(&row.revenue)) { (format_money(&row.revenue)) } }
+                        td.orders { (row.orders) }
+                        td.share {
+                            (row.share.map_or("—".to_owned(), percent))
+                            div.bar { span style=(format!("width:{:.1}%", row.share.unwrap_or(0.0) * 100.0)) {} }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn cohort_table(cohorts: &Cohorts, t: &crate::i18n::Text) -> Markup {
+    let width = cohorts
+        .cohorts
+        .iter()
+        .map(|c| c.retention.len())
+        .max()
+        .unwrap_or(0);
+    html! {
+        @if cohorts.cohorts.iter().all(|c| c.size == 0) { p.muted { (t.no_cohorts) } }
+        @else {
+            div.scroll {
+                table.heat #cohorts {
+                    tr {
+                        th { (t.cohort) }
+                        th { (t.cohort_size) }
+                        @for offset in 0..width { th { "+" (offset) } }
+                    }
+                    @for cohort in &cohorts.cohorts {
+                        tr data-month=(cohort.month.to_string()) {
+                            th { (cohort.month.to_string()) }
+                            td.size { (cohort.size) }
+                            @for cell in &cohort.retention {
+                                td style=(format!("background:rgba(11,107,203,{:.2})", cell.share.clamp(0.0, 1.0) * 0.85))
+                                    class=[(cell.share > 0.5).then_some("dark")]
+                                    title=(format!("{} / {}", cell.customers, cohort.size)) {
+                                    data value=(cell.share) { (percent(cell.share)) }
+                                }
+                            }
+                            @for _ in cohort.retention.len()..width { td {} }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /dashboard/overview`.
 pub(crate) async fn show(
     req: HttpRequest,
     state: web::Data<WebState>,
+    query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, Fail> {
     let session = Session::of(&req, &state).await?;
     let t = session.lang.text();
+    let chosen = chosen_days(query.days.as_deref());
+    let report = reports(&state, &session, chosen).await?;
+    let o = &report.overview;
     let mut runs = state
         .services
         .scoring_runs(session.brand(), TREND_RUNS)
@@ -50,13 +237,6 @@ pub(crate) async fn show(
         .map_err(|e| Fail::internal(session.lang, &e))?;
     runs.reverse();
     let latest = runs.last();
-    let pending = [
-        (t.active_customers, "active-customers"),
-        (t.revenue, "revenue"),
-        (t.orders, "orders"),
-        (t.repeat_rate, "repeat-rate"),
-        (t.redemption_rate, "redemption-rate"),
-    ];
     let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
     let customers = vec![
         Series {
@@ -72,7 +252,70 @@ pub(crate) async fn show(
         },
     ];
     let (segment_labels, segments) = segment_series(&runs);
+    let series_labels: Vec<String> = o.series.iter().map(|p| format_date(p.start)).collect();
+    let revenue_series = vec![Series {
+        name: t.revenue.to_owned(),
+        values: o.series.iter().map(|p| money_value(&p.revenue)).collect(),
+    }];
+    let activity_series = vec![
+        Series {
+            name: t.orders.to_owned(),
+            values: o.series.iter().map(|p| p.orders as f64).collect(),
+        },
+        Series {
+            name: t.active_customers.to_owned(),
+            values: o.series.iter().map(|p| p.active_customers as f64).collect(),
+        },
+    ];
+    let aov = o.average_order_value.as_ref();
     let body = html! {
+        nav.periods #periods {
+            @for days in PERIODS {
+                a href=(format!("/dashboard/overview?days={days}")) class=[(days == chosen).then_some("on")] {
+                    (t.last_days.replace("{n}", &days.to_string()))
+                }
+            }
+            span.muted #period data-from=(format_date(report.days.from)) data-to=(format_date(report.days.to)) {
+                (format_date(report.days.from)) " – " (report.days.to.previous_day().map_or_else(|| format_date(report.days.to), format_date))
+            }
+        }
+        div.cards #report {
+            (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
+            (figure("revenue", t.revenue, &exact(&o.revenue), &format_money(&o.revenue)))
+            (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
+            (figure("average-order-value", t.average_order_value,
+                &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), format_money)))
+            (rate_figure("repeat-rate", t.repeat_rate, o.repeat_rate))
+            (rate_figure("redemption-rate", t.redemption_rate, o.voucher_redemption_rate))
+            (figure("new-customers", t.new_customers, &o.new_customers.to_string(), &o.new_customers.to_string()))
+            (rate_figure("comeback-rate", t.comeback_rate, o.comeback_rate))
+        }
+        div.grid2 {
+            section {
+                h2 { (t.trend_revenue) }
+                (line_chart("chart-revenue", &series_labels, &revenue_series))
+            }
+            section {
+                h2 { (t.trend_orders) }
+                (line_chart("chart-orders", &series_labels, &activity_series))
+            }
+        }
+        div.grid2 {
+            section {
+                h2 { (t.revenue_by_segment) }
+                (revenue_table("revenue-by-segment", &report.by_segment, t))
+            }
+            section {
+                h2 { (t.revenue_by_location) }
+                (revenue_table("revenue-by-location", &report.by_location, t))
+            }
+        }
+        section {
+            h2 { (t.retention) }
+            p.muted { (t.retention_help) }
+            (cohort_table(&report.cohorts, t))
+        }
+        h2 { (t.scoring_heading) }
         div.cards {
             div.card #customers-total {
                 div.label { (t.customers_total) }
@@ -89,12 +332,6 @@ pub(crate) async fn show(
             div.card #last-run {
                 div.label { (t.last_run) }
                 div.value style="font-size:1rem" { (latest.map_or(t.never_scored.to_owned(), |r| when(r.at))) }
-            }
-            @for (label, id) in pending {
-                div.card.pending id=(id) {
-                    div.label { (label) }
-                    div.value { (t.pending_report) }
-                }
             }
         }
         @if runs.is_empty() {
@@ -116,4 +353,21 @@ pub(crate) async fn show(
         &req,
         dashboard(&session, Nav::Overview, t.overview_title, body),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_offered_periods_are_chosen() {
+        assert_eq!(chosen_days(Some("7")), 7);
+        assert_eq!(chosen_days(Some("90")), 90);
+        assert_eq!(chosen_days(Some("31")), DEFAULT_DAYS);
+        assert_eq!(chosen_days(Some("x")), DEFAULT_DAYS);
+        assert_eq!(chosen_days(None), DEFAULT_DAYS);
+        assert_eq!(interval_for(7), Interval::Day);
+        assert_eq!(interval_for(30), Interval::Day);
+        assert_eq!(interval_for(90), Interval::Week);
+    }
 }
