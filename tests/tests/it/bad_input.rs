@@ -3,7 +3,7 @@
 //! consistent.
 
 use crate::pos::order_data;
-use crate::server::{Body, Reply, TestServer, assert_error_shape, dbs, spawn, spawn_with};
+use crate::server::{Body, Reply, TestServer, assert_error_shape, dbs, spawn_with};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use regulars_loyalty::vouchers::VoucherCode;
