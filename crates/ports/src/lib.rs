@@ -78,6 +78,7 @@ pub use intelligence::MockIntelligenceRepo;
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutboxRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
