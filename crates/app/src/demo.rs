@@ -14,7 +14,6 @@
 //! moved event by event, which is what the `Clock` port is for.
 
 use anyhow::{Context, Result};
-use regulars::system::OsIdGen;
 use regulars_domain::{
     BrandId, CallingCode, CampaignId, ChannelConsent, Currency, CustomerId, EventKey, LineItem,
     Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
@@ -28,7 +27,7 @@ use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, OutboxStatus, UnitOfWo
 use regulars_senders::FileSender;
 use regulars_service::{
     BrandSetup, CampaignAction, ChannelSenders, CustomerInput, DeliveryOptions, LocationInput,
-    RedeemVoucherError, ScoringOptions, Services,
+    ManageError, RedeemVoucherError, ScoringOptions, Services,
 };
 use regulars_store::Store;
 use serde_json::json;
@@ -81,6 +80,53 @@ impl Clock for SimClock {
         let micros = self.0.load(Ordering::SeqCst);
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// Ids and random bytes from the seed: UUID v7 stamped with the simulated time (so rows
+/// stay time-ordered as the real generator keeps them), the rest from a SplitMix64 stream.
+/// Only for the demo: its voucher codes are as predictable as its seed.
+struct SeededIds {
+    state: std::sync::Mutex<u64>,
+    clock: Arc<SimClock>,
+}
+
+impl SeededIds {
+    fn new(seed: u64, stream: u64, clock: Arc<SimClock>) -> SeededIds {
+        let state = seed ^ stream.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        SeededIds {
+            state: std::sync::Mutex::new(state),
+            clock,
+        }
+    }
+
+    fn next(&self) -> u64 {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl IdGen for SeededIds {
+    fn new_id(&self) -> uuid::Uuid {
+        let millis =
+            u64::try_from(self.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let mut random = [0_u8; 10];
+        self.fill_bytes(&mut random);
+        uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+    }
+
+    fn fill_bytes(&self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
     }
 }
 
@@ -323,11 +369,22 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
     let start = end - Duration::days(i64::from(options.days));
     let clock = Arc::new(SimClock(AtomicI64::new(0)));
     clock.set(start);
-    let ids: Arc<dyn IdGen> = Arc::new(OsIdGen);
     let uow: Arc<dyn UnitOfWork> = store.clone();
+    // Ids come from the seed too, so the campaigns' hold-out groups (a hash of campaign
+    // and customer ids) and everything after them repeat; a run on a database that
+    // already holds this seed's brand takes the next stream.
+    let mut stream = 0;
+    let (ids, brand) = loop {
+        let ids = Arc::new(SeededIds::new(options.seed, stream, clock.clone()));
+        let brand = BrandId::from_uuid(ids.new_id());
+        let probe = Services::new(uow.clone(), clock.clone(), ids.clone());
+        match probe.brand(brand).await {
+            Err(ManageError::UnknownBrand(_)) => break (ids, brand),
+            Ok(_) => stream += 1,
+            Err(e) => return Err(e).context("looking for a free demo brand id"),
+        }
+    };
     let services = Services::new(uow, clock.clone(), ids.clone());
-
-    let brand = BrandId::from_uuid(ids.new_id());
     let rewards = create_brand(&services, ids.as_ref(), brand, offset, start).await?;
     println!(
         "brand {brand}: {BRAND_NAME}, VND, +07:00, {} shops, {} rewards",
