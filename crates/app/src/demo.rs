@@ -737,10 +737,12 @@ impl Demo {
         let reward = |kind: &str| {
             self.rewards
                 .iter()
-                .find(|r| match (&r.kind, kind) {
-                    (RewardKind::FreeItem { .. }, "drink") => true,
-                    (RewardKind::FreeModifier { .. }, "topping") => true,
-                    _ => false,
+                .find(|r| {
+                    matches!(
+                        (&r.kind, kind),
+                        (RewardKind::FreeItem { .. }, "drink")
+                            | (RewardKind::FreeModifier { .. }, "topping")
+                    )
                 })
                 .map(|r| r.id.to_string())
                 .context("the demo catalogue has the reward")
@@ -976,7 +978,7 @@ fn money(minor: i64) -> String {
     let digits = minor.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
