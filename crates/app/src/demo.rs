@@ -884,6 +884,23 @@ impl Demo {
             repeat,
             100.0 * repeat as f64 / customers.max(1) as f64
         );
+        let known: Vec<&CustomerInput> = self
+            .personas
+            .iter()
+            .zip(&self.lives)
+            .filter(|(_, l)| l.visits > 0)
+            .map(|(p, _)| &p.profile)
+            .collect();
+        let share = |f: &dyn Fn(&CustomerInput) -> bool| {
+            100.0 * known.iter().filter(|p| f(p)).count() as f64 / known.len().max(1) as f64
+        };
+        println!(
+            "  marketing consent: Zalo {:.0}%, SMS {:.0}%, email {:.0}%; birthday on file {:.0}%",
+            share(&|p| p.consent.zalo),
+            share(&|p| p.consent.sms),
+            share(&|p| p.consent.email),
+            share(&|p| p.birthday.is_some())
+        );
         println!(
             "  {} points earned, {} rewards bought with points, {} redeemed at the till, {} expired unused",
             t.points_earned, t.rewards_bought, t.vouchers_redeemed, t.vouchers_lapsed
