@@ -71,8 +71,9 @@ enum Command {
         #[command(subcommand)]
         command: import_cmd::ImportCommand,
     },
-    /// Simulate a café chain's last months through the real use cases, then print
-    /// balances, tiers and the ledger check.
+    /// Simulate a café chain's last year through the real use cases — customers, points,
+    /// rewards, scoring, a win-back and a birthday campaign delivered to a JSON-lines
+    /// file — then tell its story and serve the dashboard.
     Demo {
         /// Only simulate and print the summary; do not start the server.
         #[arg(long)]
@@ -81,10 +82,10 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
         /// Customers to simulate.
-        #[arg(long, default_value_t = 300)]
+        #[arg(long, default_value_t = 400)]
         customers: u32,
         /// Days of history, ending now.
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, default_value_t = 365)]
         days: u32,
         /// Seed of the simulation.
         #[arg(long, default_value_t = 7)]
@@ -222,23 +223,10 @@ async fn run(cli: Cli) -> Result<()> {
                     customers,
                     days,
                     seed,
+                    messages: demo::messages_path(&db.database_url),
                 },
             )
             .await?;
-            let scorer = Services::new(
-                store.clone(),
-                Arc::new(system::SystemClock),
-                Arc::new(system::OsIdGen),
-            );
-            let run = scorer
-                .score_brand(brand, &regulars_service::ScoringOptions::default())
-                .await
-                .context("scoring the demo brand")?;
-            println!();
-            println!("scored {} customers; segments:", run.customers);
-            for (segment, size) in &run.segment_sizes {
-                println!("  {segment:<28} {size}");
-            }
             if no_serve {
                 return Ok(());
             }

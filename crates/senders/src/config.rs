@@ -2,6 +2,7 @@
 
 use crate::email::{SmtpSender, SmtpSettings};
 use crate::esms::{Esms, EsmsSettings};
+use crate::file::FileSender;
 use crate::twilio::{TwilioSettings, TwilioSms};
 use crate::zalo::{ZaloCredentials, ZaloSettings, ZaloZns};
 use regulars_domain::Channel;
@@ -47,6 +48,10 @@ pub struct SendersConfig {
     /// Email over SMTP.
     #[serde(default)]
     pub email: Option<SmtpConfig>,
+    /// Development channel: messages appended as JSON lines to a file, for the channels
+    /// no provider above serves.
+    #[serde(default)]
+    pub file: Option<FileConfig>,
     /// Timeout of one provider request, in seconds (default 10).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
@@ -125,6 +130,22 @@ pub struct TwilioConfig {
 
 fn default_twilio_base() -> String {
     "https://api.twilio.com".to_owned()
+}
+
+/// File sender settings (development only: nothing is delivered to anyone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The JSON-lines file the messages are appended to (created if missing).
+    pub path: String,
+    /// The channels it stands in for (default: all three). A channel configured with a
+    /// real provider as well is an error.
+    #[serde(default = "all_channels")]
+    pub channels: Vec<Channel>,
+}
+
+fn all_channels() -> Vec<Channel> {
+    vec![Channel::Zalo, Channel::Sms, Channel::Email]
 }
 
 /// How an SMTP connection is secured.
@@ -353,6 +374,33 @@ where
             reason,
         })?;
         by_channel.insert(Channel::Email, Arc::new(sender));
+    }
+
+    if let Some(file) = &config.file {
+        if file.path.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "file.path",
+                reason: "must not be empty".to_owned(),
+            });
+        }
+        if file.channels.is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "file.channels",
+                reason: "must name at least one channel".to_owned(),
+            });
+        }
+        let mut channels = file.channels.clone();
+        channels.sort();
+        channels.dedup();
+        if let Some(taken) = channels.iter().find(|c| by_channel.contains_key(c)) {
+            return Err(ConfigError::Invalid {
+                field: "file.channels",
+                reason: format!("{taken:?} already has a provider configured; choose one"),
+            });
+        }
+        for sender in FileSender::for_channels(&file.path, &channels) {
+            by_channel.insert(sender.channel(), Arc::new(sender));
+        }
     }
 
     Ok(Senders { by_channel })

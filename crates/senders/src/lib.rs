@@ -6,6 +6,8 @@
 //! * [`Esms`]: eSMS.vn brandname SMS (`SendMultipleMessage_V4_post_json`), or
 //!   [`TwilioSms`] for a Twilio-style `Messages.json` API.
 //! * [`SmtpSender`]: email over SMTP (lettre; plain, STARTTLS or implicit TLS with rustls).
+//! * [`FileSender`]: a development channel that appends each message as one JSON line to
+//!   a file (`[senders.file]`), for demos and local work.
 //! * [`callbacks`]: pure functions that turn the providers' delivery-status callbacks into
 //!   [`DeliveryUpdate`](regulars_ports::DeliveryUpdate)s.
 //! * [`SendersConfig`] and [`build`]: the configured senders keyed by channel, secrets read
@@ -45,6 +47,7 @@ pub mod callbacks;
 mod config;
 mod email;
 mod esms;
+mod file;
 mod http;
 mod twilio;
 mod zalo;
@@ -52,10 +55,12 @@ mod zalo;
 pub use config::{
     ConfigError, ENV_ESMS_API_KEY, ENV_ESMS_SECRET_KEY, ENV_SMTP_PASSWORD, ENV_TWILIO_AUTH_TOKEN,
     ENV_ZALO_ACCESS_TOKEN, ENV_ZALO_APP_ID, ENV_ZALO_REFRESH_TOKEN, ENV_ZALO_SECRET_KEY,
-    EsmsConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig, build,
+    EsmsConfig, FileConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig,
+    build,
 };
 pub use email::{SmtpSender, SmtpSettings, message_id_for};
 pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
+pub use file::{FileMessage, FileSender};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{
     ZNS_INVALID_ACCESS_TOKEN, ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns,

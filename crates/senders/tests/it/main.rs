@@ -5,6 +5,7 @@ mod callbacks;
 mod config;
 mod email;
 mod esms;
+mod file;
 mod twilio;
 mod zalo;
 

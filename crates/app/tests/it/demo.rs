@@ -1,0 +1,170 @@
+//! `regulars demo --no-serve` on a small population: the year runs through the real use
+//! cases, the ledger is clean, and the campaigns were delivered and can be judged.
+
+use crate::{databases, printed, run};
+use regulars::system::{OsIdGen, SystemClock};
+use regulars_domain::BrandId;
+use regulars_ports::OutboxStatus;
+use regulars_service::Services;
+use regulars_store::{Store, StoreOptions};
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_tells_a_year_with_campaigns() {
+    for db in databases("demo") {
+        let demo = run(
+            &db,
+            &["demo", "--no-serve", "--customers", "150", "--seed", "11"],
+        );
+        assert!(
+            demo.success,
+            "{}: demo failed\n{}\n{}",
+            db.name, demo.stdout, demo.stderr
+        );
+        let out = &demo.stdout;
+        for needle in [
+            "The year of",
+            "came back at least once",
+            "Win back",
+            "Happy birthday",
+        ] {
+            assert!(out.contains(needle), "{}: no {needle:?} in\n{out}", db.name);
+        }
+        // The ledger the demo built is consistent when checked from outside.
+        let check = run(&db, &["check-ledger"]);
+        assert!(
+            check.success,
+            "{}: {}\n{}",
+            db.name, check.stdout, check.stderr
+        );
+        assert!(
+            check.stdout.contains(" 0 mismatches, 0 invalid"),
+            "{}",
+            check.stdout
+        );
+
+        // Messages went through the file channel, one JSON line each, next to the
+        // SQLite database (in the working directory for PostgreSQL).
+        let file = db.dir().join("regulars-demo-messages.jsonl");
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+            panic!(
+                "{}: no messages file {}: {e}\n{out}",
+                db.name,
+                file.display()
+            )
+        });
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(!lines.is_empty());
+        assert!(
+            lines
+                .iter()
+                .all(|m| m["body"].as_str().is_some_and(|b| !b.is_empty()))
+        );
+        assert!(
+            out.contains(file.file_name().unwrap().to_str().unwrap()),
+            "{out}"
+        );
+
+        // The campaigns, read back through the use cases.
+        let brand: BrandId = printed(out, "brand ")
+            .split(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let store = Store::connect(&db.url, StoreOptions::default())
+            .await
+            .unwrap();
+        let services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
+        let campaigns = services.campaigns(brand, None, 10).await.unwrap();
+        assert_eq!(campaigns.len(), 2, "{}", db.name);
+        let mut compared = 0;
+        let mut sent_total = 0;
+        let mut redeemed = 0;
+        for campaign in &campaigns {
+            let report = services.campaign_report(brand, campaign.id).await.unwrap();
+            let sent = report
+                .messages
+                .get(&OutboxStatus::Sent)
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(
+                report.messages.values().sum::<u64>(),
+                sent,
+                "{}: every message of {} is sent: {:?}",
+                db.name,
+                campaign.name,
+                report.messages
+            );
+            sent_total += sent;
+            assert!(
+                report.treated <= sent,
+                "{}: every treated customer got a message",
+                db.name
+            );
+            redeemed += report.vouchers_redeemed;
+            assert!(report.vouchers_issued >= report.vouchers_redeemed);
+            if report.treated > 0 && report.held_out > 0 {
+                compared += 1;
+                assert!(report.attribution.is_ok() || report.held_out < 2);
+            }
+        }
+        assert_eq!(
+            sent_total as usize,
+            lines.len(),
+            "{}: one line per sent message",
+            db.name
+        );
+        let win_back = campaigns
+            .iter()
+            .find(|c| c.name.contains("Win back"))
+            .unwrap();
+        let report = services.campaign_report(brand, win_back.id).await.unwrap();
+        assert!(
+            report.treated > 0 && report.held_out > 0,
+            "{}: both groups of the win-back campaign are non-empty: {report:?}",
+            db.name
+        );
+        assert!(compared >= 1);
+        // Some of the customers who got a voucher came back and used it.
+        assert!(
+            redeemed > 0,
+            "{}: no campaign voucher was redeemed\n{out}",
+            db.name
+        );
+    }
+}
+
+#[test]
+fn the_same_seed_tells_the_same_story() {
+    let story = |db: &crate::Scratch| {
+        let out = run(
+            db,
+            &[
+                "demo",
+                "--no-serve",
+                "--customers",
+                "40",
+                "--days",
+                "120",
+                "--seed",
+                "5",
+            ],
+        );
+        assert!(out.success, "{}\n{}", out.stdout, out.stderr);
+        // Ids differ between runs; the numbers of the year do not.
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("customers made") || l.contains("points earned"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let a = crate::databases("demo_seed_a").remove(0);
+    let b = crate::databases("demo_seed_b").remove(0);
+    let first = story(&a);
+    assert!(first.contains("customers made"), "{first}");
+    assert_eq!(first, story(&b));
+}
