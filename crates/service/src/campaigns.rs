@@ -921,7 +921,29 @@ fn facts_of(
         if let Some(features) = crate::segments::features_now(s, now) {
             f.features = features;
         }
+        // A visit the scoring run did not see (placed after it, or placed before it but
+        // arrived later): the customer is evidently not lapsed. Recency is taken from that
+        // visit, and what the run predicted from the older history (P(alive), the next
+        // expected visit) is unknown until the next run, so triggers and rules on them do
+        // not fire for a customer who just came in.
+        let seen_recency = s
+            .features
+            .clone()
+            .and_then(|v| serde_json::from_value::<regulars_segments::CustomerFeatures>(v).ok())
+            .map(|features| features.recency_days);
+        if let Some(last) = f.last_visit_at
+            && (last > s.scored_at
+                || seen_recency
+                    .is_some_and(|days| (s.scored_at - last).whole_days() < i64::from(days)))
+        {
+            let days = (now - last).whole_days().max(0);
+            f.features.recency_days = u32::try_from(days).unwrap_or(u32::MAX);
+            f.features.p_alive = None;
+            f.p_alive = None;
+            f.next_visit_at = None;
+        }
     }
+    f.features.points_balance = h.balance.value();
     f
 }
 

@@ -378,3 +378,72 @@ async fn retries_fall_back_defer_and_give_up_by_the_rules() {
         assert_eq!(depth.values().sum::<u64>(), 7, "{name}: {depth:?}");
     }
 }
+
+/// A customer who came back after the scoring run is not "lapsed" to a campaign: recency
+/// counts from the new visit, so a `recency_days > 30` audience leaves them out while
+/// everyone who stayed away is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_after_scoring_counts_as_recent_for_campaigns() {
+    for target in targets("fresh_visit").await {
+        let w = &target.world;
+        let name = target.name;
+        let now = OffsetDateTime::now_utc();
+        for c in 0..10u64 {
+            for (k, days) in [(0, 120), (1, 90), (2, 60)] {
+                w.services
+                    .ingest_order(
+                        w.brand,
+                        regulars_tests::order(
+                            w.brand,
+                            &format!("F-{c}-{k}"),
+                            c,
+                            now - Duration::days(days),
+                            1,
+                        ),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+        w.services
+            .score_brand(w.brand, &regulars_service::ScoringOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Customer 0 comes back after the run.
+        w.services
+            .ingest_order(
+                w.brand,
+                regulars_tests::order(w.brand, "F-0-back", 0, now - Duration::hours(1), 1),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let campaign = w
+            .services
+            .create_campaign(
+                w.brand,
+                &serde_json::json!({"name": "Lâu rồi không gặp", "trigger": {"type": "broadcast"},
+                    "audience": {"rule": "recency_days > 30"}, "channels": ["sms"],
+                    "policy": {}, "holdout": 0.0, "frequency_cap": null}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let preview = w
+            .services
+            .preview_campaign(w.brand, campaign.id)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let skipped =
+            |r: regulars_campaigns::plan::SkipReason| preview.skipped.get(&r).copied().unwrap_or(0);
+        // Nobody consented to SMS: the nine who stayed away get as far as the channel.
+        assert_eq!(
+            skipped(regulars_campaigns::plan::SkipReason::NoChannel),
+            9,
+            "{name}: {preview:?}"
+        );
+        assert_eq!(
+            skipped(regulars_campaigns::plan::SkipReason::NotInAudience),
+            1,
+            "{name}: {preview:?}"
+        );
+    }
+}
