@@ -39,16 +39,7 @@ pub(crate) async fn receive(
     let Some(decoder) = state.delivery_reports.as_ref() else {
         return Err(ApiError::not_found("provider", "provider"));
     };
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            value
-                .to_str()
-                .ok()
-                .map(|v| (name.as_str().to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
+    let headers = crate::routes::text_headers(&req);
     let update = match decoder.decode(
         &provider,
         &headers,

@@ -16,6 +16,20 @@ use actix_web::web;
 use regulars_loyalty::rewards::Reward;
 use std::str::FromStr;
 
+/// The request's headers whose values are text, names in lower case: what signature
+/// checks of webhooks and provider reports read.
+pub(crate) fn text_headers(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|v| (name.as_str().to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect()
+}
+
 /// Reads an id from a path segment; anything that is not an id of that kind is
 /// unknown (404), exactly like an id of another brand.
 pub(crate) fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {

@@ -47,16 +47,7 @@ pub(crate) async fn receive(
     let integration: IntegrationId = id(&path, "integration")?;
     let endpoint = state.services.webhook_endpoint(integration).await?;
     state.limit(&format!("integration:{integration}"))?;
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            value
-                .to_str()
-                .ok()
-                .map(|v| (name.as_str().to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
+    let headers = crate::routes::text_headers(&req);
     let delivery = WebhookDelivery {
         kind: endpoint.kind,
         headers: &headers,
