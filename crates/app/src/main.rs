@@ -257,6 +257,7 @@ async fn run(cli: Cli) -> Result<()> {
                 "  try         curl -H 'Authorization: Bearer {}' '{url}/v1/customers?limit=3'",
                 key.token
             );
+            app.track_outbox(std::time::Duration::from_secs(15));
             app.run_until_stopped().await.context("the server failed")
         }
         Command::Migrate { db } => {
