@@ -99,7 +99,7 @@ pub async fn run_worker(
             match services.deliver_due(&senders, &options.delivery).await {
                 Ok(round) => {
                     totals.rounds += 1;
-                    add(&mut totals.delivery, &round);
+                    totals.delivery += round;
                     if round.claimed > 0 {
                         tracing::info!(
                             claimed = round.claimed,
@@ -127,14 +127,4 @@ pub async fn run_worker(
             () = tokio::time::sleep(options.poll) => {}
         }
     }
-}
-
-fn add(total: &mut DeliveryRound, round: &DeliveryRound) {
-    total.claimed += round.claimed;
-    total.sent += round.sent;
-    total.retried += round.retried;
-    total.fell_back += round.fell_back;
-    total.dead += round.dead;
-    total.deferred += round.deferred;
-    total.lost += round.lost;
 }

@@ -26,6 +26,20 @@ impl PageQuery {
         self.limit.unwrap_or(DEFAULT_LIMIT)
     }
 
+    /// The page size asked for, refused (422 naming `limit`) outside 1 to 500.
+    pub fn checked_limit(&self) -> Result<u64, ApiError> {
+        let limit = self.limit();
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "limit: must be 1 to 500",
+                Some("limit".to_owned()),
+            ));
+        }
+        Ok(limit)
+    }
+
     /// The cursor read as `T` (an id or a sequence number); a cursor that does not
     /// parse is a 400 naming `after`.
     pub fn after<T: std::str::FromStr>(&self) -> Result<Option<T>, ApiError> {
@@ -48,15 +62,7 @@ impl PageQuery {
         mut items: Vec<T>,
         id: impl Fn(&T) -> String,
     ) -> Result<Page<T>, ApiError> {
-        let limit = self.limit();
-        if !(1..=500).contains(&limit) {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "limit: must be 1 to 500",
-                Some("limit".to_owned()),
-            ));
-        }
+        let limit = self.checked_limit()?;
         items.sort_by_key(|item| id(item));
         if let Some(after) = &self.after {
             items.retain(|item| id(item).as_str() > after.as_str());

@@ -16,7 +16,7 @@ use regulars_campaigns::plan::{
     CustomerFacts, OrderFact, Outcome, PlannedMessage, PointsExpiry, SentMessage, SkipReason,
     TierUpgrade, plan,
 };
-use regulars_campaigns::{Campaign, CampaignError as DefinitionError, Offer};
+use regulars_campaigns::{Campaign, CampaignError as DefinitionError, Offer, PricedReward};
 use regulars_domain::{
     BrandId, CampaignId, Channel, CustomerId, Money, Phone, RewardId, VoucherId,
 };
@@ -699,8 +699,9 @@ impl Services {
         reward: RewardId,
         now: OffsetDateTime,
     ) -> Result<Voucher, CampaignError> {
-        let priced = offer_rewards(campaign)
+        let priced = priced_offers(campaign)
             .into_iter()
+            .map(|p| &p.reward)
             .find(|r| r.id == reward)
             .ok_or_else(|| CampaignError::CorruptDefinition {
                 campaign: campaign.id,
@@ -862,25 +863,18 @@ fn history_window(campaign: &Campaign) -> Duration {
     legal.max(cap)
 }
 
-/// Every reward the campaign may give.
-fn offer_rewards(campaign: &Campaign) -> Vec<&regulars_loyalty::rewards::Reward> {
+/// Every reward the campaign may give, with what it costs the shop.
+fn priced_offers(campaign: &Campaign) -> Vec<&PricedReward> {
     match &campaign.offer {
         None => Vec::new(),
-        Some(Offer::Fixed { reward }) => vec![&reward.reward],
-        Some(Offer::Personalised { candidates, .. }) => {
-            candidates.iter().map(|c| &c.reward).collect()
-        }
+        Some(Offer::Fixed { reward }) => vec![reward],
+        Some(Offer::Personalised { candidates, .. }) => candidates.iter().collect(),
     }
 }
 
 /// What each offered reward costs the shop, minor units.
 fn offer_costs(campaign: &Campaign) -> HashMap<RewardId, i64> {
-    let priced = match &campaign.offer {
-        None => Vec::new(),
-        Some(Offer::Fixed { reward }) => vec![reward],
-        Some(Offer::Personalised { candidates, .. }) => candidates.iter().collect(),
-    };
-    priced
+    priced_offers(campaign)
         .into_iter()
         .filter_map(|p| Some((p.reward.id, p.cost.to_minor_units().ok()?)))
         .collect()

@@ -110,6 +110,19 @@ pub struct DeliveryRound {
     pub lost: u64,
 }
 
+impl std::ops::AddAssign for DeliveryRound {
+    /// Sums rounds (a worker's totals).
+    fn add_assign(&mut self, other: DeliveryRound) {
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.fell_back += other.fell_back;
+        self.dead += other.dead;
+        self.deferred += other.deferred;
+        self.lost += other.lost;
+    }
+}
+
 impl DeliveryRound {
     fn add(&mut self, step: Step) {
         match step {

@@ -261,26 +261,13 @@ pub(crate) async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let after: Option<CampaignId> = query.after()?;
-    let limit = checked_limit(&query)?;
+    let limit = query.checked_limit()?;
     let records = state
         .services
         .campaigns(caller.reader(), after, limit)
         .await?;
     let items: Vec<CampaignDto> = records.iter().map(CampaignDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |c| c.id.clone())))
-}
-
-fn checked_limit(query: &PageQuery) -> Result<u64, ApiError> {
-    let limit = query.limit();
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "limit: must be 1 to 500",
-            Some("limit".to_owned()),
-        ));
-    }
-    Ok(limit)
 }
 
 /// Creates a draft campaign from a campaign document (docs/campaigns.md); the server sets
@@ -423,7 +410,7 @@ pub(crate) async fn messages(
 ) -> Result<HttpResponse, ApiError> {
     let campaign: CampaignId = id(&path, "campaign")?;
     let after: Option<uuid::Uuid> = query.after()?;
-    let limit = checked_limit(&query)?;
+    let limit = query.checked_limit()?;
     let found = state
         .services
         .campaign_messages(caller.reader(), campaign, after, limit)
