@@ -43,9 +43,13 @@ pub enum SegmentError {
     /// The rule does not parse or type-check.
     #[error("{0}")]
     InvalidRule(String),
-    /// The name is blank, too long, or taken.
+    /// The name is blank or too long.
     #[error("{0}")]
     InvalidName(String),
+    /// Another segment of the brand has the name (a conflict with what is stored, like a
+    /// location code taken: 409, not 422).
+    #[error("{0}")]
+    NameTaken(String),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -60,6 +64,7 @@ impl UseCaseError for SegmentError {
             | SegmentError::UnknownSegment(_)
             | SegmentError::UnknownCustomer(_) => ErrorClass::NotFound,
             SegmentError::InvalidRule(_) | SegmentError::InvalidName(_) => ErrorClass::Invalid,
+            SegmentError::NameTaken(_) => ErrorClass::Conflict,
             SegmentError::Store(e) => store_class(e),
         }
     }
@@ -70,7 +75,7 @@ impl UseCaseError for SegmentError {
             SegmentError::UnknownSegment(_) => Some("segment"),
             SegmentError::UnknownCustomer(_) => Some("customer"),
             SegmentError::InvalidRule(_) => Some("rule"),
-            SegmentError::InvalidName(_) => Some("name"),
+            SegmentError::InvalidName(_) | SegmentError::NameTaken(_) => Some("name"),
             SegmentError::Store(_) => None,
         }
     }
@@ -319,7 +324,7 @@ async fn save_in(
         .iter()
         .any(|s| s.name.eq_ignore_ascii_case(name) && Some(s.id) != id)
     {
-        return Err(SegmentError::InvalidName(format!(
+        return Err(SegmentError::NameTaken(format!(
             "a segment named {name:?} exists already"
         )));
     }

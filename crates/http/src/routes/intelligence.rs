@@ -28,7 +28,8 @@ pub(crate) async fn list(
 
 /// Creates a custom segment; a rule that does not parse is a 422 naming the position.
 #[utoipa::path(post, path = "/v1/segments", tag = "segments", security(("api_key" = [])), request_body = SegmentIn,
-    responses((status = 201, body = SegmentDto), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SegmentDto), (status = 422, body = ErrorBody),
+        (status = 409, description = "Another segment has this name.", body = ErrorBody)))]
 pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -57,7 +58,8 @@ pub(crate) async fn get(
 
 /// Replaces a custom segment's name and rule.
 #[utoipa::path(put, path = "/v1/segments/{id}", tag = "segments", security(("api_key" = [])), request_body = SegmentIn,
-    params(("id" = String, Path)), responses((status = 200, body = SegmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = SegmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "Another segment has this name.", body = ErrorBody)))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
     caller: Caller,
