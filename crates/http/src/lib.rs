@@ -59,7 +59,6 @@ use regulars_ports::{Clock, WebhookDecoder};
 use regulars_service::Services;
 use std::sync::Arc;
 use time::OffsetDateTime;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use body::{BodyLimit, DEFAULT_BODY_LIMIT};
@@ -117,9 +116,7 @@ impl std::fmt::Debug for AppState {
 
 /// The OpenAPI document as JSON.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    serde_json::to_string_pretty(&openapi::document()).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Registers the whole API on `cfg`: routes, extractor error handlers, the OpenAPI
@@ -137,7 +134,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .configure(routes::configure)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", openapi::document()),
+        )
         .default_service(web::to(error::no_route));
 }
 

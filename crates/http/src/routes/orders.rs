@@ -27,9 +27,15 @@ pub(crate) async fn ingest(
     let brand = caller.till()?;
     require_json(&req)?;
     let found = state.services.brand(brand).await?;
+    let bytes = crate::body::whole_numbers_in(&body.0);
     let order = state
         .decoder
-        .generic_order(&body.0, brand, found.currency, found.calling_code)
+        .generic_order(
+            bytes.as_deref().unwrap_or(&body.0),
+            brand,
+            found.currency,
+            found.calling_code,
+        )
         .map_err(decode_error)?;
     let receipt = state
         .services
@@ -49,7 +55,8 @@ pub(crate) async fn ingest(
 /// refund's own id.
 #[utoipa::path(post, path = "/v1/refunds", tag = "orders", security(("api_key" = [])),
     request_body(content = Object, description = "A refund in the generic POS format"),
-    responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "The order is fully refunded already, or the refund would exceed what was paid.", body = ErrorBody)))]
 pub(crate) async fn refund(
     state: web::Data<AppState>,
     caller: Caller,
@@ -59,9 +66,10 @@ pub(crate) async fn refund(
     let brand = caller.till()?;
     require_json(&req)?;
     let found = state.services.brand(brand).await?;
+    let bytes = crate::body::whole_numbers_in(&body.0);
     let refund = state
         .decoder
-        .generic_refund(&body.0, brand, found.currency)
+        .generic_refund(bytes.as_deref().unwrap_or(&body.0), brand, found.currency)
         .map_err(decode_error)?;
     let receipt = state
         .services
