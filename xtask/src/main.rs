@@ -12,6 +12,7 @@
 mod bench;
 mod deny;
 mod fuzz;
+mod fuzz_seed;
 mod server;
 mod tidy;
 
