@@ -505,16 +505,28 @@ async fn a_taken_segment_name_is_a_conflict() {
         let what = |s: &str| format!("{db:?}: {s}");
         let rule = "frequency >= 1";
         server
-            .post("/v1/segments", admin, &json!({"name": "Loyal", "rule": rule}))
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "Loyal", "rule": rule}),
+            )
             .await
             .expect(201, &what("first"));
         let other = server
-            .post("/v1/segments", admin, &json!({"name": "Other", "rule": rule}))
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "Other", "rule": rule}),
+            )
             .await
             .expect(201, &what("second"))
             .str("/id");
         server
-            .post("/v1/segments", admin, &json!({"name": "loyal", "rule": rule}))
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "loyal", "rule": rule}),
+            )
             .await
             .expect_error(409, "conflict", &what("the same name on create"));
         server
