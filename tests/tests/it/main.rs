@@ -21,6 +21,7 @@ mod scoring;
 mod server;
 mod story;
 mod webhooks;
+mod worker;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};
