@@ -98,10 +98,12 @@ mod admin;
 mod campaigns;
 mod delivery;
 mod error;
+pub mod guard;
 mod ingest;
 mod ledger_ops;
 mod lookup;
 mod manage;
+pub mod ratelimit;
 mod refund;
 mod reports;
 mod rewards;
@@ -133,6 +135,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
+pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
@@ -154,6 +157,7 @@ pub struct Services {
     ids: Arc<dyn IdGen>,
     max_attempts: u32,
     secret_key: Option<SecretKey>,
+    guard: Arc<guard::AuthGuard>,
 }
 
 impl Services {
@@ -165,6 +169,7 @@ impl Services {
             ids,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             secret_key: None,
+            guard: Arc::new(guard::AuthGuard::default()),
         }
     }
 
@@ -172,6 +177,14 @@ impl Services {
     /// integrations cannot be made or checked.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
         self.secret_key = Some(key);
+        self
+    }
+
+    /// Sets the budget of failed API key checks per client address
+    /// ([`guard::AUTH_FAILURES`] by default); `None`: no budget (the refused-key cache
+    /// still answers repeats from memory).
+    pub fn with_auth_failure_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.guard = Arc::new(guard::AuthGuard::with_failure_limit(limit));
         self
     }
 

@@ -2,6 +2,7 @@
 //! fresh database of a throwaway PostgreSQL cluster, through the use cases or over HTTP
 //! against the real server.
 
+mod abuse;
 mod bad_input;
 mod browser;
 mod callbacks;
