@@ -582,11 +582,19 @@ impl Services {
             })
             .collect();
         let budget_used = Money::from_minor_units(record.budget_used_minor, b.currency);
-        let plan = plan(&campaign, &facts, now, &history, budget_used).map_err(|e| {
-            CampaignError::CorruptDefinition {
-                campaign: id,
-                message: e.to_string(),
-            }
+        // Planning a page is CPU work: off the async executor, onto a blocking thread.
+        let planned = tokio::task::spawn_blocking(move || {
+            let planned = plan(&campaign, &facts, now, &history, budget_used);
+            (campaign, facts, planned)
+        })
+        .await;
+        let (campaign, facts, planned) = planned.map_err(|e| CampaignError::CorruptDefinition {
+            campaign: id,
+            message: format!("planning stopped: {e}"),
+        })?;
+        let plan = planned.map_err(|e| CampaignError::CorruptDefinition {
+            campaign: id,
+            message: e.to_string(),
         })?;
         let mut result = PageResult {
             customers: histories.len() as u64,

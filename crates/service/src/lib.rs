@@ -100,6 +100,7 @@ mod delivery;
 mod error;
 pub mod guard;
 mod ingest;
+mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
@@ -129,6 +130,7 @@ pub use campaigns::{
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
+pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
     InvalidLedger, LedgerReport,
@@ -158,6 +160,7 @@ pub struct Services {
     max_attempts: u32,
     secret_key: Option<SecretKey>,
     guard: Arc<guard::AuthGuard>,
+    jobs: Arc<jobs::Jobs>,
 }
 
 impl Services {
@@ -170,6 +173,7 @@ impl Services {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             secret_key: None,
             guard: Arc::new(guard::AuthGuard::default()),
+            jobs: Arc::new(jobs::Jobs::default()),
         }
     }
 

@@ -2,6 +2,8 @@
 //! databases: junk sent to an integration's URL leaves its POS's budget alone, garbage
 //! API keys from one address stop costing database look-ups, dashboard sign-in is
 //! limited, and a dashboard session or `qr-link` spends its key's requests like the API.
+//! Expensive work is admin-only: scoring is a job polled by id, previews are refused to
+//! viewers.
 //! Floods come from another loopback address (127.0.0.2) than the genuine callers
 //! (127.0.0.1); rate limits run on a clock the test moves by hand.
 
@@ -306,6 +308,69 @@ async fn dashboard_sign_in_sessions_and_qr_links_are_limited() {
         }
         assert_eq!(links.first(), Some(&201), "{db:?}: {links:?}");
         assert_eq!(links.last(), Some(&429), "{db:?}: qr-link: {links:?}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_is_an_admin_job_polled_by_id_and_previews_are_admin_only() {
+    for db in dbs() {
+        let server = crate::server::spawn(db).await;
+        let a = server.tenant("Jobs A").await;
+        let b = server.tenant("Jobs B").await;
+        let viewer = server
+            .post("/v1/keys", &a.admin, &serde_json::json!({"role": "viewer"}))
+            .await
+            .expect(201, "viewer key")
+            .str("/token");
+        server
+            .post("/v1/scoring/runs", &viewer, &serde_json::json!({}))
+            .await
+            .expect_error(403, "forbidden", "a viewer starts scoring");
+        let started = server
+            .post("/v1/scoring/runs", &a.admin, &serde_json::json!({}))
+            .await
+            .expect(202, "scoring starts");
+        let job = started.str("/id");
+        assert_eq!(started.json["kind"], "scoring", "{}", started.text);
+        // Another brand cannot see it, a viewer may not poll it.
+        server
+            .get(&format!("/v1/jobs/{job}"), &b.admin)
+            .await
+            .expect_error(404, "not_found", "another brand's job");
+        server
+            .get(&format!("/v1/jobs/{job}"), &viewer)
+            .await
+            .expect_error(403, "forbidden", "a viewer polls");
+        // Polled to the end, it holds the run.
+        let done = server.score(&a.admin).await;
+        assert!(done.json["scoring_run"]["id"].is_string(), "{}", done.text);
+
+        let campaign = server
+            .post(
+                "/v1/campaigns",
+                &a.admin,
+                &serde_json::json!({"name": "Hi", "trigger": {"type": "broadcast"}}),
+            )
+            .await
+            .expect(201, "campaign")
+            .str("/id");
+        server
+            .post(
+                &format!("/v1/campaigns/{campaign}/preview"),
+                &viewer,
+                &serde_json::json!({}),
+            )
+            .await
+            .expect_error(403, "forbidden", "a viewer's preview");
+        server
+            .post(
+                &format!("/v1/campaigns/{campaign}/preview"),
+                &a.admin,
+                &serde_json::json!({}),
+            )
+            .await
+            .expect(200, "an admin's preview");
         server.stop().await;
     }
 }
