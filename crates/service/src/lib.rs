@@ -142,7 +142,7 @@ pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
-pub use segments::{MAX_SEGMENT_NAME, SegmentError, SegmentView};
+pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
 pub use webhooks::{WEBHOOK_EVENT, WebhookError, WebhookOutcome, WebhookReceipt};
@@ -161,6 +161,7 @@ pub struct Services {
     secret_key: Option<SecretKey>,
     guard: Arc<guard::AuthGuard>,
     jobs: Arc<jobs::Jobs>,
+    live: Arc<segments::LiveCounts>,
 }
 
 impl Services {
@@ -174,6 +175,7 @@ impl Services {
             secret_key: None,
             guard: Arc::new(guard::AuthGuard::default()),
             jobs: Arc::new(jobs::Jobs::default()),
+            live: Arc::new(segments::LiveCounts::default()),
         }
     }
 

@@ -323,6 +323,7 @@ impl Services {
             (tx, result)
         })
         .await?;
+        self.live.forget(brand);
         Ok(run)
     }
 }
