@@ -50,7 +50,6 @@ mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;
-pub mod ratelimit;
 mod routes;
 
 use actix_web::middleware::ErrorHandlers;
@@ -66,7 +65,8 @@ pub use logging::{REQUEST_ID_HEADER, request_log};
 pub use metrics::{Metrics, track_metrics};
 
 pub use openapi::ApiDoc;
-pub use ratelimit::{RateLimit, RateLimiter};
+pub use regulars_service::ratelimit;
+pub use regulars_service::ratelimit::{RateLimit, RateLimiter};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -81,6 +81,9 @@ pub struct AppState {
     pub body_limit: usize,
     /// Per-key and per-integration rate limits (measured on `clock`).
     pub limiter: Arc<RateLimiter>,
+    /// Budgets of failed attempts (webhooks whose signature or integration is wrong),
+    /// per integration and client address: [`FAILURE_LIMIT`] by default.
+    pub failures: Arc<RateLimiter>,
     /// The process's metrics, served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -88,6 +91,13 @@ pub struct AppState {
     /// Decodes providers' delivery reports at `/callbacks/{provider}`; `None`: none taken.
     pub delivery_reports: Option<Arc<dyn regulars_ports::DeliveryReportDecoder>>,
 }
+
+/// Failed webhook deliveries allowed per integration and client address: 1 a second,
+/// bursts of 20 — a separate, smaller bucket than a POS's own.
+pub const FAILURE_LIMIT: RateLimit = RateLimit {
+    per_second: 1,
+    burst: 20,
+};
 
 impl AppState {
     /// The time now.
@@ -102,6 +112,23 @@ impl AppState {
             self.metrics.record_rate_limited();
             error::ApiError::rate_limited(seconds)
         })
+    }
+
+    /// 429 when the failure budget `key` is spent (nothing is taken from it).
+    pub fn refuse_spent(&self, key: &str) -> Result<(), error::ApiError> {
+        match self.failures.blocked(key, self.now()) {
+            Some(seconds) => {
+                self.metrics.record_rate_limited();
+                Err(error::ApiError::rate_limited(seconds))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Takes one failure from the budget `key`; the failing request is answered as it
+    /// is, the next ones 429 once the budget is spent.
+    pub fn record_failure(&self, key: &str) {
+        let _ = self.failures.check(key, self.now());
     }
 }
 

@@ -33,7 +33,7 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, callbacks, campaigns, catalog, customers, health, intelligence, orders, reports,
+    access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, reports,
     webhooks,
 };
 use utoipa::openapi::path::Operation;
@@ -158,7 +158,7 @@ impl Modify for CommonErrors {
         orders::validate_voucher, orders::redeem_voucher,
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
         intelligence::delete, intelligence::history, intelligence::entrants,
-        intelligence::customer_scores, intelligence::run_scoring,
+        intelligence::customer_scores, jobs::run_scoring, jobs::get,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update,
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
@@ -173,7 +173,7 @@ impl Modify for CommonErrors {
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
         dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
-        Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
+        Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto, jobs::JobDto,
         dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
         campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,

@@ -2,6 +2,7 @@
 //! fresh database of a throwaway PostgreSQL cluster, through the use cases or over HTTP
 //! against the real server.
 
+mod abuse;
 mod bad_input;
 mod browser;
 mod callbacks;
@@ -21,6 +22,7 @@ mod scoring;
 mod server;
 mod story;
 mod webhooks;
+mod worker;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};

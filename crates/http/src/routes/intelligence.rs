@@ -9,7 +9,6 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerId, SegmentId};
-use regulars_service::ScoringOptions;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -164,22 +163,4 @@ pub(crate) async fn customer_scores(
     let scores = state.services.customer_scores(brand, customer).await?;
     let currency = state.services.brand(brand).await?.currency;
     Ok(HttpResponse::Ok().json(ScoresDto::new(&scores, currency)))
-}
-
-/// Runs the scoring job for the key's brand now and answers with the run (admin). Large
-/// brands should use `regulars score` or the server's scheduled job instead.
-#[utoipa::path(post, path = "/v1/scoring/runs", tag = "segments", security(("api_key" = [])),
-    responses((status = 201, body = ScoringRunDto), (status = 403, body = ErrorBody)))]
-pub(crate) async fn run_scoring(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    let brand = caller.admin()?;
-    let run = state
-        .services
-        .score_brand(brand, &ScoringOptions::default())
-        .await;
-    state.metrics.record_scoring_run(run.is_ok());
-    let run = run?;
-    Ok(HttpResponse::Created().json(ScoringRunDto::from(&run)))
 }

@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod intelligence;
+pub(crate) mod jobs;
 pub(crate) mod orders;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
@@ -112,7 +113,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments/{id}", web::get().to(intelligence::get))
                 .route("/segments/{id}", web::put().to(intelligence::update))
                 .route("/segments/{id}", web::delete().to(intelligence::delete))
-                .route("/scoring/runs", web::post().to(intelligence::run_scoring))
+                .route("/scoring/runs", web::post().to(jobs::run_scoring))
+                .route("/jobs/{id}", web::get().to(jobs::get))
                 .route("/campaigns", web::get().to(campaigns::list))
                 .route("/campaigns", web::post().to(campaigns::create))
                 .route("/campaigns/runs", web::post().to(campaigns::run))

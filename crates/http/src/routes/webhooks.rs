@@ -45,8 +45,21 @@ pub(crate) async fn receive(
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let integration: IntegrationId = id(&path, "integration")?;
-    let endpoint = state.services.webhook_endpoint(integration).await?;
-    state.limit(&format!("integration:{integration}"))?;
+    // Deliveries that fail to authenticate draw on their own small budget, per
+    // integration and client address, and only a verified delivery takes the
+    // integration's token: junk sent to an integration's URL cannot starve its POS.
+    let client = crate::auth::client_address(&req);
+    let failures = format!("webhook:{integration}:{client}");
+    let unknown = format!("webhook:unknown:{client}");
+    state.refuse_spent(&failures)?;
+    state.refuse_spent(&unknown)?;
+    let endpoint = match state.services.webhook_endpoint(integration).await {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            state.record_failure(&unknown);
+            return Err(error.into());
+        }
+    };
     let headers = crate::routes::text_headers(&req);
     let delivery = WebhookDelivery {
         kind: endpoint.kind,
@@ -63,10 +76,12 @@ pub(crate) async fn receive(
         .decode(&delivery)
         .map_err(decode_error)
         .inspect_err(|_| {
+            state.record_failure(&failures);
             state
                 .metrics
                 .record_ingested("delivery", "webhook", "rejected")
         })?;
+    state.limit(&format!("integration:{integration}"))?;
     let mut acks = Vec::with_capacity(events.len());
     for event in events {
         let event_id = event.event_id.clone();
