@@ -722,6 +722,24 @@ pub struct WebhookEventAck {
 pub struct WebhookAck {
     /// The events, in delivery order.
     pub events: Vec<WebhookEventAck>,
+    /// What the delivery carried that was acknowledged without being counted (KiotViet
+    /// only: its deliveries are refused only for a bad signature). Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<WebhookIgnoredAck>,
+}
+
+/// A part of an authentic delivery that was acknowledged without being counted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookIgnoredAck {
+    /// `malformed`, `unknown_action`, `removal`, `not_final`, `unusable` or
+    /// `out_of_window`.
+    #[schema(example = "not_final")]
+    pub reason: String,
+    /// Where in the payload.
+    #[schema(example = "Notifications[0].Data[2].Status")]
+    pub path: String,
+    /// What was found there.
+    pub detail: String,
 }
 
 /// A custom segment to create or replace. The rule language is in `docs/segments.md`.

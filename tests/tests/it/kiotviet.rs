@@ -1,0 +1,321 @@
+//! KiotViet against the real server routes, as KiotViet documents its webhooks: a 4xx
+//! switches the webhook off for good, so only a bad signature is refused (401); both
+//! readings of the registered secret verify; removal notices, other actions, broken
+//! parts and fractional amounts are acknowledged and counted in `/metrics`.
+
+use crate::server::{Body, TestServer, dbs, spawn_configured};
+use base64::Engine as _;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use regulars_pos::{Secret, kiotviet};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use time::macros::format_description;
+use time::{Duration, OffsetDateTime};
+
+const INVOICES: &str =
+    include_str!("../../../crates/pos/tests/fixtures/kiotviet_invoice_update.json");
+const CUSTOMER_UPDATE: &str =
+    include_str!("../../../crates/pos/tests/fixtures/kiotviet_customer_update.json");
+const CUSTOMER_DELETE: &str =
+    include_str!("../../../crates/pos/tests/fixtures/kiotviet_customer_delete.json");
+const PRODUCT_DELETE: &str =
+    include_str!("../../../crates/pos/tests/fixtures/kiotviet_product_delete_in_envelope.json");
+
+/// What the retailer registered: base64 of a random text, as the guide asks.
+const REGISTERED: &str = "a2lvdHZpZXQtc2VjcmV0LTIwMjY=";
+const DECODED: &[u8] = b"kiotviet-secret-2026";
+
+async fn start(db: crate::server::Db) -> (TestServer, String, String) {
+    // Many requests on one integration: no rate limit in the way.
+    let server = spawn_configured(
+        db,
+        |s| s.rate_limit = None,
+        Arc::new(regulars::system::SystemClock),
+    )
+    .await;
+    let tenant = server.tenant("KiotViet shop").await;
+    let integration = server
+        .post(
+            "/v1/integrations",
+            &tenant.admin,
+            &json!({"kind": "kiotviet", "secret": REGISTERED}),
+        )
+        .await
+        .expect(201, "kiotviet integration");
+    let path = integration.str("/integration/webhook_path");
+    (server, path, tenant.admin)
+}
+
+async fn post(
+    server: &TestServer,
+    path: &str,
+    body: &[u8],
+    signature: Option<String>,
+) -> crate::server::Reply {
+    let headers: Vec<(&str, String)> = signature
+        .map(|s| vec![(kiotviet::SIGNATURE_HEADER, s)])
+        .unwrap_or_default();
+    server
+        .send(
+            Method::POST,
+            path,
+            None,
+            Body::Raw(Some("application/json"), body.to_vec()),
+            &headers,
+        )
+        .await
+}
+
+fn sign(body: &[u8], key: &[u8]) -> String {
+    kiotviet::signature_header(body, &Secret::new(key))
+}
+
+/// The documented invoices dated `ago` in the retailer's local time (+07:00, no offset).
+fn fresh_invoices(ago: Duration) -> Value {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or_else(|e| panic!("{e}"));
+    let local = (OffsetDateTime::now_utc() - ago)
+        .to_offset(offset)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut delivery: Value = serde_json::from_str(INVOICES).unwrap_or_else(|e| panic!("{e}"));
+    for invoice in delivery["Notifications"][0]["Data"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        invoice["PurchaseDate"] = json!(local);
+        invoice["ModifiedDate"] = json!(local);
+    }
+    delivery
+}
+
+fn ignored_reasons(reply: &crate::server::Reply) -> Vec<String> {
+    reply.json["ignored"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["reason"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiotviet_is_refused_only_for_its_signature() {
+    for db in dbs() {
+        let (server, path, admin) = start(db).await;
+        let body = fresh_invoices(Duration::minutes(30))
+            .to_string()
+            .into_bytes();
+
+        post(&server, &path, &body, None).await.expect_error(
+            401,
+            "bad_signature",
+            &format!("{db:?}: no signature"),
+        );
+        post(&server, &path, &body, Some(sign(&body, b"another secret")))
+            .await
+            .expect_error(401, "bad_signature", &format!("{db:?}: wrong secret"));
+
+        // Signed with the bytes the registered text encodes: accepted and counted.
+        let ack = post(&server, &path, &body, Some(sign(&body, DECODED)))
+            .await
+            .expect(200, &format!("{db:?}: decoded key"));
+        assert_eq!(
+            ack.str("/events/0/outcome"),
+            "counted",
+            "{db:?}: {}",
+            ack.text
+        );
+        // Signed with the registered text itself, base64-written: the same delivery again.
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode(hex_bytes(&sign(&body, REGISTERED.as_bytes())));
+        let again = post(&server, &path, &body, Some(format!("sha256={b64}")))
+            .await
+            .expect(200, &format!("{db:?}: text key"));
+        assert_eq!(again.str("/events/0/outcome"), "replayed", "{}", again.text);
+
+        for (what, fixture, reason) in [
+            ("customer.delete", CUSTOMER_DELETE, "removal"),
+            ("product.delete", PRODUCT_DELETE, "removal"),
+            ("customer.update", CUSTOMER_UPDATE, "unknown_action"),
+            ("not JSON", "<xml/>", "malformed"),
+        ] {
+            let reply = post(
+                &server,
+                &path,
+                fixture.as_bytes(),
+                Some(sign(fixture.as_bytes(), DECODED)),
+            )
+            .await
+            .expect(200, &format!("{db:?}: {what}"));
+            assert_eq!(
+                reply.json["events"],
+                json!([]),
+                "{db:?}: {what}: {}",
+                reply.text
+            );
+            assert_eq!(
+                ignored_reasons(&reply),
+                [reason],
+                "{db:?}: {what}: {}",
+                reply.text
+            );
+        }
+
+        // A percentage discount leaves a fraction of a dong: that invoice is left out,
+        // the others still count.
+        let mut fractional = fresh_invoices(Duration::minutes(20));
+        fractional["Id"] = json!("fractional-delivery");
+        fractional["Notifications"][0]["Data"][0]["Code"] = json!("HD099001");
+        fractional["Notifications"][0]["Data"][0]["Total"] = json!(128999.5);
+        let body = fractional.to_string().into_bytes();
+        let reply = post(&server, &path, &body, Some(sign(&body, DECODED)))
+            .await
+            .expect(200, &format!("{db:?}: fractional total"));
+        assert_eq!(
+            ignored_reasons(&reply),
+            ["unusable", "not_final"],
+            "{}",
+            reply.text
+        );
+
+        let metrics = server
+            .call(Method::GET, "/metrics", None, Body::None)
+            .await
+            .expect(200, "metrics");
+        for (reason, n) in [
+            ("removal", 2),
+            ("unknown_action", 1),
+            ("malformed", 1),
+            ("unusable", 1),
+        ] {
+            let series = format!(
+                "regulars_webhook_ignored_total{{dialect=\"kiotviet\",reason=\"{reason}\"}} {n}"
+            );
+            assert!(
+                metrics.text.contains(&series),
+                "{db:?}: {series} in\n{}",
+                metrics.text
+            );
+        }
+        let orders = server.walk("/v1/orders", &admin, 50, "id").await;
+        assert_eq!(orders.len(), 1, "{db:?}: {orders:?}");
+        server.assert_ledger_clean().await;
+        server.stop().await;
+    }
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Bodies KiotViet could send, and many it never would: raw bytes, JSON-shaped text
+/// with KiotViet's keys, and the documented delivery with its fields replaced.
+fn bodies() -> impl Strategy<Value = Vec<u8>> {
+    let json_value = prop_oneof![
+        Just(json!(null)),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|x| json!(x)),
+        ".{0,16}".prop_map(|s| json!(s)),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!([1, 2])),
+    ];
+    let field = prop_oneof![
+        Just("Action"),
+        Just("Id"),
+        Just("Code"),
+        Just("Status"),
+        Just("Total"),
+        Just("PurchaseDate"),
+        Just("ModifiedDate"),
+        Just("InvoiceDetails"),
+        Just("CustomerCode"),
+        Just("BranchId"),
+    ];
+    let action = prop_oneof![
+        Just("invoice.update".to_owned()),
+        "invoice\\.update\\.[0-9]{1,9}",
+        "(invoice|customer|product|order|stock)\\.(update|delete)(\\.[0-9]{1,6})?",
+        ".{0,20}",
+    ];
+    let mutated = (action, proptest::collection::vec((field, json_value), 0..4)).prop_map(
+        |(action, changes)| {
+            let mut v = fresh_invoices(Duration::minutes(10));
+            v["Notifications"][0]["Action"] = json!(action);
+            for (i, (field, value)) in changes.into_iter().enumerate() {
+                if field == "Action" {
+                    v["Notifications"][0]["Action"] = value;
+                } else {
+                    v["Notifications"][0]["Data"][i % 3][field] = value;
+                }
+            }
+            v.to_string().into_bytes()
+        },
+    );
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..256),
+        r#"\{("(Id|Attempt|Notifications|Action|Data|RemoveId|Status|Total)":(-?[0-9.e]{1,8}|"[^"]{0,12}"|\[\]|\{\}|\[\{\}\]|null|true),?){0,6}\}"#
+            .prop_map(String::into_bytes),
+        mutated,
+    ]
+}
+
+/// Every way the signature may be written, under either reading of the secret.
+fn signature_for(body: &[u8], decoded_key: bool, encoding: u8) -> String {
+    let key = if decoded_key {
+        DECODED
+    } else {
+        REGISTERED.as_bytes()
+    };
+    let hex = sign(body, key);
+    match encoding % 4 {
+        0 => hex,
+        1 => hex.to_uppercase(),
+        2 => format!("sha256={hex}"),
+        _ => base64::engine::general_purpose::STANDARD.encode(hex_bytes(&hex)),
+    }
+}
+
+/// A property over the real routes: whatever the body, a valid signature gets 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_correctly_signed_body_is_answered_200() {
+    for db in dbs() {
+        let (server, path, _) = start(db).await;
+        let handle = tokio::runtime::Handle::current();
+        let mut runner = TestRunner::new(Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = tokio::task::block_in_place(|| {
+            runner.run(
+                &(bodies(), any::<bool>(), any::<u8>()),
+                |(body, decoded_key, encoding)| {
+                    let signature = signature_for(&body, decoded_key, encoding);
+                    let reply = handle.block_on(post(&server, &path, &body, Some(signature)));
+                    prop_assert_eq!(
+                        reply.status,
+                        200,
+                        "{:?}: {} for {}",
+                        db,
+                        reply.text,
+                        String::from_utf8_lossy(&body)
+                    );
+                    Ok(())
+                },
+            )
+        });
+        if let Err(e) = result {
+            panic!("{db:?}: {e}");
+        }
+        server.assert_ledger_clean().await;
+        server.stop().await;
+    }
+}
