@@ -5,7 +5,7 @@
 //! other.
 
 use crate::IntegrationKind;
-use regulars_domain::{BrandId, CallingCode, Currency, Order, Refund};
+use regulars_domain::{BrandId, CallingCode, Currency, Order, Phone, Refund};
 use time::{OffsetDateTime, UtcOffset};
 
 /// An order or a refund that came in from a POS.
@@ -15,6 +15,15 @@ pub enum PosEvent {
     Order(Order),
     /// A refund of an earlier order.
     Refund(Refund),
+    /// The POS's customer `customer_ref` has this phone number (KiotViet's
+    /// `customer.update`): its orders earn for that phone from now on, and the ones kept
+    /// waiting for it are credited.
+    CustomerContact {
+        /// The POS's own customer reference (KiotViet's customer `Code`).
+        customer_ref: String,
+        /// The customer's phone number.
+        phone: Phone,
+    },
 }
 
 /// An authenticated event, mapped into domain types.

@@ -20,6 +20,8 @@ const CUSTOMER_UPDATE: &str =
     include_str!("../../../crates/pos/tests/fixtures/kiotviet_customer_update.json");
 const CUSTOMER_DELETE: &str =
     include_str!("../../../crates/pos/tests/fixtures/kiotviet_customer_delete.json");
+/// A `product.update` notification (guide §2.11.4), reduced to its envelope.
+const PRODUCT_UPDATE: &str = r#"{"Id":"p-1","Attempt":1,"Notifications":[{"Action":"product.update.500123","Data":[{"Id":7710021,"Code":"TS-OOLONG"}]}]}"#;
 const PRODUCT_DELETE: &str =
     include_str!("../../../crates/pos/tests/fixtures/kiotviet_product_delete_in_envelope.json");
 
@@ -36,6 +38,12 @@ async fn start(db: crate::server::Db) -> (TestServer, String, String) {
     )
     .await;
     let tenant = server.tenant("KiotViet shop").await;
+    let rules: Value =
+        serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
+    server
+        .put("/v1/program/earning-rules", &tenant.admin, &rules)
+        .await
+        .expect(200, "rules");
     let integration = server
         .post(
             "/v1/integrations",
@@ -119,13 +127,14 @@ async fn kiotviet_is_refused_only_for_its_signature() {
             .await
             .expect_error(401, "bad_signature", &format!("{db:?}: wrong secret"));
 
-        // Signed with the bytes the registered text encodes: accepted and counted.
+        // Signed with the bytes the registered text encodes: accepted (the invoice waits
+        // for its customer's phone).
         let ack = post(&server, &path, &body, Some(sign(&body, DECODED)))
             .await
             .expect(200, &format!("{db:?}: decoded key"));
         assert_eq!(
             ack.str("/events/0/outcome"),
-            "counted",
+            "waiting",
             "{db:?}: {}",
             ack.text
         );
@@ -140,7 +149,7 @@ async fn kiotviet_is_refused_only_for_its_signature() {
         for (what, fixture, reason) in [
             ("customer.delete", CUSTOMER_DELETE, "removal"),
             ("product.delete", PRODUCT_DELETE, "removal"),
-            ("customer.update", CUSTOMER_UPDATE, "unknown_action"),
+            ("product.update", PRODUCT_UPDATE, "unknown_action"),
             ("not JSON", "<xml/>", "malformed"),
         ] {
             let reply = post(
@@ -202,7 +211,7 @@ async fn kiotviet_is_refused_only_for_its_signature() {
             );
         }
         let orders = server.walk("/v1/orders", &admin, 50, "id").await;
-        assert_eq!(orders.len(), 1, "{db:?}: {orders:?}");
+        assert_eq!(orders.len(), 0, "{db:?}: {orders:?}");
         server.assert_ledger_clean().await;
         server.stop().await;
     }
@@ -315,6 +324,167 @@ async fn any_correctly_signed_body_is_answered_200() {
         if let Err(e) = result {
             panic!("{db:?}: {e}");
         }
+        server.assert_ledger_clean().await;
+        server.stop().await;
+    }
+}
+
+/// The documented `customer.update` with its `ModifiedDate` moved to `ago`, in local
+/// time, under delivery id `id`.
+fn customer_update(id: &str, code: &str, ago: Duration) -> Vec<u8> {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or_else(|e| panic!("{e}"));
+    let local = (OffsetDateTime::now_utc() - ago)
+        .to_offset(offset)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut v: Value = serde_json::from_str(CUSTOMER_UPDATE).unwrap_or_else(|e| panic!("{e}"));
+    v["Id"] = json!(id);
+    v["Notifications"][0]["Data"][0]["Code"] = json!(code);
+    v["Notifications"][0]["Data"][0]["ModifiedDate"] = json!(local);
+    v.to_string().into_bytes()
+}
+
+/// KiotViet invoices name `CustomerCode`, not a phone: `customer.update` links the code
+/// to its `ContactNumber`. An invoice that arrives first waits and is credited when the
+/// link arrives, once; later invoices earn at once; a waiting invoice cancelled before
+/// the link is never credited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiotviet_customer_code_earns_points_for_its_phone() {
+    for db in dbs() {
+        let (server, path, admin) = start(db).await;
+        let send = |body: Vec<u8>, what: String| {
+            let server = &server;
+            let path = &path;
+            async move {
+                post(server, path, &body, Some(sign(&body, DECODED)))
+                    .await
+                    .expect(200, &what)
+            }
+        };
+
+        // The invoice comes before its customer: it waits.
+        let body = fresh_invoices(Duration::minutes(40))
+            .to_string()
+            .into_bytes();
+        let ack = send(body, format!("{db:?}: invoice")).await;
+        assert_eq!(
+            ack.str("/events/0/outcome"),
+            "waiting",
+            "{db:?}: {}",
+            ack.text
+        );
+
+        // The customer's phone arrives: the waiting invoice is credited.
+        let linked = send(
+            customer_update("c-1", "KH000871", Duration::minutes(30)),
+            format!("{db:?}: customer"),
+        )
+        .await;
+        assert_eq!(
+            linked.str("/events/0/outcome"),
+            "linked",
+            "{db:?}: {}",
+            linked.text
+        );
+        let credited = &linked.json["events"][0]["credited"];
+        assert_eq!(
+            credited.as_array().map(Vec::len),
+            Some(1),
+            "{db:?}: {}",
+            linked.text
+        );
+        let earned = credited[0]["points_earned"].as_i64().unwrap_or_default();
+        assert!(earned > 0, "{db:?}: {}", linked.text);
+        let customer = credited[0]["customer_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+
+        // Sent again (a new delivery of the same update): nothing is credited twice.
+        let again = send(
+            customer_update("c-2", "KH000871", Duration::minutes(29)),
+            format!("{db:?}: customer again"),
+        )
+        .await;
+        assert_eq!(again.str("/events/0/outcome"), "linked", "{}", again.text);
+        assert!(
+            again.json["events"][0].get("credited").is_none(),
+            "{}",
+            again.text
+        );
+
+        // A later invoice of the same customer earns at once.
+        let mut later = fresh_invoices(Duration::minutes(10));
+        later["Id"] = json!("later-delivery");
+        later["Notifications"][0]["Data"] = json!([later["Notifications"][0]["Data"][0].clone()]);
+        later["Notifications"][0]["Data"][0]["Code"] = json!("HD012400");
+        later["Notifications"][0]["Data"][0]["Id"] = json!(104857700);
+        let ack = send(
+            later.to_string().into_bytes(),
+            format!("{db:?}: later invoice"),
+        )
+        .await;
+        assert_eq!(
+            ack.str("/events/0/outcome"),
+            "counted",
+            "{db:?}: {}",
+            ack.text
+        );
+        assert_eq!(
+            ack.str("/events/0/order/customer_id"),
+            customer,
+            "{}",
+            ack.text
+        );
+        let order = &ack.json["events"][0]["order"];
+        let now_earned = order["points_earned"].as_i64().unwrap_or_default();
+        assert!(now_earned > 0, "{db:?}: {}", ack.text);
+        assert_eq!(
+            order["balance"].as_i64(),
+            Some(earned + now_earned),
+            "{db:?}: {}",
+            ack.text
+        );
+
+        // Another customer's invoice waits, is cancelled, and is never credited.
+        let mut other = later.clone();
+        other["Id"] = json!("other-delivery");
+        other["Notifications"][0]["Data"][0]["Code"] = json!("HD012500");
+        other["Notifications"][0]["Data"][0]["CustomerCode"] = json!("KH000999");
+        let ack = send(
+            other.to_string().into_bytes(),
+            format!("{db:?}: other invoice"),
+        )
+        .await;
+        assert_eq!(ack.str("/events/0/outcome"), "waiting", "{}", ack.text);
+        other["Id"] = json!("other-cancelled");
+        other["Notifications"][0]["Data"][0]["Status"] = json!(2);
+        let ack = send(
+            other.to_string().into_bytes(),
+            format!("{db:?}: other cancelled"),
+        )
+        .await;
+        assert_eq!(ack.str("/events/0/outcome"), "dropped", "{}", ack.text);
+        let linked = send(
+            customer_update("c-3", "KH000999", Duration::minutes(5)),
+            format!("{db:?}: other customer"),
+        )
+        .await;
+        assert_eq!(linked.str("/events/0/outcome"), "linked", "{}", linked.text);
+        assert!(
+            linked.json["events"][0].get("credited").is_none(),
+            "{}",
+            linked.text
+        );
+
+        let orders = server.walk("/v1/orders", &admin, 50, "id").await;
+        let codes: Vec<&str> = orders
+            .iter()
+            .filter_map(|o| o["external_id"].as_str())
+            .collect();
+        assert_eq!(codes.len(), 2, "{db:?}: {codes:?}");
         server.assert_ledger_clean().await;
         server.stop().await;
     }

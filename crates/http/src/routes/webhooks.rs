@@ -82,6 +82,7 @@ pub(crate) async fn receive(
         let kind = match event.event {
             PosEvent::Order(_) => "order",
             PosEvent::Refund(_) => "refund",
+            PosEvent::CustomerContact { .. } => "customer",
         };
         let receipt = match state.services.receive_webhook(&endpoint, event).await {
             Ok(receipt) => receipt,
@@ -104,6 +105,7 @@ pub(crate) async fn receive(
                     outcome: "skipped".to_owned(),
                     order: None,
                     refund: None,
+                    credited: Vec::new(),
                 });
                 continue;
             }
@@ -117,23 +119,36 @@ pub(crate) async fn receive(
             outcome: String::new(),
             order: None,
             refund: None,
+            credited: Vec::new(),
         };
-        let duplicate = match &receipt.outcome {
+        let settled = match &receipt.outcome {
             WebhookOutcome::Order { receipt } => {
                 ack.order = Some(OrderReceiptDto::from(receipt));
-                receipt.duplicate
+                if receipt.duplicate {
+                    "duplicate"
+                } else {
+                    "counted"
+                }
             }
             WebhookOutcome::Refund { receipt } => {
                 ack.refund = Some(RefundReceiptDto::from(receipt));
-                receipt.duplicate
+                if receipt.duplicate {
+                    "duplicate"
+                } else {
+                    "counted"
+                }
+            }
+            WebhookOutcome::Waiting { .. } => "waiting",
+            WebhookOutcome::WaitingDropped { .. } => "dropped",
+            WebhookOutcome::CustomerLinked { credited, .. } => {
+                ack.credited = credited.iter().map(OrderReceiptDto::from).collect();
+                "linked"
             }
         };
         ack.outcome = if receipt.replayed {
             "replayed"
-        } else if duplicate {
-            "duplicate"
         } else {
-            "counted"
+            settled
         }
         .to_owned();
         state.metrics.record_ingested(kind, "webhook", &ack.outcome);

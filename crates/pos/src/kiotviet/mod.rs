@@ -27,6 +27,7 @@
 //! Unlike the generic format, unknown fields are ignored: KiotViet adds fields to its
 //! payloads.
 
+mod customer;
 mod invoice;
 
 use crate::signature::{any_matches, check_window};
@@ -44,9 +45,13 @@ pub const SOURCE: &str = "pos:kiotviet";
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature";
 
-/// The only notification type counted: an invoice was created or changed (its
-/// `Action` is `invoice.update`, usually followed by `.<retailer id>`).
+/// An invoice was created or changed (its `Action` is `invoice.update`, usually
+/// followed by `.<retailer id>`): completed and cancelled ones are counted.
 pub const INVOICE_UPDATE: (&str, &str) = ("invoice", "update");
+
+/// A customer was created or changed (`customer.update`): its `ContactNumber` links its
+/// `Code`, which invoices name, to a phone number.
+pub const CUSTOMER_UPDATE: (&str, &str) = ("customer", "update");
 
 /// Invoice status "Hoàn thành" (completed): the invoice becomes an order.
 pub const STATUS_COMPLETED: u8 = 1;
@@ -239,7 +244,8 @@ fn read_notification(
     };
     let (entity, method) = action_kind(&notification.action);
     let action_path = format!("{at}.Action");
-    if (entity.as_str(), method.as_str()) != INVOICE_UPDATE {
+    let kind = (entity.as_str(), method.as_str());
+    if kind != INVOICE_UPDATE && kind != CUSTOMER_UPDATE {
         let (reason, detail) = if method == "delete" {
             (
                 IgnoredReason::Removal,
@@ -252,7 +258,7 @@ fn read_notification(
             (
                 IgnoredReason::UnknownAction,
                 format!(
-                    "{:?} is not an invoice update; only invoice.update is counted",
+                    "{:?} is neither an invoice nor a customer update",
                     notification.action
                 ),
             )
@@ -266,7 +272,12 @@ fn read_notification(
     }
     for (d, data) in notification.data.into_iter().enumerate() {
         let path = format!("{at}.Data[{d}]");
-        match invoice::read(data, &path, &delivery.delivery_id, brand) {
+        let read = if kind == CUSTOMER_UPDATE {
+            customer::read(data, &path, &delivery.delivery_id, brand)
+        } else {
+            invoice::read(data, &path, &delivery.delivery_id, brand)
+        };
+        match read {
             Ok(event) => delivery.events.push(event),
             Err(ignored) => delivery.ignored.push(ignored),
         }

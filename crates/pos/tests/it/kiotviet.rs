@@ -267,9 +267,37 @@ fn actions_match_on_entity_and_method() {
         assert_eq!(delivery.ignored[0].reason, IgnoredReason::UnknownAction);
         assert_eq!(delivery.ignored[0].path, "Notifications[0].Action");
     }
+}
+
+/// `customer.update` (guide §2.11.3) links a customer code to its phone number.
+#[test]
+fn customer_updates_link_a_code_to_a_phone() {
     let customer = signed_fixture("kiotviet_customer_update.json");
-    assert!(customer.events.is_empty());
-    assert_eq!(customer.ignored[0].reason, IgnoredReason::UnknownAction);
+    assert!(customer.ignored.is_empty(), "{customer:?}");
+    let event = &customer.events[0];
+    assert_eq!(
+        event.event_id,
+        "5b0e2f4c-8d1a-4c3e-b7f2-91a6d3e0c412/customer/5520871"
+    );
+    assert_eq!(event.occurred_at, datetime!(2026-05-01 09:59:12.407 UTC));
+    assert_eq!(
+        event.event,
+        PosEvent::CustomerContact {
+            customer_ref: "KH000871".into(),
+            phone: regulars_domain::Phone::parse("+84901234567", regulars_domain::Phone::VIETNAM)
+                .unwrap(),
+        }
+    );
+    let mut v: Value = serde_json::from_slice(&fixture("kiotviet_customer_update.json")).unwrap();
+    v["Notifications"][0]["Data"][0]["ContactNumber"] = json!("");
+    let body = serde_json::to_vec(&v).unwrap();
+    let delivery = verify(&body, Some(&signature_header(&body, &secret()))).unwrap();
+    assert!(delivery.events.is_empty());
+    assert_eq!(delivery.ignored[0].reason, IgnoredReason::Unusable);
+    assert_eq!(
+        delivery.ignored[0].path,
+        "Notifications[0].Data[0].ContactNumber"
+    );
 }
 
 #[test]
