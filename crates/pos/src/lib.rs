@@ -4,8 +4,8 @@
 //! * [`generic`]: Regulars' own webhook format, signed with `Regulars-Signature`
 //!   (HMAC-SHA256 over a timestamp and the raw body, several signatures allowed for
 //!   secret rotation).
-//! * [`kiotviet`]: KiotViet's `invoice.update` webhook, signed with `X-Hub-Signature`
-//!   as KiotViet documents it.
+//! * [`kiotviet`]: KiotViet's `invoice.update` and `customer.update` webhooks, signed
+//!   with `X-Hub-Signature` as KiotViet documents it.
 //! * [`PosDecoder`]: both dialects behind the webhook port
 //!   ([`WebhookDecoder`](regulars_ports::WebhookDecoder)) the HTTP adapter calls.
 //! * [`csv_import`]: order history as CSV, one row per line item, parsed as a stream

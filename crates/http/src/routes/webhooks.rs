@@ -114,43 +114,7 @@ pub(crate) async fn receive(
                 return Err(error.into());
             }
         };
-        let mut ack = WebhookEventAck {
-            event_id,
-            outcome: String::new(),
-            order: None,
-            refund: None,
-            credited: Vec::new(),
-        };
-        let settled = match &receipt.outcome {
-            WebhookOutcome::Order { receipt } => {
-                ack.order = Some(OrderReceiptDto::from(receipt));
-                if receipt.duplicate {
-                    "duplicate"
-                } else {
-                    "counted"
-                }
-            }
-            WebhookOutcome::Refund { receipt } => {
-                ack.refund = Some(RefundReceiptDto::from(receipt));
-                if receipt.duplicate {
-                    "duplicate"
-                } else {
-                    "counted"
-                }
-            }
-            WebhookOutcome::Waiting { .. } => "waiting",
-            WebhookOutcome::WaitingDropped { .. } => "dropped",
-            WebhookOutcome::CustomerLinked { credited, .. } => {
-                ack.credited = credited.iter().map(OrderReceiptDto::from).collect();
-                "linked"
-            }
-        };
-        ack.outcome = if receipt.replayed {
-            "replayed"
-        } else {
-            settled
-        }
-        .to_owned();
+        let ack = event_ack(event_id, &receipt);
         state.metrics.record_ingested(kind, "webhook", &ack.outcome);
         acks.push(ack);
     }
@@ -158,6 +122,41 @@ pub(crate) async fn receive(
         events: acks,
         ignored,
     }))
+}
+
+/// The answer for one counted (or waiting, or replayed) event.
+fn event_ack(event_id: String, receipt: &regulars_service::WebhookReceipt) -> WebhookEventAck {
+    let mut ack = WebhookEventAck {
+        event_id,
+        outcome: String::new(),
+        order: None,
+        refund: None,
+        credited: Vec::new(),
+    };
+    let counted = |duplicate: bool| if duplicate { "duplicate" } else { "counted" };
+    let settled = match &receipt.outcome {
+        WebhookOutcome::Order { receipt } => {
+            ack.order = Some(OrderReceiptDto::from(receipt));
+            counted(receipt.duplicate)
+        }
+        WebhookOutcome::Refund { receipt } => {
+            ack.refund = Some(RefundReceiptDto::from(receipt));
+            counted(receipt.duplicate)
+        }
+        WebhookOutcome::Waiting { .. } => "waiting",
+        WebhookOutcome::WaitingDropped { .. } => "dropped",
+        WebhookOutcome::CustomerLinked { credited, .. } => {
+            ack.credited = credited.iter().map(OrderReceiptDto::from).collect();
+            "linked"
+        }
+    };
+    ack.outcome = if receipt.replayed {
+        "replayed"
+    } else {
+        settled
+    }
+    .to_owned();
+    ack
 }
 
 /// Logs and counts what an authentic delivery carried without it being counted.
