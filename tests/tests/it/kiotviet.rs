@@ -489,3 +489,59 @@ async fn a_kiotviet_customer_code_earns_points_for_its_phone() {
         server.stop().await;
     }
 }
+
+/// The same customer's update delivered many times at once (KiotViet retrying while the
+/// first is in flight, under new delivery ids): the waiting invoice is credited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_customer_updates_credit_a_waiting_invoice_once() {
+    for db in dbs() {
+        let (server, path, admin) = start(db).await;
+        let body = fresh_invoices(Duration::minutes(40))
+            .to_string()
+            .into_bytes();
+        let ack = post(&server, &path, &body, Some(sign(&body, DECODED)))
+            .await
+            .expect(200, &format!("{db:?}: invoice"));
+        assert_eq!(ack.str("/events/0/outcome"), "waiting", "{}", ack.text);
+
+        let updates: Vec<Vec<u8>> = (0..8)
+            .map(|n| customer_update(&format!("race-{n}"), "KH000871", Duration::minutes(30)))
+            .collect();
+        let copies = updates
+            .iter()
+            .map(|body| post(&server, &path, body, Some(sign(body, DECODED))));
+        let replies = futures_util::future::join_all(copies).await;
+        let mut credited = Vec::new();
+        for reply in &replies {
+            assert_eq!(reply.status, 200, "{db:?}: {}", reply.text);
+            assert_eq!(reply.str("/events/0/outcome"), "linked", "{}", reply.text);
+            for receipt in reply.json["events"][0]["credited"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                credited.push(receipt.clone());
+            }
+        }
+        let fresh: Vec<&Value> = credited
+            .iter()
+            .filter(|r| r["duplicate"] == false)
+            .collect();
+        assert_eq!(fresh.len(), 1, "{db:?}: {credited:?}");
+        let earned = fresh[0]["points_earned"].as_i64();
+        let lookup = server
+            .get("/v1/customers/lookup?phone=%2B84901234567", &admin)
+            .await
+            .expect(200, "lookup");
+        assert_eq!(
+            lookup.json["balance"].as_i64(),
+            earned,
+            "{db:?}: {}",
+            lookup.text
+        );
+        let orders = server.walk("/v1/orders", &admin, 50, "id").await;
+        assert_eq!(orders.len(), 1, "{db:?}: {orders:?}");
+        server.assert_ledger_clean().await;
+        server.stop().await;
+    }
+}
