@@ -4,7 +4,6 @@
 //! returns a handle with the port, so the binary and every end-to-end test start the
 //! server the same way.
 
-use crate::decoder::PosDecoder;
 use crate::settings::Settings;
 use crate::system::{OsIdGen, SystemClock};
 use actix_web::dev::{Server, ServerHandle};
@@ -12,6 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use regulars_http::{AppState, Metrics, RateLimiter};
 use regulars_ports::Clock;
+use regulars_pos::PosDecoder;
 use regulars_service::{ScoringOptions, Services};
 use regulars_store::{Store, StoreOptions};
 use std::net::TcpListener;

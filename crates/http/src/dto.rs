@@ -743,8 +743,12 @@ pub struct WebhookEventAck {
     pub event_id: String,
     /// `counted`, `duplicate` (the order or refund was counted before under another
     /// event id), `replayed` (this event id was received before; nothing changed) or,
-    /// for KiotViet only, `skipped` (the invoice cannot be counted, e.g. the
-    /// cancellation of an order never received; the delivery's other invoices are).
+    /// for KiotViet only: `skipped` (the invoice cannot be counted, e.g. the
+    /// cancellation of an order never received; the delivery's other invoices are),
+    /// `waiting` (an order of a KiotViet customer whose phone is not known yet: kept
+    /// until a `customer.update` gives it), `dropped` (the cancellation of such an
+    /// order) or `linked` (a `customer.update`: the customer's code is linked to its
+    /// phone, and the orders that waited for it are in `credited`).
     pub outcome: String,
     /// The order's receipt, for an order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -752,6 +756,9 @@ pub struct WebhookEventAck {
     /// The refund's receipt, for a refund.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund: Option<RefundReceiptDto>,
+    /// For `linked`: the receipts of the orders credited now. Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credited: Vec<OrderReceiptDto>,
 }
 
 /// A webhook delivery's outcome: one entry per event it carried (none for an event
@@ -760,6 +767,24 @@ pub struct WebhookEventAck {
 pub struct WebhookAck {
     /// The events, in delivery order.
     pub events: Vec<WebhookEventAck>,
+    /// What the delivery carried that was acknowledged without being counted (KiotViet
+    /// only: its deliveries are refused only for a bad signature). Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<WebhookIgnoredAck>,
+}
+
+/// A part of an authentic delivery that was acknowledged without being counted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookIgnoredAck {
+    /// `malformed`, `unknown_action`, `removal`, `not_final`, `unusable` or
+    /// `out_of_window`.
+    #[schema(example = "not_final")]
+    pub reason: String,
+    /// Where in the payload.
+    #[schema(example = "Notifications[0].Data[2].Status")]
+    pub path: String,
+    /// What was found there.
+    pub detail: String,
 }
 
 /// A custom segment to create or replace. The rule language is in `docs/segments.md`.

@@ -172,7 +172,7 @@ impl Modify for CommonErrors {
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
-        dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
+        dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, dto::WebhookIgnoredAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
         Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto, jobs::JobDto,
         dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,

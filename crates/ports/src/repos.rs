@@ -8,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use regulars_domain::{
     ApiKeyId, BrandId, CampaignId, Customer, CustomerId, EventKey, IntegrationId, LocationId,
-    Money, OrderId, Phone, Points, RewardId,
+    Money, Order, OrderId, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -269,6 +269,48 @@ pub trait AccessRepo: Send {
         brand: BrandId,
         id: IntegrationId,
         now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Records (or replaces) the phone number of the POS's customer `customer_ref`, as
+    /// the integration last reported it.
+    async fn link_pos_customer(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        phone: &Phone,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The phone number linked to the POS's customer `customer_ref`, if any.
+    async fn pos_customer_phone(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Option<Phone>, StoreError>;
+    /// Keeps an order of a POS customer whose phone is not known yet, until it is; a
+    /// second copy of the same order (by its key) is ignored.
+    async fn keep_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the orders waiting for the POS's customer `customer_ref`,
+    /// oldest first.
+    async fn take_waiting_orders(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Removes the waiting order with this key; `false` when none waits.
+    async fn drop_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        order: &EventKey,
     ) -> Result<bool, StoreError>;
 }
 

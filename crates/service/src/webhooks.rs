@@ -9,9 +9,10 @@
 use crate::access::WebhookEndpoint;
 use crate::error::{ErrorClass, UseCaseError, store_class};
 use crate::{IngestError, OrderReceipt, RefundError, RefundReceipt, Services};
-use regulars_domain::{BrandId, EventKey};
+use regulars_domain::{EventKey, Order, Phone};
 use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// The idempotency kind under which webhook outcomes are remembered.
@@ -30,6 +31,25 @@ pub enum WebhookOutcome {
     Refund {
         /// Its receipt.
         receipt: RefundReceipt,
+    },
+    /// An order of a POS customer whose phone number is not known yet: kept, and
+    /// credited when the POS links the customer to a phone.
+    Waiting {
+        /// The POS's customer reference it waits for.
+        customer_ref: String,
+    },
+    /// The cancellation of an order that was still waiting: it will never be credited.
+    WaitingDropped {
+        /// The order's key.
+        order: EventKey,
+    },
+    /// A POS customer linked to a phone number; the orders that waited for it were
+    /// credited now.
+    CustomerLinked {
+        /// The POS's customer reference.
+        customer_ref: String,
+        /// The receipts of the orders credited, oldest first.
+        credited: Vec<OrderReceipt>,
     },
 }
 
@@ -120,11 +140,12 @@ impl Services {
                         .map_err(WebhookError::Refund)?,
                 )
             }
+            PosEvent::CustomerContact { .. } => None,
         };
         let (key, event, refund_key) = (&key, &event, &refund_key);
         self.transact("receive_webhook", |mut tx| async move {
             let result = self
-                .receive_in(tx.as_mut(), brand, key, &event.event, refund_key.as_ref())
+                .receive_in(tx.as_mut(), endpoint, key, event, refund_key.as_ref())
                 .await;
             (tx, result)
         })
@@ -134,11 +155,12 @@ impl Services {
     async fn receive_in(
         &self,
         tx: &mut dyn Transaction,
-        brand: BrandId,
+        endpoint: &WebhookEndpoint,
         key: &EventKey,
-        event: &PosEvent,
+        event: &VerifiedEvent,
         refund_key: Option<&EventKey>,
     ) -> Result<WebhookReceipt, WebhookError> {
+        let brand = endpoint.brand;
         if let Some(record) = tx.idempotency().seen(brand, key).await? {
             let outcome = serde_json::from_value(record.result)
                 .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")))?;
@@ -147,21 +169,43 @@ impl Services {
                 replayed: true,
             });
         }
-        let outcome = match (event, refund_key) {
-            (PosEvent::Order(order), _) => WebhookOutcome::Order {
-                receipt: self
-                    .ingest_in(tx, brand, order)
-                    .await
-                    .map_err(WebhookError::Order)?,
-            },
-            (PosEvent::Refund(refund), Some(refund_key)) => WebhookOutcome::Refund {
-                receipt: self
-                    .refund_in(tx, brand, refund, refund_key)
-                    .await
-                    .map_err(WebhookError::Refund)?,
-            },
+        let outcome = match (&event.event, refund_key) {
+            (PosEvent::Order(order), _) => {
+                let customer_ref = event.customer_ref.as_deref();
+                self.receive_order(tx, endpoint, order, customer_ref)
+                    .await?
+            }
+            (PosEvent::Refund(refund), Some(refund_key)) => {
+                let integration = endpoint.integration;
+                if tx
+                    .access()
+                    .drop_waiting_order(brand, integration, &refund.order)
+                    .await?
+                {
+                    WebhookOutcome::WaitingDropped {
+                        order: refund.order.clone(),
+                    }
+                } else {
+                    WebhookOutcome::Refund {
+                        receipt: self
+                            .refund_in(tx, brand, refund, refund_key)
+                            .await
+                            .map_err(WebhookError::Refund)?,
+                    }
+                }
+            }
             (PosEvent::Refund(_), None) => {
                 return Err(StoreError::Other("a refund without its key".into()).into());
+            }
+            (
+                PosEvent::CustomerContact {
+                    customer_ref,
+                    phone,
+                },
+                _,
+            ) => {
+                self.link_customer(tx, endpoint, customer_ref, phone)
+                    .await?
             }
         };
         let record = IdempotentRecord {
@@ -175,6 +219,77 @@ impl Services {
         Ok(WebhookReceipt {
             outcome,
             replayed: false,
+        })
+    }
+
+    /// An order: counted for its phone, or for the phone its POS customer is linked to,
+    /// or kept waiting for that link.
+    async fn receive_order(
+        &self,
+        tx: &mut dyn Transaction,
+        endpoint: &WebhookEndpoint,
+        order: &Order,
+        customer_ref: Option<&str>,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let (brand, integration) = (endpoint.brand, endpoint.integration);
+        let mut order = Cow::Borrowed(order);
+        if let (None, Some(customer_ref)) = (&order.customer_phone, customer_ref) {
+            let linked = tx
+                .access()
+                .pos_customer_phone(brand, integration, customer_ref)
+                .await?;
+            match linked {
+                Some(phone) => order.to_mut().customer_phone = Some(phone),
+                None => {
+                    let now = self.clock.now();
+                    tx.access()
+                        .keep_waiting_order(brand, integration, customer_ref, &order, now)
+                        .await?;
+                    return Ok(WebhookOutcome::Waiting {
+                        customer_ref: customer_ref.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(WebhookOutcome::Order {
+            receipt: self
+                .ingest_in(tx, brand, &order)
+                .await
+                .map_err(WebhookError::Order)?,
+        })
+    }
+
+    /// Links a POS customer to a phone number and credits the orders that waited for it.
+    /// Crediting is idempotent: a waiting order is taken once, and counted once by its
+    /// own key even if it was counted before under another delivery.
+    async fn link_customer(
+        &self,
+        tx: &mut dyn Transaction,
+        endpoint: &WebhookEndpoint,
+        customer_ref: &str,
+        phone: &Phone,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let (brand, integration) = (endpoint.brand, endpoint.integration);
+        let now = self.clock.now();
+        tx.access()
+            .link_pos_customer(brand, integration, customer_ref, phone, now)
+            .await?;
+        let waiting = tx
+            .access()
+            .take_waiting_orders(brand, integration, customer_ref)
+            .await?;
+        let mut credited = Vec::with_capacity(waiting.len());
+        for mut order in waiting {
+            order.customer_phone = Some(phone.clone());
+            credited.push(
+                self.ingest_in(tx, brand, &order)
+                    .await
+                    .map_err(WebhookError::Order)?,
+            );
+        }
+        Ok(WebhookOutcome::CustomerLinked {
+            customer_ref: customer_ref.to_owned(),
+            credited,
         })
     }
 

@@ -12,6 +12,7 @@ mod dashboard;
 mod delivery;
 mod flows;
 mod isolation;
+mod kiotviet;
 mod limits;
 mod load;
 mod outbox_faults;

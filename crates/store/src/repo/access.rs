@@ -1,11 +1,12 @@
 //! [`AccessRepo`]: API keys and POS integrations.
 
+use super::pos_customers;
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
 use crate::entity::{api_key, integration};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
+use regulars_domain::{ApiKeyId, BrandId, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{
     AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
 };
@@ -137,6 +138,55 @@ impl AccessRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update integrations"))?;
         Ok(done.rows_affected == 1)
+    }
+
+    async fn link_pos_customer(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        phone: &Phone,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        pos_customers::link(self, brand, integration, customer_ref, phone, now).await
+    }
+
+    async fn pos_customer_phone(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Option<Phone>, StoreError> {
+        pos_customers::phone(self, brand, integration, customer_ref).await
+    }
+
+    async fn keep_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        pos_customers::keep_waiting(self, brand, integration, customer_ref, order, now).await
+    }
+
+    async fn take_waiting_orders(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Vec<Order>, StoreError> {
+        pos_customers::take_waiting(self, brand, integration, customer_ref).await
+    }
+
+    async fn drop_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        order: &EventKey,
+    ) -> Result<bool, StoreError> {
+        pos_customers::drop_waiting(self, brand, integration, order).await
     }
 }
 
