@@ -90,6 +90,14 @@ pub trait OrderRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<StoredOrder>, StoreError>;
+    /// An order by its POS identity, locked for the rest of the transaction (on
+    /// PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time), so that a use
+    /// case that changes it builds on a total no one else can change meanwhile.
+    async fn lock_order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError>;
     /// An order by id.
     async fn order(
         &mut self,
@@ -107,12 +115,15 @@ pub trait OrderRepo: Send {
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
-    /// Records the new refunded total of an order.
+    /// Moves an order's refunded total from `before` to `after`. When the stored total is
+    /// no longer `before` (another refund committed in between), nothing is written and
+    /// the answer is a [`StoreError::Conflict`], so the use case runs again on fresh data.
     async fn set_refunded(
         &mut self,
         brand: BrandId,
         id: OrderId,
-        refunded: Money,
+        before: Money,
+        after: Money,
     ) -> Result<(), StoreError>;
 }
 

@@ -241,9 +241,11 @@ impl Services {
         if let Some(record) = tx.idempotency().seen(brand_id, idempotency_key).await? {
             return first_receipt(&refund.key, record);
         }
+        // The order is locked before anything is computed from its refunded total: a
+        // concurrent refund of the same order waits here, then reads the total it left.
         let stored = tx
             .orders()
-            .order_by_key(brand_id, &refund.order)
+            .lock_order_by_key(brand_id, &refund.order)
             .await?
             .ok_or_else(|| RefundError::UnknownOrder {
                 order: refund.order.clone(),
@@ -310,7 +312,7 @@ impl Services {
         }
 
         tx.orders()
-            .set_refunded(brand_id, stored.id, refunded_total)
+            .set_refunded(brand_id, stored.id, stored.refunded, refunded_total)
             .await?;
         if fully_refunded {
             receipt.vouchers_voided = tx

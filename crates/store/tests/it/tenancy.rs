@@ -103,7 +103,12 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
     );
     let err = tx
         .orders()
-        .set_refunded(b.id, placed.id, crate::support::vnd(1))
+        .set_refunded(
+            b.id,
+            placed.id,
+            crate::support::vnd(0),
+            crate::support::vnd(1),
+        )
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
     let mut as_b = lan.clone();
