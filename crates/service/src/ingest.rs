@@ -8,7 +8,7 @@ use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
     OrderId, Phone, Points, local_date,
 };
-use regulars_loyalty::ledger::{EntryKind, LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
@@ -400,7 +400,7 @@ impl Credit<'_> {
         let mut entries = account.ledger.expire_due(at).map_err(IngestError::Ledger)?;
 
         let earning = match self.program {
-            Some(program) => self.evaluate(program, &stats, account.ledger.entries())?,
+            Some(program) => self.evaluate(program, &stats, &account.ledger)?,
             None => Earning {
                 points: Points::ZERO,
                 explanation: Vec::new(),
@@ -414,7 +414,13 @@ impl Credit<'_> {
             } else {
                 let credited = account
                     .ledger
-                    .earn(self.order.key.clone(), earning.points, at, expires_at)
+                    .earn_placed(
+                        self.order.key.clone(),
+                        earning.points,
+                        at,
+                        expires_at,
+                        Some(self.order.placed_at),
+                    )
                     .map_err(IngestError::Ledger)?;
                 entries.extend(credited);
                 receipt.points_earned = earning.points;
@@ -447,14 +453,14 @@ impl Credit<'_> {
         &self,
         program: &LoyaltyProgram,
         stats: &CustomerStats,
-        entries: &[LedgerEntry],
+        ledger: &Ledger,
     ) -> Result<Earning, IngestError> {
         let offset = self.brand.utc_offset;
         let visit_number = u32::try_from(stats.visits.saturating_add(1)).unwrap_or(u32::MAX);
         let held = program.tiers.as_ref().and_then(|t| held_tier(t, stats));
         let mut context = EarningContext::new(offset, visit_number)
             .with_birthday_of(self.customer, self.order.placed_at)
-            .with_earned_today(earned_on_day(entries, self.order.placed_at, offset));
+            .with_earned_today(earned_on_day(ledger, self.order.placed_at, offset));
         if let Some(code) = &held {
             context = context.with_tier(code.as_str());
         }
@@ -487,23 +493,14 @@ fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainEr
     Ok(())
 }
 
-/// Points earned by orders on the brand's local day of `at` (for the per-day cap).
-/// Earn entries are dated when they were recorded, which is the order's own time except
-/// for late deliveries.
-pub(crate) fn earned_on_day(
-    entries: &[LedgerEntry],
-    at: OffsetDateTime,
-    offset: UtcOffset,
-) -> Points {
-    let Some(day) = local_date(at, offset) else {
-        return Points::ZERO;
-    };
-    let earned = entries
-        .iter()
-        .filter(|e| matches!(e.kind, EntryKind::Earn { .. }))
-        .filter(|e| local_date(e.at, offset) == Some(day))
-        .map(|e| e.amount);
-    Points::checked_sum(earned).unwrap_or(Points::new(i64::MAX))
+/// Points earned by orders placed on the brand's local day of `at` (for the per-day
+/// cap). Orders count by the day they were placed, whenever they were recorded, so a
+/// late or back-dated order is capped with the other orders of its own day.
+pub(crate) fn earned_on_day(ledger: &Ledger, at: OffsetDateTime, offset: UtcOffset) -> Points {
+    match local_date(at, offset) {
+        Some(day) => ledger.earned_on_day(day, offset),
+        None => Points::ZERO,
+    }
 }
 
 /// The brand's rules with the held tier's earning multiplier added as one more
