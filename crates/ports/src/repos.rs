@@ -252,6 +252,11 @@ pub trait AccessRepo: Send {
     -> Result<Option<ApiKeyRecord>, StoreError>;
     /// The brand's keys, revoked ones included, oldest first.
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// [`api_keys`](AccessRepo::api_keys), with every row locked until the transaction
+    /// ends (PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time): a
+    /// decision over all the brand's keys, such as keeping the last admin, is not made on
+    /// rows a concurrent transaction is changing.
+    async fn lock_api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked at `now`; `false` when the brand has no such key or it was
     /// revoked already.
     async fn revoke_api_key(

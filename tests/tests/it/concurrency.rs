@@ -4,7 +4,8 @@
 
 use crate::targets;
 use regulars_domain::{Currency, CustomerId, EventKey, Money, Points, Refund, RefundScope};
-use regulars_service::{RedeemRewardError, RedeemVoucherError, RefundError};
+use regulars_ports::Role;
+use regulars_service::{AccessError, RedeemRewardError, RedeemVoucherError, RefundError};
 use regulars_tests::{REWARD_COST, World, order};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -278,5 +279,67 @@ async fn twenty_partial_refunds_at_once_never_refund_more_than_the_order() {
             .unwrap_or_else(|e| panic!("view: {e}"));
         assert_eq!(view.balance.value(), earned - owed, "{}", target.name);
         assert_ledger_clean(&world).await;
+    }
+}
+
+/// Two admins revoking each other at the same moment: each alone may revoke the other,
+/// but not both, or the brand is left without an admin key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_revoking_each_other_at_once_leave_one_admin() {
+    for target in targets("admins").await {
+        let world = Arc::new(target.world);
+        for round in 0..10 {
+            let mut ids = Vec::new();
+            for _ in 0..2 {
+                let created = world
+                    .services
+                    .create_api_key(world.brand, Role::Admin, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("create key: {e}"));
+                ids.push(created.info.id);
+            }
+            // Only these two admins are active: revoke every other admin first.
+            for key in world
+                .services
+                .api_keys(world.brand)
+                .await
+                .unwrap_or_else(|e| panic!("keys: {e}"))
+            {
+                if key.revoked_at.is_none() && !ids.contains(&key.id) {
+                    world
+                        .services
+                        .revoke_api_key(world.brand, key.id)
+                        .await
+                        .unwrap_or_else(|e| panic!("revoke: {e}"));
+                }
+            }
+            let tasks: Vec<_> = ids
+                .iter()
+                .map(|&id| {
+                    let world = world.clone();
+                    tokio::spawn(
+                        async move { world.services.revoke_api_key(world.brand, id).await },
+                    )
+                })
+                .collect();
+            let mut revoked = 0;
+            for task in tasks {
+                match task.await.unwrap_or_else(|e| panic!("task: {e}")) {
+                    Ok(()) => revoked += 1,
+                    Err(AccessError::LastAdminKey) => {}
+                    Err(other) => panic!("{}: unexpected error {other:?}", target.name),
+                }
+            }
+            assert_eq!(revoked, 1, "{} round {round}: one revocation", target.name);
+            let active_admins = world
+                .services
+                .api_keys(world.brand)
+                .await
+                .unwrap_or_else(|e| panic!("keys: {e}"))
+                .iter()
+                .filter(|k| k.role == Role::Admin && k.revoked_at.is_none())
+                .count();
+            assert_eq!(active_admins, 1, "{} round {round}", target.name);
+        }
     }
 }
