@@ -238,6 +238,13 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         record: &IdempotentRecord,
     ) -> Result<(), StoreError>;
+    /// Forgets the records of these kinds remembered before `before`, in every brand
+    /// (housekeeping for the kinds kept for a while only); returns how many.
+    async fn prune(
+        &mut self,
+        kinds: &[&'static str],
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// API keys and POS integrations: who may call in, and with which secret.

@@ -3,6 +3,7 @@
 use crate::Services;
 use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::fingerprint::{fingerprint, same_request};
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
@@ -104,6 +105,17 @@ pub enum IngestError {
         /// The kind of event that used it.
         kind: String,
     },
+    /// The order's key was already used by an order with other contents: a POS that
+    /// numbers orders on its own, or two that share a numbering. The first order's
+    /// receipt is not given to this one.
+    #[error(
+        "order id {} was already used by an order with other contents",
+        key.external_id
+    )]
+    OtherOrder {
+        /// The key.
+        key: EventKey,
+    },
     /// The earning rules could not evaluate the order.
     #[error("earning rules: {0}")]
     Rules(RulesError),
@@ -128,7 +140,7 @@ impl UseCaseError for IngestError {
             | IngestError::InvalidOrder(_)
             | IngestError::PlacedInFuture { .. }
             | IngestError::CurrencyMismatch { .. } => ErrorClass::Invalid,
-            IngestError::KeyReused { .. } => ErrorClass::Refused,
+            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => ErrorClass::Refused,
             IngestError::Rules(e) => match e {
                 RulesError::CurrencyMismatch { .. } | RulesError::InvalidOrder { .. } => {
                     ErrorClass::Invalid
@@ -148,8 +160,16 @@ impl UseCaseError for IngestError {
             IngestError::PlacedInFuture { .. } => Some("placed_at"),
             IngestError::CurrencyMismatch { .. } => Some("total"),
             IngestError::KeyReused { .. } => Some("key"),
+            IngestError::OtherOrder { .. } => Some("order_id"),
             IngestError::Rules(RulesError::CurrencyMismatch { .. }) => Some("total"),
             IngestError::Rules(RulesError::InvalidOrder { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => Some("key_reused"),
             _ => None,
         }
     }
@@ -259,6 +279,7 @@ impl Services {
         order: &Order,
     ) -> Result<OrderReceipt, IngestError> {
         let brand = load_brand::<IngestError>(tx, brand_id).await?;
+        let fingerprint = fingerprint(order)?;
         if order.currency() != brand.currency {
             return Err(IngestError::CurrencyMismatch {
                 brand: brand.currency,
@@ -266,7 +287,7 @@ impl Services {
             });
         }
         if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
-            return first_receipt(&order.key, record);
+            return first_receipt(&order.key, record, &fingerprint);
         }
         let program = tx.brands().program(brand_id).await?;
         let now = self.clock.now();
@@ -295,7 +316,7 @@ impl Services {
                 // only now, after the lock, so look again before crediting anything.
                 let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
                 if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
-                    return first_receipt(&order.key, record);
+                    return first_receipt(&order.key, record, &fingerprint);
                 }
                 let credit = Credit {
                     brand: &brand,
@@ -310,6 +331,7 @@ impl Services {
             kind: ORDER_EVENT.into(),
             result: serde_json::to_value(&receipt)
                 .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+            fingerprint: Some(fingerprint),
         };
         tx.idempotency()
             .remember(brand_id, &order.key, &record)
@@ -344,13 +366,21 @@ impl Services {
     }
 }
 
-/// The receipt a first delivery remembered, marked as a duplicate.
-fn first_receipt(key: &EventKey, record: IdempotentRecord) -> Result<OrderReceipt, IngestError> {
+/// The receipt a first delivery remembered, marked as a duplicate; refused when the key
+/// was used by another kind of event or by an order with other contents.
+pub(crate) fn first_receipt(
+    key: &EventKey,
+    record: IdempotentRecord,
+    fingerprint: &str,
+) -> Result<OrderReceipt, IngestError> {
     if record.kind != ORDER_EVENT {
         return Err(IngestError::KeyReused {
             key: key.clone(),
             kind: record.kind,
         });
+    }
+    if !same_request(&record, fingerprint) {
+        return Err(IngestError::OtherOrder { key: key.clone() });
     }
     let mut receipt: OrderReceipt = serde_json::from_value(record.result)
         .map_err(|e| StoreError::Corrupt(format!("remembered order receipt: {e}")))?;

@@ -98,6 +98,7 @@ mod admin;
 mod campaigns;
 mod delivery;
 mod error;
+mod fingerprint;
 mod ingest;
 mod ledger_ops;
 mod lookup;
