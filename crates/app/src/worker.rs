@@ -66,6 +66,10 @@ pub struct WorkerTotals {
     pub delivery: DeliveryRound,
 }
 
+/// How often expired idempotency records (`Idempotency-Key` responses, webhook event
+/// ids) are pruned.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
 /// Runs until `stop` resolves; the pass in progress finishes first.
 pub async fn run_worker(
     services: Arc<Services>,
@@ -75,8 +79,17 @@ pub async fn run_worker(
 ) -> WorkerTotals {
     let mut totals = WorkerTotals::default();
     let mut next_campaigns = tokio::time::Instant::now();
+    let mut next_prune = tokio::time::Instant::now();
     tokio::pin!(stop);
     loop {
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune = tokio::time::Instant::now() + PRUNE_INTERVAL;
+            match services.prune_idempotency().await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "idempotency records pruned"),
+                Err(error) => tracing::warn!(%error, "pruning idempotency records failed"),
+            }
+        }
         if let Some(interval) = options.campaign_interval
             && tokio::time::Instant::now() >= next_campaigns
         {

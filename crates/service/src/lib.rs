@@ -105,6 +105,7 @@ mod lookup;
 mod manage;
 mod refund;
 mod reports;
+mod requests;
 mod rewards;
 mod scoring;
 mod segments;
@@ -136,6 +137,10 @@ pub use lookup::{CustomerView, LookupError};
 pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
+pub use requests::{
+    MAX_REQUEST_KEY, OtherRequest, REQUEST_EVENT, REQUEST_RETENTION, RequestKey,
+    WEBHOOK_EVENT_RETENTION,
+};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use segments::{MAX_SEGMENT_NAME, SegmentError, SegmentView};
