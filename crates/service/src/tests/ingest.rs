@@ -93,6 +93,22 @@ async fn a_second_delivery_returns_the_first_receipt_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn an_order_id_reused_by_another_order_is_refused_not_answered() {
+    let h = Harness::standard();
+    h.given_order(order("A-1", 45_000)).await;
+    let before = h.fake.world();
+
+    let error = h.ingest(order("A-1", 30_000)).await.unwrap_err();
+
+    assert!(matches!(error, IngestError::OtherOrder { .. }), "{error:?}");
+    assert_eq!(error.class(), ErrorClass::Refused);
+    assert_eq!(error.code(), Some("key_reused"));
+    assert_eq!(error.field(), Some("order_id"));
+    assert!(h.fake.take_writes().is_empty());
+    assert_eq!(h.fake.world().accounts, before.accounts);
+}
+
+#[tokio::test]
 async fn a_returning_customer_earns_without_the_welcome_bonus() {
     let h = Harness::standard();
     h.given_order(order("A-1", 45_000)).await;
