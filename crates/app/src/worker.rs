@@ -77,6 +77,10 @@ pub struct WorkerTotals {
     pub delivery: DeliveryRound,
 }
 
+/// How often expired idempotency records (`Idempotency-Key` responses, webhook event
+/// ids) are pruned.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
 /// The worker's series on the process's `/metrics`:
 /// `regulars_worker_failures_total{task, kind}`, `task` being `campaigns` or `delivery`
 /// and `kind` `error` or `panic`.
@@ -119,8 +123,8 @@ enum Failure {
 
 /// Runs until `stop` resolves; the passes in progress finish first.
 ///
-/// Planning and delivery are two tasks that share no fate: a campaign run that fails or
-/// panics never holds up delivery. Each brand's campaign run and each delivery round is
+/// Planning, delivery and the hourly pruning of expired idempotency records are tasks
+/// that share no fate: a campaign run that fails or panics never holds up delivery. Each brand's campaign run and each delivery round is
 /// a task of its own, so a failure (an error or a panic) is logged, counted in
 /// `metrics`, and the other brands' runs and the next rounds go on.
 pub async fn run_worker(
@@ -139,9 +143,13 @@ pub async fn run_worker(
             stopped.clone(),
         ))
     });
+    let pruner = tokio::spawn(prune_loop(services.clone(), stopped.clone()));
     let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
     stop.await;
     let _ = stopping.send(true);
+    if let Err(error) = pruner.await {
+        tracing::error!(%error, "the idempotency pruning stopped abnormally");
+    }
     let mut totals = WorkerTotals::default();
     if let Some(planner) = planner {
         match planner.await {
@@ -162,6 +170,20 @@ pub async fn run_worker(
         Err(error) => tracing::error!(%error, "the delivery loop stopped abnormally"),
     }
     totals
+}
+
+/// Prunes expired idempotency records every [`PRUNE_INTERVAL`], starting at once.
+async fn prune_loop(services: Arc<Services>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        match services.prune_idempotency().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "idempotency records pruned"),
+            Err(error) => tracing::warn!(%error, "pruning idempotency records failed"),
+        }
+        if pause_or_stop(PRUNE_INTERVAL, &mut stopped).await {
+            return;
+        }
+    }
 }
 
 /// Waits `pause`; `true` when the worker is asked to stop meanwhile.

@@ -90,6 +90,14 @@ pub trait OrderRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<StoredOrder>, StoreError>;
+    /// An order by its POS identity, locked for the rest of the transaction (on
+    /// PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time), so that a use
+    /// case that changes it builds on a total no one else can change meanwhile.
+    async fn lock_order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError>;
     /// An order by id.
     async fn order(
         &mut self,
@@ -107,12 +115,15 @@ pub trait OrderRepo: Send {
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
-    /// Records the new refunded total of an order.
+    /// Moves an order's refunded total from `before` to `after`. When the stored total is
+    /// no longer `before` (another refund committed in between), nothing is written and
+    /// the answer is a [`StoreError::Conflict`], so the use case runs again on fresh data.
     async fn set_refunded(
         &mut self,
         brand: BrandId,
         id: OrderId,
-        refunded: Money,
+        before: Money,
+        after: Money,
     ) -> Result<(), StoreError>;
 }
 
@@ -227,6 +238,13 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         record: &IdempotentRecord,
     ) -> Result<(), StoreError>;
+    /// Forgets the records of these kinds remembered before `before`, in every brand
+    /// (housekeeping for the kinds kept for a while only); returns how many.
+    async fn prune(
+        &mut self,
+        kinds: &[&'static str],
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// API keys and POS integrations: who may call in, and with which secret.
@@ -241,6 +259,11 @@ pub trait AccessRepo: Send {
     -> Result<Option<ApiKeyRecord>, StoreError>;
     /// The brand's keys, revoked ones included, oldest first.
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// [`api_keys`](AccessRepo::api_keys), with every row locked until the transaction
+    /// ends (PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time): a
+    /// decision over all the brand's keys, such as keeping the last admin, is not made on
+    /// rows a concurrent transaction is changing.
+    async fn lock_api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked at `now`; `false` when the brand has no such key or it was
     /// revoked already.
     async fn revoke_api_key(

@@ -371,11 +371,12 @@ impl Services {
     }
 
     /// Revokes a key of the brand. The brand's last active admin key stays: without it
-    /// nobody could make keys again.
+    /// nobody could make keys again. The brand's keys are locked while the other admins
+    /// are counted, so two admins revoking each other at once cannot both succeed.
     pub async fn revoke_api_key(&self, brand: BrandId, key: ApiKeyId) -> Result<(), AccessError> {
         self.transact("revoke_api_key", |mut tx| async move {
             let result = async {
-                let keys = tx.access().api_keys(brand).await?;
+                let keys = tx.access().lock_api_keys(brand).await?;
                 let Some(target) = keys.iter().find(|k| k.id == key && k.revoked_at.is_none())
                 else {
                     return Err(AccessError::UnknownKey(key));

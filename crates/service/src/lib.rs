@@ -98,6 +98,7 @@ mod admin;
 mod campaigns;
 mod delivery;
 mod error;
+mod fingerprint;
 pub mod guard;
 mod ingest;
 mod jobs;
@@ -107,6 +108,7 @@ mod manage;
 pub mod ratelimit;
 mod refund;
 mod reports;
+mod requests;
 mod rewards;
 mod scoring;
 mod segments;
@@ -140,6 +142,10 @@ pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
 pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
+pub use requests::{
+    MAX_REQUEST_KEY, OtherRequest, REQUEST_EVENT, REQUEST_RETENTION, RequestKey,
+    WEBHOOK_EVENT_RETENTION,
+};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};

@@ -19,6 +19,7 @@ mod outbox_faults;
 mod pos;
 mod reliability;
 mod reports;
+mod retries;
 mod scoring;
 mod server;
 mod story;

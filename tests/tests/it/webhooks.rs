@@ -1,7 +1,7 @@
 //! POS webhooks over HTTP: signatures, time windows, replays, duplicates, unknown and
 //! revoked integrations, and a real KiotViet delivery.
 
-use crate::pos::{order_data, paid, sign};
+use crate::pos::{order_data, paid, refunded, sign};
 use crate::server::{Body, TestServer, dbs, spawn};
 use regulars_pos::{Secret, kiotviet};
 use regulars_tests::phone;
@@ -302,7 +302,11 @@ async fn kiotviet_delivery(server: &TestServer, admin: &str) {
     let orders = server.walk("/v1/orders", admin, 50, "id").await;
     let kv: Vec<&Value> = orders
         .iter()
-        .filter(|o| o["source"] == kiotviet::SOURCE)
+        .filter(|o| {
+            o["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(kiotviet::SOURCE))
+        })
         .collect();
     assert_eq!(kv.len(), 1, "{db:?}: {orders:?}");
     assert_eq!(kv[0]["external_id"], "HD012345");
@@ -405,5 +409,109 @@ async fn concurrent_copies_of_one_event_are_counted_once() {
             lookup.text
         );
         assert_eq!(lookup.json["visits"], 1, "{db:?}");
+    }
+}
+
+/// Two POS integrations of one brand that number their receipts independently: each
+/// one's order 1001 is its own, and a refund reaches its own integration's order only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrations_reusing_an_order_id_keep_their_orders_apart() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = generic_integration(&server, "Two tills").await;
+        let admin = a.tenant.admin.as_str();
+        let b = server
+            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
+            .await
+            .expect(201, "second integration");
+        let (b_path, b_secret) = (b.str("/integration/webhook_path"), b.str("/secret"));
+        let now = OffsetDateTime::now_utc();
+        let what = |s: &str| format!("{db:?}: {s}");
+        let (lan, minh) = (phone(71).as_str().to_owned(), phone(72).as_str().to_owned());
+
+        let at_a = paid(
+            "a-1",
+            order_data("1001", Some(&lan), now - Duration::hours(1), 2),
+        );
+        let first = post_signed(&server, &a.path, &at_a, sign(&a.secret, &at_a, now))
+            .await
+            .expect(200, &what("A's 1001"));
+        let at_b = paid(
+            "b-1",
+            order_data("1001", Some(&minh), now - Duration::hours(1), 3),
+        );
+        let second = post_signed(&server, &b_path, &at_b, sign(&b_secret, &at_b, now))
+            .await
+            .expect(200, &what("B's 1001"));
+        for reply in [&first, &second] {
+            assert_eq!(reply.str("/events/0/outcome"), "counted", "{}", reply.text);
+            assert!(
+                reply.int("/events/0/order/points_earned") > 0,
+                "{}",
+                reply.text
+            );
+        }
+        let a_order = first.str("/events/0/order/order_id");
+        let b_order = second.str("/events/0/order/order_id");
+        assert_ne!(a_order, b_order, "{db:?}: two orders");
+        assert_ne!(
+            first.str("/events/0/order/customer_id"),
+            second.str("/events/0/order/customer_id"),
+            "{db:?}: two customers credited"
+        );
+
+        // B refunds its 1001: A's order and A's customer are untouched.
+        let refund = refunded("b-2", "R-1001", "1001", now);
+        let refunded_b = post_signed(&server, &b_path, &refund, sign(&b_secret, &refund, now))
+            .await
+            .expect(200, &what("B's refund"));
+        assert_eq!(refunded_b.str("/events/0/refund/order_id"), b_order);
+        let a_after = server
+            .get(&format!("/v1/orders/{a_order}"), admin)
+            .await
+            .expect(200, "A's order");
+        assert_eq!(
+            a_after.str("/refunded/amount"),
+            "0",
+            "{db:?}: {}",
+            a_after.text
+        );
+        let b_after = server
+            .get(&format!("/v1/orders/{b_order}"), admin)
+            .await
+            .expect(200, "B's order");
+        assert_ne!(
+            b_after.str("/refunded/amount"),
+            "0",
+            "{db:?}: {}",
+            b_after.text
+        );
+
+        // A sends another order under its used id 1001: refused, not answered A's receipt.
+        let reused = paid(
+            "a-2",
+            order_data("1001", Some(&minh), now - Duration::minutes(5), 1),
+        );
+        post_signed(&server, &a.path, &reused, sign(&a.secret, &reused, now))
+            .await
+            .expect_error(
+                409,
+                "key_reused",
+                &what("order id reused with another order"),
+            );
+        // The same order again (a retry under a new event id) is still a duplicate.
+        let retry = paid(
+            "a-3",
+            order_data("1001", Some(&lan), now - Duration::hours(1), 2),
+        );
+        let again = post_signed(&server, &a.path, &retry, sign(&a.secret, &retry, now))
+            .await
+            .expect(200, &what("retry"));
+        assert_eq!(
+            again.str("/events/0/outcome"),
+            "duplicate",
+            "{}",
+            again.text
+        );
     }
 }

@@ -31,6 +31,28 @@ pub(crate) fn text_headers(req: &actix_web::HttpRequest) -> Vec<(String, String)
         .collect()
 }
 
+/// The header that makes a purchase, an adjustment or a voucher redemption safe to retry.
+pub(crate) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The request's `Idempotency-Key`, if it sent one, scoped to the caller's API key, for
+/// the request made of `parts` (the route, its path and what the body asks). A value
+/// that is not 1 to 255 visible ASCII characters is a 400 naming the header.
+pub(crate) fn request_key(
+    req: &actix_web::HttpRequest,
+    caller: &crate::auth::Caller,
+    parts: &[&[u8]],
+) -> Result<Option<regulars_service::RequestKey>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::invalid(IDEMPOTENCY_KEY, "must be visible ASCII characters"))?;
+    regulars_service::RequestKey::new(caller.0.key, value, parts)
+        .map(Some)
+        .map_err(|problem| ApiError::invalid(IDEMPOTENCY_KEY, problem))
+}
+
 /// Reads an id from a path segment; anything that is not an id of that kind is
 /// unknown (404), exactly like an id of another brand.
 pub(crate) fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {

@@ -8,8 +8,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
-use crate::routes::id;
 use crate::routes::webhooks::decode_error;
+use crate::routes::{id, request_key};
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{EventKey, OrderId};
 
@@ -133,11 +133,14 @@ pub(crate) async fn validate_voucher(
 
 /// Redeems a voucher, exactly once however many tills try at the same moment.
 #[utoipa::path(post, path = "/v1/vouchers/{code}/redeem", tag = "vouchers", security(("api_key" = [])),
-    params(("code" = String, Path)), request_body(content = VoucherRedeemIn, description = "Optional: the order it is used on"),
-    responses((status = 200, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("code" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request answers the first response; with another request, 422. 1 to 255 visible ASCII characters, remembered for 48 hours per API key.")),
+    request_body(content = VoucherRedeemIn, description = "Optional: the order it is used on"),
+    responses((status = 200, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn redeem_voucher(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -159,6 +162,18 @@ pub(crate) async fn redeem_voucher(
         ),
         None => None,
     };
-    let voucher = state.services.redeem_voucher(brand, &path, order).await?;
+    let order_part = order
+        .as_ref()
+        .map(|key| format!("{}\n{}", key.source, key.external_id))
+        .unwrap_or_default();
+    let request = request_key(
+        &req,
+        &caller,
+        &[b"voucher-redeem", path.as_bytes(), order_part.as_bytes()],
+    )?;
+    let voucher = state
+        .services
+        .redeem_voucher_keyed(brand, &path, order, request.as_ref())
+        .await?;
     Ok(HttpResponse::Ok().json(VoucherDto::from(&voucher)))
 }

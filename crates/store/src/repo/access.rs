@@ -11,7 +11,7 @@ use regulars_ports::{
     AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -48,16 +48,11 @@ impl AccessRepo for StoreTransaction {
     }
 
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        api_key::Entity::find()
-            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
-            .order_by_asc(api_key::Column::CreatedAt)
-            .order_by_asc(api_key::Column::Id)
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from api_keys"))?
-            .into_iter()
-            .map(key_from_row)
-            .collect()
+        self.brand_keys(brand, false).await
+    }
+
+    async fn lock_api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.brand_keys(brand, true).await
     }
 
     async fn revoke_api_key(
@@ -215,4 +210,30 @@ fn integration_from_row(row: integration::Model) -> Result<IntegrationRecord, St
         created_at: from_micros(row.created_at)?,
         revoked_at: from_micros_opt(row.revoked_at)?,
     })
+}
+
+impl StoreTransaction {
+    /// The brand's keys oldest first; with `lock`, locked for the rest of the transaction
+    /// (PostgreSQL only; rows are locked in that same order, so two lockers never
+    /// deadlock).
+    async fn brand_keys(
+        &mut self,
+        brand: BrandId,
+        lock: bool,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut select = api_key::Entity::find()
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(api_key::Column::CreatedAt)
+            .order_by_asc(api_key::Column::Id);
+        if lock && self.is_postgres() {
+            select = select.lock_exclusive();
+        }
+        select
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from api_keys"))?
+            .into_iter()
+            .map(key_from_row)
+            .collect()
+    }
 }

@@ -93,6 +93,7 @@ both_databases! {
     }
     idempotency {
         remember_then_seen_and_duplicate_is_a_conflict,
+        prune_forgets_old_records_of_the_given_kinds_only,
     }
     reports {
         order_facts_page_by_time_then_id,
