@@ -35,7 +35,7 @@ mod order;
 mod phone;
 mod points;
 
-pub use customer::{Channel, ChannelConsent, Customer};
+pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
 pub use error::DomainError;
 pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,

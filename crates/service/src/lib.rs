@@ -102,6 +102,7 @@ mod ingest;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod profile;
 mod refund;
 mod reports;
 mod rewards;
@@ -132,7 +133,8 @@ pub use ledger_ops::{
     InvalidLedger, LedgerReport,
 };
 pub use lookup::{CustomerView, LookupError};
-pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
+pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};

@@ -192,7 +192,9 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
         ("put", "/v1/program/tiers") => Value::Null,
         ("post" | "put", "/v1/rewards" | "/v1/rewards/{id}") => reward_body(),
         ("post", "/v1/customers") => json!({"phone": phone(777).as_str()}),
-        ("put", "/v1/customers/{id}") => json!({"name": "Renamed"}),
+        ("put", "/v1/customers/{id}") => json!({"name": "Renamed", "birthday": null,
+            "email": null, "zalo_user_id": null, "consent": {}}),
+        ("patch", "/v1/customers/{id}") => json!({"name": "Renamed"}),
         ("post", "/v1/customers/{id}/adjustments") => json!({"points": 5, "reason": "test"}),
         ("post", "/v1/customers/{id}/redemptions") => json!({"reward_id": data.reward}),
         ("post", "/v1/orders") => order_data(

@@ -87,6 +87,10 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
                         email: false,
                     },
                 },
+                &regulars_service::ChangeAuthor {
+                    actor: "test".to_owned(),
+                    source: regulars_domain::ChangeSource::Import,
+                },
             )
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -95,6 +95,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(intelligence::customer_scores),
                 )
                 .route("/customers/{id}", web::put().to(customers::update))
+                .route("/customers/{id}", web::patch().to(customers::patch))
                 .route("/customers/{id}/ledger", web::get().to(customers::ledger))
                 .route("/customers/{id}/orders", web::get().to(customers::orders))
                 .route(
