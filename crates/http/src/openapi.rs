@@ -4,8 +4,8 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, callbacks, campaigns, catalog, customers, health, intelligence, orders, reports,
-    webhooks,
+    access, callbacks, campaigns, catalog, customers, health, intelligence, orders, policy,
+    reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -117,7 +117,7 @@ impl Modify for CommonErrors {
     ),
     paths(
         health::healthz, health::readyz, health::metrics,
-        catalog::brand,
+        catalog::brand, policy::get, policy::put,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,
         catalog::list_locations, catalog::create_location, catalog::get_location, catalog::update_location,
@@ -153,7 +153,7 @@ impl Modify for CommonErrors {
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
-        callbacks::DeliveryReportAck,
+        callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
     )),
     modifiers(&BearerKey, &CommonErrors),
 )]

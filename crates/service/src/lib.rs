@@ -95,6 +95,7 @@
 mod access;
 mod account;
 mod admin;
+mod brand_policy;
 mod campaigns;
 mod delivery;
 mod error;

@@ -12,6 +12,7 @@ mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
 mod m20261124_100001_report_indexes;
 mod m20261206_300001_customer_changes;
+mod m20261206_300002_brand_policies;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_campaigns::Migration),
             Box::new(m20261124_100001_report_indexes::Migration),
             Box::new(m20261206_300001_customer_changes::Migration),
+            Box::new(m20261206_300002_brand_policies::Migration),
         ]
     }
 }

@@ -72,6 +72,7 @@ async fn provider_reports_mark_messages_delivered_once() {
                 .await
                 .unwrap_or_else(|e| panic!("{db:?}: {e}"));
         }
+        server.unrestricted(&tenant.admin).await;
         let campaign = server
             .post(
                 "/v1/campaigns",

@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod load;
 mod outbox_faults;
+mod policy;
 mod pos;
 mod reliability;
 mod reports;

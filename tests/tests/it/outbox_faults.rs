@@ -95,6 +95,10 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    w.services
+        .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let campaign = w
         .services
         .create_campaign(

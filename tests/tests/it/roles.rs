@@ -239,3 +239,235 @@ async fn put_needs_the_whole_profile_and_patch_keeps_what_it_does_not_name() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_show_only_where_they_are_redeemed_and_viewers_see_contacts_hidden() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let tenant = server.tenant("Exposure").await;
+        let admin = tenant.admin.as_str();
+        let (viewer, _) = key(&server, admin, "viewer").await;
+        let (pos, _) = key(&server, admin, "pos").await;
+        let id = registered(&server, admin, 4).await;
+        let reward = server
+            .post(
+                "/v1/rewards",
+                admin,
+                &json!({"name": "Free topping", "cost": 10,
+                        "kind": {"type": "free_modifier", "sku": "TOP"}, "validity_days": 30}),
+            )
+            .await
+            .expect(201, "reward")
+            .str("/id");
+        server
+            .post(
+                &format!("/v1/customers/{id}/adjustments"),
+                admin,
+                &json!({"points": 10, "reason": "opening"}),
+            )
+            .await
+            .expect(201, "points");
+        let code = server
+            .post(
+                &format!("/v1/customers/{id}/redemptions"),
+                &pos,
+                &json!({"reward_id": reward}),
+            )
+            .await
+            .expect(201, "voucher")
+            .str("/code");
+        let campaign = server
+            .post(
+                "/v1/campaigns",
+                admin,
+                &json!({"name": "Hello", "trigger": {"type": "broadcast"}, "holdout": 0,
+                        "channels": ["sms"], "template": "Mã {{code}} cho {{name}}",
+                        "offer": {"type": "fixed", "reward": {"reward_id": reward,
+                                  "cost": {"amount": "10000", "currency": "VND"}}}}),
+            )
+            .await
+            .expect(201, "campaign")
+            .str("/id");
+        server
+            .post(
+                &format!("/v1/campaigns/{campaign}/launch"),
+                admin,
+                &json!({}),
+            )
+            .await
+            .expect(200, "launch");
+        server
+            .post("/v1/campaigns/runs", admin, &json!({}))
+            .await
+            .expect(201, "run");
+
+        let full_phone = phone(4).as_str().to_owned();
+        let hidden = phone(4).partly_hidden();
+        let masked = regulars_loyalty::vouchers::masked_code(&code);
+        let lookup = format!(
+            "/v1/customers/lookup?phone={}",
+            full_phone.replace('+', "%2B")
+        );
+        for url in [format!("/v1/customers/{id}"), lookup] {
+            // A viewer: phone partly hidden, no email or Zalo id, codes masked.
+            let seen = server.get(&url, &viewer).await.expect(200, "viewer");
+            assert_eq!(seen.json["customer"]["phone"], hidden.as_str(), "{db:?}");
+            assert_eq!(seen.json["customer"]["email"], Value::Null, "{db:?}");
+            assert_eq!(seen.json["customer"]["zalo_user_id"], Value::Null, "{db:?}");
+            let codes: Vec<&str> = seen.json["vouchers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["code"].as_str())
+                .collect();
+            assert!(codes.contains(&masked.as_str()), "{db:?}: {}", seen.text);
+            assert!(!seen.text.contains(&code), "{db:?}: {}", seen.text);
+            assert!(!seen.text.contains("lan@example.com"), "{db:?}");
+            // The till, where the code is redeemed, and the admin see it whole.
+            for k in [&pos, admin] {
+                let whole = server.get(&url, k).await.expect(200, "till");
+                assert!(whole.text.contains(&code), "{db:?}: {}", whole.text);
+                assert_eq!(whole.json["customer"]["phone"], full_phone.as_str());
+            }
+        }
+        let list = server
+            .get("/v1/customers", &viewer)
+            .await
+            .expect(200, "list");
+        assert_eq!(list.json["items"][0]["phone"], hidden.as_str(), "{db:?}");
+        assert_eq!(list.json["items"][0]["email"], Value::Null, "{db:?}");
+
+        // Message lists: every body with its code masked; the recipient whole to an
+        // admin only.
+        let url = format!("/v1/campaigns/{campaign}/messages");
+        for (k, recipient) in [
+            (&viewer, hidden.as_str()),
+            (&pos, hidden.as_str()),
+            (&tenant.admin, full_phone.as_str()),
+        ] {
+            let seen = server.get(&url, k).await.expect(200, "messages");
+            let m = &seen.json["items"][0];
+            assert_eq!(m["recipient"], recipient, "{db:?}: {}", seen.text);
+            let body = m["body"].as_str().unwrap_or_default();
+            assert!(body.starts_with("[QC] Mã "), "{db:?}: {body}");
+            assert!(body.contains('…'), "{db:?}: {body}");
+            let issued = &body["[QC] Mã ".len()..body.find(" cho").unwrap_or(body.len())];
+            assert_eq!(issued.chars().count(), 5, "{db:?}: {body}");
+            assert!(!seen.text.contains(&code), "{db:?}");
+        }
+        server.stop().await;
+    }
+}
+
+/// The properties of an operation's JSON request body, from the OpenAPI document.
+fn body_properties(doc: &Value, path: &str, method: &str) -> Vec<String> {
+    let schema =
+        &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => schema.clone(),
+    };
+    schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// From the OpenAPI document: every write route refuses a viewer key, and every route
+/// that changes an existing customer's contact details or consent refuses a till key,
+/// while registering a customer with the consent they give stays open to the till.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_refuses_a_viewer_and_every_contact_change_refuses_a_till() {
+    use crate::isolation::{fill, method_of, operations, populate, valid_body};
+    const GUARDED: [&str; 5] = ["email", "zalo_user_id", "birthday", "consent", "phone"];
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = populate(&server, "Sweep", 501).await;
+        let admin = a.tenant.admin.clone();
+        let (viewer, _) = key(&server, &admin, "viewer").await;
+        let (pos, _) = key(&server, &admin, "pos").await;
+        let doc = server
+            .call(Method::GET, "/openapi.json", None, Body::None)
+            .await
+            .expect(200, "openapi")
+            .json;
+        let (mut writes, mut contact_changes, mut registrations) = (0, 0, 0);
+        for (method, path, secured) in operations(&server).await {
+            if !secured || method == "get" {
+                continue;
+            }
+            let url = fill(&path, &a);
+            let what = format!("{db:?}: {method} {path}");
+            let body = valid_body(&method, &path, &a);
+            let as_viewer = match &body {
+                Some(b) => {
+                    server
+                        .call(method_of(&method), &url, Some(&viewer), Body::Json(b))
+                        .await
+                }
+                None => {
+                    server
+                        .call(method_of(&method), &url, Some(&viewer), Body::None)
+                        .await
+                }
+            };
+            as_viewer.expect_error(403, "forbidden", &format!("viewer: {what}"));
+            writes += 1;
+
+            let properties = body_properties(&doc, &path, &method);
+            let guarded: Vec<&str> = GUARDED
+                .into_iter()
+                .filter(|g| properties.iter().any(|p| p == g))
+                .collect();
+            if guarded.is_empty() {
+                continue;
+            }
+            if path.contains('{') {
+                // An existing customer: a forged email and consent, and whatever else
+                // the document takes, all refused to the till.
+                let mut forged = json!({"email": "attacker@evil.tld",
+                    "consent": {"zalo": true, "sms": true, "email": true},
+                    "birthday": "1990-01-01", "zalo_user_id": "z-attacker"});
+                for p in &properties {
+                    if forged.get(p).is_none() {
+                        forged[p] = Value::Null;
+                    }
+                }
+                server
+                    .call(method_of(&method), &url, Some(&pos), Body::Json(&forged))
+                    .await
+                    .expect_error(403, "forbidden", &format!("till: {what}"));
+                contact_changes += 1;
+            } else {
+                // Registration: the consent the customer gives at the counter.
+                let n = 900 + registrations;
+                server
+                    .call(
+                        method_of(&method),
+                        &url,
+                        Some(&pos),
+                        Body::Json(&json!({"phone": phone(n).as_str(),
+                            "email": "new@example.com", "consent": {"sms": true}})),
+                    )
+                    .await
+                    .expect(201, &format!("till registers: {what}"));
+                registrations += 1;
+            }
+        }
+        assert!(writes >= 25, "{db:?}: {writes} write routes");
+        assert!(
+            contact_changes >= 2,
+            "{db:?}: {contact_changes} contact routes"
+        );
+        assert!(registrations >= 1, "{db:?}: {registrations} registrations");
+        let profile = server
+            .get(&format!("/v1/customers/{}", a.customer), &admin)
+            .await
+            .expect(200, "profile");
+        assert_eq!(profile.json["customer"]["email"], Value::Null, "{db:?}");
+        server.stop().await;
+    }
+}

@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::Json;
 use crate::error::{ApiError, ErrorBody};
+use crate::exposure;
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
@@ -371,7 +372,8 @@ pub(crate) async fn end(
     transition(state, caller, path, CampaignAction::End).await
 }
 
-/// What a run of the campaign would do now, without sending or issuing anything.
+/// What a run of the campaign would do now, without sending or issuing anything (admin:
+/// it plans for every customer of the brand).
 #[utoipa::path(post, path = "/v1/campaigns/{id}/preview", tag = "campaigns", security(("api_key" = [])),
     params(("id" = String, Path)), responses((status = 200, body = RunReportDto), (status = 404, body = ErrorBody)))]
 pub(crate) async fn preview(
@@ -382,7 +384,7 @@ pub(crate) async fn preview(
     let campaign: CampaignId = id(&path, "campaign")?;
     let report = state
         .services
-        .preview_campaign(caller.reader(), campaign)
+        .preview_campaign(caller.admin()?, campaign)
         .await?;
     Ok(HttpResponse::Ok().json(RunReportDto::from(&report)))
 }
@@ -415,7 +417,15 @@ pub(crate) async fn messages(
         .services
         .campaign_messages(caller.reader(), campaign, after, limit)
         .await?;
-    let items: Vec<MessageDto> = found.iter().map(MessageDto::from).collect();
+    let items: Vec<MessageDto> = found
+        .iter()
+        .map(|m| {
+            let mut dto = MessageDto::from(m);
+            dto.body = exposure::message_body(m);
+            dto.recipient = exposure::recipient(&caller, &dto.recipient);
+            dto
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |m| m.id.clone())))
 }
 

@@ -8,6 +8,7 @@ use crate::dto::{
     CustomerUpdate, LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
+use crate::exposure;
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::http::StatusCode;
@@ -121,7 +122,10 @@ pub(crate) async fn list(
         .services
         .customers(caller.reader(), after, limit)
         .await?;
-    let items: Vec<CustomerDto> = customers.iter().map(CustomerDto::from).collect();
+    let items: Vec<CustomerDto> = customers
+        .iter()
+        .map(|c| exposure::customer(&caller, CustomerDto::from(c)))
+        .collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |c| c.id.to_string())))
 }
 
@@ -170,7 +174,8 @@ pub(crate) async fn lookup(
         .services
         .customer_lookup(caller.reader(), &query.phone)
         .await?;
-    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
+    let profile = with_scores(&state, &view).await?;
+    Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
 /// A customer's profile: balance, tier, vouchers, what they can redeem.
@@ -186,7 +191,8 @@ pub(crate) async fn profile(
         .services
         .customer_view(caller.reader(), customer)
         .await?;
-    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
+    let profile = with_scores(&state, &view).await?;
+    Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
 /// Replaces a customer's whole profile (the phone stays): every field is required and

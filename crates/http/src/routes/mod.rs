@@ -8,6 +8,7 @@ pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod orders;
+pub(crate) mod policy;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
 
@@ -63,6 +64,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))
+                .route("/brand/policy", web::get().to(policy::get))
+                .route("/brand/policy", web::put().to(policy::put))
                 .route("/keys", web::get().to(access::list_keys))
                 .route("/keys", web::post().to(access::create_key))
                 .route("/keys/{id}", web::delete().to(access::revoke_key))
