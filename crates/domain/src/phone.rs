@@ -167,11 +167,18 @@ impl Phone {
             .enumerate()
             .map(|(i, c)| if i < 2 || i + 2 >= n { c } else { '*' })
             .collect();
-        let groups: Vec<String> = shown
+        let mut groups: Vec<String> = shown
             .as_bytes()
             .chunks(3)
             .map(|g| String::from_utf8_lossy(g).into_owned())
             .collect();
+        // A lone last digit joins the group before it: `**7 1` reads badly.
+        if groups.len() > 1 && groups.last().is_some_and(|g| g.len() == 1) {
+            let last = groups.pop().unwrap_or_default();
+            if let Some(before) = groups.last_mut() {
+                before.push_str(&last);
+            }
+        }
         format!("+{code} {}", groups.join(" "))
     }
 }

@@ -283,62 +283,6 @@ impl CustomerUpdate {
     pub const FIELDS: [&'static str; 5] = ["name", "birthday", "email", "zalo_user_id", "consent"];
 }
 
-/// A JSON merge patch (RFC 7396) of a customer's profile: a field left out is kept,
-/// `null` clears it, a value sets it. Within `consent`, a channel left out is kept and
-/// `null` withdraws it.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerPatchIn {
-    /// Name.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<Option<String>>,
-    /// Birthday, `YYYY-MM-DD`.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub birthday: Option<Option<String>>,
-    /// Email.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub email: Option<Option<String>>,
-    /// Zalo follower id.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub zalo_user_id: Option<Option<String>>,
-    /// Consent per channel; `null` withdraws all of it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<ConsentPatchIn>)]
-    pub consent: Option<Option<ConsentPatchIn>>,
-}
-
-/// Consent changes per channel: left out is kept, `null` or `false` withdraws.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentPatchIn {
-    /// Zalo.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<bool>)]
-    pub zalo: Option<Option<bool>>,
-    /// SMS.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<bool>)]
-    pub sms: Option<Option<bool>>,
-    /// Email.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<bool>)]
-    pub email: Option<Option<bool>>,
-}
-
-/// A field that is present, `null` or not: `Some(None)` for `null`; an absent field is
-/// `None` through `#[serde(default)]`.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A customer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CustomerDto {

@@ -140,7 +140,7 @@ impl Modify for CommonErrors {
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::LocationIn, dto::LocationDto,
         dto::KeyIn, dto::KeyDto, dto::CreatedKeyDto, dto::IntegrationIn, dto::IntegrationDto,
         dto::CreatedIntegrationDto, dto::ConsentDto, dto::CustomerIn, dto::CustomerUpdate,
-        dto::CustomerPatchIn, dto::ConsentPatchIn,
+        customers::CustomerPatchIn, customers::ConsentPatchIn,
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,

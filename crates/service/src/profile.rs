@@ -278,3 +278,57 @@ impl Services {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regulars_domain::CallingCode;
+    use time::macros::{date, datetime};
+
+    fn lan() -> Customer {
+        Customer {
+            id: CustomerId::from_uuid(uuid::Uuid::nil()),
+            brand_id: BrandId::from_uuid(uuid::Uuid::nil()),
+            phone: Phone::parse("0912345678", CallingCode(84)).unwrap_or_else(|e| panic!("{e}")),
+            name: Some("Lan".into()),
+            birthday: Some(date!(1990 - 05 - 04)),
+            email: Some("lan@example.com".into()),
+            zalo_user_id: Some("z".into()),
+            consent: ChannelConsent {
+                zalo: true,
+                sms: true,
+                email: false,
+            },
+            created_at: datetime!(2026-01-01 0:00 UTC),
+        }
+    }
+
+    #[test]
+    fn a_patch_keeps_what_it_does_not_name_and_clears_what_it_nulls() {
+        let patch = CustomerPatch {
+            name: Some(Some("Lan Anh".into())),
+            zalo_user_id: Some(None),
+            consent: ConsentPatch {
+                email: Some(true),
+                ..ConsentPatch::default()
+            },
+            ..CustomerPatch::default()
+        };
+        let after = patch.apply(&lan());
+        assert_eq!(after.name.as_deref(), Some("Lan Anh"));
+        assert_eq!(after.birthday, Some(date!(1990 - 05 - 04)));
+        assert_eq!(after.email.as_deref(), Some("lan@example.com"));
+        assert_eq!(after.zalo_user_id, None);
+        assert_eq!(
+            after.consent,
+            ChannelConsent {
+                zalo: true,
+                sms: true,
+                email: true
+            }
+        );
+        assert_eq!(patch.guarded_fields(), ["zalo_user_id", "consent"]);
+        assert!(CustomerPatch::default().guarded_fields().is_empty());
+        assert_eq!(CustomerPatch::default().apply(&lan()).email, lan().email);
+    }
+}

@@ -4,8 +4,8 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Json, parse_json};
 use crate::dto::{
-    AdjustmentDto, AdjustmentIn, ConsentDto, CustomerDto, CustomerIn, CustomerPatchIn,
-    CustomerUpdate, LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
+    AdjustmentDto, AdjustmentIn, ConsentDto, CustomerDto, CustomerIn, CustomerUpdate,
+    LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;
@@ -21,6 +21,63 @@ use serde_json::Value;
 use time::Date;
 use time::macros::format_description;
 use utoipa::IntoParams;
+use utoipa::ToSchema;
+
+/// A JSON merge patch (RFC 7396) of a customer's profile: a field left out is kept,
+/// `null` clears it, a value sets it. Within `consent`, a channel left out is kept and
+/// `null` withdraws it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerPatchIn {
+    /// Name.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    name: Option<Option<String>>,
+    /// Birthday, `YYYY-MM-DD`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    birthday: Option<Option<String>>,
+    /// Email.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    email: Option<Option<String>>,
+    /// Zalo follower id.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    zalo_user_id: Option<Option<String>>,
+    /// Consent per channel; `null` withdraws all of it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ConsentPatchIn>)]
+    consent: Option<Option<ConsentPatchIn>>,
+}
+
+/// Consent changes per channel: left out is kept, `null` or `false` withdraws.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsentPatchIn {
+    /// Zalo.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    zalo: Option<Option<bool>>,
+    /// SMS.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    sms: Option<Option<bool>>,
+    /// Email.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    email: Option<Option<bool>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null`; an absent field is
+/// `None` through `#[serde(default)]`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
 
 fn birthday(raw: Option<&str>) -> Result<Option<Date>, ApiError> {
     raw.map(|text| {
