@@ -15,8 +15,8 @@
 
 use anyhow::{Context, Result};
 use regulars_domain::{
-    BrandId, CallingCode, CampaignId, ChannelConsent, Currency, CustomerId, EventKey, LineItem,
-    Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
+    BrandId, CallingCode, CampaignId, ChangeSource, ChannelConsent, Currency, CustomerId, EventKey,
+    LineItem, Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
@@ -26,8 +26,8 @@ use regulars_models::simulate::Rng;
 use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, OutboxStatus, UnitOfWork};
 use regulars_senders::FileSender;
 use regulars_service::{
-    BrandSetup, CampaignAction, ChannelSenders, CustomerInput, DeliveryOptions, LocationInput,
-    ManageError, RedeemVoucherError, ScoringOptions, Services,
+    BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, CustomerInput, DeliveryOptions,
+    LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
 };
 use regulars_store::Store;
 use serde_json::json;
@@ -555,7 +555,15 @@ impl Demo {
         {
             // The first visit: the cashier takes their name, birthday and consents.
             self.services
-                .update_customer(brand, id, self.personas[customer].profile.clone())
+                .update_customer(
+                    brand,
+                    id,
+                    self.personas[customer].profile.clone(),
+                    &ChangeAuthor {
+                        actor: "demo".to_owned(),
+                        source: ChangeSource::Till,
+                    },
+                )
                 .await
                 .context("recording a new customer's profile")?;
             self.customer_ids.insert(customer, id);

@@ -1,6 +1,6 @@
 //! Campaign definitions: serde data, read from JSON and checked with field paths.
 
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyLimits};
 use crate::render::{Template, TemplateError};
 use regulars_domain::{CampaignId, Channel, Currency, Money};
 use regulars_loyalty::rewards::{Reward, RewardKind};
@@ -69,9 +69,15 @@ pub struct Campaign {
     /// Promotional messages per customer across all campaigns; absent means no cap.
     #[serde(default = "default_frequency_cap")]
     pub frequency_cap: Option<FrequencyCap>,
-    /// The legal rules for promotional messages (default: Vietnam, Decree 91/2020).
+    /// Tightenings of the brand's legal rules for promotional messages; the brand's
+    /// rules when absent. See [`PolicyLimits`].
     #[serde(default)]
-    pub policy: Policy,
+    pub policy: PolicyLimits,
+    /// The brand's legal rules, which the campaign may only tighten: not part of the
+    /// document; whoever plans sets it from the brand's settings (Decree 91/2020 until
+    /// then).
+    #[serde(skip)]
+    pub brand_policy: Policy,
     /// The provider template for Zalo ZNS (ZNS sends approved templates filled with the
     /// message's data, not free text); Zalo is skipped by the sender without one.
     #[serde(default)]
@@ -330,9 +336,24 @@ impl Campaign {
         Ok(campaign)
     }
 
-    /// Whether the campaign's messages are promotional (everything but thank-yous).
+    /// Whether the campaign's messages are promotional: everything but thank-yous, and
+    /// a thank-you that carries an offer (an offer is marketing, whatever the trigger).
     pub fn is_promotional(&self) -> bool {
-        !self.trigger.is_transactional()
+        !self.trigger.is_transactional() || self.offer.is_some()
+    }
+
+    /// The legal rules the campaign's messages are planned under: the brand's, with the
+    /// campaign's tightenings.
+    pub fn policy_in_force(&self) -> Policy {
+        self.policy.in_force(&self.brand_policy)
+    }
+
+    /// Refuses a campaign whose policy would relax `brand`'s, naming the field.
+    pub fn check_policy(&self, brand: &Policy) -> Result<(), CampaignError> {
+        match self.policy.relaxes(brand) {
+            Some((field, message)) => Err(invalid(format!("policy.{field}"), message)),
+            None => Ok(()),
+        }
     }
 
     /// The message template: the campaign's own or the Vietnamese default.

@@ -61,4 +61,4 @@ pub use plan::{
     CustomerFacts, OrderFact, Outcome, Plan, PlanError, PlannedMessage, PlannedOffer, PointsExpiry,
     SentMessage, SkipReason, TierUpgrade, plan,
 };
-pub use policy::{AllowedHours, Policy};
+pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};

@@ -618,6 +618,7 @@ pub fn plan(
     // Trigger and audience depend on the customer alone: decide them in input order
     // (a sequential scan), and only the eligible draw on caps and budget in hashed order.
     let offset = campaign.utc_offset;
+    let policy = campaign.policy_in_force();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(customers.len());
     let mut order: Vec<(u64, CustomerId, usize, String)> = Vec::new();
     for (i, c) in customers.iter().enumerate() {
@@ -697,7 +698,7 @@ pub fn plan(
             }
         };
         if prepared.promotional
-            && let Some(window) = campaign.policy.allowed_hours
+            && let Some(window) = policy.allowed_hours
             && !window.contains(send_at.to_offset(offset).hour())
         {
             send_at = at_local_hour(send_at, offset, window.start_hour);
@@ -713,11 +714,11 @@ pub fn plan(
                     continue;
                 }
             }
-            if let Some(max) = campaign.policy.max_per_phone {
+            if let Some(max) = policy.max_per_phone {
                 let times = by_phone
                     .get(c.phone.as_str())
                     .map_or(&[][..], Vec::as_slice);
-                let window = Duration::hours(i64::from(campaign.policy.cap_window_hours));
+                let window = Duration::hours(i64::from(policy.cap_window_hours));
                 if !fits_rolling(times, send_at, window, max) {
                     outcomes.push(skip(SkipReason::LegalCap));
                     continue;
@@ -786,7 +787,7 @@ pub fn plan(
         };
         let body = prepared.template.render(&values);
         let text = if prepared.promotional {
-            format!("{}{}", campaign.policy.promotional_prefix, body)
+            format!("{}{}", policy.promotional_prefix, body)
         } else {
             body
         };

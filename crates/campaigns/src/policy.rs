@@ -1,5 +1,9 @@
 //! The legal rules for promotional messages, by default Vietnam's Decree 91/2020/ND-CP.
 //!
+//! The [`Policy`] is a brand setting; a campaign may only tighten it with
+//! [`PolicyLimits`] (narrower hours, a lower cap over a longer window, a longer prefix),
+//! never relax it.
+//!
 //! Decree 91 on spam messages: at most 3 advertising messages to one phone number in
 //! 24 hours, sent only between 07:00 and 22:00 local time, marked `[QC]` (quảng cáo),
 //! and never to a subscriber who refused them. Transactional messages (receipts, balance
@@ -26,6 +30,10 @@ pub struct Policy {
     #[serde(default)]
     pub allowed_hours: Option<AllowedHours>,
 }
+
+/// The longest window of a cap: 31 days, the bound of every span a campaign states.
+/// Longer windows only make the planner read more history.
+pub const MAX_CAP_WINDOW_HOURS: u32 = crate::campaign::MAX_SPAN_HOURS;
 
 fn default_window() -> u32 {
     24
@@ -80,9 +88,12 @@ impl Policy {
     }
 
     /// Checks ranges; the error names the field and the problem.
-    pub(crate) fn validate(&self) -> Result<(), (&'static str, &'static str)> {
-        if !(1..=crate::campaign::MAX_SPAN_HOURS).contains(&self.cap_window_hours) {
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if !(1..=MAX_CAP_WINDOW_HOURS).contains(&self.cap_window_hours) {
             return Err(("cap_window_hours", "must be 1 to 744 (31 days)"));
+        }
+        if self.promotional_prefix.len() > 32 {
+            return Err(("promotional_prefix", "must be at most 32 bytes"));
         }
         if self.max_per_phone == Some(0) {
             return Err(("max_per_phone", "must be at least 1 (absent means no cap)"));
@@ -103,5 +114,157 @@ impl Default for Policy {
     /// [`Policy::vietnam_decree_91`].
     fn default() -> Policy {
         Policy::vietnam_decree_91()
+    }
+}
+
+/// A campaign's tightenings of its brand's [`Policy`]. A field left out keeps the brand's
+/// value; a field that would relax the brand's is refused by [`PolicyLimits::relaxes`],
+/// and never applied by [`PolicyLimits::in_force`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyLimits {
+    /// A prefix that begins with the brand's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotional_prefix: Option<String>,
+    /// At most the brand's cap per phone number. `null` (no cap) is refused when the
+    /// brand has one.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_per_phone: Option<Option<u32>>,
+    /// At least the brand's window for the cap, in hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_window_hours: Option<u32>,
+    /// Hours within the brand's. `null` (any time) is refused when the brand has hours.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_hours: Option<Option<AllowedHours>>,
+}
+
+/// A field given, `null` included: `Some(None)` for `null`, `None` (through
+/// `#[serde(default)]`) when left out.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl PolicyLimits {
+    /// Checks ranges, as [`Policy::validate`] does; the error names the field.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        Policy {
+            promotional_prefix: self.promotional_prefix.clone().unwrap_or_default(),
+            max_per_phone: self.max_per_phone.flatten(),
+            cap_window_hours: self.cap_window_hours.unwrap_or(24),
+            allowed_hours: self.allowed_hours.flatten(),
+        }
+        .validate()
+    }
+
+    /// The first field that would relax `brand`, and why; `None` when every field keeps
+    /// or tightens it.
+    ///
+    /// ```
+    /// use regulars_campaigns::{AllowedHours, Policy, PolicyLimits};
+    /// let brand = Policy::vietnam_decree_91();
+    /// let late = PolicyLimits {
+    ///     allowed_hours: Some(Some(AllowedHours { start_hour: 7, end_hour: 23 })),
+    ///     ..PolicyLimits::default()
+    /// };
+    /// assert_eq!(late.relaxes(&brand).map(|(field, _)| field), Some("allowed_hours"));
+    /// let narrower = PolicyLimits {
+    ///     allowed_hours: Some(Some(AllowedHours { start_hour: 9, end_hour: 20 })),
+    ///     ..PolicyLimits::default()
+    /// };
+    /// assert_eq!(narrower.relaxes(&brand), None);
+    /// ```
+    pub fn relaxes(&self, brand: &Policy) -> Option<(&'static str, String)> {
+        if let Some(prefix) = &self.promotional_prefix
+            && !prefix.starts_with(&brand.promotional_prefix)
+        {
+            return Some((
+                "promotional_prefix",
+                format!(
+                    "must begin with the brand's prefix {:?}",
+                    brand.promotional_prefix
+                ),
+            ));
+        }
+        if let (Some(mine), Some(max)) = (self.max_per_phone, brand.max_per_phone)
+            && mine.is_none_or(|m| m > max)
+        {
+            return Some((
+                "max_per_phone",
+                format!("must be at most the brand's {max} (a campaign may only tighten it)"),
+            ));
+        }
+        if let (Some(window), Some(_)) = (self.cap_window_hours, brand.max_per_phone)
+            && window < brand.cap_window_hours
+        {
+            return Some((
+                "cap_window_hours",
+                format!(
+                    "must be at least the brand's {} hours (a campaign may only tighten it)",
+                    brand.cap_window_hours
+                ),
+            ));
+        }
+        if let (Some(mine), Some(hours)) = (self.allowed_hours, brand.allowed_hours)
+            && mine.is_none_or(|h| h.start_hour < hours.start_hour || h.end_hour > hours.end_hour)
+        {
+            return Some((
+                "allowed_hours",
+                format!(
+                    "must lie within the brand's {:02}:00 to {:02}:00 (a campaign may only \
+                     tighten them)",
+                    hours.start_hour, hours.end_hour
+                ),
+            ));
+        }
+        None
+    }
+
+    /// The policy in force: `brand` with every tightening applied and every relaxation
+    /// ignored, so it is never looser than `brand` in any respect.
+    pub fn in_force(&self, brand: &Policy) -> Policy {
+        let promotional_prefix = match &self.promotional_prefix {
+            Some(p) if p.starts_with(&brand.promotional_prefix) => p.clone(),
+            _ => brand.promotional_prefix.clone(),
+        };
+        let max_per_phone = match (brand.max_per_phone, self.max_per_phone.flatten()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let cap_window_hours = brand
+            .cap_window_hours
+            .max(self.cap_window_hours.unwrap_or(0));
+        let allowed_hours = match (brand.allowed_hours, self.allowed_hours.flatten()) {
+            (Some(b), Some(c)) => {
+                let start = b.start_hour.max(c.start_hour);
+                let end = b.end_hour.min(c.end_hour);
+                if start < end {
+                    Some(AllowedHours {
+                        start_hour: start,
+                        end_hour: end,
+                    })
+                } else {
+                    Some(b)
+                }
+            }
+            (b, c) => b.or(c),
+        };
+        Policy {
+            promotional_prefix,
+            max_per_phone,
+            cap_window_hours,
+            allowed_hours,
+        }
     }
 }

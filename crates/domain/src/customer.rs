@@ -83,3 +83,103 @@ impl Customer {
             && !time::util::is_leap_year(today.year())
     }
 }
+
+/// Where a change to a customer's profile or consent came from: kept with every change
+/// so consent can be shown to have been given, and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeSource {
+    /// The JSON API with an admin key.
+    Api,
+    /// A till (a `pos` key): the customer registering at the counter.
+    Till,
+    /// A bulk import of existing customers.
+    Import,
+    /// The brand's dashboard.
+    Dashboard,
+}
+
+impl ChangeSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeSource::Api => "api",
+            ChangeSource::Till => "till",
+            ChangeSource::Import => "import",
+            ChangeSource::Dashboard => "dashboard",
+        }
+    }
+
+    /// The source of a stored name.
+    pub fn parse(s: &str) -> Option<ChangeSource> {
+        Some(match s {
+            "api" => ChangeSource::Api,
+            "till" => ChangeSource::Till,
+            "import" => ChangeSource::Import,
+            "dashboard" => ChangeSource::Dashboard,
+            _ => return None,
+        })
+    }
+}
+
+/// One change to a customer's profile or consent: who made it, when, from where, which
+/// fields it touched and the consent it left. Registration is the first change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerChange {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The brand.
+    pub brand_id: BrandId,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// When it was made.
+    pub at: OffsetDateTime,
+    /// Who made it, like `api-key:<id>`.
+    pub actor: String,
+    /// Where it came from.
+    pub source: ChangeSource,
+    /// The profile fields it changed (`name`, `birthday`, `email`, `zalo_user_id`,
+    /// `consent`), or every field given at registration.
+    pub fields: Vec<String>,
+    /// The consent after the change.
+    pub consent: ChannelConsent,
+}
+
+impl Customer {
+    /// The profile fields that differ between `self` and `after`, in a fixed order.
+    ///
+    /// ```
+    /// # use regulars_domain::*;
+    /// # let c = Customer { id: CustomerId::from_uuid(Default::default()),
+    /// #     brand_id: BrandId::from_uuid(Default::default()),
+    /// #     phone: Phone::parse("0912345678", CallingCode(84)).unwrap(), name: None,
+    /// #     birthday: None, email: None, zalo_user_id: None,
+    /// #     consent: ChannelConsent::default(), created_at: time::OffsetDateTime::UNIX_EPOCH };
+    /// let mut after = c.clone();
+    /// after.email = Some("an@example.com".into());
+    /// after.consent.email = true;
+    /// assert_eq!(c.changed_fields(&after), ["email", "consent"]);
+    /// ```
+    pub fn changed_fields(&self, after: &Customer) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if self.name != after.name {
+            fields.push("name");
+        }
+        if self.birthday != after.birthday {
+            fields.push("birthday");
+        }
+        if self.email != after.email {
+            fields.push("email");
+        }
+        if self.zalo_user_id != after.zalo_user_id {
+            fields.push("zalo_user_id");
+        }
+        if self.phone != after.phone {
+            fields.push("phone");
+        }
+        if self.consent != after.consent {
+            fields.push("consent");
+        }
+        fields
+    }
+}

@@ -35,7 +35,7 @@ mod order;
 mod phone;
 mod points;
 
-pub use customer::{Channel, ChannelConsent, Customer};
+pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
 pub use error::DomainError;
 pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,
@@ -44,5 +44,5 @@ pub use ids::{
 pub use local_time::{local_date, local_datetime};
 pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};
-pub use phone::{CallingCode, Phone};
+pub use phone::{CallingCode, Phone, partly_hidden_email};
 pub use points::Points;

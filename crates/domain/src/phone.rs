@@ -140,6 +140,65 @@ impl Phone {
     }
 }
 
+impl Phone {
+    /// The number as a read-only role sees it: the country code, the first two and the
+    /// last two national digits, the rest hidden, grouped by three.
+    ///
+    /// ```
+    /// use regulars_domain::Phone;
+    /// let p = Phone::parse("0987654396", Phone::VIETNAM)?;
+    /// assert_eq!(p.partly_hidden(), "+84 98* *** *96");
+    /// # Ok::<(), regulars_domain::DomainError>(())
+    /// ```
+    pub fn partly_hidden(&self) -> String {
+        let digits = self.0.trim_start_matches('+');
+        // North America (+1) and Russia (+7) have one-digit codes; the others shown here
+        // are read as two digits, which is right for Vietnam and its neighbours and only
+        // moves one digit between the groups elsewhere.
+        let code_len = if digits.starts_with('1') || digits.starts_with('7') {
+            1
+        } else {
+            2
+        };
+        let (code, national) = digits.split_at(code_len.min(digits.len()));
+        let n = national.chars().count();
+        let shown: String = national
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i < 2 || i + 2 >= n { c } else { '*' })
+            .collect();
+        let mut groups: Vec<String> = shown
+            .as_bytes()
+            .chunks(3)
+            .map(|g| String::from_utf8_lossy(g).into_owned())
+            .collect();
+        // A lone last digit joins the group before it: `**7 1` reads badly.
+        if groups.len() > 1 && groups.last().is_some_and(|g| g.len() == 1) {
+            let last = groups.pop().unwrap_or_default();
+            if let Some(before) = groups.last_mut() {
+                before.push_str(&last);
+            }
+        }
+        format!("+{code} {}", groups.join(" "))
+    }
+}
+
+/// An email address as a read-only role sees it: the first letter and the domain.
+///
+/// ```
+/// assert_eq!(regulars_domain::partly_hidden_email("lan@example.com"), "l…@example.com");
+/// assert_eq!(regulars_domain::partly_hidden_email("nonsense"), "…");
+/// ```
+pub fn partly_hidden_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}…@{domain}")
+        }
+        None => "…".to_owned(),
+    }
+}
+
 impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -202,6 +261,14 @@ mod tests {
             Phone::parse("07911 123456", CallingCode(44)).map(|p| p.0),
             Ok("+447911123456".to_owned())
         );
+    }
+
+    #[test]
+    fn partly_hidden_keeps_code_and_two_digits_each_end() {
+        let vn = Phone::parse("0987654396", Phone::VIETNAM).map(|p| p.partly_hidden());
+        assert_eq!(vn, Ok("+84 98* *** *96".to_owned()));
+        let us = Phone::parse("+1 415 555 2671", Phone::VIETNAM).map(|p| p.partly_hidden());
+        assert_eq!(us, Ok("+1 41* *** **71".to_owned()));
     }
 
     #[test]

@@ -280,29 +280,35 @@ pub struct CustomerIn {
     pub consent: ConsentDto,
 }
 
-/// A customer's profile to replace (the phone stays).
+/// A customer's whole profile, to replace the stored one (the phone stays). Every field
+/// is required; `null` clears it. To change some fields only, use `PATCH`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerUpdate {
     /// Name: not blank, at most 200 bytes, no control characters (documented up to 40
     /// characters).
-    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$")]
+    #[schema(required = true, pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$")]
     pub name: Option<String>,
     /// Birthday, `YYYY-MM-DD`.
-    #[schema(format = Date, example = "1996-04-30")]
+    #[schema(required = true, format = Date, example = "1996-04-30")]
     pub birthday: Option<String>,
     /// Email: `local@domain.tld`, no spaces, at most 254 bytes.
     #[schema(
+        required = true,
         pattern = r"^[a-z0-9._-]{1,30}@[a-z0-9-]{1,30}\.[a-z]{2,10}$",
         example = "lan@example.com"
     )]
     pub email: Option<String>,
     /// Zalo follower id: not blank, at most 64 bytes, no control characters.
-    #[schema(pattern = r"^[0-9A-Za-z_-]{1,64}$")]
+    #[schema(required = true, pattern = r"^[0-9A-Za-z_-]{1,64}$")]
     pub zalo_user_id: Option<String>,
     /// Consent per channel.
-    #[serde(default)]
     pub consent: ConsentDto,
+}
+
+impl CustomerUpdate {
+    /// The fields every whole profile names.
+    pub const FIELDS: [&'static str; 5] = ["name", "birthday", "email", "zalo_user_id", "consent"];
 }
 
 /// A customer.

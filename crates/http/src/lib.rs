@@ -46,6 +46,7 @@ pub mod auth;
 pub mod body;
 pub mod dto;
 pub mod error;
+mod exposure;
 mod logging;
 pub mod metrics;
 pub mod openapi;

@@ -33,8 +33,8 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, reports,
-    webhooks,
+    access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, policy,
+    reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -146,13 +146,13 @@ impl Modify for CommonErrors {
     ),
     paths(
         health::healthz, health::readyz, health::metrics,
-        catalog::brand,
+        catalog::brand, policy::get, policy::put,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,
         catalog::list_locations, catalog::create_location, catalog::get_location, catalog::update_location,
         catalog::get_program, catalog::put_earning_rules, catalog::put_tiers,
         catalog::list_rewards, catalog::create_reward, catalog::get_reward, catalog::update_reward,
-        customers::list, customers::create, customers::lookup, customers::profile, customers::update,
+        customers::list, customers::create, customers::lookup, customers::profile, customers::update, customers::patch,
         customers::ledger, customers::orders, customers::adjust, customers::redeem_reward,
         orders::ingest, orders::refund, orders::list, orders::get,
         orders::validate_voucher, orders::redeem_voucher,
@@ -169,6 +169,7 @@ impl Modify for CommonErrors {
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::LocationIn, dto::LocationDto,
         dto::KeyIn, dto::KeyDto, dto::CreatedKeyDto, dto::IntegrationIn, dto::IntegrationDto,
         dto::CreatedIntegrationDto, dto::ConsentDto, dto::CustomerIn, dto::CustomerUpdate,
+        customers::CustomerPatchIn, customers::ConsentPatchIn,
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
@@ -181,7 +182,7 @@ impl Modify for CommonErrors {
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
-        callbacks::DeliveryReportAck,
+        callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -40,5 +40,5 @@
 mod code;
 mod voucher;
 
-pub use code::{VoucherCode, VoucherCodeError};
+pub use code::{VoucherCode, VoucherCodeError, masked_code};
 pub use voucher::{NewVoucher, Voucher, VoucherError, VoucherRecord, VoucherSource, VoucherStatus};

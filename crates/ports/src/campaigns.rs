@@ -165,6 +165,16 @@ pub trait CampaignRepo: Send {
         brand: BrandId,
         campaign: CampaignId,
     ) -> Result<(u64, u64), StoreError>;
+    /// The brand's legal policy for promotional messages (`regulars_campaigns::Policy`
+    /// as JSON); `None` until the brand sets one.
+    async fn messaging_policy(&mut self, brand: BrandId) -> Result<Option<String>, StoreError>;
+    /// Sets the brand's legal policy for promotional messages.
+    async fn save_messaging_policy(
+        &mut self,
+        brand: BrandId,
+        policy: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Every member with their revenue in `[at, at + window_days)`, members without
     /// orders included with zero.
     async fn member_revenue(

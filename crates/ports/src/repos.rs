@@ -7,8 +7,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    ApiKeyId, BrandId, CampaignId, Customer, CustomerId, EventKey, IntegrationId, LocationId,
-    Money, Order, OrderId, Phone, Points, RewardId,
+    ApiKeyId, BrandId, CampaignId, Customer, CustomerChange, CustomerId, EventKey, IntegrationId,
+    LocationId, Money, Order, OrderId, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -68,6 +68,14 @@ pub trait CustomerRepo: Send {
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// Records who changed a customer's profile or consent, when and from where.
+    async fn record_change(&mut self, change: &CustomerChange) -> Result<(), StoreError>;
+    /// The recorded changes of a customer's profile and consent, oldest first.
+    async fn changes(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError>;
     /// The customer's running facts; `None` until they are first saved with
     /// [`save_stats`](CustomerRepo::save_stats), even for an existing customer.
     async fn stats(

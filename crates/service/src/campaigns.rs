@@ -10,6 +10,7 @@
 
 use crate::Services;
 use crate::account::load_brand;
+use crate::brand_policy::{policy_of, under_brand};
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_campaigns::attribution::{Attribution, AttributionError, attribute};
 use regulars_campaigns::plan::{
@@ -528,7 +529,9 @@ impl Services {
             tx.campaigns().update_campaign(&record).await?;
             record = find(tx, brand, id).await?;
         }
-        let campaign = parse_definition(&record)?;
+        let mut campaign = parse_definition(&record)?;
+        let policy = policy_of(tx, brand).await?;
+        under_brand(&mut campaign, &b, policy);
         let histories = tx
             .intelligence()
             .histories(brand, after, CAMPAIGN_PAGE)
@@ -785,7 +788,7 @@ impl Services {
             "points".to_owned(),
             facts.points_balance.value().to_string(),
         );
-        let send_window = match (m.promotional, campaign.policy.allowed_hours) {
+        let send_window = match (m.promotional, campaign.policy_in_force().allowed_hours) {
             (true, Some(h)) => Some(SendWindow {
                 utc_offset_seconds: campaign.utc_offset.whole_seconds(),
                 start_hour: h.start_hour,
@@ -857,7 +860,7 @@ fn definition_json(campaign: &Campaign) -> Result<String, CampaignError> {
 
 /// How far back messages count: the longer of the legal window and the frequency cap.
 fn history_window(campaign: &Campaign) -> Duration {
-    let legal = Duration::hours(i64::from(campaign.policy.cap_window_hours));
+    let legal = Duration::hours(i64::from(campaign.policy_in_force().cap_window_hours));
     let cap = campaign
         .frequency_cap
         .map(|c| Duration::days(i64::from(c.days)))
@@ -1026,10 +1029,24 @@ async fn resolve(
     }
     let text =
         serde_json::to_string(&Value::Object(doc)).map_err(|e| invalid("", e.to_string()))?;
-    Campaign::from_json(&text).map_err(|e| match e {
+    let definition_error = |e: DefinitionError| match e {
         DefinitionError::Invalid { path, message } => invalid(path, message),
         other => invalid("", other.to_string()),
-    })
+    };
+    let mut campaign = Campaign::from_json(&text).map_err(definition_error)?;
+    if campaign.utc_offset != brand.utc_offset {
+        return Err(invalid(
+            "utc_offset",
+            format!(
+                "is the brand's setting ({}); leave it out",
+                format_offset(brand.utc_offset)
+            ),
+        ));
+    }
+    let policy = policy_of(tx, brand.id).await?;
+    campaign.check_policy(&policy).map_err(definition_error)?;
+    under_brand(&mut campaign, brand, policy);
+    Ok(campaign)
 }
 
 /// `{"reward_id": "…", "cost": …}` → `{"reward": <catalogue reward>, "cost": …}`.

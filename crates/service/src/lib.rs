@@ -95,6 +95,7 @@
 mod access;
 mod account;
 mod admin;
+mod brand_policy;
 mod campaigns;
 mod delivery;
 mod error;
@@ -105,6 +106,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod profile;
 pub mod ratelimit;
 mod refund;
 mod reports;
@@ -138,7 +140,8 @@ pub use ledger_ops::{
     InvalidLedger, LedgerReport,
 };
 pub use lookup::{CustomerView, LookupError};
-pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
+pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};

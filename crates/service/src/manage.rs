@@ -7,16 +7,14 @@
 use crate::account::load_brand;
 use crate::error::{CorruptLedger, common_variants, store_class};
 use crate::{ErrorClass, Services, UseCaseError};
-use regulars_domain::{
-    BrandId, ChannelConsent, Customer, CustomerId, LocationId, OrderId, Phone, RewardId,
-};
+use regulars_domain::{BrandId, Customer, CustomerId, LocationId, OrderId, RewardId};
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::tiers::TierProgram;
 use regulars_ports::{Brand, Location, LoyaltyProgram, StoreError, StoredOrder, Transaction};
 use thiserror::Error;
-use time::{Date, UtcOffset};
+use time::UtcOffset;
 
 /// Most items one page may hold.
 pub const MAX_PAGE: u64 = 500;
@@ -82,14 +80,14 @@ impl UseCaseError for ManageError {
     }
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ManageError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> ManageError {
     ManageError::Invalid {
         field,
         message: message.into(),
     }
 }
 
-fn not_found(what: &'static str, id: impl ToString) -> ManageError {
+pub(crate) fn not_found(what: &'static str, id: impl ToString) -> ManageError {
     ManageError::NotFound {
         what,
         id: id.to_string(),
@@ -124,44 +122,7 @@ impl LocationInput {
     }
 }
 
-/// A customer's editable profile. The phone is read with the brand's calling code.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CustomerInput {
-    /// Name, up to 200 bytes.
-    pub name: Option<String>,
-    /// Birthday.
-    pub birthday: Option<Date>,
-    /// Email address.
-    pub email: Option<String>,
-    /// Zalo follower id.
-    pub zalo_user_id: Option<String>,
-    /// Consent per channel.
-    pub consent: ChannelConsent,
-}
-
-impl CustomerInput {
-    fn check(&self) -> Result<(), ManageError> {
-        if let Some(name) = &self.name {
-            check_text("name", name, 200)?;
-        }
-        if let Some(email) = &self.email {
-            let shaped = email.len() <= 254
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-                && email
-                    .split_once('@')
-                    .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-            if !shaped {
-                return Err(invalid("email", "is not an email address"));
-            }
-        }
-        if let Some(zalo) = &self.zalo_user_id {
-            check_text("zalo_user_id", zalo, 64)?;
-        }
-        Ok(())
-    }
-}
-
-fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), ManageError> {
+pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), ManageError> {
     if text.trim().is_empty() {
         return Err(invalid(field, "must not be blank"));
     }
@@ -184,7 +145,11 @@ fn page_size(limit: u64) -> Result<u64, ManageError> {
 
 impl Services {
     /// Runs a read or write against one brand in one transaction.
-    async fn manage<T, F>(&self, use_case: &'static str, work: F) -> Result<T, ManageError>
+    pub(crate) async fn manage<T, F>(
+        &self,
+        use_case: &'static str,
+        work: F,
+    ) -> Result<T, ManageError>
     where
         F: for<'t> AsyncFn(&'t mut dyn Transaction) -> Result<T, ManageError>,
     {
@@ -382,72 +347,6 @@ impl Services {
             }
             tx.brands().save_reward(brand, &reward).await?;
             Ok(reward)
-        })
-        .await
-    }
-
-    /// Registers a customer by phone (any common form, read with the brand's calling
-    /// code). A phone already registered is [`ManageError::Taken`].
-    pub async fn create_customer(
-        &self,
-        brand: BrandId,
-        phone: &str,
-        input: CustomerInput,
-    ) -> Result<Customer, ManageError> {
-        input.check()?;
-        let input = &input;
-        self.manage("create_customer", async |tx| {
-            let found = load_brand::<ManageError>(tx, brand).await?;
-            let phone = Phone::parse(phone, found.calling_code)
-                .map_err(|e| invalid("phone", e.to_string()))?;
-            if tx
-                .customers()
-                .customer_by_phone(brand, &phone)
-                .await?
-                .is_some()
-            {
-                return Err(ManageError::Taken {
-                    field: "phone",
-                    message: format!("{phone} is registered already"),
-                });
-            }
-            let customer = Customer {
-                id: CustomerId::from_uuid(self.ids.new_id()),
-                brand_id: brand,
-                phone,
-                name: input.name.as_deref().map(str::trim).map(str::to_owned),
-                birthday: input.birthday,
-                email: input.email.clone(),
-                zalo_user_id: input.zalo_user_id.clone(),
-                consent: input.consent,
-                created_at: self.clock.now(),
-            };
-            tx.customers().insert_customer(&customer).await?;
-            Ok(customer)
-        })
-        .await
-    }
-
-    /// Replaces a customer's profile fields; the phone and id stay.
-    pub async fn update_customer(
-        &self,
-        brand: BrandId,
-        id: CustomerId,
-        input: CustomerInput,
-    ) -> Result<Customer, ManageError> {
-        input.check()?;
-        let input = &input;
-        self.manage("update_customer", async |tx| {
-            let Some(mut customer) = tx.customers().customer(brand, id).await? else {
-                return Err(not_found("customer", id));
-            };
-            customer.name = input.name.as_deref().map(str::trim).map(str::to_owned);
-            customer.birthday = input.birthday;
-            customer.email = input.email.clone();
-            customer.zalo_user_id = input.zalo_user_id.clone();
-            customer.consent = input.consent;
-            tx.customers().update_customer(&customer).await?;
-            Ok(customer)
         })
         .await
     }

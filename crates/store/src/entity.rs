@@ -6,9 +6,11 @@
 pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;
+pub(crate) mod brand_policy;
 pub(crate) mod campaign;
 pub(crate) mod campaign_member;
 pub(crate) mod customer;
+pub(crate) mod customer_change;
 pub(crate) mod customer_scores;
 pub(crate) mod customer_stats;
 pub(crate) mod idempotency;

@@ -12,6 +12,8 @@ mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
 mod m20261124_100001_report_indexes;
 mod m20261206_200001_idempotency_fingerprints;
+mod m20261206_300001_customer_changes;
+mod m20261206_300002_brand_policies;
 mod m20261206_700001_pos_customers;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_campaigns::Migration),
             Box::new(m20261124_100001_report_indexes::Migration),
             Box::new(m20261206_200001_idempotency_fingerprints::Migration),
+            Box::new(m20261206_300001_customer_changes::Migration),
+            Box::new(m20261206_300002_brand_policies::Migration),
             Box::new(m20261206_700001_pos_customers::Migration),
         ]
     }

@@ -87,6 +87,12 @@ impl Session {
         self.role == Role::Admin
     }
 
+    /// Whether customers' phone numbers and voucher codes are shown in full: to admins
+    /// only; a viewer sees them partly hidden.
+    pub(crate) fn sees_contact(&self) -> bool {
+        self.role == Role::Admin
+    }
+
     /// Checks a state-changing request: an admin session and the session's CSRF token.
     pub(crate) fn authorise_change(&self, state: &WebState, token: &str) -> Result<(), Fail> {
         let t = self.lang.text();

@@ -64,10 +64,15 @@ async fn provider_reports_mark_messages_delivered_once() {
                             email: false,
                         },
                     },
+                    &regulars_service::ChangeAuthor {
+                        actor: "test".to_owned(),
+                        source: regulars_domain::ChangeSource::Import,
+                    },
                 )
                 .await
                 .unwrap_or_else(|e| panic!("{db:?}: {e}"));
         }
+        server.unrestricted(&tenant.admin).await;
         let campaign = server
             .post(
                 "/v1/campaigns",

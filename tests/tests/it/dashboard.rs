@@ -37,6 +37,7 @@ pub struct Shop {
 pub async fn shop(server: &TestServer, name: &str, n: u64) -> Shop {
     let tenant = server.tenant(name).await;
     let admin = tenant.admin.as_str();
+    server.unrestricted(admin).await;
     let rules: Value =
         serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"));
     server
@@ -451,6 +452,27 @@ async fn sessions_are_signed_scoped_and_end_with_their_key() {
             "the admin's new segment is listed"
         );
         assert!(!programme.text.contains(&format!("reward-{}", a.reward)));
+        // A viewer sees phone numbers partly hidden and voucher codes masked.
+        let hidden = regulars_domain::Phone::parse_e164(&a.phone)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .partly_hidden();
+        let masked = regulars_loyalty::vouchers::masked_code(&a.voucher);
+        for page in [
+            format!("/dashboard/customers/{}", a.customer),
+            "/dashboard/customers".to_owned(),
+        ] {
+            let seen = viewer.get(&page).await.expect(200, "viewer's customers");
+            assert!(seen.text.contains(&hidden), "{page}: {}", seen.text);
+            assert!(!seen.text.contains(&a.phone), "{page}: {}", seen.text);
+        }
+        let card = viewer
+            .get(&format!("/dashboard/customers/{}", a.customer))
+            .await
+            .expect(200, "viewer's customer");
+        let canonical: String = a.voucher.chars().filter(|c| *c != '-').collect();
+        assert!(card.text.contains(&masked), "{}", card.text);
+        assert!(!card.text.contains(&a.voucher), "{}", card.text);
+        assert!(!card.text.contains(&canonical), "{}", card.text);
         let viewer_csrf = programme.csrf();
         viewer
             .post(

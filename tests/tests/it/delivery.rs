@@ -417,6 +417,10 @@ async fn a_visit_after_scoring_counts_as_recent_for_campaigns() {
             )
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        w.services
+            .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let campaign = w
             .services
             .create_campaign(

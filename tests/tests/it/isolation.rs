@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 /// What a brand has, made over HTTP.
-struct Data {
-    tenant: Tenant,
-    job: String,
-    customer: String,
+pub(crate) struct Data {
+    pub(crate) tenant: Tenant,
+    pub(crate) job: String,
+    pub(crate) customer: String,
     phone: String,
     order: String,
     location: String,
@@ -45,7 +45,7 @@ impl Data {
     }
 }
 
-async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
+pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
     let tenant = server.tenant(name).await;
     let admin = tenant.admin.as_str();
     server
@@ -178,7 +178,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
 /// A body that is valid for the operation, so that what answers is the route's check
 /// of ids and roles, not the body's shape. An operation with a body and no rule here
 /// fails the test.
-fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
+pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
     let body = match (method, path) {
         ("get" | "delete", _) => return None,
         ("post", "/v1/keys") => json!({"role": "viewer"}),
@@ -190,9 +190,13 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
             serde_json::from_str(regulars_tests::RULES).unwrap_or_else(|e| panic!("{e}"))
         }
         ("put", "/v1/program/tiers") => Value::Null,
+        ("put", "/v1/brand/policy") => json!({"promotional_prefix": "[QC] ",
+            "max_per_phone": 3, "cap_window_hours": 24, "allowed_hours": null}),
         ("post" | "put", "/v1/rewards" | "/v1/rewards/{id}") => reward_body(),
         ("post", "/v1/customers") => json!({"phone": phone(777).as_str()}),
-        ("put", "/v1/customers/{id}") => json!({"name": "Renamed"}),
+        ("put", "/v1/customers/{id}") => json!({"name": "Renamed", "birthday": null,
+            "email": null, "zalo_user_id": null, "consent": {}}),
+        ("patch", "/v1/customers/{id}") => json!({"name": "Renamed"}),
         ("post", "/v1/customers/{id}/adjustments") => json!({"points": 5, "reason": "test"}),
         ("post", "/v1/customers/{id}/redemptions") => json!({"reward_id": data.reward}),
         ("post", "/v1/orders") => order_data(
@@ -224,7 +228,7 @@ fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value> {
 }
 
 /// Every operation of the OpenAPI document: (method, path template, needs a key).
-async fn operations(server: &TestServer) -> Vec<(String, String, bool)> {
+pub(crate) async fn operations(server: &TestServer) -> Vec<(String, String, bool)> {
     let doc = server
         .call(Method::GET, "/openapi.json", None, Body::None)
         .await
@@ -248,7 +252,7 @@ async fn operations(server: &TestServer) -> Vec<(String, String, bool)> {
     out
 }
 
-fn fill(path: &str, data: &Data) -> String {
+pub(crate) fn fill(path: &str, data: &Data) -> String {
     let mut filled = path.to_owned();
     while let Some(open) = filled.find('{') {
         let close = filled[open..]
@@ -262,7 +266,7 @@ fn fill(path: &str, data: &Data) -> String {
     filled
 }
 
-fn method_of(name: &str) -> Method {
+pub(crate) fn method_of(name: &str) -> Method {
     Method::from_bytes(name.to_ascii_uppercase().as_bytes())
         .unwrap_or_else(|e| panic!("method {name}: {e}"))
 }

@@ -87,10 +87,18 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
                         email: false,
                     },
                 },
+                &regulars_service::ChangeAuthor {
+                    actor: "test".to_owned(),
+                    source: regulars_domain::ChangeSource::Import,
+                },
             )
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    w.services
+        .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let campaign = w
         .services
         .create_campaign(

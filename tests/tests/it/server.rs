@@ -283,6 +283,19 @@ impl TestServer {
             .await
     }
 
+    /// Lifts the brand's legal limits on promotional messages (as in a country without
+    /// them), so that what a test sees does not depend on the hour it runs at.
+    pub async fn unrestricted(&self, admin: &str) {
+        self.put(
+            "/v1/brand/policy",
+            admin,
+            &serde_json::json!({"promotional_prefix": "", "max_per_phone": null,
+                                "cap_window_hours": 24, "allowed_hours": null}),
+        )
+        .await
+        .expect(200, "brand policy");
+    }
+
     /// A brand with no programme, and its first admin key, made through the use cases.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let brand = BrandId::from_uuid(Uuid::now_v7());

@@ -22,7 +22,7 @@ fn base() -> serde_json::Value {
 #[test]
 fn defaults_are_vietnamese() {
     let c = Campaign::from_json(&base().to_string()).unwrap();
-    assert_eq!(c.policy, Policy::vietnam_decree_91());
+    assert_eq!(c.policy_in_force(), Policy::vietnam_decree_91());
     assert_eq!(c.holdout, 0.1);
     assert_eq!(c.send_time, SendTime::Now);
     assert_eq!(c.utc_offset.whole_hours(), 7);
@@ -193,7 +193,7 @@ fn the_documented_example_reads_and_plans() {
         "../../../../docs/examples/win-back.campaign.json"
     ))
     .unwrap();
-    assert_eq!(c.policy, Policy::vietnam_decree_91());
+    assert_eq!(c.policy_in_force(), Policy::vietnam_decree_91());
     // A gold regular, 20 days since the last visit where 10 were expected.
     let now = datetime!(2026-03-02 03:00 UTC);
     let mut lan = super::customer(42);

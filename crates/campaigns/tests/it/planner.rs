@@ -146,8 +146,9 @@ fn three_promotional_per_phone_per_day() {
         reason(&plan(&c, std::slice::from_ref(&lan), NOW, &ahead, vnd(0)).unwrap()),
         SkipReason::LegalCap
     );
-    // Without the Vietnamese policy there is no legal cap.
-    let free = campaign(json!({"policy": {}}));
+    // Under a brand without the Vietnamese policy there is no legal cap.
+    let mut free = campaign(json!({"policy": {}}));
+    free.brand_policy = regulars_campaigns::Policy::unrestricted();
     let m = sent(&plan(&free, &[lan], NOW, &three, vnd(0)).unwrap()).clone();
     assert!(!m.text.starts_with("[QC]"));
 }
@@ -400,5 +401,56 @@ fn audiences_and_send_hours() {
     assert_eq!(
         sent(&plan(&fallback, &[lan], NOW, &[], vnd(0)).unwrap()).send_at,
         datetime!(2026-03-03 09:00 +7)
+    );
+}
+
+#[test]
+fn a_thank_you_that_carries_an_offer_is_promotional() {
+    let c = campaign(json!({"trigger": {"type": "after_purchase"},
+                            "offer": {"type": "fixed", "reward": free_item(1, "TS-OOLONG", 18_000)}}));
+    assert!(c.is_promotional());
+    let order = OrderFact {
+        id: OrderId::from_bytes([3; 16]),
+        at: datetime!(2026-03-02 16:00 UTC),
+    };
+    let mut lan = customer(1);
+    lan.last_order = Some(order);
+    // After hours: moved into the legal window and marked.
+    let night = datetime!(2026-03-02 16:05 UTC); // 23:05 local
+    let p = plan(&c, std::slice::from_ref(&lan), night, &[], vnd(0)).unwrap();
+    let m = sent(&p);
+    assert!(m.promotional);
+    assert_eq!(m.send_at, datetime!(2026-03-03 07:00 +7));
+    assert!(m.text.starts_with("[QC] "), "{}", m.text);
+    // Without consent (or opted out) there is no channel for it.
+    lan.consent.sms = false;
+    let p = plan(&c, std::slice::from_ref(&lan), night, &[], vnd(0)).unwrap();
+    assert_eq!(reason(&p), SkipReason::NoChannel);
+    lan.consent.sms = true;
+    lan.opted_out = true;
+    let p = plan(&c, &[lan], night, &[], vnd(0)).unwrap();
+    assert_eq!(reason(&p), SkipReason::OptedOut);
+}
+
+#[test]
+fn the_brand_policy_rules_and_a_campaign_only_narrows_it() {
+    // The brand allows 08:00 to 20:00; the campaign asks for 09:00 to 21:00 (stored
+    // before the check existed): the brand's end wins.
+    let mut c = campaign(json!({"template": "Chào",
+        "policy": {"allowed_hours": {"start_hour": 9, "end_hour": 21}}}));
+    c.brand_policy.allowed_hours = Some(regulars_campaigns::AllowedHours {
+        start_hour: 8,
+        end_hour: 20,
+    });
+    let at_eight_thirty_pm = datetime!(2026-03-02 13:30 UTC);
+    let p = plan(&c, &[customer(1)], at_eight_thirty_pm, &[], vnd(0)).unwrap();
+    assert_eq!(sent(&p).send_at, datetime!(2026-03-03 09:00 +7));
+    assert_eq!(
+        c.check_policy(&c.brand_policy.clone())
+            .map_err(|e| e.to_string())
+            .unwrap_err()
+            .split(':')
+            .next(),
+        Some("policy.allowed_hours")
     );
 }

@@ -323,3 +323,111 @@ proptest! {
         }
     }
 }
+
+mod policy_limits {
+    use proptest::prelude::*;
+    use regulars_campaigns::{AllowedHours, Policy, PolicyLimits};
+
+    fn hours() -> impl Strategy<Value = Option<AllowedHours>> {
+        prop::option::of((0u8..24, 1u8..=24).prop_filter_map("a window", |(a, b)| {
+            (a < b).then_some(AllowedHours {
+                start_hour: a,
+                end_hour: b,
+            })
+        }))
+    }
+
+    fn policy() -> impl Strategy<Value = Policy> {
+        (
+            prop::sample::select(vec!["", "[QC] "]),
+            prop::option::of(1u32..6),
+            1u32..100,
+            hours(),
+        )
+            .prop_map(|(prefix, max, window, hours)| Policy {
+                promotional_prefix: prefix.to_owned(),
+                max_per_phone: max,
+                cap_window_hours: window,
+                allowed_hours: hours,
+            })
+    }
+
+    fn limits() -> impl Strategy<Value = PolicyLimits> {
+        (
+            prop::option::of(prop::sample::select(vec![
+                "",
+                "[QC] ",
+                "[QC] Ưu đãi: ",
+                "X ",
+            ])),
+            prop::option::of(prop::option::of(1u32..6)),
+            prop::option::of(1u32..100),
+            prop::option::of(hours()),
+        )
+            .prop_map(|(prefix, max, window, hours)| PolicyLimits {
+                promotional_prefix: prefix.map(str::to_owned),
+                max_per_phone: max,
+                cap_window_hours: window,
+                allowed_hours: hours,
+            })
+    }
+
+    /// `a` never allows what `b` forbids.
+    fn at_least_as_strict(a: &Policy, b: &Policy) -> bool {
+        let prefix = a.promotional_prefix.starts_with(&b.promotional_prefix);
+        let cap = match (a.max_per_phone, b.max_per_phone) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x <= y && a.cap_window_hours >= b.cap_window_hours,
+        };
+        let hours = match (a.allowed_hours, b.allowed_hours) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x.start_hour >= y.start_hour && x.end_hour <= y.end_hour,
+        };
+        prefix && cap && hours
+    }
+
+    proptest! {
+        /// Whatever a campaign document says, the policy in force is never looser than
+        /// the brand's: a relaxation is refused at the door and ignored if stored.
+        #[test]
+        fn never_looser_than_the_brand(brand in policy(), mine in limits()) {
+            let in_force = mine.in_force(&brand);
+            prop_assert!(at_least_as_strict(&in_force, &brand), "{in_force:?} vs {brand:?}");
+            prop_assert!(in_force.validate().is_ok());
+        }
+
+        /// A campaign that passes the check gets exactly the limits it asked for.
+        #[test]
+        fn an_accepted_tightening_is_applied(brand in policy(), mine in limits()) {
+            prop_assume!(mine.relaxes(&brand).is_none() && mine.validate().is_ok());
+            let in_force = mine.in_force(&brand);
+            if let Some(p) = &mine.promotional_prefix {
+                prop_assert_eq!(&in_force.promotional_prefix, p);
+            }
+            if let Some(Some(h)) = mine.allowed_hours {
+                prop_assert_eq!(in_force.allowed_hours, Some(h));
+            }
+            if let Some(Some(m)) = mine.max_per_phone {
+                prop_assert_eq!(in_force.max_per_phone, Some(m));
+            }
+        }
+
+        /// Accepting is the same as changing nothing the brand forbids.
+        #[test]
+        fn accepted_exactly_when_not_looser(brand in policy(), mine in limits()) {
+            prop_assume!(mine.validate().is_ok());
+            let asked = Policy {
+                promotional_prefix: mine
+                    .promotional_prefix
+                    .clone()
+                    .unwrap_or_else(|| brand.promotional_prefix.clone()),
+                max_per_phone: mine.max_per_phone.unwrap_or(brand.max_per_phone),
+                cap_window_hours: mine.cap_window_hours.unwrap_or(brand.cap_window_hours),
+                allowed_hours: mine.allowed_hours.unwrap_or(brand.allowed_hours),
+            };
+            prop_assert_eq!(mine.relaxes(&brand).is_none(), at_least_as_strict(&asked, &brand));
+        }
+    }
+}

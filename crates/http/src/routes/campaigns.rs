@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::Json;
 use crate::error::{ApiError, ErrorBody};
+use crate::exposure;
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::http::StatusCode;
@@ -429,7 +430,15 @@ pub(crate) async fn messages(
         .services
         .campaign_messages(caller.reader(), campaign, after, limit)
         .await?;
-    let items: Vec<MessageDto> = found.iter().map(MessageDto::from).collect();
+    let items: Vec<MessageDto> = found
+        .iter()
+        .map(|m| {
+            let mut dto = MessageDto::from(m);
+            dto.body = exposure::message_body(m);
+            dto.recipient = exposure::recipient(&caller, &dto.recipient);
+            dto
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |m| m.id.clone())))
 }
 

@@ -2,21 +2,82 @@
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::Json;
+use crate::body::{Json, parse_json};
 use crate::dto::{
     AdjustmentDto, AdjustmentIn, ConsentDto, CustomerDto, CustomerIn, CustomerUpdate,
     LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
+use crate::exposure;
 use crate::paging::{Page, PageQuery};
 use crate::routes::{id, request_key};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use regulars_domain::{ChannelConsent, CustomerId, Points, RewardId};
-use regulars_service::CustomerInput;
+use regulars_domain::{ChangeSource, ChannelConsent, CustomerId, Points, RewardId};
+use regulars_ports::Role;
+use regulars_service::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 use serde::Deserialize;
+use serde_json::Value;
 use time::Date;
 use time::macros::format_description;
 use utoipa::IntoParams;
+use utoipa::ToSchema;
+
+/// A JSON merge patch (RFC 7396) of a customer's profile: a field left out is kept,
+/// `null` clears it, a value sets it. Within `consent`, a channel left out is kept and
+/// `null` withdraws it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerPatchIn {
+    /// Name.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    name: Option<Option<String>>,
+    /// Birthday, `YYYY-MM-DD`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    birthday: Option<Option<String>>,
+    /// Email.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    email: Option<Option<String>>,
+    /// Zalo follower id.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    zalo_user_id: Option<Option<String>>,
+    /// Consent per channel; `null` withdraws all of it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ConsentPatchIn>)]
+    consent: Option<Option<ConsentPatchIn>>,
+}
+
+/// Consent changes per channel: left out is kept, `null` or `false` withdraws.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsentPatchIn {
+    /// Zalo.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    zalo: Option<Option<bool>>,
+    /// SMS.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    sms: Option<Option<bool>>,
+    /// Email.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    email: Option<Option<bool>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null`; an absent field is
+/// `None` through `#[serde(default)]`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
 
 fn birthday(raw: Option<&str>) -> Result<Option<Date>, ApiError> {
     raw.map(|text| {
@@ -39,6 +100,47 @@ fn profile_input(input: CustomerUpdate) -> Result<CustomerInput, ApiError> {
             email: c.email,
         },
     })
+}
+
+fn patch_input(input: CustomerPatchIn) -> Result<CustomerPatch, ApiError> {
+    let birthday = match input.birthday {
+        None => None,
+        Some(raw) => Some(birthday(raw.as_deref())?),
+    };
+    let consent = match input.consent {
+        None => ConsentPatch::default(),
+        // `"consent": null` withdraws every channel.
+        Some(None) => ConsentPatch {
+            zalo: Some(false),
+            sms: Some(false),
+            email: Some(false),
+        },
+        Some(Some(c)) => ConsentPatch {
+            zalo: c.zalo.map(|v| v.unwrap_or(false)),
+            sms: c.sms.map(|v| v.unwrap_or(false)),
+            email: c.email.map(|v| v.unwrap_or(false)),
+        },
+    };
+    Ok(CustomerPatch {
+        name: input.name,
+        birthday,
+        email: input.email,
+        zalo_user_id: input.zalo_user_id,
+        consent,
+    })
+}
+
+/// Who the caller is, for the record kept with a profile change: a `pos` key is the
+/// till, any other key the API.
+fn author(caller: &Caller) -> ChangeAuthor {
+    ChangeAuthor {
+        actor: format!("api-key:{}", caller.0.key),
+        source: if caller.0.role == Role::Pos {
+            ChangeSource::Till
+        } else {
+            ChangeSource::Api
+        },
+    }
 }
 
 /// The profile of `view` with the customer's scores from the last run, if any.
@@ -77,7 +179,10 @@ pub(crate) async fn list(
         .services
         .customers(caller.reader(), after, limit)
         .await?;
-    let items: Vec<CustomerDto> = customers.iter().map(CustomerDto::from).collect();
+    let items: Vec<CustomerDto> = customers
+        .iter()
+        .map(|c| exposure::customer(&caller, CustomerDto::from(c)))
+        .collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |c| c.id.to_string())))
 }
 
@@ -100,7 +205,7 @@ pub(crate) async fn create(
     })?;
     let customer = state
         .services
-        .create_customer(brand, &input.phone, profile)
+        .create_customer(brand, &input.phone, profile, &author(&caller))
         .await?;
     Ok(HttpResponse::Created().json(CustomerDto::from(&customer)))
 }
@@ -126,7 +231,8 @@ pub(crate) async fn lookup(
         .services
         .customer_lookup(caller.reader(), &query.phone)
         .await?;
-    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
+    let profile = with_scores(&state, &view).await?;
+    Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
 /// A customer's profile: balance, tier, vouchers, what they can redeem.
@@ -142,24 +248,95 @@ pub(crate) async fn profile(
         .services
         .customer_view(caller.reader(), customer)
         .await?;
-    Ok(HttpResponse::Ok().json(with_scores(&state, &view).await?))
+    let profile = with_scores(&state, &view).await?;
+    Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
-/// Replaces a customer's profile fields (the phone stays).
+/// Replaces a customer's whole profile (the phone stays): every field is required and
+/// `null` clears one. Contact details, consent and birthday are the customer's own: only
+/// an admin key may replace them.
 #[utoipa::path(put, path = "/v1/customers/{id}", tag = "customers", security(("api_key" = [])), request_body = CustomerUpdate,
-    params(("id" = String, Path)), responses((status = 200, body = CustomerDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = CustomerDto), (status = 404, body = ErrorBody),
+        (status = 403, description = "Not an admin key.", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid.", body = ErrorBody)))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: Json<CustomerUpdate>,
+    body: Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.require(&[Role::Admin]).map_err(|_| {
+        ApiError::forbidden(
+            "only an admin key may replace a customer's contact details, consent or birthday",
+        )
+    })?;
+    let customer: CustomerId = id(&path, "customer")?;
+    let document = whole_document(body.0)?;
+    let profile = profile_input(document)?;
+    let updated = state
+        .services
+        .update_customer(brand, customer, profile, &author(&caller))
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerDto::from(&updated)))
+}
+
+/// A `PUT` body as a whole profile: a missing field is 422 naming every missing one.
+fn whole_document(body: Value) -> Result<CustomerUpdate, ApiError> {
+    let Value::Object(fields) = &body else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    let missing: Vec<&str> = CustomerUpdate::FIELDS
+        .into_iter()
+        .filter(|f| !fields.contains_key(*f))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "missing {}: PUT replaces the whole profile (send null to clear a field); \
+                 PATCH changes only the fields it names",
+                missing.join(", ")
+            ),
+            Some((*first).to_owned()),
+        ));
+    }
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    parse_json(&bytes)
+}
+
+/// Changes the profile fields named, as a JSON merge patch (RFC 7396): a field left out
+/// is kept, `null` clears it. A `pos` key may change the name only: contact details,
+/// consent and birthday need an admin key.
+#[utoipa::path(patch, path = "/v1/customers/{id}", tag = "customers", security(("api_key" = [])),
+    request_body(content((CustomerPatchIn = "application/merge-patch+json"), (CustomerPatchIn = "application/json"))),
+    params(("id" = String, Path)), responses((status = 200, body = CustomerDto), (status = 404, body = ErrorBody),
+        (status = 403, description = "A `pos` key naming contact details, consent or birthday, or a viewer key.", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn patch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<CustomerPatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.till()?;
     let customer: CustomerId = id(&path, "customer")?;
-    let profile = profile_input(body.0)?;
+    let patch = patch_input(body.0)?;
+    let guarded = patch.guarded_fields();
+    if caller.0.role != Role::Admin && !guarded.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "only an admin key may change a customer's {}",
+                guarded.join(", ")
+            ),
+            guarded.first().map(|f| (*f).to_owned()),
+        ));
+    }
     let updated = state
         .services
-        .update_customer(brand, customer, profile)
+        .patch_customer(brand, customer, patch, &author(&caller))
         .await?;
     Ok(HttpResponse::Ok().json(CustomerDto::from(&updated)))
 }

@@ -9,6 +9,7 @@ pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
 pub(crate) mod orders;
+pub(crate) mod policy;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
 
@@ -86,6 +87,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))
+                .route("/brand/policy", web::get().to(policy::get))
+                .route("/brand/policy", web::put().to(policy::put))
                 .route("/keys", web::get().to(access::list_keys))
                 .route("/keys", web::post().to(access::create_key))
                 .route("/keys/{id}", web::delete().to(access::revoke_key))
@@ -118,6 +121,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(intelligence::customer_scores),
                 )
                 .route("/customers/{id}", web::put().to(customers::update))
+                .route("/customers/{id}", web::patch().to(customers::patch))
                 .route("/customers/{id}/ledger", web::get().to(customers::ledger))
                 .route("/customers/{id}/orders", web::get().to(customers::orders))
                 .route(

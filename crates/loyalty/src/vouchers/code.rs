@@ -97,6 +97,25 @@ pub enum VoucherCodeError {
     },
 }
 
+/// A voucher code as shown where it is not redeemed (read-only keys, message lists):
+/// the first two and the last two symbols of whatever `text` holds, never enough to
+/// redeem or to guess (nine hidden symbols are 45 bits).
+///
+/// ```
+/// use regulars_loyalty::vouchers::masked_code;
+/// assert_eq!(masked_code("K3ZP-7QWX-M2RA9"), "K3…A9");
+/// assert_eq!(masked_code("K3"), "…");
+/// ```
+pub fn masked_code(text: &str) -> String {
+    let symbols: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
+    if symbols.len() < 8 {
+        return "…".to_owned();
+    }
+    let head: String = symbols[..2].iter().collect();
+    let tail: String = symbols[symbols.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
+}
+
 impl VoucherCode {
     /// Builds a fresh code from 8 random bytes.
     ///

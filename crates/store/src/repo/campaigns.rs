@@ -1,7 +1,7 @@
 //! [`CampaignRepo`]: campaigns, their members, and the members' revenue for attribution.
 
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt, to_u64};
-use crate::entity::{campaign, campaign_member};
+use crate::entity::{brand_policy, campaign, campaign_member};
 use crate::error::{corrupt, in_ctx};
 use crate::repo::inserted;
 use crate::tx::StoreTransaction;
@@ -11,11 +11,12 @@ use regulars_ports::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
     StoreError,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
 };
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Members per insert statement: well under both databases' parameter limits.
@@ -25,6 +26,38 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 #[async_trait]
 impl CampaignRepo for StoreTransaction {
+    async fn messaging_policy(&mut self, brand: BrandId) -> Result<Option<String>, StoreError> {
+        Ok(brand_policy::Entity::find_by_id(brand.as_uuid())
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from brand_policies"))?
+            .map(|row| row.policy))
+    }
+
+    async fn save_messaging_policy(
+        &mut self,
+        brand: BrandId,
+        policy: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        use brand_policy::Column as C;
+        let row = brand_policy::Model {
+            brand_id: brand.as_uuid(),
+            policy: policy.to_owned(),
+            updated_at: to_micros(at),
+        };
+        brand_policy::Entity::insert(row.into_active_model().reset_all())
+            .on_conflict(
+                OnConflict::column(C::BrandId)
+                    .update_columns([C::Policy, C::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("upsert into brand_policies"))?;
+        Ok(())
+    }
+
     async fn insert_campaign(&mut self, record: &CampaignRecord) -> Result<(), StoreError> {
         campaign::Entity::insert(campaign_to_row(record).into_active_model())
             .exec_without_returning(&self.tx)

@@ -4,11 +4,13 @@ use crate::convert::{
     DATE_FORMAT, from_micros, from_micros_opt, money, to_i64, to_micros, to_micros_opt, to_minor,
     to_u64,
 };
-use crate::entity::{customer, customer_stats};
+use crate::entity::{customer, customer_change, customer_stats};
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, ChannelConsent, Customer, CustomerId, Phone};
+use regulars_domain::{
+    BrandId, ChangeSource, ChannelConsent, Customer, CustomerChange, CustomerId, Phone,
+};
 use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -76,6 +78,43 @@ impl CustomerRepo for StoreTransaction {
             .await
             .map_err(in_ctx("insert into customers (brand_id, phone unique)"))?;
         Ok(())
+    }
+
+    async fn record_change(&mut self, change: &CustomerChange) -> Result<(), StoreError> {
+        let row = customer_change::Model {
+            brand_id: change.brand_id.as_uuid(),
+            customer_id: change.customer_id.as_uuid(),
+            id: change.id,
+            at: to_micros(change.at),
+            actor: change.actor.clone(),
+            source: change.source.as_str().to_owned(),
+            fields: change.fields.join(","),
+            consent_zalo: change.consent.zalo,
+            consent_sms: change.consent.sms,
+            consent_email: change.consent.email,
+        };
+        customer_change::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into customer_changes"))?;
+        Ok(())
+    }
+
+    async fn changes(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<CustomerChange>, StoreError> {
+        use customer_change::Column as C;
+        let rows = customer_change::Entity::find()
+            .filter(C::BrandId.eq(brand.as_uuid()))
+            .filter(C::CustomerId.eq(customer.as_uuid()))
+            .order_by_asc(C::At)
+            .order_by_asc(C::Id)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from customer_changes"))?;
+        rows.into_iter().map(change_from_row).collect()
     }
 
     /// Updates the profile fields; the phone, id and creation time stay as stored.
@@ -219,5 +258,28 @@ pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats
         first_visit_at: from_micros_opt(row.first_visit_at)?,
         last_visit_at: from_micros_opt(row.last_visit_at)?,
         tier,
+    })
+}
+
+fn change_from_row(row: customer_change::Model) -> Result<CustomerChange, StoreError> {
+    Ok(CustomerChange {
+        id: row.id,
+        brand_id: BrandId::from_uuid(row.brand_id),
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        at: from_micros(row.at)?,
+        actor: row.actor,
+        source: ChangeSource::parse(&row.source)
+            .ok_or_else(|| corrupt("customer_changes.source", &row.source))?,
+        fields: row
+            .fields
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        consent: ChannelConsent {
+            zalo: row.consent_zalo,
+            sms: row.consent_sms,
+            email: row.consent_email,
+        },
     })
 }

@@ -34,6 +34,8 @@ const EXACT_COLUMNS: &[(&str, &str)] = &[
     ("outbox", "sent_at"),
     ("api_keys", "created_at"),
     ("api_keys", "revoked_at"),
+    ("customer_changes", "at"),
+    ("brand_policies", "updated_at"),
 ];
 
 async fn migrations_are_idempotent(store: Store, url: String) -> TestResult {

@@ -8,9 +8,10 @@ use crate::render::{Fail, Nav, dashboard, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{Customer, CustomerId, Money};
+use regulars_domain::{Customer, CustomerId, Money, Phone};
 use regulars_loyalty::ledger::EntryKind;
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
+use regulars_loyalty::vouchers::{VoucherCode, masked_code};
 use regulars_service::{LookupError, ManageError, SegmentError};
 use serde::Deserialize;
 
@@ -129,7 +130,7 @@ pub(crate) async fn list(
                     @for c in &customers {
                         tr {
                             td { a href=(format!("/dashboard/customers/{}", c.id)) { (c.name.clone().unwrap_or_else(|| "—".to_owned())) } }
-                            td { (c.phone) }
+                            td { (phone_shown(&session, &c.phone)) }
                             td { (when(c.created_at)) }
                         }
                     }
@@ -142,6 +143,24 @@ pub(crate) async fn list(
         &req,
         dashboard(&session, Nav::Customers, t.customers_title, body),
     ))
+}
+
+/// A phone number as the session may see it: partly hidden to a viewer.
+fn phone_shown(session: &Session, phone: &Phone) -> String {
+    if session.sees_contact() {
+        phone.to_string()
+    } else {
+        phone.partly_hidden()
+    }
+}
+
+/// A voucher code as the session may see it: masked to a viewer.
+fn code_shown(session: &Session, code: &VoucherCode) -> String {
+    if session.sees_contact() {
+        code.to_string()
+    } else {
+        masked_code(code.as_str())
+    }
 }
 
 /// Percent-encodes a query value.
@@ -263,7 +282,10 @@ pub(crate) async fn profile(
         })
         .flatten();
     let c = &view.customer;
-    let title = c.name.clone().unwrap_or_else(|| c.phone.to_string());
+    let title = c
+        .name
+        .clone()
+        .unwrap_or_else(|| phone_shown(&session, &c.phone));
     let body = html! {
         div.cards {
             div.card #balance { div.label { (t.balance) } div.value { (view.balance.value()) " " (t.points) } }
@@ -273,7 +295,7 @@ pub(crate) async fn profile(
         div.grid2 {
             section #profile {
                 h2 { (t.profile) }
-                p { strong { (t.phone) ": " } (c.phone) }
+                p { strong { (t.phone) ": " } (phone_shown(&session, &c.phone)) }
                 p { strong { (t.joined) ": " } (when(c.created_at)) }
                 (tier_block(t, view.tier.as_ref().map(|s| s.code.as_str()), view.tier_progress.as_ref()))
             }
@@ -297,7 +319,7 @@ pub(crate) async fn profile(
                 table {
                     tr { th { (t.code) } th { (t.expires) } }
                     @for v in &view.vouchers {
-                        tr { td { code { (v.code()) } } td { (when(v.expires_at())) } }
+                        tr { td { code { (code_shown(&session, v.code())) } } td { (when(v.expires_at())) } }
                     }
                 }
             }
