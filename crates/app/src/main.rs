@@ -6,7 +6,8 @@ mod import_cmd;
 mod models_cmd;
 mod rules_cmd;
 
-use regulars::server::{Application, redact};
+use regulars::server::Application;
+
 use regulars::settings::{LogFormat, Settings};
 use regulars::system::{self, OsIdGen, SystemClock};
 use regulars::worker::{WorkerOptions, run_worker};
@@ -15,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use regulars_domain::BrandId;
 use regulars_service::{ChannelSenders, Services};
-use regulars_store::{Store, StoreOptions};
+use regulars_store::{Store, StoreOptions, redact};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -249,6 +249,16 @@ pub trait AccessRepo: Send {
         id: ApiKeyId,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// The generation of an active key's dashboard sessions (`None` when the brand has
+    /// no such active key): a session cookie signed at another epoch is void.
+    async fn session_epoch(
+        &mut self,
+        brand: BrandId,
+        id: ApiKeyId,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Ends every dashboard session of a key by bumping its session epoch; `false` when
+    /// the brand has no such key.
+    async fn end_sessions(&mut self, brand: BrandId, id: ApiKeyId) -> Result<bool, StoreError>;
     /// Stores a new integration.
     async fn insert_integration(
         &mut self,

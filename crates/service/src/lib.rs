@@ -107,6 +107,7 @@ mod reports;
 mod rewards;
 mod scoring;
 mod segments;
+mod sessions;
 mod tiering;
 mod transact;
 mod vouchers;

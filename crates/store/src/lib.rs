@@ -56,3 +56,4 @@ mod url;
 
 pub use options::StoreOptions;
 pub use store::{Backend, Store};
+pub use url::redact;

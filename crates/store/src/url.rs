@@ -15,7 +15,7 @@ pub(crate) fn backend_of(url: &str) -> Option<Backend> {
 
 /// The URL with any password replaced by `***`, fit for error messages and logs: both the
 /// `user:password@` form and a `password=` query parameter.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

@@ -49,6 +49,9 @@ pub struct SessionClaims {
     pub brand: BrandId,
     /// The key signed in with.
     pub key: ApiKeyId,
+    /// The key's session epoch when it signed in: signing out bumps the key's epoch,
+    /// which voids the cookie even where it was copied.
+    pub epoch: i64,
     /// When the session ends.
     pub expires_at: OffsetDateTime,
 }
@@ -74,12 +77,13 @@ impl Keys {
         }
     }
 
-    /// The session cookie's value: `<brand>.<key>.<expiry>.<mac>`.
+    /// The session cookie's value: `<brand>.<key>.<epoch>.<expiry>.<mac>`.
     pub fn session_cookie(&self, claims: &SessionClaims) -> String {
         let payload = format!(
-            "{}.{}.{}",
+            "{}.{}.{}.{}",
             claims.brand,
             claims.key,
+            claims.epoch,
             claims.expires_at.unix_timestamp()
         );
         let tag = mac(&self.session, &[payload.as_bytes()]);
@@ -97,11 +101,13 @@ impl Keys {
         let mut parts = payload.split('.');
         let brand: BrandId = parts.next()?.parse().ok()?;
         let key: ApiKeyId = parts.next()?.parse().ok()?;
+        let epoch: i64 = parts.next()?.parse().ok()?;
         let expiry: i64 = parts.next()?.parse().ok()?;
         let expires_at = OffsetDateTime::from_unix_timestamp(expiry).ok()?;
         (parts.next().is_none() && expires_at > now).then_some(SessionClaims {
             brand,
             key,
+            epoch,
             expires_at,
         })
     }
@@ -183,6 +189,7 @@ mod tests {
         SessionClaims {
             brand: BrandId::from_bytes([1; 16]),
             key: ApiKeyId::from_bytes([2; 16]),
+            epoch: 3,
             expires_at: now() + Duration::hours(8),
         }
     }
