@@ -5,6 +5,7 @@ mod demo;
 mod import_cmd;
 mod models_cmd;
 mod rules_cmd;
+mod secrets_cmd;
 
 use regulars::server::Application;
 
@@ -66,6 +67,11 @@ enum Command {
         brand: Option<BrandId>,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Manage the server's secret keys (rotation).
+    Secrets {
+        #[command(subcommand)]
+        command: secrets_cmd::SecretsCommand,
     },
     /// Import history.
     Import {
@@ -206,6 +212,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Brand { command } => admin_cmd::brand(command).await,
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
+        Command::Secrets { command } => secrets_cmd::run(command).await,
         Command::Score { brand, db } => score(brand, &db).await,
         Command::Models { command } => models_cmd::run(command).and_then(models_cmd::print),
         Command::Demo {
@@ -434,8 +441,8 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
             )
         })?;
     let mut services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
-    if let Some(key) = &settings.secret_key {
-        services = services.with_secret_key(key.clone());
+    if let Some(keys) = settings.secret_keys() {
+        services = services.with_secret_keys(keys);
     }
     let senders = senders(&settings)?;
     tracing::info!(

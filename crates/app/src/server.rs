@@ -75,8 +75,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Application, StartError> {
         let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen));
-        if let Some(key) = &settings.secret_key {
-            services = services.with_secret_key(key.clone());
+        if let Some(keys) = settings.secret_keys() {
+            services = services.with_secret_keys(keys);
         }
         let services = Arc::new(services);
         let metrics = Arc::new(Metrics::new());
@@ -101,7 +101,7 @@ impl Application {
                 services.clone(),
                 Arc::new(SystemClock),
                 Arc::new(OsIdGen),
-                settings.secret_key.as_ref(),
+                settings.secret_keys().as_ref(),
             )
             .with_secure_cookies(settings.secure_cookies)
             .with_public_url(settings.public_url.clone()),

@@ -272,6 +272,16 @@ pub trait AccessRepo: Send {
     ) -> Result<Option<IntegrationRecord>, StoreError>;
     /// The brand's integrations, oldest first.
     async fn integrations(&mut self, brand: BrandId) -> Result<Vec<IntegrationRecord>, StoreError>;
+    /// Replaces an integration's sealed secret with `sealed` if it is still `expected`
+    /// (re-sealing under a new server key); `false` when it is not, or there is no such
+    /// integration.
+    async fn reseal_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: &str,
+        sealed: &str,
+    ) -> Result<bool, StoreError>;
     /// Marks an integration revoked at `now`; `false` when the brand has no such
     /// integration or it was revoked already.
     async fn revoke_integration(

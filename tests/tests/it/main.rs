@@ -17,6 +17,7 @@ mod outbox_faults;
 mod pos;
 mod reliability;
 mod reports;
+mod rotation;
 mod scoring;
 mod server;
 mod story;

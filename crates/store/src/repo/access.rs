@@ -152,6 +152,24 @@ impl AccessRepo for StoreTransaction {
             .collect()
     }
 
+    async fn reseal_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: &str,
+        sealed: &str,
+    ) -> Result<bool, StoreError> {
+        let done = integration::Entity::update_many()
+            .col_expr(integration::Column::SealedSecret, Expr::value(sealed))
+            .filter(integration::Column::BrandId.eq(brand.as_uuid()))
+            .filter(integration::Column::Id.eq(id.as_uuid()))
+            .filter(integration::Column::SealedSecret.eq(expected))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update integrations"))?;
+        Ok(done.rows_affected == 1)
+    }
+
     async fn revoke_integration(
         &mut self,
         brand: BrandId,
