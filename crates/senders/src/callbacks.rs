@@ -227,7 +227,7 @@ pub fn zalo_event(
         return Err(CallbackError::BadSignature);
     }
     let sent_at = event.timestamp.as_deref().and_then(from_millis);
-    if !sent_at.is_some_and(|at| (received_at - at).abs() <= ZALO_EVENT_WINDOW) {
+    if sent_at.is_none_or(|at| (received_at - at).abs() > ZALO_EVENT_WINDOW) {
         return Err(CallbackError::Stale(timestamp));
     }
     if event.event_name != "user_received_message" {
