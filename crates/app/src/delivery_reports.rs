@@ -61,9 +61,9 @@ impl ProviderReports {
 
 fn rejection(error: CallbackError) -> ReportRejection {
     match error {
-        CallbackError::MissingSignature(_) | CallbackError::BadSignature => {
-            ReportRejection::Unauthenticated(error.to_string())
-        }
+        CallbackError::MissingSignature(_)
+        | CallbackError::BadSignature
+        | CallbackError::Stale(_) => ReportRejection::Unauthenticated(error.to_string()),
         CallbackError::Malformed(_) => ReportRejection::Malformed(error.to_string()),
         CallbackError::NotADeliveryReport(_) | CallbackError::NotFinal(_) => {
             ReportRejection::Ignored(error.to_string())

@@ -221,10 +221,41 @@ fn report(problems: &[Problem], to: Option<&PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// A cell of the error report, quoted when it must be. A cell that a spreadsheet would
+/// read as a formula (leading `=`, `+`, `-`, `@`, tab or carriage return) gets a `'`
+/// first: order ids and messages quote the imported file, which anyone may have written.
 fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formula_cells_are_defused_and_others_kept() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = csv_field(formula);
+            assert!(
+                cell.trim_start_matches('"').starts_with('\''),
+                "{formula:?}: {cell}"
+            );
+        }
+        assert_eq!(csv_field("A-1"), "A-1");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field(""), "");
     }
 }

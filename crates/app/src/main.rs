@@ -5,8 +5,10 @@ mod demo;
 mod import_cmd;
 mod models_cmd;
 mod rules_cmd;
+mod secrets_cmd;
 
-use regulars::server::{Application, redact};
+use regulars::server::Application;
+
 use regulars::settings::{LogFormat, Settings};
 use regulars::system::{self, OsIdGen, SystemClock};
 use regulars::worker::{WorkerMetrics, WorkerOptions, run_worker};
@@ -15,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use regulars_domain::BrandId;
 use regulars_service::{ChannelSenders, Services};
-use regulars_store::{Store, StoreOptions};
+use regulars_store::{Store, StoreOptions, redact};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,6 +67,11 @@ enum Command {
         brand: Option<BrandId>,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Manage the server's secret keys (rotation).
+    Secrets {
+        #[command(subcommand)]
+        command: secrets_cmd::SecretsCommand,
     },
     /// Import history.
     Import {
@@ -205,6 +212,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Brand { command } => admin_cmd::brand(command).await,
         Command::Key { command } => admin_cmd::key(command).await,
         Command::Import { command } => import_cmd::run(command).await,
+        Command::Secrets { command } => secrets_cmd::run(command).await,
         Command::Score { brand, db } => score(brand, &db).await,
         Command::Models { command } => models_cmd::run(command).and_then(models_cmd::print),
         Command::Demo {
@@ -441,8 +449,8 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
             )
         })?;
     let mut services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
-    if let Some(key) = &settings.secret_key {
-        services = services.with_secret_key(key.clone());
+    if let Some(keys) = settings.secret_keys() {
+        services = services.with_secret_keys(keys);
     }
     let senders = senders(&settings)?;
     tracing::info!(

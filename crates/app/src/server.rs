@@ -7,13 +7,13 @@
 use crate::settings::Settings;
 use crate::system::{OsIdGen, SystemClock};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use regulars_http::{AppState, Metrics, RateLimiter};
 use regulars_ports::Clock;
 use regulars_pos::PosDecoder;
 use regulars_service::{ScoringOptions, Services};
-use regulars_store::{Store, StoreOptions};
+use regulars_store::{Store, StoreOptions, redact};
 use std::net::TcpListener;
 use std::sync::Arc;
 use thiserror::Error;
@@ -80,8 +80,8 @@ impl Application {
                     .rate_limit
                     .map(|_| regulars_service::guard::AUTH_FAILURES),
             );
-        if let Some(key) = &settings.secret_key {
-            services = services.with_secret_key(key.clone());
+        if let Some(keys) = settings.secret_keys() {
+            services = services.with_secret_keys(keys);
         }
         let services = Arc::new(services);
         let metrics = Arc::new(Metrics::new());
@@ -110,7 +110,7 @@ impl Application {
                 services.clone(),
                 Arc::new(SystemClock),
                 Arc::new(OsIdGen),
-                settings.secret_key.as_ref(),
+                settings.secret_keys().as_ref(),
             )
             .with_limiter(limiter)
             .with_secure_cookies(settings.secure_cookies)
@@ -127,8 +127,10 @@ impl Application {
         };
         let listener = TcpListener::bind(&settings.listen).map_err(listen_error)?;
         let port = listener.local_addr().map_err(listen_error)?.port();
+        let hsts = settings.secure_cookies;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(transport_headers(hsts))
                 .wrap(regulars_http::error_fallback())
                 .wrap(from_fn(regulars_http::track_metrics))
                 .wrap(from_fn(regulars_http::request_log))
@@ -242,21 +244,19 @@ impl Application {
     }
 }
 
-/// The URL with any password hidden, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// How long browsers keep to HTTPS once told (one year, in seconds).
+const HSTS_MAX_AGE: u64 = 365 * 24 * 60 * 60;
+
+/// `Strict-Transport-Security` on every answer when `hsts`: sent when cookies are
+/// `Secure`, that is when the server is reached over HTTPS, so that a browser never
+/// again sends the session cookie or a customer link over plain HTTP to this host.
+fn transport_headers(hsts: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new();
+    if !hsts {
+        return headers;
     }
+    headers.add((
+        actix_web::http::header::STRICT_TRANSPORT_SECURITY,
+        format!("max-age={HSTS_MAX_AGE}"),
+    ))
 }

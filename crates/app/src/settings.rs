@@ -26,8 +26,10 @@
 //! | wait for a database connection (s) | `database_timeout_seconds` | `REGULARS_DATABASE_TIMEOUT_SECONDS` | 5 |
 //! | public URL of customer links | `public_url` | `REGULARS_PUBLIC_URL` | the request's own host |
 //! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
+//! | server key (webhook secrets, sessions, links) | — (refused in the file) | `REGULARS_SECRET_KEY` (64 hex digits) | none: no webhooks |
+//! | previous server keys, during a rotation | — | `REGULARS_PREVIOUS_SECRET_KEYS` (comma-separated) | none |
 
-use regulars_service::SecretKey;
+use regulars_service::{SecretKey, SecretKeys};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,8 +67,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_timeout: Duration,
-    /// The key sealing webhook secrets.
+    /// The server's key: sealing webhook secrets, signing sessions and customer links
+    /// (each through a key derived for that purpose).
     pub secret_key: Option<SecretKey>,
+    /// During a key rotation, the keys used before `secret_key`: what they sealed or
+    /// signed still opens until `regulars secrets rotate` has re-sealed it.
+    pub previous_secret_keys: Vec<SecretKey>,
     /// How often `serve` runs the scoring job for every brand; `None`: never.
     pub scoring_interval: Option<Duration>,
     /// The campaign and delivery worker.
@@ -189,6 +195,16 @@ fn concurrency(n: usize) -> Result<usize, String> {
     }
 }
 
+impl Settings {
+    /// The server's keys (the current one and, during a rotation, the previous ones),
+    /// when a current key is set.
+    pub fn secret_keys(&self) -> Option<SecretKeys> {
+        self.secret_key
+            .clone()
+            .map(|key| SecretKeys::new(key).with_previous(self.previous_secret_keys.clone()))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -199,6 +215,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
             secret_key: None,
+            previous_secret_keys: Vec::new(),
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
             worker: WorkerSettings::default(),
             senders: regulars_senders::SendersConfig::default(),
@@ -466,6 +483,26 @@ impl Settings {
                     })?,
                 );
         }
+        if let Some(v) = env("REGULARS_PREVIOUS_SECRET_KEYS") {
+            let name = "REGULARS_PREVIOUS_SECRET_KEYS";
+            self.previous_secret_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    SecretKey::from_hex(k).map_err(|message| SettingsError::Env {
+                        name,
+                        message: format!("each comma-separated key {message}"),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            if self.secret_key.is_none() && !self.previous_secret_keys.is_empty() {
+                return Err(SettingsError::Env {
+                    name,
+                    message: "previous keys need the current one in REGULARS_SECRET_KEY".into(),
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -652,5 +689,41 @@ mod tests {
         assert!(Settings::load(Some(&missing), env_of(&[])).is_err());
         std::fs::remove_dir_all(&dir)?;
         Ok(())
+    }
+
+    #[test]
+    fn previous_secret_keys_come_from_the_environment_beside_the_current_one() {
+        const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        const BOTH: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+        let s = Settings::load(
+            None,
+            env_of(&[
+                ("REGULARS_SECRET_KEY", A),
+                ("REGULARS_PREVIOUS_SECRET_KEYS", BOTH),
+            ]),
+        )
+        .map_err(|e| e.to_string());
+        let s = s.as_ref().map_err(String::as_str);
+        assert_eq!(s.map(|s| s.previous_secret_keys.len()), Ok(2));
+        let s = s.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.secret_keys().map(|k| k.all().count()), Some(3));
+        let e = Settings::load(None, env_of(&[("REGULARS_PREVIOUS_SECRET_KEYS", B)]))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("REGULARS_SECRET_KEY"), "{e}");
+        let e = Settings::load(
+            None,
+            env_of(&[
+                ("REGULARS_SECRET_KEY", A),
+                ("REGULARS_PREVIOUS_SECRET_KEYS", "xyz"),
+            ]),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("REGULARS_PREVIOUS_SECRET_KEYS"),
+            "{e}"
+        );
     }
 }

@@ -36,16 +36,38 @@ fn request_id(req: &ServiceRequest) -> String {
     }
 }
 
+/// Where the path of a request carries a bearer secret, as (leading segments, index of
+/// the secret segment): a customer's link token (`/c/<token>`) opens the customer's page
+/// and its vouchers, and a voucher code (`/v1/vouchers/<code>…`) redeems the voucher.
+const SECRET_SEGMENTS: [(&[&str], usize); 2] = [(&["c"], 1), (&["v1", "vouchers"], 2)];
+
+/// The path as the access log shows it: bearer secrets in it replaced by `***`, so
+/// that whoever reads the logs cannot open a customer's page or redeem a voucher.
+pub(crate) fn loggable_path(path: &str) -> String {
+    let mut segments: Vec<&str> = path.split('/').skip(1).collect();
+    for (lead, secret) in SECRET_SEGMENTS {
+        let leads =
+            segments.len() > secret && lead.iter().zip(&segments).all(|(want, got)| want == got);
+        if leads && !segments[secret].is_empty() {
+            segments[secret] = "***";
+        }
+    }
+    if segments.is_empty() {
+        return path.to_owned();
+    }
+    format!("/{}", segments.join("/"))
+}
+
 /// Middleware: gives the request an id, logs one structured line per request (method,
-/// path, status, duration, brand and key prefix-free key id when authenticated) inside a
-/// span carrying the id, and echoes the id in the answer.
+/// path with its bearer secrets masked, status, duration, brand and key prefix-free key
+/// id when authenticated) inside a span carrying the id, and echoes the id in the answer.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&req);
     let method = req.method().to_string();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let _entered = span.enter();
@@ -119,4 +141,80 @@ pub(crate) fn json_fallback<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, res).map_into_right_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, HttpResponse, web};
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn bearer_segments_are_masked_and_nothing_else() {
+        assert_eq!(loggable_path("/c/AbC-123_x"), "/c/***");
+        assert_eq!(
+            loggable_path("/v1/vouchers/RG-7K2P-9XQ4"),
+            "/v1/vouchers/***"
+        );
+        assert_eq!(
+            loggable_path("/v1/vouchers/RG-7K2P-9XQ4/redeem"),
+            "/v1/vouchers/***/redeem"
+        );
+        assert_eq!(loggable_path("/v1/customers/abc"), "/v1/customers/abc");
+        assert_eq!(loggable_path("/v1/vouchers"), "/v1/vouchers");
+        assert_eq!(loggable_path("/c/"), "/c/");
+        assert_eq!(loggable_path("/"), "/");
+        assert_eq!(loggable_path(""), "");
+        assert_eq!(loggable_path("/cc/x"), "/cc/x");
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn access_logs_never_show_link_tokens_or_voucher_codes() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = init_service(
+            App::new()
+                .wrap(from_fn(request_log))
+                .route("/c/{token}", web::get().to(HttpResponse::Ok))
+                .route(
+                    "/v1/vouchers/{code}/redeem",
+                    web::post().to(HttpResponse::Ok),
+                ),
+        )
+        .await;
+        for req in [
+            TestRequest::get().uri("/c/LinkTokenSecret42"),
+            TestRequest::post().uri("/v1/vouchers/RG-SECRETCODE/redeem"),
+            TestRequest::get().uri("/v1/vouchers/RG-UNROUTED"),
+        ] {
+            call_service(&app, req.to_request()).await;
+        }
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.matches("request").count() >= 3, "{logged}");
+        for secret in ["LinkTokenSecret42", "RG-SECRETCODE", "RG-UNROUTED"] {
+            assert!(!logged.contains(secret), "{secret} in {logged}");
+        }
+        assert!(logged.contains("/v1/vouchers/***/redeem"), "{logged}");
+    }
 }

@@ -280,6 +280,16 @@ pub trait AccessRepo: Send {
         id: ApiKeyId,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// The generation of an active key's dashboard sessions (`None` when the brand has
+    /// no such active key): a session cookie signed at another epoch is void.
+    async fn session_epoch(
+        &mut self,
+        brand: BrandId,
+        id: ApiKeyId,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Ends every dashboard session of a key by bumping its session epoch; `false` when
+    /// the brand has no such key.
+    async fn end_sessions(&mut self, brand: BrandId, id: ApiKeyId) -> Result<bool, StoreError>;
     /// Stores a new integration.
     async fn insert_integration(
         &mut self,
@@ -293,6 +303,16 @@ pub trait AccessRepo: Send {
     ) -> Result<Option<IntegrationRecord>, StoreError>;
     /// The brand's integrations, oldest first.
     async fn integrations(&mut self, brand: BrandId) -> Result<Vec<IntegrationRecord>, StoreError>;
+    /// Replaces an integration's sealed secret with `sealed` if it is still `expected`
+    /// (re-sealing under a new server key); `false` when it is not, or there is no such
+    /// integration.
+    async fn reseal_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: &str,
+        sealed: &str,
+    ) -> Result<bool, StoreError>;
     /// Marks an integration revoked at `now`; `false` when the brand has no such
     /// integration or it was revoked already.
     async fn revoke_integration(

@@ -33,6 +33,10 @@ pub enum CallbackError {
     /// A well-formed event that is not a delivery report (Zalo sends many kinds).
     #[error("not a delivery report: {0}")]
     NotADeliveryReport(String),
+    /// A signed event whose timestamp is missing or further than [`ZALO_EVENT_WINDOW`]
+    /// from the time it arrived: a captured event replayed later is not taken.
+    #[error("event timestamp {0:?} is missing or outside the accepted window")]
+    Stale(String),
     /// A report of a state that is not final (eSMS: pending approval, waiting, sent to
     /// the network and waiting for its report).
     #[error("status {0} is not final")]
@@ -42,6 +46,10 @@ pub enum CallbackError {
 /// eSMS's `SendStatus` values, from its callback documentation.
 const ESMS_REJECTED: &str = "4";
 const ESMS_SENT: &str = "5";
+
+/// How far a Zalo event's signed `timestamp` may be from the time it arrives, either
+/// way (the provider's delays and clock skew): older events are refused as replays.
+pub const ZALO_EVENT_WINDOW: time::Duration = time::Duration::minutes(15);
 
 /// Parses an eSMS status callback from its query string (without the leading `?`).
 ///
@@ -171,7 +179,9 @@ pub fn zalo_signature(app_id: &str, body: &[u8], timestamp: &str, oa_secret_key:
 /// # Errors
 ///
 /// [`CallbackError::MissingSignature`] / [`CallbackError::BadSignature`] before anything
-/// else is trusted, [`CallbackError::Malformed`] for a body that is not an event,
+/// else is trusted, [`CallbackError::Stale`] for a signed event whose `timestamp` is
+/// more than [`ZALO_EVENT_WINDOW`] away from `received_at` (a replay),
+/// [`CallbackError::Malformed`] for a body that is not an event,
 /// [`CallbackError::NotADeliveryReport`] for other events.
 ///
 /// ```
@@ -180,12 +190,15 @@ pub fn zalo_signature(app_id: &str, body: &[u8], timestamp: &str, oa_secret_key:
 /// let body = br#"{"app_id":"1","event_name":"user_received_message","timestamp":"1700000000000",
 ///   "message":{"msg_id":"m1","delivery_time":"1700000000000","tracking_id":"k1"}}"#;
 /// let sig = zalo_signature("1", body, "1700000000000", "oa-secret");
-/// let update = zalo_event(&[("x-zevent-signature", &sig)], body, "1", "oa-secret",
-///     OffsetDateTime::UNIX_EPOCH).unwrap();
+/// let now = OffsetDateTime::from_unix_timestamp(1_700_000_060).unwrap();
+/// let update = zalo_event(&[("x-zevent-signature", &sig)], body, "1", "oa-secret", now)
+///     .unwrap();
 /// assert_eq!(update.provider_message_id, "m1");
-/// let forged = zalo_event(&[("X-ZEvent-Signature", "mac=00")], body, "1", "oa-secret",
-///     OffsetDateTime::UNIX_EPOCH);
+/// let forged = zalo_event(&[("X-ZEvent-Signature", "mac=00")], body, "1", "oa-secret", now);
 /// assert_eq!(forged, Err(CallbackError::BadSignature));
+/// let replayed = zalo_event(&[("x-zevent-signature", &sig)], body, "1", "oa-secret",
+///     now + time::Duration::days(1));
+/// assert!(matches!(replayed, Err(CallbackError::Stale(_))));
 /// ```
 pub fn zalo_event(
     headers: &[(&str, &str)],
@@ -212,6 +225,10 @@ pub fn zalo_event(
     let expected_hex = expected.trim_start_matches("mac=");
     if !bool::from(supplied_hex.as_bytes().ct_eq(expected_hex.as_bytes())) {
         return Err(CallbackError::BadSignature);
+    }
+    let sent_at = event.timestamp.as_deref().and_then(from_millis);
+    if sent_at.is_none_or(|at| (received_at - at).abs() > ZALO_EVENT_WINDOW) {
+        return Err(CallbackError::Stale(timestamp));
     }
     if event.event_name != "user_received_message" {
         return Err(CallbackError::NotADeliveryReport(event.event_name));

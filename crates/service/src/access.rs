@@ -12,14 +12,13 @@
 //! # Webhook secrets
 //!
 //! A POS signs its webhooks with a secret both sides know, so the server must keep the
-//! secret itself, not a hash. It is sealed with ChaCha20-Poly1305 under the server's
-//! [`SecretKey`] (from the environment, never stored), the brand and integration ids as
-//! associated data so a sealed secret copied onto another row does not open.
+//! secret itself, not a hash. It is sealed under a key derived from the server's
+//! [`SecretKey`](crate::SecretKey) (from the environment, never stored), with the id of
+//! the key beside it; see [`crate::secrets`].
 
 use crate::error::{common_variants, store_class};
+use crate::secrets::{NONCE_BYTES, from_hex, open, seal, to_hex};
 use crate::{ErrorClass, Services, UseCaseError};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
 use regulars_ports::{
     ApiKeyRecord, Brand, IntegrationKind, IntegrationRecord, Role, StoreError, Transaction,
@@ -34,60 +33,10 @@ use time::OffsetDateTime;
 const KEY_TAG: &str = "rgk";
 const PREFIX_BYTES: usize = 8;
 const SECRET_BYTES: usize = 32;
-const NONCE_BYTES: usize = 12;
 /// Longest label kept for a key or an integration.
 pub const MAX_LABEL_LEN: usize = 200;
 /// Shortest and longest webhook secret a brand may supply.
 pub const WEBHOOK_SECRET_LEN: std::ops::RangeInclusive<usize> = 16..=256;
-
-/// The server's key for sealing webhook secrets: 32 bytes from the environment.
-#[derive(Clone)]
-pub struct SecretKey([u8; 32]);
-
-impl SecretKey {
-    /// Reads 64 hexadecimal digits.
-    pub fn from_hex(hex: &str) -> Result<SecretKey, String> {
-        let bytes = from_hex(hex.trim()).ok_or("must be hexadecimal")?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| "must be 32 bytes (64 hexadecimal digits)".to_owned())?;
-        Ok(SecretKey(key))
-    }
-
-    /// Uses `bytes` as the key.
-    pub fn from_bytes(bytes: [u8; 32]) -> SecretKey {
-        SecretKey(bytes)
-    }
-
-    /// A key for one purpose, derived from this one (HMAC-SHA256 of the purpose's
-    /// name): sessions, links and sealed secrets each get their own, so a value signed
-    /// for one purpose is never accepted for another.
-    ///
-    /// ```
-    /// use regulars_service::SecretKey;
-    /// let key = SecretKey::from_bytes([7; 32]);
-    /// assert_ne!(key.derive("dashboard-session"), key.derive("customer-link"));
-    /// assert_eq!(key.derive("x"), key.derive("x"));
-    /// ```
-    pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        use hmac::{KeyInit as _, Mac};
-        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"regulars/");
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
-    }
-
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(&Key::from(self.0))
-    }
-}
-
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey(..)")
-    }
-}
 
 /// An API key as shown to people: everything but the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -478,7 +427,7 @@ impl Services {
         label: Option<String>,
         secret: Option<String>,
     ) -> Result<CreatedIntegration, AccessError> {
-        let key = self.secret_key.as_ref().ok_or(AccessError::NoSecretKey)?;
+        let key = self.secret_keys.as_ref().ok_or(AccessError::NoSecretKey)?;
         let label = clean_label(label)?;
         let secret = match secret {
             Some(secret) => {
@@ -562,7 +511,7 @@ impl Services {
 
     /// The active integration a webhook is addressed to, with its secret opened.
     pub async fn webhook_endpoint(&self, id: IntegrationId) -> Result<WebhookEndpoint, AuthError> {
-        let key = self.secret_key.as_ref().ok_or(AuthError::NoSecretKey)?;
+        let key = self.secret_keys.as_ref().ok_or(AuthError::NoSecretKey)?;
         self.transact("webhook_endpoint", |mut tx| async move {
             let result = async {
                 let record = tx.access().integration(id).await?;
@@ -610,55 +559,6 @@ fn split_token(token: &str) -> Option<(&str, &str)> {
     (shaped(prefix, PREFIX_BYTES) && shaped(secret, SECRET_BYTES)).then_some((prefix, secret))
 }
 
-fn associated_data(brand: BrandId, id: IntegrationId) -> [u8; 32] {
-    let mut aad = [0u8; 32];
-    aad[..16].copy_from_slice(brand.as_uuid().as_bytes());
-    aad[16..].copy_from_slice(id.as_uuid().as_bytes());
-    aad
-}
-
-fn seal(
-    key: &SecretKey,
-    brand: BrandId,
-    id: IntegrationId,
-    nonce: &[u8; NONCE_BYTES],
-    secret: &[u8],
-) -> Option<String> {
-    let aad = associated_data(brand, id);
-    let sealed = key
-        .cipher()
-        .encrypt(
-            &Nonce::from(*nonce),
-            Payload {
-                msg: secret,
-                aad: &aad,
-            },
-        )
-        .ok()?;
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&sealed);
-    Some(to_hex(&out))
-}
-
-fn open(key: &SecretKey, brand: BrandId, id: IntegrationId, sealed: &str) -> Option<Vec<u8>> {
-    let bytes = from_hex(sealed)?;
-    if bytes.len() < NONCE_BYTES {
-        return None;
-    }
-    let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
-    let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-    let aad = associated_data(brand, id);
-    key.cipher()
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &aad,
-            },
-        )
-        .ok()
-}
-
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// Lowercase Crockford base32 without padding.
@@ -681,20 +581,6 @@ fn base32(bytes: &[u8]) -> String {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     to_hex(&Sha256::digest(bytes))
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -725,41 +611,9 @@ mod tests {
     }
 
     #[test]
-    fn sealed_secrets_open_only_with_the_same_key_brand_and_integration() {
-        let key = SecretKey::from_bytes([7; 32]);
-        let brand = BrandId::from_bytes([1; 16]);
-        let id = IntegrationId::from_bytes([2; 16]);
-        let sealed = seal(&key, brand, id, &[3; 12], b"whsec_abc").unwrap_or_default();
-        assert_eq!(
-            open(&key, brand, id, &sealed).as_deref(),
-            Some(&b"whsec_abc"[..])
-        );
-        let other_key = SecretKey::from_bytes([8; 32]);
-        assert_eq!(open(&other_key, brand, id, &sealed), None);
-        assert_eq!(open(&key, BrandId::from_bytes([9; 16]), id, &sealed), None);
-        assert_eq!(
-            open(&key, brand, IntegrationId::from_bytes([9; 16]), &sealed),
-            None
-        );
-        assert_eq!(open(&key, brand, id, "zz"), None);
-    }
-
-    #[test]
     fn a_missing_server_key_is_a_refusal_that_names_the_variable() {
         let error = AccessError::NoSecretKey;
         assert_eq!(error.class(), ErrorClass::Refused);
         assert!(error.to_string().contains("REGULARS_SECRET_KEY"));
-    }
-
-    #[test]
-    fn secret_keys_read_from_hex() {
-        assert!(SecretKey::from_hex(&"ab".repeat(32)).is_ok());
-        assert!(SecretKey::from_hex("abc").is_err());
-        assert!(SecretKey::from_hex(&"ab".repeat(16)).is_err());
-        assert!(SecretKey::from_hex(&"zz".repeat(32)).is_err());
-        assert_eq!(
-            format!("{:?}", SecretKey::from_bytes([1; 32])),
-            "SecretKey(..)"
-        );
     }
 }

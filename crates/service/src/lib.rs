@@ -113,7 +113,9 @@ mod reports;
 mod requests;
 mod rewards;
 mod scoring;
+mod secrets;
 mod segments;
+mod sessions;
 mod tiering;
 mod transact;
 mod vouchers;
@@ -124,7 +126,7 @@ mod tests;
 
 pub use access::{
     AccessError, ApiKeyInfo, AuthError, CreatedApiKey, CreatedIntegration, IntegrationInfo,
-    MAX_LABEL_LEN, Principal, SecretKey, WEBHOOK_SECRET_LEN, WebhookEndpoint,
+    MAX_LABEL_LEN, Principal, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
 pub use campaigns::{
@@ -151,6 +153,7 @@ pub use requests::{
 };
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
+pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
@@ -167,7 +170,7 @@ pub struct Services {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     max_attempts: u32,
-    secret_key: Option<SecretKey>,
+    secret_keys: Option<SecretKeys>,
     guard: Arc<guard::AuthGuard>,
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
@@ -181,7 +184,7 @@ impl Services {
             clock,
             ids,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
-            secret_key: None,
+            secret_keys: None,
             guard: Arc::new(guard::AuthGuard::default()),
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
@@ -191,7 +194,15 @@ impl Services {
     /// Sets the server's key for sealing and opening webhook secrets; without one,
     /// integrations cannot be made or checked.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
-        self.secret_key = Some(key);
+        self.secret_keys = Some(SecretKeys::new(key));
+        self
+    }
+
+    /// Sets the server's keys during a rotation: the current key seals, and webhook
+    /// secrets sealed under the previous ones still open until
+    /// [`Services::reseal_secrets`] has re-sealed them.
+    pub fn with_secret_keys(mut self, keys: SecretKeys) -> Self {
+        self.secret_keys = Some(keys);
         self
     }
 

@@ -54,5 +54,6 @@ mod store;
 mod tx;
 mod url;
 
-pub use options::StoreOptions;
+pub use options::{SqliteSync, StoreOptions};
 pub use store::{Backend, Store};
+pub use url::redact;

@@ -14,6 +14,7 @@ mod m20261124_100001_report_indexes;
 mod m20261206_200001_idempotency_fingerprints;
 mod m20261206_300001_customer_changes;
 mod m20261206_300002_brand_policies;
+mod m20261206_500001_session_epoch;
 mod m20261206_700001_pos_customers;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_200001_idempotency_fingerprints::Migration),
             Box::new(m20261206_300001_customer_changes::Migration),
             Box::new(m20261206_300002_brand_policies::Migration),
+            Box::new(m20261206_500001_session_epoch::Migration),
             Box::new(m20261206_700001_pos_customers::Migration),
         ]
     }

@@ -22,6 +22,31 @@ pub struct StoreOptions {
     connect_timeout: Duration,
     busy_timeout: Duration,
     migrate: bool,
+    sqlite_sync: SqliteSync,
+}
+
+/// SQLite only: when a commit reaches the disk (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    /// Every commit is flushed to the disk before it is acknowledged: a power cut loses
+    /// nothing the POS was told is stored. The default.
+    #[default]
+    Full,
+    /// Commits are flushed at checkpoints only: faster, and a process crash loses
+    /// nothing, but a power cut or an operating-system crash may roll back the last
+    /// acknowledged commits. Only by explicit choice.
+    Normal,
+}
+
+impl SqliteSync {
+    /// Reads `full` or `normal` (any case), the values of the URL's `synchronous=`.
+    pub fn parse(text: &str) -> Option<SqliteSync> {
+        match text.to_ascii_lowercase().as_str() {
+            "full" => Some(SqliteSync::Full),
+            "normal" => Some(SqliteSync::Normal),
+            _ => None,
+        }
+    }
 }
 
 impl Default for StoreOptions {
@@ -32,6 +57,7 @@ impl Default for StoreOptions {
             connect_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
             migrate: true,
+            sqlite_sync: SqliteSync::Full,
         }
     }
 }
@@ -65,6 +91,13 @@ impl StoreOptions {
         self
     }
 
+    /// SQLite only: `PRAGMA synchronous` (default [`SqliteSync::Full`]). A database URL's
+    /// own `synchronous=full|normal` parameter wins over this.
+    pub fn sqlite_sync(mut self, sync: SqliteSync) -> Self {
+        self.sqlite_sync = sync;
+        self
+    }
+
     /// Whether [`Store::connect`](crate::Store::connect) applies pending migrations
     /// (default `true`).
     pub fn migrate(mut self, migrate: bool) -> Self {
@@ -90,6 +123,11 @@ impl StoreOptions {
     /// The SQLite busy timeout.
     pub fn get_busy_timeout(&self) -> Duration {
         self.busy_timeout
+    }
+
+    /// The SQLite `synchronous` setting.
+    pub fn get_sqlite_sync(&self) -> SqliteSync {
+        self.sqlite_sync
     }
 
     /// Whether connecting migrates.

@@ -3,7 +3,7 @@
 use crate::error::db_error;
 use crate::migration::Migrator;
 use crate::tx::StoreTransaction;
-use crate::{StoreOptions, url};
+use crate::{SqliteSync, StoreOptions, url};
 use async_trait::async_trait;
 use regulars_ports::{StoreError, Transaction, UnitOfWork};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -37,8 +37,9 @@ pub enum Backend {
 ///   this process run one after another; [`StoreOptions::acquire_timeout`] bounds the wait.
 ///   Transactions begin with `BEGIN IMMEDIATE`, so they take the file's write lock at once
 ///   and wait (up to [`StoreOptions::busy_timeout`]) for another process holding it, rather
-///   than failing halfway. The file is in WAL mode with `synchronous=NORMAL` and foreign
-///   keys enforced. A consequence: a task must not begin a second transaction while it
+///   than failing halfway. The file is in WAL mode with `synchronous=FULL` (every
+///   acknowledged commit is on the disk; `NORMAL` only when asked for, see
+///   [`StoreOptions::sqlite_sync`]) and foreign keys enforced. A consequence: a task must not begin a second transaction while it
 ///   holds one; it would wait for itself until the acquire timeout.
 /// * **PostgreSQL** runs up to [`StoreOptions::max_connections`] transactions at once at
 ///   `READ COMMITTED`. Repositories serialise what must be serialised with row locks:
@@ -72,6 +73,11 @@ impl Store {
                 "unsupported database URL {shown}: expected sqlite://… or postgres://…"
             ))
         })?;
+        let (url, sync) = match backend {
+            Backend::Sqlite => sqlite_sync(url, &shown, options.get_sqlite_sync())?,
+            Backend::Postgres => (url.to_owned(), options.get_sqlite_sync()),
+        };
+        let url = url.as_str();
         let mut connect = ConnectOptions::new(url);
         connect
             .connect_timeout(options.get_connect_timeout())
@@ -90,7 +96,10 @@ impl Store {
                     .map_sqlx_sqlite_opts(move |sqlite| {
                         sqlite
                             .journal_mode(SqliteJournalMode::Wal)
-                            .synchronous(SqliteSynchronous::Normal)
+                            .synchronous(match sync {
+                                SqliteSync::Full => SqliteSynchronous::Full,
+                                SqliteSync::Normal => SqliteSynchronous::Normal,
+                            })
                             .foreign_keys(true)
                             .busy_timeout(busy_timeout)
                     });
@@ -186,5 +195,78 @@ impl Store {
 impl UnitOfWork for Store {
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
         Ok(Box::new(StoreTransaction::new(self.begin_raw().await?)))
+    }
+}
+
+/// The SQLite URL without the store's own `synchronous=` parameter, and the setting in
+/// force: the URL's when it has one, otherwise `default`.
+fn sqlite_sync(
+    url: &str,
+    shown: &str,
+    default: SqliteSync,
+) -> Result<(String, SqliteSync), StoreError> {
+    let (url, given) = url::take_param(url, "synchronous");
+    match given {
+        None => Ok((url, default)),
+        Some(text) => match SqliteSync::parse(&text) {
+            Some(sync) => Ok((url, sync)),
+            None => Err(StoreError::Unavailable(format!(
+                "database URL {shown}: synchronous must be full or normal, not {text:?}"
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use regulars_testkit::SqliteFile;
+    use sea_orm::Statement;
+
+    /// `PRAGMA synchronous` on the store's own connection: 1 is NORMAL, 2 is FULL.
+    async fn synchronous(store: &Store) -> i64 {
+        let row = store
+            .db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA synchronous",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn sqlite_flushes_every_commit_unless_told_otherwise() {
+        let file = SqliteFile::new().unwrap();
+        let store = Store::connect(&file.url(), StoreOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(synchronous(&store).await, 2, "FULL by default");
+        store.close().await.unwrap();
+
+        let normal = format!("{}&synchronous=normal", file.url());
+        let store = Store::connect(&normal, StoreOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(synchronous(&store).await, 1, "NORMAL from the URL");
+        store.close().await.unwrap();
+
+        let options = StoreOptions::default().sqlite_sync(SqliteSync::Normal);
+        let store = Store::connect(&file.url(), options.clone()).await.unwrap();
+        assert_eq!(synchronous(&store).await, 1, "NORMAL from the options");
+        store.close().await.unwrap();
+        let full = format!("{}&synchronous=FULL", file.url());
+        let store = Store::connect(&full, options).await.unwrap();
+        assert_eq!(synchronous(&store).await, 2, "the URL wins");
+        store.close().await.unwrap();
+
+        let bad = format!("{}&synchronous=off", file.url());
+        let error = Store::connect(&bad, StoreOptions::default())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("synchronous"), "{error}");
     }
 }

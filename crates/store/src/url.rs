@@ -15,7 +15,7 @@ pub(crate) fn backend_of(url: &str) -> Option<Backend> {
 
 /// The URL with any password replaced by `***`, fit for error messages and logs: both the
 /// `user:password@` form and a `password=` query parameter.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
@@ -51,6 +51,30 @@ pub(crate) fn redact(url: &str) -> String {
     shown
 }
 
+/// The URL without its query parameter `name`, and that parameter's value if it had
+/// one: for the parameters the store reads itself rather than the driver.
+pub(crate) fn take_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((key, v)) if key.eq_ignore_ascii_case(name) => {
+                value = Some(v.to_owned());
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), value)
+    } else {
+        (format!("{base}?{}", kept.join("&")), value)
+    }
+}
+
 /// The password in a URL, if it has one, so it can be scrubbed from driver messages.
 pub(crate) fn password(url: &str) -> Option<&str> {
     let rest = &url[url.find("://")? + 3..];
@@ -63,6 +87,29 @@ pub(crate) fn password(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_parameters_are_taken_out_of_the_url() {
+        assert_eq!(
+            take_param("sqlite://a.db?mode=rwc&synchronous=normal", "synchronous"),
+            (
+                "sqlite://a.db?mode=rwc".to_owned(),
+                Some("normal".to_owned())
+            )
+        );
+        assert_eq!(
+            take_param("sqlite://a.db?synchronous=full", "synchronous"),
+            ("sqlite://a.db".to_owned(), Some("full".to_owned()))
+        );
+        assert_eq!(
+            take_param("sqlite://a.db?mode=rwc", "synchronous"),
+            ("sqlite://a.db?mode=rwc".to_owned(), None)
+        );
+        assert_eq!(
+            take_param("sqlite::memory:", "synchronous"),
+            ("sqlite::memory:".to_owned(), None)
+        );
+    }
 
     #[test]
     fn passwords_never_show() {

@@ -41,7 +41,7 @@ pub mod sign;
 
 use actix_web::web;
 use regulars_ports::{Clock, IdGen};
-use regulars_service::{RateLimiter, SecretKey, Services};
+use regulars_service::{RateLimiter, SecretKey, SecretKeys, Services};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -79,17 +79,18 @@ pub struct WebState {
 }
 
 impl WebState {
-    /// The pages' state. Keys are derived from the server's `secret`; without one a
-    /// random key is drawn from `ids`, and sessions and customer links then stop
-    /// working when the process restarts.
+    /// The pages' state. Keys are derived from the server's current secret (and the
+    /// previous ones still open what they signed); without one a random key is drawn
+    /// from `ids`, and sessions and customer links then stop working when the process
+    /// restarts.
     pub fn new(
         services: Arc<Services>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGen>,
-        secret: Option<&SecretKey>,
+        secret: Option<&SecretKeys>,
     ) -> WebState {
         let (keys, persistent_keys) = match secret {
-            Some(secret) => (Keys::from_secret(secret), true),
+            Some(secret) => (Keys::from_secrets(secret), true),
             None => {
                 let mut bytes = [0u8; 32];
                 ids.fill_bytes(&mut bytes);

@@ -1,8 +1,10 @@
 //! Signing in and out, and the session every dashboard page is shown for.
 //!
 //! The key is checked exactly as the API checks it ([`Services::authenticate`]); the
-//! cookie then holds the brand and key ids with an expiry, signed. Every request looks
-//! the key up again, so revoking it ends its sessions at once.
+//! cookie then holds the brand and key ids, the key's session epoch and an expiry,
+//! signed. Every request looks the key up again, so revoking it ends its sessions at
+//! once; signing out bumps the key's session epoch on the server, so the cookie (and
+//! any copy of it) stops working even before it expires.
 //!
 //! [`Services::authenticate`]: regulars_service::Services::authenticate
 
@@ -67,6 +69,11 @@ impl Session {
             .ok_or_else(to_login)?;
         if key.role == Role::Pos {
             return Err(to_login());
+        }
+        match state.services.session_epoch(claims.brand, claims.key).await {
+            Ok(Some(epoch)) if epoch == claims.epoch => {}
+            Ok(_) | Err(AccessError::UnknownBrand(_)) => return Err(to_login()),
+            Err(other) => return Err(Fail::internal(lang, &other)),
         }
         Ok(Session {
             claims,
@@ -204,9 +211,19 @@ pub(crate) async fn login(
     if principal.role == Role::Pos {
         return Ok(refuse(t.pos_not_allowed));
     }
+    let epoch = match state
+        .services
+        .session_epoch(principal.brand, principal.key)
+        .await
+    {
+        Ok(Some(epoch)) => epoch,
+        Ok(None) => return Ok(refuse(t.bad_key)),
+        Err(other) => return Err(Fail::internal(lang, &other)),
+    };
     let claims = SessionClaims {
         brand: principal.brand,
         key: principal.key,
+        epoch,
         expires_at: state.now() + state.session_ttl,
     };
     let cookie = state.keys().session_cookie(&claims);
@@ -241,7 +258,8 @@ impl CsrfOnly {
     }
 }
 
-/// `POST /dashboard/logout`: forgets the session cookie (viewers may sign out too).
+/// `POST /dashboard/logout`: ends the key's sessions on the server and forgets the
+/// cookie (viewers may sign out too).
 pub(crate) async fn logout(
     req: HttpRequest,
     state: web::Data<WebState>,
@@ -250,6 +268,14 @@ pub(crate) async fn logout(
     let session = Session::of(&req, &state).await?;
     if !state.keys().csrf_ok(&session.cookie, &form.csrf) {
         return Err(Fail::forbidden(session.lang, session.lang.text().bad_form));
+    }
+    match state
+        .services
+        .end_sessions(session.brand(), session.claims.key)
+        .await
+    {
+        Ok(()) | Err(AccessError::UnknownKey(_) | AccessError::UnknownBrand(_)) => {}
+        Err(other) => return Err(Fail::internal(session.lang, &other)),
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/dashboard/login"))

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use regulars_domain::{ApiKeyId, BrandId, CustomerId};
-use regulars_service::SecretKey;
+use regulars_service::{SecretKey, SecretKeys};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -17,11 +17,21 @@ const LINK_MAC_BYTES: usize = 16;
 /// Bytes of a link token: brand, customer, expiry, MAC.
 const LINK_BYTES: usize = 16 + 16 + 8 + LINK_MAC_BYTES;
 
-/// The keys of the dashboard and the customer pages.
+/// The keys of the dashboard and the customer pages: the current server key's, which
+/// sign, and during a key rotation the previous keys' session and link keys, which
+/// still open what they signed (sessions and customer links survive the rotation).
 #[derive(Clone)]
 pub struct Keys {
     session: [u8; 32],
     csrf: [u8; 32],
+    link: [u8; 32],
+    previous: Vec<PreviousKeys>,
+}
+
+/// What a previous server key still opens.
+#[derive(Clone)]
+struct PreviousKeys {
+    session: [u8; 32],
     link: [u8; 32],
 }
 
@@ -49,6 +59,9 @@ pub struct SessionClaims {
     pub brand: BrandId,
     /// The key signed in with.
     pub key: ApiKeyId,
+    /// The key's session epoch when it signed in: signing out bumps the key's epoch,
+    /// which voids the cookie even where it was copied.
+    pub epoch: i64,
     /// When the session ends.
     pub expires_at: OffsetDateTime,
 }
@@ -71,15 +84,40 @@ impl Keys {
             session: secret.derive("dashboard-session"),
             csrf: secret.derive("dashboard-csrf"),
             link: secret.derive("customer-link"),
+            previous: Vec::new(),
         }
     }
 
-    /// The session cookie's value: `<brand>.<key>.<expiry>.<mac>`.
+    /// Keys derived from the server's current secret, also opening the sessions and
+    /// links that its previous secrets signed.
+    pub fn from_secrets(secrets: &SecretKeys) -> Keys {
+        let mut keys = Keys::from_secret(secrets.current());
+        keys.previous = secrets
+            .all()
+            .skip(1)
+            .map(|old| PreviousKeys {
+                session: old.derive("dashboard-session"),
+                link: old.derive("customer-link"),
+            })
+            .collect();
+        keys
+    }
+
+    fn session_keys(&self) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.session).chain(self.previous.iter().map(|p| &p.session))
+    }
+
+    fn link_keys(&self) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.link).chain(self.previous.iter().map(|p| &p.link))
+    }
+
+    /// The session cookie's value: `<brand>.<key>.<epoch>.<expiry>.<mac>`.
     pub fn session_cookie(&self, claims: &SessionClaims) -> String {
         let payload = format!(
-            "{}.{}.{}",
+            "{}.{}.{}.{}",
             claims.brand,
             claims.key,
+            claims.epoch,
             claims.expires_at.unix_timestamp()
         );
         let tag = mac(&self.session, &[payload.as_bytes()]);
@@ -90,18 +128,23 @@ impl Keys {
     pub fn open_session(&self, cookie: &str, now: OffsetDateTime) -> Option<SessionClaims> {
         let (payload, tag) = cookie.rsplit_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        let expected = mac(&self.session, &[payload.as_bytes()]);
-        if !bool::from(expected.as_slice().ct_eq(&tag)) {
+        let signed = self.session_keys().any(|key| {
+            let expected = mac(key, &[payload.as_bytes()]);
+            bool::from(expected.as_slice().ct_eq(&tag))
+        });
+        if !signed {
             return None;
         }
         let mut parts = payload.split('.');
         let brand: BrandId = parts.next()?.parse().ok()?;
         let key: ApiKeyId = parts.next()?.parse().ok()?;
+        let epoch: i64 = parts.next()?.parse().ok()?;
         let expiry: i64 = parts.next()?.parse().ok()?;
         let expires_at = OffsetDateTime::from_unix_timestamp(expiry).ok()?;
         (parts.next().is_none() && expires_at > now).then_some(SessionClaims {
             brand,
             key,
+            epoch,
             expires_at,
         })
     }
@@ -149,8 +192,11 @@ impl Keys {
             return None;
         }
         let (body, tag) = bytes.split_at(LINK_BYTES - LINK_MAC_BYTES);
-        let expected = mac(&self.link, &[body]);
-        if !bool::from(expected[..LINK_MAC_BYTES].ct_eq(tag)) {
+        let signed = self.link_keys().any(|key| {
+            let expected = mac(key, &[body]);
+            bool::from(expected[..LINK_MAC_BYTES].ct_eq(tag))
+        });
+        if !signed {
             return None;
         }
         let brand = Uuid::from_slice(&body[..16]).ok()?;
@@ -183,6 +229,7 @@ mod tests {
         SessionClaims {
             brand: BrandId::from_bytes([1; 16]),
             key: ApiKeyId::from_bytes([2; 16]),
+            epoch: 3,
             expires_at: now() + Duration::hours(8),
         }
     }
@@ -245,6 +292,25 @@ mod tests {
         assert_eq!(k.open_link(&token, now() + Duration::days(31)), None);
         assert_eq!(keys(8).open_link(&token, now()), None);
         assert_ne!(k.session, k.link);
+    }
+
+    #[test]
+    fn previous_keys_open_sessions_and_links_and_never_sign() {
+        let old = SecretKey::from_bytes([7; 32]);
+        let rotating = Keys::from_secrets(
+            &SecretKeys::new(SecretKey::from_bytes([8; 32])).with_previous(vec![old]),
+        );
+        let cookie = keys(7).session_cookie(&session());
+        let token = keys(7).link_token(&link());
+        assert_eq!(rotating.open_session(&cookie, now()), Some(session()));
+        assert_eq!(rotating.open_link(&token, now()), Some(link()));
+        assert_eq!(
+            rotating.session_cookie(&session()),
+            keys(8).session_cookie(&session())
+        );
+        assert_eq!(rotating.link_token(&link()), keys(8).link_token(&link()));
+        assert_eq!(keys(8).open_session(&cookie, now()), None);
+        assert_eq!(keys(8).open_link(&token, now()), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use regulars_testkit::providers::{EsmsStub, ZaloZnsStub};
 use reqwest::Method;
 use serde_json::json;
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 const APP_ID: &str = "4242";
 const OA_SECRET: &str = "oa-secret-for-tests";
@@ -127,13 +128,26 @@ async fn provider_reports_mark_messages_delivered_once() {
         let sms_id = esms.deliveries()[0].provider_message_id.clone();
 
         // Zalo: a forged signature is refused and records nothing.
-        let body = json!({"app_id": APP_ID, "event_name": "user_received_message",
-            "timestamp": "1780000000000",
-            "message": {"msg_id": zns_id, "delivery_time": "1780000000000"}})
-        .to_string();
+        let event = |at: OffsetDateTime| {
+            let millis = (at.unix_timestamp_nanos() / 1_000_000).to_string();
+            let body = json!({"app_id": APP_ID, "event_name": "user_received_message",
+                "timestamp": millis,
+                "message": {"msg_id": zns_id, "delivery_time": millis}})
+            .to_string();
+            let signature = zalo_signature(APP_ID, body.as_bytes(), &millis, OA_SECRET);
+            (body, signature)
+        };
+        let (body, signature) = event(OffsetDateTime::now_utc());
         let forged = zalo_post(&server.base, &body, "mac=00ff").await;
         assert_eq!(forged.0, 401, "{db:?}: forged zalo report: {}", forged.1);
-        let signature = zalo_signature(APP_ID, body.as_bytes(), "1780000000000", OA_SECRET);
+        // A genuine event captured and replayed an hour later is refused, records nothing.
+        let (old, old_signature) = event(OffsetDateTime::now_utc() - time::Duration::hours(1));
+        let replayed = zalo_post(&server.base, &old, &old_signature).await;
+        assert_eq!(
+            replayed.0, 401,
+            "{db:?}: replayed zalo report: {}",
+            replayed.1
+        );
         for (attempt, recorded) in [(1, true), (2, false)] {
             let (status, text) = zalo_post(&server.base, &body, &signature).await;
             assert_eq!(status, 200, "{db:?}: {text}");

@@ -513,10 +513,26 @@ async fn sessions_are_signed_scoped_and_end_with_their_key() {
                 .iter()
                 .any(|c| c.starts_with("regulars_session=;") && c.contains("Max-Age=0"))
         );
+        // ... and ends the session on the server: a copy of the cookie kept from before
+        // signing out opens nothing.
+        let copied = admin
+            .get("/dashboard/overview")
+            .await
+            .expect(303, "copied cookie after sign-out");
+        assert_eq!(copied.location.as_deref(), Some("/dashboard/login"));
+        let mut again = Visitor::new(&server);
+        again
+            .sign_in(&a.tenant.admin)
+            .await
+            .expect(303, "sign in after sign-out");
+        again
+            .get("/dashboard/overview")
+            .await
+            .expect(200, "new session after sign-out");
 
         // An altered cookie is no session.
         let mut forged = Visitor::new(&server);
-        forged.cookie = admin
+        forged.cookie = again
             .cookie
             .as_ref()
             .map(|c| c.replace(&a.tenant.brand.to_string(), &b.tenant.brand.to_string()));
@@ -1232,5 +1248,47 @@ async fn campaign_pages_show_the_report_of_the_api_to_their_brand_only() {
             "active",
             "the viewer changed nothing"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_cookies_come_with_strict_transport_security() {
+    let plain = spawn(dbs()[0]).await;
+    let secure = crate::server::spawn_configured(
+        dbs()[0],
+        |settings| settings.secure_cookies = true,
+        std::sync::Arc::new(regulars::system::SystemClock),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    for (server, hsts) in [(&plain, false), (&secure, true)] {
+        for path in ["/dashboard/login", "/healthz", "/c/nothing"] {
+            let response = client
+                .get(format!("{}{path}", server.base))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            let header = response
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match hsts {
+                true => assert_eq!(header.as_deref(), Some("max-age=31536000"), "{path}"),
+                false => assert_eq!(header, None, "{path}"),
+            }
+        }
+        let login = client
+            .get(format!("{}/dashboard/login", server.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(cookie.contains("Secure"), hsts, "{cookie}");
     }
 }

@@ -22,6 +22,7 @@ mod reliability;
 mod reports;
 mod retries;
 mod roles;
+mod rotation;
 mod scoring;
 mod server;
 mod story;

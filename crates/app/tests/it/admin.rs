@@ -169,3 +169,70 @@ async fn an_operator_creates_a_brand_manages_keys_and_imports_history() {
         assert!(report.mismatches.is_empty() && report.invalid.is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rotate_reseals_webhook_secrets_under_the_new_key() {
+    use regulars_ports::IntegrationKind;
+    use regulars_service::{SecretKey, SecretKeys};
+    let (old, new) = ("11".repeat(32), "22".repeat(32));
+    for db in databases("rotate") {
+        let name = db.name;
+        let rules = db.dir().join("rules.json");
+        std::fs::write(
+            &rules,
+            include_str!("../../../../docs/examples/bubble-tea.rules.json"),
+        )
+        .unwrap();
+        let created = run(
+            &db,
+            &[
+                "brand",
+                "create",
+                "--name",
+                "Rotate",
+                "--rules",
+                rules.to_str().unwrap(),
+            ],
+        );
+        assert!(created.success, "{name}: {created:?}");
+        let brand: BrandId = printed(&created.stdout, "brand:").parse().unwrap();
+        let integration = services(&db.url)
+            .await
+            .with_secret_key(SecretKey::from_hex(&old).unwrap())
+            .create_integration(brand, IntegrationKind::Generic, None, None)
+            .await
+            .unwrap();
+        let rotate = |previous: Option<&str>| {
+            let mut command = crate::regulars(db.dir());
+            command
+                .args(["secrets", "rotate"])
+                .env("DATABASE_URL", &db.url)
+                .env("REGULARS_SECRET_KEY", &new);
+            if let Some(previous) = previous {
+                command.env("REGULARS_PREVIOUS_SECRET_KEYS", previous);
+            }
+            command.output().expect("run regulars secrets rotate")
+        };
+        // Without the old key the secret cannot be opened: said, and nothing changes.
+        let refused = rotate(None);
+        assert!(!refused.status.success(), "{name}: {refused:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("REGULARS_PREVIOUS_SECRET_KEYS"),
+            "{name}: {refused:?}"
+        );
+        let done = rotate(Some(&format!("{}, {old}", "33".repeat(32))));
+        let stdout = String::from_utf8_lossy(&done.stdout);
+        assert!(done.status.success(), "{name}: {done:?}");
+        assert!(
+            stdout.contains("1 secrets re-sealed, 0 already"),
+            "{name}: {stdout}"
+        );
+        let opened = services(&db.url)
+            .await
+            .with_secret_keys(SecretKeys::new(SecretKey::from_hex(&new).unwrap()))
+            .webhook_endpoint(integration.info.id)
+            .await
+            .unwrap();
+        assert_eq!(opened.secret, integration.secret.as_bytes());
+    }
+}

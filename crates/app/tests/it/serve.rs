@@ -154,3 +154,24 @@ fn a_bad_configuration_file_is_refused_with_its_name_and_key() {
         "{output:?}"
     );
 }
+
+#[test]
+fn a_database_password_never_shows_in_what_serve_prints() {
+    let db = databases("password").into_iter().next().expect("sqlite");
+    // Nothing listens on port 9: the connection fails and the URL is reported.
+    let url = "postgres://app@127.0.0.1:9/regulars?sslmode=disable&password=hunter2";
+    let output = regulars(db.dir())
+        .args(["serve"])
+        .env("DATABASE_URL", url)
+        .env("REGULARS_DATABASE_TIMEOUT_SECONDS", "1")
+        .output()
+        .expect("run regulars serve");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "{printed}");
+    assert!(printed.contains("password=***"), "{printed}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+}

@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use regulars_domain::Channel;
 use regulars_ports::DeliveryStatus;
-use regulars_senders::callbacks::{CallbackError, esms_callback, zalo_event, zalo_signature};
+use regulars_senders::callbacks::{
+    CallbackError, ZALO_EVENT_WINDOW, esms_callback, zalo_event, zalo_signature,
+};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -68,14 +70,14 @@ fn esms_malformed_callbacks_are_errors() {
 
 fn zalo_body(event: &str) -> String {
     format!(
-        r#"{{"app_id":"{APP_ID}","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"84912345678"}},"event_name":"{event}","message":{{"delivery_time":"1763899200000","msg_id":"08e0b7b3d7b4","tracking_id":"msg-9"}},"timestamp":"1763899201000"}}"#
+        r#"{{"app_id":"{APP_ID}","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"84912345678"}},"event_name":"{event}","message":{{"delivery_time":"1795435200000","msg_id":"08e0b7b3d7b4","tracking_id":"msg-9"}},"timestamp":"1795435201000"}}"#
     )
 }
 
 #[test]
 fn zalo_delivery_report_with_a_valid_signature() {
     let body = zalo_body("user_received_message");
-    let signature = zalo_signature(APP_ID, body.as_bytes(), "1763899201000", OA_SECRET);
+    let signature = zalo_signature(APP_ID, body.as_bytes(), "1795435201000", OA_SECRET);
     let update = zalo_event(
         &[
             ("Content-Type", "application/json"),
@@ -93,7 +95,7 @@ fn zalo_delivery_report_with_a_valid_signature() {
     assert_eq!(update.status, DeliveryStatus::Delivered);
     assert_eq!(
         update.at,
-        datetime!(2025-11-23 12:00 UTC),
+        datetime!(2026-11-23 12:00 UTC),
         "delivery_time, not the arrival"
     );
 
@@ -114,12 +116,12 @@ fn zalo_delivery_report_with_a_valid_signature() {
 #[test]
 fn zalo_signatures_are_enforced() {
     let body = zalo_body("user_received_message");
-    let good = zalo_signature(APP_ID, body.as_bytes(), "1763899201000", OA_SECRET);
+    let good = zalo_signature(APP_ID, body.as_bytes(), "1795435201000", OA_SECRET);
     assert_eq!(
         zalo_event(&[], body.as_bytes(), APP_ID, OA_SECRET, NOW),
         Err(CallbackError::MissingSignature("X-ZEvent-Signature"))
     );
-    let wrong_secret = zalo_signature(APP_ID, body.as_bytes(), "1763899201000", "other");
+    let wrong_secret = zalo_signature(APP_ID, body.as_bytes(), "1795435201000", "other");
     assert_eq!(
         zalo_event(
             &[("X-ZEvent-Signature", &wrong_secret)],
@@ -166,7 +168,7 @@ fn zalo_signatures_are_enforced() {
 #[test]
 fn other_zalo_events_are_not_delivery_reports() {
     let body = zalo_body("user_send_text");
-    let signature = zalo_signature(APP_ID, body.as_bytes(), "1763899201000", OA_SECRET);
+    let signature = zalo_signature(APP_ID, body.as_bytes(), "1795435201000", OA_SECRET);
     assert_eq!(
         zalo_event(
             &[("X-ZEvent-Signature", &signature)],
@@ -193,11 +195,51 @@ proptest! {
             r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","message":{{"msg_id":"{msg_id}"}},"timestamp":"{ts}"}}"#
         );
         let sig = zalo_signature(APP_ID, body.as_bytes(), &ts.to_string(), OA_SECRET);
-        let update = zalo_event(&[("X-ZEvent-Signature", &sig)], body.as_bytes(), APP_ID, OA_SECRET, NOW).unwrap();
+        let arrived = OffsetDateTime::from_unix_timestamp((ts / 1000) as i64).unwrap();
+        let update = zalo_event(&[("X-ZEvent-Signature", &sig)], body.as_bytes(), APP_ID, OA_SECRET, arrived).unwrap();
         prop_assert_eq!(update.provider_message_id, msg_id);
         let mut changed = body.into_bytes();
         let i = flip.index(changed.len());
         changed[i] = if changed[i] == b'x' { b'y' } else { b'x' };
-        prop_assert!(zalo_event(&[("X-ZEvent-Signature", &sig)], &changed, APP_ID, OA_SECRET, NOW).is_err());
+        prop_assert!(zalo_event(&[("X-ZEvent-Signature", &sig)], &changed, APP_ID, OA_SECRET, arrived).is_err());
     }
+
+    /// A genuine, signed event is taken only while its timestamp is within the window
+    /// of its arrival, early or late: a captured event replayed later is refused.
+    #[test]
+    fn signed_events_are_taken_only_while_fresh(
+        ts in 1_600_000_000_000i64..1_900_000_000_000i64,
+        offset_s in -7_200i64..7_200,
+    ) {
+        let body = format!(
+            r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","message":{{"msg_id":"m"}},"timestamp":"{ts}"}}"#
+        );
+        let sig = zalo_signature(APP_ID, body.as_bytes(), &ts.to_string(), OA_SECRET);
+        let sent = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts) * 1_000_000).unwrap();
+        let arrived = sent + time::Duration::seconds(offset_s);
+        let result = zalo_event(&[("X-ZEvent-Signature", &sig)], body.as_bytes(), APP_ID, OA_SECRET, arrived);
+        if offset_s.abs() <= ZALO_EVENT_WINDOW.whole_seconds() {
+            prop_assert!(result.is_ok(), "{:?}", result);
+        } else {
+            prop_assert_eq!(result, Err(CallbackError::Stale(ts.to_string())));
+        }
+    }
+}
+
+#[test]
+fn a_zalo_event_without_a_timestamp_is_refused() {
+    let body = format!(
+        r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","message":{{"msg_id":"m"}}}}"#
+    );
+    let sig = zalo_signature(APP_ID, body.as_bytes(), "", OA_SECRET);
+    assert_eq!(
+        zalo_event(
+            &[("X-ZEvent-Signature", &sig)],
+            body.as_bytes(),
+            APP_ID,
+            OA_SECRET,
+            NOW
+        ),
+        Err(CallbackError::Stale(String::new()))
+    );
 }

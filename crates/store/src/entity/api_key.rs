@@ -19,6 +19,8 @@ pub struct Model {
     pub label: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The generation of the key's dashboard sessions, bumped at sign-out.
+    pub session_epoch: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

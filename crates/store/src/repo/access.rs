@@ -10,7 +10,7 @@ use regulars_domain::{ApiKeyId, BrandId, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{
     AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
 
@@ -26,6 +26,7 @@ impl AccessRepo for StoreTransaction {
             label: key.label.clone(),
             created_at: to_micros(key.created_at),
             revoked_at: to_micros_opt(key.revoked_at),
+            session_epoch: 0,
         };
         api_key::Entity::insert(row.into_active_model())
             .exec_without_returning(&self.tx)
@@ -66,6 +67,35 @@ impl AccessRepo for StoreTransaction {
             .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
             .filter(api_key::Column::Id.eq(id.as_uuid()))
             .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update api_keys"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn session_epoch(
+        &mut self,
+        brand: BrandId,
+        id: ApiKeyId,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(api_key::Entity::find()
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .filter(api_key::Column::Id.eq(id.as_uuid()))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from api_keys"))?
+            .map(|row| row.session_epoch))
+    }
+
+    async fn end_sessions(&mut self, brand: BrandId, id: ApiKeyId) -> Result<bool, StoreError> {
+        let done = api_key::Entity::update_many()
+            .col_expr(
+                api_key::Column::SessionEpoch,
+                Expr::col(api_key::Column::SessionEpoch).add(Expr::value(1)),
+            )
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .filter(api_key::Column::Id.eq(id.as_uuid()))
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update api_keys"))?;
@@ -116,6 +146,24 @@ impl AccessRepo for StoreTransaction {
             .into_iter()
             .map(integration_from_row)
             .collect()
+    }
+
+    async fn reseal_integration(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: &str,
+        sealed: &str,
+    ) -> Result<bool, StoreError> {
+        let done = integration::Entity::update_many()
+            .col_expr(integration::Column::SealedSecret, Expr::value(sealed))
+            .filter(integration::Column::BrandId.eq(brand.as_uuid()))
+            .filter(integration::Column::Id.eq(id.as_uuid()))
+            .filter(integration::Column::SealedSecret.eq(expected))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update integrations"))?;
+        Ok(done.rows_affected == 1)
     }
 
     async fn revoke_integration(

@@ -22,6 +22,7 @@ mod reports;
 mod schema;
 mod support;
 mod tenancy;
+mod tls;
 mod transactions;
 mod vouchers;
 

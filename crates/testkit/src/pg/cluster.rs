@@ -14,6 +14,7 @@ use std::{
     },
 };
 
+use super::tls::{self, TlsFiles};
 use super::{PgOptions, install};
 use crate::{TestkitError, os};
 
@@ -104,6 +105,8 @@ pub struct PgCluster {
     running: Mutex<bool>,
     /// Runs [`WATCHDOG_SCRIPT`]; `None` only while the cluster is being set up.
     watchdog: Option<Child>,
+    /// The certificates when the cluster speaks TLS.
+    tls: Option<TlsFiles>,
 }
 
 impl PgCluster {
@@ -128,6 +131,7 @@ impl PgCluster {
             options,
             running: Mutex::new(false),
             watchdog: None,
+            tls: None,
         };
         if os::running_as_root() {
             os::give_to_server_user(&cluster.root)?;
@@ -135,6 +139,9 @@ impl PgCluster {
         cluster.watchdog = Some(cluster.spawn_watchdog()?);
         cluster.initdb()?;
         cluster.include_settings_file()?;
+        if cluster.options.tls {
+            cluster.set_up_tls()?;
+        }
         cluster.start_on_free_port()?;
         Ok(cluster)
     }
@@ -193,6 +200,12 @@ impl PgCluster {
     /// running this cluster, so clients match the server's version. Not checked to exist.
     pub fn bin(&self, name: &str) -> PathBuf {
         self.bindir.join(name)
+    }
+
+    /// The certificate of the authority that signed the server's certificate, when the
+    /// cluster speaks TLS ([`PgOptions::tls`]): what a client passes as `sslrootcert=`.
+    pub fn tls_ca_file(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|files| files.ca_cert.as_path())
     }
 
     /// The data directory (`PGDATA`).
@@ -319,6 +332,14 @@ impl PgCluster {
             .map_err(|e| TestkitError::io(format!("could not append to {}", conf.display()), e))
     }
 
+    /// Certificates in `<root>/tls`, and a `pg_hba.conf` that takes TCP over TLS only.
+    fn set_up_tls(&mut self) -> Result<(), TestkitError> {
+        self.tls = Some(tls::make_certificates(&self.root.join("tls"))?);
+        let hba = self.data_dir().join("pg_hba.conf");
+        fs::write(&hba, tls::TLS_ONLY_HBA)
+            .map_err(|e| TestkitError::io(format!("could not write {}", hba.display()), e))
+    }
+
     fn write_settings(&self) -> Result<(), TestkitError> {
         let path = self.data_dir().join(SETTINGS_FILE);
         fs::write(&path, self.settings_text())
@@ -344,6 +365,17 @@ impl PgCluster {
             for name in ["fsync", "synchronous_commit", "full_page_writes"] {
                 settings.push((name, "off".to_owned()));
             }
+        }
+        if let Some(files) = &self.tls {
+            settings.push(("ssl", "on".to_owned()));
+            settings.push((
+                "ssl_cert_file",
+                files.server_cert.to_string_lossy().into_owned(),
+            ));
+            settings.push((
+                "ssl_key_file",
+                files.server_key.to_string_lossy().into_owned(),
+            ));
         }
         for (name, value) in &self.options.settings {
             settings.push((name, value.clone()));

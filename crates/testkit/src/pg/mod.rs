@@ -4,6 +4,7 @@ mod availability;
 mod cluster;
 mod install;
 mod options;
+mod tls;
 
 pub use availability::{pg_available, require_pg};
 pub use cluster::{PgCluster, StopMode};

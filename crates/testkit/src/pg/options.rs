@@ -20,6 +20,7 @@ pub struct PgOptions {
     pub(crate) max_connections: u32,
     pub(crate) locale: String,
     pub(crate) settings: Vec<(String, String)>,
+    pub(crate) tls: bool,
 }
 
 impl Default for PgOptions {
@@ -29,6 +30,7 @@ impl Default for PgOptions {
             max_connections: 200,
             locale: "C".to_owned(),
             settings: Vec::new(),
+            tls: false,
         }
     }
 }
@@ -58,6 +60,15 @@ impl PgOptions {
     /// Server messages stay in English whatever the locale, so logs in errors are readable.
     pub fn locale(mut self, locale: impl Into<String>) -> Self {
         self.locale = locale.into();
+        self
+    }
+
+    /// With `true`, the server speaks TLS (`ssl = on`) with a certificate for
+    /// `127.0.0.1` and `localhost` signed by an authority made for this cluster alone
+    /// ([`PgCluster::tls_ca_file`](crate::PgCluster::tls_ca_file)), and refuses TCP
+    /// connections without TLS. Needs the `openssl` command. Default `false`.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
         self
     }
 

@@ -1,0 +1,61 @@
+//! `regulars secrets rotate`: re-seals every stored secret under the current server key.
+//!
+//! A rotation: start every server and worker with the new key in `REGULARS_SECRET_KEY`
+//! and the old one in `REGULARS_PREVIOUS_SECRET_KEYS` (they open what either sealed, so
+//! no webhook is refused in between), run this command with the same two variables,
+//! then drop `REGULARS_PREVIOUS_SECRET_KEYS`.
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use regulars::settings::Settings;
+use regulars::system::{OsIdGen, SystemClock};
+use regulars_service::Services;
+use regulars_store::{Store, StoreOptions, redact};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Subcommand)]
+pub(crate) enum SecretsCommand {
+    /// Re-seal every integration's webhook secret under REGULARS_SECRET_KEY, opening
+    /// each with whichever of it and REGULARS_PREVIOUS_SECRET_KEYS sealed it.
+    Rotate {
+        /// Configuration file (default: ./regulars.toml when it exists).
+        #[arg(long, env = "REGULARS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+pub(crate) async fn run(command: SecretsCommand) -> Result<()> {
+    let SecretsCommand::Rotate { config } = command;
+    let settings = Settings::load(config.as_deref(), |name| std::env::var(name).ok())
+        .context("invalid configuration")?;
+    let Some(keys) = settings.secret_keys() else {
+        bail!(
+            "set REGULARS_SECRET_KEY to the new key (and REGULARS_PREVIOUS_SECRET_KEYS to the old ones)"
+        );
+    };
+    let store = Store::connect(&settings.database_url, StoreOptions::default())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact(&settings.database_url)
+            )
+        })?;
+    let services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen))
+        .with_secret_keys(keys);
+    let report = services.reseal_secrets().await?;
+    println!(
+        "{} secrets re-sealed, {} already under the current key",
+        report.resealed, report.current
+    );
+    if !report.unopenable.is_empty() {
+        let ids: Vec<String> = report.unopenable.iter().map(ToString::to_string).collect();
+        bail!(
+            "{} secrets open with none of the keys given (integrations {}): add the key that sealed them to REGULARS_PREVIOUS_SECRET_KEYS and run again",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
+    Ok(())
+}
