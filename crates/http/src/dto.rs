@@ -287,7 +287,10 @@ pub struct CustomerIn {
 pub struct CustomerUpdate {
     /// Name: not blank, at most 200 bytes, no control characters (documented up to 40
     /// characters).
-    #[schema(required = true, pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$")]
+    #[schema(
+        required = true,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$"
+    )]
     pub name: Option<String>,
     /// Birthday, `YYYY-MM-DD`.
     #[schema(required = true, format = Date, example = "1996-04-30")]

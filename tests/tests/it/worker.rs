@@ -63,9 +63,18 @@ async fn launch_broadcast(services: &Services, brand: BrandId, phone: u64) -> Va
                     email: false,
                 },
             },
+            &regulars_service::ChangeAuthor {
+                actor: "test".to_owned(),
+                source: regulars_domain::ChangeSource::Import,
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("customer: {e}"));
+    // The brand's legal hours would defer the message whenever the test runs at night.
+    services
+        .set_messaging_policy(brand, regulars_campaigns::Policy::unrestricted())
+        .await
+        .unwrap_or_else(|e| panic!("policy: {e}"));
     let record = services
         .create_campaign(
             brand,

@@ -283,8 +283,7 @@ proptest! {
         let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
         let mut c = campaign(json!({"policy": {"max_per_phone": 3}}));
         c.frequency_cap = Some(regulars_campaigns::FrequencyCap { max: 2, days });
-        c.policy.cap_window_hours = hours;
-        c.policy.allowed_hours = None;
+        c.policy.cap_window_hours = Some(hours);
         c.trigger = match trigger {
             0 => regulars_campaigns::Trigger::AfterPurchase { within_hours: within },
             1 => regulars_campaigns::Trigger::Birthday { days_before: within },
