@@ -212,11 +212,15 @@ impl Services {
         }
 
         let mut account = Account::open::<RedeemRewardError>(tx, brand, customer).await?;
-        let now = account.time_for(self.clock.now());
+        // The debit joins the ledger at its monotone time, which a future-dated order can
+        // push ahead of the clock; the voucher is valid from the purchase's real time, so
+        // the customer can use it at once.
+        let now = self.clock.now();
+        let at = account.time_for(now);
         let voucher_id = VoucherId::from_uuid(self.ids.new_id());
         let entries = account
             .ledger
-            .redeem(reward.cost, now, format!("voucher:{voucher_id}"))
+            .redeem(reward.cost, at, format!("voucher:{voucher_id}"))
             .map_err(|error| match error {
                 LedgerError::InsufficientPoints {
                     available,

@@ -265,3 +265,28 @@ async fn a_grant_cannot_pretend_points_were_spent_or_last_no_time() {
     );
     assert!(h.fake.take_writes().is_empty());
 }
+
+#[tokio::test]
+async fn a_voucher_bought_after_a_future_dated_order_is_valid_at_once() {
+    let h = Harness::standard();
+    // The till's clock runs ten minutes fast: its order is dated ahead of the server.
+    h.given_order(order("A-1", 45_000)).await;
+    let now = t0() - Duration::minutes(10);
+    h.set_now(now);
+    let voucher = h
+        .services
+        .redeem_reward(BRAND, h.customer_id(), FREE_TOPPING)
+        .await
+        .unwrap();
+
+    assert_eq!(voucher.issued_at(), now);
+    assert_eq!(voucher.expires_at(), now + days(30));
+    // The debit still follows the ledger's own order.
+    let account = h.fake.world().account(BRAND, h.customer_id());
+    assert_eq!(account.entries[1].at, t0());
+    // Shown at the till and redeemable right away.
+    let view = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
+    assert_eq!(view.vouchers.len(), 1);
+    let code = voucher.code().to_string();
+    h.services.redeem_voucher(BRAND, &code, None).await.unwrap();
+}
