@@ -113,7 +113,7 @@ pub async fn brand(command: BrandCommand) -> Result<()> {
                     currency,
                     calling_code: CallingCode(calling_code),
                     utc_offset,
-                    refund_policy: RefundPolicy::ClampAndRecord,
+                    refund_policy: RefundPolicy::Clamp,
                     points_validity_days,
                     created_at: OffsetDateTime::now_utc(),
                 },

@@ -35,7 +35,7 @@ pub struct RefundReceipt {
     /// Points this refund took back from the balance.
     pub points_reversed: Points,
     /// Points this refund should have taken back but could not because they were already
-    /// spent (brand policy `clamp_and_record`).
+    /// spent (brand policy `clamp`).
     pub points_unrecovered: Points,
     /// The customer's balance afterwards.
     pub balance: Option<Points>,

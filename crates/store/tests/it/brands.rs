@@ -15,7 +15,7 @@ pub(crate) async fn brand_round_trip(store: Store) -> TestResult {
     usd.currency = Currency::USD;
     usd.utc_offset = offset!(-05:30);
     usd.points_validity_days = None;
-    usd.refund_policy = regulars_loyalty::ledger::RefundPolicy::AllowNegative;
+    usd.refund_policy = regulars_loyalty::ledger::RefundPolicy::Debt;
     let vnd_brand = brand(1);
 
     let mut tx = store.begin().await?;
