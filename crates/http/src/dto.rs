@@ -599,9 +599,16 @@ pub struct RefundReceiptDto {
     pub fully_refunded: bool,
     /// Points taken back.
     pub points_reversed: i64,
-    /// Points that could not be taken back (already spent, under the brand's policy).
+    /// Points that could not be taken back (already spent, under the brand's `clamp`
+    /// policy).
     pub points_unrecovered: i64,
-    /// Balance after.
+    /// Points given back by voiding unused vouchers bought with them, so that the refund
+    /// could take them (`void_unredeemed` policy).
+    pub points_restored: i64,
+    /// Vouchers this refund voided: unused vouchers the order earned (full refund) and
+    /// unused vouchers bought with the points it took back.
+    pub vouchers_voided: u64,
+    /// Balance after; negative while the customer owes points (`debt` policy).
     pub balance: Option<i64>,
     /// True when this delivery repeats one already counted.
     pub duplicate: bool,
@@ -616,6 +623,8 @@ impl From<&RefundReceipt> for RefundReceiptDto {
             fully_refunded: r.fully_refunded,
             points_reversed: r.points_reversed.value(),
             points_unrecovered: r.points_unrecovered.value(),
+            points_restored: r.points_restored.value(),
+            vouchers_voided: r.vouchers_voided,
             balance: r.balance.map(|b| b.value()),
             duplicate: r.duplicate,
         }

@@ -8,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use regulars_domain::{
     ApiKeyId, BrandId, CampaignId, Customer, CustomerId, EventKey, IntegrationId, LocationId,
-    Money, OrderId, Phone, Points, RewardId,
+    Money, OrderId, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -199,6 +199,16 @@ pub trait VoucherRepo: Send {
         now: OffsetDateTime,
         order: Option<EventKey>,
     ) -> Result<RedeemOutcome, StoreError>;
+    /// Voids one voucher if it is still issued, with one conditional update (so a
+    /// concurrent redemption and this void cannot both succeed); `false` when it is not
+    /// issued any more or does not exist.
+    async fn void_voucher(
+        &mut self,
+        brand: BrandId,
+        voucher: VoucherId,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
     /// Voids every still-issued voucher issued by `order`; returns how many.
     async fn void_issued_by(
         &mut self,

@@ -505,6 +505,20 @@ fn vouchers(tx: &mut MockTransaction, h: &Handle) {
                 Ok(voided)
             })
         });
+    let r = h.clone();
+    tx.vouchers
+        .expect_void_voucher()
+        .returning(move |brand, id, now, reason| {
+            let reason = reason.to_owned();
+            r.write("void_voucher", move |w| {
+                Ok(w.vouchers.iter_mut().any(|(b, voucher, _)| {
+                    *b == brand
+                        && voucher.id() == id
+                        && *voucher.status() == VoucherStatus::Issued
+                        && voucher.void(now, reason.clone()).is_ok()
+                }))
+            })
+        });
 }
 
 fn idempotency(tx: &mut MockTransaction, h: &Handle) {
