@@ -23,6 +23,9 @@ pub trait BrandRepo: Send {
     async fn insert_brand(&mut self, brand: &Brand) -> Result<(), StoreError>;
     /// A brand by id.
     async fn brand(&mut self, brand: BrandId) -> Result<Option<Brand>, StoreError>;
+    /// Writes the settings of an existing brand (its id, currency and creation time never
+    /// change); [`StoreError::NotFound`] when there is no such brand.
+    async fn update_brand(&mut self, brand: &Brand) -> Result<(), StoreError>;
     /// Every brand's id, for operator jobs that visit brands one by one.
     async fn brand_ids(&mut self) -> Result<Vec<BrandId>, StoreError>;
     /// The brand's loyalty programme.

@@ -95,6 +95,7 @@
 mod access;
 mod account;
 mod admin;
+mod brand_settings;
 mod campaigns;
 mod delivery;
 mod error;
@@ -120,6 +121,7 @@ pub use access::{
     MAX_LABEL_LEN, Principal, SecretKey, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
+pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,

@@ -15,6 +15,7 @@ mod limits;
 mod load;
 mod outbox_faults;
 mod pos;
+mod refunds;
 mod reliability;
 mod reports;
 mod scoring;

@@ -63,6 +63,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))
+                .route("/brand", web::patch().to(catalog::patch_brand))
                 .route("/keys", web::get().to(access::list_keys))
                 .route("/keys", web::post().to(access::create_key))
                 .route("/keys/{id}", web::delete().to(access::revoke_key))

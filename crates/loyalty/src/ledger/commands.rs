@@ -553,7 +553,7 @@ impl Batch<'_> {
                 candidates.push((r.seq, reference, r.points));
             }
         }
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
         let mut restored = Vec::new();
         for (_, reference, points) in candidates {
             if !shortfall.is_positive() {
