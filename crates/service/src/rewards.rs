@@ -238,6 +238,8 @@ impl Services {
             reward: reward_id,
             source: VoucherSource::Redemption {
                 points: reward.cost,
+                // The debit comes last, after any expiries the purchase swept.
+                ledger_seq: entries.last().map(|entry| entry.seq),
             },
             issued_at: now,
             expires_at: reward.voucher_expires_at(now).map_err(invalid)?,

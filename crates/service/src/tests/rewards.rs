@@ -30,7 +30,9 @@ async fn a_reward_is_paid_with_points_and_issued_as_a_voucher() {
     assert_eq!(
         voucher.source(),
         &VoucherSource::Redemption {
-            points: Points::new(50)
+            points: Points::new(50),
+            // The order's earn is entry 0; the purchase is entry 1.
+            ledger_seq: Some(1),
         }
     );
     assert_eq!(voucher.issued_at(), t0() + days(1));
@@ -239,6 +241,7 @@ async fn a_grant_cannot_pretend_points_were_spent_or_last_no_time() {
     let mut bought = grant(h.customer_id(), None);
     bought.source = VoucherSource::Redemption {
         points: Points::new(1),
+        ledger_seq: None,
     };
     let error = h.services.issue_voucher(BRAND, bought).await.unwrap_err();
     assert_eq!(error, IssueVoucherError::PointsSource);

@@ -205,6 +205,7 @@ pub(crate) fn voucher(
         reward,
         source: VoucherSource::Redemption {
             points: Points::new(500),
+            ledger_seq: Some(u64::from(n)),
         },
         issued_at,
         expires_at,
