@@ -310,3 +310,98 @@ async fn thank_you(shop: Shop) {
     s.assert_ledger_clean().await;
     shop.server.stop().await;
 }
+
+/// A refund voiding a voucher and the till redeeming that same voucher, at once, many
+/// times: each voucher ends either redeemed (and the refund leaves debt) or voided (and
+/// its points were restored), never both, and every ledger checks clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_voucher_voided_by_a_refund_while_the_till_redeems_it_ends_one_way() {
+    use regulars_domain::{EventKey, Points, Refund, RefundScope};
+    use regulars_loyalty::ledger::RefundPolicy;
+    use regulars_service::BrandPatch;
+    use std::sync::Arc;
+
+    for target in crate::targets("void-race").await {
+        let world = Arc::new(target.world);
+        let db = target.name;
+        let patch = BrandPatch {
+            refund_overdraw: Some(RefundPolicy::VoidUnredeemed),
+        };
+        world
+            .services
+            .patch_brand(world.brand, patch)
+            .await
+            .unwrap_or_else(|e| panic!("{db}: policy: {e}"));
+        let (mut redeemed, mut voided) = (0, 0);
+        for round in 0..12_u64 {
+            let now = OffsetDateTime::now_utc();
+            let order_id = format!("race-{round}");
+            let order = regulars_tests::order(world.brand, &order_id, 100 + round, now, 4);
+            let key = order.key.clone();
+            let receipt = world
+                .services
+                .ingest_order(world.brand, order)
+                .await
+                .unwrap_or_else(|e| panic!("{db}: order: {e}"));
+            let customer = receipt.customer_id.unwrap_or_else(|| panic!("a customer"));
+            let earned = receipt.points_earned.value();
+            assert!(earned >= regulars_tests::REWARD_COST, "{db}: {earned}");
+            let voucher = world
+                .services
+                .redeem_reward(world.brand, customer, world.reward)
+                .await
+                .unwrap_or_else(|e| panic!("{db}: buy: {e}"));
+            let code = voucher.code().as_str().to_owned();
+            let refund = Refund {
+                brand_id: world.brand,
+                key: EventKey::new("pos:generic", format!("refund-{round}"))
+                    .unwrap_or_else(|e| panic!("{e}")),
+                order: key,
+                refunded_at: now,
+                scope: RefundScope::Full,
+            };
+            let (w1, w2) = (world.clone(), world.clone());
+            let refunding =
+                tokio::spawn(async move { w1.services.refund_order(w1.brand, refund).await });
+            let redeeming =
+                tokio::spawn(
+                    async move { w2.services.redeem_voucher(w2.brand, &code, None).await },
+                );
+            let receipt = refunding
+                .await
+                .unwrap_or_else(|e| panic!("task: {e}"))
+                .unwrap_or_else(|e| panic!("{db}: refund: {e}"));
+            let redemption = redeeming.await.unwrap_or_else(|e| panic!("task: {e}"));
+            let cost = regulars_tests::REWARD_COST;
+            if redemption.is_ok() {
+                redeemed += 1;
+                assert_eq!(receipt.vouchers_voided, 0, "{db}: {receipt:?}");
+                assert_eq!(receipt.points_restored, Points::ZERO, "{db}: {receipt:?}");
+                assert_eq!(
+                    receipt.balance,
+                    Some(Points::new(-cost)),
+                    "{db}: {receipt:?}"
+                );
+            } else {
+                voided += 1;
+                assert_eq!(receipt.vouchers_voided, 1, "{db}: {receipt:?}");
+                assert_eq!(
+                    receipt.points_restored,
+                    Points::new(cost),
+                    "{db}: {receipt:?}"
+                );
+                assert_eq!(receipt.balance, Some(Points::ZERO), "{db}: {receipt:?}");
+            }
+        }
+        assert_eq!(redeemed + voided, 12, "{db}");
+        let report = world
+            .services
+            .check_ledger(Some(world.brand))
+            .await
+            .unwrap_or_else(|e| panic!("{db}: check ledger: {e}"));
+        assert!(
+            report.mismatches.is_empty() && report.invalid.is_empty(),
+            "{db}: {report:?}"
+        );
+    }
+}
