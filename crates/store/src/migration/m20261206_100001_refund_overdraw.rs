@@ -52,3 +52,53 @@ impl MigrationTrait for Migration {
         rewrite(manager, DOWN).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::migration::Migrator;
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+    use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
+
+    async fn policies(db: &DatabaseConnection) -> Vec<String> {
+        let backend = db.get_database_backend();
+        db.query_all_raw(Statement::from_string(
+            backend,
+            "SELECT refund_policy FROM brands ORDER BY name",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "refund_policy").unwrap())
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn existing_brands_move_to_debt_and_back() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        // The schema as it was before this migration: the five released before it.
+        Migrator::up(&db, Some(5)).await.unwrap();
+        let backend = db.get_database_backend();
+        for (name, policy) in [("a", "clamp_and_record"), ("b", "allow_negative")] {
+            db.execute_raw(Statement::from_string(
+                backend,
+                format!(
+                    "INSERT INTO brands (id, name, currency, calling_code, utc_offset_seconds, \
+                     refund_policy, points_validity_days, created_at) VALUES \
+                     (X'0{n}000000000000000000000000000000', '{name}', 'VND', 84, 25200, \
+                     '{policy}', NULL, 0)",
+                    n = if name == "a" { 1 } else { 2 },
+                ),
+            ))
+            .await
+            .unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(policies(&db).await, ["debt", "debt"]);
+        // Its own step down, whatever migrations come after it.
+        let manager = SchemaManager::new(&db);
+        super::Migration.down(&manager).await.unwrap();
+        assert_eq!(policies(&db).await, ["allow_negative", "allow_negative"]);
+    }
+}
