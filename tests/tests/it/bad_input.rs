@@ -393,7 +393,11 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
         .expect(200, "openapi");
     let mut routes = Vec::new();
     for (path, item) in doc.json["paths"].as_object().into_iter().flatten() {
-        for (name, method) in [("post", Method::POST), ("put", Method::PUT)] {
+        for (name, method) in [
+            ("post", Method::POST),
+            ("put", Method::PUT),
+            ("patch", Method::PATCH),
+        ] {
             if item.get(name).is_none() {
                 continue;
             }
