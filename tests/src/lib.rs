@@ -50,8 +50,20 @@ pub async fn world(url: &str, options: StoreOptions) -> FixtureResult<World> {
             .await
             .map_err(|e| format!("connect {url}: {e}"))?,
     );
-    let ids = Arc::new(OsIdGen);
-    let services = Services::new(store.clone(), Arc::new(SystemClock), ids.clone());
+    let services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen));
+    let (brand, reward) = add_brand(&services).await?;
+    Ok(World {
+        store,
+        services,
+        brand,
+        reward,
+    })
+}
+
+/// Sets up one more brand like the fixture's (the bubble-tea rules, one reward costing
+/// [`REWARD_COST`] points) and returns it with its reward.
+pub async fn add_brand(services: &Services) -> FixtureResult<(BrandId, RewardId)> {
+    let ids = OsIdGen;
     let brand = BrandId::from_uuid(ids.new_id());
     let reward = RewardId::from_uuid(ids.new_id());
     let earning_rules = EarningRules::from_json(RULES).map_err(|e| e.to_string())?;
@@ -85,12 +97,7 @@ pub async fn world(url: &str, options: StoreOptions) -> FixtureResult<World> {
         })
         .await
         .map_err(|e| format!("create brand: {e}"))?;
-    Ok(World {
-        store,
-        services,
-        brand,
-        reward,
-    })
+    Ok((brand, reward))
 }
 
 /// A Vietnamese mobile number, distinct for each `n` below ten million.

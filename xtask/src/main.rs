@@ -4,13 +4,15 @@
 //!   every test of the workspace. CI runs exactly this.
 //! * `tidy`  — only the layout rules (also run as an ordinary `#[test]` by `cargo test`).
 //! * `bench` — every benchmark; results in `bench/results/latest.json` and `bench/RESULTS.md`.
-//! * `fuzz`  — schemathesis against the real server (also the last step of `test`).
+//! * `fuzz`  — schemathesis against the real server (also the last step of `test`);
+//!   `fuzz --deep` is the long run that follows links and reports per operation.
 //! * `deny`  — cargo-deny's licence, ban and source checks (also a step of `test`).
 //! * `load`  — a day of POS traffic for a 100-location chain against a running server.
 
 mod bench;
 mod deny;
 mod fuzz;
+mod fuzz_seed;
 mod server;
 mod tidy;
 
@@ -26,6 +28,7 @@ commands:
   tidy     check the workspace layout and dependency rules
   bench    run every benchmark, write bench/results/latest.json and bench/RESULTS.md
   fuzz     schemathesis against `regulars serve` on a fresh SQLite database
+           (--deep: the long run, stateful phase and per-operation outcome shares)
   deny     cargo-deny: licences, bans and sources of every dependency
   load     replay a day of POS traffic against a running server (--help for options)
 ";
@@ -48,7 +51,7 @@ fn main() -> Result<()> {
             }
         }
         Some("bench") => bench::run(&root, &args[1..]),
-        Some("fuzz") => fuzz::run(&root),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("deny") => deny::run(&root),
         Some("load") => run(cargo()
             .current_dir(&root)
@@ -140,7 +143,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         cmd.env("REGULARS_REQUIRE_PG", "1");
     }
     run(&mut cmd)?;
-    fuzz::run(root)?;
+    fuzz::run(root, &[])?;
     println!("xtask test: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -77,6 +77,11 @@ impl Server {
             .env("REGULARS_RATE_LIMIT_PER_SECOND", "0")
             .env("REGULARS_SCORING_INTERVAL_HOURS", "0")
             .env("REGULARS_SHUTDOWN_TIMEOUT_SECONDS", "5")
+            // Delivery reports are taken (and their signatures checked) only for the
+            // providers configured; without these every report would be a 404.
+            .env("REGULARS_ZALO_APP_ID", "fuzz-app")
+            .env("REGULARS_ZALO_OA_SECRET_KEY", "fuzz-oa-secret")
+            .env("REGULARS_ESMS_CALLBACK_TOKEN", "fuzz-esms-token")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -6,7 +6,8 @@
 //! * `regulars-ports` holds traits only: pure crates plus async-trait/mockall;
 //! * `regulars-service` never sees an adapter, an ORM or a web framework;
 //! * adapters (store, http, web, senders, pos) never depend on each other;
-//! * `regulars-pos` parses bytes it is handed: no async runtime, no I/O crates, no ports;
+//! * `regulars-pos` parses bytes it is handed: no async runtime, no I/O crates, no use
+//!   cases; it meets the rest through the webhook port, which it implements;
 //! * the test kit is only ever a dev-dependency;
 //! * every crate opts into the workspace lints and is named after its folder.
 
@@ -80,13 +81,13 @@ const INFRASTRUCTURE: &[&str] = &[
 ];
 
 /// The POS adapter turns bytes handed to it into domain values: no runtime, no network,
-/// no database, and no use cases or ports (the caller wires it to those).
+/// no database, and no use cases. It implements the (synchronous) webhook port, so it
+/// may depend on `regulars-ports`; `app` wires it.
 const POS: &str = "regulars-pos";
 const POS_FORBIDDEN: &[&str] = &[
     "async-std",
     "async-trait",
     "futures",
-    "regulars-ports",
     "regulars-service",
     "tokio",
 ];
@@ -298,7 +299,7 @@ mod tests {
             pkg("regulars-ports", &[("regulars-loyalty", None), ("async-trait", None), ("mockall", None)]),
             pkg("regulars-service", &[("regulars-ports", None), ("regulars-ports", Some("dev"))]),
             pkg("regulars-store", &[("regulars-ports", None), ("sea-orm", None), ("regulars-testkit", Some("dev"))]),
-            pkg("regulars-pos", &[("regulars-domain", None), ("hmac", None), ("csv", None), ("criterion", Some("dev"))]),
+            pkg("regulars-pos", &[("regulars-domain", None), ("regulars-ports", None), ("hmac", None), ("csv", None), ("criterion", Some("dev"))]),
             pkg("regulars", &[("regulars-store", None), ("regulars-http", None)]),
         ]});
         assert_eq!(check_metadata(&meta), Vec::<String>::new());

@@ -1,8 +1,7 @@
 //! The pieces of the `regulars` binary that other programs (its tests and benchmarks)
-//! share: the real clock and secure random numbers, the configuration, the POS decoder
-//! and the server itself.
+//! share: the real clock and secure random numbers, the configuration and the server
+//! itself (which wires the POS decoder of `regulars-pos`).
 
-pub mod decoder;
 pub mod delivery_reports;
 pub mod server;
 pub mod settings;

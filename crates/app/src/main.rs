@@ -9,7 +9,7 @@ mod rules_cmd;
 use regulars::server::{Application, redact};
 use regulars::settings::{LogFormat, Settings};
 use regulars::system::{self, OsIdGen, SystemClock};
-use regulars::worker::{WorkerOptions, run_worker};
+use regulars::worker::{WorkerMetrics, WorkerOptions, run_worker};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -401,9 +401,17 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
         let senders = senders(&settings)?;
         let options = WorkerOptions::from_settings(&settings.worker);
         let services = app.services();
+        let metrics = WorkerMetrics::register(&app.metrics());
         let handle = app.handle();
         tokio::spawn(async move {
-            run_worker(services, senders, options, std::future::pending::<()>()).await;
+            run_worker(
+                services,
+                senders,
+                options,
+                metrics,
+                std::future::pending::<()>(),
+            )
+            .await;
             drop(handle);
         });
     }
@@ -446,12 +454,15 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
         Arc::new(services),
         senders,
         WorkerOptions::from_settings(&settings.worker),
+        WorkerMetrics::default(),
         shutdown_signal(),
     )
     .await;
     tracing::info!(
         campaign_runs = totals.campaign_runs,
         planned = totals.planned,
+        campaign_failures = totals.campaign_failures,
+        delivery_failures = totals.delivery_failures,
         sent = totals.delivery.sent,
         dead = totals.delivery.dead,
         "worker stopped"

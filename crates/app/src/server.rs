@@ -4,7 +4,6 @@
 //! returns a handle with the port, so the binary and every end-to-end test start the
 //! server the same way.
 
-use crate::decoder::PosDecoder;
 use crate::settings::Settings;
 use crate::system::{OsIdGen, SystemClock};
 use actix_web::dev::{Server, ServerHandle};
@@ -12,6 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use regulars_http::{AppState, Metrics, RateLimiter};
 use regulars_ports::Clock;
+use regulars_pos::PosDecoder;
 use regulars_service::{ScoringOptions, Services};
 use regulars_store::{Store, StoreOptions};
 use std::net::TcpListener;
@@ -74,7 +74,12 @@ impl Application {
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Application, StartError> {
-        let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen));
+        let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen))
+            .with_auth_failure_limit(
+                settings
+                    .rate_limit
+                    .map(|_| regulars_service::guard::AUTH_FAILURES),
+            );
         if let Some(key) = &settings.secret_key {
             services = services.with_secret_key(key.clone());
         }
@@ -82,12 +87,16 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let tolerance = time::Duration::try_from(settings.webhook_tolerance)
             .unwrap_or(time::Duration::minutes(5));
+        let limiter = Arc::new(RateLimiter::new(settings.rate_limit));
         let state = web::Data::new(AppState {
             services: services.clone(),
             decoder: Arc::new(PosDecoder::new(tolerance)),
             clock,
             body_limit: settings.body_limit,
-            limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
+            limiter: limiter.clone(),
+            failures: Arc::new(RateLimiter::new(
+                settings.rate_limit.map(|_| regulars_http::FAILURE_LIMIT),
+            )),
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.clone(),
             delivery_reports: settings.report_keys.any().then(|| {
@@ -103,6 +112,7 @@ impl Application {
                 Arc::new(OsIdGen),
                 settings.secret_key.as_ref(),
             )
+            .with_limiter(limiter)
             .with_secure_cookies(settings.secure_cookies)
             .with_public_url(settings.public_url.clone()),
         );

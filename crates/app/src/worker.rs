@@ -1,15 +1,22 @@
 //! The background worker (`regulars work`, or inside `serve` with `worker = true`): runs
 //! every active campaign on a schedule and delivers the outbox.
 //!
-//! Each pass plans campaigns when their interval has passed, then delivers rounds of due
-//! messages until a round finds fewer than a batch, then sleeps for the poll interval.
+//! Two tasks that share no fate: one plans every brand's active campaigns each campaign
+//! interval (each brand in a task of its own, so one brand's failure is logged and
+//! counted and the others' runs go on); the other delivers rounds of due messages until
+//! a round finds fewer than a batch, then sleeps for the poll interval.
 //! Several workers may run on one PostgreSQL database: claims skip each other's rows.
 //! On SQLite run one.
 
+use regulars_domain::BrandId;
+use regulars_http::metrics::prometheus_client::metrics::counter::Counter;
+use regulars_http::metrics::prometheus_client::metrics::family::Family;
+use regulars_http::metrics::{Labels, Metrics};
 use regulars_service::{ChannelSenders, DeliveryOptions, DeliveryRound, Services};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -60,44 +67,223 @@ pub struct WorkerTotals {
     pub campaign_runs: u64,
     /// Messages written by those runs.
     pub planned: u64,
+    /// Brands whose campaign run failed (an error or a panic), counted per pass.
+    pub campaign_failures: u64,
     /// Delivery rounds.
     pub rounds: u64,
+    /// Delivery rounds that failed (an error or a panic).
+    pub delivery_failures: u64,
     /// Sum of the rounds.
     pub delivery: DeliveryRound,
 }
 
-/// Runs until `stop` resolves; the pass in progress finishes first.
+/// How often expired idempotency records (`Idempotency-Key` responses, webhook event
+/// ids) are pruned.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// The worker's series on the process's `/metrics`:
+/// `regulars_worker_failures_total{task, kind}`, `task` being `campaigns` or `delivery`
+/// and `kind` `error` or `panic`.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerMetrics {
+    failures: Family<Labels, Counter>,
+}
+
+impl WorkerMetrics {
+    /// The worker's series, registered on `metrics`.
+    pub fn register(metrics: &Metrics) -> WorkerMetrics {
+        let m = WorkerMetrics::default();
+        metrics.register(
+            "regulars_worker_failures",
+            "Background worker failures, by task (campaigns: one brand's run; delivery: one round) and kind (error or panic)",
+            m.failures.clone(),
+        );
+        m
+    }
+
+    fn failed(&self, task: &str, kind: Failure) {
+        let kind = match kind {
+            Failure::Error => "error",
+            Failure::Panic => "panic",
+        };
+        self.failures
+            .get_or_create(&vec![
+                ("task".to_owned(), task.to_owned()),
+                ("kind".to_owned(), kind.to_owned()),
+            ])
+            .inc();
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Error,
+    Panic,
+}
+
+/// Runs until `stop` resolves; the passes in progress finish first.
+///
+/// Planning, delivery and the hourly pruning of expired idempotency records are tasks
+/// that share no fate: a campaign run that fails or panics never holds up delivery. Each brand's campaign run and each delivery round is
+/// a task of its own, so a failure (an error or a panic) is logged, counted in
+/// `metrics`, and the other brands' runs and the next rounds go on.
 pub async fn run_worker(
     services: Arc<Services>,
     senders: ChannelSenders,
     options: WorkerOptions,
+    metrics: WorkerMetrics,
     stop: impl Future<Output = ()>,
 ) -> WorkerTotals {
+    let (stopping, stopped) = watch::channel(false);
+    let planner = options.campaign_interval.map(|interval| {
+        tokio::spawn(plan_loop(
+            services.clone(),
+            interval,
+            metrics.clone(),
+            stopped.clone(),
+        ))
+    });
+    let pruner = tokio::spawn(prune_loop(services.clone(), stopped.clone()));
+    let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
+    stop.await;
+    let _ = stopping.send(true);
+    if let Err(error) = pruner.await {
+        tracing::error!(%error, "the idempotency pruning stopped abnormally");
+    }
     let mut totals = WorkerTotals::default();
-    let mut next_campaigns = tokio::time::Instant::now();
-    tokio::pin!(stop);
+    if let Some(planner) = planner {
+        match planner.await {
+            Ok(t) => {
+                totals.campaign_runs = t.campaign_runs;
+                totals.planned = t.planned;
+                totals.campaign_failures = t.campaign_failures;
+            }
+            Err(error) => tracing::error!(%error, "the campaign planner stopped abnormally"),
+        }
+    }
+    match deliverer.await {
+        Ok(t) => {
+            totals.rounds = t.rounds;
+            totals.delivery_failures = t.delivery_failures;
+            totals.delivery = t.delivery;
+        }
+        Err(error) => tracing::error!(%error, "the delivery loop stopped abnormally"),
+    }
+    totals
+}
+
+/// Prunes expired idempotency records every [`PRUNE_INTERVAL`], starting at once.
+async fn prune_loop(services: Arc<Services>, mut stopped: watch::Receiver<bool>) {
     loop {
-        if let Some(interval) = options.campaign_interval
-            && tokio::time::Instant::now() >= next_campaigns
-        {
-            next_campaigns = tokio::time::Instant::now() + interval;
-            match services.run_all_campaigns().await {
-                Ok(reports) => {
-                    totals.campaign_runs += reports.len() as u64;
-                    for r in &reports {
-                        totals.planned += r.messages;
-                        if r.messages > 0 {
-                            tracing::info!(campaign = %r.campaign_id, messages = r.messages,
-                                vouchers = r.vouchers, held_out = r.held_out, "campaign run");
-                        }
-                    }
+        match services.prune_idempotency().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "idempotency records pruned"),
+            Err(error) => tracing::warn!(%error, "pruning idempotency records failed"),
+        }
+        if pause_or_stop(PRUNE_INTERVAL, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Waits `pause`; `true` when the worker is asked to stop meanwhile.
+async fn pause_or_stop(pause: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
+    if *stopped.borrow() {
+        return true;
+    }
+    tokio::select! {
+        changed = stopped.changed() => changed.is_err() || *stopped.borrow(),
+        () = tokio::time::sleep(pause) => false,
+    }
+}
+
+/// Plans every brand's active campaigns every `interval`, each brand in its own task.
+async fn plan_loop(
+    services: Arc<Services>,
+    interval: Duration,
+    metrics: WorkerMetrics,
+    mut stopped: watch::Receiver<bool>,
+) -> WorkerTotals {
+    let mut totals = WorkerTotals::default();
+    loop {
+        let started = tokio::time::Instant::now();
+        match services.campaign_brands().await {
+            Ok(brands) => {
+                for brand in brands {
+                    plan_brand(&services, brand, &metrics, &mut totals).await;
                 }
-                Err(error) => tracing::warn!(%error, "campaign runs failed"),
+            }
+            Err(error) => {
+                metrics.failed("campaigns", Failure::Error);
+                totals.campaign_failures += 1;
+                tracing::warn!(%error, "campaign runs could not list the brands");
             }
         }
+        let rest = interval.saturating_sub(started.elapsed());
+        if pause_or_stop(rest, &mut stopped).await {
+            return totals;
+        }
+    }
+}
+
+/// Runs one brand's campaigns in a task of its own and records how it went.
+async fn plan_brand(
+    services: &Arc<Services>,
+    brand: BrandId,
+    metrics: &WorkerMetrics,
+    totals: &mut WorkerTotals,
+) {
+    let run = tokio::spawn({
+        let services = services.clone();
+        async move { services.run_campaigns(brand).await }
+    })
+    .await;
+    match run {
+        Ok(Ok(reports)) => {
+            totals.campaign_runs += reports.len() as u64;
+            for r in &reports {
+                totals.planned += r.messages;
+                if r.messages > 0 {
+                    tracing::info!(%brand, campaign = %r.campaign_id, messages = r.messages,
+                        vouchers = r.vouchers, held_out = r.held_out, "campaign run");
+                }
+            }
+        }
+        Ok(Err(error)) => {
+            metrics.failed("campaigns", Failure::Error);
+            totals.campaign_failures += 1;
+            tracing::error!(%brand, %error, "campaign run failed for the brand");
+        }
+        Err(error) => {
+            metrics.failed("campaigns", Failure::Panic);
+            totals.campaign_failures += 1;
+            tracing::error!(%brand, %error, "campaign run panicked for the brand");
+        }
+    }
+}
+
+/// Delivers rounds of due messages until a round finds fewer than a batch, then sleeps
+/// for the poll interval; each round is a task of its own.
+async fn deliver_loop(
+    services: Arc<Services>,
+    senders: ChannelSenders,
+    options: WorkerOptions,
+    metrics: WorkerMetrics,
+    mut stopped: watch::Receiver<bool>,
+) -> WorkerTotals {
+    let mut totals = WorkerTotals::default();
+    let senders = Arc::new(senders);
+    let delivery = Arc::new(options.delivery);
+    loop {
         loop {
-            match services.deliver_due(&senders, &options.delivery).await {
-                Ok(round) => {
+            let round = tokio::spawn({
+                let (services, senders, delivery) =
+                    (services.clone(), senders.clone(), delivery.clone());
+                async move { services.deliver_due(&senders, &delivery).await }
+            })
+            .await;
+            match round {
+                Ok(Ok(round)) => {
                     totals.rounds += 1;
                     totals.delivery += round;
                     if round.claimed > 0 {
@@ -112,19 +298,26 @@ pub async fn run_worker(
                             "delivery round"
                         );
                     }
-                    if round.claimed < options.delivery.batch {
+                    if round.claimed < delivery.batch || *stopped.borrow() {
                         break;
                     }
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
+                    metrics.failed("delivery", Failure::Error);
+                    totals.delivery_failures += 1;
                     tracing::warn!(%error, "delivery round failed");
+                    break;
+                }
+                Err(error) => {
+                    metrics.failed("delivery", Failure::Panic);
+                    totals.delivery_failures += 1;
+                    tracing::error!(%error, "delivery round panicked");
                     break;
                 }
             }
         }
-        tokio::select! {
-            () = &mut stop => return totals,
-            () = tokio::time::sleep(options.poll) => {}
+        if pause_or_stop(options.poll, &mut stopped).await {
+            return totals;
         }
     }
 }

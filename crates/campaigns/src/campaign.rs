@@ -12,6 +12,20 @@ use time::UtcOffset;
 /// Largest accepted campaign document, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
+/// Longest day span a campaign may name (`frequency_cap.days`, a trigger's
+/// `within_days`): a year and a day. Spans shift dates, so each one is bounded.
+pub const MAX_SPAN_DAYS: u32 = 366;
+
+/// Longest hour span a campaign may name (`trigger.within_hours`,
+/// `policy.cap_window_hours`): 31 days.
+pub const MAX_SPAN_HOURS: u32 = 31 * 24;
+
+/// Most days before a birthday a birthday message may go.
+pub const MAX_BIRTHDAY_DAYS_BEFORE: u32 = 60;
+
+/// Longest attribution window, in days.
+pub const MAX_ATTRIBUTION_DAYS: u32 = 365;
+
 /// A campaign: when it fires, for whom, with which offer and message, on which channel
 /// and at what time. See `docs/campaigns.md` for the JSON format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -340,8 +354,11 @@ impl Campaign {
         if !(0.0..=0.5).contains(&self.holdout) {
             return Err(invalid("holdout", "must be between 0 and 0.5"));
         }
-        if !(1..=365).contains(&self.attribution_days) {
-            return Err(invalid("attribution_days", "must be 1 to 365"));
+        if !(1..=MAX_ATTRIBUTION_DAYS).contains(&self.attribution_days) {
+            return Err(invalid(
+                "attribution_days",
+                format!("must be 1 to {MAX_ATTRIBUTION_DAYS}"),
+            ));
         }
         if !(self.gross_margin > 0.0 && self.gross_margin <= 1.0) {
             return Err(invalid("gross_margin", "must be above 0 and at most 1"));
@@ -353,18 +370,7 @@ impl Campaign {
         {
             return Err(invalid("zalo_template", "must be 1 to 100 characters"));
         }
-        match self.trigger {
-            Trigger::Overdue { factor } if !(factor.is_finite() && factor > 0.0) => {
-                return Err(invalid("trigger.factor", "must be a positive number"));
-            }
-            Trigger::PAliveBelow { threshold } if !(threshold > 0.0 && threshold < 1.0) => {
-                return Err(invalid("trigger.threshold", "must be between 0 and 1"));
-            }
-            Trigger::PointsExpiring { within_days: 0 } => {
-                return Err(invalid("trigger.within_days", "must be at least 1"));
-            }
-            _ => {}
-        }
+        self.validate_trigger()?;
         if self.channels.is_empty() {
             return Err(invalid("channels", "at least one channel is needed"));
         }
@@ -384,10 +390,16 @@ impl Campaign {
             }
             _ => {}
         }
-        if let Some(cap) = self.frequency_cap
-            && (cap.max == 0 || cap.days == 0)
-        {
-            return Err(invalid("frequency_cap", "max and days must be at least 1"));
+        if let Some(cap) = self.frequency_cap {
+            if cap.max == 0 {
+                return Err(invalid("frequency_cap.max", "must be at least 1"));
+            }
+            if !(1..=MAX_SPAN_DAYS).contains(&cap.days) {
+                return Err(invalid(
+                    "frequency_cap.days",
+                    format!("must be 1 to {MAX_SPAN_DAYS}"),
+                ));
+            }
         }
         self.policy
             .validate()
@@ -436,6 +448,40 @@ impl Campaign {
             ));
         }
         Ok(())
+    }
+}
+
+impl Campaign {
+    /// Checks the trigger's numbers: thresholds in range, every span bounded.
+    fn validate_trigger(&self) -> Result<(), CampaignError> {
+        let span = |field: &str, value: u32, min: u32, max: u32| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    format!("trigger.{field}"),
+                    format!("must be {min} to {max}"),
+                ))
+            }
+        };
+        match self.trigger {
+            Trigger::Overdue { factor } if !(factor.is_finite() && factor > 0.0) => {
+                Err(invalid("trigger.factor", "must be a positive number"))
+            }
+            Trigger::PAliveBelow { threshold } if !(threshold > 0.0 && threshold < 1.0) => {
+                Err(invalid("trigger.threshold", "must be between 0 and 1"))
+            }
+            Trigger::AfterPurchase { within_hours } => {
+                span("within_hours", within_hours, 1, MAX_SPAN_HOURS)
+            }
+            Trigger::Birthday { days_before } => {
+                span("days_before", days_before, 0, MAX_BIRTHDAY_DAYS_BEFORE)
+            }
+            Trigger::TierUpgrade { within_days } | Trigger::PointsExpiring { within_days } => {
+                span("within_days", within_days, 1, MAX_SPAN_DAYS)
+            }
+            _ => Ok(()),
+        }
     }
 }
 

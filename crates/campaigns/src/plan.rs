@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use thiserror::Error;
-use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset};
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// What the planner knows about one customer: contact details, consent, and the facts
 /// the scoring run and the loyalty ledger computed. Plain data, filled in by the caller.
@@ -380,15 +380,18 @@ fn priority(campaign: CampaignId, customer: CustomerId) -> u64 {
 /// Whether adding `t` to `times` keeps every rolling window `[s, s + window)` at no more
 /// than `max` events. Only windows containing `t` can change; the fullest starts at an
 /// event or at `t`.
+/// Spans come from the campaign document, so the window's ends saturate at the
+/// supported dates rather than overflow.
 fn fits_rolling(times: &[OffsetDateTime], t: OffsetDateTime, window: Duration, max: u32) -> bool {
     let near: Vec<OffsetDateTime> = times
         .iter()
         .copied()
-        .filter(|e| *e > t - window && *e < t + window)
+        .filter(|e| *e > shift_back(t, window) && *e < shift(t, window))
         .collect();
     let starts = near.iter().copied().filter(|e| *e <= t).chain([t]);
     for s in starts {
-        let count = near.iter().filter(|e| **e >= s && **e < s + window).count() + 1;
+        let end = shift(s, window);
+        let count = near.iter().filter(|e| **e >= s && **e < end).count() + 1;
         if count > max as usize {
             return false;
         }
@@ -396,11 +399,27 @@ fn fits_rolling(times: &[OffsetDateTime], t: OffsetDateTime, window: Duration, m
     true
 }
 
+/// `t + span`, or the last supported instant when that is beyond it.
+pub fn shift(t: OffsetDateTime, span: Duration) -> OffsetDateTime {
+    t.checked_add(span)
+        .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_offset(t.offset()))
+}
+
+/// `t - span`, or the first supported instant when that is before it.
+pub fn shift_back(t: OffsetDateTime, span: Duration) -> OffsetDateTime {
+    t.checked_sub(span)
+        .unwrap_or_else(|| PrimitiveDateTime::MIN.assume_offset(t.offset()))
+}
+
 fn at_local_hour(t: OffsetDateTime, offset: UtcOffset, hour: u8) -> OffsetDateTime {
     let local = t.to_offset(offset);
     let time = Time::from_hms(hour.min(23), 0, 0).unwrap_or(Time::MIDNIGHT);
     let at = local.replace_time(time);
-    if at < local { at + Duration::DAY } else { at }
+    if at < local {
+        shift(at, Duration::DAY)
+    } else {
+        at
+    }
 }
 
 fn same_day(birthday: Date, day: Date) -> bool {
@@ -429,7 +448,8 @@ fn occasion(
         Trigger::Birthday { days_before } => {
             let birthday = c.birthday?;
             let today = now.to_offset(offset).date();
-            (0..=i64::from(days_before))
+            // A birthday comes once a year: looking further ahead finds nothing more.
+            (0..=i64::from(days_before.min(366)))
                 .filter_map(|d| today.checked_add(Duration::days(d)))
                 .find(|day| same_day(birthday, *day))
                 .map(|day| format!("birthday-{}", day.year()))
@@ -734,9 +754,10 @@ pub fn plan(
         let expiry_date = match (&campaign.trigger, chosen) {
             _ if !prepared.uses_expiry => None,
             (Trigger::PointsExpiring { .. }, _) => c.expiring_points.map(|e| local_date(e.at)),
-            (_, Some((r, _))) => Some(local_date(
-                send_at + Duration::days(i64::from(r.reward.validity_days)),
-            )),
+            (_, Some((r, _))) => Some(local_date(shift(
+                send_at,
+                Duration::days(i64::from(r.reward.validity_days)),
+            ))),
             _ => None,
         };
         let values = Values {

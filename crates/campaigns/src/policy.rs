@@ -81,8 +81,8 @@ impl Policy {
 
     /// Checks ranges; the error names the field and the problem.
     pub(crate) fn validate(&self) -> Result<(), (&'static str, &'static str)> {
-        if self.cap_window_hours == 0 {
-            return Err(("cap_window_hours", "must be at least 1"));
+        if !(1..=crate::campaign::MAX_SPAN_HOURS).contains(&self.cap_window_hours) {
+            return Err(("cap_window_hours", "must be 1 to 744 (31 days)"));
         }
         if self.max_per_phone == Some(0) {
             return Err(("max_per_phone", "must be at least 1 (absent means no cap)"));

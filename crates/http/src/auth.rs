@@ -74,7 +74,11 @@ impl FromRequest for Caller {
                     "send an API key: Authorization: Bearer rgk_…",
                 ));
             };
-            match state.services.authenticate(&token).await {
+            match state
+                .services
+                .authenticate(&token, &client_address(&req))
+                .await
+            {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);
                     state.limit(&format!("key:{}", principal.key))?;
@@ -83,8 +87,21 @@ impl FromRequest for Caller {
                 Err(AuthError::Malformed | AuthError::Rejected) => {
                     Err(ApiError::unauthorized("unknown or revoked API key"))
                 }
+                Err(AuthError::Throttled(seconds)) => {
+                    state.metrics.record_rate_limited();
+                    Err(ApiError::rate_limited(seconds))
+                }
                 Err(other) => Err(ApiError::from_use_case(&other)),
             }
         })
     }
+}
+
+/// The network address of the request's peer (its IP), which failure budgets are kept
+/// by. Forwarding headers are not believed: anyone can write them. Behind a proxy every
+/// client shares the proxy's address, which is why keys that worked recently pass an
+/// address's spent budget.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }

@@ -70,8 +70,12 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Reads `bytes` as `T`, naming the JSON path of the first problem.
+/// Reads `bytes` as `T`, naming the JSON path of the first problem. A whole number
+/// written with a zero fraction (`2.0`) is that whole number, as JSON Schema (and so the
+/// OpenAPI document) counts it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let normalised = whole_numbers_in(bytes);
+    let bytes = normalised.as_deref().unwrap_or(bytes);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -85,6 +89,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     de.end()
         .map_err(|e| ApiError::invalid("body", e.to_string()))?;
     Ok(value)
+}
+
+/// `bytes` again with every whole number written as a float (`56.0`) written as an
+/// integer (`56`), when it is JSON holding such a number; `None` when nothing changes
+/// (not JSON, or no such number), so the caller reads the bytes as they came.
+pub fn whole_numbers_in(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    whole_numbers(&mut value).then(|| serde_json::to_vec(&value).ok())?
+}
+
+/// Rewrites whole floats within ±2^53 (exact in a double) as integers; true when one was.
+fn whole_numbers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => {
+                // In range and whole: the conversion is exact.
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| whole_numbers(v) | changed),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |changed, v| whole_numbers(v) | changed),
+        _ => false,
+    }
 }
 
 fn read_body(
@@ -114,5 +149,47 @@ fn read_body(
             body.extend_from_slice(&chunk);
         }
         Ok(body.freeze())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::{parse_json, whole_numbers_in};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Line {
+        quantity: u32,
+        points: i64,
+        share: f64,
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_whole_numbers() {
+        let line: Line =
+            parse_json(br#"{"quantity": 56.0, "points": -3.0, "share": 0.5}"#).unwrap();
+        assert_eq!(
+            line,
+            Line {
+                quantity: 56,
+                points: -3,
+                share: 0.5
+            }
+        );
+        // A real fraction still is not a count.
+        let error = parse_json::<Line>(br#"{"quantity": 56.5, "points": 1, "share": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("56.5"), "{error}");
+        // Bodies without such numbers, or not JSON, are read as they came.
+        assert_eq!(whole_numbers_in(br#"{"a": [1, 2.5, "3.0"]}"#), None);
+        assert_eq!(whole_numbers_in(b"not json"), None);
+        assert_eq!(
+            whole_numbers_in(br#"{"a": [{"b": 2.0}]}"#).unwrap(),
+            br#"{"a":[{"b":2}]}"#
+        );
+        // Beyond 2^53 a double is not exact: left alone.
+        assert_eq!(whole_numbers_in(b"[1e300]"), None);
     }
 }

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.to_string())
 }
@@ -120,11 +120,18 @@ impl From<&Brand> for BrandDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationIn {
-    /// The code POS orders carry, e.g. `"q1"`.
+    /// The code POS orders carry, e.g. `"q1"`: 1 to 64 of `a-z A-Z 0-9 - _ .`.
+    #[schema(example = "q1", pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub code: String,
-    /// Display name.
+    /// Display name: not blank, at most 200 bytes, no control characters (documented up
+    /// to 40 characters).
+    #[schema(
+        example = "Quận 1",
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$"
+    )]
     pub name: String,
-    /// Its own UTC offset in seconds, when it differs from the brand's.
+    /// Its own UTC offset in seconds (within ±25:59:59), when it differs from the brand's.
+    #[schema(minimum = -93599, maximum = 93599, example = 25200)]
     pub utc_offset_seconds: Option<i32>,
 }
 
@@ -160,9 +167,11 @@ impl From<&Location> for LocationDto {
 #[serde(deny_unknown_fields)]
 pub struct KeyIn {
     /// `admin`, `pos` or `viewer`.
-    #[schema(example = "pos")]
+    #[schema(example = "pos", pattern = "^(admin|pos|viewer)$")]
     pub role: String,
-    /// A note for people.
+    /// A note for people: at most 200 bytes, no control characters (documented up to 50
+    /// characters).
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 50)]
     pub label: Option<String>,
 }
 
@@ -210,11 +219,15 @@ pub struct CreatedKeyDto {
 #[serde(deny_unknown_fields)]
 pub struct IntegrationIn {
     /// `generic` or `kiotviet`.
-    #[schema(example = "generic")]
+    #[schema(example = "generic", pattern = "^(generic|kiotviet)$")]
     pub kind: String,
-    /// A note for people.
+    /// A note for people: at most 200 bytes, no control characters (documented up to 50
+    /// characters).
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 50)]
     pub label: Option<String>,
     /// The webhook secret, when the POS lets the brand choose it; drawn when absent.
+    /// 16 to 256 printable ASCII characters.
+    #[schema(pattern = r"^[!-~]{16,256}$")]
     pub secret: Option<String>,
 }
 
@@ -276,16 +289,26 @@ pub struct ConsentDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerIn {
-    /// Phone in any common form (`0912345678`, `84912345678`, `+84912345678`).
-    #[schema(example = "0912345678")]
+    /// Phone in any common form (`0912345678`, `84912345678`, `+84912345678`); a
+    /// national number is read with the brand's calling code. Documented here in the
+    /// Vietnamese national form.
+    #[schema(example = "0912345678", pattern = "^0[35789][0-9]{8}$")]
     pub phone: String,
-    /// Name.
+    /// Name: not blank, at most 200 bytes, no control characters (documented up to 40
+    /// characters).
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$")]
     pub name: Option<String>,
     /// Birthday, `YYYY-MM-DD`.
+    #[schema(format = Date, example = "1996-04-30")]
     pub birthday: Option<String>,
-    /// Email.
+    /// Email: `local@domain.tld`, no spaces, at most 254 bytes.
+    #[schema(
+        pattern = r"^[a-z0-9._-]{1,30}@[a-z0-9-]{1,30}\.[a-z]{2,10}$",
+        example = "lan@example.com"
+    )]
     pub email: Option<String>,
-    /// Zalo follower id.
+    /// Zalo follower id: not blank, at most 64 bytes, no control characters.
+    #[schema(pattern = r"^[0-9A-Za-z_-]{1,64}$")]
     pub zalo_user_id: Option<String>,
     /// Consent per channel (all false when absent).
     #[serde(default)]
@@ -296,13 +319,21 @@ pub struct CustomerIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerUpdate {
-    /// Name.
+    /// Name: not blank, at most 200 bytes, no control characters (documented up to 40
+    /// characters).
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,39}$")]
     pub name: Option<String>,
     /// Birthday, `YYYY-MM-DD`.
+    #[schema(format = Date, example = "1996-04-30")]
     pub birthday: Option<String>,
-    /// Email.
+    /// Email: `local@domain.tld`, no spaces, at most 254 bytes.
+    #[schema(
+        pattern = r"^[a-z0-9._-]{1,30}@[a-z0-9-]{1,30}\.[a-z]{2,10}$",
+        example = "lan@example.com"
+    )]
     pub email: Option<String>,
-    /// Zalo follower id.
+    /// Zalo follower id: not blank, at most 64 bytes, no control characters.
+    #[schema(pattern = r"^[0-9A-Za-z_-]{1,64}$")]
     pub zalo_user_id: Option<String>,
     /// Consent per channel.
     #[serde(default)]
@@ -404,17 +435,20 @@ pub struct RewardDto {
     /// Id (ignored on input).
     #[serde(default)]
     pub id: Option<Uuid>,
-    /// Display name.
+    /// Display name: not blank, at most 100 characters.
+    #[schema(pattern = r"\S", max_length = 100, example = "Free oolong milk tea")]
     pub name: String,
-    /// Price in points.
+    /// Price in points, at least 1.
+    #[schema(minimum = 1, example = 300)]
     pub cost: i64,
-    /// What it gives.
-    #[schema(value_type = Object)]
+    /// What it gives (see `RewardKind`).
+    #[schema(schema_with = crate::openapi::reward_kind_ref)]
     pub kind: Value,
     /// Whether it can be bought now.
     #[serde(default = "yes")]
     pub active: bool,
-    /// Days a voucher for it stays valid.
+    /// Days a voucher for it stays valid, 1 to 3650.
+    #[schema(minimum = 1, maximum = 3650, example = 14)]
     pub validity_days: u32,
     /// Order total needed for it to apply.
     #[serde(default)]
@@ -671,8 +705,10 @@ impl From<&RefundReceipt> for RefundReceiptDto {
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentIn {
     /// Points to add (positive) or take (negative); not zero.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000, example = 50)]
     pub points: i64,
-    /// Why, for the audit trail (required).
+    /// Why, for the audit trail (required, not blank).
+    #[schema(pattern = r"\S", example = "Goodwill: late order")]
     pub reason: String,
 }
 
@@ -712,9 +748,11 @@ pub struct RedemptionIn {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoucherRedeemIn {
-    /// The POS order it is used on, if known.
+    /// The POS order it is used on, if known: not blank, at most 128 bytes.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$", example = "Q1-20260506-0042")]
     pub order_external_id: Option<String>,
-    /// The POS that sends the order (default `pos:generic`).
+    /// The POS that sends the order (default `pos:generic`): not blank, at most 128 bytes.
+    #[schema(pattern = r"^pos:[a-z]{1,20}$", example = "pos:generic")]
     pub order_source: Option<String>,
 }
 
@@ -749,8 +787,12 @@ pub struct WebhookEventAck {
     pub event_id: String,
     /// `counted`, `duplicate` (the order or refund was counted before under another
     /// event id), `replayed` (this event id was received before; nothing changed) or,
-    /// for KiotViet only, `skipped` (the invoice cannot be counted, e.g. the
-    /// cancellation of an order never received; the delivery's other invoices are).
+    /// for KiotViet only: `skipped` (the invoice cannot be counted, e.g. the
+    /// cancellation of an order never received; the delivery's other invoices are),
+    /// `waiting` (an order of a KiotViet customer whose phone is not known yet: kept
+    /// until a `customer.update` gives it), `dropped` (the cancellation of such an
+    /// order) or `linked` (a `customer.update`: the customer's code is linked to its
+    /// phone, and the orders that waited for it are in `credited`).
     pub outcome: String,
     /// The order's receipt, for an order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -758,6 +800,9 @@ pub struct WebhookEventAck {
     /// The refund's receipt, for a refund.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund: Option<RefundReceiptDto>,
+    /// For `linked`: the receipts of the orders credited now. Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credited: Vec<OrderReceiptDto>,
 }
 
 /// A webhook delivery's outcome: one entry per event it carried (none for an event
@@ -766,17 +811,41 @@ pub struct WebhookEventAck {
 pub struct WebhookAck {
     /// The events, in delivery order.
     pub events: Vec<WebhookEventAck>,
+    /// What the delivery carried that was acknowledged without being counted (KiotViet
+    /// only: its deliveries are refused only for a bad signature). Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<WebhookIgnoredAck>,
+}
+
+/// A part of an authentic delivery that was acknowledged without being counted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookIgnoredAck {
+    /// `malformed`, `unknown_action`, `removal`, `not_final`, `unusable` or
+    /// `out_of_window`.
+    #[schema(example = "not_final")]
+    pub reason: String,
+    /// Where in the payload.
+    #[schema(example = "Notifications[0].Data[2].Status")]
+    pub path: String,
+    /// What was found there.
+    pub detail: String,
 }
 
 /// A custom segment to create or replace. The rule language is in `docs/segments.md`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentIn {
-    /// Its name, unique in the brand.
-    #[schema(example = "Lapsing regulars")]
+    /// Its name, unique in the brand: 1 to 100 bytes without control characters.
+    #[schema(
+        example = "Lapsing regulars",
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,59}$"
+    )]
     pub name: String,
-    /// Its rule.
-    #[schema(example = "recency_days > 21 and frequency >= 5 and p_alive < 0.5")]
+    /// Its rule. The pattern documents a few simple rules; the language has more.
+    #[schema(
+        example = "recency_days > 21 and frequency >= 5 and p_alive < 0.5",
+        pattern = r"^(recency_days|frequency) (>|<|>=|<=) [0-9]{1,3}( and p_alive < 0\.[0-9])?$"
+    )]
     pub rule: String,
 }
 

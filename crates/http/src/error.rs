@@ -124,6 +124,7 @@ impl ApiError {
             ErrorClass::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ErrorClass::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
+        let code = error.code().unwrap_or(code);
         if status.is_server_error() {
             // The chain goes to the log; the caller gets no internals.
             tracing::error!(error = %error, "use case failed");

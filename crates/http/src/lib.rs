@@ -50,7 +50,6 @@ mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;
-pub mod ratelimit;
 mod routes;
 
 use actix_web::middleware::ErrorHandlers;
@@ -59,7 +58,6 @@ use regulars_ports::{Clock, WebhookDecoder};
 use regulars_service::Services;
 use std::sync::Arc;
 use time::OffsetDateTime;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use body::{BodyLimit, DEFAULT_BODY_LIMIT};
@@ -67,7 +65,8 @@ pub use logging::{REQUEST_ID_HEADER, request_log};
 pub use metrics::{Metrics, track_metrics};
 
 pub use openapi::ApiDoc;
-pub use ratelimit::{RateLimit, RateLimiter};
+pub use regulars_service::ratelimit;
+pub use regulars_service::ratelimit::{RateLimit, RateLimiter};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -82,6 +81,9 @@ pub struct AppState {
     pub body_limit: usize,
     /// Per-key and per-integration rate limits (measured on `clock`).
     pub limiter: Arc<RateLimiter>,
+    /// Budgets of failed attempts (webhooks whose signature or integration is wrong),
+    /// per integration and client address: [`FAILURE_LIMIT`] by default.
+    pub failures: Arc<RateLimiter>,
     /// The process's metrics, served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -89,6 +91,13 @@ pub struct AppState {
     /// Decodes providers' delivery reports at `/callbacks/{provider}`; `None`: none taken.
     pub delivery_reports: Option<Arc<dyn regulars_ports::DeliveryReportDecoder>>,
 }
+
+/// Failed webhook deliveries allowed per integration and client address: 1 a second,
+/// bursts of 20 — a separate, smaller bucket than a POS's own.
+pub const FAILURE_LIMIT: RateLimit = RateLimit {
+    per_second: 1,
+    burst: 20,
+};
 
 impl AppState {
     /// The time now.
@@ -104,6 +113,23 @@ impl AppState {
             error::ApiError::rate_limited(seconds)
         })
     }
+
+    /// 429 when the failure budget `key` is spent (nothing is taken from it).
+    pub fn refuse_spent(&self, key: &str) -> Result<(), error::ApiError> {
+        match self.failures.blocked(key, self.now()) {
+            Some(seconds) => {
+                self.metrics.record_rate_limited();
+                Err(error::ApiError::rate_limited(seconds))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Takes one failure from the budget `key`; the failing request is answered as it
+    /// is, the next ones 429 once the budget is spent.
+    pub fn record_failure(&self, key: &str) {
+        let _ = self.failures.check(key, self.now());
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -117,9 +143,7 @@ impl std::fmt::Debug for AppState {
 
 /// The OpenAPI document as JSON.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    serde_json::to_string_pretty(&openapi::document()).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Registers the whole API on `cfg`: routes, extractor error handlers, the OpenAPI
@@ -137,7 +161,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .configure(routes::configure)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", openapi::document()),
+        )
         .default_service(web::to(error::no_route));
 }
 

@@ -56,6 +56,7 @@ pub struct Metrics {
     requests: Family<Labels, Counter>,
     latency: Family<Labels, Histogram, fn() -> Histogram>,
     ingested: Family<Labels, Counter>,
+    webhook_ignored: Family<Labels, Counter>,
     scoring_runs: Family<Labels, Counter>,
     rate_limited: Counter,
     database_ready: Gauge,
@@ -83,6 +84,7 @@ impl Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             ingested: Family::default(),
+            webhook_ignored: Family::default(),
             scoring_runs: Family::default(),
             rate_limited: Counter::default(),
             database_ready: Gauge::default(),
@@ -102,6 +104,11 @@ impl Metrics {
             "regulars_ingested",
             "Orders and refunds received (via api or webhook), by outcome: counted, replayed, duplicate, skipped, rejected",
             metrics.ingested.clone(),
+        );
+        metrics.register(
+            "regulars_webhook_ignored",
+            "Parts of authentic webhook deliveries acknowledged without being counted, by dialect and reason",
+            metrics.webhook_ignored.clone(),
         );
         metrics.register(
             "regulars_scoring_runs",
@@ -162,6 +169,15 @@ impl Metrics {
                 ("via", via),
                 ("outcome", outcome),
             ]))
+            .inc();
+    }
+
+    /// Records a part of an authentic webhook delivery acknowledged without being
+    /// counted: `dialect` is `generic` or `kiotviet`, `reason` one of
+    /// [`IgnoredReason`](regulars_ports::IgnoredReason)'s labels.
+    pub fn record_webhook_ignored(&self, dialect: &str, reason: &str) {
+        self.webhook_ignored
+            .get_or_create(&labels(&[("dialect", dialect), ("reason", reason)]))
             .inc();
     }
 

@@ -1,10 +1,39 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
+mod documents;
+mod links;
+mod shapes;
+
+use shapes::Shapes;
+
+pub(crate) use documents::reward_kind_ref;
+
+/// The document as served at `/openapi.json`: [`ApiDoc`] with its links.
+///
+/// Links are added to the JSON form, after `utoipa`: its `Link` type writes and reads
+/// `operation_ref` and `request_body` where OpenAPI says `operationRef` and `requestBody`.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let Some(paths) = doc
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (path, item) in paths.iter_mut() {
+            if let Some(item) = item.as_object_mut() {
+                for (method, operation) in item.iter_mut() {
+                    links::add(path, method, operation);
+                }
+            }
+        }
+    }
+    doc
+}
+
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, callbacks, campaigns, catalog, customers, health, intelligence, orders, reports,
+    access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, reports,
     webhooks,
 };
 use utoipa::openapi::path::Operation;
@@ -129,7 +158,7 @@ impl Modify for CommonErrors {
         orders::validate_voucher, orders::redeem_voucher,
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
         intelligence::delete, intelligence::history, intelligence::entrants,
-        intelligence::customer_scores, intelligence::run_scoring,
+        intelligence::customer_scores, jobs::run_scoring, jobs::get,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update,
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
@@ -143,8 +172,8 @@ impl Modify for CommonErrors {
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,
-        dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
-        Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto,
+        dto::VoucherCheckDto, dto::WebhookAck, dto::WebhookEventAck, dto::WebhookIgnoredAck, Page<dto::CustomerDto>, Page<dto::OrderDto>,
+        Page<dto::LedgerEntryDto>, dto::SegmentIn, dto::SegmentDto, dto::ScoringRunDto, jobs::JobDto,
         dto::ScoresDto, Page<dto::ScoresDto>, Page<dto::KeyDto>, Page<dto::IntegrationDto>,
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
         campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,
@@ -154,7 +183,7 @@ impl Modify for CommonErrors {
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck,
     )),
-    modifiers(&BearerKey, &CommonErrors),
+    modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]
 pub struct ApiDoc;
 
@@ -235,5 +264,115 @@ mod tests {
         let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
         assert_eq!(limit["schema"]["minimum"], 1);
         assert_eq!(limit["schema"]["maximum"], 500);
+    }
+    /// The schema a `$ref` names, or the schema itself.
+    fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{r} resolves")),
+            None => schema,
+        }
+    }
+
+    /// The property names a body schema allows (every branch of a `oneOf`).
+    fn properties(doc: &Value, schema: &Value) -> Vec<String> {
+        let schema = resolve(doc, schema);
+        let mut names: Vec<String> = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        for branch in schema["oneOf"].as_array().into_iter().flatten() {
+            names.extend(properties(doc, branch));
+        }
+        names
+    }
+
+    #[test]
+    fn every_request_body_is_typed() {
+        let doc = super::document();
+        let mut checked = 0;
+        for (path, method, operation) in operations(&doc) {
+            let Some(schema) = operation.pointer("/requestBody/content/application~1json/schema")
+            else {
+                continue;
+            };
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            assert!(
+                !properties(&doc, schema).is_empty(),
+                "{method} {path}: the body is a free-form object"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 15, "only {checked} bodies");
+        let kind = &doc["components"]["schemas"]["RewardDto"]["properties"]["kind"];
+        assert_eq!(kind["$ref"], "#/components/schemas/RewardKind");
+    }
+
+    #[test]
+    fn ids_in_paths_are_uuids_and_parameters_have_their_forms() {
+        let doc = super::document();
+        for (path, method, operation) in operations(&doc) {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "path" && parameter["name"] == "id" {
+                    assert_eq!(parameter["schema"]["format"], "uuid", "{method} {path}");
+                }
+                if parameter["name"] == "after" {
+                    assert!(
+                        parameter["schema"]["pattern"].is_string(),
+                        "{method} {path}"
+                    );
+                }
+            }
+        }
+        let code = &doc["paths"]["/v1/vouchers/{code}"]["get"]["parameters"][0]["schema"];
+        let pattern = regex_lite_free_match(code["pattern"].as_str().unwrap());
+        assert!(pattern, "the voucher code pattern is anchored");
+    }
+
+    /// Anchored both ends: a pattern JSON Schema reads as a search matches whole values.
+    fn regex_lite_free_match(pattern: &str) -> bool {
+        pattern.starts_with('^') && pattern.ends_with('$')
+    }
+
+    #[test]
+    fn every_link_leads_to_an_operation_with_what_it_fills() {
+        let doc = super::document();
+        let mut links = 0;
+        for (path, method, operation) in operations(&doc) {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let at = format!("{method} {path} {status} {name}");
+                    let target_ref = link["operationRef"].as_str().unwrap();
+                    let target = doc
+                        .pointer(target_ref.trim_start_matches('#'))
+                        .unwrap_or_else(|| panic!("{at}: {target_ref} is no operation"));
+                    for parameter in link["parameters"].as_object().into_iter().flatten() {
+                        let known = target["parameters"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|p| p["name"] == parameter.0.as_str());
+                        assert!(known, "{at}: no parameter {}", parameter.0);
+                    }
+                    if let Some(body) = link.get("requestBody").and_then(Value::as_object) {
+                        let schema =
+                            &target["requestBody"]["content"]["application/json"]["schema"];
+                        let allowed = properties(&doc, schema);
+                        for field in body.keys() {
+                            assert!(allowed.contains(field), "{at}: no body field {field}");
+                        }
+                    }
+                    links += 1;
+                }
+            }
+        }
+        assert!(links >= 40, "only {links} links");
+        // The served JSON says `operationRef`, as OpenAPI does.
+        assert!(super::document().to_string().contains("\"operationRef\""));
+        assert!(!super::document().to_string().contains("operation_ref"));
+        assert_eq!(super::links::all().len(), links);
     }
 }

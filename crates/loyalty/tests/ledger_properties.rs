@@ -1,5 +1,6 @@
 //! Properties of the points ledger over random histories: conservation, exact refunds,
-//! no overdraft, expiry order, cumulative partial refunds, and a deterministic fold.
+//! no overdraft, expiry order, cumulative partial refunds, a deterministic fold, and the
+//! day each earning counts toward.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -401,5 +402,40 @@ proptest! {
             .map(|(k, t)| (k.clone(), t.earned, t.reversed, t.unrecovered))
             .collect::<Vec<_>>();
         prop_assert_eq!(tallies(a), tallies(b));
+    }
+
+    /// The daily cap's count: whatever order orders arrive in (late, back-dated, or on
+    /// time), the points earned on a local day are those of the orders placed that day,
+    /// and that survives storing the entries and loading them again.
+    #[test]
+    fn earnings_count_toward_the_day_the_order_was_placed(
+        orders in prop::collection::vec((0i64..4, 0i64..24 * 60, 1i64..500), 1..20),
+        offset_hours in -12i8..=14,
+    ) {
+        let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap();
+        let mut ledger = Ledger::new();
+        let mut last = START;
+        let mut expected = std::collections::BTreeMap::<time::Date, i64>::new();
+        for (n, (day, minute, points)) in orders.iter().enumerate() {
+            let placed = START + Duration::days(*day) + Duration::minutes(*minute);
+            // Recorded no earlier than the last entry, as storage records a late order.
+            let at = last.max(placed);
+            ledger
+                .earn_placed(order(n), Points::new(*points), at, None, Some(placed))
+                .unwrap();
+            last = at;
+            let local = placed.to_offset(offset).date();
+            *expected.entry(local).or_default() += points;
+        }
+        let reloaded = Ledger::from_entries(
+            serde_json::from_value(serde_json::to_value(ledger.entries()).unwrap()).unwrap(),
+        )
+        .unwrap();
+        for shift in -2..6 {
+            let day = (START + Duration::days(shift)).to_offset(offset).date();
+            let want = Points::new(expected.get(&day).copied().unwrap_or(0));
+            prop_assert_eq!(ledger.earned_on_day(day, offset), want);
+            prop_assert_eq!(reloaded.earned_on_day(day, offset), want);
+        }
     }
 }

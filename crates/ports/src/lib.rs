@@ -69,7 +69,10 @@ pub use repos::{
 };
 pub use system::{Clock, IdGen};
 pub use uow::{Transaction, UnitOfWork};
-pub use webhooks::{PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, WebhookError};
+pub use webhooks::{
+    Decoded, Ignored, IgnoredReason, PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery,
+    WebhookError,
+};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;

@@ -100,6 +100,10 @@ pub struct IdempotentRecord {
     pub kind: String,
     /// The result the first delivery returned.
     pub result: serde_json::Value,
+    /// A digest of what the first delivery asked for, so that the same key coming back
+    /// with another payload is refused instead of answered with this result. `None` in
+    /// records written before it was kept: those answer any payload, as they did.
+    pub fingerprint: Option<String>,
 }
 
 /// Vouchers of one reward a campaign issued, and how many of them were redeemed.

@@ -8,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use regulars_domain::{
     ApiKeyId, BrandId, CampaignId, Customer, CustomerId, EventKey, IntegrationId, LocationId,
-    Money, OrderId, Phone, Points, RewardId, VoucherId,
+    Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -93,6 +93,14 @@ pub trait OrderRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<StoredOrder>, StoreError>;
+    /// An order by its POS identity, locked for the rest of the transaction (on
+    /// PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time), so that a use
+    /// case that changes it builds on a total no one else can change meanwhile.
+    async fn lock_order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError>;
     /// An order by id.
     async fn order(
         &mut self,
@@ -110,12 +118,15 @@ pub trait OrderRepo: Send {
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
-    /// Records the new refunded total of an order.
+    /// Moves an order's refunded total from `before` to `after`. When the stored total is
+    /// no longer `before` (another refund committed in between), nothing is written and
+    /// the answer is a [`StoreError::Conflict`], so the use case runs again on fresh data.
     async fn set_refunded(
         &mut self,
         brand: BrandId,
         id: OrderId,
-        refunded: Money,
+        before: Money,
+        after: Money,
     ) -> Result<(), StoreError>;
 }
 
@@ -240,6 +251,13 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         record: &IdempotentRecord,
     ) -> Result<(), StoreError>;
+    /// Forgets the records of these kinds remembered before `before`, in every brand
+    /// (housekeeping for the kinds kept for a while only); returns how many.
+    async fn prune(
+        &mut self,
+        kinds: &[&'static str],
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// API keys and POS integrations: who may call in, and with which secret.
@@ -254,6 +272,11 @@ pub trait AccessRepo: Send {
     -> Result<Option<ApiKeyRecord>, StoreError>;
     /// The brand's keys, revoked ones included, oldest first.
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// [`api_keys`](AccessRepo::api_keys), with every row locked until the transaction
+    /// ends (PostgreSQL `SELECT … FOR UPDATE`; SQLite runs one writer at a time): a
+    /// decision over all the brand's keys, such as keeping the last admin, is not made on
+    /// rows a concurrent transaction is changing.
+    async fn lock_api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked at `now`; `false` when the brand has no such key or it was
     /// revoked already.
     async fn revoke_api_key(
@@ -282,6 +305,48 @@ pub trait AccessRepo: Send {
         brand: BrandId,
         id: IntegrationId,
         now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Records (or replaces) the phone number of the POS's customer `customer_ref`, as
+    /// the integration last reported it.
+    async fn link_pos_customer(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        phone: &Phone,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The phone number linked to the POS's customer `customer_ref`, if any.
+    async fn pos_customer_phone(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Option<Phone>, StoreError>;
+    /// Keeps an order of a POS customer whose phone is not known yet, until it is; a
+    /// second copy of the same order (by its key) is ignored.
+    async fn keep_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the orders waiting for the POS's customer `customer_ref`,
+    /// oldest first.
+    async fn take_waiting_orders(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Removes the waiting order with this key; `false` when none waits.
+    async fn drop_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        order: &EventKey,
     ) -> Result<bool, StoreError>;
 }
 

@@ -5,8 +5,8 @@
 //! other.
 
 use crate::IntegrationKind;
-use regulars_domain::{BrandId, CallingCode, Currency, Order, Refund};
-use time::OffsetDateTime;
+use regulars_domain::{BrandId, CallingCode, Currency, Order, Phone, Refund};
+use time::{OffsetDateTime, UtcOffset};
 
 /// An order or a refund that came in from a POS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,17 +15,90 @@ pub enum PosEvent {
     Order(Order),
     /// A refund of an earlier order.
     Refund(Refund),
+    /// The POS's customer `customer_ref` has this phone number (KiotViet's
+    /// `customer.update`): its orders earn for that phone from now on, and the ones kept
+    /// waiting for it are credited.
+    CustomerContact {
+        /// The POS's own customer reference (KiotViet's customer `Code`).
+        customer_ref: String,
+        /// The customer's phone number.
+        phone: Phone,
+    },
 }
 
-/// A delivery whose signature and timestamp were checked.
+/// An authenticated event, mapped into domain types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedEvent {
-    /// The sender's id for this delivery, remembered to refuse replays.
+    /// The sender's id for this event, remembered to refuse replays.
     pub event_id: String,
     /// When the sender says the event happened.
     pub occurred_at: OffsetDateTime,
+    /// Which dialect read it (`"pos:generic"`, `"pos:kiotviet"`).
+    pub source: &'static str,
+    /// The POS's own customer reference, when the payload names a customer without a
+    /// phone number (KiotViet's `CustomerCode`).
+    pub customer_ref: Option<String>,
     /// What happened.
     pub event: PosEvent,
+}
+
+/// Why an authentic part of a delivery was acknowledged without becoming an event.
+///
+/// Some POS systems switch a webhook off for good after one 4xx answer (KiotViet after
+/// 400, 401, 403, 404 or 405), so their deliveries are refused only for a bad signature;
+/// everything else they send is acknowledged, and what could not be used is reported
+/// with one of these reasons, to be logged and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IgnoredReason {
+    /// The body, or a part of it, is not the shape the dialect documents.
+    Malformed,
+    /// A notification type this server does not handle.
+    UnknownAction,
+    /// A removal notice (`*.delete`): nothing to count.
+    Removal,
+    /// A record in a state that is neither final nor cancelled (in progress, say): it is
+    /// handled when it reaches one of those.
+    NotFinal,
+    /// A record that cannot become an order or refund (fractional quantity or amount,
+    /// no lines, an unreadable date).
+    Unusable,
+    /// The event's own time lies outside the accepted window.
+    OutOfWindow,
+}
+
+impl IgnoredReason {
+    /// The reason as a short label, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoredReason::Malformed => "malformed",
+            IgnoredReason::UnknownAction => "unknown_action",
+            IgnoredReason::Removal => "removal",
+            IgnoredReason::NotFinal => "not_final",
+            IgnoredReason::Unusable => "unusable",
+            IgnoredReason::OutOfWindow => "out_of_window",
+        }
+    }
+}
+
+/// An authentic part of a delivery that did not become an event, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The kind of problem.
+    pub reason: IgnoredReason,
+    /// Where in the payload (a JSON path such as `Notifications[0].Data[1].Status`, `.`
+    /// for the whole body).
+    pub path: String,
+    /// What was found there, in words.
+    pub detail: String,
+}
+
+/// What an authenticated delivery holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The orders and refunds to count, in payload order.
+    pub events: Vec<VerifiedEvent>,
+    /// What was acknowledged without being counted.
+    pub ignored: Vec<Ignored>,
 }
 
 /// One webhook delivery as received.
@@ -45,6 +118,8 @@ pub struct WebhookDelivery<'a> {
     pub currency: Currency,
     /// The brand's calling code, for national phone numbers.
     pub calling_code: CallingCode,
+    /// The brand's UTC offset, for local times sent without one (KiotViet's).
+    pub utc_offset: UtcOffset,
     /// The time now, for the replay window.
     pub now: OffsetDateTime,
 }
@@ -74,7 +149,11 @@ pub trait WebhookDecoder: Send + Sync {
     /// Checks the delivery's signature and time window, then decodes it into its events:
     /// none for an event type with nothing to count (acknowledged and ignored), several
     /// when the dialect batches them (KiotViet sends several invoices in one delivery).
-    fn decode(&self, delivery: &WebhookDelivery<'_>) -> Result<Vec<VerifiedEvent>, WebhookError>;
+    ///
+    /// Which problems are errors depends on the dialect: the generic one refuses stale
+    /// or invalid deliveries; KiotViet's is refused only for its signature, and anything
+    /// else it cannot use is listed in [`Decoded::ignored`].
+    fn decode(&self, delivery: &WebhookDelivery<'_>) -> Result<Decoded, WebhookError>;
 
     /// Reads an order in the generic format (the `data` of an `order.paid` event),
     /// without any signature: the caller authenticated the request otherwise.

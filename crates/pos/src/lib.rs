@@ -4,8 +4,10 @@
 //! * [`generic`]: Regulars' own webhook format, signed with `Regulars-Signature`
 //!   (HMAC-SHA256 over a timestamp and the raw body, several signatures allowed for
 //!   secret rotation).
-//! * [`kiotviet`]: KiotViet's `invoice.update` webhook, signed with `X-Hub-Signature`
-//!   as KiotViet documents it.
+//! * [`kiotviet`]: KiotViet's `invoice.update` and `customer.update` webhooks, signed
+//!   with `X-Hub-Signature` as KiotViet documents it.
+//! * [`PosDecoder`]: both dialects behind the webhook port
+//!   ([`WebhookDecoder`](regulars_ports::WebhookDecoder)) the HTTP adapter calls.
 //! * [`csv_import`]: order history as CSV, one row per line item, parsed as a stream
 //!   with errors per row; [`csv_gen`] writes such files.
 //!
@@ -48,16 +50,21 @@
 mod amount;
 pub mod csv_gen;
 pub mod csv_import;
+mod decoder;
 mod error;
 pub mod generic;
 pub mod kiotviet;
 mod signature;
 
+pub use decoder::{KIOTVIET_TOLERANCE, PosDecoder};
 pub use error::WebhookError;
+/// The events this crate produces are the webhook port's own types: one definition of
+/// a POS event across the workspace.
+pub use regulars_ports::{PosEvent, VerifiedEvent};
 pub use signature::Secret;
 
-use regulars_domain::{BrandId, CallingCode, Currency, Order, Phone, Refund};
-use time::{OffsetDateTime, UtcOffset};
+use regulars_domain::{BrandId, CallingCode, Currency, Phone};
+use time::UtcOffset;
 
 /// What an adapter needs to know about the brand receiving the data: the currency
 /// amounts are in, the calling code that decides how national phone numbers are read,
@@ -84,29 +91,4 @@ impl BrandContext {
             utc_offset: time::macros::offset!(+7),
         }
     }
-}
-
-/// What a POS reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PosEvent {
-    /// A paid order.
-    Order(Order),
-    /// A refund of an earlier order.
-    Refund(Refund),
-}
-
-/// An authenticated event, mapped into domain types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedEvent {
-    /// The sender's id for this event: remember it to refuse replays.
-    pub event_id: String,
-    /// When the sender says it happened.
-    pub occurred_at: OffsetDateTime,
-    /// Which adapter read it: [`generic::SOURCE`] or [`kiotviet::SOURCE`].
-    pub source: &'static str,
-    /// The POS's own customer reference, when the payload names a customer without a
-    /// phone number (KiotViet's `CustomerCode`).
-    pub customer_ref: Option<String>,
-    /// The order or refund.
-    pub event: PosEvent,
 }

@@ -274,6 +274,10 @@ pub enum AuthError {
     /// No such integration, or revoked, or its secret cannot be opened.
     #[error("unknown or revoked integration")]
     UnknownIntegration,
+    /// The client address failed too many key checks lately; try again after this many
+    /// seconds.
+    #[error("too many failed API key checks from this address; retry in {0} s")]
+    Throttled(u64),
     /// Webhook secrets cannot be opened without the server's secret key.
     #[error("the server has no secret key (set REGULARS_SECRET_KEY) to check webhooks")]
     NoSecretKey,
@@ -293,7 +297,7 @@ impl UseCaseError for AuthError {
         match self {
             AuthError::Malformed | AuthError::Rejected => ErrorClass::Refused,
             AuthError::UnknownIntegration => ErrorClass::NotFound,
-            AuthError::NoSecretKey => ErrorClass::Unavailable,
+            AuthError::NoSecretKey | AuthError::Throttled(_) => ErrorClass::Unavailable,
             AuthError::Store(e) => store_class(e),
         }
     }
@@ -367,11 +371,12 @@ impl Services {
     }
 
     /// Revokes a key of the brand. The brand's last active admin key stays: without it
-    /// nobody could make keys again.
+    /// nobody could make keys again. The brand's keys are locked while the other admins
+    /// are counted, so two admins revoking each other at once cannot both succeed.
     pub async fn revoke_api_key(&self, brand: BrandId, key: ApiKeyId) -> Result<(), AccessError> {
         self.transact("revoke_api_key", |mut tx| async move {
             let result = async {
-                let keys = tx.access().api_keys(brand).await?;
+                let keys = tx.access().lock_api_keys(brand).await?;
                 let Some(target) = keys.iter().find(|k| k.id == key && k.revoked_at.is_none())
                 else {
                     return Err(AccessError::UnknownKey(key));
@@ -399,9 +404,46 @@ impl Services {
         .await
     }
 
-    /// Checks a presented key: who it acts for and as what.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+    /// Checks a presented key from `client` (its network address): who it acts for and as
+    /// what. A key of the wrong shape, or refused in the last 30 seconds, is refused
+    /// without a database look-up; an address whose failures are spent (see
+    /// [`guard`](crate::guard)) gets [`AuthError::Throttled`], also without one.
+    pub async fn authenticate(&self, token: &str, client: &str) -> Result<Principal, AuthError> {
         let (prefix, secret) = split_token(token).ok_or(AuthError::Malformed)?;
+        let now = self.clock.now();
+        let guard = &self.guard;
+        let digest = crate::guard::AuthGuard::digest(token);
+        if guard.refused.contains(&digest, now) {
+            return Err(guard
+                .failed(client, now)
+                .map_or_else(AuthError::Throttled, |()| AuthError::Rejected));
+        }
+        let prefix_owned = prefix.to_owned();
+        if !guard.trusted.contains(&prefix_owned, now)
+            && let Some(seconds) = guard.exhausted(client, now)
+        {
+            return Err(AuthError::Throttled(seconds));
+        }
+        guard.counted_lookup();
+        let result = self.look_up_key(prefix, secret).await;
+        match &result {
+            Ok(_) => guard.trusted.insert(prefix_owned, now),
+            Err(AuthError::Rejected) => {
+                guard.refused.insert(digest, now);
+                // The refusal is the answer; a spent budget shows on the next attempt.
+                let _ = guard.failed(client, now);
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// How many key checks reached the database since the process started.
+    pub fn key_lookups(&self) -> u64 {
+        self.guard.lookups()
+    }
+
+    async fn look_up_key(&self, prefix: &str, secret: &str) -> Result<Principal, AuthError> {
         let presented = Sha256::digest(secret.as_bytes());
         self.transact("authenticate", |mut tx| async move {
             let result = async {

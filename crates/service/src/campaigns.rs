@@ -357,26 +357,15 @@ impl Services {
         Ok(reports)
     }
 
-    /// Runs every active campaign of every brand; a brand whose run fails is logged and
-    /// the others still run. Returns the reports of the brands that ran.
-    pub async fn run_all_campaigns(&self) -> Result<Vec<CampaignRunReport>, CampaignError> {
-        let brands = self
-            .transact("brand_ids", |mut tx| async move {
-                let result: Result<_, CampaignError> =
-                    tx.brands().brand_ids().await.map_err(Into::into);
-                (tx, result)
-            })
-            .await?;
-        let mut reports = Vec::new();
-        for brand in brands {
-            match self.run_campaigns(brand).await {
-                Ok(mut r) => reports.append(&mut r),
-                Err(error) => {
-                    tracing::error!(%brand, %error, "campaign run failed for the brand");
-                }
-            }
-        }
-        Ok(reports)
+    /// Every brand's id, for a worker that runs each brand's campaigns on its own
+    /// (so one brand's failure cannot stop another's run).
+    pub async fn campaign_brands(&self) -> Result<Vec<BrandId>, CampaignError> {
+        self.transact("brand_ids", |mut tx| async move {
+            let result: Result<_, CampaignError> =
+                tx.brands().brand_ids().await.map_err(Into::into);
+            (tx, result)
+        })
+        .await
     }
 
     /// A campaign's messages, newest first, a page after `after`.
@@ -569,7 +558,12 @@ impl Services {
         let lookback = history_window(&campaign);
         let history: Vec<SentMessage> = tx
             .outbox()
-            .history(brand, &ids, Some(id), now - lookback)
+            .history(
+                brand,
+                &ids,
+                Some(id),
+                regulars_campaigns::plan::shift_back(now, lookback),
+            )
             .await?
             .into_iter()
             .filter_map(|r| {
@@ -588,11 +582,19 @@ impl Services {
             })
             .collect();
         let budget_used = Money::from_minor_units(record.budget_used_minor, b.currency);
-        let plan = plan(&campaign, &facts, now, &history, budget_used).map_err(|e| {
-            CampaignError::CorruptDefinition {
-                campaign: id,
-                message: e.to_string(),
-            }
+        // Planning a page is CPU work: off the async executor, onto a blocking thread.
+        let planned = tokio::task::spawn_blocking(move || {
+            let planned = plan(&campaign, &facts, now, &history, budget_used);
+            (campaign, facts, planned)
+        })
+        .await;
+        let (campaign, facts, planned) = planned.map_err(|e| CampaignError::CorruptDefinition {
+            campaign: id,
+            message: format!("planning stopped: {e}"),
+        })?;
+        let plan = planned.map_err(|e| CampaignError::CorruptDefinition {
+            campaign: id,
+            message: e.to_string(),
         })?;
         let mut result = PageResult {
             customers: histories.len() as u64,

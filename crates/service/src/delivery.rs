@@ -330,7 +330,13 @@ impl Services {
                 if let Some(after) = retry_after.and_then(|d| Duration::try_from(d).ok()) {
                     delay = delay.max(after);
                 }
-                Decision::Retry(now + delay, reason)
+                // A provider's Retry-After may be any number: past the calendar, the
+                // retry waits the longest back-off instead of panicking the worker.
+                let at = now
+                    .checked_add(delay)
+                    .or_else(|| now.checked_add(options.max_backoff))
+                    .unwrap_or(now);
+                Decision::Retry(at, reason)
             }
         }
     }

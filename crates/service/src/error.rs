@@ -38,6 +38,12 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     /// The input field at fault, when there is one (`"phone"`, `"order"`, `"reward"`, ...).
     fn field(&self) -> Option<&'static str>;
 
+    /// A more precise error code than the class gives, e.g. `key_reused` for an
+    /// idempotency key that came back with another payload.
+    fn code(&self) -> Option<&'static str> {
+        None
+    }
+
     /// True when retrying the whole use case may succeed: a storage conflict.
     fn is_conflict(&self) -> bool {
         self.class() == ErrorClass::Conflict

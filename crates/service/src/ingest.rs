@@ -3,12 +3,13 @@
 use crate::Services;
 use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::fingerprint::{fingerprint, same_request};
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
     OrderId, Phone, Points, local_date,
 };
-use regulars_loyalty::ledger::{EntryKind, LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
@@ -104,6 +105,17 @@ pub enum IngestError {
         /// The kind of event that used it.
         kind: String,
     },
+    /// The order's key was already used by an order with other contents: a POS that
+    /// numbers orders on its own, or two that share a numbering. The first order's
+    /// receipt is not given to this one.
+    #[error(
+        "order id {} was already used by an order with other contents",
+        key.external_id
+    )]
+    OtherOrder {
+        /// The key.
+        key: EventKey,
+    },
     /// The earning rules could not evaluate the order.
     #[error("earning rules: {0}")]
     Rules(RulesError),
@@ -128,7 +140,7 @@ impl UseCaseError for IngestError {
             | IngestError::InvalidOrder(_)
             | IngestError::PlacedInFuture { .. }
             | IngestError::CurrencyMismatch { .. } => ErrorClass::Invalid,
-            IngestError::KeyReused { .. } => ErrorClass::Refused,
+            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => ErrorClass::Refused,
             IngestError::Rules(e) => match e {
                 RulesError::CurrencyMismatch { .. } | RulesError::InvalidOrder { .. } => {
                     ErrorClass::Invalid
@@ -148,8 +160,16 @@ impl UseCaseError for IngestError {
             IngestError::PlacedInFuture { .. } => Some("placed_at"),
             IngestError::CurrencyMismatch { .. } => Some("total"),
             IngestError::KeyReused { .. } => Some("key"),
+            IngestError::OtherOrder { .. } => Some("order_id"),
             IngestError::Rules(RulesError::CurrencyMismatch { .. }) => Some("total"),
             IngestError::Rules(RulesError::InvalidOrder { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => Some("key_reused"),
             _ => None,
         }
     }
@@ -259,6 +279,7 @@ impl Services {
         order: &Order,
     ) -> Result<OrderReceipt, IngestError> {
         let brand = load_brand::<IngestError>(tx, brand_id).await?;
+        let fingerprint = fingerprint(order)?;
         if order.currency() != brand.currency {
             return Err(IngestError::CurrencyMismatch {
                 brand: brand.currency,
@@ -266,7 +287,7 @@ impl Services {
             });
         }
         if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
-            return first_receipt(&order.key, record);
+            return first_receipt(&order.key, record, &fingerprint);
         }
         let program = tx.brands().program(brand_id).await?;
         let now = self.clock.now();
@@ -295,7 +316,7 @@ impl Services {
                 // only now, after the lock, so look again before crediting anything.
                 let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
                 if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
-                    return first_receipt(&order.key, record);
+                    return first_receipt(&order.key, record, &fingerprint);
                 }
                 let credit = Credit {
                     brand: &brand,
@@ -310,6 +331,7 @@ impl Services {
             kind: ORDER_EVENT.into(),
             result: serde_json::to_value(&receipt)
                 .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+            fingerprint: Some(fingerprint),
         };
         tx.idempotency()
             .remember(brand_id, &order.key, &record)
@@ -344,13 +366,21 @@ impl Services {
     }
 }
 
-/// The receipt a first delivery remembered, marked as a duplicate.
-fn first_receipt(key: &EventKey, record: IdempotentRecord) -> Result<OrderReceipt, IngestError> {
+/// The receipt a first delivery remembered, marked as a duplicate; refused when the key
+/// was used by another kind of event or by an order with other contents.
+pub(crate) fn first_receipt(
+    key: &EventKey,
+    record: IdempotentRecord,
+    fingerprint: &str,
+) -> Result<OrderReceipt, IngestError> {
     if record.kind != ORDER_EVENT {
         return Err(IngestError::KeyReused {
             key: key.clone(),
             kind: record.kind,
         });
+    }
+    if !same_request(&record, fingerprint) {
+        return Err(IngestError::OtherOrder { key: key.clone() });
     }
     let mut receipt: OrderReceipt = serde_json::from_value(record.result)
         .map_err(|e| StoreError::Corrupt(format!("remembered order receipt: {e}")))?;
@@ -400,7 +430,7 @@ impl Credit<'_> {
         let mut entries = account.ledger.expire_due(at).map_err(IngestError::Ledger)?;
 
         let earning = match self.program {
-            Some(program) => self.evaluate(program, &stats, account.ledger.entries())?,
+            Some(program) => self.evaluate(program, &stats, &account.ledger)?,
             None => Earning {
                 points: Points::ZERO,
                 explanation: Vec::new(),
@@ -414,7 +444,13 @@ impl Credit<'_> {
             } else {
                 let credited = account
                     .ledger
-                    .earn(self.order.key.clone(), earning.points, at, expires_at)
+                    .earn_placed(
+                        self.order.key.clone(),
+                        earning.points,
+                        at,
+                        expires_at,
+                        Some(self.order.placed_at),
+                    )
                     .map_err(IngestError::Ledger)?;
                 entries.extend(credited);
                 receipt.points_earned = earning.points;
@@ -447,14 +483,14 @@ impl Credit<'_> {
         &self,
         program: &LoyaltyProgram,
         stats: &CustomerStats,
-        entries: &[LedgerEntry],
+        ledger: &Ledger,
     ) -> Result<Earning, IngestError> {
         let offset = self.brand.utc_offset;
         let visit_number = u32::try_from(stats.visits.saturating_add(1)).unwrap_or(u32::MAX);
         let held = program.tiers.as_ref().and_then(|t| held_tier(t, stats));
         let mut context = EarningContext::new(offset, visit_number)
             .with_birthday_of(self.customer, self.order.placed_at)
-            .with_earned_today(earned_on_day(entries, self.order.placed_at, offset));
+            .with_earned_today(earned_on_day(ledger, self.order.placed_at, offset));
         if let Some(code) = &held {
             context = context.with_tier(code.as_str());
         }
@@ -487,23 +523,14 @@ fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainEr
     Ok(())
 }
 
-/// Points earned by orders on the brand's local day of `at` (for the per-day cap).
-/// Earn entries are dated when they were recorded, which is the order's own time except
-/// for late deliveries.
-pub(crate) fn earned_on_day(
-    entries: &[LedgerEntry],
-    at: OffsetDateTime,
-    offset: UtcOffset,
-) -> Points {
-    let Some(day) = local_date(at, offset) else {
-        return Points::ZERO;
-    };
-    let earned = entries
-        .iter()
-        .filter(|e| matches!(e.kind, EntryKind::Earn { .. }))
-        .filter(|e| local_date(e.at, offset) == Some(day))
-        .map(|e| e.amount);
-    Points::checked_sum(earned).unwrap_or(Points::new(i64::MAX))
+/// Points earned by orders placed on the brand's local day of `at` (for the per-day
+/// cap). Orders count by the day they were placed, whenever they were recorded, so a
+/// late or back-dated order is capped with the other orders of its own day.
+pub(crate) fn earned_on_day(ledger: &Ledger, at: OffsetDateTime, offset: UtcOffset) -> Points {
+    match local_date(at, offset) {
+        Some(day) => ledger.earned_on_day(day, offset),
+        None => Points::ZERO,
+    }
 }
 
 /// The brand's rules with the held tier's earning multiplier added as one more

@@ -6,6 +6,7 @@ use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{
     CorruptLedger, ErrorClass, UnknownBrand, UseCaseError, common_variants, store_class,
 };
+use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, CustomerId, Points};
 use regulars_loyalty::ledger::{LedgerError, Overdraft, fold};
 use regulars_ports::{StoreError, Transaction};
@@ -61,6 +62,9 @@ pub enum AdjustError {
     /// The ledger refused the adjustment for another reason (an overflow).
     #[error("ledger: {0}")]
     Ledger(LedgerError),
+    /// The `Idempotency-Key` was already used with another request.
+    #[error("the Idempotency-Key was already used with another request")]
+    RequestKeyReused,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -75,6 +79,7 @@ impl UseCaseError for AdjustError {
             AdjustError::ZeroDelta | AdjustError::Blank { .. } => ErrorClass::Invalid,
             AdjustError::InsufficientPoints { .. } => ErrorClass::Refused,
             AdjustError::CorruptLedger(_) | AdjustError::Ledger(_) => ErrorClass::Internal,
+            AdjustError::RequestKeyReused => ErrorClass::Invalid,
             AdjustError::Store(e) => store_class(e),
         }
     }
@@ -82,11 +87,25 @@ impl UseCaseError for AdjustError {
     fn field(&self) -> Option<&'static str> {
         match self {
             AdjustError::UnknownBrand(_) => Some("brand"),
+            AdjustError::RequestKeyReused => Some("Idempotency-Key"),
             AdjustError::UnknownCustomer(_) => Some("customer"),
             AdjustError::ZeroDelta | AdjustError::InsufficientPoints { .. } => Some("delta"),
             AdjustError::Blank { field } => Some(field),
             _ => None,
         }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            AdjustError::RequestKeyReused => Some("key_reused"),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::requests::OtherRequest> for AdjustError {
+    fn from(_: crate::requests::OtherRequest) -> Self {
+        AdjustError::RequestKeyReused
     }
 }
 
@@ -231,6 +250,22 @@ impl Services {
         reason: &str,
         actor: &str,
     ) -> Result<AdjustmentReceipt, AdjustError> {
+        self.adjust_points_keyed(brand, customer, delta, reason, actor, None)
+            .await
+    }
+
+    /// [`adjust_points`](Services::adjust_points) under an `Idempotency-Key`: a request
+    /// made again with the same key gets the first receipt back and changes nothing more
+    /// (see [`RequestKey`]).
+    pub async fn adjust_points_keyed(
+        &self,
+        brand: BrandId,
+        customer: CustomerId,
+        delta: Points,
+        reason: &str,
+        actor: &str,
+        request: Option<&RequestKey>,
+    ) -> Result<AdjustmentReceipt, AdjustError> {
         if delta == Points::ZERO {
             return Err(AdjustError::ZeroDelta);
         }
@@ -241,9 +276,18 @@ impl Services {
         }
         let receipt = self
             .transact("adjust_points", |mut tx| async move {
-                let result = self
-                    .adjust_in(tx.as_mut(), brand, customer, delta, reason, actor)
-                    .await;
+                let result = async {
+                    if let Some(first) =
+                        replay::<_, AdjustError>(tx.as_mut(), brand, request).await?
+                    {
+                        return Ok(first);
+                    }
+                    let outcome = self
+                        .adjust_in(tx.as_mut(), brand, customer, delta, reason, actor)
+                        .await;
+                    settle(tx.as_mut(), brand, request, outcome).await
+                }
+                .await;
                 (tx, result)
             })
             .await?;

@@ -99,12 +99,17 @@ mod brand_settings;
 mod campaigns;
 mod delivery;
 mod error;
+mod fingerprint;
+pub mod guard;
 mod ingest;
+mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+pub mod ratelimit;
 mod refund;
 mod reports;
+mod requests;
 mod rewards;
 mod scoring;
 mod segments;
@@ -129,17 +134,23 @@ pub use campaigns::{
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
+pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
     InvalidLedger, LedgerReport,
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{CustomerInput, LocationInput, MAX_PAGE, ManageError};
+pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
+pub use requests::{
+    MAX_REQUEST_KEY, OtherRequest, REQUEST_EVENT, REQUEST_RETENTION, RequestKey,
+    WEBHOOK_EVENT_RETENTION,
+};
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
-pub use segments::{MAX_SEGMENT_NAME, SegmentError, SegmentView};
+pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
 pub use webhooks::{WEBHOOK_EVENT, WebhookError, WebhookOutcome, WebhookReceipt};
@@ -156,6 +167,9 @@ pub struct Services {
     ids: Arc<dyn IdGen>,
     max_attempts: u32,
     secret_key: Option<SecretKey>,
+    guard: Arc<guard::AuthGuard>,
+    jobs: Arc<jobs::Jobs>,
+    live: Arc<segments::LiveCounts>,
 }
 
 impl Services {
@@ -167,6 +181,9 @@ impl Services {
             ids,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             secret_key: None,
+            guard: Arc::new(guard::AuthGuard::default()),
+            jobs: Arc::new(jobs::Jobs::default()),
+            live: Arc::new(segments::LiveCounts::default()),
         }
     }
 
@@ -174,6 +191,14 @@ impl Services {
     /// integrations cannot be made or checked.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
         self.secret_key = Some(key);
+        self
+    }
+
+    /// Sets the budget of failed API key checks per client address
+    /// ([`guard::AUTH_FAILURES`] by default); `None`: no budget (the refused-key cache
+    /// still answers repeats from memory).
+    pub fn with_auth_failure_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.guard = Arc::new(guard::AuthGuard::with_failure_limit(limit));
         self
     }
 

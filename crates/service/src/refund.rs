@@ -3,6 +3,7 @@
 use crate::Services;
 use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::fingerprint::{fingerprint, same_request};
 use crate::ingest::{MAX_CLOCK_SKEW, fresh_stats};
 use regulars_domain::{
     BrandId, Currency, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund,
@@ -133,6 +134,16 @@ pub enum RefundError {
         /// The kind of event that used it.
         kind: String,
     },
+    /// The refund's id was already used by a refund with other contents (another order
+    /// or amount); the first refund's receipt is not given to this one.
+    #[error(
+        "refund id {} was already used by a refund with other contents",
+        key.external_id
+    )]
+    OtherRefund {
+        /// The refund's key.
+        key: EventKey,
+    },
     /// Stored amounts that cannot be combined (another currency, an overflow).
     #[error("amounts: {0}")]
     Money(DomainError),
@@ -160,9 +171,9 @@ impl UseCaseError for RefundError {
             | RefundError::CurrencyMismatch { .. }
             | RefundError::NonPositiveAmount { .. }
             | RefundError::ExceedsOrder { .. } => ErrorClass::Invalid,
-            RefundError::AlreadyRefunded { .. } | RefundError::KeyReused { .. } => {
-                ErrorClass::Refused
-            }
+            RefundError::AlreadyRefunded { .. }
+            | RefundError::KeyReused { .. }
+            | RefundError::OtherRefund { .. } => ErrorClass::Refused,
             RefundError::Money(_) | RefundError::CorruptLedger(_) | RefundError::Ledger(_) => {
                 ErrorClass::Internal
             }
@@ -175,6 +186,7 @@ impl UseCaseError for RefundError {
             RefundError::UnknownBrand(_) => Some("brand"),
             RefundError::BrandMismatch { .. } => Some("brand_id"),
             RefundError::InvalidKey(_) | RefundError::KeyReused { .. } => Some("key"),
+            RefundError::OtherRefund { .. } => Some("refund_id"),
             RefundError::RefundedInFuture { .. } => Some("refunded_at"),
             RefundError::InvalidOrderKey(_)
             | RefundError::UnknownOrder { .. }
@@ -182,6 +194,13 @@ impl UseCaseError for RefundError {
             RefundError::CurrencyMismatch { .. }
             | RefundError::NonPositiveAmount { .. }
             | RefundError::ExceedsOrder { .. } => Some("scope.amount"),
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            RefundError::KeyReused { .. } | RefundError::OtherRefund { .. } => Some("key_reused"),
             _ => None,
         }
     }
@@ -210,7 +229,7 @@ impl Services {
         let (refund, idempotency_key) = (&refund, &idempotency_key);
         self.transact("refund_order", |mut tx| async move {
             let result = self
-                .refund_in(tx.as_mut(), brand, refund, idempotency_key)
+                .refund_in(tx.as_mut(), brand, refund, idempotency_key, None)
                 .await;
             (tx, result)
         })
@@ -245,24 +264,36 @@ impl Services {
         refund_event_key(&refund.key).map_err(RefundError::InvalidKey)
     }
 
+    /// Applies the refund in `tx`. `legacy_order` is where the order may be stored when
+    /// it is not under `refund.order`: an order counted before its source was scoped.
     pub(crate) async fn refund_in(
         &self,
         tx: &mut dyn Transaction,
         brand_id: BrandId,
         refund: &Refund,
         idempotency_key: &EventKey,
+        legacy_order: Option<&EventKey>,
     ) -> Result<RefundReceipt, RefundError> {
         let brand = load_brand::<RefundError>(tx, brand_id).await?;
+        // What the refund asks for; its time may differ between retries.
+        let fingerprint = fingerprint(&(&refund.order, &refund.scope))?;
         if let Some(record) = tx.idempotency().seen(brand_id, idempotency_key).await? {
-            return first_receipt(&refund.key, record);
+            return first_receipt(&refund.key, record, &fingerprint);
         }
-        let stored = tx
+        // The order is locked before anything is computed from its refunded total: a
+        // concurrent refund of the same order waits here, then reads the total it left.
+        let mut stored = tx
             .orders()
-            .order_by_key(brand_id, &refund.order)
-            .await?
-            .ok_or_else(|| RefundError::UnknownOrder {
-                order: refund.order.clone(),
-            })?;
+            .lock_order_by_key(brand_id, &refund.order)
+            .await?;
+        if let (None, Some(legacy)) = (&stored, legacy_order) {
+            stored = tx.orders().lock_order_by_key(brand_id, legacy).await?;
+        }
+        let stored = stored.ok_or_else(|| RefundError::UnknownOrder {
+            order: refund.order.clone(),
+        })?;
+        // The ledger knows the order by the key it was stored under.
+        let order_key = &stored.order.key;
         let (refunded_total, delta) = refunded_after(&stored, &refund.scope)?;
         let total = stored.order.total;
         let fully_refunded = refunded_total == total;
@@ -290,7 +321,7 @@ impl Services {
                 };
                 let at = account.time_for(refund.refunded_at);
                 let (reversal, voided) = self
-                    .reverse_points(tx, &brand, &mut account, &refund.order, share, at)
+                    .reverse_points(tx, &brand, &mut account, order_key, share, at)
                     .await?;
                 receipt.points_reversed = reversal.recovered;
                 receipt.points_unrecovered = reversal.unrecovered;
@@ -318,7 +349,7 @@ impl Services {
         }
 
         tx.orders()
-            .set_refunded(brand_id, stored.id, refunded_total)
+            .set_refunded(brand_id, stored.id, stored.refunded, refunded_total)
             .await?;
         if fully_refunded {
             receipt.vouchers_voided += tx
@@ -330,6 +361,7 @@ impl Services {
             kind: REFUND_EVENT.into(),
             result: serde_json::to_value(&receipt)
                 .map_err(|e| StoreError::Other(format!("encoding the refund receipt: {e}")))?,
+            fingerprint: Some(fingerprint),
         };
         tx.idempotency()
             .remember(brand_id, idempotency_key, &record)
@@ -481,13 +513,21 @@ fn refunded_after(
     }
 }
 
-/// The receipt a first delivery remembered, marked as a duplicate.
-fn first_receipt(key: &EventKey, record: IdempotentRecord) -> Result<RefundReceipt, RefundError> {
+/// The receipt a first delivery remembered, marked as a duplicate; refused when the key
+/// was used by another kind of event or by a refund with other contents.
+fn first_receipt(
+    key: &EventKey,
+    record: IdempotentRecord,
+    fingerprint: &str,
+) -> Result<RefundReceipt, RefundError> {
     if record.kind != REFUND_EVENT {
         return Err(RefundError::KeyReused {
             key: key.clone(),
             kind: record.kind,
         });
+    }
+    if !same_request(&record, fingerprint) {
+        return Err(RefundError::OtherRefund { key: key.clone() });
     }
     let mut receipt: RefundReceipt = serde_json::from_value(record.result)
         .map_err(|e| StoreError::Corrupt(format!("remembered refund receipt: {e}")))?;

@@ -3,6 +3,7 @@
 use crate::Services;
 use crate::account::{Account, load_brand};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
+use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, CustomerId, OrderId, Points, RewardId, VoucherId};
 use regulars_loyalty::ledger::LedgerError;
 use regulars_loyalty::rewards::{Reward, RewardError};
@@ -51,6 +52,9 @@ pub enum RedeemRewardError {
     /// The ledger refused the debit for another reason (an overflow).
     #[error("ledger: {0}")]
     Ledger(LedgerError),
+    /// The `Idempotency-Key` was already used with another request.
+    #[error("the Idempotency-Key was already used with another request")]
+    RequestKeyReused,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -71,6 +75,7 @@ impl UseCaseError for RedeemRewardError {
             | RedeemRewardError::Voucher(_)
             | RedeemRewardError::CorruptLedger(_)
             | RedeemRewardError::Ledger(_) => ErrorClass::Internal,
+            RedeemRewardError::RequestKeyReused => ErrorClass::Invalid,
             RedeemRewardError::Store(e) => store_class(e),
         }
     }
@@ -78,12 +83,26 @@ impl UseCaseError for RedeemRewardError {
     fn field(&self) -> Option<&'static str> {
         match self {
             RedeemRewardError::UnknownBrand(_) => Some("brand"),
+            RedeemRewardError::RequestKeyReused => Some("Idempotency-Key"),
             RedeemRewardError::UnknownCustomer(_) => Some("customer"),
             RedeemRewardError::UnknownReward(_)
             | RedeemRewardError::InactiveReward(_)
             | RedeemRewardError::InsufficientPoints { .. } => Some("reward"),
             _ => None,
         }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            RedeemRewardError::RequestKeyReused => Some("key_reused"),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::requests::OtherRequest> for RedeemRewardError {
+    fn from(_: crate::requests::OtherRequest) -> Self {
+        RedeemRewardError::RequestKeyReused
     }
 }
 
@@ -177,10 +196,33 @@ impl Services {
         customer: CustomerId,
         reward: RewardId,
     ) -> Result<Voucher, RedeemRewardError> {
+        self.redeem_reward_keyed(brand, customer, reward, None)
+            .await
+    }
+
+    /// [`redeem_reward`](Services::redeem_reward) under an `Idempotency-Key`: a request
+    /// made again with the same key gets the first voucher back and spends nothing more
+    /// (see [`RequestKey`]).
+    pub async fn redeem_reward_keyed(
+        &self,
+        brand: BrandId,
+        customer: CustomerId,
+        reward: RewardId,
+        request: Option<&RequestKey>,
+    ) -> Result<Voucher, RedeemRewardError> {
         self.transact("redeem_reward", |mut tx| async move {
-            let result = self
-                .redeem_reward_in(tx.as_mut(), brand, customer, reward)
-                .await;
+            let result = async {
+                if let Some(first) =
+                    replay::<_, RedeemRewardError>(tx.as_mut(), brand, request).await?
+                {
+                    return Ok(first);
+                }
+                let outcome = self
+                    .redeem_reward_in(tx.as_mut(), brand, customer, reward)
+                    .await;
+                settle(tx.as_mut(), brand, request, outcome).await
+            }
+            .await;
             (tx, result)
         })
         .await

@@ -73,6 +73,9 @@ pub enum ScoreError {
     /// The brand does not exist.
     #[error("brand {0} does not exist")]
     UnknownBrand(BrandId),
+    /// The computation stopped before finishing (it panicked or was cancelled).
+    #[error("the scoring run stopped before finishing: {0}")]
+    Aborted(String),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -84,6 +87,7 @@ impl UseCaseError for ScoreError {
     fn class(&self) -> ErrorClass {
         match self {
             ScoreError::UnknownBrand(_) => ErrorClass::NotFound,
+            ScoreError::Aborted(_) => ErrorClass::Internal,
             ScoreError::Store(e) => store_class(e),
         }
     }
@@ -91,7 +95,7 @@ impl UseCaseError for ScoreError {
     fn field(&self) -> Option<&'static str> {
         match self {
             ScoreError::UnknownBrand(_) => Some("brand"),
-            ScoreError::Store(_) => None,
+            ScoreError::Aborted(_) | ScoreError::Store(_) => None,
         }
     }
 }
@@ -255,174 +259,24 @@ impl Services {
             }
         }
 
-        // 2. Summaries and fits.
-        let mut visits = Vec::new();
-        for (i, p) in profiles.iter().enumerate() {
-            for (at, spend) in p.visits.iter().zip(&p.spend_minor) {
-                visits.push(ModelVisit {
-                    customer: i,
-                    day: local_days(*at, offset),
-                    amount: Some(*spend as f64),
-                });
-            }
-        }
-        // Refunds can leave a customer's repeat visits worth nothing: such a customer has
-        // no spend to model (the spend model takes positive averages only), but still
-        // counts for the purchase model.
-        let summaries: HashMap<usize, Summary> = from_visits(&visits, local_days(now, offset), 1.0)
-            .into_iter()
-            .map(|(i, mut s)| {
-                s.monetary_value = s.monetary_value.filter(|m| m.is_finite() && *m > 0.0);
-                (i, s)
-            })
-            .collect();
-        drop(visits);
-        let rows: Vec<Summary> = summaries.values().cloned().collect();
-        let fit_options = FitOptions {
-            penalizer: options.penalizer,
-            ..FitOptions::default()
+        // 2.–5. The models, habits and segments: CPU-bound, so off the async executor.
+        let options_owned = *options;
+        let computed = tokio::task::spawn_blocking(move || {
+            compute(
+                profiles,
+                &skus,
+                &places,
+                &rules,
+                offset,
+                now,
+                &options_owned,
+            )
+        })
+        .await;
+        let (mut scores, summary, sizes) = match computed {
+            Ok(computed) => computed,
+            Err(error) => return Err(ScoreError::Aborted(error.to_string())),
         };
-        let counts = BgNbd::fit(&rows, &fit_options);
-        let spend = GammaGamma::fit(&rows, &fit_options);
-        let mut summary = json!({
-            "customers": profiles.len(),
-            "customers_with_visits": rows.len(),
-            "horizon_days": options.horizon_days,
-            "clv_months": options.clv_months,
-        });
-        summary["bgnbd"] = match &counts {
-            Ok(f) => fit_json(BgNbd::NAMES, &f.model.values(), &f.stats),
-            Err(e) => json!({"error": e.to_string()}),
-        };
-        summary["gamma_gamma"] = match &spend {
-            Ok(f) => fit_json(GammaGamma::NAMES, &f.model.values(), &f.stats),
-            Err(e) => json!({"error": e.to_string()}),
-        };
-        let counts = counts.ok().map(|f| f.model);
-        let spend = spend.ok().map(|f| f.model);
-        drop(rows);
-
-        // 3. Habits: the brand's send-time pattern and item affinity first.
-        let profiles_send: Vec<SendTimeProfile> = profiles
-            .iter()
-            .map(|p| SendTimeProfile::from_visits(&p.visits, offset))
-            .collect();
-        let brand_pattern = SendTimeProfile::aggregate(profiles_send.iter());
-        let prior = SendTimePrior::from_profile(&brand_pattern, 5.0)
-            .or_else(|_| SendTimePrior::uniform(0.0));
-        let affinity = AffinityModel::build(
-            profiles
-                .iter()
-                .flat_map(|p| p.baskets.iter())
-                .map(|b| b.iter().map(|&s| skus.name(s))),
-            AffinityConfig::default(),
-        );
-        summary["affinity_pairs"] = json!(affinity.pairs().len());
-
-        // 4. Predictions and features.
-        let clv_options = ClvOptions {
-            months: options.clv_months,
-            monthly_discount: options.monthly_discount,
-            units_per_month: 30.0,
-        };
-        let mut cache: HashMap<(u64, u64, u64, Option<u64>), Prediction> = HashMap::new();
-        let mut scores = Vec::with_capacity(profiles.len());
-        let mut features = Vec::with_capacity(profiles.len());
-        for (i, p) in profiles.iter().enumerate() {
-            let prediction = summaries
-                .get(&i)
-                .map(|s| {
-                    let key = (
-                        s.frequency.to_bits(),
-                        s.recency.to_bits(),
-                        s.t.to_bits(),
-                        s.monetary_value.map(f64::to_bits),
-                    );
-                    *cache.entry(key).or_insert_with(|| {
-                        predict(counts.as_ref(), spend.as_ref(), s, options, &clv_options)
-                    })
-                })
-                .unwrap_or_default();
-            let regularity = VisitRegularity::from_visits(&p.visits, offset);
-            let send = profiles_send
-                .get(i)
-                .zip(prior.as_ref().ok())
-                .and_then(|(profile, prior)| profile.preferred(prior));
-            let baskets: Vec<Basket> = p
-                .visits
-                .iter()
-                .zip(&p.baskets)
-                .map(|(at, b)| Basket {
-                    placed_at: *at,
-                    skus: b.iter().map(|&s| skus.name(s).to_owned()).collect(),
-                })
-                .collect();
-            let habits = customer_affinity(&affinity, &baskets, Weighting::Count, 3);
-            let last = p.visits.iter().max().copied();
-            let first = p.visits.iter().min().copied();
-            let mut feature = CustomerFeatures::new(
-                p.id,
-                whole_days_between(last.unwrap_or(p.created_at), now),
-                u32::try_from(p.visits.len()).unwrap_or(u32::MAX),
-                p.spend_minor.iter().sum(),
-            );
-            feature.tier = p.tier.clone();
-            feature.favourite_product = habits.favourite.clone();
-            feature.p_alive = prediction.p_alive;
-            feature.clv = prediction.clv;
-            feature.expected_visits = prediction.expected_visits;
-            feature.birthday_month = p.birthday_month;
-            feature.location = home_location(&p.locations).map(|l| places.name(l).to_owned());
-            feature.days_since_first_visit = whole_days_between(first.unwrap_or(p.created_at), now);
-            feature.points_balance = p.balance;
-            feature.marketing_consent = p.consent;
-            features.push(feature);
-            scores.push(CustomerScores {
-                customer_id: p.id,
-                scored_at: now,
-                p_alive: prediction.p_alive,
-                expected_visits_30d: prediction.expected_visits,
-                expected_spend_minor: prediction.expected_spend.map(|v| v.round() as i64),
-                clv_minor: prediction.clv.map(|v| v.round() as i64),
-                typical_gap_days: regularity.typical_gap_days(),
-                regularity: regularity.regularity(),
-                next_visit_at: regularity.expected_next_visit().map(|d| {
-                    d.with_time(Time::MIDNIGHT)
-                        .assume_offset(offset)
-                        .to_offset(UtcOffset::UTC)
-                }),
-                preferred_hour: send.as_ref().map(|s| s.hour),
-                preferred_weekday: send
-                    .as_ref()
-                    .and_then(|s| s.weekday.as_ref())
-                    .map(|w| w.weekday.number_days_from_monday()),
-                favourite_item: habits.favourite,
-                next_best_item: habits.next_best.map(|n| n.sku),
-                rfm: None,
-                segments: Vec::new(),
-                previous_segments: Vec::new(),
-                features: None,
-            });
-        }
-        drop(profiles);
-
-        // 5. Segments.
-        let rfm = score_all(&features);
-        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-        for ((score, feature), rfm) in scores.iter_mut().zip(&features).zip(&rfm) {
-            score.rfm = Some([rfm.recency, rfm.frequency, rfm.monetary]);
-            score.segments.push(rfm.segment().name().to_owned());
-            for (name, rule) in &rules {
-                if rule.matches(feature) {
-                    score.segments.push(name.clone());
-                }
-            }
-            for segment in &score.segments {
-                *sizes.entry(segment.clone()).or_default() += 1;
-            }
-            score.features = serde_json::to_value(feature).ok();
-        }
-        drop(features);
 
         // 6. Store, a page at a time, keeping each customer's previous segments.
         let page = usize::try_from(options.page.max(1)).unwrap_or(1_000);
@@ -469,8 +323,196 @@ impl Services {
             (tx, result)
         })
         .await?;
+        self.live.forget(brand);
         Ok(run)
     }
+}
+
+/// Fits the models, predicts, finds habits and segments for every profile: the run's
+/// CPU-bound part, pure and synchronous so it can run on a blocking thread.
+#[allow(clippy::too_many_arguments)]
+fn compute(
+    profiles: Vec<Profile>,
+    skus: &Interner,
+    places: &Interner,
+    rules: &[(String, Rule)],
+    offset: UtcOffset,
+    now: OffsetDateTime,
+    options: &ScoringOptions,
+) -> (
+    Vec<CustomerScores>,
+    serde_json::Value,
+    BTreeMap<String, u64>,
+) {
+    // 2. Summaries and fits.
+    let mut visits = Vec::new();
+    for (i, p) in profiles.iter().enumerate() {
+        for (at, spend) in p.visits.iter().zip(&p.spend_minor) {
+            visits.push(ModelVisit {
+                customer: i,
+                day: local_days(*at, offset),
+                amount: Some(*spend as f64),
+            });
+        }
+    }
+    // Refunds can leave a customer's repeat visits worth nothing: such a customer has
+    // no spend to model (the spend model takes positive averages only), but still
+    // counts for the purchase model.
+    let summaries: HashMap<usize, Summary> = from_visits(&visits, local_days(now, offset), 1.0)
+        .into_iter()
+        .map(|(i, mut s)| {
+            s.monetary_value = s.monetary_value.filter(|m| m.is_finite() && *m > 0.0);
+            (i, s)
+        })
+        .collect();
+    drop(visits);
+    let rows: Vec<Summary> = summaries.values().cloned().collect();
+    let fit_options = FitOptions {
+        penalizer: options.penalizer,
+        ..FitOptions::default()
+    };
+    let counts = BgNbd::fit(&rows, &fit_options);
+    let spend = GammaGamma::fit(&rows, &fit_options);
+    let mut summary = json!({
+        "customers": profiles.len(),
+        "customers_with_visits": rows.len(),
+        "horizon_days": options.horizon_days,
+        "clv_months": options.clv_months,
+    });
+    summary["bgnbd"] = match &counts {
+        Ok(f) => fit_json(BgNbd::NAMES, &f.model.values(), &f.stats),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    summary["gamma_gamma"] = match &spend {
+        Ok(f) => fit_json(GammaGamma::NAMES, &f.model.values(), &f.stats),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    let counts = counts.ok().map(|f| f.model);
+    let spend = spend.ok().map(|f| f.model);
+    drop(rows);
+
+    // 3. Habits: the brand's send-time pattern and item affinity first.
+    let profiles_send: Vec<SendTimeProfile> = profiles
+        .iter()
+        .map(|p| SendTimeProfile::from_visits(&p.visits, offset))
+        .collect();
+    let brand_pattern = SendTimeProfile::aggregate(profiles_send.iter());
+    let prior =
+        SendTimePrior::from_profile(&brand_pattern, 5.0).or_else(|_| SendTimePrior::uniform(0.0));
+    let affinity = AffinityModel::build(
+        profiles
+            .iter()
+            .flat_map(|p| p.baskets.iter())
+            .map(|b| b.iter().map(|&s| skus.name(s))),
+        AffinityConfig::default(),
+    );
+    summary["affinity_pairs"] = json!(affinity.pairs().len());
+
+    // 4. Predictions and features.
+    let clv_options = ClvOptions {
+        months: options.clv_months,
+        monthly_discount: options.monthly_discount,
+        units_per_month: 30.0,
+    };
+    let mut cache: HashMap<(u64, u64, u64, Option<u64>), Prediction> = HashMap::new();
+    let mut scores = Vec::with_capacity(profiles.len());
+    let mut features = Vec::with_capacity(profiles.len());
+    for (i, p) in profiles.iter().enumerate() {
+        let prediction = summaries
+            .get(&i)
+            .map(|s| {
+                let key = (
+                    s.frequency.to_bits(),
+                    s.recency.to_bits(),
+                    s.t.to_bits(),
+                    s.monetary_value.map(f64::to_bits),
+                );
+                *cache.entry(key).or_insert_with(|| {
+                    predict(counts.as_ref(), spend.as_ref(), s, options, &clv_options)
+                })
+            })
+            .unwrap_or_default();
+        let regularity = VisitRegularity::from_visits(&p.visits, offset);
+        let send = profiles_send
+            .get(i)
+            .zip(prior.as_ref().ok())
+            .and_then(|(profile, prior)| profile.preferred(prior));
+        let baskets: Vec<Basket> = p
+            .visits
+            .iter()
+            .zip(&p.baskets)
+            .map(|(at, b)| Basket {
+                placed_at: *at,
+                skus: b.iter().map(|&s| skus.name(s).to_owned()).collect(),
+            })
+            .collect();
+        let habits = customer_affinity(&affinity, &baskets, Weighting::Count, 3);
+        let last = p.visits.iter().max().copied();
+        let first = p.visits.iter().min().copied();
+        let mut feature = CustomerFeatures::new(
+            p.id,
+            whole_days_between(last.unwrap_or(p.created_at), now),
+            u32::try_from(p.visits.len()).unwrap_or(u32::MAX),
+            p.spend_minor.iter().sum(),
+        );
+        feature.tier = p.tier.clone();
+        feature.favourite_product = habits.favourite.clone();
+        feature.p_alive = prediction.p_alive;
+        feature.clv = prediction.clv;
+        feature.expected_visits = prediction.expected_visits;
+        feature.birthday_month = p.birthday_month;
+        feature.location = home_location(&p.locations).map(|l| places.name(l).to_owned());
+        feature.days_since_first_visit = whole_days_between(first.unwrap_or(p.created_at), now);
+        feature.points_balance = p.balance;
+        feature.marketing_consent = p.consent;
+        features.push(feature);
+        scores.push(CustomerScores {
+            customer_id: p.id,
+            scored_at: now,
+            p_alive: prediction.p_alive,
+            expected_visits_30d: prediction.expected_visits,
+            expected_spend_minor: prediction.expected_spend.map(|v| v.round() as i64),
+            clv_minor: prediction.clv.map(|v| v.round() as i64),
+            typical_gap_days: regularity.typical_gap_days(),
+            regularity: regularity.regularity(),
+            next_visit_at: regularity.expected_next_visit().map(|d| {
+                d.with_time(Time::MIDNIGHT)
+                    .assume_offset(offset)
+                    .to_offset(UtcOffset::UTC)
+            }),
+            preferred_hour: send.as_ref().map(|s| s.hour),
+            preferred_weekday: send
+                .as_ref()
+                .and_then(|s| s.weekday.as_ref())
+                .map(|w| w.weekday.number_days_from_monday()),
+            favourite_item: habits.favourite,
+            next_best_item: habits.next_best.map(|n| n.sku),
+            rfm: None,
+            segments: Vec::new(),
+            previous_segments: Vec::new(),
+            features: None,
+        });
+    }
+    drop(profiles);
+
+    // 5. Segments.
+    let rfm = score_all(&features);
+    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+    for ((score, feature), rfm) in scores.iter_mut().zip(&features).zip(&rfm) {
+        score.rfm = Some([rfm.recency, rfm.frequency, rfm.monetary]);
+        score.segments.push(rfm.segment().name().to_owned());
+        for (name, rule) in rules {
+            if rule.matches(feature) {
+                score.segments.push(name.clone());
+            }
+        }
+        for segment in &score.segments {
+            *sizes.entry(segment.clone()).or_default() += 1;
+        }
+        score.features = serde_json::to_value(feature).ok();
+    }
+    drop(features);
+    (scores, summary, sizes)
 }
 
 /// What the models predict for one summary row.

@@ -11,11 +11,51 @@ use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, CustomerId, SegmentId};
 use regulars_ports::{CustomerScores, ScoringRun, SegmentRecord, StoreError, Transaction};
 use regulars_segments::{CustomerFeatures, Rule};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use time::OffsetDateTime;
 
 /// Scores read per transaction when counting.
 const COUNT_PAGE: u64 = 2_000;
+
+/// How long a brand's live segment counts are reused.
+pub const LIVE_COUNT_TTL: time::Duration = time::Duration::minutes(1);
+
+/// A brand's last live counts.
+#[derive(Debug)]
+struct CachedCounts {
+    at: OffsetDateTime,
+    rules: Vec<String>,
+    counts: Vec<u64>,
+}
+
+type CountSlot = Arc<tokio::sync::Mutex<Option<CachedCounts>>>;
+
+/// Each brand's live-count slot: one entry per brand that listed its segments.
+#[derive(Debug, Default)]
+pub(crate) struct LiveCounts {
+    brands: Mutex<HashMap<BrandId, CountSlot>>,
+}
+
+impl LiveCounts {
+    /// Drops the brand's counts (a scoring run changed the scores they count).
+    pub(crate) fn forget(&self, brand: BrandId) {
+        self.brands
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&brand);
+    }
+
+    fn slot(&self, brand: BrandId) -> CountSlot {
+        self.brands
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(brand)
+            .or_default()
+            .clone()
+    }
+}
 /// Longest segment name.
 pub const MAX_SEGMENT_NAME: usize = 100;
 
@@ -43,9 +83,13 @@ pub enum SegmentError {
     /// The rule does not parse or type-check.
     #[error("{0}")]
     InvalidRule(String),
-    /// The name is blank, too long, or taken.
+    /// The name is blank or too long.
     #[error("{0}")]
     InvalidName(String),
+    /// Another segment of the brand has the name (a conflict with what is stored, like a
+    /// location code taken: 409, not 422).
+    #[error("{0}")]
+    NameTaken(String),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -60,6 +104,7 @@ impl UseCaseError for SegmentError {
             | SegmentError::UnknownSegment(_)
             | SegmentError::UnknownCustomer(_) => ErrorClass::NotFound,
             SegmentError::InvalidRule(_) | SegmentError::InvalidName(_) => ErrorClass::Invalid,
+            SegmentError::NameTaken(_) => ErrorClass::Conflict,
             SegmentError::Store(e) => store_class(e),
         }
     }
@@ -70,7 +115,7 @@ impl UseCaseError for SegmentError {
             SegmentError::UnknownSegment(_) => Some("segment"),
             SegmentError::UnknownCustomer(_) => Some("customer"),
             SegmentError::InvalidRule(_) => Some("rule"),
-            SegmentError::InvalidName(_) => Some("name"),
+            SegmentError::InvalidName(_) | SegmentError::NameTaken(_) => Some("name"),
             SegmentError::Store(_) => None,
         }
     }
@@ -157,6 +202,36 @@ impl Services {
         Ok(counts)
     }
 
+    /// The live counts of `records`' rules: computed at most once at a time per brand
+    /// (concurrent callers wait for it) and reused for [`LIVE_COUNT_TTL`] while the rules
+    /// are the same, so repeated list views cannot each walk every stored score.
+    async fn live_counts(
+        &self,
+        brand: BrandId,
+        records: &[SegmentRecord],
+    ) -> Result<Vec<u64>, SegmentError> {
+        let texts: Vec<String> = records.iter().map(|r| r.rule.clone()).collect();
+        let slot = self.live.slot(brand);
+        let mut cached = slot.lock().await;
+        let now = self.clock.now();
+        if let Some(c) = cached.as_ref()
+            && c.rules == texts
+            && c.at <= now
+            && now - c.at < LIVE_COUNT_TTL
+        {
+            return Ok(c.counts.clone());
+        }
+        // A stored rule that no longer parses counts nobody rather than failing the list.
+        let rules: Vec<Option<Rule>> = texts.iter().map(|r| Rule::parse(r).ok()).collect();
+        let counts = self.count_matching(brand, &rules).await?;
+        *cached = Some(CachedCounts {
+            at: now,
+            rules: texts,
+            counts: counts.clone(),
+        });
+        Ok(counts)
+    }
+
     /// The brand's custom segments with their live counts.
     pub async fn segments(&self, brand: BrandId) -> Result<Vec<SegmentView>, SegmentError> {
         let records = self
@@ -169,9 +244,7 @@ impl Services {
                 (tx, result)
             })
             .await?;
-        // A stored rule that no longer parses counts nobody rather than failing the list.
-        let rules: Vec<Option<Rule>> = records.iter().map(|r| Rule::parse(&r.rule).ok()).collect();
-        let counts = self.count_matching(brand, &rules).await?;
+        let counts = self.live_counts(brand, &records).await?;
         Ok(records
             .into_iter()
             .zip(counts)
@@ -319,7 +392,7 @@ async fn save_in(
         .iter()
         .any(|s| s.name.eq_ignore_ascii_case(name) && Some(s.id) != id)
     {
-        return Err(SegmentError::InvalidName(format!(
+        return Err(SegmentError::NameTaken(format!(
             "a segment named {name:?} exists already"
         )));
     }

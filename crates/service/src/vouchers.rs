@@ -2,6 +2,7 @@
 
 use crate::Services;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
+use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, DomainError, EventKey};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{
@@ -79,6 +80,9 @@ pub enum RedeemVoucherError {
         /// Why, from the voucher's state.
         reason: VoucherError,
     },
+    /// The `Idempotency-Key` was already used with another request.
+    #[error("the Idempotency-Key was already used with another request")]
+    RequestKeyReused,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -94,6 +98,7 @@ impl UseCaseError for RedeemVoucherError {
                 ErrorClass::Invalid
             }
             RedeemVoucherError::Refused { .. } => ErrorClass::Refused,
+            RedeemVoucherError::RequestKeyReused => ErrorClass::Invalid,
             RedeemVoucherError::Store(e) => store_class(e),
         }
     }
@@ -104,8 +109,22 @@ impl UseCaseError for RedeemVoucherError {
             | RedeemVoucherError::UnknownCode(_)
             | RedeemVoucherError::Refused { .. } => Some("code"),
             RedeemVoucherError::InvalidOrder(_) => Some("order"),
+            RedeemVoucherError::RequestKeyReused => Some("Idempotency-Key"),
             RedeemVoucherError::Store(_) => None,
         }
+    }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            RedeemVoucherError::RequestKeyReused => Some("key_reused"),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::requests::OtherRequest> for RedeemVoucherError {
+    fn from(_: crate::requests::OtherRequest) -> Self {
+        RedeemVoucherError::RequestKeyReused
     }
 }
 
@@ -161,15 +180,37 @@ impl Services {
         code: &str,
         order: Option<EventKey>,
     ) -> Result<Voucher, RedeemVoucherError> {
+        self.redeem_voucher_keyed(brand, code, order, None).await
+    }
+
+    /// [`redeem_voucher`](Services::redeem_voucher) under an `Idempotency-Key`: a
+    /// request made again with the same key gets the first answer back (see
+    /// [`RequestKey`]).
+    pub async fn redeem_voucher_keyed(
+        &self,
+        brand: BrandId,
+        code: &str,
+        order: Option<EventKey>,
+        request: Option<&RequestKey>,
+    ) -> Result<Voucher, RedeemVoucherError> {
         let code = VoucherCode::parse(code).map_err(RedeemVoucherError::InvalidCode)?;
         if let Some(key) = &order {
             key.validate().map_err(RedeemVoucherError::InvalidOrder)?;
         }
         let (code, order) = (&code, &order);
         self.transact("redeem_voucher", |mut tx| async move {
-            let result = self
-                .redeem_voucher_in(tx.as_mut(), brand, code, order)
-                .await;
+            let result = async {
+                if let Some(first) =
+                    replay::<_, RedeemVoucherError>(tx.as_mut(), brand, request).await?
+                {
+                    return Ok(first);
+                }
+                let outcome = self
+                    .redeem_voucher_in(tx.as_mut(), brand, code, order)
+                    .await;
+                settle(tx.as_mut(), brand, request, outcome).await
+            }
+            .await;
             (tx, result)
         })
         .await

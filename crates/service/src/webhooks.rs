@@ -5,13 +5,24 @@
 //! nothing; that covers a vendor's retries and an attacker re-sending a captured request
 //! inside the timestamp window alike. The order or refund itself is idempotent on its
 //! own key too, so the same order sent under two event ids is still counted once.
+//!
+//! Order and refund keys are scoped by the integration that sent them (the source
+//! `pos:generic` becomes `pos:generic:<integration id>`): two POS systems, or two shops
+//! each with its own integration, that number their receipts independently never answer
+//! each other's orders, and a refund reaches the order of its own integration. Orders
+//! counted before keys were scoped keep their stored key; a refund whose order is not
+//! found under the scoped key looks there, and an order sent again (under a new event
+//! id) whose unscoped record matches it exactly is answered that record's receipt.
 
 use crate::access::WebhookEndpoint;
 use crate::error::{ErrorClass, UseCaseError, store_class};
+use crate::fingerprint::fingerprint;
+use crate::ingest::first_receipt;
 use crate::{IngestError, OrderReceipt, RefundError, RefundReceipt, Services};
-use regulars_domain::{BrandId, EventKey};
+use regulars_domain::{BrandId, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// The idempotency kind under which webhook outcomes are remembered.
@@ -30,6 +41,25 @@ pub enum WebhookOutcome {
     Refund {
         /// Its receipt.
         receipt: RefundReceipt,
+    },
+    /// An order of a POS customer whose phone number is not known yet: kept, and
+    /// credited when the POS links the customer to a phone.
+    Waiting {
+        /// The POS's customer reference it waits for.
+        customer_ref: String,
+    },
+    /// The cancellation of an order that was still waiting: it will never be credited.
+    WaitingDropped {
+        /// The order's key.
+        order: EventKey,
+    },
+    /// A POS customer linked to a phone number; the orders that waited for it were
+    /// credited now.
+    CustomerLinked {
+        /// The POS's customer reference.
+        customer_ref: String,
+        /// The receipts of the orders credited, oldest first.
+        credited: Vec<OrderReceipt>,
     },
 }
 
@@ -87,6 +117,14 @@ impl UseCaseError for WebhookError {
             WebhookError::Store(_) => None,
         }
     }
+
+    fn code(&self) -> Option<&'static str> {
+        match self {
+            WebhookError::Order(e) => e.code(),
+            WebhookError::Refund(e) => e.code(),
+            _ => None,
+        }
+    }
 }
 
 impl Services {
@@ -101,6 +139,8 @@ impl Services {
         let brand = endpoint.brand;
         let key = EventKey::new(format!("webhook:{}", endpoint.integration), &event.event_id)
             .map_err(|_| WebhookError::BadEventId)?;
+        let legacy = legacy_key(&event.event);
+        let event = scope_event(event, endpoint.integration)?;
         // Refusals that need no storage come first, as in the use cases themselves.
         let refund_key = match &event.event {
             PosEvent::Order(order) => {
@@ -120,11 +160,19 @@ impl Services {
                         .map_err(WebhookError::Refund)?,
                 )
             }
+            PosEvent::CustomerContact { .. } => None,
         };
-        let (key, event, refund_key) = (&key, &event, &refund_key);
+        let (key, event, refund_key, legacy) = (&key, &event, &refund_key, &legacy);
         self.transact("receive_webhook", |mut tx| async move {
             let result = self
-                .receive_in(tx.as_mut(), brand, key, &event.event, refund_key.as_ref())
+                .receive_in(
+                    tx.as_mut(),
+                    endpoint,
+                    key,
+                    event,
+                    refund_key.as_ref(),
+                    legacy.as_ref(),
+                )
                 .await;
             (tx, result)
         })
@@ -134,11 +182,13 @@ impl Services {
     async fn receive_in(
         &self,
         tx: &mut dyn Transaction,
-        brand: BrandId,
+        endpoint: &WebhookEndpoint,
         key: &EventKey,
-        event: &PosEvent,
+        event: &VerifiedEvent,
         refund_key: Option<&EventKey>,
+        legacy: Option<&EventKey>,
     ) -> Result<WebhookReceipt, WebhookError> {
+        let brand = endpoint.brand;
         if let Some(record) = tx.idempotency().seen(brand, key).await? {
             let outcome = serde_json::from_value(record.result)
                 .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")))?;
@@ -147,27 +197,50 @@ impl Services {
                 replayed: true,
             });
         }
-        let outcome = match (event, refund_key) {
-            (PosEvent::Order(order), _) => WebhookOutcome::Order {
-                receipt: self
-                    .ingest_in(tx, brand, order)
-                    .await
-                    .map_err(WebhookError::Order)?,
-            },
-            (PosEvent::Refund(refund), Some(refund_key)) => WebhookOutcome::Refund {
-                receipt: self
-                    .refund_in(tx, brand, refund, refund_key)
-                    .await
-                    .map_err(WebhookError::Refund)?,
-            },
+        let outcome = match (&event.event, refund_key) {
+            (PosEvent::Order(order), _) => {
+                let customer_ref = event.customer_ref.as_deref();
+                self.receive_order(tx, endpoint, order, customer_ref, legacy)
+                    .await?
+            }
+            (PosEvent::Refund(refund), Some(refund_key)) => {
+                let integration = endpoint.integration;
+                if tx
+                    .access()
+                    .drop_waiting_order(brand, integration, &refund.order)
+                    .await?
+                {
+                    WebhookOutcome::WaitingDropped {
+                        order: refund.order.clone(),
+                    }
+                } else {
+                    WebhookOutcome::Refund {
+                        receipt: self
+                            .refund_in(tx, brand, refund, refund_key, legacy)
+                            .await
+                            .map_err(WebhookError::Refund)?,
+                    }
+                }
+            }
             (PosEvent::Refund(_), None) => {
                 return Err(StoreError::Other("a refund without its key".into()).into());
+            }
+            (
+                PosEvent::CustomerContact {
+                    customer_ref,
+                    phone,
+                },
+                _,
+            ) => {
+                self.link_customer(tx, endpoint, customer_ref, phone)
+                    .await?
             }
         };
         let record = IdempotentRecord {
             kind: WEBHOOK_EVENT.into(),
             result: serde_json::to_value(&outcome)
                 .map_err(|e| StoreError::Other(format!("encoding a webhook outcome: {e}")))?,
+            fingerprint: None,
         };
         // A concurrent delivery of the same event that committed first makes this a
         // conflict: the transaction runs again and finds it above.
@@ -178,9 +251,154 @@ impl Services {
         })
     }
 
+    /// An order: counted for its phone, or for the phone its POS customer is linked to,
+    /// or kept waiting for that link. The same order counted before keys were scoped
+    /// (under `legacy`) answers with its first receipt.
+    async fn receive_order(
+        &self,
+        tx: &mut dyn Transaction,
+        endpoint: &WebhookEndpoint,
+        order: &Order,
+        customer_ref: Option<&str>,
+        legacy: Option<&EventKey>,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let (brand, integration) = (endpoint.brand, endpoint.integration);
+        if let Some(legacy) = legacy
+            && let Some(receipt) = legacy_receipt(tx, brand, order, legacy).await?
+        {
+            return Ok(WebhookOutcome::Order { receipt });
+        }
+        let mut order = Cow::Borrowed(order);
+        if let (None, Some(customer_ref)) = (&order.customer_phone, customer_ref) {
+            let linked = tx
+                .access()
+                .pos_customer_phone(brand, integration, customer_ref)
+                .await?;
+            match linked {
+                Some(phone) => order.to_mut().customer_phone = Some(phone),
+                None => {
+                    let now = self.clock.now();
+                    tx.access()
+                        .keep_waiting_order(brand, integration, customer_ref, &order, now)
+                        .await?;
+                    return Ok(WebhookOutcome::Waiting {
+                        customer_ref: customer_ref.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(WebhookOutcome::Order {
+            receipt: self
+                .ingest_in(tx, brand, &order)
+                .await
+                .map_err(WebhookError::Order)?,
+        })
+    }
+
+    /// Links a POS customer to a phone number and credits the orders that waited for it.
+    /// Crediting is idempotent: a waiting order is taken once, and counted once by its
+    /// own key even if it was counted before under another delivery.
+    async fn link_customer(
+        &self,
+        tx: &mut dyn Transaction,
+        endpoint: &WebhookEndpoint,
+        customer_ref: &str,
+        phone: &Phone,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let (brand, integration) = (endpoint.brand, endpoint.integration);
+        let now = self.clock.now();
+        tx.access()
+            .link_pos_customer(brand, integration, customer_ref, phone, now)
+            .await?;
+        let waiting = tx
+            .access()
+            .take_waiting_orders(brand, integration, customer_ref)
+            .await?;
+        let mut credited = Vec::with_capacity(waiting.len());
+        for mut order in waiting {
+            order.customer_phone = Some(phone.clone());
+            credited.push(
+                self.ingest_in(tx, brand, &order)
+                    .await
+                    .map_err(WebhookError::Order)?,
+            );
+        }
+        Ok(WebhookOutcome::CustomerLinked {
+            customer_ref: customer_ref.to_owned(),
+            credited,
+        })
+    }
+
     /// Whether storage answers: a transaction can be begun and rolled back.
     pub async fn ready(&self) -> Result<(), StoreError> {
         let tx = self.uow.begin().await?;
         tx.rollback().await
     }
+}
+
+/// The key of an event from `integration`: its source suffixed with the integration id.
+fn scoped(key: &EventKey, integration: IntegrationId) -> Result<EventKey, WebhookError> {
+    EventKey::new(
+        format!("{}:{integration}", key.source),
+        key.external_id.clone(),
+    )
+    // Only an over-long source can make the scoped key invalid.
+    .map_err(|e| WebhookError::Order(IngestError::InvalidOrder(e)))
+}
+
+/// The event with its order (and refund) keys scoped by the integration.
+fn scope_event(
+    mut event: VerifiedEvent,
+    integration: IntegrationId,
+) -> Result<VerifiedEvent, WebhookError> {
+    match &mut event.event {
+        PosEvent::Order(order) => order.key = scoped(&order.key, integration)?,
+        PosEvent::Refund(refund) => {
+            refund.key = scoped(&refund.key, integration)?;
+            refund.order = scoped(&refund.order, integration)?;
+        }
+        PosEvent::CustomerContact { .. } => {}
+    }
+    Ok(event)
+}
+
+/// The key the event's order had before keys were scoped; a customer's contact has none.
+fn legacy_key(event: &PosEvent) -> Option<EventKey> {
+    match event {
+        PosEvent::Order(order) => Some(order.key.clone()),
+        PosEvent::Refund(refund) => Some(refund.order.clone()),
+        PosEvent::CustomerContact { .. } => None,
+    }
+}
+
+/// The receipt of an order counted before keys were scoped, when `order` is exactly that
+/// order sent again (only its key's scope differs); `None` otherwise.
+async fn legacy_receipt(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    order: &Order,
+    legacy: &EventKey,
+) -> Result<Option<OrderReceipt>, WebhookError> {
+    if tx.idempotency().seen(brand, &order.key).await?.is_some() {
+        return Ok(None);
+    }
+    let Some(record) = tx.idempotency().seen(brand, legacy).await? else {
+        return Ok(None);
+    };
+    if record.fingerprint.is_some() {
+        // Written after scoping began: another integration's order.
+        return Ok(None);
+    }
+    let Some(stored) = tx.orders().order_by_key(brand, legacy).await? else {
+        return Ok(None);
+    };
+    let mut unscoped = order.clone();
+    unscoped.key = legacy.clone();
+    if stored.order != unscoped {
+        return Ok(None);
+    }
+    let digest = fingerprint(&unscoped)?;
+    first_receipt(legacy, record, &digest)
+        .map(Some)
+        .map_err(WebhookError::Order)
 }

@@ -18,6 +18,8 @@ pub(crate) mod location;
 pub(crate) mod order;
 pub(crate) mod order_line;
 pub(crate) mod outbox;
+pub(crate) mod pos_customer;
+pub(crate) mod pos_waiting_order;
 pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;

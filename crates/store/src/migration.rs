@@ -12,6 +12,8 @@ mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
 mod m20261124_100001_report_indexes;
 mod m20261206_100001_refund_overdraw;
+mod m20261206_200001_idempotency_fingerprints;
+mod m20261206_700001_pos_customers;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_campaigns::Migration),
             Box::new(m20261124_100001_report_indexes::Migration),
             Box::new(m20261206_100001_refund_overdraw::Migration),
+            Box::new(m20261206_200001_idempotency_fingerprints::Migration),
+            Box::new(m20261206_700001_pos_customers::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod ledger;
 mod locations;
 mod orders;
 mod outbox;
+mod pos_customers;
 mod reports;
 mod vouchers;
 

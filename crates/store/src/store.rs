@@ -43,8 +43,10 @@ pub enum Backend {
 /// * **PostgreSQL** runs up to [`StoreOptions::max_connections`] transactions at once at
 ///   `READ COMMITTED`. Repositories serialise what must be serialised with row locks:
 ///   [`LedgerRepo::lock_account`](regulars_ports::LedgerRepo::lock_account) takes
-///   `SELECT … FOR UPDATE` on the account's balance row, and voucher redemption is one
-///   conditional `UPDATE` that a concurrent attempt re-checks after waiting for the row.
+///   `SELECT … FOR UPDATE` on the account's balance row,
+///   [`OrderRepo::lock_order_by_key`](regulars_ports::OrderRepo::lock_order_by_key) on the
+///   refunded order's row, and voucher redemption is one conditional `UPDATE` that a
+///   concurrent attempt re-checks after waiting for the row.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,

@@ -41,7 +41,7 @@ pub mod sign;
 
 use actix_web::web;
 use regulars_ports::{Clock, IdGen};
-use regulars_service::{SecretKey, Services};
+use regulars_service::{RateLimiter, SecretKey, Services};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -73,6 +73,9 @@ pub struct WebState {
     /// The public base URL of customer links (`https://loyalty.example.com`); without
     /// one, the request's own scheme and host are used.
     pub public_url: Option<String>,
+    /// The API's per-key rate limiter, shared so a key's dashboard session and its API
+    /// calls draw on one bucket; `None`: no limit.
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
 impl WebState {
@@ -103,6 +106,21 @@ impl WebState {
             session_ttl: DEFAULT_SESSION_TTL,
             link_ttl: DEFAULT_LINK_TTL,
             public_url: None,
+            limiter: None,
+        }
+    }
+
+    /// Shares the API's per-key rate limiter (the bucket of key `k` is `key:<k>`).
+    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Takes a request from the key's bucket; `Err(seconds)` when it is empty.
+    pub(crate) fn limit_key(&self, key: regulars_domain::ApiKeyId) -> Result<(), u64> {
+        match &self.limiter {
+            Some(limiter) => limiter.check(&format!("key:{key}"), self.now()),
+            None => Ok(()),
         }
     }
 
@@ -133,6 +151,13 @@ impl WebState {
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
+}
+
+/// The network address of a request's peer, which failure budgets are kept by
+/// (forwarding headers are not believed: anyone can write them).
+pub(crate) fn client_address(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
 impl std::fmt::Debug for WebState {

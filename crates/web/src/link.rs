@@ -5,7 +5,7 @@ use crate::WebState;
 use crate::qr;
 use crate::sign::LinkClaims;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use regulars_domain::CustomerId;
 use regulars_ports::Role;
 use regulars_service::{AuthError, LookupError};
@@ -17,6 +17,20 @@ fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> 
         body["error"]["field"] = json!(field);
     }
     HttpResponse::build(status).json(body)
+}
+
+/// 429 in the API's shape, with `Retry-After`.
+fn too_many(seconds: u64) -> HttpResponse {
+    let mut reply = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        &format!("too many requests; retry in {seconds} s"),
+        None,
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+        reply.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    reply
 }
 
 /// The base of customer links: the configured public URL, else the request's own.
@@ -50,8 +64,13 @@ pub(crate) async fn create_link(
             None,
         );
     };
-    let principal = match state.services.authenticate(token).await {
+    let principal = match state
+        .services
+        .authenticate(token, &crate::client_address(&req))
+        .await
+    {
         Ok(principal) => principal,
+        Err(AuthError::Throttled(seconds)) => return too_many(seconds),
         Err(AuthError::Malformed | AuthError::Rejected) => {
             return error(
                 StatusCode::UNAUTHORIZED,
@@ -70,6 +89,12 @@ pub(crate) async fn create_link(
             );
         }
     };
+    // Like every API call: the request log names the key, and the key's rate limit
+    // applies.
+    req.extensions_mut().insert(principal);
+    if let Err(seconds) = state.limit_key(principal.key) {
+        return too_many(seconds);
+    }
     if !matches!(principal.role, Role::Admin | Role::Pos) {
         return error(
             StatusCode::FORBIDDEN,

@@ -187,6 +187,7 @@ pub(crate) fn ok(req: &HttpRequest, markup: Markup) -> HttpResponse {
 pub(crate) struct Fail {
     status: StatusCode,
     location: Option<String>,
+    retry_after: Option<u64>,
     body: String,
 }
 
@@ -196,6 +197,7 @@ impl Fail {
         Fail {
             status: StatusCode::SEE_OTHER,
             location: Some(location.to_owned()),
+            retry_after: None,
             body: String::new(),
         }
     }
@@ -216,8 +218,22 @@ impl Fail {
         Fail {
             status,
             location: None,
+            retry_after: None,
             body: body.into_string(),
         }
+    }
+
+    /// 429 with `Retry-After: seconds`: the key or the address went over its rate limit.
+    pub(crate) fn too_many(lang: Lang, seconds: u64) -> Fail {
+        let t = lang.text();
+        let mut fail = Fail::page(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            t.too_many_title,
+            t.too_many_body,
+        );
+        fail.retry_after = Some(seconds);
+        fail
     }
 
     /// 404.
@@ -273,6 +289,9 @@ impl ResponseError for Fail {
         }
         if let Some(location) = &self.location {
             reply.insert_header((header::LOCATION, location.clone()));
+        }
+        if let Some(seconds) = self.retry_after {
+            reply.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         reply
             .content_type("text/html; charset=utf-8")

@@ -52,6 +52,10 @@ impl Session {
             .keys()
             .open_session(&cookie, state.now())
             .ok_or_else(to_login)?;
+        // A session spends its key's requests, like the API does.
+        state
+            .limit_key(claims.key)
+            .map_err(|seconds| Fail::too_many(lang, seconds))?;
         let keys = match state.services.api_keys(claims.brand).await {
             Ok(keys) => keys,
             Err(AccessError::UnknownBrand(_)) => return Err(to_login()),
@@ -181,8 +185,13 @@ pub(crate) async fn login(
     }
     let refuse =
         |message: &str| fresh_login_form(&req, &state, StatusCode::UNAUTHORIZED, Some(message));
-    let principal = match state.services.authenticate(form.key.trim()).await {
+    let principal = match state
+        .services
+        .authenticate(form.key.trim(), &crate::client_address(&req))
+        .await
+    {
         Ok(principal) => principal,
+        Err(AuthError::Throttled(seconds)) => return Err(Fail::too_many(lang, seconds)),
         Err(AuthError::Malformed | AuthError::Rejected) => return Ok(refuse(t.bad_key)),
         Err(other) => return Err(Fail::internal(lang, &other)),
     };

@@ -497,3 +497,54 @@ async fn arbitrary_bodies_on_every_write_route_never_get_a_5xx() {
         server.stop().await;
     }
 }
+
+/// A segment name another segment has is a conflict with what is stored (409, like a
+/// location code taken), not invalid data; both on create and on rename.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_segment_name_is_a_conflict() {
+    for db in dbs() {
+        let server = spawn_with(db, SMALL_LIMIT).await;
+        let admin = server.tenant("Segment names").await.admin;
+        let admin = admin.as_str();
+        let what = |s: &str| format!("{db:?}: {s}");
+        let rule = "frequency >= 1";
+        server
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "Loyal", "rule": rule}),
+            )
+            .await
+            .expect(201, &what("first"));
+        let other = server
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "Other", "rule": rule}),
+            )
+            .await
+            .expect(201, &what("second"))
+            .str("/id");
+        server
+            .post(
+                "/v1/segments",
+                admin,
+                &json!({"name": "loyal", "rule": rule}),
+            )
+            .await
+            .expect_error(409, "conflict", &what("the same name on create"));
+        server
+            .put(
+                &format!("/v1/segments/{other}"),
+                admin,
+                &json!({"name": "Loyal", "rule": rule}),
+            )
+            .await
+            .expect_error(409, "conflict", &what("the same name on rename"));
+        // A blank name is still invalid data.
+        server
+            .post("/v1/segments", admin, &json!({"name": " ", "rule": rule}))
+            .await
+            .expect_error(422, "invalid", &what("blank name"));
+    }
+}

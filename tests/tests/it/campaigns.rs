@@ -257,10 +257,7 @@ async fn win_back(server: TestServer) {
         .await
         .expect(201, "segment")
         .str("/id");
-    server
-        .post("/v1/scoring/runs", admin, &json!({}))
-        .await
-        .expect(201, "scoring run");
+    server.score(admin).await;
     let counted = server
         .get(&format!("/v1/segments/{segment}"), admin)
         .await
@@ -323,10 +320,19 @@ async fn win_back(server: TestServer) {
     ]);
 
     // The preview says what a run would do, and does nothing.
-    let preview = server
+    // Previews plan the whole customer base: admins only.
+    server
         .post(
             &format!("/v1/campaigns/{campaign}/preview"),
             &viewer,
+            &json!({}),
+        )
+        .await
+        .expect_error(403, "forbidden", "a viewer's preview");
+    let preview = server
+        .post(
+            &format!("/v1/campaigns/{campaign}/preview"),
+            admin,
             &json!({}),
         )
         .await
@@ -594,8 +600,12 @@ async fn win_back(server: TestServer) {
     }
 
     // The report, against the same figures worked out from the orders above.
-    let report = server
+    server
         .get(&format!("/v1/campaigns/{campaign}/report"), &viewer)
+        .await
+        .expect_error(403, "forbidden", "a viewer's report");
+    let report = server
+        .get(&format!("/v1/campaigns/{campaign}/report"), admin)
         .await
         .expect(200, "report");
     let rep = &report.json;
@@ -724,7 +734,7 @@ async fn life_cycle_roles_and_bad_documents(
     );
     assert!(listed.iter().all(|c| c["status"] == "ended"));
     server
-        .get(&format!("/v1/campaigns/{active}/report"), viewer)
+        .get(&format!("/v1/campaigns/{active}/report"), admin)
         .await
         .expect(200, "report of an ended campaign");
     let runs = server

@@ -111,10 +111,7 @@ pub async fn shop(server: &TestServer, name: &str, n: u64) -> Shop {
         .await
         .expect(201, "voucher")
         .str("/code");
-    server
-        .post("/v1/scoring/runs", admin, &json!({}))
-        .await
-        .expect(201, "scoring run");
+    server.score(admin).await;
     let viewer = server
         .post("/v1/keys", admin, &json!({"role": "viewer"}))
         .await

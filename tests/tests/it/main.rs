@@ -2,6 +2,7 @@
 //! fresh database of a throwaway PostgreSQL cluster, through the use cases or over HTTP
 //! against the real server.
 
+mod abuse;
 mod bad_input;
 mod browser;
 mod callbacks;
@@ -11,6 +12,7 @@ mod dashboard;
 mod delivery;
 mod flows;
 mod isolation;
+mod kiotviet;
 mod limits;
 mod load;
 mod outbox_faults;
@@ -18,10 +20,12 @@ mod pos;
 mod refunds;
 mod reliability;
 mod reports;
+mod retries;
 mod scoring;
 mod server;
 mod story;
 mod webhooks;
+mod worker;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};

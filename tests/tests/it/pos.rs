@@ -105,7 +105,7 @@ pub fn domain_order(brand: BrandId, body: &[u8]) -> Order {
     match generic::parse(body, &context) {
         Ok(event) => match event.event {
             PosEvent::Order(order) => order,
-            PosEvent::Refund(_) => panic!("a refund, not an order"),
+            other => panic!("not an order: {other:?}"),
         },
         Err(e) => panic!("fixture order does not parse: {e}"),
     }

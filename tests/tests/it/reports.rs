@@ -382,10 +382,7 @@ async fn reports_match_the_orders_they_come_from() {
         assert_eq!(amount(&r.json["rows"][0]["revenue"]), "315000", "{what}");
 
         // After a run, each customer's October revenue goes to their named segment.
-        server
-            .post("/v1/scoring/runs", &a.admin, &json!({}))
-            .await
-            .expect(201, "scoring");
+        server.score(&a.admin).await;
         let mut segment_of = BTreeMap::new();
         for (n, id) in &customers {
             let scores = server

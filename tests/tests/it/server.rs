@@ -315,6 +315,30 @@ impl TestServer {
         }
     }
 
+    /// Starts a scoring run (`POST /v1/scoring/runs`, 202 with its job) and polls the
+    /// job until it is done; panics unless it succeeded. Returns the finished job.
+    pub async fn score(&self, admin: &str) -> Reply {
+        let job = self
+            .post("/v1/scoring/runs", admin, &serde_json::json!({}))
+            .await
+            .expect(202, "scoring run");
+        let path = format!("/v1/jobs/{}", job.str("/id"));
+        let started = std::time::Instant::now();
+        loop {
+            let job = self.get(&path, admin).await.expect(200, "scoring job");
+            if job.json["status"] != "running" {
+                assert_eq!(job.json["status"], "succeeded", "{}", job.text);
+                return job;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "the scoring job did not finish: {}",
+                job.text
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every item of a paged list, following `next` with pages of `limit`; panics if a
     /// page is over-full or an item comes twice.
     pub async fn walk(&self, path: &str, key: &str, limit: u64, id_field: &str) -> Vec<Value> {

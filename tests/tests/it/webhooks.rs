@@ -1,7 +1,7 @@
 //! POS webhooks over HTTP: signatures, time windows, replays, duplicates, unknown and
 //! revoked integrations, and a real KiotViet delivery.
 
-use crate::pos::{order_data, paid, sign};
+use crate::pos::{order_data, paid, refunded, sign};
 use crate::server::{Body, TestServer, dbs, spawn};
 use regulars_pos::{Secret, kiotviet};
 use regulars_tests::phone;
@@ -218,8 +218,20 @@ async fn webhooks_are_authenticated_fresh_and_counted_once() {
     }
 }
 
-/// The documented KiotViet delivery, with its invoice times moved to an hour ago:
-/// the completed invoice becomes an order; the one in progress is skipped.
+/// KiotViet's invoice times as it writes them: the retailer's local wall-clock time
+/// (+07:00 here), without an offset.
+fn kiotviet_local(at: OffsetDateTime) -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or_else(|e| panic!("{e}"));
+    at.to_offset(offset)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The documented KiotViet delivery, with its invoice times moved to an hour ago in
+/// the retailer's local time: the completed invoice becomes an order; the one in
+/// progress is acknowledged without counting.
 async fn kiotviet_delivery(server: &TestServer, admin: &str) {
     let db = server.db;
     let secret = "a2lvdHZpZXQtc2VjcmV0LTIwMjY=";
@@ -239,29 +251,31 @@ async fn kiotviet_delivery(server: &TestServer, admin: &str) {
         )
     };
 
-    // As documented, dated months ago: outside KiotViet's window.
+    // As documented, dated months ago: outside KiotViet's window, acknowledged (any
+    // 4xx would switch the webhook off) and counted as ignored.
     let old = KIOTVIET_DELIVERY.as_bytes();
-    post_signed(server, &path, old, sign_kv(old))
+    let ack = post_signed(server, &path, old, sign_kv(old))
         .await
-        .expect_error(
-            401,
-            "stale_timestamp",
-            &format!("{db:?}: old KiotViet delivery"),
-        );
+        .expect(200, &format!("{db:?}: old KiotViet delivery"));
+    assert_eq!(ack.json["events"], json!([]), "{}", ack.text);
+    assert_eq!(
+        ack.str("/ignored/1/reason"),
+        "out_of_window",
+        "{}",
+        ack.text
+    );
 
     let mut delivery: Value =
         serde_json::from_str(KIOTVIET_DELIVERY).unwrap_or_else(|e| panic!("fixture: {e}"));
-    let recent = (OffsetDateTime::now_utc() - Duration::hours(1))
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].0000000"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let recent = kiotviet_local(OffsetDateTime::now_utc() - Duration::hours(1));
     let invoices = delivery["Notifications"][0]["Data"]
         .as_array_mut()
         .unwrap_or_else(|| panic!("fixture has invoices"));
     for invoice in invoices.iter_mut() {
         invoice["PurchaseDate"] = json!(recent);
         invoice["ModifiedDate"] = json!(recent);
+        // A walk-in sale: no KiotViet customer to wait for (see kiotviet.rs for those).
+        invoice["CustomerCode"] = json!("");
     }
     let body = delivery.to_string().into_bytes();
     post_signed(server, &path, &body, ("X-Hub-Signature", "0".repeat(64)))
@@ -284,14 +298,30 @@ async fn kiotviet_delivery(server: &TestServer, admin: &str) {
         .filter_map(|e| e["outcome"].as_str())
         .collect();
     assert_eq!(outcomes, ["counted", "skipped"], "{db:?}: {}", ack.text);
+    assert_eq!(ack.str("/ignored/0/reason"), "not_final", "{}", ack.text);
     let orders = server.walk("/v1/orders", admin, 50, "id").await;
     let kv: Vec<&Value> = orders
         .iter()
-        .filter(|o| o["source"] == kiotviet::SOURCE)
+        .filter(|o| {
+            o["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(kiotviet::SOURCE))
+        })
         .collect();
     assert_eq!(kv.len(), 1, "{db:?}: {orders:?}");
     assert_eq!(kv[0]["external_id"], "HD012345");
     assert_eq!(kv[0]["total"]["amount"], "129000");
+    // Stored at the instant it happened (an hour ago), not seven hours later.
+    let placed = OffsetDateTime::parse(
+        kv[0]["placed_at"].as_str().unwrap_or_default(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|e| panic!("{db:?}: placed_at {}: {e}", kv[0]));
+    let age = OffsetDateTime::now_utc() - placed;
+    assert!(
+        age > Duration::minutes(55) && age < Duration::minutes(65),
+        "{db:?}: {age}"
+    );
     // KiotViet retries with the same body: nothing more is counted.
     let retry = post_signed(server, &path, &body, sign_kv(&body))
         .await
@@ -379,5 +409,109 @@ async fn concurrent_copies_of_one_event_are_counted_once() {
             lookup.text
         );
         assert_eq!(lookup.json["visits"], 1, "{db:?}");
+    }
+}
+
+/// Two POS integrations of one brand that number their receipts independently: each
+/// one's order 1001 is its own, and a refund reaches its own integration's order only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrations_reusing_an_order_id_keep_their_orders_apart() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = generic_integration(&server, "Two tills").await;
+        let admin = a.tenant.admin.as_str();
+        let b = server
+            .post("/v1/integrations", admin, &json!({"kind": "generic"}))
+            .await
+            .expect(201, "second integration");
+        let (b_path, b_secret) = (b.str("/integration/webhook_path"), b.str("/secret"));
+        let now = OffsetDateTime::now_utc();
+        let what = |s: &str| format!("{db:?}: {s}");
+        let (lan, minh) = (phone(71).as_str().to_owned(), phone(72).as_str().to_owned());
+
+        let at_a = paid(
+            "a-1",
+            order_data("1001", Some(&lan), now - Duration::hours(1), 2),
+        );
+        let first = post_signed(&server, &a.path, &at_a, sign(&a.secret, &at_a, now))
+            .await
+            .expect(200, &what("A's 1001"));
+        let at_b = paid(
+            "b-1",
+            order_data("1001", Some(&minh), now - Duration::hours(1), 3),
+        );
+        let second = post_signed(&server, &b_path, &at_b, sign(&b_secret, &at_b, now))
+            .await
+            .expect(200, &what("B's 1001"));
+        for reply in [&first, &second] {
+            assert_eq!(reply.str("/events/0/outcome"), "counted", "{}", reply.text);
+            assert!(
+                reply.int("/events/0/order/points_earned") > 0,
+                "{}",
+                reply.text
+            );
+        }
+        let a_order = first.str("/events/0/order/order_id");
+        let b_order = second.str("/events/0/order/order_id");
+        assert_ne!(a_order, b_order, "{db:?}: two orders");
+        assert_ne!(
+            first.str("/events/0/order/customer_id"),
+            second.str("/events/0/order/customer_id"),
+            "{db:?}: two customers credited"
+        );
+
+        // B refunds its 1001: A's order and A's customer are untouched.
+        let refund = refunded("b-2", "R-1001", "1001", now);
+        let refunded_b = post_signed(&server, &b_path, &refund, sign(&b_secret, &refund, now))
+            .await
+            .expect(200, &what("B's refund"));
+        assert_eq!(refunded_b.str("/events/0/refund/order_id"), b_order);
+        let a_after = server
+            .get(&format!("/v1/orders/{a_order}"), admin)
+            .await
+            .expect(200, "A's order");
+        assert_eq!(
+            a_after.str("/refunded/amount"),
+            "0",
+            "{db:?}: {}",
+            a_after.text
+        );
+        let b_after = server
+            .get(&format!("/v1/orders/{b_order}"), admin)
+            .await
+            .expect(200, "B's order");
+        assert_ne!(
+            b_after.str("/refunded/amount"),
+            "0",
+            "{db:?}: {}",
+            b_after.text
+        );
+
+        // A sends another order under its used id 1001: refused, not answered A's receipt.
+        let reused = paid(
+            "a-2",
+            order_data("1001", Some(&minh), now - Duration::minutes(5), 1),
+        );
+        post_signed(&server, &a.path, &reused, sign(&a.secret, &reused, now))
+            .await
+            .expect_error(
+                409,
+                "key_reused",
+                &what("order id reused with another order"),
+            );
+        // The same order again (a retry under a new event id) is still a duplicate.
+        let retry = paid(
+            "a-3",
+            order_data("1001", Some(&lan), now - Duration::hours(1), 2),
+        );
+        let again = post_signed(&server, &a.path, &retry, sign(&a.secret, &retry, now))
+            .await
+            .expect(200, &what("retry"));
+        assert_eq!(
+            again.str("/events/0/outcome"),
+            "duplicate",
+            "{}",
+            again.text
+        );
     }
 }

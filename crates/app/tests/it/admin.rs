@@ -46,7 +46,10 @@ async fn an_operator_creates_a_brand_manages_keys_and_imports_history() {
         let admin = printed(&created.stdout, "admin key:");
         assert!(admin.starts_with("rgk_"), "{name}: {admin}");
         let services = services(&db.url).await;
-        let principal = services.authenticate(&admin).await.expect("the key works");
+        let principal = services
+            .authenticate(&admin, "test")
+            .await
+            .expect("the key works");
         assert_eq!(principal.brand.to_string(), brand);
         // Spent points a refund cannot take back become debt unless the operator chooses.
         let settings = services.brand(principal.brand).await.unwrap();
@@ -85,14 +88,14 @@ async fn an_operator_creates_a_brand_manages_keys_and_imports_history() {
         assert!(key.success, "{name}: {key:?}");
         let key_id = printed(&key.stdout, "key id:");
         let token = printed(&key.stdout, "key:");
-        assert!(services.authenticate(&token).await.is_ok());
+        assert!(services.authenticate(&token, "test").await.is_ok());
         let revoked = run(&db, &["key", "revoke", "--brand", &brand, "--key", &key_id]);
         assert!(revoked.success, "{name}: {revoked:?}");
         assert!(
-            services.authenticate(&token).await.is_err(),
+            services.authenticate(&token, "test").await.is_err(),
             "{name}: revoked"
         );
-        assert!(services.authenticate(&admin).await.is_ok());
+        assert!(services.authenticate(&admin, "test").await.is_ok());
         let again = run(&db, &["key", "revoke", "--brand", &brand, "--key", &key_id]);
         assert!(!again.success, "{name}: a key is revoked once");
         let bad_role = run(&db, &["key", "create", "--brand", &brand, "--role", "root"]);
@@ -113,7 +116,7 @@ async fn an_operator_creates_a_brand_manages_keys_and_imports_history() {
             &["key", "revoke", "--brand", &brand, "--key", &admin_id],
         );
         assert!(!last.success, "{name}: {last:?}");
-        assert!(services.authenticate(&admin).await.is_ok());
+        assert!(services.authenticate(&admin, "test").await.is_ok());
 
         // History from CSV, twice: the second run counts nothing new.
         let brand_id: BrandId = brand.parse().unwrap();

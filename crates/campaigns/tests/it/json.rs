@@ -108,6 +108,82 @@ fn errors_name_the_field() {
     ));
 }
 
+/// Every span a campaign names is bounded: planning shifts dates by it, and a span past
+/// the supported dates once panicked the planner.
+#[test]
+fn every_span_is_bounded() {
+    let cases = [
+        (
+            json!({"frequency_cap": {"max": 1, "days": 367}}),
+            "frequency_cap.days",
+        ),
+        (
+            json!({"frequency_cap": {"max": 1, "days": 4_000_000_000u32}}),
+            "frequency_cap.days",
+        ),
+        (
+            json!({"frequency_cap": {"max": 0, "days": 7}}),
+            "frequency_cap.max",
+        ),
+        (
+            json!({"policy": {"cap_window_hours": 745}}),
+            "policy.cap_window_hours",
+        ),
+        (
+            json!({"policy": {"cap_window_hours": 4_000_000_000u32}}),
+            "policy.cap_window_hours",
+        ),
+        (json!({"attribution_days": 366}), "attribution_days"),
+        (
+            json!({"trigger": {"type": "after_purchase", "within_hours": 745}}),
+            "trigger.within_hours",
+        ),
+        (
+            json!({"trigger": {"type": "after_purchase", "within_hours": 0}}),
+            "trigger.within_hours",
+        ),
+        (
+            json!({"trigger": {"type": "birthday", "days_before": 61}}),
+            "trigger.days_before",
+        ),
+        (
+            json!({"trigger": {"type": "tier_upgrade", "within_days": 367}}),
+            "trigger.within_days",
+        ),
+        (
+            json!({"trigger": {"type": "points_expiring", "within_days": 367}}),
+            "trigger.within_days",
+        ),
+        (
+            json!({"trigger": {"type": "points_expiring", "within_days": 0}}),
+            "trigger.within_days",
+        ),
+    ];
+    for (change, path) in cases {
+        let mut doc = base();
+        for (k, v) in change.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        assert_eq!(invalid_path(doc), path, "{change}");
+    }
+    // The bounds themselves are accepted.
+    let mut doc = base();
+    doc["frequency_cap"] = json!({"max": 1, "days": 366});
+    doc["policy"] = json!({"cap_window_hours": 744});
+    doc["attribution_days"] = json!(365);
+    assert!(Campaign::from_json(&doc.to_string()).is_ok());
+    for trigger in [
+        json!({"type": "after_purchase", "within_hours": 744}),
+        json!({"type": "birthday", "days_before": 60}),
+        json!({"type": "tier_upgrade", "within_days": 366}),
+        json!({"type": "points_expiring", "within_days": 366}),
+    ] {
+        let mut doc = base();
+        doc["trigger"] = trigger.clone();
+        assert!(Campaign::from_json(&doc.to_string()).is_ok(), "{trigger}");
+    }
+}
+
 #[test]
 fn the_documented_example_reads_and_plans() {
     use regulars_campaigns::{Outcome, plan};

@@ -265,3 +265,61 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A campaign built without validation (say a document stored before its spans were
+    /// bounded) never panics the planner, whatever its spans and with history near now:
+    /// it is planned when its spans are in bounds and refused, naming the field, if not.
+    #[test]
+    fn unbounded_spans_never_panic_the_planner(
+        days in prop_oneof![1u32..=366, any::<u32>()],
+        hours in prop_oneof![1u32..=744, any::<u32>()],
+        within in prop_oneof![0u32..=744, any::<u32>()],
+        trigger in 0u8..4,
+        n in 1u32..8,
+    ) {
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let mut c = campaign(json!({"policy": {"max_per_phone": 3}}));
+        c.frequency_cap = Some(regulars_campaigns::FrequencyCap { max: 2, days });
+        c.policy.cap_window_hours = hours;
+        c.policy.allowed_hours = None;
+        c.trigger = match trigger {
+            0 => regulars_campaigns::Trigger::AfterPurchase { within_hours: within },
+            1 => regulars_campaigns::Trigger::Birthday { days_before: within },
+            2 => regulars_campaigns::Trigger::TierUpgrade { within_days: within },
+            _ => regulars_campaigns::Trigger::Broadcast,
+        };
+        let customers: Vec<CustomerFacts> = (0..n)
+            .map(|i| {
+                let mut f = customer(i);
+                f.birthday = Some(time::Date::from_calendar_date(1990, time::Month::March, 3).unwrap());
+                f.last_order = Some(regulars_campaigns::OrderFact {
+                    id: regulars_domain::OrderId::from_bytes([i as u8; 16]),
+                    at: now - Duration::hours(3),
+                });
+                f
+            })
+            .collect();
+        let history: Vec<SentMessage> = customers
+            .iter()
+            .map(|f| SentMessage {
+                campaign_id: CampaignId::from_bytes([7; 16]),
+                customer_id: f.customer_id,
+                phone: f.phone.clone(),
+                send_at: now - Duration::hours(1),
+                promotional: true,
+                dedupe_key: format!("other:{}", f.customer_id),
+            })
+            .collect();
+        let p = plan(&c, &customers, now, &history, Money::zero(Currency::VND));
+        match c.validate() {
+            Ok(()) => prop_assert!(p.is_ok(), "{:?}", p.err()),
+            Err(e) => prop_assert!(
+                matches!(&p, Err(regulars_campaigns::PlanError::Campaign(c)) if *c == e),
+                "{:?}", p.err()
+            ),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use crate::body::Json;
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use regulars_domain::CampaignId;
 use regulars_ports::{CampaignRecord, OutboxMessage, OutboxStatus};
@@ -371,19 +372,32 @@ pub(crate) async fn end(
     transition(state, caller, path, CampaignAction::End).await
 }
 
-/// What a run of the campaign would do now, without sending or issuing anything.
+/// 409 `busy`: the brand already runs this expensive work.
+fn busy(work: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "busy",
+        format!("a {work} of this brand is already running; try again when it is done"),
+        None,
+    )
+}
+
+/// What a run of the campaign would do now, without sending or issuing anything (admin;
+/// it plans the whole customer base, so one preview per brand at a time: 409 `busy`).
 #[utoipa::path(post, path = "/v1/campaigns/{id}/preview", tag = "campaigns", security(("api_key" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = RunReportDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = RunReportDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn preview(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
     let campaign: CampaignId = id(&path, "campaign")?;
-    let report = state
+    let _slot = state
         .services
-        .preview_campaign(caller.reader(), campaign)
-        .await?;
+        .exclusive(brand, "campaign preview")
+        .ok_or_else(|| busy("campaign preview"))?;
+    let report = state.services.preview_campaign(brand, campaign).await?;
     Ok(HttpResponse::Ok().json(RunReportDto::from(&report)))
 }
 
@@ -421,18 +435,21 @@ pub(crate) async fn messages(
 
 /// The campaign's results: messages sent and delivered, vouchers redeemed, revenue of the
 /// treated against the held-out customers, incremental revenue with its 95 % interval,
-/// offer cost and ROI.
+/// offer cost and ROI (admin; it reads every member's orders, so one report per brand
+/// at a time: 409 `busy`).
 #[utoipa::path(get, path = "/v1/campaigns/{id}/report", tag = "campaigns", security(("api_key" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CampaignReportDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = CampaignReportDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn report(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
     let campaign: CampaignId = id(&path, "campaign")?;
-    let report = state
+    let _slot = state
         .services
-        .campaign_report(caller.reader(), campaign)
-        .await?;
+        .exclusive(brand, "campaign report")
+        .ok_or_else(|| busy("campaign report"))?;
+    let report = state.services.campaign_report(brand, campaign).await?;
     Ok(HttpResponse::Ok().json(CampaignReportDto::from(&report)))
 }

@@ -159,17 +159,26 @@ pub(crate) async fn get_program(
     }))
 }
 
-/// Replaces the earning rules (the document of `docs/rules.md`).
+/// Replaces the earning rules (the document of `docs/rules.md`); `currency` may be left
+/// out, it is the brand's.
 #[utoipa::path(put, path = "/v1/program/earning-rules", tag = "program", security(("api_key" = [])),
     request_body(content = Object, description = "An earning-rules document"),
     responses((status = 200, description = "The programme after the change"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn put_earning_rules(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Json<EarningRules>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
-    let program = state.services.set_earning_rules(brand, body.0).await?;
+    let mut document = body.0;
+    if let Some(fields) = document.as_object_mut()
+        && !fields.contains_key("currency")
+    {
+        let found = state.services.brand(brand).await?;
+        fields.insert("currency".into(), json!(found.currency.code()));
+    }
+    let rules: EarningRules = crate::body::parse_json(document.to_string().as_bytes())?;
+    let program = state.services.set_earning_rules(brand, rules).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"earning_rules": program.earning_rules, "tiers": program.tiers})))
 }

@@ -9,8 +9,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
-use crate::routes::id;
-use actix_web::{HttpResponse, web};
+use crate::routes::{id, request_key};
+use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{ChannelConsent, CustomerId, Points, RewardId};
 use regulars_service::CustomerInput;
 use serde::Deserialize;
@@ -206,25 +206,40 @@ pub(crate) async fn orders(
 
 /// An audited manual correction of the customer's points (admin).
 #[utoipa::path(post, path = "/v1/customers/{id}/adjustments", tag = "customers", security(("api_key" = [])), request_body = AdjustmentIn,
-    params(("id" = String, Path)), responses((status = 201, body = AdjustmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request answers the first response without adjusting again; with another request, 422. 1 to 255 visible ASCII characters, remembered for 48 hours per API key.")),
+    responses((status = 201, body = AdjustmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 409, description = "A deduction larger than the points available.", body = ErrorBody)))]
 pub(crate) async fn adjust(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
     body: Json<AdjustmentIn>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let customer: CustomerId = id(&path, "customer")?;
+    let points = body.0.points.to_string();
+    let request = request_key(
+        &req,
+        &caller,
+        &[
+            b"adjustments",
+            path.as_bytes(),
+            points.as_bytes(),
+            body.0.reason.as_bytes(),
+        ],
+    )?;
     let actor = format!("api-key:{}", caller.0.key);
     let receipt = state
         .services
-        .adjust_points(
+        .adjust_points_keyed(
             brand,
             customer,
             Points::new(body.0.points),
             &body.0.reason,
             &actor,
+            request.as_ref(),
         )
         .await?;
     Ok(HttpResponse::Created().json(AdjustmentDto::from(&receipt)))
@@ -232,18 +247,32 @@ pub(crate) async fn adjust(
 
 /// Spends points on a catalogue reward; answers with the voucher issued.
 #[utoipa::path(post, path = "/v1/customers/{id}/redemptions", tag = "customers", security(("api_key" = [])), request_body = RedemptionIn,
-    params(("id" = String, Path)), responses((status = 201, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request answers the first voucher without spending again; with another request, 422. 1 to 255 visible ASCII characters, remembered for 48 hours per API key.")),
+    responses((status = 201, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn redeem_reward(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
     body: Json<RedemptionIn>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.till()?;
     let customer: CustomerId = id(&path, "customer")?;
+    let reward = body.0.reward_id.to_string();
+    let request = request_key(
+        &req,
+        &caller,
+        &[b"redemptions", path.as_bytes(), reward.as_bytes()],
+    )?;
     let voucher = state
         .services
-        .redeem_reward(brand, customer, RewardId::from_uuid(body.0.reward_id))
+        .redeem_reward_keyed(
+            brand,
+            customer,
+            RewardId::from_uuid(body.0.reward_id),
+            request.as_ref(),
+        )
         .await?;
     Ok(HttpResponse::Created().json(VoucherDto::from(&voucher)))
 }

@@ -9,7 +9,6 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerId, SegmentId};
-use regulars_service::ScoringOptions;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -28,7 +27,8 @@ pub(crate) async fn list(
 
 /// Creates a custom segment; a rule that does not parse is a 422 naming the position.
 #[utoipa::path(post, path = "/v1/segments", tag = "segments", security(("api_key" = [])), request_body = SegmentIn,
-    responses((status = 201, body = SegmentDto), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SegmentDto), (status = 422, body = ErrorBody),
+        (status = 409, description = "Another segment has this name.", body = ErrorBody)))]
 pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -57,7 +57,8 @@ pub(crate) async fn get(
 
 /// Replaces a custom segment's name and rule.
 #[utoipa::path(put, path = "/v1/segments/{id}", tag = "segments", security(("api_key" = [])), request_body = SegmentIn,
-    params(("id" = String, Path)), responses((status = 200, body = SegmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = SegmentDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "Another segment has this name.", body = ErrorBody)))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
     caller: Caller,
@@ -162,22 +163,4 @@ pub(crate) async fn customer_scores(
     let scores = state.services.customer_scores(brand, customer).await?;
     let currency = state.services.brand(brand).await?.currency;
     Ok(HttpResponse::Ok().json(ScoresDto::new(&scores, currency)))
-}
-
-/// Runs the scoring job for the key's brand now and answers with the run (admin). Large
-/// brands should use `regulars score` or the server's scheduled job instead.
-#[utoipa::path(post, path = "/v1/scoring/runs", tag = "segments", security(("api_key" = [])),
-    responses((status = 201, body = ScoringRunDto), (status = 403, body = ErrorBody)))]
-pub(crate) async fn run_scoring(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    let brand = caller.admin()?;
-    let run = state
-        .services
-        .score_brand(brand, &ScoringOptions::default())
-        .await;
-    state.metrics.record_scoring_run(run.is_ok());
-    let run = run?;
-    Ok(HttpResponse::Created().json(ScoringRunDto::from(&run)))
 }

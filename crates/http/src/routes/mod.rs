@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod customers;
 pub(crate) mod health;
 pub(crate) mod intelligence;
+pub(crate) mod jobs;
 pub(crate) mod orders;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
@@ -28,6 +29,28 @@ pub(crate) fn text_headers(req: &actix_web::HttpRequest) -> Vec<(String, String)
                 .map(|v| (name.as_str().to_ascii_lowercase(), v.to_owned()))
         })
         .collect()
+}
+
+/// The header that makes a purchase, an adjustment or a voucher redemption safe to retry.
+pub(crate) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The request's `Idempotency-Key`, if it sent one, scoped to the caller's API key, for
+/// the request made of `parts` (the route, its path and what the body asks). A value
+/// that is not 1 to 255 visible ASCII characters is a 400 naming the header.
+pub(crate) fn request_key(
+    req: &actix_web::HttpRequest,
+    caller: &crate::auth::Caller,
+    parts: &[&[u8]],
+) -> Result<Option<regulars_service::RequestKey>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::invalid(IDEMPOTENCY_KEY, "must be visible ASCII characters"))?;
+    regulars_service::RequestKey::new(caller.0.key, value, parts)
+        .map(Some)
+        .map_err(|problem| ApiError::invalid(IDEMPOTENCY_KEY, problem))
 }
 
 /// Reads an id from a path segment; anything that is not an id of that kind is
@@ -113,7 +136,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments/{id}", web::get().to(intelligence::get))
                 .route("/segments/{id}", web::put().to(intelligence::update))
                 .route("/segments/{id}", web::delete().to(intelligence::delete))
-                .route("/scoring/runs", web::post().to(intelligence::run_scoring))
+                .route("/scoring/runs", web::post().to(jobs::run_scoring))
+                .route("/jobs/{id}", web::get().to(jobs::get))
                 .route("/campaigns", web::get().to(campaigns::list))
                 .route("/campaigns", web::post().to(campaigns::create))
                 .route("/campaigns/runs", web::post().to(campaigns::run))

@@ -8,8 +8,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
-use crate::routes::id;
 use crate::routes::webhooks::decode_error;
+use crate::routes::{id, request_key};
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{EventKey, OrderId};
 
@@ -27,9 +27,15 @@ pub(crate) async fn ingest(
     let brand = caller.till()?;
     require_json(&req)?;
     let found = state.services.brand(brand).await?;
+    let bytes = crate::body::whole_numbers_in(&body.0);
     let order = state
         .decoder
-        .generic_order(&body.0, brand, found.currency, found.calling_code)
+        .generic_order(
+            bytes.as_deref().unwrap_or(&body.0),
+            brand,
+            found.currency,
+            found.calling_code,
+        )
         .map_err(decode_error)?;
     let receipt = state
         .services
@@ -49,7 +55,8 @@ pub(crate) async fn ingest(
 /// refund's own id.
 #[utoipa::path(post, path = "/v1/refunds", tag = "orders", security(("api_key" = [])),
     request_body(content = Object, description = "A refund in the generic POS format"),
-    responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "The order is fully refunded already, or the refund would exceed what was paid.", body = ErrorBody)))]
 pub(crate) async fn refund(
     state: web::Data<AppState>,
     caller: Caller,
@@ -59,9 +66,10 @@ pub(crate) async fn refund(
     let brand = caller.till()?;
     require_json(&req)?;
     let found = state.services.brand(brand).await?;
+    let bytes = crate::body::whole_numbers_in(&body.0);
     let refund = state
         .decoder
-        .generic_refund(&body.0, brand, found.currency)
+        .generic_refund(bytes.as_deref().unwrap_or(&body.0), brand, found.currency)
         .map_err(decode_error)?;
     let receipt = state
         .services
@@ -125,11 +133,14 @@ pub(crate) async fn validate_voucher(
 
 /// Redeems a voucher, exactly once however many tills try at the same moment.
 #[utoipa::path(post, path = "/v1/vouchers/{code}/redeem", tag = "vouchers", security(("api_key" = [])),
-    params(("code" = String, Path)), request_body(content = VoucherRedeemIn, description = "Optional: the order it is used on"),
-    responses((status = 200, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("code" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request answers the first response; with another request, 422. 1 to 255 visible ASCII characters, remembered for 48 hours per API key.")),
+    request_body(content = VoucherRedeemIn, description = "Optional: the order it is used on"),
+    responses((status = 200, body = VoucherDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn redeem_voucher(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -151,6 +162,18 @@ pub(crate) async fn redeem_voucher(
         ),
         None => None,
     };
-    let voucher = state.services.redeem_voucher(brand, &path, order).await?;
+    let order_part = order
+        .as_ref()
+        .map(|key| format!("{}\n{}", key.source, key.external_id))
+        .unwrap_or_default();
+    let request = request_key(
+        &req,
+        &caller,
+        &[b"voucher-redeem", path.as_bytes(), order_part.as_bytes()],
+    )?;
+    let voucher = state
+        .services
+        .redeem_voucher_keyed(brand, &path, order, request.as_ref())
+        .await?;
     Ok(HttpResponse::Ok().json(VoucherDto::from(&voucher)))
 }

@@ -3,13 +3,15 @@
 
 use crate::AppState;
 use crate::body::RawBody;
-use crate::dto::{OrderReceiptDto, RefundReceiptDto, WebhookAck, WebhookEventAck};
+use crate::dto::{
+    OrderReceiptDto, RefundReceiptDto, WebhookAck, WebhookEventAck, WebhookIgnoredAck,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::IntegrationId;
-use regulars_ports::{IntegrationKind, PosEvent, WebhookDelivery, WebhookError};
+use regulars_ports::{Ignored, IntegrationKind, PosEvent, WebhookDelivery, WebhookError};
 use regulars_service::{ErrorClass, UseCaseError, WebhookOutcome};
 
 /// Maps a refused delivery: signature problems are 401, payload problems 400 naming
@@ -34,6 +36,11 @@ pub(crate) fn decode_error(error: WebhookError) -> ApiError {
 
 /// Receives a POS webhook: verifies its signature and time window, refuses replays,
 /// counts its order or refund once.
+///
+/// KiotViet switches a webhook off for good after one 400, 401, 403, 404 or 405, so a
+/// KiotViet delivery is refused only for its signature (401, as KiotViet asks): what it
+/// carries that cannot be counted is logged, counted in `regulars_webhook_ignored`, and
+/// listed under `ignored` in a 200 answer.
 #[utoipa::path(post, path = "/webhooks/{integration}", tag = "webhooks",
     params(("integration" = String, Path, description = "The integration id")),
     request_body(content = Object, description = "The POS's payload, signed as its dialect documents (see docs/pos.md)"),
@@ -45,8 +52,21 @@ pub(crate) async fn receive(
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let integration: IntegrationId = id(&path, "integration")?;
-    let endpoint = state.services.webhook_endpoint(integration).await?;
-    state.limit(&format!("integration:{integration}"))?;
+    // Deliveries that fail to authenticate draw on their own small budget, per
+    // integration and client address, and only a verified delivery takes the
+    // integration's token: junk sent to an integration's URL cannot starve its POS.
+    let client = crate::auth::client_address(&req);
+    let failures = format!("webhook:{integration}:{client}");
+    let unknown = format!("webhook:unknown:{client}");
+    state.refuse_spent(&failures)?;
+    state.refuse_spent(&unknown)?;
+    let endpoint = match state.services.webhook_endpoint(integration).await {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            state.record_failure(&unknown);
+            return Err(error.into());
+        }
+    };
     let headers = crate::routes::text_headers(&req);
     let delivery = WebhookDelivery {
         kind: endpoint.kind,
@@ -56,23 +76,28 @@ pub(crate) async fn receive(
         brand: endpoint.brand,
         currency: endpoint.settings.currency,
         calling_code: endpoint.settings.calling_code,
+        utc_offset: endpoint.settings.utc_offset,
         now: state.now(),
     };
-    let events = state
+    let decoded = state
         .decoder
         .decode(&delivery)
         .map_err(decode_error)
         .inspect_err(|_| {
+            state.record_failure(&failures);
             state
                 .metrics
                 .record_ingested("delivery", "webhook", "rejected")
         })?;
-    let mut acks = Vec::with_capacity(events.len());
-    for event in events {
+    state.limit(&format!("integration:{integration}"))?;
+    let ignored = acknowledge_ignored(&state, &endpoint, decoded.ignored);
+    let mut acks = Vec::with_capacity(decoded.events.len());
+    for event in decoded.events {
         let event_id = event.event_id.clone();
         let kind = match event.event {
             PosEvent::Order(_) => "order",
             PosEvent::Refund(_) => "refund",
+            PosEvent::CustomerContact { .. } => "customer",
         };
         let receipt = match state.services.receive_webhook(&endpoint, event).await {
             Ok(receipt) => receipt,
@@ -95,6 +120,7 @@ pub(crate) async fn receive(
                     outcome: "skipped".to_owned(),
                     order: None,
                     refund: None,
+                    credited: Vec::new(),
                 });
                 continue;
             }
@@ -103,32 +129,76 @@ pub(crate) async fn receive(
                 return Err(error.into());
             }
         };
-        let mut ack = WebhookEventAck {
-            event_id,
-            outcome: String::new(),
-            order: None,
-            refund: None,
-        };
-        let duplicate = match &receipt.outcome {
-            WebhookOutcome::Order { receipt } => {
-                ack.order = Some(OrderReceiptDto::from(receipt));
-                receipt.duplicate
-            }
-            WebhookOutcome::Refund { receipt } => {
-                ack.refund = Some(RefundReceiptDto::from(receipt));
-                receipt.duplicate
-            }
-        };
-        ack.outcome = if receipt.replayed {
-            "replayed"
-        } else if duplicate {
-            "duplicate"
-        } else {
-            "counted"
-        }
-        .to_owned();
+        let ack = event_ack(event_id, &receipt);
         state.metrics.record_ingested(kind, "webhook", &ack.outcome);
         acks.push(ack);
     }
-    Ok(HttpResponse::Ok().json(WebhookAck { events: acks }))
+    Ok(HttpResponse::Ok().json(WebhookAck {
+        events: acks,
+        ignored,
+    }))
+}
+
+/// The answer for one counted (or waiting, or replayed) event.
+fn event_ack(event_id: String, receipt: &regulars_service::WebhookReceipt) -> WebhookEventAck {
+    let mut ack = WebhookEventAck {
+        event_id,
+        outcome: String::new(),
+        order: None,
+        refund: None,
+        credited: Vec::new(),
+    };
+    let counted = |duplicate: bool| if duplicate { "duplicate" } else { "counted" };
+    let settled = match &receipt.outcome {
+        WebhookOutcome::Order { receipt } => {
+            ack.order = Some(OrderReceiptDto::from(receipt));
+            counted(receipt.duplicate)
+        }
+        WebhookOutcome::Refund { receipt } => {
+            ack.refund = Some(RefundReceiptDto::from(receipt));
+            counted(receipt.duplicate)
+        }
+        WebhookOutcome::Waiting { .. } => "waiting",
+        WebhookOutcome::WaitingDropped { .. } => "dropped",
+        WebhookOutcome::CustomerLinked { credited, .. } => {
+            ack.credited = credited.iter().map(OrderReceiptDto::from).collect();
+            "linked"
+        }
+    };
+    ack.outcome = if receipt.replayed {
+        "replayed"
+    } else {
+        settled
+    }
+    .to_owned();
+    ack
+}
+
+/// Logs and counts what an authentic delivery carried without it being counted.
+fn acknowledge_ignored(
+    state: &AppState,
+    endpoint: &regulars_service::WebhookEndpoint,
+    ignored: Vec<Ignored>,
+) -> Vec<WebhookIgnoredAck> {
+    let dialect = endpoint.kind.as_str();
+    ignored
+        .into_iter()
+        .map(|item| {
+            let reason = item.reason.as_str();
+            tracing::warn!(
+                integration = %endpoint.integration,
+                dialect,
+                reason,
+                path = %item.path,
+                detail = %item.detail,
+                "webhook content acknowledged without being counted"
+            );
+            state.metrics.record_webhook_ignored(dialect, reason);
+            WebhookIgnoredAck {
+                reason: reason.to_owned(),
+                path: item.path,
+                detail: item.detail,
+            }
+        })
+        .collect()
 }

@@ -2,9 +2,9 @@
 
 use super::state::{Core, Tallies, Update, check_expiry, negate, non_empty, sub};
 use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, OrderPoints, Redemption, fold};
-use regulars_domain::{EventKey, Money, Points};
+use regulars_domain::{EventKey, Money, Points, local_date};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, UtcOffset};
 
 /// What a refund does when the customer has already spent the points it reverses: the
 /// brand's `refund_overdraw` setting.
@@ -183,6 +183,39 @@ impl Ledger {
         self.state.balance()
     }
 
+    /// Points earned by orders placed on the local `day` (at `offset`): what the daily
+    /// earning cap counts. An earn counts toward the day its order was placed, not the
+    /// day it was recorded, so an order delivered late (or dated back) counts toward its
+    /// own day and not toward today. Reversals and adjustments do not count.
+    ///
+    /// ```
+    /// use regulars_domain::{EventKey, Points};
+    /// use regulars_loyalty::ledger::Ledger;
+    /// use time::macros::{date, datetime, offset};
+    ///
+    /// let mut ledger = Ledger::new();
+    /// let today = datetime!(2026-03-02 09:00 +07:00);
+    /// ledger.earn(EventKey::new("pos:generic", "A-1")?, Points::new(50), today, None)?;
+    /// // Yesterday's order, delivered today: recorded now, counted for yesterday.
+    /// let yesterday = datetime!(2026-03-01 12:00 +07:00);
+    /// ledger.earn_placed(EventKey::new("pos:generic", "A-0")?, Points::new(30), today, None,
+    ///                    Some(yesterday))?;
+    /// assert_eq!(ledger.earned_on_day(date!(2026-03-02), offset!(+7)), Points::new(50));
+    /// assert_eq!(ledger.earned_on_day(date!(2026-03-01), offset!(+7)), Points::new(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn earned_on_day(&self, day: Date, offset: UtcOffset) -> Points {
+        let earned = self.entries.iter().filter_map(|entry| match &entry.kind {
+            EntryKind::Earn { placed_at, .. } => {
+                let placed = placed_at.unwrap_or(entry.at);
+                (local_date(placed, offset) == Some(day)).then_some(entry.amount)
+            }
+            _ => None,
+        });
+        // Far beyond any cap: a sum that overflows has certainly reached it.
+        Points::checked_sum(earned).unwrap_or(Points::new(i64::MAX))
+    }
+
     /// Credits `points` earned by `order`, in a lot expiring at `expires_at` (`None`: never).
     ///
     /// Refuses non-positive points, an expiry not after `at`, an invalid order key, and an
@@ -196,9 +229,32 @@ impl Ledger {
         at: OffsetDateTime,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        self.earn_placed(order, points, at, expires_at, None)
+    }
+
+    /// [`earn`](Ledger::earn) for an order placed at `placed_at`, which may be before
+    /// `at` (an order delivered late is recorded after the entries already there). The
+    /// entry keeps `placed_at` when it differs from `at`, so the points count toward the
+    /// order's own day ([`earned_on_day`](Ledger::earned_on_day)).
+    pub fn earn_placed(
+        &mut self,
+        order: EventKey,
+        points: Points,
+        at: OffsetDateTime,
+        expires_at: Option<OffsetDateTime>,
+        placed_at: Option<OffsetDateTime>,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let placed_at = placed_at.filter(|placed| *placed != at);
         require_positive(points)?;
         let mut batch = self.begin(at)?;
-        batch.push(points, EntryKind::Earn { order, expires_at })?;
+        batch.push(
+            points,
+            EntryKind::Earn {
+                order,
+                expires_at,
+                placed_at,
+            },
+        )?;
         let done = batch.finish();
         Ok(self.commit(done))
     }

@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 ///     kind: EntryKind::Earn {
 ///         order: EventKey::new("pos:generic", "A-1")?,
 ///         expires_at: Some(datetime!(2026-09-02 09:00 UTC)),
+///         placed_at: None,
 ///     },
 /// };
 /// let json = serde_json::to_value(&entry)?;
@@ -57,6 +58,16 @@ pub enum EntryKind {
         /// When the lot expires; `None` for points that never expire.
         #[serde(default, with = "time::serde::rfc3339::option")]
         expires_at: Option<OffsetDateTime>,
+        /// When the order was placed, if that is not the entry's own time: an order
+        /// delivered late is recorded after the entries before it, but its points count
+        /// toward the day it was placed (the daily earning cap). Absent in entries written
+        /// before this was kept; those count by the entry's time.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "time::serde::rfc3339::option"
+        )]
+        placed_at: Option<OffsetDateTime>,
     },
     /// Points spent on a reward or voucher.
     Redeem {

@@ -261,7 +261,9 @@ impl Core {
         let amount = entry.amount;
         let mut update = None;
         match &entry.kind {
-            EntryKind::Earn { order, expires_at } => {
+            EntryKind::Earn {
+                order, expires_at, ..
+            } => {
                 order.validate()?;
                 require(amount.is_positive(), "an earn must credit points")?;
                 check_expiry(at, *expires_at)?;

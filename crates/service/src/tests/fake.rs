@@ -332,6 +332,17 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
             })
         });
     let r = h.clone();
+    tx.orders
+        .expect_lock_order_by_key()
+        .returning(move |brand, key| {
+            r.read("lock_order_by_key", |w| {
+                w.orders
+                    .iter()
+                    .find(|o| o.order.brand_id == brand && &o.order.key == key)
+                    .cloned()
+            })
+        });
+    let r = h.clone();
     tx.orders.expect_insert_order().returning(move |order| {
         let order = order.clone();
         r.write("insert_order", move |w| {
@@ -348,14 +359,17 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
     let r = h.clone();
     tx.orders
         .expect_set_refunded()
-        .returning(move |brand, id, refunded| {
+        .returning(move |brand, id, before, after| {
             r.write("set_refunded", move |w| {
                 let order = w
                     .orders
                     .iter_mut()
                     .find(|o| o.order.brand_id == brand && o.id == id)
                     .ok_or_else(|| StoreError::NotFound("order".into()))?;
-                order.refunded = refunded;
+                if order.refunded != before {
+                    return Err(conflict("orders.refunded_minor"));
+                }
+                order.refunded = after;
                 Ok(())
             })
         });

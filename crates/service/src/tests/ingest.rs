@@ -55,6 +55,7 @@ async fn a_first_order_creates_the_customer_and_credits_points() {
         EntryKind::Earn {
             order: key("A-1"),
             expires_at: Some(t0() + days(365)),
+            placed_at: None,
         }
     );
     let stats = &world.stats[&(BRAND, customer.id)];
@@ -89,6 +90,22 @@ async fn a_second_delivery_returns_the_first_receipt_and_writes_nothing() {
     assert_eq!(after.orders, before.orders);
     assert_eq!(after.accounts, before.accounts);
     assert_eq!(after.stats, before.stats);
+}
+
+#[tokio::test]
+async fn an_order_id_reused_by_another_order_is_refused_not_answered() {
+    let h = Harness::standard();
+    h.given_order(order("A-1", 45_000)).await;
+    let before = h.fake.world();
+
+    let error = h.ingest(order("A-1", 30_000)).await.unwrap_err();
+
+    assert!(matches!(error, IngestError::OtherOrder { .. }), "{error:?}");
+    assert_eq!(error.class(), ErrorClass::Refused);
+    assert_eq!(error.code(), Some("key_reused"));
+    assert_eq!(error.field(), Some("order_id"));
+    assert!(h.fake.take_writes().is_empty());
+    assert_eq!(h.fake.world().accounts, before.accounts);
 }
 
 #[tokio::test]
@@ -273,6 +290,7 @@ async fn a_late_order_is_recorded_after_the_last_entry_and_keeps_its_own_expiry(
         EntryKind::Earn {
             order: key("A-1"),
             expires_at: Some(t0() + days(365)),
+            placed_at: Some(t0()),
         }
     );
     let stats = &h.fake.world().stats[&(BRAND, h.customer_id())];
@@ -332,6 +350,34 @@ async fn points_earned_earlier_the_same_local_day_count_towards_the_day_cap() {
     let next_day = datetime!(2026-05-06 17:00 UTC);
     let receipt = h.ingest(order_at("A-3", 30_000, next_day)).await.unwrap();
     assert_eq!(receipt.points_earned, Points::new(30));
+}
+
+#[tokio::test]
+async fn late_orders_count_toward_the_day_they_were_placed() {
+    let h = Harness::standard();
+    h.fake.edit(|world| {
+        let program = world.programs.get_mut(&BRAND).unwrap();
+        program.earning_rules.day_cap = Some(Cap {
+            label: None,
+            points: Points::new(80),
+        });
+    });
+    let today = t0() + days(1);
+    h.given_order(order_at("T-1", 45_000, today)).await; // 65 with the welcome bonus
+    // Two orders of yesterday, delivered today: together they earn one day's cap.
+    let first = h.ingest(order("B-1", 60_000)).await.unwrap();
+    assert_eq!(first.points_earned, Points::new(60));
+    let second = h
+        .ingest(order_at("B-2", 60_000, t0() + Duration::hours(1)))
+        .await
+        .unwrap();
+    assert_eq!(second.points_earned, Points::new(20));
+    // Today's cap still has room for what today earned, not for the back-filled orders.
+    let honest = h
+        .ingest(order_at("T-2", 30_000, today + Duration::hours(1)))
+        .await
+        .unwrap();
+    assert_eq!(honest.points_earned, Points::new(15));
 }
 
 #[tokio::test]

@@ -364,3 +364,34 @@ async fn under_debt_the_spent_points_become_debt_that_the_next_order_repays() {
     h.given_order(order_at("A-2", 60_000, t0() + days(1))).await; // 60 points
     assert_eq!(h.balance(), Points::new(10));
 }
+
+#[tokio::test]
+async fn a_refund_id_reused_for_another_amount_is_refused_not_answered() {
+    let (h, _) = with_an_order().await;
+    h.services
+        .refund_order(BRAND, refund("R-1", "A-1", partial(10_000)))
+        .await
+        .unwrap();
+    // The same refund again, sent later: the first receipt.
+    let mut again = refund("R-1", "A-1", partial(10_000));
+    again.refunded_at += time::Duration::minutes(5);
+    assert!(
+        h.services
+            .refund_order(BRAND, again)
+            .await
+            .unwrap()
+            .duplicate
+    );
+    // The same id for another amount: refused, nothing more refunded.
+    let error = h
+        .services
+        .refund_order(BRAND, refund("R-1", "A-1", partial(20_000)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RefundError::OtherRefund { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), Some("key_reused"));
+    assert_eq!(h.fake.world().orders[0].refunded, vnd(10_000));
+}

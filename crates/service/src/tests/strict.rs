@@ -60,6 +60,7 @@ async fn a_repeated_delivery_reads_and_writes_nothing() {
             Ok(Some(IdempotentRecord {
                 kind: "order".into(),
                 result: remembered.clone(),
+                fingerprint: None,
             }))
         });
     let outcome = tx.outcome();
@@ -88,6 +89,7 @@ async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
         Ok(Some(IdempotentRecord {
             kind: "refund".into(),
             result: serde_json::Value::Null,
+            fingerprint: None,
         }))
     });
     let outcome = tx.outcome();
@@ -111,6 +113,7 @@ async fn a_corrupt_remembered_receipt_is_an_internal_error() {
         Ok(Some(IdempotentRecord {
             kind: "order".into(),
             result: serde_json::json!({"points": "lots"}),
+            fingerprint: None,
         }))
     });
     let error = services(tx)

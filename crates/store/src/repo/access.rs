@@ -1,16 +1,17 @@
 //! [`AccessRepo`]: API keys and POS integrations.
 
+use super::pos_customers;
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
 use crate::entity::{api_key, integration};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
+use regulars_domain::{ApiKeyId, BrandId, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{
     AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -47,16 +48,11 @@ impl AccessRepo for StoreTransaction {
     }
 
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        api_key::Entity::find()
-            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
-            .order_by_asc(api_key::Column::CreatedAt)
-            .order_by_asc(api_key::Column::Id)
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from api_keys"))?
-            .into_iter()
-            .map(key_from_row)
-            .collect()
+        self.brand_keys(brand, false).await
+    }
+
+    async fn lock_api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.brand_keys(brand, true).await
     }
 
     async fn revoke_api_key(
@@ -138,6 +134,55 @@ impl AccessRepo for StoreTransaction {
             .map_err(in_ctx("update integrations"))?;
         Ok(done.rows_affected == 1)
     }
+
+    async fn link_pos_customer(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        phone: &Phone,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        pos_customers::link(self, brand, integration, customer_ref, phone, now).await
+    }
+
+    async fn pos_customer_phone(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Option<Phone>, StoreError> {
+        pos_customers::phone(self, brand, integration, customer_ref).await
+    }
+
+    async fn keep_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        pos_customers::keep_waiting(self, brand, integration, customer_ref, order, now).await
+    }
+
+    async fn take_waiting_orders(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        customer_ref: &str,
+    ) -> Result<Vec<Order>, StoreError> {
+        pos_customers::take_waiting(self, brand, integration, customer_ref).await
+    }
+
+    async fn drop_waiting_order(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        order: &EventKey,
+    ) -> Result<bool, StoreError> {
+        pos_customers::drop_waiting(self, brand, integration, order).await
+    }
 }
 
 fn key_from_row(row: api_key::Model) -> Result<ApiKeyRecord, StoreError> {
@@ -165,4 +210,30 @@ fn integration_from_row(row: integration::Model) -> Result<IntegrationRecord, St
         created_at: from_micros(row.created_at)?,
         revoked_at: from_micros_opt(row.revoked_at)?,
     })
+}
+
+impl StoreTransaction {
+    /// The brand's keys oldest first; with `lock`, locked for the rest of the transaction
+    /// (PostgreSQL only; rows are locked in that same order, so two lockers never
+    /// deadlock).
+    async fn brand_keys(
+        &mut self,
+        brand: BrandId,
+        lock: bool,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut select = api_key::Entity::find()
+            .filter(api_key::Column::BrandId.eq(brand.as_uuid()))
+            .order_by_asc(api_key::Column::CreatedAt)
+            .order_by_asc(api_key::Column::Id);
+        if lock && self.is_postgres() {
+            select = select.lock_exclusive();
+        }
+        select
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from api_keys"))?
+            .into_iter()
+            .map(key_from_row)
+            .collect()
+    }
 }

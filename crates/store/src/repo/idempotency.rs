@@ -7,7 +7,7 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, EventKey};
 use regulars_ports::{IdempotencyRepo, IdempotentRecord, StoreError};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -31,6 +31,7 @@ impl IdempotencyRepo for StoreTransaction {
         Ok(Some(IdempotentRecord {
             kind: row.kind,
             result: from_json("idempotency.result", &row.result)?,
+            fingerprint: row.fingerprint,
         }))
     }
 
@@ -48,6 +49,7 @@ impl IdempotencyRepo for StoreTransaction {
             kind: record.kind.clone(),
             result: to_json("idempotent result", &record.result)?,
             created_at: to_micros(OffsetDateTime::now_utc()),
+            fingerprint: record.fingerprint.clone(),
         };
         idempotency::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.tx)
@@ -56,5 +58,25 @@ impl IdempotencyRepo for StoreTransaction {
                 "insert into idempotency (brand_id, source, external_id)",
             ))?;
         Ok(())
+    }
+
+    /// One `DELETE … WHERE kind IN (…) AND created_at < before`, over every brand (the
+    /// worker's housekeeping, like the outbox claim), served by the `(kind, created_at)`
+    /// index.
+    async fn prune(
+        &mut self,
+        kinds: &[&'static str],
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
+        let done = idempotency::Entity::delete_many()
+            .filter(idempotency::Column::Kind.is_in(kinds.iter().copied()))
+            .filter(idempotency::Column::CreatedAt.lt(to_micros(before)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("delete from idempotency"))?;
+        Ok(done.rows_affected)
     }
 }

@@ -204,7 +204,9 @@ fn entry_row(
     entry: &LedgerEntry,
 ) -> Result<ledger_entry::Model, StoreError> {
     let (order, expires_at) = match &entry.kind {
-        EntryKind::Earn { order, expires_at } => (Some(order), *expires_at),
+        EntryKind::Earn {
+            order, expires_at, ..
+        } => (Some(order), *expires_at),
         EntryKind::Reverse { order, .. } => (Some(order), None),
         EntryKind::Adjust { expires_at, .. } | EntryKind::Restore { expires_at, .. } => {
             (None, *expires_at)

@@ -23,24 +23,15 @@ impl OrderRepo for StoreTransaction {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<StoredOrder>, StoreError> {
-        let Some(row) = order::Entity::find()
-            .filter(order::Column::BrandId.eq(brand.as_uuid()))
-            .filter(order::Column::Source.eq(key.source.as_str()))
-            .filter(order::Column::ExternalId.eq(key.external_id.as_str()))
-            .one(&self.tx)
-            .await
-            .map_err(in_ctx("select from orders"))?
-        else {
-            return Ok(None);
-        };
-        let lines = order_line::Entity::find()
-            .filter(order_line::Column::BrandId.eq(brand.as_uuid()))
-            .filter(order_line::Column::OrderId.eq(row.id))
-            .order_by_asc(order_line::Column::LineNo)
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from order_lines"))?;
-        order_from_rows(row, lines).map(Some)
+        self.find_order_by_key(brand, key, false).await
+    }
+
+    async fn lock_order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        self.find_order_by_key(brand, key, true).await
     }
 
     async fn order(
@@ -152,7 +143,8 @@ impl OrderRepo for StoreTransaction {
         &mut self,
         brand: BrandId,
         id: OrderId,
-        refunded: Money,
+        before: Money,
+        after: Money,
     ) -> Result<(), StoreError> {
         let stored_currency: Option<String> =
             order::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
@@ -165,27 +157,64 @@ impl OrderRepo for StoreTransaction {
         let Some(stored_currency) = stored_currency else {
             return Err(StoreError::NotFound(format!("order {id}")));
         };
-        if currency(&stored_currency)? != refunded.currency() {
-            return Err(unstorable(
-                "the refunded amount",
-                format!("{refunded} is not in the order's currency {stored_currency}"),
-            ));
+        let stored_currency = currency(&stored_currency)?;
+        for amount in [&before, &after] {
+            if stored_currency != amount.currency() {
+                return Err(unstorable(
+                    "the refunded amount",
+                    format!(
+                        "{amount} is not in the order's currency {}",
+                        stored_currency.code()
+                    ),
+                ));
+            }
         }
-        order::Entity::update_many()
-            .col_expr(
-                order::Column::RefundedMinor,
-                Expr::value(to_minor(&refunded)?),
-            )
+        // Compare-and-set: a refund that read a total another one has since moved must not
+        // overwrite it (PostgreSQL re-checks the condition on the row it waited for).
+        let moved = order::Entity::update_many()
+            .col_expr(order::Column::RefundedMinor, Expr::value(to_minor(&after)?))
             .filter(order::Column::BrandId.eq(brand.as_uuid()))
             .filter(order::Column::Id.eq(id.as_uuid()))
+            .filter(order::Column::RefundedMinor.eq(to_minor(&before)?))
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update orders"))?;
+        if moved.rows_affected == 0 {
+            return Err(StoreError::Conflict(format!(
+                "order {id} is no longer refunded {before}"
+            )));
+        }
         Ok(())
     }
 }
 
 impl StoreTransaction {
+    /// An order by its POS identity; with `lock`, its row stays locked until the
+    /// transaction ends (PostgreSQL only: SQLite's single connection already serializes).
+    async fn find_order_by_key(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        lock: bool,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        let mut select = order::Entity::find()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::Source.eq(key.source.as_str()))
+            .filter(order::Column::ExternalId.eq(key.external_id.as_str()));
+        if lock && self.is_postgres() {
+            select = select.lock_exclusive();
+        }
+        let Some(row) = select
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?
+        else {
+            return Ok(None);
+        };
+        let mut orders = self.with_lines(brand, vec![row]).await?;
+        Ok(orders.pop())
+    }
+
     /// Loads the lines of `rows` in one query and assembles the orders, in `rows` order.
     async fn with_lines(
         &mut self,

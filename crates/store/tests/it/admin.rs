@@ -2,7 +2,7 @@
 
 use crate::support::{brand, customer, order, seed, vnd};
 use crate::{Store, TestResult};
-use regulars_domain::{ApiKeyId, CustomerId, IntegrationId, LocationId, SegmentId};
+use regulars_domain::{ApiKeyId, CustomerId, IntegrationId, LocationId, Phone, SegmentId};
 use regulars_ports::{
     ApiKeyRecord, CustomerScores, IntegrationKind, IntegrationRecord, Location, Role, ScoringRun,
     SegmentRecord, StoreError, UnitOfWork,
@@ -112,6 +112,85 @@ pub(crate) async fn integrations_round_trip_and_revoke(store: Store) -> TestResu
         .await?
         .ok_or("integration")?;
     assert_eq!(found.revoked_at, Some(at));
+    Ok(())
+}
+
+/// A POS customer code linked to a phone, and orders waiting for it: kept once, taken
+/// once, dropped by key, and never visible to another brand or integration.
+pub(crate) async fn pos_customers_link_and_orders_wait(store: Store) -> TestResult {
+    let (b, _, _) = seed(&store, 1).await?;
+    let (other, _, _) = seed(&store, 2).await?;
+    let mut integrations = Vec::new();
+    for (n, brand) in [(7u8, b.id), (8, b.id), (9, other.id)] {
+        let record = IntegrationRecord {
+            id: IntegrationId::from_bytes([n; 16]),
+            brand_id: brand,
+            kind: IntegrationKind::Kiotviet,
+            label: None,
+            sealed_secret: "00ff".into(),
+            created_at: datetime!(2026-05-01 08:00 UTC),
+            revoked_at: None,
+        };
+        let mut tx = store.begin().await?;
+        tx.access().insert_integration(&record).await?;
+        tx.commit().await?;
+        integrations.push(record.id);
+    }
+    let (kv, kv2, elsewhere) = (integrations[0], integrations[1], integrations[2]);
+    let phone = Phone::parse("0901234567", Phone::VIETNAM)?;
+    let new_phone = Phone::parse("0912345678", Phone::VIETNAM)?;
+    let at = datetime!(2026-05-02 08:00 UTC);
+    let first = order(b.id, 1, "HD1", None).order;
+    let second = order(b.id, 2, "HD2", None).order;
+
+    let mut tx = store.begin().await?;
+    let access = tx.access();
+    assert_eq!(access.pos_customer_phone(b.id, kv, "KH1").await?, None);
+    access
+        .keep_waiting_order(b.id, kv, "KH1", &first, at)
+        .await?;
+    access
+        .keep_waiting_order(b.id, kv, "KH1", &first, at)
+        .await?;
+    access
+        .keep_waiting_order(b.id, kv, "KH1", &second, at)
+        .await?;
+    assert!(access.drop_waiting_order(b.id, kv, &second.key).await?);
+    assert!(!access.drop_waiting_order(b.id, kv, &second.key).await?);
+    access
+        .link_pos_customer(b.id, kv, "KH1", &phone, at)
+        .await?;
+    access
+        .link_pos_customer(b.id, kv, "KH1", &new_phone, at)
+        .await?;
+    tx.commit().await?;
+
+    let mut tx = store.begin().await?;
+    let access = tx.access();
+    assert_eq!(
+        access.pos_customer_phone(b.id, kv, "KH1").await?,
+        Some(new_phone)
+    );
+    assert_eq!(access.pos_customer_phone(b.id, kv2, "KH1").await?, None);
+    assert_eq!(
+        access
+            .pos_customer_phone(other.id, elsewhere, "KH1")
+            .await?,
+        None
+    );
+    assert_eq!(access.take_waiting_orders(b.id, kv2, "KH1").await?, vec![]);
+    assert_eq!(
+        access
+            .take_waiting_orders(other.id, elsewhere, "KH1")
+            .await?,
+        vec![]
+    );
+    assert_eq!(
+        access.take_waiting_orders(b.id, kv, "KH1").await?,
+        vec![first]
+    );
+    assert_eq!(access.take_waiting_orders(b.id, kv, "KH1").await?, vec![]);
+    tx.commit().await?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub(crate) async fn money_round_trips_exactly(store: Store) -> TestResult {
 
     // Refunds keep the exact figure too.
     tx.orders()
-        .set_refunded(brand.id, dollars.id, usd(dec!(19.98))?)
+        .set_refunded(brand.id, dollars.id, usd(dec!(0.01))?, usd(dec!(19.98))?)
         .await?;
     let stored = tx
         .orders()

@@ -16,6 +16,7 @@ pub(crate) fn earn(seq: u64, points: i64, external_id: &str, at: OffsetDateTime)
         kind: EntryKind::Earn {
             order: key("pos:generic", external_id),
             expires_at: Some(datetime!(2027-05-06 08:30:15.250001 UTC)),
+            placed_at: None,
         },
     }
 }

@@ -55,6 +55,7 @@ both_databases! {
     admin {
         keys_are_found_by_prefix_and_revoked_once,
         integrations_round_trip_and_revoke,
+        pos_customers_link_and_orders_wait,
         locations_round_trip_with_unique_codes,
         customers_and_orders_page_by_id,
         histories_scores_runs_and_segments,
@@ -92,6 +93,7 @@ both_databases! {
     }
     idempotency {
         remember_then_seen_and_duplicate_is_a_conflict,
+        prune_forgets_old_records_of_the_given_kinds_only,
     }
     reports {
         order_facts_page_by_time_then_id,

@@ -80,9 +80,19 @@ pub(crate) async fn set_refunded_records_the_new_total(store: Store) -> TestResu
     let mut tx = store.begin().await?;
     tx.orders().insert_order(&placed).await?;
     tx.orders()
-        .set_refunded(brand.id, placed.id, vnd(29_000))
+        .set_refunded(brand.id, placed.id, vnd(0), vnd(29_000))
         .await?;
     tx.commit().await?;
+
+    // A writer that read the total before that refund moved it gets a conflict, not an
+    // overwrite.
+    let mut tx = store.begin().await?;
+    let stale = tx
+        .orders()
+        .set_refunded(brand.id, placed.id, vnd(0), vnd(10_000))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    tx.rollback().await?;
 
     let mut tx = store.begin().await?;
     let stored = tx
@@ -95,7 +105,7 @@ pub(crate) async fn set_refunded_records_the_new_total(store: Store) -> TestResu
 
     let err = tx
         .orders()
-        .set_refunded(brand.id, OrderId::from_bytes([9; 16]), vnd(1))
+        .set_refunded(brand.id, OrderId::from_bytes([9; 16]), vnd(0), vnd(1))
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
     let err = tx
@@ -103,6 +113,7 @@ pub(crate) async fn set_refunded_records_the_new_total(store: Store) -> TestResu
         .set_refunded(
             brand.id,
             placed.id,
+            vnd(29_000),
             Money::from_minor_units(100, Currency::USD),
         )
         .await;

@@ -36,7 +36,9 @@ pub(crate) async fn order_facts_page_by_time_then_id(store: Store) -> TestResult
         o.order.placed_at = t + Duration::minutes(minutes);
         tx.orders().insert_order(&o).await?;
         if refunded > 0 {
-            tx.orders().set_refunded(b.id, o.id, vnd(refunded)).await?;
+            tx.orders()
+                .set_refunded(b.id, o.id, vnd(0), vnd(refunded))
+                .await?;
         }
     }
     let mut theirs = order(other.id, 99, "R-99", Some(&oc));

@@ -31,6 +31,7 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
     let record = IdempotentRecord {
         kind: "order".into(),
         result: serde_json::json!({"brand": "A"}),
+        fingerprint: None,
     };
     let mut tx = store.begin().await?;
     tx.orders().insert_order(&placed).await?;
@@ -103,7 +104,12 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
     );
     let err = tx
         .orders()
-        .set_refunded(b.id, placed.id, crate::support::vnd(1))
+        .set_refunded(
+            b.id,
+            placed.id,
+            crate::support::vnd(0),
+            crate::support::vnd(1),
+        )
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
     let mut as_b = lan.clone();
@@ -151,6 +157,7 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
             &IdempotentRecord {
                 kind: "order".into(),
                 result: serde_json::json!({"brand": "B"}),
+                fingerprint: None,
             },
         )
         .await?;

@@ -43,6 +43,7 @@ async fn write_everything(tx: &mut dyn Transaction) -> TestResult {
             &IdempotentRecord {
                 kind: "order".into(),
                 result: serde_json::json!({"points": 12}),
+                fingerprint: None,
             },
         )
         .await?;

@@ -420,7 +420,14 @@ async fn render(
         .brand(brand)
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
+    // A preview plans the whole customer base: admins only, one per brand at a time.
     let preview = if with_preview {
+        if !session.can_edit() {
+            return Err(Fail::forbidden(session.lang, t.forbidden_body));
+        }
+        let Some(_slot) = state.services.exclusive(brand, "campaign preview") else {
+            return Err(Fail::too_many(session.lang, 1));
+        };
         Some(
             state
                 .services
@@ -463,7 +470,7 @@ async fn render(
                     }
                 }
             }
-            @if preview.is_none() {
+            @if preview.is_none() && session.can_edit() {
                 p { a #show-preview href=(format!("/dashboard/campaigns/{}?preview=1", record.id)) { (t.preview) } }
             }
         }

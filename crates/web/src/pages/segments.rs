@@ -168,7 +168,7 @@ pub(crate) async fn create(
             shown.rule_error = Some(message);
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(SegmentError::InvalidName(message)) => {
+        Err(SegmentError::InvalidName(message) | SegmentError::NameTaken(message)) => {
             shown.name_error = Some(message);
             StatusCode::UNPROCESSABLE_ENTITY
         }

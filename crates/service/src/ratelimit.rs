@@ -1,4 +1,5 @@
-//! Per-caller rate limits: one token bucket per API key and per POS integration.
+//! Per-caller rate limits: one token bucket per API key, per POS integration, and per
+//! client address for failed attempts. Shared by the JSON API and the dashboard.
 //!
 //! A bucket holds at most `burst` tokens and gains `per_second` tokens a second; each
 //! request takes one. An empty bucket answers 429 with `Retry-After` (whole seconds until
@@ -11,7 +12,7 @@
 //! table grows past [`RateLimiter::PRUNE_AT`].
 //!
 //! ```
-//! use regulars_http::ratelimit::{RateLimit, RateLimiter};
+//! use regulars_service::ratelimit::{RateLimit, RateLimiter};
 //! use time::macros::datetime;
 //!
 //! let limiter = RateLimiter::new(Some(RateLimit { per_second: 1, burst: 2 }));
@@ -111,6 +112,20 @@ impl RateLimiter {
             let wait = ((1.0 - tokens) / rate).ceil();
             Err((wait as u64).max(1))
         }
+    }
+
+    /// Whether `caller`'s bucket is empty at `now`, without taking a token: `Some(seconds)`
+    /// until the next token when it is.
+    pub fn blocked(&self, caller: &str, now: OffsetDateTime) -> Option<u64> {
+        let limit = self.limit?;
+        let rate = f64::from(limit.per_second);
+        let burst = f64::from(limit.burst);
+        let buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tokens = refilled(buckets.get(caller)?, now, rate, burst);
+        (tokens < 1.0).then(|| (((1.0 - tokens) / rate).ceil() as u64).max(1))
     }
 
     /// How many buckets are held now.

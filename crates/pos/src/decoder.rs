@@ -1,20 +1,18 @@
-//! The POS adapter behind the webhook port: `regulars-pos` verifies and reads each
-//! dialect; this maps its results and errors onto the port's types.
+//! The POS adapter behind the webhook port: each dialect verified and read, its
+//! results and errors mapped onto the port's types.
 
+use crate::{BrandContext, Secret, generic, kiotviet};
 use regulars_domain::{BrandId, CallingCode, Currency, Order, Refund};
-use regulars_ports::{
-    IntegrationKind, PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery, WebhookError,
-};
-use regulars_pos::{BrandContext, Secret, generic, kiotviet};
+use regulars_ports::{Decoded, IntegrationKind, WebhookDecoder, WebhookDelivery, WebhookError};
 use time::{Duration, UtcOffset};
 
-/// How old a KiotViet delivery may be. KiotViet signs no timestamp: the window is
+/// How old a KiotViet invoice may be. KiotViet signs no timestamp: the window is
 /// checked against the invoices' own modification times, and KiotViet retries a failed
 /// delivery later with the same body, so minutes would refuse its retries. Replays
 /// inside the window are still refused by the event ids remembered per integration.
 pub const KIOTVIET_TOLERANCE: Duration = Duration::hours(24);
 
-/// Verifies and decodes webhooks with `regulars-pos`.
+/// Verifies and decodes webhooks of every dialect this crate reads.
 #[derive(Debug, Clone, Copy)]
 pub struct PosDecoder {
     tolerance: Duration,
@@ -22,20 +20,23 @@ pub struct PosDecoder {
 
 impl PosDecoder {
     /// A decoder accepting generic deliveries signed within `tolerance` of now (and
-    /// KiotViet deliveries within [`KIOTVIET_TOLERANCE`]).
+    /// KiotViet invoices within [`KIOTVIET_TOLERANCE`]).
     pub fn new(tolerance: Duration) -> Self {
         PosDecoder { tolerance }
     }
 }
 
-fn context(brand: BrandId, currency: Currency, calling_code: CallingCode) -> BrandContext {
+fn context(
+    brand: BrandId,
+    currency: Currency,
+    calling_code: CallingCode,
+    utc_offset: UtcOffset,
+) -> BrandContext {
     BrandContext {
         brand_id: brand,
         currency,
         calling_code,
-        // Times without an offset are refused by the parsers' formats; UTC is only a
-        // fallback for dialects that document local times without one.
-        utc_offset: UtcOffset::UTC,
+        utc_offset,
     }
 }
 
@@ -46,8 +47,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn map_error(error: regulars_pos::WebhookError) -> WebhookError {
-    use regulars_pos::WebhookError as E;
+fn map_error(error: crate::WebhookError) -> WebhookError {
+    use crate::WebhookError as E;
     match error {
         E::Stale { .. } | E::FromFuture { .. } => WebhookError::Stale(error.to_string()),
         e if e.is_authentication_failure() => WebhookError::Signature(e.to_string()),
@@ -62,45 +63,40 @@ fn map_error(error: regulars_pos::WebhookError) -> WebhookError {
     }
 }
 
-fn to_port(event: regulars_pos::VerifiedEvent) -> VerifiedEvent {
-    VerifiedEvent {
-        event_id: event.event_id,
-        occurred_at: event.occurred_at,
-        event: match event.event {
-            regulars_pos::PosEvent::Order(order) => PosEvent::Order(order),
-            regulars_pos::PosEvent::Refund(refund) => PosEvent::Refund(refund),
-        },
-    }
-}
-
 impl WebhookDecoder for PosDecoder {
-    fn decode(&self, d: &WebhookDelivery<'_>) -> Result<Vec<VerifiedEvent>, WebhookError> {
-        let brand = context(d.brand, d.currency, d.calling_code);
-        let secrets = [Secret::new(d.secret.to_vec())];
+    fn decode(&self, d: &WebhookDelivery<'_>) -> Result<Decoded, WebhookError> {
+        let brand = context(d.brand, d.currency, d.calling_code, d.utc_offset);
         match d.kind {
             IntegrationKind::Generic => {
+                let secrets = [Secret::new(d.secret.to_vec())];
                 let signature = header(d.headers, generic::SIGNATURE_HEADER);
                 match generic::verify(&secrets, signature, d.body, d.now, self.tolerance, &brand) {
-                    Ok(event) => Ok(vec![to_port(event)]),
+                    Ok(event) => Ok(Decoded {
+                        events: vec![event],
+                        ignored: Vec::new(),
+                    }),
                     // Signed and fresh, but nothing this server counts: acknowledged.
-                    Err(regulars_pos::WebhookError::UnknownEventType { .. }) => Ok(Vec::new()),
+                    Err(crate::WebhookError::UnknownEventType { .. }) => Ok(Decoded::default()),
                     Err(e) => Err(map_error(e)),
                 }
             }
             IntegrationKind::Kiotviet => {
                 let signature = header(d.headers, kiotviet::SIGNATURE_HEADER);
-                match kiotviet::verify(
-                    &secrets,
+                let delivery = kiotviet::verify(
+                    &kiotviet::keys(d.secret),
                     signature,
                     d.body,
                     d.now,
                     KIOTVIET_TOLERANCE,
                     &brand,
-                ) {
-                    Ok(delivery) => Ok(delivery.events.into_iter().map(to_port).collect()),
-                    Err(regulars_pos::WebhookError::UnknownEventType { .. }) => Ok(Vec::new()),
-                    Err(e) => Err(map_error(e)),
-                }
+                )
+                // Only an authentication failure is an error here: KiotViet switches the
+                // webhook off after any other 4xx.
+                .map_err(|e| WebhookError::Signature(e.to_string()))?;
+                Ok(Decoded {
+                    events: delivery.events,
+                    ignored: delivery.ignored,
+                })
             }
         }
     }
@@ -112,7 +108,9 @@ impl WebhookDecoder for PosDecoder {
         currency: Currency,
         calling_code: CallingCode,
     ) -> Result<Order, WebhookError> {
-        generic::parse_order_data(body, &context(brand, currency, calling_code)).map_err(map_error)
+        // The generic format requires an offset on every time; UTC is never read.
+        let brand = context(brand, currency, calling_code, UtcOffset::UTC);
+        generic::parse_order_data(body, &brand).map_err(map_error)
     }
 
     fn generic_refund(
@@ -121,8 +119,9 @@ impl WebhookDecoder for PosDecoder {
         brand: BrandId,
         currency: Currency,
     ) -> Result<Refund, WebhookError> {
-        // Refunds carry no phone number; the calling code is never read.
+        // Refunds carry no phone number, and their times carry an offset.
         let calling_code = regulars_domain::Phone::VIETNAM;
-        generic::parse_refund_data(body, &context(brand, currency, calling_code)).map_err(map_error)
+        let brand = context(brand, currency, calling_code, UtcOffset::UTC);
+        generic::parse_refund_data(body, &brand).map_err(map_error)
     }
 }

@@ -1,0 +1,133 @@
+//! What POS integrations know about their customers: code → phone links and orders
+//! waiting for one (the [`AccessRepo`](regulars_ports::AccessRepo) methods that
+//! `access.rs` delegates here).
+
+use crate::convert::{from_json, to_json, to_micros};
+use crate::entity::{pos_customer, pos_waiting_order};
+use crate::error::{corrupt, in_ctx};
+use crate::tx::StoreTransaction;
+use regulars_domain::{BrandId, EventKey, IntegrationId, Order, Phone};
+use regulars_ports::StoreError;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use time::OffsetDateTime;
+
+pub(crate) async fn link(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    integration: IntegrationId,
+    customer_ref: &str,
+    phone: &Phone,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    use pos_customer::Column as C;
+    let row = pos_customer::Model {
+        brand_id: brand.as_uuid(),
+        integration_id: integration.as_uuid(),
+        customer_ref: customer_ref.to_owned(),
+        phone: phone.as_str().to_owned(),
+        updated_at: to_micros(now),
+    };
+    pos_customer::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([C::BrandId, C::IntegrationId, C::CustomerRef])
+                .update_columns([C::Phone, C::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(&tx.tx)
+        .await
+        .map_err(in_ctx("upsert into pos_customers"))?;
+    Ok(())
+}
+
+pub(crate) async fn phone(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    integration: IntegrationId,
+    customer_ref: &str,
+) -> Result<Option<Phone>, StoreError> {
+    let row = pos_customer::Entity::find_by_id((
+        brand.as_uuid(),
+        integration.as_uuid(),
+        customer_ref.to_owned(),
+    ))
+    .one(&tx.tx)
+    .await
+    .map_err(in_ctx("select from pos_customers"))?;
+    row.map(|r| Phone::parse_e164(&r.phone).map_err(|e| corrupt("pos_customers.phone", e)))
+        .transpose()
+}
+
+pub(crate) async fn keep_waiting(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    integration: IntegrationId,
+    customer_ref: &str,
+    order: &Order,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    use pos_waiting_order::Column as C;
+    let row = pos_waiting_order::Model {
+        brand_id: brand.as_uuid(),
+        integration_id: integration.as_uuid(),
+        source: order.key.source.clone(),
+        external_id: order.key.external_id.clone(),
+        customer_ref: customer_ref.to_owned(),
+        order_json: to_json("waiting order", order)?,
+        received_at: to_micros(now),
+    };
+    pos_waiting_order::Entity::insert(row.into_active_model())
+        .on_conflict_do_nothing_on([C::BrandId, C::IntegrationId, C::Source, C::ExternalId])
+        .exec_without_returning(&tx.tx)
+        .await
+        .map_err(in_ctx("insert into pos_waiting_orders"))?;
+    Ok(())
+}
+
+pub(crate) async fn take_waiting(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    integration: IntegrationId,
+    customer_ref: &str,
+) -> Result<Vec<Order>, StoreError> {
+    use pos_waiting_order::Column as C;
+    let filter = || {
+        sea_orm::Condition::all()
+            .add(C::BrandId.eq(brand.as_uuid()))
+            .add(C::IntegrationId.eq(integration.as_uuid()))
+            .add(C::CustomerRef.eq(customer_ref))
+    };
+    let rows = pos_waiting_order::Entity::find()
+        .filter(filter())
+        .order_by_asc(C::ReceivedAt)
+        .order_by_asc(C::ExternalId)
+        .all(&tx.tx)
+        .await
+        .map_err(in_ctx("select from pos_waiting_orders"))?;
+    pos_waiting_order::Entity::delete_many()
+        .filter(filter())
+        .exec(&tx.tx)
+        .await
+        .map_err(in_ctx("delete from pos_waiting_orders"))?;
+    rows.iter()
+        .map(|r| from_json("pos_waiting_orders.order_json", &r.order_json))
+        .collect()
+}
+
+pub(crate) async fn drop_waiting(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    integration: IntegrationId,
+    order: &EventKey,
+) -> Result<bool, StoreError> {
+    use pos_waiting_order::Column as C;
+    let result = pos_waiting_order::Entity::delete_many()
+        .filter(C::BrandId.eq(brand.as_uuid()))
+        .filter(C::IntegrationId.eq(integration.as_uuid()))
+        .filter(C::Source.eq(order.source.as_str()))
+        .filter(C::ExternalId.eq(order.external_id.as_str()))
+        .exec(&tx.tx)
+        .await
+        .map_err(in_ctx("delete from pos_waiting_orders"))?;
+    Ok(result.rows_affected > 0)
+}
