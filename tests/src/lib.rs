@@ -75,7 +75,7 @@ pub async fn add_brand(services: &Services) -> FixtureResult<(BrandId, RewardId)
                 currency: Currency::VND,
                 calling_code: CallingCode(84),
                 utc_offset: UtcOffset::from_hms(7, 0, 0).map_err(|e| e.to_string())?,
-                refund_policy: RefundPolicy::ClampAndRecord,
+                refund_policy: RefundPolicy::Clamp,
                 points_validity_days: Some(365),
                 created_at: OffsetDateTime::now_utc(),
             },

@@ -34,6 +34,12 @@ pub enum BrandCommand {
         /// Days points stay valid (none: they never expire).
         #[arg(long)]
         points_validity_days: Option<u32>,
+        /// What a refund does with points the customer already spent: `debt` (the balance
+        /// goes negative, later earnings repay it first), `void_unredeemed` (unused
+        /// vouchers bought with points are voided first, then debt) or `clamp` (the spent
+        /// points are given away). Changeable later with `PATCH /v1/brand`.
+        #[arg(long, default_value = "debt", value_parser = parse_refund_overdraw)]
+        refund_overdraw: RefundPolicy,
         /// Earning rules (JSON, see docs/rules.md); none: orders are stored without points
         /// until rules are set through the API.
         #[arg(long)]
@@ -73,6 +79,12 @@ pub enum KeyCommand {
     },
 }
 
+/// A `refund_overdraw` value by its name.
+fn parse_refund_overdraw(name: &str) -> Result<RefundPolicy, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|_| format!("{name:?}: expected debt, void_unredeemed or clamp"))
+}
+
 async fn services(db: &DbArgs) -> Result<Services> {
     let store = Arc::new(db.connect().await?);
     Ok(Services::new(
@@ -91,6 +103,7 @@ pub async fn brand(command: BrandCommand) -> Result<()> {
             calling_code,
             utc_offset,
             points_validity_days,
+            refund_overdraw,
             rules,
             db,
         } => {
@@ -113,7 +126,7 @@ pub async fn brand(command: BrandCommand) -> Result<()> {
                     currency,
                     calling_code: CallingCode(calling_code),
                     utc_offset,
-                    refund_policy: RefundPolicy::ClampAndRecord,
+                    refund_policy: refund_overdraw,
                     points_validity_days,
                     created_at: OffsetDateTime::now_utc(),
                 },

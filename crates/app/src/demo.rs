@@ -1071,7 +1071,7 @@ async fn create_brand(
                 currency: Currency::VND,
                 calling_code: CallingCode(84),
                 utc_offset: offset,
-                refund_policy: RefundPolicy::ClampAndRecord,
+                refund_policy: RefundPolicy::Debt,
                 points_validity_days: Some(180),
                 created_at,
             },

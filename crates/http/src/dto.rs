@@ -28,6 +28,14 @@ fn json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// A unit-variant enum's serde name, e.g. `"void_unredeemed"`.
+fn name_of<T: Serialize>(value: &T) -> String {
+    match json(value) {
+        Value::String(name) => name,
+        other => other.to_string(),
+    }
+}
+
 /// An amount of money.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MoneyDto {
@@ -63,8 +71,34 @@ pub struct BrandDto {
     pub utc_offset_seconds: i32,
     /// Days points stay valid, if they expire.
     pub points_validity_days: Option<u32>,
+    /// What a refund does with points the customer already spent: `debt` (the balance
+    /// goes negative; later earnings repay it first), `void_unredeemed` (unused vouchers
+    /// bought with points are voided first, newest first, then debt) or `clamp` (the
+    /// spent points are recorded as unrecovered and the customer keeps them).
+    #[schema(example = "debt")]
+    pub refund_overdraw: String,
     /// When it was created.
     pub created_at: String,
+}
+
+/// The values `refund_overdraw` takes.
+pub const REFUND_OVERDRAW_VALUES: &str = "debt, void_unredeemed or clamp";
+
+/// A JSON merge patch (RFC 7396) of the brand's settings: a field given replaces that
+/// setting, a field left out keeps it. Settings that cannot be removed refuse `null`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandPatchIn {
+    /// `debt`, `void_unredeemed` or `clamp`: what a refund does with points already spent.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, pattern = "^(debt|void_unredeemed|clamp)$", example = "void_unredeemed")]
+    pub refund_overdraw: Option<Value>,
+}
+
+/// A field that is present, `null` included (merge-patch "remove"), as `Some`; a
+/// missing field stays `None` through `#[serde(default)]`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl From<&Brand> for BrandDto {
@@ -76,6 +110,7 @@ impl From<&Brand> for BrandDto {
             calling_code: brand.calling_code.0,
             utc_offset_seconds: brand.utc_offset.whole_seconds(),
             points_validity_days: brand.points_validity_days,
+            refund_overdraw: name_of(&brand.refund_policy),
             created_at: rfc3339(brand.created_at),
         }
     }
@@ -642,9 +677,16 @@ pub struct RefundReceiptDto {
     pub fully_refunded: bool,
     /// Points taken back.
     pub points_reversed: i64,
-    /// Points that could not be taken back (already spent, under the brand's policy).
+    /// Points that could not be taken back (already spent, under the brand's `clamp`
+    /// policy).
     pub points_unrecovered: i64,
-    /// Balance after.
+    /// Points given back by voiding unused vouchers bought with them, so that the refund
+    /// could take them (`void_unredeemed` policy).
+    pub points_restored: i64,
+    /// Vouchers this refund voided: unused vouchers the order earned (full refund) and
+    /// unused vouchers bought with the points it took back.
+    pub vouchers_voided: u64,
+    /// Balance after; negative while the customer owes points (`debt` policy).
     pub balance: Option<i64>,
     /// True when this delivery repeats one already counted.
     pub duplicate: bool,
@@ -659,6 +701,8 @@ impl From<&RefundReceipt> for RefundReceiptDto {
             fully_refunded: r.fully_refunded,
             points_reversed: r.points_reversed.value(),
             points_unrecovered: r.points_unrecovered.value(),
+            points_restored: r.points_restored.value(),
+            vouchers_voided: r.vouchers_voided,
             balance: r.balance.map(|b| b.value()),
             duplicate: r.duplicate,
         }

@@ -146,7 +146,7 @@ impl Modify for CommonErrors {
     ),
     paths(
         health::healthz, health::readyz, health::metrics,
-        catalog::brand, policy::get, policy::put,
+        catalog::brand, catalog::patch_brand, policy::get, policy::put,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,
         catalog::list_locations, catalog::create_location, catalog::get_location, catalog::update_location,
@@ -166,7 +166,7 @@ impl Modify for CommonErrors {
         webhooks::receive, callbacks::receive, callbacks::receive_get,
     ),
     components(schemas(
-        ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::LocationIn, dto::LocationDto,
+        ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
         dto::KeyIn, dto::KeyDto, dto::CreatedKeyDto, dto::IntegrationIn, dto::IntegrationDto,
         dto::CreatedIntegrationDto, dto::ConsentDto, dto::CustomerIn, dto::CustomerUpdate,
         customers::CustomerPatchIn, customers::ConsentPatchIn,

@@ -67,7 +67,7 @@ fn regular_customer_ledger() -> Vec<LedgerEntry> {
                 RefundFraction::new(1, 2).expect("valid share")
             };
             ledger
-                .reverse_order_partial(&earlier, share, now, RefundPolicy::ClampAndRecord)
+                .reverse_order_partial(&earlier, share, now, RefundPolicy::Clamp)
                 .expect("refund");
         }
         if visit.is_multiple_of(365) {

@@ -14,8 +14,12 @@
 //!   its time, and [`fold`] rejects a debit recorded while an expired lot was still open. So
 //!   the outcome of a command never depends on whether an expiry job ran before it.
 //! * **Refunds reverse exactly what the order earned**, taken back from the order's own lot
-//!   first. What cannot be taken back either becomes debt ([`RefundPolicy::AllowNegative`])
-//!   or is recorded as unrecovered ([`RefundPolicy::ClampAndRecord`]).
+//!   first. What the balance cannot cover becomes debt ([`RefundPolicy::Debt`]); or is
+//!   first paid by voiding unused vouchers bought with points, whose points are restored
+//!   ([`RefundPolicy::VoidUnredeemed`]), the rest becoming debt; or, by a brand's explicit
+//!   choice, is recorded as unrecovered ([`RefundPolicy::Clamp`]).
+//! * **A redemption is restored at most once**, for exactly what it spent
+//!   ([`EntryKind::Restore`]): a voucher voided by a refund gives its points back once.
 //! * **Debt is paid first.** While the balance is negative there are no open lots; the next
 //!   credits pay the debt before opening a lot with the rest. At all times
 //!   `balance == sum(open lot remaining) - debt`.
@@ -65,7 +69,7 @@
 //!
 //! // A-2 is refunded: its 80 points go back, the balance is zero again.
 //! let key = EventKey::new("pos:generic", "A-2")?;
-//! ledger.reverse_order(&key, day0 + Duration::days(33), RefundPolicy::ClampAndRecord)?;
+//! ledger.reverse_order(&key, day0 + Duration::days(33), RefundPolicy::Clamp)?;
 //! assert_eq!(ledger.balance(), Points::ZERO);
 //!
 //! // Storage recomputes the balance from the entries alone and compares it with its cache.
@@ -82,7 +86,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{Ledger, Overdraft, RefundFraction, RefundPolicy};
+pub use commands::{Ledger, Overdraft, RefundFraction, RefundPolicy, Reversal};
 pub use entry::{EntryKind, LedgerEntry};
 pub use error::LedgerError;
-pub use state::{LedgerState, Lot, OrderPoints, check, fold};
+pub use state::{LedgerState, Lot, OrderPoints, Redemption, check, fold};

@@ -24,7 +24,7 @@
 //!     code,
 //!     customer: CustomerId::from_bytes([2; 16]),
 //!     reward: RewardId::from_bytes([3; 16]),
-//!     source: VoucherSource::Redemption { points: Points::new(500) },
+//!     source: VoucherSource::Redemption { points: Points::new(500), ledger_seq: Some(3) },
 //!     issued_at: datetime!(2026-06-01 00:00 UTC),
 //!     expires_at: datetime!(2026-07-01 00:00 UTC),
 //! })

@@ -73,6 +73,7 @@ enum Emitted {
     Expire { lot: u64, amount: i64 },
     Reverse { amount: i64, unrecovered: i64 },
     Adjust(i64),
+    Restore(i64),
 }
 
 fn emitted(entry: &LedgerEntry) -> Emitted {
@@ -86,6 +87,7 @@ fn emitted(entry: &LedgerEntry) -> Emitted {
             unrecovered: unrecovered.value(),
         },
         EntryKind::Adjust { .. } => Emitted::Adjust(amount),
+        EntryKind::Restore { .. } => Emitted::Restore(amount),
     }
 }
 
@@ -207,9 +209,10 @@ impl Model {
             return Ok(());
         }
         self.sweep(out);
+        // Without vouchers to void, `void_unredeemed` leaves the shortfall as debt.
         let recovered = match policy {
-            RefundPolicy::AllowNegative => claim,
-            RefundPolicy::ClampAndRecord => claim.min(self.available()),
+            RefundPolicy::Debt | RefundPolicy::VoidUnredeemed => claim,
+            RefundPolicy::Clamp => claim.min(self.available()),
         };
         self.debit(recovered, Some(tally.earn_seq));
         self.take_seq();
@@ -364,8 +367,9 @@ impl ReferenceStateMachine for LedgerModel {
 
     fn transitions(_: &Model) -> BoxedStrategy<Op> {
         let policy = prop_oneof![
-            Just(RefundPolicy::AllowNegative),
-            Just(RefundPolicy::ClampAndRecord)
+            Just(RefundPolicy::Debt),
+            Just(RefundPolicy::VoidUnredeemed),
+            Just(RefundPolicy::Clamp)
         ];
         let overdraft = prop_oneof![Just(Overdraft::Refuse), Just(Overdraft::Allow)];
         // Whole hours on a half-hour clock: many lots share an expiry, so ties matter.

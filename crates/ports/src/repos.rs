@@ -8,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use regulars_domain::{
     ApiKeyId, BrandId, CampaignId, Customer, CustomerChange, CustomerId, EventKey, IntegrationId,
-    LocationId, Money, Order, OrderId, Phone, Points, RewardId,
+    LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -23,6 +23,9 @@ pub trait BrandRepo: Send {
     async fn insert_brand(&mut self, brand: &Brand) -> Result<(), StoreError>;
     /// A brand by id.
     async fn brand(&mut self, brand: BrandId) -> Result<Option<Brand>, StoreError>;
+    /// Writes the settings of an existing brand (its id, currency and creation time never
+    /// change); [`StoreError::NotFound`] when there is no such brand.
+    async fn update_brand(&mut self, brand: &Brand) -> Result<(), StoreError>;
     /// Every brand's id, for operator jobs that visit brands one by one.
     async fn brand_ids(&mut self) -> Result<Vec<BrandId>, StoreError>;
     /// The brand's loyalty programme.
@@ -218,6 +221,16 @@ pub trait VoucherRepo: Send {
         now: OffsetDateTime,
         order: Option<EventKey>,
     ) -> Result<RedeemOutcome, StoreError>;
+    /// Voids one voucher if it is still issued, with one conditional update (so a
+    /// concurrent redemption and this void cannot both succeed); `false` when it is not
+    /// issued any more or does not exist.
+    async fn void_voucher(
+        &mut self,
+        brand: BrandId,
+        voucher: VoucherId,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
     /// Voids every still-issued voucher issued by `order`; returns how many.
     async fn void_issued_by(
         &mut self,

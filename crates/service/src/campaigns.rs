@@ -662,7 +662,15 @@ impl Services {
                             now,
                         ));
                         if let Some(v) = voucher {
-                            tx.vouchers().insert_voucher(brand, &v, None).await?;
+                            // A thank-you voucher is paid for by the order that triggered
+                            // it: its full refund voids the voucher if still unused.
+                            let issued_by = match campaign.trigger {
+                                regulars_campaigns::Trigger::AfterPurchase { .. } => {
+                                    f.last_order.map(|o| o.id)
+                                }
+                                _ => None,
+                            };
+                            tx.vouchers().insert_voucher(brand, &v, issued_by).await?;
                         }
                     }
                 }

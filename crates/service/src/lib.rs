@@ -96,6 +96,7 @@ mod access;
 mod account;
 mod admin;
 mod brand_policy;
+mod brand_settings;
 mod campaigns;
 mod delivery;
 mod error;
@@ -129,6 +130,7 @@ pub use access::{
     MAX_LABEL_LEN, Principal, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
+pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
@@ -145,7 +147,7 @@ pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
-pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON};
+pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use requests::{
     MAX_REQUEST_KEY, OtherRequest, REQUEST_EVENT, REQUEST_RETENTION, RequestKey,

@@ -1,7 +1,7 @@
 //! Refunds: an order's points go back, its unused vouchers are voided.
 
 use crate::Services;
-use crate::account::{Account, load_brand};
+use crate::account::{Account, load_brand, points_expiry};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::fingerprint::{fingerprint, same_request};
 use crate::ingest::{MAX_CLOCK_SKEW, fresh_stats};
@@ -9,17 +9,26 @@ use regulars_domain::{
     BrandId, Currency, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund,
     RefundScope,
 };
-use regulars_loyalty::ledger::{EntryKind, LedgerError, RefundFraction};
-use regulars_ports::{IdempotentRecord, StoreError, StoredOrder, Transaction};
+use regulars_loyalty::ledger::{
+    EntryKind, LedgerEntry, LedgerError, RefundFraction, RefundPolicy, Reversal,
+};
+use regulars_loyalty::vouchers::{VoucherSource, VoucherStatus};
+use regulars_ports::{Brand, IdempotentRecord, StoreError, StoredOrder, Transaction};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use thiserror::Error;
+use time::OffsetDateTime;
 
 /// The `kind` of the idempotency record a refund leaves.
 pub const REFUND_EVENT: &str = "refund";
 
 /// The reason recorded on vouchers voided by a full refund of the order that issued them.
 pub const VOID_REASON: &str = "order refunded";
+
+/// The reason recorded on vouchers bought with points that a refund took back (brand
+/// policy `void_unredeemed`); their points were restored to pay for the refund.
+pub const VOID_SPENT_REASON: &str = "points refunded";
 
 /// What a refund did; a repeated delivery gets the first delivery's receipt back with
 /// `duplicate` set.
@@ -36,11 +45,16 @@ pub struct RefundReceipt {
     /// Points this refund took back from the balance.
     pub points_reversed: Points,
     /// Points this refund should have taken back but could not because they were already
-    /// spent (brand policy `clamp_and_record`).
+    /// spent (brand policy `clamp`).
     pub points_unrecovered: Points,
+    /// Points given back by voiding unused vouchers bought with them, so that the refund
+    /// could take them (brand policy `void_unredeemed`).
+    #[serde(default)]
+    pub points_restored: Points,
     /// The customer's balance afterwards.
     pub balance: Option<Points>,
-    /// Still-issued vouchers of the order voided by this refund.
+    /// Vouchers voided by this refund: still-issued vouchers the order issued (on a full
+    /// refund), and unused vouchers bought with the points it took back.
     pub vouchers_voided: u64,
     /// True when this is a repeated delivery: nothing was applied again.
     pub duplicate: bool,
@@ -200,7 +214,8 @@ impl Services {
     /// * Refunds are cumulative: the order's refunded total grows by this refund, and the
     ///   order's points are reversed to `floor(earned × refunded / total)`, exactly what
     ///   it earned once refunded in full. Points already spent follow the brand's
-    ///   refund policy (debt, or recorded as unrecovered).
+    ///   `refund_overdraw` policy: debt; or unused vouchers bought with points voided
+    ///   (newest first) and their points restored, then debt; or recorded as unrecovered.
     /// * The customer's net spend goes down by the refunded amount; visits stay (the visit
     ///   happened) and the tier stays (downgrades wait for the period-end review).
     /// * Once the order is refunded in full, the still-issued vouchers it issued are
@@ -289,6 +304,7 @@ impl Services {
             fully_refunded,
             points_reversed: Points::ZERO,
             points_unrecovered: Points::ZERO,
+            points_restored: Points::ZERO,
             balance: None,
             vouchers_voided: 0,
             duplicate: false,
@@ -304,22 +320,14 @@ impl Services {
                         .map_err(RefundError::Ledger)?
                 };
                 let at = account.time_for(refund.refunded_at);
-                let entries = account
-                    .ledger
-                    .reverse_order_partial(order_key, share, at, brand.refund_policy)
-                    .map_err(|error| match error {
-                        LedgerError::AlreadyReversed { .. } => RefundError::AlreadyRefunded {
-                            order: order_key.clone(),
-                        },
-                        other => RefundError::Ledger(other),
-                    })?;
-                for entry in &entries {
-                    if let EntryKind::Reverse { unrecovered, .. } = &entry.kind {
-                        receipt.points_reversed = Points::new(-entry.amount.value());
-                        receipt.points_unrecovered = *unrecovered;
-                    }
-                }
-                account.append(tx, brand_id, &entries).await?;
+                let (reversal, voided) = self
+                    .reverse_points(tx, &brand, &mut account, order_key, share, at)
+                    .await?;
+                receipt.points_reversed = reversal.recovered;
+                receipt.points_unrecovered = reversal.unrecovered;
+                receipt.points_restored = restored_points(&reversal.entries);
+                receipt.vouchers_voided = voided;
+                account.append(tx, brand_id, &reversal.entries).await?;
             }
             let mut stats = tx
                 .customers()
@@ -344,7 +352,7 @@ impl Services {
             .set_refunded(brand_id, stored.id, stored.refunded, refunded_total)
             .await?;
         if fully_refunded {
-            receipt.vouchers_voided = tx
+            receipt.vouchers_voided += tx
                 .vouchers()
                 .void_issued_by(brand_id, stored.id, self.clock.now(), VOID_REASON)
                 .await?;
@@ -360,6 +368,97 @@ impl Services {
             .await?;
         Ok(receipt)
     }
+}
+
+impl Services {
+    /// Takes the order's points back under the brand's policy; under `void_unredeemed`
+    /// also voids the unused vouchers whose points the ledger restored. Returns the
+    /// reversal and how many vouchers it voided.
+    async fn reverse_points(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+        account: &mut Account,
+        order: &EventKey,
+        share: RefundFraction,
+        at: OffsetDateTime,
+    ) -> Result<(Reversal, u64), RefundError> {
+        let refused = |error| match error {
+            LedgerError::AlreadyReversed { .. } => RefundError::AlreadyRefunded {
+                order: order.clone(),
+            },
+            other => RefundError::Ledger(other),
+        };
+        if brand.refund_policy != RefundPolicy::VoidUnredeemed {
+            let entries = account
+                .ledger
+                .reverse_order_partial(order, share, at, brand.refund_policy)
+                .map_err(refused)?;
+            return Ok((reversal_of(entries), 0));
+        }
+        // Vouchers bought with points and still usable, by the reference their purchase
+        // left in the ledger.
+        let now = self.clock.now();
+        let unused: BTreeMap<String, regulars_domain::VoucherId> = tx
+            .vouchers()
+            .vouchers_of(brand.id, account.customer)
+            .await?
+            .into_iter()
+            .filter(|v| {
+                *v.status() == VoucherStatus::Issued
+                    && v.expires_at() > now
+                    && matches!(v.source(), VoucherSource::Redemption { .. })
+            })
+            .map(|v| (format!("voucher:{}", v.id()), v.id()))
+            .collect();
+        let references: Vec<String> = unused.keys().cloned().collect();
+        let reversal = account
+            .ledger
+            .reverse_order_voiding(order, share, at, &references, points_expiry(brand, at))
+            .map_err(refused)?;
+        let mut voided = 0;
+        for reference in &reversal.restored {
+            let Some(&voucher) = unused.get(reference) else {
+                continue;
+            };
+            // A voucher redeemed at the till since it was read: its points cannot come
+            // back; the use case runs again and sees it redeemed.
+            if !tx
+                .vouchers()
+                .void_voucher(brand.id, voucher, now, VOID_SPENT_REASON)
+                .await?
+            {
+                return Err(RefundError::Store(StoreError::Conflict(format!(
+                    "voucher {voucher} changed while the refund voided it"
+                ))));
+            }
+            voided += 1;
+        }
+        Ok((reversal, voided))
+    }
+}
+
+/// The reversal that `entries` of a refund without voiding record.
+fn reversal_of(entries: Vec<LedgerEntry>) -> Reversal {
+    let mut reversal = Reversal::default();
+    for entry in &entries {
+        if let EntryKind::Reverse { unrecovered, .. } = &entry.kind {
+            reversal.recovered = Points::new(-entry.amount.value());
+            reversal.unrecovered = *unrecovered;
+        }
+    }
+    reversal.entries = entries;
+    reversal
+}
+
+/// The points restored by a refund's entries.
+fn restored_points(entries: &[LedgerEntry]) -> Points {
+    let sum = entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Restore { .. }))
+        .map(|e| e.amount.value())
+        .sum::<i64>();
+    Points::new(sum)
 }
 
 /// The key a refund's idempotency record is kept under: its source prefixed with

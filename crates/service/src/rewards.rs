@@ -254,11 +254,15 @@ impl Services {
         }
 
         let mut account = Account::open::<RedeemRewardError>(tx, brand, customer).await?;
-        let now = account.time_for(self.clock.now());
+        // The debit joins the ledger at its monotone time, which a future-dated order can
+        // push ahead of the clock; the voucher is valid from the purchase's real time, so
+        // the customer can use it at once.
+        let now = self.clock.now();
+        let at = account.time_for(now);
         let voucher_id = VoucherId::from_uuid(self.ids.new_id());
         let entries = account
             .ledger
-            .redeem(reward.cost, now, format!("voucher:{voucher_id}"))
+            .redeem(reward.cost, at, format!("voucher:{voucher_id}"))
             .map_err(|error| match error {
                 LedgerError::InsufficientPoints {
                     available,
@@ -276,6 +280,8 @@ impl Services {
             reward: reward_id,
             source: VoucherSource::Redemption {
                 points: reward.cost,
+                // The debit comes last, after any expiries the purchase swept.
+                ledger_seq: entries.last().map(|entry| entry.seq),
             },
             issued_at: now,
             expires_at: reward.voucher_expires_at(now).map_err(invalid)?,

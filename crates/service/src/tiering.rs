@@ -65,7 +65,10 @@ fn points_activity(entry: &LedgerEntry) -> Option<QualifyingActivity> {
         // `amount` is what was taken back (zero or negative); `unrecovered` was reversed
         // too, only not recovered from the balance.
         EntryKind::Reverse { unrecovered, .. } => entry.amount.checked_sub(*unrecovered)?,
-        EntryKind::Redeem { .. } | EntryKind::Expire { .. } | EntryKind::Adjust { .. } => {
+        EntryKind::Redeem { .. }
+        | EntryKind::Restore { .. }
+        | EntryKind::Expire { .. }
+        | EntryKind::Adjust { .. } => {
             return None;
         }
     };

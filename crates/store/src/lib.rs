@@ -30,7 +30,7 @@
 //!     currency: Currency::VND,
 //!     calling_code: CallingCode(84),
 //!     utc_offset: offset!(+7),
-//!     refund_policy: RefundPolicy::ClampAndRecord,
+//!     refund_policy: RefundPolicy::Clamp,
 //!     points_validity_days: Some(365),
 //!     created_at: datetime!(2026-06-01 09:00 UTC),
 //! };

@@ -11,6 +11,7 @@ mod m20261123_000001_integrations;
 mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
 mod m20261124_100001_report_indexes;
+mod m20261206_100001_refund_overdraw;
 mod m20261206_200001_idempotency_fingerprints;
 mod m20261206_300001_customer_changes;
 mod m20261206_300002_brand_policies;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_intelligence::Migration),
             Box::new(m20261124_000001_campaigns::Migration),
             Box::new(m20261124_100001_report_indexes::Migration),
+            Box::new(m20261206_100001_refund_overdraw::Migration),
             Box::new(m20261206_200001_idempotency_fingerprints::Migration),
             Box::new(m20261206_300001_customer_changes::Migration),
             Box::new(m20261206_300002_brand_policies::Migration),

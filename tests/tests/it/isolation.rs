@@ -182,6 +182,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
     let body = match (method, path) {
         ("get" | "delete", _) => return None,
         ("post", "/v1/keys") => json!({"role": "viewer"}),
+        ("patch", "/v1/brand") => json!({"refund_overdraw": "debt"}),
         ("post", "/v1/integrations") => json!({"kind": "generic"}),
         ("post" | "put", "/v1/locations" | "/v1/locations/{id}") => {
             json!({"code": "q9", "name": "Elsewhere"})

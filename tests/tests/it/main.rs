@@ -18,6 +18,7 @@ mod load;
 mod outbox_faults;
 mod policy;
 mod pos;
+mod refunds;
 mod reliability;
 mod reports;
 mod retries;

@@ -308,7 +308,7 @@ impl TestServer {
                     calling_code: CallingCode(84),
                     utc_offset: UtcOffset::from_hms(7, 0, 0)
                         .unwrap_or_else(|e| panic!("offset: {e}")),
-                    refund_policy: RefundPolicy::ClampAndRecord,
+                    refund_policy: RefundPolicy::Clamp,
                     points_validity_days: Some(365),
                     created_at: OffsetDateTime::now_utc(),
                 },

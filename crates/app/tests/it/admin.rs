@@ -3,6 +3,7 @@
 use crate::{databases, printed, run};
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::{BrandId, CallingCode, Currency};
+use regulars_loyalty::ledger::RefundPolicy;
 use regulars_pos::BrandContext;
 use regulars_pos::csv_gen::{sample_orders, write_csv};
 use regulars_service::Services;
@@ -50,6 +51,37 @@ async fn an_operator_creates_a_brand_manages_keys_and_imports_history() {
             .await
             .expect("the key works");
         assert_eq!(principal.brand.to_string(), brand);
+        // Spent points a refund cannot take back become debt unless the operator chooses.
+        let settings = services.brand(principal.brand).await.unwrap();
+        assert_eq!(settings.refund_policy, RefundPolicy::Debt, "{name}");
+        let chosen = run(
+            &db,
+            &[
+                "brand",
+                "create",
+                "--name",
+                "Clamp",
+                "--refund-overdraw",
+                "clamp",
+            ],
+        );
+        assert!(chosen.success, "{name}: {chosen:?}");
+        let clamp: BrandId = printed(&chosen.stdout, "brand:").parse().unwrap();
+        let settings = services.brand(clamp).await.unwrap();
+        assert_eq!(settings.refund_policy, RefundPolicy::Clamp, "{name}");
+        let bad = run(
+            &db,
+            &[
+                "brand",
+                "create",
+                "--name",
+                "X",
+                "--refund-overdraw",
+                "never",
+            ],
+        );
+        assert!(!bad.success, "{name}: {bad:?}");
+        assert!(bad.stderr.contains("--refund-overdraw"), "{name}: {bad:?}");
 
         // A till key, then revoked: it stops working, the admin key does not.
         let key = run(&db, &["key", "create", "--brand", &brand, "--role", "pos"]);

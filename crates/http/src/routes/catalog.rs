@@ -3,15 +3,19 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::body::Json;
-use crate::dto::{BrandDto, LocationDto, LocationIn, RewardDto};
+use crate::dto::{
+    BrandDto, BrandPatchIn, LocationDto, LocationIn, REFUND_OVERDRAW_VALUES, RewardDto,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
 use crate::routes::{id, reward_from};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{LocationId, RewardId};
+use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::tiers::TierProgram;
-use regulars_service::LocationInput;
+use regulars_service::{BrandPatch, LocationInput};
 use serde_json::json;
 use time::UtcOffset;
 
@@ -24,6 +28,44 @@ pub(crate) async fn brand(
 ) -> Result<HttpResponse, ApiError> {
     let brand = state.services.brand(caller.reader()).await?;
     Ok(HttpResponse::Ok().json(BrandDto::from(&brand)))
+}
+
+/// Changes the brand's settings (admin only), with JSON merge-patch semantics: the
+/// fields given replace those settings, the others stay.
+#[utoipa::path(patch, path = "/v1/brand", tag = "brand", security(("api_key" = [])),
+    request_body(content = BrandPatchIn, content_type = "application/merge-patch+json"),
+    responses((status = 200, body = BrandDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, description = "A setting's value is invalid; `field` names it.", body = ErrorBody)))]
+pub(crate) async fn patch_brand(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BrandPatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
+    let patch = brand_patch(body.0)?;
+    let brand = state.services.patch_brand(brand, patch).await?;
+    Ok(HttpResponse::Ok().json(BrandDto::from(&brand)))
+}
+
+fn brand_patch(input: BrandPatchIn) -> Result<BrandPatch, ApiError> {
+    let unprocessable = |field: &str, message: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            message,
+            Some(field.to_owned()),
+        )
+    };
+    let refund_overdraw = match input.refund_overdraw {
+        None => None,
+        Some(value) => Some(serde_json::from_value::<RefundPolicy>(value).map_err(|_| {
+            unprocessable(
+                "refund_overdraw",
+                format!("must be {REFUND_OVERDRAW_VALUES} (it cannot be removed)"),
+            )
+        })?),
+    };
+    Ok(BrandPatch { refund_overdraw })
 }
 
 fn location_input(input: LocationIn) -> Result<LocationInput, ApiError> {

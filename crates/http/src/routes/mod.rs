@@ -87,6 +87,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))
+                .route("/brand", web::patch().to(catalog::patch_brand))
                 .route("/brand/policy", web::get().to(policy::get))
                 .route("/brand/policy", web::put().to(policy::put))
                 .route("/keys", web::get().to(access::list_keys))

@@ -1,23 +1,45 @@
 //! The commands that append to a ledger: earn, redeem, expire, reverse and adjust.
 
-use super::state::{Core, OrderUpdate, check_expiry, negate, non_empty, sub};
-use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, fold};
+use super::state::{Core, Tallies, Update, check_expiry, negate, non_empty, sub};
+use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, OrderPoints, Redemption, fold};
 use regulars_domain::{EventKey, Money, Points, local_date};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, UtcOffset};
 
-/// What a refund does when the customer has already spent the points it reverses.
+/// What a refund does when the customer has already spent the points it reverses: the
+/// brand's `refund_overdraw` setting.
 ///
-/// A brand setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Whatever the policy, a refund takes back exactly what the order earned when the
+/// balance covers it; the policies differ only in what happens to the shortfall.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundPolicy {
-    /// Take everything back; the balance may go negative and the shortfall becomes debt,
-    /// paid by the next credits.
-    AllowNegative,
+    /// Take everything back; the balance goes negative and the shortfall becomes debt,
+    /// which the next credits repay before anything else. The default.
+    #[default]
+    Debt,
+    /// First void unredeemed vouchers bought with points, newest redemption first, until
+    /// their restored points cover the shortfall (see [`Ledger::reverse_order_voiding`]);
+    /// whatever remains becomes debt.
+    VoidUnredeemed,
     /// Take back only what the balance holds and record the rest as `unrecovered` on the
-    /// reversal entry; the balance never goes below zero.
-    ClampAndRecord,
+    /// reversal entry; the balance never goes below zero. Gives the spent points away, so
+    /// only by a brand's explicit choice.
+    Clamp,
+}
+
+/// What a refund did: its entries, and the redemptions whose vouchers must be voided
+/// because their points were restored to pay for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reversal {
+    /// The entries appended, in order: expiries, restorations, then the reversal.
+    pub entries: Vec<LedgerEntry>,
+    /// References of the redemptions restored (the vouchers to void), newest first.
+    pub restored: Vec<String>,
+    /// Points the reversal took back from the balance (possibly into debt).
+    pub recovered: Points,
+    /// Points it could not take back (only under [`RefundPolicy::Clamp`]).
+    pub unrecovered: Points,
 }
 
 /// Whether a negative adjustment may take the balance below zero.
@@ -27,7 +49,7 @@ pub enum Overdraft {
     /// Refuse an adjustment larger than the available points
     /// ([`LedgerError::InsufficientPoints`]).
     Refuse,
-    /// Allow it: the shortfall becomes debt, as with [`RefundPolicy::AllowNegative`].
+    /// Allow it: the shortfall becomes debt, as with [`RefundPolicy::Debt`].
     Allow,
 }
 
@@ -298,7 +320,8 @@ impl Ledger {
     /// [`reverse_order`](Self::reverse_order). Returns no entries when the share adds no
     /// whole point. Refuses a share that implies less than is already reversed
     /// ([`LedgerError::RefundNotCumulative`]); so reversals never exceed what the order
-    /// earned, and `RefundFraction::FULL` completes them exactly.
+    /// earned, and `RefundFraction::FULL` completes them exactly. With no vouchers to void,
+    /// [`RefundPolicy::VoidUnredeemed`] leaves the shortfall as debt.
     pub fn reverse_order_partial(
         &mut self,
         order: &EventKey,
@@ -306,6 +329,60 @@ impl Ledger {
         at: OffsetDateTime,
         policy: RefundPolicy,
     ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let reversal = self.reverse(order, refunded, at, policy, &Voidable::NONE)?;
+        Ok(reversal.entries)
+    }
+
+    /// Like [`reverse_order_partial`](Self::reverse_order_partial) under
+    /// [`RefundPolicy::VoidUnredeemed`]: when the balance (after expiring what is due)
+    /// cannot cover the points to take back, the redemptions named in `unredeemed` (the
+    /// references of vouchers bought with points and still unused) are restored, newest
+    /// redemption first, until the restored points cover the shortfall; whatever remains
+    /// becomes debt. Each restoration credits exactly what its redemption spent, in a lot
+    /// expiring at `restored_expires_at`; a redemption already restored, unknown to the
+    /// ledger or named twice is never restored again. The caller voids the vouchers of
+    /// [`Reversal::restored`] in the same transaction.
+    ///
+    /// ```
+    /// use regulars_domain::{EventKey, Points};
+    /// use regulars_loyalty::ledger::{Ledger, RefundFraction};
+    /// use time::macros::datetime;
+    ///
+    /// let at = datetime!(2026-03-02 09:00 UTC);
+    /// let order = EventKey::new("pos:generic", "A-1")?;
+    /// let mut ledger = Ledger::new();
+    /// ledger.earn(order.clone(), Points::new(500), at, None)?;
+    /// ledger.redeem(Points::new(500), at, "voucher:V1")?;
+    /// let reversal = ledger.reverse_order_voiding(
+    ///     &order, RefundFraction::FULL, at, &["voucher:V1".to_owned()], None,
+    /// )?;
+    /// assert_eq!(reversal.restored, ["voucher:V1"]);
+    /// assert_eq!(ledger.balance(), Points::ZERO); // no debt: the voucher paid it back
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reverse_order_voiding(
+        &mut self,
+        order: &EventKey,
+        refunded: RefundFraction,
+        at: OffsetDateTime,
+        unredeemed: &[String],
+        restored_expires_at: Option<OffsetDateTime>,
+    ) -> Result<Reversal, LedgerError> {
+        let voidable = Voidable {
+            references: unredeemed,
+            expires_at: restored_expires_at,
+        };
+        self.reverse(order, refunded, at, RefundPolicy::VoidUnredeemed, &voidable)
+    }
+
+    fn reverse(
+        &mut self,
+        order: &EventKey,
+        refunded: RefundFraction,
+        at: OffsetDateTime,
+        policy: RefundPolicy,
+        voidable: &Voidable<'_>,
+    ) -> Result<Reversal, LedgerError> {
         let mut batch = self.begin(at)?;
         let tally = self.order_points(order)?;
         let target = refunded.reversal_target(tally.earned)?;
@@ -318,12 +395,16 @@ impl Ledger {
         }
         let claim = sub(target, tally.reversed)?;
         if !claim.is_positive() {
-            return Ok(Vec::new());
+            return Ok(Reversal::default());
         }
         batch.sweep()?;
+        let restored = match policy {
+            RefundPolicy::VoidUnredeemed => batch.restore_for(claim, voidable)?,
+            RefundPolicy::Debt | RefundPolicy::Clamp => Vec::new(),
+        };
         let (recovered, unrecovered) = match policy {
-            RefundPolicy::AllowNegative => (claim, Points::ZERO),
-            RefundPolicy::ClampAndRecord => {
+            RefundPolicy::Debt | RefundPolicy::VoidUnredeemed => (claim, Points::ZERO),
+            RefundPolicy::Clamp => {
                 let recovered = claim.min(batch.available());
                 (recovered, sub(claim, recovered)?)
             }
@@ -336,7 +417,12 @@ impl Ledger {
             },
         )?;
         let done = batch.finish();
-        Ok(self.commit(done))
+        Ok(Reversal {
+            entries: self.commit(done),
+            restored,
+            recovered,
+            unrecovered,
+        })
     }
 
     /// A manual adjustment by `actor` for `reason` (both required, for the audit trail).
@@ -382,7 +468,7 @@ impl Ledger {
         Ok(self.commit(done))
     }
 
-    fn order_points(&self, order: &EventKey) -> Result<super::OrderPoints, LedgerError> {
+    fn order_points(&self, order: &EventKey) -> Result<OrderPoints, LedgerError> {
         self.state
             .order(order)
             .copied()
@@ -414,12 +500,55 @@ impl Ledger {
     }
 }
 
+/// The redemptions a refund may restore, and the expiry of the lots they open again.
+struct Voidable<'a> {
+    references: &'a [String],
+    expires_at: Option<OffsetDateTime>,
+}
+
+impl Voidable<'_> {
+    const NONE: Voidable<'static> = Voidable {
+        references: &[],
+        expires_at: None,
+    };
+}
+
+/// The tallies as a batch sees them: its own staged changes over the ledger's.
+struct Staged<'s> {
+    staged: &'s [Update],
+    state: &'s LedgerState,
+}
+
+impl Tallies for Staged<'_> {
+    fn order(&self, order: &EventKey) -> Option<OrderPoints> {
+        self.staged
+            .iter()
+            .rev()
+            .find_map(|update| match update {
+                Update::Order(key, points) if key == order => Some(*points),
+                _ => None,
+            })
+            .or_else(|| self.state.order(order).copied())
+    }
+
+    fn redemption(&self, reference: &str) -> Option<Redemption> {
+        self.staged
+            .iter()
+            .rev()
+            .find_map(|update| match update {
+                Update::Redemption(r, redemption) if r == reference => Some(*redemption),
+                _ => None,
+            })
+            .or_else(|| self.state.redemption(reference).copied())
+    }
+}
+
 /// The entries a command is building, folded as they are added into a copy of the core,
-/// with the order tallies they change held aside: the ledger is untouched until commit.
+/// with the tallies they change held aside: the ledger is untouched until commit.
 struct Batch<'a> {
     core: Core,
     state: &'a LedgerState,
-    staged: Vec<OrderUpdate>,
+    staged: Vec<Update>,
     entries: Vec<LedgerEntry>,
     at: OffsetDateTime,
 }
@@ -427,7 +556,7 @@ struct Batch<'a> {
 /// A finished batch, ready to commit.
 struct Done {
     core: Core,
-    staged: Vec<OrderUpdate>,
+    staged: Vec<Update>,
     entries: Vec<LedgerEntry>,
 }
 
@@ -440,15 +569,11 @@ impl Batch<'_> {
             amount,
             kind,
         };
-        let (staged, state) = (&self.staged, self.state);
-        let update = self.core.apply(&entry, |order| {
-            staged
-                .iter()
-                .rev()
-                .find(|(key, _)| key == order)
-                .map(|(_, points)| *points)
-                .or_else(|| state.order(order).copied())
-        })?;
+        let tallies = Staged {
+            staged: &self.staged,
+            state: self.state,
+        };
+        let update = self.core.apply(&entry, &tallies)?;
         self.staged.extend(update);
         self.entries.push(entry);
         Ok(())
@@ -461,6 +586,46 @@ impl Batch<'_> {
             self.push(negate(remaining)?, EntryKind::Expire { lot })?;
         }
         Ok(())
+    }
+
+    /// Restores the newest unrestored redemptions among `voidable` until their points cover
+    /// what the balance lacks for `claim`; returns their references, newest first.
+    fn restore_for(
+        &mut self,
+        claim: Points,
+        voidable: &Voidable<'_>,
+    ) -> Result<Vec<String>, LedgerError> {
+        let mut shortfall = sub(claim, self.available())?;
+        let mut candidates: Vec<(u64, &String, Points)> = Vec::new();
+        for reference in voidable.references {
+            let tallies = Staged {
+                staged: &self.staged,
+                state: self.state,
+            };
+            if let Some(r) = tallies.redemption(reference)
+                && !r.restored
+                && !candidates.iter().any(|(_, seen, _)| *seen == reference)
+            {
+                candidates.push((r.seq, reference, r.points));
+            }
+        }
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let mut restored = Vec::new();
+        for (_, reference, points) in candidates {
+            if !shortfall.is_positive() {
+                break;
+            }
+            self.push(
+                points,
+                EntryKind::Restore {
+                    reference: reference.clone(),
+                    expires_at: voidable.expires_at,
+                },
+            )?;
+            shortfall = sub(shortfall, points)?;
+            restored.push(reference.clone());
+        }
+        Ok(restored)
     }
 
     /// What can be spent now: the balance, or nothing while in debt.

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 /// One immutable line of a customer's points ledger.
 ///
-/// `amount` is signed: credits (earn, positive adjustment) are positive, debits (redeem,
+/// `amount` is signed: credits (earn, restore, positive adjustment) are positive, debits (redeem,
 /// expire, reverse, negative adjustment) are negative or, for a reversal that could take
 /// nothing back, zero. The balance is the sum of the amounts.
 ///
@@ -74,6 +74,19 @@ pub enum EntryKind {
         /// What was bought, e.g. a reward or voucher id. Never empty.
         reference: String,
     },
+    /// The points of a redemption given back because what it bought was voided unused
+    /// (a refund under [`RefundPolicy::VoidUnredeemed`]). Credits exactly what the latest
+    /// redemption with this reference spent, at most once, and opens a lot (after paying
+    /// any debt).
+    ///
+    /// [`RefundPolicy::VoidUnredeemed`]: super::RefundPolicy::VoidUnredeemed
+    Restore {
+        /// The redemption's reference. Never empty.
+        reference: String,
+        /// When the lot of the restored points expires; `None` for never.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        expires_at: Option<OffsetDateTime>,
+    },
     /// What remained of an expired lot, removed.
     Expire {
         /// `seq` of the credit entry that opened the lot.
@@ -84,9 +97,9 @@ pub enum EntryKind {
         /// The refunded order; it must have earned in this ledger.
         order: EventKey,
         /// Points this reversal should have taken back but could not, because the customer
-        /// had already spent them (only under [`RefundPolicy::ClampAndRecord`]).
+        /// had already spent them (only under [`RefundPolicy::Clamp`]).
         ///
-        /// [`RefundPolicy::ClampAndRecord`]: super::RefundPolicy::ClampAndRecord
+        /// [`RefundPolicy::Clamp`]: super::RefundPolicy::Clamp
         unrecovered: Points,
     },
     /// A manual correction by staff, positive or negative, with who and why.
@@ -107,6 +120,7 @@ impl EntryKind {
         match self {
             EntryKind::Earn { .. } => "earn",
             EntryKind::Redeem { .. } => "redeem",
+            EntryKind::Restore { .. } => "restore",
             EntryKind::Expire { .. } => "expire",
             EntryKind::Reverse { .. } => "reverse",
             EntryKind::Adjust { .. } => "adjust",

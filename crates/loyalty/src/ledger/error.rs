@@ -160,6 +160,28 @@ pub enum LedgerError {
         /// The balance available before the reversal.
         available: Points,
     },
+    /// A restoration of points for a redemption this ledger does not hold.
+    #[error("no redemption {reference} to restore")]
+    UnknownRedemption {
+        /// The redemption's reference.
+        reference: String,
+    },
+    /// A second restoration of the same redemption: what it bought was voided once.
+    #[error("redemption {reference} is already restored")]
+    AlreadyRestored {
+        /// The redemption's reference.
+        reference: String,
+    },
+    /// A restoration of another amount than the redemption spent.
+    #[error("restoring {amount} for redemption {reference}, which spent {spent}")]
+    RestoreMismatch {
+        /// The redemption's reference.
+        reference: String,
+        /// What the restoration credits.
+        amount: Points,
+        /// What the redemption spent.
+        spent: Points,
+    },
     /// A stored ledger entry breaks a rule; `reason` says which.
     #[error("ledger entry {seq} is invalid: {reason}")]
     InvalidEntry {

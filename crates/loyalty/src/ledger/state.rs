@@ -54,6 +54,18 @@ pub struct OrderPoints {
     pub unrecovered: Points,
 }
 
+/// What a redemption spent and whether it was given back: the ledger remembers the latest
+/// redemption of each reference, so that voiding what it bought restores its points once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Redemption {
+    /// `seq` of the redeem entry.
+    pub seq: u64,
+    /// Points it spent (positive).
+    pub points: Points,
+    /// True once a [`EntryKind::Restore`] gave them back.
+    pub restored: bool,
+}
+
 /// A customer's points as the fold of their ledger entries.
 ///
 /// Invariants (kept by every entry that folds): `balance == sum of entry amounts`,
@@ -62,6 +74,7 @@ pub struct OrderPoints {
 pub struct LedgerState {
     pub(super) core: Core,
     orders: BTreeMap<EventKey, OrderPoints>,
+    redemptions: BTreeMap<String, Redemption>,
 }
 
 /// Everything but the per-order tallies: small (open lots only), so a command can work on a
@@ -78,9 +91,29 @@ pub(super) struct Core {
     last_at: Option<OffsetDateTime>,
 }
 
-/// The new tally of the order an entry earned or reversed, recorded once the entry is
-/// accepted.
-pub(super) type OrderUpdate = (EventKey, OrderPoints);
+/// The tally an accepted entry changes: the order it earned or reversed, or the
+/// redemption it made or restored; recorded once the entry is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Update {
+    Order(EventKey, OrderPoints),
+    Redemption(String, Redemption),
+}
+
+/// Looks up the per-order and per-redemption tallies an entry is checked against.
+pub(super) trait Tallies {
+    fn order(&self, order: &EventKey) -> Option<OrderPoints>;
+    fn redemption(&self, reference: &str) -> Option<Redemption>;
+}
+
+impl Tallies for LedgerState {
+    fn order(&self, order: &EventKey) -> Option<OrderPoints> {
+        self.orders.get(order).copied()
+    }
+
+    fn redemption(&self, reference: &str) -> Option<Redemption> {
+        self.redemptions.get(reference).copied()
+    }
+}
 
 impl LedgerState {
     /// The balance: the sum of all entry amounts. Negative while the customer is in debt.
@@ -153,6 +186,11 @@ impl LedgerState {
         self.orders.iter()
     }
 
+    /// The latest redemption made with `reference`, if any.
+    pub fn redemption(&self, reference: &str) -> Option<&Redemption> {
+        self.redemptions.get(reference)
+    }
+
     /// The `seq` the next entry must carry (the number of entries folded).
     pub fn next_seq(&self) -> u64 {
         self.core.next_seq
@@ -166,16 +204,23 @@ impl LedgerState {
     /// Folds one more entry, checking every rule. On error the state may be partly
     /// updated; callers discard it.
     pub(super) fn apply(&mut self, entry: &LedgerEntry) -> Result<(), LedgerError> {
-        let orders = &self.orders;
-        let update = self.core.apply(entry, |order| orders.get(order).copied())?;
-        self.record(update);
+        let mut core = std::mem::take(&mut self.core);
+        let result = core.apply(entry, &*self);
+        self.core = core;
+        self.record(result?);
         Ok(())
     }
 
-    /// Records an accepted entry's order tally.
-    pub(super) fn record(&mut self, update: Option<OrderUpdate>) {
-        if let Some((order, points)) = update {
-            self.orders.insert(order, points);
+    /// Records an accepted entry's tally.
+    pub(super) fn record(&mut self, update: Option<Update>) {
+        match update {
+            Some(Update::Order(order, points)) => {
+                self.orders.insert(order, points);
+            }
+            Some(Update::Redemption(reference, redemption)) => {
+                self.redemptions.insert(reference, redemption);
+            }
+            None => {}
         }
     }
 }
@@ -197,14 +242,14 @@ impl Core {
             .map(|(&(_, seq), &remaining)| (seq, remaining))
     }
 
-    /// Folds one more entry into everything but the order tallies, checking every rule
-    /// (`orders` looks a tally up), and returns the order tally the entry changes. On error
-    /// the core may be partly updated; callers discard it.
+    /// Folds one more entry into everything but the tallies, checking every rule
+    /// (`tallies` looks an order or a redemption up), and returns the tally the entry
+    /// changes. On error the core may be partly updated; callers discard it.
     pub(super) fn apply(
         &mut self,
         entry: &LedgerEntry,
-        orders: impl Fn(&EventKey) -> Option<OrderPoints>,
-    ) -> Result<Option<OrderUpdate>, LedgerError> {
+        tallies: &dyn Tallies,
+    ) -> Result<Option<Update>, LedgerError> {
         if entry.seq != self.next_seq {
             return Err(LedgerError::SeqMismatch {
                 expected: self.next_seq,
@@ -222,13 +267,13 @@ impl Core {
                 order.validate()?;
                 require(amount.is_positive(), "an earn must credit points")?;
                 check_expiry(at, *expires_at)?;
-                if orders(order).is_some() {
+                if tallies.order(order).is_some() {
                     return Err(LedgerError::DuplicateEarn {
                         order: order.clone(),
                     });
                 }
                 self.credit(entry.seq, amount, *expires_at)?;
-                update = Some((
+                update = Some(Update::Order(
                     order.clone(),
                     OrderPoints {
                         earn_seq: entry.seq,
@@ -251,6 +296,47 @@ impl Core {
                     });
                 }
                 self.debit(requested, None)?;
+                update = Some(Update::Redemption(
+                    reference.clone(),
+                    Redemption {
+                        seq: entry.seq,
+                        points: requested,
+                        restored: false,
+                    },
+                ));
+            }
+            EntryKind::Restore {
+                reference,
+                expires_at,
+            } => {
+                non_empty("reference", reference)?;
+                require(amount.is_positive(), "a restoration must credit points")?;
+                check_expiry(at, *expires_at)?;
+                let redemption = tallies.redemption(reference).ok_or_else(|| {
+                    LedgerError::UnknownRedemption {
+                        reference: reference.clone(),
+                    }
+                })?;
+                if redemption.restored {
+                    return Err(LedgerError::AlreadyRestored {
+                        reference: reference.clone(),
+                    });
+                }
+                if amount != redemption.points {
+                    return Err(LedgerError::RestoreMismatch {
+                        reference: reference.clone(),
+                        amount,
+                        spent: redemption.points,
+                    });
+                }
+                self.credit(entry.seq, amount, *expires_at)?;
+                update = Some(Update::Redemption(
+                    reference.clone(),
+                    Redemption {
+                        restored: true,
+                        ..redemption
+                    },
+                ));
             }
             EntryKind::Expire { lot } => {
                 require(amount.is_negative(), "an expiry must debit points")?;
@@ -286,9 +372,11 @@ impl Core {
                 let recovered = negate(amount)?;
                 let claim = add(recovered, *unrecovered)?;
                 require(claim.is_positive(), "a reversal must reverse some points")?;
-                let tally = orders(order).ok_or_else(|| LedgerError::UnknownOrder {
-                    order: order.clone(),
-                })?;
+                let tally = tallies
+                    .order(order)
+                    .ok_or_else(|| LedgerError::UnknownOrder {
+                        order: order.clone(),
+                    })?;
                 let reversed = add(tally.reversed, claim)?;
                 if reversed > tally.earned {
                     return Err(LedgerError::OverReversal {
@@ -307,7 +395,7 @@ impl Core {
                 self.refuse_unswept(at)?;
                 self.debit(recovered, Some(tally.earn_seq))?;
                 let unrecovered = add(tally.unrecovered, *unrecovered)?;
-                update = Some((
+                update = Some(Update::Order(
                     order.clone(),
                     OrderPoints {
                         reversed,

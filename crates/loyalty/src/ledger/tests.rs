@@ -114,12 +114,12 @@ fn reversal_takes_from_the_orders_own_lot_first_then_fifo_then_debt() {
     l.earn(key("B"), pts(50), day(0), Some(day(5))).unwrap(); // seq 1
     l.earn(key("C"), pts(40), day(0), None).unwrap(); // seq 2
     // B's own lot, although A's would be first in FIFO order.
-    l.reverse_order(&key("B"), day(1), RefundPolicy::AllowNegative)
+    l.reverse_order(&key("B"), day(1), RefundPolicy::Debt)
         .unwrap();
     assert_eq!(lots(&l), vec![(0, 100), (2, 40)]);
     l.redeem(pts(120), day(1), "reward:1").unwrap(); // A empty, C 20
     // A's lot is gone: 100 come from C (20) and then debt (80).
-    l.reverse_order(&key("A"), day(2), RefundPolicy::AllowNegative)
+    l.reverse_order(&key("A"), day(2), RefundPolicy::Debt)
         .unwrap();
     assert_eq!(l.balance(), pts(-80));
     assert_eq!(l.state().debt(), pts(80));
@@ -157,7 +157,7 @@ fn clamp_policy_records_what_it_could_not_take_back() {
     l.earn(key("A"), pts(100), day(0), None).unwrap();
     l.redeem(pts(70), day(1), "reward:1").unwrap();
     let new = l
-        .reverse_order(&key("A"), day(2), RefundPolicy::ClampAndRecord)
+        .reverse_order(&key("A"), day(2), RefundPolicy::Clamp)
         .unwrap();
     assert_eq!(new.len(), 1);
     assert_eq!(new[0].amount, pts(-30));
@@ -175,7 +175,7 @@ fn clamp_policy_records_what_it_could_not_take_back() {
         (pts(100), pts(100), pts(70))
     );
     assert_eq!(
-        l.reverse_order(&key("A"), day(3), RefundPolicy::ClampAndRecord),
+        l.reverse_order(&key("A"), day(3), RefundPolicy::Clamp),
         Err(LedgerError::AlreadyReversed { order: key("A") })
     );
     assert_consistent(&l);
@@ -187,10 +187,10 @@ fn clamp_policy_in_debt_takes_nothing_and_records_everything() {
     l.earn(key("A"), pts(10), day(0), None).unwrap();
     l.earn(key("B"), pts(10), day(0), None).unwrap();
     l.redeem(pts(20), day(0), "reward:1").unwrap();
-    l.reverse_order(&key("A"), day(0), RefundPolicy::AllowNegative)
+    l.reverse_order(&key("A"), day(0), RefundPolicy::Debt)
         .unwrap();
     let new = l
-        .reverse_order(&key("B"), day(0), RefundPolicy::ClampAndRecord)
+        .reverse_order(&key("B"), day(0), RefundPolicy::Clamp)
         .unwrap();
     assert_eq!(new[0].amount, Points::ZERO);
     assert_eq!(l.balance(), pts(-10));
@@ -202,7 +202,7 @@ fn partial_reversals_are_cumulative_and_complete_exactly() {
     let mut l = Ledger::new();
     l.earn(key("A"), pts(45), day(0), None).unwrap();
     let share = |n| RefundFraction::new(n, 100).unwrap();
-    let policy = RefundPolicy::AllowNegative;
+    let policy = RefundPolicy::Debt;
     l.reverse_order_partial(&key("A"), share(30), day(1), policy)
         .unwrap();
     assert_eq!(l.state().order(&key("A")).unwrap().reversed, pts(13));
@@ -296,7 +296,7 @@ fn commands_refuse_bad_input_and_leave_the_ledger_unchanged() {
         ),
         (
             l.clone()
-                .reverse_order(&key("Z"), day(1), RefundPolicy::AllowNegative),
+                .reverse_order(&key("Z"), day(1), RefundPolicy::Debt),
             LedgerError::UnknownOrder { order: key("Z") },
         ),
         (
@@ -415,7 +415,7 @@ fn sample() -> Ledger {
     )
     .unwrap(); // 3
     l.expire_due(day(11)).unwrap(); // 4: expires A (70)
-    l.reverse_order(&key("B"), day(12), RefundPolicy::ClampAndRecord)
+    l.reverse_order(&key("B"), day(12), RefundPolicy::Clamp)
         .unwrap(); // 5
     l
 }

@@ -17,6 +17,10 @@ pub enum VoucherSource {
     Redemption {
         /// The points spent (positive).
         points: Points,
+        /// `seq` of the ledger entry that spent them (whose reference is
+        /// `voucher:<voucher id>`); absent on vouchers bought before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ledger_seq: Option<u64>,
     },
     /// A campaign gave it away.
     Campaign {
@@ -257,7 +261,7 @@ impl Voucher {
             return Err(invalid("expires_at", "must be after issued_at"));
         }
         match &new.source {
-            VoucherSource::Redemption { points } if !points.is_positive() => {
+            VoucherSource::Redemption { points, .. } if !points.is_positive() => {
                 return Err(invalid("source.points", "must be positive"));
             }
             VoucherSource::Manual { actor } => check_text("source.actor", actor)?,
@@ -467,6 +471,7 @@ mod tests {
             reward: RewardId::from_bytes([3; 16]),
             source: VoucherSource::Redemption {
                 points: Points::new(100),
+                ledger_seq: None,
             },
             issued_at: datetime!(2026-01-01 00:00 UTC),
             expires_at: datetime!(2026-02-01 00:00 UTC),
@@ -487,6 +492,7 @@ mod tests {
         let mut n = new_voucher();
         n.source = VoucherSource::Redemption {
             points: Points::ZERO,
+            ledger_seq: None,
         };
         assert!(matches!(
             Voucher::issue(n),

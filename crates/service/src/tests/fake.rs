@@ -227,6 +227,17 @@ fn brands(tx: &mut MockTransaction, h: &Handle) {
         .expect_brand()
         .returning(move |id| r.read("brand", |w| w.brands.get(&id).cloned()));
     let r = h.clone();
+    tx.brands.expect_update_brand().returning(move |brand| {
+        let brand = brand.clone();
+        r.write("update_brand", move |w| match w.brands.get_mut(&brand.id) {
+            Some(stored) => {
+                *stored = brand;
+                Ok(())
+            }
+            None => Err(StoreError::NotFound("brand".into())),
+        })
+    });
+    let r = h.clone();
     tx.brands
         .expect_brand_ids()
         .returning(move || r.read("brand_ids", |w| w.brands.keys().copied().collect()));
@@ -517,6 +528,20 @@ fn vouchers(tx: &mut MockTransaction, h: &Handle) {
                     }
                 }
                 Ok(voided)
+            })
+        });
+    let r = h.clone();
+    tx.vouchers
+        .expect_void_voucher()
+        .returning(move |brand, id, now, reason| {
+            let reason = reason.to_owned();
+            r.write("void_voucher", move |w| {
+                Ok(w.vouchers.iter_mut().any(|(b, voucher, _)| {
+                    *b == brand
+                        && voucher.id() == id
+                        && *voucher.status() == VoucherStatus::Issued
+                        && voucher.void(now, reason.clone()).is_ok()
+                }))
             })
         });
 }

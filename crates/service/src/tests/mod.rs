@@ -63,7 +63,7 @@ pub fn brand(id: BrandId) -> Brand {
         currency: Currency::VND,
         calling_code: CallingCode(84),
         utc_offset: offset!(+7),
-        refund_policy: RefundPolicy::ClampAndRecord,
+        refund_policy: RefundPolicy::Clamp,
         points_validity_days: Some(365),
         created_at: datetime!(2026-01-01 00:00 UTC),
     }

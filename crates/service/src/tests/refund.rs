@@ -299,6 +299,72 @@ async fn a_refund_dated_in_the_future_is_refused() {
     assert!(h.fake.take_writes().is_empty());
 }
 
+fn with_policy(policy: regulars_loyalty::ledger::RefundPolicy) -> Harness {
+    let mut world = world();
+    if let Some(brand) = world.brands.get_mut(&BRAND) {
+        brand.refund_policy = policy;
+    }
+    Harness::new(world)
+}
+
+/// Earns 65 points with A-1, spends 50 of them on a topping voucher, and refunds A-1.
+async fn earn_spend_refund(h: &Harness) -> (crate::RefundReceipt, regulars_domain::VoucherId) {
+    h.given_order(order("A-1", 45_000)).await;
+    let voucher = h
+        .services
+        .redeem_reward(BRAND, h.customer_id(), FREE_TOPPING)
+        .await
+        .unwrap();
+    h.fake.take_writes();
+    let receipt = h
+        .services
+        .refund_order(BRAND, refund("R-1", "A-1", RefundScope::Full))
+        .await
+        .unwrap();
+    (receipt, voucher.id())
+}
+
+fn voucher_status(h: &Harness, id: regulars_domain::VoucherId) -> VoucherStatus {
+    let world = h.fake.world();
+    let (_, voucher, _) = world
+        .vouchers
+        .iter()
+        .find(|(_, v, _)| v.id() == id)
+        .unwrap();
+    voucher.status().clone()
+}
+
+#[tokio::test]
+async fn under_void_unredeemed_the_voucher_bought_with_refunded_points_is_voided() {
+    let h = with_policy(regulars_loyalty::ledger::RefundPolicy::VoidUnredeemed);
+    let (receipt, voucher) = earn_spend_refund(&h).await;
+
+    assert_eq!(receipt.points_reversed, Points::new(65));
+    assert_eq!(receipt.points_restored, Points::new(50));
+    assert_eq!(receipt.vouchers_voided, 1);
+    assert_eq!(receipt.balance, Some(Points::ZERO));
+    assert!(matches!(
+        voucher_status(&h, voucher),
+        VoucherStatus::Voided { reason, .. } if reason == crate::refund::VOID_SPENT_REASON
+    ));
+    let account = h.fake.world().account(BRAND, h.customer_id());
+    let kinds: Vec<&str> = account.entries.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(kinds, ["earn", "redeem", "restore", "reverse"]);
+}
+
+#[tokio::test]
+async fn under_debt_the_spent_points_become_debt_that_the_next_order_repays() {
+    let h = with_policy(regulars_loyalty::ledger::RefundPolicy::Debt);
+    let (receipt, voucher) = earn_spend_refund(&h).await;
+
+    assert_eq!(receipt.points_reversed, Points::new(65));
+    assert_eq!(receipt.points_unrecovered, Points::ZERO);
+    assert_eq!(receipt.balance, Some(Points::new(-50)));
+    assert_eq!(voucher_status(&h, voucher), VoucherStatus::Issued);
+    h.given_order(order_at("A-2", 60_000, t0() + days(1))).await; // 60 points
+    assert_eq!(h.balance(), Points::new(10));
+}
+
 #[tokio::test]
 async fn a_refund_id_reused_for_another_amount_is_refused_not_answered() {
     let (h, _) = with_an_order().await;

@@ -30,7 +30,9 @@ async fn a_reward_is_paid_with_points_and_issued_as_a_voucher() {
     assert_eq!(
         voucher.source(),
         &VoucherSource::Redemption {
-            points: Points::new(50)
+            points: Points::new(50),
+            // The order's earn is entry 0; the purchase is entry 1.
+            ledger_seq: Some(1),
         }
     );
     assert_eq!(voucher.issued_at(), t0() + days(1));
@@ -239,6 +241,7 @@ async fn a_grant_cannot_pretend_points_were_spent_or_last_no_time() {
     let mut bought = grant(h.customer_id(), None);
     bought.source = VoucherSource::Redemption {
         points: Points::new(1),
+        ledger_seq: None,
     };
     let error = h.services.issue_voucher(BRAND, bought).await.unwrap_err();
     assert_eq!(error, IssueVoucherError::PointsSource);
@@ -264,4 +267,29 @@ async fn a_grant_cannot_pretend_points_were_spent_or_last_no_time() {
         (ErrorClass::Invalid, Some("source.actor"))
     );
     assert!(h.fake.take_writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_voucher_bought_after_a_future_dated_order_is_valid_at_once() {
+    let h = Harness::standard();
+    // The till's clock runs ten minutes fast: its order is dated ahead of the server.
+    h.given_order(order("A-1", 45_000)).await;
+    let now = t0() - Duration::minutes(10);
+    h.set_now(now);
+    let voucher = h
+        .services
+        .redeem_reward(BRAND, h.customer_id(), FREE_TOPPING)
+        .await
+        .unwrap();
+
+    assert_eq!(voucher.issued_at(), now);
+    assert_eq!(voucher.expires_at(), now + days(30));
+    // The debit still follows the ledger's own order.
+    let account = h.fake.world().account(BRAND, h.customer_id());
+    assert_eq!(account.entries[1].at, t0());
+    // Shown at the till and redeemable right away.
+    let view = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
+    assert_eq!(view.vouchers.len(), 1);
+    let code = voucher.code().to_string();
+    h.services.redeem_voucher(BRAND, &code, None).await.unwrap();
 }

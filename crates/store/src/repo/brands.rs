@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use regulars_domain::{BrandId, CallingCode, RewardId};
 use regulars_loyalty::rewards::Reward;
 use regulars_ports::{Brand, BrandRepo, LoyaltyProgram, StoreError};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect,
@@ -42,6 +42,33 @@ impl BrandRepo for StoreTransaction {
             .map_err(in_ctx("select from brands"))?
             .map(brand_from_row)
             .transpose()
+    }
+
+    async fn update_brand(&mut self, brand: &Brand) -> Result<(), StoreError> {
+        use brand::Column as C;
+        let updated = brand::Entity::update_many()
+            .col_expr(C::Name, Expr::value(brand.name.clone()))
+            .col_expr(C::CallingCode, Expr::value(i32::from(brand.calling_code.0)))
+            .col_expr(
+                C::UtcOffsetSeconds,
+                Expr::value(brand.utc_offset.whole_seconds()),
+            )
+            .col_expr(
+                C::RefundPolicy,
+                Expr::value(to_name("refund policy", &brand.refund_policy)?),
+            )
+            .col_expr(
+                C::PointsValidityDays,
+                Expr::value(brand.points_validity_days.map(i64::from)),
+            )
+            .filter(C::Id.eq(brand.id.as_uuid()))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update brands"))?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound(format!("brand {}", brand.id)));
+        }
+        Ok(())
     }
 
     async fn brand_ids(&mut self) -> Result<Vec<BrandId>, StoreError> {

@@ -208,7 +208,9 @@ fn entry_row(
             order, expires_at, ..
         } => (Some(order), *expires_at),
         EntryKind::Reverse { order, .. } => (Some(order), None),
-        EntryKind::Adjust { expires_at, .. } => (None, *expires_at),
+        EntryKind::Adjust { expires_at, .. } | EntryKind::Restore { expires_at, .. } => {
+            (None, *expires_at)
+        }
         EntryKind::Redeem { .. } | EntryKind::Expire { .. } => (None, None),
     };
     Ok(ledger_entry::Model {

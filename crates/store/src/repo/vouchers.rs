@@ -172,6 +172,27 @@ impl VoucherRepo for StoreTransaction {
         })
     }
 
+    async fn void_voucher(
+        &mut self,
+        brand: BrandId,
+        voucher: VoucherId,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        check_reason(reason)?;
+        let voided = voucher::Entity::update_many()
+            .col_expr(voucher::Column::Status, Expr::value(VOIDED))
+            .col_expr(voucher::Column::VoidedAt, Expr::value(to_micros(now)))
+            .col_expr(voucher::Column::VoidReason, Expr::value(reason))
+            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
+            .filter(voucher::Column::Id.eq(voucher.as_uuid()))
+            .filter(voucher::Column::Status.eq(ISSUED))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update vouchers (void one)"))?;
+        Ok(voided.rows_affected == 1)
+    }
+
     async fn void_issued_by(
         &mut self,
         brand: BrandId,
@@ -179,12 +200,7 @@ impl VoucherRepo for StoreTransaction {
         now: OffsetDateTime,
         reason: &str,
     ) -> Result<u64, StoreError> {
-        if reason.trim().is_empty() || reason.len() > MAX_REASON_BYTES {
-            return Err(unstorable(
-                "a void reason",
-                format!("it must be 1 to {MAX_REASON_BYTES} bytes and not blank"),
-            ));
-        }
+        check_reason(reason)?;
         let voided = voucher::Entity::update_many()
             .col_expr(voucher::Column::Status, Expr::value(VOIDED))
             .col_expr(voucher::Column::VoidedAt, Expr::value(to_micros(now)))
@@ -214,6 +230,16 @@ impl StoreTransaction {
             .map(voucher_from_row)
             .transpose()
     }
+}
+
+fn check_reason(reason: &str) -> Result<(), StoreError> {
+    if reason.trim().is_empty() || reason.len() > MAX_REASON_BYTES {
+        return Err(unstorable(
+            "a void reason",
+            format!("it must be 1 to {MAX_REASON_BYTES} bytes and not blank"),
+        ));
+    }
+    Ok(())
 }
 
 fn voucher_to_row(

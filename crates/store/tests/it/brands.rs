@@ -15,7 +15,7 @@ pub(crate) async fn brand_round_trip(store: Store) -> TestResult {
     usd.currency = Currency::USD;
     usd.utc_offset = offset!(-05:30);
     usd.points_validity_days = None;
-    usd.refund_policy = regulars_loyalty::ledger::RefundPolicy::AllowNegative;
+    usd.refund_policy = regulars_loyalty::ledger::RefundPolicy::Debt;
     let vnd_brand = brand(1);
 
     let mut tx = store.begin().await?;
@@ -33,6 +33,25 @@ pub(crate) async fn brand_round_trip(store: Store) -> TestResult {
     assert_eq!(tx.brands().brand_ids().await?, vec![vnd_brand.id, usd.id]);
     let again = tx.brands().insert_brand(&usd).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    drop(tx);
+
+    // Settings change in place; the other brand is untouched.
+    let mut changed = usd.clone();
+    changed.refund_policy = regulars_loyalty::ledger::RefundPolicy::VoidUnredeemed;
+    changed.points_validity_days = Some(90);
+    let mut tx = store.begin().await?;
+    tx.brands().update_brand(&changed).await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    assert_eq!(tx.brands().brand(usd.id).await?, Some(changed));
+    assert_eq!(tx.brands().brand(vnd_brand.id).await?, Some(vnd_brand));
+    let mut stranger = brand(9);
+    stranger.id = BrandId::from_bytes([9; 16]);
+    let missing = tx.brands().update_brand(&stranger).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
     Ok(())
 }
 

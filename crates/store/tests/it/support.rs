@@ -93,7 +93,7 @@ pub(crate) fn brand(n: u8) -> Brand {
         currency: Currency::VND,
         calling_code: CallingCode(84),
         utc_offset: offset!(+7),
-        refund_policy: RefundPolicy::ClampAndRecord,
+        refund_policy: RefundPolicy::Clamp,
         points_validity_days: Some(365),
         created_at: datetime!(2026-01-01 00:00 UTC),
     }
@@ -205,6 +205,7 @@ pub(crate) fn voucher(
         reward,
         source: VoucherSource::Redemption {
             points: Points::new(500),
+            ledger_seq: Some(u64::from(n)),
         },
         issued_at,
         expires_at,

@@ -212,6 +212,7 @@ fn entry_kind(t: &Text, kind: &EntryKind) -> &'static str {
     match kind {
         EntryKind::Earn { .. } => t.entry_earn,
         EntryKind::Redeem { .. } => t.entry_redeem,
+        EntryKind::Restore { .. } => t.entry_restore,
         EntryKind::Expire { .. } => t.entry_expire,
         EntryKind::Reverse { .. } => t.entry_reverse,
         EntryKind::Adjust { .. } => t.entry_adjust,
