@@ -15,7 +15,8 @@
 //!
 //! Every sender classifies failures for the delivery worker: [`SendError::Retryable`]
 //! (timeouts, provider outages, rate limits) or [`SendError::Permanent`] (bad recipient,
-//! rejected template, bad credentials). Each message's `dedupe_key` reaches the provider
+//! rejected template, bad credentials). Each message's `dedupe_key`, or for eSMS and Zalo
+//! its fixed-length [`provider_key`](regulars_ports::provider_key), reaches the provider
 //! as its idempotency or tracking id where it has one (see `docs/senders.md` for what
 //! each provider actually guarantees).
 //!

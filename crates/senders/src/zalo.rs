@@ -3,7 +3,7 @@
 use crate::http::{client, e164_digits, status_error, transport_error};
 use async_trait::async_trait;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt, provider_key};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -94,7 +94,8 @@ impl std::fmt::Debug for ZaloTokens {
 /// `{phone, template_id, template_data, tracking_id}`: the phone is the E.164 recipient
 /// without its `+`, the template id comes from `OutgoingMessage::template` (through
 /// [`ZaloSettings::templates`]), the data from `OutgoingMessage::data` and the tracking id
-/// is the message's `dedupe_key`. The receipt carries Zalo's `msg_id`.
+/// is the message's [`provider_key`] (32 hex characters derived from its `dedupe_key`;
+/// Zalo accepts at most 48). The receipt carries Zalo's `msg_id`.
 ///
 /// When Zalo answers [`ZNS_INVALID_ACCESS_TOKEN`] and a refresh token, app id and secret
 /// key are configured, the access token is refreshed once (OAuth v4) and the send retried
@@ -346,11 +347,12 @@ impl MessageSender for ZaloZns {
             });
         }
         let phone = e164_digits(&message.recipient)?;
+        let tracking_id = provider_key(&message.dedupe_key);
         let request = TemplateRequest {
             phone: &phone,
             template_id: self.template_id(message)?,
             template_data: &message.data,
-            tracking_id: &message.dedupe_key,
+            tracking_id: &tracking_id,
         };
         let used = self.tokens.lock().await.access_token.clone();
         match self.post_template(&used, &request).await? {

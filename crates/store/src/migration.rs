@@ -11,6 +11,7 @@ mod m20261123_000001_integrations;
 mod m20261123_000002_intelligence;
 mod m20261124_000001_campaigns;
 mod m20261124_100001_report_indexes;
+mod m20261206_800001_outbox_provider_key;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_intelligence::Migration),
             Box::new(m20261124_000001_campaigns::Migration),
             Box::new(m20261124_100001_report_indexes::Migration),
+            Box::new(m20261206_800001_outbox_provider_key::Migration),
         ]
     }
 }

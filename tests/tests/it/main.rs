@@ -9,6 +9,7 @@ mod campaigns;
 mod concurrency;
 mod dashboard;
 mod delivery;
+mod esms_reports;
 mod flows;
 mod isolation;
 mod limits;

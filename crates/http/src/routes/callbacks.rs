@@ -74,6 +74,7 @@ pub(crate) async fn receive(
         .record_delivery_report(
             update.channel,
             &update.provider_message_id,
+            update.dedupe_key.as_deref(),
             &update.status,
             update.at,
         )

@@ -56,7 +56,7 @@ async fn migrations_are_idempotent(store: Store, url: String) -> TestResult {
         .await?
         .ok_or("no row")?;
     // One row per migration, however many times they ran.
-    assert_eq!(row.try_get::<i64>("", "n")?, 5);
+    assert_eq!(row.try_get::<i64>("", "n")?, 6);
     db.close().await?;
     Ok(())
 }
