@@ -64,6 +64,6 @@ pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
 pub use file::{FileMessage, FileSender};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{
-    ZNS_INVALID_ACCESS_TOKEN, ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns,
-    classify_zns_error,
+    ZNS_DAILY_QUOTA, ZNS_INVALID_ACCESS_TOKEN, ZNS_NIGHT, ZaloCredentials, ZaloSettings,
+    ZaloTokens, ZaloZns, classify_zns_error, classify_zns_error_at,
 };

@@ -134,6 +134,29 @@ async fn refuses_what_it_cannot_send_without_calling_zalo() {
 }
 
 #[tokio::test]
+async fn night_and_daily_quota_answers_wait_for_the_next_allowed_time() {
+    let stub = ZaloZnsStub::start().unwrap();
+    let zns = sender(&stub);
+    for (i, code) in [-133, -144].into_iter().enumerate() {
+        stub.force_error(code);
+        let err = zns
+            .send(&message(Channel::Zalo, PHONE, &format!("later-{i}")))
+            .await
+            .unwrap_err();
+        match err {
+            SendError::Retryable {
+                retry_after: Some(wait),
+                ..
+            } => assert!(
+                wait > Duration::ZERO && wait <= Duration::from_secs(86_400),
+                "{code}: {wait:?}"
+            ),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_mapped_error_code_class() {
     let stub = ZaloZnsStub::start().unwrap();
     let zns = sender(&stub);
