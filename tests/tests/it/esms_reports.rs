@@ -126,10 +126,20 @@ async fn an_esms_124_answer_is_matched_to_its_delivery_report() {
              &TotalReceiver=1&TotalSent=1&RequestId={request_id}&TypeId=2&telcoid=1\
              &phonenumber=0901888484&switchsmsid="
         );
+        // The token is a path segment of the CallbackUrl; eSMS appends its own query.
+        server
+            .call(
+                Method::GET,
+                &format!("/callbacks/esms/not-the-token?{query}"),
+                None,
+                Body::None,
+            )
+            .await
+            .expect(401, "wrong token in the path");
         let reply = server
             .call(
                 Method::GET,
-                &format!("/callbacks/esms?token={TOKEN}&{query}"),
+                &format!("/callbacks/esms/{TOKEN}?{query}"),
                 None,
                 Body::None,
             )
