@@ -29,10 +29,13 @@ pub const PROVIDER_KEY_LEN: usize = 32;
 /// ```
 #[must_use]
 pub fn provider_key(dedupe_key: &str) -> String {
-    let digest = Sha256::digest(dedupe_key.as_bytes());
-    let mut key = hex::encode(digest);
-    key.truncate(PROVIDER_KEY_LEN);
-    key
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(dedupe_key.as_bytes())
+        .iter()
+        .take(PROVIDER_KEY_LEN / 2)
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }
 
 /// A message ready for a channel.
