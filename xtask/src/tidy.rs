@@ -49,6 +49,9 @@ const PORTS_ALLOWED: &[&str] = &[
     "rust_decimal",
     "serde",
     "serde_json",
+    // Pure hashing for `provider_key`, the one derivation the outbox store and the
+    // senders must agree on.
+    "sha2",
     "thiserror",
     "time",
     "uuid",

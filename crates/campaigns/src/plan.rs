@@ -91,7 +91,10 @@ impl CustomerFacts {
 
     fn reachable(&self, channel: Channel) -> bool {
         match channel {
-            Channel::Zalo => self.zalo_user_id.is_some(),
+            // ZNS sends by phone (`84…`): any Vietnamese mobile may have a Zalo
+            // account, and Zalo's -118/-119 answers send the message on to the next
+            // channel when it has none.
+            Channel::Zalo => self.zalo_user_id.is_some() || self.phone.is_vietnamese_mobile(),
             Channel::Sms => true,
             Channel::Email => self.email.is_some(),
         }

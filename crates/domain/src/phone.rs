@@ -129,6 +129,25 @@ impl Phone {
         &self.0
     }
 
+    /// Whether this is a Vietnamese mobile number (`+84` and nine digits starting with
+    /// 3, 5, 7, 8 or 9): the numbers Zalo ZNS can reach by phone.
+    ///
+    /// ```
+    /// use regulars_domain::Phone;
+    /// assert!(Phone::parse_e164("+84901234567").unwrap().is_vietnamese_mobile());
+    /// assert!(!Phone::parse_e164("+842838123456").unwrap().is_vietnamese_mobile());
+    /// assert!(!Phone::parse_e164("+6591234567").unwrap().is_vietnamese_mobile());
+    /// ```
+    pub fn is_vietnamese_mobile(&self) -> bool {
+        self.0.strip_prefix("+84").is_some_and(|nsn| {
+            nsn.len() == 9
+                && matches!(
+                    nsn.as_bytes().first(),
+                    Some(b'3' | b'5' | b'7' | b'8' | b'9')
+                )
+        })
+    }
+
     /// The number with its last four digits only, for logs and receipts.
     pub fn masked(&self) -> String {
         let visible = self.0.len().saturating_sub(4);

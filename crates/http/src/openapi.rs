@@ -164,6 +164,7 @@ impl Modify for CommonErrors {
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
+        callbacks::receive_with_token, callbacks::receive_get_with_token,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,

@@ -54,7 +54,7 @@ pub use intelligence::{
 };
 pub use messaging::{
     DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage,
-    ReportRejection, SendError, SendReceipt,
+    PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use records::{

@@ -3,10 +3,40 @@
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Channel};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use thiserror::Error;
 use time::OffsetDateTime;
+
+/// Length of a [`provider_key`]: 32 lowercase hex characters (128 bits of SHA-256).
+pub const PROVIDER_KEY_LEN: usize = 32;
+
+/// The idempotency / tracking key a provider gets for a message: 32 lowercase hex
+/// characters of SHA-256 over its dedupe key.
+///
+/// Dedupe keys (`{campaign}:{customer}:{occasion}`) run to 120 characters, longer than
+/// providers accept (eSMS `RequestId` at most 50, Zalo ZNS `tracking_id` at most 48), and
+/// cutting them would make different customers share a key. The hash has a fixed length,
+/// is the same for every attempt of a message, and is stored with it so a delivery
+/// report that carries only this key can still be matched.
+///
+/// ```
+/// use regulars_ports::{provider_key, PROVIDER_KEY_LEN};
+/// let key = provider_key("0190c1a8-campaign:0190c1a8-customer:birthday-2026");
+/// assert_eq!(key.len(), PROVIDER_KEY_LEN);
+/// assert_eq!(key, provider_key("0190c1a8-campaign:0190c1a8-customer:birthday-2026"));
+/// ```
+#[must_use]
+pub fn provider_key(dedupe_key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(dedupe_key.as_bytes())
+        .iter()
+        .take(PROVIDER_KEY_LEN / 2)
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
+}
 
 /// A message ready for a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,4 +160,30 @@ pub trait DeliveryReportDecoder: Send + Sync {
         body: &[u8],
         received_at: OffsetDateTime,
     ) -> Result<DeliveryUpdate, ReportRejection>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PROVIDER_KEY_LEN, provider_key};
+    use proptest::prelude::*;
+
+    /// eSMS `RequestId` accepts at most 50 characters, Zalo ZNS `tracking_id` 48.
+    const SMALLEST_PROVIDER_LIMIT: usize = 48;
+
+    proptest! {
+        #[test]
+        fn provider_keys_fit_every_provider_and_are_stable(dedupe in ".{0,400}") {
+            let key = provider_key(&dedupe);
+            prop_assert_eq!(key.len(), PROVIDER_KEY_LEN);
+            prop_assert!(key.chars().count() <= SMALLEST_PROVIDER_LIMIT);
+            prop_assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+            prop_assert_eq!(key, provider_key(&dedupe));
+        }
+
+        #[test]
+        fn different_dedupe_keys_get_different_provider_keys(a in ".{1,200}", b in ".{1,200}") {
+            prop_assume!(a != b);
+            prop_assert_ne!(provider_key(&a), provider_key(&b));
+        }
+    }
 }

@@ -243,12 +243,17 @@ pub trait OutboxRepo: Send {
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Records a provider's delivery report for the sent message with this provider id on
-    /// this channel; returns the message's brand and id, or `None` when no sent message
-    /// matches (unknown id, or already reported).
+    /// this channel, or, when the provider echoed the key it was sent (`echoed_key`: eSMS
+    /// `RequestId`, Zalo `tracking_id`), the message with that [`provider_key`]; returns
+    /// the message's brand and id, or `None` when no sent message matches (unknown id, or
+    /// already reported).
+    ///
+    /// [`provider_key`]: crate::provider_key
     async fn record_delivery(
         &mut self,
         channel: Channel,
         provider_message_id: &str,
+        echoed_key: Option<String>,
         state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<Option<(BrandId, Uuid)>, StoreError>;

@@ -3,7 +3,7 @@
 use crate::http::{client, e164_digits, status_error, transport_error};
 use async_trait::async_trait;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt, provider_key};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -51,15 +51,16 @@ impl EsmsSettings {
 /// documentation does not say which phone formats it accepts; Vietnamese numbers in
 /// international form are what its own samples show for Zalo, and `0…` for SMS),
 /// `IsUnicode` is `1` exactly when the body is not ASCII (Vietnamese with diacritics),
-/// and `RequestId` is the message's `dedupe_key`: eSMS documents it as the guard against
-/// duplicated requests and answers code 124 for a repeated one.
+/// and `RequestId` is the message's [`provider_key`] (32 hex characters derived from its
+/// `dedupe_key`, the same on every attempt): eSMS documents `RequestId` as the guard
+/// against duplicated requests, at most 50 characters, blocking duplicates for that day
+/// only, and answers code 124 for a repeated one.
 ///
 /// Answer `CodeResult` `"100"` is acceptance (not delivery) and its `SMSID` becomes the
-/// receipt. A 124 (duplicate `RequestId`) means an earlier attempt with the same dedupe
-/// key was accepted; eSMS does not repeat that attempt's `SMSID`, so the receipt carries
-/// the answer's `SMSID` when there is one and the dedupe key otherwise (eSMS callbacks
-/// carry `RequestId` too, so the update can still be matched). Other codes are
-/// classified by [`classify_esms_code`].
+/// receipt. A 124 (duplicate `RequestId`) means an earlier attempt of the same message
+/// was accepted; eSMS's 124 answer carries no `SMSID`, so the receipt carries the
+/// provider key, and the delivery report (which carries `RequestId`) is matched by it.
+/// Other codes are classified by [`classify_esms_code`].
 pub struct Esms {
     client: reqwest::Client,
     settings: EsmsSettings,
@@ -136,6 +137,7 @@ impl MessageSender for Esms {
             });
         }
         let phone = e164_digits(&message.recipient)?;
+        let request_id = provider_key(&message.dedupe_key);
         let request = SendRequest {
             api_key: &self.api_key,
             secret_key: &self.secret_key,
@@ -145,7 +147,7 @@ impl MessageSender for Esms {
             sms_type: &self.settings.sms_type,
             is_unicode: if message.body.is_ascii() { "0" } else { "1" },
             sandbox: if self.settings.sandbox { "1" } else { "0" },
-            request_id: &message.dedupe_key,
+            request_id: &request_id,
             callback_url: self.settings.callback_url.as_deref(),
         };
         let url = format!(
@@ -199,7 +201,7 @@ impl MessageSender for Esms {
                 provider_message_id: answer
                     .smsid
                     .filter(|id| !id.is_empty())
-                    .unwrap_or_else(|| message.dedupe_key.clone()),
+                    .unwrap_or(request_id),
             }),
             other => Err(classify_esms_code(
                 other,

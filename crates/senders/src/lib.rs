@@ -15,7 +15,8 @@
 //!
 //! Every sender classifies failures for the delivery worker: [`SendError::Retryable`]
 //! (timeouts, provider outages, rate limits) or [`SendError::Permanent`] (bad recipient,
-//! rejected template, bad credentials). Each message's `dedupe_key` reaches the provider
+//! rejected template, bad credentials). Each message's `dedupe_key`, or for eSMS and Zalo
+//! its fixed-length [`provider_key`](regulars_ports::provider_key), reaches the provider
 //! as its idempotency or tracking id where it has one (see `docs/senders.md` for what
 //! each provider actually guarantees).
 //!
@@ -63,6 +64,6 @@ pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
 pub use file::{FileMessage, FileSender};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{
-    ZNS_INVALID_ACCESS_TOKEN, ZaloCredentials, ZaloSettings, ZaloTokens, ZaloZns,
-    classify_zns_error,
+    ZNS_DAILY_QUOTA, ZNS_INVALID_ACCESS_TOKEN, ZNS_NIGHT, ZaloCredentials, ZaloSettings,
+    ZaloTokens, ZaloZns, classify_zns_error, classify_zns_error_at,
 };

@@ -3,10 +3,11 @@
 use crate::http::{client, e164_digits, status_error, transport_error};
 use async_trait::async_trait;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt};
+use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt, provider_key};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use time::{OffsetDateTime, Time, UtcOffset};
 use tokio::sync::Mutex;
 
 const PROVIDER: &str = "Zalo ZNS";
@@ -94,7 +95,8 @@ impl std::fmt::Debug for ZaloTokens {
 /// `{phone, template_id, template_data, tracking_id}`: the phone is the E.164 recipient
 /// without its `+`, the template id comes from `OutgoingMessage::template` (through
 /// [`ZaloSettings::templates`]), the data from `OutgoingMessage::data` and the tracking id
-/// is the message's `dedupe_key`. The receipt carries Zalo's `msg_id`.
+/// is the message's [`provider_key`] (32 hex characters derived from its `dedupe_key`;
+/// Zalo accepts at most 48). The receipt carries Zalo's `msg_id`.
 ///
 /// When Zalo answers [`ZNS_INVALID_ACCESS_TOKEN`] and a refresh token, app id and secret
 /// key are configured, the access token is refreshed once (OAuth v4) and the send retried
@@ -346,11 +348,12 @@ impl MessageSender for ZaloZns {
             });
         }
         let phone = e164_digits(&message.recipient)?;
+        let tracking_id = provider_key(&message.dedupe_key);
         let request = TemplateRequest {
             phone: &phone,
             template_id: self.template_id(message)?,
             template_data: &message.data,
-            tracking_id: &message.dedupe_key,
+            tracking_id: &tracking_id,
         };
         let used = self.tokens.lock().await.access_token.clone();
         match self.post_template(&used, &request).await? {
@@ -400,9 +403,9 @@ impl MessageSender for ZaloZns {
 /// | -121, -122 | body empty / malformed | Permanent |
 /// | -124 | access token invalid (after the one refresh [`ZaloZns`] attempts) | Permanent |
 /// | -125 | OA id invalid | Permanent |
-/// | -133 | ZNS may not be sent at night (22:00–06:00 Vietnam time) | Retryable |
+/// | -133 | ZNS may not be sent at night (22:00–06:00 Vietnam time) | Retryable, retry after the next 06:00 Vietnam time |
 /// | -139 | the user refused this kind of ZNS | Permanent |
-/// | -144 | the OA's daily quota is used up | Retryable |
+/// | -144 | the OA's daily quota is used up | Retryable, retry after the next midnight Vietnam time |
 /// | any other | not documented here | Permanent (the reason carries the code) |
 ///
 /// Transport failures (timeouts, refused connections, HTTP 408/429/5xx) are
@@ -416,12 +419,94 @@ impl MessageSender for ZaloZns {
 /// ```
 #[must_use]
 pub fn classify_zns_error(code: i64, message: &str) -> SendError {
+    classify_zns_error_at(code, message, OffsetDateTime::now_utc())
+}
+
+/// ZNS error -133: no ZNS between 22:00 and 06:00 Vietnam time.
+pub const ZNS_NIGHT: i64 = -133;
+/// ZNS error -144: the OA's daily quota is used up (it resets at midnight).
+pub const ZNS_DAILY_QUOTA: i64 = -144;
+
+/// [`classify_zns_error`] at a given time: -133 and -144 carry a `retry_after` up to the
+/// next time Zalo accepts the message (the next 06:00, the next midnight, Vietnam time),
+/// so the delivery worker waits for it instead of spending its attempts and falling
+/// back to paid SMS.
+///
+/// ```
+/// use regulars_senders::{classify_zns_error_at, ZNS_NIGHT};
+/// use regulars_ports::SendError;
+/// use time::macros::datetime;
+/// // 23:00 in Vietnam: seven hours until 06:00.
+/// let err = classify_zns_error_at(ZNS_NIGHT, "night", datetime!(2026-12-06 23:00 +07:00));
+/// assert!(matches!(err, SendError::Retryable { retry_after: Some(d), .. }
+///     if d == std::time::Duration::from_secs(7 * 3600)));
+/// ```
+#[must_use]
+pub fn classify_zns_error_at(code: i64, message: &str, now: OffsetDateTime) -> SendError {
     let reason = format!("{PROVIDER} error {code}: {message}");
     match code {
-        -100 | -133 | -144 => SendError::Retryable {
+        -100 => SendError::Retryable {
             reason,
             retry_after: None,
         },
+        ZNS_NIGHT => SendError::Retryable {
+            reason,
+            retry_after: Some(until_vietnam_hour(now, 6)),
+        },
+        ZNS_DAILY_QUOTA => SendError::Retryable {
+            reason,
+            retry_after: Some(until_vietnam_hour(now, 0)),
+        },
         _ => SendError::Permanent { reason },
+    }
+}
+
+/// Time from `now` to the next `hour`:00 in Vietnam (UTC+7, no daylight saving); a whole
+/// day when it is that time exactly.
+fn until_vietnam_hour(now: OffsetDateTime, hour: u8) -> std::time::Duration {
+    let local = now.to_offset(VIETNAM);
+    let today = local.replace_time(Time::MIDNIGHT) + time::Duration::hours(i64::from(hour));
+    let next = if today > local {
+        today
+    } else {
+        today + time::Duration::days(1)
+    };
+    std::time::Duration::try_from(next - local).unwrap_or_default()
+}
+
+const VIETNAM: UtcOffset = time::macros::offset!(+7);
+
+#[cfg(test)]
+mod tests {
+    use super::{ZNS_DAILY_QUOTA, ZNS_NIGHT, classify_zns_error_at};
+    use proptest::prelude::*;
+    use regulars_ports::SendError;
+    use std::time::Duration;
+    use time::OffsetDateTime;
+    use time::macros::offset;
+
+    fn retry_after(code: i64, now: OffsetDateTime) -> Duration {
+        match classify_zns_error_at(code, "", now) {
+            SendError::Retryable {
+                retry_after: Some(d),
+                ..
+            } => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest! {
+        /// -133 waits exactly until the next 06:00 and -144 until the next midnight,
+        /// Vietnam time, never longer than a day.
+        #[test]
+        fn night_and_quota_wait_for_the_next_allowed_time(secs in 1_700_000_000i64..1_900_000_000) {
+            let now = OffsetDateTime::from_unix_timestamp(secs).unwrap_or_else(|e| panic!("{e}"));
+            for (code, hour) in [(ZNS_NIGHT, 6u8), (ZNS_DAILY_QUOTA, 0)] {
+                let wait = retry_after(code, now);
+                prop_assert!(wait > Duration::ZERO && wait <= Duration::from_secs(86_400));
+                let then = (now + wait).to_offset(offset!(+7));
+                prop_assert_eq!((then.hour(), then.minute(), then.second()), (hour, 0, 0));
+            }
+        }
     }
 }

@@ -769,7 +769,11 @@ impl Services {
             .skip_while(|c| **c != m.channel)
             .skip(1)
             .filter(|c| !m.promotional || facts.consent.allows(**c))
-            .filter(|c| **c != Channel::Zalo || facts.zalo_user_id.is_some())
+            .filter(|c| {
+                **c != Channel::Zalo
+                    || facts.zalo_user_id.is_some()
+                    || facts.phone.is_vietnamese_mobile()
+            })
             .filter_map(|c| route_of(*c))
             .collect();
         let mut data = BTreeMap::new();

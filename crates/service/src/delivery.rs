@@ -381,19 +381,27 @@ impl Services {
     }
 
     /// Records a provider's delivery report for the message it knows by
-    /// `provider_message_id`; `false` when no sent message matches (unknown, or already
+    /// `provider_message_id`, or by the key it was sent when the provider echoes it
+    /// (`echoed_key`); `false` when no sent message matches (unknown, or already
     /// reported).
     pub async fn record_delivery_report(
         &self,
         channel: Channel,
         provider_message_id: &str,
+        echoed_key: Option<&str>,
         state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<bool, DeliveryError> {
         self.transact("delivery_report", |mut tx| async move {
             let result: Result<bool, DeliveryError> = tx
                 .outbox()
-                .record_delivery(channel, provider_message_id, state, at)
+                .record_delivery(
+                    channel,
+                    provider_message_id,
+                    echoed_key.map(str::to_owned),
+                    state,
+                    at,
+                )
                 .await
                 .map(|found| found.is_some())
                 .map_err(Into::into);

@@ -358,13 +358,25 @@ async fn retries_fall_back_defer_and_give_up_by_the_rules() {
         let at = t0 + Duration::minutes(1);
         assert!(
             services
-                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryStatus::Delivered, at)
+                .record_delivery_report(
+                    Channel::Zalo,
+                    &provider_id,
+                    None,
+                    &DeliveryStatus::Delivered,
+                    at
+                )
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         );
         assert!(
             !services
-                .record_delivery_report(Channel::Zalo, &provider_id, &DeliveryStatus::Delivered, at)
+                .record_delivery_report(
+                    Channel::Zalo,
+                    &provider_id,
+                    None,
+                    &DeliveryStatus::Delivered,
+                    at
+                )
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         );

@@ -10,6 +10,7 @@ mod campaigns;
 mod concurrency;
 mod dashboard;
 mod delivery;
+mod esms_reports;
 mod flows;
 mod isolation;
 mod kiotviet;

@@ -63,7 +63,8 @@ async fn outbox_keys(w: &World) -> Vec<String> {
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
-        .map(|m| m.dedupe_key)
+        // The provider sees each message's provider key, derived from its dedupe key.
+        .map(|m| regulars_ports::provider_key(&m.dedupe_key))
         .collect()
 }
 

@@ -203,6 +203,26 @@ fn channels_by_preference_consent_and_reach() {
 }
 
 #[test]
+fn zalo_reaches_a_vietnamese_mobile_without_a_zalo_user_id() {
+    // ZNS sends by phone: Zalo consent and a Vietnamese mobile are enough.
+    let c = campaign(json!({}));
+    let mut lan = customer(1);
+    assert!(lan.zalo_user_id.is_none());
+    assert!(lan.phone.is_vietnamese_mobile(), "{}", lan.phone.as_str());
+    lan.consent.zalo = true;
+    assert_eq!(
+        sent(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Zalo
+    );
+    // A number abroad is not reachable by ZNS.
+    lan.phone = regulars_domain::Phone::parse_e164("+6591234567").unwrap();
+    assert_eq!(
+        sent(&plan(&c, &[lan], NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+}
+
+#[test]
 fn hold_out_by_default() {
     let c = campaign(json!({"holdout": 0.1}));
     let customers: Vec<_> = (0..2000).map(customer).collect();

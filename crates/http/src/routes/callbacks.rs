@@ -1,6 +1,7 @@
-//! Delivery reports from message providers: `GET|POST /callbacks/{provider}`,
-//! authenticated by the provider's own signature (Zalo) or by a secret token in the
-//! callback URL (eSMS, which signs nothing), never by an API key.
+//! Delivery reports from message providers: `GET|POST /callbacks/{provider}` and
+//! `GET|POST /callbacks/{provider}/{token}`, authenticated by the provider's own signature
+//! (Zalo) or by a secret token in the callback URL's path (eSMS, which signs nothing and
+//! appends its own query to the URL), never by an API key.
 
 use crate::AppState;
 use crate::body::RawBody;
@@ -35,18 +36,62 @@ pub(crate) async fn receive(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = path.into_inner();
+    let query = req.query_string().to_owned();
+    handle(&state, &req, &path.into_inner(), &query, &body.0).await
+}
+
+/// Receives an eSMS delivery report at `CallbackUrl` = `…/callbacks/esms/{token}`: eSMS
+/// calls it with `GET` and appends its own query (`?SMSID=…&SendStatus=…`), so the
+/// secret token lives in the path.
+#[utoipa::path(post, path = "/callbacks/{provider}/{token}", tag = "webhooks",
+    params(("provider" = String, Path, description = "`esms`"),
+        ("token" = String, Path, description = "The configured callback token")),
+    request_body(content = Object, description = "The provider's report as it documents it"),
+    responses((status = 200, body = DeliveryReportAck), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn receive_with_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let (provider, token) = path.into_inner();
+    let token = serde_urlencoded::to_string([("token", token.as_str())])
+        .map_err(|e| ApiError::invalid("token", e.to_string()))?;
+    // The path's token goes first: it is the one the decoder checks.
+    let query = match req.query_string() {
+        "" => token,
+        rest => format!("{token}&{rest}"),
+    };
+    handle(&state, &req, &provider, &query, &body.0).await
+}
+
+/// The same as `POST /callbacks/{provider}/{token}`, as eSMS calls it (`GET`).
+#[utoipa::path(get, path = "/callbacks/{provider}/{token}", tag = "webhooks",
+    params(("provider" = String, Path, description = "`esms`"),
+        ("token" = String, Path, description = "The configured callback token")),
+    responses((status = 200, body = DeliveryReportAck), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn receive_get_with_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    receive_with_token(state, req, path, RawBody(actix_web::web::Bytes::new())).await
+}
+
+async fn handle(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    provider: &str,
+    query: &str,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
     let Some(decoder) = state.delivery_reports.as_ref() else {
         return Err(ApiError::not_found("provider", "provider"));
     };
-    let headers = crate::routes::text_headers(&req);
-    let update = match decoder.decode(
-        &provider,
-        &headers,
-        req.query_string(),
-        &body.0,
-        state.now(),
-    ) {
+    let headers = crate::routes::text_headers(req);
+    let update = match decoder.decode(provider, &headers, query, body, state.now()) {
         Ok(update) => update,
         Err(ReportRejection::Ignored(reason)) => {
             return Ok(HttpResponse::Ok().json(DeliveryReportAck {
@@ -74,6 +119,7 @@ pub(crate) async fn receive(
         .record_delivery_report(
             update.channel,
             &update.provider_message_id,
+            update.dedupe_key.as_deref(),
             &update.status,
             update.at,
         )

@@ -84,6 +84,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             "/callbacks/{provider}",
             web::get().to(callbacks::receive_get),
         )
+        .route(
+            "/callbacks/{provider}/{token}",
+            web::post().to(callbacks::receive_with_token),
+        )
+        .route(
+            "/callbacks/{provider}/{token}",
+            web::get().to(callbacks::receive_get_with_token),
+        )
         .service(
             web::scope("/v1")
                 .route("/brand", web::get().to(catalog::brand))

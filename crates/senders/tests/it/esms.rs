@@ -2,9 +2,9 @@
 
 use crate::message;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, SendError};
+use regulars_ports::{MessageSender, SendError, provider_key};
 use regulars_senders::{Esms, EsmsSettings};
-use regulars_testkit::providers::{EsmsStub, Fault};
+use regulars_testkit::providers::{EsmsStub, Fault, REQUEST_ID_MAX_CHARS};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ fn last_body(stub: &EsmsStub) -> Value {
 }
 
 #[tokio::test]
-async fn sends_vietnamese_text_as_unicode_with_the_dedupe_key_as_request_id() {
+async fn sends_vietnamese_text_as_unicode_with_the_provider_key_as_request_id() {
     let stub = EsmsStub::start().unwrap();
     let sms = sender(&stub);
     assert_eq!(sms.channel(), Channel::Sms);
@@ -45,7 +45,7 @@ async fn sends_vietnamese_text_as_unicode_with_the_dedupe_key_as_request_id() {
     assert_eq!(deliveries[0].text, msg.body);
     assert_eq!(deliveries[0].recipient, "84987654321");
     let body = last_body(&stub);
-    assert_eq!(body["RequestId"], "sms-1");
+    assert_eq!(body["RequestId"], provider_key("sms-1").as_str());
     assert_eq!(body["IsUnicode"], "1");
     assert_eq!(body["SmsType"], "2");
     assert_eq!(body["Brandname"], "REGULARS");
@@ -53,6 +53,28 @@ async fn sends_vietnamese_text_as_unicode_with_the_dedupe_key_as_request_id() {
     assert_eq!(
         body["CallbackUrl"],
         "https://regulars.example/callbacks/esms/abc"
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_sized_dedupe_key_fits_esms_request_id_limit() {
+    let stub = EsmsStub::start().unwrap();
+    let sms = sender(&stub);
+    // `{campaign}:{customer}:{occasion}` runs to about 120 characters; eSMS takes 50.
+    let long = format!(
+        "{}:{}:birthday-2026-12-06",
+        "0190c1a8-5f3e-7a41-9c1b-8d2e4f6a7b3c", "0190c1a8-5f3e-7a41-9c1b-8d2e4f6a7b3d"
+    );
+    let receipt = sms
+        .send(&message(Channel::Sms, PHONE, &long))
+        .await
+        .unwrap();
+    let request_id = last_body(&stub)["RequestId"].as_str().unwrap().to_owned();
+    assert!(request_id.len() <= REQUEST_ID_MAX_CHARS, "{request_id}");
+    assert_eq!(request_id, provider_key(&long));
+    assert_eq!(
+        stub.deliveries()[0].provider_message_id,
+        receipt.provider_message_id
     );
 }
 
@@ -149,8 +171,9 @@ async fn a_repeated_request_id_is_accepted_once() {
     let second = sms.send(&msg).await.unwrap();
     assert_ne!(first.provider_message_id, "");
     assert_eq!(
-        second.provider_message_id, "sms-dup",
-        "eSMS does not repeat the SMSID"
+        second.provider_message_id,
+        provider_key("sms-dup"),
+        "eSMS does not repeat the SMSID: the receipt carries the RequestId"
     );
     assert_eq!(stub.accepted_count(), 1);
     assert_eq!(stub.deliveries()[0].requests, 2);

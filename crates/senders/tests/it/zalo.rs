@@ -2,7 +2,7 @@
 
 use crate::message;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, SendError};
+use regulars_ports::{MessageSender, SendError, provider_key};
 use regulars_senders::{ZaloCredentials, ZaloSettings, ZaloZns};
 use regulars_testkit::providers::{Fault, ZaloZnsStub};
 use serde_json::Value;
@@ -35,7 +35,7 @@ fn sender(stub: &ZaloZnsStub) -> ZaloZns {
 }
 
 #[tokio::test]
-async fn sends_a_template_message_with_the_dedupe_key_as_tracking_id() {
+async fn sends_a_template_message_with_the_provider_key_as_tracking_id() {
     let stub = ZaloZnsStub::start().unwrap();
     let zns = sender(&stub);
     assert_eq!(zns.channel(), Channel::Zalo);
@@ -51,7 +51,7 @@ async fn sends_a_template_message_with_the_dedupe_key_as_tracking_id() {
         deliveries[0].provider_message_id,
         receipt.provider_message_id
     );
-    assert_eq!(deliveries[0].dedupe_key, "msg-1");
+    assert_eq!(deliveries[0].dedupe_key, provider_key("msg-1"));
     assert_eq!(deliveries[0].recipient, "84912345678");
     let request = stub.requests().pop().unwrap();
     assert_eq!(request.path, "/message/template");
@@ -62,7 +62,7 @@ async fn sends_a_template_message_with_the_dedupe_key_as_tracking_id() {
         body["template_id"], "240871",
         "template name mapped to the ZNS id"
     );
-    assert_eq!(body["tracking_id"], "msg-1");
+    assert_eq!(body["tracking_id"], provider_key("msg-1").as_str());
     assert_eq!(body["template_data"]["customer_name"], "Nguyễn Văn An");
     assert_eq!(body["template_data"]["points"], "120");
 }
@@ -131,6 +131,29 @@ async fn refuses_what_it_cannot_send_without_calling_zalo() {
         assert!(matches!(err, SendError::Permanent { .. }), "{err:?}");
     }
     assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn night_and_daily_quota_answers_wait_for_the_next_allowed_time() {
+    let stub = ZaloZnsStub::start().unwrap();
+    let zns = sender(&stub);
+    for (i, code) in [-133, -144].into_iter().enumerate() {
+        stub.force_error(code);
+        let err = zns
+            .send(&message(Channel::Zalo, PHONE, &format!("later-{i}")))
+            .await
+            .unwrap_err();
+        match err {
+            SendError::Retryable {
+                retry_after: Some(wait),
+                ..
+            } => assert!(
+                wait > Duration::ZERO && wait <= Duration::from_secs(86_400),
+                "{code}: {wait:?}"
+            ),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,9 @@ pub struct Model {
     pub delivered_at: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub provider_message_id: Option<String>,
+    /// [`regulars_ports::provider_key`] of the dedupe key; empty on rows older than it.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub provider_key: Option<String>,
     pub created_at: i64,
 }
 

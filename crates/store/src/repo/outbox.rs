@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
     DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
-    StoreError,
+    StoreError, provider_key,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
@@ -222,13 +222,23 @@ impl OutboxRepo for StoreTransaction {
         &mut self,
         channel: Channel,
         provider_message_id: &str,
+        echoed_key: Option<String>,
         state: &DeliveryStatus,
         at: OffsetDateTime,
     ) -> Result<Option<(BrandId, Uuid)>, StoreError> {
         use outbox::Column as C;
+        let mut matches = Condition::any().add(C::ProviderMessageId.eq(provider_message_id));
+        if let Some(key) = echoed_key.filter(|k| !k.is_empty()) {
+            let key = key.as_str();
+            // The provider echoed the key it was sent: the hashed provider key, or on
+            // rows older than that column the dedupe key itself.
+            matches = matches
+                .add(C::ProviderKey.eq(key))
+                .add(C::ProviderKey.is_null().and(C::DedupeKey.eq(key)));
+        }
         let Some(row) = outbox::Entity::find()
             .filter(C::Channel.eq(channel_name(channel)))
-            .filter(C::ProviderMessageId.eq(provider_message_id))
+            .filter(matches)
             .filter(C::Status.eq(OutboxStatus::Sent.as_str()))
             .one(&self.tx)
             .await
@@ -459,6 +469,7 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
         sent_at: m.sent_at.map(to_micros),
         delivered_at: m.delivered_at.map(to_micros),
         provider_message_id: m.provider_message_id.clone(),
+        provider_key: Some(provider_key(&m.dedupe_key)),
         created_at: to_micros(m.created_at),
     })
 }

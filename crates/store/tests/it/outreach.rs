@@ -309,19 +309,19 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     let at = now + Duration::minutes(2);
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Zalo, "zns-1", &DeliveryStatus::Delivered, at)
+            .record_delivery(Channel::Zalo, "zns-1", None, &DeliveryStatus::Delivered, at)
             .await?,
         Some((b.id, first.id))
     );
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Zalo, "zns-1", &DeliveryStatus::Delivered, at)
+            .record_delivery(Channel::Zalo, "zns-1", None, &DeliveryStatus::Delivered, at)
             .await?,
         None
     );
     assert_eq!(
         tx.outbox()
-            .record_delivery(Channel::Sms, "zns-1", &DeliveryStatus::Delivered, at)
+            .record_delivery(Channel::Sms, "zns-1", None, &DeliveryStatus::Delivered, at)
             .await?,
         None
     );

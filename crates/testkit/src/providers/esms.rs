@@ -11,11 +11,16 @@ use crate::TestkitError;
 /// The send path, as eSMS documents it (the stub also accepts it without the final `/`).
 pub const ESMS_SEND_PATH: &str = "/MainService.svc/json/SendMultipleMessage_V4_post_json/";
 
+/// The longest `RequestId` eSMS accepts ("Độ dài tối đa 50 ký tự", `tin-nhan-sms-otp-cskh.md`
+/// in eSMS's developer GitBook, `devesms/gitbook_esms_for_develop_v2`).
+pub const REQUEST_ID_MAX_CHARS: usize = 50;
+
 /// A local eSMS server. See the [module docs](crate::providers).
 ///
 /// Validation, as eSMS documents it: wrong `ApiKey`/`SecretKey` → 101, missing `SmsType`
 /// → 300, a type other than 2 (customer care) → 118, an unregistered `Brandname` → 104,
-/// a phone that is not `84…` or `0…` digits → 108, a repeated `RequestId` → 124
+/// a phone that is not `84…` or `0…` digits → 108, a `RequestId` over 50 characters →
+/// `{"error": "Invalid request"}`, a repeated `RequestId` → 124
 /// ("Request exist") without a second delivery. eSMS documents no transient answer
 /// code, so random failures are HTTP 503 or a dropped connection.
 #[derive(Clone)]
@@ -205,6 +210,11 @@ fn deliver(state: &mut State, request: &Request) -> Reply {
         return code_result(108, message_for(108));
     }
     let request_id = field("RequestId");
+    // eSMS documents `RequestId` as at most 50 characters but not its answer to a longer
+    // one; the stub refuses it with eSMS's documented answer to a request it cannot read.
+    if request_id.chars().count() > REQUEST_ID_MAX_CHARS {
+        return Reply::Json(200, json!({"error": "Invalid request"}).to_string());
+    }
     if state.ledger.replay(&request_id).is_some() {
         return Reply::Json(
             200,

@@ -22,7 +22,7 @@ mod twilio;
 mod zalo;
 
 pub use common::{Delivery, Fault, RecordedRequest};
-pub use esms::EsmsStub;
+pub use esms::{EsmsStub, REQUEST_ID_MAX_CHARS};
 pub use smtp::{ReceivedMail, SmtpServer, require_smtp, smtp_available};
 pub use twilio::TwilioStub;
 pub use zalo::ZaloZnsStub;
