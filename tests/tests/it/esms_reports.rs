@@ -51,9 +51,15 @@ async fn an_esms_124_answer_is_matched_to_its_delivery_report() {
                         email: false,
                     },
                 },
+                &regulars_service::ChangeAuthor {
+                    actor: "test".to_owned(),
+                    source: regulars_domain::ChangeSource::Import,
+                },
             )
             .await
             .unwrap_or_else(|e| panic!("{db:?}: {e}"));
+        // Whatever hour the test runs at, the brand's legal hours must not defer the send.
+        server.unrestricted(&tenant.admin).await;
         let campaign = server
             .post(
                 "/v1/campaigns",
