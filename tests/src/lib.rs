@@ -6,14 +6,14 @@
 
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::{
-    BrandId, CallingCode, Currency, EventKey, LineItem, Modifier, Money, Order, Phone, Points,
-    RewardId,
+    BrandId, CallingCode, ChangeSource, ChannelConsent, Currency, Customer, EventKey, LineItem,
+    Modifier, Money, Order, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::rules::EarningRules;
 use regulars_ports::{Brand, IdGen, LoyaltyProgram};
-use regulars_service::{BrandSetup, Services};
+use regulars_service::{BrandSetup, ChangeAuthor, CustomerInput, Services};
 use regulars_store::{Store, StoreOptions};
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
@@ -42,6 +42,35 @@ pub const REWARD_COST: i64 = 40;
 
 /// Errors of fixtures, as text: fixtures fail loudly with what went wrong.
 pub type FixtureResult<T> = Result<T, String>;
+
+/// Registers customer `n` (phone [`phone`]`(n)`, named `name`) who consented to SMS only,
+/// as an import would, for the tests that deliver campaigns over SMS.
+pub async fn sms_customer(
+    services: &Services,
+    brand: BrandId,
+    n: u64,
+    name: &str,
+) -> FixtureResult<Customer> {
+    let input = CustomerInput {
+        name: Some(name.to_owned()),
+        birthday: None,
+        email: None,
+        zalo_user_id: None,
+        consent: ChannelConsent {
+            zalo: false,
+            sms: true,
+            email: false,
+        },
+    };
+    let by = ChangeAuthor {
+        actor: "test".to_owned(),
+        source: ChangeSource::Import,
+    };
+    services
+        .create_customer(brand, phone(n).as_str(), input, &by)
+        .await
+        .map_err(|e| format!("customer {n}: {e}"))
+}
 
 /// Connects to `url` (migrating it) and sets up a fresh brand with the bubble-tea rules.
 pub async fn world(url: &str, options: StoreOptions) -> FixtureResult<World> {

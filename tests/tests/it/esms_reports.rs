@@ -10,9 +10,8 @@
 use crate::server::{Body, dbs, spawn_configured};
 use regulars::delivery_reports::ReportKeys;
 use regulars::system::SystemClock;
-use regulars_domain::ChannelConsent;
 use regulars_ports::PROVIDER_KEY_LEN;
-use regulars_service::{ChannelSenders, CustomerInput, DeliveryOptions};
+use regulars_service::{ChannelSenders, DeliveryOptions};
 use regulars_testkit::providers::{EsmsStub, Fault};
 use reqwest::Method;
 use serde_json::json;
@@ -35,27 +34,7 @@ async fn an_esms_124_answer_is_matched_to_its_delivery_report() {
         )
         .await;
         let tenant = server.tenant("Trà Sữa 124").await;
-        server
-            .services
-            .create_customer(
-                tenant.brand,
-                regulars_tests::phone(7).as_str(),
-                CustomerInput {
-                    name: Some("Khách 7".to_owned()),
-                    birthday: None,
-                    email: None,
-                    zalo_user_id: None,
-                    consent: ChannelConsent {
-                        zalo: false,
-                        sms: true,
-                        email: false,
-                    },
-                },
-                &regulars_service::ChangeAuthor {
-                    actor: "test".to_owned(),
-                    source: regulars_domain::ChangeSource::Import,
-                },
-            )
+        regulars_tests::sms_customer(&server.services, tenant.brand, 7, "Khách 7")
             .await
             .unwrap_or_else(|e| panic!("{db:?}: {e}"));
         // Whatever hour the test runs at, the brand's legal hours must not defer the send.

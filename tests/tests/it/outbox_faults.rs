@@ -5,9 +5,7 @@
 //! exactly once per dedupe key at the provider, none lost and none dead.
 
 use crate::reliability::regulars;
-use regulars_domain::ChannelConsent;
 use regulars_ports::{OutboxStatus, UnitOfWork};
-use regulars_service::CustomerInput;
 use regulars_store::StoreOptions;
 use regulars_testkit::providers::{EsmsStub, Fault};
 use regulars_testkit::{SqliteFile, require_pg};
@@ -73,26 +71,7 @@ async fn scenario(name: &str, url: &str, options: StoreOptions) {
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     for n in 0..CUSTOMERS {
-        w.services
-            .create_customer(
-                w.brand,
-                regulars_tests::phone(n).as_str(),
-                CustomerInput {
-                    name: Some(format!("Khách {n}")),
-                    birthday: None,
-                    email: None,
-                    zalo_user_id: None,
-                    consent: ChannelConsent {
-                        zalo: false,
-                        sms: true,
-                        email: false,
-                    },
-                },
-                &regulars_service::ChangeAuthor {
-                    actor: "test".to_owned(),
-                    source: regulars_domain::ChangeSource::Import,
-                },
-            )
+        regulars_tests::sms_customer(&w.services, w.brand, n, &format!("Khách {n}"))
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }

@@ -6,12 +6,12 @@
 use crate::targets;
 use async_trait::async_trait;
 use regulars::worker::{WorkerMetrics, WorkerOptions, run_worker};
-use regulars_domain::{BrandId, Channel, ChannelConsent};
+use regulars_domain::{BrandId, Channel};
 use regulars_http::metrics::Metrics;
 use regulars_ports::{
     MessageSender, OutboxStatus, OutgoingMessage, SendError, SendReceipt, UnitOfWork,
 };
-use regulars_service::{CampaignAction, ChannelSenders, CustomerInput, Services};
+use regulars_service::{CampaignAction, ChannelSenders, Services};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,26 +48,7 @@ impl MessageSender for Recorder {
 
 /// A customer who takes SMS, and an active SMS broadcast to everyone.
 async fn launch_broadcast(services: &Services, brand: BrandId, phone: u64) -> Value {
-    services
-        .create_customer(
-            brand,
-            regulars_tests::phone(phone).as_str(),
-            CustomerInput {
-                name: Some("Lan".into()),
-                birthday: None,
-                email: None,
-                zalo_user_id: None,
-                consent: ChannelConsent {
-                    zalo: false,
-                    sms: true,
-                    email: false,
-                },
-            },
-            &regulars_service::ChangeAuthor {
-                actor: "test".to_owned(),
-                source: regulars_domain::ChangeSource::Import,
-            },
-        )
+    regulars_tests::sms_customer(services, brand, phone, "Lan")
         .await
         .unwrap_or_else(|e| panic!("customer: {e}"));
     // The brand's legal hours would defer the message whenever the test runs at night.

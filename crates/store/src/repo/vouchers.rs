@@ -15,7 +15,7 @@ use regulars_loyalty::vouchers::{
     Voucher, VoucherCode, VoucherRecord, VoucherSource, VoucherStatus,
 };
 use regulars_ports::{CampaignVoucherCount, RedeemOutcome, StoreError, VoucherRepo};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect,
@@ -179,18 +179,11 @@ impl VoucherRepo for StoreTransaction {
         now: OffsetDateTime,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        check_reason(reason)?;
-        let voided = voucher::Entity::update_many()
-            .col_expr(voucher::Column::Status, Expr::value(VOIDED))
-            .col_expr(voucher::Column::VoidedAt, Expr::value(to_micros(now)))
-            .col_expr(voucher::Column::VoidReason, Expr::value(reason))
-            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
-            .filter(voucher::Column::Id.eq(voucher.as_uuid()))
-            .filter(voucher::Column::Status.eq(ISSUED))
-            .exec(&self.tx)
-            .await
-            .map_err(in_ctx("update vouchers (void one)"))?;
-        Ok(voided.rows_affected == 1)
+        let which = voucher::Column::Id.eq(voucher.as_uuid());
+        let voided = self
+            .void_where(brand, which, now, reason, "update vouchers (void one)")
+            .await?;
+        Ok(voided == 1)
     }
 
     async fn void_issued_by(
@@ -200,22 +193,37 @@ impl VoucherRepo for StoreTransaction {
         now: OffsetDateTime,
         reason: &str,
     ) -> Result<u64, StoreError> {
+        let which = voucher::Column::IssuedByOrderId.eq(order.as_uuid());
+        self.void_where(brand, which, now, reason, "update vouchers (void)")
+            .await
+    }
+}
+
+impl StoreTransaction {
+    /// Voids the brand's still-issued vouchers that `which` selects, in one conditional
+    /// update (a redeemed or already voided voucher is never touched); how many it voided.
+    async fn void_where(
+        &self,
+        brand: BrandId,
+        which: impl IntoCondition,
+        now: OffsetDateTime,
+        reason: &str,
+        context: &'static str,
+    ) -> Result<u64, StoreError> {
         check_reason(reason)?;
         let voided = voucher::Entity::update_many()
             .col_expr(voucher::Column::Status, Expr::value(VOIDED))
             .col_expr(voucher::Column::VoidedAt, Expr::value(to_micros(now)))
             .col_expr(voucher::Column::VoidReason, Expr::value(reason))
             .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
-            .filter(voucher::Column::IssuedByOrderId.eq(order.as_uuid()))
+            .filter(which)
             .filter(voucher::Column::Status.eq(ISSUED))
             .exec(&self.tx)
             .await
-            .map_err(in_ctx("update vouchers (void)"))?;
+            .map_err(in_ctx(context))?;
         Ok(voided.rows_affected)
     }
-}
 
-impl StoreTransaction {
     async fn find_voucher(
         &self,
         brand: BrandId,
