@@ -170,10 +170,9 @@ async fn dashboard(browser: &Client, server: &TestServer, shop: &Shop) -> Step<(
     )?;
     fill(browser, "#key", &shop.tenant.admin).await?;
     click(browser, "#sign-in").await?;
-    let url = context(browser.current_url().await, "url")?;
-    check(url.path() == "/dashboard/overview", || {
-        format!("after sign-in at {url}")
-    })?;
+    wait_for_url(browser, |url| url.contains("/dashboard/overview"))
+        .await
+        .map_err(|at| format!("after sign-in: {at}"))?;
 
     // The overview's figures: one customer, scored.
     let customers = text_of(browser, "#customers-total .value").await?;

@@ -328,7 +328,7 @@ async fn win_back(server: TestServer) {
     server
         .post(
             &format!("/v1/campaigns/{campaign}/preview"),
-            admin,
+            &viewer,
             &json!({}),
         )
         .await

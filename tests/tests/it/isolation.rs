@@ -170,7 +170,9 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("segments", "id") => data.segment.clone(),
         ("campaigns", "id") => data.campaign.clone(),
         ("jobs", "id") => data.job.clone(),
+        ("callbacks", "provider") if path.contains("{token}") => "esms".to_owned(),
         ("callbacks", "provider") => "zalo".to_owned(),
+        ("{provider}", "token") => "fuzz-token".to_owned(),
         _ => panic!("no substitution rule for {{{param}}} in {path}: add one to this test"),
     }
 }
@@ -222,7 +224,9 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             | "/v1/campaigns/{id}/end"
             | "/v1/campaigns/{id}/preview",
         ) => json!({}),
-        ("post", "/webhooks/{integration}") | ("post", "/callbacks/{provider}") => json!({}),
+        ("post", "/webhooks/{integration}")
+        | ("post", "/callbacks/{provider}")
+        | ("post", "/callbacks/{provider}/{token}") => json!({}),
         _ => panic!("no valid body for {method} {path}: add one to this test"),
     };
     Some(body)
