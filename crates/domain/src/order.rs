@@ -30,7 +30,8 @@ impl EventKey {
         Ok(key)
     }
 
-    /// Checks both parts are non-empty and at most 128 bytes.
+    /// Checks both parts are non-empty, at most 128 bytes and free of control characters
+    /// (an id is printed on receipts and logs; PostgreSQL cannot even store a NUL).
     pub fn validate(&self) -> Result<(), DomainError> {
         for (field, value) in [("source", &self.source), ("external_id", &self.external_id)] {
             if value.trim().is_empty() {
@@ -40,6 +41,12 @@ impl EventKey {
                 return Err(DomainError::OutOfRange {
                     field,
                     reason: "at most 128 bytes".into(),
+                });
+            }
+            if value.chars().any(char::is_control) {
+                return Err(DomainError::OutOfRange {
+                    field,
+                    reason: "no control characters".into(),
                 });
             }
         }
@@ -131,9 +138,21 @@ impl Order {
         if self.total.is_negative() {
             return Err(DomainError::Negative { field: "total" });
         }
+        if let Some(location) = &self.location {
+            storable(location, "location")?;
+        }
         for line in &self.lines {
             if line.sku.trim().is_empty() {
                 return Err(DomainError::Empty { field: "lines.sku" });
+            }
+            storable(&line.sku, "lines.sku")?;
+            storable(&line.name, "lines.name")?;
+            if let Some(category) = &line.category {
+                storable(category, "lines.category")?;
+            }
+            for m in &line.modifiers {
+                storable(&m.sku, "lines.modifiers.sku")?;
+                storable(&m.name, "lines.modifiers.name")?;
             }
             if line.quantity == 0 {
                 return Err(DomainError::OutOfRange {
@@ -163,6 +182,17 @@ impl Order {
                 acc.checked_add(&l.total()?)
             })
     }
+}
+
+/// Refuses a text no database can store as text: one holding a NUL character.
+fn storable(value: &str, field: &'static str) -> Result<(), DomainError> {
+    if value.contains('\0') {
+        return Err(DomainError::OutOfRange {
+            field,
+            reason: "must not contain a NUL character".into(),
+        });
+    }
+    Ok(())
 }
 
 fn check_price(price: &Money, currency: Currency, field: &'static str) -> Result<(), DomainError> {
@@ -267,6 +297,29 @@ mod tests {
         let mut o = order();
         o.lines.clear();
         assert_eq!(o.validate(), Err(DomainError::Empty { field: "lines" }));
+    }
+
+    #[test]
+    fn texts_a_database_cannot_store_are_refused() {
+        let mut o = order();
+        o.key.external_id = "HD\u{0}001".into();
+        assert!(matches!(
+            o.validate(),
+            Err(DomainError::OutOfRange {
+                field: "external_id",
+                ..
+            })
+        ));
+        let mut o = order();
+        o.lines[0].name = "Trà\u{0}".into();
+        assert!(matches!(
+            o.validate(),
+            Err(DomainError::OutOfRange {
+                field: "lines.name",
+                ..
+            })
+        ));
+        assert!(EventKey::new("pos", "HD\n001").is_err());
     }
 
     #[test]

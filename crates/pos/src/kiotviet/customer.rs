@@ -42,6 +42,12 @@ pub(super) fn read(
     if code.is_empty() {
         return Err(unusable("Code", "no customer code".to_owned()));
     }
+    if code.chars().any(char::is_control) {
+        return Err(unusable(
+            "Code",
+            "control characters in the code".to_owned(),
+        ));
+    }
     let number = customer
         .contact_number
         .as_deref()

@@ -117,7 +117,8 @@ impl Invoice {
             customer_ref: self
                 .customer_code
                 .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty()),
+                // A code no customer update could name (control characters) links nobody.
+                .filter(|c| !c.is_empty() && !c.chars().any(char::is_control)),
             event,
         })
     }

@@ -99,6 +99,19 @@ fn either_reading_of_the_secret_verifies() {
     }
 }
 
+/// An invoice code with a NUL (found by the signed-body property test: PostgreSQL cannot
+/// store it and answered 500) is ignored as unusable; the other invoice still counts.
+#[test]
+fn an_invoice_code_with_control_characters_is_ignored() {
+    let mut v: Value = serde_json::from_slice(&fixture("kiotviet_invoice_update.json")).unwrap();
+    v["Notifications"][0]["Data"][0]["Code"] = json!("HD\u{0}0001");
+    let body = serde_json::to_vec(&v).unwrap();
+    let delivery = verify(&body, Some(&signature_header(&body, &secret()))).unwrap();
+    assert_eq!(delivery.events.len(), 1, "{delivery:?}");
+    assert_eq!(delivery.ignored[0].reason, IgnoredReason::Unusable);
+    assert_eq!(delivery.ignored[0].path, "Notifications[0].Data[0].Code");
+}
+
 /// Offset-less times are the retailer's local time: the brand's offset decides.
 #[test]
 fn times_are_read_in_the_brands_offset() {
@@ -298,6 +311,13 @@ fn customer_updates_link_a_code_to_a_phone() {
         delivery.ignored[0].path,
         "Notifications[0].Data[0].ContactNumber"
     );
+    // A code with a NUL could be stored by no database as text: ignored, never a 500.
+    let mut v: Value = serde_json::from_slice(&fixture("kiotviet_customer_update.json")).unwrap();
+    v["Notifications"][0]["Data"][0]["Code"] = json!("KH\u{0}871");
+    let body = serde_json::to_vec(&v).unwrap();
+    let delivery = verify(&body, Some(&signature_header(&body, &secret()))).unwrap();
+    assert!(delivery.events.is_empty(), "{delivery:?}");
+    assert_eq!(delivery.ignored[0].path, "Notifications[0].Data[0].Code");
 }
 
 #[test]
