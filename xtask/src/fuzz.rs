@@ -52,7 +52,9 @@ const SHORT: Depth = Depth {
     seed: "20261123",
     phases: "examples,coverage,fuzzing,stateful",
     min_cases: 1,
-    workers: "2",
+    // One worker: with two, schemathesis 4.32.5 on CPython 3.11 now and then fails a
+    // case with its own parser race ("AST constructor recursion depth mismatch").
+    workers: "1",
     seeded: false,
 };
 

@@ -17,7 +17,8 @@ use regulars_domain::{EventKey, OrderId};
 /// `external_id`: a second post answers the first receipt with `duplicate: true`.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", security(("api_key" = [])),
     request_body(content = Object, description = "An order in the generic POS format"),
-    responses((status = 200, body = OrderReceiptDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderReceiptDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "`key_reused`: the order id was already used by an order with other contents.", body = ErrorBody)))]
 pub(crate) async fn ingest(
     state: web::Data<AppState>,
     caller: Caller,
@@ -56,7 +57,7 @@ pub(crate) async fn ingest(
 #[utoipa::path(post, path = "/v1/refunds", tag = "orders", security(("api_key" = [])),
     request_body(content = Object, description = "A refund in the generic POS format"),
     responses((status = 200, body = RefundReceiptDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 409, description = "The order is fully refunded already, or the refund would exceed what was paid.", body = ErrorBody)))]
+        (status = 409, description = "The order is fully refunded already, the refund would exceed what was paid, or (`key_reused`) the refund id was already used with other contents.", body = ErrorBody)))]
 pub(crate) async fn refund(
     state: web::Data<AppState>,
     caller: Caller,

@@ -44,7 +44,7 @@ pub(crate) fn decode_error(error: WebhookError) -> ApiError {
 #[utoipa::path(post, path = "/webhooks/{integration}", tag = "webhooks",
     params(("integration" = String, Path, description = "The integration id")),
     request_body(content = Object, description = "The POS's payload, signed as its dialect documents (see docs/pos.md)"),
-    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`key_reused`: an order or refund id of this integration came back with other contents (generic format only)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn receive(
     state: web::Data<AppState>,
     req: HttpRequest,
