@@ -81,12 +81,14 @@
 mod commands;
 mod entry;
 mod error;
+mod refund;
 mod state;
 
 #[cfg(test)]
 mod tests;
 
-pub use commands::{Ledger, Overdraft, RefundFraction, RefundPolicy, Reversal};
+pub use commands::Ledger;
 pub use entry::{EntryKind, LedgerEntry};
 pub use error::LedgerError;
+pub use refund::{Overdraft, RefundFraction, RefundPolicy, Reversal};
 pub use state::{LedgerState, Lot, OrderPoints, Redemption, check, fold};
