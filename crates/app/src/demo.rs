@@ -27,7 +27,7 @@ use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, OutboxStatus, UnitOfWo
 use regulars_senders::FileSender;
 use regulars_service::{
     BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, CustomerInput, DeliveryOptions,
-    LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
+    ExpiryReport, LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
 };
 use regulars_store::Store;
 use serde_json::json;
@@ -876,7 +876,7 @@ impl Demo {
     async fn story(
         &self,
         messages: &std::path::Path,
-        expired: &impl std::fmt::Debug,
+        expired: &ExpiryReport,
         report: &regulars_service::LedgerReport,
     ) -> Result<()> {
         let t = &self.tally;
@@ -917,7 +917,13 @@ impl Demo {
             "  {} refunds, {} duplicate POS deliveries (earned nothing twice), {} tier moves",
             t.refunds, t.duplicates_ignored, t.upgrades
         );
-        println!("  points expiry sweep: {expired:?}");
+        println!(
+            "  points expiry sweep: {} accounts checked, {} with points due, {} points expired, {} skipped as invalid",
+            expired.accounts_checked,
+            expired.accounts_expired,
+            expired.points_expired,
+            expired.corrupt.len()
+        );
         println!(
             "  ledger check: {} accounts, {} mismatches, {} invalid",
             report.accounts_checked,
