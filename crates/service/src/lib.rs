@@ -95,6 +95,7 @@
 mod access;
 mod account;
 mod admin;
+mod audit;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
@@ -130,6 +131,7 @@ pub use access::{
     MAX_LABEL_LEN, Principal, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
+pub use audit::{ACCESS_LOG_RETENTION, Reader};
 pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,

@@ -275,6 +275,19 @@ pub struct Text {
     pub message_delivered: &'static str,
     pub message_failed: &'static str,
     pub message_dead: &'static str,
+    pub nav_audit: &'static str,
+    pub audit_title: &'static str,
+    pub audit_intro: &'static str,
+    pub audit_when: &'static str,
+    pub audit_key: &'static str,
+    pub audit_channel: &'static str,
+    pub audit_route: &'static str,
+    pub audit_fields: &'static str,
+    pub audit_customers: &'static str,
+    pub audit_since: &'static str,
+    pub audit_filter: &'static str,
+    pub audit_empty: &'static str,
+    pub audit_admin_only: &'static str,
 }
 
 /// English.
@@ -462,6 +475,19 @@ pub static EN: Text = Text {
     message_delivered: "delivered",
     message_failed: "failed after sending",
     message_dead: "undeliverable",
+    nav_audit: "Access log",
+    audit_title: "Access log: who read customers' data",
+    audit_intro: "Every read of customers' personal data through the API or this dashboard, oldest first. Filter by key to see what a key read.",
+    audit_when: "When",
+    audit_key: "Key",
+    audit_channel: "Through",
+    audit_route: "What",
+    audit_fields: "Data",
+    audit_customers: "Customers",
+    audit_since: "Since (RFC 3339)",
+    audit_filter: "Filter",
+    audit_empty: "No reads recorded.",
+    audit_admin_only: "Only an admin may read the access log.",
 };
 
 /// Vietnamese.
@@ -649,6 +675,19 @@ pub static VI: Text = Text {
     message_delivered: "đã nhận",
     message_failed: "lỗi sau khi gửi",
     message_dead: "không gửi được",
+    nav_audit: "Nhật ký truy cập",
+    audit_title: "Nhật ký truy cập: ai đã xem dữ liệu khách hàng",
+    audit_intro: "Mọi lần xem dữ liệu cá nhân của khách hàng qua API hoặc bảng điều khiển này, cũ nhất trước. Lọc theo khóa để xem một khóa đã đọc những gì.",
+    audit_when: "Thời điểm",
+    audit_key: "Khóa",
+    audit_channel: "Qua",
+    audit_route: "Nội dung",
+    audit_fields: "Dữ liệu",
+    audit_customers: "Khách hàng",
+    audit_since: "Từ (RFC 3339)",
+    audit_filter: "Lọc",
+    audit_empty: "Chưa có lần xem nào được ghi.",
+    audit_admin_only: "Chỉ quản trị viên được xem nhật ký truy cập.",
 };
 
 #[cfg(test)]

@@ -204,6 +204,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )
+                .route("/audit", web::get().to(pages::audit::show))
                 .route("/campaigns", web::get().to(pages::campaigns::list))
                 .route("/campaigns", web::post().to(pages::campaigns::create))
                 .route("/campaigns/new", web::get().to(pages::campaigns::new))

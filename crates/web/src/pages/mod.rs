@@ -1,5 +1,6 @@
 //! The dashboard's pages and the customer's card.
 
+pub(crate) mod audit;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod customers;
