@@ -288,6 +288,8 @@ pub struct Text {
     pub audit_filter: &'static str,
     pub audit_empty: &'static str,
     pub audit_admin_only: &'static str,
+    pub download_csv: &'static str,
+    pub export_admin_only: &'static str,
 }
 
 /// English.
@@ -488,6 +490,8 @@ pub static EN: Text = Text {
     audit_filter: "Filter",
     audit_empty: "No reads recorded.",
     audit_admin_only: "Only an admin may read the access log.",
+    download_csv: "Download all (CSV)",
+    export_admin_only: "Only an admin may download the customers.",
 };
 
 /// Vietnamese.
@@ -688,6 +692,8 @@ pub static VI: Text = Text {
     audit_filter: "Lọc",
     audit_empty: "Chưa có lần xem nào được ghi.",
     audit_admin_only: "Chỉ quản trị viên được xem nhật ký truy cập.",
+    download_csv: "Tải tất cả (CSV)",
+    export_admin_only: "Chỉ quản trị viên được tải danh sách khách hàng.",
 };
 
 #[cfg(test)]

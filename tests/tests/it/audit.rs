@@ -262,6 +262,39 @@ async fn a_viewers_reads_are_recorded_for_its_brands_admin_only() {
             .get("/dashboard/audit")
             .await
             .expect(403, "viewer's log page");
+
+        // The admin downloads the customers as CSV: the export is recorded with the
+        // admin's key, every customer it held and `export` among the fields.
+        let download = owner
+            .get("/dashboard/customers.csv")
+            .await
+            .expect(200, "CSV");
+        assert!(download.text.contains(&a.phone) && download.text.contains(NAME));
+        visitor
+            .get("/dashboard/customers.csv")
+            .await
+            .expect(403, "viewer's download");
+        let keys = server.get("/v1/keys", admin).await.expect(200, "keys");
+        let admin_id = records(&keys.json)
+            .into_iter()
+            .find(|k| k["role"] == "admin")
+            .map(|k| k["id"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no admin key: {}", keys.text));
+        let log = server
+            .get(&format!("/v1/audit/access?key_id={admin_id}"), admin)
+            .await
+            .expect(200, "admin's reads");
+        let items = records(&log.json);
+        let exported = by_route(&items, "GET /dashboard/customers.csv");
+        assert_eq!(exported["channel"], "dashboard");
+        assert!(strings(&exported["fields"]).contains(&"export".to_owned()));
+        assert!(strings(&exported["customers"]).contains(&a.customer));
+        for secret in phone_forms(&a.phone).into_iter().chain([NAME.to_owned()]) {
+            assert!(
+                !log.text.contains(&secret),
+                "{db:?}: the log holds {secret}"
+            );
+        }
         server.stop().await;
     }
 }

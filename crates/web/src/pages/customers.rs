@@ -141,6 +141,7 @@ pub(crate) async fn list(
                 }
             }
             @if let Some(next) = next_link { p { a #next-page href=(next) { (t.next_page) } } }
+            @if session.sees_contact() { p { a #download href="/dashboard/customers.csv" { (t.download_csv) } } }
         }
     };
     Ok(ok(

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod customers;
+pub(crate) mod export;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod segments;
