@@ -89,10 +89,10 @@ impl Services {
         if !(1..=MAX_PAGE).contains(&query.limit) {
             return Err(invalid("limit", format!("must be 1 to {MAX_PAGE}")));
         }
-        if let (Some(since), Some(until)) = (query.since, query.until) {
-            if until < since {
-                return Err(invalid("until", "must not be before since"));
-            }
+        if let (Some(since), Some(until)) = (query.since, query.until)
+            && until < since
+        {
+            return Err(invalid("until", "must not be before since"));
         }
         self.manage("access_log", async |tx| {
             Ok(tx.audit().accesses(brand, query).await?)
