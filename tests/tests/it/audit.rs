@@ -338,3 +338,50 @@ async fn bad_filters_of_the_access_log_name_their_field() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_is_pruned_after_its_retention_only() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let tenant = server.tenant("Audit retention").await;
+        let customer = server
+            .post(
+                "/v1/customers",
+                &tenant.admin,
+                &json!({"phone": regulars_tests::phone(303).as_str()}),
+            )
+            .await
+            .expect(201, "customer")
+            .str("/id");
+        server
+            .get(&format!("/v1/customers/{customer}"), &tenant.admin)
+            .await
+            .expect(200, "read");
+        let kept = server
+            .services
+            .prune_access_log(regulars_service::ACCESS_LOG_RETENTION)
+            .await
+            .unwrap_or_else(|e| panic!("{db:?}: prune: {e}"));
+        assert_eq!(kept, 0, "{db:?}: a fresh record is kept");
+        let log = server
+            .get("/v1/audit/access", &tenant.admin)
+            .await
+            .expect(200, "log");
+        assert_eq!(records(&log.json).len(), 1, "{db:?}: {}", log.text);
+        // A retention of a moment: everything recorded before now goes.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let pruned = server
+            .services
+            .prune_access_log(time::Duration::milliseconds(1))
+            .await
+            .unwrap_or_else(|e| panic!("{db:?}: prune: {e}"));
+        assert!(pruned >= 1, "{db:?}: {pruned} pruned");
+        let log = server
+            .get("/v1/audit/access", &tenant.admin)
+            .await
+            .expect(200, "log");
+        // Reading the log recorded nothing: it shows no customer's data.
+        assert!(records(&log.json).is_empty(), "{db:?}: {}", log.text);
+        server.stop().await;
+    }
+}
