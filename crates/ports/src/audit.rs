@@ -140,8 +140,8 @@ pub struct AccessQuery {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AuditRepo: Send {
-    /// Appends one record.
-    async fn record_access(&mut self, record: &AccessRecord) -> Result<(), StoreError>;
+    /// Appends records (one statement for a batch).
+    async fn record_accesses(&mut self, records: &[AccessRecord]) -> Result<(), StoreError>;
     /// The brand's records matching `query`, oldest first.
     async fn accesses(
         &mut self,

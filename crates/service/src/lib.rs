@@ -131,7 +131,7 @@ pub use access::{
     MAX_LABEL_LEN, Principal, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
-pub use audit::{ACCESS_LOG_RETENTION, Reader};
+pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
 pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
@@ -178,6 +178,7 @@ pub struct Services {
     guard: Arc<guard::AuthGuard>,
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
+    access: Arc<audit::AccessBuffer>,
 }
 
 impl Services {
@@ -192,6 +193,7 @@ impl Services {
             guard: Arc::new(guard::AuthGuard::default()),
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
+            access: Arc::new(audit::AccessBuffer::default()),
         }
     }
 

@@ -20,8 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Records that the caller was shown `fields` of `customers` through `route` (the
-/// route's pattern). Fails the request (503) when the record cannot be written: a read
-/// that is not recorded is not answered.
+/// route's pattern), in the buffer the server writes every 100 ms. Fails the request
+/// (503) when the buffer is full because the log cannot be written: a read that is not
+/// recorded is not answered.
 pub(crate) async fn record(
     state: &AppState,
     caller: &Caller,

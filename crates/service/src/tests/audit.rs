@@ -1,8 +1,9 @@
 //! The access audit over bare mocks: what a record holds, that a read showing no one
-//! writes nothing, that a failed record is an error the caller sees, and the pruning.
+//! writes nothing, that records a failed write kept are written by the next one, that a
+//! full buffer refuses reads, and the pruning.
 
 use super::*;
-use crate::{ACCESS_LOG_RETENTION, Reader, UseCaseError};
+use crate::{ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader, UseCaseError};
 use regulars_domain::ApiKeyId;
 use regulars_ports::mocks::{MockTransaction, TxOutcome};
 use regulars_ports::{
@@ -15,12 +16,12 @@ use uuid::Uuid;
 const KEY: ApiKeyId = ApiKeyId::from_bytes([0xC1; 16]);
 const ID: Uuid = Uuid::from_bytes([0xD1; 16]);
 
-fn services(tx: Option<MockTransaction>) -> Services {
+fn services(txs: Vec<MockTransaction>) -> Services {
     let mut uow = MockUnitOfWork::new();
-    let begins = usize::from(tx.is_some());
-    let tx = Mutex::new(tx);
+    let begins = txs.len();
+    let txs = Mutex::new(txs.into_iter().collect::<VecDeque<_>>());
     uow.expect_begin().times(begins).returning(move || {
-        let tx: Box<dyn Transaction> = Box::new(tx.lock().unwrap().take().unwrap());
+        let tx: Box<dyn Transaction> = Box::new(txs.lock().unwrap().pop_front().unwrap());
         Ok(tx)
     });
     let mut clock = MockClock::new();
@@ -41,9 +42,10 @@ fn customers() -> Vec<CustomerId> {
 async fn a_read_is_recorded_with_its_key_fields_and_customers_and_committed() {
     let mut tx = MockTransaction::default();
     tx.audit
-        .expect_record_access()
+        .expect_record_accesses()
         .times(1)
-        .withf(|r| {
+        .withf(|records| {
+            let [r] = records else { return false };
             r.id == ID
                 && r.brand_id == BRAND
                 && r.at == t0()
@@ -61,7 +63,8 @@ async fn a_read_is_recorded_with_its_key_fields_and_customers_and_committed() {
         PersonalData::Profile,
         PersonalData::Contact,
     ];
-    services(Some(tx))
+    let services = services(vec![tx]);
+    services
         .record_access(
             BRAND,
             Reader::dashboard(KEY),
@@ -71,12 +74,16 @@ async fn a_read_is_recorded_with_its_key_fields_and_customers_and_committed() {
         )
         .await
         .unwrap();
+    assert_eq!(services.flush_access_log().await.unwrap(), 1);
     assert_eq!(outcome.get(), TxOutcome::Committed);
+    // Written once: the buffer is empty now.
+    assert_eq!(services.flush_access_log().await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn a_read_that_showed_no_one_writes_nothing() {
-    services(None)
+    let services = services(Vec::new());
+    services
         .record_access(
             BRAND,
             Reader::api(KEY),
@@ -86,28 +93,73 @@ async fn a_read_that_showed_no_one_writes_nothing() {
         )
         .await
         .unwrap();
+    assert_eq!(services.flush_access_log().await.unwrap(), 0);
 }
 
 #[tokio::test]
-async fn a_record_that_cannot_be_written_is_an_error_and_nothing_is_committed() {
-    let mut tx = MockTransaction::default();
-    tx.audit
-        .expect_record_access()
+async fn records_a_failed_write_kept_are_written_by_the_next_one() {
+    let mut failing = MockTransaction::default();
+    failing
+        .audit
+        .expect_record_accesses()
         .returning(|_| Err(StoreError::Unavailable("down".into())));
-    let outcome = tx.outcome();
-    let services = services(Some(tx)).with_max_attempts(1);
+    let failed = failing.outcome();
+    let mut working = MockTransaction::default();
+    working
+        .audit
+        .expect_record_accesses()
+        .times(1)
+        .withf(|records| records.len() == 2)
+        .returning(|_| Ok(()));
+    let written = working.outcome();
+    let services = services(vec![failing, working]);
+    let read = async |route: &str| {
+        services
+            .record_access(
+                BRAND,
+                Reader::api(KEY),
+                route,
+                &[PersonalData::Profile],
+                &customers()[..1],
+            )
+            .await
+            .unwrap();
+    };
+    read("GET /v1/customers/{id}").await;
+    let error = services.flush_access_log().await.unwrap_err();
+    assert_eq!(error.class(), crate::ErrorClass::Unavailable);
+    assert_ne!(failed.get(), TxOutcome::Committed);
+    read("GET /v1/customers/{id}/orders").await;
+    assert_eq!(services.flush_access_log().await.unwrap(), 2);
+    assert_eq!(written.get(), TxOutcome::Committed);
+}
+
+#[tokio::test]
+async fn a_full_buffer_refuses_the_read() {
+    let services = services(Vec::new());
+    for _ in 0..MAX_PENDING_ACCESSES {
+        services
+            .record_access(
+                BRAND,
+                Reader::api(KEY),
+                "GET /v1/customers",
+                &[PersonalData::Contact],
+                &customers(),
+            )
+            .await
+            .unwrap();
+    }
     let error = services
         .record_access(
             BRAND,
             Reader::api(KEY),
-            "GET /v1/customers/{id}",
-            &[PersonalData::Profile],
-            &customers()[..1],
+            "GET /v1/customers",
+            &[PersonalData::Contact],
+            &customers(),
         )
         .await
         .unwrap_err();
     assert_eq!(error.class(), crate::ErrorClass::Unavailable);
-    assert_ne!(outcome.get(), TxOutcome::Committed);
 }
 
 #[tokio::test]
@@ -120,7 +172,7 @@ async fn the_log_refuses_bad_pages_and_periods_before_reading() {
         after: None,
         limit: 10,
     };
-    let idle = services(None);
+    let idle = services(Vec::new());
     let error = idle.access_log(BRAND, &query).await.unwrap_err();
     assert_eq!(error.field(), Some("until"));
     for limit in [0, crate::MAX_PAGE + 1] {
@@ -143,7 +195,7 @@ async fn pruning_forgets_what_is_older_than_the_retention() {
         .withf(|before| *before == t0() - ACCESS_LOG_RETENTION)
         .returning(|_| Ok(3));
     let outcome = tx.outcome();
-    let pruned = services(Some(tx))
+    let pruned = services(vec![tx])
         .prune_access_log(ACCESS_LOG_RETENTION)
         .await
         .unwrap();

@@ -15,18 +15,24 @@ use sea_orm::{
 
 #[async_trait]
 impl AuditRepo for StoreTransaction {
-    async fn record_access(&mut self, record: &AccessRecord) -> Result<(), StoreError> {
-        let row = access_log::Model {
-            brand_id: record.brand_id.as_uuid(),
-            at: to_micros(record.at),
-            id: record.id,
-            key_id: record.key_id.map(|k| k.as_uuid()),
-            channel: record.channel.as_str().to_owned(),
-            route: record.route.clone(),
-            fields: joined(record.fields.iter().map(|f| f.as_str().to_owned())),
-            customers: joined(record.customers.iter().map(ToString::to_string)),
-        };
-        access_log::Entity::insert(row.into_active_model())
+    async fn record_accesses(&mut self, records: &[AccessRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let rows = records.iter().map(|record| {
+            access_log::Model {
+                brand_id: record.brand_id.as_uuid(),
+                at: to_micros(record.at),
+                id: record.id,
+                key_id: record.key_id.map(|k| k.as_uuid()),
+                channel: record.channel.as_str().to_owned(),
+                route: record.route.clone(),
+                fields: joined(record.fields.iter().map(|f| f.as_str().to_owned())),
+                customers: joined(record.customers.iter().map(ToString::to_string)),
+            }
+            .into_active_model()
+        });
+        access_log::Entity::insert_many(rows)
             .exec_without_returning(&self.tx)
             .await
             .map_err(in_ctx("insert into access_log"))?;

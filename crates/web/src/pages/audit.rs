@@ -18,7 +18,8 @@ use uuid::Uuid;
 const PAGE: u64 = 100;
 
 /// Records that the session was shown `fields` of `customers` on the page `route`; the
-/// page fails (and shows nothing) when the record cannot be written.
+/// page fails (and shows nothing) when the record cannot be kept (the buffer of
+/// unwritten records is full).
 pub(crate) async fn record(
     state: &WebState,
     session: &Session,
