@@ -2,6 +2,7 @@
 //! share: the real clock and secure random numbers, the configuration and the server
 //! itself (which wires the POS decoder of `regulars-pos`).
 
+pub mod audit_export;
 pub mod delivery_reports;
 pub mod server;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! `regulars`: the loyalty platform's binary.
 
 mod admin_cmd;
+mod audit_cmd;
 mod demo;
 mod import_cmd;
 mod models_cmd;
@@ -114,6 +115,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The access log of reads of customers' personal data.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
+    },
     /// Check and try earning rules without a database.
     Rules {
         #[command(subcommand)]
@@ -211,6 +217,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Work { config } => work(config).await,
         Command::Brand { command } => admin_cmd::brand(command).await,
         Command::Key { command } => admin_cmd::key(command).await,
+        Command::Audit { command } => audit_cmd::run(command).await,
         Command::Import { command } => import_cmd::run(command).await,
         Command::Secrets { command } => secrets_cmd::run(command).await,
         Command::Score { brand, db } => score(brand, &db).await,

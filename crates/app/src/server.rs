@@ -171,9 +171,26 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped by the handle or by SIGINT/SIGTERM (graceful).
+    /// Serves until stopped by the handle or by SIGINT/SIGTERM (graceful). Meanwhile
+    /// the access records of reads are written every
+    /// [`ACCESS_FLUSH_INTERVAL`](regulars_service::ACCESS_FLUSH_INTERVAL), and once more
+    /// after the last request has finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let services = self.services.clone();
+        let writer = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(regulars_service::ACCESS_FLUSH_INTERVAL).await;
+                if let Err(error) = services.flush_access_log().await {
+                    tracing::warn!(%error, "writing the access log failed; kept for the next try");
+                }
+            }
+        });
+        let served = self.server.await;
+        writer.abort();
+        if let Err(error) = self.services.flush_access_log().await {
+            tracing::error!(%error, "the last access records could not be written");
+        }
+        served
     }
 
     /// Exports the outbox at `/metrics` as `regulars_outbox_messages{status}` (every

@@ -18,6 +18,7 @@
 //! | messages sent at once | `[worker] concurrency` | `REGULARS_DELIVERY_CONCURRENCY` | 16 |
 //! | first retry after (s), doubling | `[worker] backoff_seconds` | `REGULARS_DELIVERY_BACKOFF_SECONDS` | 30 |
 //! | longest wait between retries (s) | `[worker] max_backoff_seconds` | `REGULARS_DELIVERY_MAX_BACKOFF_SECONDS` | 3600 |
+//! | access log kept (days) | `[worker] access_log_retention_days` | `REGULARS_ACCESS_LOG_RETENTION_DAYS` | 730 (0: for good) |
 //! | requests a second per key or integration | `rate_limit_per_second` | `REGULARS_RATE_LIMIT_PER_SECOND` | 50 (0: no limit) |
 //! | burst per key or integration | `rate_limit_burst` | `REGULARS_RATE_LIMIT_BURST` | 200 |
 //! | metrics token | — | `REGULARS_METRICS_TOKEN` | none: `/metrics` is open |
@@ -112,6 +113,8 @@ pub struct WorkerSettings {
     pub backoff: Duration,
     /// The longest delay between retries.
     pub max_backoff: Duration,
+    /// How long the access log is kept before the worker prunes it; `None`: for good.
+    pub access_log_retention: Option<Duration>,
 }
 
 impl Default for WorkerSettings {
@@ -124,6 +127,7 @@ impl Default for WorkerSettings {
             concurrency: 16,
             backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(3600),
+            access_log_retention: retention_days(730),
         }
     }
 }
@@ -138,6 +142,7 @@ struct WorkerFile {
     concurrency: Option<usize>,
     backoff_seconds: Option<u64>,
     max_backoff_seconds: Option<u64>,
+    access_log_retention_days: Option<u64>,
 }
 
 impl WorkerSettings {
@@ -163,8 +168,16 @@ impl WorkerSettings {
         if let Some(v) = file.max_backoff_seconds {
             self.max_backoff = Duration::from_secs(v.max(1));
         }
+        if let Some(v) = file.access_log_retention_days {
+            self.access_log_retention = retention_days(v);
+        }
         Ok(())
     }
+}
+
+/// `n` days; `None` for 0 (kept for good).
+fn retention_days(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n.saturating_mul(24 * 3600)))
 }
 
 fn minutes(n: u64) -> Option<Duration> {
@@ -455,6 +468,10 @@ impl Settings {
         if let Some(v) = env("REGULARS_DELIVERY_MAX_BACKOFF_SECONDS") {
             let n = number("REGULARS_DELIVERY_MAX_BACKOFF_SECONDS", &v)?;
             self.worker.max_backoff = Duration::from_secs((n as u64).max(1));
+        }
+        if let Some(v) = env("REGULARS_ACCESS_LOG_RETENTION_DAYS") {
+            let n = number("REGULARS_ACCESS_LOG_RETENTION_DAYS", &v)?;
+            self.worker.access_log_retention = retention_days(n as u64);
         }
         let per_second = match env("REGULARS_RATE_LIMIT_PER_SECOND") {
             Some(v) => Some(small_number("REGULARS_RATE_LIMIT_PER_SECOND", &v)?),

@@ -27,6 +27,8 @@ pub struct WorkerOptions {
     pub campaign_interval: Option<Duration>,
     /// Sleep between passes when nothing is due.
     pub poll: Duration,
+    /// How long the access log is kept; `None`: for good.
+    pub access_log_retention: Option<time::Duration>,
 }
 
 impl WorkerOptions {
@@ -45,6 +47,9 @@ impl WorkerOptions {
         WorkerOptions {
             delivery,
             campaign_interval: settings.campaign_interval,
+            access_log_retention: settings
+                .access_log_retention
+                .and_then(|d| time::Duration::try_from(d).ok()),
             ..WorkerOptions::default()
         }
     }
@@ -56,6 +61,7 @@ impl Default for WorkerOptions {
             delivery: DeliveryOptions::default(),
             campaign_interval: Some(Duration::from_secs(15 * 60)),
             poll: Duration::from_secs(1),
+            access_log_retention: Some(regulars_service::ACCESS_LOG_RETENTION),
         }
     }
 }
@@ -78,7 +84,7 @@ pub struct WorkerTotals {
 }
 
 /// How often expired idempotency records (`Idempotency-Key` responses, webhook event
-/// ids) are pruned.
+/// ids) and access log records past their retention are pruned.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// The worker's series on the process's `/metrics`:
@@ -143,7 +149,11 @@ pub async fn run_worker(
             stopped.clone(),
         ))
     });
-    let pruner = tokio::spawn(prune_loop(services.clone(), stopped.clone()));
+    let pruner = tokio::spawn(prune_loop(
+        services.clone(),
+        options.access_log_retention,
+        stopped.clone(),
+    ));
     let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
     stop.await;
     let _ = stopping.send(true);
@@ -172,13 +182,25 @@ pub async fn run_worker(
     totals
 }
 
-/// Prunes expired idempotency records every [`PRUNE_INTERVAL`], starting at once.
-async fn prune_loop(services: Arc<Services>, mut stopped: watch::Receiver<bool>) {
+/// Prunes expired idempotency records, and the access log's records older than its
+/// retention, every [`PRUNE_INTERVAL`], starting at once.
+async fn prune_loop(
+    services: Arc<Services>,
+    access_log_retention: Option<time::Duration>,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         match services.prune_idempotency().await {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "idempotency records pruned"),
             Err(error) => tracing::warn!(%error, "pruning idempotency records failed"),
+        }
+        if let Some(retention) = access_log_retention {
+            match services.prune_access_log(retention).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "access log records pruned"),
+                Err(error) => tracing::warn!(%error, "pruning the access log failed"),
+            }
         }
         if pause_or_stop(PRUNE_INTERVAL, &mut stopped).await {
             return;

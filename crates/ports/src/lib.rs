@@ -31,6 +31,7 @@
 //! assert!(err.is_conflict());
 //! ```
 
+mod audit;
 mod campaigns;
 mod error;
 mod intelligence;
@@ -45,6 +46,7 @@ mod system;
 mod uow;
 mod webhooks;
 
+pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
@@ -74,6 +76,8 @@ pub use webhooks::{
     WebhookError,
 };
 
+#[cfg(any(test, feature = "mocks"))]
+pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -1,8 +1,9 @@
 //! The unit of work: one database transaction per use case.
 
 use crate::{
-    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError, VoucherRepo,
+    AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
+    IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
+    VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -52,6 +53,8 @@ pub trait Transaction: Send {
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
     /// What the brand reports read.
     fn reports(&mut self) -> &mut dyn ReportRepo;
+    /// The access log of reads of personal data.
+    fn audit(&mut self) -> &mut dyn AuditRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

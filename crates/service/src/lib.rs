@@ -95,6 +95,7 @@
 mod access;
 mod account;
 mod admin;
+mod audit;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
@@ -130,6 +131,7 @@ pub use access::{
     MAX_LABEL_LEN, Principal, WEBHOOK_SECRET_LEN, WebhookEndpoint,
 };
 pub use admin::{BrandSetup, SetupError};
+pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
 pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
@@ -176,6 +178,7 @@ pub struct Services {
     guard: Arc<guard::AuthGuard>,
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
+    access: Arc<audit::AccessBuffer>,
 }
 
 impl Services {
@@ -190,6 +193,7 @@ impl Services {
             guard: Arc::new(guard::AuthGuard::default()),
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
+            access: Arc::new(audit::AccessBuffer::default()),
         }
     }
 

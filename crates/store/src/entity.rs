@@ -3,6 +3,7 @@
 //! Column types mirror the migrations; see [`crate::convert`] for how domain values map to
 //! them.
 
+pub(crate) mod access_log;
 pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;

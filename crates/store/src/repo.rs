@@ -5,6 +5,7 @@
 //! API key is found by its prefix and a webhook by its integration id).
 
 mod access;
+mod audit;
 mod brands;
 mod campaigns;
 pub(crate) mod customers;

@@ -190,6 +190,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                 .route("/segments", web::get().to(pages::segments::show))
                 .route("/segments", web::post().to(pages::segments::create))
                 .route("/customers", web::get().to(pages::customers::list))
+                .route(
+                    "/customers.csv",
+                    web::get().to(pages::export::customers_csv),
+                )
                 .route("/customers/{id}", web::get().to(pages::customers::profile))
                 .route("/programme", web::get().to(pages::programme::show))
                 .route(
@@ -204,6 +208,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )
+                .route("/audit", web::get().to(pages::audit::show))
                 .route("/campaigns", web::get().to(pages::campaigns::list))
                 .route("/campaigns", web::post().to(pages::campaigns::create))
                 .route("/campaigns/new", web::get().to(pages::campaigns::new))

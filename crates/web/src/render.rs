@@ -106,6 +106,7 @@ pub(crate) enum Nav {
     Customers,
     Programme,
     Campaigns,
+    Audit,
 }
 
 /// A whole HTML document.
@@ -133,7 +134,12 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         (Nav::Customers, "/dashboard/customers", t.nav_customers),
         (Nav::Programme, "/dashboard/programme", t.nav_programme),
         (Nav::Campaigns, "/dashboard/campaigns", t.nav_campaigns),
+        (Nav::Audit, "/dashboard/audit", t.nav_audit),
     ];
+    // The access log is an admin's; a viewer is not shown the link.
+    let entries = entries
+        .into_iter()
+        .filter(|(entry, _, _)| *entry != Nav::Audit || session.can_edit());
     document(
         session.lang,
         title,

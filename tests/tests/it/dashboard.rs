@@ -143,17 +143,17 @@ pub async fn shop(server: &TestServer, name: &str, n: u64) -> Shop {
 
 /// An HTML answer.
 #[derive(Debug)]
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
     csp: Option<String>,
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Page {
     #[track_caller]
-    fn expect(self, status: u16, what: &str) -> Page {
+    pub(crate) fn expect(self, status: u16, what: &str) -> Page {
         assert_eq!(self.status, status, "{what}: {}", self.text);
         self
     }
@@ -173,14 +173,14 @@ impl Page {
 }
 
 /// A browser-less dashboard user: one cookie jar, no redirects followed.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     server: &'a TestServer,
     client: reqwest::Client,
     cookie: Option<String>,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(server: &'a TestServer) -> Visitor<'a> {
+    pub(crate) fn new(server: &'a TestServer) -> Visitor<'a> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -229,7 +229,7 @@ impl<'a> Visitor<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         let url = format!("{}{path}", self.server.base);
         self.send(self.client.get(url), path).await
     }
@@ -269,7 +269,7 @@ impl<'a> Visitor<'a> {
     }
 
     /// Signs in with `key` as a browser does (form first); returns the sign-in answer.
-    async fn sign_in(&mut self, key: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> Page {
         let (cookie, token) = self.login_form().await;
         let page = self.post_login(key, &cookie, &token).await;
         if let Some(cookie) = page

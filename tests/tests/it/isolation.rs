@@ -14,7 +14,7 @@ pub(crate) struct Data {
     pub(crate) tenant: Tenant,
     pub(crate) job: String,
     pub(crate) customer: String,
-    phone: String,
+    pub(crate) phone: String,
     order: String,
     location: String,
     reward: String,
@@ -495,6 +495,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 "/v1/jobs/{id}",
                 "/v1/campaigns/{id}/preview",
                 "/v1/campaigns/{id}/report",
+                "/v1/audit/access",
             ]
             .contains(&path.as_str());
             // A preview plans without writing anything: a read, though it is a POST.

@@ -3,6 +3,7 @@
 //! against the real server.
 
 mod abuse;
+mod audit;
 mod bad_input;
 mod browser;
 mod callbacks;

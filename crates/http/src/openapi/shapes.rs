@@ -35,6 +35,14 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         ("/v1/customers/{id}/ledger", "after") => {
             json!({"type": "string", "pattern": "^[0-9]{1,9}$", "description": "The `next` of the previous page: a ledger position."})
         }
+        ("/v1/audit/access", "after") => {
+            json!({"type": "string", "pattern": "^[0-9]{1,19}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                   "description": "The `next` of the previous page."})
+        }
+        ("/v1/audit/access", "since" | "until") => json!({"type": "string", "format": "date-time"}),
+        ("/v1/audit/access", "key_id" | "customer_id") => {
+            json!({"type": "string", "format": "uuid"})
+        }
         (_, "after") if path.starts_with("/v1/") => {
             json!({"type": "string", "pattern": UUID, "description": "The `next` of the previous page: the last item's id."})
         }

@@ -430,6 +430,14 @@ pub(crate) async fn messages(
         .services
         .campaign_messages(caller.reader(), campaign, after, limit)
         .await?;
+    let ids: Vec<regulars_domain::CustomerId> =
+        found.iter().filter_map(|m| m.customer_id).collect();
+    let parts = [
+        regulars_ports::PersonalData::Messages,
+        regulars_ports::PersonalData::Contact,
+    ];
+    let route = "GET /v1/campaigns/{id}/messages";
+    crate::routes::audit::record(&state, &caller, route, &parts, &ids).await?;
     let items: Vec<MessageDto> = found
         .iter()
         .map(|m| {

@@ -10,10 +10,11 @@ use crate::dto::{
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;
 use crate::paging::{Page, PageQuery};
-use crate::routes::{id, request_key};
+use crate::routes::{audit, id, request_key};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{ChangeSource, ChannelConsent, CustomerId, Points, RewardId};
+use regulars_ports::PersonalData;
 use regulars_ports::Role;
 use regulars_service::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 use serde::Deserialize;
@@ -143,6 +144,23 @@ fn author(caller: &Caller) -> ChangeAuthor {
     }
 }
 
+/// What a customer list shows of each customer.
+const CONTACT: &[PersonalData] = &[
+    PersonalData::Profile,
+    PersonalData::Contact,
+    PersonalData::Consent,
+];
+
+/// What a profile answer shows, for the access log.
+fn profile_parts(profile: &ProfileDto) -> Vec<PersonalData> {
+    let mut parts = CONTACT.to_vec();
+    parts.push(PersonalData::Vouchers);
+    if profile.scores.is_some() {
+        parts.push(PersonalData::Scores);
+    }
+    parts
+}
+
 /// The profile of `view` with the customer's scores from the last run, if any.
 async fn with_scores(
     state: &AppState,
@@ -179,6 +197,8 @@ pub(crate) async fn list(
         .services
         .customers(caller.reader(), after, limit)
         .await?;
+    let ids: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
+    audit::record(&state, &caller, "GET /v1/customers", CONTACT, &ids).await?;
     let items: Vec<CustomerDto> = customers
         .iter()
         .map(|c| exposure::customer(&caller, CustomerDto::from(c)))
@@ -232,6 +252,15 @@ pub(crate) async fn lookup(
         .customer_lookup(caller.reader(), &query.phone)
         .await?;
     let profile = with_scores(&state, &view).await?;
+    let route = "GET /v1/customers/lookup";
+    audit::record(
+        &state,
+        &caller,
+        route,
+        &profile_parts(&profile),
+        &[view.customer.id],
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
@@ -249,6 +278,15 @@ pub(crate) async fn profile(
         .customer_view(caller.reader(), customer)
         .await?;
     let profile = with_scores(&state, &view).await?;
+    let route = "GET /v1/customers/{id}";
+    audit::record(
+        &state,
+        &caller,
+        route,
+        &profile_parts(&profile),
+        &[customer],
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
@@ -357,6 +395,8 @@ pub(crate) async fn ledger(
         .services
         .customer_ledger(caller.reader(), customer, after, limit)
         .await?;
+    let route = "GET /v1/customers/{id}/ledger";
+    audit::record(&state, &caller, route, &[PersonalData::Ledger], &[customer]).await?;
     let items: Vec<LedgerEntryDto> = entries.iter().map(LedgerEntryDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |e| e.seq.to_string())))
 }
@@ -377,6 +417,8 @@ pub(crate) async fn orders(
         .services
         .orders(caller.reader(), Some(customer), after, limit)
         .await?;
+    let route = "GET /v1/customers/{id}/orders";
+    audit::record(&state, &caller, route, &[PersonalData::Orders], &[customer]).await?;
     let items: Vec<OrderDto> = orders.iter().map(OrderDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |o| o.id.to_string())))
 }

@@ -9,6 +9,7 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerId, SegmentId};
+use regulars_ports::PersonalData;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -145,6 +146,9 @@ pub(crate) async fn entrants(
         .segment_entrants(brand, &query.segment, after, limit)
         .await?;
     let currency = state.services.brand(brand).await?.currency;
+    let ids: Vec<CustomerId> = found.iter().map(|s| s.customer_id).collect();
+    let route = "GET /v1/segments/entrants";
+    crate::routes::audit::record(&state, &caller, route, &[PersonalData::Scores], &ids).await?;
     let items: Vec<ScoresDto> = found.iter().map(|s| ScoresDto::new(s, currency)).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |s| s.customer_id.to_string())))
 }
@@ -161,6 +165,9 @@ pub(crate) async fn customer_scores(
     let brand = caller.reader();
     let customer: CustomerId = id(&path, "customer")?;
     let scores = state.services.customer_scores(brand, customer).await?;
+    let route = "GET /v1/customers/{id}/scores";
+    crate::routes::audit::record(&state, &caller, route, &[PersonalData::Scores], &[customer])
+        .await?;
     let currency = state.services.brand(brand).await?.currency;
     Ok(HttpResponse::Ok().json(ScoresDto::new(&scores, currency)))
 }

@@ -1,6 +1,7 @@
 //! The routes, one module per resource.
 
 pub(crate) mod access;
+pub(crate) mod audit;
 pub(crate) mod callbacks;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
@@ -178,6 +179,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/vouchers/{code}/redeem",
                     web::post().to(orders::redeem_voucher),
-                ),
+                )
+                .route("/audit/access", web::get().to(audit::list)),
         );
 }

@@ -12,6 +12,7 @@ use crate::routes::webhooks::decode_error;
 use crate::routes::{id, request_key};
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{EventKey, OrderId};
+use regulars_ports::PersonalData;
 
 /// Counts an order, in the generic POS format (`docs/pos.md`). Idempotent on
 /// `external_id`: a second post answers the first receipt with `duplicate: true`.
@@ -100,6 +101,10 @@ pub(crate) async fn list(
         .services
         .orders(caller.reader(), None, after, limit)
         .await?;
+    let ids: Vec<regulars_domain::CustomerId> =
+        orders.iter().filter_map(|o| o.customer_id).collect();
+    let route = "GET /v1/orders";
+    crate::routes::audit::record(&state, &caller, route, &[PersonalData::Orders], &ids).await?;
     let items: Vec<OrderDto> = orders.iter().map(OrderDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |o| o.id.to_string())))
 }
@@ -114,6 +119,9 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let order: OrderId = id(&path, "order")?;
     let stored = state.services.order(caller.reader(), order).await?;
+    let ids: Vec<regulars_domain::CustomerId> = stored.customer_id.into_iter().collect();
+    let route = "GET /v1/orders/{id}";
+    crate::routes::audit::record(&state, &caller, route, &[PersonalData::Orders], &ids).await?;
     Ok(HttpResponse::Ok().json(OrderDto::from(&stored)))
 }
 
@@ -128,6 +136,10 @@ pub(crate) async fn validate_voucher(
     let check = state
         .services
         .validate_voucher(caller.reader(), &path)
+        .await?;
+    let route = "GET /v1/vouchers/{code}";
+    let customer = [check.voucher.customer()];
+    crate::routes::audit::record(&state, &caller, route, &[PersonalData::Vouchers], &customer)
         .await?;
     Ok(HttpResponse::Ok().json(VoucherCheckDto::from(&check)))
 }

@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::i18n::Text;
-use crate::pages::cursor;
+use crate::pages::{audit, cursor};
 use crate::render::{Fail, Nav, dashboard, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,6 +12,7 @@ use regulars_domain::{Customer, CustomerId, Money, Phone};
 use regulars_loyalty::ledger::EntryKind;
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
 use regulars_loyalty::vouchers::{VoucherCode, masked_code};
+use regulars_ports::PersonalData;
 use regulars_service::{LookupError, ManageError, SegmentError};
 use serde::Deserialize;
 
@@ -106,6 +107,9 @@ pub(crate) async fn list(
     let t = session.lang.text();
     let q = query.q.as_deref().unwrap_or("").trim().to_owned();
     let (customers, next) = search(&state, &session, &q, cursor(query.after.as_ref())).await?;
+    let shown: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
+    let parts = [PersonalData::Profile, PersonalData::Contact];
+    audit::record(&state, &session, "GET /dashboard/customers", &parts, &shown).await?;
     let next_link = next.map(|n| {
         let mut url = format!("/dashboard/customers?after={n}");
         if !q.is_empty() {
@@ -137,6 +141,7 @@ pub(crate) async fn list(
                 }
             }
             @if let Some(next) = next_link { p { a #next-page href=(next) { (t.next_page) } } }
+            @if session.sees_contact() { p { a #download href="/dashboard/customers.csv" { (t.download_csv) } } }
         }
     };
     Ok(ok(
@@ -266,6 +271,24 @@ pub(crate) async fn profile(
         .customer_ledger(brand, id, ledger_after, HISTORY_PAGE)
         .await
         .map_err(fail)?;
+    let mut parts = vec![
+        PersonalData::Profile,
+        PersonalData::Contact,
+        PersonalData::Orders,
+        PersonalData::Ledger,
+        PersonalData::Vouchers,
+    ];
+    if scores.is_some() {
+        parts.push(PersonalData::Scores);
+    }
+    audit::record(
+        &state,
+        &session,
+        "GET /dashboard/customers/{id}",
+        &parts,
+        &[id],
+    )
+    .await?;
     let currency = view.stats.spend.currency();
     let base = format!("/dashboard/customers/{id}");
     let next_orders = (orders.len() as u64 == HISTORY_PAGE)

@@ -1,8 +1,10 @@
 //! The dashboard's pages and the customer's card.
 
+pub(crate) mod audit;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod customers;
+pub(crate) mod export;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod segments;

@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::CustomerId;
+use regulars_ports::PersonalData;
 use regulars_service::SegmentError;
 use serde::Deserialize;
 
@@ -53,6 +54,9 @@ async fn render(
         .segment_entrants(brand, AT_RISK, after, PAGE)
         .await
         .map_err(fail)?;
+    let shown: Vec<CustomerId> = entrants.iter().map(|s| s.customer_id).collect();
+    let route = "GET /dashboard/segments";
+    crate::pages::audit::record(state, session, route, &[PersonalData::Scores], &shown).await?;
     let customers = state.services.segments(brand).await.map_err(fail)?;
     let next = (entrants.len() as u64 == PAGE)
         .then(|| entrants.last().map(|s| s.customer_id))
