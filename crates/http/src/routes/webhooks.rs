@@ -44,7 +44,7 @@ pub(crate) fn decode_error(error: WebhookError) -> ApiError {
 #[utoipa::path(post, path = "/webhooks/{integration}", tag = "webhooks",
     params(("integration" = String, Path, description = "The integration id")),
     request_body(content = Object, description = "The POS's payload, signed as its dialect documents (see docs/pos.md)"),
-    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`key_reused`: an order or refund id of this integration came back with other contents (generic format only)", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`key_reused`: an order or refund id of this integration came back with other contents (generic format only)", body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "`pos_api_unavailable`/`pos_api_refused`: the POS's API could not be asked for what the event names (Square orders); the POS should deliver it again", body = ErrorBody)))]
 pub(crate) async fn receive(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -73,13 +73,14 @@ pub(crate) async fn receive(
         headers: &headers,
         body: &body.0,
         secret: &endpoint.secret,
+        access: endpoint.access.as_ref(),
         brand: endpoint.brand,
         currency: endpoint.settings.currency,
         calling_code: endpoint.settings.calling_code,
         utc_offset: endpoint.settings.utc_offset,
         now: state.now(),
     };
-    let decoded = state
+    let mut decoded = state
         .decoder
         .decode(&delivery)
         .map_err(decode_error)
@@ -90,6 +91,8 @@ pub(crate) async fn receive(
                 .record_ingested("delivery", "webhook", "rejected")
         })?;
     state.limit(&format!("integration:{integration}"))?;
+    let pending = std::mem::take(&mut decoded.pending);
+    super::pos_api::complete(&state, &delivery, pending, &mut decoded).await?;
     let ignored = acknowledge_ignored(&state, &endpoint, decoded.ignored);
     let mut acks = Vec::with_capacity(decoded.events.len());
     for event in decoded.events {
@@ -104,16 +107,19 @@ pub(crate) async fn receive(
             // KiotViet switches off an endpoint that answers 4xx, and one delivery
             // carries several invoices: an invoice that cannot be counted (a
             // cancellation of one never completed) is acknowledged as skipped instead
-            // of refusing the others. Storage failures still fail the delivery, so it
+            // of refusing the others. Square redelivers anything not answered 2xx,
+            // which would not make such an event countable either. Storage failures still fail the delivery, so it
             // is retried.
             Err(error)
-                if endpoint.kind == IntegrationKind::Kiotviet
-                    && !matches!(
-                        error.class(),
-                        ErrorClass::Internal | ErrorClass::Unavailable
-                    ) =>
+                if matches!(
+                    endpoint.kind,
+                    IntegrationKind::Kiotviet | IntegrationKind::Square
+                ) && !matches!(
+                    error.class(),
+                    ErrorClass::Internal | ErrorClass::Unavailable
+                ) =>
             {
-                tracing::warn!(%error, %event_id, "KiotViet invoice skipped");
+                tracing::warn!(%error, %event_id, dialect = endpoint.kind.as_str(), "POS event skipped");
                 state.metrics.record_ingested(kind, "webhook", "skipped");
                 acks.push(WebhookEventAck {
                     event_id,
@@ -140,7 +146,10 @@ pub(crate) async fn receive(
 }
 
 /// The answer for one counted (or waiting, or replayed) event.
-fn event_ack(event_id: String, receipt: &regulars_service::WebhookReceipt) -> WebhookEventAck {
+pub(crate) fn event_ack(
+    event_id: String,
+    receipt: &regulars_service::WebhookReceipt,
+) -> WebhookEventAck {
     let mut ack = WebhookEventAck {
         event_id,
         outcome: String::new(),
