@@ -14,6 +14,7 @@ mod esms_reports;
 mod flows;
 mod isolation;
 mod kiotviet;
+mod kiotviet_api;
 mod limits;
 mod load;
 mod outbox_faults;

@@ -1,10 +1,15 @@
 //! What a webhook names only by reference, fetched through the POS's own API (the
-//! [`PosApi`](regulars_ports::PosApi) port): Square orders.
+//! [`PosApi`](regulars_ports::PosApi) port): Square orders, KiotViet customers.
 
 use crate::AppState;
+use crate::dto::WebhookEventAck;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
-use regulars_ports::{Decoded, Ignored, IgnoredReason, Pending, PosApiError, WebhookDelivery};
+use regulars_ports::{
+    Decoded, Ignored, IgnoredReason, IntegrationKind, Pending, PosApiError, PosEvent,
+    VerifiedEvent, WebhookDelivery,
+};
+use regulars_service::{WebhookEndpoint, WebhookOutcome};
 
 /// Fetches every pending reference and adds what it becomes to `decoded`.
 ///
@@ -49,4 +54,60 @@ pub(crate) async fn complete(
         }
     }
     Ok(())
+}
+
+/// For a KiotViet invoice kept waiting for its customer: asks KiotViet's customers API
+/// for the customer's phone and, when it has one, links it as a `customer.update` would
+/// (crediting the waiting invoices). `None` when there is nothing to do or the lookup
+/// fails (the invoice then keeps waiting for the `customer.update` webhook).
+pub(crate) async fn link_waiting(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    delivery: &WebhookDelivery<'_>,
+    event: (&str, &'static str, time::OffsetDateTime),
+    customer_ref: &str,
+) -> Option<WebhookEventAck> {
+    let (event_id, source, occurred_at) = event;
+    if endpoint.kind != IntegrationKind::Kiotviet || endpoint.access.is_none() {
+        return None;
+    }
+    let api = state.pos_api.as_ref()?;
+    let phone = match api.customer_phone(delivery, customer_ref).await {
+        Ok(Some(phone)) => phone,
+        Ok(None) => {
+            tracing::info!(%customer_ref, "KiotViet knows no phone number for this customer yet");
+            return None;
+        }
+        Err(error) => {
+            tracing::warn!(%error, %customer_ref, "KiotViet customer lookup failed; the invoice waits for customer.update");
+            return None;
+        }
+    };
+    let contact = VerifiedEvent {
+        event_id: format!("{event_id}/customer"),
+        occurred_at,
+        source,
+        customer_ref: None,
+        event: PosEvent::CustomerContact {
+            customer_ref: customer_ref.to_owned(),
+            phone,
+        },
+    };
+    let contact_id = contact.event_id.clone();
+    match state.services.receive_webhook(endpoint, contact).await {
+        Ok(receipt) => {
+            let ack = super::webhooks::event_ack(contact_id, &receipt);
+            state
+                .metrics
+                .record_ingested("customer", "webhook", &ack.outcome);
+            if let WebhookOutcome::CustomerLinked { .. } = receipt.outcome {
+                tracing::info!(%customer_ref, "KiotViet customer linked through the customers API");
+            }
+            Some(ack)
+        }
+        Err(error) => {
+            tracing::warn!(%error, %customer_ref, "linking a KiotViet customer failed; the invoice keeps waiting");
+            None
+        }
+    }
 }

@@ -97,6 +97,8 @@ pub(crate) async fn receive(
     let mut acks = Vec::with_capacity(decoded.events.len());
     for event in decoded.events {
         let event_id = event.event_id.clone();
+        let (source, occurred_at) = (event.source, event.occurred_at);
+        let customer_ref = event.customer_ref.clone();
         let kind = match event.event {
             PosEvent::Order(_) => "order",
             PosEvent::Refund(_) => "refund",
@@ -135,9 +137,18 @@ pub(crate) async fn receive(
                 return Err(error.into());
             }
         };
+        let waiting = matches!(receipt.outcome, WebhookOutcome::Waiting { .. });
         let ack = event_ack(event_id, &receipt);
         state.metrics.record_ingested(kind, "webhook", &ack.outcome);
+        let event = (ack.event_id.clone(), source, occurred_at);
         acks.push(ack);
+        if let (true, Some(customer_ref)) = (waiting, customer_ref) {
+            let event = (event.0.as_str(), event.1, event.2);
+            let linked =
+                super::pos_api::link_waiting(&state, &endpoint, &delivery, event, &customer_ref)
+                    .await;
+            acks.extend(linked);
+        }
     }
     Ok(HttpResponse::Ok().json(WebhookAck {
         events: acks,
