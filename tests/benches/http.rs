@@ -203,6 +203,7 @@ impl Served {
                 IntegrationKind::Generic,
                 Some("benchmark till".to_owned()),
                 None,
+                None,
             )
             .await
             .map_err(|e| format!("create integration: {e}"))?;

@@ -91,6 +91,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services: services.clone(),
             decoder: Arc::new(PosDecoder::new(tolerance)),
+            pos_api: pos_api(settings),
             clock,
             body_limit: settings.body_limit,
             limiter: limiter.clone(),
@@ -276,4 +277,16 @@ fn transport_headers(hsts: bool) -> DefaultHeaders {
         actix_web::http::header::STRICT_TRANSPORT_SECURITY,
         format!("max-age={HSTS_MAX_AGE}"),
     ))
+}
+
+/// The client of the POS APIs; `None` (logged) when it cannot be built, so webhooks
+/// still verify and count what they carry themselves.
+fn pos_api(settings: &Settings) -> Option<Arc<dyn regulars_ports::PosApi>> {
+    match regulars_pos::client::PosClient::new(settings.pos_api.clone()) {
+        Ok(client) => Some(Arc::new(client)),
+        Err(error) => {
+            tracing::error!(%error, "cannot build the POS API client; Square orders and KiotViet customer look-ups are off");
+            None
+        }
+    }
 }

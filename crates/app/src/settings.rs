@@ -28,6 +28,7 @@
 //! | public URL of customer links | `public_url` | `REGULARS_PUBLIC_URL` | the request's own host |
 //! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
 //! | server key (webhook secrets, sessions, links) | — (refused in the file) | `REGULARS_SECRET_KEY` (64 hex digits) | none: no webhooks |
+//! | POS APIs (Square orders, KiotViet customers) | `[pos_api]` `square_url`, `square_version`, `kiotviet_url`, `kiotviet_token_url`, `timeout_seconds` (see docs/pos.md) | — (credentials are per integration) | Square's and KiotViet's public endpoints, 3 s |
 //! | previous server keys, during a rotation | — | `REGULARS_PREVIOUS_SECRET_KEYS` (comma-separated) | none |
 
 use regulars_service::{SecretKey, SecretKeys};
@@ -81,6 +82,8 @@ pub struct Settings {
     /// The message channels (`[senders]`, see docs/senders.md); secrets come from the
     /// environment when the worker builds them.
     pub senders: regulars_senders::SendersConfig,
+    /// Where the POS APIs are (`[pos_api]`, see docs/pos.md).
+    pub pos_api: regulars_pos::client::PosApiConfig,
     /// The rate limit of each API key and POS integration; `None`: no limit.
     pub rate_limit: Option<regulars_http::RateLimit>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -232,6 +235,7 @@ impl Default for Settings {
             scoring_interval: Some(Duration::from_secs(24 * 3600)),
             worker: WorkerSettings::default(),
             senders: regulars_senders::SendersConfig::default(),
+            pos_api: regulars_pos::client::PosApiConfig::default(),
             rate_limit: Some(regulars_http::RateLimit::DEFAULT),
             metrics_token: None,
             database_timeout: Duration::from_secs(5),
@@ -283,6 +287,7 @@ struct FileSettings {
     scoring_interval_hours: Option<u64>,
     worker: Option<WorkerFile>,
     senders: Option<regulars_senders::SendersConfig>,
+    pos_api: Option<regulars_pos::client::PosApiConfig>,
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
     database_timeout_seconds: Option<u64>,
@@ -353,6 +358,9 @@ impl Settings {
         }
         if let Some(senders) = file.senders {
             self.senders = senders;
+        }
+        if let Some(pos_api) = file.pos_api {
+            self.pos_api = pos_api;
         }
         if let Some(worker) = file.worker {
             self.worker

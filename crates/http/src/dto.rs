@@ -218,8 +218,8 @@ pub struct CreatedKeyDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationIn {
-    /// `generic` or `kiotviet`.
-    #[schema(example = "generic", pattern = "^(generic|kiotviet)$")]
+    /// `generic`, `kiotviet` or `square`.
+    #[schema(example = "generic", pattern = "^(generic|kiotviet|square)$")]
     pub kind: String,
     /// A note for people: at most 200 bytes, no control characters (documented up to 50
     /// characters).
@@ -229,6 +229,21 @@ pub struct IntegrationIn {
     /// 16 to 256 printable ASCII characters.
     #[schema(pattern = r"^[!-~]{16,256}$")]
     pub secret: Option<String>,
+    /// The POS's own API credentials, kept sealed and never shown again (see
+    /// docs/pos.md): `{"kind": "square", "access_token", "notification_url"}` (required
+    /// for `square`) or `{"kind": "kiotviet", "retailer", "client_id", "client_secret"}`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub api_access: Option<regulars_ports::PosApiAccess>,
+}
+
+/// New POS API credentials for an integration (`null` removes them).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationAccessIn {
+    /// As in [`IntegrationIn::api_access`].
+    #[schema(value_type = Option<Object>)]
+    pub api_access: Option<regulars_ports::PosApiAccess>,
 }
 
 /// A POS integration (never its secret).
@@ -242,6 +257,8 @@ pub struct IntegrationDto {
     pub label: Option<String>,
     /// Where the POS posts its webhooks (path; prefix it with the server's URL).
     pub webhook_path: String,
+    /// Whether it holds credentials for the POS's own API.
+    pub api_access: bool,
     /// When it was made.
     pub created_at: String,
     /// When it was revoked.
@@ -255,6 +272,7 @@ impl From<&IntegrationInfo> for IntegrationDto {
             kind: i.kind.as_str().to_owned(),
             label: i.label.clone(),
             webhook_path: format!("/webhooks/{}", i.id),
+            api_access: i.api_access,
             created_at: rfc3339(i.created_at),
             revoked_at: i.revoked_at.map(rfc3339),
         }

@@ -76,6 +76,9 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// The POS payload decoder.
     pub decoder: Arc<dyn WebhookDecoder>,
+    /// The POS APIs webhooks that carry only ids are completed with (Square orders,
+    /// KiotViet customers); `None`: such events are acknowledged as unusable.
+    pub pos_api: Option<Arc<dyn regulars_ports::PosApi>>,
     /// The clock webhook time windows are checked against.
     pub clock: Arc<dyn Clock>,
     /// Largest request body accepted, in bytes.

@@ -149,6 +149,7 @@ impl Modify for CommonErrors {
         catalog::brand, catalog::patch_brand, policy::get, policy::put,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,
+        access::set_integration_access,
         catalog::list_locations, catalog::create_location, catalog::get_location, catalog::update_location,
         catalog::get_program, catalog::put_earning_rules, catalog::put_tiers,
         catalog::list_rewards, catalog::create_reward, catalog::get_reward, catalog::update_reward,
@@ -170,6 +171,7 @@ impl Modify for CommonErrors {
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
         dto::KeyIn, dto::KeyDto, dto::CreatedKeyDto, dto::IntegrationIn, dto::IntegrationDto,
+        dto::IntegrationAccessIn,
         dto::CreatedIntegrationDto, dto::ConsentDto, dto::CustomerIn, dto::CustomerUpdate,
         customers::CustomerPatchIn, customers::ConsentPatchIn,
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,

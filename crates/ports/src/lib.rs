@@ -39,6 +39,7 @@ mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
 mod outbox;
+mod pos_api;
 mod records;
 mod reports;
 mod repos;
@@ -59,6 +60,7 @@ pub use messaging::{
     PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
+pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,

@@ -190,6 +190,9 @@ pub enum IntegrationKind {
     Generic,
     /// KiotViet's webhooks, as KiotViet documents them.
     Kiotviet,
+    /// Square's webhooks (`payment.updated`, `order.updated`, `refund.*`), with orders
+    /// fetched through Square's Orders API.
+    Square,
 }
 
 impl IntegrationKind {
@@ -198,6 +201,7 @@ impl IntegrationKind {
         match self {
             IntegrationKind::Generic => "generic",
             IntegrationKind::Kiotviet => "kiotviet",
+            IntegrationKind::Square => "square",
         }
     }
 
@@ -206,6 +210,7 @@ impl IntegrationKind {
         match name {
             "generic" => Some(IntegrationKind::Generic),
             "kiotviet" => Some(IntegrationKind::Kiotviet),
+            "square" => Some(IntegrationKind::Square),
             _ => None,
         }
     }
@@ -225,6 +230,9 @@ pub struct IntegrationRecord {
     pub label: Option<String>,
     /// The sealed webhook secret (nonce and ciphertext, base64).
     pub sealed_secret: String,
+    /// The sealed credentials of the POS's own API ([`PosApiAccess`](crate::PosApiAccess)
+    /// as JSON), when the integration has them.
+    pub sealed_access: Option<String>,
     /// When it was made.
     pub created_at: OffsetDateTime,
     /// When it was revoked; a revoked integration accepts no webhook.

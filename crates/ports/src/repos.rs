@@ -326,6 +326,16 @@ pub trait AccessRepo: Send {
         expected: &str,
         sealed: &str,
     ) -> Result<bool, StoreError>;
+    /// Replaces an integration's sealed API credentials with `sealed` (`None` removes
+    /// them); with `expected`, only if they are still that (re-sealing under a new server
+    /// key). `false` when nothing was replaced.
+    async fn replace_integration_access(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: Option<String>,
+        sealed: Option<String>,
+    ) -> Result<bool, StoreError>;
     /// Marks an integration revoked at `now`; `false` when the brand has no such
     /// integration or it was revoked already.
     async fn revoke_integration(

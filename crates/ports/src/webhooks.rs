@@ -99,6 +99,9 @@ pub struct Decoded {
     pub events: Vec<VerifiedEvent>,
     /// What was acknowledged without being counted.
     pub ignored: Vec<Ignored>,
+    /// Authentic events that name their order only by reference, to be fetched through
+    /// the POS's API ([`PosApi::complete`](crate::PosApi::complete)).
+    pub pending: Vec<crate::Pending>,
 }
 
 /// One webhook delivery as received.
@@ -112,6 +115,9 @@ pub struct WebhookDelivery<'a> {
     pub body: &'a [u8],
     /// The integration's secret.
     pub secret: &'a [u8],
+    /// The credentials of the POS's own API, when the integration has them (Square's
+    /// notification URL, which its signature covers, is among them).
+    pub access: Option<&'a crate::PosApiAccess>,
     /// The brand the events belong to.
     pub brand: BrandId,
     /// The brand's currency, for amounts given as bare numbers.

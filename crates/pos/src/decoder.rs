@@ -1,9 +1,11 @@
 //! The POS adapter behind the webhook port: each dialect verified and read, its
 //! results and errors mapped onto the port's types.
 
-use crate::{BrandContext, Secret, generic, kiotviet};
+use crate::{BrandContext, Secret, generic, kiotviet, square};
 use regulars_domain::{BrandId, CallingCode, Currency, Order, Refund};
-use regulars_ports::{Decoded, IntegrationKind, WebhookDecoder, WebhookDelivery, WebhookError};
+use regulars_ports::{
+    Decoded, IntegrationKind, PosApiAccess, WebhookDecoder, WebhookDelivery, WebhookError,
+};
 use time::{Duration, UtcOffset};
 
 /// How old a KiotViet invoice may be. KiotViet signs no timestamp: the window is
@@ -73,7 +75,7 @@ impl WebhookDecoder for PosDecoder {
                 match generic::verify(&secrets, signature, d.body, d.now, self.tolerance, &brand) {
                     Ok(event) => Ok(Decoded {
                         events: vec![event],
-                        ignored: Vec::new(),
+                        ..Decoded::default()
                     }),
                     // Signed and fresh, but nothing this server counts: acknowledged.
                     Err(crate::WebhookError::UnknownEventType { .. }) => Ok(Decoded::default()),
@@ -96,7 +98,26 @@ impl WebhookDecoder for PosDecoder {
                 Ok(Decoded {
                     events: delivery.events,
                     ignored: delivery.ignored,
+                    pending: Vec::new(),
                 })
+            }
+            IntegrationKind::Square => {
+                // Square signs the notification URL with the body: without the URL
+                // configured, nothing authenticates.
+                let Some(PosApiAccess::Square {
+                    notification_url, ..
+                }) = d.access
+                else {
+                    return Err(WebhookError::Signature(
+                        "the integration has no Square notification URL to check the \
+                         signature with"
+                            .to_owned(),
+                    ));
+                };
+                let signature = header(d.headers, square::SIGNATURE_HEADER);
+                let key = Secret::new(d.secret.to_vec());
+                square::verify(&key, notification_url, signature, d.body, d.now, &brand)
+                    .map_err(|e| WebhookError::Signature(e.to_string()))
             }
         }
     }

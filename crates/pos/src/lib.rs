@@ -48,6 +48,7 @@
 //! ```
 
 mod amount;
+pub mod client;
 pub mod csv_gen;
 pub mod csv_import;
 mod decoder;
@@ -55,6 +56,7 @@ mod error;
 pub mod generic;
 pub mod kiotviet;
 mod signature;
+pub mod square;
 
 pub use decoder::{KIOTVIET_TOLERANCE, PosDecoder};
 pub use error::WebhookError;

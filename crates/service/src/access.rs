@@ -21,7 +21,8 @@ use crate::secrets::{NONCE_BYTES, from_hex, open, seal, to_hex};
 use crate::{ErrorClass, Services, UseCaseError};
 use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
 use regulars_ports::{
-    ApiKeyRecord, Brand, IntegrationKind, IntegrationRecord, Role, StoreError, Transaction,
+    ApiKeyRecord, Brand, IntegrationKind, IntegrationRecord, PosApiAccess, Role, StoreError,
+    Transaction,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -99,6 +100,8 @@ pub struct IntegrationInfo {
     pub kind: IntegrationKind,
     /// A note for people.
     pub label: Option<String>,
+    /// Whether it holds credentials for the POS's own API (never shown).
+    pub api_access: bool,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -113,6 +116,7 @@ impl From<&IntegrationRecord> for IntegrationInfo {
             id: record.id,
             kind: record.kind,
             label: record.label.clone(),
+            api_access: record.sealed_access.is_some(),
             created_at: record.created_at,
             revoked_at: record.revoked_at,
         }
@@ -139,6 +143,8 @@ pub struct WebhookEndpoint {
     pub kind: IntegrationKind,
     /// The secret the POS signs with.
     pub secret: Vec<u8>,
+    /// The credentials of the POS's own API, when the integration has them.
+    pub access: Option<PosApiAccess>,
     /// The brand's settings (currency and calling code read the payloads).
     pub settings: Brand,
 }
@@ -171,6 +177,10 @@ pub enum AccessError {
     /// A supplied webhook secret is too short, too long or not printable.
     #[error("secret must be {min} to {max} printable ASCII characters", min = WEBHOOK_SECRET_LEN.start(), max = WEBHOOK_SECRET_LEN.end())]
     InvalidSecret,
+    /// The POS API credentials do not fit the integration's kind, or a field is empty,
+    /// too long or not printable (the field, and what is wrong).
+    #[error("{0}: {1}")]
+    InvalidAccess(&'static str, String),
     /// The server has no key to seal webhook secrets with.
     #[error("the server has no secret key (set REGULARS_SECRET_KEY) to keep webhook secrets")]
     NoSecretKey,
@@ -190,7 +200,9 @@ impl UseCaseError for AccessError {
             AccessError::UnknownBrand(_)
             | AccessError::UnknownKey(_)
             | AccessError::UnknownIntegration(_) => ErrorClass::NotFound,
-            AccessError::InvalidLabel | AccessError::InvalidSecret => ErrorClass::Invalid,
+            AccessError::InvalidLabel
+            | AccessError::InvalidSecret
+            | AccessError::InvalidAccess(..) => ErrorClass::Invalid,
             // Not a passing outage: the operator must set the key, so say so (409), not
             // "try again later".
             AccessError::LastAdminKey | AccessError::NoSecretKey => ErrorClass::Refused,
@@ -205,6 +217,7 @@ impl UseCaseError for AccessError {
             AccessError::UnknownIntegration(_) => Some("integration"),
             AccessError::InvalidLabel => Some("label"),
             AccessError::InvalidSecret => Some("secret"),
+            AccessError::InvalidAccess(field, _) => Some(field),
             AccessError::NoSecretKey | AccessError::Store(_) => None,
         }
     }
@@ -426,9 +439,11 @@ impl Services {
         kind: IntegrationKind,
         label: Option<String>,
         secret: Option<String>,
+        access: Option<PosApiAccess>,
     ) -> Result<CreatedIntegration, AccessError> {
         let key = self.secret_keys.as_ref().ok_or(AccessError::NoSecretKey)?;
         let label = clean_label(label)?;
+        let access = crate::pos_access::check(kind, access)?;
         let secret = match secret {
             Some(secret) => {
                 let ok = WEBHOOK_SECRET_LEN.contains(&secret.len())
@@ -444,7 +459,7 @@ impl Services {
                 format!("whsec_{}", base32(&bytes))
             }
         };
-        let (label, secret) = (&label, &secret);
+        let (label, secret, access) = (&label, &secret, &access);
         self.transact("create_integration", |mut tx| async move {
             let result = async {
                 crate::account::load_brand::<AccessError>(tx.as_mut(), brand).await?;
@@ -453,12 +468,17 @@ impl Services {
                 self.ids.fill_bytes(&mut nonce);
                 let sealed = seal(key, brand, id, &nonce, secret.as_bytes())
                     .ok_or(AccessError::NoSecretKey)?;
+                let sealed_access = match access {
+                    Some(access) => Some(self.seal_pos_access(key, brand, id, access)?),
+                    None => None,
+                };
                 let record = IntegrationRecord {
                     id,
                     brand_id: brand,
                     kind,
                     label: label.clone(),
                     sealed_secret: sealed,
+                    sealed_access,
                     created_at: self.clock.now(),
                     revoked_at: None,
                 };
@@ -520,6 +540,7 @@ impl Services {
                 };
                 let secret = open(key, record.brand_id, record.id, &record.sealed_secret)
                     .ok_or(AuthError::UnknownIntegration)?;
+                let access = crate::pos_access::open_record(key, &record)?;
                 let settings = tx
                     .brands()
                     .brand(record.brand_id)
@@ -530,6 +551,7 @@ impl Services {
                     integration: record.id,
                     kind: record.kind,
                     secret,
+                    access,
                     settings,
                 })
             }

@@ -108,6 +108,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod pos_access;
 mod profile;
 pub mod ratelimit;
 mod refund;
@@ -147,6 +148,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use pos_access::MAX_ACCESS_FIELD;
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};

@@ -149,17 +149,55 @@ pub(crate) fn seal(
     nonce: &[u8; NONCE_BYTES],
     secret: &[u8],
 ) -> Option<String> {
-    let aad = associated_data(brand, id);
+    seal_with(keys, &associated_data(brand, id), nonce, secret)
+}
+
+/// What distinguishes a POS API's sealed credentials from the webhook secret of the
+/// same integration: neither opens as the other.
+const ACCESS_LABEL: &[u8] = b"pos-api-access";
+
+fn access_data(brand: BrandId, id: IntegrationId) -> Vec<u8> {
+    let mut aad = associated_data(brand, id).to_vec();
+    aad.extend_from_slice(ACCESS_LABEL);
+    aad
+}
+
+/// Seals an integration's POS API credentials, as [`seal`] does its webhook secret.
+pub(crate) fn seal_access(
+    keys: &SecretKeys,
+    brand: BrandId,
+    id: IntegrationId,
+    nonce: &[u8; NONCE_BYTES],
+    access: &[u8],
+) -> Option<String> {
+    seal_with(keys, &access_data(brand, id), nonce, access)
+}
+
+/// Opens what [`seal_access`] sealed.
+pub(crate) fn open_access(
+    keys: &SecretKeys,
+    brand: BrandId,
+    id: IntegrationId,
+    sealed: &str,
+) -> Option<Vec<u8>> {
+    let rest = sealed.strip_prefix(SEALED_V1)?.strip_prefix(':')?;
+    let (kid, hex) = rest.split_once(':')?;
+    let aad = access_data(brand, id);
+    keys.all()
+        .filter(|key| key.id() == kid)
+        .find_map(|key| decrypt(&key.sealing_cipher(), hex, &aad))
+}
+
+fn seal_with(
+    keys: &SecretKeys,
+    aad: &[u8],
+    nonce: &[u8; NONCE_BYTES],
+    secret: &[u8],
+) -> Option<String> {
     let key = keys.current();
     let sealed = key
         .sealing_cipher()
-        .encrypt(
-            &Nonce::from(*nonce),
-            Payload {
-                msg: secret,
-                aad: &aad,
-            },
-        )
+        .encrypt(&Nonce::from(*nonce), Payload { msg: secret, aad })
         .ok()?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
@@ -260,12 +298,19 @@ impl Services {
             let result = async {
                 let mut report = ResealReport::default();
                 for record in tx.access().integrations(brand).await? {
+                    let access =
+                        crate::pos_access::reseal(self, tx.as_mut(), keys, &record).await?;
+                    if access.is_err() {
+                        report.unopenable.push(record.id);
+                    }
                     if sealed_under_current(keys, &record.sealed_secret) {
                         report.current += 1;
                         continue;
                     }
                     let Some(secret) = open(keys, brand, record.id, &record.sealed_secret) else {
-                        report.unopenable.push(record.id);
+                        if access.is_ok() {
+                            report.unopenable.push(record.id);
+                        }
                         continue;
                     };
                     let mut nonce = [0u8; NONCE_BYTES];

@@ -408,6 +408,10 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                 .replace("/rewards/{id}", &format!("/rewards/{reward}"))
                 .replace("/segments/{id}", &format!("/segments/{segment}"))
                 .replace("/campaigns/{id}", &format!("/campaigns/{campaign}"))
+                .replace(
+                    "/integrations/{id}",
+                    &format!("/integrations/{integration}"),
+                )
                 .replace("/vouchers/{code}", "/vouchers/NOPE-NOPE")
                 .replace(
                     "/webhooks/{integration}",

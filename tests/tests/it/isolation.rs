@@ -186,6 +186,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("post", "/v1/keys") => json!({"role": "viewer"}),
         ("patch", "/v1/brand") => json!({"refund_overdraw": "debt"}),
         ("post", "/v1/integrations") => json!({"kind": "generic"}),
+        ("put", "/v1/integrations/{id}/access") => json!({"api_access": null}),
         ("post" | "put", "/v1/locations" | "/v1/locations/{id}") => {
             json!({"code": "q9", "name": "Elsewhere"})
         }

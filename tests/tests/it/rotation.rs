@@ -86,7 +86,7 @@ async fn webhooks_verify_before_during_and_after_a_key_rotation() {
         let before = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen))
             .with_secret_key(key(old));
         let created = before
-            .create_integration(brand, IntegrationKind::Generic, None, None)
+            .create_integration(brand, IntegrationKind::Generic, None, None, None)
             .await
             .unwrap_or_else(|e| panic!("{}", what(&e.to_string())));
         let path = format!("/webhooks/{}", created.info.id);

@@ -231,7 +231,7 @@ async fn secrets_rotate_reseals_webhook_secrets_under_the_new_key() {
         let integration = services(&db.url)
             .await
             .with_secret_key(SecretKey::from_hex(&old).unwrap())
-            .create_integration(brand, IntegrationKind::Generic, None, None)
+            .create_integration(brand, IntegrationKind::Generic, None, None, None)
             .await
             .unwrap();
         let rotate = |previous: Option<&str>| {

@@ -4,7 +4,8 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::Json;
 use crate::dto::{
-    CreatedIntegrationDto, CreatedKeyDto, IntegrationDto, IntegrationIn, KeyDto, KeyIn,
+    CreatedIntegrationDto, CreatedKeyDto, IntegrationAccessIn, IntegrationDto, IntegrationIn,
+    KeyDto, KeyIn,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
@@ -79,7 +80,7 @@ pub(crate) async fn list_integrations(
 
 /// Makes a POS integration; the secret in the answer is shown this once.
 #[utoipa::path(post, path = "/v1/integrations", tag = "access", security(("api_key" = [])), request_body = IntegrationIn,
-    responses((status = 201, body = CreatedIntegrationDto), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = CreatedIntegrationDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn create_integration(
     state: web::Data<AppState>,
     caller: Caller,
@@ -88,15 +89,34 @@ pub(crate) async fn create_integration(
     let brand = caller.admin()?;
     let input = body.0;
     let kind = IntegrationKind::parse(&input.kind)
-        .ok_or_else(|| ApiError::invalid("kind", "must be generic or kiotviet"))?;
+        .ok_or_else(|| ApiError::invalid("kind", "must be generic, kiotviet or square"))?;
     let created = state
         .services
-        .create_integration(brand, kind, input.label, input.secret)
+        .create_integration(brand, kind, input.label, input.secret, input.api_access)
         .await?;
     Ok(HttpResponse::Created().json(CreatedIntegrationDto {
         integration: IntegrationDto::from(&created.info),
         secret: created.secret,
     }))
+}
+
+/// Replaces an integration's POS API credentials (write-only: they are never shown).
+#[utoipa::path(put, path = "/v1/integrations/{id}/access", tag = "access", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Integration id")), request_body = IntegrationAccessIn,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn set_integration_access(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<IntegrationAccessIn>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
+    let integration: IntegrationId = id(&path, "integration")?;
+    state
+        .services
+        .set_integration_access(brand, integration, body.0.api_access)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Revokes an integration: its webhooks are refused from now on.

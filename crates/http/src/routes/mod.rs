@@ -11,6 +11,7 @@ pub(crate) mod intelligence;
 pub(crate) mod jobs;
 pub(crate) mod orders;
 pub(crate) mod policy;
+pub(crate) mod pos_api;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
 
@@ -107,6 +108,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/integrations/{id}",
                     web::delete().to(access::revoke_integration),
+                )
+                .route(
+                    "/integrations/{id}/access",
+                    web::put().to(access::set_integration_access),
                 )
                 .route("/locations", web::get().to(catalog::list_locations))
                 .route("/locations", web::post().to(catalog::create_location))

@@ -44,7 +44,7 @@ pub(crate) fn decode_error(error: WebhookError) -> ApiError {
 #[utoipa::path(post, path = "/webhooks/{integration}", tag = "webhooks",
     params(("integration" = String, Path, description = "The integration id")),
     request_body(content = Object, description = "The POS's payload, signed as its dialect documents (see docs/pos.md)"),
-    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`key_reused`: an order or refund id of this integration came back with other contents (generic format only)", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`key_reused`: an order or refund id of this integration came back with other contents (generic format only)", body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "`pos_api_unavailable`/`pos_api_refused`: the POS's API could not be asked for what the event names (Square orders); the POS should deliver it again", body = ErrorBody)))]
 pub(crate) async fn receive(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -73,13 +73,14 @@ pub(crate) async fn receive(
         headers: &headers,
         body: &body.0,
         secret: &endpoint.secret,
+        access: endpoint.access.as_ref(),
         brand: endpoint.brand,
         currency: endpoint.settings.currency,
         calling_code: endpoint.settings.calling_code,
         utc_offset: endpoint.settings.utc_offset,
         now: state.now(),
     };
-    let decoded = state
+    let mut decoded = state
         .decoder
         .decode(&delivery)
         .map_err(decode_error)
@@ -90,10 +91,14 @@ pub(crate) async fn receive(
                 .record_ingested("delivery", "webhook", "rejected")
         })?;
     state.limit(&format!("integration:{integration}"))?;
+    let pending = std::mem::take(&mut decoded.pending);
+    super::pos_api::complete(&state, &delivery, pending, &mut decoded).await?;
     let ignored = acknowledge_ignored(&state, &endpoint, decoded.ignored);
     let mut acks = Vec::with_capacity(decoded.events.len());
     for event in decoded.events {
         let event_id = event.event_id.clone();
+        let (source, occurred_at) = (event.source, event.occurred_at);
+        let customer_ref = event.customer_ref.clone();
         let kind = match event.event {
             PosEvent::Order(_) => "order",
             PosEvent::Refund(_) => "refund",
@@ -104,16 +109,19 @@ pub(crate) async fn receive(
             // KiotViet switches off an endpoint that answers 4xx, and one delivery
             // carries several invoices: an invoice that cannot be counted (a
             // cancellation of one never completed) is acknowledged as skipped instead
-            // of refusing the others. Storage failures still fail the delivery, so it
+            // of refusing the others. Square redelivers anything not answered 2xx,
+            // which would not make such an event countable either. Storage failures still fail the delivery, so it
             // is retried.
             Err(error)
-                if endpoint.kind == IntegrationKind::Kiotviet
-                    && !matches!(
-                        error.class(),
-                        ErrorClass::Internal | ErrorClass::Unavailable
-                    ) =>
+                if matches!(
+                    endpoint.kind,
+                    IntegrationKind::Kiotviet | IntegrationKind::Square
+                ) && !matches!(
+                    error.class(),
+                    ErrorClass::Internal | ErrorClass::Unavailable
+                ) =>
             {
-                tracing::warn!(%error, %event_id, "KiotViet invoice skipped");
+                tracing::warn!(%error, %event_id, dialect = endpoint.kind.as_str(), "POS event skipped");
                 state.metrics.record_ingested(kind, "webhook", "skipped");
                 acks.push(WebhookEventAck {
                     event_id,
@@ -129,9 +137,18 @@ pub(crate) async fn receive(
                 return Err(error.into());
             }
         };
+        let waiting = matches!(receipt.outcome, WebhookOutcome::Waiting { .. });
         let ack = event_ack(event_id, &receipt);
         state.metrics.record_ingested(kind, "webhook", &ack.outcome);
+        let event = (ack.event_id.clone(), source, occurred_at);
         acks.push(ack);
+        if let (true, Some(customer_ref)) = (waiting, customer_ref) {
+            let event = (event.0.as_str(), event.1, event.2);
+            let linked =
+                super::pos_api::link_waiting(&state, &endpoint, &delivery, event, &customer_ref)
+                    .await;
+            acks.extend(linked);
+        }
     }
     Ok(HttpResponse::Ok().json(WebhookAck {
         events: acks,
@@ -140,7 +157,10 @@ pub(crate) async fn receive(
 }
 
 /// The answer for one counted (or waiting, or replayed) event.
-fn event_ack(event_id: String, receipt: &regulars_service::WebhookReceipt) -> WebhookEventAck {
+pub(crate) fn event_ack(
+    event_id: String,
+    receipt: &regulars_service::WebhookReceipt,
+) -> WebhookEventAck {
     let mut ack = WebhookEventAck {
         event_id,
         outcome: String::new(),

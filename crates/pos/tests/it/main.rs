@@ -6,6 +6,7 @@ mod csv;
 mod generic;
 mod kiotviet;
 mod props;
+mod square;
 
 use regulars_domain::BrandId;
 use regulars_pos::BrandContext;

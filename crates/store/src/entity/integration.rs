@@ -16,6 +16,8 @@ pub struct Model {
     pub label: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub sealed_secret: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_access: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }

@@ -112,6 +112,7 @@ impl AccessRepo for StoreTransaction {
             kind: integration.kind.as_str().to_owned(),
             label: integration.label.clone(),
             sealed_secret: integration.sealed_secret.clone(),
+            sealed_access: integration.sealed_access.clone(),
             created_at: to_micros(integration.created_at),
             revoked_at: to_micros_opt(integration.revoked_at),
         };
@@ -160,6 +161,27 @@ impl AccessRepo for StoreTransaction {
             .filter(integration::Column::BrandId.eq(brand.as_uuid()))
             .filter(integration::Column::Id.eq(id.as_uuid()))
             .filter(integration::Column::SealedSecret.eq(expected))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update integrations"))?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn replace_integration_access(
+        &mut self,
+        brand: BrandId,
+        id: IntegrationId,
+        expected: Option<String>,
+        sealed: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let mut update = integration::Entity::update_many()
+            .col_expr(integration::Column::SealedAccess, Expr::value(sealed))
+            .filter(integration::Column::BrandId.eq(brand.as_uuid()))
+            .filter(integration::Column::Id.eq(id.as_uuid()));
+        if let Some(expected) = expected {
+            update = update.filter(integration::Column::SealedAccess.eq(expected));
+        }
+        let done = update
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update integrations"))?;
@@ -255,6 +277,7 @@ fn integration_from_row(row: integration::Model) -> Result<IntegrationRecord, St
             .ok_or_else(|| corrupt("integrations.kind", format!("unknown kind {:?}", row.kind)))?,
         label: row.label,
         sealed_secret: row.sealed_secret,
+        sealed_access: row.sealed_access,
         created_at: from_micros(row.created_at)?,
         revoked_at: from_micros_opt(row.revoked_at)?,
     })

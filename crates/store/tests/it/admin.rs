@@ -84,6 +84,7 @@ pub(crate) async fn integrations_round_trip_and_revoke(store: Store) -> TestResu
         kind: IntegrationKind::Kiotviet,
         label: None,
         sealed_secret: "00ff".into(),
+        sealed_access: None,
         created_at: datetime!(2026-05-01 08:00 UTC),
         revoked_at: None,
     };
@@ -128,6 +129,7 @@ pub(crate) async fn pos_customers_link_and_orders_wait(store: Store) -> TestResu
             kind: IntegrationKind::Kiotviet,
             label: None,
             sealed_secret: "00ff".into(),
+            sealed_access: None,
             created_at: datetime!(2026-05-01 08:00 UTC),
             revoked_at: None,
         };

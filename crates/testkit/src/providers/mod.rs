@@ -16,6 +16,7 @@
 
 mod common;
 mod esms;
+mod pos;
 mod server;
 mod smtp;
 mod twilio;
@@ -23,6 +24,7 @@ mod zalo;
 
 pub use common::{Delivery, Fault, RecordedRequest};
 pub use esms::{EsmsStub, REQUEST_ID_MAX_CHARS};
+pub use pos::{KiotVietApiStub, SquareStub};
 pub use smtp::{ReceivedMail, SmtpServer, require_smtp, smtp_available};
 pub use twilio::TwilioStub;
 pub use zalo::ZaloZnsStub;
