@@ -87,6 +87,7 @@ fn messages(brand: BrandId, n: usize, tag: &str) -> Vec<OutboxMessage> {
             data: BTreeMap::new(),
             promotional: true,
             send_window: None,
+            sms: Default::default(),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,

@@ -34,6 +34,7 @@ mod money;
 mod order;
 mod phone;
 mod points;
+pub mod sms;
 
 pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
 pub use error::DomainError;

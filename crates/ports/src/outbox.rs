@@ -11,6 +11,7 @@
 
 use crate::{DeliveryStatus, StoreError};
 use async_trait::async_trait;
+use regulars_domain::sms::SmsOptions;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -153,6 +154,8 @@ pub struct OutboxMessage {
     pub promotional: bool,
     /// For promotional messages under a legal window: when they may go out.
     pub send_window: Option<SendWindow>,
+    /// How the text goes out by SMS: folded or not, and the most segments it may take.
+    pub sms: SmsOptions,
     /// Where it is.
     pub status: OutboxStatus,
     /// Claims so far on the current channel.

@@ -141,6 +141,7 @@ fn message(
         data: BTreeMap::new(),
         promotional: false,
         send_window: None,
+        sms: Default::default(),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

@@ -27,6 +27,7 @@ mod roles;
 mod rotation;
 mod scoring;
 mod server;
+mod sms_text;
 mod story;
 mod webhooks;
 mod worker;
