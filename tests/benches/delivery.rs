@@ -88,6 +88,7 @@ fn messages(brand: BrandId, n: usize, tag: &str) -> Vec<OutboxMessage> {
             promotional: true,
             send_window: None,
             sms: Default::default(),
+            zns_params: Default::default(),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,

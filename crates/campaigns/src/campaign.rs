@@ -2,11 +2,13 @@
 
 use crate::policy::{Policy, PolicyLimits};
 use crate::render::{Template, TemplateError};
+use crate::zns::ZnsParam;
 use regulars_domain::sms::SmsOptions;
 use regulars_domain::{CampaignId, Channel, Currency, Money};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_segments::Rule;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use thiserror::Error;
 use time::UtcOffset;
 
@@ -87,6 +89,12 @@ pub struct Campaign {
     /// [`SmsOptions`]); neither when absent.
     #[serde(default, skip_serializing_if = "SmsOptions::is_default")]
     pub sms: SmsOptions,
+    /// The parameters of `zalo_template`, by their name in the template: which variable
+    /// fills each and its ZNS type (see [`ZnsParam`]). Without them the message's data
+    /// is the fixed set `customer_name`, `shop`, `reward`, `code`, `expiry_date`,
+    /// `points`, unchecked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zalo_params: BTreeMap<String, ZnsParam>,
     /// Days after a customer is messaged (or held out) in which their orders count for
     /// the campaign (default 14).
     #[serde(default = "default_attribution_days")]
@@ -476,7 +484,8 @@ impl Campaign {
                 "uses {{reward}}, {{reward_value}} or {{code}} but the campaign has no offer",
             ));
         }
-        self.check_sms()
+        self.check_sms()?;
+        self.check_zalo_params()
     }
 }
 

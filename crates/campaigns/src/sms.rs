@@ -34,11 +34,7 @@ impl Campaign {
         let Ok(template) = self.template() else {
             return Vec::new();
         };
-        let rewards: Vec<Option<&PricedReward>> = match &self.offer {
-            None => vec![None],
-            Some(Offer::Fixed { reward }) => vec![Some(reward)],
-            Some(Offer::Personalised { candidates, .. }) => candidates.iter().map(Some).collect(),
-        };
+        let rewards = self.possible_rewards();
         let prefix = if self.is_promotional() {
             self.policy_in_force().promotional_prefix
         } else {
@@ -46,21 +42,32 @@ impl Campaign {
         };
         rewards
             .into_iter()
-            .map(|reward| {
-                let values = Values {
-                    name: Some(Cow::Borrowed(SAMPLE_NAME)),
-                    reward: reward.map(|r| Cow::Borrowed(r.reward.name.as_str())),
-                    reward_value: reward.and_then(crate::plan::reward_value).map(Cow::Owned),
-                    points: Some(Cow::Borrowed("1.250")),
-                    balance: Some(Cow::Borrowed("12.500")),
-                    expiry_date: Some(Cow::Borrowed("31/12/2026")),
-                    shop: Some(Cow::Borrowed(self.shop.as_str())),
-                    tier: Some(Cow::Borrowed("Vàng")),
-                    code: reward.map(|_| Cow::Borrowed(SAMPLE_CODE)),
-                };
-                format!("{prefix}{}", template.render(&values))
-            })
+            .map(|reward| format!("{prefix}{}", template.render(&self.sample_values(reward))))
             .collect()
+    }
+
+    /// The rewards the offer may give (`[None]` without an offer).
+    pub(crate) fn possible_rewards(&self) -> Vec<Option<&PricedReward>> {
+        match &self.offer {
+            None => vec![None],
+            Some(Offer::Fixed { reward }) => vec![Some(reward)],
+            Some(Offer::Personalised { candidates, .. }) => candidates.iter().map(Some).collect(),
+        }
+    }
+
+    /// The variables' values for a sample customer given `reward`.
+    pub(crate) fn sample_values<'a>(&'a self, reward: Option<&'a PricedReward>) -> Values<'a> {
+        Values {
+            name: Some(Cow::Borrowed(SAMPLE_NAME)),
+            reward: reward.map(|r| Cow::Borrowed(r.reward.name.as_str())),
+            reward_value: reward.and_then(crate::plan::reward_value).map(Cow::Owned),
+            points: Some(Cow::Borrowed("1.250")),
+            balance: Some(Cow::Borrowed("12.500")),
+            expiry_date: Some(Cow::Borrowed("31/12/2026")),
+            shop: Some(Cow::Borrowed(self.shop.as_str())),
+            tier: Some(Cow::Borrowed("Vàng")),
+            code: reward.map(|_| Cow::Borrowed(SAMPLE_CODE)),
+        }
     }
 
     /// What the longest sample text comes to as SMS, after the campaign's folding;

@@ -35,6 +35,7 @@ mod order;
 mod phone;
 mod points;
 pub mod sms;
+pub mod zns;
 
 pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
 pub use error::DomainError;

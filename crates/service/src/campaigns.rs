@@ -791,30 +791,11 @@ impl Services {
             })
             .filter_map(|c| route_of(*c))
             .collect();
-        let mut data = BTreeMap::new();
-        data.insert(
-            "customer_name".to_owned(),
-            facts.name.clone().unwrap_or_default(),
-        );
-        data.insert("shop".to_owned(), campaign.shop.clone());
-        if let Some(offer) = &m.offer {
-            data.insert("reward".to_owned(), offer.reward_name.clone());
-        }
-        if let (Some(code), Some(v)) = (&code, voucher) {
-            data.insert("code".to_owned(), code.clone());
-            data.insert(
-                "expiry_date".to_owned(),
-                v.expires_at()
-                    .to_offset(brand.utc_offset)
-                    .date()
-                    .format(&time::macros::format_description!("[day]/[month]/[year]"))
-                    .unwrap_or_default(),
-            );
-        }
-        data.insert(
-            "points".to_owned(),
-            facts.points_balance.value().to_string(),
-        );
+        let data = if campaign.zalo_params.is_empty() {
+            crate::zns_data::fixed(brand, campaign, facts, m, code.as_deref(), voucher)
+        } else {
+            crate::zns_data::declared(brand, campaign, facts, m, code.as_deref(), voucher)
+        };
         let send_window = match (m.promotional, campaign.policy_in_force().allowed_hours) {
             (true, Some(h)) => Some(SendWindow {
                 utc_offset_seconds: campaign.utc_offset.whole_seconds(),
@@ -842,6 +823,7 @@ impl Services {
             promotional: m.promotional,
             send_window,
             sms: campaign.sms,
+            zns_params: campaign.zns_param_types(),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: m.send_at,

@@ -312,6 +312,16 @@ impl Services {
         } else {
             message.body.clone()
         };
+        // A ZNS parameter the template types must have a value that fits its type: Zalo
+        // refuses the message otherwise (-111/-112), so it moves on without the call.
+        if message.route.channel == Channel::Zalo {
+            for (name, kind) in &message.zns_params {
+                let value = message.data.get(name).map(String::as_str).unwrap_or("");
+                if let Err(problem) = kind.check(value) {
+                    return Decision::FallBack(format!("ZNS parameter `{name}` {problem}"));
+                }
+            }
+        }
         let outgoing = OutgoingMessage {
             brand_id: message.brand_id,
             channel: message.route.channel,

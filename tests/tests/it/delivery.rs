@@ -142,6 +142,7 @@ fn message(
         promotional: false,
         send_window: None,
         sms: Default::default(),
+        zns_params: Default::default(),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

@@ -1,7 +1,8 @@
 //! SMS text as the networks bill it: a campaign whose text is over its segment cap is
 //! refused when saved (naming the field), the preview counts segments per message, and
 //! the delivery worker folds accents when the campaign asks and refuses a text over the
-//! cap (the message moves to its next channel) instead of cutting it.
+//! cap (the message moves to its next channel) instead of cutting it. ZNS template
+//! parameters are checked against their declared types the same way.
 
 use crate::server::{dbs, spawn};
 use crate::targets;
@@ -180,6 +181,7 @@ fn message(
         promotional: false,
         send_window: None,
         sms,
+        zns_params: BTreeMap::new(),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now,
@@ -259,5 +261,117 @@ async fn sms_goes_out_folded_and_never_over_its_cap() {
             "{name}: {reason}"
         );
         assert_eq!(refused.body, long, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zns_parameters_are_checked_when_saved_and_when_sent() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let tenant = server.tenant("Trà Sữa Mây chi nhánh Nguyễn Huệ").await;
+        let admin = tenant.admin.as_str();
+        let doc = |kind: &str| {
+            json!({"name": "Params", "trigger": {"type": "broadcast"}, "channels": ["zalo"],
+                   "zalo_template": "240871",
+                   "zalo_params": {"customer_name": {"value": "name", "type": "customer_name"},
+                                   "shop_name": {"value": "shop", "type": kind}}})
+        };
+        // The brand's name (the campaign's shop) is 32 characters: too long for a label.
+        let refused = server.post("/v1/campaigns", admin, &doc("label")).await;
+        let field = refused.expect_error(422, "invalid", &format!("{db:?}: label"));
+        assert_eq!(
+            field.as_deref(),
+            Some("zalo_params.shop_name"),
+            "{db:?}: {}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains("more than the 30"),
+            "{}",
+            refused.text
+        );
+        server
+            .post("/v1/campaigns", admin, &doc("product"))
+            .await
+            .expect(201, "a product parameter takes 200 characters");
+        server.stop().await;
+    }
+
+    for target in targets("zns_params").await {
+        let w = &target.world;
+        let name = target.name;
+        let sms = Arc::new(Recording(Mutex::new(Vec::new())));
+        let zalo = Arc::new(Zalo(Mutex::new(Vec::new())));
+        let senders = ChannelSenders::new().with(sms.clone()).with(zalo.clone());
+        let mut fits = message(w.brand, "fits", "Chào Lan", SmsOptions::default());
+        let mut too_long = message(w.brand, "too-long", "Chào Lan", SmsOptions::default());
+        for (m, customer) in [(&mut fits, "Lan"), (&mut too_long, &"Lan ".repeat(10)[..])] {
+            m.route = Route {
+                channel: Channel::Zalo,
+                recipient: "+84900000001".into(),
+            };
+            m.fallbacks = vec![Route {
+                channel: Channel::Sms,
+                recipient: "+84900000001".into(),
+            }];
+            m.template = Some("240871".into());
+            m.data = BTreeMap::from([("customer_name".to_owned(), customer.to_owned())]);
+            m.zns_params = BTreeMap::from([(
+                "customer_name".to_owned(),
+                regulars_domain::zns::ZnsParamType::CustomerName,
+            )]);
+        }
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.outbox()
+            .enqueue(&[fits, too_long])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        w.services
+            .deliver_due(&senders, &DeliveryOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let sent = zalo.0.lock().map(|k| k.clone()).unwrap_or_default();
+        assert_eq!(
+            sent,
+            vec!["fits".to_owned()],
+            "{name}: Zalo is never called with it"
+        );
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let stored: BTreeMap<String, OutboxMessage> = tx
+            .outbox()
+            .messages(w.brand, None, None, 10)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .into_iter()
+            .map(|m| (m.dedupe_key.clone(), m))
+            .collect();
+        drop(tx);
+        let moved = &stored["too-long"];
+        assert_eq!(moved.route.channel, Channel::Sms, "{name}");
+        let reason = moved.last_error.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("customer_name") && reason.contains("more than the 30"),
+            "{name}: {reason}"
+        );
+    }
+}
+
+/// A Zalo channel that keeps the dedupe keys it is handed.
+struct Zalo(Mutex<Vec<String>>);
+
+#[async_trait]
+impl MessageSender for Zalo {
+    fn channel(&self) -> Channel {
+        Channel::Zalo
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
+        if let Ok(mut keys) = self.0.lock() {
+            keys.push(message.dedupe_key.clone());
+        }
+        Ok(SendReceipt {
+            provider_message_id: format!("zalo-{}", message.dedupe_key),
+        })
     }
 }

@@ -101,3 +101,57 @@ fn the_planned_text_is_not_folded_the_delivery_is() {
     let (text, _) = c.sms.prepare(&c.sample_texts()[0]).unwrap();
     assert_eq!(text, "[QC] Chao Nguyen Thi Minh Khai!");
 }
+
+/// ZNS parameters: declared per template, each checked on a sample customer.
+#[test]
+fn zalo_params_are_checked_and_named() {
+    let with = |params: serde_json::Value, extra: serde_json::Value| {
+        let mut doc = json!({"zalo_template": "240871", "zalo_params": params});
+        for (k, v) in extra.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        doc
+    };
+    let ok = campaign(with(
+        json!({"customer_name": {"value": "name", "type": "customer_name"},
+               "ten_quan": {"value": "shop", "type": "label"},
+               "diem": {"value": "balance", "type": "amount"}}),
+        json!({}),
+    ));
+    assert_eq!(ok.zns_param_types().len(), 3);
+    for (params, extra, path) in [
+        (
+            json!({"Tên": {"value": "name", "type": "customer_name"}}),
+            json!({}),
+            "zalo_params.Tên",
+        ),
+        (
+            json!({"x": {"value": "nickname", "type": "label"}}),
+            json!({}),
+            "zalo_params.x.value",
+        ),
+        (
+            json!({"x": {"value": "code", "type": "code"}}),
+            json!({}),
+            "zalo_params.x.value",
+        ),
+        (
+            json!({"x": {"value": "shop", "type": "label"}}),
+            json!({"shop": "Trà Sữa Mây chi nhánh Nguyễn Huệ"}),
+            "zalo_params.x",
+        ),
+        (
+            json!({"x": {"value": "name", "type": "amount"}}),
+            json!({}),
+            "zalo_params.x",
+        ),
+        (
+            json!({"x": {"value": "name", "type": "customer_name"}}),
+            json!({"zalo_template": null}),
+            "zalo_template",
+        ),
+    ] {
+        let (got, message) = refused(with(params, extra));
+        assert_eq!(got, path, "{message}");
+    }
+}

@@ -12,6 +12,7 @@ use crate::repo::inserted;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::sms::SmsOptions;
+use regulars_domain::zns::ZnsParamType;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
     DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
@@ -47,6 +48,8 @@ struct Payload {
     window: Option<SendWindow>,
     #[serde(default, skip_serializing_if = "SmsOptions::is_default")]
     sms: SmsOptions,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    zns: BTreeMap<String, ZnsParamType>,
 }
 
 #[async_trait]
@@ -453,6 +456,7 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
         data: m.data.clone(),
         window: m.send_window,
         sms: m.sms,
+        zns: m.zns_params.clone(),
     };
     Ok(outbox::Model {
         brand_id: m.brand_id.as_uuid(),
@@ -500,6 +504,7 @@ fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
         promotional: row.promotional,
         send_window: payload.window,
         sms: payload.sms,
+        zns_params: payload.zns,
         status: OutboxStatus::parse(&row.status)
             .ok_or_else(|| corrupt("outbox status", &row.status))?,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,
