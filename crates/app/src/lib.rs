@@ -2,7 +2,6 @@
 //! share: the real clock and secure random numbers, the configuration and the server
 //! itself (which wires the POS decoder of `regulars-pos`).
 
-pub mod delivery_reports;
 pub mod server;
 pub mod settings;
 pub mod system;
