@@ -87,6 +87,8 @@ fn messages(brand: BrandId, n: usize, tag: &str) -> Vec<OutboxMessage> {
             data: BTreeMap::new(),
             promotional: true,
             send_window: None,
+            sms: Default::default(),
+            zns_params: Default::default(),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,

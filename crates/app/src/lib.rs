@@ -3,7 +3,6 @@
 //! itself (which wires the POS decoder of `regulars-pos`).
 
 pub mod audit_export;
-pub mod delivery_reports;
 pub mod server;
 pub mod settings;
 pub mod system;

@@ -101,7 +101,7 @@ impl Application {
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.clone(),
             delivery_reports: settings.report_keys.any().then(|| {
-                Arc::new(crate::delivery_reports::ProviderReports::new(
+                Arc::new(regulars_senders::ProviderReports::new(
                     settings.report_keys.clone(),
                 )) as Arc<dyn regulars_ports::DeliveryReportDecoder>
             }),

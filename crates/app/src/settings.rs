@@ -92,7 +92,7 @@ pub struct Settings {
     /// answers 503: during a database outage, callers get an answer, not a hang.
     pub database_timeout: Duration,
     /// Keys that delivery reports from the providers are checked with (environment only).
-    pub report_keys: crate::delivery_reports::ReportKeys,
+    pub report_keys: regulars_senders::ReportKeys,
     /// The public base URL customer links are made with (`https://…`).
     pub public_url: Option<String>,
     /// Whether dashboard cookies are marked `Secure` (served over HTTPS).
@@ -239,7 +239,7 @@ impl Default for Settings {
             rate_limit: Some(regulars_http::RateLimit::DEFAULT),
             metrics_token: None,
             database_timeout: Duration::from_secs(5),
-            report_keys: crate::delivery_reports::ReportKeys::default(),
+            report_keys: regulars_senders::ReportKeys::default(),
             public_url: None,
             secure_cookies: false,
         }
@@ -498,7 +498,7 @@ impl Settings {
             let v = v.trim().to_owned();
             self.metrics_token = (!v.is_empty()).then_some(v);
         }
-        self.report_keys = crate::delivery_reports::ReportKeys::from_env(&env);
+        self.report_keys = regulars_senders::ReportKeys::from_env(&env);
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
                 Some(

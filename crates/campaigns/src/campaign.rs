@@ -2,10 +2,13 @@
 
 use crate::policy::{Policy, PolicyLimits};
 use crate::render::{Template, TemplateError};
+use crate::zns::ZnsParam;
+use regulars_domain::sms::SmsOptions;
 use regulars_domain::{CampaignId, Channel, Currency, Money};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_segments::Rule;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use thiserror::Error;
 use time::UtcOffset;
 
@@ -82,6 +85,16 @@ pub struct Campaign {
     /// message's data, not free text); Zalo is skipped by the sender without one.
     #[serde(default)]
     pub zalo_template: Option<String>,
+    /// How the text goes out by SMS: accent folding and a segment cap (see
+    /// [`SmsOptions`]); neither when absent.
+    #[serde(default, skip_serializing_if = "SmsOptions::is_default")]
+    pub sms: SmsOptions,
+    /// The parameters of `zalo_template`, by their name in the template: which variable
+    /// fills each and its ZNS type (see [`ZnsParam`]). Without them the message's data
+    /// is the fixed set `customer_name`, `shop`, `reward`, `code`, `expiry_date`,
+    /// `points`, unchecked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zalo_params: BTreeMap<String, ZnsParam>,
     /// Days after a customer is messaged (or held out) in which their orders count for
     /// the campaign (default 14).
     #[serde(default = "default_attribution_days")]
@@ -392,6 +405,9 @@ impl Campaign {
             return Err(invalid("zalo_template", "must be 1 to 100 characters"));
         }
         self.validate_trigger()?;
+        self.sms
+            .validate()
+            .map_err(|m| invalid("sms.max_segments", m))?;
         if self.channels.is_empty() {
             return Err(invalid("channels", "at least one channel is needed"));
         }
@@ -468,7 +484,8 @@ impl Campaign {
                 "uses {{reward}}, {{reward_value}} or {{code}} but the campaign has no offer",
             ));
         }
-        Ok(())
+        self.check_sms()?;
+        self.check_zalo_params()
     }
 }
 

@@ -53,6 +53,8 @@ pub mod campaign;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod sms;
+pub mod zns;
 
 pub use campaign::{
     Audience, Campaign, CampaignError, FrequencyCap, Offer, PricedReward, SendTime, Trigger,

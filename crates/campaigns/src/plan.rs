@@ -487,7 +487,7 @@ fn occasion(
     }
 }
 
-fn reward_value(r: &PricedReward) -> Option<String> {
+pub(crate) fn reward_value(r: &PricedReward) -> Option<String> {
     match &r.reward.kind {
         RewardKind::FixedDiscount { amount } => Some(format_money(amount)),
         RewardKind::PercentDiscount { percent, .. } => Some(format!("{}%", percent.normalize())),

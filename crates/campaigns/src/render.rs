@@ -86,6 +86,15 @@ pub struct Values<'a> {
 }
 
 impl Values<'_> {
+    /// The value of the variable called `variable` (one of [`VARIABLES`]), as a
+    /// template renders it.
+    pub fn value_of(&self, variable: &str) -> Option<&str> {
+        VARIABLES
+            .iter()
+            .position(|v| *v == variable)
+            .and_then(|i| self.get(i))
+    }
+
     fn get(&self, index: usize) -> Option<&str> {
         match VARIABLES.get(index).copied() {
             Some("name") => Some(self.name.as_deref().unwrap_or("bạn")),

@@ -34,6 +34,8 @@ mod money;
 mod order;
 mod phone;
 mod points;
+pub mod sms;
+pub mod zns;
 
 pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
 pub use error::DomainError;

@@ -11,6 +11,8 @@
 
 use crate::{DeliveryStatus, StoreError};
 use async_trait::async_trait;
+use regulars_domain::sms::SmsOptions;
+use regulars_domain::zns::ZnsParamType;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -153,6 +155,11 @@ pub struct OutboxMessage {
     pub promotional: bool,
     /// For promotional messages under a legal window: when they may go out.
     pub send_window: Option<SendWindow>,
+    /// How the text goes out by SMS: folded or not, and the most segments it may take.
+    pub sms: SmsOptions,
+    /// The ZNS type of each parameter in `data` the template takes, when the campaign
+    /// declared them: checked before a ZNS send. Empty: unchecked.
+    pub zns_params: BTreeMap<String, ZnsParamType>,
     /// Where it is.
     pub status: OutboxStatus,
     /// Claims so far on the current channel.

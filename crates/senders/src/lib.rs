@@ -9,7 +9,9 @@
 //! * [`FileSender`]: a development channel that appends each message as one JSON line to
 //!   a file (`[senders.file]`), for demos and local work.
 //! * [`callbacks`]: pure functions that turn the providers' delivery-status callbacks into
-//!   [`DeliveryUpdate`](regulars_ports::DeliveryUpdate)s.
+//!   [`DeliveryUpdate`](regulars_ports::DeliveryUpdate)s, and [`ProviderReports`], the
+//!   [`DeliveryReportDecoder`](regulars_ports::DeliveryReportDecoder) over them, checked
+//!   with the operator's [`ReportKeys`].
 //! * [`SendersConfig`] and [`build`]: the configured senders keyed by channel, secrets read
 //!   from the environment only.
 //!
@@ -50,6 +52,7 @@ mod email;
 mod esms;
 mod file;
 mod http;
+mod reports;
 mod twilio;
 mod zalo;
 
@@ -62,6 +65,7 @@ pub use config::{
 pub use email::{SmtpSender, SmtpSettings, message_id_for};
 pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
 pub use file::{FileMessage, FileSender};
+pub use reports::{ProviderReports, ReportKeys};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{
     ZNS_DAILY_QUOTA, ZNS_INVALID_ACCESS_TOKEN, ZNS_NIGHT, ZaloCredentials, ZaloSettings,

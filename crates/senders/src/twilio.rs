@@ -96,6 +96,9 @@ impl MessageSender for TwilioSms {
                 reason: format!("{PROVIDER} cannot send {:?} messages", message.channel),
             });
         }
+        if let Some(reason) = vietnam_refusal(&self.settings.from, message) {
+            return Err(SendError::Permanent { reason });
+        }
         let from_field = if self.settings.from.starts_with("MG") {
             "MessagingServiceSid"
         } else {
@@ -159,4 +162,29 @@ impl MessageSender for TwilioSms {
             &detail,
         ))
     }
+}
+
+/// Why a message to a Vietnamese number may not go through Twilio, if it may not:
+/// Vietnam takes SMS only from a pre-registered alphanumeric sender ID (Twilio, "Register
+/// your alphanumeric sender ID in Vietnam"; `twilio.com/en/guidelines/vn/sms`), and
+/// Decree 91/2020 bans advertising from phone numbers, so promotional SMS to +84 goes
+/// through a Vietnamese brandname provider instead. A messaging service (`MG…`) is
+/// taken on trust: its sender pool is configured at Twilio.
+fn vietnam_refusal(from: &str, message: &OutgoingMessage) -> Option<String> {
+    if !message.recipient.trim().starts_with("+84") {
+        return None;
+    }
+    if message.promotional {
+        return Some(format!(
+            "{PROVIDER} does not carry promotional SMS to Vietnam (Decree 91/2020: advertising only from a registered brandname)"
+        ));
+    }
+    let from = from.trim();
+    let is_number =
+        from.starts_with('+') || (!from.is_empty() && from.bytes().all(|b| b.is_ascii_digit()));
+    is_number.then(|| {
+        format!(
+            "Vietnam takes SMS only from a registered alphanumeric sender ID; `from` is the number {from}"
+        )
+    })
 }

@@ -138,6 +138,12 @@ pub struct CampaignRunReport {
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Money the campaign's offers have cost so far, minor units.
     pub budget_used_minor: i64,
+    /// For a campaign that sends SMS: its messages by the segments each would take as
+    /// SMS (after the campaign's folding, with a voucher code as long as a real one).
+    pub sms_segments: BTreeMap<u32, u64>,
+    /// Of those, the messages over the campaign's `sms.max_segments`: SMS refuses them
+    /// when they go out, and they fall back to the next channel.
+    pub sms_over_cap: u64,
 }
 
 /// A campaign's results against its hold-out group.
@@ -478,6 +484,8 @@ impl Services {
             held_out: 0,
             skipped: BTreeMap::new(),
             budget_used_minor: 0,
+            sms_segments: BTreeMap::new(),
+            sms_over_cap: 0,
         };
         let mut cursor: Option<CustomerId> = None;
         loop {
@@ -501,6 +509,10 @@ impl Services {
                 *report.skipped.entry(reason).or_default() += n;
             }
             report.budget_used_minor = page.budget_used_minor;
+            for (segments, n) in page.sms_segments {
+                *report.sms_segments.entry(segments).or_default() += n;
+            }
+            report.sms_over_cap += page.sms_over_cap;
             if page.customers < CAMPAIGN_PAGE {
                 return Ok(report);
             }
@@ -610,6 +622,8 @@ impl Services {
                 .budget_used
                 .to_minor_units()
                 .unwrap_or(record.budget_used_minor),
+            sms_segments: BTreeMap::new(),
+            sms_over_cap: 0,
         };
         let by_id: HashMap<CustomerId, &CustomerFacts> =
             facts.iter().map(|f| (f.customer_id, f)).collect();
@@ -633,6 +647,7 @@ impl Services {
                 }
                 Outcome::Send(m) => {
                     result.messages += 1;
+                    result.count_sms(&campaign, m);
                     let Some(f) = by_id.get(&m.customer_id) else {
                         continue;
                     };
@@ -776,30 +791,11 @@ impl Services {
             })
             .filter_map(|c| route_of(*c))
             .collect();
-        let mut data = BTreeMap::new();
-        data.insert(
-            "customer_name".to_owned(),
-            facts.name.clone().unwrap_or_default(),
-        );
-        data.insert("shop".to_owned(), campaign.shop.clone());
-        if let Some(offer) = &m.offer {
-            data.insert("reward".to_owned(), offer.reward_name.clone());
-        }
-        if let (Some(code), Some(v)) = (&code, voucher) {
-            data.insert("code".to_owned(), code.clone());
-            data.insert(
-                "expiry_date".to_owned(),
-                v.expires_at()
-                    .to_offset(brand.utc_offset)
-                    .date()
-                    .format(&time::macros::format_description!("[day]/[month]/[year]"))
-                    .unwrap_or_default(),
-            );
-        }
-        data.insert(
-            "points".to_owned(),
-            facts.points_balance.value().to_string(),
-        );
+        let data = if campaign.zalo_params.is_empty() {
+            crate::zns_data::fixed(brand, campaign, facts, m, code.as_deref(), voucher)
+        } else {
+            crate::zns_data::declared(brand, campaign, facts, m, code.as_deref(), voucher)
+        };
         let send_window = match (m.promotional, campaign.policy_in_force().allowed_hours) {
             (true, Some(h)) => Some(SendWindow {
                 utc_offset_seconds: campaign.utc_offset.whole_seconds(),
@@ -826,6 +822,8 @@ impl Services {
             data,
             promotional: m.promotional,
             send_window,
+            sms: campaign.sms,
+            zns_params: campaign.zns_param_types(),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: m.send_at,
@@ -846,6 +844,29 @@ struct PageResult {
     held_out: u64,
     skipped: BTreeMap<SkipReason, u64>,
     budget_used_minor: i64,
+    sms_segments: BTreeMap<u32, u64>,
+    sms_over_cap: u64,
+}
+
+impl PageResult {
+    /// Counts what `m` would take as SMS, when the campaign sends SMS at all.
+    fn count_sms(&mut self, campaign: &Campaign, m: &PlannedMessage) {
+        if !campaign.channels.contains(&Channel::Sms) {
+            return;
+        }
+        let text = match m.offer {
+            Some(_) => m.with_code(regulars_campaigns::sms::SAMPLE_CODE),
+            None => m.text.clone(),
+        };
+        let length = match campaign.sms.prepare(&text) {
+            Ok((_, length)) => length,
+            Err(over) => {
+                self.sms_over_cap += 1;
+                over.length
+            }
+        };
+        *self.sms_segments.entry(length.segments).or_default() += 1;
+    }
 }
 
 async fn find(
@@ -1058,6 +1079,8 @@ async fn resolve(
     let policy = policy_of(tx, brand.id).await?;
     campaign.check_policy(&policy).map_err(definition_error)?;
     under_brand(&mut campaign, brand, policy);
+    // Again under the brand's own promotional prefix.
+    campaign.check_sms().map_err(definition_error)?;
     Ok(campaign)
 }
 

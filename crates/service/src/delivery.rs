@@ -302,13 +302,33 @@ impl Services {
                 message.route.channel
             ));
         };
+        // An SMS goes out folded if its campaign asks, and never longer than its cap: a
+        // text over the cap is a permanent failure on this channel, not a cut message.
+        let body = if message.route.channel == Channel::Sms {
+            match message.sms.prepare(&message.body) {
+                Ok((text, _)) => text,
+                Err(over) => return Decision::FallBack(over.to_string()),
+            }
+        } else {
+            message.body.clone()
+        };
+        // A ZNS parameter the template types must have a value that fits its type: Zalo
+        // refuses the message otherwise (-111/-112), so it moves on without the call.
+        if message.route.channel == Channel::Zalo {
+            for (name, kind) in &message.zns_params {
+                let value = message.data.get(name).map(String::as_str).unwrap_or("");
+                if let Err(problem) = kind.check(value) {
+                    return Decision::FallBack(format!("ZNS parameter `{name}` {problem}"));
+                }
+            }
+        }
         let outgoing = OutgoingMessage {
             brand_id: message.brand_id,
             channel: message.route.channel,
             recipient: message.route.recipient.clone(),
             template: message.template.clone(),
             subject: message.subject.clone(),
-            body: message.body.clone(),
+            body,
             data: message.data.clone(),
             dedupe_key: message.dedupe_key.clone(),
             promotional: message.promotional,

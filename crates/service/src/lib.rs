@@ -123,6 +123,7 @@ mod tiering;
 mod transact;
 mod vouchers;
 mod webhooks;
+mod zns_data;
 
 #[cfg(test)]
 mod tests;

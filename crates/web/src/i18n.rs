@@ -237,6 +237,12 @@ pub struct Text {
     pub customers_looked_at: &'static str,
     pub would_message: &'static str,
     pub would_issue: &'static str,
+    /// Preview: messages by SMS segments.
+    pub sms_segments: &'static str,
+    /// Preview: `{n}` SMS segments (a row label).
+    pub sms_segments_n: &'static str,
+    /// Preview: messages over the SMS segment cap.
+    pub sms_over_cap: &'static str,
     pub skipped_by_reason: &'static str,
     pub skip_not_triggered: &'static str,
     pub skip_not_in_audience: &'static str,
@@ -439,6 +445,9 @@ pub static EN: Text = Text {
     customers_looked_at: "Customers looked at",
     would_message: "Would get a message",
     would_issue: "Vouchers it would issue",
+    sms_segments: "Messages by SMS segments",
+    sms_segments_n: "{n} segment(s) each",
+    sms_over_cap: "Over the SMS segment cap (refused by SMS)",
     skipped_by_reason: "Skipped, by reason",
     skip_not_triggered: "not triggered now",
     skip_not_in_audience: "not in the audience",
@@ -641,6 +650,9 @@ pub static VI: Text = Text {
     customers_looked_at: "Số khách được xét",
     would_message: "Sẽ nhận tin",
     would_issue: "Số phiếu sẽ phát",
+    sms_segments: "Số tin theo số phần SMS",
+    sms_segments_n: "{n} phần mỗi tin",
+    sms_over_cap: "Vượt giới hạn số phần SMS (không gửi qua SMS)",
     skipped_by_reason: "Bị bỏ qua, theo lý do",
     skip_not_triggered: "chưa đến lúc kích hoạt",
     skip_not_in_audience: "không thuộc đối tượng",

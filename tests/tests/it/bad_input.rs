@@ -442,7 +442,7 @@ async fn arbitrary_bodies_on_every_write_route_never_get_a_5xx() {
         let server = crate::server::spawn_configured(
             db,
             |s| {
-                s.report_keys = regulars::delivery_reports::ReportKeys {
+                s.report_keys = regulars_senders::ReportKeys {
                     zalo: Some(("4242".into(), "oa-secret".into())),
                     esms_token: Some("fuzz-token".into()),
                 }

@@ -4,9 +4,9 @@
 //! messages delivered, once; forged or unknown reports change nothing.
 
 use crate::server::{Body, dbs, spawn_configured};
-use regulars::delivery_reports::ReportKeys;
 use regulars::system::SystemClock;
 use regulars_domain::ChannelConsent;
+use regulars_senders::ReportKeys;
 use regulars_senders::callbacks::zalo_signature;
 use regulars_service::{ChannelSenders, CustomerInput, DeliveryOptions};
 use regulars_testkit::providers::{EsmsStub, ZaloZnsStub};

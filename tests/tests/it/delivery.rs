@@ -141,6 +141,8 @@ fn message(
         data: BTreeMap::new(),
         promotional: false,
         send_window: None,
+        sms: Default::default(),
+        zns_params: Default::default(),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

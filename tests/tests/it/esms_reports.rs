@@ -8,9 +8,9 @@
 //! tab "124"; `esms-api/callback-url.md`, "Callback mẫu cho loại tin CSKH").
 
 use crate::server::{Body, dbs, spawn_configured};
-use regulars::delivery_reports::ReportKeys;
 use regulars::system::SystemClock;
 use regulars_ports::PROVIDER_KEY_LEN;
+use regulars_senders::ReportKeys;
 use regulars_service::{ChannelSenders, DeliveryOptions};
 use regulars_testkit::providers::{EsmsStub, Fault};
 use reqwest::Method;

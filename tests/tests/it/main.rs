@@ -29,6 +29,7 @@ mod roles;
 mod rotation;
 mod scoring;
 mod server;
+mod sms_text;
 mod square;
 mod story;
 mod webhooks;

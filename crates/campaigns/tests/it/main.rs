@@ -6,6 +6,7 @@ mod json;
 mod planner;
 mod properties;
 mod render;
+mod sms;
 
 use regulars_campaigns::{Campaign, CustomerFacts};
 use regulars_domain::{CampaignId, CustomerId, Phone};

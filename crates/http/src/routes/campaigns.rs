@@ -66,6 +66,13 @@ pub(crate) struct RunReportDto {
     /// Customers skipped, by reason (`not_triggered`, `hold_out`, `frequency_cap`, …).
     skipped: BTreeMap<String, u64>,
     budget_used_minor: i64,
+    /// For a campaign that sends SMS: messages by the segments each takes as SMS (`"1"`,
+    /// `"2"`, …), after the campaign's accent folding, with a voucher code as long as a
+    /// real one. Empty when the campaign does not send SMS.
+    sms_segments: BTreeMap<String, u64>,
+    /// Messages over the campaign's `sms.max_segments`: SMS refuses them when they go
+    /// out and they fall back to the next channel.
+    sms_over_cap: u64,
 }
 
 impl From<&CampaignRunReport> for RunReportDto {
@@ -88,6 +95,12 @@ impl From<&CampaignRunReport> for RunReportDto {
                 })
                 .collect(),
             budget_used_minor: r.budget_used_minor,
+            sms_segments: r
+                .sms_segments
+                .iter()
+                .map(|(segments, n)| (segments.to_string(), *n))
+                .collect(),
+            sms_over_cap: r.sms_over_cap,
         }
     }
 }

@@ -201,7 +201,7 @@ async fn built_senders_reach_their_providers() {
 async fn twilio_can_carry_sms_instead_of_esms() {
     let stub = regulars_testkit::providers::TwilioStub::start().unwrap();
     let config = config(&format!(
-        r#"{{"twilio": {{"base_url": "{}", "account_sid": "{}", "from": "+15005550006"}}}}"#,
+        r#"{{"twilio": {{"base_url": "{}", "account_sid": "{}", "from": "CAPHESUADA"}}}}"#,
         stub.base_url(),
         stub.account_sid()
     ));

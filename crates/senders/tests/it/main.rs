@@ -8,6 +8,7 @@ mod esms;
 mod file;
 mod twilio;
 mod zalo;
+mod zns_params;
 
 use regulars_domain::{BrandId, Channel};
 use regulars_ports::OutgoingMessage;

@@ -13,7 +13,7 @@ fn settings(stub: &TwilioStub) -> TwilioSettings {
     TwilioSettings {
         base_url: stub.base_url(),
         account_sid: stub.account_sid(),
-        from: "+15005550006".to_owned(),
+        from: "CAPHESUADA".to_owned(),
         status_callback: Some("https://regulars.example/callbacks/twilio".to_owned()),
         timeout: Duration::from_secs(5),
     }
@@ -142,5 +142,40 @@ async fn a_timeout_is_retryable_and_the_resend_not_delivered_again() {
         "{err:?}"
     );
     sms.send(&msg).await.unwrap();
+    assert_eq!(stub.accepted_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vietnam_needs_an_alphanumeric_sender_and_no_promotions() {
+    let stub = TwilioStub::start().unwrap();
+    let from_number = TwilioSms::new(
+        TwilioSettings {
+            from: "+15005550006".to_owned(),
+            ..settings(&stub)
+        },
+        stub.auth_token(),
+    )
+    .unwrap();
+    let err = from_number
+        .send(&message(Channel::Sms, PHONE, "vn-number"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SendError::Permanent { reason } if reason.contains("alphanumeric")),
+        "{err:?}"
+    );
+    // Elsewhere a number is fine.
+    from_number
+        .send(&message(Channel::Sms, "+14155550100", "us-number"))
+        .await
+        .unwrap();
+    let mut promo = message(Channel::Sms, PHONE, "vn-promo");
+    promo.promotional = true;
+    let err = sender(&stub).send(&promo).await.unwrap_err();
+    assert!(
+        matches!(&err, SendError::Permanent { reason } if reason.contains("promotional")),
+        "{err:?}"
+    );
+    // Neither refused message reached Twilio.
     assert_eq!(stub.accepted_count(), 1);
 }

@@ -11,6 +11,8 @@ use crate::error::{corrupt, in_ctx, unstorable};
 use crate::repo::inserted;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
+use regulars_domain::sms::SmsOptions;
+use regulars_domain::zns::ZnsParamType;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
 use regulars_ports::{
     DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
@@ -44,6 +46,10 @@ struct Payload {
     data: BTreeMap<String, String>,
     #[serde(default)]
     window: Option<SendWindow>,
+    #[serde(default, skip_serializing_if = "SmsOptions::is_default")]
+    sms: SmsOptions,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    zns: BTreeMap<String, ZnsParamType>,
 }
 
 #[async_trait]
@@ -449,6 +455,8 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
         body: m.body.clone(),
         data: m.data.clone(),
         window: m.send_window,
+        sms: m.sms,
+        zns: m.zns_params.clone(),
     };
     Ok(outbox::Model {
         brand_id: m.brand_id.as_uuid(),
@@ -495,6 +503,8 @@ fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
         data: payload.data,
         promotional: row.promotional,
         send_window: payload.window,
+        sms: payload.sms,
+        zns_params: payload.zns,
         status: OutboxStatus::parse(&row.status)
             .ok_or_else(|| corrupt("outbox status", &row.status))?,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,

@@ -58,6 +58,11 @@ fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) -> OutboxMe
             start_hour: 7,
             end_hour: 22,
         }),
+        sms: regulars_domain::sms::SmsOptions {
+            fold_accents: true,
+            max_segments: Some(2),
+        },
+        zns_params: BTreeMap::from([("code".into(), regulars_domain::zns::ZnsParamType::Code)]),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,
@@ -246,6 +251,8 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     assert_eq!(claimed[0].data, first.data);
     assert_eq!(claimed[0].fallbacks, first.fallbacks);
     assert_eq!(claimed[0].send_window, first.send_window);
+    assert_eq!(claimed[0].sms, first.sms);
+    assert_eq!(claimed[0].zns_params, first.zns_params);
 
     // Nothing more is due while the lease runs.
     let mut tx = store.begin().await?;

@@ -294,6 +294,21 @@ fn preview_section(t: &Text, preview: &CampaignRunReport) -> Markup {
                 tr #preview-messages { th { (t.would_message) } td { data value=(preview.messages) { (preview.messages) } } }
                 tr #preview-vouchers { th { (t.would_issue) } td { data value=(preview.vouchers) { (preview.vouchers) } } }
             }
+            @if !preview.sms_segments.is_empty() {
+                h3 { (t.sms_segments) }
+                table #preview-sms-segments {
+                    @for (segments, n) in &preview.sms_segments {
+                        tr data-segments=(segments) {
+                            th { (t.sms_segments_n.replace("{n}", &segments.to_string())) }
+                            td { data value=(n) { (n) } }
+                        }
+                    }
+                    tr #preview-sms-over-cap {
+                        th { (t.sms_over_cap) }
+                        td { data value=(preview.sms_over_cap) { (preview.sms_over_cap) } }
+                    }
+                }
+            }
             h3 { (t.skipped_by_reason) }
             @if preview.skipped.is_empty() { p.muted { (t.none) } }
             @else {

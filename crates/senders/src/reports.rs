@@ -2,9 +2,12 @@
 //! Zalo's OA webhook events (`X-ZEvent-Signature` over app id, body, timestamp and the OA
 //! secret) and eSMS's callback (unsigned by eSMS, so the callback URL carries a secret
 //! `token` the server compares in constant time).
+//!
+//! The decoding of each provider's format is [`crate::callbacks`]; this is the
+//! [`DeliveryReportDecoder`] port over it that the server is wired with.
 
+use crate::callbacks::{CallbackError, esms_callback, zalo_event};
 use regulars_ports::{DeliveryReportDecoder, DeliveryUpdate, ReportRejection};
-use regulars_senders::callbacks::{CallbackError, esms_callback, zalo_event};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -117,5 +120,35 @@ impl DeliveryReportDecoder for ProviderReports {
             }
             other => Err(ReportRejection::UnknownProvider(other.to_owned())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esms_only() -> ProviderReports {
+        ProviderReports::new(ReportKeys {
+            zalo: None,
+            esms_token: Some("s3cret".into()),
+        })
+    }
+
+    #[test]
+    fn the_esms_token_must_match_and_unconfigured_providers_are_unknown() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let reports = esms_only();
+        let query = "token=s3cret&SMSID=abc&SendStatus=5&SendSuccess=1&SendFailed=0";
+        let update = reports.decode("esms", &[], query, b"", now);
+        assert!(update.is_ok(), "{update:?}");
+        let wrong = reports.decode("esms", &[], "token=guess&SMSID=abc&SendStatus=5", b"", now);
+        assert!(matches!(wrong, Err(ReportRejection::Unauthenticated(_))));
+        let zalo = reports.decode("zalo", &[], "", b"{}", now);
+        assert!(matches!(zalo, Err(ReportRejection::UnknownProvider(_))));
+        let keys = ReportKeys::from_env(|name| {
+            (name == "REGULARS_ESMS_CALLBACK_TOKEN").then(|| " s3cret ".to_owned())
+        });
+        assert_eq!(keys.esms_token.as_deref(), Some("s3cret"));
+        assert!(keys.any());
     }
 }
