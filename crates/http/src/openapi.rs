@@ -34,7 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
     access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, policy,
-    reports, webhooks,
+    privacy, reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -165,6 +165,7 @@ impl Modify for CommonErrors {
         reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
+        privacy::erase,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -184,6 +185,7 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
+        privacy::ErasureDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

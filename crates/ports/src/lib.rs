@@ -38,6 +38,7 @@ mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
 mod outbox;
+mod privacy;
 mod records;
 mod reports;
 mod repos;
@@ -57,6 +58,7 @@ pub use messaging::{
     PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
+pub use privacy::{ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
@@ -82,6 +84,8 @@ pub use intelligence::MockIntelligenceRepo;
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutboxRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use privacy::MockPrivacyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -24,8 +24,8 @@ use crate::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
     LedgerRepo, LocationRepo, MockAccessRepo, MockBrandRepo, MockCampaignRepo, MockCustomerRepo,
     MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo,
-    MockOutboxRepo, MockReportRepo, MockVoucherRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
-    Transaction, VoucherRepo,
+    MockOutboxRepo, MockPrivacyRepo, MockReportRepo, MockVoucherRepo, OrderRepo, OutboxRepo,
+    PrivacyRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -85,6 +85,8 @@ pub struct MockTransaction {
     pub outbox: MockOutboxRepo,
     /// Report repository mock.
     pub reports: MockReportRepo,
+    /// Privacy repository mock.
+    pub privacy: MockPrivacyRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -105,6 +107,7 @@ impl Default for MockTransaction {
             campaigns: MockCampaignRepo::new(),
             outbox: MockOutboxRepo::new(),
             reports: MockReportRepo::new(),
+            privacy: MockPrivacyRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -155,6 +158,10 @@ impl Transaction for MockTransaction {
     }
     fn reports(&mut self) -> &mut dyn ReportRepo {
         &mut self.reports
+    }
+
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo {
+        &mut self.privacy
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -2,7 +2,8 @@
 
 use crate::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError, VoucherRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
+    VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -52,6 +53,8 @@ pub trait Transaction: Send {
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
     /// What the brand reports read.
     fn reports(&mut self) -> &mut dyn ReportRepo;
+    /// Customers' rights and retention.
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -22,6 +22,7 @@
 //! | [`Services::expire_points`], [`Services::expire_customer_points`] | sweeps expired lots |
 //! | [`Services::customer_lookup`], [`Services::customer_view`] | balance, tier, vouchers and what can be redeemed |
 //! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
+//! | [`Services::erase_customer`] | de-identifies a customer on their request, logged with its deadline |
 //! | [`Services::report_overview`], [`Services::report_cohorts`], [`Services::report_revenue`] | brand reports, folded page by page |
 //!
 //! Every use case has its own error enum; all implement [`UseCaseError`], which names the
@@ -107,6 +108,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod privacy;
 mod profile;
 pub mod ratelimit;
 mod refund;
@@ -145,6 +147,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use privacy::{ANSWER_PERIOD, ErasureReport};
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};

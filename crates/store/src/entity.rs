@@ -22,6 +22,7 @@ pub(crate) mod order_line;
 pub(crate) mod outbox;
 pub(crate) mod pos_customer;
 pub(crate) mod pos_waiting_order;
+pub(crate) mod privacy_request;
 pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;

@@ -4,8 +4,8 @@ use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError, Transaction,
-    VoucherRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
+    Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -73,6 +73,10 @@ impl Transaction for StoreTransaction {
     }
 
     fn reports(&mut self) -> &mut dyn ReportRepo {
+        self
+    }
+
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         self
     }
 

@@ -275,6 +275,7 @@ pub struct Text {
     pub message_delivered: &'static str,
     pub message_failed: &'static str,
     pub message_dead: &'static str,
+    pub message_cancelled: &'static str,
 }
 
 /// English.
@@ -462,6 +463,7 @@ pub static EN: Text = Text {
     message_delivered: "delivered",
     message_failed: "failed after sending",
     message_dead: "undeliverable",
+    message_cancelled: "cancelled",
 };
 
 /// Vietnamese.
@@ -649,6 +651,7 @@ pub static VI: Text = Text {
     message_delivered: "đã nhận",
     message_failed: "lỗi sau khi gửi",
     message_dead: "không gửi được",
+    message_cancelled: "đã hủy",
 };
 
 #[cfg(test)]

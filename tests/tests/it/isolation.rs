@@ -211,6 +211,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("post", "/v1/refunds") => json!({"refund_id": "ISO-R", "order_id": "ISO-1",
             "refunded_at": crate::pos::rfc3339(OffsetDateTime::now_utc()), "full": true}),
         ("post", "/v1/vouchers/{code}/redeem") => json!({}),
+        ("post", "/v1/customers/{id}/erasure") => json!({}),
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }

@@ -10,6 +10,7 @@ pub(crate) mod intelligence;
 pub(crate) mod jobs;
 pub(crate) mod orders;
 pub(crate) mod policy;
+pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
 
@@ -141,6 +142,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{id}/redemptions",
                     web::post().to(customers::redeem_reward),
                 )
+                .route("/customers/{id}/erasure", web::post().to(privacy::erase))
                 .route("/segments", web::get().to(intelligence::list))
                 .route("/segments", web::post().to(intelligence::create))
                 .route("/segments/history", web::get().to(intelligence::history))

@@ -1,0 +1,7 @@
+//! Customers' rights over their data and how long it is kept: erasure by
+//! de-identification, export, and the retention sweep. Every request is logged with its
+//! outcome and the deadline the law gives for answering it.
+
+mod erase;
+
+pub use erase::{ANSWER_PERIOD, ErasureReport};
