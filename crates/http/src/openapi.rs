@@ -33,8 +33,8 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders, policy,
-    privacy, reports, webhooks,
+    access, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs, orders,
+    policy, privacy, reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -165,7 +165,7 @@ impl Modify for CommonErrors {
         reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
-        privacy::erase,
+        privacy::erase, export::export, privacy::get_retention, privacy::put_retention,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -185,7 +185,7 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
-        privacy::ErasureDto,
+        privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -58,7 +58,9 @@ pub use messaging::{
     PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
-pub use privacy::{ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind};
+pub use privacy::{
+    ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
+};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,

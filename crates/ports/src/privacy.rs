@@ -109,6 +109,18 @@ pub trait PrivacyRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerId>, StoreError>;
+    /// The brand's retention periods, `None` until it sets them.
+    async fn retention_policy(
+        &mut self,
+        brand: BrandId,
+    ) -> Result<Option<RetentionPolicy>, StoreError>;
+    /// Sets the brand's retention periods.
+    async fn save_retention_policy(
+        &mut self,
+        brand: BrandId,
+        policy: &RetentionPolicy,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Destroys the bodies (text, template data, error text) of the brand's messages
     /// written before `before` that went out or ended (sent, delivered, failed, dead,
     /// cancelled), keeping status, channel, recipient, times and cost; returns how many.
@@ -117,4 +129,26 @@ pub trait PrivacyRepo: Send {
         brand: BrandId,
         before: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+}
+
+/// How long a brand keeps what it no longer needs; `None` keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPolicy {
+    /// Customers with no order (or, without any, no registration) for this many months
+    /// are de-identified like an erasure.
+    pub inactive_customer_months: Option<u32>,
+    /// Bodies of messages that went out or ended are destroyed this many days after
+    /// they were written (status, channel, times and cost stay).
+    pub message_body_days: Option<u32>,
+}
+
+impl Default for RetentionPolicy {
+    /// Customers are kept until the brand sets a period (points may be valid for years);
+    /// message bodies, which carry names and voucher codes, 90 days.
+    fn default() -> Self {
+        RetentionPolicy {
+            inactive_customer_months: None,
+            message_body_days: Some(90),
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;
 pub(crate) mod brand_policy;
+pub(crate) mod brand_retention;
 pub(crate) mod campaign;
 pub(crate) mod campaign_member;
 pub(crate) mod customer;

@@ -19,6 +19,7 @@ mod m20261206_500001_session_epoch;
 mod m20261206_700001_pos_customers;
 mod m20261206_800001_outbox_provider_key;
 mod m20261207_100001_customer_rights;
+mod m20261207_100002_retention;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_700001_pos_customers::Migration),
             Box::new(m20261206_800001_outbox_provider_key::Migration),
             Box::new(m20261207_100001_customer_rights::Migration),
+            Box::new(m20261207_100002_retention::Migration),
         ]
     }
 }

@@ -212,6 +212,9 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             "refunded_at": crate::pos::rfc3339(OffsetDateTime::now_utc()), "full": true}),
         ("post", "/v1/vouchers/{code}/redeem") => json!({}),
         ("post", "/v1/customers/{id}/erasure") => json!({}),
+        ("put", "/v1/brand/retention") => {
+            json!({"inactive_customer_months": null, "message_body_days": 90})
+        }
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }

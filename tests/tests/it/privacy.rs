@@ -108,6 +108,7 @@ pub(crate) async fn broadcast(w: &World, name: &str) -> u64 {
                           "cost": {"amount": "10000", "currency": "VND"}}},
                 "template": "{{name}} ơi, {{shop}} tặng bạn mã [{{code}}].",
                 "channels": ["sms"],
+                "holdout": 0,
                 "policy": {},
                 "frequency_cap": null
             }),
@@ -322,7 +323,7 @@ async fn erasure_leaves_no_trace_and_the_books_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn erasure_over_http_is_an_admins_and_answers_404_after() {
+async fn export_and_erasure_over_http_are_an_admins_and_answer_404_after() {
     use crate::server::{dbs, spawn};
     for db in dbs() {
         let server = spawn(db).await;
@@ -341,6 +342,32 @@ async fn erasure_over_http_is_an_admins_and_answers_404_after() {
             .await
             .expect(201, "register")
             .str("/id");
+        let export = format!("/v1/customers/{customer}/export");
+        let json = server.get(&export, &admin).await.expect(200, "export");
+        assert_eq!(json.str("/customer/id"), customer, "{db:?}");
+        assert_eq!(json.str("/customer/name"), LAN.1, "{db:?}");
+        let csv = server
+            .get(&format!("{export}?format=csv"), &admin)
+            .await
+            .expect(200, "csv");
+        assert!(
+            csv.text.starts_with("section,record,field,value\r\n"),
+            "{db:?}"
+        );
+        assert!(
+            csv.text.contains(&format!("customer,,name,{}", LAN.1)),
+            "{}",
+            csv.text
+        );
+        server
+            .get(&format!("{export}?format=xml"), &admin)
+            .await
+            .expect_error(400, "invalid", &format!("{db:?}: format"));
+        server.get(&export, &pos).await.expect_error(
+            403,
+            "forbidden",
+            &format!("{db:?}: till exports"),
+        );
         let path = format!("/v1/customers/{customer}/erasure");
         server.post(&path, &pos, &json!({})).await.expect_error(
             403,
@@ -365,11 +392,231 @@ async fn erasure_over_http_is_an_admins_and_answers_404_after() {
             "not_found",
             &format!("{db:?}: erased twice"),
         );
+        server.get(&export, &admin).await.expect_error(
+            404,
+            "not_found",
+            &format!("{db:?}: export after erasure"),
+        );
         let listed = server
             .get("/v1/customers", &admin)
             .await
             .expect(200, "list");
         assert!(!listed.text.contains(&customer), "{db:?}: {}", listed.text);
         server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_holds_every_record_of_the_customer_and_nothing_of_another() {
+    for target in targets("export").await {
+        let (w, name) = (&target.world, target.name);
+        w.services
+            .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let now = OffsetDateTime::now_utc();
+        let lan = register(w, LAN, "lan.nguyen", date!(1991 - 03 - 17)).await;
+        let other = register(w, OTHER, "lan.nguyen2", date!(1992 - 04 - 18)).await;
+        shop(w, LAN.0, "L", now).await;
+        shop(w, OTHER.0, "O", now).await;
+        assert_eq!(broadcast(w, "Khai trương").await, 2, "{name}");
+
+        let export = w
+            .services
+            .export_customer(w.brand, lan, "api-key:test")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(export.customer.id, lan, "{name}");
+        let ids: Vec<&str> = export
+            .orders
+            .iter()
+            .map(|o| o.order.key.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["L-1", "L-2"], "{name}");
+        assert!(export.orders.iter().all(|o| o.customer_id == Some(lan)));
+        assert!(!export.orders[1].refunded.is_zero(), "{name}: the refund");
+        let ledger = w
+            .services
+            .customer_ledger(w.brand, lan, None, 500)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(export.ledger, ledger, "{name}: every ledger entry");
+        assert!(export.ledger.len() >= 3, "{name}: earn, earn, reversal");
+        assert_eq!(export.vouchers.len(), 1, "{name}");
+        assert!(export.vouchers.iter().all(|v| v.customer() == lan));
+        assert_eq!(export.messages.len(), 1, "{name}");
+        assert!(export.messages.iter().all(|m| m.customer_id == Some(lan)));
+        assert!(export.messages[0].body.contains(LAN.1), "{name}: the body");
+        assert!(!export.changes.is_empty(), "{name}: the registration");
+        assert!(export.changes.iter().all(|c| c.customer_id == lan));
+        assert_eq!(export.requests.len(), 1, "{name}: this export, logged");
+
+        // Nothing of the other customer, whose name and number are so alike.
+        let other_vouchers = w
+            .services
+            .customer_view(w.brand, other)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .vouchers;
+        let text = format!("{export:?}");
+        let mut theirs = vec![
+            "981000010".to_owned(),
+            OTHER.1.to_owned(),
+            "lan.nguyen2".to_owned(),
+            other.to_string(),
+            "\"O-1\"".to_owned(),
+            "\"O-2\"".to_owned(),
+        ];
+        theirs.extend(other_vouchers.iter().map(|v| v.code().to_string()));
+        for trace in &theirs {
+            assert!(
+                !text.contains(trace.as_str()),
+                "{name}: export shows {trace}"
+            );
+        }
+    }
+}
+
+/// A clock stopped at one moment: the worker's view some time later.
+struct At(OffsetDateTime);
+
+impl regulars_ports::Clock for At {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deidentifies_the_inactive_and_purges_old_bodies() {
+    use regulars_ports::RetentionPolicy;
+    use std::sync::Arc;
+    for target in targets("retention").await {
+        let (w, name) = (&target.world, target.name);
+        let db = Database::connect(&target.url)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        w.services
+            .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let now = OffsetDateTime::now_utc();
+        let lan = register(w, LAN, "lan.nguyen", date!(1991 - 03 - 17)).await;
+        let other = register(w, OTHER, "lan.nguyen2", date!(1992 - 04 - 18)).await;
+        shop(w, LAN.0, "L", now).await;
+        shop(w, OTHER.0, "O", now).await;
+        assert_eq!(broadcast(w, "Khai trương").await, 2, "{name}");
+        let sent = OffsetDateTime::now_utc() + Duration::minutes(1);
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let claimed = tx
+            .outbox()
+            .claim_due(sent, sent + Duration::minutes(5), 10)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(claimed.len(), 2, "{name}");
+        for m in &claimed {
+            tx.outbox()
+                .mark_sent(m, &format!("pid-{}", m.id), sent)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let policy = RetentionPolicy {
+            inactive_customer_months: Some(12),
+            message_body_days: Some(30),
+        };
+        w.services
+            .set_retention_policy(w.brand, policy)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+
+        // Today nobody is inactive and every body is recent.
+        let today = w
+            .services
+            .apply_retention(w.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (today.customers_erased, today.message_bodies_purged),
+            (0, 0),
+            "{name}"
+        );
+
+        // 400 days on, the other customer came back yesterday; Lan never did.
+        let later = regulars_service::Services::new(
+            w.store.clone(),
+            Arc::new(At(now + Duration::days(400))),
+            Arc::new(regulars::system::OsIdGen),
+        );
+        let mut back = order(w.brand, "O-3", 0, now + Duration::days(399), 1);
+        back.customer_phone =
+            Some(Phone::parse(OTHER.0, Phone::VIETNAM).unwrap_or_else(|e| panic!("{e}")));
+        later
+            .ingest_order(w.brand, back)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report = later
+            .apply_retention(w.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.customers_erased, 1, "{name}: {report:?}");
+        assert_eq!(report.message_bodies_purged, 2, "{name}: {report:?}");
+        let again = later
+            .apply_retention(w.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (again.customers_erased, again.message_bodies_purged),
+            (0, 0),
+            "{name}: nothing twice"
+        );
+
+        let gone = later.customer_view(w.brand, lan).await;
+        assert!(
+            matches!(gone, Err(LookupError::UnknownCustomer(_))),
+            "{name}: {gone:?}"
+        );
+        for trace in LAN_TRACES {
+            let hits = found(&db, trace).await;
+            assert!(hits.is_empty(), "{name}: {trace} still in {hits:?}");
+        }
+        // The active customer keeps everything but the old message's body.
+        let kept = later
+            .customer_view(w.brand, other)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(kept.customer.name.as_deref(), Some(OTHER.1), "{name}");
+        let hits = found(&db, "lan nguyễn").await;
+        assert_eq!(
+            hits,
+            [("customers".to_owned(), "name".to_owned())],
+            "{name}"
+        );
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let messages = tx
+            .outbox()
+            .messages(w.brand, None, None, 10)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(tx);
+        assert!(
+            messages.iter().all(|m| m.body.is_empty()),
+            "{name}: {messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| m.status == OutboxStatus::Sent && m.sent_at.is_some()),
+            "{name}: status and times stay"
+        );
+        let logged = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM privacy_requests WHERE kind = 'retention'",
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .and_then(|row| row.try_get::<i64>("", "n").ok());
+        assert_eq!(logged, Some(1), "{name}");
+        db.close().await.unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -3,11 +3,13 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::body::Json;
 use crate::dto::rfc3339;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::CustomerId;
+use regulars_ports::RetentionPolicy;
 use regulars_service::ErasureReport;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,4 +71,62 @@ pub(crate) async fn erase(
         .erase_customer(brand, customer, &format!("api-key:{}", caller.0.key))
         .await?;
     Ok(HttpResponse::Ok().json(ErasureDto::from(&report)))
+}
+
+/// How long the brand keeps what it no longer needs (`null`: kept). Applied by the
+/// worker every hour; see `docs/privacy.md`.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetentionPolicyDto {
+    /// Customers with no order for this many months (1 to 600) are de-identified like
+    /// an erasure; `null` keeps them (the default).
+    #[schema(required = true, minimum = 1, maximum = 600)]
+    inactive_customer_months: Option<u32>,
+    /// Bodies of messages that went out are destroyed this many days (1 to 18262) after
+    /// they were written, keeping status, channel, times and cost; default 90.
+    #[schema(required = true, minimum = 1, maximum = 18262)]
+    message_body_days: Option<u32>,
+}
+
+impl From<RetentionPolicy> for RetentionPolicyDto {
+    fn from(p: RetentionPolicy) -> Self {
+        RetentionPolicyDto {
+            inactive_customer_months: p.inactive_customer_months,
+            message_body_days: p.message_body_days,
+        }
+    }
+}
+
+/// The brand's retention periods.
+#[utoipa::path(get, path = "/v1/brand/retention", tag = "brand", security(("api_key" = [])),
+    responses((status = 200, body = RetentionPolicyDto)))]
+pub(crate) async fn get_retention(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let policy = state.services.retention_policy(caller.reader()).await?;
+    Ok(HttpResponse::Ok().json(RetentionPolicyDto::from(policy)))
+}
+
+/// Sets the brand's retention periods (admin); the worker applies them from its next run.
+#[utoipa::path(put, path = "/v1/brand/retention", tag = "brand", security(("api_key" = [])), request_body = RetentionPolicyDto,
+    responses((status = 200, body = RetentionPolicyDto), (status = 403, description = "Not an admin key.", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn put_retention(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RetentionPolicyDto>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
+    let policy = state
+        .services
+        .set_retention_policy(
+            brand,
+            RetentionPolicy {
+                inactive_customer_months: body.0.inactive_customer_months,
+                message_body_days: body.0.message_body_days,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(RetentionPolicyDto::from(policy)))
 }

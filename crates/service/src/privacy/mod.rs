@@ -3,5 +3,9 @@
 //! outcome and the deadline the law gives for answering it.
 
 mod erase;
+mod export;
+mod retention;
 
 pub use erase::{ANSWER_PERIOD, ErasureReport};
+pub use export::CustomerExport;
+pub use retention::{RETENTION_ACTOR, RetentionReport, inactive_since};

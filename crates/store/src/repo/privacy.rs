@@ -1,7 +1,7 @@
 //! [`PrivacyRepo`]: erasure by de-identification, the request log, retention sweeps.
 
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
-use crate::entity::{customer, order, outbox, pos_customer, privacy_request};
+use crate::entity::{brand_retention, customer, order, outbox, pos_customer, privacy_request};
 use crate::error::{corrupt, in_ctx};
 use crate::repo::outbox::{empty_payload, message_from_row};
 use crate::tx::StoreTransaction;
@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, Phone};
 use regulars_ports::{
     ErasureCounts, OutboxMessage, OutboxStatus, PrivacyRepo, PrivacyRequest, PrivacyRequestKind,
-    StoreError,
+    RetentionPolicy, StoreError,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     Statement, Value,
@@ -273,6 +273,58 @@ impl PrivacyRepo for StoreTransaction {
                     .map_err(|e| corrupt("customers.id", e))
             })
             .collect()
+    }
+
+    async fn retention_policy(
+        &mut self,
+        brand: BrandId,
+    ) -> Result<Option<RetentionPolicy>, StoreError> {
+        let period = |what: &str, v: Option<i64>| {
+            v.map(|n| u32::try_from(n).map_err(|e| corrupt(what, e)))
+                .transpose()
+        };
+        brand_retention::Entity::find_by_id(brand.as_uuid())
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from brand_retention"))?
+            .map(|row| {
+                Ok(RetentionPolicy {
+                    inactive_customer_months: period(
+                        "brand_retention.inactive_customer_months",
+                        row.inactive_customer_months,
+                    )?,
+                    message_body_days: period(
+                        "brand_retention.message_body_days",
+                        row.message_body_days,
+                    )?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_retention_policy(
+        &mut self,
+        brand: BrandId,
+        policy: &RetentionPolicy,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        use brand_retention::Column as C;
+        let row = brand_retention::Model {
+            brand_id: brand.as_uuid(),
+            inactive_customer_months: policy.inactive_customer_months.map(i64::from),
+            message_body_days: policy.message_body_days.map(i64::from),
+            updated_at: to_micros(at),
+        };
+        brand_retention::Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::column(C::BrandId)
+                    .update_columns([C::InactiveCustomerMonths, C::MessageBodyDays, C::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("upsert into brand_retention"))?;
+        Ok(())
     }
 
     async fn purge_message_bodies(
