@@ -21,6 +21,9 @@ mod m20261206_800001_outbox_provider_key;
 mod m20261207_100001_customer_rights;
 mod m20261207_100002_retention;
 
+#[cfg(test)]
+mod inventory;
+
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 /// Every migration of the store, oldest first.
