@@ -492,8 +492,10 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             let as_viewer = send(Some(viewer.clone())).await;
             // Keys and integrations are the brand's access settings: admin only, even
             // to read.
-            // So are the expensive reads and the jobs that run expensive work.
+            // So are the expensive reads and the jobs that run expensive work, and a
+            // customer's whole data, exported on their request.
             let admin_only = [
+                "/v1/customers/{id}/export",
                 "/v1/keys",
                 "/v1/integrations",
                 "/v1/jobs/{id}",
