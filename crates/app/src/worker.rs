@@ -93,6 +93,7 @@ pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 #[derive(Debug, Clone, Default)]
 pub struct WorkerMetrics {
     failures: Family<Labels, Counter>,
+    retention: Family<Labels, Counter>,
 }
 
 impl WorkerMetrics {
@@ -104,7 +105,18 @@ impl WorkerMetrics {
             "Background worker failures, by task (campaigns: one brand's run; delivery: one round) and kind (error or panic)",
             m.failures.clone(),
         );
+        metrics.register(
+            "regulars_retention",
+            "Records the retention periods removed, by what (customers_erased: customers de-identified; message_bodies_purged)",
+            m.retention.clone(),
+        );
         m
+    }
+
+    fn retained(&self, what: &str, n: u64) {
+        self.retention
+            .get_or_create(&vec![("what".to_owned(), what.to_owned())])
+            .inc_by(n);
     }
 
     fn failed(&self, task: &str, kind: Failure) {
@@ -129,7 +141,8 @@ enum Failure {
 
 /// Runs until `stop` resolves; the passes in progress finish first.
 ///
-/// Planning, delivery and the hourly pruning of expired idempotency records are tasks
+/// Planning, delivery and the hourly pruning of expired idempotency records (with the
+/// brands' retention periods) are tasks
 /// that share no fate: a campaign run that fails or panics never holds up delivery. Each brand's campaign run and each delivery round is
 /// a task of its own, so a failure (an error or a panic) is logged, counted in
 /// `metrics`, and the other brands' runs and the next rounds go on.
@@ -152,6 +165,7 @@ pub async fn run_worker(
     let pruner = tokio::spawn(prune_loop(
         services.clone(),
         options.access_log_retention,
+        metrics.clone(),
         stopped.clone(),
     ));
     let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
@@ -187,6 +201,11 @@ pub async fn run_worker(
 async fn prune_loop(
     services: Arc<Services>,
     access_log_retention: Option<time::Duration>,
+/// Prunes expired idempotency records and applies every brand's retention periods
+/// every [`PRUNE_INTERVAL`], starting at once.
+async fn prune_loop(
+    services: Arc<Services>,
+    metrics: WorkerMetrics,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
@@ -201,6 +220,20 @@ async fn prune_loop(
                 Ok(pruned) => tracing::info!(pruned, "access log records pruned"),
                 Err(error) => tracing::warn!(%error, "pruning the access log failed"),
             }
+        match services.apply_retention_everywhere().await {
+            Ok(reports) => {
+                for r in reports {
+                    tracing::info!(
+                        brand = %r.brand,
+                        customers_erased = r.customers_erased,
+                        message_bodies_purged = r.message_bodies_purged,
+                        "retention applied"
+                    );
+                    metrics.retained("customers_erased", r.customers_erased);
+                    metrics.retained("message_bodies_purged", r.message_bodies_purged);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "applying retention periods failed"),
         }
         if pause_or_stop(PRUNE_INTERVAL, &mut stopped).await {
             return;

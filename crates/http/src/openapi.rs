@@ -35,6 +35,8 @@ use crate::paging::Page;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders,
     policy, reports, webhooks,
+    access, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs, orders,
+    policy, privacy, reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -167,6 +169,7 @@ impl Modify for CommonErrors {
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
+        privacy::erase, export::export, privacy::get_retention, privacy::put_retention,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -188,6 +191,7 @@ impl Modify for CommonErrors {
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
+        privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -40,6 +40,7 @@ mod messaging;
 pub mod mocks;
 mod outbox;
 mod pos_api;
+mod privacy;
 mod records;
 mod reports;
 mod repos;
@@ -61,6 +62,9 @@ pub use messaging::{
 };
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};
+pub use privacy::{
+    ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
+};
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
@@ -88,6 +92,8 @@ pub use intelligence::MockIntelligenceRepo;
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutboxRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use privacy::MockPrivacyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -26,6 +26,11 @@ use crate::{
     MockCampaignRepo, MockCustomerRepo, MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo,
     MockLocationRepo, MockOrderRepo, MockOutboxRepo, MockReportRepo, MockVoucherRepo, OrderRepo,
     OutboxRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, MockAccessRepo, MockBrandRepo, MockCampaignRepo, MockCustomerRepo,
+    MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo,
+    MockOutboxRepo, MockPrivacyRepo, MockReportRepo, MockVoucherRepo, OrderRepo, OutboxRepo,
+    PrivacyRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -87,6 +92,8 @@ pub struct MockTransaction {
     pub reports: MockReportRepo,
     /// Access log repository mock.
     pub audit: MockAuditRepo,
+    /// Privacy repository mock.
+    pub privacy: MockPrivacyRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -108,6 +115,7 @@ impl Default for MockTransaction {
             outbox: MockOutboxRepo::new(),
             reports: MockReportRepo::new(),
             audit: MockAuditRepo::new(),
+            privacy: MockPrivacyRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -161,6 +169,9 @@ impl Transaction for MockTransaction {
     }
     fn audit(&mut self) -> &mut dyn AuditRepo {
         &mut self.audit
+
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo {
+        &mut self.privacy
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

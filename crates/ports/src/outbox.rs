@@ -35,17 +35,20 @@ pub enum OutboxStatus {
     Failed,
     /// Given up: permanent failures on every channel, or too many attempts.
     Dead,
+    /// Withdrawn before it went out (its customer was erased); never claimed again.
+    Cancelled,
 }
 
 impl OutboxStatus {
     /// Every status, in life-cycle order.
-    pub const ALL: [OutboxStatus; 6] = [
+    pub const ALL: [OutboxStatus; 7] = [
         OutboxStatus::Pending,
         OutboxStatus::Sending,
         OutboxStatus::Sent,
         OutboxStatus::Delivered,
         OutboxStatus::Failed,
         OutboxStatus::Dead,
+        OutboxStatus::Cancelled,
     ];
 
     /// The stored name.
@@ -57,6 +60,7 @@ impl OutboxStatus {
             OutboxStatus::Delivered => "delivered",
             OutboxStatus::Failed => "failed",
             OutboxStatus::Dead => "dead",
+            OutboxStatus::Cancelled => "cancelled",
         }
     }
 

@@ -3,6 +3,8 @@
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
     VoucherRepo,
 };
 use async_trait::async_trait;
@@ -55,6 +57,8 @@ pub trait Transaction: Send {
     fn reports(&mut self) -> &mut dyn ReportRepo;
     /// The access log of reads of personal data.
     fn audit(&mut self) -> &mut dyn AuditRepo;
+    /// Customers' rights and retention.
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

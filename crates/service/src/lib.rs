@@ -22,6 +22,9 @@
 //! | [`Services::expire_points`], [`Services::expire_customer_points`] | sweeps expired lots |
 //! | [`Services::customer_lookup`], [`Services::customer_view`] | balance, tier, vouchers and what can be redeemed |
 //! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
+//! | [`Services::erase_customer`] | de-identifies a customer on their request, logged with its deadline |
+//! | [`Services::export_customer`] | everything held about a customer, on their request |
+//! | [`Services::apply_retention`] | de-identifies inactive customers, purges old message bodies |
 //! | [`Services::report_overview`], [`Services::report_cohorts`], [`Services::report_revenue`] | brand reports, folded page by page |
 //!
 //! Every use case has its own error enum; all implement [`UseCaseError`], which names the
@@ -109,6 +112,7 @@ mod ledger_ops;
 mod lookup;
 mod manage;
 mod pos_access;
+mod privacy;
 mod profile;
 pub mod ratelimit;
 mod refund;
@@ -150,6 +154,9 @@ pub use ledger_ops::{
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
 pub use pos_access::MAX_ACCESS_FIELD;
+pub use privacy::{
+    ANSWER_PERIOD, CustomerExport, ErasureReport, RETENTION_ACTOR, RetentionReport, inactive_since,
+};
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};

@@ -14,8 +14,9 @@ mod intelligence;
 mod ledger;
 mod locations;
 mod orders;
-mod outbox;
+pub(crate) mod outbox;
 mod pos_customers;
+mod privacy;
 mod reports;
 mod vouchers;
 

@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
+    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
+    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
     Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
@@ -77,6 +79,7 @@ impl Transaction for StoreTransaction {
     }
 
     fn audit(&mut self) -> &mut dyn AuditRepo {
+    fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         self
     }
 

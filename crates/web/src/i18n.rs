@@ -296,6 +296,7 @@ pub struct Text {
     pub audit_admin_only: &'static str,
     pub download_csv: &'static str,
     pub export_admin_only: &'static str,
+    pub message_cancelled: &'static str,
 }
 
 /// English.
@@ -501,6 +502,7 @@ pub static EN: Text = Text {
     audit_admin_only: "Only an admin may read the access log.",
     download_csv: "Download all (CSV)",
     export_admin_only: "Only an admin may download the customers.",
+    message_cancelled: "cancelled",
 };
 
 /// Vietnamese.
@@ -706,6 +708,7 @@ pub static VI: Text = Text {
     audit_admin_only: "Chỉ quản trị viên được xem nhật ký truy cập.",
     download_csv: "Tải tất cả (CSV)",
     export_admin_only: "Chỉ quản trị viên được tải danh sách khách hàng.",
+    message_cancelled: "đã hủy",
 };
 
 #[cfg(test)]

@@ -212,6 +212,10 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("post", "/v1/refunds") => json!({"refund_id": "ISO-R", "order_id": "ISO-1",
             "refunded_at": crate::pos::rfc3339(OffsetDateTime::now_utc()), "full": true}),
         ("post", "/v1/vouchers/{code}/redeem") => json!({}),
+        ("post", "/v1/customers/{id}/erasure") => json!({}),
+        ("put", "/v1/brand/retention") => {
+            json!({"inactive_customer_months": null, "message_body_days": 90})
+        }
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }
@@ -489,8 +493,10 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             let as_viewer = send(Some(viewer.clone())).await;
             // Keys and integrations are the brand's access settings: admin only, even
             // to read.
-            // So are the expensive reads and the jobs that run expensive work.
+            // So are the expensive reads and the jobs that run expensive work, and a
+            // customer's whole data, exported on their request.
             let admin_only = [
+                "/v1/customers/{id}/export",
                 "/v1/keys",
                 "/v1/integrations",
                 "/v1/jobs/{id}",

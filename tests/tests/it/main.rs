@@ -21,6 +21,7 @@ mod load;
 mod outbox_faults;
 mod policy;
 mod pos;
+mod privacy;
 mod refunds;
 mod reliability;
 mod reports;
@@ -45,6 +46,8 @@ pub struct Target {
     pub name: &'static str,
     /// The brand and use cases on it.
     pub world: World,
+    /// The database's URL, for tests that read it directly.
+    pub url: String,
     _file: Option<SqliteFile>,
 }
 
@@ -53,12 +56,14 @@ pub struct Target {
 pub async fn targets(prefix: &str) -> Vec<Target> {
     let mut out = Vec::new();
     let file = SqliteFile::new().unwrap_or_else(|e| panic!("sqlite file: {e}"));
-    let sqlite = world(&file.url(), StoreOptions::default())
+    let sqlite_url = file.url();
+    let sqlite = world(&sqlite_url, StoreOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     out.push(Target {
         name: "sqlite",
         world: sqlite,
+        url: sqlite_url,
         _file: Some(file),
     });
     if let Some(cluster) = require_pg() {
@@ -71,6 +76,7 @@ pub async fn targets(prefix: &str) -> Vec<Target> {
         out.push(Target {
             name: "postgres",
             world: pg,
+            url,
             _file: None,
         });
     }

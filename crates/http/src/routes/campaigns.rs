@@ -117,7 +117,7 @@ pub(crate) struct MessageDto {
     fallbacks: Vec<String>,
     body: String,
     promotional: bool,
-    /// `pending`, `sending`, `sent`, `delivered`, `failed` or `dead`.
+    /// `pending`, `sending`, `sent`, `delivered`, `failed`, `dead` or `cancelled`.
     status: String,
     attempts: u32,
     due_at: String,

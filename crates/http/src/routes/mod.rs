@@ -6,12 +6,14 @@ pub(crate) mod callbacks;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod customers;
+pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
 pub(crate) mod orders;
 pub(crate) mod policy;
 pub(crate) mod pos_api;
+pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod webhooks;
 
@@ -100,6 +102,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/brand", web::patch().to(catalog::patch_brand))
                 .route("/brand/policy", web::get().to(policy::get))
                 .route("/brand/policy", web::put().to(policy::put))
+                .route("/brand/retention", web::get().to(privacy::get_retention))
+                .route("/brand/retention", web::put().to(privacy::put_retention))
                 .route("/keys", web::get().to(access::list_keys))
                 .route("/keys", web::post().to(access::create_key))
                 .route("/keys/{id}", web::delete().to(access::revoke_key))
@@ -147,6 +151,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{id}/redemptions",
                     web::post().to(customers::redeem_reward),
                 )
+                .route("/customers/{id}/erasure", web::post().to(privacy::erase))
+                .route("/customers/{id}/export", web::get().to(export::export))
                 .route("/segments", web::get().to(intelligence::list))
                 .route("/segments", web::post().to(intelligence::create))
                 .route("/segments/history", web::get().to(intelligence::history))

@@ -24,6 +24,8 @@ pub struct Model {
     pub consent_sms: bool,
     pub consent_email: bool,
     pub created_at: i64,
+    /// When the customer was erased (de-identified); `None` while they are a customer.
+    pub erased_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
-//! [`CustomerRepo`]: customers and their running facts.
+//! [`CustomerRepo`]: customers and their running facts. Erased customers (rows kept
+//! under their id, contact details destroyed) are never found, listed or updated.
 
 use crate::convert::{
     DATE_FORMAT, from_micros, from_micros_opt, money, to_i64, to_micros, to_micros_opt, to_minor,
@@ -29,6 +30,7 @@ impl CustomerRepo for StoreTransaction {
         customer::Entity::find()
             .filter(customer::Column::BrandId.eq(brand.as_uuid()))
             .filter(customer::Column::Phone.eq(phone.as_str()))
+            .filter(customer::Column::ErasedAt.is_null())
             .one(&self.tx)
             .await
             .map_err(in_ctx("select from customers"))?
@@ -42,6 +44,7 @@ impl CustomerRepo for StoreTransaction {
         id: CustomerId,
     ) -> Result<Option<Customer>, StoreError> {
         customer::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
+            .filter(customer::Column::ErasedAt.is_null())
             .one(&self.tx)
             .await
             .map_err(in_ctx("select from customers"))?
@@ -57,6 +60,7 @@ impl CustomerRepo for StoreTransaction {
     ) -> Result<Vec<Customer>, StoreError> {
         let mut query = customer::Entity::find()
             .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+            .filter(customer::Column::ErasedAt.is_null())
             .order_by_asc(customer::Column::Id)
             .limit(limit);
         if let Some(after) = after {
@@ -133,6 +137,7 @@ impl CustomerRepo for StoreTransaction {
             )
             .filter(customer::Column::BrandId.eq(row.brand_id))
             .filter(customer::Column::Id.eq(row.id))
+            .filter(customer::Column::ErasedAt.is_null())
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update customers"))?;
@@ -211,6 +216,7 @@ fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
         consent_sms: customer.consent.sms,
         consent_email: customer.consent.email,
         created_at: to_micros(customer.created_at),
+        erased_at: None,
     })
 }
 

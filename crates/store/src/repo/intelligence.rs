@@ -31,6 +31,7 @@ impl IntelligenceRepo for StoreTransaction {
         let b = brand.as_uuid();
         let mut query = customer::Entity::find()
             .filter(customer::Column::BrandId.eq(b))
+            .filter(customer::Column::ErasedAt.is_null())
             .order_by_asc(customer::Column::Id)
             .limit(limit);
         if let Some(after) = after {

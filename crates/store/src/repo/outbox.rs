@@ -448,6 +448,20 @@ fn parse_channel(name: &str) -> Result<Channel, StoreError> {
     }
 }
 
+/// The payload of a message whose body was destroyed: valid, and empty.
+pub(crate) fn empty_payload() -> Result<String, StoreError> {
+    to_json(
+        "outbox payload",
+        &Payload {
+            template: None,
+            subject: None,
+            body: String::new(),
+            data: BTreeMap::new(),
+            window: None,
+        },
+    )
+}
+
 fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
     let payload = Payload {
         template: m.template.clone(),
@@ -482,7 +496,7 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
     })
 }
 
-fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
+pub(crate) fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
     let payload: Payload = from_json("outbox payload", &row.payload)?;
     let fallbacks: Vec<Route> = from_json("outbox fallbacks", &row.fallbacks)?;
     Ok(OutboxMessage {

@@ -56,6 +56,7 @@ fn message_status_name(t: &Text, status: OutboxStatus) -> &'static str {
         OutboxStatus::Delivered => t.message_delivered,
         OutboxStatus::Failed => t.message_failed,
         OutboxStatus::Dead => t.message_dead,
+        OutboxStatus::Cancelled => t.message_cancelled,
     }
 }
 

@@ -1,0 +1,254 @@
+//! A customer's data, exported on their request: one JSON document, or the same
+//! content as one CSV (`section,record,field,value`). See `docs/privacy.md`.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto::{CustomerDto, LedgerEntryDto, OrderDto, ScoresDto, VoucherDto, rfc3339};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::campaigns::MessageDto;
+use crate::routes::id;
+use actix_web::{HttpResponse, web};
+use regulars_domain::{CustomerChange, CustomerId};
+use regulars_ports::PrivacyRequest;
+use regulars_service::CustomerExport;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+/// The export's format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExportQuery {
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// A recorded change of the customer's profile or consent (which fields, never values).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChangeDto {
+    at: String,
+    /// Who made it: `api-key:<id>`, `import`, ….
+    actor: String,
+    /// `api`, `till`, `import`, ….
+    source: String,
+    /// The fields it changed.
+    fields: Vec<String>,
+    /// Consent after the change.
+    consent: crate::dto::ConsentDto,
+}
+
+impl From<&CustomerChange> for ChangeDto {
+    fn from(c: &CustomerChange) -> Self {
+        ChangeDto {
+            at: rfc3339(c.at),
+            actor: c.actor.clone(),
+            source: c.source.as_str().to_owned(),
+            fields: c.fields.clone(),
+            consent: crate::dto::ConsentDto {
+                zalo: c.consent.zalo,
+                sms: c.consent.sms,
+                email: c.consent.email,
+            },
+        }
+    }
+}
+
+/// A logged request about the customer's data.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RequestDto {
+    id: String,
+    /// `export`, `erasure` or `retention`.
+    kind: String,
+    actor: String,
+    received_at: String,
+    deadline_at: String,
+    completed_at: Option<String>,
+    /// `done` or `not_found`.
+    outcome: String,
+}
+
+impl From<&PrivacyRequest> for RequestDto {
+    fn from(r: &PrivacyRequest) -> Self {
+        RequestDto {
+            id: r.id.to_string(),
+            kind: r.kind.as_str().to_owned(),
+            actor: r.actor.clone(),
+            received_at: rfc3339(r.received_at),
+            deadline_at: rfc3339(r.deadline_at),
+            completed_at: r.completed_at.map(rfc3339),
+            outcome: r.outcome.clone(),
+        }
+    }
+}
+
+/// Everything the brand holds about one customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ExportDto {
+    generated_at: String,
+    /// Profile and current consent.
+    customer: CustomerDto,
+    /// Every change of profile and consent.
+    consent_changes: Vec<ChangeDto>,
+    /// Orders with their lines.
+    orders: Vec<OrderDto>,
+    /// Points ledger entries.
+    ledger: Vec<LedgerEntryDto>,
+    vouchers: Vec<VoucherDto>,
+    /// Scores and segments of the last scoring run, if any.
+    scores: Option<ScoresDto>,
+    /// Messages written to the customer: status, channel, times and body.
+    messages: Vec<MessageDto>,
+    /// Requests about the customer's data, this one included.
+    requests: Vec<RequestDto>,
+}
+
+impl From<&CustomerExport> for ExportDto {
+    fn from(e: &CustomerExport) -> Self {
+        ExportDto {
+            generated_at: rfc3339(e.generated_at),
+            customer: CustomerDto::from(&e.customer),
+            consent_changes: e.changes.iter().map(ChangeDto::from).collect(),
+            orders: e.orders.iter().map(OrderDto::from).collect(),
+            ledger: e.ledger.iter().map(LedgerEntryDto::from).collect(),
+            vouchers: e.vouchers.iter().map(VoucherDto::from).collect(),
+            scores: e.scores.as_ref().map(|s| ScoresDto::new(s, e.currency)),
+            messages: e.messages.iter().map(MessageDto::from).collect(),
+            requests: e.requests.iter().map(RequestDto::from).collect(),
+        }
+    }
+}
+
+/// Everything held about a customer, on their request (admin): profile, consent and its
+/// history, orders with lines, ledger, vouchers, scores and segments, messages, and
+/// their requests. `format=csv` gives the same content as one CSV file of
+/// `section,record,field,value` rows (nested fields as dotted paths).
+#[utoipa::path(get, path = "/v1/customers/{id}/export", tag = "customers", security(("api_key" = [])),
+    params(("id" = String, Path), ExportQuery),
+    responses((status = 200, body = ExportDto, description = "JSON, or `text/csv` with `format=csv`."),
+        (status = 400, description = "Unknown format.", body = ErrorBody),
+        (status = 403, description = "Not an admin key.", body = ErrorBody),
+        (status = 404, description = "No such customer, or erased.", body = ErrorBody)))]
+pub(crate) async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = caller.admin()?;
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("`format` is `json` or `csv`, not {other:?}"),
+            ));
+        }
+    };
+    let customer: CustomerId = id(&path, "customer")?;
+    let export = state
+        .services
+        .export_customer(brand, customer, &format!("api-key:{}", caller.0.key))
+        .await?;
+    let dto = ExportDto::from(&export);
+    let file = format!("customer-{customer}");
+    if !csv {
+        return Ok(HttpResponse::Ok()
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"{file}.json\""),
+            ))
+            .json(dto));
+    }
+    // Our own DTOs always serialise; an empty document would still be a valid CSV.
+    let value = serde_json::to_value(&dto).unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}.csv\""),
+        ))
+        .body(to_csv(&value)))
+}
+
+/// The JSON document as `section,record,field,value` rows: one section per top-level
+/// field, one record per element of a list (`0`, `1`, …; empty for a single object),
+/// nested fields as dotted paths.
+fn to_csv(doc: &Value) -> String {
+    let mut out = String::from("section,record,field,value\r\n");
+    let Some(sections) = doc.as_object() else {
+        return out;
+    };
+    for (section, content) in sections {
+        match content {
+            Value::Array(records) => {
+                for (n, record) in records.iter().enumerate() {
+                    flatten(&mut out, section, &n.to_string(), "", record);
+                }
+            }
+            other => flatten(&mut out, section, "", "", other),
+        }
+    }
+    out
+}
+
+fn flatten(out: &mut String, section: &str, record: &str, field: &str, value: &Value) {
+    let join = |key: &str| {
+        if field.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{field}.{key}")
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                flatten(out, section, record, &join(key), inner);
+            }
+        }
+        Value::Array(items) => {
+            for (n, inner) in items.iter().enumerate() {
+                flatten(out, section, record, &join(&n.to_string()), inner);
+            }
+        }
+        Value::Null => row(out, &[section, record, field, ""]),
+        Value::String(s) => row(out, &[section, record, field, s]),
+        other => row(out, &[section, record, field, &other.to_string()]),
+    }
+}
+
+fn row(out: &mut String, cells: &[&str]) {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|cell| {
+            if cell.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", cell.replace('"', "\"\""))
+            } else {
+                (*cell).to_owned()
+            }
+        })
+        .collect();
+    out.push_str(&quoted.join(","));
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_csv;
+    use serde_json::json;
+
+    #[test]
+    fn csv_rows_name_section_record_and_path_and_quote_what_needs_it() {
+        let doc = json!({"customer": {"name": "Lan, \"Bé\"", "consent": {"sms": true}},
+                         "orders": [{"lines": [{"sku": "A"}]}], "scores": null});
+        assert_eq!(
+            to_csv(&doc),
+            "section,record,field,value\r\n\
+             customer,,consent.sms,true\r\n\
+             customer,,name,\"Lan, \"\"Bé\"\"\"\r\n\
+             orders,0,lines.0.sku,A\r\n\
+             scores,,,\r\n"
+        );
+    }
+}

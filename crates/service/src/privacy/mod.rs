@@ -1,0 +1,11 @@
+//! Customers' rights over their data and how long it is kept: erasure by
+//! de-identification, export, and the retention sweep. Every request is logged with its
+//! outcome and the deadline the law gives for answering it.
+
+mod erase;
+mod export;
+mod retention;
+
+pub use erase::{ANSWER_PERIOD, ErasureReport};
+pub use export::CustomerExport;
+pub use retention::{RETENTION_ACTOR, RetentionReport, inactive_since};
