@@ -196,15 +196,12 @@ pub async fn run_worker(
     totals
 }
 
-/// Prunes expired idempotency records, and the access log's records older than its
-/// retention, every [`PRUNE_INTERVAL`], starting at once.
+/// Prunes expired idempotency records and the access log's records older than its
+/// retention, and applies every brand's retention periods, every [`PRUNE_INTERVAL`],
+/// starting at once.
 async fn prune_loop(
     services: Arc<Services>,
     access_log_retention: Option<time::Duration>,
-/// Prunes expired idempotency records and applies every brand's retention periods
-/// every [`PRUNE_INTERVAL`], starting at once.
-async fn prune_loop(
-    services: Arc<Services>,
     metrics: WorkerMetrics,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -220,6 +217,7 @@ async fn prune_loop(
                 Ok(pruned) => tracing::info!(pruned, "access log records pruned"),
                 Err(error) => tracing::warn!(%error, "pruning the access log failed"),
             }
+        }
         match services.apply_retention_everywhere().await {
             Ok(reports) => {
                 for r in reports {

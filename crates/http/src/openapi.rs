@@ -33,10 +33,8 @@ use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
-    access, audit, callbacks, campaigns, catalog, customers, health, intelligence, jobs, orders,
-    policy, reports, webhooks,
-    access, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs, orders,
-    policy, privacy, reports, webhooks,
+    access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
+    orders, policy, privacy, reports, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

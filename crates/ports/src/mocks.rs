@@ -24,13 +24,9 @@ use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, MockAccessRepo, MockAuditRepo, MockBrandRepo,
     MockCampaignRepo, MockCustomerRepo, MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo,
-    MockLocationRepo, MockOrderRepo, MockOutboxRepo, MockReportRepo, MockVoucherRepo, OrderRepo,
-    OutboxRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
-    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, MockAccessRepo, MockBrandRepo, MockCampaignRepo, MockCustomerRepo,
-    MockIdempotencyRepo, MockIntelligenceRepo, MockLedgerRepo, MockLocationRepo, MockOrderRepo,
-    MockOutboxRepo, MockPrivacyRepo, MockReportRepo, MockVoucherRepo, OrderRepo, OutboxRepo,
-    PrivacyRepo, ReportRepo, StoreError, Transaction, VoucherRepo,
+    MockLocationRepo, MockOrderRepo, MockOutboxRepo, MockPrivacyRepo, MockReportRepo,
+    MockVoucherRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError, Transaction,
+    VoucherRepo,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -169,7 +165,7 @@ impl Transaction for MockTransaction {
     }
     fn audit(&mut self) -> &mut dyn AuditRepo {
         &mut self.audit
-
+    }
     fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         &mut self.privacy
     }

@@ -2,10 +2,8 @@
 
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
-    IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
-    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
-    VoucherRepo,
+    IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
+    StoreError, VoucherRepo,
 };
 use async_trait::async_trait;
 

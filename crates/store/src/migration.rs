@@ -18,10 +18,10 @@ mod m20261206_300002_brand_policies;
 mod m20261206_500001_session_epoch;
 mod m20261206_700001_pos_customers;
 mod m20261206_800001_outbox_provider_key;
-mod m20261207_400001_access_log;
-mod m20261207_600001_integration_access;
 mod m20261207_100001_customer_rights;
 mod m20261207_100002_retention;
+mod m20261207_400001_access_log;
+mod m20261207_600001_integration_access;
 
 #[cfg(test)]
 mod inventory;

@@ -4,10 +4,8 @@ use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
-    IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, ReportRepo, StoreError,
-    AccessRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo, IntelligenceRepo,
-    LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError,
-    Transaction, VoucherRepo,
+    IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
+    StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
@@ -79,6 +77,8 @@ impl Transaction for StoreTransaction {
     }
 
     fn audit(&mut self) -> &mut dyn AuditRepo {
+        self
+    }
     fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         self
     }

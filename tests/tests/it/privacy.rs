@@ -359,6 +359,22 @@ async fn export_and_erasure_over_http_are_an_admins_and_answer_404_after() {
             "{}",
             csv.text
         );
+        // Both downloads are in the access log, with every part of the data.
+        let log = server
+            .get(&format!("/v1/audit/access?customer_id={customer}"), &admin)
+            .await
+            .expect(200, "access log");
+        let exports = log.json["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|r| r["route"] == "GET /v1/customers/{id}/export")
+                    .filter(|r| r["fields"].to_string().contains("export"))
+                    .count()
+            })
+            .unwrap_or_default();
+        assert_eq!(exports, 2, "{db:?}: {}", log.text);
         server
             .get(&format!("{export}?format=xml"), &admin)
             .await

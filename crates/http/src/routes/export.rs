@@ -9,7 +9,7 @@ use crate::routes::campaigns::MessageDto;
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerChange, CustomerId};
-use regulars_ports::PrivacyRequest;
+use regulars_ports::{PersonalData, PrivacyRequest};
 use regulars_service::CustomerExport;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -151,6 +151,15 @@ pub(crate) async fn export(
         .services
         .export_customer(brand, customer, &format!("api-key:{}", caller.0.key))
         .await?;
+    // The whole archive leaves the system: recorded in the access log like any read.
+    crate::routes::audit::record(
+        &state,
+        &caller,
+        "GET /v1/customers/{id}/export",
+        &PersonalData::ALL,
+        &[customer],
+    )
+    .await?;
     let dto = ExportDto::from(&export);
     let file = format!("customer-{customer}");
     if !csv {

@@ -458,6 +458,8 @@ pub(crate) fn empty_payload() -> Result<String, StoreError> {
             body: String::new(),
             data: BTreeMap::new(),
             window: None,
+            sms: Default::default(),
+            zns: Default::default(),
         },
     )
 }
