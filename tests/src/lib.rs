@@ -6,14 +6,14 @@
 
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::{
-    BrandId, CallingCode, ChangeSource, ChannelConsent, Currency, Customer, EventKey, LineItem,
+    BrandId, CallingCode, ChangeSource, Currency, Customer, EventKey, LineItem,
     Modifier, Money, Order, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::rules::EarningRules;
 use regulars_ports::{Brand, IdGen, LoyaltyProgram};
-use regulars_service::{BrandSetup, ChangeAuthor, CustomerInput, Services};
+use regulars_service::{BrandSetup, ChangeAuthor, ConsentPatch, CustomerInput, Services};
 use regulars_store::{Store, StoreOptions};
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
@@ -56,11 +56,12 @@ pub async fn sms_customer(
         birthday: None,
         email: None,
         zalo_user_id: None,
-        consent: ChannelConsent {
-            zalo: false,
-            sms: true,
-            email: false,
+        consent: ConsentPatch {
+            sms: Some(true),
+            ..ConsentPatch::default()
         },
+        notice_version: None,
+        consent_source: None,
     };
     let by = ChangeAuthor {
         actor: "test".to_owned(),

@@ -165,6 +165,7 @@ impl Modify for CommonErrors {
         reports::overview, reports::cohorts, reports::revenue,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
+        customers::consents,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -184,6 +185,7 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
+        dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -9,6 +9,7 @@ pub(crate) mod brand;
 pub(crate) mod brand_policy;
 pub(crate) mod campaign;
 pub(crate) mod campaign_member;
+pub(crate) mod consent_event;
 pub(crate) mod customer;
 pub(crate) mod customer_change;
 pub(crate) mod customer_scores;

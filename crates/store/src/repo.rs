@@ -7,6 +7,7 @@
 mod access;
 mod brands;
 mod campaigns;
+mod consents;
 pub(crate) mod customers;
 mod idempotency;
 mod intelligence;

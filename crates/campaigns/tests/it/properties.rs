@@ -19,7 +19,7 @@ fn customers() -> impl Strategy<Value = Vec<CustomerFacts>> {
     prop::collection::vec(
         (
             0u32..6,
-            any::<[bool; 3]>(),
+            prop::array::uniform3(0usize..3),
             prop::option::of(0u8..24),
             0u8..4,
             any::<bool>(),
@@ -33,9 +33,11 @@ fn customers() -> impl Strategy<Value = Vec<CustomerFacts>> {
             .map(|(i, (ph, consent, hour, taste, zalo, seg))| {
                 let mut c = customer(i as u32);
                 c.phone = phone(ph);
-                c.consent.zalo = consent[0];
-                c.consent.sms = consent[1];
-                c.consent.email = consent[2];
+                // Never asked, granted and withdrawn alike.
+                let state = |k: usize| regulars_domain::ConsentState::ALL[k];
+                c.consent.zalo = state(consent[0]);
+                c.consent.sms = state(consent[1]);
+                c.consent.email = state(consent[2]);
                 c.zalo_user_id = zalo.then(|| format!("z{i}"));
                 c.preferred_hour = hour;
                 c.favourite_item = ["TS-OOLONG", "CF-SUA", "BANH-MI", "X"]
