@@ -15,8 +15,8 @@
 
 use anyhow::{Context, Result};
 use regulars_domain::{
-    BrandId, CallingCode, CampaignId, ChangeSource, Currency, CustomerId, EventKey,
-    LineItem, Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
+    BrandId, CallingCode, CampaignId, ChangeSource, Currency, CustomerId, EventKey, LineItem,
+    Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
@@ -26,8 +26,8 @@ use regulars_models::simulate::Rng;
 use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, OutboxStatus, UnitOfWork};
 use regulars_senders::FileSender;
 use regulars_service::{
-    BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, ConsentPatch, CustomerInput, DeliveryOptions,
-    LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
+    BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, ConsentPatch, CustomerInput,
+    DeliveryOptions, LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
 };
 use regulars_store::Store;
 use serde_json::json;

@@ -7,8 +7,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    ApiKeyId, BrandId, CampaignId, ConsentEvent, Customer, CustomerChange, CustomerId, EventKey, IntegrationId,
-    LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
+    ApiKeyId, BrandId, CampaignId, ConsentEvent, Customer, CustomerChange, CustomerId, EventKey,
+    IntegrationId, LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;

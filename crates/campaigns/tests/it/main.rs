@@ -19,6 +19,7 @@ pub fn customer(n: u32) -> CustomerFacts {
     let phone = Phone::parse(&format!("09{:08}", n % 100_000_000), Phone::VIETNAM).unwrap();
     let mut c = CustomerFacts::new(CustomerId::from_bytes(b), phone);
     c.consent.sms = ConsentState::Granted;
+    c.profiling = true;
     c
 }
 

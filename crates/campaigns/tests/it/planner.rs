@@ -203,6 +203,65 @@ fn channels_by_preference_consent_and_reach() {
 }
 
 #[test]
+fn a_withdrawn_channel_is_an_opt_out_and_a_never_asked_one_is_not() {
+    let c = campaign(json!({}));
+    let mut lan = customer(1);
+    lan.consent.sms = ConsentState::Withdrawn;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::OptedOut
+    );
+    lan.consent.sms = ConsentState::NeverAsked;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::NoChannel
+    );
+    // Withdrawn on every channel: opted out, whatever the campaign's channels.
+    lan.consent.zalo = ConsentState::Withdrawn;
+    lan.consent.sms = ConsentState::Withdrawn;
+    lan.consent.email = ConsentState::Withdrawn;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::OptedOut
+    );
+    // A transactional message still goes.
+    let receipt = campaign(json!({"trigger": {"type": "after_purchase"}}));
+    lan.last_order = Some(OrderFact {
+        id: OrderId::from_bytes([3; 16]),
+        at: NOW - time::Duration::hours(1),
+    });
+    assert!(!sent(&plan(&receipt, &[lan], NOW, &[], vnd(0)).unwrap()).promotional);
+}
+
+#[test]
+fn without_profiling_consent_targeted_campaigns_leave_the_customer_out() {
+    let mut lan = customer(1);
+    lan.profiling = false;
+    lan.segments.push("At risk".into());
+    let broadcast = campaign(json!({}));
+    assert_eq!(
+        sent(&plan(&broadcast, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+    for targeted in [
+        campaign(json!({"audience": {"segment": "At risk"}})),
+        campaign(json!({"audience": {"rule": "recency_days >= 0"}})),
+        personalised(15_000, None),
+    ] {
+        assert_eq!(
+            reason(&plan(&targeted, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+            SkipReason::NoProfilingConsent
+        );
+    }
+    lan.profiling = true;
+    let segment = campaign(json!({"audience": {"segment": "At risk"}}));
+    assert_eq!(
+        sent(&plan(&segment, &[lan], NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+}
+
+#[test]
 fn zalo_reaches_a_vietnamese_mobile_without_a_zalo_user_id() {
     // ZNS sends by phone: Zalo consent and a Vietnamese mobile are enough.
     let c = campaign(json!({}));

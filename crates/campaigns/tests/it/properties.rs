@@ -24,13 +24,14 @@ fn customers() -> impl Strategy<Value = Vec<CustomerFacts>> {
             0u8..4,
             any::<bool>(),
             any::<bool>(),
+            prop::bool::weighted(0.8),
         ),
         1..60,
     )
     .prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (ph, consent, hour, taste, zalo, seg))| {
+            .map(|(i, (ph, consent, hour, taste, zalo, seg, profiling))| {
                 let mut c = customer(i as u32);
                 c.phone = phone(ph);
                 // Never asked, granted and withdrawn alike.
@@ -44,6 +45,7 @@ fn customers() -> impl Strategy<Value = Vec<CustomerFacts>> {
                     .get(usize::from(taste))
                     .map(|s| (*s).to_owned());
                 c.opted_out = i % 17 == 3;
+                c.profiling = profiling;
                 if seg {
                     c.segments.push("Regulars".into());
                 }
@@ -163,7 +165,14 @@ proptest! {
 
         prop_assert!(lawful_hours(&p, camp.utc_offset));
         prop_assert!(per_phone_cap(&p, &customers, &history));
+        let facts: BTreeMap<_, _> = customers.iter().map(|c| (c.customer_id, c)).collect();
         for m in p.messages() {
+            // Consent: every campaign here personalises its offer (profiling), and is
+            // promotional (marketing consent on the channel, never after an opt-out).
+            let c = facts[&m.customer_id];
+            prop_assert!(c.profiling);
+            prop_assert!(c.consent.allows(m.channel));
+            prop_assert!(!c.opted_out && !c.consent.opted_out());
             prop_assert!(!in_holdout(camp.id, m.customer_id, camp.holdout));
             prop_assert!(m.send_at >= now);
             prop_assert!(m.text.starts_with("[QC] "));

@@ -4,8 +4,8 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Json, parse_json};
 use crate::dto::{
-    AdjustmentDto, AdjustmentIn, ConsentDto, ConsentHistoryDto, CustomerDto, CustomerIn, CustomerUpdate,
-    LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
+    AdjustmentDto, AdjustmentIn, ConsentDto, ConsentHistoryDto, CustomerDto, CustomerIn,
+    CustomerUpdate, LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;

@@ -23,7 +23,11 @@ impl MigrationName for Migration {
 const STATES: [(&str, Option<&str>, &str); 5] = [
     ("consent_state_zalo", Some("consent_zalo"), "marketing_zalo"),
     ("consent_state_sms", Some("consent_sms"), "marketing_sms"),
-    ("consent_state_email", Some("consent_email"), "marketing_email"),
+    (
+        "consent_state_email",
+        Some("consent_email"),
+        "marketing_email",
+    ),
     ("consent_state_profiling", None, "profiling"),
     ("consent_state_programme", None, "programme"),
 ];

@@ -59,7 +59,9 @@ pub(crate) async fn record(
     consent_event::Entity::insert_many(rows)
         .exec_without_returning(&store.tx)
         .await
-        .map_err(in_ctx("insert into consent_events (brand_id, customer_id, seq)"))?;
+        .map_err(in_ctx(
+            "insert into consent_events (brand_id, customer_id, seq)",
+        ))?;
     Ok(())
 }
 
