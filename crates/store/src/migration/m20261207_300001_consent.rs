@@ -113,3 +113,79 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use crate::migration::Migrator;
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, Value};
+    use sea_orm_migration::MigratorTrait;
+
+    /// Consent given before the states existed is carried over as granted, source
+    /// `legacy`; a channel without it stays never asked.
+    #[tokio::test]
+    async fn existing_consent_is_carried_over_as_granted_from_legacy() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        // Every migration before this one.
+        let before = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261207_300001_consent")
+            .unwrap();
+        Migrator::up(&db, Some(before as u32)).await.unwrap();
+        let brand = uuid::Uuid::from_bytes([1; 16]);
+        let customer = uuid::Uuid::from_bytes([2; 16]);
+        let run = |sql: &str, values: Vec<Value>| {
+            Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+        };
+        db.execute_raw(run(
+            "INSERT INTO brands (id, name, currency, calling_code, utc_offset_seconds, \
+             refund_policy, points_validity_days, created_at) \
+             VALUES (?, 'Cà phê', 'VND', 84, 25200, 'reverse', NULL, 0)",
+            vec![brand.into()],
+        ))
+        .await
+        .unwrap();
+        db.execute_raw(run(
+            "INSERT INTO customers (brand_id, id, phone, consent_zalo, consent_sms, \
+             consent_email, created_at) VALUES (?, ?, '+84912345678', TRUE, FALSE, TRUE, 7)",
+            vec![brand.into(), customer.into()],
+        ))
+        .await
+        .unwrap();
+        Migrator::up(&db, None).await.unwrap();
+
+        let states = db
+            .query_one_raw(run(
+                "SELECT consent_state_zalo, consent_state_sms, consent_state_email, \
+                 consent_state_profiling FROM customers",
+                vec![],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let got: Vec<String> = (0..4)
+            .map(|i| states.try_get_by_index::<String>(i).unwrap())
+            .collect();
+        assert_eq!(got, ["granted", "never_asked", "granted", "never_asked"]);
+        let events = db
+            .query_all_raw(run(
+                "SELECT purpose, state, source, at FROM consent_events ORDER BY seq",
+                vec![],
+            ))
+            .await
+            .unwrap();
+        let got: Vec<(String, String, String, i64)> = events
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index(0).unwrap(),
+                    r.try_get_by_index(1).unwrap(),
+                    r.try_get_by_index(2).unwrap(),
+                    r.try_get_by_index(3).unwrap(),
+                )
+            })
+            .collect();
+        let row = |p: &str| (p.to_owned(), "granted".to_owned(), "legacy".to_owned(), 7);
+        assert_eq!(got, [row("marketing_zalo"), row("marketing_email")]);
+    }
+}
