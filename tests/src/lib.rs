@@ -6,14 +6,14 @@
 
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::{
-    BrandId, CallingCode, ChangeSource, ChannelConsent, Currency, Customer, EventKey, LineItem,
-    Modifier, Money, Order, Phone, Points, RewardId,
+    BrandId, CallingCode, ChangeSource, Currency, Customer, EventKey, LineItem, Modifier, Money,
+    Order, Phone, Points, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::rules::EarningRules;
 use regulars_ports::{Brand, IdGen, LoyaltyProgram};
-use regulars_service::{BrandSetup, ChangeAuthor, CustomerInput, Services};
+use regulars_service::{BrandSetup, ChangeAuthor, ConsentPatch, CustomerInput, Services};
 use regulars_store::{Store, StoreOptions};
 use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
@@ -43,7 +43,8 @@ pub const REWARD_COST: i64 = 40;
 /// Errors of fixtures, as text: fixtures fail loudly with what went wrong.
 pub type FixtureResult<T> = Result<T, String>;
 
-/// Registers customer `n` (phone [`phone`]`(n)`, named `name`) who consented to SMS only,
+/// Registers customer `n` (phone [`phone`]`(n)`, named `name`) who consented to SMS (and
+/// to profiling, so segment-targeted campaigns reach them) only,
 /// as an import would, for the tests that deliver campaigns over SMS.
 pub async fn sms_customer(
     services: &Services,
@@ -56,11 +57,13 @@ pub async fn sms_customer(
         birthday: None,
         email: None,
         zalo_user_id: None,
-        consent: ChannelConsent {
-            zalo: false,
-            sms: true,
-            email: false,
+        consent: ConsentPatch {
+            sms: Some(true),
+            profiling: Some(true),
+            ..ConsentPatch::default()
         },
+        notice_version: None,
+        consent_source: None,
     };
     let by = ChangeAuthor {
         actor: "test".to_owned(),

@@ -15,8 +15,8 @@
 
 use anyhow::{Context, Result};
 use regulars_domain::{
-    BrandId, CallingCode, CampaignId, ChangeSource, ChannelConsent, Currency, CustomerId, EventKey,
-    LineItem, Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
+    BrandId, CallingCode, CampaignId, ChangeSource, Currency, CustomerId, EventKey, LineItem,
+    Modifier, Money, Order, Phone, Points, Refund, RefundScope, RewardId,
 };
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
@@ -26,8 +26,9 @@ use regulars_models::simulate::Rng;
 use regulars_ports::{Brand, Clock, IdGen, LoyaltyProgram, OutboxStatus, UnitOfWork};
 use regulars_senders::FileSender;
 use regulars_service::{
-    BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, CustomerInput, DeliveryOptions,
-    ExpiryReport, LocationInput, ManageError, RedeemVoucherError, ScoringOptions, Services,
+    BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, ConsentPatch, CustomerInput,
+    DeliveryOptions, ExpiryReport, LocationInput, ManageError, RedeemVoucherError, ScoringOptions,
+    Services,
 };
 use regulars_store::Store;
 use serde_json::json;
@@ -904,9 +905,9 @@ impl Demo {
         };
         println!(
             "  marketing consent: Zalo {:.0}%, SMS {:.0}%, email {:.0}%; birthday on file {:.0}%",
-            share(&|p| p.consent.zalo),
-            share(&|p| p.consent.sms),
-            share(&|p| p.consent.email),
+            share(&|p| p.consent.zalo == Some(true)),
+            share(&|p| p.consent.sms == Some(true)),
+            share(&|p| p.consent.email == Some(true)),
             share(&|p| p.birthday.is_some())
         );
         println!(
@@ -1150,10 +1151,14 @@ fn personas(rng: &mut Rng, count: u32, start: OffsetDateTime, end: OffsetDateTim
             });
             let email = rng.chance(0.3).then(|| format!("khach{i}@example.vn"));
             let zalo = rng.chance(0.45);
-            let consent = ChannelConsent {
-                zalo,
-                sms: rng.chance(0.55),
-                email: email.is_some() && rng.chance(0.8),
+            // Every box is the customer's own answer: unticked is "not asked" here.
+            let yes = |given: bool| given.then_some(true);
+            let consent = ConsentPatch {
+                zalo: yes(zalo),
+                sms: yes(rng.chance(0.55)),
+                email: yes(email.is_some() && rng.chance(0.8)),
+                profiling: yes(rng.chance(0.8)),
+                programme: Some(true),
             };
             Persona {
                 phone,
@@ -1163,6 +1168,8 @@ fn personas(rng: &mut Rng, count: u32, start: OffsetDateTime, end: OffsetDateTim
                     email,
                     zalo_user_id: zalo.then(|| format!("zalo-demo-{i:05}")),
                     consent,
+                    notice_version: None,
+                    consent_source: None,
                 },
                 home,
                 rate,

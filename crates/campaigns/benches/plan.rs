@@ -41,8 +41,8 @@ fn customers() -> Vec<CustomerFacts> {
             c.features.recency_days = s.below(365) as u32;
             c.features.frequency = 1 + s.below(50) as u32;
             c.features.tier = Some(tiers[s.below(4) as usize].to_owned());
-            c.consent.zalo = s.below(2) == 0;
-            c.consent.sms = s.below(3) != 0;
+            c.consent =
+                regulars_domain::ChannelConsent::marketing(s.below(2) == 0, s.below(3) != 0, false);
             c.zalo_user_id = (s.below(2) == 0).then(|| format!("z{i}"));
             c.preferred_hour = (s.below(3) != 0).then(|| s.below(24) as u8);
             c.favourite_item = Some(items[s.below(4) as usize].to_owned());

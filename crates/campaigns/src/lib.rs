@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use regulars_campaigns::{plan, Campaign, CustomerFacts, Outcome, SkipReason};
-//! use regulars_domain::{Channel, Currency, CustomerId, Money, Phone};
+//! use regulars_domain::{Channel, ConsentState, Currency, CustomerId, Money, Phone};
 //! use time::macros::datetime;
 //!
 //! let campaign = Campaign::from_json(r#"{
@@ -33,9 +33,9 @@
 //! let mut lan = CustomerFacts::new(CustomerId::from_bytes([1; 16]), Phone::parse("0901234567", Phone::VIETNAM)?);
 //! lan.name = Some("Lan".into());
 //! lan.birthday = Some(time::macros::date!(1995-03-02));
-//! lan.consent.sms = true;
+//! lan.consent.sms = ConsentState::Granted;
 //! let mut other = CustomerFacts::new(CustomerId::from_bytes([2; 16]), Phone::parse("0907654321", Phone::VIETNAM)?);
-//! other.consent.sms = true;
+//! other.consent.sms = ConsentState::Granted;
 //!
 //! // 05:00 in Ho Chi Minh City: too early for promotional messages, so 07:00 it is.
 //! let now = datetime!(2026-03-01 22:00 UTC);

@@ -30,10 +30,15 @@ pub struct CustomerFacts {
     pub email: Option<String>,
     /// Zalo user id when the customer follows the brand's Official Account.
     pub zalo_user_id: Option<String>,
-    /// Promotional consent per channel.
+    /// Consent per purpose; promotional messages need marketing consent on their
+    /// channel, and a channel withdrawn is an opt-out.
     pub consent: ChannelConsent,
     /// The customer refused all promotional messages; always honoured.
     pub opted_out: bool,
+    /// Whether scores and segments may be used for the customer (profiling consent, or
+    /// the brand's lawful default): without it the customer is left out of
+    /// segment-targeted campaigns and personalised offers.
+    pub profiling: bool,
     /// Date of birth (any year when the year is unknown).
     pub birthday: Option<Date>,
     /// Segment names the customer belonged to at the last scoring run.
@@ -73,6 +78,7 @@ impl CustomerFacts {
             zalo_user_id: None,
             consent: ChannelConsent::default(),
             opted_out: false,
+            profiling: false,
             birthday: None,
             segments: Vec::new(),
             features: CustomerFeatures::new(customer_id, 0, 0, 0),
@@ -211,8 +217,12 @@ pub enum SkipReason {
     NotInAudience,
     /// A message for this occasion was already sent.
     AlreadySent,
-    /// The customer refused promotional messages.
+    /// The customer refused promotional messages (on every channel of the campaign they
+    /// could be reached on).
     OptedOut,
+    /// The campaign targets a segment or personalises its offer, and the customer did not
+    /// consent to profiling.
+    NoProfilingConsent,
     /// No channel of the campaign has both consent and a way to reach the customer.
     NoChannel,
     /// In the campaign's control group.
@@ -542,8 +552,10 @@ impl Prepared<'_> {
 
 /// Plans `campaign` for `customers` at `now`.
 ///
-/// Every customer gets exactly one [`Outcome`]. The checks, in order: trigger, audience,
-/// dedupe against `history`, opt-out, channel (the first of the campaign's channels with
+/// Every customer gets exactly one [`Outcome`]. The checks, in order: trigger, profiling
+/// consent (for campaigns with an audience or a personalised offer), audience,
+/// dedupe against `history`, opt-out (every channel withdrawn, or each channel of the
+/// campaign the customer can be reached on), channel (the first of the campaign's channels with
 /// consent — not needed for transactional messages — and a way to reach the customer),
 /// hold-out, send time (moved into the policy's allowed hours for promotional messages),
 /// frequency cap, legal cap per phone number (both over `history` and this plan),
@@ -622,6 +634,9 @@ pub fn plan(
     // (a sequential scan), and only the eligible draw on caps and budget in hashed order.
     let offset = campaign.utc_offset;
     let policy = campaign.policy_in_force();
+    // Choosing whom to contact by segment, or what to offer by taste, is profiling.
+    let targeted =
+        campaign.audience.is_some() || matches!(campaign.offer, Some(Offer::Personalised { .. }));
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(customers.len());
     let mut order: Vec<(u64, CustomerId, usize, String)> = Vec::new();
     for (i, c) in customers.iter().enumerate() {
@@ -633,6 +648,10 @@ pub fn plan(
             outcomes.push(skip(SkipReason::NotTriggered));
             continue;
         };
+        if targeted && !c.profiling {
+            outcomes.push(skip(SkipReason::NoProfilingConsent));
+            continue;
+        }
         let in_audience = match &campaign.audience {
             None => true,
             Some(Audience::Segment(name)) => c.segments.iter().any(|s| s == name),
@@ -673,7 +692,7 @@ pub fn plan(
             outcomes.push(skip(SkipReason::AlreadySent));
             continue;
         }
-        if prepared.promotional && c.opted_out {
+        if prepared.promotional && (c.opted_out || c.consent.opted_out()) {
             outcomes.push(skip(SkipReason::OptedOut));
             continue;
         }
@@ -683,7 +702,17 @@ pub fn plan(
             .copied()
             .find(|ch| c.reachable(*ch) && (!prepared.promotional || c.consent.allows(*ch)))
         else {
-            outcomes.push(skip(SkipReason::NoChannel));
+            // A channel the customer withdrew from is an opt-out, not a missing consent.
+            let refused = prepared.promotional
+                && campaign
+                    .channels
+                    .iter()
+                    .any(|ch| c.reachable(*ch) && c.consent.opted_out_of(*ch));
+            outcomes.push(skip(if refused {
+                SkipReason::OptedOut
+            } else {
+                SkipReason::NoChannel
+            }));
             continue;
         };
         if in_holdout(campaign.id, c.customer_id, campaign.holdout) {

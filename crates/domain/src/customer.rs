@@ -1,6 +1,6 @@
 //! Customers, known by their phone number.
 
-use crate::{BrandId, CustomerId, Phone};
+use crate::{BrandId, ChannelConsent, CustomerId, Phone};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -14,33 +14,6 @@ pub enum Channel {
     Sms,
     /// Email.
     Email,
-}
-
-/// Per-channel marketing consent. Transactional messages (receipts, balances) do not need
-/// it; promotional ones do, and an opt-out always wins.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelConsent {
-    /// May receive promotional Zalo messages.
-    #[serde(default)]
-    pub zalo: bool,
-    /// May receive promotional SMS.
-    #[serde(default)]
-    pub sms: bool,
-    /// May receive promotional email.
-    #[serde(default)]
-    pub email: bool,
-}
-
-impl ChannelConsent {
-    /// Whether promotional messages may go out on `channel`.
-    pub fn allows(&self, channel: Channel) -> bool {
-        match channel {
-            Channel::Zalo => self.zalo,
-            Channel::Sms => self.sms,
-            Channel::Email => self.email,
-        }
-    }
 }
 
 /// A customer of one brand.
@@ -60,7 +33,7 @@ pub struct Customer {
     pub email: Option<String>,
     /// Zalo user id when the customer follows the brand's Official Account.
     pub zalo_user_id: Option<String>,
-    /// Marketing consent per channel.
+    /// Consent per purpose: the programme, marketing per channel, profiling.
     pub consent: ChannelConsent,
     /// When the customer was first seen.
     pub created_at: OffsetDateTime,
@@ -97,9 +70,35 @@ pub enum ChangeSource {
     Import,
     /// The brand's dashboard.
     Dashboard,
+    /// The customer's own sign-up page.
+    Signup,
+    /// A point-of-sale system's own customer records.
+    Pos,
+    /// The customer's unsubscribe link (`/u/…`).
+    UnsubscribeLink,
+    /// A keyword the customer sent to a provider (an SMS "TU CHOI", say).
+    ProviderKeyword,
+    /// An administrator on the customer's behalf.
+    Admin,
+    /// Consent recorded before consent was kept per purpose, carried over as it was.
+    Legacy,
 }
 
 impl ChangeSource {
+    /// Every source.
+    pub const ALL: [ChangeSource; 10] = [
+        ChangeSource::Api,
+        ChangeSource::Till,
+        ChangeSource::Import,
+        ChangeSource::Dashboard,
+        ChangeSource::Signup,
+        ChangeSource::Pos,
+        ChangeSource::UnsubscribeLink,
+        ChangeSource::ProviderKeyword,
+        ChangeSource::Admin,
+        ChangeSource::Legacy,
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -107,18 +106,18 @@ impl ChangeSource {
             ChangeSource::Till => "till",
             ChangeSource::Import => "import",
             ChangeSource::Dashboard => "dashboard",
+            ChangeSource::Signup => "signup",
+            ChangeSource::Pos => "pos",
+            ChangeSource::UnsubscribeLink => "unsubscribe_link",
+            ChangeSource::ProviderKeyword => "provider_keyword",
+            ChangeSource::Admin => "admin",
+            ChangeSource::Legacy => "legacy",
         }
     }
 
     /// The source of a stored name.
     pub fn parse(s: &str) -> Option<ChangeSource> {
-        Some(match s {
-            "api" => ChangeSource::Api,
-            "till" => ChangeSource::Till,
-            "import" => ChangeSource::Import,
-            "dashboard" => ChangeSource::Dashboard,
-            _ => return None,
-        })
+        ChangeSource::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -157,7 +156,7 @@ impl Customer {
     /// #     consent: ChannelConsent::default(), created_at: time::OffsetDateTime::UNIX_EPOCH };
     /// let mut after = c.clone();
     /// after.email = Some("an@example.com".into());
-    /// after.consent.email = true;
+    /// after.consent.email = ConsentState::Granted;
     /// assert_eq!(c.changed_fields(&after), ["email", "consent"]);
     /// ```
     pub fn changed_fields(&self, after: &Customer) -> Vec<&'static str> {

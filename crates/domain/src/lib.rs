@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod consent;
 mod customer;
 mod error;
 mod ids;
@@ -37,7 +38,8 @@ mod points;
 pub mod sms;
 pub mod zns;
 
-pub use customer::{ChangeSource, Channel, ChannelConsent, Customer, CustomerChange};
+pub use consent::{ChannelConsent, ConsentEvent, ConsentState, Purpose};
+pub use customer::{ChangeSource, Channel, Customer, CustomerChange};
 pub use error::DomainError;
 pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,

@@ -168,6 +168,7 @@ impl Modify for CommonErrors {
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
         privacy::erase, export::export, privacy::get_retention, privacy::put_retention,
+        customers::consents,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -190,6 +191,7 @@ impl Modify for CommonErrors {
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
         privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
+        dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

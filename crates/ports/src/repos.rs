@@ -7,8 +7,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    ApiKeyId, BrandId, CampaignId, Customer, CustomerChange, CustomerId, EventKey, IntegrationId,
-    LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
+    ApiKeyId, BrandId, CampaignId, ConsentEvent, Customer, CustomerChange, CustomerId, EventKey,
+    IntegrationId, LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
@@ -79,6 +79,15 @@ pub trait CustomerRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<CustomerChange>, StoreError>;
+    /// Appends changes of consent to the customer's history (numbered after the last
+    /// one; two writers numbering alike is a [`StoreError::Conflict`]).
+    async fn record_consent(&mut self, events: &[ConsentEvent]) -> Result<(), StoreError>;
+    /// The customer's consent history, oldest first.
+    async fn consent_history(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<ConsentEvent>, StoreError>;
     /// The customer's running facts; `None` until they are first saved with
     /// [`save_stats`](CustomerRepo::save_stats), even for an existing customer.
     async fn stats(

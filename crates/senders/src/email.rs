@@ -122,14 +122,26 @@ impl SmtpSender {
             .to(to)
             .message_id(Some(message_id_for(&message.dedupe_key, &domain)))
             .header(ContentType::TEXT_PLAIN);
-        if let Some(subject) = &message.subject {
-            builder = builder.subject(subject.clone());
+        if let Some(subject) = subject_of(message) {
+            builder = builder.subject(subject);
         }
         builder
             .body(message.body.clone())
             .map_err(|e| SendError::Permanent {
                 reason: format!("email could not be built: {e}"),
             })
+    }
+}
+
+/// The subject: a promotional message's begins with `[QC]` (quảng cáo, advertising), as
+/// Decree 91/2020 asks of advertising email, unless it does already.
+fn subject_of(message: &OutgoingMessage) -> Option<String> {
+    const MARK: &str = "[QC]";
+    match (&message.subject, message.promotional) {
+        (Some(s), true) if s.trim_start().starts_with(MARK) => Some(s.clone()),
+        (Some(s), true) => Some(format!("{MARK} {s}")),
+        (None, true) => Some(MARK.to_owned()),
+        (subject, false) => subject.clone(),
     }
 }
 

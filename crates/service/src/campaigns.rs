@@ -930,6 +930,9 @@ fn facts_of(
     f.email = c.email.clone();
     f.zalo_user_id = c.zalo_user_id.clone();
     f.consent = c.consent;
+    f.opted_out = c.consent.opted_out();
+    // Silence is not consent: profiling needs it granted.
+    f.profiling = c.consent.allows_profiling(false);
     f.birthday = c.birthday;
     f.points_balance = h.balance;
     f.last_visit_at = h.visits.last().map(|v| v.at);

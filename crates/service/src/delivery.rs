@@ -11,7 +11,7 @@
 
 use crate::Services;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
-use regulars_domain::{BrandId, Channel};
+use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId};
 use regulars_ports::{
     DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
     StoreError,
@@ -176,6 +176,39 @@ impl UseCaseError for DeliveryError {
     }
 }
 
+/// Why a promotional message must not go out on its channel any more, if it must not:
+/// its customer's consent to promotions on that channel is no longer granted. It then
+/// moves to its next channel (checked again there) or is given up, never sent.
+fn withdrawn(
+    consents: &HashMap<(BrandId, CustomerId), ChannelConsent>,
+    message: &OutboxMessage,
+) -> Option<String> {
+    if !message.promotional {
+        return None;
+    }
+    let customer = message.customer_id?;
+    let channel = message.route.channel;
+    let consent = consents.get(&(message.brand_id, customer))?;
+    (!consent.allows(channel)).then(|| {
+        format!(
+            "cancelled: the customer's consent to promotional {} messages is {}",
+            channel_name(channel),
+            consent
+                .state(regulars_domain::Purpose::Marketing(channel))
+                .as_str()
+                .replace('_', " ")
+        )
+    })
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Zalo => "Zalo",
+        Channel::Sms => "SMS",
+        Channel::Email => "email",
+    }
+}
+
 /// Results recorded per transaction.
 const RECORD_GROUP: usize = 50;
 
@@ -232,6 +265,7 @@ impl Services {
                 (tx, result)
             })
             .await?;
+        let consents = Arc::new(self.consents_of(&claimed).await?);
         let mut round = DeliveryRound {
             claimed: claimed.len() as u64,
             ..DeliveryRound::default()
@@ -246,8 +280,12 @@ impl Services {
                 let services = self.clone();
                 let senders = senders.clone();
                 let options = *options;
+                let consents = Arc::clone(&consents);
                 running.spawn(async move {
-                    let decision = services.attempt_send(&senders, &options, &message).await;
+                    let decision = match withdrawn(&consents, &message) {
+                        Some(reason) => Decision::FallBack(reason),
+                        None => services.attempt_send(&senders, &options, &message).await,
+                    };
                     (message, decision)
                 });
             }
@@ -280,6 +318,41 @@ impl Services {
             }
         }
         Ok(round)
+    }
+
+    /// The consent now of the customers of the promotional messages claimed: consent
+    /// may have been withdrawn since the messages were planned.
+    async fn consents_of(
+        &self,
+        claimed: &[OutboxMessage],
+    ) -> Result<HashMap<(BrandId, CustomerId), ChannelConsent>, DeliveryError> {
+        let wanted: Vec<(BrandId, CustomerId)> = claimed
+            .iter()
+            .filter(|m| m.promotional)
+            .filter_map(|m| Some((m.brand_id, m.customer_id?)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let wanted = &wanted;
+        self.transact("delivery_consent", |mut tx| async move {
+            let mut found = HashMap::with_capacity(wanted.len());
+            for &(brand, customer) in wanted {
+                if found.contains_key(&(brand, customer)) {
+                    continue;
+                }
+                match tx.customers().customer(brand, customer).await {
+                    Ok(Some(c)) => {
+                        found.insert((brand, customer), c.consent);
+                    }
+                    // A customer no longer stored: erasure cancels their messages.
+                    Ok(None) => {}
+                    Err(e) => return (tx, Err(DeliveryError::from(e))),
+                }
+            }
+            (tx, Ok(found))
+        })
+        .await
     }
 
     /// Sends one claimed message and decides what to record.

@@ -1,11 +1,14 @@
 //! Customers' profiles: registering, replacing and patching them. Every change records
-//! who made it, when, from where, which fields it touched and the consent it left.
+//! who made it, when, from where, which fields it touched and the consent it left; every
+//! change of consent is also appended to the customer's consent history, per purpose,
+//! with the notice version shown.
 
 use crate::Services;
 use crate::account::load_brand;
 use crate::manage::{ManageError, check_text, invalid, not_found};
 use regulars_domain::{
-    BrandId, ChangeSource, ChannelConsent, Customer, CustomerChange, CustomerId, Phone,
+    BrandId, ChangeSource, ChannelConsent, ConsentEvent, ConsentState, Customer, CustomerChange,
+    CustomerId, Phone,
 };
 use regulars_ports::Transaction;
 use time::Date;
@@ -21,8 +24,14 @@ pub struct CustomerInput {
     pub email: Option<String>,
     /// Zalo follower id.
     pub zalo_user_id: Option<String>,
-    /// Consent per channel.
-    pub consent: ChannelConsent,
+    /// Consent answers per purpose; a purpose left `None` keeps its state (at
+    /// registration: never asked).
+    pub consent: ConsentPatch,
+    /// The version of the brand's processing notice the customer was shown.
+    pub notice_version: Option<u32>,
+    /// Where the consent answers came from when not from the caller itself (a sign-up
+    /// form relayed by an integrator, say); the caller's own source otherwise.
+    pub consent_source: Option<ChangeSource>,
 }
 
 impl CustomerInput {
@@ -54,7 +63,7 @@ impl CustomerInput {
             ("birthday", self.birthday.is_some()),
             ("email", self.email.is_some()),
             ("zalo_user_id", self.zalo_user_id.is_some()),
-            ("consent", self.consent != ChannelConsent::default()),
+            ("consent", self.consent != ConsentPatch::default()),
         ];
         for (field, given) in named {
             if given {
@@ -77,19 +86,45 @@ pub struct CustomerPatch {
     pub email: Option<Option<String>>,
     /// Zalo follower id.
     pub zalo_user_id: Option<Option<String>>,
-    /// Consent per channel; a channel left `None` keeps its consent.
+    /// Consent per purpose; a purpose left `None` keeps its consent.
     pub consent: ConsentPatch,
+    /// The version of the brand's processing notice the customer was shown.
+    pub notice_version: Option<u32>,
+    /// Where the consent answers came from, when not from the caller itself.
+    pub consent_source: Option<ChangeSource>,
 }
 
-/// A partial change of consent: `None` keeps a channel's consent.
+/// Yes/no answers per purpose: `None` keeps a purpose's state; `true` grants; `false`
+/// withdraws consent that was granted (see [`ConsentState::answered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ConsentPatch {
-    /// Zalo.
+    /// Promotional Zalo messages.
     pub zalo: Option<bool>,
-    /// SMS.
+    /// Promotional SMS.
     pub sms: Option<bool>,
-    /// Email.
+    /// Promotional email.
     pub email: Option<bool>,
+    /// Personalised offers and segment targeting.
+    pub profiling: Option<bool>,
+    /// The loyalty programme itself.
+    pub programme: Option<bool>,
+}
+
+impl ConsentPatch {
+    /// The consent after these answers.
+    pub fn apply(&self, current: ChannelConsent) -> ChannelConsent {
+        let answer = |state: ConsentState, yes: Option<bool>| match yes {
+            Some(yes) => state.answered(yes),
+            None => state,
+        };
+        ChannelConsent {
+            zalo: answer(current.zalo, self.zalo),
+            sms: answer(current.sms, self.sms),
+            email: answer(current.email, self.email),
+            profiling: answer(current.profiling, self.profiling),
+            programme: answer(current.programme, self.programme),
+        }
+    }
 }
 
 impl CustomerPatch {
@@ -104,11 +139,9 @@ impl CustomerPatch {
             birthday: self.birthday.unwrap_or(current.birthday),
             email: pick(&self.email, &current.email),
             zalo_user_id: pick(&self.zalo_user_id, &current.zalo_user_id),
-            consent: ChannelConsent {
-                zalo: self.consent.zalo.unwrap_or(current.consent.zalo),
-                sms: self.consent.sms.unwrap_or(current.consent.sms),
-                email: self.consent.email.unwrap_or(current.consent.email),
-            },
+            consent: self.consent,
+            notice_version: self.notice_version,
+            consent_source: self.consent_source,
         }
     }
 
@@ -173,11 +206,13 @@ impl Services {
                 birthday: input.birthday,
                 email: input.email.clone(),
                 zalo_user_id: input.zalo_user_id.clone(),
-                consent: input.consent,
+                consent: input.consent.apply(ChannelConsent::default()),
                 created_at: self.clock.now(),
             };
             tx.customers().insert_customer(&customer).await?;
             self.record_change(tx, &customer, input.given(), by).await?;
+            self.record_consent(tx, &ChannelConsent::default(), &customer, input, by)
+                .await?;
             Ok(customer)
         })
         .await
@@ -242,7 +277,7 @@ impl Services {
             customer.birthday = input.birthday;
             customer.email = input.email.clone();
             customer.zalo_user_id = input.zalo_user_id.clone();
-            customer.consent = input.consent;
+            customer.consent = input.consent.apply(before.consent);
             let fields: Vec<String> = before
                 .changed_fields(&customer)
                 .into_iter()
@@ -251,10 +286,57 @@ impl Services {
             if !fields.is_empty() {
                 tx.customers().update_customer(&customer).await?;
                 self.record_change(tx, &customer, fields, by).await?;
+                self.record_consent(tx, &before.consent, &customer, &input, by)
+                    .await?;
             }
             Ok(customer)
         })
         .await
+    }
+
+    /// The customer's consent history, oldest first.
+    pub async fn consent_history(
+        &self,
+        brand: BrandId,
+        id: CustomerId,
+    ) -> Result<(Customer, Vec<ConsentEvent>), ManageError> {
+        self.manage("consent_history", async |tx| {
+            let Some(customer) = tx.customers().customer(brand, id).await? else {
+                return Err(not_found("customer", id));
+            };
+            let history = tx.customers().consent_history(brand, id).await?;
+            Ok((customer, history))
+        })
+        .await
+    }
+
+    /// Appends one event per purpose whose state differs between `before` and the
+    /// customer's consent now.
+    async fn record_consent(
+        &self,
+        tx: &mut dyn Transaction,
+        before: &ChannelConsent,
+        customer: &Customer,
+        input: &CustomerInput,
+        by: &ChangeAuthor,
+    ) -> Result<(), ManageError> {
+        let at = self.clock.now();
+        let events: Vec<ConsentEvent> = before
+            .changes(&customer.consent)
+            .into_iter()
+            .map(|(purpose, state)| ConsentEvent {
+                brand_id: customer.brand_id,
+                customer_id: customer.id,
+                purpose,
+                state,
+                at,
+                source: input.consent_source.unwrap_or(by.source),
+                actor: by.actor.clone(),
+                notice_version: input.notice_version,
+            })
+            .collect();
+        tx.customers().record_consent(&events).await?;
+        Ok(())
     }
 
     async fn record_change(
@@ -294,11 +376,7 @@ mod tests {
             birthday: Some(date!(1990 - 05 - 04)),
             email: Some("lan@example.com".into()),
             zalo_user_id: Some("z".into()),
-            consent: ChannelConsent {
-                zalo: true,
-                sms: true,
-                email: false,
-            },
+            consent: ChannelConsent::marketing(true, true, false),
             created_at: datetime!(2026-01-01 0:00 UTC),
         }
     }
@@ -320,12 +398,8 @@ mod tests {
         assert_eq!(after.email.as_deref(), Some("lan@example.com"));
         assert_eq!(after.zalo_user_id, None);
         assert_eq!(
-            after.consent,
-            ChannelConsent {
-                zalo: true,
-                sms: true,
-                email: true
-            }
+            after.consent.apply(lan().consent),
+            ChannelConsent::marketing(true, true, true)
         );
         assert_eq!(patch.guarded_fields(), ["zalo_user_id", "consent"]);
         assert!(CustomerPatch::default().guarded_fields().is_empty());

@@ -145,7 +145,7 @@ fn profile(history: CustomerHistory, skus: &mut Interner, places: &mut Interner)
         birthday_month: history.customer.birthday.map(|d| u8::from(d.month())),
         tier: history.stats.and_then(|s| s.tier).map(|t| t.code),
         balance: history.balance.value(),
-        consent: consent.zalo || consent.sms || consent.email,
+        consent: consent.zalo.granted() || consent.sms.granted() || consent.email.granted(),
         visits: Vec::with_capacity(history.visits.len()),
         spend_minor: Vec::with_capacity(history.visits.len()),
         locations: Vec::with_capacity(history.visits.len()),

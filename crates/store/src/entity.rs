@@ -11,6 +11,7 @@ pub(crate) mod brand_policy;
 pub(crate) mod brand_retention;
 pub(crate) mod campaign;
 pub(crate) mod campaign_member;
+pub(crate) mod consent_event;
 pub(crate) mod customer;
 pub(crate) mod customer_change;
 pub(crate) mod customer_scores;

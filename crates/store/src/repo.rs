@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod brands;
 mod campaigns;
+mod consents;
 pub(crate) mod customers;
 mod idempotency;
 mod intelligence;

@@ -5,7 +5,6 @@
 
 use crate::server::{Body, dbs, spawn_configured};
 use regulars::system::SystemClock;
-use regulars_domain::ChannelConsent;
 use regulars_senders::ReportKeys;
 use regulars_senders::callbacks::zalo_signature;
 use regulars_service::{ChannelSenders, CustomerInput, DeliveryOptions};
@@ -59,11 +58,13 @@ async fn provider_reports_mark_messages_delivered_once() {
                         birthday: None,
                         email: None,
                         zalo_user_id: zalo.then(|| format!("z{n}")),
-                        consent: ChannelConsent {
-                            zalo,
-                            sms: true,
-                            email: false,
+                        consent: regulars_service::ConsentPatch {
+                            zalo: Some(zalo),
+                            sms: Some(true),
+                            ..Default::default()
                         },
+                        notice_version: None,
+                        consent_source: None,
                     },
                     &regulars_service::ChangeAuthor {
                         actor: "test".to_owned(),

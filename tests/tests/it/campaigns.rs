@@ -237,19 +237,23 @@ async fn win_back(server: TestServer) {
             assert_eq!(*id.get_or_insert_with(|| customer.clone()), customer);
         }
         let id = id.unwrap_or_else(|| panic!("customer {i} has no order"));
-        if let Group::Lapsed { consent } = group_of(i) {
-            server
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("/v1/customers/{id}"),
-                    Some(admin),
-                    crate::server::Body::Json(
-                        &json!({"name": format!("Khách {i}"), "consent": {"sms": consent}}),
-                    ),
-                )
-                .await
-                .expect(200, "consent");
-        }
+        // Everyone allows profiling (the campaign targets a segment); the lapsed answer
+        // about SMS.
+        let consent = match group_of(i) {
+            Group::Lapsed { consent } => json!({"sms": consent, "profiling": true}),
+            _ => json!({"profiling": true}),
+        };
+        server
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/v1/customers/{id}"),
+                Some(admin),
+                crate::server::Body::Json(
+                    &json!({"name": format!("Khách {i}"), "consent": consent}),
+                ),
+            )
+            .await
+            .expect(200, "consent");
         ids.push(id);
     }
     let segment = server

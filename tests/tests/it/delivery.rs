@@ -431,6 +431,29 @@ async fn a_visit_after_scoring_counts_as_recent_for_campaigns() {
             )
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // An audience is profiling: these customers allow it.
+        let everyone = w
+            .services
+            .customers(w.brand, None, 100)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for c in everyone {
+            let patch = regulars_service::CustomerPatch {
+                consent: regulars_service::ConsentPatch {
+                    profiling: Some(true),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let by = regulars_service::ChangeAuthor {
+                actor: "test".into(),
+                source: regulars_domain::ChangeSource::Admin,
+            };
+            w.services
+                .patch_customer(w.brand, c.id, patch, &by)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
         w.services
             .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
             .await

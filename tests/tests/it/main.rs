@@ -9,6 +9,7 @@ mod browser;
 mod callbacks;
 mod campaigns;
 mod concurrency;
+mod consent;
 mod dashboard;
 mod delivery;
 mod esms_reports;

@@ -3,12 +3,12 @@
 //! they were and the phone number can join again as a new customer.
 
 use crate::targets;
-use regulars_domain::{
-    ChangeSource, ChannelConsent, CustomerId, EventKey, Phone, Refund, RefundScope,
-};
+use regulars_domain::{ChangeSource, CustomerId, EventKey, Phone, Refund, RefundScope};
 use regulars_ports::{OutboxStatus, UnitOfWork};
 use regulars_reports::Interval;
-use regulars_service::{CampaignAction, ChangeAuthor, CustomerInput, LookupError, ManageError};
+use regulars_service::{
+    CampaignAction, ChangeAuthor, ConsentPatch, CustomerInput, LookupError, ManageError,
+};
 use regulars_tests::{World, order};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
@@ -49,11 +49,14 @@ pub(crate) async fn register(
         birthday: Some(birthday),
         email: Some(format!("{tag}@example.com")),
         zalo_user_id: Some(format!("zalo-{tag}")),
-        consent: ChannelConsent {
-            zalo: false,
-            sms: true,
-            email: true,
+        consent: ConsentPatch {
+            sms: Some(true),
+            email: Some(true),
+            profiling: Some(true),
+            ..ConsentPatch::default()
         },
+        notice_version: Some(1),
+        consent_source: None,
     };
     w.services
         .create_customer(w.brand, phone, input, &by())

@@ -141,7 +141,7 @@ async fn a_till_registers_with_consent_but_never_rewrites_contact_or_consent() {
             "{db:?}"
         );
         assert!(
-            log[2].consent.email && log[2].consent.sms,
+            log[2].consent.email.granted() && log[2].consent.sms.granted(),
             "{db:?}: {log:?}"
         );
         assert!(
@@ -152,7 +152,7 @@ async fn a_till_registers_with_consent_but_never_rewrites_contact_or_consent() {
         assert_eq!(registration.len(), 1, "{db:?}");
         assert_eq!(registration[0].actor, by(&pos_id));
         assert_eq!(registration[0].source, ChangeSource::Till);
-        assert!(registration[0].consent.sms && registration[0].consent.email);
+        assert!(registration[0].consent.sms.granted() && registration[0].consent.email.granted());
         server.stop().await;
     }
 }
@@ -203,7 +203,8 @@ async fn put_needs_the_whole_profile_and_patch_keeps_what_it_does_not_name() {
         assert_eq!(patched.json["zalo_user_id"], Value::Null, "{db:?}");
         assert_eq!(
             patched.json["consent"],
-            json!({"zalo": false, "sms": true, "email": false}),
+            json!({"zalo": false, "sms": true, "email": false, "profiling": false,
+                   "programme": false}),
             "{db:?}"
         );
         let stored = server.get(&url, admin).await.expect(200, "profile");

@@ -9,7 +9,7 @@ mod render;
 mod sms;
 
 use regulars_campaigns::{Campaign, CustomerFacts};
-use regulars_domain::{CampaignId, CustomerId, Phone};
+use regulars_domain::{CampaignId, ConsentState, CustomerId, Phone};
 use serde_json::json;
 
 /// A customer with a Vietnamese mobile number derived from `n`, SMS consent given.
@@ -19,7 +19,8 @@ pub fn customer(n: u32) -> CustomerFacts {
     b[15] = 1;
     let phone = Phone::parse(&format!("09{:08}", n % 100_000_000), Phone::VIETNAM).unwrap();
     let mut c = CustomerFacts::new(CustomerId::from_bytes(b), phone);
-    c.consent.sms = true;
+    c.consent.sms = ConsentState::Granted;
+    c.profiling = true;
     c
 }
 

@@ -3,7 +3,7 @@ use regulars_campaigns::{
     OrderFact, Outcome, Plan, PlannedMessage, PointsExpiry, SentMessage, SkipReason, TierUpgrade,
     plan,
 };
-use regulars_domain::{Channel, Currency, Money, OrderId, Points};
+use regulars_domain::{Channel, ConsentState, Currency, Money, OrderId, Points};
 use serde_json::json;
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
@@ -59,7 +59,7 @@ fn promotional_messages_wait_for_seven_and_are_marked() {
 fn transactional_thank_yous_go_now_without_consent() {
     let c = campaign(json!({"trigger": {"type": "after_purchase"}}));
     let mut lan = customer(1);
-    lan.consent.sms = false;
+    lan.consent.sms = ConsentState::NeverAsked;
     lan.opted_out = true;
     lan.points_balance = Points::new(1250);
     lan.last_order = Some(OrderFact {
@@ -174,18 +174,18 @@ fn channels_by_preference_consent_and_reach() {
     let c = campaign(json!({}));
     let mut lan = customer(1);
     lan.zalo_user_id = Some("z1".into());
-    lan.consent.zalo = true;
+    lan.consent.zalo = ConsentState::Granted;
     assert_eq!(
         sent(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
         Channel::Zalo
     );
-    lan.consent.zalo = false;
+    lan.consent.zalo = ConsentState::NeverAsked;
     assert_eq!(
         sent(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
         Channel::Sms
     );
-    lan.consent.sms = false;
-    lan.consent.email = true;
+    lan.consent.sms = ConsentState::NeverAsked;
+    lan.consent.email = ConsentState::Granted;
     assert_eq!(
         reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
         SkipReason::NoChannel
@@ -203,13 +203,72 @@ fn channels_by_preference_consent_and_reach() {
 }
 
 #[test]
+fn a_withdrawn_channel_is_an_opt_out_and_a_never_asked_one_is_not() {
+    let c = campaign(json!({}));
+    let mut lan = customer(1);
+    lan.consent.sms = ConsentState::Withdrawn;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::OptedOut
+    );
+    lan.consent.sms = ConsentState::NeverAsked;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::NoChannel
+    );
+    // Withdrawn on every channel: opted out, whatever the campaign's channels.
+    lan.consent.zalo = ConsentState::Withdrawn;
+    lan.consent.sms = ConsentState::Withdrawn;
+    lan.consent.email = ConsentState::Withdrawn;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::OptedOut
+    );
+    // A transactional message still goes.
+    let receipt = campaign(json!({"trigger": {"type": "after_purchase"}}));
+    lan.last_order = Some(OrderFact {
+        id: OrderId::from_bytes([3; 16]),
+        at: NOW - time::Duration::hours(1),
+    });
+    assert!(!sent(&plan(&receipt, &[lan], NOW, &[], vnd(0)).unwrap()).promotional);
+}
+
+#[test]
+fn without_profiling_consent_targeted_campaigns_leave_the_customer_out() {
+    let mut lan = customer(1);
+    lan.profiling = false;
+    lan.segments.push("At risk".into());
+    let broadcast = campaign(json!({}));
+    assert_eq!(
+        sent(&plan(&broadcast, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+    for targeted in [
+        campaign(json!({"audience": {"segment": "At risk"}})),
+        campaign(json!({"audience": {"rule": "recency_days >= 0"}})),
+        personalised(15_000, None),
+    ] {
+        assert_eq!(
+            reason(&plan(&targeted, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+            SkipReason::NoProfilingConsent
+        );
+    }
+    lan.profiling = true;
+    let segment = campaign(json!({"audience": {"segment": "At risk"}}));
+    assert_eq!(
+        sent(&plan(&segment, &[lan], NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+}
+
+#[test]
 fn zalo_reaches_a_vietnamese_mobile_without_a_zalo_user_id() {
     // ZNS sends by phone: Zalo consent and a Vietnamese mobile are enough.
     let c = campaign(json!({}));
     let mut lan = customer(1);
     assert!(lan.zalo_user_id.is_none());
     assert!(lan.phone.is_vietnamese_mobile(), "{}", lan.phone.as_str());
-    lan.consent.zalo = true;
+    lan.consent.zalo = ConsentState::Granted;
     assert_eq!(
         sent(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
         Channel::Zalo
@@ -443,10 +502,10 @@ fn a_thank_you_that_carries_an_offer_is_promotional() {
     assert_eq!(m.send_at, datetime!(2026-03-03 07:00 +7));
     assert!(m.text.starts_with("[QC] "), "{}", m.text);
     // Without consent (or opted out) there is no channel for it.
-    lan.consent.sms = false;
+    lan.consent.sms = ConsentState::NeverAsked;
     let p = plan(&c, std::slice::from_ref(&lan), night, &[], vnd(0)).unwrap();
     assert_eq!(reason(&p), SkipReason::NoChannel);
-    lan.consent.sms = true;
+    lan.consent.sms = ConsentState::Granted;
     lan.opted_out = true;
     let p = plan(&c, &[lan], night, &[], vnd(0)).unwrap();
     assert_eq!(reason(&p), SkipReason::OptedOut);

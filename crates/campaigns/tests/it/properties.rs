@@ -19,29 +19,33 @@ fn customers() -> impl Strategy<Value = Vec<CustomerFacts>> {
     prop::collection::vec(
         (
             0u32..6,
-            any::<[bool; 3]>(),
+            prop::array::uniform3(0usize..3),
             prop::option::of(0u8..24),
             0u8..4,
             any::<bool>(),
             any::<bool>(),
+            prop::bool::weighted(0.8),
         ),
         1..60,
     )
     .prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (ph, consent, hour, taste, zalo, seg))| {
+            .map(|(i, (ph, consent, hour, taste, zalo, seg, profiling))| {
                 let mut c = customer(i as u32);
                 c.phone = phone(ph);
-                c.consent.zalo = consent[0];
-                c.consent.sms = consent[1];
-                c.consent.email = consent[2];
+                // Never asked, granted and withdrawn alike.
+                let state = |k: usize| regulars_domain::ConsentState::ALL[k];
+                c.consent.zalo = state(consent[0]);
+                c.consent.sms = state(consent[1]);
+                c.consent.email = state(consent[2]);
                 c.zalo_user_id = zalo.then(|| format!("z{i}"));
                 c.preferred_hour = hour;
                 c.favourite_item = ["TS-OOLONG", "CF-SUA", "BANH-MI", "X"]
                     .get(usize::from(taste))
                     .map(|s| (*s).to_owned());
                 c.opted_out = i % 17 == 3;
+                c.profiling = profiling;
                 if seg {
                     c.segments.push("Regulars".into());
                 }
@@ -161,7 +165,14 @@ proptest! {
 
         prop_assert!(lawful_hours(&p, camp.utc_offset));
         prop_assert!(per_phone_cap(&p, &customers, &history));
+        let facts: BTreeMap<_, _> = customers.iter().map(|c| (c.customer_id, c)).collect();
         for m in p.messages() {
+            // Consent: every campaign here personalises its offer (profiling), and is
+            // promotional (marketing consent on the channel, never after an opt-out).
+            let c = facts[&m.customer_id];
+            prop_assert!(c.profiling);
+            prop_assert!(c.consent.allows(m.channel));
+            prop_assert!(!c.opted_out && !c.consent.opted_out());
             prop_assert!(!in_holdout(camp.id, m.customer_id, camp.holdout));
             prop_assert!(m.send_at >= now);
             prop_assert!(m.text.starts_with("[QC] "));

@@ -4,8 +4,8 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Json, parse_json};
 use crate::dto::{
-    AdjustmentDto, AdjustmentIn, ConsentDto, CustomerDto, CustomerIn, CustomerUpdate,
-    LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
+    AdjustmentDto, AdjustmentIn, ConsentDto, ConsentHistoryDto, CustomerDto, CustomerIn,
+    CustomerUpdate, LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;
@@ -13,7 +13,7 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::{audit, id, request_key};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use regulars_domain::{ChangeSource, ChannelConsent, CustomerId, Points, RewardId};
+use regulars_domain::{ChangeSource, CustomerId, Points, RewardId};
 use regulars_ports::PersonalData;
 use regulars_ports::Role;
 use regulars_service::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
@@ -52,8 +52,8 @@ pub(crate) struct CustomerPatchIn {
     consent: Option<Option<ConsentPatchIn>>,
 }
 
-/// Consent changes per channel: left out is kept, `null` or `false` withdraws.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+/// Consent changes per purpose: left out is kept, `null` or `false` withdraws.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConsentPatchIn {
     /// Zalo.
@@ -68,6 +68,22 @@ pub(crate) struct ConsentPatchIn {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<bool>)]
     email: Option<Option<bool>>,
+    /// Personalised offers and segment targeting.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    profiling: Option<Option<bool>>,
+    /// The loyalty programme itself.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    programme: Option<Option<bool>>,
+    /// The version of the brand's processing notice the customer was shown.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    notice_version: Option<u32>,
+    /// Where the answers were given when not through this key itself (`till`,
+    /// `signup`, `import`, `api`, `pos`, `admin`, `dashboard`).
+    #[serde(default)]
+    source: Option<String>,
 }
 
 /// A field that is present, `null` or not: `Some(None)` for `null`; an absent field is
@@ -88,6 +104,37 @@ fn birthday(raw: Option<&str>) -> Result<Option<Date>, ApiError> {
     .transpose()
 }
 
+/// The sources a caller may name for consent it relays; the others are recorded by the
+/// system itself (an unsubscribe link, a provider keyword, the carried-over consent).
+fn consent_source(raw: Option<&str>) -> Result<Option<ChangeSource>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    match ChangeSource::parse(raw) {
+        Some(
+            source @ (ChangeSource::Till
+            | ChangeSource::Signup
+            | ChangeSource::Import
+            | ChangeSource::Api
+            | ChangeSource::Pos
+            | ChangeSource::Admin
+            | ChangeSource::Dashboard),
+        ) => Ok(Some(source)),
+        _ => Err(ApiError::invalid(
+            "consent.source",
+            "must be one of till, signup, import, api, pos, admin, dashboard",
+        )),
+    }
+}
+
+fn notice_version(v: Option<u32>) -> Result<Option<u32>, ApiError> {
+    match v {
+        Some(0) => Err(ApiError::invalid(
+            "consent.notice_version",
+            "must be 1 or more",
+        )),
+        other => Ok(other),
+    }
+}
+
 fn profile_input(input: CustomerUpdate) -> Result<CustomerInput, ApiError> {
     let c: ConsentDto = input.consent;
     Ok(CustomerInput {
@@ -95,11 +142,15 @@ fn profile_input(input: CustomerUpdate) -> Result<CustomerInput, ApiError> {
         birthday: birthday(input.birthday.as_deref())?,
         email: input.email,
         zalo_user_id: input.zalo_user_id,
-        consent: ChannelConsent {
-            zalo: c.zalo,
-            sms: c.sms,
-            email: c.email,
+        consent: ConsentPatch {
+            zalo: Some(c.zalo),
+            sms: Some(c.sms),
+            email: Some(c.email),
+            profiling: c.profiling,
+            programme: c.programme,
         },
+        notice_version: notice_version(c.notice_version)?,
+        consent_source: consent_source(c.source.as_deref())?,
     })
 }
 
@@ -108,19 +159,30 @@ fn patch_input(input: CustomerPatchIn) -> Result<CustomerPatch, ApiError> {
         None => None,
         Some(raw) => Some(birthday(raw.as_deref())?),
     };
-    let consent = match input.consent {
-        None => ConsentPatch::default(),
+    let (consent, notice, source) = match input.consent {
+        None => (ConsentPatch::default(), None, None),
         // `"consent": null` withdraws every channel.
-        Some(None) => ConsentPatch {
-            zalo: Some(false),
-            sms: Some(false),
-            email: Some(false),
-        },
-        Some(Some(c)) => ConsentPatch {
-            zalo: c.zalo.map(|v| v.unwrap_or(false)),
-            sms: c.sms.map(|v| v.unwrap_or(false)),
-            email: c.email.map(|v| v.unwrap_or(false)),
-        },
+        Some(None) => (
+            ConsentPatch {
+                zalo: Some(false),
+                sms: Some(false),
+                email: Some(false),
+                ..ConsentPatch::default()
+            },
+            None,
+            None,
+        ),
+        Some(Some(c)) => (
+            ConsentPatch {
+                zalo: c.zalo.map(|v| v.unwrap_or(false)),
+                sms: c.sms.map(|v| v.unwrap_or(false)),
+                email: c.email.map(|v| v.unwrap_or(false)),
+                profiling: c.profiling.map(|v| v.unwrap_or(false)),
+                programme: c.programme.map(|v| v.unwrap_or(false)),
+            },
+            notice_version(c.notice_version)?,
+            consent_source(c.source.as_deref())?,
+        ),
     };
     Ok(CustomerPatch {
         name: input.name,
@@ -128,6 +190,8 @@ fn patch_input(input: CustomerPatchIn) -> Result<CustomerPatch, ApiError> {
         email: input.email,
         zalo_user_id: input.zalo_user_id,
         consent,
+        notice_version: notice,
+        consent_source: source,
     })
 }
 
@@ -377,6 +441,23 @@ pub(crate) async fn patch(
         .patch_customer(brand, customer, patch, &author(&caller))
         .await?;
     Ok(HttpResponse::Ok().json(CustomerDto::from(&updated)))
+}
+
+/// The customer's consent per purpose now, and every change of it with its time,
+/// source and the notice version shown.
+#[utoipa::path(get, path = "/v1/customers/{id}/consents", tag = "customers", security(("api_key" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConsentHistoryDto), (status = 404, body = ErrorBody)))]
+pub(crate) async fn consents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let customer: CustomerId = id(&path, "customer")?;
+    let (found, history) = state
+        .services
+        .consent_history(caller.reader(), customer)
+        .await?;
+    Ok(HttpResponse::Ok().json(ConsentHistoryDto::new(&found.consent, &history)))
 }
 
 /// A page of the customer's points ledger, oldest first.

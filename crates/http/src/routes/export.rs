@@ -45,11 +45,7 @@ impl From<&CustomerChange> for ChangeDto {
             actor: c.actor.clone(),
             source: c.source.as_str().to_owned(),
             fields: c.fields.clone(),
-            consent: crate::dto::ConsentDto {
-                zalo: c.consent.zalo,
-                sms: c.consent.sms,
-                email: c.consent.email,
-            },
+            consent: crate::dto::ConsentDto::from(&c.consent),
         }
     }
 }

@@ -144,6 +144,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/customers/{id}/ledger", web::get().to(customers::ledger))
                 .route("/customers/{id}/orders", web::get().to(customers::orders))
                 .route(
+                    "/customers/{id}/consents",
+                    web::get().to(customers::consents),
+                )
+                .route(
                     "/customers/{id}/adjustments",
                     web::post().to(customers::adjust),
                 )

@@ -66,6 +66,32 @@ async fn delivers_utf8_vietnamese_with_encoded_subject_and_stable_message_id() {
 }
 
 #[tokio::test]
+async fn promotional_mail_is_marked_qc_in_its_subject() {
+    let Some(server) = require_smtp() else { return };
+    let smtp = SmtpSender::new(settings(&server)).unwrap();
+    let mut promo = message(Channel::Email, TO, "mail-qc");
+    promo.promotional = true;
+    smtp.send(&promo).await.unwrap();
+    let mut marked = message(Channel::Email, TO, "mail-qc-2");
+    marked.promotional = true;
+    marked.subject = Some("[QC] Ưu đãi".to_owned());
+    smtp.send(&marked).await.unwrap();
+    let receipt = message(Channel::Email, TO, "mail-receipt");
+    smtp.send(&receipt).await.unwrap();
+
+    let mails = server.messages().unwrap();
+    let subjects: Vec<Option<&str>> = mails.iter().map(|m| m.header("Subject")).collect();
+    assert_eq!(
+        subjects,
+        [
+            Some("[QC] Điểm thưởng của bạn"),
+            Some("[QC] Ưu đãi"),
+            Some("Điểm thưởng của bạn")
+        ]
+    );
+}
+
+#[tokio::test]
 async fn the_same_dedupe_key_gives_the_same_message_id() {
     let Some(server) = require_smtp() else { return };
     let smtp = SmtpSender::new(settings(&server)).unwrap();

@@ -23,6 +23,17 @@ pub struct Model {
     pub consent_zalo: bool,
     pub consent_sms: bool,
     pub consent_email: bool,
+    /// `never_asked`, `granted` or `withdrawn`; the booleans above say `granted`.
+    #[sea_orm(column_type = "Text")]
+    pub consent_state_zalo: String,
+    #[sea_orm(column_type = "Text")]
+    pub consent_state_sms: String,
+    #[sea_orm(column_type = "Text")]
+    pub consent_state_email: String,
+    #[sea_orm(column_type = "Text")]
+    pub consent_state_profiling: String,
+    #[sea_orm(column_type = "Text")]
+    pub consent_state_programme: String,
     pub created_at: i64,
     /// When the customer was erased (de-identified); `None` while they are a customer.
     pub erased_at: Option<i64>,

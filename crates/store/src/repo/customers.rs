@@ -10,7 +10,8 @@ use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{
-    BrandId, ChangeSource, ChannelConsent, Customer, CustomerChange, CustomerId, Phone,
+    BrandId, ChangeSource, ChannelConsent, ConsentEvent, ConsentState, Customer, CustomerChange,
+    CustomerId, Phone,
 };
 use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -93,9 +94,9 @@ impl CustomerRepo for StoreTransaction {
             actor: change.actor.clone(),
             source: change.source.as_str().to_owned(),
             fields: change.fields.join(","),
-            consent_zalo: change.consent.zalo,
-            consent_sms: change.consent.sms,
-            consent_email: change.consent.email,
+            consent_zalo: change.consent.zalo.granted(),
+            consent_sms: change.consent.sms.granted(),
+            consent_email: change.consent.email.granted(),
         };
         customer_change::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.tx)
@@ -121,6 +122,18 @@ impl CustomerRepo for StoreTransaction {
         rows.into_iter().map(change_from_row).collect()
     }
 
+    async fn record_consent(&mut self, events: &[ConsentEvent]) -> Result<(), StoreError> {
+        super::consents::record(self, events).await
+    }
+
+    async fn consent_history(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        super::consents::history(self, brand, customer).await
+    }
+
     /// Updates the profile fields; the phone, id and creation time stay as stored.
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let row = customer_to_row(customer)?;
@@ -134,6 +147,26 @@ impl CustomerRepo for StoreTransaction {
             .col_expr(
                 customer::Column::ConsentEmail,
                 Expr::value(row.consent_email),
+            )
+            .col_expr(
+                customer::Column::ConsentStateZalo,
+                Expr::value(row.consent_state_zalo),
+            )
+            .col_expr(
+                customer::Column::ConsentStateSms,
+                Expr::value(row.consent_state_sms),
+            )
+            .col_expr(
+                customer::Column::ConsentStateEmail,
+                Expr::value(row.consent_state_email),
+            )
+            .col_expr(
+                customer::Column::ConsentStateProfiling,
+                Expr::value(row.consent_state_profiling),
+            )
+            .col_expr(
+                customer::Column::ConsentStateProgramme,
+                Expr::value(row.consent_state_programme),
             )
             .filter(customer::Column::BrandId.eq(row.brand_id))
             .filter(customer::Column::Id.eq(row.id))
@@ -212,9 +245,14 @@ fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
             .map_err(|e| unstorable("birthday", e))?,
         email: customer.email.clone(),
         zalo_user_id: customer.zalo_user_id.clone(),
-        consent_zalo: customer.consent.zalo,
-        consent_sms: customer.consent.sms,
-        consent_email: customer.consent.email,
+        consent_zalo: customer.consent.zalo.granted(),
+        consent_sms: customer.consent.sms.granted(),
+        consent_email: customer.consent.email.granted(),
+        consent_state_zalo: customer.consent.zalo.as_str().to_owned(),
+        consent_state_sms: customer.consent.sms.as_str().to_owned(),
+        consent_state_email: customer.consent.email.as_str().to_owned(),
+        consent_state_profiling: customer.consent.profiling.as_str().to_owned(),
+        consent_state_programme: customer.consent.programme.as_str().to_owned(),
         created_at: to_micros(customer.created_at),
         erased_at: None,
     })
@@ -235,12 +273,19 @@ pub(crate) fn customer_from_row(row: customer::Model) -> Result<Customer, StoreE
         email: row.email,
         zalo_user_id: row.zalo_user_id,
         consent: ChannelConsent {
-            zalo: row.consent_zalo,
-            sms: row.consent_sms,
-            email: row.consent_email,
+            zalo: state("zalo", &row.consent_state_zalo)?,
+            sms: state("sms", &row.consent_state_sms)?,
+            email: state("email", &row.consent_state_email)?,
+            profiling: state("profiling", &row.consent_state_profiling)?,
+            programme: state("programme", &row.consent_state_programme)?,
         },
         created_at: from_micros(row.created_at)?,
     })
+}
+
+fn state(purpose: &str, stored: &str) -> Result<ConsentState, StoreError> {
+    ConsentState::parse(stored)
+        .ok_or_else(|| corrupt(&format!("customers.consent_state_{purpose}"), stored))
 }
 
 pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {
@@ -282,10 +327,8 @@ fn change_from_row(row: customer_change::Model) -> Result<CustomerChange, StoreE
             .filter(|f| !f.is_empty())
             .map(str::to_owned)
             .collect(),
-        consent: ChannelConsent {
-            zalo: row.consent_zalo,
-            sms: row.consent_sms,
-            email: row.consent_email,
-        },
+        // The change log keeps marketing consent as "granted or not"; the consent
+        // history (`consent_events`) has every state.
+        consent: ChannelConsent::marketing(row.consent_zalo, row.consent_sms, row.consent_email),
     })
 }

@@ -2,7 +2,7 @@
 
 use crate::support::{brand, customer, phone, seed, vnd};
 use crate::{Store, TestResult};
-use regulars_domain::{ChannelConsent, CustomerId};
+use regulars_domain::{ChannelConsent, ConsentState, CustomerId};
 use regulars_ports::{CustomerStats, StoreError, TierState, UnitOfWork};
 use time::macros::{date, datetime};
 
@@ -87,10 +87,13 @@ pub(crate) async fn update_customer_changes_profile_only(store: Store) -> TestRe
     changed.birthday = Some(date!(2000 - 02 - 29));
     changed.email = Some("lan@example.vn".into());
     changed.zalo_user_id = None;
+    // Every state survives the round trip, "withdrawn" apart from "never asked".
     changed.consent = ChannelConsent {
-        zalo: false,
-        sms: true,
-        email: true,
+        zalo: ConsentState::Withdrawn,
+        sms: ConsentState::Granted,
+        email: ConsentState::Granted,
+        profiling: ConsentState::Granted,
+        programme: ConsentState::NeverAsked,
     };
     // Not profile fields: stay as stored.
     changed.phone = phone("0987654321");

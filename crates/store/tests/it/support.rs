@@ -112,11 +112,7 @@ pub(crate) fn customer(brand: BrandId, n: u8, national_phone: &str) -> Customer 
         birthday: Some(Date::from_calendar_date(1995, time::Month::February, 28).expect("a date")),
         email: None,
         zalo_user_id: Some(format!("zalo-{n}")),
-        consent: ChannelConsent {
-            zalo: true,
-            sms: false,
-            email: false,
-        },
+        consent: ChannelConsent::marketing(true, false, false),
         created_at: datetime!(2026-02-01 08:00:00.123456 UTC),
     }
 }

@@ -49,9 +49,9 @@ fn line(c: &Customer) -> String {
         cell(c.email.as_deref().unwrap_or("")),
         cell(c.zalo_user_id.as_deref().unwrap_or("")),
         birthday,
-        c.consent.zalo.to_string(),
-        c.consent.sms.to_string(),
-        c.consent.email.to_string(),
+        c.consent.zalo.as_str().to_owned(),
+        c.consent.sms.as_str().to_owned(),
+        c.consent.email.as_str().to_owned(),
         joined,
     ]
     .join(",")
