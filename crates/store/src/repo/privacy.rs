@@ -6,7 +6,7 @@ use crate::error::{corrupt, in_ctx};
 use crate::repo::outbox::{empty_payload, message_from_row};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, Phone};
+use regulars_domain::{BrandId, ConsentState, CustomerId, Phone};
 use regulars_ports::{
     ErasureCounts, OutboxMessage, OutboxStatus, PrivacyRepo, PrivacyRequest, PrivacyRequestKind,
     RetentionPolicy, StoreError,
@@ -86,7 +86,7 @@ impl PrivacyRepo for StoreTransaction {
     ) -> Result<Option<ErasureCounts>, StoreError> {
         let b = brand.as_uuid();
         use customer::Column as Cu;
-        let erased = customer::Entity::update_many()
+        let update = customer::Entity::update_many()
             .col_expr(Cu::Phone, Expr::value(erased_phone(customer)))
             .col_expr(Cu::Name, Expr::value(Option::<String>::None))
             .col_expr(Cu::Birthday, Expr::value(Option::<String>::None))
@@ -94,14 +94,27 @@ impl PrivacyRepo for StoreTransaction {
             .col_expr(Cu::ZaloUserId, Expr::value(Option::<String>::None))
             .col_expr(Cu::ConsentZalo, Expr::value(false))
             .col_expr(Cu::ConsentSms, Expr::value(false))
-            .col_expr(Cu::ConsentEmail, Expr::value(false))
-            .col_expr(Cu::ErasedAt, Expr::value(Some(to_micros(at))))
-            .filter(Cu::BrandId.eq(b))
-            .filter(Cu::Id.eq(customer.as_uuid()))
-            .filter(Cu::ErasedAt.is_null())
-            .exec(&self.tx)
-            .await
-            .map_err(in_ctx("update customers (erase)"))?;
+            .col_expr(Cu::ConsentEmail, Expr::value(false));
+        // Nothing may be done with an erased customer's data any more.
+        let withdrawn = ConsentState::Withdrawn.as_str().to_owned();
+        let erased = [
+            Cu::ConsentStateZalo,
+            Cu::ConsentStateSms,
+            Cu::ConsentStateEmail,
+            Cu::ConsentStateProfiling,
+            Cu::ConsentStateProgramme,
+        ]
+        .into_iter()
+        .fold(update, |update, column| {
+            update.col_expr(column, Expr::value(withdrawn.clone()))
+        })
+        .col_expr(Cu::ErasedAt, Expr::value(Some(to_micros(at))))
+        .filter(Cu::BrandId.eq(b))
+        .filter(Cu::Id.eq(customer.as_uuid()))
+        .filter(Cu::ErasedAt.is_null())
+        .exec(&self.tx)
+        .await
+        .map_err(in_ctx("update customers (erase)"))?;
         if erased.rows_affected == 0 {
             return Ok(None);
         }
