@@ -13,6 +13,7 @@ mod brands;
 mod concurrency;
 mod connect;
 mod customers;
+mod distribution;
 mod exactness;
 mod idempotency;
 mod ledger;
