@@ -29,6 +29,9 @@ use uuid::Uuid;
 
 /// Rows per insert statement: well under both databases' parameter limits.
 const INSERT_CHUNK: usize = 500;
+/// Messages per statement that marks sends: 4 parameters each, well under both
+/// databases' limits.
+const SENT_CHUNK: usize = 200;
 /// Ids per `IN (...)` list.
 const IN_CHUNK: usize = 5_000;
 /// Longest error text kept.
@@ -159,6 +162,23 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update outbox (sent)"))?;
         Ok(done.rows_affected == 1)
+    }
+
+    async fn mark_sent_many(
+        &mut self,
+        sent: &[(OutboxMessage, String)],
+        at: OffsetDateTime,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut kept = std::collections::BTreeSet::new();
+        for chunk in sent.chunks(SENT_CHUNK) {
+            for (brand, id) in self.mark_sent_chunk(chunk, at).await? {
+                kept.insert((brand, id));
+            }
+        }
+        Ok(sent
+            .iter()
+            .map(|(m, _)| kept.contains(&(m.brand_id.as_uuid(), m.id)))
+            .collect())
     }
 
     async fn reschedule(
@@ -413,6 +433,74 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("count outbox"))?;
         tally(rows)
+    }
+}
+
+impl StoreTransaction {
+    /// One `UPDATE … FROM (VALUES …)` marking up to [`SENT_CHUNK`] messages sent, each
+    /// only while it is still `sending` with the attempt it was claimed with; the
+    /// (brand, id) of the rows it changed.
+    async fn mark_sent_chunk(
+        &mut self,
+        chunk: &[(OutboxMessage, String)],
+        at: OffsetDateTime,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        if chunk.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postgres = self.is_postgres();
+        let mut n = 0;
+        let mut p = || {
+            n += 1;
+            if postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let mut values = Vec::with_capacity(chunk.len() * 4 + 3);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (message, provider_id) in chunk {
+            let attempts =
+                i32::try_from(message.attempts).map_err(|e| unstorable("outbox attempts", e))?;
+            rows.push(format!("({}, {}, {}, {})", p(), p(), p(), p()));
+            values.push(Value::from(message.brand_id.as_uuid()));
+            values.push(Value::from(message.id));
+            values.push(Value::from(attempts));
+            values.push(Value::from(provider_id.clone()));
+        }
+        let sql = format!(
+            "WITH sent (brand_id, id, attempts, provider_message_id) AS (VALUES {}) \
+             UPDATE outbox SET status = {}, sent_at = {}, \
+               provider_message_id = sent.provider_message_id \
+             FROM sent WHERE outbox.brand_id = sent.brand_id AND outbox.id = sent.id \
+               AND outbox.attempts = sent.attempts AND outbox.status = {} \
+             RETURNING outbox.brand_id AS brand_id, outbox.id AS id",
+            rows.join(", "),
+            p(),
+            p(),
+            p()
+        );
+        values.push(Value::from(OutboxStatus::Sent.as_str()));
+        values.push(Value::from(to_micros(at)));
+        values.push(Value::from(OutboxStatus::Sending.as_str()));
+        let statement = Statement::from_sql_and_values(self.tx.get_database_backend(), sql, values);
+        let done = self
+            .tx
+            .query_all_raw(statement)
+            .await
+            .map_err(in_ctx("update outbox (sent, many)"))?;
+        done.into_iter()
+            .map(|row| {
+                let brand: Uuid = row
+                    .try_get("", "brand_id")
+                    .map_err(in_ctx("read sent outbox row"))?;
+                let id: Uuid = row
+                    .try_get("", "id")
+                    .map_err(in_ctx("read sent outbox row"))?;
+                Ok((brand, id))
+            })
+            .collect()
     }
 }
 
