@@ -259,3 +259,120 @@ async fn sqlite_every_key_starts_with_brand_id() -> TestResult {
 async fn postgres_every_key_starts_with_brand_id() -> TestResult {
     on_postgres_url("distribution", every_key_starts_with_brand_id).await
 }
+
+/// Store functions whose queries do not filter on `brand_id`, with why. Everything else a
+/// brand's request runs names its brand, so on a database distributed by brand it goes
+/// to one shard.
+const UNSCOPED: &[(&str, &str, &str)] = &[
+    (
+        "access.rs",
+        "api_key_by_prefix",
+        "a key is found before its brand is known",
+    ),
+    (
+        "access.rs",
+        "integration",
+        "a webhook names its integration before its brand is known",
+    ),
+    (
+        "brands.rs",
+        "update_brand",
+        "the brands table: its id is the brand id",
+    ),
+    (
+        "brands.rs",
+        "brand_ids",
+        "lists the brands for jobs that then work brand by brand",
+    ),
+    (
+        "idempotency.rs",
+        "prune",
+        "the retention job forgets old records of every brand",
+    ),
+    (
+        "outbox.rs",
+        "record_delivery",
+        "a provider's report names a message, not a brand",
+    ),
+    (
+        "outbox.rs",
+        "depth",
+        "the queue-depth metric counts every brand's messages",
+    ),
+    (
+        "pos_customers.rs",
+        "take_waiting",
+        "filters through a closure that names the brand",
+    ),
+];
+
+/// A cheap check of the repositories' source: every `Entity::find…`, `update_many` and
+/// `delete_many` chain names the brand (`BrandId`, `brand_id`, `brand.as_uuid()` or a
+/// `(b, …)` key) before
+/// it runs, unless its function is in [`UNSCOPED`].
+#[test]
+fn brand_scoped_queries_filter_on_brand_id() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/repo");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let starts = [
+        "Entity::find()",
+        "Entity::find_by_id(",
+        "Entity::update_many()",
+        "Entity::delete_many()",
+    ];
+    let runs = ["(&self.tx)", "(&tx.tx)", "(&self.tx", "(&tx.tx"];
+    let mut unscoped = Vec::new();
+    let mut used = BTreeSet::new();
+    let mut queries = 0;
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !starts.iter().any(|s| line.contains(s)) {
+                continue;
+            }
+            queries += 1;
+            let end = (i..lines.len())
+                .find(|&j| runs.iter().any(|r| lines[j].contains(r)))
+                .unwrap_or(lines.len() - 1);
+            let chain = lines[i..=end].join("\n");
+            let names_brand = ["BrandId", "brand_id", "brand.as_uuid()", "((b,"];
+            if names_brand.iter().any(|b| chain.contains(b)) {
+                continue;
+            }
+            let function = lines[..=i]
+                .iter()
+                .rev()
+                .find_map(|l| l.split(" fn ").nth(1))
+                .and_then(|rest| rest.split(['(', '<']).next())
+                .unwrap_or("?")
+                .to_owned();
+            if UNSCOPED
+                .iter()
+                .any(|(f, n, _)| *f == file && *n == function)
+            {
+                used.insert((file.clone(), function));
+            } else {
+                unscoped.push(format!("{file}:{} in {function}", i + 1));
+            }
+        }
+    }
+    assert!(queries > 50, "the scan found only {queries} queries");
+    assert!(
+        unscoped.is_empty(),
+        "queries without a brand_id filter:\n{}",
+        unscoped.join("\n")
+    );
+    for (file, function, _) in UNSCOPED {
+        assert!(
+            used.contains(&((*file).to_owned(), (*function).to_owned())),
+            "{file} {function} is allowed to skip the brand filter but no longer does: remove it from UNSCOPED"
+        );
+    }
+}
