@@ -137,7 +137,7 @@ impl OutboxRepo for StoreTransaction {
                 .map_err(in_ctx("read claimed outbox row"))?;
             claimed.push((picked_due, model));
         }
-        claimed.sort_by(|a, b| (a.0, a.1.id).cmp(&(b.0, b.1.id)));
+        claimed.sort_by_key(|(due, row)| (*due, row.id));
         claimed
             .into_iter()
             .map(|(_, row)| message_from_row(row))
