@@ -144,7 +144,7 @@ fn fit_file(path: &Path) -> Value {
     json!({
         "params": fitted.model.values(),
         "distinct_rows": fitted.stats.distinct_rows,
-        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "threads": rayon::current_num_threads(),
         "peak_rss_kib": peak_rss_kib(),
     })
 }
