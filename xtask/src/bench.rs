@@ -84,6 +84,10 @@ const SUITES: &[(&str, &str)] = &[
         "crates/campaigns/benches/plan.rs: peak memory of planning 1M customers vs the facts' own size",
     ),
     (
+        "models_fit_1m.json",
+        "crates/models/benches/fit_1m.rs: BG/NBD on 1M customers vs Python lifetimes, whole processes from the same CSV, with peak memory",
+    ),
+    (
         "delivery.json",
         "tests/benches/delivery.rs: outbox delivery to the eSMS stand-in vs the same sends without an outbox",
     ),

@@ -104,15 +104,22 @@ impl BetaGeoLikelihood {
     ///        + ln[(α + T)^−(r+x) + d · a/(b + x + k − 1) · (α + tₓ)^−(r+x)]
     /// ```
     /// with d = 1 when x > 0 (BG) or always (MBG).
+    ///
+    /// The sum over rows runs in parallel ([`crate::parallel::sum`]): same result on any
+    /// number of threads.
     fn evaluate(&self, p: &[f64; 4]) -> (f64, [f64; 4]) {
-        let [r, alpha, a, b] = *p;
-        let k = match self.variant {
-            Variant::Bg => 0.0,
-            Variant::Mbg => 1.0,
-        };
-        let psi_ab = digamma(a + b);
-        let per_count: Vec<PerCount> = self
-            .data
+        let per_count = self.per_count(p);
+        let [total, g0, g1, g2, g3, weight] = crate::parallel::sum(self.data.len(), |i, acc| {
+            self.add_row(p, &per_count, i, acc)
+        });
+        self.finish(p, total, [g0, g1, g2, g3], weight)
+    }
+
+    /// What depends on x alone, once per distinct x.
+    fn per_count(&self, p: &[f64; 4]) -> Vec<PerCount> {
+        let [r, _, a, b] = *p;
+        let k = self.k();
+        self.data
             .x_values
             .iter()
             .map(|&x| {
@@ -128,40 +135,68 @@ impl BetaGeoLikelihood {
                     inv_bx1: if second { 1.0 / (bx - 1.0) } else { 0.0 },
                 }
             })
-            .collect();
-        let ln_alpha = alpha.ln();
-        let d = &self.data;
-        let mut total = 0.0;
-        let mut grad = [0.0; 4];
-        let mut weight = 0.0;
-        for i in 0..d.len() {
-            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
-            let c = &per_count[d.x_index[i]];
-            let ln_at = (alpha + t).ln();
-            let u1 = -(r + x) * ln_at;
-            let (l3, w1, w2, ln_atx) = match c.ln_odds {
-                Some(ln_odds) => {
-                    let ln_atx = (alpha + tx).ln();
-                    let u2 = ln_odds - (r + x) * ln_atx;
-                    let l = log_add_exp(u1, u2);
-                    (l, (u1 - l).exp(), (u2 - l).exp(), ln_atx)
-                }
-                None => (u1, 1.0, 0.0, 0.0),
-            };
-            total += w * (c.value + l3);
-            grad[0] += w * (c.dr - w1 * ln_at - w2 * ln_atx);
-            grad[1] += w * (-w1 * (r + x) / (alpha + t) - w2 * (r + x) / (alpha + tx));
-            grad[2] += w * (c.da + w2 / a);
-            grad[3] += w * (c.db - w2 * c.inv_bx1);
-            weight += w;
+            .collect()
+    }
+
+    fn k(&self) -> f64 {
+        match self.variant {
+            Variant::Bg => 0.0,
+            Variant::Mbg => 1.0,
         }
-        // Terms that are the same for every customer.
-        total += weight * (-ln_gamma(r) + r * ln_alpha - ln_beta(a, b));
-        grad[0] += weight * (-digamma(r) + ln_alpha);
-        grad[1] += weight * r / alpha;
-        grad[2] += weight * psi_ab;
-        grad[3] += weight * (psi_ab - digamma(b));
+    }
+
+    /// Adds row `i`'s wᵢ ln Lᵢ (less the terms common to every row), its gradient and wᵢ
+    /// into `acc` = [value, ∂r, ∂α, ∂a, ∂b, weight].
+    fn add_row(&self, p: &[f64; 4], per_count: &[PerCount], i: usize, acc: &mut [f64; 6]) {
+        let [r, alpha, a, _] = *p;
+        let d = &self.data;
+        let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+        let c = &per_count[d.x_index[i]];
+        let ln_at = (alpha + t).ln();
+        let u1 = -(r + x) * ln_at;
+        let (l3, w1, w2, ln_atx) = match c.ln_odds {
+            Some(ln_odds) => {
+                let ln_atx = (alpha + tx).ln();
+                let u2 = ln_odds - (r + x) * ln_atx;
+                let l = log_add_exp(u1, u2);
+                (l, (u1 - l).exp(), (u2 - l).exp(), ln_atx)
+            }
+            None => (u1, 1.0, 0.0, 0.0),
+        };
+        acc[0] += w * (c.value + l3);
+        acc[1] += w * (c.dr - w1 * ln_at - w2 * ln_atx);
+        acc[2] += w * (-w1 * (r + x) / (alpha + t) - w2 * (r + x) / (alpha + tx));
+        acc[3] += w * (c.da + w2 / a);
+        acc[4] += w * (c.db - w2 * c.inv_bx1);
+        acc[5] += w;
+    }
+
+    /// Adds the terms that are the same for every customer to the rows' sums.
+    fn finish(&self, p: &[f64; 4], total: f64, grad: [f64; 4], weight: f64) -> (f64, [f64; 4]) {
+        let [r, alpha, a, b] = *p;
+        let ln_alpha = alpha.ln();
+        let psi_ab = digamma(a + b);
+        let total = total + weight * (-ln_gamma(r) + r * ln_alpha - ln_beta(a, b));
+        let grad = [
+            grad[0] + weight * (-digamma(r) + ln_alpha),
+            grad[1] + weight * r / alpha,
+            grad[2] + weight * psi_ab,
+            grad[3] + weight * (psi_ab - digamma(b)),
+        ];
         (total, grad)
+    }
+
+    /// The same sum in one plain loop on one thread: the reference the parallel sum is
+    /// tested against.
+    #[cfg(test)]
+    fn evaluate_serial(&self, p: &[f64; 4]) -> (f64, [f64; 4]) {
+        let per_count = self.per_count(p);
+        let mut acc = [0.0; 6];
+        for i in 0..self.data.len() {
+            self.add_row(p, &per_count, i, &mut acc);
+        }
+        let [total, g0, g1, g2, g3, weight] = acc;
+        self.finish(p, total, [g0, g1, g2, g3], weight)
     }
 }
 
@@ -421,5 +456,91 @@ pub(crate) fn finite(v: f64, what: &str) -> Result<f64, ModelError> {
         Ok(v)
     } else {
         Err(ModelError::Domain(format!("the {what} is not finite")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::simulate::{self, Cohorts};
+
+    /// The likelihood summed in one plain loop, as the optimiser sees it.
+    struct Serial(BetaGeoLikelihood);
+
+    impl Likelihood for Serial {
+        fn value_and_gradient(&self, params: &[f64]) -> Result<(f64, Vec<f64>), ModelError> {
+            let p: [f64; 4] = params.try_into().unwrap();
+            let (total, grad) = self.0.evaluate_serial(&p);
+            Ok((total, grad.to_vec()))
+        }
+        fn start(&self) -> Vec<f64> {
+            self.0.start()
+        }
+        fn observations(&self) -> f64 {
+            self.0.observations()
+        }
+        fn distinct_rows(&self) -> usize {
+            self.0.distinct_rows()
+        }
+    }
+
+    fn likelihood(variant: Variant, seed: u64) -> BetaGeoLikelihood {
+        let truth = BgNbd {
+            r: 0.5,
+            alpha: 20.0,
+            a: 0.8,
+            b: 2.5,
+        };
+        let cohorts = Cohorts {
+            min: 1.0,
+            max: 730.0,
+            step: 1.0,
+        };
+        let rows = simulate::bgnbd(&truth, 30_000, &cohorts, seed);
+        let data = CountData::new(&rows).unwrap();
+        // Several chunks, so the parallel sum really splits.
+        assert!(data.len() > 3 * crate::parallel::CHUNK, "{}", data.len());
+        BetaGeoLikelihood { data, variant }
+    }
+
+    fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    #[test]
+    fn the_parallel_fit_finds_the_serial_fits_parameters() {
+        for (variant, seed) in [(Variant::Bg, 3), (Variant::Mbg, 4)] {
+            let lik = likelihood(variant, seed);
+            let parallel: Fitted<BgNbd> = maximise(&lik, &FitOptions::default()).unwrap();
+            let serial: Fitted<BgNbd> = maximise(&Serial(lik), &FitOptions::default()).unwrap();
+            for (p, s) in parallel.model.values().iter().zip(serial.model.values()) {
+                assert!((p - s).abs() <= 1e-6 * s.abs(), "{variant:?}: {p} vs {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_likelihood_and_gradient_do_not_depend_on_the_number_of_threads() {
+        let lik = likelihood(Variant::Bg, 5);
+        let p = [0.6, 15.0, 0.9, 2.0];
+        let (one, one_grad) = on_threads(1, || lik.evaluate(&p));
+        let (serial, serial_grad) = lik.evaluate_serial(&p);
+        assert!((one - serial).abs() <= 1e-9 * serial.abs());
+        for (g, s) in one_grad.iter().zip(serial_grad) {
+            assert!((g - s).abs() <= 1e-9 * s.abs().max(1.0), "{g} vs {s}");
+        }
+        for threads in [2, 3, 7] {
+            let (many, many_grad) = on_threads(threads, || lik.evaluate(&p));
+            assert_eq!(one.to_bits(), many.to_bits(), "{threads} threads");
+            for (g, m) in one_grad.iter().zip(many_grad) {
+                assert_eq!(g.to_bits(), m.to_bits(), "{threads} threads");
+            }
+        }
     }
 }

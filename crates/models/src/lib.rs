@@ -43,7 +43,9 @@
 //! mean negative log-likelihood plus an optional L2 penalty λ Σ pᵢ², as in `lifetimes`.
 //! BG/NBD, MBG/NBD and Gamma-Gamma use analytic gradients; Pareto/NBD central differences.
 //! Identical rows are grouped first, so the cost of a fit grows with the number of
-//! distinct (x, tₓ, T), not with customers. Standard errors come from the observed
+//! distinct (x, tₓ, T), not with customers; the likelihood's sum over those rows runs on
+//! every core (rayon), in chunks of a fixed size added in a fixed order, so a fit's result
+//! does not depend on the number of threads. Standard errors come from the observed
 //! information (the Hessian in θ by differencing the gradient) and the delta method.
 //! Degenerate data — no rows, no repeat purchase, T = 0 everywhere, an estimate running to
 //! 0 or infinity — is a [`ModelError`], never a NaN.
@@ -68,6 +70,7 @@ pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod habits;
+mod parallel;
 pub mod pnbd;
 pub mod score;
 pub mod simulate;

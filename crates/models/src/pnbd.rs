@@ -121,11 +121,8 @@ impl ParetoLikelihood {
     fn value(&self, params: &[f64]) -> Result<f64, ModelError> {
         let m = ParetoNbd::from_values(params);
         let d = &self.data;
-        let mut total = 0.0;
-        for i in 0..d.len() {
-            total += d.w[i] * m.ln_row(d.x[i], d.tx[i], d.t[i])?;
-        }
-        Ok(total)
+        // In parallel, with the same result on any number of threads.
+        crate::parallel::try_sum(d.len(), |i| Ok(d.w[i] * m.ln_row(d.x[i], d.tx[i], d.t[i])?))
     }
 }
 
@@ -234,5 +231,51 @@ fn check_t(t: f64) -> Result<(), ModelError> {
         Err(ModelError::Domain(format!(
             "the horizon must be a non-negative number, not {t}"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::simulate::{self, Cohorts};
+
+    #[test]
+    fn the_likelihood_does_not_depend_on_the_number_of_threads() {
+        let truth = crate::BgNbd {
+            r: 0.5,
+            alpha: 20.0,
+            a: 0.8,
+            b: 2.5,
+        };
+        let cohorts = Cohorts {
+            min: 1.0,
+            max: 730.0,
+            step: 1.0,
+        };
+        let rows = simulate::bgnbd(&truth, 20_000, &cohorts, 9);
+        let lik = ParetoLikelihood {
+            data: CountData::new(&rows).unwrap(),
+        };
+        assert!(lik.data.len() > 2 * crate::parallel::CHUNK);
+        let p = [0.5, 12.0, 0.7, 10.0];
+        let d = &lik.data;
+        let m = ParetoNbd::from_values(&p);
+        let serial: f64 = (0..d.len())
+            .map(|i| d.w[i] * m.ln_row(d.x[i], d.tx[i], d.t[i]).unwrap())
+            .sum();
+        let value = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| lik.value(&p).unwrap())
+        };
+        let one = value(1);
+        assert!((one - serial).abs() <= 1e-9 * serial.abs());
+        for threads in [2, 5] {
+            assert_eq!(one.to_bits(), value(threads).to_bits(), "{threads} threads");
+        }
     }
 }

@@ -216,6 +216,14 @@ pub trait OutboxRepo: Send {
         lease_until: OffsetDateTime,
         limit: u64,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Records many accepted sends at once (one statement per few hundred), each exactly
+    /// as [`mark_sent`](Self::mark_sent) would, conditional on its own claim: one `bool`
+    /// per entry, in order, `false` where the claim was lost.
+    async fn mark_sent_many(
+        &mut self,
+        sent: &[(OutboxMessage, String)],
+        at: OffsetDateTime,
+    ) -> Result<Vec<bool>, StoreError>;
     /// The provider accepted a message this worker claimed (`attempts` as claimed, so a
     /// worker whose lease was taken over records nothing). `false` when the claim was lost.
     async fn mark_sent(

@@ -4,10 +4,10 @@
 //! # API keys
 //!
 //! A key reads `rgk_<prefix>_<secret>`: 13 and 52 lowercase Crockford base32 symbols
-//! (64 and 256 random bits). The prefix finds the stored key (it is unique across
-//! brands, and it is what logs may show); the secret is kept only as its SHA-256, compared
-//! in constant time. A 256-bit random secret needs no slow password hash: there is
-//! nothing to guess. The full key is returned once, when it is made.
+//! (64 and 256 random bits). The prefix finds the stored key (unique within its brand,
+//! random across brands, and what logs may show; a prefix found twice finds nothing); the
+//! secret is kept only as its SHA-256, compared in constant time. A 256-bit random secret
+//! needs no slow password hash: there is nothing to guess. The full key is returned once, when it is made.
 //!
 //! # Webhook secrets
 //!

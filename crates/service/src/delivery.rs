@@ -212,6 +212,36 @@ fn channel_name(channel: Channel) -> &'static str {
 /// Results recorded per transaction.
 const RECORD_GROUP: usize = 50;
 
+/// Records a group of decisions in one transaction: the accepted sends (nearly all of
+/// them) in one statement, the rest one by one; each conditional on its own claim.
+async fn record_group(
+    tx: &mut dyn regulars_ports::Transaction,
+    decided: &[(OutboxMessage, Decision)],
+    now: OffsetDateTime,
+) -> Result<Vec<Step>, DeliveryError> {
+    let sent: Vec<(OutboxMessage, String)> = decided
+        .iter()
+        .filter_map(|(message, decision)| match decision {
+            Decision::Sent(id) => Some((message.clone(), id.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut steps = Vec::with_capacity(decided.len());
+    if !sent.is_empty() {
+        let kept = tx.outbox().mark_sent_many(&sent, now).await?;
+        steps.extend(
+            kept.into_iter()
+                .map(|kept| if kept { Step::Sent } else { Step::Lost }),
+        );
+    }
+    for (message, decision) in decided {
+        if !matches!(decision, Decision::Sent(_)) {
+            steps.push(record_one(tx, message, decision, now).await?);
+        }
+    }
+    Ok(steps)
+}
+
 /// Records one decision, conditional on the claim still being this worker's.
 async fn record_one(
     tx: &mut dyn regulars_ports::Transaction,
@@ -245,9 +275,10 @@ enum Decision {
 }
 
 impl Services {
-    /// One round: claims up to `options.batch` due messages, sends them (at most
-    /// `options.concurrency` at once) and records the results in groups of up to 50 per
-    /// transaction, each conditional on its claim.
+    /// One round: claims up to `options.batch` due messages in one statement, sends them
+    /// (at most `options.concurrency` at once) and records the results in groups of up to
+    /// 50 per transaction (the accepted sends of a group in one statement), each
+    /// conditional on its claim.
     pub async fn deliver_due(
         &self,
         senders: &ChannelSenders,
@@ -457,18 +488,8 @@ impl Services {
     ) -> Result<Vec<Step>, DeliveryError> {
         self.transact("record_deliveries", |mut tx| async move {
             let now = self.clock.now();
-            let mut steps = Vec::with_capacity(decided.len());
-            let mut result: Result<(), DeliveryError> = Ok(());
-            for (message, decision) in decided {
-                match record_one(tx.as_mut(), message, decision, now).await {
-                    Ok(step) => steps.push(step),
-                    Err(error) => {
-                        result = Err(error);
-                        break;
-                    }
-                }
-            }
-            (tx, result.map(|()| steps))
+            let result = record_group(tx.as_mut(), decided, now).await;
+            (tx, result)
         })
         .await
     }

@@ -23,6 +23,7 @@ mod m20261207_100002_retention;
 mod m20261207_300001_consent;
 mod m20261207_400001_access_log;
 mod m20261207_600001_integration_access;
+mod m20261207_700001_distribution_keys;
 
 #[cfg(test)]
 mod inventory;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_300001_consent::Migration),
             Box::new(m20261207_400001_access_log::Migration),
             Box::new(m20261207_600001_integration_access::Migration),
+            Box::new(m20261207_700001_distribution_keys::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! `api_keys`: hashed API keys; `prefix` is unique across brands.
+//! `api_keys`: hashed API keys; `prefix` is unique within a brand (random across brands).
 
 use sea_orm::entity::prelude::*;
 

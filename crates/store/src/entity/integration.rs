@@ -1,5 +1,5 @@
-//! `integrations`: POS webhook endpoints with their sealed secrets; `id` is unique across
-//! brands.
+//! `integrations`: POS webhook endpoints with their sealed secrets; `id` is a random UUID,
+//! unique within its brand.
 
 use sea_orm::entity::prelude::*;
 

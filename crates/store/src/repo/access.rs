@@ -31,7 +31,7 @@ impl AccessRepo for StoreTransaction {
         api_key::Entity::insert(row.into_active_model())
             .exec_without_returning(&self.tx)
             .await
-            .map_err(in_ctx("insert into api_keys (prefix unique)"))?;
+            .map_err(in_ctx("insert into api_keys (brand_id, prefix unique)"))?;
         Ok(())
     }
 
@@ -39,13 +39,15 @@ impl AccessRepo for StoreTransaction {
         &mut self,
         prefix: &str,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        api_key::Entity::find()
+        // Unique per brand only; a prefix two brands share (64 random bits: never in
+        // practice) finds no key rather than the wrong one.
+        let rows = api_key::Entity::find()
             .filter(api_key::Column::Prefix.eq(prefix))
-            .one(&self.tx)
+            .limit(2)
+            .all(&self.tx)
             .await
-            .map_err(in_ctx("select from api_keys"))?
-            .map(key_from_row)
-            .transpose()
+            .map_err(in_ctx("select from api_keys"))?;
+        only(rows).map(key_from_row).transpose()
     }
 
     async fn api_keys(&mut self, brand: BrandId) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -119,7 +121,7 @@ impl AccessRepo for StoreTransaction {
         integration::Entity::insert(row.into_active_model())
             .exec_without_returning(&self.tx)
             .await
-            .map_err(in_ctx("insert into integrations (id unique)"))?;
+            .map_err(in_ctx("insert into integrations (brand_id, id unique)"))?;
         Ok(())
     }
 
@@ -127,13 +129,15 @@ impl AccessRepo for StoreTransaction {
         &mut self,
         id: IntegrationId,
     ) -> Result<Option<IntegrationRecord>, StoreError> {
-        integration::Entity::find()
+        // Unique per brand only; an id two brands share (a random UUID: never in
+        // practice) finds no integration rather than the wrong one.
+        let rows = integration::Entity::find()
             .filter(integration::Column::Id.eq(id.as_uuid()))
-            .one(&self.tx)
+            .limit(2)
+            .all(&self.tx)
             .await
-            .map_err(in_ctx("select from integrations"))?
-            .map(integration_from_row)
-            .transpose()
+            .map_err(in_ctx("select from integrations"))?;
+        only(rows).map(integration_from_row).transpose()
     }
 
     async fn integrations(&mut self, brand: BrandId) -> Result<Vec<IntegrationRecord>, StoreError> {
@@ -307,4 +311,9 @@ impl StoreTransaction {
             .map(key_from_row)
             .collect()
     }
+}
+
+/// The row when there is exactly one.
+fn only<T>(mut rows: Vec<T>) -> Option<T> {
+    if rows.len() == 1 { rows.pop() } else { None }
 }

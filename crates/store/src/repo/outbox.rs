@@ -1,6 +1,7 @@
 //! [`OutboxRepo`]: messages to deliver, claimed by workers, and what became of them.
 //!
-//! A claim is an update of `status`, `attempts` and `due_at` (the lease's end); every
+//! A claim is one `UPDATE … RETURNING` of `status`, `attempts` and `due_at` (the lease's
+//! end) over the due rows it picks (on PostgreSQL `FOR UPDATE SKIP LOCKED`); every
 //! later record of the worker is conditional on the row still being `sending` with the
 //! attempt number it claimed, so a worker whose lease ran out and was taken over by
 //! another cannot overwrite what the other recorded.
@@ -18,9 +19,10 @@ use regulars_ports::{
     DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
     StoreError, provider_key,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +31,9 @@ use uuid::Uuid;
 
 /// Rows per insert statement: well under both databases' parameter limits.
 const INSERT_CHUNK: usize = 500;
+/// Messages per statement that marks sends: 4 parameters each, well under both
+/// databases' limits.
+const SENT_CHUNK: usize = 200;
 /// Ids per `IN (...)` list.
 const IN_CHUNK: usize = 5_000;
 /// Longest error text kept.
@@ -79,49 +84,70 @@ impl OutboxRepo for StoreTransaction {
         lease_until: OffsetDateTime,
         limit: u64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        use outbox::Column as C;
-        let now_us = to_micros(now);
-        let due = Condition::any()
-            .add(
-                Condition::all()
-                    .add(C::Status.eq(OutboxStatus::Pending.as_str()))
-                    .add(C::DueAt.lte(now_us)),
-            )
-            .add(
-                Condition::all()
-                    .add(C::Status.eq(OutboxStatus::Sending.as_str()))
-                    .add(C::DueAt.lte(now_us)),
-            );
-        let mut select = outbox::Entity::find()
-            .filter(due)
-            .order_by_asc(C::DueAt)
-            .order_by_asc(C::Id)
-            .limit(limit);
-        if self.is_postgres() {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = select
-            .all(&self.tx)
+        // One statement: the due rows are picked (oldest due first; on PostgreSQL rows a
+        // concurrent worker holds are skipped), taken, and returned with the due time they
+        // were picked by, so the batch keeps its order.
+        let postgres = self.is_postgres();
+        let p = |n: usize| {
+            if postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let lock = if postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "WITH picked AS MATERIALIZED (\
+               SELECT brand_id, id, due_at FROM outbox \
+               WHERE status IN ({}, {}) AND due_at <= {} \
+               ORDER BY due_at, id LIMIT {}{lock}) \
+             UPDATE outbox SET status = {}, attempts = attempts + 1, due_at = {} \
+             WHERE (brand_id, id) IN (SELECT brand_id, id FROM picked) \
+             RETURNING *, (SELECT picked.due_at FROM picked \
+               WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) AS picked_due_at",
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6)
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let statement = Statement::from_sql_and_values(
+            self.tx.get_database_backend(),
+            sql,
+            [
+                Value::from(OutboxStatus::Pending.as_str()),
+                Value::from(OutboxStatus::Sending.as_str()),
+                Value::from(to_micros(now)),
+                Value::from(limit),
+                Value::from(OutboxStatus::Sending.as_str()),
+                Value::from(to_micros(lease_until)),
+            ],
+        );
+        let rows = self
+            .tx
+            .query_all_raw(statement)
             .await
-            .map_err(in_ctx("select due rows from outbox for update skip locked"))?;
-        let lease = to_micros(lease_until);
+            .map_err(in_ctx("claim due rows of outbox (update returning)"))?;
         let mut claimed = Vec::with_capacity(rows.len());
-        for mut row in rows {
-            outbox::Entity::update_many()
-                .col_expr(C::Status, Expr::value(OutboxStatus::Sending.as_str()))
-                .col_expr(C::Attempts, Expr::col(C::Attempts).add(Expr::value(1)))
-                .col_expr(C::DueAt, Expr::value(lease))
-                .filter(C::BrandId.eq(row.brand_id))
-                .filter(C::Id.eq(row.id))
-                .exec(&self.tx)
-                .await
-                .map_err(in_ctx("update outbox (claim)"))?;
-            row.status = OutboxStatus::Sending.as_str().to_owned();
-            row.attempts = row.attempts.saturating_add(1);
-            row.due_at = lease;
-            claimed.push(message_from_row(row)?);
+        for row in rows {
+            let picked_due: i64 = row
+                .try_get("", "picked_due_at")
+                .map_err(in_ctx("read claimed outbox row"))?;
+            let model = outbox::Model::from_query_result(&row, "")
+                .map_err(in_ctx("read claimed outbox row"))?;
+            claimed.push((picked_due, model));
         }
-        Ok(claimed)
+        claimed.sort_by_key(|(due, row)| (*due, row.id));
+        claimed
+            .into_iter()
+            .map(|(_, row)| message_from_row(row))
+            .collect()
     }
 
     async fn mark_sent(
@@ -142,6 +168,23 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update outbox (sent)"))?;
         Ok(done.rows_affected == 1)
+    }
+
+    async fn mark_sent_many(
+        &mut self,
+        sent: &[(OutboxMessage, String)],
+        at: OffsetDateTime,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut kept = std::collections::BTreeSet::new();
+        for chunk in sent.chunks(SENT_CHUNK) {
+            for (brand, id) in self.mark_sent_chunk(chunk, at).await? {
+                kept.insert((brand, id));
+            }
+        }
+        Ok(sent
+            .iter()
+            .map(|(m, _)| kept.contains(&(m.brand_id.as_uuid(), m.id)))
+            .collect())
     }
 
     async fn reschedule(
@@ -396,6 +439,74 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("count outbox"))?;
         tally(rows)
+    }
+}
+
+impl StoreTransaction {
+    /// One `UPDATE … FROM (VALUES …)` marking up to [`SENT_CHUNK`] messages sent, each
+    /// only while it is still `sending` with the attempt it was claimed with; the
+    /// (brand, id) of the rows it changed.
+    async fn mark_sent_chunk(
+        &mut self,
+        chunk: &[(OutboxMessage, String)],
+        at: OffsetDateTime,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        if chunk.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postgres = self.is_postgres();
+        let mut n = 0;
+        let mut p = || {
+            n += 1;
+            if postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let mut values = Vec::with_capacity(chunk.len() * 4 + 3);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (message, provider_id) in chunk {
+            let attempts =
+                i32::try_from(message.attempts).map_err(|e| unstorable("outbox attempts", e))?;
+            rows.push(format!("({}, {}, {}, {})", p(), p(), p(), p()));
+            values.push(Value::from(message.brand_id.as_uuid()));
+            values.push(Value::from(message.id));
+            values.push(Value::from(attempts));
+            values.push(Value::from(provider_id.clone()));
+        }
+        let sql = format!(
+            "WITH sent (brand_id, id, attempts, provider_message_id) AS (VALUES {}) \
+             UPDATE outbox SET status = {}, sent_at = {}, \
+               provider_message_id = sent.provider_message_id \
+             FROM sent WHERE outbox.brand_id = sent.brand_id AND outbox.id = sent.id \
+               AND outbox.attempts = sent.attempts AND outbox.status = {} \
+             RETURNING outbox.brand_id AS brand_id, outbox.id AS id",
+            rows.join(", "),
+            p(),
+            p(),
+            p()
+        );
+        values.push(Value::from(OutboxStatus::Sent.as_str()));
+        values.push(Value::from(to_micros(at)));
+        values.push(Value::from(OutboxStatus::Sending.as_str()));
+        let statement = Statement::from_sql_and_values(self.tx.get_database_backend(), sql, values);
+        let done = self
+            .tx
+            .query_all_raw(statement)
+            .await
+            .map_err(in_ctx("update outbox (sent, many)"))?;
+        done.into_iter()
+            .map(|row| {
+                let brand: Uuid = row
+                    .try_get("", "brand_id")
+                    .map_err(in_ctx("read sent outbox row"))?;
+                let id: Uuid = row
+                    .try_get("", "id")
+                    .map_err(in_ctx("read sent outbox row"))?;
+                Ok((brand, id))
+            })
+            .collect()
     }
 }
 

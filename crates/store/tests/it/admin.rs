@@ -28,8 +28,18 @@ pub(crate) async fn keys_are_found_by_prefix_and_revoked_once(store: Store) -> T
     let (other, _, _) = seed(&store, 2).await?;
     let mut tx = store.begin().await?;
     tx.access().insert_api_key(&key(b.id, 1, "p1")).await?;
-    let taken = tx.access().insert_api_key(&key(other.id, 2, "p1")).await;
+    // A prefix is unique within its brand.
+    let taken = tx.access().insert_api_key(&key(b.id, 3, "p1")).await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    tx.rollback().await?;
+
+    // Across brands prefixes are random, not constrained (a unique key that leaves out
+    // brand_id cannot be kept on a database distributed by brand); one that two brands
+    // share finds no key rather than either.
+    let mut tx = store.begin().await?;
+    tx.access().insert_api_key(&key(b.id, 1, "p1")).await?;
+    tx.access().insert_api_key(&key(other.id, 2, "p1")).await?;
+    assert_eq!(tx.access().api_key_by_prefix("p1").await?, None);
     tx.rollback().await?;
 
     let mut tx = store.begin().await?;
@@ -113,6 +123,16 @@ pub(crate) async fn integrations_round_trip_and_revoke(store: Store) -> TestResu
         .await?
         .ok_or("integration")?;
     assert_eq!(found.revoked_at, Some(at));
+    drop(tx);
+    // An id another brand also has (random UUIDs: never in practice) finds neither.
+    let mut tx = store.begin().await?;
+    let twin = IntegrationRecord {
+        brand_id: other.id,
+        ..record.clone()
+    };
+    tx.access().insert_integration(&twin).await?;
+    assert_eq!(tx.access().integration(record.id).await?, None);
+    tx.rollback().await?;
     Ok(())
 }
 

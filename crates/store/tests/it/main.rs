@@ -13,10 +13,12 @@ mod brands;
 mod concurrency;
 mod connect;
 mod customers;
+mod distribution;
 mod exactness;
 mod idempotency;
 mod ledger;
 mod orders;
+mod outbox_batch;
 mod outreach;
 mod reports;
 mod schema;
@@ -119,6 +121,9 @@ both_databases! {
         members_keep_their_first_assignment_and_revenue_counts_the_window,
         outbox_claims_records_and_reports,
         concurrent_claims_never_share_a_message,
+    }
+    outbox_batch {
+        many_sends_are_recorded_at_once_each_on_its_own_claim,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,
