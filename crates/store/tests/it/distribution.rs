@@ -275,6 +275,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "a webhook names its integration before its brand is known",
     ),
     (
+        "audit.rs",
+        "prune_accesses",
+        "the retention job forgets old access records of every brand",
+    ),
+    (
         "brands.rs",
         "update_brand",
         "the brands table: its id is the brand id",
@@ -298,6 +303,21 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "outbox.rs",
         "depth",
         "the queue-depth metric counts every brand's messages",
+    ),
+    (
+        "privacy.rs",
+        "erase_customer",
+        "the outbox update filters through `messages_of(brand, …)`, which names the brand",
+    ),
+    (
+        "privacy.rs",
+        "messages_of",
+        "filters through `messages_of(brand, …)`, which names the brand",
+    ),
+    (
+        "privacy.rs",
+        "scrub_messages",
+        "filters through a condition its callers build with the brand",
     ),
     (
         "pos_customers.rs",
