@@ -44,16 +44,20 @@
 //! # }
 //! ```
 
+mod contact;
 mod convert;
 mod entity;
 mod error;
 mod migration;
 mod options;
 mod repo;
+mod seal;
 mod store;
 mod tx;
 mod url;
 
+pub use contact::{ContactKey, ContactKeys};
+pub use seal::{SealReport, SealScope};
 pub use options::{SqliteSync, StoreOptions};
 pub use store::{Backend, Store};
 pub use url::redact;

@@ -18,6 +18,7 @@ mod m20261206_300002_brand_policies;
 mod m20261206_500001_session_epoch;
 mod m20261206_700001_pos_customers;
 mod m20261206_800001_outbox_provider_key;
+mod m20261207_200001_customer_phone_index;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_500001_session_epoch::Migration),
             Box::new(m20261206_700001_pos_customers::Migration),
             Box::new(m20261206_800001_outbox_provider_key::Migration),
+            Box::new(m20261207_200001_customer_phone_index::Migration),
         ]
     }
 }

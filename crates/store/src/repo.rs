@@ -8,13 +8,13 @@ mod access;
 mod brands;
 mod campaigns;
 pub(crate) mod customers;
-mod idempotency;
+pub(crate) mod idempotency;
 mod intelligence;
 mod ledger;
 mod locations;
-mod orders;
-mod outbox;
-mod pos_customers;
+pub(crate) mod orders;
+pub(crate) mod outbox;
+pub(crate) mod pos_customers;
 mod reports;
 mod vouchers;
 

@@ -20,6 +20,7 @@ mod orders;
 mod outreach;
 mod reports;
 mod schema;
+mod sealing;
 mod support;
 mod tenancy;
 mod tls;
@@ -119,6 +120,11 @@ both_databases! {
         members_keep_their_first_assignment_and_revenue_counts_the_window,
         outbox_claims_records_and_reports,
         concurrent_claims_never_share_a_message,
+    }
+    sealing {
+        sealed_contact_data_opens_only_with_the_key,
+        plain_rows_are_found_then_sealed_in_place,
+        a_key_rotation_keeps_every_row_readable_and_findable,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,

@@ -26,7 +26,7 @@ fn campaign(brand: BrandId, n: u8, created_at: OffsetDateTime) -> CampaignRecord
     }
 }
 
-fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) -> OutboxMessage {
+pub(crate) fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) -> OutboxMessage {
     OutboxMessage {
         id: Uuid::from_bytes([n; 16]),
         brand_id: brand,
