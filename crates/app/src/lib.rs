@@ -3,6 +3,7 @@
 //! itself (which wires the POS decoder of `regulars-pos`).
 
 pub mod delivery_reports;
+pub mod sealing;
 pub mod server;
 pub mod settings;
 pub mod system;
