@@ -119,7 +119,9 @@ impl ContactKeys {
 
     /// The phone's blind index under every key, the current one first.
     pub(crate) fn phone_indexes(&self, brand: Uuid, phone: &str) -> Vec<String> {
-        self.all().map(|key| key.phone_index(brand, phone)).collect()
+        self.all()
+            .map(|key| key.phone_index(brand, phone))
+            .collect()
     }
 
     fn seal_with(&self, aad: &[u8], plain: &str, nonce: [u8; NONCE_BYTES]) -> String {
@@ -338,7 +340,10 @@ mod tests {
 
     #[test]
     fn plain_values_read_as_they_are_and_stay_plain_without_keys() {
-        assert_eq!(open(None, &place(), "+84901234567").unwrap(), "+84901234567");
+        assert_eq!(
+            open(None, &place(), "+84901234567").unwrap(),
+            "+84901234567"
+        );
         assert_eq!(
             open(Some(&keys(7)), &place(), "+84901234567").unwrap(),
             "+84901234567"

@@ -57,7 +57,7 @@ mod tx;
 mod url;
 
 pub use contact::{ContactKey, ContactKeys};
-pub use seal::{SealReport, SealScope};
 pub use options::{SqliteSync, StoreOptions};
+pub use seal::{SealReport, SealScope};
 pub use store::{Backend, Store};
 pub use url::redact;

@@ -33,7 +33,11 @@ impl IdempotencyRepo for StoreTransaction {
             kind: row.kind,
             result: from_json(
                 "idempotency.result",
-                &open(self.keys(), &result_place(brand.as_uuid(), key), &row.result)?,
+                &open(
+                    self.keys(),
+                    &result_place(brand.as_uuid(), key),
+                    &row.result,
+                )?,
             )?,
             fingerprint: row.fingerprint,
         }))

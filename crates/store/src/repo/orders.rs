@@ -292,8 +292,8 @@ fn order_from_rows(
             )?
             .as_deref()
             .map(Phone::parse_e164)
-                .transpose()
-                .map_err(|e| corrupt("orders.customer_phone", e))?,
+            .transpose()
+            .map_err(|e| corrupt("orders.customer_phone", e))?,
             placed_at: from_micros(row.placed_at)?,
             lines,
             total: money(row.total_minor, &row.currency)?,

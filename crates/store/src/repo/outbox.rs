@@ -511,10 +511,8 @@ fn message_from_row(
 ) -> Result<OutboxMessage, StoreError> {
     let [phone, recipient, fallbacks] = places(row.brand_id, row.id);
     let payload: Payload = from_json("outbox payload", &row.payload)?;
-    let fallbacks: Vec<Route> = from_json(
-        "outbox fallbacks",
-        &open(keys, &fallbacks, &row.fallbacks)?,
-    )?;
+    let fallbacks: Vec<Route> =
+        from_json("outbox fallbacks", &open(keys, &fallbacks, &row.fallbacks)?)?;
     Ok(OutboxMessage {
         id: row.id,
         brand_id: BrandId::from_uuid(row.brand_id),

@@ -45,7 +45,13 @@ async fn write_everything(store: &Store, brand: BrandId) -> TestResult {
         })
         .await?;
     tx.access()
-        .link_pos_customer(brand, KV, "KH1", &lan.phone, datetime!(2026-05-02 08:00 UTC))
+        .link_pos_customer(
+            brand,
+            KV,
+            "KH1",
+            &lan.phone,
+            datetime!(2026-05-02 08:00 UTC),
+        )
         .await?;
     let waiting = order(brand, 4, "HD4", Some(&lan)).order;
     tx.access()
@@ -125,7 +131,10 @@ pub(crate) async fn sealed_contact_data_opens_only_with_the_key(store: Store) ->
     let mut tx = store.begin().await?;
     let error = tx
         .customers()
-        .customer(brand.id, crate::support::customer(brand.id, 3, "0912345678").id)
+        .customer(
+            brand.id,
+            crate::support::customer(brand.id, 3, "0912345678").id,
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Corrupt(_)), "{error}");
@@ -181,7 +190,10 @@ pub(crate) async fn a_key_rotation_keeps_every_row_readable_and_findable(
     assert_eq!(rotating.seal_contacts(SealScope::Plain).await?.rows(), 0);
     let report = rotating.seal_contacts(SealScope::NotCurrent).await?;
     assert_eq!(report.rows(), 7, "{report:?}");
-    assert_eq!(rotating.seal_contacts(SealScope::NotCurrent).await?.rows(), 0);
+    assert_eq!(
+        rotating.seal_contacts(SealScope::NotCurrent).await?.rows(),
+        0
+    );
 
     // After: the new key alone opens and finds everything; the old one nothing.
     let new = store.with_contact_keys(keys(2, &[]));
