@@ -56,7 +56,7 @@ impl Copyable {
     }
 
     async fn store(&self) -> Store {
-        Store::connect(&self.url, StoreOptions::default().max_connections(10))
+        Store::connect(&self.url, StoreOptions::default().max_connections(4))
             .await
             .unwrap_or_else(|e| panic!("{:?}: connect: {e}", self.db))
     }

@@ -13,10 +13,10 @@ use regulars_domain::{
     BrandId, ChangeSource, ChannelConsent, Customer, CustomerChange, CustomerId, Phone,
 };
 use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use time::Date;
 
@@ -27,22 +27,32 @@ impl CustomerRepo for StoreTransaction {
         brand: BrandId,
         phone: &Phone,
     ) -> Result<Option<Customer>, StoreError> {
-        // One indexed query: the blind index under every key (rows not yet re-indexed
-        // after a rotation carry a previous key's), or the phone itself on rows written
-        // before sealing.
-        let mut wanted = Condition::any().add(customer::Column::Phone.eq(phone.as_str()));
-        if let Some(keys) = self.keys() {
-            wanted = wanted.add(
-                customer::Column::PhoneIndex
-                    .is_in(keys.phone_indexes(brand.as_uuid(), phone.as_str())),
-            );
-        }
-        customer::Entity::find()
+        // One statement, each half served by its unique index: the blind index under
+        // every key (rows not yet re-indexed after a rotation carry a previous key's),
+        // then the phone itself on rows written before sealing. (An `OR` of the two is
+        // planned by SQLite, without statistics, as a scan of the brand's customers.)
+        let by_phone = customer::Entity::find()
             .filter(customer::Column::BrandId.eq(brand.as_uuid()))
-            .filter(wanted)
-            .one(&self.tx)
-            .await
-            .map_err(in_ctx("select from customers"))?
+            .filter(customer::Column::Phone.eq(phone.as_str()));
+        let row = match self.keys() {
+            None => by_phone.one(&self.tx).await,
+            Some(keys) => {
+                let mut both = customer::Entity::find()
+                    .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+                    .filter(
+                        customer::Column::PhoneIndex
+                            .is_in(keys.phone_indexes(brand.as_uuid(), phone.as_str())),
+                    )
+                    .into_query();
+                both.union(UnionType::All, by_phone.into_query());
+                let statement = self.tx.get_database_backend().build(&both);
+                customer::Entity::find()
+                    .from_raw_sql(statement)
+                    .one(&self.tx)
+                    .await
+            }
+        };
+        row.map_err(in_ctx("select from customers"))?
             .map(|row| customer_from_row(self.keys(), row))
             .transpose()
     }
