@@ -259,6 +259,42 @@ pub(crate) fn open_opt(
     stored.map(|stored| open(keys, place, stored)).transpose()
 }
 
+/// `text` with anything that may be a phone number (a run of 8 or more digits, with its
+/// `+`) or an email address (a word with an `@`) replaced by `…`: for free texts that
+/// providers send back, such as delivery errors, which are kept but not sealed.
+pub(crate) fn redact_contacts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.contains('@') {
+            out.push('…');
+            continue;
+        }
+        let mut digits = String::new();
+        for c in word.chars() {
+            if c.is_ascii_digit() || (c == '+' && digits.is_empty()) {
+                digits.push(c);
+                continue;
+            }
+            flush_digits(&mut out, &mut digits);
+            out.push(c);
+        }
+        flush_digits(&mut out, &mut digits);
+    }
+    out
+}
+
+fn flush_digits(out: &mut String, digits: &mut String) {
+    if digits.chars().filter(char::is_ascii_digit).count() >= 8 {
+        out.push('…');
+    } else {
+        out.push_str(digits);
+    }
+    digits.clear();
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -336,6 +372,23 @@ mod tests {
             prop_assert_eq!(all.len(), 2);
             prop_assert_eq!(&all[1], &index);
         }
+    }
+
+    #[test]
+    fn free_texts_lose_their_phones_and_emails() {
+        assert_eq!(
+            redact_contacts("recipient \"+84901234567\" is not an E.164 phone number"),
+            "recipient \"…\" is not an E.164 phone number"
+        );
+        assert_eq!(
+            redact_contacts("HTTP 400: {\"phone\":\"0901234567\",\"to\":\"lan@example.vn\"}"),
+            "HTTP 400: …"
+        );
+        assert_eq!(
+            redact_contacts("error 429 after 3 tries, id 1234567"),
+            "error 429 after 3 tries, id 1234567"
+        );
+        assert_eq!(redact_contacts("số 84901234567."), "số ….");
     }
 
     #[test]

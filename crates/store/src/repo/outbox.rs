@@ -427,7 +427,10 @@ fn tally(rows: Vec<(String, i64)>) -> Result<BTreeMap<OutboxStatus, u64>, StoreE
     Ok(out)
 }
 
+/// An error text as kept: without phone numbers or emails (see `redact_contacts`), at
+/// most [`MAX_ERROR_BYTES`] long.
 fn clip(text: &str) -> String {
+    let text = &crate::contact::redact_contacts(text);
     if text.len() <= MAX_ERROR_BYTES {
         return text.to_owned();
     }
