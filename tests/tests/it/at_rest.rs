@@ -345,3 +345,51 @@ async fn a_copied_database_shows_no_phone_and_survives_a_key_rotation() {
         store.close().await.unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// Twenty first orders of one new phone at once, contact data sealed: the blind index is
+/// what keeps the phone unique (the sealed phone differs every time), so they make one
+/// customer, who earns twenty times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_first_orders_of_one_new_phone_make_one_sealed_customer() {
+    for target in crate::targets("atrest_race").await {
+        let store = regulars::sealing::keyed(&target.world.store, &settings(OLD, &[]));
+        let services = Arc::new(regulars_service::Services::new(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            Arc::new(regulars::system::OsIdGen),
+        ));
+        let brand = target.world.brand;
+        let tasks: Vec<_> = (0..20)
+            .map(|n| {
+                let services = services.clone();
+                let the_order = regulars_tests::order(
+                    brand,
+                    &format!("RACE-{n}"),
+                    4_999_001,
+                    OffsetDateTime::now_utc(),
+                    1,
+                );
+                tokio::spawn(async move { services.ingest_order(brand, the_order).await })
+            })
+            .collect();
+        let mut customers = std::collections::BTreeSet::new();
+        for task in tasks {
+            let receipt = task
+                .await
+                .unwrap_or_else(|e| panic!("task: {e}"))
+                .unwrap_or_else(|e| panic!("{}: ingest: {e}", target.name));
+            customers.insert(receipt.customer_id);
+        }
+        assert_eq!(customers.len(), 1, "{}: {customers:?}", target.name);
+        let view = services
+            .customer_lookup(brand, phone(4_999_001).as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{}: look-up: {e}", target.name));
+        assert_eq!(view.stats.visits, 20, "{}", target.name);
+        let all = services
+            .customers(brand, None, 100)
+            .await
+            .unwrap_or_else(|e| panic!("{}: list: {e}", target.name));
+        assert_eq!(all.len(), 1, "{}: one customer", target.name);
+    }
+}
