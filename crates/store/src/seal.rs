@@ -6,6 +6,9 @@
 //! with whichever key sealed it, seals it again under the current key (re-computing the
 //! phone's blind index) and writes it back only if the row still holds what was read:
 //! a row changed meanwhile is left to the next batch.
+//!
+//! Like the outbox claim, the sweep is an operator job over every brand's rows; each
+//! write names its row by brand and primary key.
 
 use crate::Store;
 use crate::contact::{ContactKeys, open, open_opt, seal, seal_opt};
