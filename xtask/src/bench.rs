@@ -91,6 +91,10 @@ const SUITES: &[(&str, &str)] = &[
         "delivery.json",
         "tests/benches/delivery.rs: outbox delivery to the eSMS stand-in vs the same sends without an outbox",
     ),
+    (
+        "contacts.json",
+        "tests/benches/contacts.rs: look-up by phone and accrual with contact data sealed vs plain columns",
+    ),
 ];
 
 /// A measured figure.

@@ -178,10 +178,7 @@ use regulars::settings::DEFAULT_DATABASE_URL;
 
 impl DbArgs {
     pub(crate) async fn connect(&self) -> Result<Store> {
-        let store = Store::connect(&self.database_url, StoreOptions::default())
-            .await
-            .context("cannot open the database")?;
-        Ok(store)
+        regulars::sealing::open(&self.database_url, StoreOptions::default()).await
     }
 }
 
@@ -455,6 +452,7 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
                 redact(&settings.database_url)
             )
         })?;
+    let store = regulars::sealing::keyed(&store, &settings);
     let mut services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
     if let Some(keys) = settings.secret_keys() {
         services = services.with_secret_keys(keys);

@@ -1,4 +1,6 @@
-//! `regulars secrets rotate`: re-seals every stored secret under the current server key.
+//! `regulars secrets rotate`: re-seals every stored secret under the current server key:
+//! the webhook secrets, then the contact data (phones, emails, Zalo ids, and the rows that
+//! hold them) with their blind index, in batches, look-ups working throughout.
 //!
 //! A rotation: start every server and worker with the new key in `REGULARS_SECRET_KEY`
 //! and the old one in `REGULARS_PREVIOUS_SECRET_KEYS` (they open what either sealed, so
@@ -10,14 +12,15 @@ use clap::Subcommand;
 use regulars::settings::Settings;
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_service::Services;
-use regulars_store::{Store, StoreOptions, redact};
+use regulars_store::{SealScope, Store, StoreOptions, redact};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub(crate) enum SecretsCommand {
-    /// Re-seal every integration's webhook secret under REGULARS_SECRET_KEY, opening
-    /// each with whichever of it and REGULARS_PREVIOUS_SECRET_KEYS sealed it.
+    /// Re-seal every integration's webhook secret and all contact data (with the phone
+    /// blind index) under REGULARS_SECRET_KEY, opening each with whichever of it and
+    /// REGULARS_PREVIOUS_SECRET_KEYS sealed it.
     Rotate {
         /// Configuration file (default: ./regulars.toml when it exists).
         #[arg(long, env = "REGULARS_CONFIG")]
@@ -42,12 +45,27 @@ pub(crate) async fn run(command: SecretsCommand) -> Result<()> {
                 redact(&settings.database_url)
             )
         })?;
-    let services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen))
+    let store = Arc::new(regulars::sealing::keyed(&store, &settings));
+    let services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen))
         .with_secret_keys(keys);
     let report = services.reseal_secrets().await?;
     println!(
         "{} secrets re-sealed, {} already under the current key",
         report.resealed, report.current
+    );
+    let sealed = store
+        .seal_contacts(SealScope::NotCurrent)
+        .await
+        .context("cannot re-seal contact data (is the key that sealed it missing from REGULARS_PREVIOUS_SECRET_KEYS?)")?;
+    println!(
+        "{} rows of contact data re-sealed ({})",
+        sealed.rows(),
+        sealed
+            .tables
+            .iter()
+            .map(|(table, n)| format!("{table} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if !report.unopenable.is_empty() {
         let ids: Vec<String> = report.unopenable.iter().map(ToString::to_string).collect();

@@ -59,6 +59,13 @@ impl Application {
                 url: redact(&settings.database_url),
                 error,
             })?;
+        let store = crate::sealing::keyed(&store, settings);
+        crate::sealing::seal_plain_rows(&store, settings)
+            .await
+            .map_err(|error| StartError::Database {
+                url: redact(&settings.database_url),
+                error,
+            })?;
         Self::with_store(settings, Arc::new(store))
     }
 
@@ -74,6 +81,7 @@ impl Application {
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Application, StartError> {
+        let store = Arc::new(crate::sealing::keyed(&store, settings));
         let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen))
             .with_auth_failure_limit(
                 settings

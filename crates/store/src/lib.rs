@@ -12,6 +12,11 @@
 //! (microseconds since the Unix epoch) as `BIGINT`, documents as JSON text. Every primary
 //! key starts with `brand_id` and every query is scoped to one brand.
 //!
+//! Given [`ContactKeys`] ([`Store::with_contact_keys`]), the store seals contact data at
+//! rest — phones, emails, Zalo ids and every row that repeats one — and finds customers by
+//! a keyed blind index of their phone; [`Store::seal_contacts`] seals rows stored plain or
+//! under a previous key in place. The repositories hand out plain values either way.
+//!
 //! ```
 //! use regulars_domain::{BrandId, CallingCode, Currency};
 //! use regulars_loyalty::ledger::RefundPolicy;
@@ -44,16 +49,20 @@
 //! # }
 //! ```
 
+mod contact;
 mod convert;
 mod entity;
 mod error;
 mod migration;
 mod options;
 mod repo;
+mod seal;
 mod store;
 mod tx;
 mod url;
 
+pub use contact::{ContactKey, ContactKeys};
 pub use options::{SqliteSync, StoreOptions};
+pub use seal::{SealReport, SealScope};
 pub use store::{Backend, Store};
 pub use url::redact;

@@ -20,6 +20,7 @@ mod m20261206_700001_pos_customers;
 mod m20261206_800001_outbox_provider_key;
 mod m20261207_100001_customer_rights;
 mod m20261207_100002_retention;
+mod m20261207_200001_customer_phone_index;
 mod m20261207_300001_consent;
 mod m20261207_400001_access_log;
 mod m20261207_600001_integration_access;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_800001_outbox_provider_key::Migration),
             Box::new(m20261207_100001_customer_rights::Migration),
             Box::new(m20261207_100002_retention::Migration),
+            Box::new(m20261207_200001_customer_phone_index::Migration),
             Box::new(m20261207_300001_consent::Migration),
             Box::new(m20261207_400001_access_log::Migration),
             Box::new(m20261207_600001_integration_access::Migration),

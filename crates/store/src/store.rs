@@ -1,5 +1,6 @@
 //! The store: a connection pool, its migrations, and the unit of work.
 
+use crate::contact::ContactKeys;
 use crate::error::db_error;
 use crate::migration::Migrator;
 use crate::tx::StoreTransaction;
@@ -12,6 +13,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several processes
 /// starting at once apply each migration once (the bytes of "regulars").
@@ -50,8 +52,9 @@ pub enum Backend {
 ///   concurrent attempt re-checks after waiting for the row.
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
     backend: Backend,
+    contact_keys: Option<Arc<ContactKeys>>,
 }
 
 impl Store {
@@ -115,7 +118,11 @@ impl Store {
             }
             StoreError::Unavailable(format!("cannot connect to {shown}: {message}"))
         })?;
-        let store = Store { db, backend };
+        let store = Store {
+            db,
+            backend,
+            contact_keys: None,
+        };
         if options.get_migrate() {
             store.migrate().await?;
         }
@@ -149,6 +156,24 @@ impl Store {
             .map_err(|e| db_error("commit migrations", e))
     }
 
+    /// This store (sharing its pool) sealing contact data under `keys`: phones, emails
+    /// and Zalo ids are written sealed and found through their blind index, and values
+    /// sealed under any of the keys open (see [`ContactKeys`]). Without keys they are
+    /// written plain; sealed values then do not open.
+    #[must_use]
+    pub fn with_contact_keys(&self, keys: ContactKeys) -> Store {
+        Store {
+            db: self.db.clone(),
+            backend: self.backend,
+            contact_keys: Some(Arc::new(keys)),
+        }
+    }
+
+    /// The keys contact data is sealed under, if any.
+    pub(crate) fn contact_keys(&self) -> Option<&ContactKeys> {
+        self.contact_keys.as_deref()
+    }
+
     /// Which database this store talks to.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -175,7 +200,7 @@ impl Store {
         self.db.close().await.map_err(|e| db_error("close", e))
     }
 
-    async fn begin_raw(&self) -> Result<DatabaseTransaction, StoreError> {
+    pub(crate) async fn begin_raw(&self) -> Result<DatabaseTransaction, StoreError> {
         let begun: Result<DatabaseTransaction, DbErr> = match self.backend {
             Backend::Sqlite => {
                 self.db
@@ -194,7 +219,10 @@ impl Store {
 #[async_trait]
 impl UnitOfWork for Store {
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        Ok(Box::new(StoreTransaction::new(self.begin_raw().await?)))
+        Ok(Box::new(StoreTransaction::new(
+            self.begin_raw().await?,
+            self.contact_keys.clone(),
+        )))
     }
 }
 

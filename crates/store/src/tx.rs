@@ -1,5 +1,6 @@
 //! One open database transaction, and every repository working inside it.
 
+use crate::contact::ContactKeys;
 use crate::error::db_error;
 use async_trait::async_trait;
 use regulars_ports::{
@@ -8,16 +9,24 @@ use regulars_ports::{
     StoreError, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+use std::sync::Arc;
 
 /// A sea-orm transaction that implements every repository port; the `Transaction`
 /// accessors hand out the same object as each repository. Dropping it rolls back.
 pub(crate) struct StoreTransaction {
     pub(crate) tx: DatabaseTransaction,
+    /// The keys contact data is sealed under; `None` stores it plain.
+    keys: Option<Arc<ContactKeys>>,
 }
 
 impl StoreTransaction {
-    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
-        Self { tx }
+    pub(crate) fn new(tx: DatabaseTransaction, keys: Option<Arc<ContactKeys>>) -> Self {
+        Self { tx, keys }
+    }
+
+    /// The keys contact data is sealed under, if the store was given any.
+    pub(crate) fn keys(&self) -> Option<&ContactKeys> {
+        self.keys.as_deref()
     }
 
     /// Whether the transaction runs on PostgreSQL (where row locks are spelled out).

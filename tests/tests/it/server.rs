@@ -100,6 +100,20 @@ pub async fn spawn_configured(
     let store = Store::connect(&url, options)
         .await
         .unwrap_or_else(|e| panic!("{db:?}: connect {url}: {e}"));
+    let mut server = spawn_on(db, store, configure, clock);
+    server._file = file;
+    server
+}
+
+/// Starts a server on `store` (a database of kind `db` the caller keeps), with the test
+/// settings changed by `configure`, on `clock`.
+pub fn spawn_on(
+    db: Db,
+    store: Store,
+    configure: impl FnOnce(&mut Settings),
+    clock: Arc<dyn regulars_ports::Clock>,
+) -> TestServer {
+    init_logs();
     let mut settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
         secret_key: Some(SecretKey::from_bytes([0x5a; 32])),
@@ -120,7 +134,7 @@ pub async fn spawn_configured(
         client: reqwest::Client::new(),
         handle,
         task,
-        _file: file,
+        _file: None,
     }
 }
 

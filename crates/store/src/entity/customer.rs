@@ -1,4 +1,5 @@
-//! `customers`: profile and consent; the phone is unique within a brand.
+//! `customers`: profile and consent; the phone is unique within a brand. Phone, email
+//! and Zalo id are sealed at rest (see `contact`), the phone found by its blind index.
 
 use sea_orm::entity::prelude::*;
 
@@ -37,6 +38,9 @@ pub struct Model {
     pub created_at: i64,
     /// When the customer was erased (de-identified); `None` while they are a customer.
     pub erased_at: Option<i64>,
+    /// Blind index of the phone (see `contact`); empty on rows not sealed yet.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub phone_index: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! [`CustomerRepo`]: customers and their running facts. Erased customers (rows kept
 //! under their id, contact details destroyed) are never found, listed or updated.
 
+use crate::contact::{ContactKeys, Place, open, open_opt, seal, seal_opt};
 use crate::convert::{
     DATE_FORMAT, from_micros, from_micros_opt, money, to_i64, to_micros, to_micros_opt, to_minor,
     to_u64,
@@ -14,10 +15,10 @@ use regulars_domain::{
     CustomerId, Phone,
 };
 use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use time::Date;
 
@@ -28,14 +29,35 @@ impl CustomerRepo for StoreTransaction {
         brand: BrandId,
         phone: &Phone,
     ) -> Result<Option<Customer>, StoreError> {
-        customer::Entity::find()
+        // One statement, each half served by its unique index: the blind index under
+        // every key (rows not yet re-indexed after a rotation carry a previous key's),
+        // then the phone itself on rows written before sealing. (An `OR` of the two is
+        // planned by SQLite, without statistics, as a scan of the brand's customers.)
+        let by_phone = customer::Entity::find()
             .filter(customer::Column::BrandId.eq(brand.as_uuid()))
             .filter(customer::Column::Phone.eq(phone.as_str()))
-            .filter(customer::Column::ErasedAt.is_null())
-            .one(&self.tx)
-            .await
-            .map_err(in_ctx("select from customers"))?
-            .map(customer_from_row)
+            .filter(customer::Column::ErasedAt.is_null());
+        let row = match self.keys() {
+            None => by_phone.one(&self.tx).await,
+            Some(keys) => {
+                let mut both = customer::Entity::find()
+                    .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+                    .filter(customer::Column::ErasedAt.is_null())
+                    .filter(
+                        customer::Column::PhoneIndex
+                            .is_in(keys.phone_indexes(brand.as_uuid(), phone.as_str())),
+                    )
+                    .into_query();
+                both.union(UnionType::All, by_phone.into_query());
+                let statement = self.tx.get_database_backend().build(&both);
+                customer::Entity::find()
+                    .from_raw_sql(statement)
+                    .one(&self.tx)
+                    .await
+            }
+        };
+        row.map_err(in_ctx("select from customers"))?
+            .map(|row| customer_from_row(self.keys(), row))
             .transpose()
     }
 
@@ -49,7 +71,7 @@ impl CustomerRepo for StoreTransaction {
             .one(&self.tx)
             .await
             .map_err(in_ctx("select from customers"))?
-            .map(customer_from_row)
+            .map(|row| customer_from_row(self.keys(), row))
             .transpose()
     }
 
@@ -72,12 +94,12 @@ impl CustomerRepo for StoreTransaction {
             .await
             .map_err(in_ctx("select from customers"))?
             .into_iter()
-            .map(customer_from_row)
+            .map(|row| customer_from_row(self.keys(), row))
             .collect()
     }
 
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
-        let row = customer_to_row(customer)?;
+        let row = customer_to_row(self.keys(), customer)?;
         customer::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.tx)
             .await
@@ -136,7 +158,7 @@ impl CustomerRepo for StoreTransaction {
 
     /// Updates the profile fields; the phone, id and creation time stay as stored.
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
-        let row = customer_to_row(customer)?;
+        let row = customer_to_row(self.keys(), customer)?;
         let updated = customer::Entity::update_many()
             .col_expr(customer::Column::Name, Expr::value(row.name))
             .col_expr(customer::Column::Birthday, Expr::value(row.birthday))
@@ -232,19 +254,35 @@ impl CustomerRepo for StoreTransaction {
     }
 }
 
-fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
+/// Where each sealed column of a customer's row lives.
+pub(crate) fn places(brand: uuid::Uuid, id: &uuid::Uuid) -> [Place; 3] {
+    let row: &[&[u8]] = &[id.as_bytes()];
+    [
+        Place::new("customers.phone", brand, row),
+        Place::new("customers.email", brand, row),
+        Place::new("customers.zalo_user_id", brand, row),
+    ]
+}
+
+fn customer_to_row(
+    keys: Option<&ContactKeys>,
+    customer: &Customer,
+) -> Result<customer::Model, StoreError> {
+    let (brand, id) = (customer.brand_id.as_uuid(), customer.id.as_uuid());
+    let [phone, email, zalo] = places(brand, &id);
     Ok(customer::Model {
-        brand_id: customer.brand_id.as_uuid(),
-        id: customer.id.as_uuid(),
-        phone: customer.phone.as_str().to_owned(),
+        brand_id: brand,
+        id,
+        phone: seal(keys, &phone, customer.phone.as_str()),
+        phone_index: keys.map(|keys| keys.phone_index(brand, customer.phone.as_str())),
         name: customer.name.clone(),
         birthday: customer
             .birthday
             .map(|date| date.format(DATE_FORMAT))
             .transpose()
             .map_err(|e| unstorable("birthday", e))?,
-        email: customer.email.clone(),
-        zalo_user_id: customer.zalo_user_id.clone(),
+        email: seal_opt(keys, &email, customer.email.as_deref()),
+        zalo_user_id: seal_opt(keys, &zalo, customer.zalo_user_id.as_deref()),
         consent_zalo: customer.consent.zalo.granted(),
         consent_sms: customer.consent.sms.granted(),
         consent_email: customer.consent.email.granted(),
@@ -258,11 +296,16 @@ fn customer_to_row(customer: &Customer) -> Result<customer::Model, StoreError> {
     })
 }
 
-pub(crate) fn customer_from_row(row: customer::Model) -> Result<Customer, StoreError> {
+pub(crate) fn customer_from_row(
+    keys: Option<&ContactKeys>,
+    row: customer::Model,
+) -> Result<Customer, StoreError> {
+    let [phone, email, zalo] = places(row.brand_id, &row.id);
     Ok(Customer {
         id: CustomerId::from_uuid(row.id),
         brand_id: BrandId::from_uuid(row.brand_id),
-        phone: Phone::parse_e164(&row.phone).map_err(|e| corrupt("customers.phone", e))?,
+        phone: Phone::parse_e164(&open(keys, &phone, &row.phone)?)
+            .map_err(|e| corrupt("customers.phone", e))?,
         name: row.name,
         birthday: row
             .birthday
@@ -270,8 +313,8 @@ pub(crate) fn customer_from_row(row: customer::Model) -> Result<Customer, StoreE
             .map(|text| Date::parse(text, DATE_FORMAT))
             .transpose()
             .map_err(|e| corrupt("customers.birthday", e))?,
-        email: row.email,
-        zalo_user_id: row.zalo_user_id,
+        email: open_opt(keys, &email, row.email.as_deref())?,
+        zalo_user_id: open_opt(keys, &zalo, row.zalo_user_id.as_deref())?,
         consent: ChannelConsent {
             zalo: state("zalo", &row.consent_state_zalo)?,
             sms: state("sms", &row.consent_state_sms)?,

@@ -1,5 +1,6 @@
 //! [`IdempotencyRepo`]: remembered results of external events.
 
+use crate::contact::{Place, open, seal};
 use crate::convert::{from_json, to_json, to_micros};
 use crate::entity::idempotency;
 use crate::error::in_ctx;
@@ -30,7 +31,14 @@ impl IdempotencyRepo for StoreTransaction {
         };
         Ok(Some(IdempotentRecord {
             kind: row.kind,
-            result: from_json("idempotency.result", &row.result)?,
+            result: from_json(
+                "idempotency.result",
+                &open(
+                    self.keys(),
+                    &result_place(brand.as_uuid(), key),
+                    &row.result,
+                )?,
+            )?,
             fingerprint: row.fingerprint,
         }))
     }
@@ -47,7 +55,11 @@ impl IdempotencyRepo for StoreTransaction {
             source: key.source.clone(),
             external_id: key.external_id.clone(),
             kind: record.kind.clone(),
-            result: to_json("idempotent result", &record.result)?,
+            result: seal(
+                self.keys(),
+                &result_place(brand.as_uuid(), key),
+                &to_json("idempotent result", &record.result)?,
+            ),
             created_at: to_micros(OffsetDateTime::now_utc()),
             fingerprint: record.fingerprint.clone(),
         };
@@ -79,4 +91,14 @@ impl IdempotencyRepo for StoreTransaction {
             .map_err(in_ctx("delete from idempotency"))?;
         Ok(done.rows_affected)
     }
+}
+
+/// Where a remembered result lives (sealed: a receipt of a customer's creation holds
+/// their phone).
+pub(crate) fn result_place(brand: uuid::Uuid, key: &EventKey) -> Place {
+    Place::new(
+        "idempotency.result",
+        brand,
+        &[key.source.as_bytes(), key.external_id.as_bytes()],
+    )
 }

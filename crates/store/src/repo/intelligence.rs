@@ -111,7 +111,7 @@ impl IntelligenceRepo for StoreTransaction {
             .map(|row| {
                 let id = row.id;
                 Ok(CustomerHistory {
-                    customer: customer_from_row(row)?,
+                    customer: customer_from_row(self.keys(), row)?,
                     stats: stats.remove(&id),
                     balance: Points::new(balances.get(&id).copied().unwrap_or(0)),
                     visits: visits.remove(&id).unwrap_or_default(),

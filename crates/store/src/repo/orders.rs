@@ -1,5 +1,6 @@
 //! [`OrderRepo`]: orders with their lines, and their refunded totals.
 
+use crate::contact::{ContactKeys, Place, open_opt, seal_opt};
 use crate::convert::{currency, from_json, from_micros, money, to_json, to_micros, to_minor};
 use crate::entity::{order, order_line};
 use crate::error::{corrupt, in_ctx, unstorable};
@@ -84,7 +85,11 @@ impl OrderRepo for StoreTransaction {
             source: order.key.source.clone(),
             external_id: order.key.external_id.clone(),
             customer_id: stored.customer_id.map(|id| id.as_uuid()),
-            customer_phone: order.customer_phone.as_ref().map(|p| p.as_str().to_owned()),
+            customer_phone: seal_opt(
+                self.keys(),
+                &phone_place(brand_id, stored.id.as_uuid()),
+                order.customer_phone.as_ref().map(Phone::as_str),
+            ),
             location: order.location.clone(),
             placed_at: to_micros(order.placed_at),
             currency: order.total.currency().code().to_owned(),
@@ -241,13 +246,19 @@ impl StoreTransaction {
         rows.into_iter()
             .map(|row| {
                 let of_row = lines.remove(&row.id).unwrap_or_default();
-                order_from_rows(row, of_row)
+                order_from_rows(self.keys(), row, of_row)
             })
             .collect()
     }
 }
 
+/// Where an order's sealed phone lives.
+pub(crate) fn phone_place(brand: uuid::Uuid, id: uuid::Uuid) -> Place {
+    Place::new("orders.customer_phone", brand, &[id.as_bytes()])
+}
+
 fn order_from_rows(
+    keys: Option<&ContactKeys>,
     row: order::Model,
     lines: Vec<order_line::Model>,
 ) -> Result<StoredOrder, StoreError> {
@@ -274,12 +285,15 @@ fn order_from_rows(
                 external_id: row.external_id,
             },
             location: row.location,
-            customer_phone: row
-                .customer_phone
-                .as_deref()
-                .map(Phone::parse_e164)
-                .transpose()
-                .map_err(|e| corrupt("orders.customer_phone", e))?,
+            customer_phone: open_opt(
+                keys,
+                &phone_place(row.brand_id, row.id),
+                row.customer_phone.as_deref(),
+            )?
+            .as_deref()
+            .map(Phone::parse_e164)
+            .transpose()
+            .map_err(|e| corrupt("orders.customer_phone", e))?,
             placed_at: from_micros(row.placed_at)?,
             lines,
             total: money(row.total_minor, &row.currency)?,

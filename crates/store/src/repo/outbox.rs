@@ -6,6 +6,7 @@
 //! attempt number it claimed, so a worker whose lease ran out and was taken over by
 //! another cannot overwrite what the other recorded.
 
+use crate::contact::{ContactKeys, Place, open, open_opt, seal, seal_opt};
 use crate::convert::{from_json, from_micros, from_micros_opt, to_json, to_micros, to_u64};
 use crate::entity::outbox;
 use crate::error::{corrupt, in_ctx, unstorable};
@@ -65,7 +66,7 @@ impl OutboxRepo for StoreTransaction {
         for chunk in messages.chunks(INSERT_CHUNK) {
             let rows = chunk
                 .iter()
-                .map(|m| message_to_row(m).map(IntoActiveModel::into_active_model))
+                .map(|m| message_to_row(self.keys(), m).map(IntoActiveModel::into_active_model))
                 .collect::<Result<Vec<_>, _>>()?;
             written += inserted(
                 outbox::Entity::insert_many(rows)
@@ -144,9 +145,10 @@ impl OutboxRepo for StoreTransaction {
             claimed.push((picked_due, model));
         }
         claimed.sort_by_key(|(due, row)| (*due, row.id));
+        let keys = self.keys();
         claimed
             .into_iter()
-            .map(|(_, row)| message_from_row(row))
+            .map(|(_, row)| message_from_row(keys, row))
             .collect()
     }
 
@@ -233,13 +235,21 @@ impl OutboxRepo for StoreTransaction {
                 message.id
             )));
         };
+        let [_, recipient, fallbacks] = places(message.brand_id.as_uuid(), message.id);
         let done = claimed_by(message)?
             .col_expr(C::Status, Expr::value(OutboxStatus::Pending.as_str()))
             .col_expr(C::Channel, Expr::value(channel_name(next.channel)))
-            .col_expr(C::Recipient, Expr::value(next.recipient.clone()))
+            .col_expr(
+                C::Recipient,
+                Expr::value(seal(self.keys(), &recipient, &next.recipient)),
+            )
             .col_expr(
                 C::Fallbacks,
-                Expr::value(to_json("outbox fallbacks", rest)?),
+                Expr::value(seal(
+                    self.keys(),
+                    &fallbacks,
+                    &to_json("outbox fallbacks", rest)?,
+                )),
             )
             .col_expr(C::Attempts, Expr::value(0))
             .col_expr(C::DueAt, Expr::value(to_micros(due_at)))
@@ -350,7 +360,11 @@ impl OutboxRepo for StoreTransaction {
                 out.push(SentRecord {
                     campaign_id: row.campaign_id.map(CampaignId::from_uuid),
                     customer_id: CustomerId::from_uuid(customer),
-                    phone: row.phone,
+                    phone: open_opt(
+                        self.keys(),
+                        &places(row.brand_id, row.id)[0],
+                        row.phone.as_deref(),
+                    )?,
                     at,
                     promotional: row.promotional,
                     dedupe_key: row.dedupe_key,
@@ -400,7 +414,7 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("select from outbox"))?
             .into_iter()
-            .map(message_from_row)
+            .map(|row| message_from_row(self.keys(), row))
             .collect()
     }
 
@@ -531,7 +545,10 @@ fn tally(rows: Vec<(String, i64)>) -> Result<BTreeMap<OutboxStatus, u64>, StoreE
     Ok(out)
 }
 
+/// An error text as kept: without phone numbers or emails (see `redact_contacts`), at
+/// most [`MAX_ERROR_BYTES`] long.
 fn clip(text: &str) -> String {
+    let text = &crate::contact::redact_contacts(text);
     if text.len() <= MAX_ERROR_BYTES {
         return text.to_owned();
     }
@@ -575,7 +592,21 @@ pub(crate) fn empty_payload() -> Result<String, StoreError> {
     )
 }
 
-fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
+/// Where a message's sealed columns live: its phone, recipient and fallback routes.
+pub(crate) fn places(brand: Uuid, id: Uuid) -> [Place; 3] {
+    let row: &[&[u8]] = &[id.as_bytes()];
+    [
+        Place::new("outbox.phone", brand, row),
+        Place::new("outbox.recipient", brand, row),
+        Place::new("outbox.fallbacks", brand, row),
+    ]
+}
+
+fn message_to_row(
+    keys: Option<&ContactKeys>,
+    m: &OutboxMessage,
+) -> Result<outbox::Model, StoreError> {
+    let [phone, recipient, fallbacks] = places(m.brand_id.as_uuid(), m.id);
     let payload = Payload {
         template: m.template.clone(),
         subject: m.subject.clone(),
@@ -590,11 +621,15 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
         id: m.id,
         campaign_id: m.campaign_id.map(|c| c.as_uuid()),
         customer_id: m.customer_id.map(|c| c.as_uuid()),
-        phone: m.phone.clone(),
+        phone: seal_opt(keys, &phone, m.phone.as_deref()),
         dedupe_key: m.dedupe_key.clone(),
         channel: channel_name(m.route.channel).to_owned(),
-        recipient: m.route.recipient.clone(),
-        fallbacks: to_json("outbox fallbacks", &m.fallbacks)?,
+        recipient: seal(keys, &recipient, &m.route.recipient),
+        fallbacks: seal(
+            keys,
+            &fallbacks,
+            &to_json("outbox fallbacks", &m.fallbacks)?,
+        ),
         payload: to_json("outbox payload", &payload)?,
         promotional: m.promotional,
         status: m.status.as_str().to_owned(),
@@ -609,19 +644,24 @@ fn message_to_row(m: &OutboxMessage) -> Result<outbox::Model, StoreError> {
     })
 }
 
-pub(crate) fn message_from_row(row: outbox::Model) -> Result<OutboxMessage, StoreError> {
+pub(crate) fn message_from_row(
+    keys: Option<&ContactKeys>,
+    row: outbox::Model,
+) -> Result<OutboxMessage, StoreError> {
+    let [phone, recipient, fallbacks] = places(row.brand_id, row.id);
     let payload: Payload = from_json("outbox payload", &row.payload)?;
-    let fallbacks: Vec<Route> = from_json("outbox fallbacks", &row.fallbacks)?;
+    let fallbacks: Vec<Route> =
+        from_json("outbox fallbacks", &open(keys, &fallbacks, &row.fallbacks)?)?;
     Ok(OutboxMessage {
         id: row.id,
         brand_id: BrandId::from_uuid(row.brand_id),
         campaign_id: row.campaign_id.map(CampaignId::from_uuid),
         customer_id: row.customer_id.map(CustomerId::from_uuid),
-        phone: row.phone,
+        phone: open_opt(keys, &phone, row.phone.as_deref())?,
         dedupe_key: row.dedupe_key,
         route: Route {
             channel: parse_channel(&row.channel)?,
-            recipient: row.recipient,
+            recipient: open(keys, &recipient, &row.recipient)?,
         },
         fallbacks,
         template: payload.template,

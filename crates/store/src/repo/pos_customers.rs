@@ -2,6 +2,7 @@
 //! waiting for one (the [`AccessRepo`](regulars_ports::AccessRepo) methods that
 //! `access.rs` delegates here).
 
+use crate::contact::{Place, open, seal};
 use crate::convert::{from_json, to_json, to_micros};
 use crate::entity::{pos_customer, pos_waiting_order};
 use crate::error::{corrupt, in_ctx};
@@ -12,6 +13,28 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
+/// Where a POS customer's sealed phone lives.
+pub(crate) fn link_place(brand: uuid::Uuid, integration: uuid::Uuid, customer_ref: &str) -> Place {
+    Place::new(
+        "pos_customers.phone",
+        brand,
+        &[integration.as_bytes(), customer_ref.as_bytes()],
+    )
+}
+
+/// Where a waiting order's sealed document lives.
+pub(crate) fn waiting_place(brand: uuid::Uuid, integration: uuid::Uuid, key: &EventKey) -> Place {
+    Place::new(
+        "pos_waiting_orders.order_json",
+        brand,
+        &[
+            integration.as_bytes(),
+            key.source.as_bytes(),
+            key.external_id.as_bytes(),
+        ],
+    )
+}
+
 pub(crate) async fn link(
     tx: &mut StoreTransaction,
     brand: BrandId,
@@ -21,11 +44,12 @@ pub(crate) async fn link(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     use pos_customer::Column as C;
+    let place = link_place(brand.as_uuid(), integration.as_uuid(), customer_ref);
     let row = pos_customer::Model {
         brand_id: brand.as_uuid(),
         integration_id: integration.as_uuid(),
         customer_ref: customer_ref.to_owned(),
-        phone: phone.as_str().to_owned(),
+        phone: seal(tx.keys(), &place, phone.as_str()),
         updated_at: to_micros(now),
     };
     pos_customer::Entity::insert(row.into_active_model())
@@ -54,8 +78,43 @@ pub(crate) async fn phone(
     .one(&tx.tx)
     .await
     .map_err(in_ctx("select from pos_customers"))?;
-    row.map(|r| Phone::parse_e164(&r.phone).map_err(|e| corrupt("pos_customers.phone", e)))
-        .transpose()
+    let place = link_place(brand.as_uuid(), integration.as_uuid(), customer_ref);
+    row.map(|r| {
+        Phone::parse_e164(&open(tx.keys(), &place, &r.phone)?)
+            .map_err(|e| corrupt("pos_customers.phone", e))
+    })
+    .transpose()
+}
+
+/// Deletes every POS link of the brand to `phone`. The phone is sealed under a fresh
+/// nonce, so the links are opened one by one: an erasure is rare, a brand's POS links few.
+pub(crate) async fn unlink_phone(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    phone: &Phone,
+) -> Result<u64, StoreError> {
+    let rows = pos_customer::Entity::find()
+        .filter(pos_customer::Column::BrandId.eq(brand.as_uuid()))
+        .all(&tx.tx)
+        .await
+        .map_err(in_ctx("select from pos_customers (erase)"))?;
+    let mut removed = 0;
+    for row in rows {
+        let place = link_place(row.brand_id, row.integration_id, &row.customer_ref);
+        if open(tx.keys(), &place, &row.phone)? != phone.as_str() {
+            continue;
+        }
+        let done = pos_customer::Entity::delete_by_id((
+            row.brand_id,
+            row.integration_id,
+            row.customer_ref,
+        ))
+        .exec(&tx.tx)
+        .await
+        .map_err(in_ctx("delete from pos_customers (erase)"))?;
+        removed += done.rows_affected;
+    }
+    Ok(removed)
 }
 
 pub(crate) async fn keep_waiting(
@@ -73,7 +132,11 @@ pub(crate) async fn keep_waiting(
         source: order.key.source.clone(),
         external_id: order.key.external_id.clone(),
         customer_ref: customer_ref.to_owned(),
-        order_json: to_json("waiting order", order)?,
+        order_json: seal(
+            tx.keys(),
+            &waiting_place(brand.as_uuid(), integration.as_uuid(), &order.key),
+            &to_json("waiting order", order)?,
+        ),
         received_at: to_micros(now),
     };
     pos_waiting_order::Entity::insert(row.into_active_model())
@@ -110,7 +173,15 @@ pub(crate) async fn take_waiting(
         .await
         .map_err(in_ctx("delete from pos_waiting_orders"))?;
     rows.iter()
-        .map(|r| from_json("pos_waiting_orders.order_json", &r.order_json))
+        .map(|r| {
+            let key = EventKey {
+                source: r.source.clone(),
+                external_id: r.external_id.clone(),
+            };
+            let place = waiting_place(r.brand_id, r.integration_id, &key);
+            let json = open(tx.keys(), &place, &r.order_json)?;
+            from_json("pos_waiting_orders.order_json", &json)
+        })
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! [`PrivacyRepo`]: erasure by de-identification, the request log, retention sweeps.
 
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
-use crate::entity::{brand_retention, customer, order, outbox, pos_customer, privacy_request};
+use crate::entity::{brand_retention, customer, order, outbox, privacy_request};
 use crate::error::{corrupt, in_ctx};
 use crate::repo::outbox::{empty_payload, message_from_row};
 use crate::tx::StoreTransaction;
@@ -88,6 +88,7 @@ impl PrivacyRepo for StoreTransaction {
         use customer::Column as Cu;
         let update = customer::Entity::update_many()
             .col_expr(Cu::Phone, Expr::value(erased_phone(customer)))
+            .col_expr(Cu::PhoneIndex, Expr::value(Option::<String>::None))
             .col_expr(Cu::Name, Expr::value(Option::<String>::None))
             .col_expr(Cu::Birthday, Expr::value(Option::<String>::None))
             .col_expr(Cu::Email, Expr::value(Option::<String>::None))
@@ -146,17 +147,12 @@ impl PrivacyRepo for StoreTransaction {
         let messages = self
             .scrub_messages(messages_of(brand, customer, phone), true)
             .await?;
-        let links = pos_customer::Entity::delete_many()
-            .filter(pos_customer::Column::BrandId.eq(b))
-            .filter(pos_customer::Column::Phone.eq(phone.as_str()))
-            .exec(&self.tx)
-            .await
-            .map_err(in_ctx("delete from pos_customers"))?;
+        let links = crate::repo::pos_customers::unlink_phone(self, brand, phone).await?;
         Ok(Some(ErasureCounts {
             orders: orders.rows_affected,
             messages,
             messages_cancelled: cancelled.rows_affected,
-            pos_links: links.rows_affected,
+            pos_links: links,
         }))
     }
 
@@ -232,7 +228,7 @@ impl PrivacyRepo for StoreTransaction {
             .await
             .map_err(in_ctx("select from outbox (customer)"))?
             .into_iter()
-            .map(message_from_row)
+            .map(|row| message_from_row(self.keys(), row))
             .collect()
     }
 

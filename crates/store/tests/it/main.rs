@@ -22,6 +22,7 @@ mod outbox_batch;
 mod outreach;
 mod reports;
 mod schema;
+mod sealing;
 mod support;
 mod tenancy;
 mod tls;
@@ -124,6 +125,11 @@ both_databases! {
     }
     outbox_batch {
         many_sends_are_recorded_at_once_each_on_its_own_claim,
+    }
+    sealing {
+        sealed_contact_data_opens_only_with_the_key,
+        plain_rows_are_found_then_sealed_in_place,
+        a_key_rotation_keeps_every_row_readable_and_findable,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,
