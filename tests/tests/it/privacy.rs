@@ -468,6 +468,14 @@ async fn an_export_holds_every_record_of_the_customer_and_nothing_of_another() {
         assert!(export.messages[0].body.contains(LAN.1), "{name}: the body");
         assert!(!export.changes.is_empty(), "{name}: the registration");
         assert!(export.changes.iter().all(|c| c.customer_id == lan));
+        // The consents given at registration (SMS, email, profiling), with their notice.
+        assert_eq!(export.consents.len(), 3, "{name}: {:?}", export.consents);
+        assert!(
+            export
+                .consents
+                .iter()
+                .all(|c| c.customer_id == lan && c.notice_version == Some(1))
+        );
         assert_eq!(export.requests.len(), 1, "{name}: this export, logged");
 
         // Nothing of the other customer, whose name and number are so alike.

@@ -3,7 +3,9 @@
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto::{CustomerDto, LedgerEntryDto, OrderDto, ScoresDto, VoucherDto, rfc3339};
+use crate::dto::{
+    ConsentHistoryDto, CustomerDto, LedgerEntryDto, OrderDto, ScoresDto, VoucherDto, rfc3339,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::campaigns::MessageDto;
 use crate::routes::id;
@@ -86,6 +88,8 @@ pub(crate) struct ExportDto {
     customer: CustomerDto,
     /// Every change of profile and consent.
     consent_changes: Vec<ChangeDto>,
+    /// Consent per purpose now, and every consent given or withdrawn.
+    consents: ConsentHistoryDto,
     /// Orders with their lines.
     orders: Vec<OrderDto>,
     /// Points ledger entries.
@@ -105,6 +109,7 @@ impl From<&CustomerExport> for ExportDto {
             generated_at: rfc3339(e.generated_at),
             customer: CustomerDto::from(&e.customer),
             consent_changes: e.changes.iter().map(ChangeDto::from).collect(),
+            consents: ConsentHistoryDto::new(&e.customer.consent, &e.consents),
             orders: e.orders.iter().map(OrderDto::from).collect(),
             ledger: e.ledger.iter().map(LedgerEntryDto::from).collect(),
             vouchers: e.vouchers.iter().map(VoucherDto::from).collect(),

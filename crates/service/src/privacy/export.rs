@@ -4,7 +4,9 @@ use crate::Services;
 use crate::account::load_brand;
 use crate::manage::{ManageError, not_found};
 use crate::privacy::erase::ANSWER_PERIOD;
-use regulars_domain::{BrandId, Currency, Customer, CustomerChange, CustomerId, OrderId};
+use regulars_domain::{
+    BrandId, ConsentEvent, Currency, Customer, CustomerChange, CustomerId, OrderId,
+};
 use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::vouchers::Voucher;
 use regulars_ports::{
@@ -26,6 +28,8 @@ pub struct CustomerExport {
     pub customer: Customer,
     /// Every change of profile and consent: when, by whom, from where, which fields.
     pub changes: Vec<CustomerChange>,
+    /// Every consent given or withdrawn, per purpose, with its source and notice version.
+    pub consents: Vec<ConsentEvent>,
     /// Orders with their lines, oldest id first.
     pub orders: Vec<StoredOrder>,
     /// Points ledger, in sequence order.
@@ -89,6 +93,7 @@ impl Services {
                     generated_at: received,
                     currency: found.currency,
                     changes: tx.customers().changes(brand, customer).await?,
+                    consents: tx.customers().consent_history(brand, customer).await?,
                     orders,
                     ledger: tx.ledger().entries(brand, customer).await?,
                     vouchers: tx.vouchers().vouchers_of(brand, customer).await?,
