@@ -1,11 +1,11 @@
 //! eSMS.vn stand-in: `POST /MainService.svc/json/SendMultipleMessage_V4_post_json/`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Value, json};
 
 use super::common::{Delivery, Fault, Ledger, RecordedRequest};
-use super::server::{Reply, Request, Server};
+use super::server::{Reply, Request, Stub};
 use crate::TestkitError;
 
 /// The send path, as eSMS documents it (the stub also accepts it without the final `/`).
@@ -25,8 +25,7 @@ pub const REQUEST_ID_MAX_CHARS: usize = 50;
 /// code, so random failures are HTTP 503 or a dropped connection.
 #[derive(Clone)]
 pub struct EsmsStub {
-    state: Arc<Mutex<State>>,
-    server: Arc<Server>,
+    stub: Stub<State>,
 }
 
 struct State {
@@ -44,32 +43,25 @@ impl EsmsStub {
     ///
     /// When no port can be bound or no thread started.
     pub fn start() -> Result<Self, TestkitError> {
-        let state = Arc::new(Mutex::new(State {
+        let state = State {
             ledger: Ledger::new(),
             api_key: "esms-api-key".to_owned(),
             secret_key: "esms-secret-key".to_owned(),
             brandname: "REGULARS".to_owned(),
-        }));
-        let handler_state = Arc::clone(&state);
-        let server = Server::start(Arc::new(move |request: &Request| {
-            handle(&handler_state, request)
-        }))?;
+        };
         Ok(Self {
-            state,
-            server: Arc::new(server),
+            stub: Stub::start(state, handle)?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.stub.lock()
     }
 
     /// `http://127.0.0.1:PORT`, the base the send path goes under.
     #[must_use]
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.stub.base_url()
     }
 
     /// The API key the stub accepts.

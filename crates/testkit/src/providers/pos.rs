@@ -3,12 +3,12 @@
 //! request and answer formats.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Value, json};
 
 use super::common::{RecordedRequest, form_pairs};
-use super::server::{Reply, Request, Server};
+use super::server::{Reply, Request, Stub};
 use crate::TestkitError;
 
 fn record(request: &Request) -> RecordedRequest {
@@ -32,8 +32,7 @@ fn square_error(status: u16, category: &str, code: &str, detail: &str) -> Reply 
 /// `AUTHENTICATION_ERROR`/`UNAUTHORIZED`; an unknown id is 404 `NOT_FOUND`.
 #[derive(Clone)]
 pub struct SquareStub {
-    state: Arc<Mutex<SquareState>>,
-    server: Arc<Server>,
+    stub: Stub<SquareState>,
 }
 
 struct SquareState {
@@ -51,33 +50,26 @@ impl SquareStub {
     ///
     /// When no port can be bound or no thread started.
     pub fn start() -> Result<Self, TestkitError> {
-        let state = Arc::new(Mutex::new(SquareState {
+        let state = SquareState {
             access_token: "EAAAl-square-access-token".to_owned(),
             orders: BTreeMap::new(),
             customers: BTreeMap::new(),
             requests: Vec::new(),
             fail_next: Vec::new(),
-        }));
-        let handler_state = Arc::clone(&state);
-        let server = Server::start(Arc::new(move |request: &Request| {
-            square_handle(&handler_state, request)
-        }))?;
+        };
         Ok(Self {
-            state,
-            server: Arc::new(server),
+            stub: Stub::start(state, square_handle)?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, SquareState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.stub.lock()
     }
 
     /// `http://127.0.0.1:PORT`, the API base.
     #[must_use]
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.stub.base_url()
     }
 
     /// The access token the stub accepts.
@@ -171,8 +163,7 @@ fn square_handle(state: &Mutex<SquareState>, request: &Request) -> Reply {
 /// `Retailer` header and `Authorization: Bearer <token>`.
 #[derive(Clone)]
 pub struct KiotVietApiStub {
-    state: Arc<Mutex<KiotVietState>>,
-    server: Arc<Server>,
+    stub: Stub<KiotVietState>,
 }
 
 struct KiotVietState {
@@ -192,7 +183,7 @@ impl KiotVietApiStub {
     ///
     /// When no port can be bound or no thread started.
     pub fn start() -> Result<Self, TestkitError> {
-        let state = Arc::new(Mutex::new(KiotVietState {
+        let state = KiotVietState {
             retailer: "teashop".to_owned(),
             client_id: "83a5bcbe-3c39-458c-bdd9-128112cef3f7".to_owned(),
             client_secret: "3B52F3A9DDE194966DAE2CE0A478B2DEC15254D6".to_owned(),
@@ -200,33 +191,26 @@ impl KiotVietApiStub {
             issued: 0,
             customers: BTreeMap::new(),
             requests: Vec::new(),
-        }));
-        let handler_state = Arc::clone(&state);
-        let server = Server::start(Arc::new(move |request: &Request| {
-            kiotviet_handle(&handler_state, request)
-        }))?;
+        };
         Ok(Self {
-            state,
-            server: Arc::new(server),
+            stub: Stub::start(state, kiotviet_handle)?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, KiotVietState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.stub.lock()
     }
 
     /// `http://127.0.0.1:PORT`, the Public API base.
     #[must_use]
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.stub.base_url()
     }
 
     /// The token endpoint.
     #[must_use]
     pub fn token_url(&self) -> String {
-        format!("{}/connect/token", self.server.base_url())
+        format!("{}/connect/token", self.stub.base_url())
     }
 
     /// The retailer name, client id and client secret the stub accepts.

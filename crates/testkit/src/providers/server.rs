@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
@@ -81,6 +81,50 @@ impl Server {
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+}
+
+/// A stub's state behind its lock and the server answering from it: what every provider
+/// stub is made of. Clones share both.
+pub(crate) struct Stub<S> {
+    state: Arc<Mutex<S>>,
+    server: Arc<Server>,
+}
+
+impl<S> Clone for Stub<S> {
+    fn clone(&self) -> Self {
+        Self {
+            state: Arc::clone(&self.state),
+            server: Arc::clone(&self.server),
+        }
+    }
+}
+
+impl<S: Send + 'static> Stub<S> {
+    /// Starts a server on a free loopback port that answers each request with
+    /// `handle(state, request)`.
+    pub fn start(state: S, handle: fn(&Mutex<S>, &Request) -> Reply) -> Result<Self, TestkitError> {
+        let state = Arc::new(Mutex::new(state));
+        let handler_state = Arc::clone(&state);
+        let server = Server::start(Arc::new(move |request: &Request| {
+            handle(&handler_state, request)
+        }))?;
+        Ok(Self {
+            state,
+            server: Arc::new(server),
+        })
+    }
+
+    /// The state; a panic in another holder does not lock it away.
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
     }
 }
 

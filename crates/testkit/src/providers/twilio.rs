@@ -1,11 +1,11 @@
 //! Twilio-style stand-in: `POST /2010-04-01/Accounts/{sid}/Messages.json`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::json;
 
 use super::common::{Delivery, Fault, Ledger, RecordedRequest, form_pairs};
-use super::server::{Reply, Request, Server};
+use super::server::{Reply, Request, Stub};
 use crate::TestkitError;
 
 /// A local Twilio-compatible Messages API. See the [module docs](crate::providers).
@@ -18,8 +18,7 @@ use crate::TestkitError;
 /// webhooks it sends). Random failures are HTTP 503, 429 or a dropped connection.
 #[derive(Clone)]
 pub struct TwilioStub {
-    state: Arc<Mutex<State>>,
-    server: Arc<Server>,
+    stub: Stub<State>,
 }
 
 struct State {
@@ -35,31 +34,24 @@ impl TwilioStub {
     ///
     /// When no port can be bound or no thread started.
     pub fn start() -> Result<Self, TestkitError> {
-        let state = Arc::new(Mutex::new(State {
+        let state = State {
             ledger: Ledger::new(),
             account_sid: "AC0123456789abcdef0123456789abcdef".to_owned(),
             auth_token: "twilio-auth-token".to_owned(),
-        }));
-        let handler_state = Arc::clone(&state);
-        let server = Server::start(Arc::new(move |request: &Request| {
-            handle(&handler_state, request)
-        }))?;
+        };
         Ok(Self {
-            state,
-            server: Arc::new(server),
+            stub: Stub::start(state, handle)?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.stub.lock()
     }
 
     /// `http://127.0.0.1:PORT`, the API base.
     #[must_use]
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.stub.base_url()
     }
 
     /// The account SID.

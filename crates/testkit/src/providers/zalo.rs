@@ -1,13 +1,13 @@
 //! Zalo ZNS stand-in: `POST /message/template` and the OAuth v4 refresh
 //! `POST /v4/oa/access_token`, on one port.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
 use super::common::{Delivery, Fault, Ledger, RecordedRequest, form_pairs};
-use super::server::{Reply, Request, Server};
+use super::server::{Reply, Request, Stub};
 use crate::TestkitError;
 
 /// ZNS: unknown error, "try again later" — Zalo's documented transient answer.
@@ -27,8 +27,7 @@ const OAUTH_INVALID: i64 = -14014;
 /// as an idempotency key). Random failures are -100, HTTP 503 or a dropped connection.
 #[derive(Clone)]
 pub struct ZaloZnsStub {
-    state: Arc<Mutex<State>>,
-    server: Arc<Server>,
+    stub: Stub<State>,
 }
 
 struct State {
@@ -48,7 +47,7 @@ impl ZaloZnsStub {
     ///
     /// When no port can be bound or no thread started.
     pub fn start() -> Result<Self, TestkitError> {
-        let state = Arc::new(Mutex::new(State {
+        let state = State {
             ledger: Ledger::new(),
             access_token: "zns-access-1".to_owned(),
             refresh_token: "zns-refresh-1".to_owned(),
@@ -56,27 +55,20 @@ impl ZaloZnsStub {
             secret_key: "zalo-app-secret".to_owned(),
             refreshes: 0,
             generation: 1,
-        }));
-        let handler_state = Arc::clone(&state);
-        let server = Server::start(Arc::new(move |request: &Request| {
-            handle(&handler_state, request)
-        }))?;
+        };
         Ok(Self {
-            state,
-            server: Arc::new(server),
+            stub: Stub::start(state, handle)?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.stub.lock()
     }
 
     /// `http://127.0.0.1:PORT`: both the ZNS API base and the OAuth base.
     #[must_use]
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.stub.base_url()
     }
 
     /// The access token the stub accepts now.
