@@ -186,16 +186,25 @@ impl Application {
     /// after the last request has finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let services = self.services.clone();
+        // The writer stops between writes, never inside one: a write cut off mid-query
+        // would hand its connection back to the pool in an unknown state.
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let writer = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(regulars_service::ACCESS_FLUSH_INTERVAL).await;
+                tokio::select! {
+                    () = tokio::time::sleep(regulars_service::ACCESS_FLUSH_INTERVAL) => {}
+                    _ = stopped.changed() => return,
+                }
                 if let Err(error) = services.flush_access_log().await {
                     tracing::warn!(%error, "writing the access log failed; kept for the next try");
                 }
             }
         });
         let served = self.server.await;
-        writer.abort();
+        let _ = stop.send(true);
+        if let Err(error) = writer.await {
+            tracing::error!(%error, "the access log writer stopped abnormally");
+        }
         if let Err(error) = self.services.flush_access_log().await {
             tracing::error!(%error, "the last access records could not be written");
         }

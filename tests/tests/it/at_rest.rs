@@ -275,6 +275,9 @@ async fn a_copied_database_shows_no_phone_and_survives_a_key_rotation() {
         server.stop().await;
 
         // During a rotation: the new key seals, the old one still opens and finds.
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = copyable.store().await;
         let server = start(db, &store, NEW, &[OLD]);
         for (p, id) in phones.iter().zip(&ids) {
             assert_eq!(&lookup(&server, admin, p, &what("during")).await, id);
@@ -290,6 +293,9 @@ async fn a_copied_database_shows_no_phone_and_survives_a_key_rotation() {
         server.stop().await;
 
         // After: the new key alone.
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = copyable.store().await;
         let server = start(db, &store, NEW, &[]);
         for (p, id) in phones.iter().zip(&ids) {
             assert_eq!(&lookup(&server, admin, p, &what("after")).await, id);

@@ -13,6 +13,15 @@ use regulars_service::{SecretKey, SecretKeys, Services};
 use regulars_store::Store;
 use regulars_tests::phone;
 use std::sync::Arc;
+
+/// A new pool on the database at `url`.
+async fn fresh(url: &str) -> Arc<Store> {
+    Arc::new(
+        Store::connect(url, regulars_store::StoreOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}")),
+    )
+}
 use time::{Duration, OffsetDateTime};
 
 fn key(byte: u8) -> SecretKey {
@@ -92,6 +101,9 @@ async fn webhooks_verify_before_during_and_after_a_key_rotation() {
         let path = format!("/webhooks/{}", created.info.id);
         let secret = created.secret;
 
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = fresh(&target.url).await;
         let server = Server::start(&store, old, &[]);
         assert_eq!(
             server.webhook(&path, &secret, 1).await,
@@ -102,6 +114,9 @@ async fn webhooks_verify_before_during_and_after_a_key_rotation() {
         server.stop().await;
 
         // During: the servers restart with the new key, the old one still opening.
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = fresh(&target.url).await;
         let server = Server::start(&store, new, &[old]);
         assert_eq!(
             server.webhook(&path, &secret, 2).await,
@@ -141,6 +156,9 @@ async fn webhooks_verify_before_during_and_after_a_key_rotation() {
         server.stop().await;
 
         // After: the old key is dropped, and no longer opens anything.
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = fresh(&target.url).await;
         let server = Server::start(&store, new, &[]);
         assert_eq!(
             server.webhook(&path, &secret, 4).await,
@@ -149,6 +167,9 @@ async fn webhooks_verify_before_during_and_after_a_key_rotation() {
             what("after")
         );
         server.stop().await;
+        // A fresh pool per server: connections the stopped server's workers opened
+        // belong to runtimes that are gone.
+        let store = fresh(&target.url).await;
         let server = Server::start(&store, old, &[]);
         assert_eq!(
             server.webhook(&path, &secret, 5).await,
