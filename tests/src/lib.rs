@@ -15,8 +15,8 @@ use regulars_loyalty::rules::EarningRules;
 use regulars_ports::{Brand, IdGen, LoyaltyProgram};
 use regulars_service::{BrandSetup, ChangeAuthor, ConsentPatch, CustomerInput, Services};
 use regulars_store::{Store, StoreOptions};
-use std::sync::Arc;
-use time::{OffsetDateTime, UtcOffset};
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime, UtcOffset};
 
 pub mod bench;
 pub mod load;
@@ -185,5 +185,38 @@ pub fn order(
         placed_at: at,
         lines,
         total: vnd(total),
+    }
+}
+
+/// A clock that moves only when told: for tests that need time to pass (retries, rate
+/// limits, retention) without waiting.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    /// A clock standing at `at`.
+    pub fn at(at: OffsetDateTime) -> Arc<ManualClock> {
+        Arc::new(ManualClock(Mutex::new(at)))
+    }
+
+    /// A clock standing at the present moment.
+    pub fn starting_now() -> Arc<ManualClock> {
+        ManualClock::at(OffsetDateTime::now_utc())
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += by;
+    }
+}
+
+impl regulars_ports::Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -11,23 +11,9 @@ use crate::pos::{order_data, paid, sign};
 use crate::server::{TestServer, dbs, spawn_configured};
 use regulars_http::RateLimit;
 use regulars_ports::Clock;
-use regulars_tests::phone;
+use regulars_tests::{ManualClock, phone};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
-use time::{Duration, OffsetDateTime};
-
-/// A clock that moves only when told.
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock(Mutex::new(OffsetDateTime::now_utc())))
-}
+use time::Duration;
 
 /// An HTTP client whose connections come from `127.0.0.<last>`, redirects not followed.
 fn client_from(last: u8) -> reqwest::Client {
@@ -61,7 +47,7 @@ fn garbage_key(n: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_flood_does_not_starve_the_signed_pos() {
     for db in dbs() {
-        let clock = clock();
+        let clock = ManualClock::starting_now();
         let server = spawn_configured(db, |s| s.rate_limit = Some(SMALL), clock.clone()).await;
         let tenant = server.tenant("Flooded").await;
         let rules: serde_json::Value =
@@ -134,7 +120,7 @@ async fn an_unsigned_flood_does_not_starve_the_signed_pos() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_keys_from_one_address_get_429_without_database_lookups() {
     for db in dbs() {
-        let clock = clock();
+        let clock = ManualClock::starting_now();
         let server = spawn_configured(db, |_| {}, clock.clone()).await;
         let tenant = server.tenant("Probed").await;
         let url = format!("{}/v1/brand", server.base);
@@ -192,13 +178,6 @@ async fn garbage_keys_from_one_address_get_429_without_database_lookups() {
     }
 }
 
-impl ManualClock {
-    fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
-    }
-}
-
 /// The sign-in form's nonce cookie (`name=value`) and CSRF token.
 async fn login_form(client: &reqwest::Client, server: &TestServer) -> (String, String) {
     let response = client
@@ -240,7 +219,7 @@ async fn sign_in(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_sign_in_sessions_and_qr_links_are_limited() {
     for db in dbs() {
-        let clock = clock();
+        let clock = ManualClock::starting_now();
         let server = spawn_configured(db, |s| s.rate_limit = Some(SMALL), clock.clone()).await;
         let tenant = server.tenant("Signed").await;
 

@@ -8,35 +8,16 @@ use async_trait::async_trait;
 use regulars::system::OsIdGen;
 use regulars_domain::{Channel, CustomerId};
 use regulars_ports::{
-    Clock, DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route,
-    SendError, SendReceipt, SendWindow, UnitOfWork,
+    DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route, SendError,
+    SendReceipt, SendWindow, UnitOfWork,
 };
 use regulars_service::{ChannelSenders, DeliveryOptions, Services};
+use regulars_tests::ManualClock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-
-/// A clock the test sets.
-struct TestClock(Mutex<OffsetDateTime>);
-
-impl TestClock {
-    fn set(&self, at: OffsetDateTime) {
-        if let Ok(mut now) = self.0.lock() {
-            *now = at;
-        }
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-            .lock()
-            .map(|n| *n)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-}
 
 /// What a scripted channel answers a recipient, call after call (the last answer
 /// repeats).
@@ -175,7 +156,7 @@ async fn retries_fall_back_defer_and_give_up_by_the_rules() {
         let name = target.name;
         // 10:00 in Hanoi.
         let t0 = datetime!(2026-06-01 03:00 UTC);
-        let clock = Arc::new(TestClock(Mutex::new(t0)));
+        let clock = ManualClock::at(t0);
         let services = Services::new(w.store.clone(), clock.clone(), Arc::new(OsIdGen));
         let zalo = Scripted::new(Channel::Zalo, &[("+84900000002", vec![Answer::Permanent])]);
         let sms = Scripted::new(

@@ -6,32 +6,12 @@ use crate::pos::{order_data, paid, sign};
 use crate::server::{Body, Db, TestServer, assert_error_shape, dbs, spawn_configured};
 use regulars_http::RateLimit;
 use regulars_ports::{Clock, Role};
-use regulars_tests::phone;
+use regulars_tests::{ManualClock, phone};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-
-/// A clock that moves only when told.
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl ManualClock {
-    fn new() -> Arc<ManualClock> {
-        Arc::new(ManualClock(Mutex::new(OffsetDateTime::now_utc())))
-    }
-
-    fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// A GET answering with its `Retry-After` header.
 async fn get_with_retry_after(
@@ -93,7 +73,7 @@ async fn post_webhook(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_over_its_rate_gets_429_with_retry_after_and_recovers() {
     for db in dbs() {
-        let clock = ManualClock::new();
+        let clock = ManualClock::starting_now();
         let limit = RateLimit {
             per_second: 1,
             burst: 3,
@@ -169,7 +149,7 @@ async fn a_key_over_its_rate_gets_429_with_retry_after_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_limit_off_nothing_is_ever_429() {
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let server = spawn_configured(Db::Sqlite, |s| s.rate_limit = None, clock).await;
     let tenant = server.tenant("Unlimited").await;
     for i in 0..300 {

@@ -504,15 +504,6 @@ async fn an_export_holds_every_record_of_the_customer_and_nothing_of_another() {
     }
 }
 
-/// A clock stopped at one moment: the worker's view some time later.
-struct At(OffsetDateTime);
-
-impl regulars_ports::Clock for At {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deidentifies_the_inactive_and_purges_old_bodies() {
     use regulars_ports::RetentionPolicy;
@@ -571,7 +562,7 @@ async fn retention_deidentifies_the_inactive_and_purges_old_bodies() {
         // 400 days on, the other customer came back yesterday; Lan never did.
         let later = regulars_service::Services::new(
             w.store.clone(),
-            Arc::new(At(now + Duration::days(400))),
+            regulars_tests::ManualClock::at(now + Duration::days(400)),
             Arc::new(regulars::system::OsIdGen),
         );
         let mut back = order(w.brand, "O-3", 0, now + Duration::days(399), 1);
