@@ -720,7 +720,7 @@ impl Services {
         Ok(Some(result))
     }
 
-    fn campaign_voucher(
+    pub(crate) fn campaign_voucher(
         &self,
         campaign: &Campaign,
         message: &PlannedMessage,
@@ -757,7 +757,7 @@ impl Services {
         .map_err(|e| corrupt(e.to_string()))
     }
 
-    fn outbox_message(
+    pub(crate) fn outbox_message(
         &self,
         brand: &Brand,
         campaign: &Campaign,
@@ -869,7 +869,7 @@ impl PageResult {
     }
 }
 
-async fn find(
+pub(crate) async fn find(
     tx: &mut dyn Transaction,
     brand: BrandId,
     id: CampaignId,
@@ -880,7 +880,7 @@ async fn find(
         .ok_or(CampaignError::UnknownCampaign(id))
 }
 
-fn parse_definition(record: &CampaignRecord) -> Result<Campaign, CampaignError> {
+pub(crate) fn parse_definition(record: &CampaignRecord) -> Result<Campaign, CampaignError> {
     Campaign::from_json(&record.definition).map_err(|e| CampaignError::CorruptDefinition {
         campaign: record.id,
         message: e.to_string(),
@@ -892,7 +892,7 @@ fn definition_json(campaign: &Campaign) -> Result<String, CampaignError> {
 }
 
 /// How far back messages count: the longer of the legal window and the frequency cap.
-fn history_window(campaign: &Campaign) -> Duration {
+pub(crate) fn history_window(campaign: &Campaign) -> Duration {
     let legal = Duration::hours(i64::from(campaign.policy_in_force().cap_window_hours));
     let cap = campaign
         .frequency_cap
@@ -919,7 +919,7 @@ fn offer_costs(campaign: &Campaign) -> HashMap<RewardId, i64> {
 }
 
 /// The planner's facts of one customer from their history and stored scores.
-fn facts_of(
+pub(crate) fn facts_of(
     h: &CustomerHistory,
     scores: Option<&CustomerScores>,
     now: OffsetDateTime,
