@@ -544,6 +544,7 @@ impl Services {
         let mut campaign = parse_definition(&record)?;
         let policy = policy_of(tx, brand).await?;
         under_brand(&mut campaign, &b, policy);
+        crate::realtime::with_catalogue(tx, brand, &mut campaign).await?;
         let histories = tx
             .intelligence()
             .histories(brand, after, CAMPAIGN_PAGE)
@@ -567,6 +568,13 @@ impl Services {
                 regulars_campaigns::Trigger::PointsExpiring { .. }
             ) {
                 f.expiring_points = next_expiry(tx, brand, h.customer.id, now).await?;
+            }
+            if matches!(
+                campaign.trigger,
+                regulars_campaigns::Trigger::VoucherExpiring { .. }
+            ) {
+                f.expiring_voucher =
+                    crate::realtime::next_voucher_expiry(tx, brand, h.customer.id, now).await?;
             }
             facts.push(f);
         }
@@ -934,6 +942,7 @@ pub(crate) fn facts_of(
     // Silence is not consent: profiling needs it granted.
     f.profiling = c.consent.allows_profiling(false);
     f.birthday = c.birthday;
+    f.joined_at = Some(c.created_at);
     f.points_balance = h.balance;
     f.last_visit_at = h.visits.last().map(|v| v.at);
     f.last_order = h.visits.last().map(|v| OrderFact {

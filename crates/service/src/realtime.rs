@@ -9,9 +9,12 @@ use crate::Services;
 use crate::brand_policy::{policy_of, under_brand};
 use crate::campaigns::{CampaignError, facts_of, find, history_window, parse_definition};
 use crate::ingest::OrderReceipt;
-use regulars_campaigns::plan::{CustomerFacts, Outcome, SentMessage, SkipReason, plan, shift_back};
+use regulars_campaigns::plan::{
+    CustomerFacts, Outcome, SentMessage, SkipReason, VoucherExpiry, plan, shift_back,
+};
 use regulars_campaigns::{Campaign, Policy, Trigger};
-use regulars_domain::{Customer, Money, Order, OrderId, Phone, Points};
+use regulars_domain::{BrandId, Customer, CustomerId, Money, Order, OrderId, Phone, Points};
+use regulars_loyalty::vouchers::VoucherStatus;
 use regulars_ports::{
     Brand, CampaignMember, CampaignRecord, CampaignStatus, CustomerHistory, MemberGroup,
     StoreError, Transaction, Visit,
@@ -23,13 +26,21 @@ use time::OffsetDateTime;
 pub(crate) enum Event {
     /// An order was credited to the customer.
     Order(OrderId),
+    /// The customer was registered.
+    Registered,
 }
 
 impl Event {
     /// Whether a campaign with this trigger is planned at this event.
     fn fires(self, trigger: &Trigger) -> bool {
         match self {
-            Event::Order(_) => matches!(trigger, Trigger::AfterPurchase { .. }),
+            Event::Order(_) => matches!(
+                trigger,
+                Trigger::AfterPurchase { .. }
+                    | Trigger::RewardAffordable
+                    | Trigger::RewardNearly { .. }
+            ),
+            Event::Registered => matches!(trigger, Trigger::Welcome { .. }),
         }
     }
 
@@ -37,6 +48,7 @@ impl Event {
     fn order(self) -> Option<OrderId> {
         match self {
             Event::Order(order) => Some(order),
+            Event::Registered => None,
         }
     }
 }
@@ -94,6 +106,42 @@ impl Services {
         }
     }
 
+    /// Plans the brand's active welcome campaigns for a customer just registered, in
+    /// the registration's transaction; like [`Services::after_order_in`], a campaign that
+    /// cannot be planned is logged and never refuses the registration.
+    pub(crate) async fn after_registration_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+        customer: &Customer,
+    ) -> Result<(), StoreError> {
+        let event = Event::Registered;
+        let result = async {
+            let due = active_for(tx, brand, event).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            let now = self.clock.now();
+            let history = CustomerHistory {
+                customer: customer.clone(),
+                stats: None,
+                balance: Points::ZERO,
+                visits: Vec::new(),
+            };
+            let facts = facts_of(&history, None, now);
+            self.plan_event(tx, brand, due, &facts, event, now).await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(()),
+            Err(CampaignError::Store(error)) => Err(error),
+            Err(error) => {
+                tracing::warn!(brand = %brand.id, %error, "a welcome message was not planned");
+                Ok(())
+            }
+        }
+    }
+
     /// Plans each of `due` for the one customer of `facts`.
     async fn plan_event(
         &self,
@@ -142,6 +190,7 @@ impl Services {
             campaign = parse_definition(&record)?;
         }
         under_brand(&mut campaign, brand, policy.clone());
+        with_catalogue(tx, brand.id, &mut campaign).await?;
         let history = sent_history(tx, brand, &campaign, facts, now).await?;
         let budget_used = Money::from_minor_units(record.budget_used_minor, brand.currency);
         let planned = plan(
@@ -253,4 +302,47 @@ async fn sent_history(
             })
         })
         .collect())
+}
+
+/// Gives a campaign whose trigger compares the balance with the rewards the costs of
+/// the brand's active rewards.
+pub(crate) async fn with_catalogue(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    campaign: &mut Campaign,
+) -> Result<(), StoreError> {
+    if matches!(
+        campaign.trigger,
+        Trigger::RewardAffordable | Trigger::RewardNearly { .. }
+    ) {
+        campaign.reward_costs = tx
+            .brands()
+            .rewards(brand)
+            .await?
+            .into_iter()
+            .filter(|r| r.active)
+            .map(|r| r.cost)
+            .collect();
+    }
+    Ok(())
+}
+
+/// The customer's unused voucher that expires next after `now`, for `voucher_expiring`.
+pub(crate) async fn next_voucher_expiry(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customer: CustomerId,
+    now: OffsetDateTime,
+) -> Result<Option<VoucherExpiry>, StoreError> {
+    Ok(tx
+        .vouchers()
+        .vouchers_of(brand, customer)
+        .await?
+        .into_iter()
+        .filter(|v| matches!(v.status(), VoucherStatus::Issued) && v.expires_at() > now)
+        .min_by_key(|v| v.expires_at())
+        .map(|v| VoucherExpiry {
+            voucher_id: v.id(),
+            at: v.expires_at(),
+        }))
 }

@@ -265,3 +265,83 @@ async fn a_full_refund_before_delivery_cancels_the_offer_of_the_thank_you() {
         assert_eq!(runs[0].messages, 0, "{name}: {campaign}: {runs:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welcome_and_a_reward_notice_are_written_as_they_happen_and_once() {
+    for target in targets("realtime_lifecycle").await {
+        let w = &target.world;
+        let name = target.name;
+        w.services
+            .set_messaging_policy(w.brand, regulars_campaigns::Policy::unrestricted())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: policy: {e}"));
+        for trigger in [
+            json!({"type": "welcome"}),
+            json!({"type": "reward_affordable"}),
+        ] {
+            launch(
+                &w.services,
+                w.brand,
+                json!({"name": "Vòng đời", "trigger": trigger, "channels": ["sms"],
+                    "holdout": 0.0, "frequency_cap": null}),
+            )
+            .await;
+        }
+        // Registration plans the welcome in its own transaction.
+        regulars_tests::sms_customer(&w.services, w.brand, 501, "Hoa")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let keys = |messages: Vec<OutboxMessage>| -> Vec<String> {
+            let mut keys: Vec<String> = messages
+                .into_iter()
+                .map(|m| {
+                    m.dedupe_key
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            keys(outbox(&w.store, w.brand).await),
+            vec!["welcome"],
+            "{name}"
+        );
+
+        // An order that pays for the fixture's reward plans the notice with it.
+        let receipt = w
+            .services
+            .ingest_order(
+                w.brand,
+                regulars_tests::order(w.brand, "T-1", 501, OffsetDateTime::now_utc(), 3),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: order: {e}"));
+        let balance = receipt.balance.map(|b| b.value()).unwrap_or_default();
+        assert!(
+            balance >= regulars_tests::REWARD_COST,
+            "{name}: {receipt:?}"
+        );
+        let multiple = balance / regulars_tests::REWARD_COST;
+        let cost = regulars_tests::REWARD_COST;
+        assert_eq!(
+            keys(outbox(&w.store, w.brand).await),
+            vec![
+                format!("affordable-{cost}-{multiple}"),
+                "welcome".to_owned()
+            ],
+            "{name}"
+        );
+        // Campaign runs find both written: nothing is sent twice.
+        let runs = w
+            .services
+            .run_campaigns(w.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: run: {e}"));
+        assert!(runs.iter().all(|r| r.messages == 0), "{name}: {runs:?}");
+        assert_eq!(outbox(&w.store, w.brand).await.len(), 2, "{name}");
+    }
+}
