@@ -4,7 +4,9 @@
 //! Two tasks that share no fate: one plans every brand's active campaigns each campaign
 //! interval (each brand in a task of its own, so one brand's failure is logged and
 //! counted and the others' runs go on); the other delivers rounds of due messages until
-//! a round finds fewer than a batch, then sleeps for the poll interval.
+//! a round finds fewer than a batch, then sleeps for the poll interval or until the
+//! process's outbox bell rings (a use case wrote a message due now, such as the thank-you
+//! written with an order), whichever comes first.
 //! Several workers may run on one PostgreSQL database: claims skip each other's rows.
 //! On SQLite run one.
 
@@ -327,6 +329,7 @@ async fn deliver_loop(
     let mut totals = WorkerTotals::default();
     let senders = Arc::new(senders);
     let delivery = Arc::new(options.delivery);
+    let bell = services.outbox_bell();
     loop {
         loop {
             let round = tokio::spawn({
@@ -369,8 +372,15 @@ async fn deliver_loop(
                 }
             }
         }
-        if pause_or_stop(options.poll, &mut stopped).await {
+        // The poll finds what other processes wrote; the bell, what this one just did.
+        if *stopped.borrow() {
             return totals;
+        }
+        tokio::select! {
+            stop = pause_or_stop(options.poll, &mut stopped) => if stop {
+                return totals;
+            },
+            () = bell.rung() => {}
         }
     }
 }

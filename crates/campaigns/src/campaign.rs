@@ -26,6 +26,9 @@ pub const MAX_SPAN_HOURS: u32 = 31 * 24;
 /// Most days before a birthday a birthday message may go.
 pub const MAX_BIRTHDAY_DAYS_BEFORE: u32 = 60;
 
+/// Most points short of a reward a `reward_nearly` message may be sent at.
+pub const MAX_POINTS_AWAY: u32 = 1_000_000;
+
 /// Longest attribution window, in days.
 pub const MAX_ATTRIBUTION_DAYS: u32 = 365;
 
@@ -76,6 +79,11 @@ pub struct Campaign {
     /// rules when absent. See [`PolicyLimits`].
     #[serde(default)]
     pub policy: PolicyLimits,
+    /// What the brand's active rewards cost in points, for `reward_affordable` and
+    /// `reward_nearly`: not part of the document; whoever plans sets it from the
+    /// catalogue (those triggers fire for nobody while it is empty).
+    #[serde(skip)]
+    pub reward_costs: Vec<regulars_domain::Points>,
     /// The brand's legal rules, which the campaign may only tighten: not part of the
     /// document; whoever plans sets it from the brand's settings (Decree 91/2020 until
     /// then).
@@ -192,6 +200,33 @@ pub enum Trigger {
     },
     /// A one-off broadcast to everyone in the audience.
     Broadcast,
+    /// The customer joined (registered or was first seen) in the last `within_days`
+    /// days; once per customer. Planned as the customer is created, and by runs for
+    /// customers who joined before the campaign started.
+    Welcome {
+        /// How long after joining the welcome may still go, in days (default 7).
+        #[serde(default = "default_welcome_days")]
+        within_days: u32,
+    },
+    /// The customer's balance pays for the cheapest reward of the catalogue (another
+    /// multiple of it each time); once per reward and multiple.
+    RewardAffordable,
+    /// The customer is at most `points_away` points short of the next multiple of the
+    /// cheapest reward's cost; once per reward and multiple.
+    RewardNearly {
+        /// How many points short, at most (at least 1).
+        points_away: u32,
+    },
+    /// One of the customer's vouchers expires within `days_before` days, unused; once
+    /// per voucher.
+    VoucherExpiring {
+        /// Look-ahead in days.
+        days_before: u32,
+    },
+}
+
+fn default_welcome_days() -> u32 {
+    7
 }
 
 fn default_within_hours() -> u32 {
@@ -503,6 +538,13 @@ impl Campaign {
             }
         };
         match self.trigger {
+            Trigger::Welcome { within_days } => span("within_days", within_days, 1, MAX_SPAN_DAYS),
+            Trigger::RewardNearly { points_away } => {
+                span("points_away", points_away, 1, MAX_POINTS_AWAY)
+            }
+            Trigger::VoucherExpiring { days_before } => {
+                span("days_before", days_before, 1, MAX_SPAN_DAYS)
+            }
             Trigger::Overdue { factor } if !(factor.is_finite() && factor > 0.0) => {
                 Err(invalid("trigger.factor", "must be a positive number"))
             }

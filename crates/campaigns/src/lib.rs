@@ -3,7 +3,8 @@
 //!
 //! * [`campaign`]: a [`Campaign`] is serde data read from JSON ([`Campaign::from_json`])
 //!   and validated with field paths: a trigger (thank-you after a purchase, birthday,
-//!   overdue, P(alive) below a threshold, tier upgrade, points expiring, broadcast), an
+//!   overdue, P(alive) below a threshold, tier upgrade, points expiring, broadcast,
+//!   welcome, reward affordable or nearly, voucher expiring), an
 //!   audience (a segment or a rule of the segments language), an offer (a fixed reward or
 //!   one chosen per customer within a cost limit), a budget, a template, channels, a
 //!   send-time policy, a hold-out share and a frequency cap.
@@ -61,6 +62,6 @@ pub use campaign::{
 };
 pub use plan::{
     CustomerFacts, OrderFact, Outcome, Plan, PlanError, PlannedMessage, PlannedOffer, PointsExpiry,
-    SentMessage, SkipReason, TierUpgrade, plan,
+    SentMessage, SkipReason, TierUpgrade, VoucherExpiry, plan,
 };
 pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};

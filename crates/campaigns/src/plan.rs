@@ -4,7 +4,7 @@ use crate::campaign::{Audience, Campaign, CampaignError, Offer, PricedReward, Se
 use crate::render::{CODE_MARKER, Template, Values, format_money, group_digits};
 use regulars_domain::{
     CampaignId, Channel, ChannelConsent, Currency, CustomerId, DomainError, Money, OrderId, Phone,
-    Points, RewardId,
+    Points, RewardId, VoucherId,
 };
 use regulars_loyalty::rewards::RewardKind;
 use regulars_segments::CustomerFeatures;
@@ -65,6 +65,21 @@ pub struct CustomerFacts {
     pub expiring_points: Option<PointsExpiry>,
     /// The latest tier upgrade.
     pub tier_upgrade: Option<TierUpgrade>,
+    /// When the customer joined (registered, or was first seen at a till).
+    #[serde(default)]
+    pub joined_at: Option<OffsetDateTime>,
+    /// The unused voucher that expires next.
+    #[serde(default)]
+    pub expiring_voucher: Option<VoucherExpiry>,
+}
+
+/// An unused voucher about to expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoucherExpiry {
+    /// The voucher.
+    pub voucher_id: VoucherId,
+    /// When it expires.
+    pub at: OffsetDateTime,
 }
 
 impl CustomerFacts {
@@ -92,6 +107,8 @@ impl CustomerFacts {
             points_balance: Points::ZERO,
             expiring_points: None,
             tier_upgrade: None,
+            joined_at: None,
+            expiring_voucher: None,
         }
     }
 
@@ -449,6 +466,7 @@ fn same_day(birthday: Date, day: Date) -> bool {
 /// The occasion the trigger fires for, or `None` when it does not fire now.
 fn occasion(
     trigger: &Trigger,
+    reward_costs: &[Points],
     c: &CustomerFacts,
     now: OffsetDateTime,
     offset: UtcOffset,
@@ -494,7 +512,36 @@ fn occasion(
             })
             .map(|e| format!("points-expiring-{}", e.at.unix_timestamp())),
         Trigger::Broadcast => Some("broadcast".to_owned()),
+        Trigger::Welcome { within_days } => c
+            .joined_at
+            .filter(|j| *j <= now && now - *j <= Duration::days(i64::from(within_days)))
+            .map(|_| "welcome".to_owned()),
+        Trigger::RewardAffordable => {
+            let cost = cheapest(reward_costs)?;
+            let multiple = c.points_balance.value() / cost;
+            (multiple >= 1).then(|| format!("affordable-{cost}-{multiple}"))
+        }
+        Trigger::RewardNearly { points_away } => {
+            let cost = cheapest(reward_costs)?;
+            let balance = c.points_balance.value().max(0);
+            let next = balance / cost + 1;
+            let short = next.checked_mul(cost)? - balance;
+            (short <= i64::from(points_away)).then(|| format!("nearly-{cost}-{next}"))
+        }
+        Trigger::VoucherExpiring { days_before } => c
+            .expiring_voucher
+            .filter(|v| v.at > now && v.at - now <= Duration::days(i64::from(days_before)))
+            .map(|v| format!("voucher-{}", v.voucher_id)),
     }
+}
+
+/// The cost of the cheapest reward that costs anything.
+fn cheapest(reward_costs: &[Points]) -> Option<i64> {
+    reward_costs
+        .iter()
+        .map(|p| p.value())
+        .filter(|v| *v > 0)
+        .min()
 }
 
 pub(crate) fn reward_value(r: &PricedReward) -> Option<String> {
@@ -644,7 +691,8 @@ pub fn plan(
             customer_id: c.customer_id,
             reason,
         };
-        let Some(occasion) = occasion(&campaign.trigger, c, now, offset) else {
+        let Some(occasion) = occasion(&campaign.trigger, &campaign.reward_costs, c, now, offset)
+        else {
             outcomes.push(skip(SkipReason::NotTriggered));
             continue;
         };
@@ -787,6 +835,7 @@ pub fn plan(
         let expiry_date = match (&campaign.trigger, chosen) {
             _ if !prepared.uses_expiry => None,
             (Trigger::PointsExpiring { .. }, _) => c.expiring_points.map(|e| local_date(e.at)),
+            (Trigger::VoucherExpiring { .. }, _) => c.expiring_voucher.map(|v| local_date(v.at)),
             (_, Some((r, _))) => Some(local_date(shift(
                 send_at,
                 Duration::days(i64::from(r.reward.validity_days)),

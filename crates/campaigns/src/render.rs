@@ -281,6 +281,22 @@ pub fn default_template_vi(trigger: &Trigger, has_offer: bool) -> &'static str {
         (Trigger::PointsExpiring { .. }, _) => {
             "{{name}} ơi, {{points}} điểm của bạn tại {{shop}} sẽ hết hạn ngày {{expiry_date}}. Số dư: {{balance}} điểm."
         }
+        (Trigger::Welcome { .. }, false) => "Chào mừng {{name}} đến với {{shop}}!",
+        (Trigger::Welcome { .. }, true) => {
+            "Chào mừng {{name}} đến với {{shop}}! Tặng bạn {{reward}}, mã {{code}}."
+        }
+        (Trigger::RewardAffordable, false) => {
+            "{{name}} ơi, bạn đã có {{balance}} điểm tại {{shop}}: đủ để đổi quà rồi!"
+        }
+        (Trigger::RewardNearly { .. }, false) => {
+            "{{name}} ơi, bạn có {{balance}} điểm tại {{shop}}: sắp đủ để đổi quà rồi!"
+        }
+        (Trigger::RewardAffordable | Trigger::RewardNearly { .. }, true) => {
+            "{{name}} ơi, bạn có {{balance}} điểm tại {{shop}}. Tặng thêm {{reward}}, mã {{code}}."
+        }
+        (Trigger::VoucherExpiring { .. }, _) => {
+            "{{name}} ơi, quà của bạn tại {{shop}} sắp hết hạn: hãy ghé dùng trước {{expiry_date}}."
+        }
         (Trigger::Broadcast, false) => "{{shop}} gửi {{name}} lời chào!",
         (Trigger::Broadcast, true) => {
             "{{shop}} tặng {{name}} {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."

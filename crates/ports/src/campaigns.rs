@@ -133,6 +133,10 @@ pub trait CampaignRepo: Send {
     /// Replaces a campaign's name, definition, status, budget used and times; `false`
     /// when the brand has no campaign with that id.
     async fn update_campaign(&mut self, campaign: &CampaignRecord) -> Result<bool, StoreError>;
+    /// Locks a campaign's row until the transaction ends, changing nothing (an update
+    /// of no value), so what is read next is not changed by another transaction;
+    /// `false` when the brand has no campaign with that id.
+    async fn lock_campaign(&mut self, brand: BrandId, id: CampaignId) -> Result<bool, StoreError>;
     /// One campaign of the brand.
     async fn campaign(
         &mut self,

@@ -13,7 +13,7 @@ use crate::{DeliveryStatus, StoreError};
 use async_trait::async_trait;
 use regulars_domain::sms::SmsOptions;
 use regulars_domain::zns::ZnsParamType;
-use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
+use regulars_domain::{BrandId, CampaignId, Channel, CustomerId, OrderId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -35,7 +35,8 @@ pub enum OutboxStatus {
     Failed,
     /// Given up: permanent failures on every channel, or too many attempts.
     Dead,
-    /// Withdrawn before it went out (its customer was erased); never claimed again.
+    /// Withdrawn before it went out (its customer was erased, or the order that
+    /// triggered its offer was refunded); never claimed again.
     Cancelled,
 }
 
@@ -302,4 +303,15 @@ pub trait OutboxRepo: Send {
     ) -> Result<BTreeMap<OutboxStatus, u64>, StoreError>;
     /// How many messages per status over every brand (for the operator's metrics).
     async fn depth(&mut self) -> Result<BTreeMap<OutboxStatus, u64>, StoreError>;
+    /// Cancels the customer's promotional messages that an order triggered (their dedupe
+    /// key's occasion is `order-{order}`) and that are still `pending`, with `reason`:
+    /// the order was refunded before they went out. A message a worker has claimed is
+    /// left to it. Returns how many were cancelled.
+    async fn cancel_for_order(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        order: OrderId,
+        reason: &str,
+    ) -> Result<u64, StoreError>;
 }

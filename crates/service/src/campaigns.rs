@@ -544,6 +544,7 @@ impl Services {
         let mut campaign = parse_definition(&record)?;
         let policy = policy_of(tx, brand).await?;
         under_brand(&mut campaign, &b, policy);
+        crate::realtime::with_catalogue(tx, brand, &mut campaign).await?;
         let histories = tx
             .intelligence()
             .histories(brand, after, CAMPAIGN_PAGE)
@@ -567,6 +568,13 @@ impl Services {
                 regulars_campaigns::Trigger::PointsExpiring { .. }
             ) {
                 f.expiring_points = next_expiry(tx, brand, h.customer.id, now).await?;
+            }
+            if matches!(
+                campaign.trigger,
+                regulars_campaigns::Trigger::VoucherExpiring { .. }
+            ) {
+                f.expiring_voucher =
+                    crate::realtime::next_voucher_expiry(tx, brand, h.customer.id, now).await?;
             }
             facts.push(f);
         }
@@ -720,7 +728,7 @@ impl Services {
         Ok(Some(result))
     }
 
-    fn campaign_voucher(
+    pub(crate) fn campaign_voucher(
         &self,
         campaign: &Campaign,
         message: &PlannedMessage,
@@ -757,7 +765,7 @@ impl Services {
         .map_err(|e| corrupt(e.to_string()))
     }
 
-    fn outbox_message(
+    pub(crate) fn outbox_message(
         &self,
         brand: &Brand,
         campaign: &Campaign,
@@ -869,7 +877,7 @@ impl PageResult {
     }
 }
 
-async fn find(
+pub(crate) async fn find(
     tx: &mut dyn Transaction,
     brand: BrandId,
     id: CampaignId,
@@ -880,7 +888,7 @@ async fn find(
         .ok_or(CampaignError::UnknownCampaign(id))
 }
 
-fn parse_definition(record: &CampaignRecord) -> Result<Campaign, CampaignError> {
+pub(crate) fn parse_definition(record: &CampaignRecord) -> Result<Campaign, CampaignError> {
     Campaign::from_json(&record.definition).map_err(|e| CampaignError::CorruptDefinition {
         campaign: record.id,
         message: e.to_string(),
@@ -892,7 +900,7 @@ fn definition_json(campaign: &Campaign) -> Result<String, CampaignError> {
 }
 
 /// How far back messages count: the longer of the legal window and the frequency cap.
-fn history_window(campaign: &Campaign) -> Duration {
+pub(crate) fn history_window(campaign: &Campaign) -> Duration {
     let legal = Duration::hours(i64::from(campaign.policy_in_force().cap_window_hours));
     let cap = campaign
         .frequency_cap
@@ -919,7 +927,7 @@ fn offer_costs(campaign: &Campaign) -> HashMap<RewardId, i64> {
 }
 
 /// The planner's facts of one customer from their history and stored scores.
-fn facts_of(
+pub(crate) fn facts_of(
     h: &CustomerHistory,
     scores: Option<&CustomerScores>,
     now: OffsetDateTime,
@@ -934,6 +942,7 @@ fn facts_of(
     // Silence is not consent: profiling needs it granted.
     f.profiling = c.consent.allows_profiling(false);
     f.birthday = c.birthday;
+    f.joined_at = Some(c.created_at);
     f.points_balance = h.balance;
     f.last_visit_at = h.visits.last().map(|v| v.at);
     f.last_order = h.visits.last().map(|v| OrderFact {

@@ -325,6 +325,8 @@ impl Services {
                     order,
                 };
                 credit.apply(tx, account, &mut receipt).await?;
+                self.after_order_in(tx, &brand, &customer, order, &receipt)
+                    .await?;
             }
         }
         let record = IdempotentRecord {

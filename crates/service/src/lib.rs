@@ -99,6 +99,7 @@ mod access;
 mod account;
 mod admin;
 mod audit;
+mod bell;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
@@ -115,6 +116,7 @@ mod pos_access;
 mod privacy;
 mod profile;
 pub mod ratelimit;
+mod realtime;
 mod refund;
 mod reports;
 mod requests;
@@ -138,6 +140,7 @@ pub use access::{
 };
 pub use admin::{BrandSetup, SetupError};
 pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
+pub use bell::OutboxBell;
 pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
@@ -189,6 +192,7 @@ pub struct Services {
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
     access: Arc<audit::AccessBuffer>,
+    bell: OutboxBell,
 }
 
 impl Services {
@@ -204,6 +208,7 @@ impl Services {
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
             access: Arc::new(audit::AccessBuffer::default()),
+            bell: OutboxBell::new(),
         }
     }
 
@@ -240,6 +245,18 @@ impl Services {
     /// How many times a use case runs before a storage conflict is returned.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// Sets the bell rung when a use case writes a message due now (each `Services`
+    /// has its own otherwise; clones share it).
+    pub fn with_outbox_bell(mut self, bell: OutboxBell) -> Self {
+        self.bell = bell;
+        self
+    }
+
+    /// The bell a delivery worker in this process waits on besides its poll.
+    pub fn outbox_bell(&self) -> OutboxBell {
+        self.bell.clone()
     }
 }
 

@@ -213,6 +213,7 @@ impl Services {
             self.record_change(tx, &customer, input.given(), by).await?;
             self.record_consent(tx, &ChannelConsent::default(), &customer, input, by)
                 .await?;
+            self.after_registration_in(tx, &found, &customer).await?;
             Ok(customer)
         })
         .await

@@ -23,6 +23,10 @@ use time::OffsetDateTime;
 /// The `kind` of the idempotency record a refund leaves.
 pub const REFUND_EVENT: &str = "refund";
 
+/// The reason recorded on messages cancelled by a full refund of the order that
+/// triggered their offer.
+pub const CANCEL_REASON: &str = "cancelled: the order was refunded before the offer went out";
+
 /// The reason recorded on vouchers voided by a full refund of the order that issued them.
 pub const VOID_REASON: &str = "order refunded";
 
@@ -356,6 +360,12 @@ impl Services {
                 .vouchers()
                 .void_issued_by(brand_id, stored.id, self.clock.now(), VOID_REASON)
                 .await?;
+            if let Some(customer) = stored.customer_id {
+                // An offer the order triggered is not sent once the order is undone.
+                tx.outbox()
+                    .cancel_for_order(brand_id, customer, stored.id, CANCEL_REASON)
+                    .await?;
+            }
         }
         let record = IdempotentRecord {
             kind: REFUND_EVENT.into(),

@@ -48,6 +48,7 @@ impl Services {
         match result {
             Ok(value) => {
                 tx.commit().await?;
+                self.bell.ring_if_armed();
                 Ok(value)
             }
             Err(error) => {

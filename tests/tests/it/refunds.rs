@@ -294,7 +294,9 @@ async fn thank_you(shop: Shop) {
         .post("/v1/campaigns/runs", &shop.admin, &json!({}))
         .await
         .expect(201, "run");
-    assert_eq!(runs.json[0]["vouchers"], 2, "{db:?}: {}", runs.text);
+    // The thank-yous and their vouchers were written with the orders: the run finds
+    // them there.
+    assert_eq!(runs.json[0]["vouchers"], 0, "{db:?}: {}", runs.text);
     let mut codes = Vec::new();
     for phone in phones {
         let view = s

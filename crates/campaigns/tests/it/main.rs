@@ -3,6 +3,7 @@
 
 mod attribution;
 mod json;
+mod lifecycle;
 mod planner;
 mod properties;
 mod render;

@@ -279,7 +279,11 @@ fn campaign() -> Value {
                 typed("p_alive_below", &["threshold"], json!({"threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}})),
                 typed("tier_upgrade", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
                 typed("points_expiring", &["within_days"], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
-                typed("broadcast", &[], json!({}))
+                typed("broadcast", &[], json!({})),
+                typed("welcome", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
+                typed("reward_affordable", &[], json!({})),
+                typed("reward_nearly", &["points_away"], json!({"points_away": {"type": "integer", "minimum": 1, "maximum": 100000}})),
+                typed("voucher_expiring", &["days_before"], json!({"days_before": {"type": "integer", "minimum": 1, "maximum": 90}}))
             ]},
             "template": {"type": "string", "pattern": "^(\\{\\{name\\}\\} )?[A-Za-z][A-Za-z ,.!]{0,59}$", "description": "The message; placeholders such as `{{name}}` and `{{shop}}` (and `{{reward}}`, `{{code}}` with an offer)."},
             "channels": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": true, "items": {"type": "string", "enum": ["zalo", "sms", "email"]}},

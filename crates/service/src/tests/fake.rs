@@ -189,6 +189,7 @@ impl Fake {
         ledger(&mut tx, &h);
         vouchers(&mut tx, &h);
         idempotency(&mut tx, &h);
+        campaigns(&mut tx);
         tx
     }
 }
@@ -215,6 +216,17 @@ impl Handle {
         self.fake.take_fault(method)?;
         f(&mut lock(&self.world))
     }
+}
+
+/// The fake holds no campaigns and no messages: an order finds no real-time campaign
+/// to plan, a refund no message to cancel.
+fn campaigns(tx: &mut MockTransaction) {
+    tx.campaigns
+        .expect_campaigns_with_status()
+        .returning(|_, _| Ok(Vec::new()));
+    tx.outbox
+        .expect_cancel_for_order()
+        .returning(|_, _, _, _| Ok(0));
 }
 
 fn conflict(what: &str) -> StoreError {

@@ -83,6 +83,18 @@ impl CampaignRepo for StoreTransaction {
         Ok(done.rows_affected == 1)
     }
 
+    async fn lock_campaign(&mut self, brand: BrandId, id: CampaignId) -> Result<bool, StoreError> {
+        use campaign::Column as C;
+        let done = campaign::Entity::update_many()
+            .col_expr(C::UpdatedAt, Expr::col(C::UpdatedAt))
+            .filter(C::BrandId.eq(brand.as_uuid()))
+            .filter(C::Id.eq(id.as_uuid()))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update campaigns (lock)"))?;
+        Ok(done.rows_affected == 1)
+    }
+
     async fn campaign(
         &mut self,
         brand: BrandId,

@@ -16,6 +16,8 @@ use async_trait::async_trait;
 use regulars_domain::sms::SmsOptions;
 use regulars_domain::zns::ZnsParamType;
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId};
+mod cancel;
+
 use regulars_ports::{
     DeliveryStatus, OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord,
     StoreError, provider_key,
@@ -453,6 +455,16 @@ impl OutboxRepo for StoreTransaction {
             .await
             .map_err(in_ctx("count outbox"))?;
         tally(rows)
+    }
+
+    async fn cancel_for_order(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        order: regulars_domain::OrderId,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        cancel::cancel_for_order(self, brand, customer, order, reason).await
     }
 }
 
