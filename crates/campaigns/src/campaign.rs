@@ -192,6 +192,13 @@ pub enum Trigger {
     },
     /// A one-off broadcast to everyone in the audience.
     Broadcast,
+    /// The customer moved down a tier at a period-end review in the last `within_days`
+    /// days: a notice (transactional unless it carries an offer).
+    TierDown {
+        /// How old the move may be, in days (default 1).
+        #[serde(default = "default_within_days")]
+        within_days: u32,
+    },
 }
 
 fn default_within_hours() -> u32 {
@@ -207,7 +214,10 @@ fn default_within_days() -> u32 {
 impl Trigger {
     /// Whether messages of this trigger are transactional (exempt from promotional rules).
     pub fn is_transactional(&self) -> bool {
-        matches!(self, Trigger::AfterPurchase { .. })
+        matches!(
+            self,
+            Trigger::AfterPurchase { .. } | Trigger::TierDown { .. }
+        )
     }
 }
 
@@ -515,7 +525,9 @@ impl Campaign {
             Trigger::Birthday { days_before } => {
                 span("days_before", days_before, 0, MAX_BIRTHDAY_DAYS_BEFORE)
             }
-            Trigger::TierUpgrade { within_days } | Trigger::PointsExpiring { within_days } => {
+            Trigger::TierUpgrade { within_days }
+            | Trigger::PointsExpiring { within_days }
+            | Trigger::TierDown { within_days } => {
                 span("within_days", within_days, 1, MAX_SPAN_DAYS)
             }
             _ => Ok(()),

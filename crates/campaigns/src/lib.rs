@@ -61,6 +61,6 @@ pub use campaign::{
 };
 pub use plan::{
     CustomerFacts, OrderFact, Outcome, Plan, PlanError, PlannedMessage, PlannedOffer, PointsExpiry,
-    SentMessage, SkipReason, TierUpgrade, plan,
+    SentMessage, SkipReason, TierDowngrade, TierUpgrade, plan,
 };
 pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};

@@ -65,6 +65,9 @@ pub struct CustomerFacts {
     pub expiring_points: Option<PointsExpiry>,
     /// The latest tier upgrade.
     pub tier_upgrade: Option<TierUpgrade>,
+    /// The latest move down at a period-end review, when it is the customer's current
+    /// tier.
+    pub tier_down: Option<TierDowngrade>,
 }
 
 impl CustomerFacts {
@@ -92,6 +95,7 @@ impl CustomerFacts {
             points_balance: Points::ZERO,
             expiring_points: None,
             tier_upgrade: None,
+            tier_down: None,
         }
     }
 
@@ -130,6 +134,15 @@ pub struct PointsExpiry {
 pub struct TierUpgrade {
     /// Name of the new tier.
     pub tier: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A move down the tiers at a period-end review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierDowngrade {
+    /// The tier held now; none when the customer fell below every threshold.
+    pub tier: Option<String>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -494,6 +507,11 @@ fn occasion(
             })
             .map(|e| format!("points-expiring-{}", e.at.unix_timestamp())),
         Trigger::Broadcast => Some("broadcast".to_owned()),
+        Trigger::TierDown { within_days } => c
+            .tier_down
+            .as_ref()
+            .filter(|d| d.at <= now && now - d.at <= Duration::days(i64::from(within_days)))
+            .map(|d| format!("tier-down-{}", d.at.unix_timestamp())),
     }
 }
 
@@ -813,6 +831,7 @@ pub fn plan(
                 .tier_upgrade
                 .as_ref()
                 .map(|u| u.tier.as_str())
+                .or(c.tier_down.as_ref().and_then(|d| d.tier.as_deref()))
                 .or(c.features.tier.as_deref())
                 .map(Cow::Borrowed),
             code: chosen.map(|_| Cow::Borrowed(CODE_MARKER)),

@@ -279,7 +279,8 @@ fn campaign() -> Value {
                 typed("p_alive_below", &["threshold"], json!({"threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}})),
                 typed("tier_upgrade", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
                 typed("points_expiring", &["within_days"], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
-                typed("broadcast", &[], json!({}))
+                typed("broadcast", &[], json!({})),
+                typed("tier_down", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}}))
             ]},
             "template": {"type": "string", "pattern": "^(\\{\\{name\\}\\} )?[A-Za-z][A-Za-z ,.!]{0,59}$", "description": "The message; placeholders such as `{{name}}` and `{{shop}}` (and `{{reward}}`, `{{code}}` with an offer)."},
             "channels": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": true, "items": {"type": "string", "enum": ["zalo", "sms", "email"]}},
