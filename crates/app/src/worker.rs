@@ -31,6 +31,8 @@ pub struct WorkerOptions {
     pub poll: Duration,
     /// How long the access log is kept; `None`: for good.
     pub access_log_retention: Option<time::Duration>,
+    /// How often the brands' tier programmes are checked for a period end to review.
+    pub tier_review_interval: Duration,
 }
 
 impl WorkerOptions {
@@ -64,6 +66,7 @@ impl Default for WorkerOptions {
             campaign_interval: Some(Duration::from_secs(15 * 60)),
             poll: Duration::from_secs(1),
             access_log_retention: Some(regulars_service::ACCESS_LOG_RETENTION),
+            tier_review_interval: TIER_REVIEW_INTERVAL,
         }
     }
 }
@@ -89,6 +92,10 @@ pub struct WorkerTotals {
 /// ids) and access log records past their retention are pruned.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
+/// How often the worker looks for a tier period end to review (a review is due at most
+/// this long after the period ends).
+pub const TIER_REVIEW_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
 /// The worker's series on the process's `/metrics`:
 /// `regulars_worker_failures_total{task, kind}`, `task` being `campaigns` or `delivery`
 /// and `kind` `error` or `panic`.
@@ -96,6 +103,7 @@ pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 pub struct WorkerMetrics {
     failures: Family<Labels, Counter>,
     retention: Family<Labels, Counter>,
+    tier_reviews: Family<Labels, Counter>,
 }
 
 impl WorkerMetrics {
@@ -112,7 +120,18 @@ impl WorkerMetrics {
             "Records the retention periods removed, by what (customers_erased: customers de-identified; message_bodies_purged)",
             m.retention.clone(),
         );
+        metrics.register(
+            "regulars_tier_reviews",
+            "Customers reviewed at a tier period end, by outcome (kept or moved_down)",
+            m.tier_reviews.clone(),
+        );
         m
+    }
+
+    fn tier_reviewed(&self, outcome: &str, n: u64) {
+        self.tier_reviews
+            .get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())])
+            .inc_by(n);
     }
 
     fn retained(&self, what: &str, n: u64) {
@@ -170,11 +189,20 @@ pub async fn run_worker(
         metrics.clone(),
         stopped.clone(),
     ));
+    let reviewer = tokio::spawn(review_loop(
+        services.clone(),
+        options.tier_review_interval,
+        metrics.clone(),
+        stopped.clone(),
+    ));
     let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
     stop.await;
     let _ = stopping.send(true);
     if let Err(error) = pruner.await {
         tracing::error!(%error, "the idempotency pruning stopped abnormally");
+    }
+    if let Err(error) = reviewer.await {
+        tracing::error!(%error, "the tier review stopped abnormally");
     }
     let mut totals = WorkerTotals::default();
     if let Some(planner) = planner {
@@ -236,6 +264,42 @@ async fn prune_loop(
             Err(error) => tracing::warn!(%error, "applying retention periods failed"),
         }
         if pause_or_stop(PRUNE_INTERVAL, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Reviews every brand's tiers at its programme's period ends: looks every `interval`,
+/// starting at once, and visits a brand's customers once a period (the per-customer
+/// records make a second visit, after a restart or by another worker, harmless).
+async fn review_loop(
+    services: Arc<Services>,
+    interval: Duration,
+    metrics: WorkerMetrics,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut done = std::collections::HashMap::new();
+    loop {
+        match services.review_tiers_everywhere(&mut done).await {
+            Ok(reports) => {
+                for r in reports.iter().filter(|r| r.reviewed > 0) {
+                    tracing::info!(
+                        brand = %r.brand,
+                        period_end = ?r.period_end,
+                        reviewed = r.reviewed,
+                        moved_down = r.moved_down,
+                        "tier review"
+                    );
+                    metrics.tier_reviewed("kept", r.reviewed - r.moved_down);
+                    metrics.tier_reviewed("moved_down", r.moved_down);
+                }
+            }
+            Err(error) => {
+                metrics.failed("tier_review", Failure::Error);
+                tracing::warn!(%error, "the tier review could not list the brands");
+            }
+        }
+        if pause_or_stop(interval, &mut stopped).await {
             return;
         }
     }

@@ -223,6 +223,13 @@ pub enum Trigger {
         /// Look-ahead in days.
         days_before: u32,
     },
+    /// The customer moved down a tier at a period-end review in the last `within_days`
+    /// days: a notice (transactional unless it carries an offer).
+    TierDown {
+        /// How old the move may be, in days (default 1).
+        #[serde(default = "default_within_days")]
+        within_days: u32,
+    },
 }
 
 fn default_welcome_days() -> u32 {
@@ -242,7 +249,10 @@ fn default_within_days() -> u32 {
 impl Trigger {
     /// Whether messages of this trigger are transactional (exempt from promotional rules).
     pub fn is_transactional(&self) -> bool {
-        matches!(self, Trigger::AfterPurchase { .. })
+        matches!(
+            self,
+            Trigger::AfterPurchase { .. } | Trigger::TierDown { .. }
+        )
     }
 }
 
@@ -557,7 +567,9 @@ impl Campaign {
             Trigger::Birthday { days_before } => {
                 span("days_before", days_before, 0, MAX_BIRTHDAY_DAYS_BEFORE)
             }
-            Trigger::TierUpgrade { within_days } | Trigger::PointsExpiring { within_days } => {
+            Trigger::TierUpgrade { within_days }
+            | Trigger::PointsExpiring { within_days }
+            | Trigger::TierDown { within_days } => {
                 span("within_days", within_days, 1, MAX_SPAN_DAYS)
             }
             _ => Ok(()),

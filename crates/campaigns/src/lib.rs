@@ -62,6 +62,6 @@ pub use campaign::{
 };
 pub use plan::{
     CustomerFacts, OrderFact, Outcome, Plan, PlanError, PlannedMessage, PlannedOffer, PointsExpiry,
-    SentMessage, SkipReason, TierUpgrade, VoucherExpiry, plan,
+    SentMessage, SkipReason, TierDowngrade, TierUpgrade, VoucherExpiry, plan,
 };
 pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};

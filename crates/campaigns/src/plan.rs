@@ -71,6 +71,9 @@ pub struct CustomerFacts {
     /// The unused voucher that expires next.
     #[serde(default)]
     pub expiring_voucher: Option<VoucherExpiry>,
+    /// The latest move down at a period-end review, when it is the customer's current
+    /// tier.
+    pub tier_down: Option<TierDowngrade>,
 }
 
 /// An unused voucher about to expire.
@@ -109,6 +112,7 @@ impl CustomerFacts {
             tier_upgrade: None,
             joined_at: None,
             expiring_voucher: None,
+            tier_down: None,
         }
     }
 
@@ -147,6 +151,15 @@ pub struct PointsExpiry {
 pub struct TierUpgrade {
     /// Name of the new tier.
     pub tier: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A move down the tiers at a period-end review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierDowngrade {
+    /// The tier held now; none when the customer fell below every threshold.
+    pub tier: Option<String>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -532,6 +545,11 @@ fn occasion(
             .expiring_voucher
             .filter(|v| v.at > now && v.at - now <= Duration::days(i64::from(days_before)))
             .map(|v| format!("voucher-{}", v.voucher_id)),
+        Trigger::TierDown { within_days } => c
+            .tier_down
+            .as_ref()
+            .filter(|d| d.at <= now && now - d.at <= Duration::days(i64::from(within_days)))
+            .map(|d| format!("tier-down-{}", d.at.unix_timestamp())),
     }
 }
 
@@ -862,6 +880,7 @@ pub fn plan(
                 .tier_upgrade
                 .as_ref()
                 .map(|u| u.tier.as_str())
+                .or(c.tier_down.as_ref().and_then(|d| d.tier.as_deref()))
                 .or(c.features.tier.as_deref())
                 .map(Cow::Borrowed),
             code: chosen.map(|_| Cow::Borrowed(CODE_MARKER)),

@@ -297,6 +297,12 @@ pub fn default_template_vi(trigger: &Trigger, has_offer: bool) -> &'static str {
         (Trigger::VoucherExpiring { .. }, _) => {
             "{{name}} ơi, quà của bạn tại {{shop}} sắp hết hạn: hãy ghé dùng trước {{expiry_date}}."
         }
+        (Trigger::TierDown { .. }, false) => {
+            "{{name}} ơi, hạng thành viên của bạn tại {{shop}} đã được xét lại theo kỳ. Ghé {{shop}} để tích điểm và lên hạng lại nhé!"
+        }
+        (Trigger::TierDown { .. }, true) => {
+            "{{name}} ơi, hạng thành viên của bạn tại {{shop}} đã được xét lại theo kỳ. Tặng bạn {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."
+        }
         (Trigger::Broadcast, false) => "{{shop}} gửi {{name}} lời chào!",
         (Trigger::Broadcast, true) => {
             "{{shop}} tặng {{name}} {{reward}} (mã {{code}}), dùng đến {{expiry_date}}."

@@ -10,6 +10,8 @@
 //! * [`TierProgram::on_activity`]: after a purchase, upgrade at once, never downgrade;
 //! * [`TierProgram::at_period_end`]: at a review, move to exactly the tier the value
 //!   earns, down as many levels as needed;
+//! * [`TierProgram::review`]: the worker's period-end review, which only ever moves
+//!   down (to exactly the tier the value earns);
 //! * [`TierProgram::next_period_end`]: when the next review is due;
 //! * [`TierProgram::progress`]: how much more is needed, for the customer's page.
 //!
@@ -332,6 +334,38 @@ impl ReviewPeriod {
         let month = Month::try_from(month).map_err(|_| TierError::DateOutOfRange)?;
         let start =
             Date::from_calendar_date(year, month, 1).map_err(|_| TierError::DateOutOfRange)?;
+        Ok(start.midnight().assume_offset(offset))
+    }
+
+    /// The latest period end at or before `now`, on the wall clock of `offset`: local
+    /// midnight starting the 1st of the month, quarter or year running at `now`. This is
+    /// the period end a review owes at `now`; it is the same instant for every moment
+    /// until the next period end.
+    ///
+    /// ```
+    /// use regulars_loyalty::tiers::ReviewPeriod;
+    /// use time::macros::{datetime, offset};
+    /// let end = ReviewPeriod::Quarter.last_period_end(datetime!(2026-05-20 10:00 UTC), offset!(+7))?;
+    /// assert_eq!(end, datetime!(2026-04-01 00:00 +7));
+    /// # Ok::<(), regulars_loyalty::tiers::TierError>(())
+    /// ```
+    pub fn last_period_end(
+        self,
+        now: OffsetDateTime,
+        offset: UtcOffset,
+    ) -> Result<OffsetDateTime, TierError> {
+        let local = now
+            .checked_to_offset(offset)
+            .ok_or(TierError::DateOutOfRange)?;
+        let month = u8::from(local.month());
+        let month = match self {
+            ReviewPeriod::Month => month,
+            ReviewPeriod::Quarter => (month - 1) / 3 * 3 + 1,
+            ReviewPeriod::Year => 1,
+        };
+        let month = Month::try_from(month).map_err(|_| TierError::DateOutOfRange)?;
+        let start = Date::from_calendar_date(local.year(), month, 1)
+            .map_err(|_| TierError::DateOutOfRange)?;
         Ok(start.midnight().assume_offset(offset))
     }
 }
@@ -666,6 +700,25 @@ impl TierProgram {
         let held = self.rank_of(current)?;
         let earned = self.earned_rank(value)?;
         Ok(self.decide(held, earned))
+    }
+
+    /// The decision of the period-end review the worker runs: the customer moves down to
+    /// exactly the tier `value` earns, as many levels as needed (to no tier when it
+    /// reaches no threshold), and never up (upgrades happen at once, on activity; see
+    /// [`TierProgram::on_activity`]). A customer whose value still reaches the held
+    /// tier's threshold keeps it, so a second review with the same value changes
+    /// nothing.
+    ///
+    /// Pass the value over the window ending at the period end under review, as for
+    /// [`TierProgram::at_period_end`].
+    pub fn review(
+        &self,
+        current: Option<&TierCode>,
+        value: QualifyingValue,
+    ) -> Result<TierDecision, TierError> {
+        let held = self.rank_of(current)?;
+        let earned = self.earned_rank(value)?;
+        Ok(self.decide(held, held.min(earned)))
     }
 
     /// When the review period running at `now` ends, on the wall clock of `offset`; see

@@ -210,6 +210,86 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// The worker's review only ever moves down, to exactly the tier the value earns.
+    #[test]
+    fn a_review_never_moves_up(
+        program in points_program(),
+        held in prop::option::of(0usize..6),
+        value in -1_000i64..40_000,
+    ) {
+        let current = held.and_then(|i| program.tiers().get(i)).map(|t| t.code.clone());
+        let before = rank(&program, current.as_ref());
+        let decision = program.review(current.as_ref(), pts(value)).map_err(fail)?;
+        let after = rank(&program, decision.tier());
+        prop_assert!(after <= before, "moved up: {:?}", decision);
+        let upgraded = matches!(decision, TierDecision::Upgrade { .. });
+        prop_assert!(!upgraded, "upgraded: {:?}", decision);
+        prop_assert_eq!(after, before.min(earned(&program, value)?));
+    }
+
+    /// With a base tier (threshold 0), a customer holding a tier never drops below it.
+    #[test]
+    fn a_review_never_goes_below_the_base_tier(
+        program in points_program(),
+        held in 0usize..6,
+        value in -1_000i64..40_000,
+    ) {
+        prop_assume!(program.tiers().first().is_some_and(|t| threshold(t) == 0));
+        let current = program.tiers().get(held).map(|t| t.code.clone());
+        prop_assume!(current.is_some());
+        let decision = program.review(current.as_ref(), pts(value)).map_err(fail)?;
+        prop_assert!(decision.tier().is_some(), "fell below the base tier: {:?}", decision);
+    }
+
+    /// A customer whose value still reaches the held tier's threshold keeps it.
+    #[test]
+    fn a_customer_who_qualifies_keeps_the_tier(
+        program in points_program(),
+        held in 0usize..6,
+        extra in 0i64..10_000,
+    ) {
+        let tier = program.tiers().get(held.min(program.tiers().len() - 1)).cloned();
+        let tier = tier.ok_or_else(|| fail("no tier"))?;
+        let decision = program
+            .review(Some(&tier.code), pts(threshold(&tier) + extra))
+            .map_err(fail)?;
+        prop_assert_eq!(decision, TierDecision::Unchanged { tier: Some(tier.code) });
+    }
+
+    /// Reviewing again with the same value changes nothing: the review is idempotent.
+    #[test]
+    fn a_review_is_idempotent(
+        program in points_program(),
+        held in prop::option::of(0usize..6),
+        value in -1_000i64..40_000,
+    ) {
+        let current = held.and_then(|i| program.tiers().get(i)).map(|t| t.code.clone());
+        let first = program.review(current.as_ref(), pts(value)).map_err(fail)?;
+        let again = program.review(first.tier(), pts(value)).map_err(fail)?;
+        prop_assert_eq!(again, TierDecision::Unchanged { tier: first.tier().cloned() });
+    }
+
+    /// The period end a review owes is the latest boundary at or before now: the next
+    /// period end seen from just before it is itself.
+    #[test]
+    fn the_last_period_end_is_the_latest_boundary(
+        seconds in 0i64..4_000_000_000,
+        offset_minutes in -12 * 60i32..=14 * 60,
+        period in prop_oneof![Just(ReviewPeriod::Month), Just(ReviewPeriod::Quarter), Just(ReviewPeriod::Year)],
+    ) {
+        let offset = UtcOffset::from_whole_seconds(offset_minutes * 60).map_err(fail)?;
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::seconds(seconds);
+        let last = period.last_period_end(now, offset).map_err(fail)?;
+        prop_assert!(last <= now);
+        prop_assert_eq!(period.next_period_end(last - Duration::SECOND, offset).map_err(fail)?, last);
+        prop_assert!(period.next_period_end(now, offset).map_err(fail)? > now);
+        prop_assert_eq!(period.next_period_end(last, offset).map_err(fail)?, period.next_period_end(now, offset).map_err(fail)?);
+    }
+}
+
 /// The first day of the period that ends at `end`, for checking no boundary is skipped.
 fn period_start(period: ReviewPeriod, end: Date) -> Option<Date> {
     let months_back = match period {

@@ -2,7 +2,7 @@
 //! segments computed from it, custom segment definitions, and one record per scoring
 //! run with the segment sizes it found (so movement over time can be reported).
 
-use crate::{CustomerStats, StoreError};
+use crate::{CustomerStats, StoreError, TierReview};
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, Money, OrderId, Points, SegmentId};
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,8 @@ pub struct CustomerHistory {
     pub balance: Points,
     /// Visits, oldest first.
     pub visits: Vec<Visit>,
+    /// The latest period-end review that moved the customer down, if any.
+    pub tier_down: Option<TierReview>,
 }
 
 /// What the scoring job concluded about a customer.

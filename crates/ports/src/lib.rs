@@ -68,7 +68,7 @@ pub use privacy::{
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
-    TierState,
+    TierReview, TierState,
 };
 pub use reports::ReportRepo;
 pub use repos::{

@@ -50,6 +50,29 @@ pub struct TierState {
     pub since: OffsetDateTime,
 }
 
+/// One customer's period-end tier review: at most one per brand, customer and period
+/// end, so a re-run or a second worker never moves a customer twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierReview {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The period end reviewed.
+    pub period_end: OffsetDateTime,
+    /// The tier held before the review.
+    pub from: String,
+    /// The tier held after it (none when below every threshold); `from` when kept.
+    pub to: Option<String>,
+    /// When the review happened.
+    pub reviewed_at: OffsetDateTime,
+}
+
+impl TierReview {
+    /// True when the review moved the customer down.
+    pub fn moved_down(&self) -> bool {
+        self.to.as_deref() != Some(self.from.as_str())
+    }
+}
+
 /// Facts kept current as orders arrive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerStats {

@@ -4,6 +4,7 @@
 use crate::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
     IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder,
+    TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
@@ -98,6 +99,28 @@ pub trait CustomerRepo: Send {
     /// Replaces the customer's running facts.
     async fn save_stats(&mut self, brand: BrandId, stats: &CustomerStats)
     -> Result<(), StoreError>;
+    /// A page of the ids of the brand's customers who hold a tier, ordered by id,
+    /// starting after `after`.
+    async fn tiered_customers(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+    /// The customer's review of the period ending at `period_end`, if it happened.
+    async fn tier_review(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        period_end: OffsetDateTime,
+    ) -> Result<Option<TierReview>, StoreError>;
+    /// Records a customer's period-end review; a second record for the same customer
+    /// and period end is a [`StoreError::Conflict`].
+    async fn record_tier_review(
+        &mut self,
+        brand: BrandId,
+        review: &TierReview,
+    ) -> Result<(), StoreError>;
 }
 
 /// Orders and their refunds.

@@ -15,7 +15,7 @@ use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_campaigns::attribution::{Attribution, AttributionError, attribute};
 use regulars_campaigns::plan::{
     CustomerFacts, OrderFact, Outcome, PlannedMessage, PointsExpiry, SentMessage, SkipReason,
-    TierUpgrade, plan,
+    TierDowngrade, TierUpgrade, plan,
 };
 use regulars_campaigns::{Campaign, CampaignError as DefinitionError, Offer, PricedReward};
 use regulars_domain::{
@@ -949,11 +949,24 @@ pub(crate) fn facts_of(
         id: v.order_id,
         at: v.at,
     });
-    if let Some(tier) = h.stats.as_ref().and_then(|s| s.tier.as_ref()) {
-        f.tier_upgrade = Some(TierUpgrade {
-            tier: tier.code.clone(),
-            at: tier.since,
-        });
+    let tier = h.stats.as_ref().and_then(|s| s.tier.as_ref());
+    // The current tier came from a review's move down when the review set it (or left
+    // no tier); otherwise it was entered by moving up.
+    match &h.tier_down {
+        Some(down) if tier.is_none_or(|t| t.since == down.reviewed_at) => {
+            f.tier_down = Some(TierDowngrade {
+                tier: down.to.clone(),
+                at: down.reviewed_at,
+            });
+        }
+        _ => {
+            if let Some(tier) = tier {
+                f.tier_upgrade = Some(TierUpgrade {
+                    tier: tier.code.clone(),
+                    at: tier.since,
+                });
+            }
+        }
     }
     if let Some(s) = scores {
         f.segments = s.segments.clone();

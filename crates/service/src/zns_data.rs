@@ -83,6 +83,7 @@ pub(crate) fn declared(
                 .tier_upgrade
                 .as_ref()
                 .map(|u| u.tier.clone())
+                .or(facts.tier_down.as_ref().and_then(|d| d.tier.clone()))
                 .or(facts.features.tier.clone()),
             _ => None,
         }

@@ -30,4 +30,5 @@ pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;
 pub(crate) mod segment_definition;
+pub(crate) mod tier_review;
 pub(crate) mod voucher;

@@ -35,6 +35,7 @@ mod server;
 mod sms_text;
 mod square;
 mod story;
+mod tiers;
 mod triggers;
 mod webhooks;
 mod worker;

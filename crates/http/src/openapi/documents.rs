@@ -283,7 +283,8 @@ fn campaign() -> Value {
                 typed("welcome", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}})),
                 typed("reward_affordable", &[], json!({})),
                 typed("reward_nearly", &["points_away"], json!({"points_away": {"type": "integer", "minimum": 1, "maximum": 100000}})),
-                typed("voucher_expiring", &["days_before"], json!({"days_before": {"type": "integer", "minimum": 1, "maximum": 90}}))
+                typed("voucher_expiring", &["days_before"], json!({"days_before": {"type": "integer", "minimum": 1, "maximum": 90}})),
+                typed("tier_down", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}}))
             ]},
             "template": {"type": "string", "pattern": "^(\\{\\{name\\}\\} )?[A-Za-z][A-Za-z ,.!]{0,59}$", "description": "The message; placeholders such as `{{name}}` and `{{shop}}` (and `{{reward}}`, `{{code}}` with an offer)."},
             "channels": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": true, "items": {"type": "string", "enum": ["zalo", "sms", "email"]}},

@@ -8,13 +8,14 @@ use crate::convert::{
 };
 use crate::entity::{customer, customer_change, customer_stats};
 use crate::error::{corrupt, in_ctx, unstorable};
+use crate::repo::tier_reviews;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{
     BrandId, ChangeSource, ChannelConsent, ConsentEvent, ConsentState, Customer, CustomerChange,
     CustomerId, Phone,
 };
-use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierState};
+use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierReview, TierState};
 use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -251,6 +252,32 @@ impl CustomerRepo for StoreTransaction {
             .await
             .map_err(in_ctx("upsert into customer_stats"))?;
         Ok(())
+    }
+
+    async fn tiered_customers(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        tier_reviews::tiered_customers(self, brand, after, limit).await
+    }
+
+    async fn tier_review(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        period_end: time::OffsetDateTime,
+    ) -> Result<Option<TierReview>, StoreError> {
+        tier_reviews::tier_review(self, brand, customer, period_end).await
+    }
+
+    async fn record_tier_review(
+        &mut self,
+        brand: BrandId,
+        review: &TierReview,
+    ) -> Result<(), StoreError> {
+        tier_reviews::record_tier_review(self, brand, review).await
     }
 }
 

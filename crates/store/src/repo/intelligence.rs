@@ -65,6 +65,7 @@ impl IntelligenceRepo for StoreTransaction {
             .into_iter()
             .map(|row| (row.customer_id, row.balance))
             .collect();
+        let mut tier_down = crate::repo::tier_reviews::latest_moves_down(self, brand, &ids).await?;
         let orders = order::Entity::find()
             .filter(order::Column::BrandId.eq(b))
             .filter(order::Column::CustomerId.is_in(ids))
@@ -115,6 +116,7 @@ impl IntelligenceRepo for StoreTransaction {
                     stats: stats.remove(&id),
                     balance: Points::new(balances.get(&id).copied().unwrap_or(0)),
                     visits: visits.remove(&id).unwrap_or_default(),
+                    tier_down: tier_down.remove(&id),
                 })
             })
             .collect()

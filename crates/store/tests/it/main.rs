@@ -25,6 +25,7 @@ mod schema;
 mod sealing;
 mod support;
 mod tenancy;
+mod tier_reviews;
 mod tls;
 mod transactions;
 mod vouchers;
@@ -111,6 +112,9 @@ both_databases! {
     }
     tenancy {
         another_brand_never_sees_or_touches_these_rows,
+    }
+    tier_reviews {
+        reviews_are_recorded_once_per_period_and_per_brand,
     }
     exactness {
         money_round_trips_exactly,
