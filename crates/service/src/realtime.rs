@@ -91,6 +91,7 @@ impl Services {
                     net_total: order.total,
                     skus: order.lines.iter().map(|l| l.sku.clone()).collect(),
                 }],
+                tier_down: None,
             };
             let facts = facts_of(&history, scores.as_ref(), now);
             self.plan_event(tx, brand, due, &facts, event, now).await
@@ -127,6 +128,7 @@ impl Services {
                 stats: None,
                 balance: Points::ZERO,
                 visits: Vec::new(),
+                tier_down: None,
             };
             let facts = facts_of(&history, None, now);
             self.plan_event(tx, brand, due, &facts, event, now).await
