@@ -111,6 +111,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod optout;
 mod pos_access;
 mod privacy;
 mod profile;
@@ -153,6 +154,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use pos_access::MAX_ACCESS_FIELD;
 pub use privacy::{
     ANSWER_PERIOD, CustomerExport, ErasureReport, RETENTION_ACTOR, RetentionReport, inactive_since,
@@ -189,6 +191,7 @@ pub struct Services {
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
     access: Arc<audit::AccessBuffer>,
+    public_url: Option<String>,
 }
 
 impl Services {
@@ -204,6 +207,7 @@ impl Services {
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
             access: Arc::new(audit::AccessBuffer::default()),
+            public_url: None,
         }
     }
 

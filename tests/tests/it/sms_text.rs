@@ -182,6 +182,7 @@ fn message(
         send_window: None,
         sms,
         zns_params: BTreeMap::new(),
+        opt_out: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now,
