@@ -89,6 +89,7 @@ fn messages(brand: BrandId, n: usize, tag: &str) -> Vec<OutboxMessage> {
             send_window: None,
             sms: Default::default(),
             zns_params: Default::default(),
+            opt_out: None,
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,
@@ -165,6 +166,7 @@ async fn direct(stub: &EsmsStub, n: usize, tag: &str) -> BenchResult<f64> {
             data: m.data,
             dedupe_key: m.dedupe_key,
             promotional: true,
+            unsubscribe_url: None,
         })
         .collect();
     let queue = Arc::new(std::sync::Mutex::new(outgoing));

@@ -457,6 +457,12 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
     if let Some(keys) = settings.secret_keys() {
         services = services.with_secret_keys(keys);
     }
+    if settings.public_url.is_none() || settings.secret_key.is_none() {
+        tracing::warn!(
+            "no REGULARS_PUBLIC_URL or REGULARS_SECRET_KEY: promotional messages go out without the customer's opt-out link"
+        );
+    }
+    let services = services.with_public_url(settings.public_url.clone());
     let senders = senders(&settings)?;
     tracing::info!(
         database = %redact(&settings.database_url),

@@ -91,7 +91,7 @@ impl Application {
         if let Some(keys) = settings.secret_keys() {
             services = services.with_secret_keys(keys);
         }
-        let services = Arc::new(services);
+        let services = Arc::new(services.with_public_url(settings.public_url.clone()));
         let metrics = Arc::new(Metrics::new());
         let tolerance = time::Duration::try_from(settings.webhook_tolerance)
             .unwrap_or(time::Duration::minutes(5));

@@ -7,7 +7,8 @@
 //! Decree 91 on spam messages: at most 3 advertising messages to one phone number in
 //! 24 hours, sent only between 07:00 and 22:00 local time, marked `[QC]` (quảng cáo),
 //! and never to a subscriber who refused them. Transactional messages (receipts, balance
-//! notices) are exempt. Other countries set other numbers, or none.
+//! notices) are exempt. Every advertising message also tells how to refuse further ones:
+//! the brand's opt-out instruction ends it. Other countries set other numbers, or none.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,18 @@ pub struct Policy {
     /// Local hours in which promotional messages may be sent; any time when absent.
     #[serde(default)]
     pub allowed_hours: Option<AllowedHours>,
+    /// The line every promotional message ends with, telling how to refuse further ones
+    /// (`{link}` is the customer's own opt-out link); none when empty. A campaign cannot
+    /// change it.
+    #[serde(default = "default_opt_out")]
+    pub opt_out_instruction: String,
+}
+
+/// Longest opt-out instruction, in bytes.
+pub const MAX_OPT_OUT_BYTES: usize = 160;
+
+fn default_opt_out() -> String {
+    regulars_domain::DEFAULT_OPT_OUT_INSTRUCTION.to_owned()
 }
 
 /// The longest window of a cap: 31 days, the bound of every span a campaign states.
@@ -74,6 +87,7 @@ impl Policy {
                 start_hour: 7,
                 end_hour: 22,
             }),
+            opt_out_instruction: default_opt_out(),
         }
     }
 
@@ -84,6 +98,7 @@ impl Policy {
             max_per_phone: None,
             cap_window_hours: 24,
             allowed_hours: None,
+            opt_out_instruction: String::new(),
         }
     }
 
@@ -94,6 +109,14 @@ impl Policy {
         }
         if self.promotional_prefix.len() > 32 {
             return Err(("promotional_prefix", "must be at most 32 bytes"));
+        }
+        if self.opt_out_instruction.len() > MAX_OPT_OUT_BYTES
+            || self.opt_out_instruction.chars().any(char::is_control)
+        {
+            return Err((
+                "opt_out_instruction",
+                "must be at most 160 bytes on one line",
+            ));
         }
         if self.max_per_phone == Some(0) {
             return Err(("max_per_phone", "must be at least 1 (absent means no cap)"));
@@ -164,6 +187,7 @@ impl PolicyLimits {
             max_per_phone: self.max_per_phone.flatten(),
             cap_window_hours: self.cap_window_hours.unwrap_or(24),
             allowed_hours: self.allowed_hours.flatten(),
+            opt_out_instruction: String::new(),
         }
         .validate()
     }
@@ -265,6 +289,7 @@ impl PolicyLimits {
             max_per_phone,
             cap_window_hours,
             allowed_hours,
+            opt_out_instruction: brand.opt_out_instruction.clone(),
         }
     }
 }

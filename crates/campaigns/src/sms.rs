@@ -15,34 +15,51 @@ use std::borrow::Cow;
 /// The name a sample message greets: 20 characters, a common full Vietnamese name.
 pub const SAMPLE_NAME: &str = "Nguyễn Thị Minh Khai";
 
+/// The opt-out link a sample message carries: as long as a real one on a short public
+/// address (`https://` and 16 characters, `/u/`, a 60-character token).
+pub const SAMPLE_OPT_OUT_LINK: &str =
+    "https://loyalty.example.vn/u/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 /// The voucher code a sample message carries, as long as a real one (`XXXX-XXXX-XXXXX`).
 pub const SAMPLE_CODE: &str = "7K2M-9QXD-4HRTV";
 
 impl Campaign {
     /// The campaign's text for a sample customer ([`SAMPLE_NAME`], [`SAMPLE_CODE`], a
     /// four-digit points figure, a date), one per reward the offer may give, with the
-    /// promotional prefix when the messages are promotional; before any SMS folding.
+    /// promotional prefix and the brand's opt-out instruction (with [`SAMPLE_OPT_OUT_LINK`])
+    /// when the messages are promotional; before any SMS folding.
     ///
     /// ```
     /// use regulars_campaigns::Campaign;
     /// let c = Campaign::from_json(r#"{"id": "00000000-0000-0000-0000-000000000001",
     ///     "name": "Hi", "shop": "Mây", "currency": "VND", "trigger": {"type": "broadcast"},
     ///     "template": "Chào {{name}}, {{shop}} nhớ bạn!"}"#).unwrap();
-    /// assert_eq!(c.sample_texts(), vec!["[QC] Chào Nguyễn Thị Minh Khai, Mây nhớ bạn!"]);
+    /// assert_eq!(c.sample_texts(), vec![format!(
+    ///     "[QC] Chào Nguyễn Thị Minh Khai, Mây nhớ bạn!\nTu choi QC: {}",
+    ///     regulars_campaigns::sms::SAMPLE_OPT_OUT_LINK
+    /// )]);
     /// ```
     pub fn sample_texts(&self) -> Vec<String> {
         let Ok(template) = self.template() else {
             return Vec::new();
         };
         let rewards = self.possible_rewards();
-        let prefix = if self.is_promotional() {
-            self.policy_in_force().promotional_prefix
-        } else {
-            String::new()
-        };
+        let policy = self.policy_in_force();
+        let promotional = self.is_promotional();
         rewards
             .into_iter()
-            .map(|reward| format!("{prefix}{}", template.render(&self.sample_values(reward))))
+            .map(|reward| {
+                let body = template.render(&self.sample_values(reward));
+                if promotional {
+                    regulars_domain::with_opt_out(
+                        &format!("{}{body}", policy.promotional_prefix),
+                        &policy.opt_out_instruction,
+                        Some(SAMPLE_OPT_OUT_LINK),
+                    )
+                } else {
+                    body
+                }
+            })
             .collect()
     }
 

@@ -225,6 +225,40 @@ impl ChannelConsent {
     }
 }
 
+/// Where an opt-out instruction puts the customer's own opt-out link.
+pub const OPT_OUT_LINK: &str = "{link}";
+
+/// The opt-out instruction a brand's promotional messages end with until it sets its own
+/// (Decree 91/2020/ND-CP: an advertising message tells how to refuse further ones).
+/// Unaccented, so that an unaccented SMS stays in GSM-7.
+pub const DEFAULT_OPT_OUT_INSTRUCTION: &str = "Tu choi QC: {link}";
+
+/// A promotional `text` with the opt-out `instruction` on a line of its own at its end,
+/// [`OPT_OUT_LINK`] replaced by `link`. The text unchanged when the instruction is empty,
+/// or names a link and none is given (a deployment without a public address).
+///
+/// ```
+/// use regulars_domain::with_opt_out;
+/// let text = with_opt_out("[QC] Giảm 20%", "Tu choi QC: {link}", Some("https://m.vn/u/x"));
+/// assert_eq!(text, "[QC] Giảm 20%\nTu choi QC: https://m.vn/u/x");
+/// assert_eq!(with_opt_out("Hi", "Tu choi QC soan TC gui 8079", None), "Hi\nTu choi QC soan TC gui 8079");
+/// assert_eq!(with_opt_out("Hi", "Tu choi QC: {link}", None), "Hi");
+/// assert_eq!(with_opt_out("Hi", "", Some("https://m.vn/u/x")), "Hi");
+/// ```
+#[must_use]
+pub fn with_opt_out(text: &str, instruction: &str, link: Option<&str>) -> String {
+    let instruction = instruction.trim();
+    if instruction.is_empty() {
+        return text.to_owned();
+    }
+    let footer = match (instruction.contains(OPT_OUT_LINK), link) {
+        (false, _) => instruction.to_owned(),
+        (true, Some(link)) => instruction.replace(OPT_OUT_LINK, link),
+        (true, None) => return text.to_owned(),
+    };
+    format!("{text}\n{footer}")
+}
+
 /// One change of consent to one purpose, kept forever (the history is append-only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentEvent {
@@ -249,6 +283,27 @@ pub struct ConsentEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sms::measure;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The instruction is always the whole last line, and it is counted: the text
+        /// with it never takes fewer SMS segments than the text alone.
+        #[test]
+        fn the_instruction_ends_the_text_and_is_counted(
+            text in "\\PC{0,300}",
+            instruction in "[A-Za-z :]{1,40}",
+            link in "https://[a-z]{1,12}\\.vn/u/[A-Za-z0-9_-]{10,60}",
+        ) {
+            let instruction = format!("{} {OPT_OUT_LINK}", instruction.trim());
+            let out = with_opt_out(&text, &instruction, Some(&link));
+            let last_line = ["\n", instruction.replace(OPT_OUT_LINK, &link).trim()].concat();
+            prop_assert!(out.starts_with(&text));
+            prop_assert!(out.ends_with(&last_line));
+            prop_assert!(measure(&out).segments >= measure(&text).segments);
+            prop_assert!(measure(&out).units > measure(&text).units);
+        }
+    }
 
     #[test]
     fn names_round_trip() {

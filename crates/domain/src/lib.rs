@@ -38,7 +38,10 @@ mod points;
 pub mod sms;
 pub mod zns;
 
-pub use consent::{ChannelConsent, ConsentEvent, ConsentState, Purpose};
+pub use consent::{
+    ChannelConsent, ConsentEvent, ConsentState, DEFAULT_OPT_OUT_INSTRUCTION, OPT_OUT_LINK, Purpose,
+    with_opt_out,
+};
 pub use customer::{ChangeSource, Channel, Customer, CustomerChange};
 pub use error::DomainError;
 pub use ids::{

@@ -60,6 +60,10 @@ pub struct OutgoingMessage {
     pub dedupe_key: String,
     /// Promotional (subject to consent, caps and quiet hours) or transactional.
     pub promotional: bool,
+    /// The recipient's one-click opt-out address for this channel, on promotional
+    /// messages when the deployment has a public address (email's `List-Unsubscribe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 /// What a provider answered for an accepted message.

@@ -165,6 +165,9 @@ pub struct OutboxMessage {
     /// The ZNS type of each parameter in `data` the template takes, when the campaign
     /// declared them: checked before a ZNS send. Empty: unchecked.
     pub zns_params: BTreeMap<String, ZnsParamType>,
+    /// For a promotional message: the brand's opt-out instruction, put at the end of the
+    /// text with the customer's own opt-out link for the channel it goes out on.
+    pub opt_out: Option<String>,
     /// Where it is.
     pub status: OutboxStatus,
     /// Claims so far on the current channel.

@@ -1,7 +1,8 @@
 //! Email over SMTP.
 
 use async_trait::async_trait;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -48,7 +49,10 @@ impl std::fmt::Debug for SmtpSettings {
 /// Sends [`Channel::Email`] messages over SMTP: a `text/plain; charset=utf-8` body
 /// (lettre picks quoted-printable or base64 for non-ASCII text), the subject encoded per
 /// RFC 2047 when it is not ASCII, and a `Message-ID` derived from the dedupe key
-/// ([`message_id_for`]) so a resent message carries the same id.
+/// ([`message_id_for`]) so a resent message carries the same id. A promotional message
+/// with an opt-out address carries `List-Unsubscribe` and
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 2369, RFC 8058), so mail
+/// programs offer a one-click unsubscribe; a transactional one never does.
 ///
 /// SMTP has no idempotency: a crash after the server accepted the message and before
 /// the receipt was recorded sends it again on retry; only receiving systems that
@@ -125,11 +129,62 @@ impl SmtpSender {
         if let Some(subject) = subject_of(message) {
             builder = builder.subject(subject);
         }
+        if let (true, Some(url)) = (message.promotional, &message.unsubscribe_url) {
+            // The address goes between angle brackets as it is; one that could break the
+            // header (spaces, brackets, line breaks) is not sent at all.
+            let web = url.starts_with("https://") || url.starts_with("http://");
+            if web
+                && url
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+            {
+                builder = builder
+                    .header(ListUnsubscribe(format!("<{url}>")))
+                    .header(ListUnsubscribePost);
+            }
+        }
         builder
             .body(message.body.clone())
             .map_err(|e| SendError::Permanent {
                 reason: format!("email could not be built: {e}"),
             })
+    }
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the address opts out
+/// on a `POST` alone, without a page.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 

@@ -832,6 +832,10 @@ impl Services {
             send_window,
             sms: campaign.sms,
             zns_params: campaign.zns_param_types(),
+            opt_out: m
+                .promotional
+                .then(|| campaign.policy_in_force().opt_out_instruction)
+                .filter(|i| !i.trim().is_empty()),
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: m.send_at,
@@ -865,6 +869,16 @@ impl PageResult {
         let text = match m.offer {
             Some(_) => m.with_code(regulars_campaigns::sms::SAMPLE_CODE),
             None => m.text.clone(),
+        };
+        // A promotional SMS ends with the opt-out instruction: it is paid for too.
+        let text = if m.promotional {
+            regulars_domain::with_opt_out(
+                &text,
+                &campaign.policy_in_force().opt_out_instruction,
+                Some(regulars_campaigns::sms::SAMPLE_OPT_OUT_LINK),
+            )
+        } else {
+            text
         };
         let length = match campaign.sms.prepare(&text) {
             Ok((_, length)) => length,

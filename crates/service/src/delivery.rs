@@ -406,15 +406,31 @@ impl Services {
                 message.route.channel
             ));
         };
+        // A promotional message ends with the brand's opt-out instruction, its link the
+        // customer's own for the channel it goes out on.
+        let unsubscribe_url = match (message.promotional, message.customer_id) {
+            (true, Some(customer)) => {
+                self.opt_out_link(message.brand_id, customer, Some(message.route.channel))
+            }
+            _ => None,
+        };
+        let body = match (&message.opt_out, message.promotional) {
+            (Some(instruction), true) => regulars_domain::with_opt_out(
+                &message.body,
+                instruction,
+                unsubscribe_url.as_deref(),
+            ),
+            _ => message.body.clone(),
+        };
         // An SMS goes out folded if its campaign asks, and never longer than its cap: a
         // text over the cap is a permanent failure on this channel, not a cut message.
         let body = if message.route.channel == Channel::Sms {
-            match message.sms.prepare(&message.body) {
+            match message.sms.prepare(&body) {
                 Ok((text, _)) => text,
                 Err(over) => return Decision::FallBack(over.to_string()),
             }
         } else {
-            message.body.clone()
+            body
         };
         // A ZNS parameter the template types must have a value that fits its type: Zalo
         // refuses the message otherwise (-111/-112), so it moves on without the call.
@@ -436,6 +452,7 @@ impl Services {
             data: message.data.clone(),
             dedupe_key: message.dedupe_key.clone(),
             promotional: message.promotional,
+            unsubscribe_url,
         };
         match sender.send(&outgoing).await {
             Ok(receipt) => Decision::Sent(receipt.provider_message_id),

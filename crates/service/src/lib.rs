@@ -112,6 +112,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod optout;
 mod pos_access;
 mod privacy;
 mod profile;
@@ -157,6 +158,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use pos_access::MAX_ACCESS_FIELD;
 pub use privacy::{
     ANSWER_PERIOD, CustomerExport, ErasureReport, RETENTION_ACTOR, RetentionReport, inactive_since,
@@ -195,6 +197,7 @@ pub struct Services {
     live: Arc<segments::LiveCounts>,
     access: Arc<audit::AccessBuffer>,
     bell: OutboxBell,
+    public_url: Option<String>,
 }
 
 impl Services {
@@ -211,6 +214,7 @@ impl Services {
             live: Arc::new(segments::LiveCounts::default()),
             access: Arc::new(audit::AccessBuffer::default()),
             bell: OutboxBell::new(),
+            public_url: None,
         }
     }
 

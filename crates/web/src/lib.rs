@@ -179,6 +179,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
             web::post().to(link::create_link),
         )
         .route("/c/{token}", web::get().to(pages::card::show))
+        .route("/u/{token}", web::get().to(pages::unsubscribe::show))
+        .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
         .service(
             web::scope("/dashboard")
                 .route("", web::get().to(pages::home))

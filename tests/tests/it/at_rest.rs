@@ -177,6 +177,7 @@ fn message(brand: BrandId, phone: &str, email: &str) -> OutboxMessage {
         send_window: None,
         sms: Default::default(),
         zns_params: Default::default(),
+        opt_out: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now + time::Duration::days(1),

@@ -124,6 +124,7 @@ fn message(
         send_window: None,
         sms: Default::default(),
         zns_params: Default::default(),
+        opt_out: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

@@ -86,7 +86,8 @@ async fn the_brand_sets_the_policy_and_a_campaign_may_only_tighten_it() {
         assert_eq!(
             policy.json,
             json!({"promotional_prefix": "[QC] ", "max_per_phone": 3, "cap_window_hours": 24,
-                   "allowed_hours": {"start_hour": 7, "end_hour": 22}}),
+                   "allowed_hours": {"start_hour": 7, "end_hour": 22},
+                   "opt_out_instruction": "Tu choi QC: {link}"}),
             "{db:?}"
         );
 
@@ -130,7 +131,8 @@ async fn the_brand_sets_the_policy_and_a_campaign_may_only_tighten_it() {
 
         // Only an admin sets it, and only to something valid.
         let narrow = json!({"promotional_prefix": "[QC] ", "max_per_phone": 2,
-                            "cap_window_hours": 24, "allowed_hours": null});
+                            "cap_window_hours": 24, "allowed_hours": null,
+                            "opt_out_instruction": "Tu choi QC soan TC gui 8079"});
         let (start, end) = window_not_now();
         let mut narrow = narrow;
         narrow["allowed_hours"] = json!({"start_hour": start, "end_hour": end});
@@ -144,6 +146,14 @@ async fn the_brand_sets_the_policy_and_a_campaign_may_only_tighten_it() {
                 .put("/v1/brand/policy", admin, &bad)
                 .await
                 .expect_error(422, "invalid", &format!("{db:?}: {bad}"));
+        }
+        for instruction in ["x".repeat(161), "Tu choi QC\nsoan TC".to_owned()] {
+            let bad = json!({"promotional_prefix": "[QC] ", "max_per_phone": 2,
+                             "cap_window_hours": 24, "allowed_hours": null,
+                             "opt_out_instruction": instruction});
+            let refused = server.put("/v1/brand/policy", admin, &bad).await;
+            let named = refused.expect_error(422, "invalid", &format!("{db:?}: {bad}"));
+            assert_eq!(named.as_deref(), Some("opt_out_instruction"), "{db:?}");
         }
         let set = server
             .put("/v1/brand/policy", admin, &narrow)

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// 67 accented characters: with `[QC] ` and a customer's name, two UCS-2 segments.
+/// 67 accented characters: with `[QC] `, a customer's name and the opt-out instruction,
+/// three UCS-2 segments.
 const TEMPLATE: &str = "Chào {{name}}! Trà Sữa Mây tặng bạn ly trà đào miễn phí hôm nay nhé.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +56,7 @@ async fn a_campaign_over_its_sms_cap_is_refused_and_the_preview_counts_segments(
             "{db:?}: {}",
             refused.text
         );
-        assert!(refused.text.contains("2 segments"), "{}", refused.text);
+        assert!(refused.text.contains("3 segments"), "{}", refused.text);
         let bad_cap = server
             .post("/v1/campaigns", admin, &doc(json!({"max_segments": 0})))
             .await;
@@ -67,12 +68,12 @@ async fn a_campaign_over_its_sms_cap_is_refused_and_the_preview_counts_segments(
             bad_cap.text
         );
 
-        // Unaccented, the same text is one GSM-7 segment per message.
+        // Unaccented, the same text with the instruction is two GSM-7 segments per message.
         let campaign = server
             .post(
                 "/v1/campaigns",
                 admin,
-                &doc(json!({"max_segments": 1, "fold_accents": true})),
+                &doc(json!({"max_segments": 2, "fold_accents": true})),
             )
             .await
             .expect(201, "folded campaign")
@@ -87,13 +88,13 @@ async fn a_campaign_over_its_sms_cap_is_refused_and_the_preview_counts_segments(
             .expect(200, "preview");
         assert_eq!(
             preview.json["sms_segments"],
-            json!({"1": 2}),
+            json!({"2": 2}),
             "{}",
             preview.text
         );
         assert_eq!(preview.json["sms_over_cap"], 0, "{}", preview.text);
 
-        // Accented and uncapped: two segments each, as the preview says.
+        // Accented and uncapped: three segments each, as the preview says.
         let accented = server
             .post("/v1/campaigns", admin, &doc(json!({})))
             .await
@@ -109,7 +110,7 @@ async fn a_campaign_over_its_sms_cap_is_refused_and_the_preview_counts_segments(
             .expect(200, "preview");
         assert_eq!(
             preview.json["sms_segments"],
-            json!({"2": 2}),
+            json!({"3": 2}),
             "{}",
             preview.text
         );
@@ -182,6 +183,7 @@ fn message(
         send_window: None,
         sms,
         zns_params: BTreeMap::new(),
+        opt_out: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now,

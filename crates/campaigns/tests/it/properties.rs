@@ -353,12 +353,18 @@ mod policy_limits {
             prop::option::of(1u32..6),
             1u32..100,
             hours(),
+            prop::sample::select(vec![
+                "",
+                "Tu choi QC: {link}",
+                "Tu choi QC soan TC gui 8079",
+            ]),
         )
-            .prop_map(|(prefix, max, window, hours)| Policy {
+            .prop_map(|(prefix, max, window, hours, opt_out)| Policy {
                 promotional_prefix: prefix.to_owned(),
                 max_per_phone: max,
                 cap_window_hours: window,
                 allowed_hours: hours,
+                opt_out_instruction: opt_out.to_owned(),
             })
     }
 
@@ -395,7 +401,7 @@ mod policy_limits {
             (None, Some(_)) => false,
             (Some(x), Some(y)) => x.start_hour >= y.start_hour && x.end_hour <= y.end_hour,
         };
-        prefix && cap && hours
+        prefix && cap && hours && a.opt_out_instruction == b.opt_out_instruction
     }
 
     proptest! {
@@ -436,6 +442,7 @@ mod policy_limits {
                 max_per_phone: mine.max_per_phone.unwrap_or(brand.max_per_phone),
                 cap_window_hours: mine.cap_window_hours.unwrap_or(brand.cap_window_hours),
                 allowed_hours: mine.allowed_hours.unwrap_or(brand.allowed_hours),
+                opt_out_instruction: brand.opt_out_instruction.clone(),
             };
             prop_assert_eq!(mine.relaxes(&brand).is_none(), at_least_as_strict(&asked, &brand));
         }

@@ -22,7 +22,8 @@ fn refused(overrides: serde_json::Value) -> (String, String) {
     }
 }
 
-/// 67 accented characters: one UCS-2 segment alone, two with `[QC] ` and a name.
+/// 67 accented characters: one UCS-2 segment alone, more with `[QC] `, a name and the
+/// opt-out instruction.
 const LONG_ACCENTED: &str = "Chào {{name}}! Trà Sữa Mây tặng bạn ly trà đào miễn phí hôm nay nhé.";
 
 #[test]
@@ -33,7 +34,7 @@ fn a_text_over_the_cap_is_refused_naming_the_template() {
         "sms": {"max_segments": 1},
     }));
     assert_eq!(path, "template");
-    assert!(message.contains("2 segments"), "{message}");
+    assert!(message.contains("3 segments"), "{message}");
     assert!(message.contains("UCS-2"), "{message}");
     assert!(message.contains("sms.max_segments"), "{message}");
     assert!(message.contains("sms.fold_accents"), "{message}");
@@ -44,11 +45,45 @@ fn folding_brings_the_same_text_under_the_cap() {
     let c = campaign(json!({
         "template": LONG_ACCENTED,
         "channels": ["sms"],
-        "sms": {"max_segments": 1, "fold_accents": true},
+        "sms": {"max_segments": 2, "fold_accents": true},
     }));
     let length = c.sample_sms_length().unwrap();
     assert_eq!(length.encoding, SmsEncoding::Gsm7);
-    assert_eq!(length.segments, 1);
+    assert_eq!(length.segments, 2);
+}
+
+#[test]
+fn the_opt_out_instruction_ends_a_promotional_text_and_counts() {
+    let text = "Chao {{name}}, Tra Sua May nho ban! Ghe quan tuan nay nhe, co mon moi cho ban.";
+    let promotional = campaign(json!({
+        "template": text, "channels": ["sms"], "sms": {"fold_accents": true},
+    }));
+    let sample = &promotional.sample_texts()[0];
+    let footer = format!(
+        "\nTu choi QC: {}",
+        regulars_campaigns::sms::SAMPLE_OPT_OUT_LINK
+    );
+    assert!(sample.ends_with(&footer), "{sample}");
+    // One segment alone; with the instruction, two.
+    let alone = sample.strip_suffix(&footer).unwrap_or_default();
+    let (_, length) = promotional.sms.prepare(alone).unwrap();
+    assert_eq!(length.segments, 1, "{alone}");
+    assert_eq!(promotional.sample_sms_length().unwrap().segments, 2);
+    let (path, message) = refused(json!({
+        "template": text, "channels": ["sms"], "sms": {"max_segments": 1, "fold_accents": true},
+    }));
+    assert_eq!(path, "template");
+    assert!(message.contains("2 segments"), "{message}");
+    // A transactional text carries none.
+    let receipt = campaign(json!({
+        "template": text, "channels": ["sms"],
+        "trigger": {"type": "after_purchase"},
+    }));
+    assert!(
+        !receipt.sample_texts()[0].contains("Tu choi"),
+        "{:?}",
+        receipt.sample_texts()
+    );
 }
 
 #[test]
@@ -99,7 +134,10 @@ fn the_planned_text_is_not_folded_the_delivery_is() {
     }));
     assert!(c.sample_texts()[0].contains("Chào"));
     let (text, _) = c.sms.prepare(&c.sample_texts()[0]).unwrap();
-    assert_eq!(text, "[QC] Chao Nguyen Thi Minh Khai!");
+    assert!(
+        text.starts_with("[QC] Chao Nguyen Thi Minh Khai!\nTu choi QC: "),
+        "{text}"
+    );
 }
 
 /// ZNS parameters: declared per template, each checked on a sample customer.

@@ -255,7 +255,7 @@ impl From<&CampaignReport> for CampaignReportDto {
 
 /// A document refused for one field names that field by its JSON path
 /// (`trigger.threshold`, `offer.reward.reward_id`), as every other body error does.
-fn document_error(error: CampaignError) -> ApiError {
+pub(crate) fn document_error(error: CampaignError) -> ApiError {
     match &error {
         CampaignError::Invalid { path, .. } if !path.is_empty() => ApiError::new(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,

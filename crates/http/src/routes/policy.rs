@@ -29,6 +29,16 @@ pub(crate) struct PolicyDto {
     /// Local hours promotional messages may go out in; `null` for any time.
     #[schema(required = true)]
     allowed_hours: Option<HoursDto>,
+    /// The line every promotional message ends with, telling how to refuse further
+    /// ones (Decree 91/2020); `{link}` is the customer's own opt-out link (`/u/…`).
+    /// Empty for none; at most 160 bytes on one line. Left out: the default.
+    #[serde(default = "default_opt_out")]
+    #[schema(example = "Tu choi QC: {link}", max_length = 160)]
+    opt_out_instruction: String,
+}
+
+fn default_opt_out() -> String {
+    regulars_domain::DEFAULT_OPT_OUT_INSTRUCTION.to_owned()
 }
 
 /// A daily window of local time, `[start_hour:00, end_hour:00)`.
@@ -53,6 +63,7 @@ impl From<&Policy> for PolicyDto {
                 start_hour: h.start_hour,
                 end_hour: h.end_hour,
             }),
+            opt_out_instruction: p.opt_out_instruction.clone(),
         }
     }
 }
@@ -67,6 +78,7 @@ impl From<PolicyDto> for Policy {
                 start_hour: h.start_hour,
                 end_hour: h.end_hour,
             }),
+            opt_out_instruction: p.opt_out_instruction,
         }
     }
 }
@@ -95,6 +107,7 @@ pub(crate) async fn put(
     let policy = state
         .services
         .set_messaging_policy(brand, Policy::from(body.0))
-        .await?;
+        .await
+        .map_err(super::campaigns::document_error)?;
     Ok(HttpResponse::Ok().json(PolicyDto::from(&policy)))
 }

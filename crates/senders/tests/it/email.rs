@@ -92,6 +92,40 @@ async fn promotional_mail_is_marked_qc_in_its_subject() {
 }
 
 #[tokio::test]
+async fn promotional_mail_offers_one_click_unsubscribe_and_a_receipt_does_not() {
+    let Some(server) = require_smtp() else { return };
+    let smtp = SmtpSender::new(settings(&server)).unwrap();
+    let url = "https://loyalty.example.vn/u/AbC-123_x";
+    let mut promo = message(Channel::Email, TO, "mail-unsub");
+    promo.promotional = true;
+    promo.unsubscribe_url = Some(url.to_owned());
+    smtp.send(&promo).await.unwrap();
+    let mut receipt = message(Channel::Email, TO, "mail-unsub-receipt");
+    receipt.unsubscribe_url = Some(url.to_owned());
+    smtp.send(&receipt).await.unwrap();
+    let mut broken = message(Channel::Email, TO, "mail-unsub-broken");
+    broken.promotional = true;
+    broken.unsubscribe_url = Some("https://x.vn/u/a>\r\nBcc: evil@example.com".to_owned());
+    smtp.send(&broken).await.unwrap();
+
+    let mails = server.messages().unwrap();
+    assert_eq!(mails.len(), 3);
+    assert_eq!(
+        mails[0].header("List-Unsubscribe"),
+        Some(format!("<{url}>").as_str())
+    );
+    assert_eq!(
+        mails[0].header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    for mail in &mails[1..] {
+        assert_eq!(mail.header("List-Unsubscribe"), None, "{}", mail.raw);
+        assert_eq!(mail.header("List-Unsubscribe-Post"), None, "{}", mail.raw);
+        assert!(!mail.raw.contains("evil@"), "{}", mail.raw);
+    }
+}
+
+#[tokio::test]
 async fn the_same_dedupe_key_gives_the_same_message_id() {
     let Some(server) = require_smtp() else { return };
     let smtp = SmtpSender::new(settings(&server)).unwrap();

@@ -58,6 +58,8 @@ struct Payload {
     sms: SmsOptions,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     zns: BTreeMap<String, ZnsParamType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opt_out: Option<String>,
 }
 
 #[async_trait]
@@ -600,6 +602,7 @@ pub(crate) fn empty_payload() -> Result<String, StoreError> {
             window: None,
             sms: Default::default(),
             zns: Default::default(),
+            opt_out: None,
         },
     )
 }
@@ -627,6 +630,7 @@ fn message_to_row(
         window: m.send_window,
         sms: m.sms,
         zns: m.zns_params.clone(),
+        opt_out: m.opt_out.clone(),
     };
     Ok(outbox::Model {
         brand_id: m.brand_id.as_uuid(),
@@ -684,6 +688,7 @@ pub(crate) fn message_from_row(
         send_window: payload.window,
         sms: payload.sms,
         zns_params: payload.zns,
+        opt_out: payload.opt_out,
         status: OutboxStatus::parse(&row.status)
             .ok_or_else(|| corrupt("outbox status", &row.status))?,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,

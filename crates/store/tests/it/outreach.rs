@@ -63,6 +63,7 @@ pub(crate) fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) 
             max_segments: Some(2),
         },
         zns_params: BTreeMap::from([("code".into(), regulars_domain::zns::ZnsParamType::Code)]),
+        opt_out: Some("Tu choi QC: {link}".into()),
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,
@@ -253,6 +254,7 @@ pub(crate) async fn outbox_claims_records_and_reports(store: Store) -> TestResul
     assert_eq!(claimed[0].send_window, first.send_window);
     assert_eq!(claimed[0].sms, first.sms);
     assert_eq!(claimed[0].zns_params, first.zns_params);
+    assert_eq!(claimed[0].opt_out, first.opt_out);
 
     // Nothing more is due while the lease runs.
     let mut tx = store.begin().await?;

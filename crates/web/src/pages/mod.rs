@@ -1,4 +1,4 @@
-//! The dashboard's pages and the customer's card.
+//! The dashboard's pages, the customer's card and opt-out page.
 
 pub(crate) mod audit;
 pub(crate) mod campaigns;
@@ -8,6 +8,7 @@ pub(crate) mod export;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod segments;
+pub(crate) mod unsubscribe;
 
 use crate::WebState;
 use crate::i18n::Lang;
