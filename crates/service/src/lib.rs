@@ -124,6 +124,7 @@ mod secrets;
 mod segments;
 mod sessions;
 mod tiering;
+pub mod till;
 mod transact;
 mod vouchers;
 mod webhooks;
@@ -169,6 +170,10 @@ pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
+pub use till::{
+    DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,
+    TillError, TillStaff,
+};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
 pub use webhooks::{WEBHOOK_EVENT, WebhookError, WebhookOutcome, WebhookReceipt};

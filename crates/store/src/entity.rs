@@ -30,4 +30,6 @@ pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;
 pub(crate) mod segment_definition;
+pub(crate) mod staff_member;
+pub(crate) mod till_device;
 pub(crate) mod voucher;
