@@ -38,6 +38,7 @@ mod qr;
 mod render;
 mod session;
 pub mod sign;
+pub mod till;
 
 use actix_web::web;
 use regulars_ports::{Clock, IdGen};
@@ -179,6 +180,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
             web::post().to(link::create_link),
         )
         .route("/c/{token}", web::get().to(pages::card::show))
+        .configure(till::routes)
         .service(
             web::scope("/dashboard")
                 .route("", web::get().to(pages::home))
@@ -209,6 +211,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_reward),
                 )
                 .route("/audit", web::get().to(pages::audit::show))
+                .route("/staff", web::get().to(till::admin::show))
+                .route("/staff", web::post().to(till::admin::add))
+                .route("/staff/devices", web::post().to(till::admin::enrol))
                 .route("/campaigns", web::get().to(pages::campaigns::list))
                 .route("/campaigns", web::post().to(pages::campaigns::create))
                 .route("/campaigns/new", web::get().to(pages::campaigns::new))

@@ -198,7 +198,10 @@ mod tests {
         let vnd = |n| Money::from_minor_units(n, Currency::VND);
         assert_eq!(parse_amount("45000", Currency::VND), Ok(vnd(45_000)));
         assert_eq!(parse_amount("45.000", Currency::VND), Ok(vnd(45_000)));
-        assert_eq!(parse_amount(" 1,250,000 ", Currency::VND), Ok(vnd(1_250_000)));
+        assert_eq!(
+            parse_amount(" 1,250,000 ", Currency::VND),
+            Ok(vnd(1_250_000))
+        );
         for bad in ["", "0", "-5", "abc", "1e9", "99999999999999999999"] {
             assert!(parse_amount(bad, Currency::VND).is_err(), "{bad}");
         }

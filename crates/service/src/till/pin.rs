@@ -62,7 +62,8 @@ pub(crate) fn pin_matches(pin: &str, stored: &str) -> bool {
     ) else {
         return false;
     };
-    let (Ok(rounds), Some(salt), Some(hash)) = (rounds.parse::<u32>(), from_hex(salt), from_hex(hash))
+    let (Ok(rounds), Some(salt), Some(hash)) =
+        (rounds.parse::<u32>(), from_hex(salt), from_hex(hash))
     else {
         return false;
     };

@@ -50,33 +50,42 @@ fn transaction(world: &Arc<Mutex<TillWorld>>) -> MockTransaction {
     });
     let w = world.clone();
     tx.till.expect_device().returning(move |_, id| {
-        Ok(w.lock().unwrap().devices.iter().find(|d| d.id == id).cloned())
+        Ok(w.lock()
+            .unwrap()
+            .devices
+            .iter()
+            .find(|d| d.id == id)
+            .cloned())
     });
     let w = world.clone();
-    tx.till.expect_staff_member().returning(move |_, id| {
-        Ok(w.lock().unwrap().staff.iter().find(|s| s.id == id).cloned())
-    });
+    tx.till
+        .expect_staff_member()
+        .returning(move |_, id| Ok(w.lock().unwrap().staff.iter().find(|s| s.id == id).cloned()));
     let w = world.clone();
     tx.till
         .expect_staff()
         .returning(move |_| Ok(w.lock().unwrap().staff.clone()));
     let w = world.clone();
-    tx.till
-        .expect_count_pin_attempt()
-        .returning(move |_, device, staff, device_limit, staff_limit| {
+    tx.till.expect_count_pin_attempt().returning(
+        move |_, device, staff, device_limit, staff_limit| {
             let mut w = w.lock().unwrap();
-            let on_device = w.devices.iter_mut().find(|d| d.id == device).is_some_and(|d| {
-                let below = d.failed_pins < device_limit;
-                d.failed_pins += u32::from(below);
-                below
-            });
+            let on_device = w
+                .devices
+                .iter_mut()
+                .find(|d| d.id == device)
+                .is_some_and(|d| {
+                    let below = d.failed_pins < device_limit;
+                    d.failed_pins += u32::from(below);
+                    below
+                });
             let on_staff = w.staff.iter_mut().find(|s| s.id == staff).is_some_and(|s| {
                 let below = s.failed_pins < staff_limit;
                 s.failed_pins += u32::from(below);
                 below
             });
             Ok((on_device, on_staff))
-        });
+        },
+    );
     let w = world.clone();
     tx.till
         .expect_clear_pin_failures()
@@ -162,7 +171,12 @@ impl Till {
     fn failures(&self, staff: StaffId, device: DeviceId) -> (u32, u32) {
         let w = self.world.lock().unwrap();
         let s = w.staff.iter().find(|s| s.id == staff).unwrap().failed_pins;
-        let d = w.devices.iter().find(|d| d.id == device).unwrap().failed_pins;
+        let d = w
+            .devices
+            .iter()
+            .find(|d| d.id == device)
+            .unwrap()
+            .failed_pins;
         (s, d)
     }
 }
