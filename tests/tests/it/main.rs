@@ -35,6 +35,8 @@ mod server;
 mod sms_text;
 mod square;
 mod story;
+mod till;
+mod till_browser;
 mod webhooks;
 mod worker;
 

@@ -370,7 +370,7 @@ fn register_body(session: &TillSession, phone: &str, error: Option<&str>) -> Mar
         form #register-form method="post" action="/till/customers" {
             input type="hidden" name="csrf" value=(session.csrf);
             label for="phone" { (t.phone) }
-            input #phone type="tel" name="phone" value=(phone) autocomplete="off" required;
+            input #phone type="text" inputmode="tel" name="phone" value=(phone) autocomplete="off" required;
             label for="name" { (t.name) }
             input #name type="text" name="name" autocomplete="off" autofocus;
             fieldset {
