@@ -312,7 +312,7 @@ fn member(location: LocationId, revoked: bool) -> StaffMember {
         pin_hash: String::new(),
         failed_pins: 0,
         created_at: datetime!(2026-01-01 0:00 UTC),
-        revoked_at: revoked.then(|| datetime!(2026-02-01 0:00 UTC)),
+        revoked_at: revoked.then_some(datetime!(2026-02-01 0:00 UTC)),
     }
 }
 
