@@ -510,3 +510,105 @@ async fn wrong_pins_lock_a_member_out_until_a_new_pin() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_staff_and_enrols_a_till_from_the_dashboard() {
+    let server = spawn(dbs()[0]).await;
+    let shop = shop(&server, 7501).await;
+    let mut admin = Till::new(&server);
+    let login = admin
+        .get("/dashboard/login")
+        .await
+        .expect(200, "login form");
+    let csrf = login.field("csrf");
+    admin
+        .post("/dashboard/login", &[("csrf", &csrf), ("key", &shop.admin)])
+        .await
+        .expect(303, "admin signs in");
+    let page = admin
+        .get("/dashboard/staff")
+        .await
+        .expect(200, "staff page");
+    assert!(
+        page.text.contains("Lan") && page.text.contains("Minh"),
+        "{}",
+        page.text
+    );
+    let csrf = page.field("csrf");
+    // The first location of the form's list.
+    let marker = "<option value=\"";
+    let start = page
+        .text
+        .find(marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no location option in {}", page.text));
+    let end = page.text[start..].find('"').unwrap_or(0) + start;
+    let location = page.text[start..end].to_owned();
+    // A bad PIN is shown on the page, not a server error.
+    let refused = admin
+        .post(
+            "/dashboard/staff",
+            &[
+                ("csrf", &csrf),
+                ("location", &location),
+                ("name", "Hoa"),
+                ("pin", "12"),
+            ],
+        )
+        .await
+        .expect(422, "short PIN");
+    assert!(refused.text.contains("pin"), "{}", refused.text);
+    admin
+        .post(
+            "/dashboard/staff",
+            &[
+                ("csrf", &csrf),
+                ("location", &location),
+                ("name", "Hoa"),
+                ("pin", "5791"),
+            ],
+        )
+        .await
+        .expect(303, "staff added");
+    // A form without the session's CSRF token is refused.
+    admin
+        .post(
+            "/dashboard/staff",
+            &[
+                ("csrf", "forged"),
+                ("location", &location),
+                ("name", "X"),
+                ("pin", "5791"),
+            ],
+        )
+        .await
+        .expect(403, "forged form");
+    // Enrolling this browser puts the device token in its cookie and opens the till.
+    admin
+        .post(
+            "/dashboard/staff/devices",
+            &[
+                ("csrf", &csrf),
+                ("location", &location),
+                ("label", "counter"),
+            ],
+        )
+        .await
+        .expect(303, "enrolled here");
+    assert!(admin.cookie("regulars_device").is_some());
+    let form = admin.get("/till/").await.expect(200, "sign-in form");
+    assert!(form.text.contains("Hoa"), "{}", form.text);
+    let staff = server
+        .get("/v1/staff", &shop.admin)
+        .await
+        .expect(200, "staff");
+    let hoa = staff.json["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|s| s["name"] == "Hoa").cloned())
+        .unwrap_or_default();
+    admin
+        .sign_in(hoa["id"].as_str().unwrap_or_default(), "5791")
+        .await
+        .expect(303, "Hoa signs in");
+    server.stop().await;
+}
