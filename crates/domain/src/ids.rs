@@ -90,3 +90,11 @@ define_id!(
     /// A custom segment definition of a brand.
     SegmentId
 );
+define_id!(
+    /// A staff member of a brand, who signs in at a till with a PIN.
+    StaffId
+);
+define_id!(
+    /// A device (a tablet, a phone) a brand enrolled as the till of one location.
+    DeviceId
+);

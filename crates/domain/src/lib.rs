@@ -48,6 +48,7 @@ pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,
     SegmentId, TierId, VoucherId,
 };
+pub use ids::{DeviceId, StaffId};
 pub use local_time::{local_date, local_datetime};
 pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};

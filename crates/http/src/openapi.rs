@@ -34,7 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
-    orders, policy, privacy, reports, webhooks,
+    orders, policy, privacy, reports, till, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -169,6 +169,8 @@ impl Modify for CommonErrors {
         audit::list,
         privacy::erase, export::export, privacy::get_retention, privacy::put_retention,
         customers::consents,
+        till::list_staff, till::add_staff, till::set_pin, till::remove_staff,
+        till::list_devices, till::enrol_device, till::revoke_device,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -192,6 +194,8 @@ impl Modify for CommonErrors {
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
         privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
+        till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
+        till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

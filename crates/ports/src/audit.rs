@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use regulars_domain::{ApiKeyId, BrandId, CustomerId};
+use regulars_domain::{ApiKeyId, BrandId, CustomerId, LocationId, StaffId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -74,6 +74,8 @@ pub enum AccessChannel {
     Dashboard,
     /// The operator's command line on the server (no key).
     Cli,
+    /// A till, signed in by a staff member on a location's device (no key).
+    Till,
 }
 
 impl AccessChannel {
@@ -83,6 +85,7 @@ impl AccessChannel {
             AccessChannel::Api => "api",
             AccessChannel::Dashboard => "dashboard",
             AccessChannel::Cli => "cli",
+            AccessChannel::Till => "till",
         }
     }
 
@@ -92,6 +95,7 @@ impl AccessChannel {
             AccessChannel::Api,
             AccessChannel::Dashboard,
             AccessChannel::Cli,
+            AccessChannel::Till,
         ]
         .into_iter()
         .find(|c| c.as_str() == name)
@@ -117,6 +121,10 @@ pub struct AccessRecord {
     pub fields: Vec<PersonalData>,
     /// Every customer it showed, in the order shown.
     pub customers: Vec<CustomerId>,
+    /// The staff member at the till, for reads and actions at a till.
+    pub staff_id: Option<StaffId>,
+    /// The location of the till.
+    pub location_id: Option<LocationId>,
 }
 
 /// Which records of a brand's access log to list.

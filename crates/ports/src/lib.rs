@@ -45,6 +45,7 @@ mod records;
 mod reports;
 mod repos;
 mod system;
+mod till;
 mod uow;
 mod webhooks;
 
@@ -76,6 +77,7 @@ pub use repos::{
     VoucherRepo,
 };
 pub use system::{Clock, IdGen};
+pub use till::{StaffMember, TillDevice, TillRepo};
 pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{
     Decoded, Ignored, IgnoredReason, PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery,
@@ -103,5 +105,7 @@ pub use repos::{
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGen};
+#[cfg(any(test, feature = "mocks"))]
+pub use till::MockTillRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use uow::MockUnitOfWork;

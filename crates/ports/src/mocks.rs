@@ -28,6 +28,7 @@ use crate::{
     MockVoucherRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo, StoreError, Transaction,
     VoucherRepo,
 };
+use crate::{MockTillRepo, TillRepo};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 
@@ -90,6 +91,8 @@ pub struct MockTransaction {
     pub audit: MockAuditRepo,
     /// Privacy repository mock.
     pub privacy: MockPrivacyRepo,
+    /// Staff members and till devices.
+    pub till: MockTillRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -112,6 +115,7 @@ impl Default for MockTransaction {
             reports: MockReportRepo::new(),
             audit: MockAuditRepo::new(),
             privacy: MockPrivacyRepo::new(),
+            till: MockTillRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -168,6 +172,9 @@ impl Transaction for MockTransaction {
     }
     fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         &mut self.privacy
+    }
+    fn till(&mut self) -> &mut dyn TillRepo {
+        &mut self.till
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

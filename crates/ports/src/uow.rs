@@ -3,7 +3,7 @@
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
-    StoreError, VoucherRepo,
+    StoreError, TillRepo, VoucherRepo,
 };
 use async_trait::async_trait;
 
@@ -57,6 +57,8 @@ pub trait Transaction: Send {
     fn audit(&mut self) -> &mut dyn AuditRepo;
     /// Customers' rights and retention.
     fn privacy(&mut self) -> &mut dyn PrivacyRepo;
+    /// Staff members and till devices.
+    fn till(&mut self) -> &mut dyn TillRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

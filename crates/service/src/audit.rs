@@ -14,7 +14,7 @@
 
 use crate::Services;
 use crate::manage::{MAX_PAGE, ManageError, invalid};
-use regulars_domain::{ApiKeyId, BrandId, CustomerId};
+use regulars_domain::{ApiKeyId, BrandId, CustomerId, LocationId, StaffId};
 use regulars_ports::{AccessChannel, AccessQuery, AccessRecord, PersonalData, StoreError};
 use std::sync::Mutex;
 use time::Duration;
@@ -51,8 +51,10 @@ pub const ACCESS_LOG_RETENTION: Duration = Duration::days(730);
 pub struct Reader {
     /// The API key; `None` for the operator's command line.
     pub key: Option<ApiKeyId>,
-    /// The API, the dashboard or the command line.
+    /// The API, the dashboard, the command line or a till.
     pub channel: AccessChannel,
+    /// The staff member and location, at a till.
+    pub till: Option<(StaffId, LocationId)>,
 }
 
 impl Reader {
@@ -61,6 +63,7 @@ impl Reader {
         Reader {
             key: Some(key),
             channel: AccessChannel::Api,
+            till: None,
         }
     }
 
@@ -69,6 +72,16 @@ impl Reader {
         Reader {
             key: Some(key),
             channel: AccessChannel::Dashboard,
+            till: None,
+        }
+    }
+
+    /// A read or an action at a till of `location`, by staff member `staff`.
+    pub fn till(staff: StaffId, location: LocationId) -> Self {
+        Reader {
+            key: None,
+            channel: AccessChannel::Till,
+            till: Some((staff, location)),
         }
     }
 }
@@ -102,6 +115,8 @@ impl Services {
             route: route.to_owned(),
             fields,
             customers: customers.to_vec(),
+            staff_id: reader.till.map(|(staff, _)| staff),
+            location_id: reader.till.map(|(_, location)| location),
         };
         let mut pending = self.access.pending.lock().map_err(|_| buffer_error())?;
         if pending.len() >= MAX_PENDING_ACCESSES {

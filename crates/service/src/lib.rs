@@ -128,6 +128,7 @@ mod segments;
 mod sessions;
 mod tier_review;
 mod tiering;
+pub mod till;
 mod transact;
 mod vouchers;
 mod webhooks;
@@ -176,6 +177,10 @@ pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use tier_review::TierReviewReport;
+pub use till::{
+    DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,
+    TillError, TillStaff,
+};
 pub use transact::DEFAULT_MAX_ATTEMPTS;
 pub use vouchers::{RedeemVoucherError, ValidateVoucherError, VoucherCheck};
 pub use webhooks::{WEBHOOK_EVENT, WebhookError, WebhookOutcome, WebhookReceipt};

@@ -67,6 +67,18 @@ impl RequestKey {
             fingerprint: hex(&digest.finalize()),
         })
     }
+
+    /// The key of a till form (made when the form was shown) submitted on `device`, for
+    /// the request made of `parts`: a double tap on the form is the same request.
+    pub fn till(
+        device: regulars_domain::DeviceId,
+        value: &str,
+        parts: &[&[u8]],
+    ) -> Result<RequestKey, String> {
+        let mut key = RequestKey::new(ApiKeyId::from_uuid(device.as_uuid()), value, parts)?;
+        key.key.source = format!("till:{device}");
+        Ok(key)
+    }
 }
 
 /// The same `Idempotency-Key` came back with another request.

@@ -20,6 +20,7 @@ pub(crate) mod pos_customers;
 mod privacy;
 mod reports;
 mod tier_reviews;
+mod till;
 mod vouchers;
 
 /// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use regulars_ports::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
-    StoreError, Transaction, VoucherRepo,
+    StoreError, TillRepo, Transaction, VoucherRepo,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 use std::sync::Arc;
@@ -74,6 +74,10 @@ impl Transaction for StoreTransaction {
     }
 
     fn campaigns(&mut self) -> &mut dyn CampaignRepo {
+        self
+    }
+
+    fn till(&mut self) -> &mut dyn TillRepo {
         self
     }
 

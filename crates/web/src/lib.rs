@@ -38,6 +38,7 @@ mod qr;
 mod render;
 mod session;
 pub mod sign;
+pub mod till;
 
 use actix_web::web;
 use regulars_ports::{Clock, IdGen};
@@ -181,6 +182,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
         .route("/c/{token}", web::get().to(pages::card::show))
         .route("/u/{token}", web::get().to(pages::unsubscribe::show))
         .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
+        .configure(till::routes)
         .service(
             web::scope("/dashboard")
                 .route("", web::get().to(pages::home))
@@ -211,6 +213,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_reward),
                 )
                 .route("/audit", web::get().to(pages::audit::show))
+                .route("/staff", web::get().to(till::admin::show))
+                .route("/staff", web::post().to(till::admin::add))
+                .route("/staff/devices", web::post().to(till::admin::enrol))
                 .route("/campaigns", web::get().to(pages::campaigns::list))
                 .route("/campaigns", web::post().to(pages::campaigns::create))
                 .route("/campaigns/new", web::get().to(pages::campaigns::new))

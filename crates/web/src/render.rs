@@ -107,6 +107,7 @@ pub(crate) enum Nav {
     Programme,
     Campaigns,
     Audit,
+    Staff,
 }
 
 /// A whole HTML document.
@@ -135,11 +136,16 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         (Nav::Programme, "/dashboard/programme", t.nav_programme),
         (Nav::Campaigns, "/dashboard/campaigns", t.nav_campaigns),
         (Nav::Audit, "/dashboard/audit", t.nav_audit),
+        (
+            Nav::Staff,
+            "/dashboard/staff",
+            crate::till::text(session.lang).nav_staff,
+        ),
     ];
-    // The access log is an admin's; a viewer is not shown the link.
+    // The access log and the till's staff are an admin's; a viewer is not shown them.
     let entries = entries
         .into_iter()
-        .filter(|(entry, _, _)| *entry != Nav::Audit || session.can_edit());
+        .filter(|(entry, _, _)| !matches!(entry, Nav::Audit | Nav::Staff) || session.can_edit());
     document(
         session.lang,
         title,

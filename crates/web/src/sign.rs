@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
-use regulars_domain::{ApiKeyId, BrandId, CustomerId};
+use regulars_domain::{ApiKeyId, BrandId, CustomerId, DeviceId, StaffId};
 use regulars_service::{SecretKey, SecretKeys};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -25,6 +25,7 @@ pub struct Keys {
     session: [u8; 32],
     csrf: [u8; 32],
     link: [u8; 32],
+    till: [u8; 32],
     previous: Vec<PreviousKeys>,
 }
 
@@ -66,6 +67,19 @@ pub struct SessionClaims {
     pub expires_at: OffsetDateTime,
 }
 
+/// A staff member signed in at a till, as the till cookie holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TillClaims {
+    /// The brand.
+    pub brand: BrandId,
+    /// The device signed in on.
+    pub device: DeviceId,
+    /// The staff member.
+    pub staff: StaffId,
+    /// When the till session ends.
+    pub expires_at: OffsetDateTime,
+}
+
 /// What a customer link points to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkClaims {
@@ -84,6 +98,7 @@ impl Keys {
             session: secret.derive("dashboard-session"),
             csrf: secret.derive("dashboard-csrf"),
             link: secret.derive("customer-link"),
+            till: secret.derive("till-session"),
             previous: Vec::new(),
         }
     }
@@ -145,6 +160,42 @@ impl Keys {
             brand,
             key,
             epoch,
+            expires_at,
+        })
+    }
+
+    /// A till session's cookie: `<brand>.<device>.<staff>.<expiry>.<mac>` under the
+    /// till's own key (a dashboard cookie is never a till cookie, nor the reverse).
+    pub fn till_cookie(&self, claims: &TillClaims) -> String {
+        let payload = format!(
+            "{}.{}.{}.{}",
+            claims.brand,
+            claims.device,
+            claims.staff,
+            claims.expires_at.unix_timestamp()
+        );
+        let tag = mac(&self.till, &[payload.as_bytes()]);
+        format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The claims of a till cookie that is authentic and not expired at `now`.
+    pub fn open_till(&self, cookie: &str, now: OffsetDateTime) -> Option<TillClaims> {
+        let (payload, tag) = cookie.rsplit_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let expected = mac(&self.till, &[payload.as_bytes()]);
+        if !bool::from(expected.as_slice().ct_eq(&tag)) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let brand: BrandId = parts.next()?.parse().ok()?;
+        let device: DeviceId = parts.next()?.parse().ok()?;
+        let staff: StaffId = parts.next()?.parse().ok()?;
+        let expiry: i64 = parts.next()?.parse().ok()?;
+        let expires_at = OffsetDateTime::from_unix_timestamp(expiry).ok()?;
+        (parts.next().is_none() && expires_at > now).then_some(TillClaims {
+            brand,
+            device,
+            staff,
             expires_at,
         })
     }

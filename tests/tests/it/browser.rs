@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Where chromedriver is: `REGULARS_CHROMEDRIVER`, else the first on `PATH`.
-fn chromedriver() -> Option<PathBuf> {
+pub(crate) fn chromedriver() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("REGULARS_CHROMEDRIVER") {
         return Some(PathBuf::from(path));
     }
@@ -46,14 +46,14 @@ fn free_port() -> u16 {
 }
 
 /// A running chromedriver and the browser profile directory; both go away on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     profile: PathBuf,
 }
 
 impl Driver {
-    async fn start(binary: &Path) -> Driver {
+    pub(crate) async fn start(binary: &Path) -> Driver {
         let port = free_port();
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
@@ -78,7 +78,7 @@ impl Driver {
         panic!("chromedriver did not start listening on port {port}");
     }
 
-    async fn browser(&self) -> Client {
+    pub(crate) async fn browser(&self) -> Client {
         let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
@@ -118,31 +118,31 @@ impl Drop for Driver {
 }
 
 /// A step's failure, with what was being done.
-type Step<T> = Result<T, String>;
+pub(crate) type Step<T> = Result<T, String>;
 
-fn context<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> Step<T> {
+pub(crate) fn context<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> Step<T> {
     result.map_err(|e| format!("{what}: {e}"))
 }
 
-async fn text_of(browser: &Client, css: &str) -> Step<String> {
+pub(crate) async fn text_of(browser: &Client, css: &str) -> Step<String> {
     let element = context(browser.find(Locator::Css(css)).await, css)?;
     context(element.text().await, css)
 }
 
-async fn fill(browser: &Client, css: &str, value: &str) -> Step<()> {
+pub(crate) async fn fill(browser: &Client, css: &str, value: &str) -> Step<()> {
     let element = context(browser.find(Locator::Css(css)).await, css)?;
     context(element.clear().await, css)?;
     context(element.send_keys(value).await, css)
 }
 
-async fn click(browser: &Client, css: &str) -> Step<()> {
+pub(crate) async fn click(browser: &Client, css: &str) -> Step<()> {
     let element = context(browser.find(Locator::Css(css)).await, css)?;
     context(element.click().await, css)
 }
 
 /// Waits (bounded) until the browser is at a URL `wanted` accepts: a click that submits
 /// a form returns before the next page is there.
-async fn wait_for_url(browser: &Client, wanted: impl Fn(&str) -> bool) -> Step<()> {
+pub(crate) async fn wait_for_url(browser: &Client, wanted: impl Fn(&str) -> bool) -> Step<()> {
     let mut last = String::new();
     for _ in 0..200 {
         last = context(browser.current_url().await, "url")?.to_string();
@@ -154,7 +154,7 @@ async fn wait_for_url(browser: &Client, wanted: impl Fn(&str) -> bool) -> Step<(
     Err(format!("still at {last}"))
 }
 
-fn check(ok: bool, what: impl FnOnce() -> String) -> Step<()> {
+pub(crate) fn check(ok: bool, what: impl FnOnce() -> String) -> Step<()> {
     if ok { Ok(()) } else { Err(what()) }
 }
 
@@ -352,7 +352,7 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// Runs a scenario; on failure saves a screenshot and panics with the step that failed.
-async fn scenario<F: Future<Output = Step<()>>>(browser: &Client, name: &str, run: F) {
+pub(crate) async fn scenario<F: Future<Output = Step<()>>>(browser: &Client, name: &str, run: F) {
     if let Err(failure) = run.await {
         let dir = screenshot_dir();
         let saved = match browser.screenshot().await {

@@ -24,6 +24,8 @@ pub(crate) struct Data {
     voucher: String,
     segment: String,
     campaign: String,
+    staff: String,
+    device: String,
 }
 
 impl Data {
@@ -41,6 +43,8 @@ impl Data {
             self.voucher.clone(),
             self.segment.clone(),
             self.campaign.clone(),
+            self.staff.clone(),
+            self.device.clone(),
         ]
     }
 }
@@ -122,7 +126,23 @@ pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> 
         .await
         .expect(201, "campaign")
         .str("/id");
+    let staff = server
+        .post(
+            "/v1/staff",
+            admin,
+            &json!({"location_id": location, "name": format!("{name} cashier"), "pin": "2468"}),
+        )
+        .await
+        .expect(201, "staff")
+        .str("/id");
+    let device = server
+        .post("/v1/till-devices", admin, &json!({"location_id": location}))
+        .await
+        .expect(201, "device")
+        .str("/device/id");
     Data {
+        staff,
+        device,
         job,
         segment,
         campaign,
@@ -170,6 +190,8 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("segments", "id") => data.segment.clone(),
         ("campaigns", "id") => data.campaign.clone(),
         ("jobs", "id") => data.job.clone(),
+        ("staff", "id") => data.staff.clone(),
+        ("till-devices", "id") => data.device.clone(),
         ("callbacks", "provider") if path.contains("{token}") => "esms".to_owned(),
         ("callbacks", "provider") => "zalo".to_owned(),
         ("{provider}", "token") => "fuzz-token".to_owned(),
@@ -220,6 +242,11 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }
         ("post", "/v1/scoring/runs") => json!({}),
+        ("post", "/v1/staff") => {
+            json!({"location_id": data.location, "name": "Someone", "pin": "1234"})
+        }
+        ("put", "/v1/staff/{id}/pin") => json!({"pin": "1234"}),
+        ("post", "/v1/till-devices") => json!({"location_id": data.location}),
         ("post" | "put", "/v1/campaigns" | "/v1/campaigns/{id}") => campaign_body(&data.reward),
         (
             "post",
@@ -491,8 +518,8 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 .await
                 .expect_error(401, "unauthorized", &format!("bad key: {what}"));
             let as_viewer = send(Some(viewer.clone())).await;
-            // Keys and integrations are the brand's access settings: admin only, even
-            // to read.
+            // Keys, integrations, till staff and devices are the brand's access
+            // settings: admin only, even to read.
             // So are the expensive reads and the jobs that run expensive work, and a
             // customer's whole data, exported on their request.
             let admin_only = [
@@ -503,6 +530,8 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 "/v1/campaigns/{id}/preview",
                 "/v1/campaigns/{id}/report",
                 "/v1/audit/access",
+                "/v1/staff",
+                "/v1/till-devices",
             ]
             .contains(&path.as_str());
             // A preview plans without writing anything: a read, though it is a POST.

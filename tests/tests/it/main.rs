@@ -37,6 +37,8 @@ mod sms_text;
 mod square;
 mod story;
 mod tiers;
+mod till;
+mod till_browser;
 mod triggers;
 mod webhooks;
 mod worker;

@@ -72,7 +72,7 @@ pub(crate) struct AccessRecordDto {
     /// The API key that read, the dashboard session's key included; absent for the
     /// operator's command line.
     pub key_id: Option<Uuid>,
-    /// `api`, `dashboard` or `cli`.
+    /// `api`, `dashboard`, `cli` or `till`.
     pub channel: String,
     /// The route read, e.g. `GET /v1/customers/{id}`.
     pub route: String,
@@ -81,6 +81,10 @@ pub(crate) struct AccessRecordDto {
     pub fields: Vec<String>,
     /// Every customer shown.
     pub customers: Vec<Uuid>,
+    /// The staff member, for a till's reads and actions.
+    pub staff_id: Option<Uuid>,
+    /// The till's location.
+    pub location_id: Option<Uuid>,
 }
 
 impl From<&AccessRecord> for AccessRecordDto {
@@ -93,6 +97,8 @@ impl From<&AccessRecord> for AccessRecordDto {
             route: r.route.clone(),
             fields: r.fields.iter().map(|f| f.as_str().to_owned()).collect(),
             customers: r.customers.iter().map(|c| c.as_uuid()).collect(),
+            staff_id: r.staff_id.map(|s| s.as_uuid()),
+            location_id: r.location_id.map(|l| l.as_uuid()),
         }
     }
 }

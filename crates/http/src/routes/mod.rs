@@ -15,6 +15,7 @@ pub(crate) mod policy;
 pub(crate) mod pos_api;
 pub(crate) mod privacy;
 pub(crate) mod reports;
+pub(crate) mod till;
 pub(crate) mod webhooks;
 
 use crate::error::ApiError;
@@ -105,6 +106,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/brand/retention", web::get().to(privacy::get_retention))
                 .route("/brand/retention", web::put().to(privacy::put_retention))
                 .route("/keys", web::get().to(access::list_keys))
+                .route("/staff", web::get().to(till::list_staff))
+                .route("/staff", web::post().to(till::add_staff))
+                .route("/staff/{id}/pin", web::put().to(till::set_pin))
+                .route("/staff/{id}", web::delete().to(till::remove_staff))
+                .route("/till-devices", web::get().to(till::list_devices))
+                .route("/till-devices", web::post().to(till::enrol_device))
+                .route("/till-devices/{id}", web::delete().to(till::revoke_device))
                 .route("/keys", web::post().to(access::create_key))
                 .route("/keys/{id}", web::delete().to(access::revoke_key))
                 .route("/integrations", web::get().to(access::list_integrations))

@@ -22,6 +22,10 @@ pub struct Model {
     /// Comma-separated customer ids.
     #[sea_orm(column_type = "Text")]
     pub customers: String,
+    /// The staff member, for a till's reads and actions.
+    pub staff_id: Option<Uuid>,
+    /// The till's location.
+    pub location_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

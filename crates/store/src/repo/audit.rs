@@ -5,7 +5,7 @@ use crate::entity::access_log;
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{ApiKeyId, BrandId, CustomerId};
+use regulars_domain::{ApiKeyId, BrandId, CustomerId, LocationId, StaffId};
 use regulars_ports::{
     AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData, StoreError,
 };
@@ -29,6 +29,8 @@ impl AuditRepo for StoreTransaction {
                 route: record.route.clone(),
                 fields: joined(record.fields.iter().map(|f| f.as_str().to_owned())),
                 customers: joined(record.customers.iter().map(ToString::to_string)),
+                staff_id: record.staff_id.map(|s| s.as_uuid()),
+                location_id: record.location_id.map(|l| l.as_uuid()),
             }
             .into_active_model()
         });
@@ -118,5 +120,7 @@ fn record_from_row(row: access_log::Model) -> Result<AccessRecord, StoreError> {
         route: row.route,
         fields,
         customers,
+        staff_id: row.staff_id.map(StaffId::from_uuid),
+        location_id: row.location_id.map(LocationId::from_uuid),
     })
 }
