@@ -45,6 +45,7 @@ mod records;
 mod reports;
 mod repos;
 mod system;
+mod tokens;
 mod uow;
 mod webhooks;
 
@@ -76,6 +77,7 @@ pub use repos::{
     VoucherRepo,
 };
 pub use system::{Clock, IdGen};
+pub use tokens::{StoredTokens, TokenAccount, TokenPair, TokenStore};
 pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{
     Decoded, Ignored, IgnoredReason, PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery,

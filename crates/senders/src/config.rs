@@ -6,7 +6,7 @@ use crate::file::FileSender;
 use crate::twilio::{TwilioSettings, TwilioSms};
 use crate::zalo::{ZaloCredentials, ZaloSettings, ZaloZns};
 use regulars_domain::Channel;
-use regulars_ports::MessageSender;
+use regulars_ports::{MessageSender, TokenStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -255,6 +255,25 @@ pub fn build<F>(config: &SendersConfig, env: F) -> Result<Senders, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
 {
+    build_with_tokens(config, env, None)
+}
+
+/// [`build`], with the Zalo tokens kept in `tokens` (the database) so that every process
+/// of the deployment shares them and a restart keeps the refreshed ones (see
+/// [`ZaloZns::with_token_store`]). The tokens in the environment are stored on first use
+/// and again whenever they change (a new grant).
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_with_tokens<F>(
+    config: &SendersConfig,
+    env: F,
+    tokens: Option<Arc<dyn TokenStore>>,
+) -> Result<Senders, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
     let lookup = |var: &str| env(var).filter(|v| !v.trim().is_empty());
     let require = |var: &'static str, needed_for: &'static str| {
         lookup(var).ok_or(ConfigError::MissingEnv { var, needed_for })
@@ -293,6 +312,10 @@ where
             field: "zalo",
             reason: e.to_string(),
         })?;
+        let sender = match &tokens {
+            Some(store) => sender.with_token_store(store.clone(), None),
+            None => sender,
+        };
         by_channel.insert(Channel::Zalo, Arc::new(sender));
     }
 

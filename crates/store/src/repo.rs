@@ -19,6 +19,7 @@ pub(crate) mod outbox;
 pub(crate) mod pos_customers;
 mod privacy;
 mod reports;
+pub(crate) mod tokens;
 mod vouchers;
 
 /// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).

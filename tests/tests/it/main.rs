@@ -37,6 +37,7 @@ mod square;
 mod story;
 mod webhooks;
 mod worker;
+mod zalo_tokens;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};
