@@ -92,6 +92,8 @@ impl Application {
         if let Some(keys) = settings.secret_keys() {
             services = services.with_secret_keys(keys);
         }
+        // eSMS is sent over its customer-care API, never fit for promotional messages.
+        services = services.with_customer_care_sms(settings.senders.sms.is_some());
         let services = Arc::new(services);
         let metrics = Arc::new(Metrics::new());
         let tolerance = time::Duration::try_from(settings.webhook_tolerance)

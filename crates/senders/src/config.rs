@@ -93,7 +93,8 @@ pub struct EsmsConfig {
     pub base_url: String,
     /// The registered brandname.
     pub brandname: String,
-    /// eSMS `SmsType` (default `"2"`, customer care).
+    /// eSMS `SmsType` (default `"2"`, customer care; `"1"`, advertising, is refused:
+    /// it needs eSMS's separate bulk endpoint).
     #[serde(default = "default_sms_type")]
     pub sms_type: String,
     /// Where eSMS reports delivery status.
@@ -107,6 +108,10 @@ pub struct EsmsConfig {
 fn default_esms_base() -> String {
     "https://rest.esms.vn".to_owned()
 }
+
+/// eSMS `SmsType` of advertising brandname SMS (`Quảng cáo`), refused on the
+/// customer-care endpoint.
+const ESMS_ADVERTISING_SMS_TYPE: &str = "1";
 
 fn default_sms_type() -> String {
     "2".to_owned()
@@ -325,6 +330,16 @@ where
             return Err(ConfigError::Invalid {
                 field: "sms.brandname",
                 reason: "must not be empty".to_owned(),
+            });
+        }
+        if sms.sms_type.trim() == ESMS_ADVERTISING_SMS_TYPE {
+            return Err(ConfigError::Invalid {
+                field: "sms.sms_type",
+                reason: "\"1\" is eSMS's advertising product, which has its own bulk endpoint \
+                         (SendMultipleSMSBrandname_json, at least 30 numbers and one approved \
+                         content per request); this sender uses the customer-care endpoint \
+                         (SendMultipleMessage_V4_post_json): use \"2\""
+                    .to_owned(),
             });
         }
         let api_key = require(ENV_ESMS_API_KEY, "eSMS")?;

@@ -189,6 +189,7 @@ pub struct Services {
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
     access: Arc<audit::AccessBuffer>,
+    customer_care_sms: bool,
 }
 
 impl Services {
@@ -204,6 +205,7 @@ impl Services {
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
             access: Arc::new(audit::AccessBuffer::default()),
+            customer_care_sms: false,
         }
     }
 
@@ -240,6 +242,14 @@ impl Services {
     /// How many times a use case runs before a storage conflict is returned.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// Says the SMS channel is a customer-care product (eSMS brandname CSKH,
+    /// `SmsType` 2), which must not carry advertising: campaigns with promotional
+    /// messages are then refused an SMS channel when they are saved.
+    pub fn with_customer_care_sms(mut self, customer_care: bool) -> Self {
+        self.customer_care_sms = customer_care;
+        self
     }
 }
 

@@ -32,6 +32,7 @@ mod roles;
 mod rotation;
 mod scoring;
 mod server;
+mod sms_product;
 mod sms_text;
 mod square;
 mod story;
