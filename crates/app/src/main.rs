@@ -410,7 +410,7 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     }
     app.track_outbox(std::time::Duration::from_secs(15));
     if settings.worker.in_serve {
-        let senders = senders(&settings)?;
+        let senders = senders(&settings, app.token_store())?;
         let options = WorkerOptions::from_settings(&settings.worker);
         let services = app.services();
         let metrics = WorkerMetrics::register(&app.metrics());
@@ -452,8 +452,8 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
                 redact(&settings.database_url)
             )
         })?;
-    let store = regulars::sealing::keyed(&store, &settings);
-    let mut services = Services::new(Arc::new(store), Arc::new(SystemClock), Arc::new(OsIdGen));
+    let store = Arc::new(regulars::sealing::keyed(&store, &settings));
+    let mut services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen));
     if let Some(keys) = settings.secret_keys() {
         services = services.with_secret_keys(keys);
     }
@@ -463,7 +463,7 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
         );
     }
     let services = services.with_public_url(settings.public_url.clone());
-    let senders = senders(&settings)?;
+    let senders = senders(&settings, store)?;
     tracing::info!(
         database = %redact(&settings.database_url),
         channels = ?senders.channels(),
@@ -489,10 +489,18 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The channels the configuration sets up, with their secrets from the environment.
-fn senders(settings: &Settings) -> Result<ChannelSenders> {
-    let built = regulars_senders::build(&settings.senders, |name| std::env::var(name).ok())
-        .context("the message channels ([senders]) cannot be set up")?;
+/// The channels the configuration sets up, with their secrets from the environment and
+/// their OAuth tokens shared through the database.
+fn senders(
+    settings: &Settings,
+    tokens: Arc<dyn regulars_ports::TokenStore>,
+) -> Result<ChannelSenders> {
+    let built = regulars_senders::build_with_tokens(
+        &settings.senders,
+        |name| std::env::var(name).ok(),
+        Some(tokens),
+    )
+    .context("the message channels ([senders]) cannot be set up")?;
     let mut senders = ChannelSenders::new();
     for (_, sender) in built.into_map() {
         senders = senders.with(sender);

@@ -45,6 +45,7 @@ pub struct Application {
     server: Server,
     services: Arc<Services>,
     metrics: Arc<Metrics>,
+    store: Arc<Store>,
 }
 
 impl Application {
@@ -82,7 +83,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Application, StartError> {
         let store = Arc::new(crate::sealing::keyed(&store, settings));
-        let mut services = Services::new(store, clock.clone(), Arc::new(OsIdGen))
+        let mut services = Services::new(store.clone(), clock.clone(), Arc::new(OsIdGen))
             .with_auth_failure_limit(
                 settings
                     .rate_limit
@@ -91,6 +92,8 @@ impl Application {
         if let Some(keys) = settings.secret_keys() {
             services = services.with_secret_keys(keys);
         }
+        // eSMS is sent over its customer-care API, never fit for promotional messages.
+        services = services.with_customer_care_sms(settings.senders.sms.is_some());
         let services = Arc::new(services.with_public_url(settings.public_url.clone()));
         let metrics = Arc::new(Metrics::new());
         let tolerance = time::Duration::try_from(settings.webhook_tolerance)
@@ -156,7 +159,14 @@ impl Application {
             server,
             services,
             metrics,
+            store,
         })
+    }
+
+    /// Where the message channels keep their shared OAuth tokens (the server's store,
+    /// with its keys).
+    pub fn token_store(&self) -> Arc<dyn regulars_ports::TokenStore> {
+        self.store.clone()
     }
 
     /// The port it listens on.

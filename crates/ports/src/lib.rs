@@ -46,6 +46,7 @@ mod reports;
 mod repos;
 mod system;
 mod till;
+mod tokens;
 mod uow;
 mod webhooks;
 
@@ -78,6 +79,7 @@ pub use repos::{
 };
 pub use system::{Clock, IdGen};
 pub use till::{StaffMember, TillDevice, TillRepo};
+pub use tokens::{StoredTokens, TokenAccount, TokenPair, TokenStore};
 pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{
     Decoded, Ignored, IgnoredReason, PosEvent, VerifiedEvent, WebhookDecoder, WebhookDelivery,

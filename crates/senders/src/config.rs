@@ -6,7 +6,7 @@ use crate::file::FileSender;
 use crate::twilio::{TwilioSettings, TwilioSms};
 use crate::zalo::{ZaloCredentials, ZaloSettings, ZaloZns};
 use regulars_domain::Channel;
-use regulars_ports::MessageSender;
+use regulars_ports::{MessageSender, TokenStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -93,7 +93,8 @@ pub struct EsmsConfig {
     pub base_url: String,
     /// The registered brandname.
     pub brandname: String,
-    /// eSMS `SmsType` (default `"2"`, customer care).
+    /// eSMS `SmsType` (default `"2"`, customer care; `"1"`, advertising, is refused:
+    /// it needs eSMS's separate bulk endpoint).
     #[serde(default = "default_sms_type")]
     pub sms_type: String,
     /// Where eSMS reports delivery status.
@@ -107,6 +108,10 @@ pub struct EsmsConfig {
 fn default_esms_base() -> String {
     "https://rest.esms.vn".to_owned()
 }
+
+/// eSMS `SmsType` of advertising brandname SMS (`Quảng cáo`), refused on the
+/// customer-care endpoint.
+const ESMS_ADVERTISING_SMS_TYPE: &str = "1";
 
 fn default_sms_type() -> String {
     "2".to_owned()
@@ -255,6 +260,25 @@ pub fn build<F>(config: &SendersConfig, env: F) -> Result<Senders, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
 {
+    build_with_tokens(config, env, None)
+}
+
+/// [`build`], with the Zalo tokens kept in `tokens` (the database) so that every process
+/// of the deployment shares them and a restart keeps the refreshed ones (see
+/// [`ZaloZns::with_token_store`]). The tokens in the environment are stored on first use
+/// and again whenever they change (a new grant).
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_with_tokens<F>(
+    config: &SendersConfig,
+    env: F,
+    tokens: Option<Arc<dyn TokenStore>>,
+) -> Result<Senders, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
     let lookup = |var: &str| env(var).filter(|v| !v.trim().is_empty());
     let require = |var: &'static str, needed_for: &'static str| {
         lookup(var).ok_or(ConfigError::MissingEnv { var, needed_for })
@@ -293,6 +317,10 @@ where
             field: "zalo",
             reason: e.to_string(),
         })?;
+        let sender = match &tokens {
+            Some(store) => sender.with_token_store(store.clone(), None),
+            None => sender,
+        };
         by_channel.insert(Channel::Zalo, Arc::new(sender));
     }
 
@@ -302,6 +330,16 @@ where
             return Err(ConfigError::Invalid {
                 field: "sms.brandname",
                 reason: "must not be empty".to_owned(),
+            });
+        }
+        if sms.sms_type.trim() == ESMS_ADVERTISING_SMS_TYPE {
+            return Err(ConfigError::Invalid {
+                field: "sms.sms_type",
+                reason: "\"1\" is eSMS's advertising product, which has its own bulk endpoint \
+                         (SendMultipleSMSBrandname_json, at least 30 numbers and one approved \
+                         content per request); this sender uses the customer-care endpoint \
+                         (SendMultipleMessage_V4_post_json): use \"2\""
+                    .to_owned(),
             });
         }
         let api_key = require(ENV_ESMS_API_KEY, "eSMS")?;

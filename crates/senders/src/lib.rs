@@ -55,12 +55,13 @@ mod http;
 mod reports;
 mod twilio;
 mod zalo;
+mod zalo_tokens;
 
 pub use config::{
     ConfigError, ENV_ESMS_API_KEY, ENV_ESMS_SECRET_KEY, ENV_SMTP_PASSWORD, ENV_TWILIO_AUTH_TOKEN,
     ENV_ZALO_ACCESS_TOKEN, ENV_ZALO_APP_ID, ENV_ZALO_REFRESH_TOKEN, ENV_ZALO_SECRET_KEY,
     EsmsConfig, FileConfig, Senders, SendersConfig, SmtpConfig, SmtpTls, TwilioConfig, ZaloConfig,
-    build,
+    build, build_with_tokens,
 };
 pub use email::{SmtpSender, SmtpSettings, message_id_for};
 pub use esms::{ESMS_SEND_PATH, Esms, EsmsSettings, classify_esms_code};
@@ -68,6 +69,6 @@ pub use file::{FileMessage, FileSender};
 pub use reports::{ProviderReports, ReportKeys};
 pub use twilio::{TWILIO_IDEMPOTENCY_HEADER, TwilioSettings, TwilioSms};
 pub use zalo::{
-    ZNS_DAILY_QUOTA, ZNS_INVALID_ACCESS_TOKEN, ZNS_NIGHT, ZaloCredentials, ZaloSettings,
-    ZaloTokens, ZaloZns, classify_zns_error, classify_zns_error_at,
+    ZALO_TOKEN_REJECTED, ZNS_DAILY_QUOTA, ZNS_INVALID_ACCESS_TOKEN, ZNS_NIGHT, ZaloCredentials,
+    ZaloSettings, ZaloTokens, ZaloZns, classify_zns_error, classify_zns_error_at,
 };

@@ -1,11 +1,16 @@
 //! Zalo Notification Service (ZNS): template messages by phone number.
 
 use crate::http::{client, e164_digits, status_error, transport_error};
+use crate::zalo_tokens::{Refresher, Tokens};
 use async_trait::async_trait;
+use regulars_domain::BrandId;
 use regulars_domain::Channel;
-use regulars_ports::{MessageSender, OutgoingMessage, SendError, SendReceipt, provider_key};
+use regulars_ports::{
+    MessageSender, OutgoingMessage, SendError, SendReceipt, TokenPair, TokenStore, provider_key,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use time::{OffsetDateTime, Time, UtcOffset};
 use tokio::sync::Mutex;
@@ -14,6 +19,12 @@ const PROVIDER: &str = "Zalo ZNS";
 
 /// The ZNS answer code for an invalid (usually expired) access token.
 pub const ZNS_INVALID_ACCESS_TOKEN: i64 = -124;
+
+/// The answers after which the access token is refreshed and the send tried once more:
+/// -124 (ZNS: access token invalid) and the OA API's -216 (access token invalid) and
+/// -220 (access token expired). Zalo's pages are not consistent about which one an
+/// expired token gets, so any of them counts.
+pub const ZALO_TOKEN_REJECTED: [i64; 3] = [ZNS_INVALID_ACCESS_TOKEN, -216, -220];
 
 /// Where and how [`ZaloZns`] talks to Zalo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,9 +109,14 @@ impl std::fmt::Debug for ZaloTokens {
 /// is the message's [`provider_key`] (32 hex characters derived from its `dedupe_key`;
 /// Zalo accepts at most 48). The receipt carries Zalo's `msg_id`.
 ///
-/// When Zalo answers [`ZNS_INVALID_ACCESS_TOKEN`] and a refresh token, app id and secret
-/// key are configured, the access token is refreshed once (OAuth v4) and the send retried
-/// once; concurrent sends that hit the same expired token refresh it only once.
+/// When Zalo answers one of [`ZALO_TOKEN_REJECTED`] and a refresh token, app id and
+/// secret key are configured, the access token is refreshed once (OAuth v4) and the send
+/// retried once; concurrent sends that hit the same expired token refresh it only once.
+///
+/// By default the tokens live in this process's memory. With
+/// [`ZaloZns::with_token_store`] they are shared through the database by every process:
+/// refreshed ahead of their expiry (`expires_in`), by exactly one process per refresh
+/// token, and read back after a restart.
 /// Error answers are classified by [`classify_zns_error`].
 #[derive(Debug)]
 pub struct ZaloZns {
@@ -108,7 +124,7 @@ pub struct ZaloZns {
     settings: ZaloSettings,
     app_id: Option<String>,
     secret_key: Option<String>,
-    tokens: Mutex<ZaloTokens>,
+    tokens: Tokens,
 }
 
 #[derive(Serialize)]
@@ -136,6 +152,8 @@ struct TemplateData {
 struct RefreshAnswer {
     access_token: Option<String>,
     refresh_token: Option<String>,
+    /// Seconds; Zalo sends it as a string (`"90000"`), some answers as a number.
+    expires_in: Option<serde_json::Value>,
     error: Option<i64>,
     error_name: Option<String>,
     error_description: Option<String>,
@@ -161,16 +179,42 @@ impl ZaloZns {
             settings,
             app_id: credentials.app_id,
             secret_key: credentials.secret_key,
-            tokens: Mutex::new(ZaloTokens {
+            tokens: Tokens::Memory(Mutex::new(TokenPair {
                 access_token: credentials.access_token,
                 refresh_token: credentials.refresh_token,
-            }),
+                expires_at: None,
+            })),
         })
     }
 
+    /// Keeps the tokens in `store`, shared with every process that sends for the same
+    /// account (`brand`'s own OA, or `None` for the deployment's): the configured tokens
+    /// are stored on first use, and from then on the stored ones are used and refreshed.
+    /// A different configured pair (a new grant) replaces the stored one.
+    #[must_use]
+    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>, brand: Option<BrandId>) -> Self {
+        let configured = match &self.tokens {
+            Tokens::Memory(pair) => pair.try_lock().map(|p| p.clone()).ok(),
+            Tokens::Shared(_) => None,
+        };
+        if let Some(configured) = configured {
+            let app_id = self.app_id.clone().unwrap_or_default();
+            self.tokens = Tokens::shared(store, brand, &app_id, configured);
+        }
+        self
+    }
+
     /// The tokens in use now (after any refresh), for whoever persists them.
-    pub async fn current_tokens(&self) -> ZaloTokens {
-        self.tokens.lock().await.clone()
+    ///
+    /// # Errors
+    ///
+    /// When shared tokens cannot be read from the store.
+    pub async fn current_tokens(&self) -> Result<ZaloTokens, SendError> {
+        let pair = self.tokens.current(self).await?;
+        Ok(ZaloTokens {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+        })
     }
 
     /// Refreshes the access token now, whether or not it has expired.
@@ -180,8 +224,11 @@ impl ZaloZns {
     /// [`SendError::Permanent`] when no refresh is configured or Zalo rejects it,
     /// [`SendError::Retryable`] when Zalo could not be reached.
     pub async fn refresh(&self) -> Result<(), SendError> {
-        let mut tokens = self.tokens.lock().await;
-        self.refresh_locked(&mut tokens).await
+        let used = self.tokens.current(self).await?;
+        self.tokens
+            .after_rejection(self, &used.access_token)
+            .await
+            .map(|_| ())
     }
 
     fn template_id<'a>(&'a self, message: &'a OutgoingMessage) -> Result<&'a str, SendError> {
@@ -247,12 +294,13 @@ impl ZaloZns {
             }),
         }
     }
+}
 
-    /// Refreshes with the lock held, so that concurrent senders do not burn the
-    /// single-use refresh token twice.
-    async fn refresh_locked(&self, tokens: &mut ZaloTokens) -> Result<(), SendError> {
+impl Refresher for ZaloZns {
+    /// One OAuth v4 refresh: spends `refresh_token`, answers the new pair.
+    async fn call_refresh(&self, refresh_token: &str) -> Result<TokenPair, SendError> {
         let (Some(refresh_token), Some(app_id), Some(secret_key)) = (
-            tokens.refresh_token.as_deref(),
+            Some(refresh_token).filter(|t| !t.is_empty()),
             self.app_id.as_deref(),
             self.secret_key.as_deref(),
         ) else {
@@ -305,15 +353,17 @@ impl ZaloZns {
             RefreshAnswer {
                 access_token: Some(access_token),
                 refresh_token,
+                expires_in,
                 error: None | Some(0),
                 ..
-            } if !access_token.is_empty() => {
-                tokens.access_token = access_token;
-                if let Some(fresh) = refresh_token.filter(|t| !t.is_empty()) {
-                    tokens.refresh_token = Some(fresh);
-                }
-                Ok(())
-            }
+            } if !access_token.is_empty() => Ok(TokenPair {
+                access_token,
+                refresh_token: refresh_token.filter(|t| !t.is_empty()),
+                expires_at: expires_in
+                    .as_ref()
+                    .and_then(seconds)
+                    .map(|secs| OffsetDateTime::now_utc() + time::Duration::seconds(secs)),
+            }),
             RefreshAnswer {
                 error,
                 error_name,
@@ -329,6 +379,15 @@ impl ZaloZns {
             }),
         }
     }
+}
+
+/// `expires_in` as whole seconds, from a string or a number.
+fn seconds(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        other => other.as_i64(),
+    }
+    .filter(|secs| *secs > 0)
 }
 
 fn snippet(body: &str) -> String {
@@ -355,22 +414,16 @@ impl MessageSender for ZaloZns {
             template_data: &message.data,
             tracking_id: &tracking_id,
         };
-        let used = self.tokens.lock().await.access_token.clone();
+        let used = self.tokens.current(self).await?.access_token;
         match self.post_template(&used, &request).await? {
             Answer::Sent(receipt) => return Ok(receipt),
-            Answer::Refused { code, message } if code != ZNS_INVALID_ACCESS_TOKEN => {
+            Answer::Refused { code, message } if !ZALO_TOKEN_REJECTED.contains(&code) => {
                 return Err(classify_zns_error(code, &message));
             }
             Answer::Refused { .. } => {}
         }
-        let fresh = {
-            let mut tokens = self.tokens.lock().await;
-            // Another send may have refreshed while this one was in flight.
-            if tokens.access_token == used {
-                self.refresh_locked(&mut tokens).await?;
-            }
-            tokens.access_token.clone()
-        };
+        // Another send may have refreshed while this one was in flight.
+        let fresh = self.tokens.after_rejection(self, &used).await?.access_token;
         match self.post_template(&fresh, &request).await? {
             Answer::Sent(receipt) => Ok(receipt),
             Answer::Refused { code, message } => Err(classify_zns_error(code, &message)),

@@ -191,6 +191,7 @@ impl Services {
             let result = async {
                 let b = load_brand::<CampaignError>(tx.as_mut(), brand).await?;
                 let campaign = resolve(tx.as_mut(), &b, id, document).await?;
+                self.check_sms_product(&campaign, document)?;
                 let now = self.clock.now();
                 let record = CampaignRecord {
                     id,
@@ -234,6 +235,7 @@ impl Services {
                     });
                 }
                 let campaign = resolve(tx.as_mut(), &b, id, document).await?;
+                self.check_sms_product(&campaign, document)?;
                 record.name = campaign.name.clone();
                 record.definition = definition_json(&campaign)?;
                 record.updated_at = self.clock.now();
@@ -244,6 +246,32 @@ impl Services {
             (tx, result)
         })
         .await
+    }
+
+    /// Refuses an SMS channel for a promotional campaign when SMS is a customer-care
+    /// product (see [`Services::with_customer_care_sms`]), naming the channel's place
+    /// in `channels` (or `channels` itself when the document left the default).
+    fn check_sms_product(
+        &self,
+        campaign: &Campaign,
+        document: &Value,
+    ) -> Result<(), CampaignError> {
+        if !self.customer_care_sms || !campaign.is_promotional() {
+            return Ok(());
+        }
+        let Some(i) = campaign.channels.iter().position(|c| *c == Channel::Sms) else {
+            return Ok(());
+        };
+        let path = if document.get("channels").is_some() {
+            format!("channels[{i}]")
+        } else {
+            "channels".to_owned()
+        };
+        Err(invalid(
+            path,
+            "SMS goes out as eSMS customer-care messages (SmsType 2), which may not carry \
+             promotional content; list the campaign's channels without \"sms\" (Zalo, email)",
+        ))
     }
 
     /// One campaign.

@@ -203,6 +203,7 @@ pub struct Services {
     access: Arc<audit::AccessBuffer>,
     bell: OutboxBell,
     public_url: Option<String>,
+    customer_care_sms: bool,
 }
 
 impl Services {
@@ -220,6 +221,7 @@ impl Services {
             access: Arc::new(audit::AccessBuffer::default()),
             bell: OutboxBell::new(),
             public_url: None,
+            customer_care_sms: false,
         }
     }
 
@@ -268,6 +270,14 @@ impl Services {
     /// The bell a delivery worker in this process waits on besides its poll.
     pub fn outbox_bell(&self) -> OutboxBell {
         self.bell.clone()
+    }
+
+    /// Says the SMS channel is a customer-care product (eSMS brandname CSKH,
+    /// `SmsType` 2), which must not carry advertising: campaigns with promotional
+    /// messages are then refused an SMS channel when they are saved.
+    pub fn with_customer_care_sms(mut self, customer_care: bool) -> Self {
+        self.customer_care_sms = customer_care;
+        self
     }
 }
 

@@ -27,6 +27,7 @@ mod m20261207_600001_integration_access;
 mod m20261207_700001_distribution_keys;
 mod m20261208_100001_till;
 mod m20261208_500001_tier_reviews;
+mod m20261208_600001_oauth_tokens;
 
 #[cfg(test)]
 mod inventory;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_700001_distribution_keys::Migration),
             Box::new(m20261208_100001_till::Migration),
             Box::new(m20261208_500001_tier_reviews::Migration),
+            Box::new(m20261208_600001_oauth_tokens::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod privacy;
 mod reports;
 mod tier_reviews;
 mod till;
+pub(crate) mod tokens;
 mod vouchers;
 
 /// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).

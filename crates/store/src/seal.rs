@@ -12,9 +12,11 @@
 
 use crate::Store;
 use crate::contact::{ContactKeys, open, open_opt, seal, seal_opt};
-use crate::entity::{customer, idempotency, order, outbox, pos_customer, pos_waiting_order};
+use crate::entity::{
+    customer, idempotency, oauth_token, order, outbox, pos_customer, pos_waiting_order,
+};
 use crate::error::in_ctx;
-use crate::repo::{customers, idempotency as idem, orders, outbox as out, pos_customers};
+use crate::repo::{customers, idempotency as idem, orders, outbox as out, pos_customers, tokens};
 use regulars_domain::EventKey;
 use regulars_ports::StoreError;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -49,14 +51,16 @@ pub enum SealScope {
 /// Rows a batch reads.
 const BATCH: u64 = 500;
 
-/// Every table holding contact data, in the order they are swept.
-const TABLES: [&str; 6] = [
+/// Every table holding contact data (and `oauth_tokens`, secrets sealed the same way),
+/// in the order they are swept.
+const TABLES: [&str; 7] = [
     "customers",
     "orders",
     "outbox",
     "pos_customers",
     "pos_waiting_orders",
     "idempotency",
+    "oauth_tokens",
 ];
 
 impl Store {
@@ -88,6 +92,7 @@ impl Store {
                     "outbox" => outbox_batch(&tx, keys, &prefix).await?,
                     "pos_customers" => links_batch(&tx, keys, &prefix).await?,
                     "pos_waiting_orders" => waiting_batch(&tx, keys, &prefix).await?,
+                    "oauth_tokens" => tokens_batch(&tx, keys, &prefix).await?,
                     _ => results_batch(&tx, keys, &prefix).await?,
                 };
                 tx.commit()
@@ -363,6 +368,43 @@ async fn results_batch(
             .exec(tx)
             .await
             .map_err(in_ctx("update idempotency (seal)"))?;
+        written += done.rows_affected;
+    }
+    Ok((rows.len() as u64, written))
+}
+
+async fn tokens_batch(
+    tx: &DatabaseTransaction,
+    keys: &ContactKeys,
+    prefix: &str,
+) -> Result<(u64, u64), StoreError> {
+    use oauth_token::Column as C;
+    let rows = oauth_token::Entity::find()
+        .filter(stale(C::SealedTokens, prefix))
+        .order_by_asc(C::BrandId)
+        .order_by_asc(C::Provider)
+        .order_by_asc(C::Account)
+        .limit(BATCH)
+        .all(tx)
+        .await
+        .map_err(in_ctx("select from oauth_tokens (seal)"))?;
+    let mut written = 0;
+    for row in &rows {
+        let place = tokens::tokens_place(row.brand_id, &row.provider, &row.account);
+        let plain = open(Some(keys), &place, &row.sealed_tokens)?;
+        // The version is left alone: a refresh in flight still finishes its claim.
+        let done = oauth_token::Entity::update_many()
+            .col_expr(
+                C::SealedTokens,
+                Expr::value(seal(Some(keys), &place, &plain)),
+            )
+            .filter(C::BrandId.eq(row.brand_id))
+            .filter(C::Provider.eq(row.provider.as_str()))
+            .filter(C::Account.eq(row.account.as_str()))
+            .filter(holds(C::SealedTokens, Some(&row.sealed_tokens)))
+            .exec(tx)
+            .await
+            .map_err(in_ctx("update oauth_tokens (seal)"))?;
         written += done.rows_affected;
     }
     Ok((rows.len() as u64, written))

@@ -33,6 +33,7 @@ mod roles;
 mod rotation;
 mod scoring;
 mod server;
+mod sms_product;
 mod sms_text;
 mod square;
 mod story;
@@ -42,6 +43,7 @@ mod till_browser;
 mod triggers;
 mod webhooks;
 mod worker;
+mod zalo_tokens;
 
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};

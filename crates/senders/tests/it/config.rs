@@ -118,6 +118,26 @@ fn invalid_values_are_named() {
         ),
         "{err:?}"
     );
+    // eSMS's advertising product (SmsType 1) has its own bulk endpoint; this sender is
+    // the customer-care one.
+    let err = build(
+        &config(r#"{"sms": {"brandname": "X", "sms_type": "1"}}"#),
+        env_of(&[
+            ("REGULARS_ESMS_API_KEY", "k"),
+            ("REGULARS_ESMS_SECRET_KEY", "s"),
+        ]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Invalid {
+                field: "sms.sms_type",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = build(
         &config(r#"{"email": {"host": "h", "tls": "none", "from": "not-an-address"}}"#),
         env_of(&[]),

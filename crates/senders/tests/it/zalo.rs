@@ -199,7 +199,7 @@ async fn an_expired_token_is_refreshed_once_and_the_send_retried() {
 
     assert_eq!(stub.refresh_count(), 1);
     assert_eq!(stub.accepted_count(), 2);
-    let tokens = zns.current_tokens().await;
+    let tokens = zns.current_tokens().await.unwrap();
     assert_eq!(tokens.access_token, stub.access_token());
     assert_eq!(
         tokens.refresh_token,
@@ -405,4 +405,40 @@ async fn retrying_through_random_failures_delivers_everything_exactly_once() {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), 40, "no key delivered twice");
+}
+
+#[tokio::test]
+async fn every_token_rejection_code_zalo_uses_triggers_the_refresh() {
+    for code in [-124, -216, -220] {
+        let stub = ZaloZnsStub::start().unwrap();
+        stub.set_stale_token_code(code);
+        let zns = sender(&stub);
+        stub.expire_access_token();
+        zns.send(&message(Channel::Zalo, PHONE, "after-expiry"))
+            .await
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(stub.refresh_count(), 1, "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_spent_refresh_token_is_refused_by_the_stand_in() {
+    let stub = ZaloZnsStub::start().unwrap();
+    let spent = stub.refresh_token();
+    let first = sender(&stub);
+    first.refresh().await.unwrap();
+    // A second process still holding the spent token cannot refresh with it.
+    let second = ZaloZns::new(
+        settings(&stub),
+        ZaloCredentials {
+            refresh_token: Some(spent),
+            ..credentials(&stub)
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        second.refresh().await,
+        Err(SendError::Permanent { .. })
+    ));
+    assert_eq!(stub.refresh_count(), 1);
 }

@@ -7,7 +7,8 @@ use crate::support::{customer, key, order, phone, seed};
 use crate::{Store, TestResult};
 use regulars_domain::{BrandId, IntegrationId};
 use regulars_ports::{
-    IdempotentRecord, IntegrationKind, IntegrationRecord, StoreError, UnitOfWork,
+    IdempotentRecord, IntegrationKind, IntegrationRecord, StoreError, TokenAccount, TokenPair,
+    TokenStore, UnitOfWork,
 };
 use regulars_store::{ContactKey, ContactKeys, SealScope};
 use serde_json::json;
@@ -70,7 +71,32 @@ async fn write_everything(store: &Store, brand: BrandId) -> TestResult {
         )
         .await?;
     tx.commit().await?;
+    store
+        .seed(
+            &zalo(brand),
+            &zalo_pair(),
+            "seed-1",
+            datetime!(2026-05-02 08:00 UTC),
+        )
+        .await?;
     Ok(())
+}
+
+/// A brand's own Zalo OA tokens, sealed like contact data.
+fn zalo(brand: BrandId) -> TokenAccount {
+    TokenAccount {
+        brand_id: Some(brand),
+        provider: "zalo".into(),
+        account: "4301234567890123456".into(),
+    }
+}
+
+fn zalo_pair() -> TokenPair {
+    TokenPair {
+        access_token: "zns-access".into(),
+        refresh_token: Some("zns-refresh".into()),
+        expires_at: None,
+    }
 }
 
 /// Reads every row [`write_everything`] wrote (and the seeded customer), through `store`.
@@ -107,6 +133,11 @@ async fn read_everything(store: &Store, brand: BrandId) -> Result<(), StoreError
         .ok_or_else(|| StoreError::NotFound("remembered result".into()))?;
     assert_eq!(seen.result, json!({"phone": "+84912345678"}));
     tx.rollback().await?;
+    let tokens = store
+        .load(&zalo(brand))
+        .await?
+        .ok_or_else(|| StoreError::NotFound("zalo tokens".into()))?;
+    assert_eq!(tokens.tokens, zalo_pair());
     Ok(())
 }
 
@@ -160,8 +191,9 @@ pub(crate) async fn plain_rows_are_found_then_sealed_in_place(store: Store) -> T
     read_everything(&sealed, brand.id).await?;
 
     let report = sealed.seal_contacts(SealScope::Plain).await?;
-    // Two customers, one order, one message, one link, one waiting order, one result.
-    assert_eq!(report.rows(), 7, "{report:?}");
+    // Two customers, one order, one message, one link, one waiting order, one result,
+    // one token pair.
+    assert_eq!(report.rows(), 8, "{report:?}");
     read_everything(&sealed, brand.id).await?;
     assert!(read_everything(&store, brand.id).await.is_err(), "sealed");
     assert_eq!(sealed.seal_contacts(SealScope::Plain).await?.rows(), 0);
@@ -190,7 +222,7 @@ pub(crate) async fn a_key_rotation_keeps_every_row_readable_and_findable(
     drop(tx);
     assert_eq!(rotating.seal_contacts(SealScope::Plain).await?.rows(), 0);
     let report = rotating.seal_contacts(SealScope::NotCurrent).await?;
-    assert_eq!(report.rows(), 7, "{report:?}");
+    assert_eq!(report.rows(), 8, "{report:?}");
     assert_eq!(
         rotating.seal_contacts(SealScope::NotCurrent).await?.rows(),
         0

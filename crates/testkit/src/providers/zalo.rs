@@ -25,6 +25,11 @@ const OAUTH_INVALID: i64 = -14014;
 /// `tracking_id` gets the first answer again and is not delivered again (Zalo documents
 /// `tracking_id` for reconciliation; this stub models the best case of it being honoured
 /// as an idempotency key). Random failures are -100, HTTP 503 or a dropped connection.
+///
+/// OAuth v4 refresh as Zalo documents it: header `secret_key`, form `refresh_token`,
+/// `app_id`, `grant_type=refresh_token`; the answer is a new access token, a new
+/// refresh token and `expires_in` as a string of seconds. A refresh token works once:
+/// presented again it is refused (error -14014), and the old access token stops working.
 #[derive(Clone)]
 pub struct ZaloZnsStub {
     stub: Stub<State>,
@@ -38,6 +43,13 @@ struct State {
     secret_key: String,
     refreshes: u32,
     generation: u64,
+    /// Every refresh token presented to the refresh endpoint, in order.
+    presented: Vec<String>,
+    /// Refresh tokens already spent: Zalo accepts each one once.
+    spent: Vec<String>,
+    expires_in: u64,
+    /// What a stale access token gets: -124 (ZNS) by default.
+    stale_code: i64,
 }
 
 impl ZaloZnsStub {
@@ -55,6 +67,10 @@ impl ZaloZnsStub {
             secret_key: "zalo-app-secret".to_owned(),
             refreshes: 0,
             generation: 1,
+            presented: Vec::new(),
+            spent: Vec::new(),
+            expires_in: 90_000,
+            stale_code: ZNS_INVALID_TOKEN,
         };
         Ok(Self {
             stub: Stub::start(state, handle)?,
@@ -101,6 +117,35 @@ impl ZaloZnsStub {
         let mut state = self.lock();
         state.generation += 1;
         state.access_token = format!("zns-expired-{}", state.generation);
+    }
+
+    /// Every refresh token presented to the refresh endpoint (accepted or not), oldest
+    /// first: a token listed twice was spent twice.
+    #[must_use]
+    pub fn presented_refresh_tokens(&self) -> Vec<String> {
+        self.lock().presented.clone()
+    }
+
+    /// The `expires_in` (seconds) the next refreshes answer; Zalo's is 90000 (25 h).
+    pub fn set_expires_in(&self, seconds: u64) {
+        self.lock().expires_in = seconds;
+    }
+
+    /// The error code a stale access token gets from now on (-124 by default; the OA
+    /// API's -216 and -220 also mean an invalid or expired token).
+    pub fn set_stale_token_code(&self, code: i64) {
+        self.lock().stale_code = code;
+    }
+
+    /// A new authorisation of the app by the OA's admin: a new access and refresh
+    /// token pair, and the old pair no longer works.
+    pub fn grant_again(&self) {
+        let mut state = self.lock();
+        state.generation += 1;
+        let fresh = format!("zns-granted-refresh-{}", state.generation);
+        let old = std::mem::replace(&mut state.refresh_token, fresh);
+        state.spent.push(old);
+        state.access_token = format!("zns-granted-access-{}", state.generation);
     }
 
     /// How many refreshes succeeded.
@@ -199,7 +244,7 @@ fn send(state: &mut State, request: &Request) -> Reply {
 
 fn deliver(state: &mut State, request: &Request) -> Reply {
     if request.header("access_token") != Some(state.access_token.as_str()) {
-        return zns_error(ZNS_INVALID_TOKEN, "Access token invalid");
+        return zns_error(state.stale_code, "Access token invalid");
     }
     let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
         return zns_error(-122, "Body format invalid");
@@ -307,9 +352,13 @@ fn refresh(state: &mut State, request: &Request) -> Reply {
     if get("grant_type") != "refresh_token" {
         return refused("unsupported grant type");
     }
-    if get("refresh_token") != state.refresh_token {
+    let presented = get("refresh_token").to_owned();
+    state.presented.push(presented.clone());
+    // A refresh token works once: Zalo answers a spent one as invalid.
+    if state.spent.contains(&presented) || presented != state.refresh_token {
         return refused("invalid refresh token");
     }
+    state.spent.push(presented);
     state.generation += 1;
     state.refreshes += 1;
     state.access_token = format!("zns-access-{}", state.generation);
@@ -319,7 +368,7 @@ fn refresh(state: &mut State, request: &Request) -> Reply {
         json!({
             "access_token": state.access_token,
             "refresh_token": state.refresh_token,
-            "expires_in": "90000",
+            "expires_in": state.expires_in.to_string(),
         })
         .to_string(),
     )
