@@ -45,6 +45,7 @@ fn message(key: &str) -> OutgoingMessage {
         data: BTreeMap::from([("points".to_owned(), "10".to_owned())]),
         dedupe_key: key.to_owned(),
         promotional: false,
+        unsubscribe_url: None,
     }
 }
 
