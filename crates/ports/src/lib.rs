@@ -67,8 +67,8 @@ pub use privacy::{
 };
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
-    IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
-    TierState,
+    IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome,
+    Role, StoredOrder, TierState,
 };
 pub use reports::ReportRepo;
 pub use repos::{

@@ -74,6 +74,14 @@ impl Ledger {
         }
     }
 
+    /// Adds stored tallies a coming command may look up to a [resumed](Ledger::resume)
+    /// ledger (they replace what it knew under the same keys).
+    pub fn add_tallies(&mut self, tallies: impl IntoIterator<Item = Tally>) {
+        for tally in tallies {
+            self.state.record(Some(tally));
+        }
+    }
+
     /// The tallies the commands run since loading changed, each once with its latest
     /// value: what storage writes next to the entries.
     pub fn changed_tallies(&self) -> Vec<Tally> {
