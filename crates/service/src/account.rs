@@ -2,10 +2,10 @@
 //! under its lock, and writing the entries a ledger command produced.
 
 use crate::error::{CorruptLedger, UnknownBrand};
-use regulars_domain::{BrandId, CustomerId, Points};
+use regulars_domain::{BrandId, CustomerId, Points, local_date};
 use regulars_loyalty::ledger::{Ledger, LedgerEntry};
 use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// The brand, or [`UnknownBrand`].
 pub(crate) async fn load_brand<E>(tx: &mut dyn Transaction, brand: BrandId) -> Result<Brand, E>
@@ -114,6 +114,30 @@ impl Account {
                 .cloned(),
         );
         Ok(entries)
+    }
+
+    /// Points earned by orders placed on the brand's local day of `at` (for the per-day
+    /// cap). Orders count by the day they were placed, whenever they were recorded, so a
+    /// late or back-dated order is capped with the other orders of its own day. Read from
+    /// the account state, which keeps the recent days; an order placed before them (a
+    /// delivery days late) counts from the entries.
+    pub async fn earned_on_day(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        at: OffsetDateTime,
+        offset: UtcOffset,
+    ) -> Result<Points, StoreError> {
+        let Some(day) = local_date(at, offset) else {
+            return Ok(Points::ZERO);
+        };
+        if let Some(earned) = self.ledger.state().account().earned_on_day(day, offset) {
+            return Ok(earned);
+        }
+        let history = self.history(tx, brand).await?;
+        let ledger = Ledger::from_entries(history)
+            .map_err(|e| StoreError::Corrupt(format!("ledger of {}: {e}", self.customer)))?;
+        Ok(ledger.earned_on_day(day, offset))
     }
 
     /// The time a command issued at `wanted` is recorded at: never before the last entry,

@@ -7,9 +7,9 @@ use crate::fingerprint::{fingerprint, same_request};
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
-    OrderId, Phone, Points, local_date,
+    OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{LedgerEntry, LedgerError};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
@@ -21,7 +21,7 @@ use regulars_ports::{
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use thiserror::Error;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// How far in the future an event's own time may be, by the server's clock: tills'
 /// clocks drift, but an event dated later than this (a till sending local time as UTC,
@@ -432,8 +432,9 @@ impl Credit<'_> {
         let earning = match self.program {
             Some(program) => {
                 let offset = self.brand.utc_offset;
-                let today =
-                    earned_on_day(tx, &account, brand_id, self.order.placed_at, offset).await?;
+                let today = account
+                    .earned_on_day(tx, brand_id, self.order.placed_at, offset)
+                    .await?;
                 self.evaluate(program, &stats, today)?
             }
             None => Earning {
@@ -530,30 +531,6 @@ fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainEr
     stats.first_visit_at = Some(stats.first_visit_at.map_or(at, |first| first.min(at)));
     stats.last_visit_at = Some(stats.last_visit_at.map_or(at, |last| last.max(at)));
     Ok(())
-}
-
-/// Points earned by orders placed on the brand's local day of `at` (for the per-day
-/// cap). Orders count by the day they were placed, whenever they were recorded, so a
-/// late or back-dated order is capped with the other orders of its own day. Read from
-/// the account state, which keeps the recent days; an order placed before them (a
-/// delivery days late) counts from the entries.
-async fn earned_on_day(
-    tx: &mut dyn Transaction,
-    account: &Account,
-    brand: BrandId,
-    at: OffsetDateTime,
-    offset: UtcOffset,
-) -> Result<Points, StoreError> {
-    let Some(day) = local_date(at, offset) else {
-        return Ok(Points::ZERO);
-    };
-    if let Some(earned) = account.ledger.state().account().earned_on_day(day, offset) {
-        return Ok(earned);
-    }
-    let history = account.history(tx, brand).await?;
-    let ledger = Ledger::from_entries(history)
-        .map_err(|e| StoreError::Corrupt(format!("ledger of {}: {e}", account.customer)))?;
-    Ok(ledger.earned_on_day(day, offset))
 }
 
 /// The brand's rules with the held tier's earning multiplier added as one more
