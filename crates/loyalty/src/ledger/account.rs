@@ -53,9 +53,10 @@ impl Expiry {
 
 /// A customer's account as the fold of their ledger entries, without the per-order and
 /// per-redemption tallies: the balance, the debt, the open lots, the position in the
-/// ledger, and the points earned per recent day for the daily cap. Its size does not grow
-/// with the number of entries, so a command can work on a copy of it and storage can read
-/// and write it whole with every append.
+/// ledger, and the points earned per recent day for the daily cap. Its size grows only
+/// with the open lots (credits neither spent nor expired yet), not with the number of
+/// entries, so a command can work on a copy of it and storage can read and write it
+/// whole with every append.
 ///
 /// Invariants (kept by every entry that applies): `balance == sum of entry amounts`,
 /// `balance == sum(lot remaining) - debt`, `debt >= 0`, and `debt > 0` implies no open lot.
