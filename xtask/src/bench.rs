@@ -95,6 +95,10 @@ const SUITES: &[(&str, &str)] = &[
         "contacts.json",
         "tests/benches/contacts.rs: look-up by phone and accrual with contact data sealed vs plain columns",
     ),
+    (
+        "history.json",
+        "tests/benches/history.rs: accrual for a customer with 10,000 earlier entries vs for a new customer",
+    ),
 ];
 
 /// A measured figure.

@@ -286,11 +286,13 @@ async fn run(cli: Cli) -> Result<()> {
             );
             let report = services.check_ledger(brand).await?;
             println!(
-                "{} brands, {} accounts checked, {} mismatches, {} invalid ledgers",
+                "{} brands, {} accounts checked, {} mismatches, {} invalid ledgers, {} stored \
+                 states differ",
                 report.brands_checked,
                 report.accounts_checked,
                 report.mismatches.len(),
-                report.invalid.len()
+                report.invalid.len(),
+                report.state_mismatches.len()
             );
             for m in &report.mismatches {
                 println!("  mismatch: {m:?}");
@@ -298,7 +300,10 @@ async fn run(cli: Cli) -> Result<()> {
             for i in &report.invalid {
                 println!("  invalid: {i:?}");
             }
-            if report.mismatches.is_empty() && report.invalid.is_empty() {
+            for s in &report.state_mismatches {
+                println!("  stored state differs: {s:?}");
+            }
+            if report.is_clean() {
                 Ok(())
             } else {
                 bail!("the ledger check found problems")

@@ -78,6 +78,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod account;
 mod commands;
 mod entry;
 mod error;
@@ -87,6 +88,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use account::{AccountState, Tallies, Tally};
 pub use commands::Ledger;
 pub use entry::{EntryKind, LedgerEntry};
 pub use error::LedgerError;

@@ -69,8 +69,8 @@ pub use privacy::{
 };
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
-    IntegrationKind, IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, Role, StoredOrder,
-    TierReview, TierState,
+    IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome,
+    Role, StoredOrder, TierReview, TierState,
 };
 pub use reports::ReportRepo;
 pub use repos::{

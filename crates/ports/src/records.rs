@@ -101,6 +101,15 @@ pub struct AccountHead {
     pub next_seq: u64,
 }
 
+/// A locked account: its head and the account state stored with it, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedAccount {
+    /// The head.
+    pub head: AccountHead,
+    /// The stored fold of the entries; `None` when it must be built from them.
+    pub state: Option<regulars_loyalty::ledger::AccountState>,
+}
+
 /// An order as stored, with what it earned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredOrder {

@@ -3,15 +3,15 @@
 
 use crate::{
     AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
-    IntegrationRecord, Location, LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder,
-    TierReview,
+    IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome, StoreError,
+    StoredOrder, TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
     ApiKeyId, BrandId, CampaignId, ConsentEvent, Customer, CustomerChange, CustomerId, EventKey,
     IntegrationId, LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
 };
-use regulars_loyalty::ledger::LedgerEntry;
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherCode};
 use time::OffsetDateTime;
@@ -183,6 +183,42 @@ pub trait LedgerRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<AccountHead, StoreError>;
+    /// [`lock_account`](LedgerRepo::lock_account), in the same statements, also giving
+    /// the stored account state: `None` until one is stored (an account that predates it,
+    /// or whose entries were appended without one by [`append`](LedgerRepo::append)).
+    async fn lock_account_state(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<LockedAccount, StoreError>;
+    /// The stored tallies of the account under `keys` ([`Tally::key`]); keys without a
+    /// tally are left out.
+    async fn tallies(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        keys: &[String],
+    ) -> Result<Vec<Tally>, StoreError>;
+    /// [`append`](LedgerRepo::append) that also stores the account state the entries
+    /// fold to and writes `tallies` (each replacing the one under its key), in the same
+    /// transaction. `state.next_seq()` must be the new head's, otherwise
+    /// [`StoreError::Invalid`].
+    async fn append_with_state(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        head: AccountHead,
+        entries: &[LedgerEntry],
+        state: &AccountState,
+        tallies: &[Tally],
+    ) -> Result<AccountHead, StoreError>;
+    /// The stored account state and every stored tally of the account, without locking
+    /// it (for the ledger check); `None` when no state is stored.
+    async fn stored_account(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Option<(AccountState, Vec<Tally>)>, StoreError>;
     /// Every entry of the customer's ledger, in sequence order, exactly as appended
     /// (numbered `0, 1, …`).
     async fn entries(
@@ -194,7 +230,8 @@ pub trait LedgerRepo: Send {
     /// returns the new head. The entries must be numbered `head.next_seq,
     /// head.next_seq + 1, …` and `new_balance` must be `head.balance` plus their amounts,
     /// otherwise [`StoreError::Invalid`]. Fails with [`StoreError::Conflict`] when the
-    /// head moved.
+    /// head moved. Clears the stored account state, which is then built from the entries
+    /// on the next [`lock_account_state`](LedgerRepo::lock_account_state).
     async fn append(
         &mut self,
         brand: BrandId,

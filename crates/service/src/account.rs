@@ -2,10 +2,10 @@
 //! under its lock, and writing the entries a ledger command produced.
 
 use crate::error::{CorruptLedger, UnknownBrand};
-use regulars_domain::{BrandId, CustomerId, Points};
+use regulars_domain::{BrandId, CustomerId, Points, local_date};
 use regulars_loyalty::ledger::{Ledger, LedgerEntry};
 use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// The brand, or [`UnknownBrand`].
 pub(crate) async fn load_brand<E>(tx: &mut dyn Transaction, brand: BrandId) -> Result<Brand, E>
@@ -19,14 +19,23 @@ where
 }
 
 /// A customer's points account, locked for the rest of the transaction.
+///
+/// Its ledger is resumed from the stored account state, so opening it costs the same
+/// whatever the length of the history; only an account without a usable stored state
+/// (one that predates it, or whose state disagrees with its head) loads and folds its
+/// entries once, and stores the state and every tally with its next append.
 pub(crate) struct Account {
     pub customer: CustomerId,
     pub head: AccountHead,
     pub ledger: Ledger,
+    /// True when the ledger was folded from all the entries (it holds them and every
+    /// tally) rather than resumed from the stored state.
+    rebuilt: bool,
 }
 
 impl Account {
-    /// Locks the account (concurrent use cases on it wait) and loads its ledger.
+    /// Locks the account (concurrent use cases on it wait) and resumes its ledger from
+    /// the stored state, or builds it from the entries when there is none.
     ///
     /// A cached balance that disagrees with the entries is logged, not refused: the
     /// entries are the truth and decide every command, so the customer is not blocked.
@@ -40,7 +49,19 @@ impl Account {
     where
         E: From<StoreError> + From<CorruptLedger>,
     {
-        let head = tx.ledger().lock_account(brand, customer).await?;
+        let locked = tx.ledger().lock_account_state(brand, customer).await?;
+        let head = locked.head;
+        if let Some(state) = locked.state
+            && state.next_seq() == head.next_seq
+            && state.balance() == head.balance
+        {
+            return Ok(Account {
+                customer,
+                head,
+                ledger: Ledger::resume(state, []),
+                rebuilt: false,
+            });
+        }
         let ledger = load_ledger::<E>(tx, brand, customer).await?;
         if ledger.balance() != head.balance {
             tracing::warn!(
@@ -52,7 +73,71 @@ impl Account {
             customer,
             head,
             ledger,
+            rebuilt: true,
         })
+    }
+
+    /// Makes the stored tallies under `keys` known to the ledger before a command that
+    /// looks them up (a refund's order, the redemptions it may restore).
+    pub async fn load_tallies(
+        &mut self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        keys: &[String],
+    ) -> Result<(), StoreError> {
+        if self.rebuilt || keys.is_empty() {
+            return Ok(());
+        }
+        let tallies = tx.ledger().tallies(brand, self.customer, keys).await?;
+        self.ledger.add_tallies(tallies);
+        Ok(())
+    }
+
+    /// Every entry of the account, the ones appended in this transaction included: read
+    /// back only where a rule still needs the history (a points-metric tier window, a
+    /// daily cap for a day the state no longer keeps).
+    pub async fn history(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        if self.rebuilt {
+            return Ok(self.ledger.entries().to_vec());
+        }
+        let mut entries = tx.ledger().entries(brand, self.customer).await?;
+        let stored = u64::try_from(entries.len()).unwrap_or(u64::MAX);
+        entries.extend(
+            self.ledger
+                .entries()
+                .iter()
+                .filter(|e| e.seq >= stored)
+                .cloned(),
+        );
+        Ok(entries)
+    }
+
+    /// Points earned by orders placed on the brand's local day of `at` (for the per-day
+    /// cap). Orders count by the day they were placed, whenever they were recorded, so a
+    /// late or back-dated order is capped with the other orders of its own day. Read from
+    /// the account state, which keeps the recent days; an order placed before them (a
+    /// delivery days late) counts from the entries.
+    pub async fn earned_on_day(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        at: OffsetDateTime,
+        offset: UtcOffset,
+    ) -> Result<Points, StoreError> {
+        let Some(day) = local_date(at, offset) else {
+            return Ok(Points::ZERO);
+        };
+        if let Some(earned) = self.ledger.state().account().earned_on_day(day, offset) {
+            return Ok(earned);
+        }
+        let history = self.history(tx, brand).await?;
+        let ledger = Ledger::from_entries(history)
+            .map_err(|e| StoreError::Corrupt(format!("ledger of {}: {e}", self.customer)))?;
+        Ok(ledger.earned_on_day(day, offset))
     }
 
     /// The time a command issued at `wanted` is recorded at: never before the last entry,
@@ -70,8 +155,9 @@ impl Account {
         self.ledger.balance()
     }
 
-    /// Appends `entries` (what ledger commands returned); the cached balance moves by
-    /// their sum.
+    /// Appends `entries` (what ledger commands returned) with the account state they
+    /// fold to and the tallies they changed (every tally, when the ledger was built from
+    /// the entries), in the caller's transaction; the cached balance moves by their sum.
     pub async fn append(
         &mut self,
         tx: &mut dyn Transaction,
@@ -81,15 +167,30 @@ impl Account {
         if entries.is_empty() {
             return Ok(());
         }
-        let new_balance = entries
+        let expected = entries
             .iter()
             .try_fold(self.head.balance, |balance, e| {
                 balance.checked_add(e.amount)
             })
             .ok_or_else(|| StoreError::Other("cached balance overflow".into()))?;
+        let state = self.ledger.state().account();
+        if state.balance() != expected {
+            // The cache had drifted from the entries: keep it moving by the entries'
+            // sum (the storage contract) and let the state be built again next time.
+            self.head = tx
+                .ledger()
+                .append(brand, self.customer, self.head, entries, expected)
+                .await?;
+            return Ok(());
+        }
+        let tallies = if self.rebuilt {
+            self.ledger.all_tallies()
+        } else {
+            self.ledger.changed_tallies()
+        };
         self.head = tx
             .ledger()
-            .append(brand, self.customer, self.head, entries, new_balance)
+            .append_with_state(brand, self.customer, self.head, entries, state, &tallies)
             .await?;
         Ok(())
     }

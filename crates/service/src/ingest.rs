@@ -7,13 +7,13 @@ use crate::fingerprint::{fingerprint, same_request};
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
-    OrderId, Phone, Points, local_date,
+    OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{LedgerEntry, LedgerError};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
-use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
+use regulars_loyalty::tiers::{QualificationMetric, TierCode, TierDecision, TierProgram};
 use regulars_ports::{
     CustomerStats, IdempotentRecord, LoyaltyProgram, StoreError, StoredOrder, TierState,
     Transaction,
@@ -21,7 +21,7 @@ use regulars_ports::{
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use thiserror::Error;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// How far in the future an event's own time may be, by the server's clock: tills'
 /// clocks drift, but an event dated later than this (a till sending local time as UTC,
@@ -432,7 +432,13 @@ impl Credit<'_> {
         let mut entries = account.ledger.expire_due(at).map_err(IngestError::Ledger)?;
 
         let earning = match self.program {
-            Some(program) => self.evaluate(program, &stats, &account.ledger)?,
+            Some(program) => {
+                let offset = self.brand.utc_offset;
+                let today = account
+                    .earned_on_day(tx, brand_id, self.order.placed_at, offset)
+                    .await?;
+                self.evaluate(program, &stats, today)?
+            }
             None => Earning {
                 points: Points::ZERO,
                 explanation: Vec::new(),
@@ -470,8 +476,12 @@ impl Credit<'_> {
 
         record_visit(&mut stats, self.order).map_err(IngestError::InvalidOrder)?;
         if let Some(tiers) = self.program.and_then(|p| p.tiers.as_ref()) {
-            receipt.upgraded =
-                upgrade_tier(tiers, &mut stats, account.ledger.entries(), at, self.order);
+            // Only a points window needs the entries; a spend window reads the stats.
+            let history = match tiers.metric() {
+                QualificationMetric::Points => account.history(tx, brand_id).await?,
+                QualificationMetric::Spend { .. } => Vec::new(),
+            };
+            receipt.upgraded = upgrade_tier(tiers, &mut stats, &history, at, self.order);
         }
         tx.customers().save_stats(brand_id, &stats).await?;
 
@@ -485,14 +495,14 @@ impl Credit<'_> {
         &self,
         program: &LoyaltyProgram,
         stats: &CustomerStats,
-        ledger: &Ledger,
+        earned_today: Points,
     ) -> Result<Earning, IngestError> {
         let offset = self.brand.utc_offset;
         let visit_number = u32::try_from(stats.visits.saturating_add(1)).unwrap_or(u32::MAX);
         let held = program.tiers.as_ref().and_then(|t| held_tier(t, stats));
         let mut context = EarningContext::new(offset, visit_number)
             .with_birthday_of(self.customer, self.order.placed_at)
-            .with_earned_today(earned_on_day(ledger, self.order.placed_at, offset));
+            .with_earned_today(earned_today);
         if let Some(code) = &held {
             context = context.with_tier(code.as_str());
         }
@@ -523,16 +533,6 @@ fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainEr
     stats.first_visit_at = Some(stats.first_visit_at.map_or(at, |first| first.min(at)));
     stats.last_visit_at = Some(stats.last_visit_at.map_or(at, |last| last.max(at)));
     Ok(())
-}
-
-/// Points earned by orders placed on the brand's local day of `at` (for the per-day
-/// cap). Orders count by the day they were placed, whenever they were recorded, so a
-/// late or back-dated order is capped with the other orders of its own day.
-pub(crate) fn earned_on_day(ledger: &Ledger, at: OffsetDateTime, offset: UtcOffset) -> Points {
-    match local_date(at, offset) {
-        Some(day) => ledger.earned_on_day(day, offset),
-        None => Points::ZERO,
-    }
 }
 
 /// The brand's rules with the held tier's earning multiplier added as one more

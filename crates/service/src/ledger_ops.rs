@@ -8,9 +8,10 @@ use crate::error::{
 };
 use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, CustomerId, Points};
-use regulars_loyalty::ledger::{LedgerError, Overdraft, fold};
+use regulars_loyalty::ledger::{LedgerError, LedgerState, Overdraft, Tally, fold};
 use regulars_ports::{StoreError, Transaction};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -174,13 +175,29 @@ pub struct LedgerReport {
     pub mismatches: Vec<BalanceMismatch>,
     /// Accounts whose entries break a ledger rule.
     pub invalid: Vec<InvalidLedger>,
+    /// Accounts whose stored account state or tallies differ from the fold of their
+    /// entries.
+    #[serde(default)]
+    pub state_mismatches: Vec<StateMismatch>,
 }
 
 impl LedgerReport {
     /// True when every account checked out.
     pub fn is_clean(&self) -> bool {
-        self.mismatches.is_empty() && self.invalid.is_empty()
+        self.mismatches.is_empty() && self.invalid.is_empty() && self.state_mismatches.is_empty()
     }
+}
+
+/// An account whose stored account state is not the fold of its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateMismatch {
+    /// The brand.
+    pub brand: BrandId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// What differs: `state` (balance, debt, lots, position or daily earnings) or
+    /// `tallies` (what an order earned and reversed, what a redemption spent).
+    pub differs: String,
 }
 
 /// An account whose cached balance is not the sum of its entries.
@@ -436,6 +453,7 @@ impl Services {
                 report.accounts_checked += page.checked;
                 report.mismatches.extend(page.mismatches);
                 report.invalid.extend(page.invalid);
+                report.state_mismatches.extend(page.state_mismatches);
                 after = Some(page.last);
             }
         }
@@ -489,6 +507,7 @@ struct CheckedPage {
     checked: u64,
     mismatches: Vec<BalanceMismatch>,
     invalid: Vec<InvalidLedger>,
+    state_mismatches: Vec<StateMismatch>,
 }
 
 async fn check_page(
@@ -505,11 +524,22 @@ async fn check_page(
         checked: 0,
         mismatches: Vec::new(),
         invalid: Vec::new(),
+        state_mismatches: Vec::new(),
     };
     for (customer, cached) in accounts {
         page.checked += 1;
         let entries = tx.ledger().entries(brand, customer).await?;
-        match fold(&entries) {
+        let folded = fold(&entries);
+        if let Ok(state) = &folded
+            && let Some(differs) = stored_differs(tx, brand, customer, state).await?
+        {
+            page.state_mismatches.push(StateMismatch {
+                brand,
+                customer,
+                differs: differs.into(),
+            });
+        }
+        match folded {
             Ok(state) if state.balance() == cached => {}
             Ok(state) => page.mismatches.push(BalanceMismatch {
                 brand,
@@ -526,4 +556,23 @@ async fn check_page(
         }
     }
     Ok(Some(page))
+}
+
+/// What of the stored account state differs from the fold of the entries, if any.
+async fn stored_differs(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customer: CustomerId,
+    folded: &LedgerState,
+) -> Result<Option<&'static str>, StoreError> {
+    let Some((state, tallies)) = tx.ledger().stored_account(brand, customer).await? else {
+        return Ok(None);
+    };
+    if &state != folded.account() {
+        return Ok(Some("state"));
+    }
+    let key_of = |t: Tally| (t.key(), t);
+    let stored: BTreeMap<String, Tally> = tallies.into_iter().map(key_of).collect();
+    let expected: BTreeMap<String, Tally> = folded.tallies().into_iter().map(key_of).collect();
+    Ok((stored != expected).then_some("tallies"))
 }

@@ -155,7 +155,7 @@ pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderRe
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
-    InvalidLedger, LedgerReport,
+    InvalidLedger, LedgerReport, StateMismatch,
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};

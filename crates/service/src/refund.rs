@@ -10,7 +10,7 @@ use regulars_domain::{
     RefundScope,
 };
 use regulars_loyalty::ledger::{
-    EntryKind, LedgerEntry, LedgerError, RefundFraction, RefundPolicy, Reversal,
+    EntryKind, LedgerEntry, LedgerError, RefundFraction, RefundPolicy, Reversal, Tally,
 };
 use regulars_loyalty::vouchers::{VoucherSource, VoucherStatus};
 use regulars_ports::{Brand, IdempotentRecord, StoreError, StoredOrder, Transaction};
@@ -399,7 +399,11 @@ impl Services {
             },
             other => RefundError::Ledger(other),
         };
+        let order_tally = Tally::order_key(order);
         if brand.refund_policy != RefundPolicy::VoidUnredeemed {
+            account
+                .load_tallies(tx, brand.id, std::slice::from_ref(&order_tally))
+                .await?;
             let entries = account
                 .ledger
                 .reverse_order_partial(order, share, at, brand.refund_policy)
@@ -422,6 +426,10 @@ impl Services {
             .map(|v| (format!("voucher:{}", v.id()), v.id()))
             .collect();
         let references: Vec<String> = unused.keys().cloned().collect();
+        let keys: Vec<String> = std::iter::once(order_tally)
+            .chain(references.iter().map(|r| Tally::redemption_key(r)))
+            .collect();
+        account.load_tallies(tx, brand.id, &keys).await?;
         let reversal = account
             .ledger
             .reverse_order_voiding(order, share, at, &references, points_expiry(brand, at))

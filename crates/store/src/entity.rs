@@ -4,6 +4,7 @@
 //! them.
 
 pub(crate) mod access_log;
+pub(crate) mod account_tally;
 pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;

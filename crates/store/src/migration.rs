@@ -28,6 +28,7 @@ mod m20261207_700001_distribution_keys;
 mod m20261208_100001_till;
 mod m20261208_500001_tier_reviews;
 mod m20261208_600001_oauth_tokens;
+mod m20261208_700001_account_state;
 
 #[cfg(test)]
 mod inventory;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_100001_till::Migration),
             Box::new(m20261208_500001_tier_reviews::Migration),
             Box::new(m20261208_600001_oauth_tokens::Migration),
+            Box::new(m20261208_700001_account_state::Migration),
         ]
     }
 }

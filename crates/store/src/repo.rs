@@ -5,6 +5,7 @@
 //! API key is found by its prefix and a webhook by its integration id).
 
 mod access;
+mod account_state;
 mod audit;
 mod brands;
 mod campaigns;

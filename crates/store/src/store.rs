@@ -129,6 +129,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Calls `observe` with the SQL of every statement this handle (and its clones made
+    /// from now on) sends, transactions included, except `BEGIN` and `COMMIT`: how tests
+    /// and benchmarks count the round trips of a use case.
+    pub fn observe_statements(&mut self, observe: impl Fn(&str) + Send + Sync + 'static) {
+        self.db
+            .set_metric_callback(move |info| observe(&info.statement.sql));
+    }
+
     /// Applies pending migrations; a no-op when the schema is current.
     ///
     /// All pending migrations apply in one transaction. On PostgreSQL it first takes an

@@ -3,6 +3,7 @@
 //! against the real server.
 
 mod abuse;
+mod accounts;
 mod at_rest;
 mod audit;
 mod bad_input;

@@ -1,9 +1,11 @@
 //! The commands that append to a ledger: earn, redeem, expire, reverse and adjust.
 
+use super::account::{AccountState, Tallies, Tally};
 use super::refund::{Overdraft, RefundFraction, RefundPolicy, Reversal};
-use super::state::{Core, Tallies, Update, check_expiry, negate, non_empty, sub};
+use super::state::{check_expiry, negate, non_empty, sub};
 use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, OrderPoints, Redemption, fold};
 use regulars_domain::{EventKey, Points, local_date};
+use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 /// A customer's ledger: the entries, and the state they fold to.
@@ -18,11 +20,24 @@ use time::{Date, OffsetDateTime, UtcOffset};
 /// Debit commands (redeem, reverse, negative adjust) first expire the lots due at their
 /// time and return those [`EntryKind::Expire`] entries before their own, so they never
 /// spend expired points. Credits (earn, positive adjust) do not sweep: they consume nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two ledgers are equal when their entries and state are: what changed since loading
+/// is bookkeeping for storage.
+#[derive(Debug, Clone, Default)]
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
     state: LedgerState,
+    /// Tallies changed by the commands run since the ledger was loaded, in order.
+    changed: Vec<Tally>,
 }
+
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries && self.state == other.state
+    }
+}
+
+impl Eq for Ledger {}
 
 impl Ledger {
     /// An empty ledger (a new customer).
@@ -34,7 +49,53 @@ impl Ledger {
     /// rule (see [`fold`]).
     pub fn from_entries(entries: Vec<LedgerEntry>) -> Result<Self, LedgerError> {
         let state = fold(&entries)?;
-        Ok(Ledger { entries, state })
+        Ok(Ledger {
+            entries,
+            state,
+            changed: Vec::new(),
+        })
+    }
+
+    /// Resumes a ledger from its stored [`AccountState`] without its entries: commands
+    /// build on the state, and [`entries`](Ledger::entries) holds only the entries they
+    /// append from here. `tallies` are the stored tallies the coming commands may look up
+    /// (the order a refund reverses, the redemptions it may restore); a command that needs
+    /// one it was not given refuses, as it would for an order unknown to the ledger.
+    pub fn resume(account: AccountState, tallies: impl IntoIterator<Item = Tally>) -> Self {
+        let mut state = LedgerState::default();
+        state.core = account;
+        for tally in tallies {
+            state.record(Some(tally));
+        }
+        Ledger {
+            entries: Vec::new(),
+            state,
+            changed: Vec::new(),
+        }
+    }
+
+    /// Adds stored tallies a coming command may look up to a [resumed](Ledger::resume)
+    /// ledger (they replace what it knew under the same keys).
+    pub fn add_tallies(&mut self, tallies: impl IntoIterator<Item = Tally>) {
+        for tally in tallies {
+            self.state.record(Some(tally));
+        }
+    }
+
+    /// The tallies the commands run since loading changed, each once with its latest
+    /// value: what storage writes next to the entries.
+    pub fn changed_tallies(&self) -> Vec<Tally> {
+        let mut latest: BTreeMap<String, &Tally> = BTreeMap::new();
+        for tally in &self.changed {
+            latest.insert(tally.key(), tally);
+        }
+        latest.into_values().cloned().collect()
+    }
+
+    /// Every tally the ledger knows: all of them after [`from_entries`](Ledger::from_entries),
+    /// for storage building its copy from the entries.
+    pub fn all_tallies(&self) -> Vec<Tally> {
+        self.state.tallies()
     }
 
     /// All entries, in order.
@@ -368,6 +429,7 @@ impl Ledger {
     fn commit(&mut self, done: Done) -> Vec<LedgerEntry> {
         self.state.core = done.core;
         for update in done.staged {
+            self.changed.push(update.clone());
             self.state.record(Some(update));
         }
         self.entries.extend_from_slice(&done.entries);
@@ -390,7 +452,7 @@ impl Voidable<'_> {
 
 /// The tallies as a batch sees them: its own staged changes over the ledger's.
 struct Staged<'s> {
-    staged: &'s [Update],
+    staged: &'s [Tally],
     state: &'s LedgerState,
 }
 
@@ -400,7 +462,7 @@ impl Tallies for Staged<'_> {
             .iter()
             .rev()
             .find_map(|update| match update {
-                Update::Order(key, points) if key == order => Some(*points),
+                Tally::Order { order: key, points } if key == order => Some(*points),
                 _ => None,
             })
             .or_else(|| self.state.order(order).copied())
@@ -411,7 +473,10 @@ impl Tallies for Staged<'_> {
             .iter()
             .rev()
             .find_map(|update| match update {
-                Update::Redemption(r, redemption) if r == reference => Some(*redemption),
+                Tally::Redemption {
+                    reference: r,
+                    redemption,
+                } if r == reference => Some(*redemption),
                 _ => None,
             })
             .or_else(|| self.state.redemption(reference).copied())
@@ -421,17 +486,17 @@ impl Tallies for Staged<'_> {
 /// The entries a command is building, folded as they are added into a copy of the core,
 /// with the tallies they change held aside: the ledger is untouched until commit.
 struct Batch<'a> {
-    core: Core,
+    core: AccountState,
     state: &'a LedgerState,
-    staged: Vec<Update>,
+    staged: Vec<Tally>,
     entries: Vec<LedgerEntry>,
     at: OffsetDateTime,
 }
 
 /// A finished batch, ready to commit.
 struct Done {
-    core: Core,
-    staged: Vec<Update>,
+    core: AccountState,
+    staged: Vec<Tally>,
     entries: Vec<LedgerEntry>,
 }
 

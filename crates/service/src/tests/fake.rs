@@ -6,13 +6,13 @@
 //! write a use case *attempts* is logged, committed or not.
 
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
-use regulars_loyalty::ledger::LedgerEntry;
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
 use regulars_ports::mocks::{MockTransaction, OutcomeHandle, TxOutcome};
 use regulars_ports::{
-    AccountHead, Brand, CustomerStats, IdempotentRecord, LoyaltyProgram, MockClock, MockIdGen,
-    MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder, Transaction,
+    AccountHead, Brand, CustomerStats, IdempotentRecord, LockedAccount, LoyaltyProgram, MockClock,
+    MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder, Transaction,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -24,6 +24,10 @@ use uuid::Uuid;
 pub struct StoredAccount {
     pub entries: Vec<LedgerEntry>,
     pub balance: Points,
+    /// The stored account state; `None` until an append stores one.
+    pub state: Option<AccountState>,
+    /// The stored tallies by key.
+    pub tallies: BTreeMap<String, Tally>,
 }
 
 /// Everything storage holds.
@@ -413,41 +417,62 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
         });
     let r = h.clone();
     tx.ledger
+        .expect_lock_account_state()
+        .returning(move |brand, customer| {
+            r.read("lock_account_state", |w| {
+                let account = w.account(brand, customer);
+                LockedAccount {
+                    head: AccountHead {
+                        balance: account.balance,
+                        next_seq: next_seq(&account.entries),
+                    },
+                    state: account.state,
+                }
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_stored_account()
+        .returning(move |brand, customer| {
+            r.read("stored_account", |w| {
+                let account = w.account(brand, customer);
+                account
+                    .state
+                    .map(|state| (state, account.tallies.into_values().collect()))
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_tallies()
+        .returning(move |brand, customer, keys| {
+            let keys = keys.to_vec();
+            r.read("tallies", move |w| {
+                let account = w.account(brand, customer);
+                keys.iter()
+                    .filter_map(|k| account.tallies.get(k).cloned())
+                    .collect()
+            })
+        });
+    let r = h.clone();
+    tx.ledger
         .expect_append()
         .returning(move |brand, customer, head, entries, balance| {
             let entries = entries.to_vec();
             r.write("append", move |w| {
-                let account = w.accounts.entry((brand, customer)).or_default();
-                let current = AccountHead {
-                    balance: account.balance,
-                    next_seq: next_seq(&account.entries),
-                };
-                if current != head {
-                    return Err(conflict("ledger head moved"));
-                }
-                // The storage contract: entries continue at `next_seq` (numbered from 0,
-                // as the ledger numbers them) and the cache moves by exactly their sum.
-                let numbered = entries
-                    .iter()
-                    .zip(head.next_seq..)
-                    .all(|(e, seq)| e.seq == seq);
-                if !numbered {
-                    return Err(StoreError::Invalid("entries do not follow the head".into()));
-                }
-                let sum = entries
-                    .iter()
-                    .try_fold(head.balance, |b, e| b.checked_add(e.amount));
-                if sum != Some(balance) {
-                    return Err(StoreError::Invalid("new balance does not add up".into()));
-                }
-                account.entries.extend(entries);
-                account.balance = balance;
-                Ok(AccountHead {
-                    balance,
-                    next_seq: next_seq(&account.entries),
-                })
+                append(w, brand, customer, head, entries, balance, None)
             })
         });
+    let r = h.clone();
+    tx.ledger.expect_append_with_state().returning(
+        move |brand, customer, head, entries, state, tallies| {
+            let entries = entries.to_vec();
+            let stored = (state.clone(), tallies.to_vec());
+            let balance = state.balance();
+            r.write("append", move |w| {
+                append(w, brand, customer, head, entries, balance, Some(stored))
+            })
+        },
+    );
     let r = h.clone();
     tx.ledger
         .expect_balances()
@@ -461,6 +486,60 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                     .collect()
             })
         });
+}
+
+/// The storage contract of an append: entries continue at `next_seq` (numbered from 0,
+/// as the ledger numbers them) and the cache moves by exactly their sum; the stored
+/// state is replaced (or cleared) and the tallies written.
+fn append(
+    w: &mut World,
+    brand: BrandId,
+    customer: CustomerId,
+    head: AccountHead,
+    entries: Vec<LedgerEntry>,
+    balance: Points,
+    stored: Option<(AccountState, Vec<Tally>)>,
+) -> Result<AccountHead, StoreError> {
+    let account = w.accounts.entry((brand, customer)).or_default();
+    let current = AccountHead {
+        balance: account.balance,
+        next_seq: next_seq(&account.entries),
+    };
+    if current != head {
+        return Err(conflict("ledger head moved"));
+    }
+    let numbered = entries
+        .iter()
+        .zip(head.next_seq..)
+        .all(|(e, seq)| e.seq == seq);
+    if !numbered {
+        return Err(StoreError::Invalid("entries do not follow the head".into()));
+    }
+    let sum = entries
+        .iter()
+        .try_fold(head.balance, |b, e| b.checked_add(e.amount));
+    if sum != Some(balance) {
+        return Err(StoreError::Invalid("new balance does not add up".into()));
+    }
+    account.entries.extend(entries);
+    account.balance = balance;
+    let new_seq = next_seq(&account.entries);
+    account.state = match stored {
+        Some((state, tallies)) => {
+            if state.next_seq() != new_seq {
+                return Err(StoreError::Invalid("state does not follow the head".into()));
+            }
+            for tally in tallies {
+                account.tallies.insert(tally.key(), tally);
+            }
+            Some(state)
+        }
+        None => None,
+    };
+    Ok(AccountHead {
+        balance,
+        next_seq: new_seq,
+    })
 }
 
 fn vouchers(tx: &mut MockTransaction, h: &Handle) {

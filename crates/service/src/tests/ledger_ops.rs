@@ -153,6 +153,8 @@ async fn the_sweep_skips_and_lists_a_corrupt_ledger() {
     h.fake.edit(|world| {
         let account = world.accounts.get_mut(&(BRAND, customer)).unwrap();
         account.entries[0].seq = 7;
+        // Without a stored state the sweep folds the entries, and finds them broken.
+        account.state = None;
     });
     let report = h
         .services
@@ -176,6 +178,46 @@ async fn the_check_is_clean_after_ordinary_activity() {
     assert_eq!((report.brands_checked, report.accounts_checked), (2, 1));
     assert!(report.is_clean());
     assert!(h.fake.take_writes().is_empty());
+}
+
+#[tokio::test]
+async fn the_check_reports_a_stored_state_or_tallies_that_differ_from_the_entries() {
+    let h = Harness::standard();
+    h.given_order(order("A-1", 45_000)).await;
+    h.services
+        .redeem_reward(BRAND, h.customer_id(), FREE_TOPPING)
+        .await
+        .unwrap();
+    let customer = h.customer_id();
+    let stored = h.fake.world().account(BRAND, customer);
+    assert!(stored.state.is_some(), "the order path stores the state");
+    assert_eq!(stored.tallies.len(), 2, "the order's and the redemption's");
+    assert!(h.services.check_ledger(None).await.unwrap().is_clean());
+
+    h.fake.edit(|world| {
+        let account = world.accounts.get_mut(&(BRAND, customer)).unwrap();
+        account.tallies.clear();
+    });
+    let report = h.services.check_ledger(None).await.unwrap();
+    assert_eq!(
+        report.state_mismatches,
+        [crate::StateMismatch {
+            brand: BRAND,
+            customer,
+            differs: "tallies".into(),
+        }]
+    );
+    assert!(report.mismatches.is_empty() && report.invalid.is_empty());
+
+    h.fake.edit(|world| {
+        let account = world.accounts.get_mut(&(BRAND, customer)).unwrap();
+        let entries = account.entries[..1].to_vec();
+        let earlier = regulars_loyalty::ledger::fold(&entries).unwrap();
+        account.state = Some(earlier.account().clone());
+    });
+    let report = h.services.check_ledger(None).await.unwrap();
+    assert_eq!(report.state_mismatches[0].differs, "state");
+    assert!(!report.is_clean());
 }
 
 #[tokio::test]

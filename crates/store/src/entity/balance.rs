@@ -1,4 +1,5 @@
-//! `balances`: the head of each customer's ledger (cached balance, number of entries).
+//! `balances`: the head of each customer's ledger (cached balance, number of entries)
+//! and the stored account state.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,6 +12,8 @@ pub struct Model {
     pub customer_id: Uuid,
     pub balance: i64,
     pub next_seq: i64,
+    /// The JSON of the account's `AccountState`; `None` until built from the entries.
+    pub state: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

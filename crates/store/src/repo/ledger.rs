@@ -7,14 +7,15 @@
 //! WHERE next_seq = head`, so a writer that built on a stale head gets a conflict instead of forking the
 //! ledger, whatever the isolation level.
 
+use super::account_state;
 use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
 use crate::entity::{balance, ledger_entry};
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, Points};
-use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
-use regulars_ports::{AccountHead, LedgerRepo, StoreError};
+use regulars_loyalty::ledger::{AccountState, EntryKind, LedgerEntry, Tally};
+use regulars_ports::{AccountHead, LedgerRepo, LockedAccount, StoreError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -33,11 +34,23 @@ impl LedgerRepo for StoreTransaction {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<AccountHead, StoreError> {
+        Ok(self.lock_account_state(brand, customer).await?.head)
+    }
+
+    /// [`lock_account`](LedgerRepo::lock_account) reads the whole head row, the stored
+    /// state included, so the state costs no extra statement. A stored state that does
+    /// not parse is [`StoreError::Corrupt`].
+    async fn lock_account_state(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<LockedAccount, StoreError> {
         let empty = balance::Model {
             brand_id: brand.as_uuid(),
             customer_id: customer.as_uuid(),
             balance: 0,
             next_seq: 0,
+            state: None,
         };
         balance::Entity::insert(empty.into_active_model().reset_all())
             .on_conflict_do_nothing_on([balance::Column::BrandId, balance::Column::CustomerId])
@@ -55,7 +68,62 @@ impl LedgerRepo for StoreTransaction {
             .ok_or_else(|| {
                 StoreError::NotFound(format!("ledger account of customer {customer}"))
             })?;
-        head_from_row(&row)
+        let state = row
+            .state
+            .as_deref()
+            .map(|text| from_json::<AccountState>("balances.state", text))
+            .transpose()?;
+        Ok(LockedAccount {
+            head: head_from_row(&row)?,
+            state,
+        })
+    }
+
+    async fn tallies(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        keys: &[String],
+    ) -> Result<Vec<Tally>, StoreError> {
+        account_state::tallies(self, brand, customer, keys).await
+    }
+
+    async fn stored_account(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+    ) -> Result<Option<(AccountState, Vec<Tally>)>, StoreError> {
+        let row: Option<Option<String>> = balance::Entity::find()
+            .select_only()
+            .column(balance::Column::State)
+            .filter(balance::Column::BrandId.eq(brand.as_uuid()))
+            .filter(balance::Column::CustomerId.eq(customer.as_uuid()))
+            .into_tuple()
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from balances"))?;
+        let Some(text) = row.flatten() else {
+            return Ok(None);
+        };
+        let state = from_json::<AccountState>("balances.state", &text)?;
+        let tallies = account_state::all_tallies(self, brand, customer).await?;
+        Ok(Some((state, tallies)))
+    }
+
+    async fn append_with_state(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        head: AccountHead,
+        entries: &[LedgerEntry],
+        state: &AccountState,
+        tallies: &[Tally],
+    ) -> Result<AccountHead, StoreError> {
+        let new_head = self
+            .append_entries(brand, customer, head, entries, state.balance(), Some(state))
+            .await?;
+        account_state::write_tallies(self, brand, customer, tallies).await?;
+        Ok(new_head)
     }
 
     async fn entries(
@@ -88,12 +156,6 @@ impl LedgerRepo for StoreTransaction {
             .collect()
     }
 
-    /// Checks that the entries continue `head` (sequence numbers `head.next_seq,
-    /// head.next_seq + 1, …`) and that `new_balance` is `head.balance` plus their amounts,
-    /// then moves the head with one conditional `UPDATE` (zero rows:
-    /// [`StoreError::Conflict`]) and inserts the entries. Entries that do not fit the head,
-    /// or a balance that does not add up, are a caller's bug and reported as
-    /// [`StoreError::Invalid`].
     async fn append(
         &mut self,
         brand: BrandId,
@@ -101,6 +163,54 @@ impl LedgerRepo for StoreTransaction {
         head: AccountHead,
         entries: &[LedgerEntry],
         new_balance: Points,
+    ) -> Result<AccountHead, StoreError> {
+        self.append_entries(brand, customer, head, entries, new_balance, None)
+            .await
+    }
+
+    async fn balances(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<(CustomerId, Points)>, StoreError> {
+        let mut select = balance::Entity::find()
+            .select_only()
+            .column(balance::Column::CustomerId)
+            .column(balance::Column::Balance)
+            .filter(balance::Column::BrandId.eq(brand.as_uuid()));
+        if let Some(after) = after {
+            select = select.filter(balance::Column::CustomerId.gt(after.as_uuid()));
+        }
+        let rows: Vec<(uuid::Uuid, i64)> = select
+            .order_by_asc(balance::Column::CustomerId)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from balances"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, balance)| (CustomerId::from_uuid(id), Points::new(balance)))
+            .collect())
+    }
+}
+
+impl StoreTransaction {
+    /// [`LedgerRepo::append`], storing `state` (or clearing the stored one): checks that the entries continue `head` (sequence numbers `head.next_seq,
+    /// head.next_seq + 1, …`) and that `new_balance` is `head.balance` plus their amounts,
+    /// then moves the head with one conditional `UPDATE` (zero rows:
+    /// [`StoreError::Conflict`]) and inserts the entries. Entries that do not fit the head,
+    /// or a balance that does not add up, are a caller's bug and reported as
+    /// [`StoreError::Invalid`].
+    pub(crate) async fn append_entries(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        head: AccountHead,
+        entries: &[LedgerEntry],
+        new_balance: Points,
+        state: Option<&AccountState>,
     ) -> Result<AccountHead, StoreError> {
         let mut next_seq = head.next_seq;
         let mut sum = head.balance;
@@ -118,6 +228,18 @@ impl LedgerRepo for StoreTransaction {
                 .checked_add(entry.amount)
                 .ok_or_else(|| unstorable("ledger entries", "balance overflow"))?;
         }
+        if let Some(state) = state
+            && state.next_seq() != next_seq
+        {
+            return Err(unstorable(
+                "account state",
+                format!(
+                    "the state is at entry {} where the head is at {next_seq}",
+                    state.next_seq()
+                ),
+            ));
+        }
+        let state_json = state.map(|s| to_json("account state", s)).transpose()?;
         if sum != new_balance {
             return Err(unstorable(
                 "ledger entries",
@@ -132,6 +254,7 @@ impl LedgerRepo for StoreTransaction {
                 balance::Column::NextSeq,
                 Expr::value(to_i64("seq", next_seq)?),
             )
+            .col_expr(balance::Column::State, Expr::value(state_json))
             .filter(balance::Column::BrandId.eq(brand.as_uuid()))
             .filter(balance::Column::CustomerId.eq(customer.as_uuid()))
             .filter(balance::Column::NextSeq.eq(to_i64("seq", head.next_seq)?))
@@ -161,33 +284,6 @@ impl LedgerRepo for StoreTransaction {
             balance: new_balance,
             next_seq,
         })
-    }
-
-    async fn balances(
-        &mut self,
-        brand: BrandId,
-        after: Option<CustomerId>,
-        limit: u64,
-    ) -> Result<Vec<(CustomerId, Points)>, StoreError> {
-        let mut select = balance::Entity::find()
-            .select_only()
-            .column(balance::Column::CustomerId)
-            .column(balance::Column::Balance)
-            .filter(balance::Column::BrandId.eq(brand.as_uuid()));
-        if let Some(after) = after {
-            select = select.filter(balance::Column::CustomerId.gt(after.as_uuid()));
-        }
-        let rows: Vec<(uuid::Uuid, i64)> = select
-            .order_by_asc(balance::Column::CustomerId)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from balances"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, balance)| (CustomerId::from_uuid(id), Points::new(balance)))
-            .collect())
     }
 }
 

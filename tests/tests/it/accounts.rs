@@ -1,0 +1,212 @@
+//! The stored account state on both databases: the order path works from it without
+//! reading the customer's history, an account without one is built from its entries on
+//! first use, and `check-ledger` compares it with the fold of the entries.
+
+use crate::targets;
+use regulars_domain::{EventKey, Points, Refund, RefundScope};
+use regulars_loyalty::ledger::Ledger;
+use regulars_ports::UnitOfWork;
+use regulars_service::Services;
+use regulars_store::{Store, StoreOptions};
+use regulars_tests::order;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+/// Statements one order of a 2-line order for a regular customer takes, `BEGIN` and
+/// `COMMIT` aside: brand, idempotency, programme, customer by phone, account row (insert
+/// if missing, then lock), idempotency again under the lock, stats, order, order lines,
+/// account head and state, entries, tallies, stats, idempotency record.
+const STATEMENTS_PER_ORDER: usize = 15;
+
+/// A second handle on the target's database that records every statement it sends.
+async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut store = Store::connect(url, StoreOptions::default().migrate(false))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let sink = log.clone();
+    store.observe_statements(move |sql| {
+        if let Ok(mut log) = sink.lock() {
+            log.push(sql.to_owned());
+        }
+    });
+    let services = Services::new(
+        Arc::new(store),
+        Arc::new(regulars::system::SystemClock),
+        Arc::new(regulars::system::OsIdGen),
+    );
+    (services, log)
+}
+
+fn taken(log: &Mutex<Vec<String>>) -> Vec<String> {
+    log.lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default()
+}
+
+/// Statements that read ledger entries (writing them is the point of an order).
+fn history_reads(statements: &[String]) -> Vec<&String> {
+    statements
+        .iter()
+        .filter(|sql| sql.contains("ledger_entries") && !sql.trim_start().starts_with("INSERT"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_and_refunds_read_no_history() {
+    for target in targets("accounts_path").await {
+        let (name, w) = (target.name, &target.world);
+        let (services, log) = observed(&target.url).await;
+        // Four hours apart, so the brand's daily cap (150 points) never stops an order.
+        let start = OffsetDateTime::now_utc() - Duration::hours(41 * 4);
+        for i in 0..40 {
+            let placed = start + Duration::hours(4 * i);
+            services
+                .ingest_order(w.brand, order(w.brand, &format!("H-{i}"), 7, placed, 1))
+                .await
+                .unwrap_or_else(|e| panic!("{name}: order {i}: {e}"));
+        }
+        taken(&log);
+        let receipt = services
+            .ingest_order(
+                w.brand,
+                order(w.brand, "H-40", 7, start + Duration::hours(160), 2),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: order: {e}"));
+        assert!(receipt.points_earned.is_positive(), "{name}: {receipt:?}");
+        let statements = taken(&log);
+        assert_eq!(history_reads(&statements), Vec::<&String>::new(), "{name}");
+        eprintln!(
+            "{name}: {} statements (plus BEGIN and COMMIT) for an order of a customer with 40 \
+             earlier orders",
+            statements.len()
+        );
+        assert!(
+            statements.len() <= STATEMENTS_PER_ORDER,
+            "{name}: {} statements: {statements:#?}",
+            statements.len()
+        );
+
+        let refund = Refund {
+            brand_id: w.brand,
+            key: EventKey::new("pos:generic", "R-3").unwrap_or_else(|e| panic!("{e}")),
+            order: EventKey::new("pos:generic", "H-3").unwrap_or_else(|e| panic!("{e}")),
+            refunded_at: OffsetDateTime::now_utc(),
+            scope: RefundScope::Full,
+        };
+        let refunded = services
+            .refund_order(w.brand, refund)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: refund: {e}"));
+        assert!(
+            refunded.points_reversed.is_positive(),
+            "{name}: {refunded:?}"
+        );
+        assert_eq!(history_reads(&taken(&log)), Vec::<&String>::new(), "{name}");
+
+        let report = w
+            .services
+            .check_ledger(Some(w.brand))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.is_clean(), "{name}: {report:?}");
+        assert_eq!(report.accounts_checked, 1, "{name}");
+    }
+}
+
+/// An account whose entries were appended without a stored state (as every account was
+/// before the state was kept) is folded from its entries on its next order, and its
+/// tallies are stored with it: a later refund finds what its order earned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_without_a_stored_state_is_built_on_first_use() {
+    for target in targets("accounts_lazy").await {
+        let (name, w) = (target.name, &target.world);
+        let start = OffsetDateTime::now_utc() - Duration::minutes(30);
+        let first = w
+            .services
+            .ingest_order(w.brand, order(w.brand, "L-0", 9, start, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let customer = first
+            .customer_id
+            .unwrap_or_else(|| panic!("{name}: no customer"));
+
+        // A correction appended the old way: the stored state is cleared.
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let head = tx
+            .ledger()
+            .lock_account(w.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let entries = tx
+            .ledger()
+            .entries(w.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut ledger = Ledger::from_entries(entries).unwrap_or_else(|e| panic!("{e}"));
+        let at = start + Duration::minutes(1);
+        let added = ledger
+            .adjust(
+                Points::new(7),
+                at,
+                "goodwill",
+                "staff:test",
+                None,
+                regulars_loyalty::ledger::Overdraft::Refuse,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let balance = ledger.balance();
+        tx.ledger()
+            .append(w.brand, customer, head, &added, balance)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stored = tx
+            .ledger()
+            .stored_account(w.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(stored.is_none(), "{name}: the state is cleared");
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+        w.services
+            .ingest_order(
+                w.brand,
+                order(w.brand, "L-1", 9, start + Duration::minutes(2), 1),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let (state, tallies) = tx
+            .ledger()
+            .stored_account(w.brand, customer)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("{name}: the state was built"));
+        tx.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(state.next_seq(), 3, "{name}");
+        assert_eq!(tallies.len(), 2, "{name}: both orders' tallies");
+
+        let refunded = w
+            .services
+            .refund_order(
+                w.brand,
+                Refund {
+                    brand_id: w.brand,
+                    key: EventKey::new("pos:generic", "LR-0").unwrap_or_else(|e| panic!("{e}")),
+                    order: EventKey::new("pos:generic", "L-0").unwrap_or_else(|e| panic!("{e}")),
+                    refunded_at: OffsetDateTime::now_utc(),
+                    scope: RefundScope::Full,
+                },
+            )
+            .await;
+        let refunded = refunded.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(refunded.points_reversed, first.points_earned, "{name}");
+        let report = w
+            .services
+            .check_ledger(Some(w.brand))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.is_clean(), "{name}: {report:?}");
+    }
+}
