@@ -32,6 +32,7 @@ pub fn document() -> serde_json::Value {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::notice;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, webhooks,
@@ -169,6 +170,7 @@ impl Modify for CommonErrors {
         audit::list,
         privacy::erase, export::export, privacy::get_retention, privacy::put_retention,
         customers::consents,
+        notice::get, notice::put,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -192,6 +194,7 @@ impl Modify for CommonErrors {
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
         privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
+        notice::NoticeDto, notice::NoticeIn,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

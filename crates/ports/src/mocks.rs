@@ -92,6 +92,8 @@ pub struct MockTransaction {
     pub privacy: MockPrivacyRepo,
     /// One-time code repository mock.
     pub otp: crate::MockOtpRepo,
+    /// Notice repository mock.
+    pub notices: crate::MockNoticeRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -115,6 +117,7 @@ impl Default for MockTransaction {
             audit: MockAuditRepo::new(),
             privacy: MockPrivacyRepo::new(),
             otp: crate::MockOtpRepo::new(),
+            notices: crate::MockNoticeRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -174,6 +177,9 @@ impl Transaction for MockTransaction {
     }
     fn otp(&mut self) -> &mut dyn crate::OtpRepo {
         &mut self.otp
+    }
+    fn notices(&mut self) -> &mut dyn crate::NoticeRepo {
+        &mut self.notices
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

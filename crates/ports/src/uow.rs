@@ -1,11 +1,11 @@
 //! The unit of work: one database transaction per use case.
 
-use crate::OtpRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, VoucherRepo,
 };
+use crate::{NoticeRepo, OtpRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -60,6 +60,8 @@ pub trait Transaction: Send {
     fn privacy(&mut self) -> &mut dyn PrivacyRepo;
     /// One-time codes and customer sessions.
     fn otp(&mut self) -> &mut dyn OtpRepo;
+    /// The brand's processing notices.
+    fn notices(&mut self) -> &mut dyn NoticeRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

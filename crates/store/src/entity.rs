@@ -7,6 +7,7 @@ pub(crate) mod access_log;
 pub(crate) mod api_key;
 pub(crate) mod balance;
 pub(crate) mod brand;
+pub(crate) mod brand_notice;
 pub(crate) mod brand_policy;
 pub(crate) mod brand_retention;
 pub(crate) mod campaign;

@@ -26,6 +26,7 @@ mod m20261207_400001_access_log;
 mod m20261207_600001_integration_access;
 mod m20261207_700001_distribution_keys;
 mod m20261208_200001_otp;
+mod m20261208_200002_notices;
 
 #[cfg(test)]
 mod inventory;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_600001_integration_access::Migration),
             Box::new(m20261207_700001_distribution_keys::Migration),
             Box::new(m20261208_200001_otp::Migration),
+            Box::new(m20261208_200002_notices::Migration),
         ]
     }
 }

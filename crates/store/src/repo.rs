@@ -14,6 +14,7 @@ pub(crate) mod idempotency;
 mod intelligence;
 mod ledger;
 mod locations;
+mod notices;
 pub(crate) mod orders;
 mod otp;
 pub(crate) mod outbox;
