@@ -32,6 +32,7 @@ pub fn document() -> serde_json::Value {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::notice;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, till, webhooks,
@@ -171,6 +172,7 @@ impl Modify for CommonErrors {
         customers::consents,
         till::list_staff, till::add_staff, till::set_pin, till::remove_staff,
         till::list_devices, till::enrol_device, till::revoke_device,
+        notice::get, notice::put,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -196,6 +198,7 @@ impl Modify for CommonErrors {
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
         till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,
+        notice::NoticeDto, notice::NoticeIn,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -93,6 +93,10 @@ pub struct MockTransaction {
     pub privacy: MockPrivacyRepo,
     /// Staff members and till devices.
     pub till: MockTillRepo,
+    /// One-time code repository mock.
+    pub otp: crate::MockOtpRepo,
+    /// Notice repository mock.
+    pub notices: crate::MockNoticeRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -116,6 +120,8 @@ impl Default for MockTransaction {
             audit: MockAuditRepo::new(),
             privacy: MockPrivacyRepo::new(),
             till: MockTillRepo::new(),
+            otp: crate::MockOtpRepo::new(),
+            notices: crate::MockNoticeRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -175,6 +181,12 @@ impl Transaction for MockTransaction {
     }
     fn till(&mut self) -> &mut dyn TillRepo {
         &mut self.till
+    }
+    fn otp(&mut self) -> &mut dyn crate::OtpRepo {
+        &mut self.otp
+    }
+    fn notices(&mut self) -> &mut dyn crate::NoticeRepo {
+        &mut self.notices
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -5,6 +5,7 @@ use crate::{
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, TillRepo, VoucherRepo,
 };
+use crate::{NoticeRepo, OtpRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -59,6 +60,10 @@ pub trait Transaction: Send {
     fn privacy(&mut self) -> &mut dyn PrivacyRepo;
     /// Staff members and till devices.
     fn till(&mut self) -> &mut dyn TillRepo;
+    /// One-time codes and customer sessions.
+    fn otp(&mut self) -> &mut dyn OtpRepo;
+    /// The brand's processing notices.
+    fn notices(&mut self) -> &mut dyn NoticeRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

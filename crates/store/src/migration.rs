@@ -26,6 +26,8 @@ mod m20261207_400001_access_log;
 mod m20261207_600001_integration_access;
 mod m20261207_700001_distribution_keys;
 mod m20261208_100001_till;
+mod m20261208_200001_otp;
+mod m20261208_200002_notices;
 mod m20261208_500001_tier_reviews;
 mod m20261208_600001_oauth_tokens;
 mod m20261208_700001_account_state;
@@ -61,6 +63,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_600001_integration_access::Migration),
             Box::new(m20261207_700001_distribution_keys::Migration),
             Box::new(m20261208_100001_till::Migration),
+            Box::new(m20261208_200001_otp::Migration),
+            Box::new(m20261208_200002_notices::Migration),
             Box::new(m20261208_500001_tier_reviews::Migration),
             Box::new(m20261208_600001_oauth_tokens::Migration),
             Box::new(m20261208_700001_account_state::Migration),

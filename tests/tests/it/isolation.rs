@@ -60,6 +60,14 @@ pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> 
         )
         .await
         .expect(200, "rules");
+    server
+        .put(
+            "/v1/brand/notice",
+            admin,
+            &json!({"texts": {"vi": format!("Thông báo của {name}")}}),
+        )
+        .await
+        .expect(200, "notice");
     let location = server
         .post("/v1/locations", admin, &json!({"code": "q1", "name": name}))
         .await
@@ -238,6 +246,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("put", "/v1/brand/retention") => {
             json!({"inactive_customer_months": null, "message_body_days": 90})
         }
+        ("put", "/v1/brand/notice") => json!({"texts": {"vi": "Thông báo xử lý dữ liệu."}}),
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }

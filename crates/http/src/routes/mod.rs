@@ -10,6 +10,7 @@ pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
+pub(crate) mod notice;
 pub(crate) mod orders;
 pub(crate) mod policy;
 pub(crate) mod pos_api;
@@ -105,6 +106,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/brand/policy", web::put().to(policy::put))
                 .route("/brand/retention", web::get().to(privacy::get_retention))
                 .route("/brand/retention", web::put().to(privacy::put_retention))
+                .route("/brand/notice", web::get().to(notice::get))
+                .route("/brand/notice", web::put().to(notice::put))
                 .route("/keys", web::get().to(access::list_keys))
                 .route("/staff", web::get().to(till::list_staff))
                 .route("/staff", web::post().to(till::add_staff))
