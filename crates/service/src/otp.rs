@@ -414,6 +414,8 @@ impl Services {
         }
         let message = self.otp_message(&found.name, brand, phone, purpose, code, &record);
         tx.outbox().enqueue(&[message]).await?;
+        // The code is due now: the worker of this process sends it without waiting to poll.
+        self.bell.arm();
         Ok(OtpSent {
             expires_at: record.expires_at,
             resend_after: if sends >= OTP_SENDS_PER_WINDOW {
@@ -480,6 +482,7 @@ impl Services {
                 max_segments: None,
             },
             zns_params: BTreeMap::new(),
+            opt_out: None,
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,
