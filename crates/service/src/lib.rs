@@ -113,8 +113,8 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
-mod optout;
 mod notice;
+mod optout;
 mod otp;
 mod pos_access;
 mod privacy;
@@ -162,8 +162,8 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
-pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use notice::{MAX_NOTICE_LEN, NOTICE_LANGUAGES};
+pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use otp::{
     CUSTOMER_SESSION_TTL, OTP_DIGITS, OTP_FAILURES_PER_ADDRESS, OTP_MAX_ATTEMPTS, OTP_RESEND_AFTER,
     OTP_SEND_WINDOW, OTP_SENDS_PER_ADDRESS, OTP_SENDS_PER_WINDOW, OTP_VALIDITY, OpenedSession,

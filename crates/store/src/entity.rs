@@ -35,7 +35,7 @@ pub(crate) mod program;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;
 pub(crate) mod segment_definition;
-pub(crate) mod tier_review;
 pub(crate) mod staff_member;
+pub(crate) mod tier_review;
 pub(crate) mod till_device;
 pub(crate) mod voucher;
