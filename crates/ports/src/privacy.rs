@@ -66,6 +66,10 @@ pub struct ErasureCounts {
     pub messages_cancelled: u64,
     /// POS customer links (a POS's code for the phone) removed.
     pub pos_links: u64,
+    /// Orders still waiting under those POS codes, removed.
+    pub pos_waiting_orders: u64,
+    /// Unredeemed vouchers voided (their amounts stay for the books).
+    pub vouchers_voided: u64,
 }
 
 /// Storage of customers' rights and retention.
@@ -74,9 +78,10 @@ pub struct ErasureCounts {
 pub trait PrivacyRepo: Send {
     /// De-identifies the customer: destroys their phone (the unique slot is freed for a
     /// new customer), name, birthday, email and Zalo id and withdraws consent, marking
-    /// the row erased at `at`; removes `phone` from their orders, from POS links, and
-    /// destroys recipients, phones and bodies of their outbox messages, cancelling those
-    /// not yet sent. Amounts (ledger, orders, vouchers, scores) stay. `Ok(None)` when the
+    /// the row erased at `at`; removes `phone` from their orders, from POS links (with
+    /// the orders waiting under the linked codes), destroys recipients, phones and bodies
+    /// of their outbox messages, cancelling those not yet sent, and voids their vouchers
+    /// still issued. Amounts (ledger, orders, vouchers, scores) stay. `Ok(None)` when the
     /// customer does not exist or is already erased.
     async fn erase_customer(
         &mut self,
