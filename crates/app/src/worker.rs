@@ -107,7 +107,7 @@ impl WorkerMetrics {
         );
         metrics.register(
             "regulars_retention",
-            "Records the retention periods removed, by what (customers_erased: customers de-identified; message_bodies_purged)",
+            "Records the retention periods removed, by what (customers_erased: customers de-identified; message_bodies_purged; otp_codes_dropped; customer_sessions_dropped)",
             m.retention.clone(),
         );
         m
@@ -225,10 +225,14 @@ async fn prune_loop(
                         brand = %r.brand,
                         customers_erased = r.customers_erased,
                         message_bodies_purged = r.message_bodies_purged,
+                        otp_codes_dropped = r.otp_codes_dropped,
+                        customer_sessions_dropped = r.customer_sessions_dropped,
                         "retention applied"
                     );
                     metrics.retained("customers_erased", r.customers_erased);
                     metrics.retained("message_bodies_purged", r.message_bodies_purged);
+                    metrics.retained("otp_codes_dropped", r.otp_codes_dropped);
+                    metrics.retained("customer_sessions_dropped", r.customer_sessions_dropped);
                 }
             }
             Err(error) => tracing::warn!(%error, "applying retention periods failed"),

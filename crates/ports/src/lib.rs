@@ -8,7 +8,7 @@
 //!   a use case is one atomic database transaction.
 //! * Repositories: [`BrandRepo`], [`CustomerRepo`], [`OrderRepo`], [`LedgerRepo`],
 //!   [`VoucherRepo`], [`IdempotencyRepo`], [`AccessRepo`], [`LocationRepo`],
-//!   [`IntelligenceRepo`], [`CampaignRepo`], [`OutboxRepo`].
+//!   [`IntelligenceRepo`], [`CampaignRepo`], [`OutboxRepo`], [`OtpRepo`].
 //! * [`Clock`] and [`IdGen`]: "now" and randomness, so use cases are reproducible in tests.
 //! * [`MessageSender`]: one messaging channel (Zalo, SMS, email).
 //!
@@ -38,6 +38,7 @@ mod intelligence;
 mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
+mod otp;
 mod outbox;
 mod pos_api;
 mod privacy;
@@ -60,6 +61,7 @@ pub use messaging::{
     DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage,
     PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
 };
+pub use otp::{CustomerSession, OtpRecord, OtpRepo};
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};
 pub use privacy::{
@@ -90,6 +92,8 @@ pub use campaigns::MockCampaignRepo;
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
+#[cfg(any(test, feature = "mocks"))]
+pub use otp::MockOtpRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutboxRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -90,6 +90,8 @@ pub struct MockTransaction {
     pub audit: MockAuditRepo,
     /// Privacy repository mock.
     pub privacy: MockPrivacyRepo,
+    /// One-time code repository mock.
+    pub otp: crate::MockOtpRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -112,6 +114,7 @@ impl Default for MockTransaction {
             reports: MockReportRepo::new(),
             audit: MockAuditRepo::new(),
             privacy: MockPrivacyRepo::new(),
+            otp: crate::MockOtpRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -168,6 +171,9 @@ impl Transaction for MockTransaction {
     }
     fn privacy(&mut self) -> &mut dyn PrivacyRepo {
         &mut self.privacy
+    }
+    fn otp(&mut self) -> &mut dyn crate::OtpRepo {
+        &mut self.otp
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

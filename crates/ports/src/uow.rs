@@ -1,5 +1,6 @@
 //! The unit of work: one database transaction per use case.
 
+use crate::OtpRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
@@ -57,6 +58,8 @@ pub trait Transaction: Send {
     fn audit(&mut self) -> &mut dyn AuditRepo;
     /// Customers' rights and retention.
     fn privacy(&mut self) -> &mut dyn PrivacyRepo;
+    /// One-time codes and customer sessions.
+    fn otp(&mut self) -> &mut dyn OtpRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

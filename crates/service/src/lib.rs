@@ -24,6 +24,7 @@
 //! | [`Services::check_ledger`] | recomputes every balance and reports mismatches |
 //! | [`Services::erase_customer`] | de-identifies a customer on their request, logged with its deadline |
 //! | [`Services::export_customer`] | everything held about a customer, on their request |
+//! | [`Services::issue_otp`], [`Services::verify_otp`], [`Services::customer_session`] | one-time codes proving a phone, and the customer session they open |
 //! | [`Services::apply_retention`] | de-identifies inactive customers, purges old message bodies |
 //! | [`Services::report_overview`], [`Services::report_cohorts`], [`Services::report_revenue`] | brand reports, folded page by page |
 //!
@@ -111,6 +112,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod otp;
 mod pos_access;
 mod privacy;
 mod profile;
@@ -153,6 +155,11 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use otp::{
+    CUSTOMER_SESSION_TTL, OTP_DIGITS, OTP_FAILURES_PER_ADDRESS, OTP_MAX_ATTEMPTS, OTP_RESEND_AFTER,
+    OTP_SEND_WINDOW, OTP_SENDS_PER_ADDRESS, OTP_SENDS_PER_WINDOW, OTP_VALIDITY, OpenedSession,
+    OtpError, OtpPurpose, OtpSent,
+};
 pub use pos_access::MAX_ACCESS_FIELD;
 pub use privacy::{
     ANSWER_PERIOD, CustomerExport, ErasureReport, RETENTION_ACTOR, RetentionReport, inactive_since,
@@ -189,6 +196,7 @@ pub struct Services {
     jobs: Arc<jobs::Jobs>,
     live: Arc<segments::LiveCounts>,
     access: Arc<audit::AccessBuffer>,
+    otp: Arc<otp::OtpState>,
 }
 
 impl Services {
@@ -204,6 +212,7 @@ impl Services {
             jobs: Arc::new(jobs::Jobs::default()),
             live: Arc::new(segments::LiveCounts::default()),
             access: Arc::new(audit::AccessBuffer::default()),
+            otp: Arc::new(otp::OtpState::default()),
         }
     }
 
@@ -227,6 +236,14 @@ impl Services {
     /// still answers repeats from memory).
     pub fn with_auth_failure_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.guard = Arc::new(guard::AuthGuard::with_failure_limit(limit));
+        self
+    }
+
+    /// Sends one-time codes by Zalo ZNS with this OTP template (its `otp` parameter
+    /// takes the code), falling back to SMS; without one (or with an empty one) codes go
+    /// by SMS alone.
+    pub fn with_otp_zns_template(mut self, template: Option<String>) -> Self {
+        self.otp = Arc::new(otp::OtpState::with_zns_template(template));
         self
     }
 

@@ -25,6 +25,7 @@ mod m20261207_300001_consent;
 mod m20261207_400001_access_log;
 mod m20261207_600001_integration_access;
 mod m20261207_700001_distribution_keys;
+mod m20261208_200001_otp;
 mod m20261208_800001_contact_sealing;
 
 #[cfg(test)]
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_400001_access_log::Migration),
             Box::new(m20261207_600001_integration_access::Migration),
             Box::new(m20261207_700001_distribution_keys::Migration),
+            Box::new(m20261208_200001_otp::Migration),
             Box::new(m20261208_800001_contact_sealing::Migration),
         ]
     }

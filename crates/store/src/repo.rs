@@ -15,6 +15,7 @@ mod intelligence;
 mod ledger;
 mod locations;
 pub(crate) mod orders;
+mod otp;
 pub(crate) mod outbox;
 pub(crate) mod pos_customers;
 mod privacy;

@@ -92,6 +92,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn otp(&mut self) -> &mut dyn regulars_ports::OtpRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

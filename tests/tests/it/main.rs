@@ -20,6 +20,7 @@ mod kiotviet;
 mod kiotviet_api;
 mod limits;
 mod load;
+mod otp;
 mod outbox_faults;
 mod policy;
 mod pos;

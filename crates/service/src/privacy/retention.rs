@@ -27,6 +27,10 @@ pub struct RetentionReport {
     pub customers_erased: u64,
     /// Message bodies destroyed.
     pub message_bodies_purged: u64,
+    /// One-time codes dropped: expired, and their phone's counting window over.
+    pub otp_codes_dropped: u64,
+    /// Customer sessions dropped: ended.
+    pub customer_sessions_dropped: u64,
 }
 
 /// The last moment a customer may have been active and still be kept, `months` of 30
@@ -93,11 +97,12 @@ impl Services {
         .await
     }
 
-    /// Applies the brand's retention periods now: purges old message bodies, then
-    /// de-identifies inactive customers a page per transaction.
+    /// Applies the brand's retention periods now: purges old message bodies and drops
+    /// expired one-time codes and customer sessions, then de-identifies inactive
+    /// customers a page per transaction.
     pub async fn apply_retention(&self, brand: BrandId) -> Result<RetentionReport, ManageError> {
         let now = self.clock.now();
-        let (policy, message_bodies_purged) = self
+        let (policy, message_bodies_purged, (otp_codes_dropped, customer_sessions_dropped)) = self
             .transact("purge_message_bodies", |mut tx| async move {
                 let result = async {
                     load_brand::<ManageError>(tx.as_mut(), brand).await?;
@@ -109,7 +114,12 @@ impl Services {
                         }
                         None => 0,
                     };
-                    Ok::<_, ManageError>((policy, purged))
+                    // One-time data has no period to choose: it goes once it is useless.
+                    let dropped = tx
+                        .otp()
+                        .drop_expired(brand, now, now - crate::OTP_SEND_WINDOW)
+                        .await?;
+                    Ok::<_, ManageError>((policy, purged, dropped))
                 }
                 .await;
                 (tx, result)
@@ -119,6 +129,8 @@ impl Services {
             brand,
             customers_erased: 0,
             message_bodies_purged,
+            otp_codes_dropped,
+            customer_sessions_dropped,
         };
         let Some(months) = policy.inactive_customer_months else {
             return Ok(report);
