@@ -74,6 +74,8 @@ pub enum AccessChannel {
     Dashboard,
     /// The operator's command line on the server (no key).
     Cli,
+    /// The customer themselves, on their card page after a one-time code (no key).
+    Customer,
 }
 
 impl AccessChannel {
@@ -83,6 +85,7 @@ impl AccessChannel {
             AccessChannel::Api => "api",
             AccessChannel::Dashboard => "dashboard",
             AccessChannel::Cli => "cli",
+            AccessChannel::Customer => "customer",
         }
     }
 
@@ -92,6 +95,7 @@ impl AccessChannel {
             AccessChannel::Api,
             AccessChannel::Dashboard,
             AccessChannel::Cli,
+            AccessChannel::Customer,
         ]
         .into_iter()
         .find(|c| c.as_str() == name)

@@ -19,6 +19,10 @@ pub enum PrivacyRequestKind {
     Erasure,
     /// De-identification by the brand's retention period, not asked for by anyone.
     Retention,
+    /// A correction of their contact details.
+    Correction,
+    /// Consent withdrawn for one or more purposes.
+    ConsentWithdrawal,
 }
 
 impl PrivacyRequestKind {
@@ -28,6 +32,8 @@ impl PrivacyRequestKind {
             PrivacyRequestKind::Export => "export",
             PrivacyRequestKind::Erasure => "erasure",
             PrivacyRequestKind::Retention => "retention",
+            PrivacyRequestKind::Correction => "correction",
+            PrivacyRequestKind::ConsentWithdrawal => "consent_withdrawal",
         }
     }
 }

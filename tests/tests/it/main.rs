@@ -21,6 +21,7 @@ mod kiotviet_api;
 mod limits;
 mod load;
 mod otp;
+mod own_requests;
 mod outbox_faults;
 mod policy;
 mod pos;

@@ -210,6 +210,8 @@ impl PrivacyRepo for StoreTransaction {
                     PrivacyRequestKind::Export,
                     PrivacyRequestKind::Erasure,
                     PrivacyRequestKind::Retention,
+                    PrivacyRequestKind::Correction,
+                    PrivacyRequestKind::ConsentWithdrawal,
                 ]
                 .into_iter()
                 .find(|k| k.as_str() == row.kind)
