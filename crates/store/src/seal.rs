@@ -116,7 +116,8 @@ impl Store {
     ///
     /// As [`Store::seal_contacts`].
     pub async fn seal_plain_contacts(&self) -> Result<Option<SealReport>, StoreError> {
-        const MARK: &str = "SELECT sealed, plain_opens FROM contact_sealing WHERE scope = 'contacts'";
+        const MARK: &str =
+            "SELECT sealed, plain_opens FROM contact_sealing WHERE scope = 'contacts'";
         let mark = self
             .db
             .query_one_raw(Statement::from_string(self.db.get_database_backend(), MARK))

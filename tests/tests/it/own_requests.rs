@@ -78,22 +78,35 @@ async fn session(
 async fn a_customer_exports_corrects_withdraws_and_erases_after_a_code() {
     for target in targets("own_requests").await {
         let (w, name) = (&target.world, target.name);
-        let services = Services::new(w.store.clone(), ManualClock::starting_now(), Arc::new(OsIdGen))
-            .with_secret_key(SecretKey::from_bytes([3; 32]));
+        let services = Services::new(
+            w.store.clone(),
+            ManualClock::starting_now(),
+            Arc::new(OsIdGen),
+        )
+        .with_secret_key(SecretKey::from_bytes([3; 32]));
         let inbox = Arc::new(Inbox::default());
         let lan = register(w, LAN, "lan.nguyen", date!(1991 - 03 - 17)).await;
         let other = register(w, OTHER, "lan.nguyen2", date!(1992 - 04 - 18)).await;
 
         // Without a session, or with a code for another purpose, nothing is done.
         let none = services.own_export(w.brand, "00").await;
-        assert!(matches!(none, Err(OwnRequestError::NoSession)), "{name}: {none:?}");
+        assert!(
+            matches!(none, Err(OwnRequestError::NoSession)),
+            "{name}: {none:?}"
+        );
         let signup = session(&services, &inbox, w.brand, LAN.0, OtpPurpose::SignUp).await;
         let wrong = services.own_export(w.brand, &signup).await;
-        assert!(matches!(wrong, Err(OwnRequestError::NoSession)), "{name}: {wrong:?}");
+        assert!(
+            matches!(wrong, Err(OwnRequestError::NoSession)),
+            "{name}: {wrong:?}"
+        );
         // A phone that is no member's has nothing to ask about.
         let stranger = session(&services, &inbox, w.brand, "0981000099", OtpPurpose::Card).await;
         let nobody = services.own_export(w.brand, &stranger).await;
-        assert!(matches!(nobody, Err(OwnRequestError::NotACustomer)), "{name}: {nobody:?}");
+        assert!(
+            matches!(nobody, Err(OwnRequestError::NotACustomer)),
+            "{name}: {nobody:?}"
+        );
 
         let token = session(&services, &inbox, w.brand, LAN.0, OtpPurpose::Card).await;
         let export = services
@@ -120,7 +133,10 @@ async fn a_customer_exports_corrects_withdraws_and_erases_after_a_code() {
         let empty = services
             .own_correction(w.brand, &token, OwnCorrection::default())
             .await;
-        assert!(matches!(empty, Err(OwnRequestError::Empty(_))), "{name}: {empty:?}");
+        assert!(
+            matches!(empty, Err(OwnRequestError::Empty(_))),
+            "{name}: {empty:?}"
+        );
 
         // Withdrawing is all the page does with consent: a `true` is not taken.
         let withdrawn = services
@@ -137,7 +153,11 @@ async fn a_customer_exports_corrects_withdraws_and_erases_after_a_code() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(withdrawn.consent.sms, ConsentState::Withdrawn, "{name}");
-        assert_eq!(withdrawn.consent.profiling, ConsentState::Withdrawn, "{name}");
+        assert_eq!(
+            withdrawn.consent.profiling,
+            ConsentState::Withdrawn,
+            "{name}"
+        );
         let again = services
             .own_export(w.brand, &token)
             .await
@@ -168,7 +188,10 @@ async fn a_customer_exports_corrects_withdraws_and_erases_after_a_code() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(erased.customer_id, lan, "{name}");
         let after = services.own_export(w.brand, &token).await;
-        assert!(matches!(after, Err(OwnRequestError::NoSession)), "{name}: {after:?}");
+        assert!(
+            matches!(after, Err(OwnRequestError::NoSession)),
+            "{name}: {after:?}"
+        );
 
         // Every request is logged with the customer as actor and its deadline.
         let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));

@@ -10,8 +10,8 @@ use crate::audit::Reader;
 use crate::manage::ManageError;
 use crate::privacy::erase::ANSWER_PERIOD;
 use crate::{
-    ChangeAuthor, ConsentPatch, CustomerExport, CustomerPatch, ErasureReport, OtpError,
-    OtpPurpose, Services,
+    ChangeAuthor, ConsentPatch, CustomerExport, CustomerPatch, ErasureReport, OtpError, OtpPurpose,
+    Services,
 };
 use regulars_domain::{BrandId, ChangeSource, Customer, CustomerId};
 use regulars_ports::{AccessChannel, PersonalData, PrivacyRequest, PrivacyRequestKind};
@@ -110,14 +110,8 @@ impl Services {
             .export_customer(brand, customer, CUSTOMER_ACTOR)
             .await
             .map_err(gone)?;
-        self.record_access(
-            brand,
-            reader(),
-            CARD_ROUTE,
-            &PersonalData::ALL,
-            &[customer],
-        )
-        .await?;
+        self.record_access(brand, reader(), CARD_ROUTE, &PersonalData::ALL, &[customer])
+            .await?;
         Ok(export)
     }
 

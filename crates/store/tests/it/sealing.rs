@@ -235,14 +235,21 @@ async fn a_clean_sweep_is_remembered_until_a_keyless_store_writes(
     tx.commit().await?;
     let again = sealed.seal_plain_contacts().await?.ok_or("swept again")?;
     assert_eq!(again.rows(), 1, "{again:?}");
-    assert_eq!(sealed.seal_plain_contacts().await?, None, "remembered again");
+    assert_eq!(
+        sealed.seal_plain_contacts().await?,
+        None,
+        "remembered again"
+    );
     read_everything(&sealed, brand.id).await?;
 
     // Beginning a transaction without keys is enough: whatever it writes is plain.
     let late = Store::connect(&url, regulars_store::StoreOptions::default()).await?;
     let tx = late.begin().await?;
     drop(tx);
-    assert!(sealed.seal_plain_contacts().await?.is_some(), "cleared by the open");
+    assert!(
+        sealed.seal_plain_contacts().await?.is_some(),
+        "cleared by the open"
+    );
     keyless.close().await?;
     late.close().await?;
     Ok(())
@@ -250,8 +257,7 @@ async fn a_clean_sweep_is_remembered_until_a_keyless_store_writes(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_clean_sweep_is_remembered_until_a_keyless_store_writes() -> TestResult {
-    crate::support::on_sqlite_url(a_clean_sweep_is_remembered_until_a_keyless_store_writes)
-        .await
+    crate::support::on_sqlite_url(a_clean_sweep_is_remembered_until_a_keyless_store_writes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
