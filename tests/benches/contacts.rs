@@ -9,11 +9,11 @@
 //!
 //! Results go to `$REGULARS_BENCH_REPORTS/contacts.json` (set by `cargo xtask bench`).
 
-use regulars_service::{SecretKey, SecretKeys, Services};
-use regulars_store::{Store, StoreOptions};
+use regulars_service::{SecretKey, SecretKeys};
+use regulars_store::StoreOptions;
 use regulars_testkit::{PgCluster, PgOptions, SqliteFile};
 use regulars_tests::bench::{Throughput, ingest_in_process, seconds, summarise, write_report};
-use regulars_tests::{World, add_brand, phone, sms_customer};
+use regulars_tests::{World, phone, sms_customer, world_with_keys};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,28 +130,8 @@ fn row(name: &str, sealed: &Throughput, plain: f64, unit: &str) -> Value {
 
 /// A brand with the bubble-tea rules on a fresh store; contact data sealed when `sealed`.
 async fn world(url: &str, options: StoreOptions, sealed: bool) -> BenchResult<World> {
-    let store = Store::connect(url, options)
-        .await
-        .map_err(|e| format!("connect {url}: {e}"))?;
-    let store = if sealed {
-        let keys = SecretKeys::new(SecretKey::from_bytes([0x42; 32]));
-        store.with_contact_keys(regulars::sealing::contact_keys(&keys))
-    } else {
-        store
-    };
-    let store = Arc::new(store);
-    let services = Services::new(
-        store.clone(),
-        Arc::new(regulars::system::SystemClock),
-        Arc::new(regulars::system::OsIdGen),
-    );
-    let (brand, reward) = add_brand(&services).await?;
-    Ok(World {
-        store,
-        services,
-        brand,
-        reward,
-    })
+    let keys = SecretKeys::new(SecretKey::from_bytes([0x42; 32]));
+    world_with_keys(url, options, sealed.then_some(&keys)).await
 }
 
 /// The till's look-up by phone (`GET /v1/customers/lookup` without HTTP: the customer,

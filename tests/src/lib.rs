@@ -77,11 +77,23 @@ pub async fn sms_customer(
 
 /// Connects to `url` (migrating it) and sets up a fresh brand with the bubble-tea rules.
 pub async fn world(url: &str, options: StoreOptions) -> FixtureResult<World> {
-    let store = Arc::new(
-        Store::connect(url, options)
-            .await
-            .map_err(|e| format!("connect {url}: {e}"))?,
-    );
+    world_with_keys(url, options, None).await
+}
+
+/// [`world`] on a store sealing contact data under `keys` (plain columns when `None`), as
+/// `regulars serve` does with `REGULARS_SECRET_KEY` set.
+pub async fn world_with_keys(
+    url: &str,
+    options: StoreOptions,
+    keys: Option<&regulars_service::SecretKeys>,
+) -> FixtureResult<World> {
+    let store = Store::connect(url, options)
+        .await
+        .map_err(|e| format!("connect {url}: {e}"))?;
+    let store = Arc::new(match keys {
+        Some(keys) => store.with_contact_keys(regulars::sealing::contact_keys(keys)),
+        None => store,
+    });
     let services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen));
     let (brand, reward) = add_brand(&services).await?;
     Ok(World {

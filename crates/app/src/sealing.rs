@@ -9,7 +9,7 @@
 use crate::settings::Settings;
 use regulars_ports::StoreError;
 use regulars_service::{SecretKey, SecretKeys};
-use regulars_store::{ContactKey, ContactKeys, SealScope, Store};
+use regulars_store::{ContactKey, ContactKeys, Store};
 
 /// The purpose the contact sealing key is derived for.
 const SEALING_PURPOSE: &str = "contact-data";
@@ -41,7 +41,9 @@ pub fn keyed(store: &Store, settings: &Settings) -> Store {
 }
 
 /// Seals the contact data still stored plain (rows written before sealing existed, or
-/// by a process without the key); logs what it did. A no-op without a key.
+/// by a process without the key); logs what it did. A no-op without a key, and without
+/// a scan once a sweep found nothing plain and no process opened the database without
+/// the key since ([`Store::seal_plain_contacts`]).
 ///
 /// # Errors
 ///
@@ -53,9 +55,12 @@ pub async fn seal_plain_rows(store: &Store, settings: &Settings) -> Result<(), S
         );
         return Ok(());
     }
-    let report = store.seal_contacts(SealScope::Plain).await?;
-    if report.rows() > 0 {
-        tracing::info!(rows = report.rows(), tables = ?report.tables, "sealed plain contact data");
+    match store.seal_plain_contacts().await? {
+        Some(report) if report.rows() > 0 => {
+            tracing::info!(rows = report.rows(), tables = ?report.tables, "sealed plain contact data");
+        }
+        Some(_) => tracing::info!("no plain contact data left: later starts skip the scan"),
+        None => tracing::debug!("contact data known sealed: no scan"),
     }
     Ok(())
 }

@@ -417,6 +417,7 @@ async fn deliver_loop(
                             retried = round.retried,
                             fell_back = round.fell_back,
                             dead = round.dead,
+                            cancelled = round.cancelled,
                             deferred = round.deferred,
                             lost = round.lost,
                             "delivery round"

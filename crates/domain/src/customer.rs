@@ -82,11 +82,13 @@ pub enum ChangeSource {
     Admin,
     /// Consent recorded before consent was kept per purpose, carried over as it was.
     Legacy,
+    /// The customer's own request from their card page, after a one-time code.
+    CardPage,
 }
 
 impl ChangeSource {
     /// Every source.
-    pub const ALL: [ChangeSource; 10] = [
+    pub const ALL: [ChangeSource; 11] = [
         ChangeSource::Api,
         ChangeSource::Till,
         ChangeSource::Import,
@@ -97,6 +99,7 @@ impl ChangeSource {
         ChangeSource::ProviderKeyword,
         ChangeSource::Admin,
         ChangeSource::Legacy,
+        ChangeSource::CardPage,
     ];
 
     /// The stored name.
@@ -112,6 +115,7 @@ impl ChangeSource {
             ChangeSource::ProviderKeyword => "provider_keyword",
             ChangeSource::Admin => "admin",
             ChangeSource::Legacy => "legacy",
+            ChangeSource::CardPage => "card_page",
         }
     }
 

@@ -76,6 +76,8 @@ pub enum AccessChannel {
     Cli,
     /// A till, signed in by a staff member on a location's device (no key).
     Till,
+    /// The customer themselves, on their card page after a one-time code (no key).
+    Customer,
 }
 
 impl AccessChannel {
@@ -86,6 +88,7 @@ impl AccessChannel {
             AccessChannel::Dashboard => "dashboard",
             AccessChannel::Cli => "cli",
             AccessChannel::Till => "till",
+            AccessChannel::Customer => "customer",
         }
     }
 
@@ -96,6 +99,7 @@ impl AccessChannel {
             AccessChannel::Dashboard,
             AccessChannel::Cli,
             AccessChannel::Till,
+            AccessChannel::Customer,
         ]
         .into_iter()
         .find(|c| c.as_str() == name)

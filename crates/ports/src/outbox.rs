@@ -265,6 +265,15 @@ pub trait OutboxRepo: Send {
         error: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Cancels a claimed message that must not go out any more (its customer withdrew
+    /// consent since it was planned): `cancelled`, as an erasure leaves the messages it
+    /// stops, with `reason` kept as its error; `false` when the claim was lost.
+    async fn mark_cancelled(
+        &mut self,
+        message: &OutboxMessage,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Records a provider's delivery report for the sent message with this provider id on
     /// this channel, or, when the provider echoed the key it was sent (`echoed_key`: eSMS
     /// `RequestId`, Zalo `tracking_id`), the message with that [`provider_key`]; returns

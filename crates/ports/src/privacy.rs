@@ -19,6 +19,10 @@ pub enum PrivacyRequestKind {
     Erasure,
     /// De-identification by the brand's retention period, not asked for by anyone.
     Retention,
+    /// A correction of their contact details.
+    Correction,
+    /// Consent withdrawn for one or more purposes.
+    ConsentWithdrawal,
 }
 
 impl PrivacyRequestKind {
@@ -28,6 +32,8 @@ impl PrivacyRequestKind {
             PrivacyRequestKind::Export => "export",
             PrivacyRequestKind::Erasure => "erasure",
             PrivacyRequestKind::Retention => "retention",
+            PrivacyRequestKind::Correction => "correction",
+            PrivacyRequestKind::ConsentWithdrawal => "consent_withdrawal",
         }
     }
 }
@@ -66,6 +72,10 @@ pub struct ErasureCounts {
     pub messages_cancelled: u64,
     /// POS customer links (a POS's code for the phone) removed.
     pub pos_links: u64,
+    /// Orders still waiting under those POS codes, removed.
+    pub pos_waiting_orders: u64,
+    /// Unredeemed vouchers voided (their amounts stay for the books).
+    pub vouchers_voided: u64,
 }
 
 /// Storage of customers' rights and retention.
@@ -74,9 +84,10 @@ pub struct ErasureCounts {
 pub trait PrivacyRepo: Send {
     /// De-identifies the customer: destroys their phone (the unique slot is freed for a
     /// new customer), name, birthday, email and Zalo id and withdraws consent, marking
-    /// the row erased at `at`; removes `phone` from their orders, from POS links, and
-    /// destroys recipients, phones and bodies of their outbox messages, cancelling those
-    /// not yet sent. Amounts (ledger, orders, vouchers, scores) stay. `Ok(None)` when the
+    /// the row erased at `at`; removes `phone` from their orders, from POS links (with
+    /// the orders waiting under the linked codes), destroys recipients, phones and bodies
+    /// of their outbox messages, cancelling those not yet sent, and voids their vouchers
+    /// still issued. Amounts (ledger, orders, vouchers, scores) stay. `Ok(None)` when the
     /// customer does not exist or is already erased.
     async fn erase_customer(
         &mut self,

@@ -104,6 +104,9 @@ pub struct DeliveryRound {
     pub fell_back: u64,
     /// Given up.
     pub dead: u64,
+    /// Not sent because the customer withdrew consent since it was planned, on its last
+    /// channel: `cancelled`.
+    pub cancelled: u64,
     /// Claimed outside their send window and put back until it opens.
     pub deferred: u64,
     /// Whose claim was taken over by another worker before the result was recorded.
@@ -118,6 +121,7 @@ impl std::ops::AddAssign for DeliveryRound {
         self.retried += other.retried;
         self.fell_back += other.fell_back;
         self.dead += other.dead;
+        self.cancelled += other.cancelled;
         self.deferred += other.deferred;
         self.lost += other.lost;
     }
@@ -130,6 +134,7 @@ impl DeliveryRound {
             Step::Retried => self.retried += 1,
             Step::FellBack => self.fell_back += 1,
             Step::Dead => self.dead += 1,
+            Step::Cancelled => self.cancelled += 1,
             Step::Deferred => self.deferred += 1,
             Step::Lost => self.lost += 1,
         }
@@ -142,6 +147,7 @@ enum Step {
     Retried,
     FellBack,
     Dead,
+    Cancelled,
     Deferred,
     Lost,
 }
@@ -178,7 +184,8 @@ impl UseCaseError for DeliveryError {
 
 /// Why a promotional message must not go out on its channel any more, if it must not:
 /// its customer's consent to promotions on that channel is no longer granted. It then
-/// moves to its next channel (checked again there) or is given up, never sent.
+/// moves to its next channel (checked again there) or, on its last one, is `cancelled`
+/// (as an erasure cancels), never sent.
 fn withdrawn(
     consents: &HashMap<(BrandId, CustomerId), ChannelConsent>,
     message: &OutboxMessage,
@@ -191,7 +198,7 @@ fn withdrawn(
     let consent = consents.get(&(message.brand_id, customer))?;
     (!consent.allows(channel)).then(|| {
         format!(
-            "cancelled: the customer's consent to promotional {} messages is {}",
+            "the customer's consent to promotional {} messages is {}",
             channel_name(channel),
             consent
                 .state(regulars_domain::Purpose::Marketing(channel))
@@ -262,6 +269,14 @@ async fn record_one(
             Step::FellBack,
         ),
         Decision::FallBack(reason) => (outbox.mark_dead(message, reason, now).await?, Step::Dead),
+        Decision::Cancel(reason) if !message.fallbacks.is_empty() => (
+            outbox.fall_back(message, now, reason).await?,
+            Step::FellBack,
+        ),
+        Decision::Cancel(reason) => (
+            outbox.mark_cancelled(message, reason, now).await?,
+            Step::Cancelled,
+        ),
     };
     Ok(if kept { step } else { Step::Lost })
 }
@@ -271,6 +286,8 @@ enum Decision {
     Sent(String),
     Retry(OffsetDateTime, String),
     FallBack(String),
+    /// Consent withdrawn: the next channel, or `cancelled` on the last.
+    Cancel(String),
     Defer(OffsetDateTime),
 }
 
@@ -314,7 +331,7 @@ impl Services {
                 let consents = Arc::clone(&consents);
                 running.spawn(async move {
                     let decision = match withdrawn(&consents, &message) {
-                        Some(reason) => Decision::FallBack(reason),
+                        Some(reason) => Decision::Cancel(reason),
                         None => services.attempt_send(&senders, &options, &message).await,
                     };
                     (message, decision)

@@ -31,6 +31,7 @@ mod m20261208_200002_notices;
 mod m20261208_500001_tier_reviews;
 mod m20261208_600001_oauth_tokens;
 mod m20261208_700001_account_state;
+mod m20261208_800001_contact_sealing;
 
 #[cfg(test)]
 mod inventory;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_500001_tier_reviews::Migration),
             Box::new(m20261208_600001_oauth_tokens::Migration),
             Box::new(m20261208_700001_account_state::Migration),
+            Box::new(m20261208_800001_contact_sealing::Migration),
         ]
     }
 }

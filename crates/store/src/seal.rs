@@ -21,7 +21,8 @@ use regulars_domain::EventKey;
 use regulars_ports::StoreError;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 
@@ -106,6 +107,53 @@ impl Store {
             report.tables.push((table, sealed));
         }
         Ok(report)
+    }
+}
+
+impl Store {
+    /// Seals the contact data still stored plain, unless the deployment is known to have
+    /// none: a sweep that finds nothing plain left marks it so (in `contact_sealing`),
+    /// and every store opened without contact keys clears the mark before its first
+    /// transaction. `None` when the mark spared the sweep. The mark is only set if no
+    /// keyless store opened while the sweep ran.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::seal_contacts`].
+    pub async fn seal_plain_contacts(&self) -> Result<Option<SealReport>, StoreError> {
+        const MARK: &str =
+            "SELECT sealed, plain_opens FROM contact_sealing WHERE scope = 'contacts'";
+        let mark = self
+            .db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), MARK))
+            .await
+            .map_err(in_ctx("select from contact_sealing"))?;
+        let opens = match mark {
+            Some(row) => {
+                let sealed: bool = row
+                    .try_get("", "sealed")
+                    .map_err(in_ctx("contact_sealing.sealed"))?;
+                if sealed {
+                    return Ok(None);
+                }
+                Some(
+                    row.try_get::<i64>("", "plain_opens")
+                        .map_err(in_ctx("contact_sealing.plain_opens"))?,
+                )
+            }
+            None => None,
+        };
+        let report = self.seal_contacts(SealScope::Plain).await?;
+        if let Some(opens) = opens {
+            self.db
+                .execute_unprepared(&format!(
+                    "UPDATE contact_sealing SET sealed = TRUE \
+                     WHERE scope = 'contacts' AND plain_opens = {opens}"
+                ))
+                .await
+                .map_err(in_ctx("update contact_sealing (sealed)"))?;
+        }
+        Ok(Some(report))
     }
 }
 

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several processes
 /// starting at once apply each migration once (the bytes of "regulars").
@@ -55,6 +56,9 @@ pub struct Store {
     pub(crate) db: DatabaseConnection,
     backend: Backend,
     contact_keys: Option<Arc<ContactKeys>>,
+    /// Whether this keyless store has cleared the deployment's "all sealed" marker
+    /// (once, before its first transaction): see [`Store::seal_plain_contacts`].
+    plain_noted: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -122,6 +126,7 @@ impl Store {
             db,
             backend,
             contact_keys: None,
+            plain_noted: Arc::new(AtomicBool::new(false)),
         };
         if options.get_migrate() {
             store.migrate().await?;
@@ -174,6 +179,7 @@ impl Store {
             db: self.db.clone(),
             backend: self.backend,
             contact_keys: Some(Arc::new(keys)),
+            plain_noted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -224,9 +230,36 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A store without contact keys writes contact data plain: before its first
+    /// transaction it clears the deployment's "all sealed" marker and counts itself, so
+    /// that the next start with the key sweeps again (and a sweep running meanwhile does
+    /// not set the marker). Once per store; a failure is retried by the next `begin`.
+    async fn note_plain_writer(&self) -> Result<(), StoreError> {
+        if self.plain_noted.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let noted = self
+            .db
+            .execute_unprepared(
+                "UPDATE contact_sealing SET sealed = FALSE, plain_opens = plain_opens + 1 \
+                 WHERE scope = 'contacts'",
+            )
+            .await;
+        if let Err(e) = noted {
+            self.plain_noted.store(false, Ordering::SeqCst);
+            return Err(db_error("update contact_sealing (plain writer)", e));
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl UnitOfWork for Store {
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        if self.contact_keys.is_none() {
+            self.note_plain_writer().await?;
+        }
         Ok(Box::new(StoreTransaction::new(
             self.begin_raw().await?,
             self.contact_keys.clone(),

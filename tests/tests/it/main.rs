@@ -25,6 +25,7 @@ mod notice;
 mod optout;
 mod otp;
 mod outbox_faults;
+mod own_requests;
 mod policy;
 mod pos;
 mod privacy;

@@ -3,11 +3,15 @@
 //! they were and the phone number can join again as a new customer.
 
 use crate::targets;
-use regulars_domain::{ChangeSource, CustomerId, EventKey, Phone, Refund, RefundScope};
-use regulars_ports::{OutboxStatus, UnitOfWork};
+use regulars_domain::{
+    ChangeSource, CustomerId, EventKey, IntegrationId, Phone, Refund, RefundScope,
+};
+use regulars_loyalty::vouchers::VoucherError;
+use regulars_ports::{IntegrationKind, IntegrationRecord, OutboxStatus, UnitOfWork};
 use regulars_reports::Interval;
 use regulars_service::{
     CampaignAction, ChangeAuthor, ConsentPatch, CustomerInput, LookupError, ManageError,
+    RedeemVoucherError,
 };
 use regulars_tests::{World, order};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
@@ -131,6 +135,41 @@ pub(crate) async fn broadcast(w: &World, name: &str) -> u64 {
         .sum()
 }
 
+/// A POS integration that links code `KH-LAN` to `phone` and holds an order waiting
+/// under that code (a webhook that found no link parked it while another linked the
+/// code); returns the integration.
+async fn waiting_under_a_linked_code(w: &World, phone: &str) -> IntegrationId {
+    let phone = Phone::parse(phone, Phone::VIETNAM).unwrap_or_else(|e| panic!("{e}"));
+    let now = OffsetDateTime::now_utc();
+    let record = IntegrationRecord {
+        id: IntegrationId::from_uuid(uuid::Uuid::now_v7()),
+        brand_id: w.brand,
+        kind: IntegrationKind::Generic,
+        label: None,
+        sealed_secret: "00ff".into(),
+        sealed_access: None,
+        created_at: now,
+        revoked_at: None,
+    };
+    let waiting = order(w.brand, "KH-LAN-waiting", 0, now, 1);
+    let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let access = tx.access();
+    access
+        .insert_integration(&record)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    access
+        .link_pos_customer(w.brand, record.id, "KH-LAN", &phone, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    access
+        .keep_waiting_order(w.brand, record.id, "KH-LAN", &waiting, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    record.id
+}
+
 /// Every column of every table, from the database's own catalog.
 async fn columns(db: &DatabaseConnection) -> Vec<(String, String)> {
     let backend = db.get_database_backend();
@@ -242,6 +281,15 @@ async fn erasure_leaves_no_trace_and_the_books_unchanged() {
                 .unwrap_or_else(|e| panic!("{name}: {e}"))
         };
         let before = overview().await;
+        let integration = waiting_under_a_linked_code(w, LAN.0).await;
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let vouchers = tx
+            .vouchers()
+            .vouchers_of(w.brand, lan)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        drop(tx);
+        assert_eq!(vouchers.len(), 1, "{name}: the broadcast's voucher");
 
         let report = w
             .services
@@ -251,6 +299,36 @@ async fn erasure_leaves_no_trace_and_the_books_unchanged() {
         assert_eq!(report.counts.orders, 2, "{name}: {report:?}");
         assert_eq!(report.counts.messages, 1, "{name}: {report:?}");
         assert_eq!(report.counts.messages_cancelled, 1, "{name}: {report:?}");
+        assert_eq!(report.counts.pos_links, 1, "{name}: {report:?}");
+        assert_eq!(report.counts.pos_waiting_orders, 1, "{name}: {report:?}");
+        assert_eq!(report.counts.vouchers_voided, 1, "{name}: {report:?}");
+
+        // The voucher's code no longer redeems: a code is a bearer token.
+        for voucher in &vouchers {
+            let redeemed = w
+                .services
+                .redeem_voucher(w.brand, voucher.code().as_str(), None)
+                .await;
+            assert!(
+                matches!(
+                    &redeemed,
+                    Err(RedeemVoucherError::Refused {
+                        reason: VoucherError::Voided { .. },
+                        ..
+                    })
+                ),
+                "{name}: {redeemed:?}"
+            );
+        }
+        // Nothing waits any more under the POS code that named the customer.
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let waiting = tx
+            .access()
+            .take_waiting_orders(w.brand, integration, "KH-LAN")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        drop(tx);
+        assert_eq!(waiting, vec![], "{name}");
         assert_eq!(report.deadline_at - report.erased_at, Duration::hours(72));
 
         for trace in LAN_TRACES {
@@ -345,6 +423,33 @@ async fn export_and_erasure_over_http_are_an_admins_and_answer_404_after() {
             .await
             .expect(201, "register")
             .str("/id");
+        let reward = server
+            .post(
+                "/v1/rewards",
+                &admin,
+                &json!({"name": "Free topping", "cost": 10,
+                        "kind": {"type": "free_modifier", "sku": "TOP-CHEESE"}, "validity_days": 30}),
+            )
+            .await
+            .expect(201, "reward")
+            .str("/id");
+        server
+            .post(
+                &format!("/v1/customers/{customer}/adjustments"),
+                &admin,
+                &json!({"points": 100, "reason": "opening balance"}),
+            )
+            .await
+            .expect(201, "adjustment");
+        let voucher = server
+            .post(
+                &format!("/v1/customers/{customer}/redemptions"),
+                &admin,
+                &json!({"reward_id": reward}),
+            )
+            .await
+            .expect(201, "voucher")
+            .str("/code");
         let export = format!("/v1/customers/{customer}/export");
         let json = server.get(&export, &admin).await.expect(200, "export");
         assert_eq!(json.str("/customer/id"), customer, "{db:?}");
@@ -398,6 +503,12 @@ async fn export_and_erasure_over_http_are_an_admins_and_answer_404_after() {
             .await
             .expect(200, &format!("{db:?}: erase"));
         assert_eq!(done.str("/customer_id"), customer, "{db:?}");
+        assert_eq!(done.json["vouchers_voided"], 1, "{db:?}: {}", done.text);
+        let refused = server
+            .post(&format!("/v1/vouchers/{voucher}/redeem"), &pos, &json!({}))
+            .await;
+        refused.expect_error(409, "refused", &format!("{db:?}: voucher after erasure"));
+        assert!(refused.text.contains("voided"), "{db:?}: {}", refused.text);
         server
             .get(&format!("/v1/customers/{customer}"), &admin)
             .await

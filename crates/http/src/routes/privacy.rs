@@ -34,6 +34,10 @@ pub(crate) struct ErasureDto {
     messages_cancelled: u64,
     /// POS customer links removed.
     pos_links: u64,
+    /// Orders waiting under those POS customer codes, removed.
+    pos_waiting_orders: u64,
+    /// Unredeemed vouchers voided: their codes no longer redeem (`409`).
+    vouchers_voided: u64,
 }
 
 impl From<&ErasureReport> for ErasureDto {
@@ -47,6 +51,8 @@ impl From<&ErasureReport> for ErasureDto {
             messages: r.counts.messages,
             messages_cancelled: r.counts.messages_cancelled,
             pos_links: r.counts.pos_links,
+            pos_waiting_orders: r.counts.pos_waiting_orders,
+            vouchers_voided: r.counts.vouchers_voided,
         }
     }
 }

@@ -4,8 +4,10 @@
 
 mod erase;
 mod export;
+mod own;
 mod retention;
 
 pub use erase::{ANSWER_PERIOD, ErasureReport};
 pub use export::CustomerExport;
+pub use own::{CUSTOMER_ACTOR, OwnCorrection, OwnRequestError};
 pub use retention::{RETENTION_ACTOR, RetentionReport, inactive_since};

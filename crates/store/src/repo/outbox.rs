@@ -270,15 +270,17 @@ impl OutboxRepo for StoreTransaction {
         error: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        use outbox::Column as C;
-        let done = claimed_by(message)?
-            .col_expr(C::Status, Expr::value(OutboxStatus::Dead.as_str()))
-            .col_expr(C::DueAt, Expr::value(to_micros(at)))
-            .col_expr(C::LastError, Expr::value(clip(error)))
-            .exec(&self.tx)
+        self.finish(message, OutboxStatus::Dead, error, at).await
+    }
+
+    async fn mark_cancelled(
+        &mut self,
+        message: &OutboxMessage,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.finish(message, OutboxStatus::Cancelled, reason, at)
             .await
-            .map_err(in_ctx("update outbox (dead)"))?;
-        Ok(done.rows_affected == 1)
     }
 
     async fn record_delivery(
@@ -539,6 +541,28 @@ impl StoreTransaction {
 }
 
 /// An update of the row as this worker claimed it (still `sending`, same attempt).
+impl StoreTransaction {
+    /// Ends a claimed message in `status` (dead or cancelled) with `error`; `false` when
+    /// the claim was lost.
+    async fn finish(
+        &mut self,
+        message: &OutboxMessage,
+        status: OutboxStatus,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        use outbox::Column as C;
+        let done = claimed_by(message)?
+            .col_expr(C::Status, Expr::value(status.as_str()))
+            .col_expr(C::DueAt, Expr::value(to_micros(at)))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .exec(&self.tx)
+            .await
+            .map_err(in_ctx("update outbox (dead or cancelled)"))?;
+        Ok(done.rows_affected == 1)
+    }
+}
+
 fn claimed_by(message: &OutboxMessage) -> Result<sea_orm::UpdateMany<outbox::Entity>, StoreError> {
     use outbox::Column as C;
     let attempts = i32::try_from(message.attempts).map_err(|e| unstorable("outbox attempts", e))?;

@@ -86,19 +86,22 @@ pub(crate) async fn phone(
     .transpose()
 }
 
-/// Deletes every POS link of the brand to `phone`. The phone is sealed under a fresh
-/// nonce, so the links are opened one by one: an erasure is rare, a brand's POS links few.
+/// Deletes every POS link of the brand to `phone`, and the orders still waiting under
+/// the customer codes it linked (a webhook that found no link yet may have parked one
+/// while another linked the code); returns how many links and waiting orders went. The
+/// phone is sealed under a fresh nonce, so the links are opened one by one: an erasure
+/// is rare, a brand's POS links few.
 pub(crate) async fn unlink_phone(
     tx: &mut StoreTransaction,
     brand: BrandId,
     phone: &Phone,
-) -> Result<u64, StoreError> {
+) -> Result<(u64, u64), StoreError> {
     let rows = pos_customer::Entity::find()
         .filter(pos_customer::Column::BrandId.eq(brand.as_uuid()))
         .all(&tx.tx)
         .await
         .map_err(in_ctx("select from pos_customers (erase)"))?;
-    let mut removed = 0;
+    let (mut removed, mut waiting) = (0, 0);
     for row in rows {
         let place = link_place(row.brand_id, row.integration_id, &row.customer_ref);
         if open(tx.keys(), &place, &row.phone)? != phone.as_str() {
@@ -107,14 +110,23 @@ pub(crate) async fn unlink_phone(
         let done = pos_customer::Entity::delete_by_id((
             row.brand_id,
             row.integration_id,
-            row.customer_ref,
+            row.customer_ref.clone(),
         ))
         .exec(&tx.tx)
         .await
         .map_err(in_ctx("delete from pos_customers (erase)"))?;
         removed += done.rows_affected;
+        use pos_waiting_order::Column as W;
+        let dropped = pos_waiting_order::Entity::delete_many()
+            .filter(W::BrandId.eq(brand.as_uuid()))
+            .filter(W::IntegrationId.eq(row.integration_id))
+            .filter(W::CustomerRef.eq(row.customer_ref.as_str()))
+            .exec(&tx.tx)
+            .await
+            .map_err(in_ctx("delete from pos_waiting_orders (erase)"))?;
+        waiting += dropped.rows_affected;
     }
-    Ok(removed)
+    Ok((removed, waiting))
 }
 
 pub(crate) async fn keep_waiting(

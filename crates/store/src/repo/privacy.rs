@@ -25,6 +25,10 @@ fn erased_phone(customer: CustomerId) -> String {
     format!("erased:{customer}")
 }
 
+/// Why an erased customer's unredeemed vouchers were voided: a code is a bearer token,
+/// and one left valid would still hand out the erased customer's rewards.
+const ERASED_VOUCHER_REASON: &str = "the customer's data was erased";
+
 /// The customer's messages: tied to them by id, or sent to their phone number.
 fn messages_of(brand: BrandId, customer: CustomerId, phone: &Phone) -> Condition {
     use outbox::Column as C;
@@ -147,12 +151,23 @@ impl PrivacyRepo for StoreTransaction {
         let messages = self
             .scrub_messages(messages_of(brand, customer, phone), true)
             .await?;
-        let links = crate::repo::pos_customers::unlink_phone(self, brand, phone).await?;
+        let (links, waiting) = crate::repo::pos_customers::unlink_phone(self, brand, phone).await?;
+        let vouchers = self
+            .void_where(
+                brand,
+                crate::entity::voucher::Column::CustomerId.eq(customer.as_uuid()),
+                at,
+                ERASED_VOUCHER_REASON,
+                "update vouchers (void on erasure)",
+            )
+            .await?;
         Ok(Some(ErasureCounts {
             orders: orders.rows_affected,
             messages,
             messages_cancelled: cancelled.rows_affected,
             pos_links: links,
+            pos_waiting_orders: waiting,
+            vouchers_voided: vouchers,
         }))
     }
 
@@ -195,6 +210,8 @@ impl PrivacyRepo for StoreTransaction {
                     PrivacyRequestKind::Export,
                     PrivacyRequestKind::Erasure,
                     PrivacyRequestKind::Retention,
+                    PrivacyRequestKind::Correction,
+                    PrivacyRequestKind::ConsentWithdrawal,
                 ]
                 .into_iter()
                 .find(|k| k.as_str() == row.kind)

@@ -202,7 +202,7 @@ impl VoucherRepo for StoreTransaction {
 impl StoreTransaction {
     /// Voids the brand's still-issued vouchers that `which` selects, in one conditional
     /// update (a redeemed or already voided voucher is never touched); how many it voided.
-    async fn void_where(
+    pub(crate) async fn void_where(
         &self,
         brand: BrandId,
         which: impl IntoCondition,

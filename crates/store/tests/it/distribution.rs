@@ -19,6 +19,10 @@ const GLOBAL: &[(&str, &str)] = &[
         "brands",
         "the tenants themselves: a brand's id is its brand_id, so the key is (id)",
     ),
+    (
+        "contact_sealing",
+        "one row per database: whether its contact data is known to be all sealed",
+    ),
 ];
 
 /// One key of a table: what kind, its name, its columns in key order.

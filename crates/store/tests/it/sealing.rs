@@ -243,3 +243,60 @@ pub(crate) async fn a_key_rotation_keeps_every_row_readable_and_findable(
     );
     take_waiting(&new, brand.id).await
 }
+
+/// `serve` seals plain rows at every start: once a sweep finds nothing plain, later
+/// starts skip the scan, until a store opened without keys (which writes plain values)
+/// has begun a transaction.
+async fn a_clean_sweep_is_remembered_until_a_keyless_store_writes(
+    store: Store,
+    url: String,
+) -> TestResult {
+    let (brand, _, _) = seed(&store, 1).await?;
+    write_everything(&store, brand.id).await?;
+    let sealed = store.with_contact_keys(keys(1, &[]));
+    let first = sealed.seal_plain_contacts().await?.ok_or("a first sweep")?;
+    assert_eq!(first.rows(), 7, "{first:?}");
+    assert_eq!(sealed.seal_plain_contacts().await?, None, "remembered");
+
+    // Another process without the key opens the database and writes plain values.
+    let keyless = Store::connect(&url, regulars_store::StoreOptions::default()).await?;
+    let mut lan = customer(brand.id, 9, "0987654321");
+    lan.email = Some("again@example.vn".into());
+    let mut tx = keyless.begin().await?;
+    tx.customers().insert_customer(&lan).await?;
+    tx.commit().await?;
+    let again = sealed.seal_plain_contacts().await?.ok_or("swept again")?;
+    assert_eq!(again.rows(), 1, "{again:?}");
+    assert_eq!(
+        sealed.seal_plain_contacts().await?,
+        None,
+        "remembered again"
+    );
+    read_everything(&sealed, brand.id).await?;
+
+    // Beginning a transaction without keys is enough: whatever it writes is plain.
+    let late = Store::connect(&url, regulars_store::StoreOptions::default()).await?;
+    let tx = late.begin().await?;
+    drop(tx);
+    assert!(
+        sealed.seal_plain_contacts().await?.is_some(),
+        "cleared by the open"
+    );
+    keyless.close().await?;
+    late.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_clean_sweep_is_remembered_until_a_keyless_store_writes() -> TestResult {
+    crate::support::on_sqlite_url(a_clean_sweep_is_remembered_until_a_keyless_store_writes).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_clean_sweep_is_remembered_until_a_keyless_store_writes() -> TestResult {
+    crate::support::on_postgres_url(
+        "sealing_marker",
+        a_clean_sweep_is_remembered_until_a_keyless_store_writes,
+    )
+    .await
+}
