@@ -69,6 +69,7 @@ fn reader() -> Reader {
     Reader {
         key: None,
         channel: AccessChannel::Customer,
+        till: None,
     }
 }
 
