@@ -413,6 +413,11 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                     &format!("/integrations/{integration}"),
                 )
                 .replace("/vouchers/{code}", "/vouchers/NOPE-NOPE")
+                .replace("/staff/{id}", "/staff/01900000-0000-7000-8000-000000000000")
+                .replace(
+                    "/till-devices/{id}",
+                    "/till-devices/01900000-0000-7000-8000-000000000000",
+                )
                 .replace(
                     "/webhooks/{integration}",
                     &format!("/webhooks/{integration}"),
