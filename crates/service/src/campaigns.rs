@@ -190,8 +190,8 @@ impl Services {
         self.transact("create_campaign", |mut tx| async move {
             let result = async {
                 let b = load_brand::<CampaignError>(tx.as_mut(), brand).await?;
-                let campaign = resolve(tx.as_mut(), &b, id, document).await?;
-                self.check_sms_product(&campaign, document)?;
+                let mut campaign = resolve(tx.as_mut(), &b, id, document).await?;
+                self.fit_sms_product(&mut campaign, document)?;
                 let now = self.clock.now();
                 let record = CampaignRecord {
                     id,
@@ -223,7 +223,7 @@ impl Services {
         self.transact("update_campaign", |mut tx| async move {
             let result = async {
                 let b = load_brand::<CampaignError>(tx.as_mut(), brand).await?;
-                let mut record = find(tx.as_mut(), brand, id).await?;
+                let mut record = find_locked(tx.as_mut(), brand, id).await?;
                 if !matches!(
                     record.status,
                     CampaignStatus::Draft | CampaignStatus::Paused
@@ -234,8 +234,8 @@ impl Services {
                         action: "only draft or paused campaigns can be edited",
                     });
                 }
-                let campaign = resolve(tx.as_mut(), &b, id, document).await?;
-                self.check_sms_product(&campaign, document)?;
+                let mut campaign = resolve(tx.as_mut(), &b, id, document).await?;
+                self.fit_sms_product(&mut campaign, document)?;
                 record.name = campaign.name.clone();
                 record.definition = definition_json(&campaign)?;
                 record.updated_at = self.clock.now();
@@ -248,12 +248,13 @@ impl Services {
         .await
     }
 
-    /// Refuses an SMS channel for a promotional campaign when SMS is a customer-care
-    /// product (see [`Services::with_customer_care_sms`]), naming the channel's place
-    /// in `channels` (or `channels` itself when the document left the default).
-    fn check_sms_product(
+    /// Fits a promotional campaign to an SMS channel that is a customer-care product (see
+    /// [`Services::with_customer_care_sms`]): a document that left the default channel
+    /// list gets the list without SMS; one that names SMS is refused, naming its place in
+    /// `channels`.
+    fn fit_sms_product(
         &self,
-        campaign: &Campaign,
+        campaign: &mut Campaign,
         document: &Value,
     ) -> Result<(), CampaignError> {
         if !self.customer_care_sms || !campaign.is_promotional() {
@@ -262,6 +263,10 @@ impl Services {
         let Some(i) = campaign.channels.iter().position(|c| *c == Channel::Sms) else {
             return Ok(());
         };
+        if document.get("channels").is_none() && campaign.channels.len() > 1 {
+            campaign.channels.retain(|c| *c != Channel::Sms);
+            return Ok(());
+        }
         let path = if document.get("channels").is_some() {
             format!("channels[{i}]")
         } else {
@@ -319,7 +324,7 @@ impl Services {
         self.transact("set_campaign_status", |mut tx| async move {
             let result = async {
                 load_brand::<CampaignError>(tx.as_mut(), brand).await?;
-                let mut record = find(tx.as_mut(), brand, id).await?;
+                let mut record = find_locked(tx.as_mut(), brand, id).await?;
                 let (allowed, to, action_text) = match action {
                     CampaignAction::Launch => (
                         matches!(
@@ -559,15 +564,17 @@ impl Services {
         write: bool,
     ) -> Result<Option<PageResult>, CampaignError> {
         let b = load_brand::<CampaignError>(tx, brand).await?;
-        let mut record = find(tx, brand, id).await?;
+        let mut record = if write {
+            find_locked(tx, brand, id).await?
+        } else {
+            find(tx, brand, id).await?
+        };
         if write {
             if record.status != CampaignStatus::Active {
                 return Ok(None);
             }
-            // Lock the campaign row first (an update), then read what the lock protects.
             record.last_run_at = Some(now);
             tx.campaigns().update_campaign(&record).await?;
-            record = find(tx, brand, id).await?;
         }
         let mut campaign = parse_definition(&record)?;
         let policy = policy_of(tx, brand).await?;
@@ -928,6 +935,18 @@ pub(crate) async fn find(
         .campaign(brand, id)
         .await?
         .ok_or(CampaignError::UnknownCampaign(id))
+}
+
+/// The campaign, read after its row is locked: what a write-back then saves cannot undo
+/// a change (a budget spent by an order's real-time message, an end, an edit) that
+/// committed between a plain read and the write.
+async fn find_locked(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    id: CampaignId,
+) -> Result<CampaignRecord, CampaignError> {
+    tx.campaigns().lock_campaign(brand, id).await?;
+    find(tx, brand, id).await
 }
 
 pub(crate) fn parse_definition(record: &CampaignRecord) -> Result<Campaign, CampaignError> {
