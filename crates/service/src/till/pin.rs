@@ -7,7 +7,6 @@
 //! two members with the same PIN from looking alike.
 
 use crate::secrets::{from_hex, to_hex};
-use hmac::{KeyInit as _, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -22,24 +21,8 @@ pub fn pin_shaped(pin: &str) -> bool {
 
 /// PBKDF2-HMAC-SHA256 with one output block (32 bytes).
 fn pbkdf2(pin: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
-    let mac = |data: &[&[u8]]| -> [u8; 32] {
-        // An HMAC takes a key of any length; this cannot fail.
-        let Ok(mut mac) = <hmac::Hmac<Sha256>>::new_from_slice(pin) else {
-            return [0; 32];
-        };
-        for part in data {
-            mac.update(part);
-        }
-        mac.finalize().into_bytes().into()
-    };
-    let mut u = mac(&[salt, &1u32.to_be_bytes()]);
-    let mut out = u;
-    for _ in 1..rounds {
-        u = mac(&[&u]);
-        for (o, b) in out.iter_mut().zip(u.iter()) {
-            *o ^= b;
-        }
-    }
+    let mut out = [0; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(pin, salt, rounds, &mut out);
     out
 }
 
