@@ -4,6 +4,7 @@
 use crate::error::{CorruptLedger, UnknownBrand};
 use regulars_domain::{BrandId, CustomerId, Points, local_date};
 use regulars_loyalty::ledger::{Ledger, LedgerEntry};
+use regulars_loyalty::tiers::{QualificationMetric, TierProgram};
 use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
@@ -114,6 +115,20 @@ impl Account {
                 .cloned(),
         );
         Ok(entries)
+    }
+
+    /// The entries a tier programme's qualifying window needs: the account's history
+    /// for a points metric; none for a spend metric, which reads the customer's stats.
+    pub async fn tier_history(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        program: &TierProgram,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        match program.metric() {
+            QualificationMetric::Points => self.history(tx, brand).await,
+            QualificationMetric::Spend { .. } => Ok(Vec::new()),
+        }
     }
 
     /// Points earned by orders placed on the brand's local day of `at` (for the per-day

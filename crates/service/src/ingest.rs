@@ -13,7 +13,7 @@ use regulars_loyalty::ledger::{LedgerEntry, LedgerError};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
-use regulars_loyalty::tiers::{QualificationMetric, TierCode, TierDecision, TierProgram};
+use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
 use regulars_ports::{
     CustomerStats, IdempotentRecord, LoyaltyProgram, StoreError, StoredOrder, TierState,
     Transaction,
@@ -476,11 +476,7 @@ impl Credit<'_> {
 
         record_visit(&mut stats, self.order).map_err(IngestError::InvalidOrder)?;
         if let Some(tiers) = self.program.and_then(|p| p.tiers.as_ref()) {
-            // Only a points window needs the entries; a spend window reads the stats.
-            let history = match tiers.metric() {
-                QualificationMetric::Points => account.history(tx, brand_id).await?,
-                QualificationMetric::Spend { .. } => Vec::new(),
-            };
+            let history = account.tier_history(tx, brand_id, tiers).await?;
             receipt.upgraded = upgrade_tier(tiers, &mut stats, &history, at, self.order);
         }
         tx.customers().save_stats(brand_id, &stats).await?;

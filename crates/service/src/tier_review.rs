@@ -13,7 +13,7 @@ use crate::account::{Account, load_brand};
 use crate::manage::{ManageError, invalid};
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{BrandId, CustomerId};
-use regulars_loyalty::tiers::{QualificationMetric, TierDecision, TierProgram};
+use regulars_loyalty::tiers::{TierDecision, TierProgram};
 use regulars_ports::{TierReview, TierState, Transaction};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -208,10 +208,7 @@ async fn review_one(
     // A question the programme cannot answer (a metric at odds with the stored figures)
     // leaves the tier as it is and is logged, as at order time.
     // The stored account state keeps no history: a points window reads the entries back.
-    let history = match program.metric() {
-        QualificationMetric::Points => account.history(tx, brand).await?,
-        QualificationMetric::Spend { .. } => Vec::new(),
-    };
+    let history = account.tier_history(tx, brand, program).await?;
     let decision =
         qualifying(program, &history, &stats, period_end, None).and_then(|value| match value {
             Some(q) if q.exact => program.review(Some(&held), q.value),
