@@ -129,6 +129,25 @@ pub(crate) async fn text_of(browser: &Client, css: &str) -> Step<String> {
     context(element.text().await, css)
 }
 
+/// Waits (bounded) until the element's text is one `wanted` accepts, and gives the last
+/// text read: after a click that posts a form, the old page's element may still be
+/// there, or go stale while it is read.
+pub(crate) async fn wait_for_text(
+    browser: &Client,
+    css: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Step<String> {
+    let mut last = Err(format!("{css}: never read"));
+    for _ in 0..200 {
+        last = text_of(browser, css).await;
+        if last.as_deref().is_ok_and(&wanted) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    last
+}
+
 pub(crate) async fn fill(browser: &Client, css: &str, value: &str) -> Step<()> {
     let element = context(browser.find(Locator::Css(css)).await, css)?;
     context(element.clear().await, css)?;

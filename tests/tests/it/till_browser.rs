@@ -6,7 +6,8 @@
 //! `docs/img/till-*.png`.
 
 use crate::browser::{
-    Driver, Step, check, chromedriver, click, context, fill, scenario, text_of, wait_for_url,
+    Driver, Step, check, chromedriver, click, context, fill, scenario, text_of, wait_for_text,
+    wait_for_url,
 };
 use crate::server::{Db, TestServer, spawn};
 use crate::till::{Shop, shop};
@@ -57,7 +58,7 @@ async fn cashier(
     // Record an order by amount.
     fill(browser, "#amount", "45000").await?;
     click(browser, "#record-order").await?;
-    let message = text_of(browser, "#till-message").await?;
+    let message = wait_for_text(browser, "#till-message", |m| m.contains('+')).await?;
     check(message.contains('+'), || {
         format!("after the order: {message:?}")
     })?;
@@ -65,7 +66,8 @@ async fn cashier(
     // Redeem the voucher by its code.
     fill(browser, "#code", &shop.voucher).await?;
     click(browser, "#redeem").await?;
-    let message = text_of(browser, "#till-message").await?;
+    let message =
+        wait_for_text(browser, "#till-message", |m| m.contains("Đã dùng voucher")).await?;
     check(message.contains("Đã dùng voucher"), || {
         format!("after the voucher: {message:?}")
     })?;
@@ -82,7 +84,7 @@ async fn cashier(
     click(browser, "#consent-sms").await?;
     snap(browser, &format!("{size}-register")).await?;
     click(browser, "#register").await?;
-    let message = text_of(browser, "#till-message").await?;
+    let message = wait_for_text(browser, "#till-message", |m| m.contains("Đã đăng ký")).await?;
     check(message.contains("Đã đăng ký"), || {
         format!("after registering: {message:?}")
     })?;
