@@ -142,6 +142,8 @@ async fn refused_elsewhere(
     context(browser.goto(&format!("{base}/till/?lang=vi")).await, "till")?;
     fill(browser, "#device-token", &shop.device_q3).await?;
     click(browser, "#enrol").await?;
+    // The click returns before the sign-in page is there: wait for its list first.
+    context(browser.find(Locator::Css("#staff")).await, "#staff")?;
     // The Q1 member is not on Q3's list; choose them anyway, as a forged form would.
     context(
         browser
