@@ -224,6 +224,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_tiers),
                 )
                 .route(
+                    "/programme/profiling",
+                    web::post().to(pages::programme::save_profiling),
+                )
+                .route(
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )

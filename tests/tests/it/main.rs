@@ -30,6 +30,7 @@ mod own_requests;
 mod policy;
 mod pos;
 mod privacy;
+mod profiling_default;
 mod refunds;
 mod reliability;
 mod reports;
