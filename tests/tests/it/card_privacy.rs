@@ -426,6 +426,18 @@ async fn a_customer_signs_in_by_code_downloads_corrects_withdraws_and_erases() {
             .unwrap_or_default();
         assert_eq!(last["source"], "card_page", "{db:?}: {}", consents.text);
 
+        // What the screens showed is in the access log, under the customer's channel.
+        let log = server
+            .get("/v1/audit/access", admin)
+            .await
+            .expect(200, "access log");
+        let shown = log.json["items"].as_array().is_some_and(|items| {
+            items
+                .iter()
+                .any(|r| r["channel"] == "customer" && r["route"] == "GET /c/{token}/data")
+        });
+        assert!(shown, "{db:?}: {}", log.text);
+
         // Each request is logged with its outcome.
         let export = server
             .get(&format!("/v1/customers/{}/export", a.customer), admin)

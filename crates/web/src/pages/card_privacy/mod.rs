@@ -25,7 +25,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{Markup, html};
 use regulars_domain::{Customer, CustomerId};
-use regulars_service::{CUSTOMER_SESSION_TTL, LookupError, OtpError, OtpPurpose};
+use regulars_ports::{AccessChannel, PersonalData};
+use regulars_service::{CUSTOMER_SESSION_TTL, LookupError, OtpError, OtpPurpose, Reader};
 use serde::Deserialize;
 use words::{Words, words};
 
@@ -234,6 +235,28 @@ pub(crate) async fn show(
     let lang = lang_of(&req);
     let card = Card::of(&state, &path, lang).await?;
     if let Some(session) = CardSession::of(&req, &state, &card, lang).await? {
+        // The screens show the profile, contact details and consent: an access.
+        let reader = Reader {
+            key: None,
+            channel: AccessChannel::Customer,
+            till: None,
+        };
+        let shown = [
+            PersonalData::Profile,
+            PersonalData::Contact,
+            PersonalData::Consent,
+        ];
+        state
+            .services
+            .record_access(
+                card.claims.brand,
+                reader,
+                "GET /c/{token}/data",
+                &shown,
+                &[session.customer],
+            )
+            .await
+            .map_err(|e| Fail::internal(lang, &e))?;
         return Ok(screens::show(&req, &card, &session, lang));
     }
     let w = words(lang);
