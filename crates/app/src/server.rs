@@ -125,6 +125,7 @@ impl Application {
                 settings.secret_keys().as_ref(),
             )
             .with_limiter(limiter)
+            .with_export_document(regulars_http::export_document)
             .with_secure_cookies(settings.secure_cookies)
             .with_public_url(settings.public_url.clone()),
         );

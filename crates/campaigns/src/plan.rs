@@ -714,7 +714,8 @@ pub fn plan(
             outcomes.push(skip(SkipReason::NotTriggered));
             continue;
         };
-        if targeted && !c.profiling {
+        // Profiling granted, or never asked where the brand's counsel allows it.
+        if targeted && !(c.profiling || c.consent.allows_profiling(policy.profiling_default)) {
             outcomes.push(skip(SkipReason::NoProfilingConsent));
             continue;
         }

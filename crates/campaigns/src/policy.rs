@@ -35,6 +35,12 @@ pub struct Policy {
     /// change it.
     #[serde(default = "default_opt_out")]
     pub opt_out_instruction: String,
+    /// Whether a customer never asked about profiling may be profiled (segment
+    /// targeting, personalised offers): what the brand's counsel says the law allows
+    /// without asking. `false` (silence is not consent) unless the brand sets it; a
+    /// withdrawal always wins. A campaign cannot change it.
+    #[serde(default)]
+    pub profiling_default: bool,
 }
 
 /// Longest opt-out instruction, in bytes.
@@ -88,6 +94,7 @@ impl Policy {
                 end_hour: 22,
             }),
             opt_out_instruction: default_opt_out(),
+            profiling_default: false,
         }
     }
 
@@ -99,6 +106,7 @@ impl Policy {
             cap_window_hours: 24,
             allowed_hours: None,
             opt_out_instruction: String::new(),
+            profiling_default: false,
         }
     }
 
@@ -188,6 +196,7 @@ impl PolicyLimits {
             cap_window_hours: self.cap_window_hours.unwrap_or(24),
             allowed_hours: self.allowed_hours.flatten(),
             opt_out_instruction: String::new(),
+            profiling_default: false,
         }
         .validate()
     }
@@ -290,6 +299,7 @@ impl PolicyLimits {
             cap_window_hours,
             allowed_hours,
             opt_out_instruction: brand.opt_out_instruction.clone(),
+            profiling_default: brand.profiling_default,
         }
     }
 }

@@ -64,6 +64,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use body::{BodyLimit, DEFAULT_BODY_LIMIT};
 pub use logging::{REQUEST_ID_HEADER, request_log};
 pub use metrics::{Metrics, track_metrics};
+pub use routes::export::export_document;
 
 pub use openapi::ApiDoc;
 pub use regulars_service::ratelimit;

@@ -172,7 +172,7 @@ pub use otp::{
 pub use pos_access::MAX_ACCESS_FIELD;
 pub use privacy::{
     ANSWER_PERIOD, CUSTOMER_ACTOR, CustomerExport, ErasureReport, OwnCorrection, OwnRequestError,
-    RETENTION_ACTOR, RetentionReport, inactive_since,
+    RETENTION_ACTOR, RetentionReport, export_csv, inactive_since,
 };
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};

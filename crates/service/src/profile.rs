@@ -187,6 +187,7 @@ impl Services {
             let found = load_brand::<ManageError>(tx, brand).await?;
             let phone = Phone::parse(phone, found.calling_code)
                 .map_err(|e| invalid("phone", e.to_string()))?;
+            published(tx, brand, input.notice_version).await?;
             if tx
                 .customers()
                 .customer_by_phone(brand, &phone)
@@ -273,6 +274,7 @@ impl Services {
             };
             let input = change(&before);
             input.check()?;
+            published(tx, brand, input.notice_version).await?;
             let mut customer = before.clone();
             customer.name = input.name.as_deref().map(str::trim).map(str::to_owned);
             customer.birthday = input.birthday;
@@ -360,6 +362,25 @@ impl Services {
         tx.customers().record_change(&change).await?;
         Ok(())
     }
+}
+
+/// Refuses a consent that names a notice version the brand never published: the
+/// version is the proof of what the customer was told.
+async fn published(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    version: Option<u32>,
+) -> Result<(), ManageError> {
+    let Some(version) = version else {
+        return Ok(());
+    };
+    if tx.notices().notice(brand, Some(version)).await?.is_none() {
+        return Err(invalid(
+            "consent.notice_version",
+            format!("notice version {version} was never published for this brand"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -77,7 +77,14 @@ pub struct WebState {
     /// The API's per-key rate limiter, shared so a key's dashboard session and its API
     /// calls draw on one bucket; `None`: no limit.
     pub limiter: Option<Arc<RateLimiter>>,
+    /// How a customer's export is written as a JSON document (the API's own, given by
+    /// the server so both answer the same); without one the card page offers no
+    /// download.
+    pub export_document: Option<ExportDocument>,
 }
+
+/// Writes a customer's export as its JSON document.
+pub type ExportDocument = fn(&regulars_service::CustomerExport) -> serde_json::Value;
 
 impl WebState {
     /// The pages' state. Keys are derived from the server's current secret (and the
@@ -109,6 +116,7 @@ impl WebState {
             link_ttl: DEFAULT_LINK_TTL,
             public_url: None,
             limiter: None,
+            export_document: None,
         }
     }
 
@@ -124,6 +132,12 @@ impl WebState {
             Some(limiter) => limiter.check(&format!("key:{key}"), self.now()),
             None => Ok(()),
         }
+    }
+
+    /// Sets how a customer's export is written as JSON.
+    pub fn with_export_document(mut self, document: ExportDocument) -> Self {
+        self.export_document = Some(document);
+        self
     }
 
     /// Marks cookies `Secure`.
@@ -180,6 +194,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
             web::post().to(link::create_link),
         )
         .route("/c/{token}", web::get().to(pages::card::show))
+        .configure(pages::card_privacy::routes)
         .route("/u/{token}", web::get().to(pages::unsubscribe::show))
         .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
         .configure(till::routes)
@@ -207,6 +222,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                 .route(
                     "/programme/tiers",
                     web::post().to(pages::programme::save_tiers),
+                )
+                .route(
+                    "/programme/profiling",
+                    web::post().to(pages::programme::save_profiling),
                 )
                 .route(
                     "/programme/rewards/{id}",

@@ -262,6 +262,50 @@ impl Keys {
     }
 }
 
+/// The customer's card-page session cookie: the brand and the session's secret token
+/// (a random token the server keeps only a hash of), signed under the session key
+/// with its own label, so no dashboard cookie is one and no altered one opens.
+impl Keys {
+    fn customer_tag(key: &[u8; 32], payload: &str) -> [u8; 32] {
+        mac(key, &[b"customer-session", payload.as_bytes()])
+    }
+
+    /// The cookie's value: `<brand>.<token>.<mac>`.
+    pub fn customer_cookie(&self, brand: BrandId, token: &str) -> String {
+        let payload = format!("{brand}.{token}");
+        let tag = Keys::customer_tag(&self.session, &payload);
+        format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The brand and token of an authentic customer cookie (whether the session is
+    /// still live is the server's to say).
+    pub fn open_customer_cookie(&self, cookie: &str) -> Option<(BrandId, String)> {
+        let (payload, tag) = cookie.rsplit_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let signed = self
+            .session_keys()
+            .any(|key| bool::from(Keys::customer_tag(key, payload).as_slice().ct_eq(&tag)));
+        if !signed {
+            return None;
+        }
+        let (brand, token) = payload.split_once('.')?;
+        let token_ok = !token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit());
+        token_ok.then(|| Some((brand.parse().ok()?, token.to_owned())))?
+    }
+
+    /// The CSRF token of a customer's form shown before they have a session, bound to
+    /// the `nonce` cookie the form came with.
+    pub fn card_form_token(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[b"card-sign-in", nonce.as_bytes()]))
+    }
+
+    /// Whether `token` is the card sign-in form's token for `nonce`.
+    pub fn card_form_ok(&self, nonce: &str, token: &str) -> bool {
+        let expected = self.card_form_token(nonce);
+        !nonce.is_empty() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -379,5 +423,28 @@ mod tests {
         }
         assert_eq!(k.open_link("not-a-token", now()), None);
         assert_eq!(k.open_link("", now()), None);
+    }
+
+    #[test]
+    fn customer_cookies_open_with_their_key_only() {
+        let k = keys(7);
+        let brand = BrandId::from_bytes([1; 16]);
+        let cookie = k.customer_cookie(brand, "ab12");
+        assert_eq!(
+            k.open_customer_cookie(&cookie),
+            Some((brand, "ab12".to_owned()))
+        );
+        assert_eq!(keys(8).open_customer_cookie(&cookie), None);
+        assert_eq!(
+            k.open_customer_cookie(&cookie.replacen("ab12", "ab13", 1)),
+            None
+        );
+        assert_eq!(k.open_session(&cookie, now()), None);
+        let dashboard = k.session_cookie(&session());
+        assert_eq!(k.open_customer_cookie(&dashboard), None);
+        let form = k.card_form_token("n");
+        assert!(k.card_form_ok("n", &form));
+        assert!(!k.card_form_ok("m", &form));
+        assert_ne!(form, k.login_token("n"));
     }
 }

@@ -12,6 +12,12 @@ async fn consent_is_kept_per_purpose_with_its_history() {
         let server = spawn(db).await;
         let tenant = server.tenant("Consent").await;
         let admin = tenant.admin.as_str();
+        for text in ["Thông báo 1", "Thông báo 2"] {
+            server
+                .put("/v1/brand/notice", admin, &json!({"texts": {"vi": text}}))
+                .await
+                .expect(200, "notice");
+        }
         let made = server
             .post(
                 "/v1/customers",

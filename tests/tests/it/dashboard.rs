@@ -1292,3 +1292,62 @@ async fn secure_cookies_come_with_strict_transport_security() {
         assert_eq!(cookie.contains("Secure"), hsts, "{cookie}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_the_profiling_default_on_the_programme_page() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = shop(&server, "Brand P", 901).await;
+        let admin_key = a.tenant.admin.clone();
+        let policy = async |server: &TestServer| {
+            server
+                .get("/v1/brand/policy", &admin_key)
+                .await
+                .expect(200, "policy")
+                .json["profiling_default"]
+                .clone()
+        };
+        assert_eq!(
+            policy(&server).await,
+            json!(false),
+            "{db:?}: the safe default"
+        );
+        let mut admin = Visitor::new(&server);
+        admin.sign_in(&a.tenant.admin).await.expect(303, "sign in");
+        let page = admin
+            .get("/dashboard/programme")
+            .await
+            .expect(200, "programme");
+        assert!(page.text.contains("profiling-form"), "{db:?}");
+        let csrf = page.csrf();
+        admin
+            .post(
+                "/dashboard/programme/profiling",
+                &[("csrf", &csrf), ("profiling_default", "on")],
+            )
+            .await
+            .expect(200, "allow");
+        assert_eq!(policy(&server).await, json!(true), "{db:?}");
+        admin
+            .post("/dashboard/programme/profiling", &[("csrf", &csrf)])
+            .await
+            .expect(200, "back to the default");
+        assert_eq!(policy(&server).await, json!(false), "{db:?}");
+        let mut viewer = Visitor::new(&server);
+        viewer.sign_in(&a.viewer).await.expect(303, "viewer");
+        let seen = viewer
+            .get("/dashboard/programme")
+            .await
+            .expect(200, "viewer's programme");
+        assert!(!seen.text.contains("profiling-form"), "{db:?}");
+        viewer
+            .post(
+                "/dashboard/programme/profiling",
+                &[("csrf", &seen.csrf()), ("profiling_default", "on")],
+            )
+            .await
+            .expect(403, "a viewer changes it");
+        assert_eq!(policy(&server).await, json!(false), "{db:?}");
+        server.stop().await;
+    }
+}

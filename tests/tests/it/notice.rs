@@ -105,6 +105,29 @@ async fn each_publication_is_a_new_version_and_old_ones_stay_readable() {
             .await
             .expect(200, &what("a viewer reads"));
 
+        // A version never published is no proof of what the customer read: refused,
+        // on registration and on a change, and nothing is written.
+        let unpublished = server
+            .post(
+                "/v1/customers",
+                admin,
+                &json!({"phone": phone(4).as_str(),
+                        "consent": {"sms": true, "notice_version": 3, "source": "signup"}}),
+            )
+            .await;
+        let field = unpublished.expect_error(422, "invalid", &what("version 3 on registration"));
+        assert_eq!(field.as_deref(), Some("consent.notice_version"), "{db:?}");
+        server
+            .get(
+                &format!(
+                    "/v1/customers/lookup?phone={}",
+                    phone(4).as_str().replace('+', "%2B")
+                ),
+                admin,
+            )
+            .await
+            .expect(404, &what("not registered"));
+
         // Consent given after reading version 2 records it.
         let made = server
             .post(
@@ -133,5 +156,20 @@ async fn each_publication_is_a_new_version_and_old_ones_stay_readable() {
             "{db:?}: {}",
             consents.text
         );
+        let refused = server
+            .call(
+                Method::PATCH,
+                &format!("/v1/customers/{}", made.str("/id")),
+                Some(admin),
+                Body::Json(&json!({"consent": {"email": true, "notice_version": 7}})),
+            )
+            .await;
+        let field = refused.expect_error(422, "invalid", &what("version 7 on a change"));
+        assert_eq!(field.as_deref(), Some("consent.notice_version"), "{db:?}");
+        let after = server
+            .get(&format!("/v1/customers/{}", made.str("/id")), admin)
+            .await
+            .expect(200, &what("profile"));
+        assert_eq!(after.json["customer"]["consent"]["email"], false, "{db:?}");
     }
 }

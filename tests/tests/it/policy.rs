@@ -87,7 +87,7 @@ async fn the_brand_sets_the_policy_and_a_campaign_may_only_tighten_it() {
             policy.json,
             json!({"promotional_prefix": "[QC] ", "max_per_phone": 3, "cap_window_hours": 24,
                    "allowed_hours": {"start_hour": 7, "end_hour": 22},
-                   "opt_out_instruction": "Tu choi QC: {link}"}),
+                   "opt_out_instruction": "Tu choi QC: {link}", "profiling_default": false}),
             "{db:?}"
         );
 
@@ -132,7 +132,8 @@ async fn the_brand_sets_the_policy_and_a_campaign_may_only_tighten_it() {
         // Only an admin sets it, and only to something valid.
         let narrow = json!({"promotional_prefix": "[QC] ", "max_per_phone": 2,
                             "cap_window_hours": 24, "allowed_hours": null,
-                            "opt_out_instruction": "Tu choi QC soan TC gui 8079"});
+                            "opt_out_instruction": "Tu choi QC soan TC gui 8079",
+                            "profiling_default": true});
         let (start, end) = window_not_now();
         let mut narrow = narrow;
         narrow["allowed_hours"] = json!({"start_hour": start, "end_hour": end});

@@ -62,6 +62,14 @@ pub(crate) async fn register(
         notice_version: Some(1),
         consent_source: None,
     };
+    // The version the consent names must have been published.
+    if w.services.notice(w.brand, Some(1)).await.is_err() {
+        let texts = [("vi".to_owned(), "Thông báo xử lý dữ liệu".to_owned())].into();
+        w.services
+            .publish_notice(w.brand, texts)
+            .await
+            .unwrap_or_else(|e| panic!("notice: {e}"));
+    }
     w.services
         .create_customer(w.brand, phone, input, &by())
         .await

@@ -612,3 +612,96 @@ async fn an_admin_adds_staff_and_enrols_a_till_from_the_dashboard() {
         .expect(303, "Hoa signs in");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_register_form_shows_the_notice_and_records_its_version() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let shop = shop(&server, 7301).await;
+        let mut till = Till::new(&server);
+        till.enrol(&shop.device_q1).await;
+        till.sign_in(&shop.lan_q1, "2468")
+            .await
+            .expect(303, "sign in");
+        // No notice published: nothing shown, no version recorded.
+        let form = till.get("/till/register").await.expect(200, "form");
+        assert!(!form.text.contains("notice_version"), "{db:?}");
+        for text in ["Thông báo cũ", "Chúng tôi dùng số điện thoại để tích điểm."]
+        {
+            server
+                .put(
+                    "/v1/brand/notice",
+                    &shop.admin,
+                    &json!({"texts": {"vi": text}}),
+                )
+                .await
+                .expect(200, "notice");
+        }
+        let form = till.get("/till/register").await.expect(200, "form");
+        assert!(
+            form.text
+                .contains("Chúng tôi dùng số điện thoại để tích điểm."),
+            "{db:?}: {}",
+            form.text
+        );
+        assert_eq!(form.field("notice_version"), "2", "{db:?}");
+        let csrf = form.field("csrf");
+        let newcomer = phone(7399).as_str().to_owned();
+        till.post(
+            "/till/customers",
+            &[
+                ("csrf", &csrf),
+                ("phone", &newcomer),
+                ("name", "Trần Minh"),
+                ("sms", "yes"),
+                ("notice_version", "2"),
+            ],
+        )
+        .await
+        .expect(200, "register");
+        let found = server
+            .get(
+                &format!(
+                    "/v1/customers/lookup?phone={}",
+                    newcomer.replace('+', "%2B")
+                ),
+                &shop.admin,
+            )
+            .await
+            .expect(200, "lookup");
+        let history = server
+            .get(
+                &format!("/v1/customers/{}/consents", found.str("/customer/id")),
+                &shop.admin,
+            )
+            .await
+            .expect(200, "consents");
+        let events = history.json["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !events.is_empty() && events.iter().all(|e| e["notice_version"] == 2),
+            "{db:?}: {}",
+            history.text
+        );
+        // A version the brand never published is refused, and nobody is registered.
+        let other = phone(7398).as_str().to_owned();
+        let refused = till
+            .post(
+                "/till/customers",
+                &[("csrf", &csrf), ("phone", &other), ("notice_version", "9")],
+            )
+            .await
+            .expect(422, "unpublished version");
+        assert!(refused.text.contains("notice_version"), "{db:?}");
+        server
+            .get(
+                &format!("/v1/customers/lookup?phone={}", other.replace('+', "%2B")),
+                &shop.admin,
+            )
+            .await
+            .expect(404, "not registered");
+        server.stop().await;
+    }
+}

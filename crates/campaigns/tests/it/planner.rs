@@ -261,6 +261,37 @@ fn without_profiling_consent_targeted_campaigns_leave_the_customer_out() {
     );
 }
 
+proptest::proptest! {
+    /// A targeted campaign reaches a customer exactly when profiling is granted, or
+    /// never asked and the brand's policy allows it by default; a withdrawal always
+    /// leaves them out, and an untargeted campaign never asks.
+    #[test]
+    fn the_brands_profiling_default_decides_only_for_the_never_asked(
+        state in proptest::sample::select(ConsentState::ALL.to_vec()),
+        default in proptest::bool::ANY,
+        targeted in proptest::bool::ANY,
+    ) {
+        let mut lan = customer(1);
+        lan.consent.profiling = state;
+        lan.profiling = state.granted();
+        lan.segments.push("At risk".into());
+        let mut c = if targeted {
+            campaign(json!({"audience": {"segment": "At risk"}}))
+        } else {
+            campaign(json!({}))
+        };
+        c.brand_policy.profiling_default = default;
+        let planned = plan(&c, &[lan], NOW, &[], vnd(0)).unwrap();
+        let left_out = matches!(
+            only(&planned),
+            Outcome::Skip { reason: SkipReason::NoProfilingConsent, .. }
+        );
+        let allowed = state == ConsentState::Granted
+            || (state == ConsentState::NeverAsked && default);
+        proptest::prop_assert_eq!(left_out, targeted && !allowed);
+    }
+}
+
 #[test]
 fn zalo_reaches_a_vietnamese_mobile_without_a_zalo_user_id() {
     // ZNS sends by phone: Zalo consent and a Vietnamese mobile are enough.

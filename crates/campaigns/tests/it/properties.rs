@@ -365,6 +365,7 @@ mod policy_limits {
                 cap_window_hours: window,
                 allowed_hours: hours,
                 opt_out_instruction: opt_out.to_owned(),
+                profiling_default: false,
             })
     }
 
@@ -443,6 +444,7 @@ mod policy_limits {
                 cap_window_hours: mine.cap_window_hours.unwrap_or(brand.cap_window_hours),
                 allowed_hours: mine.allowed_hours.unwrap_or(brand.allowed_hours),
                 opt_out_instruction: brand.opt_out_instruction.clone(),
+                profiling_default: brand.profiling_default,
             };
             prop_assert_eq!(mine.relaxes(&brand).is_none(), at_least_as_strict(&asked, &brand));
         }

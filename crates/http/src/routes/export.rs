@@ -12,7 +12,7 @@ use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerChange, CustomerId};
 use regulars_ports::{PersonalData, PrivacyRequest};
-use regulars_service::CustomerExport;
+use regulars_service::{CustomerExport, export_csv};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -161,7 +161,6 @@ pub(crate) async fn export(
         &[customer],
     )
     .await?;
-    let dto = ExportDto::from(&export);
     let file = format!("customer-{customer}");
     if !csv {
         return Ok(HttpResponse::Ok()
@@ -169,96 +168,21 @@ pub(crate) async fn export(
                 "Content-Disposition",
                 format!("attachment; filename=\"{file}.json\""),
             ))
-            .json(dto));
+            .json(ExportDto::from(&export)));
     }
-    // Our own DTOs always serialise; an empty document would still be a valid CSV.
-    let value = serde_json::to_value(&dto).unwrap_or_default();
+    let value = export_document(&export);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{file}.csv\""),
         ))
-        .body(to_csv(&value)))
+        .body(export_csv(&value)))
 }
 
-/// The JSON document as `section,record,field,value` rows: one section per top-level
-/// field, one record per element of a list (`0`, `1`, …; empty for a single object),
-/// nested fields as dotted paths.
-fn to_csv(doc: &Value) -> String {
-    let mut out = String::from("section,record,field,value\r\n");
-    let Some(sections) = doc.as_object() else {
-        return out;
-    };
-    for (section, content) in sections {
-        match content {
-            Value::Array(records) => {
-                for (n, record) in records.iter().enumerate() {
-                    flatten(&mut out, section, &n.to_string(), "", record);
-                }
-            }
-            other => flatten(&mut out, section, "", "", other),
-        }
-    }
-    out
-}
-
-fn flatten(out: &mut String, section: &str, record: &str, field: &str, value: &Value) {
-    let join = |key: &str| {
-        if field.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{field}.{key}")
-        }
-    };
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                flatten(out, section, record, &join(key), inner);
-            }
-        }
-        Value::Array(items) => {
-            for (n, inner) in items.iter().enumerate() {
-                flatten(out, section, record, &join(&n.to_string()), inner);
-            }
-        }
-        Value::Null => row(out, &[section, record, field, ""]),
-        Value::String(s) => row(out, &[section, record, field, s]),
-        other => row(out, &[section, record, field, &other.to_string()]),
-    }
-}
-
-fn row(out: &mut String, cells: &[&str]) {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|cell| {
-            if cell.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", cell.replace('"', "\"\""))
-            } else {
-                (*cell).to_owned()
-            }
-        })
-        .collect();
-    out.push_str(&quoted.join(","));
-    out.push_str("\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::to_csv;
-    use serde_json::json;
-
-    #[test]
-    fn csv_rows_name_section_record_and_path_and_quote_what_needs_it() {
-        let doc = json!({"customer": {"name": "Lan, \"Bé\"", "consent": {"sms": true}},
-                         "orders": [{"lines": [{"sku": "A"}]}], "scores": null});
-        assert_eq!(
-            to_csv(&doc),
-            "section,record,field,value\r\n\
-             customer,,consent.sms,true\r\n\
-             customer,,name,\"Lan, \"\"Bé\"\"\"\r\n\
-             orders,0,lines.0.sku,A\r\n\
-             scores,,,\r\n"
-        );
-    }
+/// The export as the JSON document the admin's route answers: the customer's own
+/// download from their card page is this same document.
+pub fn export_document(export: &CustomerExport) -> Value {
+    // Our own DTOs always serialise; an empty document would still be a valid export.
+    serde_json::to_value(ExportDto::from(export)).unwrap_or_default()
 }

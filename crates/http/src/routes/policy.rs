@@ -35,6 +35,11 @@ pub(crate) struct PolicyDto {
     #[serde(default = "default_opt_out")]
     #[schema(example = "Tu choi QC: {link}", max_length = 160)]
     opt_out_instruction: String,
+    /// Whether a customer never asked about profiling may be profiled (segment-targeted
+    /// campaigns, personalised offers): what the brand's counsel says the law allows.
+    /// Left out: `false` (silence is not consent). A withdrawal always wins.
+    #[serde(default)]
+    profiling_default: bool,
 }
 
 fn default_opt_out() -> String {
@@ -64,6 +69,7 @@ impl From<&Policy> for PolicyDto {
                 end_hour: h.end_hour,
             }),
             opt_out_instruction: p.opt_out_instruction.clone(),
+            profiling_default: p.profiling_default,
         }
     }
 }
@@ -79,6 +85,7 @@ impl From<PolicyDto> for Policy {
                 end_hour: h.end_hour,
             }),
             opt_out_instruction: p.opt_out_instruction,
+            profiling_default: p.profiling_default,
         }
     }
 }

@@ -2,11 +2,13 @@
 //! de-identification, export, and the retention sweep. Every request is logged with its
 //! outcome and the deadline the law gives for answering it.
 
+mod csv;
 mod erase;
 mod export;
 mod own;
 mod retention;
 
+pub use csv::export_csv;
 pub use erase::{ANSWER_PERIOD, ErasureReport};
 pub use export::CustomerExport;
 pub use own::{CUSTOMER_ACTOR, OwnCorrection, OwnRequestError};

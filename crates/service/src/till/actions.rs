@@ -46,6 +46,9 @@ pub struct TillRegistration {
     pub zalo: bool,
     /// Promotional messages by email.
     pub email: bool,
+    /// The version of the brand's processing notice the form showed, recorded with the
+    /// consent it collects (`None` when the brand has published none).
+    pub notice_version: Option<u32>,
 }
 
 /// Why a till order was not recorded.
@@ -171,6 +174,7 @@ impl Services {
                 profiling: None,
                 programme: Some(true),
             },
+            notice_version: registration.notice_version,
             consent_source: Some(ChangeSource::Till),
             ..CustomerInput::default()
         };

@@ -62,6 +62,7 @@ pub(crate) async fn show(
                     p.muted { (t.card_show_code) " · " (t.expires) " " (when(voucher.expires_at())) }
                 }
             }
+            p { a #my-data href={ "/c/" (path.as_str()) "/data" } { (my_data(lang)) } }
             p.lang.muted {
                 a href="?lang=vi" { "Tiếng Việt" }
                 a href="?lang=en" { "English" }
@@ -69,4 +70,12 @@ pub(crate) async fn show(
         }
     };
     Ok(ok(&req, document(lang, t.card_title, body)))
+}
+
+/// The link to the customer's own requests (signing in by a code first).
+fn my_data(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "Dữ liệu của tôi",
+        Lang::En => "My data",
+    }
 }

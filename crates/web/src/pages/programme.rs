@@ -83,6 +83,11 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
             .map(pretty)
             .unwrap_or_default()
     });
+    let policy = state
+        .services
+        .messaging_policy(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
     let edit = session.can_edit();
     let body = html! {
         @if shown.saved { p.ok #saved { (t.saved) } }
@@ -114,6 +119,7 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
                 pre #tiers { (tiers_text) }
             }
         }
+        (profiling_section(session, policy.profiling_default, edit))
         section #rewards {
             h2 { (t.rewards) }
             @if rewards.is_empty() { p.muted { (t.none) } }
@@ -142,6 +148,79 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
         }
     };
     Ok(dashboard(session, Nav::Programme, t.programme_title, body))
+}
+
+/// The brand's default for customers never asked about profiling.
+fn profiling_section(session: &Session, allowed: bool, edit: bool) -> Markup {
+    let (title, help, label, now_yes, now_no) = match session.lang {
+        crate::i18n::Lang::Vi => (
+            "Cá nhân hoá khi khách chưa được hỏi",
+            "Theo tư vấn pháp lý của thương hiệu: khách chưa từng được hỏi về cá nhân hoá có được nhắm theo phân nhóm và nhận ưu đãi cá nhân hoá không. Mặc định là không (im lặng không phải là đồng ý); khách đã rút lại luôn bị loại.",
+            "Cho phép cá nhân hoá khi khách chưa được hỏi",
+            "Đang cho phép",
+            "Không cho phép (mặc định)",
+        ),
+        crate::i18n::Lang::En => (
+            "Profiling when never asked",
+            "What the brand's counsel says: may customers never asked about profiling be targeted by segment and get personalised offers? Off by default (silence is not consent); a customer who withdrew is always left out.",
+            "Allow profiling of customers never asked",
+            "Allowed",
+            "Not allowed (default)",
+        ),
+    };
+    let t = session.lang.text();
+    html! {
+        section #profiling {
+            h2 { (title) }
+            p.muted { (help) }
+            @if edit {
+                form method="post" action="/dashboard/programme/profiling" #profiling-form {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    label { input #profiling-default type="checkbox" name="profiling_default" value="on" checked[allowed]; " " (label) }
+                    button type="submit" { (t.save) }
+                }
+            } @else {
+                p #profiling-default { (if allowed { now_yes } else { now_no }) }
+            }
+        }
+    }
+}
+
+/// The profiling default's form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProfilingForm {
+    #[serde(default)]
+    csrf: String,
+    profiling_default: Option<String>,
+}
+
+/// `POST /dashboard/programme/profiling`: sets the brand's profiling default and keeps
+/// the rest of its messaging policy.
+pub(crate) async fn save_profiling(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    form: web::Form<ProfilingForm>,
+) -> Result<HttpResponse, Fail> {
+    let session = Session::of(&req, &state).await?;
+    session.authorise_change(&state, &form.csrf)?;
+    let fail = |e: &dyn std::fmt::Display| Fail::internal(session.lang, e);
+    let mut policy = state
+        .services
+        .messaging_policy(session.brand())
+        .await
+        .map_err(|e| fail(&e))?;
+    policy.profiling_default = form.profiling_default.is_some();
+    state
+        .services
+        .set_messaging_policy(session.brand(), policy)
+        .await
+        .map_err(|e| fail(&e))?;
+    let shown = Shown {
+        saved: true,
+        ..Shown::default()
+    };
+    let page = render(&state, &session, shown).await?;
+    Ok(ok(&req, page))
 }
 
 /// Pretty JSON of a document shown in a text area.

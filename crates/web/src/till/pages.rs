@@ -9,7 +9,7 @@ use crate::render::{Fail, ok};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::{CustomerId, RewardId};
-use regulars_ports::PersonalData;
+use regulars_ports::{Notice, PersonalData};
 use regulars_service::till::{TillOrder, TillOrderError, TillRegistration, new_form_key};
 use regulars_service::{CustomerView, LookupError, ManageError, Reader, RequestKey, UseCaseError};
 use serde::Deserialize;
@@ -364,11 +364,39 @@ pub(crate) struct RegisterQuery {
     phone: String,
 }
 
-fn register_body(session: &TillSession, phone: &str, error: Option<&str>) -> Markup {
+/// The brand's current processing notice, if it published one.
+async fn current_notice(state: &WebState, session: &TillSession) -> Result<Option<Notice>, Fail> {
+    match state.services.notice(session.at.brand, None).await {
+        Ok(notice) => Ok(Some(notice)),
+        Err(ManageError::NotFound { .. }) => Ok(None),
+        Err(other) => Err(Fail::internal(session.lang, &other)),
+    }
+}
+
+fn register_body(
+    session: &TillSession,
+    notice: Option<&Notice>,
+    phone: &str,
+    error: Option<&str>,
+) -> Markup {
     let t = text(session.lang);
+    // The notice in the till's language, else in Vietnamese (always written).
+    let notice_text = notice.and_then(|n| {
+        n.texts
+            .get(session.lang.code())
+            .or_else(|| n.texts.get("vi"))
+            .map(|text| (n.version, text))
+    });
     html! {
         form #register-form method="post" action="/till/customers" {
             input type="hidden" name="csrf" value=(session.csrf);
+            @if let Some((version, text)) = notice_text {
+                section #notice data-version=(version) {
+                    p.muted { (t.notice) }
+                    p #notice-text style="white-space: pre-line" { (text) }
+                }
+                input type="hidden" name="notice_version" value=(version);
+            }
             label for="phone" { (t.phone) }
             input #phone type="text" inputmode="tel" name="phone" value=(phone) autocomplete="off" required;
             label for="name" { (t.name) }
@@ -392,7 +420,8 @@ pub(crate) async fn register_form(
     query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, Fail> {
     let session = TillSession::of(&req, &state).await?;
-    let body = register_body(&session, query.phone.trim(), None);
+    let notice = current_notice(&state, &session).await?;
+    let body = register_body(&session, notice.as_ref(), query.phone.trim(), None);
     Ok(ok(&req, till_page(&session, None, "", false, body)))
 }
 
@@ -408,6 +437,8 @@ pub(crate) struct RegisterForm {
     sms: Option<String>,
     zalo: Option<String>,
     email: Option<String>,
+    /// The notice version the form showed.
+    notice_version: Option<u32>,
 }
 
 /// `POST /till/customers`: registers a customer with the consent they chose, recorded
@@ -426,6 +457,7 @@ pub(crate) async fn register(
         sms: form.sms.is_some(),
         zalo: form.zalo.is_some(),
         email: form.email.is_some(),
+        notice_version: form.notice_version,
     };
     match state
         .services
@@ -445,7 +477,13 @@ pub(crate) async fn register(
         }
         Err(ManageError::Store(e)) => Err(Fail::internal(session.lang, &e)),
         Err(e) => {
-            let body = register_body(&session, form.phone.trim(), Some(&e.to_string()));
+            let notice = current_notice(&state, &session).await?;
+            let body = register_body(
+                &session,
+                notice.as_ref(),
+                form.phone.trim(),
+                Some(&e.to_string()),
+            );
             let mut reply = ok(&req, till_page(&session, None, "", false, body));
             *reply.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(reply)
