@@ -335,3 +335,63 @@ async fn the_list_survives_a_key_rotation_and_a_re_import_rehashes_it() {
         );
     }
 }
+
+/// `regulars dnc import` and `regulars dnc status` as an operator runs them: bad lines
+/// named by line number, the counts printed, `--replace` removing what the file no
+/// longer lists, and no import without the server key.
+#[test]
+fn the_command_imports_a_registry_file_and_reports_its_counts() {
+    let file = regulars_testkit::SqliteFile::new().unwrap_or_else(|e| panic!("sqlite: {e}"));
+    let mut list = file.path().as_os_str().to_owned();
+    list.push(".dnc.txt");
+    let list = std::path::PathBuf::from(list);
+    let key = "05".repeat(32);
+    let run = |args: &[&str], with_key: bool| {
+        let mut command = std::process::Command::new(crate::reliability::binary());
+        command
+            .args(args)
+            .env("DATABASE_URL", file.url())
+            .env_remove("REGULARS_SECRET_KEY")
+            .env_remove("REGULARS_CONFIG");
+        if with_key {
+            command.env("REGULARS_SECRET_KEY", &key);
+        }
+        let out = command.output().unwrap_or_else(|e| panic!("regulars: {e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = run(&["migrate"], true);
+    assert!(ok, "{err}");
+    let write = |text: String| std::fs::write(&list, text).unwrap_or_else(|e| panic!("{e}"));
+    let path = list.to_string_lossy().into_owned();
+
+    write(format!(
+        "# registry\n{}\n{}\n0123\n\n{}\n",
+        national(1),
+        national(2),
+        national(1)
+    ));
+    let (ok, out, err) = run(&["dnc", "import", &path], false);
+    assert!(!ok, "imported without a key: {out}");
+    assert!(err.contains("REGULARS_SECRET_KEY"), "{err}");
+    let (ok, out, err) = run(&["dnc", "import", &path], true);
+    assert!(ok, "{err}");
+    assert!(err.contains("line 4:"), "{err}");
+    assert!(
+        out.contains("2 added, 0 already there, 0 removed, 1 bad lines, 1 repeated lines"),
+        "{out}"
+    );
+    write(format!("{}\n{}\n", national(2), national(3)));
+    let (ok, out, err) = run(&["dnc", "import", &path, "--replace"], true);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 added, 1 already there, 1 removed, 0 bad lines"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&["dnc", "status"], true);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 numbers (0 under a previous key)"), "{out}");
+}
