@@ -3,6 +3,7 @@
 mod admin_cmd;
 mod audit_cmd;
 mod demo;
+mod dnc_cmd;
 mod import_cmd;
 mod models_cmd;
 mod rules_cmd;
@@ -68,6 +69,11 @@ enum Command {
         brand: Option<BrandId>,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// The deployment's do-not-call list (the national registry's numbers).
+    Dnc {
+        #[command(subcommand)]
+        command: dnc_cmd::DncCommand,
     },
     /// Manage the server's secret keys (rotation).
     Secrets {
@@ -217,6 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Audit { command } => audit_cmd::run(command).await,
         Command::Import { command } => import_cmd::run(command).await,
         Command::Secrets { command } => secrets_cmd::run(command).await,
+        Command::Dnc { command } => dnc_cmd::run(command).await,
         Command::Score { brand, db } => score(brand, &db).await,
         Command::Models { command } => models_cmd::run(command).and_then(models_cmd::print),
         Command::Demo {

@@ -5,7 +5,9 @@
 //! A rotation: start every server and worker with the new key in `REGULARS_SECRET_KEY`
 //! and the old one in `REGULARS_PREVIOUS_SECRET_KEYS` (they open what either sealed, so
 //! no webhook is refused in between), run this command with the same two variables,
-//! then drop `REGULARS_PREVIOUS_SECRET_KEYS`.
+//! then drop `REGULARS_PREVIOUS_SECRET_KEYS`. The do-not-call list keeps hashes only, so
+//! it cannot be re-hashed: the command says how many numbers wait for the registry's
+//! file to be imported again under the new key.
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -67,6 +69,14 @@ pub(crate) async fn run(command: SecretsCommand) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // The do-not-call list holds hashes, not numbers: it cannot be hashed again here.
+    let listed = services.do_not_call_status().await?;
+    if listed.under_previous_keys > 0 {
+        println!(
+            "{} do-not-call numbers are hashed under a previous key: they are found while it is in REGULARS_PREVIOUS_SECRET_KEYS; import the registry's file again (regulars dnc import FILE) before dropping it",
+            listed.under_previous_keys
+        );
+    }
     if !report.unopenable.is_empty() {
         let ids: Vec<String> = report.unopenable.iter().map(ToString::to_string).collect();
         bail!(

@@ -225,7 +225,9 @@ impl Application {
     /// Exports the outbox at `/metrics` as `regulars_outbox_messages{status}` (every
     /// brand's messages by status: pending and sending are the queue's depth, sent,
     /// delivered, failed and dead what became of deliveries), read from the database
-    /// every `every`.
+    /// every `every`; and the do-not-call list's size as `regulars_do_not_call_numbers`
+    /// (`regulars_do_not_call_numbers_previous_key`: those waiting for a re-import after
+    /// a key rotation).
     pub fn track_outbox(&self, every: std::time::Duration) {
         use regulars_http::metrics::prometheus_client::metrics::family::Family;
         use regulars_http::metrics::prometheus_client::metrics::gauge::Gauge;
@@ -235,9 +237,28 @@ impl Application {
             "Outbox messages by status, over every brand",
             family.clone(),
         );
+        let listed: Gauge = Gauge::default();
+        let previous: Gauge = Gauge::default();
+        self.metrics.register(
+            "regulars_do_not_call_numbers",
+            "Numbers on the deployment's do-not-call list",
+            listed.clone(),
+        );
+        self.metrics.register(
+            "regulars_do_not_call_numbers_previous_key",
+            "Do-not-call numbers hashed under a previous server key (import the list again)",
+            previous.clone(),
+        );
         let services = self.services.clone();
         tokio::spawn(async move {
             loop {
+                match services.do_not_call_status().await {
+                    Ok(status) => {
+                        listed.set(i64::try_from(status.numbers).unwrap_or(i64::MAX));
+                        previous.set(i64::try_from(status.under_previous_keys).unwrap_or(i64::MAX));
+                    }
+                    Err(error) => tracing::debug!(%error, "do-not-call list size unavailable"),
+                }
                 match services.outbox_depth().await {
                     Ok(depth) => {
                         for status in regulars_ports::OutboxStatus::ALL {

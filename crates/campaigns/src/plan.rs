@@ -35,6 +35,11 @@ pub struct CustomerFacts {
     pub consent: ChannelConsent,
     /// The customer refused all promotional messages; always honoured.
     pub opted_out: bool,
+    /// The phone number is on the national do-not-call list: no promotional message
+    /// goes to it by SMS (or any other channel that calls the number), whatever the
+    /// consent.
+    #[serde(default)]
+    pub do_not_call: bool,
     /// Whether scores and segments may be used for the customer (profiling consent, or
     /// the brand's lawful default): without it the customer is left out of
     /// segment-targeted campaigns and personalised offers.
@@ -96,6 +101,7 @@ impl CustomerFacts {
             zalo_user_id: None,
             consent: ChannelConsent::default(),
             opted_out: false,
+            do_not_call: false,
             profiling: false,
             birthday: None,
             segments: Vec::new(),
@@ -125,6 +131,12 @@ impl CustomerFacts {
             Channel::Sms => true,
             Channel::Email => self.email.is_some(),
         }
+    }
+
+    /// Whether a promotional message may go to the customer on `channel`: consent to
+    /// it, and for SMS a number not on the do-not-call list.
+    pub fn may_promote_on(&self, channel: Channel) -> bool {
+        self.consent.allows(channel) && !(self.do_not_call && channel == Channel::Sms)
     }
 }
 
@@ -250,6 +262,9 @@ pub enum SkipReason {
     /// The customer refused promotional messages (on every channel of the campaign they
     /// could be reached on).
     OptedOut,
+    /// The only channel of the campaign the customer consented to and can be reached on
+    /// is SMS, and their number is on the do-not-call list.
+    DoNotCall,
     /// The campaign targets a segment or personalises its offer, and the customer did not
     /// consent to profiling.
     NoProfilingConsent,
@@ -553,6 +568,22 @@ fn occasion(
     }
 }
 
+/// Why no channel of `campaign` may carry a message to `c`: a channel the customer
+/// withdrew from is an opt-out, a consented SMS to a listed number is `do_not_call`,
+/// anything else a missing consent or way to reach them.
+fn no_channel_reason(campaign: &Campaign, c: &CustomerFacts, promotional: bool) -> SkipReason {
+    let reachable = || campaign.channels.iter().filter(|ch| c.reachable(**ch));
+    if !promotional {
+        SkipReason::NoChannel
+    } else if reachable().any(|ch| c.consent.opted_out_of(*ch)) {
+        SkipReason::OptedOut
+    } else if c.do_not_call && reachable().any(|ch| *ch == Channel::Sms && c.consent.allows(*ch)) {
+        SkipReason::DoNotCall
+    } else {
+        SkipReason::NoChannel
+    }
+}
+
 /// The cost of the cheapest reward that costs anything.
 fn cheapest(reward_costs: &[Points]) -> Option<i64> {
     reward_costs
@@ -767,19 +798,9 @@ pub fn plan(
             .channels
             .iter()
             .copied()
-            .find(|ch| c.reachable(*ch) && (!prepared.promotional || c.consent.allows(*ch)))
+            .find(|ch| c.reachable(*ch) && (!prepared.promotional || c.may_promote_on(*ch)))
         else {
-            // A channel the customer withdrew from is an opt-out, not a missing consent.
-            let refused = prepared.promotional
-                && campaign
-                    .channels
-                    .iter()
-                    .any(|ch| c.reachable(*ch) && c.consent.opted_out_of(*ch));
-            outcomes.push(skip(if refused {
-                SkipReason::OptedOut
-            } else {
-                SkipReason::NoChannel
-            }));
+            outcomes.push(skip(no_channel_reason(campaign, c, prepared.promotional)));
             continue;
         };
         if in_holdout(campaign.id, c.customer_id, campaign.holdout) {

@@ -33,6 +33,7 @@
 
 mod audit;
 mod campaigns;
+mod do_not_call;
 mod error;
 mod intelligence;
 mod messaging;
@@ -56,6 +57,7 @@ pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalDat
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
+pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};
 pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
@@ -94,6 +96,8 @@ pub use webhooks::{
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use do_not_call::MockDoNotCallRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -5,7 +5,7 @@ use crate::{
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, TillRepo, VoucherRepo,
 };
-use crate::{NoticeRepo, OtpRepo};
+use crate::{DoNotCallRepo, NoticeRepo, OtpRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -64,6 +64,8 @@ pub trait Transaction: Send {
     fn otp(&mut self) -> &mut dyn OtpRepo;
     /// The brand's processing notices.
     fn notices(&mut self) -> &mut dyn NoticeRepo;
+    /// The deployment's do-not-call list.
+    fn do_not_call(&mut self) -> &mut dyn DoNotCallRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

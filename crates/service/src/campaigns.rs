@@ -613,6 +613,8 @@ impl Services {
             }
             facts.push(f);
         }
+        let sms_promotion = crate::do_not_call::sends_promotional_sms(&campaign);
+        crate::do_not_call::mark_listed(tx, &mut facts, sms_promotion).await?;
         let lookback = history_window(&campaign);
         let history: Vec<SentMessage> = tx
             .outbox()

@@ -11,12 +11,12 @@
 
 use crate::Services;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
-use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId};
+use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId, Phone};
 use regulars_ports::{
     DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
     StoreError,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
@@ -183,19 +183,20 @@ impl UseCaseError for DeliveryError {
 }
 
 /// Why a promotional message must not go out on its channel any more, if it must not:
-/// its customer's consent to promotions on that channel is no longer granted. It then
+/// its customer's consent to promotions on that channel is no longer granted, or it is
+/// an SMS to a number put on the do-not-call list since it was planned. It then
 /// moves to its next channel (checked again there) or, on its last one, is `cancelled`
 /// (as an erasure cancels), never sent.
-fn withdrawn(
-    consents: &HashMap<(BrandId, CustomerId), ChannelConsent>,
-    message: &OutboxMessage,
-) -> Option<String> {
+fn withdrawn(recheck: &Recheck, message: &OutboxMessage) -> Option<String> {
     if !message.promotional {
         return None;
     }
-    let customer = message.customer_id?;
     let channel = message.route.channel;
-    let consent = consents.get(&(message.brand_id, customer))?;
+    if channel == Channel::Sms && recheck.listed.contains(&message.route.recipient) {
+        return Some("the number is on the do-not-call list".to_owned());
+    }
+    let customer = message.customer_id?;
+    let consent = recheck.consents.get(&(message.brand_id, customer))?;
     (!consent.allows(channel)).then(|| {
         format!(
             "the customer's consent to promotional {} messages is {}",
@@ -206,6 +207,14 @@ fn withdrawn(
                 .replace('_', " ")
         )
     })
+}
+
+/// What may have changed since the messages claimed were planned: their customers'
+/// consent, and which of their SMS numbers are on the do-not-call list now.
+#[derive(Default)]
+struct Recheck {
+    consents: HashMap<(BrandId, CustomerId), ChannelConsent>,
+    listed: HashSet<String>,
 }
 
 fn channel_name(channel: Channel) -> &'static str {
@@ -313,7 +322,7 @@ impl Services {
                 (tx, result)
             })
             .await?;
-        let consents = Arc::new(self.consents_of(&claimed).await?);
+        let recheck = Arc::new(self.recheck(&claimed).await?);
         let mut round = DeliveryRound {
             claimed: claimed.len() as u64,
             ..DeliveryRound::default()
@@ -328,9 +337,9 @@ impl Services {
                 let services = self.clone();
                 let senders = senders.clone();
                 let options = *options;
-                let consents = Arc::clone(&consents);
+                let recheck = Arc::clone(&recheck);
                 running.spawn(async move {
-                    let decision = match withdrawn(&consents, &message) {
+                    let decision = match withdrawn(&recheck, &message) {
                         Some(reason) => Decision::Cancel(reason),
                         None => services.attempt_send(&senders, &options, &message).await,
                     };
@@ -368,22 +377,30 @@ impl Services {
         Ok(round)
     }
 
-    /// The consent now of the customers of the promotional messages claimed: consent
-    /// may have been withdrawn since the messages were planned.
-    async fn consents_of(
-        &self,
-        claimed: &[OutboxMessage],
-    ) -> Result<HashMap<(BrandId, CustomerId), ChannelConsent>, DeliveryError> {
+    /// The consent now of the customers of the promotional messages claimed (consent
+    /// may have been withdrawn since the messages were planned), and which of their SMS
+    /// numbers are on the do-not-call list now.
+    async fn recheck(&self, claimed: &[OutboxMessage]) -> Result<Recheck, DeliveryError> {
         let wanted: Vec<(BrandId, CustomerId)> = claimed
             .iter()
             .filter(|m| m.promotional)
             .filter_map(|m| Some((m.brand_id, m.customer_id?)))
             .collect();
-        if wanted.is_empty() {
-            return Ok(HashMap::new());
+        let sms: Vec<Phone> = claimed
+            .iter()
+            .filter(|m| m.promotional && m.route.channel == Channel::Sms)
+            .filter_map(|m| Phone::parse_e164(&m.route.recipient).ok())
+            .collect();
+        if wanted.is_empty() && sms.is_empty() {
+            return Ok(Recheck::default());
         }
-        let wanted = &wanted;
+        let (wanted, sms) = (&wanted, &sms);
         self.transact("delivery_consent", |mut tx| async move {
+            let listed = match tx.do_not_call().do_not_call_listed(sms).await {
+                Ok(listed) => listed,
+                Err(e) => return (tx, Err(DeliveryError::from(e))),
+            };
+            let listed = listed.into_iter().map(|p| p.as_str().to_owned()).collect();
             let mut found = HashMap::with_capacity(wanted.len());
             for &(brand, customer) in wanted {
                 if found.contains_key(&(brand, customer)) {
@@ -398,7 +415,13 @@ impl Services {
                     Err(e) => return (tx, Err(DeliveryError::from(e))),
                 }
             }
-            (tx, Ok(found))
+            (
+                tx,
+                Ok(Recheck {
+                    consents: found,
+                    listed,
+                }),
+            )
         })
         .await
     }

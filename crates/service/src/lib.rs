@@ -105,6 +105,7 @@ mod brand_policy;
 mod brand_settings;
 mod campaigns;
 mod delivery;
+mod do_not_call;
 mod error;
 mod fingerprint;
 pub mod guard;
@@ -153,6 +154,9 @@ pub use campaigns::{
     DEFAULT_ATTRIBUTION_DAYS,
 };
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
+pub use do_not_call::{
+    BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,
+};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};

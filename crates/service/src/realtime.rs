@@ -155,6 +155,15 @@ impl Services {
         now: OffsetDateTime,
     ) -> Result<(), CampaignError> {
         let policy = policy_of(tx, brand.id).await?;
+        let mut facts = facts.clone();
+        let listed = std::slice::from_mut(&mut facts);
+        // A plain thank-you is transactional: the list is read only when a promotional
+        // SMS may follow, so the order path pays nothing for it otherwise.
+        let sms_promotion = due.iter().any(|record| {
+            parse_definition(record).is_ok_and(|c| crate::do_not_call::sends_promotional_sms(&c))
+        });
+        crate::do_not_call::mark_listed(tx, listed, sms_promotion).await?;
+        let facts = &facts;
         for record in due {
             if self
                 .plan_one(tx, brand, &policy, record, facts, event, now)

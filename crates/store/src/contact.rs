@@ -69,6 +69,24 @@ impl ContactKey {
     }
 }
 
+impl ContactKey {
+    /// The do-not-call list's hash of `phone` (E.164): HMAC-SHA256 under a key derived
+    /// from the blind-index key for this purpose alone, so a list hash never equals a
+    /// customer's index value and neither can be computed without the server key.
+    fn do_not_call_hash(&self, phone: &str) -> String {
+        use hmac::{KeyInit as _, Mac};
+        let mut derive = <hmac::Hmac<Sha256>>::new_from_slice(&self.index)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        derive.update(b"regulars do-not-call list v1");
+        let key: [u8; 32] = derive.finalize().into_bytes().into();
+        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(phone.as_bytes());
+        let digest: [u8; 32] = mac.finalize().into_bytes().into();
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 impl fmt::Debug for ContactKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ContactKey({})", self.id)
@@ -121,6 +139,14 @@ impl ContactKeys {
     pub(crate) fn phone_indexes(&self, brand: Uuid, phone: &str) -> Vec<String> {
         self.all()
             .map(|key| key.phone_index(brand, phone))
+            .collect()
+    }
+
+    /// The phone's do-not-call hash under every key, with the key's id, the current one
+    /// first.
+    pub(crate) fn do_not_call_hashes(&self, phone: &str) -> Vec<(&str, String)> {
+        self.all()
+            .map(|key| (key.id(), key.do_not_call_hash(phone)))
             .collect()
     }
 
@@ -371,6 +397,20 @@ mod tests {
             let all = rotated.phone_indexes(BRAND, &plain);
             prop_assert_eq!(all.len(), 2);
             prop_assert_eq!(&all[1], &index);
+        }
+
+        #[test]
+        fn do_not_call_hashes_are_per_key_and_not_blind_indexes(plain in "\\+84[0-9]{9}") {
+            let rotated = keys(8).with_previous(vec![key(7)]);
+            let hashes = rotated.do_not_call_hashes(&plain);
+            prop_assert_eq!(hashes.len(), 2);
+            prop_assert_eq!(hashes[0].0, "k08");
+            let old = keys(7);
+            prop_assert_eq!(&hashes[1].1, &old.do_not_call_hashes(&plain)[0].1);
+            prop_assert_ne!(&hashes[0].1, &hashes[1].1);
+            prop_assert_eq!(hashes[0].1.len(), 64);
+            prop_assert!(!hashes[0].1.contains(&plain[1..]));
+            prop_assert_ne!(&hashes[1].1, &keys(7).phone_index(Uuid::nil(), &plain));
         }
     }
 

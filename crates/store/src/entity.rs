@@ -19,6 +19,7 @@ pub(crate) mod customer_change;
 pub(crate) mod customer_scores;
 pub(crate) mod customer_session;
 pub(crate) mod customer_stats;
+pub(crate) mod do_not_call;
 pub(crate) mod idempotency;
 pub(crate) mod integration;
 pub(crate) mod ledger_entry;

@@ -11,6 +11,7 @@ mod brands;
 mod campaigns;
 mod consents;
 pub(crate) mod customers;
+mod do_not_call;
 pub(crate) mod idempotency;
 mod intelligence;
 mod ledger;

@@ -15,6 +15,7 @@ mod concurrency;
 mod consent;
 mod dashboard;
 mod delivery;
+mod do_not_call;
 mod esms_reports;
 mod flows;
 mod isolation;

@@ -564,3 +564,48 @@ fn the_brand_policy_rules_and_a_campaign_only_narrows_it() {
         Some("policy.allowed_hours")
     );
 }
+
+#[test]
+fn a_listed_number_gets_no_promotional_sms_but_other_channels_and_receipts_still_go() {
+    let c = campaign(json!({}));
+    let mut lan = customer(1);
+    assert_eq!(
+        sent(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Sms
+    );
+    lan.do_not_call = true;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::DoNotCall
+    );
+    // Zalo with consent still goes, before and after SMS in the campaign's order.
+    lan.zalo_user_id = Some("z1".into());
+    lan.consent.zalo = ConsentState::Granted;
+    let sms_first = campaign(json!({"channels": ["sms", "zalo"]}));
+    assert_eq!(
+        sent(&plan(&sms_first, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()).channel,
+        Channel::Zalo
+    );
+    // A withdrawn channel still reads as an opt-out.
+    lan.consent.zalo = ConsentState::Withdrawn;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::OptedOut
+    );
+    // No SMS consent at all: a missing channel, not the list.
+    lan.consent.zalo = ConsentState::NeverAsked;
+    lan.consent.sms = ConsentState::NeverAsked;
+    assert_eq!(
+        reason(&plan(&c, std::slice::from_ref(&lan), NOW, &[], vnd(0)).unwrap()),
+        SkipReason::NoChannel
+    );
+    // A transactional receipt by SMS still goes to a listed number.
+    let receipt = campaign(json!({"trigger": {"type": "after_purchase"}, "channels": ["sms"]}));
+    lan.last_order = Some(OrderFact {
+        id: OrderId::from_bytes([3; 16]),
+        at: NOW - time::Duration::hours(1),
+    });
+    let m = sent(&plan(&receipt, &[lan], NOW, &[], vnd(0)).unwrap()).clone();
+    assert_eq!(m.channel, Channel::Sms);
+    assert!(!m.promotional);
+}

@@ -39,6 +39,7 @@ fn skip_name(t: &Text, reason: SkipReason) -> &'static str {
         SkipReason::NotInAudience => t.skip_not_in_audience,
         SkipReason::AlreadySent => t.skip_already_sent,
         SkipReason::OptedOut => t.skip_opted_out,
+        SkipReason::DoNotCall => t.skip_do_not_call,
         SkipReason::NoProfilingConsent => t.skip_no_profiling_consent,
         SkipReason::NoChannel => t.skip_no_channel,
         SkipReason::HoldOut => t.skip_hold_out,
