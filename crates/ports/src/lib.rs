@@ -33,6 +33,7 @@
 
 mod audit;
 mod campaigns;
+mod claims;
 mod error;
 mod intelligence;
 mod messaging;
@@ -56,6 +57,7 @@ pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalDat
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
+pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
 pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
@@ -94,6 +96,8 @@ pub use webhooks::{
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use claims::MockClaimRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]

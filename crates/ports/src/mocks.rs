@@ -97,6 +97,8 @@ pub struct MockTransaction {
     pub otp: crate::MockOtpRepo,
     /// Notice repository mock.
     pub notices: crate::MockNoticeRepo,
+    /// Claim repository mock.
+    pub claims: crate::MockClaimRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -122,6 +124,7 @@ impl Default for MockTransaction {
             till: MockTillRepo::new(),
             otp: crate::MockOtpRepo::new(),
             notices: crate::MockNoticeRepo::new(),
+            claims: crate::MockClaimRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -187,6 +190,9 @@ impl Transaction for MockTransaction {
     }
     fn notices(&mut self) -> &mut dyn crate::NoticeRepo {
         &mut self.notices
+    }
+    fn claims(&mut self) -> &mut dyn crate::ClaimRepo {
+        &mut self.claims
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -5,7 +5,7 @@ use crate::{
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, TillRepo, VoucherRepo,
 };
-use crate::{NoticeRepo, OtpRepo};
+use crate::{ClaimRepo, NoticeRepo, OtpRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -64,6 +64,8 @@ pub trait Transaction: Send {
     fn otp(&mut self) -> &mut dyn OtpRepo;
     /// The brand's processing notices.
     fn notices(&mut self) -> &mut dyn NoticeRepo;
+    /// Orders open to a claim and the claims made.
+    fn claims(&mut self) -> &mut dyn ClaimRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.
