@@ -1108,7 +1108,8 @@ impl ScoresDto {
     }
 }
 
-/// Who claims an order stored without a customer: `customer_id` or `phone`, exactly one.
+/// Who claims an order stored without a customer: `customer_id` or `customer_phone`,
+/// exactly one.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimIn {
@@ -1119,7 +1120,7 @@ pub struct ClaimIn {
     pub customer_id: Option<Uuid>,
     /// A phone number (national or E.164); its customer, created if new.
     #[schema(example = "0901234567")]
-    pub phone: Option<String>,
+    pub customer_phone: Option<String>,
 }
 
 /// How long after an order it may be claimed.

@@ -176,7 +176,7 @@ impl UseCaseError for ClaimError {
             | ClaimError::Refunded => Some("order"),
             ClaimError::UnknownCode | ClaimError::InvalidCode => Some("code"),
             ClaimError::UnknownCustomer(_) => Some("customer_id"),
-            ClaimError::InvalidPhone(_) => Some("phone"),
+            ClaimError::InvalidPhone(_) => Some("customer_phone"),
             ClaimError::InvalidDays => Some("claim_days"),
             ClaimError::Credit(e) => e.field(),
             ClaimError::CorruptLedger(_) | ClaimError::Store(_) => None,

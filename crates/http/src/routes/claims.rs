@@ -16,7 +16,7 @@ use regulars_service::{ClaimBy, ClaimVia, Claimant, OrderRef};
 /// customer answers the first claim with `duplicate: true`.
 #[utoipa::path(post, path = "/v1/orders/{id}/claim", tag = "orders", security(("api_key" = [])),
     params(("id" = String, Path)),
-    request_body(content = ClaimIn, description = "`customer_id` or `phone`, exactly one"),
+    request_body(content = ClaimIn, description = "`customer_id` or `customer_phone`, exactly one"),
     responses((status = 200, body = OrderReceiptDto), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "No such order, or no such customer.", body = ErrorBody),
         (status = 409, description = "`already_claimed`: another customer claimed it; `has_customer`: it was credited when it came in.", body = ErrorBody),
@@ -51,7 +51,7 @@ pub(crate) async fn claim_by_id(
 /// Claims the order whose receipt printed `code` for a customer (admin and pos keys).
 /// A wrong code and another brand's code get the same 404.
 #[utoipa::path(post, path = "/v1/claims", tag = "orders", security(("api_key" = [])),
-    request_body(content = ClaimIn, description = "`code`, and `customer_id` or `phone`"),
+    request_body(content = ClaimIn, description = "`code`, and `customer_id` or `customer_phone`"),
     responses((status = 200, body = OrderReceiptDto), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "No order has this code, or no such customer.", body = ErrorBody),
         (status = 409, description = "`already_claimed` or `has_customer`.", body = ErrorBody),
@@ -111,16 +111,16 @@ pub(crate) async fn set_settings(
 }
 
 fn claimant(input: &ClaimIn) -> Result<Claimant, ApiError> {
-    match (&input.customer_id, &input.phone) {
+    match (&input.customer_id, &input.customer_phone) {
         (Some(customer), None) => Ok(Claimant::Customer(CustomerId::from_uuid(*customer))),
         (None, Some(phone)) => Ok(Claimant::Phone(phone.clone())),
         (Some(_), Some(_)) => Err(ApiError::invalid(
-            "phone",
-            "give customer_id or phone, not both",
+            "customer_phone",
+            "give customer_id or customer_phone, not both",
         )),
         (None, None) => Err(ApiError::invalid(
             "customer_id",
-            "give the customer_id or the phone of who claims the order",
+            "give the customer_id or the customer_phone of who claims the order",
         )),
     }
 }
