@@ -6,7 +6,7 @@ use crate::pos::order_data;
 use crate::server::{Body, TestServer, dbs, spawn};
 use crate::targets;
 use crate::till::{Till, shop};
-use regulars_domain::{CustomerId, EventKey, OrderId, Points};
+use regulars_domain::{CustomerId, EventKey, Points};
 use regulars_service::{ClaimBy, ClaimError, ClaimVia, Claimant, OrderRef};
 use regulars_tests::{order, phone, sms_customer};
 use reqwest::Method;

@@ -760,7 +760,7 @@ fn claims(tx: &mut MockTransaction, h: &Handle) {
                     })
                     .map(|(_, c, _)| c.clone())
                     .collect();
-                open.sort_by(|a, b| b.placed_at.cmp(&a.placed_at));
+                open.sort_by_key(|c| std::cmp::Reverse(c.placed_at));
                 open.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
                 open
             })
