@@ -714,6 +714,10 @@ pub struct OrderDto {
     pub points_earned: i64,
     /// Refunded so far.
     pub refunded: MoneyDto,
+    /// For an order without a customer, the code that claims it (`POST /v1/claims`);
+    /// absent once it has a customer or when the brand's claims are off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_code: Option<String>,
 }
 
 impl From<&StoredOrder> for OrderDto {
@@ -741,6 +745,7 @@ impl From<&StoredOrder> for OrderDto {
             total: MoneyDto::from(&o.total),
             points_earned: s.points_earned.value(),
             refunded: MoneyDto::from(&s.refunded),
+            claim_code: None,
         }
     }
 }
@@ -765,6 +770,11 @@ pub struct OrderReceiptDto {
     /// How the points were computed, line by line.
     #[schema(value_type = Vec<Object>)]
     pub explanation: Vec<Value>,
+    /// For an order without a customer, the code its receipt prints so the customer can
+    /// claim it later (`POST /v1/claims`); absent when the brand's claims are off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "7KQ4MXP2RD")]
+    pub claim_code: Option<String>,
 }
 
 impl From<&OrderReceipt> for OrderReceiptDto {
@@ -778,6 +788,7 @@ impl From<&OrderReceipt> for OrderReceiptDto {
             upgraded: r.upgraded,
             duplicate: r.duplicate,
             explanation: r.explanation.iter().map(json).collect(),
+            claim_code: r.claim_code.clone(),
         }
     }
 }
@@ -1095,4 +1106,28 @@ impl ScoresDto {
             previous_segments: s.previous_segments.clone(),
         }
     }
+}
+
+/// Who claims an order stored without a customer: `customer_id` or `customer_phone`,
+/// exactly one.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimIn {
+    /// The code the order's receipt prints (`POST /v1/claims` only).
+    #[schema(example = "7KQ4M-XP2RD")]
+    pub code: Option<String>,
+    /// A customer of the brand.
+    pub customer_id: Option<Uuid>,
+    /// A phone number (national or E.164); its customer, created if new.
+    #[schema(example = "0901234567")]
+    pub customer_phone: Option<String>,
+}
+
+/// How long after an order it may be claimed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSettingsDto {
+    /// Days after an order that it may be claimed, 0 to 90; 0 turns claims off.
+    #[schema(example = 7, minimum = 0, maximum = 90)]
+    pub claim_days: u32,
 }

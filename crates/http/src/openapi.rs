@@ -32,6 +32,7 @@ pub fn document() -> serde_json::Value {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::claims;
 use crate::routes::notice;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
@@ -173,6 +174,7 @@ impl Modify for CommonErrors {
         till::list_staff, till::add_staff, till::set_pin, till::remove_staff,
         till::list_devices, till::enrol_device, till::revoke_device,
         notice::get, notice::put,
+        claims::claim_by_id, claims::claim_by_code, claims::settings, claims::set_settings,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -199,6 +201,7 @@ impl Modify for CommonErrors {
         till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,
         notice::NoticeDto, notice::NoticeIn,
+        dto::ClaimIn, dto::ClaimSettingsDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

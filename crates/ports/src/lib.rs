@@ -33,6 +33,7 @@
 
 mod audit;
 mod campaigns;
+mod claims;
 mod do_not_call;
 mod error;
 mod intelligence;
@@ -57,6 +58,7 @@ pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalDat
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
+pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
 pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};
 pub use error::StoreError;
 pub use intelligence::{
@@ -96,6 +98,7 @@ pub use webhooks::{
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
+pub use claims::MockClaimRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use do_not_call::MockDoNotCallRepo;
 #[cfg(any(test, feature = "mocks"))]

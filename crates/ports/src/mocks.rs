@@ -99,6 +99,8 @@ pub struct MockTransaction {
     pub notices: crate::MockNoticeRepo,
     /// The do-not-call list.
     pub do_not_call: crate::MockDoNotCallRepo,
+    /// Claim repository mock.
+    pub claims: crate::MockClaimRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -125,6 +127,7 @@ impl Default for MockTransaction {
             otp: crate::MockOtpRepo::new(),
             notices: crate::MockNoticeRepo::new(),
             do_not_call: crate::MockDoNotCallRepo::new(),
+            claims: crate::MockClaimRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -193,6 +196,9 @@ impl Transaction for MockTransaction {
     }
     fn do_not_call(&mut self) -> &mut dyn crate::DoNotCallRepo {
         &mut self.do_not_call
+    }
+    fn claims(&mut self) -> &mut dyn crate::ClaimRepo {
+        &mut self.claims
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -5,7 +5,7 @@ use crate::{
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, TillRepo, VoucherRepo,
 };
-use crate::{DoNotCallRepo, NoticeRepo, OtpRepo};
+use crate::{ClaimRepo, DoNotCallRepo, NoticeRepo, OtpRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -66,6 +66,8 @@ pub trait Transaction: Send {
     fn notices(&mut self) -> &mut dyn NoticeRepo;
     /// The deployment's do-not-call list.
     fn do_not_call(&mut self) -> &mut dyn DoNotCallRepo;
+    /// Orders open to a claim and the claims made.
+    fn claims(&mut self) -> &mut dyn ClaimRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

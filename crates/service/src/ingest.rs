@@ -59,6 +59,10 @@ pub struct OrderReceipt {
     pub lapsed: bool,
     /// True when this is a repeated delivery: nothing was applied again.
     pub duplicate: bool,
+    /// For an order without a customer, the code that claims it later (see
+    /// [`Services::claim_order`]); `None` when the brand's claims are off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_code: Option<String>,
 }
 
 /// Why an order was not ingested.
@@ -301,11 +305,13 @@ impl Services {
             explanation: Vec::new(),
             lapsed: false,
             duplicate: false,
+            claim_code: None,
         };
         match &order.customer_phone {
             None => {
                 let stored = stored_order(receipt.order_id, order, None, Points::ZERO);
                 tx.orders().insert_order(&stored).await?;
+                receipt.claim_code = self.open_claim_in(tx, brand_id, &stored).await?;
             }
             Some(phone) => {
                 let first_seen = order.placed_at.min(now);
@@ -323,6 +329,7 @@ impl Services {
                     program: program.as_ref(),
                     customer: &customer,
                     order,
+                    claim: false,
                 };
                 credit.apply(tx, account, &mut receipt).await?;
                 self.after_order_in(tx, &brand, &customer, order, &receipt)
@@ -342,7 +349,7 @@ impl Services {
     }
 
     /// The brand's customer with this phone, created if new.
-    async fn customer_for(
+    pub(crate) async fn customer_for(
         &self,
         tx: &mut dyn Transaction,
         brand: BrandId,
@@ -406,16 +413,19 @@ fn stored_order(
 }
 
 /// Crediting one order to one customer.
-struct Credit<'a> {
-    brand: &'a regulars_ports::Brand,
-    program: Option<&'a LoyaltyProgram>,
-    customer: &'a Customer,
-    order: &'a Order,
+pub(crate) struct Credit<'a> {
+    pub(crate) brand: &'a regulars_ports::Brand,
+    pub(crate) program: Option<&'a LoyaltyProgram>,
+    pub(crate) customer: &'a Customer,
+    pub(crate) order: &'a Order,
+    /// True for an order already stored without a customer and claimed now: its points
+    /// are set on the stored order instead of storing it.
+    pub(crate) claim: bool,
 }
 
 impl Credit<'_> {
     /// Credits the order to the customer's `account`, opened (locked) by the caller.
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         tx: &mut dyn Transaction,
         mut account: Account,
@@ -465,13 +475,19 @@ impl Credit<'_> {
             }
         }
 
-        let stored = stored_order(
-            receipt.order_id,
-            self.order,
-            Some(customer_id),
-            receipt.points_earned,
-        );
-        tx.orders().insert_order(&stored).await?;
+        if self.claim {
+            tx.claims()
+                .set_claimed_points(brand_id, receipt.order_id, receipt.points_earned)
+                .await?;
+        } else {
+            let stored = stored_order(
+                receipt.order_id,
+                self.order,
+                Some(customer_id),
+                receipt.points_earned,
+            );
+            tx.orders().insert_order(&stored).await?;
+        }
         account.append(tx, brand_id, &entries).await?;
 
         record_visit(&mut stats, self.order).map_err(IngestError::InvalidOrder)?;

@@ -104,6 +104,7 @@ mod bell;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
+mod claim;
 mod delivery;
 mod do_not_call;
 mod error;
@@ -152,6 +153,10 @@ pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
+};
+pub use claim::{
+    CLAIM_CODE_LEN, ClaimBy, ClaimError, ClaimVia, Claimant, DEFAULT_CLAIM_DAYS, MAX_CLAIM_DAYS,
+    OrderRef, TILL_CLAIM_LIST, normalize_claim_code,
 };
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use do_not_call::{

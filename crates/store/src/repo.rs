@@ -9,6 +9,7 @@ mod account_state;
 mod audit;
 mod brands;
 mod campaigns;
+mod claims;
 mod consents;
 pub(crate) mod customers;
 mod do_not_call;

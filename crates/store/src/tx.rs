@@ -108,6 +108,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn claims(&mut self) -> &mut dyn regulars_ports::ClaimRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

@@ -242,6 +242,11 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("post", "/v1/refunds") => json!({"refund_id": "ISO-R", "order_id": "ISO-1",
             "refunded_at": crate::pos::rfc3339(OffsetDateTime::now_utc()), "full": true}),
         ("post", "/v1/vouchers/{code}/redeem") => json!({}),
+        ("post", "/v1/orders/{id}/claim") => json!({"customer_phone": phone(779).as_str()}),
+        ("post", "/v1/claims") => {
+            json!({"code": "ABCDE-FGHJK", "customer_phone": phone(779).as_str()})
+        }
+        ("put", "/v1/settings/claims") => json!({"claim_days": 7}),
         ("post", "/v1/customers/{id}/erasure") => json!({}),
         ("put", "/v1/brand/retention") => {
             json!({"inactive_customer_months": null, "message_body_days": 90})

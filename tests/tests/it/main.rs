@@ -11,6 +11,7 @@ mod browser;
 mod callbacks;
 mod campaigns;
 mod card_privacy;
+mod claims;
 mod concurrency;
 mod consent;
 mod dashboard;

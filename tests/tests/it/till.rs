@@ -10,27 +10,27 @@ use regulars_tests::phone;
 use serde_json::{Value, json};
 
 /// A browser-less till: its own cookie jar, no redirects followed.
-struct Till<'a> {
+pub(crate) struct Till<'a> {
     server: &'a TestServer,
     client: reqwest::Client,
     cookies: Vec<(String, String)>,
 }
 
-struct Answer {
-    status: u16,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) text: String,
 }
 
 impl Answer {
     #[track_caller]
-    fn expect(self, status: u16, what: &str) -> Answer {
+    pub(crate) fn expect(self, status: u16, what: &str) -> Answer {
         assert_eq!(self.status, status, "{what}: {}", self.text);
         self
     }
 
     /// The value of the first hidden field `name` on the page.
     #[track_caller]
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self
             .text
@@ -43,7 +43,7 @@ impl Answer {
 }
 
 impl<'a> Till<'a> {
-    fn new(server: &'a TestServer) -> Till<'a> {
+    pub(crate) fn new(server: &'a TestServer) -> Till<'a> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -90,13 +90,13 @@ impl<'a> Till<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
         let url = format!("{}{path}", self.server.base);
         let request = self.client.get(url);
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
         let url = format!("{}{path}", self.server.base);
         let request = self.client.post(url).form(form);
         self.send(request).await
@@ -110,7 +110,7 @@ impl<'a> Till<'a> {
     }
 
     /// Enrols this till with a device token.
-    async fn enrol(&mut self, token: &str) {
+    pub(crate) async fn enrol(&mut self, token: &str) {
         self.post("/till/enrol", &[("token", token)])
             .await
             .expect(303, "enrol");
@@ -118,7 +118,7 @@ impl<'a> Till<'a> {
     }
 
     /// Signs `staff` in with `pin`; the answer's status says how it went.
-    async fn sign_in(&mut self, staff: &str, pin: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, staff: &str, pin: &str) -> Answer {
         let form = self.get("/till/").await.expect(200, "sign-in form");
         let csrf = form.field("csrf");
         self.post(

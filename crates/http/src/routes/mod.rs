@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod callbacks;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
+pub(crate) mod claims;
 pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod health;
@@ -206,6 +207,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/vouchers/{code}/redeem",
                     web::post().to(orders::redeem_voucher),
                 )
-                .route("/audit/access", web::get().to(audit::list)),
+                .route("/audit/access", web::get().to(audit::list))
+                .route("/orders/{id}/claim", web::post().to(claims::claim_by_id))
+                .route("/claims", web::post().to(claims::claim_by_code))
+                .route("/settings/claims", web::get().to(claims::settings))
+                .route("/settings/claims", web::put().to(claims::set_settings)),
         );
 }

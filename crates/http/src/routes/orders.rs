@@ -122,7 +122,12 @@ pub(crate) async fn get(
     let ids: Vec<regulars_domain::CustomerId> = stored.customer_id.into_iter().collect();
     let route = "GET /v1/orders/{id}";
     crate::routes::audit::record(&state, &caller, route, &[PersonalData::Orders], &ids).await?;
-    Ok(HttpResponse::Ok().json(OrderDto::from(&stored)))
+    let mut dto = OrderDto::from(&stored);
+    if stored.customer_id.is_none() {
+        // What a POS prints so the customer can claim the visit later.
+        dto.claim_code = state.services.claim_code(caller.reader(), order).await?;
+    }
+    Ok(HttpResponse::Ok().json(dto))
 }
 
 /// Whether a voucher can be used now (read only).

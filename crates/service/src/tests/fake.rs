@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+mod claims;
+
 /// A customer's stored account: entries and the cached balance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredAccount {
@@ -42,6 +44,13 @@ pub struct World {
     pub orders: Vec<StoredOrder>,
     pub vouchers: Vec<(BrandId, Voucher, Option<OrderId>)>,
     pub idempotency: BTreeMap<(BrandId, EventKey), IdempotentRecord>,
+    /// Orders open to a claim, and their claim once made.
+    pub claims: Vec<(
+        BrandId,
+        regulars_ports::ClaimableOrder,
+        Option<regulars_ports::OrderClaim>,
+    )>,
+    pub claim_days: BTreeMap<BrandId, u32>,
 }
 
 impl World {
@@ -194,6 +203,7 @@ impl Fake {
         vouchers(&mut tx, &h);
         idempotency(&mut tx, &h);
         campaigns(&mut tx);
+        claims::claims(&mut tx, &h);
         tx
     }
 }
@@ -358,6 +368,15 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
                     .cloned()
             })
         });
+    let r = h.clone();
+    tx.orders.expect_order().returning(move |brand, id| {
+        r.read("order", |w| {
+            w.orders
+                .iter()
+                .find(|o| o.order.brand_id == brand && o.id == id)
+                .cloned()
+        })
+    });
     let r = h.clone();
     tx.orders.expect_insert_order().returning(move |order| {
         let order = order.clone();

@@ -135,7 +135,13 @@ async fn an_order_without_a_phone_is_stored_and_earns_nothing() {
     let receipt = h.ingest(anonymous).await.unwrap();
     assert_eq!(receipt.points_earned, Points::ZERO);
     assert_eq!((receipt.customer_id, receipt.balance), (None, None));
-    assert_eq!(h.fake.take_writes(), ["insert_order", "remember"]);
+    // It is open to a claim, by the code its receipt prints.
+    let code = receipt.claim_code.expect("a claim code");
+    assert_eq!(crate::normalize_claim_code(&code), Some(code));
+    assert_eq!(
+        h.fake.take_writes(),
+        ["insert_order", "open_claim", "remember"]
+    );
     let world = h.fake.world();
     assert!(world.customers.is_empty() && world.accounts.is_empty());
     assert_eq!(world.orders[0].customer_id, None);

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod claim;
 mod fake;
 mod ingest;
 mod ledger_ops;

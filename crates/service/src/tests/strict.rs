@@ -42,6 +42,7 @@ fn receipt() -> OrderReceipt {
         explanation: Vec::new(),
         lapsed: false,
         duplicate: false,
+        claim_code: None,
     }
 }
 

@@ -11,6 +11,7 @@
 //! scanner that types and presses Enter works; no JavaScript runs.
 
 pub(crate) mod admin;
+mod claims;
 mod pages;
 mod text;
 
@@ -388,6 +389,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/rewards", web::post().to(pages::buy_reward))
             .route("/register", web::get().to(pages::register_form))
             .route("/customers", web::post().to(pages::register))
+            .route("/customers/{id}/claims", web::get().to(claims::list))
+            .route("/claims", web::post().to(claims::claim))
             .default_service(web::to(crate::pages::not_found)),
     );
 }

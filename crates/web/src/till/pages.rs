@@ -69,6 +69,7 @@ fn account(state: &WebState, session: &TillSession, view: &CustomerView) -> Mark
                 input #code type="text" name="code" autocomplete="off" autocapitalize="characters" required;
                 button #redeem type="submit" { (t.redeem) }
             }
+            p { a #claim-link href={ "/till/customers/" (id) "/claims" } { (t.claim_link) } }
             h3 { (t.vouchers) }
             @if view.vouchers.is_empty() { p.muted { (t.no_vouchers) } }
             ul #till-vouchers {
@@ -93,7 +94,7 @@ fn account(state: &WebState, session: &TillSession, view: &CustomerView) -> Mark
 }
 
 /// Shows a customer's account with `message`, recording the read.
-async fn show(
+pub(super) async fn show(
     req: &HttpRequest,
     state: &WebState,
     session: &TillSession,

@@ -60,6 +60,12 @@ pub(crate) struct TillText {
     pub enrol_here: &'static str,
     pub locked: &'static str,
     pub removed: &'static str,
+    pub claim_link: &'static str,
+    pub claim_intro: &'static str,
+    pub no_unclaimed: &'static str,
+    pub attach: &'static str,
+    pub claimed: &'static str,
+    pub claim_duplicate: &'static str,
 }
 
 const VI: TillText = TillText {
@@ -117,6 +123,12 @@ const VI: TillText = TillText {
     enrol_here: "Đăng ký trình duyệt này làm quầy",
     locked: "bị khóa",
     removed: "đã xóa",
+    claim_link: "Quên tích điểm? Gắn đơn vừa mua",
+    claim_intro: "Các đơn gần đây ở quầy này chưa gắn khách hàng. Chọn đơn khách vừa mua (theo giờ và số tiền) để cộng điểm cho khách.",
+    no_unclaimed: "Không có đơn nào chưa gắn khách hàng.",
+    attach: "Gắn cho khách này",
+    claimed: "Đã gắn đơn cho khách, cộng điểm:",
+    claim_duplicate: "Đơn này đã được gắn cho khách này rồi; không cộng thêm điểm.",
 };
 
 const EN: TillText = TillText {
@@ -174,6 +186,12 @@ const EN: TillText = TillText {
     enrol_here: "Enrol this browser as a till",
     locked: "locked",
     removed: "removed",
+    claim_link: "Missed points? Attach a recent order",
+    claim_intro: "Recent orders at this till without a customer. Pick the one the customer paid for (by time and amount) to credit its points.",
+    no_unclaimed: "No order is waiting for a customer.",
+    attach: "Attach to this customer",
+    claimed: "Order attached, points credited:",
+    claim_duplicate: "This order was attached to this customer already; no points added again.",
 };
 
 /// The till's language: `?lang=`, then the language cookie, then Vietnamese (a till in
