@@ -37,6 +37,7 @@ mod roles;
 mod rotation;
 mod scoring;
 mod server;
+mod signup;
 mod sms_product;
 mod sms_text;
 mod square;
