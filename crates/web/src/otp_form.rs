@@ -37,7 +37,7 @@ pub(crate) fn phone_form(
         form #otp-phone-form method="post" action=(action) {
             input type="hidden" name="csrf" value=(csrf);
             label for="otp-phone" { (labels.phone) }
-            input #otp-phone type="tel" name="phone" inputmode="tel" autocomplete="tel" required;
+            input #otp-phone type="text" name="phone" inputmode="tel" autocomplete="tel" required;
             @if let Some(error) = error { p.error #otp-error { (error) } }
             button #otp-send type="submit" { (labels.send_code) }
         }
@@ -66,7 +66,7 @@ pub(crate) fn code_form(
         form #otp-resend-form method="post" action=(resend_action) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="resend" value="1";
-            button.link #otp-resend type="submit" { (labels.resend) }
+            button.link #otp-resend type="submit" style="color:#0b6bcb" { (labels.resend) }
         }
     }
 }

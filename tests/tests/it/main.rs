@@ -38,6 +38,7 @@ mod rotation;
 mod scoring;
 mod server;
 mod signup;
+mod signup_browser;
 mod sms_product;
 mod sms_text;
 mod square;

@@ -435,7 +435,7 @@ fn details_page(
             label for="signup-name" { (t.name) }
             input #signup-name type="text" name="name" autocomplete="name" maxlength="200" autofocus;
             label for="signup-birthday" { (t.birthday) }
-            input #signup-birthday type="date" name="birthday" autocomplete="bday";
+            input #signup-birthday type="date" name="birthday" autocomplete="bday" style="font:inherit;padding:.4rem";
             fieldset {
                 legend { (t.consent_intro) }
                 label { input #consent-zalo type="checkbox" name="zalo" value="yes"; " " (t.consent_zalo) }
@@ -561,7 +561,8 @@ pub(crate) async fn join(
         customer: customer.id,
         expires_at: state.now() + state.link_ttl,
     });
-    let mut reply = see_other(&format!("/c/{link}"));
+    // The card page speaks the language the customer signed up in.
+    let mut reply = see_other(&format!("/c/{link}?lang={}", lang.code()));
     // The flow is over: its nonce and phone go; the session stays for the card page.
     for name in [JOIN_COOKIE, PHONE_COOKIE] {
         set_cookie(&mut reply, &cookies::set(name, "", 0, state.secure_cookies));
