@@ -39,6 +39,7 @@ mod scoring;
 mod server;
 mod signup;
 mod signup_browser;
+mod signup_join;
 mod sms_product;
 mod sms_text;
 mod square;
