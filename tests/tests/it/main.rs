@@ -28,6 +28,7 @@ mod outbox_faults;
 mod own_requests;
 mod policy;
 mod pos;
+mod posters;
 mod privacy;
 mod refunds;
 mod reliability;
