@@ -270,46 +270,10 @@ impl Services {
                 .await?;
             let customer = match existing {
                 None => {
-                    let customer = Customer {
-                        id: CustomerId::from_uuid(self.ids.new_id()),
-                        brand_id: brand,
-                        phone: proved.phone.clone(),
-                        name: input.name.clone(),
-                        birthday: input.birthday,
-                        email: None,
-                        zalo_user_id: None,
-                        consent: input.consent.apply(ChannelConsent::default()),
-                        created_at: now,
-                    };
-                    tx.customers().insert_customer(&customer).await?;
-                    self.record_change(tx, &customer, input.given(), &by)
-                        .await?;
-                    self.record_consent(tx, &ChannelConsent::default(), &customer, input, &by)
-                        .await?;
-                    customer
+                    self.join_new(tx, brand, &proved.phone, input, &by, now)
+                        .await?
                 }
-                Some(before) => {
-                    let mut customer = before.clone();
-                    if input.name.is_some() {
-                        customer.name.clone_from(&input.name);
-                    }
-                    if input.birthday.is_some() {
-                        customer.birthday = input.birthday;
-                    }
-                    customer.consent = input.consent.apply(before.consent);
-                    let fields: Vec<String> = before
-                        .changed_fields(&customer)
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect();
-                    if !fields.is_empty() {
-                        tx.customers().update_customer(&customer).await?;
-                        self.record_change(tx, &customer, fields, &by).await?;
-                        self.record_consent(tx, &before.consent, &customer, input, &by)
-                            .await?;
-                    }
-                    customer
-                }
+                Some(before) => self.join_known(tx, before, input, &by).await?,
             };
             tx.otp()
                 .bind_session(brand, session_hash, customer.id)
@@ -320,6 +284,65 @@ impl Services {
             Ok(customer)
         })
         .await
+    }
+
+    /// Registers a phone no customer has, with the sign-up's answers.
+    async fn join_new(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        phone: &regulars_domain::Phone,
+        input: &CustomerInput,
+        by: &ChangeAuthor,
+        now: time::OffsetDateTime,
+    ) -> Result<Customer, ManageError> {
+        let customer = Customer {
+            id: CustomerId::from_uuid(self.ids.new_id()),
+            brand_id: brand,
+            phone: phone.clone(),
+            name: input.name.clone(),
+            birthday: input.birthday,
+            email: None,
+            zalo_user_id: None,
+            consent: input.consent.apply(ChannelConsent::default()),
+            created_at: now,
+        };
+        tx.customers().insert_customer(&customer).await?;
+        self.record_change(tx, &customer, input.given(), by).await?;
+        self.record_consent(tx, &ChannelConsent::default(), &customer, input, by)
+            .await?;
+        Ok(customer)
+    }
+
+    /// Records the sign-up's answers on the customer who already has the phone: a name
+    /// or birthday left empty keeps the stored one; the rest of the profile stays.
+    async fn join_known(
+        &self,
+        tx: &mut dyn Transaction,
+        before: Customer,
+        input: &CustomerInput,
+        by: &ChangeAuthor,
+    ) -> Result<Customer, ManageError> {
+        let mut customer = before.clone();
+        if input.name.is_some() {
+            customer.name.clone_from(&input.name);
+        }
+        if input.birthday.is_some() {
+            customer.birthday = input.birthday;
+        }
+        customer.consent = input.consent.apply(before.consent);
+        let fields: Vec<String> = before
+            .changed_fields(&customer)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if !fields.is_empty() {
+            tx.customers().update_customer(&customer).await?;
+            self.record_change(tx, &customer, fields, by).await?;
+            self.record_consent(tx, &before.consent, &customer, input, by)
+                .await?;
+        }
+        Ok(customer)
     }
 }
 
