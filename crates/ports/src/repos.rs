@@ -474,4 +474,18 @@ pub trait LocationRepo: Send {
     ) -> Result<Option<Location>, StoreError>;
     /// Every location of the brand, by code.
     async fn locations(&mut self, brand: BrandId) -> Result<Vec<Location>, StoreError>;
+    /// The location's public sign-up secret (its poster's link), if one was made.
+    async fn signup_secret(
+        &mut self,
+        brand: BrandId,
+        location: LocationId,
+    ) -> Result<Option<String>, StoreError>;
+    /// Sets (or replaces) the location's public sign-up secret.
+    async fn set_signup_secret(
+        &mut self,
+        brand: BrandId,
+        location: LocationId,
+        secret: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }

@@ -131,6 +131,7 @@ mod scoring;
 mod secrets;
 mod segments;
 mod sessions;
+mod signup;
 mod tier_review;
 mod tiering;
 pub mod till;
@@ -195,6 +196,7 @@ pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
+pub use signup::{SignupDetails, SignupPage};
 pub use tier_review::TierReviewReport;
 pub use till::{
     DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,

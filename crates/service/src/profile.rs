@@ -35,7 +35,7 @@ pub struct CustomerInput {
 }
 
 impl CustomerInput {
-    fn check(&self) -> Result<(), ManageError> {
+    pub(crate) fn check(&self) -> Result<(), ManageError> {
         if let Some(name) = &self.name {
             check_text("name", name, 200)?;
         }
@@ -56,7 +56,7 @@ impl CustomerInput {
     }
 
     /// The fields given, for the record of a registration.
-    fn given(&self) -> Vec<String> {
+    pub(crate) fn given(&self) -> Vec<String> {
         let mut fields = Vec::new();
         let named = [
             ("name", self.name.is_some()),
@@ -214,7 +214,8 @@ impl Services {
             self.record_change(tx, &customer, input.given(), by).await?;
             self.record_consent(tx, &ChannelConsent::default(), &customer, input, by)
                 .await?;
-            self.after_registration_in(tx, &found, &customer).await?;
+            self.after_registration_in(tx, &found, &customer, customer.created_at)
+                .await?;
             Ok(customer)
         })
         .await
@@ -315,7 +316,7 @@ impl Services {
 
     /// Appends one event per purpose whose state differs between `before` and the
     /// customer's consent now.
-    async fn record_consent(
+    pub(crate) async fn record_consent(
         &self,
         tx: &mut dyn Transaction,
         before: &ChannelConsent,
@@ -342,7 +343,7 @@ impl Services {
         Ok(())
     }
 
-    async fn record_change(
+    pub(crate) async fn record_change(
         &self,
         tx: &mut dyn Transaction,
         customer: &Customer,

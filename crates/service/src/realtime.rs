@@ -107,14 +107,16 @@ impl Services {
         }
     }
 
-    /// Plans the brand's active welcome campaigns for a customer just registered, in
-    /// the registration's transaction; like [`Services::after_order_in`], a campaign that
-    /// cannot be planned is logged and never refuses the registration.
+    /// Plans the brand's active welcome campaigns for a customer who joined at
+    /// `joined_at` (registered, or signed up on their own after the POS knew them), in
+    /// that transaction; like [`Services::after_order_in`], a campaign that cannot be
+    /// planned is logged and never refuses the registration.
     pub(crate) async fn after_registration_in(
         &self,
         tx: &mut dyn Transaction,
         brand: &Brand,
         customer: &Customer,
+        joined_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let event = Event::Registered;
         let result = async {
@@ -130,7 +132,8 @@ impl Services {
                 visits: Vec::new(),
                 tier_down: None,
             };
-            let facts = facts_of(&history, None, now);
+            let mut facts = facts_of(&history, None, now);
+            facts.joined_at = Some(joined_at);
             self.plan_event(tx, brand, due, &facts, event, now).await
         }
         .await;

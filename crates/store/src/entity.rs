@@ -25,6 +25,7 @@ pub(crate) mod idempotency;
 pub(crate) mod integration;
 pub(crate) mod ledger_entry;
 pub(crate) mod location;
+pub(crate) mod location_signup;
 pub(crate) mod oauth_token;
 pub(crate) mod order;
 pub(crate) mod order_claim;

@@ -32,6 +32,7 @@ mod m20261208_500001_tier_reviews;
 mod m20261208_600001_oauth_tokens;
 mod m20261208_700001_account_state;
 mod m20261208_800001_contact_sealing;
+mod m20261209_100001_signup_posters;
 mod m20261209_300001_do_not_call;
 mod m20261209_400001_order_claims;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_600001_oauth_tokens::Migration),
             Box::new(m20261208_700001_account_state::Migration),
             Box::new(m20261208_800001_contact_sealing::Migration),
+            Box::new(m20261209_100001_signup_posters::Migration),
             Box::new(m20261209_300001_do_not_call::Migration),
             Box::new(m20261209_400001_order_claims::Migration),
         ]

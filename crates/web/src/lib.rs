@@ -33,11 +33,14 @@ mod chart;
 pub mod cookies;
 pub mod i18n;
 mod link;
+mod otp_form;
 mod pages;
+mod poster;
 mod qr;
 mod render;
 mod session;
 pub mod sign;
+pub mod signup;
 pub mod till;
 
 use actix_web::web;
@@ -198,6 +201,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
         .route("/u/{token}", web::get().to(pages::unsubscribe::show))
         .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
         .configure(till::routes)
+        .configure(signup::routes)
         .service(
             web::scope("/dashboard")
                 .route("", web::get().to(pages::home))
@@ -235,6 +239,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                 .route("/staff", web::get().to(till::admin::show))
                 .route("/staff", web::post().to(till::admin::add))
                 .route("/staff/devices", web::post().to(till::admin::enrol))
+                .route("/posters", web::get().to(signup::posters::show))
+                .route(
+                    "/posters/{location}/poster.{ext}",
+                    web::get().to(signup::posters::download),
+                )
+                .route(
+                    "/posters/{location}/rotate",
+                    web::post().to(signup::posters::rotate),
+                )
                 .route("/campaigns", web::get().to(pages::campaigns::list))
                 .route("/campaigns", web::post().to(pages::campaigns::create))
                 .route("/campaigns/new", web::get().to(pages::campaigns::new))

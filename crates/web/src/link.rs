@@ -34,7 +34,7 @@ fn too_many(seconds: u64) -> HttpResponse {
 }
 
 /// The base of customer links: the configured public URL, else the request's own.
-fn base_url(req: &HttpRequest, state: &WebState) -> String {
+pub(crate) fn base_url(req: &HttpRequest, state: &WebState) -> String {
     match &state.public_url {
         Some(url) => url.clone(),
         None => {

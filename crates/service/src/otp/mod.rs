@@ -318,7 +318,7 @@ impl Services {
         )
     }
 
-    fn token_hash(&self, brand: BrandId, token: &str) -> String {
+    pub(crate) fn token_hash(&self, brand: BrandId, token: &str) -> String {
         keyed_hash(
             &self.otp_key(),
             &[b"session", brand.as_uuid().as_bytes(), token.as_bytes()],

@@ -1,15 +1,17 @@
 //! [`LocationRepo`]: a brand's shops.
 
 use crate::convert::{from_micros, to_micros};
-use crate::entity::location;
+use crate::entity::{location, location_signup};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, LocationId};
 use regulars_ports::{Location, LocationRepo, StoreError};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
-use time::UtcOffset;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use time::{OffsetDateTime, UtcOffset};
 
 #[async_trait]
 impl LocationRepo for StoreTransaction {
@@ -64,6 +66,51 @@ impl LocationRepo for StoreTransaction {
             .into_iter()
             .map(location_from_row)
             .collect()
+    }
+
+    async fn signup_secret(
+        &mut self,
+        brand: BrandId,
+        location: LocationId,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            location_signup::Entity::find_by_id((brand.as_uuid(), location.as_uuid()))
+                .one(&self.tx)
+                .await
+                .map_err(in_ctx("select from location_signup"))?
+                .map(|row| row.secret),
+        )
+    }
+
+    async fn set_signup_secret(
+        &mut self,
+        brand: BrandId,
+        location: LocationId,
+        secret: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let row = location_signup::Model {
+            brand_id: brand.as_uuid(),
+            location_id: location.as_uuid(),
+            secret: secret.to_owned(),
+            created_at: to_micros(at),
+        };
+        location_signup::Entity::insert(row.into_active_model().reset_all())
+            .on_conflict(
+                OnConflict::columns([
+                    location_signup::Column::BrandId,
+                    location_signup::Column::LocationId,
+                ])
+                .update_columns([
+                    location_signup::Column::Secret,
+                    location_signup::Column::CreatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("upsert into location_signup"))?;
+        Ok(())
     }
 }
 
