@@ -104,6 +104,7 @@ mod bell;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
+mod config_cache;
 mod delivery;
 mod error;
 mod fingerprint;
@@ -215,6 +216,7 @@ pub struct Services {
     public_url: Option<String>,
     customer_care_sms: bool,
     otp: Arc<otp::OtpState>,
+    config: Arc<config_cache::ConfigCache>,
 }
 
 impl Services {
@@ -234,6 +236,7 @@ impl Services {
             public_url: None,
             customer_care_sms: false,
             otp: Arc::new(otp::OtpState::default()),
+            config: Arc::new(config_cache::ConfigCache::default()),
         }
     }
 

@@ -9,6 +9,7 @@ mod account_state;
 mod audit;
 mod brands;
 mod campaigns;
+mod config;
 mod consents;
 pub(crate) mod customers;
 pub(crate) mod idempotency;
