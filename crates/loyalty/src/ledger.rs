@@ -80,6 +80,7 @@
 
 mod account;
 mod commands;
+mod compact;
 mod entry;
 mod error;
 mod refund;

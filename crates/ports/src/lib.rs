@@ -76,9 +76,9 @@ pub use privacy::{
     ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
 };
 pub use records::{
-    AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
-    IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome,
-    Role, StoredOrder, TierReview, TierState,
+    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
+    IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram,
+    RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
 pub use reports::ReportRepo;
 pub use repos::{

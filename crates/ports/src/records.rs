@@ -108,6 +108,22 @@ pub struct LockedAccount {
     pub head: AccountHead,
     /// The stored fold of the entries; `None` when it must be built from them.
     pub state: Option<regulars_loyalty::ledger::AccountState>,
+    /// The brand's [`BrandConfig::version`] as the locking statement read it; `None`
+    /// from a store that keeps no version.
+    pub config_version: Option<i64>,
+}
+
+/// A brand and its loyalty programme as read together, with the number that every
+/// change to either moves (in the changing transaction): a copy kept in memory is
+/// current while the stored number is still `version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrandConfig {
+    /// The version read with them; `None` from a store that keeps none (never cached).
+    pub version: Option<i64>,
+    /// The brand.
+    pub brand: Brand,
+    /// Its loyalty programme, if any.
+    pub program: Option<LoyaltyProgram>,
 }
 
 /// An order as stored, with what it earned.

@@ -2,9 +2,9 @@
 //! another brand's rows through a brand's id.
 
 use crate::{
-    AccountHead, ApiKeyRecord, Brand, CampaignVoucherCount, CustomerStats, IdempotentRecord,
-    IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome, StoreError,
-    StoredOrder, TierReview,
+    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
+    IdempotentRecord, IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome,
+    StoreError, StoredOrder, TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
@@ -31,6 +31,10 @@ pub trait BrandRepo: Send {
     async fn brand_ids(&mut self) -> Result<Vec<BrandId>, StoreError>;
     /// The brand's loyalty programme.
     async fn program(&mut self, brand: BrandId) -> Result<Option<LoyaltyProgram>, StoreError>;
+    /// The brand, its programme and its config version, read in one consistent view;
+    /// `None` when there is no such brand. [`update_brand`](BrandRepo::update_brand) and
+    /// [`save_program`](BrandRepo::save_program) move the version.
+    async fn brand_config(&mut self, brand: BrandId) -> Result<Option<BrandConfig>, StoreError>;
     /// Replaces the brand's loyalty programme.
     async fn save_program(
         &mut self,
@@ -185,7 +189,8 @@ pub trait LedgerRepo: Send {
     ) -> Result<AccountHead, StoreError>;
     /// [`lock_account`](LedgerRepo::lock_account), in the same statements, also giving
     /// the stored account state: `None` until one is stored (an account that predates it,
-    /// or whose entries were appended without one by [`append`](LedgerRepo::append)).
+    /// or whose entries were appended without one by [`append`](LedgerRepo::append)); and
+    /// the brand's config version, read in the statement that takes the lock.
     async fn lock_account_state(
         &mut self,
         brand: BrandId,

@@ -32,6 +32,8 @@ pub(crate) struct Account {
     /// True when the ledger was folded from all the entries (it holds them and every
     /// tally) rather than resumed from the stored state.
     rebuilt: bool,
+    /// The brand's config version, read by the statement that took the lock.
+    pub config_version: Option<i64>,
 }
 
 impl Account {
@@ -61,6 +63,7 @@ impl Account {
                 head,
                 ledger: Ledger::resume(state, []),
                 rebuilt: false,
+                config_version: locked.config_version,
             });
         }
         let ledger = load_ledger::<E>(tx, brand, customer).await?;
@@ -75,6 +78,7 @@ impl Account {
             head,
             ledger,
             rebuilt: true,
+            config_version: locked.config_version,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Order in: a paid order from a point of sale earns its customer points.
 
 use crate::Services;
-use crate::account::{Account, load_brand, points_expiry};
+use crate::account::{Account, points_expiry};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::fingerprint::{fingerprint, same_request};
 use crate::tiering::{held_tier, qualifying};
@@ -282,18 +282,20 @@ impl Services {
         brand_id: BrandId,
         order: &Order,
     ) -> Result<OrderReceipt, IngestError> {
-        let brand = load_brand::<IngestError>(tx, brand_id).await?;
+        // A brand's currency never changes, so a kept copy can refuse an order in
+        // another currency; its rules are checked against the stored version once the
+        // account is locked, before they are applied.
+        let config = self.order_config::<IngestError>(tx, brand_id).await?;
         let fingerprint = fingerprint(order)?;
-        if order.currency() != brand.currency {
+        if order.currency() != config.config.brand.currency {
             return Err(IngestError::CurrencyMismatch {
-                brand: brand.currency,
+                brand: config.config.brand.currency,
                 order: order.currency(),
             });
         }
         if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
             return first_receipt(&order.key, record, &fingerprint);
         }
-        let program = tx.brands().program(brand_id).await?;
         let now = self.clock.now();
         let mut receipt = OrderReceipt {
             order_id: OrderId::from_uuid(self.ids.new_id()),
@@ -324,15 +326,18 @@ impl Services {
                 if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
                     return first_receipt(&order.key, record, &fingerprint);
                 }
+                let config = self
+                    .current_config::<IngestError>(tx, config, &account)
+                    .await?;
                 let credit = Credit {
-                    brand: &brand,
-                    program: program.as_ref(),
+                    brand: &config.brand,
+                    program: config.program.as_ref(),
                     customer: &customer,
                     order,
                     claim: false,
                 };
                 credit.apply(tx, account, &mut receipt).await?;
-                self.after_order_in(tx, &brand, &customer, order, &receipt)
+                self.after_order_in(tx, &config.brand, &customer, order, &receipt)
                     .await?;
             }
         }

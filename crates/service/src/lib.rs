@@ -105,6 +105,7 @@ mod brand_policy;
 mod brand_settings;
 mod campaigns;
 mod claim;
+mod config_cache;
 mod delivery;
 mod do_not_call;
 mod error;
@@ -226,6 +227,7 @@ pub struct Services {
     public_url: Option<String>,
     customer_care_sms: bool,
     otp: Arc<otp::OtpState>,
+    config: Arc<config_cache::ConfigCache>,
 }
 
 impl Services {
@@ -245,6 +247,7 @@ impl Services {
             public_url: None,
             customer_care_sms: false,
             otp: Arc::new(otp::OtpState::default()),
+            config: Arc::new(config_cache::ConfigCache::default()),
         }
     }
 

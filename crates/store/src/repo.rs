@@ -10,6 +10,7 @@ mod audit;
 mod brands;
 mod campaigns;
 mod claims;
+mod config;
 mod consents;
 pub(crate) mod customers;
 mod do_not_call;

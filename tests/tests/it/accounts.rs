@@ -5,6 +5,7 @@
 use crate::targets;
 use regulars_domain::{EventKey, Points, Refund, RefundScope};
 use regulars_loyalty::ledger::Ledger;
+use regulars_loyalty::rules::EarningRules;
 use regulars_ports::UnitOfWork;
 use regulars_service::Services;
 use regulars_store::{Store, StoreOptions};
@@ -13,12 +14,13 @@ use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 /// Statements one order of a 2-line order for a regular customer takes, `BEGIN` and
-/// `COMMIT` aside: brand, idempotency, programme, customer by phone, account row (insert
-/// if missing, then lock), idempotency again under the lock, stats, order, order lines,
-/// account head and state, entries, tallies, stats, idempotency record.
-// 15 for the loyalty work itself, and one read of the brand's active campaigns that plan
-// a message with the order (the real-time thank-you).
-const STATEMENTS_PER_ORDER: usize = 16;
+/// `COMMIT` aside: idempotency, customer by phone, account row (created if missing and
+/// locked, with the brand's config version, in one statement), idempotency again under
+/// the lock, stats, order, order lines, account head and state, entries, tallies, stats,
+/// idempotency record, and one read of the brand's active campaigns that plan a message
+/// with the order (the real-time thank-you). The brand and its programme come from the
+/// server's memory, checked by the config version the lock read.
+const STATEMENTS_PER_ORDER: usize = 13;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
@@ -210,5 +212,69 @@ async fn an_account_without_a_stored_state_is_built_on_first_use() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(report.is_clean(), "{name}: {report:?}");
+    }
+}
+
+/// Earning rules that credit `points` per 10,000 VND spent, and nothing else.
+fn flat_rules(points: i64) -> EarningRules {
+    EarningRules::from_json(&format!(
+        r#"{{"currency": "VND",
+            "base": {{"label": "Flat", "per_amount": "10000", "points": {points}, "rounding": "floor"}}}}"#
+    ))
+    .unwrap_or_else(|e| panic!("rules: {e}"))
+}
+
+/// Servers keep the brand and its programme in memory between orders; a rule change,
+/// made through one server (one connection pool) or another, is honoured by the very
+/// next order on every server, on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_change_is_honoured_by_the_next_order_on_every_server() {
+    for target in targets("accounts_rules").await {
+        let (name, w) = (target.name, &target.world);
+        // A second server: its own pool and its own copy of the brand.
+        let (other, _log) = observed(&target.url).await;
+        let servers = [("first", &w.services), ("second", &other)];
+        let start = OffsetDateTime::now_utc() - Duration::hours(12);
+        let mut n = 0;
+        // One line of 45,000 + 10,000 VND: 5.5 units of 10,000 (floored), each order by a new
+        // customer (no tier multiplier).
+        let mut expect_on_both = async |points: i64| {
+            for (server, services) in servers {
+                for _ in 0..2 {
+                    n += 1;
+                    let customer = 100 + n as u64;
+                    let placed = start + Duration::minutes(n);
+                    let receipt = services
+                        .ingest_order(
+                            w.brand,
+                            order(w.brand, &format!("V-{n}"), customer, placed, 1),
+                        )
+                        .await
+                        .unwrap_or_else(|e| panic!("{name}: {server}: {e}"));
+                    assert_eq!(
+                        receipt.points_earned,
+                        Points::new(55 * points / 10),
+                        "{name}: order {n} on the {server} server, customer {customer}"
+                    );
+                }
+            }
+        };
+        let set = |services: &Services, points: i64| {
+            let services = services.clone();
+            async move {
+                services
+                    .set_earning_rules(w.brand, flat_rules(points))
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: set rules: {e}"));
+            }
+        };
+        set(&w.services, 1).await;
+        expect_on_both(1).await;
+        // Changed through the first server: the second's copy is stale.
+        set(&w.services, 3).await;
+        expect_on_both(3).await;
+        // Changed through the second server: the first's copy is stale.
+        set(&other, 2).await;
+        expect_on_both(2).await;
     }
 }

@@ -9,10 +9,12 @@
 //! entry that needs one looks it up through [`Tallies`], and the entry that changes one
 //! returns it, so storage can keep each under its own key.
 
+use super::compact;
 use super::state::{OrderPoints, Redemption, add, check_expiry, negate, non_empty, require, sub};
 use super::{EntryKind, LedgerEntry, LedgerError};
 use regulars_domain::{EventKey, Points};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime, UtcOffset};
 
@@ -61,10 +63,12 @@ impl Expiry {
 /// Invariants (kept by every entry that applies): `balance == sum of entry amounts`,
 /// `balance == sum(lot remaining) - debt`, `debt >= 0`, and `debt > 0` implies no open lot.
 ///
-/// Stored as JSON (`{"balance", "debt", "next_seq", "last_at", "lots", "earned"}`); a
-/// stored state that breaks an invariant is refused when read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "StoredAccount", try_from = "StoredAccount")]
+/// Serialised as one string in a compact delta-coded form (see `compact.rs`), so what an
+/// order pays to read and write it stays small per open lot; the earlier JSON object
+/// (`{"balance", "debt", "next_seq", "last_at", "lots", "earned"}`) is still read, and a
+/// state read that way is written back compact. A stored state that breaks an invariant
+/// is refused when read, in either form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountState {
     pub(super) balance: Points,
     pub(super) debt: Points,
@@ -130,8 +134,8 @@ pub trait Tallies {
     fn redemption(&self, reference: &str) -> Option<Redemption>;
 }
 
-/// The stored form of an [`AccountState`].
-#[derive(Serialize, Deserialize)]
+/// The earlier stored form of an [`AccountState`], still read.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoredAccount {
     balance: Points,
@@ -143,7 +147,7 @@ struct StoredAccount {
     earned: Vec<(i64, Points)>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoredLot {
     seq: u64,
@@ -152,50 +156,107 @@ struct StoredLot {
     remaining: Points,
 }
 
-impl From<AccountState> for StoredAccount {
-    fn from(state: AccountState) -> Self {
-        StoredAccount {
-            balance: state.balance,
-            debt: state.debt,
-            next_seq: state.next_seq,
-            last_at: state.last_at,
-            lots: state
-                .lots
-                .iter()
-                .map(|(&(expiry, seq), &remaining)| StoredLot {
-                    seq,
-                    expires_at: expiry.to_option(),
-                    remaining,
-                })
-                .collect(),
-            earned: state.earned.into_iter().collect(),
-        }
+impl Serialize for AccountState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let lots = self
+            .lots
+            .iter()
+            .map(|(&(expiry, seq), &remaining)| (seq, expiry, remaining));
+        serializer.serialize_str(&compact::encode(
+            self.balance,
+            self.debt,
+            self.next_seq,
+            self.last_at,
+            lots,
+            self.earned.iter(),
+        ))
     }
 }
 
-impl TryFrom<StoredAccount> for AccountState {
-    type Error = String;
+impl<'de> Deserialize<'de> for AccountState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StateVisitor)
+    }
+}
 
-    fn try_from(stored: StoredAccount) -> Result<Self, String> {
+/// Reads the compact string, or the earlier JSON object.
+struct StateVisitor;
+
+impl<'de> Visitor<'de> for StateVisitor {
+    type Value = AccountState;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an account state (compact string or JSON object)")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<AccountState, E> {
+        let parsed = compact::decode(text).map_err(E::custom)?;
+        AccountState::checked(
+            Head {
+                balance: parsed.balance,
+                debt: parsed.debt,
+                next_seq: parsed.next_seq,
+                last_at: parsed.last_at,
+            },
+            parsed.lots,
+            parsed.earned,
+        )
+        .map_err(E::custom)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AccountState, A::Error> {
+        let stored = StoredAccount::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        let lots = stored
+            .lots
+            .into_iter()
+            .map(|lot| (lot.seq, Expiry::from_option(lot.expires_at), lot.remaining));
+        AccountState::checked(
+            Head {
+                balance: stored.balance,
+                debt: stored.debt,
+                next_seq: stored.next_seq,
+                last_at: stored.last_at,
+            },
+            lots,
+            stored.earned,
+        )
+        .map_err(de::Error::custom)
+    }
+}
+
+/// The figures of a stored state besides its lots and earnings.
+pub(super) struct Head {
+    pub(super) balance: Points,
+    pub(super) debt: Points,
+    pub(super) next_seq: u64,
+    pub(super) last_at: Option<OffsetDateTime>,
+}
+
+impl AccountState {
+    /// Builds a state read from storage, refusing one that breaks an invariant.
+    pub(super) fn checked(
+        head: Head,
+        lots: impl IntoIterator<Item = (u64, Expiry, Points)>,
+        earned: impl IntoIterator<Item = (i64, Points)>,
+    ) -> Result<Self, String> {
         let mut state = AccountState {
-            balance: stored.balance,
-            debt: stored.debt,
-            next_seq: stored.next_seq,
-            last_at: stored.last_at,
+            balance: head.balance,
+            debt: head.debt,
+            next_seq: head.next_seq,
+            last_at: head.last_at,
             ..AccountState::default()
         };
         let mut held = Points::ZERO;
-        for lot in stored.lots {
-            if !lot.remaining.is_positive() {
-                return Err(format!("lot {} holds no points", lot.seq));
+        for (seq, expiry, remaining) in lots {
+            if !remaining.is_positive() {
+                return Err(format!("lot {seq} holds no points"));
             }
-            let expiry = Expiry::from_option(lot.expires_at);
-            if state.lot_expiry.insert(lot.seq, expiry).is_some() {
-                return Err(format!("lot {} listed twice", lot.seq));
+            if state.lot_expiry.insert(seq, expiry).is_some() {
+                return Err(format!("lot {seq} listed twice"));
             }
-            state.lots.insert((expiry, lot.seq), lot.remaining);
+            state.lots.insert((expiry, seq), remaining);
             held = held
-                .checked_add(lot.remaining)
+                .checked_add(remaining)
                 .ok_or("lots overflow".to_owned())?;
         }
         if state.debt.is_negative() || (state.debt.is_positive() && !state.lots.is_empty()) {
@@ -204,7 +265,7 @@ impl TryFrom<StoredAccount> for AccountState {
         if held.checked_sub(state.debt) != Some(state.balance) {
             return Err("the balance is not the open lots less the debt".into());
         }
-        state.earned = stored.earned.into_iter().collect();
+        state.earned = earned.into_iter().collect();
         Ok(state)
     }
 }

@@ -11,8 +11,9 @@ use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
 use regulars_ports::mocks::{MockTransaction, OutcomeHandle, TxOutcome};
 use regulars_ports::{
-    AccountHead, Brand, CustomerStats, IdempotentRecord, LockedAccount, LoyaltyProgram, MockClock,
-    MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder, Transaction,
+    AccountHead, Brand, BrandConfig, CustomerStats, IdempotentRecord, LockedAccount,
+    LoyaltyProgram, MockClock, MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder,
+    Transaction,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -272,6 +273,16 @@ fn brands(tx: &mut MockTransaction, h: &Handle) {
         .expect_program()
         .returning(move |id| r.read("program", |w| w.programs.get(&id).cloned()));
     let r = h.clone();
+    tx.brands.expect_brand_config().returning(move |id| {
+        r.read("brand_config", |w| {
+            w.brands.get(&id).map(|brand| BrandConfig {
+                version: None,
+                brand: brand.clone(),
+                program: w.programs.get(&id).cloned(),
+            })
+        })
+    });
+    let r = h.clone();
     tx.brands.expect_reward().returning(move |brand, id| {
         r.read("reward", |w| {
             w.rewards
@@ -446,6 +457,7 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                         next_seq: next_seq(&account.entries),
                     },
                     state: account.state,
+                    config_version: None,
                 }
             })
         });

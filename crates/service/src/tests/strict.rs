@@ -6,7 +6,7 @@ use crate::{ErrorClass, IngestError, OrderReceipt, UseCaseError};
 use regulars_domain::OrderId;
 use regulars_ports::mocks::{MockTransaction, TxOutcome};
 use regulars_ports::{
-    IdempotentRecord, MockClock, MockIdGen, MockUnitOfWork, StoreError, Transaction,
+    BrandConfig, IdempotentRecord, MockClock, MockIdGen, MockUnitOfWork, StoreError, Transaction,
 };
 use std::sync::Mutex;
 
@@ -49,10 +49,13 @@ fn receipt() -> OrderReceipt {
 #[tokio::test]
 async fn a_repeated_delivery_reads_and_writes_nothing() {
     let mut tx = MockTransaction::default();
-    tx.brands
-        .expect_brand()
-        .times(1)
-        .returning(|id| Ok(Some(brand(id))));
+    tx.brands.expect_brand_config().times(1).returning(|id| {
+        Ok(Some(BrandConfig {
+            version: None,
+            brand: brand(id),
+            program: None,
+        }))
+    });
     let remembered = serde_json::to_value(receipt()).unwrap();
     tx.idempotency
         .expect_seen()
@@ -85,7 +88,13 @@ async fn a_repeated_delivery_reads_and_writes_nothing() {
 #[tokio::test]
 async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
     let mut tx = MockTransaction::default();
-    tx.brands.expect_brand().returning(|id| Ok(Some(brand(id))));
+    tx.brands.expect_brand_config().returning(|id| {
+        Ok(Some(BrandConfig {
+            version: None,
+            brand: brand(id),
+            program: None,
+        }))
+    });
     tx.idempotency.expect_seen().returning(|_, _| {
         Ok(Some(IdempotentRecord {
             kind: "refund".into(),
@@ -109,7 +118,13 @@ async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
 #[tokio::test]
 async fn a_corrupt_remembered_receipt_is_an_internal_error() {
     let mut tx = MockTransaction::default();
-    tx.brands.expect_brand().returning(|id| Ok(Some(brand(id))));
+    tx.brands.expect_brand_config().returning(|id| {
+        Ok(Some(BrandConfig {
+            version: None,
+            brand: brand(id),
+            program: None,
+        }))
+    });
     tx.idempotency.expect_seen().returning(|_, _| {
         Ok(Some(IdempotentRecord {
             kind: "order".into(),

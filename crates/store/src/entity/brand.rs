@@ -17,6 +17,8 @@ pub struct Model {
     pub refund_policy: String,
     pub points_validity_days: Option<i64>,
     pub created_at: i64,
+    /// Moved up by every change to the row or the brand's programme.
+    pub config_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

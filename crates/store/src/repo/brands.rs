@@ -1,5 +1,6 @@
 //! [`BrandRepo`]: brands, their loyalty programmes and reward catalogues.
 
+use super::config;
 use crate::convert::{currency, from_json, from_micros, from_name, to_json, to_micros, to_name};
 use crate::entity::{brand, program, reward};
 use crate::error::{corrupt, in_ctx};
@@ -7,13 +8,25 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CallingCode, RewardId};
 use regulars_loyalty::rewards::Reward;
-use regulars_ports::{Brand, BrandRepo, LoyaltyProgram, StoreError};
-use sea_orm::sea_query::{Expr, OnConflict};
+use regulars_ports::{Brand, BrandConfig, BrandRepo, LoyaltyProgram, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use time::UtcOffset;
+
+/// Moves the brand's config version up: its programme changed.
+async fn bump_config_version(tx: &StoreTransaction, brand: BrandId) -> Result<(), StoreError> {
+    use brand::Column as C;
+    brand::Entity::update_many()
+        .col_expr(C::ConfigVersion, Expr::col(C::ConfigVersion).add(1))
+        .filter(C::Id.eq(brand.as_uuid()))
+        .exec(&tx.tx)
+        .await
+        .map_err(in_ctx("update brands config_version"))?;
+    Ok(())
+}
 
 #[async_trait]
 impl BrandRepo for StoreTransaction {
@@ -27,6 +40,7 @@ impl BrandRepo for StoreTransaction {
             refund_policy: to_name("refund policy", &brand.refund_policy)?,
             points_validity_days: brand.points_validity_days.map(i64::from),
             created_at: to_micros(brand.created_at),
+            config_version: 0,
         };
         brand::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.tx)
@@ -61,6 +75,7 @@ impl BrandRepo for StoreTransaction {
                 C::PointsValidityDays,
                 Expr::value(brand.points_validity_days.map(i64::from)),
             )
+            .col_expr(C::ConfigVersion, Expr::col(C::ConfigVersion).add(1))
             .filter(C::Id.eq(brand.id.as_uuid()))
             .exec(&self.tx)
             .await
@@ -91,14 +106,7 @@ impl BrandRepo for StoreTransaction {
         else {
             return Ok(None);
         };
-        Ok(Some(LoyaltyProgram {
-            earning_rules: from_json("programs.earning_rules", &row.earning_rules)?,
-            tiers: row
-                .tiers
-                .as_deref()
-                .map(|text| from_json("programs.tiers", text))
-                .transpose()?,
-        }))
+        program_from_columns(&row.earning_rules, row.tiers.as_deref()).map(Some)
     }
 
     async fn save_program(
@@ -124,7 +132,11 @@ impl BrandRepo for StoreTransaction {
             .exec_without_returning(&self.tx)
             .await
             .map_err(in_ctx("upsert into programs"))?;
-        Ok(())
+        bump_config_version(self, brand).await
+    }
+
+    async fn brand_config(&mut self, brand: BrandId) -> Result<Option<BrandConfig>, StoreError> {
+        config::brand_config(self, brand).await
     }
 
     async fn save_reward(&mut self, brand: BrandId, reward: &Reward) -> Result<(), StoreError> {
@@ -177,7 +189,20 @@ impl BrandRepo for StoreTransaction {
     }
 }
 
-fn brand_from_row(row: brand::Model) -> Result<Brand, StoreError> {
+/// A programme from its stored columns.
+pub(super) fn program_from_columns(
+    earning_rules: &str,
+    tiers: Option<&str>,
+) -> Result<LoyaltyProgram, StoreError> {
+    Ok(LoyaltyProgram {
+        earning_rules: from_json("programs.earning_rules", earning_rules)?,
+        tiers: tiers
+            .map(|text| from_json("programs.tiers", text))
+            .transpose()?,
+    })
+}
+
+pub(super) fn brand_from_row(row: brand::Model) -> Result<Brand, StoreError> {
     Ok(Brand {
         id: BrandId::from_uuid(row.id),
         name: row.name,

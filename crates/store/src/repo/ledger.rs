@@ -7,7 +7,7 @@
 //! WHERE next_seq = head`, so a writer that built on a stale head gets a conflict instead of forking the
 //! ledger, whatever the isolation level.
 
-use super::account_state;
+use super::{account_state, config};
 use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
 use crate::entity::{balance, ledger_entry};
 use crate::error::{corrupt, in_ctx, unstorable};
@@ -24,9 +24,9 @@ use sea_orm::{
 
 #[async_trait]
 impl LedgerRepo for StoreTransaction {
-    /// Creates the account's head row if missing (`INSERT … ON CONFLICT DO NOTHING`), then
-    /// reads it. On PostgreSQL the read is `SELECT … FOR UPDATE`: the row stays locked until
-    /// the transaction ends, and a concurrent transaction on the same account waits here.
+    /// Creates the account's head row if missing and reads it, in one `INSERT … ON
+    /// CONFLICT DO UPDATE … RETURNING`. On PostgreSQL the row stays locked until the
+    /// transaction ends, and a concurrent transaction on the same account waits here.
     /// On SQLite the store's single connection already runs one transaction at a time.
     /// A customer that does not exist is [`StoreError::NotFound`].
     async fn lock_account(
@@ -37,45 +37,42 @@ impl LedgerRepo for StoreTransaction {
         Ok(self.lock_account_state(brand, customer).await?.head)
     }
 
-    /// [`lock_account`](LedgerRepo::lock_account) reads the whole head row, the stored
-    /// state included, so the state costs no extra statement. A stored state that does
-    /// not parse is [`StoreError::Corrupt`].
+    /// [`lock_account`](LedgerRepo::lock_account) takes the lock and reads the whole
+    /// head row, the stored state included, and the brand's config version in one
+    /// statement (see `config::lock_balance_row`). A stored state that does not parse is
+    /// [`StoreError::Corrupt`].
     async fn lock_account_state(
         &mut self,
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<LockedAccount, StoreError> {
-        let empty = balance::Model {
-            brand_id: brand.as_uuid(),
-            customer_id: customer.as_uuid(),
-            balance: 0,
-            next_seq: 0,
-            state: None,
-        };
-        balance::Entity::insert(empty.into_active_model().reset_all())
-            .on_conflict_do_nothing_on([balance::Column::BrandId, balance::Column::CustomerId])
-            .exec_without_returning(&self.tx)
-            .await
-            .map_err(in_ctx("insert into balances"))?;
-        let mut select = balance::Entity::find_by_id((brand.as_uuid(), customer.as_uuid()));
-        if self.is_postgres() {
-            select = select.lock_exclusive();
-        }
-        let row = select
-            .one(&self.tx)
-            .await
-            .map_err(in_ctx("select from balances for update"))?
+        let row = config::lock_balance_row(self, brand, customer)
+            .await?
             .ok_or_else(|| {
                 StoreError::NotFound(format!("ledger account of customer {customer}"))
             })?;
-        let state = row
-            .state
+        let read = |column: &'static str| in_ctx(column);
+        let balance: i64 = row
+            .try_get("", "balance")
+            .map_err(read("balances.balance"))?;
+        let next_seq: i64 = row
+            .try_get("", "next_seq")
+            .map_err(read("balances.next_seq"))?;
+        let state: Option<String> = row.try_get("", "state").map_err(read("balances.state"))?;
+        let config_version: Option<i64> = row
+            .try_get("", "config_version")
+            .map_err(read("brands.config_version"))?;
+        let state = state
             .as_deref()
             .map(|text| from_json::<AccountState>("balances.state", text))
             .transpose()?;
         Ok(LockedAccount {
-            head: head_from_row(&row)?,
+            head: AccountHead {
+                balance: Points::new(balance),
+                next_seq: to_u64("balances.next_seq", next_seq)?,
+            },
             state,
+            config_version,
         })
     }
 
@@ -285,13 +282,6 @@ impl StoreTransaction {
             next_seq,
         })
     }
-}
-
-fn head_from_row(row: &balance::Model) -> Result<AccountHead, StoreError> {
-    Ok(AccountHead {
-        balance: Points::new(row.balance),
-        next_seq: to_u64("balances.next_seq", row.next_seq)?,
-    })
 }
 
 fn entry_row(

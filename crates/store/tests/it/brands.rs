@@ -149,3 +149,64 @@ pub(crate) async fn rewards_round_trip_upsert_and_catalogue_order(store: Store) 
     assert_eq!(tx.brands().rewards(brand.id).await?.len(), 3);
     Ok(())
 }
+
+/// The brand's config version moves with every change to the brand or its programme,
+/// and the statement that locks an account reads the committed one.
+pub(crate) async fn config_version_moves_with_every_change(store: Store) -> TestResult {
+    let (brand, customer, _) = seed(&store, 1).await?;
+    let version = |config: Option<regulars_ports::BrandConfig>| {
+        config.and_then(|c| c.version).ok_or("no versioned config")
+    };
+    let mut tx = store.begin().await?;
+    let first = tx.brands().brand_config(brand.id).await?;
+    assert_eq!(first.as_ref().map(|c| &c.brand), Some(&brand));
+    assert_eq!(first.as_ref().and_then(|c| c.program.clone()), None);
+    let v0 = version(first)?;
+    let locked = tx
+        .ledger()
+        .lock_account_state(brand.id, customer.id)
+        .await?;
+    assert_eq!(locked.config_version, Some(v0));
+    tx.commit().await?;
+
+    let mut tx = store.begin().await?;
+    tx.brands().save_program(brand.id, &program()?).await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    let saved = tx.brands().brand_config(brand.id).await?;
+    assert_eq!(
+        saved.as_ref().and_then(|c| c.program.clone()),
+        Some(program()?)
+    );
+    let v1 = version(saved)?;
+    assert!(v1 > v0, "{v1} after {v0}");
+    let locked = tx
+        .ledger()
+        .lock_account_state(brand.id, customer.id)
+        .await?;
+    assert_eq!(locked.config_version, Some(v1));
+    drop(tx);
+
+    let mut changed = brand.clone();
+    changed.points_validity_days = Some(30);
+    let mut tx = store.begin().await?;
+    tx.brands().update_brand(&changed).await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    let updated = tx.brands().brand_config(brand.id).await?;
+    assert_eq!(updated.as_ref().map(|c| &c.brand), Some(&changed));
+    let v2 = version(updated)?;
+    assert!(v2 > v1, "{v2} after {v1}");
+    let locked = tx
+        .ledger()
+        .lock_account_state(brand.id, customer.id)
+        .await?;
+    assert_eq!(locked.config_version, Some(v2));
+    assert_eq!(
+        tx.brands()
+            .brand_config(BrandId::from_bytes([9; 16]))
+            .await?,
+        None
+    );
+    Ok(())
+}

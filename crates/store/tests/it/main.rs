@@ -69,6 +69,7 @@ both_databases! {
         brand_round_trip,
         program_round_trip_and_replace,
         rewards_round_trip_upsert_and_catalogue_order,
+        config_version_moves_with_every_change,
     }
     customers {
         customer_round_trip_and_lookup_by_phone,
