@@ -234,7 +234,10 @@ pub enum IntegrationKind {
 impl IntegrationKind {
     /// Whether the kind speaks KiotViet's webhooks (Retail or FnB).
     pub fn is_kiotviet(self) -> bool {
-        matches!(self, IntegrationKind::Kiotviet | IntegrationKind::KiotvietFnb)
+        matches!(
+            self,
+            IntegrationKind::Kiotviet | IntegrationKind::KiotvietFnb
+        )
     }
 
     /// The kind's name as stored and shown.

@@ -51,8 +51,7 @@ impl Default for PosApiConfig {
             kiotviet_url: "https://public.kiotapi.com".to_owned(),
             kiotviet_token_url: "https://id.kiotviet.vn/connect/token".to_owned(),
             kiotviet_fnb_url: "https://publicfnb.kiotapi.com".to_owned(),
-            kiotviet_fnb_token_url: "https://api.fnb.kiotviet.vn/identity/connect/token"
-                .to_owned(),
+            kiotviet_fnb_token_url: "https://api.fnb.kiotviet.vn/identity/connect/token".to_owned(),
             kiotviet_page_size: 100,
             timeout_seconds: 3,
         }
@@ -462,7 +461,11 @@ impl PosApi for PosClient {
                 }),
                 Some(api),
             ) => {
-                let access = (retailer.as_str(), client_id.as_str(), client_secret.as_str());
+                let access = (
+                    retailer.as_str(),
+                    client_id.as_str(),
+                    client_secret.as_str(),
+                );
                 self.kiotviet_phone(delivery, api, access, customer_ref)
                     .await
             }
@@ -488,7 +491,11 @@ impl PosApi for PosClient {
                 }),
                 Some(api),
             ) => {
-                let access = (retailer.as_str(), client_id.as_str(), client_secret.as_str());
+                let access = (
+                    retailer.as_str(),
+                    client_id.as_str(),
+                    client_secret.as_str(),
+                );
                 self.kiotviet_invoices(delivery, api, access, since, current_item)
                     .await
             }

@@ -90,10 +90,15 @@ pub(crate) fn read_listed(
     at: &str,
     brand: &BrandContext,
 ) -> (Result<VerifiedEvent, Ignored>, Option<OffsetDateTime>) {
-    let changed = ["modifiedDate", "ModifiedDate", "createdDate", "purchaseDate"]
-        .iter()
-        .filter_map(|field| data.get(*field).and_then(Value::as_str))
-        .find_map(|text| parse_date(text, brand).ok());
+    let changed = [
+        "modifiedDate",
+        "ModifiedDate",
+        "createdDate",
+        "purchaseDate",
+    ]
+    .iter()
+    .filter_map(|field| data.get(*field).and_then(Value::as_str))
+    .find_map(|text| parse_date(text, brand).ok());
     let status = data
         .get("status")
         .or_else(|| data.get("Status"))

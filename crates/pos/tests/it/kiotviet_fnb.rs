@@ -50,8 +50,7 @@ fn the_documented_invoice_list_reads_like_the_webhook() {
 
 #[test]
 fn an_unusable_invoice_is_listed_and_still_moves_the_cursor() {
-    let mut list: Value =
-        serde_json::from_slice(&fixture("kiotviet_fnb_invoices.json")).unwrap();
+    let mut list: Value = serde_json::from_slice(&fixture("kiotviet_fnb_invoices.json")).unwrap();
     list["data"][0]["status"] = json!(3);
     list["data"][1]["invoiceDetails"][0]["quantity"] = json!(0.5);
     list["data"].as_array_mut().unwrap().push(json!("junk"));
@@ -64,14 +63,23 @@ fn an_unusable_invoice_is_listed_and_still_moves_the_cursor() {
         .collect();
     assert_eq!(
         reasons,
-        [Some(IgnoredReason::NotFinal), None, Some(IgnoredReason::Malformed)],
+        [
+            Some(IgnoredReason::NotFinal),
+            None,
+            Some(IgnoredReason::Malformed)
+        ],
         "a cancelled invoice needs no lines: {page:?}"
     );
     assert!(page.invoices[0].modified_at.is_some());
     assert_eq!(page.invoices[2].modified_at, None);
     // Not a list at all: an error, not an empty page.
     assert!(parse_invoice_list(b"<html>", &brand()).is_err());
-    assert!(parse_invoice_list(b"{}", &brand()).unwrap().invoices.is_empty());
+    assert!(
+        parse_invoice_list(b"{}", &brand())
+            .unwrap()
+            .invoices
+            .is_empty()
+    );
 }
 
 #[test]
