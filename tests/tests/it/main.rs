@@ -19,6 +19,7 @@ mod flows;
 mod isolation;
 mod kiotviet;
 mod kiotviet_api;
+mod kiotviet_fnb;
 mod limits;
 mod load;
 mod notice;
