@@ -435,3 +435,59 @@ fn delivery(endpoint: &WebhookEndpoint, now: OffsetDateTime) -> WebhookDelivery<
         now,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(micros: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::microseconds(micros)
+    }
+
+    proptest! {
+        /// The cursor never moves back, never passes an invoice that was not counted,
+        /// and reaches the latest change handled when nothing failed.
+        #[test]
+        fn the_cursor_moves_only_past_what_was_handled(
+            before in proptest::option::of(0i64..1_000_000),
+            handled in proptest::collection::vec(proptest::option::of(0i64..1_000_000), 0..20),
+            stopped in proptest::option::of(0i64..1_000_000),
+        ) {
+            let handled_at: Vec<_> = handled.iter().map(|h| h.map(at)).collect();
+            let after = advance_cursor(before.map(at), &handled_at, stopped.map(at));
+            if let Some(b) = before {
+                prop_assert!(after >= Some(at(b)));
+            }
+            let latest = handled.iter().flatten().max().copied();
+            match (stopped, latest) {
+                (Some(stop), _) => {
+                    // Past the failed invoice only if the cursor already was.
+                    if after >= Some(at(stop)) {
+                        prop_assert!(before >= Some(stop));
+                    }
+                }
+                (None, Some(l)) => prop_assert_eq!(after, Some(at(l.max(before.unwrap_or(l))))),
+                (None, None) => prop_assert_eq!(after, before.map(at)),
+            }
+        }
+
+        /// The back-off doubles from the base and never exceeds the cap.
+        #[test]
+        fn the_backoff_doubles_up_to_its_cap(failures in 1u32..100) {
+            let options = PollOptions::default();
+            let wait = backoff(&options, failures);
+            prop_assert!(wait >= options.base_backoff.min(options.max_backoff));
+            prop_assert!(wait <= options.max_backoff);
+            prop_assert!(backoff(&options, failures + 1) >= wait);
+        }
+    }
+
+    #[test]
+    fn backoff_examples() {
+        let options = PollOptions::default();
+        assert_eq!(backoff(&options, 1), Duration::minutes(1));
+        assert_eq!(backoff(&options, 2), Duration::minutes(2));
+        assert_eq!(backoff(&options, 7), Duration::hours(1));
+    }
+}
