@@ -67,8 +67,11 @@ pub struct PosClient {
     pub(crate) config: PosApiConfig,
     /// KiotViet access tokens per (token endpoint, retailer, client id), with when to
     /// stop using them.
-    tokens: Mutex<HashMap<(String, String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
 }
+
+/// Which token: its endpoint, the retailer and the client id.
+type TokenKey = (String, String, String);
 
 /// Which of KiotViet's Public APIs an integration calls: Retail's or FnB's. They take
 /// the same client credentials at different token endpoints, with different scopes.
@@ -87,7 +90,7 @@ impl KiotVietApi {
         }
     }
 
-    pub(crate) fn base<'a>(self, config: &'a PosApiConfig) -> &'a str {
+    pub(crate) fn base(self, config: &PosApiConfig) -> &str {
         match self {
             KiotVietApi::Retail => &config.kiotviet_url,
             KiotVietApi::Fnb => &config.kiotviet_fnb_url,
