@@ -400,3 +400,113 @@ async fn two_workers_polling_at_once_credit_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poll_status_shows_on_the_integration() {
+    use crate::server::{dbs, spawn_configured};
+    for db in dbs() {
+        let stub = KiotVietFnbStub::start().unwrap_or_else(|e| panic!("{e}"));
+        stub.put_invoice(invoice(1, "", 1, 5));
+        let server = spawn_configured(
+            db,
+            |s| s.rate_limit = None,
+            Arc::new(regulars::system::SystemClock),
+        )
+        .await;
+        let admin = server.tenant("FnB shop").await.admin;
+        // Without API credentials: 422 naming the field.
+        let missing = server
+            .post("/v1/integrations", &admin, &json!({"kind": "kiotviet_fnb"}))
+            .await;
+        assert_eq!(
+            missing
+                .expect_error(422, "invalid", "no credentials")
+                .as_deref(),
+            Some("api_access"),
+            "{db:?}"
+        );
+        let (retailer, client_id, client_secret) = stub.credentials();
+        let created = server
+            .post(
+                "/v1/integrations",
+                &admin,
+                &json!({"kind": "kiotviet_fnb", "api_access": {"kind": "kiotviet",
+                        "retailer": retailer, "client_id": client_id,
+                        "client_secret": client_secret}}),
+            )
+            .await
+            .expect(201, "kiotviet_fnb integration");
+        assert!(!created.text.contains(&client_secret), "never shown");
+        assert_eq!(created.str("/integration/kind"), "kiotviet_fnb");
+        let id = created.str("/integration/id");
+        let listed = server
+            .get("/v1/integrations", &admin)
+            .await
+            .expect(200, "list");
+        assert!(listed.json["items"][0]["poll"].is_null(), "{}", listed.text);
+
+        let integration = id.parse().unwrap_or_else(|e| panic!("{e:?}"));
+        let endpoint = server
+            .services
+            .webhook_endpoint(integration)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (_, api) = process_client(&stub);
+        let polled = server
+            .services
+            .poll_integration(&api, &endpoint, &options())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(polled.counted, 1, "{db:?}: {polled:?}");
+        let listed = server
+            .get("/v1/integrations", &admin)
+            .await
+            .expect(200, "list");
+        assert_eq!(
+            listed.str("/items/0/poll/status"),
+            "active",
+            "{}",
+            listed.text
+        );
+        assert!(
+            listed.json["items"][0]["poll"]["cursor"].is_string(),
+            "{}",
+            listed.text
+        );
+
+        stub.refuse_credentials();
+        server
+            .services
+            .poll_integration(&api, &endpoint, &options())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listed = server
+            .get("/v1/integrations", &admin)
+            .await
+            .expect(200, "list");
+        assert_eq!(
+            listed.str("/items/0/poll/status"),
+            "disabled",
+            "{}",
+            listed.text
+        );
+        assert!(
+            listed
+                .str("/items/0/poll/last_error")
+                .contains("invalid_client"),
+            "{}",
+            listed.text
+        );
+        server.stop().await;
+    }
+}
+
+/// A POS client pointed at the stand-in.
+fn process_client(stub: &KiotVietFnbStub) -> ((), PosClient) {
+    let config = PosApiConfig {
+        kiotviet_fnb_url: stub.base_url(),
+        kiotviet_fnb_token_url: stub.token_url(),
+        ..PosApiConfig::default()
+    };
+    ((), PosClient::new(config).unwrap_or_else(|e| panic!("{e}")))
+}
