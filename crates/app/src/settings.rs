@@ -763,4 +763,26 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn the_pos_poll_interval_comes_from_file_or_environment()
+    -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(
+            Settings::default().worker.pos_poll_interval,
+            Some(Duration::from_secs(300))
+        );
+        let dir = std::env::temp_dir().join(format!("regulars-poll-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(&path, "[worker]\npos_poll_interval_minutes = 2\n")?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        assert_eq!(s.worker.pos_poll_interval, Some(Duration::from_secs(120)));
+        let env = env_of(&[("REGULARS_POS_POLL_INTERVAL_MINUTES", "0")]);
+        assert_eq!(
+            Settings::load(Some(&path), env)?.worker.pos_poll_interval,
+            None
+        );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
 }
