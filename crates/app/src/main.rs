@@ -13,7 +13,7 @@ use regulars::server::Application;
 
 use regulars::settings::{LogFormat, Settings};
 use regulars::system::{self, OsIdGen, SystemClock};
-use regulars::worker::{WorkerMetrics, WorkerOptions, run_worker};
+use regulars::worker::{PosPoller, WorkerMetrics, WorkerOptions, run_worker};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -423,7 +423,8 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     app.track_outbox(std::time::Duration::from_secs(15));
     if settings.worker.in_serve {
         let senders = senders(&settings, app.token_store())?;
-        let options = WorkerOptions::from_settings(&settings.worker);
+        let mut options = WorkerOptions::from_settings(&settings.worker);
+        options.pos_api = regulars::server::pos_api(&settings).map(PosPoller);
         let services = app.services();
         let metrics = WorkerMetrics::register(&app.metrics());
         let handle = app.handle();
@@ -481,10 +482,12 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
         channels = ?senders.channels(),
         "worker started"
     );
+    let mut options = WorkerOptions::from_settings(&settings.worker);
+    options.pos_api = regulars::server::pos_api(&settings).map(PosPoller);
     let totals = run_worker(
         Arc::new(services),
         senders,
-        WorkerOptions::from_settings(&settings.worker),
+        options,
         WorkerMetrics::default(),
         shutdown_signal(),
     )

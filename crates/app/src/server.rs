@@ -330,7 +330,7 @@ fn transport_headers(hsts: bool) -> DefaultHeaders {
 
 /// The client of the POS APIs; `None` (logged) when it cannot be built, so webhooks
 /// still verify and count what they carry themselves.
-fn pos_api(settings: &Settings) -> Option<Arc<dyn regulars_ports::PosApi>> {
+pub fn pos_api(settings: &Settings) -> Option<Arc<dyn regulars_ports::PosApi>> {
     match regulars_pos::client::PosClient::new(settings.pos_api.clone()) {
         Ok(client) => Some(Arc::new(client)),
         Err(error) => {

@@ -13,6 +13,7 @@
 //! | webhook-secret key | — | `REGULARS_SECRET_KEY` (64 hex digits) | none: integrations disabled |
 //! | run the worker inside `serve` | `[worker] in_serve` | `REGULARS_WORKER_IN_SERVE` | `false` |
 //! | plan active campaigns every (min) | `[worker] campaign_interval_minutes` | `REGULARS_CAMPAIGN_INTERVAL_MINUTES` | 15 (0: never) |
+//! | poll KiotViet FnB invoices every (min) | `[worker] pos_poll_interval_minutes` | `REGULARS_POS_POLL_INTERVAL_MINUTES` | 5 (0: never) |
 //! | delivery claim lease (s) | `[worker] lease_seconds` | `REGULARS_DELIVERY_LEASE_SECONDS` | 120 |
 //! | attempts per channel | `[worker] max_attempts` | `REGULARS_DELIVERY_MAX_ATTEMPTS` | 8 |
 //! | messages sent at once | `[worker] concurrency` | `REGULARS_DELIVERY_CONCURRENCY` | 16 |
@@ -118,6 +119,8 @@ pub struct WorkerSettings {
     pub max_backoff: Duration,
     /// How long the access log is kept before the worker prunes it; `None`: for good.
     pub access_log_retention: Option<Duration>,
+    /// How often POS invoice lists (KiotViet FnB) are polled; `None`: never.
+    pub pos_poll_interval: Option<Duration>,
 }
 
 impl Default for WorkerSettings {
@@ -131,6 +134,7 @@ impl Default for WorkerSettings {
             backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(3600),
             access_log_retention: retention_days(730),
+            pos_poll_interval: Some(Duration::from_secs(5 * 60)),
         }
     }
 }
@@ -146,6 +150,7 @@ struct WorkerFile {
     backoff_seconds: Option<u64>,
     max_backoff_seconds: Option<u64>,
     access_log_retention_days: Option<u64>,
+    pos_poll_interval_minutes: Option<u64>,
 }
 
 impl WorkerSettings {
@@ -173,6 +178,9 @@ impl WorkerSettings {
         }
         if let Some(v) = file.access_log_retention_days {
             self.access_log_retention = retention_days(v);
+        }
+        if let Some(v) = file.pos_poll_interval_minutes {
+            self.pos_poll_interval = minutes(v);
         }
         Ok(())
     }
@@ -453,6 +461,10 @@ impl Settings {
         if let Some(v) = env("REGULARS_CAMPAIGN_INTERVAL_MINUTES") {
             let n = number("REGULARS_CAMPAIGN_INTERVAL_MINUTES", &v)?;
             self.worker.campaign_interval = minutes(n as u64);
+        }
+        if let Some(v) = env("REGULARS_POS_POLL_INTERVAL_MINUTES") {
+            let n = number("REGULARS_POS_POLL_INTERVAL_MINUTES", &v)?;
+            self.worker.pos_poll_interval = minutes(n as u64);
         }
         if let Some(v) = env("REGULARS_DELIVERY_LEASE_SECONDS") {
             let n = number("REGULARS_DELIVERY_LEASE_SECONDS", &v)?;
@@ -750,5 +762,27 @@ mod tests {
             e.to_string().starts_with("REGULARS_PREVIOUS_SECRET_KEYS"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_pos_poll_interval_comes_from_file_or_environment()
+    -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(
+            Settings::default().worker.pos_poll_interval,
+            Some(Duration::from_secs(300))
+        );
+        let dir = std::env::temp_dir().join(format!("regulars-poll-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("regulars.toml");
+        std::fs::write(&path, "[worker]\npos_poll_interval_minutes = 2\n")?;
+        let s = Settings::load(Some(&path), env_of(&[]))?;
+        assert_eq!(s.worker.pos_poll_interval, Some(Duration::from_secs(120)));
+        let env = env_of(&[("REGULARS_POS_POLL_INTERVAL_MINUTES", "0")]);
+        assert_eq!(
+            Settings::load(Some(&path), env)?.worker.pos_poll_interval,
+            None
+        );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
     }
 }

@@ -33,6 +33,22 @@ pub struct WorkerOptions {
     pub access_log_retention: Option<time::Duration>,
     /// How often the brands' tier programmes are checked for a period end to review.
     pub tier_review_interval: Duration,
+    /// How often POS invoice lists (KiotViet FnB) are polled; `None`: never.
+    pub pos_poll_interval: Option<Duration>,
+    /// How each poll runs (lease, overlap, back-off).
+    pub pos_poll: regulars_service::PollOptions,
+    /// The POS APIs to poll through; `None`: no polling.
+    pub pos_api: Option<PosPoller>,
+}
+
+/// The POS API client the worker polls invoice lists through.
+#[derive(Clone)]
+pub struct PosPoller(pub Arc<dyn regulars_ports::PosApi>);
+
+impl std::fmt::Debug for PosPoller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PosPoller")
+    }
 }
 
 impl WorkerOptions {
@@ -54,6 +70,7 @@ impl WorkerOptions {
             access_log_retention: settings
                 .access_log_retention
                 .and_then(|d| time::Duration::try_from(d).ok()),
+            pos_poll_interval: settings.pos_poll_interval,
             ..WorkerOptions::default()
         }
     }
@@ -67,6 +84,9 @@ impl Default for WorkerOptions {
             poll: Duration::from_secs(1),
             access_log_retention: Some(regulars_service::ACCESS_LOG_RETENTION),
             tier_review_interval: TIER_REVIEW_INTERVAL,
+            pos_poll_interval: Some(Duration::from_secs(5 * 60)),
+            pos_poll: regulars_service::PollOptions::default(),
+            pos_api: None,
         }
     }
 }
@@ -195,9 +215,25 @@ pub async fn run_worker(
         metrics.clone(),
         stopped.clone(),
     ));
+    let poller = match (options.pos_poll_interval, options.pos_api.clone()) {
+        (Some(interval), Some(api)) => Some(tokio::spawn(poll_loop(
+            services.clone(),
+            api,
+            interval,
+            options.pos_poll,
+            metrics.clone(),
+            stopped.clone(),
+        ))),
+        _ => None,
+    };
     let deliverer = tokio::spawn(deliver_loop(services, senders, options, metrics, stopped));
     stop.await;
     let _ = stopping.send(true);
+    if let Some(poller) = poller
+        && let Err(error) = poller.await
+    {
+        tracing::error!(%error, "the POS invoice polling stopped abnormally");
+    }
     if let Err(error) = pruner.await {
         tracing::error!(%error, "the idempotency pruning stopped abnormally");
     }
@@ -304,6 +340,47 @@ async fn review_loop(
             }
         }
         if pause_or_stop(interval, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Polls every KiotViet FnB integration's invoices every `interval`, starting at once.
+/// Each integration's lease on its cursor keeps two workers from polling it at once;
+/// its own errors back it off (logged by the use case) without holding up the others.
+async fn poll_loop(
+    services: Arc<Services>,
+    api: PosPoller,
+    interval: Duration,
+    options: regulars_service::PollOptions,
+    metrics: WorkerMetrics,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let started = tokio::time::Instant::now();
+        let pass = tokio::spawn({
+            let (services, api) = (services.clone(), api.clone());
+            async move { services.poll_pos_invoices(api.0.as_ref(), &options).await }
+        })
+        .await;
+        match pass {
+            Ok(Ok(reports)) => {
+                for r in reports.iter().filter(|r| r.pages > 0) {
+                    tracing::info!(brand = %r.brand, integration = %r.integration, pages = r.pages,
+                        counted = r.counted, ignored = r.ignored, outcome = ?r.outcome, "POS invoices polled");
+                }
+            }
+            Ok(Err(error)) => {
+                metrics.failed("pos_poll", Failure::Error);
+                tracing::warn!(%error, "POS invoice polling could not list the integrations");
+            }
+            Err(error) => {
+                metrics.failed("pos_poll", Failure::Panic);
+                tracing::error!(%error, "POS invoice polling panicked");
+            }
+        }
+        let rest = interval.saturating_sub(started.elapsed());
+        if pause_or_stop(rest, &mut stopped).await {
             return;
         }
     }

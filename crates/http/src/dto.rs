@@ -218,8 +218,11 @@ pub struct CreatedKeyDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationIn {
-    /// `generic`, `kiotviet` or `square`.
-    #[schema(example = "generic", pattern = "^(generic|kiotviet|square)$")]
+    /// `generic`, `kiotviet`, `kiotviet_fnb` or `square`.
+    #[schema(
+        example = "generic",
+        pattern = "^(generic|kiotviet|kiotviet_fnb|square)$"
+    )]
     pub kind: String,
     /// A note for people: at most 200 bytes, no control characters (documented up to 50
     /// characters).
@@ -231,7 +234,8 @@ pub struct IntegrationIn {
     pub secret: Option<String>,
     /// The POS's own API credentials, kept sealed and never shown again (see
     /// docs/pos.md): `{"kind": "square", "access_token", "notification_url"}` (required
-    /// for `square`) or `{"kind": "kiotviet", "retailer", "client_id", "client_secret"}`.
+    /// for `square`) or `{"kind": "kiotviet", "retailer", "client_id", "client_secret"}`
+    /// (required for `kiotviet_fnb`, whose invoices are polled with them).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub api_access: Option<regulars_ports::PosApiAccess>,
@@ -263,6 +267,9 @@ pub struct IntegrationDto {
     pub created_at: String,
     /// When it was revoked.
     pub revoked_at: Option<String>,
+    /// For an integration whose invoices are polled (`kiotviet_fnb`): where polling
+    /// stands; `null` for other kinds and before the first poll.
+    pub poll: Option<PollStatusDto>,
 }
 
 impl From<&IntegrationInfo> for IntegrationDto {
@@ -275,6 +282,46 @@ impl From<&IntegrationInfo> for IntegrationDto {
             api_access: i.api_access,
             created_at: rfc3339(i.created_at),
             revoked_at: i.revoked_at.map(rfc3339),
+            poll: None,
+        }
+    }
+}
+
+/// Where polling an integration's invoice list stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PollStatusDto {
+    /// `active`, `backing_off` (after an error, until `retry_at`) or `disabled` (the POS
+    /// refused the credentials: give new ones with `PUT /v1/integrations/{id}/access`).
+    #[schema(pattern = "^(active|backing_off|disabled)$")]
+    pub status: String,
+    /// Every invoice the POS changed up to this time was counted.
+    pub cursor: Option<String>,
+    /// When a poll last finished.
+    pub polled_at: Option<String>,
+    /// Failed polls in a row.
+    pub failures: u32,
+    /// No poll before this time.
+    pub retry_at: Option<String>,
+    /// The last error (or why polling is disabled).
+    pub last_error: Option<String>,
+}
+
+impl From<&regulars_ports::PollCursor> for PollStatusDto {
+    fn from(c: &regulars_ports::PollCursor) -> Self {
+        let status = if c.disabled.is_some() {
+            "disabled"
+        } else if c.retry_at.is_some() {
+            "backing_off"
+        } else {
+            "active"
+        };
+        PollStatusDto {
+            status: status.to_owned(),
+            cursor: c.cursor.map(rfc3339),
+            polled_at: c.polled_at.map(rfc3339),
+            failures: c.failures,
+            retry_at: c.retry_at.map(rfc3339),
+            last_error: c.disabled.clone().or_else(|| c.last_error.clone()),
         }
     }
 }

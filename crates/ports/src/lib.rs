@@ -44,6 +44,7 @@ mod notice;
 mod otp;
 mod outbox;
 mod pos_api;
+mod pos_poll;
 mod privacy;
 mod records;
 mod reports;
@@ -72,6 +73,7 @@ pub use notice::{Notice, NoticeRepo};
 pub use otp::{CustomerSession, OtpRecord, OtpRepo};
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};
+pub use pos_poll::{InvoicePage, PollCursor, PolledInvoice};
 pub use privacy::{
     ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
 };

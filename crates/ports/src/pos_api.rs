@@ -104,4 +104,20 @@ pub trait PosApi: Send + Sync {
         delivery: &WebhookDelivery<'_>,
         customer_ref: &str,
     ) -> Result<Option<Phone>, PosApiError>;
+
+    /// One page of the POS's invoices changed at or after `since`, oldest change
+    /// first, starting at item `current_item` of that list; each invoice read as its
+    /// webhook would be. For POS systems without an invoice webhook (KiotViet FnB).
+    async fn invoices_since(
+        &self,
+        delivery: &WebhookDelivery<'_>,
+        since: OffsetDateTime,
+        current_item: u64,
+    ) -> Result<crate::InvoicePage, PosApiError> {
+        let _ = (since, current_item);
+        Err(PosApiError::Refused(format!(
+            "a {} integration has no invoice list to poll",
+            delivery.kind.as_str()
+        )))
+    }
 }

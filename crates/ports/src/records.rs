@@ -238,17 +238,30 @@ pub enum IntegrationKind {
     Generic,
     /// KiotViet's webhooks, as KiotViet documents them.
     Kiotviet,
+    /// KiotViet FnB (cafés and restaurants): its Public API offers no invoice webhook,
+    /// so invoices are polled with the integration's API credentials; its webhooks
+    /// (`customer.update`) read as KiotViet's.
+    KiotvietFnb,
     /// Square's webhooks (`payment.updated`, `order.updated`, `refund.*`), with orders
     /// fetched through Square's Orders API.
     Square,
 }
 
 impl IntegrationKind {
+    /// Whether the kind speaks KiotViet's webhooks (Retail or FnB).
+    pub fn is_kiotviet(self) -> bool {
+        matches!(
+            self,
+            IntegrationKind::Kiotviet | IntegrationKind::KiotvietFnb
+        )
+    }
+
     /// The kind's name as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             IntegrationKind::Generic => "generic",
             IntegrationKind::Kiotviet => "kiotviet",
+            IntegrationKind::KiotvietFnb => "kiotviet_fnb",
             IntegrationKind::Square => "square",
         }
     }
@@ -258,6 +271,7 @@ impl IntegrationKind {
         match name {
             "generic" => Some(IntegrationKind::Generic),
             "kiotviet" => Some(IntegrationKind::Kiotviet),
+            "kiotviet_fnb" => Some(IntegrationKind::KiotvietFnb),
             "square" => Some(IntegrationKind::Square),
             _ => None,
         }

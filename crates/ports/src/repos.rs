@@ -460,6 +460,43 @@ pub trait AccessRepo: Send {
         integration: IntegrationId,
         order: &EventKey,
     ) -> Result<bool, StoreError>;
+    /// Every active (not revoked) integration of this kind, across brands: the worker
+    /// polls them.
+    async fn integrations_of_kind(
+        &mut self,
+        kind: crate::IntegrationKind,
+    ) -> Result<Vec<IntegrationRecord>, StoreError>;
+    /// Takes the integration's poll lease for `owner` until `until` (the cursor row is
+    /// made on first use) and returns the cursor; `None` when another poll holds an
+    /// unexpired lease, the back-off has not run out at `now`, or polling is disabled.
+    async fn lease_poll(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        owner: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Option<crate::PollCursor>, StoreError>;
+    /// Stores what a poll leased by `owner` achieved and gives the lease up; `false`
+    /// when `owner` no longer holds it (it expired and another poll took it).
+    async fn finish_poll(
+        &mut self,
+        owner: &str,
+        cursor: &crate::PollCursor,
+    ) -> Result<bool, StoreError>;
+    /// The integration's poll cursor, if it was ever polled.
+    async fn poll_cursor(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+    ) -> Result<Option<crate::PollCursor>, StoreError>;
+    /// Lets a disabled poll run again at once (new credentials were given); the
+    /// cursor stays.
+    async fn resume_poll(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+    ) -> Result<(), StoreError>;
 }
 
 /// The shops of a brand.

@@ -30,6 +30,14 @@ pub struct PosApiConfig {
     pub kiotviet_url: String,
     /// KiotViet's token endpoint (`https://id.kiotviet.vn/connect/token`).
     pub kiotviet_token_url: String,
+    /// KiotViet FnB's Public API (`https://publicfnb.kiotapi.com`).
+    pub kiotviet_fnb_url: String,
+    /// KiotViet FnB's token endpoint
+    /// (`https://api.fnb.kiotviet.vn/identity/connect/token`).
+    pub kiotviet_fnb_token_url: String,
+    /// How many invoices one page of KiotViet's invoice list asks for (KiotViet allows
+    /// at most 100).
+    pub kiotviet_page_size: u32,
     /// The longest one call may take, in seconds. KiotViet wants its webhooks answered
     /// within 5 seconds, so keep this well under that.
     pub timeout_seconds: u64,
@@ -42,6 +50,9 @@ impl Default for PosApiConfig {
             square_version: "2025-01-23".to_owned(),
             kiotviet_url: "https://public.kiotapi.com".to_owned(),
             kiotviet_token_url: "https://id.kiotviet.vn/connect/token".to_owned(),
+            kiotviet_fnb_url: "https://publicfnb.kiotapi.com".to_owned(),
+            kiotviet_fnb_token_url: "https://api.fnb.kiotviet.vn/identity/connect/token".to_owned(),
+            kiotviet_page_size: 100,
             timeout_seconds: 3,
         }
     }
@@ -52,11 +63,59 @@ const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 /// Calls the POS APIs; one per process (it pools connections and caches tokens).
 pub struct PosClient {
-    http: reqwest::Client,
-    config: PosApiConfig,
-    /// KiotViet access tokens per (retailer, client id), with when to stop using them.
-    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: PosApiConfig,
+    /// KiotViet access tokens per (token endpoint, retailer, client id), with when to
+    /// stop using them.
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
 }
+
+/// Which token: its endpoint, the retailer and the client id.
+type TokenKey = (String, String, String);
+
+/// Which of KiotViet's Public APIs an integration calls: Retail's or FnB's. They take
+/// the same client credentials at different token endpoints, with different scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KiotVietApi {
+    Retail,
+    Fnb,
+}
+
+impl KiotVietApi {
+    pub(crate) fn of(kind: IntegrationKind) -> Option<KiotVietApi> {
+        match kind {
+            IntegrationKind::Kiotviet => Some(KiotVietApi::Retail),
+            IntegrationKind::KiotvietFnb => Some(KiotVietApi::Fnb),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn base(self, config: &PosApiConfig) -> &str {
+        match self {
+            KiotVietApi::Retail => &config.kiotviet_url,
+            KiotVietApi::Fnb => &config.kiotviet_fnb_url,
+        }
+    }
+
+    fn token_url(self, config: &PosApiConfig) -> &str {
+        match self {
+            KiotVietApi::Retail => &config.kiotviet_token_url,
+            KiotVietApi::Fnb => &config.kiotviet_fnb_token_url,
+        }
+    }
+
+    /// The scope form field and value: the Retail guide names the field `scopes`, the
+    /// FnB identity server (an OAuth server) takes the standard `scope`.
+    fn scope(self) -> (&'static str, &'static str) {
+        match self {
+            KiotVietApi::Retail => ("scopes", "PublicApi.Access"),
+            KiotVietApi::Fnb => ("scope", "PublicApi.Access.FNB"),
+        }
+    }
+}
+
+/// KiotViet API credentials: retailer, client id, client secret.
+pub(crate) type KiotVietAccess<'a> = (&'a str, &'a str, &'a str);
 
 impl std::fmt::Debug for PosClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,16 +153,27 @@ struct TokenAnswer {
 struct KiotVietCustomer {
     #[serde(default)]
     contact_number: Option<String>,
+    /// FnB wraps the customer in `{"data": …}` (as an FnB SDK reads it).
+    #[serde(default)]
+    data: Option<Box<KiotVietCustomer>>,
+}
+
+impl KiotVietCustomer {
+    fn contact_number(&self) -> Option<&str> {
+        self.contact_number
+            .as_deref()
+            .or_else(|| self.data.as_ref().and_then(|d| d.contact_number()))
+    }
 }
 
 /// An answer to a GET: the body read as `T`, or `None` for 404.
-enum Got<T> {
+pub(crate) enum Got<T> {
     Found(T),
     NotFound,
     Unauthorized,
 }
 
-fn context(d: &WebhookDelivery<'_>) -> BrandContext {
+pub(crate) fn context(d: &WebhookDelivery<'_>) -> BrandContext {
     BrandContext {
         brand_id: d.brand,
         currency: d.currency,
@@ -112,7 +182,7 @@ fn context(d: &WebhookDelivery<'_>) -> BrandContext {
     }
 }
 
-fn url(base: &str, segments: &[&str]) -> Result<reqwest::Url, PosApiError> {
+pub(crate) fn url(base: &str, segments: &[&str]) -> Result<reqwest::Url, PosApiError> {
     let mut url = reqwest::Url::parse(base)
         .map_err(|e| PosApiError::Refused(format!("{base:?} is not a URL: {e}")))?;
     url.path_segments_mut()
@@ -150,7 +220,7 @@ impl PosClient {
         })
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(crate) async fn get<T: DeserializeOwned>(
         &self,
         what: &str,
         request: reqwest::RequestBuilder,
@@ -261,14 +331,20 @@ impl PosClient {
     }
 
     /// A KiotViet access token for these credentials: the cached one while it lasts,
-    /// else a new one (OAuth client credentials, scope `PublicApi.Access`).
-    async fn kiotviet_token(
+    /// else a new one (OAuth client credentials, scope `PublicApi.Access`, or
+    /// `PublicApi.Access.FNB` for FnB).
+    pub(crate) async fn kiotviet_token(
         &self,
-        retailer: &str,
-        client_id: &str,
-        client_secret: &str,
+        api: KiotVietApi,
+        access: KiotVietAccess<'_>,
     ) -> Result<String, PosApiError> {
-        let key = (retailer.to_owned(), client_id.to_owned());
+        let (retailer, client_id, client_secret) = access;
+        let token_url = api.token_url(&self.config);
+        let key = (
+            token_url.to_owned(),
+            retailer.to_owned(),
+            client_id.to_owned(),
+        );
         if let Ok(tokens) = self.tokens.lock()
             && let Some((token, until)) = tokens.get(&key)
             && Instant::now() < *until
@@ -277,7 +353,7 @@ impl PosClient {
         }
         let what = "KiotViet token";
         let form = [
-            ("scopes", "PublicApi.Access"),
+            api.scope(),
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
             ("client_secret", client_secret),
@@ -286,7 +362,7 @@ impl PosClient {
             .map_err(|e| PosApiError::Refused(format!("{what}: {e}")))?;
         let request = self
             .http
-            .post(&self.config.kiotviet_token_url)
+            .post(token_url)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -309,9 +385,13 @@ impl PosClient {
         Ok(answer.access_token)
     }
 
-    fn forget_token(&self, retailer: &str, client_id: &str) {
+    pub(crate) fn forget_token(&self, api: KiotVietApi, retailer: &str, client_id: &str) {
         if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.remove(&(retailer.to_owned(), client_id.to_owned()));
+            tokens.remove(&(
+                api.token_url(&self.config).to_owned(),
+                retailer.to_owned(),
+                client_id.to_owned(),
+            ));
         }
     }
 
@@ -319,22 +399,18 @@ impl PosClient {
     async fn kiotviet_phone(
         &self,
         delivery: &WebhookDelivery<'_>,
-        access: (&str, &str, &str),
+        api: KiotVietApi,
+        access: KiotVietAccess<'_>,
         code: &str,
     ) -> Result<Option<Phone>, PosApiError> {
-        let (retailer, client_id, client_secret) = access;
+        let (retailer, client_id, _) = access;
         let brand = context(delivery);
         // A token revoked before its time is renewed once.
         for _ in 0..2 {
-            let token = self
-                .kiotviet_token(retailer, client_id, client_secret)
-                .await?;
+            let token = self.kiotviet_token(api, access).await?;
             let request = self
                 .http
-                .get(url(
-                    &self.config.kiotviet_url,
-                    &["customers", "code", code],
-                )?)
+                .get(url(api.base(&self.config), &["customers", "code", code])?)
                 .bearer_auth(&token)
                 .header("Retailer", retailer)
                 .header(reqwest::header::ACCEPT, "application/json");
@@ -343,10 +419,10 @@ impl PosClient {
                 .await?
             {
                 Got::Found(customer) => {
-                    return Ok(phone(customer.contact_number.as_deref(), &brand));
+                    return Ok(phone(customer.contact_number(), &brand));
                 }
                 Got::NotFound => return Ok(None),
-                Got::Unauthorized => self.forget_token(retailer, client_id),
+                Got::Unauthorized => self.forget_token(api, retailer, client_id),
             }
         }
         Err(PosApiError::Refused(
@@ -379,17 +455,55 @@ impl PosApi for PosClient {
         delivery: &WebhookDelivery<'_>,
         customer_ref: &str,
     ) -> Result<Option<Phone>, PosApiError> {
-        match delivery.access {
-            Some(PosApiAccess::Kiotviet {
-                retailer,
-                client_id,
-                client_secret,
-            }) if delivery.kind == IntegrationKind::Kiotviet => {
-                self.kiotviet_phone(delivery, (retailer, client_id, client_secret), customer_ref)
+        match (delivery.access, KiotVietApi::of(delivery.kind)) {
+            (
+                Some(PosApiAccess::Kiotviet {
+                    retailer,
+                    client_id,
+                    client_secret,
+                }),
+                Some(api),
+            ) => {
+                let access = (
+                    retailer.as_str(),
+                    client_id.as_str(),
+                    client_secret.as_str(),
+                );
+                self.kiotviet_phone(delivery, api, access, customer_ref)
                     .await
             }
             _ => Err(PosApiError::Refused(format!(
                 "the {} integration has no KiotViet API credentials",
+                delivery.kind.as_str()
+            ))),
+        }
+    }
+
+    async fn invoices_since(
+        &self,
+        delivery: &WebhookDelivery<'_>,
+        since: time::OffsetDateTime,
+        current_item: u64,
+    ) -> Result<regulars_ports::InvoicePage, PosApiError> {
+        match (delivery.access, KiotVietApi::of(delivery.kind)) {
+            (
+                Some(PosApiAccess::Kiotviet {
+                    retailer,
+                    client_id,
+                    client_secret,
+                }),
+                Some(api),
+            ) => {
+                let access = (
+                    retailer.as_str(),
+                    client_id.as_str(),
+                    client_secret.as_str(),
+                );
+                self.kiotviet_invoices(delivery, api, access, since, current_item)
+                    .await
+            }
+            _ => Err(PosApiError::Refused(format!(
+                "the {} integration has no KiotViet API credentials to list invoices with",
                 delivery.kind.as_str()
             ))),
         }

@@ -82,7 +82,8 @@ impl WebhookDecoder for PosDecoder {
                     Err(e) => Err(map_error(e)),
                 }
             }
-            IntegrationKind::Kiotviet => {
+            // KiotViet FnB's webhooks (`customer.update`) are KiotViet's.
+            IntegrationKind::Kiotviet | IntegrationKind::KiotvietFnb => {
                 let signature = header(d.headers, kiotviet::SIGNATURE_HEADER);
                 let delivery = kiotviet::verify(
                     &kiotviet::keys(d.secret),

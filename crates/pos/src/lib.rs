@@ -54,6 +54,7 @@ pub mod csv_import;
 mod decoder;
 mod error;
 pub mod generic;
+mod invoice_list;
 pub mod kiotviet;
 mod signature;
 pub mod square;

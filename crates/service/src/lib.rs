@@ -120,6 +120,7 @@ mod notice;
 mod optout;
 mod otp;
 mod pos_access;
+mod pos_poll;
 mod privacy;
 mod profile;
 pub mod ratelimit;
@@ -181,6 +182,7 @@ pub use otp::{
     OtpError, OtpPurpose, OtpSent,
 };
 pub use pos_access::MAX_ACCESS_FIELD;
+pub use pos_poll::{PollOptions, PollOutcome, PollReport, advance_cursor, backoff};
 pub use privacy::{
     ANSWER_PERIOD, CUSTOMER_ACTOR, CustomerExport, ErasureReport, OwnCorrection, OwnRequestError,
     RETENTION_ACTOR, RetentionReport, export_csv, inactive_since,

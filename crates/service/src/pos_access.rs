@@ -66,7 +66,7 @@ pub(crate) fn check(
             ));
         }
         (
-            IntegrationKind::Kiotviet,
+            IntegrationKind::Kiotviet | IntegrationKind::KiotvietFnb,
             Some(PosApiAccess::Kiotviet {
                 retailer,
                 client_id,
@@ -76,6 +76,15 @@ pub(crate) fn check(
             field("api_access.retailer", retailer)?;
             field("api_access.client_id", client_id)?;
             field("api_access.client_secret", client_secret)?;
+        }
+        (IntegrationKind::KiotvietFnb, None) => {
+            // Without them there is nothing to poll: FnB has no invoice webhook.
+            return Err(AccessError::InvalidAccess(
+                "api_access",
+                "a KiotViet FnB integration needs {\"kind\": \"kiotviet\", \"retailer\", \
+                 \"client_id\", \"client_secret\"} (its invoices are polled)"
+                    .to_owned(),
+            ));
         }
         (_, None) => {}
         (kind, Some(_)) => {
@@ -179,6 +188,8 @@ impl Services {
                 tx.access()
                     .replace_integration_access(brand, id, None, sealed)
                     .await?;
+                // New credentials: a poll stopped for refused ones may run again.
+                tx.access().resume_poll(brand, id).await?;
                 Ok(())
             }
             .await;

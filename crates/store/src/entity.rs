@@ -33,6 +33,7 @@ pub(crate) mod order_line;
 pub(crate) mod otp_code;
 pub(crate) mod outbox;
 pub(crate) mod pos_customer;
+pub(crate) mod pos_poll_cursor;
 pub(crate) mod pos_waiting_order;
 pub(crate) mod privacy_request;
 pub(crate) mod program;

@@ -23,6 +23,7 @@ pub(crate) mod orders;
 mod otp;
 pub(crate) mod outbox;
 pub(crate) mod pos_customers;
+pub(crate) mod pos_polls;
 mod privacy;
 mod reports;
 mod tier_reviews;

@@ -22,6 +22,7 @@ mod flows;
 mod isolation;
 mod kiotviet;
 mod kiotviet_api;
+mod kiotviet_fnb;
 mod limits;
 mod load;
 mod notice;

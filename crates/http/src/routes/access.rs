@@ -74,7 +74,20 @@ pub(crate) async fn list_integrations(
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let all = state.services.integrations(brand).await?;
-    let items = all.iter().map(IntegrationDto::from).collect();
+    let mut items = Vec::with_capacity(all.len());
+    for info in &all {
+        let mut dto = IntegrationDto::from(info);
+        if info.kind == IntegrationKind::KiotvietFnb {
+            dto.poll = state
+                .services
+                .poll_state(brand, info.id)
+                .await
+                .map_err(|e| ApiError::from(regulars_service::WebhookError::Store(e)))?
+                .as_ref()
+                .map(crate::dto::PollStatusDto::from);
+        }
+        items.push(dto);
+    }
     Ok(HttpResponse::Ok().json(query.page_loaded(items, |i| i.id.to_string())?))
 }
 
@@ -88,8 +101,9 @@ pub(crate) async fn create_integration(
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let input = body.0;
-    let kind = IntegrationKind::parse(&input.kind)
-        .ok_or_else(|| ApiError::invalid("kind", "must be generic, kiotviet or square"))?;
+    let kind = IntegrationKind::parse(&input.kind).ok_or_else(|| {
+        ApiError::invalid("kind", "must be generic, kiotviet, kiotviet_fnb or square")
+    })?;
     let created = state
         .services
         .create_integration(brand, kind, input.label, input.secret, input.api_access)

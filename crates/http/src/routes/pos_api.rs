@@ -6,8 +6,7 @@ use crate::dto::WebhookEventAck;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use regulars_ports::{
-    Decoded, Ignored, IgnoredReason, IntegrationKind, Pending, PosApiError, PosEvent,
-    VerifiedEvent, WebhookDelivery,
+    Decoded, Ignored, IgnoredReason, Pending, PosApiError, PosEvent, VerifiedEvent, WebhookDelivery,
 };
 use regulars_service::{WebhookEndpoint, WebhookOutcome};
 
@@ -68,7 +67,7 @@ pub(crate) async fn link_waiting(
     customer_ref: &str,
 ) -> Option<WebhookEventAck> {
     let (event_id, source, occurred_at) = event;
-    if endpoint.kind != IntegrationKind::Kiotviet || endpoint.access.is_none() {
+    if !endpoint.kind.is_kiotviet() || endpoint.access.is_none() {
         return None;
     }
     let api = state.pos_api.as_ref()?;

@@ -115,7 +115,9 @@ pub(crate) async fn receive(
             Err(error)
                 if matches!(
                     endpoint.kind,
-                    IntegrationKind::Kiotviet | IntegrationKind::Square
+                    IntegrationKind::Kiotviet
+                        | IntegrationKind::KiotvietFnb
+                        | IntegrationKind::Square
                 ) && !matches!(
                     error.class(),
                     ErrorClass::Internal | ErrorClass::Unavailable

@@ -12,29 +12,41 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+// The webhook writes fields in PascalCase, the Public API's invoice list (Retail
+// §2.12.1, and FnB's) in camelCase: both read into the same invoice.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Invoice {
+    #[serde(alias = "id")]
     id: i64,
+    #[serde(alias = "code")]
     code: String,
+    #[serde(alias = "purchaseDate")]
     purchase_date: String,
+    #[serde(alias = "branchId")]
     branch_id: i64,
-    #[serde(default)]
+    #[serde(default, alias = "customerCode")]
     customer_code: Option<String>,
+    #[serde(alias = "total")]
     total: Amount,
+    #[serde(alias = "status")]
     status: u8,
-    #[serde(default)]
+    #[serde(default, alias = "modifiedDate")]
     modified_date: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "invoiceDetails")]
     invoice_details: Vec<InvoiceDetail>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct InvoiceDetail {
+    #[serde(alias = "productCode")]
     product_code: String,
+    #[serde(alias = "productName")]
     product_name: String,
+    #[serde(alias = "quantity")]
     quantity: f64,
+    #[serde(alias = "price")]
     price: Amount,
 }
 
@@ -66,6 +78,38 @@ pub(super) fn read(
             path,
             detail: format!("invoice {code:?}: {detail}"),
         })
+}
+
+/// Reads one invoice of the Public API's invoice list (camelCase) at `at`
+/// (`data[3]`) with the webhook's mapping. Its event id is `"poll/{id}/{status}"`: the
+/// same invoice read again in the same state is a replay, and its cancellation a new
+/// event. The second value is when KiotViet last changed it (`modifiedDate`, else
+/// `createdDate`, else `purchaseDate`), when readable: the poll's cursor moves past it.
+pub(crate) fn read_listed(
+    data: Value,
+    at: &str,
+    brand: &BrandContext,
+) -> (Result<VerifiedEvent, Ignored>, Option<OffsetDateTime>) {
+    let changed = [
+        "modifiedDate",
+        "ModifiedDate",
+        "createdDate",
+        "purchaseDate",
+    ]
+    .iter()
+    .filter_map(|field| data.get(*field).and_then(Value::as_str))
+    .find_map(|text| parse_date(text, brand).ok());
+    let status = data
+        .get("status")
+        .or_else(|| data.get("Status"))
+        .and_then(Value::as_i64);
+    let event = read(data, at, "poll", brand).map(|mut event| {
+        if let Some((_, id)) = event.event_id.split_once('/') {
+            event.event_id = format!("poll/{id}/{}", status.unwrap_or_default());
+        }
+        event
+    });
+    (event, changed)
 }
 
 impl Invoice {

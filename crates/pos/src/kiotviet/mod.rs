@@ -29,6 +29,9 @@
 
 mod customer;
 mod invoice;
+mod list;
+
+pub use list::{format_since, parse_invoice_list};
 
 use crate::signature::{any_matches, check_window};
 use crate::{BrandContext, Secret, VerifiedEvent, WebhookError};

@@ -5,6 +5,7 @@
 mod csv;
 mod generic;
 mod kiotviet;
+mod kiotviet_fnb;
 mod props;
 mod square;
 

@@ -1,6 +1,6 @@
 //! [`AccessRepo`]: API keys and POS integrations.
 
-use super::pos_customers;
+use super::{pos_customers, pos_polls};
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
 use crate::entity::{api_key, integration};
 use crate::error::{corrupt, in_ctx};
@@ -256,6 +256,58 @@ impl AccessRepo for StoreTransaction {
         order: &EventKey,
     ) -> Result<bool, StoreError> {
         pos_customers::drop_waiting(self, brand, integration, order).await
+    }
+
+    async fn integrations_of_kind(
+        &mut self,
+        kind: IntegrationKind,
+    ) -> Result<Vec<IntegrationRecord>, StoreError> {
+        integration::Entity::find()
+            .filter(integration::Column::Kind.eq(kind.as_str()))
+            .filter(integration::Column::RevokedAt.is_null())
+            .order_by_asc(integration::Column::BrandId)
+            .order_by_asc(integration::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from integrations (of kind)"))?
+            .into_iter()
+            .map(integration_from_row)
+            .collect()
+    }
+
+    async fn lease_poll(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+        owner: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Option<regulars_ports::PollCursor>, StoreError> {
+        pos_polls::lease(self, brand, integration, owner, now, until).await
+    }
+
+    async fn finish_poll(
+        &mut self,
+        owner: &str,
+        cursor: &regulars_ports::PollCursor,
+    ) -> Result<bool, StoreError> {
+        pos_polls::finish(self, owner, cursor).await
+    }
+
+    async fn poll_cursor(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+    ) -> Result<Option<regulars_ports::PollCursor>, StoreError> {
+        pos_polls::cursor(self, brand, integration).await
+    }
+
+    async fn resume_poll(
+        &mut self,
+        brand: BrandId,
+        integration: IntegrationId,
+    ) -> Result<(), StoreError> {
+        pos_polls::resume(self, brand, integration).await
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod common;
 mod esms;
+mod fnb;
 mod pos;
 mod server;
 mod smtp;
@@ -24,6 +25,7 @@ mod zalo;
 
 pub use common::{Delivery, Fault, RecordedRequest};
 pub use esms::{EsmsStub, REQUEST_ID_MAX_CHARS};
+pub use fnb::{InvoiceListCall, KiotVietFnbStub};
 pub use pos::{KiotVietApiStub, SquareStub};
 pub use smtp::{ReceivedMail, SmtpServer, require_smtp, smtp_available};
 pub use twilio::TwilioStub;

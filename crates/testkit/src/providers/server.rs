@@ -20,6 +20,8 @@ pub(crate) struct Request {
     pub method: String,
     /// Path without the query.
     pub path: String,
+    /// The query (after `?`), as sent; empty when none.
+    pub query: String,
     /// Header names in lower case.
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
@@ -205,10 +207,8 @@ fn read_request(
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
     let target = parts.next().unwrap_or_default();
-    let path = target
-        .split_once('?')
-        .map_or(target, |(path, _)| path)
-        .to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
     let mut headers = BTreeMap::new();
     loop {
         let mut header = String::new();
@@ -256,6 +256,7 @@ fn read_request(
     Ok(Some(Request {
         method,
         path,
+        query,
         headers,
         body,
     }))
