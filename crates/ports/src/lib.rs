@@ -33,6 +33,7 @@
 
 mod audit;
 mod campaigns;
+mod channel_accounts;
 mod error;
 mod intelligence;
 mod messaging;
@@ -55,6 +56,10 @@ mod webhooks;
 pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
+};
+pub use channel_accounts::{
+    ChannelAccount, ChannelAccountStore, ChannelSenderFactory, EsmsAccount, SmtpAccount,
+    StoredChannelAccount, TwilioAccount, ZaloAccount,
 };
 pub use error::StoreError;
 pub use intelligence::{

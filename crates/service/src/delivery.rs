@@ -10,21 +10,25 @@
 //! request where it supports idempotency keys (see `docs/senders.md`).
 
 use crate::Services;
+use crate::delivery_routes::{BrandAccounts, FairQueue, Key, OwnSenders, Via, key_of};
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId};
 use regulars_ports::{
-    DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
-    StoreError,
+    ChannelAccountStore, ChannelSenderFactory, DeliveryStatus, MessageSender, OutboxMessage,
+    OutboxStatus, OutgoingMessage, SendError, StoreError,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
 
-/// The senders of the configured channels.
+/// The senders of the configured channels (the deployment's defaults), and, when
+/// given, brands' own channel accounts, which take precedence for their brand (see
+/// [`delivery_routes`](crate::delivery_routes)).
 #[derive(Clone, Default)]
 pub struct ChannelSenders {
     senders: HashMap<Channel, Arc<dyn MessageSender>>,
+    brands: Option<Arc<BrandAccounts>>,
 }
 
 impl ChannelSenders {
@@ -36,6 +40,18 @@ impl ChannelSenders {
     /// Adds (or replaces) the sender of its channel.
     pub fn with(mut self, sender: Arc<dyn MessageSender>) -> ChannelSenders {
         self.senders.insert(sender.channel(), sender);
+        self
+    }
+
+    /// Sends each brand's messages through its own account for the channel when it has
+    /// one (read from `store`, senders built by `factory`, cached until the account's
+    /// version moves); the senders above stay the default for the others.
+    pub fn with_brand_accounts(
+        mut self,
+        store: Arc<dyn ChannelAccountStore>,
+        factory: Arc<dyn ChannelSenderFactory>,
+    ) -> ChannelSenders {
+        self.brands = Some(Arc::new(BrandAccounts::new(store, factory)));
         self
     }
 
@@ -314,31 +330,37 @@ impl Services {
             })
             .await?;
         let consents = Arc::new(self.consents_of(&claimed).await?);
+        let routes = Arc::new(self.routes_of(senders, &claimed).await);
         let mut round = DeliveryRound {
             claimed: claimed.len() as u64,
             ..DeliveryRound::default()
         };
         let concurrency = options.concurrency.max(1);
-        let mut pending = claimed.into_iter();
+        let mut queue = FairQueue::new(claimed, concurrency);
         let mut running = tokio::task::JoinSet::new();
         let mut decided: Vec<(OutboxMessage, Decision)> = Vec::new();
         loop {
             while running.len() < concurrency {
-                let Some(message) = pending.next() else { break };
+                let Some(message) = queue.next() else { break };
                 let services = self.clone();
                 let senders = senders.clone();
                 let options = *options;
                 let consents = Arc::clone(&consents);
+                let via = routes
+                    .get(&key_of(&message))
+                    .cloned()
+                    .unwrap_or(Via::Unconfigured);
                 running.spawn(async move {
                     let decision = match withdrawn(&consents, &message) {
                         Some(reason) => Decision::Cancel(reason),
-                        None => services.attempt_send(&senders, &options, &message).await,
+                        None => services.send_via(&senders, via, &options, &message).await,
                     };
                     (message, decision)
                 });
             }
             let finished = match running.join_next().await {
                 Some(Ok(done)) => {
+                    queue.done(key_of(&done.0));
                     decided.push(done);
                     false
                 }
@@ -346,7 +368,7 @@ impl Services {
                     tracing::error!(%join, "a delivery task failed");
                     false
                 }
-                None => true,
+                None => queue.is_empty(),
             };
             // Results are recorded a few at a time, one transaction for each group: a
             // commit per message would bound the worker by the database's commits.
@@ -366,6 +388,56 @@ impl Services {
             }
         }
         Ok(round)
+    }
+
+    /// How each brand and channel of the claimed messages sends: the brand's own
+    /// account, else the deployment's default.
+    async fn routes_of(
+        &self,
+        senders: &ChannelSenders,
+        claimed: &[OutboxMessage],
+    ) -> HashMap<Key, Via> {
+        let now = self.clock.now();
+        let keys: std::collections::BTreeSet<Key> = claimed.iter().map(key_of).collect();
+        let mut own: HashMap<BrandId, Result<OwnSenders, String>> = HashMap::new();
+        if let Some(brands) = &senders.brands {
+            for brand in keys
+                .iter()
+                .map(|k| k.0)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let resolved = brands.resolve(brand).await.map_err(|error| {
+                    tracing::warn!(%brand, %error, "cannot read the brand's channel accounts");
+                    format!("the brand's channel accounts cannot be read now: {error}")
+                });
+                own.insert(brand, resolved);
+            }
+        }
+        keys.into_iter()
+            .map(|key @ (brand, channel)| {
+                let via = match own.get(&brand) {
+                    Some(Err(reason)) => Via::Unreadable(reason.clone()),
+                    Some(Ok(accounts)) if accounts.contains_key(&channel) => {
+                        match (
+                            &accounts[&channel],
+                            senders
+                                .brands
+                                .as_ref()
+                                .and_then(|b| b.paused_until(key, now)),
+                        ) {
+                            (_, Some(until)) => Via::Paused(until),
+                            (Ok(sender), None) => Via::Own(sender.clone()),
+                            (Err(reason), None) => Via::Broken(reason.clone()),
+                        }
+                    }
+                    _ => senders
+                        .get(channel)
+                        .cloned()
+                        .map_or(Via::Unconfigured, Via::Default),
+                };
+                (key, via)
+            })
+            .collect()
     }
 
     /// The consent now of the customers of the promotional messages claimed: consent
@@ -403,10 +475,49 @@ impl Services {
         .await
     }
 
-    /// Sends one claimed message and decides what to record.
-    async fn attempt_send(
+    /// Sends one claimed message the way `via` says, and decides what to record; a
+    /// retryable failure through a brand's own account pauses that brand's channel until
+    /// the retry.
+    async fn send_via(
         &self,
         senders: &ChannelSenders,
+        via: Via,
+        options: &DeliveryOptions,
+        message: &OutboxMessage,
+    ) -> Decision {
+        let now = self.clock.now();
+        let key = key_of(message);
+        let brands = senders.brands.as_ref();
+        let (sender, own) = match via {
+            Via::Own(sender) => match brands.and_then(|b| b.paused_until(key, now)) {
+                Some(until) => return Decision::Defer(until),
+                None => (sender, true),
+            },
+            Via::Default(sender) => (sender, false),
+            Via::Paused(until) => return Decision::Defer(until),
+            Via::Broken(reason) => return Decision::FallBack(reason),
+            Via::Unreadable(reason) => {
+                let at = now + self.backoff(options, message.attempts);
+                return Decision::Retry(at, reason);
+            }
+            Via::Unconfigured => {
+                return Decision::FallBack(format!(
+                    "no {:?} sender is configured",
+                    message.route.channel
+                ));
+            }
+        };
+        let decision = self.attempt_send(sender, options, message).await;
+        if let (true, Decision::Retry(at, _), Some(brands)) = (own, &decision, brands) {
+            brands.pause(key, *at);
+        }
+        decision
+    }
+
+    /// Sends one claimed message through `sender` and decides what to record.
+    async fn attempt_send(
+        &self,
+        sender: Arc<dyn MessageSender>,
         options: &DeliveryOptions,
         message: &OutboxMessage,
     ) -> Decision {
@@ -417,12 +528,6 @@ impl Services {
                 return Decision::Defer(open);
             }
         }
-        let Some(sender) = senders.get(message.route.channel) else {
-            return Decision::FallBack(format!(
-                "no {:?} sender is configured",
-                message.route.channel
-            ));
-        };
         // A promotional message ends with the brand's opt-out instruction, its link the
         // customer's own for the channel it goes out on.
         let unsubscribe_url = match (message.promotional, message.customer_id) {

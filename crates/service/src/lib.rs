@@ -104,7 +104,10 @@ mod bell;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
+mod channel_accounts;
+mod channel_rules;
 mod delivery;
+mod delivery_routes;
 mod error;
 mod fingerprint;
 pub mod guard;
@@ -151,6 +154,10 @@ pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
+};
+pub use channel_accounts::{
+    ChannelAccountError, ChannelAccountPatch, ChannelAccountView, SecretState, channel_key,
+    parse_channel,
 };
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
@@ -215,6 +222,7 @@ pub struct Services {
     public_url: Option<String>,
     customer_care_sms: bool,
     otp: Arc<otp::OtpState>,
+    channel_accounts: Option<Arc<dyn regulars_ports::ChannelAccountStore>>,
 }
 
 impl Services {
@@ -234,7 +242,18 @@ impl Services {
             public_url: None,
             customer_care_sms: false,
             otp: Arc::new(otp::OtpState::default()),
+            channel_accounts: None,
         }
+    }
+
+    /// Keeps brands' own channel accounts in `store` (without it, the channel account
+    /// use cases answer that they are not available).
+    pub fn with_channel_accounts(
+        mut self,
+        store: Arc<dyn regulars_ports::ChannelAccountStore>,
+    ) -> Self {
+        self.channel_accounts = Some(store);
+        self
     }
 
     /// Sets the server's key for sealing and opening webhook secrets; without one,

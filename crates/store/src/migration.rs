@@ -32,6 +32,7 @@ mod m20261208_500001_tier_reviews;
 mod m20261208_600001_oauth_tokens;
 mod m20261208_700001_account_state;
 mod m20261208_800001_contact_sealing;
+mod m20261209_500001_channel_accounts;
 
 #[cfg(test)]
 mod inventory;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_600001_oauth_tokens::Migration),
             Box::new(m20261208_700001_account_state::Migration),
             Box::new(m20261208_800001_contact_sealing::Migration),
+            Box::new(m20261209_500001_channel_accounts::Migration),
         ]
     }
 }
