@@ -679,3 +679,120 @@ async fn a_brand_whose_provider_hangs_does_not_hold_up_another() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_sets_an_account_without_showing_its_secrets() {
+    use crate::dashboard::Visitor;
+    let db = Db::Sqlite;
+    let copyable = Copyable::new(db);
+    let store = copyable.store().await;
+    let server = start(db, &store);
+    let a = server.tenant("Quán A").await;
+    let mut admin = Visitor::new(&server);
+    admin.sign_in(&a.admin).await.expect(303, "sign in");
+    let page = admin
+        .get("/dashboard/channels?lang=vi")
+        .await
+        .expect(200, "channels page");
+    assert!(page.text.contains("Tài khoản kênh gửi"), "{}", page.text);
+    let page = admin
+        .get("/dashboard/channels?lang=en")
+        .await
+        .expect(200, "channels page");
+    assert!(page.text.contains("Channel accounts"), "{}", page.text);
+    let csrf = page.csrf();
+    // Without the form's token: refused, nothing stored.
+    admin
+        .post(
+            "/dashboard/channels/sms",
+            &[
+                ("csrf", "forged"),
+                ("provider", "esms"),
+                ("brandname", "QUANA"),
+            ],
+        )
+        .await
+        .expect(403, "forged form");
+    let bad = admin
+        .post(
+            "/dashboard/channels/email",
+            &[
+                ("csrf", &csrf),
+                ("provider", "smtp"),
+                ("host", "smtp.example.vn"),
+                ("tls", "ssl"),
+                ("from_address", "a@b.vn"),
+            ],
+        )
+        .await
+        .expect(422, "bad tls");
+    assert!(bad.text.contains("tls"), "{}", bad.text);
+    admin
+        .post(
+            "/dashboard/channels/sms",
+            &[
+                ("csrf", &csrf),
+                ("provider", "esms"),
+                ("brandname", "QUANA"),
+                ("api_key", SECRETS[0]),
+                ("secret_key", SECRETS[1]),
+            ],
+        )
+        .await
+        .expect(303, "save sms");
+    // A secret left empty keeps the stored one.
+    admin
+        .post(
+            "/dashboard/channels/sms",
+            &[
+                ("csrf", &csrf),
+                ("provider", "esms"),
+                ("brandname", "QUANA2"),
+                ("api_key", ""),
+                ("secret_key", ""),
+            ],
+        )
+        .await
+        .expect(303, "rename");
+    let page = admin.get("/dashboard/channels").await.expect(200, "page");
+    assert_no_secret(&page.text, "dashboard");
+    assert!(
+        page.text.contains("QUANA2") && page.text.contains("sha256:"),
+        "{}",
+        page.text
+    );
+    let api = server
+        .get("/v1/brand/channels/sms", &a.admin)
+        .await
+        .expect(200, "api");
+    assert_eq!(
+        api.json["secrets"]["secret_key"]["set"],
+        json!(true),
+        "{}",
+        api.text
+    );
+    // A viewer does not see the page.
+    let viewer = server
+        .services
+        .create_api_key(a.brand, regulars_ports::Role::Viewer, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut viewer_visitor = Visitor::new(&server);
+    viewer_visitor
+        .sign_in(&viewer.token)
+        .await
+        .expect(303, "viewer");
+    viewer_visitor
+        .get("/dashboard/channels")
+        .await
+        .expect(403, "viewer page");
+    admin
+        .post("/dashboard/channels/sms/delete", &[("csrf", &csrf)])
+        .await
+        .expect(303, "remove");
+    server
+        .get("/v1/brand/channels/sms", &a.admin)
+        .await
+        .expect(404, "removed");
+    server.stop().await;
+}
