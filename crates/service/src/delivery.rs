@@ -10,7 +10,7 @@
 //! request where it supports idempotency keys (see `docs/senders.md`).
 
 use crate::Services;
-use crate::delivery_routes::{BrandAccounts, FairQueue, Key, OwnSenders, Via, key_of};
+use crate::delivery_routes::{BrandAccounts, FairQueue, Via, key_of};
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId};
 use regulars_ports::{
@@ -28,7 +28,7 @@ use time::{Duration, OffsetDateTime};
 #[derive(Clone, Default)]
 pub struct ChannelSenders {
     senders: HashMap<Channel, Arc<dyn MessageSender>>,
-    brands: Option<Arc<BrandAccounts>>,
+    pub(crate) brands: Option<Arc<BrandAccounts>>,
 }
 
 impl ChannelSenders {
@@ -298,7 +298,7 @@ async fn record_one(
 }
 
 /// What to do with a message after its send.
-enum Decision {
+pub(crate) enum Decision {
     Sent(String),
     Retry(OffsetDateTime, String),
     FallBack(String),
@@ -390,56 +390,6 @@ impl Services {
         Ok(round)
     }
 
-    /// How each brand and channel of the claimed messages sends: the brand's own
-    /// account, else the deployment's default.
-    async fn routes_of(
-        &self,
-        senders: &ChannelSenders,
-        claimed: &[OutboxMessage],
-    ) -> HashMap<Key, Via> {
-        let now = self.clock.now();
-        let keys: std::collections::BTreeSet<Key> = claimed.iter().map(key_of).collect();
-        let mut own: HashMap<BrandId, Result<OwnSenders, String>> = HashMap::new();
-        if let Some(brands) = &senders.brands {
-            for brand in keys
-                .iter()
-                .map(|k| k.0)
-                .collect::<std::collections::BTreeSet<_>>()
-            {
-                let resolved = brands.resolve(brand).await.map_err(|error| {
-                    tracing::warn!(%brand, %error, "cannot read the brand's channel accounts");
-                    format!("the brand's channel accounts cannot be read now: {error}")
-                });
-                own.insert(brand, resolved);
-            }
-        }
-        keys.into_iter()
-            .map(|key @ (brand, channel)| {
-                let via = match own.get(&brand) {
-                    Some(Err(reason)) => Via::Unreadable(reason.clone()),
-                    Some(Ok(accounts)) if accounts.contains_key(&channel) => {
-                        match (
-                            &accounts[&channel],
-                            senders
-                                .brands
-                                .as_ref()
-                                .and_then(|b| b.paused_until(key, now)),
-                        ) {
-                            (_, Some(until)) => Via::Paused(until),
-                            (Ok(sender), None) => Via::Own(sender.clone()),
-                            (Err(reason), None) => Via::Broken(reason.clone()),
-                        }
-                    }
-                    _ => senders
-                        .get(channel)
-                        .cloned()
-                        .map_or(Via::Unconfigured, Via::Default),
-                };
-                (key, via)
-            })
-            .collect()
-    }
-
     /// The consent now of the customers of the promotional messages claimed: consent
     /// may have been withdrawn since the messages were planned.
     async fn consents_of(
@@ -475,47 +425,8 @@ impl Services {
         .await
     }
 
-    /// Sends one claimed message the way `via` says, and decides what to record; a
-    /// retryable failure through a brand's own account pauses that brand's channel until
-    /// the retry.
-    async fn send_via(
-        &self,
-        senders: &ChannelSenders,
-        via: Via,
-        options: &DeliveryOptions,
-        message: &OutboxMessage,
-    ) -> Decision {
-        let now = self.clock.now();
-        let key = key_of(message);
-        let brands = senders.brands.as_ref();
-        let (sender, own) = match via {
-            Via::Own(sender) => match brands.and_then(|b| b.paused_until(key, now)) {
-                Some(until) => return Decision::Defer(until),
-                None => (sender, true),
-            },
-            Via::Default(sender) => (sender, false),
-            Via::Paused(until) => return Decision::Defer(until),
-            Via::Broken(reason) => return Decision::FallBack(reason),
-            Via::Unreadable(reason) => {
-                let at = now + self.backoff(options, message.attempts);
-                return Decision::Retry(at, reason);
-            }
-            Via::Unconfigured => {
-                return Decision::FallBack(format!(
-                    "no {:?} sender is configured",
-                    message.route.channel
-                ));
-            }
-        };
-        let decision = self.attempt_send(sender, options, message).await;
-        if let (true, Decision::Retry(at, _), Some(brands)) = (own, &decision, brands) {
-            brands.pause(key, *at);
-        }
-        decision
-    }
-
     /// Sends one claimed message through `sender` and decides what to record.
-    async fn attempt_send(
+    pub(crate) async fn attempt_send(
         &self,
         sender: Arc<dyn MessageSender>,
         options: &DeliveryOptions,
@@ -606,7 +517,7 @@ impl Services {
 
     /// `base × 2^(attempt−1)`, capped, then a uniformly random share of it between a
     /// half and the whole ("equal jitter"), so retries of many messages spread out.
-    fn backoff(&self, options: &DeliveryOptions, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, options: &DeliveryOptions, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
         let base = options.base_backoff.whole_milliseconds().max(1);
         let capped = base

@@ -16,6 +16,8 @@
 //!   have messages pending or in flight), so a brand whose provider hangs cannot take
 //!   every slot while another brand's messages wait.
 
+use crate::Services;
+use crate::delivery::{ChannelSenders, Decision, DeliveryOptions};
 use regulars_domain::{BrandId, Channel};
 use regulars_ports::{
     ChannelAccountStore, ChannelSenderFactory, MessageSender, OutboxMessage, StoreError,
@@ -182,5 +184,96 @@ impl FairQueue {
         if let Some(n) = self.in_flight.get_mut(&key) {
             *n = n.saturating_sub(1);
         }
+    }
+}
+
+impl Services {
+    /// How each brand and channel of the claimed messages sends: the brand's own
+    /// account, else the deployment's default.
+    pub(crate) async fn routes_of(
+        &self,
+        senders: &ChannelSenders,
+        claimed: &[OutboxMessage],
+    ) -> HashMap<Key, Via> {
+        let now = self.clock.now();
+        let keys: std::collections::BTreeSet<Key> = claimed.iter().map(key_of).collect();
+        let mut own: HashMap<BrandId, Result<OwnSenders, String>> = HashMap::new();
+        if let Some(brands) = &senders.brands {
+            for brand in keys
+                .iter()
+                .map(|k| k.0)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let resolved = brands.resolve(brand).await.map_err(|error| {
+                    tracing::warn!(%brand, %error, "cannot read the brand's channel accounts");
+                    format!("the brand's channel accounts cannot be read now: {error}")
+                });
+                own.insert(brand, resolved);
+            }
+        }
+        keys.into_iter()
+            .map(|key @ (brand, channel)| {
+                let via = match own.get(&brand) {
+                    Some(Err(reason)) => Via::Unreadable(reason.clone()),
+                    Some(Ok(accounts)) if accounts.contains_key(&channel) => {
+                        match (
+                            &accounts[&channel],
+                            senders
+                                .brands
+                                .as_ref()
+                                .and_then(|b| b.paused_until(key, now)),
+                        ) {
+                            (_, Some(until)) => Via::Paused(until),
+                            (Ok(sender), None) => Via::Own(sender.clone()),
+                            (Err(reason), None) => Via::Broken(reason.clone()),
+                        }
+                    }
+                    _ => senders
+                        .get(channel)
+                        .cloned()
+                        .map_or(Via::Unconfigured, Via::Default),
+                };
+                (key, via)
+            })
+            .collect()
+    }
+
+    /// Sends one claimed message the way `via` says, and decides what to record; a
+    /// retryable failure through a brand's own account pauses that brand's channel until
+    /// the retry.
+    pub(crate) async fn send_via(
+        &self,
+        senders: &ChannelSenders,
+        via: Via,
+        options: &DeliveryOptions,
+        message: &OutboxMessage,
+    ) -> Decision {
+        let now = self.clock.now();
+        let key = key_of(message);
+        let brands = senders.brands.as_ref();
+        let (sender, own) = match via {
+            Via::Own(sender) => match brands.and_then(|b| b.paused_until(key, now)) {
+                Some(until) => return Decision::Defer(until),
+                None => (sender, true),
+            },
+            Via::Default(sender) => (sender, false),
+            Via::Paused(until) => return Decision::Defer(until),
+            Via::Broken(reason) => return Decision::FallBack(reason),
+            Via::Unreadable(reason) => {
+                let at = now + self.backoff(options, message.attempts);
+                return Decision::Retry(at, reason);
+            }
+            Via::Unconfigured => {
+                return Decision::FallBack(format!(
+                    "no {:?} sender is configured",
+                    message.route.channel
+                ));
+            }
+        };
+        let decision = self.attempt_send(sender, options, message).await;
+        if let (true, Decision::Retry(at, _), Some(brands)) = (own, &decision, brands) {
+            brands.pause(key, *at);
+        }
+        decision
     }
 }
