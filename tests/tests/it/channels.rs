@@ -205,6 +205,35 @@ async fn channel_accounts_are_write_only_sealed_and_per_brand() {
             .get("/v1/brand/channels/email", &a.admin)
             .await
             .expect(404, &what("email removed"));
+        let before = keyed
+            .channel_accounts(a.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{}", what(&e.to_string())));
+        // A key rotation re-seals the accounts: afterwards the new key alone opens them.
+        let rotating = Settings {
+            secret_key: Some(SecretKey::from_bytes([0x6b; 32])),
+            previous_secret_keys: vec![SecretKey::from_bytes([0x5a; 32])],
+            ..Settings::default()
+        };
+        let report = regulars::sealing::keyed(&store, &rotating)
+            .seal_contacts(regulars_store::SealScope::NotCurrent)
+            .await
+            .unwrap_or_else(|e| panic!("{}", what(&e.to_string())));
+        assert!(
+            report.tables.contains(&("channel_accounts", 3)),
+            "{}: {report:?}",
+            what("rotation")
+        );
+        let new_only = Settings {
+            secret_key: Some(SecretKey::from_bytes([0x6b; 32])),
+            ..Settings::default()
+        };
+        let reopened = regulars::sealing::keyed(&store, &new_only)
+            .channel_accounts(a.brand)
+            .await
+            .unwrap_or_else(|e| panic!("{}", what(&e.to_string())));
+        assert_eq!(reopened, before, "{}", what("accounts after the rotation"));
+        assert_no_secret(&copyable.copy(), &what("database copy after the rotation"));
         server.stop().await;
     }
 }
