@@ -175,7 +175,7 @@ fn fingerprint(value: &str) -> String {
 }
 
 impl ChannelAccountView {
-    fn of(stored: &StoredChannelAccount) -> ChannelAccountView {
+    pub(crate) fn of(stored: &StoredChannelAccount) -> ChannelAccountView {
         use serde_json::Value;
         let account = &stored.account;
         let s = |v: &str| Value::String(v.to_owned());

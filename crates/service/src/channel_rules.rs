@@ -358,3 +358,86 @@ fn smtp(p: ChannelAccountPatch, current: Option<&ChannelAccount>) -> Result<Chan
         from_name,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::channel_accounts::ChannelAccountView;
+    use proptest::prelude::*;
+    use regulars_domain::BrandId;
+    use regulars_ports::StoredChannelAccount;
+    use time::OffsetDateTime;
+
+    fn secret() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_-]{16,64}"
+    }
+
+    fn view(account: &ChannelAccount) -> String {
+        let stored = StoredChannelAccount {
+            brand_id: BrandId::from_bytes([1; 16]),
+            account: account.clone(),
+            version: 1,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        serde_json::to_string(&ChannelAccountView::of(&stored)).unwrap()
+    }
+
+    proptest! {
+        /// Whatever the secrets, a view never holds one, and a patch that leaves them
+        /// out keeps every one of them.
+        #[test]
+        fn secrets_are_write_only_and_kept(
+            api_key in secret(), esms_secret in secret(), brandname in "[A-Z]{3,11}",
+            zalo_secret in secret(), access in secret(), refresh in secret(),
+            password in secret(),
+        ) {
+            let accounts = [
+                (Channel::Sms, ChannelAccountPatch {
+                    api_key: Some(api_key.clone()), secret_key: Some(esms_secret.clone()),
+                    brandname: Some(brandname.clone()), ..ChannelAccountPatch::default()
+                }, vec![api_key.clone(), esms_secret.clone()]),
+                (Channel::Zalo, ChannelAccountPatch {
+                    app_id: Some("4301".into()), oa_id: Some("99".into()),
+                    secret_key: Some(zalo_secret.clone()), access_token: Some(access.clone()),
+                    refresh_token: Some(refresh.clone()), ..ChannelAccountPatch::default()
+                }, vec![zalo_secret.clone(), access.clone(), refresh.clone()]),
+                (Channel::Email, ChannelAccountPatch {
+                    host: Some("smtp.example.vn".into()), tls: Some("starttls".into()),
+                    username: Some("shop".into()), password: Some(password.clone()),
+                    from_address: Some("hi@shop.example.vn".into()),
+                    ..ChannelAccountPatch::default()
+                }, vec![password.clone()]),
+            ];
+            for (channel, patch, secrets) in accounts {
+                let account = merge(channel, None, patch).unwrap();
+                let shown = view(&account);
+                for s in &secrets {
+                    prop_assert!(!shown.contains(s.as_str()), "{shown}");
+                }
+                // A patch naming no secret keeps them all.
+                let kept = merge(channel, Some(&account), ChannelAccountPatch::default()).unwrap();
+                prop_assert_eq!(&kept, &account);
+                let given: Vec<&str> = kept.secrets().into_iter().filter_map(|(_, v)| v).collect();
+                for s in &secrets {
+                    prop_assert!(given.contains(&s.as_str()));
+                }
+            }
+        }
+
+        /// A value with a control character is refused, naming its field, whichever
+        /// field it is in.
+        #[test]
+        fn control_characters_are_refused(prefix in "[a-z]{1,8}", c in prop::sample::select(vec!['\n', '\r', '\u{0}', '\t'])) {
+            let bad = format!("{prefix}{c}x");
+            let patch = ChannelAccountPatch {
+                api_key: Some("k".repeat(16)), secret_key: Some("s".repeat(16)),
+                brandname: Some(bad), ..ChannelAccountPatch::default()
+            };
+            match merge(Channel::Sms, None, patch) {
+                Err(ChannelAccountError::Invalid { field, .. }) => prop_assert_eq!(field, "brandname"),
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
