@@ -70,7 +70,7 @@ pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Channe
 /// What an admin sends to set an account: every field optional; a field left out keeps
 /// its stored value when the account stays with the same provider (so secrets need not
 /// be sent again), and an optional field sent empty is cleared.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelAccountPatch {
     /// `zalo`, `esms`, `twilio` or `smtp`; left out: the stored one, else the channel's
@@ -301,5 +301,13 @@ impl Services {
         } else {
             Err(ChannelAccountError::NotFound(channel))
         }
+    }
+}
+
+impl std::fmt::Debug for ChannelAccountPatch {
+    /// Never the values: they hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAccountPatch")
+            .finish_non_exhaustive()
     }
 }

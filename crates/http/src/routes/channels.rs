@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 /// `oa_id`, `access_token`, `refresh_token`, `templates`; `esms`: `api_key`,
 /// `secret_key`, `brandname`, `sms_type`; `twilio`: `account_sid`, `auth_token`, `from`;
 /// `smtp`: `host`, `port`, `tls`, `username`, `password`, `from_address`, `from_name`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChannelAccountIn {
     /// `zalo` (channel `zalo`), `esms` or `twilio` (channel `sms`), `smtp` (channel
@@ -230,4 +230,11 @@ pub(crate) async fn delete(
         .delete_channel_account(brand, channel)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+impl std::fmt::Debug for ChannelAccountIn {
+    /// Never the values: they hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAccountIn").finish_non_exhaustive()
+    }
 }

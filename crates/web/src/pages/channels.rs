@@ -207,7 +207,7 @@ pub(crate) async fn show(
 
 /// A channel account form: every field as typed; an empty field is left out (a secret
 /// keeps its stored value).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub(crate) struct AccountForm {
     #[serde(default)]
     csrf: String,
@@ -376,5 +376,12 @@ pub(crate) async fn remove(
     match result {
         Ok(()) => Ok(back()),
         Err(e) => refused(&req, &state, &session, e).await,
+    }
+}
+
+impl std::fmt::Debug for AccountForm {
+    /// Never the values: they hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountForm").finish_non_exhaustive()
     }
 }
