@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod callbacks;
 mod campaigns;
+mod channel_delivery;
 mod channels;
 mod concurrency;
 mod consent;
