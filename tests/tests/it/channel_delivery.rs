@@ -389,4 +389,3 @@ async fn a_brand_whose_provider_hangs_does_not_hold_up_another() {
         server.stop().await;
     }
 }
-
