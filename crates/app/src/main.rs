@@ -422,7 +422,7 @@ async fn serve(config: Option<PathBuf>) -> Result<()> {
     }
     app.track_outbox(std::time::Duration::from_secs(15));
     if settings.worker.in_serve {
-        let senders = senders(&settings, app.token_store())?;
+        let senders = senders(&settings, app.token_store(), app.channel_account_store())?;
         let mut options = WorkerOptions::from_settings(&settings.worker);
         options.pos_api = regulars::server::pos_api(&settings).map(PosPoller);
         let services = app.services();
@@ -466,7 +466,8 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
             )
         })?;
     let store = Arc::new(regulars::sealing::keyed(&store, &settings));
-    let mut services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen));
+    let mut services = Services::new(store.clone(), Arc::new(SystemClock), Arc::new(OsIdGen))
+        .with_channel_accounts(store.clone());
     if let Some(keys) = settings.secret_keys() {
         services = services.with_secret_keys(keys);
     }
@@ -476,7 +477,7 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
         );
     }
     let services = services.with_public_url(settings.public_url.clone());
-    let senders = senders(&settings, store)?;
+    let senders = senders(&settings, store.clone(), store)?;
     tracing::info!(
         database = %redact(&settings.database_url),
         channels = ?senders.channels(),
@@ -505,24 +506,27 @@ async fn work(config: Option<PathBuf>) -> Result<()> {
 }
 
 /// The channels the configuration sets up, with their secrets from the environment and
-/// their OAuth tokens shared through the database.
+/// their OAuth tokens shared through the database; brands' own channel accounts (in
+/// `accounts`) take precedence for their brand.
 fn senders(
     settings: &Settings,
     tokens: Arc<dyn regulars_ports::TokenStore>,
+    accounts: Arc<dyn regulars_ports::ChannelAccountStore>,
 ) -> Result<ChannelSenders> {
     let built = regulars_senders::build_with_tokens(
         &settings.senders,
         |name| std::env::var(name).ok(),
-        Some(tokens),
+        Some(tokens.clone()),
     )
     .context("the message channels ([senders]) cannot be set up")?;
-    let mut senders = ChannelSenders::new();
+    let factory = regulars_senders::BrandSenderFactory::new(settings.senders.clone(), Some(tokens));
+    let mut senders = ChannelSenders::new().with_brand_accounts(accounts, Arc::new(factory));
     for (_, sender) in built.into_map() {
         senders = senders.with(sender);
     }
     if senders.channels().is_empty() {
         tracing::warn!(
-            "no message channel is configured ([senders] in regulars.toml): every due message will be marked dead"
+            "no message channel is configured ([senders] in regulars.toml): every due message of a brand without its own channel accounts will be marked dead"
         );
     }
     Ok(senders)

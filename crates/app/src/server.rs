@@ -84,6 +84,7 @@ impl Application {
     ) -> Result<Application, StartError> {
         let store = Arc::new(crate::sealing::keyed(&store, settings));
         let mut services = Services::new(store.clone(), clock.clone(), Arc::new(OsIdGen))
+            .with_channel_accounts(store.clone())
             .with_auth_failure_limit(
                 settings
                     .rate_limit
@@ -167,6 +168,11 @@ impl Application {
     /// Where the message channels keep their shared OAuth tokens (the server's store,
     /// with its keys).
     pub fn token_store(&self) -> Arc<dyn regulars_ports::TokenStore> {
+        self.store.clone()
+    }
+
+    /// Where brands' own channel accounts are kept (the server's store, with its keys).
+    pub fn channel_account_store(&self) -> Arc<dyn regulars_ports::ChannelAccountStore> {
         self.store.clone()
     }
 

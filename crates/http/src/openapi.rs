@@ -32,6 +32,7 @@ pub fn document() -> serde_json::Value {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::channels;
 use crate::routes::claims;
 use crate::routes::notice;
 use crate::routes::{
@@ -149,6 +150,7 @@ impl Modify for CommonErrors {
     paths(
         health::healthz, health::readyz, health::metrics,
         catalog::brand, catalog::patch_brand, policy::get, policy::put,
+        channels::list, channels::get, channels::put, channels::delete,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_integrations, access::create_integration, access::revoke_integration,
         access::set_integration_access,
@@ -195,6 +197,8 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
+        channels::ChannelAccountIn, channels::ChannelAccountOut, channels::ChannelAccountsOut,
+        channels::SecretStateOut,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
         privacy::ErasureDto, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,

@@ -33,6 +33,7 @@
 
 mod audit;
 mod campaigns;
+mod channel_accounts;
 mod claims;
 mod do_not_call;
 mod error;
@@ -58,6 +59,10 @@ mod webhooks;
 pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
+};
+pub use channel_accounts::{
+    ChannelAccount, ChannelAccountStore, ChannelSenderFactory, EsmsAccount, SmtpAccount,
+    StoredChannelAccount, TwilioAccount, ZaloAccount,
 };
 pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
 pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};

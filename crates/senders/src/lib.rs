@@ -46,6 +46,7 @@
 //! assert!(err.to_string().contains("REGULARS_ESMS_API_KEY"));
 //! ```
 
+mod brand;
 pub mod callbacks;
 mod config;
 mod email;
@@ -57,6 +58,7 @@ mod twilio;
 mod zalo;
 mod zalo_tokens;
 
+pub use brand::BrandSenderFactory;
 pub use config::{
     ConfigError, ENV_ESMS_API_KEY, ENV_ESMS_SECRET_KEY, ENV_SMTP_PASSWORD, ENV_TWILIO_AUTH_TOKEN,
     ENV_ZALO_ACCESS_TOKEN, ENV_ZALO_APP_ID, ENV_ZALO_REFRESH_TOKEN, ENV_ZALO_SECRET_KEY,

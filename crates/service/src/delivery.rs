@@ -10,21 +10,25 @@
 //! request where it supports idempotency keys (see `docs/senders.md`).
 
 use crate::Services;
+use crate::delivery_routes::{BrandAccounts, FairQueue, Via, key_of};
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, Channel, ChannelConsent, CustomerId, Phone};
 use regulars_ports::{
-    DeliveryStatus, MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, SendError,
-    StoreError,
+    ChannelAccountStore, ChannelSenderFactory, DeliveryStatus, MessageSender, OutboxMessage,
+    OutboxStatus, OutgoingMessage, SendError, StoreError,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
 
-/// The senders of the configured channels.
+/// The senders of the configured channels (the deployment's defaults), and, when
+/// given, brands' own channel accounts, which take precedence for their brand (see
+/// [`delivery_routes`](crate::delivery_routes)).
 #[derive(Clone, Default)]
 pub struct ChannelSenders {
     senders: HashMap<Channel, Arc<dyn MessageSender>>,
+    pub(crate) brands: Option<Arc<BrandAccounts>>,
 }
 
 impl ChannelSenders {
@@ -36,6 +40,18 @@ impl ChannelSenders {
     /// Adds (or replaces) the sender of its channel.
     pub fn with(mut self, sender: Arc<dyn MessageSender>) -> ChannelSenders {
         self.senders.insert(sender.channel(), sender);
+        self
+    }
+
+    /// Sends each brand's messages through its own account for the channel when it has
+    /// one (read from `store`, senders built by `factory`, cached until the account's
+    /// version moves); the senders above stay the default for the others.
+    pub fn with_brand_accounts(
+        mut self,
+        store: Arc<dyn ChannelAccountStore>,
+        factory: Arc<dyn ChannelSenderFactory>,
+    ) -> ChannelSenders {
+        self.brands = Some(Arc::new(BrandAccounts::new(store, factory)));
         self
     }
 
@@ -291,7 +307,7 @@ async fn record_one(
 }
 
 /// What to do with a message after its send.
-enum Decision {
+pub(crate) enum Decision {
     Sent(String),
     Retry(OffsetDateTime, String),
     FallBack(String),
@@ -323,31 +339,37 @@ impl Services {
             })
             .await?;
         let recheck = Arc::new(self.recheck(&claimed).await?);
+        let routes = Arc::new(self.routes_of(senders, &claimed).await);
         let mut round = DeliveryRound {
             claimed: claimed.len() as u64,
             ..DeliveryRound::default()
         };
         let concurrency = options.concurrency.max(1);
-        let mut pending = claimed.into_iter();
+        let mut queue = FairQueue::new(claimed, concurrency);
         let mut running = tokio::task::JoinSet::new();
         let mut decided: Vec<(OutboxMessage, Decision)> = Vec::new();
         loop {
             while running.len() < concurrency {
-                let Some(message) = pending.next() else { break };
+                let Some(message) = queue.next() else { break };
                 let services = self.clone();
                 let senders = senders.clone();
                 let options = *options;
                 let recheck = Arc::clone(&recheck);
+                let via = routes
+                    .get(&key_of(&message))
+                    .cloned()
+                    .unwrap_or(Via::Unconfigured);
                 running.spawn(async move {
                     let decision = match withdrawn(&recheck, &message) {
                         Some(reason) => Decision::Cancel(reason),
-                        None => services.attempt_send(&senders, &options, &message).await,
+                        None => services.send_via(&senders, via, &options, &message).await,
                     };
                     (message, decision)
                 });
             }
             let finished = match running.join_next().await {
                 Some(Ok(done)) => {
+                    queue.done(key_of(&done.0));
                     decided.push(done);
                     false
                 }
@@ -355,7 +377,7 @@ impl Services {
                     tracing::error!(%join, "a delivery task failed");
                     false
                 }
-                None => true,
+                None => queue.is_empty(),
             };
             // Results are recorded a few at a time, one transaction for each group: a
             // commit per message would bound the worker by the database's commits.
@@ -426,10 +448,10 @@ impl Services {
         .await
     }
 
-    /// Sends one claimed message and decides what to record.
-    async fn attempt_send(
+    /// Sends one claimed message through `sender` and decides what to record.
+    pub(crate) async fn attempt_send(
         &self,
-        senders: &ChannelSenders,
+        sender: Arc<dyn MessageSender>,
         options: &DeliveryOptions,
         message: &OutboxMessage,
     ) -> Decision {
@@ -440,12 +462,6 @@ impl Services {
                 return Decision::Defer(open);
             }
         }
-        let Some(sender) = senders.get(message.route.channel) else {
-            return Decision::FallBack(format!(
-                "no {:?} sender is configured",
-                message.route.channel
-            ));
-        };
         // A promotional message ends with the brand's opt-out instruction, its link the
         // customer's own for the channel it goes out on.
         let unsubscribe_url = match (message.promotional, message.customer_id) {
@@ -524,7 +540,7 @@ impl Services {
 
     /// `base × 2^(attempt−1)`, capped, then a uniformly random share of it between a
     /// half and the whole ("equal jitter"), so retries of many messages spread out.
-    fn backoff(&self, options: &DeliveryOptions, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, options: &DeliveryOptions, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
         let base = options.base_backoff.whole_milliseconds().max(1);
         let capped = base

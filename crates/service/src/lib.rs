@@ -104,9 +104,12 @@ mod bell;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;
+mod channel_accounts;
+mod channel_rules;
 mod claim;
 mod config_cache;
 mod delivery;
+mod delivery_routes;
 mod do_not_call;
 mod error;
 mod fingerprint;
@@ -156,6 +159,10 @@ pub use brand_settings::BrandPatch;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
+};
+pub use channel_accounts::{
+    ChannelAccountError, ChannelAccountPatch, ChannelAccountView, SecretState, channel_key,
+    parse_channel,
 };
 pub use claim::{
     CLAIM_CODE_LEN, ClaimBy, ClaimError, ClaimVia, Claimant, DEFAULT_CLAIM_DAYS, MAX_CLAIM_DAYS,
@@ -229,6 +236,7 @@ pub struct Services {
     public_url: Option<String>,
     customer_care_sms: bool,
     otp: Arc<otp::OtpState>,
+    channel_accounts: Option<Arc<dyn regulars_ports::ChannelAccountStore>>,
     config: Arc<config_cache::ConfigCache>,
 }
 
@@ -249,8 +257,19 @@ impl Services {
             public_url: None,
             customer_care_sms: false,
             otp: Arc::new(otp::OtpState::default()),
+            channel_accounts: None,
             config: Arc::new(config_cache::ConfigCache::default()),
         }
+    }
+
+    /// Keeps brands' own channel accounts in `store` (without it, the channel account
+    /// use cases answer that they are not available).
+    pub fn with_channel_accounts(
+        mut self,
+        store: Arc<dyn regulars_ports::ChannelAccountStore>,
+    ) -> Self {
+        self.channel_accounts = Some(store);
+        self
     }
 
     /// Sets the server's key for sealing and opening webhook secrets; without one,

@@ -13,6 +13,7 @@ pub(crate) mod brand_policy;
 pub(crate) mod brand_retention;
 pub(crate) mod campaign;
 pub(crate) mod campaign_member;
+pub(crate) mod channel_account;
 pub(crate) mod claim_setting;
 pub(crate) mod consent_event;
 pub(crate) mod customer;

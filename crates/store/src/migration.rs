@@ -35,6 +35,7 @@ mod m20261208_800001_contact_sealing;
 mod m20261209_100001_signup_posters;
 mod m20261209_300001_do_not_call;
 mod m20261209_400001_order_claims;
+mod m20261209_500001_channel_accounts;
 mod m20261209_600001_pos_poll_cursors;
 mod m20261209_700001_config_version;
 
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_100001_signup_posters::Migration),
             Box::new(m20261209_300001_do_not_call::Migration),
             Box::new(m20261209_400001_order_claims::Migration),
+            Box::new(m20261209_500001_channel_accounts::Migration),
             Box::new(m20261209_600001_pos_poll_cursors::Migration),
             Box::new(m20261209_700001_config_version::Migration),
         ]

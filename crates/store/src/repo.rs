@@ -9,6 +9,7 @@ mod account_state;
 mod audit;
 mod brands;
 mod campaigns;
+pub(crate) mod channel_accounts;
 mod claims;
 mod config;
 mod consents;

@@ -13,10 +13,13 @@
 use crate::Store;
 use crate::contact::{ContactKeys, open, open_opt, seal, seal_opt};
 use crate::entity::{
-    customer, idempotency, oauth_token, order, outbox, pos_customer, pos_waiting_order,
+    channel_account, customer, idempotency, oauth_token, order, outbox, pos_customer,
+    pos_waiting_order,
 };
 use crate::error::in_ctx;
-use crate::repo::{customers, idempotency as idem, orders, outbox as out, pos_customers, tokens};
+use crate::repo::{
+    channel_accounts, customers, idempotency as idem, orders, outbox as out, pos_customers, tokens,
+};
 use regulars_domain::EventKey;
 use regulars_ports::StoreError;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -52,9 +55,9 @@ pub enum SealScope {
 /// Rows a batch reads.
 const BATCH: u64 = 500;
 
-/// Every table holding contact data (and `oauth_tokens`, secrets sealed the same way),
-/// in the order they are swept.
-const TABLES: [&str; 7] = [
+/// Every table holding contact data (and `oauth_tokens` and `channel_accounts`, secrets
+/// sealed the same way), in the order they are swept.
+const TABLES: [&str; 8] = [
     "customers",
     "orders",
     "outbox",
@@ -62,6 +65,7 @@ const TABLES: [&str; 7] = [
     "pos_waiting_orders",
     "idempotency",
     "oauth_tokens",
+    "channel_accounts",
 ];
 
 impl Store {
@@ -94,6 +98,7 @@ impl Store {
                     "pos_customers" => links_batch(&tx, keys, &prefix).await?,
                     "pos_waiting_orders" => waiting_batch(&tx, keys, &prefix).await?,
                     "oauth_tokens" => tokens_batch(&tx, keys, &prefix).await?,
+                    "channel_accounts" => accounts_batch(&tx, keys, &prefix).await?,
                     _ => results_batch(&tx, keys, &prefix).await?,
                 };
                 tx.commit()
@@ -453,6 +458,41 @@ async fn tokens_batch(
             .exec(tx)
             .await
             .map_err(in_ctx("update oauth_tokens (seal)"))?;
+        written += done.rows_affected;
+    }
+    Ok((rows.len() as u64, written))
+}
+
+async fn accounts_batch(
+    tx: &DatabaseTransaction,
+    keys: &ContactKeys,
+    prefix: &str,
+) -> Result<(u64, u64), StoreError> {
+    use channel_account::Column as C;
+    let rows = channel_account::Entity::find()
+        .filter(stale(C::SealedAccount, prefix))
+        .order_by_asc(C::BrandId)
+        .order_by_asc(C::Channel)
+        .limit(BATCH)
+        .all(tx)
+        .await
+        .map_err(in_ctx("select from channel_accounts (seal)"))?;
+    let mut written = 0;
+    for row in &rows {
+        let place = channel_accounts::account_place(row.brand_id, &row.channel);
+        let plain = open(Some(keys), &place, &row.sealed_account)?;
+        // The version is left alone: the account did not change, only its sealing.
+        let done = channel_account::Entity::update_many()
+            .col_expr(
+                C::SealedAccount,
+                Expr::value(seal(Some(keys), &place, &plain)),
+            )
+            .filter(C::BrandId.eq(row.brand_id))
+            .filter(C::Channel.eq(row.channel.as_str()))
+            .filter(holds(C::SealedAccount, Some(&row.sealed_account)))
+            .exec(tx)
+            .await
+            .map_err(in_ctx("update channel_accounts (seal)"))?;
         written += done.rows_affected;
     }
     Ok((rows.len() as u64, written))

@@ -108,6 +108,7 @@ pub(crate) enum Nav {
     Campaigns,
     Audit,
     Staff,
+    Channels,
 }
 
 /// A whole HTML document.
@@ -141,11 +142,19 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
             "/dashboard/staff",
             crate::till::text(session.lang).nav_staff,
         ),
+        (
+            Nav::Channels,
+            "/dashboard/channels",
+            match session.lang {
+                crate::i18n::Lang::Vi => "Kênh gửi",
+                crate::i18n::Lang::En => "Channels",
+            },
+        ),
     ];
     // The access log and the till's staff are an admin's; a viewer is not shown them.
-    let entries = entries
-        .into_iter()
-        .filter(|(entry, _, _)| !matches!(entry, Nav::Audit | Nav::Staff) || session.can_edit());
+    let entries = entries.into_iter().filter(|(entry, _, _)| {
+        !matches!(entry, Nav::Audit | Nav::Staff | Nav::Channels) || session.can_edit()
+    });
     document(
         session.lang,
         title,

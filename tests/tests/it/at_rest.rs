@@ -24,14 +24,14 @@ const OLD: u8 = 0x31;
 const NEW: u8 = 0x32;
 
 /// A fresh database the test keeps hold of, to copy it.
-struct Copyable {
+pub(crate) struct Copyable {
     db: Db,
     url: String,
     file: Option<SqliteFile>,
 }
 
 impl Copyable {
-    fn new(db: Db) -> Copyable {
+    pub(crate) fn new(db: Db) -> Copyable {
         match db {
             Db::Sqlite => {
                 let file = SqliteFile::new().unwrap_or_else(|e| panic!("sqlite file: {e}"));
@@ -55,7 +55,7 @@ impl Copyable {
         }
     }
 
-    async fn store(&self) -> Store {
+    pub(crate) async fn store(&self) -> Store {
         Store::connect(&self.url, StoreOptions::default().max_connections(4))
             .await
             .unwrap_or_else(|e| panic!("{:?}: connect: {e}", self.db))
@@ -63,7 +63,7 @@ impl Copyable {
 
     /// Everything a copy of the database holds: `pg_dump`'s output, or the SQLite
     /// file's bytes with its write-ahead log (what a file copy taken now would carry).
-    fn copy(&self) -> String {
+    pub(crate) fn copy(&self) -> String {
         let bytes = match &self.file {
             Some(file) => {
                 let mut bytes = Vec::new();

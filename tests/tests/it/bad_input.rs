@@ -426,7 +426,8 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                     "/callbacks/{provider}/{token}",
                     "/callbacks/esms/fuzz-token",
                 )
-                .replace("/callbacks/{provider}", "/callbacks/zalo");
+                .replace("/callbacks/{provider}", "/callbacks/zalo")
+                .replace("/brand/channels/{channel}", "/brand/channels/sms");
             assert!(
                 !filled.contains('{'),
                 "no id for {path}: add one to this test"

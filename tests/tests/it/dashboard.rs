@@ -160,7 +160,7 @@ impl Page {
 
     /// The CSRF token of the page's forms.
     #[track_caller]
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self
             .text
@@ -234,7 +234,7 @@ impl<'a> Visitor<'a> {
         self.send(self.client.get(url), path).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let url = format!("{}{path}", self.server.base);
         self.send(self.client.post(url).form(form), path).await
     }

@@ -200,6 +200,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("jobs", "id") => data.job.clone(),
         ("staff", "id") => data.staff.clone(),
         ("till-devices", "id") => data.device.clone(),
+        ("channels", "channel") => "sms".to_owned(),
         ("callbacks", "provider") if path.contains("{token}") => "esms".to_owned(),
         ("callbacks", "provider") => "zalo".to_owned(),
         ("{provider}", "token") => "fuzz-token".to_owned(),
@@ -252,6 +253,8 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"inactive_customer_months": null, "message_body_days": 90})
         }
         ("put", "/v1/brand/notice") => json!({"texts": {"vi": "Thông báo xử lý dữ liệu."}}),
+        ("put", "/v1/brand/channels/{channel}") => json!({"provider": "esms",
+            "api_key": "isolation-key", "secret_key": "isolation-secret", "brandname": "ISO"}),
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
             json!({"name": "Someone else's", "rule": "frequency > 0"})
         }
@@ -350,6 +353,35 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                     )
                     .await
                     .expect_error(404, "not_found", &format!("{db:?}: {method} {url}"));
+            } else if path.starts_with("/v1/brand/channels/") {
+                // The channel names no record: the route acts on the key's own brand.
+                // A's calls reach A's account only; B still has none of its own.
+                let reply = match &body {
+                    Some(body) => {
+                        server
+                            .call(
+                                method_of(method),
+                                &url,
+                                Some(&a.tenant.admin),
+                                Body::Json(body),
+                            )
+                            .await
+                    }
+                    None => {
+                        server
+                            .call(method_of(method), &url, Some(&a.tenant.admin), Body::None)
+                            .await
+                    }
+                };
+                assert!(reply.status < 500, "{db:?}: {method} {url}: {}", reply.text);
+                server
+                    .get("/v1/brand/channels/sms", &b.tenant.admin)
+                    .await
+                    .expect_error(
+                        404,
+                        "not_found",
+                        &format!("{db:?}: B's account after A's {method}"),
+                    );
             } else if path.starts_with("/webhooks/") {
                 // A webhook is addressed by its integration, not by a key: A's till
                 // signing with A's secret is refused at B's endpoint.
@@ -533,7 +565,8 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 .expect_error(401, "unauthorized", &format!("bad key: {what}"));
             let as_viewer = send(Some(viewer.clone())).await;
             // Keys, integrations, till staff and devices are the brand's access
-            // settings: admin only, even to read.
+            // settings, and channel accounts hold its senders' credentials: admin only,
+            // even to read.
             // So are the expensive reads and the jobs that run expensive work, and a
             // customer's whole data, exported on their request.
             let admin_only = [
@@ -546,6 +579,8 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 "/v1/audit/access",
                 "/v1/staff",
                 "/v1/till-devices",
+                "/v1/brand/channels",
+                "/v1/brand/channels/{channel}",
             ]
             .contains(&path.as_str());
             // A preview plans without writing anything: a read, though it is a POST.

@@ -11,6 +11,8 @@ mod browser;
 mod callbacks;
 mod campaigns;
 mod card_privacy;
+mod channel_delivery;
+mod channels;
 mod claims;
 mod concurrency;
 mod consent;

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod callbacks;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
+pub(crate) mod channels;
 pub(crate) mod claims;
 pub(crate) mod customers;
 pub(crate) mod export;
@@ -105,6 +106,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/brand", web::patch().to(catalog::patch_brand))
                 .route("/brand/policy", web::get().to(policy::get))
                 .route("/brand/policy", web::put().to(policy::put))
+                .route("/brand/channels", web::get().to(channels::list))
+                .route("/brand/channels/{channel}", web::get().to(channels::get))
+                .route("/brand/channels/{channel}", web::put().to(channels::put))
+                .route(
+                    "/brand/channels/{channel}",
+                    web::delete().to(channels::delete),
+                )
                 .route("/brand/retention", web::get().to(privacy::get_retention))
                 .route("/brand/retention", web::put().to(privacy::put_retention))
                 .route("/brand/notice", web::get().to(notice::get))

@@ -33,6 +33,10 @@ struct State {
     api_key: String,
     secret_key: String,
     brandname: String,
+    /// Further accounts on the same endpoint: `(ApiKey, SecretKey, Brandname)`.
+    accounts: Vec<(String, String, String)>,
+    /// Sends with one of these `ApiKey`s are answered only after the pause.
+    hanging: Vec<(String, std::time::Duration)>,
 }
 
 impl EsmsStub {
@@ -48,6 +52,8 @@ impl EsmsStub {
             api_key: "esms-api-key".to_owned(),
             secret_key: "esms-secret-key".to_owned(),
             brandname: "REGULARS".to_owned(),
+            accounts: Vec::new(),
+            hanging: Vec::new(),
         };
         Ok(Self {
             stub: Stub::start(state, handle)?,
@@ -117,6 +123,22 @@ impl EsmsStub {
         self.lock().ledger.forced.push_back(fault);
     }
 
+    /// Also accepts this account (another brand's own eSMS account, sending through the
+    /// same endpoint), with its own registered brandname.
+    pub fn add_account(&self, api_key: &str, secret_key: &str, brandname: &str) {
+        self.lock().accounts.push((
+            api_key.to_owned(),
+            secret_key.to_owned(),
+            brandname.to_owned(),
+        ));
+    }
+
+    /// Answers every send with this `ApiKey` only after `pause` (a provider that hangs
+    /// for one account): the send is then refused as unauthorised.
+    pub fn hang_for(&self, api_key: &str, pause: std::time::Duration) {
+        self.lock().hanging.push((api_key.to_owned(), pause));
+    }
+
     /// Makes the next send answer with this `CodeResult`.
     pub fn force_error(&self, code: i64) {
         self.push_fault(Fault::ProviderCode(code));
@@ -132,6 +154,16 @@ fn handle(state: &Mutex<State>, request: &Request) -> Reply {
         || request.path.trim_end_matches('/') != ESMS_SEND_PATH.trim_end_matches('/')
     {
         return Reply::Json(404, json!({"error": "Invalid request"}).to_string());
+    }
+    let api_key = serde_json::from_slice::<Value>(&request.body)
+        .ok()
+        .and_then(|b| b.get("ApiKey").and_then(Value::as_str).map(str::to_owned));
+    if let Some(pause) = api_key
+        .as_deref()
+        .and_then(|k| state.hanging.iter().find(|(h, _)| h == k))
+        .map(|(_, pause)| *pause)
+    {
+        return Reply::Delayed(pause, Box::new(code_result(101, message_for(101))));
     }
     let fault = state.ledger.next_fault(&[Fault::Http(503), Fault::Drop]);
     let mut drop_after = false;
@@ -184,9 +216,16 @@ fn deliver(state: &mut State, request: &Request) -> Reply {
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    if field("ApiKey") != state.api_key || field("SecretKey") != state.secret_key {
+    let own = (field("ApiKey") == state.api_key && field("SecretKey") == state.secret_key)
+        .then(|| state.brandname.clone());
+    let other = state
+        .accounts
+        .iter()
+        .find(|(key, secret, _)| field("ApiKey") == *key && field("SecretKey") == *secret)
+        .map(|(_, _, brandname)| brandname.clone());
+    let Some(brandname) = own.or(other) else {
         return code_result(101, message_for(101));
-    }
+    };
     let sms_type = field("SmsType");
     if sms_type.is_empty() {
         return code_result(300, message_for(300));
@@ -194,7 +233,7 @@ fn deliver(state: &mut State, request: &Request) -> Reply {
     if sms_type != "2" {
         return code_result(118, message_for(118));
     }
-    if field("Brandname") != state.brandname {
+    if field("Brandname") != brandname {
         return code_result(104, message_for(104));
     }
     let phone = field("Phone");

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
+pub(crate) mod channels;
 pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod overview;
