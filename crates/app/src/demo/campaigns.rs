@@ -89,22 +89,19 @@ impl Demo {
     pub(super) async fn campaign_tick(&mut self) -> Result<()> {
         let brand = self.brand;
         self.score(false).await?;
-        self.services
+        let runs = self
+            .services
             .run_campaigns(brand)
             .await
             .context("running the campaigns")?;
-        let options = DeliveryOptions::default();
-        loop {
-            let round = self
-                .services
-                .deliver_due(&self.senders, &options)
-                .await
-                .context("delivering messages")?;
-            self.tally.messages_sent += round.sent;
-            if round.claimed < options.batch {
-                break;
+        for run in runs {
+            for (reason, n) in run.skipped {
+                let reason = serde_json::to_value(reason)?;
+                let reason = reason.as_str().unwrap_or("other").to_owned();
+                *self.consent.skipped.entry(reason).or_default() += n;
             }
         }
+        self.tally.messages_sent += self.deliver().await?;
         let now = self.clock.now();
         for (campaign, _, response) in self.campaigns.list.clone() {
             let mut after = None;
@@ -123,6 +120,9 @@ impl Demo {
                     else {
                         continue;
                     };
+                    if let Some(id) = m.customer_id {
+                        self.maybe_opt_out(id, m.route.channel).await?;
+                    }
                     let Some(code) = m.data.get("code").cloned() else {
                         continue;
                     };

@@ -15,11 +15,13 @@
 
 mod campaigns;
 mod chain;
+mod doors;
 mod sim;
 mod story;
 mod visits;
 
 use chain::*;
+use doors::{ConsentTally, Doors};
 use sim::*;
 
 use anyhow::{Context, Result};
@@ -37,7 +39,7 @@ use regulars_senders::FileSender;
 use regulars_service::{
     BrandSetup, CampaignAction, ChangeAuthor, ChannelSenders, ConsentPatch, CustomerInput,
     DeliveryOptions, ExpiryReport, LocationInput, ManageError, RedeemVoucherError, ScoringOptions,
-    Services,
+    SecretKey, SecretKeys, Services,
 };
 use regulars_store::Store;
 use serde_json::json;
@@ -157,6 +159,11 @@ struct Demo {
     tally: Tally,
     campaigns: Campaigns,
     orders_seq: u64,
+    /// The poster and the till each location offers new customers.
+    doors: Doors,
+    consent: ConsentTally,
+    /// The file the messages are written to.
+    messages: PathBuf,
 }
 
 /// Runs the demo against `store`, prints its story and returns the demo brand.
@@ -172,13 +179,20 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
     clock.set(start);
     let uow: Arc<dyn UnitOfWork> = store.clone();
     let (ids, brand) = free_brand(&uow, &clock, options.seed).await?;
-    let services = Services::new(uow, clock.clone(), ids.clone());
+    // A server key of the seed's own: it signs the messages' opt-out links.
+    let mut key = [0_u8; 32];
+    for (i, chunk) in key.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&(options.seed ^ (i as u64).wrapping_mul(0x9E37_79B9)).to_le_bytes());
+    }
+    let services = Services::new(uow, clock.clone(), ids.clone())
+        .with_secret_keys(SecretKeys::new(SecretKey::from_bytes(key)));
     let rewards = create_brand(&services, ids.as_ref(), brand, offset, start).await?;
     println!(
         "brand {brand}: {BRAND_NAME}, VND, +07:00, {} shops, {} rewards",
         LOCATIONS.len(),
         rewards.len()
     );
+    let doors = Doors::open(&services, brand, options.seed).await?;
 
     let mut rng = Rng::new(options.seed);
     let personas = personas(&mut rng, options.customers, start, end);
@@ -202,6 +216,9 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
             seen: BTreeSet::new(),
         },
         orders_seq: 0,
+        doors,
+        consent: ConsentTally::default(),
+        messages: options.messages.clone(),
     };
     demo.plan(start, end)?;
     println!(

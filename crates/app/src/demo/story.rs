@@ -39,6 +39,7 @@ impl Demo {
             share(&|p| p.consent.email == Some(true)),
             share(&|p| p.birthday.is_some())
         );
+        self.consent.print();
         println!(
             "  {} points earned, {} rewards bought with points, {} redeemed at the till, {} expired unused",
             t.points_earned, t.rewards_bought, t.vouchers_redeemed, t.vouchers_lapsed

@@ -11,6 +11,10 @@ impl Demo {
     ) -> Result<()> {
         let brand = self.brand;
         let order = self.order(customer, at)?;
+        if self.lives[customer].visits == 0 && !self.customer_ids.contains_key(&customer) {
+            let home = self.personas[customer].home;
+            self.join(customer, home).await?;
+        }
         let total = order.total.to_minor_units()?;
         // A campaign voucher from a message, or a reward bought earlier, is handed over
         // at the till.
