@@ -81,6 +81,25 @@ impl Demo {
             println!();
         }
 
+        self.campaign_story().await?;
+        let returned = self
+            .lives
+            .iter()
+            .filter(|l| l.came_back_for_campaign)
+            .count();
+        println!(
+            "  {} campaign messages delivered by the worker, {returned} customers came back for their voucher ({} redeemed)",
+            t.messages_sent, t.campaign_vouchers_redeemed
+        );
+        println!(
+            "  messages written to {} (the file channel: nothing was sent to anyone)",
+            messages.display()
+        );
+        Ok(())
+    }
+
+    /// Each campaign's report: messages, vouchers, revenue against the hold-out.
+    async fn campaign_story(&self) -> Result<()> {
         println!();
         for (id, label, _) in &self.campaigns.list {
             let r = self.services.campaign_report(self.brand, *id).await?;
@@ -114,19 +133,6 @@ impl Demo {
                 Err(e) => println!("    no attribution yet: {e}"),
             }
         }
-        let returned = self
-            .lives
-            .iter()
-            .filter(|l| l.came_back_for_campaign)
-            .count();
-        println!(
-            "  {} campaign messages delivered by the worker, {returned} customers came back for their voucher ({} redeemed)",
-            t.messages_sent, t.campaign_vouchers_redeemed
-        );
-        println!(
-            "  messages written to {} (the file channel: nothing was sent to anyone)",
-            messages.display()
-        );
         Ok(())
     }
 }

@@ -67,44 +67,10 @@ impl Demo {
                 self.tally.duplicates_ignored += 1;
             }
         }
-        // A customer who can afford a reward often buys one.
         if let (Some(balance), Some(id)) = (receipt.balance, receipt.customer_id) {
-            let affordable: Vec<RewardId> = self
-                .rewards
-                .iter()
-                .filter(|r| r.cost <= balance)
-                .map(|r| r.id)
-                .collect();
-            if !affordable.is_empty() && self.rng.chance(0.3) && !self.held.contains_key(&customer)
-            {
-                let pick = affordable[self.rng.below(affordable.len())];
-                let voucher = self.services.redeem_reward(brand, id, pick).await?;
-                self.tally.rewards_bought += 1;
-                self.held
-                    .insert(customer, voucher.code().as_str().to_owned());
-            }
+            self.maybe_buy_reward(customer, id, balance).await?;
         }
-        // About one order in 60 is refunded within the hour, a third of them in part.
-        if self.rng.chance(1.0 / 60.0) {
-            let scope = if self.rng.chance(1.0 / 3.0) {
-                RefundScope::Amount {
-                    amount: vnd(total / 2),
-                }
-            } else {
-                RefundScope::Full
-            };
-            let refunded_at = at + Duration::minutes(5 + self.rng.below(50) as i64);
-            self.agenda.push(
-                refunded_at,
-                Event::Refund(Refund {
-                    brand_id: brand,
-                    key: EventKey::new("pos:generic", format!("RF-{:07}", self.orders_seq))?,
-                    order: order.key,
-                    refunded_at,
-                    scope,
-                }),
-            );
-        }
+        self.maybe_refund(&order, total, at)?;
         // Geometric dropout: after each visit, some never come back.
         let p = &self.personas[customer];
         if !self.rng.chance(p.dropout) {
@@ -120,6 +86,55 @@ impl Demo {
                     voucher: None,
                 },
             );
+        }
+        Ok(())
+    }
+
+    /// About one order in 60 is refunded within the hour, a third of them in part.
+    fn maybe_refund(&mut self, order: &Order, total: i64, at: OffsetDateTime) -> Result<()> {
+        if self.rng.chance(1.0 / 60.0) {
+            let scope = if self.rng.chance(1.0 / 3.0) {
+                RefundScope::Amount {
+                    amount: vnd(total / 2),
+                }
+            } else {
+                RefundScope::Full
+            };
+            let refunded_at = at + Duration::minutes(5 + self.rng.below(50) as i64);
+            self.agenda.push(
+                refunded_at,
+                Event::Refund(Refund {
+                    brand_id: self.brand,
+                    key: EventKey::new("pos:generic", format!("RF-{:07}", self.orders_seq))?,
+                    order: order.key.clone(),
+                    refunded_at,
+                    scope,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// A customer who can afford a reward often buys one, and keeps its voucher for a
+    /// later visit.
+    async fn maybe_buy_reward(
+        &mut self,
+        customer: usize,
+        id: CustomerId,
+        balance: Points,
+    ) -> Result<()> {
+        let affordable: Vec<RewardId> = self
+            .rewards
+            .iter()
+            .filter(|r| r.cost <= balance)
+            .map(|r| r.id)
+            .collect();
+        if !affordable.is_empty() && self.rng.chance(0.3) && !self.held.contains_key(&customer) {
+            let pick = affordable[self.rng.below(affordable.len())];
+            let voucher = self.services.redeem_reward(self.brand, id, pick).await?;
+            self.tally.rewards_bought += 1;
+            self.held
+                .insert(customer, voucher.code().as_str().to_owned());
         }
         Ok(())
     }
