@@ -27,8 +27,31 @@ async fn the_demo_tells_a_year_with_campaigns() {
             "came back at least once",
             "Win back",
             "Happy birthday",
+            "joined:",
+            "consent granted:",
+            "opt-outs:",
+            "campaign runs skipped:",
         ] {
             assert!(out.contains(needle), "{}: no {needle:?} in\n{out}", db.name);
+        }
+        let doors = door_figures(out);
+        assert!(
+            doors.poster > 0 && doors.till > 0 && doors.pos > 0,
+            "{}: every door is used\n{out}",
+            db.name
+        );
+        assert_eq!(
+            doors.poster + doors.till + doors.pos,
+            doors.customers,
+            "{}: every customer joined through one door\n{out}",
+            db.name
+        );
+        for (channel, (granted, opted_out)) in &doors.channels {
+            assert!(
+                opted_out <= granted,
+                "{}: {channel}: {opted_out} opt-outs of {granted} consents\n{out}",
+                db.name
+            );
         }
         // The ledger the demo built is consistent when checked from outside.
         let check = run(&db, &["check-ledger"]);
@@ -112,10 +135,19 @@ async fn the_demo_tells_a_year_with_campaigns() {
                 assert!(report.attribution.is_ok() || report.held_out < 2);
             }
         }
+        let codes = lines
+            .iter()
+            .filter(|m| m["data"].get("otp").is_some())
+            .count();
+        assert_eq!(
+            codes as u64, doors.poster,
+            "{}: one sign-up code per poster sign-up",
+            db.name
+        );
         assert_eq!(
             sent_total as usize,
-            lines.len(),
-            "{}: one line per sent message",
+            lines.len() - codes,
+            "{}: one line per sent campaign message",
             db.name
         );
         let win_back = campaigns
@@ -167,4 +199,56 @@ fn the_same_seed_tells_the_same_story() {
     let first = story(&a);
     assert!(first.contains("customers made"), "{first}");
     assert_eq!(first, story(&b));
+}
+
+/// The story's figures about how customers joined and their consent.
+struct DoorFigures {
+    customers: u64,
+    poster: u64,
+    till: u64,
+    pos: u64,
+    /// Per channel: consents granted, opt-outs.
+    channels: Vec<(&'static str, (u64, u64))>,
+}
+
+/// The numbers in a line, in order.
+fn numbers(line: &str) -> Vec<u64> {
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect()
+}
+
+fn door_figures(out: &str) -> DoorFigures {
+    let line = |start: &str| {
+        out.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?} in\n{out}"))
+    };
+    let customers = out
+        .lines()
+        .find(|l| l.contains("customers made"))
+        .map(|l| numbers(l)[0])
+        .unwrap_or_else(|| panic!("no customer count in\n{out}"));
+    let joined = numbers(line("joined:"));
+    let granted = numbers(line("consent granted:"));
+    let opted_out = numbers(line("opt-outs:"));
+    // "Zalo n (poster a, till b, POS c), SMS …": totals are every fourth number.
+    let channels = ["Zalo", "SMS", "email"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let [total, poster, till, pos] = [0, 1, 2, 3].map(|k| granted[4 * i + k]);
+            assert_eq!(total, poster + till + pos, "{name}: {granted:?}");
+            (name, (total, opted_out[i]))
+        })
+        .collect();
+    DoorFigures {
+        customers,
+        poster: joined[0],
+        till: joined[1],
+        pos: joined[2],
+        channels,
+    }
 }

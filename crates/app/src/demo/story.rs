@@ -1,0 +1,151 @@
+//! The story the demo prints at the end.
+
+use super::*;
+
+impl Demo {
+    pub(super) async fn story(
+        &self,
+        messages: &std::path::Path,
+        expired: &ExpiryReport,
+        report: &regulars_service::LedgerReport,
+    ) -> Result<()> {
+        let t = &self.tally;
+        let customers = self.lives.iter().filter(|l| l.visits > 0).count();
+        let repeat = self.lives.iter().filter(|l| l.visits > 1).count();
+        println!();
+        println!("The year of {BRAND_NAME}");
+        println!(
+            "  {customers} customers made {} visits at {} shops: {} of revenue; {} came back at least once ({:.0}%)",
+            t.orders,
+            LOCATIONS.len(),
+            money(t.revenue_minor),
+            repeat,
+            100.0 * repeat as f64 / customers.max(1) as f64
+        );
+        let known: Vec<&CustomerInput> = self
+            .personas
+            .iter()
+            .zip(&self.lives)
+            .filter(|(_, l)| l.visits > 0)
+            .map(|(p, _)| &p.profile)
+            .collect();
+        let share = |f: &dyn Fn(&CustomerInput) -> bool| {
+            100.0 * known.iter().filter(|p| f(p)).count() as f64 / known.len().max(1) as f64
+        };
+        println!(
+            "  marketing consent: Zalo {:.0}%, SMS {:.0}%, email {:.0}%; birthday on file {:.0}%",
+            share(&|p| p.consent.zalo == Some(true)),
+            share(&|p| p.consent.sms == Some(true)),
+            share(&|p| p.consent.email == Some(true)),
+            share(&|p| p.birthday.is_some())
+        );
+        self.consent.print();
+        println!(
+            "  {} points earned, {} rewards bought with points, {} redeemed at the till, {} expired unused",
+            t.points_earned, t.rewards_bought, t.vouchers_redeemed, t.vouchers_lapsed
+        );
+        println!(
+            "  {} refunds, {} duplicate POS deliveries (earned nothing twice), {} tier moves",
+            t.refunds, t.duplicates_ignored, t.upgrades
+        );
+        println!(
+            "  points expiry sweep: {} accounts checked, {} with points due, {} points expired, {} skipped as invalid",
+            expired.accounts_checked,
+            expired.accounts_expired,
+            expired.points_expired,
+            expired.corrupt.len()
+        );
+        println!(
+            "  ledger check: {} accounts, {} mismatches, {} invalid",
+            report.accounts_checked,
+            report.mismatches.len(),
+            report.invalid.len()
+        );
+
+        // How the segments moved between scorings.
+        let mut names = BTreeSet::new();
+        for (_, sizes) in &t.scorings {
+            names.extend(sizes.keys().cloned());
+        }
+        println!();
+        print!("  {:<24}", "segment / scored on");
+        for (date, _) in &t.scorings {
+            print!(" {:>10}", date.to_string());
+        }
+        println!();
+        for name in &names {
+            print!("  {name:<24}");
+            for (_, sizes) in &t.scorings {
+                print!(" {:>10}", sizes.get(name).copied().unwrap_or(0));
+            }
+            println!();
+        }
+
+        self.campaign_story().await?;
+        let returned = self
+            .lives
+            .iter()
+            .filter(|l| l.came_back_for_campaign)
+            .count();
+        println!(
+            "  {} campaign messages delivered by the worker, {returned} customers came back for their voucher ({} redeemed)",
+            t.messages_sent, t.campaign_vouchers_redeemed
+        );
+        println!(
+            "  messages written to {} (the file channel: nothing was sent to anyone)",
+            messages.display()
+        );
+        Ok(())
+    }
+
+    /// Each campaign's report: messages, vouchers, revenue against the hold-out.
+    async fn campaign_story(&self) -> Result<()> {
+        println!();
+        for (id, label, _) in &self.campaigns.list {
+            let r = self.services.campaign_report(self.brand, *id).await?;
+            let sent = r
+                .messages
+                .iter()
+                .filter(|(s, _)| matches!(s, OutboxStatus::Sent | OutboxStatus::Delivered))
+                .map(|(_, n)| n)
+                .sum::<u64>();
+            println!(
+                "  campaign \"{}\" ({label}): {} messaged ({sent} sent), {} held out; {} vouchers issued, {} redeemed",
+                r.campaign.name, r.treated, r.held_out, r.vouchers_issued, r.vouchers_redeemed
+            );
+            println!(
+                "    revenue in {} days: treated {}, held out {}; offers cost {}",
+                r.window_days,
+                money(r.treated_revenue_minor),
+                money(r.holdout_revenue_minor),
+                money(r.offer_cost_minor)
+            );
+            match &r.attribution {
+                Ok(a) => println!(
+                    "    incremental revenue {} ({} per customer, 95% CI {} to {}), ROI {}",
+                    money(a.incremental_revenue.round() as i64),
+                    money((a.treated_mean - a.holdout_mean).round() as i64),
+                    money(a.ci_low.round() as i64),
+                    money(a.ci_high.round() as i64),
+                    a.roi
+                        .map_or_else(|| "n/a".to_owned(), |roi| format!("{:.0}%", roi * 100.0))
+                ),
+                Err(e) => println!("    no attribution yet: {e}"),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `1.234.000 ₫`.
+pub(super) fn money(minor: i64) -> String {
+    let digits = minor.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}{out} ₫", if minor < 0 { "-" } else { "" })
+}
