@@ -105,6 +105,7 @@ pub use webhooks::{
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use claims::MockClaimRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use do_not_call::MockDoNotCallRepo;
