@@ -320,10 +320,11 @@ fn smtp(p: ChannelAccountPatch, current: Option<&ChannelAccount>) -> Result<Chan
     if password.is_some() && username.is_none() {
         return Err(invalid("username", "is required with a password"));
     }
-    if tls == "none" && username.is_some() {
+    if tls == "none" && username.is_some() && !is_loopback_host(&host) {
         return Err(invalid(
             "tls",
-            "a login must not go over an unencrypted connection: use starttls or implicit",
+            "a login must not go over an unencrypted connection: use starttls or implicit \
+             (only a relay on this machine, localhost or a loopback address, may take one)",
         ));
     }
     let from_address = required(
@@ -357,6 +358,24 @@ fn smtp(p: ChannelAccountPatch, current: Option<&ChannelAccount>) -> Result<Chan
         from_address,
         from_name,
     }))
+}
+
+/// Whether `host` names this machine: `localhost` (any case) or a loopback address
+/// (`127.0.0.0/8`, `::1`, bracketed or not, IPv4-mapped included). A login to such a
+/// relay never crosses a network, so it may go without TLS. Anything else, including
+/// names that merely start or end like one (`127.0.0.1.example.com`, `localhost.evil`),
+/// is not loopback: a name is resolved by DNS, which can point it anywhere.
+#[must_use]
+fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]
@@ -438,6 +457,47 @@ mod tests {
                 Err(ChannelAccountError::Invalid { field, .. }) => prop_assert_eq!(field, "brandname"),
                 other => prop_assert!(false, "{other:?}"),
             }
+        }
+
+        /// A login without TLS is taken only for a relay on this machine: every loopback
+        /// form is taken, and any other name or address is refused naming `tls`.
+        #[test]
+        fn a_plain_login_goes_only_to_a_loopback_relay(
+            loopback in prop_oneof![
+                (0u8..=255, 0u8..=255, 0u8..=255).prop_map(|(a, b, c)| format!("127.{a}.{b}.{c}")),
+                Just("localhost".to_owned()), Just("LocalHost".to_owned()),
+                Just("::1".to_owned()), Just("[::1]".to_owned()),
+                Just("0:0:0:0:0:0:0:1".to_owned()), Just("::ffff:127.0.0.1".to_owned()),
+            ],
+            other in prop_oneof![
+                "[a-z]{1,12}\\.example\\.vn",
+                (1u8..=255, 0u8..=255).prop_filter("not loopback", |(a, _)| *a != 127)
+                    .prop_map(|(a, b)| format!("{a}.{b}.0.1")),
+                Just("127.0.0.1.example.com".to_owned()), Just("localhost.evil".to_owned()),
+                Just("localhost.".to_owned()), Just("evil-localhost".to_owned()),
+                Just("127.1".to_owned()), Just("::2".to_owned()), Just("[::1".to_owned()),
+                Just("0.0.0.0".to_owned()), Just("::".to_owned()),
+            ],
+        ) {
+            let patch = |host: &str| ChannelAccountPatch {
+                host: Some(host.to_owned()), port: Some(2525), tls: Some("none".into()),
+                username: Some("shop".into()), password: Some("secret".into()),
+                from_address: Some("hi@shop.example.vn".into()),
+                ..ChannelAccountPatch::default()
+            };
+            prop_assert!(merge(Channel::Email, None, patch(&loopback)).is_ok(), "{loopback}");
+            match merge(Channel::Email, None, patch(&other)) {
+                Err(ChannelAccountError::Invalid { field, .. }) => prop_assert_eq!(field, "tls"),
+                got => prop_assert!(false, "{other}: {got:?}"),
+            }
+            // Without a login, or with TLS, any host is fine.
+            let mut no_login = patch(&other);
+            no_login.username = None;
+            no_login.password = None;
+            prop_assert!(merge(Channel::Email, None, no_login).is_ok(), "{other}");
+            let mut with_tls = patch(&other);
+            with_tls.tls = Some("starttls".into());
+            prop_assert!(merge(Channel::Email, None, with_tls).is_ok(), "{other}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Delivery through brands' own channel accounts: each brand's messages go through its
-//! own account (the stand-ins see each brand's credentials), the deployment's
-//! `[senders]` for brands without one; a changed account is picked up by the next round;
-//! and a brand whose provider hangs does not hold up another brand's messages.
+//! own account (the stand-ins see each brand's credentials, the SMTP relay each brand's
+//! login), the deployment's `[senders]` for brands without one; a changed account is
+//! picked up by the next round; a brand whose provider hangs does not hold up another
+//! brand's messages; and a brand whose SMTP login is refused does not stop another's.
 
 use crate::at_rest::Copyable;
 use crate::channels::{SECRETS, esms_body, settings, start};
@@ -9,7 +10,7 @@ use regulars_domain::{BrandId, Channel};
 use regulars_ports::{OutboxMessage, OutboxStatus, Route, TokenAccount, TokenStore, UnitOfWork};
 use regulars_service::{ChannelSenders, DeliveryOptions};
 use regulars_store::Store;
-use regulars_testkit::providers::{EsmsStub, ZaloZnsStub, require_smtp};
+use regulars_testkit::providers::{EsmsStub, SmtpServer, ZaloZnsStub, require_smtp_with_logins};
 use regulars_tests::phone;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -105,6 +106,18 @@ fn options() -> DeliveryOptions {
     }
 }
 
+/// The SMTP logins of brands A and B on the shared relay.
+const SMTP_LOGINS: [(&str, &str); 2] = [
+    ("quana-mailer", SECRETS[5]),
+    ("quanb-mailer", "smtp-password-of-brand-b-8c21"),
+];
+
+/// A brand's SMTP account on the loopback relay, logging in without TLS.
+fn smtp_body(relay: &SmtpServer, from: &str, user: &str, password: &str) -> Value {
+    json!({"host": relay.host(), "port": relay.port(), "tls": "none",
+           "username": user, "password": password, "from_address": from})
+}
+
 /// `ApiKey`s of the eSMS requests, in order.
 fn esms_keys(esms: &EsmsStub) -> Vec<String> {
     esms.requests()
@@ -154,19 +167,19 @@ async fn two_brands_send_through_their_own_accounts() {
             )
             .await
             .expect(200, &what("A zalo"));
-        let smtp = require_smtp();
-        if smtp.is_some() {
-            for (tenant, from) in [
-                (&a, "hello@quana.example.vn"),
-                (&b, "hello@quanb.example.vn"),
+        // One SMTP relay on this machine that both brands log in to, each with its own
+        // login (no TLS: the relay is on loopback).
+        let smtp = require_smtp_with_logins(&[SMTP_LOGINS[0], SMTP_LOGINS[1]]);
+        if let Some(relay) = &smtp {
+            for (tenant, from, (user, password)) in [
+                (&a, "hello@quana.example.vn", SMTP_LOGINS[0]),
+                (&b, "hello@quanb.example.vn", SMTP_LOGINS[1]),
             ] {
-                let server_of = smtp.as_ref().unwrap_or_else(|| unreachable!());
                 server
                     .put(
                         "/v1/brand/channels/email",
                         &tenant.admin,
-                        &json!({"host": server_of.host(), "port": server_of.port(), "tls": "none",
-                                "from_address": from}),
+                        &smtp_body(relay, from, user, password),
                     )
                     .await
                     .expect(200, &what("smtp account"));
@@ -241,19 +254,30 @@ async fn two_brands_send_through_their_own_accounts() {
         assert!(stored.is_some(), "{}", what("A's token row"));
         if let Some(smtp) = &smtp {
             let mails = smtp.messages().unwrap_or_else(|e| panic!("{e}"));
-            let from_of = |to: &str| {
+            // Each brand's mail came from its own address under its own login.
+            let sent_to = |to: &str| {
                 mails
                     .iter()
                     .find(|m| m.rcpt_tos.iter().any(|r| r == to))
-                    .map(|m| m.mail_from.clone())
+                    .map(|m| (m.mail_from.clone(), m.auth_user.clone()))
             };
             assert_eq!(
-                from_of("lan@example.vn").as_deref(),
-                Some("hello@quana.example.vn")
+                sent_to("lan@example.vn"),
+                Some((
+                    "hello@quana.example.vn".to_owned(),
+                    Some(SMTP_LOGINS[0].0.to_owned())
+                )),
+                "{}",
+                what("A's mail")
             );
             assert_eq!(
-                from_of("minh@example.vn").as_deref(),
-                Some("hello@quanb.example.vn")
+                sent_to("minh@example.vn"),
+                Some((
+                    "hello@quanb.example.vn".to_owned(),
+                    Some(SMTP_LOGINS[1].0.to_owned())
+                )),
+                "{}",
+                what("B's mail")
             );
         }
 
@@ -385,6 +409,97 @@ async fn a_brand_whose_provider_hangs_does_not_hold_up_another() {
             0,
             "{}",
             what("none dead")
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brand_whose_smtp_login_is_refused_does_not_stop_another() {
+    let Some(relay) = require_smtp_with_logins(&[SMTP_LOGINS[0], SMTP_LOGINS[1]]) else {
+        return;
+    };
+    for db in dbs() {
+        let what = |s: &str| format!("{db:?}: {s}");
+        let copyable = Copyable::new(db);
+        let store = copyable.store().await;
+        let server = start(db, &store);
+        let keyed = Arc::new(regulars::sealing::keyed(&store, &settings()));
+        let a = server.tenant("Quán A").await;
+        let b = server.tenant("Quán B").await;
+        let esms = EsmsStub::start().unwrap_or_else(|e| panic!("{e}"));
+        let zalo = ZaloZnsStub::start().unwrap_or_else(|e| panic!("{e}"));
+        // B's account holds a wrong password: the relay answers its login with 535.
+        for (tenant, from, (user, password)) in [
+            (&a, "hello@quana.example.vn", SMTP_LOGINS[0]),
+            (
+                &b,
+                "hello@quanb.example.vn",
+                (SMTP_LOGINS[1].0, "not-the-password"),
+            ),
+        ] {
+            server
+                .put(
+                    "/v1/brand/channels/email",
+                    &tenant.admin,
+                    &smtp_body(&relay, from, user, password),
+                )
+                .await
+                .expect(200, &what("smtp account"));
+        }
+        let before = relay.messages().unwrap_or_else(|e| panic!("{e}")).len();
+        let to_a = format!("lan.{}@example.vn", Uuid::now_v7().simple());
+        let to_b = format!("minh.{}@example.vn", Uuid::now_v7().simple());
+        // B's message is due first, so it is tried first.
+        enqueue(&keyed, &[message(b.brand, Channel::Email, &to_b, 1)]).await;
+        enqueue(&keyed, &[message(a.brand, Channel::Email, &to_a, 2)]).await;
+        let senders = senders(&keyed, &esms, &zalo, 5);
+        let round = server
+            .services
+            .deliver_due(&senders, &options())
+            .await
+            .unwrap_or_else(|e| panic!("{}", what(&e.to_string())));
+        assert_eq!(round.claimed, 2, "{}: {round:?}", what("claimed"));
+        assert_eq!(round.sent, 1, "{}: {round:?}", what("A's mail"));
+        assert_eq!(round.dead, 1, "{}: {round:?}", what("B's mail"));
+
+        // A's mail went out under A's login; nothing under B's.
+        let mails = relay.messages().unwrap_or_else(|e| panic!("{e}"));
+        let new: Vec<_> = mails.iter().skip(before).collect();
+        assert_eq!(new.len(), 1, "{}: {new:?}", what("relay"));
+        assert_eq!(
+            new[0].rcpt_tos,
+            vec![to_a.clone()],
+            "{}",
+            what("A's recipient")
+        );
+        assert_eq!(
+            new[0].auth_user.as_deref(),
+            Some(SMTP_LOGINS[0].0),
+            "{}",
+            what("A's login")
+        );
+        // B's mail is not lost silently: it carries the relay's refusal, and nothing of
+        // it was sent.
+        let mut tx = keyed.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let b_messages = tx
+            .outbox()
+            .messages(b.brand, None, None, 10)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tx.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b_messages.len(), 1, "{}", what("B's messages"));
+        let b_mail = &b_messages[0];
+        // A refused login is the sender's error, not the customer's: the message is given
+        // up at once (a retry with the same password cannot succeed) with the reply kept.
+        assert_eq!(b_mail.status, OutboxStatus::Dead, "{}", what("B's status"));
+        assert!(b_mail.sent_at.is_none(), "{}", what("B not sent"));
+        let error = b_mail.last_error.clone().unwrap_or_default();
+        assert!(error.contains("535"), "{}: {error:?}", what("B's error"));
+        assert!(
+            !error.contains("not-the-password"),
+            "{}: the password is in {error:?}",
+            what("B's error")
         );
         server.stop().await;
     }

@@ -4,7 +4,7 @@ use crate::message;
 use regulars_domain::Channel;
 use regulars_ports::{MessageSender, SendError};
 use regulars_senders::{SmtpSender, SmtpSettings, SmtpTls, message_id_for};
-use regulars_testkit::providers::{SmtpServer, require_smtp};
+use regulars_testkit::providers::{SmtpServer, require_smtp, require_smtp_with_logins};
 use std::time::Duration;
 
 const TO: &str = "an.nguyen@example.vn";
@@ -238,4 +238,31 @@ fn settings_are_checked_up_front() {
         .is_err()
     );
     assert!(!format!("{base:?}").contains("pw"), "password redacted");
+}
+
+#[tokio::test]
+async fn logs_in_over_a_plain_loopback_connection_and_a_refused_login_is_permanent() {
+    let Some(server) = require_smtp_with_logins(&[("shop", "right-password")]) else {
+        return;
+    };
+    let login = |password: &str| SmtpSettings {
+        username: Some("shop".to_owned()),
+        password: Some(password.to_owned()),
+        ..settings(&server)
+    };
+    let smtp = SmtpSender::new(login("right-password")).unwrap();
+    smtp.send(&message(Channel::Email, TO, "mail-login"))
+        .await
+        .unwrap();
+    let mails = server.messages().unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].auth_user.as_deref(), Some("shop"));
+
+    // The server answers 535: a wrong password does not get better by retrying.
+    let wrong = SmtpSender::new(login("wrong-password")).unwrap();
+    match wrong.send(&message(Channel::Email, TO, "mail-wrong")).await {
+        Err(SendError::Permanent { reason }) => assert!(reason.contains("535"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.messages().unwrap().len(), 1);
 }

@@ -27,6 +27,6 @@ pub use common::{Delivery, Fault, RecordedRequest};
 pub use esms::{EsmsStub, REQUEST_ID_MAX_CHARS};
 pub use fnb::{InvoiceListCall, KiotVietFnbStub};
 pub use pos::{KiotVietApiStub, SquareStub};
-pub use smtp::{ReceivedMail, SmtpServer, require_smtp, smtp_available};
+pub use smtp::{ReceivedMail, SmtpServer, require_smtp, require_smtp_with_logins, smtp_available};
 pub use twilio::TwilioStub;
 pub use zalo::ZaloZnsStub;

@@ -19,45 +19,9 @@ const REQUIRE_SMTP_ENV: &str = "REGULARS_REQUIRE_SMTP";
 /// How long the server may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The handler `aiosmtpd` loads: stores each message as JSON (envelope, decoded headers,
-/// decoded text body, raw source) in the output directory, or answers with the reply
-/// written in `<dir>/reply` (for fault tests) without storing.
-const HANDLER: &str = r#"
-import email, json, os
-from email import policy
-
-class Store:
-    def __init__(self, out_dir):
-        self.out_dir = out_dir
-        self.count = 0
-
-    @classmethod
-    def from_cli(cls, parser, *args):
-        return cls(args[0])
-
-    async def handle_DATA(self, server, session, envelope):
-        reply_file = os.path.join(self.out_dir, "reply")
-        if os.path.exists(reply_file):
-            with open(reply_file, encoding="utf-8") as f:
-                return f.read().strip()
-        raw = envelope.original_content or envelope.content
-        msg = email.message_from_bytes(raw, policy=policy.default)
-        part = msg.get_body(preferencelist=("plain",))
-        doc = {
-            "mail_from": envelope.mail_from,
-            "rcpt_tos": envelope.rcpt_tos,
-            "headers": [[k, str(v)] for k, v in msg.items()],
-            "body": part.get_content() if part is not None else None,
-            "raw": raw.decode("utf-8", "replace"),
-        }
-        self.count += 1
-        name = "%06d.json" % self.count
-        tmp = os.path.join(self.out_dir, "." + name)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(doc, f, ensure_ascii=False)
-        os.rename(tmp, os.path.join(self.out_dir, name))
-        return "250 Message accepted for delivery"
-"#;
+/// The server script: `aiosmtpd`'s `Controller` with a handler that stores each message
+/// as JSON, and, when logins are given, requires AUTH (PLAIN or LOGIN) with one of them.
+const SERVER_SCRIPT: &str = include_str!("smtp_server.py");
 
 /// One message the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +36,9 @@ pub struct ReceivedMail {
     pub body: Option<String>,
     /// The message source as received.
     pub raw: String,
+    /// The login name the message was sent under; `None` when the server takes mail
+    /// without a login.
+    pub auth_user: Option<String>,
 }
 
 impl ReceivedMail {
@@ -86,7 +53,8 @@ impl ReceivedMail {
 }
 
 /// A running `aiosmtpd` on a free loopback port; killed, and its directory removed, on
-/// drop. Plain SMTP, no authentication.
+/// drop. Plain SMTP; no authentication unless started with logins
+/// ([`SmtpServer::start_with_logins`]).
 #[derive(Debug)]
 pub struct SmtpServer {
     child: Child,
@@ -114,6 +82,17 @@ pub fn smtp_available() -> bool {
 /// installed but the server does not start.
 #[must_use]
 pub fn require_smtp() -> Option<SmtpServer> {
+    require_smtp_with_logins(&[])
+}
+
+/// Like [`require_smtp`], but the server requires a login with one of these
+/// `(user, password)` pairs ([`SmtpServer::start_with_logins`]).
+///
+/// # Panics
+///
+/// As [`require_smtp`].
+#[must_use]
+pub fn require_smtp_with_logins(logins: &[(&str, &str)]) -> Option<SmtpServer> {
     if !smtp_available() {
         let required = env::var(REQUIRE_SMTP_ENV)
             .is_ok_and(|v| v == "1" || v.trim().eq_ignore_ascii_case("true"));
@@ -128,7 +107,7 @@ pub fn require_smtp() -> Option<SmtpServer> {
         );
         return None;
     }
-    match SmtpServer::start() {
+    match SmtpServer::start_with_logins(logins) {
         Ok(server) => Some(server),
         Err(e) => panic!("aiosmtpd did not start: {e}"),
     }
@@ -137,14 +116,28 @@ pub fn require_smtp() -> Option<SmtpServer> {
 static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 
 impl SmtpServer {
-    /// Starts `python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c regulars_smtp_store.Store DIR`
-    /// and waits until it accepts connections.
+    /// Starts an SMTP server that takes mail without a login, and waits until it
+    /// accepts connections.
+    ///
+    /// # Errors
+    ///
+    /// As [`SmtpServer::start_with_logins`].
+    pub fn start() -> Result<Self, TestkitError> {
+        Self::start_with_logins(&[])
+    }
+
+    /// Starts `python3 regulars_smtp_server.py PORT MAIL_DIR LOGINS` on 127.0.0.1 and
+    /// waits until it accepts connections. With `logins` non-empty, every message needs
+    /// `AUTH PLAIN` or `AUTH LOGIN` with one of these `(user, password)` pairs, offered
+    /// over plain TCP (the server is on loopback); any other pair is answered
+    /// `535 5.7.8`, mail without a login `530 5.7.0`. Each stored message keeps its
+    /// login ([`ReceivedMail::auth_user`]).
     ///
     /// # Errors
     ///
     /// When the directory cannot be made, Python cannot be started, or the server exits
     /// or does not listen within 20 seconds.
-    pub fn start() -> Result<Self, TestkitError> {
+    pub fn start_with_logins(logins: &[(&str, &str)]) -> Result<Self, TestkitError> {
         let dir = env::temp_dir().join(format!(
             "regulars-smtp-{}-{}",
             std::process::id(),
@@ -153,8 +146,15 @@ impl SmtpServer {
         let mail_dir = dir.join("mail");
         fs::create_dir_all(&mail_dir)
             .map_err(|e| TestkitError::io(format!("creating {}", mail_dir.display()), e))?;
-        fs::write(dir.join("regulars_smtp_store.py"), HANDLER)
-            .map_err(|e| TestkitError::io("writing the aiosmtpd handler", e))?;
+        let script = dir.join("regulars_smtp_server.py");
+        fs::write(&script, SERVER_SCRIPT)
+            .map_err(|e| TestkitError::io("writing the SMTP server script", e))?;
+        let logins_file = dir.join("logins.json");
+        fs::write(
+            &logins_file,
+            serde_json::Value::from(logins_json(logins)).to_string(),
+        )
+        .map_err(|e| TestkitError::io("writing the SMTP logins", e))?;
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log = fs::File::create(dir.join("aiosmtpd.log"))
@@ -163,15 +163,15 @@ impl SmtpServer {
             .try_clone()
             .map_err(|e| TestkitError::io("creating the aiosmtpd log", e))?;
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "regulars_smtp_store.Store"])
+            .arg(&script)
+            .arg(port.to_string())
             .arg(&mail_dir)
-            .env("PYTHONPATH", &dir)
+            .arg(&logins_file)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             .spawn()
-            .map_err(|e| TestkitError::io("starting python3 -m aiosmtpd", e))?;
+            .map_err(|e| TestkitError::io("starting python3 with aiosmtpd", e))?;
         let mut server = Self { child, addr, dir };
         server.wait_until_listening()?;
         Ok(server)
@@ -190,7 +190,7 @@ impl SmtpServer {
             if exited.is_some() || started.elapsed() > START_TIMEOUT {
                 let log = fs::read_to_string(self.dir.join("aiosmtpd.log")).unwrap_or_default();
                 return Err(TestkitError::CommandFailed {
-                    command: format!("python3 -m aiosmtpd -n -l {}", self.addr),
+                    command: format!("python3 regulars_smtp_server.py {}", self.addr.port()),
                     status: exited
                         .map_or_else(|| "not listening after 20 s".to_owned(), |s| s.to_string()),
                     output: log,
@@ -285,7 +285,15 @@ fn read_mail(path: &Path) -> Result<ReceivedMail, TestkitError> {
             .unwrap_or_default(),
         body: doc["body"].as_str().map(str::to_owned),
         raw: string(&doc["raw"]),
+        auth_user: doc["auth_user"].as_str().map(str::to_owned),
     })
+}
+
+fn logins_json(logins: &[(&str, &str)]) -> Vec<Value> {
+    logins
+        .iter()
+        .map(|(user, password)| Value::from(vec![*user, *password]))
+        .collect()
 }
 
 fn free_port() -> Result<u16, TestkitError> {

@@ -1,7 +1,9 @@
 //! The provider stand-ins, spoken to over raw HTTP/1.1 like any client would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use regulars_testkit::providers::{EsmsStub, Fault, ZaloZnsStub, require_smtp};
+use regulars_testkit::providers::{
+    EsmsStub, Fault, ZaloZnsStub, require_smtp, require_smtp_with_logins,
+};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -229,35 +231,47 @@ fn forced_faults_come_in_order_and_a_lost_ack_still_delivers() {
     assert_eq!(stub.deliveries()[0].dedupe_key, "c");
 }
 
-#[test]
-fn smtp_server_starts_receives_and_stops() {
-    let Some(server) = require_smtp() else { return };
-    let addr = format!("{}:{}", server.host(), server.port());
-    let mut stream = TcpStream::connect(&addr).unwrap();
+/// One SMTP session on a fresh connection: each command's reply must start with its
+/// code (multi-line replies read to their last line).
+fn smtp_session(addr: &str, steps: &[(&str, &str)]) {
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut expect = |code: &str| loop {
+    let mut expect = |code: &str, after: &str| loop {
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
-        assert!(line.starts_with(code), "expected {code}, got {line:?}");
+        assert!(
+            line.starts_with(code),
+            "after {after:?}: expected {code}, got {line:?}"
+        );
         if line.as_bytes().get(3) == Some(&b' ') {
             break;
         }
     };
-    expect("220");
-    for (cmd, code) in [
-        ("EHLO test.local", "250"),
-        ("MAIL FROM:<a@example.com>", "250"),
-        ("RCPT TO:<b@example.com>", "250"),
-        ("DATA", "354"),
-        ("Subject: hello\r\n\r\nbody line\r\n.", "250"),
-        ("QUIT", "221"),
-    ] {
+    expect("220", "connecting");
+    for (cmd, code) in steps {
         stream.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
-        expect(code);
+        expect(code, cmd);
     }
+}
+
+#[test]
+fn smtp_server_starts_receives_and_stops() {
+    let Some(server) = require_smtp() else { return };
+    let addr = format!("{}:{}", server.host(), server.port());
+    smtp_session(
+        &addr,
+        &[
+            ("EHLO test.local", "250"),
+            ("MAIL FROM:<a@example.com>", "250"),
+            ("RCPT TO:<b@example.com>", "250"),
+            ("DATA", "354"),
+            ("Subject: hello\r\n\r\nbody line\r\n.", "250"),
+            ("QUIT", "221"),
+        ],
+    );
     let mails = server.messages().unwrap();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].header("subject"), Some("hello"));
@@ -266,6 +280,61 @@ fn smtp_server_starts_receives_and_stops() {
         Some("body line")
     );
     assert_eq!(mails[0].rcpt_tos, vec!["b@example.com".to_owned()]);
+    assert_eq!(mails[0].auth_user, None);
     drop(server);
     assert!(TcpStream::connect(&addr).is_err(), "killed on drop");
+}
+
+#[test]
+fn smtp_server_with_logins_requires_one_and_keeps_it() {
+    let logins = [("shop-a", "secret-a"), ("shop-b", "secret-b")];
+    let Some(server) = require_smtp_with_logins(&logins) else {
+        return;
+    };
+    let addr = format!("{}:{}", server.host(), server.port());
+    let message = [
+        ("RCPT TO:<b@example.com>", "250"),
+        ("DATA", "354"),
+        ("Subject: hello\r\n\r\nbody\r\n.", "250"),
+        ("QUIT", "221"),
+    ];
+    // No login: refused. A wrong password: 535.
+    smtp_session(
+        &addr,
+        &[
+            ("EHLO test.local", "250"),
+            ("MAIL FROM:<a@example.com>", "530"),
+            // base64("\0shop-a\0wrong")
+            ("AUTH PLAIN AHNob3AtYQB3cm9uZw==", "535"),
+            ("QUIT", "221"),
+        ],
+    );
+    // AUTH PLAIN as shop-a, base64("\0shop-a\0secret-a").
+    let mut plain = vec![
+        ("EHLO test.local", "250"),
+        ("AUTH PLAIN AHNob3AtYQBzZWNyZXQtYQ==", "235"),
+        ("MAIL FROM:<a@example.com>", "250"),
+    ];
+    plain.extend(message);
+    smtp_session(&addr, &plain);
+    // AUTH LOGIN as shop-b, base64("shop-b") then base64("secret-b").
+    let mut login = vec![
+        ("EHLO test.local", "250"),
+        ("AUTH LOGIN", "334"),
+        ("c2hvcC1i", "334"),
+        ("c2VjcmV0LWI=", "235"),
+        ("MAIL FROM:<a@example.com>", "250"),
+    ];
+    login.extend(message);
+    smtp_session(&addr, &login);
+    let users: Vec<Option<String>> = server
+        .messages()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.auth_user)
+        .collect();
+    assert_eq!(
+        users,
+        vec![Some("shop-a".to_owned()), Some("shop-b".to_owned())]
+    );
 }
