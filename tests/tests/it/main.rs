@@ -56,6 +56,7 @@ mod tiers;
 mod till;
 mod till_browser;
 mod triggers;
+mod visitor;
 mod webhooks;
 mod worker;
 mod zalo_tokens;

@@ -5,110 +5,15 @@
 //! and the lock-out after too many wrong PINs.
 
 use crate::server::{Body, TestServer, dbs, spawn};
+use crate::visitor::{Answer, Visitor};
 use regulars_service::PIN_ATTEMPTS;
 use regulars_tests::phone;
 use serde_json::{Value, json};
 
-/// A browser-less till: its own cookie jar, no redirects followed.
-pub(crate) struct Till<'a> {
-    server: &'a TestServer,
-    client: reqwest::Client,
-    cookies: Vec<(String, String)>,
-}
+/// A browser-less till: a visitor with the till's own steps.
+pub(crate) type Till<'a> = Visitor<'a>;
 
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) text: String,
-}
-
-impl Answer {
-    #[track_caller]
-    pub(crate) fn expect(self, status: u16, what: &str) -> Answer {
-        assert_eq!(self.status, status, "{what}: {}", self.text);
-        self
-    }
-
-    /// The value of the first hidden field `name` on the page.
-    #[track_caller]
-    pub(crate) fn field(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .text
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name} in {}", self.text))
-            + marker.len();
-        let end = self.text[start..].find('"').unwrap_or(0) + start;
-        self.text[start..end].to_owned()
-    }
-}
-
-impl<'a> Till<'a> {
-    pub(crate) fn new(server: &'a TestServer) -> Till<'a> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"));
-        Till {
-            server,
-            client,
-            cookies: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let jar: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let request = if jar.is_empty() {
-            request
-        } else {
-            request.header("cookie", jar.join("; "))
-        };
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{:?}: {e}", self.server.db));
-        for set in response.headers().get_all("set-cookie") {
-            let Some((name, value)) = set
-                .to_str()
-                .ok()
-                .and_then(|s| s.split(';').next())
-                .and_then(|pair| pair.split_once('='))
-            else {
-                continue;
-            };
-            self.cookies.retain(|(k, _)| k != name);
-            if !value.is_empty() {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-        Answer {
-            status: response.status().as_u16(),
-            text: response.text().await.unwrap_or_default(),
-        }
-    }
-
-    pub(crate) async fn get(&mut self, path: &str) -> Answer {
-        let url = format!("{}{path}", self.server.base);
-        let request = self.client.get(url);
-        self.send(request).await
-    }
-
-    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let url = format!("{}{path}", self.server.base);
-        let request = self.client.post(url).form(form);
-        self.send(request).await
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-
+impl Visitor<'_> {
     /// Enrols this till with a device token.
     pub(crate) async fn enrol(&mut self, token: &str) {
         self.post("/till/enrol", &[("token", token)])
