@@ -1,7 +1,7 @@
 //! Planning: for every customer, one message to send or one reason not to.
 
-use crate::campaign::{Audience, Campaign, CampaignError, Offer, PricedReward, SendTime, Trigger};
-use crate::render::{CODE_MARKER, Template, Values, format_money, group_digits};
+use crate::campaign::{Campaign, CampaignError, Offer, PricedReward, Trigger};
+use crate::render::{CODE_MARKER, Template, format_money};
 use regulars_domain::{
     CampaignId, Channel, ChannelConsent, Currency, CustomerId, DomainError, Money, OrderId, Phone,
     Points, RewardId, VoucherId,
@@ -9,11 +9,13 @@ use regulars_domain::{
 use regulars_loyalty::rewards::RewardKind;
 use regulars_segments::CustomerFeatures;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use thiserror::Error;
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+mod steps;
+use steps::{Caps, by_customer_id, eligible, send_time};
 
 /// What the planner knows about one customer: contact details, consent, and the facts
 /// the scoring run and the loyalty ledger computed. Plain data, filled in by the caller.
@@ -675,98 +677,19 @@ pub fn plan(
             found: budget_used.currency(),
         });
     }
-    let template = campaign.template().map_err(|e| CampaignError::Invalid {
-        path: "template".into(),
-        message: e.to_string(),
-    })?;
-    let (offers, max_cost) = match &campaign.offer {
-        None => (Vec::new(), None),
-        Some(Offer::Fixed { reward }) => (vec![(reward, reward.cost.to_minor_units()?)], None),
-        Some(Offer::Personalised {
-            candidates,
-            max_cost_per_customer,
-        }) => {
-            let mut offers = Vec::with_capacity(candidates.len());
-            for c in candidates {
-                offers.push((c, c.cost.to_minor_units()?));
-            }
-            (offers, Some(max_cost_per_customer.to_minor_units()?))
-        }
-    };
-    let prepared = Prepared {
-        campaign,
-        uses_expiry: template.uses("expiry_date"),
-        uses_reward_value: template.uses("reward_value"),
-        uses_points: template.uses("points"),
-        uses_balance: template.uses("balance"),
-        template,
-        promotional: campaign.is_promotional(),
-        offers,
-        max_cost,
-    };
+    let prepared = Prepared::new(campaign)?;
     let mut spent = budget_used.to_minor_units()?;
     let budget = campaign
         .budget
         .as_ref()
         .map(Money::to_minor_units)
         .transpose()?;
-
-    let sent_keys: FastSet<&str> = history.iter().map(|m| m.dedupe_key.as_str()).collect();
-    let mut planned_keys: FastSet<String> = FastSet::default();
-    let mut by_customer: FastMap<CustomerId, Vec<OffsetDateTime>> = FastMap::default();
-    let mut by_phone: FastMap<&str, Vec<OffsetDateTime>> = FastMap::default();
-    for m in history.iter().filter(|m| m.promotional) {
-        by_customer
-            .entry(m.customer_id)
-            .or_default()
-            .push(m.send_at);
-        by_phone
-            .entry(m.phone.as_str())
-            .or_default()
-            .push(m.send_at);
-    }
+    let mut caps = Caps::new(history);
+    let policy = campaign.policy_in_force();
 
     // Trigger and audience depend on the customer alone: decide them in input order
     // (a sequential scan), and only the eligible draw on caps and budget in hashed order.
-    let offset = campaign.utc_offset;
-    let policy = campaign.policy_in_force();
-    // Choosing whom to contact by segment, or what to offer by taste, is profiling.
-    let targeted =
-        campaign.audience.is_some() || matches!(campaign.offer, Some(Offer::Personalised { .. }));
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(customers.len());
-    let mut order: Vec<(u64, CustomerId, usize, String)> = Vec::new();
-    for (i, c) in customers.iter().enumerate() {
-        let skip = |reason| Outcome::Skip {
-            customer_id: c.customer_id,
-            reason,
-        };
-        let Some(occasion) = occasion(&campaign.trigger, &campaign.reward_costs, c, now, offset)
-        else {
-            outcomes.push(skip(SkipReason::NotTriggered));
-            continue;
-        };
-        // Profiling granted, or never asked where the brand's counsel allows it.
-        if targeted && !(c.profiling || c.consent.allows_profiling(policy.profiling_default)) {
-            outcomes.push(skip(SkipReason::NoProfilingConsent));
-            continue;
-        }
-        let in_audience = match &campaign.audience {
-            None => true,
-            Some(Audience::Segment(name)) => c.segments.iter().any(|s| s == name),
-            Some(Audience::Rule(rule)) => rule.matches(&c.features),
-        };
-        if !in_audience {
-            outcomes.push(skip(SkipReason::NotInAudience));
-            continue;
-        }
-        order.push((
-            priority(campaign.id, c.customer_id),
-            c.customer_id,
-            i,
-            occasion,
-        ));
-    }
-    order.sort_unstable();
+    let (mut outcomes, order) = eligible(campaign, &policy, customers, now);
 
     let key_prefix = format!("{}:", campaign.id);
     let mut uuid_buf = [0u8; 36];
@@ -786,7 +709,7 @@ pub fn plan(
         );
         dedupe_key.push(':');
         dedupe_key.push_str(&occasion);
-        if sent_keys.contains(dedupe_key.as_str()) || planned_keys.contains(&dedupe_key) {
+        if caps.seen(&dedupe_key) {
             outcomes.push(skip(SkipReason::AlreadySent));
             continue;
         }
@@ -807,43 +730,12 @@ pub fn plan(
             outcomes.push(skip(SkipReason::HoldOut));
             continue;
         }
-        let mut send_at = match campaign.send_time {
-            SendTime::Now => now,
-            SendTime::FixedHour { hour } => at_local_hour(now, offset, hour),
-            SendTime::PreferredHour { fallback_hour } => {
-                match c.preferred_hour.filter(|h| *h < 24).or(fallback_hour) {
-                    Some(hour) => at_local_hour(now, offset, hour),
-                    None => now,
-                }
-            }
-        };
+        let send_at = send_time(campaign, &policy, prepared.promotional, c, now);
         if prepared.promotional
-            && let Some(window) = policy.allowed_hours
-            && !window.contains(send_at.to_offset(offset).hour())
+            && let Some(reason) = caps.refusal(campaign, &policy, c, send_at)
         {
-            send_at = at_local_hour(send_at, offset, window.start_hour);
-        }
-        if prepared.promotional {
-            if let Some(cap) = campaign.frequency_cap {
-                let times = by_customer
-                    .get(&c.customer_id)
-                    .map_or(&[][..], Vec::as_slice);
-                let window = Duration::days(i64::from(cap.days));
-                if !fits_rolling(times, send_at, window, cap.max) {
-                    outcomes.push(skip(SkipReason::FrequencyCap));
-                    continue;
-                }
-            }
-            if let Some(max) = policy.max_per_phone {
-                let times = by_phone
-                    .get(c.phone.as_str())
-                    .map_or(&[][..], Vec::as_slice);
-                let window = Duration::hours(i64::from(policy.cap_window_hours));
-                if !fits_rolling(times, send_at, window, max) {
-                    outcomes.push(skip(SkipReason::LegalCap));
-                    continue;
-                }
-            }
+            outcomes.push(skip(reason));
+            continue;
         }
         let chosen = match prepared.choose(c) {
             Ok(chosen) => chosen,
@@ -862,62 +754,13 @@ pub fn plan(
             }
             spent = after;
         }
-
-        let sep = if campaign.currency.code() == "VND" {
-            '.'
-        } else {
-            ','
-        };
-        let local_date = |t: OffsetDateTime| {
-            let d = t.to_offset(offset).date();
-            format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
-        };
-        let expiry_date = match (&campaign.trigger, chosen) {
-            _ if !prepared.uses_expiry => None,
-            (Trigger::PointsExpiring { .. }, _) => c.expiring_points.map(|e| local_date(e.at)),
-            (Trigger::VoucherExpiring { .. }, _) => c.expiring_voucher.map(|v| local_date(v.at)),
-            (_, Some((r, _))) => Some(local_date(shift(
-                send_at,
-                Duration::days(i64::from(r.reward.validity_days)),
-            ))),
-            _ => None,
-        };
-        let values = Values {
-            name: c.name.as_deref().map(Cow::Borrowed),
-            reward: chosen.map(|(r, _)| Cow::Borrowed(r.reward.name.as_str())),
-            reward_value: chosen
-                .filter(|_| prepared.uses_reward_value)
-                .and_then(|(r, _)| reward_value(r))
-                .map(Cow::Owned),
-            points: c
-                .expiring_points
-                .filter(|_| prepared.uses_points)
-                .map(|e| Cow::Owned(group_digits(&e.points.value().to_string(), sep))),
-            balance: prepared
-                .uses_balance
-                .then(|| Cow::Owned(group_digits(&c.points_balance.value().to_string(), sep))),
-            expiry_date: expiry_date.map(Cow::Owned),
-            shop: Some(Cow::Borrowed(campaign.shop.as_str())),
-            tier: c
-                .tier_upgrade
-                .as_ref()
-                .map(|u| u.tier.as_str())
-                .or(c.tier_down.as_ref().and_then(|d| d.tier.as_deref()))
-                .or(c.features.tier.as_deref())
-                .map(Cow::Borrowed),
-            code: chosen.map(|_| Cow::Borrowed(CODE_MARKER)),
-        };
-        let body = prepared.template.render(&values);
+        let body = prepared.render(c, chosen, send_at);
         let text = if prepared.promotional {
             format!("{}{}", policy.promotional_prefix, body)
         } else {
             body
         };
-        if prepared.promotional {
-            by_customer.entry(c.customer_id).or_default().push(send_at);
-            by_phone.entry(c.phone.as_str()).or_default().push(send_at);
-        }
-        planned_keys.insert(dedupe_key.clone());
+        caps.planned(c, send_at, prepared.promotional, dedupe_key.clone());
         outcomes.push(Outcome::Send(PlannedMessage {
             customer_id: c.customer_id,
             channel,
@@ -932,21 +775,9 @@ pub fn plan(
             promotional: prepared.promotional,
         }));
     }
-    // Order by customer id by sorting small keys and moving each outcome once.
-    let mut by_id: Vec<(CustomerId, usize)> = outcomes
-        .iter()
-        .enumerate()
-        .map(|(k, o)| (o.customer_id(), k))
-        .collect();
-    by_id.sort_unstable();
-    let mut slots: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
-    let outcomes: Vec<Outcome> = by_id
-        .into_iter()
-        .filter_map(|(_, k)| slots.get_mut(k).and_then(Option::take))
-        .collect();
     Ok(Plan {
         campaign_id: campaign.id,
-        outcomes,
+        outcomes: by_customer_id(outcomes),
         budget_used: Money::from_minor_units(spent, campaign.currency),
     })
 }
