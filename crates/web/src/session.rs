@@ -100,6 +100,18 @@ impl Session {
         self.role == Role::Admin
     }
 
+    /// The session of an admin, for pages only admins may open; a viewer is refused.
+    pub(crate) async fn admin(req: &HttpRequest, state: &WebState) -> Result<Session, Fail> {
+        let session = Session::of(req, state).await?;
+        if !session.can_edit() {
+            return Err(Fail::forbidden(
+                session.lang,
+                session.lang.text().forbidden_body,
+            ));
+        }
+        Ok(session)
+    }
+
     /// Checks a state-changing request: an admin session and the session's CSRF token.
     pub(crate) fn authorise_change(&self, state: &WebState, token: &str) -> Result<(), Fail> {
         let t = self.lang.text();

@@ -225,13 +225,7 @@ pub(crate) async fn new(
     req: HttpRequest,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    if !session.can_edit() {
-        return Err(Fail::forbidden(
-            session.lang,
-            session.lang.text().forbidden_body,
-        ));
-    }
+    let session = Session::admin(&req, &state).await?;
     let brand = session.brand();
     let fail = |e: regulars_service::ManageError| Fail::internal(session.lang, &e);
     let found = state.services.brand(brand).await.map_err(fail)?;

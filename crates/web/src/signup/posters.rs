@@ -14,17 +14,6 @@ use regulars_domain::LocationId;
 use regulars_service::ManageError;
 use serde::Deserialize;
 
-async fn admin(req: &HttpRequest, state: &WebState) -> Result<Session, Fail> {
-    let session = Session::of(req, state).await?;
-    if !session.can_edit() {
-        return Err(Fail::forbidden(
-            session.lang,
-            session.lang.text().forbidden_body,
-        ));
-    }
-    Ok(session)
-}
-
 fn fail(lang: Lang, error: &ManageError) -> Fail {
     match error {
         ManageError::NotFound { .. } | ManageError::UnknownBrand(_) => Fail::not_found(lang),
@@ -42,7 +31,7 @@ pub(crate) async fn show(
     req: HttpRequest,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, Fail> {
-    let session = admin(&req, &state).await?;
+    let session = Session::admin(&req, &state).await?;
     let t = text(session.lang);
     let brand = session.brand();
     let locations = state
@@ -121,7 +110,7 @@ pub(crate) async fn download(
     path: web::Path<(String, String)>,
     query: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = admin(&req, &state).await?;
+    let session = Session::admin(&req, &state).await?;
     let (location, ext) = path.into_inner();
     let location: LocationId = location
         .parse()
@@ -195,7 +184,7 @@ pub(crate) async fn rotate(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, Fail> {
-    let session = admin(&req, &state).await?;
+    let session = Session::admin(&req, &state).await?;
     session.authorise_change(&state, &form.csrf)?;
     let location: LocationId = path.parse().map_err(|_| Fail::not_found(session.lang))?;
     state

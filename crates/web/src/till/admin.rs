@@ -101,13 +101,7 @@ pub(crate) async fn show(
     req: HttpRequest,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    if !session.can_edit() {
-        return Err(Fail::forbidden(
-            session.lang,
-            session.lang.text().forbidden_body,
-        ));
-    }
+    let session = Session::admin(&req, &state).await?;
     render(&req, &state, &session, StatusCode::OK, None).await
 }
 
