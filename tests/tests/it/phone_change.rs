@@ -134,6 +134,30 @@ async fn an_admin_changes_a_phone_and_the_old_number_is_free() {
             .await
             .expect_error(403, "forbidden", &what("till"));
 
+        // An erased customer has no number to change.
+        let gone = server
+            .post(
+                "/v1/customers",
+                admin,
+                &json!({"phone": phone(6_100_004).as_str()}),
+            )
+            .await
+            .expect(201, &what("gone"))
+            .str("/id");
+        server
+            .post(&format!("/v1/customers/{gone}/erasure"), admin, &json!({}))
+            .await
+            .expect(200, &what("erase"));
+        server
+            .put(
+                &format!("/v1/customers/{gone}/phone"),
+                admin,
+                &json!({"phone": phone(6_100_005).as_str()}),
+            )
+            .await
+            .expect_error(404, "not_found", &what("erased"));
+        not_found_by(&server, admin, phone(6_100_005).as_str(), &what("erased")).await;
+
         // A number another member has: 409, nothing changed.
         let refused = server.put(&path, admin, &json!({"phone": taken})).await;
         let field = refused.expect_error(409, "phone_taken", &what("taken"));
