@@ -80,7 +80,7 @@ pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, Sen
 pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};
 pub use pos_poll::{InvoicePage, PollCursor, PolledInvoice};
 pub use privacy::{
-    ErasureCounts, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
+    ErasureCounts, PhoneChange, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
 };
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,

@@ -23,6 +23,9 @@ pub enum PrivacyRequestKind {
     Correction,
     /// Consent withdrawn for one or more purposes.
     ConsentWithdrawal,
+    /// A correction of their phone number (proved by a code sent to the new number, or
+    /// made by an admin on their behalf).
+    CorrectPhone,
 }
 
 impl PrivacyRequestKind {
@@ -34,6 +37,7 @@ impl PrivacyRequestKind {
             PrivacyRequestKind::Retention => "retention",
             PrivacyRequestKind::Correction => "correction",
             PrivacyRequestKind::ConsentWithdrawal => "consent_withdrawal",
+            PrivacyRequestKind::CorrectPhone => "correct_phone",
         }
     }
 }
@@ -59,6 +63,25 @@ pub struct PrivacyRequest {
     pub completed_at: Option<OffsetDateTime>,
     /// How it ended: `done`, `not_found`, ….
     pub outcome: String,
+}
+
+/// What became of a change of a customer's phone number
+/// ([`CustomerRepo::change_phone`](crate::CustomerRepo::change_phone)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneChange {
+    /// The row holds the new number (sealed, with its blind index) and the old one is
+    /// gone from it; `readdressed` messages not yet sent that were addressed to the old
+    /// number now go to the new one.
+    Changed {
+        /// The number the customer had.
+        previous: Phone,
+        /// Messages not yet sent moved from the old number to the new one.
+        readdressed: u64,
+    },
+    /// The customer already has this number: nothing was written.
+    Unchanged,
+    /// Another customer of the brand has this number: nothing was written.
+    Taken,
 }
 
 /// What an erasure removed or changed, row counts per kind of record.

@@ -76,6 +76,17 @@ pub trait CustomerRepo: Send {
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
+    /// Gives the customer the number `phone`: the sealed number and its blind index
+    /// (under the current key) are written in one statement, and the customer's messages
+    /// not yet sent to the old number are re-addressed to the new one. A number another
+    /// customer of the brand has is [`PhoneChange::Taken`] and writes nothing; a missing
+    /// or erased customer is [`StoreError::NotFound`].
+    async fn change_phone(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+        phone: &Phone,
+    ) -> Result<crate::PhoneChange, StoreError>;
     /// Records who changed a customer's profile or consent, when and from where.
     async fn record_change(&mut self, change: &CustomerChange) -> Result<(), StoreError>;
     /// The recorded changes of a customer's profile and consent, oldest first.

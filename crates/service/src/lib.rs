@@ -192,7 +192,7 @@ pub use pos_access::MAX_ACCESS_FIELD;
 pub use pos_poll::{PollOptions, PollOutcome, PollReport, advance_cursor, backoff};
 pub use privacy::{
     ANSWER_PERIOD, CUSTOMER_ACTOR, CustomerExport, ErasureReport, OwnCorrection, OwnRequestError,
-    RETENTION_ACTOR, RetentionReport, export_csv, inactive_since,
+    PhoneChangeError, PhoneChanged, RETENTION_ACTOR, RetentionReport, export_csv, inactive_since,
 };
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};

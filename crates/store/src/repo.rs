@@ -23,6 +23,7 @@ mod notices;
 pub(crate) mod orders;
 mod otp;
 pub(crate) mod outbox;
+pub(crate) mod phone_change;
 pub(crate) mod pos_customers;
 pub(crate) mod pos_polls;
 mod privacy;

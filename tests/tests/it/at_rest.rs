@@ -20,8 +20,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const OLD: u8 = 0x31;
-const NEW: u8 = 0x32;
+pub(crate) const OLD: u8 = 0x31;
+pub(crate) const NEW: u8 = 0x32;
 
 /// A fresh database the test keeps hold of, to copy it.
 pub(crate) struct Copyable {
@@ -95,7 +95,7 @@ impl Copyable {
     }
 }
 
-fn settings(current: u8, previous: &[u8]) -> Settings {
+pub(crate) fn settings(current: u8, previous: &[u8]) -> Settings {
     Settings {
         listen: "127.0.0.1:0".to_owned(),
         secret_key: Some(SecretKey::from_bytes([current; 32])),
@@ -109,7 +109,7 @@ fn settings(current: u8, previous: &[u8]) -> Settings {
     }
 }
 
-fn start(db: Db, store: &Store, current: u8, previous: &[u8]) -> TestServer {
+pub(crate) fn start(db: Db, store: &Store, current: u8, previous: &[u8]) -> TestServer {
     let wanted = settings(current, previous);
     spawn_on(
         db,
@@ -129,7 +129,7 @@ fn forms(e164: &str) -> [String; 3] {
     ]
 }
 
-fn assert_nothing_shows(copy: &str, phones: &[String], emails: &[&str], what: &str) {
+pub(crate) fn assert_nothing_shows(copy: &str, phones: &[String], emails: &[&str], what: &str) {
     for phone in phones {
         for form in forms(phone) {
             assert!(!copy.contains(&form), "{what}: the copy shows {form}");
@@ -141,7 +141,7 @@ fn assert_nothing_shows(copy: &str, phones: &[String], emails: &[&str], what: &s
 }
 
 /// Finds the customer by phone over the API; their id.
-async fn lookup(server: &TestServer, admin: &str, phone: &str, what: &str) -> String {
+pub(crate) async fn lookup(server: &TestServer, admin: &str, phone: &str, what: &str) -> String {
     server
         .get(
             &format!("/v1/customers/lookup?phone={}", phone.replace('+', "%2B")),

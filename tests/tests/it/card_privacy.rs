@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 /// An SMS channel that keeps what it was given.
 #[derive(Default)]
-struct Inbox(Mutex<Vec<OutgoingMessage>>);
+pub(crate) struct Inbox(pub(crate) Mutex<Vec<OutgoingMessage>>);
 
 #[async_trait]
 impl MessageSender for Inbox {
@@ -36,7 +36,7 @@ impl MessageSender for Inbox {
 }
 
 /// Delivers what is due and gives the last code that went to `phone`.
-async fn code_for(server: &TestServer, inbox: &Arc<Inbox>, phone: &str) -> String {
+pub(crate) async fn code_for(server: &TestServer, inbox: &Arc<Inbox>, phone: &str) -> String {
     let senders = ChannelSenders::new().with(inbox.clone());
     server
         .services
@@ -53,23 +53,23 @@ async fn code_for(server: &TestServer, inbox: &Arc<Inbox>, phone: &str) -> Strin
 
 /// An HTML (or download) answer.
 #[derive(Debug)]
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     location: Option<String>,
     set_cookies: Vec<String>,
     content_type: String,
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Page {
     #[track_caller]
-    fn expect(self, status: u16, what: &str) -> Page {
+    pub(crate) fn expect(self, status: u16, what: &str) -> Page {
         assert_eq!(self.status, status, "{what}: {}", self.text);
         self
     }
 
     #[track_caller]
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self
             .text
@@ -82,14 +82,14 @@ impl Page {
 }
 
 /// A browser without JavaScript: a cookie jar, no redirects followed.
-struct Phone<'a> {
+pub(crate) struct Phone<'a> {
     server: &'a TestServer,
     client: reqwest::Client,
-    jar: BTreeMap<String, String>,
+    pub(crate) jar: BTreeMap<String, String>,
 }
 
 impl<'a> Phone<'a> {
-    fn new(server: &'a TestServer) -> Phone<'a> {
+    pub(crate) fn new(server: &'a TestServer) -> Phone<'a> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -152,16 +152,16 @@ impl<'a> Phone<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, &[]).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, form).await
     }
 
     /// Asks for a code from the card's data page; returns the code form.
-    async fn ask_code(&mut self, card: &str) -> Page {
+    pub(crate) async fn ask_code(&mut self, card: &str) -> Page {
         let offer = self.get(&format!("{card}/data")).await.expect(200, "offer");
         let csrf = offer.csrf();
         self.post(&format!("{card}/data/code"), &[("csrf", &csrf)])
@@ -171,7 +171,7 @@ impl<'a> Phone<'a> {
 }
 
 /// The path of a customer's card page.
-async fn card_of(server: &TestServer, key: &str, customer: &str) -> String {
+pub(crate) async fn card_of(server: &TestServer, key: &str, customer: &str) -> String {
     let link = server
         .post(
             &format!("/v1/customers/{customer}/qr-link"),

@@ -249,6 +249,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         }
         ("put", "/v1/settings/claims") => json!({"claim_days": 7}),
         ("post", "/v1/customers/{id}/erasure") => json!({}),
+        ("put", "/v1/customers/{id}/phone") => json!({"phone": phone(780).as_str()}),
         ("put", "/v1/brand/retention") => {
             json!({"inactive_customer_months": null, "message_body_days": 90})
         }

@@ -32,6 +32,7 @@ mod optout;
 mod otp;
 mod outbox_faults;
 mod own_requests;
+mod phone_change;
 mod policy;
 mod pos;
 mod posters;

@@ -176,6 +176,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(customers::redeem_reward),
                 )
                 .route("/customers/{id}/erasure", web::post().to(privacy::erase))
+                .route(
+                    "/customers/{id}/phone",
+                    web::put().to(privacy::change_phone),
+                )
                 .route("/customers/{id}/export", web::get().to(export::export))
                 .route("/segments", web::get().to(intelligence::list))
                 .route("/segments", web::post().to(intelligence::create))

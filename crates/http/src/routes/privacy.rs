@@ -1,17 +1,18 @@
-//! Customers' rights, exercised by an admin on the customer's behalf: erasure (and
-//! export). See `docs/privacy.md`.
+//! Customers' rights, exercised by an admin on the customer's behalf: erasure, a new
+//! phone number (and export). See `docs/privacy.md`.
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::Json;
+use crate::body::{Json, parse_json};
+use crate::dto::CustomerDto;
 use crate::dto::rfc3339;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::id;
+use crate::routes::{audit, id};
 use actix_web::{HttpResponse, web};
-use regulars_domain::CustomerId;
-use regulars_ports::RetentionPolicy;
-use regulars_service::ErasureReport;
-use serde::Serialize;
+use regulars_domain::{ChangeSource, CustomerId};
+use regulars_ports::{PersonalData, RetentionPolicy};
+use regulars_service::{ChangeAuthor, ErasureReport};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What an erasure did. The customer's id stays, as a pseudonym under which the books
@@ -77,6 +78,72 @@ pub(crate) async fn erase(
         .erase_customer(brand, customer, &format!("api-key:{}", caller.0.key))
         .await?;
     Ok(HttpResponse::Ok().json(ErasureDto::from(&report)))
+}
+
+/// A customer's new phone number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PhoneIn {
+    /// The new number, in any common form (`0912345678`, `+84912345678`, …), read with
+    /// the brand's calling code.
+    #[schema(required = true, example = "0912345678")]
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Changes a customer's phone number on their behalf (admin only: a till changing a
+/// number without proof that the customer holds it would hand their account to whoever
+/// stands at the counter). The old number is gone from the customer and free to join
+/// again; messages not yet sent to it go to the new one; consent stays. Logged as a
+/// `correct_phone` request and in the access log. Sending the number the customer
+/// already has changes nothing (200).
+#[utoipa::path(put, path = "/v1/customers/{id}/phone", tag = "customers", security(("api_key" = [])), request_body = PhoneIn,
+    params(("id" = String, Path)), responses((status = 200, body = CustomerDto),
+        (status = 403, description = "Not an admin key.", body = ErrorBody),
+        (status = 404, description = "No such customer (or erased, or another brand's).", body = ErrorBody),
+        (status = 409, description = "`phone_taken`: another customer of the brand has this number; nothing changed.", body = ErrorBody),
+        (status = 422, description = "`phone` is missing or not a phone number.", body = ErrorBody)))]
+pub(crate) async fn change_phone(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    // The role first: a till's body, whatever it holds, is refused as a till's.
+    let brand = caller.admin()?;
+    let customer: CustomerId = id(&path, "customer")?;
+    let bytes =
+        serde_json::to_vec(&body.0).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    let input: PhoneIn = parse_json(&bytes)?;
+    let Some(phone) = input.phone.as_deref() else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "phone: is required",
+            Some("phone".to_owned()),
+        ));
+    };
+    let by = ChangeAuthor {
+        actor: format!("api-key:{}", caller.0.key),
+        source: ChangeSource::Admin,
+    };
+    let changed = state
+        .services
+        .change_phone(brand, customer, phone, &by)
+        .await?;
+    audit::record(
+        &state,
+        &caller,
+        "PUT /v1/customers/{id}/phone",
+        &[
+            PersonalData::Profile,
+            PersonalData::Contact,
+            PersonalData::Consent,
+        ],
+        &[customer],
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(CustomerDto::from(&changed.customer)))
 }
 
 /// How long the brand keeps what it no longer needs (`null`: kept). Applied by the

@@ -75,17 +75,25 @@ pub enum OtpPurpose {
     SignUp,
     /// The customer's own requests from their card page.
     Card,
+    /// A new phone number for a customer signed in on their card page: the code goes to
+    /// the new number, proving the customer holds it.
+    PhoneChange,
 }
 
 impl OtpPurpose {
     /// Every purpose.
-    pub const ALL: [OtpPurpose; 2] = [OtpPurpose::SignUp, OtpPurpose::Card];
+    pub const ALL: [OtpPurpose; 3] = [
+        OtpPurpose::SignUp,
+        OtpPurpose::Card,
+        OtpPurpose::PhoneChange,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             OtpPurpose::SignUp => "signup",
             OtpPurpose::Card => "card",
+            OtpPurpose::PhoneChange => "phone_change",
         }
     }
 

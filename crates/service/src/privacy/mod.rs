@@ -6,10 +6,13 @@ mod csv;
 mod erase;
 mod export;
 mod own;
+mod own_phone;
+mod phone;
 mod retention;
 
 pub use csv::export_csv;
 pub use erase::{ANSWER_PERIOD, ErasureReport};
 pub use export::CustomerExport;
 pub use own::{CUSTOMER_ACTOR, OwnCorrection, OwnRequestError};
+pub use phone::{PhoneChangeError, PhoneChanged};
 pub use retention::{RETENTION_ACTOR, RetentionReport, inactive_since};

@@ -4,7 +4,8 @@
 //! and erasure. Each is logged in the request log with the actor [`CUSTOMER_ACTOR`], and
 //! what the customer was shown goes into the access log under the `customer` channel.
 //!
-//! The phone itself is not changed here: a new number needs a code sent to it first.
+//! The phone itself is changed in `own_phone`: a new number needs a code sent to it
+//! first.
 
 use crate::audit::Reader;
 use crate::manage::ManageError;
@@ -45,6 +46,9 @@ pub enum OwnRequestError {
     /// The use case refused or storage failed.
     #[error(transparent)]
     Manage(#[from] ManageError),
+    /// A new phone number refused (not a number, or another member's), or storage failed.
+    #[error(transparent)]
+    Phone(#[from] crate::privacy::phone::PhoneChangeError),
 }
 
 /// What a customer may correct about themselves: `Some(None)` clears a field.

@@ -15,7 +15,7 @@ use regulars_domain::{
     BrandId, ChangeSource, ChannelConsent, ConsentEvent, ConsentState, Customer, CustomerChange,
     CustomerId, Phone,
 };
-use regulars_ports::{CustomerRepo, CustomerStats, StoreError, TierReview, TierState};
+use regulars_ports::{CustomerRepo, CustomerStats, PhoneChange, StoreError, TierReview, TierState};
 use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -201,6 +201,15 @@ impl CustomerRepo for StoreTransaction {
             return Err(StoreError::NotFound(format!("customer {}", customer.id)));
         }
         Ok(())
+    }
+
+    async fn change_phone(
+        &mut self,
+        brand: BrandId,
+        id: CustomerId,
+        phone: &Phone,
+    ) -> Result<PhoneChange, StoreError> {
+        super::phone_change::change_phone(self, brand, id, phone).await
     }
 
     /// `None` until facts are first saved for the customer.

@@ -212,6 +212,7 @@ impl PrivacyRepo for StoreTransaction {
                     PrivacyRequestKind::Retention,
                     PrivacyRequestKind::Correction,
                     PrivacyRequestKind::ConsentWithdrawal,
+                    PrivacyRequestKind::CorrectPhone,
                 ]
                 .into_iter()
                 .find(|k| k.as_str() == row.kind)

@@ -20,6 +20,7 @@ mod ledger;
 mod orders;
 mod outbox_batch;
 mod outreach;
+mod phone_change;
 mod reports;
 mod schema;
 mod sealing;
@@ -135,6 +136,11 @@ both_databases! {
         sealed_contact_data_opens_only_with_the_key,
         plain_rows_are_found_then_sealed_in_place,
         a_key_rotation_keeps_every_row_readable_and_findable,
+    }
+    phone_change {
+        a_plain_store_changes_the_phone,
+        a_sealing_store_changes_the_phone,
+        a_changed_phone_survives_a_key_rotation,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,

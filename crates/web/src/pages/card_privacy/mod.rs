@@ -3,12 +3,14 @@
 //! to the phone on file, and the right code opens a short customer session held in a
 //! signed, HttpOnly, SameSite=Strict cookie (`Secure` over HTTPS). Only that session,
 //! and only for the customer the link names, shows the screens ([`screens`]): download,
-//! correct, withdraw consent, erase. Every form carries a CSRF token: bound to a nonce
+//! correct, change the phone number ([`phone`]: a code to the new number), withdraw
+//! consent, erase. Every form carries a CSRF token: bound to a nonce
 //! cookie before the session, to the session's cookie after.
 //!
 //! Nothing answered before the session says more than the card page itself: the phone
 //! is never shown, and a wrong code reads the same for everyone.
 
+mod phone;
 mod screens;
 mod words;
 
@@ -47,7 +49,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/c/{token}/data/export.csv", web::get().to(download_csv))
         .route("/c/{token}/data/correct", web::post().to(correct))
         .route("/c/{token}/data/withdraw", web::post().to(withdraw))
-        .route("/c/{token}/data/erase", web::post().to(erase));
+        .route("/c/{token}/data/erase", web::post().to(erase))
+        .route("/c/{token}/data/phone", web::post().to(phone::send_code))
+        .route(
+            "/c/{token}/data/phone/verify",
+            web::post().to(phone::verify),
+        );
 }
 
 /// The page's language: `?lang=`, then the language cookie, else Vietnamese.

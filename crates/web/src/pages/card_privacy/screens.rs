@@ -51,6 +51,7 @@ fn screens(
                 button #correct type="submit" { (w.correct) }
             }
         }
+        (super::phone::section(w, card, session))
         section #consents {
             h2 { (w.consents) }
             p.muted { (w.withdraw_intro) }
@@ -116,7 +117,7 @@ pub(crate) fn show(
 }
 
 /// The card and its live session, or the way back to the code offer.
-async fn signed_in(
+pub(super) async fn signed_in(
     req: &HttpRequest,
     state: &WebState,
     link: &str,
@@ -130,7 +131,7 @@ async fn signed_in(
 }
 
 /// A refused or failed request as a page or the sign-in offer.
-fn refused(
+pub(super) fn refused(
     req: &HttpRequest,
     card: &Card,
     session: &CardSession,

@@ -50,6 +50,17 @@ pub(crate) struct Words {
     pub granted: &'static str,
     pub withdrawn: &'static str,
     pub never_asked: &'static str,
+    pub change_phone: &'static str,
+    pub change_phone_intro: &'static str,
+    pub new_phone: &'static str,
+    pub send_phone_code: &'static str,
+    pub phone_code_sent: &'static str,
+    pub phone_verify: &'static str,
+    pub phone_cancel: &'static str,
+    pub phone_changed: &'static str,
+    pub phone_taken: &'static str,
+    pub phone_invalid: &'static str,
+    pub phone_same: &'static str,
 }
 
 const VI: Words = Words {
@@ -98,6 +109,17 @@ const VI: Words = Words {
     granted: "đã đồng ý",
     withdrawn: "đã rút lại",
     never_asked: "chưa được hỏi",
+    change_phone: "Đổi số điện thoại",
+    change_phone_intro: "Nhập số mới của bạn: chúng tôi gửi một mã gồm 6 chữ số tới số mới để xác nhận bạn đang dùng số đó.",
+    new_phone: "Số điện thoại mới",
+    send_phone_code: "Gửi mã tới số mới",
+    phone_code_sent: "Nếu số mới nhận được tin nhắn, mã sẽ đến trong giây lát. Mã có hiệu lực 5 phút.",
+    phone_verify: "Xác nhận và đổi số",
+    phone_cancel: "Giữ số cũ",
+    phone_changed: "Đã đổi số điện thoại của bạn. Từ nay chúng tôi gửi tin nhắn tới số mới.",
+    phone_taken: "Số này đã là số của một thành viên khác, nên không thể đổi sang số này. Số của bạn giữ nguyên.",
+    phone_invalid: "Số điện thoại mới không hợp lệ.",
+    phone_same: "Đây đã là số điện thoại của bạn.",
 };
 
 const EN: Words = Words {
@@ -146,6 +168,17 @@ const EN: Words = Words {
     granted: "granted",
     withdrawn: "withdrawn",
     never_asked: "never asked",
+    change_phone: "Change phone number",
+    change_phone_intro: "Enter your new number: we send a 6-digit code to the new number to confirm that it is yours.",
+    new_phone: "New phone number",
+    send_phone_code: "Send a code to the new number",
+    phone_code_sent: "If the new number takes messages, the code arrives in a moment. It is good for 5 minutes.",
+    phone_verify: "Confirm and change",
+    phone_cancel: "Keep my number",
+    phone_changed: "Your phone number was changed. Messages now go to the new number.",
+    phone_taken: "This number already belongs to another member, so yours cannot change to it. Your number stays as it was.",
+    phone_invalid: "The new phone number is not valid.",
+    phone_same: "This is your phone number already.",
 };
 
 /// The words of `lang`.
