@@ -145,7 +145,8 @@ impl ContactKeys {
     /// The Zalo user id's blind index under the current key: the phone index's HMAC
     /// over `zalo:` and the id (a phone in E.164 begins with `+`, so the two never meet).
     pub(crate) fn zalo_index(&self, brand: Uuid, zalo_user_id: &str) -> String {
-        self.current.phone_index(brand, &format!("zalo:{zalo_user_id}"))
+        self.current
+            .phone_index(brand, &format!("zalo:{zalo_user_id}"))
     }
 
     /// The Zalo user id's blind index under every key, the current one first.
