@@ -3,6 +3,8 @@
 //! [`regulars_domain::DEFAULT_OPT_OUT_KEYWORDS`]) is taken off the brand's promotional
 //! Zalo messages, recorded as consent data with source `provider_keyword`.
 //!
+//! * A brand may add its own words in its messaging policy (`opt_out_keywords`); the
+//!   defaults cannot be configured away.
 //! * The text must be a keyword as a whole (marks, case and spacing aside): a longer
 //!   message that contains one is a conversation, not a refusal.
 //! * The sender is named by their Zalo user id at the OA; every brand's customers with
@@ -14,6 +16,7 @@
 
 use crate::Services;
 use crate::optout::{OptOutError, Withdrawal};
+use regulars_campaigns::Policy;
 use regulars_domain::{
     BrandId, ChangeSource, Channel, DEFAULT_OPT_OUT_KEYWORDS, EventKey, is_opt_out_keyword,
 };
@@ -56,9 +59,7 @@ impl Services {
         &self,
         text: &InboundText,
     ) -> Result<KeywordOutcome, OptOutError> {
-        if text.channel != Channel::Zalo
-            || !is_opt_out_keyword(&text.text, &DEFAULT_OPT_OUT_KEYWORDS)
-        {
+        if text.channel != Channel::Zalo {
             return Ok(KeywordOutcome::NotAKeyword);
         }
         // A key that cannot be stored (over-long id) leaves the consent state itself as
@@ -83,6 +84,8 @@ impl Services {
             actor: KEYWORD_ACTOR,
             at: self.clock.now(),
         };
+        let default_keyword = is_opt_out_keyword(&text.text, &DEFAULT_OPT_OUT_KEYWORDS);
+        let mut keyword = default_keyword;
         let mut found = false;
         let mut repeated = false;
         let mut changed = 0u32;
@@ -94,6 +97,10 @@ impl Services {
             if customers.is_empty() {
                 continue;
             }
+            if !default_keyword && !brand_keyword(tx, brand, &text.text).await? {
+                continue;
+            }
+            keyword = true;
             found = true;
             if !first_time(tx, brand, key).await? {
                 repeated = true;
@@ -108,12 +115,27 @@ impl Services {
                 }
             }
         }
-        Ok(match (found, repeated, changed) {
-            (_, _, n) if n > 0 => KeywordOutcome::OptedOut(n),
-            (true, true, _) => KeywordOutcome::Repeated,
+        Ok(match (keyword, found, repeated, changed) {
+            (_, _, _, n) if n > 0 => KeywordOutcome::OptedOut(n),
+            (false, _, _, _) => KeywordOutcome::NotAKeyword,
+            (_, true, true, _) => KeywordOutcome::Repeated,
             _ => KeywordOutcome::NothingToChange,
         })
     }
+}
+
+/// Whether `text` is one of the keywords the brand added in its messaging policy.
+async fn brand_keyword(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    text: &str,
+) -> Result<bool, StoreError> {
+    let Some(stored) = tx.campaigns().messaging_policy(brand).await? else {
+        return Ok(false);
+    };
+    let policy: Policy = serde_json::from_str(&stored)
+        .map_err(|e| StoreError::Corrupt(format!("brand_policies.policy of {brand}: {e}")))?;
+    Ok(is_opt_out_keyword(text, &policy.opt_out_keywords))
 }
 
 /// Remembers the event for the brand; `false` when it was remembered before.

@@ -128,9 +128,13 @@ async fn a_keyword_sent_to_the_oa_opts_its_sender_out_of_zalo_once() {
         )
         .await;
         let brand = server.tenant("Cà Phê Từ Chối").await.brand;
+        let policy = Policy {
+            opt_out_keywords: vec!["Ngừng nhận tin".to_owned()],
+            ..Policy::unrestricted()
+        };
         server
             .services
-            .set_messaging_policy(brand, Policy::unrestricted())
+            .set_messaging_policy(brand, policy)
             .await
             .unwrap_or_else(|e| panic!("{db:?}: {e}"));
         let lan = zalo_customer(&server, brand, 1, SENDER).await;
@@ -200,8 +204,9 @@ async fn a_keyword_sent_to_the_oa_opts_its_sender_out_of_zalo_once() {
         assert_eq!(ack["ignored"], json!("event handled before"), "{db:?}");
         assert_eq!(history(&server, brand, lan).await, granted_again, "{db:?}");
 
-        // A new refusal, then a Zalo campaign: Lan is skipped as opted out, Bình is sent.
-        let (_, ack) = post(&server, &event("TỪ CHỐI", None, Some("m-6"))).await;
+        // The brand's own word counts too; then a Zalo campaign: Lan is skipped as opted
+        // out, Bình is sent.
+        let (_, ack) = post(&server, &event("ngung nhan tin", None, Some("m-6"))).await;
         assert_eq!(ack["recorded"], json!(true), "{db:?}: {ack}");
         let campaign = server
             .services
