@@ -41,7 +41,18 @@ pub struct Policy {
     /// withdrawal always wins. A campaign cannot change it.
     #[serde(default)]
     pub profiling_default: bool,
+    /// Words a customer may text the brand's channel (its Zalo Official Account) to
+    /// refuse promotional messages there, taken besides
+    /// [`regulars_domain::DEFAULT_OPT_OUT_KEYWORDS`], which cannot be configured away.
+    /// Compared without Vietnamese marks, case, punctuation or extra spaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_out_keywords: Vec<String>,
 }
+
+/// Most opt-out keywords a brand may add.
+pub const MAX_OPT_OUT_KEYWORDS: usize = 20;
+/// Longest opt-out keyword, in bytes.
+pub const MAX_OPT_OUT_KEYWORD_BYTES: usize = 40;
 
 /// Longest opt-out instruction, in bytes.
 pub const MAX_OPT_OUT_BYTES: usize = 160;
@@ -95,6 +106,7 @@ impl Policy {
             }),
             opt_out_instruction: default_opt_out(),
             profiling_default: false,
+            opt_out_keywords: Vec::new(),
         }
     }
 
@@ -107,6 +119,7 @@ impl Policy {
             allowed_hours: None,
             opt_out_instruction: String::new(),
             profiling_default: false,
+            opt_out_keywords: Vec::new(),
         }
     }
 
@@ -124,6 +137,17 @@ impl Policy {
             return Err((
                 "opt_out_instruction",
                 "must be at most 160 bytes on one line",
+            ));
+        }
+        if self.opt_out_keywords.len() > MAX_OPT_OUT_KEYWORDS
+            || self.opt_out_keywords.iter().any(|k| {
+                k.len() > MAX_OPT_OUT_KEYWORD_BYTES
+                    || regulars_domain::normalize_keyword(k).is_empty()
+            })
+        {
+            return Err((
+                "opt_out_keywords",
+                "at most 20 words, each 1 to 40 bytes with a letter or digit",
             ));
         }
         if self.max_per_phone == Some(0) {
@@ -197,6 +221,7 @@ impl PolicyLimits {
             allowed_hours: self.allowed_hours.flatten(),
             opt_out_instruction: String::new(),
             profiling_default: false,
+            opt_out_keywords: Vec::new(),
         }
         .validate()
     }
@@ -300,6 +325,40 @@ impl PolicyLimits {
             allowed_hours,
             opt_out_instruction: brand.opt_out_instruction.clone(),
             profiling_default: brand.profiling_default,
+            opt_out_keywords: brand.opt_out_keywords.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    #[test]
+    fn a_brand_adds_keywords_within_bounds_and_campaigns_keep_them() {
+        let mut brand = Policy::vietnam_decree_91();
+        brand.opt_out_keywords = vec!["Ngừng nhận tin".into()];
+        assert_eq!(brand.validate(), Ok(()));
+        assert_eq!(
+            PolicyLimits::default().in_force(&brand).opt_out_keywords,
+            brand.opt_out_keywords
+        );
+        for bad in [
+            vec!["!!".to_owned()],
+            vec!["x".repeat(41)],
+            vec!["huy".to_owned(); 21],
+        ] {
+            let policy = Policy {
+                opt_out_keywords: bad,
+                ..Policy::unrestricted()
+            };
+            assert_eq!(policy.validate().map_err(|e| e.0), Err("opt_out_keywords"));
+        }
+        // A stored policy from before keeps reading, and writes as it did.
+        let old: Policy =
+            serde_json::from_str(r#"{"cap_window_hours": 24}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(old.opt_out_keywords.is_empty());
+        let text = serde_json::to_string(&Policy::unrestricted()).unwrap_or_default();
+        assert!(!text.contains("opt_out_keywords"), "{text}");
     }
 }

@@ -30,6 +30,7 @@ mod consent;
 mod customer;
 mod error;
 mod ids;
+mod keyword;
 mod local_time;
 mod money;
 mod order;
@@ -49,6 +50,7 @@ pub use ids::{
     SegmentId, TierId, VoucherId,
 };
 pub use ids::{DeviceId, StaffId};
+pub use keyword::{DEFAULT_OPT_OUT_KEYWORDS, is_opt_out_keyword, normalize_keyword};
 pub use local_time::{local_date, local_datetime};
 pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};

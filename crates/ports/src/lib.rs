@@ -71,8 +71,9 @@ pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
 pub use messaging::{
-    DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, MessageSender, OutgoingMessage,
-    PROVIDER_KEY_LEN, ReportRejection, SendError, SendReceipt, provider_key,
+    DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, InboundText, MessageSender,
+    OutgoingMessage, PROVIDER_KEY_LEN, ProviderEvent, ReportRejection, SendError, SendReceipt,
+    provider_key,
 };
 pub use notice::{Notice, NoticeRepo};
 pub use otp::{CustomerSession, OtpRecord, OtpRepo};

@@ -119,6 +119,33 @@ pub struct DeliveryUpdate {
     pub at: OffsetDateTime,
 }
 
+/// A text a person sent to a brand's channel, as its provider relayed it: a follower's
+/// message to the Zalo Official Account (`user_send_text`). Read for opt-out keywords.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundText {
+    /// The channel it came in on.
+    pub channel: Channel,
+    /// The sender as the channel names them (Zalo: the user id at the Official Account).
+    pub sender: String,
+    /// The text, as typed.
+    pub text: String,
+    /// The provider's id of the event (Zalo: `message.msg_id`, else the signed
+    /// `timestamp`): a replay of the same event carries the same id.
+    pub event_id: String,
+    /// When the provider says it was sent.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// What a provider's signed callback turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// The outcome of a message sent.
+    Report(DeliveryUpdate),
+    /// A text sent to the brand's channel.
+    Text(InboundText),
+}
+
 /// The outcome a provider reports for a message it had accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -164,6 +191,20 @@ pub trait DeliveryReportDecoder: Send + Sync {
         body: &[u8],
         received_at: OffsetDateTime,
     ) -> Result<DeliveryUpdate, ReportRejection>;
+
+    /// As [`decode`](Self::decode), also taking the providers' events that are not
+    /// delivery reports but texts sent to the brand's channel. By default, reports only.
+    fn decode_event(
+        &self,
+        provider: &str,
+        headers: &[(String, String)],
+        query: &str,
+        body: &[u8],
+        received_at: OffsetDateTime,
+    ) -> Result<ProviderEvent, ReportRejection> {
+        self.decode(provider, headers, query, body, received_at)
+            .map(ProviderEvent::Report)
+    }
 }
 
 #[cfg(test)]

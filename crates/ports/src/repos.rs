@@ -59,6 +59,13 @@ pub trait CustomerRepo: Send {
         brand: BrandId,
         phone: &Phone,
     ) -> Result<Option<Customer>, StoreError>;
+    /// The brand's customers (not erased) with this Zalo user id, as the brand's Official
+    /// Account names them.
+    async fn customers_by_zalo_user(
+        &mut self,
+        brand: BrandId,
+        zalo_user_id: &str,
+    ) -> Result<Vec<Customer>, StoreError>;
     /// A customer by id.
     async fn customer(
         &mut self,

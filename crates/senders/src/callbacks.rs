@@ -8,10 +8,11 @@
 //! * Zalo posts OA webhook events; `user_received_message` reports that a ZNS message
 //!   reached the user's device. Each event is signed in `X-ZEvent-Signature` with
 //!   `mac=` + hex SHA-256 of app id + raw body + the body's `timestamp` + the OA secret
-//!   key ([`zalo_event`]).
+//!   key ([`zalo_event`]). A follower's text to the OA comes the same way, signed the
+//!   same, as `user_send_text` ([`zalo_provider_event`] takes both).
 
 use regulars_domain::Channel;
-use regulars_ports::{DeliveryStatus, DeliveryUpdate};
+use regulars_ports::{DeliveryStatus, DeliveryUpdate, InboundText, ProviderEvent};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -127,11 +128,20 @@ struct ZaloEvent {
     #[serde(default, deserialize_with = "string_or_number")]
     timestamp: Option<String>,
     message: Option<ZaloEventMessage>,
+    sender: Option<ZaloEventParty>,
 }
 
 #[derive(Deserialize)]
+struct ZaloEventParty {
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
 struct ZaloEventMessage {
+    #[serde(default, deserialize_with = "string_or_number")]
     msg_id: Option<String>,
+    text: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
     delivery_time: Option<String>,
     tracking_id: Option<String>,
@@ -207,6 +217,50 @@ pub fn zalo_event(
     oa_secret_key: &str,
     received_at: OffsetDateTime,
 ) -> Result<DeliveryUpdate, CallbackError> {
+    let (event, _) = verified_zalo_event(headers, body, app_id, oa_secret_key, received_at)?;
+    if event.event_name != "user_received_message" {
+        return Err(CallbackError::NotADeliveryReport(event.event_name));
+    }
+    delivery_report(event, received_at)
+}
+
+/// The event a follower's text message to the OA comes as.
+const USER_SEND_TEXT: &str = "user_send_text";
+
+/// Verifies and parses a Zalo OA webhook event that is either a ZNS delivery report
+/// (`user_received_message`, as [`zalo_event`]) or a follower's text to the OA
+/// (`user_send_text`: `sender.id` is the user id at the OA, `message.text` the text,
+/// `message.msg_id` the event's id, else its `timestamp`).
+///
+/// # Errors
+///
+/// As [`zalo_event`]; a `user_send_text` without `sender.id` is
+/// [`CallbackError::Malformed`], one without text (a sticker, a photo) is
+/// [`CallbackError::NotADeliveryReport`] like every other event.
+pub fn zalo_provider_event(
+    headers: &[(&str, &str)],
+    body: &[u8],
+    app_id: &str,
+    oa_secret_key: &str,
+    received_at: OffsetDateTime,
+) -> Result<ProviderEvent, CallbackError> {
+    let (event, sent_at) = verified_zalo_event(headers, body, app_id, oa_secret_key, received_at)?;
+    match event.event_name.as_str() {
+        "user_received_message" => delivery_report(event, received_at).map(ProviderEvent::Report),
+        USER_SEND_TEXT => follower_text(event, sent_at).map(ProviderEvent::Text),
+        _ => Err(CallbackError::NotADeliveryReport(event.event_name)),
+    }
+}
+
+/// The event of a body whose signature is right and whose signed time is recent, with
+/// that time.
+fn verified_zalo_event(
+    headers: &[(&str, &str)],
+    body: &[u8],
+    app_id: &str,
+    oa_secret_key: &str,
+    received_at: OffsetDateTime,
+) -> Result<(ZaloEvent, OffsetDateTime), CallbackError> {
     let supplied = headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(ZALO_SIGNATURE_HEADER))
@@ -227,12 +281,16 @@ pub fn zalo_event(
         return Err(CallbackError::BadSignature);
     }
     let sent_at = event.timestamp.as_deref().and_then(from_millis);
-    if sent_at.is_none_or(|at| (received_at - at).abs() > ZALO_EVENT_WINDOW) {
+    let Some(sent_at) = sent_at.filter(|at| (received_at - *at).abs() <= ZALO_EVENT_WINDOW) else {
         return Err(CallbackError::Stale(timestamp));
-    }
-    if event.event_name != "user_received_message" {
-        return Err(CallbackError::NotADeliveryReport(event.event_name));
-    }
+    };
+    Ok((event, sent_at))
+}
+
+fn delivery_report(
+    event: ZaloEvent,
+    received_at: OffsetDateTime,
+) -> Result<DeliveryUpdate, CallbackError> {
     let message = event
         .message
         .ok_or_else(|| CallbackError::Malformed("no message".into()))?;
@@ -252,6 +310,31 @@ pub fn zalo_event(
         dedupe_key: message.tracking_id.filter(|t| !t.is_empty()),
         status: DeliveryStatus::Delivered,
         at,
+    })
+}
+
+fn follower_text(event: ZaloEvent, sent_at: OffsetDateTime) -> Result<InboundText, CallbackError> {
+    let timestamp = event.timestamp.clone().unwrap_or_default();
+    let sender = event
+        .sender
+        .and_then(|s| s.id)
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| CallbackError::Malformed("no sender.id".into()))?;
+    let message = event.message.unwrap_or_default();
+    let Some(text) = message.text else {
+        return Err(CallbackError::NotADeliveryReport(
+            "user_send_text without text".into(),
+        ));
+    };
+    Ok(InboundText {
+        channel: Channel::Zalo,
+        sender: sender.trim().to_owned(),
+        text,
+        event_id: message
+            .msg_id
+            .filter(|id| !id.is_empty())
+            .unwrap_or(timestamp),
+        at: sent_at,
     })
 }
 

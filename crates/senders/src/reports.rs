@@ -6,8 +6,8 @@
 //! The decoding of each provider's format is [`crate::callbacks`]; this is the
 //! [`DeliveryReportDecoder`] port over it that the server is wired with.
 
-use crate::callbacks::{CallbackError, esms_callback, zalo_event};
-use regulars_ports::{DeliveryReportDecoder, DeliveryUpdate, ReportRejection};
+use crate::callbacks::{CallbackError, esms_callback, zalo_event, zalo_provider_event};
+use regulars_ports::{DeliveryReportDecoder, DeliveryUpdate, ProviderEvent, ReportRejection};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -119,6 +119,29 @@ impl DeliveryReportDecoder for ProviderReports {
                 esms_callback(&fields, received_at).map_err(rejection)
             }
             other => Err(ReportRejection::UnknownProvider(other.to_owned())),
+        }
+    }
+
+    /// Zalo's events also bring followers' texts to the OA; eSMS's only reports.
+    fn decode_event(
+        &self,
+        provider: &str,
+        headers: &[(String, String)],
+        query: &str,
+        body: &[u8],
+        received_at: OffsetDateTime,
+    ) -> Result<ProviderEvent, ReportRejection> {
+        match (provider, &self.keys.zalo) {
+            ("zalo", Some((app_id, secret))) => {
+                let headers: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                zalo_provider_event(&headers, body, app_id, secret, received_at).map_err(rejection)
+            }
+            _ => self
+                .decode(provider, headers, query, body, received_at)
+                .map(ProviderEvent::Report),
         }
     }
 }

@@ -116,6 +116,7 @@ mod fingerprint;
 pub mod guard;
 mod ingest;
 mod jobs;
+mod keyword_optout;
 mod ledger_ops;
 mod lookup;
 mod manage;
@@ -175,6 +176,7 @@ pub use do_not_call::{
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
+pub use keyword_optout::{KEYWORD_ACTOR, KeywordOutcome};
 pub use ledger_ops::{
     AdjustError, AdjustmentReceipt, BalanceMismatch, CheckLedgerError, ExpireError, ExpiryReport,
     InvalidLedger, LedgerReport, StateMismatch,

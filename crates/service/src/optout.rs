@@ -221,46 +221,80 @@ impl Services {
         else {
             return Err(OptOutError::UnknownLink);
         };
+        let channels: Vec<Channel> = CHANNELS
+            .into_iter()
+            .filter(|ch| channel.is_none_or(|c| c == *ch))
+            .collect();
+        let by = Withdrawal {
+            source: ChangeSource::UnsubscribeLink,
+            actor: UNSUBSCRIBE_ACTOR,
+            at: self.clock.now(),
+        };
+        self.withdraw_marketing(tx, &mut customer, &channels, &by)
+            .await?;
+        view(tx, claims).await
+    }
+}
+
+/// Who takes a customer off promotional messages, how and when.
+pub(crate) struct Withdrawal<'a> {
+    /// Where the refusal came from.
+    pub source: ChangeSource,
+    /// Who it is recorded as.
+    pub actor: &'a str,
+    /// When.
+    pub at: time::OffsetDateTime,
+}
+
+impl Services {
+    /// Withdraws the customer's marketing consent on `channels` (also where it was never
+    /// asked: they refused outright), storing the customer, the change and a consent
+    /// event per purpose that changed; `false` when nothing changed.
+    pub(crate) async fn withdraw_marketing(
+        &self,
+        tx: &mut dyn Transaction,
+        customer: &mut regulars_domain::Customer,
+        channels: &[Channel],
+        by: &Withdrawal<'_>,
+    ) -> Result<bool, StoreError> {
         let before = customer.consent;
-        for ch in CHANNELS {
-            if channel.is_none_or(|c| c == ch) {
-                customer
-                    .consent
-                    .set(Purpose::Marketing(ch), ConsentState::Withdrawn);
-            }
+        for ch in channels {
+            customer
+                .consent
+                .set(Purpose::Marketing(*ch), ConsentState::Withdrawn);
         }
         let changes = before.changes(&customer.consent);
-        if !changes.is_empty() {
-            let at = self.clock.now();
-            tx.customers().update_customer(&customer).await?;
-            tx.customers()
-                .record_change(&CustomerChange {
-                    id: self.ids.new_id(),
-                    brand_id: customer.brand_id,
-                    customer_id: customer.id,
-                    at,
-                    actor: UNSUBSCRIBE_ACTOR.to_owned(),
-                    source: ChangeSource::UnsubscribeLink,
-                    fields: vec!["consent".to_owned()],
-                    consent: customer.consent,
-                })
-                .await?;
-            let events: Vec<ConsentEvent> = changes
-                .into_iter()
-                .map(|(purpose, state)| ConsentEvent {
-                    brand_id: customer.brand_id,
-                    customer_id: customer.id,
-                    purpose,
-                    state,
-                    at,
-                    source: ChangeSource::UnsubscribeLink,
-                    actor: UNSUBSCRIBE_ACTOR.to_owned(),
-                    notice_version: None,
-                })
-                .collect();
-            tx.customers().record_consent(&events).await?;
+        if changes.is_empty() {
+            return Ok(false);
         }
-        view(tx, claims).await
+        tx.customers().update_customer(customer).await?;
+        tx.customers()
+            .record_change(&CustomerChange {
+                id: self.ids.new_id(),
+                brand_id: customer.brand_id,
+                customer_id: customer.id,
+                at: by.at,
+                actor: by.actor.to_owned(),
+                source: by.source,
+                fields: vec!["consent".to_owned()],
+                consent: customer.consent,
+            })
+            .await?;
+        let events: Vec<ConsentEvent> = changes
+            .into_iter()
+            .map(|(purpose, state)| ConsentEvent {
+                brand_id: customer.brand_id,
+                customer_id: customer.id,
+                purpose,
+                state,
+                at: by.at,
+                source: by.source,
+                actor: by.actor.to_owned(),
+                notice_version: None,
+            })
+            .collect();
+        tx.customers().record_consent(&events).await?;
+        Ok(true)
     }
 }
 

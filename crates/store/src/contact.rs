@@ -142,6 +142,21 @@ impl ContactKeys {
             .collect()
     }
 
+    /// The Zalo user id's blind index under the current key: the phone index's HMAC
+    /// over `zalo:` and the id (a phone in E.164 begins with `+`, so the two never meet).
+    pub(crate) fn zalo_index(&self, brand: Uuid, zalo_user_id: &str) -> String {
+        self.current
+            .phone_index(brand, &format!("zalo:{zalo_user_id}"))
+    }
+
+    /// The Zalo user id's blind index under every key, the current one first.
+    pub(crate) fn zalo_indexes(&self, brand: Uuid, zalo_user_id: &str) -> Vec<String> {
+        let value = format!("zalo:{zalo_user_id}");
+        self.all()
+            .map(|key| key.phone_index(brand, &value))
+            .collect()
+    }
+
     /// The phone's do-not-call hash under every key, with the key's id, the current one
     /// first.
     pub(crate) fn do_not_call_hashes(&self, phone: &str) -> Vec<(&str, String)> {

@@ -188,7 +188,13 @@ async fn customers_batch(
             Condition::any()
                 .add(stale(C::Phone, prefix))
                 .add(stale(C::Email, prefix))
-                .add(stale(C::ZaloUserId, prefix)),
+                .add(stale(C::ZaloUserId, prefix))
+                // Sealed before Zalo ids had a blind index.
+                .add(
+                    Condition::all()
+                        .add(C::ZaloUserId.is_not_null())
+                        .add(C::ZaloIndex.is_null()),
+                ),
         )
         .order_by_asc(C::BrandId)
         .order_by_asc(C::Id)
@@ -218,6 +224,14 @@ async fn customers_batch(
             .col_expr(
                 C::ZaloUserId,
                 Expr::value(seal_opt(Some(keys), &zalo, plain_zalo.as_deref())),
+            )
+            .col_expr(
+                C::ZaloIndex,
+                Expr::value(
+                    plain_zalo
+                        .as_deref()
+                        .map(|id| keys.zalo_index(row.brand_id, id)),
+                ),
             )
             .filter(C::BrandId.eq(row.brand_id))
             .filter(C::Id.eq(row.id))

@@ -60,6 +60,7 @@ mod triggers;
 mod visitor;
 mod webhooks;
 mod worker;
+mod zalo_keyword;
 mod zalo_tokens;
 
 use regulars_store::StoreOptions;

@@ -366,6 +366,7 @@ mod policy_limits {
                 allowed_hours: hours,
                 opt_out_instruction: opt_out.to_owned(),
                 profiling_default: false,
+                opt_out_keywords: Vec::new(),
             })
     }
 
@@ -445,6 +446,7 @@ mod policy_limits {
                 allowed_hours: mine.allowed_hours.unwrap_or(brand.allowed_hours),
                 opt_out_instruction: brand.opt_out_instruction.clone(),
                 profiling_default: brand.profiling_default,
+                opt_out_keywords: brand.opt_out_keywords.clone(),
             };
             prop_assert_eq!(mine.relaxes(&brand).is_none(), at_least_as_strict(&asked, &brand));
         }

@@ -8,23 +8,26 @@ use crate::body::RawBody;
 use crate::error::{ApiError, ErrorBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use regulars_ports::ReportRejection;
+use regulars_ports::{ProviderEvent, ReportRejection};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// What became of a delivery report.
+/// What became of a delivery report (or of a text sent to the brand's Zalo OA).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DeliveryReportAck {
-    /// A sent message matched the report and now carries its outcome.
+    /// A sent message matched the report and now carries its outcome; for a text to the
+    /// OA, an opt-out keyword took its sender off promotional Zalo messages.
     recorded: bool,
-    /// Why a genuine report had nothing to record, when it had not.
+    /// Why a genuine report or text had nothing to record, when it had not.
     #[serde(skip_serializing_if = "Option::is_none")]
     ignored: Option<String>,
 }
 
 /// Receives a provider's delivery report (`zalo`: the OA webhook's
 /// `user_received_message` event, signed with `X-ZEvent-Signature`; `esms`: the
-/// `CallbackUrl` request, with the configured `token` in its query).
+/// `CallbackUrl` request, with the configured `token` in its query). Zalo's
+/// `user_send_text` event, signed the same, is read for an opt-out keyword: its sender
+/// is taken off promotional Zalo messages (any other text is acknowledged and ignored).
 #[utoipa::path(post, path = "/callbacks/{provider}", tag = "webhooks",
     params(("provider" = String, Path, description = "`zalo` or `esms`")),
     request_body(content = Object, description = "The provider's report as it documents it"),
@@ -91,8 +94,15 @@ async fn handle(
         return Err(ApiError::not_found("provider", "provider"));
     };
     let headers = crate::routes::text_headers(req);
-    let update = match decoder.decode(provider, &headers, query, body, state.now()) {
-        Ok(update) => update,
+    let update = match decoder.decode_event(provider, &headers, query, body, state.now()) {
+        Ok(ProviderEvent::Report(update)) => update,
+        Ok(ProviderEvent::Text(text)) => {
+            let outcome = state.services.opt_out_by_keyword(&text).await?;
+            return Ok(HttpResponse::Ok().json(DeliveryReportAck {
+                recorded: outcome.ignored().is_none(),
+                ignored: outcome.ignored().map(str::to_owned),
+            }));
+        }
         Err(ReportRejection::Ignored(reason)) => {
             return Ok(HttpResponse::Ok().json(DeliveryReportAck {
                 recorded: false,

@@ -40,6 +40,14 @@ pub(crate) struct PolicyDto {
     /// Left out: `false` (silence is not consent). A withdrawal always wins.
     #[serde(default)]
     profiling_default: bool,
+    /// Words a customer may text the brand's Zalo Official Account to refuse its
+    /// promotional Zalo messages, besides the ones every brand takes (`HUY`, `TU CHOI`,
+    /// `HUY DANG KY`, `STOP`, `TC`); compared without Vietnamese marks, case,
+    /// punctuation or extra spaces. At most 20, each at most 40 bytes. Left out (and
+    /// not shown when the brand added none): none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["Ngừng nhận tin"]))]
+    opt_out_keywords: Vec<String>,
 }
 
 fn default_opt_out() -> String {
@@ -70,6 +78,7 @@ impl From<&Policy> for PolicyDto {
             }),
             opt_out_instruction: p.opt_out_instruction.clone(),
             profiling_default: p.profiling_default,
+            opt_out_keywords: p.opt_out_keywords.clone(),
         }
     }
 }
@@ -86,6 +95,7 @@ impl From<PolicyDto> for Policy {
             }),
             opt_out_instruction: p.opt_out_instruction,
             profiling_default: p.profiling_default,
+            opt_out_keywords: p.opt_out_keywords,
         }
     }
 }

@@ -243,3 +243,93 @@ fn a_zalo_event_without_a_timestamp_is_refused() {
         Err(CallbackError::Stale(String::new()))
     );
 }
+
+/// The vendor's `user_send_text` example (see `tests/fixtures/README.md`).
+const USER_SEND_TEXT: &str = include_str!("../fixtures/zalo_user_send_text.json");
+/// Its signed `timestamp`, as a time.
+const SENT: OffsetDateTime = datetime!(2025-08-05 14:46:18.258 UTC);
+
+#[test]
+fn a_follower_text_is_verified_and_read_as_the_vendor_documents_it() {
+    use regulars_ports::ProviderEvent;
+    use regulars_senders::callbacks::zalo_provider_event;
+    let body = USER_SEND_TEXT.trim().as_bytes();
+    let sig = zalo_signature(APP_ID, body, "1754405178258", OA_SECRET);
+    let event = zalo_provider_event(
+        &[("X-ZEvent-Signature", &sig)],
+        body,
+        APP_ID,
+        OA_SECRET,
+        SENT + time::Duration::seconds(3),
+    )
+    .unwrap();
+    let ProviderEvent::Text(text) = event else {
+        panic!("not a text: {event:?}");
+    };
+    assert_eq!(text.channel, Channel::Zalo);
+    assert_eq!(text.sender, "4411682737790366300");
+    assert_eq!(text.text, "Hello from user");
+    assert_eq!(text.event_id, "message_id_123");
+    assert_eq!(text.at, SENT);
+
+    // Signed like every event: a wrong signature or a replay later is refused.
+    assert_eq!(
+        zalo_provider_event(
+            &[("X-ZEvent-Signature", "mac=00")],
+            body,
+            APP_ID,
+            OA_SECRET,
+            SENT
+        ),
+        Err(CallbackError::BadSignature)
+    );
+    assert!(matches!(
+        zalo_provider_event(
+            &[("X-ZEvent-Signature", &sig)],
+            body,
+            APP_ID,
+            OA_SECRET,
+            SENT + ZALO_EVENT_WINDOW + time::Duration::seconds(1)
+        ),
+        Err(CallbackError::Stale(_))
+    ));
+    // The delivery-report reader still answers only reports.
+    assert_eq!(
+        zalo_event(
+            &[("X-ZEvent-Signature", &sig)],
+            body,
+            APP_ID,
+            OA_SECRET,
+            SENT
+        ),
+        Err(CallbackError::NotADeliveryReport("user_send_text".into()))
+    );
+}
+
+#[test]
+fn a_follower_event_without_text_or_sender_is_not_a_text() {
+    use regulars_senders::callbacks::zalo_provider_event;
+    let sticker = br#"{"app_id":"1","event_name":"user_send_text","timestamp":"1754405178258","sender":{"id":"44"},"message":{"msg_id":"m"}}"#;
+    let anonymous = br#"{"app_id":"1","event_name":"user_send_text","timestamp":"1754405178258","message":{"msg_id":"m","text":"HUY"}}"#;
+    let sign = |body: &[u8]| zalo_signature(APP_ID, body, "1754405178258", OA_SECRET);
+    assert!(matches!(
+        zalo_provider_event(
+            &[("X-ZEvent-Signature", &sign(sticker))],
+            sticker,
+            APP_ID,
+            OA_SECRET,
+            SENT
+        ),
+        Err(CallbackError::NotADeliveryReport(_))
+    ));
+    assert!(matches!(
+        zalo_provider_event(
+            &[("X-ZEvent-Signature", &sign(anonymous))],
+            anonymous,
+            APP_ID,
+            OA_SECRET,
+            SENT
+        ),
+        Err(CallbackError::Malformed(_))
+    ));
+}

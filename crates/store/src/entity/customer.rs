@@ -41,6 +41,10 @@ pub struct Model {
     /// Blind index of the phone (see `contact`); empty on rows not sealed yet.
     #[sea_orm(column_type = "Text", nullable)]
     pub phone_index: Option<String>,
+    /// Blind index of the Zalo user id, as `phone_index`; empty without a Zalo id or on
+    /// rows not sealed yet.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub zalo_index: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -62,6 +62,42 @@ impl CustomerRepo for StoreTransaction {
             .transpose()
     }
 
+    async fn customers_by_zalo_user(
+        &mut self,
+        brand: BrandId,
+        zalo_user_id: &str,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // As by phone: the blind index under every key, then the id itself on rows
+        // written before sealing.
+        let plain = customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+            .filter(customer::Column::ZaloUserId.eq(zalo_user_id))
+            .filter(customer::Column::ErasedAt.is_null());
+        let rows = match self.keys() {
+            None => plain.all(&self.tx).await,
+            Some(keys) => {
+                let mut both = customer::Entity::find()
+                    .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+                    .filter(customer::Column::ErasedAt.is_null())
+                    .filter(
+                        customer::Column::ZaloIndex
+                            .is_in(keys.zalo_indexes(brand.as_uuid(), zalo_user_id)),
+                    )
+                    .into_query();
+                both.union(UnionType::All, plain.into_query());
+                let statement = self.tx.get_database_backend().build(&both);
+                customer::Entity::find()
+                    .from_raw_sql(statement)
+                    .all(&self.tx)
+                    .await
+            }
+        };
+        rows.map_err(in_ctx("select from customers by zalo id"))?
+            .into_iter()
+            .map(|row| customer_from_row(self.keys(), row))
+            .collect()
+    }
+
     async fn customer(
         &mut self,
         brand: BrandId,
@@ -165,6 +201,7 @@ impl CustomerRepo for StoreTransaction {
             .col_expr(customer::Column::Birthday, Expr::value(row.birthday))
             .col_expr(customer::Column::Email, Expr::value(row.email))
             .col_expr(customer::Column::ZaloUserId, Expr::value(row.zalo_user_id))
+            .col_expr(customer::Column::ZaloIndex, Expr::value(row.zalo_index))
             .col_expr(customer::Column::ConsentZalo, Expr::value(row.consent_zalo))
             .col_expr(customer::Column::ConsentSms, Expr::value(row.consent_sms))
             .col_expr(
@@ -311,6 +348,12 @@ fn customer_to_row(
         id,
         phone: seal(keys, &phone, customer.phone.as_str()),
         phone_index: keys.map(|keys| keys.phone_index(brand, customer.phone.as_str())),
+        zalo_index: keys.and_then(|keys| {
+            customer
+                .zalo_user_id
+                .as_deref()
+                .map(|zalo| keys.zalo_index(brand, zalo))
+        }),
         name: customer.name.clone(),
         birthday: customer
             .birthday

@@ -93,6 +93,7 @@ impl PrivacyRepo for StoreTransaction {
         let update = customer::Entity::update_many()
             .col_expr(Cu::Phone, Expr::value(erased_phone(customer)))
             .col_expr(Cu::PhoneIndex, Expr::value(Option::<String>::None))
+            .col_expr(Cu::ZaloIndex, Expr::value(Option::<String>::None))
             .col_expr(Cu::Name, Expr::value(Option::<String>::None))
             .col_expr(Cu::Birthday, Expr::value(Option::<String>::None))
             .col_expr(Cu::Email, Expr::value(Option::<String>::None))

@@ -299,6 +299,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
     ),
     (
+        "customers.rs",
+        "customers_by_zalo_user",
+        "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
+    ),
+    (
         "idempotency.rs",
         "prune",
         "the retention job forgets old records of every brand",

@@ -109,6 +109,21 @@ async fn read_everything(store: &Store, brand: BrandId) -> Result<(), StoreError
         .ok_or_else(|| StoreError::NotFound("Lan by phone".into()))?;
     assert_eq!(lan.email.as_deref(), Some("lan@example.vn"));
     assert_eq!(lan.zalo_user_id.as_deref(), Some("zalo-3"));
+    // Found by the Zalo id too (a keyword sent to the Official Account names only that).
+    let by_zalo = tx
+        .customers()
+        .customers_by_zalo_user(brand, "zalo-3")
+        .await?;
+    let ids: Vec<_> = by_zalo.iter().map(|c| c.id).collect();
+    if ids != [lan.id] {
+        return Err(StoreError::NotFound(format!("Lan by Zalo id: {ids:?}")));
+    }
+    assert!(
+        tx.customers()
+            .customers_by_zalo_user(brand, "zalo-4")
+            .await?
+            .is_empty()
+    );
     let seeded = tx
         .customers()
         .customer_by_phone(brand, &phone("0901234567"))
