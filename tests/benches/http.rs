@@ -186,7 +186,7 @@ impl Driven {
 impl Served {
     async fn start(url: &str) -> BenchResult<Served> {
         let world = world(url, StoreOptions::default()).await?;
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: url.to_owned(),
             listen: "127.0.0.1:0".to_owned(),
             secret_key: Some(SecretKey::from_bytes(*b"http-benchmark-sealing-key-32-by")),
@@ -194,6 +194,11 @@ impl Served {
             rate_limit: None,
             ..Settings::default()
         };
+        // `REGULARS_INGEST_GROUP_COMMIT=false` measures one commit per order (the figure
+        // group commit is compared with).
+        if std::env::var("REGULARS_INGEST_GROUP_COMMIT").is_ok_and(|v| v == "false") {
+            settings.ingest.group_commit = false;
+        }
         let app =
             Application::with_store(&settings, world.store.clone()).map_err(|e| e.to_string())?;
         let integration = app

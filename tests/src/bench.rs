@@ -149,7 +149,7 @@ pub async fn ingest_in_process(
             while Instant::now() < deadline {
                 n += 1;
                 let customer = client as u64 * 1_000_000 + n % 500;
-                let id = format!("c{client}-{n}");
+                let id = format!("k{clients}-c{client}-{n}");
                 let o = crate::order(
                     world.brand,
                     &id,

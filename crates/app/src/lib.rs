@@ -3,6 +3,7 @@
 //! itself (which wires the POS decoder of `regulars-pos`).
 
 pub mod audit_export;
+pub mod ingest_settings;
 pub mod sealing;
 pub mod server;
 pub mod settings;

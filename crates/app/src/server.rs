@@ -93,6 +93,10 @@ impl Application {
         if let Some(keys) = settings.secret_keys() {
             services = services.with_secret_keys(keys);
         }
+        let postgres = store.backend() == regulars_store::Backend::Postgres;
+        if let Some(group) = settings.ingest.group_commit(postgres) {
+            services = services.with_group_commit(group);
+        }
         // eSMS is sent over its customer-care API, never fit for promotional messages.
         services = services.with_customer_care_sms(settings.senders.sms.is_some());
         let services = Arc::new(services.with_public_url(settings.public_url.clone()));

@@ -30,6 +30,7 @@
 //! | `Secure` dashboard cookies | `secure_cookies` | `REGULARS_SECURE_COOKIES` | `false` |
 //! | server key (webhook secrets, sessions, links) | — (refused in the file) | `REGULARS_SECRET_KEY` (64 hex digits) | none: no webhooks |
 //! | POS APIs (Square orders, KiotViet customers) | `[pos_api]` `square_url`, `square_version`, `kiotviet_url`, `kiotviet_token_url`, `timeout_seconds` (see docs/pos.md) | — (credentials are per integration) | Square's and KiotViet's public endpoints, 3 s |
+//! | group commit of concurrent orders | `[ingest]` (see `ingest_settings`) | `REGULARS_INGEST_*` | on |
 //! | previous server keys, during a rotation | — | `REGULARS_PREVIOUS_SECRET_KEYS` (comma-separated) | none |
 
 use regulars_service::{SecretKey, SecretKeys};
@@ -98,6 +99,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Whether dashboard cookies are marked `Secure` (served over HTTPS).
     pub secure_cookies: bool,
+    /// How concurrent orders share commits (`[ingest]`).
+    pub ingest: crate::ingest_settings::IngestSettings,
 }
 
 /// How the worker (`regulars work`, or `serve` with `in_serve`) runs.
@@ -250,6 +253,7 @@ impl Default for Settings {
             report_keys: regulars_senders::ReportKeys::default(),
             public_url: None,
             secure_cookies: false,
+            ingest: crate::ingest_settings::IngestSettings::default(),
         }
     }
 }
@@ -301,6 +305,7 @@ struct FileSettings {
     database_timeout_seconds: Option<u64>,
     public_url: Option<String>,
     secure_cookies: Option<bool>,
+    ingest: Option<crate::ingest_settings::IngestFile>,
 }
 
 impl Settings {
@@ -384,6 +389,11 @@ impl Settings {
         }
         if let Some(v) = file.secure_cookies {
             self.secure_cookies = v;
+        }
+        if let Some(ingest) = file.ingest {
+            self.ingest
+                .apply_file(ingest)
+                .map_err(|m| file_error(format!("[ingest] {m}")))?;
         }
         Ok(())
     }
@@ -511,6 +521,9 @@ impl Settings {
             self.metrics_token = (!v.is_empty()).then_some(v);
         }
         self.report_keys = regulars_senders::ReportKeys::from_env(&env);
+        self.ingest
+            .apply_env(&env)
+            .map_err(|(name, message)| SettingsError::Env { name, message })?;
         if let Some(v) = env("REGULARS_SECRET_KEY") {
             self.secret_key =
                 Some(

@@ -103,6 +103,8 @@ pub struct MockTransaction {
     pub claims: crate::MockClaimRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
+    /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
+    pub on_savepoint: Option<SavepointHook>,
     outcome: OutcomeHandle,
 }
 
@@ -129,12 +131,34 @@ impl Default for MockTransaction {
             do_not_call: crate::MockDoNotCallRepo::new(),
             claims: crate::MockClaimRepo::new(),
             commit_result: Ok(()),
+            on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
     }
 }
 
+/// What a [`MockTransaction`] calls on each savepoint operation.
+pub type SavepointHook = Box<dyn FnMut(SavepointOp) -> Result<(), StoreError> + Send>;
+
+/// A savepoint operation on a [`MockTransaction`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SavepointOp {
+    /// `savepoint`.
+    Mark,
+    /// `release_savepoint`.
+    Release,
+    /// `rollback_to_savepoint`.
+    RollBack,
+}
+
 impl MockTransaction {
+    fn savepoint_op(&mut self, op: SavepointOp) -> Result<(), StoreError> {
+        match &mut self.on_savepoint {
+            Some(hook) => hook(op),
+            None => Ok(()),
+        }
+    }
+
     /// A handle that tells, later, whether this transaction was committed.
     pub fn outcome(&self) -> OutcomeHandle {
         self.outcome.clone()
@@ -199,6 +223,15 @@ impl Transaction for MockTransaction {
     }
     fn claims(&mut self) -> &mut dyn crate::ClaimRepo {
         &mut self.claims
+    }
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.savepoint_op(SavepointOp::Mark)
+    }
+    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.savepoint_op(SavepointOp::Release)
+    }
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.savepoint_op(SavepointOp::RollBack)
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

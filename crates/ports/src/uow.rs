@@ -68,6 +68,17 @@ pub trait Transaction: Send {
     fn do_not_call(&mut self) -> &mut dyn DoNotCallRepo;
     /// Orders open to a claim and the claims made.
     fn claims(&mut self) -> &mut dyn ClaimRepo;
+    /// Marks the point [`Transaction::rollback_to_savepoint`] returns to, so one part of
+    /// the transaction (one order of a group) can be undone without the rest. One
+    /// savepoint at a time: it ends with `release_savepoint` or `rollback_to_savepoint`.
+    async fn savepoint(&mut self) -> Result<(), StoreError>;
+    /// Keeps what was done since the savepoint and ends it.
+    async fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Undoes what was done since the savepoint (row locks taken since are released)
+    /// and ends it. Unlike after other errors, the transaction may be used again after a
+    /// repository error once this succeeded: PostgreSQL's aborted state ends with it too.
+    /// When this fails, the transaction is broken and must be rolled back.
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -20,6 +20,7 @@ use regulars_ports::{
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -209,7 +210,22 @@ impl Services {
         order: Order,
     ) -> Result<OrderReceipt, IngestError> {
         self.check_order(brand, &order)?;
-        let order = &order;
+        if self.groups.is_some() {
+            let work = Arc::new(crate::group::OrderWork { brand, order });
+            if let Some(result) = self.in_group(&work).await {
+                return result;
+            }
+            return self.ingest_alone(brand, &work.order).await;
+        }
+        self.ingest_alone(brand, &order).await
+    }
+
+    /// Ingests an order in its own transaction.
+    async fn ingest_alone(
+        &self,
+        brand: BrandId,
+        order: &Order,
+    ) -> Result<OrderReceipt, IngestError> {
         self.transact("ingest_order", |mut tx| async move {
             let result = self.ingest_in(tx.as_mut(), brand, order).await;
             (tx, result)

@@ -113,6 +113,7 @@ mod delivery_routes;
 mod do_not_call;
 mod error;
 mod fingerprint;
+mod group;
 pub mod guard;
 mod ingest;
 mod jobs;
@@ -174,6 +175,7 @@ pub use do_not_call::{
     BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,
 };
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
+pub use group::{GROUP_WINDOW, GroupCommit, MAX_GROUP};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use keyword_optout::{KEYWORD_ACTOR, KeywordOutcome};
@@ -240,6 +242,7 @@ pub struct Services {
     otp: Arc<otp::OtpState>,
     channel_accounts: Option<Arc<dyn regulars_ports::ChannelAccountStore>>,
     config: Arc<config_cache::ConfigCache>,
+    groups: Option<Arc<group::Groups>>,
 }
 
 impl Services {
@@ -261,6 +264,7 @@ impl Services {
             otp: Arc::new(otp::OtpState::default()),
             channel_accounts: None,
             config: Arc::new(config_cache::ConfigCache::default()),
+            groups: None,
         }
     }
 

@@ -23,6 +23,7 @@ use regulars_domain::{BrandId, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// The idempotency kind under which webhook outcomes are remembered.
@@ -162,24 +163,49 @@ impl Services {
             }
             PosEvent::CustomerContact { .. } => None,
         };
-        let (key, event, refund_key, legacy) = (&key, &event, &refund_key, &legacy);
+        if self.groups.is_some()
+            && let PosEvent::Order(order) = &event.event
+            && (order.customer_phone.is_some() || event.customer_ref.is_none())
+        {
+            // An order for a known phone (or none) joins a group; one that waits for a
+            // POS customer's link stays alone, its customer not known in advance.
+            let work = Arc::new(crate::group::WebhookOrderWork {
+                endpoint: endpoint.clone(),
+                key,
+                event,
+                legacy,
+            });
+            if let Some(result) = self.in_group(&work).await {
+                return result;
+            }
+            let legacy = work.legacy.as_ref();
+            return self
+                .receive_alone(&work.endpoint, &work.key, &work.event, None, legacy)
+                .await;
+        }
+        self.receive_alone(endpoint, &key, &event, refund_key.as_ref(), legacy.as_ref())
+            .await
+    }
+
+    /// Receives an event in its own transaction.
+    async fn receive_alone(
+        &self,
+        endpoint: &WebhookEndpoint,
+        key: &EventKey,
+        event: &VerifiedEvent,
+        refund_key: Option<&EventKey>,
+        legacy: Option<&EventKey>,
+    ) -> Result<WebhookReceipt, WebhookError> {
         self.transact("receive_webhook", |mut tx| async move {
             let result = self
-                .receive_in(
-                    tx.as_mut(),
-                    endpoint,
-                    key,
-                    event,
-                    refund_key.as_ref(),
-                    legacy.as_ref(),
-                )
+                .receive_in(tx.as_mut(), endpoint, key, event, refund_key, legacy)
                 .await;
             (tx, result)
         })
         .await
     }
 
-    async fn receive_in(
+    pub(crate) async fn receive_in(
         &self,
         tx: &mut dyn Transaction,
         endpoint: &WebhookEndpoint,

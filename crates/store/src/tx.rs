@@ -29,6 +29,16 @@ impl StoreTransaction {
         self.keys.as_deref()
     }
 
+    /// Runs one statement of transaction control (the savepoints: sea-orm's nested
+    /// transactions would borrow this one, while the repositories need it whole).
+    async fn run(&self, sql: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute_unprepared(sql)
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(sql, e))
+    }
+
     /// Whether the transaction runs on PostgreSQL (where row locks are spelled out).
     pub(crate) fn is_postgres(&self) -> bool {
         self.tx.get_database_backend() == DbBackend::Postgres
@@ -110,6 +120,19 @@ impl Transaction for StoreTransaction {
 
     fn claims(&mut self) -> &mut dyn regulars_ports::ClaimRepo {
         self
+    }
+
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.run("SAVEPOINT regulars_part").await
+    }
+
+    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.run("RELEASE SAVEPOINT regulars_part").await
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.run("ROLLBACK TO SAVEPOINT regulars_part").await?;
+        self.run("RELEASE SAVEPOINT regulars_part").await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

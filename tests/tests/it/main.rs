@@ -21,6 +21,7 @@ mod delivery;
 mod do_not_call;
 mod esms_reports;
 mod flows;
+mod group_commit;
 mod isolation;
 mod kiotviet;
 mod kiotviet_api;

@@ -1,8 +1,8 @@
 //! Crashes and outages against the real `regulars` binary, on loopback only.
 //!
 //! * `kill -9` of the server during sustained ingestion (concurrent POS clients sending
-//!   signed webhooks, duplicates, refunds and racing voucher redemptions), three times
-//!   per database, each time restarted on the same database with everything not
+//!   signed webhooks, duplicates, refunds and racing voucher redemptions, the orders
+//!   group-committed), twenty times per database, each time restarted on the same database with everything not
 //!   acknowledged sent again; then every order is stored exactly once, every event sent
 //!   again is known, every balance equals its ledger and no voucher was redeemed twice.
 //! * PostgreSQL stopped under load: `/readyz` and requests answer a clean 503 (never a
@@ -29,10 +29,10 @@ use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
 
 const SECRET_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
-const CLIENTS: usize = 4;
+const CLIENTS: usize = 8;
 const ORDERS_PER_CLIENT: usize = 24;
 const VOUCHERS: usize = 6;
-const CRASHES: usize = 3;
+const CRASHES: usize = 20;
 
 /// The newest modification time of the Rust sources and manifests under `dir`.
 fn newest_source(dir: &Path) -> SystemTime {

@@ -9,7 +9,9 @@ use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
 use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
-use regulars_ports::mocks::{MockTransaction, OutcomeHandle, TxOutcome};
+use regulars_ports::mocks::{
+    MockTransaction, OutcomeHandle, SavepointHook, SavepointOp, TxOutcome,
+};
 use regulars_ports::{
     AccountHead, Brand, BrandConfig, CustomerStats, IdempotentRecord, LockedAccount,
     LoyaltyProgram, MockClock, MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder,
@@ -193,6 +195,7 @@ impl Fake {
         }
         lock(&self.open).push((tx.outcome(), staged.clone()));
         lock(&self.outcomes).push(tx.outcome());
+        tx.on_savepoint = Some(savepoints(self.clone(), staged.clone()));
         let h = Handle {
             fake: self.clone(),
             world: staged,
@@ -207,6 +210,31 @@ impl Fake {
         claims::claims(&mut tx, &h);
         tx
     }
+}
+
+/// Savepoints over a transaction's copy of the world: a copy of the copy, put back on a
+/// rollback. Faults are injected under `savepoint`, `release_savepoint` and
+/// `rollback_to_savepoint`.
+fn savepoints(fake: Fake, world: Arc<Mutex<World>>) -> SavepointHook {
+    let mut marked: Option<World> = None;
+    Box::new(move |op| {
+        let method = match op {
+            SavepointOp::Mark => "savepoint",
+            SavepointOp::Release => "release_savepoint",
+            SavepointOp::RollBack => "rollback_to_savepoint",
+        };
+        fake.take_fault(method)?;
+        match op {
+            SavepointOp::Mark => marked = Some(lock(&world).clone()),
+            SavepointOp::Release => marked = None,
+            SavepointOp::RollBack => {
+                if let Some(before) = marked.take() {
+                    *lock(&world) = before;
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// What a mocked method closure holds: the fake and the transaction's copy of the world.

@@ -9,6 +9,7 @@
 mod audit;
 mod claim;
 mod fake;
+mod group;
 mod ingest;
 mod ledger_ops;
 mod lookup;
