@@ -101,6 +101,8 @@ pub struct MockTransaction {
     pub do_not_call: crate::MockDoNotCallRepo,
     /// Claim repository mock.
     pub claims: crate::MockClaimRepo,
+    /// Menu repository mock.
+    pub menu: crate::MockMenuRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     outcome: OutcomeHandle,
@@ -128,6 +130,7 @@ impl Default for MockTransaction {
             notices: crate::MockNoticeRepo::new(),
             do_not_call: crate::MockDoNotCallRepo::new(),
             claims: crate::MockClaimRepo::new(),
+            menu: crate::MockMenuRepo::new(),
             commit_result: Ok(()),
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
@@ -199,6 +202,9 @@ impl Transaction for MockTransaction {
     }
     fn claims(&mut self) -> &mut dyn crate::ClaimRepo {
         &mut self.claims
+    }
+    fn menu(&mut self) -> &mut dyn crate::MenuRepo {
+        &mut self.menu
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

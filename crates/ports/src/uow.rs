@@ -1,5 +1,6 @@
 //! The unit of work: one database transaction per use case.
 
+use crate::MenuRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
@@ -68,6 +69,8 @@ pub trait Transaction: Send {
     fn do_not_call(&mut self) -> &mut dyn DoNotCallRepo;
     /// Orders open to a claim and the claims made.
     fn claims(&mut self) -> &mut dyn ClaimRepo;
+    /// The brand's menu.
+    fn menu(&mut self) -> &mut dyn MenuRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -119,6 +119,7 @@ mod jobs;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod menu;
 mod notice;
 mod optout;
 mod otp;
@@ -181,6 +182,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use menu::MenuUseCaseError;
 pub use notice::{MAX_NOTICE_LEN, NOTICE_LANGUAGES};
 pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use otp::{

@@ -12,6 +12,7 @@ mod fake;
 mod ingest;
 mod ledger_ops;
 mod lookup;
+mod menu;
 mod refund;
 mod reports;
 mod rewards;

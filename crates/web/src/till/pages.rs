@@ -232,11 +232,16 @@ pub(crate) async fn record_order(
     let order = TillOrder {
         customer,
         amount: form.amount.clone(),
+        items: Vec::new(),
         key: form.key.clone(),
     };
     let message = match state.services.till_order(&session.at, &order).await {
-        Ok((receipt, _)) if receipt.duplicate => t.order_duplicate.to_owned(),
-        Ok((receipt, _)) => format!("{} +{}", t.order_recorded, receipt.points_earned.value()),
+        Ok(done) if done.receipt.duplicate => t.order_duplicate.to_owned(),
+        Ok(done) => format!(
+            "{} +{}",
+            t.order_recorded,
+            done.receipt.points_earned.value()
+        ),
         Err(TillOrderError::UnknownCustomer(_)) => return Err(Fail::not_found(session.lang)),
         Err(TillOrderError::Ingest(e))
             if e.class() == regulars_service::ErrorClass::Unavailable =>
