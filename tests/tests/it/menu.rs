@@ -6,6 +6,8 @@
 //! inactive item.
 
 use crate::server::{Body, TestServer, dbs, spawn};
+use crate::till::{Till, shop};
+use regulars_tests::phone;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -139,6 +141,143 @@ async fn admins_keep_the_menu_every_role_reads_it_and_brands_stay_apart() {
             "{:?}",
             server.db
         );
+        server.stop().await;
+    }
+}
+
+/// 1 point per 1,000 VND, 2 more per signature oolong, 1 more per fruit tea.
+const BONUS_RULES: &str = r#"{"currency": "VND",
+    "base": {"per_amount": "1000", "points": 1, "rounding": "floor"},
+    "product_bonuses": [{"sku": "TS-OOLONG", "points_per_unit": 2},
+                        {"category": "fruit-tea", "points_per_unit": 1}]}"#;
+
+async fn balance(server: &TestServer, admin: &str, customer: &str) -> i64 {
+    server
+        .get(&format!("/v1/customers/{customer}"), admin)
+        .await
+        .expect(200, "profile")
+        .int("/balance")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_till_order_by_items_earns_what_the_pos_api_would_once() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let shop = shop(&server, 7301).await;
+        let rules: Value = serde_json::from_str(BONUS_RULES).unwrap_or_else(|e| panic!("{e}"));
+        server
+            .put("/v1/program/earning-rules", &shop.admin, &rules)
+            .await
+            .expect(200, "rules");
+        let mut cake = item("CAKE", "cake", 15_000);
+        cake["active"] = json!(false);
+        let menu = json!({"items": [item("TS-OOLONG", "milk-tea", 45_000),
+                                    item("TS-PASSION", "fruit-tea", 40_000), cake]});
+        server
+            .put("/v1/menu", &shop.admin, &menu)
+            .await
+            .expect(200, "menu");
+
+        let mut till = Till::new(&server);
+        till.enrol(&shop.device_q1).await;
+        till.sign_in(&shop.lan_q1, "2468")
+            .await
+            .expect(303, "sign in");
+        let page = till
+            .get(&format!("/till/customers/{}", shop.customer))
+            .await
+            .expect(200, "account");
+        assert!(page.text.contains("till-menu"), "{}", page.text);
+        assert!(page.text.contains("fruit-tea") && page.text.contains("Món TS-PASSION"));
+        assert!(
+            !page.text.contains("Món CAKE"),
+            "an inactive item is not offered"
+        );
+        let csrf = page.field("csrf");
+        let before = balance(&server, &shop.admin, &shop.customer).await;
+
+        // An inactive item is refused, even by a forged form.
+        let key = page.field("key");
+        let refused = till
+            .post(
+                "/till/orders",
+                &[
+                    ("csrf", &csrf),
+                    ("customer", &shop.customer),
+                    ("key", &key),
+                    ("item:CAKE", "1"),
+                    ("amount", ""),
+                ],
+            )
+            .await
+            .expect(200, "inactive item");
+        assert!(refused.text.contains("not on sale"), "{}", refused.text);
+        assert_eq!(balance(&server, &shop.admin, &shop.customer).await, before);
+
+        // Two oolongs and a passion fruit tea, with a forged price and amount: the
+        // menu's prices make 130,000 VND, so 130 + 2 × 2 + 1 points.
+        let key = refused.field("key");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("customer", shop.customer.as_str()),
+            ("key", key.as_str()),
+            ("item:TS-OOLONG", "2"),
+            ("item:TS-PASSION", "1"),
+            ("item:CAKE", "0"),
+            ("price:TS-OOLONG", "1"),
+            ("unit_price", "1"),
+            ("amount", "1000"),
+        ];
+        let first = till.post("/till/orders", &form).await.expect(200, "order");
+        assert!(first.text.contains("+135"), "{}", first.text);
+        assert!(first.text.contains("130000 VND"), "{}", first.text);
+        assert!(first.text.contains("2 × Món TS-OOLONG"), "{}", first.text);
+        assert!(first.text.contains("receipt-explanation"), "{}", first.text);
+        let second = till.post("/till/orders", &form).await.expect(200, "again");
+        assert!(second.text.contains("bấm hai lần"), "{}", second.text);
+        let after = balance(&server, &shop.admin, &shop.customer).await;
+        assert_eq!(after - before, 135, "{:?}: credited once", server.db);
+
+        // The same order through the POS API earns the same points.
+        let other = phone(7302).as_str().to_owned();
+        let order = json!({
+            "order_id": "POS-1", "location": "q1", "customer_phone": other,
+            "placed_at": time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "currency": "VND", "total": "130000",
+            "lines": [
+                {"sku": "TS-OOLONG", "name": "Món TS-OOLONG", "category": "milk-tea",
+                 "quantity": 2, "unit_price": "45000"},
+                {"sku": "TS-PASSION", "name": "Món TS-PASSION", "category": "fruit-tea",
+                 "quantity": 1, "unit_price": "40000"}],
+        });
+        let pos = server
+            .post("/v1/orders", &shop.admin, &order)
+            .await
+            .expect(200, "pos");
+        assert_eq!(pos.int("/points_earned"), 135, "{}", pos.text);
+
+        // An amount-only order still works where a menu exists.
+        let page = till
+            .get(&format!("/till/customers/{}", shop.customer))
+            .await
+            .expect(200, "account");
+        let key = page.field("key");
+        let by_amount = till
+            .post(
+                "/till/orders",
+                &[
+                    ("csrf", &csrf),
+                    ("customer", &shop.customer),
+                    ("key", &key),
+                    ("item:TS-OOLONG", "0"),
+                    ("amount", "20.000"),
+                ],
+            )
+            .await
+            .expect(200, "by amount");
+        assert!(by_amount.text.contains("+20"), "{}", by_amount.text);
         server.stop().await;
     }
 }

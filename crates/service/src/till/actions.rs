@@ -150,7 +150,7 @@ impl Services {
             })?;
         let brand = self.brand(at.brand).await?;
         let (lines, total) = if order.items.iter().any(|p| p.quantity > 0) {
-            let menu = self.active_menu(at.brand).await?;
+            let menu = self.menu(at.brand).await?;
             let lines = menu_lines(&menu, &order.items)?;
             let total = lines_total(&lines, brand.currency)
                 .map_err(|e| TillOrderError::Invalid("items", e.to_string()))?;
