@@ -281,3 +281,89 @@ async fn a_till_order_by_items_earns_what_the_pos_api_would_once() {
         server.stop().await;
     }
 }
+
+/// Signs a dashboard visitor in with `key`.
+async fn dashboard_visitor<'a>(server: &'a TestServer, key: &str) -> Till<'a> {
+    let mut visitor = Till::new(server);
+    let login = visitor
+        .get("/dashboard/login")
+        .await
+        .expect(200, "login form");
+    let csrf = login.field("csrf");
+    visitor
+        .post("/dashboard/login", &[("csrf", &csrf), ("key", key)])
+        .await
+        .expect(303, "signs in");
+    visitor
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_keeps_the_menu_on_the_dashboard() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = server.tenant("A").await;
+        let mut admin = dashboard_visitor(&server, &a.admin).await;
+        let page = admin.get("/dashboard/menu").await.expect(200, "menu page");
+        let csrf = page.field("csrf");
+        let add = |price: &'static str| {
+            [
+                ("csrf", csrf.clone()),
+                ("sku", "TS-OOLONG".to_owned()),
+                ("name", "Trà sữa ô long".to_owned()),
+                ("category", "milk-tea".to_owned()),
+                ("price", price.to_owned()),
+                ("active", "yes".to_owned()),
+            ]
+        };
+        let form = add("abc");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = admin
+            .post("/dashboard/menu", &fields)
+            .await
+            .expect(422, "bad price");
+        assert!(refused.text.contains("price"), "{}", refused.text);
+        let form = add("45.000");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        admin
+            .post("/dashboard/menu", &fields)
+            .await
+            .expect(303, "added");
+        // Taken off sale: the box left unticked.
+        let off: Vec<(&str, &str)> = fields
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "active")
+            .collect();
+        admin
+            .post("/dashboard/menu", &off)
+            .await
+            .expect(303, "off sale");
+        let read = server.get("/v1/menu", &a.admin).await.expect(200, "read");
+        assert_eq!(
+            read.json["items"][0]["price"]["amount"], "45000",
+            "{}",
+            read.text
+        );
+        assert_eq!(read.json["items"][0]["active"], false, "{}", read.text);
+        let page = admin.get("/dashboard/menu").await.expect(200, "menu page");
+        assert!(page.text.contains("Trà sữa ô long"), "{}", page.text);
+        // Without the CSRF token nothing changes; a viewer may not open the page.
+        let forged: Vec<(&str, &str)> = fields
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "csrf")
+            .collect();
+        admin
+            .post("/dashboard/menu", &forged)
+            .await
+            .expect(403, "no csrf");
+        let viewer = server
+            .post("/v1/keys", &a.admin, &json!({"role": "viewer"}))
+            .await
+            .expect(201, "viewer key")
+            .str("/token");
+        let mut viewer = dashboard_visitor(&server, &viewer).await;
+        viewer.get("/dashboard/menu").await.expect(403, "viewer");
+        server.stop().await;
+    }
+}

@@ -12,6 +12,7 @@
 
 pub(crate) mod admin;
 mod claims;
+pub(crate) mod menu_admin;
 mod order;
 mod pages;
 mod text;
