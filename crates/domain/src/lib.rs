@@ -32,6 +32,7 @@ mod error;
 mod ids;
 mod keyword;
 mod local_time;
+mod menu;
 mod money;
 mod order;
 mod phone;
@@ -52,6 +53,10 @@ pub use ids::{
 pub use ids::{DeviceId, StaffId};
 pub use keyword::{DEFAULT_OPT_OUT_KEYWORDS, is_opt_out_keyword, normalize_keyword};
 pub use local_time::{local_date, local_datetime};
+pub use menu::{
+    MAX_MENU_CODE, MAX_MENU_ITEMS, MAX_MENU_NAME, MAX_MENU_QUANTITY, MenuError, MenuItem, MenuPick,
+    lines_total, menu_lines, sort_menu, validate_menu,
+};
 pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};
 pub use phone::{CallingCode, Phone, partly_hidden_email};

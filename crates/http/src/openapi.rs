@@ -34,6 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::channels;
 use crate::routes::claims;
+use crate::routes::menu;
 use crate::routes::notice;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
@@ -178,6 +179,7 @@ impl Modify for CommonErrors {
         till::list_devices, till::enrol_device, till::revoke_device,
         notice::get, notice::put,
         claims::claim_by_id, claims::claim_by_code, claims::settings, claims::set_settings,
+        menu::get, menu::put, menu::put_item, menu::delete_item,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -207,6 +209,7 @@ impl Modify for CommonErrors {
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,
         notice::NoticeDto, notice::NoticeIn,
         dto::ClaimIn, dto::ClaimSettingsDto,
+        menu::MenuDto, menu::MenuItemDto, menu::MenuIn, menu::MenuItemIn,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -38,6 +38,7 @@ mod claims;
 mod do_not_call;
 mod error;
 mod intelligence;
+mod menu;
 mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
@@ -70,6 +71,7 @@ pub use error::StoreError;
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
+pub use menu::MenuRepo;
 pub use messaging::{
     DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, InboundText, MessageSender,
     OutgoingMessage, PROVIDER_KEY_LEN, ProviderEvent, ReportRejection, SendError, SendReceipt,
@@ -112,6 +114,8 @@ pub use claims::MockClaimRepo;
 pub use do_not_call::MockDoNotCallRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use menu::MockMenuRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
 #[cfg(any(test, feature = "mocks"))]

@@ -101,6 +101,8 @@ pub struct MockTransaction {
     pub do_not_call: crate::MockDoNotCallRepo,
     /// Claim repository mock.
     pub claims: crate::MockClaimRepo,
+    /// Menu repository mock.
+    pub menu: crate::MockMenuRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -130,6 +132,7 @@ impl Default for MockTransaction {
             notices: crate::MockNoticeRepo::new(),
             do_not_call: crate::MockDoNotCallRepo::new(),
             claims: crate::MockClaimRepo::new(),
+            menu: crate::MockMenuRepo::new(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
@@ -232,6 +235,9 @@ impl Transaction for MockTransaction {
     }
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.savepoint_op(SavepointOp::RollBack)
+    }
+    fn menu(&mut self) -> &mut dyn crate::MenuRepo {
+        &mut self.menu
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -1,5 +1,6 @@
 //! The unit of work: one database transaction per use case.
 
+use crate::MenuRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
@@ -79,6 +80,8 @@ pub trait Transaction: Send {
     /// repository error once this succeeded: PostgreSQL's aborted state ends with it too.
     /// When this fails, the transaction is broken and must be rolled back.
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// The brand's menu.
+    fn menu(&mut self) -> &mut dyn MenuRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

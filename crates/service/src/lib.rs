@@ -121,6 +121,7 @@ mod keyword_optout;
 mod ledger_ops;
 mod lookup;
 mod manage;
+mod menu;
 mod notice;
 mod optout;
 mod otp;
@@ -185,6 +186,7 @@ pub use ledger_ops::{
 };
 pub use lookup::{CustomerView, LookupError};
 pub use manage::{LocationInput, MAX_PAGE, ManageError};
+pub use menu::MenuUseCaseError;
 pub use notice::{MAX_NOTICE_LEN, NOTICE_LANGUAGES};
 pub use optout::{OptOutClaims, OptOutError, OptOutView, UNSUBSCRIBE_ACTOR};
 pub use otp::{

@@ -27,6 +27,7 @@ pub(crate) mod integration;
 pub(crate) mod ledger_entry;
 pub(crate) mod location;
 pub(crate) mod location_signup;
+pub(crate) mod menu_item;
 pub(crate) mod oauth_token;
 pub(crate) mod order;
 pub(crate) mod order_claim;

@@ -19,6 +19,7 @@ pub(crate) mod idempotency;
 mod intelligence;
 mod ledger;
 mod locations;
+mod menu;
 mod notices;
 pub(crate) mod orders;
 mod otp;

@@ -135,6 +135,10 @@ impl Transaction for StoreTransaction {
         self.run("RELEASE SAVEPOINT regulars_part").await
     }
 
+    fn menu(&mut self) -> &mut dyn regulars_ports::MenuRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

@@ -237,6 +237,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                 )
                 .route("/audit", web::get().to(pages::audit::show))
                 .route("/staff", web::get().to(till::admin::show))
+                .route("/menu", web::get().to(till::menu_admin::show))
                 .route("/channels", web::get().to(pages::channels::show))
                 .route("/channels/{channel}", web::post().to(pages::channels::set))
                 .route(
@@ -244,6 +245,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::channels::remove),
                 )
                 .route("/staff", web::post().to(till::admin::add))
+                .route("/menu", web::post().to(till::menu_admin::save))
                 .route("/staff/devices", web::post().to(till::admin::enrol))
                 .route("/posters", web::get().to(signup::posters::show))
                 .route(

@@ -57,6 +57,11 @@ svg.chart{width:100%;height:auto;max-height:300px}
 .voucher{border:2px dashed #14324f;border-radius:10px;padding:1rem;margin:1rem 0;text-align:center;background:#fff}
 .voucher svg{width:70%;max-width:260px;height:auto}
 .voucher .code{font-family:ui-monospace,monospace;font-size:1.2rem;letter-spacing:.08em}
+.menu-items{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:.6rem}
+.menu-group{border:1px solid #e3e6eb;border-radius:8px;padding:.4rem .8rem;margin:0}
+.menu-group legend{font-weight:700;padding:0 .3rem}
+label.menu-item{display:flex;justify-content:space-between;align-items:center;gap:.6rem;min-height:3.2rem;margin:0;border-bottom:1px solid #f0f2f5;font-weight:500}
+label.menu-item input[type=number]{width:5.5rem;min-height:2.8rem;font-size:1.25rem;text-align:center}
 "#;
 
 /// What a page may load: nothing from elsewhere, no scripts, inline styles and SVG only;

@@ -28,6 +28,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod menu;
 mod notice;
 mod optout;
 mod otp;

@@ -12,6 +12,7 @@ pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
+pub(crate) mod menu;
 pub(crate) mod notice;
 pub(crate) mod orders;
 pub(crate) mod policy;
@@ -223,6 +224,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/orders/{id}/claim", web::post().to(claims::claim_by_id))
                 .route("/claims", web::post().to(claims::claim_by_code))
                 .route("/settings/claims", web::get().to(claims::settings))
-                .route("/settings/claims", web::put().to(claims::set_settings)),
+                .route("/settings/claims", web::put().to(claims::set_settings))
+                .route("/menu", web::get().to(menu::get))
+                .route("/menu", web::put().to(menu::put))
+                .route("/menu/{sku}", web::put().to(menu::put_item))
+                .route("/menu/{sku}", web::delete().to(menu::delete_item)),
         );
 }

@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 mod claims;
+mod menu;
 
 /// A customer's stored account: entries and the cached balance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub struct World {
         Option<regulars_ports::OrderClaim>,
     )>,
     pub claim_days: BTreeMap<BrandId, u32>,
+    /// Menu items by brand and SKU.
+    pub menu: BTreeMap<(BrandId, String), regulars_domain::MenuItem>,
 }
 
 impl World {
@@ -208,6 +211,7 @@ impl Fake {
         idempotency(&mut tx, &h);
         campaigns(&mut tx);
         claims::claims(&mut tx, &h);
+        menu::menu(&mut tx, &h);
         tx
     }
 }

@@ -13,6 +13,7 @@ mod group;
 mod ingest;
 mod ledger_ops;
 mod lookup;
+mod menu;
 mod refund;
 mod reports;
 mod rewards;

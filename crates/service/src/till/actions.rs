@@ -1,14 +1,15 @@
-//! What a signed-in staff member does at the till: record an order by amount for a
-//! customer and register a new customer. Both go through the same use cases as the API
+//! What a signed-in staff member does at the till: record an order by amount or by
+//! menu items for a customer and register a new customer. Both go through the same use cases as the API
 //! (`ingest_order`, `create_customer`), with the till's location and the member as the
 //! author.
 
 use super::TillStaff;
 use crate::manage::ManageError;
 use crate::profile::{ChangeAuthor, ConsentPatch, CustomerInput};
-use crate::{IngestError, OrderReceipt, Services};
+use crate::{IngestError, MenuUseCaseError, OrderReceipt, Services};
 use regulars_domain::{
-    ChangeSource, Customer, CustomerId, DomainError, EventKey, LineItem, Money, Order,
+    ChangeSource, Customer, CustomerId, DomainError, EventKey, LineItem, MenuError, MenuPick,
+    Money, Order, lines_total, menu_lines,
 };
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -26,8 +27,12 @@ pub struct TillOrder {
     /// The customer it is for.
     pub customer: CustomerId,
     /// What they paid, as typed (`45000`, `45.000`, `45,000`: separators are ignored for
-    /// a currency without minor units).
+    /// a currency without minor units). Ignored when `items` picks anything.
     pub amount: String,
+    /// Menu items picked, by SKU and units. When any has units, the order is these
+    /// items at the menu's prices and its total is their sum: no price comes from the
+    /// till.
+    pub items: Vec<MenuPick>,
     /// The key the form was given when it was shown: `<unix microseconds>-<random>`. A
     /// second submission of the same form (a double tap) is the same order.
     pub key: String,
@@ -60,12 +65,31 @@ pub enum TillOrderError {
     /// No such customer in the brand.
     #[error("no customer {0}")]
     UnknownCustomer(CustomerId),
+    /// An item picked is not on the menu, not on sale, or too many.
+    #[error(transparent)]
+    Menu(#[from] MenuError),
+    /// Reading the menu failed.
+    #[error(transparent)]
+    MenuRead(#[from] MenuUseCaseError),
     /// The ingest use case refused it.
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// Reading the customer failed.
     #[error(transparent)]
     Manage(#[from] ManageError),
+}
+
+/// A till order recorded (or found recorded by an earlier submission of its form).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TillReceipt {
+    /// What the ingest use case answered: points, balance, the rules' explanation.
+    pub receipt: OrderReceipt,
+    /// The customer credited.
+    pub customer: Customer,
+    /// The lines sent to the ingest use case.
+    pub lines: Vec<LineItem>,
+    /// The order's total.
+    pub total: Money,
 }
 
 /// A new till form's key, from the time it is shown and 8 random bytes.
@@ -108,15 +132,16 @@ pub fn parse_amount(typed: &str, currency: regulars_domain::Currency) -> Result<
 }
 
 impl Services {
-    /// Records an order by amount for a customer at the till: one line, the till's
-    /// location, placed when the form was shown, keyed by the form's key, through
-    /// [`Services::ingest_order`]. A second submission of the same form is the same order
-    /// and credits nothing again (`duplicate`).
+    /// Records an order for a customer at the till, through [`Services::ingest_order`]
+    /// with the till's location, placed when the form was shown and keyed by the form's
+    /// key: by the menu items picked (priced from the menu, so product and category
+    /// bonuses apply), or else by amount as one line. A second submission of the same
+    /// form is the same order and credits nothing again (`duplicate`).
     pub async fn till_order(
         &self,
         at: &TillStaff,
         order: &TillOrder,
-    ) -> Result<(OrderReceipt, Customer), TillOrderError> {
+    ) -> Result<TillReceipt, TillOrderError> {
         let now = self.clock.now();
         let placed_at = form_time(&order.key)
             .filter(|t| *t <= now + crate::MAX_CLOCK_SKEW && now - *t <= TILL_FORM_TTL)
@@ -124,8 +149,17 @@ impl Services {
                 TillOrderError::Invalid("key", "the form is stale: show it again".to_owned())
             })?;
         let brand = self.brand(at.brand).await?;
-        let total = parse_amount(&order.amount, brand.currency)
-            .map_err(|m| TillOrderError::Invalid("amount", m))?;
+        let (lines, total) = if order.items.iter().any(|p| p.quantity > 0) {
+            let menu = self.menu(at.brand).await?;
+            let lines = menu_lines(&menu, &order.items)?;
+            let total = lines_total(&lines, brand.currency)
+                .map_err(|e| TillOrderError::Invalid("items", e.to_string()))?;
+            (lines, total)
+        } else {
+            let total = parse_amount(&order.amount, brand.currency)
+                .map_err(|m| TillOrderError::Invalid("amount", m))?;
+            (vec![amount_line(total)], total)
+        };
         let customer = self
             .customer_view(at.brand, order.customer)
             .await
@@ -139,18 +173,16 @@ impl Services {
             location: Some(at.location.code.clone()),
             customer_phone: Some(customer.phone.clone()),
             placed_at,
-            lines: vec![LineItem {
-                sku: "till".to_owned(),
-                name: "Till sale".to_owned(),
-                category: None,
-                quantity: 1,
-                unit_price: total,
-                modifiers: Vec::new(),
-            }],
+            lines: lines.clone(),
             total,
         };
         let receipt = self.ingest_order(at.brand, full).await?;
-        Ok((receipt, customer))
+        Ok(TillReceipt {
+            receipt,
+            customer,
+            lines,
+            total,
+        })
     }
 
     /// Registers a customer at the till with the consent they ticked, recorded as given
@@ -180,6 +212,18 @@ impl Services {
         };
         self.create_customer(at.brand, &registration.phone, input, &till_author(at))
             .await
+    }
+}
+
+/// The one line of an order recorded by amount.
+fn amount_line(total: Money) -> LineItem {
+    LineItem {
+        sku: "till".to_owned(),
+        name: "Till sale".to_owned(),
+        category: None,
+        quantity: 1,
+        unit_price: total,
+        modifiers: Vec::new(),
     }
 }
 

@@ -17,8 +17,8 @@ mod actions;
 pub(crate) mod pin;
 
 pub use actions::{
-    TILL_FORM_TTL, TILL_SOURCE, TillOrder, TillOrderError, TillRegistration, new_form_key,
-    parse_amount, till_author,
+    TILL_FORM_TTL, TILL_SOURCE, TillOrder, TillOrderError, TillReceipt, TillRegistration,
+    new_form_key, parse_amount, till_author,
 };
 pub use pin::pin_shaped;
 

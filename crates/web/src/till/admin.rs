@@ -46,6 +46,7 @@ async fn render(
     let body = html! {
         p.muted { (t.staff_intro) }
         p { a #posters-link href="/dashboard/posters" { (crate::signup::text(session.lang).nav_posters) } }
+        p { a #menu-link href="/dashboard/menu" { (crate::till::text(session.lang).menu) } }
         @if let Some(error) = &error { p.error #staff-error { (error) } }
         section {
             h2 { (t.staff) }

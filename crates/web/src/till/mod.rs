@@ -12,6 +12,8 @@
 
 pub(crate) mod admin;
 mod claims;
+pub(crate) mod menu_admin;
+mod order;
 mod pages;
 mod text;
 
@@ -384,7 +386,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(logout))
             .route("/find", web::get().to(pages::find))
             .route("/customers/{id}", web::get().to(pages::customer))
-            .route("/orders", web::post().to(pages::record_order))
+            .route("/orders", web::post().to(order::record_order))
             .route("/vouchers", web::post().to(pages::redeem_voucher))
             .route("/rewards", web::post().to(pages::buy_reward))
             .route("/register", web::get().to(pages::register_form))

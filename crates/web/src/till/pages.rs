@@ -8,9 +8,9 @@ use crate::WebState;
 use crate::render::{Fail, ok};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{CustomerId, RewardId};
+use regulars_domain::{CustomerId, MenuItem, RewardId};
 use regulars_ports::{Notice, PersonalData};
-use regulars_service::till::{TillOrder, TillOrderError, TillRegistration, new_form_key};
+use regulars_service::till::{TillRegistration, new_form_key};
 use regulars_service::{CustomerView, LookupError, ManageError, Reader, RequestKey, UseCaseError};
 use serde::Deserialize;
 
@@ -34,14 +34,19 @@ async fn audit(
         .map_err(|e| Fail::internal(session.lang, &e))
 }
 
-fn form_key(state: &WebState) -> String {
+pub(super) fn form_key(state: &WebState) -> String {
     let mut random = [0u8; 8];
     state.ids.fill_bytes(&mut random);
     new_form_key(state.now(), random)
 }
 
 /// The customer's account and the forms to act on it.
-fn account(state: &WebState, session: &TillSession, view: &CustomerView) -> Markup {
+fn account(
+    state: &WebState,
+    session: &TillSession,
+    view: &CustomerView,
+    menu: &[MenuItem],
+) -> Markup {
     let t = text(session.lang);
     let id = view.customer.id;
     html! {
@@ -54,14 +59,7 @@ fn account(state: &WebState, session: &TillSession, view: &CustomerView) -> Mark
                     " · " (next.tier) ": " (next.remaining) " " (t.to_next)
                 }
             }
-            form #order-form method="post" action="/till/orders" {
-                input type="hidden" name="csrf" value=(session.csrf);
-                input type="hidden" name="customer" value=(id);
-                input type="hidden" name="key" value=(form_key(state));
-                label for="amount" { (t.amount) }
-                input #amount type="text" name="amount" inputmode="numeric" autocomplete="off" required;
-                button #record-order type="submit" { (t.record_order) }
-            }
+            (super::order::order_form(state, session, id, menu))
             form #voucher-form method="post" action="/till/vouchers" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 input type="hidden" name="customer" value=(id);
@@ -102,6 +100,19 @@ pub(super) async fn show(
     route: &str,
     message: Option<&str>,
 ) -> Result<HttpResponse, Fail> {
+    show_with(req, state, session, customer, route, message, None).await
+}
+
+/// Shows a customer's account with `message` and `receipt` above it, recording the read.
+pub(super) async fn show_with(
+    req: &HttpRequest,
+    state: &WebState,
+    session: &TillSession,
+    customer: CustomerId,
+    route: &str,
+    message: Option<&str>,
+    receipt: Option<Markup>,
+) -> Result<HttpResponse, Fail> {
     let view = match state
         .services
         .customer_view(session.at.brand, customer)
@@ -123,7 +134,15 @@ pub(super) async fn show(
         customer,
     )
     .await?;
-    let body = account(state, session, &view);
+    let menu = state
+        .services
+        .active_menu(session.at.brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let body = html! {
+        @if let Some(receipt) = receipt { (receipt) }
+        (account(state, session, &view, &menu))
+    };
     Ok(ok(req, till_page(session, message, "", true, body)))
 }
 
@@ -202,58 +221,6 @@ pub(crate) async fn customer(
     let session = TillSession::of(&req, &state).await?;
     let id: CustomerId = path.parse().map_err(|_| Fail::not_found(session.lang))?;
     show(&req, &state, &session, id, "GET /till/customers/{id}", None).await
-}
-
-/// The order form.
-#[derive(Debug, Deserialize)]
-pub(crate) struct OrderForm {
-    #[serde(default)]
-    csrf: String,
-    customer: String,
-    #[serde(default)]
-    amount: String,
-    #[serde(default)]
-    key: String,
-}
-
-/// `POST /till/orders`: an order by amount, keyed by the form's key.
-pub(crate) async fn record_order(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    form: web::Form<OrderForm>,
-) -> Result<HttpResponse, Fail> {
-    let session = TillSession::of(&req, &state).await?;
-    session.check(&state, &form.csrf)?;
-    let t = text(session.lang);
-    let customer: CustomerId = form
-        .customer
-        .parse()
-        .map_err(|_| Fail::not_found(session.lang))?;
-    let order = TillOrder {
-        customer,
-        amount: form.amount.clone(),
-        key: form.key.clone(),
-    };
-    let message = match state.services.till_order(&session.at, &order).await {
-        Ok((receipt, _)) if receipt.duplicate => t.order_duplicate.to_owned(),
-        Ok((receipt, _)) => format!("{} +{}", t.order_recorded, receipt.points_earned.value()),
-        Err(TillOrderError::UnknownCustomer(_)) => return Err(Fail::not_found(session.lang)),
-        Err(TillOrderError::Ingest(e))
-            if e.class() == regulars_service::ErrorClass::Unavailable =>
-        {
-            return Err(Fail::internal(session.lang, &e));
-        }
-        Err(e) => e.to_string(),
-    };
-    show(
-        &req,
-        &state,
-        &session,
-        customer,
-        "POST /till/orders",
-        Some(&message),
-    )
-    .await
 }
 
 /// The voucher form.

@@ -66,6 +66,12 @@ pub(crate) struct TillText {
     pub attach: &'static str,
     pub claimed: &'static str,
     pub claim_duplicate: &'static str,
+    pub menu: &'static str,
+    pub other_items: &'static str,
+    pub or_amount: &'static str,
+    pub receipt: &'static str,
+    pub total: &'static str,
+    pub how_earned: &'static str,
 }
 
 const VI: TillText = TillText {
@@ -129,6 +135,12 @@ const VI: TillText = TillText {
     attach: "Gắn cho khách này",
     claimed: "Đã gắn đơn cho khách, cộng điểm:",
     claim_duplicate: "Đơn này đã được gắn cho khách này rồi; không cộng thêm điểm.",
+    menu: "Thực đơn (chọn số lượng)",
+    other_items: "Món khác",
+    or_amount: "Hoặc chỉ nhập số tiền khách trả (khi không chọn món)",
+    receipt: "Hóa đơn",
+    total: "Tổng",
+    how_earned: "Cách tính điểm",
 };
 
 const EN: TillText = TillText {
@@ -192,6 +204,12 @@ const EN: TillText = TillText {
     attach: "Attach to this customer",
     claimed: "Order attached, points credited:",
     claim_duplicate: "This order was attached to this customer already; no points added again.",
+    menu: "Menu (pick the quantities)",
+    other_items: "Other items",
+    or_amount: "Or just the amount paid (when no item is picked)",
+    receipt: "Receipt",
+    total: "Total",
+    how_earned: "How the points were earned",
 };
 
 /// The till's language: `?lang=`, then the language cookie, then Vietnamese (a till in
