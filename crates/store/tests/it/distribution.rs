@@ -294,11 +294,6 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "lists the brands for jobs that then work brand by brand",
     ),
     (
-        "customers.rs",
-        "customer_by_phone",
-        "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
-    ),
-    (
         "idempotency.rs",
         "prune",
         "the retention job forgets old records of every brand",

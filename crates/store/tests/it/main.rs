@@ -135,6 +135,7 @@ both_databases! {
         sealed_contact_data_opens_only_with_the_key,
         plain_rows_are_found_then_sealed_in_place,
         a_key_rotation_keeps_every_row_readable_and_findable,
+        an_indexed_customer_is_found_before_a_plain_twin,
     }
     concurrency {
         fifty_concurrent_redemptions_redeem_once,
