@@ -279,7 +279,52 @@ impl CustomerRepo for StoreTransaction {
     ) -> Result<(), StoreError> {
         tier_reviews::record_tier_review(self, brand, review).await
     }
+
+    /// Only the consent columns are read: no contact value is opened.
+    async fn consents(
+        &mut self,
+        brand: BrandId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<(CustomerId, ChannelConsent)>, StoreError> {
+        use customer::Column as C;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CONSENT_CHUNK) {
+            let rows: Vec<(uuid::Uuid, String, String, String, String, String)> =
+                customer::Entity::find()
+                    .select_only()
+                    .columns([
+                        C::Id,
+                        C::ConsentStateZalo,
+                        C::ConsentStateSms,
+                        C::ConsentStateEmail,
+                        C::ConsentStateProfiling,
+                        C::ConsentStateProgramme,
+                    ])
+                    .filter(C::BrandId.eq(brand.as_uuid()))
+                    .filter(C::Id.is_in(chunk.iter().map(|id| id.as_uuid())))
+                    .filter(C::ErasedAt.is_null())
+                    .into_tuple()
+                    .all(&self.tx)
+                    .await
+                    .map_err(in_ctx("select consent from customers"))?;
+            for (id, zalo, sms, email, profiling, programme) in rows {
+                let consent = ChannelConsent {
+                    zalo: state("zalo", &zalo)?,
+                    sms: state("sms", &sms)?,
+                    email: state("email", &email)?,
+                    profiling: state("profiling", &profiling)?,
+                    programme: state("programme", &programme)?,
+                };
+                out.push((CustomerId::from_uuid(id), consent));
+            }
+        }
+        Ok(out)
+    }
 }
+
+/// Ids per `IN (...)` list of a consent read: well under both databases' parameter
+/// limits.
+const CONSENT_CHUNK: usize = 1_000;
 
 /// Where each sealed column of a customer's row lives.
 pub(crate) fn places(brand: uuid::Uuid, id: &uuid::Uuid) -> [Place; 3] {

@@ -74,6 +74,7 @@ both_databases! {
     customers {
         customer_round_trip_and_lookup_by_phone,
         duplicate_phone_is_a_conflict,
+        consents_of_many_customers_in_one_read,
         update_customer_changes_profile_only,
         stats_round_trip,
     }
