@@ -1,7 +1,7 @@
 //! Outbox delivery throughput: N messages (`REGULARS_BENCH_DELIVERY_MESSAGES`, 5,000
 //! unless set) written to the outbox, then delivered by the worker's use case
 //! (`deliver_due`: claim a batch, send through the real eSMS sender, record the results
-//! 50 to a transaction) to the eSMS stand-in on loopback, on PostgreSQL and on SQLite.
+//! while the sends go on) to the eSMS stand-in on loopback, on PostgreSQL and on SQLite.
 //!
 //! Peer, same run: the same number of sends through the same sender to the same stand-in
 //! with the same concurrency, with no outbox (no claims, no records) — the floor the
@@ -222,7 +222,7 @@ fn run() -> BenchResult<()> {
         pg,
         "messages/s",
         Some(peer_row),
-        "claim 200 (FOR UPDATE SKIP LOCKED), send 16 at once, record 50 per transaction",
+        "claim 200 (FOR UPDATE SKIP LOCKED), consent re-read once, send 16 at once, record as sent, up to 200 per transaction",
     ));
 
     let file = SqliteFile::new().map_err(|e| e.to_string())?;
@@ -242,7 +242,7 @@ fn run() -> BenchResult<()> {
             "messages/s",
             "eSMS sender → eSMS stand-in on loopback, 16 at once, same run",
         )),
-        "claim 200, send 16 at once, record 50 per transaction (single writer)",
+        "claim 200, consent re-read once, send 16 at once, record as sent, up to 200 per transaction (single writer)",
     ));
     write_report("delivery.json", &rows)
 }

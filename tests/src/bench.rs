@@ -138,18 +138,31 @@ pub async fn ingest_in_process(
     secs: u64,
     lines: fn(u64) -> usize,
 ) -> FixtureResult<Throughput> {
+    ingest_in_process_as(world, "", clients, secs, lines).await
+}
+
+/// [`ingest_in_process`] with order ids that start with `run`: a second run on the
+/// same world ingests new orders, not repeats of the first run's.
+pub async fn ingest_in_process_as(
+    world: Arc<World>,
+    run: &str,
+    clients: usize,
+    secs: u64,
+    lines: fn(u64) -> usize,
+) -> FixtureResult<Throughput> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for client in 0..clients {
         let world = world.clone();
+        let run = run.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
                 n += 1;
                 let customer = client as u64 * 1_000_000 + n % 500;
-                let id = format!("k{clients}-c{client}-{n}");
+                let id = format!("{run}k{clients}-c{client}-{n}");
                 let o = crate::order(
                     world.brand,
                     &id,

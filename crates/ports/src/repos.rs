@@ -8,8 +8,9 @@ use crate::{
 };
 use async_trait::async_trait;
 use regulars_domain::{
-    ApiKeyId, BrandId, CampaignId, ConsentEvent, Customer, CustomerChange, CustomerId, EventKey,
-    IntegrationId, LocationId, Money, Order, OrderId, Phone, Points, RewardId, VoucherId,
+    ApiKeyId, BrandId, CampaignId, ChannelConsent, ConsentEvent, Customer, CustomerChange,
+    CustomerId, EventKey, IntegrationId, LocationId, Money, Order, OrderId, Phone, Points,
+    RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
 use regulars_loyalty::rewards::Reward;
@@ -143,6 +144,13 @@ pub trait CustomerRepo: Send {
         brand: BrandId,
         review: &TierReview,
     ) -> Result<(), StoreError>;
+    /// The consent now of those of `ids` still stored (not erased), in any order: what
+    /// the delivery re-checks before sending, in one read instead of one per customer.
+    async fn consents(
+        &mut self,
+        brand: BrandId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<(CustomerId, ChannelConsent)>, StoreError>;
 }
 
 /// Orders and their refunds.

@@ -241,8 +241,8 @@ fn channel_name(channel: Channel) -> &'static str {
     }
 }
 
-/// Results recorded per transaction.
-const RECORD_GROUP: usize = 50;
+/// Results recorded per transaction, at most.
+const RECORD_GROUP: usize = 200;
 
 /// Records a group of decisions in one transaction: the accepted sends (nearly all of
 /// them) in one statement, the rest one by one; each conditional on its own claim.
@@ -318,9 +318,10 @@ pub(crate) enum Decision {
 
 impl Services {
     /// One round: claims up to `options.batch` due messages in one statement, sends them
-    /// (at most `options.concurrency` at once) and records the results in groups of up to
-    /// 50 per transaction (the accepted sends of a group in one statement), each
-    /// conditional on its claim.
+    /// (at most `options.concurrency` at once) and records the results while the sends
+    /// go on: one recording transaction at a time, each taking every result decided
+    /// since the last one began (up to [`RECORD_GROUP`]; the accepted sends in one
+    /// statement), each result conditional on its claim.
     pub async fn deliver_due(
         &self,
         senders: &ChannelSenders,
@@ -338,16 +339,20 @@ impl Services {
                 (tx, result)
             })
             .await?;
-        let recheck = Arc::new(self.recheck(&claimed).await?);
-        let routes = Arc::new(self.routes_of(senders, &claimed).await);
         let mut round = DeliveryRound {
             claimed: claimed.len() as u64,
             ..DeliveryRound::default()
         };
+        if claimed.is_empty() {
+            return Ok(round);
+        }
+        let recheck = Arc::new(self.recheck(&claimed).await?);
+        let routes = Arc::new(self.routes_of(senders, &claimed).await);
+        let (decided, results) = tokio::sync::mpsc::unbounded_channel();
+        let recorder = tokio::spawn(self.clone().record_as_decided(results));
         let concurrency = options.concurrency.max(1);
         let mut queue = FairQueue::new(claimed, concurrency);
         let mut running = tokio::task::JoinSet::new();
-        let mut decided: Vec<(OutboxMessage, Decision)> = Vec::new();
         loop {
             while running.len() < concurrency {
                 let Some(message) = queue.next() else { break };
@@ -367,47 +372,67 @@ impl Services {
                     (message, decision)
                 });
             }
-            let finished = match running.join_next().await {
+            match running.join_next().await {
                 Some(Ok(done)) => {
                     queue.done(key_of(&done.0));
-                    decided.push(done);
-                    false
+                    // The recorder ends only when this sender is dropped.
+                    let _ = decided.send(done);
                 }
-                Some(Err(join)) => {
-                    tracing::error!(%join, "a delivery task failed");
-                    false
-                }
-                None => queue.is_empty(),
-            };
-            // Results are recorded a few at a time, one transaction for each group: a
-            // commit per message would bound the worker by the database's commits.
-            if decided.len() >= RECORD_GROUP || (finished && !decided.is_empty()) {
-                let group = std::mem::take(&mut decided);
-                match self.record(&group).await {
-                    Ok(steps) => steps.into_iter().for_each(|s| round.add(s)),
-                    Err(error) => {
-                        // The claims stay; these messages go again after their lease, with
-                        // the same dedupe keys.
-                        tracing::warn!(%error, messages = group.len(), "recording deliveries failed");
-                    }
-                }
-            }
-            if finished {
-                break;
+                Some(Err(join)) => tracing::error!(%join, "a delivery task failed"),
+                None if queue.is_empty() => break,
+                None => {}
             }
         }
+        drop(decided);
+        match recorder.await {
+            Ok(recorded) => round += recorded,
+            Err(join) => tracing::error!(%join, "the delivery recorder failed"),
+        }
         Ok(round)
+    }
+
+    /// Records the results of a round as they are decided, until the round's sender of
+    /// results is dropped: a transaction at a time, each taking every result waiting
+    /// (up to [`RECORD_GROUP`]), so recording keeps pace with the sends without a commit
+    /// per message. A group that fails to record keeps its claims: those messages go
+    /// again after their lease, with the same dedupe keys.
+    async fn record_as_decided(
+        self,
+        mut results: tokio::sync::mpsc::UnboundedReceiver<(OutboxMessage, Decision)>,
+    ) -> DeliveryRound {
+        let mut round = DeliveryRound::default();
+        while let Some(first) = results.recv().await {
+            let mut group = vec![first];
+            while group.len() < RECORD_GROUP {
+                match results.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            match self.record(&group).await {
+                Ok(steps) => steps.into_iter().for_each(|s| round.add(s)),
+                Err(error) => {
+                    tracing::warn!(%error, messages = group.len(), "recording deliveries failed");
+                }
+            }
+        }
+        round
     }
 
     /// The consent now of the customers of the promotional messages claimed (consent
     /// may have been withdrawn since the messages were planned), and which of their SMS
     /// numbers are on the do-not-call list now.
     async fn recheck(&self, claimed: &[OutboxMessage]) -> Result<Recheck, DeliveryError> {
-        let wanted: Vec<(BrandId, CustomerId)> = claimed
-            .iter()
-            .filter(|m| m.promotional)
-            .filter_map(|m| Some((m.brand_id, m.customer_id?)))
-            .collect();
+        let mut wanted: BTreeMap<BrandId, Vec<CustomerId>> = BTreeMap::new();
+        for m in claimed.iter().filter(|m| m.promotional) {
+            if let Some(customer) = m.customer_id {
+                wanted.entry(m.brand_id).or_default().push(customer);
+            }
+        }
+        for customers in wanted.values_mut() {
+            customers.sort_unstable();
+            customers.dedup();
+        }
         let sms: Vec<Phone> = claimed
             .iter()
             .filter(|m| m.promotional && m.route.channel == Channel::Sms)
@@ -423,17 +448,16 @@ impl Services {
                 Err(e) => return (tx, Err(DeliveryError::from(e))),
             };
             let listed = listed.into_iter().map(|p| p.as_str().to_owned()).collect();
+            // One read per brand of the round (a customer no longer stored is left out:
+            // erasure cancels their messages).
             let mut found = HashMap::with_capacity(wanted.len());
-            for &(brand, customer) in wanted {
-                if found.contains_key(&(brand, customer)) {
-                    continue;
-                }
-                match tx.customers().customer(brand, customer).await {
-                    Ok(Some(c)) => {
-                        found.insert((brand, customer), c.consent);
-                    }
-                    // A customer no longer stored: erasure cancels their messages.
-                    Ok(None) => {}
+            for (&brand, customers) in wanted {
+                match tx.customers().consents(brand, customers).await {
+                    Ok(consents) => found.extend(
+                        consents
+                            .into_iter()
+                            .map(|(customer, consent)| ((brand, customer), consent)),
+                    ),
                     Err(e) => return (tx, Err(DeliveryError::from(e))),
                 }
             }

@@ -31,21 +31,55 @@ const NONCE_BYTES: usize = 12;
 
 /// One server key's contact keys: the sealing key and the blind-index key, both derived
 /// from the server key for these purposes alone, and the server key's public id.
+///
+/// The cipher and the keyed HMAC states (the blind index's, and the do-not-call list's
+/// under its own key derived from the index key) are set up once, when the key is made:
+/// a look-up or a seal only clones a ready state.
 #[derive(Clone)]
 pub struct ContactKey {
     id: String,
-    sealing: [u8; 32],
-    index: [u8; 32],
+    cipher: ChaCha20Poly1305,
+    index: Hmac<Sha256>,
+    do_not_call: Hmac<Sha256>,
+}
+
+type Hmac<D> = hmac::Hmac<D>;
+
+/// An HMAC-SHA256 state keyed with `key`.
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    use hmac::KeyInit as _;
+    <Hmac<Sha256>>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
+/// The MAC of what `mac` was fed, in lower-case hex.
+fn hex_digest(mac: Hmac<Sha256>) -> String {
+    use hmac::Mac as _;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 impl ContactKey {
     /// A key named `id` (the server key's public id: short, without `:`) that seals with
     /// `sealing` and indexes phones with `index`.
     pub fn new(id: impl Into<String>, sealing: [u8; 32], index: [u8; 32]) -> ContactKey {
+        use hmac::Mac as _;
+        // The do-not-call list's key: derived from the blind-index key for this purpose
+        // alone, so a list hash never equals a customer's index value.
+        let mut derive = keyed(&index);
+        derive.update(b"regulars do-not-call list v1");
+        let list_key: [u8; 32] = derive.finalize().into_bytes().into();
         ContactKey {
             id: id.into(),
-            sealing,
-            index,
+            cipher: ChaCha20Poly1305::new(&Key::from(sealing)),
+            index: keyed(&index),
+            do_not_call: keyed(&list_key),
         }
     }
 
@@ -54,36 +88,22 @@ impl ContactKey {
         &self.id
     }
 
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(&Key::from(self.sealing))
-    }
-
     fn phone_index(&self, brand: Uuid, phone: &str) -> String {
-        use hmac::{KeyInit as _, Mac};
-        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&self.index)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        use hmac::Mac as _;
+        let mut mac = self.index.clone();
         mac.update(brand.as_bytes());
         mac.update(phone.as_bytes());
-        let digest: [u8; 32] = mac.finalize().into_bytes().into();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex_digest(mac)
     }
-}
 
-impl ContactKey {
     /// The do-not-call list's hash of `phone` (E.164): HMAC-SHA256 under a key derived
     /// from the blind-index key for this purpose alone, so a list hash never equals a
     /// customer's index value and neither can be computed without the server key.
     fn do_not_call_hash(&self, phone: &str) -> String {
-        use hmac::{KeyInit as _, Mac};
-        let mut derive = <hmac::Hmac<Sha256>>::new_from_slice(&self.index)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        derive.update(b"regulars do-not-call list v1");
-        let key: [u8; 32] = derive.finalize().into_bytes().into();
-        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        use hmac::Mac as _;
+        let mut mac = self.do_not_call.clone();
         mac.update(phone.as_bytes());
-        let digest: [u8; 32] = mac.finalize().into_bytes().into();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex_digest(mac)
     }
 }
 
@@ -168,7 +188,7 @@ impl ContactKeys {
     fn seal_with(&self, aad: &[u8], plain: &str, nonce: [u8; NONCE_BYTES]) -> String {
         let sealed = self
             .current
-            .cipher()
+            .cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -197,7 +217,7 @@ impl ContactKeys {
         let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
         let plain = self.all().filter(|key| key.id == kid).find_map(|key| {
-            key.cipher()
+            key.cipher
                 .decrypt(
                     &Nonce::from(nonce),
                     Payload {
@@ -427,6 +447,36 @@ mod tests {
             prop_assert!(!hashes[0].1.contains(&plain[1..]));
             prop_assert_ne!(&hashes[1].1, &keys(7).phone_index(Uuid::nil(), &plain));
         }
+    }
+
+    #[test]
+    fn kept_hmac_states_give_the_values_stored_before() {
+        use hmac::{KeyInit as _, Mac as _};
+        fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
+            let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(key).unwrap();
+            parts.iter().for_each(|part| mac.update(part));
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+        let phone = "+84901234567";
+        let index_key = [7 ^ 0xff; 32];
+        let k = keys(7);
+        assert_eq!(
+            k.phone_index(BRAND, phone),
+            hmac_hex(&index_key, &[BRAND.as_bytes(), phone.as_bytes()])
+        );
+        let mut derive = <hmac::Hmac<Sha256>>::new_from_slice(&index_key).unwrap();
+        derive.update(b"regulars do-not-call list v1");
+        let list_key: [u8; 32] = derive.finalize().into_bytes().into();
+        assert_eq!(
+            k.do_not_call_hashes(phone)[0].1,
+            hmac_hex(&list_key, &[phone.as_bytes()])
+        );
+        // The same key twice: the kept states are not consumed by a use.
+        assert_eq!(k.phone_index(BRAND, phone), k.phone_index(BRAND, phone));
     }
 
     #[test]

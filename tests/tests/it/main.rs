@@ -18,6 +18,7 @@ mod concurrency;
 mod consent;
 mod dashboard;
 mod delivery;
+mod delivery_reads;
 mod do_not_call;
 mod esms_reports;
 mod flows;

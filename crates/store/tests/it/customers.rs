@@ -57,6 +57,33 @@ pub(crate) async fn customer_round_trip_and_lookup_by_phone(store: Store) -> Tes
     Ok(())
 }
 
+/// The delivery's re-check: the consent of the brand's customers asked for, in one read;
+/// unknown ids and other brands' customers are left out.
+pub(crate) async fn consents_of_many_customers_in_one_read(store: Store) -> TestResult {
+    let (brand, lan, _) = seed(&store, 1).await?;
+    let (other, theirs, _) = seed(&store, 2).await?;
+    let mut minh = customer(brand.id, 3, "0912345678");
+    minh.consent = ChannelConsent::marketing(false, true, false);
+    minh.consent.sms = ConsentState::Withdrawn;
+    let mut tx = store.begin().await?;
+    tx.customers().insert_customer(&minh).await?;
+    tx.commit().await?;
+
+    let mut tx = store.begin().await?;
+    let asked = [lan.id, minh.id, theirs.id, CustomerId::from_bytes([9; 16])];
+    let mut found = tx.customers().consents(brand.id, &asked).await?;
+    found.sort_by_key(|(id, _)| *id);
+    let mut expected = vec![(lan.id, lan.consent), (minh.id, minh.consent)];
+    expected.sort_by_key(|(id, _)| *id);
+    assert_eq!(found, expected);
+    assert_eq!(
+        tx.customers().consents(other.id, &asked).await?,
+        vec![(theirs.id, theirs.consent)]
+    );
+    assert!(tx.customers().consents(brand.id, &[]).await?.is_empty());
+    Ok(())
+}
+
 pub(crate) async fn duplicate_phone_is_a_conflict(store: Store) -> TestResult {
     let (brand, lan, _) = seed(&store, 1).await?;
     let twin = customer(brand.id, 2, "+84 90 123 4567");

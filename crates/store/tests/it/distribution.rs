@@ -295,11 +295,6 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
     ),
     (
         "customers.rs",
-        "customer_by_phone",
-        "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
-    ),
-    (
-        "customers.rs",
         "customers_by_zalo_user",
         "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
     ),

@@ -75,6 +75,7 @@ both_databases! {
     customers {
         customer_round_trip_and_lookup_by_phone,
         duplicate_phone_is_a_conflict,
+        consents_of_many_customers_in_one_read,
         update_customer_changes_profile_only,
         stats_round_trip,
     }
@@ -136,6 +137,7 @@ both_databases! {
         sealed_contact_data_opens_only_with_the_key,
         plain_rows_are_found_then_sealed_in_place,
         a_key_rotation_keeps_every_row_readable_and_findable,
+        an_indexed_customer_is_found_before_a_plain_twin,
     }
     phone_change {
         a_plain_store_changes_the_phone,

@@ -259,6 +259,26 @@ pub(crate) async fn a_key_rotation_keeps_every_row_readable_and_findable(
     take_waiting(&new, brand.id).await
 }
 
+/// A phone stored both ways (a keyless server wrote it plain after a sealed one had
+/// indexed it) finds the indexed customer.
+pub(crate) async fn an_indexed_customer_is_found_before_a_plain_twin(store: Store) -> TestResult {
+    let sealed = store.with_contact_keys(keys(1, &[]));
+    let (brand, indexed, _) = seed(&sealed, 1).await?;
+    let plain = customer(brand.id, 9, "0901234567");
+    let mut tx = store.begin().await?;
+    tx.customers().insert_customer(&plain).await?;
+    tx.commit().await?;
+    let mut tx = sealed.begin().await?;
+    let found = tx
+        .customers()
+        .customer_by_phone(brand.id, &indexed.phone)
+        .await?
+        .ok_or("found")?;
+    assert_eq!(found.id, indexed.id);
+    tx.rollback().await?;
+    Ok(())
+}
+
 /// `serve` seals plain rows at every start: once a sweep finds nothing plain, later
 /// starts skip the scan, until a store opened without keys (which writes plain values)
 /// has begun a transaction.

@@ -1,0 +1,165 @@
+//! What a delivery round reads before it sends: the consent of every customer of its
+//! promotional messages in one statement per brand, not one per message, with a
+//! withdrawal since planning still honoured.
+
+use crate::targets;
+use async_trait::async_trait;
+use regulars_domain::{Channel, CustomerId};
+use regulars_ports::{
+    MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route, SendError, SendReceipt,
+    UnitOfWork,
+};
+use regulars_service::{
+    ChangeAuthor, ChannelSenders, ConsentPatch, CustomerPatch, DeliveryOptions, Services,
+};
+use regulars_store::{Store, StoreOptions};
+use regulars_tests::{phone, sms_customer};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+struct Accepts(Mutex<Vec<String>>);
+
+#[async_trait]
+impl MessageSender for Accepts {
+    fn channel(&self) -> Channel {
+        Channel::Sms
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
+        if let Ok(mut sent) = self.0.lock() {
+            sent.push(message.recipient.clone());
+        }
+        Ok(SendReceipt {
+            provider_message_id: format!("p-{}", message.dedupe_key),
+        })
+    }
+}
+
+fn promotion(
+    brand: regulars_domain::BrandId,
+    customer: CustomerId,
+    recipient: &str,
+    now: OffsetDateTime,
+) -> OutboxMessage {
+    OutboxMessage {
+        id: Uuid::now_v7(),
+        brand_id: brand,
+        campaign_id: None,
+        customer_id: Some(customer),
+        phone: Some(recipient.to_owned()),
+        dedupe_key: format!("promo:{recipient}"),
+        route: Route {
+            channel: Channel::Sms,
+            recipient: recipient.to_owned(),
+        },
+        fallbacks: Vec::new(),
+        template: None,
+        subject: None,
+        body: "Ưu đãi cuối tuần".into(),
+        data: BTreeMap::new(),
+        promotional: true,
+        send_window: None,
+        sms: Default::default(),
+        zns_params: Default::default(),
+        opt_out: None,
+        status: OutboxStatus::Pending,
+        attempts: 0,
+        due_at: now,
+        last_error: None,
+        sent_at: None,
+        delivered_at: None,
+        provider_message_id: None,
+        created_at: now,
+    }
+}
+
+/// Statements that read the customers table.
+fn customer_reads(log: &Mutex<Vec<String>>) -> usize {
+    log.lock()
+        .map(|l| {
+            l.iter()
+                .filter(|sql| {
+                    sql.trim_start().starts_with("SELECT") && sql.contains("\"customers\"")
+                })
+                .count()
+        })
+        .unwrap_or(usize::MAX)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_reads_its_customers_consent_once() {
+    for target in targets("delivery_reads").await {
+        let w = &target.world;
+        let name = target.name;
+        let now = OffsetDateTime::now_utc();
+        let mut messages = Vec::new();
+        let mut withdrawn = None;
+        for n in 0..30 {
+            let customer = sms_customer(&w.services, w.brand, n, "Khách")
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if n == 7 {
+                w.services
+                    .patch_customer(
+                        w.brand,
+                        customer.id,
+                        CustomerPatch {
+                            consent: ConsentPatch {
+                                sms: Some(false),
+                                ..ConsentPatch::default()
+                            },
+                            ..Default::default()
+                        },
+                        &ChangeAuthor {
+                            actor: "test".into(),
+                            source: regulars_domain::ChangeSource::Admin,
+                        },
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                withdrawn = Some(phone(n).as_str().to_owned());
+            }
+            messages.push(promotion(w.brand, customer.id, phone(n).as_str(), now));
+        }
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.outbox()
+            .enqueue(&messages)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut store = Store::connect(&target.url, StoreOptions::default().migrate(false))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
+        let sink = log.clone();
+        store.observe_statements(move |sql| {
+            if let Ok(mut log) = sink.lock() {
+                log.push(sql.to_owned());
+            }
+        });
+        let services = Services::new(
+            Arc::new(store),
+            Arc::new(regulars::system::SystemClock),
+            Arc::new(regulars::system::OsIdGen),
+        );
+        let sender = Arc::new(Accepts(Mutex::new(Vec::new())));
+        let senders = ChannelSenders::new().with(sender.clone());
+        let round = services
+            .deliver_due(&senders, &DeliveryOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(round.claimed, 30, "{name}: {round:?}");
+        assert_eq!(round.sent, 29, "{name}: {round:?}");
+        assert_eq!(round.cancelled, 1, "{name}: {round:?}");
+        let sent = sender.0.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), 29, "{name}");
+        assert!(
+            withdrawn.is_some_and(|w| !sent.contains(&w)),
+            "{name}: the withdrawn customer got nothing"
+        );
+        assert_eq!(customer_reads(&log), 1, "{name}: one read of the customers");
+    }
+}
