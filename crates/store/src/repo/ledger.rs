@@ -284,6 +284,10 @@ impl StoreTransaction {
     }
 }
 
+/// The `order_source` of campaign bonus entries, whose `order_external_id` is the
+/// campaign id.
+pub(crate) const BONUS_SOURCE: &str = "campaign";
+
 fn entry_row(
     brand: BrandId,
     customer: CustomerId,
@@ -292,13 +296,30 @@ fn entry_row(
     let (order, expires_at) = match &entry.kind {
         EntryKind::Earn {
             order, expires_at, ..
-        } => (Some(order), *expires_at),
-        EntryKind::Reverse { order, .. } => (Some(order), None),
+        } => (
+            Some((order.source.clone(), order.external_id.clone())),
+            *expires_at,
+        ),
+        EntryKind::Reverse { order, .. } => (
+            Some((order.source.clone(), order.external_id.clone())),
+            None,
+        ),
+        // A campaign's bonus is filed under its campaign in the (indexed) reference
+        // columns, so the campaign's report finds what it credited without a scan.
+        EntryKind::CampaignBonus {
+            campaign,
+            expires_at,
+            ..
+        } => (
+            Some((BONUS_SOURCE.to_owned(), campaign.as_uuid().to_string())),
+            *expires_at,
+        ),
         EntryKind::Adjust { expires_at, .. } | EntryKind::Restore { expires_at, .. } => {
             (None, *expires_at)
         }
         EntryKind::Redeem { .. } | EntryKind::Expire { .. } => (None, None),
     };
+    let (order_source, order_external_id) = order.unzip();
     Ok(ledger_entry::Model {
         brand_id: brand.as_uuid(),
         customer_id: customer.as_uuid(),
@@ -306,8 +327,8 @@ fn entry_row(
         at: to_micros(entry.at),
         amount: entry.amount.value(),
         kind: entry.kind.name().to_owned(),
-        order_source: order.map(|key| key.source.clone()),
-        order_external_id: order.map(|key| key.external_id.clone()),
+        order_source,
+        order_external_id,
         expires_at: to_micros_opt(expires_at),
         entry: to_json("ledger entry", entry)?,
     })
