@@ -191,6 +191,33 @@ impl LedgerRepo for StoreTransaction {
             .map(|(id, balance)| (CustomerId::from_uuid(id), Points::new(balance)))
             .collect())
     }
+
+    /// Bonus entries are filed under their campaign in the order columns (see
+    /// [`BONUS_SOURCE`]): one indexed range. SUM of a BIGINT is NUMERIC on PostgreSQL:
+    /// cast back.
+    async fn campaign_bonus(
+        &mut self,
+        brand: BrandId,
+        campaign: regulars_domain::CampaignId,
+    ) -> Result<(u64, Points), StoreError> {
+        let row: Option<(i64, i64)> = ledger_entry::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
+                "total",
+            )
+            .filter(ledger_entry::Column::BrandId.eq(brand.as_uuid()))
+            .filter(ledger_entry::Column::OrderSource.eq(BONUS_SOURCE))
+            .filter(ledger_entry::Column::OrderExternalId.eq(campaign.as_uuid().to_string()))
+            .filter(ledger_entry::Column::Kind.eq("campaign_bonus"))
+            .into_tuple()
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("sum campaign bonus entries"))?;
+        let (n, total) = row.unwrap_or((0, 0));
+        Ok((to_u64("bonus entries", n)?, Points::new(total)))
+    }
 }
 
 impl StoreTransaction {
