@@ -546,14 +546,15 @@ impl Campaign {
                 }
                 positive("offer.max_cost_per_customer".into(), max_cost_per_customer)?;
             }
-            Some(Offer::BonusPoints { points }) => {
-                if !(1..=MAX_BONUS_POINTS).contains(&points.value()) {
-                    return Err(invalid(
-                        "offer.points",
-                        format!("must be 1 to {MAX_BONUS_POINTS}"),
-                    ));
-                }
+            Some(Offer::BonusPoints { points })
+                if !(1..=MAX_BONUS_POINTS).contains(&points.value()) =>
+            {
+                return Err(invalid(
+                    "offer.points",
+                    format!("must be 1 to {MAX_BONUS_POINTS}"),
+                ));
             }
+            Some(Offer::BonusPoints { .. }) => {}
         }
         let template = self
             .template()

@@ -432,3 +432,67 @@ async fn racing_delivery_runs_credit_each_message_exactly_once() {
         assert!(ledger.is_clean(), "{name}: {ledger:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_refund_before_delivery_cancels_an_after_purchase_bonus() {
+    for target in targets("bonus_refund").await {
+        let (w, name) = (&target.world, target.name);
+        let clock = ManualClock::at(morning());
+        let services = on_clock(w, &clock);
+        regulars_tests::sms_customer(&services, w.brand, 701, "Lan")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Sent at a fixed hour two hours away: still waiting when the refund comes.
+        let record = services
+            .create_campaign(
+                w.brand,
+                &json!({"name": "Cảm ơn", "trigger": {"type": "after_purchase"},
+                    "offer": {"type": "bonus_points", "points": 40},
+                    "send_time": {"type": "fixed_hour", "hour": 12},
+                    "channels": ["sms"], "holdout": 0.0}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: campaign: {e}"));
+        services
+            .set_campaign_status(w.brand, record.id, CampaignAction::Launch)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: launch: {e}"));
+        let now = clock.now();
+        services
+            .ingest_order(w.brand, regulars_tests::order(w.brand, "B-1", 701, now, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: order: {e}"));
+        let written = outbox(&w.store, w.brand).await;
+        assert_eq!(written.len(), 1, "{name}: {written:?}");
+        assert_eq!(written[0].bonus_points, Some(Points::new(40)), "{name}");
+        let refund = regulars_domain::Refund {
+            brand_id: w.brand,
+            key: regulars_domain::EventKey::new("pos:generic", "R-1")
+                .unwrap_or_else(|e| panic!("{e}")),
+            order: regulars_domain::EventKey::new("pos:generic", "B-1")
+                .unwrap_or_else(|e| panic!("{e}")),
+            refunded_at: now,
+            scope: regulars_domain::RefundScope::Full,
+        };
+        services
+            .refund_order(w.brand, refund)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: refund: {e}"));
+        clock.advance(Duration::hours(3));
+        let sms = Arc::new(Scripted::default());
+        let round = services
+            .deliver_due(
+                &ChannelSenders::new().with(sms.clone()),
+                &DeliveryOptions::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: deliver: {e}"));
+        assert_eq!(round.claimed, 0, "{name}: {round:?}");
+        let messages = outbox(&w.store, w.brand).await;
+        assert_eq!(messages[0].status, OutboxStatus::Cancelled, "{name}");
+        assert!(
+            bonuses(&w.store, w.brand, [701]).await.is_empty(),
+            "{name}: a cancelled offer credits nothing"
+        );
+    }
+}
