@@ -90,6 +90,7 @@ fn messages(brand: BrandId, n: usize, tag: &str) -> Vec<OutboxMessage> {
             sms: Default::default(),
             zns_params: Default::default(),
             opt_out: None,
+            bonus_points: None,
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,

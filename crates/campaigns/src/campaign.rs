@@ -4,7 +4,7 @@ use crate::policy::{Policy, PolicyLimits};
 use crate::render::{Template, TemplateError};
 use crate::zns::ZnsParam;
 use regulars_domain::sms::SmsOptions;
-use regulars_domain::{CampaignId, Channel, Currency, Money};
+use regulars_domain::{CampaignId, Channel, Currency, Money, Points};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_segments::Rule;
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,9 @@ pub const MAX_POINTS_AWAY: u32 = 1_000_000;
 
 /// Longest attribution window, in days.
 pub const MAX_ATTRIBUTION_DAYS: u32 = 365;
+
+/// Most points a `bonus_points` offer may give one customer.
+pub const MAX_BONUS_POINTS: i64 = 1_000_000;
 
 /// A campaign: when it fires, for whom, with which offer and message, on which channel
 /// and at what time. See `docs/campaigns.md` for the JSON format.
@@ -84,6 +87,11 @@ pub struct Campaign {
     /// catalogue (those triggers fire for nobody while it is empty).
     #[serde(skip)]
     pub reward_costs: Vec<regulars_domain::Points>,
+    /// What one point is worth to the shop, for the cost of a `bonus_points` offer: not
+    /// part of the document; whoever plans sets it from the programme (bonus points
+    /// cost nothing against the budget while it is absent).
+    #[serde(skip)]
+    pub point_value: Option<Money>,
     /// The brand's legal rules, which the campaign may only tighten: not part of the
     /// document; whoever plans sets it from the brand's settings (Decree 91/2020 until
     /// then).
@@ -284,6 +292,22 @@ pub enum Offer {
         /// The most one customer's reward may cost the shop.
         max_cost_per_customer: Money,
     },
+    /// Bonus points, credited to the customer's points when the message is sent (not
+    /// when it is planned); they cost the shop the programme's point value each.
+    BonusPoints {
+        /// The points, 1 to [`MAX_BONUS_POINTS`].
+        points: Points,
+    },
+}
+
+impl Offer {
+    /// The bonus points the offer gives, for a `bonus_points` offer.
+    pub fn bonus_points(&self) -> Option<Points> {
+        match self {
+            Offer::BonusPoints { points } => Some(*points),
+            Offer::Fixed { .. } | Offer::Personalised { .. } => None,
+        }
+    }
 }
 
 /// A reward and what one costs the shop (ingredients, or the discount given).
@@ -418,6 +442,9 @@ impl Campaign {
     pub fn template(&self) -> Result<Template, TemplateError> {
         match &self.template {
             Some(text) => Template::parse(text),
+            None if matches!(self.offer, Some(Offer::BonusPoints { .. })) => {
+                Template::parse(crate::render::default_bonus_template_vi(&self.trigger))
+            }
             None => Template::parse(crate::render::default_template_vi(
                 &self.trigger,
                 self.offer.is_some(),
@@ -519,6 +546,15 @@ impl Campaign {
                 }
                 positive("offer.max_cost_per_customer".into(), max_cost_per_customer)?;
             }
+            Some(Offer::BonusPoints { points })
+                if !(1..=MAX_BONUS_POINTS).contains(&points.value()) =>
+            {
+                return Err(invalid(
+                    "offer.points",
+                    format!("must be 1 to {MAX_BONUS_POINTS}"),
+                ));
+            }
+            Some(Offer::BonusPoints { .. }) => {}
         }
         let template = self
             .template()
@@ -526,7 +562,20 @@ impl Campaign {
         if self.offer.is_none() && template.uses_offer() {
             return Err(invalid(
                 "template",
-                "uses {{reward}}, {{reward_value}} or {{code}} but the campaign has no offer",
+                "uses {{reward}}, {{reward_value}}, {{code}} or {{bonus_points}} but the campaign has no offer",
+            ));
+        }
+        let bonus = self.offer.as_ref().and_then(Offer::bonus_points).is_some();
+        if bonus && (template.uses("code") || template.uses("reward_value")) {
+            return Err(invalid(
+                "template",
+                "uses {{code}} or {{reward_value}} but a bonus_points offer issues no voucher",
+            ));
+        }
+        if !bonus && self.offer.is_some() && template.uses("bonus_points") {
+            return Err(invalid(
+                "template",
+                "uses {{bonus_points}} but the offer is not bonus_points",
             ));
         }
         self.check_sms()?;

@@ -195,13 +195,17 @@ pub struct SentMessage {
     pub dedupe_key: String,
 }
 
-/// The offer a planned message carries.
+/// The offer a planned message carries: a reward to issue as a voucher, or bonus points
+/// to credit when the message is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedOffer {
-    /// The reward to issue as a voucher.
-    pub reward_id: RewardId,
-    /// Its name.
+    /// The reward to issue as a voucher; `None` for bonus points.
+    pub reward_id: Option<RewardId>,
+    /// Its name, as `{{reward}}` says it (for bonus points: `50 điểm`).
     pub reward_name: String,
+    /// The points to credit when the message is sent; `None` for a voucher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus_points: Option<Points>,
     /// What it costs the shop.
     pub cost: Money,
 }
@@ -609,6 +613,8 @@ struct Prepared<'a> {
     promotional: bool,
     /// (reward, cost in minor units) in the order of the campaign.
     offers: Vec<(&'a PricedReward, i64)>,
+    /// A `bonus_points` offer: the points and what they cost, minor units.
+    bonus: Option<(Points, i64)>,
     max_cost: Option<i64>,
     /// Which computed variables the template needs (the others are not formatted).
     uses_expiry: bool,
@@ -618,11 +624,39 @@ struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
+    /// The offer of a message given the reward chosen for it, if any.
+    fn planned_offer(&self, chosen: Option<(&PricedReward, i64)>) -> Option<PlannedOffer> {
+        let currency = self.campaign.currency;
+        if let Some((points, cost)) = self.bonus {
+            return Some(PlannedOffer {
+                reward_id: None,
+                reward_name: crate::render::bonus_reward_name(points, self.digit_separator()),
+                bonus_points: Some(points),
+                cost: Money::from_minor_units(cost, currency),
+            });
+        }
+        chosen.map(|(r, cost)| PlannedOffer {
+            reward_id: Some(r.reward.id),
+            reward_name: r.reward.name.clone(),
+            bonus_points: None,
+            cost: Money::from_minor_units(cost, currency),
+        })
+    }
+
+    /// How the campaign's texts group digits: `1.250` in đồng, `1,250` otherwise.
+    fn digit_separator(&self) -> char {
+        if self.campaign.currency.code() == "VND" {
+            '.'
+        } else {
+            ','
+        }
+    }
+
     /// The reward for `c`, or why there is none.
     fn choose(&self, c: &CustomerFacts) -> Result<Option<(&PricedReward, i64)>, SkipReason> {
         let within = |cost: i64| self.max_cost.is_none_or(|m| cost <= m);
         match &self.campaign.offer {
-            None => Ok(None),
+            None | Some(Offer::BonusPoints { .. }) => Ok(None),
             Some(Offer::Fixed { .. }) => match self.offers.first() {
                 Some(&(r, cost)) if within(cost) => Ok(Some((r, cost))),
                 _ => Err(SkipReason::OfferTooExpensive),
@@ -744,7 +778,8 @@ pub fn plan(
                 continue;
             }
         };
-        if let Some((_, cost)) = chosen {
+        let offer_cost = chosen.map(|(_, cost)| cost).or(prepared.bonus.map(|b| b.1));
+        if let Some(cost) = offer_cost {
             let after = spent
                 .checked_add(cost)
                 .ok_or(DomainError::Overflow("money"))?;
@@ -765,11 +800,7 @@ pub fn plan(
             customer_id: c.customer_id,
             channel,
             send_at,
-            offer: chosen.map(|(r, cost)| PlannedOffer {
-                reward_id: r.reward.id,
-                reward_name: r.reward.name.clone(),
-                cost: Money::from_minor_units(cost, campaign.currency),
-            }),
+            offer: prepared.planned_offer(chosen),
             text,
             dedupe_key,
             promotional: prepared.promotional,

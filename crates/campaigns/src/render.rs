@@ -18,6 +18,7 @@ pub const VARIABLES: &[&str] = &[
     "shop",
     "tier",
     "code",
+    "bonus_points",
 ];
 
 /// What `{{code}}` renders to in a planned message: the planner does not issue vouchers,
@@ -36,7 +37,7 @@ pub enum TemplateError {
     },
     /// A variable that is not in [`VARIABLES`].
     #[error(
-        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier, code"
+        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier, code, bonus_points"
     )]
     UnknownVariable {
         /// The name used.
@@ -83,6 +84,9 @@ pub struct Values<'a> {
     pub tier: Option<Cow<'a, str>>,
     /// `{{code}}`: the voucher code.
     pub code: Option<Cow<'a, str>>,
+    /// `{{bonus_points}}`: the points a `bonus_points` offer gives (`{{reward}}` says
+    /// them with their unit: `50 điểm`).
+    pub bonus_points: Option<Cow<'a, str>>,
 }
 
 impl Values<'_> {
@@ -106,6 +110,7 @@ impl Values<'_> {
             Some("shop") => self.shop.as_deref(),
             Some("tier") => self.tier.as_deref(),
             Some("code") => self.code.as_deref(),
+            Some("bonus_points") => self.bonus_points.as_deref(),
             _ => None,
         }
     }
@@ -170,13 +175,13 @@ impl Template {
             .any(|p| matches!(p, Piece::Var(i) if VARIABLES.get(*i) == Some(&variable)))
     }
 
-    /// Whether the template mentions the offer (`{{reward}}`, `{{reward_value}}` or the
-    /// voucher's `{{code}}`).
+    /// Whether the template mentions the offer (`{{reward}}`, `{{reward_value}}`, the
+    /// voucher's `{{code}}` or `{{bonus_points}}`).
     pub fn uses_offer(&self) -> bool {
         self.pieces.iter().any(|p| match p {
             Piece::Var(i) => matches!(
                 VARIABLES.get(*i),
-                Some(&"reward" | &"reward_value" | &"code")
+                Some(&"reward" | &"reward_value" | &"code" | &"bonus_points")
             ),
             Piece::Text(_) => false,
         })
@@ -249,6 +254,32 @@ pub(crate) fn group_digits(digits: &str, sep: char) -> String {
         out.push(ch);
     }
     out
+}
+
+/// What `{{reward}}` says for a `bonus_points` offer: the points with their unit, grouped
+/// like every number of a text (`1.000 điểm`).
+pub fn bonus_reward_name(points: regulars_domain::Points, sep: char) -> String {
+    format!("{} điểm", group_digits(&points.value().to_string(), sep))
+}
+
+/// The Vietnamese default text for a trigger whose offer is bonus points (credited when
+/// the message goes out, so there is no code to show).
+pub fn default_bonus_template_vi(trigger: &Trigger) -> &'static str {
+    match trigger {
+        Trigger::AfterPurchase { .. } => {
+            "Cảm ơn {{name}} đã ghé {{shop}}! Tặng bạn {{reward}} thưởng, đã cộng vào tài khoản."
+        }
+        Trigger::Birthday { .. } => {
+            "Chúc mừng sinh nhật {{name}}! {{shop}} tặng bạn {{reward}} thưởng, đã cộng vào tài khoản."
+        }
+        Trigger::TierUpgrade { .. } => {
+            "Chúc mừng {{name}} đã lên hạng {{tier}} tại {{shop}}! Quà của bạn: {{reward}} thưởng, đã cộng vào tài khoản."
+        }
+        Trigger::Welcome { .. } => {
+            "Chào mừng {{name}} đến với {{shop}}! Tặng bạn {{reward}} thưởng, đã cộng vào tài khoản."
+        }
+        _ => "{{name}} ơi, {{shop}} tặng bạn {{reward}} thưởng, đã cộng vào tài khoản.",
+    }
 }
 
 /// The Vietnamese default text for a trigger, with or without an offer.

@@ -69,14 +69,19 @@ impl Campaign {
             None => vec![None],
             Some(Offer::Fixed { reward }) => vec![Some(reward)],
             Some(Offer::Personalised { candidates, .. }) => candidates.iter().map(Some).collect(),
+            Some(Offer::BonusPoints { .. }) => vec![None],
         }
     }
 
     /// The variables' values for a sample customer given `reward`.
     pub(crate) fn sample_values<'a>(&'a self, reward: Option<&'a PricedReward>) -> Values<'a> {
+        let bonus = self.offer.as_ref().and_then(Offer::bonus_points);
         Values {
             name: Some(Cow::Borrowed(SAMPLE_NAME)),
-            reward: reward.map(|r| Cow::Borrowed(r.reward.name.as_str())),
+            reward: reward
+                .map(|r| Cow::Borrowed(r.reward.name.as_str()))
+                .or(bonus.map(|p| Cow::Owned(crate::render::bonus_reward_name(p, '.')))),
+            bonus_points: bonus.map(|p| Cow::Owned(p.value().to_string())),
             reward_value: reward.and_then(crate::plan::reward_value).map(Cow::Owned),
             points: Some(Cow::Borrowed("1.250")),
             balance: Some(Cow::Borrowed("12.500")),

@@ -5,7 +5,8 @@
 //!
 //! * **Entries are append-only and ordered.** Each [`LedgerEntry`] has a `seq` (its position
 //!   in the customer's ledger, from 0) and a timestamp no earlier than the one before it.
-//! * **Credits open lots.** An earn or a positive adjustment opens a lot that may expire.
+//! * **Credits open lots.** An earn, a positive adjustment or a campaign bonus opens a lot
+//!   that may expire. A campaign bonus credits once per message ([`EntryKind::CampaignBonus`]).
 //!   Debits (redemptions, negative adjustments, reversals) consume lots
 //!   *first-expiring-first*; lots without expiry go last; ties go to the older lot.
 //! * **Expiry touches only the expired lot.** An [`EntryKind::Expire`] entry removes exactly

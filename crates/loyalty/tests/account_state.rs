@@ -1,7 +1,8 @@
 //! The stored account state agrees with the fold of the whole ledger.
 //!
 //! Random sequences of earns (some delivered late), redemptions and voucher purchases,
-//! expiry sweeps, full and partial refunds under every policy and adjustments run twice:
+//! expiry sweeps, full and partial refunds under every policy, adjustments and campaign
+//! bonuses (most of them replays of a message already credited) run twice:
 //! on a ledger that keeps every entry, and on one resumed before each command from the
 //! stored account state (written to JSON and read back, as storage does) with only the
 //! tallies the command may look up, its changed tallies written back to a table. After
@@ -25,6 +26,7 @@ const START: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 const ORDERS: u8 = 8;
 const VOUCHERS: u8 = 4;
 const TOTAL: i64 = 1000;
+const MESSAGES: u8 = 4;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -51,6 +53,12 @@ enum Op {
         delta: i64,
         overdraft: Overdraft,
     },
+    /// A campaign message's bonus credited; few message ids, so most are replays.
+    Bonus {
+        message: u8,
+        points: i64,
+        valid_days: Option<i64>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,11 +78,17 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (-300..300i64, prop_oneof![Just(Overdraft::Refuse), Just(Overdraft::Allow)])
             .prop_filter("non-zero", |(d, _)| *d != 0)
             .prop_map(|(delta, overdraft)| Op::Adjust { delta, overdraft }),
+        2 => (0..MESSAGES, 1..300i64, proptest::option::of(1..40i64))
+            .prop_map(|(message, points, valid_days)| Op::Bonus { message, points, valid_days }),
     ]
 }
 
 fn key(order: u8) -> EventKey {
     EventKey::new("pos:test", format!("o-{order}")).unwrap()
+}
+
+fn message(n: u8) -> String {
+    format!("msg-{n}")
 }
 
 fn voucher(n: u8) -> String {
@@ -134,6 +148,17 @@ impl World {
                 None,
                 *overdraft,
             ),
+            Op::Bonus {
+                message: m,
+                points,
+                valid_days,
+            } => ledger.credit_bonus(
+                regulars_domain::CampaignId::from_bytes([9; 16]),
+                &message(*m),
+                Points::new(*points),
+                at,
+                valid_days.map(|d| at + Duration::days(d)),
+            ),
         })
     }
 
@@ -158,6 +183,7 @@ fn needed(op: &Op, table: &BTreeMap<String, Tally>) -> Vec<Tally> {
         Op::Refund { order, .. } => std::iter::once(Tally::order_key(&key(*order)))
             .chain((0..VOUCHERS).map(|v| Tally::redemption_key(&voucher(v))))
             .collect(),
+        Op::Bonus { message: m, .. } => vec![Tally::bonus_key(&message(*m))],
         _ => Vec::new(),
     };
     keys.iter().filter_map(|k| table.get(k).cloned()).collect()

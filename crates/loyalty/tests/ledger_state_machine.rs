@@ -88,6 +88,8 @@ fn emitted(entry: &LedgerEntry) -> Emitted {
         },
         EntryKind::Adjust { .. } => Emitted::Adjust(amount),
         EntryKind::Restore { .. } => Emitted::Restore(amount),
+        // The model issues no campaign bonus (their properties are in `campaign_bonus.rs`).
+        EntryKind::CampaignBonus { .. } => Emitted::Adjust(amount),
     }
 }
 

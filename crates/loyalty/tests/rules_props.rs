@@ -185,6 +185,7 @@ fn valid_rules() -> impl Strategy<Value = EarningRules> {
                     visit_bonuses,
                     order_cap,
                     day_cap,
+                    point_value: None,
                 };
                 // Large factors may exceed what "multiply" allows as a whole.
                 if rules.validate().is_err() {

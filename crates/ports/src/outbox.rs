@@ -13,7 +13,7 @@ use crate::{DeliveryStatus, StoreError};
 use async_trait::async_trait;
 use regulars_domain::sms::SmsOptions;
 use regulars_domain::zns::ZnsParamType;
-use regulars_domain::{BrandId, CampaignId, Channel, CustomerId, OrderId};
+use regulars_domain::{BrandId, CampaignId, Channel, CustomerId, OrderId, Points};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -168,6 +168,10 @@ pub struct OutboxMessage {
     /// For a promotional message: the brand's opt-out instruction, put at the end of the
     /// text with the customer's own opt-out link for the channel it goes out on.
     pub opt_out: Option<String>,
+    /// For a message of a campaign whose offer is bonus points: the points credited to
+    /// the customer when it is sent (in the transaction that records it sent, once per
+    /// message); nothing if it fails for good, is cancelled or expires.
+    pub bonus_points: Option<Points>,
     /// Where it is.
     pub status: OutboxStatus,
     /// Claims so far on the current channel.

@@ -280,6 +280,13 @@ pub trait LedgerRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<(CustomerId, Points)>, StoreError>;
+    /// What the bonus-points offers of `campaign` credited: how many messages credited
+    /// a bonus, and the points in all.
+    async fn campaign_bonus(
+        &mut self,
+        brand: BrandId,
+        campaign: CampaignId,
+    ) -> Result<(u64, Points), StoreError>;
 }
 
 /// Vouchers.

@@ -19,7 +19,7 @@ use regulars_campaigns::plan::{
 };
 use regulars_campaigns::{Campaign, CampaignError as DefinitionError, Offer, PricedReward};
 use regulars_domain::{
-    BrandId, CampaignId, Channel, CustomerId, Money, Phone, RewardId, VoucherId,
+    BrandId, CampaignId, Channel, CustomerId, Money, Phone, Points, RewardId, VoucherId,
 };
 use regulars_loyalty::ledger::fold;
 use regulars_loyalty::vouchers::{NewVoucher, Voucher, VoucherSource};
@@ -167,8 +167,15 @@ pub struct CampaignReport {
     pub treated_revenue_minor: i64,
     /// Net revenue of the held-out members in their windows, minor units.
     pub holdout_revenue_minor: i64,
-    /// What the redeemed vouchers cost the shop, minor units.
+    /// What the offers cost the shop, minor units: the redeemed vouchers, and the bonus
+    /// points credited at the programme's point value.
     pub offer_cost_minor: i64,
+    /// Messages that credited bonus points (a `bonus_points` offer, once each when sent).
+    pub bonus_credits: u64,
+    /// The bonus points they credited.
+    pub bonus_points: Points,
+    /// What those points cost the shop, minor units (part of `offer_cost_minor`).
+    pub bonus_cost_minor: i64,
     /// The gross margin rate used.
     pub gross_margin: f64,
     /// Incremental revenue with its confidence interval and ROI; `None` with the reason
@@ -448,12 +455,23 @@ impl Services {
                         .member_revenue(brand, id, campaign.attribution_days)
                         .await?;
                     let vouchers = tx.vouchers().campaign_vouchers(brand, id).await?;
-                    Ok((record, counts, messages, revenue, vouchers))
+                    let bonus = match campaign.offer.as_ref().and_then(Offer::bonus_points) {
+                        Some(_) => {
+                            let (n, points) = tx.ledger().campaign_bonus(brand, id).await?;
+                            let value =
+                                crate::bonus::point_value(tx.as_mut(), brand, campaign.currency)
+                                    .await?;
+                            (n, points, value)
+                        }
+                        None => (0, Points::ZERO, None),
+                    };
+                    Ok((record, counts, messages, revenue, (vouchers, bonus)))
                 }
                 .await;
                 (tx, result)
             })
             .await?;
+        let (vouchers, (bonus_credits, bonus_points, point_value)) = vouchers;
         let campaign = parse_definition(&record)?;
         let costs = offer_costs(&campaign);
         let mut treated = Vec::new();
@@ -478,6 +496,10 @@ impl Services {
                 each.saturating_mul(i64::try_from(v.redeemed).unwrap_or(i64::MAX))
             })
             .fold(0_i64, i64::saturating_add);
+        let bonus_cost_minor = point_value
+            .and_then(|v| v.to_minor_units().ok())
+            .map_or(0, |each| each.saturating_mul(bonus_points.value()));
+        let offer_cost_minor = offer_cost_minor.saturating_add(bonus_cost_minor);
         let attribution = attribute(
             &treated,
             &held,
@@ -494,6 +516,9 @@ impl Services {
             treated_revenue_minor: treated_minor,
             holdout_revenue_minor: held_minor,
             offer_cost_minor,
+            bonus_credits,
+            bonus_points,
+            bonus_cost_minor,
             gross_margin: campaign.gross_margin,
             attribution,
             campaign: record,
@@ -702,15 +727,13 @@ impl Services {
                         group: MemberGroup::Treatment,
                         at: m.send_at,
                     });
-                    if m.offer.is_some() {
+                    if m.offer.as_ref().is_some_and(|o| o.reward_id.is_some()) {
                         // A preview counts the vouchers a run would issue.
                         result.vouchers += 1;
                     }
                     if write {
-                        let voucher = match &m.offer {
-                            Some(offer) => {
-                                Some(self.campaign_voucher(&campaign, m, offer.reward_id, now)?)
-                            }
+                        let voucher = match m.offer.as_ref().and_then(|o| o.reward_id) {
+                            Some(reward) => Some(self.campaign_voucher(&campaign, m, reward, now)?),
                             None => None,
                         };
                         outbox.push(self.outbox_message(
@@ -869,6 +892,7 @@ impl Services {
             send_window,
             sms: campaign.sms,
             zns_params: campaign.zns_param_types(),
+            bonus_points: m.offer.as_ref().and_then(|o| o.bonus_points),
             opt_out: m
                 .promotional
                 .then(|| campaign.policy_in_force().opt_out_instruction)
@@ -978,6 +1002,7 @@ fn priced_offers(campaign: &Campaign) -> Vec<&PricedReward> {
         None => Vec::new(),
         Some(Offer::Fixed { reward }) => vec![reward],
         Some(Offer::Personalised { candidates, .. }) => candidates.iter().collect(),
+        Some(Offer::BonusPoints { .. }) => Vec::new(),
     }
 }
 

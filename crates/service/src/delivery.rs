@@ -261,6 +261,15 @@ async fn record_group(
     let mut steps = Vec::with_capacity(decided.len());
     if !sent.is_empty() {
         let kept = tx.outbox().mark_sent_many(&sent, now).await?;
+        // Bonus points go with the record of the send, and only where the claim was
+        // still this worker's: a message recorded by another worker is credited by it.
+        let credited: Vec<&OutboxMessage> = sent
+            .iter()
+            .zip(&kept)
+            .filter(|((m, _), kept)| **kept && m.bonus_points.is_some())
+            .map(|((m, _), _)| m)
+            .collect();
+        crate::bonus::credit_sent(tx, &credited, now).await?;
         steps.extend(
             kept.into_iter()
                 .map(|kept| if kept { Step::Sent } else { Step::Lost }),
@@ -283,7 +292,13 @@ async fn record_one(
 ) -> Result<Step, DeliveryError> {
     let outbox = tx.outbox();
     let (kept, step) = match decision {
-        Decision::Sent(id) => (outbox.mark_sent(message, id, now).await?, Step::Sent),
+        Decision::Sent(id) => {
+            let kept = outbox.mark_sent(message, id, now).await?;
+            if kept {
+                crate::bonus::credit_sent(tx, &[message], now).await?;
+            }
+            (kept, Step::Sent)
+        }
         Decision::Retry(at, reason) => (
             outbox.reschedule(message, *at, reason).await?,
             Step::Retried,

@@ -101,6 +101,7 @@ mod account;
 mod admin;
 mod audit;
 mod bell;
+mod bonus;
 mod brand_policy;
 mod brand_settings;
 mod campaigns;

@@ -237,8 +237,8 @@ impl Services {
             }
             _ => return Ok(false),
         };
-        let voucher = match &m.offer {
-            Some(offer) => Some(self.campaign_voucher(&campaign, m, offer.reward_id, now)?),
+        let voucher = match m.offer.as_ref().and_then(|o| o.reward_id) {
+            Some(reward) => Some(self.campaign_voucher(&campaign, m, reward, now)?),
             None => None,
         };
         let message = self.outbox_message(brand, &campaign, facts, m, voucher.as_ref(), now);
@@ -319,7 +319,8 @@ async fn sent_history(
 }
 
 /// Gives a campaign whose trigger compares the balance with the rewards the costs of
-/// the brand's active rewards.
+/// the brand's active rewards, and a campaign offering bonus points what a point is
+/// worth (see [`crate::bonus::point_value`]).
 pub(crate) async fn with_catalogue(
     tx: &mut dyn Transaction,
     brand: BrandId,
@@ -337,6 +338,14 @@ pub(crate) async fn with_catalogue(
             .filter(|r| r.active)
             .map(|r| r.cost)
             .collect();
+    }
+    if campaign
+        .offer
+        .as_ref()
+        .and_then(|o| o.bonus_points())
+        .is_some()
+    {
+        campaign.point_value = crate::bonus::point_value(tx, brand, campaign.currency).await?;
     }
     Ok(())
 }

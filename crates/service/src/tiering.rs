@@ -68,7 +68,8 @@ fn points_activity(entry: &LedgerEntry) -> Option<QualifyingActivity> {
         EntryKind::Redeem { .. }
         | EntryKind::Restore { .. }
         | EntryKind::Expire { .. }
-        | EntryKind::Adjust { .. } => {
+        | EntryKind::Adjust { .. }
+        | EntryKind::CampaignBonus { .. } => {
             return None;
         }
     };

@@ -178,6 +178,7 @@ fn message(brand: BrandId, phone: &str, email: &str) -> OutboxMessage {
         sms: Default::default(),
         zns_params: Default::default(),
         opt_out: None,
+        bonus_points: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now + time::Duration::days(1),

@@ -45,6 +45,7 @@ fn message(brand: BrandId, channel: Channel, recipient: &str, n: u64) -> OutboxM
         sms: Default::default(),
         zns_params: Default::default(),
         opt_out: None,
+        bonus_points: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now - time::Duration::seconds(1),

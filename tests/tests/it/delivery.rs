@@ -125,6 +125,7 @@ fn message(
         sms: Default::default(),
         zns_params: Default::default(),
         opt_out: None,
+        bonus_points: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

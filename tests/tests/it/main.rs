@@ -7,6 +7,7 @@ mod accounts;
 mod at_rest;
 mod audit;
 mod bad_input;
+mod bonus_offers;
 mod browser;
 mod callbacks;
 mod campaigns;

@@ -184,6 +184,7 @@ fn message(
         sms,
         zns_params: BTreeMap::new(),
         opt_out: None,
+        bonus_points: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at: now,

@@ -35,6 +35,11 @@ impl<'a> Prepared<'a> {
                 }
                 (offers, Some(max_cost_per_customer.to_minor_units()?))
             }
+            Some(Offer::BonusPoints { .. }) => (Vec::new(), None),
+        };
+        let bonus = match &campaign.offer {
+            Some(Offer::BonusPoints { points }) => Some((*points, bonus_cost(campaign, *points)?)),
+            _ => None,
         };
         Ok(Prepared {
             campaign,
@@ -45,6 +50,7 @@ impl<'a> Prepared<'a> {
             template,
             promotional: campaign.is_promotional(),
             offers,
+            bonus,
             max_cost,
         })
     }
@@ -78,9 +84,17 @@ impl<'a> Prepared<'a> {
             ))),
             _ => None,
         };
+        let bonus_name = self
+            .bonus
+            .map(|(points, _)| crate::render::bonus_reward_name(points, sep));
         let values = Values {
             name: c.name.as_deref().map(Cow::Borrowed),
-            reward: chosen.map(|(r, _)| Cow::Borrowed(r.reward.name.as_str())),
+            reward: chosen
+                .map(|(r, _)| Cow::Borrowed(r.reward.name.as_str()))
+                .or(bonus_name.map(Cow::Owned)),
+            bonus_points: self
+                .bonus
+                .map(|(points, _)| Cow::Owned(group_digits(&points.value().to_string(), sep))),
             reward_value: chosen
                 .filter(|_| self.uses_reward_value)
                 .and_then(|(r, _)| reward_value(r))
@@ -105,6 +119,26 @@ impl<'a> Prepared<'a> {
         };
         self.template.render(&values)
     }
+}
+
+/// What `points` bonus points cost the shop at the campaign's point value, minor units
+/// (nothing while the programme gives points no value).
+fn bonus_cost(campaign: &Campaign, points: regulars_domain::Points) -> Result<i64, PlanError> {
+    let Some(value) = &campaign.point_value else {
+        return Ok(0);
+    };
+    if value.currency() != campaign.currency {
+        return Err(PlanError::Currency {
+            expected: campaign.currency,
+            found: value.currency(),
+        });
+    }
+    value
+        .to_minor_units()?
+        .checked_mul(points.value())
+        .ok_or(PlanError::Money(regulars_domain::DomainError::Overflow(
+            "money",
+        )))
 }
 
 /// An eligible customer: (priority, id, index in the input, occasion).

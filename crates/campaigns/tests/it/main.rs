@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attribution;
+mod bonus;
 mod json;
 mod lifecycle;
 mod planner;

@@ -269,7 +269,7 @@ fn campaign() -> Value {
     };
     json!({
         "type": "object", "additionalProperties": false, "required": ["name", "trigger"],
-        "description": "A campaign document. Left out here, documented in docs/campaigns.md: `audience` (a segment rule), `offer` (rewards of the catalogue by `reward_id` with their `cost`), `budget`, `policy`, `zalo_template`, `shop`, `currency` and `utc_offset` (the brand's by default; another currency is refused).",
+        "description": "A campaign document. Left out here, documented in docs/campaigns.md: `audience` (a segment rule), `offer` of type `fixed` or `personalised` (rewards of the catalogue by `reward_id` with their `cost`; the `bonus_points` offer is described here), `budget`, `policy`, `zalo_template`, `shop`, `currency` and `utc_offset` (the brand's by default; another currency is refused).",
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 -]{0,39}$"},
             "trigger": {"oneOf": [
@@ -285,6 +285,9 @@ fn campaign() -> Value {
                 typed("reward_nearly", &["points_away"], json!({"points_away": {"type": "integer", "minimum": 1, "maximum": 100000}})),
                 typed("voucher_expiring", &["days_before"], json!({"days_before": {"type": "integer", "minimum": 1, "maximum": 90}})),
                 typed("tier_down", &[], json!({"within_days": {"type": "integer", "minimum": 1, "maximum": 90}}))
+            ]},
+            "offer": {"oneOf": [
+                typed("bonus_points", &["points"], json!({"points": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Points credited to the customer when the message is sent, once per message; they cost the programme's `point_value` each."}}))
             ]},
             "template": {"type": "string", "pattern": "^(\\{\\{name\\}\\} )?[A-Za-z][A-Za-z ,.!]{0,59}$", "description": "The message; placeholders such as `{{name}}` and `{{shop}}` (and `{{reward}}`, `{{code}}` with an offer)."},
             "channels": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": true, "items": {"type": "string", "enum": ["zalo", "sms", "email"]}},

@@ -197,7 +197,15 @@ pub(crate) struct CampaignReportDto {
     window_days: u32,
     treated_revenue_minor: i64,
     holdout_revenue_minor: i64,
+    /// What the offers cost: redeemed vouchers and credited bonus points.
     offer_cost_minor: i64,
+    /// Messages that credited bonus points (once each, when sent).
+    bonus_credits: u64,
+    /// The bonus points credited.
+    bonus_points: i64,
+    /// What the credited bonus points cost, at the programme's point value (part of
+    /// `offer_cost_minor`).
+    bonus_cost_minor: i64,
     gross_margin: f64,
     /// Absent while a group has fewer than 2 customers; `attribution_unavailable` says why.
     attribution: Option<AttributionDto>,
@@ -246,6 +254,9 @@ impl From<&CampaignReport> for CampaignReportDto {
             treated_revenue_minor: r.treated_revenue_minor,
             holdout_revenue_minor: r.holdout_revenue_minor,
             offer_cost_minor: r.offer_cost_minor,
+            bonus_credits: r.bonus_credits,
+            bonus_points: r.bonus_points.value(),
+            bonus_cost_minor: r.bonus_cost_minor,
             gross_margin: r.gross_margin,
             attribution,
             attribution_unavailable,

@@ -103,6 +103,13 @@ pub enum Tally {
         /// What it spent and whether it was restored.
         redemption: Redemption,
     },
+    /// The bonus a campaign message credited: kept so that it credits once.
+    Bonus {
+        /// The message (its outbox id).
+        message: String,
+        /// `seq` of the bonus entry.
+        seq: u64,
+    },
 }
 
 impl Tally {
@@ -112,7 +119,13 @@ impl Tally {
         match self {
             Tally::Order { order, .. } => Tally::order_key(order),
             Tally::Redemption { reference, .. } => Tally::redemption_key(reference),
+            Tally::Bonus { message, .. } => Tally::bonus_key(message),
         }
+    }
+
+    /// The key of a campaign message's bonus tally.
+    pub fn bonus_key(message: &str) -> String {
+        format!("bonus:{message}")
     }
 
     /// The key of an order's tally.
@@ -132,6 +145,8 @@ pub trait Tallies {
     fn order(&self, order: &EventKey) -> Option<OrderPoints>;
     /// The latest redemption made with `reference`, if any.
     fn redemption(&self, reference: &str) -> Option<Redemption>;
+    /// The `seq` of the bonus entry `message` credited, if it did.
+    fn bonus(&self, message: &str) -> Option<u64>;
 }
 
 /// The earlier stored form of an [`AccountState`], still read.
@@ -494,6 +509,25 @@ impl AccountState {
                         unrecovered,
                         ..tally
                     },
+                });
+            }
+            EntryKind::CampaignBonus {
+                message,
+                expires_at,
+                ..
+            } => {
+                non_empty("message", message)?;
+                require(amount.is_positive(), "a campaign bonus must credit points")?;
+                check_expiry(at, *expires_at)?;
+                if tallies.bonus(message).is_some() {
+                    return Err(LedgerError::DuplicateBonus {
+                        message: message.clone(),
+                    });
+                }
+                self.credit(entry.seq, amount, *expires_at)?;
+                update = Some(Tally::Bonus {
+                    message: message.clone(),
+                    seq: entry.seq,
                 });
             }
             EntryKind::Adjust {

@@ -1,6 +1,6 @@
 //! Ledger entries: the only thing storage keeps about a customer's points.
 
-use regulars_domain::{EventKey, Points};
+use regulars_domain::{CampaignId, EventKey, Points};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 /// Serialised with `at`/`expires_at` as RFC 3339 and `kind` tagged by `"type"`:
 ///
 /// ```
-/// use regulars_domain::{EventKey, Points};
+/// use regulars_domain::{CampaignId, EventKey, Points};
 /// use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
 /// use time::macros::datetime;
 ///
@@ -112,6 +112,18 @@ pub enum EntryKind {
         #[serde(default, with = "time::serde::rfc3339::option")]
         expires_at: Option<OffsetDateTime>,
     },
+    /// Bonus points a campaign's message gave, credited when the message was sent. Opens
+    /// a lot (after paying any debt). Each message credits at most once: `message` is the
+    /// idempotency key, refused a second time.
+    CampaignBonus {
+        /// The campaign whose offer it was.
+        campaign: CampaignId,
+        /// The message that carried the offer (its outbox id). Never empty.
+        message: String,
+        /// When the lot expires; `None` for points that never expire.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        expires_at: Option<OffsetDateTime>,
+    },
 }
 
 impl EntryKind {
@@ -124,6 +136,7 @@ impl EntryKind {
             EntryKind::Expire { .. } => "expire",
             EntryKind::Reverse { .. } => "reverse",
             EntryKind::Adjust { .. } => "adjust",
+            EntryKind::CampaignBonus { .. } => "campaign_bonus",
         }
     }
 }

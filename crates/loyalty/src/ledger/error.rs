@@ -22,7 +22,7 @@ pub enum LedgerError {
     /// A required text (redemption reference, adjustment reason or actor) is blank.
     #[error("{field} must not be empty")]
     EmptyField {
-        /// The field's name: `"reference"`, `"reason"` or `"actor"`.
+        /// The field's name: `"reference"`, `"reason"`, `"actor"` or `"message"`.
         field: &'static str,
     },
     /// An order key or amount that is not a valid domain value.
@@ -44,6 +44,12 @@ pub enum LedgerError {
     DuplicateEarn {
         /// The order.
         order: EventKey,
+    },
+    /// The campaign message has already credited its bonus in this ledger.
+    #[error("message {message} has already credited its bonus points")]
+    DuplicateBonus {
+        /// The message (its outbox id).
+        message: String,
     },
     /// The order never earned in this ledger, so there is nothing to reverse.
     #[error("order {}/{} has not earned points in this ledger", order.source, order.external_id)]

@@ -52,6 +52,8 @@ pub struct LedgerState {
     pub(super) core: AccountState,
     orders: BTreeMap<EventKey, OrderPoints>,
     redemptions: BTreeMap<String, Redemption>,
+    /// Campaign messages that credited a bonus, with the seq of their entry.
+    bonuses: BTreeMap<String, u64>,
 }
 
 impl Tallies for LedgerState {
@@ -61,6 +63,10 @@ impl Tallies for LedgerState {
 
     fn redemption(&self, reference: &str) -> Option<Redemption> {
         self.redemptions.get(reference).copied()
+    }
+
+    fn bonus(&self, message: &str) -> Option<u64> {
+        self.bonuses.get(message).copied()
     }
 }
 
@@ -140,6 +146,11 @@ impl LedgerState {
         self.redemptions.get(reference)
     }
 
+    /// The `seq` of the bonus entry the campaign message `message` credited, if it did.
+    pub fn bonus(&self, message: &str) -> Option<u64> {
+        self.bonuses.get(message).copied()
+    }
+
     /// The `seq` the next entry must carry (the number of entries folded).
     pub fn next_seq(&self) -> u64 {
         self.core.next_seq
@@ -168,7 +179,11 @@ impl LedgerState {
                     reference: reference.clone(),
                     redemption: *redemption,
                 });
-        orders.chain(redemptions).collect()
+        let bonuses = self.bonuses.iter().map(|(message, seq)| Tally::Bonus {
+            message: message.clone(),
+            seq: *seq,
+        });
+        orders.chain(redemptions).chain(bonuses).collect()
     }
 
     /// Folds one more entry, checking every rule. On error the state may be partly
@@ -192,6 +207,9 @@ impl LedgerState {
                 redemption,
             }) => {
                 self.redemptions.insert(reference, redemption);
+            }
+            Some(Tally::Bonus { message, seq }) => {
+                self.bonuses.insert(message, seq);
             }
             None => {}
         }

@@ -40,6 +40,11 @@ pub struct EarningRules {
     /// Most points one customer may earn in one local day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day_cap: Option<Cap>,
+    /// What one point is worth to the shop, in `currency` (e.g. `"100"`: a point is
+    /// worth 100 đồng): the cost of the bonus points campaigns give. When absent it is
+    /// derived from the reward catalogue (see `docs/campaigns.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_value: Option<Decimal>,
 }
 
 impl EarningRules {
@@ -55,6 +60,7 @@ impl EarningRules {
             visit_bonuses: Vec::new(),
             order_cap: None,
             day_cap: None,
+            point_value: None,
         }
     }
 }

@@ -710,6 +710,23 @@ mod loading {
     use super::*;
 
     #[test]
+    fn point_value_is_a_positive_amount_of_the_currency() {
+        let ok = rules(r#"{"currency": "VND", "point_value": "100"}"#);
+        assert_eq!(ok.point_value, Some(dec!(100)));
+        assert_eq!(
+            load_error(r#"{"currency": "VND", "point_value": "0"}"#),
+            "point_value must be > 0"
+        );
+        assert_eq!(
+            load_error(r#"{"currency": "VND", "point_value": "-5"}"#),
+            "point_value must be >= 0"
+        );
+        assert!(
+            load_error(r#"{"currency": "VND", "point_value": "1.5"}"#).starts_with("point_value")
+        );
+    }
+
+    #[test]
     fn names_the_offending_field() {
         let cases = [
             (

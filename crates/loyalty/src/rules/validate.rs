@@ -73,6 +73,9 @@ impl EarningRules {
                 }
             }
         }
+        if let Some(value) = self.point_value {
+            amount(value, currency, false).map_err(at("point_value"))?;
+        }
         for (name, cap) in [("order_cap", &self.order_cap), ("day_cap", &self.day_cap)] {
             if let Some(cap) = cap {
                 label(cap.label.as_deref()).map_err(at_owned(|| format!("{name}.label")))?;

@@ -493,6 +493,7 @@ impl Services {
             },
             zns_params: BTreeMap::new(),
             opt_out: None,
+            bonus_points: None,
             status: OutboxStatus::Pending,
             attempts: 0,
             due_at: now,

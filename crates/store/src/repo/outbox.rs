@@ -60,6 +60,8 @@ struct Payload {
     zns: BTreeMap<String, ZnsParamType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     opt_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bonus_points: Option<regulars_domain::Points>,
 }
 
 #[async_trait]
@@ -627,6 +629,7 @@ pub(crate) fn empty_payload() -> Result<String, StoreError> {
             sms: Default::default(),
             zns: Default::default(),
             opt_out: None,
+            bonus_points: None,
         },
     )
 }
@@ -655,6 +658,7 @@ fn message_to_row(
         sms: m.sms,
         zns: m.zns_params.clone(),
         opt_out: m.opt_out.clone(),
+        bonus_points: m.bonus_points,
     };
     Ok(outbox::Model {
         brand_id: m.brand_id.as_uuid(),
@@ -713,6 +717,7 @@ pub(crate) fn message_from_row(
         sms: payload.sms,
         zns_params: payload.zns,
         opt_out: payload.opt_out,
+        bonus_points: payload.bonus_points,
         status: OutboxStatus::parse(&row.status)
             .ok_or_else(|| corrupt("outbox status", &row.status))?,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("outbox attempts", e))?,

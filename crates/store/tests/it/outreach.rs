@@ -64,6 +64,7 @@ pub(crate) fn message(brand: BrandId, n: u8, key: &str, due_at: OffsetDateTime) 
         },
         zns_params: BTreeMap::from([("code".into(), regulars_domain::zns::ZnsParamType::Code)]),
         opt_out: Some("Tu choi QC: {link}".into()),
+        bonus_points: None,
         status: OutboxStatus::Pending,
         attempts: 0,
         due_at,

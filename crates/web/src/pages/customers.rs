@@ -221,6 +221,7 @@ fn entry_kind(t: &Text, kind: &EntryKind) -> &'static str {
         EntryKind::Expire { .. } => t.entry_expire,
         EntryKind::Reverse { .. } => t.entry_reverse,
         EntryKind::Adjust { .. } => t.entry_adjust,
+        EntryKind::CampaignBonus { .. } => t.entry_bonus,
     }
 }
 
