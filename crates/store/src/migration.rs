@@ -38,6 +38,7 @@ mod m20261209_400001_order_claims;
 mod m20261209_500001_channel_accounts;
 mod m20261209_600001_pos_poll_cursors;
 mod m20261209_700001_config_version;
+mod m20261210_400001_manager_locations;
 
 #[cfg(test)]
 mod inventory;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_500001_channel_accounts::Migration),
             Box::new(m20261209_600001_pos_poll_cursors::Migration),
             Box::new(m20261209_700001_config_version::Migration),
+            Box::new(m20261210_400001_manager_locations::Migration),
         ]
     }
 }

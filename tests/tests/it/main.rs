@@ -27,6 +27,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod managers;
 mod notice;
 mod optout;
 mod otp;
