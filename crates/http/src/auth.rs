@@ -6,14 +6,14 @@ use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use regulars_domain::BrandId;
+use regulars_domain::{BrandId, LocationId};
 use regulars_ports::Role;
-use regulars_service::{AuthError, Principal};
+use regulars_service::{AuthError, Principal, Scope};
 use std::future::Future;
 use std::pin::Pin;
 
 /// The authenticated caller of a request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
 impl Caller {
@@ -36,9 +36,25 @@ impl Caller {
         }
     }
 
-    /// Any role may read.
-    pub fn reader(&self) -> BrandId {
-        self.0.brand
+    /// Reads of the whole brand: any role but a manager, whose key covers some
+    /// locations only (see [`scoped`](Self::scoped) for the reads it may make).
+    pub fn reader(&self) -> Result<BrandId, ApiError> {
+        self.require(&[Role::Admin, Role::Pos, Role::Viewer])
+    }
+
+    /// A read limited to the caller's locations, narrowed to `requested` (a
+    /// `?location=` filter) when given: any role may make it, and a location outside a
+    /// manager's key is refused (403), never read.
+    pub fn scoped(&self, requested: Option<LocationId>) -> Result<(BrandId, Scope), ApiError> {
+        let scope = self.0.scope.narrow(requested).map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                e.to_string(),
+                Some("location".to_owned()),
+            )
+        })?;
+        Ok((self.0.brand, scope))
     }
 
     /// Admin only.
@@ -80,7 +96,7 @@ impl FromRequest for Caller {
                 .await
             {
                 Ok(principal) => {
-                    req.extensions_mut().insert(principal);
+                    req.extensions_mut().insert(principal.clone());
                     state.limit(&format!("key:{}", principal.key))?;
                     Ok(Caller(principal))
                 }

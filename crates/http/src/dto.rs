@@ -166,13 +166,17 @@ impl From<&Location> for LocationDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyIn {
-    /// `admin`, `pos` or `viewer`.
-    #[schema(example = "pos", pattern = "^(admin|pos|viewer)$")]
+    /// `admin`, `pos`, `viewer` or `manager`.
+    #[schema(example = "pos", pattern = "^(admin|pos|viewer|manager)$")]
     pub role: String,
     /// A note for people: at most 200 bytes, no control characters (documented up to 50
     /// characters).
     #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 50)]
     pub label: Option<String>,
+    /// The location ids a `manager` key covers: required (1 to 100) for a manager,
+    /// refused for every other role.
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
 }
 
 /// An API key (never its secret).
@@ -182,7 +186,7 @@ pub struct KeyDto {
     pub id: Uuid,
     /// The public prefix.
     pub prefix: String,
-    /// `admin`, `pos` or `viewer`.
+    /// `admin`, `pos`, `viewer` or `manager`.
     pub role: String,
     /// A note for people.
     pub label: Option<String>,
@@ -190,6 +194,8 @@ pub struct KeyDto {
     pub created_at: String,
     /// When it was revoked.
     pub revoked_at: Option<String>,
+    /// The location ids a manager key covers; empty for other roles.
+    pub locations: Vec<Uuid>,
 }
 
 impl From<&ApiKeyInfo> for KeyDto {
@@ -201,6 +207,7 @@ impl From<&ApiKeyInfo> for KeyDto {
             label: k.label.clone(),
             created_at: rfc3339(k.created_at),
             revoked_at: k.revoked_at.map(rfc3339),
+            locations: k.locations.iter().map(|l| l.as_uuid()).collect(),
         }
     }
 }

@@ -76,9 +76,15 @@ pub async fn request_log(
     match result {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            let principal = response.request().extensions().get::<Principal>().copied();
-            let brand = principal.map(|p| p.brand.to_string()).unwrap_or_default();
-            let key = principal.map(|p| p.key.to_string()).unwrap_or_default();
+            let principal = response.request().extensions().get::<Principal>().cloned();
+            let brand = principal
+                .as_ref()
+                .map(|p| p.brand.to_string())
+                .unwrap_or_default();
+            let key = principal
+                .as_ref()
+                .map(|p| p.key.to_string())
+                .unwrap_or_default();
             tracing::info!(
                 request_id = %id, %method, %path, status, elapsed_ms, %brand, %key,
                 "request"

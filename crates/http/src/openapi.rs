@@ -34,6 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::channels;
 use crate::routes::claims;
+use crate::routes::location_reports;
 use crate::routes::menu;
 use crate::routes::notice;
 use crate::routes::{
@@ -169,6 +170,7 @@ impl Modify for CommonErrors {
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
+        location_reports::by_location,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
@@ -199,6 +201,7 @@ impl Modify for CommonErrors {
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
+        location_reports::LocationsDto, location_reports::LocationRowDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
         channels::ChannelAccountIn, channels::ChannelAccountOut, channels::ChannelAccountsOut,
         channels::SecretStateOut,

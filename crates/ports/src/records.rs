@@ -186,15 +186,19 @@ pub enum Role {
     Pos,
     /// Read only.
     Viewer,
+    /// A store manager: reads the figures and orders of the locations the key lists,
+    /// and nothing of the brand beyond them; changes nothing.
+    Manager,
 }
 
 impl Role {
-    /// The role's name as stored and shown (`admin`, `pos`, `viewer`).
+    /// The role's name as stored and shown (`admin`, `pos`, `viewer`, `manager`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Pos => "pos",
             Role::Viewer => "viewer",
+            Role::Manager => "manager",
         }
     }
 
@@ -204,6 +208,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "pos" => Some(Role::Pos),
             "viewer" => Some(Role::Viewer),
+            "manager" => Some(Role::Manager),
             _ => None,
         }
     }
@@ -228,6 +233,10 @@ pub struct ApiKeyRecord {
     pub created_at: OffsetDateTime,
     /// When it was revoked; a revoked key authenticates nothing.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The locations a [`Role::Manager`] key covers (never empty for one); empty for
+    /// every other role, whose keys see the whole brand.
+    #[serde(default)]
+    pub locations: Vec<LocationId>,
 }
 
 /// Which webhook dialect an integration speaks.

@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, OrderId};
+use regulars_domain::{BrandId, CustomerId, OrderId, Points};
 use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
 use time::OffsetDateTime;
 
@@ -23,14 +23,23 @@ pub trait ReportRepo: Send {
     ) -> Result<Vec<OrderFact>, StoreError>;
     /// A page of the customers (by id, after `after`) with at least one order placed
     /// before `before` that counts in reports (not refunded in full, see
-    /// [`OrderFact::counts`]).
+    /// [`OrderFact::counts`]); with `locations`, orders placed at those location codes
+    /// only.
     async fn customers_before(
         &mut self,
         brand: BrandId,
         before: OffsetDateTime,
+        locations: Option<Vec<String>>,
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerId>, StoreError>;
+    /// Points the orders placed in `period` earned, summed per location code (`None`:
+    /// orders without a location); one row per location.
+    async fn points_by_location(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<Vec<(Option<String>, Points)>, StoreError>;
     /// Vouchers issued in `period`, and how many of them have been redeemed since.
     async fn voucher_counts(
         &mut self,

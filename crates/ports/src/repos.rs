@@ -186,6 +186,15 @@ pub trait OrderRepo: Send {
         after: Option<OrderId>,
         limit: u64,
     ) -> Result<Vec<StoredOrder>, StoreError>;
+    /// A page of the brand's orders placed at any of the location `codes`, by id after
+    /// `after`.
+    async fn orders_at(
+        &mut self,
+        brand: BrandId,
+        codes: &[String],
+        after: Option<OrderId>,
+        limit: u64,
+    ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
     /// Moves an order's refunded total from `before` to `after`. When the stored total is

@@ -17,9 +17,10 @@
 //! the key beside it; see [`crate::secrets`].
 
 use crate::error::{common_variants, store_class};
+use crate::scope::{MAX_MANAGER_LOCATIONS, Scope};
 use crate::secrets::{NONCE_BYTES, from_hex, open, seal, to_hex};
 use crate::{ErrorClass, Services, UseCaseError};
-use regulars_domain::{ApiKeyId, BrandId, IntegrationId};
+use regulars_domain::{ApiKeyId, BrandId, IntegrationId, LocationId};
 use regulars_ports::{
     ApiKeyRecord, Brand, IntegrationKind, IntegrationRecord, PosApiAccess, Role, StoreError,
     Transaction,
@@ -56,6 +57,8 @@ pub struct ApiKeyInfo {
     /// When it was revoked.
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// The locations a manager key covers; empty for other roles.
+    pub locations: Vec<LocationId>,
 }
 
 impl From<&ApiKeyRecord> for ApiKeyInfo {
@@ -67,6 +70,7 @@ impl From<&ApiKeyRecord> for ApiKeyInfo {
             label: key.label.clone(),
             created_at: key.created_at,
             revoked_at: key.revoked_at,
+            locations: key.locations.clone(),
         }
     }
 }
@@ -81,7 +85,7 @@ pub struct CreatedApiKey {
 }
 
 /// Who a request acts for, once its key is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The brand every read and write is scoped to.
     pub brand: BrandId,
@@ -89,6 +93,8 @@ pub struct Principal {
     pub role: Role,
     /// The key.
     pub key: ApiKeyId,
+    /// The locations its reads cover (a manager's; the whole brand for other roles).
+    pub scope: Scope,
 }
 
 /// An integration as shown to people: everything but the secret.
@@ -187,6 +193,10 @@ pub enum AccessError {
     /// Revoking the key making the request would lock the brand out of its last admin key.
     #[error("the brand's last active admin key cannot be revoked")]
     LastAdminKey,
+    /// A key's locations are missing for a manager, given for another role, unknown to
+    /// the brand or too many (what is wrong).
+    #[error("{0}")]
+    InvalidLocations(String),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -202,6 +212,7 @@ impl UseCaseError for AccessError {
             | AccessError::UnknownIntegration(_) => ErrorClass::NotFound,
             AccessError::InvalidLabel
             | AccessError::InvalidSecret
+            | AccessError::InvalidLocations(_)
             | AccessError::InvalidAccess(..) => ErrorClass::Invalid,
             // Not a passing outage: the operator must set the key, so say so (409), not
             // "try again later".
@@ -217,6 +228,7 @@ impl UseCaseError for AccessError {
             AccessError::UnknownIntegration(_) => Some("integration"),
             AccessError::InvalidLabel => Some("label"),
             AccessError::InvalidSecret => Some("secret"),
+            AccessError::InvalidLocations(_) => Some("locations"),
             AccessError::InvalidAccess(field, _) => Some(field),
             AccessError::NoSecretKey | AccessError::Store(_) => None,
         }
@@ -271,16 +283,47 @@ impl UseCaseError for AuthError {
 
 impl Services {
     /// Makes an API key for the brand. The returned token is the only copy of its secret.
+    /// A manager key needs its locations: see [`create_manager_key`](Self::create_manager_key).
     pub async fn create_api_key(
         &self,
         brand: BrandId,
         role: Role,
         label: Option<String>,
     ) -> Result<CreatedApiKey, AccessError> {
+        self.create_scoped_key(brand, role, label, Vec::new()).await
+    }
+
+    /// Makes an API key of `role`; `locations` must be the brand's own, at least one, for
+    /// a manager, and none for any other role (their keys see the whole brand).
+    pub async fn create_scoped_key(
+        &self,
+        brand: BrandId,
+        role: Role,
+        label: Option<String>,
+        locations: Vec<LocationId>,
+    ) -> Result<CreatedApiKey, AccessError> {
         let label = clean_label(label)?;
         let label = &label;
+        let locations = key_locations(role, locations)?;
+        let locations = &locations;
         self.transact("create_api_key", |mut tx| async move {
-            let result = self.create_key_in(tx.as_mut(), brand, role, label).await;
+            let result = async {
+                if !locations.is_empty() {
+                    let known = tx.locations().locations(brand).await?;
+                    // Another brand's location reads as unknown: nothing says it exists.
+                    if let Some(unknown) = locations
+                        .iter()
+                        .find(|l| !known.iter().any(|k| k.id == **l))
+                    {
+                        return Err(AccessError::InvalidLocations(format!(
+                            "no location {unknown} in this brand"
+                        )));
+                    }
+                }
+                self.create_key_in(tx.as_mut(), brand, role, label, locations)
+                    .await
+            }
+            .await;
             (tx, result)
         })
         .await
@@ -292,6 +335,7 @@ impl Services {
         brand: BrandId,
         role: Role,
         label: &Option<String>,
+        locations: &[LocationId],
     ) -> Result<CreatedApiKey, AccessError> {
         crate::account::load_brand::<AccessError>(tx, brand).await?;
         let mut prefix = [0u8; PREFIX_BYTES];
@@ -309,6 +353,7 @@ impl Services {
             label: label.clone(),
             created_at: self.clock.now(),
             revoked_at: None,
+            locations: locations.to_vec(),
         };
         // A prefix drawn twice is a conflict: the use case runs again with new bytes.
         tx.access().insert_api_key(&record).await?;
@@ -422,6 +467,7 @@ impl Services {
                     brand: key.brand_id,
                     role: key.role,
                     key: key.id,
+                    scope: Scope::of(key.role, &key.locations),
                 })
             }
             .await;
@@ -559,6 +605,32 @@ impl Services {
             (tx, result)
         })
         .await
+    }
+}
+
+/// A key's locations, checked against its role and without repeats.
+fn key_locations(role: Role, locations: Vec<LocationId>) -> Result<Vec<LocationId>, AccessError> {
+    let mut unique: Vec<LocationId> = Vec::with_capacity(locations.len());
+    for location in locations {
+        if !unique.contains(&location) {
+            unique.push(location);
+        }
+    }
+    match role {
+        Role::Manager if unique.is_empty() => Err(AccessError::InvalidLocations(
+            "a manager key needs at least one location".to_owned(),
+        )),
+        Role::Manager if unique.len() > MAX_MANAGER_LOCATIONS => {
+            Err(AccessError::InvalidLocations(format!(
+                "a manager key covers at most {MAX_MANAGER_LOCATIONS} locations"
+            )))
+        }
+        Role::Manager => Ok(unique),
+        _ if unique.is_empty() => Ok(unique),
+        other => Err(AccessError::InvalidLocations(format!(
+            "only a manager key has locations; a {} key sees the whole brand",
+            other.as_str()
+        ))),
     }
 }
 

@@ -136,6 +136,7 @@ mod refund;
 mod reports;
 mod requests;
 mod rewards;
+mod scope;
 mod scoring;
 mod secrets;
 mod segments;
@@ -210,6 +211,7 @@ pub use requests::{
     WEBHOOK_EVENT_RETENTION,
 };
 pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
+pub use scope::{MAX_MANAGER_LOCATIONS, OutOfScope, Scope};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};

@@ -6,6 +6,7 @@
 
 use crate::account::load_brand;
 use crate::error::{CorruptLedger, common_variants, store_class};
+use crate::scope::Scope;
 use crate::{ErrorClass, Services, UseCaseError};
 use regulars_domain::{BrandId, Customer, CustomerId, LocationId, OrderId, RewardId};
 use regulars_loyalty::ledger::LedgerEntry;
@@ -407,6 +408,37 @@ impl Services {
                 return Err(not_found("customer", customer));
             }
             Ok(tx.orders().orders(brand, customer, after, limit).await?)
+        })
+        .await
+    }
+
+    /// A page of the orders a caller of `scope` sees: the brand's, or those placed at
+    /// the scope's locations.
+    pub async fn orders_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        after: Option<OrderId>,
+        limit: u64,
+    ) -> Result<Vec<StoredOrder>, ManageError> {
+        let Scope::Locations(ids) = scope else {
+            return self.orders(brand, None, after, limit).await;
+        };
+        let limit = page_size(limit)?;
+        self.manage("orders_in", async |tx| {
+            load_brand::<ManageError>(tx, brand).await?;
+            let codes: Vec<String> = tx
+                .locations()
+                .locations(brand)
+                .await?
+                .into_iter()
+                .filter(|l| ids.contains(&l.id))
+                .map(|l| l.code)
+                .collect();
+            if codes.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(tx.orders().orders_at(brand, &codes, after, limit).await?)
         })
         .await
     }

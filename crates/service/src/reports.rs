@@ -9,11 +9,13 @@
 use crate::Services;
 use crate::account::load_brand;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
+use crate::scope::Scope;
 use regulars_domain::{BrandId, CustomerId, OrderId, local_date};
 use regulars_ports::{Brand, StoreError};
 use regulars_reports::{
-    Breakdown, CohortBuilder, Cohorts, Interval, OrderFact, Overview, OverviewBuilder, Period,
-    PointsTotals, ReportError, RevenueBuilder, RevenueReport, VoucherCounts, YearMonth,
+    Breakdown, CohortBuilder, Cohorts, Interval, LocationBuilder, LocationReport, OrderFact,
+    Overview, OverviewBuilder, Period, PointsTotals, ReportError, RevenueBuilder, RevenueReport,
+    VoucherCounts, YearMonth,
 };
 use thiserror::Error;
 use time::{Date, Duration, OffsetDateTime};
@@ -125,6 +127,7 @@ impl Services {
         &self,
         brand: BrandId,
         period: Period,
+        codes: &Codes,
         mut visit: impl FnMut(&OrderFact) -> Result<(), ReportError>,
     ) -> Result<(), ReportsError> {
         let mut after: Option<(OffsetDateTime, OrderId)> = None;
@@ -139,7 +142,10 @@ impl Services {
                     (tx, result)
                 })
                 .await?;
-            for fact in &page {
+            for fact in page
+                .iter()
+                .filter(|f| codes.includes(f.location.as_deref()))
+            {
                 visit(fact).map_err(ReportsError::Data)?;
             }
             match page.last() {
@@ -156,18 +162,22 @@ impl Services {
         &self,
         brand: BrandId,
         before: OffsetDateTime,
+        codes: &Codes,
         mut visit: impl FnMut(CustomerId),
     ) -> Result<(), ReportsError> {
         let mut after = None;
         loop {
             let page = self
-                .transact("report_customers", |mut tx| async move {
-                    let result: Result<_, ReportsError> = tx
-                        .reports()
-                        .customers_before(brand, before, after, REPORT_PAGE)
-                        .await
-                        .map_err(Into::into);
-                    (tx, result)
+                .transact("report_customers", |mut tx| {
+                    let locations = codes.to_vec();
+                    async move {
+                        let result: Result<_, ReportsError> = tx
+                            .reports()
+                            .customers_before(brand, before, locations, after, REPORT_PAGE)
+                            .await
+                            .map_err(Into::into);
+                        (tx, result)
+                    }
                 })
                 .await?;
             for &customer in &page {
@@ -251,16 +261,37 @@ impl Services {
         to: Option<Date>,
         interval: Interval,
     ) -> Result<(LocalDays, Overview), ReportsError> {
+        self.report_overview_in(brand, &Scope::Brand, from, to, interval)
+            .await
+    }
+
+    /// [`report_overview`](Self::report_overview) of the orders at `scope`'s locations.
+    /// Customers are new or returning, and prior, by their orders at those locations.
+    /// Vouchers and points belong to customers, not shops: a scope narrower than the
+    /// brand leaves them out (zero).
+    pub async fn report_overview_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        from: Option<Date>,
+        to: Option<Date>,
+        interval: Interval,
+    ) -> Result<(LocalDays, Overview), ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
+        let codes = self.scope_codes(brand, scope).await?;
         let (days, period) = self.local_period(&found, from, to)?;
         let mut builder = OverviewBuilder::new(period, found.utc_offset, interval, found.currency)
             .map_err(setup_error)?;
-        let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
-        builder.add_vouchers(vouchers);
-        builder.add_points(points).map_err(ReportsError::Data)?;
-        self.each_prior_customer(brand, period.from, |c| builder.add_prior_customer(c))
-            .await?;
-        self.each_order(brand, period, |fact| builder.add_order(fact))
+        if scope.is_brand() {
+            let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
+            builder.add_vouchers(vouchers);
+            builder.add_points(points).map_err(ReportsError::Data)?;
+        }
+        self.each_prior_customer(brand, period.from, &codes, |c| {
+            builder.add_prior_customer(c);
+        })
+        .await?;
+        self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
             .await?;
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
@@ -274,7 +305,20 @@ impl Services {
         first: Option<YearMonth>,
         months: u32,
     ) -> Result<Cohorts, ReportsError> {
+        self.report_cohorts_in(brand, &Scope::Brand, first, months)
+            .await
+    }
+
+    /// [`report_cohorts`](Self::report_cohorts) of the orders at `scope`'s locations.
+    pub async fn report_cohorts_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        first: Option<YearMonth>,
+        months: u32,
+    ) -> Result<Cohorts, ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
+        let codes = self.scope_codes(brand, scope).await?;
         let now = self.clock.now();
         let first = match first {
             Some(first) => first,
@@ -291,10 +335,10 @@ impl Services {
         let mut builder = CohortBuilder::new(first, months, found.utc_offset, now, found.currency)
             .map_err(setup_error)?;
         let start = builder.window_start();
-        self.each_prior_customer(brand, start, |c| builder.add_prior_customer(c))
+        self.each_prior_customer(brand, start, &codes, |c| builder.add_prior_customer(c))
             .await?;
         let window = Period::new(start, builder.window_end()).map_err(setup_error)?;
-        self.each_order(brand, window, |fact| builder.add_order(fact))
+        self.each_order(brand, window, &codes, |fact| builder.add_order(fact))
             .await?;
         builder.finish().map_err(ReportsError::Data)
     }
@@ -309,15 +353,117 @@ impl Services {
         to: Option<Date>,
         by: Breakdown,
     ) -> Result<(LocalDays, RevenueReport), ReportsError> {
+        self.report_revenue_in(brand, &Scope::Brand, from, to, by)
+            .await
+    }
+
+    /// [`report_revenue`](Self::report_revenue) of the orders at `scope`'s locations.
+    pub async fn report_revenue_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        from: Option<Date>,
+        to: Option<Date>,
+        by: Breakdown,
+    ) -> Result<(LocalDays, RevenueReport), ReportsError> {
         let (found, _, _) = self.report_setup(brand, None).await?;
+        let codes = self.scope_codes(brand, scope).await?;
         let (days, period) = self.local_period(&found, from, to)?;
         let mut builder = RevenueBuilder::new(period, by, found.currency);
         if by == Breakdown::Segment {
             self.each_segment(brand, |c, s| builder.add_segment(c, s))
                 .await?;
         }
-        self.each_order(brand, period, |fact| builder.add_order(fact))
+        self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
             .await?;
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
+    }
+
+    /// The figures of the brand's local days `[from, to)` by location (see
+    /// [`LocationReport`]), limited to `scope`'s locations; the period defaults as in
+    /// [`report_overview`](Self::report_overview).
+    pub async fn report_locations(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<(LocalDays, LocationReport), ReportsError> {
+        let (found, _, _) = self.report_setup(brand, None).await?;
+        let codes = self.scope_codes(brand, scope).await?;
+        let (days, period) = self.local_period(&found, from, to)?;
+        let mut builder = LocationBuilder::new(period, found.currency);
+        let points = self
+            .transact("report_points_by_location", |mut tx| async move {
+                let result: Result<_, ReportsError> = tx
+                    .reports()
+                    .points_by_location(brand, period)
+                    .await
+                    .map_err(Into::into);
+                (tx, result)
+            })
+            .await?;
+        for (location, earned) in points {
+            if codes.includes(location.as_deref()) {
+                builder
+                    .add_points(location, earned)
+                    .map_err(ReportsError::Data)?;
+            }
+        }
+        self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
+            .await?;
+        Ok((days, builder.finish().map_err(ReportsError::Data)?))
+    }
+
+    /// The location codes of `scope`; a location the brand does not have is an invalid
+    /// `location` (whoever's it is).
+    async fn scope_codes(&self, brand: BrandId, scope: &Scope) -> Result<Codes, ReportsError> {
+        let Scope::Locations(ids) = scope else {
+            return Ok(Codes::All);
+        };
+        let ids = ids.clone();
+        let known = self
+            .transact("report_scope", |mut tx| async move {
+                let result: Result<_, ReportsError> =
+                    tx.locations().locations(brand).await.map_err(Into::into);
+                (tx, result)
+            })
+            .await?;
+        let mut codes = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let location =
+                known
+                    .iter()
+                    .find(|l| l.id == *id)
+                    .ok_or_else(|| ReportsError::Invalid {
+                        field: "location",
+                        message: format!("no location {id} in this brand"),
+                    })?;
+            codes.push(location.code.clone());
+        }
+        Ok(Codes::Only(codes))
+    }
+}
+
+/// The location codes a report reads: every order, or those placed at these codes.
+#[derive(Debug, Clone)]
+enum Codes {
+    All,
+    Only(Vec<String>),
+}
+
+impl Codes {
+    fn includes(&self, location: Option<&str>) -> bool {
+        match self {
+            Codes::All => true,
+            Codes::Only(codes) => location.is_some_and(|l| codes.iter().any(|c| c == l)),
+        }
+    }
+
+    fn to_vec(&self) -> Option<Vec<String>> {
+        match self {
+            Codes::All => None,
+            Codes::Only(codes) => Some(codes.clone()),
+        }
     }
 }

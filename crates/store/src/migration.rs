@@ -38,6 +38,7 @@ mod m20261209_400001_order_claims;
 mod m20261209_500001_channel_accounts;
 mod m20261209_600001_pos_poll_cursors;
 mod m20261209_700001_config_version;
+mod m20261210_400001_manager_locations;
 mod m20261210_500001_zalo_index;
 mod m20261210_600001_menu;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_500001_channel_accounts::Migration),
             Box::new(m20261209_600001_pos_poll_cursors::Migration),
             Box::new(m20261209_700001_config_version::Migration),
+            Box::new(m20261210_400001_manager_locations::Migration),
             Box::new(m20261210_500001_zalo_index::Migration),
             Box::new(m20261210_600001_menu::Migration),
         ]

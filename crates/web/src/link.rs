@@ -91,7 +91,7 @@ pub(crate) async fn create_link(
     };
     // Like every API call: the request log names the key, and the key's rate limit
     // applies.
-    req.extensions_mut().insert(principal);
+    req.extensions_mut().insert(principal.clone());
     if let Err(seconds) = state.limit_key(principal.key) {
         return too_many(seconds);
     }

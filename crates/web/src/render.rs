@@ -100,6 +100,7 @@ pub(crate) fn role_name(t: &Text, role: Role) -> &'static str {
         Role::Admin => t.role_admin,
         Role::Viewer => t.role_viewer,
         Role::Pos => t.role_pos,
+        Role::Manager => t.role_manager,
     }
 }
 
@@ -157,7 +158,11 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         ),
     ];
     // The access log and the till's staff are an admin's; a viewer is not shown them.
+    // A manager sees the pages limited to its locations only.
     let entries = entries.into_iter().filter(|(entry, _, _)| {
+        if !session.scope.is_brand() {
+            return *entry == Nav::Overview;
+        }
         !matches!(entry, Nav::Audit | Nav::Staff | Nav::Channels) || session.can_edit()
     });
     document(

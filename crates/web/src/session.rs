@@ -20,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{Markup, html};
 use regulars_domain::BrandId;
 use regulars_ports::Role;
-use regulars_service::{AccessError, AuthError};
+use regulars_service::{AccessError, AuthError, Scope};
 use serde::Deserialize;
 
 /// The session cookie's name.
@@ -37,6 +37,8 @@ pub(crate) struct Session {
     pub claims: SessionClaims,
     /// The key's role, as stored now.
     pub role: Role,
+    /// The locations the session's pages may show (a manager's; the brand otherwise).
+    pub scope: Scope,
     /// The interface language.
     pub lang: Lang,
     /// The CSRF token forms of this session carry.
@@ -45,8 +47,24 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// The session of a request, or a redirect to the sign-in page.
+    /// The session of a page that shows the whole brand, or a redirect to the sign-in
+    /// page. A manager's session, limited to its locations, is refused (403): pages that
+    /// limit what they show to the session's [`scope`](Session::scope) take
+    /// [`Session::scoped`] instead.
     pub(crate) async fn of(req: &HttpRequest, state: &WebState) -> Result<Session, Fail> {
+        let session = Session::scoped(req, state).await?;
+        if !session.scope.is_brand() {
+            return Err(Fail::forbidden(
+                session.lang,
+                session.lang.text().forbidden_body,
+            ));
+        }
+        Ok(session)
+    }
+
+    /// The session of a request (every dashboard role), or a redirect to the sign-in
+    /// page; for pages that show only what [`scope`](Session::scope) covers.
+    pub(crate) async fn scoped(req: &HttpRequest, state: &WebState) -> Result<Session, Fail> {
         let lang = Lang::of(req);
         let to_login = || Fail::redirect("/dashboard/login");
         let cookie = cookies::get(req, SESSION_COOKIE).ok_or_else(to_login)?;
@@ -78,6 +96,7 @@ impl Session {
         Ok(Session {
             claims,
             role: key.role,
+            scope: Scope::of(key.role, &key.locations),
             lang,
             csrf: state.keys().csrf_token(&cookie),
             cookie,
@@ -277,7 +296,7 @@ pub(crate) async fn logout(
     state: web::Data<WebState>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
     if !state.keys().csrf_ok(&session.cookie, &form.csrf) {
         return Err(Fail::forbidden(session.lang, session.lang.text().bad_form));
     }

@@ -72,6 +72,7 @@ fn promotion(
         delivered_at: None,
         provider_message_id: None,
         created_at: now,
+        bonus_points: None,
     }
 }
 

@@ -16,7 +16,7 @@ pub(crate) struct Data {
     pub(crate) customer: String,
     pub(crate) phone: String,
     order: String,
-    location: String,
+    pub(crate) location: String,
     reward: String,
     key: String,
     integration: String,

@@ -30,6 +30,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod managers;
 mod menu;
 mod notice;
 mod optout;

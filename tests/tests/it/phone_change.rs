@@ -54,6 +54,7 @@ fn pending_sms(brand: BrandId, customer: &str, to: &str) -> OutboxMessage {
         delivered_at: None,
         provider_message_id: None,
         created_at: now,
+        bonus_points: None,
     }
 }
 

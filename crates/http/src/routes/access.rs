@@ -11,7 +11,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
-use regulars_domain::{ApiKeyId, IntegrationId};
+use regulars_domain::{ApiKeyId, IntegrationId, LocationId};
 use regulars_ports::{IntegrationKind, Role};
 
 /// The brand's API keys.
@@ -30,7 +30,7 @@ pub(crate) async fn list_keys(
 
 /// Makes a key; the token in the answer is shown this once.
 #[utoipa::path(post, path = "/v1/keys", tag = "access", security(("api_key" = [])), request_body = KeyIn,
-    responses((status = 201, body = CreatedKeyDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CreatedKeyDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_key(
     state: web::Data<AppState>,
     caller: Caller,
@@ -38,10 +38,17 @@ pub(crate) async fn create_key(
 ) -> Result<HttpResponse, ApiError> {
     let brand = caller.admin()?;
     let role = Role::parse(&body.0.role)
-        .ok_or_else(|| ApiError::invalid("role", "must be admin, pos or viewer"))?;
+        .ok_or_else(|| ApiError::invalid("role", "must be admin, pos, viewer or manager"))?;
+    let mut locations = Vec::new();
+    for location in body.0.locations.unwrap_or_default() {
+        let parsed = location.parse::<LocationId>().map_err(|_| {
+            ApiError::invalid("locations", format!("{location:?} is not a location id"))
+        })?;
+        locations.push(parsed);
+    }
     let created = state
         .services
-        .create_api_key(brand, role, body.0.label)
+        .create_scoped_key(brand, role, body.0.label, locations)
         .await?;
     Ok(HttpResponse::Created().json(CreatedKeyDto {
         key: KeyDto::from(&created.info),

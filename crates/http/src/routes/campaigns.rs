@@ -290,7 +290,7 @@ pub(crate) async fn list(
     let limit = query.checked_limit()?;
     let records = state
         .services
-        .campaigns(caller.reader(), after, limit)
+        .campaigns(caller.reader()?, after, limit)
         .await?;
     let items: Vec<CampaignDto> = records.iter().map(CampaignDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |c| c.id.clone())))
@@ -325,7 +325,7 @@ pub(crate) async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign: CampaignId = id(&path, "campaign")?;
-    let record = state.services.campaign(caller.reader(), campaign).await?;
+    let record = state.services.campaign(caller.reader()?, campaign).await?;
     Ok(HttpResponse::Ok().json(CampaignDto::from(&record)))
 }
 
@@ -452,7 +452,7 @@ pub(crate) async fn messages(
     let limit = query.checked_limit()?;
     let found = state
         .services
-        .campaign_messages(caller.reader(), campaign, after, limit)
+        .campaign_messages(caller.reader()?, campaign, after, limit)
         .await?;
     let ids: Vec<regulars_domain::CustomerId> =
         found.iter().filter_map(|m| m.customer_id).collect();

@@ -26,7 +26,7 @@ pub(crate) async fn brand(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = state.services.brand(caller.reader()).await?;
+    let brand = state.services.brand(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(BrandDto::from(&brand)))
 }
 
@@ -81,7 +81,7 @@ fn location_input(input: LocationIn) -> Result<LocationInput, ApiError> {
     })
 }
 
-/// The brand's locations.
+/// The brand's locations (a manager's key: its own).
 #[utoipa::path(get, path = "/v1/locations", tag = "brand", security(("api_key" = [])), params(PageQuery),
     responses((status = 200, body = Page<LocationDto>)))]
 pub(crate) async fn list_locations(
@@ -89,8 +89,13 @@ pub(crate) async fn list_locations(
     caller: Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = state.services.locations(caller.reader()).await?;
-    let items = all.iter().map(LocationDto::from).collect();
+    let (brand, scope) = caller.scoped(None)?;
+    let all = state.services.locations(brand).await?;
+    let items = all
+        .iter()
+        .filter(|l| scope.covers(l.id))
+        .map(LocationDto::from)
+        .collect();
     Ok(HttpResponse::Ok().json(query.page_loaded(items, |l| l.id.to_string())?))
 }
 
@@ -110,7 +115,7 @@ pub(crate) async fn create_location(
     Ok(HttpResponse::Created().json(LocationDto::from(&location)))
 }
 
-/// One location.
+/// One location (a manager's key: one of its own).
 #[utoipa::path(get, path = "/v1/locations/{id}", tag = "brand", security(("api_key" = [])),
     params(("id" = String, Path)), responses((status = 200, body = LocationDto), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_location(
@@ -119,10 +124,11 @@ pub(crate) async fn get_location(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let location_id: LocationId = id(&path, "location")?;
-    let location = state
-        .services
-        .location(caller.reader(), location_id)
-        .await?;
+    // Another location than a manager's own is not found, like another brand's.
+    let (brand, _) = caller
+        .scoped(Some(location_id))
+        .map_err(|_| ApiError::not_found("location", "location"))?;
+    let location = state.services.location(brand, location_id).await?;
     Ok(HttpResponse::Ok().json(LocationDto::from(&location)))
 }
 
@@ -152,7 +158,7 @@ pub(crate) async fn get_program(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let program = state.services.program(caller.reader()).await?;
+    let program = state.services.program(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(match program {
         Some(p) => json!({"earning_rules": p.earning_rules, "tiers": p.tiers}),
         None => json!({"earning_rules": null, "tiers": null}),
@@ -206,7 +212,7 @@ pub(crate) async fn list_rewards(
     caller: Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = state.services.rewards(caller.reader()).await?;
+    let all = state.services.rewards(caller.reader()?).await?;
     let items = all.iter().map(RewardDto::from).collect();
     Ok(HttpResponse::Ok()
         .json(query.page_loaded(items, |r| r.id.map(|id| id.to_string()).unwrap_or_default())?))
@@ -235,7 +241,7 @@ pub(crate) async fn get_reward(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reward_id: RewardId = id(&path, "reward")?;
-    let reward = state.services.reward(caller.reader(), reward_id).await?;
+    let reward = state.services.reward(caller.reader()?, reward_id).await?;
     Ok(HttpResponse::Ok().json(RewardDto::from(&reward)))
 }
 

@@ -88,7 +88,7 @@ pub(crate) async fn settings(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let claim_days = state.services.claim_days(caller.reader()).await?;
+    let claim_days = state.services.claim_days(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(ClaimSettingsDto { claim_days }))
 }
 

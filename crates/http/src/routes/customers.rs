@@ -259,7 +259,7 @@ pub(crate) async fn list(
     let limit = query.limit();
     let customers = state
         .services
-        .customers(caller.reader(), after, limit)
+        .customers(caller.reader()?, after, limit)
         .await?;
     let ids: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
     audit::record(&state, &caller, "GET /v1/customers", CONTACT, &ids).await?;
@@ -313,7 +313,7 @@ pub(crate) async fn lookup(
 ) -> Result<HttpResponse, ApiError> {
     let view = state
         .services
-        .customer_lookup(caller.reader(), &query.phone)
+        .customer_lookup(caller.reader()?, &query.phone)
         .await?;
     let profile = with_scores(&state, &view).await?;
     let route = "GET /v1/customers/lookup";
@@ -339,7 +339,7 @@ pub(crate) async fn profile(
     let customer: CustomerId = id(&path, "customer")?;
     let view = state
         .services
-        .customer_view(caller.reader(), customer)
+        .customer_view(caller.reader()?, customer)
         .await?;
     let profile = with_scores(&state, &view).await?;
     let route = "GET /v1/customers/{id}";
@@ -455,7 +455,7 @@ pub(crate) async fn consents(
     let customer: CustomerId = id(&path, "customer")?;
     let (found, history) = state
         .services
-        .consent_history(caller.reader(), customer)
+        .consent_history(caller.reader()?, customer)
         .await?;
     Ok(HttpResponse::Ok().json(ConsentHistoryDto::new(&found.consent, &history)))
 }
@@ -474,7 +474,7 @@ pub(crate) async fn ledger(
     let limit = query.limit();
     let entries = state
         .services
-        .customer_ledger(caller.reader(), customer, after, limit)
+        .customer_ledger(caller.reader()?, customer, after, limit)
         .await?;
     let route = "GET /v1/customers/{id}/ledger";
     audit::record(&state, &caller, route, &[PersonalData::Ledger], &[customer]).await?;
@@ -496,7 +496,7 @@ pub(crate) async fn orders(
     let limit = query.limit();
     let orders = state
         .services
-        .orders(caller.reader(), Some(customer), after, limit)
+        .orders(caller.reader()?, Some(customer), after, limit)
         .await?;
     let route = "GET /v1/customers/{id}/orders";
     audit::record(&state, &caller, route, &[PersonalData::Orders], &[customer]).await?;

@@ -21,7 +21,7 @@ pub(crate) async fn list(
     caller: Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = state.services.segments(caller.reader()).await?;
+    let all = state.services.segments(caller.reader()?).await?;
     let items = all.iter().map(SegmentDto::from).collect();
     Ok(HttpResponse::Ok().json(query.page_loaded(items, |s| s.id.to_string())?))
 }
@@ -52,7 +52,7 @@ pub(crate) async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let segment: SegmentId = id(&path, "segment")?;
-    let view = state.services.segment(caller.reader(), segment).await?;
+    let view = state.services.segment(caller.reader()?, segment).await?;
     Ok(HttpResponse::Ok().json(SegmentDto::from(&view)))
 }
 
@@ -108,7 +108,7 @@ pub(crate) async fn history(
 ) -> Result<HttpResponse, ApiError> {
     let runs = state
         .services
-        .scoring_runs(caller.reader(), query.limit.unwrap_or(30))
+        .scoring_runs(caller.reader()?, query.limit.unwrap_or(30))
         .await?;
     Ok(HttpResponse::Ok().json(runs.iter().map(ScoringRunDto::from).collect::<Vec<_>>()))
 }
@@ -134,7 +134,7 @@ pub(crate) async fn entrants(
     caller: Caller,
     query: web::Query<EntrantsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = caller.reader();
+    let brand = caller.reader()?;
     let paging = PageQuery {
         limit: query.limit,
         after: query.after.clone(),
@@ -162,7 +162,7 @@ pub(crate) async fn customer_scores(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = caller.reader();
+    let brand = caller.reader()?;
     let customer: CustomerId = id(&path, "customer")?;
     let scores = state.services.customer_scores(brand, customer).await?;
     let route = "GET /v1/customers/{id}/scores";

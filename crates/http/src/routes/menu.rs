@@ -156,7 +156,7 @@ pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let items = state.services.menu(caller.reader()).await?;
+    let items = state.services.menu(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(MenuDto::of(&items)))
 }
 

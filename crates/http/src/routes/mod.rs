@@ -12,6 +12,7 @@ pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
+pub(crate) mod location_reports;
 pub(crate) mod menu;
 pub(crate) mod notice;
 pub(crate) mod orders;
@@ -211,6 +212,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/reports/overview", web::get().to(reports::overview))
                 .route("/reports/cohorts", web::get().to(reports::cohorts))
                 .route("/reports/revenue", web::get().to(reports::revenue))
+                .route(
+                    "/reports/locations",
+                    web::get().to(location_reports::by_location),
+                )
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

@@ -63,7 +63,7 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let notice = state
         .services
-        .notice(caller.reader(), query.version)
+        .notice(caller.reader()?, query.version)
         .await?;
     Ok(HttpResponse::Ok().json(NoticeDto::from(notice)))
 }

@@ -87,7 +87,7 @@ pub(crate) async fn refund(
     Ok(HttpResponse::Ok().json(RefundReceiptDto::from(&receipt)))
 }
 
-/// A page of the brand's orders.
+/// A page of the brand's orders (a manager's key: those of its locations).
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("api_key" = [])), params(PageQuery),
     responses((status = 200, body = Page<OrderDto>)))]
 pub(crate) async fn list(
@@ -97,9 +97,10 @@ pub(crate) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let after: Option<OrderId> = query.after()?;
     let limit = query.limit();
+    let (brand, scope) = caller.scoped(None)?;
     let orders = state
         .services
-        .orders(caller.reader(), None, after, limit)
+        .orders_in(brand, &scope, after, limit)
         .await?;
     let ids: Vec<regulars_domain::CustomerId> =
         orders.iter().filter_map(|o| o.customer_id).collect();
@@ -118,14 +119,14 @@ pub(crate) async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let order: OrderId = id(&path, "order")?;
-    let stored = state.services.order(caller.reader(), order).await?;
+    let stored = state.services.order(caller.reader()?, order).await?;
     let ids: Vec<regulars_domain::CustomerId> = stored.customer_id.into_iter().collect();
     let route = "GET /v1/orders/{id}";
     crate::routes::audit::record(&state, &caller, route, &[PersonalData::Orders], &ids).await?;
     let mut dto = OrderDto::from(&stored);
     if stored.customer_id.is_none() {
         // What a POS prints so the customer can claim the visit later.
-        dto.claim_code = state.services.claim_code(caller.reader(), order).await?;
+        dto.claim_code = state.services.claim_code(caller.reader()?, order).await?;
     }
     Ok(HttpResponse::Ok().json(dto))
 }
@@ -140,7 +141,7 @@ pub(crate) async fn validate_voucher(
 ) -> Result<HttpResponse, ApiError> {
     let check = state
         .services
-        .validate_voucher(caller.reader(), &path)
+        .validate_voucher(caller.reader()?, &path)
         .await?;
     let route = "GET /v1/vouchers/{code}";
     let customer = [check.voucher.customer()];

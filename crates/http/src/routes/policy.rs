@@ -107,7 +107,7 @@ pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = state.services.messaging_policy(caller.reader()).await?;
+    let policy = state.services.messaging_policy(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(PolicyDto::from(&policy)))
 }
 

@@ -177,7 +177,7 @@ pub(crate) async fn get_retention(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = state.services.retention_policy(caller.reader()).await?;
+    let policy = state.services.retention_policy(caller.reader()?).await?;
     Ok(HttpResponse::Ok().json(RetentionPolicyDto::from(policy)))
 }
 

@@ -1,5 +1,6 @@
 //! Brand reports: the overview of a period, retention cohorts, revenue by segment or
-//! location. Any role may read them. Parameters are read by hand so that a bad one is
+//! location. Any role may read them; a manager's key reads its locations' orders only,
+//! and every report takes `location` to narrow it to one location. Parameters are read by hand so that a bad one is
 //! a 400 naming it (`from`, `to`, `interval`, `months`, `by`); a well-formed but
 //! unusable one (an empty period, too many days) is a 422 naming it.
 
@@ -8,6 +9,7 @@ use crate::auth::Caller;
 use crate::dto::MoneyDto;
 use crate::error::{ApiError, ErrorBody};
 use actix_web::{HttpResponse, web};
+use regulars_domain::LocationId;
 use regulars_reports::{Breakdown, Cohorts, Interval, Overview, RevenueReport, YearMonth};
 use regulars_service::LocalDays;
 use serde::{Deserialize, Serialize};
@@ -18,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 /// Months a cohort table spans when `months` is not given.
 const DEFAULT_MONTHS: u32 = 12;
 
-fn date(value: &Option<String>, field: &str) -> Result<Option<Date>, ApiError> {
+pub(crate) fn date(value: &Option<String>, field: &str) -> Result<Option<Date>, ApiError> {
     let Some(raw) = value.as_deref() else {
         return Ok(None);
     };
@@ -53,7 +55,22 @@ fn month(value: &Option<String>, field: &str) -> Result<Option<YearMonth>, ApiEr
         .map(Some)
 }
 
-fn format_date(date: Date) -> String {
+/// The `location` filter: a location id, or a 400 naming it.
+pub(crate) fn location(value: &Option<String>) -> Result<Option<LocationId>, ApiError> {
+    value
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<LocationId>().map_err(|_| {
+                ApiError::invalid(
+                    "location",
+                    format!("`location` must be a location id, not {raw:?}"),
+                )
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn format_date(date: Date) -> String {
     date.format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_else(|_| date.to_string())
 }
@@ -71,6 +88,8 @@ pub(crate) struct OverviewQuery {
     to: Option<String>,
     /// Series buckets: `day` (default) or `week` (Monday to Sunday).
     interval: Option<String>,
+    /// One location's orders only (its id); a manager's key may name only its own.
+    location: Option<String>,
 }
 
 /// One bucket of the series.
@@ -117,16 +136,17 @@ pub(crate) struct OverviewDto {
     comeback_rate: Option<f64>,
     /// Revenue per order, rounded to the currency's minor unit.
     average_order_value: Option<MoneyDto>,
-    /// Vouchers issued in the period.
-    vouchers_issued: u64,
-    /// Of those, how many have been redeemed.
-    vouchers_redeemed: u64,
+    /// Vouchers issued in the period; `null` in a report limited to locations (vouchers
+    /// and points are the customers', not a shop's).
+    vouchers_issued: Option<u64>,
+    /// Of those, how many have been redeemed; `null` when limited to locations.
+    vouchers_redeemed: Option<u64>,
     /// `vouchers_redeemed / vouchers_issued`.
     voucher_redemption_rate: Option<f64>,
-    /// Points earned in the period.
-    points_earned: i64,
-    /// Points spent on rewards in the period.
-    points_redeemed: i64,
+    /// Points earned in the period; `null` when limited to locations.
+    points_earned: Option<i64>,
+    /// Points spent on rewards in the period; `null` when limited to locations.
+    points_redeemed: Option<i64>,
     /// `points_redeemed / points_earned` (may exceed 1).
     points_redeemed_per_earned: Option<f64>,
     /// Every bucket of the period, oldest first.
@@ -134,7 +154,7 @@ pub(crate) struct OverviewDto {
 }
 
 impl OverviewDto {
-    fn new(o: &Overview, days: LocalDays) -> Self {
+    fn new(o: &Overview, days: LocalDays, whole_brand: bool) -> Self {
         OverviewDto {
             from: format_date(days.from),
             to: format_date(days.to),
@@ -153,12 +173,12 @@ impl OverviewDto {
             prior_customers: o.prior_customers,
             comeback_rate: o.comeback_rate,
             average_order_value: o.average_order_value.as_ref().map(MoneyDto::from),
-            vouchers_issued: o.vouchers.issued,
-            vouchers_redeemed: o.vouchers.redeemed,
-            voucher_redemption_rate: o.voucher_redemption_rate,
-            points_earned: o.points.earned.value(),
-            points_redeemed: o.points.redeemed.value(),
-            points_redeemed_per_earned: o.points_redeemed_per_earned,
+            vouchers_issued: whole_brand.then_some(o.vouchers.issued),
+            vouchers_redeemed: whole_brand.then_some(o.vouchers.redeemed),
+            voucher_redemption_rate: o.voucher_redemption_rate.filter(|_| whole_brand),
+            points_earned: whole_brand.then_some(o.points.earned.value()),
+            points_redeemed: whole_brand.then_some(o.points.redeemed.value()),
+            points_redeemed_per_earned: o.points_redeemed_per_earned.filter(|_| whole_brand),
             series: o
                 .series
                 .iter()
@@ -177,7 +197,7 @@ impl OverviewDto {
 /// and comeback rates, average order value, voucher and points redemption, and a daily
 /// or weekly series.
 #[utoipa::path(get, path = "/v1/reports/overview", tag = "reports", security(("api_key" = [])), params(OverviewQuery),
-    responses((status = 200, body = OverviewDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OverviewDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn overview(
     state: web::Data<AppState>,
     caller: Caller,
@@ -195,11 +215,12 @@ pub(crate) async fn overview(
             ));
         }
     };
+    let (brand, scope) = caller.scoped(location(&query.location)?)?;
     let (days, report) = state
         .services
-        .report_overview(caller.reader(), from, to, interval)
+        .report_overview_in(brand, &scope, from, to, interval)
         .await?;
-    Ok(HttpResponse::Ok().json(OverviewDto::new(&report, days)))
+    Ok(HttpResponse::Ok().json(OverviewDto::new(&report, days, scope.is_brand())))
 }
 
 /// Which cohorts to show.
@@ -212,6 +233,8 @@ pub(crate) struct CohortsQuery {
     from: Option<String>,
     /// How many monthly cohorts, 1–60 (default 12).
     months: Option<String>,
+    /// One location's orders only (its id); a manager's key may name only its own.
+    location: Option<String>,
 }
 
 /// One cell of the triangle.
@@ -280,7 +303,7 @@ impl From<&Cohorts> for CohortsDto {
 /// Retention by monthly cohort: customers grouped by the month of their first order,
 /// and the share of each group that ordered in each later month.
 #[utoipa::path(get, path = "/v1/reports/cohorts", tag = "reports", security(("api_key" = [])), params(CohortsQuery),
-    responses((status = 200, body = CohortsDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CohortsDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn cohorts(
     state: web::Data<AppState>,
     caller: Caller,
@@ -296,9 +319,10 @@ pub(crate) async fn cohorts(
             )
         })?,
     };
+    let (brand, scope) = caller.scoped(location(&query.location)?)?;
     let report = state
         .services
-        .report_cohorts(caller.reader(), first, months)
+        .report_cohorts_in(brand, &scope, first, months)
         .await?;
     Ok(HttpResponse::Ok().json(CohortsDto::from(&report)))
 }
@@ -314,6 +338,8 @@ pub(crate) struct RevenueQuery {
     from: Option<String>,
     /// The local day after the period (exclusive), `YYYY-MM-DD`; default tomorrow.
     to: Option<String>,
+    /// One location's orders only (its id); a manager's key may name only its own.
+    location: Option<String>,
 }
 
 /// One group's revenue.
@@ -379,7 +405,7 @@ impl RevenueDto {
 /// Revenue of a period by customer segment or by location, with order counts and
 /// shares of the total.
 #[utoipa::path(get, path = "/v1/reports/revenue", tag = "reports", security(("api_key" = [])), params(RevenueQuery),
-    responses((status = 200, body = RevenueDto), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RevenueDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn revenue(
     state: web::Data<AppState>,
     caller: Caller,
@@ -397,9 +423,10 @@ pub(crate) async fn revenue(
     };
     let from = date(&query.from, "from")?;
     let to = date(&query.to, "to")?;
+    let (brand, scope) = caller.scoped(location(&query.location)?)?;
     let (days, report) = state
         .services
-        .report_revenue(caller.reader(), from, to, by)
+        .report_revenue_in(brand, &scope, from, to, by)
         .await?;
     Ok(HttpResponse::Ok().json(RevenueDto::new(&report, days)))
 }

@@ -271,3 +271,50 @@ fn cohorts(orders: &[OrderFact]) -> regulars_reports::Cohorts {
     }
     b.finish().unwrap()
 }
+
+fn by_location(orders: &[OrderFact]) -> regulars_reports::LocationReport {
+    let mut b = regulars_reports::LocationBuilder::new(period(), Currency::VND);
+    for o in orders {
+        b.add_order(o).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+proptest! {
+    /// The rows by location add up to the totals, the totals are the overview's, and
+    /// each row is the report of that location's orders alone (so a report limited to
+    /// some locations is the sum of their rows).
+    #[test]
+    fn locations_add_up_to_the_brand(orders in orders()) {
+        let report = by_location(&orders);
+        let brand = overview(&orders, Interval::Day);
+        prop_assert_eq!(report.total.orders, brand.orders);
+        prop_assert_eq!(report.total.revenue, brand.revenue);
+        let orders_sum: u64 = report.rows.iter().map(|r| r.orders).sum();
+        let members_sum: u64 = report.rows.iter().map(|r| r.member_orders).sum();
+        let revenue_sum = report
+            .rows
+            .iter()
+            .fold(vnd(0), |acc, r| acc.checked_add(&r.revenue).unwrap());
+        prop_assert_eq!(orders_sum, report.total.orders);
+        prop_assert_eq!(members_sum, report.total.member_orders);
+        prop_assert_eq!(revenue_sum, report.total.revenue);
+        for row in &report.rows {
+            prop_assert!(in_unit(row.members_share));
+            let alone: Vec<OrderFact> = orders
+                .iter()
+                .filter(|o| o.location == row.location)
+                .cloned()
+                .collect();
+            let only = by_location(&alone);
+            prop_assert_eq!(only.rows.len(), 1);
+            prop_assert_eq!(&only.rows[0], row);
+            let scoped = overview(&alone, Interval::Day);
+            prop_assert_eq!(scoped.orders, row.orders);
+            prop_assert_eq!(&scoped.revenue, &row.revenue);
+        }
+        let mut reversed = orders.clone();
+        reversed.reverse();
+        prop_assert_eq!(by_location(&reversed), report);
+    }
+}

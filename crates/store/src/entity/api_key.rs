@@ -21,6 +21,9 @@ pub struct Model {
     pub revoked_at: Option<i64>,
     /// The generation of the key's dashboard sessions, bumped at sign-out.
     pub session_epoch: i64,
+    /// A manager key's locations, a JSON array of ids; null for other roles.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub locations: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,13 +6,14 @@ use crate::entity::{api_key, integration};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{ApiKeyId, BrandId, EventKey, IntegrationId, Order, Phone};
+use regulars_domain::{ApiKeyId, BrandId, EventKey, IntegrationId, LocationId, Order, Phone};
 use regulars_ports::{
     AccessRepo, ApiKeyRecord, IntegrationKind, IntegrationRecord, Role, StoreError,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 #[async_trait]
 impl AccessRepo for StoreTransaction {
@@ -27,6 +28,7 @@ impl AccessRepo for StoreTransaction {
             created_at: to_micros(key.created_at),
             revoked_at: to_micros_opt(key.revoked_at),
             session_epoch: 0,
+            locations: locations_json(&key.locations)?,
         };
         api_key::Entity::insert(row.into_active_model())
             .exec_without_returning(&self.tx)
@@ -322,7 +324,26 @@ fn key_from_row(row: api_key::Model) -> Result<ApiKeyRecord, StoreError> {
         label: row.label,
         created_at: from_micros(row.created_at)?,
         revoked_at: from_micros_opt(row.revoked_at)?,
+        locations: match row.locations.as_deref() {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<Uuid>>(json)
+                .map_err(|e| corrupt("api_keys.locations", e))?
+                .into_iter()
+                .map(LocationId::from_uuid)
+                .collect(),
+        },
     })
+}
+
+/// A manager key's locations as stored: a JSON array of ids, or null when there are none.
+fn locations_json(locations: &[LocationId]) -> Result<Option<String>, StoreError> {
+    if locations.is_empty() {
+        return Ok(None);
+    }
+    let ids: Vec<Uuid> = locations.iter().map(|l| l.as_uuid()).collect();
+    serde_json::to_string(&ids)
+        .map(Some)
+        .map_err(|e| corrupt("api_keys.locations", e))
 }
 
 fn integration_from_row(row: integration::Model) -> Result<IntegrationRecord, StoreError> {

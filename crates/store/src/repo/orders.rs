@@ -75,6 +75,28 @@ impl OrderRepo for StoreTransaction {
         self.with_lines(brand, rows).await
     }
 
+    async fn orders_at(
+        &mut self,
+        brand: BrandId,
+        codes: &[String],
+        after: Option<OrderId>,
+        limit: u64,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        let mut query = order::Entity::find()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::Location.is_in(codes.iter().cloned()))
+            .order_by_asc(order::Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(order::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?;
+        self.with_lines(brand, rows).await
+    }
+
     /// Stores the order and its lines; `created_at` is the time of this call.
     async fn insert_order(&mut self, stored: &StoredOrder) -> Result<(), StoreError> {
         let order = &stored.order;

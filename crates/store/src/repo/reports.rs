@@ -91,6 +91,7 @@ impl ReportRepo for StoreTransaction {
         &mut self,
         brand: BrandId,
         before: OffsetDateTime,
+        locations: Option<Vec<String>>,
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerId>, StoreError> {
@@ -107,12 +108,39 @@ impl ReportRepo for StoreTransaction {
         if let Some(after) = after {
             query = query.filter(order::Column::CustomerId.gt(after.as_uuid()));
         }
+        if let Some(codes) = locations {
+            query = query.filter(order::Column::Location.is_in(codes));
+        }
         let ids: Vec<Uuid> = query
             .into_tuple()
             .all(&self.tx)
             .await
             .map_err(in_ctx("select from orders"))?;
         Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
+    }
+
+    async fn points_by_location(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+    ) -> Result<Vec<(Option<String>, Points)>, StoreError> {
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back (see `points_totals`).
+        let sums: Vec<(Option<String>, i64)> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Location)
+            .column_as(Expr::cust("CAST(SUM(points_earned) AS BIGINT)"), "points")
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::PlacedAt.gte(to_micros(period.from)))
+            .filter(order::Column::PlacedAt.lt(to_micros(period.to)))
+            .group_by(order::Column::Location)
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("sum orders.points_earned"))?;
+        Ok(sums
+            .into_iter()
+            .map(|(location, points)| (location, Points::new(points)))
+            .collect())
     }
 
     async fn voucher_counts(

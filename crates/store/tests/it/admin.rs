@@ -20,6 +20,7 @@ fn key(brand: regulars_domain::BrandId, n: u8, prefix: &str) -> ApiKeyRecord {
         label: Some("till 1".into()),
         created_at: datetime!(2026-05-01 08:00 UTC),
         revoked_at: None,
+        locations: Vec::new(),
     }
 }
 

@@ -31,9 +31,17 @@ pub(crate) async fn order_facts_page_by_time_then_id(store: Store) -> TestResult
     let mut tx = store.begin().await?;
     tx.customers().insert_customer(&c2).await?;
     tx.customers().insert_customer(&c3).await?;
+    // Points the orders of the hour before t earned, per location.
+    let mut points: std::collections::BTreeMap<Option<String>, i64> = Default::default();
     for (n, who, minutes, refunded) in rows {
         let mut o = order(b.id, n, &format!("R-{n}"), who);
         o.order.placed_at = t + Duration::minutes(minutes);
+        if n == 10 {
+            o.order.location = Some("q3".to_owned());
+        }
+        if minutes < 0 {
+            *points.entry(o.order.location.clone()).or_default() += o.points_earned.value();
+        }
         tx.orders().insert_order(&o).await?;
         if refunded > 0 {
             tx.orders()
@@ -78,7 +86,10 @@ pub(crate) async fn order_facts_page_by_time_then_id(store: Store) -> TestResult
     let mut prior: Vec<CustomerId> = Vec::new();
     let mut after = None;
     loop {
-        let page = tx.reports().customers_before(b.id, t, after, 1).await?;
+        let page = tx
+            .reports()
+            .customers_before(b.id, t, None, after, 1)
+            .await?;
         prior.extend(&page);
         match page.last() {
             Some(&last) => after = Some(last),
@@ -88,6 +99,24 @@ pub(crate) async fn order_facts_page_by_time_then_id(store: Store) -> TestResult
     let mut expected = vec![c2.id, c3.id];
     expected.sort();
     assert_eq!(prior, expected);
+
+    // Limited to locations: customer 3's earlier order was at q3.
+    let q1 = Some(vec!["q1".to_owned()]);
+    let at_q1 = tx.reports().customers_before(b.id, t, q1, None, 10).await?;
+    assert_eq!(at_q1, vec![c2.id]);
+    let q3 = Some(vec!["q3".to_owned()]);
+    let at_q3 = tx.reports().customers_before(b.id, t, q3, None, 10).await?;
+    assert_eq!(at_q3, vec![c3.id]);
+    let hour_before = Period::new(t - Duration::minutes(60), t)?;
+    let mut summed: Vec<(Option<String>, i64)> = tx
+        .reports()
+        .points_by_location(b.id, hour_before)
+        .await?
+        .into_iter()
+        .map(|(l, p)| (l, p.value()))
+        .collect();
+    summed.sort();
+    assert_eq!(summed, points.into_iter().collect::<Vec<_>>());
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The dashboard's pages, the customer's card and opt-out page.
 
 pub(crate) mod audit;
+pub(crate) mod by_location;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
@@ -24,7 +25,7 @@ pub(crate) async fn home(
     req: HttpRequest,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, Fail> {
-    Session::of(&req, &state).await?;
+    Session::scoped(&req, &state).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/dashboard/overview"))
         .finish())

@@ -10,6 +10,7 @@
 
 use crate::WebState;
 use crate::chart::{Series, line_chart};
+use crate::pages::by_location;
 use crate::render::{Fail, Nav, dashboard, day, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,8 +18,8 @@ use maud::{Markup, html};
 use regulars_campaigns::render::format_money;
 use regulars_domain::{Money, local_date};
 use regulars_ports::ScoringRun;
-use regulars_reports::{Breakdown, Cohorts, Interval, Overview, RevenueReport};
-use regulars_service::{DEFAULT_DAYS, LocalDays, ReportsError};
+use regulars_reports::{Breakdown, Cohorts, Interval, LocationReport, Overview, RevenueReport};
+use regulars_service::{DEFAULT_DAYS, LocalDays, ReportsError, Scope};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use time::macros::format_description;
@@ -52,10 +53,11 @@ fn with_visits(run: &ScoringRun) -> Option<u64> {
     run.summary.get("customers_with_visits")?.as_u64()
 }
 
-/// The page's query: `?days=7|30|90`.
+/// The page's query: `?days=7|30|90&location=<id>`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct OverviewQuery {
     days: Option<String>,
+    location: Option<String>,
 }
 
 /// The chosen period in days: one of [`PERIODS`], else the API's default.
@@ -114,10 +116,16 @@ struct Reports {
     overview: Overview,
     by_segment: RevenueReport,
     by_location: RevenueReport,
+    locations: LocationReport,
     cohorts: Cohorts,
 }
 
-async fn reports(state: &WebState, session: &Session, days: i64) -> Result<Reports, Fail> {
+async fn reports(
+    state: &WebState,
+    session: &Session,
+    scope: &Scope,
+    days: i64,
+) -> Result<Reports, Fail> {
     let brand = session.brand();
     let fail = |e: ReportsError| Fail::internal(session.lang, &e);
     // The API's default period when it is the one chosen; otherwise the same local days
@@ -136,19 +144,24 @@ async fn reports(state: &WebState, session: &Session, days: i64) -> Result<Repor
     };
     let services = &state.services;
     let (days, overview) = services
-        .report_overview(brand, from, None, interval_for(days))
+        .report_overview_in(brand, scope, from, None, interval_for(days))
         .await
         .map_err(fail)?;
+    let (from, to) = (Some(days.from), Some(days.to));
     let (_, by_segment) = services
-        .report_revenue(brand, Some(days.from), Some(days.to), Breakdown::Segment)
+        .report_revenue_in(brand, scope, from, to, Breakdown::Segment)
         .await
         .map_err(fail)?;
     let (_, by_location) = services
-        .report_revenue(brand, Some(days.from), Some(days.to), Breakdown::Location)
+        .report_revenue_in(brand, scope, from, to, Breakdown::Location)
+        .await
+        .map_err(fail)?;
+    let (_, locations) = services
+        .report_locations(brand, scope, from, to)
         .await
         .map_err(fail)?;
     let cohorts = services
-        .report_cohorts(brand, None, COHORT_MONTHS)
+        .report_cohorts_in(brand, scope, None, COHORT_MONTHS)
         .await
         .map_err(fail)?;
     Ok(Reports {
@@ -156,6 +169,7 @@ async fn reports(state: &WebState, session: &Session, days: i64) -> Result<Repor
         overview,
         by_segment,
         by_location,
+        locations,
         cohorts,
     })
 }
@@ -225,17 +239,30 @@ pub(crate) async fn show(
     state: web::Data<WebState>,
     query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
     let t = session.lang.text();
     let chosen = chosen_days(query.days.as_deref());
-    let report = reports(&state, &session, chosen).await?;
+    let scope = by_location::page_scope(&session, query.location.as_deref())?;
+    let report = reports(&state, &session, &scope, chosen).await?;
     let o = &report.overview;
-    let mut runs = state
+    let known = state
         .services
-        .scoring_runs(session.brand(), TREND_RUNS)
+        .locations(session.brand())
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
+    // Scoring runs are the whole brand's customers: shown for the whole brand only.
+    let mut runs = if scope.is_brand() {
+        state
+            .services
+            .scoring_runs(session.brand(), TREND_RUNS)
+            .await
+            .map_err(|e| Fail::internal(session.lang, &e))?
+    } else {
+        Vec::new()
+    };
     runs.reverse();
+    let location_param =
+        by_location::chosen(&scope).map_or_else(String::new, |l| format!("&location={l}"));
     let latest = runs.last();
     let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
     let customers = vec![
@@ -269,9 +296,10 @@ pub(crate) async fn show(
     ];
     let aov = o.average_order_value.as_ref();
     let body = html! {
+        (by_location::filter(&session, "/dashboard/overview", &known, &scope, &[("days", chosen.to_string())]))
         nav.periods #periods {
             @for days in PERIODS {
-                a href=(format!("/dashboard/overview?days={days}")) class=[(days == chosen).then_some("on")] {
+                a href=(format!("/dashboard/overview?days={days}{location_param}")) class=[(days == chosen).then_some("on")] {
                     (t.last_days.replace("{n}", &days.to_string()))
                 }
             }
@@ -310,11 +338,13 @@ pub(crate) async fn show(
                 (revenue_table("revenue-by-location", &report.by_location, t))
             }
         }
+        (by_location::table(session.lang, &report.locations, &known))
         section {
             h2 { (t.retention) }
             p.muted { (t.retention_help) }
             (cohort_table(&report.cohorts, t))
         }
+        @if scope.is_brand() {
         h2 { (t.scoring_heading) }
         div.cards {
             div.card #customers-total {
@@ -347,6 +377,7 @@ pub(crate) async fn show(
                     (line_chart("chart-segments", &segment_labels, &segments))
                 }
             }
+        }
         }
     };
     Ok(ok(
