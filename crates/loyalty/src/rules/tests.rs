@@ -832,7 +832,7 @@ mod loading {
             ),
             (
                 r#"{"currency": "VND", "base": null, "extra": 1}"#,
-                "extra: unknown field `extra`, expected one of `currency`, `base`, `minimum_spend`, `product_bonuses`, `multipliers`, `stacking`, `visit_bonuses`, `order_cap`, `day_cap`",
+                "extra: unknown field `extra`, expected one of `currency`, `base`, `minimum_spend`, `product_bonuses`, `multipliers`, `stacking`, `visit_bonuses`, `order_cap`, `day_cap`, `point_value`",
             ),
             (
                 r#"{"currency": "VND",
