@@ -427,7 +427,8 @@ async fn write_routes(server: &TestServer, admin: &str) -> Vec<(Method, String)>
                     "/callbacks/esms/fuzz-token",
                 )
                 .replace("/callbacks/{provider}", "/callbacks/zalo")
-                .replace("/brand/channels/{channel}", "/brand/channels/sms");
+                .replace("/brand/channels/{channel}", "/brand/channels/sms")
+                .replace("/menu/{sku}", "/menu/NOPE-SKU");
             assert!(
                 !filled.contains('{'),
                 "no id for {path}: add one to this test"

@@ -49,6 +49,9 @@ impl Data {
     }
 }
 
+/// The SKU every brand's menu holds (a SKU names an item within the key's own brand).
+const MENU_SKU: &str = "ISO-SKU";
+
 pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> Data {
     let tenant = server.tenant(name).await;
     let admin = tenant.admin.as_str();
@@ -68,6 +71,14 @@ pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> 
         )
         .await
         .expect(200, "notice");
+    server
+        .put(
+            &format!("/v1/menu/{MENU_SKU}"),
+            admin,
+            &json!({"name": format!("{name} item"), "price": {"amount": "20000", "currency": "VND"}}),
+        )
+        .await
+        .expect(201, "menu item");
     let location = server
         .post("/v1/locations", admin, &json!({"code": "q1", "name": name}))
         .await
@@ -201,6 +212,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("staff", "id") => data.staff.clone(),
         ("till-devices", "id") => data.device.clone(),
         ("channels", "channel") => "sms".to_owned(),
+        ("menu", "sku") => MENU_SKU.to_owned(),
         ("callbacks", "provider") if path.contains("{token}") => "esms".to_owned(),
         ("callbacks", "provider") => "zalo".to_owned(),
         ("{provider}", "token") => "fuzz-token".to_owned(),
@@ -254,6 +266,11 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"inactive_customer_months": null, "message_body_days": 90})
         }
         ("put", "/v1/brand/notice") => json!({"texts": {"vi": "Thông báo xử lý dữ liệu."}}),
+        ("put", "/v1/menu") => json!({"items": [{"sku": MENU_SKU, "name": "Someone else's",
+            "price": {"amount": "1000", "currency": "VND"}}]}),
+        ("put", "/v1/menu/{sku}") => {
+            json!({"name": "Someone else's", "price": {"amount": "1000", "currency": "VND"}})
+        }
         ("put", "/v1/brand/channels/{channel}") => json!({"provider": "esms",
             "api_key": "isolation-key", "secret_key": "isolation-secret", "brandname": "ISO"}),
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {
@@ -383,6 +400,41 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                         "not_found",
                         &format!("{db:?}: B's account after A's {method}"),
                     );
+            } else if path.starts_with("/v1/menu/") {
+                // The SKU names an item of the key's own brand: A's calls change A's
+                // menu only, and B's item of the same SKU stays B's.
+                let reply = match &body {
+                    Some(body) => {
+                        server
+                            .call(
+                                method_of(method),
+                                &url,
+                                Some(&a.tenant.admin),
+                                Body::Json(body),
+                            )
+                            .await
+                    }
+                    None => {
+                        server
+                            .call(method_of(method), &url, Some(&a.tenant.admin), Body::None)
+                            .await
+                    }
+                };
+                assert!(reply.status < 500, "{db:?}: {method} {url}: {}", reply.text);
+                assert!(
+                    !reply.text.contains("Brand B item"),
+                    "{db:?}: {}",
+                    reply.text
+                );
+                let menu = server
+                    .get("/v1/menu", &b.tenant.admin)
+                    .await
+                    .expect(200, "B's menu");
+                assert_eq!(
+                    menu.json["items"][0]["name"], "Brand B item",
+                    "{db:?}: B's menu after A's {method}: {}",
+                    menu.text
+                );
             } else if path.starts_with("/webhooks/") {
                 // A webhook is addressed by its integration, not by a key: A's till
                 // signing with A's secret is refused at B's endpoint.
