@@ -4,18 +4,18 @@
 //! form and no email; customers are still found by phone; a key rotation re-seals
 //! everything under the new key, look-ups and reads working before, during and after.
 
+use crate::outbox_fixture::outbox_message;
 use crate::server::{Body, Db, TestServer, dbs, spawn_on};
 use regulars::settings::Settings;
 use regulars::system::SystemClock;
 use regulars_domain::{BrandId, Channel, IntegrationId};
-use regulars_ports::{OutboxMessage, OutboxStatus, Route, UnitOfWork};
+use regulars_ports::{OutboxMessage, Route, UnitOfWork};
 use regulars_service::SecretKey;
 use regulars_store::{SealScope, Store, StoreOptions};
 use regulars_testkit::{SqliteFile, require_pg};
 use regulars_tests::phone;
 use reqwest::Method;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -154,39 +154,24 @@ pub(crate) async fn lookup(server: &TestServer, admin: &str, phone: &str, what: 
 
 fn message(brand: BrandId, phone: &str, email: &str) -> OutboxMessage {
     let now = OffsetDateTime::now_utc();
+    let route = Route {
+        channel: Channel::Sms,
+        recipient: phone.to_owned(),
+    };
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
-        customer_id: None,
         phone: Some(phone.to_owned()),
-        dedupe_key: format!("at-rest:{}", Uuid::now_v7()),
-        route: Route {
-            channel: Channel::Sms,
-            recipient: phone.to_owned(),
-        },
         fallbacks: vec![Route {
             channel: Channel::Email,
             recipient: email.to_owned(),
         }],
-        template: None,
-        subject: None,
-        body: "Cảm ơn bạn đã ghé quán".into(),
-        data: BTreeMap::new(),
-        promotional: false,
-        send_window: None,
-        sms: Default::default(),
-        zns_params: Default::default(),
-        opt_out: None,
-        bonus_points: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at: now + time::Duration::days(1),
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
         created_at: now,
+        ..outbox_message(
+            brand,
+            &format!("at-rest:{}", Uuid::now_v7()),
+            route,
+            "Cảm ơn bạn đã ghé quán",
+            now + time::Duration::days(1),
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::at_rest::Copyable;
 use crate::channels::{SECRETS, esms_body, settings, start};
+use crate::outbox_fixture::outbox_message;
 use regulars_domain::{BrandId, Channel};
 use regulars_ports::{OutboxMessage, OutboxStatus, Route, TokenAccount, TokenStore, UnitOfWork};
 use regulars_service::{ChannelSenders, DeliveryOptions};
@@ -24,36 +25,22 @@ use crate::server::dbs;
 /// A message of `brand` due now.
 fn message(brand: BrandId, channel: Channel, recipient: &str, n: u64) -> OutboxMessage {
     let now = OffsetDateTime::now_utc();
+    let route = Route {
+        channel,
+        recipient: recipient.to_owned(),
+    };
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
-        customer_id: None,
-        phone: None,
-        dedupe_key: format!("channels:{}:{n}", Uuid::now_v7()),
-        route: Route {
-            channel,
-            recipient: recipient.to_owned(),
-        },
-        fallbacks: Vec::new(),
         template: (channel == Channel::Zalo).then(|| "240871".to_owned()),
         subject: (channel == Channel::Email).then(|| "Cảm ơn".to_owned()),
-        body: "Cảm ơn bạn đã ghé quán".into(),
         data: BTreeMap::from([("customer_name".to_owned(), "Lan".to_owned())]),
-        promotional: false,
-        send_window: None,
-        sms: Default::default(),
-        zns_params: Default::default(),
-        opt_out: None,
-        bonus_points: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at: now - time::Duration::seconds(1),
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
         created_at: now,
+        ..outbox_message(
+            brand,
+            &format!("channels:{}:{n}", Uuid::now_v7()),
+            route,
+            "Cảm ơn bạn đã ghé quán",
+            now - time::Duration::seconds(1),
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 //! next channel on a permanent failure, dead after too many attempts or with no channel
 //! left, deferred to the legal window without using an attempt, and delivery reports.
 
+use crate::outbox_fixture::outbox_message;
 use crate::targets;
 use async_trait::async_trait;
 use regulars::system::OsIdGen;
@@ -13,7 +14,7 @@ use regulars_ports::{
 };
 use regulars_service::{ChannelSenders, DeliveryOptions, Services};
 use regulars_tests::ManualClock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -108,32 +109,10 @@ fn message(
     due_at: OffsetDateTime,
 ) -> OutboxMessage {
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
         customer_id: Some(CustomerId::from_uuid(Uuid::now_v7())),
         phone: Some(first.recipient.clone()),
-        dedupe_key: key.into(),
-        route: first,
         fallbacks,
-        template: None,
-        subject: None,
-        body: "Cảm ơn bạn!".into(),
-        data: BTreeMap::new(),
-        promotional: false,
-        send_window: None,
-        sms: Default::default(),
-        zns_params: Default::default(),
-        opt_out: None,
-        bonus_points: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at,
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
-        created_at: due_at,
+        ..outbox_message(brand, key, first, "Cảm ơn bạn!", due_at)
     }
 }
 

@@ -2,22 +2,20 @@
 //! promotional messages in one statement per brand, not one per message, with a
 //! withdrawal since planning still honoured.
 
+use crate::outbox_fixture::outbox_message;
 use crate::targets;
 use async_trait::async_trait;
 use regulars_domain::{Channel, CustomerId};
 use regulars_ports::{
-    MessageSender, OutboxMessage, OutboxStatus, OutgoingMessage, Route, SendError, SendReceipt,
-    UnitOfWork,
+    MessageSender, OutboxMessage, OutgoingMessage, Route, SendError, SendReceipt, UnitOfWork,
 };
 use regulars_service::{
     ChangeAuthor, ChannelSenders, ConsentPatch, CustomerPatch, DeliveryOptions, Services,
 };
 use regulars_store::{Store, StoreOptions};
 use regulars_tests::{phone, sms_customer};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 struct Accepts(Mutex<Vec<String>>);
 
@@ -43,36 +41,21 @@ fn promotion(
     recipient: &str,
     now: OffsetDateTime,
 ) -> OutboxMessage {
+    let route = Route {
+        channel: Channel::Sms,
+        recipient: recipient.to_owned(),
+    };
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
         customer_id: Some(customer),
         phone: Some(recipient.to_owned()),
-        dedupe_key: format!("promo:{recipient}"),
-        route: Route {
-            channel: Channel::Sms,
-            recipient: recipient.to_owned(),
-        },
-        fallbacks: Vec::new(),
-        template: None,
-        subject: None,
-        body: "Ưu đãi cuối tuần".into(),
-        data: BTreeMap::new(),
         promotional: true,
-        send_window: None,
-        sms: Default::default(),
-        zns_params: Default::default(),
-        opt_out: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at: now,
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
-        created_at: now,
-        bonus_points: None,
+        ..outbox_message(
+            brand,
+            &format!("promo:{recipient}"),
+            route,
+            "Ưu đãi cuối tuần",
+            now,
+        )
     }
 }
 

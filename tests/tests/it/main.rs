@@ -36,6 +36,7 @@ mod notice;
 mod optout;
 mod otp;
 mod outbox_faults;
+mod outbox_fixture;
 mod own_requests;
 mod phone_change;
 mod policy;

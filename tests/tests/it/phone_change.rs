@@ -9,52 +9,35 @@
 use crate::at_rest::{Copyable, NEW, OLD, assert_nothing_shows, lookup, settings, start};
 use crate::card_privacy::{Inbox, Phone, card_of, code_for};
 use crate::dashboard::shop;
+use crate::outbox_fixture::outbox_message;
 use crate::server::{TestServer, dbs, spawn_configured};
 use regulars_domain::{BrandId, Channel, CustomerId};
-use regulars_ports::{OutboxMessage, OutboxStatus, Route, UnitOfWork};
+use regulars_ports::{OutboxMessage, Route, UnitOfWork};
 use regulars_service::{ChannelSenders, DeliveryOptions};
 use regulars_store::{SealScope, Store};
 use regulars_tests::{ManualClock, phone};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A transactional SMS to `to` for `customer`, due now.
 fn pending_sms(brand: BrandId, customer: &str, to: &str) -> OutboxMessage {
-    let now = OffsetDateTime::now_utc();
     let customer = Uuid::parse_str(customer).unwrap_or_else(|e| panic!("customer id: {e}"));
+    let route = Route {
+        channel: Channel::Sms,
+        recipient: to.to_owned(),
+    };
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
         customer_id: Some(CustomerId::from_uuid(customer)),
         phone: Some(to.to_owned()),
-        dedupe_key: format!("phone-change:{}", Uuid::now_v7()),
-        route: Route {
-            channel: Channel::Sms,
-            recipient: to.to_owned(),
-        },
-        fallbacks: Vec::new(),
-        template: None,
-        subject: None,
-        body: "Điểm của bạn đã được cộng".into(),
-        data: BTreeMap::new(),
-        promotional: false,
-        send_window: None,
-        sms: Default::default(),
-        zns_params: Default::default(),
-        opt_out: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at: now,
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
-        created_at: now,
-        bonus_points: None,
+        ..outbox_message(
+            brand,
+            &format!("phone-change:{}", Uuid::now_v7()),
+            route,
+            "Điểm của bạn đã được cộng",
+            OffsetDateTime::now_utc(),
+        )
     }
 }
 

@@ -4,6 +4,7 @@
 //! cap (the message moves to its next channel) instead of cutting it. ZNS template
 //! parameters are checked against their declared types the same way.
 
+use crate::outbox_fixture::outbox_message;
 use crate::server::{dbs, spawn};
 use crate::targets;
 use async_trait::async_trait;
@@ -159,40 +160,20 @@ fn message(
     body: &str,
     sms: SmsOptions,
 ) -> OutboxMessage {
-    let now = OffsetDateTime::now_utc();
+    let sms_route = Route {
+        channel: Channel::Sms,
+        recipient: "+84900000001".into(),
+    };
     OutboxMessage {
-        id: Uuid::now_v7(),
-        brand_id: brand,
-        campaign_id: None,
         customer_id: Some(CustomerId::from_uuid(Uuid::now_v7())),
         phone: Some("+84900000001".into()),
-        dedupe_key: key.into(),
-        route: Route {
-            channel: Channel::Sms,
-            recipient: "+84900000001".into(),
-        },
         fallbacks: vec![Route {
             channel: Channel::Email,
             recipient: "lan@example.vn".into(),
         }],
-        template: None,
         subject: Some("Mây".into()),
-        body: body.into(),
-        data: BTreeMap::new(),
-        promotional: false,
-        send_window: None,
         sms,
-        zns_params: BTreeMap::new(),
-        opt_out: None,
-        bonus_points: None,
-        status: OutboxStatus::Pending,
-        attempts: 0,
-        due_at: now,
-        last_error: None,
-        sent_at: None,
-        delivered_at: None,
-        provider_message_id: None,
-        created_at: now,
+        ..outbox_message(brand, key, sms_route, body, OffsetDateTime::now_utc())
     }
 }
 
