@@ -338,6 +338,21 @@ pub(crate) fn fill(path: &str, data: &Data) -> String {
     filled
 }
 
+/// `method` on `url` with `key`, carrying `body` when the operation takes one.
+async fn call(
+    server: &TestServer,
+    method: &str,
+    url: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> crate::server::Reply {
+    let body = match body {
+        Some(body) => Body::Json(body),
+        None => Body::None,
+    };
+    server.call(method_of(method), url, Some(key), body).await
+}
+
 pub(crate) fn method_of(name: &str) -> Method {
     Method::from_bytes(name.to_ascii_uppercase().as_bytes())
         .unwrap_or_else(|e| panic!("method {name}: {e}"))
@@ -374,23 +389,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             } else if path.starts_with("/v1/brand/channels/") {
                 // The channel names no record: the route acts on the key's own brand.
                 // A's calls reach A's account only; B still has none of its own.
-                let reply = match &body {
-                    Some(body) => {
-                        server
-                            .call(
-                                method_of(method),
-                                &url,
-                                Some(&a.tenant.admin),
-                                Body::Json(body),
-                            )
-                            .await
-                    }
-                    None => {
-                        server
-                            .call(method_of(method), &url, Some(&a.tenant.admin), Body::None)
-                            .await
-                    }
-                };
+                let reply = call(&server, method, &url, &a.tenant.admin, body.as_ref()).await;
                 assert!(reply.status < 500, "{db:?}: {method} {url}: {}", reply.text);
                 server
                     .get("/v1/brand/channels/sms", &b.tenant.admin)
@@ -403,23 +402,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             } else if path.starts_with("/v1/menu/") {
                 // The SKU names an item of the key's own brand: A's calls change A's
                 // menu only, and B's item of the same SKU stays B's.
-                let reply = match &body {
-                    Some(body) => {
-                        server
-                            .call(
-                                method_of(method),
-                                &url,
-                                Some(&a.tenant.admin),
-                                Body::Json(body),
-                            )
-                            .await
-                    }
-                    None => {
-                        server
-                            .call(method_of(method), &url, Some(&a.tenant.admin), Body::None)
-                            .await
-                    }
-                };
+                let reply = call(&server, method, &url, &a.tenant.admin, body.as_ref()).await;
                 assert!(reply.status < 500, "{db:?}: {method} {url}: {}", reply.text);
                 assert!(
                     !reply.text.contains("Brand B item"),
@@ -454,23 +437,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                     .await
                     .expect_error(401, "bad_signature", &format!("{db:?}: {url}"));
             } else {
-                let reply = match &body {
-                    Some(body) => {
-                        server
-                            .call(
-                                method_of(method),
-                                &url,
-                                Some(&a.tenant.admin),
-                                Body::Json(body),
-                            )
-                            .await
-                    }
-                    None => {
-                        server
-                            .call(method_of(method), &url, Some(&a.tenant.admin), Body::None)
-                            .await
-                    }
-                };
+                let reply = call(&server, method, &url, &a.tenant.admin, body.as_ref()).await;
                 reply.expect_error(
                     404,
                     "not_found",
