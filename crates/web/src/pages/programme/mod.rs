@@ -1,7 +1,12 @@
 //! The programme: earning rules, tiers and the reward catalogue, editable by admins.
-//! Documents are read exactly as the API reads them (the same types, the JSON path of
-//! the first problem named) and saved through the same use cases, whose validation
-//! errors are shown next to the field.
+//! The earning rules have a form with a preview (`rules_page`) and their JSON document
+//! as an "advanced" view; documents are read exactly as the API reads them (the same
+//! types, the JSON path of the first problem named) and saved through the same use
+//! cases, whose validation errors are shown next to the field.
+
+mod preview;
+mod rules_form;
+mod rules_page;
 
 use crate::WebState;
 use crate::i18n::Text;
@@ -48,8 +53,7 @@ pub(crate) struct RewardForm {
 /// What the page shows again after a save or a refusal.
 #[derive(Debug, Default)]
 struct Shown {
-    rules_text: Option<String>,
-    rules_error: Option<String>,
+    rules: rules_page::Shown,
     tiers_text: Option<String>,
     tiers_error: Option<String>,
     reward: Option<(RewardId, RewardForm, String)>,
@@ -70,12 +74,6 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
     let fail = |e: ManageError| Fail::internal(session.lang, &e);
     let program = state.services.program(brand).await.map_err(fail)?;
     let rewards = state.services.rewards(brand).await.map_err(fail)?;
-    let rules_text = shown.rules_text.clone().unwrap_or_else(|| {
-        program
-            .as_ref()
-            .map(|p| pretty(&p.earning_rules))
-            .unwrap_or_default()
-    });
     let tiers_text = shown.tiers_text.clone().unwrap_or_else(|| {
         program
             .as_ref()
@@ -89,25 +87,14 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let edit = session.can_edit();
+    let rules_section = rules_section(state, session, program.as_ref(), shown.rules).await?;
     let body = html! {
         @if shown.saved { p.ok #saved { (t.saved) } }
         @if program.is_none() { p.muted { (t.no_programme) } }
-        section {
-            h2 { (t.earning_rules) }
-            p.muted { (t.tiers_help) }
-            @if edit {
-                form method="post" action="/dashboard/programme/earning-rules" #rules-form {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    textarea #rules name="document" { (rules_text) }
-                    @if let Some(e) = &shown.rules_error { p.error #rules-error { (e) } }
-                    button type="submit" { (t.save) }
-                }
-            } @else {
-                pre #rules { (rules_text) }
-            }
-        }
+        (rules_section)
         section {
             h2 { (t.tiers) }
+            p.muted { (t.tiers_help) }
             @if edit {
                 form method="post" action="/dashboard/programme/tiers" #tiers-form {
                     input type="hidden" name="csrf" value=(session.csrf);
@@ -148,6 +135,45 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
         }
     };
     Ok(dashboard(session, Nav::Programme, t.programme_title, body))
+}
+
+/// The earning rules section, with the brand's menu, shops and tiers as pick-lists.
+async fn rules_section(
+    state: &WebState,
+    session: &Session,
+    program: Option<&regulars_ports::LoyaltyProgram>,
+    shown: rules_page::Shown,
+) -> Result<Markup, Fail> {
+    let brand = session.brand();
+    let fail = |e: ManageError| Fail::internal(session.lang, &e);
+    let found = state.services.brand(brand).await.map_err(fail)?;
+    let menu = state
+        .services
+        .menu(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let locations = state.services.locations(brand).await.map_err(fail)?;
+    let tiers = program
+        .and_then(|p| p.tiers.as_ref())
+        .map(|t| {
+            t.tiers()
+                .iter()
+                .map(|tier| (tier.code.as_str().to_owned(), tier.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let choices = rules_page::Choices {
+        menu: &menu,
+        locations: &locations,
+        tiers,
+    };
+    Ok(rules_page::section(
+        session,
+        &choices,
+        program.map(|p| &p.earning_rules),
+        found.currency,
+        shown,
+    ))
 }
 
 /// The brand's default for customers never asked about profiling.
@@ -251,23 +277,41 @@ pub(crate) struct DocumentForm {
     document: String,
 }
 
-/// `POST /dashboard/programme/earning-rules`.
+/// `POST /dashboard/programme/earning-rules`: the rules form (previewed with
+/// `action=preview`, saved with `action=save`), or the JSON document (a `document`
+/// field) of the advanced view.
 pub(crate) async fn save_rules(
     req: HttpRequest,
     state: web::Data<WebState>,
-    form: web::Form<DocumentForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Fail> {
     let session = Session::of(&req, &state).await?;
-    session.authorise_change(&state, &form.csrf)?;
-    let outcome = match parse_document::<EarningRules>(&form.document) {
-        Err(e) => Err(e),
-        Ok(rules) => match state
-            .services
-            .set_earning_rules(session.brand(), rules)
-            .await
-        {
+    let fields = rules_form::Fields(form.into_inner());
+    session.authorise_change(&state, fields.get("csrf"))?;
+    let brand = session.brand();
+    let json = fields.0.iter().any(|(name, _)| name == "document");
+    if !json && fields.get("action") == "preview" {
+        return preview_rules(&req, &state, &session, fields).await;
+    }
+    let parsed = if json {
+        parse_document::<EarningRules>(fields.get("document")).map_err(|e| {
+            let mut errors = rules_form::FieldErrors::new();
+            errors.insert(String::new(), e);
+            errors
+        })
+    } else {
+        rules_form::from_fields(&fields)
+    };
+    let outcome = match parsed {
+        Err(errors) => Err(errors),
+        Ok(rules) => match state.services.set_earning_rules(brand, rules).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+            Err(e) => {
+                let text = message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?;
+                let mut errors = rules_form::FieldErrors::new();
+                errors.insert(String::new(), text);
+                Err(errors)
+            }
         },
     };
     let (shown, status) = match outcome {
@@ -278,17 +322,73 @@ pub(crate) async fn save_rules(
             },
             StatusCode::OK,
         ),
-        Err(e) => (
-            Shown {
-                rules_text: Some(form.document.clone()),
-                rules_error: Some(e),
-                ..Shown::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(errors) => {
+            let rules = if json {
+                let text = errors.values().next().cloned().unwrap_or_default();
+                rules_page::Shown {
+                    json: Some((fields.get("document").to_owned(), text)),
+                    ..rules_page::Shown::default()
+                }
+            } else {
+                rules_page::Shown {
+                    fields: Some(fields),
+                    errors,
+                    ..rules_page::Shown::default()
+                }
+            };
+            (
+                Shown {
+                    rules,
+                    ..Shown::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
     };
     let page = render(&state, &session, shown).await?;
     Ok(reply(&req, page, status))
+}
+
+/// The rules form shown again with what its sample order earns; nothing is saved.
+async fn preview_rules(
+    req: &HttpRequest,
+    state: &WebState,
+    session: &Session,
+    fields: rules_form::Fields,
+) -> Result<HttpResponse, Fail> {
+    let brand = session.brand();
+    let found = state
+        .services
+        .brand(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let menu = state
+        .services
+        .menu(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let shop = preview::Shop {
+        menu: &menu,
+        offset: found.utc_offset,
+    };
+    let (rules, earning, sample_errors) = rules_page::read(&fields, &shop, true);
+    let errors = rules.err().unwrap_or(sample_errors);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let shown = Shown {
+        rules: rules_page::Shown {
+            fields: Some(fields),
+            errors,
+            preview: earning,
+            json: None,
+        },
+        ..Shown::default()
+    };
+    let page = render(state, session, shown).await?;
+    Ok(reply(req, page, status))
 }
 
 /// `POST /dashboard/programme/tiers`; an empty document removes the tiers.
