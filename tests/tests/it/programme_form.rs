@@ -255,3 +255,86 @@ async fn an_owner_writes_previews_and_saves_a_happy_hour_by_the_form() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_sets_tiers_by_the_form() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = shop(&server, "Brand T", 942).await;
+        let admin_key = a.tenant.admin.as_str();
+        let mut admin = Visitor::new(&server);
+        admin.sign_in(admin_key).await.expect(303, "sign in");
+        let page = admin
+            .get("/dashboard/programme")
+            .await
+            .expect(200, "programme");
+        assert!(page.text.contains("id=\"tiers-form\""), "{db:?}");
+        assert!(
+            page.text.contains("value=\"silver\""),
+            "{db:?}: the saved tiers are in the form"
+        );
+        let csrf = page.csrf();
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("metric", "points"),
+            ("metric.currency", "VND"),
+            ("window_days", "180"),
+            ("review_period", "quarter"),
+            ("tiers[0].code", "member"),
+            ("tiers[0].name", "Member"),
+            ("tiers[0].threshold", "0"),
+            ("tiers[0].benefits.earn_multiplier", "1"),
+            ("tiers[0].benefits.perks", ""),
+            ("tiers[1].code", "gold"),
+            ("tiers[1].name", "Gold"),
+            ("tiers[1].threshold", "0"),
+            ("tiers[1].benefits.earn_multiplier", "1.5"),
+            ("tiers[1].benefits.perks", "Free upsize\r\nBirthday drink"),
+            ("tiers[2].code", ""),
+            ("tiers[2].name", ""),
+            ("tiers[2].threshold", ""),
+            ("tiers[2].benefits.earn_multiplier", ""),
+            ("tiers[2].benefits.perks", ""),
+        ];
+        let refused = admin
+            .post("/dashboard/programme/tiers", &form)
+            .await
+            .expect(422, "a threshold not above the previous one");
+        assert!(
+            refused.text.contains("data-for=\"tiers[1].threshold\""),
+            "{db:?}: {}",
+            refused.text
+        );
+        let before = server
+            .get("/v1/program", admin_key)
+            .await
+            .expect(200, "programme");
+        assert_eq!(
+            before.json["tiers"]["window_days"], 365,
+            "{db:?}: nothing saved"
+        );
+        form.retain(|(name, _)| *name != "tiers[1].threshold");
+        form.push(("tiers[1].threshold", "500"));
+        admin
+            .post("/dashboard/programme/tiers", &form)
+            .await
+            .expect(200, "tiers");
+        let saved = server
+            .get("/v1/program", admin_key)
+            .await
+            .expect(200, "programme");
+        let expected = json!({"metric": {"kind": "points"}, "window_days": 180, "review_period": "quarter",
+        "tiers": [
+            {"code": "member", "name": "Member", "threshold": 0, "benefits": {"earn_multiplier": "1"}},
+            {"code": "gold", "name": "Gold", "threshold": 500,
+             "benefits": {"earn_multiplier": "1.5", "perks": ["Free upsize", "Birthday drink"]}}
+        ]});
+        let wanted: regulars_loyalty::tiers::TierProgram =
+            serde_json::from_value(expected).unwrap_or_else(|e| panic!("{e}"));
+        let got: regulars_loyalty::tiers::TierProgram =
+            serde_json::from_value(saved.json["tiers"].clone())
+                .unwrap_or_else(|e| panic!("{e}: {}", saved.text));
+        assert_eq!(got, wanted, "{db:?}");
+        server.stop().await;
+    }
+}

@@ -7,6 +7,10 @@
 mod preview;
 mod rules_form;
 mod rules_page;
+mod tiers_form;
+mod tiers_page;
+
+pub(crate) use tiers_page::save_tiers;
 
 use crate::WebState;
 use crate::i18n::Text;
@@ -18,7 +22,6 @@ use maud::{Markup, html};
 use regulars_domain::{Points, RewardId};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::rules::EarningRules;
-use regulars_loyalty::tiers::TierProgram;
 use regulars_service::ManageError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -52,15 +55,14 @@ pub(crate) struct RewardForm {
 
 /// What the page shows again after a save or a refusal.
 #[derive(Debug, Default)]
-struct Shown {
+pub(crate) struct Shown {
     rules: rules_page::Shown,
-    tiers_text: Option<String>,
-    tiers_error: Option<String>,
+    tiers: tiers_page::Shown,
     reward: Option<(RewardId, RewardForm, String)>,
     saved: bool,
 }
 
-fn message(error: &ManageError) -> Option<String> {
+pub(crate) fn message(error: &ManageError) -> Option<String> {
     match error {
         ManageError::Invalid { field, message } => Some(format!("{field}: {message}")),
         ManageError::Taken { message, .. } => Some(message.clone()),
@@ -68,44 +70,36 @@ fn message(error: &ManageError) -> Option<String> {
     }
 }
 
-async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Markup, Fail> {
+pub(crate) async fn render(
+    state: &WebState,
+    session: &Session,
+    shown: Shown,
+) -> Result<Markup, Fail> {
     let t = session.lang.text();
     let brand = session.brand();
     let fail = |e: ManageError| Fail::internal(session.lang, &e);
     let program = state.services.program(brand).await.map_err(fail)?;
     let rewards = state.services.rewards(brand).await.map_err(fail)?;
-    let tiers_text = shown.tiers_text.clone().unwrap_or_else(|| {
-        program
-            .as_ref()
-            .and_then(|p| p.tiers.as_ref())
-            .map(pretty)
-            .unwrap_or_default()
-    });
     let policy = state
         .services
         .messaging_policy(brand)
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let edit = session.can_edit();
-    let rules_section = rules_section(state, session, program.as_ref(), shown.rules).await?;
+    let currency = state.services.brand(brand).await.map_err(fail)?.currency;
+    let rules_section =
+        rules_section(state, session, program.as_ref(), currency, shown.rules).await?;
+    let tiers_section = tiers_page::section(
+        session,
+        program.as_ref().and_then(|p| p.tiers.as_ref()),
+        currency,
+        shown.tiers,
+    );
     let body = html! {
         @if shown.saved { p.ok #saved { (t.saved) } }
         @if program.is_none() { p.muted { (t.no_programme) } }
         (rules_section)
-        section {
-            h2 { (t.tiers) }
-            p.muted { (t.tiers_help) }
-            @if edit {
-                form method="post" action="/dashboard/programme/tiers" #tiers-form {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    textarea #tiers name="document" { (tiers_text) }
-                    @if let Some(e) = &shown.tiers_error { p.error #tiers-error { (e) } }
-                    button type="submit" { (t.save) }
-                }
-            } @else {
-                pre #tiers { (tiers_text) }
-            }
-        }
+        (tiers_section)
         (profiling_section(session, policy.profiling_default, edit))
         section #rewards {
             h2 { (t.rewards) }
@@ -142,11 +136,11 @@ async fn rules_section(
     state: &WebState,
     session: &Session,
     program: Option<&regulars_ports::LoyaltyProgram>,
+    currency: regulars_domain::Currency,
     shown: rules_page::Shown,
 ) -> Result<Markup, Fail> {
     let brand = session.brand();
     let fail = |e: ManageError| Fail::internal(session.lang, &e);
-    let found = state.services.brand(brand).await.map_err(fail)?;
     let menu = state
         .services
         .menu(brand)
@@ -171,7 +165,7 @@ async fn rules_section(
         session,
         &choices,
         program.map(|p| &p.earning_rules),
-        found.currency,
+        currency,
         shown,
     ))
 }
@@ -249,12 +243,7 @@ pub(crate) async fn save_profiling(
     Ok(ok(&req, page))
 }
 
-/// Pretty JSON of a document shown in a text area.
-fn pretty<T: serde::Serialize>(document: &T) -> String {
-    serde_json::to_string_pretty(document).unwrap_or_default()
-}
-
-fn reply(req: &HttpRequest, page: Markup, status: StatusCode) -> HttpResponse {
+pub(crate) fn reply(req: &HttpRequest, page: Markup, status: StatusCode) -> HttpResponse {
     let mut reply = ok(req, page);
     *reply.status_mut() = status;
     reply
@@ -268,13 +257,6 @@ pub(crate) async fn show(
     let session = Session::of(&req, &state).await?;
     let page = render(&state, &session, Shown::default()).await?;
     Ok(ok(&req, page))
-}
-
-/// A document form.
-#[derive(Debug, Deserialize)]
-pub(crate) struct DocumentForm {
-    csrf: String,
-    document: String,
 }
 
 /// `POST /dashboard/programme/earning-rules`: the rules form (previewed with
@@ -391,48 +373,6 @@ async fn preview_rules(
     Ok(reply(req, page, status))
 }
 
-/// `POST /dashboard/programme/tiers`; an empty document removes the tiers.
-pub(crate) async fn save_tiers(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    form: web::Form<DocumentForm>,
-) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    session.authorise_change(&state, &form.csrf)?;
-    let text = form.document.trim();
-    let parsed = if text.is_empty() {
-        Ok(None)
-    } else {
-        parse_document::<TierProgram>(text).map(Some)
-    };
-    let outcome = match parsed {
-        Err(e) => Err(e),
-        Ok(tiers) => match state.services.set_tiers(session.brand(), tiers).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
-        },
-    };
-    let (shown, status) = match outcome {
-        Ok(()) => (
-            Shown {
-                saved: true,
-                ..Shown::default()
-            },
-            StatusCode::OK,
-        ),
-        Err(e) => (
-            Shown {
-                tiers_text: Some(form.document.clone()),
-                tiers_error: Some(e),
-                ..Shown::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-    };
-    let page = render(&state, &session, shown).await?;
-    Ok(reply(&req, page, status))
-}
-
 /// The reward as edited by `form`, or what is wrong with the form.
 fn edited(t: &Text, mut reward: Reward, form: &RewardForm) -> Result<Reward, String> {
     reward.name = form.name.trim().to_owned();
@@ -499,6 +439,7 @@ pub(crate) async fn save_reward(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regulars_loyalty::tiers::TierProgram;
 
     #[test]
     fn documents_name_the_path_of_the_first_problem() {

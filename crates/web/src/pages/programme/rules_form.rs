@@ -39,7 +39,7 @@ impl Fields {
             .collect()
     }
 
-    fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    pub(crate) fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }
 
@@ -62,7 +62,7 @@ impl Fields {
 
     /// True when every field of row `prefix` (`multipliers[3]`) is blank, but for the
     /// ones named in `defaulted` (a select that always posts something).
-    fn blank_row(&self, prefix: &str, defaulted: &[&str]) -> bool {
+    pub(crate) fn blank_row(&self, prefix: &str, defaulted: &[&str]) -> bool {
         self.0.iter().all(|(name, value)| {
             let Some(field) = name.strip_prefix(prefix) else {
                 return true;
