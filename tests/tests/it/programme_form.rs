@@ -338,3 +338,69 @@ async fn an_owner_sets_tiers_by_the_form() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_adds_a_reward_by_the_form() {
+    for db in dbs() {
+        let server = spawn(db).await;
+        let a = shop(&server, "Brand R", 943).await;
+        let admin_key = a.tenant.admin.as_str();
+        let mut admin = Visitor::new(&server);
+        admin.sign_in(admin_key).await.expect(303, "sign in");
+        let page = admin
+            .get("/dashboard/programme")
+            .await
+            .expect(200, "programme");
+        assert!(page.text.contains("id=\"new-reward\""), "{db:?}");
+        let csrf = page.csrf();
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("name", "10% off"),
+            ("cost", "50"),
+            ("validity_days", "30"),
+            ("kind", "percent_discount"),
+            ("kind.sku", ""),
+            ("kind.amount", ""),
+            ("kind.percent", "0"),
+            ("kind.cap", "20000"),
+            ("min_order_total", ""),
+            ("active", "on"),
+        ];
+        let refused = admin
+            .post("/dashboard/programme/rewards", &form)
+            .await
+            .expect(422, "no percentage");
+        assert!(
+            refused.text.contains("data-for=\"kind.percent\""),
+            "{db:?}: {}",
+            refused.text
+        );
+        form.retain(|(name, _)| *name != "kind.percent");
+        form.push(("kind.percent", "10"));
+        admin
+            .post("/dashboard/programme/rewards", &form)
+            .await
+            .expect(200, "reward");
+        let rewards = server
+            .get("/v1/rewards", admin_key)
+            .await
+            .expect(200, "rewards");
+        let added = rewards.text.contains("10% off") && rewards.text.contains("percent_discount");
+        assert!(added, "{db:?}: {}", rewards.text);
+        let mut viewer = Visitor::new(&server);
+        viewer.sign_in(&a.viewer).await.expect(303, "viewer");
+        let seen = viewer
+            .get("/dashboard/programme")
+            .await
+            .expect(200, "viewer");
+        assert!(!seen.text.contains("new-reward"), "{db:?}");
+        viewer
+            .post(
+                "/dashboard/programme/rewards",
+                &[("csrf", &seen.csrf()), ("name", "x")],
+            )
+            .await
+            .expect(403, "a viewer adds a reward");
+        server.stop().await;
+    }
+}

@@ -5,11 +5,13 @@
 //! cases, whose validation errors are shown next to the field.
 
 mod preview;
+mod rewards_form;
 mod rules_form;
 mod rules_page;
 mod tiers_form;
 mod tiers_page;
 
+pub(crate) use rewards_form::create_reward;
 pub(crate) use tiers_page::save_tiers;
 
 use crate::WebState;
@@ -59,6 +61,7 @@ pub(crate) struct Shown {
     rules: rules_page::Shown,
     tiers: tiers_page::Shown,
     reward: Option<(RewardId, RewardForm, String)>,
+    new_reward: Option<(rules_form::Fields, rules_form::FieldErrors)>,
     saved: bool,
 }
 
@@ -87,8 +90,22 @@ pub(crate) async fn render(
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let edit = session.can_edit();
     let currency = state.services.brand(brand).await.map_err(fail)?.currency;
-    let rules_section =
-        rules_section(state, session, program.as_ref(), currency, shown.rules).await?;
+    let menu = state
+        .services
+        .menu(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let rules_section = rules_section(
+        state,
+        session,
+        program.as_ref(),
+        &menu,
+        currency,
+        shown.rules,
+    )
+    .await?;
+    let (new_fields, new_errors) = shown.new_reward.unwrap_or_default();
+    let new_reward = rewards_form::form(session, &menu, &new_fields, &new_errors);
     let tiers_section = tiers_page::section(
         session,
         program.as_ref().and_then(|p| p.tiers.as_ref()),
@@ -126,6 +143,7 @@ pub(crate) async fn render(
                     p { strong { (reward.name) } " — " (reward.cost.value()) " " (t.points) }
                 }
             }
+            @if edit { (new_reward) }
         }
     };
     Ok(dashboard(session, Nav::Programme, t.programme_title, body))
@@ -136,16 +154,12 @@ async fn rules_section(
     state: &WebState,
     session: &Session,
     program: Option<&regulars_ports::LoyaltyProgram>,
+    menu: &[regulars_domain::MenuItem],
     currency: regulars_domain::Currency,
     shown: rules_page::Shown,
 ) -> Result<Markup, Fail> {
     let brand = session.brand();
     let fail = |e: ManageError| Fail::internal(session.lang, &e);
-    let menu = state
-        .services
-        .menu(brand)
-        .await
-        .map_err(|e| Fail::internal(session.lang, &e))?;
     let locations = state.services.locations(brand).await.map_err(fail)?;
     let tiers = program
         .and_then(|p| p.tiers.as_ref())
@@ -157,7 +171,7 @@ async fn rules_section(
         })
         .unwrap_or_default();
     let choices = rules_page::Choices {
-        menu: &menu,
+        menu,
         locations: &locations,
         tiers,
     };
