@@ -45,6 +45,7 @@ impl Fields {
 
     /// The row numbers posted under `list` (`multipliers` for `multipliers[3].factor`),
     /// ascending, each once.
+    /// Rows numbered [`MAX_ROWS`] or more are not read (nor shown again).
     pub(crate) fn rows(&self, list: &str) -> Vec<usize> {
         let mut rows: Vec<usize> = self
             .0
@@ -52,12 +53,22 @@ impl Fields {
             .filter_map(|(name, _)| {
                 let rest = name.strip_prefix(list)?.strip_prefix('[')?;
                 let (number, _) = rest.split_once(']')?;
-                number.parse().ok()
+                number.parse().ok().filter(|n| *n < MAX_ROWS)
             })
             .collect();
         rows.sort_unstable();
         rows.dedup();
         rows
+    }
+
+    /// True when a row of `list` is numbered beyond [`MAX_ROWS`]: a form to refuse.
+    pub(crate) fn too_many_rows(&self, list: &str) -> bool {
+        self.0.iter().any(|(name, _)| {
+            name.strip_prefix(list)
+                .and_then(|r| r.strip_prefix('['))
+                .and_then(|r| r.split_once(']'))
+                .is_some_and(|(n, _)| n.parse::<usize>().map_or(true, |n| n >= MAX_ROWS))
+        })
     }
 
     /// True when every field of row `prefix` (`multipliers[3]`) is blank, but for the
@@ -71,6 +82,10 @@ impl Fields {
         })
     }
 }
+
+/// The most rows of one list a form may post: the rules allow 100 of a kind, and a
+/// form with blank rows between them is still read.
+pub(crate) const MAX_ROWS: usize = 200;
 
 /// Problems with a form: the field's name and what is wrong, in form order.
 pub(crate) type FieldErrors = BTreeMap<String, String>;
@@ -283,6 +298,14 @@ pub(crate) fn from_fields(f: &Fields) -> Result<EarningRules, FieldErrors> {
 /// Reads what the fields say, recording problems in `errors`; the rules are only
 /// meaningful when there are none.
 fn read(f: &Fields, errors: &mut FieldErrors) -> (EarningRules, RowMap) {
+    for list in ["product_bonuses", "multipliers", "visit_bonuses"] {
+        if f.too_many_rows(list) {
+            errors.insert(
+                list.to_owned(),
+                format!("must have fewer than {MAX_ROWS} rows"),
+            );
+        }
+    }
     let mut r = Reader { f, errors };
     let currency = r.currency();
     let mut rules = EarningRules::empty(currency);

@@ -305,3 +305,9 @@ fn the_happy_hour_rule_reads_as_the_api_document() {
     );
     assert_eq!(rules.ok(), expected.ok());
 }
+
+#[test]
+fn a_row_numbered_beyond_the_limit_is_refused_not_ignored() {
+    let error = error_at(&[("multipliers[5000].factor", "2")], "multipliers");
+    assert!(error.contains("rows"), "{error}");
+}

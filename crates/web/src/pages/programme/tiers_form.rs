@@ -100,6 +100,12 @@ pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors
             ReviewPeriod::Year
         }
     };
+    if f.too_many_rows("tiers") {
+        fail(
+            "tiers",
+            format!("must have fewer than {} rows", super::rules_form::MAX_ROWS),
+        );
+    }
     let mut rows = Vec::new();
     let mut tiers = Vec::new();
     for i in f.rows("tiers") {
