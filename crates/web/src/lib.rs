@@ -232,6 +232,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_profiling),
                 )
                 .route(
+                    "/programme/rewards",
+                    web::post().to(pages::programme::create_reward),
+                )
+                .route(
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )

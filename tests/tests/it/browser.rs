@@ -1,7 +1,8 @@
 //! The dashboard and the customer's page in a real headless Chromium, driven over
 //! WebDriver: sign in, read the overview, find a customer, make a segment (after a
 //! refused rule), edit a reward, create and launch a campaign (after a refused
-//! document), and open a customer's page on a phone-sized screen.
+//! document), open a customer's page on a phone-sized screen, and write a happy hour
+//! with the earning rules form (no JSON), previewed, saved and earned at the till.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without a chromedriver the test says
 //! so and passes, unless `REGULARS_REQUIRE_BROWSER=1` (set by CI), which makes it fail.
@@ -363,6 +364,88 @@ async fn phone_card(browser: &Client, server: &TestServer, shop: &Shop) -> Step<
     })
 }
 
+async fn pick(browser: &Client, css: &str, value: &str) -> Step<()> {
+    let element = context(browser.find(Locator::Css(css)).await, css)?;
+    context(element.select_by_value(value).await, css)
+}
+
+/// An owner who never sees JSON adds "double points 14:00–16:00 on weekdays at Shop 2"
+/// to a plain points-on-spend programme, previews a Wednesday 15:00 order (the number
+/// the rules' own evaluation gives), saves, and the till's orders at Shop 2 earn double
+/// at 15:00 on a weekday and not at 17:00.
+async fn happy_hour_form(browser: &Client, server: &TestServer, shop: &Shop) -> Step<()> {
+    use crate::programme_form::{
+        DOUBLE_AT_SHOP_2, expected_points, last_weekday_at, order, saved_rules,
+    };
+    let admin = shop.tenant.admin.as_str();
+    let plain = json!({"currency": "VND",
+        "base": {"per_amount": "10000", "points": 1, "rounding": "floor"}});
+    server
+        .put("/v1/program/earning-rules", admin, &plain)
+        .await
+        .expect(200, "plain rules");
+    context(browser.set_window_size(1280, 900).await, "desktop size")?;
+    context(
+        browser
+            .goto(&format!("{}/dashboard/programme", server.base))
+            .await,
+        "programme",
+    )?;
+    let row = |field: &str| format!("[name='multipliers[0].{field}']");
+    fill(browser, &row("factor"), "2").await?;
+    fill(browser, &row("label"), "Double points").await?;
+    fill(browser, &row("when.hours.from"), "14:00").await?;
+    fill(browser, &row("when.hours.to"), "16:00").await?;
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        click(browser, &format!("{}[value={day}]", row("when.weekdays"))).await?;
+    }
+    pick(
+        browser,
+        &format!("select{}", row("when.locations")),
+        "shop-2",
+    )
+    .await?;
+    pick(browser, "select[name='sample.weekday']", "wed").await?;
+    fill(browser, "[name='sample.time']", "15:00").await?;
+    pick(browser, "select[name='sample.location']", "shop-2").await?;
+    pick(browser, "select[name='sample.lines[0].sku']", "TS-OOLONG").await?;
+    fill(browser, "[name='sample.lines[0].quantity']", "2").await?;
+    click(browser, "#preview-rules").await?;
+    let wanted = expected_points("shop-2", time::macros::datetime!(2026-01-07 15:00 +7), 2);
+    let total = wait_for_text(browser, "#preview-total", |t| !t.is_empty()).await?;
+    check(total.trim() == wanted.to_string(), || {
+        format!("preview total {total:?}, evaluate gives {wanted}")
+    })?;
+    let lines = text_of(browser, "#preview").await?;
+    check(lines.contains("Double points"), || {
+        format!("preview: {lines}")
+    })?;
+    click(browser, "#save-rules").await?;
+    text_of(browser, "#saved").await?;
+    let saved = saved_rules(server, admin).await;
+    let wanted_rules = regulars_loyalty::rules::EarningRules::from_json(DOUBLE_AT_SHOP_2);
+    let read = regulars_loyalty::rules::EarningRules::from_json(&saved.to_string());
+    check(read.is_ok() && read == wanted_rules, || {
+        format!("saved rules: {saved}")
+    })?;
+    let at_three = last_weekday_at(15);
+    let earned = server
+        .post("/v1/orders", admin, &order("B-1500", &shop.phone, at_three))
+        .await
+        .expect(200, "order at 15:00");
+    check(earned.int("/points_earned") == wanted, || {
+        format!("15:00 at Shop 2 earned {}", earned.text)
+    })?;
+    let at_five = last_weekday_at(17);
+    let later = server
+        .post("/v1/orders", admin, &order("B-1700", &shop.phone, at_five))
+        .await
+        .expect(200, "order at 17:00");
+    check(later.int("/points_earned") == wanted / 2, || {
+        format!("17:00 at Shop 2 earned {}", later.text)
+    })
+}
+
 fn screenshot_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -404,6 +487,7 @@ async fn owner_and_customer_pages_work_in_a_real_browser() {
     };
     let server = spawn(Db::Sqlite).await;
     let shop = shop(&server, "Trà Sữa", 901).await;
+    crate::programme_form::menu_and_shop_2(&server, &shop.tenant.admin).await;
     let driver = Driver::start(&binary).await;
     let browser = driver.browser().await;
     // Finding an element waits for it a while: pages load after the click that asks.
@@ -418,5 +502,11 @@ async fn owner_and_customer_pages_work_in_a_real_browser() {
     scenario(&browser, "dashboard", dashboard(&browser, &server, &shop)).await;
     scenario(&browser, "campaign", campaign(&browser, &shop)).await;
     scenario(&browser, "phone-card", phone_card(&browser, &server, &shop)).await;
+    scenario(
+        &browser,
+        "happy-hour-form",
+        happy_hour_form(&browser, &server, &shop),
+    )
+    .await;
     let _ = browser.close().await;
 }

@@ -1,7 +1,18 @@
 //! The programme: earning rules, tiers and the reward catalogue, editable by admins.
-//! Documents are read exactly as the API reads them (the same types, the JSON path of
-//! the first problem named) and saved through the same use cases, whose validation
-//! errors are shown next to the field.
+//! The earning rules have a form with a preview (`rules_page`) and their JSON document
+//! as an "advanced" view; documents are read exactly as the API reads them (the same
+//! types, the JSON path of the first problem named) and saved through the same use
+//! cases, whose validation errors are shown next to the field.
+
+mod preview;
+mod rewards_form;
+mod rules_form;
+mod rules_page;
+mod tiers_form;
+mod tiers_page;
+
+pub(crate) use rewards_form::create_reward;
+pub(crate) use tiers_page::save_tiers;
 
 use crate::WebState;
 use crate::i18n::Text;
@@ -13,7 +24,6 @@ use maud::{Markup, html};
 use regulars_domain::{Points, RewardId};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::rules::EarningRules;
-use regulars_loyalty::tiers::TierProgram;
 use regulars_service::ManageError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -47,16 +57,15 @@ pub(crate) struct RewardForm {
 
 /// What the page shows again after a save or a refusal.
 #[derive(Debug, Default)]
-struct Shown {
-    rules_text: Option<String>,
-    rules_error: Option<String>,
-    tiers_text: Option<String>,
-    tiers_error: Option<String>,
+pub(crate) struct Shown {
+    rules: rules_page::Shown,
+    tiers: tiers_page::Shown,
     reward: Option<(RewardId, RewardForm, String)>,
+    new_reward: Option<(rules_form::Fields, rules_form::FieldErrors)>,
     saved: bool,
 }
 
-fn message(error: &ManageError) -> Option<String> {
+pub(crate) fn message(error: &ManageError) -> Option<String> {
     match error {
         ManageError::Invalid { field, message } => Some(format!("{field}: {message}")),
         ManageError::Taken { message, .. } => Some(message.clone()),
@@ -64,61 +73,50 @@ fn message(error: &ManageError) -> Option<String> {
     }
 }
 
-async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Markup, Fail> {
+pub(crate) async fn render(
+    state: &WebState,
+    session: &Session,
+    shown: Shown,
+) -> Result<Markup, Fail> {
     let t = session.lang.text();
     let brand = session.brand();
     let fail = |e: ManageError| Fail::internal(session.lang, &e);
     let program = state.services.program(brand).await.map_err(fail)?;
     let rewards = state.services.rewards(brand).await.map_err(fail)?;
-    let rules_text = shown.rules_text.clone().unwrap_or_else(|| {
-        program
-            .as_ref()
-            .map(|p| pretty(&p.earning_rules))
-            .unwrap_or_default()
-    });
-    let tiers_text = shown.tiers_text.clone().unwrap_or_else(|| {
-        program
-            .as_ref()
-            .and_then(|p| p.tiers.as_ref())
-            .map(pretty)
-            .unwrap_or_default()
-    });
     let policy = state
         .services
         .messaging_policy(brand)
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let edit = session.can_edit();
+    let currency = state.services.brand(brand).await.map_err(fail)?.currency;
+    let menu = state
+        .services
+        .menu(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let rules_section = rules_section(
+        state,
+        session,
+        program.as_ref(),
+        &menu,
+        currency,
+        shown.rules,
+    )
+    .await?;
+    let (new_fields, new_errors) = shown.new_reward.unwrap_or_default();
+    let new_reward = rewards_form::form(session, &menu, &new_fields, &new_errors);
+    let tiers_section = tiers_page::section(
+        session,
+        program.as_ref().and_then(|p| p.tiers.as_ref()),
+        currency,
+        shown.tiers,
+    );
     let body = html! {
         @if shown.saved { p.ok #saved { (t.saved) } }
         @if program.is_none() { p.muted { (t.no_programme) } }
-        section {
-            h2 { (t.earning_rules) }
-            p.muted { (t.tiers_help) }
-            @if edit {
-                form method="post" action="/dashboard/programme/earning-rules" #rules-form {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    textarea #rules name="document" { (rules_text) }
-                    @if let Some(e) = &shown.rules_error { p.error #rules-error { (e) } }
-                    button type="submit" { (t.save) }
-                }
-            } @else {
-                pre #rules { (rules_text) }
-            }
-        }
-        section {
-            h2 { (t.tiers) }
-            @if edit {
-                form method="post" action="/dashboard/programme/tiers" #tiers-form {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    textarea #tiers name="document" { (tiers_text) }
-                    @if let Some(e) = &shown.tiers_error { p.error #tiers-error { (e) } }
-                    button type="submit" { (t.save) }
-                }
-            } @else {
-                pre #tiers { (tiers_text) }
-            }
-        }
+        (rules_section)
+        (tiers_section)
         (profiling_section(session, policy.profiling_default, edit))
         section #rewards {
             h2 { (t.rewards) }
@@ -145,9 +143,45 @@ async fn render(state: &WebState, session: &Session, shown: Shown) -> Result<Mar
                     p { strong { (reward.name) } " — " (reward.cost.value()) " " (t.points) }
                 }
             }
+            @if edit { (new_reward) }
         }
     };
     Ok(dashboard(session, Nav::Programme, t.programme_title, body))
+}
+
+/// The earning rules section, with the brand's menu, shops and tiers as pick-lists.
+async fn rules_section(
+    state: &WebState,
+    session: &Session,
+    program: Option<&regulars_ports::LoyaltyProgram>,
+    menu: &[regulars_domain::MenuItem],
+    currency: regulars_domain::Currency,
+    shown: rules_page::Shown,
+) -> Result<Markup, Fail> {
+    let brand = session.brand();
+    let fail = |e: ManageError| Fail::internal(session.lang, &e);
+    let locations = state.services.locations(brand).await.map_err(fail)?;
+    let tiers = program
+        .and_then(|p| p.tiers.as_ref())
+        .map(|t| {
+            t.tiers()
+                .iter()
+                .map(|tier| (tier.code.as_str().to_owned(), tier.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let choices = rules_page::Choices {
+        menu,
+        locations: &locations,
+        tiers,
+    };
+    Ok(rules_page::section(
+        session,
+        &choices,
+        program.map(|p| &p.earning_rules),
+        currency,
+        shown,
+    ))
 }
 
 /// The brand's default for customers never asked about profiling.
@@ -223,12 +257,7 @@ pub(crate) async fn save_profiling(
     Ok(ok(&req, page))
 }
 
-/// Pretty JSON of a document shown in a text area.
-fn pretty<T: serde::Serialize>(document: &T) -> String {
-    serde_json::to_string_pretty(document).unwrap_or_default()
-}
-
-fn reply(req: &HttpRequest, page: Markup, status: StatusCode) -> HttpResponse {
+pub(crate) fn reply(req: &HttpRequest, page: Markup, status: StatusCode) -> HttpResponse {
     let mut reply = ok(req, page);
     *reply.status_mut() = status;
     reply
@@ -244,30 +273,41 @@ pub(crate) async fn show(
     Ok(ok(&req, page))
 }
 
-/// A document form.
-#[derive(Debug, Deserialize)]
-pub(crate) struct DocumentForm {
-    csrf: String,
-    document: String,
-}
-
-/// `POST /dashboard/programme/earning-rules`.
+/// `POST /dashboard/programme/earning-rules`: the rules form (previewed with
+/// `action=preview`, saved with `action=save`), or the JSON document (a `document`
+/// field) of the advanced view.
 pub(crate) async fn save_rules(
     req: HttpRequest,
     state: web::Data<WebState>,
-    form: web::Form<DocumentForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Fail> {
     let session = Session::of(&req, &state).await?;
-    session.authorise_change(&state, &form.csrf)?;
-    let outcome = match parse_document::<EarningRules>(&form.document) {
-        Err(e) => Err(e),
-        Ok(rules) => match state
-            .services
-            .set_earning_rules(session.brand(), rules)
-            .await
-        {
+    let fields = rules_form::Fields(form.into_inner());
+    session.authorise_change(&state, fields.get("csrf"))?;
+    let brand = session.brand();
+    let json = fields.0.iter().any(|(name, _)| name == "document");
+    if !json && fields.get("action") == "preview" {
+        return preview_rules(&req, &state, &session, fields).await;
+    }
+    let parsed = if json {
+        parse_document::<EarningRules>(fields.get("document")).map_err(|e| {
+            let mut errors = rules_form::FieldErrors::new();
+            errors.insert(String::new(), e);
+            errors
+        })
+    } else {
+        rules_form::from_fields(&fields)
+    };
+    let outcome = match parsed {
+        Err(errors) => Err(errors),
+        Ok(rules) => match state.services.set_earning_rules(brand, rules).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+            Err(e) => {
+                let text = message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?;
+                let mut errors = rules_form::FieldErrors::new();
+                errors.insert(String::new(), text);
+                Err(errors)
+            }
         },
     };
     let (shown, status) = match outcome {
@@ -278,59 +318,73 @@ pub(crate) async fn save_rules(
             },
             StatusCode::OK,
         ),
-        Err(e) => (
-            Shown {
-                rules_text: Some(form.document.clone()),
-                rules_error: Some(e),
-                ..Shown::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(errors) => {
+            let rules = if json {
+                let text = errors.values().next().cloned().unwrap_or_default();
+                rules_page::Shown {
+                    json: Some((fields.get("document").to_owned(), text)),
+                    ..rules_page::Shown::default()
+                }
+            } else {
+                rules_page::Shown {
+                    fields: Some(fields),
+                    errors,
+                    ..rules_page::Shown::default()
+                }
+            };
+            (
+                Shown {
+                    rules,
+                    ..Shown::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
     };
     let page = render(&state, &session, shown).await?;
     Ok(reply(&req, page, status))
 }
 
-/// `POST /dashboard/programme/tiers`; an empty document removes the tiers.
-pub(crate) async fn save_tiers(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    form: web::Form<DocumentForm>,
+/// The rules form shown again with what its sample order earns; nothing is saved.
+async fn preview_rules(
+    req: &HttpRequest,
+    state: &WebState,
+    session: &Session,
+    fields: rules_form::Fields,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    session.authorise_change(&state, &form.csrf)?;
-    let text = form.document.trim();
-    let parsed = if text.is_empty() {
-        Ok(None)
+    let brand = session.brand();
+    let found = state
+        .services
+        .brand(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let menu = state
+        .services
+        .menu(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let shop = preview::Shop {
+        menu: &menu,
+        offset: found.utc_offset,
+    };
+    let (rules, earning, sample_errors) = rules_page::read(&fields, &shop, true);
+    let errors = rules.err().unwrap_or(sample_errors);
+    let status = if errors.is_empty() {
+        StatusCode::OK
     } else {
-        parse_document::<TierProgram>(text).map(Some)
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    let outcome = match parsed {
-        Err(e) => Err(e),
-        Ok(tiers) => match state.services.set_tiers(session.brand(), tiers).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(message(&e).ok_or_else(|| Fail::internal(session.lang, &e))?),
+    let shown = Shown {
+        rules: rules_page::Shown {
+            fields: Some(fields),
+            errors,
+            preview: earning,
+            json: None,
         },
+        ..Shown::default()
     };
-    let (shown, status) = match outcome {
-        Ok(()) => (
-            Shown {
-                saved: true,
-                ..Shown::default()
-            },
-            StatusCode::OK,
-        ),
-        Err(e) => (
-            Shown {
-                tiers_text: Some(form.document.clone()),
-                tiers_error: Some(e),
-                ..Shown::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-    };
-    let page = render(&state, &session, shown).await?;
-    Ok(reply(&req, page, status))
+    let page = render(state, session, shown).await?;
+    Ok(reply(req, page, status))
 }
 
 /// The reward as edited by `form`, or what is wrong with the form.
@@ -399,6 +453,7 @@ pub(crate) async fn save_reward(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regulars_loyalty::tiers::TierProgram;
 
     #[test]
     fn documents_name_the_path_of_the_first_problem() {
