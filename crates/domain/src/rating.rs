@@ -113,3 +113,9 @@ pub struct Rating {
     /// When it was given.
     pub created_at: OffsetDateTime,
 }
+
+/// The dedupe key of the notice a low rating of `order` sends to its location's
+/// manager: one notice per order, and what erasure looks for to scrub its text.
+pub fn rating_notice_key(order: OrderId) -> String {
+    format!("rating-notice:{order}")
+}

@@ -206,7 +206,7 @@ impl Modify for CommonErrors {
         channels::ChannelAccountIn, channels::ChannelAccountOut, channels::ChannelAccountsOut,
         channels::SecretStateOut,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
-        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
+        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto, export::RatingExportDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
         till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,

@@ -56,7 +56,7 @@ pub trait RatingRepo: Send {
         &mut self,
         brand: BrandId,
         location: LocationId,
-        email: Option<&str>,
+        email: Option<String>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
     /// The brand's low-rating threshold, if it set one.

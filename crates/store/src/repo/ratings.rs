@@ -3,14 +3,16 @@
 
 use crate::contact::{Place, open, seal};
 use crate::convert::{from_micros, to_micros};
-use crate::entity::{location_manager, rating, rating_setting};
+use crate::entity::{location_manager, outbox, rating, rating_setting};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, LocationId, OrderId, Rating, Stars};
+use regulars_domain::{BrandId, CustomerId, LocationId, OrderId, Rating, Stars, rating_notice_key};
 use regulars_ports::{RatingRepo, StoreError};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -121,6 +123,20 @@ impl RatingRepo for StoreTransaction {
         customer: CustomerId,
     ) -> Result<u64, StoreError> {
         use rating::Column as C;
+        // The notices low ratings sent to managers repeat the comment: scrub them too.
+        let keys: Vec<String> = self
+            .customer_ratings(brand, customer)
+            .await?
+            .iter()
+            .filter(|r| r.comment.is_some())
+            .map(|r| rating_notice_key(r.order_id))
+            .collect();
+        for chunk in keys.chunks(200) {
+            let which = Condition::all()
+                .add(outbox::Column::BrandId.eq(brand.as_uuid()))
+                .add(outbox::Column::DedupeKey.is_in(chunk.to_vec()));
+            self.scrub_messages(which, false).await?;
+        }
         let result = rating::Entity::update_many()
             .col_expr(C::Comment, Expr::value(Option::<String>::None))
             .filter(C::BrandId.eq(brand.as_uuid()))
@@ -166,7 +182,7 @@ impl RatingRepo for StoreTransaction {
         &mut self,
         brand: BrandId,
         location: LocationId,
-        email: Option<&str>,
+        email: Option<String>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         use location_manager::Column as C;
@@ -185,7 +201,7 @@ impl RatingRepo for StoreTransaction {
             email: seal(
                 self.keys(),
                 &place(brand.as_uuid(), location.as_uuid()),
-                email,
+                &email,
             ),
             updated_at: to_micros(at),
         };
