@@ -44,6 +44,7 @@ mod pos;
 mod posters;
 mod privacy;
 mod profiling_default;
+mod ratings;
 mod refunds;
 mod reliability;
 mod reports;

@@ -197,7 +197,6 @@ pub(crate) async fn report(
 
 /// A location's manager contact.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct LocationManagerDto {
     /// Where the location's low ratings are emailed; `null` (or empty) for nobody: the
     /// ratings then wait on the dashboard as needing attention.
