@@ -590,8 +590,10 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             // settings, and channel accounts hold its senders' credentials: admin only,
             // even to read.
             // So are the expensive reads and the jobs that run expensive work, and a
-            // customer's whole data, exported on their request.
+            // customer's whole data, exported on their request. A location manager's
+            // email is a contact: admin only too.
             let admin_only = [
+                "/v1/locations/{id}/manager",
                 "/v1/customers/{id}/export",
                 "/v1/keys",
                 "/v1/integrations",
