@@ -578,6 +578,12 @@ impl Campaign {
                 "uses {{bonus_points}} but the offer is not bonus_points",
             ));
         }
+        if template.uses("rating_link") && !matches!(self.trigger, Trigger::AfterPurchase { .. }) {
+            return Err(invalid(
+                "template",
+                "uses {{rating_link}}, which only an after_purchase message has: it rates the order just made",
+            ));
+        }
         self.check_sms()?;
         self.check_zalo_params()
     }

@@ -19,12 +19,18 @@ pub const VARIABLES: &[&str] = &[
     "tier",
     "code",
     "bonus_points",
+    "rating_link",
 ];
 
 /// What `{{code}}` renders to in a planned message: the planner does not issue vouchers,
 /// so the caller issues one per message with an offer and puts its code in place of this
 /// marker ([`crate::plan::PlannedMessage::with_code`]).
 pub const CODE_MARKER: &str = "{{code}}";
+
+/// What `{{rating_link}}` renders to in a planned message: the link names the order
+/// rated and is signed by the server, so the caller puts it in place of this marker
+/// (or removes the marker where it has no link to give).
+pub const RATING_LINK_MARKER: &str = "{{rating_link}}";
 
 /// Why a template was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -37,7 +43,7 @@ pub enum TemplateError {
     },
     /// A variable that is not in [`VARIABLES`].
     #[error(
-        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier, code, bonus_points"
+        "unknown variable `{name}`; known: name, reward, reward_value, points, balance, expiry_date, shop, tier, code, bonus_points, rating_link"
     )]
     UnknownVariable {
         /// The name used.
@@ -87,6 +93,9 @@ pub struct Values<'a> {
     /// `{{bonus_points}}`: the points a `bonus_points` offer gives (`{{reward}}` says
     /// them with their unit: `50 điểm`).
     pub bonus_points: Option<Cow<'a, str>>,
+    /// `{{rating_link}}`: the link where the customer rates the order just made (after
+    /// purchase only).
+    pub rating_link: Option<Cow<'a, str>>,
 }
 
 impl Values<'_> {
@@ -111,6 +120,7 @@ impl Values<'_> {
             Some("tier") => self.tier.as_deref(),
             Some("code") => self.code.as_deref(),
             Some("bonus_points") => self.bonus_points.as_deref(),
+            Some("rating_link") => self.rating_link.as_deref(),
             _ => None,
         }
     }

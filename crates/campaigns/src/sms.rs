@@ -23,6 +23,11 @@ pub const SAMPLE_OPT_OUT_LINK: &str =
 /// The voucher code a sample message carries, as long as a real one (`XXXX-XXXX-XXXXX`).
 pub const SAMPLE_CODE: &str = "7K2M-9QXD-4HRTV";
 
+/// A rating link as long as a real one on a short public address (`https://` and 16
+/// characters, `/f/`, an 87-character token),
+/// for counting the SMS a `{{rating_link}}` costs.
+pub const SAMPLE_RATING_LINK: &str = "https://loyalty.example.vn/f/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 impl Campaign {
     /// The campaign's text for a sample customer ([`SAMPLE_NAME`], [`SAMPLE_CODE`], a
     /// four-digit points figure, a date), one per reward the offer may give, with the
@@ -89,6 +94,7 @@ impl Campaign {
             shop: Some(Cow::Borrowed(self.shop.as_str())),
             tier: Some(Cow::Borrowed("Vàng")),
             code: reward.map(|_| Cow::Borrowed(SAMPLE_CODE)),
+            rating_link: Some(Cow::Borrowed(SAMPLE_RATING_LINK)),
         }
     }
 

@@ -37,6 +37,7 @@ mod money;
 mod order;
 mod phone;
 mod points;
+mod rating;
 pub mod sms;
 pub mod zns;
 
@@ -61,3 +62,6 @@ pub use money::{Currency, Money};
 pub use order::{EventKey, LineItem, Modifier, Order, Refund, RefundScope};
 pub use phone::{CallingCode, Phone, partly_hidden_email};
 pub use points::Points;
+pub use rating::{
+    DEFAULT_LOW_THRESHOLD, MAX_COMMENT_CHARS, Rating, Stars, rating_comment, rating_notice_key,
+};

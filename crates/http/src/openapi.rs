@@ -37,6 +37,7 @@ use crate::routes::claims;
 use crate::routes::location_reports;
 use crate::routes::menu;
 use crate::routes::notice;
+use crate::routes::ratings;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, till, webhooks,
@@ -171,6 +172,7 @@ impl Modify for CommonErrors {
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
+        ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
@@ -202,11 +204,13 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         location_reports::LocationsDto, location_reports::LocationRowDto,
+        ratings::RatingsDto, ratings::RatingSummaryDto, ratings::RatingLocationDto, ratings::RatingWeekDto,
+        ratings::LowRatingDto, ratings::LocationManagerDto, ratings::RatingSettingsDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
         channels::ChannelAccountIn, channels::ChannelAccountOut, channels::ChannelAccountsOut,
         channels::SecretStateOut,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
-        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto,
+        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto, export::RatingExportDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
         till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,

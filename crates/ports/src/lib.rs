@@ -48,6 +48,7 @@ mod outbox;
 mod pos_api;
 mod pos_poll;
 mod privacy;
+mod ratings;
 mod records;
 mod reports;
 mod repos;
@@ -85,6 +86,7 @@ pub use pos_poll::{InvoicePage, PollCursor, PolledInvoice};
 pub use privacy::{
     ErasureCounts, PhoneChange, PrivacyRepo, PrivacyRequest, PrivacyRequestKind, RetentionPolicy,
 };
+pub use ratings::RatingRepo;
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
     IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram,
@@ -126,6 +128,8 @@ pub use otp::MockOtpRepo;
 pub use outbox::MockOutboxRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use privacy::MockPrivacyRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use ratings::MockRatingRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]

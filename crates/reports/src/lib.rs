@@ -47,10 +47,15 @@ mod cohorts;
 mod facts;
 mod locations;
 mod overview;
+mod ratings;
 mod revenue;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
 pub use facts::{OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth};
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
+pub use ratings::{
+    RatingFact, RatingLocationRow, RatingSummary, RatingWeekRow, RatingsBuilder, RatingsReport,
+    week_of,
+};
 pub use revenue::{Breakdown, NO_LOCATION, RevenueBuilder, RevenueReport, RevenueRow, UNSCORED};

@@ -839,6 +839,7 @@ impl Services {
             Some(code) => m.with_code(code),
             None => m.text.clone(),
         };
+        let body = self.with_rating_link(body, brand, facts, now);
         let route_of = |channel: Channel| -> Option<Route> {
             let recipient = match channel {
                 Channel::Zalo | Channel::Sms => Some(facts.phone.as_str().to_owned()),
@@ -930,7 +931,11 @@ impl PageResult {
         let text = match m.offer {
             Some(_) => m.with_code(regulars_campaigns::sms::SAMPLE_CODE),
             None => m.text.clone(),
-        };
+        }
+        .replace(
+            regulars_campaigns::render::RATING_LINK_MARKER,
+            regulars_campaigns::sms::SAMPLE_RATING_LINK,
+        );
         // A promotional SMS ends with the opt-out instruction: it is paid for too.
         let text = if m.promotional {
             regulars_domain::with_opt_out(

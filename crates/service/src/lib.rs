@@ -131,6 +131,7 @@ mod pos_poll;
 mod privacy;
 mod profile;
 pub mod ratelimit;
+mod ratings;
 mod realtime;
 mod refund;
 mod reports;
@@ -204,6 +205,10 @@ pub use privacy::{
 };
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
+pub use ratings::{
+    LowRating, RATING_LINK_VALIDITY, RATINGS_READ_LIMIT, RatingClaims, RatingError, RatingPage,
+    RatingReceipt, RatingsView,
+};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use requests::{

@@ -101,7 +101,7 @@ fn setup_error(error: ReportError) -> ReportsError {
 
 impl Services {
     /// The brand, and the totals storage adds up itself for `period`.
-    async fn report_setup(
+    pub(crate) async fn report_setup(
         &self,
         brand: BrandId,
         period: Option<Period>,
@@ -222,7 +222,7 @@ impl Services {
 
     /// The local days `[from, to)`; `to` defaults to tomorrow (the period includes
     /// today) and `from` to [`DEFAULT_DAYS`] days before `to`.
-    fn local_period(
+    pub(crate) fn local_period(
         &self,
         brand: &Brand,
         from: Option<Date>,
@@ -417,7 +417,11 @@ impl Services {
 
     /// The location codes of `scope`; a location the brand does not have is an invalid
     /// `location` (whoever's it is).
-    async fn scope_codes(&self, brand: BrandId, scope: &Scope) -> Result<Codes, ReportsError> {
+    pub(crate) async fn scope_codes(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+    ) -> Result<Codes, ReportsError> {
         let Scope::Locations(ids) = scope else {
             return Ok(Codes::All);
         };
@@ -447,13 +451,13 @@ impl Services {
 
 /// The location codes a report reads: every order, or those placed at these codes.
 #[derive(Debug, Clone)]
-enum Codes {
+pub(crate) enum Codes {
     All,
     Only(Vec<String>),
 }
 
 impl Codes {
-    fn includes(&self, location: Option<&str>) -> bool {
+    pub(crate) fn includes(&self, location: Option<&str>) -> bool {
         match self {
             Codes::All => true,
             Codes::Only(codes) => location.is_some_and(|l| codes.iter().any(|c| c == l)),

@@ -139,6 +139,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn ratings(&mut self) -> &mut dyn regulars_ports::RatingRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

@@ -200,6 +200,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
         .configure(pages::card_privacy::routes)
         .route("/u/{token}", web::get().to(pages::unsubscribe::show))
         .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
+        .route("/f/{token}", web::get().to(pages::feedback::show))
+        .route("/f/{token}", web::post().to(pages::feedback::rate))
         .configure(till::routes)
         .configure(signup::routes)
         .service(
@@ -240,6 +242,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_reward),
                 )
                 .route("/audit", web::get().to(pages::audit::show))
+                .route("/ratings", web::get().to(pages::ratings::show))
+                .route(
+                    "/ratings/managers/{location}",
+                    web::post().to(pages::ratings::set_manager),
+                )
                 .route("/staff", web::get().to(till::admin::show))
                 .route("/menu", web::get().to(till::menu_admin::show))
                 .route("/channels", web::get().to(pages::channels::show))

@@ -115,6 +115,7 @@ pub(crate) enum Nav {
     Audit,
     Staff,
     Channels,
+    Ratings,
 }
 
 /// A whole HTML document.
@@ -149,6 +150,14 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
             crate::till::text(session.lang).nav_staff,
         ),
         (
+            Nav::Ratings,
+            "/dashboard/ratings",
+            match session.lang {
+                crate::i18n::Lang::Vi => "Đánh giá",
+                crate::i18n::Lang::En => "Ratings",
+            },
+        ),
+        (
             Nav::Channels,
             "/dashboard/channels",
             match session.lang {
@@ -161,7 +170,7 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
     // A manager sees the pages limited to its locations only.
     let entries = entries.into_iter().filter(|(entry, _, _)| {
         if !session.scope.is_brand() {
-            return *entry == Nav::Overview;
+            return matches!(entry, Nav::Overview | Nav::Ratings);
         }
         !matches!(entry, Nav::Audit | Nav::Staff | Nav::Channels) || session.can_edit()
     });

@@ -211,6 +211,60 @@ async fn bad_requests_are_4xx_in_the_error_shape() {
             }
         }
 
+        // Ratings: a bad period or threshold, a manager email that is none, an unknown
+        // location: 4xx naming the field.
+        for (query, status, field) in [
+            ("from=yesterday", 400, "from"),
+            ("to=2026-13-01", 400, "to"),
+            ("from=2026-02-01&to=2026-01-01", 422, "to"),
+            ("location=q1", 400, "location"),
+            ("colour=red", 400, ""),
+        ] {
+            let url = format!("/v1/reports/ratings?{query}");
+            let named = server
+                .get(&url, admin)
+                .await
+                .expect_error(status, "invalid", &what(&url));
+            if !field.is_empty() {
+                assert_eq!(named.as_deref(), Some(field), "{}", what(&url));
+            }
+        }
+        let shop = server
+            .post("/v1/locations", admin, &json!({"code": "r1", "name": "R1"}))
+            .await
+            .expect(201, "location")
+            .str("/id");
+        for email in [json!("not an email"), json!("a@b"), json!(5)] {
+            let reply = server
+                .put(
+                    &format!("/v1/locations/{shop}/manager"),
+                    admin,
+                    &json!({ "email": email }),
+                )
+                .await;
+            expect_4xx(&reply, &what(&format!("manager email {email}")));
+            assert!(reply.text.contains("email"), "{}", reply.text);
+        }
+        server
+            .put(
+                &format!("/v1/locations/{nobody}/manager"),
+                admin,
+                &json!({"email": "m@shop.example"}),
+            )
+            .await
+            .expect_error(404, "not_found", &what("manager of no location"));
+        for threshold in [json!(0), json!(6), json!("two"), json!(-1)] {
+            let reply = server
+                .put(
+                    "/v1/ratings/settings",
+                    admin,
+                    &json!({ "low_threshold": threshold }),
+                )
+                .await;
+            expect_4xx(&reply, &what(&format!("threshold {threshold}")));
+            assert!(reply.text.contains("low_threshold"), "{}", reply.text);
+        }
+
         // A wrong method is answered in JSON too.
         let reply = server
             .call(Method::DELETE, "/v1/orders", Some(admin), Body::None)

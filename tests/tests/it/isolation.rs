@@ -260,6 +260,8 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"code": "ABCDE-FGHJK", "customer_phone": phone(779).as_str()})
         }
         ("put", "/v1/settings/claims") => json!({"claim_days": 7}),
+        ("put", "/v1/locations/{id}/manager") => json!({"email": "someone@elsewhere.example"}),
+        ("put", "/v1/ratings/settings") => json!({"low_threshold": 3}),
         ("post", "/v1/customers/{id}/erasure") => json!({}),
         ("put", "/v1/customers/{id}/phone") => json!({"phone": phone(780).as_str()}),
         ("put", "/v1/brand/retention") => {
@@ -588,8 +590,10 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             // settings, and channel accounts hold its senders' credentials: admin only,
             // even to read.
             // So are the expensive reads and the jobs that run expensive work, and a
-            // customer's whole data, exported on their request.
+            // customer's whole data, exported on their request. A location manager's
+            // email is a contact: admin only too.
             let admin_only = [
+                "/v1/locations/{id}/manager",
                 "/v1/customers/{id}/export",
                 "/v1/keys",
                 "/v1/integrations",

@@ -45,6 +45,7 @@ mod posters;
 mod privacy;
 mod profiling_default;
 mod programme_form;
+mod ratings;
 mod refunds;
 mod reliability;
 mod reports;

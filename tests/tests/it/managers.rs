@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 /// Routes a manager's key may read, limited to its locations.
-const SCOPED_READS: [&str; 7] = [
+const SCOPED_READS: [&str; 8] = [
     "/v1/reports/overview",
+    "/v1/reports/ratings",
     "/v1/reports/cohorts",
     "/v1/reports/revenue",
     "/v1/reports/locations",

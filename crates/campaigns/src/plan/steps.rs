@@ -8,7 +8,7 @@ use super::{
 };
 use crate::campaign::{Audience, Campaign, CampaignError, Offer, PricedReward, SendTime, Trigger};
 use crate::policy::Policy;
-use crate::render::{CODE_MARKER, Values, group_digits};
+use crate::render::{CODE_MARKER, RATING_LINK_MARKER, Values, group_digits};
 use regulars_domain::CustomerId;
 use std::borrow::Cow;
 use time::{Duration, OffsetDateTime};
@@ -116,6 +116,7 @@ impl<'a> Prepared<'a> {
                 .or(c.features.tier.as_deref())
                 .map(Cow::Borrowed),
             code: chosen.map(|_| Cow::Borrowed(CODE_MARKER)),
+            rating_link: Some(Cow::Borrowed(RATING_LINK_MARKER)),
         };
         self.template.render(&values)
     }

@@ -48,6 +48,7 @@ fn every_variable_renders() {
         tier: Some("gold".into()),
         code: Some("7K2M".into()),
         bonus_points: Some("50".into()),
+        rating_link: Some("https://x/f/t".into()),
     };
     assert_eq!(t.render(&v), "Lan|R|10%|50|1.250|02/03/2026|S|gold|7K2M");
     assert_eq!(t.render(&Values::default()), "bạn||||||||");

@@ -193,3 +193,32 @@ fn zalo_params_are_checked_and_named() {
         assert_eq!(got, path, "{message}");
     }
 }
+
+#[test]
+fn a_rating_link_belongs_to_after_purchase_messages_and_counts_as_sms() {
+    let (path, message) = refused(json!({
+        "template": "Chao {{name}}, danh gia: {{rating_link}}",
+        "channels": ["sms"],
+    }));
+    assert_eq!(path, "template");
+    assert!(message.contains("after_purchase"), "{message}");
+    let without = campaign(json!({
+        "trigger": {"type": "after_purchase"},
+        "template": "Cam on {{name}}!",
+        "channels": ["sms"], "sms": {"fold_accents": true},
+    }));
+    let with = campaign(json!({
+        "trigger": {"type": "after_purchase"},
+        "template": "Cam on {{name}}! {{rating_link}}",
+        "channels": ["sms"], "sms": {"fold_accents": true},
+    }));
+    let (without, with) = (
+        without.sample_sms_length().unwrap(),
+        with.sample_sms_length().unwrap(),
+    );
+    // The link is counted at a real link's length, not as nothing.
+    assert!(
+        with.units >= without.units + regulars_campaigns::sms::SAMPLE_RATING_LINK.len(),
+        "{without:?} {with:?}"
+    );
+}

@@ -101,6 +101,34 @@ pub(crate) struct ExportDto {
     messages: Vec<MessageDto>,
     /// Requests about the customer's data, this one included.
     requests: Vec<RequestDto>,
+    /// Ratings of visits the customer gave (stars and comment).
+    ratings: Vec<RatingExportDto>,
+}
+
+/// One rating the customer gave.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RatingExportDto {
+    /// The order rated.
+    order_id: String,
+    /// The order's location code.
+    location: Option<String>,
+    /// 1 to 5.
+    stars: u8,
+    /// What they wrote, if anything.
+    comment: Option<String>,
+    created_at: String,
+}
+
+impl From<&regulars_domain::Rating> for RatingExportDto {
+    fn from(r: &regulars_domain::Rating) -> Self {
+        RatingExportDto {
+            order_id: r.order_id.to_string(),
+            location: r.location.clone(),
+            stars: r.stars.value(),
+            comment: r.comment.clone(),
+            created_at: rfc3339(r.created_at),
+        }
+    }
 }
 
 impl From<&CustomerExport> for ExportDto {
@@ -116,6 +144,7 @@ impl From<&CustomerExport> for ExportDto {
             scores: e.scores.as_ref().map(|s| ScoresDto::new(s, e.currency)),
             messages: e.messages.iter().map(MessageDto::from).collect(),
             requests: e.requests.iter().map(RequestDto::from).collect(),
+            ratings: e.ratings.iter().map(RatingExportDto::from).collect(),
         }
     }
 }

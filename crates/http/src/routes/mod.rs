@@ -19,6 +19,7 @@ pub(crate) mod orders;
 pub(crate) mod policy;
 pub(crate) mod pos_api;
 pub(crate) mod privacy;
+pub(crate) mod ratings;
 pub(crate) mod reports;
 pub(crate) mod till;
 pub(crate) mod webhooks;
@@ -143,6 +144,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/locations", web::post().to(catalog::create_location))
                 .route("/locations/{id}", web::get().to(catalog::get_location))
                 .route("/locations/{id}", web::put().to(catalog::update_location))
+                .route(
+                    "/locations/{id}/manager",
+                    web::get().to(ratings::get_manager),
+                )
+                .route(
+                    "/locations/{id}/manager",
+                    web::put().to(ratings::set_manager),
+                )
+                .route("/ratings/settings", web::put().to(ratings::set_settings))
                 .route("/program", web::get().to(catalog::get_program))
                 .route(
                     "/program/earning-rules",
@@ -216,6 +226,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/reports/locations",
                     web::get().to(location_reports::by_location),
                 )
+                .route("/reports/ratings", web::get().to(ratings::report))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

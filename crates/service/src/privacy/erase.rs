@@ -135,6 +135,10 @@ pub(crate) async fn erase_in(
         )
         .await?
         .ok_or_else(|| not_found("customer", customer.id))?;
+    // A rating's stars stay (reports count them); the words are the customer's.
+    tx.ratings()
+        .erase_rating_comments(customer.brand_id, customer.id)
+        .await?;
     tx.privacy().record_request(request).await?;
     Ok(counts)
 }

@@ -42,6 +42,8 @@ pub struct CustomerExport {
     pub messages: Vec<OutboxMessage>,
     /// Their requests about their data, this export included.
     pub requests: Vec<PrivacyRequest>,
+    /// Their ratings of visits, with comments.
+    pub ratings: Vec<regulars_domain::Rating>,
 }
 
 impl Services {
@@ -108,6 +110,7 @@ impl Services {
                         .messages_of(brand, customer, &person.phone)
                         .await?,
                     requests: tx.privacy().requests(brand, customer).await?,
+                    ratings: tx.ratings().customer_ratings(brand, customer).await?,
                     customer: person,
                 })
             })

@@ -55,7 +55,7 @@ const FINISHED: [OutboxStatus; 5] = [
 impl StoreTransaction {
     /// Destroys the bodies of the messages matching `which`, and with `recipients` their
     /// phone and addresses too.
-    async fn scrub_messages(
+    pub(crate) async fn scrub_messages(
         &mut self,
         which: Condition,
         recipients: bool,

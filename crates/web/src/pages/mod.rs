@@ -8,8 +8,10 @@ pub(crate) mod card_privacy;
 pub(crate) mod channels;
 pub(crate) mod customers;
 pub(crate) mod export;
+pub(crate) mod feedback;
 pub(crate) mod overview;
 pub(crate) mod programme;
+pub(crate) mod ratings;
 pub(crate) mod segments;
 pub(crate) mod unsubscribe;
 
