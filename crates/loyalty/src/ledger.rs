@@ -96,6 +96,6 @@ pub use account::{AccountState, Tallies, Tally};
 pub use commands::Ledger;
 pub use entry::{EntryKind, LedgerEntry};
 pub use error::LedgerError;
-pub use lots::{LotsFound, LotsWanted};
+pub use lots::{LotChanges, LotsFound, LotsWanted};
 pub use refund::{Overdraft, RefundFraction, RefundPolicy, Reversal};
 pub use state::{LedgerState, Lot, OrderPoints, Redemption, check, fold};

@@ -316,11 +316,14 @@ proptest! {
             prop_assert_eq!(&expected, &got, "outcome of {:?} with {:?}", op, wanted);
             if let Some(Ok(_)) = got {
                 let state = resumed.state().account();
-                let (changed, closed) = state.lot_changes();
-                for seq in closed {
+                let changes = state.lot_changes();
+                if changes.replace_all {
+                    rows.clear();
+                }
+                for seq in changes.delete {
                     rows.remove(&seq);
                 }
-                for lot in changed {
+                for lot in changes.write {
                     rows.insert(lot.seq, lot);
                 }
                 account = stored(&state.without_lots());
@@ -372,10 +375,10 @@ fn a_debit_past_the_held_lots_is_refused_not_guessed() {
     resumed.add_lots(&wanted, wanted.select(rows)).unwrap();
     assert_eq!(resumed.state().lots().count(), 1);
     resumed.redeem(Points::new(10), at, "reward:cake").unwrap();
-    let (changed, closed) = resumed.state().account().lot_changes();
-    assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].remaining, Points::new(30));
-    assert!(closed.is_empty());
+    let changes = resumed.state().account().lot_changes();
+    assert_eq!(changes.write.len(), 1);
+    assert_eq!(changes.write[0].remaining, Points::new(30));
+    assert!(changes.delete.is_empty() && !changes.replace_all);
 }
 
 /// Yesterday and today are always kept: the state answers the daily cap for them.

@@ -93,6 +93,8 @@ pub struct AccountState {
     pub(super) removed: BTreeSet<u64>,
     /// Lots asked for by seq and not found: closed before the state was loaded.
     pub(super) absent: BTreeSet<u64>,
+    /// The held lots are all of them and replace whatever storage keeps.
+    pub(super) replace_lots: bool,
 }
 
 impl PartialEq for AccountState {

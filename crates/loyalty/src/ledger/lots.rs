@@ -124,6 +124,20 @@ impl LotsWanted {
     }
 }
 
+/// What storage writes of an account's lots after a command (see
+/// [`AccountState::lot_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LotChanges {
+    /// The stored lots are replaced whole by `write` (a state folded from the entries,
+    /// or read from the earlier form that kept its lots inline): delete every stored lot
+    /// of the account first.
+    pub replace_all: bool,
+    /// Lots to insert or update, by seq.
+    pub write: Vec<Lot>,
+    /// Seqs of lots to delete.
+    pub delete: Vec<u64>,
+}
+
 /// The key that follows `key` in consumption order.
 fn after(key: (Expiry, u64)) -> Option<LotView> {
     key.1.checked_add(1).map(|seq| LotView::Below(key.0, seq))
@@ -284,10 +298,10 @@ impl AccountState {
         }
     }
 
-    /// The lots opened or changed since the state was loaded (to write) and the seqs of
-    /// those closed (to delete).
-    pub fn lot_changes(&self) -> (Vec<Lot>, Vec<u64>) {
-        let changed = self
+    /// What storage writes of the lots: those opened or changed since the state was
+    /// loaded, those closed, and whether the stored lots are replaced whole.
+    pub fn lot_changes(&self) -> LotChanges {
+        let write = self
             .touched
             .iter()
             .filter_map(|seq| {
@@ -300,7 +314,11 @@ impl AccountState {
                 })
             })
             .collect();
-        (changed, self.removed.iter().copied().collect())
+        LotChanges {
+            replace_all: self.replace_lots,
+            write,
+            delete: self.removed.iter().copied().collect(),
+        }
     }
 
     /// Marks every held lot as changed and forgets the closed ones: after a fold of the
@@ -310,11 +328,13 @@ impl AccountState {
         self.removed.clear();
         self.absent.clear();
         self.view = LotView::All;
+        self.replace_lots = true;
     }
 
     /// Forgets what changed: storage has written it.
     pub fn lots_saved(&mut self) {
         self.touched.clear();
         self.removed.clear();
+        self.replace_lots = false;
     }
 }

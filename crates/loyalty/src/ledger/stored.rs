@@ -160,6 +160,7 @@ impl AccountState {
             // Every lot is here: an earlier form that kept them inline. They are written
             // as rows with the next state.
             state.touched = state.lot_expiry.keys().copied().collect();
+            state.replace_lots = true;
         }
         state.earned = earned.into_iter().collect();
         Ok(state)
