@@ -198,3 +198,113 @@ async fn move_one(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::migration::Migrator;
+    use regulars_domain::{EventKey, Points};
+    use regulars_loyalty::ledger::Ledger;
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+    use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
+    use time::Duration;
+    use time::macros::datetime;
+
+    async fn states(db: &DatabaseConnection) -> Vec<Option<String>> {
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT state FROM balances ORDER BY customer_id",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<Option<String>>("", "state").unwrap())
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn stored_lots_move_into_rows_and_back_to_the_entries() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let before = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261211_200001_account_lots")
+            .unwrap();
+        Migrator::up(&db, Some(u32::try_from(before).unwrap()))
+            .await
+            .unwrap();
+        let backend = db.get_database_backend();
+        // Balances without their brand and customer rows: only the move is under test.
+        db.execute_unprepared("PRAGMA foreign_keys = OFF")
+            .await
+            .unwrap();
+        let at = datetime!(2026-03-02 09:00:00.000000123 UTC);
+        let mut ledger = Ledger::new();
+        for (i, days) in [Some(30), None, Some(10)].into_iter().enumerate() {
+            let order = EventKey::new("pos:generic", format!("A-{i}")).unwrap();
+            let expires = days.map(|d| at + Duration::days(d) + Duration::nanoseconds(5));
+            ledger
+                .earn(order, Points::new(10 * (i as i64 + 1)), at, expires)
+                .unwrap();
+        }
+        ledger.redeem(Points::new(5), at, "reward:cake").unwrap();
+        let inline = serde_json::to_string(ledger.state().account()).unwrap();
+        let brand = uuid::Uuid::from_bytes([1; 16]);
+        for (n, state) in [(1u8, inline.as_str()), (2, "\"not a state\"")] {
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO balances (brand_id, customer_id, balance, next_seq, state) \
+                 VALUES (?, ?, 0, 0, ?)",
+                [
+                    brand.into(),
+                    uuid::Uuid::from_bytes([n; 16]).into(),
+                    state.into(),
+                ],
+            ))
+            .await
+            .unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+
+        let moved = states(&db).await;
+        let figures: regulars_loyalty::ledger::AccountState =
+            serde_json::from_str(moved[0].as_deref().unwrap()).unwrap();
+        assert_eq!(figures, ledger.state().account().without_lots());
+        assert_eq!(moved[1], None, "a state that does not read is built again");
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT seq, expires_at, expires_at_ns, remaining FROM account_lots ORDER BY seq",
+            ))
+            .await
+            .unwrap();
+        let lots: Vec<(i64, Option<i64>, i32, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "seq").unwrap(),
+                    r.try_get("", "expires_at").unwrap(),
+                    r.try_get("", "expires_at_ns").unwrap(),
+                    r.try_get("", "remaining").unwrap(),
+                )
+            })
+            .collect();
+        let expected: Vec<(i64, Option<i64>, i32, i64)> = ledger
+            .state()
+            .lots()
+            .map(|lot| {
+                let (micros, nanos) = crate::repo::lot_instant(lot.expires_at);
+                (lot.seq as i64, micros, nanos, lot.remaining.value())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(lots, expected);
+        assert_eq!(lots.len(), 3);
+        assert!(lots.iter().any(|l| l.2 == 128), "nanoseconds kept");
+
+        let manager = SchemaManager::new(&db);
+        super::Migration.down(&manager).await.unwrap();
+        assert_eq!(states(&db).await, [None, None]);
+    }
+}
