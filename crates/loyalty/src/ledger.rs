@@ -84,8 +84,10 @@ mod commands;
 mod compact;
 mod entry;
 mod error;
+mod lots;
 mod refund;
 mod state;
+mod stored;
 
 #[cfg(test)]
 mod tests;
@@ -94,5 +96,6 @@ pub use account::{AccountState, Tallies, Tally};
 pub use commands::Ledger;
 pub use entry::{EntryKind, LedgerEntry};
 pub use error::LedgerError;
+pub use lots::{LotChanges, LotsFound, LotsWanted};
 pub use refund::{Overdraft, RefundFraction, RefundPolicy, Reversal};
 pub use state::{LedgerState, Lot, OrderPoints, Redemption, check, fold};

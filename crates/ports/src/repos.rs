@@ -12,7 +12,7 @@ use regulars_domain::{
     CustomerId, EventKey, IntegrationId, LocationId, Money, Order, OrderId, Phone, Points,
     RewardId, VoucherId,
 };
-use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, LotsFound, LotsWanted, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherCode};
 use time::OffsetDateTime;
@@ -225,7 +225,10 @@ pub trait LedgerRepo: Send {
     /// [`lock_account`](LedgerRepo::lock_account), in the same statements, also giving
     /// the stored account state: `None` until one is stored (an account that predates it,
     /// or whose entries were appended without one by [`append`](LedgerRepo::append)); and
-    /// the brand's config version, read in the statement that takes the lock.
+    /// the brand's config version, read in the statement that takes the lock. The state
+    /// holds the figures without the lots (rows of their own, read with
+    /// [`lots`](LedgerRepo::lots)), told in the same statement which is the earliest
+    /// expiry, so that an order with nothing due reads no lot.
     async fn lock_account_state(
         &mut self,
         brand: BrandId,
@@ -239,6 +242,14 @@ pub trait LedgerRepo: Send {
         customer: CustomerId,
         keys: &[String],
     ) -> Result<Vec<Tally>, StoreError>;
+    /// The account's open lots `wanted` asks for, as [`LotsWanted::select`] picks them
+    /// from the stored lots (the lots are rows of their own beside the stored state).
+    async fn lots(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        wanted: &LotsWanted,
+    ) -> Result<LotsFound, StoreError>;
     /// [`append`](LedgerRepo::append) that also stores the account state the entries
     /// fold to and writes `tallies` (each replacing the one under its key), in the same
     /// transaction. `state.next_seq()` must be the new head's, otherwise
@@ -252,8 +263,8 @@ pub trait LedgerRepo: Send {
         state: &AccountState,
         tallies: &[Tally],
     ) -> Result<AccountHead, StoreError>;
-    /// The stored account state and every stored tally of the account, without locking
-    /// it (for the ledger check); `None` when no state is stored.
+    /// The stored account state with every stored lot, and every stored tally of the
+    /// account, without locking it (for the ledger check); `None` when no state is stored.
     async fn stored_account(
         &mut self,
         brand: BrandId,

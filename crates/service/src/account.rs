@@ -3,7 +3,7 @@
 
 use crate::error::{CorruptLedger, UnknownBrand};
 use regulars_domain::{BrandId, CustomerId, Points, local_date};
-use regulars_loyalty::ledger::{Ledger, LedgerEntry};
+use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError, LotsWanted};
 use regulars_loyalty::tiers::{QualificationMetric, TierProgram};
 use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -96,6 +96,46 @@ impl Account {
         let tallies = tx.ledger().tallies(brand, self.customer, keys).await?;
         self.ledger.add_tallies(tallies);
         Ok(())
+    }
+
+    /// Makes sure the ledger holds the open lots `wanted` names (see [`LotsWanted`]):
+    /// reads them when the lots already held do not answer it. A resumed ledger holds no
+    /// lot at first, only the word of the locking statement on the earliest expiry.
+    pub async fn want_lots(
+        &mut self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        wanted: &LotsWanted,
+    ) -> Result<(), StoreError> {
+        if self.ledger.holds_lots_for(wanted) {
+            return Ok(());
+        }
+        let found = tx.ledger().lots(brand, self.customer, wanted).await?;
+        self.ledger
+            .add_lots(wanted, found)
+            .map_err(|e| StoreError::Corrupt(format!("open lots of {}: {e}", self.customer)))
+    }
+
+    /// Runs a ledger command with the lots `wanted` names loaded first. Should the
+    /// command still find a lot missing (the rule and the command disagree: a bug), every
+    /// lot is loaded and it runs once more, so the customer is never refused for it.
+    pub async fn command<T>(
+        &mut self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        wanted: &LotsWanted,
+        mut command: impl FnMut(&mut Ledger) -> Result<T, LedgerError>,
+    ) -> Result<Result<T, LedgerError>, StoreError> {
+        self.want_lots(tx, brand, wanted).await?;
+        match command(&mut self.ledger) {
+            Err(LedgerError::LotsNotLoaded) => {
+                tracing::warn!(%brand, customer = %self.customer, ?wanted,
+                    "a ledger command needed more lots than asked for; reading them all");
+                self.want_lots(tx, brand, &LotsWanted::all()).await?;
+                Ok(command(&mut self.ledger))
+            }
+            other => Ok(other),
+        }
     }
 
     /// Every entry of the account, the ones appended in this transaction included: read
@@ -211,6 +251,7 @@ impl Account {
             .ledger()
             .append_with_state(brand, self.customer, self.head, entries, state, &tallies)
             .await?;
+        self.ledger.lots_saved();
         Ok(())
     }
 }

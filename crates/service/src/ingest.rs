@@ -9,7 +9,7 @@ use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
     OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::{LedgerEntry, LedgerError};
+use regulars_loyalty::ledger::{LedgerEntry, LedgerError, LotsWanted};
 use regulars_loyalty::rules::{
     Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
 };
@@ -460,7 +460,10 @@ impl Credit<'_> {
             .await?
             .unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
         let at = account.time_for(self.order.placed_at);
-        let mut entries = account.ledger.expire_due(at).map_err(IngestError::Ledger)?;
+        let mut entries = account
+            .command(tx, brand_id, &LotsWanted::sweep(at), |l| l.expire_due(at))
+            .await?
+            .map_err(IngestError::Ledger)?;
 
         let earning = match self.program {
             Some(program) => {

@@ -8,7 +8,7 @@ use crate::error::{
 };
 use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, CustomerId, Points};
-use regulars_loyalty::ledger::{LedgerError, LedgerState, Overdraft, Tally, fold};
+use regulars_loyalty::ledger::{LedgerError, LedgerState, LotsWanted, Overdraft, Tally, fold};
 use regulars_ports::{StoreError, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -332,9 +332,15 @@ impl Services {
         } else {
             None
         };
+        let wanted = match delta.checked_neg() {
+            Some(debit) if debit.is_positive() => LotsWanted::debit(at, debit),
+            _ => LotsWanted::none(),
+        };
         let entries = account
-            .ledger
-            .adjust(delta, at, reason, actor, expires_at, Overdraft::Refuse)
+            .command(tx, brand_id, &wanted, |l| {
+                l.adjust(delta, at, reason, actor, expires_at, Overdraft::Refuse)
+            })
+            .await?
             .map_err(|error| match error {
                 LedgerError::InsufficientPoints {
                     available,
@@ -487,7 +493,10 @@ async fn expire_in(
     }
     let mut account = Account::open::<ExpireError>(tx, brand, customer).await?;
     let at = account.time_for(now);
-    let entries = account.ledger.expire_due(at).map_err(ExpireError::Ledger)?;
+    let entries = account
+        .command(tx, brand, &LotsWanted::sweep(at), |l| l.expire_due(at))
+        .await?
+        .map_err(ExpireError::Ledger)?;
     account.append(tx, brand, &entries).await?;
     Ok(expired_in(&entries))
 }

@@ -10,7 +10,7 @@ use regulars_domain::{
     RefundScope,
 };
 use regulars_loyalty::ledger::{
-    EntryKind, LedgerEntry, LedgerError, RefundFraction, RefundPolicy, Reversal, Tally,
+    EntryKind, LedgerEntry, LedgerError, LotsWanted, RefundFraction, RefundPolicy, Reversal, Tally,
 };
 use regulars_loyalty::vouchers::{VoucherSource, VoucherStatus};
 use regulars_ports::{Brand, IdempotentRecord, StoreError, StoredOrder, Transaction};
@@ -404,9 +404,12 @@ impl Services {
             account
                 .load_tallies(tx, brand.id, std::slice::from_ref(&order_tally))
                 .await?;
+            let wanted = refund_lots(account, order, at);
             let entries = account
-                .ledger
-                .reverse_order_partial(order, share, at, brand.refund_policy)
+                .command(tx, brand.id, &wanted, |l| {
+                    l.reverse_order_partial(order, share, at, brand.refund_policy)
+                })
+                .await?
                 .map_err(refused)?;
             return Ok((reversal_of(entries), 0));
         }
@@ -430,9 +433,12 @@ impl Services {
             .chain(references.iter().map(|r| Tally::redemption_key(r)))
             .collect();
         account.load_tallies(tx, brand.id, &keys).await?;
+        let wanted = refund_lots(account, order, at);
         let reversal = account
-            .ledger
-            .reverse_order_voiding(order, share, at, &references, points_expiry(brand, at))
+            .command(tx, brand.id, &wanted, |l| {
+                l.reverse_order_voiding(order, share, at, &references, points_expiry(brand, at))
+            })
+            .await?
             .map_err(refused)?;
         let mut voided = 0;
         for reference in &reversal.restored {
@@ -551,4 +557,20 @@ fn first_receipt(
         .map_err(|e| StoreError::Corrupt(format!("remembered refund receipt: {e}")))?;
     receipt.duplicate = true;
     Ok(receipt)
+}
+
+/// The lots a reversal of `order` can touch: the order's own lot and the first-expiring
+/// ones up to what is left to take back (none when the order is unknown: it is refused).
+fn refund_lots(account: &Account, order: &EventKey, at: OffsetDateTime) -> LotsWanted {
+    match account.ledger.state().order(order) {
+        Some(points) => LotsWanted::refund(
+            at,
+            points
+                .earned
+                .checked_sub(points.reversed)
+                .unwrap_or(points.earned),
+            points.earn_seq,
+        ),
+        None => LotsWanted::none(),
+    }
 }

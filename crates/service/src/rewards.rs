@@ -5,7 +5,7 @@ use crate::account::{Account, load_brand};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::requests::{RequestKey, replay, settle};
 use regulars_domain::{BrandId, CustomerId, OrderId, Points, RewardId, VoucherId};
-use regulars_loyalty::ledger::LedgerError;
+use regulars_loyalty::ledger::{LedgerError, LotsWanted};
 use regulars_loyalty::rewards::{Reward, RewardError};
 use regulars_loyalty::vouchers::{NewVoucher, Voucher, VoucherCode, VoucherError, VoucherSource};
 use regulars_ports::{StoreError, Transaction};
@@ -260,9 +260,12 @@ impl Services {
         let now = self.clock.now();
         let at = account.time_for(now);
         let voucher_id = VoucherId::from_uuid(self.ids.new_id());
+        let reference = format!("voucher:{voucher_id}");
         let entries = account
-            .ledger
-            .redeem(reward.cost, at, format!("voucher:{voucher_id}"))
+            .command(tx, brand, &LotsWanted::debit(at, reward.cost), |l| {
+                l.redeem(reward.cost, at, reference.clone())
+            })
+            .await?
             .map_err(|error| match error {
                 LedgerError::InsufficientPoints {
                     available,

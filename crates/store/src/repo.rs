@@ -5,6 +5,7 @@
 //! API key is found by its prefix and a webhook by its integration id).
 
 mod access;
+mod account_lots;
 mod account_state;
 mod audit;
 mod brands;
@@ -34,6 +35,8 @@ mod tier_reviews;
 mod till;
 pub(crate) mod tokens;
 mod vouchers;
+
+pub(crate) use account_lots::lot_instant;
 
 /// Rows written by an `INSERT … ON CONFLICT DO NOTHING` (none when all conflicted).
 pub(crate) fn inserted(result: sea_orm::TryInsertResult<u64>) -> u64 {

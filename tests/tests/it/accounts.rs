@@ -16,11 +16,14 @@ use time::{Duration, OffsetDateTime};
 /// Statements one order of a 2-line order for a regular customer takes, `BEGIN` and
 /// `COMMIT` aside: idempotency, customer by phone, account row (created if missing and
 /// locked, with the brand's config version, in one statement), idempotency again under
-/// the lock, stats, order, order lines, account head and state, entries, tallies, stats,
-/// idempotency record, and one read of the brand's active campaigns that plan a message
-/// with the order (the real-time thank-you). The brand and its programme come from the
-/// server's memory, checked by the config version the lock read.
-const STATEMENTS_PER_ORDER: usize = 13;
+/// the lock, stats, order, order lines, account head and state, entries, tallies, the
+/// order's new lot (open lots are rows of their own: the account row holds the figures
+/// alone, and the lock says which lot expires first, so an order with nothing due reads
+/// no lot), stats, idempotency record, and one read of the brand's active campaigns that
+/// plan a message with the order (the real-time thank-you). The brand and its programme
+/// come from the server's memory, checked by the config version the lock read. An order
+/// that finds lots due also reads them and deletes them: two more.
+const STATEMENTS_PER_ORDER: usize = 14;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {

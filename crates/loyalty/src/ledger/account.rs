@@ -9,13 +9,12 @@
 //! entry that needs one looks it up through [`Tallies`], and the entry that changes one
 //! returns it, so storage can keep each under its own key.
 
-use super::compact;
+use super::lots::LotView;
 use super::state::{OrderPoints, Redemption, add, check_expiry, negate, non_empty, require, sub};
 use super::{EntryKind, LedgerEntry, LedgerError};
 use regulars_domain::{EventKey, Points};
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, OffsetDateTime, UtcOffset};
 
 /// Earnings are kept per quarter of an hour (UTC) of the time the order was placed: every
@@ -68,7 +67,12 @@ impl Expiry {
 /// (`{"balance", "debt", "next_seq", "last_at", "lots", "earned"}`) is still read, and a
 /// state read that way is written back compact. A stored state that breaks an invariant
 /// is refused when read, in either form.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A state resumed from storage may hold only part of the open lots — the ones a command
+/// can touch (see [`LotsWanted`](super::LotsWanted)); a command that would need another
+/// refuses with [`LedgerError::LotsNotLoaded`] instead of guessing. Two states are equal
+/// when their figures and the lots they hold are.
+#[derive(Debug, Clone, Default)]
 pub struct AccountState {
     pub(super) balance: Points,
     pub(super) debt: Points,
@@ -81,7 +85,30 @@ pub struct AccountState {
     /// Points earned per quarter-hour bucket of the orders' placement time (UTC), for
     /// the buckets from [`KEPT_DAYS`] before the last entry's UTC day on.
     pub(super) earned: BTreeMap<i64, Points>,
+    /// Which open lots are held (all of them, unless resumed from storage).
+    pub(super) view: LotView,
+    /// Lots opened or changed since the state was loaded, by seq: what storage writes.
+    pub(super) touched: BTreeSet<u64>,
+    /// Lots closed since the state was loaded, by seq: what storage deletes.
+    pub(super) removed: BTreeSet<u64>,
+    /// Lots asked for by seq and not found: closed before the state was loaded.
+    pub(super) absent: BTreeSet<u64>,
+    /// The held lots are all of them and replace whatever storage keeps.
+    pub(super) replace_lots: bool,
 }
+
+impl PartialEq for AccountState {
+    fn eq(&self, other: &Self) -> bool {
+        self.balance == other.balance
+            && self.debt == other.debt
+            && self.lots == other.lots
+            && self.next_seq == other.next_seq
+            && self.last_at == other.last_at
+            && self.earned == other.earned
+    }
+}
+
+impl Eq for AccountState {}
 
 /// The tally an accepted entry changes: the order it earned or reversed, or the
 /// redemption it made or restored. Storage keeps one per order and per redemption
@@ -147,142 +174,6 @@ pub trait Tallies {
     fn redemption(&self, reference: &str) -> Option<Redemption>;
     /// The `seq` of the bonus entry `message` credited, if it did.
     fn bonus(&self, message: &str) -> Option<u64>;
-}
-
-/// The earlier stored form of an [`AccountState`], still read.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StoredAccount {
-    balance: Points,
-    debt: Points,
-    next_seq: u64,
-    #[serde(with = "time::serde::rfc3339::option")]
-    last_at: Option<OffsetDateTime>,
-    lots: Vec<StoredLot>,
-    earned: Vec<(i64, Points)>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StoredLot {
-    seq: u64,
-    #[serde(with = "time::serde::rfc3339::option")]
-    expires_at: Option<OffsetDateTime>,
-    remaining: Points,
-}
-
-impl Serialize for AccountState {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let lots = self
-            .lots
-            .iter()
-            .map(|(&(expiry, seq), &remaining)| (seq, expiry, remaining));
-        serializer.serialize_str(&compact::encode(
-            self.balance,
-            self.debt,
-            self.next_seq,
-            self.last_at,
-            lots,
-            self.earned.iter(),
-        ))
-    }
-}
-
-impl<'de> Deserialize<'de> for AccountState {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StateVisitor)
-    }
-}
-
-/// Reads the compact string, or the earlier JSON object.
-struct StateVisitor;
-
-impl<'de> Visitor<'de> for StateVisitor {
-    type Value = AccountState;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an account state (compact string or JSON object)")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<AccountState, E> {
-        let parsed = compact::decode(text).map_err(E::custom)?;
-        AccountState::checked(
-            Head {
-                balance: parsed.balance,
-                debt: parsed.debt,
-                next_seq: parsed.next_seq,
-                last_at: parsed.last_at,
-            },
-            parsed.lots,
-            parsed.earned,
-        )
-        .map_err(E::custom)
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AccountState, A::Error> {
-        let stored = StoredAccount::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        let lots = stored
-            .lots
-            .into_iter()
-            .map(|lot| (lot.seq, Expiry::from_option(lot.expires_at), lot.remaining));
-        AccountState::checked(
-            Head {
-                balance: stored.balance,
-                debt: stored.debt,
-                next_seq: stored.next_seq,
-                last_at: stored.last_at,
-            },
-            lots,
-            stored.earned,
-        )
-        .map_err(de::Error::custom)
-    }
-}
-
-/// The figures of a stored state besides its lots and earnings.
-pub(super) struct Head {
-    pub(super) balance: Points,
-    pub(super) debt: Points,
-    pub(super) next_seq: u64,
-    pub(super) last_at: Option<OffsetDateTime>,
-}
-
-impl AccountState {
-    /// Builds a state read from storage, refusing one that breaks an invariant.
-    pub(super) fn checked(
-        head: Head,
-        lots: impl IntoIterator<Item = (u64, Expiry, Points)>,
-        earned: impl IntoIterator<Item = (i64, Points)>,
-    ) -> Result<Self, String> {
-        let mut state = AccountState {
-            balance: head.balance,
-            debt: head.debt,
-            next_seq: head.next_seq,
-            last_at: head.last_at,
-            ..AccountState::default()
-        };
-        let mut held = Points::ZERO;
-        for (seq, expiry, remaining) in lots {
-            if !remaining.is_positive() {
-                return Err(format!("lot {seq} holds no points"));
-            }
-            if state.lot_expiry.insert(seq, expiry).is_some() {
-                return Err(format!("lot {seq} listed twice"));
-            }
-            state.lots.insert((expiry, seq), remaining);
-            held = held
-                .checked_add(remaining)
-                .ok_or("lots overflow".to_owned())?;
-        }
-        if state.debt.is_negative() || (state.debt.is_positive() && !state.lots.is_empty()) {
-            return Err("debt must be zero or positive, and only without open lots".into());
-        }
-        if held.checked_sub(state.debt) != Some(state.balance) {
-            return Err("the balance is not the open lots less the debt".into());
-        }
-        state.earned = earned.into_iter().collect();
-        Ok(state)
-    }
 }
 
 /// Unix time (seconds) of the UTC midnight [`KEPT_DAYS`] before the day of `last`.
@@ -447,9 +338,8 @@ impl AccountState {
             }
             EntryKind::Expire { lot } => {
                 require(amount.is_negative(), "an expiry must debit points")?;
-                let expiry = *self
-                    .lot_expiry
-                    .get(lot)
+                let expiry = self
+                    .find_lot(*lot)?
                     .ok_or(LedgerError::LotNotOpen { lot: *lot })?;
                 if !expiry.is_due(at) {
                     return Err(LedgerError::LotNotDue { lot: *lot });
@@ -466,8 +356,7 @@ impl AccountState {
                         remaining,
                     });
                 }
-                self.lots.remove(&(expiry, *lot));
-                self.lot_expiry.remove(lot);
+                self.close_lot((expiry, *lot));
                 self.balance = add(self.balance, amount)?;
             }
             EntryKind::Reverse { order, unrecovered } => {
@@ -602,26 +491,32 @@ impl AccountState {
             let expiry = Expiry::from_option(expires_at);
             self.lots.insert((expiry, seq), rest);
             self.lot_expiry.insert(seq, expiry);
+            self.touched.insert(seq);
         }
         Ok(())
     }
 
     /// Takes `amount` (non-negative) out of the lots: from lot `first` if it is open, then
     /// first-expiring-first. What the lots cannot cover becomes debt.
+    ///
+    /// With only part of the lots held, it takes only from lots it knows come first, and
+    /// refuses with [`LedgerError::LotsNotLoaded`] when it would need another.
     fn debit(&mut self, amount: Points, first: Option<u64>) -> Result<(), LedgerError> {
-        self.balance = sub(self.balance, amount)?;
+        let unloaded = self.unloaded()?;
         let mut rest = amount;
         if let Some(seq) = first
-            && let Some(&expiry) = self.lot_expiry.get(&seq)
+            && rest.is_positive()
+            && let Some(expiry) = self.find_lot(seq)?
         {
             rest = self.take_from((expiry, seq), rest)?;
         }
         while rest.is_positive() {
-            let Some((&key, _)) = self.lots.first_key_value() else {
+            let Some(key) = self.next_lot(unloaded)? else {
                 break;
             };
             rest = self.take_from(key, rest)?;
         }
+        self.balance = sub(self.balance, amount)?;
         if rest.is_positive() {
             self.debt = add(self.debt, rest)?;
         }
@@ -636,15 +531,17 @@ impl AccountState {
         };
         let taken = (*remaining).min(wanted);
         *remaining = sub(*remaining, taken)?;
-        if !remaining.is_positive() {
-            self.lots.remove(&key);
-            self.lot_expiry.remove(&key.1);
+        if remaining.is_positive() {
+            self.touched.insert(key.1);
+        } else {
+            self.close_lot(key);
         }
         sub(wanted, taken)
     }
 
     /// Refuses a debit while a lot due at `at` is open: it would spend expired points.
     fn refuse_unswept(&self, at: OffsetDateTime) -> Result<(), LedgerError> {
+        self.require_due_lots(at)?;
         match self.due_lots(at).next() {
             Some((lot, _)) => Err(LedgerError::ExpiredLotUnswept { lot }),
             None => Ok(()),

@@ -1,6 +1,7 @@
 //! The commands that append to a ledger: earn, redeem, expire, reverse and adjust.
 
 use super::account::{AccountState, Tallies, Tally};
+use super::lots::{LotsFound, LotsWanted};
 use super::refund::{Overdraft, RefundFraction, RefundPolicy, Reversal};
 use super::state::{check_expiry, negate, non_empty, sub};
 use super::{EntryKind, LedgerEntry, LedgerError, LedgerState, OrderPoints, Redemption, fold};
@@ -98,6 +99,28 @@ impl Ledger {
     /// for storage building its copy from the entries.
     pub fn all_tallies(&self) -> Vec<Tally> {
         self.state.tallies()
+    }
+
+    /// Whether the lots the state holds already answer `wanted` (see [`LotsWanted`]).
+    pub fn holds_lots_for(&self, wanted: &LotsWanted) -> bool {
+        self.state.core.holds_lots_for(wanted)
+    }
+
+    /// Adds the lots storage found for `wanted` to a [resumed](Ledger::resume) ledger
+    /// (see [`AccountState::add_lots`]).
+    pub fn add_lots(&mut self, wanted: &LotsWanted, found: LotsFound) -> Result<(), String> {
+        self.state.core.add_lots(wanted, found)
+    }
+
+    /// Storage's word that no open lot expires before `first` (see
+    /// [`AccountState::no_lot_expires_before`]).
+    pub fn no_lot_expires_before(&mut self, first: Option<OffsetDateTime>) {
+        self.state.core.no_lot_expires_before(first);
+    }
+
+    /// Forgets which lots changed, once storage has written them.
+    pub fn lots_saved(&mut self) {
+        self.state.core.lots_saved();
     }
 
     /// All entries, in order.
@@ -534,6 +557,7 @@ impl Batch<'_> {
 
     /// Expires every lot due at the command's time.
     fn sweep(&mut self) -> Result<(), LedgerError> {
+        self.core.require_due_lots(self.at)?;
         let due: Vec<_> = self.core.due_lots(self.at).collect();
         for (lot, remaining) in due {
             self.push(negate(remaining)?, EntryKind::Expire { lot })?;

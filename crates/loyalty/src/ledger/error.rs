@@ -117,6 +117,11 @@ pub enum LedgerError {
     /// reversal of nothing, negative unrecovered points, ...). Commands never produce these.
     #[error("malformed entry: {0}")]
     Malformed(&'static str),
+    /// The command needs open lots the account state was resumed without (see
+    /// [`LotsWanted`](super::LotsWanted)): load them and run it again. Never a fact about
+    /// the customer's points, only about what the caller loaded.
+    #[error("the command needs open lots that were not loaded")]
+    LotsNotLoaded,
     /// An expiry of a lot that is not open.
     #[error("lot {lot} is not open")]
     LotNotOpen {

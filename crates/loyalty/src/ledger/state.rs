@@ -248,6 +248,7 @@ pub fn fold<'a>(
                 reason: Box::new(reason),
             })?;
     }
+    state.core.touch_all_lots();
     Ok(state)
 }
 

@@ -6,7 +6,7 @@
 //! write a use case *attempts* is logged, committed or not.
 
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
-use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, Lot, LotsWanted, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
 use regulars_ports::mocks::{
@@ -34,6 +34,17 @@ pub struct StoredAccount {
     pub state: Option<AccountState>,
     /// The stored tallies by key.
     pub tallies: BTreeMap<String, Tally>,
+    /// The stored open lots by seq (the state holds the figures alone, as storage's).
+    pub lots: BTreeMap<u64, Lot>,
+}
+
+impl StoredAccount {
+    /// The stored lots in consumption order, as storage reads them.
+    pub fn lots_in_order(&self) -> Vec<Lot> {
+        let mut lots: Vec<Lot> = self.lots.values().copied().collect();
+        lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.seq));
+        lots
+    }
 }
 
 /// Everything storage holds.
@@ -483,12 +494,16 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
         .returning(move |brand, customer| {
             r.read("lock_account_state", |w| {
                 let account = w.account(brand, customer);
+                let first = account.lots.values().filter_map(|l| l.expires_at).min();
                 LockedAccount {
                     head: AccountHead {
                         balance: account.balance,
                         next_seq: next_seq(&account.entries),
                     },
-                    state: account.state,
+                    state: account.state.map(|mut state| {
+                        state.no_lot_expires_before(first);
+                        state
+                    }),
                     config_version: None,
                 }
             })
@@ -499,9 +514,24 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
         .returning(move |brand, customer| {
             r.read("stored_account", |w| {
                 let account = w.account(brand, customer);
-                account
-                    .state
-                    .map(|state| (state, account.tallies.into_values().collect()))
+                let Some(mut state) = account.state.clone() else {
+                    return Ok(None);
+                };
+                let all = LotsWanted::all();
+                state
+                    .add_lots(&all, all.select(account.lots_in_order()))
+                    .map_err(StoreError::Corrupt)?;
+                Ok(Some((state, account.tallies.into_values().collect())))
+            })
+            .and_then(|found| found)
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_lots()
+        .returning(move |brand, customer, wanted| {
+            let wanted = wanted.clone();
+            r.read("lots", move |w| {
+                wanted.select(w.account(brand, customer).lots_in_order())
             })
         });
     let r = h.clone();
@@ -530,6 +560,7 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
         move |brand, customer, head, entries, state, tallies| {
             let entries = entries.to_vec();
             let stored = (state.clone(), tallies.to_vec());
+            // Storage keeps the figures alone in the state and the lots as rows.
             let balance = state.balance();
             r.write("append", move |w| {
                 append(w, brand, customer, head, entries, balance, Some(stored))
@@ -595,9 +626,22 @@ fn append(
             for tally in tallies {
                 account.tallies.insert(tally.key(), tally);
             }
-            Some(state)
+            let changes = state.lot_changes();
+            if changes.replace_all {
+                account.lots.clear();
+            }
+            for seq in changes.delete {
+                account.lots.remove(&seq);
+            }
+            for lot in changes.write {
+                account.lots.insert(lot.seq, lot);
+            }
+            Some(state.without_lots())
         }
-        None => None,
+        None => {
+            account.lots.clear();
+            None
+        }
     };
     Ok(AccountHead {
         balance,

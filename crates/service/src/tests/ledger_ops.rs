@@ -213,7 +213,7 @@ async fn the_check_reports_a_stored_state_or_tallies_that_differ_from_the_entrie
         let account = world.accounts.get_mut(&(BRAND, customer)).unwrap();
         let entries = account.entries[..1].to_vec();
         let earlier = regulars_loyalty::ledger::fold(&entries).unwrap();
-        account.state = Some(earlier.account().clone());
+        account.state = Some(earlier.account().without_lots());
     });
     let report = h.services.check_ledger(None).await.unwrap();
     assert_eq!(report.state_mismatches[0].differs, "state");

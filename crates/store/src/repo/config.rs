@@ -77,10 +77,14 @@ pub(super) async fn lock_balance_row(
          VALUES ({}, {}, 0, 0, NULL) \
          ON CONFLICT (brand_id, customer_id) DO UPDATE SET next_seq = balances.next_seq \
          RETURNING balance, next_seq, state, \
-         (SELECT config_version FROM brands WHERE id = {}) AS config_version",
+         (SELECT config_version FROM brands WHERE id = {}) AS config_version, \
+         (SELECT MIN(expires_at) FROM account_lots WHERE brand_id = {} AND customer_id = {}) \
+         AS first_expiry",
         p(1),
         p(2),
-        p(3)
+        p(3),
+        p(4),
+        p(5)
     );
     let statement = Statement::from_sql_and_values(
         tx.tx.get_database_backend(),
@@ -89,6 +93,8 @@ pub(super) async fn lock_balance_row(
             Value::from(brand.as_uuid()),
             Value::from(customer.as_uuid()),
             Value::from(brand.as_uuid()),
+            Value::from(brand.as_uuid()),
+            Value::from(customer.as_uuid()),
         ],
     );
     tx.tx

@@ -7,14 +7,18 @@
 //! WHERE next_seq = head`, so a writer that built on a stale head gets a conflict instead of forking the
 //! ledger, whatever the isolation level.
 
-use super::{account_state, config};
-use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
+use super::{account_lots, account_state, config};
+use crate::convert::{
+    from_json, from_micros_opt, to_i64, to_json, to_micros, to_micros_opt, to_u64,
+};
 use crate::entity::{balance, ledger_entry};
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, Points};
-use regulars_loyalty::ledger::{AccountState, EntryKind, LedgerEntry, Tally};
+use regulars_loyalty::ledger::{
+    AccountState, EntryKind, LedgerEntry, LotsFound, LotsWanted, Tally,
+};
 use regulars_ports::{AccountHead, LedgerRepo, LockedAccount, StoreError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -62,10 +66,17 @@ impl LedgerRepo for StoreTransaction {
         let config_version: Option<i64> = row
             .try_get("", "config_version")
             .map_err(read("brands.config_version"))?;
-        let state = state
+        let first_expiry: Option<i64> = row
+            .try_get("", "first_expiry")
+            .map_err(read("account_lots.expires_at"))?;
+        let mut state = state
             .as_deref()
             .map(|text| from_json::<AccountState>("balances.state", text))
             .transpose()?;
+        if let Some(state) = &mut state {
+            // Floored to the microsecond: no lot expires before it.
+            state.no_lot_expires_before(from_micros_opt(first_expiry)?);
+        }
         Ok(LockedAccount {
             head: AccountHead {
                 balance: Points::new(balance),
@@ -102,9 +113,23 @@ impl LedgerRepo for StoreTransaction {
         let Some(text) = row.flatten() else {
             return Ok(None);
         };
-        let state = from_json::<AccountState>("balances.state", &text)?;
+        let mut state = from_json::<AccountState>("balances.state", &text)?;
+        let wanted = LotsWanted::all();
+        let lots = account_lots::all_lots(self, brand, customer).await?;
+        state
+            .add_lots(&wanted, wanted.select(lots))
+            .map_err(|e| corrupt("account_lots", e))?;
         let tallies = account_state::all_tallies(self, brand, customer).await?;
         Ok(Some((state, tallies)))
+    }
+
+    async fn lots(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        wanted: &LotsWanted,
+    ) -> Result<LotsFound, StoreError> {
+        account_lots::lots(self, brand, customer, wanted).await
     }
 
     async fn append_with_state(
@@ -120,6 +145,7 @@ impl LedgerRepo for StoreTransaction {
             .append_entries(brand, customer, head, entries, state.balance(), Some(state))
             .await?;
         account_state::write_tallies(self, brand, customer, tallies).await?;
+        account_lots::write_lots(self, brand, customer, &state.lot_changes()).await?;
         Ok(new_head)
     }
 
@@ -161,8 +187,12 @@ impl LedgerRepo for StoreTransaction {
         entries: &[LedgerEntry],
         new_balance: Points,
     ) -> Result<AccountHead, StoreError> {
-        self.append_entries(brand, customer, head, entries, new_balance, None)
-            .await
+        let new_head = self
+            .append_entries(brand, customer, head, entries, new_balance, None)
+            .await?;
+        // The state is cleared, and built again with its lots from the entries.
+        account_lots::delete_all(self, brand, customer).await?;
+        Ok(new_head)
     }
 
     async fn balances(
@@ -263,7 +293,10 @@ impl StoreTransaction {
                 ),
             ));
         }
-        let state_json = state.map(|s| to_json("account state", s)).transpose()?;
+        // The figures alone: the lots are rows of their own.
+        let state_json = state
+            .map(|s| to_json("account state", &s.without_lots()))
+            .transpose()?;
         if sum != new_balance {
             return Err(unstorable(
                 "ledger entries",

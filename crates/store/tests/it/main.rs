@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_lots;
 mod admin;
 mod brands;
 mod concurrency;
@@ -58,6 +59,9 @@ macro_rules! both_databases {
 }
 
 both_databases! {
+    account_lots {
+        lots_are_rows_read_by_what_a_command_needs,
+    }
     admin {
         keys_are_found_by_prefix_and_revoked_once,
         integrations_round_trip_and_revoke,
