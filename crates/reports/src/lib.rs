@@ -12,7 +12,9 @@
 //! * [`RevenueBuilder`] → [`RevenueReport`]: revenue by segment or by location, with order
 //!   counts and shares;
 //! * [`LocationBuilder`] → [`LocationReport`]: one row per location (orders, revenue,
-//!   members' share of the orders, points earned) adding up to the brand's totals.
+//!   members' share of the orders, points earned) adding up to the brand's totals;
+//! * [`GoalPath`]: an owner's target for a [`GoalMetric`], its progress and whether it is
+//!   on track ([`GoalStatus`]).
 //!
 //! Every builder takes facts one at a time, so a caller can stream them page by page
 //! from storage; the result does not depend on the order they come in. An order refunded
@@ -45,12 +47,14 @@
 
 mod cohorts;
 mod facts;
+mod goals;
 mod locations;
 mod overview;
 mod revenue;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
 pub use facts::{OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth};
+pub use goals::{GoalDirection, GoalMetric, GoalPath, GoalStatus};
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
 pub use revenue::{Breakdown, NO_LOCATION, RevenueBuilder, RevenueReport, RevenueRow, UNSCORED};
