@@ -1,5 +1,6 @@
 //! The unit of work: one database transaction per use case.
 
+use crate::GoalRepo;
 use crate::MenuRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
@@ -82,6 +83,8 @@ pub trait Transaction: Send {
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
     /// The brand's menu.
     fn menu(&mut self) -> &mut dyn MenuRepo;
+    /// The brand's goals.
+    fn goals(&mut self) -> &mut dyn GoalRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -8,6 +8,9 @@
 //! Nothing here divides by zero: a goal whose target is its start value is met by any
 //! value on the target's side of it, and one whose deadline is its start is due at once.
 
+use crate::facts::{OrderFact, ReportError, Sum, counted_net};
+use crate::overview::Overview;
+use regulars_domain::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -63,6 +66,71 @@ impl GoalMetric {
     /// for a rate.
     pub fn admits(self, value: f64) -> bool {
         value.is_finite() && value >= 0.0 && (!self.is_rate() || value <= 1.0)
+    }
+}
+
+impl GoalMetric {
+    /// The metric's value over a period, from the period's overview and its members'
+    /// totals; `None` when it has no denominator (no active member, no voucher issued).
+    /// Money is in major units of the brand's currency (`50000.0` for 50,000 ₫).
+    pub fn value(self, overview: &Overview, members: &MemberTotals) -> Option<f64> {
+        match self {
+            GoalMetric::RepeatRate => overview.repeat_rate,
+            GoalMetric::RedemptionRate => overview.voucher_redemption_rate,
+            GoalMetric::ActiveMembers => Some(overview.active_customers as f64),
+            GoalMetric::MemberRevenue => members.revenue.amount().to_string().parse().ok(),
+            GoalMetric::AverageVisits => (overview.active_customers > 0)
+                .then(|| members.orders as f64 / overview.active_customers as f64),
+        }
+    }
+}
+
+/// What a period's counted orders credited to members add up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberTotals {
+    /// Their revenue, net of refunds.
+    pub revenue: Money,
+    /// How many there are.
+    pub orders: u64,
+}
+
+/// Folds orders into [`MemberTotals`], in any order: walk-ins and orders that do not
+/// count ([`OrderFact::counts`]) are left out.
+#[derive(Debug, Clone)]
+pub struct MemberTotalsBuilder {
+    revenue: Sum,
+    orders: u64,
+    currency: Currency,
+}
+
+impl MemberTotalsBuilder {
+    /// An empty fold in `currency`.
+    pub fn new(currency: Currency) -> Self {
+        MemberTotalsBuilder {
+            revenue: Sum::new(currency),
+            orders: 0,
+            currency,
+        }
+    }
+
+    /// Adds an order.
+    pub fn add_order(&mut self, order: &OrderFact) -> Result<(), ReportError> {
+        if order.customer.is_none() {
+            return Ok(());
+        }
+        if let Some(net) = counted_net(order, self.currency)? {
+            self.revenue.add(net)?;
+            self.orders += 1;
+        }
+        Ok(())
+    }
+
+    /// The totals.
+    pub fn finish(self) -> Result<MemberTotals, ReportError> {
+        Ok(MemberTotals {
+            revenue: self.revenue.money()?,
+            orders: self.orders,
+        })
     }
 }
 

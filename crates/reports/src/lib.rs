@@ -13,6 +13,8 @@
 //!   counts and shares;
 //! * [`LocationBuilder`] → [`LocationReport`]: one row per location (orders, revenue,
 //!   members' share of the orders, points earned) adding up to the brand's totals;
+//! * [`StaffBuilder`] → [`StaffReport`]: per staff member at the till and location, the
+//!   orders rung up, their revenue, sign-ups and vouchers redeemed, adding up to a total;
 //! * [`GoalPath`]: an owner's target for a [`GoalMetric`], its progress and whether it is
 //!   on track ([`GoalStatus`]).
 //!
@@ -51,10 +53,14 @@ mod goals;
 mod locations;
 mod overview;
 mod revenue;
+mod staff;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
 pub use facts::{OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth};
-pub use goals::{GoalDirection, GoalMetric, GoalPath, GoalStatus};
+pub use goals::{
+    GoalDirection, GoalMetric, GoalPath, GoalStatus, MemberTotals, MemberTotalsBuilder,
+};
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
 pub use revenue::{Breakdown, NO_LOCATION, RevenueBuilder, RevenueReport, RevenueRow, UNSCORED};
+pub use staff::{StaffBuilder, StaffReport, StaffRow};

@@ -101,7 +101,7 @@ fn setup_error(error: ReportError) -> ReportsError {
 
 impl Services {
     /// The brand, and the totals storage adds up itself for `period`.
-    async fn report_setup(
+    pub(crate) async fn report_setup(
         &self,
         brand: BrandId,
         period: Option<Period>,
@@ -222,7 +222,7 @@ impl Services {
 
     /// The local days `[from, to)`; `to` defaults to tomorrow (the period includes
     /// today) and `from` to [`DEFAULT_DAYS`] days before `to`.
-    fn local_period(
+    pub(crate) fn local_period(
         &self,
         brand: &Brand,
         from: Option<Date>,
@@ -413,6 +413,18 @@ impl Services {
         self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
             .await?;
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
+    }
+
+    /// Hands every order placed in `period` at `scope`'s locations to `visit`.
+    pub(crate) async fn each_order_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        period: Period,
+        visit: impl FnMut(&OrderFact) -> Result<(), ReportError>,
+    ) -> Result<(), ReportsError> {
+        let codes = self.scope_codes(brand, scope).await?;
+        self.each_order(brand, period, &codes, visit).await
     }
 
     /// The location codes of `scope`; a location the brand does not have is an invalid
