@@ -98,3 +98,7 @@ define_id!(
     /// A device (a tablet, a phone) a brand enrolled as the till of one location.
     DeviceId
 );
+define_id!(
+    /// An owner's goal: a target for one of the programme's figures.
+    GoalId
+);

@@ -47,6 +47,7 @@ pub use consent::{
 };
 pub use customer::{ChangeSource, Channel, Customer, CustomerChange};
 pub use error::DomainError;
+pub use ids::GoalId;
 pub use ids::{
     ApiKeyId, BrandId, CampaignId, CustomerId, IntegrationId, LocationId, OrderId, RewardId,
     SegmentId, TierId, VoucherId,

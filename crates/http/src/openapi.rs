@@ -34,10 +34,13 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
 use crate::routes::channels;
 use crate::routes::claims;
+use crate::routes::goals;
 use crate::routes::location_reports;
 use crate::routes::menu;
 use crate::routes::notice;
 use crate::routes::ratings;
+use crate::routes::segment_export;
+use crate::routes::staff_report;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, till, webhooks,
@@ -166,13 +169,14 @@ impl Modify for CommonErrors {
         orders::validate_voucher, orders::redeem_voucher,
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
         intelligence::delete, intelligence::history, intelligence::entrants,
-        intelligence::customer_scores, jobs::run_scoring, jobs::get,
+        intelligence::customer_scores, segment_export::export, goals::list, goals::create, goals::delete, jobs::run_scoring, jobs::get,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update,
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
         ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
+        location_reports::by_location, staff_report::by_staff,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
@@ -191,6 +195,8 @@ impl Modify for CommonErrors {
         dto::IntegrationAccessIn,
         dto::CreatedIntegrationDto, dto::ConsentDto, dto::CustomerIn, dto::CustomerUpdate,
         customers::CustomerPatchIn, customers::ConsentPatchIn,
+        staff_report::StaffRowDto, staff_report::StaffReportDto,
+        goals::GoalIn, goals::GoalDto, goals::TrendDto, goals::GoalViewDto, goals::GoalList,
         dto::CustomerDto, dto::VoucherDto, dto::RewardDto, dto::ProfileDto, dto::LedgerEntryDto,
         dto::LineDto, dto::OrderDto, dto::OrderReceiptDto, dto::RefundReceiptDto,
         dto::AdjustmentIn, dto::AdjustmentDto, dto::RedemptionIn, dto::VoucherRedeemIn,

@@ -37,6 +37,7 @@ mod channel_accounts;
 mod claims;
 mod do_not_call;
 mod error;
+mod goals;
 mod intelligence;
 mod menu;
 mod messaging;
@@ -69,6 +70,7 @@ pub use channel_accounts::{
 pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
 pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};
 pub use error::StoreError;
+pub use goals::{Goal, GoalRepo};
 pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
 };
@@ -98,7 +100,7 @@ pub use repos::{
     VoucherRepo,
 };
 pub use system::{Clock, IdGen};
-pub use till::{StaffMember, TillDevice, TillRepo};
+pub use till::{StaffMember, TillAction, TillActionKind, TillDevice, TillRepo};
 pub use tokens::{StoredTokens, TokenAccount, TokenPair, TokenStore};
 pub use uow::{Transaction, UnitOfWork};
 pub use webhooks::{
@@ -114,6 +116,8 @@ pub use campaigns::MockCampaignRepo;
 pub use claims::MockClaimRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use do_not_call::MockDoNotCallRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use goals::MockGoalRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -105,6 +105,8 @@ pub struct MockTransaction {
     pub menu: crate::MockMenuRepo,
     /// Rating repository mock.
     pub ratings: crate::MockRatingRepo,
+    /// Goal repository mock.
+    pub goals: crate::MockGoalRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -136,6 +138,7 @@ impl Default for MockTransaction {
             claims: crate::MockClaimRepo::new(),
             menu: crate::MockMenuRepo::new(),
             ratings: crate::MockRatingRepo::new(),
+            goals: crate::MockGoalRepo::new(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
@@ -244,6 +247,9 @@ impl Transaction for MockTransaction {
     }
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo {
         &mut self.ratings
+    }
+    fn goals(&mut self) -> &mut dyn crate::GoalRepo {
+        &mut self.goals
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

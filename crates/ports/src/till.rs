@@ -2,7 +2,7 @@
 //! a brand enrolled as the till of one location.
 
 use async_trait::async_trait;
-use regulars_domain::{BrandId, DeviceId, LocationId, StaffId};
+use regulars_domain::{BrandId, DeviceId, LocationId, OrderId, StaffId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -50,6 +50,59 @@ pub struct TillDevice {
     pub created_at: OffsetDateTime,
     /// When it was revoked; a revoked device is no till.
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// What a staff member did at the till, for the report by staff member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TillActionKind {
+    /// Rang up an order.
+    Order,
+    /// Signed a customer up.
+    SignUp,
+    /// Redeemed a voucher.
+    Voucher,
+}
+
+impl TillActionKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TillActionKind::Order => "order",
+            TillActionKind::SignUp => "sign_up",
+            TillActionKind::Voucher => "voucher",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(name: &str) -> Option<TillActionKind> {
+        [
+            TillActionKind::Order,
+            TillActionKind::SignUp,
+            TillActionKind::Voucher,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// One action of a staff member at the till.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TillAction {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The brand.
+    pub brand_id: BrandId,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub staff_id: StaffId,
+    /// At which location's till.
+    pub location_id: LocationId,
+    /// What.
+    pub kind: TillActionKind,
+    /// The order rung up, for an order.
+    pub order_id: Option<OrderId>,
 }
 
 /// Staff members and till devices.
@@ -116,4 +169,16 @@ pub trait TillRepo: Send {
         device: DeviceId,
         staff: StaffId,
     ) -> Result<(), StoreError>;
+    /// Records a staff member's action at the till.
+    async fn record_till_action(&mut self, action: &TillAction) -> Result<(), StoreError>;
+    /// A page of the brand's till actions at `[from, to)`, ordered by `(at, id)`, after
+    /// the key `after`.
+    async fn till_actions(
+        &mut self,
+        brand: BrandId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<(OffsetDateTime, uuid::Uuid)>,
+        limit: u64,
+    ) -> Result<Vec<TillAction>, StoreError>;
 }

@@ -1,5 +1,6 @@
 //! The unit of work: one database transaction per use case.
 
+use crate::GoalRepo;
 use crate::MenuRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
@@ -84,6 +85,8 @@ pub trait Transaction: Send {
     fn menu(&mut self) -> &mut dyn MenuRepo;
     /// Ratings of visits and location managers' contacts.
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo;
+    /// The brand's goals.
+    fn goals(&mut self) -> &mut dyn GoalRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -12,7 +12,11 @@
 //! * [`RevenueBuilder`] → [`RevenueReport`]: revenue by segment or by location, with order
 //!   counts and shares;
 //! * [`LocationBuilder`] → [`LocationReport`]: one row per location (orders, revenue,
-//!   members' share of the orders, points earned) adding up to the brand's totals.
+//!   members' share of the orders, points earned) adding up to the brand's totals;
+//! * [`StaffBuilder`] → [`StaffReport`]: per staff member at the till and location, the
+//!   orders rung up, their revenue, sign-ups and vouchers redeemed, adding up to a total;
+//! * [`GoalPath`]: an owner's target for a [`GoalMetric`], its progress and whether it is
+//!   on track ([`GoalStatus`]).
 //!
 //! Every builder takes facts one at a time, so a caller can stream them page by page
 //! from storage; the result does not depend on the order they come in. An order refunded
@@ -45,13 +49,18 @@
 
 mod cohorts;
 mod facts;
+mod goals;
 mod locations;
 mod overview;
 mod ratings;
 mod revenue;
+mod staff;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
 pub use facts::{OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth};
+pub use goals::{
+    GoalDirection, GoalMetric, GoalPath, GoalStatus, MemberTotals, MemberTotalsBuilder,
+};
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
 pub use ratings::{
@@ -59,3 +68,4 @@ pub use ratings::{
     week_of,
 };
 pub use revenue::{Breakdown, NO_LOCATION, RevenueBuilder, RevenueReport, RevenueRow, UNSCORED};
+pub use staff::{StaffBuilder, StaffReport, StaffRow};

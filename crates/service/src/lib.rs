@@ -114,6 +114,7 @@ mod delivery_routes;
 mod do_not_call;
 mod error;
 mod fingerprint;
+mod goals;
 mod group;
 pub mod guard;
 mod ingest;
@@ -140,9 +141,11 @@ mod rewards;
 mod scope;
 mod scoring;
 mod secrets;
+mod segment_export;
 mod segments;
 mod sessions;
 mod signup;
+mod staff_report;
 mod tier_review;
 mod tiering;
 pub mod till;
@@ -179,6 +182,10 @@ pub use do_not_call::{
     BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,
 };
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
+pub use goals::{
+    GOAL_WINDOW_DAYS, GoalError, GoalInput, GoalView, MAX_GOAL_DAYS, MAX_GOALS, TREND_WEEKS,
+    TrendPoint,
+};
 pub use group::{GROUP_WINDOW, GroupCommit, MAX_GROUP};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
@@ -219,8 +226,13 @@ pub use rewards::{IssueVoucherError, RedeemRewardError, VoucherGrant};
 pub use scope::{MAX_MANAGER_LOCATIONS, OutOfScope, Scope};
 pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
+pub use segment_export::{
+    MAX_EXPORT_PAGE, MembersPage, SEGMENT_CSV_HEADER, SegmentMember, csv_cell, national_phone,
+    segment_csv_line,
+};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use signup::{SignupDetails, SignupPage};
+pub use staff_report::StaffReportView;
 pub use tier_review::TierReviewReport;
 pub use till::{
     DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,

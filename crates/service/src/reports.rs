@@ -415,6 +415,18 @@ impl Services {
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
 
+    /// Hands every order placed in `period` at `scope`'s locations to `visit`.
+    pub(crate) async fn each_order_in(
+        &self,
+        brand: BrandId,
+        scope: &Scope,
+        period: Period,
+        visit: impl FnMut(&OrderFact) -> Result<(), ReportError>,
+    ) -> Result<(), ReportsError> {
+        let codes = self.scope_codes(brand, scope).await?;
+        self.each_order(brand, period, &codes, visit).await
+    }
+
     /// The location codes of `scope`; a location the brand does not have is an invalid
     /// `location` (whoever's it is).
     pub(crate) async fn scope_codes(

@@ -83,6 +83,9 @@ pub enum SegmentError {
     /// The rule does not parse or type-check.
     #[error("{0}")]
     InvalidRule(String),
+    /// No named or custom segment of the brand has the name asked for.
+    #[error("{0}")]
+    NoSuchSegment(String),
     /// The name is blank or too long.
     #[error("{0}")]
     InvalidName(String),
@@ -102,7 +105,8 @@ impl UseCaseError for SegmentError {
         match self {
             SegmentError::UnknownBrand(_)
             | SegmentError::UnknownSegment(_)
-            | SegmentError::UnknownCustomer(_) => ErrorClass::NotFound,
+            | SegmentError::UnknownCustomer(_)
+            | SegmentError::NoSuchSegment(_) => ErrorClass::NotFound,
             SegmentError::InvalidRule(_) | SegmentError::InvalidName(_) => ErrorClass::Invalid,
             SegmentError::NameTaken(_) => ErrorClass::Conflict,
             SegmentError::Store(e) => store_class(e),
@@ -112,7 +116,7 @@ impl UseCaseError for SegmentError {
     fn field(&self) -> Option<&'static str> {
         match self {
             SegmentError::UnknownBrand(_) => Some("brand"),
-            SegmentError::UnknownSegment(_) => Some("segment"),
+            SegmentError::UnknownSegment(_) | SegmentError::NoSuchSegment(_) => Some("segment"),
             SegmentError::UnknownCustomer(_) => Some("customer"),
             SegmentError::InvalidRule(_) => Some("rule"),
             SegmentError::InvalidName(_) | SegmentError::NameTaken(_) => Some("name"),
@@ -150,7 +154,7 @@ pub(crate) fn features_now(
 impl Services {
     /// Reads the brand's stored scores a page at a time from `after`, handing each
     /// page to `visit` until it returns `false` or the scores run out.
-    async fn each_score_page(
+    pub(crate) async fn each_score_page(
         &self,
         brand: BrandId,
         after: Option<CustomerId>,

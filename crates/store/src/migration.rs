@@ -43,6 +43,7 @@ mod m20261210_500001_zalo_index;
 mod m20261210_600001_menu;
 mod m20261211_200001_account_lots;
 mod m20261211_500001_ratings;
+mod m20261211_800001_owner_reports;
 
 #[cfg(test)]
 mod inventory;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_600001_menu::Migration),
             Box::new(m20261211_200001_account_lots::Migration),
             Box::new(m20261211_500001_ratings::Migration),
+            Box::new(m20261211_800001_owner_reports::Migration),
         ]
     }
 }

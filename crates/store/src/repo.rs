@@ -16,6 +16,7 @@ mod config;
 mod consents;
 pub(crate) mod customers;
 mod do_not_call;
+mod goals;
 pub(crate) mod idempotency;
 mod intelligence;
 mod ledger;

@@ -143,6 +143,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn goals(&mut self) -> &mut dyn regulars_ports::GoalRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

@@ -212,8 +212,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                 .route("/login", web::post().to(session::login))
                 .route("/logout", web::post().to(session::logout))
                 .route("/overview", web::get().to(pages::overview::show))
+                .route("/goals", web::post().to(pages::goals::create))
+                .route("/goals/{id}/delete", web::post().to(pages::goals::remove))
                 .route("/segments", web::get().to(pages::segments::show))
                 .route("/segments", web::post().to(pages::segments::create))
+                .route(
+                    "/segments/export.csv",
+                    web::get().to(pages::segment_export::csv),
+                )
                 .route("/customers", web::get().to(pages::customers::list))
                 .route(
                     "/customers.csv",

@@ -188,6 +188,7 @@ async fn bad_requests_are_4xx_in_the_error_shape() {
             "/v1/orders",
             "/v1/customers",
             &format!("/v1/customers/{customer}/ledger"),
+            "/v1/segments/export?segment=Champions",
         ] {
             // Not a cursor, not a number, not a parameter: 400; a number out of range: 422.
             for (query, status, field) in [
@@ -199,7 +200,8 @@ async fn bad_requests_are_4xx_in_the_error_shape() {
                 ("limit=0", 422, Some("limit")),
                 ("limit=100000", 422, Some("limit")),
             ] {
-                let url = format!("{list}?{query}");
+                let sep = if list.contains('?') { '&' } else { '?' };
+                let url = format!("{list}{sep}{query}");
                 let named =
                     server
                         .get(&url, admin)

@@ -26,6 +26,7 @@ pub(crate) struct Data {
     campaign: String,
     staff: String,
     device: String,
+    goal: String,
 }
 
 impl Data {
@@ -45,6 +46,7 @@ impl Data {
             self.campaign.clone(),
             self.staff.clone(),
             self.device.clone(),
+            self.goal.clone(),
         ]
     }
 }
@@ -159,7 +161,13 @@ pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> 
         .await
         .expect(201, "device")
         .str("/device/id");
+    let goal = server
+        .post("/v1/goals", admin, &goal_body(Some(&location)))
+        .await
+        .expect(201, "goal")
+        .str("/id");
     Data {
+        goal,
         staff,
         device,
         job,
@@ -176,6 +184,15 @@ pub(crate) async fn populate(server: &TestServer, name: &str, customer: u64) -> 
         voucher,
         tenant,
     }
+}
+
+/// A goal due in 30 days, at `location` or for the brand.
+pub(crate) fn goal_body(location: Option<&str>) -> Value {
+    let deadline = (OffsetDateTime::now_utc() + Duration::days(30))
+        .date()
+        .to_string();
+    json!({"metric": "active_members", "start_value": 1, "target_value": 5,
+           "deadline": deadline, "location_id": location})
 }
 
 /// A campaign document whose offer is the brand's `reward`.
@@ -211,6 +228,7 @@ fn substitute(path: &str, param: &str, data: &Data) -> String {
         ("jobs", "id") => data.job.clone(),
         ("staff", "id") => data.staff.clone(),
         ("till-devices", "id") => data.device.clone(),
+        ("goals", "id") => data.goal.clone(),
         ("channels", "channel") => "sms".to_owned(),
         ("menu", "sku") => MENU_SKU.to_owned(),
         ("callbacks", "provider") if path.contains("{token}") => "esms".to_owned(),
@@ -227,6 +245,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
     let body = match (method, path) {
         ("get" | "delete", _) => return None,
         ("post", "/v1/keys") => json!({"role": "viewer"}),
+        ("post", "/v1/goals") => goal_body(None),
         ("patch", "/v1/brand") => json!({"refund_overdraw": "debt"}),
         ("post", "/v1/integrations") => json!({"kind": "generic"}),
         ("put", "/v1/integrations/{id}/access") => json!({"api_access": null}),
@@ -456,7 +475,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 continue;
             }
             // Entrants need a segment: every RFM segment name exists in every brand.
-            let url = if path.ends_with("/entrants") {
+            let url = if path.ends_with("/entrants") || path.ends_with("/segments/export") {
                 format!("{path}?segment=Champions")
             } else {
                 path.clone()
@@ -558,7 +577,7 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             if path.ends_with("/lookup") {
                 url.push_str(&format!("?phone={}", a.phone.replace('+', "%2B")));
             }
-            if path.ends_with("/entrants") {
+            if path.ends_with("/entrants") || path.ends_with("/segments/export") {
                 url.push_str("?segment=Champions");
             }
             let body = valid_body(method, path, &a);
@@ -591,10 +610,11 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
             // even to read.
             // So are the expensive reads and the jobs that run expensive work, and a
             // customer's whole data, exported on their request. A location manager's
-            // email is a contact: admin only too.
+            // email is a contact: admin only too, and so are a segment's members.
             let admin_only = [
                 "/v1/locations/{id}/manager",
                 "/v1/customers/{id}/export",
+                "/v1/segments/export",
                 "/v1/keys",
                 "/v1/integrations",
                 "/v1/jobs/{id}",

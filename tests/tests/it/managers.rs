@@ -11,15 +11,17 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 /// Routes a manager's key may read, limited to its locations.
-const SCOPED_READS: [&str; 8] = [
+const SCOPED_READS: [&str; 10] = [
     "/v1/reports/overview",
     "/v1/reports/ratings",
     "/v1/reports/cohorts",
     "/v1/reports/revenue",
     "/v1/reports/locations",
+    "/v1/reports/staff",
     "/v1/orders",
     "/v1/locations",
     "/v1/locations/{id}",
+    "/v1/goals",
 ];
 
 fn amount(v: &Value) -> i64 {
@@ -279,6 +281,7 @@ async fn a_manager_sees_the_figures_and_orders_of_its_locations_only() {
             "/dashboard/programme",
             "/dashboard/staff",
             "/dashboard/customers.csv",
+            "/dashboard/segments/export.csv?segment=Champions",
         ] {
             visitor
                 .get(path)
@@ -350,7 +353,7 @@ async fn every_route_but_the_scoped_reads_refuses_a_manager() {
             if path.ends_with("/lookup") {
                 url.push_str(&format!("?phone={}", a.phone.replace('+', "%2B")));
             }
-            if path.ends_with("/entrants") {
+            if path.ends_with("/entrants") || path.ends_with("/segments/export") {
                 url.push_str("?segment=Champions");
             }
             let what = format!("{db:?}: {method} {url}");

@@ -298,6 +298,44 @@ async fn a_cashier_records_an_order_once_redeems_and_registers() {
                 .iter()
                 .all(|r| r["staff_id"] == shop.lan_q1.as_str())
         );
+        // The report by staff member: Lan rang up one order of 45,000 (tapped twice,
+        // counted once), signed one customer up and redeemed one voucher, all at q1.
+        let staff = server
+            .get("/v1/reports/staff", &shop.admin)
+            .await
+            .expect(200, "staff report");
+        let rows = staff.json["rows"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), 1, "{:?}: {}", server.db, staff.text);
+        let lan = &rows[0];
+        assert_eq!(lan["staff_id"], shop.lan_q1.as_str(), "{}", staff.text);
+        assert_eq!((&lan["name"], &lan["code"]), (&json!("Lan"), &json!("q1")));
+        assert_eq!(
+            (
+                lan["orders"].as_u64(),
+                lan["sign_ups"].as_u64(),
+                lan["vouchers_redeemed"].as_u64()
+            ),
+            (Some(1), Some(1), Some(1)),
+            "{:?}: {}",
+            server.db,
+            staff.text
+        );
+        assert_eq!(lan["revenue"]["amount"], "45000", "{}", staff.text);
+        assert_eq!(staff.json["total"]["orders"], 1, "{}", staff.text);
+        let mut owner = crate::dashboard::Visitor::new(&server);
+        owner
+            .sign_in(&shop.admin)
+            .await
+            .expect(303, "owner signs in");
+        let page = owner
+            .get("/dashboard/overview?lang=en")
+            .await
+            .expect(200, "overview");
+        assert!(
+            page.text.contains("id=\"by-staff\"") && page.text.contains(">Lan<"),
+            "{:?}: no staff table",
+            server.db
+        );
         server.stop().await;
     }
 }

@@ -18,11 +18,11 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub(crate) struct LocationsQuery {
     /// First local day of the period, `YYYY-MM-DD`; default 30 days before `to`.
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// The local day after the period (exclusive), `YYYY-MM-DD`; default tomorrow.
-    to: Option<String>,
+    pub(crate) to: Option<String>,
     /// One location only (its id); a manager's key may name only its own.
-    location: Option<String>,
+    pub(crate) location: Option<String>,
 }
 
 /// One location's figures of the period.

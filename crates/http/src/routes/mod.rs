@@ -9,6 +9,7 @@ pub(crate) mod channels;
 pub(crate) mod claims;
 pub(crate) mod customers;
 pub(crate) mod export;
+pub(crate) mod goals;
 pub(crate) mod health;
 pub(crate) mod intelligence;
 pub(crate) mod jobs;
@@ -21,6 +22,8 @@ pub(crate) mod pos_api;
 pub(crate) mod privacy;
 pub(crate) mod ratings;
 pub(crate) mod reports;
+pub(crate) mod segment_export;
+pub(crate) mod staff_report;
 pub(crate) mod till;
 pub(crate) mod webhooks;
 
@@ -197,6 +200,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments", web::post().to(intelligence::create))
                 .route("/segments/history", web::get().to(intelligence::history))
                 .route("/segments/entrants", web::get().to(intelligence::entrants))
+                .route("/segments/export", web::get().to(segment_export::export))
+                .route("/goals", web::get().to(goals::list))
+                .route("/goals", web::post().to(goals::create))
+                .route("/goals/{id}", web::delete().to(goals::delete))
                 .route("/segments/{id}", web::get().to(intelligence::get))
                 .route("/segments/{id}", web::put().to(intelligence::update))
                 .route("/segments/{id}", web::delete().to(intelligence::delete))
@@ -227,6 +234,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(location_reports::by_location),
                 )
                 .route("/reports/ratings", web::get().to(ratings::report))
+                .route("/reports/staff", web::get().to(staff_report::by_staff))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
                 .route("/orders/{id}", web::get().to(orders::get))

@@ -177,6 +177,14 @@ impl Services {
             total,
         };
         let receipt = self.ingest_order(at.brand, full).await?;
+        if !receipt.duplicate {
+            self.record_till_action(
+                at,
+                regulars_ports::TillActionKind::Order,
+                Some(receipt.order_id),
+            )
+            .await;
+        }
         Ok(TillReceipt {
             receipt,
             customer,
@@ -210,8 +218,12 @@ impl Services {
             consent_source: Some(ChangeSource::Till),
             ..CustomerInput::default()
         };
-        self.create_customer(at.brand, &registration.phone, input, &till_author(at))
-            .await
+        let customer = self
+            .create_customer(at.brand, &registration.phone, input, &till_author(at))
+            .await?;
+        self.record_till_action(at, regulars_ports::TillActionKind::SignUp, None)
+            .await;
+        Ok(customer)
     }
 }
 

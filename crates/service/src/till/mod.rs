@@ -15,6 +15,7 @@
 
 mod actions;
 pub(crate) mod pin;
+mod staff_actions;
 
 pub use actions::{
     TILL_FORM_TTL, TILL_SOURCE, TillOrder, TillOrderError, TillReceipt, TillRegistration,

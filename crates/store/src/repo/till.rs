@@ -1,14 +1,16 @@
 //! [`TillRepo`]: staff members and till devices.
 
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
-use crate::entity::{staff_member, till_device};
+use crate::entity::{staff_member, till_action, till_device};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, DeviceId, LocationId, StaffId};
-use regulars_ports::{StaffMember, StoreError, TillDevice, TillRepo};
+use regulars_domain::{BrandId, DeviceId, LocationId, OrderId, StaffId};
+use regulars_ports::{StaffMember, StoreError, TillAction, TillActionKind, TillDevice, TillRepo};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use time::OffsetDateTime;
 
 fn failures(what: &str, value: i64) -> Result<u32, StoreError> {
@@ -38,6 +40,19 @@ fn staff_from_row(row: staff_member::Model) -> Result<StaffMember, StoreError> {
         failed_pins: failures("staff_members.failed_pins", row.failed_pins)?,
         created_at: from_micros(row.created_at)?,
         revoked_at: from_micros_opt(row.revoked_at)?,
+    })
+}
+
+fn action_from_row(row: till_action::Model) -> Result<TillAction, StoreError> {
+    Ok(TillAction {
+        id: row.id,
+        brand_id: BrandId::from_uuid(row.brand_id),
+        at: from_micros(row.at)?,
+        staff_id: StaffId::from_uuid(row.staff_id),
+        location_id: LocationId::from_uuid(row.location_id),
+        kind: TillActionKind::parse(&row.kind)
+            .ok_or_else(|| corrupt("till_actions.kind", &row.kind))?,
+        order_id: row.order_id.map(OrderId::from_uuid),
     })
 }
 
@@ -241,5 +256,55 @@ impl TillRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update staff_members"))?;
         Ok(())
+    }
+
+    async fn record_till_action(&mut self, action: &TillAction) -> Result<(), StoreError> {
+        let row = till_action::Model {
+            brand_id: action.brand_id.as_uuid(),
+            id: action.id,
+            at: to_micros(action.at),
+            staff_id: action.staff_id.as_uuid(),
+            location_id: action.location_id.as_uuid(),
+            kind: action.kind.as_str().to_owned(),
+            order_id: action.order_id.map(|o| o.as_uuid()),
+        };
+        till_action::Entity::insert(row.into_active_model())
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx("insert into till_actions"))?;
+        Ok(())
+    }
+
+    async fn till_actions(
+        &mut self,
+        brand: BrandId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<(OffsetDateTime, uuid::Uuid)>,
+        limit: u64,
+    ) -> Result<Vec<TillAction>, StoreError> {
+        use till_action::Column as C;
+        let mut select = till_action::Entity::find()
+            .filter(C::BrandId.eq(brand.as_uuid()))
+            .filter(C::At.gte(to_micros(from)))
+            .filter(C::At.lt(to_micros(to)));
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            select = select.filter(
+                Condition::any()
+                    .add(C::At.gt(at))
+                    .add(Condition::all().add(C::At.eq(at)).add(C::Id.gt(id))),
+            );
+        }
+        select
+            .order_by_asc(C::At)
+            .order_by_asc(C::Id)
+            .limit(limit)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from till_actions"))?
+            .into_iter()
+            .map(action_from_row)
+            .collect()
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod by_location;
+pub(crate) mod by_staff;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
@@ -9,9 +10,11 @@ pub(crate) mod channels;
 pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod feedback;
+pub(crate) mod goals;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod ratings;
+pub(crate) mod segment_export;
 pub(crate) mod segments;
 pub(crate) mod unsubscribe;
 

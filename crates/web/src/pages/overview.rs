@@ -261,6 +261,17 @@ pub(crate) async fn show(
         Vec::new()
     };
     runs.reverse();
+    let goals = crate::pages::goals::section(&state, &session, &scope, &known).await?;
+    let by_staff = state
+        .services
+        .report_staff(
+            session.brand(),
+            &scope,
+            Some(report.days.from),
+            Some(report.days.to),
+        )
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
     let location_param =
         by_location::chosen(&scope).map_or_else(String::new, |l| format!("&location={l}"));
     let latest = runs.last();
@@ -318,6 +329,7 @@ pub(crate) async fn show(
             (figure("new-customers", t.new_customers, &o.new_customers.to_string(), &o.new_customers.to_string()))
             (rate_figure("comeback-rate", t.comeback_rate, o.comeback_rate))
         }
+        (goals)
         div.grid2 {
             section {
                 h2 { (t.trend_revenue) }
@@ -339,6 +351,7 @@ pub(crate) async fn show(
             }
         }
         (by_location::table(session.lang, &report.locations, &known))
+        (crate::pages::by_staff::table(session.lang, &by_staff))
         section {
             h2 { (t.retention) }
             p.muted { (t.retention_help) }

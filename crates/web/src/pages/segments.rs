@@ -117,6 +117,7 @@ async fn render(
                 }
             }
         }
+        @if session.sees_contact() { (crate::pages::segment_export::form(session.lang, &customers)) }
     };
     Ok(dashboard(session, Nav::Segments, t.segments_title, body))
 }

@@ -244,10 +244,7 @@ pub(crate) async fn redeem_voucher(
     session.check(&state, &form.csrf)?;
     let t = text(session.lang);
     let code = form.code.trim().to_ascii_uppercase();
-    let outcome = state
-        .services
-        .redeem_voucher(session.at.brand, &code, None)
-        .await;
+    let outcome = state.services.till_redeem_voucher(&session.at, &code).await;
     let (message, customer) = match outcome {
         Ok(voucher) => (
             format!("{} {}", t.redeemed, voucher.code()),
