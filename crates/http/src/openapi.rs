@@ -176,7 +176,7 @@ impl Modify for CommonErrors {
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
         ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
-        location_reports::by_location, staff_report::by_staff,
+        staff_report::by_staff,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
         audit::list,
