@@ -7,8 +7,8 @@ use crate::Phone;
 /// Country calling codes of two digits (ITU-T E.164 zones); 1 and 7 have one digit and
 /// every other code three.
 const TWO_DIGIT_CODES: [u16; 44] = [
-    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
-    55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56,
+    57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
 ];
 
 /// The length of the calling code at the start of international `digits`.
@@ -117,13 +117,20 @@ mod tests {
 
     fn any_phone() -> impl Strategy<Value = Phone> {
         prop_oneof![
-            (prop::sample::select(vec!['3', '5', '7', '8', '9']), "[0-9]{8}")
+            (
+                prop::sample::select(vec!['3', '5', '7', '8', '9']),
+                "[0-9]{8}"
+            )
                 .prop_map(|(first, rest)| format!("+84{first}{rest}")),
             "[0-9]{9}".prop_map(|rest| format!("+842{rest}")),
             "[1-9][0-9]{7,14}",
         ]
         .prop_filter_map("a valid number", |s| {
-            let e164 = if s.starts_with('+') { s } else { format!("+{s}") };
+            let e164 = if s.starts_with('+') {
+                s
+            } else {
+                format!("+{s}")
+            };
             Phone::parse_e164(&e164).ok()
         })
     }

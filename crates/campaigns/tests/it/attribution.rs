@@ -54,7 +54,10 @@ fn the_roi_interval_follows_the_revenue_interval_and_says_when_it_is_chance() {
     let a = attribute(&[0.0, 100.0, 0.0, 90.0], &[0.0, 80.0, 10.0], 0.5, 10.0).unwrap();
     assert!(!a.is_significant(), "{a:?}");
     let (low, high) = a.roi_interval(0.5).unwrap();
-    assert!(low < a.roi.unwrap() && a.roi.unwrap() < high, "{low} {high} {a:?}");
+    assert!(
+        low < a.roi.unwrap() && a.roi.unwrap() < high,
+        "{low} {high} {a:?}"
+    );
     assert!((low - (a.ci_low * 0.5 - 10.0) / 10.0).abs() < 1e-9);
     assert!((high - (a.ci_high * 0.5 - 10.0) / 10.0).abs() < 1e-9);
     // A clear lift: the interval is above zero.
