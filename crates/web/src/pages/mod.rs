@@ -2,12 +2,14 @@
 
 pub(crate) mod audit;
 pub(crate) mod by_location;
+pub(crate) mod campaign_result;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
 pub(crate) mod channels;
 pub(crate) mod customers;
 pub(crate) mod export;
+pub(crate) mod names;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod segments;
