@@ -48,7 +48,7 @@ fn cut(digits: &str, sizes: &[usize]) -> Vec<String> {
 /// the group before it (`415 555 2671`); eight digits or fewer read as fours.
 fn grouped(national: &str) -> Vec<String> {
     let n = national.len();
-    if n <= 8 && n % 4 == 0 {
+    if n <= 8 && n.is_multiple_of(4) {
         return cut(national, &[4; 2]);
     }
     let mut groups = cut(national, &[3; 5]);

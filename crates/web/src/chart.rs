@@ -135,7 +135,7 @@ pub(crate) fn line_chart_of(id: &str, labels: &[String], series: &[Series], axis
     let y = |v: f64| top + (height - top - bottom) * (1.0 - v / top_tick);
     let label_step = n.div_ceil(5).max(1);
     // The last label is always drawn; the regular one before it gives way when close.
-    let shown = |i: usize| i + 1 == n || (i % label_step == 0 && n - 1 - i >= label_step);
+    let shown = |i: usize| i + 1 == n || (i.is_multiple_of(label_step) && n - 1 - i >= label_step);
     let anchor = |i: usize| match i {
         0 if n > 1 => "start",
         i if i + 1 == n && n > 1 => "end",
