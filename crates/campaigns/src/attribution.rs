@@ -181,3 +181,23 @@ pub fn attribute(
         roi: (offer_cost > 0.0).then(|| (incremental_margin - offer_cost) / offer_cost),
     })
 }
+
+impl Attribution {
+    /// Whether the 95 % interval of the incremental revenue leaves out zero: only then
+    /// can one say the campaign made (or lost) money rather than that chance did.
+    pub fn is_significant(&self) -> bool {
+        self.ci_low > 0.0 || self.ci_high < 0.0
+    }
+
+    /// The 95 % interval of the ROI: the ROI at both ends of the incremental revenue's
+    /// interval (the ROI is a straight line in it), with `gross_margin_rate` as used for
+    /// [`Attribution::incremental_margin`]; `None` when nothing was spent.
+    pub fn roi_interval(&self, gross_margin_rate: f64) -> Option<(f64, f64)> {
+        if self.offer_cost <= 0.0 || !self.offer_cost.is_finite() {
+            return None;
+        }
+        let roi = |revenue: f64| (revenue * gross_margin_rate - self.offer_cost) / self.offer_cost;
+        let (low, high) = (roi(self.ci_low), roi(self.ci_high));
+        (low.is_finite() && high.is_finite()).then_some((low.min(high), low.max(high)))
+    }
+}

@@ -36,6 +36,7 @@ mod menu;
 mod money;
 mod order;
 mod phone;
+mod phone_format;
 mod points;
 mod rating;
 pub mod sms;

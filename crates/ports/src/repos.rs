@@ -80,6 +80,21 @@ pub trait CustomerRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<Customer>, StoreError>;
+    /// The brand's customers among `ids` (unknown and erased ones left out), in no
+    /// particular order: one read for a page that names the customers it lists.
+    async fn customers_by_ids(
+        &mut self,
+        brand: BrandId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(customer) = self.customer(brand, *id).await? {
+                found.push(customer);
+            }
+        }
+        Ok(found)
+    }
     /// Stores a new customer; a duplicate phone is a [`StoreError::Conflict`].
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
     /// Updates profile fields (name, birthday, email, Zalo id, consent).

@@ -367,6 +367,20 @@ impl Services {
         .await
     }
 
+    /// The brand's customers among `ids` (at most a page), for a page that names them.
+    pub async fn customers_by_ids(
+        &self,
+        brand: BrandId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<Customer>, ManageError> {
+        let ids = &ids[..ids.len().min(500)];
+        self.manage("customers_by_ids", async |tx| {
+            load_brand::<ManageError>(tx, brand).await?;
+            Ok(tx.customers().customers_by_ids(brand, ids).await?)
+        })
+        .await
+    }
+
     /// A page of a customer's ledger, oldest first, after entry number `after`.
     pub async fn customer_ledger(
         &self,

@@ -37,6 +37,7 @@ mod otp_form;
 mod pages;
 mod poster;
 mod qr;
+mod reading;
 mod render;
 mod session;
 pub mod sign;

@@ -62,6 +62,14 @@ svg.chart{width:100%;height:auto;max-height:300px}
 .menu-group legend{font-weight:700;padding:0 .3rem}
 label.menu-item{display:flex;justify-content:space-between;align-items:center;gap:.6rem;min-height:3.2rem;margin:0;border-bottom:1px solid #f0f2f5;font-weight:500}
 label.menu-item input[type=number]{width:5.5rem;min-height:2.8rem;font-size:1.25rem;text-align:center}
+ul.legend{list-style:none;padding:0;margin:.4rem 0 0;display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.85rem;color:#1d2330}
+ul.legend li{white-space:nowrap}
+section{overflow-x:auto}
+header.top nav{display:flex;flex-wrap:wrap;gap:.2rem .3rem}
+.cards{grid-template-columns:repeat(auto-fill,minmax(200px,1fr))}
+.card .value{font-size:1.45rem;white-space:nowrap}
+section.poster .qr svg{width:100%;height:auto}
+section.poster a{overflow-wrap:anywhere}
 "#;
 
 /// What a page may load: nothing from elsewhere, no scripts, inline styles and SVG only;
@@ -336,5 +344,23 @@ impl ResponseError for Fail {
         reply
             .content_type("text/html; charset=utf-8")
             .body(self.body.clone())
+    }
+}
+
+/// A sum of money as people read it (`590.500 ₫`), its number and currency held on one
+/// line by a no-break space: a figure never wraps its `₫` onto a line of its own.
+pub(crate) fn money_text(money: &regulars_domain::Money) -> String {
+    regulars_campaigns::render::format_money(money).replace(' ', "\u{a0}")
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::money_text;
+    use regulars_domain::{Currency, Money};
+
+    #[test]
+    fn the_currency_stays_on_the_figure_s_line() {
+        let vnd = Money::from_minor_units(1_234_500, Currency::VND);
+        assert_eq!(money_text(&vnd), "1.234.500\u{a0}₫");
     }
 }

@@ -388,6 +388,19 @@ async fn sessions_are_signed_scoped_and_end_with_their_key() {
             .await
             .expect(200, "search by name");
         assert!(search.text.contains(&a.customer), "{}", search.text);
+        // Phone numbers in the national form people read, not E.164.
+        let readable = regulars_domain::Phone::parse_e164(&a.phone)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .readable();
+        assert!(readable.starts_with('0'), "{readable}");
+        for page in [
+            "/dashboard/customers".to_owned(),
+            format!("/dashboard/customers/{}", a.customer),
+        ] {
+            let seen = admin.get(&page).await.expect(200, "admin's customers");
+            assert!(seen.text.contains(&readable), "{page}: {}", seen.text);
+            assert!(!seen.text.contains(&a.phone), "{page}: {}", seen.text);
+        }
 
         // CSRF: a POST without the session's token is refused, with it accepted.
         let segments = admin
@@ -851,7 +864,7 @@ async fn the_overview_shows_the_figures_of_the_reports_api() {
                 .unwrap_or_default()
                 .to_owned();
             assert!(
-                grouped.contains(" ₫") && grouped.contains('.') || digits.len() < 4,
+                grouped.contains("\u{a0}₫") && grouped.contains('.') || digits.len() < 4,
                 "{what}: revenue shown as {grouped}"
             );
             // One point per bucket of the API's series in both trend charts.

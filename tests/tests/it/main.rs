@@ -39,6 +39,7 @@ mod otp;
 mod outbox_faults;
 mod outbox_fixture;
 mod own_requests;
+mod page_sweep;
 mod phone_change;
 mod policy;
 mod pos;

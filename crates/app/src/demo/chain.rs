@@ -222,6 +222,21 @@ pub(super) async fn create_brand(
             .await
             .with_context(|| format!("creating location {code}"))?;
     }
+    // The menu the till sells from and the dashboard names items by.
+    for (n, item) in MENU.iter().enumerate() {
+        let entry = regulars_domain::MenuItem {
+            sku: item.sku.to_owned(),
+            name: item.name.to_owned(),
+            category: Some(item.category.to_owned()),
+            price: Money::from_minor_units(item.price, Currency::VND),
+            active: true,
+            sort_order: i32::try_from(n).ok(),
+        };
+        services
+            .put_menu_item(brand, &entry)
+            .await
+            .with_context(|| format!("adding {} to the menu", item.sku))?;
+    }
     Ok(rewards)
 }
 

@@ -47,3 +47,23 @@ fn no_cost_no_roi_and_small_groups_refused() {
     assert!(attribute(&[1.0, f64::NAN], &[1.0, 2.0], 0.5, 1.0).is_err());
     assert!(attribute(&[1.0, 2.0], &[1.0, 2.0], 1.5, 1.0).is_err());
 }
+
+#[test]
+fn the_roi_interval_follows_the_revenue_interval_and_says_when_it_is_chance() {
+    // Wide spread, small groups: the interval straddles zero.
+    let a = attribute(&[0.0, 100.0, 0.0, 90.0], &[0.0, 80.0, 10.0], 0.5, 10.0).unwrap();
+    assert!(!a.is_significant(), "{a:?}");
+    let (low, high) = a.roi_interval(0.5).unwrap();
+    assert!(
+        low < a.roi.unwrap() && a.roi.unwrap() < high,
+        "{low} {high} {a:?}"
+    );
+    assert!((low - (a.ci_low * 0.5 - 10.0) / 10.0).abs() < 1e-9);
+    assert!((high - (a.ci_high * 0.5 - 10.0) / 10.0).abs() < 1e-9);
+    // A clear lift: the interval is above zero.
+    let b = attribute(&[50.0, 52.0, 51.0, 49.0], &[10.0, 11.0, 9.0], 0.5, 10.0).unwrap();
+    assert!(b.is_significant(), "{b:?}");
+    // Nothing spent: no ROI and no interval.
+    let c = attribute(&[1.0, 2.0], &[1.0, 2.0], 0.5, 0.0).unwrap();
+    assert_eq!(c.roi_interval(0.5), None);
+}

@@ -135,6 +135,26 @@ impl CustomerRepo for StoreTransaction {
             .collect()
     }
 
+    async fn customers_by_ids(
+        &mut self,
+        brand: BrandId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<Customer>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(brand.as_uuid()))
+            .filter(customer::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+            .filter(customer::Column::ErasedAt.is_null())
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from customers"))?
+            .into_iter()
+            .map(|row| customer_from_row(self.keys(), row))
+            .collect()
+    }
+
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let row = customer_to_row(self.keys(), customer)?;
         customer::Entity::insert(row.into_active_model().reset_all())

@@ -125,21 +125,23 @@ pub(crate) async fn show(
         }
         @if records.is_empty() { p.muted #no-reads { (t.audit_empty) } }
         @else {
-            table #access-log {
-                tr {
-                    th { (t.audit_when) } th { (t.audit_key) } th { (t.audit_channel) }
-                    th { (t.audit_route) } th { (t.audit_fields) } th { (t.audit_customers) }
-                }
-                @for r in &records {
-                    tr.access {
-                        td { (r.at.format(&Rfc3339).unwrap_or_default()) }
-                        td.key { (r.key_id.map(|k| k.to_string()).unwrap_or_else(|| "—".to_owned())) }
-                        td { (r.channel.as_str()) }
-                        td { code { (r.route) } }
-                        td { (r.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")) }
-                        td.customers {
-                            @for c in &r.customers {
-                                a href=(format!("/dashboard/customers/{c}")) { (c) } " "
+            div.scroll {
+                table #access-log {
+                    tr {
+                        th { (t.audit_when) } th { (t.audit_key) } th { (t.audit_channel) }
+                        th { (t.audit_route) } th { (t.audit_fields) } th { (t.audit_customers) }
+                    }
+                    @for r in &records {
+                        tr.access {
+                            td { (r.at.format(&Rfc3339).unwrap_or_default()) }
+                            td.key { (r.key_id.map(|k| k.to_string()).unwrap_or_else(|| "—".to_owned())) }
+                            td { (r.channel.as_str()) }
+                            td { code { (r.route) } }
+                            td { (r.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")) }
+                            td.customers {
+                                @for c in &r.customers {
+                                    a href=(format!("/dashboard/customers/{c}")) { (c) } " "
+                                }
                             }
                         }
                     }

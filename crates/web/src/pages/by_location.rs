@@ -3,10 +3,10 @@
 //! the table of a period's figures by location.
 
 use crate::i18n::Lang;
-use crate::render::{Fail, percent};
+use crate::render::{Fail, money_text, percent};
 use crate::session::Session;
 use maud::{Markup, html};
-use regulars_campaigns::render::format_money;
+
 use regulars_domain::LocationId;
 use regulars_ports::Location;
 use regulars_reports::LocationReport;
@@ -150,7 +150,7 @@ pub(crate) fn table(lang: Lang, report: &LocationReport, locations: &[Location])
                         tr data-code=[row.location.as_deref()] class=[total.then_some("total")] {
                             td.key { (if total { w.total.to_owned() } else { name(&row.location) }) }
                             td.orders { (row.orders) }
-                            td.revenue { data value=(row.revenue.amount().to_string()) { (format_money(&row.revenue)) } }
+                            td.revenue { data value=(row.revenue.amount().to_string()) { (money_text(&row.revenue)) } }
                             td.share { (row.members_share.map_or("—".to_owned(), percent)) }
                             td.points { (row.points_earned.value()) }
                         }

@@ -6,14 +6,15 @@
 //! its exact value in a `<data value="…">` element next to the text people read.
 
 use crate::WebState;
-use crate::i18n::Text;
-use crate::render::{Fail, Nav, dashboard, ok, percent, when};
+use crate::i18n::{Lang, Text};
+use crate::pages::campaign_result;
+use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::{CsrfOnly, Session};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_campaigns::plan::SkipReason;
-use regulars_campaigns::render::format_money;
+
 use regulars_domain::{CampaignId, Currency, Money};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_ports::{CampaignRecord, CampaignStatus, OutboxStatus};
@@ -82,7 +83,7 @@ fn minor(units: f64, currency: Currency) -> String {
     if !units.is_finite() {
         return "—".to_owned();
     }
-    format_money(&Money::from_minor_units(units.round() as i64, currency))
+    money_text(&Money::from_minor_units(units.round() as i64, currency))
 }
 
 fn roi_text(roi: Option<f64>) -> String {
@@ -141,16 +142,18 @@ pub(crate) async fn list(
                         th { (t.vouchers_redeemed) } th { (t.roi) }
                     }
                     @for (record, report) in &rows {
-                        @let roi = report.as_ref().and_then(|r| r.attribution.as_ref().ok()).and_then(|a| a.roi);
+                        @let attribution = report.as_ref().and_then(|r| r.attribution.as_ref().ok());
+                        @let margin = report.as_ref().map_or(0.0, |r| r.gross_margin);
                         tr data-id=(record.id) data-status=(record.status.as_str()) {
                             td { a href=(format!("/dashboard/campaigns/{}", record.id)) { (record.name) } }
                             td.status { (status_name(t, record.status)) }
                             td.sent { (report.as_ref().map_or("—".to_owned(), |r| messages_sent(r).to_string())) }
                             td.redeemed { (report.as_ref().map_or("—".to_owned(), |r| r.vouchers_redeemed.to_string())) }
-                            td.roi { (roi_text(roi)) }
+                            td.roi { (campaign_result::roi(session.lang, attribution, margin)) }
                         }
                     }
                 }
+                (campaign_result::explained(session.lang))
                 @if let Some(next) = next {
                     p { a href=(format!("/dashboard/campaigns?after={next}")) { (t.next_page) } }
                 }
@@ -329,8 +332,9 @@ fn row(id: &str, label: &str, value: impl std::fmt::Display, shown: &str) -> Mar
     }
 }
 
-fn report_section(t: &Text, report: &CampaignReport, currency: Currency) -> Markup {
-    let money = |units: i64| format_money(&Money::from_minor_units(units, currency));
+fn report_section(lang: Lang, report: &CampaignReport, currency: Currency) -> Markup {
+    let t = lang.text();
+    let money = |units: i64| money_text(&Money::from_minor_units(units, currency));
     let redemption = (report.vouchers_issued > 0)
         .then(|| report.vouchers_redeemed as f64 / report.vouchers_issued as f64);
     html! {
@@ -387,7 +391,9 @@ fn report_section(t: &Text, report: &CampaignReport, currency: Currency) -> Mark
                         }
                         (row("incremental-margin", t.incremental_margin, a.incremental_margin, &minor(a.incremental_margin, currency)))
                         (row("roi", t.roi, a.roi.map_or(String::new(), |r| r.to_string()), &roi_text(a.roi)))
+                        tr #roi-judged { th {} td { (campaign_result::roi(lang, Some(a), report.gross_margin)) } }
                     }
+                    (campaign_result::explained(lang))
                     p.muted { (t.gross_margin_used.replace("{m}", &percent(report.gross_margin))) }
                 }
                 Err(reason) => {
@@ -470,7 +476,7 @@ async fn render(
             p.muted {
                 (t.created) " " (when(record.created_at))
                 " · " (t.last_campaign_run) " " (record.last_run_at.map_or(t.not_yet.to_owned(), when))
-                " · " (t.budget_used) " " (format_money(&Money::from_minor_units(record.budget_used_minor, found.currency)))
+                " · " (t.budget_used) " " (money_text(&Money::from_minor_units(record.budget_used_minor, found.currency)))
             }
             @if session.can_edit() && !actions.is_empty() {
                 div.actions {
@@ -487,7 +493,7 @@ async fn render(
             }
         }
         @if let Some(preview) = &preview { (preview_section(t, preview)) }
-        (report_section(t, &report, found.currency))
+        (report_section(session.lang, &report, found.currency))
         section {
             h2 { (t.campaign_document) }
             pre #document { (document) }

@@ -3,12 +3,13 @@
 
 use crate::WebState;
 use crate::i18n::Text;
-use crate::pages::{audit, cursor};
-use crate::render::{Fail, Nav, dashboard, ok, percent, when};
+use crate::pages::names::phone_shown;
+use crate::pages::{audit, cursor, names};
+use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{Customer, CustomerId, Money, Phone};
+use regulars_domain::{Customer, CustomerId, Money};
 use regulars_loyalty::ledger::EntryKind;
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
 use regulars_loyalty::vouchers::{VoucherCode, masked_code};
@@ -150,15 +151,6 @@ pub(crate) async fn list(
     ))
 }
 
-/// A phone number as the session may see it: partly hidden to a viewer.
-fn phone_shown(session: &Session, phone: &Phone) -> String {
-    if session.sees_contact() {
-        phone.to_string()
-    } else {
-        phone.partly_hidden()
-    }
-}
-
 /// A voucher code as the session may see it: masked to a viewer.
 fn code_shown(session: &Session, code: &VoucherCode) -> String {
     if session.sees_contact() {
@@ -185,7 +177,7 @@ fn encode(value: &str) -> String {
 pub(crate) fn qualifying(t: &Text, value: &QualifyingValue) -> String {
     match value {
         QualifyingValue::Points(p) => format!("{} {}", p.value(), t.points),
-        QualifyingValue::Spend(m) => m.to_string(),
+        QualifyingValue::Spend(m) => money_text(m),
     }
 }
 
@@ -290,6 +282,7 @@ pub(crate) async fn profile(
         &[id],
     )
     .await?;
+    let items = names::menu_names(&state, &session).await?;
     let currency = view.stats.spend.currency();
     let base = format!("/dashboard/customers/{id}");
     let next_orders = (orders.len() as u64 == HISTORY_PAGE)
@@ -315,7 +308,7 @@ pub(crate) async fn profile(
         div.cards {
             div.card #balance { div.label { (t.balance) } div.value { (view.balance.value()) " " (t.points) } }
             div.card { div.label { (t.visits) } div.value #visits { (view.stats.visits) } }
-            div.card { div.label { (t.spend) } div.value #spend style="font-size:1.1rem" { (view.stats.spend) } }
+            div.card { div.label { (t.spend) } div.value #spend { (money_text(&view.stats.spend)) } }
         }
         div.grid2 {
             section #profile {
@@ -328,8 +321,8 @@ pub(crate) async fn profile(
                 @match &scores {
                     Some(s) => {
                         p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
-                        p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| Money::from_minor_units(m, currency).to_string())) } }
-                        p { strong { (t.favourite) ": " } (s.favourite_item.clone().unwrap_or_else(|| "—".to_owned())) }
+                        p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| money_text(&Money::from_minor_units(m, currency)))) } }
+                        p { strong { (t.favourite) ": " } span #favourite { (names::item_name(&items, s.favourite_item.as_deref())) } }
                         p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
                         p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
                     }
@@ -358,9 +351,9 @@ pub(crate) async fn profile(
                     @for o in &orders {
                         tr {
                             td { (when(o.order.placed_at)) }
-                            td { (o.order.total) }
+                            td { (money_text(&o.order.total)) }
                             td { (o.points_earned.value()) }
-                            td { (o.refunded) }
+                            td { (money_text(&o.refunded)) }
                         }
                     }
                 }

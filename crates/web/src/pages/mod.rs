@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod by_location;
 pub(crate) mod by_staff;
+pub(crate) mod campaign_result;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
@@ -11,6 +12,7 @@ pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod feedback;
 pub(crate) mod goals;
+pub(crate) mod names;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod ratings;

@@ -9,13 +9,13 @@
 //! against the API.
 
 use crate::WebState;
-use crate::chart::{Series, line_chart};
+use crate::chart::{Axis, Series, line_chart, line_chart_of};
 use crate::pages::by_location;
-use crate::render::{Fail, Nav, dashboard, day, ok, percent, when};
+use crate::render::{Fail, Nav, dashboard, day, money_text, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_campaigns::render::format_money;
+
 use regulars_domain::{Money, local_date};
 use regulars_ports::ScoringRun;
 use regulars_reports::{Breakdown, Cohorts, Interval, LocationReport, Overview, RevenueReport};
@@ -183,7 +183,7 @@ fn revenue_table(id: &str, report: &RevenueReport, t: &crate::i18n::Text) -> Mar
                 @for row in &report.rows {
                     tr {
                         td.key { (row.label(report.by)) }
-                        td.revenue { data value=(exact(&row.revenue)) { (format_money(&row.revenue)) } }
+                        td.revenue { data value=(exact(&row.revenue)) { (money_text(&row.revenue)) } }
                         td.orders { (row.orders) }
                         td.share {
                             (row.share.map_or("—".to_owned(), percent))
@@ -320,10 +320,10 @@ pub(crate) async fn show(
         }
         div.cards #report {
             (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
-            (figure("revenue", t.revenue, &exact(&o.revenue), &format_money(&o.revenue)))
+            (figure("revenue", t.revenue, &exact(&o.revenue), &money_text(&o.revenue)))
             (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
             (figure("average-order-value", t.average_order_value,
-                &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), format_money)))
+                &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), money_text)))
             (rate_figure("repeat-rate", t.repeat_rate, o.repeat_rate))
             (rate_figure("redemption-rate", t.redemption_rate, o.voucher_redemption_rate))
             (figure("new-customers", t.new_customers, &o.new_customers.to_string(), &o.new_customers.to_string()))
@@ -333,7 +333,7 @@ pub(crate) async fn show(
         div.grid2 {
             section {
                 h2 { (t.trend_revenue) }
-                (line_chart("chart-revenue", &series_labels, &revenue_series))
+                (line_chart_of("chart-revenue", &series_labels, &revenue_series, Axis::Money(session.lang, o.revenue.currency())))
             }
             section {
                 h2 { (t.trend_orders) }

@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::chart::line_chart;
-use crate::pages::cursor;
 use crate::pages::overview::segment_series;
+use crate::pages::{cursor, names};
 use crate::render::{Fail, Nav, dashboard, ok};
 use crate::session::Session;
 use actix_web::http::StatusCode;
@@ -56,7 +56,14 @@ async fn render(
         .map_err(fail)?;
     let shown: Vec<CustomerId> = entrants.iter().map(|s| s.customer_id).collect();
     let route = "GET /dashboard/segments";
-    crate::pages::audit::record(state, session, route, &[PersonalData::Scores], &shown).await?;
+    let parts = [
+        PersonalData::Profile,
+        PersonalData::Contact,
+        PersonalData::Scores,
+    ];
+    crate::pages::audit::record(state, session, route, &parts, &shown).await?;
+    let named = names::customers(state, session, &shown).await?;
+    let items = names::menu_names(state, session).await?;
     let customers = state.services.segments(brand).await.map_err(fail)?;
     let next = (entrants.len() as u64 == PAGE)
         .then(|| entrants.last().map(|s| s.customer_id))
@@ -75,9 +82,9 @@ async fn render(
                     tr { th { (t.profile) } th { (t.p_alive) } th { (t.favourite) } }
                     @for s in &entrants {
                         tr {
-                            td { a href=(format!("/dashboard/customers/{}", s.customer_id)) { (s.customer_id) } }
+                            td { (names::customer_link(session, s.customer_id, &named)) }
                             td { (s.p_alive.map_or("—".to_owned(), crate::render::percent)) }
-                            td { (s.favourite_item.clone().unwrap_or_default()) }
+                            td { (names::item_name(&items, s.favourite_item.as_deref())) }
                         }
                     }
                 }

@@ -51,7 +51,7 @@ fn account(
     let id = view.customer.id;
     html! {
         section.customer #till-customer {
-            h2 #customer-name { (view.customer.name.as_deref().unwrap_or("—")) " · " (view.customer.phone) }
+            h2 #customer-name { (view.customer.name.as_deref().unwrap_or("—")) " · " (view.customer.phone.readable()) }
             p #till-balance { strong { (t.balance) ": " } (view.balance.value()) " " (t.points) }
             p #till-tier {
                 strong { (t.tier) ": " } (view.tier.as_ref().map_or(t.no_tier, |s| s.code.as_str()))
