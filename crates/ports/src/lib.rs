@@ -51,6 +51,7 @@ mod privacy;
 mod records;
 mod reports;
 mod repos;
+mod stamps;
 mod system;
 mod till;
 mod tokens;
@@ -95,6 +96,7 @@ pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
     VoucherRepo,
 };
+pub use stamps::StampRepo;
 pub use system::{Clock, IdGen};
 pub use till::{StaffMember, TillDevice, TillRepo};
 pub use tokens::{StoredTokens, TokenAccount, TokenPair, TokenStore};
@@ -133,6 +135,8 @@ pub use repos::{
     MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,
     MockLocationRepo, MockOrderRepo, MockVoucherRepo,
 };
+#[cfg(any(test, feature = "mocks"))]
+pub use stamps::MockStampRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGen};
 #[cfg(any(test, feature = "mocks"))]

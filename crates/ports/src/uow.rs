@@ -1,6 +1,7 @@
 //! The unit of work: one database transaction per use case.
 
 use crate::MenuRepo;
+use crate::StampRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
@@ -82,6 +83,8 @@ pub trait Transaction: Send {
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
     /// The brand's menu.
     fn menu(&mut self) -> &mut dyn MenuRepo;
+    /// Stamp cards and customers' stamps.
+    fn stamps(&mut self) -> &mut dyn StampRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

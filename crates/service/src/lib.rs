@@ -142,6 +142,7 @@ mod secrets;
 mod segments;
 mod sessions;
 mod signup;
+mod stamps;
 mod tier_review;
 mod tiering;
 pub mod till;
@@ -216,6 +217,7 @@ pub use scoring::{ScoreError, ScoringOptions};
 pub use secrets::{ResealReport, SecretKey, SecretKeys};
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use signup::{SignupDetails, SignupPage};
+pub use stamps::{STAMP_VOID_REASON, StampCardsError, StampProgress};
 pub use tier_review::TierReviewReport;
 pub use till::{
     DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,

@@ -29,6 +29,7 @@ pub(crate) mod pos_customers;
 pub(crate) mod pos_polls;
 mod privacy;
 mod reports;
+mod stamps;
 mod tier_reviews;
 mod till;
 pub(crate) mod tokens;
