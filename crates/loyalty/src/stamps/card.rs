@@ -77,8 +77,8 @@ pub enum StampEarning {
 pub struct StampCardError {
     /// The position of the card at fault in the list given, when the input was a list.
     pub index: Option<usize>,
-    /// The field at fault (`code`, `name`, `stamps_needed`, `earn`, `max_per_order`,
-    /// `reward`, `expiry_days`, `cards`).
+    /// The field at fault (`code`, `name`, `stamps_needed`, `skus` (what earns),
+    /// `min_total`, `max_per_order`, `reward`, `expiry_days`, `cards`).
     pub field: &'static str,
     /// What is wrong.
     pub reason: String,
@@ -139,13 +139,13 @@ impl StampCard {
             StampEarning::Item { skus, categories } => {
                 if skus.is_empty() && categories.is_empty() {
                     return Err(StampCardError::new(
-                        "earn",
+                        "skus",
                         "name at least one SKU or category that earns a stamp",
                     ));
                 }
                 if skus.len() + categories.len() > MAX_MATCHES {
                     return Err(StampCardError::new(
-                        "earn",
+                        "skus",
                         "at most 50 SKUs and categories in all",
                     ));
                 }
@@ -155,7 +155,7 @@ impl StampCard {
                     .any(|s| s.trim().is_empty() || s.len() > MAX_SKU_BYTES);
                 if bad {
                     return Err(StampCardError::new(
-                        "earn",
+                        "skus",
                         "each SKU or category must be 1 to 64 bytes and not blank",
                     ));
                 }
@@ -164,13 +164,13 @@ impl StampCard {
                 if let Some(min) = min_total {
                     if min.currency() != currency {
                         return Err(StampCardError::new(
-                            "earn",
+                            "min_total",
                             format!("the minimum total must be in {currency}"),
                         ));
                     }
                     if min.is_negative() {
                         return Err(StampCardError::new(
-                            "earn",
+                            "min_total",
                             "the minimum total must not be negative",
                         ));
                     }
