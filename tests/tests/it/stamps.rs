@@ -146,6 +146,17 @@ async fn a_stamp_card_end_to_end_with_completion_duplicate_and_refund() {
             "{db:?}: {card_now}"
         );
         assert_eq!(usable_vouchers(&server, &a.admin, &customer).await, 0);
+        // The customer's own page shows the card as it stands.
+        let path = crate::card_privacy::card_of(&server, &a.admin, &customer).await;
+        let page = server
+            .call(reqwest::Method::GET, &path, None, crate::server::Body::None)
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(
+            page.text.contains("Thẻ trà sữa") && page.text.contains("2 / 3 ☕"),
+            "{}",
+            page.text
+        );
 
         // Brand B has no card: the same phone there earns no stamps, and B cannot
         // see A's card.
