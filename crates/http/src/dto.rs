@@ -682,6 +682,38 @@ pub struct ProfileDto {
     /// absent until the customer is scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scores: Option<ScoresDto>,
+    /// Progress on each of the brand's stamp cards ("7 of 10").
+    pub stamps: Vec<StampProgressDto>,
+}
+
+/// A customer's progress on one stamp card.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StampProgressDto {
+    /// The card's code.
+    pub code: String,
+    /// The card's name.
+    pub name: String,
+    /// Stamps on the current card now.
+    pub stamps: u32,
+    /// Stamps that fill the card.
+    pub needed: u32,
+    /// Cards completed (each gave a voucher) and not undone by a refund.
+    pub completed: u32,
+    /// When the current card's stamps expire, if they do.
+    pub expires_at: Option<String>,
+}
+
+impl From<&regulars_service::StampProgress> for StampProgressDto {
+    fn from(p: &regulars_service::StampProgress) -> Self {
+        StampProgressDto {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            stamps: p.stamps,
+            needed: p.needed,
+            completed: p.completed,
+            expires_at: p.expires_at.map(rfc3339),
+        }
+    }
 }
 
 impl From<&CustomerView> for ProfileDto {
@@ -698,6 +730,7 @@ impl From<&CustomerView> for ProfileDto {
             vouchers: v.vouchers.iter().map(VoucherDto::from).collect(),
             redeemable_rewards: v.redeemable_rewards.iter().map(RewardDto::from).collect(),
             scores: None,
+            stamps: v.stamps.iter().map(StampProgressDto::from).collect(),
         }
     }
 }

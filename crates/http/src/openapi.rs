@@ -41,6 +41,7 @@ use crate::routes::notice;
 use crate::routes::ratings;
 use crate::routes::segment_export;
 use crate::routes::staff_report;
+use crate::routes::stamps;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, till, webhooks,
@@ -188,6 +189,7 @@ impl Modify for CommonErrors {
         notice::get, notice::put,
         claims::claim_by_id, claims::claim_by_code, claims::settings, claims::set_settings,
         menu::get, menu::put, menu::put_item, menu::delete_item,
+        stamps::get, stamps::put,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -223,6 +225,7 @@ impl Modify for CommonErrors {
         notice::NoticeDto, notice::NoticeIn,
         dto::ClaimIn, dto::ClaimSettingsDto,
         menu::MenuDto, menu::MenuItemDto, menu::MenuIn, menu::MenuItemIn,
+        stamps::StampCardsDto, stamps::StampCardDto, stamps::EarnPer, dto::StampProgressDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

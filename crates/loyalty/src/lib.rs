@@ -5,6 +5,7 @@
 //! * [`tiers`]: tier programmes with rolling qualification windows.
 //! * [`rewards`]: the rewards catalogue bought with points.
 //! * [`vouchers`]: voucher codes and the voucher life cycle.
+//! * [`stamps`]: stamp cards (the digital punch card) and the counting of stamps.
 //!
 //! The crate is pure: no I/O, no clock reads, no randomness of its own. "Now" and random
 //! bytes are arguments.
@@ -12,5 +13,6 @@
 pub mod ledger;
 pub mod rewards;
 pub mod rules;
+pub mod stamps;
 pub mod tiers;
 pub mod vouchers;

@@ -53,6 +53,7 @@ mod ratings;
 mod records;
 mod reports;
 mod repos;
+mod stamps;
 mod system;
 mod till;
 mod tokens;
@@ -99,6 +100,7 @@ pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
     VoucherRepo,
 };
+pub use stamps::StampRepo;
 pub use system::{Clock, IdGen};
 pub use till::{StaffMember, TillAction, TillActionKind, TillDevice, TillRepo};
 pub use tokens::{StoredTokens, TokenAccount, TokenPair, TokenStore};
@@ -141,6 +143,8 @@ pub use repos::{
     MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,
     MockLocationRepo, MockOrderRepo, MockVoucherRepo,
 };
+#[cfg(any(test, feature = "mocks"))]
+pub use stamps::MockStampRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGen};
 #[cfg(any(test, feature = "mocks"))]

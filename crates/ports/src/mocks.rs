@@ -107,6 +107,8 @@ pub struct MockTransaction {
     pub ratings: crate::MockRatingRepo,
     /// Goal repository mock.
     pub goals: crate::MockGoalRepo,
+    /// Stamp repository mock.
+    pub stamps: crate::MockStampRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -139,6 +141,7 @@ impl Default for MockTransaction {
             menu: crate::MockMenuRepo::new(),
             ratings: crate::MockRatingRepo::new(),
             goals: crate::MockGoalRepo::new(),
+            stamps: crate::MockStampRepo::new(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
@@ -250,6 +253,9 @@ impl Transaction for MockTransaction {
     }
     fn goals(&mut self) -> &mut dyn crate::GoalRepo {
         &mut self.goals
+    }
+    fn stamps(&mut self) -> &mut dyn crate::StampRepo {
+        &mut self.stamps
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

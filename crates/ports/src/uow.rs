@@ -2,6 +2,7 @@
 
 use crate::GoalRepo;
 use crate::MenuRepo;
+use crate::StampRepo;
 use crate::{
     AccessRepo, AuditRepo, BrandRepo, CampaignRepo, CustomerRepo, IdempotencyRepo,
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
@@ -87,6 +88,8 @@ pub trait Transaction: Send {
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo;
     /// The brand's goals.
     fn goals(&mut self) -> &mut dyn GoalRepo;
+    /// Stamp cards and customers' stamps.
+    fn stamps(&mut self) -> &mut dyn StampRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -342,6 +342,8 @@ impl Services {
             .apply(tx, account, &mut receipt)
             .await
             .map_err(ClaimError::Credit)?;
+        self.stamp_order_in(tx, brand_id, &customer, &stored.order)
+            .await?;
         Ok(receipt)
     }
 

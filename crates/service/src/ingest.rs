@@ -353,6 +353,7 @@ impl Services {
                     claim: false,
                 };
                 credit.apply(tx, account, &mut receipt).await?;
+                self.stamp_order_in(tx, brand_id, &customer, order).await?;
                 self.after_order_in(tx, &config.brand, &customer, order, &receipt)
                     .await?;
             }

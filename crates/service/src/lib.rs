@@ -146,6 +146,7 @@ mod segments;
 mod sessions;
 mod signup;
 mod staff_report;
+mod stamps;
 mod tier_review;
 mod tiering;
 pub mod till;
@@ -233,6 +234,7 @@ pub use segment_export::{
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use signup::{SignupDetails, SignupPage};
 pub use staff_report::StaffReportView;
+pub use stamps::{STAMP_VOID_REASON, StampCardsError, StampProgress};
 pub use tier_review::TierReviewReport;
 pub use till::{
     DEVICE_PIN_ATTEMPTS, DeviceInfo, EnrolledDevice, PIN_ATTEMPTS, StaffInfo, TillDeviceView,

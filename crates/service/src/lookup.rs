@@ -31,6 +31,8 @@ pub struct CustomerView {
     pub vouchers: Vec<Voucher>,
     /// Active catalogue rewards the balance can buy now, cheapest first.
     pub redeemable_rewards: Vec<Reward>,
+    /// Progress on each of the brand's stamp cards.
+    pub stamps: Vec<crate::StampProgress>,
 }
 
 /// Why a customer could not be shown.
@@ -183,6 +185,7 @@ impl Services {
             .filter(|r| r.check_purchase(balance).is_ok())
             .collect();
         redeemable_rewards.sort_by_key(|r| r.cost);
+        let stamps = self.stamp_progress_in(tx, brand.id, customer.id).await?;
 
         Ok(CustomerView {
             tier: stats.tier.clone(),
@@ -192,6 +195,7 @@ impl Services {
             tier_progress,
             vouchers,
             redeemable_rewards,
+            stamps,
         })
     }
 }

@@ -333,6 +333,15 @@ impl Services {
                 receipt.vouchers_voided = voided;
                 account.append(tx, brand_id, &reversal.entries).await?;
             }
+            let share = if fully_refunded {
+                RefundFraction::FULL
+            } else {
+                RefundFraction::from_money(&refunded_total, &total).map_err(RefundError::Ledger)?
+            };
+            let at = account.time_for(refund.refunded_at);
+            receipt.vouchers_voided += self
+                .unstamp_order_in(tx, brand_id, customer, order_key, share, at)
+                .await?;
             let mut stats = tx
                 .customers()
                 .stats(brand_id, customer)

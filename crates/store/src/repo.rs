@@ -32,6 +32,7 @@ pub(crate) mod pos_polls;
 mod privacy;
 mod ratings;
 mod reports;
+mod stamps;
 mod tier_reviews;
 mod till;
 pub(crate) mod tokens;

@@ -147,6 +147,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn stamps(&mut self) -> &mut dyn regulars_ports::StampRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

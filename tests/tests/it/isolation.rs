@@ -292,6 +292,8 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("put", "/v1/menu/{sku}") => {
             json!({"name": "Someone else's", "price": {"amount": "1000", "currency": "VND"}})
         }
+        ("put", "/v1/stamp-cards") => json!({"cards": [{"code": "coffee", "name": "Coffee card",
+            "stamps_needed": 10, "earn_per": "visit", "reward_id": data.reward}]}),
         ("put", "/v1/brand/channels/{channel}") => json!({"provider": "esms",
             "api_key": "isolation-key", "secret_key": "isolation-secret", "brandname": "ISO"}),
         ("post" | "put", "/v1/segments" | "/v1/segments/{id}") => {

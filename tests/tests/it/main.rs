@@ -63,6 +63,7 @@ mod signup_join;
 mod sms_product;
 mod sms_text;
 mod square;
+mod stamps;
 mod story;
 mod tiers;
 mod till;

@@ -24,6 +24,7 @@ pub(crate) mod ratings;
 pub(crate) mod reports;
 pub(crate) mod segment_export;
 pub(crate) mod staff_report;
+pub(crate) mod stamps;
 pub(crate) mod till;
 pub(crate) mod webhooks;
 
@@ -252,6 +253,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/menu", web::get().to(menu::get))
                 .route("/menu", web::put().to(menu::put))
                 .route("/menu/{sku}", web::put().to(menu::put_item))
-                .route("/menu/{sku}", web::delete().to(menu::delete_item)),
+                .route("/menu/{sku}", web::delete().to(menu::delete_item))
+                .route("/stamp-cards", web::get().to(stamps::get))
+                .route("/stamp-cards", web::put().to(stamps::put)),
         );
 }

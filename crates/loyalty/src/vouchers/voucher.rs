@@ -27,6 +27,11 @@ pub enum VoucherSource {
         /// The campaign.
         campaign: CampaignId,
     },
+    /// A full stamp card turned into it.
+    StampCard {
+        /// The card's code.
+        card: String,
+    },
     /// Staff issued it by hand (a complaint, a goodwill gesture).
     Manual {
         /// Who issued it, as the audit trail should show it.

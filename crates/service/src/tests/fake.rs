@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 mod claims;
 mod menu;
+mod stamps;
 
 /// A customer's stored account: entries and the cached balance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +69,13 @@ pub struct World {
     pub claim_days: BTreeMap<BrandId, u32>,
     /// Menu items by brand and SKU.
     pub menu: BTreeMap<(BrandId, String), regulars_domain::MenuItem>,
+    /// Stamp cards by brand.
+    pub stamp_cards: BTreeMap<BrandId, Vec<regulars_loyalty::stamps::StampCard>>,
+    /// Stamp states by brand, customer and card code.
+    pub stamp_states: BTreeMap<(BrandId, CustomerId, String), regulars_loyalty::stamps::StampState>,
+    /// Stamp event logs by brand, customer and card code.
+    pub stamp_events:
+        BTreeMap<(BrandId, CustomerId, String), Vec<regulars_loyalty::stamps::StampEvent>>,
 }
 
 impl World {
@@ -226,6 +234,7 @@ impl Fake {
         // The till's records for the report by staff member are not modelled: kept
         // nowhere, so a till action's outcome does not depend on them.
         tx.till.expect_record_till_action().returning(|_| Ok(()));
+        stamps::stamps(&mut tx, &h);
         tx
     }
 }

@@ -17,6 +17,7 @@ mod menu;
 mod refund;
 mod reports;
 mod rewards;
+mod stamps;
 mod strict;
 mod vouchers;
 

@@ -51,6 +51,17 @@ pub(crate) async fn show(
                 div.balance #card-balance { (view.balance.value()) " " (t.points) }
                 (tier_block(t, view.tier.as_ref().map(|s| s.code.as_str()), view.tier_progress.as_ref()))
             }
+            @for card in &view.stamps {
+                section.stamps #card-stamps {
+                    div.label.muted { (card.name) }
+                    div.balance { (card.stamps) " / " (card.needed) " ☕" }
+                    div.stamp-row aria-hidden="true" {
+                        @for i in 0..card.needed {
+                            span { @if i < card.stamps { "●" } @else { "○" } }
+                        }
+                    }
+                }
+            }
             h2 { (t.vouchers) }
             @if view.vouchers.is_empty() { p.muted { (t.no_vouchers) } }
             @for voucher in &view.vouchers {

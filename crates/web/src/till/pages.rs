@@ -53,6 +53,9 @@ fn account(
         section.customer #till-customer {
             h2 #customer-name { (view.customer.name.as_deref().unwrap_or("—")) " · " (view.customer.phone.readable()) }
             p #till-balance { strong { (t.balance) ": " } (view.balance.value()) " " (t.points) }
+            @for card in &view.stamps {
+                p.till-stamps { strong { (card.name) ": " } (card.stamps) " / " (card.needed) " ☕" }
+            }
             p #till-tier {
                 strong { (t.tier) ": " } (view.tier.as_ref().map_or(t.no_tier, |s| s.code.as_str()))
                 @if let Some(next) = view.tier_progress.as_ref().and_then(|p| p.next.as_ref()) {
