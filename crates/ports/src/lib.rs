@@ -32,6 +32,7 @@
 //! ```
 
 mod audit;
+mod bulk;
 mod campaigns;
 mod channel_accounts;
 mod claims;
@@ -58,6 +59,7 @@ mod uow;
 mod webhooks;
 
 pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData};
+pub use bulk::{AccountWrite, BulkRepo, ImportWrite};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
@@ -106,6 +108,8 @@ pub use webhooks::{
 
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use bulk::MockBulkRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
 #[cfg(any(test, feature = "mocks"))]

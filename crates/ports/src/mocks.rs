@@ -103,6 +103,8 @@ pub struct MockTransaction {
     pub claims: crate::MockClaimRepo,
     /// Menu repository mock.
     pub menu: crate::MockMenuRepo,
+    /// Import repository mock.
+    pub bulk: crate::MockBulkRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -133,6 +135,7 @@ impl Default for MockTransaction {
             do_not_call: crate::MockDoNotCallRepo::new(),
             claims: crate::MockClaimRepo::new(),
             menu: crate::MockMenuRepo::new(),
+            bulk: crate::MockBulkRepo::new(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
@@ -238,6 +241,9 @@ impl Transaction for MockTransaction {
     }
     fn menu(&mut self) -> &mut dyn crate::MenuRepo {
         &mut self.menu
+    }
+    fn bulk(&mut self) -> &mut dyn crate::BulkRepo {
+        &mut self.bulk
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

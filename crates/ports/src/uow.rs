@@ -82,6 +82,8 @@ pub trait Transaction: Send {
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
     /// The brand's menu.
     fn menu(&mut self) -> &mut dyn MenuRepo;
+    /// Set-wise reads and writes of an import.
+    fn bulk(&mut self) -> &mut dyn crate::BulkRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -116,6 +116,8 @@ mod error;
 mod fingerprint;
 mod group;
 pub mod guard;
+mod import;
+mod import_fold;
 mod ingest;
 mod jobs;
 mod keyword_optout;
@@ -179,6 +181,7 @@ pub use do_not_call::{
 };
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use group::{GROUP_WINDOW, GroupCommit, MAX_GROUP};
+pub use import::{IMPORT_CHUNK, ImportResults, group_by_phone};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use keyword_optout::{KEYWORD_ACTOR, KeywordOutcome};

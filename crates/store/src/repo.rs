@@ -8,6 +8,7 @@ mod access;
 mod account_state;
 mod audit;
 mod brands;
+mod bulk;
 mod campaigns;
 pub(crate) mod channel_accounts;
 mod claims;
