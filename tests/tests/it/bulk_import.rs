@@ -5,6 +5,8 @@
 //! statistics must come out the same; a second import changes nothing, refused orders
 //! are refused alike, and a customer with earlier orders continues from them.
 
+#![allow(clippy::unwrap_used)]
+
 use crate::targets;
 use regulars_domain::{BrandId, Currency, EventKey, Money, Order};
 use regulars_ports::UnitOfWork;
