@@ -1,8 +1,8 @@
 //! Order-history import: a CSV of N orders (`REGULARS_BENCH_CSV_ORDERS`, 20,000 unless
 //! set) made by `csv_gen::sample_orders`, read from a file and imported the way
 //! `regulars import orders` does it — `CsvOrders` over a buffered file, then
-//! `ingest_orders` on batches of `IMPORT_BATCH` orders in file order — into PostgreSQL and
-//! SQLite.
+//! `import_orders` (read and written set-wise) on chunks of `IMPORT_CHUNK` orders in file
+//! order — into PostgreSQL and SQLite.
 //! Reported in rows (line items) per second, orders per second in the note.
 //!
 //! Peer on PostgreSQL, same cluster, same run: `COPY` of the same file into a plain table
@@ -15,7 +15,7 @@ use regulars_domain::BrandId;
 use regulars_pos::BrandContext;
 use regulars_pos::csv_gen::{sample_orders, write_csv};
 use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE};
-use regulars_service::IMPORT_BATCH;
+use regulars_service::IMPORT_CHUNK;
 use regulars_store::StoreOptions;
 use regulars_testkit::{PgCluster, PgOptions, SqliteFile};
 use regulars_tests::bench::{row, write_report};
@@ -143,12 +143,12 @@ fn run() -> BenchResult<()> {
 
 fn note(ours: &Imported, csv: &CsvFile) -> String {
     format!(
-        "{} orders/s; {} orders of {} rows in {:.1} s, in batches of {} orders as `regulars import orders` does",
+        "{} orders/s; {} orders of {} rows in {:.1} s, in chunks of {} orders read and written set-wise as `regulars import orders` does",
         (csv.orders as f64 / ours.seconds).round(),
         csv.orders,
         csv.rows,
         ours.seconds,
-        IMPORT_BATCH
+        IMPORT_CHUNK
     )
 }
 
@@ -164,7 +164,7 @@ fn check(ours: &Imported, csv: &CsvFile) -> BenchResult<()> {
 }
 
 /// Imports the file into the world's brand: the brand's context looked up, the file read
-/// through a buffer by `CsvOrders`, the orders ingested `IMPORT_BATCH` at a time in file
+/// through a buffer by `CsvOrders`, the orders imported `IMPORT_CHUNK` at a time in file
 /// order. Every row must import.
 async fn import(world: &World, path: &Path) -> BenchResult<Imported> {
     let started = Instant::now();
@@ -183,14 +183,14 @@ async fn import(world: &World, path: &Path) -> BenchResult<Imported> {
     let orders = CsvOrders::with_source(BufReader::new(handle), context, DEFAULT_SOURCE)
         .map_err(|e| e.to_string())?;
     let mut imported = 0;
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut batch = Vec::with_capacity(IMPORT_CHUNK);
     let mut rows = orders.peekable();
     while let Some(item) = rows.next() {
         batch.push(item.map_err(|row| format!("line {}: {}", row.line, row.problem))?);
-        if batch.len() < IMPORT_BATCH && rows.peek().is_some() {
+        if batch.len() < IMPORT_CHUNK && rows.peek().is_some() {
             continue;
         }
-        let receipts = world.services.ingest_orders(world.brand, &batch).await;
+        let receipts = world.services.import_orders(world.brand, &batch).await;
         for (order, receipt) in batch.drain(..).zip(receipts) {
             let id = order.key.external_id;
             let receipt = receipt.map_err(|e| format!("order {id}: {e}"))?;

@@ -1,6 +1,7 @@
 //! `regulars import orders FILE.csv`: order history from a CSV file (format in
 //! `docs/pos.md`), through the same ingestion as live orders, so a re-run counts
-//! nothing twice. Orders are committed `IMPORT_BATCH` at a time, in file order.
+//! nothing twice. Orders are imported `IMPORT_CHUNK` at a time, in file order, each
+//! chunk read and written set-wise in one transaction (`Services::import_orders`).
 
 use crate::DbArgs;
 use anyhow::{Context, Result, bail};
@@ -10,7 +11,7 @@ use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::BrandId;
 use regulars_pos::BrandContext;
 use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE};
-use regulars_service::{IMPORT_BATCH, Services};
+use regulars_service::{IMPORT_CHUNK, Services};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
@@ -121,7 +122,7 @@ pub async fn run(command: ImportCommand) -> Result<()> {
     );
     let mut summary = ImportSummary::default();
     let mut problems = Vec::new();
-    let mut batch: Vec<regulars_domain::Order> = Vec::with_capacity(IMPORT_BATCH);
+    let mut batch: Vec<regulars_domain::Order> = Vec::with_capacity(IMPORT_CHUNK);
     let mut rows = orders.peekable();
     while rows.peek().is_some() || !batch.is_empty() {
         match rows.next() {
@@ -137,8 +138,8 @@ pub async fn run(command: ImportCommand) -> Result<()> {
             }
             None => {}
         }
-        if batch.len() == IMPORT_BATCH || (rows.peek().is_none() && !batch.is_empty()) {
-            let results = services.ingest_orders(brand, &batch).await;
+        if batch.len() == IMPORT_CHUNK || (rows.peek().is_none() && !batch.is_empty()) {
+            let results = services.import_orders(brand, &batch).await;
             for (order, result) in batch.drain(..).zip(results) {
                 match result {
                     Ok(receipt) if receipt.duplicate => summary.already_known += 1,

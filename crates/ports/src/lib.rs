@@ -32,6 +32,7 @@
 //! ```
 
 mod audit;
+mod bulk;
 mod campaigns;
 mod channel_accounts;
 mod claims;
@@ -61,6 +62,7 @@ mod uow;
 mod webhooks;
 
 pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalData};
+pub use bulk::{AccountWrite, BulkRepo, ImportWrite};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
 };
@@ -112,6 +114,8 @@ pub use webhooks::{
 
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use bulk::MockBulkRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use campaigns::MockCampaignRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -109,6 +109,8 @@ pub struct MockTransaction {
     pub goals: crate::MockGoalRepo,
     /// Stamp repository mock.
     pub stamps: crate::MockStampRepo,
+    /// Import repository mock.
+    pub bulk: crate::MockBulkRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -142,6 +144,7 @@ impl Default for MockTransaction {
             ratings: crate::MockRatingRepo::new(),
             goals: crate::MockGoalRepo::new(),
             stamps: crate::MockStampRepo::new(),
+            bulk: crate::MockBulkRepo::new(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
@@ -256,6 +259,9 @@ impl Transaction for MockTransaction {
     }
     fn stamps(&mut self) -> &mut dyn crate::StampRepo {
         &mut self.stamps
+    }
+    fn bulk(&mut self) -> &mut dyn crate::BulkRepo {
+        &mut self.bulk
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.commit_result.is_ok() {

@@ -90,6 +90,8 @@ pub trait Transaction: Send {
     fn goals(&mut self) -> &mut dyn GoalRepo;
     /// Stamp cards and customers' stamps.
     fn stamps(&mut self) -> &mut dyn StampRepo;
+    /// Set-wise reads and writes of an import.
+    fn bulk(&mut self) -> &mut dyn crate::BulkRepo;
     /// Applies everything done in the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Discards everything done in the transaction.

@@ -419,7 +419,7 @@ pub(crate) fn first_receipt(
     Ok(receipt)
 }
 
-fn stored_order(
+pub(crate) fn stored_order(
     id: OrderId,
     order: &Order,
     customer_id: Option<CustomerId>,
@@ -528,7 +528,7 @@ impl Credit<'_> {
     }
 
     /// Evaluates the brand's rules for the order, in the customer's context.
-    fn evaluate(
+    pub(crate) fn evaluate(
         &self,
         program: &LoyaltyProgram,
         stats: &CustomerStats,
@@ -563,7 +563,7 @@ pub(crate) fn fresh_stats(customer_id: CustomerId, currency: Currency) -> Custom
 }
 
 /// Counts the order as a visit.
-fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainError> {
+pub(crate) fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainError> {
     stats.visits = stats.visits.saturating_add(1);
     stats.spend = stats.spend.checked_add(&order.total)?;
     let at = order.placed_at;
@@ -613,7 +613,7 @@ fn with_tier_multiplier<'r>(
 /// a higher tier. Never down: downgrades happen only at a period-end review. A tier
 /// question that cannot be answered (a programme inconsistent with the brand's currency)
 /// leaves the tier as it is and is logged; it never blocks the points.
-fn upgrade_tier(
+pub(crate) fn upgrade_tier(
     tiers: &TierProgram,
     stats: &mut CustomerStats,
     entries: &[LedgerEntry],

@@ -117,6 +117,8 @@ mod fingerprint;
 mod goals;
 mod group;
 pub mod guard;
+mod import;
+mod import_fold;
 mod ingest;
 mod jobs;
 mod keyword_optout;
@@ -188,6 +190,7 @@ pub use goals::{
     TrendPoint,
 };
 pub use group::{GROUP_WINDOW, GroupCommit, MAX_GROUP};
+pub use import::{IMPORT_CHUNK, ImportResults, group_by_phone};
 pub use ingest::{IMPORT_BATCH, IngestError, MAX_CLOCK_SKEW, ORDER_EVENT, OrderReceipt};
 pub use jobs::{Exclusive, Job, JobKind, JobState, KEEP_FINISHED, MAX_JOBS};
 pub use keyword_optout::{KEYWORD_ACTOR, KeywordOutcome};

@@ -268,7 +268,7 @@ impl Services {
 }
 
 /// The brand's active campaigns that `event` fires.
-async fn active_for(
+pub(crate) async fn active_for(
     tx: &mut dyn Transaction,
     brand: &Brand,
     event: Event,

@@ -9,6 +9,7 @@ mod account_lots;
 mod account_state;
 mod audit;
 mod brands;
+mod bulk;
 mod campaigns;
 pub(crate) mod channel_accounts;
 mod claims;

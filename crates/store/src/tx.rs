@@ -151,6 +151,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn bulk(&mut self) -> &mut dyn regulars_ports::BulkRepo {
+        self
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(|e| db_error("commit", e))
     }

@@ -9,6 +9,7 @@ mod audit;
 mod bad_input;
 mod bonus_offers;
 mod browser;
+mod bulk_import;
 mod callbacks;
 mod campaigns;
 mod card_privacy;

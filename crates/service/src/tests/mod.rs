@@ -10,6 +10,7 @@ mod audit;
 mod claim;
 mod fake;
 mod group;
+mod import;
 mod ingest;
 mod ledger_ops;
 mod lookup;

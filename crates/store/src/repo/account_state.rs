@@ -61,6 +61,33 @@ pub(super) async fn all_tallies(
         .collect()
 }
 
+/// The row of one tally.
+pub(super) fn tally_row(
+    brand: BrandId,
+    customer: CustomerId,
+    tally: &Tally,
+) -> Result<account_tally::ActiveModel, StoreError> {
+    Ok(account_tally::Model {
+        brand_id: brand.as_uuid(),
+        customer_id: customer.as_uuid(),
+        tally_key: tally.key(),
+        tally: to_json("tally", tally)?,
+    }
+    .into_active_model()
+    .reset_all())
+}
+
+/// A tally row replaces the one stored under its key.
+pub(super) fn tally_upsert() -> OnConflict {
+    OnConflict::columns([
+        account_tally::Column::BrandId,
+        account_tally::Column::CustomerId,
+        account_tally::Column::TallyKey,
+    ])
+    .update_column(account_tally::Column::Tally)
+    .to_owned()
+}
+
 /// Writes `tallies`, each replacing the one stored under its key.
 pub(super) async fn write_tallies(
     tx: &mut StoreTransaction,

@@ -288,32 +288,9 @@ impl CustomerRepo for StoreTransaction {
         brand: BrandId,
         stats: &CustomerStats,
     ) -> Result<(), StoreError> {
-        let row = customer_stats::Model {
-            brand_id: brand.as_uuid(),
-            customer_id: stats.customer_id.as_uuid(),
-            visits: to_i64("visits", stats.visits)?,
-            spend_minor: to_minor(&stats.spend)?,
-            spend_currency: stats.spend.currency().code().to_owned(),
-            first_visit_at: to_micros_opt(stats.first_visit_at),
-            last_visit_at: to_micros_opt(stats.last_visit_at),
-            tier_code: stats.tier.as_ref().map(|tier| tier.code.clone()),
-            tier_since: stats.tier.as_ref().map(|tier| to_micros(tier.since)),
-        };
-        use customer_stats::Column as C;
+        let row = stats_to_row(brand, stats)?;
         customer_stats::Entity::insert(row.into_active_model().reset_all())
-            .on_conflict(
-                OnConflict::columns([C::BrandId, C::CustomerId])
-                    .update_columns([
-                        C::Visits,
-                        C::SpendMinor,
-                        C::SpendCurrency,
-                        C::FirstVisitAt,
-                        C::LastVisitAt,
-                        C::TierCode,
-                        C::TierSince,
-                    ])
-                    .to_owned(),
-            )
+            .on_conflict(stats_upsert())
             .exec_without_returning(&self.tx)
             .await
             .map_err(in_ctx("upsert into customer_stats"))?;
@@ -402,7 +379,7 @@ pub(crate) fn places(brand: uuid::Uuid, id: &uuid::Uuid) -> [Place; 3] {
     ]
 }
 
-fn customer_to_row(
+pub(crate) fn customer_to_row(
     keys: Option<&ContactKeys>,
     customer: &Customer,
 ) -> Result<customer::Model, StoreError> {
@@ -473,6 +450,40 @@ pub(crate) fn customer_from_row(
 fn state(purpose: &str, stored: &str) -> Result<ConsentState, StoreError> {
     ConsentState::parse(stored)
         .ok_or_else(|| corrupt(&format!("customers.consent_state_{purpose}"), stored))
+}
+
+/// The `customer_stats` row of `stats`.
+pub(crate) fn stats_to_row(
+    brand: BrandId,
+    stats: &CustomerStats,
+) -> Result<customer_stats::Model, StoreError> {
+    Ok(customer_stats::Model {
+        brand_id: brand.as_uuid(),
+        customer_id: stats.customer_id.as_uuid(),
+        visits: to_i64("visits", stats.visits)?,
+        spend_minor: to_minor(&stats.spend)?,
+        spend_currency: stats.spend.currency().code().to_owned(),
+        first_visit_at: to_micros_opt(stats.first_visit_at),
+        last_visit_at: to_micros_opt(stats.last_visit_at),
+        tier_code: stats.tier.as_ref().map(|tier| tier.code.clone()),
+        tier_since: stats.tier.as_ref().map(|tier| to_micros(tier.since)),
+    })
+}
+
+/// Stats rows replace the stored ones.
+pub(crate) fn stats_upsert() -> OnConflict {
+    use customer_stats::Column as C;
+    OnConflict::columns([C::BrandId, C::CustomerId])
+        .update_columns([
+            C::Visits,
+            C::SpendMinor,
+            C::SpendCurrency,
+            C::FirstVisitAt,
+            C::LastVisitAt,
+            C::TierCode,
+            C::TierSince,
+        ])
+        .to_owned()
 }
 
 pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {

@@ -1,6 +1,6 @@
 //! [`IdempotencyRepo`]: remembered results of external events.
 
-use crate::contact::{Place, open, seal};
+use crate::contact::{ContactKeys, Place, open, seal};
 use crate::convert::{from_json, to_json, to_micros};
 use crate::entity::idempotency;
 use crate::error::in_ctx;
@@ -50,19 +50,7 @@ impl IdempotencyRepo for StoreTransaction {
         key: &EventKey,
         record: &IdempotentRecord,
     ) -> Result<(), StoreError> {
-        let row = idempotency::Model {
-            brand_id: brand.as_uuid(),
-            source: key.source.clone(),
-            external_id: key.external_id.clone(),
-            kind: record.kind.clone(),
-            result: seal(
-                self.keys(),
-                &result_place(brand.as_uuid(), key),
-                &to_json("idempotent result", &record.result)?,
-            ),
-            created_at: to_micros(OffsetDateTime::now_utc()),
-            fingerprint: record.fingerprint.clone(),
-        };
+        let row = record_row(self.keys(), brand, key, record)?;
         idempotency::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.tx)
             .await
@@ -91,6 +79,51 @@ impl IdempotencyRepo for StoreTransaction {
             .map_err(in_ctx("delete from idempotency"))?;
         Ok(done.rows_affected)
     }
+}
+
+/// The row remembering `record` under `key` (its result sealed under `keys`), created now.
+pub(crate) fn record_row(
+    keys: Option<&ContactKeys>,
+    brand: BrandId,
+    key: &EventKey,
+    record: &IdempotentRecord,
+) -> Result<idempotency::Model, StoreError> {
+    Ok(idempotency::Model {
+        brand_id: brand.as_uuid(),
+        source: key.source.clone(),
+        external_id: key.external_id.clone(),
+        kind: record.kind.clone(),
+        result: seal(
+            keys,
+            &result_place(brand.as_uuid(), key),
+            &to_json("idempotent result", &record.result)?,
+        ),
+        created_at: to_micros(OffsetDateTime::now_utc()),
+        fingerprint: record.fingerprint.clone(),
+    })
+}
+
+/// The remembered result of a row, opened.
+pub(crate) fn record_from_row(
+    keys: Option<&ContactKeys>,
+    row: idempotency::Model,
+) -> Result<(EventKey, IdempotentRecord), StoreError> {
+    let key = EventKey {
+        source: row.source,
+        external_id: row.external_id,
+    };
+    let result = from_json(
+        "idempotency.result",
+        &open(keys, &result_place(row.brand_id, &key), &row.result)?,
+    )?;
+    Ok((
+        key,
+        IdempotentRecord {
+            kind: row.kind,
+            result,
+            fingerprint: row.fingerprint,
+        },
+    ))
 }
 
 /// Where a remembered result lives (sealed: a receipt of a customer's creation holds

@@ -348,7 +348,7 @@ impl StoreTransaction {
 /// campaign id.
 pub(crate) const BONUS_SOURCE: &str = "campaign";
 
-fn entry_row(
+pub(super) fn entry_row(
     brand: BrandId,
     customer: CustomerId,
     entry: &LedgerEntry,

@@ -99,59 +99,8 @@ impl OrderRepo for StoreTransaction {
 
     /// Stores the order and its lines; `created_at` is the time of this call.
     async fn insert_order(&mut self, stored: &StoredOrder) -> Result<(), StoreError> {
-        let order = &stored.order;
-        let brand_id = order.brand_id.as_uuid();
-        let row = order::Model {
-            brand_id,
-            id: stored.id.as_uuid(),
-            source: order.key.source.clone(),
-            external_id: order.key.external_id.clone(),
-            customer_id: stored.customer_id.map(|id| id.as_uuid()),
-            customer_phone: seal_opt(
-                self.keys(),
-                &phone_place(brand_id, stored.id.as_uuid()),
-                order.customer_phone.as_ref().map(Phone::as_str),
-            ),
-            location: order.location.clone(),
-            placed_at: to_micros(order.placed_at),
-            currency: order.total.currency().code().to_owned(),
-            total_minor: to_minor(&order.total)?,
-            points_earned: stored.points_earned.value(),
-            refunded_minor: to_minor(&stored.refunded)?,
-            created_at: to_micros(OffsetDateTime::now_utc()),
-        };
-        if stored.refunded.currency() != order.total.currency() {
-            return Err(unstorable(
-                "the refunded amount",
-                format!(
-                    "{} is not in the order's currency {}",
-                    stored.refunded,
-                    order.total.currency()
-                ),
-            ));
-        }
-        let lines = order
-            .lines
-            .iter()
-            .zip(1..)
-            .map(|(line, line_no)| {
-                Ok(order_line::Model {
-                    brand_id,
-                    order_id: stored.id.as_uuid(),
-                    line_no,
-                    sku: line.sku.clone(),
-                    name: line.name.clone(),
-                    category: line.category.clone(),
-                    quantity: i64::from(line.quantity),
-                    unit_price_minor: to_minor(&line.unit_price)?,
-                    currency: line.unit_price.currency().code().to_owned(),
-                    modifiers: to_json("modifiers", &line.modifiers)?,
-                }
-                .into_active_model()
-                .reset_all())
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        order::Entity::insert(row.into_active_model().reset_all())
+        let (row, lines) = order_rows(self.keys(), stored)?;
+        order::Entity::insert(row)
             .exec_without_returning(&self.tx)
             .await
             .map_err(in_ctx(
@@ -275,6 +224,66 @@ impl StoreTransaction {
 }
 
 /// Where an order's sealed phone lives.
+/// The rows of a stored order and its lines (the phone sealed under `keys`).
+pub(crate) fn order_rows(
+    keys: Option<&ContactKeys>,
+    stored: &StoredOrder,
+) -> Result<(order::ActiveModel, Vec<order_line::ActiveModel>), StoreError> {
+    let order = &stored.order;
+    let brand_id = order.brand_id.as_uuid();
+    let row = order::Model {
+        brand_id,
+        id: stored.id.as_uuid(),
+        source: order.key.source.clone(),
+        external_id: order.key.external_id.clone(),
+        customer_id: stored.customer_id.map(|id| id.as_uuid()),
+        customer_phone: seal_opt(
+            keys,
+            &phone_place(brand_id, stored.id.as_uuid()),
+            order.customer_phone.as_ref().map(Phone::as_str),
+        ),
+        location: order.location.clone(),
+        placed_at: to_micros(order.placed_at),
+        currency: order.total.currency().code().to_owned(),
+        total_minor: to_minor(&order.total)?,
+        points_earned: stored.points_earned.value(),
+        refunded_minor: to_minor(&stored.refunded)?,
+        created_at: to_micros(OffsetDateTime::now_utc()),
+    };
+    if stored.refunded.currency() != order.total.currency() {
+        return Err(unstorable(
+            "the refunded amount",
+            format!(
+                "{} is not in the order's currency {}",
+                stored.refunded,
+                order.total.currency()
+            ),
+        ));
+    }
+    let lines = order
+        .lines
+        .iter()
+        .zip(1..)
+        .map(|(line, line_no)| {
+            Ok(order_line::Model {
+                brand_id,
+                order_id: stored.id.as_uuid(),
+                line_no,
+                sku: line.sku.clone(),
+                name: line.name.clone(),
+                category: line.category.clone(),
+                quantity: i64::from(line.quantity),
+                unit_price_minor: to_minor(&line.unit_price)?,
+                currency: line.unit_price.currency().code().to_owned(),
+                modifiers: to_json("modifiers", &line.modifiers)?,
+            }
+            .into_active_model()
+            .reset_all())
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((row.into_active_model().reset_all(), lines))
+}
+
 pub(crate) fn phone_place(brand: uuid::Uuid, id: uuid::Uuid) -> Place {
     Place::new("orders.customer_phone", brand, &[id.as_bytes()])
 }
