@@ -10,6 +10,7 @@
 //! bytes are arguments.
 
 pub mod ledger;
+pub mod referrals;
 pub mod rewards;
 pub mod rules;
 pub mod tiers;
