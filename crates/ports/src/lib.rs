@@ -49,6 +49,7 @@ mod pos_api;
 mod pos_poll;
 mod privacy;
 mod records;
+mod referrals;
 mod reports;
 mod repos;
 mod system;
@@ -90,6 +91,7 @@ pub use records::{
     IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram,
     RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
+pub use referrals::{Referral, ReferralCounts, ReferralRepo};
 pub use reports::ReportRepo;
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
@@ -126,6 +128,8 @@ pub use otp::MockOtpRepo;
 pub use outbox::MockOutboxRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use privacy::MockPrivacyRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use referrals::MockReferralRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]

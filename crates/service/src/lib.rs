@@ -132,6 +132,7 @@ mod privacy;
 mod profile;
 pub mod ratelimit;
 mod realtime;
+mod referrals;
 mod refund;
 mod reports;
 mod requests;
@@ -204,6 +205,9 @@ pub use privacy::{
 };
 pub use profile::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
 pub use ratelimit::{RateLimit, RateLimiter};
+pub use referrals::{
+    InvitePage, MAX_REFERRALS_LISTED, REFERRAL_ACTOR, REFERRAL_SIGNUPS_PER_ADDRESS,
+};
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};
 pub use requests::{

@@ -41,6 +41,7 @@ mod m20261209_700001_config_version;
 mod m20261210_400001_manager_locations;
 mod m20261210_500001_zalo_index;
 mod m20261210_600001_menu;
+mod m20261211_400001_referrals;
 
 #[cfg(test)]
 mod inventory;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_400001_manager_locations::Migration),
             Box::new(m20261210_500001_zalo_index::Migration),
             Box::new(m20261210_600001_menu::Migration),
+            Box::new(m20261211_400001_referrals::Migration),
         ]
     }
 }

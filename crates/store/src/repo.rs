@@ -28,6 +28,7 @@ pub(crate) mod phone_change;
 pub(crate) mod pos_customers;
 pub(crate) mod pos_polls;
 mod privacy;
+mod referrals;
 mod reports;
 mod tier_reviews;
 mod till;

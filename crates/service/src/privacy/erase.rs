@@ -135,6 +135,10 @@ pub(crate) async fn erase_in(
         )
         .await?
         .ok_or_else(|| not_found("customer", customer.id))?;
+    // A referral links two customers: it goes with either of them, with their invite.
+    tx.referrals()
+        .erase_customer(customer.brand_id, customer.id)
+        .await?;
     tx.privacy().record_request(request).await?;
     Ok(counts)
 }
