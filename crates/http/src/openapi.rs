@@ -37,6 +37,7 @@ use crate::routes::claims;
 use crate::routes::location_reports;
 use crate::routes::menu;
 use crate::routes::notice;
+use crate::routes::referrals;
 use crate::routes::{
     access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
     orders, policy, privacy, reports, till, webhooks,
@@ -182,6 +183,8 @@ impl Modify for CommonErrors {
         notice::get, notice::put,
         claims::claim_by_id, claims::claim_by_code, claims::settings, claims::set_settings,
         menu::get, menu::put, menu::put_item, menu::delete_item,
+        referrals::settings, referrals::set_settings, referrals::list, referrals::report,
+        referrals::invite,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -213,6 +216,8 @@ impl Modify for CommonErrors {
         notice::NoticeDto, notice::NoticeIn,
         dto::ClaimIn, dto::ClaimSettingsDto,
         menu::MenuDto, menu::MenuItemDto, menu::MenuIn, menu::MenuItemIn,
+        referrals::ReferralSettingsDto, referrals::ReferralDto, referrals::ReferralsDto,
+        referrals::ReferralCountsDto, referrals::InviteDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -235,6 +235,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )
+                .route("/referrals", web::get().to(pages::referrals::show))
+                .route("/referrals", web::post().to(pages::referrals::save))
                 .route("/audit", web::get().to(pages::audit::show))
                 .route("/staff", web::get().to(till::admin::show))
                 .route("/menu", web::get().to(till::menu_admin::show))

@@ -10,6 +10,7 @@ pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod overview;
 pub(crate) mod programme;
+pub(crate) mod referrals;
 pub(crate) mod segments;
 pub(crate) mod unsubscribe;
 
