@@ -260,6 +260,8 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"code": "ABCDE-FGHJK", "customer_phone": phone(779).as_str()})
         }
         ("put", "/v1/settings/claims") => json!({"claim_days": 7}),
+        ("put", "/v1/referrals/settings") => json!({"enabled": true, "referrer_points": 50,
+            "friend_points": 30, "min_purchase": 40000, "monthly_cap": 5}),
         ("post", "/v1/customers/{id}/erasure") => json!({}),
         ("put", "/v1/customers/{id}/phone") => json!({"phone": phone(780).as_str()}),
         ("put", "/v1/brand/retention") => {

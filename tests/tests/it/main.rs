@@ -44,6 +44,8 @@ mod pos;
 mod posters;
 mod privacy;
 mod profiling_default;
+mod referral_pages;
+mod referrals;
 mod refunds;
 mod reliability;
 mod reports;

@@ -142,11 +142,11 @@ impl Services {
         let now = self.clock.now();
         self.manage("invite_token", async |tx| {
             load_brand::<ManageError>(tx, brand).await?;
-            if !programme_of(tx, brand).await?.enabled {
-                return Ok(None);
-            }
             if tx.customers().customer(brand, customer).await?.is_none() {
                 return Err(not_found("customer", customer));
+            }
+            if !programme_of(tx, brand).await?.enabled {
+                return Ok(None);
             }
             let code = match tx.referrals().invite_code(brand, customer).await? {
                 Some(code) => code,
