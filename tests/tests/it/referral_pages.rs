@@ -69,7 +69,7 @@ async fn an_invite_opens_the_sign_up_and_the_friend_joins_pending() {
         let member = shop.pos_customer.as_str();
         // Off until set: no invite.
         server
-            .get(&format!("/v1/customers/{member}/invite"), admin)
+            .post(&format!("/v1/customers/{member}/invite"), admin, &json!({}))
             .await
             .expect_error(409, "referrals_off", &format!("{db:?}: off"));
         server
@@ -101,7 +101,7 @@ async fn an_invite_opens_the_sign_up_and_the_friend_joins_pending() {
             .await
             .expect(200, "name");
         let invite = server
-            .get(&format!("/v1/customers/{member}/invite"), admin)
+            .post(&format!("/v1/customers/{member}/invite"), admin, &json!({}))
             .await
             .expect(200, "invite");
         let token = invite.str("/token");
@@ -113,7 +113,11 @@ async fn an_invite_opens_the_sign_up_and_the_friend_joins_pending() {
             .expect(201, "viewer")
             .str("/token");
         server
-            .get(&format!("/v1/customers/{member}/invite"), &viewer)
+            .post(
+                &format!("/v1/customers/{member}/invite"),
+                &viewer,
+                &json!({}),
+            )
             .await
             .expect_error(403, "forbidden", &format!("{db:?}: viewer"));
 

@@ -164,7 +164,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(referrals::set_settings),
                 )
                 .route("/reports/referrals", web::get().to(referrals::report))
-                .route("/customers/{id}/invite", web::get().to(referrals::invite))
+                .route("/customers/{id}/invite", web::post().to(referrals::invite))
                 .route("/customers/{id}", web::get().to(customers::profile))
                 .route(
                     "/customers/{id}/scores",

@@ -254,9 +254,10 @@ pub(crate) async fn report(
     Ok(HttpResponse::Ok().json(ReferralCountsDto::from(&counts)))
 }
 
-/// The member's invite link, made on first use (admin and pos keys: a till or the
-/// POS may send it to the member).
-#[utoipa::path(get, path = "/v1/customers/{id}/invite", tag = "referrals", security(("api_key" = [])),
+/// The member's invite link, made on first use, the same one after (admin and pos
+/// keys: a till or the POS may send it to the member). A `POST` because the first call
+/// makes it.
+#[utoipa::path(post, path = "/v1/customers/{id}/invite", tag = "referrals", security(("api_key" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = InviteDto), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody),
