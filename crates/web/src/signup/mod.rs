@@ -155,15 +155,14 @@ fn checked(req: &HttpRequest, state: &WebState, lang: Lang, csrf: &str) -> Resul
         .ok_or_else(|| Fail::forbidden(lang, text(lang).bad_form))
 }
 
-/// The first page: offers, notice and the phone form.
+/// The first page: offers, notice and the phone form, answered with `status` and the
+/// phone form's `error`; `banner` above it (who invited).
 fn first_page(
     req: &HttpRequest,
     state: &WebState,
     lang: Lang,
-    data: &SignupPage,
-    token: &str,
-    status: StatusCode,
-    error: Option<&str>,
+    (data, token): (&SignupPage, &str),
+    (status, error): (StatusCode, Option<&str>),
     banner: Option<Markup>,
 ) -> HttpResponse {
     let t = text(lang);
@@ -206,10 +205,8 @@ pub(crate) async fn show(
         &req,
         &state,
         lang,
-        &data,
-        &path,
-        StatusCode::OK,
-        None,
+        (&data, &path),
+        (StatusCode::OK, None),
         banner,
     ))
 }
@@ -246,10 +243,8 @@ pub(crate) async fn send_code(
             &req,
             &state,
             lang,
-            &data,
-            &path,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(t.bad_phone),
+            (&data, &path),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(t.bad_phone)),
             None,
         ));
     };
@@ -266,10 +261,8 @@ pub(crate) async fn send_code(
                     &req,
                     &state,
                     lang,
-                    &data,
-                    &path,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Some(&message),
+                    (&data, &path),
+                    (StatusCode::TOO_MANY_REQUESTS, Some(&message)),
                     None,
                 );
                 if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
