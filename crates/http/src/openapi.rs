@@ -39,6 +39,7 @@ use crate::routes::location_reports;
 use crate::routes::menu;
 use crate::routes::notice;
 use crate::routes::ratings;
+use crate::routes::referrals;
 use crate::routes::segment_export;
 use crate::routes::staff_report;
 use crate::routes::stamps;
@@ -190,6 +191,8 @@ impl Modify for CommonErrors {
         claims::claim_by_id, claims::claim_by_code, claims::settings, claims::set_settings,
         menu::get, menu::put, menu::put_item, menu::delete_item,
         stamps::get, stamps::put,
+        referrals::settings, referrals::set_settings, referrals::list, referrals::report,
+        referrals::invite,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -226,6 +229,8 @@ impl Modify for CommonErrors {
         dto::ClaimIn, dto::ClaimSettingsDto,
         menu::MenuDto, menu::MenuItemDto, menu::MenuIn, menu::MenuItemIn,
         stamps::StampCardsDto, stamps::StampCardDto, stamps::EarnPer, dto::StampProgressDto,
+        referrals::ReferralSettingsDto, referrals::ReferralDto, referrals::ReferralsDto,
+        referrals::ReferralCountsDto, referrals::InviteDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

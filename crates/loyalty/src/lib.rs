@@ -11,6 +11,7 @@
 //! bytes are arguments.
 
 pub mod ledger;
+pub mod referrals;
 pub mod rewards;
 pub mod rules;
 pub mod stamps;

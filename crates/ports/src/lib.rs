@@ -52,6 +52,7 @@ mod pos_poll;
 mod privacy;
 mod ratings;
 mod records;
+mod referrals;
 mod reports;
 mod repos;
 mod stamps;
@@ -97,6 +98,7 @@ pub use records::{
     IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram,
     RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
+pub use referrals::{Referral, ReferralCounts, ReferralRepo};
 pub use reports::ReportRepo;
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
@@ -140,6 +142,7 @@ pub use outbox::MockOutboxRepo;
 pub use privacy::MockPrivacyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use ratings::MockRatingRepo;
+pub use referrals::MockReferralRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -111,6 +111,9 @@ pub struct MockTransaction {
     pub stamps: crate::MockStampRepo,
     /// Import repository mock.
     pub bulk: crate::MockBulkRepo,
+    /// Referral repository mock; by default it knows no referral of any friend, so the
+    /// order and refund paths find nothing to reward.
+    pub referrals: crate::MockReferralRepo,
     /// What `commit` returns.
     pub commit_result: Result<(), StoreError>,
     /// Called on each savepoint operation; `None`: savepoints succeed and do nothing.
@@ -145,11 +148,23 @@ impl Default for MockTransaction {
             goals: crate::MockGoalRepo::new(),
             stamps: crate::MockStampRepo::new(),
             bulk: crate::MockBulkRepo::new(),
+            referrals: no_referrals(),
             commit_result: Ok(()),
             on_savepoint: None,
             outcome: OutcomeHandle(Arc::new(Mutex::new(TxOutcome::Dropped))),
         }
     }
+}
+
+/// A referral repository that knows no friend's referral (what the order and refund
+/// paths ask) and erases nothing; every other call is unexpected.
+fn no_referrals() -> crate::MockReferralRepo {
+    let mut referrals = crate::MockReferralRepo::new();
+    referrals
+        .expect_referral_of_friend()
+        .returning(|_, _| Ok(None));
+    referrals.expect_erase_customer().returning(|_, _| Ok(0));
+    referrals
 }
 
 /// What a [`MockTransaction`] calls on each savepoint operation.
@@ -238,6 +253,9 @@ impl Transaction for MockTransaction {
     }
     fn claims(&mut self) -> &mut dyn crate::ClaimRepo {
         &mut self.claims
+    }
+    fn referrals(&mut self) -> &mut dyn crate::ReferralRepo {
+        &mut self.referrals
     }
     async fn savepoint(&mut self) -> Result<(), StoreError> {
         self.savepoint_op(SavepointOp::Mark)

@@ -8,7 +8,7 @@ use crate::{
     IntelligenceRepo, LedgerRepo, LocationRepo, OrderRepo, OutboxRepo, PrivacyRepo, ReportRepo,
     StoreError, TillRepo, VoucherRepo,
 };
-use crate::{ClaimRepo, DoNotCallRepo, NoticeRepo, OtpRepo};
+use crate::{ClaimRepo, DoNotCallRepo, NoticeRepo, OtpRepo, ReferralRepo};
 use async_trait::async_trait;
 
 /// Begins transactions.
@@ -71,6 +71,8 @@ pub trait Transaction: Send {
     fn do_not_call(&mut self) -> &mut dyn DoNotCallRepo;
     /// Orders open to a claim and the claims made.
     fn claims(&mut self) -> &mut dyn ClaimRepo;
+    /// The referral programme, invites and referrals.
+    fn referrals(&mut self) -> &mut dyn ReferralRepo;
     /// Marks the point [`Transaction::rollback_to_savepoint`] returns to, so one part of
     /// the transaction (one order of a group) can be undone without the rest. One
     /// savepoint at a time: it ends with `release_savepoint` or `rollback_to_savepoint`.

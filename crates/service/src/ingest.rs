@@ -354,6 +354,13 @@ impl Services {
                 };
                 credit.apply(tx, account, &mut receipt).await?;
                 self.stamp_order_in(tx, brand_id, &customer, order).await?;
+                // A referred friend's first order rewards both, in this transaction.
+                if let Some(balance) = self
+                    .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
+                    .await?
+                {
+                    receipt.balance = Some(balance);
+                }
                 self.after_order_in(tx, &config.brand, &customer, order, &receipt)
                     .await?;
             }

@@ -136,6 +136,7 @@ mod profile;
 pub mod ratelimit;
 mod ratings;
 mod realtime;
+mod referrals;
 mod refund;
 mod reports;
 mod requests;
@@ -219,6 +220,9 @@ pub use ratelimit::{RateLimit, RateLimiter};
 pub use ratings::{
     LowRating, RATING_LINK_VALIDITY, RATINGS_READ_LIMIT, RatingClaims, RatingError, RatingPage,
     RatingReceipt, RatingsView,
+};
+pub use referrals::{
+    InvitePage, MAX_REFERRALS_LISTED, REFERRAL_ACTOR, REFERRAL_SIGNUPS_PER_ADDRESS,
 };
 pub use refund::{REFUND_EVENT, RefundError, RefundReceipt, VOID_REASON, VOID_SPENT_REASON};
 pub use reports::{DEFAULT_DAYS, LocalDays, REPORT_PAGE, ReportsError};

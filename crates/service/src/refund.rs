@@ -358,6 +358,15 @@ impl Services {
                 spend
             };
             tx.customers().save_stats(brand_id, &stats).await?;
+            // A full refund of the order that rewarded a referral takes both back.
+            self.referral_on_refund_in::<RefundError>(
+                tx,
+                &brand,
+                &mut account,
+                order_key,
+                fully_refunded,
+            )
+            .await?;
             receipt.balance = Some(account.balance());
         }
 

@@ -15,8 +15,10 @@ use crate::account::load_brand;
 use crate::manage::{ManageError, invalid, not_found};
 use crate::otp::OtpPurpose;
 use crate::profile::{ChangeAuthor, ConsentPatch, CustomerInput};
+use crate::referrals::{Joined, REFERRAL_SIGNUPS_PER_ADDRESS};
 use crate::secrets::to_hex;
 use regulars_domain::{BrandId, ChangeSource, ChannelConsent, Customer, CustomerId, LocationId};
+use regulars_loyalty::referrals::ReferralState;
 use regulars_loyalty::rewards::Reward;
 use regulars_ports::{Brand, Location, Notice, Transaction};
 use subtle::ConstantTimeEq;
@@ -116,7 +118,7 @@ async fn location_of(
 }
 
 impl Services {
-    fn new_poster_secret(&self) -> String {
+    pub(crate) fn new_poster_secret(&self) -> String {
         let mut bytes = [0_u8; SECRET_HEX / 2];
         self.ids.fill_bytes(&mut bytes);
         to_hex(&bytes)
@@ -138,18 +140,31 @@ impl Services {
         self.manage("signup_token", async |tx| {
             load_brand::<ManageError>(tx, brand).await?;
             location_of(tx, brand, location).await?;
-            let secret = match tx.locations().signup_secret(brand, location).await? {
-                Some(secret) => secret,
-                None => {
-                    tx.locations()
-                        .set_signup_secret(brand, location, fresh, now)
-                        .await?;
-                    fresh.clone()
-                }
-            };
-            Ok(poster_token(brand, location, &secret))
+            self.poster_token_in(tx, brand, location, fresh, now).await
         })
         .await
+    }
+
+    /// The token of the location's sign-up link, its secret made from `fresh` on first
+    /// use, in the caller's transaction.
+    pub(crate) async fn poster_token_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        location: LocationId,
+        fresh: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<String, ManageError> {
+        let secret = match tx.locations().signup_secret(brand, location).await? {
+            Some(secret) => secret,
+            None => {
+                tx.locations()
+                    .set_signup_secret(brand, location, fresh, now)
+                    .await?;
+                fresh.to_owned()
+            }
+        };
+        Ok(poster_token(brand, location, &secret))
     }
 
     /// Replaces the location's sign-up secret: links printed before stop working.
@@ -221,6 +236,45 @@ impl Services {
         session: &str,
         details: &SignupDetails,
     ) -> Result<Customer, ManageError> {
+        let (customer, _) = self.sign_up_with(token, session, details, None).await?;
+        Ok(customer)
+    }
+
+    /// [`Services::sign_up`] through the invite `invite` (a member's `/r/{token}`
+    /// link), from the client address `client`: besides signing up, records the
+    /// referral — pending until the friend's first order — or the reason it is refused
+    /// (see [`regulars_loyalty::referrals::check_signup`]); the sign-up itself goes
+    /// through either way. Answers the referral's state, `None` when the invite names
+    /// no member of the poster's brand (another brand's link, a deleted member).
+    ///
+    /// # Errors
+    ///
+    /// As [`Services::sign_up`].
+    pub async fn sign_up_referred(
+        &self,
+        token: &str,
+        session: &str,
+        details: &SignupDetails,
+        invite: &str,
+        client: &str,
+    ) -> Result<(Customer, Option<ReferralState>), ManageError> {
+        let now = self.clock.now();
+        let counts = &self.otp.referral_signups;
+        let within_budget = counts
+            .exhausted(client, REFERRAL_SIGNUPS_PER_ADDRESS, now)
+            .is_none();
+        counts.count(client, now);
+        self.sign_up_with(token, session, details, Some((invite, within_budget)))
+            .await
+    }
+
+    async fn sign_up_with(
+        &self,
+        token: &str,
+        session: &str,
+        details: &SignupDetails,
+        invite: Option<(&str, bool)>,
+    ) -> Result<(Customer, Option<ReferralState>), ManageError> {
         let gone = || not_found("poster", "(this link)");
         let (brand, location, secret) = split_poster_token(token).ok_or_else(gone)?;
         let proved = self
@@ -268,6 +322,7 @@ impl Services {
                 .customers()
                 .customer_by_phone(brand, &proved.phone)
                 .await?;
+            let existed = existing.is_some();
             let customer = match existing {
                 None => {
                     self.join_new(tx, brand, &proved.phone, input, &by, now)
@@ -275,13 +330,25 @@ impl Services {
                 }
                 Some(before) => self.join_known(tx, before, input, &by).await?,
             };
+            let referral = match invite {
+                Some((invite, within_budget)) => {
+                    let joined = Joined {
+                        customer: &customer,
+                        existed,
+                        within_budget,
+                        now,
+                    };
+                    self.record_referral_in(tx, invite, &joined).await?
+                }
+                None => None,
+            };
             tx.otp()
                 .bind_session(brand, session_hash, customer.id)
                 .await?;
             // Joining is now, also for a customer the POS made long ago.
             self.after_registration_in(tx, &found, &customer, now)
                 .await?;
-            Ok(customer)
+            Ok((customer, referral))
         })
         .await
     }

@@ -43,6 +43,7 @@ mod m20261210_500001_zalo_index;
 mod m20261210_600001_menu;
 mod m20261211_200001_account_lots;
 mod m20261211_300001_stamp_cards;
+mod m20261211_400001_referrals;
 mod m20261211_500001_ratings;
 mod m20261211_800001_owner_reports;
 
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_600001_menu::Migration),
             Box::new(m20261211_200001_account_lots::Migration),
             Box::new(m20261211_300001_stamp_cards::Migration),
+            Box::new(m20261211_400001_referrals::Migration),
             Box::new(m20261211_500001_ratings::Migration),
             Box::new(m20261211_800001_owner_reports::Migration),
         ]

@@ -32,6 +32,7 @@ pub(crate) mod pos_customers;
 pub(crate) mod pos_polls;
 mod privacy;
 mod ratings;
+mod referrals;
 mod reports;
 mod stamps;
 mod tier_reviews;

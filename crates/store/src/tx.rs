@@ -122,6 +122,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn referrals(&mut self) -> &mut dyn regulars_ports::ReferralRepo {
+        self
+    }
+
     async fn savepoint(&mut self) -> Result<(), StoreError> {
         self.run("SAVEPOINT regulars_part").await
     }

@@ -248,6 +248,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/programme/rewards/{id}",
                     web::post().to(pages::programme::save_reward),
                 )
+                .route("/referrals", web::get().to(pages::referrals::show))
+                .route("/referrals", web::post().to(pages::referrals::save))
                 .route("/audit", web::get().to(pages::audit::show))
                 .route("/ratings", web::get().to(pages::ratings::show))
                 .route(

@@ -124,6 +124,7 @@ pub(crate) enum Nav {
     Staff,
     Channels,
     Ratings,
+    Referrals,
 }
 
 /// A whole HTML document.
@@ -151,6 +152,14 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         (Nav::Customers, "/dashboard/customers", t.nav_customers),
         (Nav::Programme, "/dashboard/programme", t.nav_programme),
         (Nav::Campaigns, "/dashboard/campaigns", t.nav_campaigns),
+        (
+            Nav::Referrals,
+            "/dashboard/referrals",
+            match session.lang {
+                crate::i18n::Lang::Vi => "Giới thiệu",
+                crate::i18n::Lang::En => "Referrals",
+            },
+        ),
         (Nav::Audit, "/dashboard/audit", t.nav_audit),
         (
             Nav::Staff,

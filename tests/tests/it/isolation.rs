@@ -281,7 +281,9 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
         ("put", "/v1/settings/claims") => json!({"claim_days": 7}),
         ("put", "/v1/locations/{id}/manager") => json!({"email": "someone@elsewhere.example"}),
         ("put", "/v1/ratings/settings") => json!({"low_threshold": 3}),
-        ("post", "/v1/customers/{id}/erasure") => json!({}),
+        ("put", "/v1/referrals/settings") => json!({"enabled": true, "referrer_points": 50,
+            "friend_points": 30, "min_purchase": 40000, "monthly_cap": 5}),
+        ("post", "/v1/customers/{id}/erasure" | "/v1/customers/{id}/invite") => json!({}),
         ("put", "/v1/customers/{id}/phone") => json!({"phone": phone(780).as_str()}),
         ("put", "/v1/brand/retention") => {
             json!({"inactive_customer_months": null, "message_body_days": 90})

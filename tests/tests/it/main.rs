@@ -49,6 +49,8 @@ mod privacy;
 mod profiling_default;
 mod programme_form;
 mod ratings;
+mod referral_pages;
+mod referrals;
 mod refunds;
 mod reliability;
 mod reports;

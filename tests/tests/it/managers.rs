@@ -244,7 +244,15 @@ async fn a_manager_sees_the_figures_and_orders_of_its_locations_only() {
             .get(&format!("/v1/locations/{q3}"), &manager)
             .await
             .expect_error(404, "not_found", &format!("{db:?}: Shop 3"));
-        for path in ["/v1/customers", "/v1/keys", "/v1/segments", "/v1/campaigns"] {
+        for path in [
+            "/v1/customers",
+            "/v1/keys",
+            "/v1/segments",
+            "/v1/campaigns",
+            "/v1/referrals",
+            "/v1/referrals/settings",
+            "/v1/reports/referrals",
+        ] {
             server.get(path, &manager).await.expect_error(
                 403,
                 "forbidden",
@@ -282,6 +290,7 @@ async fn a_manager_sees_the_figures_and_orders_of_its_locations_only() {
             "/dashboard/staff",
             "/dashboard/customers.csv",
             "/dashboard/segments/export.csv?segment=Champions",
+            "/dashboard/referrals",
         ] {
             visitor
                 .get(path)

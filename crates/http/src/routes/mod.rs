@@ -21,6 +21,7 @@ pub(crate) mod policy;
 pub(crate) mod pos_api;
 pub(crate) mod privacy;
 pub(crate) mod ratings;
+pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod segment_export;
 pub(crate) mod staff_report;
@@ -170,6 +171,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/customers", web::get().to(customers::list))
                 .route("/customers", web::post().to(customers::create))
                 .route("/customers/lookup", web::get().to(customers::lookup))
+                .route("/referrals", web::get().to(referrals::list))
+                .route("/referrals/settings", web::get().to(referrals::settings))
+                .route(
+                    "/referrals/settings",
+                    web::put().to(referrals::set_settings),
+                )
+                .route("/reports/referrals", web::get().to(referrals::report))
+                .route("/customers/{id}/invite", web::post().to(referrals::invite))
                 .route("/customers/{id}", web::get().to(customers::profile))
                 .route(
                     "/customers/{id}/scores",

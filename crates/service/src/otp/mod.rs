@@ -209,13 +209,18 @@ impl OtpError {
 
 /// Counts per client address in fixed windows, in this process's memory.
 #[derive(Debug, Default)]
-struct AddressCounts {
+pub(crate) struct AddressCounts {
     windows: Mutex<HashMap<String, (OffsetDateTime, u32)>>,
 }
 
 impl AddressCounts {
     /// How long until `address` may go on, when it has used up `limit` this window.
-    fn exhausted(&self, address: &str, limit: u32, now: OffsetDateTime) -> Option<Duration> {
+    pub(crate) fn exhausted(
+        &self,
+        address: &str,
+        limit: u32,
+        now: OffsetDateTime,
+    ) -> Option<Duration> {
         let windows = self
             .windows
             .lock()
@@ -226,7 +231,7 @@ impl AddressCounts {
     }
 
     /// Counts one more for `address`.
-    fn count(&self, address: &str, now: OffsetDateTime) {
+    pub(crate) fn count(&self, address: &str, now: OffsetDateTime) {
         let mut windows = self
             .windows
             .lock()
@@ -247,6 +252,8 @@ impl AddressCounts {
 pub(crate) struct OtpState {
     sends: AddressCounts,
     failures: AddressCounts,
+    /// Sign-ups through an invite, per client address.
+    pub(crate) referral_signups: AddressCounts,
     zns_template: Option<String>,
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod names;
 pub(crate) mod overview;
 pub(crate) mod programme;
 pub(crate) mod ratings;
+pub(crate) mod referrals;
 pub(crate) mod segment_export;
 pub(crate) mod segments;
 pub(crate) mod unsubscribe;

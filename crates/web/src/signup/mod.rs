@@ -15,6 +15,7 @@
 //! Every answer before the details form is the same for a member's phone and a
 //! stranger's: the service's use cases never tell, and these pages never show the phone.
 
+mod invite;
 pub(crate) mod posters;
 mod text;
 
@@ -39,10 +40,10 @@ pub const PHONE_COOKIE: &str = "regulars_join_phone";
 /// The customer session a right code opened.
 pub const SESSION_COOKIE: &str = "regulars_signup";
 /// How long the flow's cookies are kept: an hour is plenty for a code and a form.
-const FLOW_AGE: i64 = 3600;
+pub(crate) const FLOW_AGE: i64 = 3600;
 
 /// The page's language: `?lang=`, then the language cookie, then Vietnamese.
-fn signup_lang(req: &HttpRequest) -> Lang {
+pub(crate) fn signup_lang(req: &HttpRequest) -> Lang {
     query_lang(req)
         .or_else(|| cookies::get(req, LANG_COOKIE).and_then(|v| Lang::parse(&v)))
         .unwrap_or(Lang::Vi)
@@ -60,13 +61,13 @@ fn labels(lang: Lang) -> OtpLabels {
     }
 }
 
-fn set_cookie(reply: &mut HttpResponse, value: &str) {
+pub(crate) fn set_cookie(reply: &mut HttpResponse, value: &str) {
     if let Ok(value) = header::HeaderValue::from_str(value) {
         reply.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
@@ -81,7 +82,7 @@ async fn poster(state: &WebState, lang: Lang, token: &str) -> Result<SignupPage,
     }
 }
 
-fn gone(lang: Lang) -> Fail {
+pub(crate) fn gone(lang: Lang) -> Fail {
     let t = text(lang);
     Fail::page(lang, StatusCode::NOT_FOUND, t.title, t.gone)
 }
@@ -154,20 +155,21 @@ fn checked(req: &HttpRequest, state: &WebState, lang: Lang, csrf: &str) -> Resul
         .ok_or_else(|| Fail::forbidden(lang, text(lang).bad_form))
 }
 
-/// The first page: offers, notice and the phone form.
+/// The first page: offers, notice and the phone form, answered with `status` and the
+/// phone form's `error`; `banner` above it (who invited).
 fn first_page(
     req: &HttpRequest,
     state: &WebState,
     lang: Lang,
-    data: &SignupPage,
-    token: &str,
-    status: StatusCode,
-    error: Option<&str>,
+    (data, token): (&SignupPage, &str),
+    (status, error): (StatusCode, Option<&str>),
+    banner: Option<Markup>,
 ) -> HttpResponse {
     let t = text(lang);
     let (nonce, fresh) = nonce(req, state);
     let csrf = state.keys().csrf_token(&nonce);
     let body = html! {
+        @if let Some(banner) = banner { (banner) }
         section #signup-offers {
             h2 { (t.offers) }
             @if data.offers.is_empty() { p.muted { (t.no_offers) } }
@@ -198,14 +200,14 @@ pub(crate) async fn show(
 ) -> Result<HttpResponse, Fail> {
     let lang = signup_lang(&req);
     let data = poster(&state, lang, &path).await?;
+    let banner = invite::banner(&req, &state, lang, data.brand.id).await;
     Ok(first_page(
         &req,
         &state,
         lang,
-        &data,
-        &path,
-        StatusCode::OK,
-        None,
+        (&data, &path),
+        (StatusCode::OK, None),
+        banner,
     ))
 }
 
@@ -241,10 +243,9 @@ pub(crate) async fn send_code(
             &req,
             &state,
             lang,
-            &data,
-            &path,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(t.bad_phone),
+            (&data, &path),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(t.bad_phone)),
+            None,
         ));
     };
     let client = crate::client_address(&req);
@@ -260,10 +261,9 @@ pub(crate) async fn send_code(
                     &req,
                     &state,
                     lang,
-                    &data,
-                    &path,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Some(&message),
+                    (&data, &path),
+                    (StatusCode::TOO_MANY_REQUESTS, Some(&message)),
+                    None,
                 );
                 if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
                     reply.headers_mut().insert(header::RETRY_AFTER, value);
@@ -532,8 +532,22 @@ pub(crate) async fn join(
         // The version this flow showed: the current one, on this very form.
         notice_version: data.notice.as_ref().map(|n| n.version),
     };
-    let customer = match state.services.sign_up(&path, &session, &details).await {
-        Ok(customer) => customer,
+    let joined = match invite::invite_of(&req, data.brand.id) {
+        Some(invite) => {
+            let client = crate::client_address(&req);
+            state
+                .services
+                .sign_up_referred(&path, &session, &details, &invite, &client)
+                .await
+        }
+        None => state
+            .services
+            .sign_up(&path, &session, &details)
+            .await
+            .map(|c| (c, None)),
+    };
+    let (customer, referral) = match joined {
+        Ok(joined) => joined,
         Err(ManageError::Invalid { field, message }) => {
             let message = if field == "programme" {
                 t.need_programme.to_owned()
@@ -562,9 +576,12 @@ pub(crate) async fn join(
         expires_at: state.now() + state.link_ttl,
     });
     // The card page speaks the language the customer signed up in.
-    let mut reply = see_other(&format!("/c/{link}?lang={}", lang.code()));
-    // The flow is over: its nonce and phone go; the session stays for the card page.
-    for name in [JOIN_COOKIE, PHONE_COOKIE] {
+    let referral = invite::outcome(referral.as_ref())
+        .map(|o| format!("&referral={o}"))
+        .unwrap_or_default();
+    let mut reply = see_other(&format!("/c/{link}?lang={}{referral}", lang.code()));
+    // The flow is over: its nonce, phone and invite go; the session stays for the card.
+    for name in [JOIN_COOKIE, PHONE_COOKIE, invite::INVITE_COOKIE] {
         set_cookie(&mut reply, &cookies::set(name, "", 0, state.secure_cookies));
     }
     Ok(reply)
@@ -572,7 +589,8 @@ pub(crate) async fn join(
 
 /// Registers the sign-up pages on `cfg`.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/j/{token}", web::get().to(show))
+    cfg.route("/r/{token}", web::get().to(invite::open))
+        .route("/j/{token}", web::get().to(show))
         .route("/j/{token}/code", web::post().to(send_code))
         .route("/j/{token}/code", web::get().to(code))
         .route("/j/{token}/verify", web::post().to(verify))
