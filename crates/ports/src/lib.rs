@@ -142,6 +142,7 @@ pub use outbox::MockOutboxRepo;
 pub use privacy::MockPrivacyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use ratings::MockRatingRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use referrals::MockReferralRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReportRepo;

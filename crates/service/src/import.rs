@@ -10,7 +10,7 @@ use crate::realtime::{Event, active_for};
 use regulars_domain::{
     BrandId, ChannelConsent, Customer, CustomerId, EventKey, Order, OrderId, Phone,
 };
-use regulars_loyalty::ledger::Ledger;
+use regulars_loyalty::ledger::{Ledger, LotsWanted};
 use regulars_ports::{AccountHead, ImportWrite, LockedAccount, Transaction};
 use std::collections::HashMap;
 
@@ -64,7 +64,8 @@ impl Services {
     /// ([`Services::ingest_orders`]) after the chunk commits: orders without a phone
     /// (claims), every order of a customer whose rules need the stored history or one
     /// of whose orders is refused, a key repeated within the chunk, and the whole chunk
-    /// when the brand has real-time campaigns on purchases.
+    /// when the brand has real-time campaigns on purchases, stamp cards or a referral
+    /// programme (those are written by the one-by-one path).
     pub async fn import_orders(&self, brand: BrandId, orders: &[Order]) -> ImportResults {
         let settled = self
             .transact("import_orders", |mut tx| async move {
@@ -126,7 +127,12 @@ impl Services {
         )
         .await
         .map_or(true, |due| !due.is_empty());
-        if realtime {
+        // Stamp cards and referrals are settled by the one-by-one path (their stamps,
+        // vouchers and first-order rewards are written there): a brand that runs
+        // either imports that way, rather than lose them.
+        let stamps = !tx.stamps().stamp_cards(brand_id).await?.is_empty();
+        let referrals = tx.referrals().programme(brand_id).await?.is_some();
+        if realtime || stamps || referrals {
             settled.deferred = (0..orders.len()).collect();
             return Ok(settled);
         }
@@ -236,7 +242,7 @@ impl Services {
         for (phone, positions) in groups {
             let (customer, start) = match known.get(*phone) {
                 Some(customer) => {
-                    let Some(start) = stored_start(
+                    let Some(mut start) = stored_start(
                         locked.remove(&customer.id),
                         stats.remove(&customer.id),
                         customer.id,
@@ -245,6 +251,13 @@ impl Services {
                         settled.deferred.extend(positions);
                         continue;
                     };
+                    // A chunk of orders may debit or sweep any lot: all of them, once.
+                    let every = LotsWanted::all();
+                    let found = tx.ledger().lots(brand_id, customer.id, &every).await?;
+                    if start.ledger.add_lots(&every, found).is_err() {
+                        settled.deferred.extend(positions);
+                        continue;
+                    }
                     (customer.clone(), start)
                 }
                 None => {

@@ -9,6 +9,7 @@
 
 use crate::targets;
 use regulars_domain::{BrandId, Currency, EventKey, Money, Order};
+use regulars_loyalty::stamps::{StampCard, StampEarning};
 use regulars_ports::UnitOfWork;
 use regulars_service::{IngestError, OrderReceipt, Services};
 use regulars_store::{Store, StoreOptions};
@@ -264,5 +265,69 @@ async fn bulk_import_equals_one_by_one() {
         let walk_in = tx.orders().order_by_key(bulk, &key).await.unwrap();
         tx.rollback().await.unwrap();
         assert!(walk_in.is_some_and(|o| o.customer_id.is_none()), "{name}");
+    }
+}
+
+/// A visit stamp card of `needed` stamps rewarded with `reward`.
+fn visit_card(reward: regulars_domain::RewardId, needed: u32) -> StampCard {
+    StampCard {
+        code: "visits".into(),
+        name: "Visits".into(),
+        stamps_needed: needed,
+        earn: StampEarning::Visit { min_total: None },
+        max_per_order: None,
+        reward,
+        expiry_days: None,
+        active: true,
+    }
+}
+
+/// Each customer's stamps and completed cards, by phone.
+async fn stamps_by_customer(services: &Services, brand: BrandId) -> Vec<(u64, u32, u32)> {
+    let mut all = Vec::new();
+    for n in 0..CUSTOMERS {
+        let customer = 4_100_000 + n;
+        let Ok(view) = services
+            .customer_lookup(brand, &phone(customer).to_string())
+            .await
+        else {
+            continue;
+        };
+        for card in &view.stamps {
+            all.push((customer, card.stamps, card.completed));
+        }
+    }
+    all
+}
+
+/// A brand running a stamp card imports through the one-by-one path, so imported orders
+/// earn the stamps and vouchers the same orders earn when fed one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brand_with_a_stamp_card_gets_its_stamps_on_import() {
+    for target in targets("bulk_import_stamps").await {
+        let name = target.name;
+        let services = &target.world.services;
+        let (bulk, bulk_reward) = add_brand(services).await.unwrap();
+        let (fed, fed_reward) = add_brand(services).await.unwrap();
+        for (brand, reward) in [(bulk, bulk_reward), (fed, fed_reward)] {
+            services
+                .put_stamp_cards(brand, vec![visit_card(reward, 2)])
+                .await
+                .unwrap();
+        }
+        let start = OffsetDateTime::now_utc() - Duration::days(60);
+        let orders = plain(bulk, start, 40);
+        let imported = services.import_orders(bulk, &orders).await;
+        assert!(imported.iter().all(Result::is_ok), "{name}: {imported:?}");
+        for o in for_brand(&orders, fed) {
+            services.ingest_order(fed, o).await.unwrap();
+        }
+        let got = stamps_by_customer(services, bulk).await;
+        let want = stamps_by_customer(services, fed).await;
+        assert!(
+            want.iter().any(|(_, _, completed)| *completed > 0),
+            "{name}: the history fills cards"
+        );
+        assert_eq!(got, want, "{name}: stamps after the import");
     }
 }

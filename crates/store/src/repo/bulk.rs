@@ -3,6 +3,7 @@
 //! built by the same functions as the one-by-one writes (the sealing of contact data
 //! included), so a row written here is the row those would have written.
 
+use super::account_lots;
 use super::account_state::{tally_row, tally_upsert};
 use super::customers::{
     customer_from_row, customer_to_row, stats_from_row, stats_to_row, stats_upsert,
@@ -255,6 +256,15 @@ impl StoreTransaction {
                     Some(&account.state),
                 )
                 .await?;
+                // The lots are rows of their own: write what the fold opened, changed
+                // and closed.
+                account_lots::write_lots(
+                    self,
+                    brand,
+                    account.customer,
+                    &account.state.lot_changes(),
+                )
+                .await?;
                 continue;
             }
             heads.push(new_head(brand, account)?);
@@ -267,6 +277,10 @@ impl StoreTransaction {
             }
         }
         insert_chunks!(self, balance::Entity, heads, "insert into balances");
+        for account in accounts.iter().filter(|a| a.head.is_none()) {
+            account_lots::write_lots(self, brand, account.customer, &account.state.lot_changes())
+                .await?;
+        }
         insert_chunks!(
             self,
             ledger_entry::Entity,
@@ -315,7 +329,8 @@ fn new_head(brand: BrandId, account: &AccountWrite) -> Result<balance::ActiveMod
         customer_id: account.customer.as_uuid(),
         balance: sum.value(),
         next_seq: to_i64("seq", next_seq)?,
-        state: Some(to_json("account state", &account.state)?),
+        // The figures alone: the lots are rows of their own.
+        state: Some(to_json("account state", &account.state.without_lots())?),
     }
     .into_active_model()
     .reset_all())
