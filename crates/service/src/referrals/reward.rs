@@ -14,7 +14,7 @@ use crate::Services;
 use crate::account::{Account, points_expiry};
 use crate::error::CorruptLedger;
 use regulars_domain::{BrandId, CustomerId, EventKey, Order, Points};
-use regulars_loyalty::ledger::Overdraft;
+use regulars_loyalty::ledger::{LotsWanted, Overdraft};
 use regulars_loyalty::referrals::{ReferralEvent, ReferralState, step};
 use regulars_ports::{Brand, Referral, StoreError, Transaction};
 use time::{Date, Month, OffsetDateTime, Time};
@@ -60,9 +60,23 @@ where
         .flatten();
     // Taking back a reward the customer already spent leaves a debt, as a refund does
     // under the `debt` policy: the reward is undone whatever happened to the points.
+    // A reward opens a lot and needs none; taking one back debits the first-expiring.
+    let wanted = match points.checked_neg() {
+        Some(debit) if debit.is_positive() => LotsWanted::debit(at, debit),
+        _ => LotsWanted::none(),
+    };
     let entries = account
-        .ledger
-        .adjust(points, at, reason, REFERRAL_ACTOR, expiry, Overdraft::Allow)
+        .command(tx, brand.id, &wanted, |ledger| {
+            ledger.adjust(
+                points,
+                at,
+                reason.clone(),
+                REFERRAL_ACTOR,
+                expiry,
+                Overdraft::Allow,
+            )
+        })
+        .await?
         .map_err(|error| CorruptLedger {
             customer: account.customer,
             error,
