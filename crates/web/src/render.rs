@@ -39,6 +39,7 @@ section{background:#fff;border-radius:8px;padding:1rem;margin:1rem 0;box-shadow:
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6eb;font-size:.92rem;vertical-align:top}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
+select{max-width:100%}
 input[type=text],input[type=password],input[type=number],input[type=search],textarea{width:100%;padding:.45rem;border:1px solid #b8c0cc;border-radius:4px;font:inherit}
 textarea{font-family:ui-monospace,monospace;font-size:.85rem;min-height:12rem}
 button{background:#0b6bcb;color:#fff;border:0;border-radius:4px;padding:.5rem 1rem;font:inherit;cursor:pointer;margin-top:.6rem}
