@@ -22,8 +22,10 @@ use time::{Duration, OffsetDateTime};
 /// no lot), stats, idempotency record, and one read of the brand's active campaigns that
 /// plan a message with the order (the real-time thank-you). The brand and its programme
 /// come from the server's memory, checked by the config version the lock read. An order
-/// that finds lots due also reads them and deletes them: two more.
-const STATEMENTS_PER_ORDER: usize = 14;
+/// that finds lots due also reads them and deletes them: two more. Stamp cards and
+/// referrals each read once more: the brand's stamp cards, and whether the customer is a
+/// friend whose first order a referral waits for.
+const STATEMENTS_PER_ORDER: usize = 16;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
