@@ -12,6 +12,10 @@ pub(crate) use documents::reward_kind_ref;
 ///
 /// Links are added to the JSON form, after `utoipa`: its `Link` type writes and reads
 /// `operation_ref` and `request_body` where OpenAPI says `operationRef` and `requestBody`.
+/// Each operation's `operationId` is made from its method and path (`get_v1_jobs_id`):
+/// `utoipa` names it after the handler, and many modules have a `get` or a `list`, while
+/// OpenAPI wants it unique (a client or a fuzzer following a link by id would otherwise
+/// reach another operation).
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     if let Some(paths) = doc
@@ -22,11 +26,27 @@ pub fn document() -> serde_json::Value {
             if let Some(item) = item.as_object_mut() {
                 for (method, operation) in item.iter_mut() {
                     links::add(path, method, operation);
+                    if let Some(operation) = operation.as_object_mut() {
+                        operation.insert("operationId".into(), operation_id(method, path).into());
+                    }
                 }
             }
         }
     }
     doc
+}
+
+/// `get` and `/v1/jobs/{id}` → `get_v1_jobs_id`: unique, as paths are per method.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        id.push('_');
+        id.extend(part.chars().map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => c,
+            _ => '_',
+        }));
+    }
+    id.replace("__", "_").trim_end_matches('_').to_owned()
 }
 
 use crate::dto;
@@ -384,6 +404,19 @@ mod tests {
     /// Anchored both ends: a pattern JSON Schema reads as a search matches whole values.
     fn regex_lite_free_match(pattern: &str) -> bool {
         pattern.starts_with('^') && pattern.ends_with('$')
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = super::document();
+        let mut seen = std::collections::HashMap::new();
+        for (path, method, operation) in operations(&doc) {
+            let id = operation["operationId"].as_str().unwrap().to_owned();
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id} of {method} {path} is also {other}'s");
+            }
+        }
+        assert!(seen.contains_key("get_v1_jobs_id"), "{seen:?}");
     }
 
     #[test]
