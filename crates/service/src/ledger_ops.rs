@@ -332,10 +332,7 @@ impl Services {
         } else {
             None
         };
-        let wanted = match delta.checked_neg() {
-            Some(debit) if debit.is_positive() => LotsWanted::debit(at, debit),
-            _ => LotsWanted::none(),
-        };
+        let wanted = LotsWanted::adjust(at, delta);
         let entries = account
             .command(tx, brand_id, &wanted, |l| {
                 l.adjust(delta, at, reason, actor, expires_at, Overdraft::Refuse)

@@ -84,6 +84,15 @@ impl LotsWanted {
         }
     }
 
+    /// What an adjustment by `delta` at `at` needs: a debit's lots when it takes points
+    /// away, none when it gives them (it opens a lot).
+    pub fn adjust(at: OffsetDateTime, delta: Points) -> Self {
+        match delta.checked_neg() {
+            Some(debit) if debit.is_positive() => LotsWanted::debit(at, debit),
+            _ => LotsWanted::none(),
+        }
+    }
+
     /// Every open lot (a debit of every point there can be).
     pub fn all() -> Self {
         LotsWanted {

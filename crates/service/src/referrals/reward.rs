@@ -60,11 +60,7 @@ where
         .flatten();
     // Taking back a reward the customer already spent leaves a debt, as a refund does
     // under the `debt` policy: the reward is undone whatever happened to the points.
-    // A reward opens a lot and needs none; taking one back debits the first-expiring.
-    let wanted = match points.checked_neg() {
-        Some(debit) if debit.is_positive() => LotsWanted::debit(at, debit),
-        _ => LotsWanted::none(),
-    };
+    let wanted = LotsWanted::adjust(at, points);
     let entries = account
         .command(tx, brand.id, &wanted, |ledger| {
             ledger.adjust(
