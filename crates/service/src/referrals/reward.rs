@@ -81,6 +81,31 @@ where
     Ok(())
 }
 
+/// Gives or takes back the referrer's `points`, unless the referrer is gone (erased).
+async fn move_referrer_points<E>(
+    tx: &mut dyn Transaction,
+    brand: &Brand,
+    referral: &Referral,
+    points: Points,
+    reason: String,
+    now: OffsetDateTime,
+) -> Result<(), E>
+where
+    E: From<StoreError> + From<CorruptLedger>,
+{
+    if points == Points::ZERO
+        || tx
+            .customers()
+            .customer(brand.id, referral.referrer)
+            .await?
+            .is_none()
+    {
+        return Ok(());
+    }
+    let mut referrer = Account::open::<E>(tx, brand.id, referral.referrer).await?;
+    move_points::<E>(tx, brand, &mut referrer, points, reason, now).await
+}
+
 /// Moves the stored referral to `next` from `from`; `false` when another transaction
 /// moved it first.
 async fn decide(
@@ -142,24 +167,8 @@ impl Services {
         let mut account = Account::open::<E>(tx, brand.id, friend).await?;
         move_points::<E>(tx, brand, &mut account, done.friend, why("friend"), now).await?;
         let balance = account.balance();
-        if done.referrer != Points::ZERO
-            && tx
-                .customers()
-                .customer(brand.id, referral.referrer)
-                .await?
-                .is_some()
-        {
-            let mut referrer = Account::open::<E>(tx, brand.id, referral.referrer).await?;
-            move_points::<E>(
-                tx,
-                brand,
-                &mut referrer,
-                done.referrer,
-                why("referrer"),
-                now,
-            )
+        move_referrer_points::<E>(tx, brand, &referral, done.referrer, why("referrer"), now)
             .await?;
-        }
         tracing::info!(brand = %brand.id, referral = %referral.id, status = done.state.status(),
             friend = done.friend.value(), referrer = done.referrer.value(), "referral decided");
         Ok(Some(balance))
@@ -203,24 +212,8 @@ impl Services {
         }
         let why = |side: &str| format!("referral {} reversed ({side})", referral.id);
         move_points::<E>(tx, brand, friend, done.friend, why("friend"), now).await?;
-        if done.referrer != Points::ZERO
-            && tx
-                .customers()
-                .customer(brand.id, referral.referrer)
-                .await?
-                .is_some()
-        {
-            let mut referrer = Account::open::<E>(tx, brand.id, referral.referrer).await?;
-            move_points::<E>(
-                tx,
-                brand,
-                &mut referrer,
-                done.referrer,
-                why("referrer"),
-                now,
-            )
+        move_referrer_points::<E>(tx, brand, &referral, done.referrer, why("referrer"), now)
             .await?;
-        }
         tracing::info!(brand = %brand.id, referral = %referral.id, "referral reversed");
         Ok(())
     }
