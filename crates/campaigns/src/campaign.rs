@@ -119,6 +119,10 @@ pub struct Campaign {
     /// is the incremental margin that ROI sets against the offers' cost.
     #[serde(default = "default_gross_margin")]
     pub gross_margin: f64,
+    /// Offers tested against each other: when present, each messaged customer gets one
+    /// of them in place of `offer` (see [`crate::variant`]); none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<crate::variant::OfferVariant>,
 }
 
 fn default_attribution_days() -> u32 {

@@ -55,6 +55,7 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod sms;
+pub mod variant;
 pub mod zns;
 
 pub use campaign::{
@@ -65,3 +66,4 @@ pub use plan::{
     SentMessage, SkipReason, TierDowngrade, TierUpgrade, VoucherExpiry, plan,
 };
 pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};
+pub use variant::OfferVariant;
