@@ -47,6 +47,7 @@ mod pos;
 mod posters;
 mod privacy;
 mod profiling_default;
+mod programme_cost;
 mod programme_form;
 mod ratings;
 mod referral_pages;
