@@ -67,6 +67,7 @@ mod signup_join;
 mod sms_product;
 mod sms_text;
 mod square;
+mod stamp_form;
 mod stamps;
 mod story;
 mod tiers;
