@@ -12,6 +12,7 @@
 
 pub mod ledger;
 pub mod referrals;
+pub mod reward_cost;
 pub mod rewards;
 pub mod rules;
 pub mod stamps;

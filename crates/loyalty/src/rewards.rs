@@ -351,7 +351,7 @@ impl Reward {
 }
 
 /// `total × percent / 100`, rounded half up to the currency's minor unit.
-fn percent_of(total: Money, percent: Decimal) -> Result<Money, RewardError> {
+pub(crate) fn percent_of(total: Money, percent: Decimal) -> Result<Money, RewardError> {
     let overflow = || RewardError::InvalidBasket(DomainError::Overflow("money"));
     let exact = total
         .amount()

@@ -99,7 +99,7 @@ pub use records::{
     RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
 pub use referrals::{Referral, ReferralCounts, ReferralRepo};
-pub use reports::ReportRepo;
+pub use reports::{RedeemedVoucher, ReportRepo};
 pub use repos::{
     AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
     VoucherRepo,

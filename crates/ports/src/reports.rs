@@ -3,9 +3,21 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, OrderId, Points};
+use regulars_domain::{BrandId, CustomerId, Money, OrderId, Points, RewardId, VoucherId};
 use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
 use time::OffsetDateTime;
+
+/// A voucher redeemed in a report's period, with what a report needs to value it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedeemedVoucher {
+    /// The voucher.
+    pub id: VoucherId,
+    /// The reward it gave.
+    pub reward: RewardId,
+    /// The total of the order it was redeemed on, when the till named the order and
+    /// the order has reached us.
+    pub order_total: Option<Money>,
+}
 
 /// Storage of the brand reports. Every method reads one brand's rows only, and none
 /// returns more than `limit` rows: a brand may have millions of orders.
@@ -46,6 +58,14 @@ pub trait ReportRepo: Send {
         brand: BrandId,
         period: Period,
     ) -> Result<VoucherCounts, StoreError>;
+    /// A page of the vouchers redeemed in `period`, ordered by id, after `after`.
+    async fn redeemed_vouchers(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        after: Option<VoucherId>,
+        limit: u64,
+    ) -> Result<Vec<RedeemedVoucher>, StoreError>;
     /// Points earned (earn entries) and redeemed (redeem entries) in `period`.
     async fn points_totals(
         &mut self,

@@ -52,6 +52,7 @@ mod facts;
 mod goals;
 mod locations;
 mod overview;
+mod programme_cost;
 mod ratings;
 mod revenue;
 mod staff;
@@ -63,6 +64,7 @@ pub use goals::{
 };
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
+pub use programme_cost::{ProgrammeCost, ProgrammeCostBuilder};
 pub use ratings::{
     RatingFact, RatingLocationRow, RatingSummary, RatingWeekRow, RatingsBuilder, RatingsReport,
     week_of,

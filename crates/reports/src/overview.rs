@@ -5,6 +5,7 @@ use crate::facts::{
     IdMap, IdSet, OrderFact, Period, PointsTotals, ReportError, Sum, VoucherCounts, counted_net,
     decimal_ratio, local, money, ratio,
 };
+use crate::programme_cost::{ProgrammeCost, ProgrammeCostBuilder};
 use regulars_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -95,6 +96,9 @@ pub struct Overview {
     pub points: PointsTotals,
     /// `points.redeemed / points.earned` (may exceed 1).
     pub points_redeemed_per_earned: Option<f64>,
+    /// What the vouchers redeemed in the period took off their orders (none for a
+    /// scope narrower than the brand, like vouchers and points).
+    pub programme_cost: ProgrammeCost,
     /// Revenue, orders and active customers per bucket, every bucket of the period
     /// present (empty ones too), oldest first.
     pub series: Vec<SeriesPoint>,
@@ -167,6 +171,7 @@ pub struct OverviewBuilder {
     prior: IdSet<CustomerId>,
     vouchers: VoucherCounts,
     points: PointsTotals,
+    programme_cost: ProgrammeCostBuilder,
 }
 
 /// A customer's orders in the period.
@@ -243,6 +248,7 @@ impl OverviewBuilder {
             prior: IdSet::default(),
             vouchers: VoucherCounts::default(),
             points: PointsTotals::default(),
+            programme_cost: ProgrammeCostBuilder::new(currency),
         })
     }
 
@@ -298,6 +304,12 @@ impl OverviewBuilder {
     pub fn add_vouchers(&mut self, counts: VoucherCounts) {
         self.vouchers.issued += counts.issued;
         self.vouchers.redeemed += counts.redeemed;
+    }
+
+    /// Adds one redeemed voucher's cost, `None` when it cannot be valued (see
+    /// [`ProgrammeCostBuilder::add`]).
+    pub fn add_redeemed_voucher(&mut self, cost: Option<Money>) -> Result<(), ReportError> {
+        self.programme_cost.add(cost)
     }
 
     /// Adds points totals (they add up, so they may come in parts).
@@ -374,6 +386,7 @@ impl OverviewBuilder {
                 Decimal::from(self.points.redeemed.value()),
                 Decimal::from(self.points.earned.value()),
             ),
+            programme_cost: self.programme_cost.finish()?,
             series,
         })
     }

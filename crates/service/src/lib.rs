@@ -133,6 +133,7 @@ mod pos_access;
 mod pos_poll;
 mod privacy;
 mod profile;
+mod programme_cost;
 pub mod ratelimit;
 mod ratings;
 mod realtime;

@@ -286,6 +286,10 @@ impl Services {
             let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
             builder.add_vouchers(vouchers);
             builder.add_points(points).map_err(ReportsError::Data)?;
+            self.each_redeemed_voucher_cost(brand, found.currency, period, |cost| {
+                builder.add_redeemed_voucher(cost)
+            })
+            .await?;
         }
         self.each_prior_customer(brand, period.from, &codes, |c| {
             builder.add_prior_customer(c);

@@ -237,6 +237,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(pages::programme::save_tiers),
                 )
                 .route(
+                    "/programme/stamp-cards",
+                    web::post().to(pages::programme::save_stamp_cards),
+                )
+                .route(
                     "/programme/profiling",
                     web::post().to(pages::programme::save_profiling),
                 )

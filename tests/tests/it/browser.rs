@@ -446,6 +446,70 @@ async fn happy_hour_form(browser: &Client, server: &TestServer, shop: &Shop) -> 
     })
 }
 
+/// An owner sets up "3 milk teas, one free" by the stamp cards form (category and reward
+/// picked from lists), and the next order's two milk teas show as two stamps of three.
+async fn stamp_card_form(browser: &Client, server: &TestServer, shop: &Shop) -> Step<()> {
+    let admin = shop.tenant.admin.as_str();
+    let reward = server
+        .post(
+            "/v1/rewards",
+            admin,
+            &json!({"name": "Ly trà sữa miễn phí", "cost": 1000,
+                "kind": {"type": "free_item", "sku": "TS-OOLONG"}, "validity_days": 30}),
+        )
+        .await
+        .expect(201, "reward")
+        .str("/id");
+    context(
+        browser
+            .goto(&format!("{}/dashboard/programme", server.base))
+            .await,
+        "programme",
+    )?;
+    let row = |field: &str| format!("[name='cards[0].{field}']");
+    fill(browser, &row("name"), "Thẻ trà sữa").await?;
+    fill(browser, &row("code"), "milk-tea").await?;
+    fill(browser, &row("stamps_needed"), "3").await?;
+    pick(browser, &format!("select{}", row("earn.per")), "item").await?;
+    pick(
+        browser,
+        &format!("select{}", row("earn.categories")),
+        "milk-tea",
+    )
+    .await?;
+    pick(browser, &format!("select{}", row("reward")), &reward).await?;
+    click(browser, "#save-stamps").await?;
+    text_of(browser, "#saved").await?;
+    let cards = server
+        .get("/v1/stamp-cards", admin)
+        .await
+        .expect(200, "cards");
+    let card = &cards.json["cards"][0];
+    check(
+        card["stamps_needed"] == 3
+            && card["categories"] == json!(["milk-tea"])
+            && card["reward_id"] == reward.as_str(),
+        || format!("saved cards: {}", cards.text),
+    )?;
+    let at = crate::programme_form::last_weekday_at(10);
+    let customer = server
+        .post(
+            "/v1/orders",
+            admin,
+            &crate::programme_form::order("B-STAMP", &shop.phone, at),
+        )
+        .await
+        .expect(200, "order")
+        .str("/customer_id");
+    let profile = server
+        .get(&format!("/v1/customers/{customer}"), admin)
+        .await
+        .expect(200, "profile");
+    check(profile.json["stamps"][0]["stamps"] == 2, || {
+        format!("stamps after two milk teas: {}", profile.json["stamps"])
+    })
+}
+
 fn screenshot_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -506,6 +570,12 @@ async fn owner_and_customer_pages_work_in_a_real_browser() {
         &browser,
         "happy-hour-form",
         happy_hour_form(&browser, &server, &shop),
+    )
+    .await;
+    scenario(
+        &browser,
+        "stamp-card-form",
+        stamp_card_form(&browser, &server, &shop),
     )
     .await;
     let _ = browser.close().await;

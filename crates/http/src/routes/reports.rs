@@ -149,6 +149,18 @@ pub(crate) struct OverviewDto {
     points_redeemed: Option<i64>,
     /// `points_redeemed / points_earned` (may exceed 1).
     points_redeemed_per_earned: Option<f64>,
+    /// What the vouchers redeemed in the period took off their orders: each valued at
+    /// its reward's cost to the shop (a free item at its menu price, an amount off at the
+    /// amount, a percentage at that share of the order it was redeemed on, capped);
+    /// `null` when limited to locations.
+    programme_cost: Option<MoneyDto>,
+    /// Vouchers redeemed in the period; `null` when limited to locations.
+    programme_cost_vouchers: Option<u64>,
+    /// Of those, how many could not be valued (a free item no longer on the menu, a
+    /// percentage off without its order or cap) and are not in `programme_cost`.
+    programme_cost_unpriced: Option<u64>,
+    /// `programme_cost / revenue`.
+    programme_cost_share: Option<f64>,
     /// Every bucket of the period, oldest first.
     series: Vec<SeriesPointDto>,
 }
@@ -179,6 +191,10 @@ impl OverviewDto {
             points_earned: whole_brand.then_some(o.points.earned.value()),
             points_redeemed: whole_brand.then_some(o.points.redeemed.value()),
             points_redeemed_per_earned: o.points_redeemed_per_earned.filter(|_| whole_brand),
+            programme_cost: whole_brand.then(|| MoneyDto::from(&o.programme_cost.cost)),
+            programme_cost_vouchers: whole_brand.then_some(o.programme_cost.redeemed),
+            programme_cost_unpriced: whole_brand.then_some(o.programme_cost.unpriced),
+            programme_cost_share: o.programme_cost.share_of(o.revenue).filter(|_| whole_brand),
             series: o
                 .series
                 .iter()

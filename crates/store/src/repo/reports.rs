@@ -6,8 +6,8 @@ use crate::entity::{customer_scores, ledger_entry, order, voucher};
 use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, OrderId, Points};
-use regulars_ports::{ReportRepo, StoreError};
+use regulars_domain::{BrandId, CustomerId, OrderId, Points, RewardId, VoucherId};
+use regulars_ports::{RedeemedVoucher, ReportRepo, StoreError};
 use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -171,6 +171,72 @@ impl ReportRepo for StoreTransaction {
             issued: count(issued)?,
             redeemed: count(redeemed)?,
         })
+    }
+
+    async fn redeemed_vouchers(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        after: Option<VoucherId>,
+        limit: u64,
+    ) -> Result<Vec<RedeemedVoucher>, StoreError> {
+        type Row = (Uuid, Uuid, Option<String>, Option<String>);
+        let mut query = voucher::Entity::find()
+            .select_only()
+            .column(voucher::Column::Id)
+            .column(voucher::Column::RewardId)
+            .column(voucher::Column::RedeemedOrderSource)
+            .column(voucher::Column::RedeemedOrderExternalId)
+            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
+            .filter(voucher::Column::RedeemedAt.gte(to_micros(period.from)))
+            .filter(voucher::Column::RedeemedAt.lt(to_micros(period.to)))
+            .order_by_asc(voucher::Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(voucher::Column::Id.gt(after.as_uuid()));
+        }
+        let rows: Vec<Row> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("read redeemed vouchers"))?;
+        // The orders they were redeemed on, in one read: by external id, then matched on
+        // the source too.
+        let ids: Vec<&str> = rows.iter().filter_map(|r| r.3.as_deref()).collect();
+        let mut sources: Vec<&str> = rows.iter().filter_map(|r| r.2.as_deref()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let orders: Vec<(String, String, String, i64)> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            order::Entity::find()
+                .select_only()
+                .column(order::Column::Source)
+                .column(order::Column::ExternalId)
+                .column(order::Column::Currency)
+                .column(order::Column::TotalMinor)
+                .filter(order::Column::BrandId.eq(brand.as_uuid()))
+                .filter(order::Column::Source.is_in(sources))
+                .filter(order::Column::ExternalId.is_in(ids))
+                .into_tuple()
+                .all(&self.tx)
+                .await
+                .map_err(in_ctx("read redeemed vouchers' orders"))?
+        };
+        rows.into_iter()
+            .map(|(id, reward, source, external)| {
+                let order_total = orders
+                    .iter()
+                    .find(|o| Some(&o.0) == source.as_ref() && Some(&o.1) == external.as_ref())
+                    .map(|o| money(o.3, &o.2))
+                    .transpose()?;
+                Ok(RedeemedVoucher {
+                    id: VoucherId::from_uuid(id),
+                    reward: RewardId::from_uuid(reward),
+                    order_total,
+                })
+            })
+            .collect()
     }
 
     async fn points_totals(

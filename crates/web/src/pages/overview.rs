@@ -100,6 +100,39 @@ fn figure(id: &str, label: &str, value: &str, shown: &str) -> Markup {
     }
 }
 
+/// What the programme gave away beside the revenue: the vouchers redeemed in the period
+/// at their cost to the shop, its share of the revenue, and one line saying what it is.
+fn programme_cost(session: &Session, o: &Overview) -> Markup {
+    let cost = &o.programme_cost;
+    let share = cost.share_of(o.revenue).map_or("—".to_owned(), percent);
+    let (label, note, unpriced) = match session.lang {
+        crate::i18n::Lang::En => (
+            "Programme cost",
+            format!(
+                "{share} of revenue · {} vouchers redeemed, each at what it took off its order",
+                cost.redeemed
+            ),
+            format!("{} could not be valued", cost.unpriced),
+        ),
+        crate::i18n::Lang::Vi => (
+            "Chi phí chương trình",
+            format!(
+                "{share} doanh thu · {} voucher đã dùng, mỗi voucher tính theo số tiền đã giảm cho đơn",
+                cost.redeemed
+            ),
+            format!("{} voucher không định giá được", cost.unpriced),
+        ),
+    };
+    html! {
+        div.card #programme-cost {
+            div.label { (label) }
+            div.value { data value=(exact(&cost.cost)) { (money_text(&cost.cost)) } }
+            div.muted.note #programme-cost-note { (note) }
+            @if cost.unpriced > 0 { div.muted.note #programme-cost-unpriced { (unpriced) } }
+        }
+    }
+}
+
 /// A rate as a figure; `None` (no denominator) shows a dash and an empty value.
 fn rate_figure(id: &str, label: &str, rate: Option<f64>) -> Markup {
     figure(
@@ -321,6 +354,7 @@ pub(crate) async fn show(
         div.cards #report {
             (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
             (figure("revenue", t.revenue, &exact(&o.revenue), &money_text(&o.revenue)))
+            @if scope.is_brand() { (programme_cost(&session, o)) }
             (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
             (figure("average-order-value", t.average_order_value,
                 &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), money_text)))

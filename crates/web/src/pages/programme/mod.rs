@@ -8,10 +8,15 @@ mod preview;
 mod rewards_form;
 mod rules_form;
 mod rules_page;
+mod stamps_form;
+#[cfg(test)]
+mod stamps_form_tests;
+mod stamps_page;
 mod tiers_form;
 mod tiers_page;
 
 pub(crate) use rewards_form::create_reward;
+pub(crate) use stamps_page::save_stamp_cards;
 pub(crate) use tiers_page::save_tiers;
 
 use crate::WebState;
@@ -60,6 +65,7 @@ pub(crate) struct RewardForm {
 pub(crate) struct Shown {
     rules: rules_page::Shown,
     tiers: tiers_page::Shown,
+    stamps: stamps_page::Shown,
     reward: Option<(RewardId, RewardForm, String)>,
     new_reward: Option<(rules_form::Fields, rules_form::FieldErrors)>,
     saved: bool,
@@ -112,11 +118,26 @@ pub(crate) async fn render(
         currency,
         shown.tiers,
     );
+    let cards = state
+        .services
+        .stamp_cards(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let stamps_section = stamps_page::section(
+        session,
+        &cards,
+        &stamps_form::Choices {
+            menu: &menu,
+            rewards: &rewards,
+        },
+        shown.stamps,
+    );
     let body = html! {
         @if shown.saved { p.ok #saved { (t.saved) } }
         @if program.is_none() { p.muted { (t.no_programme) } }
         (rules_section)
         (tiers_section)
+        (stamps_section)
         (profiling_section(session, policy.profiling_default, edit))
         section #rewards {
             h2 { (t.rewards) }
