@@ -85,3 +85,49 @@ async fn a_chunk_failing_midway_leaves_nothing() {
         assert!(entries.is_empty(), "{name}: the chunk's entries were left");
     }
 }
+
+/// An account whose head moved since the import locked it is a conflict, not an
+/// overwrite: the set-wise head update checks every head it moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_head_is_a_conflict() {
+    for target in targets("bulk_import_moved").await {
+        let name = target.name;
+        let w = &target.world;
+        let brand = w.brand;
+        let now = OffsetDateTime::now_utc();
+        let receipt = w
+            .services
+            .ingest_order(brand, order(brand, "M-1", 4_300_001, now, 2))
+            .await
+            .unwrap();
+        let customer = receipt.customer_id.unwrap();
+        let store: &dyn UnitOfWork = w.store.as_ref();
+        let mut tx = store.begin().await.unwrap();
+        let head = tx.ledger().lock_account(brand, customer).await.unwrap();
+        assert!(head.next_seq > 0, "{name}: the order earned nothing");
+        // As if locked before the order: at entry 0 with nothing in it.
+        let write = ImportWrite {
+            accounts: vec![AccountWrite {
+                customer,
+                head: Some(regulars_ports::AccountHead {
+                    balance: Points::ZERO,
+                    next_seq: 0,
+                }),
+                entries: Vec::new(),
+                state: AccountState::default(),
+                tallies: Vec::new(),
+            }],
+            ..ImportWrite::default()
+        };
+        let moved = tx.bulk().write_import(brand, &write).await;
+        drop(tx);
+        assert!(
+            matches!(moved, Err(regulars_ports::StoreError::Conflict(_))),
+            "{name}: {moved:?}"
+        );
+        let mut tx = store.begin().await.unwrap();
+        let after = tx.ledger().lock_account(brand, customer).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(after, head, "{name}: the head was overwritten");
+    }
+}
