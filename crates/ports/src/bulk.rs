@@ -4,7 +4,7 @@
 use crate::{CustomerStats, IdempotentRecord, LockedAccount, StoreError, StoredOrder};
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
-use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, LotsFound, Tally};
 
 /// What a customer's account becomes after a chunk of imported orders.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +35,8 @@ pub struct ImportWrite {
     pub stats: Vec<CustomerStats>,
     /// The idempotency record of every order.
     pub records: Vec<(EventKey, IdempotentRecord)>,
+    /// The orders without a customer, each open to a claim (after `orders`).
+    pub claims: Vec<crate::ClaimableOrder>,
 }
 
 /// Set-wise reads and the write of an import.
@@ -63,6 +65,14 @@ pub trait BulkRepo: Send {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<(CustomerId, LockedAccount)>, StoreError>;
+
+    /// Every open lot of each of these accounts, as `LedgerRepo::lots` finds them for
+    /// `LotsWanted::all()`; every customer asked for is in the answer.
+    async fn all_lots_of(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+    ) -> Result<Vec<(CustomerId, LotsFound)>, StoreError>;
 
     /// The stored statistics of these customers (those that have any).
     async fn stats_of(

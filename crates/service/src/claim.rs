@@ -514,7 +514,7 @@ fn empty_receipt(order: OrderId) -> OrderReceipt {
     }
 }
 
-fn claimable(stored: &StoredOrder, code: Option<String>) -> ClaimableOrder {
+pub(crate) fn claimable(stored: &StoredOrder, code: Option<String>) -> ClaimableOrder {
     ClaimableOrder {
         order: stored.id,
         code,

@@ -2,16 +2,21 @@
 //! (see [`Services::import_orders`]).
 
 use crate::Services;
+use crate::claim::{DEFAULT_CLAIM_DAYS, claimable, new_claim_code};
 use crate::error::UnknownBrand;
 use crate::fingerprint::fingerprint;
 use crate::import_fold::{Folded, NotFolded, Rules, Start, fold_customer};
-use crate::ingest::{IMPORT_BATCH, IngestError, OrderReceipt, first_receipt, fresh_stats};
+use crate::ingest::{
+    IMPORT_BATCH, IngestError, ORDER_EVENT, OrderReceipt, first_receipt, fresh_stats, stored_order,
+};
 use crate::realtime::{Event, active_for};
 use regulars_domain::{
-    BrandId, ChannelConsent, Customer, CustomerId, EventKey, Order, OrderId, Phone,
+    BrandId, ChannelConsent, Customer, CustomerId, EventKey, Order, OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::{Ledger, LotsWanted};
-use regulars_ports::{AccountHead, ImportWrite, LockedAccount, Transaction};
+use regulars_loyalty::ledger::{Ledger, LotsFound, LotsWanted};
+use regulars_ports::{
+    AccountHead, IdempotentRecord, ImportWrite, LockedAccount, StoreError, Transaction,
+};
 use std::collections::HashMap;
 
 /// How many orders [`Services::import_orders`] is meant to be given at a time: one
@@ -60,9 +65,9 @@ impl Services {
     /// through the same rules and ledger commands from the stored account state; the
     /// rows are written a few multi-row statements per table.
     ///
-    /// Orders the fold cannot decide alone go the one-by-one way
-    /// ([`Services::ingest_orders`]) after the chunk commits: orders without a phone
-    /// (claims), every order of a customer whose rules need the stored history or one
+    /// Orders without a phone are stored as the one-by-one path stores them, open to a
+    /// claim. Orders the fold cannot decide alone go the one-by-one way
+    /// ([`Services::ingest_orders`]) after the chunk commits: every order of a customer whose rules need the stored history or one
     /// of whose orders is refused, a key repeated within the chunk, and the whole chunk
     /// when the brand has real-time campaigns on purchases, stamp cards or a referral
     /// programme (those are written by the one-by-one path).
@@ -166,12 +171,13 @@ impl Services {
             .into_iter()
             .collect();
         let mut prints: HashMap<usize, String> = HashMap::new();
+        let mut walk_ins: Vec<(usize, String)> = Vec::new();
         for (i, print) in open {
             let order = &orders[i];
             if let Some(record) = seen.get(&order.key) {
                 settled.results[i] = Some(first_receipt(&order.key, record.clone(), &print));
             } else if order.customer_phone.is_none() {
-                settled.deferred.push(i);
+                walk_ins.push((i, print));
             } else {
                 prints.insert(i, print);
             }
@@ -182,7 +188,7 @@ impl Services {
                 .enumerate()
                 .filter(|(i, _)| prints.contains_key(i)),
         );
-        let write = self
+        let mut write = self
             .fold_groups(
                 tx,
                 brand_id,
@@ -192,6 +198,8 @@ impl Services {
                 &mut prints,
                 &mut settled,
             )
+            .await?;
+        self.walk_ins(tx, brand_id, orders, walk_ins, &mut write, &mut settled)
             .await?;
         tx.bulk().write_import(brand_id, &write).await?;
         settled.deferred.sort_unstable();
@@ -226,6 +234,12 @@ impl Services {
             .await?
             .into_iter()
             .collect();
+        let mut lots: HashMap<CustomerId, LotsFound> = tx
+            .bulk()
+            .all_lots_of(brand_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
         let mut stats: HashMap<CustomerId, _> = tx
             .bulk()
             .stats_of(brand_id, &ids)
@@ -251,10 +265,10 @@ impl Services {
                         settled.deferred.extend(positions);
                         continue;
                     };
-                    // A chunk of orders may debit or sweep any lot: all of them, once.
-                    let every = LotsWanted::all();
-                    let found = tx.ledger().lots(brand_id, customer.id, &every).await?;
-                    if start.ledger.add_lots(&every, found).is_err() {
+                    // A chunk of orders may debit or sweep any lot: all of them, read
+                    // for every customer at once.
+                    let found = lots.remove(&customer.id).unwrap_or_default();
+                    if start.ledger.add_lots(&LotsWanted::all(), found).is_err() {
                         settled.deferred.extend(positions);
                         continue;
                     }
@@ -300,6 +314,61 @@ impl Services {
             }
         }
         Ok(write)
+    }
+
+    /// Orders without a phone, as the one-by-one path stores them: the order without a
+    /// customer, earning nothing, open to a claim under a new code (on the receipt while
+    /// the brand's claims are on).
+    async fn walk_ins(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        orders: &[Order],
+        walk_ins: Vec<(usize, String)>,
+        write: &mut ImportWrite,
+        settled: &mut Settled,
+    ) -> Result<(), IngestError> {
+        if walk_ins.is_empty() {
+            return Ok(());
+        }
+        let days = tx
+            .claims()
+            .claim_days(brand)
+            .await?
+            .unwrap_or(DEFAULT_CLAIM_DAYS);
+        for (i, fingerprint) in walk_ins {
+            let Some(order) = orders.get(i) else {
+                continue;
+            };
+            let order_id = OrderId::from_uuid(self.ids.new_id());
+            let stored = stored_order(order_id, order, None, Points::ZERO);
+            let code = new_claim_code(self.ids.as_ref());
+            let receipt = OrderReceipt {
+                order_id,
+                customer_id: None,
+                points_earned: Points::ZERO,
+                balance: None,
+                tier: None,
+                upgraded: false,
+                explanation: Vec::new(),
+                lapsed: false,
+                duplicate: false,
+                claim_code: (days > 0).then(|| code.clone()),
+            };
+            let record = IdempotentRecord {
+                kind: ORDER_EVENT.into(),
+                result: serde_json::to_value(&receipt)
+                    .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+                fingerprint: Some(fingerprint),
+            };
+            write.claims.push(claimable(&stored, Some(code)));
+            write.records.push((order.key.clone(), record));
+            write.orders.push(stored);
+            if let Some(slot) = settled.results.get_mut(i) {
+                *slot = Some(Ok(receipt));
+            }
+        }
+        Ok(())
     }
 
     fn new_customer(

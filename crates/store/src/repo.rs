@@ -10,6 +10,7 @@ mod account_state;
 mod audit;
 mod brands;
 mod bulk;
+mod bulk_accounts;
 mod campaigns;
 pub(crate) mod channel_accounts;
 mod claims;

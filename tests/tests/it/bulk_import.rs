@@ -109,6 +109,7 @@ fn outcome(result: &Result<OrderReceipt, IngestError>) -> Value {
             "lapsed": r.lapsed,
             "duplicate": r.duplicate,
             "customer": r.customer_id.is_some(),
+            "claim_code": r.claim_code.is_some(),
         }),
         Err(e) => json!({ "refused": e.to_string() }),
     }
@@ -263,8 +264,20 @@ async fn bulk_import_equals_one_by_one() {
         };
         let mut tx = store.begin().await.unwrap();
         let walk_in = tx.orders().order_by_key(bulk, &key).await.unwrap();
+        // Open to a claim under the code on its receipt, as one by one.
+        let position = orders.iter().position(|o| o.key == key).unwrap();
+        let receipt = imported[position].as_ref().unwrap();
+        let code = tx
+            .claims()
+            .claim_code(bulk, receipt.order_id)
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
         assert!(walk_in.is_some_and(|o| o.customer_id.is_none()), "{name}");
+        assert!(
+            code.is_some() && code == receipt.claim_code,
+            "{name}: {code:?}"
+        );
     }
 }
 

@@ -10,6 +10,7 @@ mod bad_input;
 mod bonus_offers;
 mod browser;
 mod bulk_import;
+mod bulk_import_atomic;
 mod callbacks;
 mod campaigns;
 mod card_privacy;

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 const CHUNK: usize = 100;
 
 /// The consumption order of the rows.
-const ORDER: &str =
+pub(super) const ORDER: &str =
     "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, expires_at_ns, seq";
 
 /// A lot's expiry as stored: microseconds and the nanoseconds within the microsecond.
@@ -33,7 +33,7 @@ pub(crate) fn lot_instant(expires_at: Option<OffsetDateTime>) -> (Option<i64>, i
     }
 }
 
-fn placeholders(backend: DbBackend, from: usize, count: usize) -> String {
+pub(super) fn placeholders(backend: DbBackend, from: usize, count: usize) -> String {
     (from..from + count)
         .map(|n| match backend {
             DbBackend::Postgres => format!("${n}"),
@@ -43,7 +43,7 @@ fn placeholders(backend: DbBackend, from: usize, count: usize) -> String {
         .join(", ")
 }
 
-fn lot_of(row: &QueryResult) -> Result<Lot, StoreError> {
+pub(super) fn lot_of(row: &QueryResult) -> Result<Lot, StoreError> {
     let read = |column: &'static str| in_ctx(column);
     let seq: i64 = row.try_get("", "seq").map_err(read("account_lots.seq"))?;
     let micros: Option<i64> = row

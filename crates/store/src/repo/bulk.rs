@@ -3,8 +3,9 @@
 //! built by the same functions as the one-by-one writes (the sealing of contact data
 //! included), so a row written here is the row those would have written.
 
-use super::account_lots;
 use super::account_state::{tally_row, tally_upsert};
+use super::bulk_accounts;
+use super::claims::open_row;
 use super::customers::{
     customer_from_row, customer_to_row, stats_from_row, stats_to_row, stats_upsert,
 };
@@ -13,15 +14,15 @@ use super::ledger::entry_row;
 use super::orders::order_rows;
 use crate::convert::{to_i64, to_json};
 use crate::entity::{
-    balance, customer, customer_stats, idempotency, ledger_entry, order, order_line,
+    balance, customer, customer_stats, idempotency, ledger_entry, order, order_claim, order_line,
 };
 use crate::error::{in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
+use regulars_loyalty::ledger::LotsFound;
 use regulars_ports::{
-    AccountWrite, BulkRepo, CustomerStats, IdempotentRecord, ImportWrite, LedgerRepo,
-    LockedAccount, StoreError,
+    AccountWrite, BulkRepo, CustomerStats, IdempotentRecord, ImportWrite, LockedAccount, StoreError,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use std::collections::BTreeMap;
@@ -133,11 +134,15 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<(CustomerId, LockedAccount)>, StoreError> {
-        let mut locked = Vec::with_capacity(customers.len());
-        for &customer in customers {
-            locked.push((customer, self.lock_account_state(brand, customer).await?));
-        }
-        Ok(locked)
+        bulk_accounts::lock_accounts(self, brand, customers).await
+    }
+
+    async fn all_lots_of(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+    ) -> Result<Vec<(CustomerId, LotsFound)>, StoreError> {
+        bulk_accounts::all_lots_of(self, brand, customers).await
     }
 
     async fn stats_of(
@@ -195,6 +200,17 @@ impl BulkRepo for StoreTransaction {
             "insert into orders (brand_id, source, external_id unique)"
         );
         insert_chunks!(self, order_line::Entity, lines, "insert into order_lines");
+        let claims = write
+            .claims
+            .iter()
+            .map(|c| Ok(open_row(brand, c)?.into_active_model().reset_all()))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        insert_chunks!(
+            self,
+            order_claim::Entity,
+            claims,
+            "insert into order_claims (brand_id, code unique)"
+        );
 
         self.write_accounts(brand, &write.accounts).await?;
 
@@ -231,43 +247,28 @@ impl BulkRepo for StoreTransaction {
 }
 
 impl StoreTransaction {
-    /// New accounts: their head rows and entries in multi-row inserts. Accounts locked
-    /// before: each head moved by the conditional `UPDATE` of every append, with its
-    /// entries. Then every tally.
+    /// New accounts: their head rows inserted. Accounts locked before: their heads moved
+    /// by one conditional `UPDATE` per thousand. Then the lots every fold opened, changed
+    /// and closed, the entries and the tallies, each a few multi-row statements.
     async fn write_accounts(
         &mut self,
         brand: BrandId,
         accounts: &[AccountWrite],
     ) -> Result<(), StoreError> {
         let mut heads = Vec::new();
+        let mut moved = Vec::new();
+        let mut lots = Vec::with_capacity(accounts.len());
         let mut entries = Vec::new();
         let mut tallies = Vec::new();
         for account in accounts {
             for tally in &account.tallies {
                 tallies.push(tally_row(brand, account.customer, tally)?);
             }
-            if let Some(head) = account.head {
-                self.append_entries(
-                    brand,
-                    account.customer,
-                    head,
-                    &account.entries,
-                    account.state.balance(),
-                    Some(&account.state),
-                )
-                .await?;
-                // The lots are rows of their own: write what the fold opened, changed
-                // and closed.
-                account_lots::write_lots(
-                    self,
-                    brand,
-                    account.customer,
-                    &account.state.lot_changes(),
-                )
-                .await?;
-                continue;
+            match account.head {
+                Some(head) => moved.push((account, head)),
+                None => heads.push(new_head(brand, account)?),
             }
-            heads.push(new_head(brand, account)?);
+            lots.push((account.customer, account.state.lot_changes()));
             for entry in &account.entries {
                 entries.push(
                     entry_row(brand, account.customer, entry)?
@@ -277,10 +278,8 @@ impl StoreTransaction {
             }
         }
         insert_chunks!(self, balance::Entity, heads, "insert into balances");
-        for account in accounts.iter().filter(|a| a.head.is_none()) {
-            account_lots::write_lots(self, brand, account.customer, &account.state.lot_changes())
-                .await?;
-        }
+        bulk_accounts::move_heads(self, brand, &moved).await?;
+        bulk_accounts::write_lot_changes(self, brand, &lots).await?;
         insert_chunks!(
             self,
             ledger_entry::Entity,

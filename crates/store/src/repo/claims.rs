@@ -227,7 +227,10 @@ impl ClaimRepo for StoreTransaction {
 }
 
 /// The row of an order open to a claim.
-fn open_row(brand: BrandId, claimable: &ClaimableOrder) -> Result<order_claim::Model, StoreError> {
+pub(super) fn open_row(
+    brand: BrandId,
+    claimable: &ClaimableOrder,
+) -> Result<order_claim::Model, StoreError> {
     Ok(order_claim::Model {
         brand_id: brand.as_uuid(),
         order_id: claimable.order.as_uuid(),
