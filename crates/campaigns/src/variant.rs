@@ -124,3 +124,23 @@ impl Campaign {
         Ok(())
     }
 }
+
+impl Campaign {
+    /// Every offer the campaign may give: its own, or each variant's.
+    pub fn offers(&self) -> impl Iterator<Item = &Offer> {
+        self.offer
+            .iter()
+            .chain(self.variants.iter().filter_map(|v| v.offer.as_ref()))
+    }
+
+    /// Whether any message of the campaign may carry an offer (and so spend budget).
+    pub fn has_offer(&self) -> bool {
+        self.offers().next().is_some()
+    }
+
+    /// Whether any offer of the campaign is `bonus_points` (whose cost needs the
+    /// programme's point value).
+    pub fn gives_bonus_points(&self) -> bool {
+        self.offers().any(|o| o.bonus_points().is_some())
+    }
+}
