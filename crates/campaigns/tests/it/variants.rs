@@ -290,3 +290,22 @@ proptest! {
         prop_assert!((pk - 0.5) * (p1 - 0.5) >= 0.0);
     }
 }
+
+#[test]
+fn each_variant_text_must_fit_the_sms_cap() {
+    let mut variants = two_variants();
+    variants[1]["template"] = json!(format!("{{{{name}}}} {}", "ư".repeat(400)));
+    let (path, _) = invalid(json!({
+        "variants": variants, "channels": ["sms"], "sms": {"max_segments": 4},
+    }));
+    assert_eq!(path, "variants[1].template");
+    // The campaign as stored is checked again under the brand's prefix the same way.
+    let mut c = campaign(json!({"variants": two_variants(), "channels": ["sms"]}));
+    c.sms = serde_json::from_value(json!({"max_segments": 4})).unwrap();
+    assert!(c.check_sms().is_ok());
+    c.variants[0].template = Some("ư".repeat(400));
+    match c.check_sms() {
+        Err(CampaignError::Invalid { path, .. }) => assert_eq!(path, "variants[0].template"),
+        other => panic!("{other:?}"),
+    }
+}
