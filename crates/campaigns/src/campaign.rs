@@ -425,7 +425,9 @@ impl Campaign {
     /// Whether the campaign's messages are promotional: everything but thank-yous, and
     /// a thank-you that carries an offer (an offer is marketing, whatever the trigger).
     pub fn is_promotional(&self) -> bool {
-        !self.trigger.is_transactional() || self.offer.is_some()
+        !self.trigger.is_transactional()
+            || self.offer.is_some()
+            || self.variants.iter().any(|v| v.offer.is_some())
     }
 
     /// The legal rules the campaign's messages are planned under: the brand's, with the
@@ -517,18 +519,31 @@ impl Campaign {
         self.policy
             .validate()
             .map_err(|(field, m)| invalid(format!("policy.{field}"), m))?;
-        let positive = |path: String, m: &Money| -> Result<(), CampaignError> {
-            if m.currency() != self.currency {
-                return Err(invalid(path, format!("must be in {}", self.currency)));
-            }
-            if m.is_negative() {
-                return Err(invalid(path, "must not be negative"));
-            }
-            Ok(())
-        };
         if let Some(budget) = &self.budget {
-            positive("budget".into(), budget)?;
+            self.check_amount("budget".into(), budget)?;
         }
+        if self.variants.is_empty() {
+            self.validate_offer_and_template()
+        } else {
+            self.validate_variants()
+        }
+    }
+
+    /// An amount of the campaign: in its currency and not negative.
+    fn check_amount(&self, path: String, m: &Money) -> Result<(), CampaignError> {
+        if m.currency() != self.currency {
+            return Err(invalid(path, format!("must be in {}", self.currency)));
+        }
+        if m.is_negative() {
+            return Err(invalid(path, "must not be negative"));
+        }
+        Ok(())
+    }
+
+    /// The offer, and the template as it goes with the offer (for a campaign with
+    /// variants, each variant's campaign is checked so: see [`crate::variant`]).
+    pub(crate) fn validate_offer_and_template(&self) -> Result<(), CampaignError> {
+        let positive = |path: String, m: &Money| self.check_amount(path, m);
         let check_reward = |path: String, r: &PricedReward| -> Result<(), CampaignError> {
             r.reward
                 .validate()

@@ -51,6 +51,7 @@
 
 pub mod attribution;
 pub mod campaign;
+pub mod compare;
 pub mod plan;
 pub mod policy;
 pub mod render;
@@ -66,4 +67,4 @@ pub use plan::{
     SentMessage, SkipReason, TierDowngrade, TierUpgrade, VoucherExpiry, plan,
 };
 pub use policy::{AllowedHours, MAX_CAP_WINDOW_HOURS, Policy, PolicyLimits};
-pub use variant::OfferVariant;
+pub use variant::{OfferVariant, variant_index};

@@ -229,6 +229,10 @@ pub struct PlannedMessage {
     pub dedupe_key: String,
     /// Promotional (`true`) or transactional (`false`).
     pub promotional: bool,
+    /// For a campaign with variants, the index of the customer's variant (see
+    /// [`crate::variant::variant_index`]): its offer and template made the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<u8>,
 }
 
 impl PlannedMessage {
@@ -247,6 +251,7 @@ impl PlannedMessage {
     ///     text: "Mã của bạn: {{code}}".into(),
     ///     dedupe_key: "k".into(),
     ///     promotional: true,
+    ///     variant: None,
     /// };
     /// assert_eq!(m.with_code("7K2M-9QXH"), "Mã của bạn: 7K2M-9QXH");
     /// ```
@@ -363,7 +368,7 @@ pub enum PlanError {
 
 /// A stable 64-bit hash (FNV-1a, then the SplitMix64 finaliser): the same on every
 /// platform and in every release, unlike `std`'s hasher.
-fn stable_hash(parts: &[&[u8]]) -> u64 {
+pub(crate) fn stable_hash(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in *part {
@@ -610,7 +615,6 @@ pub(crate) fn reward_value(r: &PricedReward) -> Option<String> {
 struct Prepared<'a> {
     campaign: &'a Campaign,
     template: Template,
-    promotional: bool,
     /// (reward, cost in minor units) in the order of the campaign.
     offers: Vec<(&'a PricedReward, i64)>,
     /// A `bonus_points` offer: the points and what they cost, minor units.
@@ -711,7 +715,14 @@ pub fn plan(
             found: budget_used.currency(),
         });
     }
-    let prepared = Prepared::new(campaign)?;
+    // One prepared campaign, or one per variant (its offer and template).
+    let arms = campaign.arms();
+    let promotional = campaign.is_promotional();
+    let prepared: Vec<Prepared> = if arms.is_empty() {
+        vec![Prepared::new(campaign)?]
+    } else {
+        arms.iter().map(Prepared::new).collect::<Result<_, _>>()?
+    };
     let mut spent = budget_used.to_minor_units()?;
     let budget = campaign
         .budget
@@ -747,7 +758,7 @@ pub fn plan(
             outcomes.push(skip(SkipReason::AlreadySent));
             continue;
         }
-        if prepared.promotional && (c.opted_out || c.consent.opted_out()) {
+        if promotional && (c.opted_out || c.consent.opted_out()) {
             outcomes.push(skip(SkipReason::OptedOut));
             continue;
         }
@@ -755,19 +766,24 @@ pub fn plan(
             .channels
             .iter()
             .copied()
-            .find(|ch| c.reachable(*ch) && (!prepared.promotional || c.may_promote_on(*ch)))
+            .find(|ch| c.reachable(*ch) && (!promotional || c.may_promote_on(*ch)))
         else {
-            outcomes.push(skip(no_channel_reason(campaign, c, prepared.promotional)));
+            outcomes.push(skip(no_channel_reason(campaign, c, promotional)));
             continue;
         };
         if in_holdout(campaign.id, c.customer_id, campaign.holdout) {
             outcomes.push(skip(SkipReason::HoldOut));
             continue;
         }
-        let send_at = send_time(campaign, &policy, prepared.promotional, c, now);
-        if prepared.promotional
-            && let Some(reason) = caps.refusal(campaign, &policy, c, send_at)
-        {
+        let (variant, prepared) = match prepared.len() {
+            1 if arms.is_empty() => (None, &prepared[0]),
+            n => {
+                let i = crate::variant::variant_index(campaign.id, c.customer_id, n);
+                (u8::try_from(i).ok(), &prepared[i.min(n - 1)])
+            }
+        };
+        let send_at = send_time(campaign, &policy, promotional, c, now);
+        if promotional && let Some(reason) = caps.refusal(campaign, &policy, c, send_at) {
             outcomes.push(skip(reason));
             continue;
         }
@@ -790,12 +806,12 @@ pub fn plan(
             spent = after;
         }
         let body = prepared.render(c, chosen, send_at);
-        let text = if prepared.promotional {
+        let text = if promotional {
             format!("{}{}", policy.promotional_prefix, body)
         } else {
             body
         };
-        caps.planned(c, send_at, prepared.promotional, dedupe_key.clone());
+        caps.planned(c, send_at, promotional, dedupe_key.clone());
         outcomes.push(Outcome::Send(PlannedMessage {
             customer_id: c.customer_id,
             channel,
@@ -803,7 +819,8 @@ pub fn plan(
             offer: prepared.planned_offer(chosen),
             text,
             dedupe_key,
-            promotional: prepared.promotional,
+            promotional,
+            variant,
         }));
     }
     Ok(Plan {

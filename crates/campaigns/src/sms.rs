@@ -121,6 +121,19 @@ impl Campaign {
         if !self.channels.contains(&Channel::Sms) || self.sms.max_segments.is_none() {
             return Ok(());
         }
+        // With variants, each variant's text is what goes out.
+        for (i, arm) in self.arms().iter().enumerate() {
+            arm.check_sms().map_err(|e| match e {
+                CampaignError::Invalid { path, message } => CampaignError::Invalid {
+                    path: format!("variants[{i}].{path}"),
+                    message,
+                },
+                other => other,
+            })?;
+        }
+        if !self.variants.is_empty() {
+            return Ok(());
+        }
         for text in self.sample_texts() {
             if let Err(over) = self.sms.prepare(&text) {
                 return Err(CampaignError::Invalid {

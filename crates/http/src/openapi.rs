@@ -52,6 +52,7 @@ fn operation_id(method: &str, path: &str) -> String {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::campaign_variants;
 use crate::routes::channels;
 use crate::routes::claims;
 use crate::routes::goals;
@@ -231,6 +232,7 @@ impl Modify for CommonErrors {
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
         campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,
         campaigns::AttributionDto, campaigns::CampaignReportDto, Page<campaigns::CampaignDto>,
+        campaign_variants::VariantDto, campaign_variants::VerdictDto,
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,

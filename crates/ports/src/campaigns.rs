@@ -109,6 +109,9 @@ pub struct CampaignMember {
     /// When the attribution window opens: the planned send time for the treated, the
     /// planning time for the held out (when they would have been messaged).
     pub at: OffsetDateTime,
+    /// For a treated member of a campaign with offer variants, the index of the variant
+    /// they got.
+    pub variant: Option<u8>,
 }
 
 /// A member's revenue in the attribution window.
@@ -118,10 +121,26 @@ pub struct MemberRevenue {
     pub customer_id: CustomerId,
     /// Their group.
     pub group: MemberGroup,
+    /// Their offer variant, for a treated member of a campaign with variants.
+    pub variant: Option<u8>,
     /// Net revenue (paid less refunded) of their orders in `[at, at + window)`, minor units.
     pub net_minor: i64,
     /// How many such orders.
     pub orders: u64,
+}
+
+/// Vouchers of one reward a campaign issued to the members of one offer variant, and how
+/// many of them were redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantVoucherCount {
+    /// The variant of the members they went to; `None` for members without one.
+    pub variant: Option<u8>,
+    /// The reward.
+    pub reward: regulars_domain::RewardId,
+    /// Vouchers issued.
+    pub issued: u64,
+    /// Of which redeemed.
+    pub redeemed: u64,
 }
 
 /// Storage of campaigns.
@@ -187,4 +206,11 @@ pub trait CampaignRepo: Send {
         campaign: CampaignId,
         window_days: u32,
     ) -> Result<Vec<MemberRevenue>, StoreError>;
+    /// The campaign's vouchers issued and redeemed, by the offer variant of the member
+    /// each went to and by reward.
+    async fn variant_vouchers(
+        &mut self,
+        brand: BrandId,
+        campaign: CampaignId,
+    ) -> Result<Vec<VariantVoucherCount>, StoreError>;
 }

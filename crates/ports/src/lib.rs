@@ -66,6 +66,7 @@ pub use audit::{AccessChannel, AccessQuery, AccessRecord, AuditRepo, PersonalDat
 pub use bulk::{AccountWrite, BulkRepo, ImportWrite};
 pub use campaigns::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
+    VariantVoucherCount,
 };
 pub use channel_accounts::{
     ChannelAccount, ChannelAccountStore, ChannelSenderFactory, EsmsAccount, SmtpAccount,

@@ -181,6 +181,11 @@ pub struct CampaignReport {
     /// Incremental revenue with its confidence interval and ROI; `None` with the reason
     /// while a group is too small to compare.
     pub attribution: Result<Attribution, AttributionError>,
+    /// Each offer variant's results against the shared hold-out; empty without variants.
+    pub variants: Vec<crate::campaign_variants::VariantReport>,
+    /// Which variant did better and how sure; `None` without variants or while a
+    /// variant has fewer than two customers.
+    pub verdict: Option<regulars_campaigns::compare::Verdict>,
 }
 
 impl Services {
@@ -455,23 +460,28 @@ impl Services {
                         .member_revenue(brand, id, campaign.attribution_days)
                         .await?;
                     let vouchers = tx.vouchers().campaign_vouchers(brand, id).await?;
-                    let bonus = match campaign.offer.as_ref().and_then(Offer::bonus_points) {
-                        Some(_) => {
-                            let (n, points) = tx.ledger().campaign_bonus(brand, id).await?;
-                            let value =
-                                crate::bonus::point_value(tx.as_mut(), brand, campaign.currency)
-                                    .await?;
-                            (n, points, value)
-                        }
-                        None => (0, Points::ZERO, None),
+                    let by_variant = if campaign.variants.is_empty() {
+                        Vec::new()
+                    } else {
+                        tx.campaigns().variant_vouchers(brand, id).await?
                     };
-                    Ok((record, counts, messages, revenue, (vouchers, bonus)))
+                    let bonus = if campaign.gives_bonus_points() {
+                        let (n, points) = tx.ledger().campaign_bonus(brand, id).await?;
+                        let value =
+                            crate::bonus::point_value(tx.as_mut(), brand, campaign.currency)
+                                .await?;
+                        (n, points, value)
+                    } else {
+                        (0, Points::ZERO, None)
+                    };
+                    let vouchers = (vouchers, by_variant, bonus);
+                    Ok((record, counts, messages, revenue, vouchers))
                 }
                 .await;
                 (tx, result)
             })
             .await?;
-        let (vouchers, (bonus_credits, bonus_points, point_value)) = vouchers;
+        let (vouchers, by_variant, (bonus_credits, bonus_points, point_value)) = vouchers;
         let campaign = parse_definition(&record)?;
         let costs = offer_costs(&campaign);
         let mut treated = Vec::new();
@@ -506,7 +516,15 @@ impl Services {
             campaign.gross_margin,
             offer_cost_minor as f64,
         );
+        let (variants, verdict) = crate::campaign_variants::variant_reports(
+            &campaign,
+            &revenue,
+            &by_variant,
+            point_value.as_ref(),
+        );
         Ok(CampaignReport {
+            variants,
+            verdict,
             treated: counts.0,
             held_out: counts.1,
             messages,
@@ -712,6 +730,7 @@ impl Services {
                             customer_id: *customer_id,
                             group: MemberGroup::Holdout,
                             at: now,
+                            variant: None,
                         });
                     }
                 }
@@ -726,6 +745,7 @@ impl Services {
                         customer_id: m.customer_id,
                         group: MemberGroup::Treatment,
                         at: m.send_at,
+                        variant: m.variant,
                     });
                     if m.offer.as_ref().is_some_and(|o| o.reward_id.is_some()) {
                         // A preview counts the vouchers a run would issue.
@@ -1003,12 +1023,14 @@ pub(crate) fn history_window(campaign: &Campaign) -> Duration {
 
 /// Every reward the campaign may give, with what it costs the shop.
 fn priced_offers(campaign: &Campaign) -> Vec<&PricedReward> {
-    match &campaign.offer {
-        None => Vec::new(),
-        Some(Offer::Fixed { reward }) => vec![reward],
-        Some(Offer::Personalised { candidates, .. }) => candidates.iter().collect(),
-        Some(Offer::BonusPoints { .. }) => Vec::new(),
-    }
+    campaign
+        .offers()
+        .flat_map(|offer| match offer {
+            Offer::Fixed { reward } => std::slice::from_ref(reward),
+            Offer::Personalised { candidates, .. } => candidates.as_slice(),
+            Offer::BonusPoints { .. } => &[],
+        })
+        .collect()
 }
 
 /// What each offered reward costs the shop, minor units.
@@ -1168,13 +1190,13 @@ async fn resolve(
             Value::String(format_offset(brand.utc_offset)),
         );
     }
-    if let Some(Value::Object(offer)) = doc.get_mut("offer") {
-        if let Some(reward) = offer.get_mut("reward") {
-            resolve_reward(tx, brand.id, reward, "offer.reward").await?;
-        }
-        if let Some(Value::Array(candidates)) = offer.get_mut("candidates") {
-            for (i, c) in candidates.iter_mut().enumerate() {
-                resolve_reward(tx, brand.id, c, &format!("offer.candidates[{i}]")).await?;
+    if let Some(offer) = doc.get_mut("offer") {
+        resolve_offer(tx, brand.id, offer, "offer").await?;
+    }
+    if let Some(Value::Array(variants)) = doc.get_mut("variants") {
+        for (i, v) in variants.iter_mut().enumerate() {
+            if let Some(offer) = v.get_mut("offer") {
+                resolve_offer(tx, brand.id, offer, &format!("variants[{i}].offer")).await?;
             }
         }
     }
@@ -1200,6 +1222,27 @@ async fn resolve(
     // Again under the brand's own promotional prefix.
     campaign.check_sms().map_err(definition_error)?;
     Ok(campaign)
+}
+
+/// An offer's rewards named by `reward_id`, each copied from the catalogue.
+async fn resolve_offer(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    offer: &mut Value,
+    path: &str,
+) -> Result<(), CampaignError> {
+    let Value::Object(offer) = offer else {
+        return Ok(());
+    };
+    if let Some(reward) = offer.get_mut("reward") {
+        resolve_reward(tx, brand, reward, &format!("{path}.reward")).await?;
+    }
+    if let Some(Value::Array(candidates)) = offer.get_mut("candidates") {
+        for (i, c) in candidates.iter_mut().enumerate() {
+            resolve_reward(tx, brand, c, &format!("{path}.candidates[{i}]")).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `{"reward_id": "…", "cost": …}` → `{"reward": <catalogue reward>, "cost": …}`.

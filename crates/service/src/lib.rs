@@ -104,6 +104,7 @@ mod bell;
 mod bonus;
 mod brand_policy;
 mod brand_settings;
+mod campaign_variants;
 mod campaigns;
 mod channel_accounts;
 mod channel_rules;
@@ -170,6 +171,7 @@ pub use admin::{BrandSetup, SetupError};
 pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
 pub use bell::OutboxBell;
 pub use brand_settings::BrandPatch;
+pub use campaign_variants::VariantReport;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,

@@ -193,7 +193,7 @@ impl Services {
         now: OffsetDateTime,
     ) -> Result<bool, CampaignError> {
         let mut campaign = parse_definition(&record)?;
-        if campaign.offer.is_some() {
+        if campaign.has_offer() {
             // The budget is shared with campaign runs and other orders: lock the row,
             // then read what the lock protects.
             tx.campaigns().lock_campaign(brand.id, record.id).await?;
@@ -218,11 +218,12 @@ impl Services {
             campaign: record.id,
             message: e.to_string(),
         })?;
-        let member = |group, at| CampaignMember {
+        let member = |group, at, variant| CampaignMember {
             campaign_id: record.id,
             customer_id: facts.customer_id,
             group,
             at,
+            variant,
         };
         let m = match planned.outcomes.first() {
             Some(Outcome::Send(m)) => m,
@@ -231,7 +232,7 @@ impl Services {
                 ..
             }) => {
                 tx.campaigns()
-                    .add_members(brand.id, &[member(MemberGroup::Holdout, now)])
+                    .add_members(brand.id, &[member(MemberGroup::Holdout, now, None)])
                     .await?;
                 return Ok(false);
             }
@@ -253,7 +254,10 @@ impl Services {
                 .await?;
         }
         tx.campaigns()
-            .add_members(brand.id, &[member(MemberGroup::Treatment, m.send_at)])
+            .add_members(
+                brand.id,
+                &[member(MemberGroup::Treatment, m.send_at, m.variant)],
+            )
             .await?;
         if m.offer.is_some() {
             record.budget_used_minor = planned
@@ -339,12 +343,7 @@ pub(crate) async fn with_catalogue(
             .map(|r| r.cost)
             .collect();
     }
-    if campaign
-        .offer
-        .as_ref()
-        .and_then(|o| o.bonus_points())
-        .is_some()
-    {
+    if campaign.gives_bonus_points() {
         campaign.point_value = crate::bonus::point_value(tx, brand, campaign.currency).await?;
     }
     Ok(())

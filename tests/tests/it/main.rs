@@ -75,6 +75,7 @@ mod tiers;
 mod till;
 mod till_browser;
 mod triggers;
+mod variants;
 mod visitor;
 mod webhooks;
 mod worker;

@@ -48,7 +48,6 @@ impl<'a> Prepared<'a> {
             uses_points: template.uses("points"),
             uses_balance: template.uses("balance"),
             template,
-            promotional: campaign.is_promotional(),
             offers,
             bonus,
             max_cost,

@@ -9,6 +9,7 @@ mod planner;
 mod properties;
 mod render;
 mod sms;
+mod variants;
 
 use regulars_campaigns::{Campaign, CustomerFacts};
 use regulars_domain::{CampaignId, ConsentState, CustomerId, Phone};

@@ -9,6 +9,7 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use regulars_campaigns::attribution::Attribution;
 use regulars_domain::CampaignId;
 use regulars_ports::{CampaignRecord, OutboxMessage, OutboxStatus};
 use regulars_service::{CampaignAction, CampaignError, CampaignReport, CampaignRunReport};
@@ -210,27 +211,34 @@ pub(crate) struct CampaignReportDto {
     /// Absent while a group has fewer than 2 customers; `attribution_unavailable` says why.
     attribution: Option<AttributionDto>,
     attribution_unavailable: Option<String>,
+    /// Each offer variant against the shared hold-out; empty without variants.
+    variants: Vec<super::campaign_variants::VariantDto>,
+    /// Which variant did better and how sure; absent without variants or while a
+    /// variant has fewer than 2 customers.
+    verdict: Option<super::campaign_variants::VerdictDto>,
+}
+
+/// The attribution as the API shows it.
+pub(crate) fn attribution_dto(a: &Attribution) -> AttributionDto {
+    AttributionDto {
+        treated: a.treated,
+        holdout: a.holdout,
+        treated_mean: a.treated_mean,
+        holdout_mean: a.holdout_mean,
+        incremental_revenue: a.incremental_revenue,
+        ci_low: a.ci_low,
+        ci_high: a.ci_high,
+        incremental_margin: a.incremental_margin,
+        offer_cost: a.offer_cost,
+        roi: a.roi,
+    }
 }
 
 impl From<&CampaignReport> for CampaignReportDto {
     fn from(r: &CampaignReport) -> Self {
         let count = |s: OutboxStatus| r.messages.get(&s).copied().unwrap_or(0);
         let (attribution, attribution_unavailable) = match &r.attribution {
-            Ok(a) => (
-                Some(AttributionDto {
-                    treated: a.treated,
-                    holdout: a.holdout,
-                    treated_mean: a.treated_mean,
-                    holdout_mean: a.holdout_mean,
-                    incremental_revenue: a.incremental_revenue,
-                    ci_low: a.ci_low,
-                    ci_high: a.ci_high,
-                    incremental_margin: a.incremental_margin,
-                    offer_cost: a.offer_cost,
-                    roi: a.roi,
-                }),
-                None,
-            ),
+            Ok(a) => (Some(attribution_dto(a)), None),
             Err(e) => (None, Some(e.to_string())),
         };
         CampaignReportDto {
@@ -260,6 +268,12 @@ impl From<&CampaignReport> for CampaignReportDto {
             gross_margin: r.gross_margin,
             attribution,
             attribution_unavailable,
+            variants: r
+                .variants
+                .iter()
+                .map(super::campaign_variants::VariantDto::from)
+                .collect(),
+            verdict: super::campaign_variants::verdict_dto(r),
         }
     }
 }

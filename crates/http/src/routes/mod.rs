@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod callbacks;
+pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod channels;

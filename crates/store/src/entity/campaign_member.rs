@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub member_group: String,
     pub at: i64,
+    /// The offer variant a treated member got (its index in the campaign's `variants`).
+    pub variant: Option<i16>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,10 +6,10 @@ use crate::error::{corrupt, in_ctx};
 use crate::repo::inserted;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CampaignId, CustomerId};
+use regulars_domain::{BrandId, CampaignId, CustomerId, RewardId};
 use regulars_ports::{
     CampaignMember, CampaignRecord, CampaignRepo, CampaignStatus, MemberGroup, MemberRevenue,
-    StoreError,
+    StoreError, VariantVoucherCount,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -183,6 +183,7 @@ impl CampaignRepo for StoreTransaction {
                     customer_id: m.customer_id.as_uuid(),
                     member_group: m.group.as_str().to_owned(),
                     at: to_micros(m.at),
+                    variant: m.variant.map(i16::from),
                 }
                 .into_active_model()
             });
@@ -244,13 +245,14 @@ impl CampaignRepo for StoreTransaction {
         };
         let sql = format!(
             "SELECT m.customer_id AS customer_id, m.member_group AS member_group, \
+             m.variant AS variant, \
              CAST(COALESCE(SUM(o.total_minor - o.refunded_minor), 0) AS BIGINT) AS net_minor, \
              CAST(COUNT(o.id) AS BIGINT) AS orders \
              FROM campaign_members m \
              LEFT JOIN orders o ON o.brand_id = m.brand_id AND o.customer_id = m.customer_id \
              AND o.placed_at >= m.at AND o.placed_at < m.at + {} \
              WHERE m.brand_id = {} AND m.campaign_id = {} \
-             GROUP BY m.customer_id, m.member_group \
+             GROUP BY m.customer_id, m.member_group, m.variant \
              ORDER BY m.customer_id",
             p(1),
             p(2),
@@ -284,16 +286,86 @@ impl CampaignRepo for StoreTransaction {
                 let orders: i64 = row
                     .try_get("", "orders")
                     .map_err(in_ctx("read campaign member revenue"))?;
+                let variant: Option<i16> = row
+                    .try_get("", "variant")
+                    .map_err(in_ctx("read campaign member revenue"))?;
                 Ok(MemberRevenue {
                     customer_id: CustomerId::from_uuid(customer),
                     group: MemberGroup::parse(&group)
                         .ok_or_else(|| corrupt("campaign member group", &group))?,
+                    variant: to_variant(variant)?,
                     net_minor,
                     orders: to_u64("order count", orders)?,
                 })
             })
             .collect()
     }
+
+    /// One statement: the campaign's vouchers joined to the member each went to (a
+    /// customer is a member once, so each voucher counts once), grouped by the member's
+    /// variant, the reward and the status.
+    async fn variant_vouchers(
+        &mut self,
+        brand: BrandId,
+        campaign: CampaignId,
+    ) -> Result<Vec<VariantVoucherCount>, StoreError> {
+        let backend = self.tx.get_database_backend();
+        let p = |n: usize| {
+            if self.is_postgres() {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let sql = format!(
+            "SELECT m.variant AS variant, v.reward_id AS reward_id, \
+             CAST(COUNT(v.id) AS BIGINT) AS issued, \
+             CAST(SUM(CASE WHEN v.status = 'redeemed' THEN 1 ELSE 0 END) AS BIGINT) AS redeemed \
+             FROM vouchers v \
+             JOIN campaign_members m ON m.brand_id = v.brand_id \
+             AND m.campaign_id = v.campaign_id AND m.customer_id = v.customer_id \
+             WHERE v.brand_id = {} AND v.campaign_id = {} \
+             GROUP BY m.variant, v.reward_id \
+             ORDER BY m.variant, v.reward_id",
+            p(1),
+            p(2)
+        );
+        let statement = Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                Value::from(brand.as_uuid()),
+                Value::from(campaign.as_uuid()),
+            ],
+        );
+        let rows = self
+            .tx
+            .query_all_raw(statement)
+            .await
+            .map_err(in_ctx("count vouchers of a campaign by variant"))?;
+        let read = in_ctx("read vouchers of a campaign by variant");
+        rows.into_iter()
+            .map(|row| {
+                let variant: Option<i16> = row.try_get("", "variant").map_err(&read)?;
+                let reward: Uuid = row.try_get("", "reward_id").map_err(&read)?;
+                let issued: i64 = row.try_get("", "issued").map_err(&read)?;
+                let redeemed: i64 = row.try_get("", "redeemed").map_err(&read)?;
+                Ok(VariantVoucherCount {
+                    variant: to_variant(variant)?,
+                    reward: RewardId::from_uuid(reward),
+                    issued: to_u64("voucher count", issued)?,
+                    redeemed: to_u64("voucher count", redeemed)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A stored variant index: 0 to 255 or nothing.
+fn to_variant(stored: Option<i16>) -> Result<Option<u8>, StoreError> {
+    stored
+        .map(|v| u8::try_from(v).map_err(|_| corrupt("campaign member variant", v)))
+        .transpose()
 }
 
 fn campaign_to_row(record: &CampaignRecord) -> campaign::Model {

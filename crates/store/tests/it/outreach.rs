@@ -165,18 +165,21 @@ pub(crate) async fn members_keep_their_first_assignment_and_revenue_counts_the_w
             customer_id: c1.id,
             group: MemberGroup::Treatment,
             at,
+            variant: None,
         },
         CampaignMember {
             campaign_id,
             customer_id: c2.id,
             group: MemberGroup::Holdout,
             at,
+            variant: None,
         },
         CampaignMember {
             campaign_id,
             customer_id: c3.id,
             group: MemberGroup::Holdout,
             at,
+            variant: None,
         },
     ];
     assert_eq!(tx.campaigns().add_members(b.id, &members).await?, 3);

@@ -400,6 +400,7 @@ fn report_section(lang: Lang, report: &CampaignReport, currency: Currency) -> Ma
                     p.muted #attribution-unavailable { (t.attribution_unavailable) ": " (reason.to_string()) }
                 }
             }
+            (super::campaign_variants::section(lang, report, currency))
         }
     }
 }

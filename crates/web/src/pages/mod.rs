@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod by_location;
 pub(crate) mod by_staff;
 pub(crate) mod campaign_result;
+pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
