@@ -104,6 +104,7 @@ mod bell;
 mod bonus;
 mod brand_policy;
 mod brand_settings;
+mod campaign_draft;
 mod campaigns;
 mod channel_accounts;
 mod channel_rules;
@@ -169,6 +170,7 @@ pub use admin::{BrandSetup, SetupError};
 pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
 pub use bell::OutboxBell;
 pub use brand_settings::BrandPatch;
+pub use campaign_draft::DraftPreview;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
