@@ -11,6 +11,7 @@ mod bonus_offers;
 mod browser;
 mod bulk_import;
 mod callbacks;
+mod campaign_form;
 mod campaigns;
 mod card_privacy;
 mod channel_delivery;
