@@ -227,6 +227,39 @@ pub(crate) async fn update(
     submit(&req, &state, Some(id), Fields(form.into_inner())).await
 }
 
+/// The document posted (the form's fields, or the JSON text), the fields it is shown in
+/// and where the document's rows came from; its problems are noted in `shown`.
+fn read(
+    posted: &Fields,
+    json: bool,
+    currency: &str,
+    shown: &mut Shown,
+) -> (Option<Value>, Fields, RowMap) {
+    if json {
+        let text = posted.get("document").to_owned();
+        match serde_json::from_str::<Value>(&text) {
+            Ok(doc) => {
+                let fields = to_fields(&doc, currency);
+                let rows = from_fields(&fields).1;
+                (Some(doc), fields, rows)
+            }
+            Err(e) => {
+                shown.json = Some((text, e.to_string()));
+                (None, to_fields(&Value::Null, currency), RowMap::default())
+            }
+        }
+    } else {
+        let (doc, rows) = from_fields(posted);
+        match doc {
+            Ok(doc) => (Some(doc), posted.clone(), rows),
+            Err(errors) => {
+                shown.errors = errors;
+                (None, posted.clone(), rows)
+            }
+        }
+    }
+}
+
 /// Previews, loads or saves what was posted; saving opens the campaign, a refusal shows
 /// the form again with each problem next to its input (422).
 async fn submit(
@@ -242,41 +275,24 @@ async fn submit(
     let action = posted.get("action").to_owned();
     let currency = currency(state, &session).await?;
     let mut shown = Shown::default();
-    // The document and the fields it is shown in.
-    let (document, fields, rows) = if json {
-        let text = posted.get("document").to_owned();
-        match serde_json::from_str::<Value>(&text) {
-            Ok(doc) => {
-                let fields = to_fields(&doc, &currency);
-                let rows = from_fields(&fields).1;
-                (Some(doc), fields, rows)
-            }
-            Err(e) => {
-                shown.json = Some((text, e.to_string()));
-                (None, to_fields(&Value::Null, &currency), RowMap::default())
-            }
-        }
-    } else {
-        let (doc, rows) = from_fields(&posted);
-        match doc {
-            Ok(doc) => (Some(doc), posted.clone(), rows),
-            Err(errors) => {
-                shown.errors = errors;
-                (None, posted.clone(), rows)
-            }
-        }
-    };
+    let (document, fields, rows) = read(&posted, json, &currency, &mut shown);
     if let Some(doc) = &document {
         let outcome = match action.as_str() {
             "load" if json => Ok(None),
-            "preview" => state
-                .services
-                .preview_campaign_document(brand, id, doc)
-                .await
-                .map(|p| {
-                    shown.preview = Some(p);
-                    None
-                }),
+            "preview" => {
+                // A preview plans the whole customer base: one per brand at a time.
+                let Some(_slot) = state.services.exclusive(brand, "campaign preview") else {
+                    return Err(Fail::too_many(session.lang, 1));
+                };
+                state
+                    .services
+                    .preview_campaign_document(brand, id, doc)
+                    .await
+                    .map(|p| {
+                        shown.preview = Some(p);
+                        None
+                    })
+            }
             _ => match id {
                 Some(id) => state
                     .services
