@@ -381,7 +381,7 @@ impl Services {
         brand: BrandId,
         id: CampaignId,
     ) -> Result<CampaignRunReport, CampaignError> {
-        self.plan_pages(brand, id, false).await
+        Ok(self.plan_pages(brand, id, false, None).await?.0)
     }
 
     /// Runs every active campaign of the brand once.
@@ -404,7 +404,7 @@ impl Services {
             .await?;
         let mut reports = Vec::with_capacity(active.len());
         for record in active {
-            reports.push(self.plan_pages(brand, record.id, true).await?);
+            reports.push(self.plan_pages(brand, record.id, true, None).await?.0);
         }
         Ok(reports)
     }
@@ -545,13 +545,18 @@ impl Services {
 
     /// Plans a campaign page by page; with `write`, each page's decisions are written in
     /// the page's transaction, after the campaign row is locked and re-read, so two runs
-    /// at once plan each customer once and share one budget.
-    async fn plan_pages(
+    /// at once plan each customer once and share one budget. A `draft` (never written)
+    /// is planned in place of the stored definition, as campaign `id` (which need not
+    /// exist yet). Also returns the first message planned, as an SMS would carry it.
+    pub(crate) async fn plan_pages(
         &self,
         brand: BrandId,
         id: CampaignId,
         write: bool,
-    ) -> Result<CampaignRunReport, CampaignError> {
+        draft: Option<&Campaign>,
+    ) -> Result<(CampaignRunReport, Option<String>), CampaignError> {
+        let write = write && draft.is_none();
+        let mut sample: Option<String> = None;
         let mut report = CampaignRunReport {
             campaign_id: id,
             customers: 0,
@@ -569,14 +574,17 @@ impl Services {
             let page = self
                 .transact("run_campaign_page", |mut tx| async move {
                     let result = self
-                        .plan_page(tx.as_mut(), brand, id, cursor, now, write)
+                        .plan_page(tx.as_mut(), brand, id, cursor, now, write, draft)
                         .await;
                     (tx, result)
                 })
                 .await?;
             let Some(page) = page else {
-                return Ok(report);
+                return Ok((report, sample));
             };
+            if sample.is_none() {
+                sample = page.sample.clone();
+            }
             report.customers += page.customers;
             report.messages += page.messages;
             report.vouchers += page.vouchers;
@@ -590,7 +598,7 @@ impl Services {
             }
             report.sms_over_cap += page.sms_over_cap;
             if page.customers < CAMPAIGN_PAGE {
-                return Ok(report);
+                return Ok((report, sample));
             }
             cursor = page.last;
         }
@@ -605,12 +613,17 @@ impl Services {
         after: Option<CustomerId>,
         now: OffsetDateTime,
         write: bool,
+        draft: Option<&Campaign>,
     ) -> Result<Option<PageResult>, CampaignError> {
         let b = load_brand::<CampaignError>(tx, brand).await?;
-        let mut record = if write {
-            find_locked(tx, brand, id).await?
-        } else {
-            find(tx, brand, id).await?
+        let mut record = match draft {
+            // A draft of a campaign not saved yet has spent nothing.
+            Some(c) => match tx.campaigns().campaign(brand, id).await? {
+                Some(record) => record,
+                None => draft_record(brand, c, now)?,
+            },
+            None if write => find_locked(tx, brand, id).await?,
+            None => find(tx, brand, id).await?,
         };
         if write {
             if record.status != CampaignStatus::Active {
@@ -619,7 +632,10 @@ impl Services {
             record.last_run_at = Some(now);
             tx.campaigns().update_campaign(&record).await?;
         }
-        let mut campaign = parse_definition(&record)?;
+        let mut campaign = match draft {
+            Some(c) => c.clone(),
+            None => parse_definition(&record)?,
+        };
         let policy = policy_of(tx, brand).await?;
         under_brand(&mut campaign, &b, policy);
         crate::realtime::with_catalogue(tx, brand, &mut campaign).await?;
@@ -712,6 +728,7 @@ impl Services {
                 .unwrap_or(record.budget_used_minor),
             sms_segments: BTreeMap::new(),
             sms_over_cap: 0,
+            sample: None,
         };
         let by_id: HashMap<CustomerId, &CustomerFacts> =
             facts.iter().map(|f| (f.customer_id, f)).collect();
@@ -736,7 +753,10 @@ impl Services {
                 }
                 Outcome::Send(m) => {
                     result.messages += 1;
-                    result.count_sms(&campaign, m);
+                    let sms = result.count_sms(&campaign, m);
+                    if result.sample.is_none() {
+                        result.sample = Some(sms);
+                    }
                     let Some(f) = by_id.get(&m.customer_id) else {
                         continue;
                     };
@@ -940,32 +960,19 @@ struct PageResult {
     budget_used_minor: i64,
     sms_segments: BTreeMap<u32, u64>,
     sms_over_cap: u64,
+    /// The first message planned, as an SMS would carry it (before folding).
+    sample: Option<String>,
 }
 
 impl PageResult {
-    /// Counts what `m` would take as SMS, when the campaign sends SMS at all.
-    fn count_sms(&mut self, campaign: &Campaign, m: &PlannedMessage) {
+    /// Counts what `m` would take as SMS, when the campaign sends SMS at all; returns
+    /// its text as an SMS carries it (sample code and links, opt-out line), before any
+    /// folding.
+    fn count_sms(&mut self, campaign: &Campaign, m: &PlannedMessage) -> String {
+        let text = sms_text(campaign, m);
         if !campaign.channels.contains(&Channel::Sms) {
-            return;
+            return text;
         }
-        let text = match m.offer {
-            Some(_) => m.with_code(regulars_campaigns::sms::SAMPLE_CODE),
-            None => m.text.clone(),
-        }
-        .replace(
-            regulars_campaigns::render::RATING_LINK_MARKER,
-            regulars_campaigns::sms::SAMPLE_RATING_LINK,
-        );
-        // A promotional SMS ends with the opt-out instruction: it is paid for too.
-        let text = if m.promotional {
-            regulars_domain::with_opt_out(
-                &text,
-                &campaign.policy_in_force().opt_out_instruction,
-                Some(regulars_campaigns::sms::SAMPLE_OPT_OUT_LINK),
-            )
-        } else {
-            text
-        };
         let length = match campaign.sms.prepare(&text) {
             Ok((_, length)) => length,
             Err(over) => {
@@ -974,6 +981,30 @@ impl PageResult {
             }
         };
         *self.sms_segments.entry(length.segments).or_default() += 1;
+        text
+    }
+}
+
+/// `m` as an SMS carries it: a voucher code and links as long as real ones, and the
+/// opt-out line of a promotional message; before the campaign's folding.
+pub(crate) fn sms_text(campaign: &Campaign, m: &PlannedMessage) -> String {
+    let text = match m.offer {
+        Some(_) => m.with_code(regulars_campaigns::sms::SAMPLE_CODE),
+        None => m.text.clone(),
+    }
+    .replace(
+        regulars_campaigns::render::RATING_LINK_MARKER,
+        regulars_campaigns::sms::SAMPLE_RATING_LINK,
+    );
+    // A promotional SMS ends with the opt-out instruction: it is paid for too.
+    if m.promotional {
+        regulars_domain::with_opt_out(
+            &text,
+            &campaign.policy_in_force().opt_out_instruction,
+            Some(regulars_campaigns::sms::SAMPLE_OPT_OUT_LINK),
+        )
+    } else {
+        text
     }
 }
 
@@ -1152,8 +1183,27 @@ async fn next_expiry(
     Ok(next)
 }
 
+/// The record a draft of a campaign not saved yet is planned under: nothing spent.
+fn draft_record(
+    brand: BrandId,
+    campaign: &Campaign,
+    now: OffsetDateTime,
+) -> Result<CampaignRecord, CampaignError> {
+    Ok(CampaignRecord {
+        id: campaign.id,
+        brand_id: brand,
+        name: campaign.name.clone(),
+        definition: definition_json(campaign)?,
+        status: CampaignStatus::Draft,
+        budget_used_minor: 0,
+        created_at: now,
+        updated_at: now,
+        last_run_at: None,
+    })
+}
+
 /// Turns an API campaign document into a checked [`Campaign`] of this brand.
-async fn resolve(
+pub(crate) async fn resolve(
     tx: &mut dyn Transaction,
     brand: &Brand,
     id: CampaignId,

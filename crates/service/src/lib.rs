@@ -105,6 +105,7 @@ mod bonus;
 mod brand_policy;
 mod brand_settings;
 mod campaign_variants;
+mod campaign_draft;
 mod campaigns;
 mod channel_accounts;
 mod channel_rules;
@@ -172,6 +173,7 @@ pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSE
 pub use bell::OutboxBell;
 pub use brand_settings::BrandPatch;
 pub use campaign_variants::VariantReport;
+pub use campaign_draft::DraftPreview;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,

@@ -281,9 +281,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     web::post().to(signup::posters::rotate),
                 )
                 .route("/campaigns", web::get().to(pages::campaigns::list))
-                .route("/campaigns", web::post().to(pages::campaigns::create))
-                .route("/campaigns/new", web::get().to(pages::campaigns::new))
+                .route("/campaigns", web::post().to(pages::campaign_form::create))
+                .route("/campaigns/new", web::get().to(pages::campaign_form::new))
                 .route("/campaigns/{id}", web::get().to(pages::campaigns::show))
+                .route(
+                    "/campaigns/{id}/edit",
+                    web::get().to(pages::campaign_form::edit),
+                )
+                .route(
+                    "/campaigns/{id}/edit",
+                    web::post().to(pages::campaign_form::update),
+                )
                 .route(
                     "/campaigns/{id}/{action}",
                     web::post().to(pages::campaigns::transition),

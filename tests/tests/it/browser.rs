@@ -270,11 +270,13 @@ async fn dashboard(browser: &Client, server: &TestServer, shop: &Shop) -> Step<(
     )
 }
 
-/// A campaign made through the form: an invalid document first (its error next to the
-/// text area), then the prefilled example; launched, and listed as active.
+/// A campaign made through the form's JSON view: an invalid document first (its error
+/// next to the text area), then the prefilled example; launched, and listed as active.
 async fn campaign(browser: &Client, shop: &Shop) -> Step<()> {
     click(browser, "nav a[href='/dashboard/campaigns']").await?;
     click(browser, "#new-campaign").await?;
+    // The document is under the form's "Advanced (JSON)".
+    click(browser, "#campaign-advanced summary").await?;
     let area = context(
         browser.find(Locator::Css("#campaign-document")).await,
         "document",

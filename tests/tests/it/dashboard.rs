@@ -145,7 +145,7 @@ pub async fn shop(server: &TestServer, name: &str, n: u64) -> Shop {
 #[derive(Debug)]
 pub(crate) struct Page {
     pub(crate) status: u16,
-    location: Option<String>,
+    pub(crate) location: Option<String>,
     set_cookies: Vec<String>,
     csp: Option<String>,
     pub(crate) text: String,

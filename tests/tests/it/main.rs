@@ -12,6 +12,7 @@ mod browser;
 mod bulk_import;
 mod bulk_import_atomic;
 mod callbacks;
+mod campaign_form;
 mod campaigns;
 mod card_privacy;
 mod channel_delivery;

@@ -280,6 +280,7 @@ async fn sweep(browser: &Client, demo: &Demo) -> Result<Vec<String>, String> {
         "/dashboard/customers/{id}",
         "/dashboard/campaigns",
         "/dashboard/campaigns/{id}",
+        "/dashboard/campaigns/new",
         "/dashboard/programme",
     ] {
         if !pages.contains_key(wanted) {

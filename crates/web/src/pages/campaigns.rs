@@ -34,7 +34,7 @@ fn status_name(t: &Text, status: CampaignStatus) -> &'static str {
     }
 }
 
-fn skip_name(t: &Text, reason: SkipReason) -> &'static str {
+pub(crate) fn skip_name(t: &Text, reason: SkipReason) -> &'static str {
     match reason {
         SkipReason::NotTriggered => t.skip_not_triggered,
         SkipReason::NotInAudience => t.skip_not_in_audience,
@@ -64,7 +64,7 @@ fn message_status_name(t: &Text, status: OutboxStatus) -> &'static str {
 }
 
 /// The API's name of a skip reason (`not_triggered`, …).
-fn skip_code(reason: SkipReason) -> String {
+pub(crate) fn skip_code(reason: SkipReason) -> String {
     serde_json::to_value(reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -202,80 +202,8 @@ pub(crate) fn example_document(rewards: &[Reward], currency: Currency) -> Value 
     doc
 }
 
-fn pretty(value: &Value) -> String {
+pub(crate) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-fn new_form(session: &Session, document: &str, error: Option<&str>) -> Markup {
-    let t = session.lang.text();
-    let body = html! {
-        section {
-            p.muted { (t.campaign_document_help) }
-            form method="post" action="/dashboard/campaigns" #campaign-form {
-                input type="hidden" name="csrf" value=(session.csrf);
-                label for="campaign-document" { (t.campaign_document) }
-                textarea #campaign-document name="document" rows="24" { (document) }
-                @if let Some(e) = error { p.error #document-error { (e) } }
-                button #create-campaign type="submit" { (t.create_campaign) }
-            }
-        }
-    };
-    dashboard(session, Nav::Campaigns, t.new_campaign, body)
-}
-
-/// `GET /dashboard/campaigns/new`: the form, prefilled with a win-back example.
-pub(crate) async fn new(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-) -> Result<HttpResponse, Fail> {
-    let session = Session::admin(&req, &state).await?;
-    let brand = session.brand();
-    let fail = |e: regulars_service::ManageError| Fail::internal(session.lang, &e);
-    let found = state.services.brand(brand).await.map_err(fail)?;
-    let rewards = state.services.rewards(brand).await.map_err(fail)?;
-    let document = pretty(&example_document(&rewards, found.currency));
-    Ok(ok(&req, new_form(&session, &document, None)))
-}
-
-/// The new-campaign form.
-#[derive(Debug, Deserialize)]
-pub(crate) struct DocumentForm {
-    csrf: String,
-    document: String,
-}
-
-/// `POST /dashboard/campaigns`: creates a draft and opens it, or shows the form again
-/// with the error (the JSON path and what is wrong) under the text area (422).
-pub(crate) async fn create(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    form: web::Form<DocumentForm>,
-) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    session.authorise_change(&state, &form.csrf)?;
-    let error = match serde_json::from_str::<Value>(&form.document) {
-        Err(e) => e.to_string(),
-        Ok(document) => match state
-            .services
-            .create_campaign(session.brand(), &document)
-            .await
-        {
-            Ok(record) => {
-                return Ok(HttpResponse::SeeOther()
-                    .insert_header((
-                        header::LOCATION,
-                        format!("/dashboard/campaigns/{}", record.id),
-                    ))
-                    .finish());
-            }
-            Err(CampaignError::Invalid { path, message }) if path.is_empty() => message,
-            Err(CampaignError::Invalid { path, message }) => format!("{path}: {message}"),
-            Err(other) => return Err(Fail::internal(session.lang, &other)),
-        },
-    };
-    let mut reply = ok(&req, new_form(&session, &form.document, Some(&error)));
-    *reply.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(reply)
 }
 
 /// The campaign page's query: `?preview=1` adds what a run would do now.
@@ -488,6 +416,9 @@ async fn render(
                         }
                     }
                 }
+            }
+            @if session.can_edit() && matches!(record.status, CampaignStatus::Draft | CampaignStatus::Paused) {
+                p { a #edit-campaign href=(format!("/dashboard/campaigns/{}/edit", record.id)) { (crate::pages::campaign_form::edit_label(session.lang)) } }
             }
             @if preview.is_none() && session.can_edit() {
                 p { a #show-preview href=(format!("/dashboard/campaigns/{}?preview=1", record.id)) { (t.preview) } }

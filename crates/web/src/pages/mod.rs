@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod by_location;
 pub(crate) mod by_staff;
+pub(crate) mod campaign_form;
 pub(crate) mod campaign_result;
 pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
