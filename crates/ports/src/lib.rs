@@ -36,6 +36,7 @@ mod bulk;
 mod campaigns;
 mod channel_accounts;
 mod claims;
+mod customer_list;
 mod do_not_call;
 mod error;
 mod goals;
@@ -73,6 +74,7 @@ pub use channel_accounts::{
     StoredChannelAccount, TwilioAccount, ZaloAccount,
 };
 pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
+pub use customer_list::{CustomerListQuery, CustomerListRow, CustomerSort};
 pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};
 pub use error::StoreError;
 pub use goals::{Goal, GoalRepo};

@@ -2,9 +2,9 @@
 //! another brand's rows through a brand's id.
 
 use crate::{
-    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
-    IdempotentRecord, IntegrationRecord, Location, LockedAccount, LoyaltyProgram, RedeemOutcome,
-    StoreError, StoredOrder, TierReview,
+    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerListQuery,
+    CustomerListRow, CustomerStats, IdempotentRecord, IntegrationRecord, Location, LockedAccount,
+    LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder, TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
@@ -80,6 +80,20 @@ pub trait CustomerRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<Customer>, StoreError>;
+    /// A page of the brand's customers (not erased) as the customer list shows them:
+    /// filtered, sorted and paged by storage (see [`CustomerListQuery`]).
+    async fn customer_list(
+        &mut self,
+        brand: BrandId,
+        query: &CustomerListQuery,
+    ) -> Result<Vec<CustomerListRow>, StoreError>;
+    /// Whether the customer has at least one order at one of the location `codes`.
+    async fn ordered_at(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        codes: &[String],
+    ) -> Result<bool, StoreError>;
     /// The brand's customers among `ids` (unknown and erased ones left out), in no
     /// particular order: one read for a page that names the customers it lists.
     async fn customers_by_ids(

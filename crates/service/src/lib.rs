@@ -111,6 +111,7 @@ mod channel_accounts;
 mod channel_rules;
 mod claim;
 mod config_cache;
+mod customer_list;
 mod delivery;
 mod delivery_routes;
 mod do_not_call;
@@ -186,6 +187,7 @@ pub use claim::{
     CLAIM_CODE_LEN, ClaimBy, ClaimError, ClaimVia, Claimant, DEFAULT_CLAIM_DAYS, MAX_CLAIM_DAYS,
     OrderRef, TILL_CLAIM_LIST, normalize_claim_code,
 };
+pub use customer_list::{CustomerListRequest, MAX_LIST_OFFSET};
 pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use do_not_call::{
     BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,

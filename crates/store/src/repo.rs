@@ -16,6 +16,7 @@ pub(crate) mod channel_accounts;
 mod claims;
 mod config;
 mod consents;
+mod customer_list;
 pub(crate) mod customers;
 mod do_not_call;
 mod goals;

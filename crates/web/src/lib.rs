@@ -221,7 +221,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
                     "/segments/export.csv",
                     web::get().to(pages::segment_export::csv),
                 )
-                .route("/customers", web::get().to(pages::customers::list))
+                .route("/customers", web::get().to(pages::customer_list::list))
                 .route(
                     "/customers.csv",
                     web::get().to(pages::export::customers_csv),

@@ -34,6 +34,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod manager_pages;
 mod managers;
 mod menu;
 mod notice;

@@ -14,9 +14,11 @@ use crate::routes::{audit, id, request_key};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::{ChangeSource, CustomerId, Points, RewardId};
-use regulars_ports::PersonalData;
 use regulars_ports::Role;
-use regulars_service::{ChangeAuthor, ConsentPatch, CustomerInput, CustomerPatch};
+use regulars_ports::{CustomerSort, PersonalData};
+use regulars_service::{
+    ChangeAuthor, ConsentPatch, CustomerInput, CustomerListRequest, CustomerPatch,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use time::Date;
@@ -247,20 +249,62 @@ async fn with_scores(
     Ok(profile)
 }
 
-/// A page of customers, by id.
-#[utoipa::path(get, path = "/v1/customers", tag = "customers", security(("api_key" = [])), params(PageQuery),
-    responses((status = 200, body = Page<CustomerDto>), (status = 400, body = ErrorBody)))]
+/// The query of the customer list: a page, and the customers of one location or of one
+/// segment.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CustomersQuery {
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u64>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+    /// Customers with at least one order at this location (its id). A manager's key
+    /// lists the customers of its locations, and is refused (403) another location.
+    location: Option<String>,
+    /// Customers the last scoring run put in this segment (named or custom).
+    segment: Option<String>,
+}
+
+/// A page of customers, by id: the brand's, or (a manager's key, or `location`) those
+/// with an order at the locations asked for; `segment` keeps those of a segment.
+#[utoipa::path(get, path = "/v1/customers", tag = "customers", security(("api_key" = [])), params(CustomersQuery),
+    responses((status = 200, body = Page<CustomerDto>), (status = 400, body = ErrorBody),
+        (status = 403, description = "A location the key does not cover.", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    query: web::Query<CustomersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let after: Option<CustomerId> = query.after()?;
-    let limit = query.limit();
-    let customers = state
-        .services
-        .customers(caller.reader()?, after, limit)
-        .await?;
+    let page = PageQuery {
+        limit: query.limit,
+        after: query.after.clone(),
+    };
+    let after: Option<CustomerId> = page.after()?;
+    let limit = page.limit();
+    let (brand, scope) = caller.scoped(super::reports::location(&query.location)?)?;
+    let customers = if scope.is_brand() && query.segment.is_none() {
+        state.services.customers(brand, after, limit).await?
+    } else {
+        let request = CustomerListRequest {
+            segment: query.segment.clone(),
+            name: None,
+            sort: CustomerSort::Id,
+            descending: false,
+            after,
+            offset: 0,
+            limit,
+        };
+        state
+            .services
+            .customer_list(brand, &scope, &request)
+            .await?
+            .into_iter()
+            .map(|row| row.customer)
+            .collect()
+    };
     let ids: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
     audit::record(&state, &caller, "GET /v1/customers", CONTACT, &ids).await?;
     let items: Vec<CustomerDto> = customers
@@ -330,17 +374,21 @@ pub(crate) async fn lookup(
 
 /// A customer's profile: balance, tier, vouchers, what they can redeem.
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers", security(("api_key" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ProfileDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = ProfileDto), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub(crate) async fn profile(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let customer: CustomerId = id(&path, "customer")?;
-    let view = state
+    // A manager's key reads the customers of its locations; any other is not found.
+    let (brand, scope) = caller.scoped(None)?;
+    state
         .services
-        .customer_view(caller.reader()?, customer)
+        .customer_in_scope(brand, &scope, customer)
         .await?;
+    let view = state.services.customer_view(brand, customer).await?;
     let profile = with_scores(&state, &view).await?;
     let route = "GET /v1/customers/{id}";
     audit::record(

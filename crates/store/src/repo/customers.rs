@@ -15,7 +15,10 @@ use regulars_domain::{
     BrandId, ChangeSource, ChannelConsent, ConsentEvent, ConsentState, Customer, CustomerChange,
     CustomerId, Phone,
 };
-use regulars_ports::{CustomerRepo, CustomerStats, PhoneChange, StoreError, TierReview, TierState};
+use regulars_ports::{
+    CustomerListQuery, CustomerListRow, CustomerRepo, CustomerStats, PhoneChange, StoreError,
+    TierReview, TierState,
+};
 use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -133,6 +136,23 @@ impl CustomerRepo for StoreTransaction {
             .into_iter()
             .map(|row| customer_from_row(self.keys(), row))
             .collect()
+    }
+
+    async fn customer_list(
+        &mut self,
+        brand: BrandId,
+        query: &CustomerListQuery,
+    ) -> Result<Vec<CustomerListRow>, StoreError> {
+        super::customer_list::customer_list(self, brand, query).await
+    }
+
+    async fn ordered_at(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        codes: &[String],
+    ) -> Result<bool, StoreError> {
+        super::customer_list::ordered_at(self, brand, customer, codes).await
     }
 
     async fn customers_by_ids(

@@ -27,6 +27,7 @@ pub(crate) struct Words {
     pub none: &'static str,
     pub no_location: &'static str,
     pub total: &'static str,
+    pub not_yours: &'static str,
 }
 
 const EN: Words = Words {
@@ -43,6 +44,7 @@ const EN: Words = Words {
     none: "No orders in this period.",
     no_location: "No location",
     total: "Total",
+    not_yours: "This location is not one of the locations your key covers.",
 };
 
 const VI: Words = Words {
@@ -59,6 +61,7 @@ const VI: Words = Words {
     none: "Không có đơn hàng trong kỳ này.",
     no_location: "Không có cửa hàng",
     total: "Tổng",
+    not_yours: "Cửa hàng này không thuộc các cửa hàng khóa của bạn được xem.",
 };
 
 /// This module's words in `lang`.
@@ -77,7 +80,7 @@ pub(crate) fn page_scope(session: &Session, raw: Option<&str>) -> Result<Scope, 
     session
         .scope
         .narrow(requested)
-        .map_err(|_| Fail::forbidden(session.lang, session.lang.text().forbidden_body))
+        .map_err(|_| Fail::forbidden(session.lang, words(session.lang).not_yours))
 }
 
 /// The id chosen by `scope`, when it is one location.

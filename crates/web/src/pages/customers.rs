@@ -1,5 +1,5 @@
-//! Customers: search by phone or name, a page at a time, and each customer's profile
-//! (orders, points ledger, tier and progress, vouchers, scores).
+//! A customer's profile (orders, points ledger, tier and progress, vouchers, scores);
+//! the list of customers is [`customer_list`](super::customer_list).
 
 use crate::WebState;
 use crate::i18n::Text;
@@ -9,7 +9,7 @@ use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{Customer, CustomerId, Money};
+use regulars_domain::{CustomerId, Money};
 use regulars_loyalty::ledger::EntryKind;
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
 use regulars_loyalty::vouchers::{VoucherCode, masked_code};
@@ -17,139 +17,8 @@ use regulars_ports::PersonalData;
 use regulars_service::{LookupError, ManageError, SegmentError};
 use serde::Deserialize;
 
-/// Customers per page.
-const PAGE: u64 = 25;
-/// Customers read per step of a name search.
-const SCAN_PAGE: u64 = 500;
-/// Steps a name search takes before it offers a "next page" link instead.
-const SCAN_STEPS: usize = 20;
 /// Orders and ledger entries per page of a profile.
 const HISTORY_PAGE: u64 = 20;
-
-/// The list's query.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
-}
-
-/// Whether a search looks like a phone number rather than a name.
-fn looks_like_phone(q: &str) -> bool {
-    let digits = q.chars().filter(char::is_ascii_digit).count();
-    digits >= 6
-        && q.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
-}
-
-/// Customers matching `q` from `after` on, and where the next page starts.
-async fn search(
-    state: &WebState,
-    session: &Session,
-    q: &str,
-    after: Option<CustomerId>,
-) -> Result<(Vec<Customer>, Option<CustomerId>), Fail> {
-    let brand = session.brand();
-    let fail = |e: ManageError| Fail::internal(session.lang, &e);
-    if q.is_empty() {
-        let page = state
-            .services
-            .customers(brand, after, PAGE)
-            .await
-            .map_err(fail)?;
-        let next = (page.len() as u64 == PAGE)
-            .then(|| page.last().map(|c| c.id))
-            .flatten();
-        return Ok((page, next));
-    }
-    if looks_like_phone(q) {
-        return match state.services.customer_lookup(brand, q).await {
-            Ok(view) => Ok((vec![view.customer], None)),
-            Err(LookupError::UnknownPhone(_) | LookupError::InvalidPhone(_)) => Ok((vec![], None)),
-            Err(other) => Err(Fail::internal(session.lang, &other)),
-        };
-    }
-    let needle = q.to_lowercase();
-    let mut found = Vec::new();
-    let mut cursor = after;
-    for _ in 0..SCAN_STEPS {
-        let page = state
-            .services
-            .customers(brand, cursor, SCAN_PAGE)
-            .await
-            .map_err(fail)?;
-        let short = (page.len() as u64) < SCAN_PAGE;
-        for customer in page {
-            cursor = Some(customer.id);
-            let hit = customer
-                .name
-                .as_deref()
-                .is_some_and(|n| n.to_lowercase().contains(&needle));
-            if hit {
-                found.push(customer);
-                if found.len() as u64 == PAGE {
-                    return Ok((found, cursor));
-                }
-            }
-        }
-        if short {
-            return Ok((found, None));
-        }
-    }
-    Ok((found, cursor))
-}
-
-/// `GET /dashboard/customers`.
-pub(crate) async fn list(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    let t = session.lang.text();
-    let q = query.q.as_deref().unwrap_or("").trim().to_owned();
-    let (customers, next) = search(&state, &session, &q, cursor(query.after.as_ref())).await?;
-    let shown: Vec<CustomerId> = customers.iter().map(|c| c.id).collect();
-    let parts = [PersonalData::Profile, PersonalData::Contact];
-    audit::record(&state, &session, "GET /dashboard/customers", &parts, &shown).await?;
-    let next_link = next.map(|n| {
-        let mut url = format!("/dashboard/customers?after={n}");
-        if !q.is_empty() {
-            url.push_str("&q=");
-            url.push_str(&encode(&q));
-        }
-        url
-    });
-    let body = html! {
-        section {
-            form method="get" action="/dashboard/customers" #customer-search {
-                label for="q" { (t.search_hint) }
-                input #q type="search" name="q" value=(q);
-                button #search type="submit" { (t.search) }
-            }
-        }
-        section {
-            @if customers.is_empty() { p.muted #no-match { (t.no_match) } }
-            @else {
-                table #customers {
-                    tr { th { (t.name) } th { (t.phone) } th { (t.joined) } }
-                    @for c in &customers {
-                        tr {
-                            td { a href=(format!("/dashboard/customers/{}", c.id)) { (c.name.clone().unwrap_or_else(|| "—".to_owned())) } }
-                            td { (phone_shown(&session, &c.phone)) }
-                            td { (when(c.created_at)) }
-                        }
-                    }
-                }
-            }
-            @if let Some(next) = next_link { p { a #next-page href=(next) { (t.next_page) } } }
-            @if session.sees_contact() { p { a #download href="/dashboard/customers.csv" { (t.download_csv) } } }
-        }
-    };
-    Ok(ok(
-        &req,
-        dashboard(&session, Nav::Customers, t.customers_title, body),
-    ))
-}
 
 /// A voucher code as the session may see it: masked to a viewer.
 fn code_shown(session: &Session, code: &VoucherCode) -> String {
@@ -158,19 +27,6 @@ fn code_shown(session: &Session, code: &VoucherCode) -> String {
     } else {
         masked_code(code.as_str())
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A qualifying value as people read it.
@@ -232,13 +88,23 @@ pub(crate) async fn profile(
     path: web::Path<String>,
     query: web::Query<ProfileQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
     let lang = session.lang;
     let t = lang.text();
     let brand = session.brand();
     let Ok(id) = path.parse::<CustomerId>() else {
         return Err(Fail::not_found(lang));
     };
+    // A manager's customers are those of its locations; any other is not found.
+    match state
+        .services
+        .customer_in_scope(brand, &session.scope, id)
+        .await
+    {
+        Ok(()) => {}
+        Err(ManageError::NotFound { .. }) => return Err(Fail::not_found(lang)),
+        Err(other) => return Err(Fail::internal(lang, &other)),
+    }
     let view = match state.services.customer_view(brand, id).await {
         Ok(view) => view,
         Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => {
@@ -375,18 +241,4 @@ pub(crate) async fn profile(
         }
     };
     Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones_and_names_are_told_apart() {
-        assert!(looks_like_phone("0901 234 567"));
-        assert!(looks_like_phone("+84901234567"));
-        assert!(!looks_like_phone("Lan"));
-        assert!(!looks_like_phone("123"));
-        assert_eq!(encode("Trần Lan"), "Tr%E1%BA%A7n%20Lan");
-    }
 }

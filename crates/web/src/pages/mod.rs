@@ -10,6 +10,7 @@ pub(crate) mod campaigns;
 pub(crate) mod card;
 pub(crate) mod card_privacy;
 pub(crate) mod channels;
+pub(crate) mod customer_list;
 pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod feedback;
