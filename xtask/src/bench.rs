@@ -99,6 +99,10 @@ const SUITES: &[(&str, &str)] = &[
         "history.json",
         "tests/benches/history.rs: accrual for a customer with 10,000 earlier entries vs for a new customer",
     ),
+    (
+        "brand_scale.json",
+        "tests/benches/brand_scale.rs: a 1M-customer brand on PostgreSQL: `regulars score`, 90-day overview, live segment count, campaign run, with peak memory, vs their bounds",
+    ),
 ];
 
 /// A measured figure.

@@ -45,6 +45,23 @@ pub trait ReportRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerId>, StoreError>;
+    /// How many customers [`customers_before`](Self::customers_before) would list, in
+    /// all its pages: counted by storage, so a report need not read them.
+    async fn count_customers_before(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        locations: Option<Vec<String>>,
+    ) -> Result<u64, StoreError>;
+    /// Those of `customers` (at most a page) that
+    /// [`customers_before`](Self::customers_before) would list.
+    async fn customers_before_among(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        locations: Option<Vec<String>>,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerId>, StoreError>;
     /// Points the orders placed in `period` earned, summed per location code (`None`:
     /// orders without a location); one row per location.
     async fn points_by_location(

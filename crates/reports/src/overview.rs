@@ -169,6 +169,9 @@ pub struct OverviewBuilder {
     /// Appending keeps the per-order work to one hash look-up.
     visits: Vec<u64>,
     prior: IdSet<CustomerId>,
+    /// How many prior customers storage counted, when it did (then `prior` holds only
+    /// those of them active in the period).
+    prior_count: Option<u64>,
     vouchers: VoucherCounts,
     points: PointsTotals,
     programme_cost: ProgrammeCostBuilder,
@@ -246,6 +249,7 @@ impl OverviewBuilder {
             customers: IdMap::default(),
             visits: Vec::new(),
             prior: IdSet::default(),
+            prior_count: None,
             vouchers: VoucherCounts::default(),
             points: PointsTotals::default(),
             programme_cost: ProgrammeCostBuilder::new(currency),
@@ -300,6 +304,19 @@ impl OverviewBuilder {
         self.prior.insert(customer);
     }
 
+    /// Sets how many prior customers there are, counted by storage: then only the prior
+    /// customers among the period's [`active_customers`](Self::active_customers) need
+    /// adding with [`add_prior_customer`](Self::add_prior_customer), so a brand with
+    /// millions of past customers is never held in memory.
+    pub fn set_prior_count(&mut self, count: u64) {
+        self.prior_count = Some(count);
+    }
+
+    /// The customers with a counted order among those added so far.
+    pub fn active_customers(&self) -> impl Iterator<Item = CustomerId> + '_ {
+        self.customers.keys().copied()
+    }
+
     /// Adds voucher counts (they add up, so they may come in parts).
     pub fn add_vouchers(&mut self, counts: VoucherCounts) {
         self.vouchers.issued += counts.issued;
@@ -343,7 +360,10 @@ impl OverviewBuilder {
             .keys()
             .filter(|c| self.prior.contains(c))
             .count() as u64;
-        let prior = self.prior.len() as u64;
+        let prior = self
+            .prior_count
+            .unwrap_or(self.prior.len() as u64)
+            .max(returning);
         let average_order_value = if self.orders == 0 {
             None
         } else {

@@ -29,6 +29,9 @@ use crate::CustomerFeatures;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod scale;
+pub use scale::RfmScale;
+
 /// A customer's RFM scores, each in `1..=5` (5 is best).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RfmScore {

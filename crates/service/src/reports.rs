@@ -291,12 +291,45 @@ impl Services {
             })
             .await?;
         }
-        self.each_prior_customer(brand, period.from, &codes, |c| {
-            builder.add_prior_customer(c);
-        })
-        .await?;
         self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
             .await?;
+        // Prior customers: counted by storage, and looked up only for the customers of
+        // the period, so the brand's whole past is never read into memory.
+        let before = period.from;
+        let prior = self
+            .transact("report_prior_count", |mut tx| {
+                let locations = codes.to_vec();
+                async move {
+                    let result: Result<_, ReportsError> = tx
+                        .reports()
+                        .count_customers_before(brand, before, locations)
+                        .await
+                        .map_err(Into::into);
+                    (tx, result)
+                }
+            })
+            .await?;
+        builder.set_prior_count(prior);
+        let active: Vec<CustomerId> = builder.active_customers().collect();
+        let page = usize::try_from(REPORT_PAGE).unwrap_or(10_000);
+        for chunk in active.chunks(page) {
+            let found = self
+                .transact("report_prior", |mut tx| {
+                    let locations = codes.to_vec();
+                    async move {
+                        let result: Result<_, ReportsError> = tx
+                            .reports()
+                            .customers_before_among(brand, before, locations, chunk)
+                            .await
+                            .map_err(Into::into);
+                        (tx, result)
+                    }
+                })
+                .await?;
+            for customer in found {
+                builder.add_prior_customer(customer);
+            }
+        }
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
 

@@ -24,21 +24,22 @@ use crate::Services;
 use crate::account::load_brand;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, CustomerId};
-use regulars_models::gamma_gamma::{ClvOptions, customer_lifetime_value};
-use regulars_models::habits::affinity::{
-    AffinityConfig, AffinityModel, Basket, Weighting, customer_affinity,
-};
-use regulars_models::habits::regularity::VisitRegularity;
-use regulars_models::habits::send_time::{SendTimePrior, SendTimeProfile};
-use regulars_models::summary::{Visit as ModelVisit, from_visits};
-use regulars_models::{BgNbd, CountModel, FitOptions, GammaGamma, Parameters, Summary};
+use regulars_models::habits::affinity::AffinityModel;
+use regulars_models::habits::send_time::SendTimePrior;
+use regulars_models::{BgNbd, FitOptions, GammaGamma, Parameters};
 use regulars_ports::{CustomerHistory, CustomerScores, ScoringRun, StoreError};
-use regulars_segments::rfm::score_all;
 use regulars_segments::{CustomerFeatures, Rule};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use thiserror::Error;
-use time::{OffsetDateTime, Time, UtcOffset};
+use time::{OffsetDateTime, UtcOffset};
+
+mod gather;
+mod page;
+
+use gather::Gathered;
+use page::Scorer;
 
 /// How a scoring run is done.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,6 +113,15 @@ struct Profile {
     spend_minor: Vec<i64>,
     locations: Vec<Option<u32>>,
     baskets: Vec<Vec<u32>>,
+}
+
+/// One page of the first or second pass.
+struct HistoryPage {
+    histories: Vec<CustomerHistory>,
+    /// Whether the page was full (more may follow).
+    full: bool,
+    /// The last customer, where the next page starts.
+    last: Option<CustomerId>,
 }
 
 /// Interns strings (SKUs, location codes) so a million customers' baskets stay small.
@@ -202,6 +212,67 @@ impl Services {
         Ok(out)
     }
 
+    /// A page of the brand's customers with their histories after `after`, each page
+    /// in its own short read transaction; `None` when there are no more.
+    async fn score_page(
+        &self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Option<HistoryPage>, ScoreError> {
+        let histories = self
+            .transact("score_read", |mut tx| async move {
+                let result: Result<_, ScoreError> = tx
+                    .intelligence()
+                    .histories(brand, after, limit)
+                    .await
+                    .map_err(Into::into);
+                (tx, result)
+            })
+            .await?;
+        let Some(last) = histories.last().map(|h| h.customer.id) else {
+            return Ok(None);
+        };
+        Ok(Some(HistoryPage {
+            full: histories.len() as u64 == limit,
+            last: Some(last),
+            histories,
+        }))
+    }
+
+    /// Stores a page of scores in one transaction, each with the segments the customer
+    /// had before.
+    async fn save_score_page(
+        &self,
+        brand: BrandId,
+        scores: Vec<CustomerScores>,
+    ) -> Result<(), ScoreError> {
+        self.transact("score_write", |mut tx| {
+            let mut chunk = scores.clone();
+            async move {
+                let result: Result<(), ScoreError> = async {
+                    let ids: Vec<CustomerId> = chunk.iter().map(|s| s.customer_id).collect();
+                    let mut before: HashMap<CustomerId, Vec<String>> = tx
+                        .intelligence()
+                        .scores_of(brand, &ids)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.customer_id, s.segments))
+                        .collect();
+                    for score in &mut chunk {
+                        score.previous_segments =
+                            before.remove(&score.customer_id).unwrap_or_default();
+                    }
+                    tx.intelligence().save_scores(brand, &chunk).await?;
+                    Ok(())
+                }
+                .await;
+                (tx, result)
+            }
+        })
+        .await
+    }
+
     /// Runs the scoring job for one brand (see the module docs) and returns the run.
     pub async fn score_brand(
         &self,
@@ -232,84 +303,88 @@ impl Services {
             })
             .collect();
 
-        // 1. Read.
+        // 1. First pass: what the fits, the brand's habits and the RFM scale need.
         let mut skus = Interner::default();
         let mut places = Interner::default();
-        let mut profiles: Vec<Profile> = Vec::new();
+        let mut gathered = Gathered::default();
         let mut after: Option<CustomerId> = None;
-        loop {
-            let page = self
-                .transact("score_read", |mut tx| async move {
-                    let result: Result<_, ScoreError> = tx
-                        .intelligence()
-                        .histories(brand, after, options.page)
-                        .await
-                        .map_err(Into::into);
-                    (tx, result)
-                })
-                .await?;
-            let Some(last) = page.last().map(|h| h.customer.id) else {
-                break;
-            };
-            let full = page.len() as u64 == options.page;
-            profiles.extend(page.into_iter().map(|h| profile(h, &mut skus, &mut places)));
-            after = Some(last);
-            if !full {
+        while let Some(page) = self.score_page(brand, after, options.page).await? {
+            after = page.last;
+            let profiles: Vec<Profile> = page
+                .histories
+                .into_iter()
+                .map(|h| profile(h, &mut skus, &mut places))
+                .collect();
+            gathered.add_page(&profiles, offset, now);
+            if !page.full {
                 break;
             }
         }
 
-        // 2.–5. The models, habits and segments: CPU-bound, so off the async executor.
+        // 2. The fits: CPU-bound, so off the async executor.
         let options_owned = *options;
-        let computed = tokio::task::spawn_blocking(move || {
-            compute(
-                profiles,
-                &skus,
-                &places,
-                &rules,
-                offset,
-                now,
-                &options_owned,
-            )
+        let fitted = tokio::task::spawn_blocking(move || {
+            let fitted = fit(&gathered, &skus, &options_owned);
+            (fitted, gathered.rfm.finish(), skus)
         })
         .await;
-        let (mut scores, summary, sizes) = match computed {
-            Ok(computed) => computed,
+        let (fitted, rfm, skus_back) = match fitted {
+            Ok(fitted) => fitted,
             Err(error) => return Err(ScoreError::Aborted(error.to_string())),
         };
+        skus = skus_back;
+        let (counts, spend, prior, affinity, mut summary) = fitted;
+        let scorer = Arc::new(Scorer {
+            counts,
+            spend,
+            prior,
+            affinity,
+            rfm,
+            rules,
+            offset,
+            now,
+            options: *options,
+        });
 
-        // 6. Store, a page at a time, keeping each customer's previous segments.
-        let page = usize::try_from(options.page.max(1)).unwrap_or(1_000);
-        for chunk in scores.chunks_mut(page) {
-            self.transact("score_write", |mut tx| {
-                let mut chunk = chunk.to_vec();
-                async move {
-                    let result: Result<(), ScoreError> = async {
-                        let ids: Vec<CustomerId> = chunk.iter().map(|s| s.customer_id).collect();
-                        let before: HashMap<CustomerId, Vec<String>> = tx
-                            .intelligence()
-                            .scores_of(brand, &ids)
-                            .await?
-                            .into_iter()
-                            .map(|s| (s.customer_id, s.segments))
-                            .collect();
-                        for score in &mut chunk {
-                            score.previous_segments =
-                                before.get(&score.customer_id).cloned().unwrap_or_default();
-                        }
-                        tx.intelligence().save_scores(brand, &chunk).await?;
-                        Ok(())
-                    }
-                    .await;
-                    (tx, result)
-                }
+        // 3.–5. Second pass: each page scored and stored, keeping each customer's
+        // previous segments.
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        let mut customers = 0u64;
+        let mut names = (skus, places);
+        let mut after: Option<CustomerId> = None;
+        while let Some(page) = self.score_page(brand, after, options.page).await? {
+            after = page.last;
+            let full = page.full;
+            let s = scorer.clone();
+            let scored = tokio::task::spawn_blocking(move || {
+                let (mut skus, mut places) = names;
+                let profiles: Vec<Profile> = page
+                    .histories
+                    .into_iter()
+                    .map(|h| profile(h, &mut skus, &mut places))
+                    .collect();
+                (s.score(&profiles, &skus, &places), (skus, places))
             })
-            .await?;
+            .await;
+            let (scores, back) = match scored {
+                Ok(scored) => scored,
+                Err(error) => return Err(ScoreError::Aborted(error.to_string())),
+            };
+            names = back;
+            customers += scores.len() as u64;
+            for segment in scores.iter().flat_map(|s| &s.segments) {
+                *sizes.entry(segment.clone()).or_default() += 1;
+            }
+            self.save_score_page(brand, scores).await?;
+            if !full {
+                break;
+            }
         }
+        summary["customers"] = json!(customers);
         let run = ScoringRun {
             id: self.ids.new_id(),
             at: now,
-            customers: scores.len() as u64,
+            customers,
             summary,
             segment_sizes: sizes,
         };
@@ -328,54 +403,29 @@ impl Services {
     }
 }
 
-/// Fits the models, predicts, finds habits and segments for every profile: the run's
-/// CPU-bound part, pure and synchronous so it can run on a blocking thread.
-#[allow(clippy::too_many_arguments)]
-fn compute(
-    profiles: Vec<Profile>,
-    skus: &Interner,
-    places: &Interner,
-    rules: &[(String, Rule)],
-    offset: UtcOffset,
-    now: OffsetDateTime,
-    options: &ScoringOptions,
-) -> (
-    Vec<CustomerScores>,
+/// What the fits give the second pass: the purchase and spend models (when they could
+/// be fitted), the send-time prior, the item-affinity model, and the run's summary.
+type Fitted = (
+    Option<BgNbd>,
+    Option<GammaGamma>,
+    Option<SendTimePrior>,
+    AffinityModel,
     serde_json::Value,
-    BTreeMap<String, u64>,
-) {
-    // 2. Summaries and fits.
-    let mut visits = Vec::new();
-    for (i, p) in profiles.iter().enumerate() {
-        for (at, spend) in p.visits.iter().zip(&p.spend_minor) {
-            visits.push(ModelVisit {
-                customer: i,
-                day: local_days(*at, offset),
-                amount: Some(*spend as f64),
-            });
-        }
-    }
-    // Refunds can leave a customer's repeat visits worth nothing: such a customer has
-    // no spend to model (the spend model takes positive averages only), but still
-    // counts for the purchase model.
-    let summaries: HashMap<usize, Summary> = from_visits(&visits, local_days(now, offset), 1.0)
-        .into_iter()
-        .map(|(i, mut s)| {
-            s.monetary_value = s.monetary_value.filter(|m| m.is_finite() && *m > 0.0);
-            (i, s)
-        })
-        .collect();
-    drop(visits);
-    let rows: Vec<Summary> = summaries.values().cloned().collect();
+);
+
+/// Fits BG/NBD and Gamma-Gamma on the gathered summary rows and builds the brand's
+/// send-time prior and item-affinity model: the run's CPU-bound middle, pure and
+/// synchronous so it can run on a blocking thread.
+fn fit(gathered: &Gathered, skus: &Interner, options: &ScoringOptions) -> Fitted {
     let fit_options = FitOptions {
         penalizer: options.penalizer,
         ..FitOptions::default()
     };
-    let counts = BgNbd::fit(&rows, &fit_options);
-    let spend = GammaGamma::fit(&rows, &fit_options);
+    let counts = BgNbd::fit(&gathered.rows, &fit_options);
+    let spend = GammaGamma::fit(&gathered.rows, &fit_options);
     let mut summary = json!({
-        "customers": profiles.len(),
-        "customers_with_visits": rows.len(),
+        "customers": gathered.rfm.len(),
+        "customers_with_visits": gathered.rows.len(),
         "horizon_days": options.horizon_days,
         "clv_months": options.clv_months,
     });
@@ -387,169 +437,31 @@ fn compute(
         Ok(f) => fit_json(GammaGamma::NAMES, &f.model.values(), &f.stats),
         Err(e) => json!({"error": e.to_string()}),
     };
-    let counts = counts.ok().map(|f| f.model);
-    let spend = spend.ok().map(|f| f.model);
-    drop(rows);
-
-    // 3. Habits: the brand's send-time pattern and item affinity first.
-    let profiles_send: Vec<SendTimeProfile> = profiles
-        .iter()
-        .map(|p| SendTimeProfile::from_visits(&p.visits, offset))
-        .collect();
-    let brand_pattern = SendTimeProfile::aggregate(profiles_send.iter());
-    let prior =
-        SendTimePrior::from_profile(&brand_pattern, 5.0).or_else(|_| SendTimePrior::uniform(0.0));
-    let affinity = AffinityModel::build(
-        profiles
-            .iter()
-            .flat_map(|p| p.baskets.iter())
-            .map(|b| b.iter().map(|&s| skus.name(s))),
-        AffinityConfig::default(),
-    );
+    let prior = SendTimePrior::from_profile(&gathered.pattern, 5.0)
+        .or_else(|_| SendTimePrior::uniform(0.0))
+        .ok();
+    let affinity = gathered.affinity(skus);
     summary["affinity_pairs"] = json!(affinity.pairs().len());
-
-    // 4. Predictions and features.
-    let clv_options = ClvOptions {
-        months: options.clv_months,
-        monthly_discount: options.monthly_discount,
-        units_per_month: 30.0,
-    };
-    let mut cache: HashMap<(u64, u64, u64, Option<u64>), Prediction> = HashMap::new();
-    let mut scores = Vec::with_capacity(profiles.len());
-    let mut features = Vec::with_capacity(profiles.len());
-    for (i, p) in profiles.iter().enumerate() {
-        let prediction = summaries
-            .get(&i)
-            .map(|s| {
-                let key = (
-                    s.frequency.to_bits(),
-                    s.recency.to_bits(),
-                    s.t.to_bits(),
-                    s.monetary_value.map(f64::to_bits),
-                );
-                *cache.entry(key).or_insert_with(|| {
-                    predict(counts.as_ref(), spend.as_ref(), s, options, &clv_options)
-                })
-            })
-            .unwrap_or_default();
-        let regularity = VisitRegularity::from_visits(&p.visits, offset);
-        let send = profiles_send
-            .get(i)
-            .zip(prior.as_ref().ok())
-            .and_then(|(profile, prior)| profile.preferred(prior));
-        let baskets: Vec<Basket> = p
-            .visits
-            .iter()
-            .zip(&p.baskets)
-            .map(|(at, b)| Basket {
-                placed_at: *at,
-                skus: b.iter().map(|&s| skus.name(s).to_owned()).collect(),
-            })
-            .collect();
-        let habits = customer_affinity(&affinity, &baskets, Weighting::Count, 3);
-        let last = p.visits.iter().max().copied();
-        let first = p.visits.iter().min().copied();
-        let mut feature = CustomerFeatures::new(
-            p.id,
-            whole_days_between(last.unwrap_or(p.created_at), now),
-            u32::try_from(p.visits.len()).unwrap_or(u32::MAX),
-            p.spend_minor.iter().sum(),
-        );
-        feature.tier = p.tier.clone();
-        feature.favourite_product = habits.favourite.clone();
-        feature.p_alive = prediction.p_alive;
-        feature.clv = prediction.clv;
-        feature.expected_visits = prediction.expected_visits;
-        feature.birthday_month = p.birthday_month;
-        feature.location = home_location(&p.locations).map(|l| places.name(l).to_owned());
-        feature.days_since_first_visit = whole_days_between(first.unwrap_or(p.created_at), now);
-        feature.points_balance = p.balance;
-        feature.marketing_consent = p.consent;
-        features.push(feature);
-        scores.push(CustomerScores {
-            customer_id: p.id,
-            scored_at: now,
-            p_alive: prediction.p_alive,
-            expected_visits_30d: prediction.expected_visits,
-            expected_spend_minor: prediction.expected_spend.map(|v| v.round() as i64),
-            clv_minor: prediction.clv.map(|v| v.round() as i64),
-            typical_gap_days: regularity.typical_gap_days(),
-            regularity: regularity.regularity(),
-            next_visit_at: regularity.expected_next_visit().map(|d| {
-                d.with_time(Time::MIDNIGHT)
-                    .assume_offset(offset)
-                    .to_offset(UtcOffset::UTC)
-            }),
-            preferred_hour: send.as_ref().map(|s| s.hour),
-            preferred_weekday: send
-                .as_ref()
-                .and_then(|s| s.weekday.as_ref())
-                .map(|w| w.weekday.number_days_from_monday()),
-            favourite_item: habits.favourite,
-            next_best_item: habits.next_best.map(|n| n.sku),
-            rfm: None,
-            segments: Vec::new(),
-            previous_segments: Vec::new(),
-            features: None,
-        });
-    }
-    drop(profiles);
-
-    // 5. Segments.
-    let rfm = score_all(&features);
-    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-    for ((score, feature), rfm) in scores.iter_mut().zip(&features).zip(&rfm) {
-        score.rfm = Some([rfm.recency, rfm.frequency, rfm.monetary]);
-        score.segments.push(rfm.segment().name().to_owned());
-        for (name, rule) in rules {
-            if rule.matches(feature) {
-                score.segments.push(name.clone());
-            }
-        }
-        for segment in &score.segments {
-            *sizes.entry(segment.clone()).or_default() += 1;
-        }
-        score.features = serde_json::to_value(feature).ok();
-    }
-    drop(features);
-    (scores, summary, sizes)
+    (
+        counts.ok().map(|f| f.model),
+        spend.ok().map(|f| f.model),
+        prior,
+        affinity,
+        summary,
+    )
 }
 
-/// What the models predict for one summary row.
-#[derive(Debug, Clone, Copy, Default)]
-struct Prediction {
-    p_alive: Option<f64>,
-    expected_visits: Option<f64>,
-    expected_spend: Option<f64>,
-    clv: Option<f64>,
+/// A customer's features as far as their own history gives them (recency, frequency,
+/// monetary value): the RFM measures, the same in both passes.
+fn features_base(p: &Profile, now: OffsetDateTime) -> CustomerFeatures {
+    let last = p.visits.iter().max().copied();
+    CustomerFeatures::new(
+        p.id,
+        whole_days_between(last.unwrap_or(p.created_at), now),
+        u32::try_from(p.visits.len()).unwrap_or(u32::MAX),
+        p.spend_minor.iter().sum(),
+    )
 }
-
-fn predict(
-    counts: Option<&BgNbd>,
-    spend: Option<&GammaGamma>,
-    row: &Summary,
-    options: &ScoringOptions,
-    clv: &ClvOptions,
-) -> Prediction {
-    let mut p = Prediction::default();
-    if let Some(counts) = counts {
-        p.p_alive = counts.p_alive(row).ok().and_then(finite);
-        p.expected_visits = counts
-            .expected_purchases(options.horizon_days, row)
-            .ok()
-            .and_then(finite);
-        if let Some(spend) = spend {
-            p.clv = customer_lifetime_value(counts, spend, row, clv)
-                .ok()
-                .and_then(finite);
-        }
-    }
-    if let Some(spend) = spend {
-        p.expected_spend = spend.expected_spend(row).ok().and_then(finite);
-    }
-    p
-}
-
 fn fit_json(
     names: &[&str],
     values: &[f64],
@@ -563,21 +475,10 @@ fn fit_json(
     json!({"parameters": params, "stats": stats, "aic": stats.aic(), "bic": stats.bic()})
 }
 
-/// The location visited most (ties: the smaller id, i.e. the first seen).
-fn home_location(locations: &[Option<u32>]) -> Option<u32> {
-    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
-    for l in locations.iter().flatten() {
-        *counts.entry(*l).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(l, _)| l)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::local_days;
+    use super::page::home_location;
 
     #[test]
     fn home_location_is_the_most_visited_then_the_first_seen() {

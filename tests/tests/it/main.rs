@@ -62,6 +62,7 @@ mod retries;
 mod roles;
 mod rotation;
 mod scoring;
+mod scoring_pages;
 mod segment_export;
 mod server;
 mod signup;

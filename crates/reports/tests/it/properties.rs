@@ -159,6 +159,24 @@ proptest! {
         }
     }
 
+    /// Storage may count the prior customers itself and name only those active in the
+    /// period: the overview is the same as with every prior customer added.
+    #[test]
+    fn counted_prior_customers_give_the_same_overview(orders in orders()) {
+        let all = overview(&orders, Interval::Week);
+        let mut b = OverviewBuilder::new(period(), OFFSET, Interval::Week, Currency::VND).unwrap();
+        for o in &orders {
+            b.add_order(o).unwrap();
+        }
+        let prior = prior_customers(&orders, period().from);
+        b.set_prior_count(prior.len() as u64);
+        let active: Vec<CustomerId> = b.active_customers().collect();
+        for c in active.into_iter().filter(|c| prior.contains(c)) {
+            b.add_prior_customer(c);
+        }
+        prop_assert_eq!(b.finish().unwrap(), all);
+    }
+
     #[test]
     fn rates_are_shares(orders in orders(), issued in 0u64..50, redeemed in 0u64..50) {
         let mut b = OverviewBuilder::new(period(), OFFSET, Interval::Day, Currency::VND).unwrap();

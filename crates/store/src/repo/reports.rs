@@ -119,6 +119,63 @@ impl ReportRepo for StoreTransaction {
         Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
     }
 
+    async fn count_customers_before(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        locations: Option<Vec<String>>,
+    ) -> Result<u64, StoreError> {
+        // COUNT is a BIGINT on PostgreSQL and an integer on SQLite.
+        let mut query = order::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::cust("CAST(COUNT(DISTINCT customer_id) AS BIGINT)"),
+                "n",
+            )
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::CustomerId.is_not_null())
+            .filter(order::Column::PlacedAt.lt(to_micros(before)))
+            .filter(counted_orders());
+        if let Some(codes) = locations {
+            query = query.filter(order::Column::Location.is_in(codes));
+        }
+        let n: Option<i64> = query
+            .into_tuple()
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("count customers in orders"))?;
+        u64::try_from(n.unwrap_or(0)).map_err(|_| corrupt("orders", "a negative count"))
+    }
+
+    async fn customers_before_among(
+        &mut self,
+        brand: BrandId,
+        before: OffsetDateTime,
+        locations: Option<Vec<String>>,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = order::Entity::find()
+            .select_only()
+            .column(order::Column::CustomerId)
+            .distinct()
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::CustomerId.is_in(customers.iter().map(|c| c.as_uuid())))
+            .filter(order::Column::PlacedAt.lt(to_micros(before)))
+            .filter(counted_orders());
+        if let Some(codes) = locations {
+            query = query.filter(order::Column::Location.is_in(codes));
+        }
+        let ids: Vec<Uuid> = query
+            .into_tuple()
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders"))?;
+        Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
+    }
+
     async fn points_by_location(
         &mut self,
         brand: BrandId,
