@@ -256,7 +256,7 @@ async fn run(cli: Cli) -> Result<()> {
                 settings.listen = listen;
             }
             init_logs(settings.log_format);
-            let app = Application::with_store(&settings, store)?;
+            let app = Application::with_store_simulating(&settings, store, brand)?;
             let key = app
                 .services()
                 .create_api_key(brand, regulars_ports::Role::Admin, Some("demo".to_owned()))

@@ -82,6 +82,25 @@ impl Application {
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Application, StartError> {
+        Self::assemble(settings, store, clock, None)
+    }
+
+    /// Binds the listener over an open store for `regulars demo`: the dashboard pages of
+    /// `simulated` say that its customers and campaign results are simulated.
+    pub fn with_store_simulating(
+        settings: &Settings,
+        store: Arc<Store>,
+        simulated: regulars_domain::BrandId,
+    ) -> Result<Application, StartError> {
+        Self::assemble(settings, store, Arc::new(SystemClock), Some(simulated))
+    }
+
+    fn assemble(
+        settings: &Settings,
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        simulated: Option<regulars_domain::BrandId>,
+    ) -> Result<Application, StartError> {
         let store = Arc::new(crate::sealing::keyed(&store, settings));
         let mut services = Services::new(store.clone(), clock.clone(), Arc::new(OsIdGen))
             .with_channel_accounts(store.clone())
@@ -132,7 +151,8 @@ impl Application {
             .with_limiter(limiter)
             .with_export_document(regulars_http::export_document)
             .with_secure_cookies(settings.secure_cookies)
-            .with_public_url(settings.public_url.clone()),
+            .with_public_url(settings.public_url.clone())
+            .with_simulated_brand(simulated),
         );
         if !web_state.persistent_keys() {
             tracing::warn!(

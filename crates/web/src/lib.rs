@@ -45,6 +45,7 @@ pub mod signup;
 pub mod till;
 
 use actix_web::web;
+use regulars_domain::BrandId;
 use regulars_ports::{Clock, IdGen};
 use regulars_service::{RateLimiter, SecretKey, SecretKeys, Services};
 use std::sync::Arc;
@@ -85,6 +86,9 @@ pub struct WebState {
     /// the server so both answer the same); without one the card page offers no
     /// download.
     pub export_document: Option<ExportDocument>,
+    /// The brand whose customers and campaign results are simulated (the one
+    /// `regulars demo` serves): its dashboard pages say so in a banner.
+    pub simulated_brand: Option<BrandId>,
 }
 
 /// Writes a customer's export as its JSON document.
@@ -121,6 +125,7 @@ impl WebState {
             public_url: None,
             limiter: None,
             export_document: None,
+            simulated_brand: None,
         }
     }
 
@@ -147,6 +152,12 @@ impl WebState {
     /// Marks cookies `Secure`.
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {
         self.secure_cookies = secure;
+        self
+    }
+
+    /// Marks `brand` as the one whose data is simulated (the demo's).
+    pub fn with_simulated_brand(mut self, brand: Option<BrandId>) -> Self {
+        self.simulated_brand = brand;
         self
     }
 

@@ -66,6 +66,7 @@ label.menu-item input[type=number]{width:5.5rem;min-height:2.8rem;font-size:1.25
 ul.legend{list-style:none;padding:0;margin:.4rem 0 0;display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.85rem;color:#1d2330}
 ul.legend li{white-space:nowrap}
 section{overflow-x:auto}
+p.simulated{background:#fff4d6;border:1px solid #e8c770;border-radius:6px;padding:.5rem .8rem;margin:0 0 1rem;overflow-wrap:anywhere}
 header.top nav{display:flex;flex-wrap:wrap;gap:.2rem .3rem}
 .cards{grid-template-columns:repeat(auto-fill,minmax(200px,1fr))}
 .card .value{font-size:1.45rem;white-space:nowrap}
@@ -216,11 +217,26 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
                 }
             }
             main {
+                @if session.simulated {
+                    p.simulated role="note" #simulated { (simulated_note(session.lang)) }
+                }
                 h1 { (title) }
                 (content)
             }
         },
     )
+}
+
+/// What the banner of a brand with simulated data says.
+fn simulated_note(lang: crate::i18n::Lang) -> &'static str {
+    match lang {
+        crate::i18n::Lang::Vi => {
+            "Dữ liệu mô phỏng: khách hàng và kết quả chiến dịch do mô hình phản hồi của bản demo tạo ra (docs/demo.md), không phải hành vi thật."
+        }
+        crate::i18n::Lang::En => {
+            "Simulated data: the customers and the campaign results come from the demo's stated response model (docs/demo.md), not from real behaviour."
+        }
+    }
 }
 
 /// A 200 HTML answer; remembers a language chosen with `?lang=` in its cookie.

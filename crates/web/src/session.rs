@@ -43,6 +43,8 @@ pub(crate) struct Session {
     pub lang: Lang,
     /// The CSRF token forms of this session carry.
     pub csrf: String,
+    /// The brand's campaign results are simulated (the demo's brand): every page says so.
+    pub simulated: bool,
     cookie: String,
 }
 
@@ -99,6 +101,7 @@ impl Session {
             scope: Scope::of(key.role, &key.locations),
             lang,
             csrf: state.keys().csrf_token(&cookie),
+            simulated: state.simulated_brand == Some(claims.brand),
             cookie,
         })
     }

@@ -10,9 +10,9 @@
 //! Needs the `regulars` binary (`cargo build -p regulars`) and chromedriver; without a
 //! chromedriver the test says so and passes, unless `REGULARS_REQUIRE_BROWSER=1`.
 
-use crate::browser::{Driver, chromedriver, click, context, fill, wait_for_url};
+use crate::browser::{Driver, chromedriver, click, context, fill, text_of, wait_for_url};
 use crate::reliability::binary;
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -236,6 +236,11 @@ async fn sweep(browser: &Client, demo: &Demo) -> Result<Vec<String>, String> {
     fill(browser, "#key", &demo.key).await?;
     click(browser, "#sign-in").await?;
     wait_for_url(browser, |url| url.contains("/dashboard/overview")).await?;
+    // The demo's brand says its campaign results are simulated.
+    let banner = text_of(browser, "#simulated").await?;
+    if !banner.contains("Simulated data") {
+        return Err(format!("the simulated-data banner says {banner:?}"));
+    }
     // One link of each kind, found breadth-first from the overview (laptop, English).
     let mut pages: BTreeMap<String, String> = BTreeMap::new();
     let mut queue = vec!["/dashboard/overview".to_owned()];
@@ -264,6 +269,9 @@ async fn sweep(browser: &Client, demo: &Demo) -> Result<Vec<String>, String> {
                 let name = format!("{lang}-{width}x{height}-{slug}");
                 let url = with_lang(&format!("{base}{href}"), lang);
                 let (found, _) = visit(browser, &url, &name).await?;
+                if browser.find(Locator::Css("#simulated")).await.is_err() {
+                    problems.push(format!("{kind} ({lang}): no simulated-data banner"));
+                }
                 problems.extend(
                     found
                         .into_iter()

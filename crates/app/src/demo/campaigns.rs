@@ -19,41 +19,16 @@ impl Demo {
     }
 
     /// The owner creates and launches the campaigns through the same use cases the
-    /// dashboard and the API call.
+    /// dashboard and the API call: a win-back testing two offers against each other,
+    /// and a birthday treat.
     pub(super) async fn launch(&mut self) -> Result<()> {
         let brand = self.brand;
-        let reward = |kind: &str| {
-            self.rewards
-                .iter()
-                .find(|r| {
-                    matches!(
-                        (&r.kind, kind),
-                        (RewardKind::FreeItem { .. }, "drink")
-                            | (RewardKind::FreeModifier { .. }, "topping")
-                    )
-                })
-                .map(|r| r.id.to_string())
-                .context("the demo catalogue has the reward")
-        };
-        let win_back = json!({
-            "name": "Win back: we miss you",
-            "trigger": {"type": "p_alive_below", "threshold": 0.6},
-            "audience": {"rule": "frequency >= 2 and recency_days >= 30"},
-            "offer": {"type": "fixed", "reward": {
-                "reward_id": reward("drink")?,
-                "cost": {"amount": "15000", "currency": "VND"}
-            }},
-            "budget": {"amount": "3000000", "currency": "VND"},
-            "channels": ["zalo", "sms", "email"],
-            "send_time": {"type": "now"},
-            "holdout": 0.3,
-            "attribution_days": 30,
-        });
+        let win_back = self.create_win_back().await?;
         let birthday = json!({
             "name": "Happy birthday",
             "trigger": {"type": "birthday", "days_before": 7},
             "offer": {"type": "fixed", "reward": {
-                "reward_id": reward("topping")?,
+                "reward_id": self.reward_id(|k| matches!(k, RewardKind::FreeModifier { .. }))?,
                 "cost": {"amount": "4000", "currency": "VND"}
             }},
             "channels": ["zalo", "email", "sms"],
@@ -61,14 +36,12 @@ impl Demo {
             "holdout": 0.2,
             "attribution_days": 14,
         });
-        for (document, label, response) in
-            [(win_back, "win-back", 0.25), (birthday, "birthday", 0.3)]
-        {
-            let record = self
-                .services
-                .create_campaign(brand, &document)
-                .await
-                .with_context(|| format!("creating the {label} campaign"))?;
+        let birthday = self
+            .services
+            .create_campaign(brand, &birthday)
+            .await
+            .context("creating the birthday campaign")?;
+        for (record, label) in [(win_back, "win-back"), (birthday, "birthday")] {
             self.services
                 .set_campaign_status(brand, record.id, CampaignAction::Launch)
                 .await
@@ -78,14 +51,91 @@ impl Demo {
                 self.clock.now().to_offset(self.offset).date(),
                 record.name
             );
-            self.campaigns.list.push((record.id, label, response));
+            self.campaigns.list.push((record.id, label));
         }
         Ok(())
     }
 
+    /// The catalogue reward of the kind `pick` accepts.
+    fn reward(&self, pick: impl Fn(&RewardKind) -> bool) -> Result<&Reward> {
+        self.rewards
+            .iter()
+            .find(|r| pick(&r.kind))
+            .context("the demo catalogue has the reward")
+    }
+
+    fn reward_id(&self, pick: impl Fn(&RewardKind) -> bool) -> Result<String> {
+        Ok(self.reward(pick)?.id.to_string())
+    }
+
+    /// The win-back campaign with its two variants, "free drink" and "20 % off". Its
+    /// rewards are named by catalogue id; a server that reads variants' rewards only
+    /// written out in full, or that still plans the campaign's own `offer` for every
+    /// message, refuses that form naming `variants`, and the next form is tried.
+    async fn create_win_back(&self) -> Result<regulars_ports::CampaignRecord> {
+        let drink = self.reward(|k| matches!(k, RewardKind::FreeItem { .. }))?;
+        let percent = self.reward(|k| matches!(k, RewardKind::PercentDiscount { .. }))?;
+        let by_id = |r: &Reward, cost: &str| {
+            json!({"type": "fixed", "reward": {
+                "reward_id": r.id.to_string(),
+                "cost": {"amount": cost, "currency": "VND"}
+            }})
+        };
+        let in_full = |r: &Reward, cost: &str| -> Result<serde_json::Value> {
+            Ok(json!({"type": "fixed", "reward": {
+                "reward": serde_json::to_value(r)?,
+                "cost": {"amount": cost, "currency": "VND"}
+            }}))
+        };
+        let variants = |drink: serde_json::Value, percent: serde_json::Value| {
+            json!([
+                {"name": "Free drink", "offer": drink},
+                {"name": "20 % off", "offer": percent},
+            ])
+        };
+        let named = variants(by_id(drink, "15000"), by_id(percent, "12000"));
+        let full = variants(in_full(drink, "15000")?, in_full(percent, "12000")?);
+        let forms = [
+            (named, None),
+            (full.clone(), Some(by_id(drink, "15000"))),
+            (full, None),
+        ];
+        let mut refused = None;
+        for (variants, offer) in forms {
+            let mut document = json!({
+                "name": "Win back: we miss you",
+                "trigger": {"type": "p_alive_below", "threshold": 0.6},
+                "audience": {"rule": "frequency >= 2 and recency_days >= 30"},
+                "variants": variants,
+                "budget": {"amount": "3000000", "currency": "VND"},
+                "channels": ["zalo", "sms", "email"],
+                "send_time": {"type": "now"},
+                "holdout": 0.3,
+                "attribution_days": 30,
+            });
+            if let Some(offer) = offer {
+                document["offer"] = offer;
+            }
+            match self.services.create_campaign(self.brand, &document).await {
+                Ok(record) => return Ok(record),
+                Err(regulars_service::CampaignError::Invalid { path, message })
+                    if path.starts_with("variants") =>
+                {
+                    refused = Some(format!("{path}: {message}"));
+                }
+                Err(e) => return Err(e).context("creating the win-back campaign"),
+            }
+        }
+        anyhow::bail!(
+            "creating the win-back campaign: {}",
+            refused.unwrap_or_default()
+        )
+    }
+
     /// The weekly pass: score (as a scheduled `regulars score` would, so the campaigns
     /// plan on fresh recency and P(alive)), plan the active campaigns, deliver what is due
-    /// through the senders, then let some of the customers who got a message come back.
+    /// through the senders, then let the customers who got a message answer it as the
+    /// response model says (`response.rs`).
     pub(super) async fn campaign_tick(&mut self) -> Result<()> {
         let brand = self.brand;
         self.score(false).await?;
@@ -101,9 +151,8 @@ impl Demo {
                 *self.consent.skipped.entry(reason).or_default() += n;
             }
         }
-        self.tally.messages_sent += self.deliver().await?;
-        let now = self.clock.now();
-        for (campaign, _, response) in self.campaigns.list.clone() {
+        self.deliver().await?;
+        for (campaign, _) in self.campaigns.list.clone() {
             let mut after = None;
             loop {
                 let page = self
@@ -116,40 +165,73 @@ impl Demo {
                     if m.status != OutboxStatus::Sent || !self.campaigns.seen.insert(m.id) {
                         continue;
                     }
-                    let Some(&customer) = m.customer_id.and_then(|id| self.by_customer.get(&id))
-                    else {
+                    let Some(id) = m.customer_id else { continue };
+                    let Some(&customer) = self.by_customer.get(&id) else {
                         continue;
                     };
-                    if let Some(id) = m.customer_id {
-                        self.maybe_opt_out(id, m.route.channel).await?;
-                    }
-                    let Some(code) = m.data.get("code").cloned() else {
-                        continue;
-                    };
-                    if self.rng.chance(response) {
-                        // They come back for it within ten days; the visit replaces
-                        // whatever they had planned (and revives those who had left).
-                        let life = &mut self.lives[customer];
-                        life.generation += 1;
-                        life.came_back_for_campaign = true;
-                        let generation = life.generation;
-                        let days = 1.0 + 9.0 * self.rng.uniform();
-                        let at = self
-                            .visit_time(customer, now + Duration::seconds_f64(days * 86_400.0))?;
-                        if at > now {
-                            self.agenda.push(
-                                at,
-                                Event::Visit {
-                                    customer,
-                                    generation,
-                                    voucher: Some(code),
-                                },
-                            );
-                        }
-                    }
+                    self.maybe_opt_out(id, m.route.channel).await?;
+                    self.answer(customer, m.data.get("code").cloned()).await?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The customer's answer to a message that carried the voucher `code` (or none):
+    /// drawn from what the voucher gives and where the customer stood.
+    async fn answer(&mut self, customer: usize, code: Option<String>) -> Result<()> {
+        let offer = match &code {
+            Some(code) => {
+                let check = self
+                    .services
+                    .validate_voucher(self.brand, code)
+                    .await
+                    .with_context(|| format!("looking up voucher {code}"))?;
+                check
+                    .reward
+                    .map_or(OfferKind::Nothing, |r| OfferKind::of(&r.kind))
+            }
+            None => OfferKind::Nothing,
+        };
+        let standing = if self.lives[customer].planned {
+            Standing::Drifting
+        } else {
+            Standing::Lapsed
+        };
+        let answer = respond(&mut self.responses, standing, offer);
+        let seen = self.tally.answers.entry(offer_label(offer)).or_default();
+        seen.0 += 1;
+        let Some(days) = answer.after_days else {
+            return Ok(());
+        };
+        seen.1 += 1;
+        seen.2 += u64::from(answer.redeems);
+        self.lives[customer].came_back_for_campaign = true;
+        let now = self.clock.now();
+        let at = self.visit_time(customer, now + Duration::seconds_f64(days * 86_400.0))?;
+        if at > now {
+            let generation = self.lives[customer].generation;
+            self.agenda.push(
+                at,
+                Event::Visit {
+                    customer,
+                    generation,
+                    voucher: code.filter(|_| answer.redeems),
+                    extra: true,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// How the story names an offer kind.
+pub(super) fn offer_label(offer: OfferKind) -> &'static str {
+    match offer {
+        OfferKind::FreeItem => "free drink",
+        OfferKind::FreeModifier => "free topping",
+        OfferKind::PercentOff => "20 % off",
+        OfferKind::FixedOff => "amount off",
+        OfferKind::Nothing => "no offer",
     }
 }

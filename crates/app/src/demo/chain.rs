@@ -179,6 +179,14 @@ pub(super) async fn create_brand(
             },
         ),
         reward(
+            "20 % off",
+            150,
+            RewardKind::PercentDiscount {
+                percent: rust_decimal::Decimal::from(20),
+                cap: Some(vnd(30_000)),
+            },
+        ),
+        reward(
             "30.000 ₫ off",
             200,
             RewardKind::FixedDiscount {

@@ -145,7 +145,10 @@ impl Demo {
         }
         let joined = match door {
             Door::Pos => return Ok(()),
-            Door::Poster => self.sign_up(customer, location).await?,
+            Door::Poster => {
+                let invite = self.invite_for(customer).await?;
+                self.sign_up(customer, location, invite.as_deref()).await?
+            }
             Door::Till => {
                 let p = &self.personas[customer];
                 let registration = TillRegistration {
@@ -187,8 +190,14 @@ impl Demo {
         Ok(())
     }
 
-    /// The poster: a code to the phone, read from the message, proved, then the form.
-    async fn sign_up(&mut self, customer: usize, location: usize) -> Result<Customer> {
+    /// The poster: a code to the phone, read from the message, proved, then the form;
+    /// through a member's `invite` link when given.
+    pub(super) async fn sign_up(
+        &mut self,
+        customer: usize,
+        location: usize,
+        invite: Option<&str>,
+    ) -> Result<Customer> {
         let brand = self.brand;
         let p = &self.personas[customer];
         let phone = Phone::parse(&p.phone, Phone::VIETNAM)?;
@@ -218,14 +227,24 @@ impl Demo {
             programme: true,
             notice_version: Some(self.doors.notice_version),
         };
-        self.services
-            .sign_up(&self.doors.posters[location], &session.token, &details)
-            .await
-            .context("signing up from the poster")
+        let poster = &self.doors.posters[location];
+        match invite {
+            Some(invite) => self
+                .services
+                .sign_up_referred(poster, &session.token, &details, invite, &client)
+                .await
+                .map(|(customer, _)| customer)
+                .context("signing up through an invite"),
+            None => self
+                .services
+                .sign_up(poster, &session.token, &details)
+                .await
+                .context("signing up from the poster"),
+        }
     }
 
     /// Delivers what is due and finds the code sent to `recipient` among the lines the
-    /// file channel wrote; the other lines are campaign messages and are counted so.
+    /// file channel wrote.
     async fn read_code(&mut self, recipient: &str) -> Result<String> {
         let read_to = std::fs::metadata(&self.messages).map_or(0, |m| m.len());
         self.deliver().await?;
@@ -242,8 +261,10 @@ impl Demo {
                     self.consent.codes += 1;
                     code = Some(otp.to_owned());
                 }
+                // Another customer's code; the rest are campaign messages and the
+                // managers' low-rating notices.
                 Some(_) => self.consent.codes += 1,
-                None => self.tally.messages_sent += 1,
+                None => {}
             }
         }
         code.context("no sign-up code was delivered")

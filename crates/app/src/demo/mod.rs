@@ -4,9 +4,12 @@
 //! background worker would drive it: the brand, its shops, earning rules, tiers and
 //! reward catalogue are set up; a year of orders (some delivered twice), refunds, rewards
 //! bought with points and vouchers redeemed at the till is played; customers are scored
-//! every few months; a win-back and a birthday campaign are launched, planned by
-//! `run_campaigns` and delivered by `deliver_due` through the file sender; and some of the
-//! customers who got a message come back for their voucher.
+//! every few months; a win-back testing two offers and a birthday campaign are launched,
+//! planned by `run_campaigns` and delivered by `deliver_due` through the file sender; and
+//! the customers who got a message answer it as the stated response model says
+//! (`response.rs`, `docs/demo.md`). Beside points run a stamp card, referrals through
+//! invite links, ratings after visits (low ones emailed to the shop's manager) and the
+//! owner's goal on the overview.
 //!
 //! Customers follow a BG/NBD-like process: each has a visit rate drawn from a gamma
 //! distribution and, after every visit, a chance of never coming back (geometric
@@ -16,12 +19,16 @@
 mod campaigns;
 mod chain;
 mod doors;
+mod programmes;
+mod response;
 mod sim;
 mod story;
 mod visits;
 
 use chain::*;
 use doors::{ConsentTally, Doors};
+use programmes::ProgrammeTally;
+use response::{OfferKind, Standing, respond};
 use sim::*;
 
 use anyhow::{Context, Result};
@@ -85,7 +92,13 @@ struct Life {
     /// Bumped when a visit is rescheduled, so the superseded one is skipped.
     generation: u64,
     visits: u32,
+    /// Their next visit is planned (by their own habits): they have not dropped out.
+    planned: bool,
     came_back_for_campaign: bool,
+    /// Drinks bought (at most the card's cap per order), for the stamp card.
+    drinks: u32,
+    /// Full stamp cards whose voucher they may hand over on a coming visit.
+    stamp_cards_due: u32,
 }
 
 enum Event {
@@ -94,11 +107,17 @@ enum Event {
         generation: u64,
         /// A campaign voucher they bring with them.
         voucher: Option<String>,
+        /// Brought by a campaign message, on top of their own habits.
+        extra: bool,
     },
     Refund(Refund),
     Score,
     Launch,
     CampaignTick,
+    /// Members try invites they cannot use, for the referral report's refusals.
+    RefusedReferrals,
+    /// The owner sets the goal shown on the overview.
+    Goal,
 }
 
 /// The demo's future, in time order (ties in insertion order).
@@ -131,14 +150,16 @@ struct Tally {
     vouchers_lapsed: u64,
     campaign_vouchers_redeemed: u64,
     upgrades: u64,
-    messages_sent: u64,
+    /// Campaign messages answered, by the offer they carried: messaged, came back,
+    /// redeemed.
+    answers: BTreeMap<&'static str, (u64, u64, u64)>,
     /// Segment sizes at each scoring.
     scorings: Vec<(Date, BTreeMap<String, u64>)>,
 }
 
-/// The demo's campaigns, and how likely a treated customer is to answer each.
+/// The demo's campaigns.
 struct Campaigns {
-    list: Vec<(CampaignId, &'static str, f64)>,
+    list: Vec<(CampaignId, &'static str)>,
     seen: BTreeSet<uuid::Uuid>,
 }
 
@@ -150,6 +171,8 @@ struct Demo {
     offset: UtcOffset,
     rewards: Vec<Reward>,
     rng: Rng,
+    /// The response model's own draws.
+    responses: Rng,
     personas: Vec<Persona>,
     lives: Vec<Life>,
     customer_ids: BTreeMap<usize, CustomerId>,
@@ -162,6 +185,10 @@ struct Demo {
     /// The poster and the till each location offers new customers.
     doors: Doors,
     consent: ConsentTally,
+    programmes: ProgrammeTally,
+    /// The simulated year.
+    start: OffsetDateTime,
+    end: OffsetDateTime,
     /// The file the messages are written to.
     messages: PathBuf,
 }
@@ -187,6 +214,7 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
     let services = Services::new(uow, clock.clone(), ids.clone())
         .with_secret_keys(SecretKeys::new(SecretKey::from_bytes(key)));
     let rewards = create_brand(&services, ids.as_ref(), brand, offset, start).await?;
+    programmes::set_up(&services, brand, &rewards).await?;
     println!(
         "brand {brand}: {BRAND_NAME}, VND, +07:00, {} shops, {} rewards",
         LOCATIONS.len(),
@@ -204,6 +232,7 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
         offset,
         rewards,
         rng,
+        responses: Rng::new(options.seed ^ 0x5EED_0FFE),
         lives: personas.iter().map(|_| Life::default()).collect(),
         personas,
         customer_ids: BTreeMap::new(),
@@ -218,6 +247,9 @@ pub async fn run(store: Arc<Store>, options: &DemoOptions) -> Result<BrandId> {
         orders_seq: 0,
         doors,
         consent: ConsentTally::default(),
+        programmes: ProgrammeTally::default(),
+        start,
+        end,
         messages: options.messages.clone(),
     };
     demo.plan(start, end)?;
@@ -290,8 +322,10 @@ impl Demo {
                         customer: idx,
                         generation: 0,
                         voucher: None,
+                        extra: false,
                     },
                 );
+                self.lives[idx].planned = true;
             }
         }
         let (span, offset) = (end - start, self.offset);
@@ -305,6 +339,10 @@ impl Demo {
         for frac in [0.25, 0.5, 0.75] {
             self.agenda.push(local_at(frac, 6)?, Event::Score);
         }
+        self.agenda
+            .push(local_at(0.5, 10)?, Event::RefusedReferrals);
+        let goal_day = (end - Duration::days(28)).max(start);
+        self.agenda.push(goal_day, Event::Goal);
         let launch = local_at(0.62, 7)?;
         self.agenda
             .push(launch - Duration::minutes(30), Event::Score);
@@ -335,9 +373,10 @@ impl Demo {
                     customer,
                     generation,
                     voucher,
+                    extra,
                 } => {
-                    if generation == self.lives[customer].generation {
-                        self.visit(customer, voucher, at).await?;
+                    if extra || generation == self.lives[customer].generation {
+                        self.visit(customer, voucher, at, extra).await?;
                     }
                 }
                 Event::Refund(refund) => {
@@ -347,6 +386,8 @@ impl Demo {
                 Event::Score => self.score(true).await?,
                 Event::Launch => self.launch().await?,
                 Event::CampaignTick => self.campaign_tick().await?,
+                Event::RefusedReferrals => self.refused_referrals().await?,
+                Event::Goal => self.set_goal(end).await?,
             }
         }
         Ok(())

@@ -81,16 +81,24 @@ impl Demo {
             println!();
         }
 
-        self.campaign_story().await?;
+        self.programme_story().await?;
+        let sent = self.campaign_story().await?;
         let returned = self
             .lives
             .iter()
             .filter(|l| l.came_back_for_campaign)
             .count();
         println!(
-            "  {} campaign messages delivered by the worker, {returned} customers came back for their voucher ({} redeemed)",
-            t.messages_sent, t.campaign_vouchers_redeemed
+            "  {sent} campaign messages delivered by the worker, {returned} customers came back because of one ({} vouchers redeemed)",
+            t.campaign_vouchers_redeemed
         );
+        for (offer, (messaged, back, redeemed)) in &t.answers {
+            println!(
+                "    {offer}: {messaged} messaged, {back} came back ({:.0}%), {redeemed} redeemed",
+                100.0 * *back as f64 / (*messaged).max(1) as f64
+            );
+        }
+        println!("  {SIMULATED}");
         println!(
             "  messages written to {} (the file channel: nothing was sent to anyone)",
             messages.display()
@@ -98,10 +106,12 @@ impl Demo {
         Ok(())
     }
 
-    /// Each campaign's report: messages, vouchers, revenue against the hold-out.
-    async fn campaign_story(&self) -> Result<()> {
+    /// Each campaign's report: messages, vouchers, revenue against the hold-out; answers
+    /// the messages sent.
+    async fn campaign_story(&self) -> Result<u64> {
         println!();
-        for (id, label, _) in &self.campaigns.list {
+        let mut all_sent = 0;
+        for (id, label) in &self.campaigns.list {
             let r = self.services.campaign_report(self.brand, *id).await?;
             let sent = r
                 .messages
@@ -109,6 +119,7 @@ impl Demo {
                 .filter(|(s, _)| matches!(s, OutboxStatus::Sent | OutboxStatus::Delivered))
                 .map(|(_, n)| n)
                 .sum::<u64>();
+            all_sent += sent;
             println!(
                 "  campaign \"{}\" ({label}): {} messaged ({sent} sent), {} held out; {} vouchers issued, {} redeemed",
                 r.campaign.name, r.treated, r.held_out, r.vouchers_issued, r.vouchers_redeemed
@@ -133,9 +144,12 @@ impl Demo {
                 Err(e) => println!("    no attribution yet: {e}"),
             }
         }
-        Ok(())
+        Ok(all_sent)
     }
 }
+
+/// What the command says of the campaigns' results (the dashboard's banner says it too).
+pub(super) const SIMULATED: &str = "The campaign results are simulated: customers answer offers by the demo's stated response model (docs/demo.md), not by real behaviour.";
 
 /// `1.234.000 ₫`.
 pub(super) fn money(minor: i64) -> String {

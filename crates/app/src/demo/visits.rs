@@ -8,9 +8,14 @@ impl Demo {
         customer: usize,
         campaign_voucher: Option<String>,
         at: OffsetDateTime,
+        extra: bool,
     ) -> Result<()> {
         let brand = self.brand;
         let order = self.order(customer, at)?;
+        // A visit of their own habits is the one that was planned; one a message
+        // brought leaves the planned one in place.
+        let planned = self.lives[customer].planned && extra;
+        self.lives[customer].planned = planned;
         if self.lives[customer].visits == 0 && !self.customer_ids.contains_key(&customer) {
             let home = self.personas[customer].home;
             self.join(customer, home).await?;
@@ -35,6 +40,7 @@ impl Demo {
                 Err(e) => return Err(e).with_context(|| format!("redeeming voucher {code}")),
             }
         }
+        self.maybe_redeem_stamps(customer, &order).await?;
         let receipt = self.services.ingest_order(brand, order.clone()).await?;
         self.tally.orders += 1;
         self.tally.revenue_minor += total;
@@ -70,7 +76,12 @@ impl Demo {
         if let (Some(balance), Some(id)) = (receipt.balance, receipt.customer_id) {
             self.maybe_buy_reward(customer, id, balance).await?;
         }
+        let progress = (at - self.start) / (self.end - self.start);
+        self.maybe_rate(&order, &receipt, progress).await?;
         self.maybe_refund(&order, total, at)?;
+        if planned {
+            return Ok(());
+        }
         // Geometric dropout: after each visit, some never come back.
         let p = &self.personas[customer];
         if !self.rng.chance(p.dropout) {
@@ -84,8 +95,10 @@ impl Demo {
                     customer,
                     generation,
                     voucher: None,
+                    extra: false,
                 },
             );
+            self.lives[customer].planned = true;
         }
         Ok(())
     }

@@ -4,8 +4,9 @@
 use crate::{databases, printed, run};
 use regulars::system::{OsIdGen, SystemClock};
 use regulars_domain::BrandId;
+use regulars_loyalty::referrals::RefusalReason;
 use regulars_ports::OutboxStatus;
-use regulars_service::Services;
+use regulars_service::{Scope, Services};
 use regulars_store::{Store, StoreOptions};
 use std::sync::Arc;
 
@@ -31,6 +32,11 @@ async fn the_demo_tells_a_year_with_campaigns() {
             "consent granted:",
             "opt-outs:",
             "campaign runs skipped:",
+            "stamp card",
+            "referrals:",
+            "ratings by shop",
+            "goal: repeat_rate",
+            "The campaign results are simulated",
         ] {
             assert!(out.contains(needle), "{}: no {needle:?} in\n{out}", db.name);
         }
@@ -139,14 +145,34 @@ async fn the_demo_tells_a_year_with_campaigns() {
             .iter()
             .filter(|m| m["data"].get("otp").is_some())
             .count();
+        // Low ratings reached the shops' managers by email.
+        let notices = lines
+            .iter()
+            .filter(|m| m["data"].get("otp").is_none() && m["promotional"] == false)
+            .count();
+        assert!(notices > 0, "{}: no low rating reached a manager", db.name);
+        // Members who tried an invite they cannot use proved their phone too.
+        let referrals = services.referral_counts(brand).await.unwrap();
+        let members_again: u64 = referrals
+            .refused
+            .iter()
+            .filter(|(r, _)| {
+                matches!(
+                    r,
+                    RefusalReason::SelfReferral | RefusalReason::ExistingCustomer
+                )
+            })
+            .map(|(_, n)| n)
+            .sum();
         assert_eq!(
-            codes as u64, doors.poster,
+            codes as u64,
+            doors.poster + members_again,
             "{}: one sign-up code per poster sign-up",
             db.name
         );
         assert_eq!(
             sent_total as usize,
-            lines.len() - codes,
+            lines.len() - codes - notices,
             "{}: one line per sent campaign message",
             db.name
         );
@@ -161,6 +187,18 @@ async fn the_demo_tells_a_year_with_campaigns() {
             db.name
         );
         assert!(compared >= 1);
+        let definition: serde_json::Value = serde_json::from_str(&win_back.definition).unwrap();
+        let variants = definition["variants"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            variants.len(),
+            2,
+            "{}: the win-back tests two offers: {definition}",
+            db.name
+        );
+        programmes_have_figures(&services, brand, db.name).await;
         // Some of the customers who got a voucher came back and used it.
         assert!(
             redeemed > 0,
@@ -199,6 +237,56 @@ fn the_same_seed_tells_the_same_story() {
     let first = story(&a);
     assert!(first.contains("customers made"), "{first}");
     assert_eq!(first, story(&b));
+}
+
+/// The stamp card, referrals, ratings by shop and the goal exist with figures.
+async fn programmes_have_figures(services: &Services, brand: BrandId, db: &str) {
+    let cards = services.stamp_cards(brand).await.unwrap();
+    assert_eq!(cards.len(), 1, "{db}: one stamp card");
+    let referrals = services.referral_counts(brand).await.unwrap();
+    assert!(
+        referrals.rewarded > 0 && referrals.signed_up >= referrals.rewarded,
+        "{db}: {referrals:?}"
+    );
+    for reason in [RefusalReason::SelfReferral, RefusalReason::ExistingCustomer] {
+        assert!(
+            referrals
+                .refused
+                .iter()
+                .any(|(r, n)| *r == reason && *n > 0),
+            "{db}: no {reason:?} refusal: {referrals:?}"
+        );
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let ratings = services
+        .ratings_report(
+            brand,
+            &Scope::Brand,
+            Some(today - time::Duration::days(400)),
+            Some(today + time::Duration::days(1)),
+        )
+        .await
+        .unwrap();
+    let shops = ratings
+        .report
+        .by_location
+        .iter()
+        .filter(|row| row.summary.count > 0)
+        .count();
+    assert!(shops >= 3, "{db}: ratings by shop: {:?}", ratings.report);
+    assert!(
+        ratings.report.by_week.len() >= 8,
+        "{db}: ratings over weeks"
+    );
+    assert!(ratings.report.total.low > 0, "{db}: some low ratings");
+    let goals = services.goal_views(brand, &Scope::Brand).await.unwrap();
+    assert_eq!(goals.len(), 1, "{db}: the owner's goal");
+    assert!(goals[0].current.is_some(), "{db}: {:?}", goals[0]);
+    assert!(
+        goals[0].goal.path.target_value > goals[0].goal.path.start_value,
+        "{db}: {:?}",
+        goals[0]
+    );
 }
 
 /// The story's figures about how customers joined and their consent.
