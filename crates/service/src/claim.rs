@@ -342,7 +342,8 @@ impl Services {
             .apply(tx, account, &mut receipt)
             .await
             .map_err(ClaimError::Credit)?;
-        self.stamp_order_in(tx, brand_id, &customer, &stored.order)
+        let cards = tx.stamps().stamp_cards(brand_id).await?;
+        self.stamp_order_in(tx, brand_id, &customer, &cards, &stored.order)
             .await?;
         Ok(receipt)
     }

@@ -345,6 +345,7 @@ impl Services {
                 let config = self
                     .current_config::<IngestError>(tx, config, &account)
                     .await?;
+                let referral_pending = account.referral_pending;
                 let credit = Credit {
                     brand: &config.brand,
                     program: config.program.as_ref(),
@@ -353,11 +354,14 @@ impl Services {
                     claim: false,
                 };
                 credit.apply(tx, account, &mut receipt).await?;
-                self.stamp_order_in(tx, brand_id, &customer, order).await?;
-                // A referred friend's first order rewards both, in this transaction.
-                if let Some(balance) = self
-                    .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
-                    .await?
+                self.stamp_order_in(tx, brand_id, &customer, &config.stamp_cards, order)
+                    .await?;
+                // A referred friend's first order rewards both, in this transaction. The
+                // account's mark, read under its lock, says whether one may be waiting.
+                if referral_pending
+                    && let Some(balance) = self
+                        .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
+                        .await?
                 {
                     receipt.balance = Some(balance);
                 }

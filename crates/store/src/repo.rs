@@ -32,6 +32,7 @@ pub(crate) mod pos_customers;
 pub(crate) mod pos_polls;
 mod privacy;
 mod ratings;
+mod referral_mark;
 mod referrals;
 mod reports;
 mod stamps;

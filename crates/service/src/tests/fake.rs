@@ -334,6 +334,7 @@ fn brands(tx: &mut MockTransaction, h: &Handle) {
                 version: None,
                 brand: brand.clone(),
                 program: w.programs.get(&id).cloned(),
+                stamp_cards: w.stamp_cards.get(&id).cloned().unwrap_or_default(),
             })
         })
     });
@@ -517,6 +518,8 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                         state
                     }),
                     config_version: None,
+                    // No mark kept: every order looks for a referral.
+                    referral_pending: true,
                 }
             })
         });
