@@ -338,8 +338,13 @@ impl Services {
                 // the account lock. A concurrent delivery of the same order may have
                 // committed while this one waited for it: READ COMMITTED shows its record
                 // only now, after the lock, so look again before crediting anything.
+                // The second look and the stats the rules need are one read.
                 let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
-                if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
+                let (seen, stats) = tx
+                    .idempotency()
+                    .seen_with_stats(brand_id, &order.key, customer.id)
+                    .await?;
+                if let Some(record) = seen {
                     return first_receipt(&order.key, record, &fingerprint);
                 }
                 let config = self
@@ -353,7 +358,7 @@ impl Services {
                     order,
                     claim: false,
                 };
-                credit.apply(tx, account, &mut receipt).await?;
+                credit.apply(tx, account, stats, &mut receipt).await?;
                 self.stamp_order_in(tx, brand_id, &customer, &config.stamp_cards, order)
                     .await?;
                 // A referred friend's first order rewards both, in this transaction. The
@@ -457,20 +462,18 @@ pub(crate) struct Credit<'a> {
 }
 
 impl Credit<'_> {
-    /// Credits the order to the customer's `account`, opened (locked) by the caller.
+    /// Credits the order to the customer's `account`, opened (locked) by the caller,
+    /// who read the customer's `stats` after taking the lock.
     pub(crate) async fn apply(
         &self,
         tx: &mut dyn Transaction,
         mut account: Account,
+        stats: Option<CustomerStats>,
         receipt: &mut OrderReceipt,
     ) -> Result<(), IngestError> {
         let (brand_id, customer_id) = (self.brand.id, self.customer.id);
         receipt.customer_id = Some(customer_id);
-        let mut stats = tx
-            .customers()
-            .stats(brand_id, customer_id)
-            .await?
-            .unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
+        let mut stats = stats.unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
         let at = account.time_for(self.order.placed_at);
         let mut entries = account
             .command(tx, brand_id, &LotsWanted::sweep(at), |l| l.expire_due(at))

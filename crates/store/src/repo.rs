@@ -24,6 +24,7 @@ mod ledger;
 mod locations;
 mod menu;
 mod notices;
+mod order_reads;
 pub(crate) mod orders;
 mod otp;
 pub(crate) mod outbox;

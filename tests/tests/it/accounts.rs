@@ -17,7 +17,8 @@ use time::{Duration, OffsetDateTime};
 /// Statements one order of a 2-line order for a regular customer takes, `BEGIN` and
 /// `COMMIT` aside: idempotency, customer by phone, account row (created if missing and
 /// locked, with the brand's config version and whether a referral waits for the
-/// customer, in one statement), idempotency again under the lock, stats, order, order
+/// customer, in one statement), idempotency again under the lock with the stats (one
+/// statement: both rows joined to a one-row select), order, order
 /// lines, account head and state, entries, tallies, the order's new lot (open lots are
 /// rows of their own: the account row holds the figures alone, and the lock says which
 /// lot expires first, so an order with nothing due reads no lot), stats, idempotency
@@ -26,7 +27,7 @@ use time::{Duration, OffsetDateTime};
 /// from the server's memory, checked by the config version the lock read; the referral
 /// is looked up only when the lock says one waits. An order that finds lots due also
 /// reads them and deletes them: two more.
-const STATEMENTS_PER_ORDER: usize = 14;
+const STATEMENTS_PER_ORDER: usize = 13;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {

@@ -768,6 +768,17 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
     });
     let r = h.clone();
     tx.idempotency
+        .expect_seen_with_stats()
+        .returning(move |brand, key, customer| {
+            // The fake's two reads, so a fault set on either still strikes here.
+            let seen = r.read("seen", |w| {
+                w.idempotency.get(&(brand, key.clone())).cloned()
+            })?;
+            let stats = r.read("stats", |w| w.stats.get(&(brand, customer)).cloned())?;
+            Ok((seen, stats))
+        });
+    let r = h.clone();
+    tx.idempotency
         .expect_remember()
         .returning(move |brand, key, record| {
             let (key, record) = (key.clone(), record.clone());
