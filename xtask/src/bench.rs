@@ -173,7 +173,14 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
 
     let out_dir = root.join("bench").join("results");
     std::fs::create_dir_all(&out_dir)?;
-    let latest = json!({"results": rows, "machine": machine()});
+    // The last run's figures stand beside the new ones, so a regression shows in the
+    // table itself rather than only in the history of the file.
+    let previous = previous_results(&out_dir.join("latest.json"));
+    let previous_machine = previous.as_ref().map(|(_, m)| m.clone());
+    let previous = previous.map(|(rows, _)| rows).unwrap_or_default();
+    add_previous(&mut rows, &previous);
+    let latest =
+        json!({"results": rows, "machine": machine(), "previous_machine": previous_machine});
     std::fs::write(
         out_dir.join("latest.json"),
         serde_json::to_string_pretty(&latest)?,
@@ -276,6 +283,79 @@ fn read_reports(dir: &Path) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// The rows and machine of the run before, from its `latest.json`; `None` when there is
+/// none or it cannot be read (a first run, or a file edited by hand).
+fn previous_results(path: &Path) -> Option<(Vec<Value>, Value)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let latest: Value = serde_json::from_str(&text).ok()?;
+    let rows = latest.get("results")?.as_array()?.clone();
+    let machine = latest.get("machine").cloned().unwrap_or(Value::Null);
+    Some((rows, machine))
+}
+
+/// Gives each row the figures of the row of the same name in `previous` (its value,
+/// unit and ratio), when there is one. The rows of the run before carry their own
+/// `previous` too; only their own figures are taken, so the file never grows.
+fn add_previous(rows: &mut [Value], previous: &[Value]) {
+    for row in rows.iter_mut() {
+        let Some(name) = row.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(before) = previous
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+        else {
+            continue;
+        };
+        let mut kept = json!({});
+        for field in ["value", "unit", "ratio"] {
+            if let Some(v) = before.get(field) {
+                kept[field] = v.clone();
+            }
+        }
+        row["previous"] = kept;
+    }
+}
+
+/// The change from `before` to `now` in per cent, signed: `+12.5%`, `-3.0%`; `—` when
+/// there is nothing to compare (no earlier figure, another unit, a zero or NaN).
+fn change(now: f64, before: f64) -> String {
+    if !now.is_finite() || !before.is_finite() || before == 0.0 {
+        return "—".into();
+    }
+    let pct = (now - before) / before.abs() * 100.0;
+    format!("{pct:+.1}%")
+}
+
+/// The previous and change cells of a row: the earlier value with its unit (and its
+/// ratio), and the change of the value in per cent.
+fn previous_cells(r: &Value, value: f64, unit: &str) -> (String, String) {
+    let Some(p) = r.get("previous") else {
+        return ("—".into(), "—".into());
+    };
+    let before = p.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let before_unit = p.get("unit").and_then(Value::as_str).unwrap_or("");
+    let mut cell = format!("{} {before_unit}", fmt_num(before));
+    if let Some(ratio) = p.get("ratio").and_then(Value::as_f64) {
+        let _ = write!(cell, " ({})", fmt_ratio(ratio));
+    }
+    let delta = if before_unit == unit {
+        change(value, before)
+    } else {
+        "—".into()
+    };
+    (cell, delta)
+}
+
+fn fmt_ratio(x: f64) -> String {
+    // Small ratios (a per-order import against COPY) keep two significant digits.
+    if x != 0.0 && x.abs() < 0.01 {
+        format!("{x:.4}×")
+    } else {
+        format!("{x:.2}×")
+    }
+}
+
 fn fmt_num(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
@@ -288,7 +368,7 @@ fn fmt_num(v: f64) -> String {
 
 fn markdown(rows: &[Value]) -> String {
     let mut out = String::from(
-        "# Benchmark results\n\nWritten by `cargo xtask bench`. Each figure stands next to a peer or limit measured in the same run; read the ratio, not the absolute value.\n\n| benchmark | value | peer | peer value | ratio |\n|---|---|---|---|---|\n",
+        "# Benchmark results\n\nWritten by `cargo xtask bench`. Each figure stands next to a peer or limit measured in the same run; read the ratio, not the absolute value. The previous column is the run before this one (same name), with its ratio; the change is of the value (for ns/op lower is better, for rates higher is better).\n\n| benchmark | value | peer | peer value | ratio | previous | change |\n|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let name = r.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -312,23 +392,107 @@ fn markdown(rows: &[Value]) -> String {
         let ratio = r
             .get("ratio")
             .and_then(Value::as_f64)
-            .map(|x| {
-                // Small ratios (a per-order import against COPY) keep two significant digits.
-                if x != 0.0 && x.abs() < 0.01 {
-                    format!("{x:.4}×")
-                } else {
-                    format!("{x:.2}×")
-                }
-            })
+            .map(fmt_ratio)
             .unwrap_or_else(|| "—".into());
+        let (previous, delta) = previous_cells(r, value, unit);
         let _ = writeln!(
             out,
-            "| {name} | {} {unit} | {peer} | {peer_value} | {ratio} |",
+            "| {name} | {} {unit} | {peer} | {peer_value} | {ratio} | {previous} | {delta} |",
             fmt_num(value)
         );
         if let Some(note) = r.get("note").and_then(Value::as_str) {
-            let _ = writeln!(out, "| ↳ {note} | | | | |");
+            let _ = writeln!(out, "| ↳ {note} | | | | | | |");
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_line<'a>(table: &'a str, name: &str) -> &'a str {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row {name} in {table}"))
+    }
+
+    #[test]
+    fn rows_show_the_previous_run_beside_the_new_matched_by_name() {
+        let mut rows = vec![
+            json!({"name": "http/postgres/16_clients", "value": 1200.0, "unit": "accruals/s",
+                   "peer": {"name": "pgbench", "value": 1000.0, "unit": "tps", "what": "TPC-B"},
+                   "ratio": 1.2}),
+            json!({"name": "ledger/fold", "value": 90.0, "unit": "ns/op"}),
+            json!({"name": "new/bench", "value": 5.0, "unit": "rows/s"}),
+        ];
+        let previous = vec![
+            json!({"name": "ledger/fold", "value": 100.0, "unit": "ns/op",
+                   "previous": {"value": 1.0, "unit": "ns/op"}}),
+            json!({"name": "http/postgres/16_clients", "value": 800.0, "unit": "accruals/s",
+                   "ratio": 0.8}),
+            json!({"name": "gone/bench", "value": 1.0, "unit": "ns/op"}),
+        ];
+        add_previous(&mut rows, &previous);
+        // Only the earlier run's own figures are kept, never its own previous.
+        assert_eq!(
+            rows[1]["previous"],
+            json!({"value": 100.0, "unit": "ns/op"})
+        );
+        assert!(rows[2].get("previous").is_none());
+
+        let table = markdown(&rows);
+        assert!(table.contains("| ratio | previous | change |"), "{table}");
+        assert_eq!(
+            table_line(&table, "http/postgres/16_clients"),
+            "| http/postgres/16_clients | 1200 accruals/s | pgbench (TPC-B) | 1000 tps | 1.20× \
+             | 800 accruals/s (0.80×) | +50.0% |"
+        );
+        assert_eq!(
+            table_line(&table, "ledger/fold"),
+            "| ledger/fold | 90.00 ns/op | — | — | — | 100 ns/op | -10.0% |"
+        );
+        assert_eq!(
+            table_line(&table, "new/bench"),
+            "| new/bench | 5.00 rows/s | — | — | — | — | — |"
+        );
+        assert!(!table.contains("gone/bench"), "{table}");
+    }
+
+    #[test]
+    fn a_change_of_unit_or_a_zero_is_not_compared() {
+        let mut rows = vec![json!({"name": "a", "value": 2.0, "unit": "MiB"})];
+        add_previous(
+            &mut rows,
+            &[json!({"name": "a", "value": 2048.0, "unit": "KiB"})],
+        );
+        assert_eq!(
+            table_line(&markdown(&rows), "a"),
+            "| a | 2.00 MiB | — | — | — | 2048 KiB | — |"
+        );
+        assert_eq!(change(1.0, 0.0), "—");
+        assert_eq!(change(f64::NAN, 1.0), "—");
+        assert_eq!(change(3.0, 2.0), "+50.0%");
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_previous_file_is_no_previous_run() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("latest.json");
+        let _ = std::fs::remove_file(&path);
+        assert!(previous_results(&path).is_none());
+        std::fs::write(&path, "not json").unwrap_or_else(|e| panic!("{e}"));
+        assert!(previous_results(&path).is_none());
+        std::fs::write(
+            &path,
+            r#"{"results": [{"name": "a", "value": 1}], "machine": {"cpus": 2}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (rows, machine) = previous_results(&path).unwrap_or_else(|| panic!("unread"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(machine, json!({"cpus": 2}));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

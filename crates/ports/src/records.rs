@@ -111,6 +111,10 @@ pub struct LockedAccount {
     /// The brand's [`BrandConfig::version`] as the locking statement read it; `None`
     /// from a store that keeps no version.
     pub config_version: Option<i64>,
+    /// True when a referral may wait for this customer's first order (set with a
+    /// referred sign-up, cleared when the referral is decided): only then does an order
+    /// look the referral up. A store that keeps no such mark answers true.
+    pub referral_pending: bool,
 }
 
 /// A brand and its loyalty programme as read together, with the number that every
@@ -124,6 +128,9 @@ pub struct BrandConfig {
     pub brand: Brand,
     /// Its loyalty programme, if any.
     pub program: Option<LoyaltyProgram>,
+    /// Its stamp cards, in the order they were given (every change to them moves the
+    /// version too).
+    pub stamp_cards: Vec<regulars_loyalty::stamps::StampCard>,
 }
 
 /// An order as stored, with what it earned.

@@ -407,6 +407,15 @@ pub trait IdempotencyRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<IdempotentRecord>, StoreError>;
+    /// [`seen`](Self::seen) and the customer's stats
+    /// ([`CustomerRepo::stats`](crate::CustomerRepo::stats)) read together: what an
+    /// order needs once the customer's account is locked, in one round trip.
+    async fn seen_with_stats(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        customer: CustomerId,
+    ) -> Result<(Option<IdempotentRecord>, Option<CustomerStats>), StoreError>;
     /// Remembers an event's result; a second record for the same key is a
     /// [`StoreError::Conflict`].
     async fn remember(

@@ -34,6 +34,9 @@ pub(crate) struct Account {
     rebuilt: bool,
     /// The brand's config version, read by the statement that took the lock.
     pub config_version: Option<i64>,
+    /// Whether a referral may wait for this customer's first order, read by the same
+    /// statement.
+    pub referral_pending: bool,
 }
 
 impl Account {
@@ -64,6 +67,7 @@ impl Account {
                 ledger: Ledger::resume(state, []),
                 rebuilt: false,
                 config_version: locked.config_version,
+                referral_pending: locked.referral_pending,
             });
         }
         let ledger = load_ledger::<E>(tx, brand, customer).await?;
@@ -79,6 +83,7 @@ impl Account {
             ledger,
             rebuilt: true,
             config_version: locked.config_version,
+            referral_pending: locked.referral_pending,
         })
     }
 

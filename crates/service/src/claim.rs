@@ -329,6 +329,7 @@ impl Services {
             ))));
         }
         let account = Account::open::<ClaimError>(tx, brand_id, customer.id).await?;
+        let stats = tx.customers().stats(brand_id, customer.id).await?;
         let program = tx.brands().program(brand_id).await?;
         let mut receipt = empty_receipt(id);
         let credit = Credit {
@@ -339,10 +340,11 @@ impl Services {
             claim: true,
         };
         credit
-            .apply(tx, account, &mut receipt)
+            .apply(tx, account, stats, &mut receipt)
             .await
             .map_err(ClaimError::Credit)?;
-        self.stamp_order_in(tx, brand_id, &customer, &stored.order)
+        let cards = tx.stamps().stamp_cards(brand_id).await?;
+        self.stamp_order_in(tx, brand_id, &customer, &cards, &stored.order)
             .await?;
         Ok(receipt)
     }

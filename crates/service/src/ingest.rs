@@ -338,13 +338,19 @@ impl Services {
                 // the account lock. A concurrent delivery of the same order may have
                 // committed while this one waited for it: READ COMMITTED shows its record
                 // only now, after the lock, so look again before crediting anything.
+                // The second look and the stats the rules need are one read.
                 let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
-                if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
+                let (seen, stats) = tx
+                    .idempotency()
+                    .seen_with_stats(brand_id, &order.key, customer.id)
+                    .await?;
+                if let Some(record) = seen {
                     return first_receipt(&order.key, record, &fingerprint);
                 }
                 let config = self
                     .current_config::<IngestError>(tx, config, &account)
                     .await?;
+                let referral_pending = account.referral_pending;
                 let credit = Credit {
                     brand: &config.brand,
                     program: config.program.as_ref(),
@@ -352,12 +358,15 @@ impl Services {
                     order,
                     claim: false,
                 };
-                credit.apply(tx, account, &mut receipt).await?;
-                self.stamp_order_in(tx, brand_id, &customer, order).await?;
-                // A referred friend's first order rewards both, in this transaction.
-                if let Some(balance) = self
-                    .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
-                    .await?
+                credit.apply(tx, account, stats, &mut receipt).await?;
+                self.stamp_order_in(tx, brand_id, &customer, &config.stamp_cards, order)
+                    .await?;
+                // A referred friend's first order rewards both, in this transaction. The
+                // account's mark, read under its lock, says whether one may be waiting.
+                if referral_pending
+                    && let Some(balance) = self
+                        .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
+                        .await?
                 {
                     receipt.balance = Some(balance);
                 }
@@ -453,20 +462,18 @@ pub(crate) struct Credit<'a> {
 }
 
 impl Credit<'_> {
-    /// Credits the order to the customer's `account`, opened (locked) by the caller.
+    /// Credits the order to the customer's `account`, opened (locked) by the caller,
+    /// who read the customer's `stats` after taking the lock.
     pub(crate) async fn apply(
         &self,
         tx: &mut dyn Transaction,
         mut account: Account,
+        stats: Option<CustomerStats>,
         receipt: &mut OrderReceipt,
     ) -> Result<(), IngestError> {
         let (brand_id, customer_id) = (self.brand.id, self.customer.id);
         receipt.customer_id = Some(customer_id);
-        let mut stats = tx
-            .customers()
-            .stats(brand_id, customer_id)
-            .await?
-            .unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
+        let mut stats = stats.unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
         let at = account.time_for(self.order.placed_at);
         let mut entries = account
             .command(tx, brand_id, &LotsWanted::sweep(at), |l| l.expire_due(at))

@@ -175,9 +175,9 @@ impl Services {
         tx: &mut dyn Transaction,
         brand: BrandId,
         customer: &Customer,
+        cards: &[StampCard],
         order: &Order,
     ) -> Result<(), StoreError> {
-        let cards = tx.stamps().stamp_cards(brand).await?;
         if cards.iter().all(|card| card.stamps_for(order) == 0) {
             return Ok(());
         }

@@ -6,26 +6,28 @@ use crate::targets;
 use regulars_domain::{EventKey, Points, Refund, RefundScope};
 use regulars_loyalty::ledger::Ledger;
 use regulars_loyalty::rules::EarningRules;
+use regulars_loyalty::stamps::{StampCard, StampEarning};
 use regulars_ports::UnitOfWork;
 use regulars_service::Services;
 use regulars_store::{Store, StoreOptions};
-use regulars_tests::order;
+use regulars_tests::{order, phone};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 /// Statements one order of a 2-line order for a regular customer takes, `BEGIN` and
 /// `COMMIT` aside: idempotency, customer by phone, account row (created if missing and
-/// locked, with the brand's config version, in one statement), idempotency again under
-/// the lock, stats, order, order lines, account head and state, entries, tallies, the
-/// order's new lot (open lots are rows of their own: the account row holds the figures
-/// alone, and the lock says which lot expires first, so an order with nothing due reads
-/// no lot), stats, idempotency record, and one read of the brand's active campaigns that
-/// plan a message with the order (the real-time thank-you). The brand and its programme
-/// come from the server's memory, checked by the config version the lock read. An order
-/// that finds lots due also reads them and deletes them: two more. Stamp cards and
-/// referrals each read once more: the brand's stamp cards, and whether the customer is a
-/// friend whose first order a referral waits for.
-const STATEMENTS_PER_ORDER: usize = 16;
+/// locked, with the brand's config version and whether a referral waits for the
+/// customer, in one statement), idempotency again under the lock with the stats (one
+/// statement: both rows joined to a one-row select), order, order
+/// lines, account head and state, entries, tallies, the order's new lot (open lots are
+/// rows of their own: the account row holds the figures alone, and the lock says which
+/// lot expires first, so an order with nothing due reads no lot), stats, idempotency
+/// record, and one read of the brand's active campaigns that plan a message with the
+/// order (the real-time thank-you). The brand, its programme and its stamp cards come
+/// from the server's memory, checked by the config version the lock read; the referral
+/// is looked up only when the lock says one waits. An order that finds lots due also
+/// reads them and deletes them: two more.
+const STATEMENTS_PER_ORDER: usize = 13;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
@@ -281,5 +283,48 @@ async fn a_rule_change_is_honoured_by_the_next_order_on_every_server() {
         // Changed through the second server: the first's copy is stale.
         set(&other, 2).await;
         expect_on_both(2).await;
+    }
+}
+
+/// Stamp cards are kept in the server's memory with the brand: a change made through
+/// another server (here another handle, with its own memory) moves the config version,
+/// so the next order here earns on the new card without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stamp_card_changed_elsewhere_counts_from_the_next_order() {
+    for target in targets("accounts_cards").await {
+        let (name, w) = (target.name, &target.world);
+        let (services, _log) = observed(&target.url).await;
+        let start = OffsetDateTime::now_utc() - Duration::hours(10);
+        services
+            .ingest_order(w.brand, order(w.brand, "C-0", 5, start, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: first order: {e}"));
+        let card = StampCard {
+            code: "visits".into(),
+            name: "Visits".into(),
+            stamps_needed: 5,
+            earn: StampEarning::Visit { min_total: None },
+            max_per_order: None,
+            reward: w.reward,
+            expiry_days: None,
+            active: true,
+        };
+        w.services
+            .put_stamp_cards(w.brand, vec![card])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: cards: {e}"));
+        services
+            .ingest_order(
+                w.brand,
+                order(w.brand, "C-1", 5, start + Duration::hours(4), 1),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: second order: {e}"));
+        let view = services
+            .customer_lookup(w.brand, &phone(5).to_string())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: lookup: {e}"));
+        let stamps: Vec<u32> = view.stamps.iter().map(|card| card.stamps).collect();
+        assert_eq!(stamps, vec![1], "{name}: {view:?}");
     }
 }

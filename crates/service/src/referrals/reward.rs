@@ -128,7 +128,8 @@ async fn decide(
 impl Services {
     /// After the friend's order `order` is credited: on their first order, rewards both
     /// or ends the referral (below the minimum). Answers the friend's balance when it
-    /// moved. Orders of customers without a pending referral cost one indexed read.
+    /// moved. Called only when the friend's account is marked as waiting for a
+    /// referral (see `LockedAccount::referral_pending`), so nearly no order reads here.
     pub(crate) async fn referral_on_order_in<E>(
         &self,
         tx: &mut dyn Transaction,

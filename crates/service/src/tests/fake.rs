@@ -334,6 +334,7 @@ fn brands(tx: &mut MockTransaction, h: &Handle) {
                 version: None,
                 brand: brand.clone(),
                 program: w.programs.get(&id).cloned(),
+                stamp_cards: w.stamp_cards.get(&id).cloned().unwrap_or_default(),
             })
         })
     });
@@ -517,6 +518,8 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                         state
                     }),
                     config_version: None,
+                    // No mark kept: every order looks for a referral.
+                    referral_pending: true,
                 }
             })
         });
@@ -763,6 +766,17 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
             w.idempotency.get(&(brand, key.clone())).cloned()
         })
     });
+    let r = h.clone();
+    tx.idempotency
+        .expect_seen_with_stats()
+        .returning(move |brand, key, customer| {
+            // The fake's two reads, so a fault set on either still strikes here.
+            let seen = r.read("seen", |w| {
+                w.idempotency.get(&(brand, key.clone())).cloned()
+            })?;
+            let stats = r.read("stats", |w| w.stats.get(&(brand, customer)).cloned())?;
+            Ok((seen, stats))
+        });
     let r = h.clone();
     tx.idempotency
         .expect_remember()

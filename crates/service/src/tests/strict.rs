@@ -54,6 +54,7 @@ async fn a_repeated_delivery_reads_and_writes_nothing() {
             version: None,
             brand: brand(id),
             program: None,
+            stamp_cards: Vec::new(),
         }))
     });
     let remembered = serde_json::to_value(receipt()).unwrap();
@@ -93,6 +94,7 @@ async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
             version: None,
             brand: brand(id),
             program: None,
+            stamp_cards: Vec::new(),
         }))
     });
     tx.idempotency.expect_seen().returning(|_, _| {
@@ -123,6 +125,7 @@ async fn a_corrupt_remembered_receipt_is_an_internal_error() {
             version: None,
             brand: brand(id),
             program: None,
+            stamp_cards: Vec::new(),
         }))
     });
     tx.idempotency.expect_seen().returning(|_, _| {

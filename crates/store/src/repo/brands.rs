@@ -16,8 +16,11 @@ use sea_orm::{
 };
 use time::UtcOffset;
 
-/// Moves the brand's config version up: its programme changed.
-async fn bump_config_version(tx: &StoreTransaction, brand: BrandId) -> Result<(), StoreError> {
+/// Moves the brand's config version up: its programme (or its stamp cards) changed.
+pub(super) async fn bump_config_version(
+    tx: &StoreTransaction,
+    brand: BrandId,
+) -> Result<(), StoreError> {
     use brand::Column as C;
     brand::Entity::update_many()
         .col_expr(C::ConfigVersion, Expr::col(C::ConfigVersion).add(1))

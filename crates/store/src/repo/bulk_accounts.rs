@@ -89,7 +89,7 @@ pub(super) async fn lock_accounts(
             "INSERT INTO balances (brand_id, customer_id, balance, next_seq, state) \
              VALUES {rows} \
              ON CONFLICT (brand_id, customer_id) DO UPDATE SET next_seq = balances.next_seq \
-             RETURNING customer_id, balance, next_seq, state, \
+             RETURNING customer_id, balance, next_seq, state, referral_pending, \
              (SELECT config_version FROM brands WHERE id = {}) AS config_version",
             placeholders(backend, chunk.len() * 2 + 1, 1)
         );
@@ -153,6 +153,9 @@ fn locked_account(row: &QueryResult, first: Option<i64>) -> Result<LockedAccount
     let config_version: Option<i64> = row
         .try_get("", "config_version")
         .map_err(read("brands.config_version"))?;
+    let referral_pending: bool = row
+        .try_get("", "referral_pending")
+        .map_err(read("balances.referral_pending"))?;
     let mut state = state
         .as_deref()
         .map(|text| from_json::<AccountState>("balances.state", text))
@@ -168,6 +171,7 @@ fn locked_account(row: &QueryResult, first: Option<i64>) -> Result<LockedAccount
         },
         state,
         config_version,
+        referral_pending,
     })
 }
 

@@ -54,10 +54,14 @@ pub(super) async fn brand_config(
     let program = rules
         .map(|rules| program_from_columns(&rules, tiers.as_deref()))
         .transpose()?;
+    // Read in the same transaction after the version: a change to the cards moves the
+    // version in its own transaction, so the pair is never older than the version.
+    let stamp_cards = super::stamps::cards_of(tx, brand).await?;
     Ok(Some(BrandConfig {
         version: Some(version),
         brand: brand_from_row(model)?,
         program,
+        stamp_cards,
     }))
 }
 
@@ -76,7 +80,7 @@ pub(super) async fn lock_balance_row(
         "INSERT INTO balances (brand_id, customer_id, balance, next_seq, state) \
          VALUES ({}, {}, 0, 0, NULL) \
          ON CONFLICT (brand_id, customer_id) DO UPDATE SET next_seq = balances.next_seq \
-         RETURNING balance, next_seq, state, \
+         RETURNING balance, next_seq, state, referral_pending, \
          (SELECT config_version FROM brands WHERE id = {}) AS config_version, \
          (SELECT MIN(expires_at) FROM account_lots WHERE brand_id = {} AND customer_id = {}) \
          AS first_expiry",

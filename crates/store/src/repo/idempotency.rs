@@ -6,8 +6,8 @@ use crate::entity::idempotency;
 use crate::error::in_ctx;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, EventKey};
-use regulars_ports::{IdempotencyRepo, IdempotentRecord, StoreError};
+use regulars_domain::{BrandId, CustomerId, EventKey};
+use regulars_ports::{CustomerStats, IdempotencyRepo, IdempotentRecord, StoreError};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use time::OffsetDateTime;
 
@@ -41,6 +41,15 @@ impl IdempotencyRepo for StoreTransaction {
             )?,
             fingerprint: row.fingerprint,
         }))
+    }
+
+    async fn seen_with_stats(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        customer: CustomerId,
+    ) -> Result<(Option<IdempotentRecord>, Option<CustomerStats>), StoreError> {
+        super::order_reads::seen_with_stats(self, brand, key, customer).await
     }
 
     /// Inserts the record; `created_at` is the time of this call.

@@ -66,6 +66,9 @@ impl LedgerRepo for StoreTransaction {
         let config_version: Option<i64> = row
             .try_get("", "config_version")
             .map_err(read("brands.config_version"))?;
+        let referral_pending: bool = row
+            .try_get("", "referral_pending")
+            .map_err(read("balances.referral_pending"))?;
         let first_expiry: Option<i64> = row
             .try_get("", "first_expiry")
             .map_err(read("account_lots.expires_at"))?;
@@ -84,6 +87,7 @@ impl LedgerRepo for StoreTransaction {
             },
             state,
             config_version,
+            referral_pending,
         })
     }
 

@@ -1,5 +1,6 @@
 //! [`ReferralRepo`]: the brand's referral programme, invite codes and referrals.
 
+use super::referral_mark::mark_referral_pending;
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt};
 use crate::entity::{referral, referral_invite, referral_setting};
 use crate::error::{corrupt, in_ctx};
@@ -132,6 +133,9 @@ impl ReferralRepo for StoreTransaction {
             .map_err(in_ctx(
                 "insert into referrals (brand_id, accepted_friend unique)",
             ))?;
+        if referral.state == ReferralState::Pending {
+            mark_referral_pending(self, brand, referral.friend, true).await?;
+        }
         Ok(())
     }
 
@@ -173,7 +177,14 @@ impl ReferralRepo for StoreTransaction {
             .exec(&self.tx)
             .await
             .map_err(in_ctx("update referrals (decide)"))?;
-        Ok(done.rows_affected == 1)
+        let decided = done.rows_affected == 1;
+        if decided
+            && from == ReferralState::Pending.status()
+            && next.state != ReferralState::Pending
+        {
+            mark_referral_pending(self, brand, next.friend, false).await?;
+        }
+        Ok(decided)
     }
 
     async fn rewarded_between(

@@ -120,18 +120,26 @@ fn event_from_row(row: stamp_event::Model) -> Result<StampEvent, StoreError> {
     })
 }
 
+/// The brand's cards, in the order they were given.
+pub(super) async fn cards_of(
+    tx: &StoreTransaction,
+    brand: BrandId,
+) -> Result<Vec<StampCard>, StoreError> {
+    let rows = stamp_card::Entity::find()
+        .filter(stamp_card::Column::BrandId.eq(brand.as_uuid()))
+        .order_by_asc(stamp_card::Column::Position)
+        .all(&tx.tx)
+        .await
+        .map_err(in_ctx("select from stamp_cards"))?;
+    rows.iter()
+        .map(|r| from_json("stamp card", &r.definition))
+        .collect()
+}
+
 #[async_trait]
 impl StampRepo for StoreTransaction {
     async fn stamp_cards(&mut self, brand: BrandId) -> Result<Vec<StampCard>, StoreError> {
-        let rows = stamp_card::Entity::find()
-            .filter(stamp_card::Column::BrandId.eq(brand.as_uuid()))
-            .order_by_asc(stamp_card::Column::Position)
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from stamp_cards"))?;
-        rows.iter()
-            .map(|r| from_json("stamp card", &r.definition))
-            .collect()
+        cards_of(self, brand).await
     }
 
     async fn replace_stamp_cards(
@@ -140,6 +148,8 @@ impl StampRepo for StoreTransaction {
         cards: &[StampCard],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        // The cards are part of the brand's configuration kept in memory by servers.
+        super::brands::bump_config_version(self, brand).await?;
         stamp_card::Entity::delete_many()
             .filter(stamp_card::Column::BrandId.eq(brand.as_uuid()))
             .exec(&self.tx)
