@@ -105,6 +105,8 @@ pub struct MockTransaction {
     pub menu: crate::MockMenuRepo,
     /// Rating repository mock.
     pub ratings: crate::MockRatingRepo,
+    /// Engagement repository mock.
+    pub engagement: crate::MockEngagementRepo,
     /// Goal repository mock.
     pub goals: crate::MockGoalRepo,
     /// Stamp repository mock.
@@ -145,6 +147,7 @@ impl Default for MockTransaction {
             claims: crate::MockClaimRepo::new(),
             menu: crate::MockMenuRepo::new(),
             ratings: crate::MockRatingRepo::new(),
+            engagement: crate::MockEngagementRepo::new(),
             goals: crate::MockGoalRepo::new(),
             stamps: crate::MockStampRepo::new(),
             bulk: crate::MockBulkRepo::new(),
@@ -271,6 +274,9 @@ impl Transaction for MockTransaction {
     }
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo {
         &mut self.ratings
+    }
+    fn engagement(&mut self) -> &mut dyn crate::EngagementRepo {
+        &mut self.engagement
     }
     fn goals(&mut self) -> &mut dyn crate::GoalRepo {
         &mut self.goals

@@ -112,6 +112,7 @@ mod config_cache;
 mod delivery;
 mod delivery_routes;
 mod do_not_call;
+mod engagement;
 mod error;
 mod fingerprint;
 mod goals;
@@ -185,6 +186,7 @@ pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound
 pub use do_not_call::{
     BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,
 };
+pub use engagement::{CampaignEngagement, LinkError, TOKEN_CHARS as LINK_TOKEN_CHARS};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use goals::{
     GOAL_WINDOW_DAYS, GoalError, GoalInput, GoalView, MAX_GOAL_DAYS, MAX_GOALS, TREND_WEEKS,

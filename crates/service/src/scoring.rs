@@ -22,6 +22,7 @@
 
 use crate::Services;
 use crate::account::load_brand;
+use crate::engagement::learn;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, CustomerId};
 use regulars_models::gamma_gamma::{ClvOptions, customer_lifetime_value};
@@ -112,6 +113,8 @@ struct Profile {
     spend_minor: Vec<i64>,
     locations: Vec<Option<u32>>,
     baskets: Vec<Vec<u32>>,
+    /// Counted clicks and opens of messages: when, and what each weighs.
+    responses: Vec<learn::Response>,
 }
 
 /// Interns strings (SKUs, location codes) so a million customers' baskets stay small.
@@ -150,6 +153,7 @@ fn profile(history: CustomerHistory, skus: &mut Interner, places: &mut Interner)
         spend_minor: Vec::with_capacity(history.visits.len()),
         locations: Vec::with_capacity(history.visits.len()),
         baskets: Vec::with_capacity(history.visits.len()),
+        responses: Vec::new(),
     };
     for visit in history.visits {
         p.visits.push(visit.at);
@@ -238,13 +242,18 @@ impl Services {
         let mut profiles: Vec<Profile> = Vec::new();
         let mut after: Option<CustomerId> = None;
         loop {
-            let page = self
+            let (page, responses) = self
                 .transact("score_read", |mut tx| async move {
-                    let result: Result<_, ScoreError> = tx
-                        .intelligence()
-                        .histories(brand, after, options.page)
-                        .await
-                        .map_err(Into::into);
+                    let result: Result<_, ScoreError> = async {
+                        let page = tx
+                            .intelligence()
+                            .histories(brand, after, options.page)
+                            .await?;
+                        let ids: Vec<CustomerId> = page.iter().map(|h| h.customer.id).collect();
+                        let responses = tx.engagement().counted_of(brand, &ids).await?;
+                        Ok((page, responses))
+                    }
+                    .await;
                     (tx, result)
                 })
                 .await?;
@@ -252,7 +261,12 @@ impl Services {
                 break;
             };
             let full = page.len() as u64 == options.page;
-            profiles.extend(page.into_iter().map(|h| profile(h, &mut skus, &mut places)));
+            let mut by_customer = learn::responses_by_customer(responses);
+            profiles.extend(page.into_iter().map(|h| {
+                let mut p = profile(h, &mut skus, &mut places);
+                p.responses = by_customer.remove(&p.id).unwrap_or_default();
+                p
+            }));
             after = Some(last);
             if !full {
                 break;
@@ -394,7 +408,7 @@ fn compute(
     // 3. Habits: the brand's send-time pattern and item affinity first.
     let profiles_send: Vec<SendTimeProfile> = profiles
         .iter()
-        .map(|p| SendTimeProfile::from_visits(&p.visits, offset))
+        .map(|p| learn::send_time_profile(&p.visits, &p.responses, offset))
         .collect();
     let brand_pattern = SendTimeProfile::aggregate(profiles_send.iter());
     let prior =

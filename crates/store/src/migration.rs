@@ -46,6 +46,7 @@ mod m20261211_300001_stamp_cards;
 mod m20261211_400001_referrals;
 mod m20261211_500001_ratings;
 mod m20261211_800001_owner_reports;
+mod m20261212_200001_engagement;
 
 #[cfg(test)]
 mod inventory;
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_400001_referrals::Migration),
             Box::new(m20261211_500001_ratings::Migration),
             Box::new(m20261211_800001_owner_reports::Migration),
+            Box::new(m20261212_200001_engagement::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ mod config;
 mod consents;
 pub(crate) mod customers;
 mod do_not_call;
+mod engagement;
 mod goals;
 pub(crate) mod idempotency;
 mod intelligence;

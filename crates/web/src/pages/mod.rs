@@ -12,6 +12,7 @@ pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod feedback;
 pub(crate) mod goals;
+pub(crate) mod links;
 pub(crate) mod names;
 pub(crate) mod overview;
 pub(crate) mod programme;
