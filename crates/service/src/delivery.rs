@@ -399,7 +399,14 @@ impl Services {
                             // The stored message keeps its links as written; what goes
                             // out carries the tracked ones.
                             let tracked = services.tracked(&recheck.tracking, &message);
-                            services.send_via(&senders, via, &options, &tracked).await
+                            let pixel = services.pixel_for(
+                                &recheck.tracking,
+                                &message,
+                                recheck.email_consent(&message),
+                            );
+                            services
+                                .send_via(&senders, via, &options, &tracked, pixel)
+                                .await
                         }
                     };
                     (message, decision)
@@ -521,6 +528,7 @@ impl Services {
         sender: Arc<dyn MessageSender>,
         options: &DeliveryOptions,
         message: &OutboxMessage,
+        open_pixel: Option<String>,
     ) -> Decision {
         let now = self.clock.now();
         if let Some(window) = message.send_window {
@@ -576,6 +584,7 @@ impl Services {
             dedupe_key: message.dedupe_key.clone(),
             promotional: message.promotional,
             unsubscribe_url,
+            open_pixel,
         };
         match sender.send(&outgoing).await {
             Ok(receipt) => Decision::Sent(receipt.provider_message_id),

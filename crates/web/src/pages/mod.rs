@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod by_location;
 pub(crate) mod by_staff;
+pub(crate) mod campaign_engagement;
 pub(crate) mod campaign_result;
 pub(crate) mod campaigns;
 pub(crate) mod card;
