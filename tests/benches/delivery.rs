@@ -168,6 +168,7 @@ async fn direct(stub: &EsmsStub, n: usize, tag: &str) -> BenchResult<f64> {
             dedupe_key: m.dedupe_key,
             promotional: true,
             unsubscribe_url: None,
+            open_pixel: None,
         })
         .collect();
     let queue = Arc::new(std::sync::Mutex::new(outgoing));

@@ -28,6 +28,21 @@ pub const SAMPLE_CODE: &str = "7K2M-9QXD-4HRTV";
 /// for counting the SMS a `{{rating_link}}` costs.
 pub const SAMPLE_RATING_LINK: &str = "https://loyalty.example.vn/f/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+/// A tracked link as long as a real one on a short public address (`https://` and 16
+/// characters, `/l/`, a 36-character token): what each link a template writes becomes
+/// when the brand tracks clicks (the default).
+pub const SAMPLE_CLICK_LINK: &str =
+    "https://loyalty.example.vn/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// `body` with each link as long as it may go out: the tracked link where that is
+/// longer than the link as written (tracking may be on or off, so the longer counts).
+fn with_longest_links(body: &str) -> String {
+    let tracked = SAMPLE_CLICK_LINK.chars().count();
+    regulars_domain::rewrite_links(body, |_, link| {
+        (link.chars().count() < tracked).then(|| SAMPLE_CLICK_LINK.to_owned())
+    })
+}
+
 impl Campaign {
     /// The campaign's text for a sample customer ([`SAMPLE_NAME`], [`SAMPLE_CODE`], a
     /// four-digit points figure, a date), one per reward the offer may give, with the
@@ -54,7 +69,7 @@ impl Campaign {
         rewards
             .into_iter()
             .map(|reward| {
-                let body = template.render(&self.sample_values(reward));
+                let body = with_longest_links(&template.render(&self.sample_values(reward)));
                 if promotional {
                     regulars_domain::with_opt_out(
                         &format!("{}{body}", policy.promotional_prefix),

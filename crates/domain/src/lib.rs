@@ -28,6 +28,7 @@
 
 mod consent;
 mod customer;
+mod engagement;
 mod error;
 mod ids;
 mod keyword;
@@ -47,6 +48,10 @@ pub use consent::{
     with_opt_out,
 };
 pub use customer::{ChangeSource, Channel, Customer, CustomerChange};
+pub use engagement::{
+    CLICK_COUNT_WINDOW, Engagement, EngagementKind, EngagementSettings, MAX_TRACKED_LINKS,
+    find_links, link_at, rewrite_links,
+};
 pub use error::DomainError;
 pub use ids::GoalId;
 pub use ids::{

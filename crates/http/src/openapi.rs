@@ -55,6 +55,7 @@ use crate::paging::Page;
 use crate::routes::campaign_variants;
 use crate::routes::channels;
 use crate::routes::claims;
+use crate::routes::engagement;
 use crate::routes::goals;
 use crate::routes::location_reports;
 use crate::routes::menu;
@@ -199,6 +200,7 @@ impl Modify for CommonErrors {
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
         ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
+        engagement::campaign, engagement::get_settings, engagement::set_settings,
         staff_report::by_staff,
         webhooks::receive, callbacks::receive, callbacks::receive_get,
         callbacks::receive_with_token, callbacks::receive_get_with_token,
@@ -239,11 +241,12 @@ impl Modify for CommonErrors {
         location_reports::LocationsDto, location_reports::LocationRowDto,
         ratings::RatingsDto, ratings::RatingSummaryDto, ratings::RatingLocationDto, ratings::RatingWeekDto,
         ratings::LowRatingDto, ratings::LocationManagerDto, ratings::RatingSettingsDto,
+        engagement::CampaignEngagementDto, engagement::EngagementSettingsDto,
         callbacks::DeliveryReportAck, policy::PolicyDto, policy::HoursDto,
         channels::ChannelAccountIn, channels::ChannelAccountOut, channels::ChannelAccountsOut,
         channels::SecretStateOut,
         audit::AccessRecordDto, Page<audit::AccessRecordDto>,
-        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto, export::RatingExportDto,
+        privacy::ErasureDto, privacy::PhoneIn, privacy::RetentionPolicyDto, export::ExportDto, export::ChangeDto, export::RequestDto, export::RatingExportDto, export::EngagementExportDto,
         dto::ConsentHistoryDto, dto::ConsentStatesDto, dto::ConsentEventDto,
         till::StaffDto, till::StaffIn, till::PinIn, till::DeviceDto, till::DeviceIn,
         till::EnrolledDeviceDto, Page<till::StaffDto>, Page<till::DeviceDto>,

@@ -38,6 +38,7 @@ mod channel_accounts;
 mod claims;
 mod customer_list;
 mod do_not_call;
+mod engagement;
 mod error;
 mod goals;
 mod intelligence;
@@ -76,6 +77,7 @@ pub use channel_accounts::{
 pub use claims::{ClaimRepo, ClaimableOrder, OrderClaim};
 pub use customer_list::{CustomerListQuery, CustomerListRow, CustomerSort};
 pub use do_not_call::{DoNotCallListed, DoNotCallRepo, DoNotCallStatus};
+pub use engagement::{EngagementCounts, EngagementRepo, LinkedMessage};
 pub use error::StoreError;
 pub use goals::{Goal, GoalRepo};
 pub use intelligence::{
@@ -127,6 +129,8 @@ pub use campaigns::MockCampaignRepo;
 pub use claims::MockClaimRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use do_not_call::MockDoNotCallRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use engagement::MockEngagementRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use goals::MockGoalRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -64,6 +64,11 @@ pub struct OutgoingMessage {
     /// messages when the deployment has a public address (email's `List-Unsubscribe`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// For email: the address of an open pixel, put as a 1×1 image in an HTML part
+    /// beside the text (only to a customer who consented to marketing email, from a
+    /// brand that tracks opens; `docs/engagement.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_pixel: Option<String>,
 }
 
 /// What a provider answered for an accepted message.

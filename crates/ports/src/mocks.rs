@@ -105,6 +105,8 @@ pub struct MockTransaction {
     pub menu: crate::MockMenuRepo,
     /// Rating repository mock.
     pub ratings: crate::MockRatingRepo,
+    /// Engagement repository mock; by default it knows no settings and no response.
+    pub engagement: crate::MockEngagementRepo,
     /// Goal repository mock.
     pub goals: crate::MockGoalRepo,
     /// Stamp repository mock.
@@ -145,6 +147,7 @@ impl Default for MockTransaction {
             claims: crate::MockClaimRepo::new(),
             menu: crate::MockMenuRepo::new(),
             ratings: crate::MockRatingRepo::new(),
+            engagement: no_engagement(),
             goals: crate::MockGoalRepo::new(),
             stamps: crate::MockStampRepo::new(),
             bulk: crate::MockBulkRepo::new(),
@@ -169,6 +172,25 @@ fn no_referrals() -> crate::MockReferralRepo {
 
 /// What a [`MockTransaction`] calls on each savepoint operation.
 pub type SavepointHook = Box<dyn FnMut(SavepointOp) -> Result<(), StoreError> + Send>;
+
+/// By default a brand tracks as the defaults say and nobody clicked anything, so the
+/// delivery, scoring and erasure paths find nothing to track or erase.
+fn no_engagement() -> crate::MockEngagementRepo {
+    let mut engagement = crate::MockEngagementRepo::new();
+    engagement
+        .expect_engagement_settings()
+        .returning(|_| Ok(None));
+    engagement
+        .expect_counted_of()
+        .returning(|_, _| Ok(Vec::new()));
+    engagement
+        .expect_erase_customer_engagements()
+        .returning(|_, _| Ok(0));
+    engagement
+        .expect_customer_engagements()
+        .returning(|_, _| Ok(Vec::new()));
+    engagement
+}
 
 /// A savepoint operation on a [`MockTransaction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +293,9 @@ impl Transaction for MockTransaction {
     }
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo {
         &mut self.ratings
+    }
+    fn engagement(&mut self) -> &mut dyn crate::EngagementRepo {
+        &mut self.engagement
     }
     fn goals(&mut self) -> &mut dyn crate::GoalRepo {
         &mut self.goals

@@ -88,6 +88,8 @@ pub trait Transaction: Send {
     fn menu(&mut self) -> &mut dyn MenuRepo;
     /// Ratings of visits and location managers' contacts.
     fn ratings(&mut self) -> &mut dyn crate::RatingRepo;
+    /// Clicks and opens of messages, and what each brand tracks.
+    fn engagement(&mut self) -> &mut dyn crate::EngagementRepo;
     /// The brand's goals.
     fn goals(&mut self) -> &mut dyn GoalRepo;
     /// Stamp cards and customers' stamps.

@@ -1,8 +1,8 @@
 //! Email over SMTP.
 
 use async_trait::async_trait;
-use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -124,8 +124,7 @@ impl SmtpSender {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .message_id(Some(message_id_for(&message.dedupe_key, &domain)))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(message_id_for(&message.dedupe_key, &domain)));
         if let Some(subject) = subject_of(message) {
             builder = builder.subject(subject);
         }
@@ -143,12 +142,49 @@ impl SmtpSender {
                     .header(ListUnsubscribePost);
             }
         }
-        builder
-            .body(message.body.clone())
-            .map_err(|e| SendError::Permanent {
-                reason: format!("email could not be built: {e}"),
-            })
+        let built = match message.open_pixel.as_deref().filter(|url| safe_url(url)) {
+            // The text stays the plain part; the HTML part is the same text with the
+            // pixel, for clients that show HTML.
+            Some(pixel) => builder.multipart(MultiPart::alternative_plain_html(
+                message.body.clone(),
+                html_with_pixel(&message.body, pixel),
+            )),
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(message.body.clone()),
+        };
+        built.map_err(|e| SendError::Permanent {
+            reason: format!("email could not be built: {e}"),
+        })
     }
+}
+
+/// Whether `url` is a web address that can go into a header or an attribute as it is.
+fn safe_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\'' | b'&'))
+}
+
+/// `text` as HTML (escaped, line breaks kept) followed by a 1×1 image of `pixel`.
+fn html_with_pixel(text: &str, pixel: &str) -> String {
+    let mut html = String::with_capacity(text.len() + 200);
+    html.push_str("<!doctype html><html><body><div style=\"white-space:pre-wrap\">");
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html.push_str("</div><img src=\"");
+    html.push_str(pixel);
+    html.push_str("\" width=\"1\" height=\"1\" alt=\"\"></body></html>");
+    html
 }
 
 /// `List-Unsubscribe: <https://…>` (RFC 2369).

@@ -231,6 +231,19 @@ fn withdrawn(recheck: &Recheck, message: &OutboxMessage) -> Option<String> {
 struct Recheck {
     consents: HashMap<(BrandId, CustomerId), ChannelConsent>,
     listed: HashSet<String>,
+    /// What each brand tracks of its messages (links, opens).
+    tracking: crate::engagement::send::Tracking,
+}
+
+impl Recheck {
+    /// Whether the customer of `message` consents to marketing email now.
+    fn email_consent(&self, message: &OutboxMessage) -> bool {
+        message.customer_id.is_some_and(|c| {
+            self.consents
+                .get(&(message.brand_id, c))
+                .is_some_and(|consent| consent.allows(Channel::Email))
+        })
+    }
 }
 
 fn channel_name(channel: Channel) -> &'static str {
@@ -382,7 +395,19 @@ impl Services {
                 running.spawn(async move {
                     let decision = match withdrawn(&recheck, &message) {
                         Some(reason) => Decision::Cancel(reason),
-                        None => services.send_via(&senders, via, &options, &message).await,
+                        None => {
+                            // The stored message keeps its links as written; what goes
+                            // out carries the tracked ones.
+                            let tracked = services.tracked(&recheck.tracking, &message);
+                            let pixel = services.pixel_for(
+                                &recheck.tracking,
+                                &message,
+                                recheck.email_consent(&message),
+                            );
+                            services
+                                .send_via(&senders, via, &options, &tracked, pixel)
+                                .await
+                        }
                     };
                     (message, decision)
                 });
@@ -439,7 +464,11 @@ impl Services {
     /// numbers are on the do-not-call list now.
     async fn recheck(&self, claimed: &[OutboxMessage]) -> Result<Recheck, DeliveryError> {
         let mut wanted: BTreeMap<BrandId, Vec<CustomerId>> = BTreeMap::new();
-        for m in claimed.iter().filter(|m| m.promotional) {
+        // Email to a customer is rechecked too: its open pixel needs their consent.
+        for m in claimed
+            .iter()
+            .filter(|m| m.promotional || m.route.channel == Channel::Email)
+        {
             if let Some(customer) = m.customer_id {
                 wanted.entry(m.brand_id).or_default().push(customer);
             }
@@ -453,11 +482,16 @@ impl Services {
             .filter(|m| m.promotional && m.route.channel == Channel::Sms)
             .filter_map(|m| Phone::parse_e164(&m.route.recipient).ok())
             .collect();
-        if wanted.is_empty() && sms.is_empty() {
+        let to_customers = claimed.iter().any(|m| m.customer_id.is_some());
+        if wanted.is_empty() && sms.is_empty() && !to_customers {
             return Ok(Recheck::default());
         }
         let (wanted, sms) = (&wanted, &sms);
         self.transact("delivery_consent", |mut tx| async move {
+            let tracking = match crate::engagement::send::tracking_of(tx.as_mut(), claimed).await {
+                Ok(tracking) => tracking,
+                Err(e) => return (tx, Err(DeliveryError::from(e))),
+            };
             let listed = match tx.do_not_call().do_not_call_listed(sms).await {
                 Ok(listed) => listed,
                 Err(e) => return (tx, Err(DeliveryError::from(e))),
@@ -481,6 +515,7 @@ impl Services {
                 Ok(Recheck {
                     consents: found,
                     listed,
+                    tracking,
                 }),
             )
         })
@@ -493,6 +528,7 @@ impl Services {
         sender: Arc<dyn MessageSender>,
         options: &DeliveryOptions,
         message: &OutboxMessage,
+        open_pixel: Option<String>,
     ) -> Decision {
         let now = self.clock.now();
         if let Some(window) = message.send_window {
@@ -548,6 +584,7 @@ impl Services {
             dedupe_key: message.dedupe_key.clone(),
             promotional: message.promotional,
             unsubscribe_url,
+            open_pixel,
         };
         match sender.send(&outgoing).await {
             Ok(receipt) => Decision::Sent(receipt.provider_message_id),

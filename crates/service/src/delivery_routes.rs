@@ -247,6 +247,7 @@ impl Services {
         via: Via,
         options: &DeliveryOptions,
         message: &OutboxMessage,
+        pixel: Option<String>,
     ) -> Decision {
         let now = self.clock.now();
         let key = key_of(message);
@@ -270,7 +271,7 @@ impl Services {
                 ));
             }
         };
-        let decision = self.attempt_send(sender, options, message).await;
+        let decision = self.attempt_send(sender, options, message, pixel).await;
         if let (true, Decision::Retry(at, _), Some(brands)) = (own, &decision, brands) {
             brands.pause(key, *at);
         }

@@ -104,8 +104,8 @@ mod bell;
 mod bonus;
 mod brand_policy;
 mod brand_settings;
-mod campaign_variants;
 mod campaign_draft;
+mod campaign_variants;
 mod campaigns;
 mod channel_accounts;
 mod channel_rules;
@@ -115,6 +115,7 @@ mod customer_list;
 mod delivery;
 mod delivery_routes;
 mod do_not_call;
+mod engagement;
 mod error;
 mod fingerprint;
 mod goals;
@@ -173,8 +174,8 @@ pub use admin::{BrandSetup, SetupError};
 pub use audit::{ACCESS_FLUSH_INTERVAL, ACCESS_LOG_RETENTION, MAX_PENDING_ACCESSES, Reader};
 pub use bell::OutboxBell;
 pub use brand_settings::BrandPatch;
-pub use campaign_variants::VariantReport;
 pub use campaign_draft::DraftPreview;
+pub use campaign_variants::VariantReport;
 pub use campaigns::{
     CAMPAIGN_PAGE, CampaignAction, CampaignError, CampaignReport, CampaignRunReport,
     DEFAULT_ATTRIBUTION_DAYS,
@@ -192,6 +193,7 @@ pub use delivery::{ChannelSenders, DeliveryError, DeliveryOptions, DeliveryRound
 pub use do_not_call::{
     BadLine, DO_NOT_CALL_BATCH, DoNotCallError, DoNotCallFile, DoNotCallImport, parse_do_not_call,
 };
+pub use engagement::{CampaignEngagement, LinkError, TOKEN_CHARS as LINK_TOKEN_CHARS};
 pub use error::{CorruptLedger, ErrorClass, UnknownBrand, UseCaseError};
 pub use goals::{
     GOAL_WINDOW_DAYS, GoalError, GoalInput, GoalView, MAX_GOAL_DAYS, MAX_GOALS, TREND_WEEKS,

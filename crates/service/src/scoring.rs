@@ -22,6 +22,7 @@
 
 use crate::Services;
 use crate::account::load_brand;
+use crate::engagement::learn;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, CustomerId};
 use regulars_models::habits::affinity::AffinityModel;
@@ -113,6 +114,8 @@ struct Profile {
     spend_minor: Vec<i64>,
     locations: Vec<Option<u32>>,
     baskets: Vec<Vec<u32>>,
+    /// Counted clicks and opens of messages: when, and what each weighs.
+    responses: Vec<learn::Response>,
 }
 
 /// One page of the first or second pass.
@@ -122,6 +125,23 @@ struct HistoryPage {
     full: bool,
     /// The last customer, where the next page starts.
     last: Option<CustomerId>,
+    /// The page's customers' counted clicks and opens.
+    responses: HashMap<CustomerId, Vec<learn::Response>>,
+}
+
+impl HistoryPage {
+    /// The page's profiles, each with its customer's responses.
+    fn profiles(self, skus: &mut Interner, places: &mut Interner) -> Vec<Profile> {
+        let mut responses = self.responses;
+        self.histories
+            .into_iter()
+            .map(|h| {
+                let mut p = profile(h, skus, places);
+                p.responses = responses.remove(&p.id).unwrap_or_default();
+                p
+            })
+            .collect()
+    }
 }
 
 /// Interns strings (SKUs, location codes) so a million customers' baskets stay small.
@@ -160,6 +180,7 @@ fn profile(history: CustomerHistory, skus: &mut Interner, places: &mut Interner)
         spend_minor: Vec::with_capacity(history.visits.len()),
         locations: Vec::with_capacity(history.visits.len()),
         baskets: Vec::with_capacity(history.visits.len()),
+        responses: Vec::new(),
     };
     for visit in history.visits {
         p.visits.push(visit.at);
@@ -220,13 +241,15 @@ impl Services {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Option<HistoryPage>, ScoreError> {
-        let histories = self
+        let (histories, responses) = self
             .transact("score_read", |mut tx| async move {
-                let result: Result<_, ScoreError> = tx
-                    .intelligence()
-                    .histories(brand, after, limit)
-                    .await
-                    .map_err(Into::into);
+                let result: Result<_, ScoreError> = async {
+                    let page = tx.intelligence().histories(brand, after, limit).await?;
+                    let ids: Vec<CustomerId> = page.iter().map(|h| h.customer.id).collect();
+                    let responses = tx.engagement().counted_of(brand, &ids).await?;
+                    Ok((page, responses))
+                }
+                .await;
                 (tx, result)
             })
             .await?;
@@ -237,6 +260,7 @@ impl Services {
             full: histories.len() as u64 == limit,
             last: Some(last),
             histories,
+            responses: learn::responses_by_customer(responses),
         }))
     }
 
@@ -310,13 +334,10 @@ impl Services {
         let mut after: Option<CustomerId> = None;
         while let Some(page) = self.score_page(brand, after, options.page).await? {
             after = page.last;
-            let profiles: Vec<Profile> = page
-                .histories
-                .into_iter()
-                .map(|h| profile(h, &mut skus, &mut places))
-                .collect();
+            let full = page.full;
+            let profiles = page.profiles(&mut skus, &mut places);
             gathered.add_page(&profiles, offset, now);
-            if !page.full {
+            if !full {
                 break;
             }
         }
@@ -358,11 +379,7 @@ impl Services {
             let s = scorer.clone();
             let scored = tokio::task::spawn_blocking(move || {
                 let (mut skus, mut places) = names;
-                let profiles: Vec<Profile> = page
-                    .histories
-                    .into_iter()
-                    .map(|h| profile(h, &mut skus, &mut places))
-                    .collect();
+                let profiles = page.profiles(&mut skus, &mut places);
                 (s.score(&profiles, &skus, &places), (skus, places))
             })
             .await;

@@ -47,6 +47,7 @@ mod m20261211_400001_referrals;
 mod m20261211_500001_ratings;
 mod m20261211_800001_owner_reports;
 mod m20261212_100001_campaign_variants;
+mod m20261212_200001_engagement;
 mod m20261212_500001_referral_pending;
 mod m20261212_600001_scale_indexes;
 mod m20261212_700001_redeemed_vouchers_index;
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_500001_ratings::Migration),
             Box::new(m20261211_800001_owner_reports::Migration),
             Box::new(m20261212_100001_campaign_variants::Migration),
+            Box::new(m20261212_200001_engagement::Migration),
             Box::new(m20261212_500001_referral_pending::Migration),
             Box::new(m20261212_600001_scale_indexes::Migration),
             Box::new(m20261212_700001_redeemed_vouchers_index::Migration),

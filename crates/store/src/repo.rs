@@ -19,6 +19,7 @@ mod consents;
 mod customer_list;
 pub(crate) mod customers;
 mod do_not_call;
+mod engagement;
 mod goals;
 pub(crate) mod idempotency;
 mod intelligence;

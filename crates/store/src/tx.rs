@@ -147,6 +147,10 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    fn engagement(&mut self) -> &mut dyn regulars_ports::EngagementRepo {
+        self
+    }
+
     fn goals(&mut self) -> &mut dyn regulars_ports::GoalRepo {
         self
     }

@@ -214,6 +214,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
         .route("/u/{token}", web::post().to(pages::unsubscribe::stop))
         .route("/f/{token}", web::get().to(pages::feedback::show))
         .route("/f/{token}", web::post().to(pages::feedback::rate))
+        .route("/l/{token}", web::get().to(pages::links::follow))
+        .route("/o/{token}.gif", web::get().to(pages::links::open))
         .configure(till::routes)
         .configure(signup::routes)
         .service(

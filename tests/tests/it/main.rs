@@ -18,6 +18,7 @@ mod card_privacy;
 mod channel_delivery;
 mod channels;
 mod claims;
+mod clicks;
 mod concurrency;
 mod consent;
 mod dashboard;

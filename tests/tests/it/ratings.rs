@@ -86,6 +86,19 @@ async fn thank_you(server: &TestServer, brand: BrandId) {
         .set_messaging_policy(brand, Policy::unrestricted())
         .await
         .unwrap_or_else(|e| panic!("policy: {e}"));
+    // The rating link is read off the text as written (click tracking is tested in
+    // `clicks`).
+    server
+        .services
+        .set_engagement_settings(
+            brand,
+            regulars_domain::EngagementSettings {
+                track_links: false,
+                track_opens: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("tracking: {e}"));
     let c = server
         .services
         .create_campaign(

@@ -46,6 +46,7 @@ fn message(key: &str) -> OutgoingMessage {
         dedupe_key: key.to_owned(),
         promotional: false,
         unsubscribe_url: None,
+        open_pixel: None,
     }
 }
 

@@ -103,6 +103,43 @@ pub(crate) struct ExportDto {
     requests: Vec<RequestDto>,
     /// Ratings of visits the customer gave (stars and comment).
     ratings: Vec<RatingExportDto>,
+    /// Clicks on links of messages and opens of emails.
+    engagements: Vec<EngagementExportDto>,
+}
+
+/// One click on a link of a message, or one open of an email.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EngagementExportDto {
+    /// The message (as in `messages`).
+    message_id: String,
+    /// The campaign that sent it, if any.
+    campaign_id: Option<String>,
+    /// `zalo`, `sms` or `email`.
+    channel: String,
+    /// `click` or `open`.
+    kind: String,
+    /// For a click: the link's index among the message's links.
+    link: Option<u8>,
+    /// Whether it counted as a response (once per message per minute).
+    counted: bool,
+    at: String,
+}
+
+impl From<&regulars_domain::Engagement> for EngagementExportDto {
+    fn from(e: &regulars_domain::Engagement) -> Self {
+        EngagementExportDto {
+            message_id: e.message_id.to_string(),
+            campaign_id: e.campaign_id.map(|c| c.to_string()),
+            channel: serde_json::to_value(e.channel)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            kind: e.kind.as_str().to_owned(),
+            link: e.link,
+            counted: e.counted,
+            at: rfc3339(e.at),
+        }
+    }
 }
 
 /// One rating the customer gave.
@@ -145,6 +182,11 @@ impl From<&CustomerExport> for ExportDto {
             messages: e.messages.iter().map(MessageDto::from).collect(),
             requests: e.requests.iter().map(RequestDto::from).collect(),
             ratings: e.ratings.iter().map(RatingExportDto::from).collect(),
+            engagements: e
+                .engagements
+                .iter()
+                .map(EngagementExportDto::from)
+                .collect(),
         }
     }
 }

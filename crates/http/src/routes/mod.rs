@@ -9,6 +9,7 @@ pub(crate) mod catalog;
 pub(crate) mod channels;
 pub(crate) mod claims;
 pub(crate) mod customers;
+pub(crate) mod engagement;
 pub(crate) mod export;
 pub(crate) mod goals;
 pub(crate) mod health;
@@ -159,6 +160,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(ratings::set_manager),
                 )
                 .route("/ratings/settings", web::put().to(ratings::set_settings))
+                .route(
+                    "/engagement/settings",
+                    web::get().to(engagement::get_settings),
+                )
+                .route(
+                    "/engagement/settings",
+                    web::put().to(engagement::set_settings),
+                )
+                .route(
+                    "/campaigns/{id}/engagement",
+                    web::get().to(engagement::campaign),
+                )
                 .route("/program", web::get().to(catalog::get_program))
                 .route(
                     "/program/earning-rules",

@@ -126,6 +126,34 @@ async fn promotional_mail_offers_one_click_unsubscribe_and_a_receipt_does_not() 
 }
 
 #[tokio::test]
+async fn an_open_pixel_goes_in_an_html_part_beside_the_text() {
+    let Some(server) = require_smtp() else { return };
+    let smtp = SmtpSender::new(settings(&server)).unwrap();
+    let pixel = "https://loyalty.example.vn/o/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.gif";
+    let mut tracked = message(Channel::Email, TO, "mail-pixel");
+    tracked.body = "Xin chào <An> & bạn".to_owned();
+    tracked.open_pixel = Some(pixel.to_owned());
+    smtp.send(&tracked).await.unwrap();
+    let mut broken = message(Channel::Email, TO, "mail-pixel-broken");
+    broken.open_pixel = Some("https://x.vn/o/a\"><script>".to_owned());
+    smtp.send(&broken).await.unwrap();
+
+    let mails = server.messages().unwrap();
+    assert_eq!(mails.len(), 2);
+    let raw = &mails[0].raw;
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(raw.contains("text/plain"), "{raw}");
+    assert!(raw.contains("text/html"), "{raw}");
+    let flat = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    assert!(flat.contains(pixel), "{raw}");
+    assert!(!mails[1].raw.contains("multipart"), "{}", mails[1].raw);
+    assert!(!mails[1].raw.contains("<script>"), "{}", mails[1].raw);
+}
+
+#[tokio::test]
 async fn the_same_dedupe_key_gives_the_same_message_id() {
     let Some(server) = require_smtp() else { return };
     let smtp = SmtpSender::new(settings(&server)).unwrap();

@@ -30,5 +30,6 @@ pub fn message(channel: Channel, recipient: &str, key: &str) -> OutgoingMessage 
         dedupe_key: key.to_owned(),
         promotional: false,
         unsubscribe_url: None,
+        open_pixel: None,
     }
 }

@@ -139,6 +139,10 @@ pub(crate) async fn erase_in(
     tx.ratings()
         .erase_rating_comments(customer.brand_id, customer.id)
         .await?;
+    // When they clicked or opened a message is about them: it goes.
+    tx.engagement()
+        .erase_customer_engagements(customer.brand_id, customer.id)
+        .await?;
     // A referral links two customers: it goes with either of them, with their invite.
     tx.referrals()
         .erase_customer(customer.brand_id, customer.id)

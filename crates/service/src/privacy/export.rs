@@ -44,6 +44,8 @@ pub struct CustomerExport {
     pub requests: Vec<PrivacyRequest>,
     /// Their ratings of visits, with comments.
     pub ratings: Vec<regulars_domain::Rating>,
+    /// Their clicks on links of messages and opens of emails.
+    pub engagements: Vec<regulars_domain::Engagement>,
 }
 
 impl Services {
@@ -111,6 +113,10 @@ impl Services {
                         .await?,
                     requests: tx.privacy().requests(brand, customer).await?,
                     ratings: tx.ratings().customer_ratings(brand, customer).await?,
+                    engagements: tx
+                        .engagement()
+                        .customer_engagements(brand, customer)
+                        .await?,
                     customer: person,
                 })
             })

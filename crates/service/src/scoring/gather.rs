@@ -4,6 +4,7 @@
 //! send-time pattern, the distinct baskets with their counts).
 
 use super::{Interner, Profile, features_base, local_days};
+use crate::engagement::learn;
 use regulars_models::Summary;
 use regulars_models::habits::affinity::{AffinityConfig, AffinityModel};
 use regulars_models::habits::send_time::SendTimeProfile;
@@ -34,7 +35,7 @@ impl Gathered {
             self.rows.push(summary);
         }
         for p in profiles {
-            let own = SendTimeProfile::from_visits(&p.visits, offset);
+            let own = learn::send_time_profile(&p.visits, &p.responses, offset);
             self.pattern = SendTimeProfile::aggregate([&self.pattern, &own]);
             self.rfm.add(&features_base(p, now));
             for basket in &p.baskets {

@@ -3,10 +3,11 @@
 
 use super::gather::summaries;
 use super::{Interner, Profile, ScoringOptions, features_base, finite, whole_days_between};
+use crate::engagement::learn;
 use regulars_models::gamma_gamma::{ClvOptions, customer_lifetime_value};
 use regulars_models::habits::affinity::{AffinityModel, Basket, Weighting, customer_affinity};
 use regulars_models::habits::regularity::VisitRegularity;
-use regulars_models::habits::send_time::{SendTimePrior, SendTimeProfile};
+use regulars_models::habits::send_time::SendTimePrior;
 use regulars_models::{BgNbd, CountModel, GammaGamma, Summary};
 use regulars_ports::CustomerScores;
 use regulars_segments::Rule;
@@ -60,10 +61,9 @@ impl Scorer {
                 })
                 .unwrap_or_default();
             let regularity = VisitRegularity::from_visits(&p.visits, offset);
-            let send = self
-                .prior
-                .as_ref()
-                .and_then(|prior| SendTimeProfile::from_visits(&p.visits, offset).preferred(prior));
+            let send = self.prior.as_ref().and_then(|prior| {
+                learn::send_time_profile(&p.visits, &p.responses, offset).preferred(prior)
+            });
             let baskets: Vec<Basket> = p
                 .visits
                 .iter()

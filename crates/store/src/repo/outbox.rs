@@ -599,7 +599,7 @@ fn clip(text: &str) -> String {
     text[..end].to_owned()
 }
 
-fn channel_name(channel: Channel) -> &'static str {
+pub(crate) fn channel_name(channel: Channel) -> &'static str {
     match channel {
         Channel::Zalo => "zalo",
         Channel::Sms => "sms",
@@ -607,7 +607,7 @@ fn channel_name(channel: Channel) -> &'static str {
     }
 }
 
-fn parse_channel(name: &str) -> Result<Channel, StoreError> {
+pub(crate) fn parse_channel(name: &str) -> Result<Channel, StoreError> {
     match name {
         "zalo" => Ok(Channel::Zalo),
         "sms" => Ok(Channel::Sms),

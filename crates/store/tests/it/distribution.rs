@@ -299,6 +299,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "runs as raw SQL a UNION ALL of two queries, each filtered on brand_id",
     ),
     (
+        "engagement.rs",
+        "linked_message",
+        "a link token names its message alone to stay short in an SMS; the caller checks the signature, which covers the brand, against the row found",
+    ),
+    (
         "idempotency.rs",
         "prune",
         "the retention job forgets old records of every brand",

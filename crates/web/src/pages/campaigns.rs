@@ -7,7 +7,7 @@
 
 use crate::WebState;
 use crate::i18n::{Lang, Text};
-use crate::pages::campaign_result;
+use crate::pages::{campaign_engagement, campaign_result};
 use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::{CsrfOnly, Session};
 use actix_web::http::{StatusCode, header};
@@ -385,6 +385,7 @@ async fn render(
     } else {
         None
     };
+    let engagement = state.services.campaign_engagement(brand, id).await.ok();
     let record: &CampaignRecord = &report.campaign;
     let document = serde_json::from_str::<Value>(&record.definition)
         .map(|v| pretty(&v))
@@ -426,6 +427,7 @@ async fn render(
         }
         @if let Some(preview) = &preview { (preview_section(t, preview)) }
         (report_section(session.lang, &report, found.currency))
+        @if let Some(e) = &engagement { (campaign_engagement::section(session.lang, e)) }
         section {
             h2 { (t.campaign_document) }
             pre #document { (document) }

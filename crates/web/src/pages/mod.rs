@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod by_location;
 pub(crate) mod by_staff;
+pub(crate) mod campaign_engagement;
 pub(crate) mod campaign_form;
 pub(crate) mod campaign_result;
 pub(crate) mod campaign_variants;
@@ -15,6 +16,7 @@ pub(crate) mod customers;
 pub(crate) mod export;
 pub(crate) mod feedback;
 pub(crate) mod goals;
+pub(crate) mod links;
 pub(crate) mod names;
 pub(crate) mod overview;
 pub(crate) mod programme;

@@ -16,8 +16,8 @@ mod tiers_form;
 mod tiers_page;
 
 pub(crate) use rewards_form::create_reward;
-pub(crate) use stamps_page::save_stamp_cards;
 pub(crate) use rules_form::{FieldErrors, Fields};
+pub(crate) use stamps_page::save_stamp_cards;
 pub(crate) use tiers_page::save_tiers;
 
 use crate::WebState;
