@@ -85,9 +85,7 @@ fn win_back_fields<'a>(topping: &'a str, discount: &'a str) -> Vec<(&'a str, &'a
         ("trigger.type", "overdue"),
         ("trigger.factor", "1.5"),
         ("audience.kind", ""),
-        ("offer.type", "fixed"),
-        ("offer.reward.reward_id", topping),
-        ("offer.reward.cost", "8000"),
+        ("offer.type", ""),
         ("variants[0].name", "Topping"),
         ("variants[0].offer.type", "fixed"),
         ("variants[0].offer.reward.reward_id", topping),
@@ -120,7 +118,6 @@ fn win_back_document(topping: &str, discount: &str) -> Value {
     json!({
         "name": "Win back",
         "trigger": {"type": "overdue", "factor": 1.5},
-        "offer": fixed(topping, "8000"),
         "variants": [
             {"name": "Topping", "offer": fixed(topping, "8000")},
             {"name": "20k off", "offer": fixed(discount, "20000")},

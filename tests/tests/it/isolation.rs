@@ -306,6 +306,7 @@ pub(crate) fn valid_body(method: &str, path: &str, data: &Data) -> Option<Value>
             json!({"location_id": data.location, "name": "Someone", "pin": "1234"})
         }
         ("put", "/v1/staff/{id}/pin") => json!({"pin": "1234"}),
+        ("put", "/v1/engagement/settings") => json!({"track_links": true, "track_opens": false}),
         ("post", "/v1/till-devices") => json!({"location_id": data.location}),
         ("post" | "put", "/v1/campaigns" | "/v1/campaigns/{id}") => campaign_body(&data.reward),
         (
