@@ -2,7 +2,9 @@
 //! WebDriver: sign in, read the overview, find a customer, make a segment (after a
 //! refused rule), edit a reward, create and launch a campaign (after a refused
 //! document), open a customer's page on a phone-sized screen, and write a happy hour
-//! with the earning rules form (no JSON), previewed, saved and earned at the till.
+//! with the earning rules form (no JSON), previewed, saved and earned at the till;
+//! and build a two-variant win-back by the campaign form, launch, run and read it per
+//! variant (`variant_browser`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without a chromedriver the test says
 //! so and passes, unless `REGULARS_REQUIRE_BROWSER=1` (set by CI), which makes it fail.
@@ -366,7 +368,7 @@ async fn phone_card(browser: &Client, server: &TestServer, shop: &Shop) -> Step<
     })
 }
 
-async fn pick(browser: &Client, css: &str, value: &str) -> Step<()> {
+pub(crate) async fn pick(browser: &Client, css: &str, value: &str) -> Step<()> {
     let element = context(browser.find(Locator::Css(css)).await, css)?;
     context(element.select_by_value(value).await, css)
 }
@@ -578,6 +580,15 @@ async fn owner_and_customer_pages_work_in_a_real_browser() {
         &browser,
         "stamp-card-form",
         stamp_card_form(&browser, &server, &shop),
+    )
+    .await;
+    // A brand of its own, so the campaign scenario's win-back does not message the
+    // same customers first.
+    let cafe = crate::dashboard::shop(&server, "Quán Mây", 972).await;
+    scenario(
+        &browser,
+        "variant-win-back",
+        crate::variant_browser::variant_win_back(&browser, &server, &cafe),
     )
     .await;
     let _ = browser.close().await;

@@ -13,7 +13,7 @@ use regulars_tests::phone;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-const TEMPLATE: &str = "{{name}} ơi, {{shop}} nhớ bạn! Mã quà: {{code}}";
+pub(crate) const TEMPLATE: &str = "{{name}} ơi, {{shop}} nhớ bạn! Mã quà: {{code}}";
 
 /// The exact value of the `<data>` in the element with id `id`.
 fn data_value(page: &str, id: &str) -> Option<i64> {
@@ -46,7 +46,7 @@ fn skipped(page: &str) -> Vec<(String, i64)> {
 }
 
 /// Customers who visited three times long ago: `consenting` of them said yes to SMS.
-async fn lapsed_customers(server: &TestServer, admin: &str, consenting: u64) {
+pub(crate) async fn lapsed_customers(server: &TestServer, admin: &str, consenting: u64) {
     for i in 0..consenting + 1 {
         let phone = phone(8_400 + i).as_str().to_owned();
         let (name, consent) = if i < consenting {

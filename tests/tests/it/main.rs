@@ -79,6 +79,7 @@ mod tiers;
 mod till;
 mod till_browser;
 mod triggers;
+mod variant_browser;
 mod variants;
 mod visitor;
 mod webhooks;
