@@ -141,7 +141,12 @@ fn ids_after(brand: BrandId, chunk: &[CustomerId]) -> Vec<Value> {
         .collect()
 }
 
-fn locked_account(row: &QueryResult, first: Option<i64>) -> Result<LockedAccount, StoreError> {
+/// The locked account a lock statement's row holds (balance, next seq, state,
+/// referral mark, config version), `first` the earliest lot expiry read beside it.
+pub(super) fn locked_account(
+    row: &QueryResult,
+    first: Option<i64>,
+) -> Result<LockedAccount, StoreError> {
     let read = |column: &'static str| in_ctx(column);
     let balance: i64 = row
         .try_get("", "balance")

@@ -8,9 +8,7 @@
 //! ledger, whatever the isolation level.
 
 use super::{account_lots, account_state, config};
-use crate::convert::{
-    from_json, from_micros_opt, to_i64, to_json, to_micros, to_micros_opt, to_u64,
-};
+use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
 use crate::entity::{balance, ledger_entry};
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
@@ -55,40 +53,10 @@ impl LedgerRepo for StoreTransaction {
             .ok_or_else(|| {
                 StoreError::NotFound(format!("ledger account of customer {customer}"))
             })?;
-        let read = |column: &'static str| in_ctx(column);
-        let balance: i64 = row
-            .try_get("", "balance")
-            .map_err(read("balances.balance"))?;
-        let next_seq: i64 = row
-            .try_get("", "next_seq")
-            .map_err(read("balances.next_seq"))?;
-        let state: Option<String> = row.try_get("", "state").map_err(read("balances.state"))?;
-        let config_version: Option<i64> = row
-            .try_get("", "config_version")
-            .map_err(read("brands.config_version"))?;
-        let referral_pending: bool = row
-            .try_get("", "referral_pending")
-            .map_err(read("balances.referral_pending"))?;
         let first_expiry: Option<i64> = row
             .try_get("", "first_expiry")
-            .map_err(read("account_lots.expires_at"))?;
-        let mut state = state
-            .as_deref()
-            .map(|text| from_json::<AccountState>("balances.state", text))
-            .transpose()?;
-        if let Some(state) = &mut state {
-            // Floored to the microsecond: no lot expires before it.
-            state.no_lot_expires_before(from_micros_opt(first_expiry)?);
-        }
-        Ok(LockedAccount {
-            head: AccountHead {
-                balance: Points::new(balance),
-                next_seq: to_u64("balances.next_seq", next_seq)?,
-            },
-            state,
-            config_version,
-            referral_pending,
-        })
+            .map_err(in_ctx("account_lots.expires_at"))?;
+        super::bulk_accounts::locked_account(&row, first_expiry)
     }
 
     async fn tallies(
