@@ -68,10 +68,9 @@ impl Demo {
         Ok(self.reward(pick)?.id.to_string())
     }
 
-    /// The win-back campaign with its two variants, "free drink" and "20 % off". Its
-    /// rewards are named by catalogue id; a server that reads variants' rewards only
-    /// written out in full, or that still plans the campaign's own `offer` for every
-    /// message, refuses that form naming `variants`, and the next form is tried.
+    /// The win-back campaign with its two variants, "free drink" and "20 % off", their
+    /// rewards named by catalogue id; each messaged customer gets one of them and the
+    /// campaign report compares them against the shared hold-out.
     async fn create_win_back(&self) -> Result<regulars_ports::CampaignRecord> {
         let drink = self.reward(|k| matches!(k, RewardKind::FreeItem { .. }))?;
         let percent = self.reward(|k| matches!(k, RewardKind::PercentDiscount { .. }))?;
@@ -81,55 +80,24 @@ impl Demo {
                 "cost": {"amount": cost, "currency": "VND"}
             }})
         };
-        let in_full = |r: &Reward, cost: &str| -> Result<serde_json::Value> {
-            Ok(json!({"type": "fixed", "reward": {
-                "reward": serde_json::to_value(r)?,
-                "cost": {"amount": cost, "currency": "VND"}
-            }}))
-        };
-        let variants = |drink: serde_json::Value, percent: serde_json::Value| {
-            json!([
-                {"name": "Free drink", "offer": drink},
-                {"name": "20 % off", "offer": percent},
-            ])
-        };
-        let named = variants(by_id(drink, "15000"), by_id(percent, "12000"));
-        let full = variants(in_full(drink, "15000")?, in_full(percent, "12000")?);
-        let forms = [
-            (named, None),
-            (full.clone(), Some(by_id(drink, "15000"))),
-            (full, None),
-        ];
-        let mut refused = None;
-        for (variants, offer) in forms {
-            let mut document = json!({
-                "name": "Win back: we miss you",
-                "trigger": {"type": "p_alive_below", "threshold": 0.6},
-                "audience": {"rule": "frequency >= 2 and recency_days >= 30"},
-                "variants": variants,
-                "budget": {"amount": "3000000", "currency": "VND"},
-                "channels": ["zalo", "sms", "email"],
-                "send_time": {"type": "now"},
-                "holdout": 0.3,
-                "attribution_days": 30,
-            });
-            if let Some(offer) = offer {
-                document["offer"] = offer;
-            }
-            match self.services.create_campaign(self.brand, &document).await {
-                Ok(record) => return Ok(record),
-                Err(regulars_service::CampaignError::Invalid { path, message })
-                    if path.starts_with("variants") =>
-                {
-                    refused = Some(format!("{path}: {message}"));
-                }
-                Err(e) => return Err(e).context("creating the win-back campaign"),
-            }
-        }
-        anyhow::bail!(
-            "creating the win-back campaign: {}",
-            refused.unwrap_or_default()
-        )
+        let document = json!({
+            "name": "Win back: we miss you",
+            "trigger": {"type": "p_alive_below", "threshold": 0.6},
+            "audience": {"rule": "frequency >= 2 and recency_days >= 30"},
+            "variants": [
+                {"name": "Free drink", "offer": by_id(drink, "15000")},
+                {"name": "20 % off", "offer": by_id(percent, "12000")},
+            ],
+            "budget": {"amount": "3000000", "currency": "VND"},
+            "channels": ["zalo", "sms", "email"],
+            "send_time": {"type": "now"},
+            "holdout": 0.3,
+            "attribution_days": 30,
+        });
+        self.services
+            .create_campaign(self.brand, &document)
+            .await
+            .context("creating the win-back campaign")
     }
 
     /// The weekly pass: score (as a scheduled `regulars score` would, so the campaigns

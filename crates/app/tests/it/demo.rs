@@ -198,6 +198,27 @@ async fn the_demo_tells_a_year_with_campaigns() {
             "{}: the win-back tests two offers: {definition}",
             db.name
         );
+        assert!(
+            report.variants.len() == 2 && report.variants.iter().all(|v| v.treated > 0),
+            "{}: both offers went out: {:?}",
+            db.name,
+            report.variants
+        );
+        let verdict = report.verdict.as_ref();
+        println!(
+            "{}: win-back variants {:?}, verdict {verdict:?}",
+            db.name,
+            report
+                .variants
+                .iter()
+                .map(|v| (&v.name, v.treated, v.vouchers_redeemed))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            verdict.is_some(),
+            "{}: the report compares the two offers",
+            db.name
+        );
         programmes_have_figures(&services, brand, db.name).await;
         // Some of the customers who got a voucher came back and used it.
         assert!(

@@ -293,10 +293,18 @@ fn a_refusal_of_the_document_is_shown_at_its_form_row() {
     doc["holdout"] = json!(0.1);
     assert_eq!(rows.field_of(&f, &refusal(&doc)), "channels[2]");
     doc["channels"] = json!(["sms"]);
+    // Variants and a campaign offer do not go together: the refusal names `variants`;
+    // without the variants, the offer's own problem is named at its row.
+    assert_eq!(refusal(&doc), "variants");
+    let variants = doc
+        .as_object_mut()
+        .and_then(|m| m.remove("variants"))
+        .unwrap_or_default();
     assert_eq!(
         rows.field_of(&f, &refusal(&doc)),
         "offer.candidates[2].cost"
     );
+    doc["variants"] = variants;
     assert_eq!(
         rows.field_of(&f, "variants[1].offer.candidates[0].cost"),
         "variants[3].offer.candidates[2].cost"
