@@ -4,6 +4,7 @@
 //! types, the JSON path of the first problem named) and saved through the same use
 //! cases, whose validation errors are shown next to the field.
 
+mod document;
 mod preview;
 mod rewards_form;
 mod rules_form;

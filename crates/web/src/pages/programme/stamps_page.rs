@@ -4,25 +4,17 @@
 
 use super::rules_form::{FieldErrors, Fields};
 use super::stamps_form::{self, Choices};
-use super::{Shown as Page, parse_document, render, reply};
+use super::{Shown as Page, parse_document};
 use crate::WebState;
 use crate::i18n::Lang;
 use crate::render::Fail;
 use crate::session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_loyalty::stamps::StampCard;
 use regulars_service::StampCardsError;
 
-/// What the stamp cards section shows again after a refusal.
-#[derive(Debug, Default)]
-pub(crate) struct Shown {
-    /// The form as posted, with its problems by field.
-    pub(crate) form: Option<(Fields, FieldErrors)>,
-    /// The JSON document as posted, with its problem.
-    pub(crate) json: Option<(String, String)>,
-}
+pub(crate) use super::document::Shown;
 
 /// The section: the form for editors (the JSON under "Advanced"), the list for others.
 pub(crate) fn section(
@@ -144,36 +136,11 @@ pub(crate) async fn save_stamp_cards(
             }
         },
     };
-    let (shown, status) = match outcome {
-        Ok(()) => (
-            Page {
-                saved: true,
-                ..Page::default()
-            },
-            StatusCode::OK,
-        ),
-        Err(errors) => {
-            let stamps = if json {
-                let text = errors.values().next().cloned().unwrap_or_default();
-                Shown {
-                    json: Some((fields.get("document").to_owned(), text)),
-                    form: None,
-                }
-            } else {
-                Shown {
-                    form: Some((fields, errors)),
-                    json: None,
-                }
-            };
-            (
-                Page {
-                    stamps,
-                    ..Page::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+    super::document::answer(&req, &state, &session, fields, json, outcome, |stamps| {
+        Page {
+            stamps,
+            ..Page::default()
         }
-    };
-    let page = render(&state, &session, shown).await?;
-    Ok(reply(&req, page, status))
+    })
+    .await
 }

@@ -3,25 +3,17 @@
 //! same use case as the API.
 
 use super::rules_form::{FieldErrors, Fields};
-use super::{Shown as Page, message, parse_document, render, reply, tiers_form};
+use super::{Shown as Page, message, parse_document, tiers_form};
 use crate::WebState;
 use crate::i18n::Lang;
 use crate::render::Fail;
 use crate::session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::Currency;
 use regulars_loyalty::tiers::TierProgram;
 
-/// What the tiers section shows again after a refusal.
-#[derive(Debug, Default)]
-pub(crate) struct Shown {
-    /// The form as posted, with its problems by field.
-    pub(crate) form: Option<(Fields, FieldErrors)>,
-    /// The JSON document as posted, with its problem.
-    pub(crate) json: Option<(String, String)>,
-}
+pub(crate) use super::document::Shown;
 
 /// The section: the form for editors (the JSON under "Advanced"), the JSON for others.
 pub(crate) fn section(
@@ -101,36 +93,11 @@ pub(crate) async fn save_tiers(
             }
         },
     };
-    let (shown, status) = match outcome {
-        Ok(()) => (
-            Page {
-                saved: true,
-                ..Page::default()
-            },
-            StatusCode::OK,
-        ),
-        Err(errors) => {
-            let tiers = if json {
-                let text = errors.values().next().cloned().unwrap_or_default();
-                Shown {
-                    json: Some((fields.get("document").to_owned(), text)),
-                    form: None,
-                }
-            } else {
-                Shown {
-                    form: Some((fields, errors)),
-                    json: None,
-                }
-            };
-            (
-                Page {
-                    tiers,
-                    ..Page::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+    super::document::answer(&req, &state, &session, fields, json, outcome, |tiers| {
+        Page {
+            tiers,
+            ..Page::default()
         }
-    };
-    let page = render(&state, &session, shown).await?;
-    Ok(reply(&req, page, status))
+    })
+    .await
 }
