@@ -66,8 +66,8 @@ use crate::routes::segment_export;
 use crate::routes::staff_report;
 use crate::routes::stamps;
 use crate::routes::{
-    access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
-    orders, policy, privacy, reports, till, webhooks,
+    access, audit, callbacks, campaigns, catalog, customer_history, customers, export, health,
+    intelligence, jobs, orders, policy, privacy, reports, till, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -188,7 +188,7 @@ impl Modify for CommonErrors {
         catalog::get_program, catalog::put_earning_rules, catalog::put_tiers,
         catalog::list_rewards, catalog::create_reward, catalog::get_reward, catalog::update_reward,
         customers::list, customers::create, customers::lookup, customers::profile, customers::update, customers::patch,
-        customers::ledger, customers::orders, customers::adjust, customers::redeem_reward,
+        customer_history::ledger, customer_history::orders, customers::adjust, customers::redeem_reward,
         orders::ingest, orders::refund, orders::list, orders::get,
         orders::validate_voucher, orders::redeem_voucher,
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,

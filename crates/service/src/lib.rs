@@ -112,6 +112,7 @@ mod channel_rules;
 mod claim;
 mod config_cache;
 mod customer_list;
+mod customer_orders;
 mod delivery;
 mod delivery_routes;
 mod do_not_call;

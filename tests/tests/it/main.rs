@@ -35,6 +35,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod manager_orders;
 mod manager_pages;
 mod managers;
 mod menu;

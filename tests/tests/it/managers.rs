@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 /// Routes a manager's key may read, limited to its locations.
-const SCOPED_READS: [&str; 12] = [
+const SCOPED_READS: [&str; 13] = [
     "/v1/customers",
     "/v1/customers/{id}",
+    "/v1/customers/{id}/orders",
     "/v1/reports/overview",
     "/v1/reports/ratings",
     "/v1/reports/cohorts",

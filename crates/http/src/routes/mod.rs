@@ -8,6 +8,7 @@ pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod channels;
 pub(crate) mod claims;
+pub(crate) mod customer_history;
 pub(crate) mod customers;
 pub(crate) mod engagement;
 pub(crate) mod export;
@@ -200,8 +201,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/customers/{id}", web::put().to(customers::update))
                 .route("/customers/{id}", web::patch().to(customers::patch))
-                .route("/customers/{id}/ledger", web::get().to(customers::ledger))
-                .route("/customers/{id}/orders", web::get().to(customers::orders))
+                .route(
+                    "/customers/{id}/ledger",
+                    web::get().to(customer_history::ledger),
+                )
+                .route(
+                    "/customers/{id}/orders",
+                    web::get().to(customer_history::orders),
+                )
                 .route(
                     "/customers/{id}/consents",
                     web::get().to(customers::consents),
