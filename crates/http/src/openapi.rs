@@ -63,6 +63,7 @@ use crate::routes::notice;
 use crate::routes::ratings;
 use crate::routes::referrals;
 use crate::routes::segment_export;
+use crate::routes::segment_visits;
 use crate::routes::staff_report;
 use crate::routes::stamps;
 use crate::routes::{
@@ -199,6 +200,7 @@ impl Modify for CommonErrors {
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
+        segment_visits::by_segment,
         ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
         engagement::campaign, engagement::get_settings, engagement::set_settings,
         staff_report::by_staff,
@@ -239,6 +241,7 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         location_reports::LocationsDto, location_reports::LocationRowDto,
+        segment_visits::SegmentVisitsDto, segment_visits::SegmentVisitsRowDto,
         ratings::RatingsDto, ratings::RatingSummaryDto, ratings::RatingLocationDto, ratings::RatingWeekDto,
         ratings::LowRatingDto, ratings::LocationManagerDto, ratings::RatingSettingsDto,
         engagement::CampaignEngagementDto, engagement::EngagementSettingsDto,

@@ -151,6 +151,7 @@ mod scope;
 mod scoring;
 mod secrets;
 mod segment_export;
+mod segment_visits;
 mod segments;
 mod sessions;
 mod signup;

@@ -37,6 +37,7 @@ mod limits;
 mod load;
 mod manager_orders;
 mod manager_pages;
+mod manager_segments;
 mod managers;
 mod menu;
 mod notice;

@@ -27,6 +27,7 @@ pub(crate) mod ratings;
 pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod segment_export;
+pub(crate) mod segment_visits;
 pub(crate) mod staff_report;
 pub(crate) mod stamps;
 pub(crate) mod till;
@@ -265,6 +266,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(location_reports::by_location),
                 )
                 .route("/reports/ratings", web::get().to(ratings::report))
+                .route(
+                    "/reports/segments",
+                    web::get().to(segment_visits::by_segment),
+                )
                 .route("/reports/staff", web::get().to(staff_report::by_staff))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))
