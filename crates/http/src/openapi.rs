@@ -63,11 +63,12 @@ use crate::routes::notice;
 use crate::routes::ratings;
 use crate::routes::referrals;
 use crate::routes::segment_export;
+use crate::routes::segment_visits;
 use crate::routes::staff_report;
 use crate::routes::stamps;
 use crate::routes::{
-    access, audit, callbacks, campaigns, catalog, customers, export, health, intelligence, jobs,
-    orders, policy, privacy, reports, till, webhooks,
+    access, audit, callbacks, campaigns, catalog, customer_history, customers, export, health,
+    intelligence, jobs, orders, policy, privacy, reports, till, webhooks,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -188,7 +189,7 @@ impl Modify for CommonErrors {
         catalog::get_program, catalog::put_earning_rules, catalog::put_tiers,
         catalog::list_rewards, catalog::create_reward, catalog::get_reward, catalog::update_reward,
         customers::list, customers::create, customers::lookup, customers::profile, customers::update, customers::patch,
-        customers::ledger, customers::orders, customers::adjust, customers::redeem_reward,
+        customer_history::ledger, customer_history::orders, customers::adjust, customers::redeem_reward,
         orders::ingest, orders::refund, orders::list, orders::get,
         orders::validate_voucher, orders::redeem_voucher,
         intelligence::list, intelligence::create, intelligence::get, intelligence::update,
@@ -199,6 +200,7 @@ impl Modify for CommonErrors {
         campaigns::run, campaigns::messages, campaigns::report,
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
+        segment_visits::by_segment,
         ratings::report, ratings::get_manager, ratings::set_manager, ratings::set_settings,
         engagement::campaign, engagement::get_settings, engagement::set_settings,
         staff_report::by_staff,
@@ -239,6 +241,7 @@ impl Modify for CommonErrors {
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,
         reports::RetentionDto, reports::RevenueDto, reports::RevenueRowDto,
         location_reports::LocationsDto, location_reports::LocationRowDto,
+        segment_visits::SegmentVisitsDto, segment_visits::SegmentVisitsRowDto,
         ratings::RatingsDto, ratings::RatingSummaryDto, ratings::RatingLocationDto, ratings::RatingWeekDto,
         ratings::LowRatingDto, ratings::LocationManagerDto, ratings::RatingSettingsDto,
         engagement::CampaignEngagementDto, engagement::EngagementSettingsDto,

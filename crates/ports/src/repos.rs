@@ -216,11 +216,12 @@ pub trait OrderRepo: Send {
         limit: u64,
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// A page of the brand's orders placed at any of the location `codes`, by id after
-    /// `after`.
+    /// `after`; only the customer's when `customer` is given.
     async fn orders_at(
         &mut self,
         brand: BrandId,
         codes: &[String],
+        customer: Option<CustomerId>,
         after: Option<OrderId>,
         limit: u64,
     ) -> Result<Vec<StoredOrder>, StoreError>;

@@ -13,6 +13,9 @@
 //!   counts and shares;
 //! * [`LocationBuilder`] → [`LocationReport`]: one row per location (orders, revenue,
 //!   members' share of the orders, points earned) adding up to the brand's totals;
+//! * [`SegmentVisitsBuilder`] → [`SegmentVisits`]: per segment, the members who came in
+//!   during a period, their orders and revenue (read by location: which segments a shop
+//!   serves);
 //! * [`StaffBuilder`] → [`StaffReport`]: per staff member at the till and location, the
 //!   orders rung up, their revenue, sign-ups and vouchers redeemed, adding up to a total;
 //! * [`GoalPath`]: an owner's target for a [`GoalMetric`], its progress and whether it is
@@ -55,6 +58,7 @@ mod overview;
 mod programme_cost;
 mod ratings;
 mod revenue;
+mod segment_visits;
 mod staff;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
@@ -70,4 +74,5 @@ pub use ratings::{
     week_of,
 };
 pub use revenue::{Breakdown, NO_LOCATION, RevenueBuilder, RevenueReport, RevenueRow, UNSCORED};
+pub use segment_visits::{SegmentVisits, SegmentVisitsBuilder, SegmentVisitsRow};
 pub use staff::{StaffBuilder, StaffReport, StaffRow};

@@ -41,7 +41,7 @@ pub struct CustomerListRequest {
 }
 
 /// The location codes a scope covers; `None` for the whole brand.
-async fn scope_codes(
+pub(crate) async fn scope_codes(
     tx: &mut dyn Transaction,
     brand: BrandId,
     scope: &Scope,

@@ -136,7 +136,7 @@ pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<
     Ok(())
 }
 
-fn page_size(limit: u64) -> Result<u64, ManageError> {
+pub(crate) fn page_size(limit: u64) -> Result<u64, ManageError> {
     if (1..=MAX_PAGE).contains(&limit) {
         Ok(limit)
     } else {
@@ -452,7 +452,10 @@ impl Services {
             if codes.is_empty() {
                 return Ok(Vec::new());
             }
-            Ok(tx.orders().orders_at(brand, &codes, after, limit).await?)
+            Ok(tx
+                .orders()
+                .orders_at(brand, &codes, None, after, limit)
+                .await?)
         })
         .await
     }

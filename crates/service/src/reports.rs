@@ -191,7 +191,7 @@ impl Services {
     }
 
     /// Hands every scored customer's current segment to `visit`.
-    async fn each_segment(
+    pub(crate) async fn each_segment(
         &self,
         brand: BrandId,
         mut visit: impl FnMut(CustomerId, String),

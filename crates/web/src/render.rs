@@ -189,7 +189,10 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
     // A manager sees the pages limited to its locations only.
     let entries = entries.into_iter().filter(|(entry, _, _)| {
         if !session.scope.is_brand() {
-            return matches!(entry, Nav::Overview | Nav::Customers | Nav::Ratings);
+            return matches!(
+                entry,
+                Nav::Overview | Nav::Segments | Nav::Customers | Nav::Ratings
+            );
         }
         !matches!(entry, Nav::Audit | Nav::Staff | Nav::Channels) || session.can_edit()
     });

@@ -11,9 +11,11 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 /// Routes a manager's key may read, limited to its locations.
-const SCOPED_READS: [&str; 12] = [
+const SCOPED_READS: [&str; 14] = [
     "/v1/customers",
     "/v1/customers/{id}",
+    "/v1/customers/{id}/orders",
+    "/v1/reports/segments",
     "/v1/reports/overview",
     "/v1/reports/ratings",
     "/v1/reports/cohorts",
@@ -284,7 +286,8 @@ async fn a_manager_sees_the_figures_and_orders_of_its_locations_only() {
             .await
             .expect(403, "forged location on the dashboard");
         for path in [
-            "/dashboard/segments",
+            "/dashboard/audit",
+            "/dashboard/channels",
             "/dashboard/campaigns",
             "/dashboard/programme",
             "/dashboard/staff",

@@ -5,7 +5,7 @@ use crate::auth::Caller;
 use crate::body::{Json, parse_json};
 use crate::dto::{
     AdjustmentDto, AdjustmentIn, ConsentDto, ConsentHistoryDto, CustomerDto, CustomerIn,
-    CustomerUpdate, LedgerEntryDto, OrderDto, ProfileDto, RedemptionIn, VoucherDto,
+    CustomerUpdate, ProfileDto, RedemptionIn, VoucherDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;
@@ -372,7 +372,9 @@ pub(crate) async fn lookup(
     Ok(HttpResponse::Ok().json(exposure::profile(&caller, profile)))
 }
 
-/// A customer's profile: balance, tier, vouchers, what they can redeem.
+/// A customer's profile: balance, tier, vouchers, what they can redeem. A manager's
+/// key is shown the visits and spend at its locations; points, tier and vouchers are
+/// the customer's, whole.
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers", security(("api_key" = [])),
     params(("id" = String, Path)), responses((status = 200, body = ProfileDto), (status = 404, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
@@ -388,7 +390,12 @@ pub(crate) async fn profile(
         .services
         .customer_in_scope(brand, &scope, customer)
         .await?;
-    let view = state.services.customer_view(brand, customer).await?;
+    let mut view = state.services.customer_view(brand, customer).await?;
+    // Visits and spend are the shops': a manager's are counted at its locations only.
+    view.stats = state
+        .services
+        .customer_stats_in(brand, &scope, view.stats)
+        .await?;
     let profile = with_scores(&state, &view).await?;
     let route = "GET /v1/customers/{id}";
     audit::record(
@@ -506,50 +513,6 @@ pub(crate) async fn consents(
         .consent_history(caller.reader()?, customer)
         .await?;
     Ok(HttpResponse::Ok().json(ConsentHistoryDto::new(&found.consent, &history)))
-}
-
-/// A page of the customer's points ledger, oldest first.
-#[utoipa::path(get, path = "/v1/customers/{id}/ledger", tag = "customers", security(("api_key" = [])),
-    params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<LedgerEntryDto>), (status = 404, body = ErrorBody)))]
-pub(crate) async fn ledger(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let customer: CustomerId = id(&path, "customer")?;
-    let after: Option<u64> = query.after()?;
-    let limit = query.limit();
-    let entries = state
-        .services
-        .customer_ledger(caller.reader()?, customer, after, limit)
-        .await?;
-    let route = "GET /v1/customers/{id}/ledger";
-    audit::record(&state, &caller, route, &[PersonalData::Ledger], &[customer]).await?;
-    let items: Vec<LedgerEntryDto> = entries.iter().map(LedgerEntryDto::from).collect();
-    Ok(HttpResponse::Ok().json(Page::of(items, limit, |e| e.seq.to_string())))
-}
-
-/// A page of the customer's orders.
-#[utoipa::path(get, path = "/v1/customers/{id}/orders", tag = "customers", security(("api_key" = [])),
-    params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<OrderDto>), (status = 404, body = ErrorBody)))]
-pub(crate) async fn orders(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let customer: CustomerId = id(&path, "customer")?;
-    let after = query.after()?;
-    let limit = query.limit();
-    let orders = state
-        .services
-        .orders(caller.reader()?, Some(customer), after, limit)
-        .await?;
-    let route = "GET /v1/customers/{id}/orders";
-    audit::record(&state, &caller, route, &[PersonalData::Orders], &[customer]).await?;
-    let items: Vec<OrderDto> = orders.iter().map(OrderDto::from).collect();
-    Ok(HttpResponse::Ok().json(Page::of(items, limit, |o| o.id.to_string())))
 }
 
 /// An audited manual correction of the customer's points (admin).

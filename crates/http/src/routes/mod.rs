@@ -8,6 +8,7 @@ pub(crate) mod campaigns;
 pub(crate) mod catalog;
 pub(crate) mod channels;
 pub(crate) mod claims;
+pub(crate) mod customer_history;
 pub(crate) mod customers;
 pub(crate) mod engagement;
 pub(crate) mod export;
@@ -26,6 +27,7 @@ pub(crate) mod ratings;
 pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod segment_export;
+pub(crate) mod segment_visits;
 pub(crate) mod staff_report;
 pub(crate) mod stamps;
 pub(crate) mod till;
@@ -200,8 +202,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/customers/{id}", web::put().to(customers::update))
                 .route("/customers/{id}", web::patch().to(customers::patch))
-                .route("/customers/{id}/ledger", web::get().to(customers::ledger))
-                .route("/customers/{id}/orders", web::get().to(customers::orders))
+                .route(
+                    "/customers/{id}/ledger",
+                    web::get().to(customer_history::ledger),
+                )
+                .route(
+                    "/customers/{id}/orders",
+                    web::get().to(customer_history::orders),
+                )
                 .route(
                     "/customers/{id}/consents",
                     web::get().to(customers::consents),
@@ -258,6 +266,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(location_reports::by_location),
                 )
                 .route("/reports/ratings", web::get().to(ratings::report))
+                .route(
+                    "/reports/segments",
+                    web::get().to(segment_visits::by_segment),
+                )
                 .route("/reports/staff", web::get().to(staff_report::by_staff))
                 .route("/orders", web::get().to(orders::list))
                 .route("/orders", web::post().to(orders::ingest))

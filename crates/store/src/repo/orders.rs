@@ -79,6 +79,7 @@ impl OrderRepo for StoreTransaction {
         &mut self,
         brand: BrandId,
         codes: &[String],
+        customer: Option<CustomerId>,
         after: Option<OrderId>,
         limit: u64,
     ) -> Result<Vec<StoredOrder>, StoreError> {
@@ -87,6 +88,9 @@ impl OrderRepo for StoreTransaction {
             .filter(order::Column::Location.is_in(codes.iter().cloned()))
             .order_by_asc(order::Column::Id)
             .limit(limit);
+        if let Some(customer) = customer {
+            query = query.filter(order::Column::CustomerId.eq(customer.as_uuid()));
+        }
         if let Some(after) = after {
             query = query.filter(order::Column::Id.gt(after.as_uuid()));
         }

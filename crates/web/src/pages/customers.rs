@@ -73,6 +73,18 @@ fn entry_kind(t: &Text, kind: &EntryKind) -> &'static str {
     }
 }
 
+/// What a manager's view of a customer covers, said on the page.
+fn scope_note(lang: crate::i18n::Lang) -> &'static str {
+    match lang {
+        crate::i18n::Lang::Vi => {
+            "Lượt ghé, chi tiêu và đơn hàng chỉ tính ở các cửa hàng của bạn; điểm, hạng và voucher là của khách trên toàn thương hiệu."
+        }
+        crate::i18n::Lang::En => {
+            "Visits, spend and orders are those at your locations only; points, tier and vouchers are the customer's across the whole brand."
+        }
+    }
+}
+
 /// The profile's query: where its two lists start.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ProfileQuery {
@@ -119,9 +131,15 @@ pub(crate) async fn profile(
     };
     let fail = |e: ManageError| Fail::internal(lang, &e);
     let orders_after = cursor(query.orders_after.as_ref());
+    // Orders and visits are the shops': a manager is shown those of its locations.
     let orders = state
         .services
-        .orders(brand, Some(id), orders_after, HISTORY_PAGE)
+        .customer_orders_in(brand, &session.scope, id, orders_after, HISTORY_PAGE)
+        .await
+        .map_err(fail)?;
+    let stats = state
+        .services
+        .customer_stats_in(brand, &session.scope, view.stats.clone())
         .await
         .map_err(fail)?;
     let ledger_after: Option<u64> = cursor(query.ledger_after.as_ref());
@@ -149,7 +167,7 @@ pub(crate) async fn profile(
     )
     .await?;
     let items = names::menu_names(&state, &session).await?;
-    let currency = view.stats.spend.currency();
+    let currency = stats.spend.currency();
     let base = format!("/dashboard/customers/{id}");
     let next_orders = (orders.len() as u64 == HISTORY_PAGE)
         .then(|| {
@@ -173,8 +191,11 @@ pub(crate) async fn profile(
     let body = html! {
         div.cards {
             div.card #balance { div.label { (t.balance) } div.value { (view.balance.value()) " " (t.points) } }
-            div.card { div.label { (t.visits) } div.value #visits { (view.stats.visits) } }
-            div.card { div.label { (t.spend) } div.value #spend { (money_text(&view.stats.spend)) } }
+            div.card { div.label { (t.visits) } div.value #visits { (stats.visits) } }
+            div.card { div.label { (t.spend) } div.value #spend { (money_text(&stats.spend)) } }
+        }
+        @if !session.scope.is_brand() {
+            p.muted.note #scope-note { (scope_note(session.lang)) }
         }
         div.grid2 {
             section #profile {

@@ -5,7 +5,7 @@
 use crate::WebState;
 use crate::chart::line_chart;
 use crate::pages::overview::segment_series;
-use crate::pages::{cursor, names};
+use crate::pages::{by_location, cursor, names};
 use crate::render::{Fail, Nav, dashboard, ok};
 use crate::session::Session;
 use actix_web::http::StatusCode;
@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::CustomerId;
 use regulars_ports::PersonalData;
-use regulars_service::SegmentError;
+use regulars_service::{Scope, SegmentError};
 use serde::Deserialize;
 
 /// The named segment whose newcomers are listed.
@@ -25,6 +25,7 @@ const PAGE: u64 = 25;
 #[derive(Debug, Deserialize)]
 pub(crate) struct SegmentsQuery {
     after: Option<String>,
+    location: Option<String>,
 }
 
 /// What the create form shows again after a refusal.
@@ -40,11 +41,28 @@ struct FormState {
 async fn render(
     state: &WebState,
     session: &Session,
+    scope: &Scope,
     after: Option<CustomerId>,
     form: FormState,
 ) -> Result<Markup, Fail> {
     let t = session.lang.text();
     let brand = session.brand();
+    let known = state
+        .services
+        .locations(brand)
+        .await
+        .map_err(|e| Fail::internal(session.lang, &e))?;
+    let by_location = crate::pages::segment_visits::section(state, session, scope, &known).await?;
+    // Sizes, movements and custom segments are the whole brand's customers: shown for the
+    // whole brand only.
+    if !scope.is_brand() {
+        return Ok(dashboard(
+            session,
+            Nav::Segments,
+            t.segments_title,
+            by_location,
+        ));
+    }
     let fail = |e: SegmentError| Fail::internal(session.lang, &e);
     let mut runs = state.services.scoring_runs(brand, 30).await.map_err(fail)?;
     runs.reverse();
@@ -69,6 +87,7 @@ async fn render(
         .then(|| entrants.last().map(|s| s.customer_id))
         .flatten();
     let body = html! {
+        (by_location)
         section {
             h2 { (t.segment_sizes) }
             @if runs.is_empty() { p.muted { (t.no_history) } }
@@ -135,9 +154,10 @@ pub(crate) async fn show(
     state: web::Data<WebState>,
     query: web::Query<SegmentsQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
+    let scope = by_location::page_scope(&session, query.location.as_deref())?;
     let after = cursor(query.after.as_ref());
-    let page = render(&state, &session, after, FormState::default()).await?;
+    let page = render(&state, &session, &scope, after, FormState::default()).await?;
     Ok(ok(&req, page))
 }
 
@@ -186,7 +206,7 @@ pub(crate) async fn create(
         }
         Err(other) => return Err(Fail::internal(session.lang, &other)),
     };
-    let page = render(&state, &session, None, shown).await?;
+    let page = render(&state, &session, &Scope::Brand, None, shown).await?;
     let mut reply = ok(&req, page);
     *reply.status_mut() = status;
     Ok(reply)
