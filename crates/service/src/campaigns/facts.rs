@@ -2,11 +2,13 @@
 
 use super::CampaignError;
 use regulars_campaigns::plan::{
-    CustomerFacts, OrderFact, PointsExpiry, TierDowngrade, TierUpgrade,
+    CustomerFacts, OrderFact, PointsExpiry, TierDowngrade, TierUpgrade, VoucherExpiry,
 };
 use regulars_domain::{BrandId, CustomerId};
 use regulars_loyalty::ledger::fold;
+use regulars_loyalty::vouchers::VoucherStatus;
 use regulars_ports::{CustomerHistory, CustomerScores, Transaction};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// The planner's facts of one customer from their history and stored scores.
@@ -116,6 +118,38 @@ pub(super) async fn next_expiry(
                 at,
             }),
         };
+    }
+    Ok(next)
+}
+
+/// Each customer's unused voucher that expires next after `now`, for `voucher_expiring`:
+/// a page's in one read.
+pub(super) async fn next_voucher_expiries(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customers: &[CustomerId],
+    now: OffsetDateTime,
+) -> Result<HashMap<CustomerId, VoucherExpiry>, CampaignError> {
+    let mut next: HashMap<CustomerId, VoucherExpiry> = HashMap::new();
+    // Newest first: of two expiring at once, the newer is kept.
+    for v in tx
+        .vouchers()
+        .unused_vouchers_of(brand, customers, now)
+        .await?
+    {
+        if !matches!(v.status(), VoucherStatus::Issued) || v.expires_at() <= now {
+            continue;
+        }
+        let this = VoucherExpiry {
+            voucher_id: v.id(),
+            at: v.expires_at(),
+        };
+        match next.get(&v.customer()) {
+            Some(found) if found.at <= this.at => {}
+            _ => {
+                next.insert(v.customer(), this);
+            }
+        }
     }
     Ok(next)
 }

@@ -11,6 +11,7 @@
 mod edit;
 mod facts;
 mod message;
+mod page;
 mod report;
 mod run;
 mod status;
