@@ -128,6 +128,15 @@ pub trait IntelligenceRepo: Send {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerHistory>, StoreError>;
+    /// The same page as a campaign plans it: like [`IntelligenceRepo::histories`], but
+    /// `visits` holds each customer's latest visit alone (without its `skus`), read with
+    /// one row per customer however long their history.
+    async fn latest_histories(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerHistory>, StoreError>;
     /// Inserts or replaces customers' scores.
     async fn save_scores(
         &mut self,

@@ -350,6 +350,13 @@ pub trait VoucherRepo: Send {
         voucher: &Voucher,
         issued_by: Option<OrderId>,
     ) -> Result<(), StoreError>;
+    /// Stores new vouchers, each with the order whose refund must void it, if any: one
+    /// multi-row statement for up to hundreds of them.
+    async fn insert_vouchers(
+        &mut self,
+        brand: BrandId,
+        vouchers: &[(Voucher, Option<OrderId>)],
+    ) -> Result<(), StoreError>;
     /// A voucher by code.
     async fn voucher_by_code(
         &mut self,
@@ -361,6 +368,14 @@ pub trait VoucherRepo: Send {
         &mut self,
         brand: BrandId,
         customer: CustomerId,
+    ) -> Result<Vec<Voucher>, StoreError>;
+    /// The unused vouchers of these customers that expire after `after`, newest first:
+    /// a page of customers' in one read.
+    async fn unused_vouchers_of(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        after: OffsetDateTime,
     ) -> Result<Vec<Voucher>, StoreError>;
     /// How many vouchers a campaign issued and how many were redeemed, per reward.
     async fn campaign_vouchers(

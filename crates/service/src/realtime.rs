@@ -9,12 +9,9 @@ use crate::Services;
 use crate::brand_policy::{policy_of, under_brand};
 use crate::campaigns::{CampaignError, facts_of, find, history_window, parse_definition};
 use crate::ingest::OrderReceipt;
-use regulars_campaigns::plan::{
-    CustomerFacts, Outcome, SentMessage, SkipReason, VoucherExpiry, plan, shift_back,
-};
+use regulars_campaigns::plan::{CustomerFacts, Outcome, SentMessage, SkipReason, plan, shift_back};
 use regulars_campaigns::{Campaign, Policy, Trigger};
-use regulars_domain::{BrandId, Customer, CustomerId, Money, Order, OrderId, Phone, Points};
-use regulars_loyalty::vouchers::VoucherStatus;
+use regulars_domain::{BrandId, Customer, Money, Order, OrderId, Phone, Points};
 use regulars_ports::{
     Brand, CampaignMember, CampaignRecord, CampaignStatus, CustomerHistory, MemberGroup,
     StoreError, Transaction, Visit,
@@ -347,24 +344,4 @@ pub(crate) async fn with_catalogue(
         campaign.point_value = crate::bonus::point_value(tx, brand, campaign.currency).await?;
     }
     Ok(())
-}
-
-/// The customer's unused voucher that expires next after `now`, for `voucher_expiring`.
-pub(crate) async fn next_voucher_expiry(
-    tx: &mut dyn Transaction,
-    brand: BrandId,
-    customer: CustomerId,
-    now: OffsetDateTime,
-) -> Result<Option<VoucherExpiry>, StoreError> {
-    Ok(tx
-        .vouchers()
-        .vouchers_of(brand, customer)
-        .await?
-        .into_iter()
-        .filter(|v| matches!(v.status(), VoucherStatus::Issued) && v.expires_at() > now)
-        .min_by_key(|v| v.expires_at())
-        .map(|v| VoucherExpiry {
-            voucher_id: v.id(),
-            at: v.expires_at(),
-        }))
 }

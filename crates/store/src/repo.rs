@@ -23,6 +23,7 @@ mod engagement;
 mod goals;
 pub(crate) mod idempotency;
 mod intelligence;
+mod latest_visits;
 mod ledger;
 mod locations;
 mod menu;

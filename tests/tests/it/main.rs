@@ -13,6 +13,7 @@ mod bulk_import;
 mod bulk_import_atomic;
 mod callbacks;
 mod campaign_form;
+mod campaign_writes;
 mod campaigns;
 mod card_privacy;
 mod channel_delivery;

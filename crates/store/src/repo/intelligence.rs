@@ -122,6 +122,15 @@ impl IntelligenceRepo for StoreTransaction {
             .collect()
     }
 
+    async fn latest_histories(
+        &mut self,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerHistory>, StoreError> {
+        crate::repo::latest_visits::latest_histories(self, brand, after, limit).await
+    }
+
     async fn save_scores(
         &mut self,
         brand: BrandId,

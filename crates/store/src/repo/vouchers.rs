@@ -28,6 +28,10 @@ const REDEEMED: &str = "redeemed";
 const EXPIRED: &str = "expired";
 const VOIDED: &str = "voided";
 
+/// Vouchers per multi-row insert: a campaign page's in one statement, well under both
+/// databases' limits of bound parameters.
+const INSERT_CHUNK: usize = 500;
+
 /// Longest void reason a voucher accepts (the loyalty crate's limit for its texts).
 const MAX_REASON_BYTES: usize = 500;
 
@@ -47,6 +51,26 @@ impl VoucherRepo for StoreTransaction {
         Ok(())
     }
 
+    async fn insert_vouchers(
+        &mut self,
+        brand: BrandId,
+        vouchers: &[(Voucher, Option<OrderId>)],
+    ) -> Result<(), StoreError> {
+        for chunk in vouchers.chunks(INSERT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|(v, issued_by)| {
+                    voucher_to_row(brand, v, *issued_by).map(|r| r.into_active_model().reset_all())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            voucher::Entity::insert_many(rows)
+                .exec_without_returning(&self.tx)
+                .await
+                .map_err(in_ctx("insert into vouchers (brand_id, code unique)"))?;
+        }
+        Ok(())
+    }
+
     async fn voucher_by_code(
         &mut self,
         brand: BrandId,
@@ -63,6 +87,28 @@ impl VoucherRepo for StoreTransaction {
         voucher::Entity::find()
             .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
             .filter(voucher::Column::CustomerId.eq(customer.as_uuid()))
+            .order_by_desc(voucher::Column::IssuedAt)
+            .order_by_desc(voucher::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from vouchers"))?
+            .into_iter()
+            .map(voucher_from_row)
+            .collect()
+    }
+
+    async fn unused_vouchers_of(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        after: OffsetDateTime,
+    ) -> Result<Vec<Voucher>, StoreError> {
+        let ids: Vec<Uuid> = customers.iter().map(|c| c.as_uuid()).collect();
+        voucher::Entity::find()
+            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
+            .filter(voucher::Column::CustomerId.is_in(ids))
+            .filter(voucher::Column::Status.eq(ISSUED))
+            .filter(voucher::Column::ExpiresAt.gt(to_micros(after)))
             .order_by_desc(voucher::Column::IssuedAt)
             .order_by_desc(voucher::Column::Id)
             .all(&self.tx)

@@ -11,6 +11,7 @@
 mod account_lots;
 mod admin;
 mod brands;
+mod campaign_reads;
 mod concurrency;
 mod connect;
 mod customers;
@@ -69,6 +70,10 @@ both_databases! {
         locations_round_trip_with_unique_codes,
         customers_and_orders_page_by_id,
         histories_scores_runs_and_segments,
+    }
+    campaign_reads {
+        latest_histories_hold_the_last_visit_of_the_histories,
+        a_page_of_vouchers_is_one_insert_read_back_by_customer,
     }
     brands {
         brand_round_trip,

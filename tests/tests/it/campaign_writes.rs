@@ -1,0 +1,158 @@
+//! A campaign run's statements on both databases: a page of customers is read and
+//! written with a fixed number of statements — one per kind of read and one per table
+//! written — however many customers the page holds, and however many orders each made.
+
+use crate::targets;
+use regulars_domain::BrandId;
+use regulars_service::{CampaignAction, Services};
+use regulars_store::{Store, StoreOptions};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+/// Statements of a run of one campaign over one page, `BEGIN` and `COMMIT` aside: the
+/// active campaigns (with the brand) before the pages; then the page's campaign (brand,
+/// locked row, row re-read, stamped with the run's time), the brand's policy, the
+/// customers with their stats, balances, moves down and latest orders, their scores,
+/// what was already sent to them; then one insert each for the vouchers,
+/// the treated and the held-out members and the outbox, and the campaign's budget.
+const STATEMENTS_PER_RUN: usize = 19;
+
+/// A second handle on the target's database that records every statement it sends.
+async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut store = Store::connect(url, StoreOptions::default().migrate(false))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let sink = log.clone();
+    store.observe_statements(move |sql| {
+        if let Ok(mut log) = sink.lock() {
+            log.push(sql.to_owned());
+        }
+    });
+    let services = Services::new(
+        Arc::new(store),
+        Arc::new(regulars::system::SystemClock),
+        Arc::new(regulars::system::OsIdGen),
+    );
+    (services, log)
+}
+
+fn taken(log: &Mutex<Vec<String>>) -> Vec<String> {
+    log.lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default()
+}
+
+/// Customers `from..to`, each with SMS consent and `orders` orders a day apart.
+async fn customers(services: &Services, brand: BrandId, from: u64, to: u64, orders: i64) {
+    let now = OffsetDateTime::now_utc();
+    for n in from..to {
+        regulars_tests::sms_customer(services, brand, n, "Lan")
+            .await
+            .unwrap_or_else(|e| panic!("customer {n}: {e}"));
+        for k in 0..orders {
+            let at = now - Duration::days(k + 1) - Duration::minutes(n as i64);
+            services
+                .ingest_order(
+                    brand,
+                    regulars_tests::order(brand, &format!("W-{n}-{k}"), n, at, 1),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("order {n}-{k}: {e}"));
+        }
+    }
+}
+
+/// Runs a voucher broadcast over every customer with `services` and returns its
+/// statements and messages; the campaign is ended after, so the next run is alone.
+async fn broadcast(
+    services: &Services,
+    log: &Mutex<Vec<String>>,
+    brand: BrandId,
+    reward: &str,
+) -> (Vec<String>, u64, u64) {
+    let record = services
+        .create_campaign(
+            brand,
+            &json!({"name": "Ưu đãi", "trigger": {"type": "broadcast"},
+                "offer": {"type": "fixed", "reward": {"reward_id": reward,
+                          "cost": {"amount": "20000", "currency": "VND"}}},
+                "template": "Mã {{code}}: {{reward}}.",
+                "channels": ["sms"], "holdout": 0.2, "frequency_cap": null}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("campaign: {e}"));
+    services
+        .set_campaign_status(brand, record.id, CampaignAction::Launch)
+        .await
+        .unwrap_or_else(|e| panic!("launch: {e}"));
+    taken(log);
+    let runs = services
+        .run_campaigns(brand)
+        .await
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let statements = taken(log);
+    services
+        .set_campaign_status(brand, record.id, CampaignAction::End)
+        .await
+        .unwrap_or_else(|e| panic!("end: {e}"));
+    let run = runs.first().unwrap_or_else(|| panic!("no run: {runs:?}"));
+    (statements, run.messages, run.vouchers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_is_written_with_one_statement_per_table_however_many_customers_it_holds() {
+    for target in targets("campaign_writes").await {
+        let (name, w) = (target.name, &target.world);
+        let (services, log) = observed(&target.url).await;
+        let reward = w.reward.to_string();
+        customers(&w.services, w.brand, 7_000, 7_004, 1).await;
+        let (few, messages, vouchers) = broadcast(&services, &log, w.brand, &reward).await;
+        assert!(
+            messages >= 2 && vouchers == messages,
+            "{name}: {messages} {vouchers}"
+        );
+
+        // Ten times the customers, some with a long history: the same statements.
+        customers(&w.services, w.brand, 7_004, 7_040, 1).await;
+        customers(&w.services, w.brand, 7_040, 7_044, 12).await;
+        let (many, messages, vouchers) = broadcast(&services, &log, w.brand, &reward).await;
+        assert!(
+            messages >= 30 && vouchers == messages,
+            "{name}: {messages} {vouchers}"
+        );
+        eprintln!(
+            "{name}: {} statements for a page of 4 customers, {} for a page of 44",
+            few.len(),
+            many.len()
+        );
+        // Members are added in two inserts, the treated and the held out (none may be held
+        // out of 4): counted apart, each at most once.
+        let members = |all: &[String]| {
+            all.iter()
+                .filter(|sql| sql.contains("INSERT INTO \"campaign_members\""))
+                .count()
+        };
+        assert!(members(&many) <= 2, "{name}: {many:#?}");
+        assert!(
+            many.len() - members(&many) <= few.len() - members(&few),
+            "{name}: {} statements for 4 customers, {} for 44: {many:#?}",
+            few.len(),
+            many.len()
+        );
+        assert!(
+            many.len() <= STATEMENTS_PER_RUN,
+            "{name}: {} statements: {many:#?}",
+            many.len()
+        );
+        let lines = many
+            .iter()
+            .filter(|sql| sql.contains("order_lines"))
+            .count();
+        assert_eq!(
+            lines, 0,
+            "{name}: a campaign reads no order lines: {many:#?}"
+        );
+    }
+}
