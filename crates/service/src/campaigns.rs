@@ -17,7 +17,9 @@ use regulars_campaigns::plan::{
     CustomerFacts, OrderFact, Outcome, PlannedMessage, PointsExpiry, SentMessage, SkipReason,
     TierDowngrade, TierUpgrade, plan,
 };
-use regulars_campaigns::{Campaign, CampaignError as DefinitionError, Offer, PricedReward};
+use regulars_campaigns::{
+    Campaign, CampaignError as DefinitionError, Offer, PricedReward, SendTime,
+};
 use regulars_domain::{
     BrandId, CampaignId, Channel, CustomerId, Money, Phone, Points, RewardId, VoucherId,
 };
@@ -671,6 +673,9 @@ impl Services {
                     crate::realtime::next_voucher_expiry(tx, brand, h.customer.id, now).await?;
             }
             facts.push(f);
+        }
+        if matches!(campaign.send_time, SendTime::PreferredHour { .. }) {
+            crate::segment_send_times::lend_segment_hours(tx, brand, &mut facts).await?;
         }
         let sms_promotion = crate::do_not_call::sends_promotional_sms(&campaign);
         crate::do_not_call::mark_listed(tx, &mut facts, sms_promotion).await?;
