@@ -64,6 +64,7 @@ use crate::routes::ratings;
 use crate::routes::referrals;
 use crate::routes::segment_export;
 use crate::routes::segment_visits;
+use crate::routes::segment_send_times;
 use crate::routes::staff_report;
 use crate::routes::stamps;
 use crate::routes::{
@@ -218,6 +219,7 @@ impl Modify for CommonErrors {
         stamps::get, stamps::put,
         referrals::settings, referrals::set_settings, referrals::list, referrals::report,
         referrals::invite,
+        segment_send_times::list,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, dto::MoneyDto, dto::BrandDto, dto::BrandPatchIn, dto::LocationIn, dto::LocationDto,
@@ -259,6 +261,7 @@ impl Modify for CommonErrors {
         stamps::StampCardsDto, stamps::StampCardDto, stamps::EarnPer, dto::StampProgressDto,
         referrals::ReferralSettingsDto, referrals::ReferralDto, referrals::ReferralsDto,
         referrals::ReferralCountsDto, referrals::InviteDto,
+        segment_send_times::SendTimesDto, segment_send_times::SegmentSendTimeDto,
     )),
     modifiers(&BearerKey, &CommonErrors, &Shapes),
 )]

@@ -117,6 +117,29 @@ pub struct ScoringRun {
     pub segment_sizes: BTreeMap<String, u64>,
 }
 
+/// A segment's send-time pattern as the last scoring run learned it: its golden hour
+/// (what a member with no history of their own is given) and the hour distribution its
+/// members are pulled towards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSendTime {
+    /// The RFM segment's name.
+    pub segment: String,
+    /// The local hour, 0–23, to message a member without a preferred hour of their own.
+    pub golden_hour: Option<u8>,
+    /// The local weekday (Monday = 0) likewise.
+    pub golden_weekday: Option<u8>,
+    /// Members with any history (visits, clicks or opens) counted in the pattern.
+    pub members: u64,
+    /// Whether the pattern is the segment's own (established) or the brand's (the
+    /// segment is still too small to speak for its members).
+    pub own_pattern: bool,
+    /// The share of each local hour, 0–23, in the prior of the segment's members.
+    pub hours: Vec<f64>,
+    /// When it was learned.
+    #[serde(with = "time::serde::rfc3339")]
+    pub scored_at: OffsetDateTime,
+}
+
 /// Storage of the scoring job.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -167,4 +190,15 @@ pub trait IntelligenceRepo: Send {
     async fn save_segment(&mut self, segment: &SegmentRecord) -> Result<(), StoreError>;
     /// Deletes a custom segment; `false` when the brand has none with that id.
     async fn delete_segment(&mut self, brand: BrandId, id: SegmentId) -> Result<bool, StoreError>;
+    /// Replaces the brand's segment send-time patterns with `patterns`.
+    async fn save_segment_send_times(
+        &mut self,
+        brand: BrandId,
+        patterns: &[SegmentSendTime],
+    ) -> Result<(), StoreError>;
+    /// The brand's segment send-time patterns, by segment name.
+    async fn segment_send_times(
+        &mut self,
+        brand: BrandId,
+    ) -> Result<Vec<SegmentSendTime>, StoreError>;
 }

@@ -81,7 +81,8 @@ pub use engagement::{EngagementCounts, EngagementRepo, LinkedMessage};
 pub use error::StoreError;
 pub use goals::{Goal, GoalRepo};
 pub use intelligence::{
-    CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, Visit,
+    CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, SegmentSendTime,
+    Visit,
 };
 pub use menu::MenuRepo;
 pub use messaging::{

@@ -152,6 +152,7 @@ mod scoring;
 mod secrets;
 mod segment_export;
 mod segment_visits;
+mod segment_send_times;
 mod segments;
 mod sessions;
 mod signup;
@@ -249,6 +250,7 @@ pub use segment_export::{
     MAX_EXPORT_PAGE, MembersPage, SEGMENT_CSV_HEADER, SegmentMember, csv_cell, national_phone,
     segment_csv_line,
 };
+pub use segment_send_times::SegmentSendTimes;
 pub use segments::{LIVE_COUNT_TTL, MAX_SEGMENT_NAME, SegmentError, SegmentView};
 pub use signup::{SignupDetails, SignupPage};
 pub use staff_report::StaffReportView;

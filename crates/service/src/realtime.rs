@@ -163,6 +163,17 @@ impl Services {
             parse_definition(record).is_ok_and(|c| crate::do_not_call::sends_promotional_sms(&c))
         });
         crate::do_not_call::mark_listed(tx, listed, sms_promotion).await?;
+        // The segment's golden hour is read only for a golden-hour campaign.
+        if due.iter().any(|record| {
+            parse_definition(record).is_ok_and(|c| {
+                matches!(
+                    c.send_time,
+                    regulars_campaigns::SendTime::PreferredHour { .. }
+                )
+            })
+        }) {
+            crate::segment_send_times::lend_segment_hours(tx, brand.id, listed).await?;
+        }
         let facts = &facts;
         for record in due {
             if self

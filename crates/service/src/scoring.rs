@@ -10,12 +10,14 @@
 //!    Gamma-Gamma (spend per visit) by maximum likelihood (`regulars-models`);
 //! 3. scores each customer: P(alive), expected visits over the horizon, expected spend,
 //!    discounted CLV, typical gap and regularity, next expected visit, preferred hour
-//!    and weekday (smoothed toward the brand's own pattern), favourite item and the next
-//!    best item by lift;
+//!    and weekday (smoothed toward the pattern of the customer's RFM segment, or the
+//!    brand's while that segment is small), favourite item and the next best item by
+//!    lift;
 //! 4. computes RFM scores and the named RFM segment, and evaluates the brand's custom
 //!    segments on the same features (`regulars-segments`);
 //! 5. stores every customer's scores with the segments they had at the previous run, and
-//!    records the run (model fits and segment sizes), a page per transaction.
+//!    records the run (model fits and segment sizes) with each RFM segment's golden hour
+//!    (`segment_times`), a page per transaction.
 //!
 //! A model that cannot be fitted (too few customers, nobody came back) is reported in the
 //! run's summary and its predictions are left empty; the rest of the run goes on.
@@ -26,7 +28,7 @@ use crate::engagement::learn;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_domain::{BrandId, CustomerId};
 use regulars_models::habits::affinity::AffinityModel;
-use regulars_models::habits::send_time::SendTimePrior;
+use regulars_models::habits::send_time::{SendTimePrior, SendTimeProfile};
 use regulars_models::{BgNbd, FitOptions, GammaGamma, Parameters};
 use regulars_ports::{CustomerHistory, CustomerScores, ScoringRun, StoreError};
 use regulars_segments::{CustomerFeatures, Rule};
@@ -38,6 +40,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 mod gather;
 mod page;
+mod segment_times;
 
 use gather::Gathered;
 use page::Scorer;
@@ -116,6 +119,8 @@ struct Profile {
     baskets: Vec<Vec<u32>>,
     /// Counted clicks and opens of messages: when, and what each weighs.
     responses: Vec<learn::Response>,
+    /// The RFM segment the previous run put the customer in (first pass only).
+    previous_segment: Option<String>,
 }
 
 /// One page of the first or second pass.
@@ -127,17 +132,21 @@ struct HistoryPage {
     last: Option<CustomerId>,
     /// The page's customers' counted clicks and opens.
     responses: HashMap<CustomerId, Vec<learn::Response>>,
+    /// The page's customers' RFM segment at the previous run (first pass only).
+    previous: HashMap<CustomerId, String>,
 }
 
 impl HistoryPage {
     /// The page's profiles, each with its customer's responses.
     fn profiles(self, skus: &mut Interner, places: &mut Interner) -> Vec<Profile> {
         let mut responses = self.responses;
+        let mut previous = self.previous;
         self.histories
             .into_iter()
             .map(|h| {
                 let mut p = profile(h, skus, places);
                 p.responses = responses.remove(&p.id).unwrap_or_default();
+                p.previous_segment = previous.remove(&p.id);
                 p
             })
             .collect()
@@ -181,6 +190,7 @@ fn profile(history: CustomerHistory, skus: &mut Interner, places: &mut Interner)
         locations: Vec::with_capacity(history.visits.len()),
         baskets: Vec::with_capacity(history.visits.len()),
         responses: Vec::new(),
+        previous_segment: None,
     };
     for visit in history.visits {
         p.visits.push(visit.at);
@@ -233,21 +243,31 @@ impl Services {
         Ok(out)
     }
 
-    /// A page of the brand's customers with their histories after `after`, each page
-    /// in its own short read transaction; `None` when there are no more.
+    /// A page of the brand's customers with their histories after `after` (and, when
+    /// `previous`, the RFM segment each had at the previous run), each page in its own
+    /// short read transaction; `None` when there are no more.
     async fn score_page(
         &self,
         brand: BrandId,
         after: Option<CustomerId>,
         limit: u64,
+        previous: bool,
     ) -> Result<Option<HistoryPage>, ScoreError> {
-        let (histories, responses) = self
+        let (histories, responses, previous) = self
             .transact("score_read", |mut tx| async move {
                 let result: Result<_, ScoreError> = async {
                     let page = tx.intelligence().histories(brand, after, limit).await?;
                     let ids: Vec<CustomerId> = page.iter().map(|h| h.customer.id).collect();
                     let responses = tx.engagement().counted_of(brand, &ids).await?;
-                    Ok((page, responses))
+                    let mut segments = HashMap::new();
+                    if previous {
+                        for s in tx.intelligence().scores_of(brand, &ids).await? {
+                            if let Some(rfm) = s.segments.into_iter().next() {
+                                segments.insert(s.customer_id, rfm);
+                            }
+                        }
+                    }
+                    Ok((page, responses, segments))
                 }
                 .await;
                 (tx, result)
@@ -261,6 +281,7 @@ impl Services {
             last: Some(last),
             histories,
             responses: learn::responses_by_customer(responses),
+            previous,
         }))
     }
 
@@ -332,7 +353,7 @@ impl Services {
         let mut places = Interner::default();
         let mut gathered = Gathered::default();
         let mut after: Option<CustomerId> = None;
-        while let Some(page) = self.score_page(brand, after, options.page).await? {
+        while let Some(page) = self.score_page(brand, after, options.page, true).await? {
             after = page.last;
             let full = page.full;
             let profiles = page.profiles(&mut skus, &mut places);
@@ -346,10 +367,11 @@ impl Services {
         let options_owned = *options;
         let fitted = tokio::task::spawn_blocking(move || {
             let fitted = fit(&gathered, &skus, &options_owned);
-            (fitted, gathered.rfm.finish(), skus)
+            let learned = gathered.segment_times.learn(&gathered.pattern, now);
+            (fitted, gathered.rfm.finish(), skus, learned)
         })
         .await;
-        let (fitted, rfm, skus_back) = match fitted {
+        let (fitted, rfm, skus_back, learned) = match fitted {
             Ok(fitted) => fitted,
             Err(error) => return Err(ScoreError::Aborted(error.to_string())),
         };
@@ -359,6 +381,7 @@ impl Services {
             counts,
             spend,
             prior,
+            segment_priors: learned.priors,
             affinity,
             rfm,
             rules,
@@ -373,7 +396,7 @@ impl Services {
         let mut customers = 0u64;
         let mut names = (skus, places);
         let mut after: Option<CustomerId> = None;
-        while let Some(page) = self.score_page(brand, after, options.page).await? {
+        while let Some(page) = self.score_page(brand, after, options.page, false).await? {
             after = page.last;
             let full = page.full;
             let s = scorer.clone();
@@ -405,13 +428,16 @@ impl Services {
             summary,
             segment_sizes: sizes,
         };
-        let record = &run;
+        let (record, send_times) = (&run, &learned.rows);
         self.transact("score_run", |mut tx| async move {
-            let result: Result<(), ScoreError> = tx
-                .intelligence()
-                .save_run(brand, record)
-                .await
-                .map_err(Into::into);
+            let result: Result<(), ScoreError> = async {
+                tx.intelligence().save_run(brand, record).await?;
+                tx.intelligence()
+                    .save_segment_send_times(brand, send_times)
+                    .await?;
+                Ok(())
+            }
+            .await;
             (tx, result)
         })
         .await?;
@@ -454,9 +480,16 @@ fn fit(gathered: &Gathered, skus: &Interner, options: &ScoringOptions) -> Fitted
         Ok(f) => fit_json(GammaGamma::NAMES, &f.model.values(), &f.stats),
         Err(e) => json!({"error": e.to_string()}),
     };
-    let prior = SendTimePrior::from_profile(&gathered.pattern, 5.0)
+    let prior = SendTimePrior::from_profile(&gathered.pattern, segment_times::PRIOR_STRENGTH)
         .or_else(|_| SendTimePrior::uniform(0.0))
         .ok();
+    // The brand's golden hour: what a customer with no history of their own is given.
+    summary["golden_hour"] = json!(
+        prior
+            .as_ref()
+            .and_then(|p| SendTimeProfile::new().preferred(p))
+            .map(|c| c.hour)
+    );
     let affinity = gathered.affinity(skus);
     summary["affinity_pairs"] = json!(affinity.pairs().len());
     (

@@ -51,6 +51,7 @@ pub(crate) mod referral_setting;
 pub(crate) mod reward;
 pub(crate) mod scoring_run;
 pub(crate) mod segment_definition;
+pub(crate) mod segment_send_time;
 pub(crate) mod staff_member;
 pub(crate) mod stamp_card;
 pub(crate) mod stamp_event;

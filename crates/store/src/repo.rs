@@ -40,6 +40,7 @@ mod ratings;
 mod referral_mark;
 mod referrals;
 mod reports;
+mod segment_send_times;
 mod stamps;
 mod tier_reviews;
 mod till;

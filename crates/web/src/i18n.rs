@@ -301,6 +301,14 @@ pub struct Text {
     pub download_csv: &'static str,
     pub export_admin_only: &'static str,
     pub message_cancelled: &'static str,
+    pub best_hour_title: &'static str,
+    pub best_hour_help: &'static str,
+    pub best_hour: &'static str,
+    pub best_hour_members: &'static str,
+    pub best_hour_source: &'static str,
+    pub best_hour_own: &'static str,
+    pub best_hour_brand: &'static str,
+    pub best_hour_all: &'static str,
 }
 
 /// English.
@@ -511,6 +519,14 @@ pub static EN: Text = Text {
     download_csv: "Download all (CSV)",
     export_admin_only: "Only an admin may download the customers.",
     message_cancelled: "cancelled",
+    best_hour_title: "Best hour to message",
+    best_hour_help: "Learned by the last scoring run from each segment's visits, clicks and opens, in the brand's local time. A small segment borrows the brand's hour.",
+    best_hour: "Best hour",
+    best_hour_members: "Members with history",
+    best_hour_source: "Learned from",
+    best_hour_own: "this segment",
+    best_hour_brand: "the whole brand",
+    best_hour_all: "All customers",
 };
 
 /// Vietnamese.
@@ -721,6 +737,14 @@ pub static VI: Text = Text {
     download_csv: "Tải tất cả (CSV)",
     export_admin_only: "Chỉ quản trị viên được tải danh sách khách hàng.",
     message_cancelled: "đã hủy",
+    best_hour_title: "Giờ nhắn tin tốt nhất",
+    best_hour_help: "Lần chấm điểm gần nhất học từ lượt ghé, lượt bấm và lượt mở của từng phân khúc, theo giờ địa phương của thương hiệu. Phân khúc nhỏ dùng giờ chung của thương hiệu.",
+    best_hour: "Giờ tốt nhất",
+    best_hour_members: "Thành viên có lịch sử",
+    best_hour_source: "Học từ",
+    best_hour_own: "phân khúc này",
+    best_hour_brand: "toàn thương hiệu",
+    best_hour_all: "Mọi khách hàng",
 };
 
 #[cfg(test)]

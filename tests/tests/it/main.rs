@@ -29,6 +29,7 @@ mod do_not_call;
 mod esms_reports;
 mod flows;
 mod goals;
+mod golden_hour;
 mod group_commit;
 mod isolation;
 mod kiotviet;

@@ -28,6 +28,7 @@ pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod segment_export;
 pub(crate) mod segment_visits;
+pub(crate) mod segment_send_times;
 pub(crate) mod staff_report;
 pub(crate) mod stamps;
 pub(crate) mod till;
@@ -233,6 +234,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/segments/history", web::get().to(intelligence::history))
                 .route("/segments/entrants", web::get().to(intelligence::entrants))
                 .route("/segments/export", web::get().to(segment_export::export))
+                .route(
+                    "/segments/send-times",
+                    web::get().to(segment_send_times::list),
+                )
                 .route("/goals", web::get().to(goals::list))
                 .route("/goals", web::post().to(goals::create))
                 .route("/goals/{id}", web::delete().to(goals::delete))

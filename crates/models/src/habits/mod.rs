@@ -4,6 +4,7 @@
 //!   is, when the next visit is expected and how overdue it is.
 //! * [`affinity`]: item co-occurrence (support, confidence, lift), each customer's
 //!   favourite item and the next best item to offer them.
+//! * [`segment_time`]: a segment's send-time pattern and the prior it gives its members.
 //! * [`send_time`]: the local hour and weekday a customer is most likely to respond,
 //!   smoothed toward the brand's or segment's habits and updated by engagement.
 //!
@@ -27,6 +28,7 @@
 
 pub mod affinity;
 pub mod regularity;
+pub mod segment_time;
 pub mod send_time;
 
 /// A parameter outside its domain.

@@ -8,6 +8,7 @@ mod degenerate;
 mod likelihood;
 mod recovery;
 mod regularity;
+mod segment_time;
 mod send_time;
 mod special;
 mod summary;

@@ -13,7 +13,7 @@ use crate::brand_policy::{policy_of, under_brand};
 use regulars_campaigns::plan::{
     CustomerFacts, Outcome, Plan, PlannedMessage, SentMessage, SkipReason, plan, shift_back,
 };
-use regulars_campaigns::{Campaign, Trigger};
+use regulars_campaigns::{Campaign, SendTime, Trigger};
 use regulars_domain::{BrandId, CampaignId, Channel, CustomerId, Money, OrderId, Phone};
 use regulars_loyalty::vouchers::Voucher;
 use regulars_ports::{
@@ -309,6 +309,9 @@ async fn page_facts(
         }
         f.expiring_voucher = vouchers.remove(&h.customer.id);
         facts.push(f);
+    }
+    if matches!(campaign.send_time, SendTime::PreferredHour { .. }) {
+        crate::segment_send_times::lend_segment_hours(tx, brand, &mut facts).await?;
     }
     let sms_promotion = crate::do_not_call::sends_promotional_sms(campaign);
     crate::do_not_call::mark_listed(tx, &mut facts, sms_promotion).await?;

@@ -1,8 +1,9 @@
 //! The scoring job's first pass: what the models need from every customer, gathered a
 //! page at a time into figures of a fixed size per customer (a summary row to fit and
 //! three RFM measures), and figures that do not grow with the brand at all (the brand's
-//! send-time pattern, the distinct baskets with their counts).
+//! send-time pattern and each RFM segment's, the distinct baskets with their counts).
 
+use super::segment_times::SegmentTimes;
 use super::{Interner, Profile, features_base, local_days};
 use crate::engagement::learn;
 use regulars_models::Summary;
@@ -20,6 +21,8 @@ pub(super) struct Gathered {
     pub rows: Vec<Summary>,
     /// The brand's send-time pattern: every customer's visits added up.
     pub pattern: SendTimeProfile,
+    /// Each RFM segment's send-time pattern, its previous run's members' added up.
+    pub segment_times: SegmentTimes,
     /// Every customer's recency, frequency and monetary value.
     pub rfm: RfmScale,
     /// Distinct baskets (interned SKU ids, sorted) with how many orders had each, in the
@@ -37,6 +40,7 @@ impl Gathered {
         for p in profiles {
             let own = learn::send_time_profile(&p.visits, &p.responses, offset);
             self.pattern = SendTimeProfile::aggregate([&self.pattern, &own]);
+            self.segment_times.add(p.previous_segment.as_deref(), &own);
             self.rfm.add(&features_base(p, now));
             for basket in &p.baskets {
                 match self.basket_index.get(basket) {

@@ -21,6 +21,8 @@ pub(super) struct Scorer {
     pub counts: Option<BgNbd>,
     pub spend: Option<GammaGamma>,
     pub prior: Option<SendTimePrior>,
+    /// The prior of each established RFM segment's members, by segment name.
+    pub segment_priors: BTreeMap<String, SendTimePrior>,
     pub affinity: AffinityModel,
     pub rfm: RfmScale,
     pub rules: Vec<(String, Rule)>,
@@ -61,9 +63,6 @@ impl Scorer {
                 })
                 .unwrap_or_default();
             let regularity = VisitRegularity::from_visits(&p.visits, offset);
-            let send = self.prior.as_ref().and_then(|prior| {
-                learn::send_time_profile(&p.visits, &p.responses, offset).preferred(prior)
-            });
             let baskets: Vec<Basket> = p
                 .visits
                 .iter()
@@ -87,6 +86,14 @@ impl Scorer {
             feature.points_balance = p.balance;
             feature.marketing_consent = p.consent;
             let rfm = self.rfm.score(&feature);
+            // Pulled towards the segment's pattern, or the brand's while it is small.
+            let send = self
+                .segment_priors
+                .get(rfm.segment().name())
+                .or(self.prior.as_ref())
+                .and_then(|prior| {
+                    learn::send_time_profile(&p.visits, &p.responses, offset).preferred(prior)
+                });
             let mut segments = vec![rfm.segment().name().to_owned()];
             for (name, rule) in &self.rules {
                 if rule.matches(&feature) {

@@ -11,7 +11,8 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, OrderId, Points, SegmentId};
 use regulars_ports::{
-    CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, StoreError, Visit,
+    CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, SegmentSendTime,
+    StoreError, Visit,
 };
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
@@ -301,5 +302,20 @@ impl IntelligenceRepo for StoreTransaction {
             .await
             .map_err(in_ctx("delete from segment_definitions"))?;
         Ok(done.rows_affected == 1)
+    }
+
+    async fn save_segment_send_times(
+        &mut self,
+        brand: BrandId,
+        patterns: &[SegmentSendTime],
+    ) -> Result<(), StoreError> {
+        super::segment_send_times::save(self, brand, patterns).await
+    }
+
+    async fn segment_send_times(
+        &mut self,
+        brand: BrandId,
+    ) -> Result<Vec<SegmentSendTime>, StoreError> {
+        super::segment_send_times::load(self, brand).await
     }
 }

@@ -1,6 +1,6 @@
-//! Segments: sizes over time, who just moved to "At risk", the custom segments and a
-//! form to make one (rule errors shown next to the field, with the parser's column and
-//! its "did you mean").
+//! Segments: sizes over time, the best hour to message each, who just moved to "At
+//! risk", the custom segments and a form to make one (rule errors shown next to the
+//! field, with the parser's column and its "did you mean").
 
 use crate::WebState;
 use crate::chart::line_chart;
@@ -83,6 +83,11 @@ async fn render(
     let named = names::customers(state, session, &shown).await?;
     let items = names::menu_names(state, session).await?;
     let customers = state.services.segments(brand).await.map_err(fail)?;
+    let hours = state
+        .services
+        .segment_send_times(brand)
+        .await
+        .map_err(fail)?;
     let next = (entrants.len() as u64 == PAGE)
         .then(|| entrants.last().map(|s| s.customer_id))
         .flatten();
@@ -93,6 +98,7 @@ async fn render(
             @if runs.is_empty() { p.muted { (t.no_history) } }
             @else { (line_chart("chart-segment-sizes", &labels, &series)) }
         }
+        (crate::pages::segment_hours::section(t, &hours))
         section #at-risk-entrants {
             h2 { (t.new_at_risk) }
             @if entrants.is_empty() { p.muted { (t.nobody) } }
