@@ -4,7 +4,9 @@
 use crate::StoreError;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, Money, OrderId, Points, RewardId, VoucherId};
-use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
+use regulars_reports::{
+    BucketTotals, Bucketing, CustomerTotals, OrderFact, Period, PointsTotals, VoucherCounts,
+};
 use time::OffsetDateTime;
 
 /// A voucher redeemed in a report's period, with what a report needs to value it.
@@ -53,15 +55,26 @@ pub trait ReportRepo: Send {
         before: OffsetDateTime,
         locations: Option<Vec<String>>,
     ) -> Result<u64, StoreError>;
-    /// Those of `customers` (at most a page) that
-    /// [`customers_before`](Self::customers_before) would list.
-    async fn customers_before_among(
+    /// The counted orders (see [`OrderFact::counts`]) placed in `period`, added up per
+    /// series bucket of `bucketing` and currency: net revenue, orders and distinct
+    /// customers; with `locations`, orders placed at those location codes only. One row
+    /// per bucket that has orders (a few hundred at most), whatever the brand's size.
+    async fn overview_buckets(
         &mut self,
         brand: BrandId,
-        before: OffsetDateTime,
+        period: Period,
+        bucketing: Bucketing,
         locations: Option<Vec<String>>,
-        customers: &[CustomerId],
-    ) -> Result<Vec<CustomerId>, StoreError>;
+    ) -> Result<Vec<BucketTotals>, StoreError>;
+    /// The customers of the counted orders placed in `period` (with `locations`, at
+    /// those location codes), counted: active, repeat, and returning (with a counted
+    /// order before `period` at those locations too).
+    async fn overview_customers(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        locations: Option<Vec<String>>,
+    ) -> Result<CustomerTotals, StoreError>;
     /// Points the orders placed in `period` earned, summed per location code (`None`:
     /// orders without a location); one row per location.
     async fn points_by_location(

@@ -55,6 +55,7 @@ mod facts;
 mod goals;
 mod locations;
 mod overview;
+mod overview_groups;
 mod programme_cost;
 mod ratings;
 mod revenue;
@@ -68,6 +69,7 @@ pub use goals::{
 };
 pub use locations::{LocationBuilder, LocationReport, LocationRow};
 pub use overview::{Interval, MAX_BUCKETS, Overview, OverviewBuilder, SeriesPoint};
+pub use overview_groups::{BucketTotals, Bucketing, CustomerTotals};
 pub use programme_cost::{ProgrammeCost, ProgrammeCostBuilder};
 pub use ratings::{
     RatingFact, RatingLocationRow, RatingSummary, RatingWeekRow, RatingsBuilder, RatingsReport,

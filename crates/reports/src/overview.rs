@@ -2,13 +2,15 @@
 //! redemption rates, and a daily or weekly series for charts.
 
 use crate::facts::{
-    IdMap, IdSet, OrderFact, Period, PointsTotals, ReportError, Sum, VoucherCounts, counted_net,
-    decimal_ratio, local, money, ratio,
+    OrderFact, Period, PointsTotals, ReportError, Sum, VoucherCounts, counted_net, decimal_ratio,
+    local, money, ratio,
 };
+use crate::overview_groups::{BucketTotals, Bucketing, CustomerTotals, RawCustomers};
 use crate::programme_cost::{ProgrammeCost, ProgrammeCostBuilder};
 use regulars_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use time::{Date, Duration, UtcOffset};
 
 /// Most buckets a series may have (about two and a half years of days).
@@ -107,6 +109,13 @@ pub struct Overview {
 /// Folds facts into an [`Overview`]. Facts may come in any order and in any number of
 /// pages; the result is the same.
 ///
+/// The orders come either raw ([`add_order`](Self::add_order) and
+/// [`add_prior_customer`](Self::add_prior_customer)) or added up by storage
+/// ([`add_bucket`](Self::add_bucket), [`add_customer_totals`](Self::add_customer_totals)
+/// and [`set_prior_count`](Self::set_prior_count), grouped by [`bucketing`](Self::bucketing)),
+/// never both for the same orders. Raw orders are grouped into the same rows when the
+/// builder finishes, so every figure is folded from rows one way.
+///
 /// ```
 /// use regulars_domain::{Currency, CustomerId, Money, OrderId, Points};
 /// use regulars_reports::{Interval, OrderFact, OverviewBuilder, Period, PointsTotals, VoucherCounts};
@@ -162,30 +171,16 @@ pub struct OverviewBuilder {
     buckets: Vec<Bucket>,
     revenue: Sum,
     orders: u64,
-    /// Per customer: counted orders in the period, and the buckets they fell in.
-    customers: IdMap<CustomerId, Activity>,
-    /// `(bucket << 32) | customer number` for every visit to a bucket, duplicates allowed;
-    /// sorted and deduplicated at the end to count each bucket's distinct customers.
-    /// Appending keeps the per-order work to one hash look-up.
-    visits: Vec<u64>,
-    prior: IdSet<CustomerId>,
-    /// How many prior customers storage counted, when it did (then `prior` holds only
-    /// those of them active in the period).
+    /// The period's customers as added up (by storage, or from `raw` at the end).
+    customers: CustomerTotals,
+    /// Raw orders' customers, grouped when the builder finishes.
+    raw: RawCustomers,
+    /// How many prior customers storage counted, when it did (then raw prior customers,
+    /// if any, are only those active in the period).
     prior_count: Option<u64>,
     vouchers: VoucherCounts,
     points: PointsTotals,
     programme_cost: ProgrammeCostBuilder,
-}
-
-/// A customer's orders in the period.
-#[derive(Debug, Clone, Copy)]
-struct Activity {
-    /// Counted orders.
-    orders: u32,
-    /// The customer's number in [`OverviewBuilder::visits`].
-    index: u32,
-    /// The bucket of the customer's latest visit recorded.
-    last: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -246,9 +241,8 @@ impl OverviewBuilder {
             buckets,
             revenue: Sum::new(currency),
             orders: 0,
-            customers: IdMap::default(),
-            visits: Vec::new(),
-            prior: IdSet::default(),
+            customers: CustomerTotals::default(),
+            raw: RawCustomers::default(),
             prior_count: None,
             vouchers: VoucherCounts::default(),
             points: PointsTotals::default(),
@@ -270,51 +264,76 @@ impl OverviewBuilder {
         let days = (order.placed_at.unix_timestamp() - self.origin).div_euclid(86_400);
         let index = days / step_days(self.interval);
         let slot = u32::try_from(index).map_err(|_| ReportError::OutOfRange)?;
+        self.fold_bucket(slot, net, 1, 0)?;
+        if let Some(customer) = order.customer {
+            self.raw.visit(customer, slot)?;
+        }
+        Ok(())
+    }
+
+    /// How storage numbers the buckets of [`BucketTotals`].
+    pub fn bucketing(&self) -> Bucketing {
+        Bucketing {
+            origin: OffsetDateTime::from_unix_timestamp(self.origin).unwrap_or(self.period.from),
+            width: Duration::days(step_days(self.interval)),
+        }
+    }
+
+    /// Adds one bucket's counted orders as storage added them up. A row in another
+    /// currency, or of a bucket the period does not have, is an error.
+    pub fn add_bucket(&mut self, totals: &BucketTotals) -> Result<(), ReportError> {
+        if totals.revenue.currency() != self.currency {
+            return Err(ReportError::Currency {
+                expected: self.currency,
+                found: totals.revenue.currency(),
+            });
+        }
+        self.fold_bucket(
+            totals.bucket,
+            totals.revenue.amount(),
+            totals.orders,
+            totals.active_customers,
+        )
+    }
+
+    /// Adds the period's customer counts as storage counted them (they add up over
+    /// disjoint sets of customers).
+    pub fn add_customer_totals(&mut self, totals: CustomerTotals) {
+        self.customers.add(totals);
+    }
+
+    /// The one fold of a bucket's figures, whichever way they came.
+    fn fold_bucket(
+        &mut self,
+        slot: u32,
+        revenue: Decimal,
+        orders: u64,
+        active: u64,
+    ) -> Result<(), ReportError> {
         let bucket = self
             .buckets
             .get_mut(slot as usize)
             .ok_or(ReportError::OutOfRange)?;
-        bucket.revenue.add(net)?;
-        bucket.orders += 1;
-        self.revenue.add(net)?;
-        self.orders += 1;
-        if let Some(customer) = order.customer {
-            let next = u32::try_from(self.customers.len())
-                .map_err(|_| ReportError::Overflow("customers"))?;
-            let activity = self.customers.entry(customer).or_insert(Activity {
-                orders: 0,
-                index: next,
-                last: u32::MAX,
-            });
-            activity.orders += 1;
-            // Orders come from storage in time order, so a customer's next order is
-            // mostly in the bucket of the one before.
-            if activity.last != slot {
-                activity.last = slot;
-                self.visits
-                    .push((u64::from(slot) << 32) | u64::from(activity.index));
-            }
-        }
+        bucket.revenue.add(revenue)?;
+        bucket.orders += orders;
+        bucket.active += active;
+        self.revenue.add(revenue)?;
+        self.orders += orders;
         Ok(())
     }
 
     /// Adds a customer who had a counted order before the period. Adding one twice
     /// counts once.
     pub fn add_prior_customer(&mut self, customer: CustomerId) {
-        self.prior.insert(customer);
+        self.raw.add_prior(customer);
     }
 
-    /// Sets how many prior customers there are, counted by storage: then only the prior
-    /// customers among the period's [`active_customers`](Self::active_customers) need
-    /// adding with [`add_prior_customer`](Self::add_prior_customer), so a brand with
-    /// millions of past customers is never held in memory.
+    /// Sets how many prior customers there are, counted by storage, so a brand with
+    /// millions of past customers is never held in memory: with raw orders, only the
+    /// prior customers among the period's active ones then need adding with
+    /// [`add_prior_customer`](Self::add_prior_customer).
     pub fn set_prior_count(&mut self, count: u64) {
         self.prior_count = Some(count);
-    }
-
-    /// The customers with a counted order among those added so far.
-    pub fn active_customers(&self) -> impl Iterator<Item = CustomerId> + '_ {
-        self.customers.keys().copied()
     }
 
     /// Adds voucher counts (they add up, so they may come in parts).
@@ -346,24 +365,19 @@ impl OverviewBuilder {
 
     /// The overview.
     pub fn finish(mut self) -> Result<Overview, ReportError> {
-        self.visits.sort_unstable();
-        self.visits.dedup();
-        for visit in &self.visits {
-            if let Some(bucket) = self.buckets.get_mut((visit >> 32) as usize) {
-                bucket.active += 1;
-            }
+        let raw_prior = self.raw.prior_len();
+        let (per_bucket, raw_totals) = std::mem::take(&mut self.raw).group();
+        for (slot, active) in per_bucket {
+            self.fold_bucket(slot, Decimal::ZERO, 0, active)?;
         }
-        let active = self.customers.len() as u64;
-        let repeat = self.customers.values().filter(|a| a.orders >= 2).count() as u64;
-        let returning = self
-            .customers
-            .keys()
-            .filter(|c| self.prior.contains(c))
-            .count() as u64;
-        let prior = self
-            .prior_count
-            .unwrap_or(self.prior.len() as u64)
-            .max(returning);
+        self.customers.add(raw_totals);
+        let CustomerTotals {
+            active,
+            repeat,
+            returning,
+        } = self.customers;
+        let returning = returning.min(active);
+        let prior = self.prior_count.unwrap_or(raw_prior).max(returning);
         let average_order_value = if self.orders == 0 {
             None
         } else {

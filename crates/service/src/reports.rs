@@ -291,45 +291,36 @@ impl Services {
             })
             .await?;
         }
-        self.each_order(brand, period, &codes, |fact| builder.add_order(fact))
-            .await?;
-        // Prior customers: counted by storage, and looked up only for the customers of
-        // the period, so the brand's whole past is never read into memory.
-        let before = period.from;
-        let prior = self
-            .transact("report_prior_count", |mut tx| {
+        // Added up by storage: one row per bucket and one of customer counts, so the
+        // period's orders are never read into memory.
+        let bucketing = builder.bucketing();
+        let (buckets, customers, prior) = self
+            .transact("report_overview_sums", |mut tx| {
                 let locations = codes.to_vec();
                 async move {
-                    let result: Result<_, ReportsError> = tx
-                        .reports()
-                        .count_customers_before(brand, before, locations)
-                        .await
-                        .map_err(Into::into);
+                    let result: Result<_, ReportsError> = async {
+                        let reports = tx.reports();
+                        let buckets = reports
+                            .overview_buckets(brand, period, bucketing, locations.clone())
+                            .await?;
+                        let customers = reports
+                            .overview_customers(brand, period, locations.clone())
+                            .await?;
+                        let prior = reports
+                            .count_customers_before(brand, period.from, locations)
+                            .await?;
+                        Ok((buckets, customers, prior))
+                    }
+                    .await;
                     (tx, result)
                 }
             })
             .await?;
-        builder.set_prior_count(prior);
-        let active: Vec<CustomerId> = builder.active_customers().collect();
-        let page = usize::try_from(REPORT_PAGE).unwrap_or(10_000);
-        for chunk in active.chunks(page) {
-            let found = self
-                .transact("report_prior", |mut tx| {
-                    let locations = codes.to_vec();
-                    async move {
-                        let result: Result<_, ReportsError> = tx
-                            .reports()
-                            .customers_before_among(brand, before, locations, chunk)
-                            .await
-                            .map_err(Into::into);
-                        (tx, result)
-                    }
-                })
-                .await?;
-            for customer in found {
-                builder.add_prior_customer(customer);
-            }
+        for row in &buckets {
+            builder.add_bucket(row).map_err(ReportsError::Data)?;
         }
+        builder.add_customer_totals(customers);
+        builder.set_prior_count(prior);
         Ok((days, builder.finish().map_err(ReportsError::Data)?))
     }
 

@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use regulars_domain::{Currency, CustomerId, Money, OrderId};
 use regulars_reports::{
-    Breakdown, CohortBuilder, Interval, OrderFact, Overview, OverviewBuilder, Period,
-    RevenueBuilder, RevenueReport, YearMonth,
+    Breakdown, BucketTotals, Bucketing, CohortBuilder, CustomerTotals, Interval, OrderFact,
+    Overview, OverviewBuilder, Period, RevenueBuilder, RevenueReport, YearMonth,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use time::macros::{datetime, offset};
@@ -91,6 +91,51 @@ fn overview(orders: &[OrderFact], interval: Interval) -> Overview {
     b.finish().unwrap()
 }
 
+/// The counted orders of the period per bucket, as storage groups them:
+/// `(placed_at − origin) div width`, net revenue summed, orders and distinct customers
+/// counted.
+fn grouped(orders: &[OrderFact], bucketing: Bucketing) -> Vec<BucketTotals> {
+    let mut rows: BTreeMap<i64, (i64, u64, BTreeSet<CustomerId>)> = BTreeMap::new();
+    for o in orders
+        .iter()
+        .filter(|o| period().contains(o.placed_at) && counted(o))
+    {
+        let bucket = (o.placed_at - bucketing.origin).whole_microseconds()
+            / bucketing.width.whole_microseconds();
+        let row = rows.entry(i64::try_from(bucket).unwrap()).or_default();
+        row.0 += o.total.to_minor_units().unwrap() - o.refunded.to_minor_units().unwrap();
+        row.1 += 1;
+        row.2.extend(o.customer);
+    }
+    rows.into_iter()
+        .map(|(bucket, (net, n, customers))| BucketTotals {
+            bucket: u32::try_from(bucket).unwrap(),
+            revenue: vnd(net),
+            orders: n,
+            active_customers: customers.len() as u64,
+        })
+        .collect()
+}
+
+/// The period's active, repeat and returning customers, counted from the raw orders.
+fn customer_totals(orders: &[OrderFact]) -> CustomerTotals {
+    let mut per: BTreeMap<CustomerId, u64> = BTreeMap::new();
+    for o in orders
+        .iter()
+        .filter(|o| period().contains(o.placed_at) && counted(o))
+    {
+        if let Some(c) = o.customer {
+            *per.entry(c).or_default() += 1;
+        }
+    }
+    let prior = prior_customers(orders, period().from);
+    CustomerTotals {
+        active: per.len() as u64,
+        repeat: per.values().filter(|n| **n >= 2).count() as u64,
+        returning: per.keys().filter(|c| prior.contains(c)).count() as u64,
+    }
+}
+
 fn revenue(orders: &[OrderFact], by: Breakdown, segments: &BTreeMap<u8, String>) -> RevenueReport {
     let mut b = RevenueBuilder::new(period(), by, Currency::VND);
     for o in orders {
@@ -170,11 +215,36 @@ proptest! {
         }
         let prior = prior_customers(&orders, period().from);
         b.set_prior_count(prior.len() as u64);
-        let active: Vec<CustomerId> = b.active_customers().collect();
+        let active: BTreeSet<CustomerId> = orders
+            .iter()
+            .filter(|o| period().contains(o.placed_at) && counted(o))
+            .filter_map(|o| o.customer)
+            .collect();
         for c in active.into_iter().filter(|c| prior.contains(c)) {
             b.add_prior_customer(c);
         }
         prop_assert_eq!(b.finish().unwrap(), all);
+    }
+
+    /// Storage adds the orders up per bucket and counts the customers itself (grouped
+    /// sums and `COUNT(DISTINCT …)`, restated here over the raw orders): folding those
+    /// rows, in any order, gives the overview of the raw orders.
+    #[test]
+    fn grouped_rows_give_the_overview_of_the_raw_orders(orders in orders(), reverse in any::<bool>()) {
+        for interval in [Interval::Day, Interval::Week] {
+            let raw = overview(&orders, interval);
+            let mut b = OverviewBuilder::new(period(), OFFSET, interval, Currency::VND).unwrap();
+            let mut rows = grouped(&orders, b.bucketing());
+            if reverse {
+                rows.reverse();
+            }
+            for row in &rows {
+                b.add_bucket(row).unwrap();
+            }
+            b.add_customer_totals(customer_totals(&orders));
+            b.set_prior_count(prior_customers(&orders, period().from).len() as u64);
+            prop_assert_eq!(b.finish().unwrap(), raw);
+        }
     }
 
     #[test]

@@ -13,14 +13,14 @@ use regulars_ports::{CustomerListQuery, CustomerListRow, CustomerSort, StoreErro
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, QueryResult, Statement, Value};
 
 /// A statement's text and values, numbering placeholders as the backend writes them.
-struct Sql {
-    backend: DatabaseBackend,
-    values: Vec<Value>,
+pub(crate) struct Sql {
+    pub(crate) backend: DatabaseBackend,
+    pub(crate) values: Vec<Value>,
 }
 
 impl Sql {
     /// Adds `value` and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
         match self.backend {
             DatabaseBackend::Postgres => format!("${}", self.values.len()),

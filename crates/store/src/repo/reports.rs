@@ -4,11 +4,14 @@
 use crate::convert::{from_micros, money, to_micros};
 use crate::entity::{customer_scores, ledger_entry, order, voucher};
 use crate::error::{corrupt, in_ctx};
+use crate::repo::report_groups;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, OrderId, Points, RewardId, VoucherId};
 use regulars_ports::{RedeemedVoucher, ReportRepo, StoreError};
-use regulars_reports::{OrderFact, Period, PointsTotals, VoucherCounts};
+use regulars_reports::{
+    BucketTotals, Bucketing, CustomerTotals, OrderFact, Period, PointsTotals, VoucherCounts,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -23,6 +26,15 @@ type OrderRow = (Uuid, Option<Uuid>, Option<String>, i64, String, i64, i64);
 struct StoredSegments {
     #[serde(default)]
     segments: Vec<String>,
+}
+
+/// Rows of `brand` whose time column `at` lies in `period`: the filter of every
+/// period-bounded read here.
+fn in_period<C: ColumnTrait>(brand_col: C, brand: BrandId, at: C, period: Period) -> Condition {
+    Condition::all()
+        .add(brand_col.eq(brand.as_uuid()))
+        .add(at.gte(to_micros(period.from)))
+        .add(at.lt(to_micros(period.to)))
 }
 
 /// Orders that count in reports: not refunded in full (`OrderFact::counts`, in SQL).
@@ -50,9 +62,12 @@ impl ReportRepo for StoreTransaction {
             .column(order::Column::Currency)
             .column(order::Column::TotalMinor)
             .column(order::Column::RefundedMinor)
-            .filter(order::Column::BrandId.eq(brand.as_uuid()))
-            .filter(order::Column::PlacedAt.gte(to_micros(period.from)))
-            .filter(order::Column::PlacedAt.lt(to_micros(period.to)))
+            .filter(in_period(
+                order::Column::BrandId,
+                brand,
+                order::Column::PlacedAt,
+                period,
+            ))
             .order_by_asc(order::Column::PlacedAt)
             .order_by_asc(order::Column::Id)
             .limit(limit);
@@ -147,33 +162,23 @@ impl ReportRepo for StoreTransaction {
         u64::try_from(n.unwrap_or(0)).map_err(|_| corrupt("orders", "a negative count"))
     }
 
-    async fn customers_before_among(
+    async fn overview_buckets(
         &mut self,
         brand: BrandId,
-        before: OffsetDateTime,
+        period: Period,
+        bucketing: Bucketing,
         locations: Option<Vec<String>>,
-        customers: &[CustomerId],
-    ) -> Result<Vec<CustomerId>, StoreError> {
-        if customers.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut query = order::Entity::find()
-            .select_only()
-            .column(order::Column::CustomerId)
-            .distinct()
-            .filter(order::Column::BrandId.eq(brand.as_uuid()))
-            .filter(order::Column::CustomerId.is_in(customers.iter().map(|c| c.as_uuid())))
-            .filter(order::Column::PlacedAt.lt(to_micros(before)))
-            .filter(counted_orders());
-        if let Some(codes) = locations {
-            query = query.filter(order::Column::Location.is_in(codes));
-        }
-        let ids: Vec<Uuid> = query
-            .into_tuple()
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from orders"))?;
-        Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
+    ) -> Result<Vec<BucketTotals>, StoreError> {
+        report_groups::overview_buckets(self, brand, period, bucketing, locations).await
+    }
+
+    async fn overview_customers(
+        &mut self,
+        brand: BrandId,
+        period: Period,
+        locations: Option<Vec<String>>,
+    ) -> Result<CustomerTotals, StoreError> {
+        report_groups::overview_customers(self, brand, period, locations).await
     }
 
     async fn points_by_location(
@@ -186,9 +191,12 @@ impl ReportRepo for StoreTransaction {
             .select_only()
             .column(order::Column::Location)
             .column_as(Expr::cust("CAST(SUM(points_earned) AS BIGINT)"), "points")
-            .filter(order::Column::BrandId.eq(brand.as_uuid()))
-            .filter(order::Column::PlacedAt.gte(to_micros(period.from)))
-            .filter(order::Column::PlacedAt.lt(to_micros(period.to)))
+            .filter(in_period(
+                order::Column::BrandId,
+                brand,
+                order::Column::PlacedAt,
+                period,
+            ))
             .group_by(order::Column::Location)
             .into_tuple()
             .all(&self.tx)
@@ -215,9 +223,12 @@ impl ReportRepo for StoreTransaction {
                 Expr::from(Func::count(Expr::col(voucher::Column::RedeemedAt))),
                 "redeemed",
             )
-            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
-            .filter(voucher::Column::IssuedAt.gte(to_micros(period.from)))
-            .filter(voucher::Column::IssuedAt.lt(to_micros(period.to)))
+            .filter(in_period(
+                voucher::Column::BrandId,
+                brand,
+                voucher::Column::IssuedAt,
+                period,
+            ))
             .into_tuple()
             .one(&self.tx)
             .await
@@ -244,9 +255,12 @@ impl ReportRepo for StoreTransaction {
             .column(voucher::Column::RewardId)
             .column(voucher::Column::RedeemedOrderSource)
             .column(voucher::Column::RedeemedOrderExternalId)
-            .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
-            .filter(voucher::Column::RedeemedAt.gte(to_micros(period.from)))
-            .filter(voucher::Column::RedeemedAt.lt(to_micros(period.to)))
+            .filter(in_period(
+                voucher::Column::BrandId,
+                brand,
+                voucher::Column::RedeemedAt,
+                period,
+            ))
             .order_by_asc(voucher::Column::Id)
             .limit(limit);
         if let Some(after) = after {
@@ -307,9 +321,12 @@ impl ReportRepo for StoreTransaction {
             .select_only()
             .column(ledger_entry::Column::Kind)
             .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
-            .filter(ledger_entry::Column::BrandId.eq(brand.as_uuid()))
-            .filter(ledger_entry::Column::At.gte(to_micros(period.from)))
-            .filter(ledger_entry::Column::At.lt(to_micros(period.to)))
+            .filter(in_period(
+                ledger_entry::Column::BrandId,
+                brand,
+                ledger_entry::Column::At,
+                period,
+            ))
             .filter(ledger_entry::Column::Kind.is_in(["earn", "redeem"]))
             .group_by(ledger_entry::Column::Kind)
             .into_tuple()

@@ -23,6 +23,7 @@ mod orders;
 mod outbox_batch;
 mod outreach;
 mod phone_change;
+mod report_groups;
 mod reports;
 mod schema;
 mod sealing;
@@ -111,6 +112,9 @@ both_databases! {
     idempotency {
         remember_then_seen_and_duplicate_is_a_conflict,
         prune_forgets_old_records_of_the_given_kinds_only,
+    }
+    report_groups {
+        overview_sums_equal_the_raw_fold,
     }
     reports {
         order_facts_page_by_time_then_id,

@@ -1,0 +1,150 @@
+//! The overview added up in SQL equals the overview folded from the raw orders: the same
+//! brand's orders (customers and walk-ins, refunds partial and full, several shops, some
+//! before the period, another brand's alongside) reported both ways, by day and by week,
+//! for the whole brand and for a few shops.
+
+use crate::support::{customer, order, seed, vnd};
+use crate::{Store, TestResult};
+use regulars_domain::{BrandId, Currency, Customer};
+use regulars_ports::{Transaction, UnitOfWork};
+use regulars_reports::{Interval, Overview, OverviewBuilder, Period};
+use time::macros::{date, datetime, offset};
+use time::{Duration, UtcOffset};
+
+const OFFSET: UtcOffset = offset!(+7);
+
+/// A fixed pseudo-random sequence (xorshift), so the data is the same on both databases.
+struct Draw(u64);
+
+impl Draw {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The overview folded from every raw order and every prior customer.
+async fn raw(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    period: Period,
+    interval: Interval,
+    codes: Option<Vec<String>>,
+) -> Result<Overview, Box<dyn std::error::Error + Send + Sync>> {
+    let mut b = OverviewBuilder::new(period, OFFSET, interval, Currency::VND)?;
+    let prior = tx
+        .reports()
+        .customers_before(brand, period.from, codes.clone(), None, 1_000)
+        .await?;
+    for c in prior {
+        b.add_prior_customer(c);
+    }
+    let facts = tx.reports().order_facts(brand, period, None, 1_000).await?;
+    for fact in facts {
+        let at = |codes: &Vec<String>| fact.location.as_ref().is_some_and(|l| codes.contains(l));
+        if codes.as_ref().is_none_or(at) {
+            b.add_order(&fact)?;
+        }
+    }
+    Ok(b.finish()?)
+}
+
+/// The overview folded from the rows storage added up.
+async fn grouped(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    period: Period,
+    interval: Interval,
+    codes: Option<Vec<String>>,
+) -> Result<Overview, Box<dyn std::error::Error + Send + Sync>> {
+    let mut b = OverviewBuilder::new(period, OFFSET, interval, Currency::VND)?;
+    let rows = tx
+        .reports()
+        .overview_buckets(brand, period, b.bucketing(), codes.clone())
+        .await?;
+    for row in &rows {
+        b.add_bucket(row)?;
+    }
+    let customers = tx
+        .reports()
+        .overview_customers(brand, period, codes.clone())
+        .await?;
+    b.add_customer_totals(customers);
+    let prior = tx
+        .reports()
+        .count_customers_before(brand, period.from, codes)
+        .await?;
+    b.set_prior_count(prior);
+    Ok(b.finish()?)
+}
+
+pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult {
+    let (b, c1, _) = seed(&store, 1).await?;
+    let (other, oc, _) = seed(&store, 2).await?;
+    let mut who: Vec<Customer> = vec![c1];
+    let mut tx = store.begin().await?;
+    for n in 21..26u8 {
+        let c = customer(b.id, n, &format!("09012345{n:02}"));
+        tx.customers().insert_customer(&c).await?;
+        who.push(c);
+    }
+    // 120 orders over 3 weeks around the period (local days 5–19 May at +7).
+    let start = datetime!(2026-04-28 00:00 UTC);
+    let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
+    for n in 1..=120u8 {
+        let pick = draw.below(who.len() as u64 + 2) as usize;
+        let mut o = order(b.id, n, &format!("G-{n}"), who.get(pick));
+        o.order.placed_at = start + Duration::minutes(draw.below(24 * 60 * 24) as i64);
+        o.order.location = match draw.below(4) {
+            0 => None,
+            1 => Some("q3".to_owned()),
+            _ => Some("q1".to_owned()),
+        };
+        tx.orders().insert_order(&o).await?;
+        let refunded = match draw.below(6) {
+            0 => 129_000,
+            1 => 1_000,
+            _ => 0,
+        };
+        if refunded > 0 {
+            tx.orders()
+                .set_refunded(b.id, o.id, vnd(0), vnd(refunded))
+                .await?;
+        }
+    }
+    // A customer whose first orders are in the period: new, and a repeat customer.
+    let newcomer = customer(b.id, 26, "0901234526");
+    tx.customers().insert_customer(&newcomer).await?;
+    for n in [121u8, 122] {
+        let mut o = order(b.id, n, &format!("G-{n}"), Some(&newcomer));
+        o.order.placed_at = datetime!(2026-05-12 04:00 UTC) + Duration::hours(i64::from(n));
+        tx.orders().insert_order(&o).await?;
+    }
+    let mut theirs = order(other.id, 250, "G-250", Some(&oc));
+    theirs.order.placed_at = datetime!(2026-05-10 03:00 UTC);
+    tx.orders().insert_order(&theirs).await?;
+    tx.commit().await?;
+
+    let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
+    let mut tx = store.begin().await?;
+    let scopes = [
+        None,
+        Some(vec!["q1".to_owned()]),
+        Some(vec!["q1".to_owned(), "q3".to_owned()]),
+        Some(Vec::new()),
+    ];
+    for interval in [Interval::Day, Interval::Week] {
+        for codes in &scopes {
+            let expected = raw(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
+            let got = grouped(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
+            assert_eq!(got, expected, "{interval:?} at {codes:?}");
+        }
+    }
+    // The data exercises what it should: walk-ins, repeat, new and returning customers.
+    let all = grouped(tx.as_mut(), b.id, period, Interval::Day, None).await?;
+    assert!(all.orders > 30 && all.repeat_customers > 0 && all.returning_customers > 0);
+    assert!(all.new_customers > 0);
+    Ok(())
+}
