@@ -144,3 +144,61 @@ impl Campaign {
         self.offers().any(|o| o.bonus_points().is_some())
     }
 }
+
+impl Campaign {
+    /// Whether `edited` keeps what a launched campaign may no longer change: its
+    /// variants (count, names, templates and offers) and its hold-out. Once messages
+    /// went out, each variant's report adds up the customers it messaged; a changed
+    /// variant or hold-out would mix two tests in one report. An offer is the same when
+    /// it names the same catalogue rewards of the same kind at the same cost (a reward
+    /// renamed in the catalogue meanwhile changes nothing). The error names `variants`
+    /// (or `variants[i]`) or `holdout`.
+    pub fn check_frozen_edit(&self, edited: &Campaign) -> Result<(), CampaignError> {
+        let frozen = |path: String, what: &str| CampaignError::Invalid {
+            path,
+            message: format!(
+                "the campaign was launched: {what} can no longer change, or the \
+                 per-variant report would mix offers; create a new campaign instead"
+            ),
+        };
+        if self.variants.len() != edited.variants.len() {
+            return Err(frozen("variants".into(), "its number of variants"));
+        }
+        for (i, (old, new)) in self.variants.iter().zip(&edited.variants).enumerate() {
+            if old.name != new.name
+                || old.template != new.template
+                || offer_key(old.offer.as_ref()) != offer_key(new.offer.as_ref())
+            {
+                return Err(frozen(
+                    format!("variants[{i}]"),
+                    "a variant's name, offer or template",
+                ));
+            }
+        }
+        if self.holdout.to_bits() != edited.holdout.to_bits() {
+            return Err(frozen("holdout".into(), "the hold-out"));
+        }
+        Ok(())
+    }
+}
+
+/// An offer as [`Campaign::check_frozen_edit`] compares it: its JSON with every
+/// catalogue reward reduced to its id and kind.
+fn offer_key(offer: Option<&Offer>) -> serde_json::Value {
+    fn reduce(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.contains_key("id") && map.contains_key("kind") {
+                    map.retain(|k, _| k == "id" || k == "kind");
+                    return;
+                }
+                map.values_mut().for_each(reduce);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(reduce),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(offer).unwrap_or(serde_json::Value::Null);
+    reduce(&mut value);
+    value
+}

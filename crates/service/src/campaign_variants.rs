@@ -7,7 +7,9 @@ use regulars_campaigns::attribution::{Attribution, AttributionError, attribute};
 use regulars_campaigns::compare::{Verdict, compare};
 use regulars_campaigns::{Campaign, Offer};
 use regulars_domain::{Money, RewardId};
-use regulars_ports::{MemberGroup, MemberRevenue, VariantVoucherCount};
+use regulars_ports::{
+    CampaignRecord, CampaignStatus, MemberGroup, MemberRevenue, VariantVoucherCount,
+};
 
 /// One variant's results.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +105,28 @@ pub(crate) fn variant_reports(
         .collect();
     let slices: Vec<&[f64]> = arms.iter().map(Vec::as_slice).collect();
     (reports, compare(&slices))
+}
+
+/// Refuses an edit of a launched campaign (any status but draft) that changes its
+/// variants or hold-out ([`Campaign::check_frozen_edit`]): the per-variant report would
+/// then mix offers.
+pub(crate) fn check_launched_edit(
+    record: &CampaignRecord,
+    edited: &Campaign,
+) -> Result<(), crate::CampaignError> {
+    if record.status == CampaignStatus::Draft {
+        return Ok(());
+    }
+    let launched = crate::campaigns::parse_definition(record)?;
+    launched.check_frozen_edit(edited).map_err(|e| match e {
+        regulars_campaigns::CampaignError::Invalid { path, message } => {
+            crate::CampaignError::Invalid { path, message }
+        }
+        other => crate::CampaignError::Invalid {
+            path: "variants".into(),
+            message: other.to_string(),
+        },
+    })
 }
 
 /// What one voucher of `reward` costs the shop under `offer`, minor units.

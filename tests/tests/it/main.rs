@@ -84,6 +84,7 @@ mod till;
 mod till_browser;
 mod triggers;
 mod variant_browser;
+mod variant_http;
 mod variants;
 mod visitor;
 mod webhooks;

@@ -2,7 +2,8 @@
 //! messaged customer got the variant the pure assignment names, with its offer and text;
 //! the messages split about evenly; a redemption and an order of one variant's customer
 //! show in that variant's row only; every variant is set against the one shared hold-out;
-//! and a bad variants document is refused naming the field.
+//! a bad variants document is refused naming the field; and a launched campaign keeps
+//! its variants and hold-out.
 
 use crate::targets;
 use regulars::system::OsIdGen;
@@ -243,5 +244,47 @@ async fn bad_variants_are_refused_naming_the_field() {
             Err(CampaignError::Invalid { path, .. }) => assert_eq!(path, "variants", "{name}"),
             other => panic!("{name}: {other:?}"),
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_campaigns_variants_are_frozen() {
+    for target in targets("offer_variants_frozen").await {
+        let (w, name) = (&target.world, target.name);
+        let campaign = launch(&w.services, w).await;
+        w.services
+            .set_campaign_status(w.brand, campaign, CampaignAction::Pause)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: pause: {e}"));
+        let mut doc = document(w);
+        doc["variants"][0]["name"] = json!("Tiny");
+        match w.services.update_campaign(w.brand, campaign, &doc).await {
+            Err(CampaignError::Invalid { path, .. }) => assert_eq!(path, "variants[0]", "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        let mut doc = document(w);
+        doc["holdout"] = json!(0.3);
+        match w.services.update_campaign(w.brand, campaign, &doc).await {
+            Err(CampaignError::Invalid { path, .. }) => assert_eq!(path, "holdout", "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        let mut doc = document(w);
+        doc["name"] = json!("Win back, again");
+        w.services
+            .update_campaign(w.brand, campaign, &doc)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: a name may change: {e}"));
+        // A draft's variants may change.
+        let draft = w
+            .services
+            .create_campaign(w.brand, &document(w))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut doc = document(w);
+        doc["variants"][0]["name"] = json!("Tiny");
+        w.services
+            .update_campaign(w.brand, draft.id, &doc)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: a draft may change: {e}"));
     }
 }

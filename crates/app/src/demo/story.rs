@@ -143,8 +143,52 @@ impl Demo {
                 ),
                 Err(e) => println!("    no attribution yet: {e}"),
             }
+            variant_story(&r);
         }
         Ok(all_sent)
+    }
+}
+
+/// Each offer variant against the shared hold-out, and which did better and how sure.
+fn variant_story(r: &regulars_service::CampaignReport) {
+    for v in &r.variants {
+        let extra = v.attribution.as_ref().map_or_else(
+            |e| format!("no attribution yet: {e}"),
+            |a| {
+                format!(
+                    "{} per customer against the hold-out (95% CI {} to {})",
+                    money((a.treated_mean - a.holdout_mean).round() as i64),
+                    money(a.ci_low.round() as i64),
+                    money(a.ci_high.round() as i64)
+                )
+            },
+        );
+        println!(
+            "    variant \"{}\": {} messaged, {} vouchers redeemed, revenue {}; {extra}",
+            v.name,
+            v.treated,
+            v.vouchers_redeemed,
+            money(v.revenue_minor)
+        );
+    }
+    let name = |i: usize| r.variants.get(i).map_or("?", |v| v.name.as_str());
+    match r.verdict {
+        Some(v) if v.sure => println!(
+            "    winner: \"{}\" does better than \"{}\" ({:.1}% sure, 95% needed)",
+            name(v.best),
+            name(v.runner_up),
+            v.probability * 100.0
+        ),
+        Some(v) => println!(
+            "    not yet sure which offer is better: \"{}\" leads \"{}\" ({:.1}% sure, 95% needed)",
+            name(v.best),
+            name(v.runner_up),
+            v.probability * 100.0
+        ),
+        None if !r.variants.is_empty() => {
+            println!("    too few customers in a variant to compare the offers yet");
+        }
+        None => {}
     }
 }
 

@@ -219,6 +219,16 @@ async fn the_demo_tells_a_year_with_campaigns() {
             "{}: the report compares the two offers",
             db.name
         );
+        // The story shows each offer and the verdict on them, as the report has it.
+        for v in &report.variants {
+            let line = format!("variant \"{}\": {} messaged", v.name, v.treated);
+            assert!(out.contains(&line), "{}: no {line:?} in\n{out}", db.name);
+        }
+        let said = match verdict {
+            Some(v) if v.sure => "    winner: ",
+            _ => "    not yet sure which offer is better: ",
+        };
+        assert!(out.contains(said), "{}: no {said:?} in\n{out}", db.name);
         programmes_have_figures(&services, brand, db.name).await;
         // Some of the customers who got a voucher came back and used it.
         assert!(

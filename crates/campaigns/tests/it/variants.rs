@@ -309,3 +309,67 @@ fn each_variant_text_must_fit_the_sms_cap() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Edits a launched campaign may make to `base` (name, channels, budget, a reward
+/// renamed in the catalogue) and edits it may not (a variant's name, offer, template,
+/// their count, the hold-out), with the path the refusal names.
+fn launched_edits(case: u8, n: u16) -> (serde_json::Value, Option<&'static str>) {
+    let mut variants = two_variants();
+    let mut doc = json!({"holdout": 0.2});
+    let refused = match case % 8 {
+        0 => {
+            doc["name"] = json!(format!("Win back {n}"));
+            None
+        }
+        1 => {
+            variants[0]["offer"]["reward"]["reward"]["name"] = json!(format!("Oolong {n}"));
+            None
+        }
+        2 => {
+            variants[1]["name"] = json!(format!("Points {n}"));
+            Some("variants[1]")
+        }
+        3 => {
+            variants[0]["offer"]["reward"]["cost"]["amount"] = json!((15_001 + n).to_string());
+            Some("variants[0]")
+        }
+        4 => {
+            variants[1]["offer"]["points"] = json!(51 + n);
+            Some("variants[1]")
+        }
+        5 => {
+            variants[0]["template"] = json!(format!("Quay lại nhé {n}"));
+            Some("variants[0]")
+        }
+        6 => {
+            let mut more = variants.as_array().cloned().unwrap();
+            more.push(json!({"name": format!("Third {n}")}));
+            variants = json!(more);
+            Some("variants")
+        }
+        _ => {
+            doc["holdout"] = json!(0.2 + f64::from(n % 30 + 1) / 100.0);
+            Some("holdout")
+        }
+    };
+    doc["variants"] = variants;
+    (doc, refused)
+}
+
+proptest! {
+    /// A launched campaign's variants and hold-out stay as they were: every change to
+    /// them is refused naming the field, every other edit passes.
+    #[test]
+    fn launched_variants_are_frozen(case in 0u8..8, n in 0u16..500) {
+        let launched = campaign(json!({"variants": two_variants(), "holdout": 0.2}));
+        let (doc, refused) = launched_edits(case, n);
+        let edited = campaign(doc);
+        match (launched.check_frozen_edit(&edited), refused) {
+            (Ok(()), None) => {}
+            (Err(CampaignError::Invalid { path, .. }), Some(want)) => prop_assert_eq!(path, want),
+            (other, want) => prop_assert!(false, "case {case}: {other:?}, wanted {want:?}"),
+        }
+        // The same document again is always allowed.
+        prop_assert!(edited.check_frozen_edit(&edited).is_ok());
+    }
+}

@@ -47,7 +47,8 @@ impl Services {
         .await
     }
 
-    /// Replaces the definition of a draft or paused campaign.
+    /// Replaces the definition of a draft or paused campaign; a paused one was launched,
+    /// so its variants and hold-out stay as they were.
     pub async fn update_campaign(
         &self,
         brand: BrandId,
@@ -70,6 +71,7 @@ impl Services {
                 }
                 let mut campaign = resolve(tx.as_mut(), &b, id, document).await?;
                 self.fit_sms_product(&mut campaign, document)?;
+                crate::campaign_variants::check_launched_edit(&record, &campaign)?;
                 record.name = campaign.name.clone();
                 record.definition = definition_json(&campaign)?;
                 record.updated_at = self.clock.now();
