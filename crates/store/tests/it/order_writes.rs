@@ -186,7 +186,7 @@ pub(crate) async fn an_order_is_written_in_one_piece(store: Store) -> TestResult
     let head = tx.ledger().lock_account(brand.id, lan.id).await?;
     let mut next = Ledger::from_entries(ledger.entries().to_vec())?;
     let entries = next.earn(
-        again.order.key.clone(),
+        key("pos:generic", "A-2001"),
         Points::new(5),
         AT + Duration::days(15),
         None,
