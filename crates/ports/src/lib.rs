@@ -47,6 +47,7 @@ mod messaging;
 #[cfg(any(test, feature = "mocks"))]
 pub mod mocks;
 mod notice;
+mod order_writes;
 mod otp;
 mod outbox;
 mod pos_api;
@@ -91,6 +92,7 @@ pub use messaging::{
     provider_key,
 };
 pub use notice::{Notice, NoticeRepo};
+pub use order_writes::{AccountAppend, OrderWrites};
 pub use otp::{CustomerSession, OtpRecord, OtpRepo};
 pub use outbox::{OutboxMessage, OutboxRepo, OutboxStatus, Route, SendWindow, SentRecord};
 pub use pos_api::{Pending, PosApi, PosApiAccess, PosApiError};

@@ -227,6 +227,15 @@ pub trait OrderRepo: Send {
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
+    /// Writes everything an earning order writes — the order and its lines, the
+    /// account's append (as [`LedgerRepo::append_with_state`], returning the new head),
+    /// the customer's stats and the idempotency record — in one statement where the
+    /// database allows (PostgreSQL), else one after another. A duplicate order key or
+    /// record is a [`StoreError::Conflict`], as is a head that moved.
+    async fn write_order(
+        &mut self,
+        writes: &crate::OrderWrites,
+    ) -> Result<Option<AccountHead>, StoreError>;
     /// Moves an order's refunded total from `before` to `after`. When the stored total is
     /// no longer `before` (another refund committed in between), nothing is written and
     /// the answer is a [`StoreError::Conflict`], so the use case runs again on fresh data.
@@ -432,6 +441,15 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         customer: CustomerId,
     ) -> Result<(Option<IdempotentRecord>, Option<CustomerStats>), StoreError>;
+    /// [`seen`](Self::seen) and the brand's customer with this phone
+    /// ([`CustomerRepo::customer_by_phone`](crate::CustomerRepo::customer_by_phone)) read
+    /// together: what an order needs before it locks anything, in one round trip.
+    async fn seen_with_customer(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        phone: &Phone,
+    ) -> Result<(Option<IdempotentRecord>, Option<Customer>), StoreError>;
     /// Remembers an event's result; a second record for the same key is a
     /// [`StoreError::Conflict`].
     async fn remember(

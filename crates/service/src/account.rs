@@ -5,7 +5,7 @@ use crate::error::{CorruptLedger, UnknownBrand};
 use regulars_domain::{BrandId, CustomerId, Points, local_date};
 use regulars_loyalty::ledger::{Ledger, LedgerEntry, LedgerError, LotsWanted};
 use regulars_loyalty::tiers::{QualificationMetric, TierProgram};
-use regulars_ports::{AccountHead, Brand, StoreError, Transaction};
+use regulars_ports::{AccountAppend, AccountHead, Brand, StoreError, Transaction};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// The brand, or [`UnknownBrand`].
@@ -258,6 +258,50 @@ impl Account {
             .await?;
         self.ledger.lots_saved();
         Ok(())
+    }
+
+    /// [`append`](Self::append) made ready for a write together with other rows
+    /// (see [`regulars_ports::OrderWrites`]): the append to hand to the store, `None`
+    /// when there is nothing to write. An account whose cached balance has drifted from
+    /// its entries is appended now, the plain way, and `None` returned as well.
+    /// [`appended`](Self::appended) takes the head the write returns.
+    pub async fn staged_append(
+        &mut self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        entries: &[LedgerEntry],
+    ) -> Result<Option<AccountAppend>, StoreError> {
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let expected = entries
+            .iter()
+            .try_fold(self.head.balance, |balance, e| {
+                balance.checked_add(e.amount)
+            })
+            .ok_or_else(|| StoreError::Other("cached balance overflow".into()))?;
+        if self.ledger.state().account().balance() != expected {
+            self.append(tx, brand, entries).await?;
+            return Ok(None);
+        }
+        let tallies = if self.rebuilt {
+            self.ledger.all_tallies()
+        } else {
+            self.ledger.changed_tallies()
+        };
+        Ok(Some(AccountAppend {
+            customer: self.customer,
+            head: self.head,
+            entries: entries.to_vec(),
+            state: self.ledger.state().account().clone(),
+            tallies,
+        }))
+    }
+
+    /// Takes the head a write of a [`staged_append`](Self::staged_append) returned.
+    pub fn appended(&mut self, head: AccountHead) {
+        self.head = head;
+        self.ledger.lots_saved();
     }
 }
 

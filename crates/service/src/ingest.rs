@@ -1,25 +1,18 @@
 //! Order in: a paid order from a point of sale earns its customer points.
 
 use crate::Services;
-use crate::account::{Account, points_expiry};
+use crate::account::Account;
+pub(crate) use crate::credit::{Credit, fresh_stats, record_visit, upgrade_tier};
 use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::fingerprint::{fingerprint, same_request};
-use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{
     BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
     OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::{LedgerEntry, LedgerError, LotsWanted};
-use regulars_loyalty::rules::{
-    Conditions, Earning, EarningContext, EarningRules, ExplanationLine, Multiplier, RulesError,
-};
-use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
-use regulars_ports::{
-    CustomerStats, IdempotentRecord, LoyaltyProgram, StoreError, StoredOrder, TierState,
-    Transaction,
-};
+use regulars_loyalty::ledger::LedgerError;
+use regulars_loyalty::rules::{ExplanationLine, RulesError};
+use regulars_ports::{IdempotentRecord, StoreError, StoredOrder, Transaction};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -309,7 +302,16 @@ impl Services {
                 order: order.currency(),
             });
         }
-        if let Some(record) = tx.idempotency().seen(brand_id, &order.key).await? {
+        // Before any lock: has the key been seen, and who is the customer — one read.
+        let (seen, known) = match &order.customer_phone {
+            Some(phone) => {
+                tx.idempotency()
+                    .seen_with_customer(brand_id, &order.key, phone)
+                    .await?
+            }
+            None => (tx.idempotency().seen(brand_id, &order.key).await?, None),
+        };
+        if let Some(record) = seen {
             return first_receipt(&order.key, record, &fingerprint);
         }
         let now = self.clock.now();
@@ -332,14 +334,20 @@ impl Services {
                 receipt.claim_code = self.open_claim_in(tx, brand_id, &stored).await?;
             }
             Some(phone) => {
-                let first_seen = order.placed_at.min(now);
-                let customer = self.customer_for(tx, brand_id, phone, first_seen).await?;
+                let customer = match known {
+                    Some(customer) => customer,
+                    None => {
+                        let first_seen = order.placed_at.min(now);
+                        self.new_customer_in(tx, brand_id, phone, first_seen)
+                            .await?
+                    }
+                };
                 // Lock first: the stats read while crediting are only consistent under
                 // the account lock. A concurrent delivery of the same order may have
                 // committed while this one waited for it: READ COMMITTED shows its record
                 // only now, after the lock, so look again before crediting anything.
                 // The second look and the stats the rules need are one read.
-                let account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
+                let mut account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
                 let (seen, stats) = tx
                     .idempotency()
                     .seen_with_stats(brand_id, &order.key, customer.id)
@@ -358,7 +366,28 @@ impl Services {
                     order,
                     claim: false,
                 };
-                credit.apply(tx, account, stats, &mut receipt).await?;
+                let credited = credit
+                    .work_out(tx, &mut account, stats, &mut receipt)
+                    .await?;
+                let stamps = config
+                    .stamp_cards
+                    .iter()
+                    .any(|card| card.stamps_for(order) > 0);
+                // The common order — no stamps, no referral waiting, no real-time
+                // campaign to plan — writes everything, its record too, in one piece.
+                let campaigns = if stamps || referral_pending {
+                    None
+                } else {
+                    Some(self.order_campaigns_in(tx, &config.brand).await?)
+                };
+                if campaigns.as_ref().is_some_and(Vec::is_empty) {
+                    let record = order_record(&receipt, fingerprint)?;
+                    credited
+                        .write_with_record(tx, &credit, &mut account, &receipt, record)
+                        .await?;
+                    return Ok(receipt);
+                }
+                credited.write(tx, &credit, &mut account, &receipt).await?;
                 self.stamp_order_in(tx, brand_id, &customer, &config.stamp_cards, order)
                     .await?;
                 // A referred friend's first order rewards both, in this transaction. The
@@ -370,16 +399,26 @@ impl Services {
                 {
                     receipt.balance = Some(balance);
                 }
-                self.after_order_in(tx, &config.brand, &customer, order, &receipt)
-                    .await?;
+                match campaigns {
+                    Some(due) => {
+                        self.plan_after_order_in(
+                            tx,
+                            &config.brand,
+                            &customer,
+                            order,
+                            &receipt,
+                            due,
+                        )
+                        .await?;
+                    }
+                    None => {
+                        self.after_order_in(tx, &config.brand, &customer, order, &receipt)
+                            .await?;
+                    }
+                }
             }
         }
-        let record = IdempotentRecord {
-            kind: ORDER_EVENT.into(),
-            result: serde_json::to_value(&receipt)
-                .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
-            fingerprint: Some(fingerprint),
-        };
+        let record = order_record(&receipt, fingerprint)?;
         tx.idempotency()
             .remember(brand_id, &order.key, &record)
             .await?;
@@ -397,6 +436,18 @@ impl Services {
         if let Some(customer) = tx.customers().customer_by_phone(brand, phone).await? {
             return Ok(customer);
         }
+        self.new_customer_in(tx, brand, phone, first_seen).await
+    }
+
+    /// A new customer of the brand with this phone, found by no one yet (a concurrent
+    /// creation of the same phone is a conflict, and the retry finds the other's).
+    async fn new_customer_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: BrandId,
+        phone: &Phone,
+        first_seen: OffsetDateTime,
+    ) -> Result<Customer, StoreError> {
         let customer = Customer {
             id: CustomerId::from_uuid(self.ids.new_id()),
             brand_id: brand,
@@ -411,6 +462,20 @@ impl Services {
         tx.customers().insert_customer(&customer).await?;
         Ok(customer)
     }
+}
+
+/// The record an order leaves under its key: its receipt, and the fingerprint that
+/// tells a repeated delivery from another order reusing the key.
+fn order_record(
+    receipt: &OrderReceipt,
+    fingerprint: String,
+) -> Result<IdempotentRecord, StoreError> {
+    Ok(IdempotentRecord {
+        kind: ORDER_EVENT.into(),
+        result: serde_json::to_value(receipt)
+            .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+        fingerprint: Some(fingerprint),
+    })
 }
 
 /// The receipt a first delivery remembered, marked as a duplicate; refused when the key
@@ -447,210 +512,5 @@ pub(crate) fn stored_order(
         customer_id,
         points_earned,
         refunded: Money::zero(order.currency()),
-    }
-}
-
-/// Crediting one order to one customer.
-pub(crate) struct Credit<'a> {
-    pub(crate) brand: &'a regulars_ports::Brand,
-    pub(crate) program: Option<&'a LoyaltyProgram>,
-    pub(crate) customer: &'a Customer,
-    pub(crate) order: &'a Order,
-    /// True for an order already stored without a customer and claimed now: its points
-    /// are set on the stored order instead of storing it.
-    pub(crate) claim: bool,
-}
-
-impl Credit<'_> {
-    /// Credits the order to the customer's `account`, opened (locked) by the caller,
-    /// who read the customer's `stats` after taking the lock.
-    pub(crate) async fn apply(
-        &self,
-        tx: &mut dyn Transaction,
-        mut account: Account,
-        stats: Option<CustomerStats>,
-        receipt: &mut OrderReceipt,
-    ) -> Result<(), IngestError> {
-        let (brand_id, customer_id) = (self.brand.id, self.customer.id);
-        receipt.customer_id = Some(customer_id);
-        let mut stats = stats.unwrap_or_else(|| fresh_stats(customer_id, self.brand.currency));
-        let at = account.time_for(self.order.placed_at);
-        let mut entries = account
-            .command(tx, brand_id, &LotsWanted::sweep(at), |l| l.expire_due(at))
-            .await?
-            .map_err(IngestError::Ledger)?;
-
-        let earning = match self.program {
-            Some(program) => {
-                let offset = self.brand.utc_offset;
-                let today = account
-                    .earned_on_day(tx, brand_id, self.order.placed_at, offset)
-                    .await?;
-                self.evaluate(program, &stats, today)?
-            }
-            None => Earning {
-                points: Points::ZERO,
-                explanation: Vec::new(),
-            },
-        };
-        receipt.explanation = earning.explanation;
-        if earning.points.is_positive() {
-            let expires_at = points_expiry(self.brand, self.order.placed_at);
-            if expires_at.is_some_and(|expiry| expiry <= at) {
-                receipt.lapsed = true;
-            } else {
-                let credited = account
-                    .ledger
-                    .earn_placed(
-                        self.order.key.clone(),
-                        earning.points,
-                        at,
-                        expires_at,
-                        Some(self.order.placed_at),
-                    )
-                    .map_err(IngestError::Ledger)?;
-                entries.extend(credited);
-                receipt.points_earned = earning.points;
-            }
-        }
-
-        if self.claim {
-            tx.claims()
-                .set_claimed_points(brand_id, receipt.order_id, receipt.points_earned)
-                .await?;
-        } else {
-            let stored = stored_order(
-                receipt.order_id,
-                self.order,
-                Some(customer_id),
-                receipt.points_earned,
-            );
-            tx.orders().insert_order(&stored).await?;
-        }
-        account.append(tx, brand_id, &entries).await?;
-
-        record_visit(&mut stats, self.order).map_err(IngestError::InvalidOrder)?;
-        if let Some(tiers) = self.program.and_then(|p| p.tiers.as_ref()) {
-            let history = account.tier_history(tx, brand_id, tiers).await?;
-            receipt.upgraded = upgrade_tier(tiers, &mut stats, &history, at, self.order);
-        }
-        tx.customers().save_stats(brand_id, &stats).await?;
-
-        receipt.balance = Some(account.balance());
-        receipt.tier = stats.tier.as_ref().map(|t| t.code.clone());
-        Ok(())
-    }
-
-    /// Evaluates the brand's rules for the order, in the customer's context.
-    pub(crate) fn evaluate(
-        &self,
-        program: &LoyaltyProgram,
-        stats: &CustomerStats,
-        earned_today: Points,
-    ) -> Result<Earning, IngestError> {
-        let offset = self.brand.utc_offset;
-        let visit_number = u32::try_from(stats.visits.saturating_add(1)).unwrap_or(u32::MAX);
-        let held = program.tiers.as_ref().and_then(|t| held_tier(t, stats));
-        let mut context = EarningContext::new(offset, visit_number)
-            .with_birthday_of(self.customer, self.order.placed_at)
-            .with_earned_today(earned_today);
-        if let Some(code) = &held {
-            context = context.with_tier(code.as_str());
-        }
-        let rules = with_tier_multiplier(&program.earning_rules, program.tiers.as_ref(), held);
-        rules
-            .evaluate(self.order, &context)
-            .map_err(IngestError::Rules)
-    }
-}
-
-/// Stats of a customer without any visit yet.
-pub(crate) fn fresh_stats(customer_id: CustomerId, currency: Currency) -> CustomerStats {
-    CustomerStats {
-        customer_id,
-        visits: 0,
-        spend: Money::zero(currency),
-        first_visit_at: None,
-        last_visit_at: None,
-        tier: None,
-    }
-}
-
-/// Counts the order as a visit.
-pub(crate) fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainError> {
-    stats.visits = stats.visits.saturating_add(1);
-    stats.spend = stats.spend.checked_add(&order.total)?;
-    let at = order.placed_at;
-    stats.first_visit_at = Some(stats.first_visit_at.map_or(at, |first| first.min(at)));
-    stats.last_visit_at = Some(stats.last_visit_at.map_or(at, |last| last.max(at)));
-    Ok(())
-}
-
-/// The brand's rules with the held tier's earning multiplier added as one more
-/// multiplier, so it stacks, is capped and is explained like any other. A multiplier of 1
-/// adds nothing. Should the rules then fail validation (a document already at its limit
-/// of multipliers), the tier multiplier is left out and a warning logged rather than
-/// refusing the order.
-fn with_tier_multiplier<'r>(
-    rules: &'r EarningRules,
-    tiers: Option<&TierProgram>,
-    held: Option<TierCode>,
-) -> Cow<'r, EarningRules> {
-    let Some((tiers, code)) = tiers.zip(held) else {
-        return Cow::Borrowed(rules);
-    };
-    let Some(tier) = tiers.tier(&code) else {
-        return Cow::Borrowed(rules);
-    };
-    if tier.benefits.earn_multiplier <= rust_decimal::Decimal::ONE {
-        return Cow::Borrowed(rules);
-    }
-    let mut augmented = rules.clone();
-    augmented.multipliers.push(Multiplier {
-        label: Some(format!("{} tier", tier.name)),
-        factor: tier.benefits.earn_multiplier,
-        when: Conditions {
-            tiers: Some(vec![code.as_str().to_owned()]),
-            ..Conditions::default()
-        },
-    });
-    match augmented.validate() {
-        Ok(()) => Cow::Owned(augmented),
-        Err(error) => {
-            tracing::warn!(%error, tier = %code, "tier multiplier left out: the rules cannot take it");
-            Cow::Borrowed(rules)
-        }
-    }
-}
-
-/// Moves the customer up when the qualifying value over the window ending at `at` earns
-/// a higher tier. Never down: downgrades happen only at a period-end review. A tier
-/// question that cannot be answered (a programme inconsistent with the brand's currency)
-/// leaves the tier as it is and is logged; it never blocks the points.
-pub(crate) fn upgrade_tier(
-    tiers: &TierProgram,
-    stats: &mut CustomerStats,
-    entries: &[LedgerEntry],
-    at: OffsetDateTime,
-    order: &Order,
-) -> bool {
-    let held = held_tier(tiers, stats);
-    let decision = qualifying(tiers, entries, stats, at, Some(order.total)).and_then(|q| {
-        q.map(|q| tiers.on_activity(held.as_ref(), q.value))
-            .transpose()
-    });
-    match decision {
-        Ok(Some(TierDecision::Upgrade { to, .. })) => {
-            stats.tier = Some(TierState {
-                code: to.as_str().to_owned(),
-                since: at,
-            });
-            true
-        }
-        Ok(_) => false,
-        Err(error) => {
-            tracing::warn!(%error, customer = %stats.customer_id, "tier left unchanged");
-            false
-        }
     }
 }

@@ -111,6 +111,7 @@ mod channel_accounts;
 mod channel_rules;
 mod claim;
 mod config_cache;
+mod credit;
 mod customer_list;
 mod customer_orders;
 mod delivery;

@@ -63,9 +63,44 @@ impl Services {
         order: &Order,
         receipt: &OrderReceipt,
     ) -> Result<(), StoreError> {
+        let due = self.order_campaigns_in(tx, brand).await?;
+        self.plan_after_order_in(tx, brand, customer, order, receipt, due)
+            .await
+    }
+
+    /// The first half of [`after_order_in`](Self::after_order_in): the brand's active
+    /// campaigns an order fires (read before the order's writes, so an order that fires
+    /// none can write everything in one piece).
+    pub(crate) async fn order_campaigns_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+    ) -> Result<Vec<CampaignRecord>, StoreError> {
+        // The order's id plays no part in which campaigns fire.
+        let event = Event::Order(OrderId::from_uuid(uuid::Uuid::nil()));
+        match active_for(tx, brand, event).await {
+            Ok(due) => Ok(due),
+            Err(CampaignError::Store(error)) => Err(error),
+            Err(error) => {
+                tracing::warn!(brand = %brand.id, %error, "a real-time campaign message was not planned");
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// The second half of [`after_order_in`](Self::after_order_in): plans the `due`
+    /// campaigns for the order's customer, once the order's writes are done.
+    pub(crate) async fn plan_after_order_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+        customer: &Customer,
+        order: &Order,
+        receipt: &OrderReceipt,
+        due: Vec<CampaignRecord>,
+    ) -> Result<(), StoreError> {
         let event = Event::Order(receipt.order_id);
         let result = async {
-            let due = active_for(tx, brand, event).await?;
             if due.is_empty() {
                 return Ok(());
             }

@@ -29,6 +29,7 @@ mod locations;
 mod menu;
 mod notices;
 mod order_reads;
+mod order_writes;
 pub(crate) mod orders;
 mod otp;
 pub(crate) mod outbox;

@@ -447,16 +447,35 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
     let r = h.clone();
     tx.orders.expect_insert_order().returning(move |order| {
         let order = order.clone();
-        r.write("insert_order", move |w| {
-            if w.orders
-                .iter()
-                .any(|o| o.order.brand_id == order.order.brand_id && o.order.key == order.order.key)
-            {
-                return Err(conflict("orders (brand_id, source, external_id)"));
+        r.write("insert_order", move |w| insert_order(w, order))
+    });
+    let r = h.clone();
+    tx.orders.expect_write_order().returning(move |writes| {
+        // The writes the store makes one by one where it cannot make them in one
+        // statement, each under its own name, so a fault set on any strikes here.
+        let writes = writes.clone();
+        let (brand, key) = (writes.order.order.brand_id, writes.order.order.key.clone());
+        let order = writes.order.clone();
+        r.write("insert_order", move |w| insert_order(w, order))?;
+        let head = match writes.account {
+            Some(a) => {
+                let balance = a.state.balance();
+                let stored = Some((a.state, a.tallies));
+                Some(r.write("append", move |w| {
+                    append(w, brand, a.customer, a.head, a.entries, balance, stored)
+                })?)
             }
-            w.orders.push(order);
-            Ok(())
-        })
+            None => None,
+        };
+        if let Some(stats) = writes.stats {
+            r.write("save_stats", move |w| {
+                w.stats.insert((brand, stats.customer_id), stats);
+                Ok(())
+            })?;
+        }
+        let record = writes.record;
+        r.write("remember", move |w| remember(w, brand, key, record))?;
+        Ok(head)
     });
     let r = h.clone();
     tx.orders
@@ -779,17 +798,50 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
         });
     let r = h.clone();
     tx.idempotency
+        .expect_seen_with_customer()
+        .returning(move |brand, key, phone| {
+            let seen = r.read("seen", |w| {
+                w.idempotency.get(&(brand, key.clone())).cloned()
+            })?;
+            let customer = r.read("customer_by_phone", |w| {
+                w.customers
+                    .iter()
+                    .find(|c| c.brand_id == brand && &c.phone == phone)
+                    .cloned()
+            })?;
+            Ok((seen, customer))
+        });
+    let r = h.clone();
+    tx.idempotency
         .expect_remember()
         .returning(move |brand, key, record| {
             let (key, record) = (key.clone(), record.clone());
-            r.write("remember", move |w| {
-                if w.idempotency.contains_key(&(brand, key.clone())) {
-                    return Err(conflict("idempotency (brand_id, source, external_id)"));
-                }
-                w.idempotency.insert((brand, key), record);
-                Ok(())
-            })
+            r.write("remember", move |w| remember(w, brand, key, record))
         });
+}
+
+fn insert_order(w: &mut World, order: StoredOrder) -> Result<(), StoreError> {
+    if w.orders
+        .iter()
+        .any(|o| o.order.brand_id == order.order.brand_id && o.order.key == order.order.key)
+    {
+        return Err(conflict("orders (brand_id, source, external_id)"));
+    }
+    w.orders.push(order);
+    Ok(())
+}
+
+fn remember(
+    w: &mut World,
+    brand: BrandId,
+    key: EventKey,
+    record: IdempotentRecord,
+) -> Result<(), StoreError> {
+    if w.idempotency.contains_key(&(brand, key.clone())) {
+        return Err(conflict("idempotency (brand_id, source, external_id)"));
+    }
+    w.idempotency.insert((brand, key), record);
+    Ok(())
 }
 
 /// A clock that stays where it is set.

@@ -58,15 +58,17 @@ async fn a_repeated_delivery_reads_and_writes_nothing() {
         }))
     });
     let remembered = serde_json::to_value(receipt()).unwrap();
+    // The order names its customer: the record and the customer are one read.
     tx.idempotency
-        .expect_seen()
+        .expect_seen_with_customer()
         .times(1)
-        .returning(move |_, _| {
-            Ok(Some(IdempotentRecord {
+        .returning(move |_, _, _| {
+            let record = IdempotentRecord {
                 kind: "order".into(),
                 result: remembered.clone(),
                 fingerprint: None,
-            }))
+            };
+            Ok((Some(record), None))
         });
     let outcome = tx.outcome();
 
@@ -97,13 +99,16 @@ async fn a_key_used_by_a_refund_is_not_taken_for_an_order() {
             stamp_cards: Vec::new(),
         }))
     });
-    tx.idempotency.expect_seen().returning(|_, _| {
-        Ok(Some(IdempotentRecord {
-            kind: "refund".into(),
-            result: serde_json::Value::Null,
-            fingerprint: None,
-        }))
-    });
+    tx.idempotency
+        .expect_seen_with_customer()
+        .returning(|_, _, _| {
+            let record = IdempotentRecord {
+                kind: "refund".into(),
+                result: serde_json::Value::Null,
+                fingerprint: None,
+            };
+            Ok((Some(record), None))
+        });
     let outcome = tx.outcome();
     let error = services(tx)
         .ingest_order(BRAND, order("A-1", 45_000))
@@ -128,13 +133,16 @@ async fn a_corrupt_remembered_receipt_is_an_internal_error() {
             stamp_cards: Vec::new(),
         }))
     });
-    tx.idempotency.expect_seen().returning(|_, _| {
-        Ok(Some(IdempotentRecord {
-            kind: "order".into(),
-            result: serde_json::json!({"points": "lots"}),
-            fingerprint: None,
-        }))
-    });
+    tx.idempotency
+        .expect_seen_with_customer()
+        .returning(|_, _, _| {
+            let record = IdempotentRecord {
+                kind: "order".into(),
+                result: serde_json::json!({"points": "lots"}),
+                fingerprint: None,
+            };
+            Ok((Some(record), None))
+        });
     let error = services(tx)
         .ingest_order(BRAND, order("A-1", 45_000))
         .await

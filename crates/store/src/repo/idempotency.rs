@@ -6,7 +6,7 @@ use crate::entity::idempotency;
 use crate::error::in_ctx;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, EventKey};
+use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
 use regulars_ports::{CustomerStats, IdempotencyRepo, IdempotentRecord, StoreError};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use time::OffsetDateTime;
@@ -50,6 +50,15 @@ impl IdempotencyRepo for StoreTransaction {
         customer: CustomerId,
     ) -> Result<(Option<IdempotentRecord>, Option<CustomerStats>), StoreError> {
         super::order_reads::seen_with_stats(self, brand, key, customer).await
+    }
+
+    async fn seen_with_customer(
+        &mut self,
+        brand: BrandId,
+        key: &EventKey,
+        phone: &Phone,
+    ) -> Result<(Option<IdempotentRecord>, Option<Customer>), StoreError> {
+        super::order_reads::seen_with_customer(self, brand, key, phone).await
     }
 
     /// Inserts the record; `created_at` is the time of this call.

@@ -238,45 +238,7 @@ impl StoreTransaction {
         new_balance: Points,
         state: Option<&AccountState>,
     ) -> Result<AccountHead, StoreError> {
-        let mut next_seq = head.next_seq;
-        let mut sum = head.balance;
-        for entry in entries {
-            if entry.seq != next_seq {
-                return Err(unstorable(
-                    "ledger entries",
-                    format!("entry seq {} where {next_seq} comes next", entry.seq),
-                ));
-            }
-            next_seq = next_seq
-                .checked_add(1)
-                .ok_or_else(|| unstorable("ledger entries", "sequence number overflow"))?;
-            sum = sum
-                .checked_add(entry.amount)
-                .ok_or_else(|| unstorable("ledger entries", "balance overflow"))?;
-        }
-        if let Some(state) = state
-            && state.next_seq() != next_seq
-        {
-            return Err(unstorable(
-                "account state",
-                format!(
-                    "the state is at entry {} where the head is at {next_seq}",
-                    state.next_seq()
-                ),
-            ));
-        }
-        // The figures alone: the lots are rows of their own.
-        let state_json = state
-            .map(|s| to_json("account state", &s.without_lots()))
-            .transpose()?;
-        if sum != new_balance {
-            return Err(unstorable(
-                "ledger entries",
-                format!(
-                    "the new balance {new_balance} is not the head's plus the entries' ({sum})"
-                ),
-            ));
-        }
+        let (next_seq, state_json) = checked_append(head, entries, new_balance, state)?;
         let moved = balance::Entity::update_many()
             .col_expr(balance::Column::Balance, Expr::value(new_balance.value()))
             .col_expr(
@@ -314,6 +276,55 @@ impl StoreTransaction {
             next_seq,
         })
     }
+}
+
+/// What [`StoreTransaction::append_entries`] checks before it writes: the entries
+/// continue `head`, `new_balance` adds up and the state (if any) is at the new head.
+/// Returns the new head's `next_seq` and the state to store, as JSON.
+pub(crate) fn checked_append(
+    head: AccountHead,
+    entries: &[LedgerEntry],
+    new_balance: Points,
+    state: Option<&AccountState>,
+) -> Result<(u64, Option<String>), StoreError> {
+    let mut next_seq = head.next_seq;
+    let mut sum = head.balance;
+    for entry in entries {
+        if entry.seq != next_seq {
+            return Err(unstorable(
+                "ledger entries",
+                format!("entry seq {} where {next_seq} comes next", entry.seq),
+            ));
+        }
+        next_seq = next_seq
+            .checked_add(1)
+            .ok_or_else(|| unstorable("ledger entries", "sequence number overflow"))?;
+        sum = sum
+            .checked_add(entry.amount)
+            .ok_or_else(|| unstorable("ledger entries", "balance overflow"))?;
+    }
+    if let Some(state) = state
+        && state.next_seq() != next_seq
+    {
+        return Err(unstorable(
+            "account state",
+            format!(
+                "the state is at entry {} where the head is at {next_seq}",
+                state.next_seq()
+            ),
+        ));
+    }
+    // The figures alone: the lots are rows of their own.
+    let state_json = state
+        .map(|s| to_json("account state", &s.without_lots()))
+        .transpose()?;
+    if sum != new_balance {
+        return Err(unstorable(
+            "ledger entries",
+            format!("the new balance {new_balance} is not the head's plus the entries' ({sum})"),
+        ));
+    }
+    Ok((next_seq, state_json))
 }
 
 /// The `order_source` of campaign bonus entries, whose `order_external_id` is the

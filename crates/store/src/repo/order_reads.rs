@@ -3,12 +3,12 @@
 //! customer's running stats — in one statement: both rows left-joined to a one-row
 //! select, each absent as NULLs.
 
-use super::customers::stats_from_row;
+use super::customers::{customer_from_row, stats_from_row};
 use super::idempotency::record_from_row;
-use crate::entity::{customer_stats, idempotency};
+use crate::entity::{customer, customer_stats, idempotency};
 use crate::error::in_ctx;
 use crate::tx::StoreTransaction;
-use regulars_domain::{BrandId, CustomerId, EventKey};
+use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
 use regulars_ports::{CustomerStats, IdempotentRecord, StoreError};
 use sea_orm::{
     ConnectionTrait, FromQueryResult, IdenStatic, Iterable, QueryResult, Statement, Value,
@@ -89,4 +89,98 @@ fn present<M: FromQueryResult>(
     M::from_query_result(row, prefix)
         .map(Some)
         .map_err(in_ctx(prefix))
+}
+
+/// Binds values in the order the statement names them: `$n` on PostgreSQL, `?` on
+/// SQLite (which binds by position, so a value named twice is bound twice).
+pub(super) struct Binds {
+    postgres: bool,
+    pub(super) values: Vec<Value>,
+}
+
+impl Binds {
+    pub(super) fn new(postgres: bool) -> Binds {
+        Binds {
+            postgres,
+            values: Vec::new(),
+        }
+    }
+
+    /// The placeholder of `value`, bound next.
+    pub(super) fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        if self.postgres {
+            format!("${}", self.values.len())
+        } else {
+            "?".to_owned()
+        }
+    }
+}
+
+/// The record remembered under `key`, if any, and the brand's customer with `phone`, if
+/// any, in one statement: the two reads an order makes before it locks anything. The
+/// customer is looked for as [`CustomerRepo::customer_by_phone`] does — by the blind
+/// index first, by the phone itself only when that finds nothing (`COALESCE` evaluates
+/// its second subquery only then).
+///
+/// [`CustomerRepo::customer_by_phone`]: regulars_ports::CustomerRepo::customer_by_phone
+pub(super) async fn seen_with_customer(
+    tx: &StoreTransaction,
+    brand: BrandId,
+    key: &EventKey,
+    phone: &Phone,
+) -> Result<(Option<IdempotentRecord>, Option<Customer>), StoreError> {
+    let mut b = Binds::new(tx.is_postgres());
+    let idem = format!(
+        "i.brand_id = {} AND i.source = {} AND i.external_id = {}",
+        b.bind(brand.as_uuid()),
+        b.bind(key.source.clone()),
+        b.bind(key.external_id.clone()),
+    );
+    let brand_c = b.bind(brand.as_uuid());
+    let by_index = match tx.keys() {
+        Some(keys) => {
+            let indexes = keys.phone_indexes(brand.as_uuid(), phone.as_str());
+            let brand_p = b.bind(brand.as_uuid());
+            let list = indexes
+                .into_iter()
+                .map(|index| b.bind(index))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "(SELECT id FROM customers WHERE brand_id = {brand_p} AND erased_at IS NULL \
+                 AND phone_index IN ({list}) LIMIT 1), "
+            )
+        }
+        None => String::new(),
+    };
+    let by_phone = format!(
+        "(SELECT id FROM customers WHERE brand_id = {} AND erased_at IS NULL \
+         AND phone = {} LIMIT 1)",
+        b.bind(brand.as_uuid()),
+        b.bind(phone.as_str().to_owned()),
+    );
+    // SQLite's COALESCE takes two arguments at least: a NULL closes the list.
+    let sql = format!(
+        "SELECT {}, {} FROM (SELECT 1 AS one) one \
+         LEFT JOIN idempotency i ON {idem} \
+         LEFT JOIN customers c ON c.brand_id = {brand_c} \
+         AND c.id = COALESCE({by_index}{by_phone}, NULL)",
+        columns::<idempotency::Column>("i", "i_"),
+        columns::<customer::Column>("c", "c_"),
+    );
+    let statement = Statement::from_sql_and_values(tx.tx.get_database_backend(), sql, b.values);
+    let row = tx
+        .tx
+        .query_one_raw(statement)
+        .await
+        .map_err(in_ctx("select from idempotency and customers"))?
+        .ok_or_else(|| StoreError::Other("a one-row select returned no row".into()))?;
+    let seen = present::<idempotency::Model>(&row, "i_", "kind")?
+        .map(|model| record_from_row(tx.keys(), model).map(|(_, record)| record))
+        .transpose()?;
+    let customer = present::<customer::Model>(&row, "c_", "phone")?
+        .map(|model| customer_from_row(tx.keys(), model))
+        .transpose()?;
+    Ok((seen, customer))
 }

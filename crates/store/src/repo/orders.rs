@@ -119,6 +119,13 @@ impl OrderRepo for StoreTransaction {
         Ok(())
     }
 
+    async fn write_order(
+        &mut self,
+        writes: &regulars_ports::OrderWrites,
+    ) -> Result<Option<regulars_ports::AccountHead>, StoreError> {
+        super::order_writes::write_order(self, writes).await
+    }
+
     async fn set_refunded(
         &mut self,
         brand: BrandId,

@@ -19,6 +19,7 @@ mod distribution;
 mod exactness;
 mod idempotency;
 mod ledger;
+mod order_writes;
 mod orders;
 mod outbox_batch;
 mod outreach;
@@ -88,6 +89,10 @@ both_databases! {
         consents_of_many_customers_in_one_read,
         update_customer_changes_profile_only,
         stats_round_trip,
+    }
+    order_writes {
+        an_order_is_written_in_one_piece,
+        seen_with_customer_reads_both_or_either,
     }
     orders {
         order_with_lines_round_trip,
