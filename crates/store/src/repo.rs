@@ -11,6 +11,7 @@ mod audit;
 mod brands;
 mod bulk;
 mod bulk_accounts;
+mod bulk_rows;
 mod campaigns;
 pub(crate) mod channel_accounts;
 mod claims;

@@ -78,15 +78,12 @@ pub(super) fn tally_row(
 }
 
 /// A tally row replaces the one stored under its key.
-pub(super) fn tally_upsert() -> OnConflict {
-    OnConflict::columns([
-        account_tally::Column::BrandId,
-        account_tally::Column::CustomerId,
-        account_tally::Column::TallyKey,
-    ])
-    .update_column(account_tally::Column::Tally)
-    .to_owned()
-}
+/// The key of `account_tallies`.
+pub(super) const TALLY_KEY: [account_tally::Column; 3] = [
+    account_tally::Column::BrandId,
+    account_tally::Column::CustomerId,
+    account_tally::Column::TallyKey,
+];
 
 /// Writes `tallies`, each replacing the one stored under its key.
 pub(super) async fn write_tallies(
@@ -111,13 +108,9 @@ pub(super) async fn write_tallies(
             .collect::<Result<Vec<_>, StoreError>>()?;
         account_tally::Entity::insert_many(rows)
             .on_conflict(
-                OnConflict::columns([
-                    account_tally::Column::BrandId,
-                    account_tally::Column::CustomerId,
-                    account_tally::Column::TallyKey,
-                ])
-                .update_column(account_tally::Column::Tally)
-                .to_owned(),
+                OnConflict::columns(TALLY_KEY)
+                    .update_column(account_tally::Column::Tally)
+                    .to_owned(),
             )
             .exec_without_returning(&tx.tx)
             .await

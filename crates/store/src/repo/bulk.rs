@@ -3,19 +3,18 @@
 //! built by the same functions as the one-by-one writes (the sealing of contact data
 //! included), so a row written here is the row those would have written.
 
-use super::account_state::{tally_row, tally_upsert};
+use super::account_state::{TALLY_KEY, tally_row};
 use super::bulk_accounts;
+use super::bulk_rows::Rows;
 use super::claims::open_row;
 use super::customers::{
-    customer_from_row, customer_to_row, stats_from_row, stats_to_row, stats_upsert,
+    STATS_KEY, STATS_UPDATED, customer_from_row, customer_to_row, stats_from_row, stats_to_row,
 };
 use super::idempotency::{record_from_row, record_row};
 use super::ledger::entry_row;
 use super::orders::order_rows;
 use crate::convert::{to_i64, to_json};
-use crate::entity::{
-    balance, customer, customer_stats, idempotency, ledger_entry, order, order_claim, order_line,
-};
+use crate::entity::{balance, customer, customer_stats, idempotency};
 use crate::error::{in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
@@ -24,30 +23,13 @@ use regulars_loyalty::ledger::LotsFound;
 use regulars_ports::{
     AccountWrite, BulkRepo, CustomerStats, IdempotentRecord, ImportWrite, LockedAccount, StoreError,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
+};
 use std::collections::BTreeMap;
-
-/// Rows per statement: at most 21 columns a row keeps a statement under SQLite's and
-/// PostgreSQL's limits of bound values (32,766 and 65,535).
-const ROWS: usize = 1000;
 
 /// Values per `IN (…)` list.
 const KEYS: usize = 1000;
-
-/// Inserts `rows` of `$entity`, `ROWS` a statement, optionally with an `ON CONFLICT`.
-macro_rules! insert_chunks {
-    ($tx:expr, $entity:ty, $rows:expr, $context:literal $(, $conflict:expr)?) => {{
-        let rows = $rows;
-        for chunk in rows.chunks(ROWS) {
-            let insert = <$entity>::insert_many(chunk.iter().cloned());
-            $(let insert = insert.on_conflict($conflict);)?
-            insert
-                .exec_without_returning(&$tx.tx)
-                .await
-                .map_err(in_ctx($context))?;
-        }
-    }};
-}
 
 #[async_trait]
 impl BulkRepo for StoreTransaction {
@@ -179,12 +161,9 @@ impl BulkRepo for StoreTransaction {
                     .reset_all())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        insert_chunks!(
-            self,
-            customer::Entity,
-            customers,
-            "insert into customers (brand_id, phone unique)"
-        );
+        Rows::of_models(customers)?
+            .insert(self, "insert into customers (brand_id, phone unique)")
+            .await?;
 
         let mut orders = Vec::with_capacity(write.orders.len());
         let mut lines = Vec::new();
@@ -193,24 +172,23 @@ impl BulkRepo for StoreTransaction {
             orders.push(row);
             lines.extend(order_lines);
         }
-        insert_chunks!(
-            self,
-            order::Entity,
-            orders,
-            "insert into orders (brand_id, source, external_id unique)"
-        );
-        insert_chunks!(self, order_line::Entity, lines, "insert into order_lines");
+        Rows::of_models(orders)?
+            .insert(
+                self,
+                "insert into orders (brand_id, source, external_id unique)",
+            )
+            .await?;
+        Rows::of_models(lines)?
+            .insert(self, "insert into order_lines")
+            .await?;
         let claims = write
             .claims
             .iter()
             .map(|c| Ok(open_row(brand, c)?.into_active_model().reset_all()))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        insert_chunks!(
-            self,
-            order_claim::Entity,
-            claims,
-            "insert into order_claims (brand_id, code unique)"
-        );
+        Rows::of_models(claims)?
+            .insert(self, "insert into order_claims (brand_id, code unique)")
+            .await?;
 
         self.write_accounts(brand, &write.accounts).await?;
 
@@ -219,13 +197,13 @@ impl BulkRepo for StoreTransaction {
             .iter()
             .map(|s| Ok(stats_to_row(brand, s)?.into_active_model().reset_all()))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        insert_chunks!(
-            self,
-            customer_stats::Entity,
-            stats,
-            "upsert into customer_stats",
-            stats_upsert()
-        );
+        Rows::of_models(stats)?
+            .upsert(
+                &STATS_KEY.map(|c| c.as_str()),
+                &STATS_UPDATED.map(|c| c.as_str()),
+            )
+            .insert(self, "upsert into customer_stats")
+            .await?;
 
         let records = write
             .records
@@ -236,12 +214,12 @@ impl BulkRepo for StoreTransaction {
                     .reset_all())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        insert_chunks!(
-            self,
-            idempotency::Entity,
-            records,
-            "insert into idempotency (brand_id, source, external_id)"
-        );
+        Rows::of_models(records)?
+            .insert(
+                self,
+                "insert into idempotency (brand_id, source, external_id)",
+            )
+            .await?;
         Ok(())
     }
 }
@@ -277,22 +255,21 @@ impl StoreTransaction {
                 );
             }
         }
-        insert_chunks!(self, balance::Entity, heads, "insert into balances");
+        Rows::of_models(heads)?
+            .insert(self, "insert into balances")
+            .await?;
         bulk_accounts::move_heads(self, brand, &moved).await?;
         bulk_accounts::write_lot_changes(self, brand, &lots).await?;
-        insert_chunks!(
-            self,
-            ledger_entry::Entity,
-            entries,
-            "insert into ledger_entries"
-        );
-        insert_chunks!(
-            self,
-            crate::entity::account_tally::Entity,
-            tallies,
-            "upsert into account_tallies",
-            tally_upsert()
-        );
+        Rows::of_models(entries)?
+            .insert(self, "insert into ledger_entries")
+            .await?;
+        Rows::of_models(tallies)?
+            .upsert(
+                &TALLY_KEY.map(|c| c.as_str()),
+                &[crate::entity::account_tally::Column::Tally.as_str()],
+            )
+            .insert(self, "upsert into account_tallies")
+            .await?;
         Ok(())
     }
 }

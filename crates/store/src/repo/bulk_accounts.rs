@@ -5,6 +5,7 @@
 //! `write_lots`), with the same checks.
 
 use super::account_lots::{ORDER, lot_instant, lot_of, placeholders};
+use super::bulk_rows::Rows;
 use crate::convert::{from_json, from_micros_opt, to_i64, to_json, to_u64};
 use crate::error::{in_ctx, unstorable};
 use crate::tx::StoreTransaction;
@@ -340,26 +341,29 @@ pub(super) async fn write_lot_changes(
         .iter()
         .flat_map(|(customer, change)| change.write.iter().map(move |lot| (*customer, lot)))
         .collect();
-    for chunk in written.chunks(ACCOUNTS) {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
-        for (customer, lot) in chunk {
-            let (micros, nanos) = lot_instant(lot.expires_at);
-            values.extend([
-                brand.as_uuid().into(),
-                customer.as_uuid().into(),
-                to_i64("lot seq", lot.seq)?.into(),
-                micros.into(),
-                nanos.into(),
-                lot.remaining.value().into(),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO account_lots \
-             (brand_id, customer_id, seq, expires_at, expires_at_ns, remaining) VALUES {} \
-             ON CONFLICT (brand_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining",
-            tuples(backend, 1, chunk.len(), 6)
-        );
-        execute(tx, sql, values, "upsert into account_lots").await?;
+    let mut rows = Rows::new(
+        "account_lots",
+        &[
+            "brand_id",
+            "customer_id",
+            "seq",
+            "expires_at",
+            "expires_at_ns",
+            "remaining",
+        ],
+    )
+    .upsert(&["brand_id", "customer_id", "seq"], &["remaining"]);
+    for (customer, lot) in written {
+        let (micros, nanos) = lot_instant(lot.expires_at);
+        rows.push([
+            brand.as_uuid().into(),
+            customer.as_uuid().into(),
+            to_i64("lot seq", lot.seq)?.into(),
+            micros.into(),
+            nanos.into(),
+            lot.remaining.value().into(),
+        ]);
     }
+    rows.insert(tx, "upsert into account_lots").await?;
     Ok(())
 }

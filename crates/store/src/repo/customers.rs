@@ -492,19 +492,30 @@ pub(crate) fn stats_to_row(
 
 /// Stats rows replace the stored ones.
 pub(crate) fn stats_upsert() -> OnConflict {
-    use customer_stats::Column as C;
-    OnConflict::columns([C::BrandId, C::CustomerId])
-        .update_columns([
-            C::Visits,
-            C::SpendMinor,
-            C::SpendCurrency,
-            C::FirstVisitAt,
-            C::LastVisitAt,
-            C::TierCode,
-            C::TierSince,
-        ])
+    OnConflict::columns(STATS_KEY)
+        .update_columns(STATS_UPDATED)
         .to_owned()
 }
+
+/// The key of `customer_stats`.
+pub(crate) const STATS_KEY: [customer_stats::Column; 2] = [
+    customer_stats::Column::BrandId,
+    customer_stats::Column::CustomerId,
+];
+
+/// What replacing a customer's statistics replaces.
+pub(crate) const STATS_UPDATED: [customer_stats::Column; 7] = {
+    use customer_stats::Column as C;
+    [
+        C::Visits,
+        C::SpendMinor,
+        C::SpendCurrency,
+        C::FirstVisitAt,
+        C::LastVisitAt,
+        C::TierCode,
+        C::TierSince,
+    ]
+};
 
 pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats, StoreError> {
     let tier = match (row.tier_code, row.tier_since) {
