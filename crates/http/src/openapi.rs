@@ -63,8 +63,8 @@ use crate::routes::notice;
 use crate::routes::ratings;
 use crate::routes::referrals;
 use crate::routes::segment_export;
-use crate::routes::segment_visits;
 use crate::routes::segment_send_times;
+use crate::routes::segment_visits;
 use crate::routes::staff_report;
 use crate::routes::stamps;
 use crate::routes::{

@@ -23,8 +23,8 @@ pub(crate) mod programme;
 pub(crate) mod ratings;
 pub(crate) mod referrals;
 pub(crate) mod segment_export;
-pub(crate) mod segment_visits;
 pub(crate) mod segment_hours;
+pub(crate) mod segment_visits;
 pub(crate) mod segments;
 pub(crate) mod unsubscribe;
 
