@@ -1,15 +1,11 @@
 //! [`IntelligenceRepo`]: visit histories for the scoring job, and what it stores.
 
 use crate::convert::{from_json, from_micros, money, to_json, to_micros};
-use crate::entity::{
-    balance, customer, customer_scores, customer_stats, order, order_line, scoring_run,
-    segment_definition,
-};
+use crate::entity::{customer_scores, order, order_line, scoring_run, segment_definition};
 use crate::error::in_ctx;
-use crate::repo::customers::{customer_from_row, stats_from_row};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
-use regulars_domain::{BrandId, CustomerId, OrderId, Points, SegmentId};
+use regulars_domain::{BrandId, CustomerId, OrderId, SegmentId};
 use regulars_ports::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, SegmentSendTime,
     StoreError, Visit,
@@ -29,44 +25,13 @@ impl IntelligenceRepo for StoreTransaction {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Vec<CustomerHistory>, StoreError> {
-        let b = brand.as_uuid();
-        let mut query = customer::Entity::find()
-            .filter(customer::Column::BrandId.eq(b))
-            .filter(customer::Column::ErasedAt.is_null())
-            .order_by_asc(customer::Column::Id)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.filter(customer::Column::Id.gt(after.as_uuid()));
-        }
-        let customers = query
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from customers"))?;
-        if customers.is_empty() {
+        let Some(page) =
+            crate::repo::latest_visits::CustomerPage::read(self, brand, after, limit).await?
+        else {
             return Ok(Vec::new());
-        }
-        let ids: Vec<Uuid> = customers.iter().map(|c| c.id).collect();
-
-        let mut stats = HashMap::new();
-        for row in customer_stats::Entity::find()
-            .filter(customer_stats::Column::BrandId.eq(b))
-            .filter(customer_stats::Column::CustomerId.is_in(ids.clone()))
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from customer_stats"))?
-        {
-            stats.insert(row.customer_id, stats_from_row(row)?);
-        }
-        let balances: HashMap<Uuid, i64> = balance::Entity::find()
-            .filter(balance::Column::BrandId.eq(b))
-            .filter(balance::Column::CustomerId.is_in(ids.clone()))
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from balances"))?
-            .into_iter()
-            .map(|row| (row.customer_id, row.balance))
-            .collect();
-        let mut tier_down = crate::repo::tier_reviews::latest_moves_down(self, brand, &ids).await?;
+        };
+        let b = brand.as_uuid();
+        let ids = page.ids.clone();
         let orders = order::Entity::find()
             .filter(order::Column::BrandId.eq(b))
             .filter(order::Column::CustomerId.is_in(ids))
@@ -108,19 +73,7 @@ impl IntelligenceRepo for StoreTransaction {
                 skus: skus.remove(&row.id).unwrap_or_default(),
             });
         }
-        customers
-            .into_iter()
-            .map(|row| {
-                let id = row.id;
-                Ok(CustomerHistory {
-                    customer: customer_from_row(self.keys(), row)?,
-                    stats: stats.remove(&id),
-                    balance: Points::new(balances.get(&id).copied().unwrap_or(0)),
-                    visits: visits.remove(&id).unwrap_or_default(),
-                    tier_down: tier_down.remove(&id),
-                })
-            })
-            .collect()
+        page.histories(self, |id| visits.remove(&id).unwrap_or_default())
     }
 
     async fn latest_histories(

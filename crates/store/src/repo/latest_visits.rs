@@ -12,7 +12,7 @@ use crate::error::in_ctx;
 use crate::repo::customers::{customer_from_row, stats_from_row};
 use crate::tx::StoreTransaction;
 use regulars_domain::{BrandId, CustomerId, OrderId, Points};
-use regulars_ports::{CustomerHistory, StoreError, Visit};
+use regulars_ports::{CustomerHistory, CustomerStats, StoreError, TierReview, Visit};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     Value,
@@ -20,63 +20,104 @@ use sea_orm::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// A page of customers in id order with what every reader of histories needs beside
+/// their visits: stats, balance and latest move down. `None` past the last customer.
+pub(crate) struct CustomerPage {
+    rows: Vec<customer::Model>,
+    /// The page's customer ids, in order.
+    pub(crate) ids: Vec<Uuid>,
+    stats: HashMap<Uuid, CustomerStats>,
+    balances: HashMap<Uuid, i64>,
+    tier_down: HashMap<Uuid, TierReview>,
+}
+
+impl CustomerPage {
+    /// Reads the page of at most `limit` customers after `after`.
+    pub(crate) async fn read(
+        tx: &StoreTransaction,
+        brand: BrandId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Option<CustomerPage>, StoreError> {
+        let b = brand.as_uuid();
+        let mut query = customer::Entity::find()
+            .filter(customer::Column::BrandId.eq(b))
+            .filter(customer::Column::ErasedAt.is_null())
+            .order_by_asc(customer::Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(customer::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .all(&tx.tx)
+            .await
+            .map_err(in_ctx("select from customers"))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+        let mut stats = HashMap::new();
+        for row in customer_stats::Entity::find()
+            .filter(customer_stats::Column::BrandId.eq(b))
+            .filter(customer_stats::Column::CustomerId.is_in(ids.clone()))
+            .all(&tx.tx)
+            .await
+            .map_err(in_ctx("select from customer_stats"))?
+        {
+            stats.insert(row.customer_id, stats_from_row(row)?);
+        }
+        let balances = balance::Entity::find()
+            .filter(balance::Column::BrandId.eq(b))
+            .filter(balance::Column::CustomerId.is_in(ids.clone()))
+            .all(&tx.tx)
+            .await
+            .map_err(in_ctx("select from balances"))?
+            .into_iter()
+            .map(|row| (row.customer_id, row.balance))
+            .collect();
+        let tier_down = crate::repo::tier_reviews::latest_moves_down(tx, brand, &ids).await?;
+        Ok(Some(CustomerPage {
+            rows,
+            ids,
+            stats,
+            balances,
+            tier_down,
+        }))
+    }
+
+    /// The page's histories, each with the visits `visits` gives for its customer.
+    pub(crate) fn histories(
+        mut self,
+        tx: &StoreTransaction,
+        mut visits: impl FnMut(Uuid) -> Vec<Visit>,
+    ) -> Result<Vec<CustomerHistory>, StoreError> {
+        self.rows
+            .into_iter()
+            .map(|row| {
+                let id = row.id;
+                Ok(CustomerHistory {
+                    customer: customer_from_row(tx.keys(), row)?,
+                    stats: self.stats.remove(&id),
+                    balance: Points::new(self.balances.get(&id).copied().unwrap_or(0)),
+                    visits: visits(id),
+                    tier_down: self.tier_down.remove(&id),
+                })
+            })
+            .collect()
+    }
+}
+
 pub(crate) async fn latest_histories(
     tx: &StoreTransaction,
     brand: BrandId,
     after: Option<CustomerId>,
     limit: u64,
 ) -> Result<Vec<CustomerHistory>, StoreError> {
-    let b = brand.as_uuid();
-    let mut query = customer::Entity::find()
-        .filter(customer::Column::BrandId.eq(b))
-        .filter(customer::Column::ErasedAt.is_null())
-        .order_by_asc(customer::Column::Id)
-        .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(customer::Column::Id.gt(after.as_uuid()));
-    }
-    let customers = query
-        .all(&tx.tx)
-        .await
-        .map_err(in_ctx("select from customers"))?;
-    if customers.is_empty() {
+    let Some(page) = CustomerPage::read(tx, brand, after, limit).await? else {
         return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = customers.iter().map(|c| c.id).collect();
-    let mut stats = HashMap::new();
-    for row in customer_stats::Entity::find()
-        .filter(customer_stats::Column::BrandId.eq(b))
-        .filter(customer_stats::Column::CustomerId.is_in(ids.clone()))
-        .all(&tx.tx)
-        .await
-        .map_err(in_ctx("select from customer_stats"))?
-    {
-        stats.insert(row.customer_id, stats_from_row(row)?);
-    }
-    let balances: HashMap<Uuid, i64> = balance::Entity::find()
-        .filter(balance::Column::BrandId.eq(b))
-        .filter(balance::Column::CustomerId.is_in(ids.clone()))
-        .all(&tx.tx)
-        .await
-        .map_err(in_ctx("select from balances"))?
-        .into_iter()
-        .map(|row| (row.customer_id, row.balance))
-        .collect();
-    let mut tier_down = crate::repo::tier_reviews::latest_moves_down(tx, brand, &ids).await?;
-    let mut latest = latest_visits(tx, brand, &ids).await?;
-    customers
-        .into_iter()
-        .map(|row| {
-            let id = row.id;
-            Ok(CustomerHistory {
-                customer: customer_from_row(tx.keys(), row)?,
-                stats: stats.remove(&id),
-                balance: Points::new(balances.get(&id).copied().unwrap_or(0)),
-                visits: latest.remove(&id).into_iter().collect(),
-                tier_down: tier_down.remove(&id),
-            })
-        })
-        .collect()
+    };
+    let mut latest = latest_visits(tx, brand, &page.ids).await?;
+    page.histories(tx, |id| latest.remove(&id).into_iter().collect())
 }
 
 /// Each customer's latest order (the last by time, then by id, as `histories` orders
