@@ -3,32 +3,10 @@
 //! stay the customer's, whole. An owner sees both shops' orders, and may ask for one.
 
 use crate::dashboard::Visitor;
-use crate::pos::rfc3339;
-use crate::server::{TestServer, dbs, spawn};
+use crate::manager_pages::{location, sell};
+use crate::server::{dbs, spawn};
 use regulars_tests::{RULES, phone};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
-
-async fn location(server: &TestServer, admin: &str, code: &str, name: &str) -> String {
-    server
-        .post("/v1/locations", admin, &json!({"code": code, "name": name}))
-        .await
-        .expect(201, "location")
-        .str("/id")
-}
-
-/// An order of `total` at `code` by customer `n`.
-async fn sell(server: &TestServer, admin: &str, id: &str, code: &str, n: u64, total: i64) {
-    let at = OffsetDateTime::now_utc() - Duration::hours(2);
-    let body = json!({"order_id": id, "placed_at": rfc3339(at), "currency": "VND",
-        "location": code, "customer_phone": phone(n).as_str(),
-        "lines": [{"sku": "CF", "name": "Cà phê", "quantity": 1, "unit_price": total.to_string()}],
-        "total": total.to_string()});
-    server
-        .post("/v1/orders", admin, &body)
-        .await
-        .expect(200, id);
-}
 
 /// The totals of a page of `GET /v1/customers/{id}/orders`, sorted.
 fn totals(page: &Value) -> Vec<String> {

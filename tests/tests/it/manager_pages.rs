@@ -10,7 +10,8 @@ use regulars_tests::{RULES, phone};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-async fn location(server: &TestServer, admin: &str, code: &str, name: &str) -> String {
+/// A new location of the brand; its id.
+pub(crate) async fn location(server: &TestServer, admin: &str, code: &str, name: &str) -> String {
     server
         .post("/v1/locations", admin, &json!({"code": code, "name": name}))
         .await
@@ -30,8 +31,15 @@ async fn customer(server: &TestServer, admin: &str, n: u64, name: &str) -> Strin
         .str("/id")
 }
 
-/// An order of `total` at `code` by customer `n`, `hours` ago.
-async fn sell(server: &TestServer, admin: &str, id: &str, code: &str, n: u64, total: i64) {
+/// An order of `total` at `code` by customer `n`, two hours ago.
+pub(crate) async fn sell(
+    server: &TestServer,
+    admin: &str,
+    id: &str,
+    code: &str,
+    n: u64,
+    total: i64,
+) {
     let at = OffsetDateTime::now_utc() - Duration::hours(2);
     let body = json!({"order_id": id, "placed_at": rfc3339(at), "currency": "VND",
         "location": code, "customer_phone": phone(n).as_str(),
