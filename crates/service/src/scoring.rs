@@ -390,36 +390,10 @@ impl Services {
             options: *options,
         });
 
-        // 3.–5. Second pass: each page scored and stored, keeping each customer's
-        // previous segments.
-        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-        let mut customers = 0u64;
-        let mut names = (skus, places);
-        let mut after: Option<CustomerId> = None;
-        while let Some(page) = self.score_page(brand, after, options.page, false).await? {
-            after = page.last;
-            let full = page.full;
-            let s = scorer.clone();
-            let scored = tokio::task::spawn_blocking(move || {
-                let (mut skus, mut places) = names;
-                let profiles = page.profiles(&mut skus, &mut places);
-                (s.score(&profiles, &skus, &places), (skus, places))
-            })
-            .await;
-            let (scores, back) = match scored {
-                Ok(scored) => scored,
-                Err(error) => return Err(ScoreError::Aborted(error.to_string())),
-            };
-            names = back;
-            customers += scores.len() as u64;
-            for segment in scores.iter().flat_map(|s| &s.segments) {
-                *sizes.entry(segment.clone()).or_default() += 1;
-            }
-            self.save_score_page(brand, scores).await?;
-            if !full {
-                break;
-            }
-        }
+        // 3.–5. Second pass: each page scored and stored.
+        let (customers, sizes) = self
+            .score_and_store(brand, &scorer, (skus, places), options.page)
+            .await?;
         summary["customers"] = json!(customers);
         let run = ScoringRun {
             id: self.ids.new_id(),
@@ -443,6 +417,45 @@ impl Services {
         .await?;
         self.live.forget(brand);
         Ok(run)
+    }
+
+    /// The second pass: each page of customers scored and stored, keeping each
+    /// customer's previous segments. Returns the customers scored and the segment sizes.
+    async fn score_and_store(
+        &self,
+        brand: BrandId,
+        scorer: &Arc<Scorer>,
+        mut names: (Interner, Interner),
+        page_size: u64,
+    ) -> Result<(u64, BTreeMap<String, u64>), ScoreError> {
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        let mut customers = 0u64;
+        let mut after: Option<CustomerId> = None;
+        while let Some(page) = self.score_page(brand, after, page_size, false).await? {
+            after = page.last;
+            let full = page.full;
+            let s = Arc::clone(scorer);
+            let scored = tokio::task::spawn_blocking(move || {
+                let (mut skus, mut places) = names;
+                let profiles = page.profiles(&mut skus, &mut places);
+                (s.score(&profiles, &skus, &places), (skus, places))
+            })
+            .await;
+            let (scores, back) = match scored {
+                Ok(scored) => scored,
+                Err(error) => return Err(ScoreError::Aborted(error.to_string())),
+            };
+            names = back;
+            customers += scores.len() as u64;
+            for segment in scores.iter().flat_map(|s| &s.segments) {
+                *sizes.entry(segment.clone()).or_default() += 1;
+            }
+            self.save_score_page(brand, scores).await?;
+            if !full {
+                break;
+            }
+        }
+        Ok((customers, sizes))
     }
 }
 
