@@ -6,9 +6,9 @@ use crate::qr;
 use crate::sign::LinkClaims;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use regulars_domain::CustomerId;
+use regulars_domain::{BrandId, CustomerId};
 use regulars_ports::Role;
-use regulars_service::{AuthError, LookupError};
+use regulars_service::{AuthError, LookupError, Principal};
 use serde_json::json;
 
 fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> HttpResponse {
@@ -50,87 +50,14 @@ pub(crate) async fn create_link(
     state: web::Data<WebState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = token else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send an API key: Authorization: Bearer rgk_…",
-            None,
-        );
-    };
-    let principal = match state
-        .services
-        .authenticate(token, &crate::client_address(&req))
-        .await
-    {
+    let principal = match authorise(&req, &state).await {
         Ok(principal) => principal,
-        Err(AuthError::Throttled(seconds)) => return too_many(seconds),
-        Err(AuthError::Malformed | AuthError::Rejected) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "unknown or revoked API key",
-                None,
-            );
-        }
-        Err(other) => {
-            tracing::error!(error = %other, "authentication failed");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "try again later",
-                None,
-            );
-        }
+        Err(reply) => return reply,
     };
-    // Like every API call: the request log names the key, and the key's rate limit
-    // applies.
-    req.extensions_mut().insert(principal.clone());
-    if let Err(seconds) = state.limit_key(principal.key) {
-        return too_many(seconds);
-    }
-    if !matches!(principal.role, Role::Admin | Role::Pos) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this needs a key with role admin or pos",
-            None,
-        );
-    }
-    let not_found = || {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such customer",
-            Some("customer"),
-        )
+    let customer = match known_customer(&state, principal.brand, &path).await {
+        Ok(customer) => customer,
+        Err(reply) => return reply,
     };
-    let Ok(customer) = path.parse::<CustomerId>() else {
-        return not_found();
-    };
-    match state
-        .services
-        .customer_view(principal.brand, customer)
-        .await
-    {
-        Ok(_) => {}
-        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => return not_found(),
-        Err(other) => {
-            tracing::error!(error = %other, "customer view failed");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the customer could not be read",
-                None,
-            );
-        }
-    }
     let expires_at = state.now() + state.link_ttl;
     let token = state.keys().link_token(&LinkClaims {
         brand: principal.brand,
@@ -146,4 +73,96 @@ pub(crate) async fn create_link(
             .unwrap_or_default(),
         "qr_svg": svg,
     }))
+}
+
+/// The API key of the request, as the JSON API checks one: known and active, within
+/// its rate limit, and of role admin or pos; otherwise the API's refusal.
+async fn authorise(req: &HttpRequest, state: &WebState) -> Result<Principal, HttpResponse> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send an API key: Authorization: Bearer rgk_…",
+            None,
+        ));
+    };
+    let principal = match state
+        .services
+        .authenticate(token, &crate::client_address(req))
+        .await
+    {
+        Ok(principal) => principal,
+        Err(AuthError::Throttled(seconds)) => return Err(too_many(seconds)),
+        Err(AuthError::Malformed | AuthError::Rejected) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "unknown or revoked API key",
+                None,
+            ));
+        }
+        Err(other) => {
+            tracing::error!(error = %other, "authentication failed");
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "try again later",
+                None,
+            ));
+        }
+    };
+    // Like every API call: the request log names the key, and the key's rate limit
+    // applies.
+    req.extensions_mut().insert(principal.clone());
+    if let Err(seconds) = state.limit_key(principal.key) {
+        return Err(too_many(seconds));
+    }
+    if !matches!(principal.role, Role::Admin | Role::Pos) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this needs a key with role admin or pos",
+            None,
+        ));
+    }
+    Ok(principal)
+}
+
+/// The customer named by the path, when one of `brand`: a 404 for any other id, exactly
+/// as for one that does not exist.
+async fn known_customer(
+    state: &WebState,
+    brand: BrandId,
+    path: &str,
+) -> Result<CustomerId, HttpResponse> {
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such customer",
+            Some("customer"),
+        )
+    };
+    let Ok(customer) = path.parse::<CustomerId>() else {
+        return Err(not_found());
+    };
+    match state.services.customer_view(brand, customer).await {
+        Ok(_) => Ok(customer),
+        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => Err(not_found()),
+        Err(other) => {
+            tracing::error!(error = %other, "customer view failed");
+            Err(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the customer could not be read",
+                None,
+            ))
+        }
+    }
 }

@@ -2,12 +2,13 @@
 //! personal data, and the admin's page of the brand's access log.
 
 use crate::WebState;
+use crate::i18n::Text;
 use crate::render::{Fail, Nav, dashboard, ok};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use maud::html;
+use maud::{Markup, html};
 use regulars_domain::{ApiKeyId, CustomerId};
-use regulars_ports::{AccessQuery, PersonalData};
+use regulars_ports::{AccessQuery, AccessRecord, PersonalData};
 use regulars_service::Reader;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -71,20 +72,12 @@ pub(crate) async fn show(
     let since = OffsetDateTime::parse(since_text.trim(), &Rfc3339).ok();
     let key = uuid_of(query.key_id.as_ref());
     let customer = uuid_of(query.customer_id.as_ref());
-    let after = query.after.as_deref().and_then(|raw| {
-        let (micros, id) = raw.split_once('_')?;
-        let at = OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(micros.parse::<i64>().ok()?) * 1000,
-        )
-        .ok()?;
-        Some((at, id.parse().ok()?))
-    });
     let filter = AccessQuery {
         since,
         until: None,
         key: key.map(ApiKeyId::from_uuid),
         customer: customer.map(CustomerId::from_uuid),
-        after,
+        after: query.after.as_deref().and_then(after_cursor),
         limit: PAGE,
     };
     let records = state
@@ -95,23 +88,7 @@ pub(crate) async fn show(
     let next = (records.len() as u64 == PAGE)
         .then(|| records.last())
         .flatten()
-        .map(|r| {
-            let mut url = format!(
-                "/dashboard/audit?after={}_{}",
-                r.at.unix_timestamp_nanos() / 1000,
-                r.id
-            );
-            for (name, value) in [("key_id", key), ("customer_id", customer)] {
-                if let Some(value) = value {
-                    url.push_str(&format!("&{name}={value}"));
-                }
-            }
-            if let Some(since) = since.and_then(|s| s.format(&Rfc3339).ok()) {
-                url.push_str("&since=");
-                url.push_str(&since.replace('+', "%2B").replace(':', "%3A"));
-            }
-            url
-        });
+        .map(|r| next_link(r, &filter, key, customer));
     let body = html! {
         p.muted { (t.audit_intro) }
         form method="get" action="/dashboard/audit" #audit-filter {
@@ -123,6 +100,51 @@ pub(crate) async fn show(
             input #customer_id type="text" name="customer_id" value=(customer.map(|c| c.to_string()).unwrap_or_default());
             button type="submit" { (t.audit_filter) }
         }
+        (log_table(t, &records))
+        @if let Some(next) = next { p { a #next-page href=(next) { (t.next_page) } } }
+    };
+    Ok(ok(
+        &req,
+        dashboard(&session, Nav::Audit, t.audit_title, body),
+    ))
+}
+
+/// Reads `?after=`, the microseconds and id of the last record of the previous page.
+fn after_cursor(raw: &str) -> Option<(OffsetDateTime, Uuid)> {
+    let (micros, id) = raw.split_once('_')?;
+    let at =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros.parse::<i64>().ok()?) * 1000)
+            .ok()?;
+    Some((at, id.parse().ok()?))
+}
+
+/// The link to the page after `last`, keeping the page's filters.
+fn next_link(
+    last: &AccessRecord,
+    filter: &AccessQuery,
+    key: Option<Uuid>,
+    customer: Option<Uuid>,
+) -> String {
+    let mut url = format!(
+        "/dashboard/audit?after={}_{}",
+        last.at.unix_timestamp_nanos() / 1000,
+        last.id
+    );
+    for (name, value) in [("key_id", key), ("customer_id", customer)] {
+        if let Some(value) = value {
+            url.push_str(&format!("&{name}={value}"));
+        }
+    }
+    if let Some(since) = filter.since.and_then(|s| s.format(&Rfc3339).ok()) {
+        url.push_str("&since=");
+        url.push_str(&since.replace('+', "%2B").replace(':', "%3A"));
+    }
+    url
+}
+
+/// The records of a page, or a note that there are none.
+fn log_table(t: &Text, records: &[AccessRecord]) -> Markup {
+    html! {
         @if records.is_empty() { p.muted #no-reads { (t.audit_empty) } }
         @else {
             div.scroll {
@@ -131,7 +153,7 @@ pub(crate) async fn show(
                         th { (t.audit_when) } th { (t.audit_key) } th { (t.audit_channel) }
                         th { (t.audit_route) } th { (t.audit_fields) } th { (t.audit_customers) }
                     }
-                    @for r in &records {
+                    @for r in records {
                         tr.access {
                             td { (r.at.format(&Rfc3339).unwrap_or_default()) }
                             td.key { (r.key_id.map(|k| k.to_string()).unwrap_or_else(|| "—".to_owned())) }
@@ -148,10 +170,5 @@ pub(crate) async fn show(
                 }
             }
         }
-        @if let Some(next) = next { p { a #next-page href=(next) { (t.next_page) } } }
-    };
-    Ok(ok(
-        &req,
-        dashboard(&session, Nav::Audit, t.audit_title, body),
-    ))
+    }
 }

@@ -9,13 +9,14 @@ use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{CustomerId, Money};
-use regulars_loyalty::ledger::EntryKind;
+use regulars_domain::{Currency, CustomerId, Money};
+use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
 use regulars_loyalty::vouchers::{VoucherCode, masked_code};
-use regulars_ports::PersonalData;
-use regulars_service::{LookupError, ManageError, SegmentError};
+use regulars_ports::{CustomerScores, CustomerStats, PersonalData, StoredOrder};
+use regulars_service::{CustomerView, LookupError, ManageError, SegmentError};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Orders and ledger entries per page of a profile.
 const HISTORY_PAGE: u64 = 20;
@@ -101,12 +102,41 @@ pub(crate) async fn profile(
     query: web::Query<ProfileQuery>,
 ) -> Result<HttpResponse, Fail> {
     let session = Session::scoped(&req, &state).await?;
-    let lang = session.lang;
-    let t = lang.text();
-    let brand = session.brand();
     let Ok(id) = path.parse::<CustomerId>() else {
-        return Err(Fail::not_found(lang));
+        return Err(Fail::not_found(session.lang));
     };
+    let data = read_profile(&state, &session, id, &query).await?;
+    record_read(&state, &session, id, data.scores.is_some()).await?;
+    let items = names::menu_names(&state, &session).await?;
+    let c = &data.view.customer;
+    let title = c
+        .name
+        .clone()
+        .unwrap_or_else(|| phone_shown(&session, &c.phone));
+    let body = profile_body(&session, &data, &items, id);
+    Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
+}
+
+/// What a profile shows: the customer, their scores (none before a scoring run), and
+/// a page of each history, the orders and visits at the session's locations.
+struct ProfileData {
+    view: CustomerView,
+    scores: Option<CustomerScores>,
+    orders: Vec<StoredOrder>,
+    stats: CustomerStats,
+    ledger: Vec<LedgerEntry>,
+}
+
+/// Reads the profile of customer `id` under the session's scope: not found for a
+/// customer of another brand or, for a manager, of no location of theirs.
+async fn read_profile(
+    state: &WebState,
+    session: &Session,
+    id: CustomerId,
+    query: &ProfileQuery,
+) -> Result<ProfileData, Fail> {
+    let lang = session.lang;
+    let brand = session.brand();
     // A manager's customers are those of its locations; any other is not found.
     match state
         .services
@@ -148,6 +178,22 @@ pub(crate) async fn profile(
         .customer_ledger(brand, id, ledger_after, HISTORY_PAGE)
         .await
         .map_err(fail)?;
+    Ok(ProfileData {
+        view,
+        scores,
+        orders,
+        stats,
+        ledger,
+    })
+}
+
+/// Writes the access log line of a profile read: the scores count only when shown.
+async fn record_read(
+    state: &WebState,
+    session: &Session,
+    id: CustomerId,
+    scored: bool,
+) -> Result<(), Fail> {
     let mut parts = vec![
         PersonalData::Profile,
         PersonalData::Contact,
@@ -155,40 +201,52 @@ pub(crate) async fn profile(
         PersonalData::Ledger,
         PersonalData::Vouchers,
     ];
-    if scores.is_some() {
+    if scored {
         parts.push(PersonalData::Scores);
     }
     audit::record(
-        &state,
-        &session,
+        state,
+        session,
         "GET /dashboard/customers/{id}",
         &parts,
         &[id],
     )
-    .await?;
-    let items = names::menu_names(&state, &session).await?;
-    let currency = stats.spend.currency();
+    .await
+}
+
+/// The link to the page after a full page of a history list, made from its last row.
+fn next_page<T>(page: &[T], link: impl Fn(&T) -> String) -> Option<String> {
+    (page.len() as u64 == HISTORY_PAGE)
+        .then(|| page.last().map(link))
+        .flatten()
+}
+
+/// The whole profile: figures, profile and scores, vouchers, then both histories.
+fn profile_body(
+    session: &Session,
+    data: &ProfileData,
+    items: &HashMap<String, String>,
+    id: CustomerId,
+) -> Markup {
+    let t = session.lang.text();
     let base = format!("/dashboard/customers/{id}");
-    let next_orders = (orders.len() as u64 == HISTORY_PAGE)
-        .then(|| {
-            orders
-                .last()
-                .map(|o| format!("{base}?orders_after={}", o.id))
-        })
-        .flatten();
-    let next_ledger = (ledger.len() as u64 == HISTORY_PAGE)
-        .then(|| {
-            ledger
-                .last()
-                .map(|e| format!("{base}?ledger_after={}", e.seq))
-        })
-        .flatten();
+    let next_orders = next_page(&data.orders, |o| format!("{base}?orders_after={}", o.id));
+    let next_ledger = next_page(&data.ledger, |e| format!("{base}?ledger_after={}", e.seq));
+    html! {
+        (summary(session, data, items))
+        (vouchers_section(session, &data.view))
+        (orders_section(t, &data.orders, next_orders))
+        (ledger_section(t, &data.ledger, next_ledger))
+    }
+}
+
+/// The balance, visits and spend, the note on a manager's scope, then the profile
+/// beside the scores.
+fn summary(session: &Session, data: &ProfileData, items: &HashMap<String, String>) -> Markup {
+    let t = session.lang.text();
+    let (view, stats) = (&data.view, &data.stats);
     let c = &view.customer;
-    let title = c
-        .name
-        .clone()
-        .unwrap_or_else(|| phone_shown(&session, &c.phone));
-    let body = html! {
+    html! {
         div.cards {
             div.card #balance { div.label { (t.balance) } div.value { (view.balance.value()) " " (t.points) } }
             div.card { div.label { (t.visits) } div.value #visits { (stats.visits) } }
@@ -200,23 +258,42 @@ pub(crate) async fn profile(
         div.grid2 {
             section #profile {
                 h2 { (t.profile) }
-                p { strong { (t.phone) ": " } (phone_shown(&session, &c.phone)) }
+                p { strong { (t.phone) ": " } (phone_shown(session, &c.phone)) }
                 p { strong { (t.joined) ": " } (when(c.created_at)) }
                 (tier_block(t, view.tier.as_ref().map(|s| s.code.as_str()), view.tier_progress.as_ref()))
             }
-            section #scores {
-                @match &scores {
-                    Some(s) => {
-                        p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
-                        p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| money_text(&Money::from_minor_units(m, currency)))) } }
-                        p { strong { (t.favourite) ": " } span #favourite { (names::item_name(&items, s.favourite_item.as_deref())) } }
-                        p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
-                        p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
-                    }
-                    None => { p.muted { (t.not_scored) } }
+            (scores_section(t, data.scores.as_ref(), items, stats.spend.currency()))
+        }
+    }
+}
+
+/// The customer's scores from the latest run, or a note that there are none yet.
+fn scores_section(
+    t: &Text,
+    scores: Option<&CustomerScores>,
+    items: &HashMap<String, String>,
+    currency: Currency,
+) -> Markup {
+    html! {
+        section #scores {
+            @match scores {
+                Some(s) => {
+                    p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
+                    p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| money_text(&Money::from_minor_units(m, currency)))) } }
+                    p { strong { (t.favourite) ": " } span #favourite { (names::item_name(items, s.favourite_item.as_deref())) } }
+                    p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
+                    p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
                 }
+                None => { p.muted { (t.not_scored) } }
             }
         }
+    }
+}
+
+/// The vouchers usable now, their codes as the session may see them.
+fn vouchers_section(session: &Session, view: &CustomerView) -> Markup {
+    let t = session.lang.text();
+    html! {
         section #vouchers {
             h2 { (t.vouchers) }
             @if view.vouchers.is_empty() { p.muted { (t.no_vouchers) } }
@@ -224,18 +301,24 @@ pub(crate) async fn profile(
                 table {
                     tr { th { (t.code) } th { (t.expires) } }
                     @for v in &view.vouchers {
-                        tr { td { code { (code_shown(&session, v.code())) } } td { (when(v.expires_at())) } }
+                        tr { td { code { (code_shown(session, v.code())) } } td { (when(v.expires_at())) } }
                     }
                 }
             }
         }
+    }
+}
+
+/// A page of the orders, with the link to the next one.
+fn orders_section(t: &Text, orders: &[StoredOrder], next: Option<String>) -> Markup {
+    html! {
         section #orders {
             h2 { (t.order_history) }
             @if orders.is_empty() { p.muted { (t.none) } }
             @else {
                 table {
                     tr { th { (t.placed_at) } th { (t.total) } th { (t.earned) } th { (t.refunded) } }
-                    @for o in &orders {
+                    @for o in orders {
                         tr {
                             td { (when(o.order.placed_at)) }
                             td { (money_text(&o.order.total)) }
@@ -244,22 +327,27 @@ pub(crate) async fn profile(
                         }
                     }
                 }
-                @if let Some(next) = next_orders { p { a href=(next) { (t.next_page) } } }
+                @if let Some(next) = next { p { a href=(next) { (t.next_page) } } }
             }
         }
+    }
+}
+
+/// A page of the points ledger, with the link to the next one.
+fn ledger_section(t: &Text, ledger: &[LedgerEntry], next: Option<String>) -> Markup {
+    html! {
         section #ledger {
             h2 { (t.ledger) }
             @if ledger.is_empty() { p.muted { (t.none) } }
             @else {
                 table {
                     tr { th { (t.when) } th { (t.kind) } th { (t.amount) } }
-                    @for e in &ledger {
+                    @for e in ledger {
                         tr { td { (when(e.at)) } td { (entry_kind(t, &e.kind)) } td { (e.amount.value()) } }
                     }
                 }
-                @if let Some(next) = next_ledger { p { a href=(next) { (t.next_page) } } }
+                @if let Some(next) = next { p { a href=(next) { (t.next_page) } } }
             }
         }
-    };
-    Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
+    }
 }

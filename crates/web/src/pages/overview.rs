@@ -10,6 +10,7 @@
 
 use crate::WebState;
 use crate::chart::{Axis, Series, line_chart, line_chart_of};
+use crate::i18n::Text;
 use crate::pages::by_location;
 use crate::render::{Fail, Nav, dashboard, day, money_text, ok, percent, when};
 use crate::session::Session;
@@ -207,7 +208,7 @@ async fn reports(
     })
 }
 
-fn revenue_table(id: &str, report: &RevenueReport, t: &crate::i18n::Text) -> Markup {
+fn revenue_table(id: &str, report: &RevenueReport, t: &Text) -> Markup {
     html! {
         @if report.rows.is_empty() { p.muted { (t.no_orders) } }
         @else {
@@ -229,7 +230,7 @@ fn revenue_table(id: &str, report: &RevenueReport, t: &crate::i18n::Text) -> Mar
     }
 }
 
-fn cohort_table(cohorts: &Cohorts, t: &crate::i18n::Text) -> Markup {
+fn cohort_table(cohorts: &Cohorts, t: &Text) -> Markup {
     let width = cohorts
         .cohorts
         .iter()
@@ -277,23 +278,12 @@ pub(crate) async fn show(
     let chosen = chosen_days(query.days.as_deref());
     let scope = by_location::page_scope(&session, query.location.as_deref())?;
     let report = reports(&state, &session, &scope, chosen).await?;
-    let o = &report.overview;
     let known = state
         .services
         .locations(session.brand())
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
-    // Scoring runs are the whole brand's customers: shown for the whole brand only.
-    let mut runs = if scope.is_brand() {
-        state
-            .services
-            .scoring_runs(session.brand(), TREND_RUNS)
-            .await
-            .map_err(|e| Fail::internal(session.lang, &e))?
-    } else {
-        Vec::new()
-    };
-    runs.reverse();
+    let runs = scoring_runs(&state, &session, &scope).await?;
     let goals = crate::pages::goals::section(&state, &session, &scope, &known).await?;
     let by_staff = state
         .services
@@ -305,75 +295,12 @@ pub(crate) async fn show(
         )
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
-    let location_param =
-        by_location::chosen(&scope).map_or_else(String::new, |l| format!("&location={l}"));
-    let latest = runs.last();
-    let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
-    let customers = vec![
-        Series {
-            name: t.customers_total.to_owned(),
-            values: runs.iter().map(|r| r.customers as f64).collect(),
-        },
-        Series {
-            name: t.customers_with_visits.to_owned(),
-            values: runs
-                .iter()
-                .map(|r| with_visits(r).unwrap_or(0) as f64)
-                .collect(),
-        },
-    ];
-    let (segment_labels, segments) = segment_series(&runs);
-    let series_labels: Vec<String> = o.series.iter().map(|p| format_date(p.start)).collect();
-    let revenue_series = vec![Series {
-        name: t.revenue.to_owned(),
-        values: o.series.iter().map(|p| money_value(&p.revenue)).collect(),
-    }];
-    let activity_series = vec![
-        Series {
-            name: t.orders.to_owned(),
-            values: o.series.iter().map(|p| p.orders as f64).collect(),
-        },
-        Series {
-            name: t.active_customers.to_owned(),
-            values: o.series.iter().map(|p| p.active_customers as f64).collect(),
-        },
-    ];
-    let aov = o.average_order_value.as_ref();
     let body = html! {
         (by_location::filter(&session, "/dashboard/overview", &known, &scope, &[("days", chosen.to_string())]))
-        nav.periods #periods {
-            @for days in PERIODS {
-                a href=(format!("/dashboard/overview?days={days}{location_param}")) class=[(days == chosen).then_some("on")] {
-                    (t.last_days.replace("{n}", &days.to_string()))
-                }
-            }
-            span.muted #period data-from=(format_date(report.days.from)) data-to=(format_date(report.days.to)) {
-                (format_date(report.days.from)) " – " (report.days.to.previous_day().map_or_else(|| format_date(report.days.to), format_date))
-            }
-        }
-        div.cards #report {
-            (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
-            (figure("revenue", t.revenue, &exact(&o.revenue), &money_text(&o.revenue)))
-            @if scope.is_brand() { (programme_cost(&session, o)) }
-            (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
-            (figure("average-order-value", t.average_order_value,
-                &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), money_text)))
-            (rate_figure("repeat-rate", t.repeat_rate, o.repeat_rate))
-            (rate_figure("redemption-rate", t.redemption_rate, o.voucher_redemption_rate))
-            (figure("new-customers", t.new_customers, &o.new_customers.to_string(), &o.new_customers.to_string()))
-            (rate_figure("comeback-rate", t.comeback_rate, o.comeback_rate))
-        }
+        (period_nav(t, chosen, &scope, &report.days))
+        (report_cards(&session, &scope, &report.overview))
         (goals)
-        div.grid2 {
-            section {
-                h2 { (t.trend_revenue) }
-                (line_chart_of("chart-revenue", &series_labels, &revenue_series, Axis::Money(session.lang, o.revenue.currency())))
-            }
-            section {
-                h2 { (t.trend_orders) }
-                (line_chart("chart-orders", &series_labels, &activity_series))
-            }
-        }
+        (period_charts(&session, &report.overview))
         div.grid2 {
             section {
                 h2 { (t.revenue_by_segment) }
@@ -391,7 +318,124 @@ pub(crate) async fn show(
             p.muted { (t.retention_help) }
             (cohort_table(&report.cohorts, t))
         }
-        @if scope.is_brand() {
+        @if scope.is_brand() { (scoring_section(t, &runs)) }
+    };
+    Ok(ok(
+        &req,
+        dashboard(&session, Nav::Overview, t.overview_title, body),
+    ))
+}
+
+/// The brand's latest scoring runs, oldest first. Scoring runs are the whole brand's
+/// customers: read for the whole brand only, none for a narrower scope.
+async fn scoring_runs(
+    state: &WebState,
+    session: &Session,
+    scope: &Scope,
+) -> Result<Vec<ScoringRun>, Fail> {
+    let mut runs = if scope.is_brand() {
+        state
+            .services
+            .scoring_runs(session.brand(), TREND_RUNS)
+            .await
+            .map_err(|e| Fail::internal(session.lang, &e))?
+    } else {
+        Vec::new()
+    };
+    runs.reverse();
+    Ok(runs)
+}
+
+/// The links to each period (keeping the chosen location) and the dates of the one shown.
+fn period_nav(t: &Text, chosen: i64, scope: &Scope, days: &LocalDays) -> Markup {
+    let location_param =
+        by_location::chosen(scope).map_or_else(String::new, |l| format!("&location={l}"));
+    html! {
+        nav.periods #periods {
+            @for period in PERIODS {
+                a href=(format!("/dashboard/overview?days={period}{location_param}")) class=[(period == chosen).then_some("on")] {
+                    (t.last_days.replace("{n}", &period.to_string()))
+                }
+            }
+            span.muted #period data-from=(format_date(days.from)) data-to=(format_date(days.to)) {
+                (format_date(days.from)) " – " (days.to.previous_day().map_or_else(|| format_date(days.to), format_date))
+            }
+        }
+    }
+}
+
+/// The period's figures; the programme's cost only for the whole brand.
+fn report_cards(session: &Session, scope: &Scope, o: &Overview) -> Markup {
+    let t = session.lang.text();
+    let aov = o.average_order_value.as_ref();
+    html! {
+        div.cards #report {
+            (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
+            (figure("revenue", t.revenue, &exact(&o.revenue), &money_text(&o.revenue)))
+            @if scope.is_brand() { (programme_cost(session, o)) }
+            (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
+            (figure("average-order-value", t.average_order_value,
+                &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), money_text)))
+            (rate_figure("repeat-rate", t.repeat_rate, o.repeat_rate))
+            (rate_figure("redemption-rate", t.redemption_rate, o.voucher_redemption_rate))
+            (figure("new-customers", t.new_customers, &o.new_customers.to_string(), &o.new_customers.to_string()))
+            (rate_figure("comeback-rate", t.comeback_rate, o.comeback_rate))
+        }
+    }
+}
+
+/// The period's charts: revenue, then orders and active customers, per interval.
+fn period_charts(session: &Session, o: &Overview) -> Markup {
+    let t = session.lang.text();
+    let labels: Vec<String> = o.series.iter().map(|p| format_date(p.start)).collect();
+    let revenue = vec![Series {
+        name: t.revenue.to_owned(),
+        values: o.series.iter().map(|p| money_value(&p.revenue)).collect(),
+    }];
+    let activity = vec![
+        Series {
+            name: t.orders.to_owned(),
+            values: o.series.iter().map(|p| p.orders as f64).collect(),
+        },
+        Series {
+            name: t.active_customers.to_owned(),
+            values: o.series.iter().map(|p| p.active_customers as f64).collect(),
+        },
+    ];
+    html! {
+        div.grid2 {
+            section {
+                h2 { (t.trend_revenue) }
+                (line_chart_of("chart-revenue", &labels, &revenue, Axis::Money(session.lang, o.revenue.currency())))
+            }
+            section {
+                h2 { (t.trend_orders) }
+                (line_chart("chart-orders", &labels, &activity))
+            }
+        }
+    }
+}
+
+/// The customers at the latest scoring run and their trends over the runs (oldest
+/// first).
+fn scoring_section(t: &Text, runs: &[ScoringRun]) -> Markup {
+    let latest = runs.last();
+    let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
+    let customers = vec![
+        Series {
+            name: t.customers_total.to_owned(),
+            values: runs.iter().map(|r| r.customers as f64).collect(),
+        },
+        Series {
+            name: t.customers_with_visits.to_owned(),
+            values: runs
+                .iter()
+                .map(|r| with_visits(r).unwrap_or(0) as f64)
+                .collect(),
+        },
+    ];
+    let (segment_labels, segments) = segment_series(runs);
+    html! {
         h2 { (t.scoring_heading) }
         div.cards {
             div.card #customers-total {
@@ -425,12 +469,7 @@ pub(crate) async fn show(
                 }
             }
         }
-        }
-    };
-    Ok(ok(
-        &req,
-        dashboard(&session, Nav::Overview, t.overview_title, body),
-    ))
+    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@ use crate::session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::CustomerId;
-use regulars_ports::PersonalData;
-use regulars_service::{Scope, SegmentError};
+use regulars_domain::{Customer, CustomerId};
+use regulars_ports::{CustomerScores, PersonalData, ScoringRun};
+use regulars_service::{Scope, SegmentError, SegmentSendTimes, SegmentView};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The named segment whose newcomers are listed.
 const AT_RISK: &str = "At risk";
@@ -38,6 +39,8 @@ struct FormState {
     saved: bool,
 }
 
+/// The segments page under `scope`; `after` is where the newcomers list starts and
+/// `form` what the create form shows.
 async fn render(
     state: &WebState,
     session: &Session,
@@ -46,10 +49,9 @@ async fn render(
     form: FormState,
 ) -> Result<Markup, Fail> {
     let t = session.lang.text();
-    let brand = session.brand();
     let known = state
         .services
-        .locations(brand)
+        .locations(session.brand())
         .await
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let by_location = crate::pages::segment_visits::section(state, session, scope, &known).await?;
@@ -63,10 +65,49 @@ async fn render(
             by_location,
         ));
     }
+    let page = read_brand_page(state, session, after).await?;
+    let (labels, series) = segment_series(&page.runs);
+    let body = html! {
+        (by_location)
+        section {
+            h2 { (t.segment_sizes) }
+            @if page.runs.is_empty() { p.muted { (t.no_history) } }
+            @else { (line_chart("chart-segment-sizes", &labels, &series)) }
+        }
+        (crate::pages::segment_hours::section(t, &page.hours))
+        (entrants_section(session, &page))
+        (custom_section(session, &page.customers, &form))
+        @if session.sees_contact() { (crate::pages::segment_export::form(session.lang, &page.customers)) }
+    };
+    Ok(dashboard(session, Nav::Segments, t.segments_title, body))
+}
+
+/// What the page shows of the whole brand's segments.
+struct BrandPage {
+    /// The latest scoring runs, oldest first.
+    runs: Vec<ScoringRun>,
+    /// A page of the newcomers to "At risk", from `after`.
+    entrants: Vec<CustomerScores>,
+    /// Their names, as the session may see them.
+    named: HashMap<CustomerId, Customer>,
+    /// The menu's item names, for the favourite items.
+    items: HashMap<String, String>,
+    /// The custom segments.
+    customers: Vec<SegmentView>,
+    /// The best hour to message each segment.
+    hours: SegmentSendTimes,
+}
+
+/// Reads the brand's segments; the newcomers shown are written to the access log.
+async fn read_brand_page(
+    state: &WebState,
+    session: &Session,
+    after: Option<CustomerId>,
+) -> Result<BrandPage, Fail> {
+    let brand = session.brand();
     let fail = |e: SegmentError| Fail::internal(session.lang, &e);
     let mut runs = state.services.scoring_runs(brand, 30).await.map_err(fail)?;
     runs.reverse();
-    let (labels, series) = segment_series(&runs);
     let entrants = state
         .services
         .segment_entrants(brand, AT_RISK, after, PAGE)
@@ -88,28 +129,35 @@ async fn render(
         .segment_send_times(brand)
         .await
         .map_err(fail)?;
+    Ok(BrandPage {
+        runs,
+        entrants,
+        named,
+        items,
+        customers,
+        hours,
+    })
+}
+
+/// The customers who moved to "At risk" at the latest run, a page at a time.
+fn entrants_section(session: &Session, page: &BrandPage) -> Markup {
+    let t = session.lang.text();
+    let entrants = &page.entrants;
     let next = (entrants.len() as u64 == PAGE)
         .then(|| entrants.last().map(|s| s.customer_id))
         .flatten();
-    let body = html! {
-        (by_location)
-        section {
-            h2 { (t.segment_sizes) }
-            @if runs.is_empty() { p.muted { (t.no_history) } }
-            @else { (line_chart("chart-segment-sizes", &labels, &series)) }
-        }
-        (crate::pages::segment_hours::section(t, &hours))
+    html! {
         section #at-risk-entrants {
             h2 { (t.new_at_risk) }
             @if entrants.is_empty() { p.muted { (t.nobody) } }
             @else {
                 table {
                     tr { th { (t.profile) } th { (t.p_alive) } th { (t.favourite) } }
-                    @for s in &entrants {
+                    @for s in entrants {
                         tr {
-                            td { (names::customer_link(session, s.customer_id, &named)) }
+                            td { (names::customer_link(session, s.customer_id, &page.named)) }
                             td { (s.p_alive.map_or("—".to_owned(), crate::render::percent)) }
-                            td { (names::item_name(&items, s.favourite_item.as_deref())) }
+                            td { (names::item_name(&page.items, s.favourite_item.as_deref())) }
                         }
                     }
                 }
@@ -118,13 +166,20 @@ async fn render(
                 }
             }
         }
+    }
+}
+
+/// The custom segments with their members now, and the form to make one (to an editor).
+fn custom_section(session: &Session, customers: &[SegmentView], form: &FormState) -> Markup {
+    let t = session.lang.text();
+    html! {
         section {
             h2 { (t.custom_segments) }
             @if customers.is_empty() { p.muted { (t.none) } }
             @else {
                 table #custom-segments {
                     tr { th { (t.name) } th { (t.rule) } th { (t.members_now) } }
-                    @for s in &customers {
+                    @for s in customers {
                         tr {
                             td { (s.segment.name) }
                             td { code { (s.segment.rule) } }
@@ -149,9 +204,7 @@ async fn render(
                 }
             }
         }
-        @if session.sees_contact() { (crate::pages::segment_export::form(session.lang, &customers)) }
-    };
-    Ok(dashboard(session, Nav::Segments, t.segments_title, body))
+    }
 }
 
 /// `GET /dashboard/segments`.

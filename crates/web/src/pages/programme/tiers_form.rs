@@ -64,44 +64,23 @@ fn period_code(period: ReviewPeriod) -> &'static str {
 /// Reads the tier programme from a posted form: `None` when no tier row is filled.
 pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let mut fail = |name: &str, message: String| {
-        errors.entry(name.to_owned()).or_insert(message);
-    };
-    let currency = f
-        .get("metric.currency")
-        .trim()
-        .parse::<Currency>()
-        .unwrap_or(Currency::VND);
-    let metric = match f.get("metric") {
-        "" | "points" => QualificationMetric::Points,
-        "spend" => QualificationMetric::Spend { currency },
-        other => {
-            fail("metric", format!("{other:?} is not points or spend"));
-            QualificationMetric::Points
-        }
-    };
+    let metric = read_metric(f, &mut errors);
     let window_days = f
         .get("window_days")
         .trim()
         .parse::<u32>()
         .unwrap_or_else(|_| {
-            fail("window_days", "must be a whole number of days".into());
+            refuse(
+                &mut errors,
+                "window_days",
+                "must be a whole number of days".into(),
+            );
             0
         });
-    let review_period = match f.get("review_period") {
-        "month" => ReviewPeriod::Month,
-        "quarter" => ReviewPeriod::Quarter,
-        "" | "year" => ReviewPeriod::Year,
-        other => {
-            fail(
-                "review_period",
-                format!("{other:?} is not month, quarter or year"),
-            );
-            ReviewPeriod::Year
-        }
-    };
+    let review_period = read_review_period(f, &mut errors);
     if f.too_many_rows("tiers") {
-        fail(
+        refuse(
+            &mut errors,
             "tiers",
             format!("must have fewer than {} rows", super::rules_form::MAX_ROWS),
         );
@@ -109,67 +88,11 @@ pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors
     let mut rows = Vec::new();
     let mut tiers = Vec::new();
     for i in f.rows("tiers") {
-        let at = |field: &str| format!("tiers[{i}].{field}");
         if f.blank_row(&format!("tiers[{i}]"), &[]) {
             continue;
         }
         rows.push(i);
-        let code = match TierCode::new(f.get(&at("code")).trim()) {
-            Ok(code) => Some(code),
-            Err(e) => {
-                fail(&at("code"), e.reason);
-                None
-            }
-        };
-        let number = |name: &str, fail: &mut dyn FnMut(&str, String)| {
-            let text = f.get(name).trim();
-            let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-            match Decimal::from_str_exact(text) {
-                Ok(value) if plain => value,
-                _ => {
-                    fail(name, "must be a number such as 1.5".into());
-                    Decimal::ZERO
-                }
-            }
-        };
-        let threshold_number = number(&at("threshold"), &mut fail);
-        let threshold = match metric {
-            QualificationMetric::Points if threshold_number.fract().is_zero() => {
-                i64::try_from(threshold_number)
-                    .map(|n| QualifyingValue::Points(Points::new(n)))
-                    .unwrap_or_else(|_| {
-                        fail(&at("threshold"), "is too large".into());
-                        metric.zero()
-                    })
-            }
-            QualificationMetric::Points => {
-                fail(&at("threshold"), "points must be a whole number".into());
-                metric.zero()
-            }
-            QualificationMetric::Spend { currency } => Money::new(threshold_number, currency)
-                .map(QualifyingValue::Spend)
-                .unwrap_or_else(|e| {
-                    fail(&at("threshold"), e.to_string());
-                    metric.zero()
-                }),
-        };
-        let earn_multiplier = number(&at("benefits.earn_multiplier"), &mut fail);
-        let perks = f
-            .get(&at("benefits.perks"))
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| line.trim_end_matches('\r').to_owned())
-            .collect();
-        let Some(code) = code else { continue };
-        tiers.push(Tier {
-            code,
-            name: f.get(&at("name")).to_owned(),
-            threshold,
-            benefits: TierBenefits {
-                earn_multiplier,
-                perks,
-            },
-        });
+        tiers.extend(read_tier(f, i, metric, &mut errors));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -184,6 +107,126 @@ pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors
             errors.insert(field_of(&e.field, &rows), e.reason);
             errors
         })
+}
+
+/// Notes a problem with field `name`; the first problem of a field is the one shown.
+fn refuse(errors: &mut FieldErrors, name: &str, message: String) {
+    errors.entry(name.to_owned()).or_insert(message);
+}
+
+/// What customers qualify by; spend is counted in the form's currency (the brand's).
+fn read_metric(f: &Fields, errors: &mut FieldErrors) -> QualificationMetric {
+    let currency = f
+        .get("metric.currency")
+        .trim()
+        .parse::<Currency>()
+        .unwrap_or(Currency::VND);
+    match f.get("metric") {
+        "" | "points" => QualificationMetric::Points,
+        "spend" => QualificationMetric::Spend { currency },
+        other => {
+            refuse(
+                errors,
+                "metric",
+                format!("{other:?} is not points or spend"),
+            );
+            QualificationMetric::Points
+        }
+    }
+}
+
+/// How often downgrades are reviewed; a year when not said.
+fn read_review_period(f: &Fields, errors: &mut FieldErrors) -> ReviewPeriod {
+    match f.get("review_period") {
+        "month" => ReviewPeriod::Month,
+        "quarter" => ReviewPeriod::Quarter,
+        "" | "year" => ReviewPeriod::Year,
+        other => {
+            refuse(
+                errors,
+                "review_period",
+                format!("{other:?} is not month, quarter or year"),
+            );
+            ReviewPeriod::Year
+        }
+    }
+}
+
+/// The tier of filled row `i`: `None` when its code is refused (every field of the row
+/// is still checked, so each problem is shown at once).
+fn read_tier(
+    f: &Fields,
+    i: usize,
+    metric: QualificationMetric,
+    errors: &mut FieldErrors,
+) -> Option<Tier> {
+    let at = |field: &str| format!("tiers[{i}].{field}");
+    let code = match TierCode::new(f.get(&at("code")).trim()) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            refuse(errors, &at("code"), e.reason);
+            None
+        }
+    };
+    let threshold = read_threshold(f, &at("threshold"), metric, errors);
+    let earn_multiplier = read_number(f, &at("benefits.earn_multiplier"), errors);
+    let perks = f
+        .get(&at("benefits.perks"))
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.trim_end_matches('\r').to_owned())
+        .collect();
+    Some(Tier {
+        code: code?,
+        name: f.get(&at("name")).to_owned(),
+        threshold,
+        benefits: TierBenefits {
+            earn_multiplier,
+            perks,
+        },
+    })
+}
+
+/// A plain decimal number such as `1.5` (digits and a point only); zero when refused.
+fn read_number(f: &Fields, name: &str, errors: &mut FieldErrors) -> Decimal {
+    let text = f.get(name).trim();
+    let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    match Decimal::from_str_exact(text) {
+        Ok(value) if plain => value,
+        _ => {
+            refuse(errors, name, "must be a number such as 1.5".into());
+            Decimal::ZERO
+        }
+    }
+}
+
+/// A tier's threshold in the programme's metric: whole points, or money in its
+/// currency; the metric's zero when refused.
+fn read_threshold(
+    f: &Fields,
+    name: &str,
+    metric: QualificationMetric,
+    errors: &mut FieldErrors,
+) -> QualifyingValue {
+    let number = read_number(f, name, errors);
+    match metric {
+        QualificationMetric::Points if number.fract().is_zero() => i64::try_from(number)
+            .map(|n| QualifyingValue::Points(Points::new(n)))
+            .unwrap_or_else(|_| {
+                refuse(errors, name, "is too large".into());
+                metric.zero()
+            }),
+        QualificationMetric::Points => {
+            refuse(errors, name, "points must be a whole number".into());
+            metric.zero()
+        }
+        QualificationMetric::Spend { currency } => Money::new(number, currency)
+            .map(QualifyingValue::Spend)
+            .unwrap_or_else(|e| {
+                refuse(errors, name, e.to_string());
+                metric.zero()
+            }),
+    }
 }
 
 /// The form field of a path in the tier programme: `tiers[k]` is the k-th filled row.
