@@ -17,6 +17,7 @@ pub(super) struct Prepared<'a> {
     pub(super) offers: Vec<(&'a PricedReward, i64)>,
     /// A `bonus_points` offer: the points and what they cost, minor units.
     pub(super) bonus: Option<(Points, i64)>,
+    /// A personalised offer's cost limit per customer, minor units.
     pub(super) max_cost: Option<i64>,
     /// Which computed variables the template needs (the others are not formatted).
     pub(super) uses_expiry: bool,
