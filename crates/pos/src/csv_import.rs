@@ -48,17 +48,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod group;
+mod parse;
+
 use crate::BrandContext;
-use crate::amount::parse_decimal;
 use csv::{ByteRecord, ReaderBuilder, Trim};
-use regulars_domain::{EventKey, LineItem, Modifier, Money, Order, Phone};
+use group::Group;
+use parse::{field_of, fingerprint, parse_modifiers, parse_money};
+use regulars_domain::{EventKey, LineItem, Order};
 use std::collections::{HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
 use thiserror::Error;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// The default [`EventKey`] source of imported orders.
 pub const DEFAULT_SOURCE: &str = "csv";
@@ -146,22 +146,6 @@ pub struct CsvOrders<R: Read> {
     /// Fingerprints of the order ids already finished, to catch non-adjacent rows.
     finished: HashSet<u64>,
     done: bool,
-}
-
-/// The order being assembled from adjacent rows.
-struct Group {
-    order_id: String,
-    first_line: u64,
-    placed_at_raw: String,
-    placed_at: Option<OffsetDateTime>,
-    location: String,
-    phone_raw: String,
-    phone: Option<Option<Phone>>,
-    total_raw: String,
-    total: Option<Money>,
-    currency_raw: String,
-    lines: Vec<LineItem>,
-    failed: bool,
 }
 
 impl<R: Read> CsvOrders<R> {
@@ -280,20 +264,7 @@ impl<R: Read> CsvOrders<R> {
         };
         if self.group.as_ref().is_none_or(|g| g.order_id != order_id) {
             self.finish_group();
-            let mut group = Group {
-                order_id: order_id.clone(),
-                first_line: line,
-                placed_at_raw: String::new(),
-                placed_at: None,
-                location: String::new(),
-                phone_raw: String::new(),
-                phone: None,
-                total_raw: String::new(),
-                total: None,
-                currency_raw: String::new(),
-                lines: Vec::new(),
-                failed: false,
-            };
+            let mut group = Group::new(order_id.clone(), line);
             if self.finished.contains(&fingerprint(&order_id)) {
                 group.failed = true;
                 self.error(
@@ -371,85 +342,20 @@ impl<R: Read> CsvOrders<R> {
         let Some(group) = group.as_mut() else {
             return;
         };
-        let first_line = group.first_line;
-        let disagree = |what: &str, a: &str, b: &str| {
-            format!("{what} {b:?} differs from {a:?} on line {first_line}, the order's first row")
-        };
-
         if let Some(raw) = placed_at {
-            if first {
-                group.placed_at = parse_time(raw, &brand)
-                    .map_err(|p| errors.push((PLACED_AT, p)))
-                    .ok();
-                group.placed_at_raw = raw.to_owned();
-            } else if raw != group.placed_at_raw {
-                match parse_time(raw, &brand) {
-                    Ok(at) if Some(at) == group.placed_at => {}
-                    Ok(_) => {
-                        errors.push((PLACED_AT, disagree("placed_at", &group.placed_at_raw, raw)))
-                    }
-                    Err(p) => errors.push((PLACED_AT, p)),
-                }
-            }
+            group.read_placed_at(raw, first, &brand, &mut errors);
         }
         if let Some(raw) = location {
-            if first {
-                group.location = raw.to_owned();
-            } else if raw != group.location {
-                errors.push((LOCATION, disagree("location", &group.location, raw)));
-            }
+            group.read_location(raw, first, &mut errors);
         }
         if let Some(raw) = phone {
-            let parse = |raw: &str| match raw {
-                "" => Ok(None),
-                typed => Phone::parse(typed, brand.calling_code)
-                    .map(Some)
-                    .map_err(|e| e.to_string()),
-            };
-            if first {
-                group.phone = parse(raw).map_err(|p| errors.push((PHONE, p))).ok();
-                group.phone_raw = raw.to_owned();
-            } else if raw != group.phone_raw {
-                match parse(raw) {
-                    Ok(p) if Some(&p) == group.phone.as_ref() => {}
-                    Ok(_) => {
-                        errors.push((PHONE, disagree("customer_phone", &group.phone_raw, raw)))
-                    }
-                    Err(p) => errors.push((PHONE, p)),
-                }
-            }
+            group.read_phone(raw, first, &brand, &mut errors);
         }
         if let Some(raw) = total {
-            if first {
-                group.total = parse_money(raw, &brand)
-                    .map_err(|p| errors.push((ORDER_TOTAL, p)))
-                    .ok();
-                group.total_raw = raw.to_owned();
-            } else if raw != group.total_raw {
-                match parse_money(raw, &brand) {
-                    Ok(m) if Some(m) == group.total => {}
-                    Ok(_) => {
-                        errors.push((ORDER_TOTAL, disagree("order_total", &group.total_raw, raw)))
-                    }
-                    Err(p) => errors.push((ORDER_TOTAL, p)),
-                }
-            }
+            group.read_total(raw, first, &brand, &mut errors);
         }
         if let Some(raw) = currency {
-            if !raw.is_empty() && raw != brand.currency.code() {
-                errors.push((
-                    CURRENCY,
-                    format!(
-                        "the brand's currency is {}, not {raw:?}",
-                        brand.currency.code()
-                    ),
-                ));
-            } else if !first && raw != group.currency_raw {
-                errors.push((CURRENCY, disagree("currency", &group.currency_raw, raw)));
-            }
-            if first {
-                group.currency_raw = raw.to_owned();
-            }
+            group.read_currency(raw, first, &brand, &mut errors);
         }
         if !errors.is_empty() {
             group.failed = true;
@@ -596,82 +502,4 @@ impl<R: Read> Iterator for CsvOrders<R> {
             }
         }
     }
-}
-
-/// The text of column `col` of `record` ("" when the column is absent).
-fn field_of<'r>(
-    record: &'r ByteRecord,
-    index: &[Option<usize>; COLUMNS.len()],
-    col: usize,
-) -> Result<&'r str, String> {
-    let Some(bytes) = index[col].and_then(|i| record.get(i)) else {
-        return Ok("");
-    };
-    std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())
-}
-
-fn fingerprint(order_id: &str) -> u64 {
-    // DefaultHasher::new() is keyed with constants: the same id gives the same value.
-    let mut h = DefaultHasher::new();
-    order_id.hash(&mut h);
-    h.finish()
-}
-
-fn parse_money(text: &str, brand: &BrandContext) -> Result<Money, String> {
-    let amount = parse_decimal(text)?;
-    Money::new(amount, brand.currency).map_err(|e| e.to_string())
-}
-
-/// `SKU:price[:name]` entries separated by `;`.
-fn parse_modifiers(text: &str, brand: &BrandContext) -> Result<Vec<Modifier>, String> {
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(';')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            let mut parts = entry.splitn(3, ':');
-            let sku = parts.next().unwrap_or_default().trim();
-            let price = parts.next().map(str::trim);
-            let name = parts.next().map(str::trim).filter(|n| !n.is_empty());
-            let (false, Some(price)) = (sku.is_empty(), price) else {
-                return Err(format!(
-                    "modifier {entry:?} is not SKU:price or SKU:price:name"
-                ));
-            };
-            let unit_price =
-                parse_money(price, brand).map_err(|p| format!("modifier {sku:?}: {p}"))?;
-            Ok(Modifier {
-                sku: sku.to_owned(),
-                name: name.unwrap_or(sku).to_owned(),
-                unit_price,
-            })
-        })
-        .collect()
-}
-
-/// RFC 3339, or a local `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the brand's offset.
-fn parse_time(text: &str, brand: &BrandContext) -> Result<OffsetDateTime, String> {
-    if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(at);
-    }
-    let normalized = text.replacen('T', " ", 1);
-    let local = PrimitiveDateTime::parse(
-        &normalized,
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
-    )
-    .or_else(|_| {
-        PrimitiveDateTime::parse(
-            &normalized,
-            format_description!("[year]-[month]-[day] [hour]:[minute]"),
-        )
-    })
-    .map_err(|_| {
-        format!(
-            "{text:?} is not a time such as 2026-05-01T17:00:00+07:00 or 2026-05-01 17:00 \
-             (local time)"
-        )
-    })?;
-    Ok(local.assume_offset(brand.utc_offset))
 }

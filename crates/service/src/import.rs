@@ -18,6 +18,7 @@ use regulars_ports::{
     AccountHead, IdempotentRecord, ImportWrite, LockedAccount, StoreError, Transaction,
 };
 use std::collections::HashMap;
+use time::OffsetDateTime;
 
 /// How many orders [`Services::import_orders`] is meant to be given at a time: one
 /// transaction each, a few statements per table.
@@ -219,34 +220,7 @@ impl Services {
         prints: &mut HashMap<usize, String>,
         settled: &mut Settled,
     ) -> Result<ImportWrite, IngestError> {
-        let phones: Vec<Phone> = groups.iter().map(|(p, _)| (*p).clone()).collect();
-        let known: HashMap<Phone, Customer> = tx
-            .bulk()
-            .customers_by_phones(brand_id, &phones)
-            .await?
-            .into_iter()
-            .map(|c| (c.phone.clone(), c))
-            .collect();
-        let ids: Vec<CustomerId> = known.values().map(|c| c.id).collect();
-        let mut locked: HashMap<CustomerId, LockedAccount> = tx
-            .bulk()
-            .lock_accounts(brand_id, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        let mut lots: HashMap<CustomerId, LotsFound> = tx
-            .bulk()
-            .all_lots_of(brand_id, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        let mut stats: HashMap<CustomerId, _> = tx
-            .bulk()
-            .stats_of(brand_id, &ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.customer_id, s))
-            .collect();
+        let mut known = KnownAccounts::read(tx, brand_id, groups).await?;
         let rules = Rules {
             brand: &config.brand,
             program: config.program.as_ref(),
@@ -254,43 +228,21 @@ impl Services {
         let now = self.clock.now();
         let mut write = ImportWrite::default();
         for (phone, positions) in groups {
-            let (customer, start) = match known.get(*phone) {
-                Some(customer) => {
-                    let Some(mut start) = stored_start(
-                        locked.remove(&customer.id),
-                        stats.remove(&customer.id),
-                        customer.id,
-                        config,
-                    ) else {
-                        settled.deferred.extend(positions);
-                        continue;
-                    };
-                    // A chunk of orders may debit or sweep any lot: all of them, read
-                    // for every customer at once.
-                    let found = lots.remove(&customer.id).unwrap_or_default();
-                    if start.ledger.add_lots(&LotsWanted::all(), found).is_err() {
-                        settled.deferred.extend(positions);
-                        continue;
-                    }
-                    (customer.clone(), start)
-                }
+            let start = match known.customers.get(*phone).cloned() {
+                Some(customer) => known
+                    .start(customer.id, config)
+                    .map(|start| (customer, start)),
                 None => {
                     let first_seen = positions
                         .first()
                         .and_then(|&i| orders.get(i))
                         .map_or(now, |o| o.placed_at.min(now));
-                    let customer = self.new_customer(brand_id, phone, first_seen);
-                    let Ok(ledger) = Ledger::from_entries(Vec::new()) else {
-                        settled.deferred.extend(positions);
-                        continue;
-                    };
-                    let start = Start {
-                        head: None,
-                        ledger,
-                        stats: fresh_stats(customer.id, config.brand.currency),
-                    };
-                    (customer, start)
+                    self.new_start(brand_id, config, phone, first_seen)
                 }
+            };
+            let Some((customer, start)) = start else {
+                settled.deferred.extend(positions);
+                continue;
             };
             let chosen: Vec<(&Order, OrderId, String)> = positions
                 .iter()
@@ -301,7 +253,7 @@ impl Services {
                 .collect();
             match fold_customer(&rules, &customer, start, &chosen) {
                 Ok(folded) => {
-                    if !known.contains_key(*phone) {
+                    if !known.customers.contains_key(*phone) {
                         write.customers.push(customer);
                     }
                     add(&mut write, folded, positions, settled);
@@ -314,6 +266,25 @@ impl Services {
             }
         }
         Ok(write)
+    }
+
+    /// The start of a customer the chunk creates, first seen at `first_seen`: an empty
+    /// ledger and fresh statistics; `None` when the empty ledger cannot be made.
+    fn new_start(
+        &self,
+        brand_id: BrandId,
+        config: &regulars_ports::BrandConfig,
+        phone: &Phone,
+        first_seen: OffsetDateTime,
+    ) -> Option<(Customer, Start)> {
+        let customer = self.new_customer(brand_id, phone, first_seen);
+        let ledger = Ledger::from_entries(Vec::new()).ok()?;
+        let start = Start {
+            head: None,
+            ledger,
+            stats: fresh_stats(customer.id, config.brand.currency),
+        };
+        Some((customer, start))
     }
 
     /// Orders without a phone, as the one-by-one path stores them: the order without a
@@ -388,6 +359,80 @@ impl Services {
             consent: ChannelConsent::default(),
             created_at: first_seen,
         }
+    }
+}
+
+/// The chunk's customers already known by phone, with their locked accounts, all their
+/// open lots and their statistics, each read for all of them at once.
+struct KnownAccounts {
+    customers: HashMap<Phone, Customer>,
+    locked: HashMap<CustomerId, LockedAccount>,
+    lots: HashMap<CustomerId, LotsFound>,
+    stats: HashMap<CustomerId, regulars_ports::CustomerStats>,
+}
+
+impl KnownAccounts {
+    /// Reads the customers of `groups`' phones and locks their accounts.
+    async fn read(
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        groups: &[(&Phone, Vec<usize>)],
+    ) -> Result<KnownAccounts, IngestError> {
+        let phones: Vec<Phone> = groups.iter().map(|(p, _)| (*p).clone()).collect();
+        let customers: HashMap<Phone, Customer> = tx
+            .bulk()
+            .customers_by_phones(brand_id, &phones)
+            .await?
+            .into_iter()
+            .map(|c| (c.phone.clone(), c))
+            .collect();
+        let ids: Vec<CustomerId> = customers.values().map(|c| c.id).collect();
+        let locked = tx
+            .bulk()
+            .lock_accounts(brand_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let lots = tx
+            .bulk()
+            .all_lots_of(brand_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let stats = tx
+            .bulk()
+            .stats_of(brand_id, &ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.customer_id, s))
+            .collect();
+        Ok(KnownAccounts {
+            customers,
+            locked,
+            lots,
+            stats,
+        })
+    }
+
+    /// A known customer's start, from their stored account state with every open lot;
+    /// `None` when it cannot be folded in memory (no usable state, or lots that do not
+    /// fit it).
+    fn start(
+        &mut self,
+        customer: CustomerId,
+        config: &regulars_ports::BrandConfig,
+    ) -> Option<Start> {
+        let mut start = stored_start(
+            self.locked.remove(&customer),
+            self.stats.remove(&customer),
+            customer,
+            config,
+        )?;
+        // A chunk of orders may debit or sweep any lot: all of them, read for every
+        // customer at once.
+        let found = self.lots.remove(&customer).unwrap_or_default();
+        start.ledger.add_lots(&LotsWanted::all(), found).ok()?;
+        Some(start)
     }
 }
 

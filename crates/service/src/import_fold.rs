@@ -63,8 +63,8 @@ pub(crate) struct Rules<'a> {
     pub program: Option<&'a LoyaltyProgram>,
 }
 
-/// Folds `orders` (the customer's, in file order) into `start`; `ids` gives each
-/// order's id and `fingerprints` its fingerprint, in the same order.
+/// Folds `orders` (the customer's, in file order) into `start`; each order comes with
+/// its id and its fingerprint.
 pub(crate) fn fold_customer(
     rules: &Rules<'_>,
     customer: &Customer,
@@ -73,8 +73,8 @@ pub(crate) fn fold_customer(
 ) -> Result<Folded, NotFolded> {
     let Start {
         head,
-        mut ledger,
-        mut stats,
+        ledger,
+        stats,
     } = start;
     let new = head.is_none();
     let points_metric = rules
@@ -84,7 +84,6 @@ pub(crate) fn fold_customer(
     if points_metric && !new {
         return Err(NotFolded::NeedsHistory);
     }
-    let mut entries: Vec<LedgerEntry> = Vec::new();
     let mut folded = Folded {
         orders: Vec::with_capacity(orders.len()),
         receipts: Vec::with_capacity(orders.len()),
@@ -98,7 +97,65 @@ pub(crate) fn fold_customer(
         },
         stats: stats.clone(),
     };
+    let mut fold = Fold {
+        rules,
+        customer,
+        new,
+        ledger,
+        stats,
+        entries: Vec::new(),
+    };
     for (order, order_id, fingerprint) in orders {
+        let receipt = fold.order(order, *order_id)?;
+        folded.orders.push(stored_order(
+            *order_id,
+            order,
+            Some(customer.id),
+            receipt.points_earned,
+        ));
+        folded.records.push(IdempotentRecord {
+            kind: ORDER_EVENT.into(),
+            result: serde_json::to_value(&receipt)
+                .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
+            fingerprint: Some(fingerprint.clone()),
+        });
+        folded.receipts.push(receipt);
+    }
+    let Fold {
+        ledger,
+        stats,
+        entries,
+        ..
+    } = fold;
+    folded.account.state = ledger.state().account().clone();
+    folded.account.tallies = if new {
+        ledger.all_tallies()
+    } else {
+        ledger.changed_tallies()
+    };
+    folded.account.entries = entries;
+    folded.stats = stats;
+    Ok(folded)
+}
+
+/// One customer's fold in progress: the ledger and statistics as the orders so far
+/// left them, and the entries they appended.
+struct Fold<'r, 'a> {
+    rules: &'r Rules<'a>,
+    customer: &'r Customer,
+    /// The customer is created by the chunk: the ledger in memory is their whole history.
+    new: bool,
+    ledger: Ledger,
+    stats: CustomerStats,
+    entries: Vec<LedgerEntry>,
+}
+
+impl Fold<'_, '_> {
+    /// Credits one order as [`Credit::apply`] does: lots due expire, the rules are
+    /// evaluated, the points earned (or lapsed, when they would expire at once), the visit
+    /// recorded and the tier upgraded. Returns the order's receipt.
+    fn order(&mut self, order: &Order, order_id: OrderId) -> Result<OrderReceipt, NotFolded> {
+        let (rules, customer) = (self.rules, self.customer);
         let credit = Credit {
             brand: rules.brand,
             program: rules.program,
@@ -107,7 +164,7 @@ pub(crate) fn fold_customer(
             claim: false,
         };
         let mut receipt = OrderReceipt {
-            order_id: *order_id,
+            order_id,
             customer_id: Some(customer.id),
             points_earned: Points::ZERO,
             balance: None,
@@ -118,12 +175,13 @@ pub(crate) fn fold_customer(
             duplicate: false,
             claim_code: None,
         };
-        let at = time_for(&ledger, order.placed_at);
-        entries.extend(ledger.expire_due(at).map_err(IngestError::Ledger)?);
+        let at = time_for(&self.ledger, order.placed_at);
+        self.entries
+            .extend(self.ledger.expire_due(at).map_err(IngestError::Ledger)?);
         let earning = match rules.program {
             Some(program) => {
-                let today = earned_on_day(&ledger, new, order.placed_at, rules.brand)?;
-                credit.evaluate(program, &stats, today)?
+                let today = earned_on_day(&self.ledger, self.new, order.placed_at, rules.brand)?;
+                credit.evaluate(program, &self.stats, today)?
             }
             None => Earning {
                 points: Points::ZERO,
@@ -132,59 +190,52 @@ pub(crate) fn fold_customer(
         };
         receipt.explanation = earning.explanation;
         if earning.points.is_positive() {
-            let expires_at = points_expiry(rules.brand, order.placed_at);
-            if expires_at.is_some_and(|expiry| expiry <= at) {
-                receipt.lapsed = true;
-            } else {
-                let credited = ledger
-                    .earn_placed(
-                        order.key.clone(),
-                        earning.points,
-                        at,
-                        expires_at,
-                        Some(order.placed_at),
-                    )
-                    .map_err(IngestError::Ledger)?;
-                entries.extend(credited);
-                receipt.points_earned = earning.points;
-            }
+            self.earn(order, earning.points, at, &mut receipt)?;
         }
-        folded.orders.push(stored_order(
-            *order_id,
-            order,
-            Some(customer.id),
-            receipt.points_earned,
-        ));
-        record_visit(&mut stats, order).map_err(IngestError::InvalidOrder)?;
+        record_visit(&mut self.stats, order).map_err(IngestError::InvalidOrder)?;
         if let Some(tiers) = rules.program.and_then(|p| p.tiers.as_ref()) {
             // A new customer's whole history is the ledger in memory; a customer with a
             // stored history only gets here under a spend metric, which reads none.
-            let history = if new {
-                ledger.entries().to_vec()
+            let history = if self.new {
+                self.ledger.entries().to_vec()
             } else {
                 Vec::new()
             };
-            receipt.upgraded = upgrade_tier(tiers, &mut stats, &history, at, order);
+            receipt.upgraded = upgrade_tier(tiers, &mut self.stats, &history, at, order);
         }
-        receipt.balance = Some(ledger.balance());
-        receipt.tier = stats.tier.as_ref().map(|t| t.code.clone());
-        folded.records.push(IdempotentRecord {
-            kind: ORDER_EVENT.into(),
-            result: serde_json::to_value(&receipt)
-                .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
-            fingerprint: Some(fingerprint.clone()),
-        });
-        folded.receipts.push(receipt);
+        receipt.balance = Some(self.ledger.balance());
+        receipt.tier = self.stats.tier.as_ref().map(|t| t.code.clone());
+        Ok(receipt)
     }
-    folded.account.state = ledger.state().account().clone();
-    folded.account.tallies = if new {
-        ledger.all_tallies()
-    } else {
-        ledger.changed_tallies()
-    };
-    folded.account.entries = entries;
-    folded.stats = stats;
-    Ok(folded)
+
+    /// Credits the `points` an order earned at `at`, unless they would already have
+    /// expired by then (the receipt then says they lapsed).
+    fn earn(
+        &mut self,
+        order: &Order,
+        points: Points,
+        at: OffsetDateTime,
+        receipt: &mut OrderReceipt,
+    ) -> Result<(), NotFolded> {
+        let expires_at = points_expiry(self.rules.brand, order.placed_at);
+        if expires_at.is_some_and(|expiry| expiry <= at) {
+            receipt.lapsed = true;
+        } else {
+            let credited = self
+                .ledger
+                .earn_placed(
+                    order.key.clone(),
+                    points,
+                    at,
+                    expires_at,
+                    Some(order.placed_at),
+                )
+                .map_err(IngestError::Ledger)?;
+            self.entries.extend(credited);
+            receipt.points_earned = points;
+        }
+        Ok(())
+    }
 }
 
 /// As `Account::time_for`: never before the last entry.

@@ -29,6 +29,14 @@ fn field(name: &'static str, value: &str) -> Result<(), AccessError> {
     Ok(())
 }
 
+/// What a Square integration's credentials look like, for the error that asks for them.
+const SQUARE_SHAPE: &str =
+    "a Square integration needs {\"kind\": \"square\", \"access_token\", \"notification_url\"}";
+
+/// What a KiotViet FnB integration's credentials look like, for the error that asks for
+/// them.
+const KIOTVIET_FNB_SHAPE: &str = "a KiotViet FnB integration needs {\"kind\": \"kiotviet\", \"retailer\", \"client_id\", \"client_secret\"} (its invoices are polled)";
+
 /// Checks credentials against the integration's kind: Square needs its (the
 /// notification URL is part of its signature), KiotViet may have them (for its
 /// customers API), the generic dialect has none.
@@ -43,26 +51,11 @@ pub(crate) fn check(
                 access_token,
                 notification_url,
             }),
-        ) => {
-            field("api_access.access_token", access_token)?;
-            field("api_access.notification_url", notification_url)?;
-            let url = notification_url.as_str();
-            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-            if !scheme_ok || url.trim() != url {
-                return Err(AccessError::InvalidAccess(
-                    "api_access.notification_url",
-                    "must be the subscription's notification URL exactly as configured in \
-                     Square (https://…)"
-                        .to_owned(),
-                ));
-            }
-        }
+        ) => check_square(access_token, notification_url)?,
         (IntegrationKind::Square, _) => {
             return Err(AccessError::InvalidAccess(
                 "api_access",
-                "a Square integration needs {\"kind\": \"square\", \"access_token\", \
-                 \"notification_url\"}"
-                    .to_owned(),
+                SQUARE_SHAPE.to_owned(),
             ));
         }
         (
@@ -81,9 +74,7 @@ pub(crate) fn check(
             // Without them there is nothing to poll: FnB has no invoice webhook.
             return Err(AccessError::InvalidAccess(
                 "api_access",
-                "a KiotViet FnB integration needs {\"kind\": \"kiotviet\", \"retailer\", \
-                 \"client_id\", \"client_secret\"} (its invoices are polled)"
-                    .to_owned(),
+                KIOTVIET_FNB_SHAPE.to_owned(),
             ));
         }
         (_, None) => {}
@@ -95,6 +86,23 @@ pub(crate) fn check(
         }
     }
     Ok(access)
+}
+
+/// Square's credentials: both fields present, and the notification URL an http(s) URL
+/// exactly as configured in Square, since Square signs it with every notification.
+fn check_square(access_token: &str, notification_url: &str) -> Result<(), AccessError> {
+    field("api_access.access_token", access_token)?;
+    field("api_access.notification_url", notification_url)?;
+    let url = notification_url;
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.trim() != url {
+        return Err(AccessError::InvalidAccess(
+            "api_access.notification_url",
+            "must be the subscription's notification URL exactly as configured in Square (https://…)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Opens a record's credentials; a value no key opens makes the integration unusable,

@@ -2,12 +2,10 @@
 
 use crate::Services;
 use crate::account::{Account, load_brand, points_expiry};
-use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::fingerprint::{fingerprint, same_request};
 use crate::ingest::{MAX_CLOCK_SKEW, fresh_stats};
 use regulars_domain::{
-    BrandId, Currency, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund,
-    RefundScope,
+    BrandId, CustomerId, DomainError, EventKey, Money, OrderId, Points, Refund, RefundScope,
 };
 use regulars_loyalty::ledger::{
     EntryKind, LedgerEntry, LedgerError, LotsWanted, RefundFraction, RefundPolicy, Reversal, Tally,
@@ -17,8 +15,11 @@ use regulars_ports::{Brand, IdempotentRecord, StoreError, StoredOrder, Transacti
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use thiserror::Error;
 use time::OffsetDateTime;
+
+mod error;
+
+pub use error::RefundError;
 
 /// The `kind` of the idempotency record a refund leaves.
 pub const REFUND_EVENT: &str = "refund";
@@ -62,152 +63,6 @@ pub struct RefundReceipt {
     pub vouchers_voided: u64,
     /// True when this is a repeated delivery: nothing was applied again.
     pub duplicate: bool,
-}
-
-/// Why a refund was not applied.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum RefundError {
-    /// The brand does not exist.
-    #[error("brand {0} does not exist")]
-    UnknownBrand(BrandId),
-    /// The refund names another brand than the one it was sent to.
-    #[error("the refund belongs to brand {refund}, not to brand {brand}")]
-    BrandMismatch {
-        /// The brand it was sent to.
-        brand: BrandId,
-        /// The brand the refund names.
-        refund: BrandId,
-    },
-    /// The refund's own key is invalid.
-    #[error("invalid refund key: {0}")]
-    InvalidKey(DomainError),
-    /// The key of the refunded order is invalid.
-    #[error("invalid order key: {0}")]
-    InvalidOrderKey(DomainError),
-    /// The refund is dated further in the future than clocks can disagree.
-    #[error(
-        "the refund is dated {refunded_at}, after now ({now}) by more than the allowed clock skew"
-    )]
-    RefundedInFuture {
-        /// The refund's time.
-        refunded_at: time::OffsetDateTime,
-        /// Now, by the server's clock.
-        now: time::OffsetDateTime,
-    },
-    /// No such order in the brand.
-    #[error("order {}/{} does not exist", order.source, order.external_id)]
-    UnknownOrder {
-        /// The key given.
-        order: EventKey,
-    },
-    /// The refunded amount is not in the order's currency.
-    #[error("the refund is in {refund}, the order in {order}")]
-    CurrencyMismatch {
-        /// The order's currency.
-        order: Currency,
-        /// The refund's currency.
-        refund: Currency,
-    },
-    /// A partial refund of zero or less.
-    #[error("a refunded amount must be positive, got {amount}")]
-    NonPositiveAmount {
-        /// The amount given.
-        amount: Money,
-    },
-    /// The refunds would exceed what the order paid.
-    #[error("refunding {amount} on top of {refunded} exceeds the order total {total}")]
-    ExceedsOrder {
-        /// This refund's amount.
-        amount: Money,
-        /// Refunded before it.
-        refunded: Money,
-        /// The order's total.
-        total: Money,
-    },
-    /// The order is already refunded in full.
-    #[error("order {}/{} is already fully refunded", order.source, order.external_id)]
-    AlreadyRefunded {
-        /// The order.
-        order: EventKey,
-    },
-    /// The refund's key was already used by another kind of event.
-    #[error("key {}/{} was already used by a {kind} event", key.source, key.external_id)]
-    KeyReused {
-        /// The key.
-        key: EventKey,
-        /// The kind of event that used it.
-        kind: String,
-    },
-    /// The refund's id was already used by a refund with other contents (another order
-    /// or amount); the first refund's receipt is not given to this one.
-    #[error(
-        "refund id {} was already used by a refund with other contents",
-        key.external_id
-    )]
-    OtherRefund {
-        /// The refund's key.
-        key: EventKey,
-    },
-    /// Stored amounts that cannot be combined (another currency, an overflow).
-    #[error("amounts: {0}")]
-    Money(DomainError),
-    /// The customer's stored ledger is invalid.
-    #[error(transparent)]
-    CorruptLedger(CorruptLedger),
-    /// The ledger refused the reversal; the stored order and ledger disagree.
-    #[error("ledger: {0}")]
-    Ledger(LedgerError),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-common_variants!(RefundError, ledger);
-
-impl UseCaseError for RefundError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            RefundError::UnknownBrand(_) | RefundError::UnknownOrder { .. } => ErrorClass::NotFound,
-            RefundError::BrandMismatch { .. }
-            | RefundError::InvalidKey(_)
-            | RefundError::InvalidOrderKey(_)
-            | RefundError::RefundedInFuture { .. }
-            | RefundError::CurrencyMismatch { .. }
-            | RefundError::NonPositiveAmount { .. }
-            | RefundError::ExceedsOrder { .. } => ErrorClass::Invalid,
-            RefundError::AlreadyRefunded { .. }
-            | RefundError::KeyReused { .. }
-            | RefundError::OtherRefund { .. } => ErrorClass::Refused,
-            RefundError::Money(_) | RefundError::CorruptLedger(_) | RefundError::Ledger(_) => {
-                ErrorClass::Internal
-            }
-            RefundError::Store(e) => store_class(e),
-        }
-    }
-
-    fn field(&self) -> Option<&'static str> {
-        match self {
-            RefundError::UnknownBrand(_) => Some("brand"),
-            RefundError::BrandMismatch { .. } => Some("brand_id"),
-            RefundError::InvalidKey(_) | RefundError::KeyReused { .. } => Some("key"),
-            RefundError::OtherRefund { .. } => Some("refund_id"),
-            RefundError::RefundedInFuture { .. } => Some("refunded_at"),
-            RefundError::InvalidOrderKey(_)
-            | RefundError::UnknownOrder { .. }
-            | RefundError::AlreadyRefunded { .. } => Some("order"),
-            RefundError::CurrencyMismatch { .. }
-            | RefundError::NonPositiveAmount { .. }
-            | RefundError::ExceedsOrder { .. } => Some("scope.amount"),
-            _ => None,
-        }
-    }
-
-    fn code(&self) -> Option<&'static str> {
-        match self {
-            RefundError::KeyReused { .. } | RefundError::OtherRefund { .. } => Some("key_reused"),
-            _ => None,
-        }
-    }
 }
 
 impl Services {
@@ -284,23 +139,9 @@ impl Services {
         if let Some(record) = tx.idempotency().seen(brand_id, idempotency_key).await? {
             return first_receipt(&refund.key, record, &fingerprint);
         }
-        // The order is locked before anything is computed from its refunded total: a
-        // concurrent refund of the same order waits here, then reads the total it left.
-        let mut stored = tx
-            .orders()
-            .lock_order_by_key(brand_id, &refund.order)
-            .await?;
-        if let (None, Some(legacy)) = (&stored, legacy_order) {
-            stored = tx.orders().lock_order_by_key(brand_id, legacy).await?;
-        }
-        let stored = stored.ok_or_else(|| RefundError::UnknownOrder {
-            order: refund.order.clone(),
-        })?;
-        // The ledger knows the order by the key it was stored under.
-        let order_key = &stored.order.key;
+        let stored = lock_refunded_order(tx, brand_id, refund, legacy_order).await?;
         let (refunded_total, delta) = refunded_after(&stored, &refund.scope)?;
-        let total = stored.order.total;
-        let fully_refunded = refunded_total == total;
+        let fully_refunded = refunded_total == stored.order.total;
         let mut receipt = RefundReceipt {
             order_id: stored.id,
             customer_id: stored.customer_id,
@@ -313,63 +154,105 @@ impl Services {
             vouchers_voided: 0,
             duplicate: false,
         };
+        self.refund_customer_in(tx, &brand, refund, &stored, &delta, &mut receipt)
+            .await?;
+        self.settle_order_in(tx, brand_id, &stored, &mut receipt)
+            .await?;
+        let record = IdempotentRecord {
+            kind: REFUND_EVENT.into(),
+            result: serde_json::to_value(&receipt)
+                .map_err(|e| StoreError::Other(format!("encoding the refund receipt: {e}")))?,
+            fingerprint: Some(fingerprint),
+        };
+        tx.idempotency()
+            .remember(brand_id, idempotency_key, &record)
+            .await?;
+        Ok(receipt)
+    }
 
-        if let Some(customer) = stored.customer_id {
-            let mut account = Account::open::<RefundError>(tx, brand_id, customer).await?;
-            if stored.points_earned.is_positive() {
-                let share = if fully_refunded {
-                    RefundFraction::FULL
-                } else {
-                    RefundFraction::from_money(&refunded_total, &total)
-                        .map_err(RefundError::Ledger)?
-                };
-                let at = account.time_for(refund.refunded_at);
-                let (reversal, voided) = self
-                    .reverse_points(tx, &brand, &mut account, order_key, share, at)
-                    .await?;
-                receipt.points_reversed = reversal.recovered;
-                receipt.points_unrecovered = reversal.unrecovered;
-                receipt.points_restored = restored_points(&reversal.entries);
-                receipt.vouchers_voided = voided;
-                account.append(tx, brand_id, &reversal.entries).await?;
-            }
+    /// What a refund does to the order's customer: the order's points taken back (under
+    /// the brand's policy) and its stamps, net spend lowered by the refunded amount, and a
+    /// referral the order rewarded undone on a full refund. Fills in `receipt`; nothing
+    /// for an order without a customer.
+    async fn refund_customer_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand: &Brand,
+        refund: &Refund,
+        stored: &StoredOrder,
+        delta: &Money,
+        receipt: &mut RefundReceipt,
+    ) -> Result<(), RefundError> {
+        let Some(customer) = stored.customer_id else {
+            return Ok(());
+        };
+        let brand_id = brand.id;
+        // The ledger knows the order by the key it was stored under.
+        let order_key = &stored.order.key;
+        let (refunded_total, total) = (receipt.refunded_total, stored.order.total);
+        let fully_refunded = receipt.fully_refunded;
+        let mut account = Account::open::<RefundError>(tx, brand_id, customer).await?;
+        if stored.points_earned.is_positive() {
             let share = if fully_refunded {
                 RefundFraction::FULL
             } else {
                 RefundFraction::from_money(&refunded_total, &total).map_err(RefundError::Ledger)?
             };
             let at = account.time_for(refund.refunded_at);
-            receipt.vouchers_voided += self
-                .unstamp_order_in(tx, brand_id, customer, order_key, share, at)
+            let (reversal, voided) = self
+                .reverse_points(tx, brand, &mut account, order_key, share, at)
                 .await?;
-            let mut stats = tx
-                .customers()
-                .stats(brand_id, customer)
-                .await?
-                .unwrap_or_else(|| fresh_stats(customer, brand.currency));
-            let spend = stats
-                .spend
-                .checked_sub(&delta)
-                .map_err(RefundError::Money)?;
-            // Net spend never goes below nothing, whatever older data says.
-            stats.spend = if spend.is_negative() {
-                Money::zero(spend.currency())
-            } else {
-                spend
-            };
-            tx.customers().save_stats(brand_id, &stats).await?;
-            // A full refund of the order that rewarded a referral takes both back.
-            self.referral_on_refund_in::<RefundError>(
-                tx,
-                &brand,
-                &mut account,
-                order_key,
-                fully_refunded,
-            )
-            .await?;
-            receipt.balance = Some(account.balance());
+            receipt.points_reversed = reversal.recovered;
+            receipt.points_unrecovered = reversal.unrecovered;
+            receipt.points_restored = restored_points(&reversal.entries);
+            receipt.vouchers_voided = voided;
+            account.append(tx, brand_id, &reversal.entries).await?;
         }
+        let share = if fully_refunded {
+            RefundFraction::FULL
+        } else {
+            RefundFraction::from_money(&refunded_total, &total).map_err(RefundError::Ledger)?
+        };
+        let at = account.time_for(refund.refunded_at);
+        receipt.vouchers_voided += self
+            .unstamp_order_in(tx, brand_id, customer, order_key, share, at)
+            .await?;
+        let mut stats = tx
+            .customers()
+            .stats(brand_id, customer)
+            .await?
+            .unwrap_or_else(|| fresh_stats(customer, brand.currency));
+        let spend = stats.spend.checked_sub(delta).map_err(RefundError::Money)?;
+        // Net spend never goes below nothing, whatever older data says.
+        stats.spend = if spend.is_negative() {
+            Money::zero(spend.currency())
+        } else {
+            spend
+        };
+        tx.customers().save_stats(brand_id, &stats).await?;
+        // A full refund of the order that rewarded a referral takes both back.
+        self.referral_on_refund_in::<RefundError>(
+            tx,
+            brand,
+            &mut account,
+            order_key,
+            fully_refunded,
+        )
+        .await?;
+        receipt.balance = Some(account.balance());
+        Ok(())
+    }
 
+    /// What a refund does to the order itself: its refunded total recorded, and on a full
+    /// refund the vouchers it issued voided and the offers it triggered cancelled.
+    async fn settle_order_in(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        stored: &StoredOrder,
+        receipt: &mut RefundReceipt,
+    ) -> Result<(), RefundError> {
+        let (refunded_total, fully_refunded) = (receipt.refunded_total, receipt.fully_refunded);
         tx.orders()
             .set_refunded(brand_id, stored.id, stored.refunded, refunded_total)
             .await?;
@@ -385,16 +268,7 @@ impl Services {
                     .await?;
             }
         }
-        let record = IdempotentRecord {
-            kind: REFUND_EVENT.into(),
-            result: serde_json::to_value(&receipt)
-                .map_err(|e| StoreError::Other(format!("encoding the refund receipt: {e}")))?,
-            fingerprint: Some(fingerprint),
-        };
-        tx.idempotency()
-            .remember(brand_id, idempotency_key, &record)
-            .await?;
-        Ok(receipt)
+        Ok(())
     }
 }
 
@@ -478,6 +352,27 @@ impl Services {
         }
         Ok((reversal, voided))
     }
+}
+
+/// The refunded order, locked before anything is computed from its refunded total (a
+/// concurrent refund of the same order waits here, then reads the total it left): stored
+/// under `refund.order`, or else under `legacy_order`.
+async fn lock_refunded_order(
+    tx: &mut dyn Transaction,
+    brand_id: BrandId,
+    refund: &Refund,
+    legacy_order: Option<&EventKey>,
+) -> Result<StoredOrder, RefundError> {
+    let mut stored = tx
+        .orders()
+        .lock_order_by_key(brand_id, &refund.order)
+        .await?;
+    if let (None, Some(legacy)) = (&stored, legacy_order) {
+        stored = tx.orders().lock_order_by_key(brand_id, legacy).await?;
+    }
+    stored.ok_or_else(|| RefundError::UnknownOrder {
+        order: refund.order.clone(),
+    })
 }
 
 /// The reversal that `entries` of a refund without voiding record.

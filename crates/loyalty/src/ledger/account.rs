@@ -9,8 +9,10 @@
 //! entry that needs one looks it up through [`Tallies`], and the entry that changes one
 //! returns it, so storage can keep each under its own key.
 
+mod apply;
+
 use super::lots::LotView;
-use super::state::{OrderPoints, Redemption, add, check_expiry, negate, non_empty, require, sub};
+use super::state::{OrderPoints, Redemption, add, sub};
 use super::{EntryKind, LedgerEntry, LedgerError};
 use regulars_domain::{EventKey, Points};
 use serde::{Deserialize, Serialize};
@@ -238,8 +240,8 @@ impl AccountState {
     /// or a redemption up), and returns the tally the entry changes, which the caller
     /// keeps. On error the state may be partly updated; callers discard it.
     ///
-    /// A new kind of entry is one more arm here: the fold, the commands and storage all
-    /// go through this function.
+    /// A new kind of entry is one more arm here and one more step in `apply.rs`: the fold,
+    /// the commands and storage all go through this function.
     pub fn apply(
         &mut self,
         entry: &LedgerEntry,
@@ -252,194 +254,39 @@ impl AccountState {
             });
         }
         self.check_time(entry.at)?;
-        let at = entry.at;
-        let amount = entry.amount;
-        let mut update = None;
-        match &entry.kind {
+        let update = match &entry.kind {
             EntryKind::Earn {
                 order,
                 expires_at,
                 placed_at,
-            } => {
-                order.validate()?;
-                require(amount.is_positive(), "an earn must credit points")?;
-                check_expiry(at, *expires_at)?;
-                if tallies.order(order).is_some() {
-                    return Err(LedgerError::DuplicateEarn {
-                        order: order.clone(),
-                    });
-                }
-                self.credit(entry.seq, amount, *expires_at)?;
-                self.count_earned(placed_at.unwrap_or(at), amount);
-                update = Some(Tally::Order {
-                    order: order.clone(),
-                    points: OrderPoints {
-                        earn_seq: entry.seq,
-                        earned: amount,
-                        reversed: Points::ZERO,
-                        unrecovered: Points::ZERO,
-                    },
-                });
-            }
-            EntryKind::Redeem { reference } => {
-                non_empty("reference", reference)?;
-                require(amount.is_negative(), "a redemption must debit points")?;
-                let requested = negate(amount)?;
-                self.refuse_unswept(at)?;
-                let available = self.balance.max(Points::ZERO);
-                if requested > available {
-                    return Err(LedgerError::InsufficientPoints {
-                        available,
-                        requested,
-                    });
-                }
-                self.debit(requested, None)?;
-                update = Some(Tally::Redemption {
-                    reference: reference.clone(),
-                    redemption: Redemption {
-                        seq: entry.seq,
-                        points: requested,
-                        restored: false,
-                    },
-                });
-            }
+            } => Some(self.apply_earn(entry, order, *expires_at, *placed_at, tallies)?),
+            EntryKind::Redeem { reference } => Some(self.apply_redeem(entry, reference)?),
             EntryKind::Restore {
                 reference,
                 expires_at,
-            } => {
-                non_empty("reference", reference)?;
-                require(amount.is_positive(), "a restoration must credit points")?;
-                check_expiry(at, *expires_at)?;
-                let redemption = tallies.redemption(reference).ok_or_else(|| {
-                    LedgerError::UnknownRedemption {
-                        reference: reference.clone(),
-                    }
-                })?;
-                if redemption.restored {
-                    return Err(LedgerError::AlreadyRestored {
-                        reference: reference.clone(),
-                    });
-                }
-                if amount != redemption.points {
-                    return Err(LedgerError::RestoreMismatch {
-                        reference: reference.clone(),
-                        amount,
-                        spent: redemption.points,
-                    });
-                }
-                self.credit(entry.seq, amount, *expires_at)?;
-                update = Some(Tally::Redemption {
-                    reference: reference.clone(),
-                    redemption: Redemption {
-                        restored: true,
-                        ..redemption
-                    },
-                });
-            }
+            } => Some(self.apply_restore(entry, reference, *expires_at, tallies)?),
             EntryKind::Expire { lot } => {
-                require(amount.is_negative(), "an expiry must debit points")?;
-                let expiry = self
-                    .find_lot(*lot)?
-                    .ok_or(LedgerError::LotNotOpen { lot: *lot })?;
-                if !expiry.is_due(at) {
-                    return Err(LedgerError::LotNotDue { lot: *lot });
-                }
-                let remaining = *self
-                    .lots
-                    .get(&(expiry, *lot))
-                    .ok_or(LedgerError::LotNotOpen { lot: *lot })?;
-                let removed = negate(amount)?;
-                if removed != remaining {
-                    return Err(LedgerError::ExpireMismatch {
-                        lot: *lot,
-                        amount: removed,
-                        remaining,
-                    });
-                }
-                self.close_lot((expiry, *lot));
-                self.balance = add(self.balance, amount)?;
+                self.apply_expire(entry, *lot)?;
+                None
             }
             EntryKind::Reverse { order, unrecovered } => {
-                require(!amount.is_positive(), "a reversal must not credit points")?;
-                require(
-                    !unrecovered.is_negative(),
-                    "unrecovered points must not be negative",
-                )?;
-                let recovered = negate(amount)?;
-                let claim = add(recovered, *unrecovered)?;
-                require(claim.is_positive(), "a reversal must reverse some points")?;
-                let tally = tallies
-                    .order(order)
-                    .ok_or_else(|| LedgerError::UnknownOrder {
-                        order: order.clone(),
-                    })?;
-                let reversed = add(tally.reversed, claim)?;
-                if reversed > tally.earned {
-                    return Err(LedgerError::OverReversal {
-                        order: order.clone(),
-                        earned: tally.earned,
-                        reversed,
-                    });
-                }
-                let available = self.balance.max(Points::ZERO);
-                if unrecovered.is_positive() && recovered != available {
-                    return Err(LedgerError::UnrecoveredWhileAvailable {
-                        unrecovered: *unrecovered,
-                        available,
-                    });
-                }
-                self.refuse_unswept(at)?;
-                self.debit(recovered, Some(tally.earn_seq))?;
-                let unrecovered = add(tally.unrecovered, *unrecovered)?;
-                update = Some(Tally::Order {
-                    order: order.clone(),
-                    points: OrderPoints {
-                        reversed,
-                        unrecovered,
-                        ..tally
-                    },
-                });
+                Some(self.apply_reverse(entry, order, *unrecovered, tallies)?)
             }
             EntryKind::CampaignBonus {
                 message,
                 expires_at,
                 ..
-            } => {
-                non_empty("message", message)?;
-                require(amount.is_positive(), "a campaign bonus must credit points")?;
-                check_expiry(at, *expires_at)?;
-                if tallies.bonus(message).is_some() {
-                    return Err(LedgerError::DuplicateBonus {
-                        message: message.clone(),
-                    });
-                }
-                self.credit(entry.seq, amount, *expires_at)?;
-                update = Some(Tally::Bonus {
-                    message: message.clone(),
-                    seq: entry.seq,
-                });
-            }
+            } => Some(self.apply_bonus(entry, message, *expires_at, tallies)?),
             EntryKind::Adjust {
                 reason,
                 actor,
                 expires_at,
             } => {
-                non_empty("reason", reason)?;
-                non_empty("actor", actor)?;
-                if amount.is_positive() {
-                    check_expiry(at, *expires_at)?;
-                    self.credit(entry.seq, amount, *expires_at)?;
-                } else if amount.is_negative() {
-                    if expires_at.is_some() {
-                        return Err(LedgerError::ExpiryOnDebit);
-                    }
-                    self.refuse_unswept(at)?;
-                    self.debit(negate(amount)?, None)?;
-                } else {
-                    return Err(LedgerError::ZeroAdjustment);
-                }
+                self.apply_adjust(entry, reason, actor, *expires_at)?;
+                None
             }
-        }
+        };
+        let at = entry.at;
         self.next_seq = self.next_seq.checked_add(1).ok_or(LedgerError::Overflow)?;
         self.last_at = Some(at);
         self.drop_old_earnings(at);

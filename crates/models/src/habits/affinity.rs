@@ -100,6 +100,141 @@ fn unpack(key: u64) -> (u32, u32) {
     ((key >> 32) as u32, key as u32)
 }
 
+/// What one pass over the baskets counts, with items numbered in the order first seen.
+struct Counts {
+    orders: u64,
+    /// SKU -> item index.
+    index: HashMap<String, u32>,
+    /// Item index -> SKU.
+    first_seen: Vec<String>,
+    /// Item index -> orders with the item.
+    item_orders: Vec<u64>,
+    /// Packed pair of item indices -> orders with both.
+    pair_orders: PairMap,
+}
+
+impl Counts {
+    /// Counts orders, items and pairs, each item and pair once per basket.
+    fn of<I, B, S>(baskets: I) -> Counts
+    where
+        I: IntoIterator<Item = B>,
+        B: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut counts = Counts {
+            orders: 0,
+            index: HashMap::new(),
+            first_seen: Vec::new(),
+            item_orders: Vec::new(),
+            pair_orders: PairMap::default(),
+        };
+        let mut basket: Vec<u32> = Vec::new();
+        for b in baskets {
+            counts.orders += 1;
+            basket.clear();
+            for sku in b {
+                basket.push(counts.intern(sku.as_ref()));
+            }
+            basket.sort_unstable();
+            basket.dedup();
+            for (k, &x) in basket.iter().enumerate() {
+                if let Some(count) = counts.item_orders.get_mut(x as usize) {
+                    *count += 1;
+                }
+                for &y in &basket[k + 1..] {
+                    *counts.pair_orders.entry(pack(x, y)).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// The index of `sku`, numbering it when first seen.
+    fn intern(&mut self, sku: &str) -> u32 {
+        match self.index.get(sku) {
+            Some(i) => *i,
+            None => {
+                let i = u32::try_from(self.first_seen.len()).unwrap_or(u32::MAX);
+                self.index.insert(sku.to_owned(), i);
+                self.first_seen.push(sku.to_owned());
+                self.item_orders.push(0);
+                i
+            }
+        }
+    }
+}
+
+/// Items renumbered in SKU order, so nothing depends on which order came first: the
+/// SKUs and their order counts by new index, and the new index of each old one.
+fn in_sku_order(first_seen: &[String], item_orders: &[u64]) -> (Vec<String>, Vec<u64>, Vec<u32>) {
+    let mut by_sku: Vec<u32> = (0..first_seen.len() as u32).collect();
+    by_sku.sort_unstable_by(|a, b| first_seen[*a as usize].cmp(&first_seen[*b as usize]));
+    let mut renumber = vec![0u32; first_seen.len()];
+    for (new, old) in by_sku.iter().enumerate() {
+        renumber[*old as usize] = new as u32;
+    }
+    let skus: Vec<String> = by_sku
+        .iter()
+        .map(|old| first_seen[*old as usize].clone())
+        .collect();
+    let item_orders: Vec<u64> = by_sku
+        .iter()
+        .map(|old| item_orders[*old as usize])
+        .collect();
+    (skus, item_orders, renumber)
+}
+
+/// The pairs that pass `config`, with their statistics, as `(a, b, pair)` in new
+/// (SKU-order) indices, highest lift first (then most orders, then by index).
+fn kept_pairs(
+    pair_orders: PairMap,
+    renumber: &[u32],
+    skus: &[String],
+    item_orders: &[u64],
+    orders: u64,
+    config: AffinityConfig,
+) -> Vec<(u32, u32, ItemPair)> {
+    let n = orders as f64;
+    let mut pairs: Vec<(u32, u32, ItemPair)> = pair_orders
+        .into_iter()
+        .filter_map(|(key, together)| {
+            let (x, y) = unpack(key);
+            let (x, y) = (renumber[x as usize], renumber[y as usize]);
+            let (a, b) = if x < y { (x, y) } else { (y, x) };
+            let support = together as f64 / n;
+            if together < config.min_pair_orders || support < config.min_support {
+                return None;
+            }
+            let (na, nb) = (
+                item_orders[a as usize] as f64,
+                item_orders[b as usize] as f64,
+            );
+            let t = together as f64;
+            Some((
+                a,
+                b,
+                ItemPair {
+                    a: skus[a as usize].clone(),
+                    b: skus[b as usize].clone(),
+                    orders: together,
+                    support,
+                    confidence_a_to_b: t / na,
+                    confidence_b_to_a: t / nb,
+                    lift: t * n / (na * nb),
+                },
+            ))
+        })
+        .collect();
+    pairs.sort_by(|(xa, xb, x), (ya, yb, y)| {
+        y.lift
+            .total_cmp(&x.lift)
+            .then(y.orders.cmp(&x.orders))
+            .then(xa.cmp(ya))
+            .then(xb.cmp(yb))
+    });
+    pairs
+}
+
 impl AffinityModel {
     /// Counts items and pairs over `baskets` (each an order's SKUs, in any order and with
     /// repeats) and keeps the pairs that pass `config`. The result does not depend on
@@ -126,98 +261,14 @@ impl AffinityModel {
         B: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut index: HashMap<String, u32> = HashMap::new();
-        let mut first_seen: Vec<String> = Vec::new();
-        let mut item_orders: Vec<u64> = Vec::new();
-        let mut pair_orders = PairMap::default();
-        let mut orders = 0u64;
-        let mut basket: Vec<u32> = Vec::new();
-        for b in baskets {
-            orders += 1;
-            basket.clear();
-            for sku in b {
-                let sku = sku.as_ref();
-                let i = match index.get(sku) {
-                    Some(i) => *i,
-                    None => {
-                        let i = u32::try_from(first_seen.len()).unwrap_or(u32::MAX);
-                        index.insert(sku.to_owned(), i);
-                        first_seen.push(sku.to_owned());
-                        item_orders.push(0);
-                        i
-                    }
-                };
-                basket.push(i);
-            }
-            basket.sort_unstable();
-            basket.dedup();
-            for (k, &x) in basket.iter().enumerate() {
-                if let Some(count) = item_orders.get_mut(x as usize) {
-                    *count += 1;
-                }
-                for &y in &basket[k + 1..] {
-                    *pair_orders.entry(pack(x, y)).or_insert(0) += 1;
-                }
-            }
-        }
-
-        // Renumber items in SKU order so nothing depends on which order came first.
-        let mut by_sku: Vec<u32> = (0..first_seen.len() as u32).collect();
-        by_sku.sort_unstable_by(|a, b| first_seen[*a as usize].cmp(&first_seen[*b as usize]));
-        let mut renumber = vec![0u32; first_seen.len()];
-        for (new, old) in by_sku.iter().enumerate() {
-            renumber[*old as usize] = new as u32;
-        }
-        let skus: Vec<String> = by_sku
-            .iter()
-            .map(|old| first_seen[*old as usize].clone())
-            .collect();
-        let item_orders: Vec<u64> = by_sku
-            .iter()
-            .map(|old| item_orders[*old as usize])
-            .collect();
+        let counts = Counts::of(baskets);
+        let orders = counts.orders;
+        let (mut index, pair_orders) = (counts.index, counts.pair_orders);
+        let (skus, item_orders, renumber) = in_sku_order(&counts.first_seen, &counts.item_orders);
         for i in index.values_mut() {
             *i = renumber[*i as usize];
         }
-
-        let n = orders as f64;
-        let mut pairs: Vec<(u32, u32, ItemPair)> = pair_orders
-            .into_iter()
-            .filter_map(|(key, together)| {
-                let (x, y) = unpack(key);
-                let (x, y) = (renumber[x as usize], renumber[y as usize]);
-                let (a, b) = if x < y { (x, y) } else { (y, x) };
-                let support = together as f64 / n;
-                if together < config.min_pair_orders || support < config.min_support {
-                    return None;
-                }
-                let (na, nb) = (
-                    item_orders[a as usize] as f64,
-                    item_orders[b as usize] as f64,
-                );
-                let t = together as f64;
-                Some((
-                    a,
-                    b,
-                    ItemPair {
-                        a: skus[a as usize].clone(),
-                        b: skus[b as usize].clone(),
-                        orders: together,
-                        support,
-                        confidence_a_to_b: t / na,
-                        confidence_b_to_a: t / nb,
-                        lift: t * n / (na * nb),
-                    },
-                ))
-            })
-            .collect();
-        pairs.sort_by(|(xa, xb, x), (ya, yb, y)| {
-            y.lift
-                .total_cmp(&x.lift)
-                .then(y.orders.cmp(&x.orders))
-                .then(xa.cmp(ya))
-                .then(xb.cmp(yb))
-        });
+        let pairs = kept_pairs(pair_orders, &renumber, &skus, &item_orders, orders, config);
         let mut by_item = vec![Vec::new(); skus.len()];
         for (k, (a, b, _)) in pairs.iter().enumerate() {
             by_item[*a as usize].push(k);

@@ -54,92 +54,12 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<Spanned>, RuleError> {
     let mut i = 0;
     while i < bytes.len() {
         let start = i;
-        let b = bytes[i];
-        let token = match b {
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                i += 1;
-                continue;
-            }
-            b'(' => {
-                i += 1;
-                Token::LParen
-            }
-            b')' => {
-                i += 1;
-                Token::RParen
-            }
-            b',' => {
-                i += 1;
-                Token::Comma
-            }
-            b'=' => {
-                i += if bytes.get(i + 1) == Some(&b'=') {
-                    2
-                } else {
-                    1
-                };
-                Token::Op(CmpOp::Eq)
-            }
-            b'!' if bytes.get(i + 1) == Some(&b'=') => {
-                i += 2;
-                Token::Op(CmpOp::Ne)
-            }
-            b'<' => match bytes.get(i + 1) {
-                Some(b'=') => {
-                    i += 2;
-                    Token::Op(CmpOp::Le)
-                }
-                Some(b'>') => {
-                    i += 2;
-                    Token::Op(CmpOp::Ne)
-                }
-                _ => {
-                    i += 1;
-                    Token::Op(CmpOp::Lt)
-                }
-            },
-            b'>' => {
-                if bytes.get(i + 1) == Some(&b'=') {
-                    i += 2;
-                    Token::Op(CmpOp::Ge)
-                } else {
-                    i += 1;
-                    Token::Op(CmpOp::Gt)
-                }
-            }
-            b'"' => {
-                let (text, end) = string(source, start)?;
-                i = end;
-                Token::Text(text)
-            }
-            b'0'..=b'9' | b'.' => {
-                let (n, end) = number(source, start)?;
-                i = end;
-                Token::Number(n)
-            }
-            b'-' if bytes
-                .get(i + 1)
-                .is_some_and(|c| c.is_ascii_digit() || *c == b'.') =>
-            {
-                let (n, end) = number(source, start)?;
-                i = end;
-                Token::Number(n)
-            }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                Token::Word(source[start..i].to_owned())
-            }
-            _ => {
-                let found = source[start..].chars().next().unwrap_or('\u{fffd}');
-                return Err(RuleError::at(
-                    source,
-                    start,
-                    RuleErrorKind::UnexpectedChar { found },
-                ));
-            }
-        };
+        if matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+            continue;
+        }
+        let (token, end) = token_at(source, start)?;
+        i = end;
         tokens.push(Spanned {
             token,
             offset: start,
@@ -150,6 +70,67 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<Spanned>, RuleError> {
         offset: source.len(),
     });
     Ok(tokens)
+}
+
+/// The token starting at `start` (which is in `source` and not white space), and the
+/// offset after it.
+fn token_at(source: &str, start: usize) -> Result<(Token, usize), RuleError> {
+    let bytes = source.as_bytes();
+    if let Some((token, len)) = punctuation(bytes, start) {
+        return Ok((token, start + len));
+    }
+    match bytes[start] {
+        b'"' => {
+            let (text, end) = string(source, start)?;
+            Ok((Token::Text(text), end))
+        }
+        b'0'..=b'9' | b'.' => {
+            let (n, end) = number(source, start)?;
+            Ok((Token::Number(n), end))
+        }
+        b'-' if bytes
+            .get(start + 1)
+            .is_some_and(|c| c.is_ascii_digit() || *c == b'.') =>
+        {
+            let (n, end) = number(source, start)?;
+            Ok((Token::Number(n), end))
+        }
+        b if b.is_ascii_alphabetic() || b == b'_' => {
+            let mut i = start;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            Ok((Token::Word(source[start..i].to_owned()), i))
+        }
+        _ => {
+            let found = source[start..].chars().next().unwrap_or('\u{fffd}');
+            Err(RuleError::at(
+                source,
+                start,
+                RuleErrorKind::UnexpectedChar { found },
+            ))
+        }
+    }
+}
+
+/// The bracket, comma or comparison operator at `i`, if there is one there, and its
+/// length in bytes: `=` and `==` are equality, `!=` and `<>` inequality.
+fn punctuation(bytes: &[u8], i: usize) -> Option<(Token, usize)> {
+    let token = match (bytes.get(i)?, bytes.get(i + 1)) {
+        (b'(', _) => (Token::LParen, 1),
+        (b')', _) => (Token::RParen, 1),
+        (b',', _) => (Token::Comma, 1),
+        (b'=', Some(b'=')) => (Token::Op(CmpOp::Eq), 2),
+        (b'=', _) => (Token::Op(CmpOp::Eq), 1),
+        (b'!', Some(b'=')) => (Token::Op(CmpOp::Ne), 2),
+        (b'<', Some(b'=')) => (Token::Op(CmpOp::Le), 2),
+        (b'<', Some(b'>')) => (Token::Op(CmpOp::Ne), 2),
+        (b'<', _) => (Token::Op(CmpOp::Lt), 1),
+        (b'>', Some(b'=')) => (Token::Op(CmpOp::Ge), 2),
+        (b'>', _) => (Token::Op(CmpOp::Gt), 1),
+        _ => return None,
+    };
+    Some(token)
 }
 
 /// Reads the string literal opening at `start`; returns it and the offset after it.
