@@ -44,7 +44,7 @@ pub mod sign;
 pub mod signup;
 pub mod till;
 
-use actix_web::web;
+use actix_web::{Scope, web};
 use regulars_domain::BrandId;
 use regulars_ports::{Clock, IdGen};
 use regulars_service::{RateLimiter, SecretKey, SecretKeys, Services};
@@ -218,97 +218,132 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<WebState>) {
         .route("/o/{token}.gif", web::get().to(pages::links::open))
         .configure(till::routes)
         .configure(signup::routes)
-        .service(
-            web::scope("/dashboard")
-                .route("", web::get().to(pages::home))
-                .route("/", web::get().to(pages::home))
-                .route("/login", web::get().to(session::login_page))
-                .route("/login", web::post().to(session::login))
-                .route("/logout", web::post().to(session::logout))
-                .route("/overview", web::get().to(pages::overview::show))
-                .route("/goals", web::post().to(pages::goals::create))
-                .route("/goals/{id}/delete", web::post().to(pages::goals::remove))
-                .route("/segments", web::get().to(pages::segments::show))
-                .route("/segments", web::post().to(pages::segments::create))
-                .route(
-                    "/segments/export.csv",
-                    web::get().to(pages::segment_export::csv),
-                )
-                .route("/customers", web::get().to(pages::customer_list::list))
-                .route(
-                    "/customers.csv",
-                    web::get().to(pages::export::customers_csv),
-                )
-                .route("/customers/{id}", web::get().to(pages::customers::profile))
-                .route("/programme", web::get().to(pages::programme::show))
-                .route(
-                    "/programme/earning-rules",
-                    web::post().to(pages::programme::save_rules),
-                )
-                .route(
-                    "/programme/tiers",
-                    web::post().to(pages::programme::save_tiers),
-                )
-                .route(
-                    "/programme/stamp-cards",
-                    web::post().to(pages::programme::save_stamp_cards),
-                )
-                .route(
-                    "/programme/profiling",
-                    web::post().to(pages::programme::save_profiling),
-                )
-                .route(
-                    "/programme/rewards",
-                    web::post().to(pages::programme::create_reward),
-                )
-                .route(
-                    "/programme/rewards/{id}",
-                    web::post().to(pages::programme::save_reward),
-                )
-                .route("/referrals", web::get().to(pages::referrals::show))
-                .route("/referrals", web::post().to(pages::referrals::save))
-                .route("/audit", web::get().to(pages::audit::show))
-                .route("/ratings", web::get().to(pages::ratings::show))
-                .route(
-                    "/ratings/managers/{location}",
-                    web::post().to(pages::ratings::set_manager),
-                )
-                .route("/staff", web::get().to(till::admin::show))
-                .route("/menu", web::get().to(till::menu_admin::show))
-                .route("/channels", web::get().to(pages::channels::show))
-                .route("/channels/{channel}", web::post().to(pages::channels::set))
-                .route(
-                    "/channels/{channel}/delete",
-                    web::post().to(pages::channels::remove),
-                )
-                .route("/staff", web::post().to(till::admin::add))
-                .route("/menu", web::post().to(till::menu_admin::save))
-                .route("/staff/devices", web::post().to(till::admin::enrol))
-                .route("/posters", web::get().to(signup::posters::show))
-                .route(
-                    "/posters/{location}/poster.{ext}",
-                    web::get().to(signup::posters::download),
-                )
-                .route(
-                    "/posters/{location}/rotate",
-                    web::post().to(signup::posters::rotate),
-                )
-                .route("/campaigns", web::get().to(pages::campaigns::list))
-                .route("/campaigns", web::post().to(pages::campaign_form::create))
-                .route("/campaigns/new", web::get().to(pages::campaign_form::new))
-                .route("/campaigns/{id}", web::get().to(pages::campaigns::show))
-                .route(
-                    "/campaigns/{id}/edit",
-                    web::get().to(pages::campaign_form::edit),
-                )
-                .route(
-                    "/campaigns/{id}/edit",
-                    web::post().to(pages::campaign_form::update),
-                )
-                .route(
-                    "/campaigns/{id}/{action}",
-                    web::post().to(pages::campaigns::transition),
-                )
-                .default_service(web::to(pages::not_found)),
-        );
+        .service(dashboard());
+}
+
+/// The owner's dashboard under `/dashboard`, one function per area; an unknown page is
+/// the dashboard's 404.
+fn dashboard() -> Scope {
+    let scope = web::scope("/dashboard");
+    let scope = session_routes(scope);
+    let scope = insight_routes(scope);
+    let scope = programme_routes(scope);
+    let scope = shop_routes(scope);
+    let scope = campaign_routes(scope);
+    scope.default_service(web::to(pages::not_found))
+}
+
+/// Signing in and out, and the dashboard's home.
+fn session_routes(scope: Scope) -> Scope {
+    scope
+        .route("", web::get().to(pages::home))
+        .route("/", web::get().to(pages::home))
+        .route("/login", web::get().to(session::login_page))
+        .route("/login", web::post().to(session::login))
+        .route("/logout", web::post().to(session::logout))
+}
+
+/// What the owner reads: the overview and goals, segments, customers, the access audit
+/// and ratings.
+fn insight_routes(scope: Scope) -> Scope {
+    scope
+        .route("/overview", web::get().to(pages::overview::show))
+        .route("/goals", web::post().to(pages::goals::create))
+        .route("/goals/{id}/delete", web::post().to(pages::goals::remove))
+        .route("/segments", web::get().to(pages::segments::show))
+        .route("/segments", web::post().to(pages::segments::create))
+        .route(
+            "/segments/export.csv",
+            web::get().to(pages::segment_export::csv),
+        )
+        .route("/customers", web::get().to(pages::customer_list::list))
+        .route(
+            "/customers.csv",
+            web::get().to(pages::export::customers_csv),
+        )
+        .route("/customers/{id}", web::get().to(pages::customers::profile))
+        .route("/audit", web::get().to(pages::audit::show))
+        .route("/ratings", web::get().to(pages::ratings::show))
+        .route(
+            "/ratings/managers/{location}",
+            web::post().to(pages::ratings::set_manager),
+        )
+}
+
+/// The loyalty programme's settings, rewards and referrals.
+fn programme_routes(scope: Scope) -> Scope {
+    scope
+        .route("/programme", web::get().to(pages::programme::show))
+        .route(
+            "/programme/earning-rules",
+            web::post().to(pages::programme::save_rules),
+        )
+        .route(
+            "/programme/tiers",
+            web::post().to(pages::programme::save_tiers),
+        )
+        .route(
+            "/programme/stamp-cards",
+            web::post().to(pages::programme::save_stamp_cards),
+        )
+        .route(
+            "/programme/profiling",
+            web::post().to(pages::programme::save_profiling),
+        )
+        .route(
+            "/programme/rewards",
+            web::post().to(pages::programme::create_reward),
+        )
+        .route(
+            "/programme/rewards/{id}",
+            web::post().to(pages::programme::save_reward),
+        )
+        .route("/referrals", web::get().to(pages::referrals::show))
+        .route("/referrals", web::post().to(pages::referrals::save))
+}
+
+/// The shop's staff, menu, message channels and sign-up posters.
+fn shop_routes(scope: Scope) -> Scope {
+    scope
+        .route("/staff", web::get().to(till::admin::show))
+        .route("/menu", web::get().to(till::menu_admin::show))
+        .route("/channels", web::get().to(pages::channels::show))
+        .route("/channels/{channel}", web::post().to(pages::channels::set))
+        .route(
+            "/channels/{channel}/delete",
+            web::post().to(pages::channels::remove),
+        )
+        .route("/staff", web::post().to(till::admin::add))
+        .route("/menu", web::post().to(till::menu_admin::save))
+        .route("/staff/devices", web::post().to(till::admin::enrol))
+        .route("/posters", web::get().to(signup::posters::show))
+        .route(
+            "/posters/{location}/poster.{ext}",
+            web::get().to(signup::posters::download),
+        )
+        .route(
+            "/posters/{location}/rotate",
+            web::post().to(signup::posters::rotate),
+        )
+}
+
+/// Campaigns: the list, the form and their life cycle.
+fn campaign_routes(scope: Scope) -> Scope {
+    scope
+        .route("/campaigns", web::get().to(pages::campaigns::list))
+        .route("/campaigns", web::post().to(pages::campaign_form::create))
+        .route("/campaigns/new", web::get().to(pages::campaign_form::new))
+        .route("/campaigns/{id}", web::get().to(pages::campaigns::show))
+        .route(
+            "/campaigns/{id}/edit",
+            web::get().to(pages::campaign_form::edit),
+        )
+        .route(
+            "/campaigns/{id}/edit",
+            web::post().to(pages::campaign_form::update),
+        )
+        .route(
+            "/campaigns/{id}/{action}",
+            web::post().to(pages::campaigns::transition),
+        )
 }
