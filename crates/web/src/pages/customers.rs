@@ -9,13 +9,14 @@ use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use regulars_domain::{CustomerId, Money};
-use regulars_loyalty::ledger::EntryKind;
+use regulars_domain::{Currency, CustomerId, Money};
+use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
 use regulars_loyalty::tiers::{QualifyingValue, TierProgress};
-use regulars_loyalty::vouchers::{VoucherCode, masked_code};
-use regulars_ports::PersonalData;
-use regulars_service::{LookupError, ManageError, SegmentError};
+use regulars_loyalty::vouchers::{Voucher, VoucherCode, masked_code};
+use regulars_ports::{CustomerScores, PersonalData, StoredOrder};
+use regulars_service::{CustomerView, LookupError, ManageError, SegmentError};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Orders and ledger entries per page of a profile.
 const HISTORY_PAGE: u64 = 20;
@@ -107,23 +108,7 @@ pub(crate) async fn profile(
     let Ok(id) = path.parse::<CustomerId>() else {
         return Err(Fail::not_found(lang));
     };
-    // A manager's customers are those of its locations; any other is not found.
-    match state
-        .services
-        .customer_in_scope(brand, &session.scope, id)
-        .await
-    {
-        Ok(()) => {}
-        Err(ManageError::NotFound { .. }) => return Err(Fail::not_found(lang)),
-        Err(other) => return Err(Fail::internal(lang, &other)),
-    }
-    let view = match state.services.customer_view(brand, id).await {
-        Ok(view) => view,
-        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => {
-            return Err(Fail::not_found(lang));
-        }
-        Err(other) => return Err(Fail::internal(lang, &other)),
-    };
+    let view = visible_view(&state, &session, id).await?;
     let scores = match state.services.customer_scores(brand, id).await {
         Ok(scores) => Some(scores),
         Err(SegmentError::UnknownCustomer(_)) => None,
@@ -148,21 +133,11 @@ pub(crate) async fn profile(
         .customer_ledger(brand, id, ledger_after, HISTORY_PAGE)
         .await
         .map_err(fail)?;
-    let mut parts = vec![
-        PersonalData::Profile,
-        PersonalData::Contact,
-        PersonalData::Orders,
-        PersonalData::Ledger,
-        PersonalData::Vouchers,
-    ];
-    if scores.is_some() {
-        parts.push(PersonalData::Scores);
-    }
     audit::record(
         &state,
         &session,
         "GET /dashboard/customers/{id}",
-        &parts,
+        &shown_parts(scores.is_some()),
         &[id],
     )
     .await?;
@@ -204,38 +179,110 @@ pub(crate) async fn profile(
                 p { strong { (t.joined) ": " } (when(c.created_at)) }
                 (tier_block(t, view.tier.as_ref().map(|s| s.code.as_str()), view.tier_progress.as_ref()))
             }
-            section #scores {
-                @match &scores {
-                    Some(s) => {
-                        p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
-                        p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| money_text(&Money::from_minor_units(m, currency)))) } }
-                        p { strong { (t.favourite) ": " } span #favourite { (names::item_name(&items, s.favourite_item.as_deref())) } }
-                        p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
-                        p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
-                    }
-                    None => { p.muted { (t.not_scored) } }
+            (scores_section(t, scores.as_ref(), &items, currency))
+        }
+        (vouchers_section(&session, &view.vouchers))
+        (orders_section(t, &orders, next_orders.as_deref()))
+        (ledger_section(t, &ledger, next_ledger.as_deref()))
+    };
+    Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
+}
+
+/// The customer as the session may see them: a manager's customers are those of its
+/// locations, and any other (of another brand, or unknown) is not found.
+async fn visible_view(
+    state: &WebState,
+    session: &Session,
+    id: CustomerId,
+) -> Result<CustomerView, Fail> {
+    let lang = session.lang;
+    let brand = session.brand();
+    // A manager's customers are those of its locations; any other is not found.
+    match state
+        .services
+        .customer_in_scope(brand, &session.scope, id)
+        .await
+    {
+        Ok(()) => {}
+        Err(ManageError::NotFound { .. }) => return Err(Fail::not_found(lang)),
+        Err(other) => return Err(Fail::internal(lang, &other)),
+    }
+    match state.services.customer_view(brand, id).await {
+        Ok(view) => Ok(view),
+        Err(LookupError::UnknownCustomer(_) | LookupError::UnknownBrand(_)) => {
+            Err(Fail::not_found(lang))
+        }
+        Err(other) => Err(Fail::internal(lang, &other)),
+    }
+}
+
+/// The parts of the customer's personal data the profile shows, for the access log.
+fn shown_parts(scored: bool) -> Vec<PersonalData> {
+    let mut parts = vec![
+        PersonalData::Profile,
+        PersonalData::Contact,
+        PersonalData::Orders,
+        PersonalData::Ledger,
+        PersonalData::Vouchers,
+    ];
+    if scored {
+        parts.push(PersonalData::Scores);
+    }
+    parts
+}
+
+/// What the last scoring run concluded about the customer, or that it has not run.
+fn scores_section(
+    t: &Text,
+    scores: Option<&CustomerScores>,
+    items: &HashMap<String, String>,
+    currency: Currency,
+) -> Markup {
+    html! {
+        section #scores {
+            @match scores {
+                Some(s) => {
+                    p { strong { (t.p_alive) ": " } span #p-alive { (s.p_alive.map_or("—".to_owned(), percent)) } }
+                    p { strong { (t.clv) ": " } span #clv { (s.clv_minor.map_or("—".to_owned(), |m| money_text(&Money::from_minor_units(m, currency)))) } }
+                    p { strong { (t.favourite) ": " } span #favourite { (names::item_name(items, s.favourite_item.as_deref())) } }
+                    p { strong { (t.next_visit) ": " } (s.next_visit_at.map_or("—".to_owned(), when)) }
+                    p { strong { (t.segments_of) ": " } (s.segments.join(", ")) }
                 }
+                None => { p.muted { (t.not_scored) } }
             }
         }
+    }
+}
+
+/// The customer's vouchers, their codes masked to a viewer.
+fn vouchers_section(session: &Session, vouchers: &[Voucher]) -> Markup {
+    let t = session.lang.text();
+    html! {
         section #vouchers {
             h2 { (t.vouchers) }
-            @if view.vouchers.is_empty() { p.muted { (t.no_vouchers) } }
+            @if vouchers.is_empty() { p.muted { (t.no_vouchers) } }
             @else {
                 table {
                     tr { th { (t.code) } th { (t.expires) } }
-                    @for v in &view.vouchers {
-                        tr { td { code { (code_shown(&session, v.code())) } } td { (when(v.expires_at())) } }
+                    @for v in vouchers {
+                        tr { td { code { (code_shown(session, v.code())) } } td { (when(v.expires_at())) } }
                     }
                 }
             }
         }
+    }
+}
+
+/// A page of the customer's orders, with the link to the next one.
+fn orders_section(t: &Text, orders: &[StoredOrder], next: Option<&str>) -> Markup {
+    html! {
         section #orders {
             h2 { (t.order_history) }
             @if orders.is_empty() { p.muted { (t.none) } }
             @else {
                 table {
                     tr { th { (t.placed_at) } th { (t.total) } th { (t.earned) } th { (t.refunded) } }
-                    @for o in &orders {
+                    @for o in orders {
                         tr {
                             td { (when(o.order.placed_at)) }
                             td { (money_text(&o.order.total)) }
@@ -244,22 +291,27 @@ pub(crate) async fn profile(
                         }
                     }
                 }
-                @if let Some(next) = next_orders { p { a href=(next) { (t.next_page) } } }
+                @if let Some(next) = next { p { a href=(next) { (t.next_page) } } }
             }
         }
+    }
+}
+
+/// A page of the customer's points ledger, with the link to the next one.
+fn ledger_section(t: &Text, ledger: &[LedgerEntry], next: Option<&str>) -> Markup {
+    html! {
         section #ledger {
             h2 { (t.ledger) }
             @if ledger.is_empty() { p.muted { (t.none) } }
             @else {
                 table {
                     tr { th { (t.when) } th { (t.kind) } th { (t.amount) } }
-                    @for e in &ledger {
+                    @for e in ledger {
                         tr { td { (when(e.at)) } td { (entry_kind(t, &e.kind)) } td { (e.amount.value()) } }
                     }
                 }
-                @if let Some(next) = next_ledger { p { a href=(next) { (t.next_page) } } }
+                @if let Some(next) = next { p { a href=(next) { (t.next_page) } } }
             }
         }
-    };
-    Ok(ok(&req, dashboard(&session, Nav::Customers, &title, body)))
+    }
 }
