@@ -10,6 +10,7 @@
 
 use crate::WebState;
 use crate::chart::{Axis, Series, line_chart, line_chart_of};
+use crate::i18n::{Lang, Text};
 use crate::pages::by_location;
 use crate::render::{Fail, Nav, dashboard, day, money_text, ok, percent, when};
 use crate::session::Session;
@@ -307,37 +308,6 @@ pub(crate) async fn show(
         .map_err(|e| Fail::internal(session.lang, &e))?;
     let location_param =
         by_location::chosen(&scope).map_or_else(String::new, |l| format!("&location={l}"));
-    let latest = runs.last();
-    let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
-    let customers = vec![
-        Series {
-            name: t.customers_total.to_owned(),
-            values: runs.iter().map(|r| r.customers as f64).collect(),
-        },
-        Series {
-            name: t.customers_with_visits.to_owned(),
-            values: runs
-                .iter()
-                .map(|r| with_visits(r).unwrap_or(0) as f64)
-                .collect(),
-        },
-    ];
-    let (segment_labels, segments) = segment_series(&runs);
-    let series_labels: Vec<String> = o.series.iter().map(|p| format_date(p.start)).collect();
-    let revenue_series = vec![Series {
-        name: t.revenue.to_owned(),
-        values: o.series.iter().map(|p| money_value(&p.revenue)).collect(),
-    }];
-    let activity_series = vec![
-        Series {
-            name: t.orders.to_owned(),
-            values: o.series.iter().map(|p| p.orders as f64).collect(),
-        },
-        Series {
-            name: t.active_customers.to_owned(),
-            values: o.series.iter().map(|p| p.active_customers as f64).collect(),
-        },
-    ];
     let aov = o.average_order_value.as_ref();
     let body = html! {
         (by_location::filter(&session, "/dashboard/overview", &known, &scope, &[("days", chosen.to_string())]))
@@ -364,16 +334,7 @@ pub(crate) async fn show(
             (rate_figure("comeback-rate", t.comeback_rate, o.comeback_rate))
         }
         (goals)
-        div.grid2 {
-            section {
-                h2 { (t.trend_revenue) }
-                (line_chart_of("chart-revenue", &series_labels, &revenue_series, Axis::Money(session.lang, o.revenue.currency())))
-            }
-            section {
-                h2 { (t.trend_orders) }
-                (line_chart("chart-orders", &series_labels, &activity_series))
-            }
-        }
+        (trend_charts(t, session.lang, o))
         div.grid2 {
             section {
                 h2 { (t.revenue_by_segment) }
@@ -391,7 +352,65 @@ pub(crate) async fn show(
             p.muted { (t.retention_help) }
             (cohort_table(&report.cohorts, t))
         }
-        @if scope.is_brand() {
+        @if scope.is_brand() { (scoring_section(t, &runs)) }
+    };
+    Ok(ok(
+        &req,
+        dashboard(&session, Nav::Overview, t.overview_title, body),
+    ))
+}
+
+/// The report's trends over the period: revenue, and orders with active customers.
+fn trend_charts(t: &Text, lang: Lang, o: &Overview) -> Markup {
+    let series_labels: Vec<String> = o.series.iter().map(|p| format_date(p.start)).collect();
+    let revenue_series = vec![Series {
+        name: t.revenue.to_owned(),
+        values: o.series.iter().map(|p| money_value(&p.revenue)).collect(),
+    }];
+    let activity_series = vec![
+        Series {
+            name: t.orders.to_owned(),
+            values: o.series.iter().map(|p| p.orders as f64).collect(),
+        },
+        Series {
+            name: t.active_customers.to_owned(),
+            values: o.series.iter().map(|p| p.active_customers as f64).collect(),
+        },
+    ];
+    html! {
+        div.grid2 {
+            section {
+                h2 { (t.trend_revenue) }
+                (line_chart_of("chart-revenue", &series_labels, &revenue_series, Axis::Money(lang, o.revenue.currency())))
+            }
+            section {
+                h2 { (t.trend_orders) }
+                (line_chart("chart-orders", &series_labels, &activity_series))
+            }
+        }
+    }
+}
+
+/// The brand's customers at its latest scoring run, and their trends over `runs`
+/// (oldest first).
+fn scoring_section(t: &Text, runs: &[ScoringRun]) -> Markup {
+    let latest = runs.last();
+    let labels: Vec<String> = runs.iter().map(|r| day(r.at)).collect();
+    let customers = vec![
+        Series {
+            name: t.customers_total.to_owned(),
+            values: runs.iter().map(|r| r.customers as f64).collect(),
+        },
+        Series {
+            name: t.customers_with_visits.to_owned(),
+            values: runs
+                .iter()
+                .map(|r| with_visits(r).unwrap_or(0) as f64)
+                .collect(),
+        },
+    ];
+    let (segment_labels, segments) = segment_series(runs);
+    html! {
         h2 { (t.scoring_heading) }
         div.cards {
             div.card #customers-total {
@@ -425,12 +444,7 @@ pub(crate) async fn show(
                 }
             }
         }
-        }
-    };
-    Ok(ok(
-        &req,
-        dashboard(&session, Nav::Overview, t.overview_title, body),
-    ))
+    }
 }
 
 #[cfg(test)]
