@@ -67,6 +67,45 @@ pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors
     let mut fail = |name: &str, message: String| {
         errors.entry(name.to_owned()).or_insert(message);
     };
+    let (metric, window_days, review_period) = qualification(f, &mut fail);
+    if f.too_many_rows("tiers") {
+        fail(
+            "tiers",
+            format!("must have fewer than {} rows", super::rules_form::MAX_ROWS),
+        );
+    }
+    let mut rows = Vec::new();
+    let mut tiers = Vec::new();
+    for i in f.rows("tiers") {
+        if f.blank_row(&format!("tiers[{i}]"), &[]) {
+            continue;
+        }
+        rows.push(i);
+        if let Some(tier) = tier_of_row(f, i, metric, &mut fail) {
+            tiers.push(tier);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if tiers.is_empty() {
+        return Ok(None);
+    }
+    TierProgram::new(metric, window_days, review_period, tiers)
+        .map(Some)
+        .map_err(|e| {
+            let mut errors = FieldErrors::new();
+            errors.insert(field_of(&e.field, &rows), e.reason);
+            errors
+        })
+}
+
+/// How tiers are earned: the metric, the window in days and the review period, each
+/// problem told to `fail` under its field.
+fn qualification(
+    f: &Fields,
+    fail: &mut dyn FnMut(&str, String),
+) -> (QualificationMetric, u32, ReviewPeriod) {
     let currency = f
         .get("metric.currency")
         .trim()
@@ -100,90 +139,74 @@ pub(crate) fn from_fields(f: &Fields) -> Result<Option<TierProgram>, FieldErrors
             ReviewPeriod::Year
         }
     };
-    if f.too_many_rows("tiers") {
-        fail(
-            "tiers",
-            format!("must have fewer than {} rows", super::rules_form::MAX_ROWS),
-        );
-    }
-    let mut rows = Vec::new();
-    let mut tiers = Vec::new();
-    for i in f.rows("tiers") {
-        let at = |field: &str| format!("tiers[{i}].{field}");
-        if f.blank_row(&format!("tiers[{i}]"), &[]) {
-            continue;
+    (metric, window_days, review_period)
+}
+
+/// The tier of the filled row `i`, each problem told to `fail` under its field; `None`
+/// when its code is not valid.
+fn tier_of_row(
+    f: &Fields,
+    i: usize,
+    metric: QualificationMetric,
+    fail: &mut dyn FnMut(&str, String),
+) -> Option<Tier> {
+    let at = |field: &str| format!("tiers[{i}].{field}");
+    let code = match TierCode::new(f.get(&at("code")).trim()) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            fail(&at("code"), e.reason);
+            None
         }
-        rows.push(i);
-        let code = match TierCode::new(f.get(&at("code")).trim()) {
-            Ok(code) => Some(code),
-            Err(e) => {
-                fail(&at("code"), e.reason);
-                None
+    };
+    let number = |name: &str, fail: &mut dyn FnMut(&str, String)| {
+        let text = f.get(name).trim();
+        let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        match Decimal::from_str_exact(text) {
+            Ok(value) if plain => value,
+            _ => {
+                fail(name, "must be a number such as 1.5".into());
+                Decimal::ZERO
             }
-        };
-        let number = |name: &str, fail: &mut dyn FnMut(&str, String)| {
-            let text = f.get(name).trim();
-            let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-            match Decimal::from_str_exact(text) {
-                Ok(value) if plain => value,
-                _ => {
-                    fail(name, "must be a number such as 1.5".into());
-                    Decimal::ZERO
-                }
-            }
-        };
-        let threshold_number = number(&at("threshold"), &mut fail);
-        let threshold = match metric {
-            QualificationMetric::Points if threshold_number.fract().is_zero() => {
-                i64::try_from(threshold_number)
-                    .map(|n| QualifyingValue::Points(Points::new(n)))
-                    .unwrap_or_else(|_| {
-                        fail(&at("threshold"), "is too large".into());
-                        metric.zero()
-                    })
-            }
-            QualificationMetric::Points => {
-                fail(&at("threshold"), "points must be a whole number".into());
-                metric.zero()
-            }
-            QualificationMetric::Spend { currency } => Money::new(threshold_number, currency)
-                .map(QualifyingValue::Spend)
-                .unwrap_or_else(|e| {
-                    fail(&at("threshold"), e.to_string());
+        }
+    };
+    let threshold_number = number(&at("threshold"), fail);
+    let threshold = match metric {
+        QualificationMetric::Points if threshold_number.fract().is_zero() => {
+            i64::try_from(threshold_number)
+                .map(|n| QualifyingValue::Points(Points::new(n)))
+                .unwrap_or_else(|_| {
+                    fail(&at("threshold"), "is too large".into());
                     metric.zero()
-                }),
-        };
-        let earn_multiplier = number(&at("benefits.earn_multiplier"), &mut fail);
-        let perks = f
-            .get(&at("benefits.perks"))
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| line.trim_end_matches('\r').to_owned())
-            .collect();
-        let Some(code) = code else { continue };
-        tiers.push(Tier {
-            code,
-            name: f.get(&at("name")).to_owned(),
-            threshold,
-            benefits: TierBenefits {
-                earn_multiplier,
-                perks,
-            },
-        });
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    if tiers.is_empty() {
-        return Ok(None);
-    }
-    TierProgram::new(metric, window_days, review_period, tiers)
-        .map(Some)
-        .map_err(|e| {
-            let mut errors = FieldErrors::new();
-            errors.insert(field_of(&e.field, &rows), e.reason);
-            errors
-        })
+                })
+        }
+        QualificationMetric::Points => {
+            fail(&at("threshold"), "points must be a whole number".into());
+            metric.zero()
+        }
+        QualificationMetric::Spend { currency } => Money::new(threshold_number, currency)
+            .map(QualifyingValue::Spend)
+            .unwrap_or_else(|e| {
+                fail(&at("threshold"), e.to_string());
+                metric.zero()
+            }),
+    };
+    let earn_multiplier = number(&at("benefits.earn_multiplier"), fail);
+    let perks = f
+        .get(&at("benefits.perks"))
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.trim_end_matches('\r').to_owned())
+        .collect();
+    let code = code?;
+    Some(Tier {
+        code,
+        name: f.get(&at("name")).to_owned(),
+        threshold,
+        benefits: TierBenefits {
+            earn_multiplier,
+            perks,
+        },
+    })
 }
 
 /// The form field of a path in the tier programme: `tiers[k]` is the k-th filled row.
