@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::CustomerId;
 use regulars_ports::PersonalData;
-use regulars_service::{Scope, SegmentError};
+use regulars_service::{Scope, SegmentError, SegmentView};
 use serde::Deserialize;
 
 /// The named segment whose newcomers are listed.
@@ -118,13 +118,28 @@ async fn render(
                 }
             }
         }
+        (custom_segments_section(session, &customers, &form))
+        @if session.sees_contact() { (crate::pages::segment_export::form(session.lang, &customers)) }
+    };
+    Ok(dashboard(session, Nav::Segments, t.segments_title, body))
+}
+
+/// The brand's custom segments with their live counts, and the form to make one (shown
+/// again with its problems after a refusal).
+fn custom_segments_section(
+    session: &Session,
+    customers: &[SegmentView],
+    form: &FormState,
+) -> Markup {
+    let t = session.lang.text();
+    html! {
         section {
             h2 { (t.custom_segments) }
             @if customers.is_empty() { p.muted { (t.none) } }
             @else {
                 table #custom-segments {
                     tr { th { (t.name) } th { (t.rule) } th { (t.members_now) } }
-                    @for s in &customers {
+                    @for s in customers {
                         tr {
                             td { (s.segment.name) }
                             td { code { (s.segment.rule) } }
@@ -149,9 +164,7 @@ async fn render(
                 }
             }
         }
-        @if session.sees_contact() { (crate::pages::segment_export::form(session.lang, &customers)) }
-    };
-    Ok(dashboard(session, Nav::Segments, t.segments_title, body))
+    }
 }
 
 /// `GET /dashboard/segments`.
