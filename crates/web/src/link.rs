@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use regulars_domain::CustomerId;
 use regulars_ports::Role;
-use regulars_service::{AuthError, LookupError};
+use regulars_service::{AuthError, LookupError, Principal};
 use serde_json::json;
 
 fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> HttpResponse {
@@ -44,12 +44,9 @@ pub(crate) fn base_url(req: &HttpRequest, state: &WebState) -> String {
     }
 }
 
-/// Makes a link to the customer's page.
-pub(crate) async fn create_link(
-    req: HttpRequest,
-    state: web::Data<WebState>,
-    path: web::Path<String>,
-) -> HttpResponse {
+/// The caller's principal when it sent a valid admin or till (pos) key within its rate
+/// limit, or the answer refusing it in the API's shape (401, 403, 429 or 503).
+async fn admin_or_till(req: &HttpRequest, state: &WebState) -> Result<Principal, HttpResponse> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -57,52 +54,65 @@ pub(crate) async fn create_link(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token else {
-        return error(
+        return Err(error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send an API key: Authorization: Bearer rgk_…",
             None,
-        );
+        ));
     };
     let principal = match state
         .services
-        .authenticate(token, &crate::client_address(&req))
+        .authenticate(token, &crate::client_address(req))
         .await
     {
         Ok(principal) => principal,
-        Err(AuthError::Throttled(seconds)) => return too_many(seconds),
+        Err(AuthError::Throttled(seconds)) => return Err(too_many(seconds)),
         Err(AuthError::Malformed | AuthError::Rejected) => {
-            return error(
+            return Err(error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "unknown or revoked API key",
                 None,
-            );
+            ));
         }
         Err(other) => {
             tracing::error!(error = %other, "authentication failed");
-            return error(
+            return Err(error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "try again later",
                 None,
-            );
+            ));
         }
     };
     // Like every API call: the request log names the key, and the key's rate limit
     // applies.
     req.extensions_mut().insert(principal.clone());
     if let Err(seconds) = state.limit_key(principal.key) {
-        return too_many(seconds);
+        return Err(too_many(seconds));
     }
     if !matches!(principal.role, Role::Admin | Role::Pos) {
-        return error(
+        return Err(error(
             StatusCode::FORBIDDEN,
             "forbidden",
             "this needs a key with role admin or pos",
             None,
-        );
+        ));
     }
+    Ok(principal)
+}
+
+/// Makes a link to the customer's page.
+pub(crate) async fn create_link(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let principal = match admin_or_till(&req, &state).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
+    };
     let not_found = || {
         error(
             StatusCode::NOT_FOUND,
