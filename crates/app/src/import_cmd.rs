@@ -8,9 +8,9 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use regulars::system::{OsIdGen, SystemClock};
-use regulars_domain::BrandId;
+use regulars_domain::{BrandId, Order};
 use regulars_pos::BrandContext;
-use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE};
+use regulars_pos::csv_import::{CsvOrders, DEFAULT_SOURCE, RowError};
 use regulars_service::{IMPORT_CHUNK, Services};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -109,6 +109,28 @@ pub async fn run(command: ImportCommand) -> Result<()> {
     };
     let orders = CsvOrders::with_source(reader, context, source)
         .with_context(|| format!("{} cannot be imported", file.display()))?;
+    let bar = progress_bar(quiet, size);
+    let (summary, problems) = import_rows(&services, brand, orders, &bar, &read).await;
+    bar.finish_and_clear();
+    println!(
+        "{}: {} orders imported, {} already known, {} refused",
+        file.display(),
+        summary.imported,
+        summary.already_known,
+        summary.failed
+    );
+    report(&problems, errors.as_ref())?;
+    if summary.failed > 0 {
+        bail!(
+            "{} orders were refused; fix their rows and run the import again (imported orders are not counted twice)",
+            summary.failed
+        );
+    }
+    Ok(())
+}
+
+/// A bar of the file's bytes read (hidden when `quiet`).
+fn progress_bar(quiet: bool, size: u64) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -120,10 +142,23 @@ pub async fn run(command: ImportCommand) -> Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar
+}
+
+/// Imports the rows `IMPORT_CHUNK` orders at a time, in file order, counting what
+/// became of each and keeping the problems for the report; the bar follows the bytes
+/// read.
+async fn import_rows(
+    services: &Services,
+    brand: BrandId,
+    rows: impl Iterator<Item = Result<Order, RowError>>,
+    bar: &ProgressBar,
+    read: &AtomicU64,
+) -> (ImportSummary, Vec<Problem>) {
     let mut summary = ImportSummary::default();
     let mut problems = Vec::new();
-    let mut batch: Vec<regulars_domain::Order> = Vec::with_capacity(IMPORT_CHUNK);
-    let mut rows = orders.peekable();
+    let mut batch: Vec<Order> = Vec::with_capacity(IMPORT_CHUNK);
+    let mut rows = rows.peekable();
     while rows.peek().is_some() || !batch.is_empty() {
         match rows.next() {
             Some(Ok(order)) => batch.push(order),
@@ -162,22 +197,7 @@ pub async fn run(command: ImportCommand) -> Result<()> {
             ));
         }
     }
-    bar.finish_and_clear();
-    println!(
-        "{}: {} orders imported, {} already known, {} refused",
-        file.display(),
-        summary.imported,
-        summary.already_known,
-        summary.failed
-    );
-    report(&problems, errors.as_ref())?;
-    if summary.failed > 0 {
-        bail!(
-            "{} orders were refused; fix their rows and run the import again (imported orders are not counted twice)",
-            summary.failed
-        );
-    }
-    Ok(())
+    (summary, problems)
 }
 
 fn report(problems: &[Problem], to: Option<&PathBuf>) -> Result<()> {

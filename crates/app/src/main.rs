@@ -233,118 +233,139 @@ async fn run(cli: Cli) -> Result<()> {
             days,
             seed,
             db,
-        } => {
-            let store = Arc::new(db.connect().await?);
-            println!("database: {}", redact(&db.database_url));
-            let brand = demo::run(
-                store.clone(),
-                &demo::DemoOptions {
-                    customers,
-                    days,
-                    seed,
-                    messages: demo::messages_path(&db.database_url),
-                },
-            )
-            .await?;
-            if no_serve {
-                return Ok(());
-            }
-            let mut settings = Settings::load(None, |name| std::env::var(name).ok())
-                .context("invalid configuration")?;
-            settings.database_url = db.database_url.clone();
-            if let Some(listen) = listen {
-                settings.listen = listen;
-            }
-            init_logs(settings.log_format);
-            let app = Application::with_store_simulating(&settings, store, brand)?;
-            let key = app
-                .services()
-                .create_api_key(brand, regulars_ports::Role::Admin, Some("demo".to_owned()))
-                .await
-                .context("cannot create the demo's admin key")?;
-            let host = settings
-                .listen
-                .rsplit_once(':')
-                .map_or("127.0.0.1", |(h, _)| h);
-            let url = format!("http://{host}:{}", app.port());
-            println!();
-            println!("serving the demo brand on {url} (Ctrl-C stops it)");
-            println!("  admin key   {}", key.token);
-            println!("  API docs    {url}/docs/");
-            println!("  dashboard   {url}/dashboard/login (sign in with the admin key)");
-            println!(
-                "  try         curl -H 'Authorization: Bearer {}' '{url}/v1/customers?limit=3'",
-                key.token
-            );
-            app.track_outbox(std::time::Duration::from_secs(15));
-            app.run_until_stopped().await.context("the server failed")
-        }
-        Command::Migrate { db } => {
-            db.connect().await?;
-            println!("schema up to date: {}", redact(&db.database_url));
+        } => run_demo(no_serve, listen, customers, days, seed, &db).await,
+        Command::Migrate { db } => migrate(&db).await,
+        Command::CheckLedger { brand, db } => check_ledger(brand, &db).await,
+        Command::Rules { command } => rules(command),
+    }
+}
+
+/// Simulates the demo chain's year, then (unless `no_serve`) serves it with an admin key.
+async fn run_demo(
+    no_serve: bool,
+    listen: Option<String>,
+    customers: u32,
+    days: u32,
+    seed: u64,
+    db: &DbArgs,
+) -> Result<()> {
+    let store = Arc::new(db.connect().await?);
+    println!("database: {}", redact(&db.database_url));
+    let brand = demo::run(
+        store.clone(),
+        &demo::DemoOptions {
+            customers,
+            days,
+            seed,
+            messages: demo::messages_path(&db.database_url),
+        },
+    )
+    .await?;
+    if no_serve {
+        return Ok(());
+    }
+    let mut settings =
+        Settings::load(None, |name| std::env::var(name).ok()).context("invalid configuration")?;
+    settings.database_url = db.database_url.clone();
+    if let Some(listen) = listen {
+        settings.listen = listen;
+    }
+    init_logs(settings.log_format);
+    let app = Application::with_store_simulating(&settings, store, brand)?;
+    let key = app
+        .services()
+        .create_api_key(brand, regulars_ports::Role::Admin, Some("demo".to_owned()))
+        .await
+        .context("cannot create the demo's admin key")?;
+    let host = settings
+        .listen
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h);
+    let url = format!("http://{host}:{}", app.port());
+    println!();
+    println!("serving the demo brand on {url} (Ctrl-C stops it)");
+    println!("  admin key   {}", key.token);
+    println!("  API docs    {url}/docs/");
+    println!("  dashboard   {url}/dashboard/login (sign in with the admin key)");
+    println!(
+        "  try         curl -H 'Authorization: Bearer {}' '{url}/v1/customers?limit=3'",
+        key.token
+    );
+    app.track_outbox(std::time::Duration::from_secs(15));
+    app.run_until_stopped().await.context("the server failed")
+}
+
+/// Creates or upgrades the schema.
+async fn migrate(db: &DbArgs) -> Result<()> {
+    db.connect().await?;
+    println!("schema up to date: {}", redact(&db.database_url));
+    Ok(())
+}
+
+/// Recomputes every balance from its ledger; an error when anything differs.
+async fn check_ledger(brand: Option<BrandId>, db: &DbArgs) -> Result<()> {
+    let store = Arc::new(db.connect().await?);
+    let services = Services::new(
+        store,
+        Arc::new(system::SystemClock),
+        Arc::new(system::OsIdGen),
+    );
+    let report = services.check_ledger(brand).await?;
+    println!(
+        "{} brands, {} accounts checked, {} mismatches, {} invalid ledgers, {} stored \
+         states differ",
+        report.brands_checked,
+        report.accounts_checked,
+        report.mismatches.len(),
+        report.invalid.len(),
+        report.state_mismatches.len()
+    );
+    for m in &report.mismatches {
+        println!("  mismatch: {m:?}");
+    }
+    for i in &report.invalid {
+        println!("  invalid: {i:?}");
+    }
+    for s in &report.state_mismatches {
+        println!("  stored state differs: {s:?}");
+    }
+    if report.is_clean() {
+        Ok(())
+    } else {
+        bail!("the ledger check found problems")
+    }
+}
+
+/// Checks or explains earning rules, without a database.
+fn rules(command: RulesCommand) -> Result<()> {
+    match command {
+        RulesCommand::Check { rules } => {
+            let loaded = rules_cmd::load_rules(&rules)?;
+            println!("{}", serde_json::to_string_pretty(&loaded)?);
             Ok(())
         }
-        Command::CheckLedger { brand, db } => {
-            let store = Arc::new(db.connect().await?);
-            let services = Services::new(
-                store,
-                Arc::new(system::SystemClock),
-                Arc::new(system::OsIdGen),
-            );
-            let report = services.check_ledger(brand).await?;
-            println!(
-                "{} brands, {} accounts checked, {} mismatches, {} invalid ledgers, {} stored \
-                 states differ",
-                report.brands_checked,
-                report.accounts_checked,
-                report.mismatches.len(),
-                report.invalid.len(),
-                report.state_mismatches.len()
-            );
-            for m in &report.mismatches {
-                println!("  mismatch: {m:?}");
+        RulesCommand::Explain {
+            rules,
+            order,
+            offset,
+            visit,
+            tier,
+            birthday,
+            earned_today,
+        } => {
+            if visit == 0 {
+                bail!("--visit starts at 1 (the customer's first visit)");
             }
-            for i in &report.invalid {
-                println!("  invalid: {i:?}");
-            }
-            for s in &report.state_mismatches {
-                println!("  stored state differs: {s:?}");
-            }
-            if report.is_clean() {
-                Ok(())
-            } else {
-                bail!("the ledger check found problems")
-            }
-        }
-        Command::Rules { command } => match command {
-            RulesCommand::Check { rules } => {
-                let loaded = rules_cmd::load_rules(&rules)?;
-                println!("{}", serde_json::to_string_pretty(&loaded)?);
-                Ok(())
-            }
-            RulesCommand::Explain {
-                rules,
-                order,
+            let opts = rules_cmd::ExplainOptions {
                 offset,
                 visit,
                 tier,
                 birthday,
                 earned_today,
-            } => {
-                if visit == 0 {
-                    bail!("--visit starts at 1 (the customer's first visit)");
-                }
-                let opts = rules_cmd::ExplainOptions {
-                    offset,
-                    visit,
-                    tier,
-                    birthday,
-                    earned_today,
-                };
-                print!("{}", rules_cmd::explain(&rules, &order, &opts)?);
-                Ok(())
-            }
-        },
+            };
+            print!("{}", rules_cmd::explain(&rules, &order, &opts)?);
+            Ok(())
+        }
     }
 }
 

@@ -279,44 +279,12 @@ pub fn build_with_tokens<F>(
 where
     F: Fn(&str) -> Option<String>,
 {
-    let lookup = |var: &str| env(var).filter(|v| !v.trim().is_empty());
-    let require = |var: &'static str, needed_for: &'static str| {
-        lookup(var).ok_or(ConfigError::MissingEnv { var, needed_for })
-    };
+    let secrets = Secrets(env);
     let timeout = Duration::from_secs(config.timeout_secs.max(1));
     let mut by_channel: BTreeMap<Channel, Arc<dyn MessageSender>> = BTreeMap::new();
 
     if let Some(zalo) = &config.zalo {
-        check_url("zalo.api_base", &zalo.api_base)?;
-        check_url("zalo.oauth_base", &zalo.oauth_base)?;
-        let access_token = require(ENV_ZALO_ACCESS_TOKEN, "Zalo ZNS")?;
-        let refresh_token = lookup(ENV_ZALO_REFRESH_TOKEN);
-        let (app_id, secret_key) = if refresh_token.is_some() {
-            (
-                Some(require(ENV_ZALO_APP_ID, "the Zalo token refresh")?),
-                Some(require(ENV_ZALO_SECRET_KEY, "the Zalo token refresh")?),
-            )
-        } else {
-            (lookup(ENV_ZALO_APP_ID), lookup(ENV_ZALO_SECRET_KEY))
-        };
-        let sender = ZaloZns::new(
-            ZaloSettings {
-                api_base: zalo.api_base.clone(),
-                oauth_base: zalo.oauth_base.clone(),
-                timeout,
-                templates: zalo.templates.clone(),
-            },
-            ZaloCredentials {
-                access_token,
-                refresh_token,
-                app_id,
-                secret_key,
-            },
-        )
-        .map_err(|e| ConfigError::Invalid {
-            field: "zalo",
-            reason: e.to_string(),
-        })?;
+        let sender = zalo_sender(zalo, &secrets, timeout)?;
         let sender = match &tokens {
             Some(store) => sender.with_token_store(store.clone(), None),
             None => sender,
@@ -325,42 +293,7 @@ where
     }
 
     if let Some(sms) = &config.sms {
-        check_url("sms.base_url", &sms.base_url)?;
-        if sms.brandname.trim().is_empty() {
-            return Err(ConfigError::Invalid {
-                field: "sms.brandname",
-                reason: "must not be empty".to_owned(),
-            });
-        }
-        if sms.sms_type.trim() == ESMS_ADVERTISING_SMS_TYPE {
-            return Err(ConfigError::Invalid {
-                field: "sms.sms_type",
-                reason: "\"1\" is eSMS's advertising product, which has its own bulk endpoint \
-                         (SendMultipleSMSBrandname_json, at least 30 numbers and one approved \
-                         content per request); this sender uses the customer-care endpoint \
-                         (SendMultipleMessage_V4_post_json): use \"2\""
-                    .to_owned(),
-            });
-        }
-        let api_key = require(ENV_ESMS_API_KEY, "eSMS")?;
-        let secret_key = require(ENV_ESMS_SECRET_KEY, "eSMS")?;
-        let sender = Esms::new(
-            EsmsSettings {
-                base_url: sms.base_url.clone(),
-                brandname: sms.brandname.clone(),
-                sms_type: sms.sms_type.clone(),
-                callback_url: sms.callback_url.clone(),
-                sandbox: sms.sandbox,
-                timeout,
-            },
-            api_key,
-            secret_key,
-        )
-        .map_err(|e| ConfigError::Invalid {
-            field: "sms",
-            reason: e.to_string(),
-        })?;
-        by_channel.insert(Channel::Sms, Arc::new(sender));
+        by_channel.insert(Channel::Sms, Arc::new(esms_sender(sms, &secrets, timeout)?));
     }
 
     if let Some(twilio) = &config.twilio {
@@ -371,77 +304,200 @@ where
                     .to_owned(),
             });
         }
-        check_url("twilio.base_url", &twilio.base_url)?;
-        let auth_token = require(ENV_TWILIO_AUTH_TOKEN, "Twilio SMS")?;
-        let sender = TwilioSms::new(
-            TwilioSettings {
-                base_url: twilio.base_url.clone(),
-                account_sid: twilio.account_sid.clone(),
-                from: twilio.from.clone(),
-                status_callback: twilio.status_callback.clone(),
-                timeout,
-            },
-            auth_token,
-        )
-        .map_err(|e| ConfigError::Invalid {
-            field: "twilio",
-            reason: e.to_string(),
-        })?;
+        let sender = twilio_sender(twilio, &secrets, timeout)?;
         by_channel.insert(Channel::Sms, Arc::new(sender));
     }
 
     if let Some(email) = &config.email {
-        let password = match &email.username {
-            Some(_) => Some(require(
-                ENV_SMTP_PASSWORD,
-                "SMTP login (email.username is set)",
-            )?),
-            None => None,
-        };
-        let sender = SmtpSender::new(SmtpSettings {
-            host: email.host.clone(),
-            port: email.port,
-            tls: email.tls,
-            from: email.from.clone(),
-            username: email.username.clone(),
-            password,
-            timeout,
-        })
-        .map_err(|reason| ConfigError::Invalid {
-            field: "email",
-            reason,
-        })?;
+        let sender = smtp_sender(email, &secrets, timeout)?;
         by_channel.insert(Channel::Email, Arc::new(sender));
     }
 
     if let Some(file) = &config.file {
-        if file.path.trim().is_empty() {
-            return Err(ConfigError::Invalid {
-                field: "file.path",
-                reason: "must not be empty".to_owned(),
-            });
-        }
-        if file.channels.is_empty() {
-            return Err(ConfigError::Invalid {
-                field: "file.channels",
-                reason: "must name at least one channel".to_owned(),
-            });
-        }
-        let mut channels = file.channels.clone();
-        channels.sort();
-        channels.dedup();
-        if let Some(taken) = channels.iter().find(|c| by_channel.contains_key(c)) {
-            return Err(ConfigError::Invalid {
-                field: "file.channels",
-                reason: format!("{taken:?} already has a provider configured; choose one"),
-            });
-        }
-        for sender in FileSender::for_channels(&file.path, &channels) {
+        for sender in file_senders(file, &by_channel)? {
             by_channel.insert(sender.channel(), Arc::new(sender));
         }
     }
 
     Ok(Senders { by_channel })
+}
+
+/// The environment's values, a blank one counting as unset.
+struct Secrets<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Secrets<F> {
+    fn lookup(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The variable's value, or the error naming it and what needs it.
+    fn require(&self, var: &'static str, needed_for: &'static str) -> Result<String, ConfigError> {
+        self.lookup(var)
+            .ok_or(ConfigError::MissingEnv { var, needed_for })
+    }
+}
+
+/// Zalo ZNS, with its tokens from the environment (the app id and secret key are
+/// required only when a refresh token is given).
+fn zalo_sender<F: Fn(&str) -> Option<String>>(
+    zalo: &ZaloConfig,
+    secrets: &Secrets<F>,
+    timeout: Duration,
+) -> Result<ZaloZns, ConfigError> {
+    check_url("zalo.api_base", &zalo.api_base)?;
+    check_url("zalo.oauth_base", &zalo.oauth_base)?;
+    let access_token = secrets.require(ENV_ZALO_ACCESS_TOKEN, "Zalo ZNS")?;
+    let refresh_token = secrets.lookup(ENV_ZALO_REFRESH_TOKEN);
+    let (app_id, secret_key) = if refresh_token.is_some() {
+        (
+            Some(secrets.require(ENV_ZALO_APP_ID, "the Zalo token refresh")?),
+            Some(secrets.require(ENV_ZALO_SECRET_KEY, "the Zalo token refresh")?),
+        )
+    } else {
+        (
+            secrets.lookup(ENV_ZALO_APP_ID),
+            secrets.lookup(ENV_ZALO_SECRET_KEY),
+        )
+    };
+    ZaloZns::new(
+        ZaloSettings {
+            api_base: zalo.api_base.clone(),
+            oauth_base: zalo.oauth_base.clone(),
+            timeout,
+            templates: zalo.templates.clone(),
+        },
+        ZaloCredentials {
+            access_token,
+            refresh_token,
+            app_id,
+            secret_key,
+        },
+    )
+    .map_err(|e| ConfigError::Invalid {
+        field: "zalo",
+        reason: e.to_string(),
+    })
+}
+
+/// eSMS on its customer-care endpoint, with its keys from the environment.
+fn esms_sender<F: Fn(&str) -> Option<String>>(
+    sms: &EsmsConfig,
+    secrets: &Secrets<F>,
+    timeout: Duration,
+) -> Result<Esms, ConfigError> {
+    check_url("sms.base_url", &sms.base_url)?;
+    if sms.brandname.trim().is_empty() {
+        return Err(ConfigError::Invalid {
+            field: "sms.brandname",
+            reason: "must not be empty".to_owned(),
+        });
+    }
+    if sms.sms_type.trim() == ESMS_ADVERTISING_SMS_TYPE {
+        return Err(ConfigError::Invalid {
+            field: "sms.sms_type",
+            reason: "\"1\" is eSMS's advertising product, which has its own bulk endpoint \
+                     (SendMultipleSMSBrandname_json, at least 30 numbers and one approved \
+                     content per request); this sender uses the customer-care endpoint \
+                     (SendMultipleMessage_V4_post_json): use \"2\""
+                .to_owned(),
+        });
+    }
+    let api_key = secrets.require(ENV_ESMS_API_KEY, "eSMS")?;
+    let secret_key = secrets.require(ENV_ESMS_SECRET_KEY, "eSMS")?;
+    Esms::new(
+        EsmsSettings {
+            base_url: sms.base_url.clone(),
+            brandname: sms.brandname.clone(),
+            sms_type: sms.sms_type.clone(),
+            callback_url: sms.callback_url.clone(),
+            sandbox: sms.sandbox,
+            timeout,
+        },
+        api_key,
+        secret_key,
+    )
+    .map_err(|e| ConfigError::Invalid {
+        field: "sms",
+        reason: e.to_string(),
+    })
+}
+
+/// Twilio SMS, with its auth token from the environment.
+fn twilio_sender<F: Fn(&str) -> Option<String>>(
+    twilio: &TwilioConfig,
+    secrets: &Secrets<F>,
+    timeout: Duration,
+) -> Result<TwilioSms, ConfigError> {
+    check_url("twilio.base_url", &twilio.base_url)?;
+    let auth_token = secrets.require(ENV_TWILIO_AUTH_TOKEN, "Twilio SMS")?;
+    TwilioSms::new(
+        TwilioSettings {
+            base_url: twilio.base_url.clone(),
+            account_sid: twilio.account_sid.clone(),
+            from: twilio.from.clone(),
+            status_callback: twilio.status_callback.clone(),
+            timeout,
+        },
+        auth_token,
+    )
+    .map_err(|e| ConfigError::Invalid {
+        field: "twilio",
+        reason: e.to_string(),
+    })
+}
+
+/// Email over SMTP, with the login's password from the environment when it logs in.
+fn smtp_sender<F: Fn(&str) -> Option<String>>(
+    email: &SmtpConfig,
+    secrets: &Secrets<F>,
+    timeout: Duration,
+) -> Result<SmtpSender, ConfigError> {
+    let password = match &email.username {
+        Some(_) => Some(secrets.require(ENV_SMTP_PASSWORD, "SMTP login (email.username is set)")?),
+        None => None,
+    };
+    SmtpSender::new(SmtpSettings {
+        host: email.host.clone(),
+        port: email.port,
+        tls: email.tls,
+        from: email.from.clone(),
+        username: email.username.clone(),
+        password,
+        timeout,
+    })
+    .map_err(|reason| ConfigError::Invalid {
+        field: "email",
+        reason,
+    })
+}
+
+/// The JSON-lines file senders, one per channel named that has no provider yet.
+fn file_senders(
+    file: &FileConfig,
+    configured: &BTreeMap<Channel, Arc<dyn MessageSender>>,
+) -> Result<Vec<FileSender>, ConfigError> {
+    if file.path.trim().is_empty() {
+        return Err(ConfigError::Invalid {
+            field: "file.path",
+            reason: "must not be empty".to_owned(),
+        });
+    }
+    if file.channels.is_empty() {
+        return Err(ConfigError::Invalid {
+            field: "file.channels",
+            reason: "must name at least one channel".to_owned(),
+        });
+    }
+    let mut channels = file.channels.clone();
+    channels.sort();
+    channels.dedup();
+    if let Some(taken) = channels.iter().find(|c| configured.contains_key(c)) {
+        return Err(ConfigError::Invalid {
+            field: "file.channels",
+            reason: format!("{taken:?} already has a provider configured; choose one"),
+        });
+    }
+    Ok(FileSender::for_channels(&file.path, &channels))
 }
 
 fn check_url(field: &'static str, url: &str) -> Result<(), ConfigError> {

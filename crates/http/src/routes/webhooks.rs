@@ -11,8 +11,10 @@ use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use regulars_domain::IntegrationId;
-use regulars_ports::{Ignored, IntegrationKind, PosEvent, WebhookDelivery, WebhookError};
-use regulars_service::{ErrorClass, UseCaseError, WebhookOutcome};
+use regulars_ports::{
+    Ignored, IntegrationKind, PosEvent, VerifiedEvent, WebhookDelivery, WebhookError,
+};
+use regulars_service::{ErrorClass, UseCaseError, WebhookEndpoint, WebhookOutcome};
 
 /// Maps a refused delivery: signature problems are 401, payload problems 400 naming
 /// the field.
@@ -94,8 +96,24 @@ pub(crate) async fn receive(
     let pending = std::mem::take(&mut decoded.pending);
     super::pos_api::complete(&state, &delivery, pending, &mut decoded).await?;
     let ignored = acknowledge_ignored(&state, &endpoint, decoded.ignored);
-    let mut acks = Vec::with_capacity(decoded.events.len());
-    for event in decoded.events {
+    let acks = count_events(&state, &endpoint, &delivery, decoded.events).await?;
+    Ok(HttpResponse::Ok().json(WebhookAck {
+        events: acks,
+        ignored,
+    }))
+}
+
+/// Counts each verified event of a delivery once and answers what became of it; an
+/// event that names a customer the POS has not sent yet waits, and links the orders
+/// waiting for that customer.
+async fn count_events(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    delivery: &WebhookDelivery<'_>,
+    events: Vec<VerifiedEvent>,
+) -> Result<Vec<WebhookEventAck>, ApiError> {
+    let mut acks = Vec::with_capacity(events.len());
+    for event in events {
         let event_id = event.event_id.clone();
         let (source, occurred_at) = (event.source, event.occurred_at);
         let customer_ref = event.customer_ref.clone();
@@ -104,7 +122,7 @@ pub(crate) async fn receive(
             PosEvent::Refund(_) => "refund",
             PosEvent::CustomerContact { .. } => "customer",
         };
-        let receipt = match state.services.receive_webhook(&endpoint, event).await {
+        let receipt = match state.services.receive_webhook(endpoint, event).await {
             Ok(receipt) => receipt,
             // KiotViet switches off an endpoint that answers 4xx, and one delivery
             // carries several invoices: an invoice that cannot be counted (a
@@ -147,15 +165,11 @@ pub(crate) async fn receive(
         if let (true, Some(customer_ref)) = (waiting, customer_ref) {
             let event = (event.0.as_str(), event.1, event.2);
             let linked =
-                super::pos_api::link_waiting(&state, &endpoint, &delivery, event, &customer_ref)
-                    .await;
+                super::pos_api::link_waiting(state, endpoint, delivery, event, &customer_ref).await;
             acks.extend(linked);
         }
     }
-    Ok(HttpResponse::Ok().json(WebhookAck {
-        events: acks,
-        ignored,
-    }))
+    Ok(acks)
 }
 
 /// The answer for one counted (or waiting, or replayed) event.
