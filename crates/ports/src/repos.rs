@@ -3,8 +3,8 @@
 
 use crate::{
     AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerListQuery,
-    CustomerListRow, CustomerStats, IdempotentRecord, IntegrationRecord, Location, LockedAccount,
-    LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder, TierReview,
+    CustomerListRow, CustomerStats, ExpiringLots, IdempotentRecord, IntegrationRecord, Location,
+    LockedAccount, LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder, TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
@@ -12,7 +12,7 @@ use regulars_domain::{
     CustomerId, EventKey, IntegrationId, LocationId, Money, Order, OrderId, Phone, Points,
     RewardId, VoucherId,
 };
-use regulars_loyalty::ledger::{AccountState, LedgerEntry, Lot, LotsFound, LotsWanted, Tally};
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, LotsFound, LotsWanted, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{Voucher, VoucherCode};
 use time::OffsetDateTime;
@@ -357,7 +357,7 @@ pub trait LedgerRepo: Send {
         brand: BrandId,
         customers: &[CustomerId],
         after: OffsetDateTime,
-    ) -> Result<Vec<(CustomerId, Option<Vec<Lot>>)>, StoreError>;
+    ) -> Result<Vec<ExpiringLots>, StoreError>;
     /// Appends entries after `head` and sets the cached balance, in the same transaction;
     /// returns the new head. The entries must be numbered `head.next_seq,
     /// head.next_seq + 1, …` and `new_balance` must be `head.balance` plus their amounts,

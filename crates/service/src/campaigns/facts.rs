@@ -7,7 +7,7 @@ use regulars_campaigns::plan::{
 use regulars_domain::{BrandId, CustomerId};
 use regulars_loyalty::ledger::{Lot, fold};
 use regulars_loyalty::vouchers::VoucherStatus;
-use regulars_ports::{CustomerHistory, CustomerScores, Transaction};
+use regulars_ports::{CustomerHistory, CustomerScores, ExpiringLots, Transaction};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -99,7 +99,7 @@ pub(super) async fn next_expiries(
     now: OffsetDateTime,
 ) -> Result<HashMap<CustomerId, PointsExpiry>, CampaignError> {
     let mut next = HashMap::new();
-    for (customer, lots) in tx
+    for ExpiringLots { customer, lots } in tx
         .ledger()
         .next_expiring_lots(brand, customers, now)
         .await?

@@ -13,7 +13,7 @@ use regulars_ports::mocks::{
     MockTransaction, OutcomeHandle, SavepointHook, SavepointOp, TxOutcome,
 };
 use regulars_ports::{
-    AccountHead, Brand, BrandConfig, CustomerStats, IdempotentRecord, LockedAccount,
+    AccountHead, Brand, BrandConfig, CustomerStats, ExpiringLots, IdempotentRecord, LockedAccount,
     LoyaltyProgram, MockClock, MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder,
     Transaction,
 };
@@ -568,8 +568,8 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
             r.read("next_expiring_lots", move |w| {
                 customers
                     .iter()
-                    .map(|&c| {
-                        let account = w.account(brand, c);
+                    .map(|&customer| {
+                        let account = w.account(brand, customer);
                         let lots = account.state.as_ref().map(|_| {
                             let open: Vec<Lot> = account
                                 .lots
@@ -581,7 +581,7 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
                             let first = open.iter().filter_map(|l| l.expires_at).min();
                             open.into_iter().filter(|l| l.expires_at == first).collect()
                         });
-                        (c, lots)
+                        ExpiringLots { customer, lots }
                     })
                     .collect()
             })

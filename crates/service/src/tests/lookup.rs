@@ -156,8 +156,10 @@ async fn the_look_up_reads_the_stored_state_and_folds_only_an_account_without_on
     h.set_now(t0() + days(1));
 
     // The whole ledger is not read while the state is stored: its read would fail.
-    h.fake
-        .fail("entries", StoreError::Other("the whole ledger was read".into()));
+    h.fake.fail(
+        "entries",
+        StoreError::Other("the whole ledger was read".into()),
+    );
     let stored = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
     assert_eq!(stored.balance, Points::new(60));
     assert!(stored.tier_progress.is_some());

@@ -15,9 +15,9 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, Points};
 use regulars_loyalty::ledger::{
-    AccountState, EntryKind, LedgerEntry, Lot, LotsFound, LotsWanted, Tally,
+    AccountState, EntryKind, LedgerEntry, LotsFound, LotsWanted, Tally,
 };
-use regulars_ports::{AccountHead, LedgerRepo, LockedAccount, StoreError};
+use regulars_ports::{AccountHead, ExpiringLots, LedgerRepo, LockedAccount, StoreError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -163,7 +163,7 @@ impl LedgerRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
         after: OffsetDateTime,
-    ) -> Result<Vec<(CustomerId, Option<Vec<Lot>>)>, StoreError> {
+    ) -> Result<Vec<ExpiringLots>, StoreError> {
         ledger_reads::next_expiring_lots(self, brand, customers, after).await
     }
 

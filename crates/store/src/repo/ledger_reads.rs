@@ -15,7 +15,7 @@ use crate::error::{corrupt, in_ctx};
 use crate::tx::StoreTransaction;
 use regulars_domain::{BrandId, CustomerId, Points};
 use regulars_loyalty::ledger::{LedgerEntry, Lot};
-use regulars_ports::StoreError;
+use regulars_ports::{ExpiringLots, StoreError};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
     QuerySelect, Select, Statement, Value,
@@ -169,7 +169,7 @@ pub(super) async fn next_expiring_lots(
     brand: BrandId,
     customers: &[CustomerId],
     after: OffsetDateTime,
-) -> Result<Vec<(CustomerId, Option<Vec<Lot>>)>, StoreError> {
+) -> Result<Vec<ExpiringLots>, StoreError> {
     let backend = tx.tx.get_database_backend();
     let mut found: HashMap<CustomerId, Option<Vec<Lot>>> = HashMap::new();
     for chunk in customers.chunks(CUSTOMERS) {
@@ -223,9 +223,10 @@ pub(super) async fn next_expiring_lots(
     Ok(customers
         .iter()
         .filter(|c| asked.insert(**c))
-        .map(|c| {
+        .map(|&customer| ExpiringLots {
+            customer,
             // An account never locked has no entries: nothing expires.
-            (*c, found.remove(c).unwrap_or_else(|| Some(Vec::new())))
+            lots: found.remove(&customer).unwrap_or_else(|| Some(Vec::new())),
         })
         .collect())
 }

@@ -160,12 +160,12 @@ pub(crate) async fn the_stored_reads_give_the_fold(store: Store) -> TestResult {
     let mut tx = store.begin().await?;
     tx.brands().insert_brand(&b).await?;
     let ids: Vec<CustomerId> = (0..CASES + 2)
-        .map(|n| customer(b.id, 10 + n, &format!("09012345{:02}", n)))
+        .map(|n| customer(b.id, 10 + n, &format!("09012345{n:02}")))
         .map(|c| c.id)
         .collect();
     for n in 0..CASES + 2 {
         tx.customers()
-            .insert_customer(&customer(b.id, 10 + n, &format!("09012345{:02}", n)))
+            .insert_customer(&customer(b.id, 10 + n, &format!("09012345{n:02}")))
             .await?;
     }
     tx.commit().await?;
@@ -207,8 +207,8 @@ pub(crate) async fn the_stored_reads_give_the_fold(store: Store) -> TestResult {
         let answer = tx.ledger().next_expiring_lots(b.id, &ids, now).await?;
         assert_eq!(answer.len(), ids.len(), "every customer once");
         for (c, ops, state, _) in &folded {
-            let (_, lots) = answer.iter().find(|(id, _)| id == c).ok_or("answered")?;
-            let mut lots = lots.clone().ok_or("a state is stored")?;
+            let found = answer.iter().find(|a| a.customer == *c).ok_or("answered")?;
+            let mut lots = found.lots.clone().ok_or("a state is stored")?;
             lots.sort_by_key(|l| l.seq);
             assert_eq!(lots, next_lots(state.lots(), now), "at {now} after {ops:?}");
             let available = tx.ledger().available_points(b.id, *c, now).await?;
@@ -221,8 +221,8 @@ pub(crate) async fn the_stored_reads_give_the_fold(store: Store) -> TestResult {
         let of = |id| {
             answer
                 .iter()
-                .find(|(c, _)| *c == id)
-                .map(|(_, l)| l.clone())
+                .find(|a| a.customer == id)
+                .map(|a| a.lots.clone())
         };
         assert_eq!(of(plain), Some(None), "no stored state: the caller folds");
         assert_eq!(of(untouched), Some(Some(Vec::new())), "never locked");
