@@ -103,8 +103,8 @@ pub use privacy::{
 pub use ratings::RatingRepo;
 pub use records::{
     AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
-    IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount, LoyaltyProgram,
-    RedeemOutcome, Role, StoredOrder, TierReview, TierState,
+    ExpiringLots, IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount,
+    LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
 pub use referrals::{Referral, ReferralCounts, ReferralRepo};
 pub use reports::{RedeemedVoucher, ReportRepo};

@@ -117,6 +117,18 @@ pub struct LockedAccount {
     pub referral_pending: bool,
 }
 
+/// A customer's next expiring points as the stored lots tell them
+/// ([`LedgerRepo::next_expiring_lots`](crate::LedgerRepo::next_expiring_lots)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringLots {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The open lots with points left that expire first after the instant asked about
+    /// (every lot expiring at that same instant), in no particular order; empty when none
+    /// does. `None` when the account has no stored state: its entries must be folded.
+    pub lots: Option<Vec<regulars_loyalty::ledger::Lot>>,
+}
+
 /// A brand and its loyalty programme as read together, with the number that every
 /// change to either moves (in the changing transaction): a copy kept in memory is
 /// current while the stored number is still `version`.

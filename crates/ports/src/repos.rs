@@ -3,8 +3,8 @@
 
 use crate::{
     AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerListQuery,
-    CustomerListRow, CustomerStats, IdempotentRecord, IntegrationRecord, Location, LockedAccount,
-    LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder, TierReview,
+    CustomerListRow, CustomerStats, ExpiringLots, IdempotentRecord, IntegrationRecord, Location,
+    LockedAccount, LoyaltyProgram, RedeemOutcome, StoreError, StoredOrder, TierReview,
 };
 use async_trait::async_trait;
 use regulars_domain::{
@@ -316,6 +316,48 @@ pub trait LedgerRepo: Send {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// A page of the customer's ledger: the entries numbered `from` onwards, in sequence
+    /// order, at most `limit` of them (one indexed range, whatever the history's length).
+    async fn entries_page(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// The customer's entries recorded at or after `since`, in sequence order (a tier
+    /// window; it may hold a few entries from within the microsecond before `since`,
+    /// which a caller comparing exact instants leaves out).
+    async fn entries_since(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// What the customer can spend at `at`, from the stored state: the points remaining
+    /// in the open lots not due by then (expiring after `at`, or never), as
+    /// [`LedgerState::available_at`](regulars_loyalty::ledger::LedgerState::available_at)
+    /// gives them. `None` when the account has no stored state (its entries are then the
+    /// only answer); an account never locked has no entries and can spend nothing.
+    async fn available_points(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Points>, StoreError>;
+    /// Each customer's next batch of expiring points after `after`, for a page of
+    /// customers in one statement: the stored open lots with points remaining whose
+    /// expiry is the earliest after `after` (every lot expiring at that same instant).
+    /// Every customer asked for is in the answer, once, in no particular order: with
+    /// `None` when the account has no stored state (the caller folds its entries), with
+    /// no lot when nothing expires after `after` (or the account was never locked, so has
+    /// no entries).
+    async fn next_expiring_lots(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        after: OffsetDateTime,
+    ) -> Result<Vec<ExpiringLots>, StoreError>;
     /// Appends entries after `head` and sets the cached balance, in the same transaction;
     /// returns the new head. The entries must be numbered `head.next_seq,
     /// head.next_seq + 1, …` and `new_balance` must be `head.balance` plus their amounts,

@@ -6,12 +6,14 @@ use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, sto
 use crate::ingest::fresh_stats;
 use crate::tiering::{held_tier, qualifying};
 use regulars_domain::{BrandId, Customer, CustomerId, DomainError, Phone, Points};
+use regulars_loyalty::ledger::LedgerEntry;
 use regulars_loyalty::rewards::Reward;
-use regulars_loyalty::tiers::TierProgress;
+use regulars_loyalty::tiers::{QualificationMetric, TierProgram, TierProgress};
 use regulars_loyalty::vouchers::Voucher;
 use regulars_ports::{Brand, CustomerStats, StoreError, TierState, Transaction};
 use serde::Serialize;
 use thiserror::Error;
+use time::OffsetDateTime;
 
 /// A customer as the till and their own page see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,8 +150,18 @@ impl Services {
         customer: Customer,
     ) -> Result<CustomerView, LookupError> {
         let now = self.clock.now();
-        let ledger = load_ledger::<LookupError>(tx, brand.id, customer.id).await?;
-        let balance = ledger.state().available_at(now);
+        // The stored state answers; an account without one is folded from its entries.
+        let (balance, folded) = match tx
+            .ledger()
+            .available_points(brand.id, customer.id, now)
+            .await?
+        {
+            Some(available) => (available, None),
+            None => {
+                let ledger = load_ledger::<LookupError>(tx, brand.id, customer.id).await?;
+                (ledger.state().available_at(now), Some(ledger))
+            }
+        };
         let stats = tx
             .customers()
             .stats(brand.id, customer.id)
@@ -157,18 +169,20 @@ impl Services {
             .unwrap_or_else(|| fresh_stats(customer.id, brand.currency));
 
         let program = tx.brands().program(brand.id).await?;
-        let tier_progress = program
-            .as_ref()
-            .and_then(|p| p.tiers.as_ref())
-            .and_then(|tiers| {
-                let q = qualifying(tiers, ledger.entries(), &stats, now, None).ok()??;
-                if !q.exact {
-                    return None;
-                }
-                tiers
-                    .progress(held_tier(tiers, &stats).as_ref(), q.value)
-                    .ok()
-            });
+        let tier_progress = match program.as_ref().and_then(|p| p.tiers.as_ref()) {
+            Some(tiers) => {
+                let window;
+                let entries = match &folded {
+                    Some(ledger) => ledger.entries(),
+                    None => {
+                        window = window_entries(tx, brand.id, customer.id, tiers, now).await?;
+                        &window
+                    }
+                };
+                progress(tiers, entries, &stats, now)
+            }
+            None => None,
+        };
 
         let vouchers = tx
             .vouchers()
@@ -198,4 +212,39 @@ impl Services {
             stamps,
         })
     }
+}
+
+/// The entries a tier programme's qualifying window needs: those of the window for a
+/// points metric (or every entry, should the window start before the calendar), none for
+/// a spend metric, which reads the customer's stats.
+async fn window_entries(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customer: CustomerId,
+    tiers: &TierProgram,
+    now: OffsetDateTime,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    match (tiers.metric(), tiers.window_start(now)) {
+        (QualificationMetric::Spend { .. }, _) => Ok(Vec::new()),
+        (QualificationMetric::Points, Some(start)) => {
+            tx.ledger().entries_since(brand, customer, start).await
+        }
+        (QualificationMetric::Points, None) => tx.ledger().entries(brand, customer).await,
+    }
+}
+
+/// How far the next tier is, when the qualifying value is known exactly.
+fn progress(
+    tiers: &TierProgram,
+    entries: &[LedgerEntry],
+    stats: &CustomerStats,
+    now: OffsetDateTime,
+) -> Option<TierProgress> {
+    let q = qualifying(tiers, entries, stats, now, None).ok()??;
+    if !q.exact {
+        return None;
+    }
+    tiers
+        .progress(held_tier(tiers, stats).as_ref(), q.value)
+        .ok()
 }

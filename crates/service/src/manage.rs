@@ -394,13 +394,14 @@ impl Services {
             if tx.customers().customer(brand, customer).await?.is_none() {
                 return Err(not_found("customer", customer));
             }
-            let entries = tx.ledger().entries(brand, customer).await?;
-            let start = after.map_or(0, |seq| seq.saturating_add(1));
-            Ok(entries
-                .into_iter()
-                .filter(|e| e.seq >= start)
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .collect())
+            let Some(from) = after.map_or(Some(0), |seq| seq.checked_add(1)) else {
+                // No entry comes after the last number there is.
+                return Ok(Vec::new());
+            };
+            Ok(tx
+                .ledger()
+                .entries_page(brand, customer, from, limit)
+                .await?)
         })
         .await
     }

@@ -26,6 +26,7 @@ pub(crate) mod idempotency;
 mod intelligence;
 mod latest_visits;
 mod ledger;
+mod ledger_reads;
 mod locations;
 mod menu;
 mod notices;

@@ -74,15 +74,25 @@ async fn broadcast(
     reward: &str,
     holdout: f64,
 ) -> (Vec<String>, CampaignRunReport) {
+    let document = json!({"name": "Ưu đãi", "trigger": {"type": "broadcast"},
+        "offer": {"type": "fixed", "reward": {"reward_id": reward,
+                  "cost": {"amount": "20000", "currency": "VND"}}},
+        "template": "Mã {{code}}: {{reward}}.",
+        "channels": ["sms"], "holdout": holdout, "frequency_cap": null});
+    run_alone(services, log, brand, &document).await
+}
+
+/// Creates and launches the campaign `document`, runs the brand's campaigns with
+/// `services` and returns the run's statements and its report; the campaign is ended
+/// after, so the next run is alone.
+async fn run_alone(
+    services: &Services,
+    log: &Mutex<Vec<String>>,
+    brand: BrandId,
+    document: &serde_json::Value,
+) -> (Vec<String>, CampaignRunReport) {
     let record = services
-        .create_campaign(
-            brand,
-            &json!({"name": "Ưu đãi", "trigger": {"type": "broadcast"},
-                "offer": {"type": "fixed", "reward": {"reward_id": reward,
-                          "cost": {"amount": "20000", "currency": "VND"}}},
-                "template": "Mã {{code}}: {{reward}}.",
-                "channels": ["sms"], "holdout": holdout, "frequency_cap": null}),
-        )
+        .create_campaign(brand, document)
         .await
         .unwrap_or_else(|e| panic!("campaign: {e}"));
     services
@@ -158,5 +168,56 @@ async fn a_page_is_written_with_one_statement_per_table_however_many_customers_i
             lines, 0,
             "{name}: a campaign reads no order lines: {many:#?}"
         );
+    }
+}
+
+/// A `points_expiring` campaign finds each customer's next expiring points in the stored
+/// lots, one statement for the page: a page of ten times the customers, some with a long
+/// history, costs the same statements, and none reads the ledger's entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_points_expiring_page_reads_the_lots_in_one_statement_and_no_ledger() {
+    for target in targets("campaign_writes_expiring").await {
+        let (name, w) = (target.name, &target.world);
+        let (services, log) = observed(&target.url).await;
+        // The fixture's points are valid 365 days: every customer's expire within 366.
+        let document = json!({"name": "Điểm sắp hết hạn",
+            "trigger": {"type": "points_expiring", "within_days": 366},
+            "template": "{{points}} điểm hết hạn ngày {{expiry_date}}.",
+            "channels": ["sms"], "holdout": 0, "frequency_cap": null});
+        customers(&w.services, w.brand, 7_100, 7_104, 1).await;
+        let (few, run) = run_alone(&services, &log, w.brand, &document).await;
+        assert_eq!(run.messages, 4, "{name}: {few:#?}");
+
+        customers(&w.services, w.brand, 7_104, 7_140, 1).await;
+        customers(&w.services, w.brand, 7_140, 7_144, 12).await;
+        let (many, run) = run_alone(&services, &log, w.brand, &document).await;
+        assert_eq!(run.messages, 44, "{name}: {many:#?}");
+        eprintln!(
+            "{name}: {} statements for a page of 4 customers, {} for a page of 44",
+            few.len(),
+            many.len()
+        );
+        assert_eq!(
+            many.len(),
+            few.len(),
+            "{name}: {} statements for 4 customers, {} for 44: {many:#?}",
+            few.len(),
+            many.len()
+        );
+        assert!(
+            many.len() <= STATEMENTS_PER_RUN,
+            "{name}: {} statements: {many:#?}",
+            many.len()
+        );
+        let lots = many
+            .iter()
+            .filter(|sql| sql.contains("account_lots"))
+            .count();
+        assert_eq!(lots, 1, "{name}: one read of the page's lots: {many:#?}");
+        let ledger = many
+            .iter()
+            .filter(|sql| sql.contains("ledger_entries"))
+            .count();
+        assert_eq!(ledger, 0, "{name}: no read of the ledger: {many:#?}");
     }
 }

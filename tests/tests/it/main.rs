@@ -35,6 +35,7 @@ mod isolation;
 mod kiotviet;
 mod kiotviet_api;
 mod kiotviet_fnb;
+mod ledger_pages;
 mod limits;
 mod load;
 mod manager_orders;

@@ -5,9 +5,9 @@ use regulars_campaigns::plan::{
     CustomerFacts, OrderFact, PointsExpiry, TierDowngrade, TierUpgrade, VoucherExpiry,
 };
 use regulars_domain::{BrandId, CustomerId};
-use regulars_loyalty::ledger::fold;
+use regulars_loyalty::ledger::{Lot, fold};
 use regulars_loyalty::vouchers::VoucherStatus;
-use regulars_ports::{CustomerHistory, CustomerScores, Transaction};
+use regulars_ports::{CustomerHistory, CustomerScores, ExpiringLots, Transaction};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -89,8 +89,34 @@ pub(crate) fn facts_of(
     f
 }
 
-/// The next batch of points to expire after `now`, from the customer's ledger.
-pub(super) async fn next_expiry(
+/// Each customer's next batch of points to expire after `now`: a page's in one read of
+/// the stored lots. An account without a stored state (older data, rare) is folded from
+/// its entries instead; customers with nothing to expire are left out.
+pub(super) async fn next_expiries(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customers: &[CustomerId],
+    now: OffsetDateTime,
+) -> Result<HashMap<CustomerId, PointsExpiry>, CampaignError> {
+    let mut next = HashMap::new();
+    for ExpiringLots { customer, lots } in tx
+        .ledger()
+        .next_expiring_lots(brand, customers, now)
+        .await?
+    {
+        let found = match lots {
+            Some(lots) => next_of(lots, now),
+            None => folded_next_expiry(tx, brand, customer, now).await?,
+        };
+        if let Some(found) = found {
+            next.insert(customer, found);
+        }
+    }
+    Ok(next)
+}
+
+/// The next batch of points to expire after `now`, from the customer's whole ledger.
+async fn folded_next_expiry(
     tx: &mut dyn Transaction,
     brand: BrandId,
     customer: CustomerId,
@@ -101,8 +127,15 @@ pub(super) async fn next_expiry(
         // A ledger that does not fold is reported by check-ledger; it expires nothing here.
         return Ok(None);
     };
+    Ok(next_of(state.lots(), now))
+}
+
+/// The next batch of points to expire after `now` among open lots: the earliest expiry
+/// after `now` of a lot with points left, with the points of every such lot expiring at
+/// that same instant.
+fn next_of(lots: impl IntoIterator<Item = Lot>, now: OffsetDateTime) -> Option<PointsExpiry> {
     let mut next: Option<PointsExpiry> = None;
-    for lot in state.lots() {
+    for lot in lots {
         let Some(at) = lot.expires_at else { continue };
         if at <= now || !lot.remaining.is_positive() {
             continue;
@@ -119,7 +152,7 @@ pub(super) async fn next_expiry(
             }),
         };
     }
-    Ok(next)
+    next
 }
 
 /// Each customer's unused voucher that expires next after `now`, for `voucher_expiring`:

@@ -4,7 +4,7 @@
 //! rows, and the page's writes. Every read and every write is one statement per kind for
 //! the whole page, however many customers it holds.
 
-use super::facts::{facts_of, next_expiry, next_voucher_expiries};
+use super::facts::{facts_of, next_expiries, next_voucher_expiries};
 use super::run::{draft_record, sms_text};
 use super::{CAMPAIGN_PAGE, CampaignError, find, find_locked, history_window, parse_definition};
 use crate::Services;
@@ -279,7 +279,8 @@ async fn page_campaign(
 }
 
 /// The planner's facts of the page's customers: their histories with the stored scores
-/// (one read for the page), what a trigger on expiring points or vouchers needs, and the
+/// (one read for the page), what a trigger on expiring points or vouchers needs (one read
+/// for the page), and the
 /// do-not-call register when the campaign could send promotional SMS.
 async fn page_facts(
     tx: &mut dyn Transaction,
@@ -300,13 +301,15 @@ async fn page_facts(
         Trigger::VoucherExpiring { .. } => next_voucher_expiries(tx, brand, &ids, now).await?,
         _ => HashMap::new(),
     };
+    let mut points = match campaign.trigger {
+        // From the stored lots, for this trigger alone.
+        Trigger::PointsExpiring { .. } => next_expiries(tx, brand, &ids, now).await?,
+        _ => HashMap::new(),
+    };
     let mut facts = Vec::with_capacity(histories.len());
     for h in histories {
         let mut f = facts_of(h, scores.get(&h.customer.id), now);
-        if matches!(campaign.trigger, Trigger::PointsExpiring { .. }) {
-            // From the customer's ledger: one read per customer, for this trigger alone.
-            f.expiring_points = next_expiry(tx, brand, h.customer.id, now).await?;
-        }
+        f.expiring_points = points.remove(&h.customer.id);
         f.expiring_voucher = vouchers.remove(&h.customer.id);
         facts.push(f);
     }

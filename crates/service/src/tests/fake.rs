@@ -13,7 +13,7 @@ use regulars_ports::mocks::{
     MockTransaction, OutcomeHandle, SavepointHook, SavepointOp, TxOutcome,
 };
 use regulars_ports::{
-    AccountHead, Brand, BrandConfig, CustomerStats, IdempotentRecord, LockedAccount,
+    AccountHead, Brand, BrandConfig, CustomerStats, ExpiringLots, IdempotentRecord, LockedAccount,
     LoyaltyProgram, MockClock, MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder,
     Transaction,
 };
@@ -519,6 +519,72 @@ fn ledger(tx: &mut MockTransaction, h: &Handle) {
         .expect_entries()
         .returning(move |brand, customer| {
             r.read("entries", |w| w.account(brand, customer).entries)
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_entries_page()
+        .returning(move |brand, customer, from, limit| {
+            r.read("entries_page", |w| {
+                w.account(brand, customer)
+                    .entries
+                    .into_iter()
+                    .filter(|e| e.seq >= from)
+                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                    .collect()
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_entries_since()
+        .returning(move |brand, customer, since| {
+            r.read("entries_since", |w| {
+                w.account(brand, customer)
+                    .entries
+                    .into_iter()
+                    .filter(|e| e.at >= since)
+                    .collect()
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_available_points()
+        .returning(move |brand, customer, at| {
+            r.read("available_points", |w| {
+                let account = w.account(brand, customer);
+                account.state.as_ref().map(|_| {
+                    let open = account
+                        .lots
+                        .values()
+                        .filter(|l| l.expires_at.is_none_or(|e| e > at));
+                    Points::checked_sum(open.map(|l| l.remaining)).unwrap_or(Points::ZERO)
+                })
+            })
+        });
+    let r = h.clone();
+    tx.ledger
+        .expect_next_expiring_lots()
+        .returning(move |brand, customers, after| {
+            let customers = customers.to_vec();
+            r.read("next_expiring_lots", move |w| {
+                customers
+                    .iter()
+                    .map(|&customer| {
+                        let account = w.account(brand, customer);
+                        let lots = account.state.as_ref().map(|_| {
+                            let open: Vec<Lot> = account
+                                .lots
+                                .values()
+                                .filter(|l| l.remaining.is_positive())
+                                .filter(|l| l.expires_at.is_some_and(|e| e > after))
+                                .copied()
+                                .collect();
+                            let first = open.iter().filter_map(|l| l.expires_at).min();
+                            open.into_iter().filter(|l| l.expires_at == first).collect()
+                        });
+                        ExpiringLots { customer, lots }
+                    })
+                    .collect()
+            })
         });
     let r = h.clone();
     tx.ledger

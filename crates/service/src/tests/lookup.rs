@@ -3,6 +3,7 @@
 use super::*;
 use crate::{ErrorClass, LookupError, UseCaseError};
 use regulars_loyalty::tiers::QualifyingValue;
+use regulars_ports::StoreError;
 
 #[tokio::test]
 async fn the_till_sees_balance_tier_progress_vouchers_and_what_can_be_redeemed() {
@@ -141,4 +142,37 @@ async fn a_spend_programme_shows_progress_only_when_it_is_exact() {
     h.set_now(t0() + days(91));
     let view = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
     assert_eq!(view.tier_progress, None);
+}
+
+#[tokio::test]
+async fn the_look_up_reads_the_stored_state_and_folds_only_an_account_without_one() {
+    let h = Harness::standard();
+    h.given_order(order("A-1", 45_000)).await;
+    h.services
+        .redeem_reward(BRAND, h.customer_id(), FREE_TOPPING)
+        .await
+        .unwrap();
+    h.given_order(order_at("A-2", 45_000, t0() + days(1))).await;
+    h.set_now(t0() + days(1));
+
+    // The whole ledger is not read while the state is stored: its read would fail.
+    h.fake.fail(
+        "entries",
+        StoreError::Other("the whole ledger was read".into()),
+    );
+    let stored = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
+    assert_eq!(stored.balance, Points::new(60));
+    assert!(stored.tier_progress.is_some());
+
+    // An account from before stored states: its entries are folded, and give the same.
+    h.fake.edit(|w| {
+        for account in w.accounts.values_mut() {
+            account.state = None;
+            account.lots.clear();
+        }
+    });
+    let failed = h.services.customer_lookup(BRAND, PHONE).await;
+    assert!(failed.is_err(), "the entries are read: {failed:?}");
+    let folded = h.services.customer_lookup(BRAND, PHONE).await.unwrap();
+    assert_eq!(folded, stored);
 }

@@ -7,7 +7,7 @@
 //! WHERE next_seq = head`, so a writer that built on a stale head gets a conflict instead of forking the
 //! ledger, whatever the isolation level.
 
-use super::{account_lots, account_state, config};
+use super::{account_lots, account_state, config, ledger_reads};
 use crate::convert::{from_json, to_i64, to_json, to_micros, to_micros_opt, to_u64};
 use crate::entity::{balance, ledger_entry};
 use crate::error::{corrupt, in_ctx, unstorable};
@@ -17,12 +17,13 @@ use regulars_domain::{BrandId, CustomerId, Points};
 use regulars_loyalty::ledger::{
     AccountState, EntryKind, LedgerEntry, LotsFound, LotsWanted, Tally,
 };
-use regulars_ports::{AccountHead, LedgerRepo, LockedAccount, StoreError};
+use regulars_ports::{AccountHead, ExpiringLots, LedgerRepo, LockedAccount, StoreError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use time::OffsetDateTime;
 
 #[async_trait]
 impl LedgerRepo for StoreTransaction {
@@ -126,29 +127,44 @@ impl LedgerRepo for StoreTransaction {
         brand: BrandId,
         customer: CustomerId,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let rows: Vec<(i64, String)> = ledger_entry::Entity::find()
-            .select_only()
-            .column(ledger_entry::Column::Seq)
-            .column(ledger_entry::Column::Entry)
-            .filter(ledger_entry::Column::BrandId.eq(brand.as_uuid()))
-            .filter(ledger_entry::Column::CustomerId.eq(customer.as_uuid()))
-            .order_by_asc(ledger_entry::Column::Seq)
-            .into_tuple()
-            .all(&self.tx)
-            .await
-            .map_err(in_ctx("select from ledger_entries"))?;
-        rows.iter()
-            .map(|(seq, text)| {
-                let entry: LedgerEntry = from_json("ledger_entries.entry", text)?;
-                if i64::try_from(entry.seq).ok() != Some(*seq) {
-                    return Err(corrupt(
-                        "ledger_entries.entry",
-                        format!("entry says seq {} in row {seq}", entry.seq),
-                    ));
-                }
-                Ok(entry)
-            })
-            .collect()
+        ledger_reads::entries_where(self, brand, customer, |select| select).await
+    }
+
+    async fn entries_page(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        ledger_reads::entries_page(self, brand, customer, from, limit).await
+    }
+
+    async fn entries_since(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        ledger_reads::entries_since(self, brand, customer, since).await
+    }
+
+    async fn available_points(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Points>, StoreError> {
+        ledger_reads::available_points(self, brand, customer, at).await
+    }
+
+    async fn next_expiring_lots(
+        &mut self,
+        brand: BrandId,
+        customers: &[CustomerId],
+        after: OffsetDateTime,
+    ) -> Result<Vec<ExpiringLots>, StoreError> {
+        ledger_reads::next_expiring_lots(self, brand, customers, after).await
     }
 
     async fn append(

@@ -19,6 +19,7 @@ mod distribution;
 mod exactness;
 mod idempotency;
 mod ledger;
+mod next_expiry;
 mod order_writes;
 mod orders;
 mod outbox_batch;
@@ -64,6 +65,9 @@ macro_rules! both_databases {
 both_databases! {
     account_lots {
         lots_are_rows_read_by_what_a_command_needs,
+    }
+    next_expiry {
+        the_stored_reads_give_the_fold,
     }
     admin {
         keys_are_found_by_prefix_and_revoked_once,
