@@ -96,7 +96,7 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
         /// Customers to simulate.
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = 2000)]
         customers: u32,
         /// Days of history, ending now.
         #[arg(long, default_value_t = 365)]

@@ -70,7 +70,9 @@ impl Demo {
 
     /// The win-back campaign with its two variants, "free drink" and "20 % off", their
     /// rewards named by catalogue id; each messaged customer gets one of them and the
-    /// campaign report compares them against the shared hold-out.
+    /// campaign report compares them against the shared hold-out. Its budget grows with
+    /// the chain ([`WIN_BACK_BUDGET_PER_CUSTOMER`]), so it never stops the test short, and
+    /// a fifth is held out, so most of the audience tells the offers apart.
     async fn create_win_back(&self) -> Result<regulars_ports::CampaignRecord> {
         let drink = self.reward(|k| matches!(k, RewardKind::FreeItem { .. }))?;
         let percent = self.reward(|k| matches!(k, RewardKind::PercentDiscount { .. }))?;
@@ -80,6 +82,8 @@ impl Demo {
                 "cost": {"amount": cost, "currency": "VND"}
             }})
         };
+        let customers = u64::try_from(self.personas.len()).unwrap_or(u64::MAX);
+        let budget = WIN_BACK_BUDGET_PER_CUSTOMER.saturating_mul(customers.max(1));
         let document = json!({
             "name": "Win back: we miss you",
             "trigger": {"type": "p_alive_below", "threshold": 0.6},
@@ -88,10 +92,10 @@ impl Demo {
                 {"name": "Free drink", "offer": by_id(drink, "15000")},
                 {"name": "20 % off", "offer": by_id(percent, "12000")},
             ],
-            "budget": {"amount": "3000000", "currency": "VND"},
+            "budget": {"amount": budget.to_string(), "currency": "VND"},
             "channels": ["zalo", "sms", "email"],
             "send_time": {"type": "now"},
-            "holdout": 0.3,
+            "holdout": 0.2,
             "attribution_days": 30,
         });
         self.services
@@ -192,6 +196,11 @@ impl Demo {
         Ok(())
     }
 }
+
+/// The win-back's budget per simulated customer, đồng: about a quarter of the chain's
+/// customers end up in its audience, so this pays every offer it plans with room to
+/// spare.
+const WIN_BACK_BUDGET_PER_CUSTOMER: u64 = 10_000;
 
 /// How the story names an offer kind.
 pub(super) fn offer_label(offer: OfferKind) -> &'static str {

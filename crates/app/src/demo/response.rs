@@ -66,7 +66,7 @@ pub(super) fn base_rate(standing: Standing) -> f64 {
 /// How much an offer multiplies the base rate.
 pub(super) fn lift(offer: OfferKind) -> f64 {
     match offer {
-        OfferKind::FreeItem => 2.2,
+        OfferKind::FreeItem => 3.5,
         OfferKind::FreeModifier => 1.5,
         OfferKind::FixedOff => 1.5,
         OfferKind::PercentOff => 1.2,
@@ -165,7 +165,7 @@ mod tests {
             back as f64 / f64::from(n)
         };
         let (free, percent) = (rate(OfferKind::FreeItem), rate(OfferKind::PercentOff));
-        assert!((free - 0.33).abs() < 0.015, "{free}");
+        assert!((free - 0.525).abs() < 0.015, "{free}");
         assert!((percent - 0.18).abs() < 0.015, "{percent}");
     }
 
