@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod callbacks;
+pub(crate) mod campaign_scope;
 pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
@@ -262,7 +263,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     "/campaigns/{id}/messages",
                     web::get().to(campaigns::messages),
                 )
-                .route("/campaigns/{id}/report", web::get().to(campaigns::report))
+                .route(
+                    "/campaigns/{id}/report",
+                    web::get().to(campaign_scope::report),
+                )
                 .route("/reports/overview", web::get().to(reports::overview))
                 .route("/reports/cohorts", web::get().to(reports::cohorts))
                 .route("/reports/revenue", web::get().to(reports::revenue))
