@@ -37,6 +37,7 @@ mod kiotviet_api;
 mod kiotviet_fnb;
 mod limits;
 mod load;
+mod manager_campaigns;
 mod manager_orders;
 mod manager_pages;
 mod manager_segments;
