@@ -52,6 +52,7 @@ fn operation_id(method: &str, path: &str) -> String {
 use crate::dto;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::paging::Page;
+use crate::routes::campaign_scope;
 use crate::routes::campaign_variants;
 use crate::routes::channels;
 use crate::routes::claims;
@@ -198,7 +199,7 @@ impl Modify for CommonErrors {
         intelligence::customer_scores, segment_export::export, goals::list, goals::create, goals::delete, jobs::run_scoring, jobs::get,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update,
         campaigns::launch, campaigns::pause, campaigns::end, campaigns::preview,
-        campaigns::run, campaigns::messages, campaigns::report,
+        campaigns::run, campaigns::messages, campaign_scope::report,
         reports::overview, reports::cohorts, reports::revenue,
         location_reports::by_location,
         segment_visits::by_segment,
@@ -238,6 +239,7 @@ impl Modify for CommonErrors {
         Page<dto::LocationDto>, Page<dto::RewardDto>, Page<dto::SegmentDto>,
         campaigns::CampaignDto, campaigns::RunReportDto, campaigns::MessageDto,
         campaigns::AttributionDto, campaigns::CampaignReportDto, Page<campaigns::CampaignDto>,
+        campaign_scope::ReportScopeDto,
         campaign_variants::VariantDto, campaign_variants::VerdictDto,
         Page<campaigns::MessageDto>,
         reports::OverviewDto, reports::SeriesPointDto, reports::CohortsDto, reports::CohortDto,

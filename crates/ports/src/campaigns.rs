@@ -199,18 +199,22 @@ pub trait CampaignRepo: Send {
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
     /// Every member with their revenue in `[at, at + window_days)`, members without
-    /// orders included with zero.
-    async fn member_revenue(
+    /// orders included with zero. With `codes`, only the orders placed at one of those
+    /// location codes count (every member is still listed).
+    async fn member_revenue<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
         window_days: u32,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<MemberRevenue>, StoreError>;
     /// The campaign's vouchers issued and redeemed, by the offer variant of the member
-    /// each went to and by reward.
-    async fn variant_vouchers(
+    /// each went to and by reward. With `codes`, `redeemed` counts only the vouchers
+    /// redeemed on an order placed at one of those location codes; `issued` stays all.
+    async fn variant_vouchers<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<VariantVoucherCount>, StoreError>;
 }

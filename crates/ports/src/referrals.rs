@@ -119,8 +119,14 @@ pub trait ReferralRepo: Send {
     ) -> Result<u64, StoreError>;
     /// The brand's latest referrals, newest first, at most `limit`.
     async fn referrals(&mut self, brand: BrandId, limit: u64) -> Result<Vec<Referral>, StoreError>;
-    /// The brand's referral figures.
-    async fn counts(&mut self, brand: BrandId) -> Result<ReferralCounts, StoreError>;
+    /// The brand's referral figures. With `codes`, only the accepted referrals (pending,
+    /// rewarded, reversed) whose friend's first order was placed at one of those
+    /// location codes; invites and refusals belong to no location and count nothing.
+    async fn counts<'a>(
+        &mut self,
+        brand: BrandId,
+        codes: Option<&'a [String]>,
+    ) -> Result<ReferralCounts, StoreError>;
     /// Deletes the customer's invite and every referral naming them on either side
     /// (erasure); answers how many rows went.
     async fn erase_customer(

@@ -428,11 +428,15 @@ pub trait VoucherRepo: Send {
         customers: &[CustomerId],
         after: OffsetDateTime,
     ) -> Result<Vec<Voucher>, StoreError>;
-    /// How many vouchers a campaign issued and how many were redeemed, per reward.
-    async fn campaign_vouchers(
+    /// How many vouchers a campaign issued and how many were redeemed, per reward. With
+    /// `codes`, `redeemed` counts only the vouchers redeemed on an order placed at one of
+    /// those location codes (a redemption without its order is at no location);
+    /// `issued` stays all.
+    async fn campaign_vouchers<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<CampaignVoucherCount>, StoreError>;
     /// Redeems a voucher with one conditional update (issued, already valid, and not
     /// expired at `now`), so concurrent attempts redeem it exactly once. A voucher not yet

@@ -12,6 +12,7 @@ mod brands;
 mod bulk;
 mod bulk_accounts;
 mod bulk_rows;
+mod by_location;
 mod campaigns;
 pub(crate) mod channel_accounts;
 mod claims;

@@ -191,7 +191,12 @@ pub(crate) fn dashboard(session: &Session, nav: Nav, title: &str, content: Marku
         if !session.scope.is_brand() {
             return matches!(
                 entry,
-                Nav::Overview | Nav::Segments | Nav::Customers | Nav::Ratings
+                Nav::Overview
+                    | Nav::Segments
+                    | Nav::Customers
+                    | Nav::Campaigns
+                    | Nav::Referrals
+                    | Nav::Ratings
             );
         }
         !matches!(entry, Nav::Audit | Nav::Staff | Nav::Channels) || session.can_edit()

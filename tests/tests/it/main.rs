@@ -38,6 +38,7 @@ mod kiotviet_fnb;
 mod ledger_pages;
 mod limits;
 mod load;
+mod manager_campaigns;
 mod manager_orders;
 mod manager_pages;
 mod manager_segments;

@@ -12,7 +12,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The friend joins through `invite` with the whole flow; returns the card's path.
-async fn join_through(
+pub(crate) async fn join_through(
     server: &TestServer,
     sms: &Arc<SmsStandIn>,
     invite: &str,

@@ -6,6 +6,7 @@ use crate::body::Json;
 use crate::error::{ApiError, ErrorBody};
 use crate::exposure;
 use crate::paging::{Page, PageQuery};
+use crate::routes::campaign_scope::{LocationQuery, ScopedPageQuery, location_reader};
 use crate::routes::id;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -216,6 +217,8 @@ pub(crate) struct CampaignReportDto {
     /// Which variant did better and how sure; absent without variants or while a
     /// variant has fewer than 2 customers.
     verdict: Option<super::campaign_variants::VerdictDto>,
+    /// The locations the figures are for, and which figures stay the whole campaign's.
+    scope: super::campaign_scope::ReportScopeDto,
 }
 
 /// The attribution as the API shows it.
@@ -274,6 +277,7 @@ impl From<&CampaignReport> for CampaignReportDto {
                 .map(super::campaign_variants::VariantDto::from)
                 .collect(),
             verdict: super::campaign_variants::verdict_dto(r),
+            scope: super::campaign_scope::ReportScopeDto::from(&r.scope),
         }
     }
 }
@@ -292,20 +296,21 @@ pub(crate) fn document_error(error: CampaignError) -> ApiError {
     }
 }
 
-/// The brand's campaigns, newest first.
-#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", security(("api_key" = [])), params(PageQuery),
-    responses((status = 200, body = Page<CampaignDto>)))]
+/// The brand's campaigns, newest first. Any key, a manager's too: campaigns are the
+/// brand's; `location` (a manager's own only, else 403) is the one their reports are
+/// read for.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", security(("api_key" = [])), params(ScopedPageQuery),
+    responses((status = 200, body = Page<CampaignDto>), (status = 403, body = ErrorBody)))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    query: web::Query<ScopedPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let (brand, _) = location_reader(&caller, &query.location)?;
+    let query = query.page();
     let after: Option<CampaignId> = query.after()?;
     let limit = query.checked_limit()?;
-    let records = state
-        .services
-        .campaigns(caller.reader()?, after, limit)
-        .await?;
+    let records = state.services.campaigns(brand, after, limit).await?;
     let items: Vec<CampaignDto> = records.iter().map(CampaignDto::from).collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |c| c.id.clone())))
 }
@@ -330,16 +335,19 @@ pub(crate) async fn create(
     Ok(HttpResponse::Created().json(CampaignDto::from(&record)))
 }
 
-/// One campaign.
+/// One campaign. Any key, a manager's too (`location`: its own only, else 403).
 #[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "campaigns", security(("api_key" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CampaignDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), LocationQuery),
+    responses((status = 200, body = CampaignDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    query: web::Query<LocationQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let (brand, _) = location_reader(&caller, &query.location)?;
     let campaign: CampaignId = id(&path, "campaign")?;
-    let record = state.services.campaign(caller.reader()?, campaign).await?;
+    let record = state.services.campaign(brand, campaign).await?;
     Ok(HttpResponse::Ok().json(CampaignDto::from(&record)))
 }
 
@@ -412,7 +420,7 @@ pub(crate) async fn end(
 }
 
 /// 409 `busy`: the brand already runs this expensive work.
-fn busy(work: &str) -> ApiError {
+pub(crate) fn busy(work: &str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "busy",
@@ -486,25 +494,4 @@ pub(crate) async fn messages(
         })
         .collect();
     Ok(HttpResponse::Ok().json(Page::of(items, limit, |m| m.id.clone())))
-}
-
-/// The campaign's results: messages sent and delivered, vouchers redeemed, revenue of the
-/// treated against the held-out customers, incremental revenue with its 95 % interval,
-/// offer cost and ROI (admin; it reads every member's orders, so one report per brand
-/// at a time: 409 `busy`).
-#[utoipa::path(get, path = "/v1/campaigns/{id}/report", tag = "campaigns", security(("api_key" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CampaignReportDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub(crate) async fn report(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let brand = caller.admin()?;
-    let campaign: CampaignId = id(&path, "campaign")?;
-    let _slot = state
-        .services
-        .exclusive(brand, "campaign report")
-        .ok_or_else(|| busy("campaign report"))?;
-    let report = state.services.campaign_report(brand, campaign).await?;
-    Ok(HttpResponse::Ok().json(CampaignReportDto::from(&report)))
 }

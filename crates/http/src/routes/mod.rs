@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod callbacks;
+pub(crate) mod campaign_scope;
 pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
 pub(crate) mod catalog;
@@ -311,7 +312,10 @@ fn campaign_routes(v1: Scope) -> Scope {
             "/campaigns/{id}/messages",
             web::get().to(campaigns::messages),
         )
-        .route("/campaigns/{id}/report", web::get().to(campaigns::report))
+        .route(
+            "/campaigns/{id}/report",
+            web::get().to(campaign_scope::report),
+        )
         .route(
             "/campaigns/{id}/engagement",
             web::get().to(engagement::campaign),

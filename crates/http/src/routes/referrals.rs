@@ -5,11 +5,13 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::Json;
 use crate::error::{ApiError, ErrorBody};
+use crate::routes::campaign_scope::{LocationQuery, location_reader};
 use crate::routes::id;
 use actix_web::{HttpResponse, web};
 use regulars_domain::{CustomerId, Points};
 use regulars_loyalty::referrals::{ReferralProgramme, ReferralState};
 use regulars_ports::{Referral, ReferralCounts};
+use regulars_service::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -136,11 +138,16 @@ pub struct ReferralsDto {
     pub items: Vec<ReferralDto>,
 }
 
-/// A brand's referral figures.
+/// A brand's referral figures, or those of some of its locations.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReferralCountsDto {
-    /// Members who have an invite link.
-    pub invited: u64,
+    /// `brand`, or `locations`: only the friends whose first order was placed at
+    /// `locations` (a friend without an order is at none).
+    pub scope: String,
+    /// The locations read; empty for the brand.
+    pub locations: Vec<Uuid>,
+    /// Members who have an invite link; `null` for locations (an invite is at none).
+    pub invited: Option<u64>,
     /// Friends who signed up through one (pending, rewarded or reversed).
     pub signed_up: u64,
     /// Waiting for the friend's first order.
@@ -149,15 +156,21 @@ pub struct ReferralCountsDto {
     pub rewarded: u64,
     /// Rewarded, then reversed by a full refund of the rewarding order.
     pub reversed: u64,
-    /// Refusals by reason.
+    /// Refusals by reason; empty for locations (a refusal is at none).
     #[schema(value_type = Object, example = json!({"self_referral": 1}))]
     pub refused: std::collections::BTreeMap<String, u64>,
 }
 
-impl From<&ReferralCounts> for ReferralCountsDto {
-    fn from(c: &ReferralCounts) -> Self {
+impl ReferralCountsDto {
+    fn new(c: &ReferralCounts, scope: &Scope) -> Self {
+        let (kind, locations, invited) = match scope {
+            Scope::Brand => ("brand", Vec::new(), Some(c.invited)),
+            Scope::Locations(ids) => ("locations", ids.iter().map(|l| l.as_uuid()).collect(), None),
+        };
         ReferralCountsDto {
-            invited: c.invited,
+            scope: kind.to_owned(),
+            locations,
+            invited,
             signed_up: c.signed_up,
             pending: c.pending,
             rewarded: c.rewarded,
@@ -242,16 +255,22 @@ pub(crate) async fn list(
 }
 
 /// The brand's referral figures: invited, signed up, pending, rewarded, reversed, and
-/// refusals by reason.
+/// refusals by reason. Any key: a manager's reads its locations only, and `location`
+/// one location; by location, only the friends whose first order was placed there count.
 #[utoipa::path(get, path = "/v1/reports/referrals", tag = "reports", security(("api_key" = [])),
-    responses((status = 200, body = ReferralCountsDto), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    params(LocationQuery),
+    responses((status = 200, body = ReferralCountsDto), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A location the key does not cover.", body = ErrorBody),
+        (status = 422, description = "A location the brand does not have.", body = ErrorBody)))]
 pub(crate) async fn report(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<LocationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let counts = state.services.referral_counts(caller.reader()?).await?;
-    Ok(HttpResponse::Ok().json(ReferralCountsDto::from(&counts)))
+    let (brand, scope) = location_reader(&caller, &query.location)?;
+    let counts = state.services.referral_counts_in(brand, &scope).await?;
+    Ok(HttpResponse::Ok().json(ReferralCountsDto::new(&counts, &scope)))
 }
 
 /// The member's invite link, made on first use, the same one after (admin and pos

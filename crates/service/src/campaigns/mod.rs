@@ -10,6 +10,7 @@
 
 mod edit;
 mod facts;
+mod figures;
 mod message;
 mod page;
 mod report;
@@ -23,7 +24,7 @@ use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use regulars_campaigns::attribution::{Attribution, AttributionError};
 use regulars_campaigns::plan::SkipReason;
 use regulars_campaigns::{Campaign, Offer, PricedReward};
-use regulars_domain::{BrandId, CampaignId, Points, RewardId};
+use regulars_domain::{BrandId, CampaignId, LocationId, Points, RewardId};
 use regulars_ports::{CampaignRecord, CampaignStatus, OutboxStatus, StoreError, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use thiserror::Error;
@@ -69,6 +70,9 @@ pub enum CampaignError {
         /// Why.
         message: String,
     },
+    /// A report asked for a location the brand does not have.
+    #[error("no location {0} in this brand")]
+    UnknownLocation(LocationId),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -82,7 +86,9 @@ impl UseCaseError for CampaignError {
             CampaignError::UnknownBrand(_) | CampaignError::UnknownCampaign(_) => {
                 ErrorClass::NotFound
             }
-            CampaignError::Invalid { .. } => ErrorClass::Invalid,
+            CampaignError::Invalid { .. } | CampaignError::UnknownLocation(_) => {
+                ErrorClass::Invalid
+            }
             CampaignError::WrongStatus { .. } => ErrorClass::Refused,
             CampaignError::CorruptDefinition { .. } => ErrorClass::Internal,
             CampaignError::Store(e) => store_class(e),
@@ -94,6 +100,7 @@ impl UseCaseError for CampaignError {
             CampaignError::UnknownBrand(_) => Some("brand"),
             CampaignError::UnknownCampaign(_) => Some("campaign"),
             CampaignError::Invalid { .. } => Some("definition"),
+            CampaignError::UnknownLocation(_) => Some("location"),
             CampaignError::WrongStatus { .. } => Some("status"),
             CampaignError::CorruptDefinition { .. } | CampaignError::Store(_) => None,
         }
@@ -183,6 +190,12 @@ pub struct CampaignReport {
     /// Which variant did better and how sure; `None` without variants or while a
     /// variant has fewer than two customers.
     pub verdict: Option<regulars_campaigns::compare::Verdict>,
+    /// The locations the report reads. For [`Scope::Locations`], revenue counts only the
+    /// members' orders placed there, `vouchers_redeemed` and the offer cost only the
+    /// redemptions on orders placed there (bonus points, credited at no location, are
+    /// not charged: `bonus_cost_minor` is 0); the members, messages, vouchers issued and
+    /// bonus credits stay the whole campaign's.
+    pub scope: crate::scope::Scope,
 }
 
 pub(crate) async fn find(

@@ -8,6 +8,7 @@
 //! (`signup.rs`); the friend's first order rewards both and a full refund of that order
 //! takes the rewards back (`reward.rs`), each in the transaction of that order or refund.
 
+mod by_location;
 mod reward;
 mod signup;
 
@@ -244,7 +245,7 @@ impl Services {
     pub async fn referral_counts(&self, brand: BrandId) -> Result<ReferralCounts, ManageError> {
         self.manage("referral_counts", async |tx| {
             load_brand::<ManageError>(tx, brand).await?;
-            Ok(tx.referrals().counts(brand).await?)
+            Ok(tx.referrals().counts(brand, None).await?)
         })
         .await
     }

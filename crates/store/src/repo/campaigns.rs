@@ -3,6 +3,7 @@
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt, to_u64};
 use crate::entity::{brand_policy, campaign, campaign_member};
 use crate::error::{corrupt, in_ctx};
+use crate::repo::by_location::at_codes;
 use crate::repo::inserted;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
@@ -227,15 +228,19 @@ impl CampaignRepo for StoreTransaction {
     }
 
     /// One statement: every member left-joined to their orders inside their own window
-    /// (`placed_at` in `[at, at + window)`), summed per member.
-    async fn member_revenue(
+    /// (`placed_at` in `[at, at + window)`, and at `codes` when given), summed per member.
+    async fn member_revenue<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
         window_days: u32,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<MemberRevenue>, StoreError> {
         let window = i64::from(window_days).saturating_mul(MICROS_PER_DAY);
         let backend = self.tx.get_database_backend();
+        // SQLite binds `?` in the order of the text: the codes come right after the window.
+        let (at, at_values) = at_codes(backend, "o.location", 2, codes);
+        let k = at_values.len();
         let p = |n: usize| {
             if self.is_postgres() {
                 format!("${n}")
@@ -250,23 +255,21 @@ impl CampaignRepo for StoreTransaction {
              CAST(COUNT(o.id) AS BIGINT) AS orders \
              FROM campaign_members m \
              LEFT JOIN orders o ON o.brand_id = m.brand_id AND o.customer_id = m.customer_id \
-             AND o.placed_at >= m.at AND o.placed_at < m.at + {} \
+             AND o.placed_at >= m.at AND o.placed_at < m.at + {}{at} \
              WHERE m.brand_id = {} AND m.campaign_id = {} \
              GROUP BY m.customer_id, m.member_group, m.variant \
              ORDER BY m.customer_id",
             p(1),
-            p(2),
-            p(3)
+            p(k + 2),
+            p(k + 3)
         );
-        let statement = Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                Value::from(window),
-                Value::from(brand.as_uuid()),
-                Value::from(campaign.as_uuid()),
-            ],
-        );
+        let mut values = vec![Value::from(window)];
+        values.extend(at_values);
+        values.extend([
+            Value::from(brand.as_uuid()),
+            Value::from(campaign.as_uuid()),
+        ]);
+        let statement = Statement::from_sql_and_values(backend, sql, values);
         let rows = self
             .tx
             .query_all_raw(statement)
@@ -304,12 +307,24 @@ impl CampaignRepo for StoreTransaction {
     /// One statement: the campaign's vouchers joined to the member each went to (a
     /// customer is a member once, so each voucher counts once), grouped by the member's
     /// variant, the reward and the status.
-    async fn variant_vouchers(
+    async fn variant_vouchers<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<VariantVoucherCount>, StoreError> {
         let backend = self.tx.get_database_backend();
+        // SQLite binds `?` in the order of the text: the codes come first.
+        let (at, at_values) = at_codes(backend, "o.location", 1, codes);
+        let k = at_values.len();
+        // With locations, a redemption counts where the order it was redeemed on was placed.
+        let join = if codes.is_some() {
+            "LEFT JOIN orders o ON o.brand_id = v.brand_id \
+             AND o.source = v.redeemed_order_source \
+             AND o.external_id = v.redeemed_order_external_id "
+        } else {
+            ""
+        };
         let p = |n: usize| {
             if self.is_postgres() {
                 format!("${n}")
@@ -320,24 +335,22 @@ impl CampaignRepo for StoreTransaction {
         let sql = format!(
             "SELECT m.variant AS variant, v.reward_id AS reward_id, \
              CAST(COUNT(v.id) AS BIGINT) AS issued, \
-             CAST(SUM(CASE WHEN v.status = 'redeemed' THEN 1 ELSE 0 END) AS BIGINT) AS redeemed \
+             CAST(SUM(CASE WHEN v.status = 'redeemed'{at} THEN 1 ELSE 0 END) AS BIGINT) AS redeemed \
              FROM vouchers v \
              JOIN campaign_members m ON m.brand_id = v.brand_id \
              AND m.campaign_id = v.campaign_id AND m.customer_id = v.customer_id \
-             WHERE v.brand_id = {} AND v.campaign_id = {} \
+             {join}WHERE v.brand_id = {} AND v.campaign_id = {} \
              GROUP BY m.variant, v.reward_id \
              ORDER BY m.variant, v.reward_id",
-            p(1),
-            p(2)
+            p(k + 1),
+            p(k + 2)
         );
-        let statement = Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                Value::from(brand.as_uuid()),
-                Value::from(campaign.as_uuid()),
-            ],
-        );
+        let mut values = at_values;
+        values.extend([
+            Value::from(brand.as_uuid()),
+            Value::from(campaign.as_uuid()),
+        ]);
+        let statement = Statement::from_sql_and_values(backend, sql, values);
         let rows = self
             .tx
             .query_all_raw(statement)
@@ -349,7 +362,8 @@ impl CampaignRepo for StoreTransaction {
                 let variant: Option<i16> = row.try_get("", "variant").map_err(&read)?;
                 let reward: Uuid = row.try_get("", "reward_id").map_err(&read)?;
                 let issued: i64 = row.try_get("", "issued").map_err(&read)?;
-                let redeemed: i64 = row.try_get("", "redeemed").map_err(&read)?;
+                let redeemed: Option<i64> = row.try_get("", "redeemed").map_err(&read)?;
+                let redeemed = redeemed.unwrap_or(0);
                 Ok(VariantVoucherCount {
                     variant: to_variant(variant)?,
                     reward: RewardId::from_uuid(reward),

@@ -221,7 +221,14 @@ impl ReferralRepo for StoreTransaction {
             .collect()
     }
 
-    async fn counts(&mut self, brand: BrandId) -> Result<ReferralCounts, StoreError> {
+    async fn counts<'a>(
+        &mut self,
+        brand: BrandId,
+        codes: Option<&'a [String]>,
+    ) -> Result<ReferralCounts, StoreError> {
+        if let Some(codes) = codes {
+            return super::by_location::referral_counts_at(self, brand, codes).await;
+        }
         use referral::Column as C;
         let invited = referral_invite::Entity::find()
             .filter(referral_invite::Column::BrandId.eq(brand.as_uuid()))

@@ -119,11 +119,15 @@ impl VoucherRepo for StoreTransaction {
             .collect()
     }
 
-    async fn campaign_vouchers(
+    async fn campaign_vouchers<'a>(
         &mut self,
         brand: BrandId,
         campaign: CampaignId,
+        codes: Option<&'a [String]>,
     ) -> Result<Vec<CampaignVoucherCount>, StoreError> {
+        if let Some(codes) = codes {
+            return super::by_location::campaign_vouchers_at(self, brand, campaign, codes).await;
+        }
         use voucher::Column as C;
         let rows: Vec<(Uuid, String, i64)> = voucher::Entity::find()
             .select_only()

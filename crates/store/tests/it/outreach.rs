@@ -197,7 +197,10 @@ pub(crate) async fn members_keep_their_first_assignment_and_revenue_counts_the_w
         tx.campaigns().member_counts(b.id, campaign_id).await?,
         (1, 2)
     );
-    let mut revenue = tx.campaigns().member_revenue(b.id, campaign_id, 14).await?;
+    let mut revenue = tx
+        .campaigns()
+        .member_revenue(b.id, campaign_id, 14, None)
+        .await?;
     revenue.sort_by_key(|r| r.customer_id);
     let got: Vec<(CustomerId, MemberGroup, i64, u64)> = revenue
         .iter()
@@ -217,7 +220,7 @@ pub(crate) async fn members_keep_their_first_assignment_and_revenue_counts_the_w
     let mut tx = store.begin().await?;
     assert!(
         tx.campaigns()
-            .member_revenue(other.id, campaign_id, 14)
+            .member_revenue(other.id, campaign_id, 14, None)
             .await?
             .is_empty()
     );

@@ -1,13 +1,14 @@
 //! Campaigns: the list with each one's results, a campaign's page (status, document,
 //! life-cycle buttons, a preview by skip reason and the report against the hold-out
-//! group), and a form that creates a draft from a campaign document.
+//! group), and a form that creates a draft from a campaign document. The list and a
+//! campaign's page take the location picker and are open to managers, read only.
 //!
 //! Every figure comes from the same service calls as `GET /v1/campaigns*`, and carries
 //! its exact value in a `<data value="…">` element next to the text people read.
 
 use crate::WebState;
 use crate::i18n::{Lang, Text};
-use crate::pages::{campaign_engagement, campaign_result};
+use crate::pages::{by_location, campaign_engagement, campaign_result, campaign_scope};
 use crate::render::{Fail, Nav, dashboard, money_text, ok, percent, when};
 use crate::session::{CsrfOnly, Session};
 use actix_web::http::{StatusCode, header};
@@ -18,7 +19,7 @@ use regulars_campaigns::plan::SkipReason;
 use regulars_domain::{CampaignId, Currency, Money};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_ports::{CampaignRecord, CampaignStatus, OutboxStatus};
-use regulars_service::{CampaignAction, CampaignError, CampaignReport, CampaignRunReport};
+use regulars_service::{CampaignAction, CampaignError, CampaignReport, CampaignRunReport, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -103,18 +104,23 @@ fn not_found_or_internal(session: &Session, error: CampaignError) -> Fail {
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
     after: Option<String>,
+    location: Option<String>,
 }
 
-/// `GET /dashboard/campaigns`: the brand's campaigns, newest first, with their results.
+/// `GET /dashboard/campaigns`: the brand's campaigns, newest first, with their results
+/// at the chosen locations (a manager's: its own, and read only).
 pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<WebState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
+    let scope = by_location::page_scope(&session, query.location.as_deref())?;
     let t = session.lang.text();
     let brand = session.brand();
     let after = crate::pages::cursor(query.after.as_ref());
+    let picker = campaign_scope::picker(&state, &session, "/dashboard/campaigns", &scope).await?;
+    let carry = campaign_scope::carry(&scope);
     let records = state
         .services
         .campaigns(brand, after, PAGE)
@@ -123,16 +129,22 @@ pub(crate) async fn list(
     let mut rows = Vec::with_capacity(records.len());
     for record in &records {
         // A campaign whose report cannot be made is still listed, without figures.
-        let report = state.services.campaign_report(brand, record.id).await.ok();
+        let report = state
+            .services
+            .campaign_report_in(brand, record.id, &scope)
+            .await
+            .ok();
         rows.push((record, report));
     }
     let next = (records.len() as u64 == PAGE)
         .then(|| records.last().map(|r| r.id))
         .flatten();
     let body = html! {
+        (picker)
         @if session.can_edit() {
             p { a #new-campaign href="/dashboard/campaigns/new" { (t.new_campaign) } }
         }
+        (campaign_scope::note(session.lang, &scope))
         section {
             @if rows.is_empty() { p.muted { (t.no_campaigns) } }
             @else {
@@ -145,7 +157,7 @@ pub(crate) async fn list(
                         @let attribution = report.as_ref().and_then(|r| r.attribution.as_ref().ok());
                         @let margin = report.as_ref().map_or(0.0, |r| r.gross_margin);
                         tr data-id=(record.id) data-status=(record.status.as_str()) {
-                            td { a href=(format!("/dashboard/campaigns/{}", record.id)) { (record.name) } }
+                            td { a href=(format!("/dashboard/campaigns/{}{}", record.id, carry.first)) { (record.name) } }
                             td.status { (status_name(t, record.status)) }
                             td.sent { (report.as_ref().map_or("—".to_owned(), |r| messages_sent(r).to_string())) }
                             td.redeemed { (report.as_ref().map_or("—".to_owned(), |r| r.vouchers_redeemed.to_string())) }
@@ -155,7 +167,7 @@ pub(crate) async fn list(
                 }
                 (campaign_result::explained(session.lang))
                 @if let Some(next) = next {
-                    p { a href=(format!("/dashboard/campaigns?after={next}")) { (t.next_page) } }
+                    p { a href=(format!("/dashboard/campaigns?after={next}{}", carry.then)) { (t.next_page) } }
                 }
             }
         }
@@ -206,10 +218,12 @@ pub(crate) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// The campaign page's query: `?preview=1` adds what a run would do now.
+/// The campaign page's query: `?preview=1` adds what a run would do now; `location`
+/// limits the report to one location.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ShowQuery {
     preview: Option<String>,
+    location: Option<String>,
 }
 
 fn preview_section(t: &Text, preview: &CampaignRunReport) -> Markup {
@@ -340,17 +354,19 @@ pub(crate) async fn show(
     path: web::Path<String>,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
+    let session = Session::scoped(&req, &state).await?;
+    let scope = by_location::page_scope(&session, query.location.as_deref())?;
     let Ok(id) = path.parse::<CampaignId>() else {
         return Err(Fail::not_found(session.lang));
     };
-    let page = render(&state, &session, id, query.preview.is_some(), None).await?;
+    let page = render(&state, &session, &scope, id, query.preview.is_some(), None).await?;
     Ok(ok(&req, page))
 }
 
 async fn render(
     state: &WebState,
     session: &Session,
+    scope: &Scope,
     id: CampaignId,
     with_preview: bool,
     refusal: Option<String>,
@@ -359,9 +375,11 @@ async fn render(
     let brand = session.brand();
     let report = state
         .services
-        .campaign_report(brand, id)
+        .campaign_report_in(brand, id, scope)
         .await
         .map_err(|e| not_found_or_internal(session, e))?;
+    let action = format!("/dashboard/campaigns/{id}");
+    let picker = campaign_scope::picker(state, session, &action, scope).await?;
     let found = state
         .services
         .brand(brand)
@@ -397,6 +415,7 @@ async fn render(
         CampaignStatus::Ended => vec![],
     };
     let body = html! {
+        (picker)
         @if let Some(message) = &refusal { p.error #refused { (message) } }
         section #summary {
             p {
@@ -426,6 +445,7 @@ async fn render(
             }
         }
         @if let Some(preview) = &preview { (preview_section(t, preview)) }
+        (campaign_scope::note(session.lang, scope))
         (report_section(session.lang, &report, found.currency))
         @if let Some(e) = &engagement { (campaign_engagement::section(session.lang, e)) }
         section {
@@ -465,7 +485,8 @@ pub(crate) async fn transition(
             .insert_header((header::LOCATION, format!("/dashboard/campaigns/{id}")))
             .finish()),
         Err(CampaignError::WrongStatus { action, .. }) => {
-            let page = render(&state, &session, id, false, Some(action.to_owned())).await?;
+            let scope = Scope::Brand;
+            let page = render(&state, &session, &scope, id, false, Some(action.to_owned())).await?;
             let mut reply = ok(&req, page);
             *reply.status_mut() = StatusCode::CONFLICT;
             Ok(reply)

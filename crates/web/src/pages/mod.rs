@@ -6,6 +6,7 @@ pub(crate) mod by_staff;
 pub(crate) mod campaign_engagement;
 pub(crate) mod campaign_form;
 pub(crate) mod campaign_result;
+pub(crate) mod campaign_scope;
 pub(crate) mod campaign_variants;
 pub(crate) mod campaigns;
 pub(crate) mod card;

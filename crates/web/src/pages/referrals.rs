@@ -3,6 +3,7 @@
 
 use crate::WebState;
 use crate::i18n::Lang;
+use crate::pages::by_location;
 use crate::render::{Fail, Nav, dashboard, ok, when};
 use crate::session::Session;
 use actix_web::http::StatusCode;
@@ -10,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use regulars_domain::Points;
 use regulars_loyalty::referrals::{ReferralProgramme, ReferralState};
-use regulars_service::ManageError;
+use regulars_service::{ManageError, Scope};
 use serde::Deserialize;
 
 /// The page's words.
@@ -168,6 +169,7 @@ impl ProgrammeForm {
 async fn render(
     state: &WebState,
     session: &Session,
+    scope: &Scope,
     form: Option<ProgrammeForm>,
     note: Option<String>,
 ) -> Result<Markup, Fail> {
@@ -185,13 +187,26 @@ async fn render(
                 .map_err(fail)?,
         ),
     };
-    let counts = state.services.referral_counts(brand).await.map_err(fail)?;
-    let latest = state.services.referrals(brand, 50).await.map_err(fail)?;
+    let counts = state
+        .services
+        .referral_counts_in(brand, scope)
+        .await
+        .map_err(fail)?;
+    // The latest referrals are the whole brand's: listed for the whole brand only.
+    let latest = if scope.is_brand() {
+        state.services.referrals(brand, 50).await.map_err(fail)?
+    } else {
+        Vec::new()
+    };
+    let known = state.services.locations(brand).await.map_err(fail)?;
     let edit = session.can_edit();
     let body = html! {
         h1 { (w.title) }
         p.muted { (w.intro) }
         @if let Some(note) = note { p.notice #referrals-note { (note) } }
+        @if !session.scope.is_brand() {
+            (read_only(&w, &form))
+        } @else {
         form #referrals-form method="post" action="/dashboard/referrals" {
             input type="hidden" name="csrf" value=(session.csrf);
             label { input #referrals-enabled type="checkbox" name="enabled" value="yes" checked[form.enabled.is_some()] disabled[!edit]; " " (w.enabled) }
@@ -206,9 +221,12 @@ async fn render(
             p.muted { (w.cap_help) }
             @if edit { button #referrals-save type="submit" { (w.save) } }
         }
+        }
         h2 { (w.figures) }
+        (by_location::filter(session, "/dashboard/referrals", &known, scope, &[]))
+        (scope_note(lang, scope))
         table #referral-figures {
-            tr { th { (w.invited) } td #fig-invited { (counts.invited) } }
+            tr { th { (w.invited) } td #fig-invited { (if scope.is_brand() { counts.invited.to_string() } else { "—".to_owned() }) } }
             tr { th { (w.signed_up) } td #fig-signed-up { (counts.signed_up) } }
             tr { th { (w.pending) } td #fig-pending { (counts.pending) } }
             tr { th { (w.rewarded) } td #fig-rewarded { (counts.rewarded) } }
@@ -217,9 +235,10 @@ async fn render(
                 tr { th { (w.refused) ": " (reason_words(lang, reason.as_str())) } td { (n) } }
             }
         }
-        h2 { (w.latest) }
-        @if latest.is_empty() { p.muted { (w.none) } }
+        @if !scope.is_brand() {}
+        @else if latest.is_empty() { h2 { (w.latest) } p.muted { (w.none) } }
         @else {
+            h2 { (w.latest) }
             table #referral-list {
                 tr { th { (w.signed_up_at) } th { (w.status) } th { (w.reason) } th { (w.points) } }
                 @for r in &latest {
@@ -235,6 +254,35 @@ async fn render(
         }
     };
     Ok(dashboard(session, Nav::Referrals, w.title, body))
+}
+
+/// The programme as a manager reads it: figures, no form.
+fn read_only(w: &Words, form: &ProgrammeForm) -> Markup {
+    html! {
+        table #referral-programme {
+            tr { th { (w.enabled) } td { (if form.enabled.is_some() { "✓" } else { "—" }) } }
+            tr { th { (w.referrer_points) } td { (form.referrer_points) } }
+            tr { th { (w.friend_points) } td { (form.friend_points) } }
+            tr { th { (w.min_purchase) } td { (form.min_purchase) } }
+            tr { th { (w.monthly_cap) } td { (form.monthly_cap) } }
+        }
+    }
+}
+
+/// What the figures of some locations count; nothing for the whole brand.
+fn scope_note(lang: Lang, scope: &Scope) -> Markup {
+    if scope.is_brand() {
+        return html! {};
+    }
+    let text = match lang {
+        Lang::En => {
+            "The friends whose first purchase was at these locations. Invites and refusals              belong to no location."
+        }
+        Lang::Vi => {
+            "Bạn bè có lần mua đầu tiên tại các cửa hàng này. Lời mời và các lần từ chối              không thuộc cửa hàng nào."
+        }
+    };
+    html! { p.muted #referrals-scope { (text) } }
 }
 
 /// A referral's reason and points, as shown.
@@ -254,13 +302,21 @@ fn shown(state: &ReferralState) -> (Option<&'static str>, String) {
     }
 }
 
-/// `GET /dashboard/referrals`.
+/// The page's query: one location's figures.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReferralsQuery {
+    location: Option<String>,
+}
+
+/// `GET /dashboard/referrals`: for a manager, read only and its locations' figures.
 pub(crate) async fn show(
     req: HttpRequest,
     state: web::Data<WebState>,
+    query: web::Query<ReferralsQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let session = Session::of(&req, &state).await?;
-    let page = render(&state, &session, None, None).await?;
+    let session = Session::scoped(&req, &state).await?;
+    let scope = by_location::page_scope(&session, query.location.as_deref())?;
+    let page = render(&state, &session, &scope, None, None).await?;
     Ok(ok(&req, page))
 }
 
@@ -288,11 +344,25 @@ pub(crate) async fn save(
     };
     let (page, status) = match outcome {
         Ok(()) => (
-            render(&state, &session, None, Some(w.saved.to_owned())).await?,
+            render(
+                &state,
+                &session,
+                &Scope::Brand,
+                None,
+                Some(w.saved.to_owned()),
+            )
+            .await?,
             StatusCode::OK,
         ),
         Err(message) => (
-            render(&state, &session, Some(form.into_inner()), Some(message)).await?,
+            render(
+                &state,
+                &session,
+                &Scope::Brand,
+                Some(form.into_inner()),
+                Some(message),
+            )
+            .await?,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     };
