@@ -2,19 +2,20 @@
 
 use crate::Services;
 use crate::account::Account;
+use crate::config_cache::OrderConfig;
 pub(crate) use crate::credit::{Credit, fresh_stats, record_visit, upgrade_tier};
-use crate::error::{CorruptLedger, ErrorClass, UseCaseError, common_variants, store_class};
 use crate::fingerprint::{fingerprint, same_request};
+pub use crate::ingest_error::IngestError;
 use regulars_domain::{
-    BrandId, ChannelConsent, Currency, Customer, CustomerId, DomainError, EventKey, Money, Order,
-    OrderId, Phone, Points,
+    BrandId, ChannelConsent, Customer, CustomerId, EventKey, Money, Order, OrderId, Phone, Points,
 };
-use regulars_loyalty::ledger::LedgerError;
-use regulars_loyalty::rules::{ExplanationLine, RulesError};
-use regulars_ports::{IdempotentRecord, StoreError, StoredOrder, Transaction};
+use regulars_loyalty::rules::ExplanationLine;
+use regulars_ports::{
+    BrandConfig, CampaignRecord, CustomerStats, IdempotentRecord, StoreError, StoredOrder,
+    Transaction,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use thiserror::Error;
 use time::OffsetDateTime;
 
 /// How far in the future an event's own time may be, by the server's clock: tills'
@@ -57,120 +58,6 @@ pub struct OrderReceipt {
     /// [`Services::claim_order`]); `None` when the brand's claims are off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_code: Option<String>,
-}
-
-/// Why an order was not ingested.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum IngestError {
-    /// The brand does not exist.
-    #[error("brand {0} does not exist")]
-    UnknownBrand(BrandId),
-    /// The order names another brand than the one it was sent to.
-    #[error("the order belongs to brand {order}, not to brand {brand}")]
-    BrandMismatch {
-        /// The brand it was sent to.
-        brand: BrandId,
-        /// The brand the order names.
-        order: BrandId,
-    },
-    /// The order is incoherent (no lines, negative prices, mixed currencies, bad key).
-    #[error("invalid order: {0}")]
-    InvalidOrder(DomainError),
-    /// The order is dated further in the future than clocks can disagree: recording it
-    /// would drag every later ledger entry of the customer forward to its time.
-    #[error(
-        "the order is placed at {placed_at}, after now ({now}) by more than the allowed clock skew"
-    )]
-    PlacedInFuture {
-        /// The order's time.
-        placed_at: OffsetDateTime,
-        /// Now, by the server's clock.
-        now: OffsetDateTime,
-    },
-    /// The order is not in the brand's currency.
-    #[error("the order is in {order}, the brand works in {brand}")]
-    CurrencyMismatch {
-        /// The brand's currency.
-        brand: Currency,
-        /// The order's currency.
-        order: Currency,
-    },
-    /// The order's key was already used by another kind of event.
-    #[error("key {}/{} was already used by a {kind} event", key.source, key.external_id)]
-    KeyReused {
-        /// The key.
-        key: EventKey,
-        /// The kind of event that used it.
-        kind: String,
-    },
-    /// The order's key was already used by an order with other contents: a POS that
-    /// numbers orders on its own, or two that share a numbering. The first order's
-    /// receipt is not given to this one.
-    #[error(
-        "order id {} was already used by an order with other contents",
-        key.external_id
-    )]
-    OtherOrder {
-        /// The key.
-        key: EventKey,
-    },
-    /// The earning rules could not evaluate the order.
-    #[error("earning rules: {0}")]
-    Rules(RulesError),
-    /// The customer's stored ledger is invalid.
-    #[error(transparent)]
-    CorruptLedger(CorruptLedger),
-    /// The ledger refused the points (an arithmetic overflow on absurd amounts).
-    #[error("ledger: {0}")]
-    Ledger(LedgerError),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-common_variants!(IngestError, ledger);
-
-impl UseCaseError for IngestError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            IngestError::UnknownBrand(_) => ErrorClass::NotFound,
-            IngestError::BrandMismatch { .. }
-            | IngestError::InvalidOrder(_)
-            | IngestError::PlacedInFuture { .. }
-            | IngestError::CurrencyMismatch { .. } => ErrorClass::Invalid,
-            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => ErrorClass::Refused,
-            IngestError::Rules(e) => match e {
-                RulesError::CurrencyMismatch { .. } | RulesError::InvalidOrder { .. } => {
-                    ErrorClass::Invalid
-                }
-                _ => ErrorClass::Internal,
-            },
-            IngestError::CorruptLedger(_) | IngestError::Ledger(_) => ErrorClass::Internal,
-            IngestError::Store(e) => store_class(e),
-        }
-    }
-
-    fn field(&self) -> Option<&'static str> {
-        match self {
-            IngestError::UnknownBrand(_) => Some("brand"),
-            IngestError::BrandMismatch { .. } => Some("brand_id"),
-            IngestError::InvalidOrder(e) => e.field(),
-            IngestError::PlacedInFuture { .. } => Some("placed_at"),
-            IngestError::CurrencyMismatch { .. } => Some("total"),
-            IngestError::KeyReused { .. } => Some("key"),
-            IngestError::OtherOrder { .. } => Some("order_id"),
-            IngestError::Rules(RulesError::CurrencyMismatch { .. }) => Some("total"),
-            IngestError::Rules(RulesError::InvalidOrder { field, .. }) => Some(field),
-            _ => None,
-        }
-    }
-
-    fn code(&self) -> Option<&'static str> {
-        match self {
-            IngestError::KeyReused { .. } | IngestError::OtherOrder { .. } => Some("key_reused"),
-            _ => None,
-        }
-    }
 }
 
 impl Services {
@@ -285,23 +172,17 @@ impl Services {
         Ok(())
     }
 
+    /// Ingests one order in `tx` (see [`Services::ingest_order`] for what that means):
+    /// the checks against the brand's configuration, one read for the key and the
+    /// customer, then the order stored — as it is without a customer, or credited under
+    /// the customer's account lock ([`Services::credit_order_in`]).
     pub(crate) async fn ingest_in(
         &self,
         tx: &mut dyn Transaction,
         brand_id: BrandId,
         order: &Order,
     ) -> Result<OrderReceipt, IngestError> {
-        // A brand's currency never changes, so a kept copy can refuse an order in
-        // another currency; its rules are checked against the stored version once the
-        // account is locked, before they are applied.
-        let config = self.order_config::<IngestError>(tx, brand_id).await?;
-        let fingerprint = fingerprint(order)?;
-        if order.currency() != config.config.brand.currency {
-            return Err(IngestError::CurrencyMismatch {
-                brand: config.config.brand.currency,
-                order: order.currency(),
-            });
-        }
+        let (config, fingerprint) = self.order_checks(tx, brand_id, order).await?;
         // Before any lock: has the key been seen, and who is the customer — one read.
         let (seen, known) = match &order.customer_phone {
             Some(phone) => {
@@ -327,102 +208,170 @@ impl Services {
             duplicate: false,
             claim_code: None,
         };
-        match &order.customer_phone {
+        let Some(phone) = &order.customer_phone else {
+            let stored = stored_order(receipt.order_id, order, None, Points::ZERO);
+            tx.orders().insert_order(&stored).await?;
+            receipt.claim_code = self.open_claim_in(tx, brand_id, &stored).await?;
+            return remember_order(tx, brand_id, order, receipt, fingerprint).await;
+        };
+        let customer = match known {
+            Some(customer) => customer,
             None => {
-                let stored = stored_order(receipt.order_id, order, None, Points::ZERO);
-                tx.orders().insert_order(&stored).await?;
-                receipt.claim_code = self.open_claim_in(tx, brand_id, &stored).await?;
+                let first_seen = order.placed_at.min(now);
+                self.new_customer_in(tx, brand_id, phone, first_seen)
+                    .await?
             }
-            Some(phone) => {
-                let customer = match known {
-                    Some(customer) => customer,
-                    None => {
-                        let first_seen = order.placed_at.min(now);
-                        self.new_customer_in(tx, brand_id, phone, first_seen)
-                            .await?
-                    }
-                };
-                // Lock first: the stats read while crediting are only consistent under
-                // the account lock. A concurrent delivery of the same order may have
-                // committed while this one waited for it: READ COMMITTED shows its record
-                // only now, after the lock, so look again before crediting anything.
-                // The second look and the stats the rules need are one read.
-                let mut account = Account::open::<IngestError>(tx, brand_id, customer.id).await?;
-                let (seen, stats) = tx
-                    .idempotency()
-                    .seen_with_stats(brand_id, &order.key, customer.id)
+        };
+        self.credit_order_in(tx, config, &customer, order, receipt, fingerprint)
+            .await
+    }
+
+    /// Config and checks, before anything is read for the order itself: the brand's
+    /// configuration (the kept copy when there is one), the order's fingerprint, and the
+    /// currency. A brand's currency never changes, so a kept copy can refuse an order in
+    /// another currency; its rules are checked against the stored version once the
+    /// account is locked ([`Services::lock_for_order`]), before they are applied.
+    async fn order_checks(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        order: &Order,
+    ) -> Result<(OrderConfig, String), IngestError> {
+        let config = self.order_config::<IngestError>(tx, brand_id).await?;
+        let fingerprint = fingerprint(order)?;
+        if order.currency() != config.config.brand.currency {
+            return Err(IngestError::CurrencyMismatch {
+                brand: config.config.brand.currency,
+                order: order.currency(),
+            });
+        }
+        Ok((config, fingerprint))
+    }
+
+    /// The customer's part of an order: locks the account, works out the credit, writes
+    /// it — with everything else, the idempotency record included, in one piece for the
+    /// common order — and, for any other order, does what comes after it
+    /// ([`Services::after_order_writes`]) and remembers the receipt.
+    async fn credit_order_in(
+        &self,
+        tx: &mut dyn Transaction,
+        config: OrderConfig,
+        customer: &Customer,
+        order: &Order,
+        mut receipt: OrderReceipt,
+        fingerprint: String,
+    ) -> Result<OrderReceipt, IngestError> {
+        // The configuration is the brand's the order was sent to.
+        let brand_id = config.config.brand.id;
+        let locked = self
+            .lock_for_order(tx, brand_id, customer.id, &order.key, config)
+            .await?;
+        let (mut account, stats, config) = match locked {
+            Ok(locked) => locked,
+            Err(record) => return first_receipt(&order.key, record, &fingerprint),
+        };
+        let referral_pending = account.referral_pending;
+        let credit = Credit {
+            brand: &config.brand,
+            program: config.program.as_ref(),
+            customer,
+            order,
+            claim: false,
+        };
+        let credited = credit
+            .work_out(tx, &mut account, stats, &mut receipt)
+            .await?;
+        let stamps = config
+            .stamp_cards
+            .iter()
+            .any(|card| card.stamps_for(order) > 0);
+        // The common order — no stamps, no referral waiting, no real-time campaign to
+        // plan — writes everything, its record too, in one piece.
+        let campaigns = if stamps || referral_pending {
+            None
+        } else {
+            Some(self.order_campaigns_in(tx, &config.brand).await?)
+        };
+        if campaigns.as_ref().is_some_and(Vec::is_empty) {
+            let record = order_record(&receipt, fingerprint)?;
+            credited
+                .write_with_record(tx, &credit, &mut account, &receipt, record)
+                .await?;
+            return Ok(receipt);
+        }
+        credited.write(tx, &credit, &mut account, &receipt).await?;
+        let after = AfterOrder {
+            referral_pending,
+            campaigns,
+        };
+        self.after_order_writes(tx, &config, customer, order, &mut receipt, after)
+            .await?;
+        remember_order(tx, brand_id, order, receipt, fingerprint).await
+    }
+
+    /// The lock: opens (locks) the customer's account, then looks at the key again and
+    /// reads the customer's stats in one read — a concurrent delivery of the same order
+    /// may have committed while this one waited for the lock, and READ COMMITTED shows
+    /// its record only now — and makes sure the brand's configuration is the one
+    /// committed when the lock was taken. `Err` holds the record such a delivery left.
+    async fn lock_for_order(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        customer: CustomerId,
+        key: &EventKey,
+        config: OrderConfig,
+    ) -> Result<Result<LockedOrder, IdempotentRecord>, IngestError> {
+        // Lock first: the stats read while crediting are only consistent under the
+        // account lock.
+        let account = Account::open::<IngestError>(tx, brand_id, customer).await?;
+        let (seen, stats) = tx
+            .idempotency()
+            .seen_with_stats(brand_id, key, customer)
+            .await?;
+        if let Some(record) = seen {
+            return Ok(Err(record));
+        }
+        let config = self
+            .current_config::<IngestError>(tx, config, &account)
+            .await?;
+        Ok(Ok((account, stats, config)))
+    }
+
+    /// After the order's credit is written, one by one: its stamps, the referral its
+    /// customer's first order may complete (rewarding both, in this transaction; the
+    /// account's mark, read under its lock, says whether one may be waiting), and the
+    /// real-time campaigns it plans — the ones read already, or looked up now.
+    async fn after_order_writes(
+        &self,
+        tx: &mut dyn Transaction,
+        config: &BrandConfig,
+        customer: &Customer,
+        order: &Order,
+        receipt: &mut OrderReceipt,
+        after: AfterOrder,
+    ) -> Result<(), IngestError> {
+        let brand_id = config.brand.id;
+        self.stamp_order_in(tx, brand_id, customer, &config.stamp_cards, order)
+            .await?;
+        if after.referral_pending
+            && let Some(balance) = self
+                .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
+                .await?
+        {
+            receipt.balance = Some(balance);
+        }
+        match after.campaigns {
+            Some(due) => {
+                self.plan_after_order_in(tx, &config.brand, customer, order, receipt, due)
                     .await?;
-                if let Some(record) = seen {
-                    return first_receipt(&order.key, record, &fingerprint);
-                }
-                let config = self
-                    .current_config::<IngestError>(tx, config, &account)
+            }
+            None => {
+                self.after_order_in(tx, &config.brand, customer, order, receipt)
                     .await?;
-                let referral_pending = account.referral_pending;
-                let credit = Credit {
-                    brand: &config.brand,
-                    program: config.program.as_ref(),
-                    customer: &customer,
-                    order,
-                    claim: false,
-                };
-                let credited = credit
-                    .work_out(tx, &mut account, stats, &mut receipt)
-                    .await?;
-                let stamps = config
-                    .stamp_cards
-                    .iter()
-                    .any(|card| card.stamps_for(order) > 0);
-                // The common order — no stamps, no referral waiting, no real-time
-                // campaign to plan — writes everything, its record too, in one piece.
-                let campaigns = if stamps || referral_pending {
-                    None
-                } else {
-                    Some(self.order_campaigns_in(tx, &config.brand).await?)
-                };
-                if campaigns.as_ref().is_some_and(Vec::is_empty) {
-                    let record = order_record(&receipt, fingerprint)?;
-                    credited
-                        .write_with_record(tx, &credit, &mut account, &receipt, record)
-                        .await?;
-                    return Ok(receipt);
-                }
-                credited.write(tx, &credit, &mut account, &receipt).await?;
-                self.stamp_order_in(tx, brand_id, &customer, &config.stamp_cards, order)
-                    .await?;
-                // A referred friend's first order rewards both, in this transaction. The
-                // account's mark, read under its lock, says whether one may be waiting.
-                if referral_pending
-                    && let Some(balance) = self
-                        .referral_on_order_in::<IngestError>(tx, &config.brand, customer.id, order)
-                        .await?
-                {
-                    receipt.balance = Some(balance);
-                }
-                match campaigns {
-                    Some(due) => {
-                        self.plan_after_order_in(
-                            tx,
-                            &config.brand,
-                            &customer,
-                            order,
-                            &receipt,
-                            due,
-                        )
-                        .await?;
-                    }
-                    None => {
-                        self.after_order_in(tx, &config.brand, &customer, order, &receipt)
-                            .await?;
-                    }
-                }
             }
         }
-        let record = order_record(&receipt, fingerprint)?;
-        tx.idempotency()
-            .remember(brand_id, &order.key, &record)
-            .await?;
-        Ok(receipt)
+        Ok(())
     }
 
     /// The brand's customer with this phone, created if new.
@@ -476,6 +425,34 @@ fn order_record(
             .map_err(|e| StoreError::Other(format!("encoding the order receipt: {e}")))?,
         fingerprint: Some(fingerprint),
     })
+}
+
+/// The customer's account, locked, with their stats and the brand's configuration as
+/// of the lock.
+type LockedOrder = (Account, Option<CustomerStats>, Arc<BrandConfig>);
+
+/// What is left to do after an order's credit is written.
+struct AfterOrder {
+    /// Whether a referral may wait for the customer's first order.
+    referral_pending: bool,
+    /// The real-time campaigns the order plans, when they were read already.
+    campaigns: Option<Vec<CampaignRecord>>,
+}
+
+/// Remembers the order's `receipt` under its key (with the order's fingerprint) and
+/// gives it back.
+async fn remember_order(
+    tx: &mut dyn Transaction,
+    brand_id: BrandId,
+    order: &Order,
+    receipt: OrderReceipt,
+    fingerprint: String,
+) -> Result<OrderReceipt, IngestError> {
+    let record = order_record(&receipt, fingerprint)?;
+    tx.idempotency()
+        .remember(brand_id, &order.key, &record)
+        .await?;
+    Ok(receipt)
 }
 
 /// The receipt a first delivery remembered, marked as a duplicate; refused when the key

@@ -126,6 +126,7 @@ pub mod guard;
 mod import;
 mod import_fold;
 mod ingest;
+mod ingest_error;
 mod jobs;
 mod keyword_optout;
 mod ledger_ops;

@@ -106,6 +106,11 @@ impl Binds {
         }
     }
 
+    /// Whether the placeholders are PostgreSQL's.
+    pub(super) fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
     /// The placeholder of `value`, bound next.
     pub(super) fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());

@@ -96,6 +96,7 @@ both_databases! {
     }
     order_writes {
         an_order_is_written_in_one_piece,
+        orders_of_any_shape_share_one_statement,
         seen_with_customer_reads_both_or_either,
     }
     orders {

@@ -1,6 +1,7 @@
 //! An order's writes in one piece (`OrderRepo::write_order`, one statement on
-//! PostgreSQL) and its two combined reads: everything lands as the one-by-one writes
-//! would leave it, a moved head or a reused key writes nothing.
+//! PostgreSQL, one query on SQLite) and its two combined reads: everything lands as the
+//! one-by-one writes would leave it, a moved head or a reused key writes nothing, and
+//! orders of any number of rows share one statement text on PostgreSQL.
 
 use crate::support::{key, order, seed, vnd};
 use crate::{Store, TestResult};
@@ -11,6 +12,7 @@ use regulars_ports::{
     StoredOrder, UnitOfWork,
 };
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -196,6 +198,70 @@ pub(crate) async fn an_order_is_written_in_one_piece(store: Store) -> TestResult
         .write_order(&writes(&again, &next, head, entries, 3)?)
         .await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    Ok(())
+}
+
+/// Each order's writes are one statement (one query on SQLite); on PostgreSQL its text
+/// is the same for orders of one line or three, with a lot expired or not, so one
+/// prepared statement serves them all.
+pub(crate) async fn orders_of_any_shape_share_one_statement(store: Store) -> TestResult {
+    let (brand, lan, _) = seed(&store, 1).await?;
+    let mut store = store;
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = log.clone();
+    store.observe_statements(move |sql| {
+        if let Ok(mut log) = sink.lock() {
+            log.push(sql.to_owned());
+        }
+    });
+    let taken = || {
+        log.lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    };
+    let mut ledger = Ledger::new();
+    let mut texts = Vec::new();
+    for (n, lines, days) in [(1_u8, 2_usize, 0_i64), (2, 1, 15), (3, 3, 16)] {
+        let mut stored = order(brand.id, n, &format!("S-{n}"), Some(&lan));
+        stored.order.placed_at = AT + Duration::days(days);
+        let line = stored.order.lines[0].clone();
+        stored.order.lines.resize(lines, line);
+        let mut tx = store.begin().await?;
+        let head = tx.ledger().lock_account(brand.id, lan.id).await?;
+        let at = stored.order.placed_at;
+        let mut entries = ledger.expire_due(at)?;
+        entries.extend(ledger.earn(
+            stored.order.key.clone(),
+            Points::new(10),
+            at,
+            Some(at + Duration::days(10)),
+        )?);
+        taken();
+        tx.orders()
+            .write_order(&writes(&stored, &ledger, head, entries, u64::from(n))?)
+            .await?;
+        let statements = taken();
+        assert_eq!(statements.len(), 1, "order {n}: {statements:#?}");
+        texts.extend(statements);
+        tx.commit().await?;
+        ledger.lots_saved();
+        let read = store
+            .begin()
+            .await?
+            .orders()
+            .order_by_key(brand.id, &stored.order.key)
+            .await?;
+        assert_eq!(read.as_ref(), Some(&stored), "order {n}");
+    }
+    if store.backend() == regulars_store::Backend::Postgres {
+        texts.dedup();
+        assert_eq!(texts.len(), 1, "{texts:#?}");
+    }
+    let mut tx = store.begin().await?;
+    assert_eq!(
+        tx.ledger().entries(brand.id, lan.id).await?,
+        ledger.entries()
+    );
     Ok(())
 }
 
