@@ -47,6 +47,8 @@ const COMMENTS: [&[&str]; 3] = [
 pub(super) struct ProgrammeTally {
     pub(super) stamp_vouchers_redeemed: u64,
     pub(super) referred_signups: u64,
+    /// The customers who joined through a member's invite.
+    pub(super) referred: std::collections::BTreeSet<usize>,
     pub(super) ratings: u64,
     pub(super) managers_notified: u64,
 }
@@ -124,24 +126,39 @@ impl Demo {
             return Ok(None);
         };
         let token = self.services.invite_token(self.brand, referrer).await?;
-        self.programmes.referred_signups += u64::from(token.is_some());
+        if token.is_some() {
+            self.programmes.referred_signups += 1;
+            self.programmes.referred.insert(customer);
+        }
         Ok(token)
     }
 
     /// Two members try their own invite link, two sign up through a friend's although
-    /// they are members already: the referral report shows the refusals.
+    /// they are members already: the referral report shows the refusals. The two who
+    /// use a friend's link joined without an invite, so they are refused as members
+    /// already, not as referred before (that reason is checked first).
     pub(super) async fn refused_referrals(&mut self) -> Result<()> {
         let members: Vec<(usize, CustomerId)> =
             self.customer_ids.iter().map(|(i, id)| (*i, *id)).collect();
-        if members.len() < 4 {
+        let unreferred: Vec<(usize, CustomerId)> = members
+            .iter()
+            .filter(|(i, _)| !self.programmes.referred.contains(i))
+            .copied()
+            .collect();
+        if members.len() < 4 || unreferred.is_empty() {
             return Ok(());
         }
         for k in 0..4 {
-            let (who, _) = members[(k * 7 + 3) % members.len()];
-            let owner = if k < 2 {
-                members[(k * 7 + 3) % members.len()].1
+            let (who, owner) = if k < 2 {
+                let (who, id) = members[(k * 7 + 3) % members.len()];
+                (who, id)
             } else {
-                members[(k * 11 + 1) % members.len()].1
+                let (who, id) = unreferred[(k * 7 + 3) % unreferred.len()];
+                let mut at = k * 11 + 1;
+                while members[at % members.len()].1 == id {
+                    at += 1;
+                }
+                (who, members[at % members.len()].1)
             };
             if let Some(invite) = self.services.invite_token(self.brand, owner).await? {
                 let location = self.personas[who].home;

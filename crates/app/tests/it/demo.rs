@@ -151,7 +151,9 @@ async fn the_demo_tells_a_year_with_campaigns() {
             .filter(|m| m["data"].get("otp").is_none() && m["promotional"] == false)
             .count();
         assert!(notices > 0, "{}: no low rating reached a manager", db.name);
-        // Members who tried an invite they cannot use proved their phone too.
+        // Members who tried an invite they cannot use proved their phone too: their own
+        // invite, or a friend's (refused as a member already, or, for a member who once
+        // joined through an invite, as referred before — that reason is checked first).
         let referrals = services.referral_counts(brand).await.unwrap();
         let members_again: u64 = referrals
             .refused
@@ -159,7 +161,9 @@ async fn the_demo_tells_a_year_with_campaigns() {
             .filter(|(r, _)| {
                 matches!(
                     r,
-                    RefusalReason::SelfReferral | RefusalReason::ExistingCustomer
+                    RefusalReason::SelfReferral
+                        | RefusalReason::ExistingCustomer
+                        | RefusalReason::AlreadyReferred
                 )
             })
             .map(|(_, n)| n)
@@ -167,8 +171,9 @@ async fn the_demo_tells_a_year_with_campaigns() {
         assert_eq!(
             codes as u64,
             doors.poster + members_again,
-            "{}: one sign-up code per poster sign-up",
-            db.name
+            "{}: one sign-up code per poster sign-up ({:?})",
+            db.name,
+            referrals.refused
         );
         assert_eq!(
             sent_total as usize,
