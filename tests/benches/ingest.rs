@@ -141,7 +141,7 @@ async fn sqlite_minimal_tx(url: &str, clients: usize, secs: u64) -> BenchResult<
     );
     for stmt in [
         "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=NORMAL",
+        "PRAGMA synchronous=FULL",
         "CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY, account INTEGER, delta INTEGER)",
         "CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, balance INTEGER)",
         "INSERT OR IGNORE INTO accounts (id, balance) SELECT value, 0 FROM json_each('[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]')",
