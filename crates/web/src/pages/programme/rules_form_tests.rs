@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::sample::subsequence;
 
 fn label() -> impl Strategy<Value = Option<String>> {
-    proptest::option::of("[a-zA-Zà-ỹ0-9 ]{0,12}[a-zà-ỹ]")
+    proptest::option::of(r"[a-zA-Z0-9[à-ỹ&&\p{L}] ]{0,12}[a-z[à-ỹ&&\p{L}]]")
 }
 
 fn code() -> impl Strategy<Value = String> {

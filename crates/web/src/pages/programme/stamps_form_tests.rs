@@ -22,7 +22,7 @@ fn earning() -> impl Strategy<Value = StampEarning> {
 fn card() -> impl Strategy<Value = StampCard> {
     (
         "[a-z0-9_-]{1,12}",
-        "[A-Za-zà-ỹ][A-Za-zà-ỹ ☕]{0,20}[a-zà-ỹ]",
+        r"[A-Za-z[à-ỹ&&\p{L}]][A-Za-z[à-ỹ&&\p{L}] ☕]{0,20}[a-z[à-ỹ&&\p{L}]]",
         0_u32..200,
         earning(),
         proptest::option::of(0_u32..200),

@@ -23,7 +23,7 @@ fn program() -> impl Strategy<Value = TierProgram> {
         proptest::collection::vec(
             (
                 1_i64..10_000,
-                "[a-zà-ỹA-Z][a-zà-ỹA-Z ]{0,10}[a-z]",
+                r"[a-zA-Z[à-ỹ&&\p{L}]][a-zA-Z[à-ỹ&&\p{L}] ]{0,10}[a-z]",
                 (100_i64..=1000, 0_u32..=2),
                 proptest::collection::vec("[a-zA-Z][a-zA-Z ]{0,10}[a-z!]", 0..3),
             ),
