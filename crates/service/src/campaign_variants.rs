@@ -144,12 +144,14 @@ fn reward_cost(offer: Option<&Offer>, reward: RewardId) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use regulars_domain::{CampaignId, Currency, CustomerId};
 
-    fn campaign() -> Campaign {
+    /// A broadcast with two variants: a free tea (reward `[1; 16]`, costing 15.000 ₫)
+    /// and 20 bonus points.
+    pub(crate) fn campaign() -> Campaign {
         let reward = serde_json::json!({
             "reward": {"id": RewardId::from_bytes([1; 16]), "name": "Trà sữa", "cost": 100,
                 "kind": {"type": "free_item", "sku": "TS"}, "validity_days": 14},

@@ -99,33 +99,14 @@ pub(crate) fn figures(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::campaign_variants::tests::campaign;
     use proptest::prelude::*;
-    use regulars_domain::{CampaignId, Currency, CustomerId, RewardId};
+    use regulars_domain::{Currency, CustomerId, RewardId};
 
     const SHOPS: u8 = 3;
 
     fn reward() -> RewardId {
         RewardId::from_bytes([1; 16])
-    }
-
-    fn campaign() -> Campaign {
-        let reward = serde_json::json!({
-            "reward": {"id": reward(), "name": "Trà sữa", "cost": 100,
-                "kind": {"type": "free_item", "sku": "TS"}, "validity_days": 14},
-            "cost": {"amount": "15000", "currency": "VND"},
-        });
-        Campaign::from_json(
-            &serde_json::json!({
-                "id": CampaignId::from_bytes([9; 16]), "name": "AB", "shop": "Mây",
-                "currency": "VND", "trigger": {"type": "broadcast"},
-                "variants": [
-                    {"name": "Free tea", "offer": {"type": "fixed", "reward": reward}},
-                    {"name": "Points", "offer": {"type": "bonus_points", "points": 20}},
-                ],
-            })
-            .to_string(),
-        )
-        .unwrap()
     }
 
     /// A member: treated (with a variant) or held out, their orders in the window as
