@@ -42,6 +42,7 @@ mod engagement;
 mod error;
 mod goals;
 mod intelligence;
+mod ledger;
 mod menu;
 mod messaging;
 #[cfg(any(test, feature = "mocks"))]
@@ -85,6 +86,7 @@ pub use intelligence::{
     CustomerHistory, CustomerScores, IntelligenceRepo, ScoringRun, SegmentRecord, SegmentSendTime,
     Visit,
 };
+pub use ledger::LedgerRepo;
 pub use menu::MenuRepo;
 pub use messaging::{
     DeliveryReportDecoder, DeliveryStatus, DeliveryUpdate, InboundText, MessageSender,
@@ -109,8 +111,7 @@ pub use records::{
 pub use referrals::{Referral, ReferralCounts, ReferralRepo};
 pub use reports::{RedeemedVoucher, ReportRepo};
 pub use repos::{
-    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LedgerRepo, LocationRepo, OrderRepo,
-    VoucherRepo,
+    AccessRepo, BrandRepo, CustomerRepo, IdempotencyRepo, LocationRepo, OrderRepo, VoucherRepo,
 };
 pub use stamps::StampRepo;
 pub use system::{Clock, IdGen};
@@ -139,6 +140,8 @@ pub use goals::MockGoalRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use intelligence::MockIntelligenceRepo;
 #[cfg(any(test, feature = "mocks"))]
+pub use ledger::MockLedgerRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use menu::MockMenuRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use messaging::MockMessageSender;
@@ -158,8 +161,8 @@ pub use referrals::MockReferralRepo;
 pub use reports::MockReportRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use repos::{
-    MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLedgerRepo,
-    MockLocationRepo, MockOrderRepo, MockVoucherRepo,
+    MockAccessRepo, MockBrandRepo, MockCustomerRepo, MockIdempotencyRepo, MockLocationRepo,
+    MockOrderRepo, MockVoucherRepo,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use stamps::MockStampRepo;
