@@ -115,7 +115,7 @@ pub trait CustomerRepo: Send {
     /// Gives the customer the number `phone`: the sealed number and its blind index
     /// (under the current key) are written in one statement, and the customer's messages
     /// not yet sent to the old number are re-addressed to the new one. A number another
-    /// customer of the brand has is [`PhoneChange::Taken`] and writes nothing; a missing
+    /// customer of the brand has is [`PhoneChange::Taken`](crate::PhoneChange::Taken) and writes nothing; a missing
     /// or erased customer is [`StoreError::NotFound`].
     async fn change_phone(
         &mut self,
