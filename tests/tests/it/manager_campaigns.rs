@@ -190,15 +190,14 @@ async fn a_campaign_by_shop_adds_up_and_a_manager_reads_its_shop_only() {
             let key = key.to_owned();
             async move { server.get(&url, &key).await }
         };
-        let whole = report(admin, String::new()).await.expect(200, "whole").json;
-        let shop1 = report(admin, format!("?location={q1}"))
-            .await
-            .expect(200, "Shop 1")
-            .json;
-        let shop2 = report(admin, format!("?location={q2}"))
-            .await
-            .expect(200, "Shop 2")
-            .json;
+        let [whole, shop1, shop2] = by_shop(
+            &server,
+            &format!("/v1/campaigns/{campaign}/report"),
+            admin,
+            &q1,
+            &q2,
+        )
+        .await;
         assert_figures(&whole, 210_000, 75_000, 2, &format!("{db:?}: whole"));
         assert_figures(&shop1, 70_000, 40_000, 1, &format!("{db:?}: Shop 1"));
         assert_figures(&shop2, 140_000, 35_000, 1, &format!("{db:?}: Shop 2"));
@@ -462,15 +461,7 @@ async fn referrals_by_shop(server: &TestServer, admin: &str, q1: &str, q2: &str)
         let key = key.to_owned();
         async move { server.get(&url, &key).await }
     };
-    let whole = counts(admin, String::new()).await.expect(200, "whole").json;
-    let shop1 = counts(admin, format!("?location={q1}"))
-        .await
-        .expect(200, "Shop 1")
-        .json;
-    let shop2 = counts(admin, format!("?location={q2}"))
-        .await
-        .expect(200, "Shop 2")
-        .json;
+    let [whole, shop1, shop2] = by_shop(server, "/v1/reports/referrals", admin, q1, q2).await;
     assert_eq!(
         (&whole["signed_up"], &whole["rewarded"], &whole["pending"]),
         (&json!(3), &json!(2), &json!(1)),
@@ -554,4 +545,21 @@ async fn referrals_by_shop(server: &TestServer, admin: &str, q1: &str, q2: &str)
     lan.get(&format!("/dashboard/referrals?location={q2}"))
         .await
         .expect(403, &format!("{db:?}: Shop 2 on the dashboard"));
+}
+
+/// The report at `path` read with `key` for the whole brand, then for Shop 1 (`q1`) and
+/// Shop 2 (`q2`).
+async fn by_shop(server: &TestServer, path: &str, key: &str, q1: &str, q2: &str) -> [Value; 3] {
+    let whole = server.get(path, key).await.expect(200, "whole").json;
+    let shop1 = server
+        .get(&format!("{path}?location={q1}"), key)
+        .await
+        .expect(200, "Shop 1")
+        .json;
+    let shop2 = server
+        .get(&format!("{path}?location={q2}"), key)
+        .await
+        .expect(200, "Shop 2")
+        .json;
+    [whole, shop1, shop2]
 }
