@@ -5,7 +5,7 @@
 
 use super::account_state::{TALLY_KEY, tally_row};
 use super::bulk_accounts;
-use super::bulk_rows::{Rows, json_string};
+use super::bulk_rows::Rows;
 use super::claims::open_row;
 use super::customers::{
     STATS_KEY, STATS_UPDATED, customer_from_row, customer_to_row, stats_from_row, stats_to_row,
@@ -23,53 +23,13 @@ use regulars_loyalty::ledger::LotsFound;
 use regulars_ports::{
     AccountWrite, BulkRepo, CustomerStats, IdempotentRecord, ImportWrite, LockedAccount, StoreError,
 };
-use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic,
-    IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
 };
 use std::collections::BTreeMap;
 
 /// Values per `IN (…)` list.
 const KEYS: usize = 1000;
-
-/// `column IN (…)` of `items`. On PostgreSQL the items are one bound JSON array of
-/// strings, so the statement's text does not change with their number (prepared once
-/// per connection); elsewhere a list of placeholders.
-fn among_texts<C: ColumnTrait>(backend: DbBackend, column: C, items: &[&str]) -> SimpleExpr {
-    if backend != DbBackend::Postgres {
-        return column.is_in(items.iter().copied());
-    }
-    let mut json = String::from("[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json_string(&mut json, item);
-    }
-    json.push(']');
-    Expr::cust_with_values(
-        format!(
-            "\"{}\" IN (SELECT jsonb_array_elements_text(CAST($1 AS jsonb)))",
-            column.as_str()
-        ),
-        [json],
-    )
-}
-
-/// [`among_texts`] of customer ids: on PostgreSQL one bound array of ids.
-fn among_ids<C: ColumnTrait>(backend: DbBackend, column: C, ids: &[CustomerId]) -> SimpleExpr {
-    if backend != DbBackend::Postgres {
-        return column.is_in(ids.iter().map(|c| c.as_uuid()));
-    }
-    Expr::cust_with_values(
-        format!(
-            "\"{}\" IN (SELECT unnest(CAST($1 AS uuid[])))",
-            column.as_str()
-        ),
-        [bulk_accounts::id_array(ids)],
-    )
-}
 
 #[async_trait]
 impl BulkRepo for StoreTransaction {
@@ -85,14 +45,13 @@ impl BulkRepo for StoreTransaction {
                 .or_default()
                 .push(key.external_id.as_str());
         }
-        let backend = self.tx.get_database_backend();
         let mut found = Vec::new();
         for (source, ids) in by_source {
             for chunk in ids.chunks(KEYS) {
                 let rows = idempotency::Entity::find()
                     .filter(idempotency::Column::BrandId.eq(brand.as_uuid()))
                     .filter(idempotency::Column::Source.eq(source))
-                    .filter(among_texts(backend, idempotency::Column::ExternalId, chunk))
+                    .filter(idempotency::Column::ExternalId.is_in(chunk.iter().copied()))
                     .all(&self.tx)
                     .await
                     .map_err(in_ctx("select from idempotency"))?;
@@ -111,7 +70,6 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         phones: &[Phone],
     ) -> Result<Vec<Customer>, StoreError> {
-        let backend = self.tx.get_database_backend();
         let mut found: BTreeMap<String, Customer> = BTreeMap::new();
         if let Some(keys) = self.keys() {
             let indexes: Vec<String> = phones
@@ -122,11 +80,7 @@ impl BulkRepo for StoreTransaction {
                 let rows = customer::Entity::find()
                     .filter(customer::Column::BrandId.eq(brand.as_uuid()))
                     .filter(customer::Column::ErasedAt.is_null())
-                    .filter(among_texts(
-                        backend,
-                        customer::Column::PhoneIndex,
-                        &chunk.iter().map(String::as_str).collect::<Vec<_>>(),
-                    ))
+                    .filter(customer::Column::PhoneIndex.is_in(chunk.iter().cloned()))
                     .all(&self.tx)
                     .await
                     .map_err(in_ctx("select from customers"))?;
@@ -145,7 +99,7 @@ impl BulkRepo for StoreTransaction {
             let rows = customer::Entity::find()
                 .filter(customer::Column::BrandId.eq(brand.as_uuid()))
                 .filter(customer::Column::ErasedAt.is_null())
-                .filter(among_texts(backend, customer::Column::Phone, chunk))
+                .filter(customer::Column::Phone.is_in(chunk.iter().copied()))
                 .all(&self.tx)
                 .await
                 .map_err(in_ctx("select from customers"))?;
@@ -178,16 +132,11 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<CustomerStats>, StoreError> {
-        let backend = self.tx.get_database_backend();
         let mut found = Vec::new();
         for chunk in customers.chunks(KEYS) {
             let rows = customer_stats::Entity::find()
                 .filter(customer_stats::Column::BrandId.eq(brand.as_uuid()))
-                .filter(among_ids(
-                    backend,
-                    customer_stats::Column::CustomerId,
-                    chunk,
-                ))
+                .filter(customer_stats::Column::CustomerId.is_in(chunk.iter().map(|c| c.as_uuid())))
                 .all(&self.tx)
                 .await
                 .map_err(in_ctx("select from customer_stats"))?;

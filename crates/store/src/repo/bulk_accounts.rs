@@ -116,7 +116,7 @@ fn rows_source(
 }
 
 /// PostgreSQL: `{id,id,…}`, the ids as one array value (read with `CAST(… AS uuid[])`).
-pub(super) fn id_array(chunk: &[CustomerId]) -> Value {
+fn id_array(chunk: &[CustomerId]) -> Value {
     let ids: Vec<String> = chunk.iter().map(|c| c.as_uuid().to_string()).collect();
     format!("{{{}}}", ids.join(",")).into()
 }

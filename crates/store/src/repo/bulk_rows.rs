@@ -237,7 +237,7 @@ pub(super) fn json_cell(
 /// Appends `text` as a JSON string, escaped in place (no string of its own per value):
 /// as `serde_json` writes it (`"`, `\` and control characters escaped, the common
 /// ones by their short forms).
-pub(super) fn json_string(json: &mut String, text: &str) {
+fn json_string(json: &mut String, text: &str) {
     json.reserve(text.len() + 2);
     json.push('"');
     let mut rest = text;
