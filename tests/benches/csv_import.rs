@@ -5,6 +5,14 @@
 //! order — into PostgreSQL and SQLite.
 //! Reported in rows (line items) per second, orders per second in the note.
 //!
+//! What a chunk costs: a handful of reads (keys seen, customers by phone, the accounts
+//! locked with their lots and stats) and one statement per table written; on PostgreSQL
+//! each write, lock and lot read binds its rows as one value (a JSON array, or an array
+//! of ids), so its text is the same in every chunk. Shorten a run with `REGULARS_BENCH_CSV_ORDERS=10000`;
+//! a debug build (`cargo test -p regulars-tests --bench csv_import`) spends most of its
+//! time in the unoptimised dependencies (JSON, SHA-256 of the fingerprints, the drivers),
+//! so compare figures of the same build profile only.
+//!
 //! Peer on PostgreSQL, same cluster, same run: `COPY` of the same file into a plain table
 //! with the same columns (psql's `\copy`, the cluster's own psql), the floor of any bulk
 //! load. On SQLite there is no peer; the figure is for the record.

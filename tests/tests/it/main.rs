@@ -11,6 +11,7 @@ mod bonus_offers;
 mod browser;
 mod bulk_import;
 mod bulk_import_atomic;
+mod bulk_import_text;
 mod callbacks;
 mod campaign_form;
 mod campaign_writes;

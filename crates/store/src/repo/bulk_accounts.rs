@@ -3,9 +3,15 @@
 //! per thousand accounts instead of several per account. Each statement is the set-wise
 //! form of the one-account statement beside it (`lock_balance_row`, `append_entries`,
 //! `write_lots`), with the same checks.
+//!
+//! On PostgreSQL each statement takes its accounts as one bound value (an array of ids,
+//! or a JSON array of rows read back with `jsonb_to_recordset`), so its text is the same
+//! whatever the number of accounts: prepared once per connection, where a list of
+//! placeholders made a new statement to parse and plan for every count. SQLite, which
+//! has neither, takes lists of placeholders.
 
 use super::account_lots::{ORDER, lot_instant, lot_of, placeholders};
-use super::bulk_rows::Rows;
+use super::bulk_rows::{Rows, json_cell};
 use crate::convert::{from_json, from_micros_opt, to_i64, to_json, to_u64};
 use crate::error::{in_ctx, unstorable};
 use crate::tx::StoreTransaction;
@@ -69,6 +75,69 @@ fn tuples(backend: DbBackend, from: usize, rows: usize, width: usize) -> String 
         .join(", ")
 }
 
+/// Rows to read as a table `v` of columns `column1`, `column2`, … (`FROM {source} AS v`),
+/// the values bound from placeholder `from` on: on PostgreSQL one JSON array read by
+/// `jsonb_to_recordset` as the `types`, elsewhere `VALUES` of a placeholder a value.
+/// `values` holds `types.len()` values a row.
+fn rows_source(
+    backend: DbBackend,
+    from: usize,
+    types: &[&str],
+    values: Vec<Value>,
+) -> Result<(String, Vec<Value>), StoreError> {
+    let width = types.len().max(1);
+    if backend != DbBackend::Postgres {
+        let rows = values.len() / width;
+        return Ok((
+            format!("(VALUES {})", tuples(backend, from, rows, width)),
+            values,
+        ));
+    }
+    let names: Vec<String> = (1..=width).map(|n| format!("column{n}")).collect();
+    let mut json = String::from("[");
+    for (i, row) in values.chunks(width).enumerate() {
+        json.push_str(if i == 0 { "{" } else { ",{" });
+        for (j, (name, value)) in names.iter().zip(row).enumerate() {
+            json_cell(&mut json, j, name, value, "bound rows")?;
+        }
+        json.push('}');
+    }
+    json.push(']');
+    let columns = names
+        .iter()
+        .zip(types)
+        .map(|(name, ty)| format!("{name} {ty}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((
+        format!("(SELECT * FROM jsonb_to_recordset(${from}::jsonb) AS r({columns}))"),
+        vec![json.into()],
+    ))
+}
+
+/// PostgreSQL: `{id,id,…}`, the ids as one array value (read with `CAST(… AS uuid[])`).
+fn id_array(chunk: &[CustomerId]) -> Value {
+    let ids: Vec<String> = chunk.iter().map(|c| c.as_uuid().to_string()).collect();
+    format!("{{{}}}", ids.join(",")).into()
+}
+
+/// `customer_id IN (…)` of `chunk`, its placeholders numbered from 2 (the brand is 1),
+/// and the values to bind after the brand.
+fn among(backend: DbBackend, chunk: &[CustomerId]) -> (String, Vec<Value>) {
+    match backend {
+        DbBackend::Postgres => (
+            // A subquery: the array is read once, where `= ANY(CAST(…))` would cast the
+            // text again for every row a scan filters.
+            "customer_id IN (SELECT unnest(CAST($2 AS uuid[])))".to_owned(),
+            vec![id_array(chunk)],
+        ),
+        _ => (
+            format!("customer_id IN ({})", placeholders(backend, 2, chunk.len())),
+            chunk.iter().map(|c| c.as_uuid().into()).collect(),
+        ),
+    }
+}
+
 /// Locks the accounts (creating missing head rows), as `lock_account_state` does for
 /// one: one upsert per thousand accounts, and one read of their earliest expiries.
 pub(super) async fn lock_accounts(
@@ -79,27 +148,35 @@ pub(super) async fn lock_accounts(
     let backend = tx.tx.get_database_backend();
     let mut locked = Vec::with_capacity(customers.len());
     for chunk in sorted(customers).chunks(ACCOUNTS) {
-        let rows = (0..chunk.len())
-            .map(|i| {
-                let p = placeholders(backend, i * 2 + 1, 2);
-                format!("({p}, 0, 0, NULL)")
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        // The rows are locked in the order given (the ids' order): `unnest` keeps it.
+        let (rows, brand_at, values): (String, String, Vec<Value>) = match backend {
+            DbBackend::Postgres => (
+                "SELECT $1, u, 0, 0, NULL FROM unnest(CAST($2 AS uuid[])) AS u".to_owned(),
+                "$1".to_owned(),
+                vec![brand.as_uuid().into(), id_array(chunk)],
+            ),
+            _ => {
+                let rows = (0..chunk.len())
+                    .map(|i| format!("({}, 0, 0, NULL)", placeholders(backend, i * 2 + 1, 2)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2 + 1);
+                for customer in chunk {
+                    values.push(brand.as_uuid().into());
+                    values.push(customer.as_uuid().into());
+                }
+                values.push(brand.as_uuid().into());
+                let at = placeholders(backend, chunk.len() * 2 + 1, 1);
+                (format!("VALUES {rows}"), at, values)
+            }
+        };
         let sql = format!(
             "INSERT INTO balances (brand_id, customer_id, balance, next_seq, state) \
-             VALUES {rows} \
+             {rows} \
              ON CONFLICT (brand_id, customer_id) DO UPDATE SET next_seq = balances.next_seq \
              RETURNING customer_id, balance, next_seq, state, referral_pending, \
-             (SELECT config_version FROM brands WHERE id = {}) AS config_version",
-            placeholders(backend, chunk.len() * 2 + 1, 1)
+             (SELECT config_version FROM brands WHERE id = {brand_at}) AS config_version"
         );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2 + 1);
-        for customer in chunk {
-            values.push(brand.as_uuid().into());
-            values.push(customer.as_uuid().into());
-        }
-        values.push(brand.as_uuid().into());
         let heads = query(tx, sql, values, "upsert into balances returning").await?;
         let firsts = first_expiries(tx, brand, chunk).await?;
         for row in &heads {
@@ -118,13 +195,12 @@ async fn first_expiries(
     chunk: &[CustomerId],
 ) -> Result<HashMap<CustomerId, Option<i64>>, StoreError> {
     let backend = tx.tx.get_database_backend();
+    let (among, values) = among_of(backend, brand, chunk);
     let sql = format!(
         "SELECT customer_id, MIN(expires_at) AS first_expiry FROM account_lots \
-         WHERE brand_id = {} AND customer_id IN ({}) GROUP BY customer_id",
+         WHERE brand_id = {} AND {among} GROUP BY customer_id",
         placeholders(backend, 1, 1),
-        placeholders(backend, 2, chunk.len())
     );
-    let values = ids_after(brand, chunk);
     let rows = query(tx, sql, values, "select from account_lots").await?;
     let mut firsts = HashMap::with_capacity(rows.len());
     for row in &rows {
@@ -136,10 +212,11 @@ async fn first_expiries(
     Ok(firsts)
 }
 
-fn ids_after(brand: BrandId, chunk: &[CustomerId]) -> Vec<Value> {
-    std::iter::once(brand.as_uuid().into())
-        .chain(chunk.iter().map(|c| c.as_uuid().into()))
-        .collect()
+/// [`among`], with the brand bound first.
+fn among_of(backend: DbBackend, brand: BrandId, chunk: &[CustomerId]) -> (String, Vec<Value>) {
+    let (clause, ids) = among(backend, chunk);
+    let values = std::iter::once(brand.as_uuid().into()).chain(ids).collect();
+    (clause, values)
 }
 
 /// The locked account a lock statement's row holds (balance, next seq, state,
@@ -193,13 +270,13 @@ pub(super) async fn all_lots_of(
     let every = LotsWanted::all();
     let mut found = Vec::with_capacity(customers.len());
     for chunk in sorted(customers).chunks(ACCOUNTS) {
+        let (among, values) = among_of(backend, brand, chunk);
         let sql = format!(
             "SELECT customer_id, seq, expires_at, expires_at_ns, remaining FROM account_lots \
-             WHERE brand_id = {} AND customer_id IN ({}) ORDER BY customer_id, {ORDER}",
+             WHERE brand_id = {} AND {among} ORDER BY customer_id, {ORDER}",
             placeholders(backend, 1, 1),
-            placeholders(backend, 2, chunk.len())
         );
-        let rows = query(tx, sql, ids_after(brand, chunk), "select from account_lots").await?;
+        let rows = query(tx, sql, values, "select from account_lots").await?;
         let mut lots: HashMap<CustomerId, Vec<Lot>> = HashMap::new();
         for row in &rows {
             let customer = customer_of(row, "account_lots.customer_id")?;
@@ -235,14 +312,15 @@ pub(super) async fn move_heads(
                 Some(to_json("account state", &account.state.without_lots())?).into(),
             ]);
         }
+        let types = ["uuid", "bigint", "bigint", "bigint", "text"];
+        let (source, mut values) = rows_source(backend, 1, &types, values)?;
+        let brand_at = placeholders(backend, values.len() + 1, 1);
         values.push(brand.as_uuid().into());
         let sql = format!(
             "UPDATE balances SET balance = v.column3, next_seq = v.column4, state = v.column5 \
-             FROM (VALUES {}) AS v \
-             WHERE balances.brand_id = {} AND balances.customer_id = v.column1 \
-             AND balances.next_seq = v.column2",
-            tuples(backend, 1, chunk.len(), 5),
-            placeholders(backend, chunk.len() * 5 + 1, 1)
+             FROM {source} AS v \
+             WHERE balances.brand_id = {brand_at} AND balances.customer_id = v.column1 \
+             AND balances.next_seq = v.column2"
         );
         let moved = execute(tx, sql, values, "update balances").await?;
         if moved != chunk.len() as u64 {
@@ -311,12 +389,12 @@ pub(super) async fn write_lot_changes(
         .map(|(customer, _)| *customer)
         .collect();
     for chunk in replaced.chunks(ACCOUNTS) {
+        let (among, values) = among_of(backend, brand, chunk);
         let sql = format!(
-            "DELETE FROM account_lots WHERE brand_id = {} AND customer_id IN ({})",
+            "DELETE FROM account_lots WHERE brand_id = {} AND {among}",
             placeholders(backend, 1, 1),
-            placeholders(backend, 2, chunk.len())
         );
-        execute(tx, sql, ids_after(brand, chunk), "delete from account_lots").await?;
+        execute(tx, sql, values, "delete from account_lots").await?;
     }
     let mut closed: Vec<(CustomerId, i64)> = Vec::new();
     for (customer, change) in changes.iter().filter(|(_, c)| !c.replace_all) {
@@ -325,16 +403,20 @@ pub(super) async fn write_lot_changes(
         }
     }
     for chunk in closed.chunks(ACCOUNTS) {
-        let sql = format!(
-            "DELETE FROM account_lots WHERE brand_id = {} AND (customer_id, seq) IN (VALUES {})",
-            placeholders(backend, 1, 1),
-            tuples(backend, 2, chunk.len(), 2)
-        );
-        let mut values: Vec<Value> = vec![brand.as_uuid().into()];
+        let mut pairs: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
         for (customer, seq) in chunk {
-            values.push(customer.as_uuid().into());
-            values.push((*seq).into());
+            pairs.push(customer.as_uuid().into());
+            pairs.push((*seq).into());
         }
+        let (source, pairs) = rows_source(backend, 2, &["uuid", "bigint"], pairs)?;
+        let sql = format!(
+            "DELETE FROM account_lots WHERE brand_id = {} AND (customer_id, seq) IN \
+             (SELECT column1, column2 FROM {source} AS v)",
+            placeholders(backend, 1, 1),
+        );
+        let values: Vec<Value> = std::iter::once(brand.as_uuid().into())
+            .chain(pairs)
+            .collect();
         execute(tx, sql, values, "delete from account_lots").await?;
     }
     let written: Vec<(CustomerId, &Lot)> = changes

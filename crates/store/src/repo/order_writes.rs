@@ -24,6 +24,7 @@
 //! conflict, whatever the other parts wrote: the caller rolls its transaction (or
 //! savepoint) back and runs the order again.
 
+use super::bulk_rows::json_cell;
 use super::ledger::{checked_append, entry_row};
 use super::order_reads::Binds;
 use super::{account_lots, account_state, customers, idempotency, orders};
@@ -43,7 +44,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel,
     Iterable, Statement, Value,
 };
-use std::fmt::Write as _;
 
 /// Rows beyond which the writes go one table at a time (in chunks): SQLite binds at most
 /// 32,766 values a statement, and an account folded from its entries writes every tally
@@ -419,51 +419,6 @@ fn insert_json<E: EntityTrait>(
         "INSERT INTO {table} ({names}) SELECT {names} \
          FROM jsonb_populate_recordset(NULL::{table}, {p}::jsonb){tail}"
     ))
-}
-
-/// Appends `"name":value` (after a comma unless it is the `index` 0) to a JSON object
-/// being written: the kinds of value the order's tables hold, each as PostgreSQL reads
-/// it back exactly (ids and text as strings, integers as numbers, none as `null`).
-fn json_cell(
-    json: &mut String,
-    index: usize,
-    name: &str,
-    value: &Value,
-    table: &str,
-) -> Result<(), StoreError> {
-    if index > 0 {
-        json.push(',');
-    }
-    // Writing to a String cannot fail; column names need no escaping.
-    let _ = write!(json, "\"{name}\":");
-    let written = match value {
-        Value::Uuid(Some(id)) => write!(json, "\"{id}\""),
-        Value::String(Some(text)) => {
-            let quoted = serde_json::to_string(text)
-                .map_err(|e| StoreError::Other(format!("{table}.{name} as JSON: {e}")))?;
-            json.push_str(&quoted);
-            Ok(())
-        }
-        Value::BigInt(Some(n)) => write!(json, "{n}"),
-        Value::Int(Some(n)) => write!(json, "{n}"),
-        Value::SmallInt(Some(n)) => write!(json, "{n}"),
-        Value::Bool(Some(yes)) => write!(json, "{yes}"),
-        Value::Uuid(None)
-        | Value::String(None)
-        | Value::BigInt(None)
-        | Value::Int(None)
-        | Value::SmallInt(None)
-        | Value::Bool(None) => {
-            json.push_str("null");
-            Ok(())
-        }
-        other => {
-            return Err(StoreError::Other(format!(
-                "{table}.{name}: {other:?} is not written through JSON"
-            )));
-        }
-    };
-    written.map_err(|e| StoreError::Other(format!("{table}.{name} as JSON: {e}")))
 }
 
 /// SQLite: `INSERT INTO table (columns) VALUES (…), (…)` of `rows`, then `tail`: every
