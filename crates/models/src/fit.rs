@@ -153,6 +153,15 @@ pub(crate) struct CountData {
     pub x_values: Vec<f64>,
     /// For each row, its count's position in `x_values`.
     pub x_index: Vec<usize>,
+    /// The distinct observation times T: a brand's customers share a few hundred
+    /// (whole days since their first purchase), so ln(α + T) is taken once per time.
+    pub t_values: Vec<f64>,
+    /// For each row, its T's position in `t_values`.
+    pub t_index: Vec<usize>,
+    /// The distinct times of last purchase tₓ, likewise.
+    pub tx_values: Vec<f64>,
+    /// For each row, its tₓ's position in `tx_values`.
+    pub tx_index: Vec<usize>,
 }
 
 impl CountData {
@@ -170,20 +179,22 @@ impl CountData {
         }
         let grouped = crate::summary::group_counts(rows);
         let x: Vec<f64> = grouped.iter().map(|r| r.frequency).collect();
-        let mut x_values = x.clone();
-        x_values.sort_by(f64::total_cmp);
-        x_values.dedup();
-        let x_index = x
-            .iter()
-            .map(|v| x_values.partition_point(|u| u < v))
-            .collect();
+        let tx: Vec<f64> = grouped.iter().map(|r| r.recency).collect();
+        let t: Vec<f64> = grouped.iter().map(|r| r.t).collect();
+        let (x_values, x_index) = distinct(&x);
+        let (t_values, t_index) = distinct(&t);
+        let (tx_values, tx_index) = distinct(&tx);
         Ok(Self {
             x,
-            tx: grouped.iter().map(|r| r.recency).collect(),
-            t: grouped.iter().map(|r| r.t).collect(),
+            tx,
+            t,
             w: grouped.iter().map(|r| r.weight).collect(),
             x_values,
             x_index,
+            t_values,
+            t_index,
+            tx_values,
+            tx_index,
         })
     }
 
@@ -194,6 +205,19 @@ impl CountData {
     pub fn total_weight(&self) -> f64 {
         self.w.iter().sum()
     }
+}
+
+/// The distinct values of `values` in ascending order, and each value's position among
+/// them.
+fn distinct(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    let index = values
+        .iter()
+        .map(|v| sorted.partition_point(|u| u < v))
+        .collect();
+    (sorted, index)
 }
 
 /// A weighted log-likelihood over natural parameters.
