@@ -128,10 +128,12 @@ impl BrandAccounts {
     }
 }
 
-/// The messages of a round, handed out so that no brand and channel holds more than its
-/// share of the concurrent sends.
-pub(crate) struct FairQueue {
-    pending: VecDeque<OutboxMessage>,
+/// The messages of a round, each with what goes with it (`T`), handed out so that no
+/// brand and channel holds more than its share of the concurrent sends.
+pub(crate) struct FairQueue<T> {
+    pending: VecDeque<(OutboxMessage, T)>,
+    /// Messages pending per brand and channel.
+    waiting: HashMap<Key, usize>,
     in_flight: HashMap<Key, usize>,
     concurrency: usize,
 }
@@ -140,43 +142,53 @@ pub(crate) fn key_of(message: &OutboxMessage) -> Key {
     (message.brand_id, message.route.channel)
 }
 
-impl FairQueue {
-    pub(crate) fn new(messages: Vec<OutboxMessage>, concurrency: usize) -> FairQueue {
+impl<T> FairQueue<T> {
+    /// An empty queue for `concurrency` sends at once.
+    pub(crate) fn new(concurrency: usize) -> FairQueue<T> {
         FairQueue {
-            pending: messages.into(),
+            pending: VecDeque::new(),
+            waiting: HashMap::new(),
             in_flight: HashMap::new(),
             concurrency: concurrency.max(1),
         }
     }
 
-    /// Whether every message was handed out.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+    /// How many messages are still to be handed out.
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Adds messages after those pending (a batch claimed while the last went out).
+    pub(crate) fn extend(&mut self, messages: impl IntoIterator<Item = (OutboxMessage, T)>) {
+        for (message, with) in messages {
+            *self.waiting.entry(key_of(&message)).or_insert(0) += 1;
+            self.pending.push_back((message, with));
+        }
     }
 
     /// The first pending message whose brand and channel is under its share, if any:
     /// the concurrency divided among the brands and channels with messages pending or
     /// in flight (at least one each).
-    pub(crate) fn next(&mut self) -> Option<OutboxMessage> {
+    pub(crate) fn next(&mut self) -> Option<(OutboxMessage, T)> {
         let active: BTreeSet<Key> = self
-            .pending
+            .waiting
             .iter()
-            .map(key_of)
-            .chain(
-                self.in_flight
-                    .iter()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(k, _)| *k),
-            )
+            .chain(&self.in_flight)
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, _)| *k)
             .collect();
         let share = (self.concurrency / active.len().max(1)).max(1);
         let at = self
             .pending
             .iter()
-            .position(|m| self.in_flight.get(&key_of(m)).copied().unwrap_or(0) < share)?;
-        let message = self.pending.remove(at)?;
-        *self.in_flight.entry(key_of(&message)).or_insert(0) += 1;
-        Some(message)
+            .position(|(m, _)| self.in_flight.get(&key_of(m)).copied().unwrap_or(0) < share)?;
+        let (message, with) = self.pending.remove(at)?;
+        let key = key_of(&message);
+        if let Some(n) = self.waiting.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        *self.in_flight.entry(key).or_insert(0) += 1;
+        Some((message, with))
     }
 
     /// A message of `key` finished.

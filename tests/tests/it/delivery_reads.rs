@@ -1,6 +1,7 @@
 //! What a delivery round reads before it sends: the consent of every customer of its
 //! promotional messages in one statement per brand, not one per message, with a
-//! withdrawal since planning still honoured.
+//! withdrawal since planning still honoured; and how a round claims: the next batch
+//! while claims come back full, up to ten batches.
 
 use crate::outbox_fixture::outbox_message;
 use crate::targets;
@@ -145,5 +146,98 @@ async fn a_round_reads_its_customers_consent_once() {
             "{name}: the withdrawn customer got nothing"
         );
         assert_eq!(customer_reads(&log), 1, "{name}: one read of the customers");
+    }
+}
+
+/// Statements that claim due messages.
+fn claims(log: &Mutex<Vec<String>>) -> usize {
+    log.lock()
+        .map(|l| {
+            l.iter()
+                .filter(|sql| sql.trim_start().starts_with("WITH picked"))
+                .count()
+        })
+        .unwrap_or(usize::MAX)
+}
+
+/// Delivers one round of `services` with batches of `batch`; the round and the
+/// recipients it sent to.
+async fn round_of(
+    services: &Services,
+    batch: u64,
+    name: &str,
+) -> (regulars_service::DeliveryRound, Vec<String>) {
+    let sender = Arc::new(Accepts(Mutex::new(Vec::new())));
+    let senders = ChannelSenders::new().with(sender.clone());
+    let options = DeliveryOptions {
+        batch,
+        concurrency: 2,
+        ..DeliveryOptions::default()
+    };
+    let round = services
+        .deliver_due(&senders, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let sent = sender.0.lock().map(|s| s.clone()).unwrap_or_default();
+    (round, sent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_claims_its_next_batch_while_claims_come_back_full() {
+    for target in targets("delivery_ahead").await {
+        let w = &target.world;
+        let name = target.name;
+        let now = OffsetDateTime::now_utc();
+        let promotions = |numbers: std::ops::Range<u64>| -> Vec<OutboxMessage> {
+            numbers
+                .map(|n| {
+                    let customer = CustomerId::from_uuid(uuid::Uuid::now_v7());
+                    promotion(w.brand, customer, phone(n).as_str(), now)
+                })
+                .collect()
+        };
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.outbox()
+            .enqueue(&promotions(0..25))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut store = Store::connect(&target.url, StoreOptions::default().migrate(false))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
+        let sink = log.clone();
+        store.observe_statements(move |sql| {
+            if let Ok(mut log) = sink.lock() {
+                log.push(sql.to_owned());
+            }
+        });
+        let services = Services::new(
+            Arc::new(store),
+            Arc::new(regulars::system::SystemClock),
+            Arc::new(regulars::system::OsIdGen),
+        );
+        // Batches of 10: two full claims, then one of 5 that ends the round.
+        let (round, mut sent) = round_of(&services, 10, name).await;
+        assert_eq!((round.claimed, round.sent), (25, 25), "{name}: {round:?}");
+        sent.sort();
+        sent.dedup();
+        assert_eq!(sent.len(), 25, "{name}: each message sent once");
+        assert_eq!(claims(&log), 3, "{name}: three claims in the round");
+        let (round, _) = round_of(&services, 10, name).await;
+        assert_eq!(round.claimed, 0, "{name}: nothing left: {round:?}");
+
+        // Batches of one: a round stops after ten, the next takes the rest.
+        let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.outbox()
+            .enqueue(&promotions(100..112))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        let (first, _) = round_of(&services, 1, name).await;
+        assert_eq!((first.claimed, first.sent), (10, 10), "{name}: {first:?}");
+        let (second, _) = round_of(&services, 1, name).await;
+        assert_eq!((second.claimed, second.sent), (2, 2), "{name}: {second:?}");
     }
 }

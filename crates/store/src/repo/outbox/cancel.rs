@@ -1,6 +1,6 @@
 //! Withdrawing messages before they go out: the offers of an order refunded in full.
 
-use super::clip;
+use super::rows::clip;
 use crate::entity::outbox;
 use crate::error::in_ctx;
 use crate::tx::StoreTransaction;
