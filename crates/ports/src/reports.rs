@@ -19,6 +19,9 @@ pub struct RedeemedVoucher {
     /// The total of the order it was redeemed on, when the till named the order and
     /// the order has reached us.
     pub order_total: Option<Money>,
+    /// The code of the location it counts at: the one recorded with the redemption (the
+    /// till's), else that of the order it was redeemed on once the order reached us.
+    pub location: Option<String>,
 }
 
 /// Storage of the brand reports. Every method reads one brand's rows only, and none

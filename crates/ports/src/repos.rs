@@ -298,12 +298,16 @@ pub trait VoucherRepo: Send {
     /// Redeems a voucher with one conditional update (issued, already valid, and not
     /// expired at `now`), so concurrent attempts redeem it exactly once. A voucher not yet
     /// valid (`issued_at > now`) is [`RedeemOutcome::Refused`] like an expired one.
+    /// The redemption is recorded at `location` (a location's code, as orders carry it)
+    /// when the till names one, else at the location of `order` when that order has
+    /// reached the server, else at none.
     async fn redeem_voucher(
         &mut self,
         brand: BrandId,
         code: &VoucherCode,
         now: OffsetDateTime,
         order: Option<EventKey>,
+        location: Option<String>,
     ) -> Result<RedeemOutcome, StoreError>;
     /// Voids one voucher if it is still issued, with one conditional update (so a
     /// concurrent redemption and this void cannot both succeed); `false` when it is not

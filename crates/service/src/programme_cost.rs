@@ -1,22 +1,24 @@
-//! The programme's cost beside the revenue: every voucher redeemed in a report's period,
-//! valued by its reward's cost to the shop (`Reward::cost_to_shop`) from the menu price
-//! of the item it gives and the total of the order it was redeemed on.
+//! The programme's cost beside the revenue: every voucher redeemed in a report's period
+//! (at a report's locations, where each redemption counts), valued by its reward's cost
+//! to the shop (`Reward::cost_to_shop`) from the menu price of the item it gives and the
+//! total of the order it was redeemed on.
 
 use crate::Services;
-use crate::reports::{REPORT_PAGE, ReportsError};
+use crate::reports::{Codes, REPORT_PAGE, ReportsError};
 use regulars_domain::{BrandId, Currency, Money, RewardId};
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_reports::{Period, ReportError};
 use std::collections::HashMap;
 
 impl Services {
-    /// Hands what each voucher redeemed in `period` cost the shop (`None` when it cannot
-    /// be valued) to `visit`, a page at a time.
+    /// Hands what each voucher redeemed in `period` at `codes` cost the shop (`None`
+    /// when it cannot be valued) to `visit`, a page at a time.
     pub(crate) async fn each_redeemed_voucher_cost(
         &self,
         brand: BrandId,
         currency: Currency,
         period: Period,
+        codes: &Codes,
         mut visit: impl FnMut(Option<Money>) -> Result<(), ReportError>,
     ) -> Result<(), ReportsError> {
         let (rewards, prices) = self
@@ -47,7 +49,10 @@ impl Services {
                     (tx, result)
                 })
                 .await?;
-            for voucher in &page {
+            for voucher in page
+                .iter()
+                .filter(|v| codes.includes(v.location.as_deref()))
+            {
                 let cost = rewards.get(&voucher.reward).and_then(|reward| {
                     let item_price = match &reward.kind {
                         RewardKind::FreeItem { sku } | RewardKind::FreeModifier { sku } => {

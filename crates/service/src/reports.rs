@@ -267,8 +267,9 @@ impl Services {
 
     /// [`report_overview`](Self::report_overview) of the orders at `scope`'s locations.
     /// Customers are new or returning, and prior, by their orders at those locations.
-    /// Vouchers and points belong to customers, not shops: a scope narrower than the
-    /// brand leaves them out (zero).
+    /// Vouchers issued and points belong to customers, not shops: a scope narrower than
+    /// the brand leaves them out (zero); the programme's cost counts the vouchers
+    /// redeemed at those locations.
     pub async fn report_overview_in(
         &self,
         brand: BrandId,
@@ -286,11 +287,11 @@ impl Services {
             let (_, vouchers, points) = self.report_setup(brand, Some(period)).await?;
             builder.add_vouchers(vouchers);
             builder.add_points(points).map_err(ReportsError::Data)?;
-            self.each_redeemed_voucher_cost(brand, found.currency, period, |cost| {
-                builder.add_redeemed_voucher(cost)
-            })
-            .await?;
         }
+        self.each_redeemed_voucher_cost(brand, found.currency, period, &codes, |cost| {
+            builder.add_redeemed_voucher(cost)
+        })
+        .await?;
         // Added up by storage: one row per bucket and one of customer counts, so the
         // period's orders are never read into memory.
         let bucketing = builder.bucketing();

@@ -3,7 +3,7 @@
 use crate::Services;
 use crate::error::{ErrorClass, UseCaseError, common_variants, store_class};
 use crate::requests::{RequestKey, replay, settle};
-use regulars_domain::{BrandId, DomainError, EventKey};
+use regulars_domain::{BrandId, DomainError, EventKey, LocationId};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::{
     Voucher, VoucherCode, VoucherCodeError, VoucherError, VoucherStatus,
@@ -72,6 +72,9 @@ pub enum RedeemVoucherError {
     /// No voucher with this code in the brand.
     #[error("no voucher with code {0}")]
     UnknownCode(VoucherCode),
+    /// The till named a location the brand does not have.
+    #[error("the brand has no location {0}")]
+    UnknownLocation(LocationId),
     /// The voucher cannot be redeemed: already redeemed, expired, voided, not yet valid.
     #[error("voucher {code} cannot be redeemed: {reason}")]
     Refused {
@@ -94,9 +97,9 @@ impl UseCaseError for RedeemVoucherError {
     fn class(&self) -> ErrorClass {
         match self {
             RedeemVoucherError::UnknownCode(_) => ErrorClass::NotFound,
-            RedeemVoucherError::InvalidCode(_) | RedeemVoucherError::InvalidOrder(_) => {
-                ErrorClass::Invalid
-            }
+            RedeemVoucherError::InvalidCode(_)
+            | RedeemVoucherError::InvalidOrder(_)
+            | RedeemVoucherError::UnknownLocation(_) => ErrorClass::Invalid,
             RedeemVoucherError::Refused { .. } => ErrorClass::Refused,
             RedeemVoucherError::RequestKeyReused => ErrorClass::Invalid,
             RedeemVoucherError::Store(e) => store_class(e),
@@ -109,6 +112,7 @@ impl UseCaseError for RedeemVoucherError {
             | RedeemVoucherError::UnknownCode(_)
             | RedeemVoucherError::Refused { .. } => Some("code"),
             RedeemVoucherError::InvalidOrder(_) => Some("order"),
+            RedeemVoucherError::UnknownLocation(_) => Some("location_id"),
             RedeemVoucherError::RequestKeyReused => Some("Idempotency-Key"),
             RedeemVoucherError::Store(_) => None,
         }
@@ -180,17 +184,21 @@ impl Services {
         code: &str,
         order: Option<EventKey>,
     ) -> Result<Voucher, RedeemVoucherError> {
-        self.redeem_voucher_keyed(brand, code, order, None).await
+        self.redeem_voucher_keyed(brand, code, order, None, None)
+            .await
     }
 
-    /// [`redeem_voucher`](Services::redeem_voucher) under an `Idempotency-Key`: a
-    /// request made again with the same key gets the first answer back (see
-    /// [`RequestKey`]).
+    /// [`redeem_voucher`](Services::redeem_voucher) at the till of `location` (one of the
+    /// brand's locations, else refused naming `location_id`), which the redemption is
+    /// recorded at; without one, at the order's location when it has reached the server.
+    /// Under an `Idempotency-Key`, a request made again with the same key gets the first
+    /// answer back (see [`RequestKey`]).
     pub async fn redeem_voucher_keyed(
         &self,
         brand: BrandId,
         code: &str,
         order: Option<EventKey>,
+        location: Option<LocationId>,
         request: Option<&RequestKey>,
     ) -> Result<Voucher, RedeemVoucherError> {
         let code = VoucherCode::parse(code).map_err(RedeemVoucherError::InvalidCode)?;
@@ -206,7 +214,7 @@ impl Services {
                     return Ok(first);
                 }
                 let outcome = self
-                    .redeem_voucher_in(tx.as_mut(), brand, code, order)
+                    .redeem_voucher_in(tx.as_mut(), brand, code, order, location)
                     .await;
                 settle(tx.as_mut(), brand, request, outcome).await
             }
@@ -222,11 +230,22 @@ impl Services {
         brand: BrandId,
         code: &VoucherCode,
         order: &Option<EventKey>,
+        location: Option<LocationId>,
     ) -> Result<Voucher, RedeemVoucherError> {
+        let at = match location {
+            Some(id) => Some(
+                tx.locations()
+                    .location(brand, id)
+                    .await?
+                    .ok_or(RedeemVoucherError::UnknownLocation(id))?
+                    .code,
+            ),
+            None => None,
+        };
         let now = self.clock.now();
         match tx
             .vouchers()
-            .redeem_voucher(brand, code, now, order.clone())
+            .redeem_voucher(brand, code, now, order.clone(), at)
             .await?
         {
             RedeemOutcome::Redeemed(voucher) => Ok(voucher),

@@ -52,6 +52,7 @@ mod m20261212_500001_referral_pending;
 mod m20261212_600001_scale_indexes;
 mod m20261212_700001_redeemed_vouchers_index;
 mod m20261213_300001_segment_send_times;
+mod m20261215_100001_redemption_location;
 
 #[cfg(test)]
 mod inventory;
@@ -110,6 +111,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_600001_scale_indexes::Migration),
             Box::new(m20261212_700001_redeemed_vouchers_index::Migration),
             Box::new(m20261213_300001_segment_send_times::Migration),
+            Box::new(m20261215_100001_redemption_location::Migration),
         ]
     }
 }

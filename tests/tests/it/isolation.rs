@@ -624,7 +624,6 @@ async fn no_brand_reaches_another_brands_data_through_any_route() {
                 "/v1/integrations",
                 "/v1/jobs/{id}",
                 "/v1/campaigns/{id}/preview",
-                "/v1/campaigns/{id}/report",
                 "/v1/audit/access",
                 "/v1/staff",
                 "/v1/till-devices",

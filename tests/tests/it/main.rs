@@ -85,6 +85,7 @@ mod story;
 mod tiers;
 mod till;
 mod till_browser;
+mod till_redemptions;
 mod triggers;
 mod variant_browser;
 mod variant_http;

@@ -16,11 +16,18 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 const CUSTOMERS: u64 = 24;
-const PHONES: u64 = 7_400;
-const OFFER_COST: i64 = 18_000;
+pub(crate) const PHONES: u64 = 7_400;
+pub(crate) const OFFER_COST: i64 = 18_000;
 
 /// An order of `total` at `code` by customer `n`, placed now (inside the windows).
-async fn buy(server: &TestServer, admin: &str, id: &str, code: &str, n: u64, total: i64) {
+pub(crate) async fn buy(
+    server: &TestServer,
+    admin: &str,
+    id: &str,
+    code: &str,
+    n: u64,
+    total: i64,
+) {
     let body = json!({"order_id": id, "placed_at": rfc3339(OffsetDateTime::now_utc()),
         "currency": "VND", "location": code, "customer_phone": phone(n).as_str(),
         "lines": [{"sku": "CF", "name": "Cà phê", "quantity": 1, "unit_price": total.to_string()}],
@@ -31,21 +38,21 @@ async fn buy(server: &TestServer, admin: &str, id: &str, code: &str, n: u64, tot
         .expect(200, id);
 }
 
-fn int(v: &Value) -> i64 {
+pub(crate) fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
 
 /// A campaign, its members (customer ids by number) and who of them is treated and held out.
-struct Run {
-    campaign: String,
-    ids: Vec<String>,
-    treated: Vec<u64>,
-    held: Vec<u64>,
+pub(crate) struct Run {
+    pub(crate) campaign: String,
+    pub(crate) ids: Vec<String>,
+    pub(crate) treated: Vec<u64>,
+    pub(crate) held: Vec<u64>,
 }
 
 /// The brand's customers with SMS consent, by number; then a launched, run broadcast
 /// campaign with a voucher offer.
-async fn run_campaign(server: &TestServer, admin: &str) -> Run {
+pub(crate) async fn run_campaign(server: &TestServer, admin: &str) -> Run {
     let reward = server
         .post(
             "/v1/rewards",
@@ -141,7 +148,7 @@ async fn redeem(server: &TestServer, admin: &str, customer: &str, order: &str) {
 }
 
 #[track_caller]
-fn assert_figures(report: &Value, treated: i64, held: i64, redeemed: i64, what: &str) {
+pub(crate) fn assert_figures(report: &Value, treated: i64, held: i64, redeemed: i64, what: &str) {
     assert_eq!(report["treated_revenue_minor"], treated, "{what}: {report}");
     assert_eq!(report["holdout_revenue_minor"], held, "{what}: {report}");
     assert_eq!(report["vouchers_redeemed"], redeemed, "{what}: {report}");
@@ -549,7 +556,13 @@ async fn referrals_by_shop(server: &TestServer, admin: &str, q1: &str, q2: &str)
 
 /// The report at `path` read with `key` for the whole brand, then for Shop 1 (`q1`) and
 /// Shop 2 (`q2`).
-async fn by_shop(server: &TestServer, path: &str, key: &str, q1: &str, q2: &str) -> [Value; 3] {
+pub(crate) async fn by_shop(
+    server: &TestServer,
+    path: &str,
+    key: &str,
+    q1: &str,
+    q2: &str,
+) -> [Value; 3] {
     let whole = server.get(path, key).await.expect(200, "whole").json;
     let shop1 = server
         .get(&format!("{path}?location={q1}"), key)

@@ -120,6 +120,10 @@ pub struct VoucherRedeemIn {
     /// The POS that sends the order (default `pos:generic`): not blank, at most 128 bytes.
     #[schema(pattern = r"^pos:[a-z]{1,20}$", example = "pos:generic")]
     pub order_source: Option<String>,
+    /// The location of the till it is redeemed at (one of the brand's location ids): the
+    /// redemption counts there in the reports by location. Without it, the order's
+    /// location when that order has reached the server.
+    pub location_id: Option<String>,
 }
 
 /// Whether a voucher can be used now.

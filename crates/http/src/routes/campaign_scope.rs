@@ -102,10 +102,10 @@ impl From<&Scope> for ReportScopeDto {
 
 /// The campaign's results: messages sent and delivered, vouchers redeemed, revenue of the
 /// treated against the held-out customers, incremental revenue with its 95 % interval,
-/// offer cost and ROI. An admin's key, or a manager's, which reads its locations only;
-/// `location` limits the revenue to orders placed there and the redemptions to those
-/// made on them (see `scope`). It reads every member's orders, so it is not a viewer's,
-/// and one report per brand runs at a time: 409 `busy`.
+/// offer cost and ROI. An admin's or a viewer's key (figures only, no customer), or a
+/// manager's, which reads its locations only; `location` limits the revenue to orders
+/// placed there and the redemptions to those made there (see `scope`). One report per
+/// brand runs at a time: 409 `busy`.
 #[utoipa::path(get, path = "/v1/campaigns/{id}/report", tag = "campaigns", security(("api_key" = [])),
     params(("id" = String, Path), LocationQuery),
     responses((status = 200, body = CampaignReportDto), (status = 400, body = ErrorBody),
@@ -118,7 +118,7 @@ pub(crate) async fn report(
     path: web::Path<String>,
     query: web::Query<LocationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager])?;
+    caller.require(&[Role::Admin, Role::Viewer, Role::Manager])?;
     let (brand, scope) = location_reader(&caller, &query.location)?;
     let campaign: CampaignId = id(&path, "campaign")?;
     let _slot = state

@@ -11,7 +11,7 @@ use crate::paging::{Page, PageQuery};
 use crate::routes::webhooks::decode_error;
 use crate::routes::{id, request_key};
 use actix_web::{HttpRequest, HttpResponse, web};
-use regulars_domain::{EventKey, OrderId};
+use regulars_domain::{EventKey, LocationId, OrderId};
 use regulars_ports::PersonalData;
 
 /// Counts an order, in the generic POS format (`docs/pos.md`). Idempotent on
@@ -181,18 +181,32 @@ pub(crate) async fn redeem_voucher(
         ),
         None => None,
     };
+    let location: Option<LocationId> = input
+        .location_id
+        .as_deref()
+        .map(|raw| {
+            raw.parse()
+                .map_err(|_| ApiError::invalid("location_id", "not a location id"))
+        })
+        .transpose()?;
     let order_part = order
         .as_ref()
         .map(|key| format!("{}\n{}", key.source, key.external_id))
         .unwrap_or_default();
+    let location_part = input.location_id.unwrap_or_default();
     let request = request_key(
         &req,
         &caller,
-        &[b"voucher-redeem", path.as_bytes(), order_part.as_bytes()],
+        &[
+            b"voucher-redeem",
+            path.as_bytes(),
+            order_part.as_bytes(),
+            location_part.as_bytes(),
+        ],
     )?;
     let voucher = state
         .services
-        .redeem_voucher_keyed(brand, &path, order, request.as_ref())
+        .redeem_voucher_keyed(brand, &path, order, location, request.as_ref())
         .await?;
     Ok(HttpResponse::Ok().json(VoucherDto::from(&voucher)))
 }

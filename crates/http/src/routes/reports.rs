@@ -152,13 +152,14 @@ pub(crate) struct OverviewDto {
     /// What the vouchers redeemed in the period took off their orders: each valued at
     /// its reward's cost to the shop (a free item at its menu price, an amount off at the
     /// amount, a percentage at that share of the order it was redeemed on, capped);
-    /// `null` when limited to locations.
-    programme_cost: Option<MoneyDto>,
-    /// Vouchers redeemed in the period; `null` when limited to locations.
-    programme_cost_vouchers: Option<u64>,
+    /// limited to locations, the vouchers redeemed there (at the till's location, else
+    /// at that of the order each was redeemed on).
+    programme_cost: MoneyDto,
+    /// Vouchers redeemed in the period (at the locations, when limited to some).
+    programme_cost_vouchers: u64,
     /// Of those, how many could not be valued (a free item no longer on the menu, a
     /// percentage off without its order or cap) and are not in `programme_cost`.
-    programme_cost_unpriced: Option<u64>,
+    programme_cost_unpriced: u64,
     /// `programme_cost / revenue`.
     programme_cost_share: Option<f64>,
     /// Every bucket of the period, oldest first.
@@ -191,10 +192,10 @@ impl OverviewDto {
             points_earned: whole_brand.then_some(o.points.earned.value()),
             points_redeemed: whole_brand.then_some(o.points.redeemed.value()),
             points_redeemed_per_earned: o.points_redeemed_per_earned.filter(|_| whole_brand),
-            programme_cost: whole_brand.then(|| MoneyDto::from(&o.programme_cost.cost)),
-            programme_cost_vouchers: whole_brand.then_some(o.programme_cost.redeemed),
-            programme_cost_unpriced: whole_brand.then_some(o.programme_cost.unpriced),
-            programme_cost_share: o.programme_cost.share_of(o.revenue).filter(|_| whole_brand),
+            programme_cost: MoneyDto::from(&o.programme_cost.cost),
+            programme_cost_vouchers: o.programme_cost.redeemed,
+            programme_cost_unpriced: o.programme_cost.unpriced,
+            programme_cost_share: o.programme_cost.share_of(o.revenue),
             series: o
                 .series
                 .iter()

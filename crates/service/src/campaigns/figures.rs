@@ -109,20 +109,54 @@ mod tests {
         RewardId::from_bytes([1; 16])
     }
 
+    /// Where a voucher was redeemed, as storage keeps it: the location recorded with the
+    /// redemption, and the location of the order it names (once that order arrived).
+    #[derive(Debug, Clone, Copy)]
+    struct Redeemed {
+        recorded: Option<u8>,
+        order: Option<u8>,
+    }
+
+    impl Redeemed {
+        /// Where it counts: where it was recorded, else where its order was placed.
+        fn shop(self) -> Option<u8> {
+            self.recorded.or(self.order)
+        }
+    }
+
+    /// A redemption at a till (recorded, no order), on an order that had arrived
+    /// (recorded at the order's shop), or on an order that arrived afterwards.
+    fn redeemed() -> impl Strategy<Value = Redeemed> {
+        (0..SHOPS, 0..3_u8).prop_map(|(shop, how)| match how {
+            0 => Redeemed {
+                recorded: Some(shop),
+                order: None,
+            },
+            1 => Redeemed {
+                recorded: Some(shop),
+                order: Some(shop),
+            },
+            _ => Redeemed {
+                recorded: None,
+                order: Some(shop),
+            },
+        })
+    }
+
     /// A member: treated (with a variant) or held out, their orders in the window as
-    /// (shop, net minor units), and their voucher: none, issued, or redeemed at a shop.
+    /// (shop, net minor units), and their voucher: none, issued, or redeemed.
     #[derive(Debug, Clone)]
     struct Member {
         variant: Option<u8>,
         orders: Vec<(u8, i64)>,
-        voucher: Option<Option<u8>>,
+        voucher: Option<Option<Redeemed>>,
     }
 
     fn member() -> impl Strategy<Value = Member> {
         (
             prop_oneof![Just(None), Just(Some(0u8)), Just(Some(1u8))],
             proptest::collection::vec((0..SHOPS, 0_i64..200_000), 0..4),
-            proptest::option::of(proptest::option::of(0..SHOPS)),
+            proptest::option::of(proptest::option::of(redeemed())),
         )
             .prop_map(|(variant, orders, voucher)| Member {
                 variant,
@@ -169,7 +203,7 @@ mod tests {
         for m in members {
             if let (Some(v), Some(voucher)) = (m.variant, m.voucher) {
                 issued[usize::from(v)] += 1;
-                if voucher.is_some_and(at) {
+                if voucher.and_then(Redeemed::shop).is_some_and(at) {
                     redeemed[usize::from(v)] += 1;
                 }
             }
@@ -202,8 +236,10 @@ mod tests {
     }
 
     proptest! {
-        /// Every order and redemption is at one shop, so each shop's revenue, per group
-        /// and per variant, its redemptions and their cost add up to the whole; issued
+        /// Every order and redemption is at one shop (a till's redemption at the till's,
+        /// one on an order at the order's, whenever the order arrived), so each shop's
+        /// revenue, per group and per variant, its redemptions and their cost add up to
+        /// the whole, and a shop counts the redemptions made there; issued
         /// vouchers are the campaign's everywhere; the incremental revenue (a difference
         /// of means over the same members) adds up too.
         #[test]
@@ -221,6 +257,15 @@ mod tests {
             prop_assert_eq!(sum(|f| f.offer_cost_minor), whole.offer_cost_minor);
             let redeemed: u64 = shops.iter().map(|f| f.vouchers_redeemed).sum();
             prop_assert_eq!(redeemed, whole.vouchers_redeemed);
+            for (s, shop) in (0..SHOPS).zip(&shops) {
+                let there = members
+                    .iter()
+                    .filter(|m| m.variant.is_some())
+                    .filter_map(|m| m.voucher.flatten())
+                    .filter(|r| r.shop() == Some(s))
+                    .count() as u64;
+                prop_assert_eq!(shop.vouchers_redeemed, there);
+            }
             for shop in &shops {
                 prop_assert_eq!(shop.vouchers_issued, whole.vouchers_issued);
                 prop_assert_eq!(shop.bonus_cost_minor, 0);

@@ -793,7 +793,7 @@ fn vouchers(tx: &mut MockTransaction, h: &Handle) {
     let r = h.clone();
     tx.vouchers
         .expect_redeem_voucher()
-        .returning(move |brand, code, now, order| {
+        .returning(move |brand, code, now, order, _location| {
             let code = code.clone();
             r.write("redeem_voucher", move |w| {
                 let Some((_, voucher, _)) = w

@@ -46,13 +46,16 @@ impl Services {
         }
     }
 
-    /// Redeems a voucher at the till, recorded as this staff member's.
+    /// Redeems a voucher at the till, recorded at its location and as this staff
+    /// member's.
     pub async fn till_redeem_voucher(
         &self,
         at: &TillStaff,
         code: &str,
     ) -> Result<Voucher, RedeemVoucherError> {
-        let voucher = self.redeem_voucher(at.brand, code, None).await?;
+        let voucher = self
+            .redeem_voucher_keyed(at.brand, code, None, Some(at.location.id), None)
+            .await?;
         self.record_till_action(at, TillActionKind::Voucher, None)
             .await;
         Ok(voucher)

@@ -29,6 +29,10 @@ pub struct Model {
     pub redeemed_order_source: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub redeemed_order_external_id: Option<String>,
+    /// The code of the location it was redeemed at: the one the till named, else the
+    /// redeeming order's when that order had reached the server.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub redeemed_location: Option<String>,
     pub voided_at: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub void_reason: Option<String>,

@@ -1,6 +1,7 @@
 //! The reads of campaigns and referrals limited to some locations: a condition on an
-//! order's location code, and the two counts that need an order joined for it (a
-//! campaign's redemptions, a brand's referrals by the friend's first purchase).
+//! order's location code, and the two counts that need more than the order's own row
+//! for it (a campaign's redemptions, at the location recorded with each or else its
+//! order's; a brand's referrals by the friend's first purchase).
 
 use crate::convert::to_u64;
 use crate::error::{corrupt, in_ctx};
@@ -36,8 +37,13 @@ fn p(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// Where a redemption counts, in a statement that joins the voucher `v` to the order it
+/// names as `o`: the location recorded at redemption (the till's, or the order's when it
+/// had arrived), else the order's location when it arrived afterwards.
+pub(super) const REDEEMED_AT: &str = "COALESCE(v.redeemed_location, o.location)";
+
 /// One statement: the campaign's vouchers per reward, issued all, redeemed only where
-/// the order each was redeemed on (its `(source, external_id)`) was placed at `codes`.
+/// each was redeemed ([`REDEEMED_AT`]) is one of `codes`.
 pub(super) async fn campaign_vouchers_at(
     tx: &StoreTransaction,
     brand: BrandId,
@@ -46,7 +52,7 @@ pub(super) async fn campaign_vouchers_at(
 ) -> Result<Vec<CampaignVoucherCount>, StoreError> {
     let backend = tx.tx.get_database_backend();
     // SQLite binds `?` in the order of the text: the codes come first.
-    let (at, values) = at_codes(backend, "o.location", 1, Some(codes));
+    let (at, values) = at_codes(backend, REDEEMED_AT, 1, Some(codes));
     let k = values.len();
     let sql = format!(
         "SELECT v.reward_id AS reward_id, CAST(COUNT(v.id) AS BIGINT) AS issued, \

@@ -3,7 +3,7 @@
 use crate::convert::{from_micros, from_micros_opt, to_micros, to_micros_opt, to_u64};
 use crate::entity::{brand_policy, campaign, campaign_member};
 use crate::error::{corrupt, in_ctx};
-use crate::repo::by_location::at_codes;
+use crate::repo::by_location::{REDEEMED_AT, at_codes};
 use crate::repo::inserted;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
@@ -315,9 +315,10 @@ impl CampaignRepo for StoreTransaction {
     ) -> Result<Vec<VariantVoucherCount>, StoreError> {
         let backend = self.tx.get_database_backend();
         // SQLite binds `?` in the order of the text: the codes come first.
-        let (at, at_values) = at_codes(backend, "o.location", 1, codes);
+        let (at, at_values) = at_codes(backend, REDEEMED_AT, 1, codes);
         let k = at_values.len();
-        // With locations, a redemption counts where the order it was redeemed on was placed.
+        // With locations, a redemption counts where it was recorded, else where the order
+        // it was redeemed on was placed.
         let join = if codes.is_some() {
             "LEFT JOIN orders o ON o.brand_id = v.brand_id \
              AND o.source = v.redeemed_order_source \

@@ -248,13 +248,14 @@ impl ReportRepo for StoreTransaction {
         after: Option<VoucherId>,
         limit: u64,
     ) -> Result<Vec<RedeemedVoucher>, StoreError> {
-        type Row = (Uuid, Uuid, Option<String>, Option<String>);
+        type Row = (Uuid, Uuid, Option<String>, Option<String>, Option<String>);
         let mut query = voucher::Entity::find()
             .select_only()
             .column(voucher::Column::Id)
             .column(voucher::Column::RewardId)
             .column(voucher::Column::RedeemedOrderSource)
             .column(voucher::Column::RedeemedOrderExternalId)
+            .column(voucher::Column::RedeemedLocation)
             .filter(in_period(
                 voucher::Column::BrandId,
                 brand,
@@ -277,7 +278,8 @@ impl ReportRepo for StoreTransaction {
         let mut sources: Vec<&str> = rows.iter().filter_map(|r| r.2.as_deref()).collect();
         sources.sort_unstable();
         sources.dedup();
-        let orders: Vec<(String, String, String, i64)> = if ids.is_empty() {
+        type OrderRow = (String, String, String, i64, Option<String>);
+        let orders: Vec<OrderRow> = if ids.is_empty() {
             Vec::new()
         } else {
             order::Entity::find()
@@ -286,6 +288,7 @@ impl ReportRepo for StoreTransaction {
                 .column(order::Column::ExternalId)
                 .column(order::Column::Currency)
                 .column(order::Column::TotalMinor)
+                .column(order::Column::Location)
                 .filter(order::Column::BrandId.eq(brand.as_uuid()))
                 .filter(order::Column::Source.is_in(sources))
                 .filter(order::Column::ExternalId.is_in(ids))
@@ -295,16 +298,16 @@ impl ReportRepo for StoreTransaction {
                 .map_err(in_ctx("read redeemed vouchers' orders"))?
         };
         rows.into_iter()
-            .map(|(id, reward, source, external)| {
-                let order_total = orders
+            .map(|(id, reward, source, external, recorded)| {
+                let order = orders
                     .iter()
-                    .find(|o| Some(&o.0) == source.as_ref() && Some(&o.1) == external.as_ref())
-                    .map(|o| money(o.3, &o.2))
-                    .transpose()?;
+                    .find(|o| Some(&o.0) == source.as_ref() && Some(&o.1) == external.as_ref());
+                let order_total = order.map(|o| money(o.3, &o.2)).transpose()?;
                 Ok(RedeemedVoucher {
                     id: VoucherId::from_uuid(id),
                     reward: RewardId::from_uuid(reward),
                     order_total,
+                    location: recorded.or_else(|| order.and_then(|o| o.4.clone())),
                 })
             })
             .collect()

@@ -6,7 +6,7 @@
 //! to keep in step.
 
 use crate::convert::{from_json, from_micros, from_micros_opt, to_json, to_micros, to_u64};
-use crate::entity::voucher;
+use crate::entity::{order, voucher};
 use crate::error::{corrupt, in_ctx, unstorable};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
@@ -179,11 +179,17 @@ impl VoucherRepo for StoreTransaction {
         code: &VoucherCode,
         now: OffsetDateTime,
         order: Option<EventKey>,
+        location: Option<String>,
     ) -> Result<RedeemOutcome, StoreError> {
         if let Some(key) = &order {
             key.validate()
                 .map_err(|e| unstorable("the redeeming order's key", e))?;
         }
+        let location = match (location, &order) {
+            (Some(code), _) => Some(code),
+            (None, Some(key)) => self.order_location(brand, key).await?,
+            (None, None) => None,
+        };
         let now = to_micros(now);
         let (order_source, order_external_id) = match order {
             Some(key) => (Some(key.source), Some(key.external_id)),
@@ -200,6 +206,7 @@ impl VoucherRepo for StoreTransaction {
                 voucher::Column::RedeemedOrderExternalId,
                 Expr::value(order_external_id),
             )
+            .col_expr(voucher::Column::RedeemedLocation, Expr::value(location))
             .filter(voucher::Column::BrandId.eq(brand.as_uuid()))
             .filter(voucher::Column::Code.eq(code.as_str()))
             .filter(voucher::Column::Status.eq(ISSUED))
@@ -250,6 +257,26 @@ impl VoucherRepo for StoreTransaction {
 }
 
 impl StoreTransaction {
+    /// The location code of the brand's order with this key, if it has reached the
+    /// server and names one.
+    async fn order_location(
+        &self,
+        brand: BrandId,
+        key: &EventKey,
+    ) -> Result<Option<String>, StoreError> {
+        let found: Option<Option<String>> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Location)
+            .filter(order::Column::BrandId.eq(brand.as_uuid()))
+            .filter(order::Column::Source.eq(key.source.as_str()))
+            .filter(order::Column::ExternalId.eq(key.external_id.as_str()))
+            .into_tuple()
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("read the redeeming order's location"))?;
+        Ok(found.flatten())
+    }
+
     /// Voids the brand's still-issued vouchers that `which` selects, in one conditional
     /// update (a redeemed or already voided voucher is never touched); how many it voided.
     pub(crate) async fn void_where(
@@ -323,6 +350,7 @@ fn voucher_to_row(
         redeemed_at: None,
         redeemed_order_source: None,
         redeemed_order_external_id: None,
+        redeemed_location: None,
         voided_at: None,
         void_reason: None,
     };

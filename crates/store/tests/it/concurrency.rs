@@ -44,7 +44,7 @@ pub(crate) async fn fifty_concurrent_redemptions_redeem_once(store: Store) -> Te
             let till = key("pos:generic", &format!("T-{n}"));
             let outcome = tx
                 .vouchers()
-                .redeem_voucher(brand.id, &code, now, Some(till))
+                .redeem_voucher(brand.id, &code, now, Some(till), None)
                 .await?;
             tx.commit().await?;
             Ok::<_, StoreError>(outcome)

@@ -129,6 +129,7 @@ both_databases! {
     reports {
         order_facts_page_by_time_then_id,
         vouchers_are_counted_by_issue_time,
+        redemptions_count_at_their_location,
         segments_are_the_first_of_the_latest_scores,
     }
     transactions {

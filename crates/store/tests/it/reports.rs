@@ -146,7 +146,13 @@ pub(crate) async fn vouchers_are_counted_by_issue_time(store: Store) -> TestResu
     // Redeemed: one before the period (does not count), one inside; later counts too.
     for n in [1u8, 3] {
         tx.vouchers()
-            .redeem_voucher(b.id, &crate::support::code(n), t + Duration::days(2), None)
+            .redeem_voucher(
+                b.id,
+                &crate::support::code(n),
+                t + Duration::days(2),
+                None,
+                None,
+            )
             .await?;
     }
     tx.commit().await?;
@@ -169,6 +175,59 @@ pub(crate) async fn vouchers_are_counted_by_issue_time(store: Store) -> TestResu
         .points_totals(b.id, Period::new(t, t + Duration::minutes(60))?)
         .await?;
     assert_eq!((totals.earned.value(), totals.redeemed.value()), (0, 0));
+    Ok(())
+}
+
+/// A redemption counts where the till that made it stands, else where the order it names
+/// was placed, whether that order arrived before or after it; with neither it is at no
+/// location.
+pub(crate) async fn redemptions_count_at_their_location(store: Store) -> TestResult {
+    let (b, c, reward) = seed(&store, 1).await?;
+    let t = datetime!(2026-05-01 00:00 UTC);
+    let mut tx = store.begin().await?;
+    for n in 1u8..=4 {
+        let v = voucher(n, c.id, reward.id, t, t + Duration::days(30));
+        tx.vouchers().insert_voucher(b.id, &v, None).await?;
+    }
+    let mut early = order(b.id, 21, "R-21", Some(&c));
+    early.order.location = Some("q1".to_owned());
+    tx.orders().insert_order(&early).await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    let at = t + Duration::days(1);
+    let code = crate::support::code;
+    // At the q2 till; on the order already at q1; on an order not arrived yet; bare.
+    let redeemed = [
+        (1u8, None, Some("q2".to_owned())),
+        (2, Some(early.order.key.clone()), None),
+        (3, Some(crate::support::key("pos:generic", "R-22")), None),
+        (4, None, None),
+    ];
+    for (n, order, location) in redeemed {
+        tx.vouchers()
+            .redeem_voucher(b.id, &code(n), at, order, location)
+            .await?;
+    }
+    let mut late = order(b.id, 22, "R-22", Some(&c));
+    late.order.location = Some("q3".to_owned());
+    tx.orders().insert_order(&late).await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    let period = Period::new(t, t + Duration::days(2))?;
+    let mut found: Vec<(u8, Option<String>)> = tx
+        .reports()
+        .redeemed_vouchers(b.id, period, None, 10)
+        .await?
+        .into_iter()
+        .map(|v| (v.id.as_uuid().as_bytes()[0], v.location))
+        .collect();
+    found.sort();
+    let expected = [(1, Some("q2")), (2, Some("q1")), (3, Some("q3")), (4, None)];
+    let expected: Vec<(u8, Option<String>)> = expected
+        .into_iter()
+        .map(|(n, l)| (n, l.map(str::to_owned)))
+        .collect();
+    assert_eq!(found, expected);
     Ok(())
 }
 

@@ -93,7 +93,13 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
     // Writes from B that name A's rows find nothing to change.
     let outcome = tx
         .vouchers()
-        .redeem_voucher(b.id, issued.code(), datetime!(2026-06-02 00:00 UTC), None)
+        .redeem_voucher(
+            b.id,
+            issued.code(),
+            datetime!(2026-06-02 00:00 UTC),
+            None,
+            None,
+        )
         .await?;
     assert_eq!(outcome, RedeemOutcome::NotFound);
     assert_eq!(

@@ -103,7 +103,7 @@ pub(crate) async fn redeem_once_then_refused(store: Store) -> TestResult {
     let mut tx = store.begin().await?;
     let first = tx
         .vouchers()
-        .redeem_voucher(brand.id, issued.code(), now, Some(till.clone()))
+        .redeem_voucher(brand.id, issued.code(), now, Some(till.clone()), None)
         .await?;
     assert_eq!(first, RedeemOutcome::Redeemed(expected.clone()));
     tx.commit().await?;
@@ -111,7 +111,13 @@ pub(crate) async fn redeem_once_then_refused(store: Store) -> TestResult {
     let mut tx = store.begin().await?;
     let second = tx
         .vouchers()
-        .redeem_voucher(brand.id, issued.code(), now + Duration::minutes(1), None)
+        .redeem_voucher(
+            brand.id,
+            issued.code(),
+            now + Duration::minutes(1),
+            None,
+            None,
+        )
         .await?;
     assert_eq!(second, RedeemOutcome::Refused(expected.clone()));
     assert_eq!(
@@ -136,7 +142,7 @@ pub(crate) async fn expired_or_not_yet_valid_is_refused(store: Store) -> TestRes
     for too_late in [EXPIRES_AT, EXPIRES_AT + Duration::days(1)] {
         let outcome = tx
             .vouchers()
-            .redeem_voucher(brand.id, issued.code(), too_late, None)
+            .redeem_voucher(brand.id, issued.code(), too_late, None, None)
             .await?;
         assert_eq!(
             outcome,
@@ -147,7 +153,7 @@ pub(crate) async fn expired_or_not_yet_valid_is_refused(store: Store) -> TestRes
     let too_early = ISSUED_AT - Duration::microseconds(1);
     let outcome = tx
         .vouchers()
-        .redeem_voucher(brand.id, issued.code(), too_early, None)
+        .redeem_voucher(brand.id, issued.code(), too_early, None, None)
         .await?;
     assert_eq!(outcome, RedeemOutcome::Refused(issued.clone()));
 
@@ -155,7 +161,7 @@ pub(crate) async fn expired_or_not_yet_valid_is_refused(store: Store) -> TestRes
     let last = EXPIRES_AT - Duration::microseconds(1);
     let outcome = tx
         .vouchers()
-        .redeem_voucher(brand.id, issued.code(), last, None)
+        .redeem_voucher(brand.id, issued.code(), last, None, None)
         .await?;
     let mut expected = issued.clone();
     expected.redeem(last, None)?;
@@ -168,7 +174,7 @@ pub(crate) async fn unknown_code_is_not_found(store: Store) -> TestResult {
     let mut tx = store.begin().await?;
     let outcome = tx
         .vouchers()
-        .redeem_voucher(brand.id, &code(9), ISSUED_AT, None)
+        .redeem_voucher(brand.id, &code(9), ISSUED_AT, None, None)
         .await?;
     assert_eq!(outcome, RedeemOutcome::NotFound);
     assert_eq!(
@@ -205,7 +211,7 @@ pub(crate) async fn void_issued_by_voids_only_issued_vouchers(store: Store) -> T
     let redeemed_at = ISSUED_AT + Duration::hours(1);
     let outcome = tx
         .vouchers()
-        .redeem_voucher(brand.id, used.code(), redeemed_at, None)
+        .redeem_voucher(brand.id, used.code(), redeemed_at, None, None)
         .await?;
     assert!(matches!(outcome, RedeemOutcome::Redeemed(_)));
     tx.commit().await?;

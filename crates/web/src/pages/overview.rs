@@ -298,7 +298,7 @@ pub(crate) async fn show(
     let body = html! {
         (by_location::filter(&session, "/dashboard/overview", &known, &scope, &[("days", chosen.to_string())]))
         (period_nav(t, chosen, &scope, &report.days))
-        (report_cards(&session, &scope, &report.overview))
+        (report_cards(&session, &report.overview))
         (goals)
         (period_charts(&session, &report.overview))
         div.grid2 {
@@ -364,15 +364,15 @@ fn period_nav(t: &Text, chosen: i64, scope: &Scope, days: &LocalDays) -> Markup 
     }
 }
 
-/// The period's figures; the programme's cost only for the whole brand.
-fn report_cards(session: &Session, scope: &Scope, o: &Overview) -> Markup {
+/// The period's figures (the programme's cost too: at the page's locations).
+fn report_cards(session: &Session, o: &Overview) -> Markup {
     let t = session.lang.text();
     let aov = o.average_order_value.as_ref();
     html! {
         div.cards #report {
             (figure("active-customers", t.active_customers, &o.active_customers.to_string(), &o.active_customers.to_string()))
             (figure("revenue", t.revenue, &exact(&o.revenue), &money_text(&o.revenue)))
-            @if scope.is_brand() { (programme_cost(session, o)) }
+            (programme_cost(session, o))
             (figure("orders", t.orders, &o.orders.to_string(), &o.orders.to_string()))
             (figure("average-order-value", t.average_order_value,
                 &aov.map_or(String::new(), exact), &aov.map_or("—".to_owned(), money_text)))
