@@ -180,6 +180,37 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         [flag] if flag == "--deep" => DEEP,
         other => bail!("cargo xtask fuzz [--deep], not {other:?}"),
     };
+    if !schemathesis_ready()? {
+        return Ok(());
+    }
+    let server = Server::start(root, "fuzz")?;
+    let events = server.dir().join("events.ndjson");
+    let mut command = schemathesis_command(&server, &depth, &events)?;
+    // The key is a throwaway one, but keys are not printed.
+    println!(
+        "$ {}",
+        format!("{command:?}").replace(server.key(), "rgk_…")
+    );
+    let started = std::time::Instant::now();
+    let status = command.status().context("could not start schemathesis")?;
+    let elapsed = started.elapsed();
+    let Ok(log) = std::fs::read_to_string(&events) else {
+        bail!("schemathesis ended with {status} and left no event log");
+    };
+    let tally = tally(&log)?;
+    // The scratch directory goes with the server; the event log stays for a look at
+    // what an operation was answered (`jq` over `ScenarioFinished`).
+    let kept = crate::target_dir(root).join("fuzz-events.ndjson");
+    if std::fs::write(&kept, &log).is_ok() {
+        println!("fuzz: event log kept in {}", kept.display());
+    }
+    let logs = server.stop()?;
+    judge(&tally, &depth, status.success(), &logs, elapsed)
+}
+
+/// Whether schemathesis is there to run; its absence is an error only when
+/// `REGULARS_REQUIRE_SCHEMATHESIS=1`.
+fn schemathesis_ready() -> Result<bool> {
     let required = std::env::var("REGULARS_REQUIRE_SCHEMATHESIS").is_ok_and(|v| v == "1");
     let Some(version) = installed() else {
         if required {
@@ -192,13 +223,17 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "fuzz: skipped, schemathesis is not installed \
              (pip install schemathesis=={SCHEMATHESIS_VERSION})"
         );
-        return Ok(());
+        return Ok(false);
     };
     if !version.contains(SCHEMATHESIS_VERSION) {
         println!("fuzz: note: {version}, the pinned one is {SCHEMATHESIS_VERSION}");
     }
-    let server = Server::start(root, "fuzz")?;
-    let events = server.dir().join("events.ndjson");
+    Ok(true)
+}
+
+/// The schemathesis run against `server` at `depth`, writing its events to `events`
+/// (seeded with the server's own data when the depth asks for it).
+fn schemathesis_command(server: &Server, depth: &Depth, events: &Path) -> Result<Command> {
     let mut command = Command::new("schemathesis");
     command.current_dir(server.dir());
     if depth.seeded {
@@ -222,27 +257,20 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .args(["--workers", depth.workers])
         .args(["--request-timeout", "30"])
         .args(["--report", "ndjson", "--report-ndjson-path"])
-        .arg(&events)
+        .arg(events)
         .args(["--no-color", "--output-truncate", "true"]);
-    // The key is a throwaway one, but keys are not printed.
-    println!(
-        "$ {}",
-        format!("{command:?}").replace(server.key(), "rgk_…")
-    );
-    let started = std::time::Instant::now();
-    let status = command.status().context("could not start schemathesis")?;
-    let elapsed = started.elapsed();
-    let Ok(log) = std::fs::read_to_string(&events) else {
-        bail!("schemathesis ended with {status} and left no event log");
-    };
-    let tally = tally(&log)?;
-    // The scratch directory goes with the server; the event log stays for a look at
-    // what an operation was answered (`jq` over `ScenarioFinished`).
-    let kept = crate::target_dir(root).join("fuzz-events.ndjson");
-    if std::fs::write(&kept, &log).is_ok() {
-        println!("fuzz: event log kept in {}", kept.display());
-    }
-    let logs = server.stop()?;
+    Ok(command)
+}
+
+/// Prints what the run found and fails it on a 5xx, a failed check, too few cases or,
+/// for a deep run, too many operations that were mostly 404 or refused.
+fn judge(
+    tally: &Tally,
+    depth: &Depth,
+    success: bool,
+    logs: &str,
+    elapsed: std::time::Duration,
+) -> Result<()> {
     println!(
         "fuzz: {} cases run, {} 5xx seen, {} schema violations, {} failed checks",
         tally.cases, tally.server_errors, tally.schema_violations, tally.failed_checks
@@ -263,7 +291,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         100.0 * shallow_share,
         elapsed
     );
-    if !status.success() || tally.server_errors > 0 || tally.failed_checks > 0 {
+    if !success || tally.server_errors > 0 || tally.failed_checks > 0 {
         if std::env::var_os("TEST_LOG").is_some() {
             eprintln!("{logs}");
         }

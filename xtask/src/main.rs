@@ -1,7 +1,9 @@
 //! Project automation for Regulars, run as `cargo xtask <command>`.
 //!
-//! * `test`  — formatting check, clippy with `-D warnings`, the layout rules (`tidy`) and
-//!   every test of the workspace. CI runs exactly this.
+//! * `test`  — formatting check, clippy with `-D warnings`, rustdoc of the pure crates and
+//!   the ports with `-D warnings`, the layout rules (`tidy`) and every test of the
+//!   workspace. CI runs exactly this.
+//! * `doc`   — only the rustdoc check (also a step of `test`).
 //! * `tidy`  — only the layout rules (also run as an ordinary `#[test]` by `cargo test`).
 //! * `bench` — every benchmark; results in `bench/results/latest.json` and `bench/RESULTS.md`.
 //! * `fuzz`  — schemathesis against the real server (also the last step of `test`);
@@ -13,6 +15,7 @@ mod bench;
 mod deny;
 mod fuzz;
 mod fuzz_seed;
+mod rustdoc;
 mod server;
 mod tidy;
 
@@ -24,7 +27,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test     fmt check, clippy -D warnings, tidy, all tests (what CI runs)
+  test     fmt check, clippy -D warnings, rustdoc -D warnings, tidy, all tests (what CI runs)
+  doc      rustdoc of the pure crates and the ports, warnings denied
   tidy     check the workspace layout and dependency rules
   bench    run every benchmark, write bench/results/latest.json and bench/RESULTS.md
   fuzz     schemathesis against `regulars serve` on a fresh SQLite database
@@ -50,6 +54,7 @@ fn main() -> Result<()> {
                 bail!("tidy found {} problem(s)", problems.len())
             }
         }
+        Some("doc") => rustdoc::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("deny") => deny::run(&root),
@@ -93,7 +98,7 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
@@ -125,6 +130,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    rustdoc::run(root)?;
     let problems = tidy::check(root)?;
     if !problems.is_empty() {
         for p in &problems {

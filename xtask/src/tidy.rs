@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-const PURE: &[&str] = &[
+pub(crate) const PURE: &[&str] = &[
     "regulars-domain",
     "regulars-loyalty",
     "regulars-segments",
@@ -50,7 +50,7 @@ const PURE_ALLOWED: &[&str] = &[
     "uuid",
 ];
 
-const PORTS: &str = "regulars-ports";
+pub(crate) const PORTS: &str = "regulars-ports";
 const PORTS_ALLOWED: &[&str] = &[
     "async-trait",
     "mockall",

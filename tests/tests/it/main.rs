@@ -40,6 +40,7 @@ mod ledger_pages;
 mod limits;
 mod load;
 mod manager_campaigns;
+mod manager_kit;
 mod manager_orders;
 mod manager_pages;
 mod manager_segments;

@@ -5,11 +5,12 @@
 //! report on the API and the dashboard, is refused Shop 2 and every campaign write, and
 //! is shown no write control. Referrals by the friend's first shop add up too.
 
-use crate::dashboard::Visitor;
-use crate::manager_pages::location;
+use crate::manager_kit::{
+    TwoShops, assert_picker_shown_brand_wide_hidden, location, manager_key, signed_in,
+};
 use crate::pos::rfc3339;
 use crate::server::{Body, TestServer, dbs, spawn};
-use regulars_tests::{RULES, phone};
+use regulars_tests::phone;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -163,16 +164,9 @@ pub(crate) fn assert_figures(report: &Value, treated: i64, held: i64, redeemed: 
 async fn a_campaign_by_shop_adds_up_and_a_manager_reads_its_shop_only() {
     for db in dbs() {
         let server = spawn(db).await;
-        let a = server.tenant("Campaigns by shop").await;
+        let TwoShops { tenant: a, q1, q2 } = TwoShops::new(&server, "Campaigns by shop").await;
         let admin = a.admin.as_str();
-        let rules: Value = serde_json::from_str(RULES).unwrap_or_else(|e| panic!("{e}"));
-        server
-            .put("/v1/program/earning-rules", admin, &rules)
-            .await
-            .expect(200, "rules");
         server.unrestricted(admin).await;
-        let q1 = location(&server, admin, "q1", "Shop 1").await;
-        let q2 = location(&server, admin, "q2", "Shop 2").await;
         let run = run_campaign(&server, admin).await;
         let (campaign, t, h) = (&run.campaign, &run.treated, &run.held);
         let n = |k: u64| PHONES + k;
@@ -267,15 +261,7 @@ async fn the_manager_of_shop_1_reads_it(
     shop1: &Value,
 ) {
     let db = server.db;
-    let manager = server
-        .post(
-            "/v1/keys",
-            admin,
-            &json!({"role": "manager", "locations": [q1]}),
-        )
-        .await
-        .expect(201, "manager key")
-        .str("/token");
+    let manager = manager_key(server, admin, &[q1]).await;
     let listed = server
         .get("/v1/campaigns", &manager)
         .await
@@ -349,21 +335,18 @@ async fn the_managers_dashboard(
     q2: &str,
 ) {
     let db = server.db;
-    let mut lan = Visitor::new(server);
-    lan.sign_in(manager).await.expect(303, "manager signs in");
+    let lan = signed_in(server, manager, "manager").await;
     let list = lan
         .get("/dashboard/campaigns?lang=en")
         .await
         .expect(200, "the manager's campaigns")
         .text;
-    assert!(list.contains("id=\"location-filter\""), "{db:?}: picker");
+    assert_picker_shown_brand_wide_hidden(&list, &["new-campaign"], &format!("{db:?}"));
     assert!(list.contains(&format!("data-id=\"{campaign}\"")), "{db:?}");
     assert!(
         list.contains("href=\"/dashboard/campaigns\""),
         "{db:?}: nav"
     );
-    assert!(!list.contains("new-campaign"), "{db:?}: a create link");
-    assert!(!list.contains("Shop 2"), "{db:?}: Shop 2 offered");
     let page = lan
         .get(&format!("/dashboard/campaigns/{campaign}?lang=en"))
         .await
@@ -400,8 +383,7 @@ async fn the_managers_dashboard(
             .expect(403, &format!("{db:?}: {refused}"));
     }
     // The owner's page of the same campaign has the controls the manager's lacks.
-    let mut owner = Visitor::new(server);
-    owner.sign_in(admin).await.expect(303, "admin signs in");
+    let owner = signed_in(server, admin, "admin").await;
     let theirs = owner
         .get(&format!("/dashboard/campaigns/{campaign}?lang=en"))
         .await
@@ -501,15 +483,7 @@ async fn referrals_by_shop(server: &TestServer, admin: &str, q1: &str, q2: &str)
     );
 
     // The manager of Shop 1: its figures, not Shop 2's, read only.
-    let manager = server
-        .post(
-            "/v1/keys",
-            admin,
-            &json!({"role": "manager", "locations": [q1]}),
-        )
-        .await
-        .expect(201, "manager key")
-        .str("/token");
+    let manager = manager_key(server, admin, &[q1]).await;
     let mine = counts(&manager, String::new())
         .await
         .expect(200, "mine")
@@ -528,27 +502,22 @@ async fn referrals_by_shop(server: &TestServer, admin: &str, q1: &str, q2: &str)
         )
         .await
         .expect_error(403, "forbidden", &format!("{db:?}: settings"));
-    let mut lan = Visitor::new(server);
-    lan.sign_in(&manager).await.expect(303, "manager signs in");
+    let lan = signed_in(server, &manager, "manager").await;
     let page = lan
         .get("/dashboard/referrals?lang=en")
         .await
         .expect(200, "the manager's referrals")
         .text;
-    assert!(page.contains("id=\"location-filter\""), "{db:?}: picker");
+    assert_picker_shown_brand_wide_hidden(
+        &page,
+        &["referrals-form", "referrals-save", "referral-list"],
+        &format!("{db:?}"),
+    );
     assert!(page.contains("id=\"referrals-scope\""), "{db:?}: the note");
     assert!(
         page.contains("<td id=\"fig-rewarded\">1</td>"),
         "{db:?}: Shop 1's rewarded"
     );
-    for hidden in [
-        "referrals-form",
-        "referrals-save",
-        "referral-list",
-        "Shop 2",
-    ] {
-        assert!(!page.contains(hidden), "{db:?}: {hidden} shown");
-    }
     lan.get(&format!("/dashboard/referrals?location={q2}"))
         .await
         .expect(403, &format!("{db:?}: Shop 2 on the dashboard"));

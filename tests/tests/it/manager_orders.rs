@@ -2,10 +2,9 @@
 //! it reads show the orders, visits and spend of that shop only, and say so; the points
 //! stay the customer's, whole. An owner sees both shops' orders, and may ask for one.
 
-use crate::dashboard::Visitor;
-use crate::manager_pages::{location, sell};
+use crate::manager_kit::{TwoShops, manager_key, sell, signed_in};
 use crate::server::{dbs, spawn};
-use regulars_tests::{RULES, phone};
+use regulars_tests::phone;
 use serde_json::{Value, json};
 
 /// The totals of a page of `GET /v1/customers/{id}/orders`, sorted.
@@ -27,15 +26,8 @@ fn totals(page: &Value) -> Vec<String> {
 async fn a_manager_sees_only_its_shops_orders_of_a_customer_of_two_shops() {
     for db in dbs() {
         let server = spawn(db).await;
-        let a = server.tenant("Two shops").await;
-        let admin = a.admin.as_str();
-        let rules: Value = serde_json::from_str(RULES).unwrap_or_else(|e| panic!("{e}"));
-        server
-            .put("/v1/program/earning-rules", admin, &rules)
-            .await
-            .expect(200, "rules");
-        let q1 = location(&server, admin, "q1", "Shop 1").await;
-        let q2 = location(&server, admin, "q2", "Shop 2").await;
+        let shops = TwoShops::new(&server, "Two shops").await;
+        let (admin, q1, q2) = (shops.admin(), shops.q1.as_str(), shops.q2.as_str());
         sell(&server, admin, "C-1", "q1", 3, 31_000).await;
         sell(&server, admin, "C-2", "q2", 47_000, 47_000).await;
         sell(&server, admin, "C-3", "q2", 3, 59_000).await;
@@ -55,15 +47,7 @@ async fn a_manager_sees_only_its_shops_orders_of_a_customer_of_two_shops() {
             .await
             .expect(200, "owner's profile")
             .json;
-        let manager = server
-            .post(
-                "/v1/keys",
-                admin,
-                &json!({"role": "manager", "locations": [q1]}),
-            )
-            .await
-            .expect(201, "manager key")
-            .str("/token");
+        let manager = manager_key(&server, admin, &[q1]).await;
 
         // The API the page reads: Shop 1's order only, and Shop 1's visit and spend.
         let orders = |key: &str, query: &str| {
@@ -126,8 +110,7 @@ async fn a_manager_sees_only_its_shops_orders_of_a_customer_of_two_shops() {
             .expect_error(404, "not_found", &format!("{db:?}: not a Shop 1 customer"));
 
         // The page: no Shop 2 order, Shop 1's figures, and a note saying so.
-        let mut lan = Visitor::new(&server);
-        lan.sign_in(&manager).await.expect(303, "manager signs in");
+        let lan = signed_in(&server, &manager, "manager").await;
         let page = lan
             .get(&format!("/dashboard/customers/{chi}?lang=en"))
             .await
@@ -144,8 +127,7 @@ async fn a_manager_sees_only_its_shops_orders_of_a_customer_of_two_shops() {
             page.contains("<div class=\"value\" id=\"visits\">1</div>"),
             "{db:?}: visits"
         );
-        let mut owner = Visitor::new(&server);
-        owner.sign_in(admin).await.expect(303, "owner signs in");
+        let owner = signed_in(&server, admin, "owner").await;
         let page = owner
             .get(&format!("/dashboard/customers/{chi}?lang=en"))
             .await

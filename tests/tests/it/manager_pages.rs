@@ -4,20 +4,10 @@
 //! by any column and filtered by shop and segment; another brand sees none of them.
 
 use crate::dashboard::Visitor;
-use crate::pos::rfc3339;
+use crate::manager_kit::{location, sell};
 use crate::server::{TestServer, dbs, spawn};
 use regulars_tests::{RULES, phone};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
-
-/// A new location of the brand; its id.
-pub(crate) async fn location(server: &TestServer, admin: &str, code: &str, name: &str) -> String {
-    server
-        .post("/v1/locations", admin, &json!({"code": code, "name": name}))
-        .await
-        .expect(201, "location")
-        .str("/id")
-}
 
 async fn customer(server: &TestServer, admin: &str, n: u64, name: &str) -> String {
     server
@@ -29,26 +19,6 @@ async fn customer(server: &TestServer, admin: &str, n: u64, name: &str) -> Strin
         .await
         .expect(201, name)
         .str("/id")
-}
-
-/// An order of `total` at `code` by customer `n`, two hours ago.
-pub(crate) async fn sell(
-    server: &TestServer,
-    admin: &str,
-    id: &str,
-    code: &str,
-    n: u64,
-    total: i64,
-) {
-    let at = OffsetDateTime::now_utc() - Duration::hours(2);
-    let body = json!({"order_id": id, "placed_at": rfc3339(at), "currency": "VND",
-        "location": code, "customer_phone": phone(n).as_str(),
-        "lines": [{"sku": "CF", "name": "Cà phê", "quantity": 1, "unit_price": total.to_string()}],
-        "total": total.to_string()});
-    server
-        .post("/v1/orders", admin, &body)
-        .await
-        .expect(200, id);
 }
 
 /// The names of `people` in the order their rows appear in the list `html`.

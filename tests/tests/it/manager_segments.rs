@@ -4,10 +4,10 @@
 //! the brand-wide parts of the page (sizes over runs, custom segments, the export) are
 //! not shown to it.
 
-use crate::dashboard::Visitor;
-use crate::manager_pages::{location, sell};
+use crate::manager_kit::{
+    TwoShops, assert_picker_shown_brand_wide_hidden, manager_key, sell, signed_in,
+};
 use crate::server::{dbs, spawn};
-use regulars_tests::RULES;
 use serde_json::{Value, json};
 
 fn amount(v: &Value) -> i64 {
@@ -25,15 +25,8 @@ fn int(v: &Value) -> u64 {
 async fn segments_by_location_add_up_and_a_manager_reads_its_shops_only() {
     for db in dbs() {
         let server = spawn(db).await;
-        let a = server.tenant("Segments by shop").await;
-        let admin = a.admin.as_str();
-        let rules: Value = serde_json::from_str(RULES).unwrap_or_else(|e| panic!("{e}"));
-        server
-            .put("/v1/program/earning-rules", admin, &rules)
-            .await
-            .expect(200, "rules");
-        let q1 = location(&server, admin, "q1", "Shop 1").await;
-        let q2 = location(&server, admin, "q2", "Shop 2").await;
+        let shops = TwoShops::new(&server, "Segments by shop").await;
+        let (admin, q1, q2) = (shops.admin(), shops.q1.as_str(), shops.q2.as_str());
         // Anh at Shop 1, Binh at Shop 2, Chi at both.
         sell(&server, admin, "A-1", "q1", 1, 50_000).await;
         sell(&server, admin, "B-1", "q2", 2, 70_000).await;
@@ -75,15 +68,7 @@ async fn segments_by_location_add_up_and_a_manager_reads_its_shops_only() {
         );
         assert_eq!(amount(&shop1["revenue"]), 70_000, "{db:?}");
 
-        let manager = server
-            .post(
-                "/v1/keys",
-                admin,
-                &json!({"role": "manager", "locations": [q1]}),
-            )
-            .await
-            .expect(201, "manager key")
-            .str("/token");
+        let manager = manager_key(&server, admin, &[q1]).await;
         let mine = report(&manager, "").await.expect(200, "manager").json;
         assert_eq!(mine["rows"], shop1["rows"], "{db:?}: {mine}");
         assert_eq!(mine["visitors"], 2, "{db:?}");
@@ -93,28 +78,27 @@ async fn segments_by_location_add_up_and_a_manager_reads_its_shops_only() {
         assert_eq!(field.as_deref(), Some("location"), "{db:?}");
 
         // The dashboard: the manager's page shows Shop 1's visitors and nothing brand-wide.
-        let mut lan = Visitor::new(&server);
-        lan.sign_in(&manager).await.expect(303, "manager signs in");
+        let lan = signed_in(&server, &manager, "manager").await;
         let page = lan
             .get("/dashboard/segments?lang=en")
             .await
             .expect(200, "manager's segments")
             .text;
-        assert!(page.contains("id=\"location-filter\""), "{db:?}: picker");
+        assert_picker_shown_brand_wide_hidden(
+            &page,
+            &[
+                "custom-segments",
+                "segment-form",
+                "chart-segment-sizes",
+                "at-risk-entrants",
+            ],
+            &format!("{db:?}"),
+        );
         assert!(page.contains("id=\"segment-visits\""), "{db:?}");
         assert!(
             page.contains("<td class=\"key\">Total</td><td class=\"visitors\">2</td>"),
             "{db:?}: total"
         );
-        assert!(!page.contains("Shop 2"), "{db:?}: Shop 2 offered");
-        for brand_wide in [
-            "custom-segments",
-            "segment-form",
-            "chart-segment-sizes",
-            "at-risk-entrants",
-        ] {
-            assert!(!page.contains(brand_wide), "{db:?}: {brand_wide} shown");
-        }
         for hidden in [
             "/dashboard/programme",
             "/dashboard/audit",
@@ -151,8 +135,7 @@ async fn segments_by_location_add_up_and_a_manager_reads_its_shops_only() {
         made.expect(403, "a manager makes no segment");
 
         // The owner: the brand, and Shop 2 when asked.
-        let mut owner = Visitor::new(&server);
-        owner.sign_in(admin).await.expect(303, "owner signs in");
+        let owner = signed_in(&server, admin, "owner").await;
         let page = owner
             .get("/dashboard/segments?lang=en")
             .await

@@ -9,7 +9,7 @@
 use crate::manager_campaigns::{
     OFFER_COST, PHONES, assert_figures, buy, by_shop, int, run_campaign,
 };
-use crate::manager_pages::location;
+use crate::manager_kit::location;
 use crate::server::{Body, TestServer, dbs, spawn};
 use crate::till::Till;
 use regulars_tests::RULES;

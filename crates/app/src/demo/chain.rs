@@ -154,6 +154,36 @@ pub(super) async fn create_brand(
 ) -> Result<Vec<Reward>> {
     let earning_rules = EarningRules::from_json(RULES).context("demo rules")?;
     let tiers: TierProgram = serde_json::from_str(TIERS).context("demo tiers")?;
+    let rewards = rewards(ids);
+    services
+        .create_brand(BrandSetup {
+            brand: Brand {
+                id: brand,
+                name: BRAND_NAME.into(),
+                currency: Currency::VND,
+                calling_code: CallingCode(84),
+                utc_offset: offset,
+                refund_policy: RefundPolicy::Debt,
+                points_validity_days: Some(180),
+                created_at,
+            },
+            program: Some(LoyaltyProgram {
+                earning_rules,
+                tiers: None,
+            }),
+            rewards: rewards.clone(),
+        })
+        .await?;
+    services
+        .set_tiers(brand, Some(tiers))
+        .await
+        .context("setting the demo tiers")?;
+    open_shops(services, brand).await?;
+    Ok(rewards)
+}
+
+/// The rewards the demo's points buy.
+fn rewards(ids: &dyn IdGen) -> Vec<Reward> {
     let reward = |name: &str, cost: i64, kind: RewardKind| Reward {
         id: RewardId::from_uuid(ids.new_id()),
         name: name.to_owned(),
@@ -163,7 +193,7 @@ pub(super) async fn create_brand(
         validity_days: 30,
         min_order_total: None,
     };
-    let rewards = vec![
+    vec![
         reward(
             "Free cheese foam",
             40,
@@ -193,30 +223,11 @@ pub(super) async fn create_brand(
                 amount: vnd(30_000),
             },
         ),
-    ];
-    services
-        .create_brand(BrandSetup {
-            brand: Brand {
-                id: brand,
-                name: BRAND_NAME.into(),
-                currency: Currency::VND,
-                calling_code: CallingCode(84),
-                utc_offset: offset,
-                refund_policy: RefundPolicy::Debt,
-                points_validity_days: Some(180),
-                created_at,
-            },
-            program: Some(LoyaltyProgram {
-                earning_rules,
-                tiers: None,
-            }),
-            rewards: rewards.clone(),
-        })
-        .await?;
-    services
-        .set_tiers(brand, Some(tiers))
-        .await
-        .context("setting the demo tiers")?;
+    ]
+}
+
+/// The brand's shops, and the menu the till sells from and the dashboard names items by.
+async fn open_shops(services: &Services, brand: BrandId) -> Result<()> {
     for (code, name, _) in LOCATIONS {
         services
             .create_location(
@@ -245,7 +256,7 @@ pub(super) async fn create_brand(
             .await
             .with_context(|| format!("adding {} to the menu", item.sku))?;
     }
-    Ok(rewards)
+    Ok(())
 }
 
 pub(super) fn personas(

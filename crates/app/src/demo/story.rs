@@ -9,6 +9,14 @@ impl Demo {
         expired: &ExpiryReport,
         report: &regulars_service::LedgerReport,
     ) -> Result<()> {
+        self.year_story(expired, report);
+        self.segment_story();
+        self.programme_story().await?;
+        self.campaigns_story(messages).await
+    }
+
+    /// The year in figures: customers, visits, consent, points, refunds and the checks.
+    fn year_story(&self, expired: &ExpiryReport, report: &regulars_service::LedgerReport) {
         let t = &self.tally;
         let customers = self.lives.iter().filter(|l| l.visits > 0).count();
         let repeat = self.lives.iter().filter(|l| l.visits > 1).count();
@@ -61,8 +69,11 @@ impl Demo {
             report.mismatches.len(),
             report.invalid.len()
         );
+    }
 
-        // How the segments moved between scorings.
+    /// How the segments moved between scorings.
+    fn segment_story(&self) {
+        let t = &self.tally;
         let mut names = BTreeSet::new();
         for (_, sizes) in &t.scorings {
             names.extend(sizes.keys().cloned());
@@ -80,8 +91,12 @@ impl Demo {
             }
             println!();
         }
+    }
 
-        self.programme_story().await?;
+    /// The campaigns' reports, how customers answered the offers, and where the messages
+    /// went.
+    async fn campaigns_story(&self, messages: &std::path::Path) -> Result<()> {
+        let t = &self.tally;
         let sent = self.campaign_story().await?;
         let returned = self
             .lives

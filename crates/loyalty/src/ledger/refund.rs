@@ -18,7 +18,7 @@ pub enum RefundPolicy {
     #[default]
     Debt,
     /// First void unredeemed vouchers bought with points, newest redemption first, until
-    /// their restored points cover the shortfall (see [`Ledger::reverse_order_voiding`]);
+    /// their restored points cover the shortfall (see [`Ledger::reverse_order_voiding`](super::Ledger::reverse_order_voiding));
     /// whatever remains becomes debt.
     VoidUnredeemed,
     /// Take back only what the balance holds and record the rest as `unrecovered` on the

@@ -39,7 +39,7 @@ pub struct Redemption {
     pub seq: u64,
     /// Points it spent (positive).
     pub points: Points,
-    /// True once a [`EntryKind::Restore`] gave them back.
+    /// True once a [`EntryKind::Restore`](super::EntryKind::Restore) gave them back.
     pub restored: bool,
 }
 

@@ -1,16 +1,18 @@
 //! Evaluation: an order and its context in, points and their explanation out.
 
 use super::RulesError;
-use super::model::{
-    BaseRate, Conditions, EarningRules, LocalTime, Multiplier, ProductBonus, Rounding, Stacking,
-    VisitBonus, decimal_text,
-};
-use super::validate::exact;
+use super::model::{EarningRules, Multiplier, Rounding, Stacking, VisitBonus, decimal_text};
 use regulars_domain::{Customer, Money, Order, Points};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::{OffsetDateTime, UtcOffset};
+
+mod arithmetic;
+mod facts;
+
+use arithmetic::{Ratio, base_points, matching_units, multiply};
+use facts::Facts;
 
 /// What evaluation needs to know besides the order: facts about the customer and the
 /// brand, gathered by the caller (this crate reads no clock and no database).
@@ -491,183 +493,4 @@ fn add(a: Points, b: Points) -> Result<Points, RulesError> {
 fn sub(a: Points, b: Points) -> Result<Points, RulesError> {
     a.checked_sub(b)
         .ok_or(RulesError::Overflow("the points total"))
-}
-
-/// Base points: `total × points / per_amount`, rounded, in exact integer arithmetic.
-fn base_points(base: &BaseRate, total: Money) -> Result<Points, RulesError> {
-    const WHAT: &str = "the base points";
-    let spent = Ratio::of(total.amount())?;
-    let per_amount = Ratio::of(base.per_amount)?;
-    // (spent.num / spent.den) × points / (per_amount.num / per_amount.den)
-    let num = spent
-        .num
-        .checked_mul(i128::from(base.points.value()))
-        .and_then(|n| n.checked_mul(per_amount.den))
-        .ok_or(RulesError::Overflow(WHAT))?;
-    let den = spent
-        .den
-        .checked_mul(per_amount.num)
-        .ok_or(RulesError::Overflow(WHAT))?;
-    let points = div_round(num, den, base.rounding).ok_or(RulesError::Overflow(WHAT))?;
-    to_points(points, WHAT)
-}
-
-/// Units of `order` a product bonus matches: line quantities for a matching line, and
-/// line quantities again for each matching modifier on a line.
-fn matching_units(bonus: &ProductBonus, order: &Order) -> Result<u64, RulesError> {
-    let mut units: u64 = 0;
-    for line in &order.lines {
-        let quantity = u64::from(line.quantity);
-        let mut matches = 0_u64;
-        match (&bonus.sku, &bonus.category) {
-            (Some(sku), _) => {
-                matches += u64::from(line.sku == *sku);
-                for modifier in &line.modifiers {
-                    matches += u64::from(modifier.sku == *sku);
-                }
-            }
-            (None, Some(category)) => {
-                matches += u64::from(line.category.as_deref() == Some(category.as_str()));
-            }
-            (None, None) => {}
-        }
-        units = matches
-            .checked_mul(quantity)
-            .and_then(|n| units.checked_add(n))
-            .ok_or(RulesError::Overflow("product bonus units"))?;
-    }
-    Ok(units)
-}
-
-/// `points × factor`, rounded once.
-fn multiply(points: Points, factor: &Ratio, rounding: Rounding) -> Result<Points, RulesError> {
-    const WHAT: &str = "the multiplied points";
-    let num = i128::from(points.value())
-        .checked_mul(factor.num)
-        .ok_or(RulesError::Overflow(WHAT))?;
-    let value = div_round(num, factor.den, rounding).ok_or(RulesError::Overflow(WHAT))?;
-    to_points(value, WHAT)
-}
-
-fn to_points(value: i128, what: &'static str) -> Result<Points, RulesError> {
-    i64::try_from(value)
-        .map(Points::new)
-        .map_err(|_| RulesError::Overflow(what))
-}
-
-/// `n / d` rounded by `rounding`; `None` unless `d > 0`.
-fn div_round(n: i128, d: i128, rounding: Rounding) -> Option<i128> {
-    if d <= 0 {
-        return None;
-    }
-    let quotient = n.checked_div_euclid(d)?;
-    let remainder = n.checked_rem_euclid(d)?; // 0 <= remainder < d
-    let up = match rounding {
-        Rounding::Floor => false,
-        Rounding::Ceil => remainder > 0,
-        Rounding::Nearest => remainder >= d - remainder,
-    };
-    if up {
-        quotient.checked_add(1)
-    } else {
-        Some(quotient)
-    }
-}
-
-/// An exact non-negative fraction `num / den` (`den` a power of ten), from a decimal.
-struct Ratio {
-    num: i128,
-    den: i128,
-}
-
-impl Ratio {
-    const ONE: Ratio = Ratio { num: 1, den: 1 };
-
-    fn of(value: Decimal) -> Result<Ratio, RulesError> {
-        let value = exact(value);
-        let den = 10_i128
-            .checked_pow(value.scale())
-            .ok_or(RulesError::Overflow("a decimal"))?;
-        Ok(Ratio {
-            num: value.mantissa(),
-            den,
-        })
-    }
-
-    fn times(&self, other: &Ratio) -> Result<Ratio, RulesError> {
-        let overflow = || RulesError::Overflow("the combined multiplier");
-        Ok(Ratio {
-            num: self.num.checked_mul(other.num).ok_or_else(overflow)?,
-            den: self.den.checked_mul(other.den).ok_or_else(overflow)?,
-        })
-    }
-}
-
-/// What multiplier conditions look at, gathered once per order.
-struct Facts<'a> {
-    tier: Option<&'a str>,
-    location: Option<&'a str>,
-    birthday: bool,
-    /// Local weekday and time of day, when a condition needs them.
-    local: Option<(time::Weekday, LocalTime)>,
-}
-
-impl<'a> Facts<'a> {
-    fn of(
-        order: &'a Order,
-        ctx: &'a EarningContext,
-        multipliers: &[Multiplier],
-    ) -> Result<Self, RulesError> {
-        let local =
-            if multipliers.iter().any(|m| m.when.needs_local_time()) {
-                let local = order.placed_at.checked_to_offset(ctx.offset).ok_or(
-                    RulesError::InvalidOrder {
-                        field: "placed_at",
-                        reason: "is outside the supported date range in the brand's time zone",
-                    },
-                )?;
-                Some((local.weekday(), LocalTime::of(local.time())))
-            } else {
-                None
-            };
-        Ok(Facts {
-            tier: ctx.tier.as_deref(),
-            location: order.location.as_deref(),
-            birthday: ctx.birthday,
-            local,
-        })
-    }
-
-    fn satisfy(&self, when: &Conditions) -> bool {
-        let listed = |codes: &Option<Vec<String>>, value: Option<&str>| match codes {
-            None => true,
-            Some(codes) => value.is_some_and(|v| codes.iter().any(|c| c == v)),
-        };
-        if !listed(&when.tiers, self.tier) || !listed(&when.locations, self.location) {
-            return false;
-        }
-        if when.birthday.is_some_and(|b| b != self.birthday) {
-            return false;
-        }
-        if !when.needs_local_time() {
-            return true;
-        }
-        let Some((weekday, time)) = self.local else {
-            return false;
-        };
-        // Hours after midnight of a window that crosses it belong to the day it opened:
-        // Friday's 22:00–02:00 includes Saturday 01:00.
-        let mut day = weekday;
-        if let Some(hours) = &when.hours {
-            if !hours.contains(time) {
-                return false;
-            }
-            if hours.crosses_midnight() && time < hours.to {
-                day = weekday.previous();
-            }
-        }
-        when.weekdays
-            .as_ref()
-            .is_none_or(|days| days.contains(&day.into()))
-    }
 }

@@ -84,7 +84,7 @@ impl TierProgram {
     }
 
     /// When the review period running at `now` ends, on the wall clock of `offset`; see
-    /// [`ReviewPeriod::next_period_end`].
+    /// [`ReviewPeriod::next_period_end`](super::ReviewPeriod::next_period_end).
     ///
     /// A review job that last ran at `last` owes a review once
     /// `next_period_end(last, offset) <= now`.

@@ -6,16 +6,15 @@
 //! write a use case *attempts* is logged, committed or not.
 
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
-use regulars_loyalty::ledger::{AccountState, LedgerEntry, Lot, LotsWanted, Tally};
+use regulars_loyalty::ledger::{AccountState, LedgerEntry, Lot, Tally};
 use regulars_loyalty::rewards::Reward;
-use regulars_loyalty::vouchers::{Voucher, VoucherStatus};
+use regulars_loyalty::vouchers::Voucher;
 use regulars_ports::mocks::{
     MockTransaction, OutcomeHandle, SavepointHook, SavepointOp, TxOutcome,
 };
 use regulars_ports::{
-    AccountHead, Brand, BrandConfig, CustomerStats, ExpiringLots, IdempotentRecord, LockedAccount,
-    LoyaltyProgram, MockClock, MockIdGen, MockUnitOfWork, RedeemOutcome, StoreError, StoredOrder,
-    Transaction,
+    Brand, BrandConfig, CustomerStats, IdempotentRecord, LoyaltyProgram, MockClock, MockIdGen,
+    MockUnitOfWork, StoreError, StoredOrder, Transaction,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -23,8 +22,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 mod claims;
+mod ledger;
 mod menu;
 mod stamps;
+mod vouchers;
+
+use ledger::append;
 
 /// A customer's stored account: entries and the cached balance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -225,8 +228,8 @@ impl Fake {
         brands(&mut tx, &h);
         customers(&mut tx, &h);
         orders(&mut tx, &h);
-        ledger(&mut tx, &h);
-        vouchers(&mut tx, &h);
+        ledger::ledger(&mut tx, &h);
+        vouchers::vouchers(&mut tx, &h);
         idempotency(&mut tx, &h);
         campaigns(&mut tx);
         claims::claims(&mut tx, &h);
@@ -492,354 +495,6 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
                 }
                 order.refunded = after;
                 Ok(())
-            })
-        });
-}
-
-/// The number of entries, which is the seq the next one must carry.
-fn next_seq(entries: &[LedgerEntry]) -> u64 {
-    u64::try_from(entries.len()).unwrap_or(u64::MAX)
-}
-
-fn ledger(tx: &mut MockTransaction, h: &Handle) {
-    let r = h.clone();
-    tx.ledger
-        .expect_lock_account()
-        .returning(move |brand, customer| {
-            r.read("lock_account", |w| {
-                let account = w.account(brand, customer);
-                AccountHead {
-                    balance: account.balance,
-                    next_seq: next_seq(&account.entries),
-                }
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_entries()
-        .returning(move |brand, customer| {
-            r.read("entries", |w| w.account(brand, customer).entries)
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_entries_page()
-        .returning(move |brand, customer, from, limit| {
-            r.read("entries_page", |w| {
-                w.account(brand, customer)
-                    .entries
-                    .into_iter()
-                    .filter(|e| e.seq >= from)
-                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                    .collect()
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_entries_since()
-        .returning(move |brand, customer, since| {
-            r.read("entries_since", |w| {
-                w.account(brand, customer)
-                    .entries
-                    .into_iter()
-                    .filter(|e| e.at >= since)
-                    .collect()
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_available_points()
-        .returning(move |brand, customer, at| {
-            r.read("available_points", |w| {
-                let account = w.account(brand, customer);
-                account.state.as_ref().map(|_| {
-                    let open = account
-                        .lots
-                        .values()
-                        .filter(|l| l.expires_at.is_none_or(|e| e > at));
-                    Points::checked_sum(open.map(|l| l.remaining)).unwrap_or(Points::ZERO)
-                })
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_next_expiring_lots()
-        .returning(move |brand, customers, after| {
-            let customers = customers.to_vec();
-            r.read("next_expiring_lots", move |w| {
-                customers
-                    .iter()
-                    .map(|&customer| {
-                        let account = w.account(brand, customer);
-                        let lots = account.state.as_ref().map(|_| {
-                            let open: Vec<Lot> = account
-                                .lots
-                                .values()
-                                .filter(|l| l.remaining.is_positive())
-                                .filter(|l| l.expires_at.is_some_and(|e| e > after))
-                                .copied()
-                                .collect();
-                            let first = open.iter().filter_map(|l| l.expires_at).min();
-                            open.into_iter().filter(|l| l.expires_at == first).collect()
-                        });
-                        ExpiringLots { customer, lots }
-                    })
-                    .collect()
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_lock_account_state()
-        .returning(move |brand, customer| {
-            r.read("lock_account_state", |w| {
-                let account = w.account(brand, customer);
-                let first = account.lots.values().filter_map(|l| l.expires_at).min();
-                LockedAccount {
-                    head: AccountHead {
-                        balance: account.balance,
-                        next_seq: next_seq(&account.entries),
-                    },
-                    state: account.state.map(|mut state| {
-                        state.no_lot_expires_before(first);
-                        state
-                    }),
-                    config_version: None,
-                    // No mark kept: every order looks for a referral.
-                    referral_pending: true,
-                }
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_stored_account()
-        .returning(move |brand, customer| {
-            r.read("stored_account", |w| {
-                let account = w.account(brand, customer);
-                let Some(mut state) = account.state.clone() else {
-                    return Ok(None);
-                };
-                let all = LotsWanted::all();
-                state
-                    .add_lots(&all, all.select(account.lots_in_order()))
-                    .map_err(StoreError::Corrupt)?;
-                Ok(Some((state, account.tallies.into_values().collect())))
-            })
-            .and_then(|found| found)
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_lots()
-        .returning(move |brand, customer, wanted| {
-            let wanted = wanted.clone();
-            r.read("lots", move |w| {
-                wanted.select(w.account(brand, customer).lots_in_order())
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_tallies()
-        .returning(move |brand, customer, keys| {
-            let keys = keys.to_vec();
-            r.read("tallies", move |w| {
-                let account = w.account(brand, customer);
-                keys.iter()
-                    .filter_map(|k| account.tallies.get(k).cloned())
-                    .collect()
-            })
-        });
-    let r = h.clone();
-    tx.ledger
-        .expect_append()
-        .returning(move |brand, customer, head, entries, balance| {
-            let entries = entries.to_vec();
-            r.write("append", move |w| {
-                append(w, brand, customer, head, entries, balance, None)
-            })
-        });
-    let r = h.clone();
-    tx.ledger.expect_append_with_state().returning(
-        move |brand, customer, head, entries, state, tallies| {
-            let entries = entries.to_vec();
-            let stored = (state.clone(), tallies.to_vec());
-            // Storage keeps the figures alone in the state and the lots as rows.
-            let balance = state.balance();
-            r.write("append", move |w| {
-                append(w, brand, customer, head, entries, balance, Some(stored))
-            })
-        },
-    );
-    let r = h.clone();
-    tx.ledger
-        .expect_balances()
-        .returning(move |brand, after, limit| {
-            r.read("balances", |w| {
-                w.accounts
-                    .iter()
-                    .filter(|((b, c), _)| *b == brand && after.is_none_or(|a| *c > a))
-                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                    .map(|((_, c), a)| (*c, a.balance))
-                    .collect()
-            })
-        });
-}
-
-/// The storage contract of an append: entries continue at `next_seq` (numbered from 0,
-/// as the ledger numbers them) and the cache moves by exactly their sum; the stored
-/// state is replaced (or cleared) and the tallies written.
-fn append(
-    w: &mut World,
-    brand: BrandId,
-    customer: CustomerId,
-    head: AccountHead,
-    entries: Vec<LedgerEntry>,
-    balance: Points,
-    stored: Option<(AccountState, Vec<Tally>)>,
-) -> Result<AccountHead, StoreError> {
-    let account = w.accounts.entry((brand, customer)).or_default();
-    let current = AccountHead {
-        balance: account.balance,
-        next_seq: next_seq(&account.entries),
-    };
-    if current != head {
-        return Err(conflict("ledger head moved"));
-    }
-    let numbered = entries
-        .iter()
-        .zip(head.next_seq..)
-        .all(|(e, seq)| e.seq == seq);
-    if !numbered {
-        return Err(StoreError::Invalid("entries do not follow the head".into()));
-    }
-    let sum = entries
-        .iter()
-        .try_fold(head.balance, |b, e| b.checked_add(e.amount));
-    if sum != Some(balance) {
-        return Err(StoreError::Invalid("new balance does not add up".into()));
-    }
-    account.entries.extend(entries);
-    account.balance = balance;
-    let new_seq = next_seq(&account.entries);
-    account.state = match stored {
-        Some((state, tallies)) => {
-            if state.next_seq() != new_seq {
-                return Err(StoreError::Invalid("state does not follow the head".into()));
-            }
-            for tally in tallies {
-                account.tallies.insert(tally.key(), tally);
-            }
-            let changes = state.lot_changes();
-            if changes.replace_all {
-                account.lots.clear();
-            }
-            for seq in changes.delete {
-                account.lots.remove(&seq);
-            }
-            for lot in changes.write {
-                account.lots.insert(lot.seq, lot);
-            }
-            Some(state.without_lots())
-        }
-        None => {
-            account.lots.clear();
-            None
-        }
-    };
-    Ok(AccountHead {
-        balance,
-        next_seq: new_seq,
-    })
-}
-
-fn vouchers(tx: &mut MockTransaction, h: &Handle) {
-    let r = h.clone();
-    tx.vouchers
-        .expect_insert_voucher()
-        .returning(move |brand, voucher, issued_by| {
-            let voucher = voucher.clone();
-            r.write("insert_voucher", move |w| {
-                if w.vouchers
-                    .iter()
-                    .any(|(b, v, _)| *b == brand && v.code() == voucher.code())
-                {
-                    return Err(conflict("vouchers (brand_id, code)"));
-                }
-                w.vouchers.push((brand, voucher, issued_by));
-                Ok(())
-            })
-        });
-    let r = h.clone();
-    tx.vouchers
-        .expect_voucher_by_code()
-        .returning(move |brand, code| {
-            r.read("voucher_by_code", |w| {
-                w.vouchers
-                    .iter()
-                    .find(|(b, v, _)| *b == brand && v.code() == code)
-                    .map(|(_, v, _)| v.clone())
-            })
-        });
-    let r = h.clone();
-    tx.vouchers
-        .expect_vouchers_of()
-        .returning(move |brand, customer| {
-            r.read("vouchers_of", |w| {
-                w.vouchers
-                    .iter()
-                    .rev()
-                    .filter(|(b, v, _)| *b == brand && v.customer() == customer)
-                    .map(|(_, v, _)| v.clone())
-                    .collect()
-            })
-        });
-    let r = h.clone();
-    tx.vouchers
-        .expect_redeem_voucher()
-        .returning(move |brand, code, now, order, _location| {
-            let code = code.clone();
-            r.write("redeem_voucher", move |w| {
-                let Some((_, voucher, _)) = w
-                    .vouchers
-                    .iter_mut()
-                    .find(|(b, v, _)| *b == brand && *v.code() == code)
-                else {
-                    return Ok(RedeemOutcome::NotFound);
-                };
-                Ok(match voucher.redeem(now, order) {
-                    Ok(()) => RedeemOutcome::Redeemed(voucher.clone()),
-                    Err(_) => RedeemOutcome::Refused(voucher.clone()),
-                })
-            })
-        });
-    let r = h.clone();
-    tx.vouchers
-        .expect_void_issued_by()
-        .returning(move |brand, order, now, reason| {
-            let reason = reason.to_owned();
-            r.write("void_issued_by", move |w| {
-                let mut voided = 0;
-                for (b, voucher, issued_by) in &mut w.vouchers {
-                    if *b == brand
-                        && *issued_by == Some(order)
-                        && *voucher.status() == VoucherStatus::Issued
-                        && voucher.void(now, reason.clone()).is_ok()
-                    {
-                        voided += 1;
-                    }
-                }
-                Ok(voided)
-            })
-        });
-    let r = h.clone();
-    tx.vouchers
-        .expect_void_voucher()
-        .returning(move |brand, id, now, reason| {
-            let reason = reason.to_owned();
-            r.write("void_voucher", move |w| {
-                Ok(w.vouchers.iter_mut().any(|(b, voucher, _)| {
-                    *b == brand
-                        && voucher.id() == id
-                        && *voucher.status() == VoucherStatus::Issued
-                        && voucher.void(now, reason.clone()).is_ok()
-                }))
             })
         });
 }

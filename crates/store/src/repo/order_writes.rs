@@ -225,6 +225,17 @@ impl Writer {
         customer: regulars_domain::CustomerId,
         lots: &LotChanges,
     ) -> Result<(), StoreError> {
+        self.delete_lots(brand, customer, lots)?;
+        self.write_lots(brand, customer, lots)
+    }
+
+    /// The lots deleted: all of them when the change replaces them, else those listed.
+    fn delete_lots(
+        &mut self,
+        brand: BrandId,
+        customer: regulars_domain::CustomerId,
+        lots: &LotChanges,
+    ) -> Result<(), StoreError> {
         let postgres = self.b.is_postgres();
         let b = &mut self.b;
         // Bound only where it is written: SQLite binds by position.
@@ -269,6 +280,18 @@ impl Writer {
                 format!("DELETE FROM account_lots WHERE {whose} AND seq IN ({seqs})"),
             ));
         }
+        Ok(())
+    }
+
+    /// The lots written: inserted, or their remaining points updated.
+    fn write_lots(
+        &mut self,
+        brand: BrandId,
+        customer: regulars_domain::CustomerId,
+        lots: &LotChanges,
+    ) -> Result<(), StoreError> {
+        let postgres = self.b.is_postgres();
+        let b = &mut self.b;
         const COLUMNS: &str = "brand_id, customer_id, seq, expires_at, expires_at_ns, remaining";
         const UPSERT: &str =
             "ON CONFLICT (brand_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining";

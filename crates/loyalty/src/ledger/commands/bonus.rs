@@ -11,7 +11,7 @@ impl Ledger {
     /// lot expiring at `expires_at` (after paying any debt). Each message credits once: a
     /// second credit for the same `message` is refused with
     /// [`LedgerError::DuplicateBonus`], and a [resumed](Ledger::resume) ledger must be
-    /// given the message's stored tally ([`Tally::bonus_key`]) for that check.
+    /// given the message's stored tally ([`Tally::bonus_key`](crate::ledger::Tally::bonus_key)) for that check.
     ///
     /// ```
     /// use regulars_domain::{CampaignId, Points};
