@@ -63,18 +63,7 @@ mod tests {
 
     #[test]
     fn the_documented_packages_are_workspace_members() -> Result<()> {
-        let output = crate::cargo()
-            .current_dir(crate::workspace_root())
-            .args([
-                "metadata",
-                "--format-version",
-                "1",
-                "--no-deps",
-                "--offline",
-            ])
-            .output()
-            .context("could not run cargo metadata")?;
-        let meta: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let meta = crate::tidy::metadata(&crate::workspace_root())?;
         let names: Vec<&str> = meta["packages"]
             .as_array()
             .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())

@@ -109,6 +109,14 @@ const TEST_CRATES: &[&str] = &["regulars-tests"];
 
 /// Runs `cargo metadata` and checks every rule; returns the problems found.
 pub fn check(root: &Path) -> Result<Vec<String>> {
+    let meta = metadata(root)?;
+    let mut problems = check_metadata(&meta);
+    problems.extend(check_manifests(&meta));
+    Ok(problems)
+}
+
+/// The workspace's own packages as `cargo metadata --no-deps` describes them.
+pub(crate) fn metadata(root: &Path) -> Result<Value> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
         .args([
@@ -126,10 +134,7 @@ pub fn check(root: &Path) -> Result<Vec<String>> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let meta: Value = serde_json::from_slice(&output.stdout).context("cargo metadata output")?;
-    let mut problems = check_metadata(&meta);
-    problems.extend(check_manifests(&meta));
-    Ok(problems)
+    serde_json::from_slice(&output.stdout).context("cargo metadata output")
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
