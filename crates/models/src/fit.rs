@@ -209,7 +209,7 @@ impl CountData {
 
 /// The distinct values of `values` in ascending order, and each value's position among
 /// them.
-fn distinct(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+pub(crate) fn distinct(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted.dedup();

@@ -134,14 +134,7 @@ impl GammaGamma {
         if lik.x.is_empty() {
             return Err(ModelError::NoSpendData);
         }
-        lik.x_values = lik.x.clone();
-        lik.x_values.sort_by(f64::total_cmp);
-        lik.x_values.dedup();
-        lik.x_index = lik
-            .x
-            .iter()
-            .map(|v| lik.x_values.partition_point(|u| u < v))
-            .collect();
+        (lik.x_values, lik.x_index) = crate::fit::distinct(&lik.x);
         Ok(lik)
     }
 
