@@ -28,6 +28,7 @@ use subtle::ConstantTimeEq;
 use thiserror::Error;
 use time::OffsetDateTime;
 
+pub(crate) mod endpoints;
 mod integrations;
 pub use integrations::{CreatedIntegration, IntegrationInfo, WebhookEndpoint};
 

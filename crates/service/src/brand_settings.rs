@@ -37,18 +37,22 @@ impl Services {
         patch: BrandPatch,
     ) -> Result<Brand, ManageError> {
         let patch = &patch;
-        self.transact("patch_brand", |mut tx| async move {
-            let result = async {
-                let mut current = load_brand::<ManageError>(tx.as_mut(), brand).await?;
-                if !patch.is_empty() {
-                    patch.apply(&mut current);
-                    tx.brands().update_brand(&current).await?;
+        let patched = self
+            .transact::<_, ManageError, _, _>("patch_brand", |mut tx| async move {
+                let result = async {
+                    let mut current = load_brand::<ManageError>(tx.as_mut(), brand).await?;
+                    if !patch.is_empty() {
+                        patch.apply(&mut current);
+                        tx.brands().update_brand(&current).await?;
+                    }
+                    Ok(current)
                 }
-                Ok(current)
-            }
-            .await;
-            (tx, result)
-        })
-        .await
+                .await;
+                (tx, result)
+            })
+            .await?;
+        // Webhooks read the brand's settings with their endpoint.
+        self.endpoints.forget_brand(brand);
+        Ok(patched)
     }
 }

@@ -288,6 +288,7 @@ pub struct Services {
     otp: Arc<otp::OtpState>,
     channel_accounts: Option<Arc<dyn regulars_ports::ChannelAccountStore>>,
     config: Arc<config_cache::ConfigCache>,
+    endpoints: Arc<access::endpoints::EndpointCache>,
     groups: Option<Arc<group::Groups>>,
 }
 
@@ -310,6 +311,7 @@ impl Services {
             otp: Arc::new(otp::OtpState::default()),
             channel_accounts: None,
             config: Arc::new(config_cache::ConfigCache::default()),
+            endpoints: Arc::default(),
             groups: None,
         }
     }

@@ -180,7 +180,7 @@ impl Services {
     ) -> Result<(), AccessError> {
         let keys = self.secret_keys.as_ref().ok_or(AccessError::NoSecretKey)?;
         let access = &access;
-        self.transact("set_integration_access", |mut tx| async move {
+        self.transact::<_, AccessError, _, _>("set_integration_access", |mut tx| async move {
             let result = async {
                 let record = tx
                     .access()
@@ -203,6 +203,8 @@ impl Services {
             .await;
             (tx, result)
         })
-        .await
+        .await?;
+        self.endpoints.forget(id);
+        Ok(())
     }
 }

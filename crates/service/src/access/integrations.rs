@@ -163,7 +163,7 @@ impl Services {
         brand: BrandId,
         id: IntegrationId,
     ) -> Result<(), AccessError> {
-        self.transact("revoke_integration", |mut tx| async move {
+        self.transact::<_, AccessError, _, _>("revoke_integration", |mut tx| async move {
             let result = match tx
                 .access()
                 .revoke_integration(brand, id, self.clock.now())
@@ -175,11 +175,25 @@ impl Services {
             };
             (tx, result)
         })
-        .await
+        .await?;
+        self.endpoints.forget(id);
+        Ok(())
     }
 
-    /// The active integration a webhook is addressed to, with its secret opened.
+    /// The active integration a webhook is addressed to, with its secret opened: the
+    /// copy opened within the last [`ENDPOINT_TTL`](super::endpoints::ENDPOINT_TTL), or read now
+    /// (see [`endpoints`](super::endpoints) for when a change is seen).
     pub async fn webhook_endpoint(&self, id: IntegrationId) -> Result<WebhookEndpoint, AuthError> {
+        if let Some(endpoint) = self.endpoints.get(id) {
+            return Ok(endpoint);
+        }
+        let start = self.endpoints.read_start();
+        let endpoint = self.read_webhook_endpoint(id).await?;
+        self.endpoints.put(&start, &endpoint);
+        Ok(endpoint)
+    }
+
+    async fn read_webhook_endpoint(&self, id: IntegrationId) -> Result<WebhookEndpoint, AuthError> {
         let key = self.secret_keys.as_ref().ok_or(AuthError::NoSecretKey)?;
         self.transact("webhook_endpoint", |mut tx| async move {
             let result = async {
