@@ -339,6 +339,13 @@ pub trait IdempotencyRepo: Send {
         brand: BrandId,
         key: &EventKey,
     ) -> Result<Option<IdempotentRecord>, StoreError>;
+    /// [`seen`](Self::seen) for several keys in one round trip: the records in the
+    /// order of `keys`.
+    async fn seen_each(
+        &mut self,
+        brand: BrandId,
+        keys: &[EventKey],
+    ) -> Result<Vec<Option<IdempotentRecord>>, StoreError>;
     /// [`seen`](Self::seen) and the customer's stats
     /// ([`CustomerRepo::stats`](crate::CustomerRepo::stats)) read together: what an
     /// order needs once the customer's account is locked, in one round trip.

@@ -215,7 +215,18 @@ impl Services {
         legacy: Option<&EventKey>,
     ) -> Result<WebhookReceipt, WebhookError> {
         let brand = endpoint.brand;
-        if let Some(record) = tx.idempotency().seen(brand, key).await? {
+        // The event's key and, for an order that may have been counted before keys were
+        // scoped, the order's own key and its unscoped one: one read.
+        let mut keys = vec![key.clone()];
+        let legacy = match (&event.event, legacy) {
+            (PosEvent::Order(order), Some(legacy)) => {
+                keys.extend([order.key.clone(), legacy.clone()]);
+                Some(legacy)
+            }
+            _ => None,
+        };
+        let mut seen = tx.idempotency().seen_each(brand, &keys).await?.into_iter();
+        if let Some(record) = seen.next().flatten() {
             let outcome = serde_json::from_value(record.result)
                 .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")))?;
             return Ok(WebhookReceipt {
@@ -226,6 +237,11 @@ impl Services {
         let outcome = match (&event.event, refund_key) {
             (PosEvent::Order(order), _) => {
                 let customer_ref = event.customer_ref.as_deref();
+                let legacy = legacy.map(|key| LegacySeen {
+                    key,
+                    scoped: seen.next().flatten().is_some(),
+                    unscoped: seen.next().flatten(),
+                });
                 self.receive_order(tx, endpoint, order, customer_ref, legacy)
                     .await?
             }
@@ -286,7 +302,7 @@ impl Services {
         endpoint: &WebhookEndpoint,
         order: &Order,
         customer_ref: Option<&str>,
-        legacy: Option<&EventKey>,
+        legacy: Option<LegacySeen<'_>>,
     ) -> Result<WebhookOutcome, WebhookError> {
         let (brand, integration) = (endpoint.brand, endpoint.integration);
         if let Some(legacy) = legacy
@@ -397,18 +413,27 @@ fn legacy_key(event: &PosEvent) -> Option<EventKey> {
     }
 }
 
+/// What was remembered, when a webhook order arrived, under its scoped and its
+/// unscoped key.
+struct LegacySeen<'k> {
+    /// The order's key before keys were scoped.
+    key: &'k EventKey,
+    /// Whether the order's own (scoped) key was seen.
+    scoped: bool,
+    /// The record under the unscoped key.
+    unscoped: Option<IdempotentRecord>,
+}
+
 /// The receipt of an order counted before keys were scoped, when `order` is exactly that
 /// order sent again (only its key's scope differs); `None` otherwise.
 async fn legacy_receipt(
     tx: &mut dyn Transaction,
     brand: BrandId,
     order: &Order,
-    legacy: &EventKey,
+    seen: LegacySeen<'_>,
 ) -> Result<Option<OrderReceipt>, WebhookError> {
-    if tx.idempotency().seen(brand, &order.key).await?.is_some() {
-        return Ok(None);
-    }
-    let Some(record) = tx.idempotency().seen(brand, legacy).await? else {
+    let legacy = seen.key;
+    let (false, Some(record)) = (seen.scoped, seen.unscoped) else {
         return Ok(None);
     };
     if record.fingerprint.is_some() {

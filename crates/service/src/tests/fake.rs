@@ -508,6 +508,16 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
     });
     let r = h.clone();
     tx.idempotency
+        .expect_seen_each()
+        .returning(move |brand, keys| {
+            r.read("seen", |w| {
+                keys.iter()
+                    .map(|key| w.idempotency.get(&(brand, key.clone())).cloned())
+                    .collect()
+            })
+        });
+    let r = h.clone();
+    tx.idempotency
         .expect_seen_with_stats()
         .returning(move |brand, key, customer| {
             // The fake's two reads, so a fault set on either still strikes here.

@@ -8,7 +8,10 @@ use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
 use regulars_ports::{CustomerStats, IdempotencyRepo, IdempotentRecord, StoreError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -41,6 +44,36 @@ impl IdempotencyRepo for StoreTransaction {
             )?,
             fingerprint: row.fingerprint,
         }))
+    }
+
+    /// One `SELECT … WHERE brand_id = $1 AND ((source, external_id) = … OR …)`.
+    async fn seen_each(
+        &mut self,
+        brand: BrandId,
+        keys: &[EventKey],
+    ) -> Result<Vec<Option<IdempotentRecord>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let any = keys.iter().fold(Condition::any(), |any, key| {
+            any.add(
+                Condition::all()
+                    .add(idempotency::Column::Source.eq(key.source.as_str()))
+                    .add(idempotency::Column::ExternalId.eq(key.external_id.as_str())),
+            )
+        });
+        let rows = idempotency::Entity::find()
+            .filter(idempotency::Column::BrandId.eq(brand.as_uuid()))
+            .filter(any)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from idempotency"))?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let (key, record) = record_from_row(self.keys(), row)?;
+            found.insert(key, record);
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     async fn seen_with_stats(
