@@ -57,6 +57,7 @@ impl Account {
     {
         let locked = tx.ledger().lock_account_state(brand, customer).await?;
         let head = locked.head;
+        let stateless = locked.state.is_none();
         if let Some(state) = locked.state
             && state.next_seq() == head.next_seq
             && state.balance() == head.balance
@@ -70,7 +71,13 @@ impl Account {
                 referral_pending: locked.referral_pending,
             });
         }
-        let ledger = load_ledger::<E>(tx, brand, customer).await?;
+        // An account nothing was ever appended to has no entries to read: every append
+        // moves `next_seq` in its own transaction.
+        let ledger = if stateless && head.next_seq == 0 && head.balance == Points::ZERO {
+            Ledger::new()
+        } else {
+            load_ledger::<E>(tx, brand, customer).await?
+        };
         if ledger.balance() != head.balance {
             tracing::warn!(
                 %brand, %customer, cached = %head.balance, entries = %ledger.balance(),

@@ -34,7 +34,8 @@ use time::{Duration, OffsetDateTime};
 /// by the config version the lock read; the referral is looked up only when the lock
 /// says one waits (that order, or one that earns stamps or plans a message, writes one
 /// by one). An order that finds lots due also reads them: one more. A new customer's
-/// first order looks for and inserts the customer: two more.
+/// first order inserts the customer: one more (an account that never had an entry is
+/// not read, and its writes go in the same one piece).
 const PG_STATEMENTS_PER_ORDER: usize = 5;
 
 /// The same order on SQLite, which has no data-modifying `WITH`: the four reads, then
@@ -146,6 +147,28 @@ async fn orders_and_refunds_read_no_history() {
         assert!(rest.len() <= limit, "{name}: {statements:#?}");
         assert!(savepoints.len() <= 2, "{name}: {statements:#?}");
 
+        // A new customer's first order: nothing to read of an account that has never
+        // had an entry, and its writes in one piece too; only the customer's insert more.
+        let first = services
+            .ingest_order(
+                w.brand,
+                order(w.brand, "N-1", 8, start + Duration::hours(162), 2),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: first order: {e}"));
+        assert!(first.points_earned.is_positive(), "{name}: {first:?}");
+        let statements = taken(&log);
+        assert_eq!(history_reads(&statements), Vec::<&String>::new(), "{name}");
+        eprintln!(
+            "{name}: {} statements for a new customer's first order",
+            statements.len()
+        );
+        assert!(
+            statements.len() <= limit + 1,
+            "{name}: {} statements: {statements:#?}",
+            statements.len()
+        );
+
         let refund = Refund {
             brand_id: w.brand,
             key: EventKey::new("pos:generic", "R-3").unwrap_or_else(|e| panic!("{e}")),
@@ -169,7 +192,8 @@ async fn orders_and_refunds_read_no_history() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(report.is_clean(), "{name}: {report:?}");
-        assert_eq!(report.accounts_checked, 1, "{name}");
+        // The regular's account and the new customer's, each as its entries fold.
+        assert_eq!(report.accounts_checked, 2, "{name}");
     }
 }
 

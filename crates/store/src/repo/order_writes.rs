@@ -59,7 +59,16 @@ pub(super) async fn write_order(
     writes: &OrderWrites,
 ) -> Result<Option<AccountHead>, StoreError> {
     let postgres = tx.is_postgres();
-    let lots = writes.account.as_ref().map(|a| a.state.lot_changes());
+    let lots = writes.account.as_ref().map(|a| {
+        let mut lots = a.state.lot_changes();
+        // An account that had no entries has no stored lots to replace (the head's
+        // conditional update below makes sure it still has none), so a new customer's
+        // first order is one statement too.
+        if a.head.next_seq == 0 {
+            lots.replace_all = false;
+        }
+        lots
+    });
     let rows = writes.order.order.lines.len()
         + writes
             .account
