@@ -77,7 +77,9 @@ pub trait Transaction: Send {
     /// the transaction (one order of a group) can be undone without the rest. One
     /// savepoint at a time: it ends with `release_savepoint` or `rollback_to_savepoint`.
     async fn savepoint(&mut self) -> Result<(), StoreError>;
-    /// Keeps what was done since the savepoint and ends it.
+    /// Keeps what was done since the savepoint and ends it. A store may end it in the
+    /// database only with the next savepoint or the commit; work done in between is
+    /// kept or lost with the transaction either way.
     async fn release_savepoint(&mut self) -> Result<(), StoreError>;
     /// Undoes what was done since the savepoint (row locks taken since are released)
     /// and ends it. Unlike after other errors, the transaction may be used again after a

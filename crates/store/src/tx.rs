@@ -17,11 +17,19 @@ pub(crate) struct StoreTransaction {
     pub(crate) tx: DatabaseTransaction,
     /// The keys contact data is sealed under; `None` stores it plain.
     keys: Option<Arc<ContactKeys>>,
+    /// The savepoint was ended by the caller and not yet by the database: its `RELEASE`
+    /// goes in one round trip with the next savepoint, or not at all when the commit
+    /// (which ends every savepoint) or the rollback comes first.
+    release_owed: bool,
 }
 
 impl StoreTransaction {
     pub(crate) fn new(tx: DatabaseTransaction, keys: Option<Arc<ContactKeys>>) -> Self {
-        Self { tx, keys }
+        Self {
+            tx,
+            keys,
+            release_owed: false,
+        }
     }
 
     /// The keys contact data is sealed under, if the store was given any.
@@ -126,17 +134,29 @@ impl Transaction for StoreTransaction {
         self
     }
 
+    /// `SAVEPOINT`, after the `RELEASE` owed for the last one in the same round trip (a
+    /// group commits up to dozens of orders, each between a savepoint and its end).
     async fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.run("SAVEPOINT regulars_part").await
+        if std::mem::take(&mut self.release_owed) {
+            self.run("RELEASE SAVEPOINT regulars_part; SAVEPOINT regulars_part")
+                .await
+        } else {
+            self.run("SAVEPOINT regulars_part").await
+        }
     }
 
+    /// Owes the `RELEASE` (see [`StoreTransaction::savepoint`]): what runs until the
+    /// next savepoint or the commit runs inside the ended savepoint, which keeps it the
+    /// same.
     async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.run("RELEASE SAVEPOINT regulars_part").await
+        self.release_owed = true;
+        Ok(())
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.run("ROLLBACK TO SAVEPOINT regulars_part").await?;
-        self.run("RELEASE SAVEPOINT regulars_part").await
+        self.release_owed = true;
+        Ok(())
     }
 
     fn menu(&mut self) -> &mut dyn regulars_ports::MenuRepo {
