@@ -364,6 +364,15 @@ pub trait IdempotencyRepo: Send {
         key: &EventKey,
         phone: &Phone,
     ) -> Result<(Option<IdempotentRecord>, Option<Customer>), StoreError>;
+    /// [`seen_each`](Self::seen_each) and the brand's customer with this phone, in one
+    /// round trip: what a POS webhook's order needs before it locks anything (its event
+    /// id and the order's keys).
+    async fn seen_each_with_customer(
+        &mut self,
+        brand: BrandId,
+        keys: &[EventKey],
+        phone: &Phone,
+    ) -> Result<(Vec<Option<IdempotentRecord>>, Option<Customer>), StoreError>;
     /// Remembers an event's result; a second record for the same key is a
     /// [`StoreError::Conflict`].
     async fn remember(

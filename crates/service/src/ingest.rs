@@ -182,15 +182,28 @@ impl Services {
         brand_id: BrandId,
         order: &Order,
     ) -> Result<OrderReceipt, IngestError> {
+        self.ingest_with(tx, brand_id, order, None).await
+    }
+
+    /// [`Services::ingest_in`], with the reads before the lock done by the caller (a POS
+    /// webhook reads them with its event id) when `pre` holds them for the order's phone.
+    pub(crate) async fn ingest_with(
+        &self,
+        tx: &mut dyn Transaction,
+        brand_id: BrandId,
+        order: &Order,
+        pre: Option<PreLock>,
+    ) -> Result<OrderReceipt, IngestError> {
         let (config, fingerprint) = self.order_checks(tx, brand_id, order).await?;
         // Before any lock: has the key been seen, and who is the customer — one read.
-        let (seen, known) = match &order.customer_phone {
-            Some(phone) => {
+        let (seen, known) = match (&order.customer_phone, pre) {
+            (Some(_), Some(pre)) => (pre.seen, pre.customer),
+            (Some(phone), None) => {
                 tx.idempotency()
                     .seen_with_customer(brand_id, &order.key, phone)
                     .await?
             }
-            None => (tx.idempotency().seen(brand_id, &order.key).await?, None),
+            (None, _) => (tx.idempotency().seen(brand_id, &order.key).await?, None),
         };
         if let Some(record) = seen {
             return first_receipt(&order.key, record, &fingerprint);
@@ -411,6 +424,14 @@ impl Services {
         tx.customers().insert_customer(&customer).await?;
         Ok(customer)
     }
+}
+
+/// What an order's reads before any lock found (see [`Services::ingest_with`]).
+pub(crate) struct PreLock {
+    /// The record under the order's key.
+    pub seen: Option<IdempotentRecord>,
+    /// The brand's customer with the order's phone.
+    pub customer: Option<Customer>,
 }
 
 /// The record an order leaves under its key: its receipt, and the fingerprint that

@@ -17,9 +17,9 @@
 use crate::access::WebhookEndpoint;
 use crate::error::{ErrorClass, UseCaseError, store_class};
 use crate::fingerprint::fingerprint;
-use crate::ingest::first_receipt;
+use crate::ingest::{PreLock, first_receipt};
 use crate::{IngestError, OrderReceipt, RefundError, RefundReceipt, Services};
-use regulars_domain::{BrandId, EventKey, IntegrationId, Order, Phone};
+use regulars_domain::{BrandId, Customer, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -215,18 +215,8 @@ impl Services {
         legacy: Option<&EventKey>,
     ) -> Result<WebhookReceipt, WebhookError> {
         let brand = endpoint.brand;
-        // The event's key and, for an order that may have been counted before keys were
-        // scoped, the order's own key and its unscoped one: one read.
-        let mut keys = vec![key.clone()];
-        let legacy = match (&event.event, legacy) {
-            (PosEvent::Order(order), Some(legacy)) => {
-                keys.extend([order.key.clone(), legacy.clone()]);
-                Some(legacy)
-            }
-            _ => None,
-        };
-        let mut seen = tx.idempotency().seen_each(brand, &keys).await?.into_iter();
-        if let Some(record) = seen.next().flatten() {
+        let first = first_reads(tx, brand, key, &event.event, legacy).await?;
+        if let Some(record) = first.event {
             let outcome = serde_json::from_value(record.result)
                 .map_err(|e| StoreError::Corrupt(format!("webhook outcome: {e}")))?;
             return Ok(WebhookReceipt {
@@ -239,10 +229,14 @@ impl Services {
                 let customer_ref = event.customer_ref.as_deref();
                 let legacy = legacy.map(|key| LegacySeen {
                     key,
-                    scoped: seen.next().flatten().is_some(),
-                    unscoped: seen.next().flatten(),
+                    scoped: first.order.is_some(),
+                    unscoped: first.legacy,
                 });
-                self.receive_order(tx, endpoint, order, customer_ref, legacy)
+                let pre = first.customer.map(|customer| PreLock {
+                    seen: first.order,
+                    customer,
+                });
+                self.receive_order(tx, endpoint, order, customer_ref, legacy, pre)
                     .await?
             }
             (PosEvent::Refund(refund), Some(refund_key)) => {
@@ -303,6 +297,7 @@ impl Services {
         order: &Order,
         customer_ref: Option<&str>,
         legacy: Option<LegacySeen<'_>>,
+        pre: Option<PreLock>,
     ) -> Result<WebhookOutcome, WebhookError> {
         let (brand, integration) = (endpoint.brand, endpoint.integration);
         if let Some(legacy) = legacy
@@ -329,9 +324,11 @@ impl Services {
                 }
             }
         }
+        // What was read with the event id holds for the order's own phone only.
+        let pre = pre.filter(|_| matches!(order, Cow::Borrowed(_)));
         Ok(WebhookOutcome::Order {
             receipt: self
-                .ingest_in(tx, brand, &order)
+                .ingest_with(tx, brand, &order, pre)
                 .await
                 .map_err(WebhookError::Order)?,
         })
@@ -411,6 +408,56 @@ fn legacy_key(event: &PosEvent) -> Option<EventKey> {
         PosEvent::Refund(refund) => Some(refund.order.clone()),
         PosEvent::CustomerContact { .. } => None,
     }
+}
+
+/// What a webhook's first read found.
+struct FirstReads {
+    /// The record under the event id.
+    event: Option<IdempotentRecord>,
+    /// The record under the order's key (an order only).
+    order: Option<IdempotentRecord>,
+    /// The record under the order's key before keys were scoped.
+    legacy: Option<IdempotentRecord>,
+    /// The brand's customer with the order's phone, when the order has one.
+    customer: Option<Option<Customer>>,
+}
+
+/// The webhook's reads before anything is locked, in one round trip: the event id; for
+/// an order, its own key and the one it had before keys were scoped, and the customer
+/// with its phone.
+async fn first_reads(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    key: &EventKey,
+    event: &PosEvent,
+    legacy: Option<&EventKey>,
+) -> Result<FirstReads, StoreError> {
+    let mut keys = vec![key.clone()];
+    let phone = match event {
+        PosEvent::Order(order) => {
+            keys.push(order.key.clone());
+            keys.extend(legacy.cloned());
+            order.customer_phone.as_ref()
+        }
+        _ => None,
+    };
+    let (seen, customer) = match phone {
+        Some(phone) => {
+            let (seen, customer) = tx
+                .idempotency()
+                .seen_each_with_customer(brand, &keys, phone)
+                .await?;
+            (seen, Some(customer))
+        }
+        None => (tx.idempotency().seen_each(brand, &keys).await?, None),
+    };
+    let mut seen = seen.into_iter();
+    Ok(FirstReads {
+        event: seen.next().flatten(),
+        order: seen.next().flatten(),
+        legacy: seen.next().flatten(),
+        customer,
+    })
 }
 
 /// What was remembered, when a webhook order arrived, under its scoped and its

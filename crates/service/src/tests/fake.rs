@@ -544,6 +544,23 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
         });
     let r = h.clone();
     tx.idempotency
+        .expect_seen_each_with_customer()
+        .returning(move |brand, keys, phone| {
+            let seen = r.read("seen", |w| {
+                keys.iter()
+                    .map(|key| w.idempotency.get(&(brand, key.clone())).cloned())
+                    .collect()
+            })?;
+            let customer = r.read("customer_by_phone", |w| {
+                w.customers
+                    .iter()
+                    .find(|c| c.brand_id == brand && &c.phone == phone)
+                    .cloned()
+            })?;
+            Ok((seen, customer))
+        });
+    let r = h.clone();
+    tx.idempotency
         .expect_remember()
         .returning(move |brand, key, record| {
             let (key, record) = (key.clone(), record.clone());

@@ -21,6 +21,7 @@ mod rewards;
 mod stamps;
 mod strict;
 mod vouchers;
+mod webhooks;
 
 use crate::Services;
 use fake::{Fake, World};

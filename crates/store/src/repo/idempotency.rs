@@ -94,6 +94,15 @@ impl IdempotencyRepo for StoreTransaction {
         super::order_reads::seen_with_customer(self, brand, key, phone).await
     }
 
+    async fn seen_each_with_customer(
+        &mut self,
+        brand: BrandId,
+        keys: &[EventKey],
+        phone: &Phone,
+    ) -> Result<(Vec<Option<IdempotentRecord>>, Option<Customer>), StoreError> {
+        super::order_reads::seen_each_with_customer(self, brand, keys, phone).await
+    }
+
     /// Inserts the record; `created_at` is the time of this call.
     async fn remember(
         &mut self,

@@ -6,7 +6,7 @@
 use super::customers::{customer_from_row, stats_from_row};
 use super::idempotency::record_from_row;
 use crate::entity::{customer, customer_stats, idempotency};
-use crate::error::in_ctx;
+use crate::error::{db_error, in_ctx};
 use crate::tx::StoreTransaction;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
 use regulars_ports::{CustomerStats, IdempotentRecord, StoreError};
@@ -79,7 +79,7 @@ pub(super) async fn seen_with_stats(
 /// (no such row). A row that is there but does not decode is an error, never `None`.
 fn present<M: FromQueryResult>(
     row: &QueryResult,
-    prefix: &'static str,
+    prefix: &str,
     probe: &'static str,
 ) -> Result<Option<M>, StoreError> {
     let probed: Option<String> = row.try_get(prefix, probe).map_err(in_ctx(probe))?;
@@ -88,7 +88,7 @@ fn present<M: FromQueryResult>(
     }
     M::from_query_result(row, prefix)
         .map(Some)
-        .map_err(in_ctx(prefix))
+        .map_err(|e| db_error(&format!("columns {prefix}*"), e))
 }
 
 /// Binds values in the order the statement names them: `$n` on PostgreSQL, `?` on
@@ -123,25 +123,48 @@ impl Binds {
 }
 
 /// The record remembered under `key`, if any, and the brand's customer with `phone`, if
-/// any, in one statement: the two reads an order makes before it locks anything. The
-/// customer is looked for as [`CustomerRepo::customer_by_phone`] does — by the blind
-/// index first, by the phone itself only when that finds nothing (`COALESCE` evaluates
-/// its second subquery only then).
-///
-/// [`CustomerRepo::customer_by_phone`]: regulars_ports::CustomerRepo::customer_by_phone
+/// any, in one statement: the two reads an order makes before it locks anything (see
+/// [`seen_each_with_customer`]).
 pub(super) async fn seen_with_customer(
     tx: &StoreTransaction,
     brand: BrandId,
     key: &EventKey,
     phone: &Phone,
 ) -> Result<(Option<IdempotentRecord>, Option<Customer>), StoreError> {
+    let (mut seen, customer) =
+        seen_each_with_customer(tx, brand, std::slice::from_ref(key), phone).await?;
+    Ok((seen.pop().flatten(), customer))
+}
+
+/// The records remembered under `keys` (in their order), and the brand's customer with
+/// `phone`, if any, in one statement. The customer is looked for as
+/// [`CustomerRepo::customer_by_phone`] does — by the blind index first, by the phone
+/// itself only when that finds nothing (`COALESCE` evaluates its second subquery only
+/// then).
+///
+/// [`CustomerRepo::customer_by_phone`]: regulars_ports::CustomerRepo::customer_by_phone
+pub(super) async fn seen_each_with_customer(
+    tx: &StoreTransaction,
+    brand: BrandId,
+    keys: &[EventKey],
+    phone: &Phone,
+) -> Result<(Vec<Option<IdempotentRecord>>, Option<Customer>), StoreError> {
     let mut b = Binds::new(tx.is_postgres());
-    let idem = format!(
-        "i.brand_id = {} AND i.source = {} AND i.external_id = {}",
-        b.bind(brand.as_uuid()),
-        b.bind(key.source.clone()),
-        b.bind(key.external_id.clone()),
-    );
+    let mut joins = String::new();
+    let mut selected = Vec::with_capacity(keys.len() + 1);
+    for (n, key) in keys.iter().enumerate() {
+        joins.push_str(&format!(
+            " LEFT JOIN idempotency i{n} ON i{n}.brand_id = {} AND i{n}.source = {} \
+             AND i{n}.external_id = {}",
+            b.bind(brand.as_uuid()),
+            b.bind(key.source.clone()),
+            b.bind(key.external_id.clone()),
+        ));
+        selected.push(columns::<idempotency::Column>(
+            &format!("i{n}"),
+            &format!("i{n}_"),
+        ));
+    }
     let brand_c = b.bind(brand.as_uuid());
     let by_index = match tx.keys() {
         Some(keys) => {
@@ -165,14 +188,13 @@ pub(super) async fn seen_with_customer(
         b.bind(brand.as_uuid()),
         b.bind(phone.as_str().to_owned()),
     );
+    selected.push(columns::<customer::Column>("c", "c_"));
     // SQLite's COALESCE takes two arguments at least: a NULL closes the list.
     let sql = format!(
-        "SELECT {}, {} FROM (SELECT 1 AS one) one \
-         LEFT JOIN idempotency i ON {idem} \
+        "SELECT {} FROM (SELECT 1 AS one) one{joins} \
          LEFT JOIN customers c ON c.brand_id = {brand_c} \
          AND c.id = COALESCE({by_index}{by_phone}, NULL)",
-        columns::<idempotency::Column>("i", "i_"),
-        columns::<customer::Column>("c", "c_"),
+        selected.join(", "),
     );
     let statement = Statement::from_sql_and_values(tx.tx.get_database_backend(), sql, b.values);
     let row = tx
@@ -181,9 +203,13 @@ pub(super) async fn seen_with_customer(
         .await
         .map_err(in_ctx("select from idempotency and customers"))?
         .ok_or_else(|| StoreError::Other("a one-row select returned no row".into()))?;
-    let seen = present::<idempotency::Model>(&row, "i_", "kind")?
-        .map(|model| record_from_row(tx.keys(), model).map(|(_, record)| record))
-        .transpose()?;
+    let seen = (0..keys.len())
+        .map(|n| {
+            present::<idempotency::Model>(&row, &format!("i{n}_"), "kind")?
+                .map(|model| record_from_row(tx.keys(), model).map(|(_, record)| record))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let customer = present::<customer::Model>(&row, "c_", "phone")?
         .map(|model| customer_from_row(tx.keys(), model))
         .transpose()?;
