@@ -21,9 +21,32 @@ use std::sync::{Arc, RwLock};
 #[derive(Default)]
 pub(crate) struct ConfigCache {
     brands: RwLock<HashMap<BrandId, Arc<BrandConfig>>>,
+    /// The config version at which a brand was found to have no active campaign that an
+    /// order fires (storage moves the version with every campaign's creation, status
+    /// or definition), by brand: its orders skip that read while the version holds.
+    quiet: RwLock<HashMap<BrandId, i64>>,
 }
 
 impl ConfigCache {
+    /// Whether the brand had no campaign an order fires at `version`.
+    pub(crate) fn quiet_at(&self, brand: BrandId, version: Option<i64>) -> bool {
+        version.is_some_and(|version| {
+            self.quiet
+                .read()
+                .is_ok_and(|quiet| quiet.get(&brand) == Some(&version))
+        })
+    }
+
+    /// Notes that the brand had no campaign an order fires at `version`.
+    pub(crate) fn note_quiet(&self, brand: BrandId, version: Option<i64>) {
+        if let (Some(version), Ok(mut quiet)) = (version, self.quiet.write()) {
+            let newer = quiet.get(&brand).is_none_or(|kept| *kept <= version);
+            if newer {
+                quiet.insert(brand, version);
+            }
+        }
+    }
+
     fn get(&self, brand: BrandId) -> Option<Arc<BrandConfig>> {
         self.brands.read().ok()?.get(&brand).cloned()
     }

@@ -302,8 +302,15 @@ impl Services {
         // plan — writes everything, its record too, in one piece.
         let campaigns = if stamps || referral_pending {
             None
+        } else if self.config.quiet_at(brand_id, account.config_version) {
+            Some(Vec::new())
         } else {
-            Some(self.order_campaigns_in(tx, &config.brand).await?)
+            let due = self.order_campaigns_in(tx, &config.brand).await?;
+            if due.is_empty() {
+                // The version the lock read: a campaign launched since has moved it.
+                self.config.note_quiet(brand_id, account.config_version);
+            }
+            Some(due)
         };
         if campaigns.as_ref().is_some_and(Vec::is_empty) {
             let record = order_record(&receipt, fingerprint)?;

@@ -8,15 +8,16 @@ use regulars_loyalty::ledger::Ledger;
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::stamps::{StampCard, StampEarning};
 use regulars_ports::UnitOfWork;
-use regulars_service::{GroupCommit, Services};
+use regulars_service::{CampaignAction, GroupCommit, Services};
 use regulars_store::{Store, StoreOptions};
 use regulars_tests::{order, phone};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 /// Statements one order of a 2-line order for a regular customer takes on PostgreSQL,
-/// `BEGIN` and `COMMIT` aside (and, under group commit, the order's `SAVEPOINT` and
-/// `RELEASE`: this handle runs each order in a transaction of its own, so it sends none):
+/// `BEGIN` and `COMMIT` aside (and, under group commit, the order's `SAVEPOINT`, whose
+/// `RELEASE` travels with the next one: this handle runs each order in a transaction of
+/// its own, so it sends none):
 ///
 /// 1. the idempotency record and the customer by phone, one select;
 /// 2. the account row, created if missing and locked, with the brand's config version,
@@ -24,23 +25,23 @@ use time::{Duration, OffsetDateTime};
 ///    ON CONFLICT DO UPDATE … RETURNING`);
 /// 3. the idempotency record again, under the lock, with the stats (one select: a
 ///    delivery that committed while this one waited shows only now);
-/// 4. the brand's active campaigns that plan a message with the order (the real-time
-///    thank-you);
-/// 5. every write in one data-modifying `WITH`: the order, its lines, the account head
+/// 4. every write in one data-modifying `WITH`: the order, its lines, the account head
 ///    and state, the entries, the tallies, the order's new lot, the stats and the
 ///    idempotency record.
 ///
 /// The brand, its programme and its stamp cards come from the server's memory, checked
-/// by the config version the lock read; the referral is looked up only when the lock
-/// says one waits (that order, or one that earns stamps or plans a message, writes one
-/// by one). An order that finds lots due also reads them: one more. A new customer's
-/// first order inserts the customer: one more (an account that never had an entry is
-/// not read, and its writes go in the same one piece).
-const PG_STATEMENTS_PER_ORDER: usize = 5;
+/// by the config version the lock read, and so does the word that the brand has no
+/// active campaign an order fires (otherwise they are read: one more, the real-time
+/// thank-you). The referral is looked up only when the lock says one waits (that order,
+/// or one that earns stamps or plans a message, writes one by one). An order that finds
+/// lots due also reads them: one more. A new customer's first order inserts the
+/// customer: one more (an account that never had an entry is not read, and its writes
+/// go in the same one piece).
+const PG_STATEMENTS_PER_ORDER: usize = 4;
 
-/// The same order on SQLite, which has no data-modifying `WITH`: the four reads, then
-/// the fifth's eight writes as statements run in turn, sent as one query.
-const SQLITE_STATEMENTS_PER_ORDER: usize = 5;
+/// The same order on SQLite, which has no data-modifying `WITH`: the three reads, then
+/// the fourth's eight writes as statements run in turn, sent as one query.
+const SQLITE_STATEMENTS_PER_ORDER: usize = 4;
 
 /// A second handle on the target's database that records every statement it sends.
 async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
@@ -397,5 +398,85 @@ async fn a_stamp_card_changed_elsewhere_counts_from_the_next_order() {
             .unwrap_or_else(|e| panic!("{name}: lookup: {e}"));
         let stamps: Vec<u32> = view.stamps.iter().map(|card| card.stamps).collect();
         assert_eq!(stamps, vec![1], "{name}: {view:?}");
+    }
+}
+
+/// A server remembers that a brand has no campaign its orders fire, under the brand's
+/// config version, and skips that read while the version holds. A thank-you campaign
+/// launched through another server moves the version: the next order here plans its
+/// message. Pausing it there stops the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_launched_elsewhere_plans_from_the_next_order() {
+    for target in targets("accounts_campaigns").await {
+        let (name, w) = (target.name, &target.world);
+        let (here, log) = observed(&target.url).await;
+        let start = OffsetDateTime::now_utc() - Duration::hours(3);
+        let messages = async || {
+            let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+            let all = tx
+                .outbox()
+                .messages(w.brand, None, None, 100)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: outbox: {e}"));
+            tx.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+            all.len()
+        };
+        let campaign_reads = |log: &Mutex<Vec<String>>| {
+            taken(log)
+                .iter()
+                .filter(|sql| sql.replace('"', "").contains("FROM campaigns"))
+                .count()
+        };
+        let mut n = 0;
+        let mut order_here = async || {
+            n += 1;
+            here.ingest_order(
+                w.brand,
+                order(
+                    w.brand,
+                    &format!("Q-{n}"),
+                    500 + n,
+                    start + Duration::minutes(n as i64),
+                    1,
+                ),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: order {n}: {e}"));
+        };
+        order_here().await;
+        taken(&log);
+        // No campaign: the second order does not look for one.
+        order_here().await;
+        assert_eq!(campaign_reads(&log), 0, "{name}");
+        assert_eq!(messages().await, 0, "{name}");
+
+        let record = w
+            .services
+            .create_campaign(
+                w.brand,
+                &serde_json::json!({"name": "Cảm ơn", "trigger": {"type": "after_purchase"},
+                    "template": "Cảm ơn bạn đã ghé!", "channels": ["sms"], "holdout": 0.0}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: campaign: {e}"));
+        let status = |action| {
+            let services = w.services.clone();
+            async move {
+                services
+                    .set_campaign_status(w.brand, record.id, action)
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: campaign status: {e}"));
+            }
+        };
+        status(CampaignAction::Launch).await;
+        order_here().await;
+        assert_eq!(
+            messages().await,
+            1,
+            "{name}: the thank-you of the next order"
+        );
+        status(CampaignAction::Pause).await;
+        order_here().await;
+        assert_eq!(messages().await, 1, "{name}: nothing once paused");
     }
 }

@@ -59,16 +59,50 @@ impl CampaignRepo for StoreTransaction {
         Ok(())
     }
 
+    /// Moves the brand's config version too: servers remember that a brand has no
+    /// campaign its orders fire, under that version.
     async fn insert_campaign(&mut self, record: &CampaignRecord) -> Result<(), StoreError> {
         campaign::Entity::insert(campaign_to_row(record).into_active_model())
             .exec_without_returning(&self.tx)
             .await
             .map_err(in_ctx("insert into campaigns"))?;
-        Ok(())
+        super::brands::bump_config_version(self, record.brand_id).await
     }
 
+    /// Moves the brand's config version first when the status or the definition
+    /// changes (see [`Self::insert_campaign`]); a change of the budget used alone, made
+    /// with every message a real-time campaign plans, does not.
     async fn update_campaign(&mut self, record: &CampaignRecord) -> Result<bool, StoreError> {
         use campaign::Column as C;
+        let backend = self.tx.get_database_backend();
+        let p = |n: usize| match backend {
+            sea_orm::DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        };
+        let bump = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE brands SET config_version = config_version + 1 WHERE id = {} \
+                 AND EXISTS (SELECT 1 FROM campaigns WHERE brand_id = {} AND id = {} \
+                 AND (status <> {} OR definition <> {}))",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            [
+                Value::from(record.brand_id.as_uuid()),
+                Value::from(record.brand_id.as_uuid()),
+                Value::from(record.id.as_uuid()),
+                Value::from(record.status.as_str()),
+                Value::from(record.definition.clone()),
+            ],
+        );
+        self.tx
+            .execute_raw(bump)
+            .await
+            .map_err(in_ctx("update brands config_version (campaign changed)"))?;
         let done = campaign::Entity::update_many()
             .col_expr(C::Name, Expr::value(record.name.clone()))
             .col_expr(C::Definition, Expr::value(record.definition.clone()))
