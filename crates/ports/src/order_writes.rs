@@ -3,7 +3,7 @@
 //! that can apply it in one statement does.
 
 use crate::{AccountHead, CustomerStats, IdempotentRecord, StoredOrder};
-use regulars_domain::CustomerId;
+use regulars_domain::{CustomerId, EventKey};
 use regulars_loyalty::ledger::{AccountState, LedgerEntry, Tally};
 
 /// An order's writes: the order with its lines, what its account appends, the
@@ -18,6 +18,9 @@ pub struct OrderWrites {
     pub stats: Option<CustomerStats>,
     /// The record remembered under the order's key.
     pub record: IdempotentRecord,
+    /// Another record remembered with it, under its own key: a POS webhook's event id
+    /// with the outcome it answers.
+    pub also: Option<(EventKey, IdempotentRecord)>,
 }
 
 /// Entries appended to a locked account with the state they fold to, as

@@ -5,7 +5,9 @@
 use crate::account::{Account, points_expiry};
 use crate::ingest::{IngestError, OrderReceipt, stored_order};
 use crate::tiering::{held_tier, qualifying};
-use regulars_domain::{Currency, Customer, CustomerId, DomainError, Money, Order, Points};
+use regulars_domain::{
+    Currency, Customer, CustomerId, DomainError, EventKey, Money, Order, Points,
+};
 use regulars_loyalty::ledger::{LedgerEntry, LotsWanted};
 use regulars_loyalty::rules::{Conditions, Earning, EarningContext, EarningRules, Multiplier};
 use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
@@ -168,7 +170,8 @@ impl Credited {
         Ok(())
     }
 
-    /// Writes it with the order's idempotency `record`, all in one piece
+    /// Writes it with the order's idempotency record (and `also` another, the event
+    /// of the webhook that delivered it), all in one piece
     /// ([`OrderRepo::write_order`](regulars_ports::OrderRepo::write_order)): for an
     /// order stored now (not a claim) whose transaction writes nothing else.
     pub(crate) async fn write_with_record(
@@ -177,7 +180,7 @@ impl Credited {
         credit: &Credit<'_>,
         account: &mut Account,
         receipt: &OrderReceipt,
-        record: IdempotentRecord,
+        (record, also): (IdempotentRecord, Option<(EventKey, IdempotentRecord)>),
     ) -> Result<(), IngestError> {
         let brand_id = credit.brand.id;
         let append = account.staged_append(tx, brand_id, &self.entries).await?;
@@ -191,6 +194,7 @@ impl Credited {
             account: append,
             stats: Some(self.stats),
             record,
+            also,
         };
         if let Some(head) = tx.orders().write_order(&writes).await? {
             account.appended(head);

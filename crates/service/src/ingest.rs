@@ -6,6 +6,7 @@ use crate::config_cache::OrderConfig;
 pub(crate) use crate::credit::{Credit, fresh_stats, record_visit, upgrade_tier};
 use crate::fingerprint::{fingerprint, same_request};
 pub use crate::ingest_error::IngestError;
+use crate::webhooks::event_record;
 use regulars_domain::{
     BrandId, ChannelConsent, Customer, CustomerId, EventKey, Money, Order, OrderId, Phone, Points,
 };
@@ -185,16 +186,18 @@ impl Services {
         self.ingest_with(tx, brand_id, order, None).await
     }
 
-    /// [`Services::ingest_in`], with the reads before the lock done by the caller (a POS
-    /// webhook reads them with its event id) when `pre` holds them for the order's phone.
+    /// [`Services::ingest_in`] for an order a POS webhook delivered: the reads before the
+    /// lock are the webhook's when it made them for the order's phone, and its event is
+    /// remembered in the order's one write when there is one (see [`Delivered`]).
     pub(crate) async fn ingest_with(
         &self,
         tx: &mut dyn Transaction,
         brand_id: BrandId,
         order: &Order,
-        pre: Option<PreLock>,
+        mut delivered: Option<&mut Delivered<'_>>,
     ) -> Result<OrderReceipt, IngestError> {
         let (config, fingerprint) = self.order_checks(tx, brand_id, order).await?;
+        let pre = delivered.as_mut().and_then(|d| d.pre.take());
         // Before any lock: has the key been seen, and who is the customer — one read.
         let (seen, known) = match (&order.customer_phone, pre) {
             (Some(_), Some(pre)) => (pre.seen, pre.customer),
@@ -235,7 +238,12 @@ impl Services {
                     .await?
             }
         };
-        self.credit_order_in(tx, config, &customer, order, receipt, fingerprint)
+        let sale = Sale {
+            customer: &customer,
+            order,
+            fingerprint,
+        };
+        self.credit_order_in(tx, config, sale, receipt, delivered)
             .await
     }
 
@@ -262,18 +270,22 @@ impl Services {
     }
 
     /// The customer's part of an order: locks the account, works out the credit, writes
-    /// it — with everything else, the idempotency record included, in one piece for the
-    /// common order — and, for any other order, does what comes after it
-    /// ([`Services::after_order_writes`]) and remembers the receipt.
+    /// it — with everything else, the idempotency record (and the delivering webhook's)
+    /// included, in one piece for the common order — and, for any other order, does
+    /// what comes after it ([`Services::after_order_writes`]) and remembers the receipt.
     async fn credit_order_in(
         &self,
         tx: &mut dyn Transaction,
         config: OrderConfig,
-        customer: &Customer,
-        order: &Order,
+        sale: Sale<'_>,
         mut receipt: OrderReceipt,
-        fingerprint: String,
+        delivered: Option<&mut Delivered<'_>>,
     ) -> Result<OrderReceipt, IngestError> {
+        let Sale {
+            customer,
+            order,
+            fingerprint,
+        } = sale;
         // The configuration is the brand's the order was sent to.
         let brand_id = config.config.brand.id;
         let locked = self
@@ -294,28 +306,18 @@ impl Services {
         let credited = credit
             .work_out(tx, &mut account, stats, &mut receipt)
             .await?;
-        let stamps = config
-            .stamp_cards
-            .iter()
-            .any(|card| card.stamps_for(order) > 0);
-        // The common order — no stamps, no referral waiting, no real-time campaign to
-        // plan — writes everything, its record too, in one piece.
-        let campaigns = if stamps || referral_pending {
-            None
-        } else if self.config.quiet_at(brand_id, account.config_version) {
-            Some(Vec::new())
-        } else {
-            let due = self.order_campaigns_in(tx, &config.brand).await?;
-            if due.is_empty() {
-                // The version the lock read: a campaign launched since has moved it.
-                self.config.note_quiet(brand_id, account.config_version);
-            }
-            Some(due)
-        };
+        let campaigns = self.order_campaigns(tx, &config, &account, order).await?;
         if campaigns.as_ref().is_some_and(Vec::is_empty) {
             let record = order_record(&receipt, fingerprint)?;
+            let also = match delivered {
+                Some(delivered) => {
+                    delivered.remembered = true;
+                    Some((delivered.event.clone(), event_record(&receipt)?))
+                }
+                None => None,
+            };
             credited
-                .write_with_record(tx, &credit, &mut account, &receipt, record)
+                .write_with_record(tx, &credit, &mut account, &receipt, (record, also))
                 .await?;
             return Ok(receipt);
         }
@@ -327,6 +329,36 @@ impl Services {
         self.after_order_writes(tx, &config, customer, order, &mut receipt, after)
             .await?;
         remember_order(tx, brand_id, order, receipt, fingerprint).await
+    }
+
+    /// The real-time campaigns the order plans, read now or known to be none (see
+    /// [`ConfigCache::quiet_at`](crate::config_cache::ConfigCache::quiet_at)); `None`
+    /// for an order that earns stamps or may complete a referral, which looks them up
+    /// after its own writes. `Some` of none: the common order, written in one piece.
+    async fn order_campaigns(
+        &self,
+        tx: &mut dyn Transaction,
+        config: &BrandConfig,
+        account: &Account,
+        order: &Order,
+    ) -> Result<Option<Vec<CampaignRecord>>, StoreError> {
+        let brand_id = config.brand.id;
+        let stamps = config
+            .stamp_cards
+            .iter()
+            .any(|card| card.stamps_for(order) > 0);
+        if stamps || account.referral_pending {
+            return Ok(None);
+        }
+        if self.config.quiet_at(brand_id, account.config_version) {
+            return Ok(Some(Vec::new()));
+        }
+        let due = self.order_campaigns_in(tx, &config.brand).await?;
+        if due.is_empty() {
+            // The version the lock read: a campaign launched since has moved it.
+            self.config.note_quiet(brand_id, account.config_version);
+        }
+        Ok(Some(due))
     }
 
     /// The lock: opens (locks) the customer's account, then looks at the key again and
@@ -439,6 +471,24 @@ pub(crate) struct PreLock {
     pub seen: Option<IdempotentRecord>,
     /// The brand's customer with the order's phone.
     pub customer: Option<Customer>,
+}
+
+/// A POS webhook's part in an order it delivers.
+pub(crate) struct Delivered<'k> {
+    /// What its first read found for the order's phone (taken by the order).
+    pub pre: Option<PreLock>,
+    /// Its event id, remembered with the order's outcome.
+    pub event: &'k EventKey,
+    /// Set when the order's one write remembered the event too, so the webhook does not
+    /// remember it again.
+    pub remembered: bool,
+}
+
+/// The order being credited and whose it is.
+struct Sale<'a> {
+    customer: &'a Customer,
+    order: &'a Order,
+    fingerprint: String,
 }
 
 /// The record an order leaves under its key: its receipt, and the fingerprint that

@@ -17,7 +17,7 @@
 use crate::access::WebhookEndpoint;
 use crate::error::{ErrorClass, UseCaseError, store_class};
 use crate::fingerprint::fingerprint;
-use crate::ingest::{PreLock, first_receipt};
+use crate::ingest::{Delivered, PreLock, first_receipt};
 use crate::{IngestError, OrderReceipt, RefundError, RefundReceipt, Services};
 use regulars_domain::{BrandId, Customer, EventKey, IntegrationId, Order, Phone};
 use regulars_ports::{IdempotentRecord, PosEvent, StoreError, Transaction, VerifiedEvent};
@@ -232,12 +232,25 @@ impl Services {
                     scoped: first.order.is_some(),
                     unscoped: first.legacy,
                 });
-                let pre = first.customer.map(|customer| PreLock {
-                    seen: first.order,
-                    customer,
-                });
-                self.receive_order(tx, endpoint, order, customer_ref, legacy, pre)
-                    .await?
+                let mut delivered = Delivered {
+                    pre: first.customer.map(|customer| PreLock {
+                        seen: first.order,
+                        customer,
+                    }),
+                    event: key,
+                    remembered: false,
+                };
+                let outcome = self
+                    .receive_order(tx, endpoint, order, customer_ref, legacy, &mut delivered)
+                    .await?;
+                if delivered.remembered {
+                    // The order's one write remembered the event with it.
+                    return Ok(WebhookReceipt {
+                        outcome,
+                        replayed: false,
+                    });
+                }
+                outcome
             }
             (PosEvent::Refund(refund), Some(refund_key)) => {
                 let integration = endpoint.integration;
@@ -272,12 +285,7 @@ impl Services {
                     .await?
             }
         };
-        let record = IdempotentRecord {
-            kind: WEBHOOK_EVENT.into(),
-            result: serde_json::to_value(&outcome)
-                .map_err(|e| StoreError::Other(format!("encoding a webhook outcome: {e}")))?,
-            fingerprint: None,
-        };
+        let record = outcome_record(&outcome)?;
         // A concurrent delivery of the same event that committed first makes this a
         // conflict: the transaction runs again and finds it above.
         tx.idempotency().remember(brand, key, &record).await?;
@@ -297,7 +305,7 @@ impl Services {
         order: &Order,
         customer_ref: Option<&str>,
         legacy: Option<LegacySeen<'_>>,
-        pre: Option<PreLock>,
+        delivered: &mut Delivered<'_>,
     ) -> Result<WebhookOutcome, WebhookError> {
         let (brand, integration) = (endpoint.brand, endpoint.integration);
         if let Some(legacy) = legacy
@@ -325,10 +333,12 @@ impl Services {
             }
         }
         // What was read with the event id holds for the order's own phone only.
-        let pre = pre.filter(|_| matches!(order, Cow::Borrowed(_)));
+        if matches!(order, Cow::Owned(_)) {
+            delivered.pre = None;
+        }
         Ok(WebhookOutcome::Order {
             receipt: self
-                .ingest_with(tx, brand, &order, pre)
+                .ingest_with(tx, brand, &order, Some(delivered))
                 .await
                 .map_err(WebhookError::Order)?,
         })
@@ -408,6 +418,23 @@ fn legacy_key(event: &PosEvent) -> Option<EventKey> {
         PosEvent::Refund(refund) => Some(refund.order.clone()),
         PosEvent::CustomerContact { .. } => None,
     }
+}
+
+/// The record an event leaves under its id: the outcome it answers.
+fn outcome_record(outcome: &WebhookOutcome) -> Result<IdempotentRecord, StoreError> {
+    Ok(IdempotentRecord {
+        kind: WEBHOOK_EVENT.into(),
+        result: serde_json::to_value(outcome)
+            .map_err(|e| StoreError::Other(format!("encoding a webhook outcome: {e}")))?,
+        fingerprint: None,
+    })
+}
+
+/// The record of an event that delivered the order of `receipt`.
+pub(crate) fn event_record(receipt: &OrderReceipt) -> Result<IdempotentRecord, StoreError> {
+    outcome_record(&WebhookOutcome::Order {
+        receipt: receipt.clone(),
+    })
 }
 
 /// What a webhook's first read found.

@@ -3,12 +3,12 @@
 //! first use, and `check-ledger` compares it with the fold of the entries.
 
 use crate::targets;
-use regulars_domain::{EventKey, Points, Refund, RefundScope};
+use regulars_domain::{EventKey, IntegrationId, Points, Refund, RefundScope};
 use regulars_loyalty::ledger::Ledger;
 use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::stamps::{StampCard, StampEarning};
-use regulars_ports::UnitOfWork;
-use regulars_service::{CampaignAction, GroupCommit, Services};
+use regulars_ports::{IntegrationKind, PosEvent, UnitOfWork, VerifiedEvent};
+use regulars_service::{CampaignAction, GroupCommit, Services, WebhookEndpoint, WebhookOutcome};
 use regulars_store::{Store, StoreOptions};
 use regulars_tests::{order, phone};
 use std::sync::{Arc, Mutex};
@@ -478,5 +478,81 @@ async fn a_campaign_launched_elsewhere_plans_from_the_next_order() {
         status(CampaignAction::Pause).await;
         order_here().await;
         assert_eq!(messages().await, 1, "{name}: nothing once paused");
+    }
+}
+
+/// A POS webhook's order costs what an API order costs: its event id and the order's
+/// keys are read with the customer in the first select, and the event is remembered in
+/// the order's one write — then a replay is answered from that record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_order_takes_the_statements_of_an_api_order() {
+    for target in targets("accounts_webhook").await {
+        let (name, w) = (target.name, &target.world);
+        let (services, log) = observed(&target.url).await;
+        let settings = {
+            let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+            let brand = tx.brands().brand(w.brand).await;
+            tx.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+            brand
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .unwrap_or_else(|| panic!("{name}: the brand"))
+        };
+        let endpoint = WebhookEndpoint {
+            brand: w.brand,
+            integration: IntegrationId::from_uuid(uuid::Uuid::now_v7()),
+            kind: IntegrationKind::Generic,
+            secret: b"accounts-webhook-secret".to_vec(),
+            access: None,
+            settings,
+        };
+        let start = OffsetDateTime::now_utc() - Duration::hours(20);
+        let paid = |n: i64| VerifiedEvent {
+            event_id: format!("evt-W-{n}"),
+            occurred_at: start + Duration::hours(4 * n),
+            source: "pos:generic",
+            customer_ref: None,
+            event: PosEvent::Order(order(
+                w.brand,
+                &format!("W-{n}"),
+                9,
+                start + Duration::hours(4 * n),
+                2,
+            )),
+        };
+        let received = services
+            .receive_webhook(&endpoint, paid(0))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: first: {e}"));
+        assert!(!received.replayed, "{name}");
+        taken(&log);
+        let received = services
+            .receive_webhook(&endpoint, paid(1))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: second: {e}"));
+        let statements = taken(&log);
+        eprintln!(
+            "{name}: {} statements for a webhook order",
+            statements.len()
+        );
+        let limit = if name == "postgres" {
+            PG_STATEMENTS_PER_ORDER
+        } else {
+            SQLITE_STATEMENTS_PER_ORDER
+        };
+        assert!(
+            statements.len() <= limit,
+            "{name}: {} statements: {statements:#?}",
+            statements.len()
+        );
+        let WebhookOutcome::Order { receipt } = &received.outcome else {
+            panic!("{name}: {received:?}");
+        };
+        assert!(receipt.points_earned.is_positive(), "{name}: {receipt:?}");
+        let again = services
+            .receive_webhook(&endpoint, paid(1))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: replay: {e}"));
+        assert!(again.replayed, "{name}: {again:?}");
+        assert_eq!(again.outcome, received.outcome, "{name}");
     }
 }

@@ -478,6 +478,9 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
         }
         let record = writes.record;
         r.write("remember", move |w| remember(w, brand, key, record))?;
+        if let Some((key, record)) = writes.also {
+            r.write("remember", move |w| remember(w, brand, key, record))?;
+        }
         Ok(head)
     });
     let r = h.clone();

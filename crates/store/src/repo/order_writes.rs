@@ -106,9 +106,14 @@ pub(super) async fn write_order(
         let conflict = format!(" ON CONFLICT (brand_id, customer_id) DO UPDATE SET {update}");
         w.insert::<customer_stats::Entity>(vec![row], &conflict)?;
     }
-    let record =
-        idempotency::record_row(tx.keys(), brand, &writes.order.order.key, &writes.record)?;
-    w.insert::<idem::Entity>(vec![record.into_active_model()], "")?;
+    let mut records = vec![
+        idempotency::record_row(tx.keys(), brand, &writes.order.order.key, &writes.record)?
+            .into_active_model(),
+    ];
+    if let Some((key, record)) = &writes.also {
+        records.push(idempotency::record_row(tx.keys(), brand, key, record)?.into_active_model());
+    }
+    w.insert::<idem::Entity>(records, "")?;
 
     let moved = if postgres {
         w.run_with(tx, head.is_some()).await?
@@ -149,6 +154,9 @@ async fn one_by_one(
     }
     tx.remember(brand, &writes.order.order.key, &writes.record)
         .await?;
+    if let Some((key, record)) = &writes.also {
+        tx.remember(brand, key, record).await?;
+    }
     Ok(head)
 }
 

@@ -5,7 +5,7 @@
 
 use crate::support::{key, order, seed, vnd};
 use crate::{Store, TestResult};
-use regulars_domain::{CustomerId, OrderId, Points};
+use regulars_domain::{CustomerId, EventKey, OrderId, Points};
 use regulars_loyalty::ledger::{Ledger, fold};
 use regulars_ports::{
     AccountAppend, AccountHead, CustomerStats, IdempotentRecord, OrderWrites, StoreError,
@@ -57,6 +57,7 @@ fn writes(
         }),
         stats: Some(stats(customer, visits, stored.order.placed_at)),
         record: record(i64::try_from(visits).unwrap_or(0)),
+        also: None,
     })
 }
 
@@ -110,10 +111,11 @@ pub(crate) async fn an_order_is_written_in_one_piece(store: Store) -> TestResult
     )?);
     let lots = ledger.state().account().lot_changes();
     assert_eq!((lots.delete.len(), lots.write.len()), (1, 1), "{lots:?}");
-    let new_head = tx
-        .orders()
-        .write_order(&writes(&second, &ledger, head, entries, 2)?)
-        .await?;
+    // With a webhook's event record, remembered in the same write.
+    let event = EventKey::new("webhook:till", "evt-A-1002")?;
+    let mut second_writes = writes(&second, &ledger, head, entries, 2)?;
+    second_writes.also = Some((event.clone(), record(20)));
+    let new_head = tx.orders().write_order(&second_writes).await?;
     assert_eq!(new_head.map(|h| h.balance), Some(Points::new(20)));
     tx.commit().await?;
     ledger.lots_saved();
@@ -151,6 +153,22 @@ pub(crate) async fn an_order_is_written_in_one_piece(store: Store) -> TestResult
         .seen_with_customer(brand.id, &second.order.key, &lan.phone)
         .await?;
     assert_eq!((seen, found), (Some(record(2)), Some(lan.clone())));
+    // Several keys and the customer in one read, in the keys' order.
+    let keys = [
+        event.clone(),
+        EventKey::new("webhook:till", "evt-unknown")?,
+        second.order.key.clone(),
+    ];
+    let (seen, found) = tx
+        .idempotency()
+        .seen_each_with_customer(brand.id, &keys, &lan.phone)
+        .await?;
+    assert_eq!(seen, vec![Some(record(20)), None, Some(record(2))]);
+    assert_eq!(found, Some(lan.clone()));
+    assert_eq!(
+        tx.idempotency().seen_each(brand.id, &keys).await?,
+        vec![Some(record(20)), None, Some(record(2))]
+    );
     drop(tx);
 
     // A head that moved since it was read: a conflict, and nothing of the order stays.
