@@ -199,6 +199,13 @@ impl Served {
         if std::env::var("REGULARS_INGEST_GROUP_COMMIT").is_ok_and(|v| v == "false") {
             settings.ingest.group_commit = false;
         }
+        // `REGULARS_INGEST_GROUP_WRITERS=n` measures n groups committed at once.
+        if let Some(writers) = std::env::var("REGULARS_INGEST_GROUP_WRITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            settings.ingest.writers = writers;
+        }
         let app =
             Application::with_store(&settings, world.store.clone()).map_err(|e| e.to_string())?;
         let integration = app
