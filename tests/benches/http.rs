@@ -194,10 +194,12 @@ impl Served {
             rate_limit: None,
             ..Settings::default()
         };
-        // `REGULARS_INGEST_GROUP_COMMIT=false` measures one commit per order (the figure
-        // group commit is compared with).
-        if std::env::var("REGULARS_INGEST_GROUP_COMMIT").is_ok_and(|v| v == "false") {
-            settings.ingest.group_commit = false;
+        // The server's default is measured (group commit on SQLite, not on PostgreSQL);
+        // `REGULARS_INGEST_GROUP_COMMIT=true` or `false` measures either on both.
+        match std::env::var("REGULARS_INGEST_GROUP_COMMIT").as_deref() {
+            Ok("true") => settings.ingest.group_commit = Some(true),
+            Ok("false") => settings.ingest.group_commit = Some(false),
+            _ => {}
         }
         // `REGULARS_INGEST_GROUP_WRITERS=n` measures n groups committed at once.
         if let Some(writers) = std::env::var("REGULARS_INGEST_GROUP_WRITERS")

@@ -102,8 +102,18 @@ async fn sixteen_tills_at_once_count_each_order_once_as_one_by_one_delivery_woul
     for db in dbs() {
         // Sixteen tills on one key exceed the per-key limit's burst; what is under test
         // here is the commit, not the limit.
-        let server =
-            Arc::new(spawn_configured(db, |s| s.rate_limit = None, Arc::new(SystemClock)).await);
+        let server = Arc::new(
+            spawn_configured(
+                db,
+                |s| {
+                    s.rate_limit = None;
+                    // On for PostgreSQL too, which runs without it by default.
+                    s.ingest.group_commit = Some(true);
+                },
+                Arc::new(SystemClock),
+            )
+            .await,
+        );
         let admin = program(&server, "Busy").await;
         let at = OffsetDateTime::now_utc() - time::Duration::hours(1);
 

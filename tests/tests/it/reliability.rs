@@ -124,6 +124,8 @@ impl ServerProcess {
             .arg("serve")
             .env("REGULARS_LISTEN", "127.0.0.1:0")
             .env("REGULARS_SECRET_KEY", SECRET_KEY)
+            // Group commit on both databases (PostgreSQL runs without it by default).
+            .env("REGULARS_INGEST_GROUP_COMMIT", "true")
             .env("REGULARS_RATE_LIMIT_PER_SECOND", "0")
             .env("REGULARS_SCORING_INTERVAL_HOURS", "0")
             .env("REGULARS_DATABASE_TIMEOUT_SECONDS", "2")
