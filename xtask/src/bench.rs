@@ -69,7 +69,7 @@ const SUITES: &[(&str, &str)] = &[
     ),
     (
         "http.json",
-        "tests/benches/http.rs: signed webhooks through the real server vs ingest_order in process and pgbench",
+        "tests/benches/http/: signed webhooks through the real server vs ingest_order in process and pgbench, and the open-loop p99 at half the top rate",
     ),
     (
         "load.json",

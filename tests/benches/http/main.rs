@@ -13,6 +13,10 @@
 //!   the signature check add to the use case), on SQLite and on PostgreSQL;
 //! * PostgreSQL: `pgbench` TPC-B and `-N` on the same cluster, same client counts.
 //!
+//! Then, on each database, an open-loop run (`open_loop.rs`): orders planned at half the
+//! 16-client rate just measured, each latency counted from its planned moment, the p99
+//! set against its 10 ms bound.
+//!
 //! The load generator runs in this process: its CPU shares the machine's cores with the
 //! server and the database, as the server's two workers share them with each other.
 //!
@@ -35,6 +39,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::Barrier;
+
+mod open_loop;
 
 type BenchResult<T> = Result<T, String>;
 
@@ -66,11 +72,14 @@ fn run() -> BenchResult<()> {
     rt.block_on(async {
         let server = Served::start(&file.url()).await?;
         let direct = Arc::new(world(&direct_file.url(), StoreOptions::default()).await?);
+        let mut top = 0.0;
         for clients in [1, 16] {
             let ours = server.drive(clients, secs).await?;
             let peer = ingest_in_process(direct.clone(), clients, secs, lines_of).await?;
             rows.push(in_process_row("sqlite", clients, &ours, &peer));
+            top = ours.counted.per_second;
         }
+        rows.push(server.open_loop(top / 2.0, secs).await?.row("sqlite", top));
         server.stop().await;
         Ok::<_, String>(())
     })?;
@@ -89,6 +98,7 @@ fn run() -> BenchResult<()> {
     rt.block_on(async {
         let server = Served::start(&ours_db).await?;
         let direct = Arc::new(world(&direct_db, StoreOptions::default()).await?);
+        let mut top = 0.0;
         for clients in [1, 16] {
             let ours = server.drive(clients, secs).await?;
             let peer = ingest_in_process(direct.clone(), clients, secs, lines_of).await?;
@@ -119,7 +129,14 @@ fn run() -> BenchResult<()> {
                 )),
                 &ours.note(),
             ));
+            top = ours.counted.per_second;
         }
+        rows.push(
+            server
+                .open_loop(top / 2.0, secs)
+                .await?
+                .row("postgres", top),
+        );
         server.stop().await;
         Ok::<_, String>(())
     })?;
@@ -242,24 +259,29 @@ impl Served {
         let _ = self.running.await;
     }
 
+    /// A till with its own keep-alive connection; its order ids start with `prefix`.
+    fn till(&self, prefix: String, seed: u64) -> BenchResult<Till> {
+        Ok(Till {
+            http: reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .pool_max_idle_per_host(1)
+                .build()
+                .map_err(|e| e.to_string())?,
+            url: self.url.clone(),
+            secret: self.secret.clone(),
+            brand: self.world.brand,
+            prefix,
+            rng: 0x9e37_79b9_7f4a_7c15 ^ (seed + 1).wrapping_mul(0xff51_afd7),
+        })
+    }
+
     /// Posts orders from `clients` tills for `secs` seconds after one untimed request
     /// each (which opens its connection).
     async fn drive(&self, clients: usize, secs: u64) -> BenchResult<Driven> {
         let barrier = Arc::new(Barrier::new(clients));
         let mut tasks = Vec::new();
         for client in 0..clients {
-            let till = Till {
-                http: reqwest::Client::builder()
-                    .tcp_nodelay(true)
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-                url: self.url.clone(),
-                secret: self.secret.clone(),
-                brand: self.world.brand,
-                prefix: format!("{clients}c-{client}"),
-                rng: 0x9e37_79b9_7f4a_7c15 ^ (client as u64 + 1).wrapping_mul(0xff51_afd7),
-            };
+            let till = self.till(format!("{clients}c-{client}"), client as u64)?;
             let barrier = barrier.clone();
             tasks.push(tokio::spawn(till.run(barrier, secs)));
         }
@@ -324,6 +346,16 @@ impl Till {
 
     /// Sends the `n`th order; `Ok(latency)` when it was counted, `Err(why)` otherwise.
     async fn post(&mut self, n: u64) -> BenchResult<Result<Duration, String>> {
+        self.post_planned(n, None).await
+    }
+
+    /// [`Till::post`], its latency counted from `planned` when given (an open-loop
+    /// request that should have left then), else from when it is sent.
+    async fn post_planned(
+        &mut self,
+        n: u64,
+        planned: Option<Instant>,
+    ) -> BenchResult<Result<Duration, String>> {
         let id = format!("{}-{n}", self.prefix);
         let customer = self.customer();
         let now = OffsetDateTime::now_utc();
@@ -334,7 +366,7 @@ impl Till {
             &body,
             std::slice::from_ref(&self.secret),
         );
-        let started = Instant::now();
+        let started = planned.unwrap_or_else(Instant::now);
         let sent = self
             .http
             .post(&self.url)
