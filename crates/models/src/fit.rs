@@ -165,36 +165,33 @@ pub(crate) struct CountData {
 }
 
 impl CountData {
-    /// Validates, refuses degenerate data, and groups identical rows.
+    /// Validates, refuses degenerate data, and groups identical rows
+    /// ([`crate::grouped::count_groups`]: in ascending (x, T, tₓ) order, with each
+    /// column's distinct values).
     pub fn new(rows: &[Summary]) -> Result<Self, ModelError> {
         if rows.is_empty() {
             return Err(ModelError::NoData);
         }
         crate::summary::validate_all(rows)?;
-        if rows.iter().all(|r| r.t == 0.0) {
+        let g = crate::grouped::count_groups(rows);
+        if g.t_values.iter().all(|t| *t == 0.0) {
             return Err(ModelError::NoObservationTime);
         }
-        if rows.iter().all(|r| r.frequency == 0.0) {
+        if g.x_values.iter().all(|x| *x == 0.0) {
             return Err(ModelError::NoRepeatPurchases);
         }
-        let grouped = crate::summary::group_counts(rows);
-        let x: Vec<f64> = grouped.iter().map(|r| r.frequency).collect();
-        let tx: Vec<f64> = grouped.iter().map(|r| r.recency).collect();
-        let t: Vec<f64> = grouped.iter().map(|r| r.t).collect();
-        let (x_values, x_index) = distinct(&x);
-        let (t_values, t_index) = distinct(&t);
-        let (tx_values, tx_index) = distinct(&tx);
+        let column = |values: &[f64], index: &[usize]| index.iter().map(|&i| values[i]).collect();
         Ok(Self {
-            x,
-            tx,
-            t,
-            w: grouped.iter().map(|r| r.weight).collect(),
-            x_values,
-            x_index,
-            t_values,
-            t_index,
-            tx_values,
-            tx_index,
+            x: column(&g.x_values, &g.x_index),
+            tx: column(&g.tx_values, &g.tx_index),
+            t: column(&g.t_values, &g.t_index),
+            w: g.w,
+            x_values: g.x_values,
+            x_index: g.x_index,
+            t_values: g.t_values,
+            t_index: g.t_index,
+            tx_values: g.tx_values,
+            tx_index: g.tx_index,
         })
     }
 
