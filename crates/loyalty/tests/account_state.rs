@@ -419,3 +419,45 @@ fn a_broken_stored_state_is_refused() {
     let broken = r#"{"balance":10,"debt":0,"next_seq":1,"last_at":null,"lots":[],"earned":[]}"#;
     assert!(serde_json::from_str::<AccountState>(broken).is_err());
 }
+
+/// A fold writes its open lots afresh: every open lot, with what it holds, replacing the
+/// stored ones, and nothing left over from the lots it closed on the way (spent, expired
+/// or taken back by a refund), then a command after it tracks its own changes again.
+#[test]
+fn a_fold_replaces_the_stored_lots_with_exactly_its_open_lots() {
+    let mut ledger = Ledger::new();
+    let mut at = START;
+    for order in 1..=6u8 {
+        let expiry = (order % 2 == 0).then(|| at + Duration::days(3));
+        ledger
+            .earn(key(order), Points::new(10 * i64::from(order)), at, expiry)
+            .unwrap();
+        at += Duration::days(1);
+    }
+    ledger.redeem(Points::new(25), at, "reward:cake").unwrap();
+    ledger
+        .reverse_order_partial(&key(5), RefundFraction::FULL, at, RefundPolicy::Debt)
+        .unwrap();
+    at += Duration::days(5);
+    ledger.expire_due(at).unwrap();
+    let state = fold(ledger.entries()).unwrap();
+    let changes = state.account().lot_changes();
+    assert!(changes.replace_all && changes.delete.is_empty());
+    let open: Vec<Lot> = state.lots().collect();
+    let mut written = changes.write.clone();
+    written.sort_by_key(|lot| lot.seq);
+    let mut expected = open.clone();
+    expected.sort_by_key(|lot| lot.seq);
+    assert_eq!(written, expected);
+    assert!(!open.is_empty() && open.len() < 6, "{open:?}");
+
+    // Resumed from the fold, a command reports only what it changed.
+    let mut resumed = Ledger::resume(state.account().clone(), []);
+    resumed.lots_saved();
+    resumed
+        .redeem(Points::new(1), at, "reward:sticker")
+        .unwrap();
+    let changes = resumed.state().account().lot_changes();
+    assert!(!changes.replace_all);
+    assert_eq!(changes.write.len() + changes.delete.len(), 1);
+}

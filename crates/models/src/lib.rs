@@ -69,6 +69,7 @@
 pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
+mod grouped;
 pub mod habits;
 mod parallel;
 pub mod pnbd;

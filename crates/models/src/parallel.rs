@@ -19,17 +19,15 @@ fn chunk(c: usize, n: usize) -> std::ops::Range<usize> {
     start..n.min(start + CHUNK)
 }
 
-/// Σ over rows `0..n` of what `row(i, acc)` adds into an accumulator of `N` figures.
-pub(crate) fn sum<const N: usize>(n: usize, row: impl Fn(usize, &mut [f64; N]) + Sync) -> [f64; N] {
+/// Σ over the chunks of rows `0..n` of what `chunk(rows)` returns for each: the figures
+/// of `N` sums over its rows.
+pub(crate) fn sum<const N: usize>(
+    n: usize,
+    chunk_sum: impl Fn(std::ops::Range<usize>) -> [f64; N] + Sync,
+) -> [f64; N] {
     let partials: Vec<[f64; N]> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .map(|c| {
-            let mut acc = [0.0; N];
-            for i in chunk(c, n) {
-                row(i, &mut acc);
-            }
-            acc
-        })
+        .map(|c| chunk_sum(chunk(c, n)))
         .collect();
     let mut total = [0.0; N];
     for part in &partials {
@@ -86,19 +84,17 @@ mod tests {
     #[test]
     fn the_sum_is_the_same_to_the_bit_on_any_number_of_threads() {
         let n = 10 * CHUNK + 123;
-        let one = on_threads(1, || {
-            sum::<2>(n, |i, acc| {
+        let rows = |range: std::ops::Range<usize>| {
+            let mut acc = [0.0; 2];
+            for i in range {
                 acc[0] += awkward(i);
                 acc[1] += 1.0;
-            })
-        });
+            }
+            acc
+        };
+        let one = on_threads(1, || sum::<2>(n, rows));
         for threads in [2, 3, 8] {
-            let many = on_threads(threads, || {
-                sum::<2>(n, |i, acc| {
-                    acc[0] += awkward(i);
-                    acc[1] += 1.0;
-                })
-            });
+            let many = on_threads(threads, || sum::<2>(n, rows));
             assert_eq!(one[0].to_bits(), many[0].to_bits(), "{threads} threads");
             assert_eq!(many[1], n as f64);
         }

@@ -97,6 +97,10 @@ pub struct AccountState {
     pub(super) absent: BTreeSet<u64>,
     /// The held lots are all of them and replace whatever storage keeps.
     pub(super) replace_lots: bool,
+    /// A fold is running: which lots changed is worked out once at its end
+    /// ([`touch_all_lots`](Self::touch_all_lots)), so `touched` and `removed` are not kept
+    /// entry by entry.
+    pub(super) folding: bool,
 }
 
 impl PartialEq for AccountState {
@@ -306,12 +310,12 @@ impl AccountState {
     /// Drops the earnings of buckets before the kept days, counted from `last`.
     fn drop_old_earnings(&mut self, last: OffsetDateTime) {
         let first = kept_from(last).div_euclid(BUCKET_SECONDS);
-        if self
-            .earned
-            .first_key_value()
-            .is_some_and(|(b, _)| *b < first)
+        // Usually one bucket at most falls out per entry: pop it in place rather than
+        // split the map, which would allocate a new one.
+        while let Some(oldest) = self.earned.first_entry()
+            && *oldest.key() < first
         {
-            self.earned = self.earned.split_off(&first);
+            oldest.remove();
         }
     }
 
@@ -338,7 +342,9 @@ impl AccountState {
             let expiry = Expiry::from_option(expires_at);
             self.lots.insert((expiry, seq), rest);
             self.lot_expiry.insert(seq, expiry);
-            self.touched.insert(seq);
+            if !self.folding {
+                self.touched.insert(seq);
+            }
         }
         Ok(())
     }
@@ -349,7 +355,13 @@ impl AccountState {
     /// With only part of the lots held, it takes only from lots it knows come first, and
     /// refuses with [`LedgerError::LotsNotLoaded`] when it would need another.
     fn debit(&mut self, amount: Points, first: Option<u64>) -> Result<(), LedgerError> {
-        let unloaded = self.unloaded()?;
+        // Holding every lot (always so in a fold), nothing is unloaded: no need to add the
+        // lots up.
+        let unloaded = if self.view == LotView::All {
+            Points::ZERO
+        } else {
+            self.unloaded()?
+        };
         let mut rest = amount;
         if let Some(seq) = first
             && rest.is_positive()
@@ -378,10 +390,10 @@ impl AccountState {
         };
         let taken = (*remaining).min(wanted);
         *remaining = sub(*remaining, taken)?;
-        if remaining.is_positive() {
-            self.touched.insert(key.1);
-        } else {
+        if !remaining.is_positive() {
             self.close_lot(key);
+        } else if !self.folding {
+            self.touched.insert(key.1);
         }
         sub(wanted, taken)
     }

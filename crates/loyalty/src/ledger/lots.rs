@@ -205,8 +205,10 @@ impl AccountState {
     pub(super) fn close_lot(&mut self, key: (Expiry, u64)) {
         self.lots.remove(&key);
         self.lot_expiry.remove(&key.1);
-        self.touched.remove(&key.1);
-        self.removed.insert(key.1);
+        if !self.folding {
+            self.touched.remove(&key.1);
+            self.removed.insert(key.1);
+        }
     }
 
     /// Whether the held lots already answer `wanted`: then storage need not be asked.
@@ -333,6 +335,7 @@ impl AccountState {
     /// Marks every held lot as changed and forgets the closed ones: after a fold of the
     /// whole ledger, so that storage writes the lots afresh.
     pub(super) fn touch_all_lots(&mut self) {
+        self.folding = false;
         self.touched = self.lot_expiry.keys().copied().collect();
         self.removed.clear();
         self.absent.clear();

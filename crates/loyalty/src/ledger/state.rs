@@ -240,6 +240,8 @@ pub fn fold<'a>(
     entries: impl IntoIterator<Item = &'a LedgerEntry>,
 ) -> Result<LedgerState, LedgerError> {
     let mut state = LedgerState::default();
+    // Every lot is held (the default view) and all are written afresh at the end.
+    state.core.folding = true;
     for entry in entries {
         state
             .apply(entry)
