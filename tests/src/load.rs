@@ -13,18 +13,18 @@
 
 use crate::webhook::order_paid_body;
 use regulars_domain::BrandId;
-use regulars_pos::{Secret, generic};
+use regulars_pos::generic;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 
 mod day;
+mod replay;
 
 pub use day::{CLOSE_MINUTE, DayPlan, Kind, OPEN_MINUTE, Planned, intensity, plan};
+pub use replay::replay;
 
 /// The server and the brand to send the day to.
 #[derive(Debug, Clone)]
@@ -253,228 +253,6 @@ fn event_body(
     }
 }
 
-/// Replays `day` (drawn by [`plan`]) against the server within `wall` of real time, with
-/// at most `concurrency` requests in flight. Orders are placed on the local day before
-/// today (UTC+07:00) at their planned time of day.
-pub async fn replay(
-    client: &reqwest::Client,
-    target: &Target,
-    setup: &Setup,
-    day: &[Planned],
-    wall: Duration,
-    concurrency: usize,
-) -> LoadResult<LoadReport> {
-    let offset = UtcOffset::from_hms(7, 0, 0).map_err(|e| e.to_string())?;
-    let now = OffsetDateTime::now_utc().to_offset(offset);
-    let opening = (now - time::Duration::days(1)).replace_time(time::Time::MIDNIGHT)
-        + time::Duration::minutes(i64::from(OPEN_MINUTE));
-    let day_seconds = f64::from((CLOSE_MINUTE - OPEN_MINUTE) * 60);
-    let scale = wall.as_secs_f64() / day_seconds;
-    let shared = Arc::new(Mutex::new(Shared::default()));
-    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let webhook = Arc::new(format!("{}{}", target.base, setup.webhook_path));
-    let setup = Arc::new(setup.clone());
-    let base = Arc::new(target.base.clone());
-    // Bodies of sent orders by event id, so a duplicate is byte for byte its original.
-    let mut bodies: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let resent: BTreeSet<&String> = day
-        .iter()
-        .filter_map(|p| match &p.kind {
-            Kind::Duplicate { of_event } => Some(of_event),
-            _ => None,
-        })
-        .collect();
-    let refunded: BTreeSet<&String> = day
-        .iter()
-        .filter_map(|p| match &p.kind {
-            Kind::Refund { order_id } => Some(order_id),
-            _ => None,
-        })
-        .collect();
-    let mut answered: BTreeMap<String, Arc<tokio::sync::Notify>> = BTreeMap::new();
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(day.len());
-    for p in day {
-        let due = started + Duration::from_secs_f64(f64::from(p.at_second) * scale);
-        tokio::time::sleep_until(due.into()).await;
-        let body = match &p.kind {
-            // Sorted by time, the original always leaves first.
-            Kind::Duplicate { of_event } => bodies
-                .get(of_event)
-                .cloned()
-                .ok_or_else(|| format!("{of_event} duplicated before it was sent"))?,
-            _ => {
-                let body = event_body(p, opening, OffsetDateTime::now_utc())?;
-                if resent.contains(&p.event_id) {
-                    bodies.insert(p.event_id.clone(), body.clone());
-                }
-                body
-            }
-        };
-        // A refund leaves only once its order was answered, as a till refunds only a
-        // sale it has made: on a compressed day the two are milliseconds apart.
-        let order_done = match &p.kind {
-            Kind::Refund { order_id } => answered.get(order_id).cloned(),
-            _ => None,
-        };
-        let done = match &p.kind {
-            Kind::Order { order_id, .. } if refunded.contains(order_id) => {
-                let done = Arc::new(tokio::sync::Notify::new());
-                answered.insert(order_id.clone(), done.clone());
-                Some(done)
-            }
-            _ => None,
-        };
-        let permit = limit
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
-        let (client, shared, webhook, setup, base) = (
-            client.clone(),
-            shared.clone(),
-            webhook.clone(),
-            setup.clone(),
-            base.clone(),
-        );
-        let planned = p.clone();
-        tasks.push(tokio::spawn(async move {
-            if let Some(order_done) = order_done {
-                order_done.notified().await;
-            }
-            let signature = generic::signature_header(
-                OffsetDateTime::now_utc().unix_timestamp(),
-                &body,
-                &[Secret::new(setup.secret.as_bytes())],
-            );
-            let answer = client
-                .post(webhook.as_str())
-                .header("content-type", "application/json")
-                .header(generic::SIGNATURE_HEADER, signature)
-                .body(body)
-                .send()
-                .await;
-            let (status, json) = match answer {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    (
-                        status,
-                        response.json::<Value>().await.unwrap_or(Value::Null),
-                    )
-                }
-                Err(_) => (0, Value::Null),
-            };
-            let outcome = json
-                .pointer("/events/0/outcome")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            // An event and its resend may race: whichever the server takes first is
-            // counted, the other replayed.
-            let result = match (status, outcome) {
-                (200, "counted") => Outcome::Acknowledged,
-                (200, "replayed" | "duplicate") => Outcome::Replayed,
-                _ => Outcome::Error,
-            };
-            let customer = json
-                .pointer("/events/0/order/customer_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let balance = json
-                .pointer("/events/0/order/balance")
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
-            if let Ok(mut s) = shared.lock() {
-                s.record(status, result, due.elapsed());
-            }
-            if let Some(done) = done {
-                // Stores a permit when the refund is not waiting yet.
-                done.notify_one();
-            }
-            drop(permit);
-            if let (Kind::Order { voucher: true, .. }, Some(customer), true) =
-                (&planned.kind, customer, balance >= 10)
-            {
-                voucher_at_the_till(&client, &base, &setup, &customer, &shared).await;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.map_err(|e| e.to_string())?;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut report = Arc::try_unwrap(shared)
-        .map_err(|_| "requests still running".to_owned())?
-        .into_inner()
-        .map_err(|_| "poisoned".to_owned())?
-        .report;
-    report.elapsed_seconds = elapsed;
-    report.latencies_ms.sort_by(f64::total_cmp);
-    Ok(report)
-}
-
-/// A customer buys the reward with points and the till redeems the voucher at once.
-async fn voucher_at_the_till(
-    client: &reqwest::Client,
-    base: &str,
-    setup: &Setup,
-    customer: &str,
-    shared: &Mutex<Shared>,
-) {
-    let record = |status: u16, outcome: Outcome, latency: Duration| {
-        if let Ok(mut s) = shared.lock() {
-            s.record(status, outcome, latency);
-        }
-    };
-    let started = Instant::now();
-    let bought = post(
-        client,
-        &format!("{base}/v1/customers/{customer}/redemptions"),
-        &setup.pos_key,
-        &json!({"reward_id": setup.reward_id}),
-    )
-    .await;
-    let code = match bought {
-        Ok((201, voucher)) => {
-            record(201, Outcome::Acknowledged, started.elapsed());
-            voucher
-                .get("code")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }
-        Ok((409, _)) => {
-            record(409, Outcome::Refused, started.elapsed());
-            None
-        }
-        Ok((status, _)) => {
-            record(status, Outcome::Error, started.elapsed());
-            None
-        }
-        Err(_) => {
-            record(0, Outcome::Error, started.elapsed());
-            None
-        }
-    };
-    let Some(code) = code else { return };
-    let started = Instant::now();
-    match post(
-        client,
-        &format!("{base}/v1/vouchers/{code}/redeem"),
-        &setup.pos_key,
-        &json!({}),
-    )
-    .await
-    {
-        Ok((200, _)) => {
-            record(200, Outcome::Acknowledged, started.elapsed());
-            if let Ok(mut s) = shared.lock() {
-                s.report.vouchers_redeemed += 1;
-            }
-        }
-        Ok((status, _)) => record(status, Outcome::Error, started.elapsed()),
-        Err(_) => record(0, Outcome::Error, started.elapsed()),
-    }
-}
-
 /// `regulars check-ledger` on `database_url` with the binary at `binary`: `Ok` with its
 /// output when every balance equals its ledger.
 pub fn check_ledger(binary: &std::path::Path, database_url: &str) -> LoadResult<String> {
@@ -500,6 +278,7 @@ pub fn check_ledger(binary: &std::path::Path, database_url: &str) -> LoadResult<
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn small() -> DayPlan {
         DayPlan {
