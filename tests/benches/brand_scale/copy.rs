@@ -265,9 +265,10 @@ impl Keys {
             .collect()
     }
 
-    /// The keys, then the foreign keys that need them (each checked against the rows).
+    /// The keys, then the foreign keys that need them (each checked against the rows,
+    /// by a join with room to hash in memory).
     fn constraint_sql(&self) -> String {
-        let mut sql = String::from("SET maintenance_work_mem = '512MB';");
+        let mut sql = String::from("SET maintenance_work_mem = '512MB'; SET work_mem = '256MB';");
         for kinds in [["p", "u", "x"].as_slice(), ["f"].as_slice()] {
             for (table, name, def, kind) in &self.constraints {
                 if kinds.contains(&kind.as_str()) {
