@@ -101,7 +101,7 @@ const SUITES: &[(&str, &str)] = &[
     ),
     (
         "brand_scale.json",
-        "tests/benches/brand_scale.rs: a 1M-customer brand on PostgreSQL: `regulars score`, 90-day overview, live segment count, campaign run, with peak memory, vs their bounds",
+        "tests/benches/brand_scale/: a 1M-customer brand on PostgreSQL: `regulars score`, 90-day overview, live segment count, campaign run, with peak memory, vs their bounds",
     ),
 ];
 
