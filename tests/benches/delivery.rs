@@ -1,9 +1,9 @@
 //! Outbox delivery throughput: N messages (`REGULARS_BENCH_DELIVERY_MESSAGES`, 5,000
 //! unless set) written to the outbox, then delivered by the worker's use case
 //! (`deliver_due`: claim a batch and read its consents in one transaction, send through
-//! the real eSMS sender, record the results while the sends go on, claim the next batch
-//! while the last messages of the previous go out) to the eSMS stand-in on loopback, on
-//! PostgreSQL and on SQLite.
+//! the real eSMS sender, record the results while the sends go on, claim the next
+//! batches while the messages of the previous go out) to the eSMS stand-in on loopback,
+//! on PostgreSQL and on SQLite.
 //!
 //! Peer, same run: the same number of sends through the same sender to the same stand-in
 //! with the same concurrency, with no outbox (no claims, no records) — the floor the
@@ -226,7 +226,7 @@ fn run() -> BenchResult<()> {
         pg,
         "messages/s",
         Some(peer_row),
-        "claim 200 (one UPDATE … RETURNING, FOR UPDATE SKIP LOCKED) with its consent read, the next claimed while sending, send 16 at once, record as sent, up to 200 per transaction",
+        "claim 200 (one UPDATE … RETURNING, FOR UPDATE SKIP LOCKED) with its consent read, up to two claims under way while sending, send 16 at once, record as sent, what was decided meanwhile (up to 1,000) per transaction",
     ));
 
     let file = SqliteFile::new().map_err(|e| e.to_string())?;
@@ -246,7 +246,7 @@ fn run() -> BenchResult<()> {
             "messages/s",
             "eSMS sender → eSMS stand-in on loopback, 16 at once, same run",
         )),
-        "claim 200 (one UPDATE … RETURNING) with its consent read, the next claimed while sending, send 16 at once, record as sent, up to 200 per transaction (single writer)",
+        "claim 200 (one UPDATE … RETURNING) with its consent read, up to two claims under way while sending, send 16 at once, record as sent, what was decided meanwhile (up to 1,000) per transaction (single writer)",
     ));
     write_report("delivery.json", &rows)
 }

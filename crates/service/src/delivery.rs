@@ -88,9 +88,9 @@ pub struct DeliveryOptions {
     pub batch: u64,
     /// Messages sent at once.
     pub concurrency: usize,
-    /// How long a claim lasts: longer than the sends of two batches may take (a round
-    /// claims its next batch while the last messages of the previous go out), since a
-    /// message whose lease ends is claimed again.
+    /// How long a claim lasts: longer than the sends of three batches may take (a round
+    /// keeps up to two batches claimed ahead of the one going out), since a message
+    /// whose lease ends is claimed again.
     pub lease: Duration,
     /// Attempts per channel before a retryable failure counts as permanent.
     pub max_attempts: u32,

@@ -1,7 +1,7 @@
 //! What a delivery round reads before it sends: the consent of every customer of its
 //! promotional messages in one statement per brand, not one per message, with a
-//! withdrawal since planning still honoured; and how a round claims: the next batch
-//! while claims come back full, up to ten batches.
+//! withdrawal since planning still honoured; and how a round claims: the next batches
+//! while claims come back full, up to a hundred batches a round.
 
 use crate::outbox_fixture::outbox_message;
 use crate::targets;
@@ -224,20 +224,38 @@ async fn a_round_claims_its_next_batch_while_claims_come_back_full() {
         sent.sort();
         sent.dedup();
         assert_eq!(sent.len(), 25, "{name}: each message sent once");
-        assert_eq!(claims(&log), 3, "{name}: three claims in the round");
+        // Two claims may be under way when the last full one comes back: one more then
+        // finds nothing.
+        let claimed = claims(&log);
+        assert!(
+            (3..=4).contains(&claimed),
+            "{name}: three claims in the round, and at most one empty: {claimed}"
+        );
         let (round, _) = round_of(&services, 10, name).await;
         assert_eq!(round.claimed, 0, "{name}: nothing left: {round:?}");
 
-        // Batches of one: a round stops after ten, the next takes the rest.
+        // Batches of one: a round stops after a hundred (or sooner, after its time), the
+        // next rounds take the rest.
         let mut tx = w.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
         tx.outbox()
-            .enqueue(&promotions(100..112))
+            .enqueue(&promotions(100..205))
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
         let (first, _) = round_of(&services, 1, name).await;
-        assert_eq!((first.claimed, first.sent), (10, 10), "{name}: {first:?}");
-        let (second, _) = round_of(&services, 1, name).await;
-        assert_eq!((second.claimed, second.sent), (2, 2), "{name}: {second:?}");
+        assert!(
+            first.claimed > 1 && first.claimed <= 100 && first.sent == first.claimed,
+            "{name}: {first:?}"
+        );
+        let mut rest = 0;
+        for _ in 0..105 {
+            let (next, _) = round_of(&services, 1, name).await;
+            assert_eq!(next.sent, next.claimed, "{name}: {next:?}");
+            if next.claimed == 0 {
+                break;
+            }
+            rest += next.claimed;
+        }
+        assert_eq!(first.claimed + rest, 105, "{name}: every message once");
     }
 }

@@ -9,8 +9,11 @@ use regulars_ports::{DeliveryStatus, OutboxMessage, OutboxStatus};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-/// Results recorded per transaction, at most.
-pub(super) const RECORD_GROUP: usize = 200;
+/// Results recorded per transaction, at most. A group is what was decided while the last
+/// one was being recorded, so groups grow only when the database is slower than the
+/// sends (on SQLite, while a claim holds the single connection): fewer, larger commits
+/// then let the records catch up instead of falling further behind.
+pub(super) const RECORD_GROUP: usize = 1_000;
 
 /// Records a group of decisions in one transaction: the accepted sends (nearly all of
 /// them) in one statement, the rest one by one; each conditional on its own claim.

@@ -1,8 +1,10 @@
 //! A delivery round: batches claimed (each with what may have changed since its messages
 //! were planned, read in the claiming transaction), sent at most `concurrency` at once,
-//! and recorded while the sends go on. While claims come back full, the next batch is
-//! claimed as the current one's last messages go out, so the senders do not wait for
-//! the database between batches.
+//! and recorded while the sends go on. While claims come back full, the next batches are
+//! claimed as the current one's messages go out (up to [`CLAIMS_AT_ONCE`] claims under
+//! way, the queue kept at most that many batches ahead of the sends), so the senders do
+//! not wait for the database between batches, even when a claim takes longer than the
+//! sends of a batch.
 
 use super::recheck::{self, Recheck};
 use super::{ChannelSenders, Decision, DeliveryError, DeliveryOptions, DeliveryRound};
@@ -11,12 +13,24 @@ use crate::delivery_routes::{FairQueue, Key, Via, key_of};
 use regulars_ports::OutboxMessage;
 use std::collections::HashMap;
 use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 
-/// Batches a round claims at most: the round then ends, so its totals are reported and
-/// a worker asked to stop stops.
-const ROUND_BATCHES: usize = 10;
+/// Batches a round claims at most.
+const ROUND_BATCHES: usize = 100;
+
+/// How long a round goes on claiming while claims come back full: it then ends, so its
+/// totals are reported and a worker asked to stop stops. Every round starts with a claim
+/// nothing overlaps and ends waiting for its last sends and their record, so a backlog
+/// goes out faster in long rounds than in many short ones.
+const ROUND_TIME: Duration = Duration::seconds(5);
+
+/// Claims a round has under way at once, at most, and the batches it keeps queued ahead
+/// of its sends: while one claim commits, the next is already picking rows (on
+/// PostgreSQL they skip each other's), so a claim slower than a batch's sends does not
+/// leave the senders idle.
+const CLAIMS_AT_ONCE: usize = 2;
 
 /// A claimed batch and how its messages go out.
 struct Batch {
@@ -37,14 +51,16 @@ struct Sending {
     queue: FairQueue<Arc<Context>>,
     /// Batches claimed so far.
     batches: usize,
-    /// Whether the last claim came back full (more may be due).
+    /// Whether every claim so far came back full (more may be due).
     full: bool,
+    /// When the round began.
+    started: OffsetDateTime,
 }
 
 impl Sending {
     fn add(&mut self, batch: Batch, options: &DeliveryOptions) {
         self.batches += 1;
-        self.full = batch.messages.len() as u64 >= options.batch;
+        self.full = self.full && batch.messages.len() as u64 >= options.batch;
         let context = batch.context;
         self.queue.extend(
             batch
@@ -54,32 +70,42 @@ impl Sending {
         );
     }
 
-    /// Whether to claim the next batch now: the last claim was full, the round may
-    /// claim more, and no more than a batch is left to hand out (so the round keeps at
-    /// most one batch ahead of its sends).
-    fn wants_more(&self, options: &DeliveryOptions) -> bool {
-        let ahead = usize::try_from(options.batch).unwrap_or(usize::MAX);
-        self.full && self.batches < ROUND_BATCHES && self.queue.len() <= ahead
+    /// Whether to claim another batch now, with `claiming` claims under way: every claim
+    /// so far was full, the round may claim more (by count and by time), and the
+    /// messages queued or being claimed are fewer than [`CLAIMS_AT_ONCE`] batches (so
+    /// the round keeps at most that many batches ahead of its sends).
+    fn wants_more(&self, claiming: usize, now: OffsetDateTime, options: &DeliveryOptions) -> bool {
+        let batch = usize::try_from(options.batch).unwrap_or(usize::MAX);
+        let coming = self
+            .queue
+            .len()
+            .saturating_add(claiming.saturating_mul(batch));
+        self.full
+            && claiming < CLAIMS_AT_ONCE
+            && self.batches + claiming < ROUND_BATCHES
+            && coming < CLAIMS_AT_ONCE.saturating_mul(batch)
+            && now - self.started < ROUND_TIME
     }
 }
 
-/// The claim of the next batch, while one is under way.
-type Claiming = Option<JoinHandle<Result<Batch, DeliveryError>>>;
+/// The claims under way.
+type Claiming = JoinSet<Result<Batch, DeliveryError>>;
 
 impl Services {
     /// One round: claims up to `options.batch` due messages in one statement (reading
     /// what may have changed since they were planned in the same transaction), sends
     /// them (at most `options.concurrency` at once) and records the results while the
     /// sends go on: one recording transaction at a time, each taking every result
-    /// decided since the last one began (up to [`RECORD_GROUP`](super::record::RECORD_GROUP); the
-    /// accepted sends in one statement), each result conditional on its claim. While claims come back
-    /// full, the next batch is claimed as the last messages of the previous go out, up
-    /// to [`ROUND_BATCHES`] batches a round.
+    /// decided since the last one began (up to [`RECORD_GROUP`](super::record::RECORD_GROUP);
+    /// the accepted sends in one statement), each result conditional on its claim. While
+    /// claims come back full, the next batches are claimed as the messages of the
+    /// previous go out, up to [`ROUND_BATCHES`] batches and for [`ROUND_TIME`].
     pub async fn deliver_due(
         &self,
         senders: &ChannelSenders,
         options: &DeliveryOptions,
     ) -> Result<DeliveryRound, DeliveryError> {
+        let started = self.clock.now();
         let first = self.claim_batch(senders, options).await?;
         let mut round = DeliveryRound {
             claimed: first.messages.len() as u64,
@@ -91,7 +117,8 @@ impl Services {
         let mut sending = Sending {
             queue: FairQueue::new(options.concurrency),
             batches: 0,
-            full: false,
+            full: true,
+            started,
         };
         sending.add(first, options);
         let (decided, results) = tokio::sync::mpsc::unbounded_channel();
@@ -116,7 +143,7 @@ impl Services {
     ) -> u64 {
         let concurrency = options.concurrency.max(1);
         let mut running = JoinSet::new();
-        let mut claiming: Claiming = None;
+        let mut claiming: Claiming = JoinSet::new();
         let mut more = 0;
         loop {
             while running.len() < concurrency {
@@ -128,13 +155,11 @@ impl Services {
                     .send_one(senders.clone(), *options, message, context);
                 running.spawn(task);
             }
-            if claiming.is_none() && sending.wants_more(options) {
+            while sending.wants_more(claiming.len(), self.clock.now(), options) {
                 let (services, senders, options) = (self.clone(), senders.clone(), *options);
-                claiming = Some(tokio::spawn(async move {
-                    services.claim_batch(&senders, &options).await
-                }));
+                claiming.spawn(async move { services.claim_batch(&senders, &options).await });
             }
-            if running.is_empty() && claiming.is_none() {
+            if running.is_empty() && claiming.is_empty() {
                 return more;
             }
             tokio::select! {
@@ -147,9 +172,8 @@ impl Services {
                     Some(Err(join)) => tracing::error!(%join, "a delivery task failed"),
                     None => {}
                 },
-                claimed = next_batch(&mut claiming), if claiming.is_some() => {
-                    claiming = None;
-                    match claimed {
+                claimed = claiming.join_next(), if !claiming.is_empty() => {
+                    match claimed.and_then(claimed_batch) {
                         Some(batch) => {
                             more += batch.messages.len() as u64;
                             sending.add(batch, options);
@@ -219,11 +243,12 @@ impl Services {
     }
 }
 
-/// The batch the claim under way brought, when it brought messages; `None` when it
-/// found none or failed (logged): the round claims no more.
-async fn next_batch(claiming: &mut Claiming) -> Option<Batch> {
-    let handle = claiming.as_mut()?;
-    match handle.await {
+/// The batch a claim brought, when it brought messages; `None` when it found none or
+/// failed (logged): the round claims no more.
+fn claimed_batch(
+    claimed: Result<Result<Batch, DeliveryError>, tokio::task::JoinError>,
+) -> Option<Batch> {
+    match claimed {
         Ok(Ok(batch)) if !batch.messages.is_empty() => Some(batch),
         Ok(Ok(_)) => None,
         Ok(Err(error)) => {
@@ -234,5 +259,51 @@ async fn next_batch(claiming: &mut Claiming) -> Option<Batch> {
             tracing::error!(%join, "claiming the next batch of the round panicked");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sending(batches: usize, full: bool, started: OffsetDateTime) -> Sending {
+        Sending {
+            queue: FairQueue::new(4),
+            batches,
+            full,
+            started,
+        }
+    }
+
+    fn options(batch: u64) -> DeliveryOptions {
+        DeliveryOptions {
+            batch,
+            ..DeliveryOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_round_keeps_at_most_two_claims_under_way() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let s = sending(1, true, now);
+        assert!(s.wants_more(0, now, &options(10)));
+        assert!(s.wants_more(1, now, &options(10)));
+        assert!(!s.wants_more(2, now, &options(10)));
+    }
+
+    #[test]
+    fn a_round_stops_claiming_after_a_short_claim_its_batches_or_its_time() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert!(!sending(1, false, now).wants_more(0, now, &options(10)));
+        assert!(!sending(ROUND_BATCHES, true, now).wants_more(0, now, &options(10)));
+        assert!(!sending(ROUND_BATCHES - 1, true, now).wants_more(1, now, &options(10)));
+        assert!(sending(ROUND_BATCHES - 1, true, now).wants_more(0, now, &options(10)));
+        let later = now + ROUND_TIME;
+        assert!(!sending(1, true, now).wants_more(0, later, &options(10)));
+        assert!(sending(1, true, now).wants_more(
+            0,
+            later - Duration::milliseconds(1),
+            &options(10)
+        ));
     }
 }

@@ -31,6 +31,13 @@ const CLAIM_SQLITE: &str = "WITH picked AS MATERIALIZED (\
      RETURNING *, (SELECT picked.due_at FROM picked \
        WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) AS picked_due_at";
 
+/// On PostgreSQL the claiming transaction's commit does not wait for the disk: a claim
+/// changes nothing but the lease, and the first record of a send that follows, whose
+/// commit does wait, flushes the claim with it (the log is written in order). A crash of
+/// the database in the moment between undoes the claim, and its messages go again with
+/// the same dedupe keys, as when a worker dies between a send and its record.
+const CLAIM_WITHOUT_FLUSH: &str = "SET LOCAL synchronous_commit = off";
+
 /// See [`regulars_ports::OutboxRepo::claim_due`]: one statement picks the due rows,
 /// takes them and returns them with the due time they were picked by, so the batch
 /// keeps its order.
@@ -41,6 +48,10 @@ pub(super) async fn claim_due(
     limit: u64,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let sql = if tx.is_postgres() {
+        tx.tx
+            .execute_unprepared(CLAIM_WITHOUT_FLUSH)
+            .await
+            .map_err(in_ctx("claim due rows of outbox (commit without flush)"))?;
         CLAIM_POSTGRES
     } else {
         CLAIM_SQLITE

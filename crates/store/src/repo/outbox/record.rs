@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// Sends recorded per statement, at most (the list goes as one JSON parameter, so the
 /// statement's text is the same whatever the count).
-const SENT_CHUNK: usize = 500;
+const SENT_CHUNK: usize = 1_000;
 
 /// Marks the sends of a JSON list (`b` brand, `i` id, `a` attempt as claimed, `p`
 /// provider id) on PostgreSQL.
