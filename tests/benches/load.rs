@@ -19,7 +19,7 @@ use regulars_testkit::SqliteFile;
 use regulars_tests::bench::{row, seconds, summarise, write_report};
 use regulars_tests::load::{DayPlan, Target, check_ledger, plan, prepare, replay};
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,24 +32,6 @@ fn main() {
     if let Err(e) = run() {
         eprintln!("load benchmark failed: {e}");
         std::process::exit(1);
-    }
-}
-
-/// The `regulars` binary of this build: target/release/deps/load-<hash> -> target/release.
-fn binary() -> BenchResult<PathBuf> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join(format!("regulars{}", std::env::consts::EXE_SUFFIX)))
-        .ok_or("no target directory")?;
-    if bin.exists() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "{} is missing: `cargo xtask bench` builds it (cargo build --release -p regulars)",
-            bin.display()
-        ))
     }
 }
 
@@ -167,7 +149,7 @@ async fn healthz_floor(
 }
 
 fn run() -> BenchResult<()> {
-    let binary = binary()?;
+    let binary = regulars_tests::bench::regulars_binary()?;
     let db = SqliteFile::new().map_err(|e| e.to_string())?;
     let url = db.url();
     let rules =

@@ -187,3 +187,22 @@ pub async fn ingest_in_process_as(
     }
     Ok(summarise(latencies, started.elapsed().as_secs_f64()))
 }
+
+/// The release `regulars` binary next to the running bench: target/release/deps/<bench>
+/// -> target/release/regulars (another profile's folder alike).
+pub fn regulars_binary() -> FixtureResult<std::path::PathBuf> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let bin = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|d| d.join(format!("regulars{}", std::env::consts::EXE_SUFFIX)))
+        .ok_or("no target directory")?;
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} is missing: `cargo xtask bench` builds it (cargo build --release -p regulars)",
+            bin.display()
+        ))
+    }
+}

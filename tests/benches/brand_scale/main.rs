@@ -45,7 +45,7 @@ use regulars_testkit::{PgCluster, PgOptions};
 use regulars_tests::bench::{row, write_report};
 use regulars_tests::world;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,7 +99,7 @@ impl Shape {
 
 fn run() -> BenchResult<()> {
     let shape = Shape::from_env();
-    let binary = binary()?;
+    let binary = regulars_tests::bench::regulars_binary()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -369,23 +369,4 @@ fn memory_mib(pid: u32, field: &str) -> BenchResult<f64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0)
         .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))
-}
-
-/// The `regulars` binary of this build: target/<profile>/deps/brand_scale-<hash> ->
-/// target/<profile>/regulars.
-fn binary() -> BenchResult<PathBuf> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join(format!("regulars{}", std::env::consts::EXE_SUFFIX)))
-        .ok_or("no target directory")?;
-    if bin.exists() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "{} is missing: `cargo xtask bench` builds it (cargo build --release -p regulars)",
-            bin.display()
-        ))
-    }
 }

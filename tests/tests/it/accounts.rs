@@ -69,6 +69,28 @@ fn taken(log: &Mutex<Vec<String>>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The statements an order may take on the target's database.
+fn statement_limit(name: &str) -> usize {
+    if name == "postgres" {
+        PG_STATEMENTS_PER_ORDER
+    } else {
+        SQLITE_STATEMENTS_PER_ORDER
+    }
+}
+
+/// Takes the statements logged since the last look and checks that `what` read no
+/// customer's history and took at most `limit` (`BEGIN` and `COMMIT` aside).
+fn within(log: &Mutex<Vec<String>>, name: &str, what: &str, limit: usize) {
+    let statements = taken(log);
+    assert_eq!(history_reads(&statements), Vec::<&String>::new(), "{name}");
+    eprintln!("{name}: {} statements for {what}", statements.len());
+    assert!(
+        statements.len() <= limit,
+        "{name}: {} statements for {what}: {statements:#?}",
+        statements.len()
+    );
+}
+
 /// Statements that read ledger entries (writing them is the point of an order, in a
 /// statement of their own or in the `WITH` part of an order's one write).
 fn history_reads(statements: &[String]) -> Vec<&String> {
@@ -104,22 +126,12 @@ async fn orders_and_refunds_read_no_history() {
             .await
             .unwrap_or_else(|e| panic!("{name}: order: {e}"));
         assert!(receipt.points_earned.is_positive(), "{name}: {receipt:?}");
-        let statements = taken(&log);
-        assert_eq!(history_reads(&statements), Vec::<&String>::new(), "{name}");
-        eprintln!(
-            "{name}: {} statements (plus BEGIN and COMMIT) for an order of a customer with 40 \
-             earlier orders",
-            statements.len()
-        );
-        let limit = if name == "postgres" {
-            PG_STATEMENTS_PER_ORDER
-        } else {
-            SQLITE_STATEMENTS_PER_ORDER
-        };
-        assert!(
-            statements.len() <= limit,
-            "{name}: {} statements: {statements:#?}",
-            statements.len()
+        let limit = statement_limit(name);
+        within(
+            &log,
+            name,
+            "an order of a customer with 40 earlier orders",
+            limit,
         );
 
         // Under group commit the order runs inside a savepoint of the group's
@@ -158,17 +170,7 @@ async fn orders_and_refunds_read_no_history() {
             .await
             .unwrap_or_else(|e| panic!("{name}: first order: {e}"));
         assert!(first.points_earned.is_positive(), "{name}: {first:?}");
-        let statements = taken(&log);
-        assert_eq!(history_reads(&statements), Vec::<&String>::new(), "{name}");
-        eprintln!(
-            "{name}: {} statements for a new customer's first order",
-            statements.len()
-        );
-        assert!(
-            statements.len() <= limit + 1,
-            "{name}: {} statements: {statements:#?}",
-            statements.len()
-        );
+        within(&log, name, "a new customer's first order", limit + 1);
 
         let refund = Refund {
             brand_id: w.brand,
@@ -529,21 +531,7 @@ async fn a_webhook_order_takes_the_statements_of_an_api_order() {
             .receive_webhook(&endpoint, paid(1))
             .await
             .unwrap_or_else(|e| panic!("{name}: second: {e}"));
-        let statements = taken(&log);
-        eprintln!(
-            "{name}: {} statements for a webhook order",
-            statements.len()
-        );
-        let limit = if name == "postgres" {
-            PG_STATEMENTS_PER_ORDER
-        } else {
-            SQLITE_STATEMENTS_PER_ORDER
-        };
-        assert!(
-            statements.len() <= limit,
-            "{name}: {} statements: {statements:#?}",
-            statements.len()
-        );
+        within(&log, name, "a webhook order", statement_limit(name));
         let WebhookOutcome::Order { receipt } = &received.outcome else {
             panic!("{name}: {received:?}");
         };

@@ -5,7 +5,7 @@
 //! transaction's outcome handle). Failures are injected per repository method, and every
 //! write a use case *attempts* is logged, committed or not.
 
-use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Points};
+use regulars_domain::{BrandId, Customer, CustomerId, EventKey, OrderId, Phone, Points};
 use regulars_loyalty::ledger::{AccountState, LedgerEntry, Lot, Tally};
 use regulars_loyalty::rewards::Reward;
 use regulars_loyalty::vouchers::Voucher;
@@ -366,14 +366,7 @@ fn customers(tx: &mut MockTransaction, h: &Handle) {
     let r = h.clone();
     tx.customers
         .expect_customer_by_phone()
-        .returning(move |brand, phone| {
-            r.read("customer_by_phone", |w| {
-                w.customers
-                    .iter()
-                    .find(|c| c.brand_id == brand && &c.phone == phone)
-                    .cloned()
-            })
-        });
+        .returning(move |brand, phone| r.read("customer_by_phone", |w| by_phone(w, brand, phone)));
     let r = h.clone();
     tx.customers.expect_customer().returning(move |brand, id| {
         r.read("customer", |w| {
@@ -537,12 +530,7 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
             let seen = r.read("seen", |w| {
                 w.idempotency.get(&(brand, key.clone())).cloned()
             })?;
-            let customer = r.read("customer_by_phone", |w| {
-                w.customers
-                    .iter()
-                    .find(|c| c.brand_id == brand && &c.phone == phone)
-                    .cloned()
-            })?;
+            let customer = r.read("customer_by_phone", |w| by_phone(w, brand, phone))?;
             Ok((seen, customer))
         });
     let r = h.clone();
@@ -554,12 +542,7 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
                     .map(|key| w.idempotency.get(&(brand, key.clone())).cloned())
                     .collect()
             })?;
-            let customer = r.read("customer_by_phone", |w| {
-                w.customers
-                    .iter()
-                    .find(|c| c.brand_id == brand && &c.phone == phone)
-                    .cloned()
-            })?;
+            let customer = r.read("customer_by_phone", |w| by_phone(w, brand, phone))?;
             Ok((seen, customer))
         });
     let r = h.clone();
@@ -569,6 +552,14 @@ fn idempotency(tx: &mut MockTransaction, h: &Handle) {
             let (key, record) = (key.clone(), record.clone());
             r.write("remember", move |w| remember(w, brand, key, record))
         });
+}
+
+/// The brand's customer with this phone.
+fn by_phone(w: &World, brand: BrandId, phone: &Phone) -> Option<Customer> {
+    w.customers
+        .iter()
+        .find(|c| c.brand_id == brand && &c.phone == phone)
+        .cloned()
 }
 
 fn insert_order(w: &mut World, order: StoredOrder) -> Result<(), StoreError> {
