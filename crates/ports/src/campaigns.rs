@@ -152,6 +152,10 @@ pub trait CampaignRepo: Send {
     /// Replaces a campaign's name, definition, status, budget used and times; `false`
     /// when the brand has no campaign with that id.
     async fn update_campaign(&mut self, campaign: &CampaignRecord) -> Result<bool, StoreError>;
+    /// Moves the brand's config version: one of its campaigns changed status or
+    /// definition (servers keep, under that version, the word that the brand has no
+    /// campaign its orders fire). A new campaign moves it by itself.
+    async fn campaign_changed(&mut self, brand: BrandId) -> Result<(), StoreError>;
     /// Locks a campaign's row until the transaction ends, changing nothing (an update
     /// of no value), so what is read next is not changed by another transaction;
     /// `false` when the brand has no campaign with that id.

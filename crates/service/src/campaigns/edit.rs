@@ -76,6 +76,7 @@ impl Services {
                 record.definition = definition_json(&campaign)?;
                 record.updated_at = self.clock.now();
                 tx.campaigns().update_campaign(&record).await?;
+                tx.campaigns().campaign_changed(record.brand_id).await?;
                 Ok(record)
             }
             .await;

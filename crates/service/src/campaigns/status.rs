@@ -83,6 +83,7 @@ impl Services {
                 record.status = to;
                 record.updated_at = self.clock.now();
                 tx.campaigns().update_campaign(&record).await?;
+                tx.campaigns().campaign_changed(record.brand_id).await?;
                 Ok(record)
             }
             .await;

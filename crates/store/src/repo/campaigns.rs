@@ -69,40 +69,8 @@ impl CampaignRepo for StoreTransaction {
         super::brands::bump_config_version(self, record.brand_id).await
     }
 
-    /// Moves the brand's config version first when the status or the definition
-    /// changes (see [`Self::insert_campaign`]); a change of the budget used alone, made
-    /// with every message a real-time campaign plans, does not.
     async fn update_campaign(&mut self, record: &CampaignRecord) -> Result<bool, StoreError> {
         use campaign::Column as C;
-        let backend = self.tx.get_database_backend();
-        let p = |n: usize| match backend {
-            sea_orm::DbBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        };
-        let bump = Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE brands SET config_version = config_version + 1 WHERE id = {} \
-                 AND EXISTS (SELECT 1 FROM campaigns WHERE brand_id = {} AND id = {} \
-                 AND (status <> {} OR definition <> {}))",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5)
-            ),
-            [
-                Value::from(record.brand_id.as_uuid()),
-                Value::from(record.brand_id.as_uuid()),
-                Value::from(record.id.as_uuid()),
-                Value::from(record.status.as_str()),
-                Value::from(record.definition.clone()),
-            ],
-        );
-        self.tx
-            .execute_raw(bump)
-            .await
-            .map_err(in_ctx("update brands config_version (campaign changed)"))?;
         let done = campaign::Entity::update_many()
             .col_expr(C::Name, Expr::value(record.name.clone()))
             .col_expr(C::Definition, Expr::value(record.definition.clone()))
@@ -116,6 +84,10 @@ impl CampaignRepo for StoreTransaction {
             .await
             .map_err(in_ctx("update campaigns"))?;
         Ok(done.rows_affected == 1)
+    }
+
+    async fn campaign_changed(&mut self, brand: BrandId) -> Result<(), StoreError> {
+        super::brands::bump_config_version(self, brand).await
     }
 
     async fn lock_campaign(&mut self, brand: BrandId, id: CampaignId) -> Result<bool, StoreError> {
