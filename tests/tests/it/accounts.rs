@@ -2,6 +2,7 @@
 //! reading the customer's history, an account without one is built from its entries on
 //! first use, and `check-ledger` compares it with the fold of the entries.
 
+use crate::observed::{observed, taken};
 use crate::targets;
 use regulars_domain::{EventKey, IntegrationId, Points, Refund, RefundScope};
 use regulars_loyalty::ledger::Ledger;
@@ -9,9 +10,8 @@ use regulars_loyalty::rules::EarningRules;
 use regulars_loyalty::stamps::{StampCard, StampEarning};
 use regulars_ports::{IntegrationKind, PosEvent, UnitOfWork, VerifiedEvent};
 use regulars_service::{CampaignAction, GroupCommit, Services, WebhookEndpoint, WebhookOutcome};
-use regulars_store::{Store, StoreOptions};
 use regulars_tests::{order, phone};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
 /// Statements one order of a 2-line order for a regular customer takes on PostgreSQL,
@@ -42,32 +42,6 @@ const PG_STATEMENTS_PER_ORDER: usize = 4;
 /// The same order on SQLite, which has no data-modifying `WITH`: the three reads, then
 /// the fourth's eight writes as statements run in turn, sent as one query.
 const SQLITE_STATEMENTS_PER_ORDER: usize = 4;
-
-/// A second handle on the target's database that records every statement it sends.
-async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut store = Store::connect(url, StoreOptions::default().migrate(false))
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    let sink = log.clone();
-    store.observe_statements(move |sql| {
-        if let Ok(mut log) = sink.lock() {
-            log.push(sql.to_owned());
-        }
-    });
-    let services = Services::new(
-        Arc::new(store),
-        Arc::new(regulars::system::SystemClock),
-        Arc::new(regulars::system::OsIdGen),
-    );
-    (services, log)
-}
-
-fn taken(log: &Mutex<Vec<String>>) -> Vec<String> {
-    log.lock()
-        .map(|mut l| std::mem::take(&mut *l))
-        .unwrap_or_default()
-}
 
 /// The statements an order may take on the target's database.
 fn statement_limit(name: &str) -> usize {

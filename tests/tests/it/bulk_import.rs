@@ -7,15 +7,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::observed::observed;
 use crate::targets;
 use regulars_domain::{BrandId, Currency, EventKey, Money, Order};
 use regulars_loyalty::stamps::{StampCard, StampEarning};
 use regulars_ports::UnitOfWork;
 use regulars_service::{IngestError, OrderReceipt, Services};
-use regulars_store::{Store, StoreOptions};
 use regulars_tests::{add_brand, order, phone};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 const CUSTOMERS: u64 = 25;
@@ -74,27 +73,6 @@ fn for_brand(orders: &[Order], brand: BrandId) -> Vec<Order> {
             o
         })
         .collect()
-}
-
-/// Use cases over a second handle on the target's database that records every
-/// statement it sends.
-async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut store = Store::connect(url, StoreOptions::default().migrate(false))
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    let sink = log.clone();
-    store.observe_statements(move |sql| {
-        if let Ok(mut log) = sink.lock() {
-            log.push(sql.to_owned());
-        }
-    });
-    let services = Services::new(
-        Arc::new(store),
-        Arc::new(regulars::system::SystemClock),
-        Arc::new(regulars::system::OsIdGen),
-    );
-    (services, log)
 }
 
 /// A result with what may differ between brands (ids) left out.

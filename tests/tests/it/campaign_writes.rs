@@ -2,12 +2,12 @@
 //! written with a fixed number of statements — one per kind of read and one per table
 //! written — however many customers the page holds, and however many orders each made.
 
+use crate::observed::{observed, taken};
 use crate::targets;
 use regulars_domain::BrandId;
 use regulars_service::{CampaignAction, CampaignRunReport, Services};
-use regulars_store::{Store, StoreOptions};
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
 /// Statements of a run of one campaign over one page, `BEGIN` and `COMMIT` aside: the
@@ -17,32 +17,6 @@ use time::{Duration, OffsetDateTime};
 /// what was already sent to them; then one insert each for the vouchers,
 /// the treated and the held-out members and the outbox, and the campaign's budget.
 const STATEMENTS_PER_RUN: usize = 19;
-
-/// A second handle on the target's database that records every statement it sends.
-async fn observed(url: &str) -> (Services, Arc<Mutex<Vec<String>>>) {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut store = Store::connect(url, StoreOptions::default().migrate(false))
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    let sink = log.clone();
-    store.observe_statements(move |sql| {
-        if let Ok(mut log) = sink.lock() {
-            log.push(sql.to_owned());
-        }
-    });
-    let services = Services::new(
-        Arc::new(store),
-        Arc::new(regulars::system::SystemClock),
-        Arc::new(regulars::system::OsIdGen),
-    );
-    (services, log)
-}
-
-fn taken(log: &Mutex<Vec<String>>) -> Vec<String> {
-    log.lock()
-        .map(|mut l| std::mem::take(&mut *l))
-        .unwrap_or_default()
-}
 
 /// Customers `from..to`, each with SMS consent and `orders` orders a day apart.
 async fn customers(services: &Services, brand: BrandId, from: u64, to: u64, orders: i64) {

@@ -3,6 +3,7 @@
 //! withdrawal since planning still honoured; and how a round claims: the next batches
 //! while claims come back full, up to a hundred batches a round.
 
+use crate::observed::observed;
 use crate::outbox_fixture::outbox_message;
 use crate::targets;
 use async_trait::async_trait;
@@ -13,7 +14,6 @@ use regulars_ports::{
 use regulars_service::{
     ChangeAuthor, ChannelSenders, ConsentPatch, CustomerPatch, DeliveryOptions, Services,
 };
-use regulars_store::{Store, StoreOptions};
 use regulars_tests::{phone, sms_customer};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -115,21 +115,7 @@ async fn a_round_reads_its_customers_consent_once() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
 
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut store = Store::connect(&target.url, StoreOptions::default().migrate(false))
-            .await
-            .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
-        let sink = log.clone();
-        store.observe_statements(move |sql| {
-            if let Ok(mut log) = sink.lock() {
-                log.push(sql.to_owned());
-            }
-        });
-        let services = Services::new(
-            Arc::new(store),
-            Arc::new(regulars::system::SystemClock),
-            Arc::new(regulars::system::OsIdGen),
-        );
+        let (services, log) = observed(&target.url).await;
         let sender = Arc::new(Accepts(Mutex::new(Vec::new())));
         let senders = ChannelSenders::new().with(sender.clone());
         let round = services
@@ -203,21 +189,7 @@ async fn a_round_claims_its_next_batch_while_claims_come_back_full() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
 
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut store = Store::connect(&target.url, StoreOptions::default().migrate(false))
-            .await
-            .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
-        let sink = log.clone();
-        store.observe_statements(move |sql| {
-            if let Ok(mut log) = sink.lock() {
-                log.push(sql.to_owned());
-            }
-        });
-        let services = Services::new(
-            Arc::new(store),
-            Arc::new(regulars::system::SystemClock),
-            Arc::new(regulars::system::OsIdGen),
-        );
+        let (services, log) = observed(&target.url).await;
         // Batches of 10: two full claims, then one of 5 that ends the round.
         let (round, mut sent) = round_of(&services, 10, name).await;
         assert_eq!((round.claimed, round.sent), (25, 25), "{name}: {round:?}");

@@ -47,6 +47,7 @@ mod manager_segments;
 mod managers;
 mod menu;
 mod notice;
+mod observed;
 mod optout;
 mod otp;
 mod outbox_faults;
