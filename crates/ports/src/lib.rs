@@ -104,9 +104,9 @@ pub use privacy::{
 };
 pub use ratings::RatingRepo;
 pub use records::{
-    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CustomerStats,
-    ExpiringLots, IdempotentRecord, IntegrationKind, IntegrationRecord, Location, LockedAccount,
-    LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierReview, TierState,
+    AccountHead, ApiKeyRecord, Brand, BrandConfig, CampaignVoucherCount, CountedTimes,
+    CustomerStats, ExpiringLots, IdempotentRecord, IntegrationKind, IntegrationRecord, Location,
+    LockedAccount, LoyaltyProgram, RedeemOutcome, Role, StoredOrder, TierReview, TierState,
 };
 pub use referrals::{Referral, ReferralCounts, ReferralRepo};
 pub use reports::{RedeemedVoucher, ReportRepo};

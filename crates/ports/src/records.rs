@@ -84,10 +84,64 @@ pub struct CustomerStats {
     pub spend: Money,
     /// First visit.
     pub first_visit_at: Option<OffsetDateTime>,
+    /// When the customer's orders that count in reports were placed: kept so that a
+    /// report can count new, returning, active and repeat customers without reading
+    /// their orders.
+    #[serde(default)]
+    pub counted: CountedTimes,
     /// Latest visit.
     pub last_visit_at: Option<OffsetDateTime>,
     /// Current tier.
     pub tier: Option<TierState>,
+}
+
+/// When a customer's orders that count in reports (`regulars_reports::order_counts`:
+/// not refunded in full) were placed: the earliest and the latest two. Two orders placed
+/// at the same instant are two times here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountedTimes {
+    /// The earliest; `None` when no order counts.
+    pub first: Option<OffsetDateTime>,
+    /// The latest; `None` when no order counts.
+    pub last: Option<OffsetDateTime>,
+    /// The latest but one; `None` when fewer than two orders count.
+    pub second_last: Option<OffsetDateTime>,
+}
+
+impl CountedTimes {
+    /// The times after one more counted order, placed at `at` (in any order).
+    ///
+    /// ```
+    /// use regulars_ports::CountedTimes;
+    /// use time::macros::datetime;
+    ///
+    /// let mut counted = CountedTimes::default();
+    /// for at in [datetime!(2026-05-02 0:00 UTC), datetime!(2026-05-09 0:00 UTC),
+    ///            datetime!(2026-05-01 0:00 UTC), datetime!(2026-05-05 0:00 UTC)] {
+    ///     counted.add(at);
+    /// }
+    /// assert_eq!(counted.first, Some(datetime!(2026-05-01 0:00 UTC)));
+    /// assert_eq!(counted.last, Some(datetime!(2026-05-09 0:00 UTC)));
+    /// assert_eq!(counted.second_last, Some(datetime!(2026-05-05 0:00 UTC)));
+    /// ```
+    pub fn add(&mut self, at: OffsetDateTime) {
+        self.first = Some(self.first.map_or(at, |first| first.min(at)));
+        match self.last {
+            Some(last) if at < last => {
+                self.second_last = Some(self.second_last.map_or(at, |second| second.max(at)));
+            }
+            last => {
+                self.second_last = last;
+                self.last = Some(at);
+            }
+        }
+    }
+
+    /// Whether an order placed at `at` is one of the times kept: when it stops counting,
+    /// they must be found again.
+    pub fn holds(&self, at: OffsetDateTime) -> bool {
+        [self.first, self.last, self.second_last].contains(&Some(at))
+    }
 }
 
 /// The locked head of a customer's ledger: what the next append must build on.

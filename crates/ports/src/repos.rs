@@ -235,6 +235,15 @@ pub trait OrderRepo: Send {
         &mut self,
         writes: &crate::OrderWrites,
     ) -> Result<Option<AccountHead>, StoreError>;
+    /// When the customer's orders that count in reports
+    /// ([`regulars_reports::order_counts`]) were placed, `except` left out: probes of the
+    /// orders by customer and time.
+    async fn counted_times(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        except: OrderId,
+    ) -> Result<crate::CountedTimes, StoreError>;
     /// Moves an order's refunded total from `before` to `after`. When the stored total is
     /// no longer `before` (another refund committed in between), nothing is written and
     /// the answer is a [`StoreError::Conflict`], so the use case runs again on fresh data.

@@ -40,8 +40,14 @@ impl OrderFact {
     /// adds no revenue, no order and no visit. An order that was free from the start
     /// (total zero, nothing refunded) still counts as a visit.
     pub fn counts(&self) -> bool {
-        self.refunded.is_zero() || self.refunded.amount() < self.total.amount()
+        order_counts(&self.total, &self.refunded)
     }
+}
+
+/// Whether an order of `total` of which `refunded` was refunded counts in reports
+/// (see [`OrderFact::counts`]): for a caller holding an order rather than a fact.
+pub fn order_counts(total: &Money, refunded: &Money) -> bool {
+    refunded.is_zero() || refunded.amount() < total.amount()
 }
 
 /// A half-open interval of time `[from, to)`.

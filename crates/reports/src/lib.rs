@@ -63,7 +63,9 @@ mod segment_visits;
 mod staff;
 
 pub use cohorts::{Cohort, CohortBuilder, Cohorts, MAX_MONTHS, RetentionCell};
-pub use facts::{OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth};
+pub use facts::{
+    OrderFact, Period, PointsTotals, ReportError, VoucherCounts, YearMonth, order_counts,
+};
 pub use goals::{
     GoalDirection, GoalMetric, GoalPath, GoalStatus, MemberTotals, MemberTotalsBuilder,
 };

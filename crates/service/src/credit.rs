@@ -12,7 +12,8 @@ use regulars_loyalty::ledger::{LedgerEntry, LotsWanted};
 use regulars_loyalty::rules::{Conditions, Earning, EarningContext, EarningRules, Multiplier};
 use regulars_loyalty::tiers::{TierCode, TierDecision, TierProgram};
 use regulars_ports::{
-    CustomerStats, IdempotentRecord, LoyaltyProgram, OrderWrites, TierState, Transaction,
+    CountedTimes, CustomerStats, IdempotentRecord, LoyaltyProgram, OrderWrites, TierState,
+    Transaction,
 };
 use std::borrow::Cow;
 use time::OffsetDateTime;
@@ -210,17 +211,20 @@ pub(crate) fn fresh_stats(customer_id: CustomerId, currency: Currency) -> Custom
         visits: 0,
         spend: Money::zero(currency),
         first_visit_at: None,
+        counted: CountedTimes::default(),
         last_visit_at: None,
         tier: None,
     }
 }
 
-/// Counts the order as a visit.
+/// Counts the order as a visit (a new order, nothing of it refunded, so it also counts in
+/// reports).
 pub(crate) fn record_visit(stats: &mut CustomerStats, order: &Order) -> Result<(), DomainError> {
     stats.visits = stats.visits.saturating_add(1);
     stats.spend = stats.spend.checked_add(&order.total)?;
     let at = order.placed_at;
     stats.first_visit_at = Some(stats.first_visit_at.map_or(at, |first| first.min(at)));
+    stats.counted.add(at);
     stats.last_visit_at = Some(stats.last_visit_at.map_or(at, |last| last.max(at)));
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::manage::{MAX_PAGE, ManageError, invalid, not_found, page_size};
 use crate::scope::Scope;
 use regulars_domain::{BrandId, CustomerId, Money, OrderId};
 use regulars_ports::{CustomerStats, StoredOrder};
+use regulars_reports::order_counts;
 
 /// Adds `orders` to `stats` as visits: each order a visit at its time, its total less
 /// what was refunded as spend (a spend never below nothing).
@@ -24,7 +25,11 @@ pub(crate) fn add_visits(
 ) -> Result<(), ManageError> {
     let overflow = |e: regulars_domain::DomainError| invalid("orders", e.to_string());
     for stored in orders {
+        let counted_before = stats.counted;
         record_visit(stats, &stored.order).map_err(overflow)?;
+        if !order_counts(&stored.order.total, &stored.refunded) {
+            stats.counted = counted_before;
+        }
         let spend = stats
             .spend
             .checked_sub(&stored.refunded)

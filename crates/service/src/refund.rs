@@ -12,6 +12,7 @@ use regulars_loyalty::ledger::{
 };
 use regulars_loyalty::vouchers::{VoucherSource, VoucherStatus};
 use regulars_ports::{Brand, IdempotentRecord, StoreError, StoredOrder, Transaction};
+use regulars_reports::order_counts;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -229,6 +230,14 @@ impl Services {
         } else {
             spend
         };
+        // An order that stops counting may be one whose time the stats keep.
+        let counts = order_counts(&stored.order.total, &refunded_total);
+        if !counts && stats.counted.holds(stored.order.placed_at) {
+            stats.counted = tx
+                .orders()
+                .counted_times(brand_id, customer, stored.id)
+                .await?;
+        }
         tx.customers().save_stats(brand_id, &stats).await?;
         // A full refund of the order that rewarded a referral takes both back.
         self.referral_on_refund_in::<RefundError>(

@@ -53,6 +53,7 @@ mod m20261212_600001_scale_indexes;
 mod m20261212_700001_redeemed_vouchers_index;
 mod m20261213_300001_segment_send_times;
 mod m20261215_100001_redemption_location;
+mod m20261216_100001_counted_times;
 
 #[cfg(test)]
 mod inventory;
@@ -112,6 +113,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_700001_redeemed_vouchers_index::Migration),
             Box::new(m20261213_300001_segment_send_times::Migration),
             Box::new(m20261215_100001_redemption_location::Migration),
+            Box::new(m20261216_100001_counted_times::Migration),
         ]
     }
 }

@@ -171,6 +171,17 @@ fn copy_statements(psql: &Psql<'_>, table: &str, shape: Shape) -> BenchResult<Ve
     Ok(statements)
 }
 
+/// The times a copy's history is shifted in.
+const SHIFTED: [&str; 7] = [
+    "created_at",
+    "placed_at",
+    "first_visit_at",
+    "last_visit_at",
+    "first_counted_at",
+    "last_counted_at",
+    "second_last_counted_at",
+];
+
 /// What copy `k` stores in `column` of `table`.
 fn column_expr(table: &str, column: &str, seed: u64) -> String {
     let id = || format!("md5(t.{column}::text || ':' || k)::uuid");
@@ -184,7 +195,7 @@ fn column_expr(table: &str, column: &str, seed: u64) -> String {
         ("customers", "id") | (_, "customer_id") | ("orders", "id") | (_, "order_id") => id(),
         ("customers", "phone") | ("orders", "customer_phone") => phone(),
         ("orders", "external_id") => "t.external_id || '-' || k".to_owned(),
-        (_, "created_at" | "first_visit_at" | "last_visit_at" | "placed_at") => shift(),
+        (_, column) if SHIFTED.contains(&column) => shift(),
         _ => format!("t.\"{column}\""),
     }
 }

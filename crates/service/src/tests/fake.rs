@@ -13,9 +13,10 @@ use regulars_ports::mocks::{
     MockTransaction, OutcomeHandle, SavepointHook, SavepointOp, TxOutcome,
 };
 use regulars_ports::{
-    Brand, BrandConfig, CustomerStats, IdempotentRecord, LoyaltyProgram, MockClock, MockIdGen,
-    MockUnitOfWork, StoreError, StoredOrder, Transaction,
+    Brand, BrandConfig, CountedTimes, CustomerStats, IdempotentRecord, LoyaltyProgram, MockClock,
+    MockIdGen, MockUnitOfWork, StoreError, StoredOrder, Transaction,
 };
+use regulars_reports::order_counts;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
@@ -476,6 +477,26 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
         }
         Ok(head)
     });
+    let r = h.clone();
+    tx.orders
+        .expect_counted_times()
+        .returning(move |brand, customer, except| {
+            r.read("counted_times", |w| {
+                let mut times: Vec<OffsetDateTime> = w
+                    .orders
+                    .iter()
+                    .filter(|o| o.order.brand_id == brand && o.customer_id == Some(customer))
+                    .filter(|o| o.id != except && order_counts(&o.order.total, &o.refunded))
+                    .map(|o| o.order.placed_at)
+                    .collect();
+                times.sort();
+                CountedTimes {
+                    first: times.first().copied(),
+                    last: times.last().copied(),
+                    second_last: times.len().checked_sub(2).map(|i| times[i]),
+                }
+            })
+        });
     let r = h.clone();
     tx.orders
         .expect_set_refunded()

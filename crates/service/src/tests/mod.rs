@@ -8,6 +8,7 @@
 
 mod audit;
 mod claim;
+mod counted_times;
 mod fake;
 mod group;
 mod import;

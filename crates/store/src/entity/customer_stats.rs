@@ -14,6 +14,12 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub spend_currency: String,
     pub first_visit_at: Option<i64>,
+    /// The earliest order that counts in reports (not refunded in full).
+    pub first_counted_at: Option<i64>,
+    /// The latest order that counts in reports.
+    pub last_counted_at: Option<i64>,
+    /// The latest but one order that counts in reports.
+    pub second_last_counted_at: Option<i64>,
     pub last_visit_at: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub tier_code: Option<String>,

@@ -16,8 +16,8 @@ use regulars_domain::{
     CustomerId, Phone,
 };
 use regulars_ports::{
-    CustomerListQuery, CustomerListRow, CustomerRepo, CustomerStats, PhoneChange, StoreError,
-    TierReview, TierState,
+    CountedTimes, CustomerListQuery, CustomerListRow, CustomerRepo, CustomerStats, PhoneChange,
+    StoreError, TierReview, TierState,
 };
 use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
@@ -484,6 +484,9 @@ pub(crate) fn stats_to_row(
         spend_minor: to_minor(&stats.spend)?,
         spend_currency: stats.spend.currency().code().to_owned(),
         first_visit_at: to_micros_opt(stats.first_visit_at),
+        first_counted_at: to_micros_opt(stats.counted.first),
+        last_counted_at: to_micros_opt(stats.counted.last),
+        second_last_counted_at: to_micros_opt(stats.counted.second_last),
         last_visit_at: to_micros_opt(stats.last_visit_at),
         tier_code: stats.tier.as_ref().map(|tier| tier.code.clone()),
         tier_since: stats.tier.as_ref().map(|tier| to_micros(tier.since)),
@@ -504,13 +507,16 @@ pub(crate) const STATS_KEY: [customer_stats::Column; 2] = [
 ];
 
 /// What replacing a customer's statistics replaces.
-pub(crate) const STATS_UPDATED: [customer_stats::Column; 7] = {
+pub(crate) const STATS_UPDATED: [customer_stats::Column; 10] = {
     use customer_stats::Column as C;
     [
         C::Visits,
         C::SpendMinor,
         C::SpendCurrency,
         C::FirstVisitAt,
+        C::FirstCountedAt,
+        C::LastCountedAt,
+        C::SecondLastCountedAt,
         C::LastVisitAt,
         C::TierCode,
         C::TierSince,
@@ -536,6 +542,11 @@ pub(crate) fn stats_from_row(row: customer_stats::Model) -> Result<CustomerStats
         visits: to_u64("customer_stats.visits", row.visits)?,
         spend: money(row.spend_minor, &row.spend_currency)?,
         first_visit_at: from_micros_opt(row.first_visit_at)?,
+        counted: CountedTimes {
+            first: from_micros_opt(row.first_counted_at)?,
+            last: from_micros_opt(row.last_counted_at)?,
+            second_last: from_micros_opt(row.second_last_counted_at)?,
+        },
         last_visit_at: from_micros_opt(row.last_visit_at)?,
         tier,
     })

@@ -4,16 +4,17 @@ use crate::contact::{ContactKeys, Place, open_opt, seal_opt};
 use crate::convert::{currency, from_json, from_micros, money, to_json, to_micros, to_minor};
 use crate::entity::{order, order_line};
 use crate::error::{corrupt, in_ctx, unstorable};
+use crate::repo::reports::counted_orders;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{
     BrandId, CustomerId, EventKey, LineItem, Money, Order, OrderId, Phone, Points,
 };
-use regulars_ports::{OrderRepo, StoreError, StoredOrder};
+use regulars_ports::{CountedTimes, OrderRepo, StoreError, StoredOrder};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Order as Sort, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -124,6 +125,43 @@ impl OrderRepo for StoreTransaction {
         writes: &regulars_ports::OrderWrites,
     ) -> Result<Option<regulars_ports::AccountHead>, StoreError> {
         super::order_writes::write_order(self, writes).await
+    }
+
+    async fn counted_times(
+        &mut self,
+        brand: BrandId,
+        customer: CustomerId,
+        except: OrderId,
+    ) -> Result<CountedTimes, StoreError> {
+        use order::Column as C;
+        // Each a walk of a few entries of the orders' `(brand_id, customer_id, placed_at,
+        // total_minor, refunded_minor)` index, from one end.
+        let times = |order: Sort, limit: u64| {
+            order::Entity::find()
+                .select_only()
+                .column(C::PlacedAt)
+                .filter(C::BrandId.eq(brand.as_uuid()))
+                .filter(C::CustomerId.eq(customer.as_uuid()))
+                .filter(C::Id.ne(except.as_uuid()))
+                .filter(counted_orders())
+                .order_by(C::PlacedAt, order)
+                .limit(limit)
+                .into_tuple::<i64>()
+        };
+        let first = times(Sort::Asc, 1)
+            .one(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders (first counted)"))?;
+        let latest = times(Sort::Desc, 2)
+            .all(&self.tx)
+            .await
+            .map_err(in_ctx("select from orders (latest counted)"))?;
+        let at = |micros: Option<&i64>| micros.copied().map(from_micros).transpose();
+        Ok(CountedTimes {
+            first: at(first.as_ref())?,
+            last: at(latest.first())?,
+            second_last: at(latest.get(1))?,
+        })
     }
 
     async fn set_refunded(

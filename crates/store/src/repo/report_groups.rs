@@ -14,6 +14,7 @@ use regulars_domain::BrandId;
 use regulars_ports::StoreError;
 use regulars_reports::{BucketTotals, Bucketing, CustomerTotals, Period};
 use sea_orm::{ConnectionTrait, Statement};
+use time::OffsetDateTime;
 
 /// An order that counts in reports (`OrderFact::counts`): not refunded in full.
 fn counted(alias: &str) -> String {
@@ -114,56 +115,160 @@ pub(crate) async fn overview_buckets(
         .collect()
 }
 
-/// See `ReportRepo::overview_customers`. The period's orders are grouped per customer;
-/// whether each had a counted order before is one probe of the
-/// `(brand_id, customer_id, placed_at, …)` index.
+/// See `ReportRepo::overview_customers`. Brand-wide, from the customers' kept counted
+/// times when no customer has a counted order from the period's end on (the usual
+/// period, ending today): active customers are those whose latest counted order is in the
+/// period, repeat those whose latest but one is too, returning the active ones whose
+/// first is earlier. Otherwise, and at some locations, the period's orders are grouped
+/// per customer, and whether each had a counted order (there) before is one probe of the
+/// `(brand_id, customer_id, placed_at, …)` index; brand-wide, returning is still the
+/// active less those whose first counted order is in the period.
 pub(crate) async fn overview_customers(
     tx: &mut StoreTransaction,
     brand: BrandId,
     period: Period,
     locations: Option<Vec<String>>,
 ) -> Result<CustomerTotals, StoreError> {
+    if locations.is_some() {
+        return grouped_customers(tx, brand, period, locations).await;
+    }
+    let kept = kept_counts(tx, brand, period).await?;
+    let (active, repeat) = if kept.later == 0 {
+        (kept.active, kept.repeat)
+    } else {
+        let grouped = grouped_customers(tx, brand, period, None).await?;
+        (grouped.active, grouped.repeat)
+    };
+    Ok(CustomerTotals {
+        active,
+        repeat,
+        returning: active.saturating_sub(kept.new),
+    })
+}
+
+/// The period's counted orders grouped per customer: active and repeat customers, and
+/// at `locations` the returning ones (brand-wide, returning is left 0).
+async fn grouped_customers(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    period: Period,
+    locations: Option<Vec<String>>,
+) -> Result<CustomerTotals, StoreError> {
     let mut sql = new_sql(tx);
-    let from = to_micros(period.from);
-    let before = order_filter(&mut sql, "p", brand, None, from, locations.as_deref());
-    let during = order_filter(
-        &mut sql,
-        "o",
-        brand,
-        Some(from),
-        to_micros(period.to),
-        locations.as_deref(),
-    );
+    let (from, to) = (to_micros(period.from), to_micros(period.to));
+    let returning = match locations.as_deref() {
+        Some(codes) => {
+            let before = order_filter(&mut sql, "p", brand, None, from, Some(codes));
+            format!(
+                "CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders p \
+                 WHERE p.customer_id = a.customer_id AND {before}) THEN 1 ELSE 0 END), 0) \
+                 AS BIGINT)"
+            )
+        }
+        None => "CAST(0 AS BIGINT)".to_owned(),
+    };
+    let during = order_filter(&mut sql, "o", brand, Some(from), to, locations.as_deref());
     let text = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS active, \
          CAST(COALESCE(SUM(CASE WHEN a.n >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeat_, \
-         CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders p \
-         WHERE p.customer_id = a.customer_id AND {before}) THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         AS returning_ \
+         {returning} AS returning_ \
          FROM (SELECT o.customer_id, COUNT(*) AS n FROM orders o \
          WHERE o.customer_id IS NOT NULL AND {during} GROUP BY o.customer_id) a"
     );
-    let row = tx
-        .tx
+    let row = one_row(tx, sql, text, "count overview customers").await?;
+    Ok(CustomerTotals {
+        active: count(&row, "active")?,
+        repeat: count(&row, "repeat_")?,
+        returning: count(&row, "returning_")?,
+    })
+}
+
+/// What one pass over a brand's customer stats counts for a period.
+struct KeptCounts {
+    /// Customers with a counted order from the period's end on.
+    later: u64,
+    /// Customers whose latest counted order is in the period.
+    active: u64,
+    /// Customers whose latest but one counted order is in the period.
+    repeat: u64,
+    /// Customers whose first counted order is in the period.
+    new: u64,
+}
+
+async fn kept_counts(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    period: Period,
+) -> Result<KeptCounts, StoreError> {
+    // Placeholders bound in the order they appear (SQLite's are positional).
+    let mut sql = new_sql(tx);
+    let (from, to) = (to_micros(period.from), to_micros(period.to));
+    let later = sql.bind(to);
+    let mut within = |column: &str| {
+        let (from, to) = (sql.bind(from), sql.bind(to));
+        format!(
+            "CAST(COALESCE(SUM(CASE WHEN {column} >= {from} AND {column} < {to} \
+             THEN 1 ELSE 0 END), 0) AS BIGINT)"
+        )
+    };
+    let active = within("last_counted_at");
+    let repeat = within("second_last_counted_at");
+    let new = within("first_counted_at");
+    let text = format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN last_counted_at >= {later} THEN 1 ELSE 0 END), 0) \
+         AS BIGINT) AS later, {active} AS active, {repeat} AS repeat_, {new} AS new_ \
+         FROM customer_stats WHERE brand_id = {} AND last_counted_at IS NOT NULL",
+        sql.bind(brand.as_uuid()),
+    );
+    let row = one_row(tx, sql, text, "count customers by counted orders").await?;
+    Ok(KeptCounts {
+        later: count(&row, "later")?,
+        active: count(&row, "active")?,
+        repeat: count(&row, "repeat_")?,
+        new: count(&row, "new_")?,
+    })
+}
+
+/// How many of the brand's customers' first counted order was placed before `before`:
+/// one pass over their stats.
+pub(crate) async fn count_first_counted_before(
+    tx: &mut StoreTransaction,
+    brand: BrandId,
+    before: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let mut sql = new_sql(tx);
+    let text = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM customer_stats \
+         WHERE brand_id = {} AND first_counted_at < {}",
+        sql.bind(brand.as_uuid()),
+        sql.bind(to_micros(before)),
+    );
+    let row = one_row(tx, sql, text, "count customers by first counted order").await?;
+    count(&row, "n")
+}
+
+/// The one row an aggregate `text` answers.
+async fn one_row(
+    tx: &mut StoreTransaction,
+    sql: Sql,
+    text: String,
+    what: &'static str,
+) -> Result<sea_orm::QueryResult, StoreError> {
+    tx.tx
         .query_one_raw(Statement::from_sql_and_values(
             sql.backend,
             text,
             sql.values,
         ))
         .await
-        .map_err(in_ctx("count overview customers"))?;
-    let Some(row) = row else {
-        return Ok(CustomerTotals::default());
-    };
-    let get = |col: &str| -> Result<u64, StoreError> {
-        let n: i64 = row
-            .try_get("", col)
-            .map_err(in_ctx("read overview customers"))?;
-        to_u64("overview customers", n)
-    };
-    Ok(CustomerTotals {
-        active: get("active")?,
-        repeat: get("repeat_")?,
-        returning: get("returning_")?,
-    })
+        .map_err(in_ctx(what))?
+        .ok_or_else(|| corrupt(what, "no row"))
+}
+
+/// A count in `row`'s `column`.
+fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, StoreError> {
+    let n: i64 = row
+        .try_get("", column)
+        .map_err(in_ctx("read a report count"))?;
+    to_u64("report count", n)
 }

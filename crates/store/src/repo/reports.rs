@@ -38,7 +38,7 @@ fn in_period<C: ColumnTrait>(brand_col: C, brand: BrandId, at: C, period: Period
 }
 
 /// Orders that count in reports: not refunded in full (`OrderFact::counts`, in SQL).
-fn counted_orders() -> Condition {
+pub(crate) fn counted_orders() -> Condition {
     Condition::any()
         .add(order::Column::RefundedMinor.eq(0))
         .add(Expr::col(order::Column::RefundedMinor).lt(Expr::col(order::Column::TotalMinor)))
@@ -140,8 +140,13 @@ impl ReportRepo for StoreTransaction {
         before: OffsetDateTime,
         locations: Option<Vec<String>>,
     ) -> Result<u64, StoreError> {
+        let Some(codes) = locations else {
+            // Brand-wide: the customers whose first counted order came earlier, from the
+            // index on that kept time rather than from every order.
+            return report_groups::count_first_counted_before(self, brand, before).await;
+        };
         // COUNT is a BIGINT on PostgreSQL and an integer on SQLite.
-        let mut query = order::Entity::find()
+        let query = order::Entity::find()
             .select_only()
             .column_as(
                 Expr::cust("CAST(COUNT(DISTINCT customer_id) AS BIGINT)"),
@@ -150,10 +155,8 @@ impl ReportRepo for StoreTransaction {
             .filter(order::Column::BrandId.eq(brand.as_uuid()))
             .filter(order::Column::CustomerId.is_not_null())
             .filter(order::Column::PlacedAt.lt(to_micros(before)))
-            .filter(counted_orders());
-        if let Some(codes) = locations {
-            query = query.filter(order::Column::Location.is_in(codes));
-        }
+            .filter(counted_orders())
+            .filter(order::Column::Location.is_in(codes));
         let n: Option<i64> = query
             .into_tuple()
             .one(&self.tx)

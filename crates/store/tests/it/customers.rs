@@ -3,7 +3,7 @@
 use crate::support::{brand, customer, phone, seed, vnd};
 use crate::{Store, TestResult};
 use regulars_domain::{ChannelConsent, ConsentState, CustomerId};
-use regulars_ports::{CustomerStats, StoreError, TierState, UnitOfWork};
+use regulars_ports::{CountedTimes, CustomerStats, StoreError, TierState, UnitOfWork};
 use time::macros::{date, datetime};
 
 pub(crate) async fn customer_round_trip_and_lookup_by_phone(store: Store) -> TestResult {
@@ -155,6 +155,11 @@ pub(crate) async fn stats_round_trip(store: Store) -> TestResult {
         visits: 1,
         spend: vnd(129_000),
         first_visit_at: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
+        counted: CountedTimes {
+            first: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
+            last: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
+            second_last: None,
+        },
         last_visit_at: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
         tier: None,
     };
@@ -165,6 +170,12 @@ pub(crate) async fn stats_round_trip(store: Store) -> TestResult {
 
     let second = CustomerStats {
         visits: 2,
+        // A second order: the latest two counted are now both.
+        counted: CountedTimes {
+            first: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
+            last: Some(datetime!(2026-05-07 01:00:00.000002 UTC)),
+            second_last: Some(datetime!(2026-05-06 08:30:15.250001 UTC)),
+        },
         spend: vnd(258_000),
         last_visit_at: Some(datetime!(2026-05-07 01:00:00.000002 UTC)),
         tier: Some(TierState {

@@ -4,7 +4,7 @@ use crate::support::{customer, key, order, seed};
 use crate::{Store, TestResult};
 use regulars_domain::{Currency, Money, OrderId, Points};
 use regulars_loyalty::ledger::{EntryKind, LedgerEntry};
-use regulars_ports::{CustomerStats, TierState, UnitOfWork};
+use regulars_ports::{CountedTimes, CustomerStats, TierState, UnitOfWork};
 use rust_decimal_macros::dec;
 use time::macros::datetime;
 
@@ -32,6 +32,7 @@ pub(crate) async fn money_round_trips_exactly(store: Store) -> TestResult {
         visits: u64::try_from(i64::MAX)?,
         spend: Money::from_minor_units(i64::MAX, Currency::VND),
         first_visit_at: None,
+        counted: CountedTimes::default(),
         last_visit_at: None,
         tier: None,
     };
@@ -100,6 +101,11 @@ pub(crate) async fn timestamps_round_trip_to_the_microsecond(store: Store) -> Te
                     visits: 1,
                     spend: Money::from_minor_units(0, Currency::VND),
                     first_visit_at: Some(*at),
+                    counted: CountedTimes {
+                        first: Some(*at),
+                        last: Some(*at),
+                        second_last: None,
+                    },
                     last_visit_at: Some(*at),
                     tier: Some(TierState {
                         code: "member".into(),

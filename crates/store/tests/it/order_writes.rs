@@ -8,8 +8,8 @@ use crate::{Store, TestResult};
 use regulars_domain::{CustomerId, EventKey, OrderId, Points};
 use regulars_loyalty::ledger::{Ledger, fold};
 use regulars_ports::{
-    AccountAppend, AccountHead, CustomerStats, IdempotentRecord, OrderWrites, StoreError,
-    StoredOrder, UnitOfWork,
+    AccountAppend, AccountHead, CountedTimes, CustomerStats, IdempotentRecord, OrderWrites,
+    StoreError, StoredOrder, UnitOfWork,
 };
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,11 @@ fn stats(customer: CustomerId, visits: u64, at: OffsetDateTime) -> CustomerStats
         visits,
         spend: vnd(129_000 * i64::try_from(visits).unwrap_or(0)),
         first_visit_at: Some(AT),
+        counted: CountedTimes {
+            first: Some(AT),
+            last: Some(at),
+            second_last: None,
+        },
         last_visit_at: Some(at),
         tier: None,
     }

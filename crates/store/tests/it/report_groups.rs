@@ -3,7 +3,7 @@
 //! before the period, another brand's alongside) reported both ways, by day and by week,
 //! for the whole brand and for a few shops.
 
-use crate::support::{customer, order, seed, vnd};
+use crate::support::{customer, keep_counted_times, order, seed, vnd};
 use crate::{Store, TestResult};
 use regulars_domain::{BrandId, Currency, Customer};
 use regulars_ports::{Transaction, UnitOfWork};
@@ -122,12 +122,36 @@ pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult
         o.order.placed_at = datetime!(2026-05-12 04:00 UTC) + Duration::hours(i64::from(n));
         tx.orders().insert_order(&o).await?;
     }
+    // A customer whose only order before the period was refunded in full: new in it.
+    let second_start = customer(b.id, 27, "0901234527");
+    tx.customers().insert_customer(&second_start).await?;
+    for (n, at) in [
+        (123u8, datetime!(2026-05-01 04:00 UTC)),
+        (124, datetime!(2026-05-13 04:00 UTC)),
+    ] {
+        let mut o = order(b.id, n, &format!("G-{n}"), Some(&second_start));
+        o.order.placed_at = at;
+        tx.orders().insert_order(&o).await?;
+        if n == 123 {
+            tx.orders()
+                .set_refunded(b.id, o.id, vnd(0), o.order.total)
+                .await?;
+        }
+    }
+    who.extend([newcomer, second_start]);
+    let kept: Vec<&Customer> = who.iter().collect();
+    keep_counted_times(tx.as_mut(), b.id, &kept).await?;
     let mut theirs = order(other.id, 250, "G-250", Some(&oc));
     theirs.order.placed_at = datetime!(2026-05-10 03:00 UTC);
     tx.orders().insert_order(&theirs).await?;
     tx.commit().await?;
 
-    let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
+    // One period that orders follow (customers' counts come from their orders) and one
+    // that ends after every order (from their kept counted times).
+    let periods = [
+        Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?,
+        Period::local_days(date!(2026 - 05 - 09), date!(2026 - 05 - 25), OFFSET)?,
+    ];
     let mut tx = store.begin().await?;
     let scopes = [
         None,
@@ -135,16 +159,19 @@ pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult
         Some(vec!["q1".to_owned(), "q3".to_owned()]),
         Some(Vec::new()),
     ];
-    for interval in [Interval::Day, Interval::Week] {
-        for codes in &scopes {
-            let expected = raw(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
-            let got = grouped(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
-            assert_eq!(got, expected, "{interval:?} at {codes:?}");
+    for period in periods {
+        for interval in [Interval::Day, Interval::Week] {
+            for codes in &scopes {
+                let expected = raw(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
+                let got = grouped(tx.as_mut(), b.id, period, interval, codes.clone()).await?;
+                assert_eq!(got, expected, "{period:?} {interval:?} at {codes:?}");
+            }
         }
+        // The data exercises what it should: walk-ins, repeat, new and returning
+        // customers.
+        let all = grouped(tx.as_mut(), b.id, period, Interval::Day, None).await?;
+        assert!(all.orders > 30 && all.repeat_customers > 0 && all.returning_customers > 0);
+        assert!(all.new_customers > 0, "{period:?}");
     }
-    // The data exercises what it should: walk-ins, repeat, new and returning customers.
-    let all = grouped(tx.as_mut(), b.id, period, Interval::Day, None).await?;
-    assert!(all.orders > 30 && all.repeat_customers > 0 && all.returning_customers > 0);
-    assert!(all.new_customers > 0);
     Ok(())
 }

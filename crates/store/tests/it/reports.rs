@@ -1,7 +1,7 @@
 //! What the brand reports read: orders page by page in (placed_at, id) order, customers
 //! with counted orders before a time, voucher counts and current segments.
 
-use crate::support::{customer, order, seed, vnd, voucher};
+use crate::support::{customer, keep_counted_times, order, seed, vnd, voucher};
 use crate::{Store, TestResult};
 use regulars_domain::{CustomerId, OrderId};
 use regulars_ports::{CustomerScores, UnitOfWork};
@@ -49,6 +49,7 @@ pub(crate) async fn order_facts_page_by_time_then_id(store: Store) -> TestResult
                 .await?;
         }
     }
+    keep_counted_times(tx.as_mut(), b.id, &[&c1, &c2, &c3]).await?;
     let mut theirs = order(other.id, 99, "R-99", Some(&oc));
     theirs.order.placed_at = t + Duration::minutes(30);
     tx.orders().insert_order(&theirs).await?;

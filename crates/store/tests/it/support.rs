@@ -8,7 +8,7 @@ use regulars_domain::{
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::vouchers::{NewVoucher, Voucher, VoucherCode, VoucherSource};
-use regulars_ports::{Brand, StoredOrder, UnitOfWork};
+use regulars_ports::{Brand, CustomerStats, StoreError, StoredOrder, Transaction, UnitOfWork};
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};
 use std::future::Future;
@@ -223,4 +223,31 @@ pub(crate) async fn seed(
     tx.brands().save_reward(brand.id, &reward).await?;
     tx.commit().await?;
     Ok((brand, customer, reward))
+}
+
+/// Saves for each of `customers` the stats the use cases keep about their counted orders
+/// (as the store's own probes find them; nothing is left out), for tests that store
+/// orders directly.
+pub(crate) async fn keep_counted_times(
+    tx: &mut dyn Transaction,
+    brand: BrandId,
+    customers: &[&Customer],
+) -> Result<(), StoreError> {
+    for c in customers {
+        let counted = tx
+            .orders()
+            .counted_times(brand, c.id, OrderId::from_bytes([0; 16]))
+            .await?;
+        let stats = CustomerStats {
+            customer_id: c.id,
+            visits: 0,
+            spend: Money::zero(Currency::VND),
+            first_visit_at: None,
+            counted,
+            last_visit_at: None,
+            tier: None,
+        };
+        tx.customers().save_stats(brand, &stats).await?;
+    }
+    Ok(())
 }

@@ -4,7 +4,9 @@ use crate::ledger::earn;
 use crate::support::{brand, customer, key, order, seed, voucher};
 use crate::{Store, TestResult};
 use regulars_domain::Points;
-use regulars_ports::{CustomerStats, IdempotentRecord, RedeemOutcome, StoreError, UnitOfWork};
+use regulars_ports::{
+    CountedTimes, CustomerStats, IdempotentRecord, RedeemOutcome, StoreError, UnitOfWork,
+};
 use time::macros::datetime;
 
 pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store) -> TestResult {
@@ -25,6 +27,11 @@ pub(crate) async fn another_brand_never_sees_or_touches_these_rows(store: Store)
         visits: 1,
         spend: crate::support::vnd(129_000),
         first_visit_at: Some(placed.order.placed_at),
+        counted: CountedTimes {
+            first: Some(placed.order.placed_at),
+            last: Some(placed.order.placed_at),
+            second_last: None,
+        },
         last_visit_at: Some(placed.order.placed_at),
         tier: None,
     };

@@ -4,7 +4,7 @@
 
 use crate::support::{brand, customer, seed, vnd};
 use crate::{Store, TestResult};
-use regulars_ports::{CustomerStats, StoreError, TierReview, TierState, UnitOfWork};
+use regulars_ports::{CountedTimes, CustomerStats, StoreError, TierReview, TierState, UnitOfWork};
 use time::macros::datetime;
 
 pub(crate) async fn reviews_are_recorded_once_per_period_and_per_brand(store: Store) -> TestResult {
@@ -16,6 +16,11 @@ pub(crate) async fn reviews_are_recorded_once_per_period_and_per_brand(store: St
         visits: 1,
         spend: vnd(55_000),
         first_visit_at: Some(since),
+        counted: CountedTimes {
+            first: Some(since),
+            last: Some(since),
+            second_last: None,
+        },
         last_visit_at: Some(since),
         tier: tier.map(|code| TierState {
             code: code.into(),
