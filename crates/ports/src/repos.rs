@@ -226,6 +226,14 @@ pub trait OrderRepo: Send {
     ) -> Result<Vec<StoredOrder>, StoreError>;
     /// Stores a new order with its lines; a duplicate key is a [`StoreError::Conflict`].
     async fn insert_order(&mut self, order: &StoredOrder) -> Result<(), StoreError>;
+    /// [`insert_order`](Self::insert_order) for an order whose customer's stats, with the
+    /// order counted, are `stats` (as they will be saved): what the store keeps about
+    /// the customer's counted orders builds on them instead of reading their orders.
+    async fn insert_counted_order(
+        &mut self,
+        order: &StoredOrder,
+        stats: &CustomerStats,
+    ) -> Result<(), StoreError>;
     /// Writes everything an earning order writes — the order and its lines, the
     /// account's append (as [`LedgerRepo::append_with_state`](crate::LedgerRepo::append_with_state), returning the new head),
     /// the customer's stats and the idempotency record — in one statement where the

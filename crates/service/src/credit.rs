@@ -164,7 +164,9 @@ impl Credited {
                 Some(credit.customer.id),
                 receipt.points_earned,
             );
-            tx.orders().insert_order(&stored).await?;
+            tx.orders()
+                .insert_counted_order(&stored, &self.stats)
+                .await?;
         }
         account.append(tx, brand_id, &self.entries).await?;
         tx.customers().save_stats(brand_id, &self.stats).await?;

@@ -31,6 +31,7 @@ mod ledger_reads;
 mod locations;
 mod menu;
 mod notices;
+mod order_chain;
 mod order_reads;
 mod order_writes;
 pub(crate) mod orders;

@@ -172,9 +172,10 @@ fn copy_statements(psql: &Psql<'_>, table: &str, shape: Shape) -> BenchResult<Ve
 }
 
 /// The times a copy's history is shifted in.
-const SHIFTED: [&str; 7] = [
+const SHIFTED: [&str; 8] = [
     "created_at",
     "placed_at",
+    "prev_counted_at",
     "first_visit_at",
     "last_visit_at",
     "first_counted_at",

@@ -447,6 +447,13 @@ fn orders(tx: &mut MockTransaction, h: &Handle) {
         r.write("insert_order", move |w| insert_order(w, order))
     });
     let r = h.clone();
+    tx.orders
+        .expect_insert_counted_order()
+        .returning(move |order, _| {
+            let order = order.clone();
+            r.write("insert_order", move |w| insert_order(w, order))
+        });
+    let r = h.clone();
     tx.orders.expect_write_order().returning(move |writes| {
         // The writes the store makes one by one where it cannot make them in one
         // statement, each under its own name, so a fault set on any strikes here.

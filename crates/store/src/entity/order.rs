@@ -25,6 +25,11 @@ pub struct Model {
     pub points_earned: i64,
     pub refunded_minor: i64,
     pub created_at: i64,
+    /// For an order of a customer that counts in reports (not refunded in full): when
+    /// the customer's counted order before it (by time, then id) was placed; `None` for
+    /// their first, for an order that does not count and for one without a customer. An
+    /// order is its customer's first in a span of time when this is before the span.
+    pub prev_counted_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

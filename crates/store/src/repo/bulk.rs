@@ -16,6 +16,7 @@ use super::orders::order_rows;
 use crate::convert::{to_i64, to_json};
 use crate::entity::{balance, customer, customer_stats, idempotency};
 use crate::error::{in_ctx, unstorable};
+use crate::repo::order_chain::relink;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
@@ -30,6 +31,9 @@ use std::collections::BTreeMap;
 
 /// Values per `IN (…)` list.
 const KEYS: usize = 1000;
+
+/// Customers relinked in one statement after an import's orders are written.
+const RELINK_CHUNK: usize = 1_000;
 
 #[async_trait]
 impl BulkRepo for StoreTransaction {
@@ -181,6 +185,17 @@ impl BulkRepo for StoreTransaction {
         Rows::of_models(lines)?
             .insert(self, "insert into order_lines")
             .await?;
+        // Their customers' chains of counted orders, whatever the order they came in.
+        let mut customers: Vec<uuid::Uuid> = write
+            .orders
+            .iter()
+            .filter_map(|o| o.customer_id.map(|c| c.as_uuid()))
+            .collect();
+        customers.sort_unstable();
+        customers.dedup();
+        for chunk in customers.chunks(RELINK_CHUNK) {
+            relink(self, brand, chunk, None).await?;
+        }
         let claims = write
             .claims
             .iter()

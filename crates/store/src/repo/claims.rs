@@ -4,6 +4,7 @@
 use crate::convert::{from_micros, from_micros_opt, money, to_micros, to_minor};
 use crate::entity::{claim_setting, order, order_claim};
 use crate::error::{corrupt, in_ctx};
+use crate::repo::order_chain::relink;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, CustomerId, OrderId, Points};
@@ -124,6 +125,9 @@ impl ClaimRepo for StoreTransaction {
         if taken.rows_affected == 0 {
             return Ok(false);
         }
+        // The order joins its customer's chain of counted orders.
+        let placed = to_micros(claimable.placed_at);
+        relink(self, brand, &[claim.customer.as_uuid()], Some(placed)).await?;
         let recorded = order_claim::Entity::update_many()
             .col_expr(
                 order_claim::Column::CustomerId,

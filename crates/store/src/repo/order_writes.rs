@@ -26,6 +26,7 @@
 
 use super::bulk_rows::json_cell;
 use super::ledger::{checked_append, entry_row};
+use super::order_chain::{Link, link_of};
 use super::order_reads::Binds;
 use super::{account_lots, account_state, customers, idempotency, orders};
 use crate::convert::to_i64;
@@ -37,8 +38,7 @@ use crate::tx::StoreTransaction;
 use regulars_domain::BrandId;
 use regulars_loyalty::ledger::LotChanges;
 use regulars_ports::{
-    AccountAppend, AccountHead, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderRepo, OrderWrites,
-    StoreError,
+    AccountAppend, AccountHead, CustomerRepo, IdempotencyRepo, LedgerRepo, OrderWrites, StoreError,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel,
@@ -76,15 +76,19 @@ pub(super) async fn write_order(
             .map_or(0, |a| a.entries.len() + a.tallies.len())
         + lots.as_ref().map_or(0, |l| l.write.len() + l.delete.len());
     let overlapping = postgres && lots.as_ref().is_some_and(|l| !one_statement(l));
+    let link = link_of(&writes.order, writes.stats.as_ref());
     if rows > MAX_ROWS || overlapping {
-        return one_by_one(tx, writes).await;
+        return one_by_one(tx, writes, link).await;
     }
     let brand = writes.order.order.brand_id;
     let mut w = Writer {
         b: Binds::new(postgres),
         parts: Vec::new(),
     };
-    let (order, lines) = orders::order_rows(tx.keys(), &writes.order)?;
+    let (mut order, lines) = orders::order_rows(tx.keys(), &writes.order)?;
+    if let Link::Known(prev) = link {
+        order.prev_counted_at = ActiveValue::Set(prev);
+    }
     w.insert::<order_e::Entity>(vec![order], "")?;
     w.insert::<order_line::Entity>(lines, "")?;
     let head = match (&writes.account, &lots) {
@@ -125,7 +129,10 @@ pub(super) async fn write_order(
             "ledger of customer {} no longer has {} entries (or its account is not locked)",
             append.customer, append.head.next_seq
         ))),
-        (head, _) => Ok(head),
+        (head, _) => {
+            tx.relink_after(&writes.order, link).await?;
+            Ok(head)
+        }
     }
 }
 
@@ -139,9 +146,10 @@ fn one_statement(lots: &LotChanges) -> bool {
 async fn one_by_one(
     tx: &mut StoreTransaction,
     writes: &OrderWrites,
+    link: Link,
 ) -> Result<Option<AccountHead>, StoreError> {
     let brand = writes.order.order.brand_id;
-    tx.insert_order(&writes.order).await?;
+    tx.insert_linked(&writes.order, link).await?;
     let head = match &writes.account {
         Some(a) => Some(
             tx.append_with_state(brand, a.customer, a.head, &a.entries, &a.state, &a.tallies)

@@ -4,17 +4,19 @@ use crate::contact::{ContactKeys, Place, open_opt, seal_opt};
 use crate::convert::{currency, from_json, from_micros, money, to_json, to_micros, to_minor};
 use crate::entity::{order, order_line};
 use crate::error::{corrupt, in_ctx, unstorable};
+use crate::repo::order_chain::{Link, link_of, relink};
 use crate::repo::reports::counted_orders;
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{
     BrandId, CustomerId, EventKey, LineItem, Money, Order, OrderId, Phone, Points,
 };
-use regulars_ports::{CountedTimes, OrderRepo, StoreError, StoredOrder};
+use regulars_ports::{CountedTimes, CustomerStats, OrderRepo, StoreError, StoredOrder};
+use regulars_reports::order_counts;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Order as Sort, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, Order as Sort,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -104,20 +106,16 @@ impl OrderRepo for StoreTransaction {
 
     /// Stores the order and its lines; `created_at` is the time of this call.
     async fn insert_order(&mut self, stored: &StoredOrder) -> Result<(), StoreError> {
-        let (row, lines) = order_rows(self.keys(), stored)?;
-        order::Entity::insert(row)
-            .exec_without_returning(&self.tx)
+        self.insert_linked(stored, link_of(stored, None)).await
+    }
+
+    async fn insert_counted_order(
+        &mut self,
+        stored: &StoredOrder,
+        stats: &CustomerStats,
+    ) -> Result<(), StoreError> {
+        self.insert_linked(stored, link_of(stored, Some(stats)))
             .await
-            .map_err(in_ctx(
-                "insert into orders (brand_id, source, external_id unique)",
-            ))?;
-        if !lines.is_empty() {
-            order_line::Entity::insert_many(lines)
-                .exec_without_returning(&self.tx)
-                .await
-                .map_err(in_ctx("insert into order_lines"))?;
-        }
-        Ok(())
     }
 
     async fn write_order(
@@ -171,15 +169,18 @@ impl OrderRepo for StoreTransaction {
         before: Money,
         after: Money,
     ) -> Result<(), StoreError> {
-        let stored_currency: Option<String> =
+        let stored: Option<(String, i64, Option<uuid::Uuid>, i64)> =
             order::Entity::find_by_id((brand.as_uuid(), id.as_uuid()))
                 .select_only()
                 .column(order::Column::Currency)
+                .column(order::Column::TotalMinor)
+                .column(order::Column::CustomerId)
+                .column(order::Column::PlacedAt)
                 .into_tuple()
                 .one(&self.tx)
                 .await
                 .map_err(in_ctx("select from orders"))?;
-        let Some(stored_currency) = stored_currency else {
+        let Some((stored_currency, total, customer, placed_at)) = stored else {
             return Err(StoreError::NotFound(format!("order {id}")));
         };
         let stored_currency = currency(&stored_currency)?;
@@ -209,11 +210,64 @@ impl OrderRepo for StoreTransaction {
                 "order {id} is no longer refunded {before}"
             )));
         }
-        Ok(())
+        // An order that stops counting leaves its customer's chain of counted orders.
+        let total = Money::from_minor_units(total, stored_currency);
+        match customer {
+            Some(customer) if order_counts(&total, &before) != order_counts(&total, &after) => {
+                relink(self, brand, &[customer], Some(placed_at)).await
+            }
+            _ => Ok(()),
+        }
     }
 }
 
 impl StoreTransaction {
+    /// Stores the order and its lines, linked as `link` says (see `order_chain`).
+    pub(crate) async fn insert_linked(
+        &mut self,
+        stored: &StoredOrder,
+        link: Link,
+    ) -> Result<(), StoreError> {
+        let (mut row, lines) = order_rows(self.keys(), stored)?;
+        if let Link::Known(prev) = link {
+            row.prev_counted_at = ActiveValue::Set(prev);
+        }
+        order::Entity::insert(row)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(in_ctx(
+                "insert into orders (brand_id, source, external_id unique)",
+            ))?;
+        if !lines.is_empty() {
+            order_line::Entity::insert_many(lines)
+                .exec_without_returning(&self.tx)
+                .await
+                .map_err(in_ctx("insert into order_lines"))?;
+        }
+        self.relink_after(stored, link).await
+    }
+
+    /// Relinks `stored`'s customer's orders from its time on when `link` asks for it.
+    pub(crate) async fn relink_after(
+        &mut self,
+        stored: &StoredOrder,
+        link: Link,
+    ) -> Result<(), StoreError> {
+        match (link, stored.customer_id) {
+            (Link::Relink, Some(customer)) => {
+                let from = to_micros(stored.order.placed_at);
+                relink(
+                    self,
+                    stored.order.brand_id,
+                    &[customer.as_uuid()],
+                    Some(from),
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// An order by its POS identity; with `lock`, its row stays locked until the
     /// transaction ends (PostgreSQL only: SQLite's single connection already serializes).
     async fn find_order_by_key(
@@ -298,6 +352,7 @@ pub(crate) fn order_rows(
         points_earned: stored.points_earned.value(),
         refunded_minor: to_minor(&stored.refunded)?,
         created_at: to_micros(OffsetDateTime::now_utc()),
+        prev_counted_at: None,
     };
     if stored.refunded.currency() != order.total.currency() {
         return Err(unstorable(

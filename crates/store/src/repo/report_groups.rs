@@ -69,9 +69,31 @@ pub(crate) async fn overview_buckets(
         .ok()
         .filter(|w| *w > 0)
         .ok_or_else(|| corrupt("overview bucket width", "out of range"))?;
+    // Placeholders bound in the order they appear (SQLite's are positional).
     let mut sql = new_sql(tx);
-    let origin = sql.bind(to_micros(bucketing.origin));
-    let width = sql.bind(width);
+    let origin_at = to_micros(bucketing.origin);
+    let origin = sql.bind(origin_at);
+    let bucket_width = sql.bind(width);
+    // Brand-wide, a customer is active in a bucket once: at the order whose link to
+    // their previous counted order (`order_chain`) is before the bucket's start (the
+    // period's start for a first bucket that begins before it).
+    let active = if locations.is_none() {
+        let (from, o1, o2, w1, w2) = (
+            sql.bind(to_micros(period.from)),
+            sql.bind(origin_at),
+            sql.bind(origin_at),
+            sql.bind(width),
+            sql.bind(width),
+        );
+        format!(
+            "SUM(CASE WHEN o.customer_id IS NOT NULL AND (o.prev_counted_at IS NULL \
+             OR o.prev_counted_at < {from} \
+             OR o.prev_counted_at < {o1} + ((o.placed_at - {o2}) / {w1}) * {w2}) \
+             THEN 1 ELSE 0 END)"
+        )
+    } else {
+        "COUNT(DISTINCT o.customer_id)".to_owned()
+    };
     let filter = order_filter(
         &mut sql,
         "o",
@@ -81,10 +103,9 @@ pub(crate) async fn overview_buckets(
         locations.as_deref(),
     );
     let text = format!(
-        "SELECT CAST((o.placed_at - {origin}) / {width} AS BIGINT) AS bucket, o.currency, \
-         CAST(SUM(o.total_minor - o.refunded_minor) AS BIGINT) AS revenue, \
-         CAST(COUNT(*) AS BIGINT) AS orders, \
-         CAST(COUNT(DISTINCT o.customer_id) AS BIGINT) AS active \
+        "SELECT CAST((o.placed_at - {origin}) / {bucket_width} AS BIGINT) AS bucket, \
+         o.currency, CAST(SUM(o.total_minor - o.refunded_minor) AS BIGINT) AS revenue, \
+         CAST(COUNT(*) AS BIGINT) AS orders, CAST({active} AS BIGINT) AS active \
          FROM orders o WHERE {filter} GROUP BY 1, o.currency ORDER BY 1"
     );
     let rows = tx

@@ -125,6 +125,7 @@ both_databases! {
     }
     report_groups {
         overview_sums_equal_the_raw_fold,
+        orders_linked_as_written_equal_the_raw_fold,
     }
     reports {
         order_facts_page_by_time_then_id,

@@ -5,7 +5,8 @@
 
 use crate::support::{customer, keep_counted_times, order, seed, vnd};
 use crate::{Store, TestResult};
-use regulars_domain::{BrandId, Currency, Customer};
+use regulars_domain::{BrandId, Currency, Customer, CustomerId, OrderId};
+use regulars_ports::{CountedTimes, CustomerStats, StoredOrder};
 use regulars_ports::{Transaction, UnitOfWork};
 use regulars_reports::{Interval, Overview, OverviewBuilder, Period};
 use time::macros::{date, datetime, offset};
@@ -174,4 +175,84 @@ pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult
         assert!(all.new_customers > 0, "{period:?}");
     }
     Ok(())
+}
+
+/// Orders stored the way the use cases store them — with their customer's stats as they
+/// are once the order is counted (linked without a read when it is the latest, relinked
+/// when it is not), without stats, refunded in full — give the buckets' active customers
+/// the raw fold gives.
+pub(crate) async fn orders_linked_as_written_equal_the_raw_fold(store: Store) -> TestResult {
+    let (b, c1, _) = seed(&store, 1).await?;
+    let mut who: Vec<Customer> = vec![c1];
+    let mut tx = store.begin().await?;
+    for n in 31..34u8 {
+        let c = customer(b.id, n, &format!("09012345{n:02}"));
+        tx.customers().insert_customer(&c).await?;
+        who.push(c);
+    }
+    let start = datetime!(2026-05-05 00:00 UTC);
+    let mut draw = Draw(0x2545_f491_4f6c_dd1d);
+    let mut counted: Vec<CountedTimes> = vec![CountedTimes::default(); who.len()];
+    let mut stored: Vec<(usize, StoredOrder)> = Vec::new();
+    for n in 1..=90u8 {
+        let pick = draw.below(who.len() as u64) as usize;
+        let mut o = order(b.id, n, &format!("L-{n}"), who.get(pick));
+        // Mostly later than the customer's orders so far, sometimes earlier.
+        let minutes = if draw.below(4) == 0 {
+            draw.below(24 * 60 * 10)
+        } else {
+            u64::from(n) * 150 + draw.below(100)
+        };
+        o.order.placed_at = start + Duration::minutes(minutes as i64);
+        match draw.below(5) {
+            0 => tx.orders().insert_order(&o).await?,
+            _ => {
+                let mut kept = counted[pick];
+                kept.add(o.order.placed_at);
+                let stats = stats_counting(who[pick].id, kept);
+                tx.orders().insert_counted_order(&o, &stats).await?;
+            }
+        }
+        let c = who[pick].id;
+        counted[pick] = tx
+            .orders()
+            .counted_times(b.id, c, OrderId::from_bytes([0; 16]))
+            .await?;
+        stored.push((pick, o));
+        if draw.below(8) == 0 {
+            let at = draw.below(stored.len() as u64) as usize;
+            let (p, victim) = &mut stored[at];
+            if victim.refunded.is_zero() {
+                let total = victim.order.total;
+                tx.orders()
+                    .set_refunded(b.id, victim.id, vnd(0), total)
+                    .await?;
+                victim.refunded = total;
+                let c = who[*p].id;
+                counted[*p] = tx.orders().counted_times(b.id, c, victim.id).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
+    let mut tx = store.begin().await?;
+    for interval in [Interval::Day, Interval::Week] {
+        let expected = raw(tx.as_mut(), b.id, period, interval, None).await?;
+        let got = grouped(tx.as_mut(), b.id, period, interval, None).await?;
+        assert_eq!(got.series, expected.series, "{interval:?}");
+    }
+    Ok(())
+}
+
+/// Stats with nothing but the customer's counted times.
+fn stats_counting(customer_id: CustomerId, counted: CountedTimes) -> CustomerStats {
+    CustomerStats {
+        customer_id,
+        visits: 0,
+        spend: vnd(0),
+        first_visit_at: None,
+        counted,
+        last_visit_at: None,
+        tier: None,
+    }
 }
