@@ -3,10 +3,10 @@
 //! before the period, another brand's alongside) reported both ways, by day and by week,
 //! for the whole brand and for a few shops.
 
-use crate::support::{customer, keep_counted_times, order, seed, vnd};
+use crate::support::{customer, keep_counted_times, order, seed, stats_counting, vnd};
 use crate::{Store, TestResult};
-use regulars_domain::{BrandId, Currency, Customer, CustomerId, OrderId};
-use regulars_ports::{CountedTimes, CustomerStats, StoredOrder};
+use regulars_domain::{BrandId, Currency, Customer, OrderId};
+use regulars_ports::{CountedTimes, StoredOrder};
 use regulars_ports::{Transaction, UnitOfWork};
 use regulars_reports::{Interval, Overview, OverviewBuilder, Period};
 use time::macros::{date, datetime, offset};
@@ -242,17 +242,4 @@ pub(crate) async fn orders_linked_as_written_equal_the_raw_fold(store: Store) ->
         assert_eq!(got.series, expected.series, "{interval:?}");
     }
     Ok(())
-}
-
-/// Stats with nothing but the customer's counted times.
-fn stats_counting(customer_id: CustomerId, counted: CountedTimes) -> CustomerStats {
-    CustomerStats {
-        customer_id,
-        visits: 0,
-        spend: vnd(0),
-        first_visit_at: None,
-        counted,
-        last_visit_at: None,
-        tier: None,
-    }
 }

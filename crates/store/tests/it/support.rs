@@ -8,7 +8,9 @@ use regulars_domain::{
 use regulars_loyalty::ledger::RefundPolicy;
 use regulars_loyalty::rewards::{Reward, RewardKind};
 use regulars_loyalty::vouchers::{NewVoucher, Voucher, VoucherCode, VoucherSource};
-use regulars_ports::{Brand, CustomerStats, StoreError, StoredOrder, Transaction, UnitOfWork};
+use regulars_ports::{
+    Brand, CountedTimes, CustomerStats, StoreError, StoredOrder, Transaction, UnitOfWork,
+};
 use regulars_store::StoreOptions;
 use regulars_testkit::{SqliteFile, require_pg};
 use std::future::Future;
@@ -238,16 +240,22 @@ pub(crate) async fn keep_counted_times(
             .orders()
             .counted_times(brand, c.id, OrderId::from_bytes([0; 16]))
             .await?;
-        let stats = CustomerStats {
-            customer_id: c.id,
-            visits: 0,
-            spend: Money::zero(Currency::VND),
-            first_visit_at: None,
-            counted,
-            last_visit_at: None,
-            tier: None,
-        };
-        tx.customers().save_stats(brand, &stats).await?;
+        tx.customers()
+            .save_stats(brand, &stats_counting(c.id, counted))
+            .await?;
     }
     Ok(())
+}
+
+/// Stats with nothing but the customer's counted times.
+pub(crate) fn stats_counting(customer_id: CustomerId, counted: CountedTimes) -> CustomerStats {
+    CustomerStats {
+        customer_id,
+        visits: 0,
+        spend: Money::zero(Currency::VND),
+        first_visit_at: None,
+        counted,
+        last_visit_at: None,
+        tier: None,
+    }
 }
