@@ -23,6 +23,11 @@
 //! A head that did not move (the account was not locked, or moved meanwhile) is a
 //! conflict, whatever the other parts wrote: the caller rolls its transaction (or
 //! savepoint) back and runs the order again.
+//!
+//! The order row carries its link to the customer's previous counted order
+//! (`order_chain`): taken from the stats when the order is the customer's latest, else
+//! set by a relink of the customer's orders once the write is done (one more statement,
+//! for an order older than the customer's latest).
 
 use super::bulk_rows::json_cell;
 use super::ledger::{checked_append, entry_row};
