@@ -23,13 +23,6 @@ fn me() -> Claimant {
     Claimant::Phone(PHONE.into())
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn full_refund(of: &str, at: OffsetDateTime) -> Refund {
     Refund {
         brand_id: BRAND,

@@ -26,13 +26,6 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// The times of the customer's stored orders that count, as the reports count: the
 /// earliest, the latest and the latest but one.
 fn expected(

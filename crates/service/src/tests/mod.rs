@@ -142,6 +142,14 @@ pub fn world() -> World {
     world
 }
 
+/// A runtime for a property test's async cases.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn key(id: &str) -> EventKey {
     EventKey::new("pos:generic", id).unwrap()
 }

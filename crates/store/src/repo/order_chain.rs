@@ -14,6 +14,7 @@
 
 use crate::error::in_ctx;
 use crate::repo::customer_list::Sql;
+use crate::repo::report_groups::counted;
 use crate::tx::StoreTransaction;
 use regulars_domain::BrandId;
 use regulars_ports::{CustomerStats, StoreError, StoredOrder};
@@ -57,7 +58,7 @@ pub(crate) async fn relink(
         backend: tx.tx.get_database_backend(),
         values: Vec::new(),
     };
-    let counted = "(o.refunded_minor = 0 OR o.refunded_minor < o.total_minor)";
+    let counted = counted("o");
     let inner_brand = sql.bind(brand.as_uuid());
     let list: Vec<String> = customers.iter().map(|c| sql.bind(*c)).collect();
     let outer_brand = sql.bind(brand.as_uuid());

@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use time::OffsetDateTime;
 
 /// An order that counts in reports (`OrderFact::counts`): not refunded in full.
-fn counted(alias: &str) -> String {
+pub(crate) fn counted(alias: &str) -> String {
     format!("({alias}.refunded_minor = 0 OR {alias}.refunded_minor < {alias}.total_minor)")
 }
 
