@@ -54,6 +54,7 @@ mod m20261212_700001_redeemed_vouchers_index;
 mod m20261213_300001_segment_send_times;
 mod m20261215_100001_redemption_location;
 mod m20261216_100001_counted_times;
+mod m20261217_100001_outbox_open_index;
 
 #[cfg(test)]
 mod inventory;
@@ -114,6 +115,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_300001_segment_send_times::Migration),
             Box::new(m20261215_100001_redemption_location::Migration),
             Box::new(m20261216_100001_counted_times::Migration),
+            Box::new(m20261217_100001_outbox_open_index::Migration),
         ]
     }
 }

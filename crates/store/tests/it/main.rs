@@ -23,6 +23,7 @@ mod next_expiry;
 mod order_writes;
 mod orders;
 mod outbox_batch;
+mod outbox_claim;
 mod outreach;
 mod phone_change;
 mod report_groups;

@@ -10,26 +10,45 @@ use regulars_ports::{OutboxMessage, OutboxStatus, StoreError};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 use time::OffsetDateTime;
 
+/// The messages a claim may take, word for word the predicate of the partial index
+/// `ix_outbox_open (due_at, id)` (migration `m20261217_100001_outbox_open_index`):
+/// SQLite uses a partial index only for a `WHERE` that contains its terms as written.
+/// Walking that index in due order, a claim reads its batch and stops, however long the
+/// queue behind it.
+macro_rules! open_messages {
+    () => {
+        "status IN ('pending', 'sending')"
+    };
+}
+
 /// The claim on PostgreSQL: the due rows are picked oldest due first, skipping the rows
 /// a concurrent worker holds, and taken in the same statement.
-const CLAIM_POSTGRES: &str = "WITH picked AS MATERIALIZED (\
+const CLAIM_POSTGRES: &str = concat!(
+    "WITH picked AS MATERIALIZED (\
        SELECT brand_id, id, due_at FROM outbox \
-       WHERE status IN ($1, $2) AND due_at <= $3 \
-       ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     UPDATE outbox SET status = $5, attempts = outbox.attempts + 1, due_at = $6 \
+       WHERE ",
+    open_messages!(),
+    " AND due_at <= $1 \
+       ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox SET status = $3, attempts = outbox.attempts + 1, due_at = $4 \
      FROM picked WHERE outbox.brand_id = picked.brand_id AND outbox.id = picked.id \
-     RETURNING outbox.*, picked.due_at AS picked_due_at";
+     RETURNING outbox.*, picked.due_at AS picked_due_at"
+);
 
 /// The claim on SQLite, whose single writer needs no row locks (and whose `RETURNING`
 /// may name only the updated table, hence the due time picked by a subquery).
-const CLAIM_SQLITE: &str = "WITH picked AS MATERIALIZED (\
+const CLAIM_SQLITE: &str = concat!(
+    "WITH picked AS MATERIALIZED (\
        SELECT brand_id, id, due_at FROM outbox \
-       WHERE status IN (?, ?) AND due_at <= ? \
+       WHERE ",
+    open_messages!(),
+    " AND due_at <= ? \
        ORDER BY due_at, id LIMIT ?) \
      UPDATE outbox SET status = ?, attempts = attempts + 1, due_at = ? \
      WHERE (brand_id, id) IN (SELECT brand_id, id FROM picked) \
      RETURNING *, (SELECT picked.due_at FROM picked \
-       WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) AS picked_due_at";
+       WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) AS picked_due_at"
+);
 
 /// On PostgreSQL the claiming transaction's commit does not wait for the disk: a claim
 /// changes nothing but the lease, and the first record of a send that follows, whose
@@ -61,8 +80,6 @@ pub(super) async fn claim_due(
         tx.tx.get_database_backend(),
         sql,
         [
-            Value::from(OutboxStatus::Pending.as_str()),
-            Value::from(OutboxStatus::Sending.as_str()),
             Value::from(to_micros(now)),
             Value::from(limit),
             Value::from(OutboxStatus::Sending.as_str()),
