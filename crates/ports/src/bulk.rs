@@ -1,7 +1,9 @@
 //! Order history written set-wise: what an import reads for a whole chunk of orders in
 //! a few statements, and the one write that stores what the rules decided for it.
 
-use crate::{CustomerStats, IdempotentRecord, LockedAccount, StoreError, StoredOrder};
+use crate::{
+    CountedTimes, CustomerStats, IdempotentRecord, LockedAccount, StoreError, StoredOrder,
+};
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
 use regulars_loyalty::ledger::{AccountState, LedgerEntry, LotsFound, Tally};
@@ -37,6 +39,13 @@ pub struct ImportWrite {
     pub records: Vec<(EventKey, IdempotentRecord)>,
     /// The orders without a customer, each open to a claim (after `orders`).
     pub claims: Vec<crate::ClaimableOrder>,
+    /// The customers' counted order times as the chunk found them (before its orders).
+    /// A customer here whose orders in the chunk all come after the latest of them has
+    /// their orders linked to each other as they are written; the others (missing here,
+    /// or with an order at or before that time) have their stored orders linked again
+    /// after the write. Either way the links are those of every stored order in time
+    /// order.
+    pub counted_before: Vec<(CustomerId, CountedTimes)>,
 }
 
 /// Set-wise reads and the write of an import.

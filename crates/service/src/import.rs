@@ -251,8 +251,10 @@ impl Services {
                     (&orders[i], OrderId::from_uuid(self.ids.new_id()), print)
                 })
                 .collect();
+            let counted_before = start.stats.counted;
             match fold_customer(&rules, &customer, start, &chosen) {
                 Ok(folded) => {
+                    write.counted_before.push((customer.id, counted_before));
                     if !known.customers.contains_key(*phone) {
                         write.customers.push(customer);
                     }

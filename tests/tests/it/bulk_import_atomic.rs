@@ -62,6 +62,7 @@ async fn a_chunk_failing_midway_leaves_nothing() {
                 (known.key.clone(), record("A-KNOWN")),
             ],
             claims: Vec::new(),
+            counted_before: Vec::new(),
         };
         let store: &dyn UnitOfWork = w.store.as_ref();
         let mut tx = store.begin().await.unwrap();

@@ -16,7 +16,7 @@ use super::orders::order_rows;
 use crate::convert::{to_i64, to_json};
 use crate::entity::{balance, customer, customer_stats, idempotency};
 use crate::error::{in_ctx, unstorable};
-use crate::repo::order_chain::relink;
+use crate::repo::order_chain::{import_links, relink};
 use crate::tx::StoreTransaction;
 use async_trait::async_trait;
 use regulars_domain::{BrandId, Customer, CustomerId, EventKey, Phone};
@@ -25,14 +25,16 @@ use regulars_ports::{
     AccountWrite, BulkRepo, CustomerStats, IdempotentRecord, ImportWrite, LockedAccount, StoreError,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel,
+    QueryFilter,
 };
 use std::collections::BTreeMap;
 
 /// Values per `IN (…)` list.
 const KEYS: usize = 1000;
 
-/// Customers relinked in one statement after an import's orders are written.
+/// Customers relinked in one statement after an import's orders are written (those
+/// whose imported orders came before their stored ones).
 const RELINK_CHUNK: usize = 1_000;
 
 #[async_trait]
@@ -169,10 +171,14 @@ impl BulkRepo for StoreTransaction {
             .insert(self, "insert into customers (brand_id, phone unique)")
             .await?;
 
+        let links = import_links(&write.orders, &write.counted_before);
         let mut orders = Vec::with_capacity(write.orders.len());
         let mut lines = Vec::new();
         for stored in &write.orders {
-            let (row, order_lines) = order_rows(self.keys(), stored)?;
+            let (mut row, order_lines) = order_rows(self.keys(), stored)?;
+            if let Some(link) = links.known.get(&stored.id) {
+                row.prev_counted_at = ActiveValue::Set(*link);
+            }
             orders.push(row);
             lines.extend(order_lines);
         }
@@ -185,15 +191,8 @@ impl BulkRepo for StoreTransaction {
         Rows::of_models(lines)?
             .insert(self, "insert into order_lines")
             .await?;
-        // Their customers' chains of counted orders, whatever the order they came in.
-        let mut customers: Vec<uuid::Uuid> = write
-            .orders
-            .iter()
-            .filter_map(|o| o.customer_id.map(|c| c.as_uuid()))
-            .collect();
-        customers.sort_unstable();
-        customers.dedup();
-        for chunk in customers.chunks(RELINK_CHUNK) {
+        // The chains of the customers whose orders came before their stored ones.
+        for chunk in links.relink.chunks(RELINK_CHUNK) {
             relink(self, brand, chunk, None).await?;
         }
         let claims = write

@@ -7,18 +7,23 @@
 //! * An order written with its customer's stats as they are once it is counted
 //!   (`CustomerStats::counted`) and the customer's latest: its link is the latest but
 //!   one, known without a read; nothing else moves.
+//! * An import's orders of a customer whose orders in the chunk all come after their
+//!   latest counted one (`ImportWrite::counted_before`): linked to each other in time
+//!   order as they are written, the first to that latest time ([`import_links`]).
 //! * Anything else — an order earlier than the customer's latest, one stored without
-//!   stats, a refund that uncounts an order, a claimed order, an import — relinks the
-//!   customer's orders from that time on in one statement: a window over their orders,
-//!   writing only the links that change.
+//!   stats, a refund that uncounts an order, a claimed order, an imported order earlier
+//!   than its customer's stored ones — relinks the customer's orders from that time on in
+//!   one statement: a window over their orders, writing only the links that change.
 
+use crate::convert::to_micros;
 use crate::error::in_ctx;
 use crate::repo::customer_list::Sql;
 use crate::repo::report_groups::counted;
 use crate::tx::StoreTransaction;
-use regulars_domain::BrandId;
-use regulars_ports::{CustomerStats, StoreError, StoredOrder};
+use regulars_domain::{BrandId, CustomerId, OrderId};
+use regulars_ports::{CountedTimes, CustomerStats, StoreError, StoredOrder};
 use sea_orm::{ConnectionTrait, Statement};
+use std::collections::{BTreeMap, HashMap};
 
 /// How a new order is linked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +46,57 @@ pub(crate) fn link_of(stored: &StoredOrder, stats: Option<&CustomerStats>) -> Li
         }
         _ => Link::Relink,
     }
+}
+
+/// How an import chunk's orders are linked.
+#[derive(Debug, Default)]
+pub(crate) struct ImportLinks {
+    /// The links of the orders linked as they are written (in microseconds).
+    pub(crate) known: HashMap<OrderId, Option<i64>>,
+    /// The customers whose orders are relinked once the chunk is written, in id order.
+    pub(crate) relink: Vec<uuid::Uuid>,
+}
+
+/// The links of an import chunk's `orders`, given their customers' counted times as the
+/// chunk found them (`before`): a customer found there whose orders in the chunk are all
+/// later than their latest counted order has each counted order linked to the counted one
+/// before it in time order (then id), the first to that latest; an uncounted order links
+/// to nothing. Every other customer is relinked.
+pub(crate) fn import_links(
+    orders: &[StoredOrder],
+    before: &[(CustomerId, CountedTimes)],
+) -> ImportLinks {
+    let before: HashMap<CustomerId, CountedTimes> = before.iter().copied().collect();
+    let mut theirs: BTreeMap<CustomerId, Vec<&StoredOrder>> = BTreeMap::new();
+    for stored in orders {
+        if let Some(customer) = stored.customer_id {
+            theirs.entry(customer).or_default().push(stored);
+        }
+    }
+    let mut links = ImportLinks::default();
+    for (customer, mut chain) in theirs {
+        chain.sort_by_key(|o| (o.order.placed_at, o.id));
+        let latest = before.get(&customer).map(|counted| counted.last);
+        let after_latest = match (latest, chain.first()) {
+            (Some(None), _) => true,
+            (Some(Some(last)), Some(first)) => first.order.placed_at > last,
+            _ => false,
+        };
+        if !after_latest {
+            links.relink.push(customer.as_uuid());
+            continue;
+        }
+        let mut previous = latest.flatten();
+        for stored in chain {
+            if regulars_reports::order_counts(&stored.order.total, &stored.refunded) {
+                links.known.insert(stored.id, previous.map(to_micros));
+                previous = Some(stored.order.placed_at);
+            } else {
+                links.known.insert(stored.id, None);
+            }
+        }
+    }
+    links
 }
 
 /// Relinks the orders of `customers` placed at or after `from` (all of them without).

@@ -3,7 +3,9 @@
 //! before the period, another brand's alongside) reported both ways, by day and by week,
 //! for the whole brand and for a few shops.
 
-use crate::support::{customer, keep_counted_times, order, seed, stats_counting, vnd};
+use crate::support::{
+    customer, keep_counted_times, on_postgres_url, on_sqlite_url, order, seed, stats_counting, vnd,
+};
 use crate::{Store, TestResult};
 use regulars_domain::{BrandId, Currency, Customer, OrderId};
 use regulars_ports::{CountedTimes, StoredOrder};
@@ -242,4 +244,123 @@ pub(crate) async fn orders_linked_as_written_equal_the_raw_fold(store: Store) ->
         assert_eq!(got.series, expected.series, "{interval:?}");
     }
     Ok(())
+}
+
+/// An import's chunks, as `regulars import orders` writes them: each customer's orders in
+/// a chunk mostly after their stored ones (linked as written), sometimes earlier (their
+/// chain relinked), some refunded in full at import, one customer never given counted
+/// times (always relinked). After every chunk, every link equals the window over the
+/// stored orders; at the end the overview equals the raw fold.
+async fn orders_imported_in_chunks_equal_the_raw_fold(store: Store, url: String) -> TestResult {
+    let (b, c1, _) = seed(&store, 1).await?;
+    let mut who: Vec<Customer> = vec![c1];
+    let mut tx = store.begin().await?;
+    for n in 41..44u8 {
+        let c = customer(b.id, n, &format!("09012345{n:02}"));
+        tx.customers().insert_customer(&c).await?;
+        who.push(c);
+    }
+    tx.commit().await?;
+    let start = datetime!(2026-05-05 00:00 UTC);
+    let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
+    let mut n = 100u8;
+    for chunk in 0..6u64 {
+        let mut orders = Vec::new();
+        for _ in 0..15 {
+            let pick = draw.below(who.len() as u64) as usize;
+            let mut o = order(b.id, n, &format!("I-{n}"), who.get(pick));
+            n += 1;
+            // Mostly in the chunk's two days; sometimes before them (before what is
+            // stored for the customer, or not).
+            let window = chunk * 24 * 60 * 2;
+            let minutes = if draw.below(6) == 0 {
+                draw.below(window + 1)
+            } else {
+                window + draw.below(24 * 60 * 2)
+            };
+            o.order.placed_at = start + Duration::minutes(minutes as i64);
+            if draw.below(6) == 0 {
+                o.refunded = o.order.total;
+            }
+            orders.push(o);
+        }
+        let mut tx = store.begin().await?;
+        let mut counted_before = Vec::new();
+        for c in &who[..who.len() - 1] {
+            let kept = tx
+                .orders()
+                .counted_times(b.id, c.id, OrderId::from_bytes([0; 16]))
+                .await?;
+            counted_before.push((c.id, kept));
+        }
+        let write = regulars_ports::ImportWrite {
+            orders,
+            counted_before,
+            ..regulars_ports::ImportWrite::default()
+        };
+        tx.bulk().write_import(b.id, &write).await?;
+        tx.commit().await?;
+        // After every chunk: a later relink would mend what an earlier chunk got wrong.
+        let off = links_off_the_window(&url, b.id).await?;
+        assert_eq!(off, Vec::<String>::new(), "after chunk {chunk}");
+    }
+    let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
+    let mut tx = store.begin().await?;
+    for interval in [Interval::Day, Interval::Week] {
+        let expected = raw(tx.as_mut(), b.id, period, interval, None).await?;
+        let got = grouped(tx.as_mut(), b.id, period, interval, None).await?;
+        assert_eq!(got.series, expected.series, "{interval:?}");
+    }
+    Ok(())
+}
+
+/// The brand's orders whose stored link is not the time of their customer's counted order
+/// before them (by time, then id), computed here by a window over every stored order.
+async fn links_off_the_window(
+    url: &str,
+    brand: BrandId,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(url).await?;
+    let backend = db.get_database_backend();
+    let counted = "(o.refunded_minor = 0 OR o.refunded_minor < o.total_minor)";
+    let placeholder = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "SELECT o.external_id AS order_id, o.prev_counted_at AS got, CASE WHEN {counted} \
+         THEN MAX(CASE WHEN {counted} THEN o.placed_at END) OVER (PARTITION BY o.customer_id \
+         ORDER BY o.placed_at, o.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END \
+         AS want FROM orders o WHERE o.brand_id = {placeholder} AND o.customer_id IS NOT NULL"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [sea_orm::Value::from(brand.as_uuid())],
+        ))
+        .await?;
+    let mut off = Vec::new();
+    for row in rows {
+        let got: Option<i64> = row.try_get("", "got")?;
+        let want: Option<i64> = row.try_get("", "want")?;
+        if got != want {
+            let id: String = row.try_get("", "order_id")?;
+            off.push(format!("{id}: {got:?}, not {want:?}"));
+        }
+    }
+    db.close().await?;
+    Ok(off)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_orders_imported_in_chunks_equal_the_raw_fold() -> TestResult {
+    on_sqlite_url(orders_imported_in_chunks_equal_the_raw_fold).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_orders_imported_in_chunks_equal_the_raw_fold() -> TestResult {
+    on_postgres_url("import_links", orders_imported_in_chunks_equal_the_raw_fold).await
 }
