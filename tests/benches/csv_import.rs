@@ -1,6 +1,6 @@
 //! Order-history import: a CSV of N orders (`REGULARS_BENCH_CSV_ORDERS`, 20,000 unless
-//! set) made by `csv_gen::sample_orders`, read from a file and imported the way
-//! `regulars import orders` does it — `CsvOrders` over a buffered file, then
+//! set), then one of five times as many, made by `csv_gen::sample_orders`, read from a
+//! file and imported the way `regulars import orders` does it — `CsvOrders` over a buffered file, then
 //! `import_orders` (read and written set-wise) on chunks of `IMPORT_CHUNK` orders in file
 //! order — into PostgreSQL and SQLite.
 //! Reported in rows (line items) per second, orders per second in the note.
@@ -68,7 +68,10 @@ struct CsvFile {
 
 impl CsvFile {
     fn write(orders: usize) -> BenchResult<CsvFile> {
-        let dir = std::env::temp_dir().join(format!("regulars-csv-bench-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "regulars-csv-bench-{}-{orders}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join("orders.csv");
         // The file carries no brand: any context writes the same rows.
@@ -98,28 +101,47 @@ struct Imported {
     imported: u64,
 }
 
+/// The imports measured: `n` orders, and five times as many (a longer history, into
+/// tables that grow as it goes: a chunk must not cost more than the one before).
+fn sizes() -> [usize; 2] {
+    let n = order_count();
+    [n, n.saturating_mul(5)]
+}
+
 fn run() -> BenchResult<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let csv = CsvFile::write(order_count())?;
-    let mut rows = Vec::new();
-
     let cluster =
         PgCluster::start_with(PgOptions::new().durable(true)).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for orders in sizes() {
+        let csv = CsvFile::write(orders)?;
+        rows.push(on_postgres(&rt, &cluster, &csv)?);
+        rows.push(on_sqlite(&rt, &csv)?);
+    }
+    write_report("csv_import.json", &rows)
+}
+
+/// The import into a fresh PostgreSQL database beside `COPY` of the same file.
+fn on_postgres(
+    rt: &tokio::runtime::Runtime,
+    cluster: &PgCluster,
+    csv: &CsvFile,
+) -> BenchResult<serde_json::Value> {
     let db = cluster
-        .create_database("import")
+        .create_database(&format!("import_{}", csv.orders))
         .map_err(|e| e.to_string())?;
     let ours = rt.block_on(async {
         let world = world(&db, StoreOptions::default()).await?;
         import(&world, &csv.path).await
     })?;
-    check(&ours, &csv)?;
+    check(&ours, csv)?;
     let db_name = db.rsplit('/').next().unwrap_or("import").to_owned();
-    let copy_seconds = copy_median(&cluster, &db_name, &csv)?;
+    let copy_seconds = copy_median(cluster, &db_name, csv)?;
     let copy_rows_per_s = csv.rows as f64 / copy_seconds;
-    rows.push(row(
+    Ok(row(
         &format!("csv_import/postgres/{}_orders", csv.orders),
         csv.rows as f64 / ours.seconds,
         "rows/s",
@@ -129,24 +151,25 @@ fn run() -> BenchResult<()> {
             "rows/s",
             "psql \\copy of the same file, same cluster, same run, median of 3",
         )),
-        &note(&ours, &csv),
-    ));
+        &note(&ours, csv),
+    ))
+}
 
+/// The import into a fresh SQLite file.
+fn on_sqlite(rt: &tokio::runtime::Runtime, csv: &CsvFile) -> BenchResult<serde_json::Value> {
     let file = SqliteFile::new().map_err(|e| e.to_string())?;
     let ours = rt.block_on(async {
         let world = world(&file.url(), StoreOptions::default()).await?;
         import(&world, &csv.path).await
     })?;
-    check(&ours, &csv)?;
-    rows.push(row(
+    check(&ours, csv)?;
+    Ok(row(
         &format!("csv_import/sqlite/{}_orders", csv.orders),
         csv.rows as f64 / ours.seconds,
         "rows/s",
         None,
-        &note(&ours, &csv),
-    ));
-
-    write_report("csv_import.json", &rows)
+        &note(&ours, csv),
+    ))
 }
 
 fn note(ours: &Imported, csv: &CsvFile) -> String {

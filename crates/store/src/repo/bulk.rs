@@ -1,7 +1,10 @@
 //! [`BulkRepo`]: an import's reads for a whole chunk of orders, and its write as a few
 //! multi-row statements per table instead of a dozen statements per order. The rows are
 //! built by the same functions as the one-by-one writes (the sealing of contact data
-//! included), so a row written here is the row those would have written.
+//! included), so a row written here is the row those would have written. On PostgreSQL
+//! an import's transaction plans each statement for its values
+//! (`StoreTransaction::plan_for_values`): plans kept from when the tables were small
+//! would scan them whole for every chunk as they grow.
 
 use super::account_state::{TALLY_KEY, tally_row};
 use super::bulk_accounts;
@@ -44,6 +47,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         keys: &[EventKey],
     ) -> Result<Vec<(EventKey, IdempotentRecord)>, StoreError> {
+        self.plan_for_values().await?;
         let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for key in keys {
             by_source
@@ -76,6 +80,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         phones: &[Phone],
     ) -> Result<Vec<Customer>, StoreError> {
+        self.plan_for_values().await?;
         let mut found: BTreeMap<String, Customer> = BTreeMap::new();
         if let Some(keys) = self.keys() {
             let indexes: Vec<String> = phones
@@ -122,6 +127,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<(CustomerId, LockedAccount)>, StoreError> {
+        self.plan_for_values().await?;
         bulk_accounts::lock_accounts(self, brand, customers).await
     }
 
@@ -130,6 +136,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<(CustomerId, LotsFound)>, StoreError> {
+        self.plan_for_values().await?;
         bulk_accounts::all_lots_of(self, brand, customers).await
     }
 
@@ -138,6 +145,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         customers: &[CustomerId],
     ) -> Result<Vec<CustomerStats>, StoreError> {
+        self.plan_for_values().await?;
         let mut found = Vec::new();
         for chunk in customers.chunks(KEYS) {
             let rows = customer_stats::Entity::find()
@@ -158,6 +166,7 @@ impl BulkRepo for StoreTransaction {
         brand: BrandId,
         write: &ImportWrite,
     ) -> Result<(), StoreError> {
+        self.plan_for_values().await?;
         let customers = write
             .customers
             .iter()

@@ -138,6 +138,7 @@ both_databases! {
         dropping_a_transaction_discards_everything,
         rollback_discards_everything,
         commit_makes_writes_visible_to_later_transactions,
+        an_import_plans_its_statements_for_their_values,
     }
     tenancy {
         another_brand_never_sees_or_touches_these_rows,

@@ -107,3 +107,44 @@ pub(crate) async fn commit_makes_writes_visible_to_later_transactions(store: Sto
     assert_eq!(tx.vouchers().vouchers_of(brand.id, lan.id).await?.len(), 1);
     Ok(())
 }
+
+/// An import's transaction plans its statements for their values on PostgreSQL: the
+/// setting goes once, before its first read, and ends with the transaction. SQLite plans
+/// every statement anyway and is sent nothing.
+pub(crate) async fn an_import_plans_its_statements_for_their_values(
+    mut store: Store,
+) -> TestResult {
+    const SETTING: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+    let (b, lan, _) = crate::support::seed(&store, 1).await?;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = seen.clone();
+    store.observe_statements(move |sql| {
+        if let Ok(mut seen) = sink.lock() {
+            seen.push(sql.to_owned());
+        }
+    });
+    for _ in 0..2 {
+        let mut tx = store.begin().await?;
+        tx.bulk()
+            .seen_many(b.id, &[key("pos:generic", "A-1")])
+            .await?;
+        tx.bulk().stats_of(b.id, &[lan.id]).await?;
+        tx.commit().await?;
+    }
+    let seen = seen.lock().map_err(|_| "statement log poisoned")?.clone();
+    let settings: Vec<usize> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, sql)| sql.as_str() == SETTING)
+        .map(|(i, _)| i)
+        .collect();
+    match store.backend() {
+        regulars_store::Backend::Postgres => {
+            // Once per transaction, each time before the transaction's first read.
+            assert_eq!(settings.len(), 2, "{seen:#?}");
+            assert_eq!(settings.first(), Some(&0), "{seen:#?}");
+        }
+        _ => assert_eq!(settings, Vec::<usize>::new(), "{seen:#?}"),
+    }
+    Ok(())
+}
