@@ -236,11 +236,17 @@ pub(crate) async fn orders_linked_as_written_equal_the_raw_fold(store: Store) ->
         }
     }
     tx.commit().await?;
+    brand_series_equal_the_raw_fold(&store, b.id).await
+}
+
+/// The brand-wide series of 5 to 19 May 2026, by day and by week, added up in SQL and
+/// folded from the raw orders: equal.
+async fn brand_series_equal_the_raw_fold(store: &Store, brand: BrandId) -> TestResult {
     let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
     let mut tx = store.begin().await?;
     for interval in [Interval::Day, Interval::Week] {
-        let expected = raw(tx.as_mut(), b.id, period, interval, None).await?;
-        let got = grouped(tx.as_mut(), b.id, period, interval, None).await?;
+        let expected = raw(tx.as_mut(), brand, period, interval, None).await?;
+        let got = grouped(tx.as_mut(), brand, period, interval, None).await?;
         assert_eq!(got.series, expected.series, "{interval:?}");
     }
     Ok(())
@@ -304,14 +310,7 @@ async fn orders_imported_in_chunks_equal_the_raw_fold(store: Store, url: String)
         let off = links_off_the_window(&url, b.id).await?;
         assert_eq!(off, Vec::<String>::new(), "after chunk {chunk}");
     }
-    let period = Period::local_days(date!(2026 - 05 - 05), date!(2026 - 05 - 20), OFFSET)?;
-    let mut tx = store.begin().await?;
-    for interval in [Interval::Day, Interval::Week] {
-        let expected = raw(tx.as_mut(), b.id, period, interval, None).await?;
-        let got = grouped(tx.as_mut(), b.id, period, interval, None).await?;
-        assert_eq!(got.series, expected.series, "{interval:?}");
-    }
-    Ok(())
+    brand_series_equal_the_raw_fold(&store, b.id).await
 }
 
 /// The brand's orders whose stored link is not the time of their customer's counted order
