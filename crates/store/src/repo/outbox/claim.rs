@@ -21,52 +21,34 @@ macro_rules! open_messages {
     };
 }
 
-/// The claim on PostgreSQL, taking at most `limit` messages: the due rows are picked
-/// oldest due first, skipping the rows a concurrent worker holds, and taken in the same
-/// statement.
-///
-/// The limit is written into the text (a worker's batch size, so the text is the same
-/// for every claim it makes): a plan made for any limit reckons with a tenth of the due
-/// rows, and joins that many to the outbox by hashing the whole table (100 ms at 200,000
-/// rows), where two hundred index look-ups take a few milliseconds.
-fn claim_postgres(limit: u64) -> String {
-    format!(
-        concat!(
-            "WITH picked AS MATERIALIZED (\
-               SELECT brand_id, id, due_at FROM outbox \
-               WHERE ",
-            open_messages!(),
-            " AND due_at <= $1 \
-               ORDER BY due_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED) \
-             UPDATE outbox SET status = $2, attempts = outbox.attempts + 1, due_at = $3 \
-             FROM picked WHERE outbox.brand_id = picked.brand_id AND outbox.id = picked.id \
-             RETURNING outbox.*, picked.due_at AS picked_due_at"
-        ),
-        limit = limit
-    )
-}
+/// The claim on PostgreSQL: the due rows are picked oldest due first, skipping the rows
+/// a concurrent worker holds, and taken in the same statement.
+const CLAIM_POSTGRES: &str = concat!(
+    "WITH picked AS MATERIALIZED (\
+       SELECT brand_id, id, due_at FROM outbox \
+       WHERE ",
+    open_messages!(),
+    " AND due_at <= $1 \
+       ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox SET status = $3, attempts = outbox.attempts + 1, due_at = $4 \
+     FROM picked WHERE outbox.brand_id = picked.brand_id AND outbox.id = picked.id \
+     RETURNING outbox.*, picked.due_at AS picked_due_at"
+);
 
 /// The claim on SQLite, whose single writer needs no row locks (and whose `RETURNING`
-/// may name only the updated table, hence the due time picked by a subquery); the limit
-/// in the text as on PostgreSQL.
-fn claim_sqlite(limit: u64) -> String {
-    format!(
-        concat!(
-            "WITH picked AS MATERIALIZED (\
-               SELECT brand_id, id, due_at FROM outbox \
-               WHERE ",
-            open_messages!(),
-            " AND due_at <= ? \
-               ORDER BY due_at, id LIMIT {limit}) \
-             UPDATE outbox SET status = ?, attempts = attempts + 1, due_at = ? \
-             WHERE (brand_id, id) IN (SELECT brand_id, id FROM picked) \
-             RETURNING *, (SELECT picked.due_at FROM picked \
-               WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) \
-               AS picked_due_at"
-        ),
-        limit = limit
-    )
-}
+/// may name only the updated table, hence the due time picked by a subquery).
+const CLAIM_SQLITE: &str = concat!(
+    "WITH picked AS MATERIALIZED (\
+       SELECT brand_id, id, due_at FROM outbox \
+       WHERE ",
+    open_messages!(),
+    " AND due_at <= ? \
+       ORDER BY due_at, id LIMIT ?) \
+     UPDATE outbox SET status = ?, attempts = attempts + 1, due_at = ? \
+     WHERE (brand_id, id) IN (SELECT brand_id, id FROM picked) \
+     RETURNING *, (SELECT picked.due_at FROM picked \
+       WHERE picked.brand_id = outbox.brand_id AND picked.id = outbox.id) AS picked_due_at"
+);
 
 /// On PostgreSQL the claiming transaction's commit does not wait for the disk: a claim
 /// changes nothing but the lease, and the first record of a send that follows, whose
@@ -84,22 +66,22 @@ pub(super) async fn claim_due(
     lease_until: OffsetDateTime,
     limit: u64,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
-    // Both databases refuse a LIMIT past the largest 64-bit signed integer.
-    let limit = limit.min(i64::MAX.unsigned_abs());
     let sql = if tx.is_postgres() {
         tx.tx
             .execute_unprepared(CLAIM_WITHOUT_FLUSH)
             .await
             .map_err(in_ctx("claim due rows of outbox (commit without flush)"))?;
-        claim_postgres(limit)
+        CLAIM_POSTGRES
     } else {
-        claim_sqlite(limit)
+        CLAIM_SQLITE
     };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let statement = Statement::from_sql_and_values(
         tx.tx.get_database_backend(),
         sql,
         [
             Value::from(to_micros(now)),
+            Value::from(limit),
             Value::from(OutboxStatus::Sending.as_str()),
             Value::from(to_micros(lease_until)),
         ],
