@@ -1,8 +1,8 @@
 //! Order-history import: a CSV of N orders (`REGULARS_BENCH_CSV_ORDERS`, 20,000 unless
 //! set), then one of five times as many, made by `csv_gen::sample_orders`, read from a
-//! file and imported the way `regulars import orders` does it — `CsvOrders` over a buffered file, then
-//! `import_orders` (read and written set-wise) on chunks of `IMPORT_CHUNK` orders in file
-//! order — into PostgreSQL and SQLite.
+//! file and imported the way `regulars import orders` does it — `CsvOrders` over a
+//! buffered file, then `import_orders` (read and written set-wise) on chunks of
+//! `IMPORT_CHUNK` orders in file order — into PostgreSQL and SQLite.
 //! Reported in rows (line items) per second, orders per second in the note.
 //!
 //! What a chunk costs: a handful of reads (keys seen, customers by phone, the accounts
