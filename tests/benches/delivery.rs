@@ -1,9 +1,9 @@
 //! Outbox delivery throughput: N messages (`REGULARS_BENCH_DELIVERY_MESSAGES`, 5,000
 //! unless set), and then ten times as many (a campaign's backlog), written to the
-//! outbox, then delivered by the worker's use case (`deliver_due`: claim a batch and read its consents in one transaction, send through
-//! the real eSMS sender, record the results while the sends go on, claim the next
-//! batches while the messages of the previous go out) to the eSMS stand-in on loopback,
-//! on PostgreSQL and on SQLite.
+//! outbox, then delivered by the worker's use case (`deliver_due`: claim a batch and
+//! read its consents in one transaction, send through the real eSMS sender, record the
+//! results while the sends go on, claim the next batches while the messages of the
+//! previous go out) to the eSMS stand-in on loopback, on PostgreSQL and on SQLite.
 //!
 //! Peer, same run: the same number of sends through the same sender to the same stand-in
 //! with the same concurrency, with no outbox (no claims, no records) — the floor the
