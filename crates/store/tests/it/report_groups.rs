@@ -8,7 +8,7 @@ use crate::support::{
 };
 use crate::{Store, TestResult};
 use regulars_domain::{BrandId, Currency, Customer, OrderId};
-use regulars_ports::{CountedTimes, StoredOrder};
+use regulars_ports::{Brand, CountedTimes, StoredOrder};
 use regulars_ports::{Transaction, UnitOfWork};
 use regulars_reports::{Interval, Overview, OverviewBuilder, Period};
 use time::macros::{date, datetime, offset};
@@ -83,16 +83,28 @@ async fn grouped(
     Ok(b.finish()?)
 }
 
-pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult {
-    let (b, c1, _) = seed(&store, 1).await?;
-    let (other, oc, _) = seed(&store, 2).await?;
-    let mut who: Vec<Customer> = vec![c1];
+/// Brand 1 seeded with its customer, and customers numbered `more` added (phones
+/// `09012345nn`), committed: the brand and every one of its customers.
+async fn brand_with_customers(
+    store: &Store,
+    more: std::ops::Range<u8>,
+) -> Result<(Brand, Vec<Customer>), Box<dyn std::error::Error + Send + Sync>> {
+    let (b, c1, _) = seed(store, 1).await?;
+    let mut who = vec![c1];
     let mut tx = store.begin().await?;
-    for n in 21..26u8 {
+    for n in more {
         let c = customer(b.id, n, &format!("09012345{n:02}"));
         tx.customers().insert_customer(&c).await?;
         who.push(c);
     }
+    tx.commit().await?;
+    Ok((b, who))
+}
+
+pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult {
+    let (b, mut who) = brand_with_customers(&store, 21..26).await?;
+    let (other, oc, _) = seed(&store, 2).await?;
+    let mut tx = store.begin().await?;
     // 120 orders over 3 weeks around the period (local days 5–19 May at +7).
     let start = datetime!(2026-04-28 00:00 UTC);
     let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
@@ -184,14 +196,8 @@ pub(crate) async fn overview_sums_equal_the_raw_fold(store: Store) -> TestResult
 /// when it is not), without stats, refunded in full — give the buckets' active customers
 /// the raw fold gives.
 pub(crate) async fn orders_linked_as_written_equal_the_raw_fold(store: Store) -> TestResult {
-    let (b, c1, _) = seed(&store, 1).await?;
-    let mut who: Vec<Customer> = vec![c1];
+    let (b, who) = brand_with_customers(&store, 31..34).await?;
     let mut tx = store.begin().await?;
-    for n in 31..34u8 {
-        let c = customer(b.id, n, &format!("09012345{n:02}"));
-        tx.customers().insert_customer(&c).await?;
-        who.push(c);
-    }
     let start = datetime!(2026-05-05 00:00 UTC);
     let mut draw = Draw(0x2545_f491_4f6c_dd1d);
     let mut counted: Vec<CountedTimes> = vec![CountedTimes::default(); who.len()];
@@ -258,15 +264,7 @@ async fn brand_series_equal_the_raw_fold(store: &Store, brand: BrandId) -> TestR
 /// times (always relinked). After every chunk, every link equals the window over the
 /// stored orders; at the end the overview equals the raw fold.
 async fn orders_imported_in_chunks_equal_the_raw_fold(store: Store, url: String) -> TestResult {
-    let (b, c1, _) = seed(&store, 1).await?;
-    let mut who: Vec<Customer> = vec![c1];
-    let mut tx = store.begin().await?;
-    for n in 41..44u8 {
-        let c = customer(b.id, n, &format!("09012345{n:02}"));
-        tx.customers().insert_customer(&c).await?;
-        who.push(c);
-    }
-    tx.commit().await?;
+    let (b, who) = brand_with_customers(&store, 41..44).await?;
     let start = datetime!(2026-05-05 00:00 UTC);
     let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
     let mut n = 100u8;
